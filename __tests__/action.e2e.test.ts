@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimJob } from './helpers/runner.js';
+import { compiled, makeWorkspace } from './helpers/workspace.js';
+
+// The bundled action, run through the runner's protocol, with real cargo builds.
+let scratch: string;
+let ws: string;
+const jobs: SimJob[] = [];
+
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-e2e-'));
+  ws = await makeWorkspace(join(scratch, 'ws'), 4);
+});
+afterAll(async () => {
+  for (const j of jobs) await j.cleanup();
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
+  const j = await SimJob.create(o);
+  jobs.push(j);
+  return j;
+}
+
+const build = (j: SimJob) => j.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')]);
+
+describe('slot layout', () => {
+  const root = () => join(scratch, 'root-slot');
+
+  test('two jobs of the same PR started together get different slots and both build', async () => {
+    // Matrix legs: same run id and job id, different runners.
+    const [a, b] = await Promise.all([job({ pr: 7, runId: '4242', runner: 'r1' }), job({ pr: 7, runId: '4242', runner: 'r2' })]);
+    const [ma, mb] = await Promise.all([a.run('main', { root: root() }), b.run('main', { root: root() })]);
+    expect(ma.code).toBe(0);
+    expect(mb.code).toBe(0);
+    expect(ma.outputs.slot).not.toBe(mb.outputs.slot);
+    expect(ma.env.CARGO_TARGET_DIR).not.toBe(mb.env.CARGO_TARGET_DIR);
+    for (const name of ['CARGO_TARGET_DIR', 'CARGO_HOME', 'TMPDIR', 'TMP', 'TEMP']) expect(ma.env[name]?.startsWith(root())).toBe(true);
+    expect(ma.env.TMP).toBe(ma.env.TMPDIR);
+    expect(ma.path[0]).toBe(join(ma.env.CARGO_HOME, 'bin'));
+    expect(ma.outputs.key).toBe('pr-7');
+    expect((await fs.stat(ma.env.TMPDIR)).mode & 0o777).toBe(0o700);
+    const [ba, bb] = await Promise.all([build(a), build(b)]);
+    expect(ba.code).toBe(0);
+    expect(bb.code).toBe(0);
+    expect(compiled(ba.stderr)).toContain('app');
+    const [pa, pb] = await Promise.all([a.run('post'), b.run('post')]);
+    expect(pa.code).toBe(0);
+    expect(pb.code).toBe(0);
+    expect(pa.summary).toContain('cargo-isolate');
+    expect(pa.summary).toContain(ma.env.CARGO_TARGET_DIR);
+    const record = JSON.parse(await fs.readFile(join(root(), 'slots', ma.outputs.slot, 'slot.json'), 'utf8'));
+    expect(record.key).toBe('pr-7');
+    expect(record.runnerName).toBe('r1');
+    expect(record.releasedAt).toBeDefined();
+    expect(record.sizes.target).toBeGreaterThan(0);
+  });
+
+  test('the next run of the PR on the same runner reuses the warm slot: same paths, nothing recompiled', async () => {
+    const first = await job({ pr: 7, runner: 'r1' });
+    const m1 = await first.run('main', { root: root() });
+    expect(m1.code).toBe(0);
+    expect(m1.stdout).toMatch(/warm/);
+    const b1 = await build(first);
+    expect(b1.code).toBe(0);
+    expect(compiled(b1.stderr)).toEqual([]);
+    await first.run('post');
+    const second = await job({ pr: 7, runner: 'r1' });
+    const m2 = await second.run('main', { root: root() });
+    expect(m2.env.CARGO_TARGET_DIR).toBe(m1.env.CARGO_TARGET_DIR);
+    expect(m2.env.CARGO_HOME).toBe(m1.env.CARGO_HOME);
+    const b2 = await build(second);
+    expect(b2.code).toBe(0);
+    expect(compiled(b2.stderr)).toEqual([]);
+    await second.run('post');
+  });
+
+  test('a run of another PR on that runner gets no content of the first PR', async () => {
+    const other = await job({ pr: 8, runner: 'r1' });
+    const m = await other.run('main', { root: root() });
+    expect(m.code).toBe(0);
+    expect(m.stdout).toMatch(/starting fresh: last used by acme\/widgets#pr-7|slot s\d+ \(new\)/);
+    expect(await fs.readdir(m.env.CARGO_TARGET_DIR)).toEqual([]);
+    expect((await fs.readdir(m.env.CARGO_HOME)).filter((e) => e !== 'bin')).toEqual([]);
+    const b = await build(other);
+    expect(b.code).toBe(0);
+    expect(compiled(b.stderr)).toContain('c0');
+    await other.run('post');
+  });
+
+  test('reuse: never starts fresh even for the same key', async () => {
+    const j = await job({ pr: 8, runner: 'r1' });
+    const m = await j.run('main', { root: root(), reuse: 'never' });
+    expect(m.code).toBe(0);
+    expect(await fs.readdir(m.env.CARGO_TARGET_DIR)).toEqual([]);
+    await j.run('post');
+  });
+
+  test("the runner's config.toml and credentials.toml are linked into the new CARGO_HOME", async () => {
+    const j = await job({ branch: 'main', runner: 'r9' });
+    await fs.mkdir(join(j.env.HOME, '.cargo'), { recursive: true });
+    await fs.writeFile(join(j.env.HOME, '.cargo', 'config.toml'), '[alias]\nisolated-hello = "version"\n');
+    await fs.writeFile(join(j.env.HOME, '.cargo', 'credentials.toml'), '[registry]\ntoken = "x"\n');
+    const m = await j.run('main', { root: root() });
+    expect(m.code).toBe(0);
+    expect(await fs.readlink(join(m.env.CARGO_HOME, 'config.toml'))).toBe(join(j.env.HOME, '.cargo', 'config.toml'));
+    expect(await fs.readlink(join(m.env.CARGO_HOME, 'credentials.toml'))).toBe(join(j.env.HOME, '.cargo', 'credentials.toml'));
+    expect(m.outputs.key).toBe('ref-main');
+    // The alias exists only in the runner's config.toml: cargo finds it through the link.
+    const alias = await j.exec(['cargo', 'isolated-hello'], scratch);
+    expect(alias.stderr).toBe('');
+    expect(alias.stdout).toMatch(/^cargo \d/);
+    await j.run('post');
+  });
+});
+
+describe('job layout', () => {
+  test('gives distinct paths per job, even for matrix legs of one run, and post removes them', async () => {
+    const root = join(scratch, 'root-job');
+    const [a, b] = await Promise.all([job({ pr: 9, runId: '555', runner: 'r1' }), job({ pr: 9, runId: '555', runner: 'r1' })]);
+    const [ma, mb] = await Promise.all([a.run('main', { root, layout: 'job' }), b.run('main', { root, layout: 'job' })]);
+    expect(ma.code).toBe(0);
+    expect(mb.code).toBe(0);
+    expect(ma.env.CARGO_TARGET_DIR).not.toBe(mb.env.CARGO_TARGET_DIR);
+    expect(ma.env.CARGO_TARGET_DIR).toContain(join(root, 'jobs', 'acme__widgets', 'pr-9', 'run-555-1-build-'));
+    expect((await build(a)).code).toBe(0);
+    const base = join(ma.env.CARGO_TARGET_DIR, '..');
+    expect((await fs.readdir(base)).sort()).toEqual(expect.arrayContaining(['target', 'cargo-home', 'tmp']));
+    const [pa, pb] = await Promise.all([a.run('post'), b.run('post')]);
+    expect(pa.code).toBe(0);
+    expect(pb.code).toBe(0);
+    await expect(fs.access(base)).rejects.toThrow();
+    await expect(fs.access(join(mb.env.CARGO_TARGET_DIR, '..'))).rejects.toThrow();
+    expect(await fs.readdir(join(root, 'trash'))).toEqual([]);
+  });
+});
+
+describe('post step', () => {
+  test('without a main step state it does nothing and succeeds', async () => {
+    const j = await job({ branch: 'main' });
+    const p = await j.run('post');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/nothing to release/);
+  });
+});

@@ -1,0 +1,181 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/*
+ * Runs the *bundled* dist/ entry points the way the GitHub runner does: inputs as INPUT_<NAME>,
+ * file commands in GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE / GITHUB_PATH / GITHUB_STEP_SUMMARY,
+ * and the main step's state handed to the post step as STATE_<name>. The node binary is the one
+ * running the tests (Node 24 in CI).
+ */
+export const DIST = resolve('dist');
+
+export interface StepResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  env: Record<string, string>;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  path: string[];
+  summary: string;
+}
+
+/** Parses a file-command file: `NAME=value` lines and `NAME<<DELIM ... DELIM` blocks; last wins. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delim] = heredoc;
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i]);
+      out[name] = value.join('\n');
+    } else if (line.includes('=')) {
+      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+  }
+  return out;
+}
+
+/** One simulated job: its own runner files, identity and event payload. */
+export class SimJob {
+  readonly dir: string;
+  env: Record<string, string>;
+  state: Record<string, string> = {};
+  exported: Record<string, string> = {};
+  path: string[] = [];
+  outputs: Record<string, string> = {};
+
+  private constructor(dir: string, env: Record<string, string>) {
+    this.dir = dir;
+    this.env = env;
+  }
+
+  static async create(o: { pr?: number; branch?: string; runId?: string; attempt?: string; job?: string; runner?: string; workflow?: string; repo?: string; fork?: boolean; extraEnv?: Record<string, string> } = {}): Promise<SimJob> {
+    const dir = await fs.mkdtemp(join(tmpdir(), 'sim-job-'));
+    const repo = o.repo ?? 'acme/widgets';
+    const event = o.pr !== undefined
+      ? { number: o.pr, pull_request: { number: o.pr, head: { ref: o.branch ?? `feature-${o.pr}`, repo: { full_name: o.fork ? 'mallory/widgets' : repo } }, base: { repo: { full_name: repo } } } }
+      : {};
+    await fs.writeFile(join(dir, 'event.json'), JSON.stringify(event));
+    await fs.mkdir(join(dir, 'runner-temp'));
+    await fs.mkdir(join(dir, 'home'));
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: join(dir, 'home'),
+      // The sim job has its own HOME; rustup's proxies still need the machine's toolchains.
+      RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(homedir(), '.rustup'),
+      GITHUB_ACTIONS: 'true',
+      GITHUB_REPOSITORY: repo,
+      GITHUB_EVENT_NAME: o.pr !== undefined ? 'pull_request' : 'push',
+      GITHUB_EVENT_PATH: join(dir, 'event.json'),
+      GITHUB_REF: o.pr !== undefined ? `refs/pull/${o.pr}/merge` : `refs/heads/${o.branch ?? 'main'}`,
+      GITHUB_REF_NAME: o.pr !== undefined ? `${o.pr}/merge` : (o.branch ?? 'main'),
+      GITHUB_HEAD_REF: o.pr !== undefined ? (o.branch ?? `feature-${o.pr}`) : '',
+      GITHUB_RUN_ID: o.runId ?? String(1000 + Math.floor(Math.random() * 1e6)),
+      GITHUB_RUN_ATTEMPT: o.attempt ?? '1',
+      GITHUB_JOB: o.job ?? 'build',
+      GITHUB_WORKFLOW: o.workflow ?? 'ci',
+      RUNNER_TEMP: join(dir, 'runner-temp'),
+      RUNNER_TRACKING_ID: `github_${randomBytes(8).toString('hex')}`,
+      ...(o.runner !== undefined ? { RUNNER_NAME: o.runner } : {}),
+      ...(o.extraEnv ?? {}),
+    };
+    return new SimJob(dir, env);
+  }
+
+  /** Environment a later `run:` step of this job sees. */
+  stepEnv(): NodeJS.ProcessEnv {
+    return { ...this.env, ...this.exported, PATH: [...this.path, this.env.PATH].join(':') };
+  }
+
+  private async files(): Promise<Record<string, string>> {
+    const f: Record<string, string> = {};
+    for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) {
+      f[n] = join(this.dir, `${n.toLowerCase()}-${randomBytes(4).toString('hex')}`);
+      await fs.writeFile(f[n], '');
+    }
+    return f;
+  }
+
+  /** Spawns a step; `worker: true` puts it under a long-lived parent like Runner.Worker. */
+  async start(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { worker?: boolean } = {}): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
+    const files = await this.files();
+    const env: NodeJS.ProcessEnv = { ...this.env, ...files };
+    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+    for (const [k, v] of Object.entries(this.state)) env[`STATE_${k}`] = v;
+    const script = join(DIST, entry, 'index.js');
+    const child = o.worker
+      ? spawn('sh', ['-c', '"$@"; echo "::step-exit::$?"; exec sleep 3600', 'sh', process.execPath, script], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir })
+      : spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const done = new Promise<StepResult>((res) => {
+      const finish = async (code: number | null, signal: NodeJS.Signals | null) => {
+        const read = async (n: string) => fs.readFile(files[n], 'utf8').catch(() => '');
+        const r: StepResult = {
+          code, signal, stdout, stderr,
+          env: parseFileCommands(await read('GITHUB_ENV')),
+          outputs: parseFileCommands(await read('GITHUB_OUTPUT')),
+          state: parseFileCommands(await read('GITHUB_STATE')),
+          path: (await read('GITHUB_PATH')).split('\n').filter(Boolean),
+          summary: await read('GITHUB_STEP_SUMMARY'),
+        };
+        // What the runner carries from this step to the next ones.
+        Object.assign(this.exported, r.env);
+        Object.assign(this.outputs, r.outputs);
+        if (entry === 'main') Object.assign(this.state, r.state);
+        this.path.unshift(...r.path);
+        res(r);
+      };
+      if (o.worker) {
+        // The step ends when node exits; its parent, like Runner.Worker, lives on.
+        let ended = false;
+        child.stdout!.on('data', () => {
+          const m = /::step-exit::(\d+)/.exec(stdout);
+          if (m && !ended) {
+            ended = true;
+            finish(Number(m[1]), null);
+          }
+        });
+        child.on('exit', (code, sig) => {
+          if (!ended) {
+            ended = true;
+            finish(code, sig);
+          }
+        });
+      } else {
+        child.on('exit', (code, sig) => finish(code, sig));
+      }
+    });
+    return { child, done };
+  }
+
+  async run(entry: 'main' | 'post', inputs: Record<string, string> = {}): Promise<StepResult> {
+    return (await this.start(entry, inputs)).done;
+  }
+
+  /** A `run:` step of the job, e.g. cargo build, with everything main exported. */
+  exec(cmd: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((res) => {
+      const child = spawn(cmd[0], cmd.slice(1), { env: this.stepEnv(), cwd: cwd ?? this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => res({ code, stdout, stderr }));
+    });
+  }
+
+  async cleanup(): Promise<void> {
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}

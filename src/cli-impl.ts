@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DiskFullError, runGuard } from './guard.js';
+import { currentIdentity } from './identity.js';
+import { endJob } from './job.js';
+import { consoleLog } from './log.js';
+import { mainJob } from './main-impl.js';
+import { prepareRoot, RootError } from './root.js';
+import { InputError, readSettings } from './settings.js';
+import { formatStatus, rootStatus } from './status.js';
+import { formatBytes, parseDuration } from './units.js';
+
+const USAGE = `usage: cargo-isolate <command> [options]
+
+commands:
+  status              slots, owners, keys, liveness and sizes
+  gc                  the disk guard for a host timer (host scope by default)
+  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them
+  demo                run the action's main job locally: build a small workspace twice in a slot
+
+options (all commands):
+  --root DIR          default: $CARGO_ISOLATE_ROOT, else ~/.cache/cargo-isolate
+  --json              machine-readable output (status, gc)
+gc:  --scope host|runner  --runner ID  --threshold 85%|20GiB  --target LEVEL  --max-age 7d  --dry-run  --fail-below SIZE
+run: --layout slot|job  --reuse same-key|never|always  --lease-wait 60s
+`;
+
+const OPTIONS = {
+  root: { type: 'string' },
+  json: { type: 'boolean' },
+  scope: { type: 'string' },
+  runner: { type: 'string' },
+  threshold: { type: 'string' },
+  target: { type: 'string' },
+  'max-age': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'fail-below': { type: 'string' },
+  layout: { type: 'string' },
+  reuse: { type: 'string' },
+  'lease-wait': { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** The CLI's flags read through the same validation as the action's inputs. */
+function settingsFrom(v: Values, overrides: Record<string, string> = {}) {
+  const map: Record<string, string | undefined> = {
+    root: v.root as string,
+    layout: v.layout as string,
+    reuse: v.reuse as string,
+    'lease-wait': v['lease-wait'] as string,
+    'disk-threshold': v.threshold as string,
+    'disk-target': v.target as string,
+    'prune-scope': v.scope as string,
+    'dry-run': v['dry-run'] ? 'true' : '',
+    'fail-below': v['fail-below'] as string,
+    ...overrides,
+  };
+  return readSettings((n) => map[n] ?? '');
+}
+
+function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((res) => {
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: 'inherit', env });
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    child.on('error', (e) => {
+      process.stderr.write(`cargo-isolate: cannot run ${cmd[0]}: ${e.message}\n`);
+      res(127);
+    });
+    child.on('exit', (code, sig) => {
+      process.off('SIGINT', forward).off('SIGTERM', forward);
+      res(code ?? (sig ? 128 + 15 : 1));
+    });
+  });
+}
+
+async function leaseAndRun(v: Values, cmd: string[]): Promise<number> {
+  const log = consoleLog(Boolean(v.verbose));
+  const s = settingsFrom(v);
+  const noop = () => undefined;
+  const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
+  for (const [k, val] of Object.entries(job.exports)) log.info(`${k}=${val}`);
+  let code = 1;
+  try {
+    code = await runChild(cmd, env);
+  } finally {
+    const ended = await endJob(job);
+    for (const w of ended.warnings) log.warning(w);
+  }
+  return code;
+}
+
+async function demo(v: Values): Promise<number> {
+  const ws = await fs.mkdtemp(join(tmpdir(), 'cargo-isolate-demo-'));
+  await fs.writeFile(join(ws, 'Cargo.toml'), '[workspace]\nmembers = ["app", "util"]\nresolver = "2"\n');
+  await fs.mkdir(join(ws, 'util', 'src'), { recursive: true });
+  await fs.mkdir(join(ws, 'app', 'src'), { recursive: true });
+  await fs.writeFile(join(ws, 'util', 'Cargo.toml'), '[package]\nname = "util"\nversion = "0.1.0"\nedition = "2021"\n');
+  await fs.writeFile(join(ws, 'util', 'src', 'lib.rs'), 'pub fn greet() -> &\'static str { "hello from an isolated slot" }\n');
+  await fs.writeFile(join(ws, 'app', 'Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nutil = { path = "../util" }\n');
+  await fs.writeFile(join(ws, 'app', 'src', 'main.rs'), 'fn main() { println!("{}", util::greet()); }\n');
+  process.stderr.write(`demo workspace: ${ws}\n-- first job: cold slot\n`);
+  const cmd = ['cargo', 'run', '--quiet', '--manifest-path', join(ws, 'Cargo.toml'), '-p', 'app'];
+  const env = { GITHUB_REPOSITORY: 'demo/workspace', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: String(Date.now()) };
+  Object.assign(process.env, env);
+  let code = await leaseAndRun(v, cmd);
+  if (code !== 0) return code;
+  process.stderr.write('-- second job, same branch: the warm slot again, nothing recompiled\n');
+  process.env.GITHUB_RUN_ID = String(Date.now() + 1);
+  code = await leaseAndRun(v, cmd);
+  const root = await prepareRoot(settingsFrom(v).root, process.env, false);
+  process.stdout.write(formatStatus(await rootStatus(root)) + '\n');
+  await fs.rm(ws, { recursive: true, force: true });
+  return code;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const sep = argv.indexOf('--');
+  const own = sep >= 0 ? argv.slice(0, sep) : argv;
+  const cmd = sep >= 0 ? argv.slice(sep + 1) : [];
+  try {
+    const { values: v, positionals } = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
+    const command = positionals[0];
+    if (v.help || !command) {
+      process.stdout.write(USAGE);
+      return command || v.help ? 0 : 2;
+    }
+    if (command === 'status') {
+      const root = await prepareRoot(settingsFrom(v).root, process.env, false);
+      const s = await rootStatus(root);
+      process.stdout.write(v.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
+      return 0;
+    }
+    if (command === 'gc') {
+      const s = settingsFrom(v, { 'prune-scope': (v.scope as string) || 'host' });
+      if (s.pruneScope === 'runner' && !v.runner) throw new InputError('scope', 'runner', "'host', or 'runner' together with --runner ID");
+      const maxAgeMs = v['max-age'] ? parseDuration(v['max-age'] as string) : undefined;
+      if (v['max-age'] && maxAgeMs === undefined) throw new InputError('max-age', v['max-age'] as string, 'a duration such as 7d or 12h');
+      const root = await prepareRoot(s.root, process.env, false);
+      const r = await runGuard({
+        root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: (v.runner as string) ?? currentIdentity().runnerId,
+        dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log: consoleLog(Boolean(v.verbose), Boolean(v.json)),
+      });
+      if (v.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      else process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free\n`);
+      return 0;
+    }
+    if (command === 'run') {
+      if (cmd.length === 0) throw new InputError('run', '', 'a command after --, e.g. cargo-isolate run -- cargo test');
+      return await leaseAndRun(v, cmd);
+    }
+    if (command === 'demo') return await demo(v);
+    process.stderr.write(`cargo-isolate: unknown command '${command}'\n${USAGE}`);
+    return 2;
+  } catch (e) {
+    const err = e as Error;
+    const known = err instanceof InputError || err instanceof RootError || err instanceof DiskFullError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`cargo-isolate: ${known ? err.message : err.stack}\n`);
+    return known ? 2 : 1;
+  }
+}

@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
+ *
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
+ *
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ */
+const BUSY = 75;
+
+export interface Held {
+  /** pid of the outermost flock process; its process group holds the locks. */
+  pid: number;
+  child: ChildProcess;
+}
+
+export interface HoldOptions {
+  /** Seconds to wait for the locks; 0 = fail at once when busy. */
+  waitSeconds?: number;
+  /** Shell body run while the locks are held; must print `locked` first. */
+  body?: string;
+  args?: string[];
+  /** Detach (own process group, survives our exit): used by the lease keeper. */
+  detached?: boolean;
+  /** Shared locks instead of exclusive ones. */
+  shared?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+
+function flockArgs(paths: string[], o: HoldOptions, tail: string[]): string[] {
+  const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+  const kind = o.shared ? ['-s'] : ['-x'];
+  const args: string[] = [];
+  paths.forEach((p, i) => {
+    if (i > 0) args.push('flock');
+    args.push(...kind, ...mode, '-E', String(BUSY), p);
+  });
+  return [...args, ...tail];
+}
+
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+export function hold(paths: string[], o: HoldOptions = {}): Promise<Held | undefined> {
+  if (paths.length === 0) throw new Error('hold: no lock paths');
+  const body = o.body ?? UNTIL_STDIN_CLOSES;
+  const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('flock', args, {
+      detached: o.detached ?? false,
+      stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: o.env ?? process.env,
+    });
+    let out = '';
+    let err = '';
+    let settled = false;
+    const settle = (v: Held | undefined, e?: Error) => {
+      if (settled) return;
+      settled = true;
+      e ? reject(e) : resolvePromise(v);
+    };
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('locked')) settle({ pid: child.pid!, child });
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+    child.on('exit', (code, signal) => {
+      if (code === BUSY) return settle(undefined);
+      settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+    });
+  });
+}
+
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+export function release(h: Held): Promise<void> {
+  return new Promise((res) => {
+    if (h.child.exitCode !== null || h.child.signalCode !== null) return res();
+    h.child.once('exit', () => res());
+    h.child.stdin?.end();
+  });
+}
+
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+export function detach(h: Held): void {
+  h.child.stdout?.destroy();
+  h.child.stderr?.destroy();
+  h.child.removeAllListeners();
+  h.child.unref();
+}
+
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+export function allFree(paths: string[], shared = false): boolean {
+  paths = paths.filter((p) => existsSync(p)); // a lock file that does not exist is held by nobody
+  if (paths.length === 0) return true;
+  const r = spawnSync('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+  if (r.error) throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+  return r.status === 0;
+}
+
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+export function killHolder(pid: number, lockPath: string): boolean {
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return false; // already gone
+  }
+  if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`)) return false; // pid reused
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,232 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { type Disk, beyond, measure } from './disk.js';
+import { hold, release } from './flock.js';
+import { SLOT_NAME, rootPaths, slotDirs } from './layout.js';
+import { cargoLockFiles, heldLocks, isHeldHint, type LockSet } from './liveness.js';
+import type { Log } from './log.js';
+import { readRecord, writeRecord } from './record.js';
+import { deleteTrashEntry, removeTree } from './remove.js';
+import { diskUsage } from './sizes.js';
+import { type Level, formatBytes, formatLevel } from './units.js';
+
+export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src';
+
+/** Something the guard could delete, as its decision sees it: no tree is walked to make one. */
+export interface Candidate {
+  kind: Kind;
+  path: string;
+  /** From the owner's post step (slot.json); undefined when never recorded. */
+  bytes?: number;
+  lastUsedMs: number;
+  owner?: string;
+  live: boolean;
+  slot?: string;
+}
+
+/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
+const ORDER: Kind[] = ['trash', 'job-dir', 'target', 'registry-src'];
+
+export interface PrunePlan {
+  ordered: Candidate[];
+  /** Bytes in directories of live jobs: never touched. */
+  liveBytes: number;
+  /** Idle bytes the scope excludes (other runners' data in runner scope). */
+  othersBytes: number;
+}
+
+/** Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data. */
+export function planPrune(cands: Candidate[], scope: 'runner' | 'host', runnerId: string): PrunePlan {
+  let liveBytes = 0;
+  let othersBytes = 0;
+  const ordered: Candidate[] = [];
+  for (const c of cands) {
+    if (c.live) liveBytes += c.bytes ?? 0;
+    else if (scope === 'runner' && c.kind !== 'trash' && c.owner !== runnerId) othersBytes += c.bytes ?? 0;
+    else ordered.push(c);
+  }
+  ordered.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
+  return { ordered, liveBytes, othersBytes };
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
+export async function collectCandidates(root: string, held: LockSet = heldLocks()): Promise<Candidate[]> {
+  const p = rootPaths(root);
+  const out: Candidate[] = [];
+  for (const e of await fs.readdir(p.trash).catch(() => [] as string[])) {
+    const st = await fs.lstat(join(p.trash, e)).catch(() => undefined);
+    out.push({ kind: 'trash', path: join(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+  }
+  for (const repo of await fs.readdir(p.jobs).catch(() => [] as string[])) {
+    for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => [] as string[])) {
+      for (const run of await fs.readdir(join(p.jobs, repo, key)).catch(() => [] as string[])) {
+        const dir = join(p.jobs, repo, key, run);
+        const rec = await readRecord(join(dir, 'job.json'));
+        const st = await fs.lstat(dir).catch(() => undefined);
+        out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint(join(dir, '.lease'), held) });
+      }
+    }
+  }
+  const names = (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n));
+  await Promise.all(
+    names.map(async (name) => {
+      const d = slotDirs(root, name);
+      const rec = await readRecord(d.record);
+      const live = await isHeldHint(d.lock, held);
+      const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
+      const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name };
+      if (!rec?.sizes || rec.sizes.target > 0 || live) out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
+      out.push({ ...base, kind: 'registry-src', path: join(d.cargoHome, 'registry', 'src') });
+    }),
+  );
+  return out;
+}
+
+export interface Removal {
+  kind: Kind;
+  path: string;
+  bytes: number;
+  ageMs: number;
+  owner?: string;
+  outcome: string;
+}
+
+export interface GuardReport {
+  threshold: string;
+  target: string;
+  before: Disk;
+  after: Disk;
+  over: boolean;
+  removals: Removal[];
+  freedBytes: number;
+  liveBytes: number;
+  othersBytes: number;
+  dryRun: boolean;
+  scope: 'runner' | 'host';
+  lockWaitMs: number;
+  decisionMs: number;
+  message?: string;
+}
+
+export interface GuardOptions {
+  root: string;
+  threshold: Level;
+  target: Level;
+  scope: 'runner' | 'host';
+  runnerId: string;
+  dryRun: boolean;
+  failBelowBytes?: number;
+  lockWaitSeconds?: number;
+  /** CLI gc: also idle slots unused for this long are removed whole, whatever the disk says. */
+  maxAgeMs?: number;
+  timeoutMs: number;
+  log: Log;
+}
+
+export class DiskFullError extends Error {}
+
+async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<string> {
+  if (c.kind === 'trash') return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
+  if (!(await isDir(c.path))) return 'absent';
+  if (c.kind === 'job-dir') {
+    const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
+    return (await removeTree(root, c.path, { locks, timeoutMs })).outcome;
+  }
+  const d = slotDirs(root, c.slot!);
+  const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
+  const r = await removeTree(root, c.path, {
+    locks,
+    timeoutMs,
+    // Still under the lease: a job leasing the slot next must find a truthful record.
+    whileLocked: async () => {
+      const rec = await readRecord(d.record);
+      if (rec && c.kind === 'target') await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+    },
+  });
+  if (c.kind === 'target' && r.outcome !== 'live') await fs.mkdir(d.target).catch(() => undefined);
+  return r.outcome;
+}
+
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+export async function runGuard(o: GuardOptions): Promise<GuardReport> {
+  const log = o.log;
+  const before = await measure(o.root);
+  const report: GuardReport = {
+    threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
+    freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0,
+  };
+  const describe = (d: Disk) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+  log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+  if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+    log.info('Under the threshold: nothing to prune.');
+    return checkFloor(o, report);
+  }
+  const waitStart = Date.now();
+  const guardLock = await hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+  report.lockWaitMs = Date.now() - waitStart;
+  if (!guardLock) {
+    log.warning(`Another disk guard on this host held ${rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+    report.after = await measure(o.root);
+    return checkFloor(o, report);
+  }
+  try {
+    let now = await measure(o.root);
+    if (report.lockWaitMs > 1000) log.info(`Waited ${Math.round(report.lockWaitMs / 1000)} s for another guard; disk now ${describe(now)}.`);
+    const t0 = performance.now();
+    const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId);
+    report.decisionMs = performance.now() - t0;
+    report.liveBytes = plan.liveBytes;
+    report.othersBytes = plan.othersBytes;
+    let simulatedFree = 0;
+    const reached = () => {
+      const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
+      sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
+      return !beyond(sim, o.target);
+    };
+    const overAtStart = beyond(now, o.threshold);
+    for (const c of plan.ordered) {
+      // gc --max-age: trash and anything idle for longer go whatever the disk says.
+      const old = o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+      if (!old && !(overAtStart && !reached())) continue;
+      const ageMs = Date.now() - c.lastUsedMs;
+      if (o.dryRun) {
+        const bytes = c.bytes ?? (await diskUsage(c.path));
+        simulatedFree += bytes;
+        report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
+        continue;
+      }
+      const bytes = c.bytes ?? (await diskUsage(c.path));
+      const prev = now;
+      const outcome = await removeCandidate(o.root, c, o.timeoutMs);
+      now = await measure(o.root);
+      if (outcome === 'absent') continue;
+      report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
+      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+    }
+    report.after = now;
+    report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+  } finally {
+    await release(guardLock);
+  }
+  report.over = beyond(report.after, o.threshold);
+  if (report.over && !o.dryRun) {
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
+    log.warning(report.message);
+  }
+  return checkFloor(o, report);
+}
+
+function checkFloor(o: GuardOptions, r: GuardReport): GuardReport {
+  if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+    throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
+  }
+  return r;
+}

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import type { JobIdentity } from './identity.js';
+import { safeComponent } from './key.js';
+
+/**
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,cargo-home,tmp}/
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/                         host-wide verified .crate store
+ */
+export const MARKER = '.cargo-isolate-root';
+
+export interface Dirs {
+  /** The directory owned by one lease: a slot or a job directory. */
+  base: string;
+  target: string;
+  cargoHome: string;
+  tmp: string;
+  record: string;
+  lock: string;
+}
+
+export const rootPaths = (root: string) => ({
+  marker: join(root, MARKER),
+  locks: join(root, 'locks'),
+  slots: join(root, 'slots'),
+  jobs: join(root, 'jobs'),
+  trash: join(root, 'trash'),
+  crates: join(root, 'crates'),
+  guardLock: join(root, 'locks', 'guard.lock'),
+  cratesLock: join(root, 'locks', 'crates.lock'),
+});
+
+function dirsIn(base: string, record: string, lock: string): Dirs {
+  return { base, target: join(base, 'target'), cargoHome: join(base, 'cargo-home'), tmp: join(base, 'tmp'), record, lock };
+}
+
+export function slotDirs(root: string, name: string): Dirs {
+  const base = join(root, 'slots', name);
+  return dirsIn(base, join(base, 'slot.json'), join(root, 'locks', `slot-${name}.lock`));
+}
+
+export function jobDirs(root: string, id: JobIdentity): Dirs {
+  const base = join(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+  return dirsIn(base, join(base, 'job.json'), join(base, '.lease'));
+}
+
+export const SLOT_NAME = /^s\d{3,}$/;
+export const slotName = (index: number) => `s${String(index).padStart(3, '0')}`;

@@ -1,0 +1,182 @@
+import { promises as fs, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type SlotView, type Tier, rankSlots } from './choose.js';
+import { type Held, allFree, detach, hold, killHolder } from './flock.js';
+import type { JobIdentity } from './identity.js';
+import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from './layout.js';
+import { cargoLockFiles, heldLocks, isHeldHint } from './liveness.js';
+import type { Log } from './log.js';
+import { type DirRecord, readRecord } from './record.js';
+
+/*
+ * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
+ *
+ *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
+ *
+ * The lease ends when the keeper dies, which happens when
+ * - the post step kills it (normal end: success, failure, cancel);
+ * - the runner kills it: after the last post step the runner kills every process that carries
+ *   its RUNNER_TRACKING_ID, which the keeper inherits;
+ * - the process it watches (the main step's parent: the runner's worker) is gone, checked
+ *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
+ *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
+ * - max-lease passes: a hung worker cannot pin a slot forever;
+ * - the host reboots (the kernel forgets every flock).
+ * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
+ * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
+ * unlinked inode while the next job locks a new one.
+ */
+export const KEEPER_POLL_SECONDS = 2;
+
+const KEEPER = `echo locked
+exec >/dev/null 2>&1 </dev/null
+watch=$1 start=$2 left=$3 poll=$4
+while [ "$left" -gt 0 ]; do
+  if [ "$watch" -gt 0 ]; then
+    read -r s < "/proc/$watch/stat" || exit 0
+    s=\${s##*) }
+    set -- $s
+    [ "\${20}" = "$start" ] || exit 0
+  fi
+  sleep "$poll"
+  left=$((left - poll))
+done`;
+
+/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startKeeper(lock: string, watchPid: number, maxLeaseMs: number): Promise<Held | undefined> {
+  const start = (watchPid > 0 && processStart(watchPid)) || '0';
+  const h = await hold([lock], {
+    detached: true,
+    body: KEEPER,
+    args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
+  });
+  if (h) detach(h);
+  return h;
+}
+
+export interface Lease {
+  layout: 'slot' | 'job';
+  name: string;
+  dirs: Dirs;
+  keeperPid: number;
+  tier: Tier;
+  waitedMs: number;
+  /** The record as the previous holder left it (undefined: new or unknown). */
+  previous?: DirRecord;
+  /** Slots passed over because cargo itself still ran in them (a zombie build). */
+  zombies: string[];
+}
+
+export interface LeaseRequest {
+  root: string;
+  me: JobIdentity;
+  watchPid: number;
+  maxLeaseMs: number;
+  leaseWaitMs: number;
+  log: Log;
+}
+
+/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
+export async function scanSlots(root: string): Promise<SlotView[]> {
+  const held = heldLocks();
+  const names = (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const d = slotDirs(root, name);
+      return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
+    }),
+  );
+}
+
+type Attempt = { lease: Held } | { busy: 'lease' | 'cargo' };
+
+/** Takes the lease, then makes sure no cargo (say, a zombie container of a cancelled job) still runs there. */
+async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
+  const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+  if (!h) return { busy: 'lease' };
+  const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
+  if (!allFree(cargoLocks)) {
+    killHolder(h.pid, dirs.lock);
+    return { busy: 'cargo' };
+  }
+  return { lease: h };
+}
+
+async function newSlot(root: string, taken: SlotView[]): Promise<string> {
+  let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
+  for (;;) {
+    const name = slotName(i);
+    try {
+      await fs.mkdir(slotDirs(root, name).base);
+      return name;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      i++;
+    }
+  }
+}
+
+export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
+  const started = Date.now();
+  const deadline = started + req.leaseWaitMs;
+  const zombies: string[] = [];
+  let announced = false;
+  for (;;) {
+    const views = await scanSlots(req.root);
+    const plan = rankSlots(views, req.me);
+    const waiting = plan.waitFor !== undefined && Date.now() < deadline;
+    const order = waiting ? [{ name: plan.waitFor!, tier: 'warm' as Tier }] : plan.candidates;
+    for (const c of order) {
+      const dirs = slotDirs(req.root, c.name);
+      const r = await tryLease(dirs, req);
+      if ('lease' in r) {
+        const previous = views.find((v) => v.name === c.name)?.record;
+        return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record) ?? previous, zombies };
+      }
+      if (r.busy === 'cargo' && !zombies.includes(c.name)) {
+        zombies.push(c.name);
+        req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+      }
+    }
+    if (waiting) {
+      if (!announced) {
+        req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
+        announced = true;
+      }
+      await sleep(500);
+      continue;
+    }
+    const name = await newSlot(req.root, views);
+    const dirs = slotDirs(req.root, name);
+    const r = await tryLease(dirs, req);
+    if ('lease' in r) {
+      return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies };
+    }
+    // Someone took the slot we just made: scan again.
+  }
+}
+
+export async function acquireJobDir(req: LeaseRequest): Promise<Lease> {
+  const dirs = jobDirs(req.root, req.me);
+  await fs.mkdir(dirs.base, { recursive: true });
+  const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+  if (!h) throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
+  return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
+}
+
+/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
+export async function releaseLease(keeperPid: number, lock: string): Promise<boolean> {
+  const killed = killHolder(keeperPid, lock);
+  // The kernel drops the lock once every process of the keeper's group is gone.
+  for (let i = 0; killed && i < 100 && !allFree([lock], true); i++) await sleep(20);
+  return killed;
+}

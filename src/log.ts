@@ -1,0 +1,28 @@
+import * as core from '@actions/core';
+
+/** The few ways this code talks to a person: the action maps them to @actions/core, the CLI to stderr. */
+export interface Log {
+  info(message: string): void;
+  warning(message: string): void;
+  debug(message: string): void;
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export const actionLog: Log = {
+  info: (m) => core.info(m),
+  warning: (m) => core.warning(m),
+  debug: (m) => core.debug(m),
+  group: (name, fn) => core.group(name, fn),
+};
+
+export function consoleLog(verbose = false, quiet = false): Log {
+  return {
+    info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+    warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+    debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+    group: async (name, fn) => {
+      if (!quiet) process.stderr.write(`== ${name}\n`);
+      return fn();
+    },
+  };
+}

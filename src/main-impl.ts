@@ -1,0 +1,49 @@
+import * as core from '@actions/core';
+import { type GuardReport, runGuard } from './guard.js';
+import { currentIdentity } from './identity.js';
+import { type StartedJob, startJob } from './job.js';
+import { type Log, actionLog } from './log.js';
+import { prepareRoot } from './root.js';
+import { type Settings, readSettings } from './settings.js';
+import { saveGuard, saveJob, saveLease } from './state.js';
+
+export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }): Promise<{ job: StartedJob; guard: GuardReport }> {
+  const me = currentIdentity(env);
+  log.debug(`Identity: ${JSON.stringify(me)}`);
+  const root = await prepareRoot(s.root, env);
+  const guard = await log.group('Disk guard', () =>
+    runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
+  );
+  save.guard(guard);
+  const job = await log.group(`Directories (${s.layout} layout)`, async () => {
+    const j = await startJob(s, root, me, env, log, watchPid, save.lease);
+    log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+    return j;
+  });
+  return { job, guard };
+}
+
+export async function runMain(): Promise<void> {
+  try {
+    const s = readSettings((n) => core.getInput(n));
+    const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
+    await actionLog.group('Exports', async () => {
+      core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
+      core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));
+      core.setOutput('freed-bytes', String(guard.freedBytes));
+      for (const [k, v] of Object.entries(job.exports)) {
+        core.exportVariable(k, v);
+        core.info(`${k}=${v}`);
+      }
+      core.addPath(job.path);
+      core.setOutput('target-dir', job.dirs.target);
+      core.setOutput('cargo-home', job.dirs.cargoHome);
+      core.setOutput('tmpdir', job.dirs.tmp);
+      core.setOutput('slot', job.slot);
+      core.setOutput('key', job.identity.key);
+    });
+    saveJob(job);
+  } catch (e) {
+    core.setFailed((e as Error).message);
+  }
+}

@@ -1,0 +1,20 @@
+import * as core from '@actions/core';
+import { endJob } from './job.js';
+import { loadGuard, loadJob, loadLease } from './state.js';
+import { writeSummary } from './summary.js';
+
+/** Never fails the job: every problem is a warning, and the rest is left to the next guard. */
+export async function runPost(): Promise<void> {
+  try {
+    const lease = loadLease();
+    if (!lease) {
+      core.info('The main step took no lease (it failed or was cancelled before): nothing to release.');
+      return;
+    }
+    const ended = await core.group('Release', () => endJob(lease));
+    for (const w of ended.warnings) core.warning(w);
+    await writeSummary(loadJob(), ended, loadGuard()).catch((e) => core.warning(`Writing the job summary: ${(e as Error).message}`));
+  } catch (e) {
+    core.warning(`cargo-isolate post step: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,88 @@
+import { promises as fs } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import type { JobIdentity } from './identity.js';
+import type { Dirs } from './layout.js';
+import { type DirRecord, trustDomain } from './record.js';
+import { type RemoveResult, removeTree } from './remove.js';
+import type { Settings } from './settings.js';
+
+export interface ResetDecision {
+  reset: boolean;
+  reason: string;
+}
+
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
+ * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ */
+export function decideReset(reuse: Settings['reuse'], previous: DirRecord | undefined, hasContent: boolean, me: JobIdentity): ResetDecision {
+  if (!hasContent) return { reset: false, reason: 'empty' };
+  if (reuse === 'never') return { reset: true, reason: "reuse: never" };
+  if (reuse === 'always') return { reset: false, reason: 'reuse: always' };
+  if (!previous) return { reset: true, reason: 'no record of who used it last' };
+  if (trustDomain(previous) !== trustDomain(me)) return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+  return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
+}
+
+/** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
+const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+
+export function originalCargoHome(env: Record<string, string | undefined>, root: string): string | undefined {
+  const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
+  // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+  return home === root || home.startsWith(root + sep) ? undefined : home;
+}
+
+async function hasEntries(dir: string): Promise<boolean> {
+  return (await fs.readdir(dir).catch(() => [])).length > 0;
+}
+
+export interface PrepareResult {
+  decision: ResetDecision;
+  removed: RemoveResult[];
+  linked: string[];
+}
+
+/** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
+export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord | undefined, me: JobIdentity, s: Settings, env: Record<string, string | undefined>): Promise<PrepareResult> {
+  const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+  const decision = decideReset(s.reuse, previous, content, me);
+  const removed: RemoveResult[] = [];
+  const timeoutMs = s.cleanupTimeoutMs;
+  if (decision.reset) {
+    removed.push(await removeTree(root, dirs.target, { timeoutMs }));
+    removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
+  }
+  removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
+  const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
+  if (stuck.length) {
+    // The tree was renamed away, so the job still starts clean; the remains wait in trash.
+    for (const r of stuck) if (r.outcome === 'live') throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+  }
+  await fs.mkdir(dirs.target, { recursive: true });
+  await fs.mkdir(join(dirs.cargoHome, 'bin'), { recursive: true });
+  await fs.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
+  await fs.chmod(dirs.tmp, 0o700);
+  const linked: string[] = [];
+  const orig = originalCargoHome(env, root);
+  if (orig) {
+    for (const f of LINKED) {
+      const src = join(orig, f);
+      const dst = join(dirs.cargoHome, f);
+      const st = await fs.stat(src).catch(() => undefined);
+      const cur = await fs.readlink(dst).catch(() => undefined);
+      if (!st?.isFile()) {
+        if (cur !== undefined) await fs.unlink(dst).catch(() => undefined); // the runner's file went away
+        continue;
+      }
+      if (cur !== src) {
+        await fs.rm(dst, { force: true });
+        await fs.symlink(src, dst);
+      }
+      linked.push(src);
+    }
+  }
+  return { decision, removed, linked };
+}

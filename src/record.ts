@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+
+/**
+ * What a slot or job directory remembers about its last lease. Informational only: liveness is
+ * the lease lock, never this file, so a stale record (crash, kill -9) cannot pin anything.
+ * Written only by the holder of the lease, atomically (temp file + rename).
+ */
+export interface DirRecord {
+  format: 1;
+  name: string;
+  layout: 'slot' | 'job';
+  repository: string;
+  key: string;
+  runnerId: string;
+  runnerName: string;
+  host: string;
+  workflow: string;
+  runId: string;
+  runAttempt: string;
+  job: string;
+  jobUid: string;
+  leasedAt: string;
+  releasedAt?: string;
+  /** Last time a job used the directory (lease or release): orders idle data for pruning. */
+  lastUsed: string;
+  sizes?: { target: number; cargoHome: number; tmp: number; measuredAt: string };
+  /** Set when the guard removed the target dir, so the next job knows it starts cold. */
+  prunedAt?: string;
+}
+
+export const trustDomain = (r: Pick<DirRecord, 'repository' | 'key'>) => `${r.repository}#${r.key}`;
+
+export async function readRecord(path: string): Promise<DirRecord | undefined> {
+  try {
+    const r = JSON.parse(await fs.readFile(path, 'utf8')) as DirRecord;
+    return r && r.format === 1 ? r : undefined;
+  } catch {
+    return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+  }
+}
+
+export async function writeRecord(path: string, record: DirRecord): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
+  await fs.rename(tmp, path);
+}

@@ -1,0 +1,87 @@
+import { constants, promises as fs } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { MARKER, rootPaths } from './layout.js';
+
+/** Directories that must never be a root themselves (the whole tree would be ours to delete). */
+const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
+/** Trees that must never contain a root. */
+const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
+
+export class RootError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RootError';
+  }
+}
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
+export function refuseRoot(path: string, env: Record<string, string | undefined>): string | undefined {
+  if (!isAbsolute(path)) return 'it is not an absolute path';
+  if (EXACT.includes(path) || UNDER.some((d) => within(path, d))) return 'it is a system directory';
+  const home = env.HOME;
+  if (home && path === resolve(home)) return 'it is the home directory';
+  for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]] as const) {
+    if (dir && within(path, resolve(dir))) {
+      return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
+    }
+  }
+  return undefined;
+}
+
+/** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
+async function realpathLoose(path: string): Promise<string> {
+  let head = path;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(await fs.realpath(head), ...tail.reverse());
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return path;
+      tail.push(head.slice(parent.length).replace(/^\//, ''));
+      head = parent;
+    }
+  }
+}
+
+/**
+ * Validates the root and creates its skeleton. Returns the resolved root path.
+ * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
+ * otherwise manage (and could delete) data that was never ours.
+ */
+export async function prepareRoot(raw: string, env: Record<string, string | undefined>, create = true): Promise<string> {
+  const input = `Input 'root' is '${raw}'`;
+  if (!isAbsolute(raw)) throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+  const root = await realpathLoose(resolve(raw));
+  const why = refuseRoot(root, env);
+  if (why) throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+  const st = await fs.stat(root).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+  const p = rootPaths(root);
+  if (st) {
+    const hasMarker = await fs.access(p.marker).then(() => true, () => false);
+    if (!hasMarker) {
+      const entries = (await fs.readdir(root)).filter((e) => e !== 'lost+found');
+      if (entries.length > 0) {
+        throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+      }
+    }
+  } else if (!create) {
+    throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
+  }
+  if (!create) return root;
+  try {
+    await fs.mkdir(root, { recursive: true });
+    await fs.access(root, constants.W_OK);
+    for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates]) await fs.mkdir(d, { recursive: true });
+    await fs.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+  }
+  return root;
+}

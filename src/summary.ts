@@ -1,0 +1,47 @@
+import * as core from '@actions/core';
+import type { GuardReport } from './guard.js';
+import type { EndedJob, StartedJob } from './job.js';
+import { formatBytes, formatDuration } from './units.js';
+
+type Row = [string, string];
+
+/** Pure: the rows of the job summary, so tests can read what a person will see. */
+export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): { main: Row[]; guard: string[][] } {
+  const main: Row[] = [];
+  if (job) {
+    const id = job.identity;
+    main.push(['Key', `${id.repository} ${id.key}`]);
+    main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.tier}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+    main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
+    main.push(['CARGO_TARGET_DIR', job.dirs.target]);
+    main.push(['CARGO_HOME', job.dirs.cargoHome]);
+    main.push(['TMPDIR', job.dirs.tmp]);
+    main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
+  }
+  if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
+  for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
+  main.push(['Lease', ended.released ? 'released' : 'already ended']);
+  for (const w of ended.warnings) main.push(['Warning', w]);
+  const g: string[][] = [];
+  if (guard) {
+    g.push(['Disk before', `${guard.before.usedPercent.toFixed(1)}% used, ${formatBytes(guard.before.freeBytes)} free`, '', '', '']);
+    for (const r of guard.removals) g.push([r.outcome, r.path, formatBytes(r.bytes), formatDuration(r.ageMs), r.owner ?? 'unknown']);
+    g.push(['Disk after', `${guard.after.usedPercent.toFixed(1)}% used, ${formatBytes(guard.after.freeBytes)} free`, formatBytes(guard.freedBytes), '', '']);
+  }
+  return { main, guard: g };
+}
+
+export async function writeSummary(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): Promise<void> {
+  const rows = summaryRows(job, ended, guard);
+  const s = core.summary.addHeading('cargo-isolate', 3).addTable([
+    [{ data: 'What', header: true }, { data: 'Value', header: true }],
+    ...rows.main,
+  ]);
+  if (rows.guard.length) {
+    s.addHeading(`Disk guard (threshold ${guard!.threshold}, target ${guard!.target}, scope ${guard!.scope}${guard!.dryRun ? ', dry run' : ''})`, 4).addTable([
+      ['Action', 'Path', 'Size', 'Idle for', 'Last owner'].map((h) => ({ data: h, header: true })),
+      ...rows.guard,
+    ]);
+  }
+  await s.write();
+}

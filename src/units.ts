@@ -1,0 +1,70 @@
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/units.test.ts.
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+};
+
+/** `20GiB`, `512MB`, `1.5g`, `1048576` → bytes; undefined when the text is not a size. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = (m[2] || 'b').toLowerCase();
+  const mult = SIZE_UNITS[unit];
+  if (mult === undefined) return undefined;
+  return Math.round(parseFloat(m[1]) * mult);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration. A bare number is seconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!m) return undefined;
+  return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
+}
+
+export type Level =
+  | { kind: 'percent'; percent: number }
+  | { kind: 'free'; bytes: number };
+
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+export function parseLevel(text: string): Level | undefined {
+  const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  if (p) {
+    const percent = parseFloat(p[1]);
+    return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+  }
+  const bytes = parseSize(text);
+  return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+
+export function formatLevel(level: Level): string {
+  return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
+}
+
+export function formatBytes(bytes: number): string {
+  const abs = Math.abs(bytes);
+  if (abs < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = abs / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  const m = s / 60;
+  if (m < 120) return `${m.toFixed(0)} min`;
+  const h = m / 60;
+  if (h < 48) return `${h.toFixed(1)} h`;
+  return `${(h / 24).toFixed(1)} d`;
+}
