@@ -46,6 +46,16 @@ async function realpathLoose(path: string): Promise<string> {
   }
 }
 
+/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
+async function blame(path: string): Promise<NodeJS.ErrnoException | undefined> {
+  for (let p = path; ; p = dirname(p)) {
+    if (await fs.stat(p).then(() => true, () => false)) {
+      return fs.access(p, constants.W_OK).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    }
+    if (dirname(p) === p) return undefined;
+  }
+}
+
 /**
  * Validates the root and creates its skeleton. Returns the resolved root path.
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
@@ -80,7 +90,7 @@ export async function prepareRoot(raw: string, env: Record<string, string | unde
       if (e.code !== 'EEXIST') throw e;
     });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
+    const err = (await blame(root)) ?? (e as NodeJS.ErrnoException);
     throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
   }
   return root;

@@ -32430,6 +32430,16 @@ async function realpathLoose(path) {
         }
     }
 }
+/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
+async function blame(path) {
+    for (let p = path;; p = (0,external_node_path_namespaceObject.dirname)(p)) {
+        if (await external_node_fs_namespaceObject.promises.stat(p).then(() => true, () => false)) {
+            return external_node_fs_namespaceObject.promises.access(p, external_node_fs_namespaceObject.constants.W_OK).then(() => undefined, (e) => e);
+        }
+        if ((0,external_node_path_namespaceObject.dirname)(p) === p)
+            return undefined;
+    }
+}
 /**
  * Validates the root and creates its skeleton. Returns the resolved root path.
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
@@ -32472,7 +32482,7 @@ async function root_prepareRoot(raw, env, create = true) {
         });
     }
     catch (e) {
-        const err = e;
+        const err = (await blame(root)) ?? e;
         throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;

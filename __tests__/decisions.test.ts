@@ -1,0 +1,262 @@
+import { describe, expect, test } from '@jest/globals';
+import { earlierRun, rankSlots, type SlotView } from '../src/choose.js';
+import { beyond, diskFromStatfs } from '../src/disk.js';
+import { type Candidate, planPrune } from '../src/guard.js';
+import { identityFrom } from '../src/identity.js';
+import { contentKey, safeComponent } from '../src/key.js';
+import { devId, parseProcLocks } from '../src/liveness.js';
+import { decideReset } from '../src/prepare.js';
+import type { DirRecord } from '../src/record.js';
+import { refuseRoot } from '../src/root.js';
+import { defaultRoot, readSettings } from '../src/settings.js';
+import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/units.js';
+
+describe('units', () => {
+  test.each([
+    ['20GiB', 20 * 2 ** 30], ['512MB', 512e6], ['1.5g', 1.5e9], ['1048576', 1048576], ['10 kib', 10240],
+    ['', undefined], ['-1G', undefined], ['12XB', undefined], ['1e9', undefined], ['GiB', undefined],
+  ])('parseSize(%p) = %p', (text, bytes) => expect(parseSize(text)).toBe(bytes));
+
+  test.each([
+    ['30s', 30_000], ['2m', 120_000], ['1h', 3_600_000], ['7d', 604_800_000], ['0', 0], ['45', 45_000], ['250ms', 250],
+    ['1w', undefined], ['-5s', undefined], ['soon', undefined],
+  ])('parseDuration(%p) = %p', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  test.each([
+    ['85%', { kind: 'percent', percent: 85 }], ['99.5%', { kind: 'percent', percent: 99.5 }], ['20GiB', { kind: 'free', bytes: 20 * 2 ** 30 }],
+    ['100%', undefined], ['0%', undefined], ['150%', undefined], ['0', undefined], ['%', undefined], ['eighty', undefined],
+  ])('parseLevel(%p)', (text, level) => expect(parseLevel(text)).toEqual(level));
+
+  test('formatBytes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.50 KiB');
+    expect(formatBytes(20 * 2 ** 30)).toBe('20.0 GiB');
+  });
+});
+
+describe('safeComponent and keys', () => {
+  const hostile = ['../../etc', 'a'.repeat(300), 'feature/ünïcødé', 'with spaces', '.hidden', '-dash', 'a/../b', '', '..', 'x\0y', 'foo+bar', '🦀', 'CON', 'main\n'];
+  test.each(hostile)('%j maps to a bounded, plain path component', (raw) => {
+    const c = safeComponent(raw);
+    expect(c.length).toBeGreaterThan(0);
+    expect(c.length).toBeLessThanOrEqual(64);
+    expect(c).toMatch(/^[A-Za-z0-9+][A-Za-z0-9._+-]*$/);
+    expect(c).not.toContain('..');
+    expect(c).not.toContain('/');
+  });
+  test('plain names pass through unchanged', () => {
+    for (const n of ['main', 'release-1.2', 'feature_x', 'v1.0.0']) expect(safeComponent(n)).toBe(n);
+  });
+  test('the mapping is injective on near-collisions', () => {
+    const names = ['feature/a', 'feature-a', 'feature a', 'feature_a', 'Feature/a', 'a'.repeat(300), 'a'.repeat(301), '../x', '..-x'];
+    const mapped = names.map((n) => safeComponent(n));
+    expect(new Set(mapped).size).toBe(names.length);
+    // A branch cannot be named after another branch's mapped form.
+    expect(safeComponent(safeComponent('feature/a'))).not.toBe(safeComponent('feature/a'));
+  });
+  test('content keys', () => {
+    expect(contentKey(12, 'ignored')).toBe('pr-12');
+    expect(contentKey(undefined, 'main')).toBe('ref-main');
+    expect(contentKey(undefined, '../../etc')).toMatch(/^ref-etc\+[0-9a-f]{16}$/);
+  });
+});
+
+describe('identity', () => {
+  const base = { GITHUB_REPOSITORY: 'acme/w', GITHUB_RUN_ID: '77', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test', RUNNER_NAME: 'r1', GITHUB_WORKFLOW: 'ci' };
+  test('pull request from the payload, fork detected', () => {
+    const id = identityFrom({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_HEAD_REF: 'feat/x', GITHUB_REF: 'refs/pull/5/merge' },
+      { pull_request: { number: 5, head: { repo: { full_name: 'eve/w' } }, base: { repo: { full_name: 'acme/w' } } } }, 'abcd', 'h');
+    expect(id).toMatchObject({ pr: 5, key: 'pr-5', branch: 'feat/x', fork: true, jobUid: '77-2-test-abcd', runnerName: 'r1' });
+  });
+  test('same-repo PR is not a fork; a deleted head repo is', () => {
+    const pr = (head: { full_name?: string } | null) => identityFrom(base, { pull_request: { number: 1, head: { repo: head }, base: { repo: { full_name: 'acme/w' } } } }, 'n', 'h').fork;
+    expect(pr({ full_name: 'acme/w' })).toBe(false);
+    expect(pr(null)).toBe(true);
+  });
+  test('PR number from refs/pull/N/ when the payload is empty (act)', () => {
+    expect(identityFrom({ ...base, GITHUB_REF: 'refs/pull/31/head' }, {}, 'n', 'h').key).toBe('pr-31');
+  });
+  test('push: branch key', () => {
+    expect(identityFrom({ ...base, GITHUB_REF: 'refs/heads/dev', GITHUB_REF_NAME: 'dev' }, {}, 'n', 'h')).toMatchObject({ key: 'ref-dev', fork: false, pr: undefined });
+  });
+  test('missing variables (local run, Forgejo without RUNNER_NAME) fall back', () => {
+    const id = identityFrom({}, {}, 'n', 'myhost');
+    expect(id.repository).toBe('local/local');
+    expect(id.key).toBe('ref-local');
+    expect(id.runnerName).toBe('myhost');
+    expect(id.runId).toMatch(/^local-/);
+    expect(id.jobUid).toMatch(/-1-job-n$/);
+  });
+  test('runners of one name in different work roots are different runners', () => {
+    const a = identityFrom({ ...base, RUNNER_WORKSPACE: '/srv/runner-a/_work/w' }, {}, 'n', 'h');
+    const b = identityFrom({ ...base, RUNNER_WORKSPACE: '/srv/runner-b/_work/w' }, {}, 'n', 'h');
+    expect(a.runnerName).toBe(b.runnerName);
+    expect(a.runnerId).not.toBe(b.runnerId);
+  });
+  test('matrix legs share run and job but not the job uid', () => {
+    const a = identityFrom(base, {}, 'aaaa', 'h');
+    const b = identityFrom(base, {}, 'bbbb', 'h');
+    expect(a.jobUid).not.toBe(b.jobUid);
+  });
+});
+
+describe('settings', () => {
+  const get = (m: Record<string, string>) => (n: string) => m[n] ?? '';
+  test('defaults', () => {
+    const s = readSettings(get({}), { HOME: '/home/u' });
+    expect(s).toMatchObject({ root: '/home/u/.cache/cargo-isolate', layout: 'slot', reuse: 'same-key', pruneScope: 'runner', dryRun: false, leaseWaitMs: 60_000, publishCrates: 'trusted', cache: false });
+    expect(s.diskThreshold).toEqual({ kind: 'percent', percent: 85 });
+    expect(s.diskTarget).toEqual({ kind: 'percent', percent: 75 });
+    expect(defaultRoot({ CARGO_ISOLATE_ROOT: '/mnt/x' })).toBe('/mnt/x');
+  });
+  test('a free-space threshold gets a target 1.5x the floor', () => {
+    expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 30 * 2 ** 30 });
+  });
+  test.each([
+    ['layout', 'slots', "Input 'layout' is 'slots'. Expected one of 'slot', 'job'."],
+    ['reuse', 'sometimes', "Input 'reuse' is 'sometimes'. Expected one of 'same-key', 'never', 'always'."],
+    ['disk-threshold', '150%', "Input 'disk-threshold' is '150%'. Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)."],
+    ['disk-threshold', 'lots', "Input 'disk-threshold' is 'lots'."],
+    ['disk-target', '90%', "Input 'disk-target' is '90%'. Expected a level at or below 'disk-threshold' (85%)."],
+    ['prune-scope', 'world', "Input 'prune-scope' is 'world'."],
+    ['dry-run', 'yes', "Input 'dry-run' is 'yes'. Expected 'true' or 'false'."],
+    ['fail-below', '5 apples', "Input 'fail-below' is '5 apples'."],
+    ['lease-wait', 'forever', "Input 'lease-wait' is 'forever'."],
+    ['max-lease', '10s', "Input 'max-lease' is '10s'. Expected a duration such as 30s, 5m or 2h of at least 60s."],
+    ['publish-crates', 'sometimes', "Input 'publish-crates' is 'sometimes'."],
+    ['cache', 'maybe', "Input 'cache' is 'maybe'."],
+    ['cleanup-timeout', '0', "Input 'cleanup-timeout' is '0'."],
+  ])('%s: %p is refused with a message naming input, value and form', (name, value, message) => {
+    expect(() => readSettings(get({ [name]: value }), {})).toThrow(message);
+  });
+});
+
+describe('roots', () => {
+  test.each(['/', '/etc', '/etc/ci', '/usr/local', '/usr/lib/x', '/proc/1', '/home', '/tmp', '/var', '/boot/x', '/dev/shm/x'])('%s is refused', (p) => {
+    expect(refuseRoot(p, {})).toMatch(/system directory/);
+  });
+  test('RUNNER_TEMP and the workspace are refused, the home directory too', () => {
+    expect(refuseRoot('/w/_temp/ci', { RUNNER_TEMP: '/w/_temp' })).toMatch(/RUNNER_TEMP/);
+    expect(refuseRoot('/w/repo/repo/.cache', { GITHUB_WORKSPACE: '/w/repo/repo' })).toMatch(/GITHUB_WORKSPACE/);
+    expect(refuseRoot('/home/u', { HOME: '/home/u' })).toMatch(/home directory/);
+  });
+  test('dedicated directories are accepted', () => {
+    for (const p of ['/mnt/ci-cache', '/home/u/.cache/cargo-isolate', '/tmp/ci/root', '/var/lib/cargo-isolate']) expect(refuseRoot(p, { HOME: '/home/u' })).toBeUndefined();
+  });
+});
+
+const rec = (o: Partial<DirRecord>): DirRecord => ({
+  format: 1, name: 's', layout: 'slot', repository: 'acme/w', key: 'pr-1', runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci',
+  runId: '10', runAttempt: '1', job: 'build', jobUid: 'u', leasedAt: '2026-01-01T00:00:00Z', lastUsed: '2026-01-01T00:00:00Z', ...o,
+});
+const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', job: 'build', runId: '20', runAttempt: '1' };
+
+describe('choosing a slot', () => {
+  test('warm before runner before LRU; LRU oldest first', () => {
+    const slots: SlotView[] = [
+      { name: 's000', live: false, record: rec({ key: 'pr-2', runnerId: 'r2', lastUsed: '2026-01-03T00:00:00Z' }) },
+      { name: 's001', live: false, record: rec({ key: 'pr-3', runnerId: 'r1' }) },
+      { name: 's002', live: false, record: rec({ key: 'pr-1', runnerId: 'r9' }) },
+      { name: 's003', live: false, record: rec({ key: 'pr-4', runnerId: 'r3', lastUsed: '2026-01-02T00:00:00Z' }) },
+      { name: 's004', live: true, record: rec({ key: 'pr-1', runnerId: 'r1' }) },
+    ];
+    expect(rankSlots(slots, me)).toEqual({
+      candidates: [{ name: 's002', tier: 'warm' }, { name: 's001', tier: 'runner' }, { name: 's003', tier: 'lru' }, { name: 's000', tier: 'lru' }],
+      waitFor: undefined,
+    });
+  });
+  test('a slot of the same PR in another repository is not warm', () => {
+    const plan = rankSlots([{ name: 's0', live: false, record: rec({ repository: 'other/w', runnerId: 'r2' }) }], me);
+    expect(plan.candidates[0].tier).toBe('lru');
+  });
+  test('wait for an earlier run of the same workflow and job holding the warm slot', () => {
+    const slots: SlotView[] = [{ name: 's0', live: true, record: rec({ runId: '19' }) }, { name: 's1', live: false }];
+    expect(rankSlots(slots, me).waitFor).toBe('s0');
+  });
+  test.each([
+    ['a matrix sibling', { runId: '20' }],
+    ['a later run', { runId: '21' }],
+    ['another workflow', { runId: '19', workflow: 'lint' }],
+    ['another job', { runId: '19', job: 'docs' }],
+    ['another key', { runId: '19', key: 'pr-2' }],
+  ])('no wait for %s', (_, o) => {
+    expect(rankSlots([{ name: 's0', live: true, record: rec(o) }], me).waitFor).toBeUndefined();
+  });
+  test('no wait when a free warm slot exists', () => {
+    const slots: SlotView[] = [{ name: 's0', live: true, record: rec({ runId: '19' }) }, { name: 's1', live: false, record: rec({}) }];
+    expect(rankSlots(slots, me)).toMatchObject({ waitFor: undefined, candidates: [{ name: 's1', tier: 'warm' }] });
+  });
+  test('earlierRun compares run ids, then attempts, numerically', () => {
+    expect(earlierRun({ runId: '9', runAttempt: '1' }, { runId: '10', runAttempt: '1' })).toBe(true);
+    expect(earlierRun({ runId: '10', runAttempt: '1' }, { runId: '10', runAttempt: '2' })).toBe(true);
+    expect(earlierRun({ runId: '10', runAttempt: '2' }, { runId: '10', runAttempt: '2' })).toBe(false);
+    expect(earlierRun({ runId: 'local-1', runAttempt: '1' }, { runId: '10', runAttempt: '1' })).toBe(false);
+  });
+});
+
+describe('reset decisions', () => {
+  const id = identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge' }, {}, 'n', 'h');
+  test.each([
+    ['same-key', rec({}), true, false],
+    ['same-key', rec({ key: 'pr-2' }), true, true],
+    ['same-key', rec({ repository: 'x/w' }), true, true],
+    ['same-key', undefined, true, true],
+    ['same-key', undefined, false, false],
+    ['never', rec({}), true, true],
+    ['always', rec({ key: 'pr-2' }), true, false],
+  ] as const)('reuse %s, previous %#: reset %p', (reuse, prev, content, reset) => {
+    expect(decideReset(reuse, prev, content, id).reset).toBe(reset);
+  });
+});
+
+describe('disk', () => {
+  const statfs = { bsize: 4096, blocks: 1000, bfree: 200, bavail: 150, files: 100, ffree: 50 };
+  test('used percent the way df computes it', () => {
+    const d = diskFromStatfs(statfs);
+    expect(d.usedPercent).toBeCloseTo((800 * 100) / 950, 6);
+    expect(d.freeBytes).toBe(150 * 4096);
+    expect(d.inodePercent).toBe(50);
+  });
+  test('beyond: bytes or inodes', () => {
+    const d = diskFromStatfs(statfs);
+    expect(beyond(d, { kind: 'percent', percent: 85 })).toBe(false);
+    expect(beyond(d, { kind: 'percent', percent: 80 })).toBe(true);
+    expect(beyond(d, { kind: 'free', bytes: 150 * 4096 + 1 })).toBe(true);
+    const full = diskFromStatfs({ ...statfs, ffree: 5 });
+    expect(beyond(full, { kind: 'percent', percent: 90 })).toBe(true);
+    expect(beyond(full, { kind: 'free', bytes: 1 })).toBe(true);
+  });
+});
+
+describe('guard plan', () => {
+  const c = (o: Partial<Candidate>): Candidate => ({ kind: 'target', path: '/r/x', lastUsedMs: 0, live: false, owner: 'me', bytes: 10, ...o });
+  test('order: trash, job dirs, targets, registry src; oldest first within each', () => {
+    const plan = planPrune([
+      c({ kind: 'registry-src', path: 'src-old', lastUsedMs: 1 }),
+      c({ kind: 'target', path: 'new', lastUsedMs: 50 }),
+      c({ kind: 'target', path: 'old', lastUsedMs: 5 }),
+      c({ kind: 'trash', path: 'trash', lastUsedMs: 99, owner: undefined }),
+      c({ kind: 'job-dir', path: 'job', lastUsedMs: 70 }),
+    ], 'runner', 'me');
+    expect(plan.ordered.map((x) => x.path)).toEqual(['trash', 'job', 'old', 'new', 'src-old']);
+  });
+  test('live data is never planned; runner scope leaves other runners alone', () => {
+    const cands = [c({ path: 'live', live: true, bytes: 100 }), c({ path: 'other', owner: 'them', bytes: 7 }), c({ path: 'mine' }), c({ kind: 'trash', path: 't', owner: undefined })];
+    const runner = planPrune(cands, 'runner', 'me');
+    expect(runner.ordered.map((x) => x.path)).toEqual(['t', 'mine']);
+    expect(runner.liveBytes).toBe(100);
+    expect(runner.othersBytes).toBe(7);
+    const host = planPrune(cands, 'host', 'me');
+    expect(host.ordered.map((x) => x.path).sort()).toEqual(['mine', 'other', 't']);
+  });
+});
+
+describe('/proc/locks', () => {
+  test('parses holders, skips waiters, matches stat(2) device numbers', () => {
+    const text = '1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF\n2: -> FLOCK  ADVISORY  WRITE 99 00:2f:1 0 EOF\n3: POSIX  ADVISORY  READ 5 fd:01:42 0 EOF\n';
+    expect([...parseProcLocks(text)]).toEqual(['0:47:5678', '253:1:42']);
+    // glibc encodes major 253, minor 1 as 0xfd01
+    expect(devId(0xfd01, 42)).toBe('253:1:42');
+    expect(devId(47, 5678)).toBe('0:47:5678');
+  });
+});

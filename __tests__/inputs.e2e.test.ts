@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimJob } from './helpers/runner.js';
+
+// Bad input through the bundled action: the step fails with a message naming the input, the
+// value and the accepted form, and nothing is written outside the root.
+let scratch: string;
+let j: SimJob;
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-inputs-'));
+  j = await SimJob.create({ branch: 'main' });
+});
+afterAll(async () => {
+  await j.cleanup();
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+// Workflow commands escape %, CR and LF; the runner shows them decoded.
+const errorLine = (stdout: string) =>
+  (stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+
+describe('invalid input values fail the step', () => {
+  test.each([
+    ['layout', 'pool', "Input 'layout' is 'pool'. Expected one of 'slot', 'job'."],
+    ['reuse', 'yes', "Input 'reuse' is 'yes'. Expected one of 'same-key', 'never', 'always'."],
+    ['disk-threshold', '150%', "Input 'disk-threshold' is '150%'. Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)."],
+    ['disk-target', 'abc', "Input 'disk-target' is 'abc'."],
+    ['prune-scope', 'all', "Input 'prune-scope' is 'all'. Expected one of 'runner', 'host'."],
+    ['dry-run', 'perhaps', "Input 'dry-run' is 'perhaps'. Expected 'true' or 'false'."],
+    ['fail-below', '-3GiB', "Input 'fail-below' is '-3GiB'."],
+    ['lease-wait', '5 minutes', "Input 'lease-wait' is '5 minutes'."],
+  ])('%s: %s', async (input, value, message) => {
+    const root = join(scratch, `root-${input}`);
+    const r = await j.run('main', { root, [input]: value });
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stdout)).toContain(message);
+    expect(r.env.CARGO_TARGET_DIR).toBeUndefined();
+    await expect(fs.access(root)).rejects.toThrow(); // nothing created
+  });
+});
+
+describe('roots that are refused', () => {
+  test('a relative root', async () => {
+    const r = await j.run('main', { root: 'cache/here' });
+    expect(errorLine(r.stdout)).toContain("Input 'root' is 'cache/here'. Expected an absolute path");
+    await expect(fs.access(join(j.dir, 'cache'))).rejects.toThrow();
+  });
+
+  test.each(['/', '/etc', '/usr/lib/cargo-isolate', '/proc/self'])('system directory %s', async (root) => {
+    const r = await j.run('main', { root });
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stdout)).toMatch(/refused because it is a system directory/);
+  });
+
+  test('a symlink that resolves to /etc', async () => {
+    const link = join(scratch, 'sneaky');
+    await fs.symlink('/etc', link);
+    const before = (await fs.readdir('/etc')).sort();
+    const r = await j.run('main', { root: join(link, 'ci') });
+    expect(errorLine(r.stdout)).toMatch(/resolves to \/etc\/ci.*system directory/);
+    expect((await fs.readdir('/etc')).sort()).toEqual(before);
+  });
+
+  test('inside RUNNER_TEMP, which the runner empties every job', async () => {
+    const r = await j.run('main', { root: join(j.env.RUNNER_TEMP, 'cache') });
+    expect(errorLine(r.stdout)).toMatch(/inside RUNNER_TEMP/);
+  });
+
+  test('a root that is a file', async () => {
+    const file = join(scratch, 'a-file');
+    await fs.writeFile(file, 'keep me');
+    const r = await j.run('main', { root: file });
+    expect(errorLine(r.stdout)).toContain('it exists and is not a directory');
+    expect(await fs.readFile(file, 'utf8')).toBe('keep me');
+  });
+
+  test('a non-empty directory cargo-isolate did not create', async () => {
+    const dir = join(scratch, 'home-like');
+    await fs.mkdir(dir);
+    await fs.writeFile(join(dir, 'notes.txt'), 'mine');
+    const r = await j.run('main', { root: dir });
+    expect(errorLine(r.stdout)).toMatch(/not empty and was not created by cargo-isolate.*notes\.txt/);
+    expect(await fs.readdir(dir)).toEqual(['notes.txt']);
+  });
+
+  test('an unwritable root (read-only filesystem)', async () => {
+    const mnt = join(scratch, 'ro');
+    await fs.mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mnt]);
+    try {
+      const r = await j.run('main', { root: join(mnt, 'root') });
+      expect(r.code).toBe(1);
+      expect(errorLine(r.stdout)).toMatch(/cannot create or write it \(EROFS.*Give the runner user write access/);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+
+  test('an unwritable root (another user)', async () => {
+    const dir = join(scratch, 'not-mine');
+    await fs.mkdir(dir, { mode: 0o755 });
+    await fs.chmod(scratch, 0o755);
+    const main = join(process.cwd(), 'dist', 'main', 'index.js');
+    let out = '';
+    try {
+      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, main], {
+        env: { ...j.env, INPUT_ROOT: join(dir, 'root'), GITHUB_STATE: '/dev/null', GITHUB_ENV: '/dev/null', GITHUB_OUTPUT: '/dev/null' },
+      });
+    } catch (e) {
+      out = String((e as { stdout: Buffer }).stdout);
+    }
+    expect(errorLine(out)).toMatch(/cannot create or write it \(EACCES/);
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+});
