@@ -105,15 +105,21 @@ export class SimJob {
   }
 
   /** Spawns a step; `worker: true` puts it under a long-lived parent like Runner.Worker. */
-  async start(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { worker?: boolean } = {}): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
+  async start(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { worker?: boolean; uid?: number } = {}): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
     const files = await this.files();
+    if (o.uid !== undefined) {
+      await fs.chmod(this.dir, 0o755);
+      for (const f of Object.values(files)) await fs.chmod(f, 0o666);
+    }
     const env: NodeJS.ProcessEnv = { ...this.env, ...files };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     for (const [k, v] of Object.entries(this.state)) env[`STATE_${k}`] = v;
     const script = join(DIST, entry, 'index.js');
+    const asUser = o.uid !== undefined ? ['setpriv', `--reuid=${o.uid}`, `--regid=${o.uid}`, '--clear-groups'] : [];
+    const node = [...asUser, process.execPath, script];
     const child = o.worker
-      ? spawn('sh', ['-c', '"$@"; echo "::step-exit::$?"; exec sleep 3600', 'sh', process.execPath, script], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir })
-      : spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
+      ? spawn('sh', ['-c', '"$@"; echo "::step-exit::$?"; exec sleep 3600', 'sh', ...node], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, detached: true })
+      : spawn(node[0], node.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
@@ -159,8 +165,8 @@ export class SimJob {
     return { child, done };
   }
 
-  async run(entry: 'main' | 'post', inputs: Record<string, string> = {}): Promise<StepResult> {
-    return (await this.start(entry, inputs)).done;
+  async run(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { uid?: number } = {}): Promise<StepResult> {
+    return (await this.start(entry, inputs, o)).done;
   }
 
   /** A `run:` step of the job, e.g. cargo build, with everything main exported. */

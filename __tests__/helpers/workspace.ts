@@ -24,3 +24,12 @@ export async function makeWorkspace(dir: string, crates = 4): Promise<string> {
 export function compiled(stderr: string): string[] {
   return [...stderr.matchAll(/^\s*Compiling (\S+) v/gm)].map((m) => m[1]);
 }
+
+/** One crate whose build script sleeps: cargo holds its build lock for that long. */
+export async function makeSlowWorkspace(dir: string, seconds: number): Promise<string> {
+  await fs.mkdir(join(dir, 'src'), { recursive: true });
+  await fs.writeFile(join(dir, 'Cargo.toml'), '[package]\nname = "slow"\nversion = "0.1.0"\nedition = "2021"\nbuild = "build.rs"\n');
+  await fs.writeFile(join(dir, 'build.rs'), `fn main() { std::thread::sleep(std::time::Duration::from_millis(${Math.round(seconds * 1000)})); }\n`);
+  await fs.writeFile(join(dir, 'src', 'main.rs'), 'fn main() {}\n');
+  return dir;
+}

@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { allFree } from '../src/flock.js';
+import { slotDirs } from '../src/layout.js';
+import { KEEPER_POLL_SECONDS, acquireSlot, releaseLease } from '../src/lease.js';
+import { identityFrom } from '../src/identity.js';
+import { consoleLog } from '../src/log.js';
+import { removeTree } from '../src/remove.js';
+import { prepareRoot } from '../src/root.js';
+import { cli } from './helpers/cli.js';
+import { SimJob } from './helpers/runner.js';
+import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
+
+let scratch: string;
+let ws: string;
+const jobs: SimJob[] = [];
+const procs: ChildProcess[] = [];
+
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-live-'));
+  await fs.chmod(scratch, 0o755);
+  ws = await makeWorkspace(join(scratch, 'ws'), 3);
+});
+afterAll(async () => {
+  for (const p of procs) {
+    try {
+      process.kill(-p.pid!, 'SIGKILL');
+    } catch {
+      p.kill('SIGKILL');
+    }
+  }
+  for (const j of jobs) await j.cleanup();
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
+  const j = await SimJob.create(o);
+  jobs.push(j);
+  return j;
+}
+const leaseOf = (j: SimJob) => JSON.parse(j.state.lease) as { keeperPid: number; dirs: { lock: string; target: string } };
+const exists = (p: string) => fs.access(p).then(() => true, () => false);
+const gcAll = (root: string) => cli(['gc', '--root', root, '--scope', 'host', '--threshold', '1%']);
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(50);
+  }
+  return Date.now() - t0;
+}
+
+describe('a live slot survives every deletion path', () => {
+  test('(a) while its keeper holds the lease: another job, the guard in host scope, the CLI', async () => {
+    const root = join(scratch, 'root-a');
+    const a = await job({ pr: 1, runner: 'ra' });
+    expect((await a.run('main', { root })).code).toBe(0);
+    expect((await a.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')])).code).toBe(0);
+    const artefact = join(a.exported.CARGO_TARGET_DIR, 'debug', 'app');
+    expect(await exists(artefact)).toBe(true);
+    // Another PR's job with reuse: never, then a guard that prunes every idle byte of the host.
+    const b = await job({ pr: 2, runner: 'rb' });
+    expect((await b.run('main', { root, reuse: 'never' })).code).toBe(0);
+    expect((await b.run('post')).code).toBe(0);
+    const c = await job({ pr: 3, runner: 'rc' });
+    const mc = await c.run('main', { root, 'disk-threshold': '1%', 'prune-scope': 'host' });
+    expect(mc.code).toBe(0);
+    expect(mc.stdout).toMatch(/Removed target .*slots\/s001\/target/); // b's idle slot went
+    expect(mc.stdout).not.toContain(a.exported.CARGO_TARGET_DIR);
+    expect((await gcAll(root)).code).toBe(0);
+    expect(await exists(artefact)).toBe(true);
+    const again = await a.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')]);
+    expect(again.code).toBe(0);
+    expect(compiled(again.stderr)).toEqual([]);
+    await c.run('post');
+    await a.run('post');
+  });
+
+  test('(b) while only cargo holds its lock (keeper killed): not deleted, not handed out', async () => {
+    const root = join(scratch, 'root-b');
+    const slow = await makeSlowWorkspace(join(scratch, 'slow'), 8);
+    const a = await job({ pr: 1, runner: 'ra' });
+    expect((await a.run('main', { root })).code).toBe(0);
+    const build = spawn('cargo', ['build', '--manifest-path', join(slow, 'Cargo.toml')], { env: a.stepEnv(), stdio: 'ignore' });
+    procs.push(build);
+    const buildDone = new Promise<number | null>((r) => build.on('exit', r));
+    const lockFile = join(a.exported.CARGO_TARGET_DIR, 'debug', '.cargo-lock');
+    await waitFor(async () => (await exists(lockFile)) && !allFree([lockFile]), 30_000);
+    const lease = leaseOf(a);
+    process.kill(-lease.keeperPid, 'SIGKILL');
+    await waitFor(() => allFree([lease.dirs.lock], true), 5000);
+    // A zombie build: no lease, but cargo runs. Guard, CLI and the next job keep away.
+    const gc = await gcAll(root);
+    expect(gc.code).toBe(0);
+    expect(await exists(lockFile)).toBe(true);
+    const next = await job({ pr: 1, runner: 'ra' });
+    const m = await next.run('main', { root, 'lease-wait': '0' });
+    expect(m.code).toBe(0);
+    expect(m.outputs.slot).not.toBe(a.outputs.slot);
+    expect(m.stdout).toMatch(/cargo still holds its locks/);
+    expect(await buildDone).toBe(0);
+    await next.run('post');
+    await a.run('post');
+  });
+
+  test('(c) while the lease is held from another mount namespace through a bind mount', async () => {
+    const root = join(scratch, 'root-c');
+    const a = await job({ pr: 1, runner: 'ra' });
+    expect((await a.run('main', { root })).code).toBe(0);
+    await fs.writeFile(join(a.exported.CARGO_TARGET_DIR, 'output.bin'), 'built');
+    expect((await a.run('post')).code).toBe(0);
+    const mnt = join(scratch, 'mnt-c');
+    await fs.mkdir(mnt);
+    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1" "$2" && echo ready && exec flock -x "$2/locks/slot-${a.outputs.slot}.lock" sleep 60`, 'sh', root, mnt], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    procs.push(holder);
+    await new Promise((r) => holder.stdout!.once('data', r));
+    const lock = slotDirs(root, a.outputs.slot).lock;
+    await waitFor(() => !allFree([lock], true), 5000);
+    expect(await fs.readdir(mnt)).toEqual([]); // the bind mount is invisible out here
+    expect((await gcAll(root)).code).toBe(0);
+    expect(await exists(join(a.exported.CARGO_TARGET_DIR, 'output.bin'))).toBe(true);
+    process.kill(-holder.pid!, 'SIGKILL');
+    await waitFor(() => allFree([lock], true), 5000);
+    expect((await gcAll(root)).code).toBe(0);
+    expect(await exists(join(a.exported.CARGO_TARGET_DIR, 'output.bin'))).toBe(false); // idle now: pruned
+  });
+});
+
+test('after SIGKILL of the whole job, the slot is free within the keeper poll and the next job takes it', async () => {
+  const root = join(scratch, 'root-kill');
+  const a = await job({ pr: 4, runner: 'rk' });
+  const { child, done } = await a.start('main', { root }, { worker: true });
+  procs.push(child);
+  expect((await done).code).toBe(0);
+  const lease = leaseOf(a);
+  expect(allFree([lease.dirs.lock], true)).toBe(false);
+  process.kill(-child.pid!, 'SIGKILL'); // the worker and everything in its process group
+  const freedAfter = await waitFor(() => allFree([lease.dirs.lock], true), (KEEPER_POLL_SECONDS + 3) * 1000);
+  expect(freedAfter).toBeLessThan((KEEPER_POLL_SECONDS + 3) * 1000);
+  const b = await job({ pr: 4, runner: 'rk' });
+  const m = await b.run('main', { root });
+  expect(m.outputs.slot).toBe(a.outputs.slot);
+  await b.run('post');
+});
+
+test('kill -9 at random points of main and post leaves a root the next job and the CLI understand', async () => {
+  const root = join(scratch, 'root-chaos');
+  for (let i = 0; i < 12; i++) {
+    const a = await job({ pr: 5, runner: `rc${i % 3}` });
+    const { child, done } = await a.start('main', { root, 'lease-wait': '0' }, { worker: true });
+    procs.push(child);
+    await sleep(Math.random() * 300);
+    const killMain = i % 2 === 0;
+    if (killMain) {
+      try {
+        execFileSync('pkill', ['-KILL', '-P', String(child.pid)]); // the main step's node only
+      } catch {
+        /* already finished */
+      }
+    }
+    await Promise.race([done, sleep(3000)]);
+    if (!killMain && a.state.lease) {
+      const post = await a.start('post');
+      await sleep(Math.random() * 150);
+      post.child.kill('SIGKILL');
+      await post.done;
+    }
+    process.kill(-child.pid!, 'SIGKILL');
+  }
+  // Every keeper notices its worker is gone within its poll.
+  await sleep((KEEPER_POLL_SECONDS + 1) * 1000);
+  const status = await cli(['status', '--root', root, '--json']);
+  expect(status.code).toBe(0);
+  const s = JSON.parse(status.stdout) as { slots: { live: boolean }[] };
+  expect(s.slots.filter((x) => x.live)).toEqual([]);
+  const next = await job({ pr: 5, runner: 'rc0' });
+  const m = await next.run('main', { root, 'lease-wait': '0' });
+  expect(m.code).toBe(0);
+  expect((await next.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')])).code).toBe(0);
+  expect((await next.run('post')).code).toBe(0);
+  expect(Number(m.outputs.slot.slice(1))).toBeLessThan(12); // slots are reused, not leaked
+});
+
+describe('deletion never leaves the root', () => {
+  async function canary(): Promise<{ dir: string; digest: () => Promise<string> }> {
+    const dir = await fs.mkdtemp(join(scratch, 'outside-'));
+    for (let i = 0; i < 20; i++) await fs.writeFile(join(dir, `f${i}`), `precious ${i}`);
+    await fs.mkdir(join(dir, 'sub'));
+    await fs.writeFile(join(dir, 'sub', 'deep'), 'deep');
+    const digest = async () => {
+      const h = createHash('sha256');
+      for (const f of (await fs.readdir(dir, { recursive: true })).sort()) {
+        const st = await fs.lstat(join(dir, f));
+        h.update(f);
+        if (st.isFile()) h.update(await fs.readFile(join(dir, f)));
+      }
+      return h.digest('hex');
+    };
+    return { dir, digest };
+  }
+
+  test('symlinks planted in a target dir (to a dir, to a file, the target itself) are removed as links', async () => {
+    const root = await prepareRoot(join(scratch, 'root-sym'), {});
+    const out = await canary();
+    const before = await out.digest();
+    const target = join(root, 'slots', 's000', 'target');
+    await fs.mkdir(join(target, 'debug'), { recursive: true });
+    await fs.symlink(out.dir, join(target, 'debug', 'escape'));
+    await fs.symlink(join(out.dir, 'f1'), join(target, 'file-link'));
+    await fs.symlink('../../../../..', join(target, 'up'));
+    expect((await removeTree(root, target)).outcome).toBe('removed');
+    await fs.symlink(out.dir, target); // a build replaced the whole target dir by a link
+    expect((await removeTree(root, target)).outcome).toBe('removed');
+    expect(await out.digest()).toBe(before);
+    await expect(removeTree(root, out.dir)).rejects.toThrow(/outside the root/);
+    await expect(removeTree(root, join(root, 'slots', '..', '..'))).rejects.toThrow(/not a plain absolute path|outside the root/);
+    await fs.symlink(out.dir, join(root, 'slots', 'via-link'));
+    await expect(removeTree(root, join(root, 'slots', 'via-link', 'f2'))).rejects.toThrow(/outside the root/);
+    expect(await out.digest()).toBe(before);
+  });
+
+  test('a symlink swapped in while the deletion runs does not lead it out', async () => {
+    const root = await prepareRoot(join(scratch, 'root-swap'), {});
+    const out = await canary();
+    const before = await out.digest();
+    for (let round = 0; round < 3; round++) {
+      const target = join(root, 'slots', 's000', 'target');
+      for (let d = 0; d < 40; d++) {
+        await fs.mkdir(join(target, `d${d}`, 'victim'), { recursive: true });
+        await Promise.all(Array.from({ length: 50 }, (_, f) => fs.writeFile(join(target, `d${d}`, 'victim', `f${f}`), 'x')));
+      }
+      // The swapper's cwd follows the tree into trash (a cwd is an inode, not a path).
+      const swapper = spawn('sh', ['-c', `while :; do for d in d*; do mv "$d/victim" "$d/v.tmp" 2>/dev/null && ln -s "$1" "$d/victim" 2>/dev/null; rm -f "$d/victim" 2>/dev/null; mv "$d/v.tmp" "$d/victim" 2>/dev/null; done; done`, 'sh', out.dir], { cwd: target, stdio: 'ignore', detached: true });
+      procs.push(swapper);
+      await sleep(100);
+      const r = await removeTree(root, target, { timeoutMs: 20_000 });
+      process.kill(-swapper.pid!, 'SIGKILL');
+      expect(['removed', 'left-in-trash']).toContain(r.outcome);
+      expect(await out.digest()).toBe(before);
+      await cli(['gc', '--root', root, '--scope', 'host', '--threshold', '1%']);
+    }
+    expect(await out.digest()).toBe(before);
+  });
+});
+
+test('read-only dirs and files of another uid: the job does not fail, a warning names what was left, root clears it later', async () => {
+  const NOBODY = 65534;
+  const root = join(scratch, 'root-uid');
+  await fs.mkdir(root);
+  await fs.chown(root, NOBODY, NOBODY);
+  const a = await job({ pr: 6, runner: 'ru' });
+  await fs.chown(a.dir, NOBODY, NOBODY);
+  await fs.chown(a.env.HOME, NOBODY, NOBODY);
+  const m = await a.run('main', { root, layout: 'job' }, { uid: NOBODY });
+  expect(m.code).toBe(0);
+  const target = m.env.CARGO_TARGET_DIR;
+  // A read-only tree of the job's own user, and a root-owned tree as a root container leaves.
+  execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', `mkdir -p "$1/ro/sub" && touch "$1/ro/sub/a" "$1/ro/b" && chmod 0555 "$1/ro/sub" "$1/ro"`, 'sh', target]);
+  await fs.mkdir(join(target, 'container-out'));
+  await fs.writeFile(join(target, 'container-out', 'lib.rlib'), 'root-owned');
+  const p = await a.run('post', {}, { uid: NOBODY });
+  expect(p.code).toBe(0);
+  const warning = p.stdout.split('\n').find((l) => l.startsWith('::warning::')) ?? '';
+  expect(warning).toMatch(/container-out is owned by uid 0, not by uid 65534/);
+  expect(warning).toMatch(/remains are in .*\/trash\//);
+  await expect(fs.access(join(target, '..'))).rejects.toThrow(); // the job dir is gone from its path
+  const trash = await fs.readdir(join(root, 'trash'));
+  expect(trash.length).toBe(1);
+  const left = (await fs.readdir(join(root, 'trash', trash[0]), { recursive: true })).sort();
+  expect(left.some((e) => e.includes('ro'))).toBe(false); // the read-only tree was deleted
+  expect((await gcAll(root)).code).toBe(0); // run as root
+  expect(await fs.readdir(join(root, 'trash'))).toEqual([]);
+});
+
+test('two jobs racing for one free slot never share it (200 rounds)', async () => {
+  const root = await prepareRoot(join(scratch, 'root-race'), {});
+  const log = consoleLog(false, true);
+  const me = (n: string) => identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge', GITHUB_RUN_ID: '1', RUNNER_NAME: n }, {}, n, 'h');
+  let shared = 0;
+  for (let i = 0; i < 200; i++) {
+    const req = (n: string) => acquireSlot({ root, me: me(n), watchPid: process.pid, maxLeaseMs: 60_000, leaseWaitMs: 0, log });
+    const [x, y] = await Promise.all([req('a'), req('b')]);
+    if (x.name === y.name) shared++;
+    expect(allFree([x.dirs.lock], true)).toBe(false);
+    expect(allFree([y.dirs.lock], true)).toBe(false);
+    await Promise.all([releaseLease(x.keeperPid, x.dirs.lock), releaseLease(y.keeperPid, y.dirs.lock)]);
+  }
+  expect(shared).toBe(0);
+  expect((await fs.readdir(join(root, 'slots'))).length).toBeLessThanOrEqual(2);
+});
