@@ -22,7 +22,14 @@ export interface StepResult {
   state: Record<string, string>;
   path: string[];
   summary: string;
+  /** Annotations the runner would show, decoded (%25, %0A, %0D). */
+  warnings: string[];
+  errors: string[];
 }
+
+const decode = (v: string) => v.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+export const annotations = (stdout: string, kind: 'warning' | 'error') =>
+  stdout.split('\n').filter((l) => l.startsWith(`::${kind}`)).map((l) => decode(l.slice(l.indexOf('::', 2) + 2)));
 
 /** Parses a file-command file: `NAME=value` lines and `NAME<<DELIM ... DELIM` blocks; last wins. */
 export function parseFileCommands(text: string): Record<string, string> {
@@ -134,6 +141,8 @@ export class SimJob {
           state: parseFileCommands(await read('GITHUB_STATE')),
           path: (await read('GITHUB_PATH')).split('\n').filter(Boolean),
           summary: await read('GITHUB_STEP_SUMMARY'),
+          warnings: annotations(stdout, 'warning'),
+          errors: annotations(stdout, 'error'),
         };
         // What the runner carries from this step to the next ones.
         Object.assign(this.exported, r.env);

@@ -31880,16 +31880,19 @@ function planPrune(cands, scope, runnerId) {
     let liveBytes = 0;
     let othersBytes = 0;
     const ordered = [];
+    const live = [];
     for (const c of cands) {
-        if (c.live)
+        if (c.live) {
             liveBytes += c.bytes ?? 0;
+            live.push(c);
+        }
         else if (scope === 'runner' && c.kind !== 'trash' && c.owner !== runnerId)
             othersBytes += c.bytes ?? 0;
         else
             ordered.push(c);
     }
     ordered.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
-    return { ordered, liveBytes, othersBytes };
+    return { ordered, liveBytes, othersBytes, live };
 }
 async function isDir(p) {
     return (await external_node_fs_namespaceObject.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
@@ -31970,6 +31973,7 @@ async function runGuard(o) {
         log.info('Under the threshold: nothing to prune.');
         return checkFloor(o, report);
     }
+    let livePlan = [];
     const waitStart = Date.now();
     const guardLock = await hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
     report.lockWaitMs = Date.now() - waitStart;
@@ -31980,13 +31984,16 @@ async function runGuard(o) {
     }
     try {
         let now = await measure(o.root);
-        if (report.lockWaitMs > 1000)
-            log.info(`Waited ${Math.round(report.lockWaitMs / 1000)} s for another guard; disk now ${describe(now)}.`);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
         const t0 = performance.now();
         const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId);
         report.decisionMs = performance.now() - t0;
         report.liveBytes = plan.liveBytes;
         report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
         let simulatedFree = 0;
         const reached = () => {
             const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
@@ -32023,6 +32030,10 @@ async function runGuard(o) {
     }
     report.over = beyond(report.after, o.threshold);
     if (report.over && !o.dryRun) {
+        // Only on this failure path is it worth measuring live trees whose size was never recorded.
+        const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+        for (const c of unknown)
+            report.liveBytes += await sizes_diskUsage(c.path, 10_000);
         report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
         log.warning(report.message);
     }

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { measure } from '../src/disk.js';
+import { cli } from './helpers/cli.js';
+import { SimJob } from './helpers/runner.js';
+import { makeSlowWorkspace } from './helpers/workspace.js';
+
+// The disk guard on real small filesystems (tmpfs mounted by the test; CI runs as root).
+let scratch: string;
+const mounts: string[] = [];
+const jobs: SimJob[] = [];
+const procs: ChildProcess[] = [];
+const MiB = 2 ** 20;
+
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-guard-'));
+});
+afterAll(async () => {
+  for (const p of procs) p.kill('SIGKILL');
+  for (const j of jobs) await j.cleanup();
+  for (const m of mounts) execFileSync('umount', ['-l', m]);
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+async function tmpfs(name: string, opts: string): Promise<string> {
+  const dir = join(scratch, name);
+  await fs.mkdir(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
+  mounts.push(dir);
+  return join(dir, 'root');
+}
+
+async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
+  const j = await SimJob.create(o);
+  jobs.push(j);
+  return j;
+}
+
+/**
+ * Finished jobs that each left `mib` MiB in their own slot (sizes recorded by post). All are
+ * leased before any is released, or a runner's next job would simply reuse its last slot.
+ * Released in the order given, so "oldest first" is observable.
+ */
+async function idleSlots(root: string, specs: { runner: string; pr: number; mib: number; files?: number }[]): Promise<string[]> {
+  const started: SimJob[] = [];
+  for (const spec of specs) {
+    const j = await job({ pr: spec.pr, runner: spec.runner });
+    const m = await j.run('main', { root, 'disk-threshold': '99%' });
+    expect(m.code).toBe(0);
+    const files = spec.files ?? 1;
+    const per = Math.floor((spec.mib * MiB) / files);
+    for (let i = 0; i < files; i++) await fs.writeFile(join(m.env.CARGO_TARGET_DIR, `blob${i}`), Buffer.alloc(per, 1));
+    started.push(j);
+  }
+  for (const j of started) {
+    expect((await j.run('post')).code).toBe(0);
+    await sleep(20);
+  }
+  return started.map((j) => j.exported.CARGO_TARGET_DIR);
+}
+const idleSlot = async (root: string, runner: string, pr: number, mib: number, files = 1) => (await idleSlots(root, [{ runner, pr, mib, files }]))[0];
+
+const has = (dir: string) => fs.readdir(dir).then((e) => e.length > 0, () => false);
+const used = async (root: string) => (await measure(root)).usedPercent;
+
+describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', () => {
+  let root: string;
+  let mineOld: string, mineNew: string, theirs: string;
+  let live: SimJob;
+  let build: Promise<number | null>;
+
+  beforeAll(async () => {
+    root = await tmpfs('fs-main', 'size=96m');
+    // The live job leases first: otherwise it would take (and wipe) its runner's idle slot.
+    live = await job({ pr: 4, runner: 'r-other' });
+    expect((await live.run('main', { root, 'disk-threshold': '99%' })).code).toBe(0);
+    [mineOld, mineNew, theirs] = await idleSlots(root, [
+      { runner: 'r-me', pr: 1, mib: 14 },
+      { runner: 'r-me', pr: 2, mib: 14 },
+      { runner: 'r-other', pr: 3, mib: 14 },
+    ]);
+    await fs.writeFile(join(live.exported.CARGO_TARGET_DIR, 'big'), Buffer.alloc(14 * MiB, 1));
+    const ws = await makeSlowWorkspace(join(scratch, 'slow'), 6);
+    const child = spawn('cargo', ['build', '--manifest-path', join(ws, 'Cargo.toml')], { env: live.stepEnv(), stdio: 'ignore' });
+    procs.push(child);
+    build = new Promise((r) => child.on('exit', r));
+  });
+
+  test('runner scope frees only this runner\'s idle data, oldest first, and stops at the target', async () => {
+    const u = await used(root);
+    expect(u).toBeGreaterThan(50);
+    const g = await job({ pr: 9, runner: 'r-me' });
+    // One 14 MiB removal (about 15 points) reaches a target 10 points down; two are not needed.
+    const m = await g.run('main', { root, layout: 'job', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 10)}%` });
+    expect(m.code).toBe(0);
+    expect(await has(mineOld)).toBe(false);
+    expect(await has(mineNew)).toBe(true);
+    expect(await has(theirs)).toBe(true);
+    expect(await has(live.exported.CARGO_TARGET_DIR)).toBe(true);
+    expect(Number(m.outputs['disk-used-after'])).toBeLessThan(Number(m.outputs['disk-used-before']));
+    // The live build writes meanwhile, so the measured difference is a little under 14 MiB.
+    expect(Number(m.outputs['freed-bytes'])).toBeGreaterThanOrEqual(13 * MiB);
+    const p = await g.run('post');
+    expect(p.summary).toContain('Disk guard');
+    expect(p.summary).toContain(mineOld);
+  });
+
+  test('host scope also frees the other runner\'s idle data, never the live slot; the build finishes', async () => {
+    const u = await used(root);
+    const g = await job({ pr: 9, runner: 'r-me' });
+    const m = await g.run('main', { root, layout: 'job', 'prune-scope': 'host', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': '5%' });
+    expect(m.code).toBe(0);
+    expect(await has(mineNew)).toBe(false);
+    expect(await has(theirs)).toBe(false);
+    expect(await has(live.exported.CARGO_TARGET_DIR)).toBe(true);
+    expect(await build).toBe(0);
+    expect((await live.run('post')).code).toBe(0);
+    await g.run('post');
+  });
+});
+
+test('two guards started at the same moment: no double deletion, no error, the second sees the first\'s result', async () => {
+  const root = await tmpfs('fs-two', 'size=64m');
+  await idleSlots(root, [1, 2, 3, 4].map((pr) => ({ runner: 'r1', pr, mib: 8 })));
+  const u = await used(root);
+  const inputs = { root, layout: 'job', 'prune-scope': 'host', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 20)}%` };
+  const [a, b] = await Promise.all([job({ pr: 50, runner: 'ga' }), job({ pr: 51, runner: 'gb' })]);
+  const [ma, mb] = await Promise.all([a.run('main', inputs), b.run('main', inputs)]);
+  expect(ma.code).toBe(0);
+  expect(mb.code).toBe(0);
+  const removed = (s: string) => [...s.matchAll(/Removed target (\S+)/g)].map((x) => x[1]);
+  const all = [...removed(ma.stdout), ...removed(mb.stdout)];
+  expect(new Set(all).size).toBe(all.length);
+  expect(all.length).toBe(2); // 2 x 8 MiB on 64 MiB reach 20 points down; nobody removes a third
+  expect(removed(ma.stdout).length === 0 || removed(mb.stdout).length === 0).toBe(true);
+  const second = removed(ma.stdout).length === 0 ? ma : mb;
+  expect(second.stdout).toMatch(/no longer over the threshold|under the threshold/i);
+  expect(ma.stderr + mb.stderr).not.toMatch(/Error/);
+  await a.run('post');
+  await b.run('post');
+});
+
+test('inode exhaustion triggers the guard like byte exhaustion', async () => {
+  const root = await tmpfs('fs-inodes', 'size=64m,nr_inodes=1200');
+  const slot = await idleSlot(root, 'r1', 1, 1, 900);
+  const d = await measure(root);
+  expect(d.usedPercent).toBeLessThan(20);
+  expect(d.inodePercent).toBeGreaterThan(75);
+  const g = await job({ pr: 2, runner: 'r1' });
+  const m = await g.run('main', { root, layout: 'job', 'disk-threshold': '70%' });
+  expect(m.code).toBe(0);
+  expect(await has(slot)).toBe(false);
+  expect((await measure(root)).inodePercent).toBeLessThan(60);
+  await g.run('post');
+});
+
+describe('dry-run and fail-below', () => {
+  test('dry-run removes nothing and reports what it would remove', async () => {
+    const root = await tmpfs('fs-dry', 'size=32m');
+    const slot = await idleSlot(root, 'r1', 1, 10);
+    const g = await job({ pr: 2, runner: 'r1' });
+    const m = await g.run('main', { root, layout: 'job', 'disk-threshold': '5%', 'dry-run': 'true' });
+    expect(m.code).toBe(0);
+    expect(await has(slot)).toBe(true);
+    expect(Number(m.outputs['freed-bytes'])).toBeGreaterThanOrEqual(10 * MiB);
+    const p = await g.run('post');
+    expect(p.summary).toMatch(/would remove/);
+    const gc = await cli(['gc', '--root', root, '--threshold', '5%', '--dry-run', '--json']);
+    const report = JSON.parse(gc.stdout);
+    expect(report.removals.map((r: { path: string }) => r.path)).toContain(slot);
+    expect(await has(slot)).toBe(true);
+  });
+
+  test('fail-below fails the step at once with the documented message', async () => {
+    const root = await tmpfs('fs-full', 'size=16m');
+    const live = await job({ pr: 1, runner: 'r1' });
+    expect((await live.run('main', { root, 'disk-threshold': '99%' })).code).toBe(0);
+    await fs.writeFile(join(live.exported.CARGO_TARGET_DIR, 'big'), Buffer.alloc(12 * MiB, 1));
+    const g = await job({ pr: 2, runner: 'r1' });
+    const m = await g.run('main', { root, layout: 'job', 'fail-below': '8MiB' });
+    expect(m.code).toBe(1);
+    expect(m.stdout).toMatch(/::error::Only [\d.]+ MiB free on .* after pruning, below 'fail-below' \(8.00 MiB\): failing now rather than inside rustc later/);
+    expect(m.env.CARGO_TARGET_DIR).toBeUndefined();
+    // Without fail-below the job goes on, with a warning that says who holds the space.
+    const w = await job({ pr: 3, runner: 'r1' });
+    const mw = await w.run('main', { root, layout: 'job', 'disk-threshold': '50%' });
+    expect(mw.code).toBe(0);
+    expect(mw.warnings.join('\n')).toMatch(/The disk of .* is still over the threshold 50% after pruning .*Live jobs hold 12\.\d+ MiB/);
+    await w.run('post');
+    await live.run('post');
+  });
+});
+
+test('gc --max-age removes idle slots unused for longer, whatever the disk says', async () => {
+  const root = join(scratch, 'root-age');
+  const slot = await idleSlot(root, 'r1', 1, 1);
+  expect((await cli(['gc', '--root', root, '--max-age', '1h'])).code).toBe(0);
+  expect(await has(slot)).toBe(true);
+  await sleep(1100);
+  const r = await cli(['gc', '--root', root, '--max-age', '1s', '--json']);
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout).removals[0]).toMatchObject({ kind: 'target', path: slot, outcome: 'removed' });
+  expect(await has(slot)).toBe(false);
+});
