@@ -91,7 +91,7 @@ async function leaseAndRun(v: Values, cmd: string[]): Promise<number> {
   try {
     code = await runChild(cmd, env);
   } finally {
-    const ended = await endJob(job);
+    const ended = await endJob(job, log);
     for (const w of ended.warnings) log.warning(w);
   }
   return code;

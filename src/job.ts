@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { formatBytes } from './units.js';
 import { type JobIdentity } from './identity.js';
 import { type Lease, acquireJobDir, acquireSlot, releaseLease } from './lease.js';
 import { cargoLockFiles } from './liveness.js';
@@ -10,6 +11,9 @@ import { type RemoveResult, removeTree } from './remove.js';
 import { prepareRoot } from './root.js';
 import type { Settings } from './settings.js';
 import { diskUsage } from './sizes.js';
+import { type PublishReport, type SeedReport, cargoVersion, mayPublish, publishCrates, seedCrates } from './crates.js';
+import { restoreStore, saveStore } from './crate-cache.js';
+import { findLockFile, readLock } from './lockfile.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -27,6 +31,19 @@ export interface StartedJob {
   cleanupTimeoutMs: number;
   exports: Record<string, string>;
   path: string;
+  crates?: CratesState;
+}
+
+/** What post needs to publish: the lock file read in main and the policy's answer. */
+export interface CratesState {
+  /** Undefined when main found none: post looks again (the job's build may have made one). */
+  lockFile?: string;
+  search: { manifestPath?: string; workingDirectory: string };
+  cargoVersion?: string;
+  publish: boolean;
+  policy: Settings['publishCrates'];
+  cache: boolean;
+  seed?: SeedReport;
 }
 
 export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
@@ -76,7 +93,10 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
     for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
       log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
     }
+    const exports = exportsFor(lease.dirs);
+    const crates = await prepareCrates(s, root, lease.dirs.cargoHome, me, { ...env, ...exports }, log);
     return {
+      crates,
       root,
       layout: s.layout,
       slot: lease.name,
@@ -89,7 +109,7 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
       identity: me,
       startedAt: now,
       cleanupTimeoutMs: s.cleanupTimeoutMs,
-      exports: exportsFor(lease.dirs),
+      exports,
       path: join(lease.dirs.cargoHome, 'bin'),
     };
   } catch (e) {
@@ -98,10 +118,33 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
   }
 }
 
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function prepareCrates(s: Settings, root: string, cargoHome: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<CratesState> {
+  const state: CratesState = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
+  const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+  if (!lockFile) {
+    log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+    return state;
+  }
+  const version = cargoVersion(dirname(lockFile), env);
+  if (!version) {
+    log.warning(`Crates: 'cargo --version' failed in ${dirname(lockFile)}; not seeding crates.`);
+    return state;
+  }
+  if (s.cache) await restoreStore(root, await fs.readFile(lockFile, 'utf8'), log);
+  const locked = await readLock(lockFile);
+  const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+  seed.lockFile = lockFile;
+  log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+  for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
+  return { ...state, lockFile, cargoVersion: version, seed };
+}
+
 export interface EndedJob {
   released: boolean;
   removed: RemoveResult[];
   sizes?: DirRecord['sizes'];
+  published?: PublishReport;
   warnings: string[];
 }
 
@@ -109,8 +152,9 @@ export interface EndedJob {
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
  * was being done and where, and the lease is released whatever happened before.
  */
-export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>): Promise<EndedJob> {
+export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'>, log?: Log): Promise<EndedJob> {
   const warnings: string[] = [];
+  let published: PublishReport | undefined;
   const removed: RemoveResult[] = [];
   let sizes: DirRecord['sizes'];
   const attempt = async (what: string, fn: () => Promise<void>) => {
@@ -128,6 +172,21 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   };
   try {
     await prepareRoot(j.root, {}, false);
+    const c = j.crates;
+    if (c) {
+      await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
+        if (!c.publish) {
+          published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+          return;
+        }
+        const env = { ...process.env, ...exportsFor(j.dirs) };
+        const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+        const version = lockFile && (c.cargoVersion ?? cargoVersion(dirname(lockFile), env));
+        if (!lockFile || !version) return;
+        published = { ...(await publishCrates(j.root, j.dirs.cargoHome, await readLock(lockFile), version)), policy: c.policy, allowed: true };
+        if (c.cache && published.published > 0 && log) await saveStore(j.root, await fs.readFile(lockFile, 'utf8'), log);
+      });
+    }
     if (j.layout === 'job') {
       // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
       await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
@@ -153,5 +212,5 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
     released = await releaseLease(j.keeperPid, j.dirs.lock);
   });
-  return { released, removed, sizes, warnings };
+  return { released, removed, sizes, published, warnings };
 }

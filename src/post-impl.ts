@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { endJob } from './job.js';
+import { actionLog } from './log.js';
 import { loadGuard, loadJob, loadLease } from './state.js';
 import { writeSummary } from './summary.js';
 
@@ -11,9 +12,10 @@ export async function runPost(): Promise<void> {
       core.info('The main step took no lease (it failed or was cancelled before): nothing to release.');
       return;
     }
-    const ended = await core.group('Release', () => endJob(lease));
+    const job = loadJob();
+    const ended = await core.group('Release', () => endJob(job ?? lease, actionLog));
     for (const w of ended.warnings) core.warning(w);
-    await writeSummary(loadJob(), ended, loadGuard()).catch((e) => core.warning(`Writing the job summary: ${(e as Error).message}`));
+    await writeSummary(job, ended, loadGuard()).catch((e) => core.warning(`Writing the job summary: ${(e as Error).message}`));
   } catch (e) {
     core.warning(`cargo-isolate post step: ${(e as Error).message}`);
   }

@@ -18,6 +18,16 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['TMPDIR', job.dirs.tmp]);
     main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
   }
+  const seed = job?.crates?.seed;
+  if (seed) {
+    main.push(['Crates seeded', `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`]);
+    for (const m of seed.mismatches) main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
+  }
+  const pub = ended.published;
+  if (pub) {
+    main.push(['Crates published', pub.allowed ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
+    for (const m of pub.mismatches) main.push(['Crate not published', `${m.crate}: ${m.why}`]);
+  }
   if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
   main.push(['Lease', ended.released ? 'released' : 'already ended']);

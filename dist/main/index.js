@@ -4,7 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -24,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -317,7 +317,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8011:
+/***/ 2843:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28381,8 +28381,2207 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: mainJob
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/flock.ts
+
+
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
+ *
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
+ *
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ */
+const BUSY = 75;
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+function flockArgs(paths, o, tail) {
+    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+    const kind = o.shared ? ['-s'] : ['-x'];
+    const args = [];
+    paths.forEach((p, i) => {
+        if (i > 0)
+            args.push('flock');
+        args.push(...kind, ...mode, '-E', String(BUSY), p);
+    });
+    return [...args, ...tail];
+}
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+function hold(paths, o = {}) {
+    if (paths.length === 0)
+        throw new Error('hold: no lock paths');
+    const body = o.body ?? UNTIL_STDIN_CLOSES;
+    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
+            detached: o.detached ?? false,
+            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            env: o.env ?? process.env,
+        });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const settle = (v, e) => {
+            if (settled)
+                return;
+            settled = true;
+            e ? reject(e) : resolvePromise(v);
+        };
+        child.stdout.on('data', (d) => {
+            out += d.toString();
+            if (out.startsWith('locked'))
+                settle({ pid: child.pid, child });
+        });
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('exit', (code, signal) => {
+            if (code === BUSY)
+                return settle(undefined);
+            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+        });
+    });
+}
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+function release(h) {
+    return new Promise((res) => {
+        if (h.child.exitCode !== null || h.child.signalCode !== null)
+            return res();
+        h.child.once('exit', () => res());
+        h.child.stdin?.end();
+    });
+}
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+function detach(h) {
+    h.child.stdout?.destroy();
+    h.child.stderr?.destroy();
+    h.child.removeAllListeners();
+    h.child.unref();
+}
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+function allFree(paths, shared = false) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return true;
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+    if (r.error)
+        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+    return r.status === 0;
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    let cmdline = '';
+    try {
+        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+    }
+    catch {
+        return false; // already gone
+    }
+    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
+        return false; // pid reused
+    try {
+        process.kill(-pid, 'SIGTERM');
+    }
+    catch {
+        try {
+            process.kill(pid, 'SIGTERM');
+        }
+        catch {
+            return false;
+        }
+    }
+    return true;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/key.ts
+
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+// Names that are already plain path components pass through unchanged (readable paths for the
+// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
+// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
+// so as to land in another branch's directory.
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
+function safeComponent(raw, max = 64) {
+    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
+        return raw;
+    const hash = sha256Hex(raw).slice(0, 16);
+    const readable = raw
+        .normalize('NFKD')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^[-._]+/, '')
+        .slice(0, Math.max(0, max - hash.length - 1))
+        .replace(/[-._]+$/, '');
+    return readable ? `${readable}+${hash}` : `+${hash}`;
+}
+/** The trust domain of a job: content written under one key is never reused under another. */
+function contentKey(pr, branch) {
+    return pr !== undefined ? `pr-${pr}` : `ref-${safeComponent(branch, 80)}`;
+}
+
+;// CONCATENATED MODULE: ./src/layout.ts
+
+
+/**
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,cargo-home,tmp}/
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/                         host-wide verified .crate store
+ */
+const MARKER = '.cargo-isolate-root';
+const layout_rootPaths = (root) => ({
+    marker: (0,external_node_path_.join)(root, MARKER),
+    locks: (0,external_node_path_.join)(root, 'locks'),
+    slots: (0,external_node_path_.join)(root, 'slots'),
+    jobs: (0,external_node_path_.join)(root, 'jobs'),
+    trash: (0,external_node_path_.join)(root, 'trash'),
+    crates: (0,external_node_path_.join)(root, 'crates'),
+    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
+    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
+});
+function dirsIn(base, record, lock) {
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+}
+function slotDirs(root, name) {
+    const base = (0,external_node_path_.join)(root, 'slots', name);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
+}
+function jobDirs(root, id) {
+    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
+}
+const SLOT_NAME = /^s\d{3,}$/;
+const slotName = (index) => `s${String(index).padStart(3, '0')}`;
+
+;// CONCATENATED MODULE: ./src/liveness.ts
+
+
+/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
+function parseProcLocks(text) {
+    const held = new Set();
+    for (const line of text.split('\n')) {
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
+        const f = line.trim().split(/\s+/);
+        if (f.length < 6 || f[1] === '->')
+            continue;
+        const id = f[5];
+        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
+            const [maj, min, ino] = id.split(':');
+            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
+        }
+    }
+    return held;
+}
+function heldLocks() {
+    try {
+        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
+    }
+    catch {
+        return new Set();
+    }
+}
+/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
+function devId(dev, ino) {
+    const d = BigInt(dev);
+    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+    return `${major}:${minor}:${BigInt(ino)}`;
+}
+async function isHeldHint(path, held) {
+    const st = await external_node_fs_.promises.stat(path, { bigint: true }).catch(() => undefined);
+    return st ? held.has(devId(st.dev, st.ino)) : false;
+}
+/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
+async function liveness_cargoLockFiles(target, cargoHome) {
+    const found = [];
+    const names = ['.cargo-lock', '.cargo-build-lock'];
+    const addIfFile = async (p) => {
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st?.isFile())
+            found.push(p);
+    };
+    if (cargoHome) {
+        for (const n of ['.package-cache', '.package-cache-mutate'])
+            await addIfFile((0,external_node_path_.join)(cargoHome, n));
+    }
+    if (target) {
+        // <target>/<profile>/.cargo-lock and <target>/<triple>/<profile>/.cargo-lock (cargo layout.rs)
+        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
+        for (const n of names)
+            await addIfFile((0,external_node_path_.join)(target, n));
+        for (const d of level1) {
+            if (!d.isDirectory())
+                continue;
+            for (const n of names)
+                await addIfFile((0,external_node_path_.join)(target, d.name, n));
+            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
+            for (const d2 of level2) {
+                if (!d2.isDirectory() || d2.name === 'deps' || d2.name === 'build' || d2.name === 'incremental' || d2.name === '.fingerprint')
+                    continue;
+                for (const n of names)
+                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
+            }
+        }
+    }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/record.ts
+
+
+const trustDomain = (r) => `${r.repository}#${r.key}`;
+async function record_readRecord(path) {
+    try {
+        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return r && r.format === 1 ? r : undefined;
+    }
+    catch {
+        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+    }
+}
+async function record_writeRecord(path, record) {
+    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
+    await external_node_fs_.promises.rename(tmp, path);
+}
+
+;// CONCATENATED MODULE: ./src/remove.ts
+
+
+
+
+
+
+class OutsideRootError extends Error {
+}
+/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
+async function assertInsideRoot(root, path) {
+    const norm = (0,external_node_path_.normalize)(path);
+    const realRoot = await external_node_fs_.promises.realpath(root);
+    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
+    }
+    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    if (parent === undefined)
+        return; // parent gone: nothing there to delete
+    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
+    if (!inside)
+        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+}
+function run(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: -1, stderr: e.message }));
+        child.on('exit', (code) => res({ code, stderr }));
+    });
+}
+let sudoChecked;
+function sudoAvailable() {
+    if (sudoChecked === undefined) {
+        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    }
+    return sudoChecked;
+}
+const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
+async function foreignEntry(dir, budget = 2000) {
+    const me = process.getuid?.() ?? 0;
+    const queue = [dir];
+    while (queue.length && budget-- > 0) {
+        const p = queue.shift();
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        if (st.uid !== me)
+            return { path: p, uid: st.uid };
+        if (st.isDirectory())
+            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
+                queue.push((0,external_node_path_.join)(p, e));
+    }
+    return undefined;
+}
+/** Deletes one entry of the trash; what it cannot delete stays there. */
+async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
+    let r = await rm();
+    if (!(await exists(entry)))
+        return { ok: true };
+    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
+    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
+    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
+    r = await rm();
+    if (!(await exists(entry)))
+        return { ok: true };
+    if (sudoAvailable()) {
+        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
+        if (!(await exists(entry)))
+            return { ok: true };
+    }
+    const foreign = await foreignEntry(entry);
+    const why = foreign
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
+    return { ok: false, detail: why };
+}
+/** Renames `path` into the root's trash under `locks`, then deletes it. */
+async function remove_removeTree(root, path, o = {}) {
+    await assertInsideRoot(root, path);
+    if (!(await exists(path)))
+        return { path, outcome: 'absent' };
+    const trash = layout_rootPaths(root).trash;
+    await external_node_fs_.promises.mkdir(trash, { recursive: true });
+    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
+    if (o.locks?.length) {
+        const h = await hold(o.locks);
+        if (!h)
+            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
+        try {
+            await assertInsideRoot(root, path); // re-check now that nobody can lease it
+            await external_node_fs_.promises.rename(path, entry);
+            await o.whileLocked?.();
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+        finally {
+            await release(h);
+        }
+    }
+    else {
+        try {
+            await external_node_fs_.promises.rename(path, entry);
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+    }
+    const d = await deleteTrashEntry(entry, o.timeoutMs);
+    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
+}
+/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
+async function emptyTrash(root, timeoutMs = 120_000) {
+    const trash = rootPaths(root).trash;
+    const removed = [];
+    const left = [];
+    const deadline = Date.now() + timeoutMs;
+    for (const e of await fs.readdir(trash).catch(() => [])) {
+        const entry = join(trash, e);
+        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
+        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
+    }
+    return { removed, left };
+}
+
+;// CONCATENATED MODULE: ./src/sizes.ts
+
+/**
+ * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
+ * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
+ * filesystem. 0 for a missing tree.
+ */
+function sizes_diskUsage(path, timeoutMs = 30_000) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d.toString()));
+        child.on('error', () => res(0));
+        child.on('close', () => res(parseInt(out, 10) || 0));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/units.test.ts.
+const SIZE_UNITS = {
+    b: 1,
+    k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+    kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+};
+/** `20GiB`, `512MB`, `1.5g`, `1048576` → bytes; undefined when the text is not a size. */
+function parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m)
+        return undefined;
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * mult);
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration. A bare number is seconds. */
+function parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
+}
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+    }
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
+}
+function formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
+}
+
+;// CONCATENATED MODULE: ./src/guard.ts
+
+
+
+
+
+
+
+
+
+
+/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
+const ORDER = ['trash', 'job-dir', 'target', 'registry-src'];
+/** Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data. */
+function planPrune(cands, scope, runnerId) {
+    let liveBytes = 0;
+    let othersBytes = 0;
+    const ordered = [];
+    const live = [];
+    for (const c of cands) {
+        if (c.live) {
+            liveBytes += c.bytes ?? 0;
+            live.push(c);
+        }
+        else if (scope === 'runner' && c.kind !== 'trash' && c.owner !== runnerId)
+            othersBytes += c.bytes ?? 0;
+        else
+            ordered.push(c);
+    }
+    ordered.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
+    return { ordered, liveBytes, othersBytes, live };
+}
+async function isDir(p) {
+    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks()) {
+    const p = layout_rootPaths(root);
+    const out = [];
+    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
+        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+    }
+    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
+        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
+            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
+                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
+                const rec = await record_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held) });
+            }
+        }
+    }
+    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n));
+    await Promise.all(names.map(async (name) => {
+        const d = slotDirs(root, name);
+        const rec = await record_readRecord(d.record);
+        const live = await isHeldHint(d.lock, held);
+        const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
+        const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name };
+        if (!rec?.sizes || rec.sizes.target > 0 || live)
+            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
+        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
+    }));
+    return out;
+}
+class DiskFullError extends Error {
+}
+async function removeCandidate(root, c, timeoutMs) {
+    if (c.kind === 'trash')
+        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
+    if (!(await isDir(c.path)))
+        return 'absent';
+    if (c.kind === 'job-dir') {
+        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+        return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
+    }
+    const d = slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await remove_removeTree(root, c.path, {
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await record_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
+        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0,
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    const waitStart = Date.now();
+    const guardLock = await hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId);
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        let simulatedFree = 0;
+        const reached = () => {
+            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
+            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
+            return !beyond(sim, o.target);
+        };
+        const overAtStart = beyond(now, o.threshold);
+        for (const c of plan.ordered) {
+            // gc --max-age: trash and anything idle for longer go whatever the disk says.
+            const old = o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+            if (!old && !(overAtStart && !reached()))
+                continue;
+            const ageMs = Date.now() - c.lastUsedMs;
+            if (o.dryRun) {
+                const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
+                simulatedFree += bytes;
+                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
+                continue;
+            }
+            const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
+            const prev = now;
+            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
+            now = await measure(o.root);
+            if (outcome === 'absent')
+                continue;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+    }
+    finally {
+        await release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun) {
+        // Only on this failure path is it worth measuring live trees whose size was never recorded.
+        const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+        for (const c of unknown)
+            report.liveBytes += await sizes_diskUsage(c.path, 10_000);
+        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
+        log.warning(report.message);
+    }
+    return checkFloor(o, report);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
+    }
+    return r;
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/identity.ts
+
+
+
+
+
+function readEventPayload(env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path)
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return {}; // act and local runs may point at an empty or missing file
+    }
+}
+function prNumber(env, event) {
+    const fromPayload = event.pull_request?.number ?? (event.pull_request ? event.number : undefined);
+    if (Number.isSafeInteger(fromPayload) && fromPayload > 0)
+        return fromPayload;
+    const m = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '');
+    return m ? Number(m[1]) : undefined;
+}
+/** Pure: identity from an environment and an already-parsed event payload. */
+function identityFrom(env, event, nonce, host) {
+    const pr = prNumber(env, event);
+    const branch = (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
+        env.GITHUB_REF_NAME ||
+        (env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, '') ||
+        'local';
+    const head = event.pull_request?.head?.repo?.full_name;
+    const base = event.pull_request?.base?.repo?.full_name;
+    // A PR whose head repository is gone (deleted fork) has head.repo null: treat it as a fork.
+    const fork = pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base);
+    const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
+    const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
+    const job = env.GITHUB_JOB || 'job';
+    const runnerName = env.RUNNER_NAME || `${host}`;
+    const workRoot = env.RUNNER_WORKSPACE ? (0,external_node_path_.dirname)(env.RUNNER_WORKSPACE) : '';
+    const runnerId = workRoot ? `${runnerName}@${sha256Hex(`${host}:${workRoot}`).slice(0, 8)}` : runnerName;
+    return {
+        repository: env.GITHUB_REPOSITORY || 'local/local',
+        eventName: env.GITHUB_EVENT_NAME || 'local',
+        pr,
+        branch,
+        key: contentKey(pr, branch),
+        fork,
+        workflow: env.GITHUB_WORKFLOW || 'local',
+        runId,
+        runAttempt,
+        job,
+        runnerName,
+        runnerId,
+        host,
+        nonce,
+        jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
+    };
+}
+function currentIdentity(env = process.env) {
+    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)());
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/choose.ts
+
+const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+/**
+ * Pure: which free slot a job should take. Preference, as DESIGN.md has it:
+ * 1. warm: last used under this job's trust domain (incremental build and sccache hit);
+ * 2. runner: this runner used it last (stable paths for this runner's caches);
+ * 3. lru: any other free slot, least recently used first (its content is the least valuable);
+ * 4. new: a new slot.
+ * A live slot of this trust domain held by an earlier run (or attempt) of the same workflow and
+ * job is a predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats
+ * a cold build in another slot. A matrix sibling (same run), a later run or another workflow
+ * is not waited for.
+ */
+function rankSlots(slots, me) {
+    const mine = trustDomain(me);
+    const free = slots.filter((s) => !s.live);
+    const warm = free
+        .filter((s) => s.record && trustDomain(s.record) === mine)
+        .sort((a, b) => Number(b.record.runnerId === me.runnerId) - Number(a.record.runnerId === me.runnerId) || time(b.record) - time(a.record));
+    const runner = free
+        .filter((s) => !warm.includes(s) && s.record?.runnerId === me.runnerId)
+        .sort((a, b) => time(b.record) - time(a.record));
+    const lru = free.filter((s) => !warm.includes(s) && !runner.includes(s)).sort((a, b) => time(a.record) - time(b.record) || a.name.localeCompare(b.name));
+    const candidates = [
+        ...warm.map((s) => ({ name: s.name, tier: 'warm' })),
+        ...runner.map((s) => ({ name: s.name, tier: 'runner' })),
+        ...lru.map((s) => ({ name: s.name, tier: 'lru' })),
+    ];
+    let waitFor;
+    if (warm.length === 0) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && s.record.workflow === me.workflow && s.record.job === me.job && earlierRun(s.record, me));
+        waitFor = predecessor?.name;
+    }
+    return { candidates, waitFor };
+}
+const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
+/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
+function earlierRun(r, me) {
+    const [a, b] = [numeric(r.runId), numeric(me.runId)];
+    if (a === undefined || b === undefined)
+        return false;
+    if (a !== b)
+        return a < b;
+    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
+    return x !== undefined && y !== undefined && x < y;
+}
+
+;// CONCATENATED MODULE: ./src/lease.ts
+
+
+
+
+
+
+
+/*
+ * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
+ *
+ *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
+ *
+ * The lease ends when the keeper dies, which happens when
+ * - the post step kills it (normal end: success, failure, cancel);
+ * - the runner kills it: after the last post step the runner kills every process that carries
+ *   its RUNNER_TRACKING_ID, which the keeper inherits;
+ * - the process it watches (the main step's parent: the runner's worker) is gone, checked
+ *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
+ *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
+ * - max-lease passes: a hung worker cannot pin a slot forever;
+ * - the host reboots (the kernel forgets every flock).
+ * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
+ * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
+ * unlinked inode while the next job locks a new one.
+ */
+const KEEPER_POLL_SECONDS = 2;
+const KEEPER = `echo locked
+exec >/dev/null 2>&1 </dev/null
+watch=$1 start=$2 left=$3 poll=$4
+while [ "$left" -gt 0 ]; do
+  if [ "$watch" -gt 0 ]; then
+    read -r s < "/proc/$watch/stat" || exit 0
+    s=\${s##*) }
+    set -- $s
+    [ "\${20}" = "$start" ] || exit 0
+  fi
+  sleep "$poll"
+  left=$((left - poll))
+done`;
+/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
+function processStart(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
+    }
+    catch {
+        return undefined;
+    }
+}
+async function startKeeper(lock, watchPid, maxLeaseMs) {
+    const start = (watchPid > 0 && processStart(watchPid)) || '0';
+    const h = await hold([lock], {
+        detached: true,
+        body: KEEPER,
+        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
+    });
+    if (h)
+        detach(h);
+    return h;
+}
+/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
+async function scanSlots(root) {
+    const held = heldLocks();
+    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    return Promise.all(names.map(async (name) => {
+        const d = slotDirs(root, name);
+        return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
+    }));
+}
+/** Takes the lease, then makes sure no cargo (say, a zombie container of a cancelled job) still runs there. */
+async function tryLease(dirs, req) {
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (!h)
+        return { busy: 'lease' };
+    const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
+    if (!allFree(cargoLocks)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'cargo' };
+    }
+    return { lease: h };
+}
+async function newSlot(root, taken) {
+    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
+    for (;;) {
+        const name = slotName(i);
+        try {
+            await external_node_fs_.promises.mkdir(slotDirs(root, name).base);
+            return name;
+        }
+        catch (e) {
+            if (e.code !== 'EEXIST')
+                throw e;
+            i++;
+        }
+    }
+}
+async function acquireSlot(req) {
+    const started = Date.now();
+    const deadline = started + req.leaseWaitMs;
+    const zombies = [];
+    let announced = false;
+    for (;;) {
+        const views = await scanSlots(req.root);
+        const plan = rankSlots(views, req.me);
+        const waiting = plan.waitFor !== undefined && Date.now() < deadline;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'warm' }] : plan.candidates;
+        for (const c of order) {
+            const dirs = slotDirs(req.root, c.name);
+            const r = await tryLease(dirs, req);
+            if ('lease' in r) {
+                const previous = views.find((v) => v.name === c.name)?.record;
+                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await record_readRecord(dirs.record) ?? previous, zombies };
+            }
+            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
+                zombies.push(c.name);
+                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+        }
+        if (waiting) {
+            if (!announced) {
+                req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
+                announced = true;
+            }
+            await (0,promises_namespaceObject.setTimeout)(500);
+            continue;
+        }
+        const name = await newSlot(req.root, views);
+        const dirs = slotDirs(req.root, name);
+        const r = await tryLease(dirs, req);
+        if ('lease' in r) {
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies };
+        }
+        // Someone took the slot we just made: scan again.
+    }
+}
+async function acquireJobDir(req) {
+    const dirs = jobDirs(req.root, req.me);
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (!h)
+        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
+}
+/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
+async function lease_releaseLease(keeperPid, lock) {
+    const killed = killHolder(keeperPid, lock);
+    // The kernel drops the lock once every process of the keeper's group is gone.
+    for (let i = 0; killed && i < 100 && !allFree([lock], true); i++)
+        await (0,promises_namespaceObject.setTimeout)(20);
+    return killed;
+}
+
+;// CONCATENATED MODULE: ./src/prepare.ts
+
+
+
+
+
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
+ * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ */
+function decideReset(reuse, previous, hasContent, me) {
+    if (!hasContent)
+        return { reset: false, reason: 'empty' };
+    if (reuse === 'never')
+        return { reset: true, reason: "reuse: never" };
+    if (reuse === 'always')
+        return { reset: false, reason: 'reuse: always' };
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    if (trustDomain(previous) !== trustDomain(me))
+        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+    return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
+const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+function originalCargoHome(env, root) {
+    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
+}
+async function hasEntries(dir) {
+    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
+}
+/** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
+async function prepareDirs(root, dirs, previous, me, s, env) {
+    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+    const decision = decideReset(s.reuse, previous, content, me);
+    const removed = [];
+    const timeoutMs = s.cleanupTimeoutMs;
+    if (decision.reset) {
+        removed.push(await remove_removeTree(root, dirs.target, { timeoutMs }));
+        removed.push(await remove_removeTree(root, dirs.cargoHome, { timeoutMs }));
+    }
+    removed.push(await remove_removeTree(root, dirs.tmp, { timeoutMs }));
+    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
+    if (stuck.length) {
+        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
+        for (const r of stuck)
+            if (r.outcome === 'live')
+                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.cargoHome, 'bin'), { recursive: true });
+    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
+    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (orig) {
+        for (const f of LINKED) {
+            const src = (0,external_node_path_.join)(orig, f);
+            const dst = (0,external_node_path_.join)(dirs.cargoHome, f);
+            const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
+            const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
+            if (!st?.isFile()) {
+                if (cur !== undefined)
+                    await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
+                continue;
+            }
+            if (cur !== src) {
+                await external_node_fs_.promises.rm(dst, { force: true });
+                await external_node_fs_.promises.symlink(src, dst);
+            }
+            linked.push(src);
+        }
+    }
+    return { decision, removed, linked };
+}
+
+;// CONCATENATED MODULE: ./src/root.ts
+
+
+
+/** Directories that must never be a root themselves (the whole tree would be ours to delete). */
+const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
+/** Trees that must never contain a root. */
+const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
+class RootError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RootError';
+    }
+}
+const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
+/** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
+function refuseRoot(path, env) {
+    if (!(0,external_node_path_.isAbsolute)(path))
+        return 'it is not an absolute path';
+    if (EXACT.includes(path) || UNDER.some((d) => within(path, d)))
+        return 'it is a system directory';
+    const home = env.HOME;
+    if (home && path === (0,external_node_path_.resolve)(home))
+        return 'it is the home directory';
+    for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]]) {
+        if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
+            return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
+        }
+    }
+    return undefined;
+}
+/** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
+async function realpathLoose(path) {
+    let head = path;
+    const tail = [];
+    for (;;) {
+        try {
+            return (0,external_node_path_.join)(await external_node_fs_.promises.realpath(head), ...tail.reverse());
+        }
+        catch {
+            const parent = (0,external_node_path_.dirname)(head);
+            if (parent === head)
+                return path;
+            tail.push(head.slice(parent.length).replace(/^\//, ''));
+            head = parent;
+        }
+    }
+}
+/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
+async function blame(path) {
+    for (let p = path;; p = (0,external_node_path_.dirname)(p)) {
+        if (await external_node_fs_.promises.stat(p).then(() => true, () => false)) {
+            return external_node_fs_.promises.access(p, external_node_fs_.constants.W_OK).then(() => undefined, (e) => e);
+        }
+        if ((0,external_node_path_.dirname)(p) === p)
+            return undefined;
+    }
+}
+/**
+ * Validates the root and creates its skeleton. Returns the resolved root path.
+ * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
+ * otherwise manage (and could delete) data that was never ours.
+ */
+async function root_prepareRoot(raw, env, create = true) {
+    const input = `Input 'root' is '${raw}'`;
+    if (!(0,external_node_path_.isAbsolute)(raw))
+        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+    const root = await realpathLoose((0,external_node_path_.resolve)(raw));
+    const why = refuseRoot(root, env);
+    if (why)
+        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+    const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
+    if (st && !st.isDirectory())
+        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+    const p = layout_rootPaths(root);
+    if (st) {
+        const hasMarker = await external_node_fs_.promises.access(p.marker).then(() => true, () => false);
+        if (!hasMarker) {
+            const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
+            if (entries.length > 0) {
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+            }
+        }
+    }
+    else if (!create) {
+        throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
+    }
+    if (!create)
+        return root;
+    try {
+        await external_node_fs_.promises.mkdir(root, { recursive: true });
+        await external_node_fs_.promises.access(root, external_node_fs_.constants.W_OK);
+        for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates])
+            await external_node_fs_.promises.mkdir(d, { recursive: true });
+        await external_node_fs_.promises.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e) => {
+            if (e.code !== 'EEXIST')
+                throw e;
+        });
+    }
+    catch (e) {
+        const err = (await blame(root)) ?? e;
+        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+    }
+    return root;
+}
+
+;// CONCATENATED MODULE: ./src/lockfile.ts
+
+
+
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
+ * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ */
+function parseLock(text) {
+    const out = [];
+    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
+        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
+    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+async function lockfile_readLock(path) {
+    return parseLock(await external_node_fs_.promises.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function lockfile_indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function lockfile_indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/crates.ts
+
+
+
+
+
+
+const storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function crates_cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+async function knownDirs(root, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
+    }
+    catch {
+        return [];
+    }
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        if ('data' in how)
+            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
+        else if ('linkFrom' in how)
+            await external_node_fs_.promises.link(how.linkFrom, tmp);
+        else
+            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
+        if (mode !== undefined && !('linkFrom' in how))
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+async function learnDir(root, version, source, dir) {
+    const known = await knownDirs(root, version, source);
+    if (known.includes(dir))
+        return;
+    // Two publishers learning at once may each write their own list; either list is correct,
+    // and the next publisher adds what the other one lost.
+    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    for (const s of sources) {
+        const dirs = await knownDirs(root, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const blob = blobPath(root, c.checksum);
+        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        let placed = false;
+        let there = false;
+        for (const dir of dirs) {
+            r.dirs = Math.max(r.dirs, dirs.length);
+            const dest = (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c));
+            if (await external_node_fs_.promises.lstat(dest).then(() => true, () => false)) {
+                there = true;
+            }
+            else {
+                try {
+                    await placeAtomically(dest, mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
+                }
+                catch (e) {
+                    if (e.code !== 'EXDEV')
+                        throw e;
+                    await placeAtomically(dest, { copyFrom: blob }); // store and slot on different filesystems
+                }
+                placed = true;
+            }
+            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await external_node_fs_.promises.lstat(slotCached).then(() => true, () => false))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+            if (!(await external_node_fs_.promises.lstat(config).then(() => true, () => false))) {
+                const cfg = await external_node_fs_.promises.readFile(storeConfig).catch(() => undefined);
+                if (cfg)
+                    await placeAtomically(config, { data: cfg });
+            }
+        }
+        if (placed) {
+            r.seeded++;
+            r.seededBytes += st.size;
+        }
+        else if (there) {
+            r.present++;
+        }
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function crates_publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = join(cargoHome, 'registry', 'cache');
+    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = join(cacheRoot, dir, f);
+            const st = await fs.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            await learnDir(root, version, match.source, dir);
+            const blob = blobPath(root, sha);
+            const stored = await fs.lstat(blob).catch(() => undefined);
+            // The slot's file may be the store's own inode (seeded by hardlink): nothing to check.
+            // Otherwise re-check the stored bytes, so a store file damaged or replaced is repaired.
+            if (stored && (stored.ino === st.ino || (await fileSha256(blob)) === sha)) {
+                r.skipped++;
+            }
+            else {
+                await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const cached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name));
+            const buf = await fs.readFile(cached).catch(() => undefined);
+            if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                await placeAtomically(join(storePaths(root).index, dir, '.cache', indexPath(match.name)), { data: buf });
+                r.indexEntries++;
+            }
+            const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
+            const storeConfig = join(storePaths(root).index, dir, 'config.json');
+            const cfg = await fs.readFile(config).catch(() => undefined);
+            if (cfg && !(await fs.lstat(storeConfig).then(() => true, () => false)))
+                await placeAtomically(storeConfig, { data: cfg });
+        }
+    }
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function crate_cache_saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+function exportsFor(dirs) {
+    return {
+        CARGO_TARGET_DIR: dirs.target,
+        CARGO_HOME: dirs.cargoHome,
+        TMPDIR: dirs.tmp,
+        TMP: dirs.tmp,
+        TEMP: dirs.tmp,
+    };
+}
+function recordFor(lease, me, now, previous) {
+    return {
+        format: 1,
+        name: lease.name,
+        layout: lease.layout,
+        repository: me.repository,
+        key: me.key,
+        runnerId: me.runnerId,
+        runnerName: me.runnerName,
+        host: me.host,
+        workflow: me.workflow,
+        runId: me.runId,
+        runAttempt: me.runAttempt,
+        job: me.job,
+        jobUid: me.jobUid,
+        leasedAt: now,
+        lastUsed: now,
+        sizes: previous?.sizes,
+    };
+}
+/**
+ * The main step's work after the guard: lease a directory, make it ready, say what to export.
+ * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
+ * still leaves the post step enough to release it.
+ */
+async function startJob(s, root, me, env, log, watchPid, onLeased) {
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log };
+    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+    try {
+        const now = new Date().toISOString();
+        await record_writeRecord(lease.dirs.record, recordFor(lease, me, now, lease.previous));
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
+        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+        }
+        const exports = exportsFor(lease.dirs);
+        const crates = await prepareCrates(s, root, lease.dirs.cargoHome, me, { ...env, ...exports }, log);
+        return {
+            crates,
+            root,
+            layout: s.layout,
+            slot: lease.name,
+            dirs: lease.dirs,
+            keeperPid: lease.keeperPid,
+            tier: lease.tier,
+            waitedMs: lease.waitedMs,
+            zombies: lease.zombies,
+            reset: prep.decision,
+            identity: me,
+            startedAt: now,
+            cleanupTimeoutMs: s.cleanupTimeoutMs,
+            exports,
+            path: (0,external_node_path_.join)(lease.dirs.cargoHome, 'bin'),
+        };
+    }
+    catch (e) {
+        await lease_releaseLease(lease.keeperPid, lease.dirs.lock);
+        throw e;
+    }
+}
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
+    const lockFile = await lockfile_findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        return state;
+    }
+    const version = crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    if (s.cache)
+        await restoreStore(root, await external_node_fs_.promises.readFile(lockFile, 'utf8'), log);
+    const locked = await lockfile_readLock(lockFile);
+    const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+    seed.lockFile = lockFile;
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    for (const m of seed.mismatches)
+        log.warning(`Crates: ${m.crate}: ${m.why}.`);
+    return { ...state, lockFile, cargoVersion: version, seed };
+}
+/**
+ * The post step's work. Best effort throughout: each failure becomes a warning that says what
+ * was being done and where, and the lease is released whatever happened before.
+ */
+async function endJob(j, log) {
+    const warnings = [];
+    let published;
+    const removed = [];
+    let sizes;
+    const attempt = async (what, fn) => {
+        try {
+            await fn();
+        }
+        catch (e) {
+            warnings.push(`${what}: ${e.message}`);
+        }
+    };
+    const timeoutMs = j.cleanupTimeoutMs;
+    const note = (r) => {
+        removed.push(r);
+        if (r.outcome === 'left-in-trash')
+            warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
+        if (r.outcome === 'live')
+            warnings.push(`Did not delete ${r.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+    };
+    try {
+        await prepareRoot(j.root, {}, false);
+        const c = j.crates;
+        if (c) {
+            await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
+                if (!c.publish) {
+                    published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+                    return;
+                }
+                const env = { ...process.env, ...exportsFor(j.dirs) };
+                const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+                const version = lockFile && (c.cargoVersion ?? cargoVersion(dirname(lockFile), env));
+                if (!lockFile || !version)
+                    return;
+                published = { ...(await publishCrates(j.root, j.dirs.cargoHome, await readLock(lockFile), version)), policy: c.policy, allowed: true };
+                if (c.cache && published.published > 0 && log)
+                    await saveStore(j.root, await fs.readFile(lockFile, 'utf8'), log);
+            });
+        }
+        if (j.layout === 'job') {
+            // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+            await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
+                note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
+            });
+        }
+        else {
+            await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+                note(await removeTree(j.root, j.dirs.tmp, { timeoutMs }));
+                await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+            });
+            await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
+                const now = new Date().toISOString();
+                const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
+                sizes = { target, cargoHome, tmp: 0, measuredAt: now };
+                const rec = await readRecord(j.dirs.record);
+                if (rec)
+                    await writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
+            });
+        }
+    }
+    catch (e) {
+        warnings.push(`Checking the root ${j.root}: ${e.message}`);
+    }
+    let released = false;
+    await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+        released = await releaseLease(j.keeperPid, j.dirs.lock);
+    });
+    return { released, removed, sizes, published, warnings };
+}
+
+;// CONCATENATED MODULE: ./src/log.ts
+
+const actionLog = {
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
+};
+function consoleLog(verbose = false, quiet = false) {
+    return {
+        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+        group: async (name, fn) => {
+            if (!quiet)
+                process.stderr.write(`== ${name}\n`);
+            return fn();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/settings.ts
+
+
+
+class InputError extends Error {
+    constructor(input, value, expected) {
+        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
+        this.name = 'InputError';
+    }
+}
+function oneOf(get, name, allowed, dflt) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    if (allowed.includes(v))
+        return v;
+    throw new InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+}
+function bool(get, name, dflt) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    if (['true', 'True', 'TRUE'].includes(v))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(v))
+        return false;
+    throw new InputError(name, v, `'true' or 'false'`);
+}
+function duration(get, name, dflt, min = 0) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min) {
+        throw new InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
+    }
+    return ms;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+function level(get, name) {
+    const v = get(name).trim();
+    if (v === '')
+        return undefined;
+    const l = parseLevel(v);
+    if (!l)
+        throw new InputError(name, v, LEVEL_FORM);
+    return l;
+}
+/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+function defaultTarget(threshold) {
+    return threshold.kind === 'percent'
+        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
+        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+function readSettings(get, env = process.env) {
+    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw new InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
+    }
+    const failBelowRaw = get('fail-below').trim();
+    let failBelowBytes;
+    if (failBelowRaw !== '' && failBelowRaw !== '0') {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw new InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
+        }
+    }
+    const rootRaw = get('root').trim();
+    return {
+        root: rootRaw || defaultRoot(env),
+        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration(get, 'lease-wait', 60_000),
+        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool(get, 'dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool(get, 'cache', false),
+        manifestPath: get('manifest-path').trim() || undefined,
+        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/state.ts
+
+/**
+ * The only module that passes data from the main step to the post step. The runner hands
+ * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
+ * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
+ * lets post release it) and again, complete, at the end of main.
+ */
+const LEASE = 'lease';
+const JOB = 'job';
+const GUARD = 'guard';
+const saveLease = (l) => lib_core/* saveState */.LZ(LEASE, JSON.stringify(l));
+const saveJob = (j) => lib_core/* saveState */.LZ(JOB, JSON.stringify(j));
+const saveGuard = (g) => lib_core/* saveState */.LZ(GUARD, JSON.stringify(g));
+function load(name) {
+    const raw = core.getState(name);
+    if (!raw)
+        return undefined;
+    try {
+        return JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
+}
+const loadLease = () => load(LEASE);
+const loadJob = () => load(JOB);
+const loadGuard = () => load(GUARD);
+
+;// CONCATENATED MODULE: ./src/main-impl.ts
+
+
+
+
+
+
+
+
+async function mainJob(s, env, log, watchPid, save) {
+    const me = currentIdentity(env);
+    log.debug(`Identity: ${JSON.stringify(me)}`);
+    const root = await root_prepareRoot(s.root, env);
+    const guard = await log.group('Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    save.guard(guard);
+    const job = await log.group(`Directories (${s.layout} layout)`, async () => {
+        const j = await startJob(s, root, me, env, log, watchPid, save.lease);
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        return j;
+    });
+    return { job, guard };
+}
+async function runMain() {
+    try {
+        const s = readSettings((n) => lib_core/* getInput */.V4(n));
+        const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
+        await actionLog.group('Exports', async () => {
+            lib_core/* setOutput */.uH('disk-used-before', guard.before.usedPercent.toFixed(1));
+            lib_core/* setOutput */.uH('disk-used-after', guard.after.usedPercent.toFixed(1));
+            lib_core/* setOutput */.uH('freed-bytes', String(guard.freedBytes));
+            for (const [k, v] of Object.entries(job.exports)) {
+                lib_core/* exportVariable */.dN(k, v);
+                lib_core/* info */.pq(`${k}=${v}`);
+            }
+            lib_core/* addPath */.fM(job.path);
+            lib_core/* setOutput */.uH('target-dir', job.dirs.target);
+            lib_core/* setOutput */.uH('cargo-home', job.dirs.cargoHome);
+            lib_core/* setOutput */.uH('tmpdir', job.dirs.tmp);
+            lib_core/* setOutput */.uH('slot', job.slot);
+            lib_core/* setOutput */.uH('key', job.identity.key);
+        });
+        saveJob(job);
+    }
+    catch (e) {
+        lib_core/* setFailed */.C1(e.message);
+    }
+}
+
+
+/***/ }),
+
+/***/ 1730:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2843);
+
+await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runMain */ .V)();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 8995:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 3838:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  fM: () => (/* binding */ addPath),
+  Yz: () => (/* binding */ core_debug),
+  z3: () => (/* binding */ error),
+  dN: () => (/* binding */ exportVariable),
+  V4: () => (/* binding */ getInput),
+  Os: () => (/* binding */ group),
+  pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
+  LZ: () => (/* binding */ saveState),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, endGroup, getBooleanInput, getIDToken, getMultilineInput, getState, markdownSummary, notice, platform, setCommandEcho, startGroup, summary, toPlatformPath, toPosixPath, toWin32Path
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -28457,7 +30656,7 @@ function utils_toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -28511,10 +30710,10 @@ function escapeProperty(s) {
         .replace(/,/g, '%2C');
 }
 //# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -28528,15 +30727,15 @@ function issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
 function prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
     const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -28547,15 +30746,1594 @@ function prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(2145);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return __awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return __awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = (/* unused pure expression or super */ null && (_summary));
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(7187);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    command_issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        command_issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    command_issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 7187:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec)
+});
+
+// UNUSED EXPORTS: getExecOutput
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 2145:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   tZ: () => (/* binding */ BearerCredentialHandler)
+/* harmony export */ });
+/* unused harmony exports BasicCredentialHandler, PersonalAccessTokenCredentialHandler */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+
+/***/ }),
+
+/***/ 4942:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Qq: () => (/* binding */ HttpClient),
+  Kg: () => (/* binding */ HttpClientError),
+  Hv: () => (/* binding */ HttpCodes)
+});
+
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
+
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -28648,7 +32426,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -28726,7 +32504,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -28772,7 +32550,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -29075,7 +32853,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -29086,7 +32864,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -29185,7 +32963,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -29200,7 +32978,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -29225,7 +33003,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -29248,7 +33026,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -29348,84 +33126,24 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+
+/***/ }),
+
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ck: () => (/* binding */ mkdir),
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   rm: () => (/* binding */ rm),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, open, readdir, rename, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -29436,404 +33154,7 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 };
 
 
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -29848,7 +33169,7 @@ const IS_WINDOWS = process.platform === 'win32';
  * backslash to all junction results on Windows.
  */
 function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         const result = yield fs.promises.readlink(fsPath);
         // On Windows, restore Node 20 behavior: add trailing backslash to all results
         // since junctions on Windows are always directory links
@@ -29860,9 +33181,9 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
 function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
         }
@@ -29876,7 +33197,7 @@ function exists(fsPath) {
     });
 }
 function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
         const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
@@ -29903,7 +33224,7 @@ function isRooted(p) {
  * @return if file exists and is executable, returns the file path. otherwise empty string.
  */
 function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         let stats = undefined;
         try {
             // test file exists
@@ -29918,7 +33239,7 @@ function tryGetExecutablePath(filePath, extensions) {
         if (stats && stats.isFile()) {
             if (IS_WINDOWS) {
                 // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
                 if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
                     return filePath;
                 }
@@ -29947,11 +33268,11 @@ function tryGetExecutablePath(filePath, extensions) {
                 if (IS_WINDOWS) {
                     // preserve the case of the actual file (since an extension was appended)
                     try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
                         for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
                                 break;
                             }
                         }
@@ -30001,8 +33322,22 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+
+/***/ }),
+
+/***/ 8701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which),
+/* harmony export */   U$: () => (/* binding */ mkdirP),
+/* harmony export */   Yz: () => (/* binding */ rmRF)
+/* harmony export */ });
+/* unused harmony exports cp, mv, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -30023,7 +33358,7 @@ var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _argum
  * @param     options   optional. See CopyOptions.
  */
 function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         const { force, recursive, copySourceDirectory } = readCopyOptions(options);
         const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
         // Dest is an existing file, but not forcing
@@ -30051,7 +33386,7 @@ function cp(source_1, dest_1) {
                 // a file cannot be copied to itself
                 throw new Error(`'${newDest}' and '${source}' are the same file`);
             }
-            yield io_copyFile(source, newDest, force);
+            yield copyFile(source, newDest, force);
         }
     });
 }
@@ -30063,7 +33398,7 @@ function cp(source_1, dest_1) {
  * @param     options   optional. See MoveOptions.
  */
 function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         if (yield ioUtil.exists(dest)) {
             let destExists = true;
             if (yield ioUtil.isDirectory(dest)) {
@@ -30090,8 +33425,8 @@ function mv(source_1, dest_1) {
  * @param inputPath path to remove
  */
 function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
             // Check for invalid characters
             // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
             if (/[*"<>|]/.test(inputPath)) {
@@ -30100,7 +33435,7 @@ function rmRF(inputPath) {
         }
         try {
             // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__.rm(inputPath, {
                 force: true,
                 maxRetries: 3,
                 recursive: true,
@@ -30120,9 +33455,9 @@ function rmRF(inputPath) {
  * @returns Promise<void>
  */
 function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
+    return __awaiter(this, void 0, void 0, function* () {
+        (0,assert__WEBPACK_IMPORTED_MODULE_0__.ok)(fsPath, 'a path argument must be provided');
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .mkdir */ .Ck(fsPath, { recursive: true });
     });
 }
 /**
@@ -30134,7 +33469,7 @@ function mkdirP(fsPath) {
  * @returns   Promise<string>   path to tool
  */
 function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         if (!tool) {
             throw new Error("parameter 'tool' is required");
         }
@@ -30142,7 +33477,7 @@ function which(tool, check) {
         if (check) {
             const result = yield which(tool, false);
             if (!result) {
-                if (IS_WINDOWS) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
                     throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
                 }
                 else {
@@ -30164,29 +33499,29 @@ function which(tool, check) {
  * @returns   Promise<string[]>  the paths of the tool
  */
 function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         if (!tool) {
             throw new Error("parameter 'tool' is required");
         }
         // build the list of extensions to try
         const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
                 if (extension) {
                     extensions.push(extension);
                 }
             }
         }
         // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
             if (filePath) {
                 return [filePath];
             }
             return [];
         }
         // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
             return [];
         }
         // build the list of directories
@@ -30197,7 +33532,7 @@ function findInPath(tool) {
         // across platforms.
         const directories = [];
         if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
                 if (p) {
                     directories.push(p);
                 }
@@ -30206,7 +33541,7 @@ function findInPath(tool) {
         // find all matches
         const matches = [];
         for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
             if (filePath) {
                 matches.push(filePath);
             }
@@ -30223,7 +33558,7 @@ function readCopyOptions(options) {
     return { force, recursive, copySourceDirectory };
 }
 function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         // Ensure there is not a run away recursive copy
         if (currentDepth >= 255)
             return;
@@ -30239,7 +33574,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
                 yield cpDirRecursive(srcFile, destFile, currentDepth, force);
             }
             else {
-                yield io_copyFile(srcFile, destFile, force);
+                yield copyFile(srcFile, destFile, force);
             }
         }
         // Change the mode for the newly created directory
@@ -30247,8 +33582,8 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
     });
 }
 // Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
         if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
             // unlink/re-link it
             try {
@@ -30273,2775 +33608,6 @@ function io_copyFile(srcFile, destFile, force) {
     });
 }
 //# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    command_issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        command_issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    command_issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function measure(path) {
-    return diskFromStatfs(await external_node_fs_namespaceObject.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/flock.ts
-
-
-/*
- * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
- *
- * Invariant: a lock is held exactly while some process holding its file descriptor lives.
- * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
- * state on disk can claim a lock that nobody holds. Locks work across containers that share
- * the files on one kernel (bind mounts); they are not reliable on NFS.
- *
- * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
- * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
- * Exit code 75 means some lock was busy (or, with a wait, timed out).
- */
-const BUSY = 75;
-/** Holds the body until its stdin closes: our own process dying releases the locks too. */
-const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
-function flockArgs(paths, o, tail) {
-    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
-    const kind = o.shared ? ['-s'] : ['-x'];
-    const args = [];
-    paths.forEach((p, i) => {
-        if (i > 0)
-            args.push('flock');
-        args.push(...kind, ...mode, '-E', String(BUSY), p);
-    });
-    return [...args, ...tail];
-}
-/**
- * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
- * Resolves to undefined when one of them is busy.
- */
-function hold(paths, o = {}) {
-    if (paths.length === 0)
-        throw new Error('hold: no lock paths');
-    const body = o.body ?? UNTIL_STDIN_CLOSES;
-    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
-            detached: o.detached ?? false,
-            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            env: o.env ?? process.env,
-        });
-        let out = '';
-        let err = '';
-        let settled = false;
-        const settle = (v, e) => {
-            if (settled)
-                return;
-            settled = true;
-            e ? reject(e) : resolvePromise(v);
-        };
-        child.stdout.on('data', (d) => {
-            out += d.toString();
-            if (out.startsWith('locked'))
-                settle({ pid: child.pid, child });
-        });
-        child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
-        child.on('exit', (code, signal) => {
-            if (code === BUSY)
-                return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
-        });
-    });
-}
-/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function release(h) {
-    return new Promise((res) => {
-        if (h.child.exitCode !== null || h.child.signalCode !== null)
-            return res();
-        h.child.once('exit', () => res());
-        h.child.stdin?.end();
-    });
-}
-/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
-function detach(h) {
-    h.child.stdout?.destroy();
-    h.child.stderr?.destroy();
-    h.child.removeAllListeners();
-    h.child.unref();
-}
-/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function allFree(paths, shared = false) {
-    paths = paths.filter((p) => (0,external_node_fs_namespaceObject.existsSync)(p)); // a lock file that does not exist is held by nobody
-    if (paths.length === 0)
-        return true;
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
-    if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
-    return r.status === 0;
-}
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    let cmdline = '';
-    try {
-        cmdline = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-    }
-    catch {
-        return false; // already gone
-    }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
-    try {
-        process.kill(-pid, 'SIGTERM');
-    }
-    catch {
-        try {
-            process.kill(pid, 'SIGTERM');
-        }
-        catch {
-            return false;
-        }
-    }
-    return true;
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/key.ts
-
-function sha256Hex(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-// Names that are already plain path components pass through unchanged (readable paths for the
-// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
-// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
-// so as to land in another branch's directory.
-const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function safeComponent(raw, max = 64) {
-    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
-        return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
-    const readable = raw
-        .normalize('NFKD')
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .replace(/\.{2,}/g, '.')
-        .replace(/^[-._]+/, '')
-        .slice(0, Math.max(0, max - hash.length - 1))
-        .replace(/[-._]+$/, '');
-    return readable ? `${readable}+${hash}` : `+${hash}`;
-}
-/** The trust domain of a job: content written under one key is never reused under another. */
-function contentKey(pr, branch) {
-    return pr !== undefined ? `pr-${pr}` : `ref-${safeComponent(branch, 80)}`;
-}
-
-;// CONCATENATED MODULE: ./src/layout.ts
-
-
-/**
- * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
- * CLI and older or newer versions of the action running on the same host:
- *
- *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
- *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
- *   <root>/locks/guard.lock                one disk guard at a time per host
- *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,cargo-home,tmp}/
- *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
- *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
- */
-const MARKER = '.cargo-isolate-root';
-const layout_rootPaths = (root) => ({
-    marker: (0,external_node_path_namespaceObject.join)(root, MARKER),
-    locks: (0,external_node_path_namespaceObject.join)(root, 'locks'),
-    slots: (0,external_node_path_namespaceObject.join)(root, 'slots'),
-    jobs: (0,external_node_path_namespaceObject.join)(root, 'jobs'),
-    trash: (0,external_node_path_namespaceObject.join)(root, 'trash'),
-    crates: (0,external_node_path_namespaceObject.join)(root, 'crates'),
-    guardLock: (0,external_node_path_namespaceObject.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_namespaceObject.join)(root, 'locks', 'crates.lock'),
-});
-function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_namespaceObject.join)(base, 'target'), cargoHome: (0,external_node_path_namespaceObject.join)(base, 'cargo-home'), tmp: (0,external_node_path_namespaceObject.join)(base, 'tmp'), record, lock };
-}
-function slotDirs(root, name) {
-    const base = (0,external_node_path_namespaceObject.join)(root, 'slots', name);
-    return dirsIn(base, (0,external_node_path_namespaceObject.join)(base, 'slot.json'), (0,external_node_path_namespaceObject.join)(root, 'locks', `slot-${name}.lock`));
-}
-function jobDirs(root, id) {
-    const base = (0,external_node_path_namespaceObject.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
-    return dirsIn(base, (0,external_node_path_namespaceObject.join)(base, 'job.json'), (0,external_node_path_namespaceObject.join)(base, '.lease'));
-}
-const SLOT_NAME = /^s\d{3,}$/;
-const slotName = (index) => `s${String(index).padStart(3, '0')}`;
-
-;// CONCATENATED MODULE: ./src/liveness.ts
-
-
-/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
-function parseProcLocks(text) {
-    const held = new Set();
-    for (const line of text.split('\n')) {
-        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
-        const f = line.trim().split(/\s+/);
-        if (f.length < 6 || f[1] === '->')
-            continue;
-        const id = f[5];
-        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
-            const [maj, min, ino] = id.split(':');
-            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
-        }
-    }
-    return held;
-}
-function heldLocks() {
-    try {
-        return parseProcLocks((0,external_node_fs_namespaceObject.readFileSync)('/proc/locks', 'utf8'));
-    }
-    catch {
-        return new Set();
-    }
-}
-/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
-function devId(dev, ino) {
-    const d = BigInt(dev);
-    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-    return `${major}:${minor}:${BigInt(ino)}`;
-}
-async function isHeldHint(path, held) {
-    const st = await external_node_fs_namespaceObject.promises.stat(path, { bigint: true }).catch(() => undefined);
-    return st ? held.has(devId(st.dev, st.ino)) : false;
-}
-/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
-async function liveness_cargoLockFiles(target, cargoHome) {
-    const found = [];
-    const names = ['.cargo-lock', '.cargo-build-lock'];
-    const addIfFile = async (p) => {
-        const st = await external_node_fs_namespaceObject.promises.lstat(p).catch(() => undefined);
-        if (st?.isFile())
-            found.push(p);
-    };
-    if (cargoHome) {
-        for (const n of ['.package-cache', '.package-cache-mutate'])
-            await addIfFile((0,external_node_path_namespaceObject.join)(cargoHome, n));
-    }
-    if (target) {
-        // <target>/<profile>/.cargo-lock and <target>/<triple>/<profile>/.cargo-lock (cargo layout.rs)
-        const level1 = await external_node_fs_namespaceObject.promises.readdir(target, { withFileTypes: true }).catch(() => []);
-        for (const n of names)
-            await addIfFile((0,external_node_path_namespaceObject.join)(target, n));
-        for (const d of level1) {
-            if (!d.isDirectory())
-                continue;
-            for (const n of names)
-                await addIfFile((0,external_node_path_namespaceObject.join)(target, d.name, n));
-            const level2 = await external_node_fs_namespaceObject.promises.readdir((0,external_node_path_namespaceObject.join)(target, d.name), { withFileTypes: true }).catch(() => []);
-            for (const d2 of level2) {
-                if (!d2.isDirectory() || d2.name === 'deps' || d2.name === 'build' || d2.name === 'incremental' || d2.name === '.fingerprint')
-                    continue;
-                for (const n of names)
-                    await addIfFile((0,external_node_path_namespaceObject.join)(target, d.name, d2.name, n));
-            }
-        }
-    }
-    return found;
-}
-
-;// CONCATENATED MODULE: ./src/record.ts
-
-
-const trustDomain = (r) => `${r.repository}#${r.key}`;
-async function record_readRecord(path) {
-    try {
-        const r = JSON.parse(await external_node_fs_namespaceObject.promises.readFile(path, 'utf8'));
-        return r && r.format === 1 ? r : undefined;
-    }
-    catch {
-        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
-    }
-}
-async function record_writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_namespaceObject.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_namespaceObject.promises.rename(tmp, path);
-}
-
-;// CONCATENATED MODULE: ./src/remove.ts
-
-
-
-
-
-
-class OutsideRootError extends Error {
-}
-/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
-async function assertInsideRoot(root, path) {
-    const norm = (0,external_node_path_namespaceObject.normalize)(path);
-    const realRoot = await external_node_fs_namespaceObject.promises.realpath(root);
-    if (!(0,external_node_path_namespaceObject.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_namespaceObject.basename)(norm))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
-    }
-    const parent = await external_node_fs_namespaceObject.promises.realpath((0,external_node_path_namespaceObject.dirname)(norm)).catch(() => undefined);
-    if (parent === undefined)
-        return; // parent gone: nothing there to delete
-    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_namespaceObject.sep);
-    if (!inside)
-        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
-}
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
-let sudoChecked;
-function sudoAvailable() {
-    if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-    }
-    return sudoChecked;
-}
-const remove_exists = (p) => external_node_fs_namespaceObject.promises.lstat(p).then(() => true, () => false);
-/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
-async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
-    const queue = [dir];
-    while (queue.length && budget-- > 0) {
-        const p = queue.shift();
-        const st = await external_node_fs_namespaceObject.promises.lstat(p).catch(() => undefined);
-        if (!st)
-            continue;
-        if (st.uid !== me)
-            return { path: p, uid: st.uid };
-        if (st.isDirectory())
-            for (const e of await external_node_fs_namespaceObject.promises.readdir(p).catch(() => []))
-                queue.push((0,external_node_path_namespaceObject.join)(p, e));
-    }
-    return undefined;
-}
-/** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1000, deadline - Date.now());
-    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
-    let r = await rm();
-    if (!(await remove_exists(entry)))
-        return { ok: true };
-    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
-    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
-    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
-    r = await rm();
-    if (!(await remove_exists(entry)))
-        return { ok: true };
-    if (sudoAvailable()) {
-        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
-        if (!(await remove_exists(entry)))
-            return { ok: true };
-    }
-    const foreign = await foreignEntry(entry);
-    const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
-        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
-    return { ok: false, detail: why };
-}
-/** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function remove_removeTree(root, path, o = {}) {
-    await assertInsideRoot(root, path);
-    if (!(await remove_exists(path)))
-        return { path, outcome: 'absent' };
-    const trash = layout_rootPaths(root).trash;
-    await external_node_fs_namespaceObject.promises.mkdir(trash, { recursive: true });
-    const entry = (0,external_node_path_namespaceObject.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_namespaceObject.basename)(path).slice(0, 60)}`);
-    if (o.locks?.length) {
-        const h = await hold(o.locks);
-        if (!h)
-            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
-        try {
-            await assertInsideRoot(root, path); // re-check now that nobody can lease it
-            await external_node_fs_namespaceObject.promises.rename(path, entry);
-            await o.whileLocked?.();
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-        finally {
-            await release(h);
-        }
-    }
-    else {
-        try {
-            await external_node_fs_namespaceObject.promises.rename(path, entry);
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-    }
-    const d = await deleteTrashEntry(entry, o.timeoutMs);
-    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
-}
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
-
-;// CONCATENATED MODULE: ./src/sizes.ts
-
-/**
- * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
- * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
- * filesystem. 0 for a missing tree.
- */
-function sizes_diskUsage(path, timeoutMs = 30_000) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d.toString()));
-        child.on('error', () => res(0));
-        child.on('close', () => res(parseInt(out, 10) || 0));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
-const SIZE_UNITS = {
-    b: 1,
-    k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-    kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-};
-/** `20GiB`, `512MB`, `1.5g`, `1048576` → bytes; undefined when the text is not a size. */
-function parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m)
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration. A bare number is seconds. */
-function parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
-}
-function formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
-}
-
-;// CONCATENATED MODULE: ./src/guard.ts
-
-
-
-
-
-
-
-
-
-
-/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src'];
-/** Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data. */
-function planPrune(cands, scope, runnerId) {
-    let liveBytes = 0;
-    let othersBytes = 0;
-    const ordered = [];
-    const live = [];
-    for (const c of cands) {
-        if (c.live) {
-            liveBytes += c.bytes ?? 0;
-            live.push(c);
-        }
-        else if (scope === 'runner' && c.kind !== 'trash' && c.owner !== runnerId)
-            othersBytes += c.bytes ?? 0;
-        else
-            ordered.push(c);
-    }
-    ordered.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
-    return { ordered, liveBytes, othersBytes, live };
-}
-async function isDir(p) {
-    return (await external_node_fs_namespaceObject.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks()) {
-    const p = layout_rootPaths(root);
-    const out = [];
-    for (const e of await external_node_fs_namespaceObject.promises.readdir(p.trash).catch(() => [])) {
-        const st = await external_node_fs_namespaceObject.promises.lstat((0,external_node_path_namespaceObject.join)(p.trash, e)).catch(() => undefined);
-        out.push({ kind: 'trash', path: (0,external_node_path_namespaceObject.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-    }
-    for (const repo of await external_node_fs_namespaceObject.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_namespaceObject.promises.readdir((0,external_node_path_namespaceObject.join)(p.jobs, repo)).catch(() => [])) {
-            for (const run of await external_node_fs_namespaceObject.promises.readdir((0,external_node_path_namespaceObject.join)(p.jobs, repo, key)).catch(() => [])) {
-                const dir = (0,external_node_path_namespaceObject.join)(p.jobs, repo, key, run);
-                const rec = await record_readRecord((0,external_node_path_namespaceObject.join)(dir, 'job.json'));
-                const st = await external_node_fs_namespaceObject.promises.lstat(dir).catch(() => undefined);
-                out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_namespaceObject.join)(dir, '.lease'), held) });
-            }
-        }
-    }
-    const names = (await external_node_fs_namespaceObject.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n));
-    await Promise.all(names.map(async (name) => {
-        const d = slotDirs(root, name);
-        const rec = await record_readRecord(d.record);
-        const live = await isHeldHint(d.lock, held);
-        const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
-        const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name };
-        if (!rec?.sizes || rec.sizes.target > 0 || live)
-            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
-        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_namespaceObject.join)(d.cargoHome, 'registry', 'src') });
-    }));
-    return out;
-}
-class DiskFullError extends Error {
-}
-async function removeCandidate(root, c, timeoutMs) {
-    if (c.kind === 'trash')
-        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
-    if (!(await isDir(c.path)))
-        return 'absent';
-    if (c.kind === 'job-dir') {
-        const locks = [(0,external_node_path_namespaceObject.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_namespaceObject.join)(c.path, 'target'), (0,external_node_path_namespaceObject.join)(c.path, 'cargo-home')))];
-        return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
-    }
-    const d = slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
-    const r = await remove_removeTree(root, c.path, {
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await record_readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await record_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_namespaceObject.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
-/**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
- */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0,
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    const waitStart = Date.now();
-    const guardLock = await hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId);
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        let simulatedFree = 0;
-        const reached = () => {
-            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
-            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !beyond(sim, o.target);
-        };
-        const overAtStart = beyond(now, o.threshold);
-        for (const c of plan.ordered) {
-            // gc --max-age: trash and anything idle for longer go whatever the disk says.
-            const old = o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-            if (!old && !(overAtStart && !reached()))
-                continue;
-            const ageMs = Date.now() - c.lastUsedMs;
-            if (o.dryRun) {
-                const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await measure(o.root);
-            if (outcome === 'absent')
-                continue;
-            report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
-        }
-        report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
-    }
-    finally {
-        await release(guardLock);
-    }
-    report.over = beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun) {
-        // Only on this failure path is it worth measuring live trees whose size was never recorded.
-        const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-        for (const c of unknown)
-            report.liveBytes += await sizes_diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
-        log.warning(report.message);
-    }
-    return checkFloor(o, report);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/identity.ts
-
-
-
-
-
-function readEventPayload(env) {
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path)
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
-    }
-    catch {
-        return {}; // act and local runs may point at an empty or missing file
-    }
-}
-function prNumber(env, event) {
-    const fromPayload = event.pull_request?.number ?? (event.pull_request ? event.number : undefined);
-    if (Number.isSafeInteger(fromPayload) && fromPayload > 0)
-        return fromPayload;
-    const m = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '');
-    return m ? Number(m[1]) : undefined;
-}
-/** Pure: identity from an environment and an already-parsed event payload. */
-function identityFrom(env, event, nonce, host) {
-    const pr = prNumber(env, event);
-    const branch = (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
-        env.GITHUB_REF_NAME ||
-        (env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, '') ||
-        'local';
-    const head = event.pull_request?.head?.repo?.full_name;
-    const base = event.pull_request?.base?.repo?.full_name;
-    // A PR whose head repository is gone (deleted fork) has head.repo null: treat it as a fork.
-    const fork = pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base);
-    const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
-    const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
-    const job = env.GITHUB_JOB || 'job';
-    const runnerName = env.RUNNER_NAME || `${host}`;
-    const workRoot = env.RUNNER_WORKSPACE ? (0,external_node_path_namespaceObject.dirname)(env.RUNNER_WORKSPACE) : '';
-    const runnerId = workRoot ? `${runnerName}@${sha256Hex(`${host}:${workRoot}`).slice(0, 8)}` : runnerName;
-    return {
-        repository: env.GITHUB_REPOSITORY || 'local/local',
-        eventName: env.GITHUB_EVENT_NAME || 'local',
-        pr,
-        branch,
-        key: contentKey(pr, branch),
-        fork,
-        workflow: env.GITHUB_WORKFLOW || 'local',
-        runId,
-        runAttempt,
-        job,
-        runnerName,
-        runnerId,
-        host,
-        nonce,
-        jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
-    };
-}
-function currentIdentity(env = process.env) {
-    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_namespaceObject.hostname)());
-}
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/choose.ts
-
-const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
-/**
- * Pure: which free slot a job should take. Preference, as DESIGN.md has it:
- * 1. warm: last used under this job's trust domain (incremental build and sccache hit);
- * 2. runner: this runner used it last (stable paths for this runner's caches);
- * 3. lru: any other free slot, least recently used first (its content is the least valuable);
- * 4. new: a new slot.
- * A live slot of this trust domain held by an earlier run (or attempt) of the same workflow and
- * job is a predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats
- * a cold build in another slot. A matrix sibling (same run), a later run or another workflow
- * is not waited for.
- */
-function rankSlots(slots, me) {
-    const mine = trustDomain(me);
-    const free = slots.filter((s) => !s.live);
-    const warm = free
-        .filter((s) => s.record && trustDomain(s.record) === mine)
-        .sort((a, b) => Number(b.record.runnerId === me.runnerId) - Number(a.record.runnerId === me.runnerId) || time(b.record) - time(a.record));
-    const runner = free
-        .filter((s) => !warm.includes(s) && s.record?.runnerId === me.runnerId)
-        .sort((a, b) => time(b.record) - time(a.record));
-    const lru = free.filter((s) => !warm.includes(s) && !runner.includes(s)).sort((a, b) => time(a.record) - time(b.record) || a.name.localeCompare(b.name));
-    const candidates = [
-        ...warm.map((s) => ({ name: s.name, tier: 'warm' })),
-        ...runner.map((s) => ({ name: s.name, tier: 'runner' })),
-        ...lru.map((s) => ({ name: s.name, tier: 'lru' })),
-    ];
-    let waitFor;
-    if (warm.length === 0) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && s.record.workflow === me.workflow && s.record.job === me.job && earlierRun(s.record, me));
-        waitFor = predecessor?.name;
-    }
-    return { candidates, waitFor };
-}
-const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
-/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
-function earlierRun(r, me) {
-    const [a, b] = [numeric(r.runId), numeric(me.runId)];
-    if (a === undefined || b === undefined)
-        return false;
-    if (a !== b)
-        return a < b;
-    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
-    return x !== undefined && y !== undefined && x < y;
-}
-
-;// CONCATENATED MODULE: ./src/lease.ts
-
-
-
-
-
-
-
-/*
- * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
- *
- *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
- *
- * The lease ends when the keeper dies, which happens when
- * - the post step kills it (normal end: success, failure, cancel);
- * - the runner kills it: after the last post step the runner kills every process that carries
- *   its RUNNER_TRACKING_ID, which the keeper inherits;
- * - the process it watches (the main step's parent: the runner's worker) is gone, checked
- *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
- *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
- * - max-lease passes: a hung worker cannot pin a slot forever;
- * - the host reboots (the kernel forgets every flock).
- * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
- * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
- * unlinked inode while the next job locks a new one.
- */
-const KEEPER_POLL_SECONDS = 2;
-const KEEPER = `echo locked
-exec >/dev/null 2>&1 </dev/null
-watch=$1 start=$2 left=$3 poll=$4
-while [ "$left" -gt 0 ]; do
-  if [ "$watch" -gt 0 ]; then
-    read -r s < "/proc/$watch/stat" || exit 0
-    s=\${s##*) }
-    set -- $s
-    [ "\${20}" = "$start" ] || exit 0
-  fi
-  sleep "$poll"
-  left=$((left - poll))
-done`;
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
-async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
-    const h = await hold([lock], {
-        detached: true,
-        body: KEEPER,
-        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
-    });
-    if (h)
-        detach(h);
-    return h;
-}
-/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function scanSlots(root) {
-    const held = heldLocks();
-    const names = (await external_node_fs_namespaceObject.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
-    return Promise.all(names.map(async (name) => {
-        const d = slotDirs(root, name);
-        return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
-    }));
-}
-/** Takes the lease, then makes sure no cargo (say, a zombie container of a cancelled job) still runs there. */
-async function tryLease(dirs, req) {
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (!h)
-        return { busy: 'lease' };
-    const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'cargo' };
-    }
-    return { lease: h };
-}
-async function newSlot(root, taken) {
-    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
-    for (;;) {
-        const name = slotName(i);
-        try {
-            await external_node_fs_namespaceObject.promises.mkdir(slotDirs(root, name).base);
-            return name;
-        }
-        catch (e) {
-            if (e.code !== 'EEXIST')
-                throw e;
-            i++;
-        }
-    }
-}
-async function acquireSlot(req) {
-    const started = Date.now();
-    const deadline = started + req.leaseWaitMs;
-    const zombies = [];
-    let announced = false;
-    for (;;) {
-        const views = await scanSlots(req.root);
-        const plan = rankSlots(views, req.me);
-        const waiting = plan.waitFor !== undefined && Date.now() < deadline;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'warm' }] : plan.candidates;
-        for (const c of order) {
-            const dirs = slotDirs(req.root, c.name);
-            const r = await tryLease(dirs, req);
-            if ('lease' in r) {
-                const previous = views.find((v) => v.name === c.name)?.record;
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await record_readRecord(dirs.record) ?? previous, zombies };
-            }
-            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
-                zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
-            }
-        }
-        if (waiting) {
-            if (!announced) {
-                req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
-                announced = true;
-            }
-            await (0,promises_namespaceObject.setTimeout)(500);
-            continue;
-        }
-        const name = await newSlot(req.root, views);
-        const dirs = slotDirs(req.root, name);
-        const r = await tryLease(dirs, req);
-        if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies };
-        }
-        // Someone took the slot we just made: scan again.
-    }
-}
-async function acquireJobDir(req) {
-    const dirs = jobDirs(req.root, req.me);
-    await external_node_fs_namespaceObject.promises.mkdir(dirs.base, { recursive: true });
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (!h)
-        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
-}
-/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function lease_releaseLease(keeperPid, lock) {
-    const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 100 && !allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(20);
-    return killed;
-}
-
-;// CONCATENATED MODULE: ./src/prepare.ts
-
-
-
-
-
-/**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
- * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
- */
-function decideReset(reuse, previous, hasContent, me) {
-    if (!hasContent)
-        return { reset: false, reason: 'empty' };
-    if (reuse === 'never')
-        return { reset: true, reason: "reuse: never" };
-    if (reuse === 'always')
-        return { reset: false, reason: 'reuse: always' };
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
-}
-/** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-function originalCargoHome(env, root) {
-    const home = (0,external_node_path_namespaceObject.resolve)(env.CARGO_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + external_node_path_namespaceObject.sep) ? undefined : home;
-}
-async function hasEntries(dir) {
-    return (await external_node_fs_namespaceObject.promises.readdir(dir).catch(() => [])).length > 0;
-}
-/** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
-async function prepareDirs(root, dirs, previous, me, s, env) {
-    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
-    const decision = decideReset(s.reuse, previous, content, me);
-    const removed = [];
-    const timeoutMs = s.cleanupTimeoutMs;
-    if (decision.reset) {
-        removed.push(await remove_removeTree(root, dirs.target, { timeoutMs }));
-        removed.push(await remove_removeTree(root, dirs.cargoHome, { timeoutMs }));
-    }
-    removed.push(await remove_removeTree(root, dirs.tmp, { timeoutMs }));
-    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
-    if (stuck.length) {
-        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
-        for (const r of stuck)
-            if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
-    }
-    await external_node_fs_namespaceObject.promises.mkdir(dirs.target, { recursive: true });
-    await external_node_fs_namespaceObject.promises.mkdir((0,external_node_path_namespaceObject.join)(dirs.cargoHome, 'bin'), { recursive: true });
-    await external_node_fs_namespaceObject.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
-    await external_node_fs_namespaceObject.promises.chmod(dirs.tmp, 0o700);
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (orig) {
-        for (const f of LINKED) {
-            const src = (0,external_node_path_namespaceObject.join)(orig, f);
-            const dst = (0,external_node_path_namespaceObject.join)(dirs.cargoHome, f);
-            const st = await external_node_fs_namespaceObject.promises.stat(src).catch(() => undefined);
-            const cur = await external_node_fs_namespaceObject.promises.readlink(dst).catch(() => undefined);
-            if (!st?.isFile()) {
-                if (cur !== undefined)
-                    await external_node_fs_namespaceObject.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-                continue;
-            }
-            if (cur !== src) {
-                await external_node_fs_namespaceObject.promises.rm(dst, { force: true });
-                await external_node_fs_namespaceObject.promises.symlink(src, dst);
-            }
-            linked.push(src);
-        }
-    }
-    return { decision, removed, linked };
-}
-
-;// CONCATENATED MODULE: ./src/root.ts
-
-
-
-/** Directories that must never be a root themselves (the whole tree would be ours to delete). */
-const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
-/** Trees that must never contain a root. */
-const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class RootError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'RootError';
-    }
-}
-const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_namespaceObject.sep) ? dir : dir + external_node_path_namespaceObject.sep);
-/** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
-function refuseRoot(path, env) {
-    if (!(0,external_node_path_namespaceObject.isAbsolute)(path))
-        return 'it is not an absolute path';
-    if (EXACT.includes(path) || UNDER.some((d) => within(path, d)))
-        return 'it is a system directory';
-    const home = env.HOME;
-    if (home && path === (0,external_node_path_namespaceObject.resolve)(home))
-        return 'it is the home directory';
-    for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]]) {
-        if (dir && within(path, (0,external_node_path_namespaceObject.resolve)(dir))) {
-            return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
-        }
-    }
-    return undefined;
-}
-/** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
-async function realpathLoose(path) {
-    let head = path;
-    const tail = [];
-    for (;;) {
-        try {
-            return (0,external_node_path_namespaceObject.join)(await external_node_fs_namespaceObject.promises.realpath(head), ...tail.reverse());
-        }
-        catch {
-            const parent = (0,external_node_path_namespaceObject.dirname)(head);
-            if (parent === head)
-                return path;
-            tail.push(head.slice(parent.length).replace(/^\//, ''));
-            head = parent;
-        }
-    }
-}
-/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
-async function blame(path) {
-    for (let p = path;; p = (0,external_node_path_namespaceObject.dirname)(p)) {
-        if (await external_node_fs_namespaceObject.promises.stat(p).then(() => true, () => false)) {
-            return external_node_fs_namespaceObject.promises.access(p, external_node_fs_namespaceObject.constants.W_OK).then(() => undefined, (e) => e);
-        }
-        if ((0,external_node_path_namespaceObject.dirname)(p) === p)
-            return undefined;
-    }
-}
-/**
- * Validates the root and creates its skeleton. Returns the resolved root path.
- * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
- * otherwise manage (and could delete) data that was never ours.
- */
-async function root_prepareRoot(raw, env, create = true) {
-    const input = `Input 'root' is '${raw}'`;
-    if (!(0,external_node_path_namespaceObject.isAbsolute)(raw))
-        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
-    const root = await realpathLoose((0,external_node_path_namespaceObject.resolve)(raw));
-    const why = refuseRoot(root, env);
-    if (why)
-        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
-    const st = await external_node_fs_namespaceObject.promises.stat(root).catch(() => undefined);
-    if (st && !st.isDirectory())
-        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
-    const p = layout_rootPaths(root);
-    if (st) {
-        const hasMarker = await external_node_fs_namespaceObject.promises.access(p.marker).then(() => true, () => false);
-        if (!hasMarker) {
-            const entries = (await external_node_fs_namespaceObject.promises.readdir(root)).filter((e) => e !== 'lost+found');
-            if (entries.length > 0) {
-                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
-            }
-        }
-    }
-    else if (!create) {
-        throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
-    }
-    if (!create)
-        return root;
-    try {
-        await external_node_fs_namespaceObject.promises.mkdir(root, { recursive: true });
-        await external_node_fs_namespaceObject.promises.access(root, external_node_fs_namespaceObject.constants.W_OK);
-        for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates])
-            await external_node_fs_namespaceObject.promises.mkdir(d, { recursive: true });
-        await external_node_fs_namespaceObject.promises.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e) => {
-            if (e.code !== 'EEXIST')
-                throw e;
-        });
-    }
-    catch (e) {
-        const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
-    }
-    return root;
-}
-
-;// CONCATENATED MODULE: ./src/job.ts
-
-
-
-
-
-
-
-
-
-function exportsFor(dirs) {
-    return {
-        CARGO_TARGET_DIR: dirs.target,
-        CARGO_HOME: dirs.cargoHome,
-        TMPDIR: dirs.tmp,
-        TMP: dirs.tmp,
-        TEMP: dirs.tmp,
-    };
-}
-function recordFor(lease, me, now, previous) {
-    return {
-        format: 1,
-        name: lease.name,
-        layout: lease.layout,
-        repository: me.repository,
-        key: me.key,
-        runnerId: me.runnerId,
-        runnerName: me.runnerName,
-        host: me.host,
-        workflow: me.workflow,
-        runId: me.runId,
-        runAttempt: me.runAttempt,
-        job: me.job,
-        jobUid: me.jobUid,
-        leasedAt: now,
-        lastUsed: now,
-        sizes: previous?.sizes,
-    };
-}
-/**
- * The main step's work after the guard: lease a directory, make it ready, say what to export.
- * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
- * still leaves the post step enough to release it.
- */
-async function startJob(s, root, me, env, log, watchPid, onLeased) {
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log };
-    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
-    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
-    try {
-        const now = new Date().toISOString();
-        await record_writeRecord(lease.dirs.record, recordFor(lease, me, now, lease.previous));
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
-        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
-        }
-        return {
-            root,
-            layout: s.layout,
-            slot: lease.name,
-            dirs: lease.dirs,
-            keeperPid: lease.keeperPid,
-            tier: lease.tier,
-            waitedMs: lease.waitedMs,
-            zombies: lease.zombies,
-            reset: prep.decision,
-            identity: me,
-            startedAt: now,
-            cleanupTimeoutMs: s.cleanupTimeoutMs,
-            exports: exportsFor(lease.dirs),
-            path: (0,external_node_path_namespaceObject.join)(lease.dirs.cargoHome, 'bin'),
-        };
-    }
-    catch (e) {
-        await lease_releaseLease(lease.keeperPid, lease.dirs.lock);
-        throw e;
-    }
-}
-/**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
- */
-async function endJob(j) {
-    const warnings = [];
-    const removed = [];
-    let sizes;
-    const attempt = async (what, fn) => {
-        try {
-            await fn();
-        }
-        catch (e) {
-            warnings.push(`${what}: ${e.message}`);
-        }
-    };
-    const timeoutMs = j.cleanupTimeoutMs;
-    const note = (r) => {
-        removed.push(r);
-        if (r.outcome === 'left-in-trash')
-            warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-        if (r.outcome === 'live')
-            warnings.push(`Did not delete ${r.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-    };
-    try {
-        await prepareRoot(j.root, {}, false);
-        if (j.layout === 'job') {
-            // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-            await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
-                note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
-            });
-        }
-        else {
-            await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-                note(await removeTree(j.root, j.dirs.tmp, { timeoutMs }));
-                await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-            });
-            await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
-                const now = new Date().toISOString();
-                const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
-                sizes = { target, cargoHome, tmp: 0, measuredAt: now };
-                const rec = await readRecord(j.dirs.record);
-                if (rec)
-                    await writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
-            });
-        }
-    }
-    catch (e) {
-        warnings.push(`Checking the root ${j.root}: ${e.message}`);
-    }
-    let released = false;
-    await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock);
-    });
-    return { released, removed, sizes, warnings };
-}
-
-;// CONCATENATED MODULE: ./src/log.ts
-
-const actionLog = {
-    info: (m) => info(m),
-    warning: (m) => warning(m),
-    debug: (m) => core_debug(m),
-    group: (name, fn) => group(name, fn),
-};
-function consoleLog(verbose = false, quiet = false) {
-    return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
-        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
-        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
-        group: async (name, fn) => {
-            if (!quiet)
-                process.stderr.write(`== ${name}\n`);
-            return fn();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/settings.ts
-
-
-
-class InputError extends Error {
-    constructor(input, value, expected) {
-        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
-        this.name = 'InputError';
-    }
-}
-function oneOf(get, name, allowed, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (allowed.includes(v))
-        return v;
-    throw new InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-}
-function bool(get, name, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (['true', 'True', 'TRUE'].includes(v))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(v))
-        return false;
-    throw new InputError(name, v, `'true' or 'false'`);
-}
-function duration(get, name, dflt, min = 0) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < min) {
-        throw new InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
-    }
-    return ms;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-function level(get, name) {
-    const v = get(name).trim();
-    if (v === '')
-        return undefined;
-    const l = parseLevel(v);
-    if (!l)
-        throw new InputError(name, v, LEVEL_FORM);
-    return l;
-}
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
-function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.cache');
-    return (0,external_node_path_namespaceObject.join)(cache, 'cargo-isolate');
-}
-function readSettings(get, env = process.env) {
-    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
-    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw new InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
-    }
-    const failBelowRaw = get('fail-below').trim();
-    let failBelowBytes;
-    if (failBelowRaw !== '' && failBelowRaw !== '0') {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw new InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
-        }
-    }
-    const rootRaw = get('root').trim();
-    return {
-        root: rootRaw || defaultRoot(env),
-        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration(get, 'lease-wait', 60_000),
-        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool(get, 'dry-run', false),
-        failBelowBytes,
-        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool(get, 'cache', false),
-        manifestPath: get('manifest-path').trim() || undefined,
-        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/state.ts
-
-/**
- * The only module that passes data from the main step to the post step. The runner hands
- * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
- * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
- * lets post release it) and again, complete, at the end of main.
- */
-const LEASE = 'lease';
-const JOB = 'job';
-const GUARD = 'guard';
-const saveLease = (l) => saveState(LEASE, JSON.stringify(l));
-const saveJob = (j) => saveState(JOB, JSON.stringify(j));
-const saveGuard = (g) => saveState(GUARD, JSON.stringify(g));
-function load(name) {
-    const raw = core.getState(name);
-    if (!raw)
-        return undefined;
-    try {
-        return JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-}
-const loadLease = () => load(LEASE);
-const loadJob = () => load(JOB);
-const loadGuard = () => load(GUARD);
-
-;// CONCATENATED MODULE: ./src/main-impl.ts
-
-
-
-
-
-
-
-
-async function mainJob(s, env, log, watchPid, save) {
-    const me = currentIdentity(env);
-    log.debug(`Identity: ${JSON.stringify(me)}`);
-    const root = await root_prepareRoot(s.root, env);
-    const guard = await log.group('Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
-    save.guard(guard);
-    const job = await log.group(`Directories (${s.layout} layout)`, async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease);
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
-        return j;
-    });
-    return { job, guard };
-}
-async function runMain() {
-    try {
-        const s = readSettings((n) => getInput(n));
-        const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
-        await actionLog.group('Exports', async () => {
-            setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
-            setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));
-            setOutput('freed-bytes', String(guard.freedBytes));
-            for (const [k, v] of Object.entries(job.exports)) {
-                exportVariable(k, v);
-                info(`${k}=${v}`);
-            }
-            addPath(job.path);
-            setOutput('target-dir', job.dirs.target);
-            setOutput('cargo-home', job.dirs.cargoHome);
-            setOutput('tmpdir', job.dirs.tmp);
-            setOutput('slot', job.slot);
-            setOutput('key', job.identity.key);
-        });
-        saveJob(job);
-    }
-    catch (e) {
-        setFailed(e.message);
-    }
-}
-
-
-/***/ }),
-
-/***/ 1730:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8011);
-
-await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runMain */ .V)();
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ })
 
@@ -33067,7 +33633,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -33076,6 +33642,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -33150,6 +33719,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -33162,9 +33761,105 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/

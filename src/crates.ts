@@ -1,0 +1,226 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { JobIdentity } from './identity.js';
+import { sha256Hex } from './key.js';
+import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
+import type { Settings } from './settings.js';
+
+/*
+ * The host-wide crate store, <root>/crates:
+ *
+ *   sha256/<aa>/<sha256>.crate     content-addressed, read-only, published by rename
+ *   dirs/<hash>.json               which registry/cache/<dir> names cargo <version> used for a
+ *                                  Cargo.lock source: learned from publishers, never computed
+ *   index/<dir>/config.json        sparse-index config and cache entries of published crates
+ *   index/<dir>/.cache/<path>
+ *
+ * Invariants:
+ * - A .crate reaches a slot only after its sha256 equals the checksum in the consumer's own
+ *   Cargo.lock, computed at seeding time (cargo trusts a pre-placed .crate unchecked).
+ * - An index cache entry reaches a slot only if it lists the locked version with that checksum,
+ *   and it is copied, never linked (cargo rewrites index caches in place).
+ * - Store files appear whole or not at all (temp file + rename), so two publishers of one crate
+ *   leave one intact file; nothing in the store is ever rewritten in place.
+ * - Jobs whose content is not trusted (fork PRs) get copies, not hardlinks: a hardlink shares
+ *   the inode, which a same-uid build could chmod and rewrite under other jobs.
+ */
+
+export interface SeedReport {
+  lockFile?: string;
+  locked: number;
+  seeded: number;
+  seededBytes: number;
+  present: number;
+  missing: number;
+  mismatches: { crate: string; why: string }[];
+  indexEntries: number;
+  unknownDirs: number;
+  /** Index dirs seeded per source (more than one when the host saw several mirrors). */
+  dirs: number;
+  mode: 'link' | 'copy';
+}
+
+export interface PublishReport {
+  published: number;
+  publishedBytes: number;
+  skipped: number;
+  mismatches: { crate: string; why: string }[];
+  indexEntries: number;
+  policy: Settings['publishCrates'];
+  allowed: boolean;
+}
+
+export const storePaths = (root: string) => ({
+  base: join(root, 'crates'),
+  blobs: join(root, 'crates', 'sha256'),
+  dirs: join(root, 'crates', 'dirs'),
+  index: join(root, 'crates', 'index'),
+});
+
+const blobPath = (root: string, sha: string) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c: LockedCrate) => `${c.name}-${c.version}.crate`;
+
+/** Pure: may this job publish into the host's store? */
+export function mayPublish(policy: Settings['publishCrates'], id: Pick<JobIdentity, 'fork'>): boolean {
+  return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+
+export async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+export function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): string | undefined {
+  const r = spawnSync('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+
+const dirsRecord = (root: string, version: string, source: string) => join(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+
+async function knownDirs(root: string, version: string, source: string): Promise<string[]> {
+  try {
+    return (JSON.parse(await fs.readFile(dirsRecord(root, version, source), 'utf8')) as { dirs: string[] }).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
+  } catch {
+    return [];
+  }
+}
+
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest: string, how: { data: Buffer } | { copyFrom: string } | { linkFrom: string }, mode?: number): Promise<void> {
+  await fs.mkdir(dirname(dest), { recursive: true });
+  const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    if ('data' in how) await fs.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
+    else if ('linkFrom' in how) await fs.link(how.linkFrom, tmp);
+    else await fs.copyFile(how.copyFrom, tmp, constants.COPYFILE_FICLONE);
+    if (mode !== undefined && !('linkFrom' in how)) await fs.chmod(tmp, mode);
+    await fs.rename(tmp, dest);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+async function learnDir(root: string, version: string, source: string, dir: string): Promise<void> {
+  const known = await knownDirs(root, version, source);
+  if (known.includes(dir)) return;
+  // Two publishers learning at once may each write their own list; either list is correct,
+  // and the next publisher adds what the other one lost.
+  await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
+}
+
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+export async function seedCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string, mode: 'link' | 'copy'): Promise<SeedReport> {
+  const r: SeedReport = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
+  const sources = [...new Set(locked.map((c) => c.source))];
+  const dirsBySource = new Map<string, string[]>();
+  for (const s of sources) {
+    const dirs = await knownDirs(root, version, s);
+    if (dirs.length === 0) r.unknownDirs++;
+    dirsBySource.set(s, dirs);
+  }
+  for (const c of locked) {
+    const dirs = dirsBySource.get(c.source) ?? [];
+    if (dirs.length === 0) continue;
+    const blob = blobPath(root, c.checksum);
+    const st = await fs.stat(blob).catch(() => undefined);
+    if (!st) {
+      r.missing++;
+      continue;
+    }
+    const actual = await fileSha256(blob);
+    if (actual !== c.checksum) {
+      r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+      continue;
+    }
+    // Every index dir this host has seen for the source: the job's own cargo config (source
+    // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+    let placed = false;
+    let there = false;
+    for (const dir of dirs) {
+      r.dirs = Math.max(r.dirs, dirs.length);
+      const dest = join(cargoHome, 'registry', 'cache', dir, crateFile(c));
+      if (await fs.lstat(dest).then(() => true, () => false)) {
+        there = true;
+      } else {
+        try {
+          await placeAtomically(dest, mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+          await placeAtomically(dest, { copyFrom: blob }); // store and slot on different filesystems
+        }
+        placed = true;
+      }
+      const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
+      const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+      const buf = await fs.readFile(cached).catch(() => undefined);
+      if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await fs.lstat(slotCached).then(() => true, () => false))) {
+        await placeAtomically(slotCached, { data: buf });
+        r.indexEntries++;
+      }
+      const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
+      const storeConfig = join(storePaths(root).index, dir, 'config.json');
+      if (!(await fs.lstat(config).then(() => true, () => false))) {
+        const cfg = await fs.readFile(storeConfig).catch(() => undefined);
+        if (cfg) await placeAtomically(config, { data: cfg });
+      }
+    }
+    if (placed) {
+      r.seeded++;
+      r.seededBytes += st.size;
+    } else if (there) {
+      r.present++;
+    }
+  }
+  return r;
+}
+
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+export async function publishCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string): Promise<Omit<PublishReport, 'policy' | 'allowed'>> {
+  const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [] as { crate: string; why: string }[], indexEntries: 0 };
+  const byFile = new Map<string, LockedCrate[]>();
+  for (const c of locked) byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+  const cacheRoot = join(cargoHome, 'registry', 'cache');
+  for (const dir of await fs.readdir(cacheRoot).catch(() => [] as string[])) {
+    for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [] as string[])) {
+      const candidates = byFile.get(f);
+      if (!candidates) continue; // not in this Cargo.lock: nothing to verify it against
+      const path = join(cacheRoot, dir, f);
+      const st = await fs.lstat(path).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      const sha = await fileSha256(path);
+      const match = candidates.find((c) => c.checksum === sha);
+      if (!match) {
+        r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+        continue;
+      }
+      await learnDir(root, version, match.source, dir);
+      const blob = blobPath(root, sha);
+      const stored = await fs.lstat(blob).catch(() => undefined);
+      // The slot's file may be the store's own inode (seeded by hardlink): nothing to check.
+      // Otherwise re-check the stored bytes, so a store file damaged or replaced is repaired.
+      if (stored && (stored.ino === st.ino || (await fileSha256(blob)) === sha)) {
+        r.skipped++;
+      } else {
+        await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+        r.published++;
+        r.publishedBytes += st.size;
+      }
+      const cached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name));
+      const buf = await fs.readFile(cached).catch(() => undefined);
+      if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+        await placeAtomically(join(storePaths(root).index, dir, '.cache', indexPath(match.name)), { data: buf });
+        r.indexEntries++;
+      }
+      const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
+      const storeConfig = join(storePaths(root).index, dir, 'config.json');
+      const cfg = await fs.readFile(config).catch(() => undefined);
+      if (cfg && !(await fs.lstat(storeConfig).then(() => true, () => false))) await placeAtomically(storeConfig, { data: cfg });
+    }
+  }
+  return r;
+}

@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** A package of Cargo.lock that came from a registry: the only kind with a checksum. */
+export interface LockedCrate {
+  name: string;
+  version: string;
+  source: string;
+  checksum: string;
+}
+
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
+ * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ */
+export function parseLock(text: string): LockedCrate[] {
+  const out: LockedCrate[] = [];
+  for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
+    const field = (k: string) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+    const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+    const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+    if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum)) out.push({ name, version, source: source!, checksum });
+  }
+  return out;
+}
+
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+export async function findLockFile(manifestPath: string | undefined, workingDirectory: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : [])];
+  const r = spawnSync('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0 && r.stdout.trim()) {
+    const lock = join(dirname(r.stdout.trim()), 'Cargo.lock');
+    return existsSync(lock) ? lock : undefined;
+  }
+  for (let d = resolve(workingDirectory); ; d = dirname(d)) {
+    if (existsSync(join(d, 'Cargo.lock'))) return join(d, 'Cargo.lock');
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+export async function readLock(path: string): Promise<LockedCrate[]> {
+  return parseLock(await fs.readFile(path, 'utf8'));
+}
+
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+export function indexPath(name: string): string {
+  const n = name.toLowerCase();
+  if (n.length <= 2) return `${n.length}/${n}`;
+  if (n.length === 3) return `3/${n[0]}/${n}`;
+  return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+export function indexEntryMatches(buf: Buffer, version: string, checksum: string): boolean {
+  const parts = buf.toString('latin1').split('\0');
+  for (let i = 1; i + 1 < parts.length; i++) {
+    if (parts[i] !== version) continue;
+    try {
+      const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8')) as { vers?: string; cksum?: string };
+      if (entry.vers === version && entry.cksum === checksum) return true;
+    } catch {
+      /* not a JSON line: keep looking */
+    }
+  }
+  return false;
+}
