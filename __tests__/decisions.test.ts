@@ -237,8 +237,9 @@ describe('guard plan', () => {
       c({ kind: 'target', path: 'old', lastUsedMs: 5 }),
       c({ kind: 'trash', path: 'trash', lastUsedMs: 99, owner: undefined }),
       c({ kind: 'job-dir', path: 'job', lastUsedMs: 70 }),
+      c({ kind: 'crate', path: 'crate', lastUsedMs: 0, owner: undefined }),
     ], 'runner', 'me');
-    expect(plan.ordered.map((x) => x.path)).toEqual(['trash', 'job', 'old', 'new', 'src-old']);
+    expect(plan.ordered.map((x) => x.path)).toEqual(['trash', 'job', 'old', 'new', 'src-old', 'crate']);
   });
   test('live data is never planned; runner scope leaves other runners alone', () => {
     const cands = [c({ path: 'live', live: true, bytes: 100 }), c({ path: 'other', owner: 'them', bytes: 7 }), c({ path: 'mine' }), c({ kind: 'trash', path: 't', owner: undefined })];

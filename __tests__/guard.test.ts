@@ -206,3 +206,22 @@ test('gc --max-age removes idle slots unused for longer, whatever the disk says'
   expect(JSON.parse(r.stdout).removals[0]).toMatchObject({ kind: 'target', path: slot, outcome: 'removed' });
   expect(await has(slot)).toBe(false);
 });
+
+test('the crate store is pruned last, least recently used first, and never a file a slot links', async () => {
+  const root = await tmpfs('fs-store', 'size=32m');
+  await fs.mkdir(join(root, 'crates', 'sha256', 'ab'), { recursive: true });
+  await fs.writeFile(join(root, '.cargo-isolate-root'), '{"format":1}\n');
+  for (let i = 0; i < 6; i++) {
+    await fs.writeFile(join(root, 'crates', 'sha256', 'ab', `blob${i}.crate`), Buffer.alloc(3 * MiB, i));
+    await sleep(15);
+  }
+  await fs.mkdir(join(root, 'slots', 's000', 'cargo-home'), { recursive: true });
+  await fs.link(join(root, 'crates', 'sha256', 'ab', 'blob0.crate'), join(root, 'slots', 's000', 'cargo-home', 'linked.crate'));
+  const u = await used(root);
+  const r = await cli(['gc', '--root', root, '--threshold', `${Math.floor(u - 2)}%`, '--target', `${Math.floor(u - 12)}%`, '--json']);
+  expect(r.code).toBe(0);
+  const removed = JSON.parse(r.stdout).removals.map((x: { kind: string; path: string }) => `${x.kind}:${x.path.split('/').pop()}`);
+  expect(removed).toEqual(['crate:blob1.crate', 'crate:blob2.crate']); // oldest unlinked first; ~9% each
+  expect(await has(join(root, 'crates', 'sha256', 'ab'))).toBe(true);
+  await fs.access(join(root, 'crates', 'sha256', 'ab', 'blob0.crate'));
+});

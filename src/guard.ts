@@ -8,9 +8,10 @@ import type { Log } from './log.js';
 import { readRecord, writeRecord } from './record.js';
 import { deleteTrashEntry, removeTree } from './remove.js';
 import { diskUsage } from './sizes.js';
+import { storePaths } from './crates.js';
 import { type Level, formatBytes, formatLevel } from './units.js';
 
-export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src';
+export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate';
 
 /** Something the guard could delete, as its decision sees it: no tree is walked to make one. */
 export interface Candidate {
@@ -25,7 +26,7 @@ export interface Candidate {
 }
 
 /** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER: Kind[] = ['trash', 'job-dir', 'target', 'registry-src'];
+const ORDER: Kind[] = ['trash', 'job-dir', 'target', 'registry-src', 'crate'];
 
 export interface PrunePlan {
   ordered: Candidate[];
@@ -47,7 +48,8 @@ export function planPrune(cands: Candidate[], scope: 'runner' | 'host', runnerId
       liveBytes += c.bytes ?? 0;
       live.push(c);
     }
-    else if (scope === 'runner' && c.kind !== 'trash' && c.owner !== runnerId) othersBytes += c.bytes ?? 0;
+    // Trash is nobody's data; the crate store is everybody's, and cheap to refill.
+    else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId) othersBytes += c.bytes ?? 0;
     else ordered.push(c);
   }
   ordered.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
@@ -74,6 +76,15 @@ export async function collectCandidates(root: string, held: LockSet = heldLocks(
         const st = await fs.lstat(dir).catch(() => undefined);
         out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint(join(dir, '.lease'), held) });
       }
+    }
+  }
+  // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
+  // and unlinking change ctime, so ctime orders them by last use.
+  for (const sub of await fs.readdir(storePaths(root).blobs).catch(() => [] as string[])) {
+    for (const f of await fs.readdir(join(storePaths(root).blobs, sub)).catch(() => [] as string[])) {
+      const path = join(storePaths(root).blobs, sub, f);
+      const st = await fs.lstat(path).catch(() => undefined);
+      if (st?.isFile() && st.nlink === 1) out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
     }
   }
   const names = (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n));
@@ -136,6 +147,11 @@ export class DiskFullError extends Error {}
 
 async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<string> {
   if (c.kind === 'trash') return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
+  if (c.kind === 'crate') {
+    // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+    // race, finds it missing and lets cargo download: neither is wrong.
+    return fs.unlink(c.path).then(() => 'removed', () => 'absent');
+  }
   if (!(await isDir(c.path))) return 'absent';
   if (c.kind === 'job-dir') {
     const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
@@ -175,6 +191,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     return checkFloor(o, report);
   }
   let livePlan: Candidate[] = [];
+  await fs.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
   const waitStart = Date.now();
   const guardLock = await hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
   report.lockWaitMs = Date.now() - waitStart;

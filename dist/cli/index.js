@@ -28852,6 +28852,268 @@ function diskUsage(path, timeoutMs = 30_000) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/lockfile.ts
+
+
+
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
+ * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ */
+function parseLock(text) {
+    const out = [];
+    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
+        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function findLockFile(manifestPath, workingDirectory, env) {
+    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+async function readLock(path) {
+    return parseLock(await external_node_fs_.promises.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/crates.ts
+
+
+
+
+
+
+const storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+async function knownDirs(root, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
+    }
+    catch {
+        return [];
+    }
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        if ('data' in how)
+            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
+        else if ('linkFrom' in how)
+            await external_node_fs_.promises.link(how.linkFrom, tmp);
+        else
+            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
+        if (mode !== undefined && !('linkFrom' in how))
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+async function learnDir(root, version, source, dir) {
+    const known = await knownDirs(root, version, source);
+    if (known.includes(dir))
+        return;
+    // Two publishers learning at once may each write their own list; either list is correct,
+    // and the next publisher adds what the other one lost.
+    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    for (const s of sources) {
+        const dirs = await knownDirs(root, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const blob = blobPath(root, c.checksum);
+        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        let placed = false;
+        let there = false;
+        for (const dir of dirs) {
+            r.dirs = Math.max(r.dirs, dirs.length);
+            const dest = (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c));
+            if (await external_node_fs_.promises.lstat(dest).then(() => true, () => false)) {
+                there = true;
+            }
+            else {
+                try {
+                    await placeAtomically(dest, mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
+                }
+                catch (e) {
+                    if (e.code !== 'EXDEV')
+                        throw e;
+                    await placeAtomically(dest, { copyFrom: blob }); // store and slot on different filesystems
+                }
+                placed = true;
+            }
+            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await external_node_fs_.promises.lstat(slotCached).then(() => true, () => false))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+            if (!(await external_node_fs_.promises.lstat(config).then(() => true, () => false))) {
+                const cfg = await external_node_fs_.promises.readFile(storeConfig).catch(() => undefined);
+                if (cfg)
+                    await placeAtomically(config, { data: cfg });
+            }
+        }
+        if (placed) {
+            r.seeded++;
+            r.seededBytes += st.size;
+        }
+        else if (there) {
+            r.present++;
+        }
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            await learnDir(root, version, match.source, dir);
+            const blob = blobPath(root, sha);
+            const stored = await external_node_fs_.promises.lstat(blob).catch(() => undefined);
+            // The slot's file may be the store's own inode (seeded by hardlink): nothing to check.
+            // Otherwise re-check the stored bytes, so a store file damaged or replaced is repaired.
+            if (stored && (stored.ino === st.ino || (await fileSha256(blob)) === sha)) {
+                r.skipped++;
+            }
+            else {
+                await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const cached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                await placeAtomically((0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name)), { data: buf });
+                r.indexEntries++;
+            }
+            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+            const cfg = await external_node_fs_.promises.readFile(config).catch(() => undefined);
+            if (cfg && !(await external_node_fs_.promises.lstat(storeConfig).then(() => true, () => false)))
+                await placeAtomically(storeConfig, { data: cfg });
+        }
+    }
+    return r;
+}
+
 ;// CONCATENATED MODULE: ./src/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/units.test.ts.
@@ -28931,8 +29193,9 @@ function formatDuration(ms) {
 
 
 
+
 /** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src'];
+const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate'];
 /** Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data. */
 function planPrune(cands, scope, runnerId) {
     let liveBytes = 0;
@@ -28944,7 +29207,8 @@ function planPrune(cands, scope, runnerId) {
             liveBytes += c.bytes ?? 0;
             live.push(c);
         }
-        else if (scope === 'runner' && c.kind !== 'trash' && c.owner !== runnerId)
+        // Trash is nobody's data; the crate store is everybody's, and cheap to refill.
+        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId)
             othersBytes += c.bytes ?? 0;
         else
             ordered.push(c);
@@ -28973,6 +29237,16 @@ async function collectCandidates(root, held = heldLocks()) {
             }
         }
     }
+    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
+    // and unlinking change ctime, so ctime orders them by last use.
+    for (const sub of await external_node_fs_.promises.readdir(storePaths(root).blobs).catch(() => [])) {
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(storePaths(root).blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(storePaths(root).blobs, sub, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (st?.isFile() && st.nlink === 1)
+                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
+        }
+    }
     const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n));
     await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
@@ -28991,6 +29265,11 @@ class DiskFullError extends Error {
 async function removeCandidate(root, c, timeoutMs) {
     if (c.kind === 'trash')
         return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
+    if (c.kind === 'crate') {
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', () => 'absent');
+    }
     if (!(await isDir(c.path)))
         return 'absent';
     if (c.kind === 'job-dir') {
@@ -29032,6 +29311,7 @@ async function runGuard(o) {
         return checkFloor(o, report);
     }
     let livePlan = [];
+    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
     const waitStart = Date.now();
     const guardLock = await hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
     report.lockWaitMs = Date.now() - waitStart;
@@ -29553,268 +29833,6 @@ async function prepareRoot(raw, env, create = true) {
         throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;
-}
-
-;// CONCATENATED MODULE: ./src/lockfile.ts
-
-
-
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
- */
-function parseLock(text) {
-    const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function findLockFile(manifestPath, workingDirectory, env) {
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-async function readLock(path) {
-    return parseLock(await external_node_fs_.promises.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/crates.ts
-
-
-
-
-
-
-const storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const blob = blobPath(root, c.checksum);
-        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        let placed = false;
-        let there = false;
-        for (const dir of dirs) {
-            r.dirs = Math.max(r.dirs, dirs.length);
-            const dest = (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c));
-            if (await external_node_fs_.promises.lstat(dest).then(() => true, () => false)) {
-                there = true;
-            }
-            else {
-                try {
-                    await placeAtomically(dest, mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-                }
-                catch (e) {
-                    if (e.code !== 'EXDEV')
-                        throw e;
-                    await placeAtomically(dest, { copyFrom: blob }); // store and slot on different filesystems
-                }
-                placed = true;
-            }
-            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await external_node_fs_.promises.lstat(slotCached).then(() => true, () => false))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-            if (!(await external_node_fs_.promises.lstat(config).then(() => true, () => false))) {
-                const cfg = await external_node_fs_.promises.readFile(storeConfig).catch(() => undefined);
-                if (cfg)
-                    await placeAtomically(config, { data: cfg });
-            }
-        }
-        if (placed) {
-            r.seeded++;
-            r.seededBytes += st.size;
-        }
-        else if (there) {
-            r.present++;
-        }
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
-    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (!st?.isFile())
-                continue;
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            await learnDir(root, version, match.source, dir);
-            const blob = blobPath(root, sha);
-            const stored = await external_node_fs_.promises.lstat(blob).catch(() => undefined);
-            // The slot's file may be the store's own inode (seeded by hardlink): nothing to check.
-            // Otherwise re-check the stored bytes, so a store file damaged or replaced is repaired.
-            if (stored && (stored.ino === st.ino || (await fileSha256(blob)) === sha)) {
-                r.skipped++;
-            }
-            else {
-                await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const cached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                await placeAtomically((0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name)), { data: buf });
-                r.indexEntries++;
-            }
-            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-            const cfg = await external_node_fs_.promises.readFile(config).catch(() => undefined);
-            if (cfg && !(await external_node_fs_.promises.lstat(storeConfig).then(() => true, () => false)))
-                await placeAtomically(storeConfig, { data: cfg });
-        }
-    }
-    return r;
 }
 
 ;// CONCATENATED MODULE: ./src/crate-cache.ts
