@@ -194,6 +194,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
       });
     } else {
       await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+        if ((await fs.readdir(j.dirs.tmp).catch(() => [])).length === 0) return; // nothing to empty
         note(await removeTree(j.root, j.dirs.tmp, { timeoutMs }));
         await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
       });

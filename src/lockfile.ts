@@ -32,6 +32,8 @@ export function parseLock(text: string): LockedCrate[] {
  * nearest Cargo.lock above the directory.
  */
 export async function findLockFile(manifestPath: string | undefined, workingDirectory: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+  if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml')) return undefined;
   const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : [])];
   const r = spawnSync('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
   if (r.status === 0 && r.stdout.trim()) {
@@ -41,6 +43,13 @@ export async function findLockFile(manifestPath: string | undefined, workingDire
   for (let d = resolve(workingDirectory); ; d = dirname(d)) {
     if (existsSync(join(d, 'Cargo.lock'))) return join(d, 'Cargo.lock');
     if (dirname(d) === d) return undefined;
+  }
+}
+
+function hasAbove(dir: string, name: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, name))) return true;
+    if (dirname(d) === d) return false;
   }
 }
 

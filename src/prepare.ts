@@ -55,7 +55,7 @@ export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord 
     removed.push(await removeTree(root, dirs.target, { timeoutMs }));
     removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
   }
-  removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
+  if (await hasEntries(dirs.tmp)) removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
   const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
   if (stuck.length) {
     // The tree was renamed away, so the job still starts clean; the remains wait in trash.

@@ -29121,7 +29121,8 @@ async function prepare_prepareDirs(root, dirs, previous, me, s, env) {
         removed.push(await removeTree(root, dirs.target, { timeoutMs }));
         removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
     }
-    removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
+    if (await hasEntries(dirs.tmp))
+        removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
     const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
     if (stuck.length) {
         // The tree was renamed away, so the job still starts clean; the remains wait in trash.
@@ -29305,6 +29306,9 @@ function parseLock(text) {
  * nearest Cargo.lock above the directory.
  */
 async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
     const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
     if (r.status === 0 && r.stdout.trim()) {
@@ -29316,6 +29320,14 @@ async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
             return (0,external_node_path_.join)(d, 'Cargo.lock');
         if ((0,external_node_path_.dirname)(d) === d)
             return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
     }
 }
 async function lockfile_readLock(path) {
@@ -29747,6 +29759,8 @@ async function endJob(j, log) {
         }
         else {
             await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+                if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+                    return; // nothing to empty
                 note(await remove_removeTree(j.root, j.dirs.tmp, { timeoutMs }));
                 await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
             });

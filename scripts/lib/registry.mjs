@@ -2,7 +2,7 @@
 // files generated here, served by a small HTTP server that can be throttled to a realistic
 // link. Shared by __tests__ and scripts/bench.mjs.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -27,7 +27,8 @@ export function makeRegistry(dir, { count, prefix = 'dep', padBytes = 0 }) {
     mkdirSync(join(src, 'src'), { recursive: true });
     writeFileSync(join(src, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "${vers}"\nedition = "2021"\n`);
     writeFileSync(join(src, 'src', 'lib.rs'), `pub fn v() -> u64 { ${i} }\n`);
-    if (padBytes) writeFileSync(join(src, 'pad.bin'), createHash('sha512').update(String(i)).digest().toString('hex').repeat(Math.ceil(padBytes / 128)).slice(0, padBytes));
+    // Incompressible padding, so a crate's size on the wire is padBytes, as with real crates.
+    if (padBytes) writeFileSync(join(src, 'pad.bin'), randomBytes(padBytes));
     const crate = join(dir, 'crates', `${name}-${vers}.crate`);
     execFileSync('tar', ['czf', crate, '--owner=0', '--group=0', '--mtime=2020-01-01', '-C', join(dir, 'build'), `${name}-${vers}`]);
     const cksum = createHash('sha256').update(readFileSync(crate)).digest('hex');
