@@ -211,7 +211,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   }
   let released = false;
   await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-    released = await releaseLease(j.keeperPid, j.dirs.lock);
+    released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
   return { released, removed, sizes, published, warnings };
 }

@@ -6,6 +6,7 @@ import type { JobIdentity } from './identity.js';
 import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from './layout.js';
 import { cargoLockFiles, heldLocks, isHeldHint } from './liveness.js';
 import type { Log } from './log.js';
+import { audit } from './audit.js';
 import { type DirRecord, readRecord } from './record.js';
 
 /*
@@ -108,6 +109,7 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
     killHolder(h.pid, dirs.lock);
     return { busy: 'cargo' };
   }
+  audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
   return { lease: h };
 }
 
@@ -169,14 +171,16 @@ export async function acquireJobDir(req: LeaseRequest): Promise<Lease> {
   const dirs = jobDirs(req.root, req.me);
   await fs.mkdir(dirs.base, { recursive: true });
   const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+  if (h) audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
   if (!h) throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
   return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
 }
 
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-export async function releaseLease(keeperPid: number, lock: string): Promise<boolean> {
+export async function releaseLease(keeperPid: number, lock: string, dir = ''): Promise<boolean> {
   const killed = killHolder(keeperPid, lock);
   // The kernel drops the lock once every process of the keeper's group is gone.
   for (let i = 0; killed && i < 100 && !allFree([lock], true); i++) await sleep(20);
+  if (killed) audit({ event: 'release', lock, dir, keeperPid });
   return killed;
 }

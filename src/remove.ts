@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { hold, release } from './flock.js';
 import { rootPaths } from './layout.js';
+import { audit } from './audit.js';
 
 /*
  * The one deletion routine (post step, guard, CLI). States of a tree being removed:
@@ -111,6 +112,14 @@ export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Prom
 
 /** Renames `path` into the root's trash under `locks`, then deletes it. */
 export async function removeTree(root: string, path: string, o: RemoveOptions = {}): Promise<RemoveResult> {
+  const r = await removeTreeInner(root, path, o);
+  if (r.outcome !== 'absent') {
+    audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
+  }
+  return r;
+}
+
+async function removeTreeInner(root: string, path: string, o: RemoveOptions): Promise<RemoveResult> {
   await assertInsideRoot(root, path);
   if (!(await exists(path))) return { path, outcome: 'absent' };
   const trash = rootPaths(root).trash;

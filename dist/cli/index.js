@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7661:
+/***/ 7399:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28700,7 +28700,22 @@ async function writeRecord(path, record) {
     await external_node_fs_.promises.rename(tmp, path);
 }
 
+;// CONCATENATED MODULE: ./src/audit.ts
+
+function audit(e) {
+    const file = process.env.CARGO_ISOLATE_AUDIT;
+    if (!file)
+        return;
+    try {
+        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
+    }
+    catch {
+        /* an audit log must never break a job */
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/remove.ts
+
 
 
 
@@ -28784,6 +28799,13 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
 }
 /** Renames `path` into the root's trash under `locks`, then deletes it. */
 async function removeTree(root, path, o = {}) {
+    const r = await removeTreeInner(root, path, o);
+    if (r.outcome !== 'absent') {
+        audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
+    }
+    return r;
+}
+async function removeTreeInner(root, path, o) {
     await assertInsideRoot(root, path);
     if (!(await exists(path)))
         return { path, outcome: 'absent' };
@@ -29516,6 +29538,7 @@ function earlierRun(r, me) {
 
 
 
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -29588,6 +29611,7 @@ async function tryLease(dirs, req) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
+    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     return { lease: h };
 }
 async function newSlot(root, taken) {
@@ -29648,16 +29672,20 @@ async function acquireJobDir(req) {
     const dirs = jobDirs(req.root, req.me);
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (h)
+        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     if (!h)
         throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
     return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
 }
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function releaseLease(keeperPid, lock) {
+async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
     for (let i = 0; killed && i < 100 && !allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(20);
+    if (killed)
+        audit({ event: 'release', lock, dir, keeperPid });
     return killed;
 }
 
@@ -30073,7 +30101,7 @@ async function endJob(j, log) {
     }
     let released = false;
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock);
+        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     return { released, removed, sizes, published, warnings };
 }
@@ -30510,7 +30538,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7661);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7399);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

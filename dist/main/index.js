@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2843:
+/***/ 5042:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28699,7 +28699,22 @@ async function record_writeRecord(path, record) {
     await external_node_fs_.promises.rename(tmp, path);
 }
 
+;// CONCATENATED MODULE: ./src/audit.ts
+
+function audit(e) {
+    const file = process.env.CARGO_ISOLATE_AUDIT;
+    if (!file)
+        return;
+    try {
+        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
+    }
+    catch {
+        /* an audit log must never break a job */
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/remove.ts
+
 
 
 
@@ -28783,6 +28798,13 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
 }
 /** Renames `path` into the root's trash under `locks`, then deletes it. */
 async function remove_removeTree(root, path, o = {}) {
+    const r = await removeTreeInner(root, path, o);
+    if (r.outcome !== 'absent') {
+        audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
+    }
+    return r;
+}
+async function removeTreeInner(root, path, o) {
     await assertInsideRoot(root, path);
     if (!(await exists(path)))
         return { path, outcome: 'absent' };
@@ -29517,6 +29539,7 @@ function earlierRun(r, me) {
 
 
 
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -29589,6 +29612,7 @@ async function tryLease(dirs, req) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
+    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     return { lease: h };
 }
 async function newSlot(root, taken) {
@@ -29649,16 +29673,20 @@ async function acquireJobDir(req) {
     const dirs = jobDirs(req.root, req.me);
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (h)
+        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     if (!h)
         throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
     return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
 }
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function lease_releaseLease(keeperPid, lock) {
+async function lease_releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
     for (let i = 0; killed && i < 100 && !allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(20);
+    if (killed)
+        audit({ event: 'release', lock, dir, keeperPid });
     return killed;
 }
 
@@ -30074,7 +30102,7 @@ async function endJob(j, log) {
     }
     let released = false;
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock);
+        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     return { released, removed, sizes, published, warnings };
 }
@@ -30286,7 +30314,7 @@ async function runMain() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2843);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5042);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runMain */ .V)();
 
