@@ -6,7 +6,8 @@
 //   4. the guard's decision with 1,000 slots on disk
 //   5. a rebuild after a one-line change: shared target dir vs slot, job, reuse: never;
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
-// Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes).
+// Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
+// BENCH_ONLY=2,5 (some sections).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promises as fs, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -21,6 +22,7 @@ const DELETE_MB = Number(process.env.BENCH_DELETE_MB ?? (quick ? 128 : 1024));
 const REPS = quick ? 5 : 15;
 const here = resolve('.');
 const rows = [];
+const only = (n) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(String(n));
 const note = (s) => process.stderr.write(`${s}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
@@ -72,7 +74,7 @@ const stateOf = async (file) => {
 };
 
 // 1. Overhead of main and post on a warm slot.
-{
+if (only(1)) {
   note('1. main/post overhead ...');
   const dir = join(scratch, 'overhead');
   mkdirSync(dir, { recursive: true });
@@ -91,7 +93,7 @@ const stateOf = async (file) => {
 }
 
 // 2. Seeding crates from the store vs downloading them.
-{
+if (only(2)) {
   note(`2. seeding ${N_CRATES} crates vs downloading them ...`);
   const regDir = join(scratch, 'registry');
   const list = makeRegistry(regDir, { count: N_CRATES, padBytes: 24_000 });
@@ -119,7 +121,7 @@ const stateOf = async (file) => {
 }
 
 // 3. Deletion of a ~1 GB target dir.
-{
+if (only(3)) {
   note(`3. deleting a ${DELETE_MB} MB tree ...`);
   const root = await prepareRoot(join(scratch, 'del-root'), {});
   const make = async (dir) => {
@@ -148,7 +150,7 @@ const stateOf = async (file) => {
 }
 
 // 4. The guard's decision with 1,000 slots.
-{
+if (only(4)) {
   note('4. guard decision over 1,000 slots ...');
   const root = await prepareRoot(join(scratch, 'guard-root'), {});
   for (let i = 0; i < 1000; i++) {
@@ -167,7 +169,7 @@ const stateOf = async (file) => {
 }
 
 // 5. Build cost of isolation.
-{
+if (only(5)) {
   note('5. rebuild after a one-line change, per layout ...');
   const ws = join(scratch, 'build-ws');
   const members = Array.from({ length: 12 }, (_, i) => `m${i}`);
@@ -189,7 +191,8 @@ const stateOf = async (file) => {
     job: (n) => ({ CARGO_TARGET_DIR: join(scratch, `job-${n}`, 'target'), CARGO_HOME: join(scratch, `job-${n}`, 'cargo-home') }),
     never: (n) => ({ CARGO_TARGET_DIR: join(scratch, 'never', `target-${n}`).replace(`target-${n}`, 'target'), CARGO_HOME: join(scratch, 'never', 'cargo-home'), fresh: true }),
   };
-  const build = async (env, wrapper) => time(() => run('cargo', ['build', '--quiet'], { cwd: ws, env: { ...process.env, ...env, ...(wrapper ? { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'sccache'), SCCACHE_IDLE_TIMEOUT: '0' } : {}) } }));
+  // sccache does not cache incremental compilations: CI sets CARGO_INCREMENTAL=0 with it.
+  const build = async (env, wrapper) => time(() => run('cargo', ['build', '--quiet'], { cwd: ws, env: { ...process.env, ...env, ...(wrapper ? { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'sccache'), SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' } : {}) } }));
   const results = {};
   for (const [name, paths] of Object.entries(layouts)) {
     writeFileSync(join(ws, 'app', 'src', 'main.rs'), main(1));
@@ -221,6 +224,7 @@ const stateOf = async (file) => {
       const s = stats();
       const hits = Object.values(s.cache_hits.counts ?? {}).reduce((x, y) => x + y, 0);
       const misses = Object.values(s.cache_misses.counts ?? {}).reduce((x, y) => x + y, 0);
+      execFileSync('sccache', ['--stop-server'], { stdio: 'ignore', env: { ...process.env, SCCACHE_DIR: join(scratch, 'sccache') } });
       rows.push(['5', `sccache, clean rebuild: ${name}`, `${hits}/${hits + misses} hits`, '', `${Math.round((100 * hits) / Math.max(1, hits + misses))}%`]);
     };
     try {
