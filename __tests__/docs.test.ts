@@ -1,0 +1,39 @@
+import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+
+// The README's tables are checked against action.yml, so they never drift apart.
+const actionYml = readFileSync('action.yml', 'utf8');
+const readme = readFileSync('README.md', 'utf8');
+
+/** Names under a top-level section of action.yml (two-space indented keys). */
+function keys(section: 'inputs' | 'outputs'): string[] {
+  const body = new RegExp(`^${section}:\\n((?:  .*\\n|\\s*\\n)*)`, 'm').exec(actionYml)?.[1] ?? '';
+  return [...body.matchAll(/^  ([a-z][a-z-]*):\s*$/gm)].map((m) => m[1]);
+}
+/** First-column names of the README table under a heading. */
+function documented(heading: string): string[] {
+  const body = readme.split(`## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
+  return [...body.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+}
+
+describe('README and action.yml agree', () => {
+  test.each(['inputs', 'outputs'] as const)('%s', (section) => {
+    const inYml = keys(section);
+    expect(inYml.length).toBeGreaterThan(4);
+    expect(documented(section === 'inputs' ? 'Inputs' : 'Outputs').sort()).toEqual([...inYml].sort());
+  });
+  test('every input action.yml declares is read by settings.ts, and no other', () => {
+    const src = readFileSync('src/settings.ts', 'utf8');
+    const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level)\(get, '([a-z-]+)'|get\('([a-z-]+)'\)/g)].map((m) => m[1] ?? m[2]);
+    expect([...new Set(read)].sort()).toEqual(keys('inputs').sort());
+  });
+  test('the README opens with the demo and the test command, and CI runs that test command', () => {
+    const first = readme.split('\n').slice(0, 6).join('\n');
+    expect(first).toContain('node dist/cli/index.js demo');
+    expect(first).toContain('npm ci && npm test');
+    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^npm ci && npm test$/m);
+  });
+  test('runs on node24 with a post step that always runs', () => {
+    expect(actionYml).toMatch(/using: node24\n  main: dist\/main\/index.js\n  post: dist\/post\/index.js\n  post-if: always\(\)/);
+  });
+});
