@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimJob } from './helpers/runner.js';
@@ -25,6 +27,7 @@ async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
   return j;
 }
 
+const execa = (cmd: string, args: string[], cwd: string) => promisify(execFile)(cmd, args, { cwd });
 const build = (j: SimJob) => j.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')]);
 
 describe('slot layout', () => {
@@ -114,6 +117,69 @@ describe('slot layout', () => {
     expect(alias.stderr).toBe('');
     expect(alias.stdout).toMatch(/^cargo \d/);
     await j.run('post');
+  });
+});
+
+describe('CARGO_HOME keeps working', () => {
+  test('cargo install lands on PATH for later steps; git dependencies build', async () => {
+    const root = join(scratch, 'root-home');
+    const tool = join(scratch, 'tool');
+    await fs.mkdir(join(tool, 'src'), { recursive: true });
+    await fs.writeFile(join(tool, 'Cargo.toml'), '[package]\nname = "isolated-tool"\nversion = "0.1.0"\nedition = "2021"\n');
+    await fs.writeFile(join(tool, 'src', 'main.rs'), 'fn main() { println!("tool ran"); }\n');
+    const gitdep = join(scratch, 'gitdep');
+    await fs.mkdir(join(gitdep, 'src'), { recursive: true });
+    await fs.writeFile(join(gitdep, 'Cargo.toml'), '[package]\nname = "gitdep"\nversion = "0.1.0"\nedition = "2021"\n');
+    await fs.writeFile(join(gitdep, 'src', 'lib.rs'), 'pub fn answer() -> u32 { 42 }\n');
+    for (const args of [['init', '-q'], ['add', '.'], ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init']]) await execa('git', args, gitdep);
+    const app = join(scratch, 'gitapp');
+    await fs.mkdir(join(app, 'src'), { recursive: true });
+    await fs.writeFile(join(app, 'Cargo.toml'), `[package]\nname = "gitapp"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngitdep = { git = "file://${gitdep}" }\n`);
+    await fs.writeFile(join(app, 'src', 'main.rs'), 'fn main() { println!("{}", gitdep::answer()); }\n');
+
+    const j = await job({ branch: 'tools', runner: 'r7' });
+    const m = await j.run('main', { root });
+    expect(m.code).toBe(0);
+    expect((await j.exec(['cargo', 'install', '--quiet', '--path', tool])).code).toBe(0);
+    const ran = await j.exec(['isolated-tool']);
+    expect(ran.stdout.trim()).toBe('tool ran');
+    expect(await fs.access(join(m.env.CARGO_HOME, 'bin', 'isolated-tool')).then(() => true)).toBe(true);
+    const g = await j.exec(['cargo', 'run', '--quiet'], app);
+    expect(g.stderr).not.toMatch(/error/);
+    expect(g.stdout.trim()).toBe('42');
+    expect(await fs.readdir(join(m.env.CARGO_HOME, 'git'))).toEqual(expect.arrayContaining(['db']));
+    await j.run('post');
+  });
+});
+
+describe('a predecessor still holding the warm slot', () => {
+  const root = () => join(scratch, 'root-wait');
+  test('the next run waits for it and gets the warm slot when it releases', async () => {
+    const before = await job({ pr: 20, runId: '100', runner: 'r1' });
+    const m1 = await before.run('main', { root: root() });
+    const after = await job({ pr: 20, runId: '101', runner: 'r2' });
+    const started = Date.now();
+    const next = after.run('main', { root: root(), 'lease-wait': '30s' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await before.run('post'); // the cancelled run's post step releases
+    const m2 = await next;
+    expect(m2.code).toBe(0);
+    expect(m2.outputs.slot).toBe(m1.outputs.slot);
+    expect(m2.stdout).toMatch(/still leased by an earlier run; waiting up to/);
+    expect(Date.now() - started).toBeGreaterThan(1400);
+    await after.run('post');
+  });
+  test('after lease-wait it takes another slot instead of sharing', async () => {
+    const holder = await job({ pr: 21, runId: '200', runner: 'r1' });
+    const m1 = await holder.run('main', { root: root() });
+    const next = await job({ pr: 21, runId: '201', runner: 'r2' });
+    const started = Date.now();
+    const m2 = await next.run('main', { root: root(), 'lease-wait': '1s' });
+    expect(m2.code).toBe(0);
+    expect(m2.outputs.slot).not.toBe(m1.outputs.slot);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    await next.run('post');
+    await holder.run('post');
   });
 });
 
