@@ -4,28 +4,23 @@ import { promises as fs } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimJob } from './helpers/runner.js';
+import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled, makeWorkspace } from './helpers/workspace.js';
 
 // The bundled action, run through the runner's protocol, with real cargo builds.
 let scratch: string;
 let ws: string;
-const jobs: SimJob[] = [];
+const { job, cleanup: cleanupJobs } = jobPool();
 
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-e2e-'));
   ws = await makeWorkspace(join(scratch, 'ws'), 4);
 });
 afterAll(async () => {
-  for (const j of jobs) await j.cleanup();
+  await cleanupJobs();
   await fs.rm(scratch, { recursive: true, force: true });
 });
 
-async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
-  const j = await SimJob.create(o);
-  jobs.push(j);
-  return j;
-}
 
 const execa = (cmd: string, args: string[], cwd: string) => promisify(execFile)(cmd, args, { cwd });
 const build = (j: SimJob) => j.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')]);

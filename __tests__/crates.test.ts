@@ -8,14 +8,14 @@ import { fileSha256, mayPublish, publishCrates, storePaths } from '../src/crates
 import { indexEntryMatches, indexPath, parseLock } from '../src/lockfile.js';
 import { prepareRoot } from '../src/root.js';
 import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
-import { SimJob } from './helpers/runner.js';
+import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled } from './helpers/workspace.js';
 
 // A real sparse registry on 127.0.0.1 and real cargo builds against it.
 let scratch: string;
 let regDir: string;
 let crates: ReturnType<typeof makeRegistry>;
-const jobs: SimJob[] = [];
+const { job, cleanup: cleanupJobs } = jobPool();
 
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-crates-'));
@@ -23,14 +23,9 @@ beforeAll(async () => {
   crates = makeRegistry(regDir, { count: 5 });
 });
 afterAll(async () => {
-  for (const j of jobs) await j.cleanup();
+  await cleanupJobs();
   await fs.rm(scratch, { recursive: true, force: true });
 });
-async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
-  const j = await SimJob.create(o);
-  jobs.push(j);
-  return j;
-}
 /** A consumer workspace with its Cargo.lock, as a repository would have it checked in. */
 async function consumer(dir: string, url: string, list: typeof crates): Promise<string> {
   makeConsumer(dir, url, list);

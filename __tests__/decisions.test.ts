@@ -8,7 +8,7 @@ import { devId, parseProcLocks } from '../src/liveness.js';
 import { decideReset } from '../src/prepare.js';
 import type { DirRecord } from '../src/record.js';
 import { refuseRoot } from '../src/root.js';
-import { defaultRoot, readSettings } from '../src/settings.js';
+import { type Settings, defaultRoot, readSettings } from '../src/settings.js';
 import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/units.js';
 
 describe('units', () => {
@@ -196,7 +196,7 @@ describe('choosing a slot', () => {
 
 describe('reset decisions', () => {
   const id = identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge' }, {}, 'n', 'h');
-  test.each([
+  const cases: [Settings['reuse'], DirRecord | undefined, boolean, boolean][] = [
     ['same-key', rec({}), true, false],
     ['same-key', rec({ key: 'pr-2' }), true, true],
     ['same-key', rec({ repository: 'x/w' }), true, true],
@@ -204,7 +204,8 @@ describe('reset decisions', () => {
     ['same-key', undefined, false, false],
     ['never', rec({}), true, true],
     ['always', rec({ key: 'pr-2' }), true, false],
-  ] as const)('reuse %s, previous %#: reset %p', (reuse, prev, content, reset) => {
+  ];
+  test.each(cases)('reuse %s, previous %#: reset %p', (reuse, prev, content, reset) => {
     expect(decideReset(reuse, prev, content, id).reset).toBe(reset);
   });
 });

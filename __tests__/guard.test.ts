@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measure } from '../src/disk.js';
 import { cli } from './helpers/cli.js';
-import { SimJob } from './helpers/runner.js';
+import { SimJob, jobPool } from './helpers/runner.js';
 import { makeSlowWorkspace } from './helpers/workspace.js';
 
 // The disk guard on real small filesystems (tmpfs mounted by the test; CI runs as root).
 let scratch: string;
 const mounts: string[] = [];
-const jobs: SimJob[] = [];
+const { job, cleanup: cleanupJobs } = jobPool();
 const procs: ChildProcess[] = [];
 const MiB = 2 ** 20;
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
-  for (const j of jobs) await j.cleanup();
+  await cleanupJobs();
   for (const m of mounts) execFileSync('umount', ['-l', m]);
   await fs.rm(scratch, { recursive: true, force: true });
 });
@@ -34,11 +34,6 @@ async function tmpfs(name: string, opts: string): Promise<string> {
   return join(dir, 'root');
 }
 
-async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
-  const j = await SimJob.create(o);
-  jobs.push(j);
-  return j;
-}
 
 /**
  * Finished jobs that each left `mib` MiB in their own slot (sizes recorded by post). All are

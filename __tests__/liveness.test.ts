@@ -13,12 +13,12 @@ import { consoleLog } from '../src/log.js';
 import { removeTree } from '../src/remove.js';
 import { prepareRoot } from '../src/root.js';
 import { cli } from './helpers/cli.js';
-import { SimJob } from './helpers/runner.js';
+import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
 
 let scratch: string;
 let ws: string;
-const jobs: SimJob[] = [];
+const { job, cleanup: cleanupJobs } = jobPool();
 const procs: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -34,15 +34,10 @@ afterAll(async () => {
       p.kill('SIGKILL');
     }
   }
-  for (const j of jobs) await j.cleanup();
+  await cleanupJobs();
   await fs.rm(scratch, { recursive: true, force: true });
 });
 
-async function job(o: Parameters<typeof SimJob.create>[0]): Promise<SimJob> {
-  const j = await SimJob.create(o);
-  jobs.push(j);
-  return j;
-}
 const leaseOf = (j: SimJob) => JSON.parse(j.state.lease) as { keeperPid: number; dirs: { lock: string; target: string } };
 const exists = (p: string) => fs.access(p).then(() => true, () => false);
 const gcAll = (root: string) => cli(['gc', '--root', root, '--scope', 'host', '--threshold', '1%']);

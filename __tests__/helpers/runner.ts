@@ -194,3 +194,18 @@ export class SimJob {
     await fs.rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Sim jobs of one test file, cleaned up together in afterAll. */
+export function jobPool(): { job: (o?: Parameters<typeof SimJob.create>[0]) => Promise<SimJob>; cleanup: () => Promise<void> } {
+  const made: SimJob[] = [];
+  return {
+    job: async (o) => {
+      const j = await SimJob.create(o);
+      made.push(j);
+      return j;
+    },
+    cleanup: async () => {
+      for (const j of made.splice(0)) await j.cleanup();
+    },
+  };
+}
