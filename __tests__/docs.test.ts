@@ -31,7 +31,7 @@ describe('README and action.yml agree', () => {
     const first = readme.split('\n').slice(0, 6).join('\n');
     expect(first).toContain('node dist/cli/index.js demo');
     expect(first).toContain('npm ci && npm test');
-    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^npm ci && npm test \|\| \{/m);
+    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^\{ npm ci && npm test; \} 2>&1 \| tee/m);
   });
   test('runs on node24 with a post step that always runs', () => {
     expect(actionYml).toMatch(/using: node24\n  main: dist\/main\/index.js\n  post: dist\/post\/index.js\n  post-if: always\(\)/);

@@ -289,3 +289,33 @@ test('two jobs racing for one free slot never share it (200 rounds)', async () =
   expect(shared).toBe(0);
   expect((await fs.readdir(join(root, 'slots'))).length).toBeLessThanOrEqual(2);
 });
+
+test('a symlink a build put in place of its target dir or slot dir is not followed by the next job', async () => {
+  const root = join(scratch, 'root-swapdir');
+  const a = await job({ pr: 30, runner: 'rs' });
+  expect((await a.run('main', { root })).code).toBe(0);
+  expect((await a.run('post')).code).toBe(0);
+  const elsewhere = await fs.mkdtemp(join(scratch, 'elsewhere-'));
+  await fs.writeFile(join(elsewhere, 'keep'), 'keep');
+  // The build (same key, so its content is trusted for reuse) swapped its target for a link.
+  const target = a.exported.CARGO_TARGET_DIR;
+  await fs.rm(target, { recursive: true });
+  await fs.symlink(elsewhere, target);
+  const b = await job({ pr: 30, runner: 'rs' });
+  const m = await b.run('main', { root });
+  expect(m.code).toBe(0);
+  expect(m.env.CARGO_TARGET_DIR).toBe(target);
+  expect((await fs.lstat(target)).isDirectory()).toBe(true);
+  expect(await fs.readdir(elsewhere)).toEqual(['keep']);
+  expect((await b.run('post')).code).toBe(0);
+  // Now the whole slot directory.
+  const base = join(target, '..');
+  await fs.rename(base, join(scratch, 'moved-slot'));
+  await fs.symlink(elsewhere, base);
+  const c = await job({ pr: 30, runner: 'rs' });
+  const mc = await c.run('main', { root });
+  expect(mc.code).toBe(0);
+  expect((await fs.lstat(base)).isDirectory()).toBe(true);
+  expect(await fs.readdir(elsewhere)).toEqual(['keep']);
+  expect((await c.run('post')).code).toBe(0);
+});

@@ -88,8 +88,10 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
     const now = new Date().toISOString();
-    await writeRecord(lease.dirs.record, recordFor(lease, me, now, lease.previous));
+    // The record names the new key only once the old key's content is gone: a kill between
+    // the two must never leave a record that vouches for content of another trust domain.
     const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
+    await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous));
     for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
       log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
     }

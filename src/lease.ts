@@ -104,6 +104,12 @@ type Attempt = { lease: Held } | { busy: 'lease' | 'cargo' };
 async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
   if (!h) return { busy: 'lease' };
+  const base = await fs.lstat(dirs.base).catch(() => undefined);
+  if (base && !base.isDirectory()) {
+    // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
+    await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
+  }
+  await fs.mkdir(dirs.base, { recursive: true });
   const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
   if (!allFree(cargoLocks)) {
     killHolder(h.pid, dirs.lock);

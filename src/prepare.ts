@@ -47,10 +47,17 @@ export interface PrepareResult {
 
 /** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
 export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord | undefined, me: JobIdentity, s: Settings, env: Record<string, string | undefined>): Promise<PrepareResult> {
-  const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
-  const decision = decideReset(s.reuse, previous, content, me);
   const removed: RemoveResult[] = [];
   const timeoutMs = s.cleanupTimeoutMs;
+  // A build of the previous job may have replaced one of our directories by a symlink (into
+  // another slot, say): cargo would follow it. Only real directories are used; anything else
+  // is moved to trash (the link itself, never what it points to).
+  for (const d of [dirs.target, dirs.cargoHome, dirs.tmp]) {
+    const st = await fs.lstat(d).catch(() => undefined);
+    if (st && !st.isDirectory()) removed.push(await removeTree(root, d, { timeoutMs }));
+  }
+  const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+  const decision = decideReset(s.reuse, previous, content, me);
   if (decision.reset) {
     removed.push(await removeTree(root, dirs.target, { timeoutMs }));
     removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));

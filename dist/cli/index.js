@@ -29606,6 +29606,12 @@ async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
         return { busy: 'lease' };
+    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    if (base && !base.isDirectory()) {
+        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
+        await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
     if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
@@ -29725,10 +29731,18 @@ async function hasEntries(dir) {
 }
 /** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
 async function prepareDirs(root, dirs, previous, me, s, env) {
-    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
-    const decision = decideReset(s.reuse, previous, content, me);
     const removed = [];
     const timeoutMs = s.cleanupTimeoutMs;
+    // A build of the previous job may have replaced one of our directories by a symlink (into
+    // another slot, say): cargo would follow it. Only real directories are used; anything else
+    // is moved to trash (the link itself, never what it points to).
+    for (const d of [dirs.target, dirs.cargoHome, dirs.tmp]) {
+        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
+        if (st && !st.isDirectory())
+            removed.push(await removeTree(root, d, { timeoutMs }));
+    }
+    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+    const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
         removed.push(await removeTree(root, dirs.target, { timeoutMs }));
         removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
@@ -29976,8 +29990,10 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
         const now = new Date().toISOString();
-        await writeRecord(lease.dirs.record, recordFor(lease, me, now, lease.previous));
+        // The record names the new key only once the old key's content is gone: a kill between
+        // the two must never leave a record that vouches for content of another trust domain.
         const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
+        await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous));
         for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
             log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
         }
