@@ -8,6 +8,7 @@ import { fileSha256, mayPublish, publishCrates, storePaths } from '../src/crates
 import { indexEntryMatches, indexPath, parseLock } from '../src/lockfile.js';
 import { prepareRoot } from '../src/root.js';
 import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
+import { fakeCacheService } from './helpers/cache-server.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled } from './helpers/workspace.js';
 
@@ -153,6 +154,37 @@ describe('the store through the action', () => {
       await seededFork.run('post');
     } finally {
       await fserver.close();
+    }
+  });
+
+  test('cache: true carries the store to a new ephemeral runner through the cache service', async () => {
+    const service = await fakeCacheService();
+    const eph = join(scratch, 'ephemeral-root'); // the same path on every new machine
+    const cacheEnv = { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'fake-runtime-token' };
+    try {
+      const first = await job({ branch: 'main', runner: 'eph-1', extraEnv: cacheEnv });
+      const m1 = await first.run('main', { root: eph, 'working-directory': ws, cache: 'true' });
+      expect(m1.stdout).toMatch(/cache: no saved crate store yet/);
+      expect((await build(first, ws)).code).toBe(0);
+      const p1 = await first.run('post');
+      expect(p1.code).toBe(0);
+      expect(p1.stdout).toMatch(/cache: saved the crate store as cargo-isolate-crates-v1-/);
+      expect(service.entries()).toHaveLength(1);
+      await fs.rm(eph, { recursive: true, force: true }); // the machine is gone
+      await server.close();
+      const second = await job({ branch: 'main', runner: 'eph-2', extraEnv: cacheEnv });
+      const m2 = await second.run('main', { root: eph, 'working-directory': ws, cache: 'true' });
+      expect(m2.stdout).toMatch(/cache: restored the crate store from cargo-isolate-crates-v1-/);
+      expect(m2.stdout).toMatch(/seeded 5 /);
+      const b2 = await build(second, ws);
+      expect(b2.code).toBe(0);
+      const p2 = await second.run('post');
+      expect(p2.stdout).not.toMatch(/cache: saved/); // nothing new arrived: no second upload
+      expect(service.entries()).toHaveLength(1);
+    } finally {
+      await service.close();
+      server = await serveRegistry(regDir);
+      ws = await consumer(join(scratch, 'ws3'), server.url, crates);
     }
   });
 
