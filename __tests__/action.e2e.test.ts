@@ -32,6 +32,7 @@ describe('slot layout', () => {
     // Matrix legs: same run id and job id, different runners.
     const [a, b] = await Promise.all([job({ pr: 7, runId: '4242', runner: 'r1' }), job({ pr: 7, runId: '4242', runner: 'r2' })]);
     const [ma, mb] = await Promise.all([a.run('main', { root: root() }), b.run('main', { root: root() })]);
+    expect(ma.errors.concat(mb.errors)).toEqual([]);
     expect(ma.code).toBe(0);
     expect(mb.code).toBe(0);
     expect(ma.outputs.slot).not.toBe(mb.outputs.slot);
@@ -183,6 +184,7 @@ describe('job layout', () => {
     const root = join(scratch, 'root-job');
     const [a, b] = await Promise.all([job({ pr: 9, runId: '555', runner: 'r1' }), job({ pr: 9, runId: '555', runner: 'r1' })]);
     const [ma, mb] = await Promise.all([a.run('main', { root, layout: 'job' }), b.run('main', { root, layout: 'job' })]);
+    expect(ma.errors.concat(mb.errors)).toEqual([]);
     expect(ma.code).toBe(0);
     expect(mb.code).toBe(0);
     expect(ma.env.CARGO_TARGET_DIR).not.toBe(mb.env.CARGO_TARGET_DIR);

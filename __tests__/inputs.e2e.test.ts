@@ -116,3 +116,12 @@ describe('roots that are refused', () => {
     expect(await fs.readdir(dir)).toEqual([]);
   });
 });
+
+test('jobs making the same new root at the same moment all succeed (20 rounds of 4)', async () => {
+  const { prepareRoot } = await import('../src/root.js');
+  for (let round = 0; round < 20; round++) {
+    const root = join(scratch, `fresh-${round}`);
+    const made = await Promise.allSettled([1, 2, 3, 4].map(() => prepareRoot(root, {})));
+    expect(made.filter((m) => m.status === 'rejected')).toEqual([]);
+  }
+});

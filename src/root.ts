@@ -85,10 +85,12 @@ export async function prepareRoot(raw: string, env: Record<string, string | unde
   try {
     await fs.mkdir(root, { recursive: true });
     await fs.access(root, constants.W_OK);
-    for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates]) await fs.mkdir(d, { recursive: true });
+    // The marker comes before anything else: a second job making the same new root at the same
+    // moment then sees either an empty directory or a marked one, never an unmarked skeleton.
     await fs.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
     });
+    for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates]) await fs.mkdir(d, { recursive: true });
   } catch (e) {
     const err = (await blame(root)) ?? (e as NodeJS.ErrnoException);
     throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);

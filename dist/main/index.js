@@ -29876,12 +29876,14 @@ async function root_prepareRoot(raw, env, create = true) {
     try {
         await external_node_fs_.promises.mkdir(root, { recursive: true });
         await external_node_fs_.promises.access(root, external_node_fs_.constants.W_OK);
-        for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates])
-            await external_node_fs_.promises.mkdir(d, { recursive: true });
+        // The marker comes before anything else: a second job making the same new root at the same
+        // moment then sees either an empty directory or a marked one, never an unmarked skeleton.
         await external_node_fs_.promises.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e) => {
             if (e.code !== 'EEXIST')
                 throw e;
         });
+        for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates])
+            await external_node_fs_.promises.mkdir(d, { recursive: true });
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
