@@ -198,6 +198,7 @@ describe('job layout', () => {
     await expect(fs.access(base)).rejects.toThrow();
     await expect(fs.access(join(mb.env.CARGO_TARGET_DIR, '..'))).rejects.toThrow();
     expect(await fs.readdir(join(root, 'trash'))).toEqual([]);
+    expect(await fs.readdir(join(root, 'jobs'))).toEqual([]); // empty key and repo dirs go too
   });
 });
 

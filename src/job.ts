@@ -193,6 +193,10 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
       // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
       await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
         note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
+        // The key and repository directories go too once empty. rmdir refuses a non-empty
+        // directory atomically, and a job creating its directory meanwhile re-creates parents.
+        const key = dirname(j.dirs.base);
+        await fs.rmdir(key).then(() => fs.rmdir(dirname(key))).catch(() => undefined);
       });
     } else {
       await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {

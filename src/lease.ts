@@ -186,7 +186,7 @@ export async function acquireJobDir(req: LeaseRequest): Promise<Lease> {
 export async function releaseLease(keeperPid: number, lock: string, dir = ''): Promise<boolean> {
   const killed = killHolder(keeperPid, lock);
   // The kernel drops the lock once every process of the keeper's group is gone.
-  for (let i = 0; killed && i < 100 && !allFree([lock], true); i++) await sleep(20);
+  for (let i = 0; killed && i < 400 && !allFree([lock], true); i++) await sleep(5);
   if (killed) audit({ event: 'release', lock, dir, keeperPid });
   return killed;
 }

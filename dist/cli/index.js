@@ -29688,8 +29688,8 @@ async function acquireJobDir(req) {
 async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 100 && !allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(20);
+    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
+        await (0,promises_namespaceObject.setTimeout)(5);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
     return killed;
@@ -30095,6 +30095,10 @@ async function endJob(j, log) {
             // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
             await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
                 note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
+                // The key and repository directories go too once empty. rmdir refuses a non-empty
+                // directory atomically, and a job creating its directory meanwhile re-creates parents.
+                const key = (0,external_node_path_.dirname)(j.dirs.base);
+                await external_node_fs_.promises.rmdir(key).then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key))).catch(() => undefined);
             });
         }
         else {
