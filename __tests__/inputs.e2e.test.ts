@@ -117,9 +117,9 @@ describe('roots that are refused', () => {
   });
 });
 
-test('jobs making the same new root at the same moment all succeed (20 rounds of 4)', async () => {
+test('jobs making the same new root at the same moment all succeed (200 rounds of 4)', async () => {
   const { prepareRoot } = await import('../src/root.js');
-  for (let round = 0; round < 20; round++) {
+  for (let round = 0; round < 200; round++) {
     const root = join(scratch, `fresh-${round}`);
     const made = await Promise.allSettled([1, 2, 3, 4].map(() => prepareRoot(root, {})));
     expect(made.filter((m) => m.status === 'rejected')).toEqual([]);

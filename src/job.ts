@@ -96,9 +96,7 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
       log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
     }
     const exports = exportsFor(lease.dirs);
-    const crates = await prepareCrates(s, root, lease.dirs.cargoHome, me, { ...env, ...exports }, log);
     return {
-      crates,
       root,
       layout: s.layout,
       slot: lease.name,
@@ -121,7 +119,7 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
 }
 
 /** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function prepareCrates(s: Settings, root: string, cargoHome: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<CratesState> {
+export async function prepareCrates(s: Settings, root: string, cargoHome: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<CratesState> {
   const state: CratesState = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
   const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
   if (!lockFile) {

@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
 import { type GuardReport, runGuard } from './guard.js';
 import { currentIdentity } from './identity.js';
-import { type StartedJob, startJob } from './job.js';
+import { type StartedJob, prepareCrates, startJob } from './job.js';
+import { releaseLease } from './lease.js';
 import { type Log, actionLog } from './log.js';
 import { prepareRoot } from './root.js';
 import { type Settings, readSettings } from './settings.js';
@@ -15,11 +16,17 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
     runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
   );
   save.guard(guard);
-  const job = await log.group(`Directories (${s.layout} layout)`, async () => {
+  const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob(s, root, me, env, log, watchPid, save.lease);
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     return j;
   });
+  try {
+    job.crates = await log.group('Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+  } catch (e) {
+    await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+    throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
+  }
   return { job, guard };
 }
 

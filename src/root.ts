@@ -71,9 +71,10 @@ export async function prepareRoot(raw: string, env: Record<string, string | unde
   if (st && !st.isDirectory()) throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
   const p = rootPaths(root);
   if (st) {
-    const hasMarker = await fs.access(p.marker).then(() => true, () => false);
-    if (!hasMarker) {
-      const entries = (await fs.readdir(root)).filter((e) => e !== 'lost+found');
+    // One readdir is one snapshot: a job making this root writes the marker before anything
+    // else, so a snapshot with any other entry but no marker is not ours.
+    const entries = (await fs.readdir(root)).filter((e) => e !== 'lost+found');
+    if (!entries.includes(MARKER)) {
       if (entries.length > 0) {
         throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
       }

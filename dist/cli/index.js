@@ -29859,9 +29859,10 @@ async function prepareRoot(raw, env, create = true) {
         throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
     if (st) {
-        const hasMarker = await external_node_fs_.promises.access(p.marker).then(() => true, () => false);
-        if (!hasMarker) {
-            const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
+        // One readdir is one snapshot: a job making this root writes the marker before anything
+        // else, so a snapshot with any other entry but no marker is not ours.
+        const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
+        if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
                 throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
@@ -30000,9 +30001,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
             log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
         }
         const exports = exportsFor(lease.dirs);
-        const crates = await prepareCrates(s, root, lease.dirs.cargoHome, me, { ...env, ...exports }, log);
         return {
-            crates,
             root,
             layout: s.layout,
             slot: lease.name,
@@ -30291,17 +30290,25 @@ const loadGuard = () => load(GUARD);
 
 
 
+
 async function mainJob(s, env, log, watchPid, save) {
     const me = currentIdentity(env);
     log.debug(`Identity: ${JSON.stringify(me)}`);
     const root = await prepareRoot(s.root, env);
     const guard = await log.group('Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
     save.guard(guard);
-    const job = await log.group(`Directories (${s.layout} layout)`, async () => {
+    const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         return j;
     });
+    try {
+        job.crates = await log.group('Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+    }
+    catch (e) {
+        await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+        throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
+    }
     return { job, guard };
 }
 async function runMain() {

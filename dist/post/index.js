@@ -29275,9 +29275,10 @@ async function prepareRoot(raw, env, create = true) {
         throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
     if (st) {
-        const hasMarker = await external_node_fs_.promises.access(p.marker).then(() => true, () => false);
-        if (!hasMarker) {
-            const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
+        // One readdir is one snapshot: a job making this root writes the marker before anything
+        // else, so a snapshot with any other entry but no marker is not ours.
+        const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
+        if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
                 throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
@@ -29706,9 +29707,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
             log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
         }
         const exports = exportsFor(lease.dirs);
-        const crates = await prepareCrates(s, root, lease.dirs.cargoHome, me, { ...env, ...exports }, log);
         return {
-            crates,
             root,
             layout: s.layout,
             slot: lease.name,
