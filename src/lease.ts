@@ -28,6 +28,7 @@ import { type DirRecord, readRecord } from './record.js';
  * unlinked inode while the next job locks a new one.
  */
 export const KEEPER_POLL_SECONDS = 2;
+const PROBE_RETRIES = 4;
 
 const KEEPER = `echo locked
 exec >/dev/null 2>&1 </dev/null
@@ -55,13 +56,23 @@ export function processStart(pid: number): string | undefined {
 
 export async function startKeeper(lock: string, watchPid: number, maxLeaseMs: number): Promise<Held | undefined> {
   const start = (watchPid > 0 && processStart(watchPid)) || '0';
-  const h = await hold([lock], {
+  const opts = {
     detached: true,
     body: KEEPER,
     args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
-  });
-  if (h) detach(h);
-  return h;
+  };
+  // A probe (status, a post step checking its release, a guard renaming an idle target)
+  // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
+  // retries tell the two apart, so a passing probe never sends a job to a colder slot.
+  for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
+    if (attempt > 0) await sleep(10 * attempt);
+    const h = await hold([lock], opts);
+    if (h) {
+      detach(h);
+      return h;
+    }
+  }
+  return undefined;
 }
 
 export interface Lease {

@@ -29559,6 +29559,7 @@ function earlierRun(r, me) {
  * unlinked inode while the next job locks a new one.
  */
 const KEEPER_POLL_SECONDS = 2;
+const PROBE_RETRIES = 4;
 const KEEPER = `echo locked
 exec >/dev/null 2>&1 </dev/null
 watch=$1 start=$2 left=$3 poll=$4
@@ -29584,14 +29585,24 @@ function processStart(pid) {
 }
 async function startKeeper(lock, watchPid, maxLeaseMs) {
     const start = (watchPid > 0 && processStart(watchPid)) || '0';
-    const h = await hold([lock], {
+    const opts = {
         detached: true,
         body: KEEPER,
         args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
-    });
-    if (h)
-        detach(h);
-    return h;
+    };
+    // A probe (status, a post step checking its release, a guard renaming an idle target)
+    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
+    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
+    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
+        if (attempt > 0)
+            await (0,promises_namespaceObject.setTimeout)(10 * attempt);
+        const h = await hold([lock], opts);
+        if (h) {
+            detach(h);
+            return h;
+        }
+    }
+    return undefined;
 }
 /** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
 async function scanSlots(root) {
