@@ -173,7 +173,8 @@ if (only(5)) {
   note('5. rebuild after a one-line change, per layout ...');
   const ws = join(scratch, 'build-ws');
   const members = Array.from({ length: 12 }, (_, i) => `m${i}`);
-  writeFileSync(join(mkdirSync(ws, { recursive: true }) ?? ws, 'Cargo.toml'), `[workspace]\nmembers = [${[...members, 'app'].map((m) => `"${m}"`).join(',')}]\nresolver = "2"\n`);
+  mkdirSync(ws, { recursive: true });
+  writeFileSync(join(ws, 'Cargo.toml'), `[workspace]\nmembers = [${[...members, 'app'].map((m) => `"${m}"`).join(',')}]\nresolver = "2"\n`);
   const body = (i) => Array.from({ length: 40 }, (_, f) => `pub fn f${f}(x: u64) -> u64 { let mut v = x; for k in 0..${f + 3} { v = v.wrapping_mul(${i + 7}).rotate_left(k as u32) ^ ${f}; } v }`).join('\n');
   for (const [i, m] of members.entries()) {
     mkdirSync(join(ws, m, 'src'), { recursive: true });
@@ -186,10 +187,10 @@ if (only(5)) {
   writeFileSync(join(ws, 'app', 'src', 'main.rs'), main(1));
   const sccache = (() => { try { execFileSync('sccache', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
   const layouts = {
-    shared: (n) => ({ CARGO_TARGET_DIR: join(scratch, 'shared-target'), CARGO_HOME: join(scratch, 'shared-home') }),
-    slot: (n) => ({ CARGO_TARGET_DIR: join(scratch, 'slot', 'target'), CARGO_HOME: join(scratch, 'slot', 'cargo-home') }),
+    shared: () => ({ CARGO_TARGET_DIR: join(scratch, 'shared-target'), CARGO_HOME: join(scratch, 'shared-home') }),
+    slot: () => ({ CARGO_TARGET_DIR: join(scratch, 'slot', 'target'), CARGO_HOME: join(scratch, 'slot', 'cargo-home') }),
     job: (n) => ({ CARGO_TARGET_DIR: join(scratch, `job-${n}`, 'target'), CARGO_HOME: join(scratch, `job-${n}`, 'cargo-home') }),
-    never: (n) => ({ CARGO_TARGET_DIR: join(scratch, 'never', `target-${n}`).replace(`target-${n}`, 'target'), CARGO_HOME: join(scratch, 'never', 'cargo-home'), fresh: true }),
+    never: () => ({ CARGO_TARGET_DIR: join(scratch, 'never', 'target'), CARGO_HOME: join(scratch, 'never', 'cargo-home'), fresh: true }),
   };
   // sccache does not cache incremental compilations: CI sets CARGO_INCREMENTAL=0 with it.
   const build = async (env, wrapper) => time(() => run('cargo', ['build', '--quiet'], { cwd: ws, env: { ...process.env, ...env, ...(wrapper ? { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'sccache'), SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' } : {}) } }));
