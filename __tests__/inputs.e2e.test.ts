@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cli } from './helpers/cli.js';
 import { SimJob } from './helpers/runner.js';
 
 // Bad input through the bundled action: the step fails with a message naming the input, the
@@ -124,4 +125,21 @@ test('jobs making the same new root at the same moment all succeed (200 rounds o
     const made = await Promise.allSettled([1, 2, 3, 4].map(() => prepareRoot(root, {})));
     expect(made.filter((m) => m.status === 'rejected')).toEqual([]);
   }
+});
+
+describe('the CLI refuses bad options with messages naming the option', () => {
+  test.each([
+    [['gc', '--threshold', '150%'], "Option '--threshold' is '150%'. Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)."],
+    [['gc', '--scope', 'runner'], "Option '--scope' is 'runner'. Expected 'host', or 'runner' together with --runner ID."],
+    [['gc', '--max-age', 'soon'], "Option '--max-age' is 'soon'. Expected a duration such as 7d or 12h."],
+    [['run', '--layout', 'pool', '--', 'true'], "Option '--layout' is 'pool'. Expected one of 'slot', 'job'."],
+    [['run'], 'run needs a command after --'],
+    [['status', '--root', '/nonexistent/cargo-isolate'], "Option '--root' is '/nonexistent/cargo-isolate': it does not exist (nothing to manage yet)."],
+    [['status', '--bogus'], "Unknown option '--bogus'"],
+    [['frobnicate'], "unknown command 'frobnicate'"],
+  ])('%j', async (args, message) => {
+    const r = await cli(args, { env: { ...j.env, CARGO_ISOLATE_ROOT: join(scratch, 'cli-root') } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
 });

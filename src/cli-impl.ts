@@ -47,6 +47,9 @@ const OPTIONS = {
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** The action input each CLI option feeds, reversed for error messages. */
+const FLAG_OF: Record<string, string> = { 'disk-threshold': '--threshold', 'disk-target': '--target', 'prune-scope': '--scope' };
+
 /** The CLI's flags read through the same validation as the action's inputs. */
 function settingsFrom(v: Values, overrides: Record<string, string> = {}) {
   const map: Record<string, string | undefined> = {
@@ -140,7 +143,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (command === 'gc') {
       const s = settingsFrom(v, { 'prune-scope': (v.scope as string) || 'host' });
-      if (s.pruneScope === 'runner' && !v.runner) throw new InputError('scope', 'runner', "'host', or 'runner' together with --runner ID");
+      if (s.pruneScope === 'runner' && !v.runner) throw new InputError('prune-scope', 'runner', "'host', or 'runner' together with --runner ID");
       const maxAgeMs = v['max-age'] ? parseDuration(v['max-age'] as string) : undefined;
       if (v['max-age'] && maxAgeMs === undefined) throw new InputError('max-age', v['max-age'] as string, 'a duration such as 7d or 12h');
       const root = await prepareRoot(s.root, process.env, false);
@@ -153,7 +156,10 @@ export async function runCli(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'run') {
-      if (cmd.length === 0) throw new InputError('run', '', 'a command after --, e.g. cargo-isolate run -- cargo test');
+      if (cmd.length === 0) {
+        process.stderr.write('cargo-isolate: run needs a command after --, e.g. cargo-isolate run -- cargo test\n');
+        return 2;
+      }
       return await leaseAndRun(v, cmd);
     }
     if (command === 'demo') return await demo(v);
@@ -162,7 +168,9 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     const known = err instanceof InputError || err instanceof RootError || err instanceof DiskFullError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`cargo-isolate: ${known ? err.message : err.stack}\n`);
+    // Validation speaks of the action's inputs; here they are options.
+    const message = err.message.replace(/^Input '([a-z-]+)'/, (_, name: string) => `Option '${FLAG_OF[name] ?? `--${name}`}'`);
+    process.stderr.write(`cargo-isolate: ${known ? message : err.stack}\n`);
     return known ? 2 : 1;
   }
 }

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JobIdentity } from './identity.js';
+import { exists } from './fsutil.js';
 import { sha256Hex } from './key.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from './settings.js';
@@ -118,6 +119,7 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
   const r: SeedReport = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
   const sources = [...new Set(locked.map((c) => c.source))];
   const dirsBySource = new Map<string, string[]>();
+  const usedDirs = new Set<string>();
   for (const s of sources) {
     const dirs = await knownDirs(root, version, s);
     if (dirs.length === 0) r.unknownDirs++;
@@ -126,6 +128,12 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
   for (const c of locked) {
     const dirs = dirsBySource.get(c.source) ?? [];
     if (dirs.length === 0) continue;
+    const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+    const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+    if (!absent.includes(true)) {
+      r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+      continue;
+    }
     const blob = blobPath(root, c.checksum);
     const st = await fs.stat(blob).catch(() => undefined);
     if (!st) {
@@ -139,42 +147,32 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
     }
     // Every index dir this host has seen for the source: the job's own cargo config (source
     // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-    let placed = false;
-    let there = false;
-    for (const dir of dirs) {
-      r.dirs = Math.max(r.dirs, dirs.length);
-      const dest = join(cargoHome, 'registry', 'cache', dir, crateFile(c));
-      if (await fs.lstat(dest).then(() => true, () => false)) {
-        there = true;
-      } else {
-        try {
-          await placeAtomically(dest, mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-          await placeAtomically(dest, { copyFrom: blob }); // store and slot on different filesystems
-        }
-        placed = true;
+    r.dirs = Math.max(r.dirs, dirs.length);
+    for (const [i, dir] of dirs.entries()) {
+      if (!absent[i]) continue;
+      try {
+        await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+        await placeAtomically(dests[i], { copyFrom: blob }); // store and slot on different filesystems
       }
+      usedDirs.add(dir);
       const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
       const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
       const buf = await fs.readFile(cached).catch(() => undefined);
-      if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await fs.lstat(slotCached).then(() => true, () => false))) {
+      if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
         await placeAtomically(slotCached, { data: buf });
         r.indexEntries++;
       }
-      const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
-      const storeConfig = join(storePaths(root).index, dir, 'config.json');
-      if (!(await fs.lstat(config).then(() => true, () => false))) {
-        const cfg = await fs.readFile(storeConfig).catch(() => undefined);
-        if (cfg) await placeAtomically(config, { data: cfg });
-      }
     }
-    if (placed) {
-      r.seeded++;
-      r.seededBytes += st.size;
-    } else if (there) {
-      r.present++;
-    }
+    r.seeded++;
+    r.seededBytes += st.size;
+  }
+  // The registry's config.json, once per index dir that received crates.
+  for (const dir of usedDirs) {
+    const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
+    const cfg = (await exists(config)) ? undefined : await fs.readFile(join(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+    if (cfg) await placeAtomically(config, { data: cfg });
   }
   return r;
 }
@@ -185,6 +183,8 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
   const byFile = new Map<string, LockedCrate[]>();
   for (const c of locked) byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
   const cacheRoot = join(cargoHome, 'registry', 'cache');
+  const learned = new Set<string>();
+  const publishedDirs = new Set<string>();
   for (const dir of await fs.readdir(cacheRoot).catch(() => [] as string[])) {
     for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [] as string[])) {
       const candidates = byFile.get(f);
@@ -192,35 +192,47 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
       const path = join(cacheRoot, dir, f);
       const st = await fs.lstat(path).catch(() => undefined);
       if (!st?.isFile()) continue;
+      // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+      const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+      if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+        r.skipped++;
+        continue;
+      }
       const sha = await fileSha256(path);
       const match = candidates.find((c) => c.checksum === sha);
       if (!match) {
         r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
         continue;
       }
-      await learnDir(root, version, match.source, dir);
+      if (!learned.has(`${match.source}\n${dir}`)) {
+        await learnDir(root, version, match.source, dir);
+        learned.add(`${match.source}\n${dir}`);
+      }
       const blob = blobPath(root, sha);
-      const stored = await fs.lstat(blob).catch(() => undefined);
-      // The slot's file may be the store's own inode (seeded by hardlink): nothing to check.
-      // Otherwise re-check the stored bytes, so a store file damaged or replaced is repaired.
-      if (stored && (stored.ino === st.ino || (await fileSha256(blob)) === sha)) {
+      // A store file of that name that does not hash to it was damaged or replaced: repair it.
+      if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
         r.skipped++;
       } else {
         await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
         r.published++;
         r.publishedBytes += st.size;
       }
-      const cached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name));
-      const buf = await fs.readFile(cached).catch(() => undefined);
-      if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-        await placeAtomically(join(storePaths(root).index, dir, '.cache', indexPath(match.name)), { data: buf });
-        r.indexEntries++;
+      const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
+      const stored = await fs.readFile(storeCached).catch(() => undefined);
+      if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+        const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+        if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+          await placeAtomically(storeCached, { data: buf });
+          r.indexEntries++;
+        }
       }
-      const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
-      const storeConfig = join(storePaths(root).index, dir, 'config.json');
-      const cfg = await fs.readFile(config).catch(() => undefined);
-      if (cfg && !(await fs.lstat(storeConfig).then(() => true, () => false))) await placeAtomically(storeConfig, { data: cfg });
+      publishedDirs.add(dir);
     }
+  }
+  for (const dir of publishedDirs) {
+    const storeConfig = join(storePaths(root).index, dir, 'config.json');
+    const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+    if (cfg) await placeAtomically(storeConfig, { data: cfg });
   }
   return r;
 }

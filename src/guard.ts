@@ -222,13 +222,12 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       const old = o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
       if (!old && !(overAtStart && !reached())) continue;
       const ageMs = Date.now() - c.lastUsedMs;
+      const bytes = c.bytes ?? (await diskUsage(c.path));
       if (o.dryRun) {
-        const bytes = c.bytes ?? (await diskUsage(c.path));
         simulatedFree += bytes;
         report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
         continue;
       }
-      const bytes = c.bytes ?? (await diskUsage(c.path));
       const prev = now;
       const outcome = await removeCandidate(o.root, c, o.timeoutMs);
       now = await measure(o.root);

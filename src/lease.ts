@@ -158,8 +158,8 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       const dirs = slotDirs(req.root, c.name);
       const r = await tryLease(dirs, req);
       if ('lease' in r) {
-        const previous = views.find((v) => v.name === c.name)?.record;
-        return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record) ?? previous, zombies };
+        // Read again under the lease: the scan's copy may predate the last holder's release.
+        return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record), zombies };
       }
       if (r.busy === 'cargo' && !zombies.includes(c.name)) {
         zombies.push(c.name);

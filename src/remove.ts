@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { hold, release } from './flock.js';
 import { rootPaths } from './layout.js';
 import { audit } from './audit.js';
+import { exists } from './fsutil.js';
 
 /*
  * The one deletion routine (post step, guard, CLI). States of a tree being removed:
@@ -71,7 +72,6 @@ function sudoAvailable(): boolean {
   return sudoChecked;
 }
 
-const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
 
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir: string, budget = 2000): Promise<{ path: string; uid: number } | undefined> {

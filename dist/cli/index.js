@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7399:
+/***/ 9591:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28714,7 +28714,13 @@ function audit(e) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/fsutil.ts
+
+/** True when something (even a dangling symlink) is at the path. */
+const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+
 ;// CONCATENATED MODULE: ./src/remove.ts
+
 
 
 
@@ -28754,7 +28760,6 @@ function sudoAvailable() {
     }
     return sudoChecked;
 }
-const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
     const me = process.getuid?.() ?? 0;
@@ -28964,6 +28969,7 @@ function indexEntryMatches(buf, version, checksum) {
 
 
 
+
 const storePaths = (root) => ({
     base: (0,external_node_path_.join)(root, 'crates'),
     blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
@@ -29029,6 +29035,7 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
     const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
     const sources = [...new Set(locked.map((c) => c.source))];
     const dirsBySource = new Map();
+    const usedDirs = new Set();
     for (const s of sources) {
         const dirs = await knownDirs(root, version, s);
         if (dirs.length === 0)
@@ -29039,6 +29046,12 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         const dirs = dirsBySource.get(c.source) ?? [];
         if (dirs.length === 0)
             continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
         const blob = blobPath(root, c.checksum);
         const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
         if (!st) {
@@ -29052,47 +29065,36 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         }
         // Every index dir this host has seen for the source: the job's own cargo config (source
         // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        let placed = false;
-        let there = false;
-        for (const dir of dirs) {
-            r.dirs = Math.max(r.dirs, dirs.length);
-            const dest = (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c));
-            if (await external_node_fs_.promises.lstat(dest).then(() => true, () => false)) {
-                there = true;
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            try {
+                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
             }
-            else {
-                try {
-                    await placeAtomically(dest, mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-                }
-                catch (e) {
-                    if (e.code !== 'EXDEV')
-                        throw e;
-                    await placeAtomically(dest, { copyFrom: blob }); // store and slot on different filesystems
-                }
-                placed = true;
+            catch (e) {
+                if (e.code !== 'EXDEV')
+                    throw e;
+                await placeAtomically(dests[i], { copyFrom: blob }); // store and slot on different filesystems
             }
+            usedDirs.add(dir);
             const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
             const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
             const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await external_node_fs_.promises.lstat(slotCached).then(() => true, () => false))) {
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
                 await placeAtomically(slotCached, { data: buf });
                 r.indexEntries++;
             }
-            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-            if (!(await external_node_fs_.promises.lstat(config).then(() => true, () => false))) {
-                const cfg = await external_node_fs_.promises.readFile(storeConfig).catch(() => undefined);
-                if (cfg)
-                    await placeAtomically(config, { data: cfg });
-            }
         }
-        if (placed) {
-            r.seeded++;
-            r.seededBytes += st.size;
-        }
-        else if (there) {
-            r.present++;
-        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
     }
     return r;
 }
@@ -29103,6 +29105,8 @@ async function publishCrates(root, cargoHome, locked, version) {
     for (const c of locked)
         byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
     const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
     for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
         for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
             const candidates = byFile.get(f);
@@ -29112,18 +29116,25 @@ async function publishCrates(root, cargoHome, locked, version) {
             const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
             if (!st?.isFile())
                 continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
             const sha = await fileSha256(path);
             const match = candidates.find((c) => c.checksum === sha);
             if (!match) {
                 r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
                 continue;
             }
-            await learnDir(root, version, match.source, dir);
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                await learnDir(root, version, match.source, dir);
+                learned.add(`${match.source}\n${dir}`);
+            }
             const blob = blobPath(root, sha);
-            const stored = await external_node_fs_.promises.lstat(blob).catch(() => undefined);
-            // The slot's file may be the store's own inode (seeded by hardlink): nothing to check.
-            // Otherwise re-check the stored bytes, so a store file damaged or replaced is repaired.
-            if (stored && (stored.ino === st.ino || (await fileSha256(blob)) === sha)) {
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
                 r.skipped++;
             }
             else {
@@ -29131,18 +29142,23 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.published++;
                 r.publishedBytes += st.size;
             }
-            const cached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                await placeAtomically((0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name)), { data: buf });
-                r.indexEntries++;
+            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
             }
-            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-            const cfg = await external_node_fs_.promises.readFile(config).catch(() => undefined);
-            if (cfg && !(await external_node_fs_.promises.lstat(storeConfig).then(() => true, () => false)))
-                await placeAtomically(storeConfig, { data: cfg });
+            publishedDirs.add(dir);
         }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
     }
     return r;
 }
@@ -29378,13 +29394,12 @@ async function runGuard(o) {
             if (!old && !(overAtStart && !reached()))
                 continue;
             const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = c.bytes ?? (await diskUsage(c.path));
             if (o.dryRun) {
-                const bytes = c.bytes ?? (await diskUsage(c.path));
                 simulatedFree += bytes;
                 report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
                 continue;
             }
-            const bytes = c.bytes ?? (await diskUsage(c.path));
             const prev = now;
             const outcome = await removeCandidate(o.root, c, o.timeoutMs);
             now = await measure(o.root);
@@ -29660,8 +29675,8 @@ async function acquireSlot(req) {
             const dirs = slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                const previous = views.find((v) => v.name === c.name)?.record;
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record) ?? previous, zombies };
+                // Read again under the lease: the scan's copy may predate the last holder's release.
+                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record), zombies };
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
@@ -30444,6 +30459,8 @@ const OPTIONS = {
     verbose: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
 };
+/** The action input each CLI option feeds, reversed for error messages. */
+const FLAG_OF = { 'disk-threshold': '--threshold', 'disk-target': '--target', 'prune-scope': '--scope' };
 /** The CLI's flags read through the same validation as the action's inputs. */
 function settingsFrom(v, overrides = {}) {
     const map = {
@@ -30538,7 +30555,7 @@ async function runCli(argv) {
         if (command === 'gc') {
             const s = settingsFrom(v, { 'prune-scope': v.scope || 'host' });
             if (s.pruneScope === 'runner' && !v.runner)
-                throw new InputError('scope', 'runner', "'host', or 'runner' together with --runner ID");
+                throw new InputError('prune-scope', 'runner', "'host', or 'runner' together with --runner ID");
             const maxAgeMs = v['max-age'] ? parseDuration(v['max-age']) : undefined;
             if (v['max-age'] && maxAgeMs === undefined)
                 throw new InputError('max-age', v['max-age'], 'a duration such as 7d or 12h');
@@ -30554,8 +30571,10 @@ async function runCli(argv) {
             return 0;
         }
         if (command === 'run') {
-            if (cmd.length === 0)
-                throw new InputError('run', '', 'a command after --, e.g. cargo-isolate run -- cargo test');
+            if (cmd.length === 0) {
+                process.stderr.write('cargo-isolate: run needs a command after --, e.g. cargo-isolate run -- cargo test\n');
+                return 2;
+            }
             return await leaseAndRun(v, cmd);
         }
         if (command === 'demo')
@@ -30566,7 +30585,9 @@ async function runCli(argv) {
     catch (e) {
         const err = e;
         const known = err instanceof InputError || err instanceof RootError || err instanceof DiskFullError || err.code?.startsWith('ERR_PARSE_ARGS');
-        process.stderr.write(`cargo-isolate: ${known ? err.message : err.stack}\n`);
+        // Validation speaks of the action's inputs; here they are options.
+        const message = err.message.replace(/^Input '([a-z-]+)'/, (_, name) => `Option '${FLAG_OF[name] ?? `--${name}`}'`);
+        process.stderr.write(`cargo-isolate: ${known ? message : err.stack}\n`);
         return known ? 2 : 1;
     }
 }
@@ -30578,7 +30599,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7399);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9591);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

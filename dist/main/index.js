@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5042:
+/***/ 9255:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28713,7 +28713,13 @@ function audit(e) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/fsutil.ts
+
+/** True when something (even a dangling symlink) is at the path. */
+const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+
 ;// CONCATENATED MODULE: ./src/remove.ts
+
 
 
 
@@ -28753,7 +28759,6 @@ function sudoAvailable() {
     }
     return sudoChecked;
 }
-const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
     const me = process.getuid?.() ?? 0;
@@ -28777,17 +28782,17 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     const left = () => Math.max(1000, deadline - Date.now());
     const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
     let r = await rm();
-    if (!(await exists(entry)))
+    if (!(await fsutil_exists(entry)))
         return { ok: true };
     // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
     // until the directory is writable. chmod -R does not follow symlinks met in the walk.
     await run('chmod', ['-R', 'u+rwX', '--', entry], left());
     r = await rm();
-    if (!(await exists(entry)))
+    if (!(await fsutil_exists(entry)))
         return { ok: true };
     if (sudoAvailable()) {
         r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
-        if (!(await exists(entry)))
+        if (!(await fsutil_exists(entry)))
             return { ok: true };
     }
     const foreign = await foreignEntry(entry);
@@ -28806,7 +28811,7 @@ async function remove_removeTree(root, path, o = {}) {
 }
 async function removeTreeInner(root, path, o) {
     await assertInsideRoot(root, path);
-    if (!(await exists(path)))
+    if (!(await fsutil_exists(path)))
         return { path, outcome: 'absent' };
     const trash = layout_rootPaths(root).trash;
     await external_node_fs_.promises.mkdir(trash, { recursive: true });
@@ -28963,6 +28968,7 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
 
 
 
+
 const storePaths = (root) => ({
     base: (0,external_node_path_.join)(root, 'crates'),
     blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
@@ -29028,6 +29034,7 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
     const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
     const sources = [...new Set(locked.map((c) => c.source))];
     const dirsBySource = new Map();
+    const usedDirs = new Set();
     for (const s of sources) {
         const dirs = await knownDirs(root, version, s);
         if (dirs.length === 0)
@@ -29038,6 +29045,12 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         const dirs = dirsBySource.get(c.source) ?? [];
         if (dirs.length === 0)
             continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(fsutil_exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
         const blob = blobPath(root, c.checksum);
         const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
         if (!st) {
@@ -29051,47 +29064,36 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         }
         // Every index dir this host has seen for the source: the job's own cargo config (source
         // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        let placed = false;
-        let there = false;
-        for (const dir of dirs) {
-            r.dirs = Math.max(r.dirs, dirs.length);
-            const dest = (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c));
-            if (await external_node_fs_.promises.lstat(dest).then(() => true, () => false)) {
-                there = true;
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            try {
+                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
             }
-            else {
-                try {
-                    await placeAtomically(dest, mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-                }
-                catch (e) {
-                    if (e.code !== 'EXDEV')
-                        throw e;
-                    await placeAtomically(dest, { copyFrom: blob }); // store and slot on different filesystems
-                }
-                placed = true;
+            catch (e) {
+                if (e.code !== 'EXDEV')
+                    throw e;
+                await placeAtomically(dests[i], { copyFrom: blob }); // store and slot on different filesystems
             }
+            usedDirs.add(dir);
             const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
             const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
             const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await external_node_fs_.promises.lstat(slotCached).then(() => true, () => false))) {
+            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
                 await placeAtomically(slotCached, { data: buf });
                 r.indexEntries++;
             }
-            const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-            const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-            if (!(await external_node_fs_.promises.lstat(config).then(() => true, () => false))) {
-                const cfg = await external_node_fs_.promises.readFile(storeConfig).catch(() => undefined);
-                if (cfg)
-                    await placeAtomically(config, { data: cfg });
-            }
         }
-        if (placed) {
-            r.seeded++;
-            r.seededBytes += st.size;
-        }
-        else if (there) {
-            r.present++;
-        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
     }
     return r;
 }
@@ -29102,6 +29104,8 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
     for (const c of locked)
         byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
     const cacheRoot = join(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
     for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
         for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
             const candidates = byFile.get(f);
@@ -29111,18 +29115,25 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
             const st = await fs.lstat(path).catch(() => undefined);
             if (!st?.isFile())
                 continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
             const sha = await fileSha256(path);
             const match = candidates.find((c) => c.checksum === sha);
             if (!match) {
                 r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
                 continue;
             }
-            await learnDir(root, version, match.source, dir);
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                await learnDir(root, version, match.source, dir);
+                learned.add(`${match.source}\n${dir}`);
+            }
             const blob = blobPath(root, sha);
-            const stored = await fs.lstat(blob).catch(() => undefined);
-            // The slot's file may be the store's own inode (seeded by hardlink): nothing to check.
-            // Otherwise re-check the stored bytes, so a store file damaged or replaced is repaired.
-            if (stored && (stored.ino === st.ino || (await fileSha256(blob)) === sha)) {
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
                 r.skipped++;
             }
             else {
@@ -29130,18 +29141,23 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
                 r.published++;
                 r.publishedBytes += st.size;
             }
-            const cached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name));
-            const buf = await fs.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                await placeAtomically(join(storePaths(root).index, dir, '.cache', indexPath(match.name)), { data: buf });
-                r.indexEntries++;
+            const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await fs.readFile(storeCached).catch(() => undefined);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
             }
-            const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
-            const storeConfig = join(storePaths(root).index, dir, 'config.json');
-            const cfg = await fs.readFile(config).catch(() => undefined);
-            if (cfg && !(await fs.lstat(storeConfig).then(() => true, () => false)))
-                await placeAtomically(storeConfig, { data: cfg });
+            publishedDirs.add(dir);
         }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = join(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
     }
     return r;
 }
@@ -29377,13 +29393,12 @@ async function runGuard(o) {
             if (!old && !(overAtStart && !reached()))
                 continue;
             const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
             if (o.dryRun) {
-                const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
                 simulatedFree += bytes;
                 report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
                 continue;
             }
-            const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
             const prev = now;
             const outcome = await removeCandidate(o.root, c, o.timeoutMs);
             now = await measure(o.root);
@@ -29661,8 +29676,8 @@ async function acquireSlot(req) {
             const dirs = slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                const previous = views.find((v) => v.name === c.name)?.record;
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await record_readRecord(dirs.record) ?? previous, zombies };
+                // Read again under the lease: the scan's copy may predate the last holder's release.
+                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await record_readRecord(dirs.record), zombies };
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
@@ -30354,7 +30369,7 @@ async function runMain() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5042);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9255);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runMain */ .V)();
 
