@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -83,6 +83,15 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
     const child = spawn('cargo', ['build', '--manifest-path', join(ws, 'Cargo.toml')], { env: live.stepEnv(), stdio: 'ignore' });
     procs.push(child);
     build = new Promise((r) => child.on('exit', r));
+    // Let cargo finish writing the build script, so the guard measures while the build sleeps
+    // inside it: a compile landing mid-guard adds megabytes that a tight target would notice.
+    const buildDir = join(live.exported.CARGO_TARGET_DIR, 'debug', 'build');
+    for (let i = 0; i < 600; i++) {
+      const runs = await fs.readdir(buildDir).catch(() => [] as string[]);
+      // The script's run directory has invoked.timestamp while it runs, output once it ended.
+      if (runs.some((r) => existsSync(join(buildDir, r, 'invoked.timestamp')) && !existsSync(join(buildDir, r, 'output')))) break;
+      await sleep(50);
+    }
   });
 
   test('runner scope frees only this runner\'s idle data, oldest first, and stops at the target', async () => {
