@@ -87,11 +87,29 @@ describe('identity', () => {
     expect(id.runId).toMatch(/^local-/);
     expect(id.jobUid).toMatch(/-1-job-n$/);
   });
-  test('runners of one name in different work roots are different runners', () => {
-    const a = identityFrom({ ...base, RUNNER_WORKSPACE: '/srv/runner-a/_work/w' }, {}, 'n', 'h');
-    const b = identityFrom({ ...base, RUNNER_WORKSPACE: '/srv/runner-b/_work/w' }, {}, 'n', 'h');
-    expect(a.runnerName).toBe(b.runnerName);
-    expect(a.runnerId).not.toBe(b.runnerId);
+  const runnerCases: [string, Record<string, string>, string | undefined, boolean, string, string][] = [
+    ['the operator\'s input wins', { RUNNER_NAME: 'r1', CARGO_ISOLATE_RUNNER: 'env' }, 'input', false, 'input', 'operator'],
+    ['then CARGO_ISOLATE_RUNNER (Forgejo runner.envs)', { RUNNER_NAME: 'r1', CARGO_ISOLATE_RUNNER: 'env' }, undefined, true, 'env', 'operator'],
+    ['then RUNNER_NAME, on the host', { RUNNER_NAME: 'r1', RUNNER_WORKSPACE: '/srv/a/_work/w' }, undefined, false, 'r1', 'RUNNER_NAME'],
+    ['and the same RUNNER_NAME in a container job of that runner', { RUNNER_NAME: 'r1', RUNNER_WORKSPACE: '/__w/w' }, undefined, true, 'r1', 'RUNNER_NAME'],
+    ['no RUNNER_NAME on a host: the host', {}, undefined, false, 'h', 'host name'],
+    ['no RUNNER_NAME in a container (Forgejo): the root stands for the runner', {}, undefined, true, '(this host)', 'root'],
+  ];
+  test.each(runnerCases)('runner identity: %s', (_, env, input, container, id, from) => {
+    const r = identityFrom({ ...env }, {}, 'n', 'h', { container, runnerName: input });
+    expect([r.runnerId, r.runnerFrom]).toEqual([id, from]);
+  });
+  test('container jobs of one runner with their own host names are one runner', () => {
+    const a = identityFrom({}, {}, 'n', 'c0ffee01', { container: true });
+    const b = identityFrom({}, {}, 'n', 'c0ffee02', { container: true });
+    expect(a.runnerId).toBe(b.runnerId);
+  });
+  test('a PR knows its base branch (GITHUB_BASE_REF, the payload, or the default branch); a push has none', () => {
+    const pr = { ...base, GITHUB_REF: 'refs/pull/3/merge' };
+    expect(identityFrom({ ...pr, GITHUB_BASE_REF: 'release/1.x' }, {}, 'n', 'h').baseKey).toBe('ref-release-1.x+' + identityFrom({ GITHUB_REF_NAME: 'release/1.x' }, {}, 'n', 'h').key.split('+')[1]);
+    expect(identityFrom(pr, { pull_request: { number: 3, base: { ref: 'dev' } } }, 'n', 'h').baseKey).toBe('ref-dev');
+    expect(identityFrom(pr, { repository: { default_branch: 'trunk' } }, 'n', 'h').baseKey).toBe('ref-trunk');
+    expect(identityFrom({ ...base, GITHUB_REF: 'refs/heads/main', GITHUB_BASE_REF: 'main' }, {}, 'n', 'h').baseKey).toBeUndefined();
   });
   test('matrix legs share run and job but not the job uid', () => {
     const a = identityFrom(base, {}, 'aaaa', 'h');
@@ -149,25 +167,68 @@ const rec = (o: Partial<DirRecord>): DirRecord => ({
   format: 1, name: 's', layout: 'slot', repository: 'acme/w', key: 'pr-1', runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci',
   runId: '10', runAttempt: '1', job: 'build', jobUid: 'u', leasedAt: '2026-01-01T00:00:00Z', lastUsed: '2026-01-01T00:00:00Z', ...o,
 });
-const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', job: 'build', runId: '20', runAttempt: '1' };
+const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', job: 'build', jobKey: '', runId: '20', runAttempt: '1', baseKey: 'ref-main' };
+const free = (name: string, o: Partial<DirRecord>): SlotView => ({ name, live: false, record: rec(o) });
 
 describe('choosing a slot', () => {
-  test('warm before runner before LRU; LRU oldest first', () => {
+  test('own job, own key, base branch, same job elsewhere, then LRU (oldest first); runner only breaks ties', () => {
     const slots: SlotView[] = [
-      { name: 's000', live: false, record: rec({ key: 'pr-2', runnerId: 'r2', lastUsed: '2026-01-03T00:00:00Z' }) },
-      { name: 's001', live: false, record: rec({ key: 'pr-3', runnerId: 'r1' }) },
-      { name: 's002', live: false, record: rec({ key: 'pr-1', runnerId: 'r9' }) },
-      { name: 's003', live: false, record: rec({ key: 'pr-4', runnerId: 'r3', lastUsed: '2026-01-02T00:00:00Z' }) },
+      free('s000', { key: 'pr-2', job: 'lint', runnerId: 'r1', lastUsed: '2026-01-03T00:00:00Z' }),
+      free('s001', { key: 'pr-3', job: 'build', runnerId: 'r2' }),
+      free('s002', { key: 'pr-1', job: 'lint', runnerId: 'r9' }),
+      free('s003', { key: 'pr-4', job: 'lint', runnerId: 'r3', lastUsed: '2026-01-02T00:00:00Z' }),
       { name: 's004', live: true, record: rec({ key: 'pr-1', runnerId: 'r1' }) },
+      free('s005', { key: 'pr-1', job: 'build', runnerId: 'r7', lastUsed: '2026-01-05T00:00:00Z' }),
+      free('s006', { key: 'ref-main', job: 'build', runnerId: 'r2' }),
+      free('s007', { key: 'pr-1', job: 'build', runnerId: 'r1', lastUsed: '2026-01-02T00:00:00Z' }),
     ];
     expect(rankSlots(slots, me)).toEqual({
-      candidates: [{ name: 's002', tier: 'warm' }, { name: 's001', tier: 'runner' }, { name: 's003', tier: 'lru' }, { name: 's000', tier: 'lru' }],
+      candidates: [
+        { name: 's007', tier: 'own-job' }, // this runner's breaks the tie with the newer s005
+        { name: 's005', tier: 'own-job' },
+        { name: 's002', tier: 'own-key' },
+        { name: 's006', tier: 'base' },
+        { name: 's001', tier: 'same-job' },
+        { name: 's003', tier: 'lru' },
+        { name: 's000', tier: 'lru' },
+      ],
       waitFor: undefined,
     });
+  });
+  test.each([
+    ['another workflow', { workflow: 'nightly' }],
+    ['another job', { job: 'bench' }],
+    ['another matrix key', { jobKey: 'aarch64' }],
+  ])('a slot of the same PR but %s is own-key, not own-job', (_, o) => {
+    expect(rankSlots([free('s0', o)], me).candidates[0].tier).toBe('own-key');
+  });
+  test('matrix legs come back to their own key', () => {
+    const legs = [free('s0', { jobKey: 'x86_64' }), free('s1', { jobKey: 'aarch64', lastUsed: '2026-01-09T00:00:00Z' })];
+    expect(rankSlots(legs, { ...me, jobKey: 'x86_64' }).candidates[0]).toEqual({ name: 's0', tier: 'own-job' });
+    expect(rankSlots(legs, { ...me, jobKey: 'aarch64' }).candidates[0]).toEqual({ name: 's1', tier: 'own-job' });
+  });
+  test.each([
+    ['a push to another branch', { key: 'ref-dev' }, 'same-job'],
+    ['another job of the base branch', { key: 'ref-main', job: 'lint' }, 'lru'],
+    ['the base branch of another repository', { key: 'ref-main', repository: 'other/w' }, 'lru'],
+  ])('no base takeover from %s', (_, o, tier) => {
+    expect(rankSlots([free('s0', o)], me).candidates[0].tier).toBe(tier);
+  });
+  test('a push has no base branch: the base tier is only for PRs', () => {
+    const push = { ...me, key: 'ref-feature', baseKey: undefined };
+    expect(rankSlots([free('s0', { key: 'ref-main' })], push).candidates[0].tier).toBe('same-job');
+  });
+  test('the base branch keeps its newest slot of the job once it has two; a single one goes to the PR', () => {
+    const two = [free('old', { key: 'ref-main', lastUsed: '2026-01-01T00:00:00Z' }), free('new', { key: 'ref-main', lastUsed: '2026-01-04T00:00:00Z' })];
+    expect(rankSlots(two, me).candidates).toEqual([{ name: 'old', tier: 'base' }, { name: 'new', tier: 'same-job' }]);
+    const busy = [two[0], { ...two[1], live: true }]; // the newest is in use by a push right now
+    expect(rankSlots(busy, me).candidates).toEqual([{ name: 'old', tier: 'base' }]);
+    expect(rankSlots([two[0]], me).candidates).toEqual([{ name: 'old', tier: 'base' }]);
   });
   test('a slot of the same PR in another repository is not warm', () => {
     const plan = rankSlots([{ name: 's0', live: false, record: rec({ repository: 'other/w', runnerId: 'r2' }) }], me);
     expect(plan.candidates[0].tier).toBe('lru');
+    expect(rankSlots([free('s0', { key: 'pr-2' })], me).candidates[0].tier).toBe('same-job');
   });
   test('wait for an earlier run of the same workflow and job holding the warm slot', () => {
     const slots: SlotView[] = [{ name: 's0', live: true, record: rec({ runId: '19' }) }, { name: 's1', live: false }];
@@ -179,12 +240,13 @@ describe('choosing a slot', () => {
     ['another workflow', { runId: '19', workflow: 'lint' }],
     ['another job', { runId: '19', job: 'docs' }],
     ['another key', { runId: '19', key: 'pr-2' }],
+    ['another matrix key', { runId: '19', jobKey: 'arm' }],
   ])('no wait for %s', (_, o) => {
     expect(rankSlots([{ name: 's0', live: true, record: rec(o) }], me).waitFor).toBeUndefined();
   });
   test('no wait when a free warm slot exists', () => {
     const slots: SlotView[] = [{ name: 's0', live: true, record: rec({ runId: '19' }) }, { name: 's1', live: false, record: rec({}) }];
-    expect(rankSlots(slots, me)).toMatchObject({ waitFor: undefined, candidates: [{ name: 's1', tier: 'warm' }] });
+    expect(rankSlots(slots, me)).toMatchObject({ waitFor: undefined, candidates: [{ name: 's1', tier: 'own-job' }] });
   });
   test('earlierRun compares run ids, then attempts, numerically', () => {
     expect(earlierRun({ runId: '9', runAttempt: '1' }, { runId: '10', runAttempt: '1' })).toBe(true);
@@ -195,7 +257,7 @@ describe('choosing a slot', () => {
 });
 
 describe('reset decisions', () => {
-  const id = identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge' }, {}, 'n', 'h');
+  const id = identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge', GITHUB_BASE_REF: 'main' }, {}, 'n', 'h');
   const cases: [Settings['reuse'], DirRecord | undefined, boolean, boolean][] = [
     ['same-key', rec({}), true, false],
     ['same-key', rec({ key: 'pr-2' }), true, true],
@@ -204,6 +266,10 @@ describe('reset decisions', () => {
     ['same-key', undefined, false, false],
     ['never', rec({}), true, true],
     ['always', rec({ key: 'pr-2' }), true, false],
+    ['same-key', rec({ key: 'ref-main' }), true, false], // a push to the PR's base branch seeds it
+    ['same-key', rec({ key: 'ref-main', repository: 'x/w' }), true, true],
+    ['same-key', rec({ key: 'ref-dev' }), true, true],
+    ['never', rec({ key: 'ref-main' }), true, true],
   ];
   test.each(cases)('reuse %s, previous %#: reset %p', (reuse, prev, content, reset) => {
     expect(decideReset(reuse, prev, content, id).reset).toBe(reset);

@@ -24,7 +24,7 @@ describe('README and action.yml agree', () => {
   });
   test('every input action.yml declares is read by settings.ts, and no other', () => {
     const src = readFileSync('src/settings.ts', 'utf8');
-    const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level)\(get, '([a-z-]+)'|get\('([a-z-]+)'\)/g)].map((m) => m[1] ?? m[2]);
+    const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level|label)\(get, '([a-z-]+)'|get\('([a-z-]+)'\)/g)].map((m) => m[1] ?? m[2]);
     expect([...new Set(read)].sort()).toEqual(keys('inputs').sort());
   });
   test('the README opens with the demo and the test command, and CI runs that test command', () => {

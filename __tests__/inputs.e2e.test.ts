@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './helpers/cli.js';
 import { SimJob } from './helpers/runner.js';
+import { forAnyUid } from './helpers/anyuid.js';
 
 // Bad input through the bundled action: the step fails with a message naming the input, the
 // value and the accepted form, and nothing is written outside the root.
@@ -104,10 +105,10 @@ describe('roots that are refused', () => {
     const dir = join(scratch, 'not-mine');
     await fs.mkdir(dir, { mode: 0o755 });
     await fs.chmod(scratch, 0o755);
-    const main = join(process.cwd(), 'dist', 'main', 'index.js');
+    const any = forAnyUid(); // the checkout's parents may be closed to uid 65534
     let out = '';
     try {
-      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, main], {
+      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', any.node, join(any.dist, 'main', 'index.js')], {
         env: { ...j.env, INPUT_ROOT: join(dir, 'root'), GITHUB_STATE: '/dev/null', GITHUB_ENV: '/dev/null', GITHUB_OUTPUT: '/dev/null' },
       });
     } catch (e) {

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DiskFullError, runGuard } from './guard.js';
 import { currentIdentity } from './identity.js';
 import { endJob } from './job.js';
+import { handBackIdle } from './handback.js';
 import { consoleLog } from './log.js';
 import { mainJob } from './main-impl.js';
 import { prepareRoot, RootError } from './root.js';
@@ -151,8 +152,10 @@ export async function runCli(argv: string[]): Promise<number> {
         root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: (v.runner as string) ?? currentIdentity().runnerId,
         dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log: consoleLog(Boolean(v.verbose), Boolean(v.json)),
       });
-      if (v.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      else process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free\n`);
+      // Run as root on a root owned by the runner's user: return what root jobs never handed back.
+      const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
+      if (v.json) process.stdout.write(JSON.stringify({ ...r, handedBack }, null, 2) + '\n');
+      else process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}\n`);
       return 0;
     }
     if (command === 'run') {

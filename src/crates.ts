@@ -41,6 +41,12 @@ export interface SeedReport {
   /** Index dirs seeded per source (more than one when the host saw several mirrors). */
   dirs: number;
   mode: 'link' | 'copy';
+  /**
+   * Crates copied although linking was asked for: the kernel refused the hardlink (store files
+   * of another uid under fs.protected_hardlinks) or the store is on another filesystem.
+   */
+  copiedInstead: number;
+  copyReason?: string;
 }
 
 export interface PublishReport {
@@ -116,7 +122,7 @@ async function learnDir(root: string, version: string, source: string, dir: stri
 
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 export async function seedCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string, mode: 'link' | 'copy'): Promise<SeedReport> {
-  const r: SeedReport = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
+  const r: SeedReport = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
   const sources = [...new Set(locked.map((c) => c.source))];
   const dirsBySource = new Map<string, string[]>();
   const usedDirs = new Set<string>();
@@ -153,8 +159,14 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
       try {
         await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-        await placeAtomically(dests[i], { copyFrom: blob }); // store and slot on different filesystems
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'EPERM') throw e;
+        // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+        // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+        // just verified is as good, and private to this slot.
+        await placeAtomically(dests[i], { copyFrom: blob });
+        r.copiedInstead++;
+        r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
       }
       usedDirs.add(dir);
       const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
@@ -205,7 +217,10 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
         continue;
       }
       if (!learned.has(`${match.source}\n${dir}`)) {
-        await learnDir(root, version, match.source, dir);
+        // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+        await learnDir(root, version, match.source, dir).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EACCES' && e.code !== 'EPERM') throw e;
+        });
         learned.add(`${match.source}\n${dir}`);
       }
       const blob = blobPath(root, sha);
@@ -213,7 +228,15 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
       if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
         r.skipped++;
       } else {
-        await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+        try {
+          await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EACCES' && code !== 'EPERM') throw e;
+          // A store directory made by a root job that never handed it back: root's gc fixes it.
+          r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${code}; made by another uid): not published` });
+          continue;
+        }
         r.published++;
         r.publishedBytes += st.size;
       }

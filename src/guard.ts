@@ -10,6 +10,7 @@ import { deleteTrashEntry, removeTree } from './remove.js';
 import { diskUsage } from './sizes.js';
 import { storePaths } from './crates.js';
 import { type Level, formatBytes, formatLevel } from './units.js';
+import { myUid } from './owner.js';
 
 export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate';
 
@@ -125,6 +126,8 @@ export interface GuardReport {
   scope: 'runner' | 'host';
   lockWaitMs: number;
   decisionMs: number;
+  /** Idle data this uid may not remove (another uid's files): only root's gc can. */
+  needsRoot: { count: number; bytes: number };
   message?: string;
 }
 
@@ -145,12 +148,37 @@ export interface GuardOptions {
 
 export class DiskFullError extends Error {}
 
+const NEEDS_ROOT = 'needs root';
+
+/**
+ * Removes one candidate; its outcome. What another uid holds (a root container job's files
+ * never handed back) is not attempted by anyone but root: renaming a directory needs write
+ * access to it, and a futile `rm -rf` over a large tree only costs time.
+ */
 async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<string> {
+  const uid = myUid();
+  if (uid !== 0 && c.kind !== 'crate') {
+    const st = await fs.lstat(c.path).catch(() => undefined);
+    if (st && st.uid !== uid) return NEEDS_ROOT;
+  }
+  try {
+    return await removeCandidateAs(root, c, timeoutMs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return NEEDS_ROOT;
+    throw e;
+  }
+}
+
+async function removeCandidateAs(root: string, c: Candidate, timeoutMs: number): Promise<string> {
   if (c.kind === 'trash') return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
   if (c.kind === 'crate') {
     // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
     // race, finds it missing and lets cargo download: neither is wrong.
-    return fs.unlink(c.path).then(() => 'removed', () => 'absent');
+    return fs.unlink(c.path).then(
+      () => 'removed',
+      (e: NodeJS.ErrnoException) => (e.code === 'EACCES' || e.code === 'EPERM' ? NEEDS_ROOT : 'absent'),
+    );
   }
   if (!(await isDir(c.path))) return 'absent';
   if (c.kind === 'job-dir') {
@@ -182,7 +210,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
   const before = await measure(o.root);
   const report: GuardReport = {
     threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-    freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0,
+    freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
   };
   const describe = (d: Disk) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
   log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
@@ -232,11 +260,18 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       const outcome = await removeCandidate(o.root, c, o.timeoutMs);
       now = await measure(o.root);
       if (outcome === 'absent') continue;
+      if (outcome === NEEDS_ROOT) {
+        report.needsRoot.count++;
+        report.needsRoot.bytes += bytes;
+      }
       report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
     }
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+    if (report.needsRoot.count > 0) {
+      log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back. Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+    }
   } finally {
     await release(guardLock);
   }

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
-import { contentKey, safeComponent, sha256Hex } from './key.js';
+import { contentKey, safeComponent } from './key.js';
 
 /** Who is asking for directories: derived from the runner's environment (GitHub or Forgejo/act). */
 export interface JobIdentity {
@@ -19,10 +18,18 @@ export interface JobIdentity {
   runId: string;
   runAttempt: string;
   job: string;
+  /** The `key` input: what the job name cannot tell apart (matrix legs). */
+  jobKey: string;
+  /** A PR's base branch as a trust domain (`ref-<base>`): a push there may seed the PR. */
+  baseKey?: string;
   runnerName: string;
-  /** Runner name plus a hash of its work root: repo- and org-level runners may share a name. */
+  /** Whose idle data `prune-scope: runner` frees; see runnerIdentity(). */
   runnerId: string;
+  /** Where runnerId came from, for the log and the summary. */
+  runnerFrom: RunnerFrom;
   host: string;
+  /** The job runs in a container (a `container:` job, Forgejo's default). */
+  container: boolean;
   /** Matrix legs share run id and job id; the nonce makes each job's uid unique. */
   nonce: string;
   jobUid: string;
@@ -30,13 +37,37 @@ export interface JobIdentity {
 
 type Env = Record<string, string | undefined>;
 
+export type RunnerFrom = 'operator' | 'RUNNER_NAME' | 'host name' | 'root';
+
+/**
+ * Pure: who "this runner" is, for the guard's default scope. A runner is its registered name,
+ * the same for its host jobs and its container jobs (the seeds' fleet runs both on the same
+ * runners). The operator's word wins (input `runner-name` or CARGO_ISOLATE_RUNNER, which a
+ * Forgejo runner can set for every job through `runner.envs`). Without RUNNER_NAME a host job
+ * is its host; a container job's host name is the container's own, new every job, so there the
+ * root (one per host) stands for the runner: every job on it is "this runner".
+ */
+export function runnerIdentity(env: Env, explicit: string | undefined, host: string, container: boolean): { runnerId: string; runnerName: string; runnerFrom: RunnerFrom } {
+  const named = explicit?.trim() || env.CARGO_ISOLATE_RUNNER?.trim();
+  if (named) return { runnerId: named, runnerName: named, runnerFrom: 'operator' };
+  if (env.RUNNER_NAME) return { runnerId: env.RUNNER_NAME, runnerName: env.RUNNER_NAME, runnerFrom: 'RUNNER_NAME' };
+  if (container) return { runnerId: '(this host)', runnerName: `(this host; container ${host})`, runnerFrom: 'root' };
+  return { runnerId: host, runnerName: host, runnerFrom: 'host name' };
+}
+
+/** Docker and Podman mark their containers with these files. */
+export function inContainer(): boolean {
+  return existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+}
+
 interface EventPayload {
   number?: number;
   pull_request?: {
     number?: number;
     head?: { ref?: string; repo?: { full_name?: string } | null };
-    base?: { repo?: { full_name?: string } };
+    base?: { ref?: string; repo?: { full_name?: string } };
   };
+  repository?: { default_branch?: string };
 }
 
 export function readEventPayload(env: Env): EventPayload {
@@ -57,7 +88,7 @@ function prNumber(env: Env, event: EventPayload): number | undefined {
 }
 
 /** Pure: identity from an environment and an already-parsed event payload. */
-export function identityFrom(env: Env, event: EventPayload, nonce: string, host: string): JobIdentity {
+export function identityFrom(env: Env, event: EventPayload, nonce: string, host: string, o: { container?: boolean; runnerName?: string; jobKey?: string } = {}): JobIdentity {
   const pr = prNumber(env, event);
   const branch =
     (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
@@ -71,9 +102,8 @@ export function identityFrom(env: Env, event: EventPayload, nonce: string, host:
   const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
   const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
   const job = env.GITHUB_JOB || 'job';
-  const runnerName = env.RUNNER_NAME || `${host}`;
-  const workRoot = env.RUNNER_WORKSPACE ? dirname(env.RUNNER_WORKSPACE) : '';
-  const runnerId = workRoot ? `${runnerName}@${sha256Hex(`${host}:${workRoot}`).slice(0, 8)}` : runnerName;
+  const container = o.container ?? false;
+  const baseRef = pr !== undefined ? env.GITHUB_BASE_REF || event.pull_request?.base?.ref || event.repository?.default_branch : undefined;
   return {
     repository: env.GITHUB_REPOSITORY || 'local/local',
     eventName: env.GITHUB_EVENT_NAME || 'local',
@@ -85,14 +115,16 @@ export function identityFrom(env: Env, event: EventPayload, nonce: string, host:
     runId,
     runAttempt,
     job,
-    runnerName,
-    runnerId,
+    jobKey: o.jobKey ?? '',
+    baseKey: baseRef ? contentKey(undefined, baseRef) : undefined,
+    ...runnerIdentity(env, o.runnerName, host, container),
     host,
+    container,
     nonce,
     jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
   };
 }
 
-export function currentIdentity(env: Env = process.env): JobIdentity {
-  return identityFrom(env, readEventPayload(env), randomBytes(4).toString('hex'), hostname());
+export function currentIdentity(env: Env = process.env, o: { runnerName?: string; jobKey?: string } = {}): JobIdentity {
+  return identityFrom(env, readEventPayload(env), randomBytes(4).toString('hex'), hostname(), { ...o, container: inContainer() });
 }

@@ -14,6 +14,8 @@ import { diskUsage } from './sizes.js';
 import { type PublishReport, type SeedReport, cargoVersion, mayPublish, publishCrates, seedCrates } from './crates.js';
 import { restoreStore, saveStore } from './crate-cache.js';
 import { findLockFile, readLock } from './lockfile.js';
+import { chownTree, handBackTo, myUid, ownerOf } from './owner.js';
+import { handBackJob } from './handback.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -25,6 +27,8 @@ export interface StartedJob {
   tier: Lease['tier'];
   waitedMs: number;
   zombies: string[];
+  /** Slots passed over: another uid's files, never handed back (owner.ts). */
+  foreign: string[];
   reset: PrepareResult['decision'];
   identity: JobIdentity;
   startedAt: string;
@@ -46,9 +50,17 @@ export interface CratesState {
   seed?: SeedReport;
 }
 
+/**
+ * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
+ * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
+ * job's intermediate artifacts to one shared directory outside the slot (an environment
+ * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
+ * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ */
 export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
   return {
     CARGO_TARGET_DIR: dirs.target,
+    CARGO_BUILD_BUILD_DIR: dirs.target,
     CARGO_HOME: dirs.cargoHome,
     TMPDIR: dirs.tmp,
     TMP: dirs.tmp,
@@ -70,10 +82,12 @@ function recordFor(lease: Lease, me: JobIdentity, now: string, previous?: DirRec
     runId: me.runId,
     runAttempt: me.runAttempt,
     job: me.job,
+    jobKey: me.jobKey || undefined,
     jobUid: me.jobUid,
     leasedAt: now,
     lastUsed: now,
     sizes: previous?.sizes,
+    uid: myUid(),
   };
 }
 
@@ -87,6 +101,13 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    if (to && s.layout === 'job') {
+      // jobs/<repo>/<key>/ are shared with other jobs of that key: given back now (the job's
+      // own directory goes with its post step).
+      const key = dirname(lease.dirs.base);
+      await chownTree([dirname(key), key], to, false);
+    }
     const now = new Date().toISOString();
     // The record names the new key only once the old key's content is gone: a kill between
     // the two must never leave a record that vouches for content of another trust domain.
@@ -105,6 +126,7 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
       tier: lease.tier,
       waitedMs: lease.waitedMs,
       zombies: lease.zombies,
+      foreign: lease.foreign,
       reset: prep.decision,
       identity: me,
       startedAt: now,
@@ -135,7 +157,7 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
   const locked = await readLock(lockFile);
   const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
   seed.lockFile = lockFile;
-  log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+  log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
   for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
   return { ...state, lockFile, cargoVersion: version, seed };
 }
@@ -146,6 +168,8 @@ export interface EndedJob {
   sizes?: DirRecord['sizes'];
   published?: PublishReport;
   warnings: string[];
+  /** What a root job gave back to the root's owner, when it had to. */
+  handedBack?: string;
 }
 
 /**
@@ -157,6 +181,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   let published: PublishReport | undefined;
   const removed: RemoveResult[] = [];
   let sizes: DirRecord['sizes'];
+  let handedBack: string | undefined;
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -210,6 +235,9 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         if (rec) await writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
       });
     }
+    await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
+      handedBack = await handBackJob(j, published);
+    });
   } catch (e) {
     warnings.push(`Checking the root ${j.root}: ${(e as Error).message}`);
   }
@@ -217,5 +245,6 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
     released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
-  return { released, removed, sizes, published, warnings };
+  return { released, removed, sizes, published, warnings, handedBack };
 }
+

@@ -8,6 +8,7 @@ import { cargoLockFiles, heldLocks, isHeldHint } from './liveness.js';
 import type { Log } from './log.js';
 import { audit } from './audit.js';
 import { type DirRecord, readRecord } from './record.js';
+import { canManage, myUid, ownersOf } from './owner.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -86,6 +87,8 @@ export interface Lease {
   previous?: DirRecord;
   /** Slots passed over because cargo itself still ran in them (a zombie build). */
   zombies: string[];
+  /** Slots passed over because they hold another uid's files that were never handed back. */
+  foreign: string[];
 }
 
 export interface LeaseRequest {
@@ -109,9 +112,12 @@ export async function scanSlots(root: string): Promise<SlotView[]> {
   );
 }
 
-type Attempt = { lease: Held } | { busy: 'lease' | 'cargo' };
+type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo' } | { busy: 'foreign'; uid: number };
 
-/** Takes the lease, then makes sure no cargo (say, a zombie container of a cancelled job) still runs there. */
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
 async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
   if (!h) return { busy: 'lease' };
@@ -121,13 +127,21 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
     await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
   }
   await fs.mkdir(dirs.base, { recursive: true });
+  // Read under the lease: a scan's copy may predate the last holder's release.
+  const previous = await readRecord(dirs.record);
+  const uid = myUid();
+  const owners = await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+  if (!canManage(uid, previous, owners)) {
+    killHolder(h.pid, dirs.lock);
+    return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
+  }
   const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
   if (!allFree(cargoLocks)) {
     killHolder(h.pid, dirs.lock);
     return { busy: 'cargo' };
   }
   audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-  return { lease: h };
+  return { lease: h, previous };
 }
 
 async function newSlot(root: string, taken: SlotView[]): Promise<string> {
@@ -148,22 +162,26 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
   const started = Date.now();
   const deadline = started + req.leaseWaitMs;
   const zombies: string[] = [];
+  const foreign: string[] = [];
   let announced = false;
   for (;;) {
     const views = await scanSlots(req.root);
     const plan = rankSlots(views, req.me);
     const waiting = plan.waitFor !== undefined && Date.now() < deadline;
-    const order = waiting ? [{ name: plan.waitFor!, tier: 'warm' as Tier }] : plan.candidates;
+    const order = waiting ? [{ name: plan.waitFor!, tier: 'own-job' as Tier }] : plan.candidates;
     for (const c of order) {
       const dirs = slotDirs(req.root, c.name);
       const r = await tryLease(dirs, req);
       if ('lease' in r) {
-        // Read again under the lease: the scan's copy may predate the last holder's release.
-        return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record), zombies };
+        return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
       }
       if (r.busy === 'cargo' && !zombies.includes(c.name)) {
         zombies.push(c.name);
         req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+      }
+      if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+        foreign.push(c.name);
+        req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
       }
     }
     if (waiting) {
@@ -178,7 +196,7 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
     const dirs = slotDirs(req.root, name);
     const r = await tryLease(dirs, req);
     if ('lease' in r) {
-      return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies };
+      return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
     }
     // Someone took the slot we just made: scan again.
   }
@@ -190,7 +208,7 @@ export async function acquireJobDir(req: LeaseRequest): Promise<Lease> {
   const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
   if (h) audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
   if (!h) throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-  return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
+  return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
 }
 
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { type GuardReport, runGuard } from './guard.js';
 import { currentIdentity } from './identity.js';
+import { TIER_TEXT } from './choose.js';
 import { type StartedJob, prepareCrates, startJob } from './job.js';
 import { releaseLease } from './lease.js';
 import { type Log, actionLog } from './log.js';
@@ -9,8 +10,9 @@ import { type Settings, readSettings } from './settings.js';
 import { saveGuard, saveJob, saveLease } from './state.js';
 
 export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }): Promise<{ job: StartedJob; guard: GuardReport }> {
-  const me = currentIdentity(env);
+  const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
+  log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
   const root = await prepareRoot(s.root, env);
   const guard = await log.group('Disk guard', () =>
     runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
@@ -18,7 +20,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   save.guard(guard);
   const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob(s, root, me, env, log, watchPid, save.lease);
-    log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+    log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     return j;
   });
   try {

@@ -4,6 +4,7 @@ import { join, resolve, sep } from 'node:path';
 import type { JobIdentity } from './identity.js';
 import type { Dirs } from './layout.js';
 import { type DirRecord, trustDomain } from './record.js';
+import { fromBase } from './choose.js';
 import { type RemoveResult, removeTree } from './remove.js';
 import type { Settings } from './settings.js';
 
@@ -22,6 +23,9 @@ export function decideReset(reuse: Settings['reuse'], previous: DirRecord | unde
   if (reuse === 'never') return { reset: true, reason: "reuse: never" };
   if (reuse === 'always') return { reset: false, reason: 'reuse: always' };
   if (!previous) return { reset: true, reason: 'no record of who used it last' };
+  // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+  // base branch's next push wipes it (it is another trust domain's slot from then on).
+  if (fromBase(previous, me)) return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
   if (trustDomain(previous) !== trustDomain(me)) return { reset: true, reason: `last used by ${trustDomain(previous)}` };
   return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
 }

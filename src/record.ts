@@ -19,12 +19,19 @@ export interface DirRecord {
   runId: string;
   runAttempt: string;
   job: string;
+  /** The `key` input of the job that used it (absent: none). */
+  jobKey?: string;
   jobUid: string;
   leasedAt: string;
   releasedAt?: string;
   /** Last time a job used the directory (lease or release): orders idle data for pruning. */
   lastUsed: string;
   sizes?: { target: number; cargoHome: number; tmp: number; measuredAt: string };
+  /**
+   * The uid whose files the slot holds: the leasing job's, until a root job's post step has
+   * handed everything back to the root's owner (owner.ts). Absent in records of older versions.
+   */
+  uid?: number;
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
 }

@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { MARKER, rootPaths } from './layout.js';
+import { chownTree, handBackTo, myUid, ownerOf, ownersOf } from './owner.js';
 
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
@@ -91,7 +92,12 @@ export async function prepareRoot(raw: string, env: Record<string, string | unde
     await fs.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
     });
-    for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates]) await fs.mkdir(d, { recursive: true });
+    const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
+    for (const d of skeleton) await fs.mkdir(d, { recursive: true });
+    // Shared by every job on the host: a root job gives it back at once, not in its post step,
+    // or a runner-user job starting meanwhile could not create its lock file or slot.
+    const to = handBackTo(myUid(), await ownerOf(root));
+    if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid)) await chownTree([p.marker, ...skeleton], to, false);
   } catch (e) {
     const err = (await blame(root)) ?? (e as NodeJS.ErrnoException);
     throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);

@@ -27,6 +27,10 @@ export interface Settings {
   manifestPath?: string;
   workingDirectory: string;
   cleanupTimeoutMs: number;
+  /** The operator's name for this runner (else CARGO_ISOLATE_RUNNER, RUNNER_NAME, ...). */
+  runnerName?: string;
+  /** What the job name cannot tell apart (matrix legs), as rust-cache's `key`. */
+  jobKey: string;
 }
 
 export class InputError extends Error {
@@ -86,6 +90,13 @@ function targetIsBelow(threshold: Level, target: Level): boolean {
   return true; // mixed forms cannot be compared without the disk's size
 }
 
+/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+function label(get: Get, name: string, example: string): string {
+  const v = get(name).trim();
+  if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+  return v;
+}
+
 export function defaultRoot(env: Record<string, string | undefined>): string {
   if (env.CARGO_ISOLATE_ROOT) return env.CARGO_ISOLATE_ROOT;
   // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
@@ -124,5 +135,7 @@ export function readSettings(get: Get, env: Record<string, string | undefined> =
     manifestPath: get('manifest-path').trim() || undefined,
     workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
     cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
+    runnerName: label(get, 'runner-name', 'build-host-3') || undefined,
+    jobKey: label(get, 'key', '${{ matrix.target }}'),
   };
 }

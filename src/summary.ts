@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import type { GuardReport } from './guard.js';
 import type { EndedJob, StartedJob } from './job.js';
 import { formatBytes, formatDuration } from './units.js';
+import { TIER_TEXT } from './choose.js';
 
 type Row = [string, string];
 
@@ -11,8 +12,10 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   if (job) {
     const id = job.identity;
     main.push(['Key', `${id.repository} ${id.key}`]);
-    main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.tier}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+    main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
     main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
+    main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
+    if (job.foreign?.length) main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run)`]);
     main.push(['CARGO_TARGET_DIR', job.dirs.target]);
     main.push(['CARGO_HOME', job.dirs.cargoHome]);
     main.push(['TMPDIR', job.dirs.tmp]);
@@ -21,6 +24,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   const seed = job?.crates?.seed;
   if (seed) {
     main.push(['Crates seeded', `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`]);
+    if (seed.copiedInstead) main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
     for (const m of seed.mismatches) main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
   }
   const pub = ended.published;
@@ -30,12 +34,14 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   }
   if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
+  if (ended.handedBack) main.push(['Handed back', ended.handedBack]);
   main.push(['Lease', ended.released ? 'released' : 'already ended']);
   for (const w of ended.warnings) main.push(['Warning', w]);
   const g: string[][] = [];
   if (guard) {
     g.push(['Disk before', `${guard.before.usedPercent.toFixed(1)}% used, ${formatBytes(guard.before.freeBytes)} free`, '', '', '']);
     for (const r of guard.removals) g.push([r.outcome, r.path, formatBytes(r.bytes), formatDuration(r.ageMs), r.owner ?? 'unknown']);
+    if (guard.needsRoot?.count) g.push(['needs root', `${guard.needsRoot.count} entries of another uid: run 'cargo-isolate gc' as root`, formatBytes(guard.needsRoot.bytes), '', '']);
     g.push(['Disk after', `${guard.after.usedPercent.toFixed(1)}% used, ${formatBytes(guard.after.freeBytes)} free`, formatBytes(guard.freedBytes), '', '']);
   }
   return { main, guard: g };

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { forAnyUid } from './anyuid.js';
 
 /*
  * Runs the *bundled* dist/ entry points the way the GitHub runner does: inputs as INPUT_<NAME>,
@@ -50,8 +51,18 @@ export function parseFileCommands(text: string): Record<string, string> {
   return out;
 }
 
+/** Where a job's steps run, when not as a process of this host: a container (docker.ts). */
+export interface Place {
+  /** argv that runs a bundled entry point (main or post) with `env`. */
+  step(entry: 'main' | 'post', env: NodeJS.ProcessEnv): string[];
+  /** argv that runs a `run:` step's command in `cwd` with `env`. */
+  run(cmd: string[], cwd: string, env: NodeJS.ProcessEnv): string[];
+}
+
 /** One simulated job: its own runner files, identity and event payload. */
 export class SimJob {
+  /** Set for container jobs; undefined runs steps on this host. */
+  place?: Place;
   readonly dir: string;
   env: Record<string, string>;
   state: Record<string, string> = {};
@@ -111,6 +122,13 @@ export class SimJob {
     return f;
   }
 
+  /** Where a step runs: here (as root or another uid), or in the job's container (ContainerJob). */
+  protected command(entry: 'main' | 'post', env: NodeJS.ProcessEnv, uid?: number): string[] {
+    if (uid === undefined) return [process.execPath, join(DIST, entry, 'index.js')];
+    const any = forAnyUid();
+    return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', any.node, join(any.dist, entry, 'index.js')];
+  }
+
   /** Spawns a step; `worker: true` puts it under a long-lived parent like Runner.Worker. */
   async start(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { worker?: boolean; uid?: number } = {}): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
     const files = await this.files();
@@ -121,9 +139,7 @@ export class SimJob {
     const env: NodeJS.ProcessEnv = { ...this.env, ...files };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     for (const [k, v] of Object.entries(this.state)) env[`STATE_${k}`] = v;
-    const script = join(DIST, entry, 'index.js');
-    const asUser = o.uid !== undefined ? ['setpriv', `--reuid=${o.uid}`, `--regid=${o.uid}`, '--clear-groups'] : [];
-    const node = [...asUser, process.execPath, script];
+    const node = this.place ? this.place.step(entry, env) : this.command(entry, env, o.uid);
     const child = o.worker
       ? spawn('sh', ['-c', '"$@"; echo "::step-exit::$?"; exec sleep 3600', 'sh', ...node], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, detached: true })
       : spawn(node[0], node.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
@@ -179,9 +195,15 @@ export class SimJob {
   }
 
   /** A `run:` step of the job, e.g. cargo build, with everything main exported. */
-  exec(cmd: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  exec(cmd: string[], cwd?: string, o: { uid?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const env = { ...this.stepEnv(), ...o.env };
+    const argv = this.place
+      ? this.place.run(cmd, cwd ?? this.dir, env)
+      : o.uid !== undefined
+        ? ['setpriv', `--reuid=${o.uid}`, `--regid=${o.uid}`, '--clear-groups', ...cmd]
+        : cmd;
     return new Promise((res) => {
-      const child = spawn(cmd[0], cmd.slice(1), { env: this.stepEnv(), cwd: cwd ?? this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(argv[0], argv.slice(1), { env, cwd: this.place ? '/' : (cwd ?? this.dir), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9591:
+/***/ 4480:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29032,7 +29032,7 @@ async function learnDir(root, version, source, dir) {
 }
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
+    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
     const sources = [...new Set(locked.map((c) => c.source))];
     const dirsBySource = new Map();
     const usedDirs = new Set();
@@ -29073,9 +29073,15 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
                 await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
             }
             catch (e) {
-                if (e.code !== 'EXDEV')
+                const code = e.code;
+                if (code !== 'EXDEV' && code !== 'EPERM')
                     throw e;
-                await placeAtomically(dests[i], { copyFrom: blob }); // store and slot on different filesystems
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                await placeAtomically(dests[i], { copyFrom: blob });
+                r.copiedInstead++;
+                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
             }
             usedDirs.add(dir);
             const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
@@ -29129,7 +29135,11 @@ async function publishCrates(root, cargoHome, locked, version) {
                 continue;
             }
             if (!learned.has(`${match.source}\n${dir}`)) {
-                await learnDir(root, version, match.source, dir);
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(root, version, match.source, dir).catch((e) => {
+                    if (e.code !== 'EACCES' && e.code !== 'EPERM')
+                        throw e;
+                });
                 learned.add(`${match.source}\n${dir}`);
             }
             const blob = blobPath(root, sha);
@@ -29138,7 +29148,17 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.skipped++;
             }
             else {
-                await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    const code = e.code;
+                    if (code !== 'EACCES' && code !== 'EPERM')
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${code}; made by another uid): not published` });
+                    continue;
+                }
                 r.published++;
                 r.publishedBytes += st.size;
             }
@@ -29231,7 +29251,55 @@ function formatDuration(ms) {
     return `${(h / 24).toFixed(1)} d`;
 }
 
+;// CONCATENATED MODULE: ./src/owner.ts
+
+
+const myUid = () => process.geteuid?.() ?? 0;
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+function handBackTo(uid, rootOwner) {
+    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
+}
+/**
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
+ */
+function canManage(uid, record, owners) {
+    if (uid === 0)
+        return true;
+    if (record?.uid !== undefined && record.uid !== uid)
+        return false;
+    return owners.every((o) => o === uid);
+}
+async function ownerOf(path) {
+    const st = await external_node_fs_.promises.stat(path);
+    return { uid: st.uid, gid: st.gid };
+}
+/** uids of the paths that exist (never following a symlink). */
+async function ownersOf(paths) {
+    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
+    return sts.filter((s) => s !== undefined).map((s) => s.uid);
+}
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+function chownTree(paths, to, recursive, timeoutMs = 120_000) {
+    if (paths.length === 0)
+        return Promise.resolve({ ok: true });
+    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, detail: e.message }));
+        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/guard.ts
+
 
 
 
@@ -29311,13 +29379,36 @@ async function collectCandidates(root, held = heldLocks()) {
 }
 class DiskFullError extends Error {
 }
+const NEEDS_ROOT = 'needs root';
+/**
+ * Removes one candidate; its outcome. What another uid holds (a root container job's files
+ * never handed back) is not attempted by anyone but root: renaming a directory needs write
+ * access to it, and a futile `rm -rf` over a large tree only costs time.
+ */
 async function removeCandidate(root, c, timeoutMs) {
+    const uid = myUid();
+    if (uid !== 0 && c.kind !== 'crate') {
+        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        if (st && st.uid !== uid)
+            return NEEDS_ROOT;
+    }
+    try {
+        return await removeCandidateAs(root, c, timeoutMs);
+    }
+    catch (e) {
+        const code = e.code;
+        if (code === 'EACCES' || code === 'EPERM')
+            return NEEDS_ROOT;
+        throw e;
+    }
+}
+async function removeCandidateAs(root, c, timeoutMs) {
     if (c.kind === 'trash')
         return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
     if (c.kind === 'crate') {
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', () => 'absent');
+        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (e.code === 'EACCES' || e.code === 'EPERM' ? NEEDS_ROOT : 'absent'));
     }
     if (!(await isDir(c.path)))
         return 'absent';
@@ -29351,7 +29442,7 @@ async function runGuard(o) {
     const before = await measure(o.root);
     const report = {
         threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0,
+        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
     };
     const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
@@ -29405,11 +29496,18 @@ async function runGuard(o) {
             now = await measure(o.root);
             if (outcome === 'absent')
                 continue;
+            if (outcome === NEEDS_ROOT) {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
             report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back. Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
     }
     finally {
         await release(guardLock);
@@ -29437,7 +29535,28 @@ function checkFloor(o, r) {
 
 
 
-
+/**
+ * Pure: who "this runner" is, for the guard's default scope. A runner is its registered name,
+ * the same for its host jobs and its container jobs (the seeds' fleet runs both on the same
+ * runners). The operator's word wins (input `runner-name` or CARGO_ISOLATE_RUNNER, which a
+ * Forgejo runner can set for every job through `runner.envs`). Without RUNNER_NAME a host job
+ * is its host; a container job's host name is the container's own, new every job, so there the
+ * root (one per host) stands for the runner: every job on it is "this runner".
+ */
+function runnerIdentity(env, explicit, host, container) {
+    const named = explicit?.trim() || env.CARGO_ISOLATE_RUNNER?.trim();
+    if (named)
+        return { runnerId: named, runnerName: named, runnerFrom: 'operator' };
+    if (env.RUNNER_NAME)
+        return { runnerId: env.RUNNER_NAME, runnerName: env.RUNNER_NAME, runnerFrom: 'RUNNER_NAME' };
+    if (container)
+        return { runnerId: '(this host)', runnerName: `(this host; container ${host})`, runnerFrom: 'root' };
+    return { runnerId: host, runnerName: host, runnerFrom: 'host name' };
+}
+/** Docker and Podman mark their containers with these files. */
+function inContainer() {
+    return (0,external_node_fs_.existsSync)('/.dockerenv') || (0,external_node_fs_.existsSync)('/run/.containerenv');
+}
 function readEventPayload(env) {
     const path = env.GITHUB_EVENT_PATH;
     if (!path)
@@ -29457,7 +29576,7 @@ function prNumber(env, event) {
     return m ? Number(m[1]) : undefined;
 }
 /** Pure: identity from an environment and an already-parsed event payload. */
-function identityFrom(env, event, nonce, host) {
+function identityFrom(env, event, nonce, host, o = {}) {
     const pr = prNumber(env, event);
     const branch = (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
         env.GITHUB_REF_NAME ||
@@ -29470,9 +29589,8 @@ function identityFrom(env, event, nonce, host) {
     const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
     const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
     const job = env.GITHUB_JOB || 'job';
-    const runnerName = env.RUNNER_NAME || `${host}`;
-    const workRoot = env.RUNNER_WORKSPACE ? (0,external_node_path_.dirname)(env.RUNNER_WORKSPACE) : '';
-    const runnerId = workRoot ? `${runnerName}@${sha256Hex(`${host}:${workRoot}`).slice(0, 8)}` : runnerName;
+    const container = o.container ?? false;
+    const baseRef = pr !== undefined ? env.GITHUB_BASE_REF || event.pull_request?.base?.ref || event.repository?.default_branch : undefined;
     return {
         repository: env.GITHUB_REPOSITORY || 'local/local',
         eventName: env.GITHUB_EVENT_NAME || 'local',
@@ -29484,51 +29602,78 @@ function identityFrom(env, event, nonce, host) {
         runId,
         runAttempt,
         job,
-        runnerName,
-        runnerId,
+        jobKey: o.jobKey ?? '',
+        baseKey: baseRef ? contentKey(undefined, baseRef) : undefined,
+        ...runnerIdentity(env, o.runnerName, host, container),
         host,
+        container,
         nonce,
         jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
     };
 }
-function currentIdentity(env = process.env) {
-    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)());
+function currentIdentity(env = process.env, o = {}) {
+    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/choose.ts
 
+/** What each rule means, for the log and the job summary. */
+const TIER_TEXT = {
+    'own-job': 'its own warm build: this PR or branch and this job used it last',
+    'own-key': 'this PR or branch, another job',
+    base: 'a first run from the base branch: a push there, this job',
+    'same-job': 'this job under another PR or branch (wiped; a path sccache knows)',
+    lru: 'the least recently used free slot',
+    new: 'a new slot',
+};
 const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
+const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+/** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
+const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
- * Pure: which free slot a job should take. Preference, as DESIGN.md has it:
- * 1. warm: last used under this job's trust domain (incremental build and sccache hit);
- * 2. runner: this runner used it last (stable paths for this runner's caches);
- * 3. lru: any other free slot, least recently used first (its content is the least valuable);
- * 4. new: a new slot.
- * A live slot of this trust domain held by an earlier run (or attempt) of the same workflow and
- * job is a predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats
- * a cold build in another slot. A matrix sibling (same run), a later run or another workflow
- * is not waited for.
+ * Pure: which free slot a job should take, best first. Within a tier, a slot this runner used
+ * last comes first (a tie-breaker only: GitHub assigns jobs to runners at random), then the
+ * most recent one (the lru tier: the oldest, whose content is worth least).
+ *
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
+ * takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
+ * push starts in a slot this job used (a path sccache knows), which becomes its own.
+ * A live slot of this trust domain and job held by an earlier run (or attempt) is a
+ * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
+ * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
  */
 function rankSlots(slots, me) {
     const mine = trustDomain(me);
-    const free = slots.filter((s) => !s.live);
-    const warm = free
-        .filter((s) => s.record && trustDomain(s.record) === mine)
-        .sort((a, b) => Number(b.record.runnerId === me.runnerId) - Number(a.record.runnerId === me.runnerId) || time(b.record) - time(a.record));
-    const runner = free
-        .filter((s) => !warm.includes(s) && s.record?.runnerId === me.runnerId)
-        .sort((a, b) => time(b.record) - time(a.record));
-    const lru = free.filter((s) => !warm.includes(s) && !runner.includes(s)).sort((a, b) => time(a.record) - time(b.record) || a.name.localeCompare(b.name));
-    const candidates = [
-        ...warm.map((s) => ({ name: s.name, tier: 'warm' })),
-        ...runner.map((s) => ({ name: s.name, tier: 'runner' })),
-        ...lru.map((s) => ({ name: s.name, tier: 'lru' })),
-    ];
+    const tierOf = new Map();
+    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
+    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    for (const s of slots) {
+        if (s.live)
+            continue;
+        const r = s.record;
+        if (r && trustDomain(r) === mine)
+            tierOf.set(s, sameJob(r, me) ? 'own-job' : 'own-key');
+        else if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase)
+            tierOf.set(s, 'base');
+        else if (r && r.repository === me.repository && sameJob(r, me))
+            tierOf.set(s, 'same-job');
+        else
+            tierOf.set(s, 'lru');
+    }
+    const order = ['own-job', 'own-key', 'base', 'same-job', 'lru'];
+    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
+    const candidates = [...tierOf.entries()]
+        .sort(([a, ta], [b, tb]) => order.indexOf(ta) - order.indexOf(tb) ||
+        (ta === 'lru' ? time(a.record) - time(b.record) : runnerFirst(a, b) || time(b.record) - time(a.record)) ||
+        a.name.localeCompare(b.name))
+        .map(([s, tier]) => ({ name: s.name, tier }));
     let waitFor;
-    if (warm.length === 0) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && s.record.workflow === me.workflow && s.record.job === me.job && earlierRun(s.record, me));
+    if (!candidates.some((c) => c.tier === 'own-job')) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
         waitFor = predecessor?.name;
     }
     return { candidates, waitFor };
@@ -29546,6 +29691,7 @@ function earlierRun(r, me) {
 }
 
 ;// CONCATENATED MODULE: ./src/lease.ts
+
 
 
 
@@ -29627,7 +29773,10 @@ async function scanSlots(root) {
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
 }
-/** Takes the lease, then makes sure no cargo (say, a zombie container of a cancelled job) still runs there. */
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
 async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
@@ -29638,13 +29787,21 @@ async function tryLease(dirs, req) {
         await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Read under the lease: a scan's copy may predate the last holder's release.
+    const previous = await readRecord(dirs.record);
+    const uid = myUid();
+    const owners = await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+    if (!canManage(uid, previous, owners)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
+    }
     const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
     if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
     audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    return { lease: h };
+    return { lease: h, previous };
 }
 async function newSlot(root, taken) {
     let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
@@ -29665,22 +29822,26 @@ async function acquireSlot(req) {
     const started = Date.now();
     const deadline = started + req.leaseWaitMs;
     const zombies = [];
+    const foreign = [];
     let announced = false;
     for (;;) {
         const views = await scanSlots(req.root);
         const plan = rankSlots(views, req.me);
         const waiting = plan.waitFor !== undefined && Date.now() < deadline;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'warm' }] : plan.candidates;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
         for (const c of order) {
             const dirs = slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                // Read again under the lease: the scan's copy may predate the last holder's release.
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record), zombies };
+                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
                 req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+                foreign.push(c.name);
+                req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting) {
@@ -29695,7 +29856,7 @@ async function acquireSlot(req) {
         const dirs = slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
         if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies };
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
         }
         // Someone took the slot we just made: scan again.
     }
@@ -29708,7 +29869,7 @@ async function acquireJobDir(req) {
         audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     if (!h)
         throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
 }
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 async function releaseLease(keeperPid, lock, dir = '') {
@@ -29722,6 +29883,7 @@ async function releaseLease(keeperPid, lock, dir = '') {
 }
 
 ;// CONCATENATED MODULE: ./src/prepare.ts
+
 
 
 
@@ -29741,6 +29903,10 @@ function decideReset(reuse, previous, hasContent, me) {
         return { reset: false, reason: 'reuse: always' };
     if (!previous)
         return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
     return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
@@ -29810,6 +29976,7 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
 }
 
 ;// CONCATENATED MODULE: ./src/root.ts
+
 
 
 
@@ -29908,8 +30075,14 @@ async function prepareRoot(raw, env, create = true) {
             if (e.code !== 'EEXIST')
                 throw e;
         });
-        for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates])
+        const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
+        for (const d of skeleton)
             await external_node_fs_.promises.mkdir(d, { recursive: true });
+        // Shared by every job on the host: a root job gives it back at once, not in its post step,
+        // or a runner-user job starting meanwhile could not create its lock file or slot.
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
+            await chownTree([p.marker, ...skeleton], to, false);
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
@@ -29965,6 +30138,80 @@ async function saveStore(root, lockText, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/handback.ts
+
+
+
+
+
+
+
+/*
+ * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
+ * a process running as root on a root owned by another user: a job's post step gives back what
+ * that job made; `cargo-isolate gc` run as root gives back what no post step did (a container
+ * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
+ * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
+ */
+async function giveSlot(dirs, to, timeoutMs) {
+    const r = await chownTree([dirs.base], to, true, timeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+    const rec = await readRecord(dirs.record);
+    if (rec && rec.uid !== to.uid) {
+        await writeRecord(dirs.record, { ...rec, uid: to.uid });
+        await chownTree([dirs.record], to, false);
+    }
+}
+/** Post step: the job's slot, the lock files and, when it published, the crate store. */
+async function handBackJob(j, published) {
+    const to = handBackTo(myUid(), await ownerOf(j.root));
+    if (!to)
+        return undefined;
+    const shared = [layout_rootPaths(j.root).locks];
+    if (published && (published.published > 0 || published.indexEntries > 0))
+        shared.push(storePaths(j.root).base);
+    const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    if (j.layout === 'slot')
+        await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
+    const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
+    return `to uid ${to.uid}: ${names.join(', ')}`;
+}
+/**
+ * gc as root: every idle slot that holds files of another uid than the root's owner, under its
+ * lease and cargo's locks (a live root job keeps its own until its post step), then the shared
+ * directories. Returns the slots given back.
+ */
+async function handBackIdle(root, timeoutMs) {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    if (!to)
+        return [];
+    const given = [];
+    const p = layout_rootPaths(root);
+    for (const name of (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+        const dirs = slotDirs(root, name);
+        const rec = await readRecord(dirs.record);
+        if (canManage(to.uid, rec, await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record])))
+            continue;
+        const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
+        if (!h)
+            continue; // live
+        try {
+            await giveSlot(dirs, to, timeoutMs);
+            given.push(name);
+        }
+        finally {
+            await release(h);
+        }
+    }
+    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates], to, false, timeoutMs);
+    if (r.ok)
+        await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
+    return given;
+}
+
 ;// CONCATENATED MODULE: ./src/job.ts
 
 
@@ -29979,9 +30226,19 @@ async function saveStore(root, lockText, log) {
 
 
 
+
+
+/**
+ * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
+ * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
+ * job's intermediate artifacts to one shared directory outside the slot (an environment
+ * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
+ * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ */
 function exportsFor(dirs) {
     return {
         CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
         CARGO_HOME: dirs.cargoHome,
         TMPDIR: dirs.tmp,
         TMP: dirs.tmp,
@@ -30002,10 +30259,12 @@ function recordFor(lease, me, now, previous) {
         runId: me.runId,
         runAttempt: me.runAttempt,
         job: me.job,
+        jobKey: me.jobKey || undefined,
         jobUid: me.jobUid,
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
+        uid: myUid(),
     };
 }
 /**
@@ -30018,6 +30277,13 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && s.layout === 'job') {
+            // jobs/<repo>/<key>/ are shared with other jobs of that key: given back now (the job's
+            // own directory goes with its post step).
+            const key = (0,external_node_path_.dirname)(lease.dirs.base);
+            await chownTree([(0,external_node_path_.dirname)(key), key], to, false);
+        }
         const now = new Date().toISOString();
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.
@@ -30036,6 +30302,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
             tier: lease.tier,
             waitedMs: lease.waitedMs,
             zombies: lease.zombies,
+            foreign: lease.foreign,
             reset: prep.decision,
             identity: me,
             startedAt: now,
@@ -30067,7 +30334,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     const locked = await readLock(lockFile);
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
     return { ...state, lockFile, cargoVersion: version, seed };
@@ -30081,6 +30348,7 @@ async function endJob(j, log) {
     let published;
     const removed = [];
     let sizes;
+    let handedBack;
     const attempt = async (what, fn) => {
         try {
             await fn();
@@ -30142,6 +30410,9 @@ async function endJob(j, log) {
                     await writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
             });
         }
+        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            handedBack = await handBackJob(j, published);
+        });
     }
     catch (e) {
         warnings.push(`Checking the root ${j.root}: ${e.message}`);
@@ -30150,7 +30421,7 @@ async function endJob(j, log) {
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
-    return { released, removed, sizes, published, warnings };
+    return { released, removed, sizes, published, warnings, handedBack };
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
@@ -30237,6 +30508,13 @@ function targetIsBelow(threshold, target) {
         return target.bytes >= threshold.bytes;
     return true; // mixed forms cannot be compared without the disk's size
 }
+/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+function label(get, name, example) {
+    const v = get(name).trim();
+    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+        throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+    return v;
+}
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
         return env.CARGO_ISOLATE_ROOT;
@@ -30275,6 +30553,8 @@ function settings_readSettings(get, env = process.env) {
         manifestPath: get('manifest-path').trim() || undefined,
         workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
         cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
+        runnerName: label(get, 'runner-name', 'build-host-3') || undefined,
+        jobKey: label(get, 'key', '${{ matrix.target }}'),
     };
 }
 
@@ -30317,15 +30597,17 @@ const loadGuard = () => load(GUARD);
 
 
 
+
 async function mainJob(s, env, log, watchPid, save) {
-    const me = currentIdentity(env);
+    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
     const root = await prepareRoot(s.root, env);
     const guard = await log.group('Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
     save.guard(guard);
     const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         return j;
     });
     try {
@@ -30415,6 +30697,7 @@ function formatStatus(s) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli-impl.ts
+
 
 
 
@@ -30564,10 +30847,12 @@ async function runCli(argv) {
                 root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: v.runner ?? currentIdentity().runnerId,
                 dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log: consoleLog(Boolean(v.verbose), Boolean(v.json)),
             });
+            // Run as root on a root owned by the runner's user: return what root jobs never handed back.
+            const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
             if (v.json)
-                process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+                process.stdout.write(JSON.stringify({ ...r, handedBack }, null, 2) + '\n');
             else
-                process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free\n`);
+                process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}\n`);
             return 0;
         }
         if (command === 'run') {
@@ -30599,7 +30884,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9591);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4480);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9255:
+/***/ 9609:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28450,7 +28450,7 @@ function flockArgs(paths, o, tail) {
  * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
  * Resolves to undefined when one of them is busy.
  */
-function hold(paths, o = {}) {
+function flock_hold(paths, o = {}) {
     if (paths.length === 0)
         throw new Error('hold: no lock paths');
     const body = o.body ?? UNTIL_STDIN_CLOSES;
@@ -28485,7 +28485,7 @@ function hold(paths, o = {}) {
     });
 }
 /** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function release(h) {
+function flock_release(h) {
     return new Promise((res) => {
         if (h.child.exitCode !== null || h.child.signalCode !== null)
             return res();
@@ -28596,7 +28596,7 @@ const layout_rootPaths = (root) => ({
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
-function slotDirs(root, name) {
+function layout_slotDirs(root, name) {
     const base = (0,external_node_path_.join)(root, 'slots', name);
     return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
 }
@@ -28604,7 +28604,7 @@ function jobDirs(root, id) {
     const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
     return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
 }
-const SLOT_NAME = /^s\d{3,}$/;
+const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
 ;// CONCATENATED MODULE: ./src/liveness.ts
@@ -28817,7 +28817,7 @@ async function removeTreeInner(root, path, o) {
     await external_node_fs_.promises.mkdir(trash, { recursive: true });
     const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
     if (o.locks?.length) {
-        const h = await hold(o.locks);
+        const h = await flock_hold(o.locks);
         if (!h)
             return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
         try {
@@ -28831,7 +28831,7 @@ async function removeTreeInner(root, path, o) {
             throw e;
         }
         finally {
-            await release(h);
+            await flock_release(h);
         }
     }
     else {
@@ -28969,13 +28969,13 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
 
 
 
-const storePaths = (root) => ({
+const crates_storePaths = (root) => ({
     base: (0,external_node_path_.join)(root, 'crates'),
     blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
     dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
     index: (0,external_node_path_.join)(root, 'crates', 'index'),
 });
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const blobPath = (root, sha) => (0,external_node_path_.join)(crates_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c) => `${c.name}-${c.version}.crate`;
 /** Pure: may this job publish into the host's store? */
 function mayPublish(policy, id) {
@@ -28992,7 +28992,7 @@ function crates_cargoVersion(cwd, env) {
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
     return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
 }
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+const dirsRecord = (root, version, source) => (0,external_node_path_.join)(crates_storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
 async function knownDirs(root, version, source) {
     try {
         return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
@@ -29031,7 +29031,7 @@ async function learnDir(root, version, source, dir) {
 }
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
+    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
     const sources = [...new Set(locked.map((c) => c.source))];
     const dirsBySource = new Map();
     const usedDirs = new Set();
@@ -29072,12 +29072,18 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
                 await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
             }
             catch (e) {
-                if (e.code !== 'EXDEV')
+                const code = e.code;
+                if (code !== 'EXDEV' && code !== 'EPERM')
                     throw e;
-                await placeAtomically(dests[i], { copyFrom: blob }); // store and slot on different filesystems
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                await placeAtomically(dests[i], { copyFrom: blob });
+                r.copiedInstead++;
+                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
             }
             usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
+            const cached = (0,external_node_path_.join)(crates_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
             const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
             const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
             if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
@@ -29091,7 +29097,7 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
     // The registry's config.json, once per index dir that received crates.
     for (const dir of usedDirs) {
         const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(crates_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
         if (cfg)
             await placeAtomically(config, { data: cfg });
     }
@@ -29128,7 +29134,11 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
                 continue;
             }
             if (!learned.has(`${match.source}\n${dir}`)) {
-                await learnDir(root, version, match.source, dir);
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(root, version, match.source, dir).catch((e) => {
+                    if (e.code !== 'EACCES' && e.code !== 'EPERM')
+                        throw e;
+                });
                 learned.add(`${match.source}\n${dir}`);
             }
             const blob = blobPath(root, sha);
@@ -29137,11 +29147,21 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
                 r.skipped++;
             }
             else {
-                await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                try {
+                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    const code = e.code;
+                    if (code !== 'EACCES' && code !== 'EPERM')
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${code}; made by another uid): not published` });
+                    continue;
+                }
                 r.published++;
                 r.publishedBytes += st.size;
             }
-            const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const storeCached = join(crates_storePaths(root).index, dir, '.cache', indexPath(match.name));
             const stored = await fs.readFile(storeCached).catch(() => undefined);
             if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
                 const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
@@ -29154,7 +29174,7 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
         }
     }
     for (const dir of publishedDirs) {
-        const storeConfig = join(storePaths(root).index, dir, 'config.json');
+        const storeConfig = join(crates_storePaths(root).index, dir, 'config.json');
         const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
         if (cfg)
             await placeAtomically(storeConfig, { data: cfg });
@@ -29230,7 +29250,55 @@ function formatDuration(ms) {
     return `${(h / 24).toFixed(1)} d`;
 }
 
+;// CONCATENATED MODULE: ./src/owner.ts
+
+
+const owner_myUid = () => process.geteuid?.() ?? 0;
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+function owner_handBackTo(uid, rootOwner) {
+    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
+}
+/**
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
+ */
+function owner_canManage(uid, record, owners) {
+    if (uid === 0)
+        return true;
+    if (record?.uid !== undefined && record.uid !== uid)
+        return false;
+    return owners.every((o) => o === uid);
+}
+async function owner_ownerOf(path) {
+    const st = await external_node_fs_.promises.stat(path);
+    return { uid: st.uid, gid: st.gid };
+}
+/** uids of the paths that exist (never following a symlink). */
+async function owner_ownersOf(paths) {
+    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
+    return sts.filter((s) => s !== undefined).map((s) => s.uid);
+}
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
+    if (paths.length === 0)
+        return Promise.resolve({ ok: true });
+    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, detail: e.message }));
+        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/guard.ts
+
 
 
 
@@ -29287,17 +29355,17 @@ async function collectCandidates(root, held = heldLocks()) {
     }
     // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
     // and unlinking change ctime, so ctime orders them by last use.
-    for (const sub of await external_node_fs_.promises.readdir(storePaths(root).blobs).catch(() => [])) {
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(storePaths(root).blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(storePaths(root).blobs, sub, f);
+    for (const sub of await external_node_fs_.promises.readdir(crates_storePaths(root).blobs).catch(() => [])) {
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(crates_storePaths(root).blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(crates_storePaths(root).blobs, sub, f);
             const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
             if (st?.isFile() && st.nlink === 1)
                 out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
         }
     }
-    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n));
+    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
     await Promise.all(names.map(async (name) => {
-        const d = slotDirs(root, name);
+        const d = layout_slotDirs(root, name);
         const rec = await record_readRecord(d.record);
         const live = await isHeldHint(d.lock, held);
         const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
@@ -29310,13 +29378,36 @@ async function collectCandidates(root, held = heldLocks()) {
 }
 class DiskFullError extends Error {
 }
+const NEEDS_ROOT = 'needs root';
+/**
+ * Removes one candidate; its outcome. What another uid holds (a root container job's files
+ * never handed back) is not attempted by anyone but root: renaming a directory needs write
+ * access to it, and a futile `rm -rf` over a large tree only costs time.
+ */
 async function removeCandidate(root, c, timeoutMs) {
+    const uid = owner_myUid();
+    if (uid !== 0 && c.kind !== 'crate') {
+        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        if (st && st.uid !== uid)
+            return NEEDS_ROOT;
+    }
+    try {
+        return await removeCandidateAs(root, c, timeoutMs);
+    }
+    catch (e) {
+        const code = e.code;
+        if (code === 'EACCES' || code === 'EPERM')
+            return NEEDS_ROOT;
+        throw e;
+    }
+}
+async function removeCandidateAs(root, c, timeoutMs) {
     if (c.kind === 'trash')
         return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
     if (c.kind === 'crate') {
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', () => 'absent');
+        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (e.code === 'EACCES' || e.code === 'EPERM' ? NEEDS_ROOT : 'absent'));
     }
     if (!(await isDir(c.path)))
         return 'absent';
@@ -29324,7 +29415,7 @@ async function removeCandidate(root, c, timeoutMs) {
         const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
         return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
     }
-    const d = slotDirs(root, c.slot);
+    const d = layout_slotDirs(root, c.slot);
     const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
     const r = await remove_removeTree(root, c.path, {
         locks,
@@ -29350,7 +29441,7 @@ async function runGuard(o) {
     const before = await measure(o.root);
     const report = {
         threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0,
+        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
     };
     const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
@@ -29361,7 +29452,7 @@ async function runGuard(o) {
     let livePlan = [];
     await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
     const waitStart = Date.now();
-    const guardLock = await hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
     report.lockWaitMs = Date.now() - waitStart;
     if (!guardLock) {
         log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
@@ -29404,14 +29495,21 @@ async function runGuard(o) {
             now = await measure(o.root);
             if (outcome === 'absent')
                 continue;
+            if (outcome === NEEDS_ROOT) {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
             report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back. Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
     }
     finally {
-        await release(guardLock);
+        await flock_release(guardLock);
     }
     report.over = beyond(report.after, o.threshold);
     if (report.over && !o.dryRun) {
@@ -29438,7 +29536,28 @@ var external_node_os_ = __nccwpck_require__(8161);
 
 
 
-
+/**
+ * Pure: who "this runner" is, for the guard's default scope. A runner is its registered name,
+ * the same for its host jobs and its container jobs (the seeds' fleet runs both on the same
+ * runners). The operator's word wins (input `runner-name` or CARGO_ISOLATE_RUNNER, which a
+ * Forgejo runner can set for every job through `runner.envs`). Without RUNNER_NAME a host job
+ * is its host; a container job's host name is the container's own, new every job, so there the
+ * root (one per host) stands for the runner: every job on it is "this runner".
+ */
+function runnerIdentity(env, explicit, host, container) {
+    const named = explicit?.trim() || env.CARGO_ISOLATE_RUNNER?.trim();
+    if (named)
+        return { runnerId: named, runnerName: named, runnerFrom: 'operator' };
+    if (env.RUNNER_NAME)
+        return { runnerId: env.RUNNER_NAME, runnerName: env.RUNNER_NAME, runnerFrom: 'RUNNER_NAME' };
+    if (container)
+        return { runnerId: '(this host)', runnerName: `(this host; container ${host})`, runnerFrom: 'root' };
+    return { runnerId: host, runnerName: host, runnerFrom: 'host name' };
+}
+/** Docker and Podman mark their containers with these files. */
+function inContainer() {
+    return (0,external_node_fs_.existsSync)('/.dockerenv') || (0,external_node_fs_.existsSync)('/run/.containerenv');
+}
 function readEventPayload(env) {
     const path = env.GITHUB_EVENT_PATH;
     if (!path)
@@ -29458,7 +29577,7 @@ function prNumber(env, event) {
     return m ? Number(m[1]) : undefined;
 }
 /** Pure: identity from an environment and an already-parsed event payload. */
-function identityFrom(env, event, nonce, host) {
+function identityFrom(env, event, nonce, host, o = {}) {
     const pr = prNumber(env, event);
     const branch = (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
         env.GITHUB_REF_NAME ||
@@ -29471,9 +29590,8 @@ function identityFrom(env, event, nonce, host) {
     const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
     const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
     const job = env.GITHUB_JOB || 'job';
-    const runnerName = env.RUNNER_NAME || `${host}`;
-    const workRoot = env.RUNNER_WORKSPACE ? (0,external_node_path_.dirname)(env.RUNNER_WORKSPACE) : '';
-    const runnerId = workRoot ? `${runnerName}@${sha256Hex(`${host}:${workRoot}`).slice(0, 8)}` : runnerName;
+    const container = o.container ?? false;
+    const baseRef = pr !== undefined ? env.GITHUB_BASE_REF || event.pull_request?.base?.ref || event.repository?.default_branch : undefined;
     return {
         repository: env.GITHUB_REPOSITORY || 'local/local',
         eventName: env.GITHUB_EVENT_NAME || 'local',
@@ -29485,51 +29603,76 @@ function identityFrom(env, event, nonce, host) {
         runId,
         runAttempt,
         job,
-        runnerName,
-        runnerId,
+        jobKey: o.jobKey ?? '',
+        baseKey: baseRef ? contentKey(undefined, baseRef) : undefined,
+        ...runnerIdentity(env, o.runnerName, host, container),
         host,
+        container,
         nonce,
         jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
     };
 }
-function currentIdentity(env = process.env) {
-    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)());
+function currentIdentity(env = process.env, o = {}) {
+    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/choose.ts
 
+/** What each rule means, for the log and the job summary. */
+const TIER_TEXT = {
+    'own-job': 'its own warm build: this PR or branch and this job used it last',
+    'own-key': 'this PR or branch, another job',
+    base: 'a first run from the base branch: a push there, this job',
+    'same-job': 'this job under another PR or branch (wiped; a path sccache knows)',
+    lru: 'the least recently used free slot',
+    new: 'a new slot',
+};
 const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
+const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+/** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
+const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
- * Pure: which free slot a job should take. Preference, as DESIGN.md has it:
- * 1. warm: last used under this job's trust domain (incremental build and sccache hit);
- * 2. runner: this runner used it last (stable paths for this runner's caches);
- * 3. lru: any other free slot, least recently used first (its content is the least valuable);
- * 4. new: a new slot.
- * A live slot of this trust domain held by an earlier run (or attempt) of the same workflow and
- * job is a predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats
- * a cold build in another slot. A matrix sibling (same run), a later run or another workflow
- * is not waited for.
+ * Pure: which free slot a job should take, best first. Within a tier, a slot this runner used
+ * last comes first (a tie-breaker only: GitHub assigns jobs to runners at random), then the
+ * most recent one (the lru tier: the oldest, whose content is worth least).
+ *
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
+ * takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
+ * push starts in a slot this job used (a path sccache knows), which becomes its own.
+ * A live slot of this trust domain and job held by an earlier run (or attempt) is a
+ * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
+ * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
  */
 function rankSlots(slots, me) {
     const mine = trustDomain(me);
-    const free = slots.filter((s) => !s.live);
-    const warm = free
-        .filter((s) => s.record && trustDomain(s.record) === mine)
-        .sort((a, b) => Number(b.record.runnerId === me.runnerId) - Number(a.record.runnerId === me.runnerId) || time(b.record) - time(a.record));
-    const runner = free
-        .filter((s) => !warm.includes(s) && s.record?.runnerId === me.runnerId)
-        .sort((a, b) => time(b.record) - time(a.record));
-    const lru = free.filter((s) => !warm.includes(s) && !runner.includes(s)).sort((a, b) => time(a.record) - time(b.record) || a.name.localeCompare(b.name));
-    const candidates = [
-        ...warm.map((s) => ({ name: s.name, tier: 'warm' })),
-        ...runner.map((s) => ({ name: s.name, tier: 'runner' })),
-        ...lru.map((s) => ({ name: s.name, tier: 'lru' })),
-    ];
+    const tierOf = new Map();
+    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
+    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    for (const s of slots) {
+        if (s.live)
+            continue;
+        const r = s.record;
+        if (r && trustDomain(r) === mine)
+            tierOf.set(s, sameJob(r, me) ? 'own-job' : 'own-key');
+        else if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase)
+            tierOf.set(s, 'base');
+        else if (r && r.repository === me.repository && sameJob(r, me))
+            tierOf.set(s, 'same-job');
+        else
+            tierOf.set(s, 'lru');
+    }
+    const order = ['own-job', 'own-key', 'base', 'same-job', 'lru'];
+    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
+    const candidates = [...tierOf.entries()]
+        .sort(([a, ta], [b, tb]) => order.indexOf(ta) - order.indexOf(tb) ||
+        (ta === 'lru' ? time(a.record) - time(b.record) : runnerFirst(a, b) || time(b.record) - time(a.record)) ||
+        a.name.localeCompare(b.name))
+        .map(([s, tier]) => ({ name: s.name, tier }));
     let waitFor;
-    if (warm.length === 0) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && s.record.workflow === me.workflow && s.record.job === me.job && earlierRun(s.record, me));
+    if (!candidates.some((c) => c.tier === 'own-job')) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
         waitFor = predecessor?.name;
     }
     return { candidates, waitFor };
@@ -29546,7 +29689,10 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/lease.ts
+
 
 
 
@@ -29611,7 +29757,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
         if (attempt > 0)
             await (0,promises_namespaceObject.setTimeout)(10 * attempt);
-        const h = await hold([lock], opts);
+        const h = await flock_hold([lock], opts);
         if (h) {
             detach(h);
             return h;
@@ -29622,13 +29768,16 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
 /** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
 async function scanSlots(root) {
     const held = heldLocks();
-    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
     return Promise.all(names.map(async (name) => {
-        const d = slotDirs(root, name);
+        const d = layout_slotDirs(root, name);
         return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
 }
-/** Takes the lease, then makes sure no cargo (say, a zombie container of a cancelled job) still runs there. */
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
 async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
@@ -29639,20 +29788,28 @@ async function tryLease(dirs, req) {
         await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Read under the lease: a scan's copy may predate the last holder's release.
+    const previous = await record_readRecord(dirs.record);
+    const uid = owner_myUid();
+    const owners = await owner_ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+    if (!owner_canManage(uid, previous, owners)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
+    }
     const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
     if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
     audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    return { lease: h };
+    return { lease: h, previous };
 }
 async function newSlot(root, taken) {
     let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
     for (;;) {
         const name = slotName(i);
         try {
-            await external_node_fs_.promises.mkdir(slotDirs(root, name).base);
+            await external_node_fs_.promises.mkdir(layout_slotDirs(root, name).base);
             return name;
         }
         catch (e) {
@@ -29666,22 +29823,26 @@ async function acquireSlot(req) {
     const started = Date.now();
     const deadline = started + req.leaseWaitMs;
     const zombies = [];
+    const foreign = [];
     let announced = false;
     for (;;) {
         const views = await scanSlots(req.root);
         const plan = rankSlots(views, req.me);
         const waiting = plan.waitFor !== undefined && Date.now() < deadline;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'warm' }] : plan.candidates;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
         for (const c of order) {
-            const dirs = slotDirs(req.root, c.name);
+            const dirs = layout_slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                // Read again under the lease: the scan's copy may predate the last holder's release.
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await record_readRecord(dirs.record), zombies };
+                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
                 req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+                foreign.push(c.name);
+                req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${owner_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting) {
@@ -29693,10 +29854,10 @@ async function acquireSlot(req) {
             continue;
         }
         const name = await newSlot(req.root, views);
-        const dirs = slotDirs(req.root, name);
+        const dirs = layout_slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
         if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies };
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
         }
         // Someone took the slot we just made: scan again.
     }
@@ -29709,7 +29870,7 @@ async function acquireJobDir(req) {
         audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     if (!h)
         throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
 }
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 async function lease_releaseLease(keeperPid, lock, dir = '') {
@@ -29723,6 +29884,7 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
 }
 
 ;// CONCATENATED MODULE: ./src/prepare.ts
+
 
 
 
@@ -29742,6 +29904,10 @@ function decideReset(reuse, previous, hasContent, me) {
         return { reset: false, reason: 'reuse: always' };
     if (!previous)
         return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
     return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
@@ -29811,6 +29977,7 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
 }
 
 ;// CONCATENATED MODULE: ./src/root.ts
+
 
 
 
@@ -29909,8 +30076,14 @@ async function root_prepareRoot(raw, env, create = true) {
             if (e.code !== 'EEXIST')
                 throw e;
         });
-        for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates])
+        const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
+        for (const d of skeleton)
             await external_node_fs_.promises.mkdir(d, { recursive: true });
+        // Shared by every job on the host: a root job gives it back at once, not in its post step,
+        // or a runner-user job starting meanwhile could not create its lock file or slot.
+        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        if (to && (await owner_ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
+            await owner_chownTree([p.marker, ...skeleton], to, false);
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
@@ -29930,7 +30103,7 @@ async function root_prepareRoot(raw, env, create = true) {
 const PREFIX = 'cargo-isolate-crates-v1-';
 const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
 const cachePaths = (root) => {
-    const p = storePaths(root);
+    const p = crates_storePaths(root);
     return [p.blobs, p.dirs, p.index];
 };
 async function restoreStore(root, lockText, log) {
@@ -29966,6 +30139,80 @@ async function crate_cache_saveStore(root, lockText, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/handback.ts
+
+
+
+
+
+
+
+/*
+ * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
+ * a process running as root on a root owned by another user: a job's post step gives back what
+ * that job made; `cargo-isolate gc` run as root gives back what no post step did (a container
+ * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
+ * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
+ */
+async function giveSlot(dirs, to, timeoutMs) {
+    const r = await chownTree([dirs.base], to, true, timeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+    const rec = await readRecord(dirs.record);
+    if (rec && rec.uid !== to.uid) {
+        await writeRecord(dirs.record, { ...rec, uid: to.uid });
+        await chownTree([dirs.record], to, false);
+    }
+}
+/** Post step: the job's slot, the lock files and, when it published, the crate store. */
+async function handback_handBackJob(j, published) {
+    const to = handBackTo(myUid(), await ownerOf(j.root));
+    if (!to)
+        return undefined;
+    const shared = [rootPaths(j.root).locks];
+    if (published && (published.published > 0 || published.indexEntries > 0))
+        shared.push(storePaths(j.root).base);
+    const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    if (j.layout === 'slot')
+        await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
+    const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
+    return `to uid ${to.uid}: ${names.join(', ')}`;
+}
+/**
+ * gc as root: every idle slot that holds files of another uid than the root's owner, under its
+ * lease and cargo's locks (a live root job keeps its own until its post step), then the shared
+ * directories. Returns the slots given back.
+ */
+async function handBackIdle(root, timeoutMs) {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    if (!to)
+        return [];
+    const given = [];
+    const p = rootPaths(root);
+    for (const name of (await fs.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+        const dirs = slotDirs(root, name);
+        const rec = await readRecord(dirs.record);
+        if (canManage(to.uid, rec, await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record])))
+            continue;
+        const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
+        if (!h)
+            continue; // live
+        try {
+            await giveSlot(dirs, to, timeoutMs);
+            given.push(name);
+        }
+        finally {
+            await release(h);
+        }
+    }
+    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates], to, false, timeoutMs);
+    if (r.ok)
+        await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
+    return given;
+}
+
 ;// CONCATENATED MODULE: ./src/job.ts
 
 
@@ -29980,9 +30227,19 @@ async function crate_cache_saveStore(root, lockText, log) {
 
 
 
+
+
+/**
+ * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
+ * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
+ * job's intermediate artifacts to one shared directory outside the slot (an environment
+ * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
+ * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ */
 function exportsFor(dirs) {
     return {
         CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
         CARGO_HOME: dirs.cargoHome,
         TMPDIR: dirs.tmp,
         TMP: dirs.tmp,
@@ -30003,10 +30260,12 @@ function recordFor(lease, me, now, previous) {
         runId: me.runId,
         runAttempt: me.runAttempt,
         job: me.job,
+        jobKey: me.jobKey || undefined,
         jobUid: me.jobUid,
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
+        uid: owner_myUid(),
     };
 }
 /**
@@ -30019,6 +30278,13 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
+        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        if (to && s.layout === 'job') {
+            // jobs/<repo>/<key>/ are shared with other jobs of that key: given back now (the job's
+            // own directory goes with its post step).
+            const key = (0,external_node_path_.dirname)(lease.dirs.base);
+            await owner_chownTree([(0,external_node_path_.dirname)(key), key], to, false);
+        }
         const now = new Date().toISOString();
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.
@@ -30037,6 +30303,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
             tier: lease.tier,
             waitedMs: lease.waitedMs,
             zombies: lease.zombies,
+            foreign: lease.foreign,
             reset: prep.decision,
             identity: me,
             startedAt: now,
@@ -30068,7 +30335,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     const locked = await lockfile_readLock(lockFile);
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
     return { ...state, lockFile, cargoVersion: version, seed };
@@ -30082,6 +30349,7 @@ async function endJob(j, log) {
     let published;
     const removed = [];
     let sizes;
+    let handedBack;
     const attempt = async (what, fn) => {
         try {
             await fn();
@@ -30143,6 +30411,9 @@ async function endJob(j, log) {
                     await writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
             });
         }
+        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            handedBack = await handBackJob(j, published);
+        });
     }
     catch (e) {
         warnings.push(`Checking the root ${j.root}: ${e.message}`);
@@ -30151,7 +30422,7 @@ async function endJob(j, log) {
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
-    return { released, removed, sizes, published, warnings };
+    return { released, removed, sizes, published, warnings, handedBack };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -30236,6 +30507,13 @@ function targetIsBelow(threshold, target) {
         return target.bytes >= threshold.bytes;
     return true; // mixed forms cannot be compared without the disk's size
 }
+/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+function label(get, name, example) {
+    const v = get(name).trim();
+    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+        throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+    return v;
+}
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
         return env.CARGO_ISOLATE_ROOT;
@@ -30274,6 +30552,8 @@ function readSettings(get, env = process.env) {
         manifestPath: get('manifest-path').trim() || undefined,
         workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
         cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
+        runnerName: label(get, 'runner-name', 'build-host-3') || undefined,
+        jobKey: label(get, 'key', '${{ matrix.target }}'),
     };
 }
 
@@ -30316,15 +30596,17 @@ const loadGuard = () => load(GUARD);
 
 
 
+
 async function mainJob(s, env, log, watchPid, save) {
-    const me = currentIdentity(env);
+    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
     const root = await root_prepareRoot(s.root, env);
     const guard = await log.group('Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
     save.guard(guard);
     const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         return j;
     });
     try {
@@ -30369,7 +30651,7 @@ async function runMain() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9255);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9609);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runMain */ .V)();
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 238:
+/***/ 2160:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28478,36 +28478,61 @@ async function record_writeRecord(path, record) {
 
 ;// CONCATENATED MODULE: ./src/choose.ts
 
+/** What each rule means, for the log and the job summary. */
+const TIER_TEXT = {
+    'own-job': 'its own warm build: this PR or branch and this job used it last',
+    'own-key': 'this PR or branch, another job',
+    base: 'a first run from the base branch: a push there, this job',
+    'same-job': 'this job under another PR or branch (wiped; a path sccache knows)',
+    lru: 'the least recently used free slot',
+    new: 'a new slot',
+};
 const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
+const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+/** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
+const choose_fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
- * Pure: which free slot a job should take. Preference, as DESIGN.md has it:
- * 1. warm: last used under this job's trust domain (incremental build and sccache hit);
- * 2. runner: this runner used it last (stable paths for this runner's caches);
- * 3. lru: any other free slot, least recently used first (its content is the least valuable);
- * 4. new: a new slot.
- * A live slot of this trust domain held by an earlier run (or attempt) of the same workflow and
- * job is a predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats
- * a cold build in another slot. A matrix sibling (same run), a later run or another workflow
- * is not waited for.
+ * Pure: which free slot a job should take, best first. Within a tier, a slot this runner used
+ * last comes first (a tie-breaker only: GitHub assigns jobs to runners at random), then the
+ * most recent one (the lru tier: the oldest, whose content is worth least).
+ *
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
+ * takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
+ * push starts in a slot this job used (a path sccache knows), which becomes its own.
+ * A live slot of this trust domain and job held by an earlier run (or attempt) is a
+ * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
+ * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
  */
 function choose_rankSlots(slots, me) {
     const mine = trustDomain(me);
-    const free = slots.filter((s) => !s.live);
-    const warm = free
-        .filter((s) => s.record && trustDomain(s.record) === mine)
-        .sort((a, b) => Number(b.record.runnerId === me.runnerId) - Number(a.record.runnerId === me.runnerId) || time(b.record) - time(a.record));
-    const runner = free
-        .filter((s) => !warm.includes(s) && s.record?.runnerId === me.runnerId)
-        .sort((a, b) => time(b.record) - time(a.record));
-    const lru = free.filter((s) => !warm.includes(s) && !runner.includes(s)).sort((a, b) => time(a.record) - time(b.record) || a.name.localeCompare(b.name));
-    const candidates = [
-        ...warm.map((s) => ({ name: s.name, tier: 'warm' })),
-        ...runner.map((s) => ({ name: s.name, tier: 'runner' })),
-        ...lru.map((s) => ({ name: s.name, tier: 'lru' })),
-    ];
+    const tierOf = new Map();
+    const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && sameJob(s.record, me));
+    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    for (const s of slots) {
+        if (s.live)
+            continue;
+        const r = s.record;
+        if (r && trustDomain(r) === mine)
+            tierOf.set(s, sameJob(r, me) ? 'own-job' : 'own-key');
+        else if (r && choose_fromBase(r, me) && sameJob(r, me) && s !== newestBase)
+            tierOf.set(s, 'base');
+        else if (r && r.repository === me.repository && sameJob(r, me))
+            tierOf.set(s, 'same-job');
+        else
+            tierOf.set(s, 'lru');
+    }
+    const order = ['own-job', 'own-key', 'base', 'same-job', 'lru'];
+    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
+    const candidates = [...tierOf.entries()]
+        .sort(([a, ta], [b, tb]) => order.indexOf(ta) - order.indexOf(tb) ||
+        (ta === 'lru' ? time(a.record) - time(b.record) : runnerFirst(a, b) || time(b.record) - time(a.record)) ||
+        a.name.localeCompare(b.name))
+        .map(([s, tier]) => ({ name: s.name, tier }));
     let waitFor;
-    if (warm.length === 0) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && s.record.workflow === me.workflow && s.record.job === me.job && earlierRun(s.record, me));
+    if (!candidates.some((c) => c.tier === 'own-job')) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
         waitFor = predecessor?.name;
     }
     return { candidates, waitFor };
@@ -28594,7 +28619,7 @@ function flock_hold(paths, o = {}) {
     });
 }
 /** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function release(h) {
+function flock_release(h) {
     return new Promise((res) => {
         if (h.child.exitCode !== null || h.child.signalCode !== null)
             return res();
@@ -28801,7 +28826,55 @@ function audit_audit(e) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/owner.ts
+
+
+const owner_myUid = () => process.geteuid?.() ?? 0;
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+function owner_handBackTo(uid, rootOwner) {
+    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
+}
+/**
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
+ */
+function owner_canManage(uid, record, owners) {
+    if (uid === 0)
+        return true;
+    if (record?.uid !== undefined && record.uid !== uid)
+        return false;
+    return owners.every((o) => o === uid);
+}
+async function owner_ownerOf(path) {
+    const st = await external_node_fs_.promises.stat(path);
+    return { uid: st.uid, gid: st.gid };
+}
+/** uids of the paths that exist (never following a symlink). */
+async function owner_ownersOf(paths) {
+    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
+    return sts.filter((s) => s !== undefined).map((s) => s.uid);
+}
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
+    if (paths.length === 0)
+        return Promise.resolve({ ok: true });
+    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, detail: e.message }));
+        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/lease.ts
+
 
 
 
@@ -28883,7 +28956,10 @@ async function scanSlots(root) {
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
 }
-/** Takes the lease, then makes sure no cargo (say, a zombie container of a cancelled job) still runs there. */
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
 async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
@@ -28894,13 +28970,21 @@ async function tryLease(dirs, req) {
         await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await fs.mkdir(dirs.base, { recursive: true });
+    // Read under the lease: a scan's copy may predate the last holder's release.
+    const previous = await readRecord(dirs.record);
+    const uid = myUid();
+    const owners = await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+    if (!canManage(uid, previous, owners)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
+    }
     const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
     if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
     audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    return { lease: h };
+    return { lease: h, previous };
 }
 async function newSlot(root, taken) {
     let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
@@ -28921,22 +29005,26 @@ async function lease_acquireSlot(req) {
     const started = Date.now();
     const deadline = started + req.leaseWaitMs;
     const zombies = [];
+    const foreign = [];
     let announced = false;
     for (;;) {
         const views = await scanSlots(req.root);
         const plan = rankSlots(views, req.me);
         const waiting = plan.waitFor !== undefined && Date.now() < deadline;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'warm' }] : plan.candidates;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
         for (const c of order) {
             const dirs = slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                // Read again under the lease: the scan's copy may predate the last holder's release.
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: await readRecord(dirs.record), zombies };
+                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
                 req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+                foreign.push(c.name);
+                req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting) {
@@ -28951,7 +29039,7 @@ async function lease_acquireSlot(req) {
         const dirs = slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
         if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies };
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
         }
         // Someone took the slot we just made: scan again.
     }
@@ -28964,7 +29052,7 @@ async function lease_acquireJobDir(req) {
         audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     if (!h)
         throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [] };
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
 }
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
 async function lease_releaseLease(keeperPid, lock, dir = '') {
@@ -29097,7 +29185,7 @@ async function removeTreeInner(root, path, o) {
             throw e;
         }
         finally {
-            await release(h);
+            await flock_release(h);
         }
     }
     else {
@@ -29133,6 +29221,7 @@ async function emptyTrash(root, timeoutMs = 120_000) {
 
 
 
+
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
  * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
@@ -29147,6 +29236,10 @@ function decideReset(reuse, previous, hasContent, me) {
         return { reset: false, reason: 'reuse: always' };
     if (!previous)
         return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
     return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
@@ -29216,6 +29309,7 @@ async function prepare_prepareDirs(root, dirs, previous, me, s, env) {
 }
 
 ;// CONCATENATED MODULE: ./src/root.ts
+
 
 
 
@@ -29314,8 +29408,14 @@ async function prepareRoot(raw, env, create = true) {
             if (e.code !== 'EEXIST')
                 throw e;
         });
-        for (const d of [p.locks, p.slots, p.jobs, p.trash, p.crates])
+        const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
+        for (const d of skeleton)
             await external_node_fs_.promises.mkdir(d, { recursive: true });
+        // Shared by every job on the host: a root job gives it back at once, not in its post step,
+        // or a runner-user job starting meanwhile could not create its lock file or slot.
+        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        if (to && (await owner_ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
+            await owner_chownTree([p.marker, ...skeleton], to, false);
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
@@ -29494,7 +29594,7 @@ async function learnDir(root, version, source, dir) {
 }
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 async function crates_seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode };
+    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
     const sources = [...new Set(locked.map((c) => c.source))];
     const dirsBySource = new Map();
     const usedDirs = new Set();
@@ -29535,9 +29635,15 @@ async function crates_seedCrates(root, cargoHome, locked, version, mode) {
                 await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
             }
             catch (e) {
-                if (e.code !== 'EXDEV')
+                const code = e.code;
+                if (code !== 'EXDEV' && code !== 'EPERM')
                     throw e;
-                await placeAtomically(dests[i], { copyFrom: blob }); // store and slot on different filesystems
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                await placeAtomically(dests[i], { copyFrom: blob });
+                r.copiedInstead++;
+                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
             }
             usedDirs.add(dir);
             const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
@@ -29591,7 +29697,11 @@ async function publishCrates(root, cargoHome, locked, version) {
                 continue;
             }
             if (!learned.has(`${match.source}\n${dir}`)) {
-                await learnDir(root, version, match.source, dir);
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(root, version, match.source, dir).catch((e) => {
+                    if (e.code !== 'EACCES' && e.code !== 'EPERM')
+                        throw e;
+                });
                 learned.add(`${match.source}\n${dir}`);
             }
             const blob = blobPath(root, sha);
@@ -29600,7 +29710,17 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.skipped++;
             }
             else {
-                await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    const code = e.code;
+                    if (code !== 'EACCES' && code !== 'EPERM')
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${code}; made by another uid): not published` });
+                    continue;
+                }
                 r.published++;
                 r.publishedBytes += st.size;
             }
@@ -29672,6 +29792,80 @@ async function saveStore(root, lockText, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/handback.ts
+
+
+
+
+
+
+
+/*
+ * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
+ * a process running as root on a root owned by another user: a job's post step gives back what
+ * that job made; `cargo-isolate gc` run as root gives back what no post step did (a container
+ * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
+ * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
+ */
+async function giveSlot(dirs, to, timeoutMs) {
+    const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+    const rec = await record_readRecord(dirs.record);
+    if (rec && rec.uid !== to.uid) {
+        await record_writeRecord(dirs.record, { ...rec, uid: to.uid });
+        await owner_chownTree([dirs.record], to, false);
+    }
+}
+/** Post step: the job's slot, the lock files and, when it published, the crate store. */
+async function handBackJob(j, published) {
+    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(j.root));
+    if (!to)
+        return undefined;
+    const shared = [layout_rootPaths(j.root).locks];
+    if (published && (published.published > 0 || published.indexEntries > 0))
+        shared.push(storePaths(j.root).base);
+    const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    if (j.layout === 'slot')
+        await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
+    const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
+    return `to uid ${to.uid}: ${names.join(', ')}`;
+}
+/**
+ * gc as root: every idle slot that holds files of another uid than the root's owner, under its
+ * lease and cargo's locks (a live root job keeps its own until its post step), then the shared
+ * directories. Returns the slots given back.
+ */
+async function handBackIdle(root, timeoutMs) {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    if (!to)
+        return [];
+    const given = [];
+    const p = rootPaths(root);
+    for (const name of (await fs.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+        const dirs = slotDirs(root, name);
+        const rec = await readRecord(dirs.record);
+        if (canManage(to.uid, rec, await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record])))
+            continue;
+        const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
+        if (!h)
+            continue; // live
+        try {
+            await giveSlot(dirs, to, timeoutMs);
+            given.push(name);
+        }
+        finally {
+            await release(h);
+        }
+    }
+    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates], to, false, timeoutMs);
+    if (r.ok)
+        await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
+    return given;
+}
+
 ;// CONCATENATED MODULE: ./src/job.ts
 
 
@@ -29686,9 +29880,19 @@ async function saveStore(root, lockText, log) {
 
 
 
+
+
+/**
+ * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
+ * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
+ * job's intermediate artifacts to one shared directory outside the slot (an environment
+ * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
+ * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ */
 function exportsFor(dirs) {
     return {
         CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
         CARGO_HOME: dirs.cargoHome,
         TMPDIR: dirs.tmp,
         TMP: dirs.tmp,
@@ -29709,10 +29913,12 @@ function recordFor(lease, me, now, previous) {
         runId: me.runId,
         runAttempt: me.runAttempt,
         job: me.job,
+        jobKey: me.jobKey || undefined,
         jobUid: me.jobUid,
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
+        uid: myUid(),
     };
 }
 /**
@@ -29725,6 +29931,13 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && s.layout === 'job') {
+            // jobs/<repo>/<key>/ are shared with other jobs of that key: given back now (the job's
+            // own directory goes with its post step).
+            const key = dirname(lease.dirs.base);
+            await chownTree([dirname(key), key], to, false);
+        }
         const now = new Date().toISOString();
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.
@@ -29743,6 +29956,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
             tier: lease.tier,
             waitedMs: lease.waitedMs,
             zombies: lease.zombies,
+            foreign: lease.foreign,
             reset: prep.decision,
             identity: me,
             startedAt: now,
@@ -29774,7 +29988,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     const locked = await readLock(lockFile);
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
     return { ...state, lockFile, cargoVersion: version, seed };
@@ -29788,6 +30002,7 @@ async function endJob(j, log) {
     let published;
     const removed = [];
     let sizes;
+    let handedBack;
     const attempt = async (what, fn) => {
         try {
             await fn();
@@ -29849,6 +30064,9 @@ async function endJob(j, log) {
                     await record_writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
             });
         }
+        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            handedBack = await handBackJob(j, published);
+        });
     }
     catch (e) {
         warnings.push(`Checking the root ${j.root}: ${e.message}`);
@@ -29857,7 +30075,7 @@ async function endJob(j, log) {
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await lease_releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
-    return { released, removed, sizes, published, warnings };
+    return { released, removed, sizes, published, warnings, handedBack };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -29913,14 +30131,18 @@ const loadGuard = () => load(GUARD);
 ;// CONCATENATED MODULE: ./src/summary.ts
 
 
+
 /** Pure: the rows of the job summary, so tests can read what a person will see. */
 function summaryRows(job, ended, guard) {
     const main = [];
     if (job) {
         const id = job.identity;
         main.push(['Key', `${id.repository} ${id.key}`]);
-        main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.tier}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+        main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
         main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
+        main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
+        if (job.foreign?.length)
+            main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run)`]);
         main.push(['CARGO_TARGET_DIR', job.dirs.target]);
         main.push(['CARGO_HOME', job.dirs.cargoHome]);
         main.push(['TMPDIR', job.dirs.tmp]);
@@ -29929,6 +30151,8 @@ function summaryRows(job, ended, guard) {
     const seed = job?.crates?.seed;
     if (seed) {
         main.push(['Crates seeded', `${seed.seeded} of ${seed.locked} locked (${units_formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`]);
+        if (seed.copiedInstead)
+            main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
         for (const m of seed.mismatches)
             main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
     }
@@ -29942,6 +30166,8 @@ function summaryRows(job, ended, guard) {
         main.push(['Sizes after the job', `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}`]);
     for (const r of ended.removed.filter((x) => x.outcome !== 'absent'))
         main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
+    if (ended.handedBack)
+        main.push(['Handed back', ended.handedBack]);
     main.push(['Lease', ended.released ? 'released' : 'already ended']);
     for (const w of ended.warnings)
         main.push(['Warning', w]);
@@ -29950,6 +30176,8 @@ function summaryRows(job, ended, guard) {
         g.push(['Disk before', `${guard.before.usedPercent.toFixed(1)}% used, ${units_formatBytes(guard.before.freeBytes)} free`, '', '', '']);
         for (const r of guard.removals)
             g.push([r.outcome, r.path, units_formatBytes(r.bytes), formatDuration(r.ageMs), r.owner ?? 'unknown']);
+        if (guard.needsRoot?.count)
+            g.push(['needs root', `${guard.needsRoot.count} entries of another uid: run 'cargo-isolate gc' as root`, units_formatBytes(guard.needsRoot.bytes), '', '']);
         g.push(['Disk after', `${guard.after.usedPercent.toFixed(1)}% used, ${units_formatBytes(guard.after.freeBytes)} free`, units_formatBytes(guard.freedBytes), '', '']);
     }
     return { main, guard: g };
@@ -30001,7 +30229,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(238);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2160);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

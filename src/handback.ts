@@ -1,0 +1,66 @@
+import { promises as fs } from 'node:fs';
+import { storePaths } from './crates.js';
+import { hold, release } from './flock.js';
+import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
+import { cargoLockFiles } from './liveness.js';
+import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, ownersOf } from './owner.js';
+import { readRecord, writeRecord } from './record.js';
+
+/*
+ * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
+ * a process running as root on a root owned by another user: a job's post step gives back what
+ * that job made; `cargo-isolate gc` run as root gives back what no post step did (a container
+ * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
+ * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
+ */
+
+async function giveSlot(dirs: Dirs, to: Owner, timeoutMs: number): Promise<void> {
+  const r = await chownTree([dirs.base], to, true, timeoutMs);
+  if (!r.ok) throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+  const rec = await readRecord(dirs.record);
+  if (rec && rec.uid !== to.uid) {
+    await writeRecord(dirs.record, { ...rec, uid: to.uid });
+    await chownTree([dirs.record], to, false);
+  }
+}
+
+/** Post step: the job's slot, the lock files and, when it published, the crate store. */
+export async function handBackJob(j: { root: string; layout: 'slot' | 'job'; dirs: Dirs; cleanupTimeoutMs: number }, published?: { published: number; indexEntries: number }): Promise<string | undefined> {
+  const to = handBackTo(myUid(), await ownerOf(j.root));
+  if (!to) return undefined;
+  const shared = [rootPaths(j.root).locks];
+  if (published && (published.published > 0 || published.indexEntries > 0)) shared.push(storePaths(j.root).base);
+  const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
+  if (!r.ok) throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+  if (j.layout === 'slot') await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
+  const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
+  return `to uid ${to.uid}: ${names.join(', ')}`;
+}
+
+/**
+ * gc as root: every idle slot that holds files of another uid than the root's owner, under its
+ * lease and cargo's locks (a live root job keeps its own until its post step), then the shared
+ * directories. Returns the slots given back.
+ */
+export async function handBackIdle(root: string, timeoutMs: number): Promise<string[]> {
+  const to = handBackTo(myUid(), await ownerOf(root));
+  if (!to) return [];
+  const given: string[] = [];
+  const p = rootPaths(root);
+  for (const name of (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n))) {
+    const dirs = slotDirs(root, name);
+    const rec = await readRecord(dirs.record);
+    if (canManage(to.uid, rec, await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]))) continue;
+    const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
+    if (!h) continue; // live
+    try {
+      await giveSlot(dirs, to, timeoutMs);
+      given.push(name);
+    } finally {
+      await release(h);
+    }
+  }
+  const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates], to, false, timeoutMs);
+  if (r.ok) await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
+  return given;
+}

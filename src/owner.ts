@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import type { DirRecord } from './record.js';
+
+/*
+ * Several uids, one root. Container jobs run as root, host jobs as the runner's user, on the
+ * same runners and PRs. The rule, which is the runner's own practice for its work folder:
+ *
+ *   everything under a root belongs to the root's owner.
+ *
+ * - A job running as root on a root owned by another user gives what it created back to that
+ *   owner: the root's skeleton at once (main), its slot, lock file and the crate store in its
+ *   post step. Until then its slot record says `uid: 0`, so nobody else trusts the slot.
+ * - A job that is not root never touches what another uid holds: a slot whose record or top
+ *   directories name another uid was not handed back (its container was removed before post)
+ *   and is passed over like a zombie; the guard reports such data as "needs root", and a root
+ *   job or `cargo-isolate gc` run as root (the systemd timer) removes it.
+ * Root owns a root only when root made it: then nothing is handed anywhere.
+ */
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export const myUid = (): number => process.geteuid?.() ?? 0;
+
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+export function handBackTo(uid: number, rootOwner: Owner): Owner | undefined {
+  return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
+}
+
+/**
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
+ */
+export function canManage(uid: number, record: Pick<DirRecord, 'uid'> | undefined, owners: number[]): boolean {
+  if (uid === 0) return true;
+  if (record?.uid !== undefined && record.uid !== uid) return false;
+  return owners.every((o) => o === uid);
+}
+
+export async function ownerOf(path: string): Promise<Owner> {
+  const st = await fs.stat(path);
+  return { uid: st.uid, gid: st.gid };
+}
+
+/** uids of the paths that exist (never following a symlink). */
+export async function ownersOf(paths: string[]): Promise<number[]> {
+  const sts = await Promise.all(paths.map((p) => fs.lstat(p).catch(() => undefined)));
+  return sts.filter((s) => s !== undefined).map((s) => s!.uid);
+}
+
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+export function chownTree(paths: string[], to: Owner, recursive: boolean, timeoutMs = 120_000): Promise<{ ok: boolean; detail?: string }> {
+  if (paths.length === 0) return Promise.resolve({ ok: true });
+  const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+  return new Promise((res) => {
+    const child = spawn('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on('error', (e) => res({ ok: false, detail: e.message }));
+    child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
+  });
+}
