@@ -75,7 +75,7 @@ export class SimJob {
     this.env = env;
   }
 
-  static async create(o: { pr?: number; branch?: string; runId?: string; attempt?: string; job?: string; runner?: string; workflow?: string; repo?: string; fork?: boolean; extraEnv?: Record<string, string> } = {}): Promise<SimJob> {
+  static async create(o: { pr?: number; branch?: string; base?: string; runId?: string; attempt?: string; job?: string; runner?: string; workflow?: string; repo?: string; fork?: boolean; extraEnv?: Record<string, string> } = {}): Promise<SimJob> {
     const dir = await fs.mkdtemp(join(tmpdir(), 'sim-job-'));
     const repo = o.repo ?? 'acme/widgets';
     const event = o.pr !== undefined
@@ -96,6 +96,7 @@ export class SimJob {
       GITHUB_REF: o.pr !== undefined ? `refs/pull/${o.pr}/merge` : `refs/heads/${o.branch ?? 'main'}`,
       GITHUB_REF_NAME: o.pr !== undefined ? `${o.pr}/merge` : (o.branch ?? 'main'),
       GITHUB_HEAD_REF: o.pr !== undefined ? (o.branch ?? `feature-${o.pr}`) : '',
+      GITHUB_BASE_REF: o.pr !== undefined ? (o.base ?? 'main') : '',
       GITHUB_RUN_ID: o.runId ?? String(1000 + Math.floor(Math.random() * 1e6)),
       GITHUB_RUN_ATTEMPT: o.attempt ?? '1',
       GITHUB_JOB: o.job ?? 'build',

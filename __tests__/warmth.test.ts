@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
+import { cli } from './helpers/cli.js';
+import { type SimJob, jobPool } from './helpers/runner.js';
+import { compiled, makeSlowWorkspace } from './helpers/workspace.js';
+
+/*
+ * Issue 10: every job of a PR starts warm. Real cargo through the bundled action, with real
+ * registry dependencies (a sparse registry on 127.0.0.1), each runner with its own checkout
+ * as on a real fleet. "Recompiled dependencies" are the registry crates cargo compiled.
+ */
+const { job, cleanup } = jobPool();
+let scratch: string;
+let root: string;
+let server: Awaited<ReturnType<typeof serveRegistry>>;
+let crates: ReturnType<typeof makeRegistry>;
+const checkouts = new Map<string, string>();
+
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-warmth-'));
+  root = join(scratch, 'root');
+  crates = makeRegistry(join(scratch, 'registry'), { count: 6 });
+  server = await serveRegistry(join(scratch, 'registry'));
+});
+afterAll(async () => {
+  await cleanup();
+  await server.close();
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+/** This runner's checkout of the repository (a runner's work folder is its own). */
+async function checkout(runner: string): Promise<string> {
+  if (!checkouts.has(runner)) {
+    const dir = makeConsumer(join(scratch, `ws-${runner}`), server.url, crates);
+    await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: dir, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
+    checkouts.set(runner, dir);
+  }
+  return checkouts.get(runner)!;
+}
+
+/** Registry crates cargo built (`Compiling`) or checked (`Checking`, for cargo check). */
+const deps = (stderr: string) => [...compiled(stderr), ...[...stderr.matchAll(/^\s*Checking (\S+) v/gm)].map((m) => m[1])].filter((c) => c.startsWith('dep'));
+type Spec = { pr?: number; branch?: string; runId: string; job: string; runner: string; cmd: string[]; key?: string };
+
+/** Jobs that start together, build, and end: what one push of a workflow does. */
+async function push(specs: Spec[]): Promise<{ j: SimJob; slot: string; tier: string; deps: string[] }[]> {
+  const js = await Promise.all(specs.map((s) => job({ pr: s.pr, branch: s.branch, runId: s.runId, job: s.job, runner: s.runner })));
+  const mains = await Promise.all(js.map((j, i) => j.run('main', { root, key: specs[i].key ?? '' })));
+  for (const m of mains) expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
+  const builds = await Promise.all(js.map(async (j, i) => j.exec([...specs[i].cmd, '--locked'], await checkout(specs[i].runner))));
+  for (const b of builds) if (b.code !== 0) throw new Error(b.stderr);
+  for (const j of js) expect((await j.run('post')).code).toBe(0);
+  return js.map((j, i) => ({ j, slot: mains[i].outputs.slot, tier: /slot \S+ \((own-job|own-key|base|same-job|lru|new)/.exec(mains[i].stdout)?.[1] ?? '?', deps: deps(builds[i].stderr) }));
+}
+
+const THREE = [
+  { job: 'test', cmd: ['cargo', 'build'] },
+  { job: 'lint', cmd: ['cargo', 'check'] },
+  { job: 'bench', cmd: ['cargo', 'build', '--release'] },
+];
+
+test('three jobs of a PR on shuffled runners: the second push recompiles no dependency', async () => {
+  const first = await push(THREE.map((t, i) => ({ ...t, pr: 7, runId: '500', runner: ['r1', 'r2', 'r3'][i] })));
+  for (const r of first) expect(r.deps.length).toBe(crates.length); // cold: every dependency
+  const second = await push(THREE.map((t, i) => ({ ...t, pr: 7, runId: '501', runner: ['r3', 'r1', 'r2'][i] })));
+  expect(second.map((r) => [r.tier, r.deps])).toEqual(THREE.map(() => ['own-job', []]));
+  expect(second.map((r) => r.slot)).toEqual(first.map((r) => r.slot)); // each job back in its own slot
+});
+
+test('matrix legs of one job with different `key`s each come back to their own slot', async () => {
+  const legs = (runId: string, runners: string[]) => [
+    { pr: 17, runId, job: 'build', runner: runners[0], key: 'dev', cmd: ['cargo', 'build'] },
+    { pr: 17, runId, job: 'build', runner: runners[1], key: 'release', cmd: ['cargo', 'build', '--release'] },
+  ];
+  const first = await push(legs('510', ['r1', 'r2']));
+  const second = await push(legs('511', ['r2', 'r1']));
+  expect(second.map((r) => r.slot)).toEqual(first.map((r) => r.slot));
+  expect(second.map((r) => r.deps)).toEqual([[], []]);
+});
+
+test('a new PR\'s first run after a push to main recompiles no dependency, and main never sees what the PR wrote', async () => {
+  const test1 = [{ job: 'test', cmd: ['cargo', 'build'] }];
+  const [main1] = await push(test1.map((t) => ({ ...t, branch: 'main', runId: '520', runner: 'r1' })));
+  expect(main1.deps.length).toBe(crates.length);
+
+  const pr = await job({ pr: 30, runId: '521', job: 'test', runner: 'r1' });
+  const m = await pr.run('main', { root });
+  expect(m.outputs.slot).toBe(main1.slot);
+  expect(m.stdout).toMatch(/\(base: a first run from the base branch/);
+  expect(m.stdout).toMatch(/seeded by the base branch: last used by a push to main/);
+  const b = await pr.exec(['cargo', 'build', '--locked'], await checkout('r1'));
+  expect(deps(b.stderr)).toEqual([]);
+  // What a PR (possibly a fork) could plant for the next user of the slot.
+  await fs.writeFile(join(m.env.CARGO_TARGET_DIR, 'planted-by-pr'), 'x');
+  await fs.writeFile(join(m.env.CARGO_HOME, 'bin', 'cargo-planted'), 'x');
+  expect((await pr.run('post')).code).toBe(0);
+
+  const [main2] = await push(test1.map((t) => ({ ...t, branch: 'main', runId: '522', runner: 'r1' })));
+  const next = main2.j.exported;
+  expect(existsSync(join(next.CARGO_TARGET_DIR, 'planted-by-pr'))).toBe(false);
+  expect(existsSync(join(next.CARGO_HOME, 'bin', 'cargo-planted'))).toBe(false);
+  expect(main2.tier).not.toBe('own-job'); // its old slot is the PR's now: another trust domain
+});
+
+test('a repository\'s build.build-dir leaves nothing outside the job\'s directories, and a live build there is protected', async () => {
+  const ws = await makeSlowWorkspace(join(scratch, 'build-dir-ws'), 6);
+  const shared = join(scratch, 'shared-build-dir');
+  await fs.mkdir(join(ws, '.cargo'));
+  await fs.writeFile(join(ws, '.cargo', 'config.toml'), `[build]\nbuild-dir = "${shared}"\n`);
+  const j = await job({ pr: 40, runId: '530', job: 'test', runner: 'r1' });
+  const m = await j.run('main', { root });
+  expect(m.env.CARGO_BUILD_BUILD_DIR).toBe(m.env.CARGO_TARGET_DIR);
+  const building = j.exec(['cargo', 'build'], ws);
+  await new Promise((r) => setTimeout(r, 2500)); // inside the sleeping build script
+  // Only cargo's own lock protects it now: the lease's keeper is gone (a zombie build).
+  process.kill(-JSON.parse(j.state.lease).keeperPid, 'SIGKILL');
+  const gc = await cli(['gc', '--root', root, '--max-age', '0s']);
+  expect(gc.code).toBe(0);
+  expect((await building).code).toBe(0);
+  expect(existsSync(shared)).toBe(false);
+  expect(existsSync(join(m.env.CARGO_TARGET_DIR, 'debug', 'slow'))).toBe(true);
+  expect((await j.run('post')).code).toBe(0);
+});
