@@ -6,6 +6,8 @@
 //   4. the guard's decision with 1,000 slots on disk
 //   5. a rebuild after a one-line change: shared target dir vs slot, job, reuse: never;
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
+//   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
+//      run after main, against one shared target dir (unsafe) measured in the same run
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
 // BENCH_ONLY=2,5 (some sections).
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -27,6 +29,8 @@ const note = (s) => process.stderr.write(`${s}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+/** Median with the spread: a busy machine shows as spread, not as a slower action. */
+const spread = (xs) => `${ms(median(xs))} (${ms(Math.min(...xs))}-${ms(Math.max(...xs))}, n=${xs.length})`;
 
 async function time(fn) {
   const t0 = performance.now();
@@ -239,6 +243,119 @@ if (only(5)) {
   } else {
     rows.push(['5', 'sccache hit rates', 'skipped: sccache not installed (apt-get install sccache)', '', '']);
   }
+}
+
+// 6. Warmth across jobs: a three-job PR on shuffled runners, and a new PR after main.
+if (only(6)) {
+  note('6. warmth across jobs ...');
+  const regDir = join(scratch, 'warm-registry');
+  const list = makeRegistry(regDir, { count: quick ? 12 : 30, prefix: 'dep' });
+  const server = await serveRegistry(regDir);
+  const checkouts = {};
+  const checkout = async (runner) => {
+    if (!checkouts[runner]) {
+      checkouts[runner] = makeConsumer(join(scratch, `warm-ws-${runner}`), server.url, list);
+      await run('cargo', ['generate-lockfile'], { cwd: checkouts[runner], env: { ...process.env, CARGO_HOME: join(scratch, 'warm-lock-home') } });
+    }
+    return checkouts[runner];
+  };
+  const edit = async (n) => {
+    for (const r of ['r1', 'r2', 'r3']) {
+      const f = join(await checkout(r), 'src', 'main.rs');
+      await fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace(/println!\("\{\}", \d+/, `println!("{}", ${n}`));
+    }
+  };
+  const depsIn = (stderr) => [...stderr.matchAll(/^\s*(?:Compiling|Checking) (dep\d+) v/gm)].length;
+  const cargo = (args, cwd, env) => new Promise((res, rej) => {
+    const t0 = performance.now();
+    execFile('cargo', [...args, '--locked'], { cwd, env: { ...process.env, ...env } }, (e, _out, stderr) => (e ? rej(new Error(stderr)) : res({ ms: performance.now() - t0, deps: depsIn(stderr) })));
+  });
+  const root = join(scratch, 'warm-root');
+  let runId = 7000;
+  /** One job through the bundled action: main, the build, post. */
+  const isolated = async (o, extraEnv = {}) => {
+    const dir = await fs.mkdtemp(join(scratch, 'warm-job-'));
+    const files = runnerFiles(dir);
+    const event = join(dir, 'event.json');
+    writeFileSync(event, '{}');
+    const env = {
+      PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_REPOSITORY: 'b/b', GITHUB_RUN_ID: String(runId++), GITHUB_JOB: o.job, GITHUB_WORKFLOW: 'ci', RUNNER_NAME: o.runner, GITHUB_EVENT_PATH: event,
+      ...(o.pr ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: 'main', GITHUB_HEAD_REF: `f${o.pr}` } : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
+      INPUT_ROOT: root, 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': await checkout(o.runner), ...files,
+    };
+    await spawnTimed(process.execPath, ['dist/main/index.js'], env);
+    const exported = Object.fromEntries(Object.entries(await stateOf(files.GITHUB_ENV)).map(([k, v]) => [k.slice(6), v]));
+    const r = await cargo(o.cmd, await checkout(o.runner), { ...exported, ...extraEnv });
+    await spawnTimed(process.execPath, ['dist/post/index.js'], { ...env, ...(await stateOf(files.GITHUB_STATE)) });
+    return r;
+  };
+  const sharedEnv = { CARGO_TARGET_DIR: join(scratch, 'warm-shared', 'target'), CARGO_HOME: join(scratch, 'warm-shared', 'home') };
+  const shared = (o, extraEnv = {}) => cargo(o.cmd, checkouts[o.runner], { ...sharedEnv, ...extraEnv });
+  const jobs = [['test', ['build']], ['lint', ['check']], ['bench', ['build', '--release']]];
+  const orders = [['r1', 'r2', 'r3'], ['r3', 'r1', 'r2'], ['r2', 'r3', 'r1'], ['r1', 'r3', 'r2']];
+  const pushOf = (pr, order) => jobs.map(([job, cmd], i) => ({ pr, job, cmd, runner: order[i] }));
+  const sum = (rs) => ({ ms: rs.reduce((a, r) => a + r.ms, 0), deps: rs.reduce((a, r) => a + r.deps, 0) });
+  // (a) the first push is cold everywhere; each later push lands its jobs on other runners.
+  const a = { iso: [], shared: [] };
+  for (const [i, order] of orders.entries()) {
+    await edit(i);
+    const iso = [];
+    for (const j of pushOf(7, order)) iso.push(await isolated(j));
+    const sh = [];
+    for (const j of pushOf(7, order)) sh.push(await shared(j));
+    if (i > 0) (a.iso.push(sum(iso)), a.shared.push(sum(sh)));
+  }
+  const med = (rs) => median(rs.map((r) => r.ms));
+  rows.push(['6', `(a) next push of a 3-job PR on shuffled runners (${orders.length - 1} pushes): wall time`, spread(a.iso.map((r) => r.ms)), `shared target dir ${spread(a.shared.map((r) => r.ms))}`, ratio(med(a.iso), med(a.shared))]);
+  rows.push(['6', '(a) dependencies recompiled per push', `${median(a.iso.map((r) => r.deps))} of ${list.length * 3}`, `shared: ${median(a.shared.map((r) => r.deps))}`, '']);
+  // (b) a push to main, then a new PR's first run of the same job on the same runner.
+  const b = { iso: [], shared: [], deps: [] };
+  for (let i = 0; i < 3; i++) {
+    // The same sources and the same one-line change (the PR's) on both sides.
+    await edit(100 + i);
+    await isolated({ job: 'test', cmd: ['build'], runner: 'r1' });
+    await shared({ job: 'test', cmd: ['build'], runner: 'r1' });
+    await edit(200 + i);
+    const pr = await isolated({ pr: 100 + i, job: 'test', cmd: ['build'], runner: 'r1' });
+    const sh = await shared({ job: 'test', cmd: ['build'], runner: 'r1' });
+    b.iso.push(pr.ms);
+    b.deps.push(pr.deps);
+    b.shared.push(sh.ms);
+  }
+  rows.push(['6', '(b) a new PR\'s first run after a push to main: wall time', spread(b.iso), `shared target dir ${spread(b.shared)}`, ratio(median(b.iso), median(b.shared))]);
+  rows.push(['6', '(b) dependencies recompiled', `${median(b.deps)} of ${list.length}`, '', '']);
+  // sccache: (a)'s next push after the guard pruned every target dir (a clean rebuild in the
+  // chosen slots). Hits need the same CARGO_HOME and CARGO_TARGET_DIR as a cached build.
+  const sccacheOk = (() => { try { execFileSync('sccache', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+  if (sccacheOk) {
+    const scDir = join(scratch, 'warm-sccache');
+    const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: scDir, SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' };
+    const sc = (args) => execFileSync('sccache', args, { env: { ...process.env, SCCACHE_DIR: scDir }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const hits = () => {
+      const s = JSON.parse(sc(['--show-stats', '--stats-format', 'json'])).stats;
+      const n = (o) => Object.values(o.counts ?? {}).reduce((x, y) => x + y, 0);
+      return { hits: n(s.cache_hits), all: n(s.cache_hits) + n(s.cache_misses) };
+    };
+    const pruneTargets = async () => {
+      for (const d of await fs.readdir(join(root, 'slots'))) await fs.rm(join(root, 'slots', d, 'target'), { recursive: true, force: true });
+      await fs.rm(sharedEnv.CARGO_TARGET_DIR, { recursive: true, force: true });
+    };
+    const rate = async (go) => {
+      try { sc(['--stop-server']); } catch { /* none running */ }
+      await fs.rm(scDir, { recursive: true, force: true });
+      for (const j of pushOf(8, orders[0])) await go(j); // populate
+      await pruneTargets();
+      sc(['--zero-stats']);
+      for (const j of pushOf(8, orders[1])) await go(j); // the next push, shuffled, clean
+      const h = hits();
+      sc(['--stop-server']);
+      return h;
+    };
+    const hi = await rate((j) => isolated(j, wrap));
+    const hs = await rate((j) => shared(j, wrap));
+    rows.push(['6', '(a) sccache, next push after the guard pruned the targets (CARGO_INCREMENTAL=0)', `${hi.hits}/${hi.all} hits`, `shared target dir ${hs.hits}/${hs.all}`, `${Math.round((100 * hi.hits) / Math.max(1, hi.all))}%`]);
+  }
+  await server.close();
 }
 
 await cleanup();
