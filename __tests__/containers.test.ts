@@ -55,7 +55,8 @@ async function containerJob(o: { pr: number; runId: string; job?: string }, moun
 }
 
 async function hostJob(o: { pr: number; runId: string }): Promise<SimJob> {
-  const j = await newJob({ pr: o.pr, runId: o.runId, job: 'security', runner: 'runner-1' });
+  // The runner user's PATH reaches a toolchain it can read (rustup's is under /root, 0700).
+  const j = await newJob({ pr: o.pr, runId: o.runId, job: 'security', runner: 'runner-1', extraEnv: { PATH: `${rust}/bin:/usr/bin:/bin` } });
   await fs.chown(j.env.HOME, RUNNER, RUNNER);
   return j;
 }
@@ -67,7 +68,7 @@ const hostBuild = (j: SimJob) =>
 
 async function fullJob(j: SimJob, build: (j: SimJob) => Promise<{ code: number | null; stderr: string }>, uid?: number) {
   const m = await j.run('main', inputs(), { uid });
-  expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
+  expect({ code: m.code, errors: m.errors, warnings: m.warnings }).toEqual({ code: 0, errors: [], warnings: [] });
   const b = await build(j);
   if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
   const p = await j.run('post', {}, { uid });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { fileSha256, mayPublish, publishCrates, storePaths } from '../src/crates
 import { indexEntryMatches, indexPath, parseLock } from '../src/lockfile.js';
 import { prepareRoot } from '../src/root.js';
 import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
+import { toolchainForAnyUid } from './helpers/anyuid.js';
 import { fakeCacheService } from './helpers/cache-server.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled } from './helpers/workspace.js';
@@ -23,7 +24,9 @@ beforeAll(async () => {
   regDir = join(scratch, 'registry');
   crates = makeRegistry(regDir, { count: 5 });
 });
+const afterCleanup: string[] = [];
 afterAll(async () => {
+  for (const d of afterCleanup) await fs.rm(d, { recursive: true, force: true });
   await cleanupJobs();
   await fs.rm(scratch, { recursive: true, force: true });
 });
@@ -119,7 +122,7 @@ describe('the store through the action', () => {
     await fs.chmod(blob, 0o644);
     await fs.writeFile(blob, 'not a crate'); // same name, other bytes
     const before = server.stats.downloads;
-    const two = await job({ pr: 3, runner: 'r3' });
+    const two = await job({ pr: 3, runner: 'r3', base: 'develop' }); // not main's: it must seed
     const m = await two.run('main', { root: root(), 'working-directory': ws });
     expect(m.warnings.join('\n')).toMatch(new RegExp(`dep2 1.0.0: store file .*${victim.cksum}.crate has sha256 .* Cargo.lock says`));
     const b = await build(two, ws);
@@ -220,4 +223,40 @@ test('two jobs publishing the same crate at the same moment leave one intact fil
       expect((await fs.stat(blob)).mode & 0o777).toBe(0o444);
     }
   }
+});
+
+test('across uids: a root job hands its published crates back; where it could not, the runner user\'s job copies them and builds offline', async () => {
+  const RUNNER = 65534;
+  const rust = toolchainForAnyUid();
+  const srv = await serveRegistry(regDir);
+  const base = await fs.mkdtemp('/var/tmp/ci-crates-uids-'); // scratch is 0700: closed to the runner user
+  await fs.chmod(base, 0o755);
+  afterCleanup.push(base);
+  const r = join(base, 'root');
+  await fs.mkdir(r);
+  await fs.chown(r, RUNNER, RUNNER);
+  const w = await consumer(join(base, 'ws'), srv.url, crates);
+  execFileSync('chown', ['-R', `${RUNNER}:${RUNNER}`, w]);
+  const notRunners = () => execFileSync('find', [r, '!', '-uid', String(RUNNER)], { encoding: 'utf8' }).trim();
+
+  const a = await job({ pr: 1, runner: 'r1' }); // a container job, as root
+  expect((await a.run('main', { root: r, 'working-directory': w })).code).toBe(0);
+  expect((await build(a, w)).code).toBe(0);
+  const pa = await a.run('post');
+  expect(row(pa.summary, 'Handed back')).toMatch(/to uid 65534: locks, crates, slots\/s000/);
+  expect(notRunners()).toBe('');
+
+  // As if that job's container had been removed before its post step: the store files are root's.
+  execFileSync('chown', ['-R', '0:0', storePaths(r).blobs]);
+  await srv.close();
+  const b = await job({ pr: 2, runner: 'r2', extraEnv: { PATH: `${rust}/bin:/usr/bin:/bin` } });
+  await fs.chown(b.env.HOME, RUNNER, RUNNER);
+  const m = await b.run('main', { root: r, 'working-directory': w }, { uid: RUNNER });
+  expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
+  expect(m.stdout).toMatch(/seeded 5 \(.*, link, 5 copied because the kernel refused hardlinks to store files of uid 0 \(fs.protected_hardlinks\)\)/);
+  const bb = await b.exec([`${rust}/bin/cargo`, 'build', '--locked'], w, { uid: RUNNER, env: { PATH: `${rust}/bin:/usr/bin:/bin`, RUSTC: `${rust}/bin/rustc` } });
+  expect(bb.stderr).not.toMatch(/Downloaded|Could not connect/);
+  expect(bb.code).toBe(0);
+  const pb = await b.run('post', {}, { uid: RUNNER });
+  expect(row(pb.summary, 'Crates copied')).toMatch(/^5 copied instead of linked/);
 });

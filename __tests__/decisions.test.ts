@@ -3,6 +3,7 @@ import { earlierRun, rankSlots, type SlotView } from '../src/choose.js';
 import { beyond, diskFromStatfs } from '../src/disk.js';
 import { type Candidate, planPrune } from '../src/guard.js';
 import { identityFrom } from '../src/identity.js';
+import { canManage, handBackTo } from '../src/owner.js';
 import { contentKey, safeComponent } from '../src/key.js';
 import { devId, parseProcLocks } from '../src/liveness.js';
 import { decideReset } from '../src/prepare.js';
@@ -326,5 +327,25 @@ describe('/proc/locks', () => {
     // glibc encodes major 253, minor 1 as 0xfd01
     expect(devId(0xfd01, 42)).toBe('253:1:42');
     expect(devId(47, 5678)).toBe('0:47:5678');
+  });
+});
+
+describe('several uids, one root', () => {
+  test('only root hands back, and only on a root it does not own', () => {
+    expect(handBackTo(0, { uid: 1001, gid: 1001 })).toEqual({ uid: 1001, gid: 1001 });
+    expect(handBackTo(0, { uid: 0, gid: 0 })).toBeUndefined();
+    expect(handBackTo(1001, { uid: 1001, gid: 1001 })).toBeUndefined();
+  });
+  test.each([
+    ['root manages anything', 0, { uid: 1001 }, [1001, 0], true],
+    ['its own slot', 1001, { uid: 1001 }, [1001, 1001], true],
+    ['a slot handed back to it', 1001, { uid: 1001 }, [1001], true],
+    ['a root job\'s slot not handed back (record)', 1001, { uid: 0 }, [1001, 1001], false],
+    ['root-owned top entries, whatever the record says', 1001, { uid: 1001 }, [1001, 0], false],
+    ['an older record without uid, owned by it', 1001, {}, [1001], true],
+    ['an older record without uid, root-owned', 1001, {}, [0], false],
+    ['no record, a new slot of its own', 1001, undefined, [1001], true],
+  ] as [string, number, { uid?: number } | undefined, number[], boolean][])('canManage: %s', (_, uid, rec, owners, ok) => {
+    expect(canManage(uid, rec, owners)).toBe(ok);
   });
 });
