@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 
 // The README's tables are checked against action.yml, so they never drift apart.
 const actionYml = readFileSync('action.yml', 'utf8');
@@ -17,6 +18,12 @@ function documented(heading: string): string[] {
 }
 
 describe('README and action.yml agree', () => {
+  test('action.yml is valid YAML and declares what the text tables are read from', () => {
+    // A plain scalar with ': ' in a description is a parse error for the runner too.
+    const yml = parse(actionYml, { strict: true, uniqueKeys: true }) as { inputs: object; outputs: object };
+    expect(Object.keys(yml.inputs).sort()).toEqual(keys('inputs').sort());
+    expect(Object.keys(yml.outputs).sort()).toEqual(keys('outputs').sort());
+  });
   test.each(['inputs', 'outputs'] as const)('%s', (section) => {
     const inYml = keys(section);
     expect(inYml.length).toBeGreaterThan(4);
