@@ -51,6 +51,9 @@ describe('slot layout', () => {
     expect(pb.code).toBe(0);
     expect(pa.summary).toContain('cargo-isolate');
     expect(pa.summary).toContain(ma.env.CARGO_TARGET_DIR);
+    // A slow step is explained by the summary alone: time per phase and the disk.
+    expect(pa.summary).toMatch(/<td>Time per phase<\/td><td>guard \d+ ms, slot \d+ ms, crates \d+ ms, release \d+ ms<\/td>/);
+    expect(pa.summary).toMatch(/<td>Disk<\/td><td>before the guard [\d.]+% used \([^)]+ free\); after it [\d.]+% used \([^)]+ free\); at release [\d.]+% used/);
     const record = JSON.parse(await fs.readFile(join(root(), 'slots', ma.outputs.slot, 'slot.json'), 'utf8'));
     expect(record.key).toBe('pr-7');
     expect(record.runnerName).toBe('r1');

@@ -8,7 +8,7 @@ import { contentKey, safeComponent } from '../src/key.js';
 import { devId, parseProcLocks } from '../src/liveness.js';
 import { decideReset } from '../src/prepare.js';
 import type { DirRecord } from '../src/record.js';
-import { refuseRoot } from '../src/root.js';
+import { refuseRoot, unreliableFlock } from '../src/root.js';
 import { type Settings, defaultRoot, readSettings } from '../src/settings.js';
 import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/units.js';
 
@@ -348,4 +348,12 @@ describe('several uids, one root', () => {
   ] as [string, number, { uid?: number } | undefined, number[], boolean][])('canManage: %s', (_, uid, rec, owners, ok) => {
     expect(canManage(uid, rec, owners)).toBe(ok);
   });
+});
+
+test('roots on filesystems whose flock does not exclude across hosts are named', () => {
+  expect(unreliableFlock(0x6969)).toMatch(/^it is on NFS \(statfs type 0x6969\).*Keep the root on a local filesystem$/);
+  expect(unreliableFlock(0x65735546)).toMatch(/FUSE/);
+  expect(unreliableFlock(-28095166)).toMatch(/SMB2/); // statfs reports f_type signed on some platforms
+  expect(unreliableFlock(0xef53)).toBeUndefined(); // ext4
+  expect(unreliableFlock(0x01021994)).toBeUndefined(); // tmpfs
 });

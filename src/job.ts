@@ -11,6 +11,7 @@ import { type RemoveResult, removeTree } from './remove.js';
 import { prepareRoot } from './root.js';
 import type { Settings } from './settings.js';
 import { diskUsage } from './sizes.js';
+import { type Disk, measure } from './disk.js';
 import { type PublishReport, type SeedReport, cargoVersion, mayPublish, publishCrates, seedCrates } from './crates.js';
 import { restoreStore, saveStore } from './crate-cache.js';
 import { findLockFile, readLock } from './lockfile.js';
@@ -36,6 +37,8 @@ export interface StartedJob {
   exports: Record<string, string>;
   path: string;
   crates?: CratesState;
+  /** Milliseconds per phase of the main step (guard, slot, crates). */
+  phases?: Record<string, number>;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
@@ -170,6 +173,9 @@ export interface EndedJob {
   warnings: string[];
   /** What a root job gave back to the root's owner, when it had to. */
   handedBack?: string;
+  /** How long the post step's work took, and the disk when it ended. */
+  releaseMs?: number;
+  diskAtRelease?: Disk;
 }
 
 /**
@@ -177,6 +183,7 @@ export interface EndedJob {
  * was being done and where, and the lease is released whatever happened before.
  */
 export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'>, log?: Log): Promise<EndedJob> {
+  const t0 = performance.now();
   const warnings: string[] = [];
   let published: PublishReport | undefined;
   const removed: RemoveResult[] = [];
@@ -245,6 +252,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
     released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
-  return { released, removed, sizes, published, warnings, handedBack };
+  const diskAtRelease = await measure(j.root).catch(() => undefined);
+  return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 

@@ -5,7 +5,8 @@ import { TIER_TEXT } from './choose.js';
 import { type StartedJob, prepareCrates, startJob } from './job.js';
 import { releaseLease } from './lease.js';
 import { type Log, actionLog } from './log.js';
-import { prepareRoot } from './root.js';
+import { promises as fs } from 'node:fs';
+import { prepareRoot, unreliableFlock } from './root.js';
 import { type Settings, readSettings } from './settings.js';
 import { saveGuard, saveJob, saveLease } from './state.js';
 
@@ -14,17 +15,30 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
   const root = await prepareRoot(s.root, env);
-  const guard = await log.group('Disk guard', () =>
+  const unsafe = unreliableFlock((await fs.statfs(root)).type);
+  if (unsafe) log.warning(`The root ${root}: ${unsafe}.`);
+  // Time per phase, for the summary: a slow step must be explainable from the summary alone.
+  const phases: Record<string, number> = {};
+  const phase = async <T>(name: string, title: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await log.group(title, fn);
+    } finally {
+      phases[name] = Math.round(performance.now() - t0);
+    }
+  };
+  const guard = await phase('guard', 'Disk guard', () =>
     runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
   );
   save.guard(guard);
-  const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
+  const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob(s, root, me, env, log, watchPid, save.lease);
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     return j;
   });
   try {
-    job.crates = await log.group('Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+    job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+    job.phases = phases;
   } catch (e) {
     await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
     throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
@@ -32,7 +46,8 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   return { job, guard };
 }
 
-export async function runMain(): Promise<void> {
+/** The main step: what dist/main runs, and what `@github/local-action` calls. */
+export async function run(): Promise<void> {
   try {
     const s = readSettings((n) => core.getInput(n));
     const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });

@@ -1,3 +1,3 @@
-import { runMain } from './main-impl.js';
+import { run } from './main-impl.js';
 
-await runMain();
+await run();

@@ -4,8 +4,11 @@ import { actionLog } from './log.js';
 import { loadGuard, loadJob, loadLease } from './state.js';
 import { writeSummary } from './summary.js';
 
-/** Never fails the job: every problem is a warning, and the rest is left to the next guard. */
-export async function runPost(): Promise<void> {
+/**
+ * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the
+ * job: every problem is a warning, and the rest is left to the next guard.
+ */
+export async function run(): Promise<void> {
   try {
     const lease = loadLease();
     if (!lease) {

@@ -1,3 +1,3 @@
-import { runPost } from './post-impl.js';
+import { run } from './post-impl.js';
 
-await runPost();
+await run();

@@ -31,6 +31,22 @@ export function refuseRoot(path: string, env: Record<string, string | undefined>
   return undefined;
 }
 
+/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
+const UNRELIABLE_FLOCK: Record<number, string> = {
+  0x6969: 'NFS',
+  0xff534d42: 'CIFS/SMB',
+  0xfe534d42: 'SMB2',
+  0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
+  0x47504653: 'GPFS',
+  0x0bd00bd0: 'Lustre',
+};
+
+/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
+export function unreliableFlock(fsType: number): string | undefined {
+  const name = UNRELIABLE_FLOCK[fsType >>> 0];
+  return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+}
+
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path: string): Promise<string> {
   let head = path;

@@ -36,6 +36,11 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
   if (ended.handedBack) main.push(['Handed back', ended.handedBack]);
   main.push(['Lease', ended.released ? 'released' : 'already ended']);
+  const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
+  if (times.length) main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);
+  const disk = (d: { usedPercent: number; freeBytes: number }) => `${d.usedPercent.toFixed(1)}% used (${formatBytes(d.freeBytes)} free)`;
+  const disks = [guard && `before the guard ${disk(guard.before)}`, guard && `after it ${disk(guard.after)}`, ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`].filter(Boolean);
+  if (disks.length) main.push(['Disk', disks.join('; ')]);
   for (const w of ended.warnings) main.push(['Warning', w]);
   const g: string[][] = [];
   if (guard) {

@@ -30007,6 +30007,20 @@ function refuseRoot(path, env) {
     }
     return undefined;
 }
+/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
+const UNRELIABLE_FLOCK = {
+    0x6969: 'NFS',
+    0xff534d42: 'CIFS/SMB',
+    0xfe534d42: 'SMB2',
+    0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
+    0x47504653: 'GPFS',
+    0x0bd00bd0: 'Lustre',
+};
+/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
+function unreliableFlock(fsType) {
+    const name = UNRELIABLE_FLOCK[fsType >>> 0];
+    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+}
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
     let head = path;
@@ -30228,6 +30242,7 @@ async function handBackIdle(root, timeoutMs) {
 
 
 
+
 /**
  * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
@@ -30344,6 +30359,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
  * was being done and where, and the lease is released whatever happened before.
  */
 async function endJob(j, log) {
+    const t0 = performance.now();
     const warnings = [];
     let published;
     const removed = [];
@@ -30421,7 +30437,8 @@ async function endJob(j, log) {
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
-    return { released, removed, sizes, published, warnings, handedBack };
+    const diskAtRelease = await measure(j.root).catch(() => undefined);
+    return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
@@ -30598,20 +30615,36 @@ const loadGuard = () => load(GUARD);
 
 
 
+
 async function mainJob(s, env, log, watchPid, save) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
     const root = await prepareRoot(s.root, env);
-    const guard = await log.group('Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
+    if (unsafe)
+        log.warning(`The root ${root}: ${unsafe}.`);
+    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
+    const phases = {};
+    const phase = async (name, title, fn) => {
+        const t0 = performance.now();
+        try {
+            return await log.group(title, fn);
+        }
+        finally {
+            phases[name] = Math.round(performance.now() - t0);
+        }
+    };
+    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
     save.guard(guard);
-    const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
+    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         return j;
     });
     try {
-        job.crates = await log.group('Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+        job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+        job.phases = phases;
     }
     catch (e) {
         await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
@@ -30619,7 +30652,8 @@ async function mainJob(s, env, log, watchPid, save) {
     }
     return { job, guard };
 }
-async function runMain() {
+/** The main step: what dist/main runs, and what `@github/local-action` calls. */
+async function main_impl_run() {
     try {
         const s = readSettings((n) => core.getInput(n));
         const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });

@@ -28376,7 +28376,7 @@ module.exports = {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ runMain)
+  e: () => (/* binding */ main_impl_run)
 });
 
 // UNUSED EXPORTS: mainJob
@@ -28404,7 +28404,7 @@ function diskFromStatfs(s) {
         inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
     };
 }
-async function measure(path) {
+async function disk_measure(path) {
     return diskFromStatfs(await external_node_fs_.promises.statfs(path));
 }
 /** Inodes have no free-space form: a free-space level watches them at 90%. */
@@ -29438,7 +29438,7 @@ async function removeCandidateAs(root, c, timeoutMs) {
  */
 async function runGuard(o) {
     const log = o.log;
-    const before = await measure(o.root);
+    const before = await disk_measure(o.root);
     const report = {
         threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
         freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
@@ -29456,11 +29456,11 @@ async function runGuard(o) {
     report.lockWaitMs = Date.now() - waitStart;
     if (!guardLock) {
         log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await measure(o.root);
+        report.after = await disk_measure(o.root);
         return checkFloor(o, report);
     }
     try {
-        let now = await measure(o.root);
+        let now = await disk_measure(o.root);
         if (report.lockWaitMs > 100)
             log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
         if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
@@ -29492,7 +29492,7 @@ async function runGuard(o) {
             }
             const prev = now;
             const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await measure(o.root);
+            now = await disk_measure(o.root);
             if (outcome === 'absent')
                 continue;
             if (outcome === NEEDS_ROOT) {
@@ -30008,6 +30008,20 @@ function refuseRoot(path, env) {
     }
     return undefined;
 }
+/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
+const UNRELIABLE_FLOCK = {
+    0x6969: 'NFS',
+    0xff534d42: 'CIFS/SMB',
+    0xfe534d42: 'SMB2',
+    0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
+    0x47504653: 'GPFS',
+    0x0bd00bd0: 'Lustre',
+};
+/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
+function unreliableFlock(fsType) {
+    const name = UNRELIABLE_FLOCK[fsType >>> 0];
+    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+}
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
     let head = path;
@@ -30229,6 +30243,7 @@ async function handBackIdle(root, timeoutMs) {
 
 
 
+
 /**
  * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
@@ -30345,6 +30360,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
  * was being done and where, and the lease is released whatever happened before.
  */
 async function endJob(j, log) {
+    const t0 = performance.now();
     const warnings = [];
     let published;
     const removed = [];
@@ -30422,7 +30438,8 @@ async function endJob(j, log) {
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
-    return { released, removed, sizes, published, warnings, handedBack };
+    const diskAtRelease = await measure(j.root).catch(() => undefined);
+    return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -30597,20 +30614,36 @@ const loadGuard = () => load(GUARD);
 
 
 
+
 async function mainJob(s, env, log, watchPid, save) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
     const root = await root_prepareRoot(s.root, env);
-    const guard = await log.group('Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
+    if (unsafe)
+        log.warning(`The root ${root}: ${unsafe}.`);
+    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
+    const phases = {};
+    const phase = async (name, title, fn) => {
+        const t0 = performance.now();
+        try {
+            return await log.group(title, fn);
+        }
+        finally {
+            phases[name] = Math.round(performance.now() - t0);
+        }
+    };
+    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
     save.guard(guard);
-    const job = await log.group(s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
+    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         return j;
     });
     try {
-        job.crates = await log.group('Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+        job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+        job.phases = phases;
     }
     catch (e) {
         await lease_releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
@@ -30618,7 +30651,8 @@ async function mainJob(s, env, log, watchPid, save) {
     }
     return { job, guard };
 }
-async function runMain() {
+/** The main step: what dist/main runs, and what `@github/local-action` calls. */
+async function main_impl_run() {
     try {
         const s = readSettings((n) => lib_core/* getInput */.V4(n));
         const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
@@ -30653,7 +30687,7 @@ async function runMain() {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9609);
 
-await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runMain */ .V)();
+await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

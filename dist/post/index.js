@@ -28370,13 +28370,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2160:
+/***/ 7257:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  a: () => (/* binding */ runPost)
+  e: () => (/* binding */ post_impl_run)
 });
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
@@ -29340,6 +29340,20 @@ function refuseRoot(path, env) {
     }
     return undefined;
 }
+/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
+const UNRELIABLE_FLOCK = {
+    0x6969: 'NFS',
+    0xff534d42: 'CIFS/SMB',
+    0xfe534d42: 'SMB2',
+    0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
+    0x47504653: 'GPFS',
+    0x0bd00bd0: 'Lustre',
+};
+/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
+function unreliableFlock(fsType) {
+    const name = UNRELIABLE_FLOCK[fsType >>> 0];
+    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+}
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
     let head = path;
@@ -29439,6 +29453,34 @@ function diskUsage(path, timeoutMs = 30_000) {
         child.on('error', () => res(0));
         child.on('close', () => res(parseInt(out, 10) || 0));
     });
+}
+
+;// CONCATENATED MODULE: ./src/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
 }
 
 ;// CONCATENATED MODULE: ./src/lockfile.ts
@@ -29882,6 +29924,7 @@ async function handBackIdle(root, timeoutMs) {
 
 
 
+
 /**
  * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
@@ -29998,6 +30041,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
  * was being done and where, and the lease is released whatever happened before.
  */
 async function endJob(j, log) {
+    const t0 = performance.now();
     const warnings = [];
     let published;
     const removed = [];
@@ -30075,7 +30119,8 @@ async function endJob(j, log) {
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await lease_releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
-    return { released, removed, sizes, published, warnings, handedBack };
+    const diskAtRelease = await measure(j.root).catch(() => undefined);
+    return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -30169,6 +30214,13 @@ function summaryRows(job, ended, guard) {
     if (ended.handedBack)
         main.push(['Handed back', ended.handedBack]);
     main.push(['Lease', ended.released ? 'released' : 'already ended']);
+    const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
+    if (times.length)
+        main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);
+    const disk = (d) => `${d.usedPercent.toFixed(1)}% used (${units_formatBytes(d.freeBytes)} free)`;
+    const disks = [guard && `before the guard ${disk(guard.before)}`, guard && `after it ${disk(guard.after)}`, ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`].filter(Boolean);
+    if (disks.length)
+        main.push(['Disk', disks.join('; ')]);
     for (const w of ended.warnings)
         main.push(['Warning', w]);
     const g = [];
@@ -30203,8 +30255,11 @@ async function writeSummary(job, ended, guard) {
 
 
 
-/** Never fails the job: every problem is a warning, and the rest is left to the next guard. */
-async function runPost() {
+/**
+ * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the
+ * job: every problem is a warning, and the rest is left to the next guard.
+ */
+async function post_impl_run() {
     try {
         const lease = loadLease();
         if (!lease) {
@@ -30229,9 +30284,9 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2160);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7257);
 
-await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
+await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
