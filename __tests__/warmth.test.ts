@@ -126,3 +126,14 @@ test('a repository\'s build.build-dir leaves nothing outside the job\'s director
   expect(existsSync(join(m.env.CARGO_TARGET_DIR, 'debug', 'slow'))).toBe(true);
   expect((await j.run('post')).code).toBe(0);
 });
+
+test('a build that rewrites its slot record cannot pass its slot off as another trust domain\'s', async () => {
+  const j = await job({ pr: 50, runId: '540', job: 'test', runner: 'r5' });
+  const m = await j.run('main', { root });
+  const recPath = join(root, 'slots', m.outputs.slot, 'slot.json');
+  const rec = JSON.parse(await fs.readFile(recPath, 'utf8'));
+  // The build runs as the action's uid: it can write the record, claiming main's key.
+  await fs.writeFile(recPath, JSON.stringify({ ...rec, key: 'ref-main', job: 'test' }));
+  expect((await j.run('post')).code).toBe(0);
+  expect(JSON.parse(await fs.readFile(recPath, 'utf8'))).toMatchObject({ key: 'pr-50', repository: 'acme/widgets', job: 'test' });
+});

@@ -71,7 +71,7 @@ export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
   };
 }
 
-function recordFor(lease: Lease, me: JobIdentity, now: string, previous?: DirRecord): DirRecord {
+function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: string, previous?: DirRecord): DirRecord {
   return {
     format: 1,
     name: lease.name,
@@ -182,7 +182,7 @@ export interface EndedJob {
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
  * was being done and where, and the lease is released whatever happened before.
  */
-export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'>, log?: Log): Promise<EndedJob> {
+export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt'>>, log?: Log): Promise<EndedJob> {
   const t0 = performance.now();
   const warnings: string[] = [];
   let published: PublishReport | undefined;
@@ -238,8 +238,12 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         const now = new Date().toISOString();
         const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
         sizes = { target, cargoHome, tmp: 0, measuredAt: now };
+        // Who used the slot comes from this job's own state, never from the file: the build ran
+        // as this uid and could have rewritten slot.json to claim another trust domain's key.
         const rec = await readRecord(j.dirs.record);
-        if (rec) await writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
+        if (j.identity && j.slot && j.startedAt) {
+          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), prunedAt: rec?.prunedAt, releasedAt: now, lastUsed: now, sizes });
+        }
       });
     }
     await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {

@@ -30421,9 +30421,12 @@ async function endJob(j, log) {
                 const now = new Date().toISOString();
                 const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
                 sizes = { target, cargoHome, tmp: 0, measuredAt: now };
+                // Who used the slot comes from this job's own state, never from the file: the build ran
+                // as this uid and could have rewritten slot.json to claim another trust domain's key.
                 const rec = await readRecord(j.dirs.record);
-                if (rec)
-                    await writeRecord(j.dirs.record, { ...rec, releasedAt: now, lastUsed: now, sizes });
+                if (j.identity && j.slot && j.startedAt) {
+                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), prunedAt: rec?.prunedAt, releasedAt: now, lastUsed: now, sizes });
+                }
             });
         }
         await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
