@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
 
 // The README's tables are checked against action.yml, so they never drift apart.
@@ -42,5 +42,22 @@ describe('README and action.yml agree', () => {
   });
   test('runs on node24 with a post step that always runs', () => {
     expect(actionYml).toMatch(/using: node24\n  main: dist\/main\/index.js\n  post: dist\/post\/index.js\n  post-if: always\(\)/);
+  });
+});
+
+describe('troubleshooting quotes what the code says', () => {
+  const src = readdirSync('src').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(`src/${f}`, 'utf8')).join('\n');
+  const section = readme.split('## Troubleshooting\n')[1]?.split('\n## ')[0] ?? '';
+  const entries = section.split('\n### ').slice(1);
+  test('there are entries, each quoting at least one message', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(6);
+    for (const e of entries) expect([e.split('\n')[0], /^> `.+`$/m.test(e)]).toEqual([e.split('\n')[0], true]);
+  });
+  // '…' stands for what varies; every fixed part of some length must stand in src/ as written.
+  const quotes = entries.flatMap((e) => [...e.matchAll(/^> `(.+)`$/gm)].map((m) => m[1]));
+  test.each(quotes)('%s', (quote) => {
+    const parts = quote.split('…').map((p) => p.replace(/\.$/, '')).filter((p) => p.trim().length >= 12);
+    expect(parts.length).toBeGreaterThan(0);
+    for (const part of parts) expect([part, src.includes(part)]).toEqual([part, true]);
   });
 });
