@@ -61,3 +61,21 @@ describe('troubleshooting quotes what the code says', () => {
     for (const part of parts) expect([part, src.includes(part)]).toEqual([part, true]);
   });
 });
+
+describe('entry points for @github/local-action', () => {
+  test('main-impl and post-impl export run() and do nothing on import', async () => {
+    const before = JSON.stringify(process.env);
+    // One after the other: jest's ESM linker trips over two concurrent imports of one graph.
+    const main = await import('../src/main-impl.js');
+    const post = await import('../src/post-impl.js');
+    expect([typeof main.run, typeof post.run]).toEqual(['function', 'function']);
+    expect(JSON.stringify(process.env)).toBe(before);
+  });
+  test('the entry points stay three lines that call run(), and the README gives the exact command', () => {
+    for (const f of ['main', 'post']) {
+      expect(readFileSync(`src/${f}.ts`, 'utf8')).toBe(`import { run } from './${f}-impl.js';\n\nawait run();\n`);
+    }
+    expect(readme).toContain('npx @github/local-action run . src/main-impl.ts .env.example --post src/post-impl.ts');
+    expect(readFileSync('.env.example', 'utf8')).toMatch(/^INPUT_ROOT=\/tmp\//m);
+  });
+});
