@@ -6,7 +6,7 @@ import { type Lease, acquireJobDir, acquireSlot, releaseLease } from './lease.js
 import { cargoLockFiles } from './liveness.js';
 import type { Log } from './log.js';
 import { type PrepareResult, prepareDirs } from './prepare.js';
-import { type DirRecord, readRecord, writeRecord } from './record.js';
+import { type DirRecord, writeRecord } from './record.js';
 import { type RemoveResult, removeTree } from './remove.js';
 import { prepareRoot } from './root.js';
 import type { Settings } from './settings.js';
@@ -240,9 +240,8 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         sizes = { target, cargoHome, tmp: 0, measuredAt: now };
         // Who used the slot comes from this job's own state, never from the file: the build ran
         // as this uid and could have rewritten slot.json to claim another trust domain's key.
-        const rec = await readRecord(j.dirs.record);
         if (j.identity && j.slot && j.startedAt) {
-          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), prunedAt: rec?.prunedAt, releasedAt: now, lastUsed: now, sizes });
+          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes });
         }
       });
     }
@@ -259,4 +258,3 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   const diskAtRelease = await measure(j.root).catch(() => undefined);
   return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
-

@@ -30424,9 +30424,8 @@ async function endJob(j, log) {
                 sizes = { target, cargoHome, tmp: 0, measuredAt: now };
                 // Who used the slot comes from this job's own state, never from the file: the build ran
                 // as this uid and could have rewritten slot.json to claim another trust domain's key.
-                const rec = await readRecord(j.dirs.record);
                 if (j.identity && j.slot && j.startedAt) {
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), prunedAt: rec?.prunedAt, releasedAt: now, lastUsed: now, sizes });
+                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes });
                 }
             });
         }
