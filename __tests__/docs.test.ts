@@ -75,7 +75,7 @@ describe('entry points for @github/local-action', () => {
     for (const f of ['main', 'post']) {
       expect(readFileSync(`src/${f}.ts`, 'utf8')).toBe(`import { run } from './${f}-impl.js';\n\nawait run();\n`);
     }
-    expect(readme).toContain('npx @github/local-action run . src/main-impl.ts .env.example --post src/post-impl.ts');
+    expect(readme).toContain('npx --yes @github/local-action@7.0.1 run . src/main-impl.ts .env.example --post src/post-impl.ts');
     expect(readFileSync('.env.example', 'utf8')).toMatch(/^INPUT_ROOT=\/tmp\//m);
   });
 });
