@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JobIdentity } from './identity.js';
-import { exists } from './fsutil.js';
+import { exists, isPermissionError } from './fsutil.js';
 import { sha256Hex } from './key.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from './settings.js';
@@ -218,8 +218,8 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
       }
       if (!learned.has(`${match.source}\n${dir}`)) {
         // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-        await learnDir(root, version, match.source, dir).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EACCES' && e.code !== 'EPERM') throw e;
+        await learnDir(root, version, match.source, dir).catch((e) => {
+          if (!isPermissionError(e)) throw e;
         });
         learned.add(`${match.source}\n${dir}`);
       }
@@ -231,10 +231,9 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
         try {
           await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
         } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code !== 'EACCES' && code !== 'EPERM') throw e;
+          if (!isPermissionError(e)) throw e;
           // A store directory made by a root job that never handed it back: root's gc fixes it.
-          r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${code}; made by another uid): not published` });
+          r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${(e as NodeJS.ErrnoException).code}; made by another uid): not published` });
           continue;
         }
         r.published++;

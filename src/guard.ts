@@ -11,6 +11,7 @@ import { diskUsage } from './sizes.js';
 import { storePaths } from './crates.js';
 import { type Level, formatBytes, formatLevel } from './units.js';
 import { myUid } from './owner.js';
+import { isPermissionError } from './fsutil.js';
 
 export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate';
 
@@ -164,8 +165,7 @@ async function removeCandidate(root: string, c: Candidate, timeoutMs: number): P
   try {
     return await removeCandidateAs(root, c, timeoutMs);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') return NEEDS_ROOT;
+    if (isPermissionError(e)) return NEEDS_ROOT;
     throw e;
   }
 }
@@ -177,7 +177,7 @@ async function removeCandidateAs(root: string, c: Candidate, timeoutMs: number):
     // race, finds it missing and lets cargo download: neither is wrong.
     return fs.unlink(c.path).then(
       () => 'removed',
-      (e: NodeJS.ErrnoException) => (e.code === 'EACCES' || e.code === 'EPERM' ? NEEDS_ROOT : 'absent'),
+      (e) => (isPermissionError(e) ? NEEDS_ROOT : 'absent'),
     );
   }
   if (!(await isDir(c.path))) return 'absent';

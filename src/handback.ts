@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
 import { storePaths } from './crates.js';
 import { hold, release } from './flock.js';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
 import { cargoLockFiles } from './liveness.js';
-import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, ownersOf } from './owner.js';
+import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
 import { readRecord, writeRecord } from './record.js';
 
 /*
@@ -22,6 +23,16 @@ async function giveSlot(dirs: Dirs, to: Owner, timeoutMs: number): Promise<void>
     await writeRecord(dirs.record, { ...rec, uid: to.uid });
     await chownTree([dirs.record], to, false);
   }
+}
+
+/**
+ * Main step, layout job: jobs/<repo>/<key>/ are shared with other jobs of that key, so they are
+ * given back at once (the job's own directory goes with its post step).
+ */
+export async function handBackJobParents(root: string, jobDir: string): Promise<void> {
+  const to = handBackTo(myUid(), await ownerOf(root));
+  const key = dirname(jobDir);
+  if (to) await chownTree([dirname(key), key], to, false);
 }
 
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
@@ -50,7 +61,7 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
   for (const name of (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n))) {
     const dirs = slotDirs(root, name);
     const rec = await readRecord(dirs.record);
-    if (canManage(to.uid, rec, await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]))) continue;
+    if (canManage(to.uid, rec, await slotOwners(dirs))) continue;
     const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
     if (!h) continue; // live
     try {

@@ -15,8 +15,8 @@ import { type Disk, measure } from './disk.js';
 import { type PublishReport, type SeedReport, cargoVersion, mayPublish, publishCrates, seedCrates } from './crates.js';
 import { restoreStore, saveStore } from './crate-cache.js';
 import { findLockFile, readLock } from './lockfile.js';
-import { chownTree, handBackTo, myUid, ownerOf } from './owner.js';
-import { handBackJob } from './handback.js';
+import { myUid } from './owner.js';
+import { handBackJob, handBackJobParents } from './handback.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -104,13 +104,7 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
-    const to = handBackTo(myUid(), await ownerOf(root));
-    if (to && s.layout === 'job') {
-      // jobs/<repo>/<key>/ are shared with other jobs of that key: given back now (the job's
-      // own directory goes with its post step).
-      const key = dirname(lease.dirs.base);
-      await chownTree([dirname(key), key], to, false);
-    }
+    if (s.layout === 'job') await handBackJobParents(root, lease.dirs.base);
     const now = new Date().toISOString();
     // The record names the new key only once the old key's content is gone: a kill between
     // the two must never leave a record that vouches for content of another trust domain.

@@ -8,7 +8,7 @@ import { cargoLockFiles, heldLocks, isHeldHint } from './liveness.js';
 import type { Log } from './log.js';
 import { audit } from './audit.js';
 import { type DirRecord, readRecord } from './record.js';
-import { canManage, myUid, ownersOf } from './owner.js';
+import { canManage, myUid, slotOwners } from './owner.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -130,7 +130,7 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   // Read under the lease: a scan's copy may predate the last holder's release.
   const previous = await readRecord(dirs.record);
   const uid = myUid();
-  const owners = await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+  const owners = await slotOwners(dirs);
   if (!canManage(uid, previous, owners)) {
     killHolder(h.pid, dirs.lock);
     return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };

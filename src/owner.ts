@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import type { Dirs } from './layout.js';
 import type { DirRecord } from './record.js';
 
 /*
@@ -44,6 +45,11 @@ export function canManage(uid: number, record: Pick<DirRecord, 'uid'> | undefine
 export async function ownerOf(path: string): Promise<Owner> {
   const st = await fs.stat(path);
   return { uid: st.uid, gid: st.gid };
+}
+
+/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
+export async function slotOwners(dirs: Dirs): Promise<number[]> {
+  return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
 }
 
 /** uids of the paths that exist (never following a symlink). */

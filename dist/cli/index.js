@@ -28718,6 +28718,8 @@ function audit(e) {
 
 /** True when something (even a dangling symlink) is at the path. */
 const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 
 ;// CONCATENATED MODULE: ./src/remove.ts
 
@@ -29137,7 +29139,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             if (!learned.has(`${match.source}\n${dir}`)) {
                 // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
                 await learnDir(root, version, match.source, dir).catch((e) => {
-                    if (e.code !== 'EACCES' && e.code !== 'EPERM')
+                    if (!isPermissionError(e))
                         throw e;
                 });
                 learned.add(`${match.source}\n${dir}`);
@@ -29152,11 +29154,10 @@ async function publishCrates(root, cargoHome, locked, version) {
                     await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
                 }
                 catch (e) {
-                    const code = e.code;
-                    if (code !== 'EACCES' && code !== 'EPERM')
+                    if (!isPermissionError(e))
                         throw e;
                     // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${code}; made by another uid): not published` });
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
                     continue;
                 }
                 r.published++;
@@ -29275,6 +29276,10 @@ async function ownerOf(path) {
     const st = await external_node_fs_.promises.stat(path);
     return { uid: st.uid, gid: st.gid };
 }
+/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
+async function slotOwners(dirs) {
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+}
 /** uids of the paths that exist (never following a symlink). */
 async function ownersOf(paths) {
     const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
@@ -29299,6 +29304,7 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
 }
 
 ;// CONCATENATED MODULE: ./src/guard.ts
+
 
 
 
@@ -29396,8 +29402,7 @@ async function removeCandidate(root, c, timeoutMs) {
         return await removeCandidateAs(root, c, timeoutMs);
     }
     catch (e) {
-        const code = e.code;
-        if (code === 'EACCES' || code === 'EPERM')
+        if (isPermissionError(e))
             return NEEDS_ROOT;
         throw e;
     }
@@ -29408,7 +29413,7 @@ async function removeCandidateAs(root, c, timeoutMs) {
     if (c.kind === 'crate') {
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (e.code === 'EACCES' || e.code === 'EPERM' ? NEEDS_ROOT : 'absent'));
+        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? NEEDS_ROOT : 'absent'));
     }
     if (!(await isDir(c.path)))
         return 'absent';
@@ -29790,7 +29795,7 @@ async function tryLease(dirs, req) {
     // Read under the lease: a scan's copy may predate the last holder's release.
     const previous = await readRecord(dirs.record);
     const uid = myUid();
-    const owners = await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+    const owners = await slotOwners(dirs);
     if (!canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
@@ -30160,6 +30165,7 @@ async function saveStore(root, lockText, log) {
 
 
 
+
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -30176,6 +30182,16 @@ async function giveSlot(dirs, to, timeoutMs) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid });
         await chownTree([dirs.record], to, false);
     }
+}
+/**
+ * Main step, layout job: jobs/<repo>/<key>/ are shared with other jobs of that key, so they are
+ * given back at once (the job's own directory goes with its post step).
+ */
+async function handBackJobParents(root, jobDir) {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    const key = (0,external_node_path_.dirname)(jobDir);
+    if (to)
+        await chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
 async function handBackJob(j, published) {
@@ -30207,7 +30223,7 @@ async function handBackIdle(root, timeoutMs) {
     for (const name of (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
         const dirs = slotDirs(root, name);
         const rec = await readRecord(dirs.record);
-        if (canManage(to.uid, rec, await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record])))
+        if (canManage(to.uid, rec, await slotOwners(dirs)))
             continue;
         const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
         if (!h)
@@ -30292,13 +30308,8 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
-        const to = handBackTo(myUid(), await ownerOf(root));
-        if (to && s.layout === 'job') {
-            // jobs/<repo>/<key>/ are shared with other jobs of that key: given back now (the job's
-            // own directory goes with its post step).
-            const key = (0,external_node_path_.dirname)(lease.dirs.base);
-            await chownTree([(0,external_node_path_.dirname)(key), key], to, false);
-        }
+        if (s.layout === 'job')
+            await handBackJobParents(root, lease.dirs.base);
         const now = new Date().toISOString();
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.

@@ -28850,8 +28850,12 @@ async function owner_ownerOf(path) {
     const st = await external_node_fs_.promises.stat(path);
     return { uid: st.uid, gid: st.gid };
 }
+/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
+async function owner_slotOwners(dirs) {
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+}
 /** uids of the paths that exist (never following a symlink). */
-async function owner_ownersOf(paths) {
+async function ownersOf(paths) {
     const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
     return sts.filter((s) => s !== undefined).map((s) => s.uid);
 }
@@ -28973,7 +28977,7 @@ async function tryLease(dirs, req) {
     // Read under the lease: a scan's copy may predate the last holder's release.
     const previous = await readRecord(dirs.record);
     const uid = myUid();
-    const owners = await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+    const owners = await slotOwners(dirs);
     if (!canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
@@ -29071,6 +29075,8 @@ var external_node_os_ = __nccwpck_require__(8161);
 
 /** True when something (even a dangling symlink) is at the path. */
 const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 
 ;// CONCATENATED MODULE: ./src/remove.ts
 
@@ -29428,7 +29434,7 @@ async function prepareRoot(raw, env, create = true) {
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
         const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
-        if (to && (await owner_ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
+        if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
     catch (e) {
@@ -29741,7 +29747,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             if (!learned.has(`${match.source}\n${dir}`)) {
                 // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
                 await learnDir(root, version, match.source, dir).catch((e) => {
-                    if (e.code !== 'EACCES' && e.code !== 'EPERM')
+                    if (!isPermissionError(e))
                         throw e;
                 });
                 learned.add(`${match.source}\n${dir}`);
@@ -29756,11 +29762,10 @@ async function publishCrates(root, cargoHome, locked, version) {
                     await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
                 }
                 catch (e) {
-                    const code = e.code;
-                    if (code !== 'EACCES' && code !== 'EPERM')
+                    if (!isPermissionError(e))
                         throw e;
                     // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${code}; made by another uid): not published` });
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
                     continue;
                 }
                 r.published++;
@@ -29842,6 +29847,7 @@ async function saveStore(root, lockText, log) {
 
 
 
+
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -29858,6 +29864,16 @@ async function giveSlot(dirs, to, timeoutMs) {
         await record_writeRecord(dirs.record, { ...rec, uid: to.uid });
         await owner_chownTree([dirs.record], to, false);
     }
+}
+/**
+ * Main step, layout job: jobs/<repo>/<key>/ are shared with other jobs of that key, so they are
+ * given back at once (the job's own directory goes with its post step).
+ */
+async function handback_handBackJobParents(root, jobDir) {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    const key = dirname(jobDir);
+    if (to)
+        await chownTree([dirname(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
 async function handBackJob(j, published) {
@@ -29889,7 +29905,7 @@ async function handBackIdle(root, timeoutMs) {
     for (const name of (await fs.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
         const dirs = slotDirs(root, name);
         const rec = await readRecord(dirs.record);
-        if (canManage(to.uid, rec, await ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record])))
+        if (canManage(to.uid, rec, await slotOwners(dirs)))
             continue;
         const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
         if (!h)
@@ -29974,13 +29990,8 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
-        const to = handBackTo(myUid(), await ownerOf(root));
-        if (to && s.layout === 'job') {
-            // jobs/<repo>/<key>/ are shared with other jobs of that key: given back now (the job's
-            // own directory goes with its post step).
-            const key = dirname(lease.dirs.base);
-            await chownTree([dirname(key), key], to, false);
-        }
+        if (s.layout === 'job')
+            await handBackJobParents(root, lease.dirs.base);
         const now = new Date().toISOString();
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.
