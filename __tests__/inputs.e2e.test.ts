@@ -34,6 +34,8 @@ describe('invalid input values fail the step', () => {
     ['dry-run', 'perhaps', "Input 'dry-run' is 'perhaps'. Expected 'true' or 'false'."],
     ['fail-below', '-3GiB', "Input 'fail-below' is '-3GiB'."],
     ['lease-wait', '5 minutes', "Input 'lease-wait' is '5 minutes'."],
+    ['runner-name', 'build-1\nbuild-2', "Input 'runner-name' is 'build-1\nbuild-2'. Expected one line of at most 200 characters (e.g. build-host-3)."],
+    ['key', 'x'.repeat(201), `Input 'key' is '${'x'.repeat(60)}...'. Expected one line of at most 200 characters (e.g. \${{ matrix.target }}).`],
   ])('%s: %s', async (input, value, message) => {
     const root = join(scratch, `root-${input}`);
     const r = await j.run('main', { root, [input]: value });
