@@ -7,6 +7,7 @@ import { releaseLease } from './lease.js';
 import { type Log, actionLog } from './log.js';
 import { promises as fs } from 'node:fs';
 import { prepareRoot, unreliableFlock } from './root.js';
+import { notOnLinux } from './platform.js';
 import { type Settings, readSettings } from './settings.js';
 import { saveGuard, saveJob, saveLease } from './state.js';
 
@@ -48,6 +49,8 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
 
 /** The main step: what dist/main runs, and what `@github/local-action` calls. */
 export async function run(): Promise<void> {
+  const elsewhere = notOnLinux(process.platform, 'main');
+  if (elsewhere) return core.notice(elsewhere);
   try {
     const s = readSettings((n) => core.getInput(n));
     const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { endJob } from './job.js';
 import { actionLog } from './log.js';
+import { notOnLinux } from './platform.js';
 import { loadGuard, loadJob, loadLease } from './state.js';
 import { writeSummary } from './summary.js';
 
@@ -9,6 +10,8 @@ import { writeSummary } from './summary.js';
  * job: every problem is a warning, and the rest is left to the next guard.
  */
 export async function run(): Promise<void> {
+  const elsewhere = notOnLinux(process.platform, 'post');
+  if (elsewhere) return core.notice(elsewhere);
   try {
     const lease = loadLease();
     if (!lease) {
