@@ -76,13 +76,20 @@ describe('a broken copy fails the validator', () => {
       mkdirSync(join(scratch, breakages.indexOf(b).toString()));
       writeFileSync(copyOf(b), broken);
     }
-    const r = validate(['--json', ...breakages.map(copyOf)], scratch);
+    // The README's workflow, beside them: it must pass.
+    const usage = /## Usage\n\n```yaml\n([\s\S]*?)```/.exec(readFileSync('README.md', 'utf8'))?.[1] ?? '';
+    writeFileSync(join(scratch, 'readme-usage.yml'), usage);
+    const r = validate(['--json', join(scratch, 'readme-usage.yml'), ...breakages.map(copyOf)], scratch);
     code = r.code;
     results = JSON.parse(r.stdout) as Results;
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   test('the run fails', () => expect(code).toBe(1));
+  test("the README's workflow, validated in the same run, passes", () => {
+    expect(results['readme-usage.yml']).toEqual([]);
+    expect(readFileSync(join(scratch, 'readme-usage.yml'), 'utf8')).toContain('uses: <owner>/cargo-isolate@v1');
+  });
   test.each(breakages.map((b) => [b.name, b] as const))('%s', (_name, b) => {
     const found = results[relative(scratch, copyOf(b))] ?? [];
     expect(found.filter((f) => f.by === b.by && f.message.includes(b.says)).length).toBeGreaterThan(0);
