@@ -61,6 +61,14 @@ const breakages: Breakage[] = [
   { name: 'action.yml: an expression in a description (the runner refuses to load the action)', file: 'action.yml', from: 'e.g. the target of a matrix leg', to: 'e.g. ${{ matrix.target }}', says: "Unrecognized named-value: 'matrix'", by: 'github' },
 ];
 
+/** Workflows quoted in the README and docs/: YAML blocks with a top-level `jobs:`. */
+const quoted = ['README.md', ...readdirSync('docs', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))].flatMap((page) =>
+  [...readFileSync(page, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1])
+    .filter((text) => /^jobs:/m.test(text))
+    .map((text) => ({ page, text, first: text.split('\n')[0] })),
+);
+
 describe('a broken copy fails the validator', () => {
   let scratch: string;
   let results: Results;
@@ -76,19 +84,21 @@ describe('a broken copy fails the validator', () => {
       mkdirSync(join(scratch, breakages.indexOf(b).toString()));
       writeFileSync(copyOf(b), broken);
     }
-    // The README's workflow, beside them: it must pass.
-    const usage = /## Usage\n\n```yaml\n([\s\S]*?)```/.exec(readFileSync('README.md', 'utf8'))?.[1] ?? '';
-    writeFileSync(join(scratch, 'readme-usage.yml'), usage);
-    const r = validate(['--json', join(scratch, 'readme-usage.yml'), ...breakages.map(copyOf)], scratch);
+    // The workflows quoted in the README and docs/, beside them: they must pass.
+    for (const [i, w] of quoted.entries()) writeFileSync(join(scratch, `quoted-${i}.yml`), w.text);
+    const r = validate(['--json', ...quoted.map((_, i) => join(scratch, `quoted-${i}.yml`)), ...breakages.map(copyOf)], scratch);
     code = r.code;
     results = JSON.parse(r.stdout) as Results;
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   test('the run fails', () => expect(code).toBe(1));
-  test("the README's workflow, validated in the same run, passes", () => {
-    expect(results['readme-usage.yml']).toEqual([]);
-    expect(readFileSync(join(scratch, 'readme-usage.yml'), 'utf8')).toContain('uses: <owner>/cargo-isolate@v1');
+  test('the README and docs/ quote workflows', () => {
+    expect(quoted.filter((w) => w.page === 'README.md').length).toBe(1);
+    expect(quoted.length).toBeGreaterThanOrEqual(3);
+  });
+  test.each(quoted.map((w, i) => [w.page, w.first, i] as const))('the workflow quoted in %s (%s) passes, validated in the same run', (_page, _first, i) => {
+    expect(results[`quoted-${i}.yml`]).toEqual([]);
   });
   test.each(breakages.map((b) => [b.name, b] as const))('%s', (_name, b) => {
     const found = results[relative(scratch, copyOf(b))] ?? [];
