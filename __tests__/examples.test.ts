@@ -61,11 +61,15 @@ const breakages: Breakage[] = [
   { name: 'action.yml: an expression in a description (the runner refuses to load the action)', file: 'action.yml', from: 'e.g. the target of a matrix leg', to: 'e.g. ${{ matrix.target }}', says: "Unrecognized named-value: 'matrix'", by: 'github' },
 ];
 
-/** Workflows quoted in the README and docs/: YAML blocks with a top-level `jobs:`. */
+/**
+ * Workflows quoted in the README and docs/: YAML blocks with a top-level `jobs:` that either have
+ * an `on:` or say they are a workflow file (a first-line comment naming .github/workflows/ or
+ * .forgejo/workflows/). A block of jobs alone is a fragment, left to its page.
+ */
 const quoted = ['README.md', ...readdirSync('docs', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))].flatMap((page) =>
   [...readFileSync(page, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)]
     .map((m) => m[1])
-    .filter((text) => /^jobs:/m.test(text))
+    .filter((text) => /^jobs:/m.test(text) && (/^on:/m.test(text) || /^#.*\.(github|forgejo)\/workflows\//.test(text)))
     .map((text) => ({ page, text, first: text.split('\n')[0] })),
 );
 
