@@ -19,7 +19,7 @@ export const BASE_RULE_TEXT: Record<BaseRule, string> = {
   'pull-request-target': 'pull_request_target',
   'merge-queue': 'merge queue',
   'new-branch': 'new branch',
-  branch: 'branch without a slot of its own',
+  branch: 'branch push',
   tag: 'tag',
   release: 'release',
   schedule: 'scheduled run',

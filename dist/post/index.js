@@ -30204,7 +30204,7 @@ const BASE_RULE_TEXT = {
     'pull-request-target': 'pull_request_target',
     'merge-queue': 'merge queue',
     'new-branch': 'new branch',
-    branch: 'branch without a slot of its own',
+    branch: 'branch push',
     tag: 'tag',
     release: 'release',
     schedule: 'scheduled run',
