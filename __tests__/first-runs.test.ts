@@ -151,3 +151,13 @@ test('a branch\'s later push takes its own slot, not main\'s', async () => {
   expect([again.tier, again.slot, again.deps]).toEqual(['own-job', first.slot, []]);
   expect(again.stdout).toContain('not needed: a slot of its own');
 });
+
+test('a tag named main is a domain of its own: main\'s next push never sees what its build planted', async () => {
+  const root = join(scratch, 'root-tag-main');
+  const [only] = await mainSlots(root, 1);
+  const t = await run(root, { event: tag('main'), runId: '640', runner: 't1' }, true);
+  expect([t.tier, t.slot, t.deps]).toEqual(['base', only, []]); // warm from main, one way
+  const next = await run(root, { runId: '641', runner: 'm0' });
+  neverSees(next);
+  expect(next.stdout).toMatch(/starting fresh: last used by acme\/widgets#tag-main/);
+});

@@ -74,7 +74,7 @@ export function baseOf(env: Env, event: BasePayload, pr: number | undefined): Ba
   }
   const ref = env.GITHUB_REF ?? '';
   if (eventName === 'release') return fallback('release');
-  if (ref.startsWith('refs/tags/')) return fallback('tag');
+  if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag') return fallback('tag');
   const branch = env.GITHUB_REF_NAME || branchOf(ref);
   if (!branch || branch === def) return undefined; // the default branch is its own base
   if (eventName === 'schedule') return fallback('schedule');

@@ -10,7 +10,7 @@ export interface JobIdentity {
   eventName: string;
   pr?: number;
   branch: string;
-  /** Trust domain: `pr-<n>` or `ref-<branch>`; see key.ts. */
+  /** Trust domain: `pr-<n>`, `ref-<branch>` or `tag-<tag>`; see key.ts. */
   key: string;
   /** Head repository differs from the base repository (a fork PR), when the payload says. */
   fork: boolean;
@@ -109,7 +109,8 @@ export function identityFrom(env: Env, event: EventPayload, nonce: string, host:
   const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
   const job = env.GITHUB_JOB || 'job';
   const container = o.container ?? false;
-  const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch);
+  const tag = pr === undefined && ((env.GITHUB_REF ?? '').startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag');
+  const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch, tag);
   const found = baseOf(env, event, unnumbered ? 0 : pr);
   const baseKey = found && contentKey(undefined, found.branch);
   return {

@@ -28561,9 +28561,13 @@ function safeComponent(raw, max = 64) {
         .replace(/[-._]+$/, '');
     return readable ? `${readable}+${hash}` : `+${hash}`;
 }
-/** The trust domain of a job: content written under one key is never reused under another. */
-function contentKey(pr, branch) {
-    return pr !== undefined ? `pr-${pr}` : `ref-${safeComponent(branch, 80)}`;
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/layout.ts
@@ -29588,7 +29592,7 @@ function baseOf(env, event, pr) {
     const ref = env.GITHUB_REF ?? '';
     if (eventName === 'release')
         return fallback('release');
-    if (ref.startsWith('refs/tags/'))
+    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
         return fallback('tag');
     const branch = env.GITHUB_REF_NAME || branchOf(ref);
     if (!branch || branch === def)
@@ -29675,7 +29679,8 @@ function identityFrom(env, event, nonce, host, o = {}) {
     const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
     const job = env.GITHUB_JOB || 'job';
     const container = o.container ?? false;
-    const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch);
+    const tag = pr === undefined && ((env.GITHUB_REF ?? '').startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag');
+    const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch, tag);
     const found = baseOf(env, event, unnumbered ? 0 : pr);
     const baseKey = found && contentKey(undefined, found.branch);
     return {

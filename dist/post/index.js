@@ -28693,9 +28693,13 @@ function key_safeComponent(raw, max = 64) {
         .replace(/[-._]+$/, '');
     return readable ? `${readable}+${hash}` : `+${hash}`;
 }
-/** The trust domain of a job: content written under one key is never reused under another. */
-function contentKey(pr, branch) {
-    return pr !== undefined ? `pr-${pr}` : `ref-${key_safeComponent(branch, 80)}`;
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${key_safeComponent(branch, 80)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/layout.ts
@@ -30238,7 +30242,7 @@ function baseOf(env, event, pr) {
     const ref = env.GITHUB_REF ?? '';
     if (eventName === 'release')
         return fallback('release');
-    if (ref.startsWith('refs/tags/'))
+    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
         return fallback('tag');
     const branch = env.GITHUB_REF_NAME || branchOf(ref);
     if (!branch || branch === def)
