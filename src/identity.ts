@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { type Base, type BasePayload, baseOf } from './base.js';
 import { contentKey, safeComponent } from './key.js';
 
 /** Who is asking for directories: derived from the runner's environment (GitHub or Forgejo/act). */
@@ -9,7 +10,7 @@ export interface JobIdentity {
   eventName: string;
   pr?: number;
   branch: string;
-  /** Trust domain: `pr-<n>` or `ref-<branch>`; see key.ts. */
+  /** Trust domain: `pr-<n>`, `ref-<branch>` or `tag-<tag>`; see key.ts. */
   key: string;
   /** Head repository differs from the base repository (a fork PR), when the payload says. */
   fork: boolean;
@@ -20,8 +21,10 @@ export interface JobIdentity {
   job: string;
   /** The `key` input: what the job name cannot tell apart (matrix legs). */
   jobKey: string;
-  /** A PR's base branch as a trust domain (`ref-<base>`): a push there may seed the PR. */
+  /** The base's trust domain (`ref-<base>`): a push there may seed this domain's first run. */
   baseKey?: string;
+  /** Where a first run starts from, and which rule said so (base.ts). */
+  base?: Base;
   runnerName: string;
   /** Whose idle data `prune-scope: runner` frees; see runnerIdentity(). */
   runnerId: string;
@@ -60,14 +63,13 @@ export function inContainer(): boolean {
   return existsSync('/.dockerenv') || existsSync('/run/.containerenv');
 }
 
-interface EventPayload {
+interface EventPayload extends BasePayload {
   number?: number;
   pull_request?: {
     number?: number;
     head?: { ref?: string; repo?: { full_name?: string } | null };
     base?: { ref?: string; repo?: { full_name?: string } };
   };
-  repository?: { default_branch?: string };
 }
 
 export function readEventPayload(env: Env): EventPayload {
@@ -90,6 +92,10 @@ function prNumber(env: Env, event: EventPayload): number | undefined {
 /** Pure: identity from an environment and an already-parsed event payload. */
 export function identityFrom(env: Env, event: EventPayload, nonce: string, host: string, o: { container?: boolean; runnerName?: string; jobKey?: string } = {}): JobIdentity {
   const pr = prNumber(env, event);
+  // pull_request_target checks out the base branch's ref: without the PR's number (an
+  // unreadable payload) it would be keyed, and trusted, as the base branch. Such a run gets
+  // a PR domain no real PR has, and is treated as a fork.
+  const unnumbered = pr === undefined && /^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '');
   const branch =
     (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
     env.GITHUB_REF_NAME ||
@@ -98,25 +104,29 @@ export function identityFrom(env: Env, event: EventPayload, nonce: string, host:
   const head = event.pull_request?.head?.repo?.full_name;
   const base = event.pull_request?.base?.repo?.full_name;
   // A PR whose head repository is gone (deleted fork) has head.repo null: treat it as a fork.
-  const fork = pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base);
+  const fork = unnumbered || (pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base));
   const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
   const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
   const job = env.GITHUB_JOB || 'job';
   const container = o.container ?? false;
-  const baseRef = pr !== undefined ? env.GITHUB_BASE_REF || event.pull_request?.base?.ref || event.repository?.default_branch : undefined;
+  const tag = pr === undefined && ((env.GITHUB_REF ?? '').startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag');
+  const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch, tag);
+  const found = baseOf(env, event, unnumbered ? 0 : pr);
+  const baseKey = found && contentKey(undefined, found.branch);
   return {
     repository: env.GITHUB_REPOSITORY || 'local/local',
     eventName: env.GITHUB_EVENT_NAME || 'local',
     pr,
     branch,
-    key: contentKey(pr, branch),
+    key,
     fork,
     workflow: env.GITHUB_WORKFLOW || 'local',
     runId,
     runAttempt,
     job,
     jobKey: o.jobKey ?? '',
-    baseKey: baseRef ? contentKey(undefined, baseRef) : undefined,
+    // A base that is this domain itself (a run on the base branch) seeds nothing.
+    ...(found && baseKey !== key ? { baseKey, base: found } : {}),
     ...runnerIdentity(env, o.runnerName, host, container),
     host,
     container,

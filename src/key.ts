@@ -24,7 +24,11 @@ export function safeComponent(raw: string, max = 64): string {
   return readable ? `${readable}+${hash}` : `+${hash}`;
 }
 
-/** The trust domain of a job: content written under one key is never reused under another. */
-export function contentKey(pr: number | undefined, branch: string): string {
-  return pr !== undefined ? `pr-${pr}` : `ref-${safeComponent(branch, 80)}`;
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+export function contentKey(pr: number | undefined, branch: string, tag = false): string {
+  return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }

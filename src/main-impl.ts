@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { type GuardReport, runGuard } from './guard.js';
 import { currentIdentity } from './identity.js';
+import { describeBase } from './base.js';
 import { TIER_TEXT } from './choose.js';
 import { type StartedJob, prepareCrates, startJob } from './job.js';
 import { releaseLease } from './lease.js';
@@ -35,6 +36,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob(s, root, me, env, log, watchPid, save.lease);
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+    if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
   });
   try {

@@ -3,6 +3,7 @@ import type { GuardReport } from './guard.js';
 import type { EndedJob, StartedJob } from './job.js';
 import { formatBytes, formatDuration } from './units.js';
 import { TIER_TEXT } from './choose.js';
+import { describeBase } from './base.js';
 
 type Row = [string, string];
 
@@ -13,6 +14,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     const id = job.identity;
     main.push(['Key', `${id.repository} ${id.key}`]);
     main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+    if (id.base && job.layout === 'slot') main.push(['Base', describeBase(id.base, job.tier)]);
     main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
     main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
     if (job.foreign?.length) main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run)`]);

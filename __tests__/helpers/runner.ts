@@ -59,6 +59,13 @@ export interface Place {
   run(cmd: string[], cwd: string, env: NodeJS.ProcessEnv): string[];
 }
 
+/** A run that is neither a push to a branch nor a pull request: its event, ref and payload. */
+export interface SimEvent {
+  name: string;
+  ref: string;
+  payload: object;
+}
+
 /** One simulated job: its own runner files, identity and event payload. */
 export class SimJob {
   /** Set for container jobs; undefined runs steps on this host. */
@@ -75,10 +82,10 @@ export class SimJob {
     this.env = env;
   }
 
-  static async create(o: { pr?: number; branch?: string; base?: string; runId?: string; attempt?: string; job?: string; runner?: string; workflow?: string; repo?: string; fork?: boolean; extraEnv?: Record<string, string> } = {}): Promise<SimJob> {
+  static async create(o: { pr?: number; branch?: string; base?: string; runId?: string; attempt?: string; job?: string; runner?: string; workflow?: string; repo?: string; fork?: boolean; extraEnv?: Record<string, string>; event?: SimEvent } = {}): Promise<SimJob> {
     const dir = await fs.mkdtemp(join(tmpdir(), 'sim-job-'));
     const repo = o.repo ?? 'acme/widgets';
-    const event = o.pr !== undefined
+    const event = o.event ? o.event.payload : o.pr !== undefined
       ? { number: o.pr, pull_request: { number: o.pr, head: { ref: o.branch ?? `feature-${o.pr}`, repo: { full_name: o.fork ? 'mallory/widgets' : repo } }, base: { repo: { full_name: repo } } } }
       : {};
     await fs.writeFile(join(dir, 'event.json'), JSON.stringify(event));
@@ -103,6 +110,7 @@ export class SimJob {
       GITHUB_WORKFLOW: o.workflow ?? 'ci',
       RUNNER_TEMP: join(dir, 'runner-temp'),
       RUNNER_TRACKING_ID: `github_${randomBytes(8).toString('hex')}`,
+      ...(o.event ? { GITHUB_EVENT_NAME: o.event.name, GITHUB_REF: o.event.ref, GITHUB_REF_NAME: o.event.ref.replace(/^refs\/(heads|tags)\//, '') } : {}),
       ...(o.runner !== undefined ? { RUNNER_NAME: o.runner } : {}),
       ...(o.extraEnv ?? {}),
     };

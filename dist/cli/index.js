@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3069:
+/***/ 714:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28562,9 +28562,13 @@ function safeComponent(raw, max = 64) {
         .replace(/[-._]+$/, '');
     return readable ? `${readable}+${hash}` : `+${hash}`;
 }
-/** The trust domain of a job: content written under one key is never reused under another. */
-function contentKey(pr, branch) {
-    return pr !== undefined ? `pr-${pr}` : `ref-${safeComponent(branch, 80)}`;
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/layout.ts
@@ -29535,7 +29539,82 @@ function checkFloor(o, r) {
     return r;
 }
 
+;// CONCATENATED MODULE: ./src/base.ts
+/*
+ * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
+ * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
+ * Its base is the branch whose pushes may seed it: a slot last used by a push there, for the
+ * same job, is taken over without a wipe (choose.ts, tier `base`; prepare.ts, decideReset).
+ *
+ * Content flows one way only: from the base into the new domain, never back. The slot's
+ * record names the new domain from then on, so the base branch's next push wipes it like any
+ * other domain's slot, and a base never has a base of its own (the default branch has none).
+ *
+ * Pure: reads the environment and the parsed event payload only.
+ */
+const BASE_RULE_TEXT = {
+    'pull-request': 'pull request',
+    'pull-request-target': 'pull_request_target',
+    'merge-queue': 'merge queue',
+    'new-branch': 'new branch',
+    branch: 'branch push',
+    tag: 'tag',
+    release: 'release',
+    schedule: 'scheduled run',
+    manual: 'manual run',
+};
+const branchOf = (ref) => ref.replace(/^refs\/heads\//, '');
+const ZEROS = /^0{40}(0{24})?$/; // SHA-1 or SHA-256 object name of nothing
+/**
+ * Pure: the base of this run, or none (a push to the default branch; no payload to name the
+ * default branch). `pr` is the PR number when the run is one; `ref` is the full ref the run
+ * checks out (GITHUB_REF).
+ */
+function baseOf(env, event, pr) {
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const def = event.repository?.default_branch || undefined;
+    const fallback = (rule) => (def ? { branch: def, rule, from: 'repository.default_branch' } : undefined);
+    if (pr !== undefined) {
+        // pull_request_target runs in the base branch's context (GITHUB_REF is the base), but
+        // its key is the PR's and its trust the head repository's (identity.ts): as pull_request.
+        const rule = eventName === 'pull_request_target' ? 'pull-request-target' : 'pull-request';
+        if (env.GITHUB_BASE_REF)
+            return { branch: env.GITHUB_BASE_REF, rule, from: 'GITHUB_BASE_REF' };
+        if (event.pull_request?.base?.ref)
+            return { branch: event.pull_request.base.ref, rule, from: 'pull_request.base.ref' };
+        return fallback(rule);
+    }
+    if (eventName === 'merge_group') {
+        const b = event.merge_group?.base_ref;
+        return b ? { branch: branchOf(b), rule: 'merge-queue', from: 'merge_group.base_ref' } : fallback('merge-queue');
+    }
+    const ref = env.GITHUB_REF ?? '';
+    if (eventName === 'release')
+        return fallback('release');
+    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
+        return fallback('tag');
+    const branch = env.GITHUB_REF_NAME || branchOf(ref);
+    if (!branch || branch === def)
+        return undefined; // the default branch is its own base
+    if (eventName === 'schedule')
+        return fallback('schedule');
+    if (eventName === 'workflow_dispatch')
+        return fallback('manual');
+    const created = event.created === true || ZEROS.test(event.before ?? '');
+    return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
+}
+/** What the log and the summary say about the base, given the slot rule the job got. */
+function describeBase(base, tier) {
+    const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
+    if (tier === 'base')
+        return `a first run from ${what}`;
+    if (tier === 'own-job' || tier === 'own-key')
+        return `${what}, not needed: a slot of its own`;
+    return `${what}, not used: no free slot of this job last used by a push there`;
+}
+
 ;// CONCATENATED MODULE: ./src/identity.ts
+
 
 
 
@@ -29583,6 +29662,10 @@ function prNumber(env, event) {
 /** Pure: identity from an environment and an already-parsed event payload. */
 function identityFrom(env, event, nonce, host, o = {}) {
     const pr = prNumber(env, event);
+    // pull_request_target checks out the base branch's ref: without the PR's number (an
+    // unreadable payload) it would be keyed, and trusted, as the base branch. Such a run gets
+    // a PR domain no real PR has, and is treated as a fork.
+    const unnumbered = pr === undefined && /^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '');
     const branch = (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
         env.GITHUB_REF_NAME ||
         (env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, '') ||
@@ -29590,25 +29673,29 @@ function identityFrom(env, event, nonce, host, o = {}) {
     const head = event.pull_request?.head?.repo?.full_name;
     const base = event.pull_request?.base?.repo?.full_name;
     // A PR whose head repository is gone (deleted fork) has head.repo null: treat it as a fork.
-    const fork = pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base);
+    const fork = unnumbered || (pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base));
     const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
     const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
     const job = env.GITHUB_JOB || 'job';
     const container = o.container ?? false;
-    const baseRef = pr !== undefined ? env.GITHUB_BASE_REF || event.pull_request?.base?.ref || event.repository?.default_branch : undefined;
+    const tag = pr === undefined && ((env.GITHUB_REF ?? '').startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag');
+    const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch, tag);
+    const found = baseOf(env, event, unnumbered ? 0 : pr);
+    const baseKey = found && contentKey(undefined, found.branch);
     return {
         repository: env.GITHUB_REPOSITORY || 'local/local',
         eventName: env.GITHUB_EVENT_NAME || 'local',
         pr,
         branch,
-        key: contentKey(pr, branch),
+        key,
         fork,
         workflow: env.GITHUB_WORKFLOW || 'local',
         runId,
         runAttempt,
         job,
         jobKey: o.jobKey ?? '',
-        baseKey: baseRef ? contentKey(undefined, baseRef) : undefined,
+        // A base that is this domain itself (a run on the base branch) seeds nothing.
+        ...(found && baseKey !== key ? { baseKey, base: found } : {}),
         ...runnerIdentity(env, o.runnerName, host, container),
         host,
         container,
@@ -30650,6 +30737,7 @@ const loadGuard = () => load(GUARD);
 
 
 
+
 async function mainJob(s, env, log, watchPid, save) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
@@ -30674,6 +30762,8 @@ async function mainJob(s, env, log, watchPid, save) {
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        if (me.base && s.layout === 'slot')
+            log.info(`Base: ${describeBase(me.base, j.tier)}.`);
         return j;
     });
     try {
@@ -30955,7 +31045,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3069);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(714);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7230:
+/***/ 8100:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28693,9 +28693,13 @@ function key_safeComponent(raw, max = 64) {
         .replace(/[-._]+$/, '');
     return readable ? `${readable}+${hash}` : `+${hash}`;
 }
-/** The trust domain of a job: content written under one key is never reused under another. */
-function contentKey(pr, branch) {
-    return pr !== undefined ? `pr-${pr}` : `ref-${key_safeComponent(branch, 80)}`;
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${key_safeComponent(branch, 80)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/layout.ts
@@ -30206,7 +30210,82 @@ const loadLease = () => load(LEASE);
 const loadJob = () => load(JOB);
 const loadGuard = () => load(GUARD);
 
+;// CONCATENATED MODULE: ./src/base.ts
+/*
+ * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
+ * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
+ * Its base is the branch whose pushes may seed it: a slot last used by a push there, for the
+ * same job, is taken over without a wipe (choose.ts, tier `base`; prepare.ts, decideReset).
+ *
+ * Content flows one way only: from the base into the new domain, never back. The slot's
+ * record names the new domain from then on, so the base branch's next push wipes it like any
+ * other domain's slot, and a base never has a base of its own (the default branch has none).
+ *
+ * Pure: reads the environment and the parsed event payload only.
+ */
+const BASE_RULE_TEXT = {
+    'pull-request': 'pull request',
+    'pull-request-target': 'pull_request_target',
+    'merge-queue': 'merge queue',
+    'new-branch': 'new branch',
+    branch: 'branch push',
+    tag: 'tag',
+    release: 'release',
+    schedule: 'scheduled run',
+    manual: 'manual run',
+};
+const branchOf = (ref) => ref.replace(/^refs\/heads\//, '');
+const ZEROS = /^0{40}(0{24})?$/; // SHA-1 or SHA-256 object name of nothing
+/**
+ * Pure: the base of this run, or none (a push to the default branch; no payload to name the
+ * default branch). `pr` is the PR number when the run is one; `ref` is the full ref the run
+ * checks out (GITHUB_REF).
+ */
+function baseOf(env, event, pr) {
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const def = event.repository?.default_branch || undefined;
+    const fallback = (rule) => (def ? { branch: def, rule, from: 'repository.default_branch' } : undefined);
+    if (pr !== undefined) {
+        // pull_request_target runs in the base branch's context (GITHUB_REF is the base), but
+        // its key is the PR's and its trust the head repository's (identity.ts): as pull_request.
+        const rule = eventName === 'pull_request_target' ? 'pull-request-target' : 'pull-request';
+        if (env.GITHUB_BASE_REF)
+            return { branch: env.GITHUB_BASE_REF, rule, from: 'GITHUB_BASE_REF' };
+        if (event.pull_request?.base?.ref)
+            return { branch: event.pull_request.base.ref, rule, from: 'pull_request.base.ref' };
+        return fallback(rule);
+    }
+    if (eventName === 'merge_group') {
+        const b = event.merge_group?.base_ref;
+        return b ? { branch: branchOf(b), rule: 'merge-queue', from: 'merge_group.base_ref' } : fallback('merge-queue');
+    }
+    const ref = env.GITHUB_REF ?? '';
+    if (eventName === 'release')
+        return fallback('release');
+    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
+        return fallback('tag');
+    const branch = env.GITHUB_REF_NAME || branchOf(ref);
+    if (!branch || branch === def)
+        return undefined; // the default branch is its own base
+    if (eventName === 'schedule')
+        return fallback('schedule');
+    if (eventName === 'workflow_dispatch')
+        return fallback('manual');
+    const created = event.created === true || ZEROS.test(event.before ?? '');
+    return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
+}
+/** What the log and the summary say about the base, given the slot rule the job got. */
+function describeBase(base, tier) {
+    const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
+    if (tier === 'base')
+        return `a first run from ${what}`;
+    if (tier === 'own-job' || tier === 'own-key')
+        return `${what}, not needed: a slot of its own`;
+    return `${what}, not used: no free slot of this job last used by a push there`;
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
+
 
 
 
@@ -30217,6 +30296,8 @@ function summaryRows(job, ended, guard) {
         const id = job.identity;
         main.push(['Key', `${id.repository} ${id.key}`]);
         main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+        if (id.base && job.layout === 'slot')
+            main.push(['Base', describeBase(id.base, job.tier)]);
         main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
         main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
         if (job.foreign?.length)
@@ -30321,7 +30402,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7230);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8100);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
