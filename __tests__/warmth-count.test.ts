@@ -163,7 +163,9 @@ describe('the history file (a real temp root)', () => {
       await expect(appendWarmth(root, entry({}))).rejects.toThrow(/not a plain file of its own \(2 links\)/);
       await fs.rm(warmthLog(root));
       execFileSync('mkfifo', [warmthLog(root)]);
-      await expect(appendWarmth(root, entry({}))).rejects.toThrow(/ENXIO/);
+      // Without O_NONBLOCK, open(2) would wait for a reader forever: fail instead of hanging.
+      const hung = new Promise((_, no) => setTimeout(() => no(new Error('appendWarmth hung on a FIFO')), 10_000).unref());
+      await expect(Promise.race([appendWarmth(root, entry({})), hung])).rejects.toThrow(/ENXIO/);
       expect(await readWarmth(root)).toEqual([]);
       expect(await fs.readFile(outside, 'utf8')).toBe('precious\n');
     } finally {
