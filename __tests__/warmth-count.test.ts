@@ -24,11 +24,12 @@ describe('countUnits', () => {
     ['a unit left alone is fresh', [lib('dep0-0123456789abcdef', before, before)], { built: 0, fresh: 1, builtCrates: [] }],
     ['a unit compiled during the lease is built', [lib('dep0-0123456789abcdef', START + 5000, START + 6000)], { built: 1, fresh: 0, builtCrates: ['dep0'] }],
     ['rebuilt: rustc started during the lease, the old .json still there (it failed)', [lib('app-0123456789abcdef', START + 5000, before)], { built: 1, fresh: 0, builtCrates: ['app'] }],
+    ['blocked by a failed dependency: only its hash file emptied, so not fresh', [{ name: 'app-0123456789abcdef', files: [{ name: 'invoked.timestamp', mtimeMs: before }, { name: 'bin-app', mtimeMs: START + 5000 }, { name: 'bin-app.json', mtimeMs: before }] }], { built: 1, fresh: 0, builtCrates: ['app'] }],
     ['a compile that failed during the lease, no fingerprint yet', [lib('app-0123456789abcdef', START + 5000)], { built: 1, fresh: 0, builtCrates: ['app'] }],
     ['an old failed compile this job never touched: neither', [lib('app-0123456789abcdef', before)], { built: 0, fresh: 0, builtCrates: [] }],
     ['a build script run has no invoked.timestamp: its .json decides', [run('a-0123456789abcdef', START + 1), run('b-0123456789abcdef', before)], { built: 1, fresh: 1, builtCrates: ['a'] }],
-    ['a write in the lease\'s first second (before startedAt) counts: whole-second mtimes', [lib('c-0123456789abcdef', CUT, CUT)], { built: 1, fresh: 0, builtCrates: ['c'] }],
-    ['a write the second before is the previous lease\'s', [lib('c-0123456789abcdef', CUT - 1, CUT - 1)], { built: 0, fresh: 1, builtCrates: [] }],
+    ['a write at the lease\'s start is this job\'s', [lib('c-0123456789abcdef', START, START)], { built: 1, fresh: 0, builtCrates: ['c'] }],
+    ['the previous lease\'s last write, 300 ms before the start in the same second, is not', [lib('c-0123456789abcdef', START - 300, START - 300)], { built: 0, fresh: 1, builtCrates: [] }],
     ['one crate, several units (lib, build script, its run): named once', [lib('a-0000000000000001', START + 1, START + 2), lib('a-0000000000000002', START + 1, START + 2), run('a-0000000000000003', START + 3)], { built: 3, fresh: 0, builtCrates: ['a'] }],
     ['names sorted; a name without a hash kept whole', [lib('zeta-0123456789abcdef', START + 1, START + 1), lib('odd', START + 1, START + 1)], { built: 2, fresh: 0, builtCrates: ['odd', 'zeta'] }],
   ])('%s', (_, units, want) => {
@@ -41,9 +42,8 @@ describe('countUnits', () => {
     expect(countUnits(many.slice(1), CUT).builtCrates).toHaveLength(20);
   });
 
-  test('cutOff rounds the lease start down to the second', () => {
-    expect(cutOff('2026-11-25T10:00:00.999Z')).toBe(Date.parse('2026-11-25T10:00:00.000Z'));
-    expect(cutOff('2026-11-25T10:00:01.000Z')).toBe(Date.parse('2026-11-25T10:00:01.000Z'));
+  test('cutOff is the lease start to the millisecond', () => {
+    expect(cutOff('2026-11-25T10:00:00.999Z')).toBe(Date.parse('2026-11-25T10:00:00.999Z'));
   });
 });
 
@@ -94,14 +94,14 @@ describe('the history', () => {
 });
 
 describe('reading fingerprint directories (a real temp dir)', () => {
-  test('profiles and --target profiles, nothing deeper; only marker files are read', async () => {
+  test('profiles and --target profiles, nothing deeper; dep-info and output caches are not read', async () => {
     const t = await fs.mkdtemp(join(tmpdir(), 'warmth-fp-'));
     try {
       const unit = async (dir: string, files: string[]) => {
         await fs.mkdir(dir, { recursive: true });
         for (const f of files) await fs.writeFile(join(dir, f), 'x');
       };
-      await unit(join(t, 'debug', '.fingerprint', 'a-0123456789abcdef'), ['invoked.timestamp', 'lib-a', 'lib-a.json', 'dep-lib-a']);
+      await unit(join(t, 'debug', '.fingerprint', 'a-0123456789abcdef'), ['invoked.timestamp', 'lib-a', 'lib-a.json', 'dep-lib-a', 'output-lib-a']);
       await unit(join(t, 'release', '.fingerprint', 'b-0123456789abcdef'), ['run-build-script-build-script-build.json', 'run-build-script-build-script-build']);
       await unit(join(t, 'x86_64-unknown-linux-gnu', 'debug', '.fingerprint', 'c-0123456789abcdef'), ['invoked.timestamp']);
       // Deeper than <target>/<triple>/<profile>: not cargo's, never read.
@@ -112,8 +112,8 @@ describe('reading fingerprint directories (a real temp dir)', () => {
       expect(fingerprintDirs(t).map((d) => d.slice(t.length + 1)).sort()).toEqual(['debug/.fingerprint', 'release/.fingerprint', 'x86_64-unknown-linux-gnu/debug/.fingerprint']);
       const units = readUnits(t).map((u) => [u.name, u.files.map((f) => f.name).sort()]).sort();
       expect(units).toEqual([
-        ['a-0123456789abcdef', ['invoked.timestamp', 'lib-a.json']],
-        ['b-0123456789abcdef', ['run-build-script-build-script-build.json']],
+        ['a-0123456789abcdef', ['invoked.timestamp', 'lib-a', 'lib-a.json']],
+        ['b-0123456789abcdef', ['run-build-script-build-script-build', 'run-build-script-build-script-build.json']],
         ['c-0123456789abcdef', ['invoked.timestamp']],
       ]);
       expect(readUnits(join(t, 'missing'))).toEqual([]);

@@ -8,14 +8,15 @@ import { handBackTo, myUid, ownerOf } from './owner.js';
  * it per host for `cargo-isolate status`.
  *
  * Cargo keeps one fingerprint directory per compile unit: `<target>/<profile>/.fingerprint/
- * <unit>-<hash>/` (and `<target>/<triple>/<profile>/...` with --target). When it compiles a unit
- * it writes `invoked.timestamp` before running rustc and `<kind>-<name>` with its `.json` after
- * (a build script's run writes only the latter pair: its timestamp lives under build/). When it
- * finds a unit fresh it only reads them: nothing in the directory changes, not even a mtime
+ * <unit>-<hash>/` (and `<target>/<triple>/<profile>/...` with --target). A unit it finds dirty
+ * has its hash file `<kind>-<name>` emptied at once (also when a failed dependency then keeps it
+ * from compiling); compiling writes `invoked.timestamp` before rustc, and the hash file with its
+ * `.json` after (a build script's run writes only that pair: its timestamp lives under build/).
+ * A unit it finds fresh is only read: nothing in the directory changes, not even a mtime
  * (measured with cargo 1.95, see docs/warmth.md). So, against the lease's start:
  *
- *   built  a unit directory with a marker file modified during the lease (compiled, or tried to);
- *   fresh  a unit directory with a complete fingerprint (a `.json`) and no marker modified.
+ *   built  a unit directory with a file modified during the lease (dirty: compiled, or tried to);
+ *   fresh  a unit directory with a complete fingerprint (a `.json`) and nothing modified.
  *
  * "Fresh" therefore means "already in the target dir and left alone": cargo leaves no trace of
  * which units it merely checked, so units this job's commands never asked for (another profile,
@@ -28,7 +29,7 @@ export interface UnitFile {
   mtimeMs: number;
 }
 
-/** One fingerprint directory as read from disk: its name and the marker files in it. */
+/** One fingerprint directory as read from disk: its name and the files that tell (readUnits). */
 export interface UnitDir {
   name: string;
   files: UnitFile[];
@@ -46,13 +47,14 @@ const NAMED_MAX = 20;
 const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
 
 /**
- * The cut-off for "written during the lease": the lease's start rounded down to the second, so
- * that a filesystem with whole-second mtimes (ext3, some network and FUSE filesystems) still
- * sees a unit compiled in the lease's first second as built. What it could misread instead,
- * writes of the previous lease in the same second, cannot happen: that lease's post step and
- * this lease's main step lie between them.
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
  */
-export const cutOff = (startedAt: string): number => Math.floor(Date.parse(startedAt) / 1000) * 1000;
+export const cutOff = (startedAt: string): number => Date.parse(startedAt);
 
 /** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
 export function countUnits(units: UnitDir[], cutOffMs: number): UnitCount {
@@ -96,9 +98,9 @@ export function fingerprintDirs(target: string): string[] {
 }
 
 /**
- * Reads every unit directory with its marker files: `invoked.timestamp` and the `.json`
- * fingerprints (cargo writes the dep-info and hash files in the same breath, so they add
- * nothing but stat calls). Synchronous on purpose: a few thousand units mean ~10k small
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
  * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
  */
 export function readUnits(target: string): UnitDir[] {
@@ -119,7 +121,7 @@ export function readUnits(target: string): UnitDir[] {
       }
       const files: UnitFile[] = [];
       for (const f of entries) {
-        if (f !== 'invoked.timestamp' && !f.endsWith('.json')) continue;
+        if (f.startsWith('dep-') || f.startsWith('output-')) continue;
         const st = statSync(join(fp, name, f), { throwIfNoEntry: false });
         if (st?.isFile()) files.push({ name: f, mtimeMs: st.mtimeMs });
       }

@@ -30253,13 +30253,14 @@ const NAMED_MAX = 20;
 /** `<crate>-<16 hex digits>`: cargo's unit directory name. */
 const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
 /**
- * The cut-off for "written during the lease": the lease's start rounded down to the second, so
- * that a filesystem with whole-second mtimes (ext3, some network and FUSE filesystems) still
- * sees a unit compiled in the lease's first second as built. What it could misread instead,
- * writes of the previous lease in the same second, cannot happen: that lease's post step and
- * this lease's main step lie between them.
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
  */
-const cutOff = (startedAt) => Math.floor(Date.parse(startedAt) / 1000) * 1000;
+const cutOff = (startedAt) => Date.parse(startedAt);
 /** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
 function countUnits(units, cutOffMs) {
     let built = 0;
@@ -30304,9 +30305,9 @@ function fingerprintDirs(target) {
     return out;
 }
 /**
- * Reads every unit directory with its marker files: `invoked.timestamp` and the `.json`
- * fingerprints (cargo writes the dep-info and hash files in the same breath, so they add
- * nothing but stat calls). Synchronous on purpose: a few thousand units mean ~10k small
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
  * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
  */
 function readUnits(target) {
@@ -30329,7 +30330,7 @@ function readUnits(target) {
             }
             const files = [];
             for (const f of entries) {
-                if (f !== 'invoked.timestamp' && !f.endsWith('.json'))
+                if (f.startsWith('dep-') || f.startsWith('output-'))
                     continue;
                 const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(fp, name, f), { throwIfNoEntry: false });
                 if (st?.isFile())
