@@ -98,3 +98,19 @@ test('cold, then warm on the same PR\'s next push, then a one-line change: the u
   expect(text.stdout).toContain('acme/widgets lint: 0/1 warm (0%), 0% of units fresh');
   expect(text.stdout).toMatch(new RegExp(`^${cold.slot} .* 1/${UNITS - 1}$`, 'm'));
 });
+
+test('layout: job counts before it deletes the job directory, and the history says so', async () => {
+  const j = await job({ pr: 61, runId: '610', job: 'perrun', runner: 'r4' });
+  const m = await j.run('main', { root, layout: 'job' });
+  expect(m.code).toBe(0);
+  const b = await j.exec(['cargo', 'build', '--locked'], ws);
+  expect(b.code).toBe(0);
+  const p = await j.run('post');
+  expect({ code: p.code, warnings: p.warnings }).toEqual({ code: 0, warnings: [] });
+  expect(/<td>Compile units<\/td><td>([^<]*)<\/td>/.exec(p.summary)?.[1]).toMatch(new RegExp(`^${UNITS} built \\(consumer, dep0, .*\\), 0 fresh: a cold start$`));
+  const s = JSON.parse((await cli(['status', '--root', root, '--json'])).stdout);
+  expect(s.jobDirs).toBe(0);
+  expect(s.warmth.find((r: { job: string }) => r.job === 'perrun')).toMatchObject({ jobs: 1, warm: 0, unitsFresh: 0 });
+  const lines = (await fs.readFile(join(root, 'warmth.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  expect(lines.at(-1)).toMatchObject({ repository: 'acme/widgets', job: 'perrun', key: 'pr-61', runner: 'r4', slot: 'job', built: UNITS, fresh: 0 });
+});
