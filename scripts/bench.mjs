@@ -8,6 +8,7 @@
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
+//   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -370,6 +371,12 @@ if (only(6)) {
     rows.push(['6', '(a) sccache, next push after the guard pruned the targets (CARGO_INCREMENTAL=0)', `${hi.hits}/${hi.all} hits`, `shared target dir ${hs.hits}/${hs.all}`, `${Math.round((100 * hi.hits) / Math.max(1, hi.all))}%`]);
   }
   await server.close();
+}
+
+if (only('7u')) {
+  note('7u. compile units built and fresh over 3,000 units ...');
+  const w = await (await import('./bench/warmth.mjs')).benchWarmth({ scratch, mod, time, reps: REPS });
+  rows.push(['7u', `post: units built/fresh, ${w.units.toLocaleString('en')} units`, spread(w.count), `du of the same target ${spread(w.du)}`, ratio(median(w.count), median(w.du))]);
 }
 
 await cleanup();

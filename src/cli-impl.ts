@@ -17,7 +17,7 @@ import { formatBytes, parseDuration } from './units.js';
 const USAGE = `usage: cargo-isolate <command> [options]
 
 commands:
-  status              slots, owners, keys, liveness and sizes
+  status              slots, owners, keys, liveness, sizes; warm starts per repository and job
   gc                  the disk guard for a host timer (host scope by default)
   run -- CMD [ARG..]  lease directories, run CMD with them exported, release them
   demo                run the action's main job locally: build a small workspace twice in a slot

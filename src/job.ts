@@ -17,6 +17,7 @@ import { restoreStore, saveStore } from './crate-cache.js';
 import { findLockFile, readLock } from './lockfile.js';
 import { myUid } from './owner.js';
 import { handBackJob, handBackJobParents } from './handback.js';
+import { type UnitCount, appendWarmth, unitsSince, warmthLog } from './warmth.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -170,6 +171,8 @@ export interface EndedJob {
   /** How long the post step's work took, and the disk when it ended. */
   releaseMs?: number;
   diskAtRelease?: Disk;
+  /** Compile units this job built and found fresh (warmth.ts); undefined when not counted. */
+  units?: UnitCount;
 }
 
 /**
@@ -183,6 +186,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   const removed: RemoveResult[] = [];
   let sizes: DirRecord['sizes'];
   let handedBack: string | undefined;
+  let units: UnitCount | undefined;
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -198,6 +202,12 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   };
   try {
     await prepareRoot(j.root, {}, false);
+    const startedAt = j.startedAt;
+    if (startedAt) {
+      await attempt(`Counting compile units under ${j.dirs.target}/**/.fingerprint`, async () => {
+        units = unitsSince(j.dirs.target, startedAt);
+      });
+    }
     const c = j.crates;
     if (c) {
       await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
@@ -235,9 +245,15 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         // Who used the slot comes from this job's own state, never from the file: the build ran
         // as this uid and could have rewritten slot.json to claim another trust domain's key.
         if (j.identity && j.slot && j.startedAt) {
-          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes });
+          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes, units });
         }
       });
+    }
+    const me = j.identity;
+    if (me && units && units.built + units.fresh > 0) {
+      const u = units;
+      await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () =>
+        appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
     }
     await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
       handedBack = await handBackJob(j, published);
@@ -250,5 +266,5 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
   const diskAtRelease = await measure(j.root).catch(() => undefined);
-  return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+  return { released, removed, sizes, published, warnings, handedBack, units, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }

@@ -14,6 +14,7 @@ import { safeComponent } from './key.js';
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  */
 export const MARKER = '.cargo-isolate-root';
 
@@ -34,6 +35,7 @@ export const rootPaths = (root: string) => ({
   jobs: join(root, 'jobs'),
   trash: join(root, 'trash'),
   crates: join(root, 'crates'),
+  warmth: join(root, 'warmth.jsonl'),
   guardLock: join(root, 'locks', 'guard.lock'),
   cratesLock: join(root, 'locks', 'crates.lock'),
 });

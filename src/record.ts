@@ -32,6 +32,8 @@ export interface DirRecord {
    * handed everything back to the root's owner (owner.ts). Absent in records of older versions.
    */
   uid?: number;
+  /** Compile units the last job built and found fresh, from cargo's fingerprints (warmth.ts). */
+  units?: { built: number; fresh: number; builtCrates?: string[] };
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
 }

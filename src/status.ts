@@ -7,6 +7,7 @@ import { scanSlots } from './lease.js';
 import { cargoLockFiles } from './liveness.js';
 import type { DirRecord } from './record.js';
 import { formatBytes, formatDuration } from './units.js';
+import { type WarmthRow, formatWarmth, readWarmth, warmShare } from './warmth.js';
 
 export interface SlotStatus {
   name: string;
@@ -22,6 +23,8 @@ export interface RootStatus {
   slots: SlotStatus[];
   jobDirs: number;
   trashEntries: number;
+  /** Per repository and job, how many of the latest jobs started warm (warmth.ts). */
+  warmth: WarmthRow[];
 }
 
 /** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
@@ -39,14 +42,14 @@ export async function rootStatus(root: string): Promise<RootStatus> {
   for (const repo of await fs.readdir(p.jobs).catch(() => [] as string[])) {
     for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => [] as string[])) jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
   }
-  return { root, disk: await measure(root), slots, jobDirs, trashEntries: (await fs.readdir(p.trash).catch(() => [])).length };
+  return { root, disk: await measure(root), slots, jobDirs, trashEntries: (await fs.readdir(p.trash).catch(() => [])).length, warmth: warmShare(await readWarmth(root)) };
 }
 
 export function formatStatus(s: RootStatus): string {
   const lines = [
     `root ${s.root}: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes; ${s.slots.length} slots, ${s.jobDirs} job dirs, ${s.trashEntries} in trash`,
   ];
-  const header = ['slot', 'state', 'key', 'runner', 'run', 'last used', 'target', 'cargo-home'];
+  const header = ['slot', 'state', 'key', 'runner', 'run', 'last used', 'target', 'cargo-home', 'units built/fresh'];
   const rows = s.slots.map((x) => {
     const r = x.record;
     return [
@@ -58,9 +61,11 @@ export function formatStatus(s: RootStatus): string {
       r ? `${formatDuration(Date.now() - Date.parse(r.lastUsed))} ago` : '-',
       r?.sizes ? formatBytes(r.sizes.target) : '?',
       r?.sizes ? formatBytes(r.sizes.cargoHome) : '?',
+      r?.units ? `${r.units.built}/${r.units.fresh}` : '-',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [header, ...rows]) lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  lines.push(...formatWarmth(s.warmth));
   return lines.join('\n');
 }

@@ -4,8 +4,16 @@ import type { EndedJob, StartedJob } from './job.js';
 import { formatBytes, formatDuration } from './units.js';
 import { TIER_TEXT } from './choose.js';
 import { describeBase } from './base.js';
+import { type UnitCount } from './warmth.js';
 
 type Row = [string, string];
+
+/** Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. */
+export function unitsText(u: UnitCount): string {
+  if (u.built + u.fresh === 0) return 'none in the target dir (no cargo build in this job?)';
+  const named = u.built > 0 && u.builtCrates?.length ? ` (${u.builtCrates.join(', ')})` : '';
+  return `${u.built} built${named}, ${u.fresh} fresh${u.built === 0 ? ': a warm start, nothing recompiled' : u.fresh === 0 ? ': a cold start' : ''}`;
+}
 
 /** Pure: the rows of the job summary, so tests can read what a person will see. */
 export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): { main: Row[]; guard: string[][] } {
@@ -34,6 +42,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['Crates published', pub.allowed ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
     for (const m of pub.mismatches) main.push(['Crate not published', `${m.crate}: ${m.why}`]);
   }
+  if (ended.units) main.push(['Compile units', unitsText(ended.units)]);
   if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
   if (ended.handedBack) main.push(['Handed back', ended.handedBack]);

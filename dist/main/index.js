@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1648:
+/***/ 8750:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28585,6 +28585,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  */
 const MARKER = '.cargo-isolate-root';
 const layout_rootPaths = (root) => ({
@@ -28594,6 +28595,7 @@ const layout_rootPaths = (root) => ({
     jobs: (0,external_node_path_.join)(root, 'jobs'),
     trash: (0,external_node_path_.join)(root, 'trash'),
     crates: (0,external_node_path_.join)(root, 'crates'),
+    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
     cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
 });
@@ -30330,7 +30332,231 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
+;// CONCATENATED MODULE: ./src/warmth.ts
+
+
+
+
+const NAMED_MAX = 20;
+/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
+const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
+/**
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
+ */
+const cutOff = (startedAt) => Date.parse(startedAt);
+/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
+function countUnits(units, cutOffMs) {
+    let built = 0;
+    let fresh = 0;
+    const crates = new Set();
+    for (const u of units) {
+        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
+            built++;
+            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
+        }
+        else if (u.files.some((f) => f.name.endsWith('.json'))) {
+            fresh++;
+        }
+        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
+        // lease) that this job did not touch: neither work done nor work saved.
+    }
+    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
+}
+/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const subdirs = (dir) => {
+    try {
+        return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+    }
+    catch {
+        return [];
+    }
+};
+/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
+function fingerprintDirs(target) {
+    const out = [];
+    const has = (d) => statSync(join(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+    for (const a of subdirs(target)) {
+        const p = join(target, a);
+        if (has(p))
+            out.push(join(p, '.fingerprint'));
+        else
+            for (const b of subdirs(p))
+                if (has(join(p, b)))
+                    out.push(join(p, b, '.fingerprint'));
+    }
+    return out;
+}
+/**
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
+ * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
+ */
+function readUnits(target) {
+    const units = [];
+    for (const fp of fingerprintDirs(target)) {
+        let names;
+        try {
+            names = readdirSync(fp);
+        }
+        catch {
+            continue;
+        }
+        for (const name of names) {
+            let entries;
+            try {
+                entries = readdirSync(join(fp, name));
+            }
+            catch {
+                continue; // not a directory, or gone meanwhile
+            }
+            const files = [];
+            for (const f of entries) {
+                if (f.startsWith('dep-') || f.startsWith('output-'))
+                    continue;
+                const st = statSync(join(fp, name, f), { throwIfNoEntry: false });
+                if (st?.isFile())
+                    files.push({ name: f, mtimeMs: st.mtimeMs });
+            }
+            units.push({ name, files });
+        }
+    }
+    return units;
+}
+/** Units built and found fresh in `target` since the lease started. */
+function warmth_unitsSince(target, startedAt) {
+    return countUnits(readUnits(target), cutOff(startedAt));
+}
+// ---------------------------------------------------------------------------------------------
+// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
+//
+// Slot records hold only their last job, and the audit log is opt-in, so the history has its
+// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
+// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
+// skipped by the reader, and the next line is recovered even when glued to the torn one. When
+// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
+// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
+// drop one generation early: a statistic may lose old lines, never gain wrong ones.
+// ---------------------------------------------------------------------------------------------
+const LOG_MAX = (/* unused pure expression or super */ null && (256 * 1024));
+/** How many of the latest jobs of a repository's job `status` considers. */
+const RECENT = 20;
+/** Pure: a job started warm when most of its units were already there and left alone. */
+const startedWarm = (e) => e.fresh > e.built;
+const ENTRY_START = '{"t":"';
+/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
+function parseLog(text) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(ENTRY_START);
+        if (at < 0)
+            continue;
+        try {
+            const e = JSON.parse(line.slice(at));
+            if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh))
+                out.push(e);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
+function warmShare(entries, recent = RECENT) {
+    const groups = new Map();
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue; // ran no cargo build: says nothing about warmth
+        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
+        const k = JSON.stringify([e.repository, job]);
+        if (!groups.has(k))
+            groups.set(k, []);
+        groups.get(k).push(e);
+    }
+    const rows = [];
+    for (const [k, all] of groups) {
+        const [repository, job] = JSON.parse(k);
+        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
+        const built = last.reduce((s, e) => s + e.built, 0);
+        const fresh = last.reduce((s, e) => s + e.fresh, 0);
+        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+    }
+    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
+}
+function formatWarmth(rows) {
+    if (rows.length === 0)
+        return ['warm starts: no job with a cargo build recorded yet'];
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    return [
+        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
+        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
+    ];
+}
+const warmth_warmthLog = (root) => rootPaths(root).warmth;
+/**
+ * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
+ * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
+ * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
+ * by its link count), so a root
+ * job's post step never writes or chowns anything but this root's own log.
+ */
+async function warmth_appendWarmth(root, e) {
+    const path = warmth_warmthLog(root);
+    const { t, ...rest } = e;
+    const h = await fs.open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await fs.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await fs.rename(path, `${path}.1`);
+    }
+}
+async function readPlain(path) {
+    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return '';
+    try {
+        return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
+    }
+    catch {
+        return '';
+    }
+    finally {
+        await h.close();
+    }
+}
+/** The history on disk, older generation first. Never throws. */
+async function readWarmth(root) {
+    const path = warmth_warmthLog(root);
+    const texts = await Promise.all([`${path}.1`, path].map(readPlain));
+    return texts.flatMap(parseLog);
+}
+
 ;// CONCATENATED MODULE: ./src/job.ts
+
 
 
 
@@ -30464,6 +30690,7 @@ async function endJob(j, log) {
     const removed = [];
     let sizes;
     let handedBack;
+    let units;
     const attempt = async (what, fn) => {
         try {
             await fn();
@@ -30482,6 +30709,12 @@ async function endJob(j, log) {
     };
     try {
         await prepareRoot(j.root, {}, false);
+        const startedAt = j.startedAt;
+        if (startedAt) {
+            await attempt(`Counting compile units under ${j.dirs.target}/**/.fingerprint`, async () => {
+                units = unitsSince(j.dirs.target, startedAt);
+            });
+        }
         const c = j.crates;
         if (c) {
             await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
@@ -30523,9 +30756,14 @@ async function endJob(j, log) {
                 // Who used the slot comes from this job's own state, never from the file: the build ran
                 // as this uid and could have rewritten slot.json to claim another trust domain's key.
                 if (j.identity && j.slot && j.startedAt) {
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes });
+                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes, units });
                 }
             });
+        }
+        const me = j.identity;
+        if (me && units && units.built + units.fresh > 0) {
+            const u = units;
+            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
         }
         await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
             handedBack = await handBackJob(j, published);
@@ -30539,7 +30777,7 @@ async function endJob(j, log) {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+    return { released, removed, sizes, published, warnings, handedBack, units, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -30812,7 +31050,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1648);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8750);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
