@@ -8,6 +8,8 @@
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
+//   7. fleet simulation (scripts/bench/fleet.mjs, docs/simulation.md): warm starts of the
+//      shipped slot policy against the clairvoyant bound, today's policy and the seeds' layouts
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -371,6 +373,8 @@ if (only(6)) {
   }
   await server.close();
 }
+
+if (only(7)) await (await import('./bench/fleet.mjs')).fleetSection(rows, note);
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];
