@@ -118,7 +118,7 @@ class Events {
  * The action's slot pool, driven by the project's decisions. `policy.choose` is rankSlots (or
  * today's), `scope` and `fallback` say how the guard's plan is walked.
  */
-function poolModel(m, policy, D, cfg, level) {
+export function poolModel(m, policy, D, level, roomOverride) {
   const slots = [];
   const byName = new Map();
   const used = () => slots.reduce((a, s) => a + s.bytes, 0);
@@ -142,7 +142,7 @@ function poolModel(m, policy, D, cfg, level) {
     start(job, runnerId, now, noWait) {
       const me = { repository: REPO, key: job.key, runnerId, workflow: 'ci', job: job.spec.job, jobKey: job.spec.jobKey, runId: job.runId, runAttempt: '1', baseKey: job.baseKey };
       guard(runnerId, now);
-      const room = !m.disk.beyond(diskOf(used()), level.target);
+      const room = roomOverride ?? !m.disk.beyond(diskOf(used()), level.target);
       const plan = policy.choose(slots, me, { room });
       if (plan.waitFor && !noWait) return { wait: plan.waitFor };
       const c = plan.candidates[0];
@@ -168,7 +168,7 @@ function poolModel(m, policy, D, cfg, level) {
         leasedAt: iso(now), lastUsed: iso(now), sizes: decision.reset ? undefined : slot.record?.sizes,
       };
       job.slot = slot;
-      return { warm, knownPath: tier === 'same-job', failed: failed ? 'disk' : undefined, tier };
+      return { warm, knownPath: tier === 'same-job', failed: failed ? 'disk' : undefined, tier, reason: decision.reason };
     },
     end(job, now) {
       const s = job.slot;
@@ -291,7 +291,7 @@ function seedsModel(kind, trace, D) {
 /** Runs one policy over one trace on a disk of D bytes; metrics and a timeline. */
 export function simulate(trace, policy, D, m, cfg, level) {
   const r = rng(trace.seed * 7919 + 17);
-  const model = policy.model === 'pool' ? poolModel(m, policy, D, cfg, level) : policy.model === 'bound' ? boundModel(trace, D, level) : seedsModel(policy.model, trace, D);
+  const model = policy.model === 'pool' ? poolModel(m, policy, D, level) : policy.model === 'bound' ? boundModel(trace, D, level) : seedsModel(policy.model, trace, D);
   const events = new Events();
   for (const p of trace.pushes) events.push({ t: p.t, type: 'push', push: p });
   for (const c of trace.closes) events.push({ t: c.t, type: 'close', key: c.key });
@@ -395,4 +395,24 @@ export function simulate(trace, policy, D, m, cfg, level) {
     dispatch(e.t);
   }
   return { stats, timeline, slots: model.slots?.() };
+}
+
+/**
+ * What the action does, job by job, for explicit steps (jobs that start together, then end in
+ * order): the same pool model as the simulation, for the real-cargo replay test to compare
+ * with. `room` fixes the chooser's view of the disk (the test sets disk-target to match).
+ */
+export function replay(m, steps, o) {
+  const level = { threshold: { kind: 'percent', percent: 99.9 }, target: { kind: 'percent', percent: 99 } };
+  const pool = poolModel(m, { choose: (s, me, disk) => m.choose.rankSlots(s, me, disk), scope: 'runner', fallback: true }, 2 ** 60, level, o.room);
+  let id = 0;
+  return steps.map((step, i) => {
+    const jobs = step.map((j) => ({ id: ++id, spec: { job: j.job, jobKey: '', bytes: GiB, coldMinutes: 1 }, key: j.pr ? `pr-${j.pr}` : `ref-${j.branch ?? 'main'}`, pr: j.pr, baseKey: j.pr ? 'ref-main' : undefined, runId: String(j.runId) }));
+    const out = jobs.map((job, k) => {
+      const r = pool.start(job, step[k].runner, i * 10, true);
+      return { tier: r.tier, reason: r.reason, deps: r.warm ? 'none' : 'some', slot: job.slot.name };
+    });
+    jobs.forEach((job, k) => pool.end(job, i * 10 + 5 + k / 100));
+    return out;
+  });
 }
