@@ -277,7 +277,10 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       if (i === own) log.info(`This runner's own idle data was not enough to reach ${report.target}: removing other runners' idle data too, oldest first (never live data).`);
       const ageMs = Date.now() - c.lastUsedMs;
       const bytes = c.bytes ?? (await diskUsage(c.path));
+      // What is left of other runners' idle data is what the final warning reports.
+      const freedOthers = () => i >= own && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
       if (o.dryRun) {
+        freedOthers();
         simulatedFree += bytes;
         report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
         continue;
@@ -286,6 +289,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       const outcome = await removeCandidate(o.root, c, o.timeoutMs);
       now = await measure(o.root);
       if (outcome === 'absent') continue;
+      if (outcome === 'removed') freedOthers();
       if (outcome === NEEDS_ROOT) {
         report.needsRoot.count++;
         report.needsRoot.bytes += bytes;

@@ -198,6 +198,7 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       await sleep(500);
       continue;
     }
+    if (room && views.some((v) => !v.live)) req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
     const name = await newSlot(req.root, views);
     const dirs = slotDirs(req.root, name);
     const r = await tryLease(dirs, req);

@@ -29623,7 +29623,10 @@ async function runGuard(o) {
                 log.info(`This runner's own idle data was not enough to reach ${report.target}: removing other runners' idle data too, oldest first (never live data).`);
             const ageMs = Date.now() - c.lastUsedMs;
             const bytes = c.bytes ?? (await diskUsage(c.path));
+            // What is left of other runners' idle data is what the final warning reports.
+            const freedOthers = () => i >= own && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
             if (o.dryRun) {
+                freedOthers();
                 simulatedFree += bytes;
                 report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
                 continue;
@@ -29633,6 +29636,8 @@ async function runGuard(o) {
             now = await measure(o.root);
             if (outcome === 'absent')
                 continue;
+            if (outcome === 'removed')
+                freedOthers();
             if (outcome === NEEDS_ROOT) {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
@@ -29919,6 +29924,8 @@ async function acquireSlot(req) {
             await (0,promises_namespaceObject.setTimeout)(500);
             continue;
         }
+        if (room && views.some((v) => !v.live))
+            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
         const name = await newSlot(req.root, views);
         const dirs = slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
