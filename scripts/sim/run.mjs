@@ -49,9 +49,24 @@ export function runAll(cfg, m, o = {}) {
 
 const pct = (a, b) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
 
+/** The shipped policy against the bound, today's policy and each of the seeds' layouts, per disk size. */
+export function ratios(results, trace) {
+  const head = ['disk', 'warm starts vs bound', 'vs today', 'vs per-run dirs', 'vs per-PR dirs', 'vs shared dir', 'compile hours: shipped / today / per-run / per-PR / shared', 'failed jobs: shipped / per-PR / shared'];
+  const out = [`**${trace}**, the shipped policy against each baseline (warm starts, ratio of counts):`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const size of ['all fit', 'half', 'quarter']) {
+    const get = (pred) => results.find((r) => r.trace === trace && r.size === size && pred(r.flags))?.stats;
+    const [s, bound, today, run, pr, shared] = [get((f) => f.name === 'shipped'), get((f) => f.bound), get((f) => f.today), get((f) => f.model === 'per-run'), get((f) => f.model === 'per-pr'), get((f) => f.model === 'shared')];
+    const x = (o) => (!o ? '-' : o.warm ? `${(s.warm / o.warm).toFixed(2)}x` : 'all cold there');
+    const h = (o) => (o ? (o.minutes / 60).toFixed(0) : '-');
+    out.push(`| ${size} | ${pct(s.warm, bound.warm)} | ${x(today)} | ${x(run)} | ${x(pr)} | ${x(shared)} | ${h(s)} / ${h(today)} / ${h(run)} / ${h(pr)} / ${h(shared)} | ${s.failedDisk + s.failedRace} / ${pr.failedDisk + pr.failedRace} / ${shared.failedDisk + shared.failedRace} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
 /** One markdown table per trace: every policy at each disk size, with ratios to the bound and to today. */
 export function tables(results) {
   const out = [];
+  if (results.some((r) => r.trace === 'seeds')) out.push(ratios(results, 'seeds'));
   for (const trace of [...new Set(results.map((r) => r.trace))]) {
     const rs = results.filter((r) => r.trace === trace);
     const first = rs[0];
