@@ -265,7 +265,7 @@ describe('the pool as a cache whose budget is the disk', () => {
   const kinds: [string, SlotView, Tier | null, Tier | null][] = [
     ['own job, warm', free('s0', warm), 'own-job', 'own-job'],
     ['own job, pruned', free('s0', pruned), 'own-job', 'own-job'],
-    ['own key, another job, warm (a sibling\'s warm build)', free('s0', { ...warm, job: 'lint' }), null, 'own-key'],
+    ['own key, another job, warm (the own-key rule stays)', free('s0', { ...warm, job: 'lint' }), 'own-key', 'own-key'],
     ['own key, another job, pruned', free('s0', { ...pruned, job: 'lint' }), 'own-key', 'own-key'],
     ['the base branch\'s only slot of this job', free('s0', { ...warm, key: 'ref-main' }), 'base', 'base'],
     ['the same job of another PR, warm', free('s0', { ...warm, key: 'pr-2' }), null, 'same-job'],

@@ -28512,8 +28512,8 @@ const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0
  * 1. The job's own content: own-job, then own-key, then a base slot (a PR's first run).
  * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
  *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
- * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build,
- *    and a sibling job's warm build of this PR, are left alone, and the caller makes a new slot.
+ * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
+ *    is left alone, and the caller makes a new slot.
  *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
  *    then least recently used, whatever job or runner used it (never the newest first).
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
@@ -28540,10 +28540,7 @@ function choose_rankSlots(slots, me, disk = {}) {
         const r = s.record;
         const empty = worthless(r);
         if (r && trustDomain(r) === mine) {
-            if (sameJob(r, me))
-                ranked.push({ s, tier: 'own-job', rank: 0 });
-            else if (empty || !room)
-                ranked.push({ s, tier: 'own-key', rank: 1 });
+            ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
             continue;
         }
         if (r && choose_fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
