@@ -281,7 +281,7 @@ describe('the pool as a cache whose budget is the disk', () => {
     ['a live slot of its own', { name: 's0', live: true, record: rec(warm) }, null, null],
     ['a live pruned slot', { name: 's0', live: true, record: rec({ ...pruned, key: 'pr-2' }) }, null, null],
   ];
-  test.each(kinds)('%s: with room %p, under pressure %p', (_, slot, withRoom, underPressure) => {
+  test.each(kinds.map(([what, slot, withRoom, underPressure]) => [what, withRoom, underPressure, slot] as const))('%s: with room %p, under pressure %p', (_, withRoom, underPressure, slot) => {
     expect(rankSlots([slot], me, { room: true }).candidates[0]?.tier ?? null).toBe(withRoom);
     expect(rankSlots([slot], me, { room: false }).candidates[0]?.tier ?? null).toBe(underPressure);
     expect(rankSlots([slot], me).candidates).toEqual(rankSlots([slot], me, { room: false }).candidates); // no disk view: pressure
