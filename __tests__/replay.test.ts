@@ -74,8 +74,13 @@ async function realRun(root: string, steps: ReplayJob[][], inputs: Record<string
 }
 
 const decisions = { choose, guard, prepare, disk };
-/** What to compare: the rule, the reset decision's reason and whether dependencies were rebuilt. */
-const view = (rs: ReplayResult[][]) => rs.map((step) => step.map((r) => `${r.tier} | ${r.reason} | deps ${r.deps}`));
+/**
+ * What to compare: the rule, the reset decision's reason and whether dependencies were rebuilt.
+ * An empty slot counts as new: jobs starting at once may take the slot another one just made
+ * (before its lease), which the action then logs as a free empty slot; either way it starts cold
+ * in a slot nobody else used.
+ */
+const view = (rs: ReplayResult[][]) => rs.map((step) => step.map((r) => `${r.reason === 'empty' ? 'new' : r.tier} | ${r.reason} | deps ${r.deps}`));
 
 // Real disk levels that give the chooser the view the simulator is given: room (the disk under
 // disk-target), or pressure (disk-target below any real disk, threshold above: no pruning).
