@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { earlierRun, rankSlots, type SlotView } from '../src/choose.js';
+import { earlierRun, rankSlots, spentQueueEntry, type SlotView, type Tier, worthless } from '../src/choose.js';
 import { beyond, diskFromStatfs } from '../src/disk.js';
 import { type Candidate, planPrune } from '../src/guard.js';
 import { identityFrom } from '../src/identity.js';
@@ -257,6 +257,106 @@ describe('choosing a slot', () => {
   });
 });
 
+describe('the pool as a cache whose budget is the disk', () => {
+  const queueKey = contentKey(undefined, 'gh-readonly-queue/main/pr-12-0123abcd');
+  const pruned = { prunedAt: '2026-01-02T00:00:00Z', sizes: { target: 0, cargoHome: 5, tmp: 0, measuredAt: '2026-01-02T00:00:00Z' } };
+  const warm = { sizes: { target: 3e9, cargoHome: 5e8, tmp: 0, measuredAt: '2026-01-02T00:00:00Z' } };
+  // Each kind of free slot, alone, with and without room: its tier, or null when not taken.
+  const kinds: [string, SlotView, Tier | null, Tier | null][] = [
+    ['own job, warm', free('s0', warm), 'own-job', 'own-job'],
+    ['own job, pruned', free('s0', pruned), 'own-job', 'own-job'],
+    ['own key, another job, warm (the own-key rule stays)', free('s0', { ...warm, job: 'lint' }), 'own-key', 'own-key'],
+    ['own key, another job, pruned', free('s0', { ...pruned, job: 'lint' }), 'own-key', 'own-key'],
+    ['the base branch\'s only slot of this job', free('s0', { ...warm, key: 'ref-main' }), 'base', 'base'],
+    ['the same job of another PR, warm', free('s0', { ...warm, key: 'pr-2' }), null, 'same-job'],
+    ['the same job of another PR, record without sizes (warm)', free('s0', { key: 'pr-2' }), null, 'same-job'],
+    ['the same job of another PR, pruned by the guard', free('s0', { ...pruned, key: 'pr-2' }), 'same-job', 'same-job'],
+    ['the same job of another PR, left empty', free('s0', { key: 'pr-2', sizes: { target: 0, cargoHome: 0, tmp: 0, measuredAt: 'x' } }), 'same-job', 'same-job'],
+    ['another job of another PR, warm', free('s0', { ...warm, key: 'pr-2', job: 'lint' }), null, 'lru'],
+    ['another job of another PR, pruned', free('s0', { ...pruned, key: 'pr-2', job: 'lint' }), 'lru', 'lru'],
+    ['another repository, warm', free('s0', { ...warm, repository: 'other/w' }), null, 'lru'],
+    ['a slot without a record', { name: 's0', live: false }, 'lru', 'lru'],
+    ['a merge-queue entry whose run ended, same job', free('s0', { ...warm, key: queueKey }), 'same-job', 'same-job'],
+    ['a merge-queue entry whose run ended, another job', free('s0', { ...warm, key: queueKey, job: 'lint' }), 'lru', 'lru'],
+    ['a live slot of its own', { name: 's0', live: true, record: rec(warm) }, null, null],
+    ['a live pruned slot', { name: 's0', live: true, record: rec({ ...pruned, key: 'pr-2' }) }, null, null],
+  ];
+  test.each(kinds.map(([what, slot, withRoom, underPressure]) => [what, withRoom, underPressure, slot] as const))('%s: with room %p, under pressure %p', (_, withRoom, underPressure, slot) => {
+    expect(rankSlots([slot], me, { room: true }).candidates[0]?.tier ?? null).toBe(withRoom);
+    expect(rankSlots([slot], me, { room: false }).candidates[0]?.tier ?? null).toBe(underPressure);
+    expect(rankSlots([slot], me).candidates).toEqual(rankSlots([slot], me, { room: false }).candidates); // no disk view: pressure
+  });
+
+  test('the issue\'s case: a new PR never wipes another PR\'s warm build while there is room', () => {
+    const slots = [free('s000', { ...warm, key: 'pr-2', runnerId: 'r1', lastUsed: '2026-01-01T00:00:00Z' }), free('s001', { ...warm, key: 'pr-3', runnerId: 'r2', lastUsed: '2026-01-05T00:00:00Z' })];
+    expect(rankSlots(slots, { ...me, key: 'pr-9', baseKey: undefined }, { room: true }).candidates).toEqual([]); // make a new slot
+  });
+
+  test('under pressure the least valuable goes first: oldest, whatever its job or runner; never the newest first', () => {
+    const slots = [
+      free('newest-mine', { ...warm, key: 'pr-2', runnerId: 'r1', lastUsed: '2026-01-09T00:00:00Z' }),
+      free('old-other-job', { ...warm, key: 'pr-3', job: 'lint', runnerId: 'r5', lastUsed: '2026-01-02T00:00:00Z' }),
+      free('older-same-job', { ...warm, key: 'pr-4', runnerId: 'r6', lastUsed: '2026-01-03T00:00:00Z' }),
+      free('queue', { ...warm, key: queueKey, job: 'lint', runnerId: 'r7', lastUsed: '2026-01-08T00:00:00Z' }),
+      free('pruned-lint', { ...pruned, key: 'pr-5', job: 'lint', lastUsed: '2026-01-01T00:00:00Z' }),
+      free('pruned-build', { ...pruned, key: 'pr-6', lastUsed: '2026-01-07T00:00:00Z' }),
+    ];
+    const mine = { ...me, key: 'pr-9', baseKey: undefined };
+    expect(rankSlots(slots, mine, { room: false }).candidates.map((c) => `${c.name}:${c.tier}`)).toEqual([
+      'queue:lru', // a spent merge-queue entry holds nothing anyone uses again
+      'pruned-build:same-job', // empty slots: this job's path first (sccache)
+      'pruned-lint:lru',
+      'old-other-job:lru', // then warm builds, least recently used first
+      'older-same-job:same-job',
+      'newest-mine:same-job',
+    ]);
+    expect(rankSlots(slots, mine, { room: true }).candidates.map((c) => c.name)).toEqual(['queue', 'pruned-build', 'pruned-lint']);
+  });
+
+  test('empty slots: this job\'s path first, then this runner\'s, then the oldest', () => {
+    const slots = [
+      free('lint-old', { ...pruned, key: 'pr-5', job: 'lint', lastUsed: '2026-01-01T00:00:00Z', runnerId: 'r3' }),
+      free('build-r3', { ...pruned, key: 'pr-6', lastUsed: '2026-01-02T00:00:00Z', runnerId: 'r3' }),
+      free('build-r1', { ...pruned, key: 'pr-7', lastUsed: '2026-01-04T00:00:00Z', runnerId: 'r1' }),
+      free('build-r4', { ...pruned, key: 'pr-8', lastUsed: '2026-01-03T00:00:00Z', runnerId: 'r4' }),
+    ];
+    expect(rankSlots(slots, { ...me, key: 'pr-9' }, { room: true }).candidates.map((c) => c.name)).toEqual(['build-r1', 'build-r3', 'build-r4', 'lint-old']);
+  });
+
+  test('the rotation (main, PR 1, 2, 3, twice more), one job, with room: every later push finds its own warm build', () => {
+    // The pool as the action keeps it: take the first candidate or make a slot; the record
+    // then names the job's key (the content is reset or kept as decideReset says).
+    const pool: SlotView[] = [];
+    let t = 0;
+    const runJob = (key: string, baseKey?: string) => {
+      const who = { ...me, key, baseKey, runId: String(100 + t) };
+      const c = rankSlots(pool, who, { room: true }).candidates[0];
+      const slot = c ? pool.find((s) => s.name === c.name)! : { name: `s${String(pool.length).padStart(3, '0')}`, live: false };
+      if (!c) pool.push(slot);
+      const lastUsed = new Date(Date.UTC(2026, 0, 1, 0, ++t)).toISOString();
+      slot.record = rec({ ...warm, key, runId: who.runId, lastUsed });
+      return c?.tier ?? 'new';
+    };
+    const tiers = [runJob('ref-main')];
+    for (let round = 0; round < 3; round++) for (const pr of [1, 2, 3]) tiers.push(runJob(`pr-${pr}`, 'ref-main'));
+    expect(tiers).toEqual(['new', 'base', 'new', 'new', 'own-job', 'own-job', 'own-job', 'own-job', 'own-job', 'own-job']);
+    // main's next push: its only slot went to PR 1, another trust domain now: a new slot, no wipe.
+    expect(runJob('ref-main')).toBe('new');
+    expect(pool.length).toBe(4);
+  });
+
+  test('spent merge-queue entries and worthless content', () => {
+    expect(spentQueueEntry({ key: contentKey(undefined, 'gh-readonly-queue/main/pr-1-abc') })).toBe(true);
+    expect(spentQueueEntry({ key: 'ref-main' })).toBe(false);
+    expect(spentQueueEntry({ key: 'pr-12' })).toBe(false);
+    expect(spentQueueEntry({ key: contentKey(undefined, 'gh-readonly-queue-lookalike') })).toBe(false); // a plain branch name
+    expect(worthless(undefined)).toBe(true);
+    expect(worthless(rec({ prunedAt: 'x' }))).toBe(true);
+    expect(worthless(rec({}))).toBe(false); // unknown size: assume warm
+    expect(worthless(rec(warm))).toBe(false);
+  });
+});
+
 describe('reset decisions', () => {
   const id = identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge', GITHUB_BASE_REF: 'main' }, {}, 'n', 'h');
   const cases: [Settings['reuse'], DirRecord | undefined, boolean, boolean][] = [
@@ -317,6 +417,28 @@ describe('guard plan', () => {
     expect(runner.othersBytes).toBe(7);
     const host = planPrune(cands, 'host', 'me');
     expect(host.ordered.map((x) => x.path).sort()).toEqual(['mine', 'other', 't']);
+  });
+});
+
+describe('guard plan: other runners\' idle data as a fallback', () => {
+  const c = (o: Partial<Candidate>): Candidate => ({ kind: 'target', path: '/r/x', lastUsedMs: 0, live: false, owner: 'me', bytes: 10, ...o });
+  test('runner scope: own data in `ordered`; other runners\' idle data after it, oldest first; never live data', () => {
+    const plan = planPrune([
+      c({ path: 'theirs-new', owner: 'eph-2', lastUsedMs: 40 }),
+      c({ path: 'theirs-old', owner: 'eph-1', lastUsedMs: 10 }),
+      c({ path: 'theirs-live', owner: 'eph-3', lastUsedMs: 1, live: true }),
+      c({ kind: 'registry-src', path: 'theirs-src', owner: 'eph-1', lastUsedMs: 0 }),
+      c({ path: 'mine', lastUsedMs: 90 }),
+    ], 'runner', 'me');
+    expect(plan.ordered.map((x) => x.path)).toEqual(['mine']);
+    expect(plan.fallback.map((x) => x.path)).toEqual(['theirs-old', 'theirs-new', 'theirs-src']);
+    expect(plan.othersBytes).toBe(30);
+    expect(planPrune([c({ owner: 'x' })], 'host', 'me').fallback).toEqual([]);
+  });
+  test('a spent merge-queue entry\'s target goes before older targets', () => {
+    const q = contentKey(undefined, 'gh-readonly-queue/main/pr-3-beef');
+    const plan = planPrune([c({ path: 'old', lastUsedMs: 1, key: 'pr-1' }), c({ path: 'queue', lastUsedMs: 50, key: q }), c({ kind: 'trash', path: 't', lastUsedMs: 99 })], 'host', 'me');
+    expect(plan.ordered.map((x) => x.path)).toEqual(['t', 'queue', 'old']);
   });
 });
 

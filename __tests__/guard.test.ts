@@ -127,6 +127,24 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
   });
 });
 
+test('ephemeral runners (a new name every job): runner scope frees other runners\' idle data, oldest first, once its own is not enough; never live data', async () => {
+  const root = await tmpfs('fs-ephemeral', 'size=64m');
+  const live = await job({ pr: 20, runner: 'eph-live' });
+  expect((await live.run('main', { root, 'disk-threshold': '99%' })).code).toBe(0);
+  await fs.writeFile(join(live.exported.CARGO_TARGET_DIR, 'big'), Buffer.alloc(8 * MiB, 1));
+  const [a, b, c] = await idleSlots(root, [1, 2, 3].map((i) => ({ runner: `eph-${i}`, pr: 20 + i, mib: 8 })));
+  const u = await used(root);
+  const g = await job({ pr: 30, runner: 'eph-new' });
+  // 8 MiB on 64 MiB is 12.5 points: two removals reach 20 points down, one does not.
+  const m = await g.run('main', { root, layout: 'job', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 20)}%` });
+  expect(m.code).toBe(0);
+  expect(m.stdout).toMatch(/own idle data was not enough/);
+  expect([await has(a), await has(b), await has(c)]).toEqual([false, false, true]);
+  expect(await has(live.exported.CARGO_TARGET_DIR)).toBe(true);
+  await g.run('post');
+  await live.run('post');
+});
+
 test('two guards started at the same moment: no double deletion, no error, the second sees the first\'s result', async () => {
   const root = await tmpfs('fs-two', 'size=64m');
   await idleSlots(root, [1, 2, 3, 4].map((pr) => ({ runner: 'r1', pr, mib: 8 })));

@@ -9,6 +9,8 @@
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
 //   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it
+//   7. fleet simulation (scripts/bench/fleet.mjs, docs/simulation.md): warm starts of the
+//      shipped slot policy against the clairvoyant bound, today's policy and the seeds' layouts
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -378,6 +380,7 @@ if (only('7u')) {
   const w = await (await import('./bench/warmth.mjs')).benchWarmth({ scratch, mod, time, reps: REPS });
   rows.push(['7u', `post: units built/fresh, ${w.units.toLocaleString('en')} units`, spread(w.count), `du of the same target ${spread(w.du)}`, ratio(median(w.count), median(w.du))]);
 }
+if (only(7)) await (await import('./bench/fleet.mjs')).fleetSection(rows, note);
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

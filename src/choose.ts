@@ -13,9 +13,9 @@ export interface SlotView {
  * - own-job:  last used by this trust domain *and* this job: its own warm build;
  * - own-key:  this trust domain, another job (its crates, tmp and a build of the same code);
  * - base:     a PR's first run: a push to its base branch, same job, taken over without a wipe;
- * - same-job: the same job of another trust domain: wiped, but at a path where sccache has
+ * - same-job: the same job of another trust domain: emptied, but at a path where sccache has
  *             seen these arguments;
- * - lru:      any other free slot, least recently used first;
+ * - lru:      any other free slot;
  * - new:      a new slot.
  */
 export type Tier = 'own-job' | 'own-key' | 'base' | 'same-job' | 'lru' | 'new';
@@ -25,8 +25,8 @@ export const TIER_TEXT: Record<Tier, string> = {
   'own-job': 'its own warm build: this PR or branch and this job used it last',
   'own-key': 'this PR or branch, another job',
   base: 'a first run from the base branch: a push there, this job',
-  'same-job': 'this job under another PR or branch (wiped; a path sccache knows)',
-  lru: 'the least recently used free slot',
+  'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+  lru: 'a free slot of another job, the least valuable first',
   new: 'a new slot',
 };
 
@@ -39,6 +39,15 @@ export interface SlotPlan {
 
 export type Me = Pick<JobIdentity, 'repository' | 'key' | 'runnerId' | 'workflow' | 'job' | 'jobKey' | 'runId' | 'runAttempt' | 'baseKey'>;
 
+/**
+ * What the chooser knows about the disk, as plain data (the caller measures it after the
+ * guard). `room`: the disk is under the guard's `disk-target`, so a new slot costs nothing
+ * anyone needs. Absent means no room: the chooser then behaves as under pressure.
+ */
+export interface DiskView {
+  room?: boolean;
+}
+
 const time = (r?: DirRecord) => (r ? Date.parse(r.lastUsed) || 0 : 0);
 
 /** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
@@ -50,40 +59,77 @@ export const fromBase = (r: Pick<DirRecord, 'repository' | 'key'>, me: Pick<Me, 
   me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 
 /**
- * Pure: which free slot a job should take, best first. Within a tier, a slot this runner used
- * last comes first (a tie-breaker only: GitHub assigns jobs to runners at random), then the
- * most recent one (the lru tier: the oldest, whose content is worth least).
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host.
+ */
+export const spentQueueEntry = (r: Pick<DirRecord, 'key'>) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+
+/**
+ * Holds nothing another job could start warm from: no record (the next user wipes it), a target
+ * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
+ */
+export const worthless = (r?: DirRecord) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+
+/**
+ * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
+ * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
+ * destroys an entry it does not have to.
+ *
+ * 1. The job's own content: own-job, then own-key, then a base slot (a PR's first run).
+ * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
+ *    is left alone, and the caller makes a new slot.
+ *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
+ *    then least recently used, whatever job or runner used it (never the newest first).
+ * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
+ * at random.
  *
  * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
  * takes over only the older ones (and only one, since it then has a slot of its own). With a
  * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
- * push starts in a slot this job used (a path sccache knows), which becomes its own.
+ * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
  * A live slot of this trust domain and job held by an earlier run (or attempt) is a
  * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
  * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
  */
-export function rankSlots(slots: SlotView[], me: Me): SlotPlan {
+export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotPlan {
   const mine = trustDomain(me);
-  const tierOf = new Map<SlotView, Tier>();
+  const room = disk.room === true;
   const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
   const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+  // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
+  const ranked: { s: SlotView; tier: Tier; rank: number }[] = [];
   for (const s of slots) {
     if (s.live) continue;
     const r = s.record;
-    if (r && trustDomain(r) === mine) tierOf.set(s, sameJob(r, me) ? 'own-job' : 'own-key');
-    else if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) tierOf.set(s, 'base');
-    else if (r && r.repository === me.repository && sameJob(r, me)) tierOf.set(s, 'same-job');
-    else tierOf.set(s, 'lru');
+    const empty = worthless(r);
+    if (r && trustDomain(r) === mine) {
+      ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
+      continue;
+    }
+    if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+      ranked.push({ s, tier: 'base', rank: 2 });
+      continue;
+    }
+    const tier: Tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+    if (empty) ranked.push({ s, tier, rank: 3 });
+    else if (!room) ranked.push({ s, tier, rank: 4 });
   }
-  const order: Tier[] = ['own-job', 'own-key', 'base', 'same-job', 'lru'];
   const runnerFirst = (a: SlotView, b: SlotView) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-  const candidates = [...tierOf.entries()]
-    .sort(([a, ta], [b, tb]) =>
-      order.indexOf(ta) - order.indexOf(tb) ||
-      (ta === 'lru' ? time(a.record) - time(b.record) : runnerFirst(a, b) || time(b.record) - time(a.record)) ||
-      a.name.localeCompare(b.name),
-    )
-    .map(([s, tier]) => ({ name: s.name, tier }));
+  const spent = (s: SlotView) => Number(s.record !== undefined && spentQueueEntry(s.record));
+  const order = (x: (typeof ranked)[number], y: (typeof ranked)[number]): number => {
+    if (x.rank !== y.rank) return x.rank - y.rank;
+    const [a, b] = [x.s, y.s];
+    if (x.rank <= 2) return runnerFirst(a, b) || time(b.record) - time(a.record);
+    // A spent queue entry first: taking it also gives its bytes back.
+    if (x.rank === 3) return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
+    // Evicting: the least valuable content goes first, whoever used it.
+    return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
+  };
+  const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
   let waitFor: string | undefined;
   if (!candidates.some((c) => c.tier === 'own-job')) {
     const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));

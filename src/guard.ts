@@ -12,6 +12,7 @@ import { storePaths } from './crates.js';
 import { type Level, formatBytes, formatLevel } from './units.js';
 import { myUid } from './owner.js';
 import { isPermissionError } from './fsutil.js';
+import { spentQueueEntry } from './choose.js';
 
 export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate';
 
@@ -25,6 +26,8 @@ export interface Candidate {
   owner?: string;
   live: boolean;
   slot?: string;
+  /** The trust domain that used it last (slots): a spent merge-queue entry goes first. */
+  key?: string;
 }
 
 /** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
@@ -37,25 +40,46 @@ export interface PrunePlan {
   live: Candidate[];
   /** Idle bytes the scope excludes (other runners' data in runner scope). */
   othersBytes: number;
+  /**
+   * Runner scope: other runners' idle data, in the same order, removed only once `ordered` could
+   * not bring the disk under its target. Never live data.
+   */
+  fallback: Candidate[];
 }
 
-/** Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data. */
+const spent = (c: Candidate) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
+const byValue = (a: Candidate, b: Candidate) =>
+  ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+
+/**
+ * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ *
+ * Runner scope (the default) frees this runner's idle data first, and other runners' idle data
+ * only when that is not enough. Once warm builds are kept, the pool holds far more idle data of
+ * other runners, and ephemeral runners that register under a new name for every job leave data
+ * that no later job would ever count as its own: without the fallback nothing could free it and
+ * the disk would fill. Live data is never a candidate in any scope.
+ */
 export function planPrune(cands: Candidate[], scope: 'runner' | 'host', runnerId: string): PrunePlan {
   let liveBytes = 0;
   let othersBytes = 0;
   const ordered: Candidate[] = [];
   const live: Candidate[] = [];
+  const fallback: Candidate[] = [];
   for (const c of cands) {
     if (c.live) {
       liveBytes += c.bytes ?? 0;
       live.push(c);
     }
     // Trash is nobody's data; the crate store is everybody's, and cheap to refill.
-    else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId) othersBytes += c.bytes ?? 0;
-    else ordered.push(c);
+    else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId) {
+      othersBytes += c.bytes ?? 0;
+      fallback.push(c);
+    } else ordered.push(c);
   }
-  ordered.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
-  return { ordered, liveBytes, othersBytes, live };
+  ordered.sort(byValue);
+  fallback.sort(byValue);
+  return { ordered, liveBytes, othersBytes, live, fallback };
 }
 
 async function isDir(p: string): Promise<boolean> {
@@ -96,7 +120,7 @@ export async function collectCandidates(root: string, held: LockSet = heldLocks(
       const rec = await readRecord(d.record);
       const live = await isHeldHint(d.lock, held);
       const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
-      const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name };
+      const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name, key: rec?.key };
       if (!rec?.sizes || rec.sizes.target > 0 || live) out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
       out.push({ ...base, kind: 'registry-src', path: join(d.cargoHome, 'registry', 'src') });
     }),
@@ -245,13 +269,18 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       return !beyond(sim, o.target);
     };
     const overAtStart = beyond(now, o.threshold);
-    for (const c of plan.ordered) {
-      // gc --max-age: trash and anything idle for longer go whatever the disk says.
-      const old = o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+    const own = plan.ordered.length;
+    for (const [i, c] of [...plan.ordered, ...plan.fallback].entries()) {
+      // gc --max-age: trash and anything in scope idle for longer go whatever the disk says.
+      const old = i < own && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
       if (!old && !(overAtStart && !reached())) continue;
+      if (i === own) log.info(`This runner's own idle data was not enough to reach ${report.target}: removing other runners' idle data too, oldest first (never live data).`);
       const ageMs = Date.now() - c.lastUsedMs;
       const bytes = c.bytes ?? (await diskUsage(c.path));
+      // What is left of other runners' idle data is what the final warning reports.
+      const freedOthers = () => i >= own && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
       if (o.dryRun) {
+        freedOthers();
         simulatedFree += bytes;
         report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
         continue;
@@ -260,6 +289,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       const outcome = await removeCandidate(o.root, c, o.timeoutMs);
       now = await measure(o.root);
       if (outcome === 'absent') continue;
+      if (outcome === 'removed') freedOthers();
       if (outcome === NEEDS_ROOT) {
         report.needsRoot.count++;
         report.needsRoot.bytes += bytes;

@@ -101,7 +101,7 @@ function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: 
  * still leaves the post step enough to release it.
  */
 export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void): Promise<StartedJob> {
-  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log };
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {

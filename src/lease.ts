@@ -9,6 +9,8 @@ import type { Log } from './log.js';
 import { audit } from './audit.js';
 import { type DirRecord, readRecord } from './record.js';
 import { canManage, myUid, slotOwners } from './owner.js';
+import { beyond, measure } from './disk.js';
+import type { Level } from './units.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -98,6 +100,8 @@ export interface LeaseRequest {
   maxLeaseMs: number;
   leaseWaitMs: number;
   log: Log;
+  /** The guard's `disk-target`: under it, the chooser makes a new slot rather than wipe a warm one. */
+  diskTarget?: Level;
 }
 
 /** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
@@ -166,7 +170,9 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
   let announced = false;
   for (;;) {
     const views = await scanSlots(req.root);
-    const plan = rankSlots(views, req.me);
+    // Measured after the guard and again on every scan: a new slot is made only while it fits.
+    const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
+    const plan = rankSlots(views, req.me, { room });
     const waiting = plan.waitFor !== undefined && Date.now() < deadline;
     const order = waiting ? [{ name: plan.waitFor!, tier: 'own-job' as Tier }] : plan.candidates;
     for (const c of order) {
@@ -192,6 +198,7 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       await sleep(500);
       continue;
     }
+    if (room && views.some((v) => !v.live)) req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
     const name = await newSlot(req.root, views);
     const dirs = slotDirs(req.root, name);
     const r = await tryLease(dirs, req);

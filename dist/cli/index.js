@@ -29309,7 +29309,119 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/choose.ts
+
+/** What each rule means, for the log and the job summary. */
+const TIER_TEXT = {
+    'own-job': 'its own warm build: this PR or branch and this job used it last',
+    'own-key': 'this PR or branch, another job',
+    base: 'a first run from the base branch: a push there, this job',
+    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    lru: 'a free slot of another job, the least valuable first',
+    new: 'a new slot',
+};
+const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
+const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+/** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
+const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
+/**
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host.
+ */
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from: no record (the next user wipes it), a target
+ * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
+ */
+const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/**
+ * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
+ * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
+ * destroys an entry it does not have to.
+ *
+ * 1. The job's own content: own-job, then own-key, then a base slot (a PR's first run).
+ * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
+ *    is left alone, and the caller makes a new slot.
+ *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
+ *    then least recently used, whatever job or runner used it (never the newest first).
+ * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
+ * at random.
+ *
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
+ * takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
+ * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
+ * A live slot of this trust domain and job held by an earlier run (or attempt) is a
+ * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
+ * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
+ */
+function rankSlots(slots, me, disk = {}) {
+    const mine = trustDomain(me);
+    const room = disk.room === true;
+    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
+    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
+    const ranked = [];
+    for (const s of slots) {
+        if (s.live)
+            continue;
+        const r = s.record;
+        const empty = worthless(r);
+        if (r && trustDomain(r) === mine) {
+            ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
+            continue;
+        }
+        if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 2 });
+            continue;
+        }
+        const tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+        if (empty)
+            ranked.push({ s, tier, rank: 3 });
+        else if (!room)
+            ranked.push({ s, tier, rank: 4 });
+    }
+    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
+    const spent = (s) => Number(s.record !== undefined && spentQueueEntry(s.record));
+    const order = (x, y) => {
+        if (x.rank !== y.rank)
+            return x.rank - y.rank;
+        const [a, b] = [x.s, y.s];
+        if (x.rank <= 2)
+            return runnerFirst(a, b) || time(b.record) - time(a.record);
+        // A spent queue entry first: taking it also gives its bytes back.
+        if (x.rank === 3)
+            return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
+        // Evicting: the least valuable content goes first, whoever used it.
+        return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
+    };
+    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
+    let waitFor;
+    if (!candidates.some((c) => c.tier === 'own-job')) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
+        waitFor = predecessor?.name;
+    }
+    return { candidates, waitFor };
+}
+const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
+/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
+function earlierRun(r, me) {
+    const [a, b] = [numeric(r.runId), numeric(me.runId)];
+    if (a === undefined || b === undefined)
+        return false;
+    if (a !== b)
+        return a < b;
+    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
+    return x !== undefined && y !== undefined && x < y;
+}
+
 ;// CONCATENATED MODULE: ./src/guard.ts
+
 
 
 
@@ -29325,25 +29437,39 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
 
 /** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
 const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate'];
-/** Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data. */
+const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
+const byValue = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+/**
+ * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ *
+ * Runner scope (the default) frees this runner's idle data first, and other runners' idle data
+ * only when that is not enough. Once warm builds are kept, the pool holds far more idle data of
+ * other runners, and ephemeral runners that register under a new name for every job leave data
+ * that no later job would ever count as its own: without the fallback nothing could free it and
+ * the disk would fill. Live data is never a candidate in any scope.
+ */
 function planPrune(cands, scope, runnerId) {
     let liveBytes = 0;
     let othersBytes = 0;
     const ordered = [];
     const live = [];
+    const fallback = [];
     for (const c of cands) {
         if (c.live) {
             liveBytes += c.bytes ?? 0;
             live.push(c);
         }
         // Trash is nobody's data; the crate store is everybody's, and cheap to refill.
-        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId)
+        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId) {
             othersBytes += c.bytes ?? 0;
+            fallback.push(c);
+        }
         else
             ordered.push(c);
     }
-    ordered.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
-    return { ordered, liveBytes, othersBytes, live };
+    ordered.sort(byValue);
+    fallback.sort(byValue);
+    return { ordered, liveBytes, othersBytes, live, fallback };
 }
 async function isDir(p) {
     return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
@@ -29382,7 +29508,7 @@ async function collectCandidates(root, held = heldLocks()) {
         const rec = await readRecord(d.record);
         const live = await isHeldHint(d.lock, held);
         const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
-        const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name };
+        const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name, key: rec?.key };
         if (!rec?.sizes || rec.sizes.target > 0 || live)
             out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
         out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
@@ -29490,14 +29616,20 @@ async function runGuard(o) {
             return !beyond(sim, o.target);
         };
         const overAtStart = beyond(now, o.threshold);
-        for (const c of plan.ordered) {
-            // gc --max-age: trash and anything idle for longer go whatever the disk says.
-            const old = o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+        const own = plan.ordered.length;
+        for (const [i, c] of [...plan.ordered, ...plan.fallback].entries()) {
+            // gc --max-age: trash and anything in scope idle for longer go whatever the disk says.
+            const old = i < own && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
             if (!old && !(overAtStart && !reached()))
                 continue;
+            if (i === own)
+                log.info(`This runner's own idle data was not enough to reach ${report.target}: removing other runners' idle data too, oldest first (never live data).`);
             const ageMs = Date.now() - c.lastUsedMs;
             const bytes = c.bytes ?? (await diskUsage(c.path));
+            // What is left of other runners' idle data is what the final warning reports.
+            const freedOthers = () => i >= own && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
             if (o.dryRun) {
+                freedOthers();
                 simulatedFree += bytes;
                 report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
                 continue;
@@ -29507,6 +29639,8 @@ async function runGuard(o) {
             now = await measure(o.root);
             if (outcome === 'absent')
                 continue;
+            if (outcome === 'removed')
+                freedOthers();
             if (outcome === NEEDS_ROOT) {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
@@ -29711,80 +29845,8 @@ function currentIdentity(env = process.env, o = {}) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/choose.ts
-
-/** What each rule means, for the log and the job summary. */
-const TIER_TEXT = {
-    'own-job': 'its own warm build: this PR or branch and this job used it last',
-    'own-key': 'this PR or branch, another job',
-    base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (wiped; a path sccache knows)',
-    lru: 'the least recently used free slot',
-    new: 'a new slot',
-};
-const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
-/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
-const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
-/** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
-const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
-/**
- * Pure: which free slot a job should take, best first. Within a tier, a slot this runner used
- * last comes first (a tie-breaker only: GitHub assigns jobs to runners at random), then the
- * most recent one (the lru tier: the oldest, whose content is worth least).
- *
- * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
- * takes over only the older ones (and only one, since it then has a slot of its own). With a
- * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
- * push starts in a slot this job used (a path sccache knows), which becomes its own.
- * A live slot of this trust domain and job held by an earlier run (or attempt) is a
- * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
- * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
- */
-function rankSlots(slots, me) {
-    const mine = trustDomain(me);
-    const tierOf = new Map();
-    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
-    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
-    for (const s of slots) {
-        if (s.live)
-            continue;
-        const r = s.record;
-        if (r && trustDomain(r) === mine)
-            tierOf.set(s, sameJob(r, me) ? 'own-job' : 'own-key');
-        else if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase)
-            tierOf.set(s, 'base');
-        else if (r && r.repository === me.repository && sameJob(r, me))
-            tierOf.set(s, 'same-job');
-        else
-            tierOf.set(s, 'lru');
-    }
-    const order = ['own-job', 'own-key', 'base', 'same-job', 'lru'];
-    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-    const candidates = [...tierOf.entries()]
-        .sort(([a, ta], [b, tb]) => order.indexOf(ta) - order.indexOf(tb) ||
-        (ta === 'lru' ? time(a.record) - time(b.record) : runnerFirst(a, b) || time(b.record) - time(a.record)) ||
-        a.name.localeCompare(b.name))
-        .map(([s, tier]) => ({ name: s.name, tier }));
-    let waitFor;
-    if (!candidates.some((c) => c.tier === 'own-job')) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
-        waitFor = predecessor?.name;
-    }
-    return { candidates, waitFor };
-}
-const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
-/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
-function earlierRun(r, me) {
-    const [a, b] = [numeric(r.runId), numeric(me.runId)];
-    if (a === undefined || b === undefined)
-        return false;
-    if (a !== b)
-        return a < b;
-    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
-    return x !== undefined && y !== undefined && x < y;
-}
-
 ;// CONCATENATED MODULE: ./src/lease.ts
+
 
 
 
@@ -29920,7 +29982,9 @@ async function acquireSlot(req) {
     let announced = false;
     for (;;) {
         const views = await scanSlots(req.root);
-        const plan = rankSlots(views, req.me);
+        // Measured after the guard and again on every scan: a new slot is made only while it fits.
+        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
+        const plan = rankSlots(views, req.me, { room });
         const waiting = plan.waitFor !== undefined && Date.now() < deadline;
         const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
         for (const c of order) {
@@ -29946,6 +30010,8 @@ async function acquireSlot(req) {
             await (0,promises_namespaceObject.setTimeout)(500);
             continue;
         }
+        if (room && views.some((v) => !v.live))
+            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
         const name = await newSlot(req.root, views);
         const dirs = slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
@@ -30617,7 +30683,7 @@ function recordFor(lease, me, now, previous) {
  * still leaves the post step enough to release it.
  */
 async function startJob(s, root, me, env, log, watchPid, onLeased) {
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log };
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {

@@ -28483,8 +28483,8 @@ const TIER_TEXT = {
     'own-job': 'its own warm build: this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job',
     base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (wiped; a path sccache knows)',
-    lru: 'the least recently used free slot',
+    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
 const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
@@ -28493,43 +28493,81 @@ const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.
 /** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
 const choose_fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
- * Pure: which free slot a job should take, best first. Within a tier, a slot this runner used
- * last comes first (a tie-breaker only: GitHub assigns jobs to runners at random), then the
- * most recent one (the lru tier: the oldest, whose content is worth least).
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host.
+ */
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from: no record (the next user wipes it), a target
+ * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
+ */
+const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/**
+ * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
+ * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
+ * destroys an entry it does not have to.
+ *
+ * 1. The job's own content: own-job, then own-key, then a base slot (a PR's first run).
+ * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
+ *    is left alone, and the caller makes a new slot.
+ *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
+ *    then least recently used, whatever job or runner used it (never the newest first).
+ * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
+ * at random.
  *
  * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
  * takes over only the older ones (and only one, since it then has a slot of its own). With a
  * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
- * push starts in a slot this job used (a path sccache knows), which becomes its own.
+ * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
  * A live slot of this trust domain and job held by an earlier run (or attempt) is a
  * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
  * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
  */
-function choose_rankSlots(slots, me) {
+function choose_rankSlots(slots, me, disk = {}) {
     const mine = trustDomain(me);
-    const tierOf = new Map();
+    const room = disk.room === true;
     const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && sameJob(s.record, me));
     const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
+    const ranked = [];
     for (const s of slots) {
         if (s.live)
             continue;
         const r = s.record;
-        if (r && trustDomain(r) === mine)
-            tierOf.set(s, sameJob(r, me) ? 'own-job' : 'own-key');
-        else if (r && choose_fromBase(r, me) && sameJob(r, me) && s !== newestBase)
-            tierOf.set(s, 'base');
-        else if (r && r.repository === me.repository && sameJob(r, me))
-            tierOf.set(s, 'same-job');
-        else
-            tierOf.set(s, 'lru');
+        const empty = worthless(r);
+        if (r && trustDomain(r) === mine) {
+            ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
+            continue;
+        }
+        if (r && choose_fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 2 });
+            continue;
+        }
+        const tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+        if (empty)
+            ranked.push({ s, tier, rank: 3 });
+        else if (!room)
+            ranked.push({ s, tier, rank: 4 });
     }
-    const order = ['own-job', 'own-key', 'base', 'same-job', 'lru'];
     const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-    const candidates = [...tierOf.entries()]
-        .sort(([a, ta], [b, tb]) => order.indexOf(ta) - order.indexOf(tb) ||
-        (ta === 'lru' ? time(a.record) - time(b.record) : runnerFirst(a, b) || time(b.record) - time(a.record)) ||
-        a.name.localeCompare(b.name))
-        .map(([s, tier]) => ({ name: s.name, tier }));
+    const spent = (s) => Number(s.record !== undefined && spentQueueEntry(s.record));
+    const order = (x, y) => {
+        if (x.rank !== y.rank)
+            return x.rank - y.rank;
+        const [a, b] = [x.s, y.s];
+        if (x.rank <= 2)
+            return runnerFirst(a, b) || time(b.record) - time(a.record);
+        // A spent queue entry first: taking it also gives its bytes back.
+        if (x.rank === 3)
+            return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
+        // Evicting: the least valuable content goes first, whoever used it.
+        return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
+    };
+    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
     if (!candidates.some((c) => c.tier === 'own-job')) {
         const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
@@ -28883,7 +28921,36 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function disk_measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function disk_beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
 ;// CONCATENATED MODULE: ./src/lease.ts
+
 
 
 
@@ -29019,7 +29086,9 @@ async function lease_acquireSlot(req) {
     let announced = false;
     for (;;) {
         const views = await scanSlots(req.root);
-        const plan = rankSlots(views, req.me);
+        // Measured after the guard and again on every scan: a new slot is made only while it fits.
+        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
+        const plan = rankSlots(views, req.me, { room });
         const waiting = plan.waitFor !== undefined && Date.now() < deadline;
         const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
         for (const c of order) {
@@ -29045,6 +29114,8 @@ async function lease_acquireSlot(req) {
             await sleep(500);
             continue;
         }
+        if (room && views.some((v) => !v.live))
+            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
         const name = await newSlot(req.root, views);
         const dirs = slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
@@ -29465,34 +29536,6 @@ function diskUsage(path, timeoutMs = 30_000) {
         child.on('error', () => res(0));
         child.on('close', () => res(parseInt(out, 10) || 0));
     });
-}
-
-;// CONCATENATED MODULE: ./src/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
 }
 
 ;// CONCATENATED MODULE: ./src/lockfile.ts
@@ -30216,7 +30259,7 @@ function recordFor(lease, me, now, previous) {
  * still leaves the post step enough to release it.
  */
 async function startJob(s, root, me, env, log, watchPid, onLeased) {
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log };
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
@@ -30374,7 +30417,7 @@ async function endJob(j, log) {
     await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await lease_releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
-    const diskAtRelease = await measure(j.root).catch(() => undefined);
+    const diskAtRelease = await disk_measure(j.root).catch(() => undefined);
     return { released, removed, sizes, published, warnings, handedBack, units, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 

@@ -1,0 +1,40 @@
+// The picture for docs/simulation.md: warm starts and disk use over the simulated day, one
+// line per policy, rendered to SVG by vega-lite and vega (headless: no canvas, no browser).
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+
+const SHOWN = ['shipped', "today's policy (before issue 14)", 'clairvoyant bound (Belady)', 'seeds: per-run dirs', 'seeds: per-PR dirs', 'no disk view (always wipe first)'];
+
+export async function renderTimeline(results) {
+  const values = [];
+  for (const r of results.filter((x) => SHOWN.includes(x.policy))) {
+    for (const p of r.timeline) {
+      values.push({ policy: r.policy, hour: p.minute / 60, panel: 'warm starts so far', value: p.warm });
+      values.push({ policy: r.policy, hour: p.minute / 60, panel: 'disk used (% of the disk)', value: p.used });
+    }
+  }
+  const trace = results[0];
+  const line = (panel, title) => ({
+    transform: [{ filter: { field: 'panel', equal: panel } }],
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
+    encoding: {
+      x: { field: 'hour', type: 'quantitative', title: 'hour of the simulated day', scale: { domain: [0, 24] }, axis: { tickCount: 12 } },
+      y: { field: 'value', type: 'quantitative', title },
+      color: { field: 'policy', type: 'nominal', sort: SHOWN, legend: { orient: 'bottom', columns: 2, title: null, labelLimit: 320 } },
+      strokeDash: { condition: { test: "datum.policy === 'clairvoyant bound (Belady)'", value: [5, 3] }, value: [1, 0] },
+    },
+    width: 640,
+    height: 200,
+  });
+  const spec = vl.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `Fleet simulation, trace '${trace.trace}', disk: ${trace.size} of what every warm build needs`, subtitle: 'npm run simulate -- --write (docs/simulation.md)' },
+    data: { values },
+    vconcat: [line('warm starts so far', 'warm starts so far'), line('disk used (% of the disk)', 'disk used (%)')],
+    config: { font: 'sans-serif', background: 'white' },
+  }).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
