@@ -161,6 +161,9 @@ async function removeCandidate(root: string, c: Candidate, timeoutMs: number): P
   if (uid !== 0 && c.kind !== 'crate') {
     const st = await fs.lstat(c.path).catch(() => undefined);
     if (st && st.uid !== uid) return NEEDS_ROOT;
+    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+    const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
+    if (rec?.uid !== undefined && rec.uid !== uid) return NEEDS_ROOT;
   }
   try {
     return await removeCandidateAs(root, c, timeoutMs);

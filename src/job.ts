@@ -17,6 +17,7 @@ import { restoreStore, saveStore } from './crate-cache.js';
 import { findLockFile, readLock } from './lockfile.js';
 import { myUid } from './owner.js';
 import { handBackJob, handBackJobParents } from './handback.js';
+import { type ForeignOutcome, settleForeign } from './reclaim.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -167,6 +168,8 @@ export interface EndedJob {
   warnings: string[];
   /** What a root job gave back to the root's owner, when it had to. */
   handedBack?: string;
+  /** Another uid's files found in the slot (a `docker run` step as root), and what became of them. */
+  foreign?: ForeignOutcome;
   /** How long the post step's work took, and the disk when it ended. */
   releaseMs?: number;
   diskAtRelease?: Disk;
@@ -183,6 +186,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   const removed: RemoveResult[] = [];
   let sizes: DirRecord['sizes'];
   let handedBack: string | undefined;
+  let foreign: ForeignOutcome | undefined;
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -238,6 +242,11 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
           await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes });
         }
       });
+      // After the record (which names this uid): a mark must be the last word.
+      await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
+        foreign = await settleForeign(j.dirs, j.slot ?? j.dirs.base, timeoutMs);
+        if (foreign) warnings.push(foreign.message);
+      });
     }
     await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
       handedBack = await handBackJob(j, published);
@@ -250,5 +259,5 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
   const diskAtRelease = await measure(j.root).catch(() => undefined);
-  return { released, removed, sizes, published, warnings, handedBack, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+  return { released, removed, sizes, published, warnings, handedBack, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }

@@ -32,6 +32,11 @@ export interface DirRecord {
    * handed everything back to the root's owner (owner.ts). Absent in records of older versions.
    */
   uid?: number;
+  /**
+   * Set by a post step that found another uid's files below the slot's top entries (a
+   * `docker run` step as root) and could not hand them back (reclaim.ts); `uid` says the same.
+   */
+  foreign?: { uid: number; paths: string[]; at: string };
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
 }
