@@ -57,14 +57,15 @@ describe('what a uid cannot rely on', () => {
 });
 
 describe('handing back', () => {
-  test.each([
+  const methods: [number, number, { sudo: boolean; docker: boolean }, string[]][] = [
     [0, 5, { sudo: true, docker: true }, []],
     [1001, 0, { sudo: true, docker: true }, []],
     [1001, 3, { sudo: true, docker: true }, ['sudo', 'docker']],
     [1001, 3, { sudo: false, docker: true }, ['docker']],
     [1001, 3, { sudo: true, docker: false }, ['sudo']],
     [1001, 3, { sudo: false, docker: false }, []],
-  ] as const)('uid %p, %p found, on PATH %j: %j', (uid, found, onPath, expected) => expect(handBackMethods(uid, found, onPath)).toEqual(expected));
+  ];
+  test.each(methods)('uid %p, %p found, on PATH %j: %j', (uid, found, onPath, expected) => expect(handBackMethods(uid, found, onPath)).toEqual(expected));
 
   test.each([
     ['e10d97c2b407 cargo-isolate-test-base:bookworm\n', ['e10d97c2b407']],

@@ -8,6 +8,7 @@
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
+//  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.mjs
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -371,6 +372,9 @@ if (only(6)) {
   }
   await server.close();
 }
+
+// 10. The foreign-owner check: its own file.
+if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];
