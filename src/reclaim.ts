@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Dirs } from './layout.js';
 import { type Owned, USER_FIX, describeForeign, findForeign } from './foreign.js';
 import { myUid } from './owner.js';
@@ -85,15 +85,23 @@ async function bySudo(base: string, to: { uid: number; gid: number }, timeoutMs:
 async function byDocker(base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {
   // --mount splits on commas; such a root is refused rather than mounted wrongly.
   if (base.includes(',')) return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+  // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+  // would lead root's chown outside the root. Only the real directory is mounted.
+  // (<root>/slots/<name>: the slot and slots/ are the job user's to replace, the root's parents not.)
+  const st = await fs.lstat(base).catch(() => undefined);
+  const expected = join(await fs.realpath(dirname(dirname(base))).catch(() => '?'), basename(dirname(base)), basename(base));
+  if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected) return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
   const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
   if (!ls.ok) return ls;
   const images = chooseImages(ls.stdout);
   if (images.length === 0) return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
   let last: Ran = { ok: false, stdout: '', detail: '' };
   for (const image of images) {
-    last = await run('docker', dockerChownArgs(image, base, to), timeoutMs);
+    last = await run('docker', dockerChownArgs(image, expected, to), timeoutMs);
     if (last.ok) return last;
+    const timedOut = last.detail.startsWith('killed by');
     last = { ...last, detail: `image ${image}: ${last.detail}` };
+    if (timedOut) break; // a daemon that hangs once hangs again: the post step must end
   }
   return last;
 }

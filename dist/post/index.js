@@ -30088,6 +30088,13 @@ async function byDocker(base, to, timeoutMs) {
     // --mount splits on commas; such a root is refused rather than mounted wrongly.
     if (base.includes(','))
         return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+    // would lead root's chown outside the root. Only the real directory is mounted.
+    // (<root>/slots/<name>: the slot and slots/ are the job user's to replace, the root's parents not.)
+    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
+    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath((0,external_node_path_.dirname)((0,external_node_path_.dirname)(base))).catch(() => '?'), (0,external_node_path_.basename)((0,external_node_path_.dirname)(base)), (0,external_node_path_.basename)(base));
+    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
+        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
     const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
     if (!ls.ok)
         return ls;
@@ -30096,10 +30103,13 @@ async function byDocker(base, to, timeoutMs) {
         return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
     let last = { ok: false, stdout: '', detail: '' };
     for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, base, to), timeoutMs);
+        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
         if (last.ok)
             return last;
+        const timedOut = last.detail.startsWith('killed by');
         last = { ...last, detail: `image ${image}: ${last.detail}` };
+        if (timedOut)
+            break; // a daemon that hangs once hangs again: the post step must end
     }
     return last;
 }

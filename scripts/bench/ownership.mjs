@@ -126,7 +126,7 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   }
   const still = (await findForeign({ base: slot }, uid)).length === 0 && (await fs.readdir(join(slot, 'target', 'debug', 'incremental'))).length > 0;
   const p = median(probes);
-  rows.push(['10', `foreign-owner probe, slot with ${made.toLocaleString('en')} files in target (${seen} entries probed${clean ? '' : ', NOT CLEAN'})`, spread(probes), `node -e '' ${spread(nodes)}`, ratio(p, median(nodes))]);
+  rows.push(['10', `foreign-owner probe, slot with ${made.toLocaleString('en')} files in target (${seen} entries probed${clean ? '' : ', NOT CLEAN'})`, spread(probes), `node -e '' ${spread(nodes)}`, `${(p / median(nodes)).toFixed(3)}x`]);
   rows.push(['10', 'the same question by a full walk (find ! -uid -print -quit)', spread(walks), `probe ${spread(probes)}`, `probe is ${(median(walks) / p).toFixed(0)}x cheaper`]);
   rows.push(['10', `main step as uid ${uid} on that slot (includes the probe)`, spread(mains), `probe ${spread(probes)}`, `probe = ${((100 * p) / median(mains)).toFixed(1)}% of main`]);
   rows.push(['10', `post step as uid ${uid} on that slot (includes the probe)${still ? '' : ' (the slot lost its files!)'}`, spread(posts), `probe ${spread(probes)}`, `probe = ${((100 * p) / median(posts)).toFixed(1)}% of post`]);
