@@ -107,6 +107,11 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect({ code: p2.code, warnings: p2.warnings }).toEqual({ code: 0, warnings: [] });
 
     // The runner user's gc says what only root can do; root's gc frees it or hands it back.
+    const plain = await cli(['gc', '--root', root], { uid: RUNNER });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain(`${m1.outputs.slot} (uid 0: target/`);
+    expect(plain.stderr).toMatch(/slots holding files of another uid, which this uid cannot reuse or remove: needs root/);
+    expect((await cli(['status', '--root', root], { uid: RUNNER })).stdout).toMatch(new RegExp(`${m1.outputs.slot} +uid 0's files: needs root`));
     const asRunner = await cli(['gc', '--root', root, '--max-age', '0s'], { uid: RUNNER });
     expect(asRunner.code).toBe(0);
     expect(asRunner.stderr).toMatch(/hold files of another uid that uid 1001 cannot remove.*Run 'cargo-isolate gc' as root/);
@@ -114,6 +119,7 @@ describe('docker run steps as root in a job of the runner user', () => {
     const asRoot = await cli(['gc', '--root', root]);
     expect(asRoot.code).toBe(0);
     expect(asRoot.stdout).toContain(`handed ${m1.outputs.slot} back to the root's owner`);
+    expect(asRoot.stderr).not.toMatch(/needs root/);
     expect(notRunners()).toEqual([]);
     // ... and the slot is the user's again: its record no longer marks it, cargo of uid 1001 builds in it.
     const rec = JSON.parse(await fs.readFile(join(root, 'slots', m1.outputs.slot, 'slot.json'), 'utf8'));

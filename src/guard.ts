@@ -273,7 +273,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
     if (report.needsRoot.count > 0) {
-      log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back. Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+      log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
     }
   } finally {
     await release(guardLock);

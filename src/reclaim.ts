@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Dirs } from './layout.js';
-import { type Owned, USER_FIX, describeForeign, findForeign } from './foreign.js';
+import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
+import { type Owned, USER_FIX, describeForeign, findForeign, telling } from './foreign.js';
 import { myUid } from './owner.js';
 import { readRecord, writeRecord } from './record.js';
 
@@ -23,6 +23,20 @@ import { readRecord, writeRecord } from './record.js';
  */
 
 export type Method = 'sudo' | 'docker';
+
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+export async function slotsOfAnotherUid(root: string, uid: number): Promise<{ name: string; uid: number; paths: string[] }[]> {
+  if (uid === 0) return [];
+  const out: { name: string; uid: number; paths: string[] }[] = [];
+  for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort()) {
+    const rec = await readRecord(slotDirs(root, name).record);
+    if (rec?.uid !== undefined && rec.uid !== uid) out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+  }
+  return out;
+}
 
 /** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
 export function handBackMethods(uid: number, found: number, onPath: Record<Method, boolean>): Method[] {
@@ -144,7 +158,7 @@ export async function settleForeign(dirs: Dirs, slot: string, timeoutMs: number,
   if (!handedBack) {
     const rec = await readRecord(dirs.record);
     if (rec) {
-      await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: found.slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+      await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
       marked = true;
     }
   }

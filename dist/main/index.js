@@ -29514,7 +29514,7 @@ async function runGuard(o) {
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back. Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
@@ -29780,12 +29780,15 @@ async function probeOwners(dirs) {
 async function foreign_findForeign(dirs, uid) {
     return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
 }
+/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
+function foreign_telling(found) {
+    const depth = (o) => o.rel.split('/').length;
+    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+}
 /** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
 function foreign_describeForeign(found, max = 3) {
     const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    // The build's own directories say most: target/ first, shallow first.
-    const depth = (o) => o.rel.split('/').length;
-    const shown = [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel)).slice(0, max).map((f) => f.rel);
+    const shown = foreign_telling(found).slice(0, max).map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 /** The fix at the source, named in every notice about such files. */
@@ -30358,6 +30361,22 @@ async function handBackIdle(root, timeoutMs) {
 
 
 
+
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+async function slotsOfAnotherUid(root, uid) {
+    if (uid === 0)
+        return [];
+    const out = [];
+    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+        const rec = await readRecord(slotDirs(root, name).record);
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+    }
+    return out;
+}
 /** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
 function handBackMethods(uid, found, onPath) {
     if (uid === 0 || found === 0)
@@ -30465,7 +30484,7 @@ async function reclaim_settleForeign(dirs, slot, timeoutMs, env = process.env) {
     if (!handedBack) {
         const rec = await readRecord(dirs.record);
         if (rec) {
-            await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: found.slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+            await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
             marked = true;
         }
     }
