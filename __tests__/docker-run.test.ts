@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolchainForAnyUid } from './helpers/anyuid.js';
@@ -126,6 +126,36 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect({ uid: rec.uid, foreign: rec.foreign }).toEqual({ uid: RUNNER, foreign: undefined });
     const again = await hostBuild(first.j, ws);
     expect({ code: again.code, stderr: again.code ? again.stderr : '' }).toEqual({ code: 0, stderr: '' });
+  });
+
+  test('a post step that never ran (runner killed): main finds the files, marks the slot and passes it over', async () => {
+    const ws = await checkout('ws-d');
+    const first = await hostJob(34, '3401', false);
+    const m1 = await first.main();
+    expect(m1.code).toBe(0);
+    dockerStep(first.j, ws);
+    // No post step: the keeper dies with the runner (here: killed), the lease ends.
+    const keeper = JSON.parse(first.j.state.lease).keeperPid as number;
+    process.kill(-keeper, 'SIGKILL');
+    const lock = join(root, 'locks', `slot-${m1.outputs.slot}.lock`);
+    expect(spawnSync('flock', ['-w', '10', lock, 'true']).status).toBe(0);
+    const recBefore = JSON.parse(await fs.readFile(join(root, 'slots', m1.outputs.slot, 'slot.json'), 'utf8'));
+    expect({ uid: recBefore.uid, foreign: recBefore.foreign }).toEqual({ uid: RUNNER, foreign: undefined }); // nothing marked it
+
+    const next = await hostJob(34, '3402', false);
+    const m2 = await next.main();
+    expect({ code: m2.code, warnings: m2.warnings }).toEqual({ code: 0, warnings: [] });
+    expect(m2.stdout).toMatch(new RegExp(`Slot ${m1.outputs.slot} holds files of uid 0 \\(target/.*passing it over`));
+    expect(m2.outputs.slot).not.toBe(m1.outputs.slot);
+    const b2 = await hostBuild(next.j, ws);
+    expect({ code: b2.code, stderr: b2.code ? b2.stderr : '' }).toEqual({ code: 0, stderr: '' });
+    expect((await next.post()).warnings).toEqual([]);
+    const rec = JSON.parse(await fs.readFile(join(root, 'slots', m1.outputs.slot, 'slot.json'), 'utf8'));
+    expect(rec.uid).toBe(0);
+    expect(rec.foreign.paths[0]).toMatch(/^target\//);
+    // Root's gc hands it back.
+    expect((await cli(['gc', '--root', root])).code).toBe(0);
+    expect(notRunners(join(root, 'slots', m1.outputs.slot))).toEqual([]);
   });
 
   test('with Docker access in post: handed back with docker, and the next job is warm in the same slot', async () => {

@@ -10,6 +10,7 @@ import { audit } from './audit.js';
 import { type DirRecord, readRecord } from './record.js';
 import { canManage, myUid, slotOwners } from './owner.js';
 import { describeForeign, findForeign } from './foreign.js';
+import { markForeign } from './reclaim.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -141,6 +142,8 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
   const below = await findForeign(dirs, uid);
   if (below.length > 0) {
+    // Said in the record too (still under the lease), so that gc and status report it.
+    await markForeign(dirs, below).catch(() => false);
     killHolder(h.pid, dirs.lock);
     return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below) };
   }

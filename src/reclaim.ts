@@ -120,6 +120,17 @@ async function byDocker(base: string, to: { uid: number; gid: number }, timeoutM
   return last;
 }
 
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+export async function markForeign(dirs: Pick<Dirs, 'record'>, found: Owned[]): Promise<boolean> {
+  const rec = await readRecord(dirs.record);
+  if (!rec || found.length === 0) return false;
+  await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+  return true;
+}
+
 export interface ForeignOutcome {
   found: Owned[];
   handedBack?: Method;
@@ -154,14 +165,7 @@ export async function settleForeign(dirs: Dirs, slot: string, timeoutMs: number,
     failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
   }
   if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
-  let marked = false;
-  if (!handedBack) {
-    const rec = await readRecord(dirs.record);
-    if (rec) {
-      await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
-      marked = true;
-    }
-  }
+  const marked = !handedBack && (await markForeign(dirs, found));
   const what = `A step left files of ${describeForeign(first)} in slot ${slot}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
   const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
   const message = handedBack

@@ -29781,20 +29781,167 @@ async function foreign_findForeign(dirs, uid) {
     return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
 }
 /** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
-function foreign_telling(found) {
+function telling(found) {
     const depth = (o) => o.rel.split('/').length;
     return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
 }
 /** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
 function foreign_describeForeign(found, max = 3) {
     const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = foreign_telling(found).slice(0, max).map((f) => f.rel);
+    const shown = telling(found).slice(0, max).map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 /** The fix at the source, named in every notice about such files. */
 const foreign_USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
+;// CONCATENATED MODULE: ./src/reclaim.ts
+
+
+
+
+
+
+
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+async function slotsOfAnotherUid(root, uid) {
+    if (uid === 0)
+        return [];
+    const out = [];
+    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+        const rec = await readRecord(slotDirs(root, name).record);
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+    }
+    return out;
+}
+/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
+function handBackMethods(uid, found, onPath) {
+    if (uid === 0 || found === 0)
+        return [];
+    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
+    // not have run the step that made the files either (another job sharing the slot's key did).
+    return ['sudo', 'docker'].filter((m) => onPath[m]);
+}
+/** Is an executable `name` in one of PATH's directories? */
+async function onPath(name, path) {
+    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
+        if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false))
+            return true;
+    }
+    return false;
+}
+/**
+ * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
+ * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
+ * a `docker run` step just used is likely among them and has `chown`. At most `max`.
+ */
+function chooseImages(listing, max = 3) {
+    const ids = [];
+    for (const line of listing.split('\n')) {
+        const id = line.trim().split(/\s+/)[0];
+        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
+            ids.push(id);
+    }
+    return ids.slice(0, max);
+}
+/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
+function dockerChownArgs(image, base, to) {
+    const at = '/cargo-isolate-slot';
+    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+}
+function reclaim_run(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
+        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
+    });
+}
+async function bySudo(base, to, timeoutMs) {
+    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+}
+async function byDocker(base, to, timeoutMs) {
+    // --mount splits on commas; such a root is refused rather than mounted wrongly.
+    if (base.includes(','))
+        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+    // would lead root's chown outside the root. Only the real directory is mounted.
+    // (<root>/slots/<name>: the slot and slots/ are the job user's to replace, the root's parents not.)
+    const st = await fs.lstat(base).catch(() => undefined);
+    const expected = join(await fs.realpath(dirname(dirname(base))).catch(() => '?'), basename(dirname(base)), basename(base));
+    if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
+        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    if (!ls.ok)
+        return ls;
+    const images = chooseImages(ls.stdout);
+    if (images.length === 0)
+        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
+    let last = { ok: false, stdout: '', detail: '' };
+    for (const image of images) {
+        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        if (last.ok)
+            return last;
+        const timedOut = last.detail.startsWith('killed by');
+        last = { ...last, detail: `image ${image}: ${last.detail}` };
+        if (timedOut)
+            break; // a daemon that hangs once hangs again: the post step must end
+    }
+    return last;
+}
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+async function markForeign(dirs, found) {
+    const rec = await record_readRecord(dirs.record);
+    if (!rec || found.length === 0)
+        return false;
+    await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+    return true;
+}
+/**
+ * Post step, layout slot, a job that is not root, under its lease: finds another uid's files
+ * where cargo writes, hands them back or marks the slot. Undefined when there are none.
+ */
+async function reclaim_settleForeign(dirs, slot, timeoutMs, env = process.env) {
+    const uid = myUid();
+    let found = await findForeign(dirs, uid);
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    let handedBack;
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo : byDocker)(dirs.base, to, timeoutMs);
+        found = await findForeign(dirs, uid);
+        if (found.length === 0) {
+            handedBack = m;
+            break;
+        }
+        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
+    }
+    if (!handedBack && failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    const marked = !handedBack && (await markForeign(dirs, found));
+    const what = `A step left files of ${describeForeign(first)} in slot ${slot}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const message = handedBack
+        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
+        : `${what} Could not hand them back (${failed.join('; ')}); ${marked ? `the slot is marked as uid ${found[0].uid}'s, and jobs of uid ${uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`;
+    return { found: first, handedBack, marked, failed, message };
+}
+
 ;// CONCATENATED MODULE: ./src/lease.ts
+
 
 
 
@@ -29905,6 +30052,8 @@ async function tryLease(dirs, req) {
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
     const below = await foreign_findForeign(dirs, uid);
     if (below.length > 0) {
+        // Said in the record too (still under the lease), so that gc and status report it.
+        await markForeign(dirs, below).catch(() => false);
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: foreign_describeForeign(below) };
     }
@@ -30352,148 +30501,6 @@ async function handBackIdle(root, timeoutMs) {
     if (r.ok)
         await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
     return given;
-}
-
-;// CONCATENATED MODULE: ./src/reclaim.ts
-
-
-
-
-
-
-
-/**
- * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
- * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
- */
-async function slotsOfAnotherUid(root, uid) {
-    if (uid === 0)
-        return [];
-    const out = [];
-    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
-        const rec = await readRecord(slotDirs(root, name).record);
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
-    }
-    return out;
-}
-/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
-function handBackMethods(uid, found, onPath) {
-    if (uid === 0 || found === 0)
-        return [];
-    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
-    // not have run the step that made the files either (another job sharing the slot's key did).
-    return ['sudo', 'docker'].filter((m) => onPath[m]);
-}
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
-/**
- * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
- * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
- * a `docker run` step just used is likely among them and has `chown`. At most `max`.
- */
-function chooseImages(listing, max = 3) {
-    const ids = [];
-    for (const line of listing.split('\n')) {
-        const id = line.trim().split(/\s+/)[0];
-        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
-            ids.push(id);
-    }
-    return ids.slice(0, max);
-}
-/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
-function dockerChownArgs(image, base, to) {
-    const at = '/cargo-isolate-slot';
-    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
-}
-function reclaim_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
-}
-async function bySudo(base, to, timeoutMs) {
-    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
-}
-async function byDocker(base, to, timeoutMs) {
-    // --mount splits on commas; such a root is refused rather than mounted wrongly.
-    if (base.includes(','))
-        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
-    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
-    // would lead root's chown outside the root. Only the real directory is mounted.
-    // (<root>/slots/<name>: the slot and slots/ are the job user's to replace, the root's parents not.)
-    const st = await fs.lstat(base).catch(() => undefined);
-    const expected = join(await fs.realpath(dirname(dirname(base))).catch(() => '?'), basename(dirname(base)), basename(base));
-    if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
-        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
-    if (!ls.ok)
-        return ls;
-    const images = chooseImages(ls.stdout);
-    if (images.length === 0)
-        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
-    let last = { ok: false, stdout: '', detail: '' };
-    for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
-        if (last.ok)
-            return last;
-        const timedOut = last.detail.startsWith('killed by');
-        last = { ...last, detail: `image ${image}: ${last.detail}` };
-        if (timedOut)
-            break; // a daemon that hangs once hangs again: the post step must end
-    }
-    return last;
-}
-/**
- * Post step, layout slot, a job that is not root, under its lease: finds another uid's files
- * where cargo writes, hands them back or marks the slot. Undefined when there are none.
- */
-async function reclaim_settleForeign(dirs, slot, timeoutMs, env = process.env) {
-    const uid = myUid();
-    let found = await findForeign(dirs, uid);
-    if (found.length === 0)
-        return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo : byDocker)(dirs.base, to, timeoutMs);
-        found = await findForeign(dirs, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
-    let marked = false;
-    if (!handedBack) {
-        const rec = await readRecord(dirs.record);
-        if (rec) {
-            await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
-            marked = true;
-        }
-    }
-    const what = `A step left files of ${describeForeign(first)} in slot ${slot}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); ${marked ? `the slot is marked as uid ${found[0].uid}'s, and jobs of uid ${uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`;
-    return { found: first, handedBack, marked, failed, message };
 }
 
 ;// CONCATENATED MODULE: ./src/job.ts
