@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeForeign, findForeign, foreignOf, listed, probeOwners } from '../src/foreign.js';
 import { chooseImages, dockerChownArgs, handBackMethods } from '../src/reclaim.js';
+import { summaryRows } from '../src/summary.js';
+import type { EndedJob } from '../src/job.js';
 
 /*
  * Issue 19: another uid's files below a slot's top entries. The decisions as tables; the probe
@@ -129,5 +131,18 @@ describe('the probe on a real slot', () => {
     expect((await findForeign({ base: clean }, 1002)).length).toBe(6);
     expect(await findForeign({ base: join(clean, 'absent') }, 1001)).toEqual([]);
     await fs.rm(clean, { recursive: true, force: true });
+  });
+});
+
+describe('the job summary', () => {
+  const ended = (foreign: EndedJob['foreign']): EndedJob => ({ released: true, removed: [], warnings: [], foreign });
+  const found = [{ rel: 'target/debug', uid: 0 }];
+  test.each([
+    [undefined, undefined],
+    [{ found, handedBack: 'docker' as const, marked: false, failed: [], message: '' }, '1 entries: handed back with docker'],
+    [{ found, marked: true, failed: ['docker: permission denied'], message: '' }, '1 entries: could not hand back; slot marked, passed over by this uid'],
+  ])('%#', (foreign, row) => {
+    const rows = summaryRows(undefined, ended(foreign), undefined).main;
+    expect(rows.find(([k]) => k === "Another uid's files")?.[1]).toBe(row);
   });
 });
