@@ -55,7 +55,7 @@ async function hostJob(pr: number, runId: string, dockerAccess: boolean) {
   const j = await newJob({ pr, runId, job: 'workspace-test', runner: 'runner-1', extraEnv: { PATH: `${rust}/bin:/usr/bin:/bin`, DOCKER_HOST: d.host } });
   await fs.chown(j.env.HOME, RUNNER, RUNNER);
   const as = { uid: RUNNER, groups: dockerAccess ? [dockerGid] : [] };
-  return { j, main: () => j.run('main', { root }, as), post: () => j.run('post', {}, as) };
+  return { j, main: (inputs: Record<string, string> = {}) => j.run('main', { root, ...inputs }, as), post: () => j.run('post', {}, as) };
 }
 
 /** The README's mapping: `docker run -v <target-dir>:/workspace/target -v <cargo-home>:/workspace/home ...`. */
@@ -183,6 +183,24 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect(compiled(b.stderr)).toEqual([]); // warm
     const p2 = await next.post();
     expect({ code: p2.code, warnings: p2.warnings }).toEqual({ code: 0, warnings: [] });
+  });
+
+  test('layout: job, with Docker access in post: root\'s files are handed back, so the job directory goes whole', async () => {
+    const ws = await checkout('ws-e');
+    const job = await hostJob(35, '3501', true);
+    const m = await job.main({ layout: 'job' });
+    expect(m.code).toBe(0);
+    const dir = m.outputs['target-dir'].replace(/\/target$/, '');
+    expect(dir).toContain('/jobs/');
+    dockerStep(job.j, ws);
+    expect(notRunners(dir).length).toBeGreaterThan(0);
+    const p = await job.post();
+    expect(p.code).toBe(0);
+    expect(p.warnings).toHaveLength(1);
+    expect(p.warnings[0]).toContain(`in the job directory ${dir}`);
+    expect(p.warnings[0]).toContain('Handed them back to uid 1001 with docker');
+    await expect(fs.access(dir)).rejects.toThrow();
+    expect(await fs.readdir(join(root, 'trash'))).toEqual([]);
   });
 
   test('with --user "$(id -u):$(id -g)": no notice, and the next job is warm in the same slot', async () => {

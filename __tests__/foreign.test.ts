@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeForeign, findForeign, foreignOf, listed, probeOwners } from '../src/foreign.js';
-import { chooseImages, dockerChownArgs, handBackMethods } from '../src/reclaim.js';
+import { chooseImages, dockerChownArgs, foreignMessage, handBackMethods } from '../src/reclaim.js';
 import { summaryRows } from '../src/summary.js';
 import type { EndedJob } from '../src/job.js';
 
@@ -145,4 +145,17 @@ describe('the job summary', () => {
     const rows = summaryRows(undefined, ended(foreign), undefined).main;
     expect(rows.find(([k]) => k === "Another uid's files")?.[1]).toBe(row);
   });
+});
+
+describe('the post step\'s one warning', () => {
+  const first = [{ rel: 'target/debug', uid: 0 }, { rel: 'target/debug/.cargo-lock', uid: 0 }];
+  const base = { uid: 1001, first, left: first, failed: ['docker: permission denied'], marked: false };
+  const fix = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+  const what = (where: string) => `A step left files of uid 0 (target/debug, target/debug/.cargo-lock) in ${where}, where cargo of uid 1001 must write: a \`docker run\` step as root?`;
+  test.each([
+    [{ ...base, layout: 'slot' as const, name: 's001', handedBack: 'docker' as const, failed: [] }, `${what('slot s001')} Handed them back to uid 1001 with docker. ${fix}`],
+    [{ ...base, layout: 'slot' as const, name: 's001', marked: true }, `${what('slot s001')} Could not hand them back (docker: permission denied); the slot is marked as uid 0's, and jobs of uid 1001 pass it over until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`],
+    [{ ...base, layout: 'slot' as const, name: 's001' }, `${what('slot s001')} Could not hand them back (docker: permission denied); jobs of this uid pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`],
+    [{ ...base, layout: 'job' as const, name: '/r/jobs/x' }, `${what('the job directory /r/jobs/x')} Could not hand them back (docker: permission denied); removing the directory leaves them in trash for 'cargo-isolate gc' run as root. ${fix}`],
+  ])('%#', (o, message) => expect(foreignMessage(o)).toBe(message));
 });

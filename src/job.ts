@@ -218,6 +218,11 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
       });
     }
     if (j.layout === 'job') {
+      // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
+      await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
+        foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
+        if (foreign) warnings.push(foreign.message);
+      });
       // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
       await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
         note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
@@ -244,7 +249,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
       });
       // After the record (which names this uid): a mark must be the last word.
       await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-        foreign = await settleForeign(j.dirs, j.slot ?? j.dirs.base, timeoutMs);
+        foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
         if (foreign) warnings.push(foreign.message);
       });
     }

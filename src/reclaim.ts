@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
 import { type Owned, USER_FIX, describeForeign, findForeign, telling } from './foreign.js';
 import { myUid } from './owner.js';
@@ -96,14 +96,14 @@ async function bySudo(base: string, to: { uid: number; gid: number }, timeoutMs:
   return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
 }
 
-async function byDocker(base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {
+async function byDocker(root: string, base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {
   // --mount splits on commas; such a root is refused rather than mounted wrongly.
   if (base.includes(',')) return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
   // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
   // would lead root's chown outside the root. Only the real directory is mounted.
-  // (<root>/slots/<name>: the slot and slots/ are the job user's to replace, the root's parents not.)
+  // The root was made by an administrator; what lies below it is the job user's to replace.
   const st = await fs.lstat(base).catch(() => undefined);
-  const expected = join(await fs.realpath(dirname(dirname(base))).catch(() => '?'), basename(dirname(base)), basename(base));
+  const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
   if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected) return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
   const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
   if (!ls.ok) return ls;
@@ -142,11 +142,25 @@ export interface ForeignOutcome {
   message: string;
 }
 
+/** Pure: the one warning a post step gives about another uid's files. */
+export function foreignMessage(o: { uid: number; layout: 'slot' | 'job'; name: string; first: Owned[]; left: Owned[]; handedBack?: Method; failed: string[]; marked: boolean }): string {
+  const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+  const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
+  const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+  if (o.handedBack) return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+  const then =
+    o.layout === 'job'
+      ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+      : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+  return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+}
+
 /**
- * Post step, layout slot, a job that is not root, under its lease: finds another uid's files
- * where cargo writes, hands them back or marks the slot. Undefined when there are none.
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
-export async function settleForeign(dirs: Dirs, slot: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
+export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | 'job', name: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
   const uid = myUid();
   let found = await findForeign(dirs, uid);
   if (found.length === 0) return undefined;
@@ -156,7 +170,7 @@ export async function settleForeign(dirs: Dirs, slot: string, timeoutMs: number,
   let handedBack: Method | undefined;
   const path = env.PATH ?? '';
   for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-    const r = await (m === 'sudo' ? bySudo : byDocker)(dirs.base, to, timeoutMs);
+    const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
     found = await findForeign(dirs, uid);
     if (found.length === 0) {
       handedBack = m;
@@ -165,11 +179,6 @@ export async function settleForeign(dirs: Dirs, slot: string, timeoutMs: number,
     failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
   }
   if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
-  const marked = !handedBack && (await markForeign(dirs, found));
-  const what = `A step left files of ${describeForeign(first)} in slot ${slot}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-  const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-  const message = handedBack
-    ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-    : `${what} Could not hand them back (${failed.join('; ')}); ${marked ? `the slot is marked as uid ${found[0].uid}'s, and jobs of uid ${uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`;
-  return { found: first, handedBack, marked, failed, message };
+  const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
+  return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }

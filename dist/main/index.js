@@ -29866,15 +29866,15 @@ function reclaim_run(cmd, args, timeoutMs) {
 async function bySudo(base, to, timeoutMs) {
     return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
 }
-async function byDocker(base, to, timeoutMs) {
+async function byDocker(root, base, to, timeoutMs) {
     // --mount splits on commas; such a root is refused rather than mounted wrongly.
     if (base.includes(','))
         return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
     // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
     // would lead root's chown outside the root. Only the real directory is mounted.
-    // (<root>/slots/<name>: the slot and slots/ are the job user's to replace, the root's parents not.)
+    // The root was made by an administrator; what lies below it is the job user's to replace.
     const st = await fs.lstat(base).catch(() => undefined);
-    const expected = join(await fs.realpath(dirname(dirname(base))).catch(() => '?'), basename(dirname(base)), basename(base));
+    const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
     if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
         return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
     const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
@@ -29906,11 +29906,24 @@ async function markForeign(dirs, found) {
     await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
     return true;
 }
+/** Pure: the one warning a post step gives about another uid's files. */
+function foreignMessage(o) {
+    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+    const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    if (o.handedBack)
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+    const then = o.layout === 'job'
+        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+}
 /**
- * Post step, layout slot, a job that is not root, under its lease: finds another uid's files
- * where cargo writes, hands them back or marks the slot. Undefined when there are none.
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
-async function reclaim_settleForeign(dirs, slot, timeoutMs, env = process.env) {
+async function reclaim_settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
     const uid = myUid();
     let found = await findForeign(dirs, uid);
     if (found.length === 0)
@@ -29921,7 +29934,7 @@ async function reclaim_settleForeign(dirs, slot, timeoutMs, env = process.env) {
     let handedBack;
     const path = env.PATH ?? '';
     for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo : byDocker)(dirs.base, to, timeoutMs);
+        const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
         found = await findForeign(dirs, uid);
         if (found.length === 0) {
             handedBack = m;
@@ -29931,13 +29944,8 @@ async function reclaim_settleForeign(dirs, slot, timeoutMs, env = process.env) {
     }
     if (!handedBack && failed.length === 0)
         failed.push('neither sudo nor a docker client is on PATH');
-    const marked = !handedBack && (await markForeign(dirs, found));
-    const what = `A step left files of ${describeForeign(first)} in slot ${slot}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); ${marked ? `the slot is marked as uid ${found[0].uid}'s, and jobs of uid ${uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`;
-    return { found: first, handedBack, marked, failed, message };
+    const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
+    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
 
 ;// CONCATENATED MODULE: ./src/lease.ts
@@ -30675,6 +30683,12 @@ async function endJob(j, log) {
             });
         }
         if (j.layout === 'job') {
+            // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
+            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
+                foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
+                if (foreign)
+                    warnings.push(foreign.message);
+            });
             // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
             await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
                 note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
@@ -30703,7 +30717,7 @@ async function endJob(j, log) {
             });
             // After the record (which names this uid): a mark must be the last word.
             await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.dirs, j.slot ?? j.dirs.base, timeoutMs);
+                foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
                 if (foreign)
                     warnings.push(foreign.message);
             });
