@@ -11,6 +11,7 @@
 //   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it
 //   7. fleet simulation (scripts/bench/fleet.mjs, docs/simulation.md): warm starts of the
 //      shipped slot policy against the clairvoyant bound, today's policy and the seeds' layouts
+//  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.mjs
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -381,6 +382,8 @@ if (only('7u')) {
   rows.push(['7u', `post: units built/fresh, ${w.units.toLocaleString('en')} units`, spread(w.count), `du of the same target ${spread(w.du)}`, ratio(median(w.count), median(w.du))]);
 }
 if (only(7)) await (await import('./bench/fleet.mjs')).fleetSection(rows, note);
+// 10. The foreign-owner check: its own file.
+if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

@@ -7,6 +7,7 @@ import { DiskFullError, runGuard } from './guard.js';
 import { currentIdentity } from './identity.js';
 import { endJob } from './job.js';
 import { handBackIdle } from './handback.js';
+import { slotsOfAnotherUid } from './reclaim.js';
 import { consoleLog } from './log.js';
 import { mainJob } from './main-impl.js';
 import { prepareRoot, RootError } from './root.js';
@@ -154,6 +155,8 @@ export async function runCli(argv: string[]): Promise<number> {
       });
       // Run as root on a root owned by the runner's user: return what root jobs never handed back.
       const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
+      const others = await slotsOfAnotherUid(root, process.geteuid?.() ?? 0);
+      if (others.length) process.stderr.write(`warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`);
       if (v.json) process.stdout.write(JSON.stringify({ ...r, handedBack }, null, 2) + '\n');
       else process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}\n`);
       return 0;

@@ -185,6 +185,9 @@ async function removeCandidate(root: string, c: Candidate, timeoutMs: number): P
   if (uid !== 0 && c.kind !== 'crate') {
     const st = await fs.lstat(c.path).catch(() => undefined);
     if (st && st.uid !== uid) return NEEDS_ROOT;
+    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+    const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
+    if (rec?.uid !== undefined && rec.uid !== uid) return NEEDS_ROOT;
   }
   try {
     return await removeCandidateAs(root, c, timeoutMs);
@@ -300,7 +303,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
     if (report.needsRoot.count > 0) {
-      log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back. Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+      log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
     }
   } finally {
     await release(guardLock);

@@ -6,6 +6,7 @@ import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
 import { cargoLockFiles } from './liveness.js';
 import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
 import { readRecord, writeRecord } from './record.js';
+import { findForeign } from './foreign.js';
 
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
@@ -19,8 +20,8 @@ async function giveSlot(dirs: Dirs, to: Owner, timeoutMs: number): Promise<void>
   const r = await chownTree([dirs.base], to, true, timeoutMs);
   if (!r.ok) throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
   const rec = await readRecord(dirs.record);
-  if (rec && rec.uid !== to.uid) {
-    await writeRecord(dirs.record, { ...rec, uid: to.uid });
+  if (rec && (rec.uid !== to.uid || rec.foreign)) {
+    await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
     await chownTree([dirs.record], to, false);
   }
 }
@@ -61,7 +62,7 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
   for (const name of (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n))) {
     const dirs = slotDirs(root, name);
     const rec = await readRecord(dirs.record);
-    if (canManage(to.uid, rec, await slotOwners(dirs))) continue;
+    if (canManage(to.uid, rec, await slotOwners(dirs)) && (await findForeign(dirs, to.uid)).length === 0) continue;
     const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
     if (!h) continue; // live
     try {

@@ -18,6 +18,7 @@ import { findLockFile, readLock } from './lockfile.js';
 import { myUid } from './owner.js';
 import { handBackJob, handBackJobParents } from './handback.js';
 import { type UnitCount, appendWarmth, unitsSince, warmthLog } from './warmth.js';
+import { type ForeignOutcome, settleForeign } from './reclaim.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -168,6 +169,8 @@ export interface EndedJob {
   warnings: string[];
   /** What a root job gave back to the root's owner, when it had to. */
   handedBack?: string;
+  /** Another uid's files found in the slot (a `docker run` step as root), and what became of them. */
+  foreign?: ForeignOutcome;
   /** How long the post step's work took, and the disk when it ended. */
   releaseMs?: number;
   diskAtRelease?: Disk;
@@ -187,6 +190,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   let sizes: DirRecord['sizes'];
   let handedBack: string | undefined;
   let units: UnitCount | undefined;
+  let foreign: ForeignOutcome | undefined;
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -224,6 +228,11 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
       });
     }
     if (j.layout === 'job') {
+      // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
+      await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
+        foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
+        if (foreign) warnings.push(foreign.message);
+      });
       // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
       await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
         note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
@@ -248,6 +257,11 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
           await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes, units });
         }
       });
+      // After the record (which names this uid): a mark must be the last word.
+      await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
+        foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
+        if (foreign) warnings.push(foreign.message);
+      });
     }
     const me = j.identity;
     if (me && units && units.built + units.fresh > 0) {
@@ -266,5 +280,5 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
   const diskAtRelease = await measure(j.root).catch(() => undefined);
-  return { released, removed, sizes, published, warnings, handedBack, units, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+  return { released, removed, sizes, published, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }

@@ -11,6 +11,8 @@ import { type DirRecord, readRecord } from './record.js';
 import { canManage, myUid, slotOwners } from './owner.js';
 import { beyond, measure } from './disk.js';
 import type { Level } from './units.js';
+import { describeForeign, findForeign } from './foreign.js';
+import { markForeign } from './reclaim.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -116,7 +118,7 @@ export async function scanSlots(root: string): Promise<SlotView[]> {
   );
 }
 
-type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo' } | { busy: 'foreign'; uid: number };
+type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo' } | { busy: 'foreign'; uid: number; below?: string };
 
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -137,7 +139,17 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   const owners = await slotOwners(dirs);
   if (!canManage(uid, previous, owners)) {
     killHolder(h.pid, dirs.lock);
-    return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
+    const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign!.uid })));
+    return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined };
+  }
+  // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
+  // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
+  const below = await findForeign(dirs, uid);
+  if (below.length > 0) {
+    // Said in the record too (still under the lease), so that gc and status report it.
+    await markForeign(dirs, below).catch(() => false);
+    killHolder(h.pid, dirs.lock);
+    return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below) };
   }
   const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
   if (!allFree(cargoLocks)) {
@@ -187,7 +199,8 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       }
       if (r.busy === 'foreign' && !foreign.includes(c.name)) {
         foreign.push(c.name);
-        req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+        if (r.below) req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+        else req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
       }
     }
     if (waiting) {

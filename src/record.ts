@@ -34,6 +34,12 @@ export interface DirRecord {
   uid?: number;
   /** Compile units the last job built and found fresh, from cargo's fingerprints (warmth.ts). */
   units?: { built: number; fresh: number; builtCrates?: string[] };
+  /**
+   * Set when a job that is not root found another uid's files below the slot's top entries (a
+   * `docker run` step as root) and could not hand them back: its post step, or the main step of
+   * a later job passing the slot over (reclaim.ts). `uid` says the same; a hand-back clears it.
+   */
+  foreign?: { uid: number; paths: string[]; at: string };
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
 }

@@ -54,7 +54,7 @@ export function formatStatus(s: RootStatus): string {
     const r = x.record;
     return [
       x.name,
-      x.live ? 'leased' : x.cargoRunning ? 'cargo running' : 'free',
+      x.live ? 'leased' : x.cargoRunning ? 'cargo running' : r?.foreign ? `uid ${r.foreign.uid}'s files: needs root` : 'free',
       r ? `${r.repository} ${r.key}` : '-',
       r?.runnerName ?? '-',
       r ? `${r.runId}/${r.runAttempt} ${r.job}` : '-',

@@ -25,7 +25,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     if (id.base && job.layout === 'slot') main.push(['Base', describeBase(id.base, job.tier)]);
     main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
     main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
-    if (job.foreign?.length) main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run)`]);
+    if (job.foreign?.length) main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`]);
     main.push(['CARGO_TARGET_DIR', job.dirs.target]);
     main.push(['CARGO_HOME', job.dirs.cargoHome]);
     main.push(['TMPDIR', job.dirs.tmp]);
@@ -46,6 +46,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
   if (ended.handedBack) main.push(['Handed back', ended.handedBack]);
+  if (ended.foreign) main.push(['Another uid\'s files', `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`]);
   main.push(['Lease', ended.released ? 'released' : 'already ended']);
   const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
   if (times.length) main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);

@@ -51,6 +51,9 @@ export function parseFileCommands(text: string): Record<string, string> {
   return out;
 }
 
+/** setpriv argv that runs as `uid` with only `groups` (e.g. the Docker socket's group), or none. */
+export const asUid = (uid: number, groups: number[] = []): string[] => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, groups.length ? `--groups=${groups.join(',')}` : '--clear-groups'];
+
 /** Where a job's steps run, when not as a process of this host: a container (docker.ts). */
 export interface Place {
   /** argv that runs a bundled entry point (main or post) with `env`. */
@@ -132,14 +135,14 @@ export class SimJob {
   }
 
   /** Where a step runs: here (as root or another uid), or in the job's container (ContainerJob). */
-  protected command(entry: 'main' | 'post', env: NodeJS.ProcessEnv, uid?: number): string[] {
+  protected command(entry: 'main' | 'post', env: NodeJS.ProcessEnv, uid?: number, groups?: number[]): string[] {
     if (uid === undefined) return [process.execPath, join(DIST, entry, 'index.js')];
     const any = forAnyUid();
-    return ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', any.node, join(any.dist, entry, 'index.js')];
+    return [...asUid(uid, groups), any.node, join(any.dist, entry, 'index.js')];
   }
 
   /** Spawns a step; `worker: true` puts it under a long-lived parent like Runner.Worker. */
-  async start(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { worker?: boolean; uid?: number } = {}): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
+  async start(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { worker?: boolean; uid?: number; groups?: number[] } = {}): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
     const files = await this.files();
     if (o.uid !== undefined) {
       await fs.chmod(this.dir, 0o755);
@@ -148,7 +151,7 @@ export class SimJob {
     const env: NodeJS.ProcessEnv = { ...this.env, ...files };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     for (const [k, v] of Object.entries(this.state)) env[`STATE_${k}`] = v;
-    const node = this.place ? this.place.step(entry, env) : this.command(entry, env, o.uid);
+    const node = this.place ? this.place.step(entry, env) : this.command(entry, env, o.uid, o.groups);
     const child = o.worker
       ? spawn('sh', ['-c', '"$@"; echo "::step-exit::$?"; exec sleep 3600', 'sh', ...node], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, detached: true })
       : spawn(node[0], node.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
@@ -199,7 +202,7 @@ export class SimJob {
     return { child, done };
   }
 
-  async run(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { uid?: number } = {}): Promise<StepResult> {
+  async run(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { uid?: number; groups?: number[] } = {}): Promise<StepResult> {
     return (await this.start(entry, inputs, o)).done;
   }
 

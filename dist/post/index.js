@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6981:
+/***/ 5457:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28949,7 +28949,257 @@ function disk_beyond(d, l) {
     return bytes || d.inodePercent > inodeLimit(l);
 }
 
+;// CONCATENATED MODULE: ./src/foreign.ts
+
+
+/*
+ * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
+ * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
+ * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
+ * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
+ * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
+ * matter, so the probe looks exactly there and never walks a tree:
+ *
+ *   entries of                     whose owners are probed
+ *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
+ *   target/<dir>/                  a profile's .cargo-lock, .cargo-build-lock, deps/, build/,
+ *                                  .fingerprint/, incremental/ (owners only, never their content)
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's layout.rs)
+ *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
+ *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
+ *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
+ *
+ * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
+ * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
+ * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
+ * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
+ */
+/** Sub-directories of a profile dir: their owners are probed, their entries never listed. */
+const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
+/**
+ * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
+ * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
+ * registries and git dependencies, never by the number of crates or files.
+ */
+function listed(rel) {
+    const [top, a, b] = rel;
+    if (top === 'target') {
+        if (rel.length <= 2)
+            return true; // target/, target/<profile or triple>/
+        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
+        return rel.length === 3 && !PROFILE_PARTS.has(b);
+    }
+    if (top === 'cargo-home') {
+        if (rel.length === 1)
+            return true;
+        if (a !== 'registry' && a !== 'git')
+            return false;
+        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
+    }
+    return false;
+}
+/**
+ * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
+ * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
+ * fatal as a directory: cargo opens .cargo-lock read-write).
+ */
+function foreignOf(uid, seen) {
+    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
+}
+/** The probe's view of a slot: the owner of every entry of every listed directory. */
+async function probeOwners(dirs) {
+    const out = [];
+    const visit = async (rel) => {
+        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(dirs.base, ...rel), { withFileTypes: true }).catch(() => []);
+        await Promise.all(entries.map(async (e) => {
+            const r = [...rel, e.name];
+            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(dirs.base, ...r)).catch(() => undefined);
+            if (!st)
+                return;
+            out.push({ rel: r.join('/'), uid: st.uid });
+            if (st.isDirectory() && listed(r))
+                await visit(r);
+        }));
+    };
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    await Promise.all([visit(['target']), visit(['cargo-home'])]);
+    return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
+async function foreign_findForeign(dirs, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
+}
+/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
+function telling(found) {
+    const depth = (o) => o.rel.split('/').length;
+    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+}
+/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
+function foreign_describeForeign(found, max = 3) {
+    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
+    const shown = telling(found).slice(0, max).map((f) => f.rel);
+    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
+}
+/** The fix at the source, named in every notice about such files. */
+const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
+
+;// CONCATENATED MODULE: ./src/reclaim.ts
+
+
+
+
+
+
+
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+async function slotsOfAnotherUid(root, uid) {
+    if (uid === 0)
+        return [];
+    const out = [];
+    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+        const rec = await readRecord(slotDirs(root, name).record);
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+    }
+    return out;
+}
+/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
+function handBackMethods(uid, found, onPath) {
+    if (uid === 0 || found === 0)
+        return [];
+    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
+    // not have run the step that made the files either (another job sharing the slot's key did).
+    return ['sudo', 'docker'].filter((m) => onPath[m]);
+}
+/** Is an executable `name` in one of PATH's directories? */
+async function onPath(name, path) {
+    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
+        if (await external_node_fs_.promises.access((0,external_node_path_.join)(dir, name), external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return true;
+    }
+    return false;
+}
+/**
+ * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
+ * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
+ * a `docker run` step just used is likely among them and has `chown`. At most `max`.
+ */
+function chooseImages(listing, max = 3) {
+    const ids = [];
+    for (const line of listing.split('\n')) {
+        const id = line.trim().split(/\s+/)[0];
+        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
+            ids.push(id);
+    }
+    return ids.slice(0, max);
+}
+/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
+function dockerChownArgs(image, base, to) {
+    const at = '/cargo-isolate-slot';
+    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+}
+function run(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
+        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
+    });
+}
+async function bySudo(base, to, timeoutMs) {
+    return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+}
+async function byDocker(root, base, to, timeoutMs) {
+    // --mount splits on commas; such a root is refused rather than mounted wrongly.
+    if (base.includes(','))
+        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+    // would lead root's chown outside the root. Only the real directory is mounted.
+    // The root was made by an administrator; what lies below it is the job user's to replace.
+    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
+    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
+    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
+        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+    const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    if (!ls.ok)
+        return ls;
+    const images = chooseImages(ls.stdout);
+    if (images.length === 0)
+        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
+    let last = { ok: false, stdout: '', detail: '' };
+    for (const image of images) {
+        last = await run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        if (last.ok)
+            return last;
+        const timedOut = last.detail.startsWith('killed by');
+        last = { ...last, detail: `image ${image}: ${last.detail}` };
+        if (timedOut)
+            break; // a daemon that hangs once hangs again: the post step must end
+    }
+    return last;
+}
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+async function reclaim_markForeign(dirs, found) {
+    const rec = await record_readRecord(dirs.record);
+    if (!rec || found.length === 0)
+        return false;
+    await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+    return true;
+}
+/** Pure: the one warning a post step gives about another uid's files. */
+function foreignMessage(o) {
+    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+    const what = `A step left files of ${foreign_describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    if (o.handedBack)
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+    const then = o.layout === 'job'
+        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+}
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+    const uid = owner_myUid();
+    let found = await foreign_findForeign(dirs, uid);
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    let handedBack;
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
+        found = await foreign_findForeign(dirs, uid);
+        if (found.length === 0) {
+            handedBack = m;
+            break;
+        }
+        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
+    }
+    if (!handedBack && failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    const marked = !handedBack && layout === 'slot' && (await reclaim_markForeign(dirs, found));
+    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+
 ;// CONCATENATED MODULE: ./src/lease.ts
+
+
 
 
 
@@ -29053,7 +29303,17 @@ async function tryLease(dirs, req) {
     const owners = await slotOwners(dirs);
     if (!canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
-        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
+        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
+        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined };
+    }
+    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
+    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
+    const below = await findForeign(dirs, uid);
+    if (below.length > 0) {
+        // Said in the record too (still under the lease), so that gc and status report it.
+        await markForeign(dirs, below).catch(() => false);
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below) };
     }
     const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
     if (!allFree(cargoLocks)) {
@@ -29103,7 +29363,10 @@ async function lease_acquireSlot(req) {
             }
             if (r.busy === 'foreign' && !foreign.includes(c.name)) {
                 foreign.push(c.name);
-                req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                if (r.below)
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                else
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting) {
@@ -29180,7 +29443,7 @@ async function assertInsideRoot(root, path) {
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
 }
-function run(cmd, args, timeoutMs) {
+function remove_run(cmd, args, timeoutMs) {
     return new Promise((res) => {
         const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
         let stderr = '';
@@ -29217,18 +29480,18 @@ async function foreignEntry(dir, budget = 2000) {
 async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
-    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
+    const rm = () => remove_run('rm', ['-rf', '--one-file-system', '--', entry], left());
     let r = await rm();
     if (!(await fsutil_exists(entry)))
         return { ok: true };
     // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
     // until the directory is writable. chmod -R does not follow symlinks met in the walk.
-    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
+    await remove_run('chmod', ['-R', 'u+rwX', '--', entry], left());
     r = await rm();
     if (!(await fsutil_exists(entry)))
         return { ok: true };
     if (sudoAvailable()) {
-        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
+        r = await remove_run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
         if (!(await fsutil_exists(entry)))
             return { ok: true };
     }
@@ -29897,6 +30160,7 @@ async function saveStore(root, lockText, log) {
 
 
 
+
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -29909,8 +30173,8 @@ async function giveSlot(dirs, to, timeoutMs) {
     if (!r.ok)
         throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
     const rec = await record_readRecord(dirs.record);
-    if (rec && rec.uid !== to.uid) {
-        await record_writeRecord(dirs.record, { ...rec, uid: to.uid });
+    if (rec && (rec.uid !== to.uid || rec.foreign)) {
+        await record_writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
         await owner_chownTree([dirs.record], to, false);
     }
 }
@@ -29954,7 +30218,7 @@ async function handBackIdle(root, timeoutMs) {
     for (const name of (await fs.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
         const dirs = slotDirs(root, name);
         const rec = await readRecord(dirs.record);
-        if (canManage(to.uid, rec, await slotOwners(dirs)))
+        if (canManage(to.uid, rec, await slotOwners(dirs)) && (await findForeign(dirs, to.uid)).length === 0)
             continue;
         const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
         if (!h)
@@ -30214,6 +30478,7 @@ async function readWarmth(root) {
 
 
 
+
 /**
  * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
@@ -30332,6 +30597,7 @@ async function endJob(j, log) {
     let sizes;
     let handedBack;
     let units;
+    let foreign;
     const attempt = async (what, fn) => {
         try {
             await fn();
@@ -30374,6 +30640,12 @@ async function endJob(j, log) {
             });
         }
         if (j.layout === 'job') {
+            // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
+            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
+                foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
+                if (foreign)
+                    warnings.push(foreign.message);
+            });
             // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
             await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
                 note(await remove_removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
@@ -30400,6 +30672,12 @@ async function endJob(j, log) {
                     await record_writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes, units });
                 }
             });
+            // After the record (which names this uid): a mark must be the last word.
+            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
+                foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
+                if (foreign)
+                    warnings.push(foreign.message);
+            });
         }
         const me = j.identity;
         if (me && units && units.built + units.fresh > 0) {
@@ -30418,7 +30696,7 @@ async function endJob(j, log) {
         released = await lease_releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     const diskAtRelease = await disk_measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, warnings, handedBack, units, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+    return { released, removed, sizes, published, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -30589,7 +30867,7 @@ function summaryRows(job, ended, guard) {
         main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
         main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
         if (job.foreign?.length)
-            main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run)`]);
+            main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`]);
         main.push(['CARGO_TARGET_DIR', job.dirs.target]);
         main.push(['CARGO_HOME', job.dirs.cargoHome]);
         main.push(['TMPDIR', job.dirs.tmp]);
@@ -30617,6 +30895,8 @@ function summaryRows(job, ended, guard) {
         main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
     if (ended.handedBack)
         main.push(['Handed back', ended.handedBack]);
+    if (ended.foreign)
+        main.push(['Another uid\'s files', `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`]);
     main.push(['Lease', ended.released ? 'released' : 'already ended']);
     const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
     if (times.length)
@@ -30692,7 +30972,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6981);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5457);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -1,0 +1,184 @@
+import { spawn } from 'node:child_process';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
+import { type Owned, USER_FIX, describeForeign, findForeign, telling } from './foreign.js';
+import { myUid } from './owner.js';
+import { readRecord, writeRecord } from './record.js';
+
+/*
+ * What a job that is not root does about another uid's files in its own slot (foreign.ts),
+ * from its post step, while it still holds the lease:
+ *
+ *   1. hand them back to itself, if it can: `sudo -n chown -R`, else, when this job can use
+ *      Docker, `docker run --rm` of an image already on the host (never pulled) chowning the
+ *      mounted slot as root;
+ *   2. otherwise mark the slot's record with that uid: jobs of other uids pass it over as they
+ *      pass over a root container job's slot never handed back (owner.ts canManage), the guard
+ *      and `gc` report it as needing root, and root's `gc` hands it back;
+ *   3. in both cases say so once, naming the fix at the source (`docker run --user`).
+ *
+ * Every hand-back is verified by probing again: a Docker daemon with user namespaces, say,
+ * runs chown without error and changes nothing.
+ */
+
+export type Method = 'sudo' | 'docker';
+
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+export async function slotsOfAnotherUid(root: string, uid: number): Promise<{ name: string; uid: number; paths: string[] }[]> {
+  if (uid === 0) return [];
+  const out: { name: string; uid: number; paths: string[] }[] = [];
+  for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort()) {
+    const rec = await readRecord(slotDirs(root, name).record);
+    if (rec?.uid !== undefined && rec.uid !== uid) out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+  }
+  return out;
+}
+
+/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
+export function handBackMethods(uid: number, found: number, onPath: Record<Method, boolean>): Method[] {
+  if (uid === 0 || found === 0) return [];
+  // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
+  // not have run the step that made the files either (another job sharing the slot's key did).
+  return (['sudo', 'docker'] as Method[]).filter((m) => onPath[m]);
+}
+
+/** Is an executable `name` in one of PATH's directories? */
+export async function onPath(name: string, path: string): Promise<boolean> {
+  for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
+    if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
+/**
+ * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
+ * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
+ * a `docker run` step just used is likely among them and has `chown`. At most `max`.
+ */
+export function chooseImages(listing: string, max = 3): string[] {
+  const ids: string[] = [];
+  for (const line of listing.split('\n')) {
+    const id = line.trim().split(/\s+/)[0];
+    if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id)) ids.push(id);
+  }
+  return ids.slice(0, max);
+}
+
+/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
+export function dockerChownArgs(image: string, base: string, to: { uid: number; gid: number }): string[] {
+  const at = '/cargo-isolate-slot';
+  return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+}
+
+interface Ran {
+  ok: boolean;
+  stdout: string;
+  detail: string;
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on('error', (e) => res({ ok: false, stdout, detail: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${cmd} not found` : e.message }));
+    child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
+  });
+}
+
+async function bySudo(base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {
+  return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+}
+
+async function byDocker(root: string, base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {
+  // --mount splits on commas; such a root is refused rather than mounted wrongly.
+  if (base.includes(',')) return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+  // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+  // would lead root's chown outside the root. Only the real directory is mounted.
+  // The root was made by an administrator; what lies below it is the job user's to replace.
+  const st = await fs.lstat(base).catch(() => undefined);
+  const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
+  if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected) return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+  const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+  if (!ls.ok) return ls;
+  const images = chooseImages(ls.stdout);
+  if (images.length === 0) return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
+  let last: Ran = { ok: false, stdout: '', detail: '' };
+  for (const image of images) {
+    last = await run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+    if (last.ok) return last;
+    const timedOut = last.detail.startsWith('killed by');
+    last = { ...last, detail: `image ${image}: ${last.detail}` };
+    if (timedOut) break; // a daemon that hangs once hangs again: the post step must end
+  }
+  return last;
+}
+
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+export async function markForeign(dirs: Pick<Dirs, 'record'>, found: Owned[]): Promise<boolean> {
+  const rec = await readRecord(dirs.record);
+  if (!rec || found.length === 0) return false;
+  await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+  return true;
+}
+
+export interface ForeignOutcome {
+  found: Owned[];
+  handedBack?: Method;
+  /** The record now names the foreign uid: other uids pass the slot over. */
+  marked: boolean;
+  /** Why each hand-back did not work. */
+  failed: string[];
+  /** The one warning the post step gives. */
+  message: string;
+}
+
+/** Pure: the one warning a post step gives about another uid's files. */
+export function foreignMessage(o: { uid: number; layout: 'slot' | 'job'; name: string; first: Owned[]; left: Owned[]; handedBack?: Method; failed: string[]; marked: boolean }): string {
+  const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+  const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
+  const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+  if (o.handedBack) return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+  const then =
+    o.layout === 'job'
+      ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+      : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+  return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+}
+
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | 'job', name: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
+  const uid = myUid();
+  let found = await findForeign(dirs, uid);
+  if (found.length === 0) return undefined;
+  const first = found;
+  const to = { uid, gid: process.getegid?.() ?? uid };
+  const failed: string[] = [];
+  let handedBack: Method | undefined;
+  const path = env.PATH ?? '';
+  for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+    const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
+    found = await findForeign(dirs, uid);
+    if (found.length === 0) {
+      handedBack = m;
+      break;
+    }
+    failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
+  }
+  if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
+  return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
