@@ -17,6 +17,7 @@ import { restoreStore, saveStore } from './crate-cache.js';
 import { findLockFile, readLock } from './lockfile.js';
 import { myUid } from './owner.js';
 import { handBackJob, handBackJobParents } from './handback.js';
+import type { SccacheReport } from './sccache.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -39,6 +40,8 @@ export interface StartedJob {
   crates?: CratesState;
   /** Milliseconds per phase of the main step (guard, slot, crates). */
   phases?: Record<string, number>;
+  /** The sccache server the job compiles through, when it uses sccache (sccache.ts). */
+  sccache?: SccacheReport;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
