@@ -291,3 +291,20 @@ test('the server keeps nothing of the job: no RUNNER_TRACKING_ID, its own sessio
   await endJob(j);
 });
 
+
+test("a server the job's own client started (the host server had died) is stopped before its tmp is emptied, and a host server takes its port", async () => {
+  const j = await startB(800);
+  const port = portOf(j);
+  await stopServer(port);
+  // The job's client finds nothing on its port and starts a server with the job's environment.
+  await j.exec(['sccache', '--start-server']);
+  const own = await occupant(port, UID);
+  expect(own).toMatchObject({ kind: 'job-server', trackingId: j.env.RUNNER_TRACKING_ID });
+  const post = await j.run('post');
+  expect(post.code).toBe(0);
+  expect(post.warnings.join('\n')).toMatch(new RegExp(`this job's own client had started a server on port ${port} .*stopped it before emptying TMPDIR, and started the host server on port ${port}`));
+  expect(['gone', 'Z']).toContain(await procState((own as { pid: number }).pid));
+  expect((await occupant(port, UID)).kind).toBe('host-server');
+  await runnerCleanup(j.env.RUNNER_TRACKING_ID);
+  expect((await occupant(port, UID)).kind).toBe('host-server');
+});
