@@ -8,6 +8,7 @@
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
+//   8. sccache (issue 17): main and post step time with RUSTC_WRAPPER=sccache vs without
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -18,6 +19,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { makeConsumer, makeRegistry, serveRegistry } from './lib/registry.mjs';
+import { benchSccache } from './bench/sccache.mjs';
 
 const run = promisify(execFile);
 const quick = process.env.BENCH_QUICK === '1';
@@ -371,6 +373,8 @@ if (only(6)) {
   }
   await server.close();
 }
+
+if (only(8)) await benchSccache({ scratch, reps: REPS, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

@@ -161,15 +161,22 @@ async function listeners(): Promise<Listener[]> {
   return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
 }
 
-/** The process holding a socket inode: sccache processes only, which keeps the scan cheap. */
-async function socketOwner(inode: number): Promise<number | undefined> {
+/**
+ * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
+ * only, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode: number, hint?: number): Promise<number | undefined> {
   const want = `socket:[${inode}]`;
+  const holds = async (p: string) => {
+    const fds = await fs.readdir(`/proc/${p}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) if ((await fs.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want) return true;
+    return false;
+  };
+  if (hint && (await holds(String(hint)))) return hint;
   for (const p of await fs.readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(p)) continue;
     const comm = await fs.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-    if (comm.trim() !== 'sccache') continue;
-    const fds = await fs.readdir(`/proc/${p}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) if ((await fs.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want) return Number(p);
+    if (comm.trim() === 'sccache' && (await holds(p))) return Number(p);
   }
   return undefined;
 }
@@ -183,11 +190,11 @@ async function environOf(pid: number): Promise<Record<string, string> | undefine
 }
 
 /** What answers on `port` (in this network namespace), read from /proc. */
-export async function occupant(port: number, uid: number): Promise<Occupant> {
+export async function occupant(port: number, uid: number, hint?: number): Promise<Occupant> {
   const l = (await listeners()).find((x) => x.port === port);
   if (!l) return { kind: 'free' };
   if (l.uid !== uid) return { kind: 'other-uid', uid: l.uid };
-  const pid = await socketOwner(l.inode);
+  const pid = await socketOwner(l.inode, hint);
   if (!pid) return { kind: 'unknown' };
   const env = await environOf(pid);
   if (!env) return { kind: 'unknown' };
@@ -311,7 +318,7 @@ export function sccacheExports(r: SccacheReport | undefined): Record<string, str
 export async function sccacheAtEnd(r: SccacheReport | undefined, env: Record<string, string | undefined>, paths: SccachePaths, log: Log): Promise<string | undefined> {
   if (!r) return undefined;
   const uid = process.geteuid?.() ?? 0;
-  const o = await occupant(r.port, uid);
+  const o = await occupant(r.port, uid, r.pid);
   if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID) return undefined;
   const wrapper = sccacheWrapper(env);
   const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));

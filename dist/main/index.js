@@ -30744,19 +30744,27 @@ async function listeners() {
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
     return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
 }
-/** The process holding a socket inode: sccache processes only, which keeps the scan cheap. */
-async function socketOwner(inode) {
+/**
+ * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
+ * only, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode, hint) {
     const want = `socket:[${inode}]`;
+    const holds = async (p) => {
+        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
+        for (const fd of fds)
+            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+                return true;
+        return false;
+    };
+    if (hint && (await holds(String(hint))))
+        return hint;
     for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
         if (!/^\d+$/.test(p))
             continue;
         const comm = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (comm.trim() !== 'sccache')
-            continue;
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
-                return Number(p);
+        if (comm.trim() === 'sccache' && (await holds(p)))
+            return Number(p);
     }
     return undefined;
 }
@@ -30771,13 +30779,13 @@ async function environOf(pid) {
     return out;
 }
 /** What answers on `port` (in this network namespace), read from /proc. */
-async function occupant(port, uid) {
+async function occupant(port, uid, hint) {
     const l = (await listeners()).find((x) => x.port === port);
     if (!l)
         return { kind: 'free' };
     if (l.uid !== uid)
         return { kind: 'other-uid', uid: l.uid };
-    const pid = await socketOwner(l.inode);
+    const pid = await socketOwner(l.inode, hint);
     if (!pid)
         return { kind: 'unknown' };
     const env = await environOf(pid);
@@ -30902,7 +30910,7 @@ async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
     const uid = process.geteuid?.() ?? 0;
-    const o = await occupant(r.port, uid);
+    const o = await occupant(r.port, uid, r.pid);
     if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
         return undefined;
     const wrapper = sccacheWrapper(env);
