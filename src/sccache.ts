@@ -265,6 +265,14 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
     const dir = await serverDir(paths.root, uid, port);
     const tmp = join(dir, 'tmp');
+    const pidFile = join(dir, 'server.pid');
+    const hint = Number(await fs.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
+    // Every job but the first finds the server up: no lock needed to use it.
+    const seen = await occupant(port, uid, hint);
+    if (seen.kind === 'host-server') {
+      log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+      return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
+    }
     // One starter at a time per port: two jobs starting together find one server, not a race.
     const lock = await hold([join(dir, 'start.lock')], { waitSeconds: 60 });
     if (!lock) throw new Error(`Waited 60 s for ${join(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
@@ -290,6 +298,7 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
           const now = await settled(port, uid, r.ok ? 0 : STARTUP_GRACE_MS);
           if (!r.ok && now.kind !== 'host-server') throw new Error(`'${binary} --start-server' on port ${port}: ${r.output}; no server answered ${STARTUP_GRACE_MS / 1000} s later either (log ${join(dir, 'start.log')}).`);
           const pid = now.kind === 'host-server' ? now.pid : undefined;
+          if (pid) await fs.writeFile(pidFile, `${pid}\n`).catch(() => undefined);
           log.info(`sccache: started a host server on 127.0.0.1:${port}${pid ? ` (pid ${pid})` : ''}: own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
           return { variable: wrapper.variable, port, pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
         }

@@ -30854,6 +30854,14 @@ async function ensureSccacheServer(env, paths, log) {
     for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
         const dir = await serverDir(paths.root, uid, port);
         const tmp = (0,external_node_path_.join)(dir, 'tmp');
+        const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
+        const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
+        // Every job but the first finds the server up: no lock needed to use it.
+        const seen = await occupant(port, uid, hint);
+        if (seen.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+            return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
+        }
         // One starter at a time per port: two jobs starting together find one server, not a race.
         const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
         if (!lock)
@@ -30881,6 +30889,8 @@ async function ensureSccacheServer(env, paths, log) {
                     if (!r.ok && now.kind !== 'host-server')
                         throw new Error(`'${binary} --start-server' on port ${port}: ${r.output}; no server answered ${STARTUP_GRACE_MS / 1000} s later either (log ${(0,external_node_path_.join)(dir, 'start.log')}).`);
                     const pid = now.kind === 'host-server' ? now.pid : undefined;
+                    if (pid)
+                        await external_node_fs_.promises.writeFile(pidFile, `${pid}\n`).catch(() => undefined);
                     log.info(`sccache: started a host server on 127.0.0.1:${port}${pid ? ` (pid ${pid})` : ''}: own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
                     return { variable: wrapper.variable, port, pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
                 }
