@@ -3,6 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Occupant, candidatePorts, decide, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/sccache.js';
+import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 
 /*
@@ -307,4 +308,42 @@ test("a server the job's own client started (the host server had died) is stoppe
   expect((await occupant(port, UID)).kind).toBe('host-server');
   await runnerCleanup(j.env.RUNNER_TRACKING_ID);
   expect((await occupant(port, UID)).kind).toBe('host-server');
+});
+
+describe('a container job with the host network (real Docker)', () => {
+  let d: Docker;
+  beforeAll(() => {
+    d = setupDocker();
+  }, 900_000);
+
+  test("gets a server of its own (another mount namespace: another port), and the host job's server is never used nor harmed", async () => {
+    const host = await startB(900);
+    const hostPort = portOf(host);
+    const hostPid = await serverPid(hostPort);
+    const c = await job({ pr: 901, extraEnv: sccacheEnv });
+    const ws = await quickWorkspace('in-container', `c-${Math.random()}`);
+    const name = containerize(d, c, {
+      network: 'host',
+      mounts: [{ host: root, at: root }, { host: sccacheEnv.SCCACHE_DIR, at: sccacheEnv.SCCACHE_DIR }, { host: ws, at: ws }, { host: '/usr/bin/sccache', at: '/usr/local/bin/sccache', ro: true }],
+    });
+    try {
+      await fs.mkdir(sccacheEnv.SCCACHE_DIR, { recursive: true });
+      const m = await c.run('main', { root });
+      expect({ code: m.code, errors: m.errors, warnings: m.warnings }).toEqual({ code: 0, errors: [], warnings: [] });
+      const cPort = portOf(c);
+      expect(cPort).not.toBe(hostPort);
+      expect(m.stdout).toMatch(new RegExp(`sccache: started a host server on 127\\.0\\.0\\.1:${cPort}`));
+      ports.add(cPort);
+      // The container's build goes through its own server; the host job's through the host's.
+      const [inC, onHost] = await Promise.all([c.exec(['cargo', 'build'], ws), host.exec(['cargo', 'build'], await quickWorkspace('beside-container', `h-${Math.random()}`))]);
+      expect([inC.code, onHost.code]).toEqual([0, 0]);
+      expect(await executed(host, cPort)).toBeGreaterThanOrEqual(3); // the container's 3 crates: its server
+    } finally {
+      removeContainer(d, name); // the runner's "Stop containers"
+    }
+    expect(await serverPid(hostPort)).toBe(hostPid);
+    expect(['R', 'S']).toContain(await procState(hostPid));
+    expect((await host.exec(['cargo', 'build'], await quickWorkspace('after-container', `a-${Math.random()}`))).code).toBe(0);
+    await endJob(host);
+  }, 300_000);
 });

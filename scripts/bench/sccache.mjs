@@ -3,9 +3,49 @@
 // weighs on both alike: without sccache in the environment (the baseline), with
 // RUSTC_WRAPPER=sccache and the host server already running (every job but the first), and
 // with no server yet (the job that starts it).
+// Then the evidence against a server per job: two servers on one SCCACHE_DIR (what per-job
+// servers are) against one, the same builds through each: bytes on disk against the size
+// limit, and the hits a clean rebuild gets for entries written by the *other* server.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** 12 small crates, unique content (3 KB of random text each): 12 cache entries. */
+function workspace(dir, tag) {
+  const members = Array.from({ length: 12 }, (_, i) => `k${i}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'Cargo.toml'), `[workspace]\nmembers = [${members.map((m) => `"${m}"`).join(', ')}]\nresolver = "2"\n`);
+  for (const m of members) {
+    mkdirSync(join(dir, m, 'src'), { recursive: true });
+    writeFileSync(join(dir, m, 'Cargo.toml'), `[package]\nname = "${m}"\nversion = "0.1.0"\nedition = "2021"\n`);
+    writeFileSync(join(dir, m, 'src', 'lib.rs'), `pub fn v() -> &'static str { "${tag}-${m}-${randomBytes(2250).toString('base64')}" }\n`);
+  }
+  return dir;
+}
+const bytesUnder = (d) => readdirSync(d, { recursive: true }).map((f) => statSync(join(d, f))).filter((s) => s.isFile()).reduce((a, s) => a + s.size, 0);
+
+async function serversOnOneDir(dir, nServers) {
+  const cache = join(dir, `cache-${nServers}`);
+  const ports = Array.from({ length: nServers }, () => String(30000 + Math.floor(Math.random() * 2000)));
+  const env = (p) => ({ ...process.env, RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: cache, SCCACHE_CACHE_SIZE: '300K', SCCACHE_SERVER_PORT: p, SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' });
+  const sc = (p, args) => execFileSync('sccache', args, { env: env(p), stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  for (const p of ports) sc(p, ['--start-server']);
+  const build = (ws, p, target) => execFileSync('cargo', ['build', '-q'], { cwd: ws, env: { ...env(p), CARGO_TARGET_DIR: target }, stdio: 'ignore' });
+  // Six workspaces, alternately through each server (one server: all through it).
+  const wss = ['a', 'b', 'c', 'd', 'e', 'f'].map((t) => workspace(join(dir, `ws-${nServers}-${t}`), `${nServers}${t}`));
+  wss.forEach((ws, i) => build(ws, ports[i % nServers], join(dir, `t-${nServers}-${i}`)));
+  const onDisk = bytesUnder(cache);
+  // A clean rebuild of the fifth workspace (written through server 0) through the last server.
+  const last = ports[nServers - 1];
+  sc(last, ['--zero-stats']);
+  // The same target dir as its first build: sccache's key includes CARGO_TARGET_DIR.
+  execFileSync('rm', ['-rf', join(dir, `t-${nServers}-4`)]);
+  build(wss[4], last, join(dir, `t-${nServers}-4`));
+  const hits = Number(/^Cache hits\s+(\d+)/m.exec(sc(last, ['--show-stats']))?.[1] ?? NaN);
+  for (const p of ports) sc(p, ['--stop-server']);
+  return { onDisk, hits };
+}
 
 export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median }) {
   try {
@@ -51,4 +91,10 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
   rows.push(['8', 'main step, RUSTC_WRAPPER=sccache, host server running', spread(m('reuse', 'main')), `no sccache ${spread(m('plain', 'main'))}`, ratio(median(m('reuse', 'main')), median(m('plain', 'main')))]);
   rows.push(['8', 'main step, RUSTC_WRAPPER=sccache, this job starts the server', spread(m('start', 'main')), `no sccache ${spread(m('plain', 'main'))}`, ratio(median(m('start', 'main')), median(m('plain', 'main')))]);
   rows.push(['8', 'post step, RUSTC_WRAPPER=sccache', spread(m('reuse', 'post')), `no sccache ${spread(m('plain', 'post'))}`, ratio(median(m('reuse', 'post')), median(m('plain', 'post')))]);
+  note('8. one SCCACHE_DIR, one server vs two ...');
+  const one = await serversOnOneDir(dir, 1);
+  const two = await serversOnOneDir(dir, 2);
+  const kb = (b) => `${Math.round(b / 1024)} KiB`;
+  rows.push(['8', 'two servers on one SCCACHE_DIR (per-job servers), SCCACHE_CACHE_SIZE=300K: bytes on disk', kb(two.onDisk), `one server ${kb(one.onDisk)}`, ratio(two.onDisk, one.onDisk)]);
+  rows.push(['8', "two servers on one SCCACHE_DIR: clean rebuild's hits on entries the other server wrote", `${two.hits}/12 hits`, `one server ${one.hits}/12`, '']);
 }
