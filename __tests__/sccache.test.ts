@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Occupant, candidatePorts, decide, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/sccache.js';
+import { type Occupant, candidatePorts, decide, fleetPort as fleetPortOf, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/sccache.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 
@@ -48,6 +49,7 @@ describe('decisions', () => {
       '   2: 0100007F:10A2 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 4343 1 0000000000000000 20 4 30 10 -1',
       '   3: 0A00000A:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0',
     ].join('\n');
+    expect([fleetPortOf({}), fleetPortOf({ SCCACHE_SERVER_PORT: '4300' }), fleetPortOf({ SCCACHE_SERVER_PORT: 'x' })]).toEqual([4226, 4300, 4226]);
     expect(parseListeners(text)).toEqual([{ port: 4258, uid: 1000, inode: 4242 }, { port: 22, uid: 0, inode: 17 }]);
   });
 
@@ -308,6 +310,23 @@ test("a server the job's own client started (the host server had died) is stoppe
   expect((await occupant(port, UID)).kind).toBe('host-server');
   await runnerCleanup(j.env.RUNNER_TRACKING_ID);
   expect((await occupant(port, UID)).kind).toBe('host-server');
+});
+
+test("a server the host runs itself on the configured port (no job's tracking id) is used, not doubled", async () => {
+  const env = { PATH: process.env.PATH!, HOME: scratch, SCCACHE_DIR: sccacheEnv.SCCACHE_DIR, SCCACHE_SERVER_PORT: String(fleetPort), SCCACHE_IDLE_TIMEOUT: '0' };
+  await new Promise<void>((res, rej) => execFile('sccache', ['--start-server'], { env }, (e) => (e ? rej(e) : res())));
+  ports.add(fleetPort);
+  const own = await serverPid(fleetPort);
+  try {
+    const j = await startB(1000);
+    expect(portOf(j)).toBe(fleetPort);
+    expect((await j.exec(['cargo', 'build'], await quickWorkspace('fleet-own', `f-${Math.random()}`))).code).toBe(0);
+    expect(await executed(j, fleetPort)).toBeGreaterThanOrEqual(3);
+    await endJob(j);
+    expect(['R', 'S']).toContain(await procState(own));
+  } finally {
+    await stopServer(fleetPort);
+  }
 });
 
 describe('a container job with the host network (real Docker)', () => {

@@ -14,6 +14,7 @@ import { safeComponent } from './key.js';
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  */
 export const MARKER = '.cargo-isolate-root';
 

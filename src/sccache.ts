@@ -132,6 +132,7 @@ export interface SccacheReport {
   pid?: number;
   /** started: this job started it; reused: it was already running. */
   how: 'started' | 'reused';
+  /** Its temp dir under the root; empty for a server the host runs itself. */
   tmp: string;
   /** Ports passed over, and why. */
   passedOver: string[];
@@ -141,7 +142,7 @@ export interface SccacheReport {
 /** Pure: the summary's line for it. */
 export function describeServer(r: SccacheReport): string {
   const who = r.how === 'started' ? 'started by this job' : 'already running';
-  return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job; its temp dir ${r.tmp}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+  return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
 
 // ---- effects ----
@@ -199,7 +200,16 @@ export async function occupant(port: number, uid: number, hint?: number): Promis
   const env = await environOf(pid);
   if (!env) return { kind: 'unknown' };
   if (env.RUNNER_TRACKING_ID) return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
+  // Another mount namespace resolves the job's paths to other files (or none).
+  const [theirs, ours] = await Promise.all([fs.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), fs.readlink('/proc/self/ns/mnt').catch(() => '!')]);
+  if (theirs !== ours) return { kind: 'unknown' };
   return { kind: 'host-server', pid };
+}
+
+/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
+export function fleetPort(env: Record<string, string | undefined>): number {
+  const p = Number(env.SCCACHE_SERVER_PORT);
+  return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
 }
 
 const STARTUP_GRACE_MS = 30_000;
@@ -262,6 +272,15 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   const uid = process.geteuid?.() ?? 0;
   const mountNs = await fs.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
   const passedOver: string[] = [];
+  // A server the host runs itself (systemd, a login shell) on the configured port belongs to
+  // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
+  // start one there: that port is where jobs' own clients start theirs.
+  const configured = fleetPort(env);
+  const there = await occupant(configured, uid);
+  if (there.kind === 'host-server') {
+    log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
+    return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
+  }
   for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
     const dir = await serverDir(paths.root, uid, port);
     const tmp = join(dir, 'tmp');
