@@ -70,6 +70,7 @@ describe('decisions', () => {
 
   test('the summary names the server', () => {
     expect(describeServer({ variable: 'RUSTC_WRAPPER', port: 12345, pid: 77, how: 'started', tmp: '/r/sccache/u0-p12345/tmp', passedOver: [], ms: 30 })).toBe('host server on 127.0.0.1:12345 (pid 77), started by this job, belonging to no job; its temp dir /r/sccache/u0-p12345/tmp');
+    expect(describeServer({ variable: 'RUSTC_WRAPPER', port: 4226, pid: 9, how: 'reused', tmp: '', passedOver: ['20001 (a listener of uid 1001)'], ms: 3 })).toBe('host server on 127.0.0.1:4226 (pid 9), already running, belonging to no job; passed over 20001 (a listener of uid 1001)');
   });
 });
 

@@ -304,7 +304,7 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
           return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
         }
         if (what === 'next') {
-          passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'an unidentified listener'})`);
+          passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
           break;
         }
         // Free: nothing uses the old temp dir any more (its server is gone), so start clean.

@@ -28713,6 +28713,7 @@ function contentKey(pr, branch) {
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  */
 const MARKER = '.cargo-isolate-root';
 const layout_rootPaths = (root) => ({
@@ -30463,7 +30464,7 @@ async function ensureSccacheServer(env, paths, log) {
                     return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
                 }
                 if (what === 'next') {
-                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'an unidentified listener'})`);
+                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
                     break;
                 }
                 // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
