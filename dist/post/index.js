@@ -30238,7 +30238,7 @@ function sccacheWrapper(env) {
     return undefined;
 }
 /** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON']);
+const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
 function sccacheSettings(env) {
     const out = {};
     for (const k of Object.keys(env).sort())
@@ -30376,12 +30376,12 @@ function fleetPort(env) {
     return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
 }
 const STARTUP_GRACE_MS = 30_000;
-/** What answers on `port` once a server did (or `graceMs` ran out). */
+/** What answers on `port` once anything does (or `graceMs` ran out). */
 async function settled(port, uid, graceMs) {
     const end = Date.now() + graceMs;
     for (;;) {
         const o = await occupant(port, uid);
-        if (o.kind === 'host-server' || Date.now() >= end)
+        if (o.kind !== 'free' || Date.now() >= end)
             return o;
         await new Promise((r) => setTimeout(r, 100));
     }
@@ -30397,24 +30397,30 @@ async function serverDir(root, uid, port) {
     await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     return dir;
 }
-/** Runs `sccache --start-server` detached from the job, and waits for its answer. */
-async function startServer(binary, env, dir) {
+/**
+ * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
+ * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
+ * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
+ * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
+ * Resolves when the spawned process exits (at once, when it daemonizes).
+ */
+async function spawnServer(binary, env, dir) {
     const logPath = (0,external_node_path_.join)(dir, 'start.log');
     const out = await external_node_fs_.promises.open(logPath, 'w');
     try {
         const code = await new Promise((res, rej) => {
-            // Own session, and the log file instead of pipes: the daemon must hold nothing of ours.
-            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--start-server'], { env, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
+            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
             child.on('error', rej);
             child.on('exit', (c) => res(c));
         });
-        const output = (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim();
-        return { ok: code === 0, inUse: /address in use/i.test(output), output };
+        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
     }
     finally {
         await out.close();
     }
 }
+const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
 /**
  * Makes sure a host server that belongs to no job answers for a job that compiles through
  * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
@@ -30470,22 +30476,18 @@ async function ensureSccacheServer(env, paths, log) {
                 // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
                 await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
                 await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
-                const r = await startServer(binary, serverEnv(env, port, tmp), dir);
-                // sccache's client gives a starting server 10 s (not settable by env in 0.4); on a
-                // loaded host the daemon comes up later, and is as good then.
-                if (r.ok || /timed out/i.test(r.output)) {
-                    const now = await settled(port, uid, r.ok ? 0 : STARTUP_GRACE_MS);
-                    if (!r.ok && now.kind !== 'host-server')
-                        throw new Error(`'${binary} --start-server' on port ${port}: ${r.output}; no server answered ${STARTUP_GRACE_MS / 1000} s later either (log ${(0,external_node_path_.join)(dir, 'start.log')}).`);
-                    const pid = now.kind === 'host-server' ? now.pid : undefined;
-                    if (pid)
-                        await external_node_fs_.promises.writeFile(pidFile, `${pid}\n`).catch(() => undefined);
-                    log.info(`sccache: started a host server on 127.0.0.1:${port}${pid ? ` (pid ${pid})` : ''}: own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-                    return { variable: wrapper.variable, port, pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
+                const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+                if (r.code !== 0)
+                    throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'no output'}.`);
+                const now = await settled(port, uid, STARTUP_GRACE_MS);
+                if (now.kind === 'host-server') {
+                    await external_node_fs_.promises.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
+                    log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+                    return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
                 }
-                // A client of another job bound the port between our look and our start: look again.
-                if (!r.inUse)
-                    throw new Error(`'${binary} --start-server' on port ${port} failed: ${r.output || 'no output'} (log ${(0,external_node_path_.join)(dir, 'start.log')}).`);
+                if (now.kind === 'free')
+                    throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${(0,external_node_path_.join)(dir, 'error.log')}: ${(await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'empty'}).`);
+                // Another process bound the port first (a job's client): look again.
             }
         }
         finally {
