@@ -12,6 +12,7 @@
 //   7. fleet simulation (scripts/bench/fleet.mjs, docs/simulation.md): warm starts of the
 //      shipped slot policy against the clairvoyant bound, today's policy and the seeds' layouts
 //  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.mjs
+//   8. sccache (issue 17): main and post step time with RUSTC_WRAPPER=sccache vs without
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -22,6 +23,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { makeConsumer, makeRegistry, serveRegistry } from './lib/registry.mjs';
+import { benchSccache } from './bench/sccache.mjs';
 
 const run = promisify(execFile);
 const quick = process.env.BENCH_QUICK === '1';
@@ -384,6 +386,7 @@ if (only('7u')) {
 if (only(7)) await (await import('./bench/fleet.mjs')).fleetSection(rows, note);
 // 10. The foreign-owner check: its own file.
 if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio });
+if (only(8)) await benchSccache({ scratch, reps: REPS, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

@@ -19,6 +19,7 @@ import { myUid } from './owner.js';
 import { handBackJob, handBackJobParents } from './handback.js';
 import { type UnitCount, appendWarmth, unitsSince, warmthLog } from './warmth.js';
 import { type ForeignOutcome, settleForeign } from './reclaim.js';
+import type { SccacheReport } from './sccache.js';
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -41,6 +42,8 @@ export interface StartedJob {
   crates?: CratesState;
   /** Milliseconds per phase of the main step (guard, slot, crates). */
   phases?: Record<string, number>;
+  /** The sccache server the job compiles through, when it uses sccache (sccache.ts). */
+  sccache?: SccacheReport;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */

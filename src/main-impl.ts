@@ -11,6 +11,7 @@ import { prepareRoot, unreliableFlock } from './root.js';
 import { notOnLinux } from './platform.js';
 import { type Settings, readSettings } from './settings.js';
 import { saveGuard, saveJob, saveLease } from './state.js';
+import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
 
 export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
@@ -45,6 +46,14 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   } catch (e) {
     await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
     throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
+  }
+  // A job that compiles through sccache gets a server no other job's end can take down.
+  if (sccacheWrapper(env)) {
+    job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(env, { root }, log)).catch((e: Error) => {
+      log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
+      return undefined;
+    });
+    Object.assign(job.exports, sccacheExports(job.sccache));
   }
   return { job, guard };
 }

@@ -4,6 +4,7 @@ import { actionLog } from './log.js';
 import { notOnLinux } from './platform.js';
 import { loadGuard, loadJob, loadLease } from './state.js';
 import { writeSummary } from './summary.js';
+import { sccacheAtEnd } from './sccache.js';
 
 /**
  * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the
@@ -19,7 +20,10 @@ export async function run(): Promise<void> {
       return;
     }
     const job = loadJob();
+    // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
+    const sccacheNote = await sccacheAtEnd(job?.sccache, process.env, { root: lease.root }, actionLog).catch((e: Error) => `sccache: checking the server on the job's port: ${e.message}`);
     const ended = await core.group('Release', () => endJob(job ?? lease, actionLog));
+    if (sccacheNote) ended.warnings.push(sccacheNote);
     for (const w of ended.warnings) core.warning(w);
     await writeSummary(job, ended, loadGuard()).catch((e) => core.warning(`Writing the job summary: ${(e as Error).message}`));
   } catch (e) {

@@ -5,6 +5,7 @@ import { formatBytes, formatDuration } from './units.js';
 import { TIER_TEXT } from './choose.js';
 import { describeBase } from './base.js';
 import { type UnitCount } from './warmth.js';
+import { describeServer } from './sccache.js';
 
 type Row = [string, string];
 
@@ -29,6 +30,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['CARGO_TARGET_DIR', job.dirs.target]);
     main.push(['CARGO_HOME', job.dirs.cargoHome]);
     main.push(['TMPDIR', job.dirs.tmp]);
+    if (job.sccache) main.push(['sccache', describeServer(job.sccache)]);
     main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
   }
   const seed = job?.crates?.seed;

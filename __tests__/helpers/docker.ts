@@ -40,6 +40,8 @@ export interface ContainerOptions {
   hostname?: string;
   /** Path of node inside the container: /__e/node24/bin/node (GitHub) or the image's own. */
   nodeAt?: string;
+  /** Docker network: 'none' (the default) or 'host' (the container shares the host's 127.0.0.1). */
+  network?: 'none' | 'host';
 }
 
 /**
@@ -49,7 +51,7 @@ export interface ContainerOptions {
 export function containerize(d: Docker, job: SimJob, o: ContainerOptions): string {
   const name = `ci-test-${randomBytes(5).toString('hex')}`;
   const nodeAt = o.nodeAt ?? '/__e/node24/bin/node';
-  const args = ['run', '-d', '--init', '--network', 'none', '--name', name, ...(o.hostname ? ['--hostname', o.hostname] : [])];
+  const args = ['run', '-d', '--init', '--network', o.network ?? 'none', '--name', name, ...(o.hostname ? ['--hostname', o.hostname] : [])];
   const mounts = [
     ...o.mounts,
     { host: job.dir, at: TEMP },

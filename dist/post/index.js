@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5457:
+/***/ 6940:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28756,6 +28756,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  */
 const MARKER = '.cargo-isolate-root';
 const layout_rootPaths = (root) => ({
@@ -30843,7 +30844,348 @@ function describeBase(base, tier) {
     return `${what}, not used: no free slot of this job last used by a push there`;
 }
 
+;// CONCATENATED MODULE: ./src/sccache.ts
+
+
+
+
+
+/*
+ * One sccache server per host (per uid, mount namespace and sccache configuration) that
+ * belongs to no job: issue 17.
+ *
+ * sccache's client starts a server when none answers on SCCACHE_SERVER_PORT, and the server
+ * inherits that job's environment: its RUNNER_TRACKING_ID (the runner kills every process
+ * carrying it when the job ends) and its TMPDIR (the job's slot tmp/, which the post step
+ * empties while the server still writes other jobs' dep-info there). So when a job compiles
+ * through sccache, the main step makes sure a server answers on a port of our choosing first,
+ * one it started itself: detached in its own session (sccache daemonizes anyway), with a
+ * minimal environment (no RUNNER_TRACKING_ID, no job secrets), a temp dir of its own under the
+ * root, and no idle timeout (a server that exits when idle would be restarted by the next
+ * client, from inside a job, with that job's environment). The job gets SCCACHE_SERVER_PORT.
+ *
+ * Why not a server per job: sccache 0.4's disk cache keeps its index in memory, read once at
+ * start, and enforces SCCACHE_CACHE_SIZE against that index alone. Several servers on one
+ * SCCACHE_DIR each miss what the others wrote since they started and together exceed the size
+ * limit (measured: docs/sccache.md).
+ *
+ * Why the port depends on uid and mount namespace: a server writes compile outputs as its own
+ * uid (a root container job's server compiling for a host job would leave root-owned files in
+ * its target dir) and resolves paths in its own mount namespace (a container's /__w/... is not
+ * the host's). A container with its own network namespace has its own 127.0.0.1 anyway; one
+ * with the host's network must still never reach the host's server. What answers on a port is
+ * checked, not trusted: a listener of another uid, or one carrying a RUNNER_TRACKING_ID (a
+ * job's server, started by a client), is passed over for the next candidate port.
+ */
+/** How many ports a configuration may fall back to when its first ones are taken. */
+const CANDIDATES = 8;
+/** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
+const PORT_BASE = 10000;
+const PORT_SPAN = 20000;
+/** Pure: whether cargo, run with `env`, compiles through sccache. */
+function sccacheWrapper(env) {
+    // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
+    for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
+        const v = env[variable];
+        if (v === undefined)
+            continue;
+        const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
+        return name === 'sccache' ? { variable, command: v.trim() } : undefined;
+    }
+    return undefined;
+}
+/** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
+const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
+function sccacheSettings(env) {
+    const out = {};
+    for (const k of Object.keys(env).sort())
+        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
+            out[k] = env[k];
+    return out;
+}
+/**
+ * Pure: the ports a server for this uid, mount namespace and configuration may use, in order.
+ * Jobs with the same three share a server; anything else gets another one.
+ */
+function candidatePorts(uid, mountNs, settings) {
+    const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
+    return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
+}
+/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
+function parseListeners(procNetTcp) {
+    const out = [];
+    for (const line of procNetTcp.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || f[3] !== '0A')
+            continue; // 0A: LISTEN
+        const [addr, port] = f[1].split(':');
+        if (addr !== '0100007F' && addr !== '00000000')
+            continue;
+        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
+    }
+    return out;
+}
+/** Pure: use this port (start a server or reuse the one there), or try the next. */
+function decide(o) {
+    if (o.kind === 'free')
+        return 'start';
+    if (o.kind === 'host-server')
+        return 'reuse';
+    return 'next';
+}
+/** Pure: the environment the host server starts with. Nothing of the job's but what sccache needs. */
+function serverEnv(env, port, tmp) {
+    const keep = ['PATH', 'HOME', 'RUSTUP_HOME', 'LANG', 'LC_ALL', 'USER', 'LOGNAME'];
+    const out = {};
+    for (const k of keep)
+        if (env[k] !== undefined)
+            out[k] = env[k];
+    return {
+        ...out,
+        ...sccacheSettings(env),
+        SCCACHE_SERVER_PORT: String(port),
+        // 0 = never exit when idle: a server that exits would be restarted by a job's client.
+        SCCACHE_IDLE_TIMEOUT: '0',
+        TMPDIR: tmp,
+        TMP: tmp,
+        TEMP: tmp,
+    };
+}
+/** Pure: the summary's line for it. */
+function describeServer(r) {
+    const who = r.how === 'started' ? 'started by this job' : 'already running';
+    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+}
+// ---- effects ----
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
+}
+async function listeners() {
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
+    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
+}
+/**
+ * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
+ * only, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode, hint) {
+    const want = `socket:[${inode}]`;
+    const holds = async (p) => {
+        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
+        for (const fd of fds)
+            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+                return true;
+        return false;
+    };
+    if (hint && (await holds(String(hint))))
+        return hint;
+    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(p))
+            continue;
+        const comm = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
+        if (comm.trim() === 'sccache' && (await holds(p)))
+            return Number(p);
+    }
+    return undefined;
+}
+async function environOf(pid) {
+    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    if (raw === undefined)
+        return undefined;
+    const out = {};
+    for (const kv of raw.split('\0'))
+        if (kv.includes('='))
+            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    return out;
+}
+/** What answers on `port` (in this network namespace), read from /proc. */
+async function occupant(port, uid, hint) {
+    const l = (await listeners()).find((x) => x.port === port);
+    if (!l)
+        return { kind: 'free' };
+    if (l.uid !== uid)
+        return { kind: 'other-uid', uid: l.uid };
+    const pid = await socketOwner(l.inode, hint);
+    if (!pid)
+        return { kind: 'unknown' };
+    const env = await environOf(pid);
+    if (!env)
+        return { kind: 'unknown' };
+    if (env.RUNNER_TRACKING_ID)
+        return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
+    // Another mount namespace resolves the job's paths to other files (or none).
+    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
+    if (theirs !== ours)
+        return { kind: 'unknown' };
+    return { kind: 'host-server', pid };
+}
+/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
+function fleetPort(env) {
+    const p = Number(env.SCCACHE_SERVER_PORT);
+    return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
+}
+const STARTUP_GRACE_MS = 30_000;
+/** What answers on `port` once anything does (or `graceMs` ran out). */
+async function settled(port, uid, graceMs) {
+    const end = Date.now() + graceMs;
+    for (;;) {
+        const o = await occupant(port, uid);
+        if (o.kind !== 'free' || Date.now() >= end)
+            return o;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+/** `<root>/sccache`, writable by every uid like /tmp, so each uid can make its own server dir. */
+async function serverDir(root, uid, port) {
+    const top = (0,external_node_path_.join)(root, 'sccache');
+    await external_node_fs_.promises.mkdir(top, { recursive: true });
+    const st = await external_node_fs_.promises.stat(top);
+    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
+        await external_node_fs_.promises.chmod(top, 0o1777);
+    const dir = (0,external_node_path_.join)(top, `u${uid}-p${port}`);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+}
+/**
+ * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
+ * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
+ * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
+ * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
+ * Resolves when the spawned process exits (at once, when it daemonizes).
+ */
+async function spawnServer(binary, env, dir) {
+    const logPath = (0,external_node_path_.join)(dir, 'start.log');
+    const out = await external_node_fs_.promises.open(logPath, 'w');
+    try {
+        const code = await new Promise((res, rej) => {
+            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
+            child.on('error', rej);
+            child.on('exit', (c) => res(c));
+        });
+        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
+    }
+    finally {
+        await out.close();
+    }
+}
+const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+/**
+ * Makes sure a host server that belongs to no job answers for a job that compiles through
+ * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
+ * The one entry for the main step and for the runner's job-started hook.
+ */
+async function ensureSccacheServer(env, paths, log) {
+    const wrapper = sccacheWrapper(env);
+    if (!wrapper)
+        return undefined;
+    const t0 = performance.now();
+    const binary = await findOnPath(wrapper.command, env.PATH);
+    if (!binary)
+        throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
+    const uid = process.geteuid?.() ?? 0;
+    const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
+    const passedOver = [];
+    // A server the host runs itself (systemd, a login shell) on the configured port belongs to
+    // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
+    // start one there: that port is where jobs' own clients start theirs.
+    const configured = fleetPort(env);
+    const there = await occupant(configured, uid);
+    if (there.kind === 'host-server') {
+        log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
+        return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
+    }
+    for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
+        const dir = await serverDir(paths.root, uid, port);
+        const tmp = (0,external_node_path_.join)(dir, 'tmp');
+        const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
+        const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
+        // Every job but the first finds the server up: no lock needed to use it.
+        const seen = await occupant(port, uid, hint);
+        if (seen.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+            return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
+        }
+        // One starter at a time per port: two jobs starting together find one server, not a race.
+        const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
+        if (!lock)
+            throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+        try {
+            for (let attempt = 0; attempt < 3; attempt++) {
+                const o = await occupant(port, uid);
+                const what = decide(o);
+                if (what === 'reuse' && o.kind === 'host-server') {
+                    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+                    return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
+                }
+                if (what === 'next') {
+                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
+                    break;
+                }
+                // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+                await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
+                const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+                if (r.code !== 0)
+                    throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'no output'}.`);
+                const now = await settled(port, uid, STARTUP_GRACE_MS);
+                if (now.kind === 'host-server') {
+                    await external_node_fs_.promises.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
+                    log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+                    return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
+                }
+                if (now.kind === 'free')
+                    throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${(0,external_node_path_.join)(dir, 'error.log')}: ${(await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'empty'}).`);
+                // Another process bound the port first (a job's client): look again.
+            }
+        }
+        finally {
+            await flock_release(lock);
+        }
+    }
+    throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
+}
+/** What the job must export to compile through that server. */
+function sccacheExports(r) {
+    return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
+}
+/**
+ * The post step, before it empties the job's tmp/: a server on the job's port that carries
+ * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
+ * its temp dir still exists, and start a host server in its place for the jobs still on that
+ * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ */
+async function sccacheAtEnd(r, env, paths, log) {
+    if (!r)
+        return undefined;
+    const uid = process.geteuid?.() ?? 0;
+    const o = await occupant(r.port, uid, r.pid);
+    if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
+        return undefined;
+    const wrapper = sccacheWrapper(env);
+    const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
+    if (!binary)
+        return undefined;
+    await new Promise((res) => {
+        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+        c.on('error', () => res());
+        c.on('exit', () => res());
+    });
+    const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
+    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
+}
+
 ;// CONCATENATED MODULE: ./src/summary.ts
+
 
 
 
@@ -30871,6 +31213,8 @@ function summaryRows(job, ended, guard) {
         main.push(['CARGO_TARGET_DIR', job.dirs.target]);
         main.push(['CARGO_HOME', job.dirs.cargoHome]);
         main.push(['TMPDIR', job.dirs.tmp]);
+        if (job.sccache)
+            main.push(['sccache', describeServer(job.sccache)]);
         main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
     }
     const seed = job?.crates?.seed;
@@ -30940,6 +31284,7 @@ async function writeSummary(job, ended, guard) {
 
 
 
+
 /**
  * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the
  * job: every problem is a warning, and the rest is left to the next guard.
@@ -30955,7 +31300,11 @@ async function post_impl_run() {
             return;
         }
         const job = loadJob();
+        // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
+        const sccacheNote = await sccacheAtEnd(job?.sccache, process.env, { root: lease.root }, actionLog).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
         const ended = await lib_core/* group */.Os('Release', () => endJob(job ?? lease, actionLog));
+        if (sccacheNote)
+            ended.warnings.push(sccacheNote);
         for (const w of ended.warnings)
             lib_core/* warning */.$e(w);
         await writeSummary(job, ended, loadGuard()).catch((e) => lib_core/* warning */.$e(`Writing the job summary: ${e.message}`));
@@ -30972,7 +31321,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5457);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6940);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
