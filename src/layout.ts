@@ -14,6 +14,7 @@ import { safeComponent } from './key.js';
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
 export const MARKER = '.cargo-isolate-root';
 
