@@ -8,6 +8,8 @@
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
+//   9. a git dependency of 64 MiB (BENCH_GIT_MB) seeded from the git store vs cloned from a
+//      git daemon on 127.0.0.1
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -370,6 +372,12 @@ if (only(6)) {
     rows.push(['6', '(a) sccache, next push after the guard pruned the targets (CARGO_INCREMENTAL=0)', `${hi.hits}/${hi.all} hits`, `shared target dir ${hs.hits}/${hs.all}`, `${Math.round((100 * hi.hits) / Math.max(1, hi.all))}%`]);
   }
   await server.close();
+}
+
+// 9. A large git dependency: seeded from the git store vs cloned (scripts/bench/gitstore.mjs).
+if (only(9)) {
+  const { benchGitStore } = await import('./bench/gitstore.mjs');
+  await benchGitStore({ scratch, mod, rows, spread, median, time, note, quick });
 }
 
 await cleanup();

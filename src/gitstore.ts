@@ -235,7 +235,8 @@ export async function seedGit(root: string, cargoHome: string, locked: LockedGit
     }
     const hasCommit = (d: string) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
     const todo = [];
-    for (const dir of dirs) if (!((await exists(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir)))) todo.push(dir);
+    const isDir = async (d: string) => (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+    for (const dir of dirs) if (!((await isDir(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir)))) todo.push(dir);
     if (todo.length === 0) {
       r.present++; // this slot's own database (a warm slot of the same trust domain)
       continue;
@@ -277,9 +278,13 @@ export async function seedGit(root: string, cargoHome: string, locked: LockedGit
         why = verifyDb(git, tmp, g.commit);
         if (why) break;
         const dest = join(dbRoot, dir);
-        if (!(await exists(dest))) await fs.rename(tmp, dest);
+        const st = await fs.lstat(dest).catch(() => undefined);
+        // A symlink a build left in its place (into another slot, say) is removed, never followed.
+        if (st && !st.isDirectory()) await fs.rm(dest, { force: true });
+        if (!st?.isDirectory()) await fs.rename(tmp, dest);
         else {
           // This slot's own database of the URL, without this commit: add the verified pack.
+          await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
           for (const f of files) await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
           git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
         }

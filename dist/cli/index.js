@@ -29348,8 +29348,9 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
         }
         const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
         const todo = [];
+        const isDir = async (d) => (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
         for (const dir of dirs)
-            if (!((await exists((0,external_node_path_.join)(dbRoot, dir))) && hasCommit((0,external_node_path_.join)(dbRoot, dir))))
+            if (!((await isDir((0,external_node_path_.join)(dbRoot, dir))) && hasCommit((0,external_node_path_.join)(dbRoot, dir))))
                 todo.push(dir);
         if (todo.length === 0) {
             r.present++; // this slot's own database (a warm slot of the same trust domain)
@@ -29400,10 +29401,15 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
                 if (why)
                     break;
                 const dest = (0,external_node_path_.join)(dbRoot, dir);
-                if (!(await exists(dest)))
+                const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
+                // A symlink a build left in its place (into another slot, say) is removed, never followed.
+                if (st && !st.isDirectory())
+                    await external_node_fs_.promises.rm(dest, { force: true });
+                if (!st?.isDirectory())
                     await external_node_fs_.promises.rename(tmp, dest);
                 else {
                     // This slot's own database of the URL, without this commit: add the verified pack.
+                    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
                     for (const f of files)
                         await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
                     git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);

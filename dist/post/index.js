@@ -30003,8 +30003,9 @@ async function gitstore_seedGit(root, cargoHome, locked, version, mode, git) {
         }
         const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
         const todo = [];
+        const isDir = async (d) => (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
         for (const dir of dirs)
-            if (!((await exists(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir))))
+            if (!((await isDir(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir))))
                 todo.push(dir);
         if (todo.length === 0) {
             r.present++; // this slot's own database (a warm slot of the same trust domain)
@@ -30055,10 +30056,15 @@ async function gitstore_seedGit(root, cargoHome, locked, version, mode, git) {
                 if (why)
                     break;
                 const dest = join(dbRoot, dir);
-                if (!(await exists(dest)))
+                const st = await fs.lstat(dest).catch(() => undefined);
+                // A symlink a build left in its place (into another slot, say) is removed, never followed.
+                if (st && !st.isDirectory())
+                    await fs.rm(dest, { force: true });
+                if (!st?.isDirectory())
                     await fs.rename(tmp, dest);
                 else {
                     // This slot's own database of the URL, without this commit: add the verified pack.
+                    await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
                     for (const f of files)
                         await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
                     git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
