@@ -116,6 +116,13 @@ describe('the git store through the action', () => {
     const p2 = await two.run('post');
     expect(row(p2.summary, 'Git deps seeded')).toMatch(/^1 of 1 locked \([\d.]+ KiB not fetched, link\); 0 already there/);
     expect(row(p2.summary, 'Git deps published')).toMatch(/^0 new .*, 1 already stored/);
+    // The PR's next run takes its own warm slot: the database is there, nothing to place.
+    const again = await job({ pr: 2, runner: 'r2' });
+    const m3 = await again.run('main', { root: root(), 'working-directory': dep.ws });
+    expect(m3.outputs.slot).toBe(m2.outputs.slot);
+    expect(m3.stdout).toMatch(/seeded 0 \(0 B, link\), 1 already there/);
+    expect((await build(again, dep.ws)).code).toBe(0);
+    await again.run('post');
     await holder.run('post');
   });
 
