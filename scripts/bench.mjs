@@ -8,11 +8,13 @@
 //      with sccache (if installed), the hit rate of a clean rebuild in each layout
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
-//   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it
 //   7. fleet simulation (scripts/bench/fleet.mjs, docs/simulation.md): warm starts of the
 //      shipped slot policy against the clairvoyant bound, today's policy and the seeds' layouts
-//  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.mjs
+//   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it
 //   8. sccache (issue 17): main and post step time with RUSTC_WRAPPER=sccache vs without
+//   9. a git dependency of 64 MiB (BENCH_GIT_MB) seeded from the git store vs cloned from a
+//      git daemon on 127.0.0.1
+//  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.mjs
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -378,15 +380,20 @@ if (only(6)) {
   await server.close();
 }
 
+if (only(7)) await (await import('./bench/fleet.mjs')).fleetSection(rows, note);
 if (only('7u')) {
   note('7u. compile units built and fresh over 3,000 units ...');
   const w = await (await import('./bench/warmth.mjs')).benchWarmth({ scratch, mod, time, reps: REPS });
   rows.push(['7u', `post: units built/fresh, ${w.units.toLocaleString('en')} units`, spread(w.count), `du of the same target ${spread(w.du)}`, ratio(median(w.count), median(w.du))]);
 }
-if (only(7)) await (await import('./bench/fleet.mjs')).fleetSection(rows, note);
+if (only(8)) await benchSccache({ scratch, reps: REPS, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median });
+// 9. A large git dependency: seeded from the git store vs cloned (scripts/bench/gitstore.mjs).
+if (only(9)) {
+  const { benchGitStore } = await import('./bench/gitstore.mjs');
+  await benchGitStore({ scratch, mod, rows, spread, median, time, note, quick });
+}
 // 10. The foreign-owner check: its own file.
 if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio });
-if (only(8)) await benchSccache({ scratch, reps: REPS, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

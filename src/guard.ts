@@ -9,12 +9,13 @@ import { readRecord, writeRecord } from './record.js';
 import { deleteTrashEntry, removeTree } from './remove.js';
 import { diskUsage } from './sizes.js';
 import { storePaths } from './crates.js';
+import { gitEntries } from './gitstore.js';
 import { type Level, formatBytes, formatLevel } from './units.js';
 import { myUid } from './owner.js';
 import { isPermissionError } from './fsutil.js';
 import { spentQueueEntry } from './choose.js';
 
-export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate';
+export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate' | 'git';
 
 /** Something the guard could delete, as its decision sees it: no tree is walked to make one. */
 export interface Candidate {
@@ -31,7 +32,7 @@ export interface Candidate {
 }
 
 /** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER: Kind[] = ['trash', 'job-dir', 'target', 'registry-src', 'crate'];
+const ORDER: Kind[] = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
 
 export interface PrunePlan {
   ordered: Candidate[];
@@ -71,8 +72,8 @@ export function planPrune(cands: Candidate[], scope: 'runner' | 'host', runnerId
       liveBytes += c.bytes ?? 0;
       live.push(c);
     }
-    // Trash is nobody's data; the crate store is everybody's, and cheap to refill.
-    else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId) {
+    // Trash is nobody's data; the crate and git stores are everybody's, and cheap to refill.
+    else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && c.owner !== runnerId) {
       othersBytes += c.bytes ?? 0;
       fallback.push(c);
     } else ordered.push(c);
@@ -113,6 +114,8 @@ export async function collectCandidates(root: string, held: LockSet = heldLocks(
       if (st?.isFile() && st.nlink === 1) out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
     }
   }
+  // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+  for (const e of await gitEntries(root)) if (!e.linked) out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
   const names = (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n));
   await Promise.all(
     names.map(async (name) => {
@@ -208,6 +211,7 @@ async function removeCandidateAs(root: string, c: Candidate, timeoutMs: number):
     );
   }
   if (!(await isDir(c.path))) return 'absent';
+  if (c.kind === 'git') return (await removeTree(root, c.path, { timeoutMs })).outcome;
   if (c.kind === 'job-dir') {
     const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
     return (await removeTree(root, c.path, { locks, timeoutMs })).outcome;

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { storePaths } from './crates.js';
+import { gitStorePaths } from './gitstore.js';
 import { hold, release } from './flock.js';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
 import { cargoLockFiles } from './liveness.js';
@@ -37,11 +38,12 @@ export async function handBackJobParents(root: string, jobDir: string): Promise<
 }
 
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-export async function handBackJob(j: { root: string; layout: 'slot' | 'job'; dirs: Dirs; cleanupTimeoutMs: number }, published?: { published: number; indexEntries: number }): Promise<string | undefined> {
+export async function handBackJob(j: { root: string; layout: 'slot' | 'job'; dirs: Dirs; cleanupTimeoutMs: number }, published?: { published: number; indexEntries: number }, gitPublished = 0): Promise<string | undefined> {
   const to = handBackTo(myUid(), await ownerOf(j.root));
   if (!to) return undefined;
   const shared = [rootPaths(j.root).locks];
   if (published && (published.published > 0 || published.indexEntries > 0)) shared.push(storePaths(j.root).base);
+  if (gitPublished > 0) shared.push(gitStorePaths(j.root).base);
   const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
   if (!r.ok) throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
   if (j.layout === 'slot') await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
@@ -72,7 +74,8 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
       await release(h);
     }
   }
-  const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates], to, false, timeoutMs);
-  if (r.ok) await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
+  const git = gitStorePaths(root).base;
+  const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
+  if (r.ok) await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
   return given;
 }

@@ -16,6 +16,7 @@ import { type PublishReport, type SeedReport, cargoVersion, mayPublish, publishC
 import { restoreStore, saveStore } from './crate-cache.js';
 import { findLockFile, readLock } from './lockfile.js';
 import { myUid } from './owner.js';
+import { type GitPublishReport, type GitSeedReport, parseGitLock, publishGit, seedGit, systemGit } from './gitstore.js';
 import { handBackJob, handBackJobParents } from './handback.js';
 import { type UnitCount, appendWarmth, unitsSince, warmthLog } from './warmth.js';
 import { type ForeignOutcome, settleForeign } from './reclaim.js';
@@ -56,6 +57,8 @@ export interface CratesState {
   policy: Settings['publishCrates'];
   cache: boolean;
   seed?: SeedReport;
+  /** Git dependencies seeded from the host's git store (gitstore.ts). */
+  gitSeed?: GitSeedReport;
 }
 
 /**
@@ -161,7 +164,27 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
   seed.lockFile = lockFile;
   log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
   for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
-  return { ...state, lockFile, cargoVersion: version, seed };
+  const gitSeed = await prepareGit(root, cargoHome, lockFile, version, me, env, log);
+  return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+}
+
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root: string, cargoHome: string, lockFile: string, version: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<GitSeedReport | undefined> {
+  try {
+    const locked = parseGitLock(await fs.readFile(lockFile, 'utf8'));
+    if (locked.length === 0) return undefined;
+    const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+    log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+    // A refused entry is a warning (someone damaged the store); an absent one is routine.
+    for (const n of r.notSeeded) {
+      if (n.why.includes(' refused: ')) log.warning(`Git: ${n.dep}: ${n.why}.`);
+      else log.info(`Git: ${n.dep}: ${n.why}.`);
+    }
+    return r;
+  } catch (e) {
+    log.warning(`Git: seeding git dependencies into ${join(cargoHome, 'git', 'db')} failed (${(e as Error).message}); cargo fetches them.`);
+    return undefined;
+  }
 }
 
 export interface EndedJob {
@@ -169,6 +192,7 @@ export interface EndedJob {
   removed: RemoveResult[];
   sizes?: DirRecord['sizes'];
   published?: PublishReport;
+  gitPublished?: GitPublishReport & { allowed: boolean; policy: Settings['publishCrates'] };
   warnings: string[];
   /** What a root job gave back to the root's owner, when it had to. */
   handedBack?: string;
@@ -189,6 +213,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   const t0 = performance.now();
   const warnings: string[] = [];
   let published: PublishReport | undefined;
+  let gitPublished: EndedJob['gitPublished'];
   const removed: RemoveResult[] = [];
   let sizes: DirRecord['sizes'];
   let handedBack: string | undefined;
@@ -228,6 +253,20 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         if (!lockFile || !version) return;
         published = { ...(await publishCrates(j.root, j.dirs.cargoHome, await readLock(lockFile), version)), policy: c.policy, allowed: true };
         if (c.cache && published.published > 0 && log) await saveStore(j.root, await fs.readFile(lockFile, 'utf8'), log);
+      });
+      await attempt(`Publishing git dependencies from ${join(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
+        const env = { ...process.env, ...exportsFor(j.dirs) };
+        const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+        const locked = lockFile ? parseGitLock(await fs.readFile(lockFile, 'utf8')) : [];
+        if (locked.length === 0) return;
+        const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
+        if (!c.publish) {
+          gitPublished = { ...none, allowed: false };
+          return;
+        }
+        const version = c.cargoVersion ?? cargoVersion(dirname(lockFile!), env);
+        if (!version) return;
+        gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
       });
     }
     if (j.layout === 'job') {
@@ -273,7 +312,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
     }
     await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-      handedBack = await handBackJob(j, published);
+      handedBack = await handBackJob(j, published, gitPublished?.published.length);
     });
   } catch (e) {
     warnings.push(`Checking the root ${j.root}: ${(e as Error).message}`);
@@ -283,5 +322,5 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
   const diskAtRelease = await measure(j.root).catch(() => undefined);
-  return { released, removed, sizes, published, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+  return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }

@@ -16,6 +16,7 @@ import { safeComponent } from './key.js';
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
+ *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
 export const MARKER = '.cargo-isolate-root';
 

@@ -39,6 +39,16 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     if (seed.copiedInstead) main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
     for (const m of seed.mismatches) main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
   }
+  const gs = job?.crates?.gitSeed;
+  if (gs) {
+    main.push(['Git deps seeded', `${gs.seeded.length} of ${gs.locked} locked (${formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`]);
+    for (const n of gs.notSeeded) main.push(['Git dep not seeded', `${n.dep}: ${n.why}`]);
+  }
+  const gp = ended.gitPublished;
+  if (gp) {
+    main.push(['Git deps published', gp.allowed ? `${gp.published.length} new (${formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored` : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`]);
+    for (const n of gp.notPublished) main.push(['Git dep not published', `${n.dep}: ${n.why}`]);
+  }
   const pub = ended.published;
   if (pub) {
     main.push(['Crates published', pub.allowed ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2469:
+/***/ 4996:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28587,6 +28587,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
+ *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
 const MARKER = '.cargo-isolate-root';
 const layout_rootPaths = (root) => ({
@@ -29190,6 +29191,354 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
     return r;
 }
 
+;// CONCATENATED MODULE: ./src/gitstore.ts
+
+
+
+
+
+
+
+const SHA = /^[0-9a-f]{40}$/;
+/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
+function gitstore_parseGitLock(text) {
+    const out = [];
+    const seen = new Set();
+    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
+        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+        const [name, version, source] = ['name', 'version', 'source'].map(field);
+        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
+        if (!name || !version || !m)
+            continue;
+        const key = `${m[1]}#${m[2]}`;
+        if (seen.has(key))
+            continue; // a workspace of several crates in one repository: one database
+        seen.add(key);
+        out.push({ name, version, url: m[1], commit: m[2] });
+    }
+    return out;
+}
+const gitstore_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
+});
+/** The store's directory for a URL: readable, and distinct for distinct URLs. */
+function urlKey(url) {
+    const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
+    return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+}
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
+const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
+const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
+/**
+ * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
+ * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
+ * prefix decide; a dir still ambiguous is not published.
+ */
+function assignDbDirs(dirs, locked) {
+    const assigned = new Map();
+    const ambiguous = [];
+    const norm = (u) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+    for (const d of dirs) {
+        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
+        if (urls.length > 1) {
+            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
+            if (fetched.length > 0)
+                urls = fetched;
+        }
+        if (urls.length > 1) {
+            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
+            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
+            if (named.length > 0)
+                urls = named;
+        }
+        if (urls.length === 1)
+            assigned.set(d.name, urls[0]);
+        else if (urls.length > 1)
+            ambiguous.push(d.name);
+    }
+    return { assigned, ambiguous };
+}
+/**
+ * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
+ * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
+ * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
+ */
+function gitstore_systemGit(env = process.env, timeoutMs = 600_000) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return {
+        run(args, o = {}) {
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+        },
+    };
+}
+const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
+function gitAvailable(git) {
+    return git.run(['--version']).status === 0;
+}
+async function gitstore_knownDirs(root, version, url) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
+    }
+    catch {
+        return [];
+    }
+}
+async function writeAtomically(dest, data) {
+    await fs.mkdir(dirname(dest), { recursive: true });
+    const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, dest).catch(async (e) => {
+        await fs.rm(tmp, { force: true });
+        throw e;
+    });
+}
+async function gitstore_learnDir(root, version, url, dir) {
+    const known = await gitstore_knownDirs(root, version, url);
+    if (known.includes(dir))
+        return;
+    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+}
+/** The pack and index files of an entry: regular files only, never a symlink planted there. */
+async function packFiles(entry) {
+    const out = [];
+    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
+        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
+            continue;
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
+        if (st?.isFile())
+            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
+    }
+    return out;
+}
+/**
+ * Checks a database made by this code, by git's own hashes: the locked commit and its tree
+ * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
+ * verified) and walks from the refs, so a missing or altered object reachable from the locked
+ * commit fails it. Undefined when intact; otherwise why not.
+ */
+function verifyDb(git, gitDir, commit) {
+    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
+    if (tree.status !== 0)
+        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
+    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
+    // objects reachable should cargo ever gc this database.
+    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
+    if (ref.status !== 0)
+        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
+    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
+    if (fsck.status !== 0)
+        return `git fsck failed: ${firstLine(fsck)}`;
+    return undefined;
+}
+/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
+async function seedGit(root, cargoHome, locked, version, mode, git) {
+    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
+        return r;
+    }
+    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
+    for (const g of locked) {
+        const dirs = await gitstore_knownDirs(root, version, g.url);
+        if (dirs.length === 0) {
+            const why = (await fsutil_exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
+            r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+            continue;
+        }
+        const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
+        const todo = [];
+        const isDir = async (d) => (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        for (const dir of dirs)
+            if (!((await isDir((0,external_node_path_.join)(dbRoot, dir))) && hasCommit((0,external_node_path_.join)(dbRoot, dir))))
+                todo.push(dir);
+        if (todo.length === 0) {
+            r.present++; // this slot's own database (a warm slot of the same trust domain)
+            continue;
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const files = await packFiles(entry);
+        if (!files.some((f) => f.name.endsWith('.pack'))) {
+            r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+            continue;
+        }
+        let claimed = {};
+        try {
+            claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
+        }
+        catch {
+            /* judged below */
+        }
+        let bytes = 0;
+        let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+        for (const dir of todo) {
+            if (why)
+                break;
+            const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+            try {
+                await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
+                const init = git.run(['init', '--quiet', '--bare', tmp]);
+                if (init.status !== 0)
+                    throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+                for (const f of files) {
+                    const dest = (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name);
+                    if (mode === 'link') {
+                        try {
+                            await external_node_fs_.promises.link(f.path, dest);
+                        }
+                        catch (e) {
+                            const code = e.code;
+                            if (code !== 'EXDEV' && code !== 'EPERM')
+                                throw e;
+                            await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
+                            r.copiedInstead++;
+                        }
+                    }
+                    else
+                        await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
+                }
+                why = verifyDb(git, tmp, g.commit);
+                if (why)
+                    break;
+                const dest = (0,external_node_path_.join)(dbRoot, dir);
+                const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
+                // A symlink a build left in its place (into another slot, say) is removed, never followed.
+                if (st && !st.isDirectory())
+                    await external_node_fs_.promises.rm(dest, { force: true });
+                if (!st?.isDirectory())
+                    await external_node_fs_.promises.rename(tmp, dest);
+                else {
+                    // This slot's own database of the URL, without this commit: add the verified pack.
+                    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
+                    for (const f of files)
+                        await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
+                    git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+                }
+                bytes = files.reduce((n, f) => n + f.bytes, 0);
+            }
+            finally {
+                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+            }
+        }
+        if (why) {
+            r.refused.push({ url: g.url, commit: g.commit });
+            r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
+            continue;
+        }
+        r.seeded.push({ dep: label(g), bytes });
+        r.seededBytes += bytes;
+    }
+    return r;
+}
+/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
+function dbFacts(git, dbRoot, names, locked) {
+    const commits = [...new Set(locked.map((g) => g.commit))];
+    return Promise.all(names.map(async (name) => {
+        const gitDir = join(dbRoot, name);
+        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
+        const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
+        const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
+        return { name, commits: present, fetchedFrom };
+    }));
+}
+/**
+ * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
+ * Each entry is packed by git from the job's database into a temp dir under the store, then
+ * renamed into place: a reader sees no entry or a whole one.
+ */
+async function gitstore_publishGit(root, cargoHome, locked, version, git, replace = []) {
+    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
+        return r;
+    }
+    const dbRoot = join(cargoHome, 'git', 'db');
+    const names = (await fs.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const facts = await dbFacts(git, dbRoot, names, locked);
+    const { assigned, ambiguous } = assignDbDirs(facts, locked);
+    for (const g of locked) {
+        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
+        if (dirs.length === 0) {
+            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
+            r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
+            continue;
+        }
+        for (const d of dirs) {
+            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
+                if (!isPermissionError(e))
+                    throw e;
+            });
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
+        if ((await exists(entry)) && !mustReplace) {
+            r.skipped++;
+            continue;
+        }
+        const tmp = join(dirname(entry), `.tmp-${g.commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+        try {
+            await fs.mkdir(tmp, { recursive: true });
+            const pack = git.run(['--git-dir', join(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', join(tmp, 'pack')], { input: `${g.commit}\n` });
+            if (pack.status !== 0)
+                throw new Error(`git pack-objects in ${join(dbRoot, dirs[0])}: ${firstLine(pack)}`);
+            await fs.writeFile(join(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
+            const files = await packFiles(tmp);
+            for (const f of [...files.map((x) => x.path), join(tmp, 'entry.json')])
+                await fs.chmod(f, 0o444);
+            await fs.chmod(tmp, 0o755);
+            if (mustReplace && (await exists(entry)))
+                await removeTree(root, entry, { timeoutMs: 60_000 });
+            try {
+                await fs.rename(tmp, entry);
+            }
+            catch (e) {
+                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
+                    throw e;
+                r.skipped++; // another job published it meanwhile: one intact entry either way
+                continue;
+            }
+            const bytes = files.reduce((n, f) => n + f.bytes, 0);
+            r.published.push({ dep: label(g), bytes });
+            r.publishedBytes += bytes;
+        }
+        catch (e) {
+            r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : e.message });
+        }
+        finally {
+            await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        }
+    }
+    return r;
+}
+/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
+async function gitEntries(root) {
+    const out = [];
+    const db = gitstore_gitStorePaths(root).db;
+    for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
+        for (const commit of await external_node_fs_.promises.readdir((0,external_node_path_.join)(db, key)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(db, key, commit);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (!st?.isDirectory())
+                continue;
+            const files = await packFiles(path);
+            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
+            out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
+        }
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/units.test.ts.
@@ -29435,8 +29784,9 @@ function earlierRun(r, me) {
 
 
 
+
 /** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate'];
+const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
 const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
 const byValue = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
 /**
@@ -29459,8 +29809,8 @@ function planPrune(cands, scope, runnerId) {
             liveBytes += c.bytes ?? 0;
             live.push(c);
         }
-        // Trash is nobody's data; the crate store is everybody's, and cheap to refill.
-        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.owner !== runnerId) {
+        // Trash is nobody's data; the crate and git stores are everybody's, and cheap to refill.
+        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && c.owner !== runnerId) {
             othersBytes += c.bytes ?? 0;
             fallback.push(c);
         }
@@ -29502,6 +29852,10 @@ async function collectCandidates(root, held = heldLocks()) {
                 out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
         }
     }
+    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+    for (const e of await gitEntries(root))
+        if (!e.linked)
+            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
     const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
     await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
@@ -29553,6 +29907,8 @@ async function removeCandidateAs(root, c, timeoutMs) {
     }
     if (!(await isDir(c.path)))
         return 'absent';
+    if (c.kind === 'git')
+        return (await remove_removeTree(root, c.path, { timeoutMs })).outcome;
     if (c.kind === 'job-dir') {
         const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
         return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
@@ -30591,6 +30947,7 @@ async function crate_cache_saveStore(root, lockText, log) {
 
 
 
+
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -30619,13 +30976,15 @@ async function handBackJobParents(root, jobDir) {
         await owner_chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-async function handback_handBackJob(j, published) {
+async function handback_handBackJob(j, published, gitPublished = 0) {
     const to = handBackTo(myUid(), await ownerOf(j.root));
     if (!to)
         return undefined;
     const shared = [rootPaths(j.root).locks];
     if (published && (published.published > 0 || published.indexEntries > 0))
         shared.push(storePaths(j.root).base);
+    if (gitPublished > 0)
+        shared.push(gitStorePaths(j.root).base);
     const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -30661,9 +31020,10 @@ async function handBackIdle(root, timeoutMs) {
             await release(h);
         }
     }
-    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates], to, false, timeoutMs);
+    const git = gitStorePaths(root).base;
+    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
     if (r.ok)
-        await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
+        await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
     return given;
 }
 
@@ -30909,6 +31269,7 @@ async function readWarmth(root) {
 
 
 
+
 /**
  * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
@@ -31013,7 +31374,30 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
-    return { ...state, lockFile, cargoVersion: version, seed };
+    const gitSeed = await prepareGit(root, cargoHome, lockFile, version, me, env, log);
+    return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockFile, version, me, env, log) {
+    try {
+        const locked = gitstore_parseGitLock(await external_node_fs_.promises.readFile(lockFile, 'utf8'));
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', gitstore_systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
 }
 /**
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
@@ -31023,6 +31407,7 @@ async function endJob(j, log) {
     const t0 = performance.now();
     const warnings = [];
     let published;
+    let gitPublished;
     const removed = [];
     let sizes;
     let handedBack;
@@ -31067,6 +31452,22 @@ async function endJob(j, log) {
                 published = { ...(await publishCrates(j.root, j.dirs.cargoHome, await readLock(lockFile), version)), policy: c.policy, allowed: true };
                 if (c.cache && published.published > 0 && log)
                     await saveStore(j.root, await fs.readFile(lockFile, 'utf8'), log);
+            });
+            await attempt(`Publishing git dependencies from ${join(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
+                const env = { ...process.env, ...exportsFor(j.dirs) };
+                const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+                const locked = lockFile ? parseGitLock(await fs.readFile(lockFile, 'utf8')) : [];
+                if (locked.length === 0)
+                    return;
+                const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
+                if (!c.publish) {
+                    gitPublished = { ...none, allowed: false };
+                    return;
+                }
+                const version = c.cargoVersion ?? cargoVersion(dirname(lockFile), env);
+                if (!version)
+                    return;
+                gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
             });
         }
         if (j.layout === 'job') {
@@ -31115,7 +31516,7 @@ async function endJob(j, log) {
             await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
         }
         await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            handedBack = await handBackJob(j, published);
+            handedBack = await handBackJob(j, published, gitPublished?.published.length);
         });
     }
     catch (e) {
@@ -31126,7 +31527,7 @@ async function endJob(j, log) {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -31232,7 +31633,7 @@ function targetIsBelow(threshold, target) {
     return true; // mixed forms cannot be compared without the disk's size
 }
 /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-function label(get, name, example) {
+function settings_label(get, name, example) {
     const v = get(name).trim();
     if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
         throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
@@ -31276,8 +31677,8 @@ function readSettings(get, env = process.env) {
         manifestPath: get('manifest-path').trim() || undefined,
         workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
         cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-        runnerName: label(get, 'runner-name', 'build-host-3') || undefined,
-        jobKey: label(get, 'key', '${{ matrix.target }}'),
+        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
+        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
     };
 }
 
@@ -31748,7 +32149,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2469);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4996);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

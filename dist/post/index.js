@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6940:
+/***/ 3575:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28757,6 +28757,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
+ *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
 const MARKER = '.cargo-isolate-root';
 const layout_rootPaths = (root) => ({
@@ -30152,7 +30153,356 @@ async function saveStore(root, lockText, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/gitstore.ts
+
+
+
+
+
+
+
+const SHA = /^[0-9a-f]{40}$/;
+/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
+function gitstore_parseGitLock(text) {
+    const out = [];
+    const seen = new Set();
+    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
+        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+        const [name, version, source] = ['name', 'version', 'source'].map(field);
+        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
+        if (!name || !version || !m)
+            continue;
+        const key = `${m[1]}#${m[2]}`;
+        if (seen.has(key))
+            continue; // a workspace of several crates in one repository: one database
+        seen.add(key);
+        out.push({ name, version, url: m[1], commit: m[2] });
+    }
+    return out;
+}
+const gitstore_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
+});
+/** The store's directory for a URL: readable, and distinct for distinct URLs. */
+function urlKey(url) {
+    const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
+    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+}
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
+const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
+const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
+/**
+ * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
+ * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
+ * prefix decide; a dir still ambiguous is not published.
+ */
+function assignDbDirs(dirs, locked) {
+    const assigned = new Map();
+    const ambiguous = [];
+    const norm = (u) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+    for (const d of dirs) {
+        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
+        if (urls.length > 1) {
+            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
+            if (fetched.length > 0)
+                urls = fetched;
+        }
+        if (urls.length > 1) {
+            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
+            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
+            if (named.length > 0)
+                urls = named;
+        }
+        if (urls.length === 1)
+            assigned.set(d.name, urls[0]);
+        else if (urls.length > 1)
+            ambiguous.push(d.name);
+    }
+    return { assigned, ambiguous };
+}
+/**
+ * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
+ * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
+ * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
+ */
+function gitstore_systemGit(env = process.env, timeoutMs = 600_000) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return {
+        run(args, o = {}) {
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+        },
+    };
+}
+const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
+function gitAvailable(git) {
+    return git.run(['--version']).status === 0;
+}
+async function gitstore_knownDirs(root, version, url) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
+    }
+    catch {
+        return [];
+    }
+}
+async function writeAtomically(dest, data) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    await external_node_fs_.promises.writeFile(tmp, data);
+    await external_node_fs_.promises.rename(tmp, dest).catch(async (e) => {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    });
+}
+async function gitstore_learnDir(root, version, url, dir) {
+    const known = await gitstore_knownDirs(root, version, url);
+    if (known.includes(dir))
+        return;
+    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+}
+/** The pack and index files of an entry: regular files only, never a symlink planted there. */
+async function packFiles(entry) {
+    const out = [];
+    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
+        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
+            continue;
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
+        if (st?.isFile())
+            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
+    }
+    return out;
+}
+/**
+ * Checks a database made by this code, by git's own hashes: the locked commit and its tree
+ * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
+ * verified) and walks from the refs, so a missing or altered object reachable from the locked
+ * commit fails it. Undefined when intact; otherwise why not.
+ */
+function verifyDb(git, gitDir, commit) {
+    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
+    if (tree.status !== 0)
+        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
+    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
+    // objects reachable should cargo ever gc this database.
+    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
+    if (ref.status !== 0)
+        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
+    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
+    if (fsck.status !== 0)
+        return `git fsck failed: ${firstLine(fsck)}`;
+    return undefined;
+}
+/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
+async function gitstore_seedGit(root, cargoHome, locked, version, mode, git) {
+    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
+        return r;
+    }
+    const dbRoot = join(cargoHome, 'git', 'db');
+    for (const g of locked) {
+        const dirs = await gitstore_knownDirs(root, version, g.url);
+        if (dirs.length === 0) {
+            const why = (await exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
+            r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+            continue;
+        }
+        const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
+        const todo = [];
+        const isDir = async (d) => (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        for (const dir of dirs)
+            if (!((await isDir(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir))))
+                todo.push(dir);
+        if (todo.length === 0) {
+            r.present++; // this slot's own database (a warm slot of the same trust domain)
+            continue;
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const files = await packFiles(entry);
+        if (!files.some((f) => f.name.endsWith('.pack'))) {
+            r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+            continue;
+        }
+        let claimed = {};
+        try {
+            claimed = JSON.parse(await fs.readFile(join(entry, 'entry.json'), 'utf8'));
+        }
+        catch {
+            /* judged below */
+        }
+        let bytes = 0;
+        let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+        for (const dir of todo) {
+            if (why)
+                break;
+            const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
+            try {
+                await fs.mkdir(dbRoot, { recursive: true });
+                const init = git.run(['init', '--quiet', '--bare', tmp]);
+                if (init.status !== 0)
+                    throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+                for (const f of files) {
+                    const dest = join(tmp, 'objects', 'pack', f.name);
+                    if (mode === 'link') {
+                        try {
+                            await fs.link(f.path, dest);
+                        }
+                        catch (e) {
+                            const code = e.code;
+                            if (code !== 'EXDEV' && code !== 'EPERM')
+                                throw e;
+                            await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
+                            r.copiedInstead++;
+                        }
+                    }
+                    else
+                        await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
+                }
+                why = verifyDb(git, tmp, g.commit);
+                if (why)
+                    break;
+                const dest = join(dbRoot, dir);
+                const st = await fs.lstat(dest).catch(() => undefined);
+                // A symlink a build left in its place (into another slot, say) is removed, never followed.
+                if (st && !st.isDirectory())
+                    await fs.rm(dest, { force: true });
+                if (!st?.isDirectory())
+                    await fs.rename(tmp, dest);
+                else {
+                    // This slot's own database of the URL, without this commit: add the verified pack.
+                    await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
+                    for (const f of files)
+                        await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
+                    git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+                }
+                bytes = files.reduce((n, f) => n + f.bytes, 0);
+            }
+            finally {
+                await fs.rm(tmp, { recursive: true, force: true });
+            }
+        }
+        if (why) {
+            r.refused.push({ url: g.url, commit: g.commit });
+            r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
+            continue;
+        }
+        r.seeded.push({ dep: label(g), bytes });
+        r.seededBytes += bytes;
+    }
+    return r;
+}
+/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
+function dbFacts(git, dbRoot, names, locked) {
+    const commits = [...new Set(locked.map((g) => g.commit))];
+    return Promise.all(names.map(async (name) => {
+        const gitDir = (0,external_node_path_.join)(dbRoot, name);
+        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
+        const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
+        const head = await external_node_fs_.promises.readFile((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
+        return { name, commits: present, fetchedFrom };
+    }));
+}
+/**
+ * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
+ * Each entry is packed by git from the job's database into a temp dir under the store, then
+ * renamed into place: a reader sees no entry or a whole one.
+ */
+async function publishGit(root, cargoHome, locked, version, git, replace = []) {
+    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
+        return r;
+    }
+    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
+    const names = (await external_node_fs_.promises.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const facts = await dbFacts(git, dbRoot, names, locked);
+    const { assigned, ambiguous } = assignDbDirs(facts, locked);
+    for (const g of locked) {
+        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
+        if (dirs.length === 0) {
+            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
+            r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
+            continue;
+        }
+        for (const d of dirs) {
+            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
+                if (!isPermissionError(e))
+                    throw e;
+            });
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
+        if ((await fsutil_exists(entry)) && !mustReplace) {
+            r.skipped++;
+            continue;
+        }
+        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(entry), `.tmp-${g.commit.slice(0, 12)}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        try {
+            await external_node_fs_.promises.mkdir(tmp, { recursive: true });
+            const pack = git.run(['--git-dir', (0,external_node_path_.join)(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', (0,external_node_path_.join)(tmp, 'pack')], { input: `${g.commit}\n` });
+            if (pack.status !== 0)
+                throw new Error(`git pack-objects in ${(0,external_node_path_.join)(dbRoot, dirs[0])}: ${firstLine(pack)}`);
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
+            const files = await packFiles(tmp);
+            for (const f of [...files.map((x) => x.path), (0,external_node_path_.join)(tmp, 'entry.json')])
+                await external_node_fs_.promises.chmod(f, 0o444);
+            await external_node_fs_.promises.chmod(tmp, 0o755);
+            if (mustReplace && (await fsutil_exists(entry)))
+                await remove_removeTree(root, entry, { timeoutMs: 60_000 });
+            try {
+                await external_node_fs_.promises.rename(tmp, entry);
+            }
+            catch (e) {
+                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
+                    throw e;
+                r.skipped++; // another job published it meanwhile: one intact entry either way
+                continue;
+            }
+            const bytes = files.reduce((n, f) => n + f.bytes, 0);
+            r.published.push({ dep: label(g), bytes });
+            r.publishedBytes += bytes;
+        }
+        catch (e) {
+            r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message });
+        }
+        finally {
+            await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        }
+    }
+    return r;
+}
+/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
+async function gitEntries(root) {
+    const out = [];
+    const db = gitstore_gitStorePaths(root).db;
+    for (const key of await fs.readdir(db).catch(() => [])) {
+        for (const commit of await fs.readdir(join(db, key)).catch(() => [])) {
+            const path = join(db, key, commit);
+            const st = await fs.lstat(path).catch(() => undefined);
+            if (!st?.isDirectory())
+                continue;
+            const files = await packFiles(path);
+            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
+            out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
+        }
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/handback.ts
+
 
 
 
@@ -30190,13 +30540,15 @@ async function handback_handBackJobParents(root, jobDir) {
         await chownTree([dirname(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-async function handBackJob(j, published) {
+async function handBackJob(j, published, gitPublished = 0) {
     const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(j.root));
     if (!to)
         return undefined;
     const shared = [layout_rootPaths(j.root).locks];
     if (published && (published.published > 0 || published.indexEntries > 0))
         shared.push(storePaths(j.root).base);
+    if (gitPublished > 0)
+        shared.push(gitstore_gitStorePaths(j.root).base);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -30232,9 +30584,10 @@ async function handBackIdle(root, timeoutMs) {
             await release(h);
         }
     }
-    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates], to, false, timeoutMs);
+    const git = gitStorePaths(root).base;
+    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
     if (r.ok)
-        await chownTree([p.locks, p.jobs, p.crates], to, true, timeoutMs);
+        await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
     return given;
 }
 
@@ -30480,6 +30833,7 @@ async function readWarmth(root) {
 
 
 
+
 /**
  * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
@@ -30584,7 +30938,30 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
-    return { ...state, lockFile, cargoVersion: version, seed };
+    const gitSeed = await prepareGit(root, cargoHome, lockFile, version, me, env, log);
+    return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockFile, version, me, env, log) {
+    try {
+        const locked = parseGitLock(await fs.readFile(lockFile, 'utf8'));
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${join(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
 }
 /**
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
@@ -30594,6 +30971,7 @@ async function endJob(j, log) {
     const t0 = performance.now();
     const warnings = [];
     let published;
+    let gitPublished;
     const removed = [];
     let sizes;
     let handedBack;
@@ -30638,6 +31016,22 @@ async function endJob(j, log) {
                 published = { ...(await publishCrates(j.root, j.dirs.cargoHome, await lockfile_readLock(lockFile), version)), policy: c.policy, allowed: true };
                 if (c.cache && published.published > 0 && log)
                     await saveStore(j.root, await external_node_fs_.promises.readFile(lockFile, 'utf8'), log);
+            });
+            await attempt(`Publishing git dependencies from ${(0,external_node_path_.join)(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
+                const env = { ...process.env, ...exportsFor(j.dirs) };
+                const lockFile = c.lockFile ?? (await lockfile_findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+                const locked = lockFile ? gitstore_parseGitLock(await external_node_fs_.promises.readFile(lockFile, 'utf8')) : [];
+                if (locked.length === 0)
+                    return;
+                const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
+                if (!c.publish) {
+                    gitPublished = { ...none, allowed: false };
+                    return;
+                }
+                const version = c.cargoVersion ?? crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+                if (!version)
+                    return;
+                gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, gitstore_systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
             });
         }
         if (j.layout === 'job') {
@@ -30686,7 +31080,7 @@ async function endJob(j, log) {
             await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
         }
         await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            handedBack = await handBackJob(j, published);
+            handedBack = await handBackJob(j, published, gitPublished?.published.length);
         });
     }
     catch (e) {
@@ -30697,7 +31091,7 @@ async function endJob(j, log) {
         released = await lease_releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     const diskAtRelease = await disk_measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/log.ts
@@ -31225,6 +31619,18 @@ function summaryRows(job, ended, guard) {
         for (const m of seed.mismatches)
             main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
     }
+    const gs = job?.crates?.gitSeed;
+    if (gs) {
+        main.push(['Git deps seeded', `${gs.seeded.length} of ${gs.locked} locked (${units_formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`]);
+        for (const n of gs.notSeeded)
+            main.push(['Git dep not seeded', `${n.dep}: ${n.why}`]);
+    }
+    const gp = ended.gitPublished;
+    if (gp) {
+        main.push(['Git deps published', gp.allowed ? `${gp.published.length} new (${units_formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored` : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`]);
+        for (const n of gp.notPublished)
+            main.push(['Git dep not published', `${n.dep}: ${n.why}`]);
+    }
     const pub = ended.published;
     if (pub) {
         main.push(['Crates published', pub.allowed ? `${pub.published} new (${units_formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
@@ -31321,7 +31727,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6940);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3575);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -1,0 +1,74 @@
+// A git dependency for tests and the bench: a real repository holding a library crate, a
+// workspace that depends on it by URL, and `git daemon` serving it on 127.0.0.1.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+
+const git = (cwd, args, input) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, input, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } }).trim();
+
+/**
+ * Makes (or adds a commit to) a repository at `dir` with crate `name`: `answer()` returns
+ * `answer`, and `padMiB` of incompressible data (random bytes) sit beside it. `orphan` starts
+ * a history that shares nothing with the existing one. Returns the new commit's sha.
+ */
+export function commitGitDep(dir, o) {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  if (o.init) git(dir, ['init', '-q']);
+  if (o.orphan) git(dir, ['checkout', '-q', '--orphan', `orphan-${randomBytes(3).toString('hex')}`]);
+  writeFileSync(join(dir, 'Cargo.toml'), `[package]\nname = "${o.name}"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\npath = "src/lib.rs"\n`);
+  writeFileSync(join(dir, 'src', 'lib.rs'), `pub fn answer() -> u32 { ${o.answer} }\n`);
+  for (let i = 0; i < (o.padMiB ?? 0); i++) {
+    mkdirSync(join(dir, 'pad'), { recursive: true });
+    writeFileSync(join(dir, 'pad', `blob${i}-${randomBytes(4).toString('hex')}.bin`), randomBytes(2 ** 20));
+  }
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-q', '-m', `answer ${o.answer}`]);
+  return git(dir, ['rev-parse', 'HEAD']);
+}
+
+/** A workspace whose one dependency is the git repository at `url`, branch `branch`. */
+export function makeGitConsumer(dir, name, url, branch = 'main') {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'Cargo.toml'), `[package]\nname = "consumer"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${name} = { git = "${url}", branch = "${branch}" }\n`);
+  writeFileSync(join(dir, 'src', 'main.rs'), `fn main() { println!("{}", ${name.replace(/-/g, '_')}::answer()); }\n`);
+  return dir;
+}
+
+async function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** `git daemon` serving every repository under `base` at git://127.0.0.1:<port>/<name>. */
+export async function serveGit(base) {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Ready once it accepts a connection; an exit first means the port was taken meanwhile.
+    let exited = false;
+    child.on('exit', () => (exited = true));
+    let ready = false;
+    for (let i = 0; i < 200 && !exited && !ready; i++) {
+      ready = await new Promise((res) => {
+        const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
+        c.on('error', () => setTimeout(() => res(false), 25));
+      });
+    }
+    if (ready) {
+      return {
+        url: (name) => `git://127.0.0.1:${port}/${name}`,
+        close: () => new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : (child.once('exit', () => res()), child.kill('SIGTERM')))),
+      };
+    }
+    if (attempt > 5) throw new Error(`git daemon did not start on 127.0.0.1 (port ${port})`);
+  }
+}
