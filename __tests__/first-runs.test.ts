@@ -134,13 +134,14 @@ test('a new branch\'s first push and a tag build start warm from main; main stay
   neverSees(next);
 
   // Main is down to one slot of the job: a new branch takes it (the retention rule in
-  // choose.ts), and main's next push lands in a slot a new domain planted in: wiped.
+  // choose.ts). Every other slot holds another domain's warm build and the disk has room, so
+  // main's next push makes a new slot (choose.ts: no wipe under disk-target), never theirs.
   const other = await run(root, { event: newBranch('feature/other'), runId: '623', runner: 'b2' }, true);
   expect([other.tier, other.slot]).toEqual(['base', next.slot]);
   const after = await run(root, { runId: '624', runner: 'm0' });
   neverSees(after);
-  expect(after.tier).not.toBe('own-job');
-  expect(after.stdout).toMatch(/starting fresh: last used by acme\/widgets#ref-/);
+  expect([after.tier, after.slot === other.slot]).toEqual(['new', false]);
+  expect(after.stdout).toContain('The disk is under disk-target: a new slot');
 });
 
 test('a branch\'s later push takes its own slot, not main\'s', async () => {
@@ -159,5 +160,6 @@ test('a tag named main is a domain of its own: main\'s next push never sees what
   expect([t.tier, t.slot, t.deps]).toEqual(['base', only, []]); // warm from main, one way
   const next = await run(root, { runId: '641', runner: 'm0' });
   neverSees(next);
-  expect(next.stdout).toMatch(/starting fresh: last used by acme\/widgets#tag-main/);
+  // The tag's slot holds its own warm build and the disk has room: main makes a new slot.
+  expect([next.tier, next.slot === t.slot]).toEqual(['new', false]);
 });
