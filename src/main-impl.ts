@@ -8,9 +8,10 @@ import { type Log, actionLog } from './log.js';
 import { promises as fs } from 'node:fs';
 import { prepareRoot, unreliableFlock } from './root.js';
 import { type Settings, readSettings } from './settings.js';
-import { saveGuard, saveJob, saveLease } from './state.js';
+import { saveGuard, saveHookJoined, saveJob, saveLease } from './state.js';
+import { joinHookLease } from './hooks.js';
 
-export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }): Promise<{ job: StartedJob; guard: GuardReport }> {
+export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
@@ -36,9 +37,10 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     return j;
   });
+  job.phases = phases;
+  if (o.crates === false) return { job, guard };
   try {
     job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
-    job.phases = phases;
   } catch (e) {
     await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
     throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
@@ -46,10 +48,25 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   return { job, guard };
 }
 
+function setDirOutputs(job: StartedJob): void {
+  core.setOutput('target-dir', job.dirs.target);
+  core.setOutput('cargo-home', job.dirs.cargoHome);
+  core.setOutput('tmpdir', job.dirs.tmp);
+  core.setOutput('slot', job.slot);
+  core.setOutput('key', job.identity.key);
+}
+
 /** The main step: what dist/main runs, and what `@github/local-action` calls. */
 export async function run(): Promise<void> {
   try {
     const s = readSettings((n) => core.getInput(n));
+    // The runner's job-started hook already leased this job's directories: one lease, one guard.
+    const joined = await joinHookLease(s, process.env, actionLog);
+    if (joined) {
+      setDirOutputs(joined.job);
+      saveHookJoined();
+      return;
+    }
     const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
     await actionLog.group('Exports', async () => {
       core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
@@ -60,11 +77,7 @@ export async function run(): Promise<void> {
         core.info(`${k}=${v}`);
       }
       core.addPath(job.path);
-      core.setOutput('target-dir', job.dirs.target);
-      core.setOutput('cargo-home', job.dirs.cargoHome);
-      core.setOutput('tmpdir', job.dirs.tmp);
-      core.setOutput('slot', job.slot);
-      core.setOutput('key', job.identity.key);
+      setDirOutputs(job);
     });
     saveJob(job);
   } catch (e) {

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { endJob } from './job.js';
 import { actionLog } from './log.js';
-import { loadGuard, loadJob, loadLease } from './state.js';
+import { loadGuard, loadHookJoined, loadJob, loadLease } from './state.js';
 import { writeSummary } from './summary.js';
 
 /**
@@ -10,6 +10,10 @@ import { writeSummary } from './summary.js';
  */
 export async function run(): Promise<void> {
   try {
+    if (loadHookJoined()) {
+      core.info("The main step joined the runner's job-started hook: its job-completed hook releases the lease and publishes crates.");
+      return;
+    }
     const lease = loadLease();
     if (!lease) {
       core.info('The main step took no lease (it failed or was cancelled before): nothing to release.');
