@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookSettings, hookVariable, workerPid } from '../src/hooks.js';
+import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { HookWorker, fakeRunner } from './helpers/hooks.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
@@ -13,6 +14,7 @@ import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.
  */
 const { job: newJob, cleanup } = jobPool();
 const workers: HookWorker[] = [];
+const containers: string[] = [];
 let scratch: string;
 let runnerDir: string;
 
@@ -285,6 +287,60 @@ describe('the runner hook and the action in one job', () => {
     expect(isFree(lockOf(root, 's000'))).toBe(true);
     await w.hook('completed');
     await w.completeJob();
+  });
+});
+
+describe('container: jobs with hooks, real Docker', () => {
+  let d: Docker;
+  beforeAll(() => {
+    d = setupDocker();
+  }, 900_000);
+  afterAll(() => {
+    for (const c of containers) removeContainer(d, c);
+  });
+
+  test('a root under the runner\'s tool cache: the container gets /__t paths, the action in it joins, the next container job is warm', async () => {
+    const toolCache = join(scratch, 'tool');
+    const root = join(toolCache, 'cargo-isolate');
+    const cws = await makeWorkspace(join(scratch, 'cws'), 3);
+    execFileSync('cargo', ['generate-lockfile', '--offline'], { cwd: cws });
+    const env = { CARGO_ISOLATE_ROOT: root, RUNNER_TOOL_CACHE: toolCache };
+    const containerJob = async (runId: string) => {
+      const h = await hookedJob({ pr: 21, runId, env, ws: cws });
+      const s = await h.w.hook('started'); // before "Initialize containers"
+      expect({ code: s.code, warnings: s.warnings }).toEqual({ code: 0, warnings: [] });
+      const name = containerize(d, h.j, { mounts: [{ host: cws, at: WORKSPACE }], toolCache });
+      containers.push(name);
+      return { ...h, s, name };
+    };
+
+    const first = await containerJob('50');
+    expect(first.s.env.CARGO_TARGET_DIR).toBe(join(root, 'slots', 's000', 'target'));
+    const m = await first.j.run('main', {});
+    expect({ code: m.code, warnings: m.warnings, errors: m.errors }).toEqual({ code: 0, warnings: [], errors: [] });
+    expect(m.outputs['target-dir']).toBe('/__t/cargo-isolate/slots/s000/target');
+    expect(m.stdout).toMatch(/Crates: \/__w\/widgets\/widgets\/Cargo\.lock locks 0 registry crates/);
+    const env1 = await first.j.exec(['sh', '-c', 'echo $CARGO_TARGET_DIR $CARGO_HOME $TMPDIR; command -v cargo'], WORKSPACE);
+    expect(env1.stdout.split('\n')[0]).toBe('/__t/cargo-isolate/slots/s000/target /__t/cargo-isolate/slots/s000/cargo-home /__t/cargo-isolate/slots/s000/tmp');
+    const b = await first.j.exec(['cargo', 'build'], WORKSPACE);
+    expect(b.code).toBe(0);
+    await fs.access(join(root, 'slots', 's000', 'target', 'debug', 'app')); // on the host, in the slot
+    expect((await first.j.run('post')).code).toBe(0);
+    removeContainer(d, first.name); // "Stop containers", then the completed hook
+    const c = await first.w.hook('completed');
+    expect({ code: c.code, warnings: c.warnings }).toEqual({ code: 0, warnings: [] });
+    expect(c.summary).toMatch(/0 crates published; lease released/);
+    await first.w.completeJob();
+
+    // Hooks only, no uses: step: the same slot, at the same /__t paths, nothing recompiled.
+    const second = await containerJob('51');
+    expect(slotOf(second.s.env)).toBe('s000');
+    const b2 = await second.j.exec(['cargo', 'build'], WORKSPACE);
+    expect({ code: b2.code, compiled: compiled(b2.stderr) }).toEqual({ code: 0, compiled: [] });
+    removeContainer(d, second.name);
+    expect((await second.w.hook('completed')).code).toBe(0);
+    await second.w.completeJob();
+    expect(isFree(lockOf(root, 's000'))).toBe(true);
   });
 });
 

@@ -61,9 +61,12 @@ export class HookWorker {
   readonly worker: ChildProcess;
   private waiting = new Map<string, (code: number) => void>();
   private seq = 0;
+  /** The worker's own environment: hooks run on the host even when the job's steps run in a container. */
+  private readonly hostEnv: Record<string, string>;
 
   constructor(readonly job: SimJob, readonly runnerDir: string) {
     job.carryExports = true;
+    this.hostEnv = { ...job.env };
     // Each line names a call script; the pipe through cat makes "done" wait for stdout's EOF.
     const loop = 'while IFS= read -r f; do bash "$f" 2>&1 | cat > "$f.out"; echo "done $f ${PIPESTATUS[0]}"; done';
     this.worker = spawn(join(runnerDir, 'bin', 'Runner.Worker'), ['-c', loop], { stdio: ['pipe', 'pipe', 'inherit'], env: job.env });
@@ -85,16 +88,16 @@ export class HookWorker {
   /** Runs hooks/job-<which>.sh the way the worker does. */
   async hook(which: 'started' | 'completed', script = join(HOOKS, `job-${which}.sh`)): Promise<HookResult> {
     const j = this.job;
-    if (which === 'started') await emptyDir(j.env.RUNNER_TEMP);
+    if (which === 'started') await emptyDir(this.hostEnv.RUNNER_TEMP);
     const files: Record<string, string> = {};
     for (const n of ['GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY']) {
       files[n] = join(j.dir, `hook-${which}-${n.toLowerCase()}-${randomBytes(3).toString('hex')}`);
       await fs.writeFile(files[n], '');
     }
-    const env = { ...j.env, ...files };
+    const env = { ...this.hostEnv, ...files };
     const call = join(j.dir, `hook-call-${this.seq++}.sh`);
     const assigns = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(' ');
-    await fs.writeFile(call, `cd ${quote(j.env.GITHUB_WORKSPACE ?? j.dir)} || exit 1\nexec env -i ${assigns} bash -e ${quote(script)}\n`);
+    await fs.writeFile(call, `cd ${quote(env.GITHUB_WORKSPACE ?? j.dir)} || exit 1\nexec env -i ${assigns} bash -e ${quote(script)}\n`);
     const code = await new Promise<number>((res) => {
       this.waiting.set(call, res);
       this.worker.stdin!.write(`${call}\n`);
@@ -117,7 +120,7 @@ export class HookWorker {
 
   /** "Complete job": the orphan kill by tracking id, RUNNER_TEMP emptied, the worker ends. */
   async completeJob(): Promise<number[]> {
-    const killed = trackedPids(this.job.env.RUNNER_TRACKING_ID).filter((p) => p !== this.pid);
+    const killed = trackedPids(this.hostEnv.RUNNER_TRACKING_ID).filter((p) => p !== this.pid);
     for (const p of killed) {
       try {
         process.kill(p, 'SIGKILL');
@@ -125,7 +128,7 @@ export class HookWorker {
         // already gone
       }
     }
-    await emptyDir(this.job.env.RUNNER_TEMP);
+    await emptyDir(this.hostEnv.RUNNER_TEMP);
     await this.stop();
     return killed;
   }
