@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookSettings, hookVariable, workerPid } from '../src/hooks.js';
+import { startKeeper } from '../src/lease.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { HookWorker, fakeRunner } from './helpers/hooks.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
@@ -174,6 +175,22 @@ describe('host jobs with hooks, no uses: step', () => {
     const killed = await w.completeJob();
     expect(killed).toContain(keeper);
     await until('the lease to end', () => isFree(lock), 5000);
+  });
+
+  test('a hung worker: the keeper the hook starts ends at max-lease while the worker lives', async () => {
+    // The hook passes CARGO_ISOLATE_MAX_LEASE to this keeper (argv checked above); the input's
+    // 60 s minimum is the hook's, the countdown is the keeper's, shortened here.
+    const lock = join(scratch, 'max-lease.lock');
+    const worker = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const h = await startKeeper(lock, worker.pid!, 3000);
+    expect(h).toBeDefined();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(isFree(lock)).toBe(false);
+    await until('max-lease to pass', () => isFree(lock), 10_000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    expect(worker.exitCode).toBeNull(); // the worker still runs: only max-lease ended it
+    worker.kill();
   });
 
   test('cancelled mid-build: the completed hook still runs and releases; the next run of the PR gets the slot', async () => {
