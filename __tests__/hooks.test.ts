@@ -359,6 +359,27 @@ describe('container: jobs with hooks, real Docker', () => {
     await second.w.completeJob();
     expect(isFree(lockOf(root, 's000'))).toBe(true);
   });
+
+  test('a root the container does not see (not under the tool cache, not mounted): the action warns and leases in its own mounted root', async () => {
+    const hookRoot = join(scratch, 'host-only');
+    const mounted = join(scratch, 'mounted-root');
+    await fs.mkdir(mounted, { recursive: true });
+    const cws = await makeWorkspace(join(scratch, 'cws2'), 1);
+    const h = await hookedJob({ pr: 22, runId: '60', env: { CARGO_ISOLATE_ROOT: hookRoot, RUNNER_TOOL_CACHE: join(scratch, 'tool2') }, ws: cws });
+    const s = await h.w.hook('started');
+    expect(s.env.CARGO_HOME).toBe(join(hookRoot, 'slots', 's000', 'cargo-home'));
+    const name = containerize(d, h.j, { mounts: [{ host: cws, at: WORKSPACE }, { host: mounted, at: mounted }], toolCache: join(scratch, 'tool2') });
+    containers.push(name);
+    const m = await h.j.run('main', { root: mounted });
+    expect(m.code).toBe(0);
+    expect(m.warnings).toEqual([expect.stringMatching(/^The runner's job-started hook leased .*host-only\/slots\/s000, which this step does not see at .*; mount the hook's root at the same path, or put it under the runner's tool cache/)]);
+    expect(m.outputs['target-dir']).toBe(join(mounted, 'slots', 's000', 'target'));
+    expect((await h.j.run('post')).code).toBe(0);
+    removeContainer(d, name);
+    expect((await h.w.hook('completed')).code).toBe(0);
+    await h.w.completeJob();
+    expect([isFree(lockOf(hookRoot, 's000')), isFree(lockOf(mounted, 's000'))]).toEqual([true, true]);
+  });
 });
 
 function readdirLocks(root: string): string[] {
