@@ -291,6 +291,33 @@ describe('the runner hook and the action in one job', () => {
     await w.completeJob();
   });
 
+  test('a hook lease that already ended (keeper killed) is not joined: the action warns and leases its own', async () => {
+    const root = join(scratch, 'ended');
+    const { j, w } = await hookedJob({ runId: '42', env: { CARGO_ISOLATE_ROOT: root } });
+    const s = await w.hook('started');
+    const keeper = JSON.parse(readFileSync(join(w.job.env.RUNNER_TEMP, 'cargo-isolate-hook.json'), 'utf8')).job.keeperPid as number;
+    process.kill(-keeper, 'SIGKILL');
+    await until('the lease to end', () => isFree(lockOf(root, slotOf(s.env))), 5000);
+    const m = await j.run('main', { root });
+    expect(m.warnings).toEqual([expect.stringMatching(/but that lease has ended .* Taking a lease of this step's own\.$/)]);
+    expect(m.outputs.slot).toBe('s000'); // free again, and this job's own
+    expect(isFree(lockOf(root, 's000'))).toBe(false); // now held by the action's keeper
+    expect((await j.run('post')).code).toBe(0);
+    expect(isFree(lockOf(root, 's000'))).toBe(true);
+    // Another job takes the slot before the completed hook: the hook must leave it alone.
+    const other = await hookedJob({ runId: '43', env: { CARGO_ISOLATE_ROOT: root, CARGO_ISOLATE_LEASE_WAIT: '3s' } });
+    const os = await other.w.hook('started');
+    expect(slotOf(os.env)).toBe('s000');
+    await fs.writeFile(join(os.env.TMPDIR, 'in-use'), '');
+    const c = await w.hook('completed');
+    expect(c.warnings).toEqual([expect.stringMatching(/the lease on .*s000 ended before the job did/)]);
+    await fs.access(join(os.env.TMPDIR, 'in-use'));
+    expect(isFree(lockOf(root, 's000'))).toBe(false);
+    await w.completeJob();
+    await other.w.hook('completed');
+    await other.w.completeJob();
+  });
+
   test('the action alone (the hook exported nothing) takes its own lease as before', async () => {
     const root = join(scratch, 'alone');
     const { j, w } = await hookedJob({ runId: '41', env: { CARGO_ISOLATE_ROOT: root, CARGO_ISOLATE_LAYOUT: 'bad' } });

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { promises as fs, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { mayPublish } from './crates.js';
+import { allFree } from './flock.js';
 import { DiskFullError, type GuardReport } from './guard.js';
 import { type CratesState, type StartedJob, endJob, prepareCrates } from './job.js';
 import { type Log, actionLog } from './log.js';
@@ -144,6 +145,11 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
       return 0;
     }
     const job = st.job;
+    if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+      // max-lease passed or the keeper was killed: another job may hold the slot by now.
+      log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
+      return 0;
+    }
     const ws = env.GITHUB_WORKSPACE || process.cwd();
     const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
     const policy = hookSettings(env).publishCrates;
@@ -194,12 +200,27 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
   const root = home.slice(0, home.length - rel.length - 1);
   const map = (p: string) => join(root, relative(st.job.root, p));
   const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)])) as unknown as StartedJob["dirs"];
+  if (allFree([dirs.lock])) {
+    // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
+    return undefined;
+  }
   log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
   const crates = await log.group('Crates', () => prepareCrates(s, root, dirs.cargoHome, st.job.identity, env, log));
   const ws = env.GITHUB_WORKSPACE;
   const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
   await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
   return { job: { ...st.job, root, dirs, crates } };
+}
+
+/** The keeper still runs and is the one that took this lock (not a reused pid). */
+function holdsLease(pid: number, lock: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
+  } catch {
+    return false;
+  }
 }
 
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */

@@ -28743,34 +28743,6 @@ async function publishCrates(root, cargoHome, locked, version) {
     return r;
 }
 
-;// CONCATENATED MODULE: ./src/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
-
 ;// CONCATENATED MODULE: ./src/flock.ts
 
 
@@ -28855,7 +28827,7 @@ function detach(h) {
     h.child.unref();
 }
 /** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function allFree(paths, shared = false) {
+function flock_allFree(paths, shared = false) {
     paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
     if (paths.length === 0)
         return true;
@@ -28887,6 +28859,34 @@ function killHolder(pid, lockPath) {
         }
     }
     return true;
+}
+
+;// CONCATENATED MODULE: ./src/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
 }
 
 ;// CONCATENATED MODULE: ./src/layout.ts
@@ -29728,7 +29728,7 @@ async function tryLease(dirs, req) {
         return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1 };
     }
     const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
+    if (!flock_allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -29807,7 +29807,7 @@ async function acquireJobDir(req) {
 async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
+    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(5);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
@@ -30732,6 +30732,7 @@ async function main_impl_run() {
 
 
 
+
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
  * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -30857,6 +30858,11 @@ async function hookCompleted(env, log = log_actionLog) {
             return 0;
         }
         const job = st.job;
+        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+            // max-lease passed or the keeper was killed: another job may hold the slot by now.
+            log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
+            return 0;
+        }
         const ws = env.GITHUB_WORKSPACE || process.cwd();
         const lockFile = st.action?.lockFile !== undefined ? (0,external_node_path_.join)(ws, st.action.lockFile) : undefined;
         const policy = hookSettings(env).publishCrates;
@@ -30911,12 +30917,27 @@ async function hooks_joinHookLease(s, env, log) {
     const root = home.slice(0, home.length - rel.length - 1);
     const map = (p) => join(root, relative(st.job.root, p));
     const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
+    if (allFree([dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
     log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
     const crates = await log.group('Crates', () => prepareCrates(s, root, dirs.cargoHome, st.job.identity, env, log));
     const ws = env.GITHUB_WORKSPACE;
     const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
     await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
     return { job: { ...st.job, root, dirs, crates } };
+}
+/** The keeper still runs and is the one that took this lock (not a reused pid). */
+function holdsLease(pid, lock) {
+    try {
+        const argv = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
+    }
+    catch {
+        return false;
+    }
 }
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 async function runHook(which) {

@@ -30631,6 +30631,7 @@ const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
 
 
+
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
  * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -30756,6 +30757,11 @@ async function hookCompleted(env, log = actionLog) {
             return 0;
         }
         const job = st.job;
+        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+            // max-lease passed or the keeper was killed: another job may hold the slot by now.
+            log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
+            return 0;
+        }
         const ws = env.GITHUB_WORKSPACE || process.cwd();
         const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
         const policy = hookSettings(env).publishCrates;
@@ -30810,12 +30816,27 @@ async function joinHookLease(s, env, log) {
     const root = home.slice(0, home.length - rel.length - 1);
     const map = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(st.job.root, p));
     const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
+    if (allFree([dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
     log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
     const crates = await log.group('Crates', () => prepareCrates(s, root, dirs.cargoHome, st.job.identity, env, log));
     const ws = env.GITHUB_WORKSPACE;
     const lockRel = crates.lockFile && ws && !(0,external_node_path_.relative)(ws, crates.lockFile).startsWith('..') && !(0,external_node_path_.isAbsolute)((0,external_node_path_.relative)(ws, crates.lockFile)) ? (0,external_node_path_.relative)(ws, crates.lockFile) : undefined;
     await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
     return { job: { ...st.job, root, dirs, crates } };
+}
+/** The keeper still runs and is the one that took this lock (not a reused pid). */
+function holdsLease(pid, lock) {
+    try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
+    }
+    catch {
+        return false;
+    }
 }
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 async function runHook(which) {
