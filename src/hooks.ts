@@ -78,6 +78,8 @@ export interface HookState {
   format: 1;
   job: StartedJob;
   guard?: GuardReport;
+  /** The runner's publish-crates, read once by the started hook (a bad variable fails there, not at release). */
+  publishCrates: Settings['publishCrates'];
   /** Written by a `uses:` step that joined: the lock file it found, relative to the workspace. */
   action?: { lockFile?: string; crates?: CratesState };
 }
@@ -115,7 +117,7 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // when it fails after taking it.
     const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
     try {
-      await writeState(file, { format: 1, job, guard });
+      await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
       core.exportVariable(STATE_VAR, file);
       core.addPath(job.path);
@@ -152,7 +154,7 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     }
     const ws = env.GITHUB_WORKSPACE || process.cwd();
     const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
-    const policy = hookSettings(env).publishCrates;
+    const policy = st.publishCrates ?? 'trusted';
     job.crates = {
       ...(st.action?.crates ?? {}),
       search: { workingDirectory: ws },

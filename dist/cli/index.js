@@ -30726,7 +30726,7 @@ async function hookStarted(env, log = actionLog) {
         // when it fails after taking it.
         const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
         try {
-            await writeState(file, { format: 1, job, guard });
+            await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
                 core.exportVariable(k, v);
             core.exportVariable(STATE_VAR, file);
@@ -30765,7 +30765,7 @@ async function hookCompleted(env, log = actionLog) {
         }
         const ws = env.GITHUB_WORKSPACE || process.cwd();
         const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
-        const policy = hookSettings(env).publishCrates;
+        const policy = st.publishCrates ?? 'trusted';
         job.crates = {
             ...(st.action?.crates ?? {}),
             search: { workingDirectory: ws },

@@ -30826,7 +30826,7 @@ async function hookStarted(env, log = log_actionLog) {
         // when it fails after taking it.
         const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
         try {
-            await writeState(file, { format: 1, job, guard });
+            await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
                 lib_core/* exportVariable */.dN(k, v);
             lib_core/* exportVariable */.dN(STATE_VAR, file);
@@ -30865,7 +30865,7 @@ async function hookCompleted(env, log = log_actionLog) {
         }
         const ws = env.GITHUB_WORKSPACE || process.cwd();
         const lockFile = st.action?.lockFile !== undefined ? (0,external_node_path_.join)(ws, st.action.lockFile) : undefined;
-        const policy = hookSettings(env).publishCrates;
+        const policy = st.publishCrates ?? 'trusted';
         job.crates = {
             ...(st.action?.crates ?? {}),
             search: { workingDirectory: ws },
