@@ -23,4 +23,12 @@ eval "$(node -e '
 node dist/post/index.js
 grep -q "cargo-isolate" "$work/summary"
 node dist/cli/index.js status --root "$work/root"
+# The runner job hooks on the same node, with fresh file-command files and their own RUNNER_TEMP.
+mkdir -p "$work/hook-temp" && for f in env path summary; do : > "$work/hook-$f"; done
+GITHUB_ENV="$work/hook-env" GITHUB_PATH="$work/hook-path" RUNNER_TEMP="$work/hook-temp" CARGO_ISOLATE_ROOT="$work/hook-root" bash -e hooks/job-started.sh
+grep -q "^CARGO_TARGET_DIR<<" "$work/hook-env"
+grep -q "$work/hook-root/slots/s000/target" "$work/hook-env"
+: > "$work/hook-env"
+GITHUB_ENV="$work/hook-env" GITHUB_STEP_SUMMARY="$work/hook-summary" RUNNER_TEMP="$work/hook-temp" CARGO_ISOLATE_ROOT="$work/hook-root" bash -e hooks/job-completed.sh
+grep -q "lease released" "$work/hook-summary"
 echo "smoke: ok"

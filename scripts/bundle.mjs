@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
-for (const entry of ['main', 'post', 'cli']) {
+for (const entry of ['main', 'post', 'cli', 'hook']) {
   rmSync(`dist/${entry}`, { recursive: true, force: true });
   execFileSync('npx', ['--no-install', 'ncc', 'build', `src/${entry}.ts`, '-o', `dist/${entry}`, '--target', 'es2023', '--no-source-map-register', '--license', 'licenses.txt'], { stdio: 'inherit' });
 }

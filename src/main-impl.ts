@@ -10,10 +10,11 @@ import { promises as fs } from 'node:fs';
 import { prepareRoot, unreliableFlock } from './root.js';
 import { notOnLinux } from './platform.js';
 import { type Settings, readSettings } from './settings.js';
-import { saveGuard, saveJob, saveLease } from './state.js';
 import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
+import { saveGuard, saveHookJoined, saveJob, saveLease } from './state.js';
+import { joinHookLease } from './hooks.js';
 
-export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }): Promise<{ job: StartedJob; guard: GuardReport }> {
+export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
@@ -40,12 +41,15 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
   });
-  try {
-    job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
-    job.phases = phases;
-  } catch (e) {
-    await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-    throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
+  job.phases = phases;
+  // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
+  if (o.crates !== false) {
+    try {
+      job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+    } catch (e) {
+      await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+      throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
+    }
   }
   // A job that compiles through sccache gets a server no other job's end can take down.
   if (sccacheWrapper(env)) {
@@ -58,12 +62,27 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   return { job, guard };
 }
 
+function setDirOutputs(job: StartedJob): void {
+  core.setOutput('target-dir', job.dirs.target);
+  core.setOutput('cargo-home', job.dirs.cargoHome);
+  core.setOutput('tmpdir', job.dirs.tmp);
+  core.setOutput('slot', job.slot);
+  core.setOutput('key', job.identity.key);
+}
+
 /** The main step: what dist/main runs, and what `@github/local-action` calls. */
 export async function run(): Promise<void> {
   const elsewhere = notOnLinux(process.platform, 'main');
   if (elsewhere) return core.notice(elsewhere);
   try {
     const s = readSettings((n) => core.getInput(n));
+    // The runner's job-started hook already leased this job's directories: one lease, one guard.
+    const joined = await joinHookLease(s, process.env, actionLog);
+    if (joined) {
+      setDirOutputs(joined.job);
+      saveHookJoined();
+      return;
+    }
     const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
     await actionLog.group('Exports', async () => {
       core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
@@ -74,11 +93,7 @@ export async function run(): Promise<void> {
         core.info(`${k}=${v}`);
       }
       core.addPath(job.path);
-      core.setOutput('target-dir', job.dirs.target);
-      core.setOutput('cargo-home', job.dirs.cargoHome);
-      core.setOutput('tmpdir', job.dirs.tmp);
-      core.setOutput('slot', job.slot);
-      core.setOutput('key', job.identity.key);
+      setDirOutputs(job);
     });
     saveJob(job);
   } catch (e) {

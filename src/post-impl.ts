@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { endJob } from './job.js';
 import { actionLog } from './log.js';
 import { notOnLinux } from './platform.js';
-import { loadGuard, loadJob, loadLease } from './state.js';
+import { loadGuard, loadHookJoined, loadJob, loadLease } from './state.js';
 import { writeSummary } from './summary.js';
 import { sccacheAtEnd } from './sccache.js';
 
@@ -14,6 +14,10 @@ export async function run(): Promise<void> {
   const elsewhere = notOnLinux(process.platform, 'post');
   if (elsewhere) return core.notice(elsewhere);
   try {
+    if (loadHookJoined()) {
+      core.info("The main step joined the runner's job-started hook: its job-completed hook releases the lease and publishes crates.");
+      return;
+    }
     const lease = loadLease();
     if (!lease) {
       core.info('The main step took no lease (it failed or was cancelled before): nothing to release.');

@@ -11,6 +11,8 @@ import type { GuardReport } from './guard.js';
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
+/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
+const HOOK = 'hook';
 
 export type LeaseState = Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>;
 
@@ -31,3 +33,5 @@ function load<T>(name: string): T | undefined {
 export const loadLease = () => load<LeaseState>(LEASE);
 export const loadJob = () => load<StartedJob>(JOB);
 export const loadGuard = () => load<GuardReport>(GUARD);
+export const saveHookJoined = () => core.saveState(HOOK, 'joined');
+export const loadHookJoined = () => core.getState(HOOK) === 'joined';

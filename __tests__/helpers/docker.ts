@@ -42,6 +42,11 @@ export interface ContainerOptions {
   nodeAt?: string;
   /** Docker network: 'none' (the default) or 'host' (the container shares the host's 127.0.0.1). */
   network?: 'none' | 'host';
+  /**
+   * The runner's tool cache (RUNNER_TOOL_CACHE): mounted at /__t, and environment values under
+   * it translated there, as the runner does for what a hook or step wrote to GITHUB_ENV/PATH.
+   */
+  toolCache?: string;
 }
 
 /**
@@ -55,6 +60,7 @@ export function containerize(d: Docker, job: SimJob, o: ContainerOptions): strin
   const mounts = [
     ...o.mounts,
     { host: job.dir, at: TEMP },
+    ...(o.toolCache ? [{ host: o.toolCache, at: '/__t' }] : []),
     { host: process.execPath, at: nodeAt, ro: true },
     { host: resolve('dist'), at: '/__a/cargo-isolate/dist', ro: true },
     { host: execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), at: RUST, ro: true },
@@ -63,7 +69,10 @@ export function containerize(d: Docker, job: SimJob, o: ContainerOptions): strin
   args.push(d.image, 'sh', '-c', 'mkdir -p /github/home && exec sleep infinity');
   const r = docker(d, args);
   if (r.code !== 0) throw new Error(`docker run failed: ${r.stderr}`);
-  const toContainer = (v: string) => v.split(job.dir).join(TEMP);
+  const toContainer = (v: string) => {
+    const t = v.split(job.dir).join(TEMP);
+    return o.toolCache ? t.split(o.toolCache).join('/__t') : t;
+  };
   const envArgs = (env: NodeJS.ProcessEnv) => {
     const out: string[] = [];
     for (const [k, v] of Object.entries(env)) {
@@ -71,7 +80,7 @@ export function containerize(d: Docker, job: SimJob, o: ContainerOptions): strin
       out.push('-e', `${k}=${toContainer(v)}`);
     }
     const path = (env.PATH ?? '').split(':').filter((p) => p.startsWith('/') && !p.startsWith(job.dir));
-    const cargoBins = path.filter((p) => p.includes('cargo-home'));
+    const cargoBins = path.filter((p) => p.includes('cargo-home')).map(toContainer);
     out.push('-e', `PATH=${[...cargoBins, `${RUST}/bin`, '/usr/local/bin', '/usr/bin', '/bin'].join(':')}`, '-e', 'HOME=/github/home');
     return out;
   };

@@ -79,6 +79,8 @@ export class SimJob {
   exported: Record<string, string> = {};
   path: string[] = [];
   outputs: Record<string, string> = {};
+  /** Action steps see what earlier steps (or a runner hook) wrote to GITHUB_ENV, as on the runner. */
+  carryExports = false;
 
   private constructor(dir: string, env: Record<string, string>) {
     this.dir = dir;
@@ -148,7 +150,7 @@ export class SimJob {
       await fs.chmod(this.dir, 0o755);
       for (const f of Object.values(files)) await fs.chmod(f, 0o666);
     }
-    const env: NodeJS.ProcessEnv = { ...this.env, ...files };
+    const env: NodeJS.ProcessEnv = { ...this.env, ...(this.carryExports ? this.exported : {}), ...files };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     for (const [k, v] of Object.entries(this.state)) env[`STATE_${k}`] = v;
     const node = this.place ? this.place.step(entry, env) : this.command(entry, env, o.uid, o.groups);

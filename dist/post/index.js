@@ -31146,6 +31146,8 @@ function notOnLinux(platform, step) {
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
+/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
+const HOOK = 'hook';
 const saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
 const saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
 const saveGuard = (g) => core.saveState(GUARD, JSON.stringify(g));
@@ -31163,6 +31165,8 @@ function load(name) {
 const loadLease = () => load(LEASE);
 const loadJob = () => load(JOB);
 const loadGuard = () => load(GUARD);
+const saveHookJoined = () => core.saveState(HOOK, 'joined');
+const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
 
 ;// CONCATENATED MODULE: ./src/base.ts
 /*
@@ -31700,6 +31704,10 @@ async function post_impl_run() {
     if (elsewhere)
         return lib_core/* notice */.lm(elsewhere);
     try {
+        if (loadHookJoined()) {
+            lib_core/* info */.pq("The main step joined the runner's job-started hook: its job-completed hook releases the lease and publishes crates.");
+            return;
+        }
         const lease = loadLease();
         if (!lease) {
             lib_core/* info */.pq('The main step took no lease (it failed or was cancelled before): nothing to release.');

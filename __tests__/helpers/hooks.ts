@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type SimJob, annotations, parseFileCommands } from './runner.js';
+
+/*
+ * The runner's job-hook protocol (actions/runner JobHookProvider, ScriptHandler,
+ * FileCommandManager, JobExtension), for a SimJob:
+ * - a long-lived worker process named Runner.Worker, in a runner layout (<runner>/bin/,
+ *   <runner>/externals/node24/bin/node), runs each hook as `bash -e <script>` as its child,
+ *   cwd GITHUB_WORKSPACE, with the worker's environment (the job's env, RUNNER_TRACKING_ID,
+ *   the operator's .env variables) and fresh file-command files for each hook;
+ * - a hook ends when bash exits *and* its stdout reaches EOF (the runner reads both);
+ * - RUNNER_TEMP is emptied before the started hook; what the started hook writes to
+ *   GITHUB_ENV / GITHUB_PATH applies to every later step, the completed hook gets empty files;
+ * - "Complete job" kills every process carrying the job's RUNNER_TRACKING_ID, then empties
+ *   RUNNER_TEMP. Order (the test's to keep): started hook, containers, steps, post steps,
+ *   containers stopped, completed hook, completeJob().
+ */
+export const HOOKS = resolve('hooks');
+
+/** A runner install: bin/Runner.Worker (a copy of bash, so /proc and comm name it) and, optionally, its node. */
+export async function fakeRunner(dir: string, o: { node?: boolean } = {}): Promise<string> {
+  await fs.mkdir(join(dir, 'bin'), { recursive: true });
+  await fs.copyFile('/usr/bin/bash', join(dir, 'bin', 'Runner.Worker'));
+  await fs.chmod(join(dir, 'bin', 'Runner.Worker'), 0o755);
+  if (o.node !== false) {
+    await fs.mkdir(join(dir, 'externals', 'node24', 'bin'), { recursive: true });
+    await fs.symlink(process.execPath, join(dir, 'externals', 'node24', 'bin', 'node'));
+  }
+  return dir;
+}
+
+export interface HookResult {
+  code: number;
+  output: string;
+  env: Record<string, string>;
+  path: string[];
+  summary: string;
+  warnings: string[];
+  errors: string[];
+}
+
+const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/** Processes whose environment carries `RUNNER_TRACKING_ID=<id>` (what the runner kills). */
+export function trackedPids(id: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`RUNNER_TRACKING_ID=${id}`)) out.push(Number(p));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+export class HookWorker {
+  readonly worker: ChildProcess;
+  private waiting = new Map<string, (code: number) => void>();
+  private seq = 0;
+  /** The worker's own environment: hooks run on the host even when the job's steps run in a container. */
+  private readonly hostEnv: Record<string, string>;
+
+  constructor(readonly job: SimJob, readonly runnerDir: string) {
+    job.carryExports = true;
+    this.hostEnv = { ...job.env };
+    // Each line names a call script; the pipe through cat makes "done" wait for stdout's EOF.
+    const loop = 'while IFS= read -r f; do bash "$f" 2>&1 | cat > "$f.out"; echo "done $f ${PIPESTATUS[0]}"; done';
+    this.worker = spawn(join(runnerDir, 'bin', 'Runner.Worker'), ['-c', loop], { stdio: ['pipe', 'pipe', 'inherit'], env: job.env });
+    let buf = '';
+    this.worker.stdout!.on('data', (d) => {
+      buf += d;
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const m = /^done (\S+) (\d+)$/.exec(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        if (m) this.waiting.get(m[1])?.(Number(m[2]));
+      }
+    });
+  }
+
+  get pid(): number {
+    return this.worker.pid!;
+  }
+
+  /** Runs hooks/job-<which>.sh the way the worker does. */
+  async hook(which: 'started' | 'completed', script = join(HOOKS, `job-${which}.sh`)): Promise<HookResult> {
+    const j = this.job;
+    if (which === 'started') await emptyDir(this.hostEnv.RUNNER_TEMP);
+    const files: Record<string, string> = {};
+    for (const n of ['GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY']) {
+      files[n] = join(j.dir, `hook-${which}-${n.toLowerCase()}-${randomBytes(3).toString('hex')}`);
+      await fs.writeFile(files[n], '');
+    }
+    const env = { ...this.hostEnv, ...files };
+    const call = join(j.dir, `hook-call-${this.seq++}.sh`);
+    const assigns = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(' ');
+    await fs.writeFile(call, `cd ${quote(env.GITHUB_WORKSPACE ?? j.dir)} || exit 1\nexec env -i ${assigns} bash -e ${quote(script)}\n`);
+    const code = await new Promise<number>((res) => {
+      this.waiting.set(call, res);
+      this.worker.stdin!.write(`${call}\n`);
+    });
+    const output = await fs.readFile(`${call}.out`, 'utf8');
+    const read = (n: string) => fs.readFile(files[n], 'utf8');
+    const r: HookResult = {
+      code,
+      output,
+      env: parseFileCommands(await read('GITHUB_ENV')),
+      path: (await read('GITHUB_PATH')).split('\n').filter(Boolean),
+      summary: await read('GITHUB_STEP_SUMMARY'),
+      warnings: annotations(output, 'warning'),
+      errors: annotations(output, 'error'),
+    };
+    Object.assign(j.exported, r.env);
+    j.path.unshift(...r.path);
+    return r;
+  }
+
+  /** "Complete job": the orphan kill by tracking id, RUNNER_TEMP emptied, the worker ends. */
+  async completeJob(): Promise<number[]> {
+    const killed = trackedPids(this.hostEnv.RUNNER_TRACKING_ID).filter((p) => p !== this.pid);
+    for (const p of killed) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await emptyDir(this.hostEnv.RUNNER_TEMP);
+    await this.stop();
+    return killed;
+  }
+
+  /** The worker ends (normally, or `SIGKILL`: a crashed worker runs no completed hook). */
+  stop(signal?: NodeJS.Signals): Promise<void> {
+    if (this.worker.exitCode !== null || this.worker.signalCode !== null) return Promise.resolve();
+    return new Promise((res) => {
+      this.worker.once('exit', () => res());
+      if (signal) this.worker.kill(signal);
+      else this.worker.stdin!.end();
+    });
+  }
+}
+
+async function emptyDir(dir: string): Promise<void> {
+  for (const e of await fs.readdir(dir).catch(() => [] as string[])) await fs.rm(join(dir, e), { recursive: true, force: true });
+}

@@ -1,0 +1,3 @@
+import { runHook } from './hooks.js';
+
+process.exitCode = await runHook(process.argv[2]);

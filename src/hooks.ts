@@ -1,0 +1,239 @@
+import * as core from '@actions/core';
+import { promises as fs, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { mayPublish } from './crates.js';
+import { allFree } from './flock.js';
+import { DiskFullError, type GuardReport } from './guard.js';
+import { type CratesState, type StartedJob, endJob, prepareCrates } from './job.js';
+import { sccacheAtEnd } from './sccache.js';
+import { type Log, actionLog } from './log.js';
+import { mainJob } from './main-impl.js';
+import { type Settings, InputError, readSettings } from './settings.js';
+import { formatBytes } from './units.js';
+
+/*
+ * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
+ * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
+ *
+ * The runner runs both hooks on the host as its own user, the started one before "Initialize
+ * containers" and any step, the completed one after every post step and "Stop containers".
+ * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
+ * completed hook gets fresh, empty files and sees none of it. So the state passes through a
+ * file in RUNNER_TEMP, which the runner empties before the started hook and after the
+ * completed one: the file lives exactly as long as the job.
+ *
+ * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
+ * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
+ * kills; it watches the Runner.Worker process; and max-lease bounds it.
+ */
+export const STATE_FILE = 'cargo-isolate-hook.json';
+/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
+export const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
+/** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
+export const FAIL_EXIT = 3;
+
+/** Inputs an operator may set for every job of a runner; the rest are per job (key, paths) or need a token (cache). */
+export const HOOK_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'] as const;
+
+/** Pure: the runner `.env` variable for an input. runner-name keeps the name identity.ts already reads. */
+export function hookVariable(input: string): string {
+  return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The action's validation over the runner's variables; a message names the variable instead of the input. */
+export function hookSettings(env: Record<string, string | undefined>): Settings {
+  const allowed: readonly string[] = HOOK_INPUTS;
+  try {
+    return readSettings((n) => (allowed.includes(n) ? (env[hookVariable(n)] ?? '') : ''), env);
+  } catch (e) {
+    if (e instanceof InputError) e.message = e.message.replace(/^Input '([a-z-]+)'/, (_, n: string) => `Variable ${hookVariable(n)}`);
+    throw e;
+  }
+}
+
+/**
+ * Pure: the pid the keeper watches, from the hook's ancestors (nearest first). The worker runs
+ * the hook script, which runs node; an operator's own hook may wrap ours, so the nearest
+ * Runner.Worker wins. Without one (another runner), the script's parent: never the script
+ * itself, which exits as soon as the hook is done.
+ */
+export function workerPid(ancestors: { pid: number; comm: string }[]): number {
+  return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
+}
+
+function ancestors(from: number): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  for (let pid = from; pid > 1 && out.length < 32; ) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
+      pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
+export interface HookState {
+  format: 1;
+  job: StartedJob;
+  guard?: GuardReport;
+  /** The runner's publish-crates, read once by the started hook (a bad variable fails there, not at release). */
+  publishCrates: Settings['publishCrates'];
+  /** Written by a `uses:` step that joined: the lock file it found, relative to the workspace. */
+  action?: { lockFile?: string; crates?: CratesState };
+}
+
+const statePath = (env: Record<string, string | undefined>) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
+
+async function writeState(file: string, s: HookState): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
+  await fs.rename(tmp, file);
+}
+
+async function readState(file: string): Promise<HookState | undefined> {
+  try {
+    const s = JSON.parse(await fs.readFile(file, 'utf8')) as HookState;
+    return s.format === 1 && s.job?.dirs ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
+ * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
+ */
+export async function hookStarted(env: Record<string, string | undefined>, log: Log = actionLog): Promise<number> {
+  const file = statePath(env);
+  try {
+    if (!file) throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
+    const s = hookSettings(env);
+    const watch = workerPid(ancestors(process.ppid));
+    log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
+    // No crate seeding here: nothing is checked out yet, and the workspace still holds the
+    // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
+    // when it fails after taking it.
+    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
+    try {
+      await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
+      for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
+      core.exportVariable(STATE_VAR, file);
+      core.addPath(job.path);
+    } catch (e) {
+      await endJob(job).catch(() => undefined);
+      throw new Error(`Writing ${file} and the job's environment files: ${(e as Error).message}`);
+    }
+    log.info(`cargo-isolate: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
+    return 0;
+  } catch (e) {
+    if (e instanceof DiskFullError) {
+      core.error(e.message);
+      return FAIL_EXIT;
+    }
+    log.warning(`cargo-isolate job-started hook: ${(e as Error).message}. This job runs without isolation (nothing exported).`);
+    return 0;
+  }
+}
+
+/** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
+export async function hookCompleted(env: Record<string, string | undefined>, log: Log = actionLog): Promise<number> {
+  try {
+    const file = statePath(env);
+    const st = file && (await readState(file));
+    if (!st) {
+      log.info('cargo-isolate: the job-started hook took no lease for this job; nothing to release.');
+      return 0;
+    }
+    const job = st.job;
+    if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+      // max-lease passed or the keeper was killed: another job may hold the slot by now.
+      log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
+      return 0;
+    }
+    const ws = env.GITHUB_WORKSPACE || process.cwd();
+    const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
+    const policy = st.publishCrates ?? 'trusted';
+    job.crates = {
+      ...(st.action?.crates ?? {}),
+      search: { workingDirectory: ws },
+      lockFile,
+      cargoVersion: st.action?.crates?.cargoVersion,
+      publish: mayPublish(policy, job.identity),
+      policy,
+      cache: false,
+    };
+    // Before tmp/ is emptied, as in the post step: a server this job's client started must not
+    // lose its temp dir mid-write.
+    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e: Error) => `sccache: checking the server on the job's port: ${e.message}`);
+    const ended = await endJob(job, log);
+    if (sccacheNote) ended.warnings.push(sccacheNote);
+    for (const w of ended.warnings) log.warning(w);
+    const pub = ended.published;
+    const line = `cargo-isolate: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
+    log.info(line);
+    if (env.GITHUB_STEP_SUMMARY) await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n`).catch(() => undefined);
+    return 0;
+  } catch (e) {
+    log.warning(`cargo-isolate job-completed hook: ${(e as Error).message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
+    return 0;
+  }
+}
+
+/**
+ * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
+ * instead of taking a second slot (and runs no second guard). What applies is the part only
+ * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
+ * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
+ * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
+ * or when this step cannot see it (a container without the root mounted): then the action
+ * works as it does without hooks.
+ */
+export async function joinHookLease(s: Settings, env: Record<string, string | undefined>, log: Log): Promise<{ job: StartedJob } | undefined> {
+  const file = env[STATE_VAR];
+  if (!file) return undefined;
+  const st = await readState(file);
+  const home = env.CARGO_HOME;
+  if (!st || !home) return undefined;
+  // In a container job the runner translated the hook's host paths (/__t/...): derive this
+  // step's view of the root from CARGO_HOME, which the runner translated the same way.
+  const rel = relative(st.job.root, st.job.dirs.cargoHome);
+  if (!home.endsWith(`/${rel}`) || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
+    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+    return undefined;
+  }
+  const root = home.slice(0, home.length - rel.length - 1);
+  const map = (p: string) => join(root, relative(st.job.root, p));
+  const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)])) as unknown as StartedJob["dirs"];
+  if (allFree([dirs.lock])) {
+    // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
+    return undefined;
+  }
+  log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+  const crates = await log.group('Crates', () => prepareCrates(s, root, dirs.cargoHome, st.job.identity, env, log));
+  const ws = env.GITHUB_WORKSPACE;
+  const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
+  await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
+  return { job: { ...st.job, root, dirs, crates } };
+}
+
+/** The keeper still runs and is the one that took this lock (not a reused pid). */
+function holdsLease(pid: number, lock: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
+  } catch {
+    return false;
+  }
+}
+
+/** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
+export async function runHook(which: string | undefined): Promise<number> {
+  if (which === 'started') return hookStarted(process.env);
+  if (which === 'completed') return hookCompleted(process.env);
+  process.stderr.write(`cargo-isolate hook: expected 'started' or 'completed', got '${which ?? ''}'\n`);
+  return 2;
+}
