@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { BASE_RULE_TEXT, type BaseRule, baseOf, describeBase } from '../src/base.js';
-import { identityFrom } from '../src/identity.js';
+import { BASE_RULE_TEXT, type BaseRule, baseOf, describeBase } from '../src/model/base.js';
+import { identityFrom } from '../src/model/identity.js';
 
 /*
  * Issue 20: the base of every kind of run, from the environment and event payload the runner

@@ -1,16 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
-import { earlierRun, rankSlots, spentQueueEntry, type SlotView, type Tier, worthless } from '../src/choose.js';
-import { beyond, diskFromStatfs } from '../src/disk.js';
-import { type Candidate, planPrune } from '../src/guard.js';
-import { identityFrom } from '../src/identity.js';
-import { canManage, handBackTo } from '../src/owner.js';
-import { contentKey, safeComponent } from '../src/key.js';
-import { devId, parseProcLocks } from '../src/liveness.js';
-import { decideReset } from '../src/prepare.js';
-import type { DirRecord } from '../src/record.js';
-import { refuseRoot, unreliableFlock } from '../src/root.js';
-import { type Settings, defaultRoot, readSettings } from '../src/settings.js';
-import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/units.js';
+import { earlierRun, rankSlots, spentQueueEntry, type SlotView, type Tier, worthless } from '../src/pool/choose.js';
+import { beyond, diskFromStatfs } from '../src/os/disk.js';
+import { type Candidate, planPrune } from '../src/pool/guard.js';
+import { identityFrom } from '../src/model/identity.js';
+import { canManage, handBackTo } from '../src/owners/owner.js';
+import { contentKey, safeComponent } from '../src/model/key.js';
+import { devId, parseProcLocks } from '../src/os/liveness.js';
+import { decideReset } from '../src/job/prepare.js';
+import type { DirRecord } from '../src/model/record.js';
+import { refuseRoot, unreliableFlock } from '../src/pool/root.js';
+import { type Settings, defaultRoot, readSettings } from '../src/model/settings.js';
+import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/model/units.js';
 
 describe('units', () => {
   test.each([

@@ -35,7 +35,7 @@ describe('README and action.yml agree', () => {
     expect(documented(section === 'inputs' ? 'Inputs' : 'Outputs').sort()).toEqual([...inYml].sort());
   });
   test('every input action.yml declares is read by settings.ts, and no other', () => {
-    const src = readFileSync('src/settings.ts', 'utf8');
+    const src = readFileSync('src/model/settings.ts', 'utf8');
     const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level|label)\(get, '([a-z-]+)'|get\('([a-z-]+)'\)/g)].map((m) => m[1] ?? m[2]);
     expect([...new Set(read)].sort()).toEqual(keys('inputs').sort());
   });

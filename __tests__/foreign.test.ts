@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeForeign, findForeign, foreignOf, listed, probeOwners } from '../src/foreign.js';
-import { chooseImages, dockerChownArgs, foreignMessage, handBackMethods } from '../src/reclaim.js';
-import { summaryRows } from '../src/summary.js';
-import type { EndedJob } from '../src/job.js';
+import { describeForeign, findForeign, foreignOf, listed, probeOwners } from '../src/owners/foreign.js';
+import { chooseImages, dockerChownArgs, foreignMessage, handBackMethods } from '../src/owners/reclaim.js';
+import { summaryRows } from '../src/job/summary.js';
+import type { EndedJob } from '../src/job/job.js';
 
 /*
  * Issue 19: another uid's files below a slot's top entries. The decisions as tables; the probe

@@ -4,7 +4,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measure } from '../src/disk.js';
+import { measure } from '../src/os/disk.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { makeSlowWorkspace } from './helpers/workspace.js';

@@ -122,7 +122,7 @@ describe('roots that are refused', () => {
 });
 
 test('jobs making the same new root at the same moment all succeed (200 rounds of 4)', async () => {
-  const { prepareRoot } = await import('../src/root.js');
+  const { prepareRoot } = await import('../src/pool/root.js');
   for (let round = 0; round < 200; round++) {
     const root = join(scratch, `fresh-${round}`);
     const made = await Promise.allSettled([1, 2, 3, 4].map(() => prepareRoot(root, {})));

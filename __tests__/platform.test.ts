@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { notOnLinux } from '../src/platform.js';
+import { notOnLinux } from '../src/model/platform.js';
 import { jobPool } from './helpers/runner.js';
 
 describe('the platform decision', () => {

@@ -2,10 +2,10 @@ import { describe, expect, test } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unitsText } from '../src/summary.js';
+import { unitsText } from '../src/job/summary.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type UnitDir, type WarmthEntry, LOG_MAX, appendWarmth, countUnits, cutOff, fingerprintDirs, parseLog, readUnits, readWarmth, startedWarm, warmShare, warmthLog } from '../src/warmth.js';
+import { type UnitDir, type WarmthEntry, LOG_MAX, appendWarmth, countUnits, cutOff, fingerprintDirs, parseLog, readUnits, readWarmth, startedWarm, warmShare, warmthLog } from '../src/pool/warmth.js';
 
 /* The pure rules of warmth.ts, by table; the effects against a real cargo in fleet-metric.test.ts. */
 

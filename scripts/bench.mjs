@@ -20,7 +20,7 @@
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
 // BENCH_ONLY=2,5 (some sections).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { promises as fs, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { promises as fs, mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,8 +49,12 @@ async function time(fn) {
 }
 
 note('compiling src/ into .bench/ ...');
+// A stale copy of a module that has since moved must not shadow it.
+await fs.rm(join(here, '.bench'), { recursive: true, force: true });
 execFileSync('npx', ['--no-install', 'tsc', '--outDir', '.bench', '--noEmit', 'false', '--rootDir', '.', '--declaration', 'false', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-const mod = (m) => import(join(here, '.bench', 'src', `${m}.js`));
+// Modules by name: src/ is grouped in folders (src/README.md), tsc keeps them.
+const benchModules = new Map(readdirSync(join(here, '.bench', 'src'), { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => [f.split('/').pop().slice(0, -3), join(here, '.bench', 'src', f)]));
+const mod = (m) => import(benchModules.get(m));
 const [{ prepareRoot }, { removeTree }, { collectCandidates, planPrune }, crates, { readLock }] = await Promise.all(
   ['root', 'remove', 'guard', 'crates', 'lockfile'].map(mod),
 );

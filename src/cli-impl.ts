@@ -3,17 +3,17 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DiskFullError, runGuard } from './guard.js';
-import { currentIdentity } from './identity.js';
-import { endJob } from './job.js';
-import { handBackIdle } from './handback.js';
-import { slotsOfAnotherUid } from './reclaim.js';
-import { consoleLog } from './log.js';
+import { DiskFullError, runGuard } from './pool/guard.js';
+import { currentIdentity } from './model/identity.js';
+import { endJob } from './job/job.js';
+import { handBackIdle } from './owners/handback.js';
+import { slotsOfAnotherUid } from './owners/reclaim.js';
+import { consoleLog } from './os/log.js';
 import { mainJob } from './main-impl.js';
-import { prepareRoot, RootError } from './root.js';
-import { InputError, readSettings } from './settings.js';
-import { formatStatus, rootStatus } from './status.js';
-import { formatBytes, parseDuration } from './units.js';
+import { prepareRoot, RootError } from './pool/root.js';
+import { InputError, readSettings } from './model/settings.js';
+import { formatStatus, rootStatus } from './job/status.js';
+import { formatBytes, parseDuration } from './model/units.js';
 
 const USAGE = `usage: cargo-isolate <command> [options]
 

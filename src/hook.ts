@@ -1,3 +1,3 @@
-import { runHook } from './hooks.js';
+import { runHook } from './hook-impl.js';
 
 process.exitCode = await runHook(process.argv[2]);

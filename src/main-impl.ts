@@ -1,18 +1,18 @@
 import * as core from '@actions/core';
-import { type GuardReport, runGuard } from './guard.js';
-import { currentIdentity } from './identity.js';
-import { describeBase } from './base.js';
-import { TIER_TEXT } from './choose.js';
-import { type StartedJob, prepareCrates, startJob } from './job.js';
-import { releaseLease } from './lease.js';
-import { type Log, actionLog } from './log.js';
+import { type GuardReport, runGuard } from './pool/guard.js';
+import { currentIdentity } from './model/identity.js';
+import { describeBase } from './model/base.js';
+import { TIER_TEXT } from './pool/choose.js';
+import { type StartedJob, prepareCrates, startJob } from './job/job.js';
+import { releaseLease } from './pool/lease.js';
+import { type Log, actionLog } from './os/log.js';
 import { promises as fs } from 'node:fs';
-import { prepareRoot, unreliableFlock } from './root.js';
-import { notOnLinux } from './platform.js';
-import { type Settings, readSettings } from './settings.js';
-import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
-import { saveGuard, saveHookJoined, saveJob, saveLease } from './state.js';
-import { joinHookLease } from './hooks.js';
+import { prepareRoot, unreliableFlock } from './pool/root.js';
+import { notOnLinux } from './model/platform.js';
+import { type Settings, readSettings } from './model/settings.js';
+import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './job/sccache.js';
+import { saveGuard, saveHookJoined, saveJob, saveLease } from './job/state.js';
+import { joinHookLease } from './hook-impl.js';
 
 export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });

@@ -1,10 +1,10 @@
 import * as core from '@actions/core';
-import { endJob } from './job.js';
-import { actionLog } from './log.js';
-import { notOnLinux } from './platform.js';
-import { loadGuard, loadHookJoined, loadJob, loadLease } from './state.js';
-import { writeSummary } from './summary.js';
-import { sccacheAtEnd } from './sccache.js';
+import { endJob } from './job/job.js';
+import { actionLog } from './os/log.js';
+import { notOnLinux } from './model/platform.js';
+import { loadGuard, loadHookJoined, loadJob, loadLease } from './job/state.js';
+import { writeSummary } from './job/summary.js';
+import { sccacheAtEnd } from './job/sccache.js';
 
 /**
  * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the

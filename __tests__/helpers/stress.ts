@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measure } from '../../src/disk.js';
+import { measure } from '../../src/os/disk.js';
 import { cli } from './cli.js';
 import { SimJob } from './runner.js';
 

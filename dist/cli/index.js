@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8791:
+/***/ 4264:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28390,7 +28390,7 @@ var external_node_os_ = __nccwpck_require__(8161);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./src/disk.ts
+;// CONCATENATED MODULE: ./src/os/disk.ts
 
 function diskFromStatfs(s) {
     const used = (s.blocks - s.bfree) * s.bsize;
@@ -28418,7 +28418,7 @@ function beyond(d, l) {
     return bytes || d.inodePercent > inodeLimit(l);
 }
 
-;// CONCATENATED MODULE: ./src/flock.ts
+;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
 /*
@@ -28538,7 +28538,7 @@ function killHolder(pid, lockPath) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/key.ts
+;// CONCATENATED MODULE: ./src/model/key.ts
 
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
@@ -28571,7 +28571,7 @@ function contentKey(pr, branch, tag = false) {
     return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
 
-;// CONCATENATED MODULE: ./src/layout.ts
+;// CONCATENATED MODULE: ./src/model/layout.ts
 
 
 /**
@@ -28616,7 +28616,7 @@ function jobDirs(root, id) {
 const SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
-;// CONCATENATED MODULE: ./src/liveness.ts
+;// CONCATENATED MODULE: ./src/os/liveness.ts
 
 
 /** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
@@ -28689,7 +28689,7 @@ async function cargoLockFiles(target, cargoHome) {
     return found;
 }
 
-;// CONCATENATED MODULE: ./src/record.ts
+;// CONCATENATED MODULE: ./src/model/record.ts
 
 
 const trustDomain = (r) => `${r.repository}#${r.key}`;
@@ -28708,7 +28708,7 @@ async function writeRecord(path, record) {
     await external_node_fs_.promises.rename(tmp, path);
 }
 
-;// CONCATENATED MODULE: ./src/audit.ts
+;// CONCATENATED MODULE: ./src/os/audit.ts
 
 function audit(e) {
     const file = process.env.CARGO_ISOLATE_AUDIT;
@@ -28722,14 +28722,14 @@ function audit(e) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/fsutil.ts
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
 /** True when something (even a dangling symlink) is at the path. */
 const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 
-;// CONCATENATED MODULE: ./src/remove.ts
+;// CONCATENATED MODULE: ./src/os/remove.ts
 
 
 
@@ -28872,7 +28872,7 @@ async function emptyTrash(root, timeoutMs = 120_000) {
     return { removed, left };
 }
 
-;// CONCATENATED MODULE: ./src/sizes.ts
+;// CONCATENATED MODULE: ./src/os/sizes.ts
 
 /**
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
@@ -28889,7 +28889,7 @@ function diskUsage(path, timeoutMs = 30_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/lockfile.ts
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
 
 
 
@@ -28972,7 +28972,7 @@ function indexEntryMatches(buf, version, checksum) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./src/crates.ts
+;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
 
@@ -29192,7 +29192,7 @@ async function publishCrates(root, cargoHome, locked, version) {
     return r;
 }
 
-;// CONCATENATED MODULE: ./src/gitstore.ts
+;// CONCATENATED MODULE: ./src/store/gitstore.ts
 
 
 
@@ -29540,7 +29540,7 @@ async function gitEntries(root) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/units.ts
+;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/units.test.ts.
 const SIZE_UNITS = {
@@ -29608,7 +29608,7 @@ function formatDuration(ms) {
     return `${(h / 24).toFixed(1)} d`;
 }
 
-;// CONCATENATED MODULE: ./src/owner.ts
+;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
 const myUid = () => process.geteuid?.() ?? 0;
@@ -29659,7 +29659,7 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/choose.ts
+;// CONCATENATED MODULE: ./src/pool/choose.ts
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
@@ -29770,7 +29770,7 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
-;// CONCATENATED MODULE: ./src/guard.ts
+;// CONCATENATED MODULE: ./src/pool/guard.ts
 
 
 
@@ -30036,7 +30036,7 @@ function checkFloor(o, r) {
     return r;
 }
 
-;// CONCATENATED MODULE: ./src/base.ts
+;// CONCATENATED MODULE: ./src/model/base.ts
 /*
  * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
  * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
@@ -30110,7 +30110,7 @@ function describeBase(base, tier) {
     return `${what}, not used: no free slot of this job last used by a push there`;
 }
 
-;// CONCATENATED MODULE: ./src/identity.ts
+;// CONCATENATED MODULE: ./src/model/identity.ts
 
 
 
@@ -30206,7 +30206,7 @@ function currentIdentity(env = process.env, o = {}) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/foreign.ts
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
 /*
@@ -30300,7 +30300,7 @@ function describeForeign(found, max = 3) {
 /** The fix at the source, named in every notice about such files. */
 const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
-;// CONCATENATED MODULE: ./src/reclaim.ts
+;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
 
@@ -30454,7 +30454,7 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
 
-;// CONCATENATED MODULE: ./src/lease.ts
+;// CONCATENATED MODULE: ./src/pool/lease.ts
 
 
 
@@ -30666,7 +30666,7 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-;// CONCATENATED MODULE: ./src/prepare.ts
+;// CONCATENATED MODULE: ./src/job/prepare.ts
 
 
 
@@ -30759,7 +30759,7 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
     return { decision, removed, linked };
 }
 
-;// CONCATENATED MODULE: ./src/root.ts
+;// CONCATENATED MODULE: ./src/pool/root.ts
 
 
 
@@ -30889,7 +30889,7 @@ async function prepareRoot(raw, env, create = true) {
     return root;
 }
 
-;// CONCATENATED MODULE: ./src/crate-cache.ts
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
 
 
 /*
@@ -30936,7 +30936,7 @@ async function saveStore(root, lockText, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/handback.ts
+;// CONCATENATED MODULE: ./src/owners/handback.ts
 
 
 
@@ -31026,7 +31026,7 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/warmth.ts
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
 
 
 
@@ -31249,7 +31249,7 @@ async function readWarmth(root) {
     return texts.flatMap(parseLog);
 }
 
-;// CONCATENATED MODULE: ./src/job.ts
+;// CONCATENATED MODULE: ./src/job/job.ts
 
 
 
@@ -31531,7 +31531,7 @@ async function job_endJob(j, log) {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
-;// CONCATENATED MODULE: ./src/log.ts
+;// CONCATENATED MODULE: ./src/os/log.ts
 
 const log_actionLog = {
     info: (m) => lib_core/* info */.pq(m),
@@ -31552,7 +31552,7 @@ function consoleLog(verbose = false, quiet = false) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/platform.ts
+;// CONCATENATED MODULE: ./src/model/platform.ts
 /*
  * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
  * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
@@ -31572,7 +31572,7 @@ function platform_notOnLinux(platform, step) {
     return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
 }
 
-;// CONCATENATED MODULE: ./src/settings.ts
+;// CONCATENATED MODULE: ./src/model/settings.ts
 
 
 
@@ -31683,7 +31683,7 @@ function settings_readSettings(get, env = process.env) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/sccache.ts
+;// CONCATENATED MODULE: ./src/job/sccache.ts
 
 
 
@@ -32023,7 +32023,7 @@ async function sccache_sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
-;// CONCATENATED MODULE: ./src/state.ts
+;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
  * The only module that passes data from the main step to the post step. The runner hands
@@ -32056,7 +32056,7 @@ const loadGuard = () => load(GUARD);
 const state_saveHookJoined = () => core.saveState(HOOK, 'joined');
 const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
-;// CONCATENATED MODULE: ./src/hooks.ts
+;// CONCATENATED MODULE: ./src/hook-impl.ts
 
 
 
@@ -32240,7 +32240,7 @@ async function hookCompleted(env, log = actionLog) {
  * or when this step cannot see it (a container without the root mounted): then the action
  * works as it does without hooks.
  */
-async function hooks_joinHookLease(s, env, log) {
+async function hook_impl_joinHookLease(s, env, log) {
     const file = env[STATE_VAR];
     if (!file)
         return undefined;
@@ -32395,7 +32395,7 @@ async function main_impl_run() {
     }
 }
 
-;// CONCATENATED MODULE: ./src/status.ts
+;// CONCATENATED MODULE: ./src/job/status.ts
 
 
 
@@ -32641,7 +32641,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8791);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4264);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2374:
+/***/ 7793:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28387,7 +28387,7 @@ var lib_core = __nccwpck_require__(3838);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/disk.ts
+;// CONCATENATED MODULE: ./src/os/disk.ts
 
 function diskFromStatfs(s) {
     const used = (s.blocks - s.bfree) * s.bsize;
@@ -28417,7 +28417,7 @@ function beyond(d, l) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/flock.ts
+;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
 /*
@@ -28537,7 +28537,7 @@ function killHolder(pid, lockPath) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/key.ts
+;// CONCATENATED MODULE: ./src/model/key.ts
 
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
@@ -28570,7 +28570,7 @@ function contentKey(pr, branch, tag = false) {
     return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
 
-;// CONCATENATED MODULE: ./src/layout.ts
+;// CONCATENATED MODULE: ./src/model/layout.ts
 
 
 /**
@@ -28615,7 +28615,7 @@ function jobDirs(root, id) {
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
-;// CONCATENATED MODULE: ./src/liveness.ts
+;// CONCATENATED MODULE: ./src/os/liveness.ts
 
 
 /** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
@@ -28688,7 +28688,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
     return found;
 }
 
-;// CONCATENATED MODULE: ./src/record.ts
+;// CONCATENATED MODULE: ./src/model/record.ts
 
 
 const trustDomain = (r) => `${r.repository}#${r.key}`;
@@ -28707,7 +28707,7 @@ async function record_writeRecord(path, record) {
     await external_node_fs_.promises.rename(tmp, path);
 }
 
-;// CONCATENATED MODULE: ./src/audit.ts
+;// CONCATENATED MODULE: ./src/os/audit.ts
 
 function audit(e) {
     const file = process.env.CARGO_ISOLATE_AUDIT;
@@ -28721,14 +28721,14 @@ function audit(e) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/fsutil.ts
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
 /** True when something (even a dangling symlink) is at the path. */
 const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 
-;// CONCATENATED MODULE: ./src/remove.ts
+;// CONCATENATED MODULE: ./src/os/remove.ts
 
 
 
@@ -28871,7 +28871,7 @@ async function emptyTrash(root, timeoutMs = 120_000) {
     return { removed, left };
 }
 
-;// CONCATENATED MODULE: ./src/sizes.ts
+;// CONCATENATED MODULE: ./src/os/sizes.ts
 
 /**
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
@@ -28888,7 +28888,7 @@ function sizes_diskUsage(path, timeoutMs = 30_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/lockfile.ts
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
 
 
 
@@ -28971,7 +28971,7 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./src/crates.ts
+;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
 
@@ -29191,7 +29191,7 @@ async function crates_publishCrates(root, cargoHome, locked, version) {
     return r;
 }
 
-;// CONCATENATED MODULE: ./src/gitstore.ts
+;// CONCATENATED MODULE: ./src/store/gitstore.ts
 
 
 
@@ -29539,7 +29539,7 @@ async function gitEntries(root) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/units.ts
+;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/units.test.ts.
 const SIZE_UNITS = {
@@ -29607,7 +29607,7 @@ function formatDuration(ms) {
     return `${(h / 24).toFixed(1)} d`;
 }
 
-;// CONCATENATED MODULE: ./src/owner.ts
+;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
 const owner_myUid = () => process.geteuid?.() ?? 0;
@@ -29658,7 +29658,7 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/choose.ts
+;// CONCATENATED MODULE: ./src/pool/choose.ts
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
@@ -29769,7 +29769,7 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
-;// CONCATENATED MODULE: ./src/guard.ts
+;// CONCATENATED MODULE: ./src/pool/guard.ts
 
 
 
@@ -30037,7 +30037,7 @@ function checkFloor(o, r) {
 
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/base.ts
+;// CONCATENATED MODULE: ./src/model/base.ts
 /*
  * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
  * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
@@ -30111,7 +30111,7 @@ function describeBase(base, tier) {
     return `${what}, not used: no free slot of this job last used by a push there`;
 }
 
-;// CONCATENATED MODULE: ./src/identity.ts
+;// CONCATENATED MODULE: ./src/model/identity.ts
 
 
 
@@ -30207,7 +30207,7 @@ function currentIdentity(env = process.env, o = {}) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/foreign.ts
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
 /*
@@ -30301,7 +30301,7 @@ function foreign_describeForeign(found, max = 3) {
 /** The fix at the source, named in every notice about such files. */
 const foreign_USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
-;// CONCATENATED MODULE: ./src/reclaim.ts
+;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
 
@@ -30455,7 +30455,7 @@ async function reclaim_settleForeign(root, dirs, layout, name, timeoutMs, env = 
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
 
-;// CONCATENATED MODULE: ./src/lease.ts
+;// CONCATENATED MODULE: ./src/pool/lease.ts
 
 
 
@@ -30667,7 +30667,7 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-;// CONCATENATED MODULE: ./src/prepare.ts
+;// CONCATENATED MODULE: ./src/job/prepare.ts
 
 
 
@@ -30760,7 +30760,7 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
     return { decision, removed, linked };
 }
 
-;// CONCATENATED MODULE: ./src/root.ts
+;// CONCATENATED MODULE: ./src/pool/root.ts
 
 
 
@@ -30890,7 +30890,7 @@ async function root_prepareRoot(raw, env, create = true) {
     return root;
 }
 
-;// CONCATENATED MODULE: ./src/crate-cache.ts
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
 
 
 /*
@@ -30937,7 +30937,7 @@ async function crate_cache_saveStore(root, lockText, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/handback.ts
+;// CONCATENATED MODULE: ./src/owners/handback.ts
 
 
 
@@ -31027,7 +31027,7 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/warmth.ts
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
 
 
 
@@ -31250,7 +31250,7 @@ async function readWarmth(root) {
     return texts.flatMap(parseLog);
 }
 
-;// CONCATENATED MODULE: ./src/job.ts
+;// CONCATENATED MODULE: ./src/job/job.ts
 
 
 
@@ -31530,7 +31530,7 @@ async function job_endJob(j, log) {
     return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
-;// CONCATENATED MODULE: ./src/log.ts
+;// CONCATENATED MODULE: ./src/os/log.ts
 
 const log_actionLog = {
     info: (m) => lib_core/* info */.pq(m),
@@ -31551,7 +31551,7 @@ function consoleLog(verbose = false, quiet = false) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/platform.ts
+;// CONCATENATED MODULE: ./src/model/platform.ts
 /*
  * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
  * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
@@ -31571,7 +31571,7 @@ function notOnLinux(platform, step) {
     return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
 }
 
-;// CONCATENATED MODULE: ./src/settings.ts
+;// CONCATENATED MODULE: ./src/model/settings.ts
 
 
 
@@ -31682,7 +31682,7 @@ function settings_readSettings(get, env = process.env) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/sccache.ts
+;// CONCATENATED MODULE: ./src/job/sccache.ts
 
 
 
@@ -32022,7 +32022,7 @@ async function sccache_sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
-;// CONCATENATED MODULE: ./src/state.ts
+;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
  * The only module that passes data from the main step to the post step. The runner hands
@@ -32055,7 +32055,7 @@ const loadGuard = () => load(GUARD);
 const saveHookJoined = () => lib_core/* saveState */.LZ(HOOK, 'joined');
 const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
-;// CONCATENATED MODULE: ./src/hooks.ts
+;// CONCATENATED MODULE: ./src/hook-impl.ts
 
 
 
@@ -32401,7 +32401,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2374);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7793);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3575:
+/***/ 5949:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28385,7 +28385,7 @@ var lib_core = __nccwpck_require__(3838);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/units.ts
+;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/units.test.ts.
 const SIZE_UNITS = {
@@ -28457,7 +28457,7 @@ function formatDuration(ms) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/record.ts
+;// CONCATENATED MODULE: ./src/model/record.ts
 
 
 const record_trustDomain = (r) => `${r.repository}#${r.key}`;
@@ -28476,7 +28476,7 @@ async function record_writeRecord(path, record) {
     await external_node_fs_.promises.rename(tmp, path);
 }
 
-;// CONCATENATED MODULE: ./src/choose.ts
+;// CONCATENATED MODULE: ./src/pool/choose.ts
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
@@ -28589,7 +28589,7 @@ function earlierRun(r, me) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/flock.ts
+;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
 /*
@@ -28707,7 +28707,7 @@ function flock_killHolder(pid, lockPath) {
     return true;
 }
 
-;// CONCATENATED MODULE: ./src/key.ts
+;// CONCATENATED MODULE: ./src/model/key.ts
 
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
@@ -28740,7 +28740,7 @@ function contentKey(pr, branch, tag = false) {
     return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${key_safeComponent(branch, 80)}`;
 }
 
-;// CONCATENATED MODULE: ./src/layout.ts
+;// CONCATENATED MODULE: ./src/model/layout.ts
 
 
 /**
@@ -28785,7 +28785,7 @@ function layout_jobDirs(root, id) {
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const layout_slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
-;// CONCATENATED MODULE: ./src/liveness.ts
+;// CONCATENATED MODULE: ./src/os/liveness.ts
 
 
 /** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
@@ -28858,7 +28858,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
     return found;
 }
 
-;// CONCATENATED MODULE: ./src/audit.ts
+;// CONCATENATED MODULE: ./src/os/audit.ts
 
 function audit_audit(e) {
     const file = process.env.CARGO_ISOLATE_AUDIT;
@@ -28872,7 +28872,7 @@ function audit_audit(e) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/owner.ts
+;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
 const owner_myUid = () => process.geteuid?.() ?? 0;
@@ -28923,7 +28923,7 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/disk.ts
+;// CONCATENATED MODULE: ./src/os/disk.ts
 
 function diskFromStatfs(s) {
     const used = (s.blocks - s.bfree) * s.bsize;
@@ -28951,7 +28951,7 @@ function disk_beyond(d, l) {
     return bytes || d.inodePercent > inodeLimit(l);
 }
 
-;// CONCATENATED MODULE: ./src/foreign.ts
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
 /*
@@ -29045,7 +29045,7 @@ function foreign_describeForeign(found, max = 3) {
 /** The fix at the source, named in every notice about such files. */
 const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
-;// CONCATENATED MODULE: ./src/reclaim.ts
+;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
 
@@ -29199,7 +29199,7 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
 
-;// CONCATENATED MODULE: ./src/lease.ts
+;// CONCATENATED MODULE: ./src/pool/lease.ts
 
 
 
@@ -29413,14 +29413,14 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
 
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/fsutil.ts
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
 /** True when something (even a dangling symlink) is at the path. */
 const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 
-;// CONCATENATED MODULE: ./src/remove.ts
+;// CONCATENATED MODULE: ./src/os/remove.ts
 
 
 
@@ -29563,7 +29563,7 @@ async function emptyTrash(root, timeoutMs = 120_000) {
     return { removed, left };
 }
 
-;// CONCATENATED MODULE: ./src/prepare.ts
+;// CONCATENATED MODULE: ./src/job/prepare.ts
 
 
 
@@ -29656,7 +29656,7 @@ async function prepare_prepareDirs(root, dirs, previous, me, s, env) {
     return { decision, removed, linked };
 }
 
-;// CONCATENATED MODULE: ./src/root.ts
+;// CONCATENATED MODULE: ./src/pool/root.ts
 
 
 
@@ -29786,7 +29786,7 @@ async function prepareRoot(raw, env, create = true) {
     return root;
 }
 
-;// CONCATENATED MODULE: ./src/sizes.ts
+;// CONCATENATED MODULE: ./src/os/sizes.ts
 
 /**
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
@@ -29803,7 +29803,7 @@ function diskUsage(path, timeoutMs = 30_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/lockfile.ts
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
 
 
 
@@ -29886,7 +29886,7 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./src/crates.ts
+;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
 
@@ -30106,7 +30106,7 @@ async function publishCrates(root, cargoHome, locked, version) {
     return r;
 }
 
-;// CONCATENATED MODULE: ./src/crate-cache.ts
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
 
 
 /*
@@ -30153,7 +30153,7 @@ async function saveStore(root, lockText, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/gitstore.ts
+;// CONCATENATED MODULE: ./src/store/gitstore.ts
 
 
 
@@ -30501,7 +30501,7 @@ async function gitEntries(root) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/handback.ts
+;// CONCATENATED MODULE: ./src/owners/handback.ts
 
 
 
@@ -30591,7 +30591,7 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/warmth.ts
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
 
 
 
@@ -30814,7 +30814,7 @@ async function readWarmth(root) {
     return texts.flatMap(parseLog);
 }
 
-;// CONCATENATED MODULE: ./src/job.ts
+;// CONCATENATED MODULE: ./src/job/job.ts
 
 
 
@@ -31094,7 +31094,7 @@ async function endJob(j, log) {
     return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
-;// CONCATENATED MODULE: ./src/log.ts
+;// CONCATENATED MODULE: ./src/os/log.ts
 
 const actionLog = {
     info: (m) => lib_core/* info */.pq(m),
@@ -31115,7 +31115,7 @@ function consoleLog(verbose = false, quiet = false) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/platform.ts
+;// CONCATENATED MODULE: ./src/model/platform.ts
 /*
  * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
  * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
@@ -31135,7 +31135,7 @@ function notOnLinux(platform, step) {
     return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
 }
 
-;// CONCATENATED MODULE: ./src/state.ts
+;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
  * The only module that passes data from the main step to the post step. The runner hands
@@ -31168,7 +31168,7 @@ const loadGuard = () => load(GUARD);
 const saveHookJoined = () => core.saveState(HOOK, 'joined');
 const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
 
-;// CONCATENATED MODULE: ./src/base.ts
+;// CONCATENATED MODULE: ./src/model/base.ts
 /*
  * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
  * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
@@ -31242,7 +31242,7 @@ function describeBase(base, tier) {
     return `${what}, not used: no free slot of this job last used by a push there`;
 }
 
-;// CONCATENATED MODULE: ./src/sccache.ts
+;// CONCATENATED MODULE: ./src/job/sccache.ts
 
 
 
@@ -31582,7 +31582,7 @@ async function sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
-;// CONCATENATED MODULE: ./src/summary.ts
+;// CONCATENATED MODULE: ./src/job/summary.ts
 
 
 
@@ -31735,7 +31735,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3575);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5949);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

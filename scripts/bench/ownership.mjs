@@ -1,4 +1,4 @@
-// Section 10 of `npm run bench`: what the foreign-owner check (src/foreign.ts, issue 19) costs
+// Section 10 of `npm run bench`: what the foreign-owner check (src/owners/foreign.ts, issue 19) costs
 // on a slot whose target dir holds 100,000 files, laid out as cargo lays them out (deps,
 // .fingerprint, build, incremental). Measured in the same run:
 //   - the probe alone, in process, against `node -e ''` and against the full walk a naive check

@@ -1,6 +1,6 @@
 import { storePaths } from './crates.js';
-import { sha256Hex } from './key.js';
-import type { Log } from './log.js';
+import { sha256Hex } from '../model/key.js';
+import type { Log } from '../os/log.js';
 
 /*
  * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).

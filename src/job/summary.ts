@@ -1,10 +1,10 @@
 import * as core from '@actions/core';
-import type { GuardReport } from './guard.js';
+import type { GuardReport } from '../pool/guard.js';
 import type { EndedJob, StartedJob } from './job.js';
-import { formatBytes, formatDuration } from './units.js';
-import { TIER_TEXT } from './choose.js';
-import { describeBase } from './base.js';
-import { type UnitCount } from './warmth.js';
+import { formatBytes, formatDuration } from '../model/units.js';
+import { TIER_TEXT } from '../pool/choose.js';
+import { describeBase } from '../model/base.js';
+import { type UnitCount } from '../pool/warmth.js';
 import { describeServer } from './sccache.js';
 
 type Row = [string, string];

@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { type Disk, measure } from './disk.js';
-import { allFree } from './flock.js';
-import { rootPaths, slotDirs } from './layout.js';
-import { scanSlots } from './lease.js';
-import { cargoLockFiles } from './liveness.js';
-import type { DirRecord } from './record.js';
-import { formatBytes, formatDuration } from './units.js';
-import { type WarmthRow, formatWarmth, readWarmth, warmShare } from './warmth.js';
+import { type Disk, measure } from '../os/disk.js';
+import { allFree } from '../os/flock.js';
+import { rootPaths, slotDirs } from '../model/layout.js';
+import { scanSlots } from '../pool/lease.js';
+import { cargoLockFiles } from '../os/liveness.js';
+import type { DirRecord } from '../model/record.js';
+import { formatBytes, formatDuration } from '../model/units.js';
+import { type WarmthRow, formatWarmth, readWarmth, warmShare } from '../pool/warmth.js';
 
 export interface SlotStatus {
   name: string;

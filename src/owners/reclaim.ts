@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
+import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { type Owned, USER_FIX, describeForeign, findForeign, telling } from './foreign.js';
 import { myUid } from './owner.js';
-import { readRecord, writeRecord } from './record.js';
+import { readRecord, writeRecord } from '../model/record.js';
 
 /*
  * What a job that is not root does about another uid's files in its own slot (foreign.ts),

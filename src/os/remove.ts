@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { hold, release } from './flock.js';
-import { rootPaths } from './layout.js';
+import { rootPaths } from '../model/layout.js';
 import { audit } from './audit.js';
 import { exists } from './fsutil.js';
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import type { StartedJob } from './job.js';
-import type { GuardReport } from './guard.js';
+import type { GuardReport } from '../pool/guard.js';
 
 /**
  * The only module that passes data from the main step to the post step. The runner hands

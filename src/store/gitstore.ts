@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { exists, isPermissionError } from './fsutil.js';
-import { sha256Hex, safeComponent } from './key.js';
-import { removeTree } from './remove.js';
+import { exists, isPermissionError } from '../os/fsutil.js';
+import { sha256Hex, safeComponent } from '../model/key.js';
+import { removeTree } from '../os/remove.js';
 
 /*
  * The host-wide git store, <root>/git: the databases of git dependencies, fetched once per host.

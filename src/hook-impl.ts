@@ -1,15 +1,15 @@
 import * as core from '@actions/core';
 import { promises as fs, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { mayPublish } from './crates.js';
-import { allFree } from './flock.js';
-import { DiskFullError, type GuardReport } from './guard.js';
-import { type CratesState, type StartedJob, endJob, prepareCrates } from './job.js';
-import { sccacheAtEnd } from './sccache.js';
-import { type Log, actionLog } from './log.js';
+import { mayPublish } from './store/crates.js';
+import { allFree } from './os/flock.js';
+import { DiskFullError, type GuardReport } from './pool/guard.js';
+import { type CratesState, type StartedJob, endJob, prepareCrates } from './job/job.js';
+import { sccacheAtEnd } from './job/sccache.js';
+import { type Log, actionLog } from './os/log.js';
 import { mainJob } from './main-impl.js';
-import { type Settings, InputError, readSettings } from './settings.js';
-import { formatBytes } from './units.js';
+import { type Settings, InputError, readSettings } from './model/settings.js';
+import { formatBytes } from './model/units.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post

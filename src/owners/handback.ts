@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import { storePaths } from './crates.js';
-import { gitStorePaths } from './gitstore.js';
-import { hold, release } from './flock.js';
-import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from './layout.js';
-import { cargoLockFiles } from './liveness.js';
+import { storePaths } from '../store/crates.js';
+import { gitStorePaths } from '../store/gitstore.js';
+import { hold, release } from '../os/flock.js';
+import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
+import { cargoLockFiles } from '../os/liveness.js';
 import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
-import { readRecord, writeRecord } from './record.js';
+import { readRecord, writeRecord } from '../model/record.js';
 import { findForeign } from './foreign.js';
 
 /*

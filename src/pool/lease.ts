@@ -1,18 +1,18 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SlotView, type Tier, rankSlots } from './choose.js';
-import { type Held, allFree, detach, hold, killHolder } from './flock.js';
-import type { JobIdentity } from './identity.js';
-import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from './layout.js';
-import { cargoLockFiles, heldLocks, isHeldHint } from './liveness.js';
-import type { Log } from './log.js';
-import { audit } from './audit.js';
-import { type DirRecord, readRecord } from './record.js';
-import { canManage, myUid, slotOwners } from './owner.js';
-import { beyond, measure } from './disk.js';
-import type { Level } from './units.js';
-import { describeForeign, findForeign } from './foreign.js';
-import { markForeign } from './reclaim.js';
+import { type Held, allFree, detach, hold, killHolder } from '../os/flock.js';
+import type { JobIdentity } from '../model/identity.js';
+import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from '../model/layout.js';
+import { cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
+import type { Log } from '../os/log.js';
+import { audit } from '../os/audit.js';
+import { type DirRecord, readRecord } from '../model/record.js';
+import { canManage, myUid, slotOwners } from '../owners/owner.js';
+import { beyond, measure } from '../os/disk.js';
+import type { Level } from '../model/units.js';
+import { describeForeign, findForeign } from '../owners/foreign.js';
+import { markForeign } from '../owners/reclaim.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:

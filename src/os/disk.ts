@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import type { Level } from './units.js';
+import type { Level } from '../model/units.js';
 
 /** One statfs(2) of the filesystem holding a path: bytes the way df counts them, and inodes. */
 export interface Disk {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import type { Dirs } from './layout.js';
-import type { DirRecord } from './record.js';
+import type { Dirs } from '../model/layout.js';
+import type { DirRecord } from '../model/record.js';
 
 /*
  * Several uids, one root. Container jobs run as root, host jobs as the runner's user, on the

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Dirs } from './layout.js';
+import type { Dirs } from '../model/layout.js';
 
 /*
  * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that

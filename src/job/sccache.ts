@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
-import { hold, release } from './flock.js';
-import type { Log } from './log.js';
+import { hold, release } from '../os/flock.js';
+import type { Log } from '../os/log.js';
 
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that

@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import type { JobIdentity } from './identity.js';
-import type { Dirs } from './layout.js';
-import { type DirRecord, trustDomain } from './record.js';
-import { fromBase } from './choose.js';
-import { type RemoveResult, removeTree } from './remove.js';
-import type { Settings } from './settings.js';
+import type { JobIdentity } from '../model/identity.js';
+import type { Dirs } from '../model/layout.js';
+import { type DirRecord, trustDomain } from '../model/record.js';
+import { fromBase } from '../pool/choose.js';
+import { type RemoveResult, removeTree } from '../os/remove.js';
+import type { Settings } from '../model/settings.js';
 
 export interface ResetDecision {
   reset: boolean;

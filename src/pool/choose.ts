@@ -1,5 +1,5 @@
-import type { JobIdentity } from './identity.js';
-import { type DirRecord, trustDomain } from './record.js';
+import type { JobIdentity } from '../model/identity.js';
+import { type DirRecord, trustDomain } from '../model/record.js';
 
 /** A slot as the chooser sees it: its record and whether its lease looked held. */
 export interface SlotView {

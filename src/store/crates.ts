@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { JobIdentity } from './identity.js';
-import { exists, isPermissionError } from './fsutil.js';
-import { sha256Hex } from './key.js';
+import type { JobIdentity } from '../model/identity.js';
+import { exists, isPermissionError } from '../os/fsutil.js';
+import { sha256Hex } from '../model/key.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
-import type { Settings } from './settings.js';
+import type { Settings } from '../model/settings.js';
 
 /*
  * The host-wide crate store, <root>/crates:

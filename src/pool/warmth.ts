@@ -1,7 +1,7 @@
 import { constants, promises as fs, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootPaths } from './layout.js';
-import { handBackTo, myUid, ownerOf } from './owner.js';
+import { rootPaths } from '../model/layout.js';
+import { handBackTo, myUid, ownerOf } from '../owners/owner.js';
 
 /*
  * How warm a job started, measured from what cargo itself leaves behind, and a short history of

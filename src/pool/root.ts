@@ -1,7 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { MARKER, rootPaths } from './layout.js';
-import { chownTree, handBackTo, myUid, ownerOf, ownersOf } from './owner.js';
+import { MARKER, rootPaths } from '../model/layout.js';
+import { chownTree, handBackTo, myUid, ownerOf, ownersOf } from '../owners/owner.js';
 
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
