@@ -9,7 +9,7 @@ import { endJob } from './job/job.js';
 import { handBackIdle } from './owners/handback.js';
 import { slotsOfAnotherUid } from './owners/reclaim.js';
 import { consoleLog } from './os/log.js';
-import { mainJob } from './main-impl.js';
+import { mainJob } from './job/start.js';
 import { prepareRoot, RootError } from './pool/root.js';
 import { InputError, readSettings } from './model/settings.js';
 import { formatStatus, rootStatus } from './job/status.js';

@@ -7,7 +7,7 @@ import { DiskFullError, type GuardReport } from './pool/guard.js';
 import { type CratesState, type StartedJob, endJob, prepareCrates } from './job/job.js';
 import { sccacheAtEnd } from './job/sccache.js';
 import { type Log, actionLog } from './os/log.js';
-import { mainJob } from './main-impl.js';
+import { mainJob } from './job/start.js';
 import { type Settings, InputError, readSettings } from './model/settings.js';
 import { formatBytes } from './model/units.js';
 

@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4264:
+/***/ 8760:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28502,7 +28502,7 @@ function detach(h) {
     h.child.unref();
 }
 /** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function flock_allFree(paths, shared = false) {
+function allFree(paths, shared = false) {
     paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
     if (paths.length === 0)
         return true;
@@ -28989,7 +28989,7 @@ const storePaths = (root) => ({
 const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c) => `${c.name}-${c.version}.crate`;
 /** Pure: may this job publish into the host's store? */
-function crates_mayPublish(policy, id) {
+function mayPublish(policy, id) {
     return policy === 'always' || (policy === 'trusted' && !id.fork);
 }
 async function fileSha256(path) {
@@ -29578,9 +29578,9 @@ function parseLevel(text) {
     return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
 }
 function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
+    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
 }
-function units_formatBytes(bytes) {
+function formatBytes(bytes) {
     const abs = Math.abs(bytes);
     if (abs < 1024)
         return `${bytes} B`;
@@ -29870,7 +29870,7 @@ async function collectCandidates(root, held = heldLocks()) {
     }));
     return out;
 }
-class guard_DiskFullError extends Error {
+class DiskFullError extends Error {
 }
 const NEEDS_ROOT = 'needs root';
 /**
@@ -29942,7 +29942,7 @@ async function runGuard(o) {
         threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
         freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
     };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
     if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
         log.info('Under the threshold: nothing to prune.');
@@ -30007,12 +30007,12 @@ async function runGuard(o) {
                 report.needsRoot.bytes += bytes;
             }
             report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
@@ -30024,14 +30024,14 @@ async function runGuard(o) {
         const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
         for (const c of unknown)
             report.liveBytes += await diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
+        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
         log.warning(report.message);
     }
     return checkFloor(o, report);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new guard_DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
+        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
     }
     return r;
 }
@@ -30573,7 +30573,7 @@ async function tryLease(dirs, req) {
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below) };
     }
     const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!flock_allFree(cargoLocks)) {
+    if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -30659,7 +30659,7 @@ async function acquireJobDir(req) {
 async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
+    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(5);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
@@ -31353,8 +31353,8 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
     }
 }
 /** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function job_prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: crates_mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
+async function prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
     const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
     if (!lockFile) {
         log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
@@ -31370,7 +31370,7 @@ async function job_prepareCrates(s, root, cargoHome, me, env, log) {
     const locked = await readLock(lockFile);
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
     const gitSeed = await prepareGit(root, cargoHome, lockFile, version, me, env, log);
@@ -31383,7 +31383,7 @@ async function prepareGit(root, cargoHome, lockFile, version, me, env, log) {
         if (locked.length === 0)
             return undefined;
         const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
         // A refused entry is a warning (someone damaged the store); an absent one is routine.
         for (const n of r.notSeeded) {
             if (n.why.includes(' refused: '))
@@ -31402,7 +31402,7 @@ async function prepareGit(root, cargoHome, lockFile, version, me, env, log) {
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
  * was being done and where, and the lease is released whatever happened before.
  */
-async function job_endJob(j, log) {
+async function endJob(j, log) {
     const t0 = performance.now();
     const warnings = [];
     let published;
@@ -31530,14 +31530,14 @@ async function job_endJob(j, log) {
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
+var core = __nccwpck_require__(3838);
 ;// CONCATENATED MODULE: ./src/os/log.ts
 
-const log_actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
+const actionLog = {
+    info: (m) => core/* info */.pq(m),
+    warning: (m) => core/* warning */.$e(m),
+    debug: (m) => core/* debug */.Yz(m),
+    group: (name, fn) => core/* group */.Os(name, fn),
 };
 function consoleLog(verbose = false, quiet = false) {
     return {
@@ -31549,137 +31549,6 @@ function consoleLog(verbose = false, quiet = false) {
                 process.stderr.write(`== ${name}\n`);
             return fn();
         },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/model/platform.ts
-/*
- * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
- * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
- * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
- * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
- * and let the job go on with cargo's defaults rather than fail it.
- *
- * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
- * this kernel's flock and /proc, whatever the runner reports.
- */
-const NAMES = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
-/** The notice a step gives instead of running, or undefined where it runs. */
-function platform_notOnLinux(platform, step) {
-    if (platform === 'linux')
-        return undefined;
-    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
-    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
-}
-
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-class settings_InputError extends Error {
-    constructor(input, value, expected) {
-        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
-        this.name = 'InputError';
-    }
-}
-function oneOf(get, name, allowed, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (allowed.includes(v))
-        return v;
-    throw new settings_InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-}
-function bool(get, name, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (['true', 'True', 'TRUE'].includes(v))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(v))
-        return false;
-    throw new settings_InputError(name, v, `'true' or 'false'`);
-}
-function duration(get, name, dflt, min = 0) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < min) {
-        throw new settings_InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
-    }
-    return ms;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-function level(get, name) {
-    const v = get(name).trim();
-    if (v === '')
-        return undefined;
-    const l = parseLevel(v);
-    if (!l)
-        throw new settings_InputError(name, v, LEVEL_FORM);
-    return l;
-}
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
-function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
-}
-/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-function settings_label(get, name, example) {
-    const v = get(name).trim();
-    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-        throw new settings_InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-    return v;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-function settings_readSettings(get, env = process.env) {
-    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
-    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw new settings_InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
-    }
-    const failBelowRaw = get('fail-below').trim();
-    let failBelowBytes;
-    if (failBelowRaw !== '' && failBelowRaw !== '0') {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw new settings_InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
-        }
-    }
-    const rootRaw = get('root').trim();
-    return {
-        root: rootRaw || defaultRoot(env),
-        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration(get, 'lease-wait', 60_000),
-        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool(get, 'dry-run', false),
-        failBelowBytes,
-        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool(get, 'cache', false),
-        manifestPath: get('manifest-path').trim() || undefined,
-        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
-        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
     };
 }
 
@@ -32003,7 +31872,7 @@ function sccacheExports(r) {
  * its temp dir still exists, and start a host server in its place for the jobs still on that
  * port. Returns what it did, for a warning; undefined when there was nothing to do.
  */
-async function sccache_sccacheAtEnd(r, env, paths, log) {
+async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
     const uid = process.geteuid?.() ?? 0;
@@ -32023,290 +31892,22 @@ async function sccache_sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
-;// CONCATENATED MODULE: ./src/job/state.ts
+;// CONCATENATED MODULE: ./src/job/start.ts
+
+
+
+
+
+
+
+
 
 /**
- * The only module that passes data from the main step to the post step. The runner hands
- * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
- * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
- * lets post release it) and again, complete, at the end of main.
+ * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
+ * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
+ * ends the lease, and where the state goes.
  */
-const LEASE = 'lease';
-const JOB = 'job';
-const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
-const HOOK = 'hook';
-const state_saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
-const state_saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
-const state_saveGuard = (g) => core.saveState(GUARD, JSON.stringify(g));
-function load(name) {
-    const raw = core.getState(name);
-    if (!raw)
-        return undefined;
-    try {
-        return JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-}
-const loadLease = () => load(LEASE);
-const loadJob = () => load(JOB);
-const loadGuard = () => load(GUARD);
-const state_saveHookJoined = () => core.saveState(HOOK, 'joined');
-const loadHookJoined = () => core.getState(HOOK) === 'joined';
-
-;// CONCATENATED MODULE: ./src/hook-impl.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/*
- * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
- * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
- *
- * The runner runs both hooks on the host as its own user, the started one before "Initialize
- * containers" and any step, the completed one after every post step and "Stop containers".
- * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
- * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
- *
- * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
- * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
- * kills; it watches the Runner.Worker process; and max-lease bounds it.
- */
-const STATE_FILE = 'cargo-isolate-hook.json';
-/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
-const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
-/** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
-const FAIL_EXIT = 3;
-/** Inputs an operator may set for every job of a runner; the rest are per job (key, paths) or need a token (cache). */
-const HOOK_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
-/** Pure: the runner `.env` variable for an input. runner-name keeps the name identity.ts already reads. */
-function hookVariable(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The action's validation over the runner's variables; a message names the variable instead of the input. */
-function hookSettings(env) {
-    const allowed = HOOK_INPUTS;
-    try {
-        return readSettings((n) => (allowed.includes(n) ? (env[hookVariable(n)] ?? '') : ''), env);
-    }
-    catch (e) {
-        if (e instanceof InputError)
-            e.message = e.message.replace(/^Input '([a-z-]+)'/, (_, n) => `Variable ${hookVariable(n)}`);
-        throw e;
-    }
-}
-/**
- * Pure: the pid the keeper watches, from the hook's ancestors (nearest first). The worker runs
- * the hook script, which runs node; an operator's own hook may wrap ours, so the nearest
- * Runner.Worker wins. Without one (another runner), the script's parent: never the script
- * itself, which exits as soon as the hook is done.
- */
-function workerPid(ancestors) {
-    return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
-}
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-            pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-        }
-        catch {
-            break;
-        }
-    }
-    return out;
-}
-const statePath = (env) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
-async function writeState(file, s) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-    await fs.rename(tmp, file);
-}
-async function readState(file) {
-    try {
-        const s = JSON.parse(await fs.readFile(file, 'utf8'));
-        return s.format === 1 && s.job?.dirs ? s : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
- * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
- */
-async function hookStarted(env, log = actionLog) {
-    const file = statePath(env);
-    try {
-        if (!file)
-            throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
-        const s = hookSettings(env);
-        const watch = workerPid(ancestors(process.ppid));
-        log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
-        // No crate seeding here: nothing is checked out yet, and the workspace still holds the
-        // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
-        // when it fails after taking it.
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
-        try {
-            await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
-            for (const [k, v] of Object.entries(job.exports))
-                core.exportVariable(k, v);
-            core.exportVariable(STATE_VAR, file);
-            core.addPath(job.path);
-        }
-        catch (e) {
-            await endJob(job).catch(() => undefined);
-            throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
-        }
-        log.info(`cargo-isolate: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
-        return 0;
-    }
-    catch (e) {
-        if (e instanceof DiskFullError) {
-            core.error(e.message);
-            return FAIL_EXIT;
-        }
-        log.warning(`cargo-isolate job-started hook: ${e.message}. This job runs without isolation (nothing exported).`);
-        return 0;
-    }
-}
-/** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
-async function hookCompleted(env, log = actionLog) {
-    try {
-        const file = statePath(env);
-        const st = file && (await readState(file));
-        if (!st) {
-            log.info('cargo-isolate: the job-started hook took no lease for this job; nothing to release.');
-            return 0;
-        }
-        const job = st.job;
-        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
-            // max-lease passed or the keeper was killed: another job may hold the slot by now.
-            log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
-            return 0;
-        }
-        const ws = env.GITHUB_WORKSPACE || process.cwd();
-        const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
-        const policy = st.publishCrates ?? 'trusted';
-        job.crates = {
-            ...(st.action?.crates ?? {}),
-            search: { workingDirectory: ws },
-            lockFile,
-            cargoVersion: st.action?.crates?.cargoVersion,
-            publish: mayPublish(policy, job.identity),
-            policy,
-            cache: false,
-        };
-        // Before tmp/ is emptied, as in the post step: a server this job's client started must not
-        // lose its temp dir mid-write.
-        const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
-        const ended = await endJob(job, log);
-        if (sccacheNote)
-            ended.warnings.push(sccacheNote);
-        for (const w of ended.warnings)
-            log.warning(w);
-        const pub = ended.published;
-        const line = `cargo-isolate: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
-        log.info(line);
-        if (env.GITHUB_STEP_SUMMARY)
-            await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n`).catch(() => undefined);
-        return 0;
-    }
-    catch (e) {
-        log.warning(`cargo-isolate job-completed hook: ${e.message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
-        return 0;
-    }
-}
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-async function hook_impl_joinHookLease(s, env, log) {
-    const file = env[STATE_VAR];
-    if (!file)
-        return undefined;
-    const st = await readState(file);
-    const home = env.CARGO_HOME;
-    if (!st || !home)
-        return undefined;
-    // In a container job the runner translated the hook's host paths (/__t/...): derive this
-    // step's view of the root from CARGO_HOME, which the runner translated the same way.
-    const rel = relative(st.job.root, st.job.dirs.cargoHome);
-    if (!home.endsWith(`/${rel}`) || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-        return undefined;
-    }
-    const root = home.slice(0, home.length - rel.length - 1);
-    const map = (p) => join(root, relative(st.job.root, p));
-    const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
-    if (allFree([dirs.lock])) {
-        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-        return undefined;
-    }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, root, dirs.cargoHome, st.job.identity, env, log));
-    const ws = env.GITHUB_WORKSPACE;
-    const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
-    await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, root, dirs, crates } };
-}
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid, lock) {
-    try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-    }
-    catch {
-        return false;
-    }
-}
-/** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
-async function runHook(which) {
-    if (which === 'started')
-        return hookStarted(process.env);
-    if (which === 'completed')
-        return hookCompleted(process.env);
-    process.stderr.write(`cargo-isolate hook: expected 'started' or 'completed', got '${which ?? ''}'\n`);
-    return 2;
-}
-
-;// CONCATENATED MODULE: ./src/main-impl.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-async function main_impl_mainJob(s, env, log, watchPid, save, o = {}) {
+async function mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
@@ -32338,7 +31939,7 @@ async function main_impl_mainJob(s, env, log, watchPid, save, o = {}) {
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
-            job.crates = await phase('crates', 'Crates', () => job_prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+            job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
         }
         catch (e) {
             await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
@@ -32355,44 +31956,116 @@ async function main_impl_mainJob(s, env, log, watchPid, save, o = {}) {
     }
     return { job, guard };
 }
-function setDirOutputs(job) {
-    core.setOutput('target-dir', job.dirs.target);
-    core.setOutput('cargo-home', job.dirs.cargoHome);
-    core.setOutput('tmpdir', job.dirs.tmp);
-    core.setOutput('slot', job.slot);
-    core.setOutput('key', job.identity.key);
+
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+class InputError extends Error {
+    constructor(input, value, expected) {
+        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
+        this.name = 'InputError';
+    }
 }
-/** The main step: what dist/main runs, and what `@github/local-action` calls. */
-async function main_impl_run() {
-    const elsewhere = notOnLinux(process.platform, 'main');
-    if (elsewhere)
-        return core.notice(elsewhere);
-    try {
-        const s = readSettings((n) => core.getInput(n));
-        // The runner's job-started hook already leased this job's directories: one lease, one guard.
-        const joined = await joinHookLease(s, process.env, actionLog);
-        if (joined) {
-            setDirOutputs(joined.job);
-            saveHookJoined();
-            return;
+function oneOf(get, name, allowed, dflt) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    if (allowed.includes(v))
+        return v;
+    throw new InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+}
+function bool(get, name, dflt) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    if (['true', 'True', 'TRUE'].includes(v))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(v))
+        return false;
+    throw new InputError(name, v, `'true' or 'false'`);
+}
+function duration(get, name, dflt, min = 0) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min) {
+        throw new InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
+    }
+    return ms;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+function level(get, name) {
+    const v = get(name).trim();
+    if (v === '')
+        return undefined;
+    const l = parseLevel(v);
+    if (!l)
+        throw new InputError(name, v, LEVEL_FORM);
+    return l;
+}
+/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+function defaultTarget(threshold) {
+    return threshold.kind === 'percent'
+        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
+        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+function settings_label(get, name, example) {
+    const v = get(name).trim();
+    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+        throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+    return v;
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+function readSettings(get, env = process.env) {
+    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw new InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
+    }
+    const failBelowRaw = get('fail-below').trim();
+    let failBelowBytes;
+    if (failBelowRaw !== '' && failBelowRaw !== '0') {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw new InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
         }
-        const { job, guard } = await main_impl_mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
-        await actionLog.group('Exports', async () => {
-            core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
-            core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));
-            core.setOutput('freed-bytes', String(guard.freedBytes));
-            for (const [k, v] of Object.entries(job.exports)) {
-                core.exportVariable(k, v);
-                core.info(`${k}=${v}`);
-            }
-            core.addPath(job.path);
-            setDirOutputs(job);
-        });
-        saveJob(job);
     }
-    catch (e) {
-        core.setFailed(e.message);
-    }
+    const rootRaw = get('root').trim();
+    return {
+        root: rootRaw || defaultRoot(env),
+        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration(get, 'lease-wait', 60_000),
+        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool(get, 'dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool(get, 'cache', false),
+        manifestPath: get('manifest-path').trim() || undefined,
+        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
+        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
+        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/job/status.ts
@@ -32412,8 +32085,8 @@ async function rootStatus(root) {
     const slots = [];
     for (const v of views) {
         const d = slotDirs(root, v.name);
-        const live = !flock_allFree([d.lock], true);
-        const cargoRunning = !live && !flock_allFree(await cargoLockFiles(d.target, d.cargoHome));
+        const live = !allFree([d.lock], true);
+        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
         slots.push({ name: v.name, live, cargoRunning, record: v.record });
     }
     let jobDirs = 0;
@@ -32425,7 +32098,7 @@ async function rootStatus(root) {
 }
 function formatStatus(s) {
     const lines = [
-        `root ${s.root}: ${s.disk.usedPercent.toFixed(1)}% used, ${units_formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes; ${s.slots.length} slots, ${s.jobDirs} job dirs, ${s.trashEntries} in trash`,
+        `root ${s.root}: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes; ${s.slots.length} slots, ${s.jobDirs} job dirs, ${s.trashEntries} in trash`,
     ];
     const header = ['slot', 'state', 'key', 'runner', 'run', 'last used', 'target', 'cargo-home', 'units built/fresh'];
     const rows = s.slots.map((x) => {
@@ -32437,8 +32110,8 @@ function formatStatus(s) {
             r?.runnerName ?? '-',
             r ? `${r.runId}/${r.runAttempt} ${r.job}` : '-',
             r ? `${formatDuration(Date.now() - Date.parse(r.lastUsed))} ago` : '-',
-            r?.sizes ? units_formatBytes(r.sizes.target) : '?',
-            r?.sizes ? units_formatBytes(r.sizes.cargoHome) : '?',
+            r?.sizes ? formatBytes(r.sizes.target) : '?',
+            r?.sizes ? formatBytes(r.sizes.cargoHome) : '?',
             r?.units ? `${r.units.built}/${r.units.fresh}` : '-',
         ];
     });
@@ -32512,7 +32185,7 @@ function settingsFrom(v, overrides = {}) {
         'fail-below': v['fail-below'],
         ...overrides,
     };
-    return settings_readSettings((n) => map[n] ?? '');
+    return readSettings((n) => map[n] ?? '');
 }
 function runChild(cmd, env) {
     return new Promise((res) => {
@@ -32533,7 +32206,7 @@ async function leaseAndRun(v, cmd) {
     const log = consoleLog(Boolean(v.verbose));
     const s = settingsFrom(v);
     const noop = () => undefined;
-    const { job } = await main_impl_mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop });
+    const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop });
     const env = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
     for (const [k, val] of Object.entries(job.exports))
         log.info(`${k}=${val}`);
@@ -32542,7 +32215,7 @@ async function leaseAndRun(v, cmd) {
         code = await runChild(cmd, env);
     }
     finally {
-        const ended = await job_endJob(job, log);
+        const ended = await endJob(job, log);
         for (const w of ended.warnings)
             log.warning(w);
     }
@@ -32592,10 +32265,10 @@ async function runCli(argv) {
         if (command === 'gc') {
             const s = settingsFrom(v, { 'prune-scope': v.scope || 'host' });
             if (s.pruneScope === 'runner' && !v.runner)
-                throw new settings_InputError('prune-scope', 'runner', "'host', or 'runner' together with --runner ID");
+                throw new InputError('prune-scope', 'runner', "'host', or 'runner' together with --runner ID");
             const maxAgeMs = v['max-age'] ? parseDuration(v['max-age']) : undefined;
             if (v['max-age'] && maxAgeMs === undefined)
-                throw new settings_InputError('max-age', v['max-age'], 'a duration such as 7d or 12h');
+                throw new InputError('max-age', v['max-age'], 'a duration such as 7d or 12h');
             const root = await prepareRoot(s.root, process.env, false);
             const r = await runGuard({
                 root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: v.runner ?? currentIdentity().runnerId,
@@ -32609,7 +32282,7 @@ async function runCli(argv) {
             if (v.json)
                 process.stdout.write(JSON.stringify({ ...r, handedBack }, null, 2) + '\n');
             else
-                process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${units_formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${units_formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}\n`);
+                process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}\n`);
             return 0;
         }
         if (command === 'run') {
@@ -32626,7 +32299,7 @@ async function runCli(argv) {
     }
     catch (e) {
         const err = e;
-        const known = err instanceof settings_InputError || err instanceof RootError || err instanceof guard_DiskFullError || err.code?.startsWith('ERR_PARSE_ARGS');
+        const known = err instanceof InputError || err instanceof RootError || err instanceof DiskFullError || err.code?.startsWith('ERR_PARSE_ARGS');
         // Validation speaks of the action's inputs; here they are options.
         const message = err.message.replace(/^Input '([a-z-]+)'/, (_, name) => `Option '${FLAG_OF[name] ?? `--${name}`}'`);
         process.stderr.write(`cargo-isolate: ${known ? message : err.stack}\n`);
@@ -32641,7 +32314,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4264);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8760);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1159:
+/***/ 3738:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28382,7 +28382,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, STATE_FILE, STATE_VAR, hookCompleted, hookSettings, hookStarted, hookVariable, joinHookLease, workerPid
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
+var core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
@@ -31704,11 +31704,11 @@ async function sccacheAtEnd(r, env, paths, log) {
 
 ;// CONCATENATED MODULE: ./src/os/log.ts
 
-const log_actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
+const actionLog = {
+    info: (m) => core/* info */.pq(m),
+    warning: (m) => core/* warning */.$e(m),
+    debug: (m) => core/* debug */.Yz(m),
+    group: (name, fn) => core/* group */.Os(name, fn),
 };
 function consoleLog(verbose = false, quiet = false) {
     return {
@@ -31891,24 +31891,69 @@ function currentIdentity(env = process.env, o = {}) {
     return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
-;// CONCATENATED MODULE: ./src/model/platform.ts
-/*
- * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
- * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
- * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
- * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
- * and let the job go on with cargo's defaults rather than fail it.
- *
- * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
- * this kernel's flock and /proc, whatever the runner reports.
+;// CONCATENATED MODULE: ./src/job/start.ts
+
+
+
+
+
+
+
+
+
+/**
+ * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
+ * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
+ * ends the lease, and where the state goes.
  */
-const NAMES = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
-/** The notice a step gives instead of running, or undefined where it runs. */
-function platform_notOnLinux(platform, step) {
-    if (platform === 'linux')
-        return undefined;
-    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
-    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
+async function mainJob(s, env, log, watchPid, save, o = {}) {
+    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
+    log.debug(`Identity: ${JSON.stringify(me)}`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+    const root = await prepareRoot(s.root, env);
+    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
+    if (unsafe)
+        log.warning(`The root ${root}: ${unsafe}.`);
+    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
+    const phases = {};
+    const phase = async (name, title, fn) => {
+        const t0 = performance.now();
+        try {
+            return await log.group(title, fn);
+        }
+        finally {
+            phases[name] = Math.round(performance.now() - t0);
+        }
+    };
+    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    save.guard(guard);
+    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
+        const j = await startJob(s, root, me, env, log, watchPid, save.lease);
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        if (me.base && s.layout === 'slot')
+            log.info(`Base: ${describeBase(me.base, j.tier)}.`);
+        return j;
+    });
+    job.phases = phases;
+    // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
+    if (o.crates !== false) {
+        try {
+            job.crates = await phase('crates', 'Crates', () => job_prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+        }
+        catch (e) {
+            await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
+        }
+    }
+    // A job that compiles through sccache gets a server no other job's end can take down.
+    if (sccacheWrapper(env)) {
+        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(env, { root }, log)).catch((e) => {
+            log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
+            return undefined;
+        });
+        Object.assign(job.exports, sccacheExports(job.sccache));
+    }
+    return { job, guard };
 }
 
 ;// CONCATENATED MODULE: ./src/model/settings.ts
@@ -31986,7 +32031,7 @@ function defaultRoot(env) {
     const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
     return (0,external_node_path_.join)(cache, 'cargo-isolate');
 }
-function settings_readSettings(get, env = process.env) {
+function readSettings(get, env = process.env) {
     const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
     const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
     if (!targetIsBelow(diskThreshold, diskTarget)) {
@@ -32020,144 +32065,6 @@ function settings_readSettings(get, env = process.env) {
         runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
         jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
     };
-}
-
-;// CONCATENATED MODULE: ./src/job/state.ts
-
-/**
- * The only module that passes data from the main step to the post step. The runner hands
- * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
- * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
- * lets post release it) and again, complete, at the end of main.
- */
-const LEASE = 'lease';
-const JOB = 'job';
-const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
-const HOOK = 'hook';
-const state_saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
-const state_saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
-const state_saveGuard = (g) => core.saveState(GUARD, JSON.stringify(g));
-function load(name) {
-    const raw = core.getState(name);
-    if (!raw)
-        return undefined;
-    try {
-        return JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-}
-const loadLease = () => load(LEASE);
-const loadJob = () => load(JOB);
-const loadGuard = () => load(GUARD);
-const state_saveHookJoined = () => core.saveState(HOOK, 'joined');
-const loadHookJoined = () => core.getState(HOOK) === 'joined';
-
-;// CONCATENATED MODULE: ./src/main-impl.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-async function mainJob(s, env, log, watchPid, save, o = {}) {
-    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
-    log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-    const root = await prepareRoot(s.root, env);
-    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
-    if (unsafe)
-        log.warning(`The root ${root}: ${unsafe}.`);
-    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
-    const phases = {};
-    const phase = async (name, title, fn) => {
-        const t0 = performance.now();
-        try {
-            return await log.group(title, fn);
-        }
-        finally {
-            phases[name] = Math.round(performance.now() - t0);
-        }
-    };
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
-    save.guard(guard);
-    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease);
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
-        if (me.base && s.layout === 'slot')
-            log.info(`Base: ${describeBase(me.base, j.tier)}.`);
-        return j;
-    });
-    job.phases = phases;
-    // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
-    if (o.crates !== false) {
-        try {
-            job.crates = await phase('crates', 'Crates', () => job_prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
-        }
-        catch (e) {
-            await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
-        }
-    }
-    // A job that compiles through sccache gets a server no other job's end can take down.
-    if (sccacheWrapper(env)) {
-        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(env, { root }, log)).catch((e) => {
-            log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
-            return undefined;
-        });
-        Object.assign(job.exports, sccacheExports(job.sccache));
-    }
-    return { job, guard };
-}
-function setDirOutputs(job) {
-    core.setOutput('target-dir', job.dirs.target);
-    core.setOutput('cargo-home', job.dirs.cargoHome);
-    core.setOutput('tmpdir', job.dirs.tmp);
-    core.setOutput('slot', job.slot);
-    core.setOutput('key', job.identity.key);
-}
-/** The main step: what dist/main runs, and what `@github/local-action` calls. */
-async function main_impl_run() {
-    const elsewhere = notOnLinux(process.platform, 'main');
-    if (elsewhere)
-        return core.notice(elsewhere);
-    try {
-        const s = readSettings((n) => core.getInput(n));
-        // The runner's job-started hook already leased this job's directories: one lease, one guard.
-        const joined = await joinHookLease(s, process.env, actionLog);
-        if (joined) {
-            setDirOutputs(joined.job);
-            saveHookJoined();
-            return;
-        }
-        const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
-        await actionLog.group('Exports', async () => {
-            core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
-            core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));
-            core.setOutput('freed-bytes', String(guard.freedBytes));
-            for (const [k, v] of Object.entries(job.exports)) {
-                core.exportVariable(k, v);
-                core.info(`${k}=${v}`);
-            }
-            core.addPath(job.path);
-            setDirOutputs(job);
-        });
-        saveJob(job);
-    }
-    catch (e) {
-        core.setFailed(e.message);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/hook-impl.ts
@@ -32203,7 +32110,7 @@ function hookVariable(input) {
 function hookSettings(env) {
     const allowed = HOOK_INPUTS;
     try {
-        return settings_readSettings((n) => (allowed.includes(n) ? (env[hookVariable(n)] ?? '') : ''), env);
+        return readSettings((n) => (allowed.includes(n) ? (env[hookVariable(n)] ?? '') : ''), env);
     }
     catch (e) {
         if (e instanceof InputError)
@@ -32253,7 +32160,7 @@ async function readState(file) {
  * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
  * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
  */
-async function hookStarted(env, log = log_actionLog) {
+async function hookStarted(env, log = actionLog) {
     const file = statePath(env);
     try {
         if (!file)
@@ -32268,9 +32175,9 @@ async function hookStarted(env, log = log_actionLog) {
         try {
             await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
-                lib_core/* exportVariable */.dN(k, v);
-            lib_core/* exportVariable */.dN(STATE_VAR, file);
-            lib_core/* addPath */.fM(job.path);
+                core/* exportVariable */.dN(k, v);
+            core/* exportVariable */.dN(STATE_VAR, file);
+            core/* addPath */.fM(job.path);
         }
         catch (e) {
             await endJob(job).catch(() => undefined);
@@ -32281,7 +32188,7 @@ async function hookStarted(env, log = log_actionLog) {
     }
     catch (e) {
         if (e instanceof DiskFullError) {
-            lib_core/* error */.z3(e.message);
+            core/* error */.z3(e.message);
             return FAIL_EXIT;
         }
         log.warning(`cargo-isolate job-started hook: ${e.message}. This job runs without isolation (nothing exported).`);
@@ -32289,7 +32196,7 @@ async function hookStarted(env, log = log_actionLog) {
     }
 }
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
-async function hookCompleted(env, log = log_actionLog) {
+async function hookCompleted(env, log = actionLog) {
     try {
         const file = statePath(env);
         const st = file && (await readState(file));
@@ -32344,7 +32251,7 @@ async function hookCompleted(env, log = log_actionLog) {
  * or when this step cannot see it (a container without the root mounted): then the action
  * works as it does without hooks.
  */
-async function hook_impl_joinHookLease(s, env, log) {
+async function joinHookLease(s, env, log) {
     const file = env[STATE_VAR];
     if (!file)
         return undefined;
@@ -32401,7 +32308,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1159);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3738);
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);
 

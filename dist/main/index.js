@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7793:
+/***/ 9808:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28378,8 +28378,6 @@ module.exports = {
 __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ main_impl_run)
 });
-
-// UNUSED EXPORTS: mainJob
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
@@ -31530,158 +31528,6 @@ async function job_endJob(j, log) {
     return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
-;// CONCATENATED MODULE: ./src/os/log.ts
-
-const log_actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
-};
-function consoleLog(verbose = false, quiet = false) {
-    return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
-        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
-        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
-        group: async (name, fn) => {
-            if (!quiet)
-                process.stderr.write(`== ${name}\n`);
-            return fn();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/model/platform.ts
-/*
- * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
- * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
- * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
- * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
- * and let the job go on with cargo's defaults rather than fail it.
- *
- * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
- * this kernel's flock and /proc, whatever the runner reports.
- */
-const NAMES = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
-/** The notice a step gives instead of running, or undefined where it runs. */
-function notOnLinux(platform, step) {
-    if (platform === 'linux')
-        return undefined;
-    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
-    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
-}
-
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-class settings_InputError extends Error {
-    constructor(input, value, expected) {
-        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
-        this.name = 'InputError';
-    }
-}
-function oneOf(get, name, allowed, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (allowed.includes(v))
-        return v;
-    throw new settings_InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-}
-function bool(get, name, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (['true', 'True', 'TRUE'].includes(v))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(v))
-        return false;
-    throw new settings_InputError(name, v, `'true' or 'false'`);
-}
-function duration(get, name, dflt, min = 0) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < min) {
-        throw new settings_InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
-    }
-    return ms;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-function level(get, name) {
-    const v = get(name).trim();
-    if (v === '')
-        return undefined;
-    const l = parseLevel(v);
-    if (!l)
-        throw new settings_InputError(name, v, LEVEL_FORM);
-    return l;
-}
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
-function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
-}
-/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-function settings_label(get, name, example) {
-    const v = get(name).trim();
-    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-        throw new settings_InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-    return v;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-function settings_readSettings(get, env = process.env) {
-    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
-    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw new settings_InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
-    }
-    const failBelowRaw = get('fail-below').trim();
-    let failBelowBytes;
-    if (failBelowRaw !== '' && failBelowRaw !== '0') {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw new settings_InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
-        }
-    }
-    const rootRaw = get('root').trim();
-    return {
-        root: rootRaw || defaultRoot(env),
-        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration(get, 'lease-wait', 60_000),
-        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool(get, 'dry-run', false),
-        failBelowBytes,
-        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool(get, 'cache', false),
-        manifestPath: get('manifest-path').trim() || undefined,
-        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
-        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/job/sccache.ts
 
 
@@ -32022,6 +31868,223 @@ async function sccache_sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
+;// CONCATENATED MODULE: ./src/job/start.ts
+
+
+
+
+
+
+
+
+
+/**
+ * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
+ * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
+ * ends the lease, and where the state goes.
+ */
+async function start_mainJob(s, env, log, watchPid, save, o = {}) {
+    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
+    log.debug(`Identity: ${JSON.stringify(me)}`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+    const root = await root_prepareRoot(s.root, env);
+    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
+    if (unsafe)
+        log.warning(`The root ${root}: ${unsafe}.`);
+    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
+    const phases = {};
+    const phase = async (name, title, fn) => {
+        const t0 = performance.now();
+        try {
+            return await log.group(title, fn);
+        }
+        finally {
+            phases[name] = Math.round(performance.now() - t0);
+        }
+    };
+    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    save.guard(guard);
+    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
+        const j = await startJob(s, root, me, env, log, watchPid, save.lease);
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        if (me.base && s.layout === 'slot')
+            log.info(`Base: ${describeBase(me.base, j.tier)}.`);
+        return j;
+    });
+    job.phases = phases;
+    // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
+    if (o.crates !== false) {
+        try {
+            job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+        }
+        catch (e) {
+            await lease_releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
+        }
+    }
+    // A job that compiles through sccache gets a server no other job's end can take down.
+    if (sccacheWrapper(env)) {
+        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(env, { root }, log)).catch((e) => {
+            log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
+            return undefined;
+        });
+        Object.assign(job.exports, sccacheExports(job.sccache));
+    }
+    return { job, guard };
+}
+
+;// CONCATENATED MODULE: ./src/os/log.ts
+
+const log_actionLog = {
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
+};
+function consoleLog(verbose = false, quiet = false) {
+    return {
+        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+        group: async (name, fn) => {
+            if (!quiet)
+                process.stderr.write(`== ${name}\n`);
+            return fn();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/platform.ts
+/*
+ * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
+ * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
+ * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
+ * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
+ * and let the job go on with cargo's defaults rather than fail it.
+ *
+ * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
+ * this kernel's flock and /proc, whatever the runner reports.
+ */
+const NAMES = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
+/** The notice a step gives instead of running, or undefined where it runs. */
+function notOnLinux(platform, step) {
+    if (platform === 'linux')
+        return undefined;
+    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
+    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
+}
+
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+class settings_InputError extends Error {
+    constructor(input, value, expected) {
+        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
+        this.name = 'InputError';
+    }
+}
+function oneOf(get, name, allowed, dflt) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    if (allowed.includes(v))
+        return v;
+    throw new settings_InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+}
+function bool(get, name, dflt) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    if (['true', 'True', 'TRUE'].includes(v))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(v))
+        return false;
+    throw new settings_InputError(name, v, `'true' or 'false'`);
+}
+function duration(get, name, dflt, min = 0) {
+    const v = get(name).trim();
+    if (v === '')
+        return dflt;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min) {
+        throw new settings_InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
+    }
+    return ms;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+function level(get, name) {
+    const v = get(name).trim();
+    if (v === '')
+        return undefined;
+    const l = parseLevel(v);
+    if (!l)
+        throw new settings_InputError(name, v, LEVEL_FORM);
+    return l;
+}
+/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+function defaultTarget(threshold) {
+    return threshold.kind === 'percent'
+        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
+        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+function settings_label(get, name, example) {
+    const v = get(name).trim();
+    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+        throw new settings_InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+    return v;
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+function settings_readSettings(get, env = process.env) {
+    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw new settings_InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
+    }
+    const failBelowRaw = get('fail-below').trim();
+    let failBelowBytes;
+    if (failBelowRaw !== '' && failBelowRaw !== '0') {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw new settings_InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
+        }
+    }
+    const rootRaw = get('root').trim();
+    return {
+        root: rootRaw || defaultRoot(env),
+        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration(get, 'lease-wait', 60_000),
+        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool(get, 'dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool(get, 'cache', false),
+        manifestPath: get('manifest-path').trim() || undefined,
+        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
+        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
+        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
@@ -32297,63 +32360,6 @@ async function runHook(which) {
 
 
 
-
-
-
-
-
-
-
-
-async function main_impl_mainJob(s, env, log, watchPid, save, o = {}) {
-    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
-    log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-    const root = await root_prepareRoot(s.root, env);
-    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
-    if (unsafe)
-        log.warning(`The root ${root}: ${unsafe}.`);
-    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
-    const phases = {};
-    const phase = async (name, title, fn) => {
-        const t0 = performance.now();
-        try {
-            return await log.group(title, fn);
-        }
-        finally {
-            phases[name] = Math.round(performance.now() - t0);
-        }
-    };
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
-    save.guard(guard);
-    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease);
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
-        if (me.base && s.layout === 'slot')
-            log.info(`Base: ${describeBase(me.base, j.tier)}.`);
-        return j;
-    });
-    job.phases = phases;
-    // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
-    if (o.crates !== false) {
-        try {
-            job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
-        }
-        catch (e) {
-            await lease_releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
-        }
-    }
-    // A job that compiles through sccache gets a server no other job's end can take down.
-    if (sccacheWrapper(env)) {
-        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(env, { root }, log)).catch((e) => {
-            log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
-            return undefined;
-        });
-        Object.assign(job.exports, sccacheExports(job.sccache));
-    }
-    return { job, guard };
-}
 function setDirOutputs(job) {
     lib_core/* setOutput */.uH('target-dir', job.dirs.target);
     lib_core/* setOutput */.uH('cargo-home', job.dirs.cargoHome);
@@ -32375,7 +32381,7 @@ async function main_impl_run() {
             saveHookJoined();
             return;
         }
-        const { job, guard } = await main_impl_mainJob(s, process.env, log_actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
+        const { job, guard } = await start_mainJob(s, process.env, log_actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
         await log_actionLog.group('Exports', async () => {
             lib_core/* setOutput */.uH('disk-used-before', guard.before.usedPercent.toFixed(1));
             lib_core/* setOutput */.uH('disk-used-after', guard.after.usedPercent.toFixed(1));
@@ -32401,7 +32407,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7793);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9808);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
