@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
+import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { type SimEvent, type SimJob, jobPool } from './helpers/runner.js';
 import { compiled } from './helpers/workspace.js';
 
@@ -14,22 +11,19 @@ import { compiled } from './helpers/workspace.js';
  * real registry dependencies from a sparse registry on 127.0.0.1. Each test has its own root.
  */
 const { job, cleanup } = jobPool();
+let reg: LocalRegistry;
 let scratch: string;
-let server: Awaited<ReturnType<typeof serveRegistry>>;
-let crates: ReturnType<typeof makeRegistry>;
+let crates: LocalRegistry['crates'];
 let ws: string;
 
 beforeAll(async () => {
-  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-first-runs-'));
-  crates = makeRegistry(join(scratch, 'registry'), { count: 6 });
-  server = await serveRegistry(join(scratch, 'registry'));
-  ws = makeConsumer(join(scratch, 'ws'), server.url, crates);
-  await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
+  reg = await localRegistry('ci-first-runs-');
+  ({ scratch, crates } = reg);
+  ws = await reg.checkout('repo');
 });
 afterAll(async () => {
   await cleanup();
-  await server.close();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await reg.close();
 });
 
 const SHA = '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e';

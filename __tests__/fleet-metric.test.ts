@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
+import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { cli } from './helpers/cli.js';
 import { jobPool } from './helpers/runner.js';
 import { compiled } from './helpers/workspace.js';
@@ -16,26 +13,22 @@ import { compiled } from './helpers/workspace.js';
  * build script: 6 + 3 units (the script's compile, its run, the binary).
  */
 const { job, cleanup } = jobPool();
+let reg: LocalRegistry;
 let scratch: string;
 let root: string;
 let ws: string;
-let server: Awaited<ReturnType<typeof serveRegistry>>;
-let crates: ReturnType<typeof makeRegistry>;
+let crates: LocalRegistry['crates'];
 const UNITS = 6 + 3;
 
 beforeAll(async () => {
-  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-fleet-metric-'));
+  reg = await localRegistry('ci-fleet-metric-');
+  ({ scratch, crates } = reg);
   root = join(scratch, 'root');
-  crates = makeRegistry(join(scratch, 'registry'), { count: 6 });
-  server = await serveRegistry(join(scratch, 'registry'));
-  ws = makeConsumer(join(scratch, 'ws'), server.url, crates);
-  await fs.writeFile(join(ws, 'build.rs'), 'fn main() { println!("cargo:rerun-if-changed=build.rs"); }\n');
-  await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
+  ws = await reg.checkout('repo', (dir) => fs.writeFile(join(dir, 'build.rs'), 'fn main() { println!("cargo:rerun-if-changed=build.rs"); }\n'));
 });
 afterAll(async () => {
   await cleanup();
-  await server.close();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await reg.close();
 });
 
 type Units = { built: number; fresh: number; builtCrates?: string[] };

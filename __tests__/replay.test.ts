@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as choose from '../src/pool/choose.js';
 import * as disk from '../src/os/disk.js';
 import * as guard from '../src/pool/guard.js';
 import * as prepare from '../src/job/prepare.js';
-import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
+import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { type ReplayJob, type ReplayResult, replay } from '../scripts/sim/fleet.mjs';
 import { jobPool } from './helpers/runner.js';
-import { compiled } from './helpers/workspace.js';
+import { registryDeps } from './helpers/workspace.js';
 
 /*
  * Issue 14, part 3: the fleet simulator checked against real cargo. Each trace runs through the
@@ -21,32 +17,21 @@ import { compiled } from './helpers/workspace.js';
  * rule, the reset decision and "dependencies recompiled: none / some" must agree.
  */
 const { job, cleanup } = jobPool();
+let reg: LocalRegistry;
 let scratch: string;
-let server: Awaited<ReturnType<typeof serveRegistry>>;
-let crates: ReturnType<typeof makeRegistry>;
-const checkouts = new Map<string, string>();
 
 beforeAll(async () => {
-  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-replay-'));
-  crates = makeRegistry(join(scratch, 'registry'), { count: 6 });
-  server = await serveRegistry(join(scratch, 'registry'));
+  reg = await localRegistry('ci-replay-');
+  scratch = reg.scratch;
 });
 afterAll(async () => {
   await cleanup();
-  await server.close();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await reg.close();
 });
 
-async function checkout(runner: string): Promise<string> {
-  if (!checkouts.has(runner)) {
-    const dir = makeConsumer(join(scratch, `ws-${runner}`), server.url, crates);
-    await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: dir, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
-    checkouts.set(runner, dir);
-  }
-  return checkouts.get(runner)!;
-}
+const checkout = (runner: string) => reg.checkout(runner);
 
-const deps = (stderr: string) => [...compiled(stderr), ...[...stderr.matchAll(/^\s*Checking (\S+) v/gm)].map((m) => m[1])].filter((c) => c.startsWith('dep'));
+const deps = registryDeps;
 const CMD: Record<string, string[]> = { test: ['cargo', 'build'], lint: ['cargo', 'check'] };
 
 /** Runs the steps through the real action: each step's jobs start together, build, then end in order. */

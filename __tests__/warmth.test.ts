@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
+import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { cli } from './helpers/cli.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
-import { compiled, makeSlowWorkspace } from './helpers/workspace.js';
+import { makeSlowWorkspace, registryDeps } from './helpers/workspace.js';
 
 /*
  * Issue 10: every job of a PR starts warm. Real cargo through the bundled action, with real
@@ -15,36 +12,25 @@ import { compiled, makeSlowWorkspace } from './helpers/workspace.js';
  * as on a real fleet. "Recompiled dependencies" are the registry crates cargo compiled.
  */
 const { job, cleanup } = jobPool();
+let reg: LocalRegistry;
 let scratch: string;
 let root: string;
-let server: Awaited<ReturnType<typeof serveRegistry>>;
-let crates: ReturnType<typeof makeRegistry>;
-const checkouts = new Map<string, string>();
+let crates: LocalRegistry['crates'];
 
 beforeAll(async () => {
-  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-warmth-'));
+  reg = await localRegistry('ci-warmth-');
+  ({ scratch, crates } = reg);
   root = join(scratch, 'root');
-  crates = makeRegistry(join(scratch, 'registry'), { count: 6 });
-  server = await serveRegistry(join(scratch, 'registry'));
 });
 afterAll(async () => {
   await cleanup();
-  await server.close();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await reg.close();
 });
 
 /** This runner's checkout of the repository (a runner's work folder is its own). */
-async function checkout(runner: string): Promise<string> {
-  if (!checkouts.has(runner)) {
-    const dir = makeConsumer(join(scratch, `ws-${runner}`), server.url, crates);
-    await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: dir, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
-    checkouts.set(runner, dir);
-  }
-  return checkouts.get(runner)!;
-}
+const checkout = (runner: string) => reg.checkout(runner);
 
-/** Registry crates cargo built (`Compiling`) or checked (`Checking`, for cargo check). */
-const deps = (stderr: string) => [...compiled(stderr), ...[...stderr.matchAll(/^\s*Checking (\S+) v/gm)].map((m) => m[1])].filter((c) => c.startsWith('dep'));
+const deps = registryDeps;
 type Spec = { pr?: number; branch?: string; runId: string; job: string; runner: string; cmd: string[]; key?: string };
 
 /** Jobs that start together, build, and end: what one push of a workflow does. */

@@ -33,3 +33,8 @@ export async function makeSlowWorkspace(dir: string, seconds: number): Promise<s
   await fs.writeFile(join(dir, 'src', 'main.rs'), 'fn main() {}\n');
   return dir;
 }
+
+/** Registry crates cargo built (`Compiling`) or checked (`Checking`, for cargo check). */
+export function registryDeps(stderr: string): string[] {
+  return [...compiled(stderr), ...[...stderr.matchAll(/^\s*Checking (\S+) v/gm)].map((m) => m[1])].filter((c) => c.startsWith('dep'));
+}
