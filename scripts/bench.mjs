@@ -397,7 +397,7 @@ if (only(9)) {
   await benchGitStore({ scratch, mod, rows, spread, median, time, note, quick });
 }
 // 10. The foreign-owner check: its own file.
-if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio });
+if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio, stateOf });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

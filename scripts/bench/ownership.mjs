@@ -56,7 +56,7 @@ function timed(cmd, args, env) {
   });
 }
 
-export async function ownershipBench({ mod, scratch, rows, reps, note, spread, median, ratio }) {
+export async function ownershipBench({ mod, scratch, rows, reps, note, spread, median, ratio, stateOf }) {
   note(`10. foreign-owner check on a slot with a ${FILES.toLocaleString('en')}-file target dir ...`);
   const [{ probeOwners, findForeign }] = await Promise.all([mod('foreign')]);
   const asRoot = process.getuid() === 0;
@@ -86,18 +86,6 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
       if (asRoot) execFileSync('chown', [`${uid}:${uid}`, f[n]]);
     }
     return f;
-  };
-  const stateOf = async (file) => {
-    const t = (await fs.readFile(file, 'utf8')).split('\n');
-    const s = {};
-    for (let i = 0; i < t.length; i++) {
-      const m = /^([^<]+)<<(.+)$/.exec(t[i]);
-      if (!m) continue;
-      const v = [];
-      for (i++; t[i] !== m[2]; i++) v.push(t[i]);
-      s[`STATE_${m[1]}`] = v.join('\n');
-    }
-    return s;
   };
   const step = async () => {
     const env = { ...base, ...files() };
