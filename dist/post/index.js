@@ -28490,7 +28490,7 @@ const TIER_TEXT = {
 const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
 /** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
 const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
-/** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
+/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
 const choose_fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
  * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
@@ -28509,7 +28509,7 @@ const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
  * destroys an entry it does not have to.
  *
- * 1. The job's own content: own-job, then own-key, then a base slot (a PR's first run).
+ * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
  * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
  *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
  * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
@@ -28519,9 +28519,9 @@ const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random.
  *
- * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
- * takes over only the older ones (and only one, since it then has a slot of its own). With a
- * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a first
+ * run takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the first run takes it: its build is warm, and the base branch's next
  * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
  * A live slot of this trust domain and job held by an earlier run (or attempt) is a
  * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold

@@ -12,7 +12,8 @@ export interface SlotView {
  * Why a slot was chosen, in order of preference:
  * - own-job:  last used by this trust domain *and* this job: its own warm build;
  * - own-key:  this trust domain, another job (its crates, tmp and a build of the same code);
- * - base:     a PR's first run: a push to its base branch, same job, taken over without a wipe;
+ * - base:     a first run (a PR, merge-queue entry, new branch, tag): a push to its base branch,
+ *             same job, taken over without a wipe;
  * - same-job: the same job of another trust domain: emptied, but at a path where sccache has
  *             seen these arguments;
  * - lru:      any other free slot;
@@ -54,7 +55,7 @@ const time = (r?: DirRecord) => (r ? Date.parse(r.lastUsed) || 0 : 0);
 export const sameJob = (r: Pick<DirRecord, 'workflow' | 'job' | 'jobKey'>, me: Pick<Me, 'workflow' | 'job' | 'jobKey'>) =>
   r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
 
-/** Content of a push to the PR's base branch in the same repository: trusted, may seed the PR. */
+/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
 export const fromBase = (r: Pick<DirRecord, 'repository' | 'key'>, me: Pick<Me, 'repository' | 'baseKey'>) =>
   me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 
@@ -77,7 +78,7 @@ export const worthless = (r?: DirRecord) => !r || r.prunedAt !== undefined || r.
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
  * destroys an entry it does not have to.
  *
- * 1. The job's own content: own-job, then own-key, then a base slot (a PR's first run).
+ * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
  * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
  *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
  * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
@@ -87,9 +88,9 @@ export const worthless = (r?: DirRecord) => !r || r.prunedAt !== undefined || r.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random.
  *
- * The base branch keeps its most recent slot of each job whenever it has two or more: a PR
- * takes over only the older ones (and only one, since it then has a slot of its own). With a
- * single base slot, the PR's first run takes it: its build is warm, and the base branch's next
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a first
+ * run takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the first run takes it: its build is warm, and the base branch's next
  * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
  * A live slot of this trust domain and job held by an earlier run (or attempt) is a
  * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
