@@ -85,9 +85,9 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-async function leaseAndRun(v: Values, cmd: string[]): Promise<number> {
+async function leaseAndRun(v: Values, cmd: string[], overrides: Record<string, string> = {}): Promise<number> {
   const log = consoleLog(Boolean(v.verbose));
-  const s = settingsFrom(v);
+  const s = settingsFrom(v, overrides);
   const noop = () => undefined;
   const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop });
   const env: NodeJS.ProcessEnv = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
@@ -115,11 +115,14 @@ async function demo(v: Values): Promise<number> {
   const cmd = ['cargo', 'run', '--quiet', '--manifest-path', join(ws, 'Cargo.toml'), '-p', 'app'];
   const env = { GITHUB_REPOSITORY: 'demo/workspace', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: String(Date.now()) };
   Object.assign(process.env, env);
-  let code = await leaseAndRun(v, cmd);
+  // The crate phase looks for the demo's own Cargo.lock, never the one of the directory the
+  // demo was started from (a Rust repository's crates have no business in the demo's slot).
+  const here = { 'working-directory': ws };
+  let code = await leaseAndRun(v, cmd, here);
   if (code !== 0) return code;
   process.stderr.write('-- second job, same branch: the warm slot again, nothing recompiled\n');
   process.env.GITHUB_RUN_ID = String(Date.now() + 1);
-  code = await leaseAndRun(v, cmd);
+  code = await leaseAndRun(v, cmd, here);
   const root = await prepareRoot(settingsFrom(v).root, process.env, false);
   process.stdout.write(formatStatus(await rootStatus(root)) + '\n');
   await fs.rm(ws, { recursive: true, force: true });

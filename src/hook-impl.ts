@@ -133,7 +133,7 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
       core.error(e.message);
       return FAIL_EXIT;
     }
-    log.warning(`cargo-isolate job-started hook: ${(e as Error).message}. This job runs without isolation (nothing exported).`);
+    log.warning(`cargo-isolate job-started hook: ${(e as Error).message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
     return 0;
   }
 }

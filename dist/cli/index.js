@@ -32202,9 +32202,9 @@ function runChild(cmd, env) {
         });
     });
 }
-async function leaseAndRun(v, cmd) {
+async function leaseAndRun(v, cmd, overrides = {}) {
     const log = consoleLog(Boolean(v.verbose));
-    const s = settingsFrom(v);
+    const s = settingsFrom(v, overrides);
     const noop = () => undefined;
     const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop });
     const env = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
@@ -32234,12 +32234,15 @@ async function demo(v) {
     const cmd = ['cargo', 'run', '--quiet', '--manifest-path', (0,external_node_path_.join)(ws, 'Cargo.toml'), '-p', 'app'];
     const env = { GITHUB_REPOSITORY: 'demo/workspace', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: String(Date.now()) };
     Object.assign(process.env, env);
-    let code = await leaseAndRun(v, cmd);
+    // The crate phase looks for the demo's own Cargo.lock, never the one of the directory the
+    // demo was started from (a Rust repository's crates have no business in the demo's slot).
+    const here = { 'working-directory': ws };
+    let code = await leaseAndRun(v, cmd, here);
     if (code !== 0)
         return code;
     process.stderr.write('-- second job, same branch: the warm slot again, nothing recompiled\n');
     process.env.GITHUB_RUN_ID = String(Date.now() + 1);
-    code = await leaseAndRun(v, cmd);
+    code = await leaseAndRun(v, cmd, here);
     const root = await prepareRoot(settingsFrom(v).root, process.env, false);
     process.stdout.write(formatStatus(await rootStatus(root)) + '\n');
     await external_node_fs_.promises.rm(ws, { recursive: true, force: true });

@@ -32191,7 +32191,7 @@ async function hookStarted(env, log = actionLog) {
             core/* error */.z3(e.message);
             return FAIL_EXIT;
         }
-        log.warning(`cargo-isolate job-started hook: ${e.message}. This job runs without isolation (nothing exported).`);
+        log.warning(`cargo-isolate job-started hook: ${e.message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
         return 0;
     }
 }
