@@ -6,7 +6,7 @@ import { SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { cargoLockFiles, heldLocks, isHeldHint, type LockSet } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import { readRecord, writeRecord } from '../model/record.js';
-import { deleteTrashEntry, removeTree } from '../os/remove.js';
+import { OutsideRootError, deleteTrashEntry, removeTree } from '../os/remove.js';
 import { diskUsage } from '../os/sizes.js';
 import { storePaths } from '../store/crates.js';
 import { gitEntries } from '../store/gitstore.js';
@@ -196,6 +196,8 @@ async function removeCandidate(root: string, c: Candidate, timeoutMs: number): P
     return await removeCandidateAs(root, c, timeoutMs);
   } catch (e) {
     if (isPermissionError(e)) return NEEDS_ROOT;
+    // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+    if (e instanceof OutsideRootError) return 'refused';
     throw e;
   }
 }
@@ -302,7 +304,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
         report.needsRoot.bytes += bytes;
       }
       report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
     }
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
