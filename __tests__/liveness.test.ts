@@ -343,3 +343,25 @@ test("a link a build made inside its idle slot (cargo-home/registry into a live 
   expect(report.removals.filter((r) => r.path === join(registry, 'src')).map((r) => r.outcome)).toEqual(['refused']);
   expect((await live.run('post')).code).toBe(0);
 });
+
+test("a link a build made in the crate store (a blob dir into a live slot) never leads the guard to unlink the live slot's files", async () => {
+  const root = join(scratch, 'root-store-link');
+  const live = await job({ pr: 42, runner: 'ri' });
+  expect((await live.run('main', { root })).code).toBe(0);
+  const deps = join(live.exported.CARGO_TARGET_DIR, 'debug', 'deps');
+  await fs.mkdir(deps, { recursive: true });
+  await fs.writeFile(join(deps, 'libx.rlib'), 'in use');
+  const blobs = join(root, 'crates', 'sha256');
+  await fs.mkdir(blobs, { recursive: true });
+  await fs.symlink(deps, join(blobs, 'ab'));
+  await sleep(1100);
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  expect(await fs.readFile(join(deps, 'libx.rlib'), 'utf8')).toBe('in use');
+  // The store's own directory a link into the slot: the same.
+  await fs.rm(join(root, 'crates'), { recursive: true });
+  await fs.symlink(live.exported.CARGO_TARGET_DIR, join(root, 'crates'));
+  await fs.rename(join(deps, '..'), join(live.exported.CARGO_TARGET_DIR, 'sha256'));
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  expect(await fs.readFile(join(live.exported.CARGO_TARGET_DIR, 'sha256', 'deps', 'libx.rlib'), 'utf8')).toBe('in use');
+  expect((await live.run('post')).code).toBe(0);
+});

@@ -106,8 +106,12 @@ export async function collectCandidates(root: string, held: LockSet = heldLocks(
     }
   }
   // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-  // and unlinking change ctime, so ctime orders them by last use.
-  for (const sub of await fs.readdir(storePaths(root).blobs).catch(() => [] as string[])) {
+  // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
+  // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
+  const blobs = storePaths(root).blobs;
+  const plain = (await isDir(storePaths(root).base)) && (await isDir(blobs));
+  for (const sub of plain ? await fs.readdir(blobs).catch(() => [] as string[]) : []) {
+    if (!(await isDir(join(blobs, sub)))) continue;
     for (const f of await fs.readdir(join(storePaths(root).blobs, sub)).catch(() => [] as string[])) {
       const path = join(storePaths(root).blobs, sub, f);
       const st = await fs.lstat(path).catch(() => undefined);
