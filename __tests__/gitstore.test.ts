@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Candidate, planPrune, runGuard } from '../src/pool/guard.js';
-import { assignDbDirs, entryPath, gitEntries, gitStorePaths, parseGitLock, publishGit, systemGit, urlKey } from '../src/store/gitstore.js';
+import { assignDbDirs, entryPath, gitEntries, gitStorePaths, parseGitLock, publishGit, seedGit, systemGit, urlKey } from '../src/store/gitstore.js';
 import { commitGitDep, makeGitConsumer, serveGit } from '../scripts/lib/gitdep.mjs';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
@@ -291,4 +291,21 @@ describe('links planted in the git store', () => {
     expect((await gitEntries(r)).map((e) => e.path)).toEqual([]);
     expect((await j.run('post')).code).toBe(0);
   });
+});
+
+test("a slot's cargo-home/git a build replaced by a link into another slot: seeding writes nothing there", async () => {
+  const dep = await dependency('linkedhome', 11);
+  const locked = parseGitLock(await fs.readFile(join(dep.ws, 'Cargo.lock'), 'utf8'));
+  const r = join(scratch, 'linked-home-root');
+  await fs.mkdir(r, { recursive: true });
+  expect((await publishGit(r, join(scratch, 'lockgen-home'), locked, 'test', systemGit())).published).toHaveLength(1);
+  const mine = join(r, 'slots', 's000', 'cargo-home');
+  const theirs = join(r, 'slots', 's001', 'cargo-home');
+  await fs.mkdir(join(theirs, 'git', 'db'), { recursive: true });
+  await fs.mkdir(mine, { recursive: true });
+  await fs.symlink(join(theirs, 'git'), join(mine, 'git'));
+  const seed = await seedGit(r, mine, locked, 'test', 'link', systemGit());
+  expect(await fs.readdir(join(theirs, 'git', 'db'))).toEqual([]);
+  expect(seed.seeded).toEqual([]);
+  expect(seed.notSeeded).toEqual([expect.objectContaining({ why: expect.stringMatching(/not a directory of this CARGO_HOME/) })]);
 });

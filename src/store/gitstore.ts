@@ -241,6 +241,12 @@ export async function seedGit(root: string, cargoHome: string, locked: LockedGit
     return r;
   }
   const dbRoot = join(cargoHome, 'git', 'db');
+  // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+  // there. prepare.ts checks only the top dirs; cargo fetches instead.
+  if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+    for (const g of locked) r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+    return r;
+  }
   for (const g of locked) {
     const dirs = await knownDirs(root, version, g.url);
     if (dirs.length === 0) {
