@@ -55,7 +55,7 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
   // Inside the root is not enough: a link between the root and the path (a slot's
   // cargo-home/registry made a link into another slot) would move another slot's directory,
   // which the caller's locks do not cover. The root itself may be a link (an administrator's).
-  const r = normalize(root).replace(/\/+$/, '');
+  const r = normalize(root).replace(/(.)\/+$/, '$1');
   const from = norm.startsWith(r + sep) ? r : norm.startsWith(realRoot + sep) ? realRoot : undefined;
   if (from !== undefined && parent !== join(realRoot, relative(from, dirname(norm)))) {
     throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
