@@ -4,8 +4,8 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Candidate, planPrune } from '../src/pool/guard.js';
-import { assignDbDirs, entryPath, gitEntries, gitStorePaths, parseGitLock, publishGit, systemGit, urlKey } from '../src/store/gitstore.js';
+import { type Candidate, planPrune, runGuard } from '../src/pool/guard.js';
+import { assignDbDirs, entryPath, gitEntries, gitStorePaths, parseGitLock, publishGit, seedGit, systemGit, urlKey } from '../src/store/gitstore.js';
 import { commitGitDep, makeGitConsumer, serveGit } from '../scripts/lib/gitdep.mjs';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
@@ -247,4 +247,65 @@ describe('the git store through the action', () => {
     await fs.access(keep);
     await expect(fs.access(drop)).rejects.toThrow();
   });
+});
+
+describe('links planted in the git store', () => {
+  test("a symlink a build put in the git store never leads the guard into a live job's slot", async () => {
+    const r = join(scratch, 'planted-root');
+    const j = await job({ pr: 40, runner: 'r40' });
+    const m = await j.run('main', { root: r });
+    expect(m.code).toBe(0);
+    const target = m.env.CARGO_TARGET_DIR;
+    await fs.writeFile(join(target, 'artifact'), 'live build output');
+    const slot = join(target, '..');
+    // The build runs as the runner's user, which owns the store: a key dir (and the store's
+    // own dirs) replaced by links into its slot, or another job's.
+    const { base, db } = gitStorePaths(r);
+    await fs.mkdir(db, { recursive: true });
+    await fs.symlink(slot, join(db, 'evil-0123456789abcdef'));
+    const other = join(scratch, 'planted-other');
+    await fs.mkdir(join(other, 'db', 'k', 'c'), { recursive: true });
+    await fs.writeFile(join(other, 'db', 'k', 'c', 'keep'), 'outside the store');
+    await fs.symlink(other, join(db, 'away-0123456789abcdef'));
+    await new Promise((res) => setTimeout(res, 1100));
+    const log = { info: () => undefined, warning: () => undefined, debug: () => undefined, group: <T>(_n: string, fn: () => Promise<T>) => fn() };
+    await runGuard({ root: r, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log });
+    expect(await fs.readFile(join(target, 'artifact'), 'utf8')).toBe('live build output');
+    expect(await fs.readFile(join(other, 'db', 'k', 'c', 'keep'), 'utf8')).toBe('outside the store');
+    expect((await gitEntries(r)).map((e) => e.path)).toEqual([]);
+
+    // Publishing through such a link would write outside the root: it is refused.
+    const dep = await dependency('planted', 9);
+    const locked = parseGitLock(await fs.readFile(join(dep.ws, 'Cargo.lock'), 'utf8'));
+    const away = join(scratch, 'planted-away');
+    await fs.mkdir(away);
+    await fs.symlink(away, join(db, urlKey(dep.url)));
+    const pub = await publishGit(r, join(scratch, 'lockgen-home'), locked, 'test', systemGit());
+    expect(pub.published).toEqual([]);
+    expect(pub.notPublished).toEqual([expect.objectContaining({ why: expect.stringMatching(/not a directory of the store/) })]);
+    expect(await fs.readdir(away)).toEqual([]);
+    // The whole store a link to a slot's git dir: its databases are not store entries either.
+    await fs.rm(base, { recursive: true });
+    await fs.mkdir(join(m.env.CARGO_HOME, 'git', 'db', 'dep-0123456789abcdef', 'objects'), { recursive: true });
+    await fs.symlink(m.env.CARGO_HOME, base);
+    expect((await gitEntries(r)).map((e) => e.path)).toEqual([]);
+    expect((await j.run('post')).code).toBe(0);
+  });
+});
+
+test("a slot's cargo-home/git a build replaced by a link into another slot: seeding writes nothing there", async () => {
+  const dep = await dependency('linkedhome', 11);
+  const locked = parseGitLock(await fs.readFile(join(dep.ws, 'Cargo.lock'), 'utf8'));
+  const r = join(scratch, 'linked-home-root');
+  await fs.mkdir(r, { recursive: true });
+  expect((await publishGit(r, join(scratch, 'lockgen-home'), locked, 'test', systemGit())).published).toHaveLength(1);
+  const mine = join(r, 'slots', 's000', 'cargo-home');
+  const theirs = join(r, 'slots', 's001', 'cargo-home');
+  await fs.mkdir(join(theirs, 'git', 'db'), { recursive: true });
+  await fs.mkdir(mine, { recursive: true });
+  await fs.symlink(join(theirs, 'git'), join(mine, 'git'));
+  const seed = await seedGit(r, mine, locked, 'test', 'link', systemGit());
+  expect(await fs.readdir(join(theirs, 'git', 'db'))).toEqual([]);
+  expect(seed.seeded).toEqual([]);
+  expect(seed.notSeeded).toEqual([expect.objectContaining({ why: expect.stringMatching(/not a directory of this CARGO_HOME/) })]);
 });

@@ -11,6 +11,7 @@ import { KEEPER_POLL_SECONDS, acquireSlot, releaseLease } from '../src/pool/leas
 import { identityFrom } from '../src/model/identity.js';
 import { consoleLog } from '../src/os/log.js';
 import { removeTree } from '../src/os/remove.js';
+import { runGuard } from '../src/pool/guard.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
@@ -320,4 +321,47 @@ test('a symlink a build put in place of its target dir or slot dir is not follow
   expect((await fs.lstat(base)).isDirectory()).toBe(true);
   expect(await fs.readdir(elsewhere)).toEqual(['keep']);
   expect((await c.run('post')).code).toBe(0);
+});
+
+test("a link a build made inside its idle slot (cargo-home/registry into a live slot) never leads the guard to remove the live slot's files", async () => {
+  const root = join(scratch, 'root-inner-link');
+  const idle = await job({ pr: 40, runner: 'ri' });
+  expect((await idle.run('main', { root })).code).toBe(0);
+  const live = await job({ pr: 41, runner: 'ri' });
+  expect((await live.run('main', { root })).code).toBe(0);
+  const liveSrc = join(live.exported.CARGO_HOME, 'registry', 'src', 'index.crates.io-x');
+  await fs.mkdir(liveSrc, { recursive: true });
+  await fs.writeFile(join(liveSrc, 'lib.rs'), 'in use');
+  // The idle job's build replaced its registry/ by a link into the live slot, then ended.
+  const registry = join(idle.exported.CARGO_HOME, 'registry');
+  await fs.rm(registry, { recursive: true, force: true });
+  await fs.symlink(join(live.exported.CARGO_HOME, 'registry'), registry);
+  expect((await idle.run('post')).code).toBe(0);
+  await sleep(1100);
+  const report = await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  expect(await fs.readFile(join(liveSrc, 'lib.rs'), 'utf8')).toBe('in use');
+  expect(report.removals.filter((r) => r.path === join(registry, 'src')).map((r) => r.outcome)).toEqual(['refused']);
+  expect((await live.run('post')).code).toBe(0);
+});
+
+test("a link a build made in the crate store (a blob dir into a live slot) never leads the guard to unlink the live slot's files", async () => {
+  const root = join(scratch, 'root-store-link');
+  const live = await job({ pr: 42, runner: 'ri' });
+  expect((await live.run('main', { root })).code).toBe(0);
+  const deps = join(live.exported.CARGO_TARGET_DIR, 'debug', 'deps');
+  await fs.mkdir(deps, { recursive: true });
+  await fs.writeFile(join(deps, 'libx.rlib'), 'in use');
+  const blobs = join(root, 'crates', 'sha256');
+  await fs.mkdir(blobs, { recursive: true });
+  await fs.symlink(deps, join(blobs, 'ab'));
+  await sleep(1100);
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  expect(await fs.readFile(join(deps, 'libx.rlib'), 'utf8')).toBe('in use');
+  // The store's own directory a link into the slot: the same.
+  await fs.rm(join(root, 'crates'), { recursive: true });
+  await fs.symlink(live.exported.CARGO_TARGET_DIR, join(root, 'crates'));
+  await fs.rename(join(deps, '..'), join(live.exported.CARGO_TARGET_DIR, 'sha256'));
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  expect(await fs.readFile(join(live.exported.CARGO_TARGET_DIR, 'sha256', 'deps', 'libx.rlib'), 'utf8')).toBe('in use');
+  expect((await live.run('post')).code).toBe(0);
 });

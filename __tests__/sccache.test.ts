@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Occupant, candidatePorts, decide, fleetPort as fleetPortOf, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/job/sccache.js';
+import { type Occupant, candidatePorts, decide, ensureSccacheServer, fleetPort as fleetPortOf, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/job/sccache.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 
@@ -366,4 +366,32 @@ describe('a container job with the host network (real Docker)', () => {
     expect((await host.exec(['cargo', 'build'], await quickWorkspace('after-container', `a-${Math.random()}`))).code).toBe(0);
     await endJob(host);
   }, 300_000);
+});
+
+describe("another uid's entries under <root>/sccache", () => {
+  test("a server dir another uid made (with a link in it) is passed over: the job writes nothing through it", async () => {
+    const r = join(scratch, 'planted-root');
+    const env = { PATH: process.env.PATH, RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'planted-cache') };
+    const mountNs = await fs.readlink('/proc/self/ns/mnt');
+    const candidates = candidatePorts(UID, mountNs, sccacheSettings(env));
+    for (const p of candidates) ports.add(p);
+    // <root>/sccache is world-writable (sticky): any uid on the host may make any name in it.
+    // Another uid's dir named for this uid's ports, its start.log a link to this uid's file.
+    const victim = join(scratch, 'planted-victim');
+    await fs.writeFile(victim, 'precious\n');
+    await fs.mkdir(join(r, 'sccache'), { recursive: true, mode: 0o1777 });
+    const other = UID === 0 ? 1234 : UID + 1;
+    for (const p of candidates) {
+      const dir = join(r, 'sccache', `u${UID}-p${p}`);
+      await fs.mkdir(dir);
+      await fs.symlink(victim, join(dir, 'start.log'));
+      await fs.symlink(victim, join(dir, 'server.pid'));
+      if (UID === 0) await fs.lchown(dir, other, other);
+    }
+    const log = { info: () => undefined, warning: () => undefined, debug: () => undefined, group: <T>(_n: string, fn: () => Promise<T>) => fn() };
+    const got = await ensureSccacheServer(env, { root: r }, log).catch((e: Error) => e);
+    expect(await fs.readFile(victim, 'utf8')).toBe('precious\n');
+    expect(got).toBeInstanceOf(Error);
+    expect((got as Error).message).toMatch(/not a directory of uid/);
+  });
 });

@@ -28753,6 +28753,14 @@ async function assertInsideRoot(root, path) {
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+    // Inside the root is not enough: a link between the root and the path (a slot's
+    // cargo-home/registry made a link into another slot) would move another slot's directory,
+    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
+    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
+    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+    }
 }
 function run(cmd, args, timeoutMs) {
     return new Promise((res) => {
@@ -29288,6 +29296,21 @@ async function gitstore_knownDirs(root, version, url) {
         return [];
     }
 }
+/**
+ * The build runs as the store's owner and may replace a store directory by a symlink (into a
+ * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
+ * mkdir makes a real directory.
+ */
+async function plainDirs(root, ...rel) {
+    let p = root;
+    for (const c of rel) {
+        p = (0,external_node_path_.join)(p, c);
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st && !st.isDirectory())
+            return false;
+    }
+    return true;
+}
 async function writeAtomically(dest, data) {
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
@@ -29299,7 +29322,7 @@ async function writeAtomically(dest, data) {
 }
 async function gitstore_learnDir(root, version, url, dir) {
     const known = await gitstore_knownDirs(root, version, url);
-    if (known.includes(dir))
+    if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
         return;
     await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
@@ -29346,6 +29369,13 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
         return r;
     }
     const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
+    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+    // there. prepare.ts checks only the top dirs; cargo fetches instead.
+    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+        return r;
+    }
     for (const g of locked) {
         const dirs = await gitstore_knownDirs(root, version, g.url);
         if (dirs.length === 0) {
@@ -29487,6 +29517,10 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
             r.skipped++;
             continue;
         }
+        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
+            r.notPublished.push({ dep: label(g), why: `${(0,external_node_path_.dirname)(entry)} is not a directory of the store (a symlink?): not published` });
+            continue;
+        }
         const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(entry), `.tmp-${g.commit.slice(0, 12)}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
         try {
             await external_node_fs_.promises.mkdir(tmp, { recursive: true });
@@ -29526,7 +29560,11 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
 async function gitEntries(root) {
     const out = [];
     const db = gitStorePaths(root).db;
+    if (!(await plainDirs(root, 'git', 'db')))
+        return out;
     for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
+        if (!(await external_node_fs_.promises.lstat((0,external_node_path_.join)(db, key)).catch(() => undefined))?.isDirectory())
+            continue;
         for (const commit of await external_node_fs_.promises.readdir((0,external_node_path_.join)(db, key)).catch(() => [])) {
             const path = (0,external_node_path_.join)(db, key, commit);
             const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
@@ -29844,8 +29882,13 @@ async function collectCandidates(root, held = heldLocks()) {
         }
     }
     // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-    // and unlinking change ctime, so ctime orders them by last use.
-    for (const sub of await external_node_fs_.promises.readdir(storePaths(root).blobs).catch(() => [])) {
+    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
+    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
+    const blobs = storePaths(root).blobs;
+    const plain = (await isDir(storePaths(root).base)) && (await isDir(blobs));
+    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
+        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+            continue;
         for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(storePaths(root).blobs, sub)).catch(() => [])) {
             const path = (0,external_node_path_.join)(storePaths(root).blobs, sub, f);
             const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
@@ -29895,6 +29938,9 @@ async function removeCandidate(root, c, timeoutMs) {
     catch (e) {
         if (isPermissionError(e))
             return NEEDS_ROOT;
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
         throw e;
     }
 }
@@ -30007,7 +30053,7 @@ async function runGuard(o) {
                 report.needsRoot.bytes += bytes;
             }
             report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
@@ -31755,12 +31801,19 @@ async function settled(port, uid, graceMs) {
 async function serverDir(root, uid, port) {
     const top = (0,external_node_path_.join)(root, 'sccache');
     await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.stat(top);
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = (0,external_node_path_.join)(top, `u${uid}-p${port}`);
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
     if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
         await external_node_fs_.promises.chmod(top, 0o1777);
-    const dir = (0,external_node_path_.join)(top, `u${uid}-p${port}`);
     await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-    return dir;
+    // Any uid may make any name in a world-writable dir: a dir (or link) of another uid here
+    // would have this uid (root, say) truncate start.log or empty tmp/ through its links.
+    const own = await external_node_fs_.promises.lstat(dir);
+    if (!own.isDirectory() || own.uid !== uid)
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -31812,7 +31865,11 @@ async function ensureSccacheServer(env, paths, log) {
         return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
     }
     for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const dir = await serverDir(paths.root, uid, port);
+        const { dir, theirs } = await serverDir(paths.root, uid, port);
+        if (theirs) {
+            passedOver.push(`${port} (${theirs})`);
+            continue;
+        }
         const tmp = (0,external_node_path_.join)(dir, 'tmp');
         const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
         const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;

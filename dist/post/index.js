@@ -29444,6 +29444,14 @@ async function assertInsideRoot(root, path) {
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+    // Inside the root is not enough: a link between the root and the path (a slot's
+    // cargo-home/registry made a link into another slot) would move another slot's directory,
+    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
+    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
+    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+    }
 }
 function remove_run(cmd, args, timeoutMs) {
     return new Promise((res) => {
@@ -30249,6 +30257,21 @@ async function gitstore_knownDirs(root, version, url) {
         return [];
     }
 }
+/**
+ * The build runs as the store's owner and may replace a store directory by a symlink (into a
+ * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
+ * mkdir makes a real directory.
+ */
+async function plainDirs(root, ...rel) {
+    let p = root;
+    for (const c of rel) {
+        p = (0,external_node_path_.join)(p, c);
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st && !st.isDirectory())
+            return false;
+    }
+    return true;
+}
 async function writeAtomically(dest, data) {
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
@@ -30260,7 +30283,7 @@ async function writeAtomically(dest, data) {
 }
 async function gitstore_learnDir(root, version, url, dir) {
     const known = await gitstore_knownDirs(root, version, url);
-    if (known.includes(dir))
+    if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
         return;
     await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
@@ -30307,6 +30330,13 @@ async function gitstore_seedGit(root, cargoHome, locked, version, mode, git) {
         return r;
     }
     const dbRoot = join(cargoHome, 'git', 'db');
+    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+    // there. prepare.ts checks only the top dirs; cargo fetches instead.
+    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+        return r;
+    }
     for (const g of locked) {
         const dirs = await gitstore_knownDirs(root, version, g.url);
         if (dirs.length === 0) {
@@ -30448,6 +30478,10 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
             r.skipped++;
             continue;
         }
+        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
+            r.notPublished.push({ dep: label(g), why: `${(0,external_node_path_.dirname)(entry)} is not a directory of the store (a symlink?): not published` });
+            continue;
+        }
         const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(entry), `.tmp-${g.commit.slice(0, 12)}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
         try {
             await external_node_fs_.promises.mkdir(tmp, { recursive: true });
@@ -30487,7 +30521,11 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
 async function gitEntries(root) {
     const out = [];
     const db = gitstore_gitStorePaths(root).db;
+    if (!(await plainDirs(root, 'git', 'db')))
+        return out;
     for (const key of await fs.readdir(db).catch(() => [])) {
+        if (!(await fs.lstat(join(db, key)).catch(() => undefined))?.isDirectory())
+            continue;
         for (const commit of await fs.readdir(join(db, key)).catch(() => [])) {
             const path = join(db, key, commit);
             const st = await fs.lstat(path).catch(() => undefined);
@@ -31445,12 +31483,19 @@ async function settled(port, uid, graceMs) {
 async function serverDir(root, uid, port) {
     const top = (0,external_node_path_.join)(root, 'sccache');
     await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.stat(top);
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = (0,external_node_path_.join)(top, `u${uid}-p${port}`);
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
     if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
         await external_node_fs_.promises.chmod(top, 0o1777);
-    const dir = (0,external_node_path_.join)(top, `u${uid}-p${port}`);
     await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-    return dir;
+    // Any uid may make any name in a world-writable dir: a dir (or link) of another uid here
+    // would have this uid (root, say) truncate start.log or empty tmp/ through its links.
+    const own = await external_node_fs_.promises.lstat(dir);
+    if (!own.isDirectory() || own.uid !== uid)
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -31502,7 +31547,11 @@ async function ensureSccacheServer(env, paths, log) {
         return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
     }
     for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const dir = await serverDir(paths.root, uid, port);
+        const { dir, theirs } = await serverDir(paths.root, uid, port);
+        if (theirs) {
+            passedOver.push(`${port} (${theirs})`);
+            continue;
+        }
         const tmp = (0,external_node_path_.join)(dir, 'tmp');
         const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
         const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;

@@ -225,14 +225,19 @@ async function settled(port: number, uid: number, graceMs: number): Promise<Occu
 }
 
 /** `<root>/sccache`, writable by every uid like /tmp, so each uid can make its own server dir. */
-async function serverDir(root: string, uid: number, port: number): Promise<string> {
+async function serverDir(root: string, uid: number, port: number): Promise<{ dir: string; theirs?: string }> {
   const top = join(root, 'sccache');
   await fs.mkdir(top, { recursive: true });
-  const st = await fs.stat(top);
-  if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid) await fs.chmod(top, 0o1777);
+  const st = await fs.lstat(top);
   const dir = join(top, `u${uid}-p${port}`);
+  if (!st.isDirectory()) return { dir, theirs: `${top} is not a directory (a symlink?)` };
+  if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid) await fs.chmod(top, 0o1777);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  return dir;
+  // Any uid may make any name in a world-writable dir: a dir (or link) of another uid here
+  // would have this uid (root, say) truncate start.log or empty tmp/ through its links.
+  const own = await fs.lstat(dir);
+  if (!own.isDirectory() || own.uid !== uid) return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+  return { dir };
 }
 
 /**
@@ -289,7 +294,11 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
     return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
   }
   for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-    const dir = await serverDir(paths.root, uid, port);
+    const { dir, theirs } = await serverDir(paths.root, uid, port);
+    if (theirs) {
+      passedOver.push(`${port} (${theirs})`);
+      continue;
+    }
     const tmp = join(dir, 'tmp');
     const pidFile = join(dir, 'server.pid');
     const hint = Number(await fs.readFile(pidFile, 'utf8').catch(() => '')) || undefined;

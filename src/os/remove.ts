@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { hold, release } from './flock.js';
 import { rootPaths } from '../model/layout.js';
 import { audit } from './audit.js';
@@ -52,6 +52,14 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
   if (parent === undefined) return; // parent gone: nothing there to delete
   const inside = parent === realRoot || parent.startsWith(realRoot + sep);
   if (!inside) throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+  // Inside the root is not enough: a link between the root and the path (a slot's
+  // cargo-home/registry made a link into another slot) would move another slot's directory,
+  // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+  const r = normalize(root).replace(/(.)\/+$/, '$1');
+  const from = norm.startsWith(r + sep) ? r : norm.startsWith(realRoot + sep) ? realRoot : undefined;
+  if (from !== undefined && parent !== join(realRoot, relative(from, dirname(norm)))) {
+    throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+  }
 }
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {

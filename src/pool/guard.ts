@@ -6,7 +6,7 @@ import { SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { cargoLockFiles, heldLocks, isHeldHint, type LockSet } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import { readRecord, writeRecord } from '../model/record.js';
-import { deleteTrashEntry, removeTree } from '../os/remove.js';
+import { OutsideRootError, deleteTrashEntry, removeTree } from '../os/remove.js';
 import { diskUsage } from '../os/sizes.js';
 import { storePaths } from '../store/crates.js';
 import { gitEntries } from '../store/gitstore.js';
@@ -106,8 +106,12 @@ export async function collectCandidates(root: string, held: LockSet = heldLocks(
     }
   }
   // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-  // and unlinking change ctime, so ctime orders them by last use.
-  for (const sub of await fs.readdir(storePaths(root).blobs).catch(() => [] as string[])) {
+  // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
+  // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
+  const blobs = storePaths(root).blobs;
+  const plain = (await isDir(storePaths(root).base)) && (await isDir(blobs));
+  for (const sub of plain ? await fs.readdir(blobs).catch(() => [] as string[]) : []) {
+    if (!(await isDir(join(blobs, sub)))) continue;
     for (const f of await fs.readdir(join(storePaths(root).blobs, sub)).catch(() => [] as string[])) {
       const path = join(storePaths(root).blobs, sub, f);
       const st = await fs.lstat(path).catch(() => undefined);
@@ -196,6 +200,8 @@ async function removeCandidate(root: string, c: Candidate, timeoutMs: number): P
     return await removeCandidateAs(root, c, timeoutMs);
   } catch (e) {
     if (isPermissionError(e)) return NEEDS_ROOT;
+    // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+    if (e instanceof OutsideRootError) return 'refused';
     throw e;
   }
 }
@@ -302,7 +308,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
         report.needsRoot.bytes += bytes;
       }
       report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
     }
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);

@@ -160,6 +160,21 @@ async function knownDirs(root: string, version: string, url: string): Promise<st
   }
 }
 
+/**
+ * The build runs as the store's owner and may replace a store directory by a symlink (into a
+ * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
+ * mkdir makes a real directory.
+ */
+async function plainDirs(root: string, ...rel: string[]): Promise<boolean> {
+  let p = root;
+  for (const c of rel) {
+    p = join(p, c);
+    const st = await fs.lstat(p).catch(() => undefined);
+    if (st && !st.isDirectory()) return false;
+  }
+  return true;
+}
+
 async function writeAtomically(dest: string, data: string): Promise<void> {
   await fs.mkdir(dirname(dest), { recursive: true });
   const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -172,7 +187,7 @@ async function writeAtomically(dest: string, data: string): Promise<void> {
 
 async function learnDir(root: string, version: string, url: string, dir: string): Promise<void> {
   const known = await knownDirs(root, version, url);
-  if (known.includes(dir)) return;
+  if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs'))) return;
   await writeAtomically(dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
 
@@ -226,6 +241,12 @@ export async function seedGit(root: string, cargoHome: string, locked: LockedGit
     return r;
   }
   const dbRoot = join(cargoHome, 'git', 'db');
+  // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+  // there. prepare.ts checks only the top dirs; cargo fetches instead.
+  if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+    for (const g of locked) r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+    return r;
+  }
   for (const g of locked) {
     const dirs = await knownDirs(root, version, g.url);
     if (dirs.length === 0) {
@@ -361,6 +382,10 @@ export async function publishGit(root: string, cargoHome: string, locked: Locked
       r.skipped++;
       continue;
     }
+    if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
+      r.notPublished.push({ dep: label(g), why: `${dirname(entry)} is not a directory of the store (a symlink?): not published` });
+      continue;
+    }
     const tmp = join(dirname(entry), `.tmp-${g.commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
     try {
       await fs.mkdir(tmp, { recursive: true });
@@ -402,7 +427,9 @@ export interface GitEntryFacts {
 export async function gitEntries(root: string): Promise<GitEntryFacts[]> {
   const out: GitEntryFacts[] = [];
   const db = gitStorePaths(root).db;
+  if (!(await plainDirs(root, 'git', 'db'))) return out;
   for (const key of await fs.readdir(db).catch(() => [] as string[])) {
+    if (!(await fs.lstat(join(db, key)).catch(() => undefined))?.isDirectory()) continue;
     for (const commit of await fs.readdir(join(db, key)).catch(() => [] as string[])) {
       const path = join(db, key, commit);
       const st = await fs.lstat(path).catch(() => undefined);
