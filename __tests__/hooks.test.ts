@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hookSettings, hookVariable, workerPid } from '../src/hook-impl.js';
+import { hookSettings, hookVariable, ownPaths, workerPid } from '../src/hook-impl.js';
+import { slotDirs } from '../src/model/layout.js';
 import { startKeeper } from '../src/pool/lease.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { HookWorker, fakeRunner } from './helpers/hooks.js';
@@ -76,6 +77,17 @@ describe('pure parts', () => {
     [{ CARGO_ISOLATE_LAYOUT: 'pool' }, "Variable CARGO_ISOLATE_LAYOUT is 'pool'. Expected one of 'slot', 'job'."],
   ])('%j is refused with the input\'s message, naming the variable', (env, message) => expect(() => hookSettings(env)).toThrow(message));
 
+  const slot = { layout: 'slot' as const, root: '/srv/ci', slot: 's004', dirs: slotDirs('/srv/ci', 's004'), identity: undefined as never };
+  test.each([
+    ['the slot\'s own paths', slot, true],
+    ['tmp aimed at another slot', { ...slot, dirs: { ...slot.dirs, tmp: slotDirs('/srv/ci', 's001').tmp } }, false],
+    ['another lock', { ...slot, dirs: { ...slot.dirs, lock: '/srv/ci/locks/slot-s001.lock' } }, false],
+    ['a slot name that is no slot\'s', { ...slot, slot: '../s004', dirs: slotDirs('/srv/ci', '../s004') }, false],
+    ['a relative root', { ...slot, root: 'srv/ci', dirs: slotDirs('srv/ci', 's004') }, false],
+    ['an extra path', { ...slot, dirs: { ...slot.dirs, extra: '/etc' } }, false],
+  ])('the completed hook acts only on its slot\'s own paths: %s', (_, job, ok) => {
+    expect(ownPaths(job as Parameters<typeof ownPaths>[0])).toBe(ok);
+  });
   test('per-job inputs are not runner variables: CARGO_ISOLATE_KEY does not set the key', () => {
     expect(hookSettings({ CARGO_ISOLATE_KEY: 'x', CARGO_ISOLATE_ROOT: '/srv/ci' })).toMatchObject({ jobKey: '', root: '/srv/ci' });
   });
@@ -214,6 +226,32 @@ describe('host jobs with hooks, no uses: step', () => {
     expect(slotOf(s2.env)).toBe(slotOf(s.env));
     await next.w.hook('completed');
     await next.w.completeJob();
+  });
+});
+
+describe('the hook\'s state file is the job\'s to write', () => {
+  test('a step that rewrites it cannot aim the completed hook at another slot', async () => {
+    const root = join(scratch, 'forged');
+    const env = { CARGO_ISOLATE_ROOT: root };
+    const other = await hookedJob({ pr: 8, runId: '40', env });
+    const so = await other.w.hook('started');
+    const canary = join(so.env.TMPDIR, 'canary');
+    await fs.writeFile(canary, 'the other job is still using this');
+    const { w } = await hookedJob({ pr: 9, runId: '41', env });
+    const s = await w.hook('started');
+    const file = s.env.CARGO_ISOLATE_HOOK_STATE;
+    const st = JSON.parse(await fs.readFile(file, 'utf8'));
+    st.job.dirs.tmp = so.env.TMPDIR; // a build's edit: "empty this tmp for me"
+    await fs.writeFile(file, JSON.stringify(st));
+    const c = await w.hook('completed');
+    expect(c.code).toBe(0);
+    expect(c.warnings).toEqual([expect.stringMatching(/names directories that are not slot s\d+'s own under .* releasing nothing/)]);
+    expect(await fs.readFile(canary, 'utf8')).toBe('the other job is still using this');
+    await w.completeJob(); // the runner's tracking-id kill still ends this job's lease
+    expect(isFree(lockOf(root, slotOf(s.env)))).toBe(true);
+    expect(isFree(lockOf(root, slotOf(so.env)))).toBe(false);
+    await other.w.hook('completed');
+    await other.w.completeJob();
   });
 });
 

@@ -10,6 +10,7 @@ import { type Log, actionLog } from './os/log.js';
 import { mainJob } from './job/start.js';
 import { type Settings, InputError, readSettings } from './model/settings.js';
 import { formatBytes } from './model/units.js';
+import { SLOT_NAME, jobDirs, slotDirs } from './model/layout.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
@@ -148,6 +149,12 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
       return 0;
     }
     const job = st.job;
+    if (!ownPaths(job)) {
+      // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
+      // the ones the layout gives the slot it names are never emptied or recorded.
+      log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
+      return 0;
+    }
     if (!holdsLease(job.keeperPid, job.dirs.lock)) {
       // max-lease passed or the keeper was killed: another job may hold the slot by now.
       log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
@@ -218,6 +225,19 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
   const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
   await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
   return { job: { ...st.job, root, dirs, crates } };
+}
+
+/**
+ * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
+ * names under its root. The keeper's command line then vouches for the lock, so a state file
+ * edited during the job cannot aim the completed hook's removals at another slot.
+ */
+export function ownPaths(job: Pick<StartedJob, 'layout' | 'root' | 'slot' | 'dirs' | 'identity'>): boolean {
+  if (!isAbsolute(job.root) || typeof job.slot !== 'string') return false;
+  const expected = job.layout === 'slot' ? (SLOT_NAME.test(job.slot) ? slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
+  if (!expected || !job.dirs) return false;
+  const keys = Object.keys(expected) as (keyof typeof expected)[];
+  return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
 }
 
 /** The keeper still runs and is the one that took this lock (not a reused pid). */

@@ -28379,7 +28379,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   DB: () => (/* binding */ runHook)
 });
 
-// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, STATE_FILE, STATE_VAR, hookCompleted, hookSettings, hookStarted, hookVariable, joinHookLease, workerPid
+// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, STATE_FILE, STATE_VAR, hookCompleted, hookSettings, hookStarted, hookVariable, joinHookLease, ownPaths, workerPid
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var core = __nccwpck_require__(3838);
@@ -32137,6 +32137,7 @@ function readSettings(get, env = process.env) {
 
 
 
+
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
  * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -32262,6 +32263,12 @@ async function hookCompleted(env, log = actionLog) {
             return 0;
         }
         const job = st.job;
+        if (!ownPaths(job)) {
+            // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
+            // the ones the layout gives the slot it names are never emptied or recorded.
+            log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
+            return 0;
+        }
         if (!holdsLease(job.keeperPid, job.dirs.lock)) {
             // max-lease passed or the keeper was killed: another job may hold the slot by now.
             log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
@@ -32337,6 +32344,20 @@ async function joinHookLease(s, env, log) {
     const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
     await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
     return { job: { ...st.job, root, dirs, crates } };
+}
+/**
+ * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
+ * names under its root. The keeper's command line then vouches for the lock, so a state file
+ * edited during the job cannot aim the completed hook's removals at another slot.
+ */
+function ownPaths(job) {
+    if (!(0,external_node_path_.isAbsolute)(job.root) || typeof job.slot !== 'string')
+        return false;
+    const expected = job.layout === 'slot' ? (layout_SLOT_NAME.test(job.slot) ? layout_slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
+    if (!expected || !job.dirs)
+        return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
 }
 /** The keeper still runs and is the one that took this lock (not a reused pid). */
 function holdsLease(pid, lock) {

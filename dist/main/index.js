@@ -28606,7 +28606,7 @@ function layout_slotDirs(root, name) {
     const base = (0,external_node_path_.join)(root, 'slots', name);
     return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
 }
-function jobDirs(root, id) {
+function layout_jobDirs(root, id) {
     const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
     return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
 }
@@ -30691,7 +30691,7 @@ async function acquireSlot(req) {
     }
 }
 async function acquireJobDir(req) {
-    const dirs = jobDirs(req.root, req.me);
+    const dirs = layout_jobDirs(req.root, req.me);
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (h)
@@ -32188,6 +32188,7 @@ const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
 
 
+
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
  * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -32313,6 +32314,12 @@ async function hookCompleted(env, log = actionLog) {
             return 0;
         }
         const job = st.job;
+        if (!ownPaths(job)) {
+            // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
+            // the ones the layout gives the slot it names are never emptied or recorded.
+            log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
+            return 0;
+        }
         if (!holdsLease(job.keeperPid, job.dirs.lock)) {
             // max-lease passed or the keeper was killed: another job may hold the slot by now.
             log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
@@ -32388,6 +32395,20 @@ async function joinHookLease(s, env, log) {
     const lockRel = crates.lockFile && ws && !(0,external_node_path_.relative)(ws, crates.lockFile).startsWith('..') && !(0,external_node_path_.isAbsolute)((0,external_node_path_.relative)(ws, crates.lockFile)) ? (0,external_node_path_.relative)(ws, crates.lockFile) : undefined;
     await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
     return { job: { ...st.job, root, dirs, crates } };
+}
+/**
+ * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
+ * names under its root. The keeper's command line then vouches for the lock, so a state file
+ * edited during the job cannot aim the completed hook's removals at another slot.
+ */
+function ownPaths(job) {
+    if (!isAbsolute(job.root) || typeof job.slot !== 'string')
+        return false;
+    const expected = job.layout === 'slot' ? (SLOT_NAME.test(job.slot) ? slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
+    if (!expected || !job.dirs)
+        return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
 }
 /** The keeper still runs and is the one that took this lock (not a reused pid). */
 function holdsLease(pid, lock) {
