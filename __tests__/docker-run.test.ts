@@ -75,6 +75,19 @@ function dockerStep(j: SimJob, ws: string, user?: string) {
 const hostBuild = (j: SimJob, ws: string) =>
   j.exec([`${rust}/bin/cargo`, 'build'], ws, { uid: RUNNER, env: { PATH: `${rust}/bin:/usr/bin:/bin`, RUSTC: `${rust}/bin/rustc` } });
 
+/** The same PR's next job: passes the marked slot over with the notice, takes another, builds; its post is quiet. */
+async function nextJobPassesOver(pr: number, runId: string, ws: string, marked: string) {
+  const next = await hostJob(pr, runId, false);
+  const m = await next.main();
+  expect({ code: m.code, warnings: m.warnings }).toEqual({ code: 0, warnings: [] });
+  expect(m.stdout).toMatch(new RegExp(`Slot ${marked} holds files of uid 0 \\(target/.*passing it over`));
+  expect(m.outputs.slot).not.toBe(marked);
+  const b = await hostBuild(next.j, ws);
+  expect({ code: b.code, stderr: b.code ? b.stderr : '' }).toEqual({ code: 0, stderr: '' });
+  const p = await next.post();
+  expect({ code: p.code, warnings: p.warnings }).toEqual({ code: 0, warnings: [] });
+}
+
 describe('docker run steps as root in a job of the runner user', () => {
   test('without Docker access in post: the slot is marked, the next job builds in another slot with a notice; gc as the user reports it, gc as root hands it back', async () => {
     const ws = await checkout('ws-a');
@@ -96,15 +109,7 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect(p1.summary).toMatch(/Another uid's files.*slot marked/);
 
     // The same PR's next job: never the slot that would fail its build.
-    const next = await hostJob(31, '3102', false);
-    const m2 = await next.main();
-    expect({ code: m2.code, warnings: m2.warnings }).toEqual({ code: 0, warnings: [] });
-    expect(m2.stdout).toMatch(new RegExp(`Slot ${m1.outputs.slot} holds files of uid 0 \\(target/.*passing it over`));
-    expect(m2.outputs.slot).not.toBe(m1.outputs.slot);
-    const b2 = await hostBuild(next.j, ws);
-    expect({ code: b2.code, stderr: b2.code ? b2.stderr : '' }).toEqual({ code: 0, stderr: '' });
-    const p2 = await next.post();
-    expect({ code: p2.code, warnings: p2.warnings }).toEqual({ code: 0, warnings: [] });
+    await nextJobPassesOver(31, '3102', ws, m1.outputs.slot);
 
     // The runner user's gc says what only root can do; root's gc frees it or hands it back.
     const plain = await cli(['gc', '--root', root], { uid: RUNNER });
@@ -142,14 +147,7 @@ describe('docker run steps as root in a job of the runner user', () => {
     const recBefore = JSON.parse(await fs.readFile(join(root, 'slots', m1.outputs.slot, 'slot.json'), 'utf8'));
     expect({ uid: recBefore.uid, foreign: recBefore.foreign }).toEqual({ uid: RUNNER, foreign: undefined }); // nothing marked it
 
-    const next = await hostJob(34, '3402', false);
-    const m2 = await next.main();
-    expect({ code: m2.code, warnings: m2.warnings }).toEqual({ code: 0, warnings: [] });
-    expect(m2.stdout).toMatch(new RegExp(`Slot ${m1.outputs.slot} holds files of uid 0 \\(target/.*passing it over`));
-    expect(m2.outputs.slot).not.toBe(m1.outputs.slot);
-    const b2 = await hostBuild(next.j, ws);
-    expect({ code: b2.code, stderr: b2.code ? b2.stderr : '' }).toEqual({ code: 0, stderr: '' });
-    expect((await next.post()).warnings).toEqual([]);
+    await nextJobPassesOver(34, '3402', ws, m1.outputs.slot);
     const rec = JSON.parse(await fs.readFile(join(root, 'slots', m1.outputs.slot, 'slot.json'), 'utf8'));
     expect(rec.uid).toBe(0);
     expect(rec.foreign.paths[0]).toMatch(/^target\//);
