@@ -28482,7 +28482,7 @@ function hasAbove(dir, name) {
     }
 }
 async function readLock(path) {
-    return parseLock(await external_node_fs_.promises.readFile(path, 'utf8'));
+    return parseLock(await fs.readFile(path, 'utf8'));
 }
 /** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
 function indexPath(name) {
@@ -31244,21 +31244,23 @@ async function job_prepareCrates(s, root, cargoHome, me, env, log) {
         log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
         return state;
     }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
     if (s.cache)
-        await restoreStore(root, await external_node_fs_.promises.readFile(lockFile, 'utf8'), log);
-    const locked = await readLock(lockFile);
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
     log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
-    const gitSeed = await prepareGit(root, cargoHome, lockFile, version, me, env, log);
+    const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
     return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
 }
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockFile, version, me, env, log) {
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
     try {
-        const locked = parseGitLock(await external_node_fs_.promises.readFile(lockFile, 'utf8'));
+        const locked = parseGitLock(lockText);
         if (locked.length === 0)
             return undefined;
         const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
@@ -31276,6 +31278,16 @@ async function prepareGit(root, cargoHome, lockFile, version, me, env, log) {
         log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
         return undefined;
     }
+}
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
 }
 /**
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
@@ -31317,24 +31329,25 @@ async function endJob(j, log) {
         }
         const c = j.crates;
         if (c) {
+            // Both stores publish from one lock file and one cargo version, found once.
+            const env = { ...process.env, ...exportsFor(j.dirs) };
+            let lock;
+            const theLock = () => (lock ??= postLock(c, env));
             await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
                 if (!c.publish) {
                     published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
                     return;
                 }
-                const env = { ...process.env, ...exportsFor(j.dirs) };
-                const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-                const version = lockFile && (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env));
-                if (!lockFile || !version)
+                const l = await theLock();
+                if (!l?.version)
                     return;
-                published = { ...(await publishCrates(j.root, j.dirs.cargoHome, await readLock(lockFile), version)), policy: c.policy, allowed: true };
+                published = { ...(await publishCrates(j.root, j.dirs.cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
                 if (c.cache && published.published > 0 && log)
-                    await saveStore(j.root, await external_node_fs_.promises.readFile(lockFile, 'utf8'), log);
+                    await saveStore(j.root, l.text, log);
             });
             await attempt(`Publishing git dependencies from ${(0,external_node_path_.join)(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
-                const env = { ...process.env, ...exportsFor(j.dirs) };
-                const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-                const locked = lockFile ? parseGitLock(await external_node_fs_.promises.readFile(lockFile, 'utf8')) : [];
+                const l = await theLock();
+                const locked = l ? parseGitLock(l.text) : [];
                 if (locked.length === 0)
                     return;
                 const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
@@ -31342,7 +31355,7 @@ async function endJob(j, log) {
                     gitPublished = { ...none, allowed: false };
                     return;
                 }
-                const version = c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+                const version = l.version;
                 if (!version)
                     return;
                 gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };

@@ -14,7 +14,7 @@ import { diskUsage } from '../os/sizes.js';
 import { type Disk, measure } from '../os/disk.js';
 import { type PublishReport, type SeedReport, cargoVersion, mayPublish, publishCrates, seedCrates } from '../store/crates.js';
 import { restoreStore, saveStore } from '../store/crate-cache.js';
-import { findLockFile, readLock } from '../store/lockfile.js';
+import { findLockFile, parseLock } from '../store/lockfile.js';
 import { myUid } from '../owners/owner.js';
 import { type GitPublishReport, type GitSeedReport, parseGitLock, publishGit, seedGit, systemGit } from '../store/gitstore.js';
 import { handBackJob, handBackJobParents } from '../owners/handback.js';
@@ -158,20 +158,22 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
     log.warning(`Crates: 'cargo --version' failed in ${dirname(lockFile)}; not seeding crates.`);
     return state;
   }
-  if (s.cache) await restoreStore(root, await fs.readFile(lockFile, 'utf8'), log);
-  const locked = await readLock(lockFile);
+  // One read serves the cache key, the registry crates and the git dependencies.
+  const lockText = await fs.readFile(lockFile, 'utf8');
+  if (s.cache) await restoreStore(root, lockText, log);
+  const locked = parseLock(lockText);
   const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
   seed.lockFile = lockFile;
   log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
   for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
-  const gitSeed = await prepareGit(root, cargoHome, lockFile, version, me, env, log);
+  const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
   return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
 }
 
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root: string, cargoHome: string, lockFile: string, version: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<GitSeedReport | undefined> {
+async function prepareGit(root: string, cargoHome: string, lockText: string, version: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<GitSeedReport | undefined> {
   try {
-    const locked = parseGitLock(await fs.readFile(lockFile, 'utf8'));
+    const locked = parseGitLock(lockText);
     if (locked.length === 0) return undefined;
     const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
     log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
@@ -185,6 +187,16 @@ async function prepareGit(root: string, cargoHome: string, lockFile: string, ver
     log.warning(`Git: seeding git dependencies into ${join(cargoHome, 'git', 'db')} failed (${(e as Error).message}); cargo fetches them.`);
     return undefined;
   }
+}
+
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c: CratesState, env: NodeJS.ProcessEnv): Promise<{ text: string; version?: string } | undefined> {
+  const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+  if (!lockFile) return undefined;
+  return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion(dirname(lockFile), env)) : undefined };
 }
 
 export interface EndedJob {
@@ -242,29 +254,30 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     }
     const c = j.crates;
     if (c) {
+      // Both stores publish from one lock file and one cargo version, found once.
+      const env = { ...process.env, ...exportsFor(j.dirs) };
+      let lock: ReturnType<typeof postLock> | undefined;
+      const theLock = () => (lock ??= postLock(c, env));
       await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
         if (!c.publish) {
           published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
           return;
         }
-        const env = { ...process.env, ...exportsFor(j.dirs) };
-        const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-        const version = lockFile && (c.cargoVersion ?? cargoVersion(dirname(lockFile), env));
-        if (!lockFile || !version) return;
-        published = { ...(await publishCrates(j.root, j.dirs.cargoHome, await readLock(lockFile), version)), policy: c.policy, allowed: true };
-        if (c.cache && published.published > 0 && log) await saveStore(j.root, await fs.readFile(lockFile, 'utf8'), log);
+        const l = await theLock();
+        if (!l?.version) return;
+        published = { ...(await publishCrates(j.root, j.dirs.cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        if (c.cache && published.published > 0 && log) await saveStore(j.root, l.text, log);
       });
       await attempt(`Publishing git dependencies from ${join(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
-        const env = { ...process.env, ...exportsFor(j.dirs) };
-        const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-        const locked = lockFile ? parseGitLock(await fs.readFile(lockFile, 'utf8')) : [];
+        const l = await theLock();
+        const locked = l ? parseGitLock(l.text) : [];
         if (locked.length === 0) return;
         const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
         if (!c.publish) {
           gitPublished = { ...none, allowed: false };
           return;
         }
-        const version = c.cargoVersion ?? cargoVersion(dirname(lockFile!), env);
+        const version = l!.version;
         if (!version) return;
         gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
       });
