@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type SimJob, annotations, parseFileCommands } from './runner.js';
+import { type SimJob, readFileCommandFiles } from './runner.js';
 
 /*
  * The runner's job-hook protocol (actions/runner JobHookProvider, ScriptHandler,
@@ -103,18 +103,9 @@ export class HookWorker {
       this.worker.stdin!.write(`${call}\n`);
     });
     const output = await fs.readFile(`${call}.out`, 'utf8');
-    const read = (n: string) => fs.readFile(files[n], 'utf8');
-    const r: HookResult = {
-      code,
-      output,
-      env: parseFileCommands(await read('GITHUB_ENV')),
-      path: (await read('GITHUB_PATH')).split('\n').filter(Boolean),
-      summary: await read('GITHUB_STEP_SUMMARY'),
-      warnings: annotations(output, 'warning'),
-      errors: annotations(output, 'error'),
-    };
-    Object.assign(j.exported, r.env);
-    j.path.unshift(...r.path);
+    const f = await readFileCommandFiles(files, output);
+    const r: HookResult = { code, output, env: f.env, path: f.path, summary: f.summary, warnings: f.warnings, errors: f.errors };
+    j.carry(r);
     return r;
   }
 

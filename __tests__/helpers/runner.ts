@@ -33,6 +33,20 @@ export const annotations = (stdout: string, kind: 'warning' | 'error') =>
   stdout.split('\n').filter((l) => l.startsWith(`::${kind}`)).map((l) => decode(l.slice(l.indexOf('::', 2) + 2)));
 
 /** Parses a file-command file: `NAME=value` lines and `NAME<<DELIM ... DELIM` blocks; last wins. */
+/** What a step (or a runner hook) left in the runner's files, and the annotations it printed. */
+export async function readFileCommandFiles(files: Record<string, string>, stdout: string) {
+  const read = async (n: string) => (files[n] ? fs.readFile(files[n], 'utf8').catch(() => '') : '');
+  return {
+    env: parseFileCommands(await read('GITHUB_ENV')),
+    outputs: parseFileCommands(await read('GITHUB_OUTPUT')),
+    state: parseFileCommands(await read('GITHUB_STATE')),
+    path: (await read('GITHUB_PATH')).split('\n').filter(Boolean),
+    summary: await read('GITHUB_STEP_SUMMARY'),
+    warnings: annotations(stdout, 'warning'),
+    errors: annotations(stdout, 'error'),
+  };
+}
+
 export function parseFileCommands(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = text.split('\n');
@@ -122,6 +136,12 @@ export class SimJob {
     return new SimJob(dir, env);
   }
 
+  /** What GITHUB_ENV and GITHUB_PATH carry from a step or hook to every later step. */
+  carry(r: { env: Record<string, string>; path: string[] }): void {
+    Object.assign(this.exported, r.env);
+    this.path.unshift(...r.path);
+  }
+
   /** Environment a later `run:` step of this job sees. */
   stepEnv(): NodeJS.ProcessEnv {
     return { ...this.env, ...this.exported, PATH: [...this.path, this.env.PATH].join(':') };
@@ -163,22 +183,11 @@ export class SimJob {
     child.stderr!.on('data', (d) => (stderr += d));
     const done = new Promise<StepResult>((res) => {
       const finish = async (code: number | null, signal: NodeJS.Signals | null) => {
-        const read = async (n: string) => fs.readFile(files[n], 'utf8').catch(() => '');
-        const r: StepResult = {
-          code, signal, stdout, stderr,
-          env: parseFileCommands(await read('GITHUB_ENV')),
-          outputs: parseFileCommands(await read('GITHUB_OUTPUT')),
-          state: parseFileCommands(await read('GITHUB_STATE')),
-          path: (await read('GITHUB_PATH')).split('\n').filter(Boolean),
-          summary: await read('GITHUB_STEP_SUMMARY'),
-          warnings: annotations(stdout, 'warning'),
-          errors: annotations(stdout, 'error'),
-        };
+        const r: StepResult = { code, signal, stdout, stderr, ...(await readFileCommandFiles(files, stdout)) };
         // What the runner carries from this step to the next ones.
-        Object.assign(this.exported, r.env);
+        this.carry(r);
         Object.assign(this.outputs, r.outputs);
         if (entry === 'main') Object.assign(this.state, r.state);
-        this.path.unshift(...r.path);
         res(r);
       };
       if (o.worker) {
