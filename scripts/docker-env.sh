@@ -24,13 +24,19 @@ fi
 DOCKER=/usr/bin/docker
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
 
+# Jest runs the container suites in parallel workers, each calling this script: without a lock two
+# of them start two daemons on one data root, or import the image twice (the second import leaves
+# an untagged copy behind). One caller at a time sets up; the others then find everything ready.
+exec 9>"${DATA}.setup.lock"
+flock 9
+
 if ! "$DOCKER" version >/dev/null 2>&1; then
   mkdir -p "$DATA"
   log "starting dockerd (data root $DATA, socket $SOCK)"
   # setsid: the daemon outlives this script and the test run that started it.
   setsid dockerd --data-root "$DATA" --host "$DOCKER_HOST" --pidfile "$DATA.pid" --exec-root "/run/cargo-isolate-test-docker" \
     --storage-driver overlay2 --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
-    >"$DATA.log" 2>&1 < /dev/null &
+    >"$DATA.log" 2>&1 < /dev/null 9>&- &
   for _ in $(seq 1 100); do "$DOCKER" version >/dev/null 2>&1 && break; sleep 0.2; done
   "$DOCKER" version >/dev/null 2>&1 || { log "dockerd did not start:"; tail -20 "$DATA.log" >&2; exit 1; }
 fi
