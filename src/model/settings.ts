@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Level, parseDuration, parseLevel, parseSize } from './units.js';
+import { type Level, bareNumberHint, isBareNumber, parseDuration, parseLevel, parseSize } from './units.js';
 
 /**
  * Every input of action.yml, read once, validated and normalised. Nothing else reads inputs.
@@ -9,6 +9,8 @@ import { type Level, parseDuration, parseLevel, parseSize } from './units.js';
 export interface Settings {
   /** Absolute path of the directory that holds slots, jobs, trash, locks and the crate store. */
   root: string;
+  /** Who set the root (input, variable, flag or the default), for messages about it. */
+  rootOrigin?: Origin;
   layout: 'slot' | 'job';
   reuse: 'same-key' | 'never' | 'always';
   /** How long to wait for a dying predecessor that still holds the preferred slot. */
@@ -33,49 +35,85 @@ export interface Settings {
   jobKey: string;
 }
 
+/**
+ * Where a value came from, in the words the user wrote it: the action's input, the runner's
+ * variable (in the process's environment or a runner's .env file) or the CLI's flag. Every
+ * message about a value names its origin this way, so the same check serves all three.
+ */
+export interface Origin {
+  kind: 'input' | 'variable' | 'flag' | 'default';
+  /** `disk-threshold`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold` (or the alias typed). */
+  name: string;
+  /** The .env file a variable was read from (`cargo-isolate --env-file`). */
+  file?: string;
+}
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+export function subjectOf(o: Origin): string {
+  if (o.kind === 'variable') return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+  if (o.kind === 'flag') return `Option '${o.name}'`;
+  if (o.kind === 'default') return `The default ${o.name}`;
+  return `Input '${o.name}'`;
+}
+
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+export const refOf = (o: Origin): string => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+
 export class InputError extends Error {
-  constructor(input: string, value: string, expected: string) {
-    super(`Input '${input}' is '${value}'. Expected ${expected}.`);
+  constructor(origin: Origin | string, value: string, expected: string, hint?: string) {
+    const o: Origin = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+    super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
     this.name = 'InputError';
   }
 }
 
 type Get = (name: string) => string;
 
-function oneOf<T extends string>(get: Get, name: string, allowed: readonly T[], dflt: T): T {
-  const v = get(name).trim();
-  if (v === '') return dflt;
-  if ((allowed as readonly string[]).includes(v)) return v as T;
-  throw new InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+/** Settings read from somewhere other than the action's inputs: each value with its origin. */
+export interface Source {
+  /** The raw text for an input name ('' when unset). */
+  get: Get;
+  origin(input: string): Origin;
 }
 
-function bool(get: Get, name: string, dflt: boolean): boolean {
-  const v = get(name).trim();
-  if (v === '') return dflt;
-  if (['true', 'True', 'TRUE'].includes(v)) return true;
-  if (['false', 'False', 'FALSE'].includes(v)) return false;
-  throw new InputError(name, v, `'true' or 'false'`);
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+export const RUNNER_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'] as const;
+
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+export function variableOf(input: string): string {
+  return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 
-function duration(get: Get, name: string, dflt: number, min = 0): number {
-  const v = get(name).trim();
-  if (v === '') return dflt;
-  const ms = parseDuration(v);
-  if (ms === undefined || ms < min) {
-    throw new InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+export function fromVariables(env: Record<string, string | undefined>, file?: string): Source {
+  const allowed: readonly string[] = RUNNER_INPUTS;
+  return {
+    get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+    origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+  };
+}
+
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+export function firstOf(...sources: Source[]): Source {
+  const pick = (n: string) => sources.find((src) => src.get(n).trim() !== '');
+  return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf('=');
+    if (at > 0) out[line.slice(0, at)] = line.slice(at + 1);
   }
-  return ms;
+  return out;
 }
 
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-
-function level(get: Get, name: string): Level | undefined {
-  const v = get(name).trim();
-  if (v === '') return undefined;
-  const l = parseLevel(v);
-  if (!l) throw new InputError(name, v, LEVEL_FORM);
-  return l;
-}
 
 /** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
 export function defaultTarget(threshold: Level): Level {
@@ -90,13 +128,6 @@ function targetIsBelow(threshold: Level, target: Level): boolean {
   return true; // mixed forms cannot be compared without the disk's size
 }
 
-/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-function label(get: Get, name: string, example: string): string {
-  const v = get(name).trim();
-  if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-  return v;
-}
-
 export function defaultRoot(env: Record<string, string | undefined>): string {
   if (env.CARGO_ISOLATE_ROOT) return env.CARGO_ISOLATE_ROOT;
   // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
@@ -104,38 +135,89 @@ export function defaultRoot(env: Record<string, string | undefined>): string {
   return join(cache, 'cargo-isolate');
 }
 
-export function readSettings(get: Get, env: Record<string, string | undefined> = process.env): Settings {
-  const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
-  const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+export const defaultRootOrigin = (env: Record<string, string | undefined>): Origin =>
+  env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+export function readSettings(from: Get | Source, env: Record<string, string | undefined> = process.env): Settings {
+  const src: Source = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+  const read = (name: string) => src.get(name).trim();
+  const refuse = (name: string, value: string, expected: string, hint?: string) => new InputError(src.origin(name), value, expected, hint);
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], dflt: T): T => {
+    const v = read(name);
+    if (v === '') return dflt;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  };
+  const bool = (name: string, dflt: boolean): boolean => {
+    const v = read(name);
+    if (v === '') return dflt;
+    if (['true', 'True', 'TRUE'].includes(v)) return true;
+    if (['false', 'False', 'FALSE'].includes(v)) return false;
+    throw refuse(name, v, `'true' or 'false'`);
+  };
+  const duration = (name: string, dflt: number, min = 0): number => {
+    const v = read(name);
+    if (v === '') return dflt;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min) {
+      throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+    }
+    return ms;
+  };
+  const level = (name: string): Level | undefined => {
+    const v = read(name);
+    if (v === '') return undefined;
+    const l = parseLevel(v);
+    if (!l) throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+    return l;
+  };
+  /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+  const label = (name: string, example: string): string => {
+    const v = read(name);
+    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+    return v;
+  };
+
+  const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+  const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
   if (!targetIsBelow(diskThreshold, diskTarget)) {
-    throw new InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
+    throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
   }
-  const failBelowRaw = get('fail-below').trim();
+  const failBelowRaw = read('fail-below');
   let failBelowBytes: number | undefined;
-  if (failBelowRaw !== '' && failBelowRaw !== '0') {
+  if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
     failBelowBytes = parseSize(failBelowRaw);
     if (failBelowBytes === undefined || failBelowBytes <= 0) {
-      throw new InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
+      throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
     }
   }
-  const rootRaw = get('root').trim();
+  const rootRaw = read('root');
   return {
     root: rootRaw || defaultRoot(env),
-    layout: oneOf(get, 'layout', ['slot', 'job'] as const, 'slot'),
-    reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'] as const, 'same-key'),
-    leaseWaitMs: duration(get, 'lease-wait', 60_000),
-    maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
+    rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+    layout: oneOf('layout', ['slot', 'job'] as const, 'slot'),
+    reuse: oneOf('reuse', ['same-key', 'never', 'always'] as const, 'same-key'),
+    leaseWaitMs: duration('lease-wait', 60_000),
+    maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
     diskThreshold,
     diskTarget,
-    pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'] as const, 'runner'),
-    dryRun: bool(get, 'dry-run', false),
+    pruneScope: oneOf('prune-scope', ['runner', 'host'] as const, 'runner'),
+    dryRun: bool('dry-run', false),
     failBelowBytes,
-    publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'] as const, 'trusted'),
-    cache: bool(get, 'cache', false),
-    manifestPath: get('manifest-path').trim() || undefined,
-    workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
-    cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-    runnerName: label(get, 'runner-name', 'build-host-3') || undefined,
-    jobKey: label(get, 'key', '${{ matrix.target }}'),
+    publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'] as const, 'trusted'),
+    cache: bool('cache', false),
+    manifestPath: read('manifest-path') || undefined,
+    workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+    cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+    runnerName: label('runner-name', 'build-host-3') || undefined,
+    jobKey: label('key', '${{ matrix.target }}'),
   };
 }

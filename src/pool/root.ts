@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { MARKER, rootPaths } from '../model/layout.js';
+import { type Origin, subjectOf } from '../model/settings.js';
 import { chownTree, handBackTo, myUid, ownerOf, ownersOf } from '../owners/owner.js';
 
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
@@ -12,6 +13,14 @@ export class RootError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RootError';
+  }
+}
+
+/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
+export class RootMissingError extends RootError {
+  constructor(message: string, readonly root: string) {
+    super(message);
+    this.name = 'RootMissingError';
   }
 }
 
@@ -78,8 +87,8 @@ async function blame(path: string): Promise<NodeJS.ErrnoException | undefined> {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-export async function prepareRoot(raw: string, env: Record<string, string | undefined>, create = true): Promise<string> {
-  const input = `Input 'root' is '${raw}'`;
+export async function prepareRoot(raw: string, env: Record<string, string | undefined>, create = true, origin: Origin = { kind: 'input', name: 'root' }): Promise<string> {
+  const input = `${subjectOf(origin)} is '${raw}'`;
   if (!isAbsolute(raw)) throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
   const root = await realpathLoose(resolve(raw));
   const why = refuseRoot(root, env);
@@ -97,7 +106,7 @@ export async function prepareRoot(raw: string, env: Record<string, string | unde
       }
     }
   } else if (!create) {
-    throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
+    throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
   }
   if (!create) return root;
   try {
