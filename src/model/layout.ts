@@ -15,6 +15,8 @@ import { safeComponent } from './key.js';
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
@@ -38,6 +40,9 @@ export const rootPaths = (root: string) => ({
   trash: join(root, 'trash'),
   crates: join(root, 'crates'),
   warmth: join(root, 'warmth.jsonl'),
+  events: join(root, 'events.jsonl'),
+  metrics: join(root, 'metrics.json'),
+  metricsLock: join(root, 'locks', 'metrics.lock'),
   guardLock: join(root, 'locks', 'guard.lock'),
   cratesLock: join(root, 'locks', 'crates.lock'),
 });

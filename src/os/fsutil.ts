@@ -1,7 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 /** True when something (even a dangling symlink) is at the path. */
 export const exists = (p: string): Promise<boolean> => fs.lstat(p).then(() => true, () => false);
 
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 export const isPermissionError = (e: unknown): boolean => ['EACCES', 'EPERM'].includes((e as NodeJS.ErrnoException)?.code ?? '');
+
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ */
+export async function writeAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await fs.writeFile(tmp, text, { mode });
+    await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}

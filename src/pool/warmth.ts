@@ -1,7 +1,7 @@
-import { constants, promises as fs, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootPaths } from '../model/layout.js';
-import { handBackTo, myUid, ownerOf } from '../owners/owner.js';
+import { LOG_MAX, appendLine, parseLines, readLog } from './jsonlog.js';
 
 /*
  * How warm a job started, measured from what cargo itself leaves behind, and a short history of
@@ -140,15 +140,11 @@ export function unitsSince(target: string, startedAt: string): UnitCount {
 // History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
 //
 // Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
-// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
-// skipped by the reader, and the next line is recovered even when glued to the torn one. When
-// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
-// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
-// drop one generation early: a statistic may lose old lines, never gain wrong ones.
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
 // ---------------------------------------------------------------------------------------------
 
-export const LOG_MAX = 256 * 1024;
+export { LOG_MAX };
 /** How many of the latest jobs of a repository's job `status` considers. */
 export const RECENT = 20;
 
@@ -181,23 +177,9 @@ export interface WarmthRow {
   last: string;
 }
 
-const ENTRY_START = '{"t":"';
-
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 export function parseLog(text: string): WarmthEntry[] {
-  const out: WarmthEntry[] = [];
-  for (const line of text.split('\n')) {
-    // A torn line followed by a whole one on the same line: the whole one starts last.
-    const at = line.lastIndexOf(ENTRY_START);
-    if (at < 0) continue;
-    try {
-      const e = JSON.parse(line.slice(at)) as WarmthEntry;
-      if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh)) out.push(e);
-    } catch {
-      /* torn */
-    }
-  }
-  return out;
+  return parseLines<WarmthEntry>(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
@@ -232,51 +214,12 @@ export function formatWarmth(rows: WarmthRow[]): string[] {
 
 export const warmthLog = (root: string): string => rootPaths(root).warmth;
 
-/**
- * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
- * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
- * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
- * by its link count), so a root
- * job's post step never writes or chowns anything but this root's own log.
- */
+/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 export async function appendWarmth(root: string, e: WarmthEntry): Promise<void> {
-  const path = warmthLog(root);
-  const { t, ...rest } = e;
-  const h = await fs.open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
-  let st;
-  try {
-    const before = await h.stat();
-    if (!before.isFile() || before.nlink !== 1) throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-    await h.write(JSON.stringify({ t, ...rest }) + '\n');
-    st = await h.stat();
-    // A root job on a root owned by the runner's user: the next host job must be able to append.
-    const to = handBackTo(myUid(), await ownerOf(root));
-    if (to && st.uid !== to.uid) await h.chown(to.uid, to.gid);
-  } finally {
-    await h.close();
-  }
-  if (st.size > LOG_MAX) {
-    // Rotate only the file this job wrote to: another writer may have rotated it already.
-    const now = await fs.lstat(path).catch(() => undefined);
-    if (now?.ino === st.ino) await fs.rename(path, `${path}.1`);
-  }
-}
-
-async function readPlain(path: string): Promise<string> {
-  const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-  if (!h) return '';
-  try {
-    return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
-  } catch {
-    return '';
-  } finally {
-    await h.close();
-  }
+  await appendLine(root, warmthLog(root), e);
 }
 
 /** The history on disk, older generation first. Never throws. */
 export async function readWarmth(root: string): Promise<WarmthEntry[]> {
-  const path = warmthLog(root);
-  const texts = await Promise.all([`${path}.1`, path].map(readPlain));
-  return texts.flatMap(parseLog);
+  return parseLog(await readLog(warmthLog(root)));
 }
