@@ -14,18 +14,19 @@ import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/model/
 
 describe('units', () => {
   test.each([
-    ['20GiB', 20 * 2 ** 30], ['512MB', 512e6], ['1.5g', 1.5e9], ['1048576', 1048576], ['10 kib', 10240],
+    ['20GiB', 20 * 2 ** 30], ['512MB', 512e6], ['1.5g', 1.5e9], ['1048576b', 1048576], ['10 kib', 10240], ['0', 0],
+    ['1048576', undefined], // a bare number: which unit? refused (settings.ts says what it may have meant)
     ['', undefined], ['-1G', undefined], ['12XB', undefined], ['1e9', undefined], ['GiB', undefined],
   ])('parseSize(%p) = %p', (text, bytes) => expect(parseSize(text)).toBe(bytes));
 
   test.each([
-    ['30s', 30_000], ['2m', 120_000], ['1h', 3_600_000], ['7d', 604_800_000], ['0', 0], ['45', 45_000], ['250ms', 250],
+    ['30s', 30_000], ['2m', 120_000], ['1h', 3_600_000], ['7d', 604_800_000], ['0', 0], ['250ms', 250], ['45', undefined],
     ['1w', undefined], ['-5s', undefined], ['soon', undefined],
   ])('parseDuration(%p) = %p', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
   test.each([
     ['85%', { kind: 'percent', percent: 85 }], ['99.5%', { kind: 'percent', percent: 99.5 }], ['20GiB', { kind: 'free', bytes: 20 * 2 ** 30 }],
-    ['100%', undefined], ['0%', undefined], ['150%', undefined], ['0', undefined], ['%', undefined], ['eighty', undefined],
+    ['100%', undefined], ['0%', undefined], ['150%', undefined], ['0', undefined], ['%', undefined], ['eighty', undefined], ['85', undefined],
   ])('parseLevel(%p)', (text, level) => expect(parseLevel(text)).toEqual(level));
 
   test('formatBytes', () => {
@@ -374,6 +375,21 @@ describe('reset decisions', () => {
   ];
   test.each(cases)('reuse %s, previous %#: reset %p', (reuse, prev, content, reset) => {
     expect(decideReset(reuse, prev, content, id).reset).toBe(reset);
+  });
+  // "warm" only when the build is there: the guard pruned the target, or it is empty, and the
+  // slot (with its CARGO_HOME) is kept, but cargo compiles everything again.
+  const now = Date.parse('2026-01-01T01:00:00Z');
+  const both = { target: true, cargoHome: true };
+  test.each([
+    ['same key, build there', rec({}), both, { reset: false, warm: true, reason: 'warm: last used by the same key (pr-1)' }],
+    ['same key, pruned by the guard', rec({ prunedAt: '2026-01-01T00:48:00Z' }), { target: false, cargoHome: true }, { reset: false, warm: false, reason: "kept (last used by the same key (pr-1)), but the disk guard removed its target dir 12 min ago: cargo builds everything again; CARGO_HOME's crates are kept" }],
+    ['same key, target empty', rec({}), { target: false, cargoHome: true }, { reset: false, warm: false, reason: "kept (last used by the same key (pr-1)), but its target dir is empty: cargo builds everything again; CARGO_HOME's crates are kept" }],
+    ['base branch, build there', rec({ key: 'ref-main' }), both, { reset: false, warm: true, reason: 'seeded by the base branch: last used by a push to main' }],
+    ['base branch, pruned', rec({ key: 'ref-main', prunedAt: '2026-01-01T00:59:00Z' }), { target: false, cargoHome: true }, { reset: false, warm: false, reason: "kept (seeded by the base branch: last used by a push to main), but the disk guard removed its target dir 1 min ago: cargo builds everything again; CARGO_HOME's crates are kept" }],
+    ['another PR', rec({ key: 'pr-2' }), both, { reset: true, reason: 'last used by acme/w#pr-2' }],
+    ['nothing there', rec({}), { target: false, cargoHome: false }, { reset: false, reason: 'empty' }],
+  ])('%s: %j', (_, prev, content, decision) => {
+    expect(decideReset('same-key', prev, content, id, now)).toEqual(decision);
   });
 });
 

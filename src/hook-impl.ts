@@ -4,13 +4,17 @@ import { isAbsolute, join, relative } from 'node:path';
 import { mayPublish } from './store/crates.js';
 import { allFree } from './os/flock.js';
 import { DiskFullError, type GuardReport } from './pool/guard.js';
-import { type CratesState, type StartedJob, endJob, prepareCrates } from './job/job.js';
+import { type CratesState, type EndedJob, type StartedJob, endJob, prepareCrates } from './job/job.js';
+import { VERSION } from './model/version.js';
 import { sccacheAtEnd } from './job/sccache.js';
 import { type Log, actionLog } from './os/log.js';
 import { mainJob } from './job/start.js';
-import { type Settings, InputError, readSettings } from './model/settings.js';
+import { type Settings, InputError, RUNNER_INPUTS, defaultRoot, fromVariables, readSettings, variableOf } from './model/settings.js';
+import { RootError } from './pool/root.js';
+import { recordEvent } from './pool/events.js';
+import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { formatBytes } from './model/units.js';
-import { SLOT_NAME, jobDirs, slotDirs } from './model/layout.js';
+import { SLOT_NAME, jobDirs, rootPaths, slotDirs } from './model/layout.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
@@ -32,24 +36,17 @@ export const STATE_FILE = 'cargo-isolate-hook.json';
 export const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 export const FAIL_EXIT = 3;
+/** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
+export const METRICS_VAR = 'CARGO_ISOLATE_METRICS_FILE';
 
-/** Inputs an operator may set for every job of a runner; the rest are per job (key, paths) or need a token (cache). */
-export const HOOK_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'] as const;
+/** Inputs an operator may set for every job of a runner (settings.ts owns the list and the names). */
+export const HOOK_INPUTS = RUNNER_INPUTS;
+/** Pure: the runner `.env` variable for an input. */
+export const hookVariable = variableOf;
 
-/** Pure: the runner `.env` variable for an input. runner-name keeps the name identity.ts already reads. */
-export function hookVariable(input: string): string {
-  return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-
-/** The action's validation over the runner's variables; a message names the variable instead of the input. */
+/** The action's validation over the runner's variables; a message names the variable the operator set. */
 export function hookSettings(env: Record<string, string | undefined>): Settings {
-  const allowed: readonly string[] = HOOK_INPUTS;
-  try {
-    return readSettings((n) => (allowed.includes(n) ? (env[hookVariable(n)] ?? '') : ''), env);
-  } catch (e) {
-    if (e instanceof InputError) e.message = e.message.replace(/^Input '([a-z-]+)'/, (_, n: string) => `Variable ${hookVariable(n)}`);
-    throw e;
-  }
+  return readSettings(fromVariables(env), env);
 }
 
 /**
@@ -117,7 +114,7 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // No crate seeding here: nothing is checked out yet, and the workspace still holds the
     // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
     // when it fails after taking it.
-    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
+    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook' });
     try {
       await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
@@ -127,7 +124,7 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
       await endJob(job).catch(() => undefined);
       throw new Error(`Writing ${file} and the job's environment files: ${(e as Error).message}`);
     }
-    log.info(`cargo-isolate: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
+    log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
     return 0;
   } catch (e) {
     if (e instanceof DiskFullError) {
@@ -135,8 +132,54 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
       return FAIL_EXIT;
     }
     log.warning(`cargo-isolate job-started hook: ${(e as Error).message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
+    await recordUnisolated(env, e as Error, log);
     return 0;
   }
+}
+
+/**
+ * Counts a job the started hook let run without isolation, for the operator's alert: only in a
+ * root cargo-isolate made (its marker is there), never in a path that was refused as a root.
+ */
+async function recordUnisolated(env: Record<string, string | undefined>, e: Error, log: Log): Promise<void> {
+  let root: string;
+  try {
+    root = hookSettings(env).root;
+  } catch {
+    root = defaultRoot(env); // the variable that was refused may be another one
+  }
+  if (!isAbsolute(root) || !(await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false))) return;
+  const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
+  const err = await recordEvent(root, { event: 'unisolated', reason });
+  if (err) log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
+  await hookMetrics(env, root, log);
+}
+
+/**
+ * CARGO_ISOLATE_METRICS_FILE (the runner's .env): the hooks rewrite the metrics file for
+ * node_exporter after each job, so a fleet without a timer still has fresh metrics. Never fails a job.
+ */
+async function hookMetrics(env: Record<string, string | undefined>, root: string, log: Log): Promise<void> {
+  const file = env[METRICS_VAR];
+  if (!file) return;
+  try {
+    let threshold: Settings['diskThreshold'];
+    try {
+      threshold = hookSettings(env).diskThreshold;
+    } catch {
+      threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
+    }
+    await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
+  } catch (e) {
+    log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${(e as Error).message}. The job is not affected.`);
+  }
+}
+
+/** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
+export function completedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>, ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released'>): string {
+  const pub = ended.published;
+  const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
+  return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
@@ -178,10 +221,10 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     const ended = await endJob(job, log);
     if (sccacheNote) ended.warnings.push(sccacheNote);
     for (const w of ended.warnings) log.warning(w);
-    const pub = ended.published;
-    const line = `cargo-isolate: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
+    const line = completedLine(job, ended);
     log.info(line);
     if (env.GITHUB_STEP_SUMMARY) await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n`).catch(() => undefined);
+    await hookMetrics(env, job.root, log);
     return 0;
   } catch (e) {
     log.warning(`cargo-isolate job-completed hook: ${(e as Error).message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);

@@ -11,23 +11,44 @@ import type { Settings } from '../model/settings.js';
 export interface ResetDecision {
   reset: boolean;
   reason: string;
+  /** The previous build is there to reuse: kept, and its target dir not emptied (by the guard or anyone). */
+  warm?: boolean;
 }
+
+/** What a leased directory holds when the job takes it; a plain boolean means "target and CARGO_HOME alike". */
+export type Content = boolean | { target: boolean; cargoHome: boolean };
+
+const ago = (iso: string, now: number) => {
+  const ms = now - Date.parse(iso);
+  return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
 
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
  * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
  * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
+ * but cargo compiles everything again, and the summary must say so.
  */
-export function decideReset(reuse: Settings['reuse'], previous: DirRecord | undefined, hasContent: boolean, me: JobIdentity): ResetDecision {
-  if (!hasContent) return { reset: false, reason: 'empty' };
+export function decideReset(reuse: Settings['reuse'], previous: DirRecord | undefined, hasContent: Content, me: JobIdentity, now = Date.now()): ResetDecision {
+  const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+  if (!content.target && !content.cargoHome) return { reset: false, reason: 'empty' };
+  // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+  const kept = (warm: string, why = warm): ResetDecision => {
+    if (content.target && !previous?.prunedAt) return { reset: false, reason: warm, warm: true };
+    const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+    return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+  };
   if (reuse === 'never') return { reset: true, reason: "reuse: never" };
-  if (reuse === 'always') return { reset: false, reason: 'reuse: always' };
+  if (reuse === 'always') return kept('reuse: always');
   if (!previous) return { reset: true, reason: 'no record of who used it last' };
   // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
   // base branch's next push wipes it (it is another trust domain's slot from then on).
-  if (fromBase(previous, me)) return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
+  if (fromBase(previous, me)) return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
   if (trustDomain(previous) !== trustDomain(me)) return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-  return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
+  return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
 
 /** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
@@ -60,7 +81,7 @@ export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord 
     const st = await fs.lstat(d).catch(() => undefined);
     if (st && !st.isDirectory()) removed.push(await removeTree(root, d, { timeoutMs }));
   }
-  const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+  const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
   const decision = decideReset(s.reuse, previous, content, me);
   if (decision.reset) {
     removed.push(await removeTree(root, dirs.target, { timeoutMs }));

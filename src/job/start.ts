@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { type GuardReport, runGuard } from '../pool/guard.js';
+import { DiskFullError, type GuardReport, runGuard } from '../pool/guard.js';
+import { type Via, guardResult, recordEvent } from '../pool/events.js';
 import { currentIdentity } from '../model/identity.js';
 import { describeBase } from '../model/base.js';
 import { TIER_TEXT } from '../pool/choose.js';
@@ -16,11 +17,11 @@ import type { saveGuard, saveLease } from './state.js';
  * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
  * ends the lease, and where the state goes.
  */
-export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
+export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-  const root = await prepareRoot(s.root, env);
+  const root = await prepareRoot(s.root, env, true, s.rootOrigin);
   const unsafe = unreliableFlock((await fs.statfs(root)).type);
   if (unsafe) log.warning(`The root ${root}: ${unsafe}.`);
   // Time per phase, for the summary: a slow step must be explainable from the summary alone.
@@ -33,9 +34,15 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
       phases[name] = Math.round(performance.now() - t0);
     }
   };
+  // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+  const noted = (what: string) => (err?: Error) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
   const guard = await phase('guard', 'Disk guard', () =>
     runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
-  );
+  ).catch(async (e: Error) => {
+    if (e instanceof DiskFullError) noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+    throw e;
+  });
+  noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob(s, root, me, env, log, watchPid, save.lease);
@@ -44,6 +51,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
     return j;
   });
   job.phases = phases;
+  noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
   // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
   if (o.crates !== false) {
     try {

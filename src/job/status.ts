@@ -8,6 +8,10 @@ import { cargoLockFiles } from '../os/liveness.js';
 import type { DirRecord } from '../model/record.js';
 import { formatBytes, formatDuration } from '../model/units.js';
 import { type WarmthRow, formatWarmth, readWarmth, warmShare } from '../pool/warmth.js';
+import { diskUsage } from '../os/sizes.js';
+import { storePaths } from '../store/crates.js';
+import { gitStorePaths } from '../store/gitstore.js';
+import { VERSION } from '../model/version.js';
 
 export interface SlotStatus {
   name: string;
@@ -15,20 +19,27 @@ export interface SlotStatus {
   /** cargo holds locks in a slot nobody leases: a build outliving its job. */
   cargoRunning: boolean;
   record?: DirRecord;
+  /** Live: how long the current holder (the record's job) has held the lease. */
+  heldMs?: number;
+  /** Free: how long since a job last used it. */
+  idleMs?: number;
 }
 
 export interface RootStatus {
+  version: string;
   root: string;
   disk: Disk;
   slots: SlotStatus[];
   jobDirs: number;
   trashEntries: number;
+  /** Bytes on disk (du) of the crate store, the git store and the trash. */
+  bytes: { crates: number; git: number; trash: number; target: number; cargoHome: number };
   /** Per repository and job, how many of the latest jobs started warm (warmth.ts). */
   warmth: WarmthRow[];
 }
 
 /** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-export async function rootStatus(root: string): Promise<RootStatus> {
+export async function rootStatus(root: string, now = Date.now()): Promise<RootStatus> {
   const p = rootPaths(root);
   const views = await scanSlots(root);
   const slots: SlotStatus[] = [];
@@ -36,36 +47,75 @@ export async function rootStatus(root: string): Promise<RootStatus> {
     const d = slotDirs(root, v.name);
     const live = !allFree([d.lock], true);
     const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
-    slots.push({ name: v.name, live, cargoRunning, record: v.record });
+    const r = v.record;
+    const since = (t?: string) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
+    slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
   }
   let jobDirs = 0;
   for (const repo of await fs.readdir(p.jobs).catch(() => [] as string[])) {
     for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => [] as string[])) jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
   }
-  return { root, disk: await measure(root), slots, jobDirs, trashEntries: (await fs.readdir(p.trash).catch(() => [])).length, warmth: warmShare(await readWarmth(root)) };
+  const trashEntries = (await fs.readdir(p.trash).catch(() => [])).length;
+  // An empty trash is 0, not the directory's own block.
+  const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+  const sum = (f: (s: NonNullable<DirRecord['sizes']>) => number) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+  return {
+    version: VERSION,
+    root,
+    disk: await measure(root),
+    slots,
+    jobDirs,
+    trashEntries,
+    bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
+    warmth: warmShare(await readWarmth(root)),
+  };
+}
+
+/**
+ * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
+ * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ */
+export function runText(r: Pick<DirRecord, 'runId' | 'runAttempt' | 'job' | 'jobKey'>): string {
+  const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
+  const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
+  return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
+}
+
+/** Pure: a slot's state column. */
+function stateText(x: SlotStatus): string {
+  if (x.live) return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
+  if (x.cargoRunning) return 'cargo running';
+  if (x.record?.foreign) return `uid ${x.record.foreign.uid}'s files: needs root`;
+  return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
 }
 
 export function formatStatus(s: RootStatus): string {
+  const leased = s.slots.filter((x) => x.live).length;
   const lines = [
-    `root ${s.root}: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes; ${s.slots.length} slots, ${s.jobDirs} job dirs, ${s.trashEntries} in trash`,
+    `cargo-isolate ${s.version}; root ${s.root}`,
+    `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
+    `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+    `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
   ];
-  const header = ['slot', 'state', 'key', 'runner', 'run', 'last used', 'target', 'cargo-home', 'units built/fresh'];
-  const rows = s.slots.map((x) => {
-    const r = x.record;
-    return [
-      x.name,
-      x.live ? 'leased' : x.cargoRunning ? 'cargo running' : r?.foreign ? `uid ${r.foreign.uid}'s files: needs root` : 'free',
-      r ? `${r.repository} ${r.key}` : '-',
-      r?.runnerName ?? '-',
-      r ? `${r.runId}/${r.runAttempt} ${r.job}` : '-',
-      r ? `${formatDuration(Date.now() - Date.parse(r.lastUsed))} ago` : '-',
-      r?.sizes ? formatBytes(r.sizes.target) : '?',
-      r?.sizes ? formatBytes(r.sizes.cargoHome) : '?',
-      r?.units ? `${r.units.built}/${r.units.fresh}` : '-',
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [header, ...rows]) lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  if (s.slots.length) {
+    // A leased slot's record was written when its lease began: key, runner and run are its holder's.
+    const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+    const rows = s.slots.map((x) => {
+      const r = x.record;
+      return [
+        x.name,
+        stateText(x),
+        r ? `${r.repository} ${r.key}` : '-',
+        r?.runnerName ?? '-',
+        r ? runText(r) : '-',
+        r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
+        r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
+        r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
+      ];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const r of [header, ...rows]) lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  }
   lines.push(...formatWarmth(s.warmth));
   return lines.join('\n');
 }

@@ -6,14 +6,27 @@ import { TIER_TEXT } from '../pool/choose.js';
 import { describeBase } from '../model/base.js';
 import { type UnitCount } from '../pool/warmth.js';
 import { describeServer } from './sccache.js';
+import { VERSION } from '../model/version.js';
 
 type Row = [string, string];
 
-/** Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. */
-export function unitsText(u: UnitCount): string {
+/**
+ * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
+ * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
+ * words say so instead of calling the start both warm and cold.
+ */
+export function unitsText(u: UnitCount, kept?: boolean): string {
   if (u.built + u.fresh === 0) return 'none in the target dir (no cargo build in this job?)';
   const named = u.built > 0 && u.builtCrates?.length ? ` (${u.builtCrates.join(', ')})` : '';
-  return `${u.built} built${named}, ${u.fresh} fresh${u.built === 0 ? ': a warm start, nothing recompiled' : u.fresh === 0 ? ': a cold start' : ''}`;
+  const what =
+    u.built === 0
+      ? ': a warm start, nothing recompiled'
+      : u.fresh === 0
+        ? kept
+          ? ": everything recompiled although the slot's last build was kept (another workspace path, toolchain, profile or features)"
+          : ': a cold start'
+        : '';
+  return `${u.built} built${named}, ${u.fresh} fresh${what}`;
 }
 
 /** Pure: the rows of the job summary, so tests can read what a person will see. */
@@ -54,7 +67,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['Crates published', pub.allowed ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
     for (const m of pub.mismatches) main.push(['Crate not published', `${m.crate}: ${m.why}`]);
   }
-  if (ended.units) main.push(['Compile units', unitsText(ended.units)]);
+  if (ended.units) main.push(['Compile units', unitsText(ended.units, job?.reset.warm)]);
   if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
   if (ended.handedBack) main.push(['Handed back', ended.handedBack]);
@@ -78,7 +91,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
 
 export async function writeSummary(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): Promise<void> {
   const rows = summaryRows(job, ended, guard);
-  const s = core.summary.addHeading('cargo-isolate', 3).addTable([
+  const s = core.summary.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
     [{ data: 'What', header: true }, { data: 'Value', header: true }],
     ...rows.main,
   ]);

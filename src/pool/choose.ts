@@ -23,7 +23,7 @@ export type Tier = 'own-job' | 'own-key' | 'base' | 'same-job' | 'lru' | 'new';
 
 /** What each rule means, for the log and the job summary. */
 export const TIER_TEXT: Record<Tier, string> = {
-  'own-job': 'its own warm build: this PR or branch and this job used it last',
+  'own-job': 'this PR or branch and this job used it last',
   'own-key': 'this PR or branch, another job',
   base: 'a first run from the base branch: a push there, this job',
   'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',

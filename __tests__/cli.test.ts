@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FLAGS, parseCommandLine, usage } from '../src/model/options.js';
+import { DiskFullError, runGuard } from '../src/pool/guard.js';
+import { consoleLog } from '../src/os/log.js';
+import { prepareRoot } from '../src/pool/root.js';
+import { cli } from './helpers/cli.js';
+import { makeWorkspace } from './helpers/workspace.js';
+
+/*
+ * The CLI as an operator meets it: flags named as the inputs, the runner's variables read like
+ * the hooks read them, a version, dry runs that say what, one total, roots that do not exist yet,
+ * and readers that close the pipe early.
+ */
+const CLI = resolve('dist', 'cli', 'index.js');
+const VERSION = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
+let scratch: string;
+let env: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(join(tmpdir(), 'ci-cli-'));
+  await fs.mkdir(join(scratch, 'home'));
+  // Nothing from the machine's environment decides for these tests.
+  env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CARGO_ISOLATE_') && !k.startsWith('GITHUB_')));
+  env.HOME = join(scratch, 'home');
+  // Its own HOME; rustup's proxies still need the machine's toolchains.
+  env.RUSTUP_HOME = process.env.RUSTUP_HOME ?? join(homedir(), '.rustup');
+});
+afterAll(async () => {
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+/** A shell line with the CLI in it, for pipes: `$CLI` is the bundled CLI on this node. */
+function sh(line: string, extra: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn('bash', ['-c', line], { env: { ...env, CLI: `${process.execPath} -- ${CLI}`, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => res({ code, stdout, stderr }));
+  });
+}
+const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => cli(args, { env: { ...env, ...extra } });
+
+describe('the command line (pure)', () => {
+  test('flags are the action\'s input names; the older names still work; the usage lists every flag', () => {
+    const cl = parseCommandLine(['gc', '--threshold=80%', '--disk-target', '70%', '--scope', 'host', '--runner', 'r1', '--dry-run']);
+    expect(Object.fromEntries([...cl.flags].map(([k, v]) => [k, v]))).toEqual({
+      'disk-threshold': { value: '80%', spelled: '--threshold' },
+      'disk-target': { value: '70%', spelled: '--disk-target' },
+      'prune-scope': { value: 'host', spelled: '--scope' },
+      'runner-name': { value: 'r1', spelled: '--runner' },
+      'dry-run': { value: '', spelled: '--dry-run' },
+    });
+    const text = usage();
+    for (const f of FLAGS) expect([f.name, text.includes(`--${f.name}`)]).toEqual([f.name, true]);
+    expect(parseCommandLine(['run', '--key', 'x86', '--', 'cargo', 'test', '--', '--nocapture']).rest).toEqual(['cargo', 'test', '--', '--nocapture']);
+  });
+});
+
+describe('one configuration', () => {
+  test('--version; the same version in status, in the summary line of the hooks, in the metrics', async () => {
+    const v = await run(['--version']);
+    expect([v.code, v.stdout]).toEqual([0, `cargo-isolate ${VERSION}\n`]);
+    const root = join(scratch, 'version-root');
+    expect((await run(['run', '--root', root, '--', 'true'])).code).toBe(0);
+    expect((await run(['status', '--root', root])).stdout.split('\n')[0]).toBe(`cargo-isolate ${VERSION}; root ${root}`);
+    expect(JSON.parse((await run(['status', '--root', root, '--json'])).stdout).version).toBe(VERSION);
+    expect((await run(['metrics', '--root', root])).stdout).toContain(`cargo_isolate_info{root="${root}",version="${VERSION}"} 1`);
+  });
+
+  test('a flag over the runner\'s .env over the environment over the default', async () => {
+    const root = join(scratch, 'env-root');
+    await fs.writeFile(join(scratch, 'runner.env'), `RUNNER_ALLOW_RUNASROOT=1\nCARGO_ISOLATE_ROOT=${root}\nCARGO_ISOLATE_DISK_THRESHOLD=11%\n`);
+    expect((await run(['run', '--env-file', join(scratch, 'runner.env'), '--', 'true'])).code).toBe(0);
+    expect(existsSync(join(root, 'slots', 's000'))).toBe(true); // the root the .env names
+    const said = async (args: string[], extra: NodeJS.ProcessEnv = {}) => /threshold ([^,]+), target/.exec((await run(['gc', '--dry-run', ...args], extra)).stderr)?.[1];
+    expect(await said(['--root', root], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('33%');
+    expect(await said(['--env-file', join(scratch, 'runner.env')], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('11%');
+    expect(await said(['--env-file', join(scratch, 'runner.env'), '--disk-threshold', '22%'], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('22%');
+    expect(await said(['--root', root])).toBe('85%');
+    // The timer's scope is the host's, whatever the runners' .env says.
+    await fs.appendFile(join(scratch, 'runner.env'), 'CARGO_ISOLATE_PRUNE_SCOPE=runner\n');
+    const gc = await run(['gc', '--env-file', join(scratch, 'runner.env'), '--dry-run', '--json']);
+    expect([gc.code, JSON.parse(gc.stdout).scope]).toEqual([0, 'host']);
+  });
+
+  test('run --key: matrix legs at once get a slot each, and each leg comes back to its own', async () => {
+    const root = join(scratch, 'key-root');
+    const marks = await fs.mkdtemp(join(scratch, 'marks-'));
+    // Each leg holds its lease until the other one holds its own: the two run at the same time.
+    const leg = (key: string, mine: string, other: string, runId: string) =>
+      run(['run', '--root', root, '--key', key, '--', 'sh', '-c', `touch ${marks}/${mine}; until [ -e ${marks}/${other} ]; do sleep 0.1; done`], { GITHUB_RUN_ID: runId });
+    const [x, a] = await Promise.all([leg('x86_64', 'x', 'a', '1'), leg('aarch64', 'a', 'x', '1')]);
+    expect([x.code, a.code]).toEqual([0, 0]);
+    const slotOf = (stderr: string) => /; slot (s\d+) \((\S+):/.exec(stderr)?.slice(1) ?? [];
+    const [xSlot] = slotOf(x.stderr);
+    expect(slotOf(a.stderr)[0]).not.toBe(xSlot);
+    const again = await run(['run', '--root', root, '--key', 'x86_64', '--', 'true'], { GITHUB_RUN_ID: '2' });
+    expect(slotOf(again.stderr)).toEqual([xSlot, 'own-job']);
+    expect(JSON.parse(await fs.readFile(join(root, 'slots', xSlot, 'slot.json'), 'utf8'))).toMatchObject({ jobKey: 'x86_64', runId: '2' });
+  });
+});
+
+describe('roots that do not exist yet', () => {
+  test('status and gc say so and exit 0, naming where the root came from and blaming no option', async () => {
+    const def = join(scratch, 'home', '.cache', 'cargo-isolate');
+    for (const cmd of ['status', 'gc']) {
+      const r = await run([cmd]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toBe(`cargo-isolate ${VERSION}: no root at ${def} yet (the default; set --root or CARGO_ISOLATE_ROOT for another): ${cmd === 'gc' ? 'nothing to prune' : 'nothing to show'}. The first job, or 'cargo-isolate run', makes it.\n`);
+    }
+    const fromVar = await run(['status'], { CARGO_ISOLATE_ROOT: join(scratch, 'not-yet') });
+    expect(fromVar.stdout).toContain(`no root at ${join(scratch, 'not-yet')} yet (from variable CARGO_ISOLATE_ROOT)`);
+    expect(JSON.parse((await run(['gc', '--json'])).stdout)).toEqual({ version: VERSION, root: def, present: false });
+    expect(existsSync(def)).toBe(false);
+  });
+});
+
+describe('gc', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = join(scratch, 'gc-root');
+    const ws = await makeWorkspace(join(scratch, 'ws'), 3);
+    const b = await run(['run', '--root', root, '--working-directory', ws, '--', 'cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')]);
+    expect(b.code).toBe(0);
+  });
+
+  test('--dry-run lists what it would remove, and exits as the real run would with --fail-below', async () => {
+    const dry = await run(['gc', '--root', root, '--max-age', '0s', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`^would remove target ${root}/slots/s000/target \\(\\d`, 'm'));
+    expect(dry.stdout).toMatch(/^would free \S+ \S+ in \d+ removals?; disk /m);
+    const huge = ['--fail-below', '1000TiB'];
+    const [dryFail, realFail] = [await run(['gc', '--root', root, '--dry-run', ...huge]), await run(['gc', '--root', root, ...huge])];
+    expect([dryFail.code, realFail.code]).toEqual([2, 2]);
+    expect(dryFail.stderr).toMatch(/a real run would fail: about .* would be free after pruning, below 'fail-below' \(1000\.0 TiB\)/);
+    expect((await run(['gc', '--root', root, '--dry-run', '--fail-below', '1KiB'])).code).toBe(0);
+    expect(existsSync(join(root, 'slots', 's000', 'target', 'debug'))).toBe(true); // nothing removed
+  });
+
+  test('one total: what the log says it removed is what it says it freed', async () => {
+    // A record that undercounts (a build grown after its post step measured it): the guard's
+    // line and its total must still give one number, what the disk got back.
+    const rec = join(root, 'slots', 's000', 'slot.json');
+    const r0 = JSON.parse(await fs.readFile(rec, 'utf8'));
+    await fs.writeFile(rec, JSON.stringify({ ...r0, sizes: { ...r0.sizes, target: 1024 } }));
+    const r = await run(['gc', '--root', root, '--max-age', '0s']);
+    expect(r.code).toBe(0);
+    const removed = [...r.stderr.matchAll(/^Removed \S+ \S+ \(([^,]+),/gm)].map((m) => m[1]);
+    expect(removed.length).toBe(1); // the target; the empty registry/src was absent
+    expect(r.stdout).toMatch(new RegExp(`^freed ${removed[0].replace('.', '\\.')} in 1 removal; disk `));
+    const again = JSON.parse((await run(['gc', '--root', root, '--max-age', '0s', '--json'])).stdout);
+    expect(again.freedBytes).toBe(again.removals.reduce((n: number, x: { bytes: number }) => n + x.bytes, 0));
+  });
+
+  test('the guard advises prune-scope: host only when other runners\' idle data would free something', async () => {
+    const r = join(scratch, 'advice-root');
+    await prepareRoot(r, {});
+    const log = consoleLog(false, true);
+    const err = await runGuard({ root: r, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'runner', runnerId: 'me', dryRun: false, failBelowBytes: 2 ** 60, timeoutMs: 10_000, log }).catch((e) => e);
+    expect(err).toBeInstanceOf(DiskFullError);
+    expect((err as Error).message).toContain("other runners' idle data holds 0 B.");
+    expect((err as Error).message).not.toContain('prune-scope');
+  });
+});
+
+describe('status', () => {
+  test('totals of slots, stores and trash; each lease with its age and holder; readable run ids', async () => {
+    const root = join(scratch, 'status-root');
+    const holder = spawn(process.execPath, ['--', CLI, 'run', '--root', root, '--key', 'leg-a', '--', 'sleep', '120'], { env: { ...env, GITHUB_REPOSITORY: 'acme/widgets', GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test' }, stdio: 'ignore' });
+    try {
+      const leased = async () => (await run(['status', '--root', root, '--json'])).stdout.includes('"live": true');
+      for (const end = Date.now() + 60_000; !(await leased()); ) if (Date.now() > end) throw new Error('the lease never showed');
+      expect((await run(['run', '--root', root, '--', 'true'])).code).toBe(0); // another slot: s000 is leased
+      const lines = (await run(['status', '--root', root])).stdout.split('\n');
+      expect(lines.slice(1, 4).map((l) => l.replace(/[\d.]+ (B|KiB|MiB|GiB)/g, 'N'))).toEqual([
+        expect.stringMatching(/^disk: [\d.]+% used, N free, [\d.]+% inodes$/),
+        'slots: 2 (1 leased), target dirs N, cargo homes N (as last recorded); 0 job dirs',
+        'stores: crates N, git N; trash N in 0 entries',
+      ]);
+      expect(lines.find((l) => l.startsWith('s000'))).toMatch(/^s000 +leased [\d.]+ (ms|s) +acme\/widgets ref-local +\S.* +4242 attempt 2, test \(leg-a\) /);
+      expect(lines.find((l) => l.startsWith('s001'))).toMatch(/^s001 +free, idle [\d.]+ (ms|s) +local\/local ref-local +.* +local \(pid \d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\), job /);
+    } finally {
+      holder.kill('SIGTERM');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    expect((await run(['status', '--root', root])).stdout).not.toMatch(/leased \d/);
+  });
+});
+
+describe('closed pipes', () => {
+  test('run -- true | head -2: the exit code stays the command\'s, and the job ends whole', async () => {
+    const root = join(scratch, 'pipe-root');
+    const r = await sh(`$CLI run --root ${root} -- true 2>&1 | head -2 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`);
+    expect(r.stdout).toBe('rc=0\n');
+    const fail = await sh(`$CLI run --root ${root} -- sh -c 'exit 7' 2>&1 | head -1 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`);
+    expect(fail.stdout).toBe('rc=7\n');
+    const s = JSON.parse((await run(['status', '--root', root, '--json'])).stdout);
+    expect(s.slots.map((x: { live: boolean; record: { sizes?: unknown; releasedAt?: string } }) => [x.live, x.record.sizes !== undefined, x.record.releasedAt !== undefined])).toEqual([[false, true, true]]);
+    const status = await sh(`$CLI status --root ${root} | head -1; echo "rc=\${PIPESTATUS[0]}"`);
+    expect(status.stdout).toBe(`cargo-isolate ${VERSION}; root ${root}\nrc=0\n`);
+  });
+
+  test('demo | head -1: the demo finishes, exits 0 and leaves no temp workspace', async () => {
+    // The reader is gone before the second job's program prints: its line, and the status, are dropped.
+    const root = join(scratch, 'demo-pipe-root');
+    const errFile = join(scratch, 'demo.err');
+    const r = await sh(`$CLI demo --root ${root} 2>${errFile} | head -1 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`);
+    expect(r.stdout).toBe('rc=0\n');
+    const said = await fs.readFile(errFile, 'utf8');
+    const ws = /demo workspace: (\S+)/.exec(said)?.[1];
+    expect(ws).toBeDefined();
+    expect(existsSync(ws!)).toBe(false);
+    expect(said).toMatch(/^-- job 2: slot s000 \(own-job: .*\); warm: last used by the same key \(ref-main\); cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m);
+  });
+});
+
+test('the README\'s first command: demo says what happened, job by job, from the numbers', async () => {
+  const root = join(scratch, 'demo-root');
+  const first = await run(['demo', '--root', root]);
+  expect(first.code).toBe(0);
+  expect(first.stderr).toMatch(/^-- job 1: slot s000 \(new: a new slot\); nothing in it yet; cargo: 2 built \(app, util\), 0 fresh: a cold start$/m);
+  // Again on the same root: the slot's build is kept, but the workspace is new (a new temp dir),
+  // so cargo rebuilds it: the words say exactly that, never "warm" and "cold" at once.
+  const again = await run(['demo', '--root', root]);
+  expect(again.stderr).toMatch(/^-- job 1: slot s000 \(own-job: [^)]*\); warm: last used by the same key \(ref-main\); cargo: 2 built \(app, util\), 0 fresh: everything recompiled although the slot's last build was kept/m);
+  expect(again.stderr).toMatch(/^-- job 2: .*cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m);
+});
