@@ -2,6 +2,10 @@ import { describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { parse } from 'yaml';
+import { FLAGS } from '../src/model/options.js';
+import { RUNNER_INPUTS, variableOf } from '../src/model/settings.js';
+import { VERSION } from '../src/model/version.js';
+import { emptyCounters, renderMetrics } from '../src/job/metrics.js';
 
 // The README's tables are checked against action.yml, so they never drift apart.
 const actionYml = readFileSync('action.yml', 'utf8');
@@ -36,7 +40,7 @@ describe('README and action.yml agree', () => {
   });
   test('every input action.yml declares is read by settings.ts, and no other', () => {
     const src = readFileSync('src/model/settings.ts', 'utf8');
-    const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level|label)\(get, '([a-z-]+)'|get\('([a-z-]+)'\)/g)].map((m) => m[1] ?? m[2]);
+    const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level|label|read)\('([a-z-]+)'/g)].map((m) => m[1]);
     expect([...new Set(read)].sort()).toEqual(keys('inputs').sort());
   });
   test('the README opens with the demo and the test command, and CI runs that test command', () => {
@@ -125,5 +129,65 @@ describe('entry points for @github/local-action', () => {
     }
     expect(readFileSync('docs/operations.md', 'utf8')).toContain('npx --yes @github/local-action@7.0.1 run . src/main-impl.ts .env.example --post src/post-impl.ts');
     expect(readFileSync('.env.example', 'utf8')).toMatch(/^INPUT_ROOT=\/tmp\//m);
+  });
+});
+
+/*
+ * What an operator reads speaks the operator's words: no issue numbers, no "seeds" for the
+ * incident reports, no "before issue N". The verb stays ("main seeds the new CARGO_HOME").
+ */
+describe('user-facing text has no internal shorthand', () => {
+  const textFiles = (dir: string) => walk(dir).filter((f) => /\.(md|ya?ml|json|sh|svg)$/.test(f));
+  const files = ['README.md', 'CHANGELOG.md', 'action.yml', ...textFiles('docs'), ...textFiles('examples'), ...textFiles('hooks'), 'bin/cargo-isolate'];
+  const SHORTHAND: [RegExp, string][] = [
+    [/\bseeds?\s+0\d\d\b/i, 'an incident report by number ("seed 002")'],
+    [/\bseeds['’]/i, '"the seeds\'" for the incident reports'],
+    [/\bthe seeds\b/i, '"the seeds" for the incident reports'],
+    [/\bseeds:/i, 'a "seeds:" label'],
+    [/`seeds`|--trace seeds\b|\| seeds \|/, 'the simulation trace named after the incident reports'],
+    [/\bissues?\s+#?\d+/i, 'an issue number'],
+    [/\b(before|since|after|until) issue\b/i, 'a time named by an issue'],
+    [/today's policy/i, '"today\'s policy" (the previous one, by now)'],
+  ];
+  test('the files are there to read', () => expect(files.length).toBeGreaterThan(25));
+  test.each(files)('%s', (f) => {
+    const lines = readFileSync(f, 'utf8').split('\n');
+    const found = lines.flatMap((line, i) => SHORTHAND.filter(([re]) => re.test(line)).map(([, what]) => `${f}:${i + 1}: ${what}: ${line.trim().slice(0, 120)}`));
+    expect(found).toEqual([]);
+  });
+  test('the check finds what it looks for', () => {
+    for (const bad of ["Seed 002's fleet", "the seeds' fleet", 'before issue 14', '(issue 19)', 'seeds: per-run dirs', 'npm run simulate -- --trace seeds']) {
+      expect([bad, SHORTHAND.some(([re]) => re.test(bad))]).toEqual([bad, true]);
+    }
+    for (const ok of ['main seeds the new CARGO_HOME', 'seeded by the base branch', 'a fork PR seeds by copy', 'over 5 seeds, 1019 to 1023']) {
+      expect([ok, SHORTHAND.some(([re]) => re.test(ok))]).toEqual([ok, false]);
+    }
+  });
+});
+
+describe('the operator pages say what the code does', () => {
+  test('the version is package.json\'s', () => {
+    expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+  test('the hooks page lists every runner variable, and the operations page every CLI flag', () => {
+    const hooks = readFileSync('docs/runner-hooks.md', 'utf8');
+    for (const input of RUNNER_INPUTS) expect([input, hooks.includes(`| \`${variableOf(input)}\` | \`${input}\``)]).toEqual([input, true]);
+    const ops = readFileSync('docs/operations.md', 'utf8');
+    for (const f of FLAGS) expect([f.name, ops.includes(`--${f.name}`)]).toEqual([f.name, true]);
+  });
+  test('the hooks page keeps untrusted pull requests off hooked runners, and the fleet pages exist', () => {
+    const hooks = readFileSync('docs/runner-hooks.md', 'utf8');
+    expect(hooks).toMatch(/^## Untrusted pull requests\n[\s\S]*\*\*Keep untrusted pull requests off hooked runners\*\*[\s\S]*\(security\.md\)/m);
+    expect(hooks).toMatch(/^## Try the hooks by hand$/m);
+    const layout = readFileSync('docs/fleet-layout.md', 'utf8');
+    for (const h of ['One root per host', 'One root per runner', 'Several roots on one disk', 'Container jobs: the root under the runner\'s tool cache']) expect(layout).toMatch(new RegExp(`^## ${h}`, 'm'));
+    expect(readFileSync('docs/operations.md', 'utf8')).not.toMatch(/npx cargo-isolate|--branch v1\b/);
+  });
+  test('the metrics page lists every metric the CLI writes, and no other', () => {
+    const text = renderMetrics({ root: '/r', status: { version: VERSION, root: '/r', disk: { totalBytes: 1, usedBytes: 0, freeBytes: 1, usedPercent: 0, inodes: 1, inodesFree: 1, inodePercent: 0 }, slots: [], jobDirs: 0, trashEntries: 0, bytes: { crates: 0, git: 0, trash: 0, target: 0, cargoHome: 0 }, warmth: [] } }, emptyCounters());
+    const written = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]).sort();
+    const page = readFileSync('docs/metrics.md', 'utf8');
+    const documented = [...page.matchAll(/^\| `(cargo_isolate_[a-z_]+)`/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(written);
   });
 });

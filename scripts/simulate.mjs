@@ -1,6 +1,6 @@
 // npm run simulate: the fleet simulation (docs/simulation.md). Prints one table per trace.
 //   --write   also rewrites the table in docs/simulation.md and the picture docs/simulation.svg
-//   --trace seeds,small   some traces only
+//   --trace incidents,small   some traces only
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadDecisions } from './sim/load.mjs';
 import { readTraces, runAll, tables, verdicts } from './sim/run.mjs';
@@ -13,9 +13,9 @@ const cfg = readTraces();
 const results = runAll(cfg, m, { traces: pick });
 const text = tables(results);
 process.stdout.write(text + '\n');
-if (!pick || pick.includes('seeds')) {
+if (!pick || pick.includes('incidents')) {
   for (const v of verdicts(results)) {
-    process.stdout.write(`seeds, ${v.size}: shipped at ${(100 * v.ratio).toFixed(1)}% of the bound's warm starts${v.floor ? ` (needs ${100 * v.floor}%)` : ''}, ${v.failedDisk} jobs failed for disk: ${v.ok ? 'ok' : 'NOT MET'}\n`);
+    process.stdout.write(`incidents, ${v.size}: shipped at ${(100 * v.ratio).toFixed(1)}% of the bound's warm starts${v.floor ? ` (needs ${100 * v.floor}%)` : ''}, ${v.failedDisk} jobs failed for disk: ${v.ok ? 'ok' : 'NOT MET'}\n`);
   }
 }
 process.stdout.write(`${results.length} simulated days in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -25,6 +25,6 @@ if (args.includes('--write')) {
   const [a, b] = ['<!-- simulate:table -->', '<!-- /simulate:table -->'];
   writeFileSync(doc, md.slice(0, md.indexOf(a) + a.length) + '\n' + text + '\n' + md.slice(md.indexOf(b)));
   const { renderTimeline } = await import('./sim/plot.mjs');
-  writeFileSync('docs/simulation.svg', await renderTimeline(results.filter((r) => r.trace === 'seeds' && r.size === 'half')));
+  writeFileSync('docs/simulation.svg', await renderTimeline(results.filter((r) => r.trace === 'incidents' && r.size === 'half')));
   process.stdout.write(`wrote ${doc} and docs/simulation.svg\n`);
 }

@@ -3,7 +3,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
-const SHOWN = ['shipped', "today's policy (before issue 14)", 'clairvoyant bound (Belady)', 'seeds: per-run dirs', 'seeds: per-PR dirs', 'no disk view (always wipe first)'];
+const SHOWN = ['shipped', 'previous policy', 'clairvoyant bound (Belady)', 'incident fleet: per-run dirs', 'incident fleet: per-PR dirs', 'no disk view (always wipe first)'];
 
 export async function renderTimeline(results) {
   const values = [];

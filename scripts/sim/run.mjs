@@ -16,11 +16,11 @@ export function policiesFor(m) {
     { name: 'no base takeover (a PR\'s first run never takes main\'s slot)', model: 'pool', choose: (s, me, disk) => { const p = m.choose.rankSlots(s, me, disk); return { ...p, candidates: p.candidates.filter((c) => c.tier !== 'base') }; }, scope: 'runner', fallback: true },
     { name: 'no disk view (always wipe first)', model: 'pool', choose: (s, me) => m.choose.rankSlots(s, me, { room: false }), scope: 'runner', fallback: true },
   ];
-  if (m.legacy) list.push({ name: "today's policy (before issue 14)", model: 'pool', choose: (s, me) => m.legacy.rankSlots(s, me), scope: 'runner', fallback: false, today: true });
+  if (m.legacy) list.push({ name: "previous policy", model: 'pool', choose: (s, me) => m.legacy.rankSlots(s, me), scope: 'runner', fallback: false, today: true });
   list.push(
-    { name: 'seeds: per-run dirs', model: 'per-run', baseline: true },
-    { name: 'seeds: per-PR dirs', model: 'per-pr', baseline: true },
-    { name: 'seeds: one shared target dir', model: 'shared', baseline: true },
+    { name: 'incident fleet: per-run dirs', model: 'per-run', baseline: true },
+    { name: 'incident fleet: per-PR dirs', model: 'per-pr', baseline: true },
+    { name: 'incident fleet: one shared target dir', model: 'shared', baseline: true },
     { name: 'clairvoyant bound (Belady)', model: 'bound', bound: true },
   );
   return list;
@@ -49,9 +49,9 @@ export function runAll(cfg, m, o = {}) {
 
 const pct = (a, b) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
 
-/** The shipped policy against the bound, today's policy and each of the seeds' layouts, per disk size. */
+/** The shipped policy against the bound, the previous policy and each of the incident fleet's layouts, per disk size. */
 export function ratios(results, trace) {
-  const head = ['disk', 'warm starts vs bound', 'vs today', 'vs per-run dirs', 'vs per-PR dirs', 'vs shared dir', 'compile hours: shipped / today / per-run / per-PR / shared', 'failed jobs: shipped / per-PR / shared'];
+  const head = ['disk', 'warm starts vs bound', 'vs previous', 'vs per-run dirs', 'vs per-PR dirs', 'vs shared dir', 'compile hours: shipped / previous / per-run / per-PR / shared', 'failed jobs: shipped / per-PR / shared'];
   const out = [`**${trace}**, the shipped policy against each baseline (warm starts, ratio of counts):`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const size of ['all fit', 'half', 'quarter']) {
     const get = (pred) => results.find((r) => r.trace === trace && r.size === size && pred(r.flags))?.stats;
@@ -66,13 +66,13 @@ export function ratios(results, trace) {
 /** One markdown table per trace: every policy at each disk size, with ratios to the bound and to today. */
 export function tables(results) {
   const out = [];
-  if (results.some((r) => r.trace === 'seeds')) out.push(ratios(results, 'seeds'));
+  if (results.some((r) => r.trace === 'incidents')) out.push(ratios(results, 'incidents'));
   for (const trace of [...new Set(results.map((r) => r.trace))]) {
     const rs = results.filter((r) => r.trace === trace);
     const first = rs[0];
     const queue = rs.some((r) => r.stats.queueJobs > 0);
     out.push(`**${trace}**: ${first.pushes} pushes, ${rs.find((r) => r.flags.bound).stats.jobs} jobs, warm builds the day needs: ${(first.workingSet / GiB).toFixed(0)} GiB; disk sizes ${[...new Set(rs.map((r) => `${r.size} ${(r.D / GiB).toFixed(0)} GiB`))].join(', ')}.`, '');
-    const head = ['disk', 'policy', 'warm starts', 'vs bound', 'vs today', 'cold starts', 'compile h/day', 'peak disk', 'min over threshold', 'failed: disk', 'failed: races', ...(queue ? ['queue runs warm'] : [])];
+    const head = ['disk', 'policy', 'warm starts', 'vs bound', 'vs previous', 'cold starts', 'compile h/day', 'peak disk', 'min over threshold', 'failed: disk', 'failed: races', ...(queue ? ['queue runs warm'] : [])];
     out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
     for (const size of ['all fit', 'half', 'quarter']) {
       const at = rs.filter((r) => r.size === size);
@@ -88,8 +88,8 @@ export function tables(results) {
   return out.join('\n');
 }
 
-/** The checks the issue sets for the shipped policy on the seeds trace, as rows. */
-export function verdicts(results, trace = 'seeds') {
+/** The checks set for the shipped policy on the incidents trace, as rows. */
+export function verdicts(results, trace = 'incidents') {
   const at = (size, pred) => results.find((r) => r.trace === trace && r.size === size && pred(r.flags));
   return ['all fit', 'half', 'quarter'].map((size) => {
     const s = at(size, (f) => f.name === 'shipped').stats;
