@@ -35,7 +35,7 @@ export const FLAGS: FlagSpec[] = [
   { name: 'output', form: 'FILE', commands: ['metrics'], help: "write FILE atomically (node_exporter's textfile directory) instead of stdout" },
   { name: 'disk-threshold', input: 'disk-threshold', form: 'LEVEL', aliases: ['threshold'], commands: [...GUARD, 'metrics'], help: 'prune above this: 85% used or 20GiB free' },
   { name: 'disk-target', input: 'disk-target', form: 'LEVEL', aliases: ['target'], commands: GUARD, help: 'where pruning stops' },
-  { name: 'prune-scope', input: 'prune-scope', form: 'host|runner', aliases: ['scope'], commands: GUARD, help: 'gc: host unless set here (runner needs --runner-name)' },
+  { name: 'prune-scope', input: 'prune-scope', form: 'host|runner', aliases: ['scope'], commands: GUARD, help: "runner (this runner's idle data first) or host; gc: host unless set here" },
   { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
   { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
   { name: 'dry-run', input: 'dry-run', bool: true, commands: GUARD, help: 'say what the guard would remove, remove nothing' },
@@ -135,7 +135,7 @@ export function fromFlags(cl: CommandLine): Source {
 
 /** Pure: the usage text, from the table (so it cannot drift from what is accepted). */
 export function usage(): string {
-  const line = (f: FlagSpec) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(40) + f.help;
+  const line = (f: FlagSpec) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(42) + f.help;
   const forCommand = (c: Command) => FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c)).map(line);
   return [
     'usage: cargo-isolate <command> [options]',
