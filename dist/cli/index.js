@@ -28371,14 +28371,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8760:
+/***/ 8807:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  a: () => (/* binding */ runCli)
+  ak: () => (/* binding */ runCli)
 });
+
+// UNUSED EXPORTS: demoLine, gcText
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -28388,8 +28390,6 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/os/disk.ts
 
 function diskFromStatfs(s) {
@@ -28587,6 +28587,8 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
@@ -28599,6 +28601,9 @@ const layout_rootPaths = (root) => ({
     trash: (0,external_node_path_.join)(root, 'trash'),
     crates: (0,external_node_path_.join)(root, 'crates'),
     warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
     cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
 });
@@ -28724,10 +28729,28 @@ function audit(e) {
 
 ;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
+
+
 /** True when something (even a dangling symlink) is at the path. */
 const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ */
+async function writeAtomic(path, text, mode = 0o644) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, text, { mode });
+        await external_node_fs_.promises.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/os/remove.ts
 
@@ -29586,10 +29609,21 @@ const SIZE_UNITS = {
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
     kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
 };
-/** `20GiB`, `512MB`, `1.5g`, `1048576` → bytes; undefined when the text is not a size. */
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
 function parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
         return undefined;
     const unit = (m[2] || 'b').toLowerCase();
     const mult = SIZE_UNITS[unit];
@@ -29598,10 +29632,10 @@ function parseSize(text) {
     return Math.round(parseFloat(m[1]) * mult);
 }
 const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration. A bare number is seconds. */
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
 function parseDuration(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
         return undefined;
     return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
 }
@@ -29616,9 +29650,9 @@ function parseLevel(text) {
     return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
 }
 function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
+    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
 }
-function formatBytes(bytes) {
+function units_formatBytes(bytes) {
     const abs = Math.abs(bytes);
     if (abs < 1024)
         return `${bytes} B`;
@@ -29631,7 +29665,7 @@ function formatBytes(bytes) {
     }
     return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
-function formatDuration(ms) {
+function units_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)} ms`;
     const s = ms / 1000;
@@ -29700,8 +29734,8 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
 
 /** What each rule means, for the log and the job summary. */
-const TIER_TEXT = {
-    'own-job': 'its own warm build: this PR or branch and this job used it last',
+const choose_TIER_TEXT = {
+    'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job',
     base: 'a first run from the base branch: a push there, this job',
     'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
@@ -29988,7 +30022,7 @@ async function runGuard(o) {
         threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
         freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
     };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
     if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
         log.info('Under the threshold: nothing to prune.');
@@ -30052,13 +30086,16 @@ async function runGuard(o) {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
             }
-            report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            // One number per removal, logged and summed alike: the guard reports what it freed, not
+            // what the filesystem did meanwhile (other jobs write while it runs).
+            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
@@ -30070,14 +30107,14 @@ async function runGuard(o) {
         const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
         for (const c of unknown)
             report.liveBytes += await diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
+        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}${o.scope === 'runner' && report.othersBytes > 0 ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
         log.warning(report.message);
     }
     return checkFloor(o, report);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
+        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}${o.scope === 'runner' && r.othersBytes > 0 ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
     }
     return r;
 }
@@ -30147,7 +30184,7 @@ function baseOf(env, event, pr) {
     return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
 }
 /** What the log and the summary say about the base, given the slot rule the job got. */
-function describeBase(base, tier) {
+function base_describeBase(base, tier) {
     const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
     if (tier === 'base')
         return `a first run from ${what}`;
@@ -30719,27 +30756,43 @@ async function releaseLease(keeperPid, lock, dir = '') {
 
 
 
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
  * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
  * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
+ * but cargo compiles everything again, and the summary must say so.
  */
-function decideReset(reuse, previous, hasContent, me) {
-    if (!hasContent)
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
         return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
     if (reuse === 'never')
         return { reset: true, reason: "reuse: never" };
     if (reuse === 'always')
-        return { reset: false, reason: 'reuse: always' };
+        return kept('reuse: always');
     if (!previous)
         return { reset: true, reason: 'no record of who used it last' };
     // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
     // base branch's next push wipes it (it is another trust domain's slot from then on).
     if (fromBase(previous, me))
-        return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
 /** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
 const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
@@ -30763,7 +30816,7 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
         if (st && !st.isDirectory())
             removed.push(await removeTree(root, d, { timeoutMs }));
     }
-    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+    const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
         removed.push(await removeTree(root, dirs.target, { timeoutMs }));
@@ -30805,7 +30858,177 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
     return { decision, removed, linked };
 }
 
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Error {
+    constructor(origin, value, expected, hint) {
+        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const RUNNER_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'];
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of text.split(/\r?\n/)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+function defaultTarget(threshold) {
+    return threshold.kind === 'percent'
+        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
+        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim();
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, dflt, min = 0) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+        }
+    }
+    const rootRaw = read('root');
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration('lease-wait', 60_000),
+        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool('dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool('cache', false),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/pool/root.ts
+
 
 
 
@@ -30818,6 +31041,15 @@ class RootError extends Error {
     constructor(message) {
         super(message);
         this.name = 'RootError';
+    }
+}
+/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
+class RootMissingError extends RootError {
+    root;
+    constructor(message, root) {
+        super(message);
+        this.root = root;
+        this.name = 'RootMissingError';
     }
 }
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
@@ -30883,8 +31115,8 @@ async function blame(path) {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-async function prepareRoot(raw, env, create = true) {
-    const input = `Input 'root' is '${raw}'`;
+async function prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+    const input = `${subjectOf(origin)} is '${raw}'`;
     if (!(0,external_node_path_.isAbsolute)(raw))
         throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
     const root = await realpathLoose((0,external_node_path_.resolve)(raw));
@@ -30906,7 +31138,7 @@ async function prepareRoot(raw, env, create = true) {
         }
     }
     else if (!create) {
-        throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
+        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
     }
     if (!create)
         return root;
@@ -31072,6 +31304,119 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
+            continue;
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
 ;// CONCATENATED MODULE: ./src/pool/warmth.ts
 
 
@@ -31177,37 +31522,17 @@ function unitsSince(target, startedAt) {
 // History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
 //
 // Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
-// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
-// skipped by the reader, and the next line is recovered even when glued to the torn one. When
-// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
-// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
-// drop one generation early: a statistic may lose old lines, never gain wrong ones.
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
 // ---------------------------------------------------------------------------------------------
-const LOG_MAX = 256 * 1024;
+
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
 const startedWarm = (e) => e.fresh > e.built;
-const ENTRY_START = '{"t":"';
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 function parseLog(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(ENTRY_START);
-        if (at < 0)
-            continue;
-        try {
-            const e = JSON.parse(line.slice(at));
-            if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh))
-                out.push(e);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
+    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
 function warmShare(entries, recent = RECENT) {
@@ -31241,58 +31566,13 @@ function formatWarmth(rows) {
     ];
 }
 const warmthLog = (root) => layout_rootPaths(root).warmth;
-/**
- * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
- * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
- * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
- * by its link count), so a root
- * job's post step never writes or chowns anything but this root's own log.
- */
+/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 async function appendWarmth(root, e) {
-    const path = warmthLog(root);
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = handBackTo(myUid(), await ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
-    }
-}
-async function readPlain(path) {
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return '';
-    try {
-        return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
-    }
-    catch {
-        return '';
-    }
-    finally {
-        await h.close();
-    }
+    await appendLine(root, warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
 async function readWarmth(root) {
-    const path = warmthLog(root);
-    const texts = await Promise.all([`${path}.1`, path].map(readPlain));
-    return texts.flatMap(parseLog);
+    return parseLog(await readLog(warmthLog(root)));
 }
 
 ;// CONCATENATED MODULE: ./src/job/job.ts
@@ -31418,7 +31698,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     const locked = parseLock(lockText);
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
     const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
@@ -31431,7 +31711,7 @@ async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
         if (locked.length === 0)
             return undefined;
         const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
         // A refused entry is a warning (someone damaged the store); an absent one is routine.
         for (const n of r.notSeeded) {
             if (n.why.includes(' refused: '))
@@ -31589,14 +31869,14 @@ async function endJob(j, log) {
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var core = __nccwpck_require__(3838);
+var lib_core = __nccwpck_require__(3838);
 ;// CONCATENATED MODULE: ./src/os/log.ts
 
 const actionLog = {
-    info: (m) => core/* info */.pq(m),
-    warning: (m) => core/* warning */.$e(m),
-    debug: (m) => core/* debug */.Yz(m),
-    group: (name, fn) => core/* group */.Os(name, fn),
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
 };
 function consoleLog(verbose = false, quiet = false) {
     return {
@@ -31609,6 +31889,30 @@ function consoleLog(verbose = false, quiet = false) {
             return fn();
         },
     };
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
 }
 
 ;// CONCATENATED MODULE: ./src/job/sccache.ts
@@ -31719,7 +32023,7 @@ function serverEnv(env, port, tmp) {
     };
 }
 /** Pure: the summary's line for it. */
-function describeServer(r) {
+function sccache_describeServer(r) {
     const who = r.how === 'started' ? 'started by this job' : 'already running';
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
@@ -31972,6 +32276,7 @@ async function sccacheAtEnd(r, env, paths, log) {
 
 
 
+
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
  * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
@@ -31981,7 +32286,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-    const root = await prepareRoot(s.root, env);
+    const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
         log.warning(`The root ${root}: ${unsafe}.`);
@@ -31996,16 +32301,24 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+    const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
+    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log })).catch(async (e) => {
+        if (e instanceof DiskFullError)
+            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+        throw e;
+    });
+    noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
-            log.info(`Base: ${describeBase(me.base, j.tier)}.`);
+            log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
         return j;
     });
     job.phases = phases;
+    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
@@ -32027,116 +32340,152 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     return { job, guard };
 }
 
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-class InputError extends Error {
-    constructor(input, value, expected) {
-        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
-        this.name = 'InputError';
+;// CONCATENATED MODULE: ./src/model/options.ts
+/*
+ * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
+ * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
+ * timer; settings.ts validates all three with the same messages. Tested with tables in
+ * __tests__/cli-options.test.ts.
+ */
+const COMMANDS = ['status', 'gc', 'run', 'metrics', 'demo'];
+const JOB = ['run', 'demo'];
+const GUARD = ['gc', 'run', 'demo'];
+const FLAGS = [
+    { name: 'root', input: 'root', form: 'DIR', commands: 'all', help: 'the root (default: $CARGO_ISOLATE_ROOT, else ~/.cache/cargo-isolate)' },
+    { name: 'env-file', form: 'FILE', commands: 'all', help: "read CARGO_ISOLATE_* from a runner's .env (between the flags and the environment)" },
+    { name: 'json', bool: true, commands: ['status', 'gc'], help: 'machine-readable output' },
+    { name: 'output', form: 'FILE', commands: ['metrics'], help: "write FILE atomically (node_exporter's textfile directory) instead of stdout" },
+    { name: 'disk-threshold', input: 'disk-threshold', form: 'LEVEL', aliases: ['threshold'], commands: [...GUARD, 'metrics'], help: 'prune above this: 85% used or 20GiB free' },
+    { name: 'disk-target', input: 'disk-target', form: 'LEVEL', aliases: ['target'], commands: GUARD, help: 'where pruning stops' },
+    { name: 'prune-scope', input: 'prune-scope', form: 'host|runner', aliases: ['scope'], commands: GUARD, help: "runner (this runner's idle data first) or host; gc: host unless set here" },
+    { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
+    { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
+    { name: 'dry-run', input: 'dry-run', bool: true, commands: GUARD, help: 'say what the guard would remove, remove nothing' },
+    { name: 'fail-below', input: 'fail-below', form: 'SIZE', commands: GUARD, help: 'exit 2 when less than this stays free, e.g. 5GiB' },
+    { name: 'cleanup-timeout', input: 'cleanup-timeout', form: 'DURATION', commands: GUARD, help: 'time bound for each deletion' },
+    { name: 'layout', input: 'layout', form: 'slot|job', commands: JOB, help: 'stable slots, or a new directory per job' },
+    { name: 'reuse', input: 'reuse', form: 'same-key|never|always', commands: JOB, help: "when a slot's content is kept" },
+    { name: 'key', input: 'key', form: 'TEXT', commands: ['run'], help: 'what the job name cannot tell apart (matrix legs)' },
+    { name: 'lease-wait', input: 'lease-wait', form: 'DURATION', commands: JOB, help: 'wait this long for an earlier run of the same job' },
+    { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
+    { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
+    { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
+    { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
+    { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
+    { name: 'version', bool: true, commands: 'all', help: 'print the version' },
+    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: 'this text' },
+];
+class UsageError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UsageError';
     }
 }
-function oneOf(get, name, allowed, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (allowed.includes(v))
-        return v;
-    throw new InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-}
-function bool(get, name, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (['true', 'True', 'TRUE'].includes(v))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(v))
-        return false;
-    throw new InputError(name, v, `'true' or 'false'`);
-}
-function duration(get, name, dflt, min = 0) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < min) {
-        throw new InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
-    }
-    return ms;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-function level(get, name) {
-    const v = get(name).trim();
-    if (v === '')
-        return undefined;
-    const l = parseLevel(v);
-    if (!l)
-        throw new InputError(name, v, LEVEL_FORM);
-    return l;
-}
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
-function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
-}
-/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-function settings_label(get, name, example) {
-    const v = get(name).trim();
-    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-        throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-    return v;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-function readSettings(get, env = process.env) {
-    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
-    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw new InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
-    }
-    const failBelowRaw = get('fail-below').trim();
-    let failBelowBytes;
-    if (failBelowRaw !== '' && failBelowRaw !== '0') {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw new InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
+const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
+const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
+/**
+ * Pure: argv (without node and the script) into a command, its flags and, for `run`, the command
+ * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag, a
+ * flag another command takes, a missing value, a flag given twice, an argument nobody reads.
+ */
+function parseCommandLine(argv) {
+    const sep = argv.indexOf('--');
+    const own = sep >= 0 ? argv.slice(0, sep) : argv;
+    const rest = sep >= 0 ? argv.slice(sep + 1) : [];
+    const flags = new Map();
+    const positionals = [];
+    const seen = [];
+    for (let i = 0; i < own.length; i++) {
+        const arg = own[i];
+        const m = /^(--?)([^=]+)(?:=(.*))?$/s.exec(arg);
+        if (!m || arg === '-') {
+            positionals.push(arg);
+            continue;
         }
+        const spelled = `${m[1]}${m[2]}`;
+        const spec = specOf(m[2]);
+        // A single dash is only for -h; everything else is spelled --name.
+        if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
+            throw new UsageError(`unknown option '${spelled}'`);
+        if (flags.has(spec.name))
+            throw new UsageError(`option '${spelled}' is given twice`);
+        let value = '';
+        if (spec.bool) {
+            if (m[3] !== undefined)
+                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`);
+        }
+        else if (m[3] !== undefined)
+            value = m[3];
+        else if (i + 1 < own.length && !own[i + 1].startsWith('--'))
+            value = own[++i];
+        else
+            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`);
+        flags.set(spec.name, { value, spelled });
+        seen.push([spec, spelled]);
     }
-    const rootRaw = get('root').trim();
+    const [first, ...extra] = positionals;
+    const help = flags.has('help') || flags.has('version');
+    if (first !== undefined && !COMMANDS.includes(first))
+        throw new UsageError(`unknown command '${first}'`);
+    const command = first;
+    if (!command && !help)
+        throw new UsageError('no command given');
+    if (extra.length) {
+        throw new UsageError(`unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`);
+    }
+    for (const [spec, spelled] of seen) {
+        if (!accepts(spec, command))
+            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`);
+    }
+    if (rest.length && command !== 'run')
+        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`);
+    return { command, flags, rest };
+}
+/** The flags as a source of settings: each value with the flag the user typed. */
+function fromFlags(cl) {
+    const byInput = (n) => FLAGS.find((f) => f.input === n);
     return {
-        root: rootRaw || defaultRoot(env),
-        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration(get, 'lease-wait', 60_000),
-        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool(get, 'dry-run', false),
-        failBelowBytes,
-        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool(get, 'cache', false),
-        manifestPath: get('manifest-path').trim() || undefined,
-        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
-        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
+        get: (n) => {
+            const f = byInput(n);
+            const v = f && cl.flags.get(f.name);
+            return v ? (f.bool ? 'true' : v.value) : '';
+        },
+        origin: (n) => ({ kind: 'flag', name: cl.flags.get(byInput(n)?.name ?? '')?.spelled ?? `--${n}` }),
     };
 }
+/** Pure: the usage text, from the table (so it cannot drift from what is accepted). */
+function usage() {
+    const line = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(42) + f.help;
+    const forCommand = (c) => FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c)).map(line);
+    return [
+        'usage: cargo-isolate <command> [options]',
+        '',
+        'commands:',
+        '  status              the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
+        '  gc                  the disk guard for a host timer (host scope unless --prune-scope runner)',
+        '  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them',
+        "  metrics             Prometheus text format for node_exporter's textfile collector",
+        '  demo                two jobs build a small workspace in one slot, the second from the first\'s build',
+        '',
+        'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
+        'then the environment), else its default. Flags are named as the action\'s inputs.',
+        '',
+        'every command:',
+        ...FLAGS.filter((f) => f.commands === 'all').map(line),
+        ...['status', 'gc', 'run', 'metrics'].flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
+        '',
+        'older names still accepted: --threshold, --target, --scope, --runner',
+        '',
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/model/version.ts
+/**
+ * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
+ * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ */
+const version_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/job/status.ts
 
@@ -32148,8 +32497,12 @@ function readSettings(get, env = process.env) {
 
 
 
+
+
+
+
 /** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function rootStatus(root) {
+async function rootStatus(root, now = Date.now()) {
     const p = layout_rootPaths(root);
     const views = await scanSlots(root);
     const slots = [];
@@ -32157,39 +32510,354 @@ async function rootStatus(root) {
         const d = slotDirs(root, v.name);
         const live = !allFree([d.lock], true);
         const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
-        slots.push({ name: v.name, live, cargoRunning, record: v.record });
+        const r = v.record;
+        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
+        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
     }
     let jobDirs = 0;
     for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
         for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => []))
             jobDirs += (await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])).length;
     }
-    return { root, disk: await measure(root), slots, jobDirs, trashEntries: (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length, warmth: warmShare(await readWarmth(root)) };
+    const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
+    // An empty trash is 0, not the directory's own block.
+    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+    return {
+        version: version_VERSION,
+        root,
+        disk: await measure(root),
+        slots,
+        jobDirs,
+        trashEntries,
+        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
+        warmth: warmShare(await readWarmth(root)),
+    };
+}
+/**
+ * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
+ * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ */
+function runText(r) {
+    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
+    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
+    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
+}
+/** Pure: a slot's state column. */
+function stateText(x) {
+    if (x.live)
+        return `leased ${x.heldMs !== undefined ? units_formatDuration(x.heldMs) : ''}`.trim();
+    if (x.cargoRunning)
+        return 'cargo running';
+    if (x.record?.foreign)
+        return `uid ${x.record.foreign.uid}'s files: needs root`;
+    return `free${x.idleMs !== undefined ? `, idle ${units_formatDuration(x.idleMs)}` : ''}`;
 }
 function formatStatus(s) {
+    const leased = s.slots.filter((x) => x.live).length;
     const lines = [
-        `root ${s.root}: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes; ${s.slots.length} slots, ${s.jobDirs} job dirs, ${s.trashEntries} in trash`,
+        `cargo-isolate ${s.version}; root ${s.root}`,
+        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${units_formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
+        `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+        `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
     ];
-    const header = ['slot', 'state', 'key', 'runner', 'run', 'last used', 'target', 'cargo-home', 'units built/fresh'];
-    const rows = s.slots.map((x) => {
-        const r = x.record;
-        return [
-            x.name,
-            x.live ? 'leased' : x.cargoRunning ? 'cargo running' : r?.foreign ? `uid ${r.foreign.uid}'s files: needs root` : 'free',
-            r ? `${r.repository} ${r.key}` : '-',
-            r?.runnerName ?? '-',
-            r ? `${r.runId}/${r.runAttempt} ${r.job}` : '-',
-            r ? `${formatDuration(Date.now() - Date.parse(r.lastUsed))} ago` : '-',
-            r?.sizes ? formatBytes(r.sizes.target) : '?',
-            r?.sizes ? formatBytes(r.sizes.cargoHome) : '?',
-            r?.units ? `${r.units.built}/${r.units.fresh}` : '-',
-        ];
-    });
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    for (const r of [header, ...rows])
-        lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    if (s.slots.length) {
+        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
+        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        const rows = s.slots.map((x) => {
+            const r = x.record;
+            return [
+                x.name,
+                stateText(x),
+                r ? `${r.repository} ${r.key}` : '-',
+                r?.runnerName ?? '-',
+                r ? runText(r) : '-',
+                r?.sizes ? units_formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
+                r?.sizes ? units_formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
+                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
+            ];
+        });
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const r of [header, ...rows])
+            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    }
     lines.push(...formatWarmth(s.warmth));
     return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/job/metrics.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
+/** Pure: the counters with these events added. */
+function addEvents(c, events) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of events) {
+        if (e.event === 'guard') {
+            const k = `${e.trigger}|${e.result}`;
+            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
+            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+        }
+        else if (e.event === 'lease') {
+            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+            w.count++;
+            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+        }
+        else if (e.event === 'unisolated')
+            out.unisolated++;
+    }
+    return out;
+}
+/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
+const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
+/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
+function addWarmth(c, entries) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue;
+        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
+        if (startedWarm(e))
+            j.warm++;
+        else
+            j.cold++;
+        j.built += e.built;
+        j.fresh += e.fresh;
+    }
+    return out;
+}
+const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
+/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
+function family(name, type, help, samples) {
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
+}
+const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
+const TRIGGERS = ['job', 'gc'];
+const VIAS = ['action', 'hook', 'cli'];
+/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
+function renderMetrics(s, c) {
+    const r = { root: s.root };
+    const lines = [
+        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
+        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+    ];
+    const st = s.status;
+    if (st) {
+        const count = (f) => st.slots.filter(f).length;
+        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
+            [{ ...r, state: 'leased' }, count((x) => x.live)],
+            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
+            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
+            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
+        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
+            [{ ...r, part: 'target' }, st.bytes.target],
+            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
+        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
+            [{ ...r, store: 'crates' }, st.bytes.crates],
+            [{ ...r, store: 'git' }, st.bytes.git],
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
+            .filter((x) => x.live)
+            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
+    }
+    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
+        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
+        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
+    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
+        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
+    ])));
+    return lines.join('\n') + '\n';
+}
+async function readCounters(path) {
+    try {
+        const c = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
+    }
+    catch {
+        return emptyCounters(); // absent or unreadable: count from what the logs hold now
+    }
+}
+/**
+ * The counters brought up to date with what the logs gained since the last call, saved when this
+ * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
+ * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
+ */
+async function updateCounters(root, warn) {
+    const p = layout_rootPaths(root);
+    const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
+    try {
+        const before = await readCounters(p.metrics);
+        const ev = await readSince(eventsLog(root), before.cursors.events);
+        const wa = await readSince(warmthLog(root), before.cursors.warmth);
+        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
+        after.cursors = { events: ev.cursor, warmth: wa.cursor };
+        if (!lock) {
+            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
+            return after;
+        }
+        try {
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
+            const to = handBackTo(myUid(), await ownerOf(root));
+            if (to)
+                await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
+        }
+        catch (e) {
+            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
+        }
+        return after;
+    }
+    finally {
+        if (lock)
+            await release(lock);
+    }
+}
+/** The metrics text for a root (or for its absence). */
+async function collectMetrics(root, threshold, warn = () => undefined) {
+    const present = await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false);
+    if (!present)
+        return renderMetrics({ root }, emptyCounters());
+    const status = await rootStatus(root);
+    const plan = planPrune(await collectCandidates(root), 'host', '');
+    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
+    const counters = await updateCounters(root, warn);
+    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+}
+/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
+async function writeMetrics(path, text) {
+    await writeAtomic(path, text, 0o644);
+}
+
+;// CONCATENATED MODULE: ./src/job/summary.ts
+
+
+
+
+
+
+/**
+ * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
+ * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
+ * words say so instead of calling the start both warm and cold.
+ */
+function unitsText(u, kept) {
+    if (u.built + u.fresh === 0)
+        return 'none in the target dir (no cargo build in this job?)';
+    const named = u.built > 0 && u.builtCrates?.length ? ` (${u.builtCrates.join(', ')})` : '';
+    const what = u.built === 0
+        ? ': a warm start, nothing recompiled'
+        : u.fresh === 0
+            ? kept
+                ? ": everything recompiled although the slot's last build was kept (another workspace path, toolchain, profile or features)"
+                : ': a cold start'
+            : '';
+    return `${u.built} built${named}, ${u.fresh} fresh${what}`;
+}
+/** Pure: the rows of the job summary, so tests can read what a person will see. */
+function summaryRows(job, ended, guard) {
+    const main = [];
+    if (job) {
+        const id = job.identity;
+        main.push(['Key', `${id.repository} ${id.key}`]);
+        main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+        if (id.base && job.layout === 'slot')
+            main.push(['Base', describeBase(id.base, job.tier)]);
+        main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
+        main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
+        if (job.foreign?.length)
+            main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`]);
+        main.push(['CARGO_TARGET_DIR', job.dirs.target]);
+        main.push(['CARGO_HOME', job.dirs.cargoHome]);
+        main.push(['TMPDIR', job.dirs.tmp]);
+        if (job.sccache)
+            main.push(['sccache', describeServer(job.sccache)]);
+        main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
+    }
+    const seed = job?.crates?.seed;
+    if (seed) {
+        main.push(['Crates seeded', `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`]);
+        if (seed.copiedInstead)
+            main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
+        for (const m of seed.mismatches)
+            main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
+    }
+    const gs = job?.crates?.gitSeed;
+    if (gs) {
+        main.push(['Git deps seeded', `${gs.seeded.length} of ${gs.locked} locked (${formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`]);
+        for (const n of gs.notSeeded)
+            main.push(['Git dep not seeded', `${n.dep}: ${n.why}`]);
+    }
+    const gp = ended.gitPublished;
+    if (gp) {
+        main.push(['Git deps published', gp.allowed ? `${gp.published.length} new (${formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored` : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`]);
+        for (const n of gp.notPublished)
+            main.push(['Git dep not published', `${n.dep}: ${n.why}`]);
+    }
+    const pub = ended.published;
+    if (pub) {
+        main.push(['Crates published', pub.allowed ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
+        for (const m of pub.mismatches)
+            main.push(['Crate not published', `${m.crate}: ${m.why}`]);
+    }
+    if (ended.units)
+        main.push(['Compile units', unitsText(ended.units, job?.reset.warm)]);
+    if (ended.sizes)
+        main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
+    for (const r of ended.removed.filter((x) => x.outcome !== 'absent'))
+        main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
+    if (ended.handedBack)
+        main.push(['Handed back', ended.handedBack]);
+    if (ended.foreign)
+        main.push(['Another uid\'s files', `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`]);
+    main.push(['Lease', ended.released ? 'released' : 'already ended']);
+    const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
+    if (times.length)
+        main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);
+    const disk = (d) => `${d.usedPercent.toFixed(1)}% used (${formatBytes(d.freeBytes)} free)`;
+    const disks = [guard && `before the guard ${disk(guard.before)}`, guard && `after it ${disk(guard.after)}`, ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`].filter(Boolean);
+    if (disks.length)
+        main.push(['Disk', disks.join('; ')]);
+    for (const w of ended.warnings)
+        main.push(['Warning', w]);
+    const g = [];
+    if (guard) {
+        g.push(['Disk before', `${guard.before.usedPercent.toFixed(1)}% used, ${formatBytes(guard.before.freeBytes)} free`, '', '', '']);
+        for (const r of guard.removals)
+            g.push([r.outcome, r.path, formatBytes(r.bytes), formatDuration(r.ageMs), r.owner ?? 'unknown']);
+        if (guard.needsRoot?.count)
+            g.push(['needs root', `${guard.needsRoot.count} entries of another uid: run 'cargo-isolate gc' as root`, formatBytes(guard.needsRoot.bytes), '', '']);
+        g.push(['Disk after', `${guard.after.usedPercent.toFixed(1)}% used, ${formatBytes(guard.after.freeBytes)} free`, formatBytes(guard.freedBytes), '', '']);
+    }
+    return { main, guard: g };
+}
+async function writeSummary(job, ended, guard) {
+    const rows = summaryRows(job, ended, guard);
+    const s = core.summary.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
+        [{ data: 'What', header: true }, { data: 'Value', header: true }],
+        ...rows.main,
+    ]);
+    if (rows.guard.length) {
+        s.addHeading(`Disk guard (threshold ${guard.threshold}, target ${guard.target}, scope ${guard.scope}${guard.dryRun ? ', dry run' : ''})`, 4).addTable([
+            ['Action', 'Path', 'Size', 'Idle for', 'Last owner'].map((h) => ({ data: h, header: true })),
+            ...rows.guard,
+        ]);
+    }
+    await s.write();
 }
 
 ;// CONCATENATED MODULE: ./src/cli-impl.ts
@@ -32209,173 +32877,263 @@ function formatStatus(s) {
 
 
 
-const USAGE = `usage: cargo-isolate <command> [options]
 
-commands:
-  status              slots, owners, keys, liveness, sizes; warm starts per repository and job
-  gc                  the disk guard for a host timer (host scope by default)
-  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them
-  demo                run the action's main job locally: build a small workspace twice in a slot
 
-options (all commands):
-  --root DIR          default: $CARGO_ISOLATE_ROOT, else ~/.cache/cargo-isolate
-  --json              machine-readable output (status, gc)
-gc:  --scope host|runner  --runner ID  --threshold 85%|20GiB  --target LEVEL  --max-age 7d  --dry-run  --fail-below SIZE
-run: --layout slot|job  --reuse same-key|never|always  --lease-wait 60s
-`;
-const OPTIONS = {
-    root: { type: 'string' },
-    json: { type: 'boolean' },
-    scope: { type: 'string' },
-    runner: { type: 'string' },
-    threshold: { type: 'string' },
-    target: { type: 'string' },
-    'max-age': { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'fail-below': { type: 'string' },
-    layout: { type: 'string' },
-    reuse: { type: 'string' },
-    'lease-wait': { type: 'string' },
-    verbose: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-};
-/** The action input each CLI option feeds, reversed for error messages. */
-const FLAG_OF = { 'disk-threshold': '--threshold', 'disk-target': '--target', 'prune-scope': '--scope' };
-/** The CLI's flags read through the same validation as the action's inputs. */
-function settingsFrom(v, overrides = {}) {
-    const map = {
-        root: v.root,
-        layout: v.layout,
-        reuse: v.reuse,
-        'lease-wait': v['lease-wait'],
-        'disk-threshold': v.threshold,
-        'disk-target': v.target,
-        'prune-scope': v.scope,
-        'dry-run': v['dry-run'] ? 'true' : '',
-        'fail-below': v['fail-below'],
-        ...overrides,
-    };
-    return readSettings((n) => map[n] ?? '');
+
+
+
+/** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
+const out = (text) => void process.stdout.write(text);
+const err = (text) => void process.stderr.write(text);
+/**
+ * A reader that went away (`cargo-isolate run -- true | head -2`, `status | head`) must not end
+ * the command half-way: an EPIPE would throw out of a write in the middle of a job, leaving its
+ * slot unreleased until the keeper notices and its record without sizes. Later output to that
+ * stream is dropped; the work finishes, and the exit code stays the command's own.
+ */
+function tolerateClosedPipes() {
+    for (const stream of [process.stdout, process.stderr]) {
+        if (stream.listenerCount('error') > 0)
+            continue; // set up already (runCli called twice in one process)
+        stream.on('error', () => {
+            stream.write = (() => true);
+        });
+    }
 }
-function runChild(cmd, env) {
+/**
+ * The settings of one command line: each from its flag, else from the runner's variables in
+ * --env-file, else from the environment's CARGO_ISOLATE_* (what the hooks read), else the default.
+ * `over` replaces a source for single inputs (gc's scope is the timer's own, never a runner's).
+ */
+async function settingsOf(cl, over = {}) {
+    const file = cl.flags.get('env-file')?.value;
+    let fileVars;
+    if (file) {
+        const text = await external_node_fs_.promises.readFile(file, 'utf8').catch((e) => {
+            throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`);
+        });
+        fileVars = fromVariables(parseEnvFile(text), file);
+    }
+    const src = firstOf(fromFlags(cl), ...(fileVars ? [fileVars] : []), fromVariables(process.env));
+    const fixed = {
+        get: (n) => (n in over ? over[n] : src.get(n)),
+        origin: (n) => src.origin(n),
+    };
+    return readSettings(fixed, process.env);
+}
+function runChild(cmd, env, pipeStdout = false) {
     return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd[0], cmd.slice(1), { stdio: 'inherit', env });
+        // The demo's program prints through our stdout, so a closed pipe is ours to tolerate;
+        // `run` hands the terminal to the user's command as it is.
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd[0], cmd.slice(1), { stdio: ['inherit', pipeStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => out(d.toString()));
         const forward = (sig) => child.kill(sig);
         process.on('SIGINT', forward).on('SIGTERM', forward);
         child.on('error', (e) => {
-            process.stderr.write(`cargo-isolate: cannot run ${cmd[0]}: ${e.message}\n`);
+            err(`cargo-isolate: cannot run ${cmd[0]}: ${e.message}\n`);
             res(127);
         });
-        child.on('exit', (code, sig) => {
+        child.on('close', (code, sig) => {
             process.off('SIGINT', forward).off('SIGTERM', forward);
             res(code ?? (sig ? 128 + 15 : 1));
         });
     });
 }
-async function leaseAndRun(v, cmd, overrides = {}) {
-    const log = consoleLog(Boolean(v.verbose));
-    const s = settingsFrom(v, overrides);
+async function leaseAndRun(cl, s, cmd, o = {}) {
+    const log = consoleLog(cl.flags.has('verbose'));
     const noop = () => undefined;
-    const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop });
+    const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop }, { via: 'cli' });
     const env = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
     for (const [k, val] of Object.entries(job.exports))
         log.info(`${k}=${val}`);
     let code = 1;
+    let ended;
     try {
-        code = await runChild(cmd, env);
+        code = await runChild(cmd, env, o.pipeStdout);
     }
     finally {
-        const ended = await endJob(job, log);
+        ended = await endJob(job, log);
         for (const w of ended.warnings)
             log.warning(w);
     }
-    return code;
+    return { code, job, ended };
 }
-async function demo(v) {
+/** Pure: one demo job as it happened: the slot, what its content was, what cargo did. */
+function demoLine(n, job, ended) {
+    const start = job.reset.reset ? `emptied first (${job.reset.reason})` : job.reset.reason === 'empty' ? 'nothing in it yet' : job.reset.reason;
+    return `-- job ${n}: slot ${job.slot} (${job.tier}: ${choose_TIER_TEXT[job.tier]}); ${start}; cargo: ${ended.units ? unitsText(ended.units, job.reset.warm) : 'no units counted'}\n`;
+}
+async function demo(cl) {
     const ws = await external_node_fs_.promises.mkdtemp((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'cargo-isolate-demo-'));
-    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'Cargo.toml'), '[workspace]\nmembers = ["app", "util"]\nresolver = "2"\n');
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(ws, 'util', 'src'), { recursive: true });
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(ws, 'app', 'src'), { recursive: true });
-    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'util', 'Cargo.toml'), '[package]\nname = "util"\nversion = "0.1.0"\nedition = "2021"\n');
-    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'util', 'src', 'lib.rs'), 'pub fn greet() -> &\'static str { "hello from an isolated slot" }\n');
-    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'app', 'Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nutil = { path = "../util" }\n');
-    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'app', 'src', 'main.rs'), 'fn main() { println!("{}", util::greet()); }\n');
-    process.stderr.write(`demo workspace: ${ws}\n-- first job: cold slot\n`);
-    const cmd = ['cargo', 'run', '--quiet', '--manifest-path', (0,external_node_path_.join)(ws, 'Cargo.toml'), '-p', 'app'];
-    const env = { GITHUB_REPOSITORY: 'demo/workspace', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: String(Date.now()) };
-    Object.assign(process.env, env);
-    // The crate phase looks for the demo's own Cargo.lock, never the one of the directory the
-    // demo was started from (a Rust repository's crates have no business in the demo's slot).
-    const here = { 'working-directory': ws };
-    let code = await leaseAndRun(v, cmd, here);
-    if (code !== 0)
-        return code;
-    process.stderr.write('-- second job, same branch: the warm slot again, nothing recompiled\n');
-    process.env.GITHUB_RUN_ID = String(Date.now() + 1);
-    code = await leaseAndRun(v, cmd, here);
-    const root = await prepareRoot(settingsFrom(v).root, process.env, false);
-    process.stdout.write(formatStatus(await rootStatus(root)) + '\n');
-    await external_node_fs_.promises.rm(ws, { recursive: true, force: true });
-    return code;
-}
-async function runCli(argv) {
-    const sep = argv.indexOf('--');
-    const own = sep >= 0 ? argv.slice(0, sep) : argv;
-    const cmd = sep >= 0 ? argv.slice(sep + 1) : [];
     try {
-        const { values: v, positionals } = (0,external_node_util_.parseArgs)({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
-        const command = positionals[0];
-        if (v.help || !command) {
-            process.stdout.write(USAGE);
-            return command || v.help ? 0 : 2;
-        }
-        if (command === 'status') {
-            const root = await prepareRoot(settingsFrom(v).root, process.env, false);
-            const s = await rootStatus(root);
-            process.stdout.write(v.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
-            return 0;
-        }
-        if (command === 'gc') {
-            const s = settingsFrom(v, { 'prune-scope': v.scope || 'host' });
-            if (s.pruneScope === 'runner' && !v.runner)
-                throw new InputError('prune-scope', 'runner', "'host', or 'runner' together with --runner ID");
-            const maxAgeMs = v['max-age'] ? parseDuration(v['max-age']) : undefined;
-            if (v['max-age'] && maxAgeMs === undefined)
-                throw new InputError('max-age', v['max-age'], 'a duration such as 7d or 12h');
-            const root = await prepareRoot(s.root, process.env, false);
-            const r = await runGuard({
-                root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: v.runner ?? currentIdentity().runnerId,
-                dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log: consoleLog(Boolean(v.verbose), Boolean(v.json)),
-            });
-            // Run as root on a root owned by the runner's user: return what root jobs never handed back.
-            const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
-            const others = await slotsOfAnotherUid(root, process.geteuid?.() ?? 0);
-            if (others.length)
-                process.stderr.write(`warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`);
-            if (v.json)
-                process.stdout.write(JSON.stringify({ ...r, handedBack }, null, 2) + '\n');
-            else
-                process.stdout.write(`${s.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${r.removals.length} removals; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}\n`);
-            return 0;
-        }
-        if (command === 'run') {
-            if (cmd.length === 0) {
-                process.stderr.write('cargo-isolate: run needs a command after --, e.g. cargo-isolate run -- cargo test\n');
-                return 2;
-            }
-            return await leaseAndRun(v, cmd);
-        }
-        if (command === 'demo')
-            return await demo(v);
-        process.stderr.write(`cargo-isolate: unknown command '${command}'\n${USAGE}`);
-        return 2;
+        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'Cargo.toml'), '[workspace]\nmembers = ["app", "util"]\nresolver = "2"\n');
+        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(ws, 'util', 'src'), { recursive: true });
+        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(ws, 'app', 'src'), { recursive: true });
+        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'util', 'Cargo.toml'), '[package]\nname = "util"\nversion = "0.1.0"\nedition = "2021"\n');
+        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'util', 'src', 'lib.rs'), 'pub fn greet() -> &\'static str { "hello from an isolated slot" }\n');
+        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'app', 'Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nutil = { path = "../util" }\n');
+        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'app', 'src', 'main.rs'), 'fn main() { println!("{}", util::greet()); }\n');
+        err(`demo workspace: ${ws}\n-- job 1 of 2: a push to main builds the workspace\n`);
+        const cmd = ['cargo', 'run', '--quiet', '--manifest-path', (0,external_node_path_.join)(ws, 'Cargo.toml'), '-p', 'app'];
+        Object.assign(process.env, { GITHUB_REPOSITORY: 'demo/workspace', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: 'demo-1' });
+        // The crate phase looks for the demo's own Cargo.lock, never the one of the directory the
+        // demo was started from (a Rust repository's crates have no business in the demo's slot).
+        const s = await settingsOf(cl, { 'working-directory': ws });
+        const first = await leaseAndRun(cl, s, cmd, { pipeStdout: true });
+        err(demoLine(1, first.job, first.ended));
+        if (first.code !== 0)
+            return first.code;
+        err('-- job 2 of 2: the next push to main, same job, same workspace\n');
+        process.env.GITHUB_RUN_ID = 'demo-2';
+        const second = await leaseAndRun(cl, s, cmd, { pipeStdout: true });
+        err(demoLine(2, second.job, second.ended));
+        out(formatStatus(await rootStatus(first.job.root)) + '\n');
+        return second.code;
+    }
+    finally {
+        await external_node_fs_.promises.rm(ws, { recursive: true, force: true });
+    }
+}
+/** `status` and `gc` on a root no job has made yet: say so, which is no error. */
+function noRoot(s, json, what) {
+    const from = s.rootOrigin?.kind === 'default' ? 'the default; set --root or CARGO_ISOLATE_ROOT for another' : `from ${subjectOf(s.rootOrigin).replace(/^\w/, (c) => c.toLowerCase())}`;
+    if (json)
+        out(JSON.stringify({ version: version_VERSION, root: s.root, present: false }, null, 2) + '\n');
+    else
+        out(`cargo-isolate ${version_VERSION}: no root at ${s.root} yet (${from}): ${what}. The first job, or 'cargo-isolate run', makes it.\n`);
+    return 0;
+}
+async function cli_impl_status(cl) {
+    const s = await settingsOf(cl);
+    let root;
+    try {
+        root = await prepareRoot(s.root, process.env, false, s.rootOrigin);
     }
     catch (e) {
-        const err = e;
-        const known = err instanceof InputError || err instanceof RootError || err instanceof DiskFullError || err.code?.startsWith('ERR_PARSE_ARGS');
-        // Validation speaks of the action's inputs; here they are options.
-        const message = err.message.replace(/^Input '([a-z-]+)'/, (_, name) => `Option '${FLAG_OF[name] ?? `--${name}`}'`);
-        process.stderr.write(`cargo-isolate: ${known ? message : err.stack}\n`);
+        if (e instanceof RootMissingError)
+            return noRoot(s, cl.flags.has('json'), 'nothing to show');
+        throw e;
+    }
+    const st = await rootStatus(root);
+    out(cl.flags.has('json') ? JSON.stringify(st, null, 2) + '\n' : formatStatus(st) + '\n');
+    return 0;
+}
+/** Pure: the lines `gc` prints on stdout: each removal a dry run would make, then one total. */
+function gcText(r, handedBack) {
+    const lines = [];
+    if (r.dryRun)
+        for (const x of r.removals)
+            lines.push(`would remove ${x.kind} ${x.path} (${units_formatBytes(x.bytes)}, idle ${units_formatDuration(x.ageMs)}, last owner ${x.owner ?? 'unknown'})`);
+    const removed = r.removals.filter((x) => (r.dryRun ? x.outcome === 'would remove' : x.outcome === 'removed')).length;
+    const left = r.dryRun ? [] : r.removals.filter((x) => x.outcome !== 'removed');
+    const leftText = left.length ? `; ${left.length} left (${[...new Set(left.map((x) => x.outcome))].join(', ')})` : '';
+    lines.push(`${r.dryRun ? 'would free' : 'freed'} ${units_formatBytes(r.freedBytes)} in ${removed} removal${removed === 1 ? '' : 's'}${leftText}; disk ${r.after.usedPercent.toFixed(1)}% used, ${units_formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}`);
+    return lines.join('\n') + '\n';
+}
+async function gc(cl) {
+    // A timer guards the whole host: the runners' CARGO_ISOLATE_PRUNE_SCOPE is theirs, not its.
+    const scope = cl.flags.get('prune-scope');
+    const s = await settingsOf(cl, { 'prune-scope': scope?.value ?? 'host' });
+    if (s.pruneScope === 'runner' && !s.runnerName)
+        throw new InputError({ kind: 'flag', name: scope.spelled }, 'runner', "'host', or 'runner' together with --runner-name NAME (or CARGO_ISOLATE_RUNNER)");
+    const maxAge = cl.flags.get('max-age');
+    const maxAgeMs = maxAge ? parseDuration(maxAge.value) : undefined;
+    if (maxAge && maxAgeMs === undefined)
+        throw new InputError({ kind: 'flag', name: maxAge.spelled }, maxAge.value, 'a duration such as 7d or 12h', isBareNumber(maxAge.value) ? bareNumberHint(maxAge.value, 'duration') : undefined);
+    const json = cl.flags.has('json');
+    let root;
+    try {
+        root = await prepareRoot(s.root, process.env, false, s.rootOrigin);
+    }
+    catch (e) {
+        if (e instanceof RootMissingError)
+            return noRoot(s, json, 'nothing to prune');
+        throw e;
+    }
+    const log = consoleLog(cl.flags.has('verbose'), json);
+    let r;
+    try {
+        r = await runGuard({
+            root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: s.runnerName ?? currentIdentity().runnerId,
+            dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log,
+        });
+    }
+    catch (e) {
+        if (e instanceof DiskFullError)
+            await recordEvent(root, { event: 'guard', trigger: 'gc', result: 'failed', freed: 0, removals: 0 });
+        throw e;
+    }
+    if (!s.dryRun)
+        await recordEvent(root, { event: 'guard', trigger: 'gc', result: guardResult(r), freed: r.freedBytes, removals: r.removals.length });
+    // Run as root on a root owned by the runner's user: return what root jobs never handed back.
+    const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
+    const others = await slotsOfAnotherUid(root, process.geteuid?.() ?? 0);
+    if (others.length)
+        err(`warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`);
+    out(json ? JSON.stringify({ version: version_VERSION, ...r, handedBack }, null, 2) + '\n' : gcText(r, handedBack));
+    // A dry run exits as the real run would: the floor against what would be free afterwards.
+    const projected = r.after.freeBytes + (s.dryRun ? r.freedBytes : 0);
+    if (s.dryRun && s.failBelowBytes !== undefined && projected < s.failBelowBytes) {
+        err(`cargo-isolate: a real run would fail: about ${units_formatBytes(projected)} would be free after pruning, below 'fail-below' (${units_formatBytes(s.failBelowBytes)}).\n`);
+        return 2;
+    }
+    return 0;
+}
+async function metrics(cl) {
+    const s = await settingsOf(cl);
+    let root = s.root;
+    try {
+        root = await prepareRoot(s.root, process.env, false, s.rootOrigin);
+    }
+    catch (e) {
+        if (!(e instanceof RootMissingError))
+            throw e; // written anyway: cargo_isolate_root_present 0
+    }
+    const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`));
+    const file = cl.flags.get('output')?.value;
+    if (file)
+        await writeMetrics(file, text);
+    else
+        out(text);
+    return 0;
+}
+async function runCli(argv) {
+    tolerateClosedPipes();
+    try {
+        const cl = parseCommandLine(argv);
+        if (cl.flags.has('version')) {
+            out(`cargo-isolate ${version_VERSION}\n`);
+            return 0;
+        }
+        if (cl.flags.has('help') || !cl.command) {
+            out(usage());
+            return 0;
+        }
+        switch (cl.command) {
+            case 'status':
+                return await cli_impl_status(cl);
+            case 'gc':
+                return await gc(cl);
+            case 'metrics':
+                return await metrics(cl);
+            case 'demo':
+                return await demo(cl);
+            case 'run': {
+                if (cl.rest.length === 0)
+                    throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test');
+                const s = await settingsOf(cl);
+                return (await leaseAndRun(cl, s, cl.rest)).code;
+            }
+        }
+    }
+    catch (e) {
+        const x = e;
+        if (x instanceof UsageError) {
+            err(`cargo-isolate: ${x.message}. See 'cargo-isolate --help'.\n`);
+            return 2;
+        }
+        const known = x instanceof InputError || x instanceof RootError || x instanceof DiskFullError;
+        err(`cargo-isolate: ${known ? x.message : x.stack}\n`);
         return known ? 2 : 1;
     }
 }
@@ -32387,9 +33145,9 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8760);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8807);
 
-process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
+process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3738:
+/***/ 5848:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28379,7 +28379,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   DB: () => (/* binding */ runHook)
 });
 
-// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, STATE_FILE, STATE_VAR, hookCompleted, hookSettings, hookStarted, hookVariable, joinHookLease, ownPaths, workerPid
+// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, METRICS_VAR, STATE_FILE, STATE_VAR, completedLine, hookCompleted, hookSettings, hookStarted, hookVariable, joinHookLease, ownPaths, workerPid
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var core = __nccwpck_require__(3838);
@@ -28393,10 +28393,28 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
+
+
 /** True when something (even a dangling symlink) is at the path. */
 const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ */
+async function writeAtomic(path, text, mode = 0o644) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, text, { mode });
+        await external_node_fs_.promises.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/model/key.ts
 
@@ -28896,6 +28914,8 @@ function beyond(d, l) {
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
@@ -28908,6 +28928,9 @@ const layout_rootPaths = (root) => ({
     trash: (0,external_node_path_.join)(root, 'trash'),
     crates: (0,external_node_path_.join)(root, 'crates'),
     warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
     cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
 });
@@ -29585,10 +29608,21 @@ const SIZE_UNITS = {
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
     kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
 };
-/** `20GiB`, `512MB`, `1.5g`, `1048576` → bytes; undefined when the text is not a size. */
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
 function parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
         return undefined;
     const unit = (m[2] || 'b').toLowerCase();
     const mult = SIZE_UNITS[unit];
@@ -29597,10 +29631,10 @@ function parseSize(text) {
     return Math.round(parseFloat(m[1]) * mult);
 }
 const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration. A bare number is seconds. */
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
 function parseDuration(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
         return undefined;
     return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
 }
@@ -29615,9 +29649,9 @@ function parseLevel(text) {
     return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
 }
 function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
+    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
 }
-function formatBytes(bytes) {
+function units_formatBytes(bytes) {
     const abs = Math.abs(bytes);
     if (abs < 1024)
         return `${bytes} B`;
@@ -29630,7 +29664,7 @@ function formatBytes(bytes) {
     }
     return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
-function formatDuration(ms) {
+function units_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)} ms`;
     const s = ms / 1000;
@@ -29700,7 +29734,7 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
-    'own-job': 'its own warm build: this PR or branch and this job used it last',
+    'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job',
     base: 'a first run from the base branch: a push there, this job',
     'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
@@ -29987,7 +30021,7 @@ async function runGuard(o) {
         threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
         freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
     };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
     if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
         log.info('Under the threshold: nothing to prune.');
@@ -30051,13 +30085,16 @@ async function runGuard(o) {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
             }
-            report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            // One number per removal, logged and summed alike: the guard reports what it freed, not
+            // what the filesystem did meanwhile (other jobs write while it runs).
+            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
@@ -30069,14 +30106,14 @@ async function runGuard(o) {
         const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
         for (const c of unknown)
             report.liveBytes += await diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
+        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}${o.scope === 'runner' && report.othersBytes > 0 ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
         log.warning(report.message);
     }
     return checkFloor(o, report);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
+        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}${o.scope === 'runner' && r.othersBytes > 0 ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
     }
     return r;
 }
@@ -30552,27 +30589,43 @@ var external_node_os_ = __nccwpck_require__(8161);
 
 
 
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
  * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
  * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
+ * but cargo compiles everything again, and the summary must say so.
  */
-function decideReset(reuse, previous, hasContent, me) {
-    if (!hasContent)
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
         return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
     if (reuse === 'never')
         return { reset: true, reason: "reuse: never" };
     if (reuse === 'always')
-        return { reset: false, reason: 'reuse: always' };
+        return kept('reuse: always');
     if (!previous)
         return { reset: true, reason: 'no record of who used it last' };
     // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
     // base branch's next push wipes it (it is another trust domain's slot from then on).
     if (fromBase(previous, me))
-        return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
 /** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
 const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
@@ -30596,7 +30649,7 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
         if (st && !st.isDirectory())
             removed.push(await removeTree(root, d, { timeoutMs }));
     }
-    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+    const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
         removed.push(await removeTree(root, dirs.target, { timeoutMs }));
@@ -30638,7 +30691,177 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
     return { decision, removed, linked };
 }
 
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Error {
+    constructor(origin, value, expected, hint) {
+        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const settings_RUNNER_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'];
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function settings_variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = settings_RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[settings_variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: settings_variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of text.split(/\r?\n/)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+function defaultTarget(threshold) {
+    return threshold.kind === 'percent'
+        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
+        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim();
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, dflt, min = 0) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+        }
+    }
+    const rootRaw = read('root');
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration('lease-wait', 60_000),
+        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool('dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool('cache', false),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/pool/root.ts
+
 
 
 
@@ -30651,6 +30874,15 @@ class RootError extends Error {
     constructor(message) {
         super(message);
         this.name = 'RootError';
+    }
+}
+/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
+class RootMissingError extends RootError {
+    root;
+    constructor(message, root) {
+        super(message);
+        this.root = root;
+        this.name = 'RootMissingError';
     }
 }
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
@@ -30716,8 +30948,8 @@ async function blame(path) {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-async function prepareRoot(raw, env, create = true) {
-    const input = `Input 'root' is '${raw}'`;
+async function prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+    const input = `${subjectOf(origin)} is '${raw}'`;
     if (!(0,external_node_path_.isAbsolute)(raw))
         throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
     const root = await realpathLoose((0,external_node_path_.resolve)(raw));
@@ -30739,7 +30971,7 @@ async function prepareRoot(raw, env, create = true) {
         }
     }
     else if (!create) {
-        throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
+        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
     }
     if (!create)
         return root;
@@ -30905,6 +31137,119 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
+            continue;
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
 ;// CONCATENATED MODULE: ./src/pool/warmth.ts
 
 
@@ -31010,37 +31355,17 @@ function unitsSince(target, startedAt) {
 // History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
 //
 // Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
-// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
-// skipped by the reader, and the next line is recovered even when glued to the torn one. When
-// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
-// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
-// drop one generation early: a statistic may lose old lines, never gain wrong ones.
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
 // ---------------------------------------------------------------------------------------------
-const LOG_MAX = 256 * 1024;
+
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
 const startedWarm = (e) => e.fresh > e.built;
-const ENTRY_START = '{"t":"';
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 function parseLog(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(ENTRY_START);
-        if (at < 0)
-            continue;
-        try {
-            const e = JSON.parse(line.slice(at));
-            if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh))
-                out.push(e);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
+    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
 function warmShare(entries, recent = RECENT) {
@@ -31064,7 +31389,7 @@ function warmShare(entries, recent = RECENT) {
     }
     return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
-function formatWarmth(rows) {
+function warmth_formatWarmth(rows) {
     if (rows.length === 0)
         return ['warm starts: no job with a cargo build recorded yet'];
     const pct = (x) => `${Math.round(100 * x)}%`;
@@ -31074,58 +31399,13 @@ function formatWarmth(rows) {
     ];
 }
 const warmthLog = (root) => layout_rootPaths(root).warmth;
-/**
- * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
- * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
- * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
- * by its link count), so a root
- * job's post step never writes or chowns anything but this root's own log.
- */
+/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 async function appendWarmth(root, e) {
-    const path = warmthLog(root);
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
-    }
-}
-async function readPlain(path) {
-    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return '';
-    try {
-        return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
-    }
-    catch {
-        return '';
-    }
-    finally {
-        await h.close();
-    }
+    await appendLine(root, warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
 async function readWarmth(root) {
-    const path = warmthLog(root);
-    const texts = await Promise.all([`${path}.1`, path].map(readPlain));
-    return texts.flatMap(parseLog);
+    return parseLog(await readLog(warmthLog(root)));
 }
 
 ;// CONCATENATED MODULE: ./src/job/job.ts
@@ -31251,7 +31531,7 @@ async function job_prepareCrates(s, root, cargoHome, me, env, log) {
     const locked = parseLock(lockText);
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
     for (const m of seed.mismatches)
         log.warning(`Crates: ${m.crate}: ${m.why}.`);
     const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
@@ -31264,7 +31544,7 @@ async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
         if (locked.length === 0)
             return undefined;
         const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
         // A refused entry is a warning (someone damaged the store); an absent one is routine.
         for (const n of r.notSeeded) {
             if (n.why.includes(' refused: '))
@@ -31420,6 +31700,14 @@ async function endJob(j, log) {
     const diskAtRelease = await measure(j.root).catch(() => undefined);
     return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
+
+;// CONCATENATED MODULE: ./src/model/version.ts
+/**
+ * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
+ * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ */
+const VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/job/sccache.ts
 
@@ -31793,6 +32081,30 @@ function consoleLog(verbose = false, quiet = false) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+}
+
 ;// CONCATENATED MODULE: ./src/model/base.ts
 /*
  * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
@@ -31971,6 +32283,7 @@ function currentIdentity(env = process.env, o = {}) {
 
 
 
+
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
  * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
@@ -31980,7 +32293,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-    const root = await prepareRoot(s.root, env);
+    const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
         log.warning(`The root ${root}: ${unsafe}.`);
@@ -31995,7 +32308,14 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+    const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
+    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log })).catch(async (e) => {
+        if (e instanceof DiskFullError)
+            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+        throw e;
+    });
+    noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
@@ -32005,6 +32325,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
         return j;
     });
     job.phases = phases;
+    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
@@ -32026,118 +32347,267 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     return { job, guard };
 }
 
-;// CONCATENATED MODULE: ./src/model/settings.ts
+;// CONCATENATED MODULE: ./src/job/status.ts
 
 
 
-class InputError extends Error {
-    constructor(input, value, expected) {
-        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
-        this.name = 'InputError';
+
+
+
+
+
+
+
+
+
+
+/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
+async function rootStatus(root, now = Date.now()) {
+    const p = layout_rootPaths(root);
+    const views = await scanSlots(root);
+    const slots = [];
+    for (const v of views) {
+        const d = layout_slotDirs(root, v.name);
+        const live = !flock_allFree([d.lock], true);
+        const cargoRunning = !live && !flock_allFree(await liveness_cargoLockFiles(d.target, d.cargoHome));
+        const r = v.record;
+        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
+        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
     }
-}
-function oneOf(get, name, allowed, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (allowed.includes(v))
-        return v;
-    throw new InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-}
-function bool(get, name, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (['true', 'True', 'TRUE'].includes(v))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(v))
-        return false;
-    throw new InputError(name, v, `'true' or 'false'`);
-}
-function duration(get, name, dflt, min = 0) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < min) {
-        throw new InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
+    let jobDirs = 0;
+    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
+        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => []))
+            jobDirs += (await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])).length;
     }
-    return ms;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-function level(get, name) {
-    const v = get(name).trim();
-    if (v === '')
-        return undefined;
-    const l = parseLevel(v);
-    if (!l)
-        throw new InputError(name, v, LEVEL_FORM);
-    return l;
-}
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
-function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
-}
-/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-function settings_label(get, name, example) {
-    const v = get(name).trim();
-    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-        throw new InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-    return v;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-function readSettings(get, env = process.env) {
-    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
-    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw new InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
-    }
-    const failBelowRaw = get('fail-below').trim();
-    let failBelowBytes;
-    if (failBelowRaw !== '' && failBelowRaw !== '0') {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw new InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
-        }
-    }
-    const rootRaw = get('root').trim();
+    const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
+    // An empty trash is 0, not the directory's own block.
+    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitstore_gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
     return {
-        root: rootRaw || defaultRoot(env),
-        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration(get, 'lease-wait', 60_000),
-        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool(get, 'dry-run', false),
-        failBelowBytes,
-        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool(get, 'cache', false),
-        manifestPath: get('manifest-path').trim() || undefined,
-        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
-        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
+        version: VERSION,
+        root,
+        disk: await measure(root),
+        slots,
+        jobDirs,
+        trashEntries,
+        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
+        warmth: warmShare(await readWarmth(root)),
     };
+}
+/**
+ * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
+ * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ */
+function runText(r) {
+    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
+    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
+    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
+}
+/** Pure: a slot's state column. */
+function stateText(x) {
+    if (x.live)
+        return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
+    if (x.cargoRunning)
+        return 'cargo running';
+    if (x.record?.foreign)
+        return `uid ${x.record.foreign.uid}'s files: needs root`;
+    return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
+}
+function formatStatus(s) {
+    const leased = s.slots.filter((x) => x.live).length;
+    const lines = [
+        `cargo-isolate ${s.version}; root ${s.root}`,
+        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
+        `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+        `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
+    ];
+    if (s.slots.length) {
+        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
+        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        const rows = s.slots.map((x) => {
+            const r = x.record;
+            return [
+                x.name,
+                stateText(x),
+                r ? `${r.repository} ${r.key}` : '-',
+                r?.runnerName ?? '-',
+                r ? runText(r) : '-',
+                r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
+                r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
+                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
+            ];
+        });
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const r of [header, ...rows])
+            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    }
+    lines.push(...formatWarmth(s.warmth));
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/job/metrics.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
+/** Pure: the counters with these events added. */
+function addEvents(c, events) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of events) {
+        if (e.event === 'guard') {
+            const k = `${e.trigger}|${e.result}`;
+            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
+            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+        }
+        else if (e.event === 'lease') {
+            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+            w.count++;
+            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+        }
+        else if (e.event === 'unisolated')
+            out.unisolated++;
+    }
+    return out;
+}
+/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
+const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
+/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
+function addWarmth(c, entries) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue;
+        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
+        if (startedWarm(e))
+            j.warm++;
+        else
+            j.cold++;
+        j.built += e.built;
+        j.fresh += e.fresh;
+    }
+    return out;
+}
+const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
+/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
+function family(name, type, help, samples) {
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
+}
+const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
+const TRIGGERS = ['job', 'gc'];
+const VIAS = ['action', 'hook', 'cli'];
+/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
+function renderMetrics(s, c) {
+    const r = { root: s.root };
+    const lines = [
+        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
+        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+    ];
+    const st = s.status;
+    if (st) {
+        const count = (f) => st.slots.filter(f).length;
+        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
+            [{ ...r, state: 'leased' }, count((x) => x.live)],
+            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
+            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
+            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
+        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
+            [{ ...r, part: 'target' }, st.bytes.target],
+            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
+        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
+            [{ ...r, store: 'crates' }, st.bytes.crates],
+            [{ ...r, store: 'git' }, st.bytes.git],
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
+            .filter((x) => x.live)
+            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
+    }
+    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
+        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
+        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
+    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
+        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
+    ])));
+    return lines.join('\n') + '\n';
+}
+async function readCounters(path) {
+    try {
+        const c = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
+    }
+    catch {
+        return emptyCounters(); // absent or unreadable: count from what the logs hold now
+    }
+}
+/**
+ * The counters brought up to date with what the logs gained since the last call, saved when this
+ * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
+ * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
+ */
+async function updateCounters(root, warn) {
+    const p = layout_rootPaths(root);
+    const lock = await flock_hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
+    try {
+        const before = await readCounters(p.metrics);
+        const ev = await readSince(eventsLog(root), before.cursors.events);
+        const wa = await readSince(warmthLog(root), before.cursors.warmth);
+        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
+        after.cursors = { events: ev.cursor, warmth: wa.cursor };
+        if (!lock) {
+            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
+            return after;
+        }
+        try {
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
+            const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+            if (to)
+                await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
+        }
+        catch (e) {
+            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
+        }
+        return after;
+    }
+    finally {
+        if (lock)
+            await flock_release(lock);
+    }
+}
+/** The metrics text for a root (or for its absence). */
+async function collectMetrics(root, threshold, warn = () => undefined) {
+    const present = await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false);
+    if (!present)
+        return renderMetrics({ root }, emptyCounters());
+    const status = await rootStatus(root);
+    const plan = planPrune(await collectCandidates(root), 'host', '');
+    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
+    const counters = await updateCounters(root, warn);
+    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+}
+/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
+async function writeMetrics(path, text) {
+    await writeAtomic(path, text, 0o644);
 }
 
 ;// CONCATENATED MODULE: ./src/hook-impl.ts
+
+
+
+
 
 
 
@@ -32171,23 +32641,15 @@ const STATE_FILE = 'cargo-isolate-hook.json';
 const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 const FAIL_EXIT = 3;
-/** Inputs an operator may set for every job of a runner; the rest are per job (key, paths) or need a token (cache). */
-const HOOK_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'];
-/** Pure: the runner `.env` variable for an input. runner-name keeps the name identity.ts already reads. */
-function hookVariable(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The action's validation over the runner's variables; a message names the variable instead of the input. */
+/** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
+const METRICS_VAR = 'CARGO_ISOLATE_METRICS_FILE';
+/** Inputs an operator may set for every job of a runner (settings.ts owns the list and the names). */
+const HOOK_INPUTS = (/* unused pure expression or super */ null && (RUNNER_INPUTS));
+/** Pure: the runner `.env` variable for an input. */
+const hookVariable = (/* unused pure expression or super */ null && (variableOf));
+/** The action's validation over the runner's variables; a message names the variable the operator set. */
 function hookSettings(env) {
-    const allowed = HOOK_INPUTS;
-    try {
-        return readSettings((n) => (allowed.includes(n) ? (env[hookVariable(n)] ?? '') : ''), env);
-    }
-    catch (e) {
-        if (e instanceof InputError)
-            e.message = e.message.replace(/^Input '([a-z-]+)'/, (_, n) => `Variable ${hookVariable(n)}`);
-        throw e;
-    }
+    return readSettings(fromVariables(env), env);
 }
 /**
  * Pure: the pid the keeper watches, from the hook's ancestors (nearest first). The worker runs
@@ -32242,7 +32704,7 @@ async function hookStarted(env, log = actionLog) {
         // No crate seeding here: nothing is checked out yet, and the workspace still holds the
         // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
         // when it fails after taking it.
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
+        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook' });
         try {
             await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
@@ -32254,7 +32716,7 @@ async function hookStarted(env, log = actionLog) {
             await endJob(job).catch(() => undefined);
             throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
         }
-        log.info(`cargo-isolate: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
+        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
         return 0;
     }
     catch (e) {
@@ -32263,8 +32725,57 @@ async function hookStarted(env, log = actionLog) {
             return FAIL_EXIT;
         }
         log.warning(`cargo-isolate job-started hook: ${e.message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
+        await recordUnisolated(env, e, log);
         return 0;
     }
+}
+/**
+ * Counts a job the started hook let run without isolation, for the operator's alert: only in a
+ * root cargo-isolate made (its marker is there), never in a path that was refused as a root.
+ */
+async function recordUnisolated(env, e, log) {
+    let root;
+    try {
+        root = hookSettings(env).root;
+    }
+    catch {
+        root = defaultRoot(env); // the variable that was refused may be another one
+    }
+    if (!(0,external_node_path_.isAbsolute)(root) || !(await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false)))
+        return;
+    const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
+    const err = await recordEvent(root, { event: 'unisolated', reason });
+    if (err)
+        log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
+    await hookMetrics(env, root, log);
+}
+/**
+ * CARGO_ISOLATE_METRICS_FILE (the runner's .env): the hooks rewrite the metrics file for
+ * node_exporter after each job, so a fleet without a timer still has fresh metrics. Never fails a job.
+ */
+async function hookMetrics(env, root, log) {
+    const file = env[METRICS_VAR];
+    if (!file)
+        return;
+    try {
+        let threshold;
+        try {
+            threshold = hookSettings(env).diskThreshold;
+        }
+        catch {
+            threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
+        }
+        await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
+    }
+    catch (e) {
+        log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${e.message}. The job is not affected.`);
+    }
+}
+/** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
+function completedLine(job, ended) {
+    const pub = ended.published;
+    const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
+    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}; ` : ''}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
 async function hookCompleted(env, log = actionLog) {
@@ -32307,11 +32818,11 @@ async function hookCompleted(env, log = actionLog) {
             ended.warnings.push(sccacheNote);
         for (const w of ended.warnings)
             log.warning(w);
-        const pub = ended.published;
-        const line = `cargo-isolate: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
+        const line = completedLine(job, ended);
         log.info(line);
         if (env.GITHUB_STEP_SUMMARY)
             await external_node_fs_.promises.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n`).catch(() => undefined);
+        await hookMetrics(env, job.root, log);
         return 0;
     }
     catch (e) {
@@ -32399,7 +32910,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3738);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5848);
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);
 

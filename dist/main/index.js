@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9808:
+/***/ 2082:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28408,7 +28408,7 @@ async function disk_measure(path) {
 /** Inodes have no free-space form: a free-space level watches them at 90%. */
 const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
 /** Pure: is the disk beyond this level (bytes or inodes)? */
-function beyond(d, l) {
+function disk_beyond(d, l) {
     const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
     return bytes || d.inodePercent > inodeLimit(l);
 }
@@ -28499,7 +28499,7 @@ function detach(h) {
     h.child.unref();
 }
 /** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function allFree(paths, shared = false) {
+function flock_allFree(paths, shared = false) {
     paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
     if (paths.length === 0)
         return true;
@@ -28584,6 +28584,8 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
@@ -28596,6 +28598,9 @@ const layout_rootPaths = (root) => ({
     trash: (0,external_node_path_.join)(root, 'trash'),
     crates: (0,external_node_path_.join)(root, 'crates'),
     warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
     cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
 });
@@ -28721,10 +28726,28 @@ function audit(e) {
 
 ;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
+
+
 /** True when something (even a dangling symlink) is at the path. */
 const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ */
+async function fsutil_writeAtomic(path, text, mode = 0o644) {
+    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+        await fs.writeFile(tmp, text, { mode });
+        await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+        await fs.rename(tmp, path);
+    }
+    catch (e) {
+        await fs.rm(tmp, { force: true });
+        throw e;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/os/remove.ts
 
@@ -29583,10 +29606,21 @@ const SIZE_UNITS = {
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
     kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
 };
-/** `20GiB`, `512MB`, `1.5g`, `1048576` → bytes; undefined when the text is not a size. */
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
 function parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
         return undefined;
     const unit = (m[2] || 'b').toLowerCase();
     const mult = SIZE_UNITS[unit];
@@ -29595,10 +29629,10 @@ function parseSize(text) {
     return Math.round(parseFloat(m[1]) * mult);
 }
 const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration. A bare number is seconds. */
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
 function parseDuration(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
         return undefined;
     return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
 }
@@ -29628,7 +29662,7 @@ function units_formatBytes(bytes) {
     }
     return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
-function formatDuration(ms) {
+function units_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)} ms`;
     const s = ms / 1000;
@@ -29698,7 +29732,7 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
-    'own-job': 'its own warm build: this PR or branch and this job used it last',
+    'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job',
     base: 'a first run from the base branch: a push there, this job',
     'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
@@ -29834,7 +29868,7 @@ const byValue = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent
  * that no later job would ever count as its own: without the fallback nothing could free it and
  * the disk would fill. Live data is never a candidate in any scope.
  */
-function planPrune(cands, scope, runnerId) {
+function guard_planPrune(cands, scope, runnerId) {
     let liveBytes = 0;
     let othersBytes = 0;
     const ordered = [];
@@ -29861,7 +29895,7 @@ async function isDir(p) {
     return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 /** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks()) {
+async function guard_collectCandidates(root, held = heldLocks()) {
     const p = layout_rootPaths(root);
     const out = [];
     for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
@@ -29987,7 +30021,7 @@ async function runGuard(o) {
     };
     const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+    if (!disk_beyond(before, o.threshold) && o.maxAgeMs === undefined) {
         log.info('Under the threshold: nothing to prune.');
         return checkFloor(o, report);
     }
@@ -30005,10 +30039,10 @@ async function runGuard(o) {
         let now = await disk_measure(o.root);
         if (report.lockWaitMs > 100)
             log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
+        if (!disk_beyond(now, o.threshold) && o.maxAgeMs === undefined)
             log.info('No longer over the threshold (another guard freed space): nothing to prune.');
         const t0 = performance.now();
-        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId);
+        const plan = guard_planPrune(await guard_collectCandidates(o.root), o.scope, o.runnerId);
         report.decisionMs = performance.now() - t0;
         report.liveBytes = plan.liveBytes;
         report.othersBytes = plan.othersBytes;
@@ -30017,9 +30051,9 @@ async function runGuard(o) {
         const reached = () => {
             const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
             sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !beyond(sim, o.target);
+            return !disk_beyond(sim, o.target);
         };
-        const overAtStart = beyond(now, o.threshold);
+        const overAtStart = disk_beyond(now, o.threshold);
         const own = plan.ordered.length;
         for (const [i, c] of [...plan.ordered, ...plan.fallback].entries()) {
             // gc --max-age: trash and anything in scope idle for longer go whatever the disk says.
@@ -30049,11 +30083,14 @@ async function runGuard(o) {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
             }
-            report.removals.push({ kind: c.kind, path: c.path, bytes: outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            // One number per removal, logged and summed alike: the guard reports what it freed, not
+            // what the filesystem did meanwhile (other jobs write while it runs).
+            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : Math.max(0, before.usedBytes - now.usedBytes);
+        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
             log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
@@ -30061,22 +30098,159 @@ async function runGuard(o) {
     finally {
         await flock_release(guardLock);
     }
-    report.over = beyond(report.after, o.threshold);
+    report.over = disk_beyond(report.after, o.threshold);
     if (report.over && !o.dryRun) {
         // Only on this failure path is it worth measuring live trees whose size was never recorded.
         const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
         for (const c of unknown)
             report.liveBytes += await sizes_diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
+        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}${o.scope === 'runner' && report.othersBytes > 0 ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
         log.warning(report.message);
     }
     return checkFloor(o, report);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new guard_DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
+        throw new guard_DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}${o.scope === 'runner' && r.othersBytes > 0 ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
     }
     return r;
+}
+
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function jsonlog_appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function jsonlog_parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
+            continue;
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function jsonlog_readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function jsonlog_readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const events_eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function events_recordEvent(root, e) {
+    try {
+        await jsonlog_appendLine(root, events_eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function events_parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -30577,7 +30751,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     return undefined;
 }
 /** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function scanSlots(root) {
+async function lease_scanSlots(root) {
     const held = heldLocks();
     const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
     return Promise.all(names.map(async (name) => {
@@ -30618,7 +30792,7 @@ async function tryLease(dirs, req) {
         return { busy: 'foreign', uid: below[0].uid, below: foreign_describeForeign(below) };
     }
     const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
+    if (!flock_allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -30647,9 +30821,9 @@ async function acquireSlot(req) {
     const foreign = [];
     let announced = false;
     for (;;) {
-        const views = await scanSlots(req.root);
+        const views = await lease_scanSlots(req.root);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !beyond(await disk_measure(req.root), req.diskTarget);
+        const room = req.diskTarget !== undefined && !disk_beyond(await disk_measure(req.root), req.diskTarget);
         const plan = rankSlots(views, req.me, { room });
         const waiting = plan.waitFor !== undefined && Date.now() < deadline;
         const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
@@ -30704,7 +30878,7 @@ async function acquireJobDir(req) {
 async function lease_releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
+    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(5);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
@@ -30718,27 +30892,43 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
 
 
 
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
  * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
  * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
+ * but cargo compiles everything again, and the summary must say so.
  */
-function decideReset(reuse, previous, hasContent, me) {
-    if (!hasContent)
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
         return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
     if (reuse === 'never')
         return { reset: true, reason: "reuse: never" };
     if (reuse === 'always')
-        return { reset: false, reason: 'reuse: always' };
+        return kept('reuse: always');
     if (!previous)
         return { reset: true, reason: 'no record of who used it last' };
     // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
     // base branch's next push wipes it (it is another trust domain's slot from then on).
     if (fromBase(previous, me))
-        return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
 /** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
 const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
@@ -30762,7 +30952,7 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
         if (st && !st.isDirectory())
             removed.push(await remove_removeTree(root, d, { timeoutMs }));
     }
-    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+    const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
         removed.push(await remove_removeTree(root, dirs.target, { timeoutMs }));
@@ -30804,7 +30994,177 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
     return { decision, removed, linked };
 }
 
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class settings_InputError extends Error {
+    constructor(origin, value, expected, hint) {
+        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const settings_RUNNER_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function settings_variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function settings_fromVariables(env, file) {
+    const allowed = settings_RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[settings_variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: settings_variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of text.split(/\r?\n/)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+function defaultTarget(threshold) {
+    return threshold.kind === 'percent'
+        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
+        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+function settings_defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function settings_readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim();
+    const refuse = (name, value, expected, hint) => new settings_InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, dflt, min = 0) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+        }
+    }
+    const rootRaw = read('root');
+    return {
+        root: rootRaw || settings_defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration('lease-wait', 60_000),
+        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool('dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool('cache', false),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/pool/root.ts
+
 
 
 
@@ -30813,10 +31173,19 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class RootError extends Error {
+class root_RootError extends Error {
     constructor(message) {
         super(message);
         this.name = 'RootError';
+    }
+}
+/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
+class RootMissingError extends root_RootError {
+    root;
+    constructor(message, root) {
+        super(message);
+        this.root = root;
+        this.name = 'RootMissingError';
     }
 }
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
@@ -30882,17 +31251,17 @@ async function blame(path) {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-async function root_prepareRoot(raw, env, create = true) {
-    const input = `Input 'root' is '${raw}'`;
+async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+    const input = `${subjectOf(origin)} is '${raw}'`;
     if (!(0,external_node_path_.isAbsolute)(raw))
-        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+        throw new root_RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
     const root = await realpathLoose((0,external_node_path_.resolve)(raw));
     const why = refuseRoot(root, env);
     if (why)
-        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+        throw new root_RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
     const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
     if (st && !st.isDirectory())
-        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+        throw new root_RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
     if (st) {
         // One readdir is one snapshot: a job making this root writes the marker before anything
@@ -30900,12 +31269,12 @@ async function root_prepareRoot(raw, env, create = true) {
         const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
         if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
-                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+                throw new root_RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
         }
     }
     else if (!create) {
-        throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
+        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
     }
     if (!create)
         return root;
@@ -30929,7 +31298,7 @@ async function root_prepareRoot(raw, env, create = true) {
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+        throw new root_RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;
 }
@@ -31176,40 +31545,20 @@ function warmth_unitsSince(target, startedAt) {
 // History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
 //
 // Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
-// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
-// skipped by the reader, and the next line is recovered even when glued to the torn one. When
-// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
-// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
-// drop one generation early: a statistic may lose old lines, never gain wrong ones.
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
 // ---------------------------------------------------------------------------------------------
-const LOG_MAX = (/* unused pure expression or super */ null && (256 * 1024));
+
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
-const startedWarm = (e) => e.fresh > e.built;
-const ENTRY_START = '{"t":"';
+const warmth_startedWarm = (e) => e.fresh > e.built;
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function parseLog(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(ENTRY_START);
-        if (at < 0)
-            continue;
-        try {
-            const e = JSON.parse(line.slice(at));
-            if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh))
-                out.push(e);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
+function warmth_parseLog(text) {
+    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmShare(entries, recent = RECENT) {
+function warmth_warmShare(entries, recent = RECENT) {
     const groups = new Map();
     for (const e of entries) {
         if (e.built + e.fresh === 0)
@@ -31226,11 +31575,11 @@ function warmShare(entries, recent = RECENT) {
         const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
         const built = last.reduce((s, e) => s + e.built, 0);
         const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+        rows.push({ repository, job, jobs: last.length, warm: last.filter(warmth_startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
     }
     return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
-function formatWarmth(rows) {
+function warmth_formatWarmth(rows) {
     if (rows.length === 0)
         return ['warm starts: no job with a cargo build recorded yet'];
     const pct = (x) => `${Math.round(100 * x)}%`;
@@ -31240,58 +31589,13 @@ function formatWarmth(rows) {
     ];
 }
 const warmth_warmthLog = (root) => rootPaths(root).warmth;
-/**
- * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
- * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
- * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
- * by its link count), so a root
- * job's post step never writes or chowns anything but this root's own log.
- */
+/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 async function warmth_appendWarmth(root, e) {
-    const path = warmth_warmthLog(root);
-    const { t, ...rest } = e;
-    const h = await fs.open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = handBackTo(myUid(), await ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await fs.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await fs.rename(path, `${path}.1`);
-    }
-}
-async function readPlain(path) {
-    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return '';
-    try {
-        return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
-    }
-    catch {
-        return '';
-    }
-    finally {
-        await h.close();
-    }
+    await appendLine(root, warmth_warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
-async function readWarmth(root) {
-    const path = warmth_warmthLog(root);
-    const texts = await Promise.all([`${path}.1`, path].map(readPlain));
-    return texts.flatMap(parseLog);
+async function warmth_readWarmth(root) {
+    return warmth_parseLog(await readLog(warmth_warmthLog(root)));
 }
 
 ;// CONCATENATED MODULE: ./src/job/job.ts
@@ -31948,6 +32252,7 @@ async function sccache_sccacheAtEnd(r, env, paths, log) {
 
 
 
+
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
  * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
@@ -31957,7 +32262,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-    const root = await root_prepareRoot(s.root, env);
+    const root = await root_prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
         log.warning(`The root ${root}: ${unsafe}.`);
@@ -31972,7 +32277,14 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+    const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
+    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log })).catch(async (e) => {
+        if (e instanceof guard_DiskFullError)
+            noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+        throw e;
+    });
+    noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
@@ -31982,6 +32294,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
         return j;
     });
     job.phases = phases;
+    noted('the lease')(await events_recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
@@ -32044,117 +32357,6 @@ function notOnLinux(platform, step) {
     return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
 }
 
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-class settings_InputError extends Error {
-    constructor(input, value, expected) {
-        super(`Input '${input}' is '${value}'. Expected ${expected}.`);
-        this.name = 'InputError';
-    }
-}
-function oneOf(get, name, allowed, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (allowed.includes(v))
-        return v;
-    throw new settings_InputError(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-}
-function bool(get, name, dflt) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    if (['true', 'True', 'TRUE'].includes(v))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(v))
-        return false;
-    throw new settings_InputError(name, v, `'true' or 'false'`);
-}
-function duration(get, name, dflt, min = 0) {
-    const v = get(name).trim();
-    if (v === '')
-        return dflt;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < min) {
-        throw new settings_InputError(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`);
-    }
-    return ms;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-function level(get, name) {
-    const v = get(name).trim();
-    if (v === '')
-        return undefined;
-    const l = parseLevel(v);
-    if (!l)
-        throw new settings_InputError(name, v, LEVEL_FORM);
-    return l;
-}
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
-function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
-}
-/** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-function settings_label(get, name, example) {
-    const v = get(name).trim();
-    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-        throw new settings_InputError(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-    return v;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-function settings_readSettings(get, env = process.env) {
-    const diskThreshold = level(get, 'disk-threshold') ?? { kind: 'percent', percent: 85 };
-    const diskTarget = level(get, 'disk-target') ?? defaultTarget(diskThreshold);
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw new settings_InputError('disk-target', get('disk-target').trim(), `a level at or below 'disk-threshold' (${get('disk-threshold').trim() || '85%'})`);
-    }
-    const failBelowRaw = get('fail-below').trim();
-    let failBelowBytes;
-    if (failBelowRaw !== '' && failBelowRaw !== '0') {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw new settings_InputError('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail');
-        }
-    }
-    const rootRaw = get('root').trim();
-    return {
-        root: rootRaw || defaultRoot(env),
-        layout: oneOf(get, 'layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf(get, 'reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration(get, 'lease-wait', 60_000),
-        maxLeaseMs: duration(get, 'max-lease', 24 * 3_600_000, 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf(get, 'prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool(get, 'dry-run', false),
-        failBelowBytes,
-        publishCrates: oneOf(get, 'publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool(get, 'cache', false),
-        manifestPath: get('manifest-path').trim() || undefined,
-        workingDirectory: get('working-directory').trim() || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration(get, 'cleanup-timeout', 120_000, 1000),
-        runnerName: settings_label(get, 'runner-name', 'build-host-3') || undefined,
-        jobKey: settings_label(get, 'key', '${{ matrix.target }}'),
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
@@ -32188,7 +32390,267 @@ const loadGuard = () => load(GUARD);
 const saveHookJoined = () => lib_core/* saveState */.LZ(HOOK, 'joined');
 const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
+;// CONCATENATED MODULE: ./src/job/status.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
+async function status_rootStatus(root, now = Date.now()) {
+    const p = rootPaths(root);
+    const views = await scanSlots(root);
+    const slots = [];
+    for (const v of views) {
+        const d = slotDirs(root, v.name);
+        const live = !allFree([d.lock], true);
+        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
+        const r = v.record;
+        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
+        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
+    }
+    let jobDirs = 0;
+    for (const repo of await fs.readdir(p.jobs).catch(() => [])) {
+        for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => []))
+            jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
+    }
+    const trashEntries = (await fs.readdir(p.trash).catch(() => [])).length;
+    // An empty trash is 0, not the directory's own block.
+    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+    return {
+        version: VERSION,
+        root,
+        disk: await measure(root),
+        slots,
+        jobDirs,
+        trashEntries,
+        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
+        warmth: warmShare(await readWarmth(root)),
+    };
+}
+/**
+ * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
+ * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ */
+function runText(r) {
+    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
+    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
+    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
+}
+/** Pure: a slot's state column. */
+function stateText(x) {
+    if (x.live)
+        return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
+    if (x.cargoRunning)
+        return 'cargo running';
+    if (x.record?.foreign)
+        return `uid ${x.record.foreign.uid}'s files: needs root`;
+    return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
+}
+function formatStatus(s) {
+    const leased = s.slots.filter((x) => x.live).length;
+    const lines = [
+        `cargo-isolate ${s.version}; root ${s.root}`,
+        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
+        `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+        `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
+    ];
+    if (s.slots.length) {
+        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
+        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        const rows = s.slots.map((x) => {
+            const r = x.record;
+            return [
+                x.name,
+                stateText(x),
+                r ? `${r.repository} ${r.key}` : '-',
+                r?.runnerName ?? '-',
+                r ? runText(r) : '-',
+                r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
+                r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
+                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
+            ];
+        });
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const r of [header, ...rows])
+            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    }
+    lines.push(...formatWarmth(s.warmth));
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/job/metrics.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
+/** Pure: the counters with these events added. */
+function addEvents(c, events) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of events) {
+        if (e.event === 'guard') {
+            const k = `${e.trigger}|${e.result}`;
+            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
+            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+        }
+        else if (e.event === 'lease') {
+            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+            w.count++;
+            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+        }
+        else if (e.event === 'unisolated')
+            out.unisolated++;
+    }
+    return out;
+}
+/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
+const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
+/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
+function addWarmth(c, entries) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue;
+        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
+        if (startedWarm(e))
+            j.warm++;
+        else
+            j.cold++;
+        j.built += e.built;
+        j.fresh += e.fresh;
+    }
+    return out;
+}
+const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
+/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
+function family(name, type, help, samples) {
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
+}
+const GUARD_RESULTS = (/* unused pure expression or super */ null && (['under', 'freed', 'over', 'failed']));
+const TRIGGERS = (/* unused pure expression or super */ null && (['job', 'gc']));
+const VIAS = (/* unused pure expression or super */ null && (['action', 'hook', 'cli']));
+/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
+function renderMetrics(s, c) {
+    const r = { root: s.root };
+    const lines = [
+        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
+        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+    ];
+    const st = s.status;
+    if (st) {
+        const count = (f) => st.slots.filter(f).length;
+        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
+            [{ ...r, state: 'leased' }, count((x) => x.live)],
+            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
+            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
+            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
+        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
+            [{ ...r, part: 'target' }, st.bytes.target],
+            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
+        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
+            [{ ...r, store: 'crates' }, st.bytes.crates],
+            [{ ...r, store: 'git' }, st.bytes.git],
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
+            .filter((x) => x.live)
+            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
+    }
+    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
+        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
+        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
+    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
+        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
+    ])));
+    return lines.join('\n') + '\n';
+}
+async function readCounters(path) {
+    try {
+        const c = JSON.parse(await fs.readFile(path, 'utf8'));
+        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
+    }
+    catch {
+        return emptyCounters(); // absent or unreadable: count from what the logs hold now
+    }
+}
+/**
+ * The counters brought up to date with what the logs gained since the last call, saved when this
+ * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
+ * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
+ */
+async function updateCounters(root, warn) {
+    const p = rootPaths(root);
+    const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
+    try {
+        const before = await readCounters(p.metrics);
+        const ev = await readSince(eventsLog(root), before.cursors.events);
+        const wa = await readSince(warmthLog(root), before.cursors.warmth);
+        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
+        after.cursors = { events: ev.cursor, warmth: wa.cursor };
+        if (!lock) {
+            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
+            return after;
+        }
+        try {
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
+            const to = handBackTo(myUid(), await ownerOf(root));
+            if (to)
+                await fs.chown(p.metrics, to.uid, to.gid);
+        }
+        catch (e) {
+            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
+        }
+        return after;
+    }
+    finally {
+        if (lock)
+            await release(lock);
+    }
+}
+/** The metrics text for a root (or for its absence). */
+async function metrics_collectMetrics(root, threshold, warn = () => undefined) {
+    const present = await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
+    if (!present)
+        return renderMetrics({ root }, emptyCounters());
+    const status = await rootStatus(root);
+    const plan = planPrune(await collectCandidates(root), 'host', '');
+    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
+    const counters = await updateCounters(root, warn);
+    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+}
+/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
+async function metrics_writeMetrics(path, text) {
+    await writeAtomic(path, text, 0o644);
+}
+
 ;// CONCATENATED MODULE: ./src/hook-impl.ts
+
+
+
+
 
 
 
@@ -32222,23 +32684,15 @@ const STATE_FILE = 'cargo-isolate-hook.json';
 const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 const FAIL_EXIT = 3;
-/** Inputs an operator may set for every job of a runner; the rest are per job (key, paths) or need a token (cache). */
-const HOOK_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
-/** Pure: the runner `.env` variable for an input. runner-name keeps the name identity.ts already reads. */
-function hookVariable(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The action's validation over the runner's variables; a message names the variable instead of the input. */
+/** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
+const METRICS_VAR = 'CARGO_ISOLATE_METRICS_FILE';
+/** Inputs an operator may set for every job of a runner (settings.ts owns the list and the names). */
+const HOOK_INPUTS = (/* unused pure expression or super */ null && (RUNNER_INPUTS));
+/** Pure: the runner `.env` variable for an input. */
+const hookVariable = (/* unused pure expression or super */ null && (variableOf));
+/** The action's validation over the runner's variables; a message names the variable the operator set. */
 function hookSettings(env) {
-    const allowed = HOOK_INPUTS;
-    try {
-        return readSettings((n) => (allowed.includes(n) ? (env[hookVariable(n)] ?? '') : ''), env);
-    }
-    catch (e) {
-        if (e instanceof InputError)
-            e.message = e.message.replace(/^Input '([a-z-]+)'/, (_, n) => `Variable ${hookVariable(n)}`);
-        throw e;
-    }
+    return readSettings(fromVariables(env), env);
 }
 /**
  * Pure: the pid the keeper watches, from the hook's ancestors (nearest first). The worker runs
@@ -32293,7 +32747,7 @@ async function hookStarted(env, log = actionLog) {
         // No crate seeding here: nothing is checked out yet, and the workspace still holds the
         // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
         // when it fails after taking it.
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
+        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook' });
         try {
             await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
@@ -32305,7 +32759,7 @@ async function hookStarted(env, log = actionLog) {
             await endJob(job).catch(() => undefined);
             throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
         }
-        log.info(`cargo-isolate: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
+        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
         return 0;
     }
     catch (e) {
@@ -32314,8 +32768,57 @@ async function hookStarted(env, log = actionLog) {
             return FAIL_EXIT;
         }
         log.warning(`cargo-isolate job-started hook: ${e.message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
+        await recordUnisolated(env, e, log);
         return 0;
     }
+}
+/**
+ * Counts a job the started hook let run without isolation, for the operator's alert: only in a
+ * root cargo-isolate made (its marker is there), never in a path that was refused as a root.
+ */
+async function recordUnisolated(env, e, log) {
+    let root;
+    try {
+        root = hookSettings(env).root;
+    }
+    catch {
+        root = defaultRoot(env); // the variable that was refused may be another one
+    }
+    if (!isAbsolute(root) || !(await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false)))
+        return;
+    const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
+    const err = await recordEvent(root, { event: 'unisolated', reason });
+    if (err)
+        log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
+    await hookMetrics(env, root, log);
+}
+/**
+ * CARGO_ISOLATE_METRICS_FILE (the runner's .env): the hooks rewrite the metrics file for
+ * node_exporter after each job, so a fleet without a timer still has fresh metrics. Never fails a job.
+ */
+async function hookMetrics(env, root, log) {
+    const file = env[METRICS_VAR];
+    if (!file)
+        return;
+    try {
+        let threshold;
+        try {
+            threshold = hookSettings(env).diskThreshold;
+        }
+        catch {
+            threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
+        }
+        await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
+    }
+    catch (e) {
+        log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${e.message}. The job is not affected.`);
+    }
+}
+/** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
+function completedLine(job, ended) {
+    const pub = ended.published;
+    const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
+    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
 async function hookCompleted(env, log = actionLog) {
@@ -32358,11 +32861,11 @@ async function hookCompleted(env, log = actionLog) {
             ended.warnings.push(sccacheNote);
         for (const w of ended.warnings)
             log.warning(w);
-        const pub = ended.published;
-        const line = `cargo-isolate: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
+        const line = completedLine(job, ended);
         log.info(line);
         if (env.GITHUB_STEP_SUMMARY)
             await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n`).catch(() => undefined);
+        await hookMetrics(env, job.root, log);
         return 0;
     }
     catch (e) {
@@ -32397,7 +32900,7 @@ async function joinHookLease(s, env, log) {
     const root = home.slice(0, home.length - rel.length - 1);
     const map = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(st.job.root, p));
     const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
-    if (allFree([dirs.lock])) {
+    if (flock_allFree([dirs.lock])) {
         // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
         log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
         return undefined;
@@ -32498,7 +33001,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9808);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2082);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5949:
+/***/ 7048:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28393,10 +28393,21 @@ const SIZE_UNITS = {
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
     kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
 };
-/** `20GiB`, `512MB`, `1.5g`, `1048576` → bytes; undefined when the text is not a size. */
-function parseSize(text) {
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const units_isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function units_bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+function units_parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
         return undefined;
     const unit = (m[2] || 'b').toLowerCase();
     const mult = SIZE_UNITS[unit];
@@ -28405,21 +28416,21 @@ function parseSize(text) {
     return Math.round(parseFloat(m[1]) * mult);
 }
 const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration. A bare number is seconds. */
-function parseDuration(text) {
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function units_parseDuration(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m)
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
         return undefined;
     return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
 }
 /** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
+function units_parseLevel(text) {
     const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
     if (p) {
         const percent = parseFloat(p[1]);
         return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
     }
-    const bytes = parseSize(text);
+    const bytes = units_parseSize(text);
     return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
 }
 function formatLevel(level) {
@@ -28480,7 +28491,7 @@ async function record_writeRecord(path, record) {
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
-    'own-job': 'its own warm build: this PR or branch and this job used it last',
+    'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job',
     base: 'a first run from the base branch: a push there, this job',
     'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
@@ -28756,6 +28767,8 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
  *   <root>/git/                            host-wide git dependency store (gitstore.ts)
  */
@@ -28768,6 +28781,9 @@ const layout_rootPaths = (root) => ({
     trash: (0,external_node_path_.join)(root, 'trash'),
     crates: (0,external_node_path_.join)(root, 'crates'),
     warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
     cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
 });
@@ -29415,10 +29431,28 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
+
+
 /** True when something (even a dangling symlink) is at the path. */
 const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
 const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ */
+async function writeAtomic(path, text, mode = 0o644) {
+    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+        await fs.writeFile(tmp, text, { mode });
+        await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+        await fs.rename(tmp, path);
+    }
+    catch (e) {
+        await fs.rm(tmp, { force: true });
+        throw e;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/os/remove.ts
 
@@ -29578,27 +29612,43 @@ async function emptyTrash(root, timeoutMs = 120_000) {
 
 
 
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
  * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
  * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
+ * but cargo compiles everything again, and the summary must say so.
  */
-function decideReset(reuse, previous, hasContent, me) {
-    if (!hasContent)
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
         return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
     if (reuse === 'never')
         return { reset: true, reason: "reuse: never" };
     if (reuse === 'always')
-        return { reset: false, reason: 'reuse: always' };
+        return kept('reuse: always');
     if (!previous)
         return { reset: true, reason: 'no record of who used it last' };
     // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
     // base branch's next push wipes it (it is another trust domain's slot from then on).
     if (fromBase(previous, me))
-        return { reset: false, reason: `seeded by the base branch: last used by a push to ${previous.key.slice(4)}` };
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return { reset: false, reason: `warm: last used by the same key (${previous.key})` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
 /** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
 const LINKED = (/* unused pure expression or super */ null && (['config.toml', 'config', 'credentials.toml', 'credentials']));
@@ -29622,7 +29672,7 @@ async function prepare_prepareDirs(root, dirs, previous, me, s, env) {
         if (st && !st.isDirectory())
             removed.push(await removeTree(root, d, { timeoutMs }));
     }
-    const content = (await hasEntries(dirs.target)) || (await hasEntries(dirs.cargoHome));
+    const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
         removed.push(await removeTree(root, dirs.target, { timeoutMs }));
@@ -29664,7 +29714,177 @@ async function prepare_prepareDirs(root, dirs, previous, me, s, env) {
     return { decision, removed, linked };
 }
 
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Error {
+    constructor(origin, value, expected, hint) {
+        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const RUNNER_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of text.split(/\r?\n/)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+function defaultTarget(threshold) {
+    return threshold.kind === 'percent'
+        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
+        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+    return join(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim();
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, dflt, min = 0) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+        }
+    }
+    const rootRaw = read('root');
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration('lease-wait', 60_000),
+        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool('dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool('cache', false),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/pool/root.ts
+
 
 
 
@@ -29677,6 +29897,15 @@ class RootError extends Error {
     constructor(message) {
         super(message);
         this.name = 'RootError';
+    }
+}
+/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
+class RootMissingError extends RootError {
+    root;
+    constructor(message, root) {
+        super(message);
+        this.root = root;
+        this.name = 'RootMissingError';
     }
 }
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
@@ -29742,8 +29971,8 @@ async function blame(path) {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-async function prepareRoot(raw, env, create = true) {
-    const input = `Input 'root' is '${raw}'`;
+async function prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+    const input = `${subjectOf(origin)} is '${raw}'`;
     if (!(0,external_node_path_.isAbsolute)(raw))
         throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
     const root = await realpathLoose((0,external_node_path_.resolve)(raw));
@@ -29765,7 +29994,7 @@ async function prepareRoot(raw, env, create = true) {
         }
     }
     else if (!create) {
-        throw new RootError(`${input}: it does not exist (nothing to manage yet).`);
+        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
     }
     if (!create)
         return root;
@@ -30629,6 +30858,119 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function jsonlog_parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
+            continue;
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function jsonlog_readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
 ;// CONCATENATED MODULE: ./src/pool/warmth.ts
 
 
@@ -30734,37 +31076,17 @@ function unitsSince(target, startedAt) {
 // History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
 //
 // Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
-// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
-// skipped by the reader, and the next line is recovered even when glued to the torn one. When
-// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
-// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
-// drop one generation early: a statistic may lose old lines, never gain wrong ones.
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
 // ---------------------------------------------------------------------------------------------
-const LOG_MAX = 256 * 1024;
+
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
 const startedWarm = (e) => e.fresh > e.built;
-const ENTRY_START = '{"t":"';
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 function parseLog(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(ENTRY_START);
-        if (at < 0)
-            continue;
-        try {
-            const e = JSON.parse(line.slice(at));
-            if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh))
-                out.push(e);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
+    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
 function warmShare(entries, recent = RECENT) {
@@ -30798,58 +31120,13 @@ function formatWarmth(rows) {
     ];
 }
 const warmthLog = (root) => layout_rootPaths(root).warmth;
-/**
- * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
- * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
- * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
- * by its link count), so a root
- * job's post step never writes or chowns anything but this root's own log.
- */
+/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 async function appendWarmth(root, e) {
-    const path = warmthLog(root);
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
-    }
-}
-async function readPlain(path) {
-    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return '';
-    try {
-        return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
-    }
-    catch {
-        return '';
-    }
-    finally {
-        await h.close();
-    }
+    await appendLine(root, warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
 async function readWarmth(root) {
-    const path = warmthLog(root);
-    const texts = await Promise.all([`${path}.1`, path].map(readPlain));
-    return texts.flatMap(parseLog);
+    return parseLog(await readLog(warmthLog(root)));
 }
 
 ;// CONCATENATED MODULE: ./src/job/job.ts
@@ -31644,18 +31921,38 @@ async function sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
+;// CONCATENATED MODULE: ./src/model/version.ts
+/**
+ * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
+ * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ */
+const VERSION = '0.1.0';
+
 ;// CONCATENATED MODULE: ./src/job/summary.ts
 
 
 
 
 
-/** Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. */
-function unitsText(u) {
+
+/**
+ * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
+ * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
+ * words say so instead of calling the start both warm and cold.
+ */
+function unitsText(u, kept) {
     if (u.built + u.fresh === 0)
         return 'none in the target dir (no cargo build in this job?)';
     const named = u.built > 0 && u.builtCrates?.length ? ` (${u.builtCrates.join(', ')})` : '';
-    return `${u.built} built${named}, ${u.fresh} fresh${u.built === 0 ? ': a warm start, nothing recompiled' : u.fresh === 0 ? ': a cold start' : ''}`;
+    const what = u.built === 0
+        ? ': a warm start, nothing recompiled'
+        : u.fresh === 0
+            ? kept
+                ? ": everything recompiled although the slot's last build was kept (another workspace path, toolchain, profile or features)"
+                : ': a cold start'
+            : '';
+    return `${u.built} built${named}, ${u.fresh} fresh${what}`;
 }
 /** Pure: the rows of the job summary, so tests can read what a person will see. */
 function summaryRows(job, ended, guard) {
@@ -31704,7 +32001,7 @@ function summaryRows(job, ended, guard) {
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
     }
     if (ended.units)
-        main.push(['Compile units', unitsText(ended.units)]);
+        main.push(['Compile units', unitsText(ended.units, job?.reset.warm)]);
     if (ended.sizes)
         main.push(['Sizes after the job', `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}`]);
     for (const r of ended.removed.filter((x) => x.outcome !== 'absent'))
@@ -31736,7 +32033,7 @@ function summaryRows(job, ended, guard) {
 }
 async function writeSummary(job, ended, guard) {
     const rows = summaryRows(job, ended, guard);
-    const s = lib_core/* summary */.z.addHeading('cargo-isolate', 3).addTable([
+    const s = lib_core/* summary */.z.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
         [{ data: 'What', header: true }, { data: 'Value', header: true }],
         ...rows.main,
     ]);
@@ -31797,7 +32094,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5949);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7048);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
