@@ -117,7 +117,9 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // No crate seeding here: nothing is checked out yet, and the workspace still holds the
     // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
     // when it fails after taking it.
-    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false });
+    // Nothing here says whether the job's steps run in a container (the runner exports no
+    // `job.container`): the job's own last build on this host tells its view (choose.ts).
+    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, seenHere: false });
     try {
       await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
