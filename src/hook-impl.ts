@@ -11,6 +11,7 @@ import { mainJob } from './job/start.js';
 import { type Settings, InputError, readSettings } from './model/settings.js';
 import { formatBytes } from './model/units.js';
 import { SLOT_NAME, jobDirs, slotDirs } from './model/layout.js';
+import { myUid } from './owners/owner.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
@@ -179,16 +180,36 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e: Error) => `sccache: checking the server on the job's port: ${e.message}`);
     const ended = await endJob(job, log);
     if (sccacheNote) ended.warnings.push(sccacheNote);
-    for (const w of ended.warnings) log.warning(w);
+    // Another uid's files from the job's own container (the build saw the root elsewhere), not
+    // from a `docker run` step: handing them back is routine; when it fails, say what that costs
+    // the next container job and what the operator can change.
+    const f = ended.foreign;
+    const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
+    const kept = fromContainer && !f!.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: myUid(), failed: f!.failed }) : undefined;
+    const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f!.message ? [w] : kept ? [kept] : [])) : ended.warnings;
+    if (fromContainer && f!.handedBack) log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f!.handedBack}.`);
+    for (const w of warnings) log.warning(w);
     const pub = ended.published;
-    const line = `cargo-isolate: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
+    const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
+    const line = `cargo-isolate: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
     log.info(line);
-    if (env.GITHUB_STEP_SUMMARY) await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n`).catch(() => undefined);
+    if (env.GITHUB_STEP_SUMMARY) await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
     return 0;
   } catch (e) {
     log.warning(`cargo-isolate job-completed hook: ${(e as Error).message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
     return 0;
   }
+}
+
+/**
+ * Pure: the completed hook's warning when the job's container built as another uid (root, as the
+ * images of most fleets run) and this hook could not give those files back. The slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere: the
+ * started hook cannot know that the next job will run as root too (nothing it sees says so), and
+ * a host job given root's files would fail in cargo with "Permission denied".
+ */
+export function containerFilesKept(o: { slot: string; seen: { root: string; uid: number }; hookUid: number; failed: string[] }): string {
+  return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 }
 
 /**
