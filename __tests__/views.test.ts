@@ -124,25 +124,29 @@ describe('what the build saw, from its dep-info files', () => {
     await fs.rm(scratch, { recursive: true, force: true });
   });
 
-  test('real cargo: a build through another path to the same slot is seen at that path; a fresh build leaves nothing new', async () => {
-    const root = join(scratch, 'root');
+  test.each<[string, Record<string, string>, string]>([
+    ['cargo\'s layout up to 1.99', {}, 'debug/deps/'],
+    // The build-dir layout v2 (stable in cargo 1.100): dep-info in each unit's out/.
+    ['the build-dir layout v2', { RUSTC_BOOTSTRAP: '1', CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT: 'true' }, 'debug/build/'],
+  ])('real cargo, %s: a build through another path to the same slot is seen at that path; a fresh build leaves nothing new', async (layout, layoutEnv, under) => {
+    const root = join(scratch, layout.replace(/\W+/g, '-'));
     const dirs = slotDirs(root, 's000');
     await fs.mkdir(dirs.target, { recursive: true });
     await fs.mkdir(dirs.cargoHome, { recursive: true });
     // Another path to the same directory, as a job container sees the root through a mount.
-    const seenAt = join(scratch, '__t', 'cargo-isolate');
-    await fs.mkdir(join(scratch, '__t'));
+    const seenAt = join(`${root}-seen`, '__t', 'cargo-isolate');
+    await fs.mkdir(join(`${root}-seen`, '__t'), { recursive: true });
     await fs.symlink(root, seenAt);
-    const ws = await makeWorkspace(join(scratch, 'ws'), 2);
+    const ws = await makeWorkspace(`${root}-ws`, 2);
     const build = () => {
-      const r = spawnSync('cargo', ['build'], { cwd: ws, env: { ...process.env, ...exportsFor(slotDirs(seenAt, 's000')) }, encoding: 'utf8' });
+      const r = spawnSync('cargo', ['build'], { cwd: ws, env: { ...process.env, ...layoutEnv, ...exportsFor(slotDirs(seenAt, 's000')) }, encoding: 'utf8' });
       expect(r.status).toBe(0);
       return r.stderr;
     };
     const t0 = new Date().toISOString();
     expect(compiled(build())).toEqual(['c0', 'c1', 'app']);
     const seen = builtSince(dirs.target, t0);
-    expect(seen?.output.startsWith(`${seenAt}/slots/s000/target/debug/deps/`)).toBe(true);
+    expect(seen?.output.startsWith(`${seenAt}/slots/s000/target/${under}`)).toBe(true);
     expect(seen?.uid).toBe(process.geteuid!());
     expect(rootSeen(seen!.output, root, dirs.target)).toBe(seenAt);
     const t1 = new Date().toISOString();
