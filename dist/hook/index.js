@@ -30923,10 +30923,10 @@ async function readWarmth(root) {
  * its environment or files says whether the job's steps will run in a container (actions/runner:
  * the hook's script handler exports only the `github` context's allow-listed values and the
  * `runner` context; `job.container` is evaluated before the hook but never exported). The build
- * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`) name every
- * output by the absolute path cargo gave it, which starts with CARGO_BUILD_BUILD_DIR exactly as
- * the build saw it (`/__w/_tool/...` in a job container, the host's path on the host), and the
- * file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
  * slot's content is still what the previous view built.
  */
 /** How many of the newest dep-info files are read before giving up on finding an output path. */
@@ -30954,29 +30954,55 @@ function rootSeen(output, root, buildDir) {
         return undefined;
     return output.slice(0, at);
 }
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name)).map((e) => (0,external_node_path_.join)(d, e.name));
+    }
+    catch {
+        return [];
+    }
+};
+const list = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d);
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
+    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
+}
 /**
  * The newest dep-info file written under `buildDir` since the lease started: its first output
- * path and its owner. Looks in `<profile>/deps` and `<triple>/<profile>/deps` only (beside the
- * profiles' `.fingerprint`, warmth.ts), with one lstat per dep-info file: as many as units.
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
  */
 function builtSince(buildDir, startedAt) {
     const since = cutOff(startedAt);
     const found = [];
-    for (const fp of fingerprintDirs(buildDir)) {
-        const deps = (0,external_node_path_.join)((0,external_node_path_.dirname)(fp), 'deps');
-        let names;
-        try {
-            names = (0,external_node_fs_.readdirSync)(deps);
-        }
-        catch {
-            continue;
-        }
-        for (const n of names) {
+    for (const dir of profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
             if (!n.endsWith('.d'))
                 continue;
-            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(deps, n), { throwIfNoEntry: false });
+            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
             if (st?.isFile() && st.mtimeMs >= since)
-                found.push({ path: (0,external_node_path_.join)(deps, n), mtimeMs: st.mtimeMs, uid: st.uid });
+                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
         }
     }
     found.sort((a, b) => b.mtimeMs - a.mtimeMs);
