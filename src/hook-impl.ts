@@ -15,6 +15,7 @@ import { recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { formatBytes } from './model/units.js';
 import { SLOT_NAME, jobDirs, rootPaths, slotDirs } from './model/layout.js';
+import { myUid } from './owners/owner.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
@@ -114,7 +115,9 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // No crate seeding here: nothing is checked out yet, and the workspace still holds the
     // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
     // when it fails after taking it.
-    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook' });
+    // Nothing here says whether the job's steps run in a container (the runner exports no
+    // `job.container`): the job's own last build on this host tells its view (choose.ts).
+    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false });
     try {
       await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
@@ -176,10 +179,11 @@ async function hookMetrics(env: Record<string, string | undefined>, root: string
 }
 
 /** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
-export function completedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>, ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released'>): string {
+export function completedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>, ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view'>): string {
   const pub = ended.published;
+  const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
   const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
-  return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
+  return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
@@ -220,16 +224,35 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e: Error) => `sccache: checking the server on the job's port: ${e.message}`);
     const ended = await endJob(job, log);
     if (sccacheNote) ended.warnings.push(sccacheNote);
-    for (const w of ended.warnings) log.warning(w);
+    // Another uid's files from the job's own container (the build saw the root elsewhere), not
+    // from a `docker run` step: handing them back is routine; when it fails, say what that costs
+    // the next container job and what the operator can change.
+    const f = ended.foreign;
+    const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
+    const kept = fromContainer && !f!.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: myUid(), failed: f!.failed }) : undefined;
+    const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f!.message ? [w] : kept ? [kept] : [])) : ended.warnings;
+    if (fromContainer && f!.handedBack) log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f!.handedBack}.`);
+    for (const w of warnings) log.warning(w);
     const line = completedLine(job, ended);
     log.info(line);
-    if (env.GITHUB_STEP_SUMMARY) await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n`).catch(() => undefined);
+    if (env.GITHUB_STEP_SUMMARY) await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
     await hookMetrics(env, job.root, log);
     return 0;
   } catch (e) {
     log.warning(`cargo-isolate job-completed hook: ${(e as Error).message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
     return 0;
   }
+}
+
+/**
+ * Pure: the completed hook's warning when the job's container built as another uid (root, as the
+ * images of most fleets run) and this hook could not give those files back. The slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere: the
+ * started hook cannot know that the next job will run as root too (nothing it sees says so), and
+ * a host job given root's files would fail in cargo with "Permission denied".
+ */
+export function containerFilesKept(o: { slot: string; seen: { root: string; uid: number }; hookUid: number; failed: string[] }): string {
+  return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 }
 
 /**

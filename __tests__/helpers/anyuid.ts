@@ -7,13 +7,15 @@ import { join, resolve } from 'node:path';
  * 0700), and so may the Node 24 that CI installs inside it and the rustup toolchain. Steps run
  * as another uid get copies in /var/tmp that anyone can read.
  */
-let made: { dir: string; node: string; dist: string } | undefined;
+let made: { dir: string; node: string; dist: string; hooks: string } | undefined;
 
-export function forAnyUid(): { node: string; dist: string } {
+/** Readable copies of node, dist/ and hooks/ (which runs ../dist/hook). */
+export function forAnyUid(): { node: string; dist: string; hooks: string } {
   if (made) return made;
   const dir = mkdtempSync('/var/tmp/cargo-isolate-any-uid-');
   chmodSync(dir, 0o755);
   cpSync(resolve('dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(resolve('hooks'), join(dir, 'hooks'), { recursive: true });
   const node = join(dir, 'node');
   try {
     linkSync(process.execPath, node);
@@ -22,7 +24,7 @@ export function forAnyUid(): { node: string; dist: string } {
   }
   chmodSync(node, 0o755);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  made = { dir, node, dist: join(dir, 'dist') };
+  made = { dir, node, dist: join(dir, 'dist'), hooks: join(dir, 'hooks') };
   return made;
 }
 

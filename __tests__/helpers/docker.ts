@@ -47,6 +47,12 @@ export interface ContainerOptions {
    * it translated there, as the runner does for what a hook or step wrote to GITHUB_ENV/PATH.
    */
   toolCache?: string;
+  /**
+   * The runner's work folder (`<runner>/_work`): mounted at /__w, and values under it translated
+   * there before the tool cache is (the runner's first path mapping), so a tool cache inside it
+   * (the default `_work/_tool`) is seen at /__w/_tool.
+   */
+  work?: string;
 }
 
 /**
@@ -58,6 +64,7 @@ export function containerize(d: Docker, job: SimJob, o: ContainerOptions): strin
   const nodeAt = o.nodeAt ?? '/__e/node24/bin/node';
   const args = ['run', '-d', '--init', '--network', o.network ?? 'none', '--name', name, ...(o.hostname ? ['--hostname', o.hostname] : [])];
   const mounts = [
+    ...(o.work ? [{ host: o.work, at: '/__w' }] : []),
     ...o.mounts,
     { host: job.dir, at: TEMP },
     ...(o.toolCache ? [{ host: o.toolCache, at: '/__t' }] : []),
@@ -71,6 +78,8 @@ export function containerize(d: Docker, job: SimJob, o: ContainerOptions): strin
   if (r.code !== 0) throw new Error(`docker run failed: ${r.stderr}`);
   const toContainer = (v: string) => {
     const t = v.split(job.dir).join(TEMP);
+    // ContainerInfo's mappings, first match wins: work folder, then tool cache.
+    if (o.work && (t === o.work || t.startsWith(`${o.work}/`))) return `/__w${t.slice(o.work.length)}`;
     return o.toolCache ? t.split(o.toolCache).join('/__t') : t;
   };
   const envArgs = (env: NodeJS.ProcessEnv) => {

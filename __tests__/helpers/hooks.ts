@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type SimJob, readFileCommandFiles } from './runner.js';
+import { type SimJob, asUid, readFileCommandFiles } from './runner.js';
 
 /*
  * The runner's job-hook protocol (actions/runner JobHookProvider, ScriptHandler,
@@ -20,14 +20,17 @@ import { type SimJob, readFileCommandFiles } from './runner.js';
  */
 export const HOOKS = resolve('hooks');
 
-/** A runner install: bin/Runner.Worker (a copy of bash, so /proc and comm name it) and, optionally, its node. */
-export async function fakeRunner(dir: string, o: { node?: boolean } = {}): Promise<string> {
+/**
+ * A runner install: bin/Runner.Worker (a copy of bash, so /proc and comm name it) and, optionally,
+ * its node (this process's, or the path given: a copy another uid can run, helpers/anyuid.ts).
+ */
+export async function fakeRunner(dir: string, o: { node?: boolean | string } = {}): Promise<string> {
   await fs.mkdir(join(dir, 'bin'), { recursive: true });
   await fs.copyFile('/usr/bin/bash', join(dir, 'bin', 'Runner.Worker'));
   await fs.chmod(join(dir, 'bin', 'Runner.Worker'), 0o755);
   if (o.node !== false) {
     await fs.mkdir(join(dir, 'externals', 'node24', 'bin'), { recursive: true });
-    await fs.symlink(process.execPath, join(dir, 'externals', 'node24', 'bin', 'node'));
+    await fs.symlink(typeof o.node === 'string' ? o.node : process.execPath, join(dir, 'externals', 'node24', 'bin', 'node'));
   }
   return dir;
 }
@@ -64,12 +67,19 @@ export class HookWorker {
   /** The worker's own environment: hooks run on the host even when the job's steps run in a container. */
   private readonly hostEnv: Record<string, string>;
 
-  constructor(readonly job: SimJob, readonly runnerDir: string) {
+  /**
+   * `as`: the runner's user, when it is not this process's (uid and supplementary groups, e.g. the
+   * Docker socket's): the worker and its hooks run as that user, which owns the job's runner files.
+   */
+  constructor(readonly job: SimJob, readonly runnerDir: string, readonly as?: { uid: number; groups: number[] }) {
     job.carryExports = true;
     this.hostEnv = { ...job.env };
     // Each line names a call script; the pipe through cat makes "done" wait for stdout's EOF.
     const loop = 'while IFS= read -r f; do bash "$f" 2>&1 | cat > "$f.out"; echo "done $f ${PIPESTATUS[0]}"; done';
-    this.worker = spawn(join(runnerDir, 'bin', 'Runner.Worker'), ['-c', loop], { stdio: ['pipe', 'pipe', 'inherit'], env: job.env });
+    const worker = join(runnerDir, 'bin', 'Runner.Worker');
+    if (as) execFileSync('chown', ['-R', `${as.uid}:${as.uid}`, job.dir]);
+    const argv = as ? [...asUid(as.uid, as.groups), worker] : [worker];
+    this.worker = spawn(argv[0], [...argv.slice(1), '-c', loop], { stdio: ['pipe', 'pipe', 'inherit'], env: job.env });
     let buf = '';
     this.worker.stdout!.on('data', (d) => {
       buf += d;
@@ -93,6 +103,7 @@ export class HookWorker {
     for (const n of ['GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY']) {
       files[n] = join(j.dir, `hook-${which}-${n.toLowerCase()}-${randomBytes(3).toString('hex')}`);
       await fs.writeFile(files[n], '');
+      if (this.as) await fs.chown(files[n], this.as.uid, this.as.uid);
     }
     const env = { ...this.hostEnv, ...files };
     const call = join(j.dir, `hook-call-${this.seq++}.sh`);

@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8807:
+/***/ 962:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29772,7 +29772,9 @@ const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0
  *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
  *    then least recently used, whatever job or runner used it (never the newest first).
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
- * at random.
+ * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
+ * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
+ * PR's container job and its host job each keep a build of their own.
  *
  * The base branch keeps its most recent slot of each job whenever it has two or more: a first
  * run takes over only the older ones (and only one, since it then has a slot of its own). With a
@@ -29794,11 +29796,13 @@ function rankSlots(slots, me, disk = {}) {
             continue;
         const r = s.record;
         const empty = worthless(r);
-        if (r && trustDomain(r) === mine) {
+        // A build made under another path view is not warm for this job: it ranks as others' content.
+        const fits = warmFor(r?.view, s.view);
+        if (fits && r && trustDomain(r) === mine) {
             ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
             continue;
         }
-        if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+        if (fits && r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
             ranked.push({ s, tier: 'base', rank: 2 });
             continue;
         }
@@ -29825,10 +29829,40 @@ function rankSlots(slots, me, disk = {}) {
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
     if (!candidates.some((c) => c.tier === 'own-job')) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
         waitFor = predecessor?.name;
     }
     return { candidates, waitFor };
+}
+/**
+ * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
+ * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
+ * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
+ * host and the reverse. A build whose view nobody could tell (a record of an older version, a
+ * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
+ * view is not known (the runner's hook, before the job's first build on this host) cannot tell
+ * either: it takes no build made under a known view but its own.
+ */
+function warmFor(built, seen) {
+    if (!built)
+        return true;
+    if (!seen)
+        return false;
+    return built.cargoHome === seen.cargoHome && built.target === seen.target;
+}
+/**
+ * Pure: where this job's build will see the root, when the job cannot see it from where it runs
+ * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
+ * build on this host was made under, in its own trust domain first, then any (a first run's
+ * base). A job keeps its `container:` from push to push; when it changes, the first build
+ * recompiles once and records the new view.
+ */
+function jobViewpoint(slots, me) {
+    const mine = trustDomain(me);
+    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+    const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
+    const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
+    return r && { root: r.view.root, uid: r.view.uid };
 }
 const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
 /** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
@@ -30644,7 +30678,7 @@ async function tryLease(dirs, req) {
     if (!canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
         const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined };
+        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
     }
     // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
@@ -30653,7 +30687,7 @@ async function tryLease(dirs, req) {
         // Said in the record too (still under the lease), so that gc and status report it.
         await markForeign(dirs, below).catch(() => false);
         killHolder(h.pid, dirs.lock);
-        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below) };
+        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
     }
     const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
     if (!allFree(cargoLocks)) {
@@ -30662,6 +30696,17 @@ async function tryLease(dirs, req) {
     }
     audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
     return { lease: h, previous };
+}
+/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
+function otherViews(slots, me) {
+    return slots
+        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
+        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+}
+/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
+function withViews(slots, req) {
+    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
+    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
 }
 async function newSlot(root, taken) {
     let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
@@ -30684,8 +30729,11 @@ async function acquireSlot(req) {
     const zombies = [];
     const foreign = [];
     let announced = false;
-    for (;;) {
-        const views = await scanSlots(req.root);
+    for (let scan = 0;; scan++) {
+        const views = withViews(await scanSlots(req.root), req);
+        if (scan === 0)
+            for (const line of otherViews(views, req.me))
+                req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
         const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
         const plan = rankSlots(views, req.me, { room });
@@ -30703,7 +30751,10 @@ async function acquireSlot(req) {
             }
             if (r.busy === 'foreign' && !foreign.includes(c.name)) {
                 foreign.push(c.name);
-                if (r.below)
+                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
+                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                else if (r.below)
                     req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
                 else
                     req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
@@ -30856,6 +30907,394 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
         }
     }
     return { decision, removed, linked };
+}
+
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
+            continue;
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
+
+
+
+
+const NAMED_MAX = 20;
+/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
+const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
+/**
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
+ */
+const cutOff = (startedAt) => Date.parse(startedAt);
+/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
+function countUnits(units, cutOffMs) {
+    let built = 0;
+    let fresh = 0;
+    const crates = new Set();
+    for (const u of units) {
+        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
+            built++;
+            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
+        }
+        else if (u.files.some((f) => f.name.endsWith('.json'))) {
+            fresh++;
+        }
+        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
+        // lease) that this job did not touch: neither work done nor work saved.
+    }
+    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
+}
+/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const subdirs = (dir) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+    }
+    catch {
+        return [];
+    }
+};
+/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
+function fingerprintDirs(target) {
+    const out = [];
+    const has = (d) => (0,external_node_fs_.statSync)((0,external_node_path_.join)(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+    for (const a of subdirs(target)) {
+        const p = (0,external_node_path_.join)(target, a);
+        if (has(p))
+            out.push((0,external_node_path_.join)(p, '.fingerprint'));
+        else
+            for (const b of subdirs(p))
+                if (has((0,external_node_path_.join)(p, b)))
+                    out.push((0,external_node_path_.join)(p, b, '.fingerprint'));
+    }
+    return out;
+}
+/**
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
+ * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
+ */
+function readUnits(target) {
+    const units = [];
+    for (const fp of fingerprintDirs(target)) {
+        let names;
+        try {
+            names = (0,external_node_fs_.readdirSync)(fp);
+        }
+        catch {
+            continue;
+        }
+        for (const name of names) {
+            let entries;
+            try {
+                entries = (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(fp, name));
+            }
+            catch {
+                continue; // not a directory, or gone meanwhile
+            }
+            const files = [];
+            for (const f of entries) {
+                if (f.startsWith('dep-') || f.startsWith('output-'))
+                    continue;
+                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(fp, name, f), { throwIfNoEntry: false });
+                if (st?.isFile())
+                    files.push({ name: f, mtimeMs: st.mtimeMs });
+            }
+            units.push({ name, files });
+        }
+    }
+    return units;
+}
+/** Units built and found fresh in `target` since the lease started. */
+function unitsSince(target, startedAt) {
+    return countUnits(readUnits(target), cutOff(startedAt));
+}
+// ---------------------------------------------------------------------------------------------
+// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
+//
+// Slot records hold only their last job, and the audit log is opt-in, so the history has its
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
+// ---------------------------------------------------------------------------------------------
+
+/** How many of the latest jobs of a repository's job `status` considers. */
+const RECENT = 20;
+/** Pure: a job started warm when most of its units were already there and left alone. */
+const startedWarm = (e) => e.fresh > e.built;
+/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
+function parseLog(text) {
+    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+}
+/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
+function warmShare(entries, recent = RECENT) {
+    const groups = new Map();
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue; // ran no cargo build: says nothing about warmth
+        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
+        const k = JSON.stringify([e.repository, job]);
+        if (!groups.has(k))
+            groups.set(k, []);
+        groups.get(k).push(e);
+    }
+    const rows = [];
+    for (const [k, all] of groups) {
+        const [repository, job] = JSON.parse(k);
+        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
+        const built = last.reduce((s, e) => s + e.built, 0);
+        const fresh = last.reduce((s, e) => s + e.fresh, 0);
+        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+    }
+    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
+}
+function formatWarmth(rows) {
+    if (rows.length === 0)
+        return ['warm starts: no job with a cargo build recorded yet'];
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    return [
+        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
+        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
+    ];
+}
+const warmthLog = (root) => layout_rootPaths(root).warmth;
+/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+async function appendWarmth(root, e) {
+    await appendLine(root, warmthLog(root), e);
+}
+/** The history on disk, older generation first. Never throws. */
+async function readWarmth(root) {
+    return parseLog(await readLog(warmthLog(root)));
+}
+
+;// CONCATENATED MODULE: ./src/pool/view.ts
+
+
+
+/*
+ * Under which path view a slot's build was made, from what cargo itself wrote.
+ *
+ * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
+ * its environment or files says whether the job's steps will run in a container (actions/runner:
+ * the hook's script handler exports only the `github` context's allow-listed values and the
+ * `runner` context; `job.container` is evaluated before the hook but never exported). The build
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * slot's content is still what the previous view built.
+ */
+/** How many of the newest dep-info files are read before giving up on finding an output path. */
+const READ_MAX = 8;
+const HEAD_BYTES = 4096;
+/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
+function outputOf(depInfo) {
+    const line = depInfo.split('\n', 1)[0];
+    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
+    const out = m?.[1].replace(/\\(.)/g, '$1');
+    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
+}
+/**
+ * Pure: the root as the build saw it, given an output path the build wrote and where this process
+ * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
+ * build dir's place under the root. Undefined when the output is not under that place at all (a
+ * `docker run` step mounting the target elsewhere): the view cannot be told.
+ */
+function rootSeen(output, root, buildDir) {
+    const rel = (0,external_node_path_.relative)(root, buildDir);
+    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+        return undefined;
+    const at = output.lastIndexOf(`/${rel}/`);
+    if (at <= 0)
+        return undefined;
+    return output.slice(0, at);
+}
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name)).map((e) => (0,external_node_path_.join)(d, e.name));
+    }
+    catch {
+        return [];
+    }
+};
+const list = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d);
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
+    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
+}
+/**
+ * The newest dep-info file written under `buildDir` since the lease started: its first output
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
+ */
+function builtSince(buildDir, startedAt) {
+    const since = cutOff(startedAt);
+    const found = [];
+    for (const dir of profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
+            if (!n.endsWith('.d'))
+                continue;
+            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
+            if (st?.isFile() && st.mtimeMs >= since)
+                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+        }
+    }
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const f of found.slice(0, READ_MAX)) {
+        const output = outputOf(readHead(f.path));
+        if (output)
+            return { output, uid: f.uid };
+    }
+    return undefined;
+}
+function readHead(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, 'r');
+        const buf = Buffer.alloc(HEAD_BYTES);
+        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+    }
+    catch {
+        return '';
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/model/settings.ts
@@ -31304,278 +31743,9 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
-
-
-/*
- * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
- * by jobs that share nothing but the root, and read by `status` and `metrics`.
- *
- * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
- * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
- * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
- * that noticed renames it to `.1` (replacing the older generation), so a log stays within
- * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
- * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
- * a reader finds the start of a whole line after a torn one.
- */
-const LOG_MAX = 256 * 1024;
-const LINE_START = '{"t":"';
-/**
- * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
- * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
- * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
- * so a root job never writes or chowns anything but this root's own log.
- */
-async function appendLine(root, path, e) {
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = handBackTo(myUid(), await ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
-    }
-}
-/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
-function parseLines(text, accept) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(LINE_START);
-        if (at < 0)
-            continue;
-        try {
-            const o = JSON.parse(line.slice(at));
-            if (o && typeof o === 'object' && accept(o))
-                out.push(o);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
-}
-/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
-async function readPlain(path) {
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return { buf: Buffer.alloc(0) };
-    try {
-        const st = await h.stat();
-        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
-    }
-    catch {
-        return { buf: Buffer.alloc(0) };
-    }
-    finally {
-        await h.close();
-    }
-}
-/** Both generations' text, older first. Never throws. */
-async function readLog(path) {
-    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
-    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
-}
-/**
- * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
- * uses to turn a rotating log into counters that only grow. The current file is read up to its
- * last newline only, so a line being written is read whole next time. Without a cursor, or after
- * more than one rotation since, it reads both generations (old lines may count again once, a
- * counter reset to Prometheus; new lines are never missed). Never throws.
- */
-async function readSince(path, cursor) {
-    // The current file first: if it is rotated between the two reads, `.1` is that same file.
-    const current = await readPlain(path);
-    const older = await readPlain(`${path}.1`);
-    const parts = [];
-    const same = cursor !== undefined && current.ino === cursor.ino;
-    if (!same)
-        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
-    if (current.ino === undefined) {
-        // No current file (nothing written since a rotation): the older one was read to its end.
-        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
-    }
-    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
-    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
-    parts.push(current.buf.subarray(from, to));
-    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
-}
-
-;// CONCATENATED MODULE: ./src/pool/warmth.ts
-
-
-
-
-const NAMED_MAX = 20;
-/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
-const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
-/**
- * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
- * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
- * write, its post step and this job's main step easily fit in one second, and that previous
- * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
- * from a clock a few ms coarse; the first cargo write comes much later than that after the
- * main step, and the previous lease's last one much earlier.
- */
-const cutOff = (startedAt) => Date.parse(startedAt);
-/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
-function countUnits(units, cutOffMs) {
-    let built = 0;
-    let fresh = 0;
-    const crates = new Set();
-    for (const u of units) {
-        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
-            built++;
-            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
-        }
-        else if (u.files.some((f) => f.name.endsWith('.json'))) {
-            fresh++;
-        }
-        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
-        // lease) that this job did not touch: neither work done nor work saved.
-    }
-    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
-}
-/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
-const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
-const subdirs = (dir) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
-    }
-    catch {
-        return [];
-    }
-};
-/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
-function fingerprintDirs(target) {
-    const out = [];
-    const has = (d) => (0,external_node_fs_.statSync)((0,external_node_path_.join)(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
-    for (const a of subdirs(target)) {
-        const p = (0,external_node_path_.join)(target, a);
-        if (has(p))
-            out.push((0,external_node_path_.join)(p, '.fingerprint'));
-        else
-            for (const b of subdirs(p))
-                if (has((0,external_node_path_.join)(p, b)))
-                    out.push((0,external_node_path_.join)(p, b, '.fingerprint'));
-    }
-    return out;
-}
-/**
- * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
- * writes those only together with `invoked.timestamp`, so they would add nothing but stat
- * calls. Synchronous on purpose: a few thousand units mean ~10k small
- * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
- */
-function readUnits(target) {
-    const units = [];
-    for (const fp of fingerprintDirs(target)) {
-        let names;
-        try {
-            names = (0,external_node_fs_.readdirSync)(fp);
-        }
-        catch {
-            continue;
-        }
-        for (const name of names) {
-            let entries;
-            try {
-                entries = (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(fp, name));
-            }
-            catch {
-                continue; // not a directory, or gone meanwhile
-            }
-            const files = [];
-            for (const f of entries) {
-                if (f.startsWith('dep-') || f.startsWith('output-'))
-                    continue;
-                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(fp, name, f), { throwIfNoEntry: false });
-                if (st?.isFile())
-                    files.push({ name: f, mtimeMs: st.mtimeMs });
-            }
-            units.push({ name, files });
-        }
-    }
-    return units;
-}
-/** Units built and found fresh in `target` since the lease started. */
-function unitsSince(target, startedAt) {
-    return countUnits(readUnits(target), cutOff(startedAt));
-}
-// ---------------------------------------------------------------------------------------------
-// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
-//
-// Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
-// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
-// ---------------------------------------------------------------------------------------------
-
-/** How many of the latest jobs of a repository's job `status` considers. */
-const RECENT = 20;
-/** Pure: a job started warm when most of its units were already there and left alone. */
-const startedWarm = (e) => e.fresh > e.built;
-/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function parseLog(text) {
-    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
-}
-/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmShare(entries, recent = RECENT) {
-    const groups = new Map();
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue; // ran no cargo build: says nothing about warmth
-        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
-        const k = JSON.stringify([e.repository, job]);
-        if (!groups.has(k))
-            groups.set(k, []);
-        groups.get(k).push(e);
-    }
-    const rows = [];
-    for (const [k, all] of groups) {
-        const [repository, job] = JSON.parse(k);
-        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
-        const built = last.reduce((s, e) => s + e.built, 0);
-        const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
-    }
-    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
-}
-function formatWarmth(rows) {
-    if (rows.length === 0)
-        return ['warm starts: no job with a cargo build recorded yet'];
-    const pct = (x) => `${Math.round(100 * x)}%`;
-    return [
-        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
-        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
-    ];
-}
-const warmthLog = (root) => layout_rootPaths(root).warmth;
-/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
-async function appendWarmth(root, e) {
-    await appendLine(root, warmthLog(root), e);
-}
-/** The history on disk, older generation first. Never throws. */
-async function readWarmth(root) {
-    return parseLog(await readLog(warmthLog(root)));
-}
-
 ;// CONCATENATED MODULE: ./src/job/job.ts
+
+
 
 
 
@@ -31612,7 +31782,29 @@ function exportsFor(dirs) {
         TEMP: dirs.tmp,
     };
 }
-function recordFor(lease, me, now, previous) {
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ */
+function viewAt(vp, name) {
+    const e = exportsFor(slotDirs(vp.root, name));
+    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j) {
+    const buildDir = exportsFor(slotDirs(j.root, j.slot)).CARGO_BUILD_BUILD_DIR;
+    const seen = builtSince(buildDir, j.startedAt);
+    if (!seen)
+        return j.view;
+    const root = rootSeen(seen.output, j.root, buildDir);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot);
+}
+function recordFor(lease, me, now, previous, view) {
     return {
         format: 1,
         name: lease.name,
@@ -31632,6 +31824,7 @@ function recordFor(lease, me, now, previous) {
         lastUsed: now,
         sizes: previous?.sizes,
         uid: myUid(),
+        view,
     };
 }
 /**
@@ -31639,8 +31832,11 @@ function recordFor(lease, me, now, previous) {
  * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
  * still leaves the post step enough to release it.
  */
-async function startJob(s, root, me, env, log, watchPid, onLeased) {
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget };
+async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
+    // Where the build will see the root: here, unless this runs outside the job's steps (the
+    // runner's hook, on the host, for a job that may run in a container).
+    const own = o.seenHere === false ? undefined : { root, uid: myUid() };
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: viewAt } };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
@@ -31650,7 +31846,9 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.
         const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
-        await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous));
+        // What the slot holds was built under the previous record's view, or is nothing at all.
+        const view = prep.decision.reset ? undefined : lease.previous?.view;
+        await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view));
         for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
             log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
         }
@@ -31671,6 +31869,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased) {
             cleanupTimeoutMs: s.cleanupTimeoutMs,
             exports,
             path: (0,external_node_path_.join)(lease.dirs.cargoHome, 'bin'),
+            view,
         };
     }
     catch (e) {
@@ -31750,6 +31949,7 @@ async function endJob(j, log) {
     let handedBack;
     let units;
     let foreign;
+    let view;
     const attempt = async (what, fn) => {
         try {
             await fn();
@@ -31838,7 +32038,8 @@ async function endJob(j, log) {
                 // Who used the slot comes from this job's own state, never from the file: the build ran
                 // as this uid and could have rewritten slot.json to claim another trust domain's key.
                 if (j.identity && j.slot && j.startedAt) {
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes, units });
+                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view });
+                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units });
                 }
             });
             // After the record (which names this uid): a mark must be the last word.
@@ -31865,7 +32066,7 @@ async function endJob(j, log) {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease, view };
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
@@ -32280,7 +32481,8 @@ async function sccacheAtEnd(r, env, paths, log) {
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
  * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
- * ends the lease, and where the state goes.
+ * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
+ * root elsewhere than this process does (the hook, on the host, before a job container starts).
  */
 async function mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
@@ -32311,7 +32513,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease);
+        const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere });
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
@@ -33145,7 +33347,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8807);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(962);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 

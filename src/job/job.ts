@@ -6,7 +6,9 @@ import { type Lease, acquireJobDir, acquireSlot, releaseLease } from '../pool/le
 import { cargoLockFiles } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import { type PrepareResult, prepareDirs } from './prepare.js';
-import { type DirRecord, writeRecord } from '../model/record.js';
+import { type DirRecord, type PathView, type Viewpoint, writeRecord } from '../model/record.js';
+import { slotDirs } from '../model/layout.js';
+import { builtSince, rootSeen } from '../pool/view.js';
 import { type RemoveResult, removeTree } from '../os/remove.js';
 import { prepareRoot } from '../pool/root.js';
 import type { Settings } from '../model/settings.js';
@@ -45,6 +47,8 @@ export interface StartedJob {
   phases?: Record<string, number>;
   /** The sccache server the job compiles through, when it uses sccache (sccache.ts). */
   sccache?: SccacheReport;
+  /** The view the slot's content was built under when leased (kept unless this job builds). */
+  view?: PathView;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
@@ -79,7 +83,30 @@ export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
   };
 }
 
-function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: string, previous?: DirRecord): DirRecord {
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ */
+export function viewAt(vp: Viewpoint, name: string): PathView {
+  const e = exportsFor(slotDirs(vp.root, name));
+  return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j: Pick<StartedJob, 'root' | 'slot' | 'startedAt' | 'view'>): PathView | undefined {
+  const buildDir = exportsFor(slotDirs(j.root, j.slot)).CARGO_BUILD_BUILD_DIR;
+  const seen = builtSince(buildDir, j.startedAt);
+  if (!seen) return j.view;
+  const root = rootSeen(seen.output, j.root, buildDir);
+  return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot);
+}
+
+function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: string, previous?: DirRecord, view?: PathView): DirRecord {
   return {
     format: 1,
     name: lease.name,
@@ -99,6 +126,7 @@ function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: 
     lastUsed: now,
     sizes: previous?.sizes,
     uid: myUid(),
+    view,
   };
 }
 
@@ -107,8 +135,11 @@ function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: 
  * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
  * still leaves the post step enough to release it.
  */
-export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void): Promise<StartedJob> {
-  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget };
+export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, o: { seenHere?: boolean } = {}): Promise<StartedJob> {
+  // Where the build will see the root: here, unless this runs outside the job's steps (the
+  // runner's hook, on the host, for a job that may run in a container).
+  const own = o.seenHere === false ? undefined : { root, uid: myUid() };
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: viewAt } };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
@@ -117,7 +148,9 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
     // The record names the new key only once the old key's content is gone: a kill between
     // the two must never leave a record that vouches for content of another trust domain.
     const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
-    await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous));
+    // What the slot holds was built under the previous record's view, or is nothing at all.
+    const view = prep.decision.reset ? undefined : lease.previous?.view;
+    await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view));
     for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
       log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
     }
@@ -138,6 +171,7 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
       cleanupTimeoutMs: s.cleanupTimeoutMs,
       exports,
       path: join(lease.dirs.cargoHome, 'bin'),
+      view,
     };
   } catch (e) {
     await releaseLease(lease.keeperPid, lease.dirs.lock);
@@ -215,13 +249,15 @@ export interface EndedJob {
   diskAtRelease?: Disk;
   /** Compile units this job built and found fresh (warmth.ts); undefined when not counted. */
   units?: UnitCount;
+  /** The view the slot's build is recorded under (layout slot). */
+  view?: PathView;
 }
 
 /**
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
  * was being done and where, and the lease is released whatever happened before.
  */
-export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt'>>, log?: Log): Promise<EndedJob> {
+export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'view'>>, log?: Log): Promise<EndedJob> {
   const t0 = performance.now();
   const warnings: string[] = [];
   let published: PublishReport | undefined;
@@ -231,6 +267,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
   let handedBack: string | undefined;
   let units: UnitCount | undefined;
   let foreign: ForeignOutcome | undefined;
+  let view: PathView | undefined;
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -309,7 +346,8 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         // Who used the slot comes from this job's own state, never from the file: the build ran
         // as this uid and could have rewritten slot.json to claim another trust domain's key.
         if (j.identity && j.slot && j.startedAt) {
-          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes, units });
+          view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view });
+          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units });
         }
       });
       // After the record (which names this uid): a mark must be the last word.
@@ -335,5 +373,5 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
   });
   const diskAtRelease = await measure(j.root).catch(() => undefined);
-  return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+  return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease, view };
 }

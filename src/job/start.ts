@@ -15,9 +15,10 @@ import type { saveGuard, saveLease } from './state.js';
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
  * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
- * ends the lease, and where the state goes.
+ * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
+ * root elsewhere than this process does (the hook, on the host, before a job container starts).
  */
-export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
+export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via; seenHere?: boolean } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
@@ -45,7 +46,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-    const j = await startJob(s, root, me, env, log, watchPid, save.lease);
+    const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere });
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;

@@ -2,6 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 
 /**
+ * Where a job's steps see the root, and the uid cargo runs as there: the host's path for a job on
+ * the host, the runner's translation (`/__w/...`, `/__t/...`) for a `container:` job, the path a
+ * workflow mounts it at otherwise.
+ */
+export interface Viewpoint {
+  root: string;
+  uid: number;
+}
+
+/**
+ * The path view a build was made under: the exact strings the job's exports (exportsFor) give at
+ * a viewpoint. cargo's fingerprints hash the absolute path of every registry source under
+ * CARGO_HOME, so a build made under one view recompiles everything under another.
+ */
+export interface PathView extends Viewpoint {
+  cargoHome: string;
+  target: string;
+}
+
+/**
  * What a slot or job directory remembers about its last lease. Informational only: liveness is
  * the lease lock, never this file, so a stale record (crash, kill -9) cannot pin anything.
  * Written only by the holder of the lease, atomically (temp file + rename).
@@ -42,6 +62,11 @@ export interface DirRecord {
   foreign?: { uid: number; paths: string[]; at: string };
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
+  /**
+   * The view the slot's build was made under, as cargo's own output showed it (pool/view.ts).
+   * Absent: nothing built yet, a view nobody could tell, or a record of an older version.
+   */
+  view?: PathView;
 }
 
 export const trustDomain = (r: Pick<DirRecord, 'repository' | 'key'>) => `${r.repository}#${r.key}`;

@@ -1,11 +1,13 @@
 import type { JobIdentity } from '../model/identity.js';
-import { type DirRecord, trustDomain } from '../model/record.js';
+import { type DirRecord, type PathView, type Viewpoint, trustDomain } from '../model/record.js';
 
 /** A slot as the chooser sees it: its record and whether its lease looked held. */
 export interface SlotView {
   name: string;
   record?: DirRecord;
   live: boolean;
+  /** The paths this job would see in the slot (its exports at the job's viewpoint); absent: not known. */
+  view?: Pick<PathView, 'cargoHome' | 'target'>;
 }
 
 /**
@@ -86,7 +88,9 @@ export const worthless = (r?: DirRecord) => !r || r.prunedAt !== undefined || r.
  *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
  *    then least recently used, whatever job or runner used it (never the newest first).
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
- * at random.
+ * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
+ * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
+ * PR's container job and its host job each keep a build of their own.
  *
  * The base branch keeps its most recent slot of each job whenever it has two or more: a first
  * run takes over only the older ones (and only one, since it then has a slot of its own). With a
@@ -107,11 +111,13 @@ export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotP
     if (s.live) continue;
     const r = s.record;
     const empty = worthless(r);
-    if (r && trustDomain(r) === mine) {
+    // A build made under another path view is not warm for this job: it ranks as others' content.
+    const fits = warmFor(r?.view, s.view);
+    if (fits && r && trustDomain(r) === mine) {
       ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
       continue;
     }
-    if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+    if (fits && r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
       ranked.push({ s, tier: 'base', rank: 2 });
       continue;
     }
@@ -133,10 +139,40 @@ export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotP
   const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
   let waitFor: string | undefined;
   if (!candidates.some((c) => c.tier === 'own-job')) {
-    const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me));
+    const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
     waitFor = predecessor?.name;
   }
   return { candidates, waitFor };
+}
+
+/**
+ * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
+ * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
+ * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
+ * host and the reverse. A build whose view nobody could tell (a record of an older version, a
+ * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
+ * view is not known (the runner's hook, before the job's first build on this host) cannot tell
+ * either: it takes no build made under a known view but its own.
+ */
+export function warmFor(built: Pick<PathView, 'cargoHome' | 'target'> | undefined, seen: Pick<PathView, 'cargoHome' | 'target'> | undefined): boolean {
+  if (!built) return true;
+  if (!seen) return false;
+  return built.cargoHome === seen.cargoHome && built.target === seen.target;
+}
+
+/**
+ * Pure: where this job's build will see the root, when the job cannot see it from where it runs
+ * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
+ * build on this host was made under, in its own trust domain first, then any (a first run's
+ * base). A job keeps its `container:` from push to push; when it changes, the first build
+ * recompiles once and records the new view.
+ */
+export function jobViewpoint(slots: Pick<SlotView, 'record'>[], me: Pick<Me, 'repository' | 'key' | 'workflow' | 'job' | 'jobKey'>): Viewpoint | undefined {
+  const mine = trustDomain(me);
+  const history = slots.map((s) => s.record).filter((r): r is DirRecord & { view: PathView } => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+  const latest = (rs: typeof history) => rs.reduce<(typeof history)[number] | undefined>((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
+  const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
+  return r && { root: r.view.root, uid: r.view.uid };
 }
 
 const numeric = (v: string) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);

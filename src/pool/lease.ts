@@ -1,13 +1,13 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SlotView, type Tier, rankSlots } from './choose.js';
+import { type SlotView, type Tier, jobViewpoint, rankSlots, warmFor } from './choose.js';
 import { type Held, allFree, detach, hold, killHolder } from '../os/flock.js';
 import type { JobIdentity } from '../model/identity.js';
 import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from '../model/layout.js';
 import { cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import { audit } from '../os/audit.js';
-import { type DirRecord, readRecord } from '../model/record.js';
+import { type DirRecord, type PathView, type Viewpoint, readRecord, trustDomain } from '../model/record.js';
 import { canManage, myUid, slotOwners } from '../owners/owner.js';
 import { beyond, measure } from '../os/disk.js';
 import type { Level } from '../model/units.js';
@@ -104,6 +104,12 @@ export interface LeaseRequest {
   log: Log;
   /** The guard's `disk-target`: under it, the chooser makes a new slot rather than wipe a warm one. */
   diskTarget?: Level;
+  /**
+   * Path views: `at` gives the paths a job at a viewpoint sees in a slot (the job's exports);
+   * `own` is this job's viewpoint when its steps run where this process runs. Without `own` (the
+   * runner's hook) the job's last build on the host tells (choose.ts jobViewpoint).
+   */
+  view?: { own?: Viewpoint; at: (vp: Viewpoint, name: string) => PathView };
 }
 
 /** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
@@ -118,7 +124,7 @@ export async function scanSlots(root: string): Promise<SlotView[]> {
   );
 }
 
-type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo' } | { busy: 'foreign'; uid: number; below?: string };
+type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo' } | { busy: 'foreign'; uid: number; below?: string; view?: Viewpoint };
 
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -140,7 +146,7 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   if (!canManage(uid, previous, owners)) {
     killHolder(h.pid, dirs.lock);
     const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign!.uid })));
-    return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined };
+    return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
   }
   // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
   // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
@@ -149,7 +155,7 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
     // Said in the record too (still under the lease), so that gc and status report it.
     await markForeign(dirs, below).catch(() => false);
     killHolder(h.pid, dirs.lock);
-    return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below) };
+    return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
   }
   const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
   if (!allFree(cargoLocks)) {
@@ -158,6 +164,19 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   }
   audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
   return { lease: h, previous };
+}
+
+/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
+function otherViews(slots: SlotView[], me: JobIdentity): string[] {
+  return slots
+    .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
+    .map((v) => `Slot ${v.name} holds ${v.record!.key}'s build of job ${v.record!.job}, made at ${v.record!.view!.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+}
+
+/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
+function withViews(slots: SlotView[], req: LeaseRequest): SlotView[] {
+  const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
+  return vp ? slots.map((s) => ({ ...s, view: req.view!.at(vp, s.name) })) : slots;
 }
 
 async function newSlot(root: string, taken: SlotView[]): Promise<string> {
@@ -180,8 +199,9 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
   const zombies: string[] = [];
   const foreign: string[] = [];
   let announced = false;
-  for (;;) {
-    const views = await scanSlots(req.root);
+  for (let scan = 0; ; scan++) {
+    const views = withViews(await scanSlots(req.root), req);
+    if (scan === 0) for (const line of otherViews(views, req.me)) req.log.info(line);
     // Measured after the guard and again on every scan: a new slot is made only while it fits.
     const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
     const plan = rankSlots(views, req.me, { room });
@@ -199,7 +219,9 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       }
       if (r.busy === 'foreign' && !foreign.includes(c.name)) {
         foreign.push(c.name);
-        if (r.below) req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+        // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
+        if (r.view && r.view.uid === r.uid && r.view.root !== req.root) req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+        else if (r.below) req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
         else req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
       }
     }
