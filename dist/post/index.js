@@ -30646,12 +30646,35 @@ const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
  * main step, and the previous lease's last one much earlier.
  */
 const cutOff = (startedAt) => Date.parse(startedAt);
+const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
+/**
+ * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
+ * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
+ * the older layout's units are leftovers that no cargo of this job reads, and counting them as
+ * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
+ */
+function inUse(units) {
+    const last = new Map();
+    for (const u of units) {
+        if (u.profile === undefined || u.layout === undefined)
+            continue;
+        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
+        l[u.layout] = Math.max(l[u.layout], newest(u));
+        last.set(u.profile, l);
+    }
+    return units.filter((u) => {
+        const l = u.profile === undefined ? undefined : last.get(u.profile);
+        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
+            return true; // one layout here
+        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
+    });
+}
 /** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
 function countUnits(units, cutOffMs) {
     let built = 0;
     let fresh = 0;
     const crates = new Set();
-    for (const u of units) {
+    for (const u of inUse(units)) {
         if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
             built++;
             crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
@@ -30664,7 +30687,7 @@ function countUnits(units, cutOffMs) {
     }
     return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
 }
-/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
+/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
 const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => {
     try {
@@ -30674,18 +30697,50 @@ const subdirs = (dir) => {
         return [];
     }
 };
-/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
-function fingerprintDirs(target) {
+const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+/**
+ * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
+ * (v1) or `build/` (both layouts); nothing deeper.
+ */
+function profileDirs(target) {
     const out = [];
-    const has = (d) => (0,external_node_fs_.statSync)((0,external_node_path_.join)(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+    const isProfile = (d) => isDir((0,external_node_path_.join)(d, '.fingerprint')) || isDir((0,external_node_path_.join)(d, 'build'));
     for (const a of subdirs(target)) {
         const p = (0,external_node_path_.join)(target, a);
-        if (has(p))
-            out.push((0,external_node_path_.join)(p, '.fingerprint'));
+        if (isProfile(p))
+            out.push(p);
         else
             for (const b of subdirs(p))
-                if (has((0,external_node_path_.join)(p, b)))
-                    out.push((0,external_node_path_.join)(p, b, '.fingerprint'));
+                if (isProfile((0,external_node_path_.join)(p, b)))
+                    out.push((0,external_node_path_.join)(p, b));
+    }
+    return out;
+}
+const dirEntries = (dir) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
+ * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
+ * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
+ * instead: each costs a readdir or two and yields nothing.
+ */
+function unitLocations(profile) {
+    const out = [];
+    const v1 = (0,external_node_path_.join)(profile, '.fingerprint');
+    for (const u of dirEntries(v1))
+        out.push({ name: u.name, dir: (0,external_node_path_.join)(v1, u.name), layout: 'v1' });
+    const build = (0,external_node_path_.join)(profile, 'build');
+    for (const pkg of dirEntries(build)) {
+        for (const hash of dirEntries((0,external_node_path_.join)(build, pkg.name))) {
+            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
+            out.push({ name: `${pkg.name}-${hash.name}`, dir: (0,external_node_path_.join)(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
+        }
     }
     return out;
 }
@@ -30697,31 +30752,24 @@ function fingerprintDirs(target) {
  */
 function readUnits(target) {
     const units = [];
-    for (const fp of fingerprintDirs(target)) {
-        let names;
-        try {
-            names = (0,external_node_fs_.readdirSync)(fp);
-        }
-        catch {
-            continue;
-        }
-        for (const name of names) {
+    for (const profile of profileDirs(target)) {
+        for (const loc of unitLocations(profile)) {
             let entries;
             try {
-                entries = (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(fp, name));
+                entries = (0,external_node_fs_.readdirSync)(loc.dir);
             }
             catch {
-                continue; // not a directory, or gone meanwhile
+                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
             }
             const files = [];
             for (const f of entries) {
                 if (f.startsWith('dep-') || f.startsWith('output-'))
                     continue;
-                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(fp, name, f), { throwIfNoEntry: false });
+                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(loc.dir, f), { throwIfNoEntry: false });
                 if (st?.isFile())
                     files.push({ name: f, mtimeMs: st.mtimeMs });
             }
-            units.push({ name, files });
+            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
         }
     }
     return units;
@@ -30877,7 +30925,8 @@ async function readWarmth(root) {
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
  * job's intermediate artifacts to one shared directory outside the slot (an environment
  * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
- * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks, on
+ * build-dir layout v1 and on v2 (1.100+), where the units move but the locks stay per profile.
  */
 function exportsFor(dirs) {
     return {
@@ -31047,7 +31096,7 @@ async function endJob(j, log) {
         await prepareRoot(j.root, {}, false);
         const startedAt = j.startedAt;
         if (startedAt) {
-            await attempt(`Counting compile units under ${j.dirs.target}/**/.fingerprint`, async () => {
+            await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
                 units = unitsSince(j.dirs.target, startedAt);
             });
         }
