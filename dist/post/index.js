@@ -28823,10 +28823,36 @@ async function liveness_isHeldHint(path, held) {
     const st = await fs.stat(path, { bigint: true }).catch(() => undefined);
     return st ? held.has(devId(st.dev, st.ino)) : false;
 }
+/*
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ *
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
+ *
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ */
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
 /** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
 async function liveness_cargoLockFiles(target, cargoHome) {
     const found = [];
-    const names = ['.cargo-lock', '.cargo-build-lock'];
     const addIfFile = async (p) => {
         const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
         if (st?.isFile())
@@ -28837,20 +28863,20 @@ async function liveness_cargoLockFiles(target, cargoHome) {
             await addIfFile((0,external_node_path_.join)(cargoHome, n));
     }
     if (target) {
-        // <target>/<profile>/.cargo-lock and <target>/<triple>/<profile>/.cargo-lock (cargo layout.rs)
+        // <target>/<profile>/ and <target>/<triple>/<profile>/
         const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
-        for (const n of names)
+        for (const n of PROFILE_LOCKS)
             await addIfFile((0,external_node_path_.join)(target, n));
         for (const d of level1) {
             if (!d.isDirectory())
                 continue;
-            for (const n of names)
+            for (const n of PROFILE_LOCKS)
                 await addIfFile((0,external_node_path_.join)(target, d.name, n));
             const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
             for (const d2 of level2) {
-                if (!d2.isDirectory() || d2.name === 'deps' || d2.name === 'build' || d2.name === 'incremental' || d2.name === '.fingerprint')
+                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
                     continue;
-                for (const n of names)
+                for (const n of PROFILE_LOCKS)
                     await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
             }
         }
@@ -28964,9 +28990,13 @@ function disk_beyond(d, l) {
  *
  *   entries of                     whose owners are probed
  *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's .cargo-lock, .cargo-build-lock, deps/, build/,
- *                                  .fingerprint/, incremental/ (owners only, never their content)
- *   target/<triple>/<profile>/     the same for cross builds (cargo's layout.rs)
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
  *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
  *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
  *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
@@ -28976,7 +29006,11 @@ function disk_beyond(d, l) {
  * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
  * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
  */
-/** Sub-directories of a profile dir: their owners are probed, their entries never listed. */
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
 const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
 /**
  * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
@@ -30688,10 +30722,10 @@ function countUnits(units, cutOffMs) {
     return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
 }
 /** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
-const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => {
     try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
     }
     catch {
         return [];
