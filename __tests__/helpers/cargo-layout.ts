@@ -68,8 +68,10 @@ function v2Units(profileDir: string): string[] {
 /** Throws unless cargo built `profileDir` (`<target>/<profile>`) in the layout `l` stands for. */
 export function expectLayout(profileDir: string, l: TestLayout): void {
   const units = v2Units(profileDir);
-  const got = existsSync(join(profileDir, '.fingerprint')) ? 'v1' : units.length > 0 ? 'v2' : 'none';
-  if (got !== (l === 'v1' ? 'v1' : 'v2')) throw new Error(`cargo wrote layout ${got} in ${profileDir}, the test asked for ${l}: ${JSON.stringify(layoutEnv(l))} did not reach cargo?`);
+  const v1 = existsSync(join(profileDir, '.fingerprint'));
+  if (l === 'v1' ? !v1 || units.length > 0 : units.length === 0) {
+    throw new Error(`cargo did not write layout ${l} in ${profileDir} (v1 .fingerprint/: ${v1}, v2 units: ${units.length}): ${JSON.stringify(layoutEnv(l))} did not reach cargo?`);
+  }
   const unitLocks = units.some((u) => existsSync(join(u, '.lock')));
   if (unitLocks !== (l === 'v2-fine')) throw new Error(`per-unit .lock files ${unitLocks ? 'found' : 'missing'} in ${profileDir} under layout ${l}`);
 }
