@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolchainForAnyUid } from './helpers/anyuid.js';
+import { type TestLayout, expectLayout, layoutDockerEnv, layoutToolchain } from './helpers/cargo-layout.js';
 import { cli } from './helpers/cli.js';
 import { type Docker, docker, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
@@ -58,12 +59,16 @@ async function hostJob(pr: number, runId: string, dockerAccess: boolean) {
   return { j, main: (inputs: Record<string, string> = {}) => j.run('main', { root, ...inputs }, as), post: () => j.run('post', {}, as) };
 }
 
-/** The README's mapping: `docker run -v <target-dir>:/workspace/target -v <cargo-home>:/workspace/home ...`. */
-function dockerStep(j: SimJob, ws: string, user?: string) {
+/**
+ * The README's mapping: `docker run -v <target-dir>:/workspace/target -v <cargo-home>:/workspace/home ...`,
+ * with the cargo of build-dir `layout` (v1: the machine's stable cargo; helpers/cargo-layout.ts).
+ */
+function dockerStep(j: SimJob, ws: string, user?: string, layout: TestLayout = 'v1') {
+  const toolchain = layout === 'v1' ? rust : toolchainForAnyUid(layoutToolchain(layout));
   const r = docker(d, [
     'run', '--rm', '--network', 'none', ...(user ? ['--user', user] : []),
     '-v', `${j.outputs['target-dir']}:/workspace/target`, '-v', `${j.outputs['cargo-home']}:/workspace/home`,
-    '-v', `${ws}:/workspace/src`, '-v', `${rust}:/opt/rust:ro`,
+    '-v', `${ws}:/workspace/src`, '-v', `${toolchain}:/opt/rust:ro`, ...layoutDockerEnv(layout),
     '-e', 'CARGO_TARGET_DIR=/workspace/target', '-e', 'CARGO_HOME=/workspace/home', '-e', 'HOME=/tmp', '-e', 'PATH=/opt/rust/bin:/usr/bin:/bin',
     '-w', '/workspace/src', d.image, 'cargo', 'build',
   ], 300_000);
@@ -156,12 +161,15 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect(notRunners(join(root, 'slots', m1.outputs.slot))).toEqual([]);
   });
 
-  test('with Docker access in post: handed back with docker, and the next job is warm in the same slot', async () => {
-    const ws = await checkout('ws-b');
-    const first = await hostJob(32, '3201', true);
+  // On both build-dir layouts: v2 (cargo 1.100) keeps every unit under target/debug/build/<pkg>/<hash>/.
+  test.each<[TestLayout, number]>([['v1', 32], ['v2', 36]])('with Docker access in post, layout %s: handed back with docker, and the next job is warm in the same slot', async (layout, pr) => {
+    const ws = await checkout(`ws-b-${layout}`);
+    const first = await hostJob(pr, `${pr}01`, true);
     const m1 = await first.main();
     expect(m1.code).toBe(0);
-    dockerStep(first.j, ws);
+    dockerStep(first.j, ws, undefined, layout);
+    expectLayout(join(m1.outputs['target-dir'], 'debug'), layout);
+    expect(statSync(join(m1.outputs['target-dir'], 'debug')).uid).toBe(0);
     expect(notRunners(join(root, 'slots', m1.outputs.slot)).length).toBeGreaterThan(0);
     const p1 = await first.post();
     expect(p1.code).toBe(0);
@@ -172,12 +180,12 @@ describe('docker run steps as root in a job of the runner user', () => {
     // No image was pulled: the only one is the test's own.
     expect(docker(d, ['image', 'ls', '-q']).stdout.trim().split('\n')).toHaveLength(1);
 
-    const next = await hostJob(32, '3202', true);
+    const next = await hostJob(pr, `${pr}02`, true);
     const m2 = await next.main();
     expect(m2.code).toBe(0);
     expect(m2.outputs.slot).toBe(m1.outputs.slot);
     expect(m2.stdout).not.toMatch(/passing it over/);
-    const b = dockerStep(next.j, ws, `${RUNNER}:${RUNNER}`); // the user's own cargo, same paths
+    const b = dockerStep(next.j, ws, `${RUNNER}:${RUNNER}`, layout); // the user's own cargo, same paths
     expect(compiled(b.stderr)).toEqual([]); // warm
     const p2 = await next.post();
     expect({ code: p2.code, warnings: p2.warnings }).toEqual({ code: 0, warnings: [] });

@@ -22,6 +22,10 @@ describe('which directories the probe lists (never a tree walk)', () => {
     [['target', 'debug', 'build'], false],
     [['target', 'debug', 'incremental'], false],
     [['target', 'x86_64-unknown-linux-gnu', 'release', 'deps'], false],
+    // Build-dir layout v2 (cargo 1.100): every unit's dir below build/.
+    [['target', 'debug', 'build', 'serde'], false],
+    [['target', 'debug', 'build', 'serde', '0123456789abcdef'], false],
+    [['target', 'x86_64-unknown-linux-gnu', 'release', 'build'], false],
     [['target', 'a', 'b', 'c'], false],
     [['cargo-home'], true],
     [['cargo-home', 'registry'], true],
@@ -104,6 +108,17 @@ describe('the probe on a real slot', () => {
     await mk('target/debug/.fingerprint/c0-abc', 0);
     await mk('cargo-home/registry/src/idx-1/serde-1.0.0', 0);
     await mk('cargo-home/bin/cargo-nextest', 0, true);
+    // A profile of build-dir layout v2 (cargo 1.100): its lock files and build/ are seen, the
+    // units below build/<pkg>/<hash>/ never listed.
+    await mk('target/release', 1001);
+    await mk('target/release/.cargo-lock', 1001, true);
+    await mk('target/release/.cargo-artifact-lock', 0, true);
+    await mk('target/release/build', 1001);
+    for (let i = 0; i < 200; i++) {
+      await mk(`target/release/build/dep${i}`, 1001);
+      await mk(`target/release/build/dep${i}/0123456789abcdef`, i === 7 ? 0 : 1001);
+      await mk(`target/release/build/dep${i}/0123456789abcdef/fingerprint`, i === 7 ? 0 : 1001);
+    }
   });
   afterAll(() => fs.rm(base, { recursive: true, force: true }));
 
@@ -113,6 +128,7 @@ describe('the probe on a real slot', () => {
     expect((await findForeign({ base }, 1001)).map((f) => f.rel)).toEqual([
       'cargo-home/.package-cache',
       'cargo-home/registry/cache',
+      'target/release/.cargo-artifact-lock',
       'target/x86_64-unknown-linux-gnu/release',
       'target/x86_64-unknown-linux-gnu/release/.cargo-lock',
     ]);

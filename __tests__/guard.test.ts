@@ -86,10 +86,15 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
     // Let cargo finish writing the build script, so the guard measures while the build sleeps
     // inside it: a compile landing mid-guard adds megabytes that a tight target would notice.
     const buildDir = join(live.exported.CARGO_TARGET_DIR, 'debug', 'build');
+    // The script's run directory has invoked.timestamp while it runs, its output once it ended:
+    // build/<pkg>-<hash>/{invoked.timestamp,output} on build-dir layout v1, and
+    // build/<pkg>/<hash>/run/{invoked.timestamp,stdout} on v2 (cargo 1.100+).
+    const running = async (r: string) =>
+      (existsSync(join(buildDir, r, 'invoked.timestamp')) && !existsSync(join(buildDir, r, 'output'))) ||
+      (await fs.readdir(join(buildDir, r)).catch(() => [] as string[])).some((h) => existsSync(join(buildDir, r, h, 'run', 'invoked.timestamp')) && !existsSync(join(buildDir, r, h, 'run', 'stdout')));
     for (let i = 0; i < 600; i++) {
       const runs = await fs.readdir(buildDir).catch(() => [] as string[]);
-      // The script's run directory has invoked.timestamp while it runs, output once it ended.
-      if (runs.some((r) => existsSync(join(buildDir, r, 'invoked.timestamp')) && !existsSync(join(buildDir, r, 'output')))) break;
+      if ((await Promise.all(runs.map(running))).some(Boolean)) break;
       await sleep(50);
     }
   });

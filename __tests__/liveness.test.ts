@@ -13,6 +13,7 @@ import { consoleLog } from '../src/os/log.js';
 import { removeTree } from '../src/os/remove.js';
 import { runGuard } from '../src/pool/guard.js';
 import { prepareRoot } from '../src/pool/root.js';
+import { type TestLayout, expectLayout, layoutEnv } from './helpers/cargo-layout.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
@@ -42,6 +43,18 @@ afterAll(async () => {
 const leaseOf = (j: SimJob) => JSON.parse(j.state.lease) as { keeperPid: number; dirs: { lock: string; target: string } };
 const exists = (p: string) => fs.access(p).then(() => true, () => false);
 const gcAll = (root: string) => cli(['gc', '--root', root, '--scope', 'host', '--threshold', '1%']);
+
+/** The modes (READ, WRITE) in which the kernel lists flocks held on each file, by file name. */
+async function lockModes(paths: string[]): Promise<Record<string, string[]>> {
+  const lines = (await fs.readFile('/proc/locks', 'utf8')).split('\n').map((l) => l.trim().split(/\s+/));
+  const out: Record<string, string[]> = {};
+  for (const p of paths) {
+    const st = await fs.stat(p).catch(() => undefined);
+    // "1: FLOCK  ADVISORY  READ 1234 00:2f:5678 0 EOF" (waiters have "->" after the number)
+    out[p.split('/').pop()!] = st ? lines.filter((f) => f[1] === 'FLOCK' && f[5]?.endsWith(`:${st.ino}`)).map((f) => f[3]) : [];
+  }
+  return out;
+}
 
 async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
   const t0 = Date.now();
@@ -78,29 +91,46 @@ describe('a live slot survives every deletion path', () => {
     await a.run('post');
   });
 
-  test('(b) while only cargo holds its lock (keeper killed): not deleted, not handed out', async () => {
-    const root = join(scratch, 'root-b');
-    const slow = await makeSlowWorkspace(join(scratch, 'slow'), 8);
-    const a = await job({ pr: 1, runner: 'ra' });
+  /*
+   * A zombie build: no lease, but cargo runs. On every layout and lock protocol: v1 (cargo 1.95:
+   * `.cargo-lock` exclusive), v2 (1.100: `.cargo-build-lock` exclusive, `.cargo-lock` shared) and
+   * v2 with fine-grained locking running `cargo check`, where cargo holds no profile lock
+   * exclusively at all (`.cargo-build-lock` and `.cargo-lock` shared, a shared `.lock` per unit).
+   * Only the target dir's locks protect it: the build uses a CARGO_HOME of its own.
+   */
+  test.each<[TestLayout, string]>([['v1', 'build'], ['v2', 'build'], ['v2-fine', 'check']])('(b) while only cargo holds its locks (keeper killed), layout %s, cargo %s: not deleted, not handed out', async (layout, cmd) => {
+    const root = join(scratch, `root-b-${layout}`);
+    const slow = await makeSlowWorkspace(join(scratch, `slow-${layout}`), 8);
+    const a = await job({ pr: 1, runner: 'ra', extraEnv: layoutEnv(layout) });
     expect((await a.run('main', { root })).code).toBe(0);
-    const build = spawn('cargo', ['build', '--manifest-path', join(slow, 'Cargo.toml')], { env: a.stepEnv(), stdio: 'ignore' });
+    // Its own CARGO_HOME (a `docker run` step that mounts only the target dir): cargo holds
+    // `.package-cache-mutate` shared for the whole build, which would protect the slot on its own.
+    const home = join(scratch, `home-b-${layout}`);
+    const build = spawn('cargo', [cmd, '--manifest-path', join(slow, 'Cargo.toml')], { env: { ...a.stepEnv(), CARGO_HOME: home }, stdio: 'ignore' });
     procs.push(build);
     const buildDone = new Promise<number | null>((r) => build.on('exit', r));
-    const lockFile = join(a.exported.CARGO_TARGET_DIR, 'debug', '.cargo-lock');
+    const profile = join(a.exported.CARGO_TARGET_DIR, 'debug');
+    const lockFile = join(profile, '.cargo-lock');
     await waitFor(async () => (await exists(lockFile)) && !allFree([lockFile]), 30_000);
+    if (layout === 'v2-fine') {
+      // The case the probe must not miss: every profile lock this cargo holds is shared.
+      const modes = await lockModes([join(profile, '.cargo-lock'), join(profile, '.cargo-build-lock'), join(profile, '.cargo-artifact-lock')]);
+      expect(modes).toEqual({ '.cargo-lock': ['READ'], '.cargo-build-lock': ['READ'], '.cargo-artifact-lock': [] });
+    }
     const lease = leaseOf(a);
     process.kill(-lease.keeperPid, 'SIGKILL');
     await waitFor(() => allFree([lease.dirs.lock], true), 5000);
-    // A zombie build: no lease, but cargo runs. Guard, CLI and the next job keep away.
+    // The guard in host scope under pressure, the CLI and the next job keep away.
     const gc = await gcAll(root);
     expect(gc.code).toBe(0);
     expect(await exists(lockFile)).toBe(true);
-    const next = await job({ pr: 1, runner: 'ra' });
+    const next = await job({ pr: 1, runner: 'ra', extraEnv: layoutEnv(layout) });
     const m = await next.run('main', { root, 'lease-wait': '0' });
     expect(m.code).toBe(0);
     expect(m.outputs.slot).not.toBe(a.outputs.slot);
     expect(m.stdout).toMatch(/cargo still holds its locks/);
     expect(await buildDone).toBe(0);
+    expectLayout(profile, layout);
     await next.run('post');
     await a.run('post');
   });

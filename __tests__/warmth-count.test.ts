@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { unitsText } from '../src/job/summary.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type UnitDir, type WarmthEntry, LOG_MAX, appendWarmth, countUnits, cutOff, fingerprintDirs, parseLog, readUnits, readWarmth, startedWarm, warmShare, warmthLog } from '../src/pool/warmth.js';
+import { type UnitDir, type WarmthEntry, LOG_MAX, appendWarmth, countUnits, cutOff, inUse, parseLog, profileDirs, readUnits, readWarmth, startedWarm, warmShare, warmthLog } from '../src/pool/warmth.js';
 
 /* The pure rules of warmth.ts, by table; the effects against a real cargo in fleet-metric.test.ts. */
 
@@ -44,6 +44,25 @@ describe('countUnits', () => {
 
   test('cutOff is the lease start to the millisecond', () => {
     expect(cutOff('2026-11-25T10:00:00.999Z')).toBe(Date.parse('2026-11-25T10:00:00.999Z'));
+  });
+});
+
+describe('inUse: a profile holding both layouts counts the one cargo wrote last', () => {
+  const at = (u: UnitDir, profile: string, layout: 'v1' | 'v2'): UnitDir => ({ ...u, profile, layout });
+  const v1old = at(lib('dep0-0123456789abcdef', before, before), 'debug', 'v1');
+  const v2cold = at(lib('dep0-fedcba9876543210', START + 5000, START + 6000), 'debug', 'v2');
+  const v2warm = at(lib('dep0-fedcba9876543210', before + 1000, before + 1000), 'debug', 'v2');
+  test.each<[string, UnitDir[], UnitDir[], { built: number; fresh: number }]>([
+    ['one layout: all of it', [v1old], [v1old], { built: 0, fresh: 1 }],
+    ['a slot upgraded to cargo 1.100: its first (cold) v2 build is not half warm', [v1old, v2cold], [v2cold], { built: 1, fresh: 0 }],
+    ['the next, warm, v2 build: v2 was written after v1', [v1old, v2warm], [v2warm], { built: 0, fresh: 1 }],
+    ['an older cargo back on the slot writes v1 again: v1 counts', [at(lib('a-0123456789abcdef', START + 1, START + 2), 'debug', 'v1'), v2warm], [at(lib('a-0123456789abcdef', START + 1, START + 2), 'debug', 'v1')], { built: 1, fresh: 0 }],
+    ['decided per profile: release holds only v1', [v1old, v2cold, at(v1old, 'release', 'v1')], [v2cold, at(v1old, 'release', 'v1')], { built: 1, fresh: 1 }],
+    ['a tie goes to v2', [at(lib('a-0123456789abcdef', before, before), 'debug', 'v1'), at(lib('b-0123456789abcdef', before, before), 'debug', 'v2')], [at(lib('b-0123456789abcdef', before, before), 'debug', 'v2')], { built: 0, fresh: 1 }],
+    ['units without a profile (the tables above) are always kept', [lib('a-0123456789abcdef', before, before), v2cold], [lib('a-0123456789abcdef', before, before), v2cold], { built: 1, fresh: 1 }],
+  ])('%s', (_, units, kept, count) => {
+    expect(inUse(units)).toEqual(kept);
+    expect(countUnits(units, CUT)).toMatchObject(count);
   });
 });
 
@@ -94,33 +113,73 @@ describe('the history', () => {
 });
 
 describe('reading fingerprint directories (a real temp dir)', () => {
-  test('profiles and --target profiles, nothing deeper; dep-info and output caches are not read', async () => {
+  const withTarget = async (fn: (t: string, unit: (dir: string, files: string[]) => Promise<void>) => Promise<void>) => {
     const t = await fs.mkdtemp(join(tmpdir(), 'warmth-fp-'));
+    const unit = async (dir: string, files: string[]) => {
+      await fs.mkdir(join(t, dir), { recursive: true });
+      for (const f of files) await fs.writeFile(join(t, dir, f), 'x');
+    };
     try {
-      const unit = async (dir: string, files: string[]) => {
-        await fs.mkdir(dir, { recursive: true });
-        for (const f of files) await fs.writeFile(join(dir, f), 'x');
-      };
-      await unit(join(t, 'debug', '.fingerprint', 'a-0123456789abcdef'), ['invoked.timestamp', 'lib-a', 'lib-a.json', 'dep-lib-a', 'output-lib-a']);
-      await unit(join(t, 'release', '.fingerprint', 'b-0123456789abcdef'), ['run-build-script-build-script-build.json', 'run-build-script-build-script-build']);
-      await unit(join(t, 'x86_64-unknown-linux-gnu', 'debug', '.fingerprint', 'c-0123456789abcdef'), ['invoked.timestamp']);
-      // Deeper than <target>/<triple>/<profile>: not cargo's, never read.
-      await unit(join(t, 'debug', 'build', 'x', '.fingerprint', 'd-0123456789abcdef'), ['lib-d.json']);
-      await unit(join(t, 'a', 'b', 'c', '.fingerprint', 'e-0123456789abcdef'), ['lib-e.json']);
-      await unit(join(t, 'doc', 'x', '.fingerprint', 'f-0123456789abcdef'), ['lib-f.json']);
-      await fs.writeFile(join(t, 'debug', '.fingerprint', 'stray-file'), 'x');
-      expect(fingerprintDirs(t).map((d) => d.slice(t.length + 1)).sort()).toEqual(['debug/.fingerprint', 'release/.fingerprint', 'x86_64-unknown-linux-gnu/debug/.fingerprint']);
-      const units = readUnits(t).map((u) => [u.name, u.files.map((f) => f.name).sort()]).sort();
-      expect(units).toEqual([
-        ['a-0123456789abcdef', ['invoked.timestamp', 'lib-a', 'lib-a.json']],
-        ['b-0123456789abcdef', ['run-build-script-build-script-build', 'run-build-script-build-script-build.json']],
-        ['c-0123456789abcdef', ['invoked.timestamp']],
-      ]);
-      expect(readUnits(join(t, 'missing'))).toEqual([]);
+      await fn(t, unit);
     } finally {
       await fs.rm(t, { recursive: true, force: true });
     }
-  });
+  };
+  const read = (t: string) => readUnits(t).map((u) => [u.profile, u.layout, u.name, u.files.map((f) => f.name).sort()]).sort();
+
+  test('layout v1: profiles and --target profiles, nothing deeper; dep-info and output caches are not read', () => withTarget(async (t, unit) => {
+    await unit('debug/.fingerprint/a-0123456789abcdef', ['invoked.timestamp', 'lib-a', 'lib-a.json', 'dep-lib-a', 'output-lib-a']);
+    await unit('release/.fingerprint/b-0123456789abcdef', ['run-build-script-build-script-build.json', 'run-build-script-build-script-build']);
+    await unit('x86_64-unknown-linux-gnu/debug/.fingerprint/c-0123456789abcdef', ['invoked.timestamp']);
+    // v1's build script dirs under build/: not units, whatever they hold.
+    await unit('debug/build/b-0123456789abcdef/out', ['generated.rs']);
+    await unit('debug/build/b-0123456789abcdef', ['invoked.timestamp', 'output', 'root-output']);
+    // Deeper than <target>/<triple>/<profile>: not cargo's, never read.
+    await unit('debug/build/x/.fingerprint/d-0123456789abcdef', ['lib-d.json']);
+    await unit('a/b/c/.fingerprint/e-0123456789abcdef', ['lib-e.json']);
+    await unit('doc/x/.fingerprint/f-0123456789abcdef', ['lib-f.json']);
+    await fs.writeFile(join(t, 'debug', '.fingerprint', 'stray-file'), 'x');
+    expect(profileDirs(t).map((d) => d.slice(t.length + 1)).sort()).toEqual(['debug', 'release', 'x86_64-unknown-linux-gnu/debug']);
+    expect(read(t)).toEqual([
+      ['debug', 'v1', 'a-0123456789abcdef', ['invoked.timestamp', 'lib-a', 'lib-a.json']],
+      ['release', 'v1', 'b-0123456789abcdef', ['run-build-script-build-script-build', 'run-build-script-build-script-build.json']],
+      ['x86_64-unknown-linux-gnu/debug', 'v1', 'c-0123456789abcdef', ['invoked.timestamp']],
+    ]);
+    expect(readUnits(join(t, 'missing'))).toEqual([]);
+  }));
+
+  test('layout v2 (cargo 1.100): build/<pkg>/<hash>/fingerprint/, with out/, run/ and fine-grained locking\'s .lock beside it', () => withTarget(async (t, unit) => {
+    await unit('debug/build/a/0123456789abcdef/fingerprint', ['invoked.timestamp', 'lib-a', 'lib-a.json', 'dep-lib-a', 'output-lib-a']);
+    await unit('debug/build/a/0123456789abcdef/out', ['liba-0123456789abcdef.rlib', 'a-0123456789abcdef.d']);
+    await unit('debug/build/a/0123456789abcdef', ['.lock']);
+    // A package with a build script: its compile and its run are two units of one package.
+    await unit('debug/build/b/1111111111111111/fingerprint', ['invoked.timestamp', 'build-script-build-script-build', 'build-script-build-script-build.json']);
+    await unit('debug/build/b/2222222222222222/fingerprint', ['run-build-script-build-script-build', 'run-build-script-build-script-build.json']);
+    await unit('debug/build/b/2222222222222222/run', ['invoked.timestamp', 'stdout', 'stderr', 'root-output']);
+    await unit('debug/build/b/2222222222222222/out', []);
+    await unit('x86_64-unknown-linux-gnu/release/build/c/3333333333333333/fingerprint', ['lib-c.json']);
+    await unit('debug/incremental/a-xyz', ['s-abc.lock']);
+    // A unit dir whose fingerprint/ is not there yet (cargo made out/ first): nothing to read.
+    await unit('debug/build/d/4444444444444444/out', []);
+    expect(profileDirs(t).map((d) => d.slice(t.length + 1)).sort()).toEqual(['debug', 'x86_64-unknown-linux-gnu/release']);
+    expect(read(t)).toEqual([
+      ['debug', 'v2', 'a-0123456789abcdef', ['invoked.timestamp', 'lib-a', 'lib-a.json']],
+      ['debug', 'v2', 'b-1111111111111111', ['build-script-build-script-build', 'build-script-build-script-build.json', 'invoked.timestamp']],
+      ['debug', 'v2', 'b-2222222222222222', ['run-build-script-build-script-build', 'run-build-script-build-script-build.json']],
+      ['x86_64-unknown-linux-gnu/release', 'v2', 'c-3333333333333333', ['lib-c.json']],
+    ]);
+  }));
+
+  test('a profile with both layouts (a slot built before and after cargo 1.100): both read, the newer counted', () => withTarget(async (t, unit) => {
+    await unit('debug/.fingerprint/a-0123456789abcdef', ['invoked.timestamp', 'lib-a', 'lib-a.json']);
+    await unit('debug/build/a-fedcba9876543210', ['invoked.timestamp', 'output']);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const f of ['invoked.timestamp', 'lib-a', 'lib-a.json']) await fs.utimes(join(t, 'debug/.fingerprint/a-0123456789abcdef', f), old, old);
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    await unit('debug/build/a/0123456789abcdef/fingerprint', ['invoked.timestamp', 'lib-a', 'lib-a.json']);
+    expect(read(t).map((u) => u.slice(0, 3))).toEqual([['debug', 'v1', 'a-0123456789abcdef'], ['debug', 'v2', 'a-0123456789abcdef']]);
+    expect(countUnits(readUnits(t), cutOff(startedAt))).toEqual({ built: 1, fresh: 0, builtCrates: ['a'] });
+  }));
 });
 
 describe('the history file (a real temp root)', () => {

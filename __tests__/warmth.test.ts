@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { type TestLayout, expectLayout, layoutEnv } from './helpers/cargo-layout.js';
 import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { cli } from './helpers/cli.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
@@ -93,24 +94,43 @@ test('a new PR\'s first run after a push to main recompiles no dependency, and m
   expect(main2.tier).not.toBe('own-job'); // its old slot is the PR's now: another trust domain
 });
 
-test('a repository\'s build.build-dir leaves nothing outside the job\'s directories, and a live build there is protected', async () => {
-  const ws = await makeSlowWorkspace(join(scratch, 'build-dir-ws'), 6);
-  const shared = join(scratch, 'shared-build-dir');
-  await fs.mkdir(join(ws, '.cargo'));
-  await fs.writeFile(join(ws, '.cargo', 'config.toml'), `[build]\nbuild-dir = "${shared}"\n`);
-  const j = await job({ pr: 40, runId: '530', job: 'test', runner: 'r1' });
-  const m = await j.run('main', { root });
-  expect(m.env.CARGO_BUILD_BUILD_DIR).toBe(m.env.CARGO_TARGET_DIR);
-  const building = j.exec(['cargo', 'build'], ws);
-  await new Promise((r) => setTimeout(r, 2500)); // inside the sleeping build script
-  // Only cargo's own lock protects it now: the lease's keeper is gone (a zombie build).
-  process.kill(-JSON.parse(j.state.lease).keeperPid, 'SIGKILL');
-  const gc = await cli(['gc', '--root', root, '--max-age', '0s']);
-  expect(gc.code).toBe(0);
-  expect((await building).code).toBe(0);
-  expect(existsSync(shared)).toBe(false);
-  expect(existsSync(join(m.env.CARGO_TARGET_DIR, 'debug', 'slow'))).toBe(true);
-  expect((await j.run('post')).code).toBe(0);
+describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) => {
+  test('a repository\'s build.build-dir, in any template, is overridden: cargo reports the slot\'s target dir', async () => {
+    const ws = await makeSlowWorkspace(join(scratch, `templates-ws-${layout}`), 0);
+    await fs.mkdir(join(ws, '.cargo'));
+    const j = await job({ pr: 41, runId: `531${layout}`, job: 'test', runner: 'r1', extraEnv: layoutEnv(layout) });
+    const m = await j.run('main', { root });
+    expect(m.code).toBe(0);
+    // cargo metadata's build_directory (Rust 1.91+) is where this cargo puts intermediate artifacts.
+    for (const template of ['{workspace-root}/build-dir', '{cargo-cache-home}/build-dir/{workspace-path-hash}', '/var/tmp/shared-build-dir/{workspace-path-hash}']) {
+      await fs.writeFile(join(ws, '.cargo', 'config.toml'), `[build]\nbuild-dir = "${template}"\n`);
+      const md = await j.exec(['cargo', 'metadata', '--format-version', '1', '--no-deps'], ws);
+      expect({ template, code: md.code, stderr: md.code ? md.stderr : '' }).toEqual({ template, code: 0, stderr: '' });
+      expect({ template, dir: JSON.parse(md.stdout).build_directory }).toEqual({ template, dir: m.env.CARGO_TARGET_DIR });
+    }
+    expect((await j.run('post')).code).toBe(0);
+  });
+
+  test('a repository\'s build.build-dir leaves nothing outside the job\'s directories, and a live build there is protected', async () => {
+    const ws = await makeSlowWorkspace(join(scratch, `build-dir-ws-${layout}`), 6);
+    const shared = join(scratch, `shared-build-dir-${layout}`);
+    await fs.mkdir(join(ws, '.cargo'));
+    await fs.writeFile(join(ws, '.cargo', 'config.toml'), `[build]\nbuild-dir = "${shared}"\n`);
+    const j = await job({ pr: layout === 'v1' ? 40 : 42, runId: `530${layout}`, job: 'test', runner: 'r1', extraEnv: layoutEnv(layout) });
+    const m = await j.run('main', { root });
+    expect(m.env.CARGO_BUILD_BUILD_DIR).toBe(m.env.CARGO_TARGET_DIR);
+    const building = j.exec(['cargo', 'build'], ws);
+    await new Promise((r) => setTimeout(r, 2500)); // inside the sleeping build script
+    // Only cargo's own lock protects it now: the lease's keeper is gone (a zombie build).
+    process.kill(-JSON.parse(j.state.lease).keeperPid, 'SIGKILL');
+    const gc = await cli(['gc', '--root', root, '--max-age', '0s']);
+    expect(gc.code).toBe(0);
+    expect((await building).code).toBe(0);
+    expect(existsSync(shared)).toBe(false);
+    expect(existsSync(join(m.env.CARGO_TARGET_DIR, 'debug', 'slow'))).toBe(true);
+    expectLayout(join(m.env.CARGO_TARGET_DIR, 'debug'), layout);
+    expect((await j.run('post')).code).toBe(0);
+  });
 });
 
 test('a build that rewrites its slot record cannot pass its slot off as another trust domain\'s', async () => {

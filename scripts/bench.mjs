@@ -10,7 +10,8 @@
 //      run after main, against one shared target dir (unsafe) measured in the same run
 //   7. fleet simulation (scripts/bench/fleet.mjs, docs/simulation.md): warm starts of the
 //      shipped slot policy against the clairvoyant bound, today's policy and the seeds' layouts
-//   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it
+//   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it,
+//       in cargo's build-dir layout v1 and v2 (cargo 1.100)
 //   8. sccache (issue 17): main and post step time with RUSTC_WRAPPER=sccache vs without
 //   9. a git dependency of 64 MiB (BENCH_GIT_MB) seeded from the git store vs cloned from a
 //      git daemon on 127.0.0.1
@@ -386,9 +387,11 @@ if (only(6)) {
 
 if (only(7)) await (await import('./bench/fleet.mjs')).fleetSection(rows, note);
 if (only('7u')) {
-  note('7u. compile units built and fresh over 3,000 units ...');
-  const w = await (await import('./bench/warmth.mjs')).benchWarmth({ scratch, mod, time, reps: REPS });
-  rows.push(['7u', `post: units built/fresh, ${w.units.toLocaleString('en')} units`, spread(w.count), `du of the same target ${spread(w.du)}`, ratio(median(w.count), median(w.du))]);
+  note('7u. compile units built and fresh over 3,000 units, build-dir layouts v1 and v2 ...');
+  for (const layout of ['v1', 'v2']) {
+    const w = await (await import('./bench/warmth.mjs')).benchWarmth({ scratch, mod, time, reps: REPS, layout });
+    rows.push(['7u', `post: units built/fresh, ${w.units.toLocaleString('en')} units, layout ${layout}`, spread(w.count), `du of the same target ${spread(w.du)}`, ratio(median(w.count), median(w.du))]);
+  }
 }
 if (only(8)) await benchSccache({ scratch, reps: REPS, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median });
 // 9. A large git dependency: seeded from the git store vs cloned (scripts/bench/gitstore.mjs).

@@ -29,12 +29,14 @@ export function forAnyUid(): { node: string; dist: string; hooks: string } {
 }
 
 /**
- * The machine's Rust toolchain where any uid can run it: rustup keeps it under /root (0700).
- * Hardlinks (`cp -al`) cost no space; made once per toolchain version and kept.
+ * The machine's Rust toolchain (the default one, or a rustup toolchain by name, e.g. `nightly`)
+ * where any uid can run it: rustup keeps it under /root (0700). Hardlinks (`cp -al`) cost no
+ * space; made once per toolchain version and kept.
  */
-export function toolchainForAnyUid(): string {
-  const sysroot = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
-  const version = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim().split(' ')[1];
+export function toolchainForAnyUid(toolchain?: string): string {
+  const pick = toolchain ? [`+${toolchain}`] : [];
+  const sysroot = execFileSync('rustc', [...pick, '--print', 'sysroot'], { encoding: 'utf8' }).trim();
+  const version = execFileSync('rustc', [...pick, '--version'], { encoding: 'utf8' }).trim().split(' ')[1];
   const dest = `/opt/cargo-isolate-test-rust-${version}`;
   if (!existsSync(join(dest, 'bin', 'cargo'))) {
     const tmp = `${dest}.${process.pid}.tmp`;

@@ -28873,10 +28873,36 @@ async function liveness_isHeldHint(path, held) {
     const st = await fs.stat(path, { bigint: true }).catch(() => undefined);
     return st ? held.has(devId(st.dev, st.ino)) : false;
 }
+/*
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ *
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
+ *
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ */
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
 /** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
 async function liveness_cargoLockFiles(target, cargoHome) {
     const found = [];
-    const names = ['.cargo-lock', '.cargo-build-lock'];
     const addIfFile = async (p) => {
         const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
         if (st?.isFile())
@@ -28887,20 +28913,20 @@ async function liveness_cargoLockFiles(target, cargoHome) {
             await addIfFile((0,external_node_path_.join)(cargoHome, n));
     }
     if (target) {
-        // <target>/<profile>/.cargo-lock and <target>/<triple>/<profile>/.cargo-lock (cargo layout.rs)
+        // <target>/<profile>/ and <target>/<triple>/<profile>/
         const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
-        for (const n of names)
+        for (const n of PROFILE_LOCKS)
             await addIfFile((0,external_node_path_.join)(target, n));
         for (const d of level1) {
             if (!d.isDirectory())
                 continue;
-            for (const n of names)
+            for (const n of PROFILE_LOCKS)
                 await addIfFile((0,external_node_path_.join)(target, d.name, n));
             const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
             for (const d2 of level2) {
-                if (!d2.isDirectory() || d2.name === 'deps' || d2.name === 'build' || d2.name === 'incremental' || d2.name === '.fingerprint')
+                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
                     continue;
-                for (const n of names)
+                for (const n of PROFILE_LOCKS)
                     await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
             }
         }
@@ -29014,9 +29040,13 @@ function disk_beyond(d, l) {
  *
  *   entries of                     whose owners are probed
  *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's .cargo-lock, .cargo-build-lock, deps/, build/,
- *                                  .fingerprint/, incremental/ (owners only, never their content)
- *   target/<triple>/<profile>/     the same for cross builds (cargo's layout.rs)
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
  *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
  *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
  *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
@@ -29026,7 +29056,11 @@ function disk_beyond(d, l) {
  * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
  * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
  */
-/** Sub-directories of a profile dir: their owners are probed, their entries never listed. */
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
 const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
 /**
  * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
@@ -29895,12 +29929,35 @@ const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
  * main step, and the previous lease's last one much earlier.
  */
 const cutOff = (startedAt) => Date.parse(startedAt);
+const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
+/**
+ * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
+ * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
+ * the older layout's units are leftovers that no cargo of this job reads, and counting them as
+ * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
+ */
+function inUse(units) {
+    const last = new Map();
+    for (const u of units) {
+        if (u.profile === undefined || u.layout === undefined)
+            continue;
+        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
+        l[u.layout] = Math.max(l[u.layout], newest(u));
+        last.set(u.profile, l);
+    }
+    return units.filter((u) => {
+        const l = u.profile === undefined ? undefined : last.get(u.profile);
+        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
+            return true; // one layout here
+        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
+    });
+}
 /** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
 function countUnits(units, cutOffMs) {
     let built = 0;
     let fresh = 0;
     const crates = new Set();
-    for (const u of units) {
+    for (const u of inUse(units)) {
         if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
             built++;
             crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
@@ -29913,28 +29970,60 @@ function countUnits(units, cutOffMs) {
     }
     return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
 }
-/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
-const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
+const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => {
     try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
     }
     catch {
         return [];
     }
 };
-/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
-function fingerprintDirs(target) {
+const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+/**
+ * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
+ * (v1) or `build/` (both layouts); nothing deeper.
+ */
+function profileDirs(target) {
     const out = [];
-    const has = (d) => (0,external_node_fs_.statSync)((0,external_node_path_.join)(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+    const isProfile = (d) => isDir((0,external_node_path_.join)(d, '.fingerprint')) || isDir((0,external_node_path_.join)(d, 'build'));
     for (const a of subdirs(target)) {
         const p = (0,external_node_path_.join)(target, a);
-        if (has(p))
-            out.push((0,external_node_path_.join)(p, '.fingerprint'));
+        if (isProfile(p))
+            out.push(p);
         else
             for (const b of subdirs(p))
-                if (has((0,external_node_path_.join)(p, b)))
-                    out.push((0,external_node_path_.join)(p, b, '.fingerprint'));
+                if (isProfile((0,external_node_path_.join)(p, b)))
+                    out.push((0,external_node_path_.join)(p, b));
+    }
+    return out;
+}
+const dirEntries = (dir) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
+ * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
+ * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
+ * instead: each costs a readdir or two and yields nothing.
+ */
+function unitLocations(profile) {
+    const out = [];
+    const v1 = (0,external_node_path_.join)(profile, '.fingerprint');
+    for (const u of dirEntries(v1))
+        out.push({ name: u.name, dir: (0,external_node_path_.join)(v1, u.name), layout: 'v1' });
+    const build = (0,external_node_path_.join)(profile, 'build');
+    for (const pkg of dirEntries(build)) {
+        for (const hash of dirEntries((0,external_node_path_.join)(build, pkg.name))) {
+            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
+            out.push({ name: `${pkg.name}-${hash.name}`, dir: (0,external_node_path_.join)(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
+        }
     }
     return out;
 }
@@ -29946,31 +30035,24 @@ function fingerprintDirs(target) {
  */
 function readUnits(target) {
     const units = [];
-    for (const fp of fingerprintDirs(target)) {
-        let names;
-        try {
-            names = (0,external_node_fs_.readdirSync)(fp);
-        }
-        catch {
-            continue;
-        }
-        for (const name of names) {
+    for (const profile of profileDirs(target)) {
+        for (const loc of unitLocations(profile)) {
             let entries;
             try {
-                entries = (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(fp, name));
+                entries = (0,external_node_fs_.readdirSync)(loc.dir);
             }
             catch {
-                continue; // not a directory, or gone meanwhile
+                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
             }
             const files = [];
             for (const f of entries) {
                 if (f.startsWith('dep-') || f.startsWith('output-'))
                     continue;
-                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(fp, name, f), { throwIfNoEntry: false });
+                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(loc.dir, f), { throwIfNoEntry: false });
                 if (st?.isFile())
                     files.push({ name: f, mtimeMs: st.mtimeMs });
             }
-            units.push({ name, files });
+            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
         }
     }
     return units;
@@ -30102,7 +30184,7 @@ const list = (d) => {
  * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
  * cargo's build-dir layouts.
  */
-function profileDirs(buildDir) {
+function view_profileDirs(buildDir) {
     return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
 }
 /**
@@ -30120,7 +30202,7 @@ function depInfoDirs(profile) {
 function builtSince(buildDir, startedAt) {
     const since = cutOff(startedAt);
     const found = [];
-    for (const dir of profileDirs(buildDir).flatMap(depInfoDirs)) {
+    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
         for (const n of list(dir)) {
             if (!n.endsWith('.d'))
                 continue;
@@ -31324,7 +31406,8 @@ async function handBackIdle(root, timeoutMs) {
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
  * job's intermediate artifacts to one shared directory outside the slot (an environment
  * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
- * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks, on
+ * build-dir layout v1 and on v2 (1.100+), where the units move but the locks stay per profile.
  */
 function exportsFor(dirs) {
     return {
@@ -31524,7 +31607,7 @@ async function endJob(j, log) {
         await prepareRoot(j.root, {}, false);
         const startedAt = j.startedAt;
         if (startedAt) {
-            await attempt(`Counting compile units under ${j.dirs.target}/**/.fingerprint`, async () => {
+            await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
                 units = unitsSince(j.dirs.target, startedAt);
             });
         }

@@ -1,29 +1,34 @@
 // Bench section 7u (issue 14, part 4): the post step's count of compile units built and fresh
 // over a target dir of `units` cargo units, against what post already spends on the same tree
-// (`du` for the slot's size), measured in the same run. The tree is shaped like cargo's: four
-// fingerprint files per unit, and an .rlib and .rmeta per unit in deps/ for du to walk.
+// (`du` for the slot's size), measured in the same run. The tree is shaped like cargo's, in the
+// build-dir layout `layout`: v1 (cargo up to 1.99) keeps four fingerprint files per unit in
+// `.fingerprint/<pkg>-<hash>/` and an .rlib and .rmeta per unit in deps/; v2 (cargo 1.100+) keeps
+// them together in `build/<pkg>/<hash>/{fingerprint,out}/`, a package having one to three units.
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export async function benchWarmth({ scratch, mod, time, reps, units = 3000 }) {
+export async function benchWarmth({ scratch, mod, time, reps, units = 3000, layout = 'v1' }) {
   const [{ unitsSince }, { diskUsage }] = await Promise.all([mod('warmth'), mod('sizes')]);
-  const target = join(scratch, 'warmth-target');
-  const fp = join(target, 'debug', '.fingerprint');
-  const deps = join(target, 'debug', 'deps');
-  mkdirSync(deps, { recursive: true });
+  const target = join(scratch, `warmth-target-${layout}`);
+  const profile = join(target, 'debug');
   const old = new Date(Date.now() - 3_600_000);
+  // The lease starts before the tree is written: on a busy machine writing it takes a while.
+  const startedAt = new Date(Date.now() - 1000).toISOString();
   for (let i = 0; i < units; i++) {
-    const u = join(fp, `dep${i}-${i.toString(16).padStart(16, '0')}`);
-    mkdirSync(u, { recursive: true });
-    for (const f of ['invoked.timestamp', `lib-dep${i}`, `lib-dep${i}.json`, `dep-lib-dep${i}`]) {
-      writeFileSync(join(u, f), '{}');
+    const pkg = `dep${Math.floor(i / 2)}`; // two units per package: a lib and its build script, say
+    const hash = i.toString(16).padStart(16, '0');
+    const fp = layout === 'v1' ? join(profile, '.fingerprint', `${pkg}-${hash}`) : join(profile, 'build', pkg, hash, 'fingerprint');
+    const out = layout === 'v1' ? join(profile, 'deps') : join(profile, 'build', pkg, hash, 'out');
+    mkdirSync(fp, { recursive: true });
+    mkdirSync(out, { recursive: true });
+    for (const f of ['invoked.timestamp', `lib-${pkg}`, `lib-${pkg}.json`, `dep-lib-${pkg}`]) {
+      writeFileSync(join(fp, f), '{}');
       // A tenth rebuilt during this lease, the rest fresh.
-      if (i % 10) utimesSync(join(u, f), old, old);
+      if (i % 10) utimesSync(join(fp, f), old, old);
     }
-    writeFileSync(join(deps, `libdep${i}.rlib`), 'x');
-    writeFileSync(join(deps, `libdep${i}.rmeta`), 'x');
+    writeFileSync(join(out, `lib${pkg}-${hash}.rlib`), 'x');
+    writeFileSync(join(out, `lib${pkg}-${hash}.rmeta`), 'x');
   }
-  const startedAt = new Date(Date.now() - 60_000).toISOString();
   let last;
   const count = [];
   const du = [];
@@ -31,6 +36,6 @@ export async function benchWarmth({ scratch, mod, time, reps, units = 3000 }) {
     count.push(await time(async () => { last = unitsSince(target, startedAt); }));
     du.push(await time(() => diskUsage(target)));
   }
-  if (last.built !== units / 10 || last.fresh !== units - units / 10) throw new Error(`bench 7u: counted ${JSON.stringify(last)}`);
+  if (last.built !== units / 10 || last.fresh !== units - units / 10) throw new Error(`bench 7u (${layout}): counted ${JSON.stringify(last)}`);
   return { units, count, du };
 }

@@ -70,7 +70,8 @@ export interface CratesState {
  * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
  * job's intermediate artifacts to one shared directory outside the slot (an environment
  * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
- * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks, on
+ * build-dir layout v1 and on v2 (1.100+), where the units move but the locks stay per profile.
  */
 export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
   return {
@@ -285,7 +286,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     await prepareRoot(j.root, {}, false);
     const startedAt = j.startedAt;
     if (startedAt) {
-      await attempt(`Counting compile units under ${j.dirs.target}/**/.fingerprint`, async () => {
+      await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
         units = unitsSince(j.dirs.target, startedAt);
       });
     }

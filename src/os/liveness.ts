@@ -51,10 +51,37 @@ export async function isHeldHint(path: string, held: LockSet): Promise<boolean> 
   return st ? held.has(devId(st.dev, st.ino)) : false;
 }
 
+/*
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ *
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
+ *
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ */
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
+
 /** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
 export async function cargoLockFiles(target: string | undefined, cargoHome: string | undefined): Promise<string[]> {
   const found: string[] = [];
-  const names = ['.cargo-lock', '.cargo-build-lock'];
   const addIfFile = async (p: string) => {
     const st = await fs.lstat(p).catch(() => undefined);
     if (st?.isFile()) found.push(p);
@@ -63,16 +90,16 @@ export async function cargoLockFiles(target: string | undefined, cargoHome: stri
     for (const n of ['.package-cache', '.package-cache-mutate']) await addIfFile(join(cargoHome, n));
   }
   if (target) {
-    // <target>/<profile>/.cargo-lock and <target>/<triple>/<profile>/.cargo-lock (cargo layout.rs)
+    // <target>/<profile>/ and <target>/<triple>/<profile>/
     const level1 = await fs.readdir(target, { withFileTypes: true }).catch(() => []);
-    for (const n of names) await addIfFile(join(target, n));
+    for (const n of PROFILE_LOCKS) await addIfFile(join(target, n));
     for (const d of level1) {
       if (!d.isDirectory()) continue;
-      for (const n of names) await addIfFile(join(target, d.name, n));
+      for (const n of PROFILE_LOCKS) await addIfFile(join(target, d.name, n));
       const level2 = await fs.readdir(join(target, d.name), { withFileTypes: true }).catch(() => []);
       for (const d2 of level2) {
-        if (!d2.isDirectory() || d2.name === 'deps' || d2.name === 'build' || d2.name === 'incremental' || d2.name === '.fingerprint') continue;
-        for (const n of names) await addIfFile(join(target, d.name, d2.name, n));
+        if (!d2.isDirectory() || NOT_PROFILES.has(d2.name)) continue;
+        for (const n of PROFILE_LOCKS) await addIfFile(join(target, d.name, d2.name, n));
       }
     }
   }

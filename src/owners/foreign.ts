@@ -12,9 +12,13 @@ import type { Dirs } from '../model/layout.js';
  *
  *   entries of                     whose owners are probed
  *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's .cargo-lock, .cargo-build-lock, deps/, build/,
- *                                  .fingerprint/, incremental/ (owners only, never their content)
- *   target/<triple>/<profile>/     the same for cross builds (cargo's layout.rs)
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
  *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
  *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
  *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
@@ -25,7 +29,11 @@ import type { Dirs } from '../model/layout.js';
  * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
  */
 
-/** Sub-directories of a profile dir: their owners are probed, their entries never listed. */
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
 const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
 
 /**

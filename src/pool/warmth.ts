@@ -7,13 +7,23 @@ import { LOG_MAX, appendLine, parseLines, readLog } from './jsonlog.js';
  * How warm a job started, measured from what cargo itself leaves behind, and a short history of
  * it per host for `cargo-isolate status`.
  *
- * Cargo keeps one fingerprint directory per compile unit: `<target>/<profile>/.fingerprint/
- * <unit>-<hash>/` (and `<target>/<triple>/<profile>/...` with --target). A unit it finds dirty
- * has its hash file `<kind>-<name>` emptied at once (also when a failed dependency then keeps it
- * from compiling); compiling writes `invoked.timestamp` before rustc, and the hash file with its
- * `.json` after (a build script's run writes only that pair: its timestamp lives under build/).
- * A unit it finds fresh is only read: nothing in the directory changes, not even a mtime
- * (measured with cargo 1.95, see docs/warmth.md). So, against the lease's start:
+ * Cargo keeps one fingerprint directory per compile unit. Where it lives depends on the build-dir
+ * layout (rust-lang/cargo src/compiler/layout.rs, `BuildDirLayout::fingerprint`), under each
+ * profile dir `<target>/<profile>/` (and `<target>/<triple>/<profile>/` with --target):
+ *
+ *   v1  .fingerprint/<pkg>-<hash>/           cargo up to 1.99 (the default); 1.100+ only through
+ *                                            its temporary, unpublished opt-out
+ *   v2  build/<pkg>/<hash>/fingerprint/      cargo 1.100+ (the default, cargo#17354); nightly
+ *                                            1.91-1.99 with -Zbuild-dir-new-layout, and nightly
+ *                                            from 1.99 by default
+ *
+ * The files in it are the same in both (fingerprint/mod.rs does not know the layout). A unit it
+ * finds dirty has its hash file `<kind>-<name>` emptied at once (also when a failed dependency
+ * then keeps it from compiling); compiling writes `invoked.timestamp` before rustc, and the hash
+ * file with its `.json` after (a build script's run writes only that pair: its timestamp lives
+ * under `build/<pkg>-<hash>/` in v1, `run/` in v2). A unit it finds fresh is only read: nothing in
+ * the directory changes, not even a mtime (measured with cargo 1.95 on v1 and nightly 1.97 on v2,
+ * see docs/warmth.md). So, against the lease's start:
  *
  *   built  a unit directory with a file modified during the lease (dirty: compiled, or tried to);
  *   fresh  a unit directory with a complete fingerprint (a `.json`) and nothing modified.
@@ -22,7 +32,14 @@ import { LOG_MAX, appendLine, parseLines, readLog } from './jsonlog.js';
  * which units it merely checked, so units this job's commands never asked for (another profile,
  * an older version of a dependency) count as fresh too. A slot holds one job's (or one key's)
  * units, so the two agree closely; a cold start has 0 fresh either way.
+ *
+ * Cargo's JSON messages would say the same more directly, but the post step never sees cargo's
+ * output (it runs after the user's steps), so the directories are the only witness. Both layouts
+ * are read, whatever the cargo: a slot built by a cargo before 1.100 and then by 1.100 holds both,
+ * and only the one cargo wrote last is counted per profile (inUse).
  */
+
+export type CargoLayout = 'v1' | 'v2';
 
 export interface UnitFile {
   name: string;
@@ -31,8 +48,12 @@ export interface UnitFile {
 
 /** One fingerprint directory as read from disk: its name and the files that tell (readUnits). */
 export interface UnitDir {
+  /** `<pkg>-<hash>` in both layouts (v2's `<pkg>/<hash>` joined the way v1 names it). */
   name: string;
   files: UnitFile[];
+  /** The profile dir it belongs to and the layout it was found in; absent: one layout only. */
+  profile?: string;
+  layout?: CargoLayout;
 }
 
 export interface UnitCount {
@@ -56,12 +77,35 @@ const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
  */
 export const cutOff = (startedAt: string): number => Date.parse(startedAt);
 
+const newest = (u: UnitDir): number => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
+
+/**
+ * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
+ * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
+ * the older layout's units are leftovers that no cargo of this job reads, and counting them as
+ * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
+ */
+export function inUse(units: UnitDir[]): UnitDir[] {
+  const last = new Map<string, { v1: number; v2: number }>();
+  for (const u of units) {
+    if (u.profile === undefined || u.layout === undefined) continue;
+    const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
+    l[u.layout] = Math.max(l[u.layout], newest(u));
+    last.set(u.profile, l);
+  }
+  return units.filter((u) => {
+    const l = u.profile === undefined ? undefined : last.get(u.profile);
+    if (!l || l.v1 === -Infinity || l.v2 === -Infinity) return true; // one layout here
+    return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
+  });
+}
+
 /** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
 export function countUnits(units: UnitDir[], cutOffMs: number): UnitCount {
   let built = 0;
   let fresh = 0;
   const crates = new Set<string>();
-  for (const u of units) {
+  for (const u of inUse(units)) {
     if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
       built++;
       crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
@@ -74,7 +118,7 @@ export function countUnits(units: UnitDir[], cutOffMs: number): UnitCount {
   return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
 }
 
-/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
+/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
 const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 
 const subdirs = (dir: string): string[] => {
@@ -85,14 +129,54 @@ const subdirs = (dir: string): string[] => {
   }
 };
 
-/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
-export function fingerprintDirs(target: string): string[] {
+const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
+/**
+ * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
+ * (v1) or `build/` (both layouts); nothing deeper.
+ */
+export function profileDirs(target: string): string[] {
   const out: string[] = [];
-  const has = (d: string) => statSync(join(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const isProfile = (d: string) => isDir(join(d, '.fingerprint')) || isDir(join(d, 'build'));
   for (const a of subdirs(target)) {
     const p = join(target, a);
-    if (has(p)) out.push(join(p, '.fingerprint'));
-    else for (const b of subdirs(p)) if (has(join(p, b))) out.push(join(p, b, '.fingerprint'));
+    if (isProfile(p)) out.push(p);
+    else for (const b of subdirs(p)) if (isProfile(join(p, b))) out.push(join(p, b));
+  }
+  return out;
+}
+
+/** Where one unit's fingerprint files are. */
+export interface UnitLocation {
+  name: string;
+  dir: string;
+  layout: CargoLayout;
+}
+
+const dirEntries = (dir: string) => {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
+ * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
+ * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
+ * instead: each costs a readdir or two and yields nothing.
+ */
+export function unitLocations(profile: string): UnitLocation[] {
+  const out: UnitLocation[] = [];
+  const v1 = join(profile, '.fingerprint');
+  for (const u of dirEntries(v1)) out.push({ name: u.name, dir: join(v1, u.name), layout: 'v1' });
+  const build = join(profile, 'build');
+  for (const pkg of dirEntries(build)) {
+    for (const hash of dirEntries(join(build, pkg.name))) {
+      // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
+      out.push({ name: `${pkg.name}-${hash.name}`, dir: join(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
+    }
   }
   return out;
 }
@@ -105,27 +189,21 @@ export function fingerprintDirs(target: string): string[] {
  */
 export function readUnits(target: string): UnitDir[] {
   const units: UnitDir[] = [];
-  for (const fp of fingerprintDirs(target)) {
-    let names: string[];
-    try {
-      names = readdirSync(fp);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
+  for (const profile of profileDirs(target)) {
+    for (const loc of unitLocations(profile)) {
       let entries: string[];
       try {
-        entries = readdirSync(join(fp, name));
+        entries = readdirSync(loc.dir);
       } catch {
-        continue; // not a directory, or gone meanwhile
+        continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
       }
       const files: UnitFile[] = [];
       for (const f of entries) {
         if (f.startsWith('dep-') || f.startsWith('output-')) continue;
-        const st = statSync(join(fp, name, f), { throwIfNoEntry: false });
+        const st = statSync(join(loc.dir, f), { throwIfNoEntry: false });
         if (st?.isFile()) files.push({ name: f, mtimeMs: st.mtimeMs });
       }
-      units.push({ name, files });
+      units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
     }
   }
   return units;
