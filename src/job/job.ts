@@ -4,6 +4,7 @@ import { formatBytes } from '../model/units.js';
 import { type JobIdentity } from '../model/identity.js';
 import { type Lease, acquireJobDir, acquireSlot, releaseLease } from '../pool/lease.js';
 import { cargoLockFiles } from '../os/liveness.js';
+import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { type PrepareResult, prepareDirs } from './prepare.js';
 import { type DirRecord, writeRecord } from '../model/record.js';
@@ -21,6 +22,12 @@ import { handBackJob, handBackJobParents } from '../owners/handback.js';
 import { type UnitCount, appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
 import { type ForeignOutcome, settleForeign } from '../owners/reclaim.js';
 import type { SccacheReport } from './sccache.js';
+import { type HomeChoice, chooseHome, sharedHomeProblem } from './cargo-home.js';
+import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
+import { scanSlots } from '../pool/lease.js';
+
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -45,6 +52,10 @@ export interface StartedJob {
   phases?: Record<string, number>;
   /** The sccache server the job compiles through, when it uses sccache (sccache.ts). */
   sccache?: SccacheReport;
+  /** Which CARGO_HOME the job got and why (cargo-home.ts). */
+  home?: HomeChoice;
+  /** The warm build this job's empty target started from, or why not (warm-copy.ts). */
+  copy?: CopyReport;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
@@ -62,24 +73,33 @@ export interface CratesState {
 }
 
 /**
- * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
- * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
- * job's intermediate artifacts to one shared directory outside the slot (an environment
- * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
- * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks.
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks. CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
  */
-export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
+export function exportsFor(dirs: Lease['dirs'], cargoHome: string): Record<string, string> {
   return {
     CARGO_TARGET_DIR: dirs.target,
     CARGO_BUILD_BUILD_DIR: dirs.target,
-    CARGO_HOME: dirs.cargoHome,
+    CARGO_HOME: cargoHome,
+    CARGO_INSTALL_ROOT: dirs.install,
     TMPDIR: dirs.tmp,
     TMP: dirs.tmp,
     TEMP: dirs.tmp,
   };
 }
 
-function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: string, previous?: DirRecord): DirRecord {
+/** The CARGO_HOME a job of `uid` gets in `dirs` when the shared home is usable (cargo-home.ts). */
+export function expectedCargoHome(root: string, dirs: Lease['dirs'], o: { uid: number; layout: 'slot' | 'job'; fork: boolean }): string {
+  return exportsFor(dirs, chooseHome(root, dirs, o).cargoHome).CARGO_HOME;
+}
+
+function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: string, cargoHome: string, previous?: DirRecord): DirRecord {
   return {
     format: 1,
     name: lease.name,
@@ -99,6 +119,7 @@ function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: 
     lastUsed: now,
     sizes: previous?.sizes,
     uid: myUid(),
+    cargoHome,
   };
 }
 
@@ -107,21 +128,42 @@ function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: 
  * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
  * still leaves the post step enough to release it.
  */
-export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void): Promise<StartedJob> {
+export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, privateHome?: string): Promise<StartedJob> {
   const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
     if (s.layout === 'job') await handBackJobParents(root, lease.dirs.base);
     const now = new Date().toISOString();
+    const uid = myUid();
+    const fork = me.fork === true;
+    const problem = privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e: Error) => e.message) : undefined);
+    const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+    if (problem && !privateHome) log.warning(`CARGO_HOME: ${home.reason}.`);
+    log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
     // The record names the new key only once the old key's content is gone: a kill between
     // the two must never leave a record that vouches for content of another trust domain.
-    const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
-    await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous));
+    const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+    let record = recordFor(lease, me, now, home.cargoHome, prep.decision.reset ? undefined : lease.previous);
+    await writeRecord(lease.dirs.record, record);
     for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
       log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
     }
-    const exports = exportsFor(lease.dirs);
+    const exports = exportsFor(lease.dirs, home.cargoHome);
+    let copy: CopyReport | undefined;
+    if (s.layout === 'slot' && (await fs.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+      // A slot without its own warm build: start from a compatible one another idle slot holds.
+      const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+      if (src) {
+        const reflink = (await fs.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+        copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+        log.info(describeCopy(copy));
+        if (copy.outcome === 'copied') {
+          record = { ...record, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+          await writeRecord(lease.dirs.record, record);
+        }
+      }
+    }
     return {
       root,
       layout: s.layout,
@@ -137,7 +179,9 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
       startedAt: now,
       cleanupTimeoutMs: s.cleanupTimeoutMs,
       exports,
-      path: join(lease.dirs.cargoHome, 'bin'),
+      path: join(lease.dirs.install, 'bin'),
+      home,
+      copy,
     };
   } catch (e) {
     await releaseLease(lease.keeperPid, lease.dirs.lock);
@@ -162,12 +206,23 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
   const lockText = await fs.readFile(lockFile, 'utf8');
   if (s.cache) await restoreStore(root, lockText, log);
   const locked = parseLock(lockText);
-  const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-  seed.lockFile = lockFile;
-  log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-  for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
-  const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-  return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+  // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+  // second cargo would (another job of this uid may be resolving in the shared home right now).
+  const downloadLock = await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 });
+  if (!downloadLock) {
+    log.warning(`Crates: another cargo held ${join(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+    return { ...state, lockFile, cargoVersion: version };
+  }
+  try {
+    const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+    seed.lockFile = lockFile;
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
+    const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+    return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+  } finally {
+    await release(downloadLock);
+  }
 }
 
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
@@ -221,7 +276,7 @@ export interface EndedJob {
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
  * was being done and where, and the lease is released whatever happened before.
  */
-export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt'>>, log?: Log): Promise<EndedJob> {
+export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy'>>, log?: Log): Promise<EndedJob> {
   const t0 = performance.now();
   const warnings: string[] = [];
   let published: PublishReport | undefined;
@@ -239,6 +294,8 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     }
   };
   const timeoutMs = j.cleanupTimeoutMs;
+  // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+  const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
   const note = (r: RemoveResult) => {
     removed.push(r);
     if (r.outcome === 'left-in-trash') warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
@@ -255,20 +312,20 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     const c = j.crates;
     if (c) {
       // Both stores publish from one lock file and one cargo version, found once.
-      const env = { ...process.env, ...exportsFor(j.dirs) };
+      const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
       let lock: ReturnType<typeof postLock> | undefined;
       const theLock = () => (lock ??= postLock(c, env));
-      await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
+      await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
         if (!c.publish) {
           published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
           return;
         }
         const l = await theLock();
         if (!l?.version) return;
-        published = { ...(await publishCrates(j.root, j.dirs.cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
         if (c.cache && published.published > 0 && log) await saveStore(j.root, l.text, log);
       });
-      await attempt(`Publishing git dependencies from ${join(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
+      await attempt(`Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {
         const l = await theLock();
         const locked = l ? parseGitLock(l.text) : [];
         if (locked.length === 0) return;
@@ -279,7 +336,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         }
         const version = l!.version;
         if (!version) return;
-        gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+        gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
       });
     }
     if (j.layout === 'job') {
@@ -304,12 +361,14 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
       });
       await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
         const now = new Date().toISOString();
-        const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
-        sizes = { target, cargoHome, tmp: 0, measuredAt: now };
+        // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+        const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+        sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
         // Who used the slot comes from this job's own state, never from the file: the build ran
         // as this uid and could have rewritten slot.json to claim another trust domain's key.
         if (j.identity && j.slot && j.startedAt) {
-          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt), releasedAt: now, lastUsed: now, sizes, units });
+          const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, cargoHome), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
         }
       });
       // After the record (which names this uid): a mark must be the last word.

@@ -40,6 +40,14 @@ export interface DirRecord {
    * a later job passing the slot over (reclaim.ts). `uid` says the same; a hand-back clears it.
    */
   foreign?: { uid: number; paths: string[]; at: string };
+  /**
+   * The CARGO_HOME the slot's build was made with, as the job saw it (a container job sees the
+   * root at another path than a host job). cargo's fingerprints hash registry sources' absolute
+   * paths under it: a build is warm only for a job that sees the same string (warm-copy.ts).
+   */
+  cargoHome?: string;
+  /** The warm build this slot's target started from, when it was copied from another slot. */
+  copiedFrom?: { slot: string; key: string; at: string };
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
 }
