@@ -30987,6 +30987,10 @@ async function handBackJob(j, published, gitPublished = 0) {
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    // homes/ itself (mode 1777) is the root's like every directory of the skeleton; homes/u0 below
+    // it stays root's: the CARGO_HOME of root's jobs, where no other uid's cargo writes (cargo-home.ts).
+    if ((await external_node_fs_.promises.lstat(layout_rootPaths(j.root).homes).catch(() => undefined))?.uid === 0)
+        await owner_chownTree([layout_rootPaths(j.root).homes], to, false);
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
     const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
