@@ -31535,7 +31535,14 @@ async function buildDirs(target) {
     }
     return out;
 }
-/** Makes the listed build-script runs stale: their fingerprints go, so cargo runs them again. */
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
 async function invalidateScripts(target, source) {
     const stale = [];
     for (const build of await buildDirs(target)) {
@@ -31546,8 +31553,12 @@ async function invalidateScripts(target, source) {
                 continue;
             outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
         }
-        for (const unit of staleScripts(outputs, source)) {
-            await external_node_fs_.promises.rm((0,external_node_path_.join)(build, '..', '.fingerprint', unit), { recursive: true, force: true });
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
+        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
             stale.push(unit);
         }
     }
@@ -31557,7 +31568,7 @@ async function invalidateScripts(target, source) {
 function describeCopy(c) {
     const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
     if (c.outcome === 'copied') {
-        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} build-script runs that named slot ${c.from} will run again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
         return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
     }
     const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];

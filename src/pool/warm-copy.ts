@@ -111,7 +111,15 @@ async function buildDirs(target: string): Promise<string[]> {
   return out;
 }
 
-/** Makes the listed build-script runs stale: their fingerprints go, so cargo runs them again. */
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+export const unitPackage = (unit: string) => unit.replace(/-[0-9a-f]{16}$/, '');
+
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
 async function invalidateScripts(target: string, source: string): Promise<string[]> {
   const stale: string[] = [];
   for (const build of await buildDirs(target)) {
@@ -121,8 +129,11 @@ async function invalidateScripts(target: string, source: string): Promise<string
       if (output === undefined) continue;
       outputs.push({ unit, output, rootOutput: await fs.readFile(join(build, unit, 'root-output'), 'utf8').catch(() => '') });
     }
-    for (const unit of staleScripts(outputs, source)) {
-      await fs.rm(join(build, '..', '.fingerprint', unit), { recursive: true, force: true });
+    const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+    const fingerprints = join(build, '..', '.fingerprint');
+    for (const unit of await fs.readdir(fingerprints).catch(() => [] as string[])) {
+      if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit) continue;
+      await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
       stale.push(unit);
     }
   }
@@ -137,7 +148,7 @@ export interface CopyReport {
   bytes: number;
   ms: number;
   detail?: string;
-  /** Build-script runs made stale because their output named the source slot. */
+  /** Units made stale because a build script of their package named the source slot. */
   staleScripts?: string[];
   linksRemoved?: string[];
 }
@@ -146,7 +157,7 @@ export interface CopyReport {
 export function describeCopy(c: CopyReport): string {
   const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${formatBytes(c.bytes)})`;
   if (c.outcome === 'copied') {
-    const extra = [c.staleScripts?.length ? `${c.staleScripts.length} build-script runs that named slot ${c.from} will run again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+    const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
     return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
   }
   const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
