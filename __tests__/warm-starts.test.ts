@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LocalRegistry, localRegistry } from './helpers/registry.js';
-import { type SimJob, jobPool } from './helpers/runner.js';
+import { DIST, type Place, type SimJob, jobPool } from './helpers/runner.js';
 
 const { job, cleanup } = jobPool();
 let reg: LocalRegistry;
@@ -220,5 +220,56 @@ async function checkPaths(j: SimJob, tag: string) {
     const p = await c.run('post');
     expect(p.code).toBe(0);
     expect(JSON.parse(await fs.readFile(join(slot, 'slot.json'), 'utf8')).copiedFrom).toMatchObject({ slot: b.outputs.slot, key: 'pr-5' });
+  });
+});
+
+/**
+ * A host of its own: every step runs in a new mount namespace where this host's root and checkout
+ * are bind-mounted at the paths every host uses (as each container of a fleet sees `/__t` and
+ * `/__w`). A server a step starts lives on in that namespace, seeing the same mounts.
+ */
+function hostPlace(view: { root: string; ws: string }, own: { root: string; ws: string }): Place {
+  const binds = `mount --bind "${own.root}" "${view.root}" && mount --bind "${own.ws}" "${view.ws}"`;
+  const wrap = (inner: string[], cwd = '/') => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${binds} && cd "$0" && exec "$@"`, cwd, ...inner];
+  return {
+    step: (entry) => wrap([process.execPath, join(DIST, entry, 'index.js')]),
+    run: (cmd, cwd) => wrap(cmd, cwd),
+  };
+}
+
+(hasSccache ? describe : describe.skip)('compile caches across hosts', () => {
+  test('two hosts, each with its own root at the same path, one shared cache directory: the second hits what the first compiled', async () => {
+    const view = { root: join(scratch, 'view', 'root'), ws: join(scratch, 'view', 'ws') };
+    const hosts = ['host-a', 'host-b'].map((h) => ({ root: join(scratch, h, 'root'), ws: join(scratch, h, 'ws') }));
+    for (const d of [view.root, view.ws, ...hosts.map((h) => h.root)]) await fs.mkdir(d, { recursive: true });
+    // The same checkout on both hosts (its own copy on each), at the same path through the binds.
+    for (const h of hosts) execFileSync('cp', ['-a', `${ws}/.`, h.ws]);
+    const shared = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'shared-sccache'), CARGO_INCREMENTAL: '0' };
+    const results = [];
+    // On the second host another job holds the first slot: this job's target dir is another
+    // path than on the first host, as it would be on a busy fleet.
+    const holder = await job({ pr: 77, base: 'develop', runner: 'r9' });
+    holder.place = hostPlace(view, hosts[1]);
+    for (const [i, h] of hosts.entries()) {
+      if (i === 1) expect((await holder.run('main', { root: view.root, 'working-directory': view.ws })).code).toBe(0);
+      const j = await job({ branch: 'main', runner: `r${i}`, extraEnv: shared });
+      j.place = hostPlace(view, h);
+      const m = await j.run('main', { root: view.root, 'working-directory': view.ws });
+      expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
+      const port = m.env.SCCACHE_SERVER_PORT;
+      ports.add(port);
+      const b = await j.exec(['cargo', 'build', '--locked'], view.ws);
+      expect({ code: b.code, stderr: b.code ? b.stderr : '' }).toEqual({ code: 0, stderr: '' });
+      results.push({ port, stats: stats(port), home: m.env.CARGO_HOME, target: m.env.CARGO_TARGET_DIR });
+      expect((await j.run('post')).code).toBe(0);
+    }
+    expect((await holder.run('post')).code).toBe(0);
+    expect(results[0].target).not.toBe(results[1].target);
+    // Two servers (one per host), one cache: the first host wrote, the second read all of it.
+    expect(results[0].port).not.toBe(results[1].port);
+    expect(results[0].home).toBe(results[1].home); // the same string, on two different directories
+    expect(existsSync(join(hosts[1].root, 'homes'))).toBe(true);
+    expect(results[0].stats).toEqual({ hits: 0, misses: 4 });
+    expect(results[1].stats).toEqual({ hits: 4, misses: 0 });
   });
 });
