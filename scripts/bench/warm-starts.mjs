@@ -32,6 +32,109 @@ function timed(cmd, args, o) {
   });
 }
 
+/** A PR's slot as the guard leaves it after pruning its target: the PR's next run comes back cold. */
+function prunedSlot(root, pr, cargoHome) {
+  const name = `s9${String(pr).padStart(3, '0')}`;
+  const slot = join(root, 'slots', name);
+  mkdirSync(join(slot, 'target'), { recursive: true });
+  mkdirSync(join(root, 'locks'), { recursive: true });
+  const t = new Date(Date.now() - 60_000).toISOString();
+  writeFileSync(join(slot, 'slot.json'), JSON.stringify({ format: 1, name, layout: 'slot', repository: 'b/b', key: `pr-${pr}`, runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci', runId: '1', runAttempt: '1', job: 'test', jobUid: 'x', leasedAt: t, lastUsed: t, prunedAt: t, sizes: { target: 0, cargoHome: 0, tmp: 0, measuredAt: t }, cargoHome }));
+  writeFileSync(join(root, 'locks', `slot-${name}.lock`), '');
+}
+
+/** What the runner passes to a job's steps: the identity of a push to main or a PR. */
+function identityEnv(o, event) {
+  return {
+    GITHUB_REPOSITORY: 'b/b', GITHUB_RUN_ID: String(o.runId), GITHUB_JOB: 'test', GITHUB_WORKFLOW: 'ci', RUNNER_NAME: o.runner ?? 'r1', GITHUB_EVENT_PATH: event,
+    GITHUB_EVENT_NAME: o.pr ? 'pull_request' : 'push',
+    ...(o.pr ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: o.base ?? 'main', GITHUB_HEAD_REF: `f${o.pr}` } : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
+  };
+}
+const eventPayload = (o) => JSON.stringify(o.pr ? { number: o.pr, pull_request: { number: o.pr, base: { ref: o.base ?? 'main' } }, repository: { default_branch: 'main' } } : { repository: { default_branch: 'main' } });
+
+/**
+ * Runs a job (main, build, post) in a fresh job container, or undefined without Docker. Every
+ * container job of the fleet sees the same paths: the root at /__t/cargo-isolate, the checkout at
+ * /__w/ws/ws, the host-wide sccache directory at /__t/sccache.
+ */
+async function containerRunner(dir, ws, sccacheStats) {
+  let d;
+  try {
+    const out = execFileSync('bash', ['scripts/docker-env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 900_000 });
+    d = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  } catch {
+    return undefined;
+  }
+  const toolCache = join(dir, 'tool-cache');
+  mkdirSync(join(toolCache, 'cargo-isolate'), { recursive: true });
+  mkdirSync(join(toolCache, 'sccache'), { recursive: true });
+  const dockerArgs = (args) => ['-H', d.DOCKER_HOST, ...args];
+  const sysroot = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
+  const made = [];
+  const fn = async (o) => {
+    const jdir = await fs.mkdtemp(join(dir, 'cjob-'));
+    const name = `cargo-isolate-bench-${process.pid}-${o.runId}`;
+    made.push(name);
+    const mounts = [[toolCache, '/__t'], [ws, '/__w/ws/ws'], [jdir, '/__w/_temp'], [process.execPath, '/__e/node24/bin/node', 'ro'], [join(process.cwd(), 'dist'), '/__a/dist', 'ro'], [sysroot, '/opt/rust', 'ro'], ['/usr/bin/sccache', '/usr/local/bin/sccache', 'ro']];
+    execFileSync(d.DOCKER, dockerArgs(['run', '-d', '--init', '--network', 'host', '--name', name, ...mounts.flatMap(([h, c, ro]) => ['-v', `${h}:${c}${ro ? ':ro' : ''}`]), d.IMAGE, 'sh', '-c', 'mkdir -p /github/home && exec sleep infinity']), { stdio: 'ignore' });
+    const files = {};
+    for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) writeFileSync(join(jdir, n), '');
+    for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) files[n] = `/__w/_temp/${n}`;
+    writeFileSync(join(jdir, 'event.json'), eventPayload(o));
+    const base = {
+      ...identityEnv(o, '/__w/_temp/event.json'), ...files, RUNNER_TEMP: '/__w/_temp', GITHUB_WORKSPACE: '/__w/ws/ws', HOME: '/github/home', PATH: '/opt/rust/bin:/usr/local/bin:/usr/bin:/bin',
+      RUNNER_TRACKING_ID: `github_bench_${o.runId}`, INPUT_ROOT: '/__t/cargo-isolate', 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': '/__w/ws/ws',
+      RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: '/__t/sccache', CARGO_INCREMENTAL: '0',
+    };
+    const exec = (env, argv, cwd = '/') => timed(d.DOCKER, dockerArgs(['exec', '-w', cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), name, ...argv]), {});
+    try {
+      const t0 = performance.now();
+      const main = await exec(base, ['/__e/node24/bin/node', '/__a/dist/main/index.js']).catch((e) => ({ stdout: '', err: e }));
+      const mainMs = performance.now() - t0;
+      const stdout = await fs.readFile(join(jdir, 'GITHUB_STEP_SUMMARY'), 'utf8').catch(() => '');
+      const parse = async (f) => {
+        const t = (await fs.readFile(join(jdir, f), 'utf8')).split('\n');
+        const v = {};
+        for (let i = 0; i < t.length; i++) {
+          const m = /^([^<]+)<<(.+)$/.exec(t[i]);
+          if (!m) continue;
+          const val = [];
+          for (i++; t[i] !== m[2]; i++) val.push(t[i]);
+          v[m[1]] = val.join('\n');
+        }
+        return v;
+      };
+      const exported = await parse('GITHUB_ENV');
+      if (!exported.CARGO_TARGET_DIR) throw new Error(`the container job's main step exported nothing: ${main.err?.message ?? ''}`);
+      const port = { SCCACHE_SERVER_PORT: exported.SCCACHE_SERVER_PORT };
+      await exec({ ...base, ...port }, ['sccache', '--zero-stats']);
+      const b = await exec({ ...base, ...exported, PATH: `${exported.CARGO_INSTALL_ROOT}/bin:${base.PATH}` }, ['cargo', 'build', '--locked'], '/__w/ws/ws');
+      const statsOut = execFileSync(d.DOCKER, dockerArgs(['exec', '-e', `SCCACHE_SERVER_PORT=${port.SCCACHE_SERVER_PORT}`, name, 'sccache', '--show-stats', '--stats-format', 'json']), { encoding: 'utf8' });
+      const st = JSON.parse(statsOut).stats;
+      const cnt = (x) => Object.values(x.counts ?? {}).reduce((a, y) => a + y, 0);
+      const state = await parse('GITHUB_STATE');
+      await exec({ ...base, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) }, ['/__e/node24/bin/node', '/__a/dist/post/index.js']);
+      const log = (await fs.readFile(join(jdir, 'GITHUB_STEP_SUMMARY'), 'utf8').catch(() => '')) + stdout;
+      return { ms: mainMs + b.ms, units: [...b.stderr.matchAll(/^\s*Compiling \S+ v/gm)].length, hits: cnt(st.cache_hits), misses: cnt(st.cache_misses), exported, stdout: log };
+    } finally {
+      execFileSync(d.DOCKER, dockerArgs(['rm', '-f', name]), { stdio: 'ignore' });
+    }
+  };
+  fn.prunedSlot = (pr, cargoHome) => prunedSlot(join(toolCache, 'cargo-isolate'), pr, cargoHome);
+  fn.close = () => {
+    for (const n of made) {
+      try {
+        execFileSync(d.DOCKER, dockerArgs(['rm', '-f', n]), { stdio: 'ignore' });
+      } catch {
+        // gone
+      }
+    }
+  };
+  void sccacheStats;
+  return fn;
+}
+
 export async function warmStartsSection({ scratch, rows, note, spread, median, runnerFiles, stateOf, quick }) {
   try {
     execFileSync('sccache', ['--version'], { stdio: 'ignore' });
@@ -48,7 +151,8 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   await packRegistry(regDir);
   const server = await serveRegistry(regDir);
   const ws = makeRealWorkspace(join(dir, 'ws'), server.url);
-  sh('cargo', ['generate-lockfile'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(dir, 'lock-home') } });
+  // Not execFileSync: the registry is served by this very process.
+  await timed('cargo', ['generate-lockfile'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(dir, 'lock-home') } });
   const locked = (await fs.readFile(join(ws, 'Cargo.lock'), 'utf8')).match(/^name = /gm).length - 1;
   let n = 0;
   const edit = () => writeFileSync(join(ws, 'src', 'main.rs'), REAL_MAIN(++n)); // a one-line change
@@ -163,11 +267,7 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
     for (let i = 0; i < reps; i++) {
       if (change) edit();
       const p = pr++;
-      const slot = join(root, 'slots', `s9${String(p).padStart(2, '0')}`);
-      mkdirSync(join(slot, 'target'), { recursive: true });
-      const t = new Date(Date.now() - 60_000).toISOString();
-      writeFileSync(join(slot, 'slot.json'), JSON.stringify({ format: 1, name: slot.split('/').pop(), layout: 'slot', repository: 'b/b', key: `pr-${p}`, runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci', runId: '1', runAttempt: '1', job: 'test', jobUid: 'x', leasedAt: t, lastUsed: t, prunedAt: t, sizes: { target: 0, cargoHome: 0, tmp: 0, measuredAt: t }, cargoHome: mainRun.exported.CARGO_HOME }));
-      writeFileSync(join(root, 'locks', `slot-${slot.split('/').pop()}.lock`), '');
+      prunedSlot(root, p, mainRun.exported.CARGO_HOME);
       const r = await isolated({ pr: p, base: 'main', runner: 'r1' });
       add(`isolate-copy${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
     }
@@ -181,6 +281,44 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
     }
   }
   stopServer(mainRun.port);
+
+  // The same starts for `container:` jobs: real Docker, the job container run as the runner runs
+  // it (docker exec as root, node at /__e/node24, file commands in /__w/_temp), the root under the
+  // tool cache at /__t, the checkout at /__w/<repo>/<repo>, the host's network (the registry is on
+  // 127.0.0.1). A root of its own: container jobs see other paths than host jobs.
+  const containerJob = await containerRunner(dir, ws, sccacheStats);
+  if (containerJob) {
+    note('11. container jobs ...');
+    const c = (o) => containerJob({ ...o, runId: runId++ });
+    const cMain = await c({});
+    for (const change of [false, true]) {
+      for (let i = 0; i < reps; i++) {
+        if (change) edit();
+        const r = await c({ pr: pr++, base: 'develop', runner: `r${i + 2}` });
+        add(`container-cold-slot${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
+      }
+    }
+    for (const change of [false, true]) {
+      for (let i = 0; i < reps; i++) {
+        if (change) edit();
+        const p = pr++;
+        containerJob.prunedSlot(p, cMain.exported.CARGO_HOME);
+        const r = await c({ pr: p, base: 'main', runner: 'r1' });
+        if (!/Started from a copy/.test(r.stdout)) note(`11. a container job did not start from a copy: ${r.stdout.slice(-600)}`);
+        add(`container-copy${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
+      }
+    }
+    for (const change of [false, true]) {
+      for (let i = 0; i < reps; i++) {
+        if (change) edit();
+        const r = await c({});
+        add(`container-warm-slot${change ? '-edit' : ''}`, r.ms, { units: r.units });
+      }
+    }
+    containerJob.close();
+  } else {
+    rows.push(['11', 'container jobs', 'not measured: no Docker engine (scripts/docker-env.sh failed)', '', '']);
+  }
   await server.close();
 
   // The wrapper's cost per rustc invocation, against rustc's own (`rustc -vV`, cargo's cheapest call).
@@ -205,7 +343,10 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
     'isolate-copy': 'cargo-isolate, a slot that does not hold the build, a compatible warm build on the host (copied)',
     'warm-slot': 'cargo-isolate, a warm slot (its own build)',
   };
-  for (const k of ['cold', 'seeds', 'rust-cache', 'isolate-cold-slot', 'isolate-copy', 'warm-slot']) {
+  label['container-cold-slot'] = 'cargo-isolate, container job, a slot that does not hold the build, no warm build to copy';
+  label['container-copy'] = 'cargo-isolate, container job, a compatible warm build on the host (copied)';
+  label['container-warm-slot'] = 'cargo-isolate, container job, a warm slot';
+  for (const k of ['cold', 'seeds', 'rust-cache', 'isolate-cold-slot', 'isolate-copy', 'warm-slot', 'container-cold-slot', 'container-copy', 'container-warm-slot'].filter((x) => out[x])) {
     for (const edited of k === 'cold' ? [''] : ['', '-edit']) {
       const key = k + edited;
       const h = hitsOf(key);
