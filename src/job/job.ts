@@ -20,7 +20,7 @@ import { myUid } from '../owners/owner.js';
 import { type GitPublishReport, type GitSeedReport, parseGitLock, publishGit, seedGit, systemGit } from '../store/gitstore.js';
 import { handBackJob, handBackJobParents } from '../owners/handback.js';
 import { type UnitCount, appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
-import { type ForeignOutcome, settleForeign } from '../owners/reclaim.js';
+import { type ForeignOutcome, settleForeign, settleForeignHome } from '../owners/reclaim.js';
 import type { SccacheReport } from './sccache.js';
 import { type HomeChoice, chooseHome, sharedHomeProblem } from './cargo-home.js';
 import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
@@ -376,6 +376,12 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
         if (foreign) warnings.push(foreign.message);
       });
+      if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+          const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
+          if (home) warnings.push(home.message);
+        });
+      }
     }
     const me = j.identity;
     if (me && units && units.built + units.fresh > 0) {

@@ -7,7 +7,7 @@ import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { cargoLockFiles } from '../os/liveness.js';
 import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
 import { readRecord, writeRecord } from '../model/record.js';
-import { findForeign } from './foreign.js';
+import { findForeign, findForeignInHome } from './foreign.js';
 
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
@@ -76,6 +76,18 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
     } finally {
       await release(h);
     }
+  }
+  // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
+  // that mounted it) go back to the uid the home belongs to. chown changes no content a running
+  // cargo reads, so no lock is needed.
+  for (const name of await fs.readdir(p.homes).catch(() => [] as string[])) {
+    const home = `${p.homes}/${name}`;
+    const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
+    const st = await fs.lstat(home).catch(() => undefined);
+    if (uid === undefined || uid === 0 || !st?.isDirectory() || st.uid !== uid) continue;
+    if ((await findForeignInHome(home, uid)).length === 0) continue;
+    const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
+    if (r.ok) given.push(`homes/${name}`);
   }
   const git = gitStorePaths(root).base;
   const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
