@@ -30226,7 +30226,7 @@ async function probeTops(tops) {
  * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
  * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
  */
-async function findForeignInHome(home, uid) {
+async function foreign_findForeignInHome(home, uid) {
     return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
 }
 /** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
@@ -30399,6 +30399,40 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
         failed.push('neither sudo nor a docker client is on PATH');
     const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
+    const uid = owner_myUid();
+    let found = await foreign_findForeignInHome(home, uid);
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    let handedBack;
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
+        found = await foreign_findForeignInHome(home, uid);
+        if (found.length === 0) {
+            handedBack = m;
+            break;
+        }
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (!handedBack && failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const message = handedBack
+        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
+        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    return { found: first, handedBack, marked: false, failed, message };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
@@ -30640,7 +30674,7 @@ async function sharedHomeProblem(root, uid) {
     const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid);
     if (theirs)
         return theirs;
-    const foreign = await findForeignInHome(dir, uid);
+    const foreign = await foreign_findForeignInHome(dir, uid);
     if (foreign.length > 0)
         return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
     return undefined;
@@ -31023,6 +31057,21 @@ async function handBackIdle(root, timeoutMs) {
             await release(h);
         }
     }
+    // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
+    // that mounted it) go back to the uid the home belongs to. chown changes no content a running
+    // cargo reads, so no lock is needed.
+    for (const name of await fs.readdir(p.homes).catch(() => [])) {
+        const home = `${p.homes}/${name}`;
+        const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
+        const st = await fs.lstat(home).catch(() => undefined);
+        if (uid === undefined || uid === 0 || !st?.isDirectory() || st.uid !== uid)
+            continue;
+        if ((await findForeignInHome(home, uid)).length === 0)
+            continue;
+        const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
+        if (r.ok)
+            given.push(`homes/${name}`);
+    }
     const git = gitStorePaths(root).base;
     const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
     if (r.ok)
@@ -31369,7 +31418,14 @@ async function buildDirs(target) {
     }
     return out;
 }
-/** Makes the listed build-script runs stale: their fingerprints go, so cargo runs them again. */
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
 async function invalidateScripts(target, source) {
     const stale = [];
     for (const build of await buildDirs(target)) {
@@ -31380,8 +31436,12 @@ async function invalidateScripts(target, source) {
                 continue;
             outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
         }
-        for (const unit of staleScripts(outputs, source)) {
-            await external_node_fs_.promises.rm((0,external_node_path_.join)(build, '..', '.fingerprint', unit), { recursive: true, force: true });
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
+        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
             stale.push(unit);
         }
     }
@@ -31391,7 +31451,7 @@ async function invalidateScripts(target, source) {
 function describeCopy(c) {
     const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${formatBytes(c.bytes)})`;
     if (c.outcome === 'copied') {
-        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} build-script runs that named slot ${c.from} will run again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
         return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
     }
     const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
@@ -31758,6 +31818,13 @@ async function endJob(j, log) {
                 if (foreign)
                     warnings.push(foreign.message);
             });
+            if (cargoHome !== j.dirs.cargoHome) {
+                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
+                    if (home)
+                        warnings.push(home.message);
+                });
+            }
         }
         const me = j.identity;
         if (me && units && units.built + units.fresh > 0) {

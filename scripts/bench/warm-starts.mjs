@@ -51,7 +51,8 @@ function identityEnv(o, event) {
     ...(o.pr ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: o.base ?? 'main', GITHUB_HEAD_REF: `f${o.pr}` } : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
   };
 }
-const eventPayload = (o) => JSON.stringify(o.pr ? { number: o.pr, pull_request: { number: o.pr, base: { ref: o.base ?? 'main' } }, repository: { default_branch: 'main' } } : { repository: { default_branch: 'main' } });
+// A PR from a branch of the same repository (head and base repository named: otherwise a fork).
+const eventPayload = (o) => JSON.stringify(o.pr ? { number: o.pr, pull_request: { number: o.pr, head: { ref: `f${o.pr}`, repo: { full_name: 'b/b' } }, base: { ref: o.base ?? 'main', repo: { full_name: 'b/b' } } }, repository: { default_branch: 'main' } } : { repository: { default_branch: 'main' } });
 
 /**
  * Runs a job (main, build, post) in a fresh job container, or undefined without Docker. Every
@@ -230,7 +231,7 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
     const jdir = await fs.mkdtemp(join(dir, 'job-'));
     const files = runnerFiles(jdir);
     const event = join(jdir, 'event.json');
-    writeFileSync(event, JSON.stringify(o.pr ? { number: o.pr, pull_request: { number: o.pr, base: { ref: o.base ?? 'main' } }, repository: { default_branch: 'main' } } : { repository: { default_branch: 'main' } }));
+    writeFileSync(event, eventPayload(o));
     const env = {
       PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_REPOSITORY: 'b/b', GITHUB_RUN_ID: String(runId++), GITHUB_JOB: 'test', GITHUB_WORKFLOW: 'ci', RUNNER_NAME: o.runner ?? 'r1', GITHUB_EVENT_PATH: event,
       GITHUB_EVENT_NAME: o.pr ? 'pull_request' : 'push',
@@ -244,6 +245,7 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
     const port = { SCCACHE_SERVER_PORT: exported.SCCACHE_SERVER_PORT };
     sh('sccache', ['--zero-stats'], { env: { ...process.env, ...port } });
     if (o.before) await o.before(exported);
+    if (!exported.CARGO_HOME?.includes('/homes/')) throw new Error(`bench 11: a trusted job got CARGO_HOME ${exported.CARGO_HOME}, not the uid's shared one`);
     const r = await build({ ...sccacheEnv, ...exported, PATH: `${exported.CARGO_INSTALL_ROOT}/bin:${process.env.PATH}` });
     const hits = sccacheStats(port);
     const log = (await fs.readFile(files.GITHUB_STEP_SUMMARY, 'utf8').catch(() => '')) + '';
@@ -269,6 +271,7 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
       const p = pr++;
       prunedSlot(root, p, mainRun.exported.CARGO_HOME);
       const r = await isolated({ pr: p, base: 'main', runner: 'r1' });
+      if (!JSON.parse(await fs.readFile(join(root, 'slots', `s9${String(p).padStart(3, '0')}`, 'slot.json'), 'utf8')).copiedFrom) throw new Error(`bench 11: PR ${p} did not start from a copy`);
       add(`isolate-copy${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
     }
   }
