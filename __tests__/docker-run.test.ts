@@ -83,7 +83,7 @@ const hostBuild = (j: SimJob, ws: string) =>
 async function nextJobPassesOver(pr: number, runId: string, ws: string, marked: string) {
   const next = await hostJob(pr, runId, false);
   const m = await next.main();
-  expect({ code: m.code, warnings: m.warnings }).toEqual({ code: 0, warnings: [expect.stringMatching(/^CARGO_HOME: a private CARGO_HOME in the slot: the shared one cannot be used \(.*holds files of uid 0 \(cargo-home\/registry/)] });
+  expect({ code: m.code, warnings: m.warnings }).toEqual({ code: 0, warnings: [expect.stringMatching(/^CARGO_HOME: a private CARGO_HOME in the slot: the shared one cannot be used \(.*holds files of uid 0 \(cargo-home\//)] });
   expect(m.stdout).toMatch(new RegExp(`Slot ${marked} holds files of uid 0 \\(target/.*passing it over`));
   expect(m.outputs.slot).not.toBe(marked);
   const b = await hostBuild(next.j, ws);
@@ -105,7 +105,7 @@ describe('docker run steps as root in a job of the runner user', () => {
     const p1 = await first.post();
     expect(p1.code).toBe(0);
     expect(p1.warnings).toHaveLength(2); // the slot, and the CARGO_HOME the runner user's jobs share
-    expect(p1.warnings[1]).toMatch(/files of uid 0 \(cargo-home\/registry.* the CARGO_HOME the trusted jobs of uid 1001 share.*Could not hand them back.*private CARGO_HOME/);
+    expect(p1.warnings[1]).toMatch(/files of uid 0 \(cargo-home\/.* the CARGO_HOME the trusted jobs of uid 1001 share.*Could not hand them back.*private CARGO_HOME/);
     expect(p1.warnings[0]).toContain(`files of uid 0 (target/`);
     expect(p1.warnings[0]).toContain(`in slot ${m1.outputs.slot}`);
     expect(p1.warnings[0]).toMatch(/docker: .*permission denied/i);
@@ -170,10 +170,12 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect(notRunners(join(root, 'slots', m1.outputs.slot)).length).toBeGreaterThan(0);
     const p1 = await first.post();
     expect(p1.code).toBe(0);
-    expect(p1.warnings).toHaveLength(2); // the slot, and the CARGO_HOME the runner user's jobs share
+    // The slot; and the CARGO_HOME the runner user's jobs share, when the step created files there
+    // (the crates may already be in it from earlier jobs: then none).
+    expect(p1.warnings.length).toBeGreaterThanOrEqual(1);
     expect(p1.warnings[0]).toContain('Handed them back to uid 1001 with docker');
     expect(p1.warnings[0]).toContain(USER_FIX);
-    expect(p1.warnings[1]).toMatch(/the CARGO_HOME the trusted jobs of uid 1001 share.*Handed them back to uid 1001 with docker/);
+    for (const w of p1.warnings.slice(1)) expect(w).toMatch(/the CARGO_HOME the trusted jobs of uid 1001 share.*Handed them back to uid 1001 with docker/);
     expect(notRunners(join(root, 'slots', m1.outputs.slot))).toEqual([]);
     expect(notRunners(m1.outputs['cargo-home'])).toEqual([]);
     // No image was pulled: the only one is the test's own.

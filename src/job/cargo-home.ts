@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { type Dirs, rootPaths, sharedHome } from '../model/layout.js';
-import { ownDirIn } from '../owners/owner.js';
+import { ownDirIn, ownerOf } from '../owners/owner.js';
 import { describeForeign, findForeignInHome } from '../owners/foreign.js';
 
 /*
@@ -25,6 +25,8 @@ import { describeForeign, findForeignInHome } from '../owners/foreign.js';
  *
  * Per uid, so that a root container job never writes root-owned files where the runner user's
  * cargo writes (the "Permission denied (os error 13)" on registry/src of the incident reports).
+ * Root's home is handed back to the root's owner with the rest of what a root job made
+ * (handback.ts), so the runner user's guard and gc can free it; root's jobs keep using it.
  *
  * A private home in the slot, as before, for:
  * - fork PRs: their build could leave anything in a shared registry/src, and trusted jobs read
@@ -53,11 +55,16 @@ export function chooseHome(root: string, dirs: Pick<Dirs, 'cargoHome'>, o: { uid
  * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
  */
 export async function sharedHomeProblem(root: string, uid: number): Promise<string | undefined> {
-  const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid);
+  const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
   if (theirs) return theirs;
   const foreign = await findForeignInHome(dir, uid);
   if (foreign.length > 0) return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
   return undefined;
+}
+
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+export async function rootOwnerFor(root: string, uid: number): Promise<number | undefined> {
+  return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
 }
 
 /** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */

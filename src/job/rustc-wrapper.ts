@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { rootPaths } from '../model/layout.js';
 import { ownDirIn } from '../owners/owner.js';
+import { rootOwnerFor } from './cargo-home.js';
 import { OUR_WRAPPER, WRAPPED, type Wrapper } from './sccache.js';
 
 /*
@@ -48,7 +49,7 @@ export function wrapperExports(script: string, wrapper: Wrapper): Record<string,
  * Undefined when that directory is not this uid's own (owner.ts, ownDirIn).
  */
 export async function ensureWrapperScript(root: string, uid: number): Promise<string | undefined> {
-  const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid);
+  const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
   if (theirs) return undefined;
   const path = join(dir, OUR_WRAPPER);
   if ((await fs.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT) return path;
@@ -81,7 +82,7 @@ export function untrustedEnv(env: Record<string, string | undefined>, cacheDir: 
 
 /** The untrusted cache directory and an empty config file for it (a directory of this uid's own). */
 export async function untrustedCache(root: string, uid: number): Promise<{ dir: string; conf: string } | undefined> {
-  const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700);
+  const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700, await rootOwnerFor(root, uid));
   if (theirs) return undefined;
   const conf = join(dir, 'config.toml');
   await fs.writeFile(conf, '');

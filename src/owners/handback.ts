@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { storePaths } from '../store/crates.js';
 import { gitStorePaths } from '../store/gitstore.js';
@@ -46,9 +46,15 @@ export async function handBackJob(j: { root: string; layout: 'slot' | 'job'; dir
   if (gitPublished > 0) shared.push(gitStorePaths(j.root).base);
   const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
   if (!r.ok) throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
-  // homes/ itself (mode 1777) is the root's like every directory of the skeleton; homes/u0 below
-  // it stays root's: the CARGO_HOME of root's jobs, where no other uid's cargo writes (cargo-home.ts).
-  if ((await fs.lstat(rootPaths(j.root).homes).catch(() => undefined))?.uid === 0) await chownTree([rootPaths(j.root).homes], to, false);
+  // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
+  // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+  const homes = rootPaths(j.root).homes;
+  if ((await fs.lstat(homes).catch(() => undefined))?.uid === 0) await chownTree([homes], to, false);
+  const rootOwn = (await fs.readdir(homes).catch(() => [] as string[])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+  if (rootOwn.length) {
+    const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+    if (!r.ok) throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+  }
   if (j.layout === 'slot') await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
   const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
   return `to uid ${to.uid}: ${names.join(', ')}`;
@@ -84,7 +90,12 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
     const home = `${p.homes}/${name}`;
     const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
     const st = await fs.lstat(home).catch(() => undefined);
-    if (uid === undefined || uid === 0 || !st?.isDirectory() || st.uid !== uid) continue;
+    if (uid === 0 && st?.isDirectory()) {
+      // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
+      if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok) given.push(`homes/${name}`);
+      continue;
+    }
+    if (uid === undefined || !st?.isDirectory() || st.uid !== uid) continue;
     if ((await findForeignInHome(home, uid)).length === 0) continue;
     const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
     if (r.ok) given.push(`homes/${name}`);

@@ -56,10 +56,11 @@ export async function slotOwners(dirs: Dirs): Promise<number[]> {
  * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
  * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
  * directory, so what is found there is used only when it is a real directory of `uid`: a dir
- * (or link) of another uid would have this uid (root, say) write where that uid chose.
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
  * `theirs` says why the directory cannot be used.
  */
-export async function ownDirIn(top: string, name: string, uid: number, mode = 0o755): Promise<{ dir: string; theirs?: string }> {
+export async function ownDirIn(top: string, name: string, uid: number, mode = 0o755, alsoOwner?: number): Promise<{ dir: string; theirs?: string }> {
   await fs.mkdir(top, { recursive: true });
   const st = await fs.lstat(top);
   const dir = `${top}/${name}`;
@@ -67,7 +68,8 @@ export async function ownDirIn(top: string, name: string, uid: number, mode = 0o
   if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid) await fs.chmod(top, 0o1777);
   await fs.mkdir(dir, { recursive: true, mode });
   const own = await fs.lstat(dir);
-  if (!own.isDirectory() || own.uid !== uid) return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+  // Root's own directories are handed back to the root's owner like everything root makes there.
+  if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner)) return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
   return { dir };
 }
 

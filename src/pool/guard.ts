@@ -153,7 +153,9 @@ async function sharedSources(root: string, slots: Candidate[]): Promise<Candidat
   }
   for (const name of await fs.readdir(rootPaths(root).homes).catch(() => [] as string[])) {
     const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-    if (uid === undefined || (me !== 0 && uid !== me)) continue;
+    // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+    const owner = (await fs.lstat(join(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+    if (uid === undefined || (me !== 0 && uid !== me && owner !== me)) continue;
     const src = join(rootPaths(root).homes, name, 'registry', 'src');
     const st = await fs.lstat(src).catch(() => undefined);
     if (!st?.isDirectory()) continue;
