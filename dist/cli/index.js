@@ -29683,10 +29683,11 @@ async function slotOwners(dirs) {
  * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
  * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
  * directory, so what is found there is used only when it is a real directory of `uid`: a dir
- * (or link) of another uid would have this uid (root, say) write where that uid chose.
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
  * `theirs` says why the directory cannot be used.
  */
-async function ownDirIn(top, name, uid, mode = 0o755) {
+async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
     await external_node_fs_.promises.mkdir(top, { recursive: true });
     const st = await external_node_fs_.promises.lstat(top);
     const dir = `${top}/${name}`;
@@ -29696,7 +29697,8 @@ async function ownDirIn(top, name, uid, mode = 0o755) {
         await external_node_fs_.promises.chmod(top, 0o1777);
     await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
     const own = await external_node_fs_.promises.lstat(dir);
-    if (!own.isDirectory() || own.uid !== uid)
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
         return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
     return { dir };
 }
@@ -29958,7 +29960,9 @@ async function sharedSources(root, slots) {
     }
     for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        if (uid === undefined || (me !== 0 && uid !== me))
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
             continue;
         const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
         const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
@@ -30838,13 +30842,17 @@ function cargo_home_chooseHome(root, dirs, o) {
  * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
  */
 async function sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid);
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
     if (theirs)
         return theirs;
     const foreign = await findForeignInHome(dir, uid);
     if (foreign.length > 0)
         return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
     return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
 }
 /** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
 const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
@@ -31188,10 +31196,17 @@ async function handBackJob(j, published, gitPublished = 0) {
     const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
-    // homes/ itself (mode 1777) is the root's like every directory of the skeleton; homes/u0 below
-    // it stays root's: the CARGO_HOME of root's jobs, where no other uid's cargo writes (cargo-home.ts).
-    if ((await external_node_fs_.promises.lstat(layout_rootPaths(j.root).homes).catch(() => undefined))?.uid === 0)
-        await chownTree([layout_rootPaths(j.root).homes], to, false);
+    // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
+    // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    const homes = layout_rootPaths(j.root).homes;
+    if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
+        await chownTree([homes], to, false);
+    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    if (rootOwn.length) {
+        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        if (!r.ok)
+            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
     const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
@@ -31231,7 +31246,13 @@ async function handBackIdle(root, timeoutMs) {
         const home = `${p.homes}/${name}`;
         const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
         const st = await external_node_fs_.promises.lstat(home).catch(() => undefined);
-        if (uid === undefined || uid === 0 || !st?.isDirectory() || st.uid !== uid)
+        if (uid === 0 && st?.isDirectory()) {
+            // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
+            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || (0,external_node_fs_.existsSync)(h)), to, true, timeoutMs)).ok)
+                given.push(`homes/${name}`);
+            continue;
+        }
+        if (uid === undefined || !st?.isDirectory() || st.uid !== uid)
             continue;
         if ((await findForeignInHome(home, uid)).length === 0)
             continue;
@@ -32388,6 +32409,7 @@ async function sccacheAtEnd(r, env, paths, log) {
 
 
 
+
 /*
  * Compile-cache keys that are the same in every slot.
  *
@@ -32427,7 +32449,7 @@ function wrapperExports(script, wrapper) {
  * Undefined when that directory is not this uid's own (owner.ts, ownDirIn).
  */
 async function ensureWrapperScript(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid);
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
     if (theirs)
         return undefined;
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
@@ -32461,7 +32483,7 @@ function untrustedEnv(env, cacheDir, conf) {
 }
 /** The untrusted cache directory and an empty config file for it (a directory of this uid's own). */
 async function untrustedCache(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700);
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700, await rootOwnerFor(root, uid));
     if (theirs)
         return undefined;
     const conf = (0,external_node_path_.join)(dir, 'config.toml');

@@ -28909,10 +28909,11 @@ async function owner_slotOwners(dirs) {
  * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
  * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
  * directory, so what is found there is used only when it is a real directory of `uid`: a dir
- * (or link) of another uid would have this uid (root, say) write where that uid chose.
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
  * `theirs` says why the directory cannot be used.
  */
-async function owner_ownDirIn(top, name, uid, mode = 0o755) {
+async function owner_ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
     await external_node_fs_.promises.mkdir(top, { recursive: true });
     const st = await external_node_fs_.promises.lstat(top);
     const dir = `${top}/${name}`;
@@ -28922,7 +28923,8 @@ async function owner_ownDirIn(top, name, uid, mode = 0o755) {
         await external_node_fs_.promises.chmod(top, 0o1777);
     await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
     const own = await external_node_fs_.promises.lstat(dir);
-    if (!own.isDirectory() || own.uid !== uid)
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
         return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
     return { dir };
 }
@@ -29664,13 +29666,17 @@ function cargo_home_chooseHome(root, dirs, o) {
  * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
  */
 async function cargo_home_sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid);
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
     if (theirs)
         return theirs;
     const foreign = await findForeignInHome(dir, uid);
     if (foreign.length > 0)
         return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
     return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
 }
 /** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
 const LINKED = (/* unused pure expression or super */ null && (['config.toml', 'config', 'credentials.toml', 'credentials']));
@@ -30712,10 +30718,17 @@ async function handBackJob(j, published, gitPublished = 0) {
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
-    // homes/ itself (mode 1777) is the root's like every directory of the skeleton; homes/u0 below
-    // it stays root's: the CARGO_HOME of root's jobs, where no other uid's cargo writes (cargo-home.ts).
-    if ((await external_node_fs_.promises.lstat(layout_rootPaths(j.root).homes).catch(() => undefined))?.uid === 0)
-        await owner_chownTree([layout_rootPaths(j.root).homes], to, false);
+    // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
+    // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    const homes = layout_rootPaths(j.root).homes;
+    if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
+        await owner_chownTree([homes], to, false);
+    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    if (rootOwn.length) {
+        const r = await owner_chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        if (!r.ok)
+            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
     const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
@@ -30755,7 +30768,13 @@ async function handBackIdle(root, timeoutMs) {
         const home = `${p.homes}/${name}`;
         const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
         const st = await fs.lstat(home).catch(() => undefined);
-        if (uid === undefined || uid === 0 || !st?.isDirectory() || st.uid !== uid)
+        if (uid === 0 && st?.isDirectory()) {
+            // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
+            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok)
+                given.push(`homes/${name}`);
+            continue;
+        }
+        if (uid === undefined || !st?.isDirectory() || st.uid !== uid)
             continue;
         if ((await findForeignInHome(home, uid)).length === 0)
             continue;
