@@ -83,7 +83,9 @@ const hostBuild = (j: SimJob, ws: string) =>
 async function nextJobPassesOver(pr: number, runId: string, ws: string, marked: string) {
   const next = await hostJob(pr, runId, false);
   const m = await next.main();
-  expect({ code: m.code, warnings: m.warnings }).toEqual({ code: 0, warnings: [expect.stringMatching(/^CARGO_HOME: a private CARGO_HOME in the slot: the shared one cannot be used \(.*holds files of uid 0 \(cargo-home\//)] });
+  // Whether the step created files in the shared home depends on what was there before it.
+  const home = /^CARGO_HOME: a private CARGO_HOME in the slot: the shared one cannot be used \(.*holds files of uid 0 \(cargo-home\//;
+  expect({ code: m.code, others: m.warnings.filter((w) => !home.test(w)) }).toEqual({ code: 0, others: [] });
   expect(m.stdout).toMatch(new RegExp(`Slot ${marked} holds files of uid 0 \\(target/.*passing it over`));
   expect(m.outputs.slot).not.toBe(marked);
   const b = await hostBuild(next.j, ws);
@@ -128,7 +130,7 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect(notRunners().length).toBeGreaterThan(0);
     const asRoot = await cli(['gc', '--root', root]);
     expect(asRoot.code).toBe(0);
-    expect(asRoot.stdout).toContain(`handed ${m1.outputs.slot} back to the root's owner`);
+    expect(asRoot.stdout).toContain(`handed ${m1.outputs.slot}, homes/u${RUNNER} back to the root's owner`);
     expect(asRoot.stderr).not.toMatch(/needs root/);
     expect(notRunners()).toEqual([]);
     // ... and the slot is the user's again: its record no longer marks it, cargo of uid 1001 builds in it.
