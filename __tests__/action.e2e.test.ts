@@ -37,9 +37,13 @@ describe('slot layout', () => {
     expect(mb.code).toBe(0);
     expect(ma.outputs.slot).not.toBe(mb.outputs.slot);
     expect(ma.env.CARGO_TARGET_DIR).not.toBe(mb.env.CARGO_TARGET_DIR);
-    for (const name of ['CARGO_TARGET_DIR', 'CARGO_HOME', 'TMPDIR', 'TMP', 'TEMP']) expect(ma.env[name]?.startsWith(root())).toBe(true);
+    for (const name of ['CARGO_TARGET_DIR', 'CARGO_HOME', 'CARGO_INSTALL_ROOT', 'TMPDIR', 'TMP', 'TEMP']) expect(ma.env[name]?.startsWith(root())).toBe(true);
     expect(ma.env.TMP).toBe(ma.env.TMPDIR);
-    expect(ma.path[0]).toBe(join(ma.env.CARGO_HOME, 'bin'));
+    // One CARGO_HOME for the uid's trusted jobs; what `cargo install` adds to PATH is the slot's.
+    expect(ma.env.CARGO_HOME).toBe(mb.env.CARGO_HOME);
+    expect(ma.env.CARGO_HOME).toBe(join(root(), 'homes', `u${process.getuid!()}`));
+    expect(ma.env.CARGO_INSTALL_ROOT).toBe(join(ma.env.CARGO_TARGET_DIR, '..', 'install'));
+    expect(ma.path[0]).toBe(join(ma.env.CARGO_INSTALL_ROOT, 'bin'));
     expect(ma.outputs.key).toBe('pr-7');
     expect((await fs.stat(ma.env.TMPDIR)).mode & 0o777).toBe(0o700);
     const [ba, bb] = await Promise.all([build(a), build(b)]);
@@ -86,7 +90,10 @@ describe('slot layout', () => {
     expect(m.code).toBe(0);
     expect(m.stdout).toMatch(/starting fresh: last used by acme\/widgets#pr-7|slot s\d+ \(new/);
     expect(await fs.readdir(m.env.CARGO_TARGET_DIR)).toEqual([]);
-    expect((await fs.readdir(m.env.CARGO_HOME)).filter((e) => e !== 'bin')).toEqual([]);
+    // What the first PR wrote for itself: its build and its installed tools (the shared
+    // CARGO_HOME holds the uid's registry caches, coordinated by cargo's own locks).
+    expect(await fs.readdir(m.env.CARGO_INSTALL_ROOT)).toEqual(['bin']);
+    expect(await fs.readdir(join(m.env.CARGO_INSTALL_ROOT, 'bin'))).toEqual([]);
     const b = await build(other);
     expect(b.code).toBe(0);
     expect(compiled(b.stderr)).toContain('c0');
@@ -142,7 +149,9 @@ describe('CARGO_HOME keeps working', () => {
     expect((await j.exec(['cargo', 'install', '--quiet', '--path', tool])).code).toBe(0);
     const ran = await j.exec(['isolated-tool']);
     expect(ran.stdout.trim()).toBe('tool ran');
-    expect(await fs.access(join(m.env.CARGO_HOME, 'bin', 'isolated-tool')).then(() => true)).toBe(true);
+    // In the slot's install root, never in the CARGO_HOME other trust domains share.
+    expect(await fs.access(join(m.env.CARGO_INSTALL_ROOT, 'bin', 'isolated-tool')).then(() => true)).toBe(true);
+    expect(await fs.access(join(m.env.CARGO_HOME, 'bin', 'isolated-tool')).then(() => true, () => false)).toBe(false);
     const g = await j.exec(['cargo', 'run', '--quiet'], app);
     expect(g.stderr).not.toMatch(/error/);
     expect(g.stdout.trim()).toBe('42');

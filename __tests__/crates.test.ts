@@ -67,6 +67,12 @@ describe('Cargo.lock and index cache parsing', () => {
   });
 });
 
+/** Removes the downloaded crates and their sources from the uid's shared CARGO_HOME. */
+async function emptyHomeCaches(root: string): Promise<void> {
+  const home = join(root, 'homes', `u${process.getuid!()}`);
+  for (const d of ['cache', 'src']) await fs.rm(join(home, 'registry', d), { recursive: true, force: true });
+}
+
 describe('the store through the action', () => {
   const root = () => join(scratch, 'root');
   let server: Awaited<ReturnType<typeof serveRegistry>>;
@@ -95,6 +101,10 @@ describe('the store through the action', () => {
     const holder = await job({ pr: 1, runner: 'r1' });
     expect((await holder.run('main', { root: root(), 'working-directory': ws })).outputs.slot).toBe(m1.outputs.slot);
     await server.close();
+    // Job 1's crates are in the CARGO_HOME its uid's trusted jobs share: the store is for what that
+    // home does not hold (another uid, a fork's private home, sources the guard pruned, a new
+    // machine). Empty it, as a new uid's home would be.
+    await emptyHomeCaches(root());
     const two = await job({ pr: 2, runner: 'r2' });
     const m2 = await two.run('main', { root: root(), 'working-directory': ws });
     expect(m2.code).toBe(0);
@@ -122,6 +132,7 @@ describe('the store through the action', () => {
     await fs.chmod(blob, 0o644);
     await fs.writeFile(blob, 'not a crate'); // same name, other bytes
     const before = server.stats.downloads;
+    await emptyHomeCaches(root()); // so that it must seed
     const two = await job({ pr: 3, runner: 'r3', base: 'develop' }); // not main's: it must seed
     const m = await two.run('main', { root: root(), 'working-directory': ws });
     expect(m.warnings.join('\n')).toMatch(new RegExp(`dep2 1.0.0: store file .*${victim.cksum}.crate has sha256 .* Cargo.lock says`));

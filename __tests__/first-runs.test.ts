@@ -45,7 +45,7 @@ const tag = (name: string): SimEvent => ({
   payload: { ref: `refs/tags/${name}`, before: '0'.repeat(40), after: SHA, created: true, base_ref: 'refs/heads/main', repository },
 });
 
-type Run = { j: SimJob; slot: string; tier: string; deps: string[]; stdout: string; summary: string; target: string; cargoHome: string };
+type Run = { j: SimJob; slot: string; tier: string; deps: string[]; stdout: string; summary: string; target: string; installRoot: string };
 
 /** One job of one run: main step, `cargo build`, an optional step that plants files, post. */
 async function run(root: string, o: { event?: SimEvent; runId: string; runner: string }, plant = false): Promise<Run> {
@@ -57,7 +57,7 @@ async function run(root: string, o: { event?: SimEvent; runId: string; runner: s
   // What any build of a new trust domain could leave for the next user of the slot.
   if (plant) {
     await fs.writeFile(join(m.env.CARGO_TARGET_DIR, 'planted'), 'x');
-    await fs.writeFile(join(m.env.CARGO_HOME, 'bin', 'cargo-planted'), 'x');
+    await fs.writeFile(join(m.env.CARGO_INSTALL_ROOT, 'bin', 'cargo-planted'), 'x');
   }
   const p = await j.run('post');
   expect(p.code).toBe(0);
@@ -69,7 +69,7 @@ async function run(root: string, o: { event?: SimEvent; runId: string; runner: s
     stdout: m.stdout,
     summary: p.summary,
     target: m.env.CARGO_TARGET_DIR,
-    cargoHome: m.env.CARGO_HOME,
+    installRoot: m.env.CARGO_INSTALL_ROOT,
   };
 }
 
@@ -91,7 +91,7 @@ async function mainSlots(root: string, n: number): Promise<string[]> {
 
 const neverSees = (r: Run) => {
   expect(existsSync(join(r.target, 'planted'))).toBe(false);
-  expect(existsSync(join(r.cargoHome, 'bin', 'cargo-planted'))).toBe(false);
+  expect(existsSync(join(r.installRoot, "bin", "cargo-planted"))).toBe(false);
 };
 
 test('two merge-queue runs after main start warm; main\'s next push is warm and never sees what they planted', async () => {

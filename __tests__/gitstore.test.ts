@@ -104,6 +104,7 @@ describe('the git store through the action', () => {
     const holder = await job({ branch: 'main', runner: 'r1' });
     expect((await holder.run('main', { root: root(), 'working-directory': dep.ws })).outputs.slot).toBe(m1.outputs.slot);
     await dep.server.close();
+    await fs.rm(join(root(), 'homes', `u${process.getuid!()}`, 'git'), { recursive: true, force: true }); // a home that never fetched it
     const two = await job({ pr: 2, runner: 'r2' });
     const m2 = await two.run('main', { root: root(), 'working-directory': dep.ws });
     expect(m2.code).toBe(0);
@@ -126,8 +127,15 @@ describe('the git store through the action', () => {
     await holder.run('post');
   });
 
-  /** A PR job in a slot of its own (wiped: another trust domain), with the server up. */
+  /**
+   * The git databases in the CARGO_HOME the uid's trusted jobs share go, as in a home that never
+   * fetched them (another uid's, a new machine): the store is what fills such a home.
+   */
+  const emptyHomeGit = () => fs.rm(join(root(), 'homes', `u${process.getuid!()}`, 'git'), { recursive: true, force: true });
+
+  /** A PR job in a slot of its own (wiped: another trust domain), with the server up, whose home lacks the git dependency. */
   async function seededJob(pr: number, ws: string) {
+    await emptyHomeGit();
     const j = await job({ pr, runner: `r${pr}` });
     const m = await j.run('main', { root: root(), 'working-directory': ws });
     expect(m.code).toBe(0);

@@ -252,3 +252,33 @@ test('the crate store is pruned last, least recently used first, and never a fil
   expect(await has(join(root, 'crates', 'sha256', 'ab'))).toBe(true);
   await fs.access(join(root, 'crates', 'sha256', 'ab', 'blob0.crate'));
 });
+
+test("the CARGO_HOME a uid's jobs share: its registry/src goes only while no slot of that uid is leased and no cargo holds that home's locks", async () => {
+  const root = await tmpfs('shared-home', 'size=64m');
+  const a = await job({ pr: 31, runner: 'r1' });
+  const m = await a.run('main', { root, 'disk-threshold': '99%' });
+  expect(m.code).toBe(0);
+  const home = m.env.CARGO_HOME;
+  expect(home).toBe(join(root, 'homes', `u${process.getuid!()}`));
+  const src = join(home, 'registry', 'src', 'index-x', 'big-1.0.0');
+  await fs.mkdir(src, { recursive: true });
+  await fs.writeFile(join(src, 'lib.rs'), Buffer.alloc(30 * MiB, 1));
+  const gc = async () => JSON.parse((await cli(['gc', '--root', root, '--threshold', '5%', '--target', '1%', '--scope', 'host', '--json'])).stdout);
+  const srcRemovals = (r: { removals: { kind: string; path: string; outcome: string }[] }) => r.removals.filter((x) => x.path === join(home, 'registry', 'src'));
+  // A job of that uid is leased: its cargo reads sources from start to end of its build.
+  expect(srcRemovals(await gc())).toEqual([]);
+  expect(existsSync(join(src, 'lib.rs'))).toBe(true);
+  expect((await a.run('post')).code).toBe(0);
+  // No lease, but a cargo (outside any slot) holds the home's shared lock for its build.
+  const cargo = spawn('flock', ['-s', join(home, '.package-cache-mutate'), 'sleep', '600'], { stdio: 'ignore', detached: true });
+  procs.push(cargo);
+  for (let i = 0; i < 200 && !(await fs.readFile('/proc/locks', 'utf8')).includes(String(cargo.pid)); i++) await sleep(10);
+  expect(srcRemovals(await gc())).toEqual([expect.objectContaining({ outcome: 'live' })]);
+  expect(existsSync(join(src, 'lib.rs'))).toBe(true);
+  const gone = new Promise((r) => cargo.once('exit', r));
+  process.kill(-cargo.pid!, 'SIGKILL'); // flock and the sleep holding its descriptor
+  await gone;
+  // Idle: removed under cargo's own exclusive locks of that home; cargo extracts again what it needs.
+  expect(srcRemovals(await gc())).toEqual([expect.objectContaining({ outcome: 'removed' })]);
+  expect(existsSync(join(src, 'lib.rs'))).toBe(false);
+});

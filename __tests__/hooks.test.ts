@@ -107,8 +107,9 @@ describe('host jobs with hooks, no uses: step', () => {
     expect(slotOf(sa.env)).not.toBe(slotOf(sb.env));
     for (const s of [sa, sb]) {
       const slot = join(root, 'slots', slotOf(s.env));
-      expect(s.env).toMatchObject({ CARGO_TARGET_DIR: join(slot, 'target'), CARGO_BUILD_BUILD_DIR: join(slot, 'target'), CARGO_HOME: join(slot, 'cargo-home'), TMPDIR: join(slot, 'tmp'), TMP: join(slot, 'tmp'), TEMP: join(slot, 'tmp') });
-      expect(s.path).toEqual([join(slot, 'cargo-home', 'bin')]);
+      // Hooks run as root here: every job of the runner is root's, so they share root's CARGO_HOME.
+      expect(s.env).toMatchObject({ CARGO_TARGET_DIR: join(slot, 'target'), CARGO_BUILD_BUILD_DIR: join(slot, 'target'), CARGO_HOME: join(root, 'homes', 'u0'), CARGO_INSTALL_ROOT: join(slot, 'install'), TMPDIR: join(slot, 'tmp'), TMP: join(slot, 'tmp'), TEMP: join(slot, 'tmp') });
+      expect(s.path).toEqual([join(slot, 'install', 'bin')]);
     }
     const [ba, bb] = await Promise.all([build(a1.j, a1.ws), build(b1.j, b1.ws)]);
     expect([ba.code, bb.code]).toEqual([0, 0]);
@@ -404,7 +405,7 @@ describe('container: jobs with hooks, real Docker', () => {
     expect(m.outputs['target-dir']).toBe('/__t/cargo-isolate/slots/s000/target');
     expect(m.stdout).toMatch(/Crates: \/__w\/widgets\/widgets\/Cargo\.lock locks 0 registry crates/);
     const env1 = await first.j.exec(['sh', '-c', 'echo $CARGO_TARGET_DIR $CARGO_HOME $TMPDIR; command -v cargo'], WORKSPACE);
-    expect(env1.stdout.split('\n')[0]).toBe('/__t/cargo-isolate/slots/s000/target /__t/cargo-isolate/slots/s000/cargo-home /__t/cargo-isolate/slots/s000/tmp');
+    expect(env1.stdout.split('\n')[0]).toBe('/__t/cargo-isolate/slots/s000/target /__t/cargo-isolate/homes/u0 /__t/cargo-isolate/slots/s000/tmp');
     const b = await first.j.exec(['cargo', 'build'], WORKSPACE);
     expect(b.code).toBe(0);
     await fs.access(join(root, 'slots', 's000', 'target', 'debug', 'app')); // on the host, in the slot
@@ -433,7 +434,7 @@ describe('container: jobs with hooks, real Docker', () => {
     const cws = await makeWorkspace(join(scratch, 'cws2'), 1);
     const h = await hookedJob({ pr: 22, runId: '60', env: { CARGO_ISOLATE_ROOT: hookRoot, RUNNER_TOOL_CACHE: join(scratch, 'tool2') }, ws: cws });
     const s = await h.w.hook('started');
-    expect(s.env.CARGO_HOME).toBe(join(hookRoot, 'slots', 's000', 'cargo-home'));
+    expect(s.env.CARGO_HOME).toBe(join(hookRoot, 'homes', 'u0'));
     const name = containerize(d, h.j, { mounts: [{ host: cws, at: WORKSPACE }, { host: mounted, at: mounted }], toolCache: join(scratch, 'tool2') });
     containers.push(name);
     const m = await h.j.run('main', { root: mounted });

@@ -355,9 +355,10 @@ test('a symlink a build put in place of its target dir or slot dir is not follow
 
 test("a link a build made inside its idle slot (cargo-home/registry into a live slot) never leads the guard to remove the live slot's files", async () => {
   const root = join(scratch, 'root-inner-link');
-  const idle = await job({ pr: 40, runner: 'ri' });
+  // Fork PRs: their CARGO_HOME is the slot's own (trusted jobs share one per uid).
+  const idle = await job({ pr: 40, runner: 'ri', fork: true });
   expect((await idle.run('main', { root })).code).toBe(0);
-  const live = await job({ pr: 41, runner: 'ri' });
+  const live = await job({ pr: 41, runner: 'ri', fork: true });
   expect((await live.run('main', { root })).code).toBe(0);
   const liveSrc = join(live.exported.CARGO_HOME, 'registry', 'src', 'index.crates.io-x');
   await fs.mkdir(liveSrc, { recursive: true });

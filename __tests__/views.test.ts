@@ -17,8 +17,8 @@ import { compiled, makeWorkspace } from './helpers/workspace.js';
  */
 const HOST = '/home/runner/_work/_tool/cargo-isolate';
 const CONTAINER = '/__w/_tool/cargo-isolate';
-const host = (name: string, uid = 1001) => viewAt({ root: HOST, uid }, name);
-const inContainer = (name: string, uid = 0) => viewAt({ root: CONTAINER, uid }, name);
+const host = (name: string, uid = 1001) => viewAt({ root: HOST, uid }, name, false);
+const inContainer = (name: string, uid = 0) => viewAt({ root: CONTAINER, uid }, name, false);
 
 const rec = (o: Partial<DirRecord>): DirRecord => ({
   format: 1, name: 's', layout: 'slot', repository: 'acme/w', key: 'pr-1', runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci',
@@ -28,9 +28,16 @@ const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', 
 
 describe('a view is what exportsFor gives at a viewpoint', () => {
   test('the strings are the exports of the slot under that root, nothing else', () => {
-    const e = exportsFor(slotDirs(CONTAINER, 's003'));
+    const e = exportsFor(slotDirs(CONTAINER, 's003'), slotDirs(CONTAINER, 's003').cargoHome);
     expect(inContainer('s003')).toEqual({ root: CONTAINER, uid: 0, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR });
     expect(inContainer('s003').target).toBe('/__w/_tool/cargo-isolate/slots/s003/target');
+  });
+  test("with the uid's shared CARGO_HOME, every slot of a viewpoint has one home string, another uid or root another", () => {
+    const shared = (root: string, uid: number, name: string) => viewAt({ root, uid }, name, true).cargoHome;
+    expect(shared(HOST, 1001, 's001')).toBe(shared(HOST, 1001, 's007'));
+    expect(shared(HOST, 1001, 's001')).toBe(exportsFor(slotDirs(HOST, 's001'), `${HOST}/homes/u1001`).CARGO_HOME);
+    expect(shared(HOST, 0, 's001')).not.toBe(shared(HOST, 1001, 's001'));
+    expect(shared(CONTAINER, 0, 's001')).not.toBe(shared(HOST, 0, 's001'));
   });
 });
 
@@ -139,7 +146,7 @@ describe('what the build saw, from its dep-info files', () => {
     await fs.symlink(root, seenAt);
     const ws = await makeWorkspace(`${root}-ws`, 2);
     const build = () => {
-      const r = spawnSync('cargo', ['build'], { cwd: ws, env: { ...process.env, ...layoutEnv, ...exportsFor(slotDirs(seenAt, 's000')) }, encoding: 'utf8' });
+      const r = spawnSync('cargo', ['build'], { cwd: ws, env: { ...process.env, ...layoutEnv, ...exportsFor(slotDirs(seenAt, 's000'), slotDirs(seenAt, 's000').cargoHome) }, encoding: 'utf8' });
       expect(r.status).toBe(0);
       return r.stderr;
     };

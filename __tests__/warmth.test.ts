@@ -84,13 +84,13 @@ test('a new PR\'s first run after a push to main recompiles no dependency, and m
   expect(deps(b.stderr)).toEqual([]);
   // What a PR (possibly a fork) could plant for the next user of the slot.
   await fs.writeFile(join(m.env.CARGO_TARGET_DIR, 'planted-by-pr'), 'x');
-  await fs.writeFile(join(m.env.CARGO_HOME, 'bin', 'cargo-planted'), 'x');
+  await fs.writeFile(join(m.env.CARGO_INSTALL_ROOT, 'bin', 'cargo-planted'), 'x');
   expect((await pr.run('post')).code).toBe(0);
 
   const [main2] = await push(test1.map((t) => ({ ...t, branch: 'main', runId: '522', runner: 'r1' })));
   const next = main2.j.exported;
   expect(existsSync(join(next.CARGO_TARGET_DIR, 'planted-by-pr'))).toBe(false);
-  expect(existsSync(join(next.CARGO_HOME, 'bin', 'cargo-planted'))).toBe(false);
+  expect(existsSync(join(next.CARGO_INSTALL_ROOT, 'bin', 'cargo-planted'))).toBe(false);
   expect(main2.tier).not.toBe('own-job'); // its old slot is the PR's now: another trust domain
 });
 

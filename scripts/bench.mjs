@@ -16,6 +16,8 @@
 //   9. a git dependency of 64 MiB (BENCH_GIT_MB) seeded from the git store vs cloned from a
 //      git daemon on 127.0.0.1
 //  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.mjs
+//  11. a start without its own warm build, beside the incident fleet's layout and rust-cache's way,
+//      on a workspace of real crates: scripts/bench/warm-starts.mjs (writes scripts/bench/warm-starts.json)
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -401,6 +403,8 @@ if (only(9)) {
 }
 // 10. The foreign-owner check: its own file.
 if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio, stateOf });
+
+if (only(11)) await (await import('./bench/warm-starts.mjs')).warmStartsSection({ scratch, rows, note, spread, median, runnerFiles, stateOf, quick });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

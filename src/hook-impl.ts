@@ -116,8 +116,11 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
     // when it fails after taking it.
     // Nothing here says whether the job's steps run in a container (the runner exports no
-    // `job.container`): the job's own last build on this host tells its view (choose.ts).
-    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false });
+    // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
+    // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
+    // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
+    const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
     try {
       await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
@@ -127,7 +130,7 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
       await endJob(job).catch(() => undefined);
       throw new Error(`Writing ${file} and the job's environment files: ${(e as Error).message}`);
     }
-    log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
+    log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
     return 0;
   } catch (e) {
     if (e instanceof DiskFullError) {
@@ -272,7 +275,7 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
   if (!st || !home) return undefined;
   // In a container job the runner translated the hook's host paths (/__t/...): derive this
   // step's view of the root from CARGO_HOME, which the runner translated the same way.
-  const rel = relative(st.job.root, st.job.dirs.cargoHome);
+  const rel = relative(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
   if (!home.endsWith(`/${rel}`) || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
     log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
     return undefined;
@@ -280,17 +283,18 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
   const root = home.slice(0, home.length - rel.length - 1);
   const map = (p: string) => join(root, relative(st.job.root, p));
   const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)])) as unknown as StartedJob["dirs"];
+  const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
   if (allFree([dirs.lock])) {
     // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
     log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
     return undefined;
   }
   log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-  const crates = await log.group('Crates', () => prepareCrates(s, root, dirs.cargoHome, st.job.identity, env, log));
+  const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
   const ws = env.GITHUB_WORKSPACE;
   const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
   await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-  return { job: { ...st.job, root, dirs, crates } };
+  return { job: { ...st.job, root, dirs, exports, crates } };
 }
 
 /**

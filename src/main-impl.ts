@@ -9,7 +9,7 @@ import { joinHookLease } from './hook-impl.js';
 
 function setDirOutputs(job: StartedJob): void {
   core.setOutput('target-dir', job.dirs.target);
-  core.setOutput('cargo-home', job.dirs.cargoHome);
+  core.setOutput('cargo-home', job.exports.CARGO_HOME ?? job.dirs.cargoHome);
   core.setOutput('tmpdir', job.dirs.tmp);
   core.setOutput('slot', job.slot);
   core.setOutput('key', job.identity.key);

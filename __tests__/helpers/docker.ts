@@ -89,7 +89,7 @@ export function containerize(d: Docker, job: SimJob, o: ContainerOptions): strin
       out.push('-e', `${k}=${toContainer(v)}`);
     }
     const path = (env.PATH ?? '').split(':').filter((p) => p.startsWith('/') && !p.startsWith(job.dir));
-    const cargoBins = path.filter((p) => p.includes('cargo-home')).map(toContainer);
+    const cargoBins = path.filter((p) => p.includes('cargo-home') || p.endsWith('/install/bin')).map(toContainer);
     out.push('-e', `PATH=${[...cargoBins, `${RUST}/bin`, '/usr/local/bin', '/usr/bin', '/bin'].join(':')}`, '-e', 'HOME=/github/home');
     return out;
   };

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1081:
+/***/ 7647:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28579,7 +28579,9 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
  *   <root>/locks/guard.lock                one disk guard at a time per host
  *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,cargo-home,tmp}/
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
@@ -28597,6 +28599,7 @@ const layout_rootPaths = (root) => ({
     jobs: (0,external_node_path_.join)(root, 'jobs'),
     trash: (0,external_node_path_.join)(root, 'trash'),
     crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
     warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
     events: (0,external_node_path_.join)(root, 'events.jsonl'),
     metrics: (0,external_node_path_.join)(root, 'metrics.json'),
@@ -28605,7 +28608,7 @@ const layout_rootPaths = (root) => ({
     cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
 });
 function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
 function layout_slotDirs(root, name) {
     const base = (0,external_node_path_.join)(root, 'slots', name);
@@ -28615,6 +28618,8 @@ function layout_jobDirs(root, id) {
     const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
     return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
 }
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
@@ -29729,7 +29734,30 @@ async function owner_ownerOf(path) {
 }
 /** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
 async function owner_slotOwners(dirs) {
-    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
+}
+/**
+ * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
+ * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
+ * directory, so what is found there is used only when it is a real directory of `uid`: a dir
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
+ * `theirs` says why the directory cannot be used.
+ */
+async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
+    await external_node_fs_.promises.mkdir(top, { recursive: true });
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = `${top}/${name}`;
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
+    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
+        await external_node_fs_.promises.chmod(top, 0o1777);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
+    const own = await external_node_fs_.promises.lstat(dir);
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
 }
 /** uids of the paths that exist (never following a symlink). */
 async function ownersOf(paths) {
@@ -30002,8 +30030,41 @@ async function guard_collectCandidates(root, held = heldLocks()) {
             out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
         out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
     }));
+    out.push(...(await sharedSources(root, out)));
     return out;
 }
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = owner_myUid();
+    const out = [];
+    const liveUids = new Set();
+    for (const c of slots) {
+        if (c.kind !== 'target' || !c.live || !c.slot)
+            continue;
+        liveUids.add((await record_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
+    }
+    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
 class guard_DiskFullError extends Error {
 }
 const NEEDS_ROOT = 'needs root';
@@ -30051,6 +30112,8 @@ async function removeCandidateAs(root, c, timeoutMs) {
         const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
         return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
     }
+    if (c.kind === 'registry-src' && c.slot === undefined)
+        return (await remove_removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
     const d = layout_slotDirs(root, c.slot);
     const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
     const r = await remove_removeTree(root, c.path, {
@@ -30552,22 +30615,33 @@ function foreignOf(uid, seen) {
 }
 /** The probe's view of a slot: the owner of every entry of every listed directory. */
 async function probeOwners(dirs) {
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
+}
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops) {
     const out = [];
-    const visit = async (rel) => {
-        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(dirs.base, ...rel), { withFileTypes: true }).catch(() => []);
+    const visit = async (top, rel) => {
+        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
         await Promise.all(entries.map(async (e) => {
             const r = [...rel, e.name];
-            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(dirs.base, ...r)).catch(() => undefined);
+            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
             if (!st)
                 return;
             out.push({ rel: r.join('/'), uid: st.uid });
             if (st.isDirectory() && listed(r))
-                await visit(r);
+                await visit(top, r);
         }));
     };
-    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-    await Promise.all([visit(['target']), visit(['cargo-home'])]);
+    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
     return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+async function foreign_findForeignInHome(home, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
 }
 /** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
 async function foreign_findForeign(dirs, uid) {
@@ -30739,6 +30813,40 @@ async function reclaim_settleForeign(root, dirs, layout, name, timeoutMs, env = 
         failed.push('neither sudo nor a docker client is on PATH');
     const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+async function reclaim_settleForeignHome(root, home, timeoutMs, env = process.env) {
+    const uid = myUid();
+    let found = await findForeignInHome(home, uid);
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    let handedBack;
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
+        found = await findForeignInHome(home, uid);
+        if (found.length === 0) {
+            handedBack = m;
+            break;
+        }
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (!handedBack && failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const message = handedBack
+        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
+        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    return { found: first, handedBack, marked: false, failed, message };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
@@ -30970,6 +31078,80 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await foreign_findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return `${dir} holds files of ${foreign_describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
+const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+function originalCargoHome(env, root) {
+    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
+}
+/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
+async function linkRunnerConfig(cargoHome, root, env) {
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (!orig)
+        return linked;
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    for (const f of LINKED) {
+        const src = (0,external_node_path_.join)(orig, f);
+        const dst = (0,external_node_path_.join)(cargoHome, f);
+        const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
+        const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
+        if (!st?.isFile()) {
+            if (cur !== undefined)
+                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
+            continue;
+        }
+        if (cur !== src) {
+            // Another job of this uid may do the same at once: a temp link renamed into place.
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await external_node_fs_.promises.rm(tmp, { force: true });
+            await external_node_fs_.promises.symlink(src, tmp);
+            await external_node_fs_.promises.rename(tmp, dst);
+        }
+        linked.push(src);
+    }
+    return linked;
+}
+
 ;// CONCATENATED MODULE: ./src/job/prepare.ts
 
 
@@ -30983,12 +31165,13 @@ const ago = (iso, now) => {
 };
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
- * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
  * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
- * but cargo compiles everything again, and the summary must say so.
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
  */
 function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
     const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
@@ -31015,32 +31198,35 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
     return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
-/** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-function originalCargoHome(env, root) {
-    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
 async function hasEntries(dir) {
     return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
 }
-/** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
-async function prepareDirs(root, dirs, previous, me, s, env) {
+/**
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
+ * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
+ * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ */
+async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
     const removed = [];
     const timeoutMs = s.cleanupTimeoutMs;
     // A build of the previous job may have replaced one of our directories by a symlink (into
     // another slot, say): cargo would follow it. Only real directories are used; anything else
     // is moved to trash (the link itself, never what it points to).
-    for (const d of [dirs.target, dirs.cargoHome, dirs.tmp]) {
+    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
         const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
         if (st && !st.isDirectory())
             removed.push(await remove_removeTree(root, d, { timeoutMs }));
     }
-    const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
+    const privateHome = cargoHome === dirs.cargoHome;
+    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
+    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
-        removed.push(await remove_removeTree(root, dirs.target, { timeoutMs }));
+        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
+            removed.push(await remove_removeTree(root, d, { timeoutMs }));
+    }
+    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
+        // The slot's own private home (a version before shared homes): nothing uses it any more.
         removed.push(await remove_removeTree(root, dirs.cargoHome, { timeoutMs }));
     }
     if (await hasEntries(dirs.tmp))
@@ -31053,29 +31239,11 @@ async function prepareDirs(root, dirs, previous, me, s, env) {
                 throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
     }
     await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.cargoHome, 'bin'), { recursive: true });
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
     await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
     await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (orig) {
-        for (const f of LINKED) {
-            const src = (0,external_node_path_.join)(orig, f);
-            const dst = (0,external_node_path_.join)(dirs.cargoHome, f);
-            const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
-            const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
-            if (!st?.isFile()) {
-                if (cur !== undefined)
-                    await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-                continue;
-            }
-            if (cur !== src) {
-                await external_node_fs_.promises.rm(dst, { force: true });
-                await external_node_fs_.promises.symlink(src, dst);
-            }
-            linked.push(src);
-        }
-    }
+    const linked = await linkRunnerConfig(cargoHome, root, env);
     return { decision, removed, linked };
 }
 
@@ -31809,6 +31977,17 @@ async function handback_handBackJob(j, published, gitPublished = 0) {
     const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
+    // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    const homes = rootPaths(j.root).homes;
+    if ((await fs.lstat(homes).catch(() => undefined))?.uid === 0)
+        await chownTree([homes], to, false);
+    const rootOwn = (await fs.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    if (rootOwn.length) {
+        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        if (!r.ok)
+            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
     const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
@@ -31841,11 +32020,221 @@ async function handBackIdle(root, timeoutMs) {
             await release(h);
         }
     }
+    // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
+    // that mounted it) go back to the uid the home belongs to. chown changes no content a running
+    // cargo reads, so no lock is needed.
+    for (const name of await fs.readdir(p.homes).catch(() => [])) {
+        const home = `${p.homes}/${name}`;
+        const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
+        const st = await fs.lstat(home).catch(() => undefined);
+        if (uid === 0 && st?.isDirectory()) {
+            // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
+            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok)
+                given.push(`homes/${name}`);
+            continue;
+        }
+        if (uid === undefined || !st?.isDirectory() || st.uid !== uid)
+            continue;
+        if ((await findForeignInHome(home, uid)).length === 0)
+            continue;
+        const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
+        if (r.ok)
+            given.push(`homes/${name}`);
+    }
     const git = gitStorePaths(root).base;
     const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
     if (r.ok)
         await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
     return given;
+}
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const r = await new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, detail: e.message }));
+        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
+    });
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+            const p = (0,external_node_path_.join)(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
+                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
+                    removed.push((0,external_node_path_.relative)(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const RULES = ['own-key', 'base', 'any'];
+const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
+ * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
+ */
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !disk_beyond(after, level);
+}
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+function staleScripts(outputs, source) {
+    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target) {
+    const out = [];
+    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    for (const a of await sub(target)) {
+        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+            out.push((0,external_node_path_.join)(a, 'build'));
+        for (const b of await sub(a))
+            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+                out.push((0,external_node_path_.join)(b, 'build'));
+    }
+    return out;
+}
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target, source) {
+    const stale = [];
+    for (const build of await buildDirs(target)) {
+        const outputs = [];
+        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
+            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+            if (output === undefined)
+                continue;
+            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+        }
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
+        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
+            stale.push(unit);
+        }
+    }
+    return stale;
+}
+/** Pure: the log's line for a copy. */
+function describeCopy(c) {
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    if (c.outcome === 'copied') {
+        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+    }
+    const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
+    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+async function copyWarmBuild(root, src, to, o) {
+    const from = layout_slotDirs(root, src.name);
+    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+    const t0 = performance.now();
+    const h = await flock_hold([from.lock, ...(await liveness_cargoLockFiles(from.target, from.cargoHome))]);
+    if (!h)
+        return base;
+    try {
+        const now = await record_readRecord(from.record);
+        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+            return { ...base, outcome: 'changed' };
+        const bytes = now.sizes?.target ?? (await sizes_diskUsage(from.target));
+        if (!o.reflink && !copyFits(await disk_measure(root), bytes, o.threshold))
+            return { ...base, bytes, outcome: 'no-room' };
+        const c = await copyTree(from.target, to.target, o.timeoutMs);
+        if (!c.ok) {
+            // A partial copy must not pass for a warm build: the job starts from an empty target.
+            await remove_removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+            await external_node_fs_.promises.mkdir(to.target, { recursive: true });
+            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        }
+        const stale = await invalidateScripts(to.target, from.base);
+        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+    }
+    finally {
+        await flock_release(h);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/job/job.ts
@@ -31870,19 +32259,28 @@ async function handBackIdle(root, timeoutMs) {
 
 
 
+
+
+
+
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
 /**
- * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
- * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
- * job's intermediate artifacts to one shared directory outside the slot (an environment
- * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
- * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks, on
- * build-dir layout v1 and on v2 (1.100+), where the units move but the locks stay per profile.
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
  */
-function exportsFor(dirs) {
+function exportsFor(dirs, cargoHome) {
     return {
         CARGO_TARGET_DIR: dirs.target,
         CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: dirs.cargoHome,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
         TMPDIR: dirs.tmp,
         TMP: dirs.tmp,
         TEMP: dirs.tmp,
@@ -31891,9 +32289,11 @@ function exportsFor(dirs) {
 /**
  * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
  * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
  */
-function viewAt(vp, name) {
-    const e = exportsFor(layout_slotDirs(vp.root, name));
+function viewAt(vp, name, shared) {
+    const dirs = layout_slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
     return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
 }
 /**
@@ -31903,12 +32303,13 @@ function viewAt(vp, name) {
  * elsewhere) leaves the view unknown.
  */
 function viewAfter(j) {
-    const buildDir = exportsFor(slotDirs(j.root, j.slot)).CARGO_BUILD_BUILD_DIR;
+    const shared = j.home?.shared ?? false;
+    const buildDir = slotDirs(j.root, j.slot).target;
     const seen = builtSince(buildDir, j.startedAt);
     if (!seen)
         return j.view;
     const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
 }
 function recordFor(lease, me, now, previous, view) {
     return {
@@ -31939,26 +32340,56 @@ function recordFor(lease, me, now, previous, view) {
  * still leaves the post step enough to release it.
  */
 async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
+    // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
+    // in each slot with those a slot's build was made under, and the home is one of them.
+    const uid = owner_myUid();
+    const fork = me.fork === true;
+    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
+    const shared = s.layout === 'slot' && !fork && problem === undefined;
     // Where the build will see the root: here, unless this runs outside the job's steps (the
     // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid: owner_myUid() };
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: viewAt } };
+    const own = o.seenHere === false ? undefined : { root, uid };
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
         if (s.layout === 'job')
             await handBackJobParents(root, lease.dirs.base);
         const now = new Date().toISOString();
+        const uid = owner_myUid();
+        const fork = me.fork === true;
+        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+        if (problem && !o.privateHome)
+            log.warning(`CARGO_HOME: ${home.reason}.`);
+        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
         // What the slot holds was built under the previous record's view, or is nothing at all.
-        const view = prep.decision.reset ? undefined : lease.previous?.view;
-        await record_writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view));
+        let view = prep.decision.reset ? undefined : lease.previous?.view;
+        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+        await record_writeRecord(lease.dirs.record, record);
         for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
             log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
         }
-        const exports = exportsFor(lease.dirs);
+        const exports = exportsFor(lease.dirs, home.cargoHome);
+        let copy;
+        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+            // A slot without its own warm build: start from a compatible one another idle slot holds.
+            const src = chooseCopySource(await lease_scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            if (src) {
+                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                log.info(describeCopy(copy));
+                if (copy.outcome === 'copied') {
+                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
+                    const from = src.record.view;
+                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+                    await record_writeRecord(lease.dirs.record, record);
+                }
+            }
+        }
         return {
             root,
             layout: s.layout,
@@ -31974,8 +32405,10 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
             startedAt: now,
             cleanupTimeoutMs: s.cleanupTimeoutMs,
             exports,
-            path: (0,external_node_path_.join)(lease.dirs.cargoHome, 'bin'),
+            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
             view,
+            home,
+            copy,
         };
     }
     catch (e) {
@@ -32001,13 +32434,25 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     if (s.cache)
         await restoreStore(root, lockText, log);
     const locked = lockfile_parseLock(lockText);
-    const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-    seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-    for (const m of seed.mismatches)
-        log.warning(`Crates: ${m.crate}: ${m.why}.`);
-    const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-    return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await flock_release(downloadLock);
+    }
 }
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
 async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
@@ -32065,6 +32510,8 @@ async function job_endJob(j, log) {
         }
     };
     const timeoutMs = j.cleanupTimeoutMs;
+    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
     const note = (r) => {
         removed.push(r);
         if (r.outcome === 'left-in-trash')
@@ -32083,10 +32530,10 @@ async function job_endJob(j, log) {
         const c = j.crates;
         if (c) {
             // Both stores publish from one lock file and one cargo version, found once.
-            const env = { ...process.env, ...exportsFor(j.dirs) };
+            const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
             let lock;
             const theLock = () => (lock ??= postLock(c, env));
-            await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
+            await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
                 if (!c.publish) {
                     published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
                     return;
@@ -32094,11 +32541,11 @@ async function job_endJob(j, log) {
                 const l = await theLock();
                 if (!l?.version)
                     return;
-                published = { ...(await publishCrates(j.root, j.dirs.cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+                published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
                 if (c.cache && published.published > 0 && log)
                     await saveStore(j.root, l.text, log);
             });
-            await attempt(`Publishing git dependencies from ${join(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
+            await attempt(`Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {
                 const l = await theLock();
                 const locked = l ? parseGitLock(l.text) : [];
                 if (locked.length === 0)
@@ -32111,7 +32558,7 @@ async function job_endJob(j, log) {
                 const version = l.version;
                 if (!version)
                     return;
-                gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+                gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
             });
         }
         if (j.layout === 'job') {
@@ -32139,13 +32586,15 @@ async function job_endJob(j, log) {
             });
             await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
                 const now = new Date().toISOString();
-                const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
-                sizes = { target, cargoHome, tmp: 0, measuredAt: now };
+                // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+                const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+                sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
                 // Who used the slot comes from this job's own state, never from the file: the build ran
                 // as this uid and could have rewritten slot.json to claim another trust domain's key.
                 if (j.identity && j.slot && j.startedAt) {
-                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view });
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units });
+                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+                    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
                 }
             });
             // After the record (which names this uid): a mark must be the last word.
@@ -32154,6 +32603,13 @@ async function job_endJob(j, log) {
                 if (foreign)
                     warnings.push(foreign.message);
             });
+            if (cargoHome !== j.dirs.cargoHome) {
+                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
+                    if (home)
+                        warnings.push(home.message);
+                });
+            }
         }
         const me = j.identity;
         if (me && units && units.built + units.fresh > 0) {
@@ -32176,6 +32632,7 @@ async function job_endJob(j, log) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/sccache.ts
+
 
 
 
@@ -32213,13 +32670,20 @@ const CANDIDATES = 8;
 /** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
 const PORT_BASE = 10000;
 const PORT_SPAN = 20000;
+/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
+const OUR_WRAPPER = 'cargo-isolate-rustc';
+/** Where our wrapper finds the job's own wrapper. */
+const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
 /** Pure: whether cargo, run with `env`, compiles through sccache. */
 function sccacheWrapper(env) {
     // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
     for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
-        const v = env[variable];
+        let v = env[variable];
         if (v === undefined)
             continue;
+        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
+        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
+            v = env[WRAPPED] ?? '';
         const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
         return name === 'sccache' ? { variable, command: v.trim() } : undefined;
     }
@@ -32374,23 +32838,9 @@ async function settled(port, uid, graceMs) {
         await new Promise((r) => setTimeout(r, 100));
     }
 }
-/** `<root>/sccache`, writable by every uid like /tmp, so each uid can make its own server dir. */
-async function serverDir(root, uid, port) {
-    const top = (0,external_node_path_.join)(root, 'sccache');
-    await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.lstat(top);
-    const dir = (0,external_node_path_.join)(top, `u${uid}-p${port}`);
-    if (!st.isDirectory())
-        return { dir, theirs: `${top} is not a directory (a symlink?)` };
-    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
-        await external_node_fs_.promises.chmod(top, 0o1777);
-    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-    // Any uid may make any name in a world-writable dir: a dir (or link) of another uid here
-    // would have this uid (root, say) truncate start.log or empty tmp/ through its links.
-    const own = await external_node_fs_.promises.lstat(dir);
-    if (!own.isDirectory() || own.uid !== uid)
-        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
-    return { dir };
+/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
+function serverDir(root, uid, port) {
+    return ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -32526,7 +32976,99 @@ async function sccache_sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
+;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
+
+
+
+
+
+
+
+/*
+ * Compile-cache keys that are the same in every slot.
+ *
+ * sccache's Rust key hashes every CARGO_* variable in rustc's environment (sccache 0.4,
+ * src/compiler/rust.rs, generate_hash_key; later versions too), so CARGO_TARGET_DIR and
+ * CARGO_BUILD_BUILD_DIR, which name the job's own slot, gave every slot its own keys: a job
+ * that does not hold its build hit nothing another slot compiled (0 of 35, measured). With
+ * CARGO_HOME one string for every slot of a uid (cargo-home.ts), those are the only slot paths
+ * left in a registry crate's key.
+ *
+ * The fix is a tiny wrapper in front of the job's own (RUSTC_WRAPPER=sccache): a POSIX sh
+ * script at one path for every slot, which unsets the variables that name the slot and execs
+ * the job's wrapper, named in CARGO_ISOLATE_RUSTC_WRAPPER. rustc never reads them; cargo still
+ * gives them to build scripts, which it runs itself. What sees the difference: a proc macro that
+ * reads CARGO_TARGET_DIR at expansion time (cargo does not track that) now finds it unset, as on a
+ * developer machine that never set it, and every slot then compiles the same output, so a cache
+ * hit can never carry another slot's path. Cost: about 3 ms per rustc invocation (sh, unset,
+ * exec), measured against rustc's own in docs/warm-starts.md.
+ */
+/** Variables rustc does not need and that would make a key depend on the slot or the host's root. */
+const STRIPPED = ['CARGO_TARGET_DIR', 'CARGO_BUILD_BUILD_DIR', 'CARGO_INSTALL_ROOT', 'CARGO_ISOLATE_ROOT', WRAPPED];
+const WRAPPER_SCRIPT = `#!/bin/sh
+# cargo-isolate: runs the job's own rustc wrapper without the variables that name the job's slot,
+# so that compile-cache keys are the same in every slot (docs/warm-starts.md).
+w=$${WRAPPED}
+unset ${STRIPPED.join(' ')}
+if [ -n "$w" ]; then exec "$w" "$@"; fi
+exec "$@"
+`;
+/** Pure: the exports that put our wrapper in front of the job's own. */
+function wrapperExports(script, wrapper) {
+    return { RUSTC_WRAPPER: script, [WRAPPED]: wrapper.command };
+}
+/**
+ * Writes the script at `<root>/homes/u<uid>/cargo-isolate-rustc` (one path for every slot of the
+ * uid), atomically and only when its text differs: other jobs may be running it right now.
+ * Undefined when that directory is not this uid's own (owner.ts, ownDirIn).
+ */
+async function ensureWrapperScript(root, uid) {
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return undefined;
+    const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
+    if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
+        return path;
+    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    await external_node_fs_.promises.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
+    await external_node_fs_.promises.chmod(tmp, 0o755);
+    await external_node_fs_.promises.rename(tmp, path);
+    return path;
+}
+/*
+ * Fork PRs and the compile cache. sccache keys entries by their inputs, but its cache files are
+ * plain files writable by whoever runs the server, and a build runs as that uid: an entry a fork
+ * PR's job wrote could be served to a trusted job. So a fork PR's job compiles through a server of
+ * its own configuration, on a cache directory trusted jobs never read,
+ * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
+ * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
+ * settings. Its port differs from the trusted server's, since the port is a hash of the settings
+ * (sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * shared cache anyway; they read nothing trusted jobs compiled.
+ */
+const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];
+/** Pure: the environment a fork PR's sccache server starts with (and the job exports). */
+function untrustedEnv(env, cacheDir, conf) {
+    const out = {};
+    for (const [k, v] of Object.entries(env))
+        if (!k.startsWith('SCCACHE_') || KEPT_FOR_FORKS.includes(k))
+            out[k] = v;
+    return { ...out, SCCACHE_DIR: cacheDir, SCCACHE_CONF: conf };
+}
+/** The untrusted cache directory and an empty config file for it (a directory of this uid's own). */
+async function untrustedCache(root, uid) {
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700, await rootOwnerFor(root, uid));
+    if (theirs)
+        return undefined;
+    const conf = (0,external_node_path_.join)(dir, 'config.toml');
+    await external_node_fs_.promises.writeFile(conf, '');
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dir, 'cache'), { recursive: true });
+    return { dir: (0,external_node_path_.join)(dir, 'cache'), conf };
+}
+
 ;// CONCATENATED MODULE: ./src/job/start.ts
+
+
 
 
 
@@ -32572,7 +33114,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere });
+        const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere, privateHome: o.privateHome });
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
@@ -32583,20 +33125,34 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
-            job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+            job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
         }
         catch (e) {
             await lease_releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
             throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
         }
     }
-    // A job that compiles through sccache gets a server no other job's end can take down.
-    if (sccacheWrapper(env)) {
-        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(env, { root }, log)).catch((e) => {
+    // A job that compiles through sccache gets a server no other job's end can take down, and
+    // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
+    const wrapper = sccacheWrapper(env);
+    if (wrapper) {
+        const uid = owner_myUid();
+        const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
+        const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
+        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
             log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
             return undefined;
         });
         Object.assign(job.exports, sccacheExports(job.sccache));
+        if (untrusted) {
+            Object.assign(job.exports, { SCCACHE_DIR: untrusted.dir, SCCACHE_CONF: untrusted.conf });
+            log.info(`sccache: a fork PR compiles into ${untrusted.dir}, a cache trusted jobs never read.`);
+        }
+        const script = await ensureWrapperScript(root, uid).catch(() => undefined);
+        if (script)
+            Object.assign(job.exports, wrapperExports(script, wrapper));
+        else
+            log.warning(`sccache: could not write the key-normalising wrapper under ${root}/homes; compile-cache keys stay per slot.`);
     }
     return { job, guard };
 }
@@ -33034,8 +33590,11 @@ async function hookStarted(env, log = actionLog) {
         // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
         // when it fails after taking it.
         // Nothing here says whether the job's steps run in a container (the runner exports no
-        // `job.container`): the job's own last build on this host tells its view (choose.ts).
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false });
+        // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
+        // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
+        // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
+        const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
         try {
             await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
@@ -33047,7 +33606,7 @@ async function hookStarted(env, log = actionLog) {
             await endJob(job).catch(() => undefined);
             throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
         }
-        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.dirs.cargoHome} TMPDIR=${job.dirs.tmp}.`);
+        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
         return 0;
     }
     catch (e) {
@@ -33200,7 +33759,7 @@ async function joinHookLease(s, env, log) {
         return undefined;
     // In a container job the runner translated the hook's host paths (/__t/...): derive this
     // step's view of the root from CARGO_HOME, which the runner translated the same way.
-    const rel = (0,external_node_path_.relative)(st.job.root, st.job.dirs.cargoHome);
+    const rel = (0,external_node_path_.relative)(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
     if (!home.endsWith(`/${rel}`) || !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
         log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
         return undefined;
@@ -33208,17 +33767,18 @@ async function joinHookLease(s, env, log) {
     const root = home.slice(0, home.length - rel.length - 1);
     const map = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(st.job.root, p));
     const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
+    const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
     if (flock_allFree([dirs.lock])) {
         // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
         log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
         return undefined;
     }
     log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, root, dirs.cargoHome, st.job.identity, env, log));
+    const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
     const ws = env.GITHUB_WORKSPACE;
     const lockRel = crates.lockFile && ws && !(0,external_node_path_.relative)(ws, crates.lockFile).startsWith('..') && !(0,external_node_path_.isAbsolute)((0,external_node_path_.relative)(ws, crates.lockFile)) ? (0,external_node_path_.relative)(ws, crates.lockFile) : undefined;
     await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, root, dirs, crates } };
+    return { job: { ...st.job, root, dirs, exports, crates } };
 }
 /**
  * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
@@ -33264,7 +33824,7 @@ async function runHook(which) {
 
 function setDirOutputs(job) {
     lib_core/* setOutput */.uH('target-dir', job.dirs.target);
-    lib_core/* setOutput */.uH('cargo-home', job.dirs.cargoHome);
+    lib_core/* setOutput */.uH('cargo-home', job.exports.CARGO_HOME ?? job.dirs.cargoHome);
     lib_core/* setOutput */.uH('tmpdir', job.dirs.tmp);
     lib_core/* setOutput */.uH('slot', job.slot);
     lib_core/* setOutput */.uH('key', job.identity.key);
@@ -33309,7 +33869,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1081);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7647);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

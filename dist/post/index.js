@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6750:
+/***/ 7002:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28500,7 +28500,7 @@ const TIER_TEXT = {
 };
 const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
 /** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
-const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+const choose_sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
 /** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
 const choose_fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
@@ -28514,7 +28514,7 @@ const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.k
  * Holds nothing another job could start warm from: no record (the next user wipes it), a target
  * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
  */
-const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+const choose_worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
 /**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
@@ -28543,7 +28543,7 @@ const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0
 function choose_rankSlots(slots, me, disk = {}) {
     const mine = trustDomain(me);
     const room = disk.room === true;
-    const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && sameJob(s.record, me));
+    const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && choose_sameJob(s.record, me));
     const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
     // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
     const ranked = [];
@@ -28551,18 +28551,18 @@ function choose_rankSlots(slots, me, disk = {}) {
         if (s.live)
             continue;
         const r = s.record;
-        const empty = worthless(r);
+        const empty = choose_worthless(r);
         // A build made under another path view is not warm for this job: it ranks as others' content.
         const fits = choose_warmFor(r?.view, s.view);
         if (fits && r && trustDomain(r) === mine) {
-            ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
+            ranked.push(choose_sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
             continue;
         }
-        if (fits && r && choose_fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+        if (fits && r && choose_fromBase(r, me) && choose_sameJob(r, me) && s !== newestBase) {
             ranked.push({ s, tier: 'base', rank: 2 });
             continue;
         }
-        const tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+        const tier = r && r.repository === me.repository && choose_sameJob(r, me) ? 'same-job' : 'lru';
         if (empty)
             ranked.push({ s, tier, rank: 3 });
         else if (!room)
@@ -28585,7 +28585,7 @@ function choose_rankSlots(slots, me, disk = {}) {
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
     if (!candidates.some((c) => c.tier === 'own-job')) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && choose_warmFor(s.record.view, s.view));
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && choose_sameJob(s.record, me) && earlierRun(s.record, me) && choose_warmFor(s.record.view, s.view));
         waitFor = predecessor?.name;
     }
     return { candidates, waitFor };
@@ -28615,7 +28615,7 @@ function choose_warmFor(built, seen) {
  */
 function choose_jobViewpoint(slots, me) {
     const mine = trustDomain(me);
-    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && choose_sameJob(r, me));
     const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
     const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
     return r && { root: r.view.root, uid: r.view.uid };
@@ -28796,7 +28796,9 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
  *   <root>/locks/guard.lock                one disk guard at a time per host
  *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,cargo-home,tmp}/
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
@@ -28814,6 +28816,7 @@ const layout_rootPaths = (root) => ({
     jobs: (0,external_node_path_.join)(root, 'jobs'),
     trash: (0,external_node_path_.join)(root, 'trash'),
     crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
     warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
     events: (0,external_node_path_.join)(root, 'events.jsonl'),
     metrics: (0,external_node_path_.join)(root, 'metrics.json'),
@@ -28822,7 +28825,7 @@ const layout_rootPaths = (root) => ({
     cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
 });
 function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
 function layout_slotDirs(root, name) {
     const base = (0,external_node_path_.join)(root, 'slots', name);
@@ -28832,6 +28835,8 @@ function layout_jobDirs(root, id) {
     const base = join(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
     return dirsIn(base, join(base, 'job.json'), join(base, '.lease'));
 }
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const layout_slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
@@ -28974,7 +28979,30 @@ async function owner_ownerOf(path) {
 }
 /** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
 async function owner_slotOwners(dirs) {
-    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
+}
+/**
+ * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
+ * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
+ * directory, so what is found there is used only when it is a real directory of `uid`: a dir
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
+ * `theirs` says why the directory cannot be used.
+ */
+async function owner_ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
+    await external_node_fs_.promises.mkdir(top, { recursive: true });
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = `${top}/${name}`;
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
+    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
+        await external_node_fs_.promises.chmod(top, 0o1777);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
+    const own = await external_node_fs_.promises.lstat(dir);
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
 }
 /** uids of the paths that exist (never following a symlink). */
 async function ownersOf(paths) {
@@ -29094,22 +29122,33 @@ function foreignOf(uid, seen) {
 }
 /** The probe's view of a slot: the owner of every entry of every listed directory. */
 async function probeOwners(dirs) {
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
+}
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops) {
     const out = [];
-    const visit = async (rel) => {
-        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(dirs.base, ...rel), { withFileTypes: true }).catch(() => []);
+    const visit = async (top, rel) => {
+        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
         await Promise.all(entries.map(async (e) => {
             const r = [...rel, e.name];
-            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(dirs.base, ...r)).catch(() => undefined);
+            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
             if (!st)
                 return;
             out.push({ rel: r.join('/'), uid: st.uid });
             if (st.isDirectory() && listed(r))
-                await visit(r);
+                await visit(top, r);
         }));
     };
-    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-    await Promise.all([visit(['target']), visit(['cargo-home'])]);
+    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
     return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+async function foreign_findForeignInHome(home, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
 }
 /** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
 async function foreign_findForeign(dirs, uid) {
@@ -29282,6 +29321,40 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
     const marked = !handedBack && layout === 'slot' && (await reclaim_markForeign(dirs, found));
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
+    const uid = owner_myUid();
+    let found = await foreign_findForeignInHome(home, uid);
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    let handedBack;
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
+        found = await foreign_findForeignInHome(home, uid);
+        if (found.length === 0) {
+            handedBack = m;
+            break;
+        }
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (!handedBack && failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    const what = `A step left files of ${foreign_describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const message = handedBack
+        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
+        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    return { found: first, handedBack, marked: false, failed, message };
+}
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
 
@@ -29361,7 +29434,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     return undefined;
 }
 /** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function scanSlots(root) {
+async function lease_scanSlots(root) {
     const held = heldLocks();
     const names = (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
     return Promise.all(names.map(async (name) => {
@@ -29442,7 +29515,7 @@ async function lease_acquireSlot(req) {
     const foreign = [];
     let announced = false;
     for (let scan = 0;; scan++) {
-        const views = withViews(await scanSlots(req.root), req);
+        const views = withViews(await lease_scanSlots(req.root), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
@@ -29512,8 +29585,6 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/os/fsutil.ts
 
 
@@ -29690,6 +29761,82 @@ async function emptyTrash(root, timeoutMs = 120_000) {
     return { removed, left };
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function cargo_home_chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function cargo_home_sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
+const LINKED = (/* unused pure expression or super */ null && (['config.toml', 'config', 'credentials.toml', 'credentials']));
+function originalCargoHome(env, root) {
+    const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + sep) ? undefined : home;
+}
+/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
+async function cargo_home_linkRunnerConfig(cargoHome, root, env) {
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (!orig)
+        return linked;
+    await fs.mkdir(cargoHome, { recursive: true });
+    for (const f of LINKED) {
+        const src = join(orig, f);
+        const dst = join(cargoHome, f);
+        const st = await fs.stat(src).catch(() => undefined);
+        const cur = await fs.readlink(dst).catch(() => undefined);
+        if (!st?.isFile()) {
+            if (cur !== undefined)
+                await fs.unlink(dst).catch(() => undefined); // the runner's file went away
+            continue;
+        }
+        if (cur !== src) {
+            // Another job of this uid may do the same at once: a temp link renamed into place.
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await fs.rm(tmp, { force: true });
+            await fs.symlink(src, tmp);
+            await fs.rename(tmp, dst);
+        }
+        linked.push(src);
+    }
+    return linked;
+}
+
 ;// CONCATENATED MODULE: ./src/job/prepare.ts
 
 
@@ -29703,12 +29850,13 @@ const ago = (iso, now) => {
 };
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
- * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
  * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
- * but cargo compiles everything again, and the summary must say so.
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
  */
 function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
     const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
@@ -29735,32 +29883,35 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
     return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
-/** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
-const LINKED = (/* unused pure expression or super */ null && (['config.toml', 'config', 'credentials.toml', 'credentials']));
-function originalCargoHome(env, root) {
-    const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + sep) ? undefined : home;
-}
 async function hasEntries(dir) {
     return (await fs.readdir(dir).catch(() => [])).length > 0;
 }
-/** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
-async function prepare_prepareDirs(root, dirs, previous, me, s, env) {
+/**
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
+ * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
+ * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ */
+async function prepare_prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
     const removed = [];
     const timeoutMs = s.cleanupTimeoutMs;
     // A build of the previous job may have replaced one of our directories by a symlink (into
     // another slot, say): cargo would follow it. Only real directories are used; anything else
     // is moved to trash (the link itself, never what it points to).
-    for (const d of [dirs.target, dirs.cargoHome, dirs.tmp]) {
+    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
         const st = await fs.lstat(d).catch(() => undefined);
         if (st && !st.isDirectory())
             removed.push(await removeTree(root, d, { timeoutMs }));
     }
-    const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
+    const privateHome = cargoHome === dirs.cargoHome;
+    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
+    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
-        removed.push(await removeTree(root, dirs.target, { timeoutMs }));
+        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
+            removed.push(await removeTree(root, d, { timeoutMs }));
+    }
+    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
+        // The slot's own private home (a version before shared homes): nothing uses it any more.
         removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
     }
     if (await hasEntries(dirs.tmp))
@@ -29773,29 +29924,11 @@ async function prepare_prepareDirs(root, dirs, previous, me, s, env) {
                 throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
     }
     await fs.mkdir(dirs.target, { recursive: true });
-    await fs.mkdir(join(dirs.cargoHome, 'bin'), { recursive: true });
+    await fs.mkdir(join(dirs.install, 'bin'), { recursive: true });
+    await fs.mkdir(cargoHome, { recursive: true });
     await fs.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
     await fs.chmod(dirs.tmp, 0o700);
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (orig) {
-        for (const f of LINKED) {
-            const src = join(orig, f);
-            const dst = join(dirs.cargoHome, f);
-            const st = await fs.stat(src).catch(() => undefined);
-            const cur = await fs.readlink(dst).catch(() => undefined);
-            if (!st?.isFile()) {
-                if (cur !== undefined)
-                    await fs.unlink(dst).catch(() => undefined); // the runner's file went away
-                continue;
-            }
-            if (cur !== src) {
-                await fs.rm(dst, { force: true });
-                await fs.symlink(src, dst);
-            }
-            linked.push(src);
-        }
-    }
+    const linked = await linkRunnerConfig(cargoHome, root, env);
     return { decision, removed, linked };
 }
 
@@ -30551,7 +30684,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
  * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
  * filesystem. 0 for a missing tree.
  */
-function diskUsage(path, timeoutMs = 30_000) {
+function sizes_diskUsage(path, timeoutMs = 30_000) {
     return new Promise((res) => {
         const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
         let out = '';
@@ -31340,6 +31473,17 @@ async function handBackJob(j, published, gitPublished = 0) {
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
+    // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    const homes = layout_rootPaths(j.root).homes;
+    if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
+        await owner_chownTree([homes], to, false);
+    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    if (rootOwn.length) {
+        const r = await owner_chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        if (!r.ok)
+            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
     const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
@@ -31372,11 +31516,221 @@ async function handBackIdle(root, timeoutMs) {
             await release(h);
         }
     }
+    // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
+    // that mounted it) go back to the uid the home belongs to. chown changes no content a running
+    // cargo reads, so no lock is needed.
+    for (const name of await fs.readdir(p.homes).catch(() => [])) {
+        const home = `${p.homes}/${name}`;
+        const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
+        const st = await fs.lstat(home).catch(() => undefined);
+        if (uid === 0 && st?.isDirectory()) {
+            // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
+            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok)
+                given.push(`homes/${name}`);
+            continue;
+        }
+        if (uid === undefined || !st?.isDirectory() || st.uid !== uid)
+            continue;
+        if ((await findForeignInHome(home, uid)).length === 0)
+            continue;
+        const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
+        if (r.ok)
+            given.push(`homes/${name}`);
+    }
     const git = gitStorePaths(root).base;
     const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
     if (r.ok)
         await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
     return given;
+}
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copy_copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const r = await new Promise((res) => {
+        const child = spawn('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, detail: e.message }));
+        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
+    });
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+            const p = join(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + sep)) {
+                    await fs.unlink(p).catch(() => undefined);
+                    removed.push(relative(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const RULES = (/* unused pure expression or super */ null && (['own-key', 'base', 'any']));
+const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
+ * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
+ */
+function warm_copy_chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+function staleScripts(outputs, source) {
+    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target) {
+    const out = [];
+    const sub = async (d) => (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+    for (const a of await sub(target)) {
+        if ((await fs.lstat(join(a, 'build')).catch(() => undefined))?.isDirectory())
+            out.push(join(a, 'build'));
+        for (const b of await sub(a))
+            if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+                out.push(join(b, 'build'));
+    }
+    return out;
+}
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target, source) {
+    const stale = [];
+    for (const build of await buildDirs(target)) {
+        const outputs = [];
+        for (const unit of await fs.readdir(build).catch(() => [])) {
+            const output = await fs.readFile(join(build, unit, 'output'), 'utf8').catch(() => undefined);
+            if (output === undefined)
+                continue;
+            outputs.push({ unit, output, rootOutput: await fs.readFile(join(build, unit, 'root-output'), 'utf8').catch(() => '') });
+        }
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = join(build, '..', '.fingerprint');
+        for (const unit of await fs.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
+            stale.push(unit);
+        }
+    }
+    return stale;
+}
+/** Pure: the log's line for a copy. */
+function warm_copy_describeCopy(c) {
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    if (c.outcome === 'copied') {
+        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+    }
+    const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
+    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+async function warm_copy_copyWarmBuild(root, src, to, o) {
+    const from = slotDirs(root, src.name);
+    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+    const t0 = performance.now();
+    const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
+    if (!h)
+        return base;
+    try {
+        const now = await readRecord(from.record);
+        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+            return { ...base, outcome: 'changed' };
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+            return { ...base, bytes, outcome: 'no-room' };
+        const c = await copyTree(from.target, to.target, o.timeoutMs);
+        if (!c.ok) {
+            // A partial copy must not pass for a warm build: the job starts from an empty target.
+            await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+            await fs.mkdir(to.target, { recursive: true });
+            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        }
+        const stale = await invalidateScripts(to.target, from.base);
+        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+    }
+    finally {
+        await release(h);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/job/job.ts
@@ -31401,19 +31755,28 @@ async function handBackIdle(root, timeoutMs) {
 
 
 
+
+
+
+
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
 /**
- * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
- * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
- * job's intermediate artifacts to one shared directory outside the slot (an environment
- * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
- * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks, on
- * build-dir layout v1 and on v2 (1.100+), where the units move but the locks stay per profile.
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
  */
-function exportsFor(dirs) {
+function exportsFor(dirs, cargoHome) {
     return {
         CARGO_TARGET_DIR: dirs.target,
         CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: dirs.cargoHome,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
         TMPDIR: dirs.tmp,
         TMP: dirs.tmp,
         TEMP: dirs.tmp,
@@ -31422,9 +31785,11 @@ function exportsFor(dirs) {
 /**
  * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
  * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
  */
-function viewAt(vp, name) {
-    const e = exportsFor(layout_slotDirs(vp.root, name));
+function viewAt(vp, name, shared) {
+    const dirs = layout_slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
     return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
 }
 /**
@@ -31434,12 +31799,13 @@ function viewAt(vp, name) {
  * elsewhere) leaves the view unknown.
  */
 function viewAfter(j) {
-    const buildDir = exportsFor(layout_slotDirs(j.root, j.slot)).CARGO_BUILD_BUILD_DIR;
+    const shared = j.home?.shared ?? false;
+    const buildDir = layout_slotDirs(j.root, j.slot).target;
     const seen = builtSince(buildDir, j.startedAt);
     if (!seen)
         return j.view;
     const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
 }
 function recordFor(lease, me, now, previous, view) {
     return {
@@ -31470,26 +31836,56 @@ function recordFor(lease, me, now, previous, view) {
  * still leaves the post step enough to release it.
  */
 async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
+    // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
+    // in each slot with those a slot's build was made under, and the home is one of them.
+    const uid = myUid();
+    const fork = me.fork === true;
+    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
+    const shared = s.layout === 'slot' && !fork && problem === undefined;
     // Where the build will see the root: here, unless this runs outside the job's steps (the
     // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid: myUid() };
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: viewAt } };
+    const own = o.seenHere === false ? undefined : { root, uid };
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
         if (s.layout === 'job')
             await handBackJobParents(root, lease.dirs.base);
         const now = new Date().toISOString();
+        const uid = myUid();
+        const fork = me.fork === true;
+        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+        if (problem && !o.privateHome)
+            log.warning(`CARGO_HOME: ${home.reason}.`);
+        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
         // The record names the new key only once the old key's content is gone: a kill between
         // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
         // What the slot holds was built under the previous record's view, or is nothing at all.
-        const view = prep.decision.reset ? undefined : lease.previous?.view;
-        await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view));
+        let view = prep.decision.reset ? undefined : lease.previous?.view;
+        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+        await writeRecord(lease.dirs.record, record);
         for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
             log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
         }
-        const exports = exportsFor(lease.dirs);
+        const exports = exportsFor(lease.dirs, home.cargoHome);
+        let copy;
+        if (s.layout === 'slot' && (await fs.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+            // A slot without its own warm build: start from a compatible one another idle slot holds.
+            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            if (src) {
+                const reflink = (await fs.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                log.info(describeCopy(copy));
+                if (copy.outcome === 'copied') {
+                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
+                    const from = src.record.view;
+                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+                    await writeRecord(lease.dirs.record, record);
+                }
+            }
+        }
         return {
             root,
             layout: s.layout,
@@ -31505,8 +31901,10 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
             startedAt: now,
             cleanupTimeoutMs: s.cleanupTimeoutMs,
             exports,
-            path: join(lease.dirs.cargoHome, 'bin'),
+            path: join(lease.dirs.install, 'bin'),
             view,
+            home,
+            copy,
         };
     }
     catch (e) {
@@ -31532,13 +31930,25 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     if (s.cache)
         await restoreStore(root, lockText, log);
     const locked = parseLock(lockText);
-    const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-    seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-    for (const m of seed.mismatches)
-        log.warning(`Crates: ${m.crate}: ${m.why}.`);
-    const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-    return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${join(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await release(downloadLock);
+    }
 }
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
 async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
@@ -31596,6 +32006,8 @@ async function endJob(j, log) {
         }
     };
     const timeoutMs = j.cleanupTimeoutMs;
+    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
     const note = (r) => {
         removed.push(r);
         if (r.outcome === 'left-in-trash')
@@ -31614,10 +32026,10 @@ async function endJob(j, log) {
         const c = j.crates;
         if (c) {
             // Both stores publish from one lock file and one cargo version, found once.
-            const env = { ...process.env, ...exportsFor(j.dirs) };
+            const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
             let lock;
             const theLock = () => (lock ??= postLock(c, env));
-            await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
+            await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
                 if (!c.publish) {
                     published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
                     return;
@@ -31625,11 +32037,11 @@ async function endJob(j, log) {
                 const l = await theLock();
                 if (!l?.version)
                     return;
-                published = { ...(await publishCrates(j.root, j.dirs.cargoHome, lockfile_parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+                published = { ...(await publishCrates(j.root, cargoHome, lockfile_parseLock(l.text), l.version)), policy: c.policy, allowed: true };
                 if (c.cache && published.published > 0 && log)
                     await saveStore(j.root, l.text, log);
             });
-            await attempt(`Publishing git dependencies from ${(0,external_node_path_.join)(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
+            await attempt(`Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
                 const l = await theLock();
                 const locked = l ? gitstore_parseGitLock(l.text) : [];
                 if (locked.length === 0)
@@ -31642,7 +32054,7 @@ async function endJob(j, log) {
                 const version = l.version;
                 if (!version)
                     return;
-                gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, gitstore_systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+                gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, gitstore_systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
             });
         }
         if (j.layout === 'job') {
@@ -31670,13 +32082,15 @@ async function endJob(j, log) {
             });
             await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
                 const now = new Date().toISOString();
-                const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
-                sizes = { target, cargoHome, tmp: 0, measuredAt: now };
+                // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+                const [target, home] = await Promise.all([sizes_diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? sizes_diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+                sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
                 // Who used the slot comes from this job's own state, never from the file: the build ran
                 // as this uid and could have rewritten slot.json to claim another trust domain's key.
                 if (j.identity && j.slot && j.startedAt) {
-                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view });
-                    await record_writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units });
+                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+                    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+                    await record_writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
                 }
             });
             // After the record (which names this uid): a mark must be the last word.
@@ -31685,6 +32099,13 @@ async function endJob(j, log) {
                 if (foreign)
                     warnings.push(foreign.message);
             });
+            if (cargoHome !== j.dirs.cargoHome) {
+                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
+                    if (home)
+                        warnings.push(home.message);
+                });
+            }
         }
         const me = j.identity;
         if (me && units && units.built + units.fresh > 0) {
@@ -31860,6 +32281,7 @@ function describeBase(base, tier) {
 
 
 
+
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
  * belongs to no job: issue 17.
@@ -31892,13 +32314,20 @@ const CANDIDATES = 8;
 /** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
 const PORT_BASE = 10000;
 const PORT_SPAN = 20000;
+/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
+const OUR_WRAPPER = 'cargo-isolate-rustc';
+/** Where our wrapper finds the job's own wrapper. */
+const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
 /** Pure: whether cargo, run with `env`, compiles through sccache. */
 function sccacheWrapper(env) {
     // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
     for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
-        const v = env[variable];
+        let v = env[variable];
         if (v === undefined)
             continue;
+        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
+        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
+            v = env[WRAPPED] ?? '';
         const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
         return name === 'sccache' ? { variable, command: v.trim() } : undefined;
     }
@@ -32053,23 +32482,9 @@ async function settled(port, uid, graceMs) {
         await new Promise((r) => setTimeout(r, 100));
     }
 }
-/** `<root>/sccache`, writable by every uid like /tmp, so each uid can make its own server dir. */
-async function serverDir(root, uid, port) {
-    const top = (0,external_node_path_.join)(root, 'sccache');
-    await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.lstat(top);
-    const dir = (0,external_node_path_.join)(top, `u${uid}-p${port}`);
-    if (!st.isDirectory())
-        return { dir, theirs: `${top} is not a directory (a symlink?)` };
-    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
-        await external_node_fs_.promises.chmod(top, 0o1777);
-    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-    // Any uid may make any name in a world-writable dir: a dir (or link) of another uid here
-    // would have this uid (root, say) truncate start.log or empty tmp/ through its links.
-    const own = await external_node_fs_.promises.lstat(dir);
-    if (!own.isDirectory() || own.uid !== uid)
-        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
-    return { dir };
+/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
+function serverDir(root, uid, port) {
+    return owner_ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -32220,6 +32635,7 @@ const VERSION = '0.1.0';
 
 
 
+
 /**
  * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
  * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
@@ -32252,7 +32668,9 @@ function summaryRows(job, ended, guard) {
         if (job.foreign?.length)
             main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`]);
         main.push(['CARGO_TARGET_DIR', job.dirs.target]);
-        main.push(['CARGO_HOME', job.dirs.cargoHome]);
+        main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
+        if (job.copy)
+            main.push(['Warm copy', warm_copy_describeCopy(job.copy)]);
         main.push(['TMPDIR', job.dirs.tmp]);
         if (job.sccache)
             main.push(['sccache', describeServer(job.sccache)]);
@@ -32285,9 +32703,9 @@ function summaryRows(job, ended, guard) {
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
     }
     if (ended.units)
-        main.push(['Compile units', unitsText(ended.units, job?.reset.warm)]);
+        main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
     if (ended.sizes)
-        main.push(['Sizes after the job', `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}`]);
+        main.push(['Sizes after the job', `target ${units_formatBytes(ended.sizes.target)}${ended.sizes.cargoHome ? `, private cargo-home ${units_formatBytes(ended.sizes.cargoHome)}` : ''}`]);
     for (const r of ended.removed.filter((x) => x.outcome !== 'absent'))
         main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
     if (ended.handedBack)
@@ -32378,7 +32796,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6750);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7002);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

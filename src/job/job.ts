@@ -4,6 +4,7 @@ import { formatBytes } from '../model/units.js';
 import { type JobIdentity } from '../model/identity.js';
 import { type Lease, acquireJobDir, acquireSlot, releaseLease } from '../pool/lease.js';
 import { cargoLockFiles } from '../os/liveness.js';
+import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { type PrepareResult, prepareDirs } from './prepare.js';
 import { type DirRecord, type PathView, type Viewpoint, writeRecord } from '../model/record.js';
@@ -21,8 +22,14 @@ import { myUid } from '../owners/owner.js';
 import { type GitPublishReport, type GitSeedReport, parseGitLock, publishGit, seedGit, systemGit } from '../store/gitstore.js';
 import { handBackJob, handBackJobParents } from '../owners/handback.js';
 import { type UnitCount, appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
-import { type ForeignOutcome, settleForeign } from '../owners/reclaim.js';
+import { type ForeignOutcome, settleForeign, settleForeignHome } from '../owners/reclaim.js';
 import type { SccacheReport } from './sccache.js';
+import { type HomeChoice, chooseHome, homeFor, sharedHomeProblem } from './cargo-home.js';
+import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
+import { scanSlots } from '../pool/lease.js';
+
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
 
 /** What the main step hands to the post step (through state.ts) and to the summary. */
 export interface StartedJob {
@@ -49,6 +56,10 @@ export interface StartedJob {
   sccache?: SccacheReport;
   /** The view the slot's content was built under when leased (kept unless this job builds). */
   view?: PathView;
+  /** Which CARGO_HOME the job got and why (cargo-home.ts). */
+  home?: HomeChoice;
+  /** The warm build this job's empty target started from, or why not (warm-copy.ts). */
+  copy?: CopyReport;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
@@ -66,18 +77,21 @@ export interface CratesState {
 }
 
 /**
- * What every later step sees. CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir,
- * which is cargo's own default: a repository's `build.build-dir` would otherwise send every
- * job's intermediate artifacts to one shared directory outside the slot (an environment
- * variable beats a config file). Equal to the target dir, cargo's locks, the guard's sizes and
- * every removal already cover it, in cargo <= 1.95 and in 1.96+'s split build-dir locks, on
- * build-dir layout v1 and on v2 (1.100+), where the units move but the locks stay per profile.
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
  */
-export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
+export function exportsFor(dirs: Lease['dirs'], cargoHome: string): Record<string, string> {
   return {
     CARGO_TARGET_DIR: dirs.target,
     CARGO_BUILD_BUILD_DIR: dirs.target,
-    CARGO_HOME: dirs.cargoHome,
+    CARGO_HOME: cargoHome,
+    CARGO_INSTALL_ROOT: dirs.install,
     TMPDIR: dirs.tmp,
     TMP: dirs.tmp,
     TEMP: dirs.tmp,
@@ -87,9 +101,11 @@ export function exportsFor(dirs: Lease['dirs']): Record<string, string> {
 /**
  * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
  * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
  */
-export function viewAt(vp: Viewpoint, name: string): PathView {
-  const e = exportsFor(slotDirs(vp.root, name));
+export function viewAt(vp: Viewpoint, name: string, shared: boolean): PathView {
+  const dirs = slotDirs(vp.root, name);
+  const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
   return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
 }
 
@@ -99,12 +115,13 @@ export function viewAt(vp: Viewpoint, name: string): PathView {
  * A build under paths that are not the slot's at any root (a `docker run` step mounting it
  * elsewhere) leaves the view unknown.
  */
-function viewAfter(j: Pick<StartedJob, 'root' | 'slot' | 'startedAt' | 'view'>): PathView | undefined {
-  const buildDir = exportsFor(slotDirs(j.root, j.slot)).CARGO_BUILD_BUILD_DIR;
+function viewAfter(j: Pick<StartedJob, 'root' | 'slot' | 'startedAt' | 'view' | 'home'>): PathView | undefined {
+  const shared = j.home?.shared ?? false;
+  const buildDir = slotDirs(j.root, j.slot).target;
   const seen = builtSince(buildDir, j.startedAt);
   if (!seen) return j.view;
   const root = rootSeen(seen.output, j.root, buildDir);
-  return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot);
+  return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
 }
 
 function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: string, previous?: DirRecord, view?: PathView): DirRecord {
@@ -136,26 +153,55 @@ function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: 
  * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
  * still leaves the post step enough to release it.
  */
-export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, o: { seenHere?: boolean } = {}): Promise<StartedJob> {
+export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, o: { seenHere?: boolean; privateHome?: string } = {}): Promise<StartedJob> {
+  // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
+  // in each slot with those a slot's build was made under, and the home is one of them.
+  const uid = myUid();
+  const fork = me.fork === true;
+  const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e: Error) => e.message) : undefined);
+  const shared = s.layout === 'slot' && !fork && problem === undefined;
   // Where the build will see the root: here, unless this runs outside the job's steps (the
   // runner's hook, on the host, for a job that may run in a container).
-  const own = o.seenHere === false ? undefined : { root, uid: myUid() };
-  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: viewAt } };
+  const own = o.seenHere === false ? undefined : { root, uid };
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp: Viewpoint, name: string) => viewAt(vp, name, shared) } };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
     if (s.layout === 'job') await handBackJobParents(root, lease.dirs.base);
     const now = new Date().toISOString();
+    const uid = myUid();
+    const fork = me.fork === true;
+    const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+    if (problem && !o.privateHome) log.warning(`CARGO_HOME: ${home.reason}.`);
+    log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
     // The record names the new key only once the old key's content is gone: a kill between
     // the two must never leave a record that vouches for content of another trust domain.
-    const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env);
+    const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
     // What the slot holds was built under the previous record's view, or is nothing at all.
-    const view = prep.decision.reset ? undefined : lease.previous?.view;
-    await writeRecord(lease.dirs.record, recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view));
+    let view = prep.decision.reset ? undefined : lease.previous?.view;
+    let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+    await writeRecord(lease.dirs.record, record);
     for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
       log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
     }
-    const exports = exportsFor(lease.dirs);
+    const exports = exportsFor(lease.dirs, home.cargoHome);
+    let copy: CopyReport | undefined;
+    if (s.layout === 'slot' && (await fs.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+      // A slot without its own warm build: start from a compatible one another idle slot holds.
+      const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+      if (src) {
+        const reflink = (await fs.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+        copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+        log.info(describeCopy(copy));
+        if (copy.outcome === 'copied') {
+          // The copy is a build made at the source's viewpoint, now in this slot's paths.
+          const from = src.record.view!;
+          view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+          record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+          await writeRecord(lease.dirs.record, record);
+        }
+      }
+    }
     return {
       root,
       layout: s.layout,
@@ -171,8 +217,10 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
       startedAt: now,
       cleanupTimeoutMs: s.cleanupTimeoutMs,
       exports,
-      path: join(lease.dirs.cargoHome, 'bin'),
+      path: join(lease.dirs.install, 'bin'),
       view,
+      home,
+      copy,
     };
   } catch (e) {
     await releaseLease(lease.keeperPid, lease.dirs.lock);
@@ -197,12 +245,23 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
   const lockText = await fs.readFile(lockFile, 'utf8');
   if (s.cache) await restoreStore(root, lockText, log);
   const locked = parseLock(lockText);
-  const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-  seed.lockFile = lockFile;
-  log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-  for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
-  const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-  return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+  // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+  // second cargo would (another job of this uid may be resolving in the shared home right now).
+  const downloadLock = await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 });
+  if (!downloadLock) {
+    log.warning(`Crates: another cargo held ${join(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+    return { ...state, lockFile, cargoVersion: version };
+  }
+  try {
+    const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+    seed.lockFile = lockFile;
+    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
+    const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+    return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+  } finally {
+    await release(downloadLock);
+  }
 }
 
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
@@ -258,7 +317,7 @@ export interface EndedJob {
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
  * was being done and where, and the lease is released whatever happened before.
  */
-export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'view'>>, log?: Log): Promise<EndedJob> {
+export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home'>>, log?: Log): Promise<EndedJob> {
   const t0 = performance.now();
   const warnings: string[] = [];
   let published: PublishReport | undefined;
@@ -277,6 +336,8 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     }
   };
   const timeoutMs = j.cleanupTimeoutMs;
+  // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+  const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
   const note = (r: RemoveResult) => {
     removed.push(r);
     if (r.outcome === 'left-in-trash') warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
@@ -293,20 +354,20 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     const c = j.crates;
     if (c) {
       // Both stores publish from one lock file and one cargo version, found once.
-      const env = { ...process.env, ...exportsFor(j.dirs) };
+      const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
       let lock: ReturnType<typeof postLock> | undefined;
       const theLock = () => (lock ??= postLock(c, env));
-      await attempt(`Publishing crates from ${j.dirs.cargoHome} to the store`, async () => {
+      await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
         if (!c.publish) {
           published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
           return;
         }
         const l = await theLock();
         if (!l?.version) return;
-        published = { ...(await publishCrates(j.root, j.dirs.cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
         if (c.cache && published.published > 0 && log) await saveStore(j.root, l.text, log);
       });
-      await attempt(`Publishing git dependencies from ${join(j.dirs.cargoHome, 'git', 'db')} to the git store`, async () => {
+      await attempt(`Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {
         const l = await theLock();
         const locked = l ? parseGitLock(l.text) : [];
         if (locked.length === 0) return;
@@ -317,7 +378,7 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         }
         const version = l!.version;
         if (!version) return;
-        gitPublished = { ...(await publishGit(j.root, j.dirs.cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+        gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
       });
     }
     if (j.layout === 'job') {
@@ -342,13 +403,15 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
       });
       await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
         const now = new Date().toISOString();
-        const [target, cargoHome] = await Promise.all([diskUsage(j.dirs.target), diskUsage(j.dirs.cargoHome)]);
-        sizes = { target, cargoHome, tmp: 0, measuredAt: now };
+        // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+        const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+        sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
         // Who used the slot comes from this job's own state, never from the file: the build ran
         // as this uid and could have rewritten slot.json to claim another trust domain's key.
         if (j.identity && j.slot && j.startedAt) {
-          view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view });
-          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units });
+          view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+          const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+          await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
         }
       });
       // After the record (which names this uid): a mark must be the last word.
@@ -356,6 +419,12 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
         foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
         if (foreign) warnings.push(foreign.message);
       });
+      if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+          const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
+          if (home) warnings.push(home.message);
+        });
+      }
     }
     const me = j.identity;
     if (me && units && units.built + units.fresh > 0) {

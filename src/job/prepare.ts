@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import type { JobIdentity } from '../model/identity.js';
 import type { Dirs } from '../model/layout.js';
 import { type DirRecord, trustDomain } from '../model/record.js';
 import { fromBase } from '../pool/choose.js';
 import { type RemoveResult, removeTree } from '../os/remove.js';
 import type { Settings } from '../model/settings.js';
+import { linkRunnerConfig } from './cargo-home.js';
 
 export interface ResetDecision {
   reset: boolean;
@@ -25,12 +25,13 @@ const ago = (iso: string, now: number) => {
 
 /**
  * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, and all of CARGO_HOME, whose bin/ is
- * put on PATH and whose registry/cache holds .crate files cargo uses unchecked.
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
  * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps its CARGO_HOME,
- * but cargo compiles everything again, and the summary must say so.
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
  */
 export function decideReset(reuse: Settings['reuse'], previous: DirRecord | undefined, hasContent: Content, me: JobIdentity, now = Date.now()): ResetDecision {
   const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
@@ -51,15 +52,6 @@ export function decideReset(reuse: Settings['reuse'], previous: DirRecord | unde
   return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
 
-/** Files of the runner's own CARGO_HOME that keep working when linked into the new one. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-
-export function originalCargoHome(env: Record<string, string | undefined>, root: string): string | undefined {
-  const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
-  // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-  return home === root || home.startsWith(root + sep) ? undefined : home;
-}
-
 async function hasEntries(dir: string): Promise<boolean> {
   return (await fs.readdir(dir).catch(() => [])).length > 0;
 }
@@ -70,21 +62,29 @@ export interface PrepareResult {
   linked: string[];
 }
 
-/** Makes target/, cargo-home/ (with config links and bin/) and an empty tmp/ (0700). */
-export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord | undefined, me: JobIdentity, s: Settings, env: Record<string, string | undefined>): Promise<PrepareResult> {
+/**
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
+ * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
+ * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ */
+export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord | undefined, me: JobIdentity, s: Settings, env: Record<string, string | undefined>, cargoHome: string = dirs.cargoHome): Promise<PrepareResult> {
   const removed: RemoveResult[] = [];
   const timeoutMs = s.cleanupTimeoutMs;
   // A build of the previous job may have replaced one of our directories by a symlink (into
   // another slot, say): cargo would follow it. Only real directories are used; anything else
   // is moved to trash (the link itself, never what it points to).
-  for (const d of [dirs.target, dirs.cargoHome, dirs.tmp]) {
+  for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
     const st = await fs.lstat(d).catch(() => undefined);
     if (st && !st.isDirectory()) removed.push(await removeTree(root, d, { timeoutMs }));
   }
-  const content = { target: await hasEntries(dirs.target), cargoHome: await hasEntries(dirs.cargoHome) };
+  const privateHome = cargoHome === dirs.cargoHome;
+  // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
+  const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
   const decision = decideReset(s.reuse, previous, content, me);
   if (decision.reset) {
-    removed.push(await removeTree(root, dirs.target, { timeoutMs }));
+    for (const d of [dirs.target, dirs.install, dirs.cargoHome]) removed.push(await removeTree(root, d, { timeoutMs }));
+  } else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
+    // The slot's own private home (a version before shared homes): nothing uses it any more.
     removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
   }
   if (await hasEntries(dirs.tmp)) removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
@@ -94,27 +94,10 @@ export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord 
     for (const r of stuck) if (r.outcome === 'live') throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
   }
   await fs.mkdir(dirs.target, { recursive: true });
-  await fs.mkdir(join(dirs.cargoHome, 'bin'), { recursive: true });
+  await fs.mkdir(join(dirs.install, 'bin'), { recursive: true });
+  await fs.mkdir(cargoHome, { recursive: true });
   await fs.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
   await fs.chmod(dirs.tmp, 0o700);
-  const linked: string[] = [];
-  const orig = originalCargoHome(env, root);
-  if (orig) {
-    for (const f of LINKED) {
-      const src = join(orig, f);
-      const dst = join(dirs.cargoHome, f);
-      const st = await fs.stat(src).catch(() => undefined);
-      const cur = await fs.readlink(dst).catch(() => undefined);
-      if (!st?.isFile()) {
-        if (cur !== undefined) await fs.unlink(dst).catch(() => undefined); // the runner's file went away
-        continue;
-      }
-      if (cur !== src) {
-        await fs.rm(dst, { force: true });
-        await fs.symlink(src, dst);
-      }
-      linked.push(src);
-    }
-  }
+  const linked = await linkRunnerConfig(cargoHome, root, env);
   return { decision, removed, linked };
 }

@@ -4,6 +4,7 @@ import { constants, promises as fs } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
+import { ownDirIn } from '../owners/owner.js';
 
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
@@ -45,12 +46,19 @@ export interface Wrapper {
   command: string;
 }
 
+/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
+export const OUR_WRAPPER = 'cargo-isolate-rustc';
+/** Where our wrapper finds the job's own wrapper. */
+export const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
+
 /** Pure: whether cargo, run with `env`, compiles through sccache. */
 export function sccacheWrapper(env: Record<string, string | undefined>): Wrapper | undefined {
   // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
   for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER'] as const) {
-    const v = env[variable];
+    let v = env[variable];
     if (v === undefined) continue;
+    // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
+    if (basename(v.trim()) === OUR_WRAPPER) v = env[WRAPPED] ?? '';
     const name = basename(v.trim()).replace(/\.exe$/i, '');
     return name === 'sccache' ? { variable, command: v.trim() } : undefined;
   }
@@ -224,20 +232,9 @@ async function settled(port: number, uid: number, graceMs: number): Promise<Occu
   }
 }
 
-/** `<root>/sccache`, writable by every uid like /tmp, so each uid can make its own server dir. */
-async function serverDir(root: string, uid: number, port: number): Promise<{ dir: string; theirs?: string }> {
-  const top = join(root, 'sccache');
-  await fs.mkdir(top, { recursive: true });
-  const st = await fs.lstat(top);
-  const dir = join(top, `u${uid}-p${port}`);
-  if (!st.isDirectory()) return { dir, theirs: `${top} is not a directory (a symlink?)` };
-  if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid) await fs.chmod(top, 0o1777);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  // Any uid may make any name in a world-writable dir: a dir (or link) of another uid here
-  // would have this uid (root, say) truncate start.log or empty tmp/ through its links.
-  const own = await fs.lstat(dir);
-  if (!own.isDirectory() || own.uid !== uid) return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
-  return { dir };
+/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
+function serverDir(root: string, uid: number, port: number): Promise<{ dir: string; theirs?: string }> {
+  return ownDirIn(join(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
 }
 
 /**

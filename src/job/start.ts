@@ -11,6 +11,8 @@ import { prepareRoot, unreliableFlock } from '../pool/root.js';
 import type { Settings } from '../model/settings.js';
 import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
 import type { saveGuard, saveLease } from './state.js';
+import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
+import { myUid } from '../owners/owner.js';
 
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
@@ -18,7 +20,7 @@ import type { saveGuard, saveLease } from './state.js';
  * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
  * root elsewhere than this process does (the hook, on the host, before a job container starts).
  */
-export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via; seenHere?: boolean } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
+export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via; seenHere?: boolean; privateHome?: string } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
@@ -46,7 +48,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-    const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere });
+    const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere, privateHome: o.privateHome });
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
@@ -56,19 +58,31 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
   if (o.crates !== false) {
     try {
-      job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.dirs.cargoHome, me, { ...env, ...job.exports }, log));
+      job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
     } catch (e) {
       await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
       throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
     }
   }
-  // A job that compiles through sccache gets a server no other job's end can take down.
-  if (sccacheWrapper(env)) {
-    job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(env, { root }, log)).catch((e: Error) => {
+  // A job that compiles through sccache gets a server no other job's end can take down, and
+  // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
+  const wrapper = sccacheWrapper(env);
+  if (wrapper) {
+    const uid = myUid();
+    const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
+    const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
+    job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e: Error) => {
       log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
       return undefined;
     });
     Object.assign(job.exports, sccacheExports(job.sccache));
+    if (untrusted) {
+      Object.assign(job.exports, { SCCACHE_DIR: untrusted.dir, SCCACHE_CONF: untrusted.conf });
+      log.info(`sccache: a fork PR compiles into ${untrusted.dir}, a cache trusted jobs never read.`);
+    }
+    const script = await ensureWrapperScript(root, uid).catch(() => undefined);
+    if (script) Object.assign(job.exports, wrapperExports(script, wrapper));
+    else log.warning(`sccache: could not write the key-normalising wrapper under ${root}/homes; compile-cache keys stay per slot.`);
   }
   return { job, guard };
 }

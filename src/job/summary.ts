@@ -1,3 +1,4 @@
+import { describeCopy } from '../pool/warm-copy.js';
 import * as core from '@actions/core';
 import type { GuardReport } from '../pool/guard.js';
 import type { EndedJob, StartedJob } from './job.js';
@@ -41,7 +42,8 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
     if (job.foreign?.length) main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`]);
     main.push(['CARGO_TARGET_DIR', job.dirs.target]);
-    main.push(['CARGO_HOME', job.dirs.cargoHome]);
+    main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
+    if (job.copy) main.push(['Warm copy', describeCopy(job.copy)]);
     main.push(['TMPDIR', job.dirs.tmp]);
     if (job.sccache) main.push(['sccache', describeServer(job.sccache)]);
     main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
@@ -67,8 +69,8 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['Crates published', pub.allowed ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
     for (const m of pub.mismatches) main.push(['Crate not published', `${m.crate}: ${m.why}`]);
   }
-  if (ended.units) main.push(['Compile units', unitsText(ended.units, job?.reset.warm)]);
-  if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`]);
+  if (ended.units) main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
+  if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}${ended.sizes.cargoHome ? `, private cargo-home ${formatBytes(ended.sizes.cargoHome)}` : ''}`]);
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
   if (ended.handedBack) main.push(['Handed back', ended.handedBack]);
   if (ended.foreign) main.push(['Another uid\'s files', `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`]);

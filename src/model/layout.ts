@@ -10,7 +10,9 @@ import { safeComponent } from './key.js';
  *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
  *   <root>/locks/guard.lock                one disk guard at a time per host
  *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,cargo-home,tmp}/
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/                         host-wide verified .crate store
@@ -26,7 +28,10 @@ export interface Dirs {
   /** The directory owned by one lease: a slot or a job directory. */
   base: string;
   target: string;
+  /** The slot's private CARGO_HOME: a fork PR's, and the job layout's (cargo-home.ts). */
   cargoHome: string;
+  /** CARGO_INSTALL_ROOT: what `cargo install` puts on PATH stays the job's own. */
+  install: string;
   tmp: string;
   record: string;
   lock: string;
@@ -39,6 +44,7 @@ export const rootPaths = (root: string) => ({
   jobs: join(root, 'jobs'),
   trash: join(root, 'trash'),
   crates: join(root, 'crates'),
+  homes: join(root, 'homes'),
   warmth: join(root, 'warmth.jsonl'),
   events: join(root, 'events.jsonl'),
   metrics: join(root, 'metrics.json'),
@@ -48,7 +54,7 @@ export const rootPaths = (root: string) => ({
 });
 
 function dirsIn(base: string, record: string, lock: string): Dirs {
-  return { base, target: join(base, 'target'), cargoHome: join(base, 'cargo-home'), tmp: join(base, 'tmp'), record, lock };
+  return { base, target: join(base, 'target'), cargoHome: join(base, 'cargo-home'), install: join(base, 'install'), tmp: join(base, 'tmp'), record, lock };
 }
 
 export function slotDirs(root: string, name: string): Dirs {
@@ -60,6 +66,9 @@ export function jobDirs(root: string, id: JobIdentity): Dirs {
   const base = join(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
   return dirsIn(base, join(base, 'job.json'), join(base, '.lease'));
 }
+
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+export const sharedHome = (root: string, uid: number) => join(root, 'homes', `u${uid}`);
 
 export const SLOT_NAME = /^s\d{3,}$/;
 export const slotName = (index: number) => `s${String(index).padStart(3, '0')}`;

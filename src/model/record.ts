@@ -60,6 +60,8 @@ export interface DirRecord {
    * a later job passing the slot over (reclaim.ts). `uid` says the same; a hand-back clears it.
    */
   foreign?: { uid: number; paths: string[]; at: string };
+  /** The warm build this slot's target started from, when it was copied from another slot. */
+  copiedFrom?: { slot: string; key: string; at: string };
   /** Set when the guard removed the target dir, so the next job knows it starts cold. */
   prunedAt?: string;
   /**

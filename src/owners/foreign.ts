@@ -73,22 +73,35 @@ export function foreignOf(uid: number, seen: Owned[]): Owned[] {
 
 /** The probe's view of a slot: the owner of every entry of every listed directory. */
 export async function probeOwners(dirs: Pick<Dirs, 'base'>): Promise<Owned[]> {
+  // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+  return probeTops({ target: join(dirs.base, 'target'), 'cargo-home': join(dirs.base, 'cargo-home') });
+}
+
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops: Record<string, string>): Promise<Owned[]> {
   const out: Owned[] = [];
-  const visit = async (rel: string[]): Promise<void> => {
-    const entries = await fs.readdir(join(dirs.base, ...rel), { withFileTypes: true }).catch(() => []);
+  const visit = async (top: string, rel: string[]): Promise<void> => {
+    const entries = await fs.readdir(join(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
     await Promise.all(
       entries.map(async (e) => {
         const r = [...rel, e.name];
-        const st = await fs.lstat(join(dirs.base, ...r)).catch(() => undefined);
+        const st = await fs.lstat(join(tops[top], ...r.slice(1))).catch(() => undefined);
         if (!st) return;
         out.push({ rel: r.join('/'), uid: st.uid });
-        if (st.isDirectory() && listed(r)) await visit(r);
+        if (st.isDirectory() && listed(r)) await visit(top, r);
       }),
     );
   };
-  // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-  await Promise.all([visit(['target']), visit(['cargo-home'])]);
+  await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
   return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+export async function findForeignInHome(home: string, uid: number): Promise<Owned[]> {
+  return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
 }
 
 /** Entries of another uid than `uid` in the places cargo writes to (empty for root). */

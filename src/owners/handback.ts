@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { storePaths } from '../store/crates.js';
 import { gitStorePaths } from '../store/gitstore.js';
@@ -7,7 +7,7 @@ import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { cargoLockFiles } from '../os/liveness.js';
 import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
 import { readRecord, writeRecord } from '../model/record.js';
-import { findForeign } from './foreign.js';
+import { findForeign, findForeignInHome } from './foreign.js';
 
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
@@ -46,6 +46,15 @@ export async function handBackJob(j: { root: string; layout: 'slot' | 'job'; dir
   if (gitPublished > 0) shared.push(gitStorePaths(j.root).base);
   const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
   if (!r.ok) throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+  // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
+  // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+  const homes = rootPaths(j.root).homes;
+  if ((await fs.lstat(homes).catch(() => undefined))?.uid === 0) await chownTree([homes], to, false);
+  const rootOwn = (await fs.readdir(homes).catch(() => [] as string[])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+  if (rootOwn.length) {
+    const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+    if (!r.ok) throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+  }
   if (j.layout === 'slot') await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
   const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
   return `to uid ${to.uid}: ${names.join(', ')}`;
@@ -73,6 +82,23 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
     } finally {
       await release(h);
     }
+  }
+  // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
+  // that mounted it) go back to the uid the home belongs to. chown changes no content a running
+  // cargo reads, so no lock is needed.
+  for (const name of await fs.readdir(p.homes).catch(() => [] as string[])) {
+    const home = `${p.homes}/${name}`;
+    const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
+    const st = await fs.lstat(home).catch(() => undefined);
+    if (uid === 0 && st?.isDirectory()) {
+      // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
+      if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok) given.push(`homes/${name}`);
+      continue;
+    }
+    if (uid === undefined || !st?.isDirectory() || st.uid !== uid) continue;
+    if ((await findForeignInHome(home, uid)).length === 0) continue;
+    const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
+    if (r.ok) given.push(`homes/${name}`);
   }
   const git = gitStorePaths(root).base;
   const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);

@@ -49,7 +49,28 @@ export async function ownerOf(path: string): Promise<Owner> {
 
 /** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
 export async function slotOwners(dirs: Dirs): Promise<number[]> {
-  return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.tmp, dirs.record]);
+  return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
+}
+
+/**
+ * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
+ * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
+ * directory, so what is found there is used only when it is a real directory of `uid`: a dir
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
+ * `theirs` says why the directory cannot be used.
+ */
+export async function ownDirIn(top: string, name: string, uid: number, mode = 0o755, alsoOwner?: number): Promise<{ dir: string; theirs?: string }> {
+  await fs.mkdir(top, { recursive: true });
+  const st = await fs.lstat(top);
+  const dir = `${top}/${name}`;
+  if (!st.isDirectory()) return { dir, theirs: `${top} is not a directory (a symlink?)` };
+  if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid) await fs.chmod(top, 0o1777);
+  await fs.mkdir(dir, { recursive: true, mode });
+  const own = await fs.lstat(dir);
+  // Root's own directories are handed back to the root's owner like everything root makes there.
+  if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner)) return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+  return { dir };
 }
 
 /** uids of the paths that exist (never following a symlink). */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
-import { type Owned, USER_FIX, describeForeign, findForeign, telling } from './foreign.js';
+import { type Owned, USER_FIX, describeForeign, findForeign, findForeignInHome, telling } from './foreign.js';
 import { myUid } from './owner.js';
 import { readRecord, writeRecord } from '../model/record.js';
 
@@ -181,4 +181,37 @@ export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | '
   if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
   const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
   return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+export async function settleForeignHome(root: string, home: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
+  const uid = myUid();
+  let found = await findForeignInHome(home, uid);
+  if (found.length === 0) return undefined;
+  const first = found;
+  const to = { uid, gid: process.getegid?.() ?? uid };
+  const failed: string[] = [];
+  let handedBack: Method | undefined;
+  const path = env.PATH ?? '';
+  for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+    const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
+    found = await findForeignInHome(home, uid);
+    if (found.length === 0) {
+      handedBack = m;
+      break;
+    }
+    failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+  }
+  if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
+  const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+  const message = handedBack
+    ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
+    : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+  return { found: first, handedBack, marked: false, failed, message };
 }

@@ -132,8 +132,40 @@ export async function collectCandidates(root: string, held: LockSet = heldLocks(
       out.push({ ...base, kind: 'registry-src', path: join(d.cargoHome, 'registry', 'src') });
     }),
   );
+  out.push(...(await sharedSources(root, out)));
   return out;
 }
+
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root: string, slots: Candidate[]): Promise<Candidate[]> {
+  const me = myUid();
+  const out: Candidate[] = [];
+  const liveUids = new Set<number | undefined>();
+  for (const c of slots) {
+    if (c.kind !== 'target' || !c.live || !c.slot) continue;
+    liveUids.add((await readRecord(slotDirs(root, c.slot).record))?.uid);
+  }
+  for (const name of await fs.readdir(rootPaths(root).homes).catch(() => [] as string[])) {
+    const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+    // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+    const owner = (await fs.lstat(join(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+    if (uid === undefined || (me !== 0 && uid !== me && owner !== me)) continue;
+    const src = join(rootPaths(root).homes, name, 'registry', 'src');
+    const st = await fs.lstat(src).catch(() => undefined);
+    if (!st?.isDirectory()) continue;
+    out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+  }
+  return out;
+}
+
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home: string) => [join(home, '.package-cache-mutate'), join(home, '.package-cache')];
 
 export interface Removal {
   kind: Kind;
@@ -222,6 +254,7 @@ async function removeCandidateAs(root: string, c: Candidate, timeoutMs: number):
     const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
     return (await removeTree(root, c.path, { locks, timeoutMs })).outcome;
   }
+  if (c.kind === 'registry-src' && c.slot === undefined) return (await removeTree(root, c.path, { locks: mutateLocks(join(c.path, '..', '..')), timeoutMs })).outcome;
   const d = slotDirs(root, c.slot!);
   const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
   const r = await removeTree(root, c.path, {

@@ -1,0 +1,195 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { type Me, type SlotView, fromBase, sameJob, worthless } from './choose.js';
+import { type DirRecord, readRecord, trustDomain } from '../model/record.js';
+import { type Dirs, slotDirs } from '../model/layout.js';
+import { type Disk, beyond, measure } from '../os/disk.js';
+import { hold, release } from '../os/flock.js';
+import { cargoLockFiles } from '../os/liveness.js';
+import { copyTree } from '../os/copy.js';
+import { diskUsage } from '../os/sizes.js';
+import { removeTree } from '../os/remove.js';
+import type { Level } from '../model/units.js';
+import { formatBytes } from '../model/units.js';
+
+/*
+ * A job that got a slot without its own warm build (a new slot, one reset for another trust
+ * domain, one whose target the guard pruned) starts from a copy of a compatible warm build that
+ * an idle slot on the host holds, instead of compiling everything. It works because every slot
+ * of a uid and path view sees the same CARGO_HOME (cargo-home.ts): cargo's fingerprints then
+ * hold in the copy, whose mtimes `cp -a` keeps (measured: docs/warm-starts.md).
+ *
+ * Which build (chooseCopySource, pure): the same repository and job (workflow, job, `key`),
+ * built with the same CARGO_HOME string this job gets, not worthless, idle, and one this job may
+ * read under the reuse rules:
+ *   own-key  its own trust domain's build in another slot (its earlier run took another slot);
+ *   base     a push to its base branch (a first run: trusted content may seed it);
+ *   any      `reuse: always` only: any trust domain's.
+ * Content of another trust domain never flows into a trusted one: a PR's build never seeds its
+ * base branch or another PR. `reuse: never` copies nothing.
+ *
+ * The copy (copyWarmBuild) takes the source slot's lease and cargo's locks there for as long as
+ * it reads, so no job starts in it mid-copy (its owner's next run waits for it as for a
+ * predecessor, choose.ts), re-reads its record under the lease, checks that the copy keeps the
+ * disk under the guard's threshold, and writes only into this job's own slot. Build-script
+ * outputs that name the source slot (a script that printed CARGO_TARGET_DIR into rustc-env, say)
+ * are made stale, so cargo runs those scripts again for this slot: nothing in the copy leads
+ * this job to write into another slot.
+ */
+
+export type CopyRule = 'own-key' | 'base' | 'any';
+
+export const COPY_RULE_TEXT: Record<CopyRule, string> = {
+  'own-key': 'this PR or branch, the same job, in another slot',
+  base: 'a push to the base branch, the same job',
+  any: 'the same job of another PR or branch (reuse: always)',
+};
+
+export interface CopySource {
+  name: string;
+  rule: CopyRule;
+  record: DirRecord;
+}
+
+const RULES: CopyRule[] = ['own-key', 'base', 'any'];
+const time = (r: DirRecord) => Date.parse(r.lastUsed) || 0;
+
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
+ * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
+ */
+export function chooseCopySource(slots: SlotView[], me: Me, o: { reuse: 'same-key' | 'never' | 'always'; cargoHome: string; self: string }): CopySource | undefined {
+  if (o.reuse === 'never') return undefined;
+  const found: CopySource[] = [];
+  for (const s of slots) {
+    const r = s.record;
+    if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r)) continue;
+    // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+    if (r.foreign) continue;
+    if (r.repository !== me.repository || !sameJob(r, me)) continue;
+    // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+    if (r.view === undefined || r.view.cargoHome !== o.cargoHome) continue;
+    const rule: CopyRule | undefined = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+    if (rule) found.push({ name: s.name, rule, record: r });
+  }
+  found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || time(b.record) - time(a.record) || a.name.localeCompare(b.name));
+  return found[0];
+}
+
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+export function copyFits(d: Disk, bytes: number, level: Level): boolean {
+  const used = d.usedBytes + bytes;
+  const free = d.freeBytes - bytes;
+  const after: Disk = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+  return free > 0 && !beyond(after, level);
+}
+
+/** A build-script run's recorded output, as cargo leaves it in `<profile>/build/<unit>/`. */
+export interface ScriptOutput {
+  unit: string;
+  output: string;
+  /** `root-output`: the OUT_DIR the script ran with, which cargo itself rewrites on reuse. */
+  rootOutput: string;
+}
+
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+export function staleScripts(outputs: ScriptOutput[], source: string): string[] {
+  return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target: string): Promise<string[]> {
+  const out: string[] = [];
+  const sub = async (d: string) => (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+  for (const a of await sub(target)) {
+    if ((await fs.lstat(join(a, 'build')).catch(() => undefined))?.isDirectory()) out.push(join(a, 'build'));
+    for (const b of await sub(a)) if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build')) out.push(join(b, 'build'));
+  }
+  return out;
+}
+
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+export const unitPackage = (unit: string) => unit.replace(/-[0-9a-f]{16}$/, '');
+
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target: string, source: string): Promise<string[]> {
+  const stale: string[] = [];
+  for (const build of await buildDirs(target)) {
+    const outputs: ScriptOutput[] = [];
+    for (const unit of await fs.readdir(build).catch(() => [] as string[])) {
+      const output = await fs.readFile(join(build, unit, 'output'), 'utf8').catch(() => undefined);
+      if (output === undefined) continue;
+      outputs.push({ unit, output, rootOutput: await fs.readFile(join(build, unit, 'root-output'), 'utf8').catch(() => '') });
+    }
+    const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+    const fingerprints = join(build, '..', '.fingerprint');
+    for (const unit of await fs.readdir(fingerprints).catch(() => [] as string[])) {
+      if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit) continue;
+      await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
+      stale.push(unit);
+    }
+  }
+  return stale;
+}
+
+export interface CopyReport {
+  from: string;
+  rule: CopyRule;
+  key: string;
+  outcome: 'copied' | 'busy' | 'changed' | 'no-room' | 'failed';
+  bytes: number;
+  ms: number;
+  detail?: string;
+  /** Units made stale because a build script of their package named the source slot. */
+  staleScripts?: string[];
+  linksRemoved?: string[];
+}
+
+/** Pure: the log's line for a copy. */
+export function describeCopy(c: CopyReport): string {
+  const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${formatBytes(c.bytes)})`;
+  if (c.outcome === 'copied') {
+    const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+    return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+  }
+  const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
+  return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+export async function copyWarmBuild(root: string, src: CopySource, to: Dirs, o: { threshold: Level; timeoutMs: number; reflink?: boolean }): Promise<CopyReport> {
+  const from = slotDirs(root, src.name);
+  const base: CopyReport = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+  const t0 = performance.now();
+  const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
+  if (!h) return base;
+  try {
+    const now = await readRecord(from.record);
+    if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now)) return { ...base, outcome: 'changed' };
+    const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+    if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold)) return { ...base, bytes, outcome: 'no-room' };
+    const c = await copyTree(from.target, to.target, o.timeoutMs);
+    if (!c.ok) {
+      // A partial copy must not pass for a warm build: the job starts from an empty target.
+      await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+      await fs.mkdir(to.target, { recursive: true });
+      return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+    }
+    const stale = await invalidateScripts(to.target, from.base);
+    return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+  } finally {
+    await release(h);
+  }
+}
