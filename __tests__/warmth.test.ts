@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { cli } from './helpers/cli.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
-import { makeSlowWorkspace, registryDeps } from './helpers/workspace.js';
+import { makeHeldWorkspace, registryDeps } from './helpers/workspace.js';
 
 /*
  * Issue 10: every job of a PR starts warm. Real cargo through the bundled action, with real
@@ -94,7 +94,8 @@ test('a new PR\'s first run after a push to main recompiles no dependency, and m
 });
 
 test('a repository\'s build.build-dir leaves nothing outside the job\'s directories, and a live build there is protected', async () => {
-  const ws = await makeSlowWorkspace(join(scratch, 'build-dir-ws'), 6);
+  const slow = await makeHeldWorkspace(join(scratch, 'build-dir-ws'));
+  const ws = slow.dir;
   const shared = join(scratch, 'shared-build-dir');
   await fs.mkdir(join(ws, '.cargo'));
   await fs.writeFile(join(ws, '.cargo', 'config.toml'), `[build]\nbuild-dir = "${shared}"\n`);
@@ -102,11 +103,12 @@ test('a repository\'s build.build-dir leaves nothing outside the job\'s director
   const m = await j.run('main', { root });
   expect(m.env.CARGO_BUILD_BUILD_DIR).toBe(m.env.CARGO_TARGET_DIR);
   const building = j.exec(['cargo', 'build'], ws);
-  await new Promise((r) => setTimeout(r, 2500)); // inside the sleeping build script
+  await slow.started(building); // inside the build script, cargo holding its locks
   // Only cargo's own lock protects it now: the lease's keeper is gone (a zombie build).
   process.kill(-JSON.parse(j.state.lease).keeperPid, 'SIGKILL');
   const gc = await cli(['gc', '--root', root, '--max-age', '0s']);
   expect(gc.code).toBe(0);
+  await slow.release();
   expect((await building).code).toBe(0);
   expect(existsSync(shared)).toBe(false);
   expect(existsSync(join(m.env.CARGO_TARGET_DIR, 'debug', 'slow'))).toBe(true);
