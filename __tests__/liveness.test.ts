@@ -15,12 +15,16 @@ import { runGuard } from '../src/pool/guard.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
-import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
+import { scaled, until } from './helpers/pace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { compiled, makeHeldWorkspace, makeWorkspace } from './helpers/workspace.js';
 
 let scratch: string;
 let ws: string;
 const { job, cleanup: cleanupJobs } = jobPool();
 const procs: ChildProcess[] = [];
+/** Set when the file's cleanup starts: a loop a timed-out test left running stops there. */
+let ending = false;
 
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-live-'));
@@ -28,6 +32,7 @@ beforeAll(async () => {
   ws = await makeWorkspace(join(scratch, 'ws'), 3);
 });
 afterAll(async () => {
+  ending = true;
   for (const p of procs) {
     try {
       process.kill(-p.pid!, 'SIGKILL');
@@ -36,21 +41,13 @@ afterAll(async () => {
     }
   }
   await cleanupJobs();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 const leaseOf = (j: SimJob) => JSON.parse(j.state.lease) as { keeperPid: number; dirs: { lock: string; target: string } };
 const exists = (p: string) => fs.access(p).then(() => true, () => false);
 const gcAll = (root: string) => cli(['gc', '--root', root, '--scope', 'host', '--threshold', '1%']);
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
-    await sleep(50);
-  }
-  return Date.now() - t0;
-}
 
 describe('a live slot survives every deletion path', () => {
   test('(a) while its keeper holds the lease: another job, the guard in host scope, the CLI', async () => {
@@ -80,17 +77,18 @@ describe('a live slot survives every deletion path', () => {
 
   test('(b) while only cargo holds its lock (keeper killed): not deleted, not handed out', async () => {
     const root = join(scratch, 'root-b');
-    const slow = await makeSlowWorkspace(join(scratch, 'slow'), 8);
+    const slow = await makeHeldWorkspace(join(scratch, 'slow'));
     const a = await job({ pr: 1, runner: 'ra' });
     expect((await a.run('main', { root })).code).toBe(0);
-    const build = spawn('cargo', ['build', '--manifest-path', join(slow, 'Cargo.toml')], { env: a.stepEnv(), stdio: 'ignore' });
+    const build = spawn('cargo', ['build', '--manifest-path', join(slow.dir, 'Cargo.toml')], { env: a.stepEnv(), stdio: 'ignore' });
     procs.push(build);
     const buildDone = new Promise<number | null>((r) => build.on('exit', r));
     const lockFile = join(a.exported.CARGO_TARGET_DIR, 'debug', '.cargo-lock');
-    await waitFor(async () => (await exists(lockFile)) && !allFree([lockFile]), 30_000);
+    await slow.started(buildDone);
+    expect(allFree([lockFile])).toBe(false);
     const lease = leaseOf(a);
     process.kill(-lease.keeperPid, 'SIGKILL');
-    await waitFor(() => allFree([lease.dirs.lock], true), 5000);
+    await until('the killed keeper to drop the lease', () => allFree([lease.dirs.lock], true));
     // A zombie build: no lease, but cargo runs. Guard, CLI and the next job keep away.
     const gc = await gcAll(root);
     expect(gc.code).toBe(0);
@@ -100,6 +98,7 @@ describe('a live slot survives every deletion path', () => {
     expect(m.code).toBe(0);
     expect(m.outputs.slot).not.toBe(a.outputs.slot);
     expect(m.stdout).toMatch(/cargo still holds its locks/);
+    await slow.release();
     expect(await buildDone).toBe(0);
     await next.run('post');
     await a.run('post');
@@ -113,16 +112,17 @@ describe('a live slot survives every deletion path', () => {
     expect((await a.run('post')).code).toBe(0);
     const mnt = join(scratch, 'mnt-c');
     await fs.mkdir(mnt);
-    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1" "$2" && echo ready && exec flock -x "$2/locks/slot-${a.outputs.slot}.lock" sleep 60`, 'sh', root, mnt], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1" "$2" && echo ready && exec flock -x "$2/locks/slot-${a.outputs.slot}.lock" sleep 900`, 'sh', root, mnt], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     procs.push(holder);
+    const holderDone = new Promise((r) => holder.on('exit', r));
     await new Promise((r) => holder.stdout!.once('data', r));
     const lock = slotDirs(root, a.outputs.slot).lock;
-    await waitFor(() => !allFree([lock], true), 5000);
+    await until('the other namespace to take the lease', () => !allFree([lock], true), { unless: holderDone });
     expect(await fs.readdir(mnt)).toEqual([]); // the bind mount is invisible out here
     expect((await gcAll(root)).code).toBe(0);
     expect(await exists(join(a.exported.CARGO_TARGET_DIR, 'output.bin'))).toBe(true);
     process.kill(-holder.pid!, 'SIGKILL');
-    await waitFor(() => allFree([lock], true), 5000);
+    await until('the killed holder to drop the lease', () => allFree([lock], true));
     expect((await gcAll(root)).code).toBe(0);
     expect(await exists(join(a.exported.CARGO_TARGET_DIR, 'output.bin'))).toBe(false); // idle now: pruned
   });
@@ -137,8 +137,10 @@ test('after SIGKILL of the whole job, the slot is free within the keeper poll an
   const lease = leaseOf(a);
   expect(allFree([lease.dirs.lock], true)).toBe(false);
   process.kill(-child.pid!, 'SIGKILL'); // the worker and everything in its process group
-  const freedAfter = await waitFor(() => allFree([lease.dirs.lock], true), (KEEPER_POLL_SECONDS + 3) * 1000);
-  expect(freedAfter).toBeLessThan((KEEPER_POLL_SECONDS + 3) * 1000);
+  // One poll, and a margin for a busy machine to schedule the keeper's wake-up.
+  const within = KEEPER_POLL_SECONDS * 1000 + scaled(3000);
+  const freedAfter = await until('the keeper to see its worker gone', () => allFree([lease.dirs.lock], true), { ms: 2 * within });
+  expect(freedAfter).toBeLessThan(within);
   const b = await job({ pr: 4, runner: 'rk' });
   const m = await b.run('main', { root });
   expect(m.outputs.slot).toBe(a.outputs.slot);
@@ -160,7 +162,7 @@ test('kill -9 at random points of main and post leaves a root the next job and t
         /* already finished */
       }
     }
-    await Promise.race([done, sleep(3000)]);
+    await Promise.race([done, sleep(scaled(3000))]);
     if (!killMain && a.state.lease) {
       const post = await a.start('post');
       await sleep(Math.random() * 150);
@@ -169,12 +171,14 @@ test('kill -9 at random points of main and post leaves a root the next job and t
     }
     process.kill(-child.pid!, 'SIGKILL');
   }
-  // Every keeper notices its worker is gone within its poll.
-  await sleep((KEEPER_POLL_SECONDS + 1) * 1000);
-  const status = await cli(['status', '--root', root, '--json']);
-  expect(status.code).toBe(0);
-  const s = JSON.parse(status.stdout) as { slots: { live: boolean }[] };
-  expect(s.slots.filter((x) => x.live)).toEqual([]);
+  // Every keeper notices its worker is gone within its poll (and what a busy machine adds).
+  const liveSlots = async () => {
+    const status = await cli(['status', '--root', root, '--json']);
+    expect(status.code).toBe(0);
+    return (JSON.parse(status.stdout) as { slots: { live: boolean }[] }).slots.filter((x) => x.live);
+  };
+  await until('every keeper to see its worker gone', async () => (await liveSlots()).length === 0, { ms: (KEEPER_POLL_SECONDS + 3) * 1000, every: 250 }).catch(() => undefined);
+  expect(await liveSlots()).toEqual([]);
   const next = await job({ pr: 5, runner: 'rc0' });
   const m = await next.run('main', { root, 'lease-wait': '0' });
   expect(m.code).toBe(0);
@@ -276,20 +280,36 @@ test('read-only dirs and files of another uid: the job does not fail, a warning 
   expect(await fs.readdir(join(root, 'trash'))).toEqual([]);
 });
 
-test('two jobs racing for one free slot never share it (200 rounds)', async () => {
+/*
+ * Rounds of the race are bounded by time, not by count: a busy machine runs fewer of them in the
+ * budget, never fewer than the floor, and the test says how many it ran. Every keeper a round
+ * starts is released by its pid before the next round, and the loop stops when the file's
+ * cleanup begins, so no keeper outlives the test holding a lock under the scratch directory.
+ */
+const RACE = { floor: 40, most: 200, budgetMs: 30_000 };
+
+test(`two jobs racing for one free slot never share it (up to ${RACE.most} rounds in ${RACE.budgetMs / 1000} s, at least ${RACE.floor})`, async () => {
   const root = await prepareRoot(join(scratch, 'root-race'), {});
   const log = consoleLog(false, true);
   const me = (n: string) => identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge', GITHUB_RUN_ID: '1', RUNNER_NAME: n }, {}, n, 'h');
   let shared = 0;
-  for (let i = 0; i < 200; i++) {
+  let rounds = 0;
+  const t0 = Date.now();
+  while (!ending && rounds < RACE.most && (rounds < RACE.floor || Date.now() - t0 < RACE.budgetMs)) {
     const req = (n: string) => acquireSlot({ root, me: me(n), watchPid: process.pid, maxLeaseMs: 60_000, leaseWaitMs: 0, log });
     const [x, y] = await Promise.all([req('a'), req('b')]);
-    if (x.name === y.name) shared++;
-    expect(allFree([x.dirs.lock], true)).toBe(false);
-    expect(allFree([y.dirs.lock], true)).toBe(false);
-    await Promise.all([releaseLease(x.keeperPid, x.dirs.lock), releaseLease(y.keeperPid, y.dirs.lock)]);
+    try {
+      if (x.name === y.name) shared++;
+      expect(allFree([x.dirs.lock], true)).toBe(false);
+      expect(allFree([y.dirs.lock], true)).toBe(false);
+    } finally {
+      await Promise.all([releaseLease(x.keeperPid, x.dirs.lock), releaseLease(y.keeperPid, y.dirs.lock)]);
+    }
+    rounds++;
   }
+  process.stdout.write(`race for one free slot: ${rounds} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s (floor ${RACE.floor}, at most ${RACE.most}), ${shared} shared\n`);
   expect(shared).toBe(0);
+  expect(rounds).toBeGreaterThanOrEqual(RACE.floor);
   expect((await fs.readdir(join(root, 'slots'))).length).toBeLessThanOrEqual(2);
 });
 
@@ -338,7 +358,7 @@ test("a link a build made inside its idle slot (cargo-home/registry into a live 
   await fs.symlink(join(live.exported.CARGO_HOME, 'registry'), registry);
   expect((await idle.run('post')).code).toBe(0);
   await sleep(1100);
-  const report = await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  const report = await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
   expect(await fs.readFile(join(liveSrc, 'lib.rs'), 'utf8')).toBe('in use');
   expect(report.removals.filter((r) => r.path === join(registry, 'src')).map((r) => r.outcome)).toEqual(['refused']);
   expect((await live.run('post')).code).toBe(0);
@@ -355,13 +375,13 @@ test("a link a build made in the crate store (a blob dir into a live slot) never
   await fs.mkdir(blobs, { recursive: true });
   await fs.symlink(deps, join(blobs, 'ab'));
   await sleep(1100);
-  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
   expect(await fs.readFile(join(deps, 'libx.rlib'), 'utf8')).toBe('in use');
   // The store's own directory a link into the slot: the same.
   await fs.rm(join(root, 'crates'), { recursive: true });
   await fs.symlink(live.exported.CARGO_TARGET_DIR, join(root, 'crates'));
   await fs.rename(join(deps, '..'), join(live.exported.CARGO_TARGET_DIR, 'sha256'));
-  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
   expect(await fs.readFile(join(live.exported.CARGO_TARGET_DIR, 'sha256', 'deps', 'libx.rlib'), 'utf8')).toBe('in use');
   expect((await live.run('post')).code).toBe(0);
 });
