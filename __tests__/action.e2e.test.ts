@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled, makeWorkspace } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { scaled, until } from './helpers/pace.js';
 
 // The bundled action, run through the runner's protocol, with real cargo builds.
 let scratch: string;
@@ -18,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cleanupJobs();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 
@@ -166,15 +168,16 @@ describe('a predecessor still holding the warm slot', () => {
     const before = await job({ pr: 20, runId: '100', runner: 'r1' });
     const m1 = await before.run('main', { root: root() });
     const after = await job({ pr: 20, runId: '101', runner: 'r2' });
-    const started = Date.now();
-    const next = after.run('main', { root: root(), 'lease-wait': '30s' });
-    await new Promise((r) => setTimeout(r, 1500));
+    const next = await after.start('main', { root: root(), 'lease-wait': `${Math.round(scaled(30_000) / 1000)}s` });
+    let said = '';
+    next.child.stdout!.on('data', (d) => (said += d));
+    // However long a busy machine takes to get it there: release once it is waiting.
+    await until('the next run to wait for the slot', () => /still leased by an earlier run; waiting up to/.test(said), { unless: next.done });
     await before.run('post'); // the cancelled run's post step releases
-    const m2 = await next;
+    const m2 = await next.done;
     expect(m2.code).toBe(0);
     expect(m2.outputs.slot).toBe(m1.outputs.slot);
     expect(m2.stdout).toMatch(/still leased by an earlier run; waiting up to/);
-    expect(Date.now() - started).toBeGreaterThan(1400);
     await after.run('post');
   });
   test('after lease-wait it takes another slot instead of sharing', async () => {

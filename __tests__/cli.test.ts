@@ -9,6 +9,7 @@ import { consoleLog } from '../src/os/log.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { cli } from './helpers/cli.js';
 import { makeWorkspace } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
 
 /*
  * The CLI as an operator meets it: flags named as the inputs, the runner's variables read like
@@ -29,7 +30,7 @@ beforeAll(async () => {
   env.RUSTUP_HOME = process.env.RUSTUP_HOME ?? join(homedir(), '.rustup');
 });
 afterAll(async () => {
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 /** A shell line with the CLI in it, for pipes: `$CLI` is the bundled CLI on this node. */

@@ -6,7 +6,9 @@ import { toolchainForAnyUid } from './helpers/anyuid.js';
 import { cli } from './helpers/cli.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
-import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
+import { scaled, until } from './helpers/pace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { compiled, makeHeldWorkspace, makeWorkspace } from './helpers/workspace.js';
 
 /*
  * The fleet as it really runs (issue 9): test/lint/bench jobs in `container:` jobs as root,
@@ -38,13 +40,13 @@ beforeAll(async () => {
   ws = await makeWorkspace(join(scratch, 'ws'));
   hostWs = await makeWorkspace(join(scratch, 'host-ws'));
   execFileSync('chown', ['-R', `${RUNNER}:${RUNNER}`, hostWs]);
-}, 900_000);
+}, scaled(900_000));
 
 afterAll(async () => {
   for (const c of containers) removeContainer(d, c);
   await cleanup();
   spawnSync('umount', [join(scratch, 'fj')]);
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 async function containerJob(o: { pr: number; runId: string; job?: string }, mounts = [{ host: ws, at: WORKSPACE }]): Promise<{ j: SimJob; name: string }> {
@@ -97,14 +99,15 @@ describe('root container jobs beside the runner user\'s host jobs, one root', ()
   });
 
   test('a live container build survives the runner user\'s gc in host scope', async () => {
-    const slow = await makeSlowWorkspace(join(scratch, 'slow'), 8);
-    const c = await containerJob({ pr: 10, runId: '104' }, [{ host: slow, at: '/__w/slow/slow' }]);
+    const slow = await makeHeldWorkspace(join(scratch, 'slow'));
+    const c = await containerJob({ pr: 10, runId: '104' }, [{ host: slow.dir, at: '/__w/slow/slow' }]);
     const m = await c.j.run('main', inputs());
     expect(m.code).toBe(0);
     const building = containerBuild(c.j, '/__w/slow/slow');
-    await new Promise((r) => setTimeout(r, 3000)); // cargo is inside the sleeping build script
+    await slow.started(building); // cargo is inside the build script, holding its lock
     const gc = await cli(['gc', '--root', root, '--max-age', '0s'], { uid: RUNNER });
     expect(gc.code).toBe(0);
+    await slow.release();
     expect((await building).code).toBe(0);
     await expect(fs.access(join(m.outputs['target-dir'], 'debug', 'slow'))).resolves.toBeUndefined();
     expect((await c.j.run('post')).code).toBe(0);
@@ -117,7 +120,7 @@ describe('root container jobs beside the runner user\'s host jobs, one root', ()
     expect((await containerBuild(first.j)).code).toBe(0);
     removeContainer(d, first.name); // the runner's cleanup of a cancelled job: no post step
     const lock = join(root, 'locks', `slot-${m.outputs.slot}.lock`);
-    expect(spawnSync('flock', ['-n', '-w', '5', lock, 'true']).status).toBe(0); // free again
+    await until('the lease to end with the container', () => spawnSync('flock', ['-n', lock, 'true']).status === 0); // free again
 
     const h = await hostJob({ pr: 11, runId: '111' });
     const hm = await h.run('main', inputs(), { uid: RUNNER });

@@ -12,6 +12,7 @@ import { toolchainForAnyUid } from './helpers/anyuid.js';
 import { fakeCacheService } from './helpers/cache-server.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { compiled } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
 
 // A real sparse registry on 127.0.0.1 and real cargo builds against it.
 let scratch: string;
@@ -26,9 +27,9 @@ beforeAll(async () => {
 });
 const afterCleanup: string[] = [];
 afterAll(async () => {
-  for (const d of afterCleanup) await fs.rm(d, { recursive: true, force: true });
+  await removeScratch(...afterCleanup);
   await cleanupJobs();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 /** A consumer workspace with its Cargo.lock, as a repository would have it checked in. */
 async function consumer(dir: string, url: string, list: typeof crates): Promise<string> {

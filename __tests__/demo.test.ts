@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './helpers/cli.js';
 import { makeWorkspace } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
 
 /*
  * The README's first command, `node dist/cli/index.js demo`: two jobs build a small workspace in
@@ -15,7 +16,7 @@ beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-demo-'));
 });
 afterAll(async () => {
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 test('demo: two jobs in one slot, the second warm; the current directory\'s workspace is left alone', async () => {

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
+import { scaled } from './helpers/pace.js';
+import { removeScratch } from './helpers/scratch.js';
 
 /*
  * action.yml, the examples and this repository's workflows pass the validator CI runs
@@ -13,7 +15,7 @@ interface Finding { line: number; column: number; message: string; by: string }
 type Results = Record<string, Finding[]>;
 
 function validate(args: string[], cwd = process.cwd()): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(process.cwd(), 'scripts', 'validate-workflows.mjs'), ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'scripts', 'validate-workflows.mjs'), ...args], { cwd, encoding: 'utf8', timeout: scaled(60_000) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -94,7 +96,7 @@ describe('a broken copy fails the validator', () => {
     code = r.code;
     results = JSON.parse(r.stdout) as Results;
   });
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => removeScratch(scratch));
 
   test('the run fails', () => expect(code).toBe(1));
   test('the README and docs/ quote workflows', () => {

@@ -9,6 +9,8 @@ import { assignDbDirs, entryPath, gitEntries, gitStorePaths, parseGitLock, publi
 import { commitGitDep, makeGitConsumer, serveGit } from '../scripts/lib/gitdep.mjs';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
+import { removeScratch } from './helpers/scratch.js';
+import { scaled } from './helpers/pace.js';
 
 // Real git repositories served by `git daemon` on 127.0.0.1, real cargo builds against them.
 let scratch: string;
@@ -23,7 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of servers) await s.close();
   await cleanupJobs();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 const sh = (cwd: string, cmd: string, args: string[]) => execFileSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, HOME: scratch } }).trim();
@@ -277,7 +279,7 @@ describe('links planted in the git store', () => {
     await fs.symlink(other, join(db, 'away-0123456789abcdef'));
     await new Promise((res) => setTimeout(res, 1100));
     const log = { info: () => undefined, warning: () => undefined, debug: () => undefined, group: <T>(_n: string, fn: () => Promise<T>) => fn() };
-    await runGuard({ root: r, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log });
+    await runGuard({ root: r, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log });
     expect(await fs.readFile(join(target, 'artifact'), 'utf8')).toBe('live build output');
     expect(await fs.readFile(join(other, 'db', 'k', 'c', 'keep'), 'utf8')).toBe('outside the store');
     expect((await gitEntries(r)).map((e) => e.path)).toEqual([]);

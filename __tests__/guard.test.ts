@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { measure } from '../src/os/disk.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
-import { makeSlowWorkspace } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { type HeldBuild, makeHeldWorkspace } from './helpers/workspace.js';
 
 // The disk guard on real small filesystems (tmpfs mounted by the test; CI runs as root).
 let scratch: string;
@@ -22,8 +23,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
   await cleanupJobs();
-  for (const m of mounts) execFileSync('umount', ['-l', m]);
-  await fs.rm(scratch, { recursive: true, force: true });
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+  await removeScratch(scratch);
 });
 
 async function tmpfs(name: string, opts: string): Promise<string> {
@@ -67,6 +68,7 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
   let mineOld: string, mineNew: string, theirs: string;
   let live: SimJob;
   let build: Promise<number | null>;
+  let slow: HeldBuild;
 
   beforeAll(async () => {
     root = await tmpfs('fs-main', 'size=96m');
@@ -79,24 +81,13 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
       { runner: 'r-other', pr: 3, mib: 14 },
     ]);
     await fs.writeFile(join(live.exported.CARGO_TARGET_DIR, 'big'), Buffer.alloc(14 * MiB, 1));
-    const ws = await makeSlowWorkspace(join(scratch, 'slow'), 6);
-    const child = spawn('cargo', ['build', '--manifest-path', join(ws, 'Cargo.toml')], { env: live.stepEnv(), stdio: 'ignore' });
+    slow = await makeHeldWorkspace(join(scratch, 'slow'));
+    const child = spawn('cargo', ['build', '--manifest-path', join(slow.dir, 'Cargo.toml')], { env: live.stepEnv(), stdio: 'ignore' });
     procs.push(child);
     build = new Promise((r) => child.on('exit', r));
-    // Let cargo finish writing the build script, so the guard measures while the build sleeps
-    // inside it: a compile landing mid-guard adds megabytes that a tight target would notice.
-    const buildDir = join(live.exported.CARGO_TARGET_DIR, 'debug', 'build');
-    // The script's run directory has invoked.timestamp while it runs, its output once it ended:
-    // build/<pkg>-<hash>/{invoked.timestamp,output} on build-dir layout v1, and
-    // build/<pkg>/<hash>/run/{invoked.timestamp,stdout} on v2 (cargo 1.100+).
-    const running = async (r: string) =>
-      (existsSync(join(buildDir, r, 'invoked.timestamp')) && !existsSync(join(buildDir, r, 'output'))) ||
-      (await fs.readdir(join(buildDir, r)).catch(() => [] as string[])).some((h) => existsSync(join(buildDir, r, h, 'run', 'invoked.timestamp')) && !existsSync(join(buildDir, r, h, 'run', 'stdout')));
-    for (let i = 0; i < 600; i++) {
-      const runs = await fs.readdir(buildDir).catch(() => [] as string[]);
-      if ((await Promise.all(runs.map(running))).some(Boolean)) break;
-      await sleep(50);
-    }
+    // The guard measures while the build waits inside its build script, for as long as these
+    // tests need: a compile landing mid-guard adds megabytes that a tight target would notice.
+    await slow.started(build);
   });
 
   test('runner scope frees only this runner\'s idle data, oldest first, and stops at the target', async () => {
@@ -126,6 +117,7 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
     expect(await has(mineNew)).toBe(false);
     expect(await has(theirs)).toBe(false);
     expect(await has(live.exported.CARGO_TARGET_DIR)).toBe(true);
+    await slow.release();
     expect(await build).toBe(0);
     expect((await live.run('post')).code).toBe(0);
     await g.run('post');

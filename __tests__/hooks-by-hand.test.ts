@@ -4,6 +4,8 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeWorkspace } from './helpers/workspace.js';
+import { scaled } from './helpers/pace.js';
+import { removeScratch } from './helpers/scratch.js';
 
 /*
  * docs/runner-hooks.md, "Try the hooks by hand": the page's lines, run as written (the install
@@ -16,7 +18,7 @@ beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-by-hand-'));
 });
 afterAll(async () => {
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 function recipe(): string {
@@ -66,7 +68,7 @@ test('without the stand-in, the lease ends with the process that ran the hook', 
   expect((await bash('bash -e hooks/job-started.sh; true', vars)).code).toBe(0);
   const lock = join(root, 'locks', 'slot-s000.lock');
   const free = () => new Promise<boolean>((res) => spawn('flock', ['-n', lock, 'true']).on('exit', (c) => res(c === 0)));
-  for (const end = Date.now() + 30_000; !(await free()); ) {
+  for (const end = Date.now() + scaled(30_000); !(await free()); ) {
     if (Date.now() > end) throw new Error('the lease outlived its watched process');
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -9,6 +9,8 @@ import { type HookResult, HookWorker, fakeRunner } from './helpers/hooks.js';
 import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { registryDeps } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { scaled } from './helpers/pace.js';
 
 /*
  * The fleet's real job shapes with the runner's hooks (docs/runner-hooks.md, "Container jobs"):
@@ -41,13 +43,13 @@ beforeAll(async () => {
   scratch = await fs.mkdtemp('/var/tmp/ci-hooks-fleet-');
   await fs.chmod(scratch, 0o755);
   for (const r of ['runner-1', 'runner-2']) runnerDirs[r] = await fakeRunner(join(scratch, r), { node: forAnyUid().node });
-}, 900_000);
+}, scaled(900_000));
 
 afterAll(async () => {
   for (const w of workers) await w.stop('SIGKILL');
   for (const c of containers) removeContainer(d, c);
   await cleanup();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
   await reg.close();
 });
 

@@ -4,11 +4,13 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookSettings, hookVariable, ownPaths, workerPid } from '../src/hook-impl.js';
 import { slotDirs } from '../src/model/layout.js';
-import { startKeeper } from '../src/pool/lease.js';
+import { KEEPER_POLL_SECONDS, startKeeper } from '../src/pool/lease.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { HookWorker, fakeRunner } from './helpers/hooks.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
-import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
+import { scaled, until as waitUntil } from './helpers/pace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { compiled, makeHeldWorkspace, makeWorkspace } from './helpers/workspace.js';
 
 /*
  * Runner job hooks (issue 15): every job of a runner isolated and guarded with no `uses:` step,
@@ -29,7 +31,7 @@ afterAll(async () => {
   for (const w of workers) await w.stop('SIGKILL');
   await cleanup();
   for (const m of ['ro', 'full']) spawnSync('umount', [join(scratch, m)]);
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 /** A job on the fake runner: its workspace under the runner's _work, the operator's .env variables. */
@@ -46,13 +48,7 @@ async function hookedJob(o: Parameters<typeof newJob>[0] & { ws?: string; env?: 
 
 const lockOf = (root: string, slot: string) => join(root, 'locks', `slot-${slot}.lock`);
 const isFree = (lock: string) => spawnSync('flock', ['-n', lock, 'true']).status === 0;
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, ok: () => boolean, ms = 15_000) => waitUntil(what, ok, { ms, every: 100 });
 const slotOf = (exports: Record<string, string>) => /slots\/(s\d+)\//.exec(exports.CARGO_TARGET_DIR ?? '')?.[1] ?? '';
 const build = (j: SimJob, ws: string) => j.exec(['cargo', 'build'], ws);
 
@@ -162,8 +158,9 @@ describe('host jobs with hooks, no uses: step', () => {
     const s = await w.hook('started');
     expect(s.code).toBe(0);
     const lock = lockOf(root, slotOf(s.env));
-    // The hook and node are gone; the keeper alone holds the lease, for as long as the worker lives.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The hook and node are gone; the keeper alone holds the lease, for as long as the worker
+    // lives: still after one of its polls has passed.
+    await new Promise((r) => setTimeout(r, KEEPER_POLL_SECONDS * 1000 + 500));
     expect(isFree(lock)).toBe(false);
     await w.stop('SIGKILL');
     await until('the keeper to see its worker gone', () => isFree(lock), 10_000);
@@ -195,29 +192,33 @@ describe('host jobs with hooks, no uses: step', () => {
     // 60 s minimum is the hook's, the countdown is the keeper's, shortened here.
     const lock = join(scratch, 'max-lease.lock');
     const worker = spawn('sleep', ['600'], { stdio: 'ignore' });
-    const h = await startKeeper(lock, worker.pid!, 3000);
-    expect(h).toBeDefined();
-    const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(isFree(lock)).toBe(false);
-    await until('max-lease to pass', () => isFree(lock), 10_000);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
-    expect(worker.exitCode).toBeNull(); // the worker still runs: only max-lease ended it
-    worker.kill();
+    try {
+      const t0 = Date.now();
+      const h = await startKeeper(lock, worker.pid!, 3000);
+      expect(h).toBeDefined();
+      expect(isFree(lock)).toBe(false);
+      await until('max-lease to pass', () => isFree(lock), 10_000);
+      // Not before max-lease (less the keeper's first poll); after it, however busy the machine.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+      expect(worker.exitCode).toBeNull(); // the worker still runs: only max-lease ended it
+    } finally {
+      worker.kill();
+    }
   });
 
   test('cancelled mid-build: the completed hook still runs and releases; the next run of the PR gets the slot', async () => {
     const root = join(scratch, 'cancel');
     const env = { CARGO_ISOLATE_ROOT: root };
     const { j, w, ws } = await hookedJob({ pr: 6, runId: '30', env });
-    await makeSlowWorkspace(ws, 30);
+    const slow = await makeHeldWorkspace(ws);
     const s = await w.hook('started');
     const step = spawn('cargo', ['build'], { cwd: ws, env: j.stepEnv(), stdio: 'ignore' });
-    const buildDir = join(s.env.CARGO_TARGET_DIR, 'debug', 'build');
-    await until('cargo to run the sleeping build script', () => spawnSync('sh', ['-c', `ls -d ${buildDir}/slow-*/out 2>/dev/null`]).status === 0, 60_000);
+    const stepDone = new Promise((r) => step.once('exit', r));
+    await slow.started(stepDone);
     // The runner's cancel: SIGINT to the step, then SIGKILL, then post steps and the completed hook.
     step.kill('SIGINT');
-    await new Promise((r) => step.once('exit', r));
+    await stepDone;
+    await slow.release(); // the build script cargo left behind ends too
     const c = await w.hook('completed');
     expect({ code: c.code, warnings: c.warnings }).toEqual({ code: 0, warnings: [] });
     expect(isFree(lockOf(root, slotOf(s.env)))).toBe(true);
@@ -378,7 +379,7 @@ describe('container: jobs with hooks, real Docker', () => {
   let d: Docker;
   beforeAll(() => {
     d = setupDocker();
-  }, 900_000);
+  }, scaled(900_000));
   afterAll(() => {
     for (const c of containers) removeContainer(d, c);
   });

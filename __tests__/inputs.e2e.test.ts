@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { cli } from './helpers/cli.js';
 import { SimJob } from './helpers/runner.js';
 import { forAnyUid } from './helpers/anyuid.js';
+import { removeScratch } from './helpers/scratch.js';
 
 // Bad input through the bundled action: the step fails with a message naming the input, the
 // value and the accepted form, and nothing is written outside the root.
@@ -17,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await j.cleanup();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 // Workflow commands escape %, CR and LF; the runner shows them decoded.

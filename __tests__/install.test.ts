@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeScratch } from './helpers/scratch.js';
 
 /*
  * docs/install.md, as written: the release tarball made by scripts/pack.sh from this checkout,
@@ -16,7 +17,7 @@ beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-install-'));
 });
 afterAll(async () => {
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 /** A fenced sh block of a page, found by the comment line just before it. */

@@ -16,12 +16,16 @@ import { prepareRoot } from '../src/pool/root.js';
 import { type TestLayout, expectLayout, layoutEnv } from './helpers/cargo-layout.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
-import { compiled, makeSlowWorkspace, makeWorkspace } from './helpers/workspace.js';
+import { scaled, until } from './helpers/pace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { compiled, makeHeldWorkspace, makeWorkspace } from './helpers/workspace.js';
 
 let scratch: string;
 let ws: string;
 const { job, cleanup: cleanupJobs } = jobPool();
 const procs: ChildProcess[] = [];
+/** Set when the file's cleanup starts: a loop a timed-out test left running stops there. */
+let ending = false;
 
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-live-'));
@@ -29,6 +33,7 @@ beforeAll(async () => {
   ws = await makeWorkspace(join(scratch, 'ws'), 3);
 });
 afterAll(async () => {
+  ending = true;
   for (const p of procs) {
     try {
       process.kill(-p.pid!, 'SIGKILL');
@@ -37,7 +42,7 @@ afterAll(async () => {
     }
   }
   await cleanupJobs();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 const leaseOf = (j: SimJob) => JSON.parse(j.state.lease) as { keeperPid: number; dirs: { lock: string; target: string } };
@@ -54,15 +59,6 @@ async function lockModes(paths: string[]): Promise<Record<string, string[]>> {
     out[p.split('/').pop()!] = st ? lines.filter((f) => f[1] === 'FLOCK' && f[5]?.endsWith(`:${st.ino}`)).map((f) => f[3]) : [];
   }
   return out;
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
-    await sleep(50);
-  }
-  return Date.now() - t0;
 }
 
 describe('a live slot survives every deletion path', () => {
@@ -100,18 +96,19 @@ describe('a live slot survives every deletion path', () => {
    */
   test.each<[TestLayout, string]>([['v1', 'build'], ['v2', 'build'], ['v2-fine', 'check']])('(b) while only cargo holds its locks (keeper killed), layout %s, cargo %s: not deleted, not handed out', async (layout, cmd) => {
     const root = join(scratch, `root-b-${layout}`);
-    const slow = await makeSlowWorkspace(join(scratch, `slow-${layout}`), 8);
+    const slow = await makeHeldWorkspace(join(scratch, `slow-${layout}`));
     const a = await job({ pr: 1, runner: 'ra', extraEnv: layoutEnv(layout) });
     expect((await a.run('main', { root })).code).toBe(0);
     // Its own CARGO_HOME (a `docker run` step that mounts only the target dir): cargo holds
     // `.package-cache-mutate` shared for the whole build, which would protect the slot on its own.
     const home = join(scratch, `home-b-${layout}`);
-    const build = spawn('cargo', [cmd, '--manifest-path', join(slow, 'Cargo.toml')], { env: { ...a.stepEnv(), CARGO_HOME: home }, stdio: 'ignore' });
+    const build = spawn('cargo', [cmd, '--manifest-path', join(slow.dir, 'Cargo.toml')], { env: { ...a.stepEnv(), CARGO_HOME: home }, stdio: 'ignore' });
     procs.push(build);
     const buildDone = new Promise<number | null>((r) => build.on('exit', r));
     const profile = join(a.exported.CARGO_TARGET_DIR, 'debug');
     const lockFile = join(profile, '.cargo-lock');
-    await waitFor(async () => (await exists(lockFile)) && !allFree([lockFile]), 30_000);
+    await slow.started(buildDone);
+    expect(allFree([lockFile])).toBe(false);
     if (layout === 'v2-fine') {
       // The case the probe must not miss: every profile lock this cargo holds is shared.
       const modes = await lockModes([join(profile, '.cargo-lock'), join(profile, '.cargo-build-lock'), join(profile, '.cargo-artifact-lock')]);
@@ -119,7 +116,7 @@ describe('a live slot survives every deletion path', () => {
     }
     const lease = leaseOf(a);
     process.kill(-lease.keeperPid, 'SIGKILL');
-    await waitFor(() => allFree([lease.dirs.lock], true), 5000);
+    await until('the killed keeper to drop the lease', () => allFree([lease.dirs.lock], true));
     // The guard in host scope under pressure, the CLI and the next job keep away.
     const gc = await gcAll(root);
     expect(gc.code).toBe(0);
@@ -129,6 +126,7 @@ describe('a live slot survives every deletion path', () => {
     expect(m.code).toBe(0);
     expect(m.outputs.slot).not.toBe(a.outputs.slot);
     expect(m.stdout).toMatch(/cargo still holds its locks/);
+    await slow.release();
     expect(await buildDone).toBe(0);
     expectLayout(profile, layout);
     await next.run('post');
@@ -143,16 +141,17 @@ describe('a live slot survives every deletion path', () => {
     expect((await a.run('post')).code).toBe(0);
     const mnt = join(scratch, 'mnt-c');
     await fs.mkdir(mnt);
-    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1" "$2" && echo ready && exec flock -x "$2/locks/slot-${a.outputs.slot}.lock" sleep 60`, 'sh', root, mnt], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1" "$2" && echo ready && exec flock -x "$2/locks/slot-${a.outputs.slot}.lock" sleep 900`, 'sh', root, mnt], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     procs.push(holder);
+    const holderDone = new Promise((r) => holder.on('exit', r));
     await new Promise((r) => holder.stdout!.once('data', r));
     const lock = slotDirs(root, a.outputs.slot).lock;
-    await waitFor(() => !allFree([lock], true), 5000);
+    await until('the other namespace to take the lease', () => !allFree([lock], true), { unless: holderDone });
     expect(await fs.readdir(mnt)).toEqual([]); // the bind mount is invisible out here
     expect((await gcAll(root)).code).toBe(0);
     expect(await exists(join(a.exported.CARGO_TARGET_DIR, 'output.bin'))).toBe(true);
     process.kill(-holder.pid!, 'SIGKILL');
-    await waitFor(() => allFree([lock], true), 5000);
+    await until('the killed holder to drop the lease', () => allFree([lock], true));
     expect((await gcAll(root)).code).toBe(0);
     expect(await exists(join(a.exported.CARGO_TARGET_DIR, 'output.bin'))).toBe(false); // idle now: pruned
   });
@@ -167,8 +166,10 @@ test('after SIGKILL of the whole job, the slot is free within the keeper poll an
   const lease = leaseOf(a);
   expect(allFree([lease.dirs.lock], true)).toBe(false);
   process.kill(-child.pid!, 'SIGKILL'); // the worker and everything in its process group
-  const freedAfter = await waitFor(() => allFree([lease.dirs.lock], true), (KEEPER_POLL_SECONDS + 3) * 1000);
-  expect(freedAfter).toBeLessThan((KEEPER_POLL_SECONDS + 3) * 1000);
+  // One poll, and a margin for a busy machine to schedule the keeper's wake-up.
+  const within = KEEPER_POLL_SECONDS * 1000 + scaled(3000);
+  const freedAfter = await until('the keeper to see its worker gone', () => allFree([lease.dirs.lock], true), { ms: 2 * within });
+  expect(freedAfter).toBeLessThan(within);
   const b = await job({ pr: 4, runner: 'rk' });
   const m = await b.run('main', { root });
   expect(m.outputs.slot).toBe(a.outputs.slot);
@@ -190,7 +191,7 @@ test('kill -9 at random points of main and post leaves a root the next job and t
         /* already finished */
       }
     }
-    await Promise.race([done, sleep(3000)]);
+    await Promise.race([done, sleep(scaled(3000))]);
     if (!killMain && a.state.lease) {
       const post = await a.start('post');
       await sleep(Math.random() * 150);
@@ -199,12 +200,14 @@ test('kill -9 at random points of main and post leaves a root the next job and t
     }
     process.kill(-child.pid!, 'SIGKILL');
   }
-  // Every keeper notices its worker is gone within its poll.
-  await sleep((KEEPER_POLL_SECONDS + 1) * 1000);
-  const status = await cli(['status', '--root', root, '--json']);
-  expect(status.code).toBe(0);
-  const s = JSON.parse(status.stdout) as { slots: { live: boolean }[] };
-  expect(s.slots.filter((x) => x.live)).toEqual([]);
+  // Every keeper notices its worker is gone within its poll (and what a busy machine adds).
+  const liveSlots = async () => {
+    const status = await cli(['status', '--root', root, '--json']);
+    expect(status.code).toBe(0);
+    return (JSON.parse(status.stdout) as { slots: { live: boolean }[] }).slots.filter((x) => x.live);
+  };
+  await until('every keeper to see its worker gone', async () => (await liveSlots()).length === 0, { ms: (KEEPER_POLL_SECONDS + 3) * 1000, every: 250 }).catch(() => undefined);
+  expect(await liveSlots()).toEqual([]);
   const next = await job({ pr: 5, runner: 'rc0' });
   const m = await next.run('main', { root, 'lease-wait': '0' });
   expect(m.code).toBe(0);
@@ -306,20 +309,36 @@ test('read-only dirs and files of another uid: the job does not fail, a warning 
   expect(await fs.readdir(join(root, 'trash'))).toEqual([]);
 });
 
-test('two jobs racing for one free slot never share it (200 rounds)', async () => {
+/*
+ * Rounds of the race are bounded by time, not by count: a busy machine runs fewer of them in the
+ * budget, never fewer than the floor, and the test says how many it ran. Every keeper a round
+ * starts is released by its pid before the next round, and the loop stops when the file's
+ * cleanup begins, so no keeper outlives the test holding a lock under the scratch directory.
+ */
+const RACE = { floor: 40, most: 200, budgetMs: 30_000 };
+
+test(`two jobs racing for one free slot never share it (up to ${RACE.most} rounds in ${RACE.budgetMs / 1000} s, at least ${RACE.floor})`, async () => {
   const root = await prepareRoot(join(scratch, 'root-race'), {});
   const log = consoleLog(false, true);
   const me = (n: string) => identityFrom({ GITHUB_REPOSITORY: 'acme/w', GITHUB_REF: 'refs/pull/1/merge', GITHUB_RUN_ID: '1', RUNNER_NAME: n }, {}, n, 'h');
   let shared = 0;
-  for (let i = 0; i < 200; i++) {
+  let rounds = 0;
+  const t0 = Date.now();
+  while (!ending && rounds < RACE.most && (rounds < RACE.floor || Date.now() - t0 < RACE.budgetMs)) {
     const req = (n: string) => acquireSlot({ root, me: me(n), watchPid: process.pid, maxLeaseMs: 60_000, leaseWaitMs: 0, log });
     const [x, y] = await Promise.all([req('a'), req('b')]);
-    if (x.name === y.name) shared++;
-    expect(allFree([x.dirs.lock], true)).toBe(false);
-    expect(allFree([y.dirs.lock], true)).toBe(false);
-    await Promise.all([releaseLease(x.keeperPid, x.dirs.lock), releaseLease(y.keeperPid, y.dirs.lock)]);
+    try {
+      if (x.name === y.name) shared++;
+      expect(allFree([x.dirs.lock], true)).toBe(false);
+      expect(allFree([y.dirs.lock], true)).toBe(false);
+    } finally {
+      await Promise.all([releaseLease(x.keeperPid, x.dirs.lock), releaseLease(y.keeperPid, y.dirs.lock)]);
+    }
+    rounds++;
   }
+  process.stdout.write(`race for one free slot: ${rounds} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s (floor ${RACE.floor}, at most ${RACE.most}), ${shared} shared\n`);
   expect(shared).toBe(0);
+  expect(rounds).toBeGreaterThanOrEqual(RACE.floor);
   expect((await fs.readdir(join(root, 'slots'))).length).toBeLessThanOrEqual(2);
 });
 
@@ -369,7 +388,7 @@ test("a link a build made inside its idle slot (cargo-home/registry into a live 
   await fs.symlink(join(live.exported.CARGO_HOME, 'registry'), registry);
   expect((await idle.run('post')).code).toBe(0);
   await sleep(1100);
-  const report = await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  const report = await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
   expect(await fs.readFile(join(liveSrc, 'lib.rs'), 'utf8')).toBe('in use');
   expect(report.removals.filter((r) => r.path === join(registry, 'src')).map((r) => r.outcome)).toEqual(['refused']);
   expect((await live.run('post')).code).toBe(0);
@@ -386,13 +405,13 @@ test("a link a build made in the crate store (a blob dir into a live slot) never
   await fs.mkdir(blobs, { recursive: true });
   await fs.symlink(deps, join(blobs, 'ab'));
   await sleep(1100);
-  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
   expect(await fs.readFile(join(deps, 'libx.rlib'), 'utf8')).toBe('in use');
   // The store's own directory a link into the slot: the same.
   await fs.rm(join(root, 'crates'), { recursive: true });
   await fs.symlink(live.exported.CARGO_TARGET_DIR, join(root, 'crates'));
   await fs.rename(join(deps, '..'), join(live.exported.CARGO_TARGET_DIR, 'sha256'));
-  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: 30_000, log: consoleLog(false, true) });
+  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
   expect(await fs.readFile(join(live.exported.CARGO_TARGET_DIR, 'sha256', 'deps', 'libx.rlib'), 'utf8')).toBe('in use');
   expect((await live.run('post')).code).toBe(0);
 });

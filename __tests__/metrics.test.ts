@@ -11,6 +11,8 @@ import { prepareRoot } from '../src/pool/root.js';
 import { cli } from './helpers/cli.js';
 import { jobPool } from './helpers/runner.js';
 import { makeWorkspace } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
+import { scaled } from './helpers/pace.js';
 
 /*
  * `cargo-isolate metrics` for Prometheus: counters that only grow over logs that rotate, a text
@@ -25,7 +27,7 @@ beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-metrics-'));
 });
 afterAll(async () => {
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 /** The tools .ci/run installs; missing tools fail the suite rather than skip it. */
@@ -115,7 +117,7 @@ function freePort(): Promise<number> {
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
+  const end = Date.now() + scaled(ms);
   for (;;) {
     const v = await probe().catch(() => undefined);
     if (v !== undefined) return v;
@@ -162,7 +164,7 @@ describe('Prometheus scrapes the metrics of real jobs through node_exporter', ()
     ].join('\n'));
     start(tool('prometheus'), [`--config.file=${config}`, `--storage.tsdb.path=${join(scratch, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
     await until('Prometheus to scrape node_exporter', async () => ((await query('up{job="node"} == 1')).length === 1 ? true : undefined));
-  }, 120_000);
+  }, scaled(120_000));
 
   afterAll(async () => {
     for (const c of children) {
@@ -306,5 +308,5 @@ describe('Prometheus scrapes the metrics of real jobs through node_exporter', ()
     } finally {
       await running.run('post');
     }
-  }, 600_000);
+  }, scaled(600_000));
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { notOnLinux } from '../src/model/platform.js';
 import { jobPool } from './helpers/runner.js';
+import { removeScratch } from './helpers/scratch.js';
 
 describe('the platform decision', () => {
   test.each([
@@ -36,7 +37,7 @@ describe('the bundles on a macOS or Windows leg of a matrix', () => {
   });
   afterAll(async () => {
     await cleanup();
-    await fs.rm(scratch, { recursive: true, force: true });
+    await removeScratch(scratch);
   });
   const faked = (platform: string) => ({ NODE_OPTIONS: `--import=${preload}`, FAKE_PLATFORM: platform });
   // On Windows @actions/core ends commands with \r\n.

@@ -8,6 +8,7 @@ import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { type ReplayJob, type ReplayResult, replay } from '../scripts/sim/fleet.mjs';
 import { jobPool } from './helpers/runner.js';
 import { registryDeps } from './helpers/workspace.js';
+import { scaled } from './helpers/pace.js';
 
 /*
  * Issue 14, part 3: the fleet simulator checked against real cargo. Each trace runs through the
@@ -80,7 +81,7 @@ test('the rotation (main, PR 1, 2, 3, then 2 more rounds) on 3 shuffled runners:
   expect(view(real)).toEqual(view(predicted));
   expect(predicted.map((s) => s[0].tier)).toEqual(['new', 'base', 'new', 'new', 'own-job', 'own-job', 'own-job', 'own-job', 'own-job', 'own-job', 'new']);
   for (const r of real.slice(4, 10)) expect([r[0].deps, r[0].slot]).toEqual(['none', r[0].previousSlot]);
-}, 900_000);
+}, scaled(900_000));
 
 test('two jobs per push, concurrent jobs and PRs, shuffled runners: the simulator and real cargo agree job by job', async () => {
   let run = 700;
@@ -105,7 +106,7 @@ test('two jobs per push, concurrent jobs and PRs, shuffled runners: the simulato
   const later = real.slice(4).flat();
   expect(later.length).toBe(12);
   for (const r of later) expect([r.tier, r.deps, r.slot]).toEqual(['own-job', 'none', r.previousSlot]);
-}, 900_000);
+}, scaled(900_000));
 
 test('under pressure the simulator and real cargo agree too: the least recently used warm build is wiped, never the newest', async () => {
   const steps: ReplayJob[][] = [
@@ -126,4 +127,4 @@ test('under pressure the simulator and real cargo agree too: the least recently 
     'same-job | last used by acme/widgets#pr-3 | deps some',
     'same-job | last used by acme/widgets#pr-4 | deps some',
   ]);
-}, 900_000);
+}, scaled(900_000));

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { type Occupant, candidatePorts, decide, ensureSccacheServer, fleetPort as fleetPortOf, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/job/sccache.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
+import { removeScratch } from './helpers/scratch.js';
+import { scaled, until } from './helpers/pace.js';
+import { freePort } from '../scripts/lib/free-port.mjs';
 
 /*
  * Issue 17: no job's end may take down, or pull the temp dir from under, the sccache server
@@ -87,7 +90,7 @@ const ports = new Set<number>();
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-i17-'));
   root = join(scratch, 'root');
-  fleetPort = 30000 + Math.floor(Math.random() * 2000);
+  fleetPort = await freePort(); // the kernel's choice: no other run on this machine listens there
   // Host-wide, as fleets set it: one SCCACHE_DIR, sccache as the wrapper. Incremental builds
   // are not cacheable, and sccache then runs no rustc of its own: off, as on cached CI.
   sccacheEnv = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'cache'), SCCACHE_SERVER_PORT: String(fleetPort), CARGO_INCREMENTAL: '0' };
@@ -98,7 +101,7 @@ afterAll(async () => {
     if (o.kind === 'host-server' || o.kind === 'job-server') process.kill(o.pid, 'SIGKILL');
   }
   await cleanup();
-  await fs.rm(scratch, { recursive: true, force: true });
+  await removeScratch(scratch);
 });
 
 /** A crate whose compile keeps rustc busy for a while (const evaluation), unique per salt. */
@@ -139,19 +142,19 @@ async function procState(pid: number): Promise<string> {
   return stat ? stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] : 'gone';
 }
 
-/** Waits (polling /proc) for a rustc whose parent is `pid`: the server compiling for a client. */
-async function rustcUnder(pid: number, timeoutMs = 60_000): Promise<number> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
+/** Waits (polling /proc) for a rustc whose parent is `pid`: the server compiling for a client; fails if `build` ends first. */
+async function rustcUnder(pid: number, build: Promise<unknown>): Promise<number> {
+  let found = 0;
+  await until(`a rustc under the sccache server ${pid}`, async () => {
     for (const p of await fs.readdir('/proc')) {
       if (!/^\d+$/.test(p)) continue;
       const stat = await fs.readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm === 'rustc' && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(p);
+      if (comm === 'rustc' && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found = Number(p);
     }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no rustc under the sccache server ${pid} within ${timeoutMs} ms`);
+    return found > 0;
+  }, { ms: 60_000, unless: build, every: 10 });
+  return found;
 }
 
 /** The runner's orphan cleanup after a job's post steps: SIGKILL whatever carries its id. */
@@ -215,7 +218,7 @@ test("A's end while the server runs a rustc for B, 10 times: the server lives on
     const port = portOf(b);
     const pid = await serverPid(port);
     const build = b.exec(['cargo', 'build'], await slowCrate(`slow-${i}`, `rep-${i}-${Math.random()}`));
-    await rustcUnder(pid);
+    await rustcUnder(pid, build);
     await endJob(a);
     const r = await build;
     outcomes.push({ alive: await procState(pid), build: r.code, samePort: portOf(a) === port });
@@ -223,7 +226,7 @@ test("A's end while the server runs a rustc for B, 10 times: the server lives on
     await endJob(b);
   }
   expect(outcomes.map((o) => ({ alive: ['R', 'S', 'D'].includes(o.alive), build: o.build, samePort: o.samePort }))).toEqual(outcomes.map(() => ({ alive: true, build: 0, samePort: true })));
-}, 600_000);
+}, scaled(600_000));
 
 test("A's end between two of B's builds: B's second build goes through the same server", async () => {
   const a = await startA(300);
@@ -238,7 +241,7 @@ test("A's end between two of B's builds: B's second build goes through the same 
   expect(await executed(b, port)).toBeGreaterThanOrEqual(before + 3); // its three crates, compiled by that server
   expect({ pid: await serverPid(port), state: ['R', 'S'].includes(await procState(pid)) }).toEqual({ pid, state: true });
   await endJob(b);
-}, 300_000);
+}, scaled(300_000));
 
 /** "Compile requests executed" of the server on `port`. */
 async function executed(j: SimJob, port: number): Promise<number> {
@@ -263,7 +266,7 @@ test('two jobs starting at once with no server: one server, both builds pass', a
   await endJob(a);
   await endJob(b);
   expect(['R', 'S'].includes(await procState(pid))).toBe(true);
-}, 300_000);
+}, scaled(300_000));
 
 test('a job that does not use sccache is untouched: no port exported, no server, nothing under the root', async () => {
   const plainRoot = join(scratch, 'plain-root');
@@ -334,7 +337,7 @@ describe('a container job with the host network (real Docker)', () => {
   let d: Docker;
   beforeAll(() => {
     d = setupDocker();
-  }, 900_000);
+  }, scaled(900_000));
 
   test("gets a server of its own (another mount namespace: another port), and the host job's server is never used nor harmed", async () => {
     const host = await startB(900);
@@ -365,7 +368,7 @@ describe('a container job with the host network (real Docker)', () => {
     expect(['R', 'S']).toContain(await procState(hostPid));
     expect((await host.exec(['cargo', 'build'], await quickWorkspace('after-container', `a-${Math.random()}`))).code).toBe(0);
     await endJob(host);
-  }, 300_000);
+  }, scaled(300_000));
 });
 
 describe("another uid's entries under <root>/sccache", () => {

@@ -7,6 +7,7 @@ import { fromFlags, parseCommandLine } from '../src/model/options.js';
 import { firstOf, fromVariables, parseEnvFile, readSettings, variableOf } from '../src/model/settings.js';
 import { cli } from './helpers/cli.js';
 import { SimJob } from './helpers/runner.js';
+import { removeScratch } from './helpers/scratch.js';
 
 /*
  * One configuration, three entry points: the action's inputs, the runner hooks' CARGO_ISOLATE_*
@@ -80,7 +81,7 @@ describe('the same cases through the action, the hook and the CLI as users run t
   });
   afterAll(async () => {
     await j.cleanup();
-    await fs.rm(scratch, { recursive: true, force: true });
+    await removeScratch(scratch);
   });
   const decode = (v: string) => v.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 

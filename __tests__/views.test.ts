@@ -8,6 +8,7 @@ import { exportsFor, viewAt } from '../src/job/job.js';
 import { slotDirs } from '../src/model/layout.js';
 import type { DirRecord, PathView } from '../src/model/record.js';
 import { compiled, makeWorkspace } from './helpers/workspace.js';
+import { removeScratch } from './helpers/scratch.js';
 
 /*
  * Path views: a PR's container job sees its slot at the runner's translation of the root
@@ -128,7 +129,7 @@ describe('what the build saw, from its dep-info files', () => {
     scratch = await fs.mkdtemp('/var/tmp/ci-views-');
   });
   afterAll(async () => {
-    await fs.rm(scratch, { recursive: true, force: true });
+    await removeScratch(scratch);
   });
 
   test.each<[string, Record<string, string>, string]>([

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unitsText } from '../src/job/summary.js';
+import { scaled } from './helpers/pace.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type UnitDir, type WarmthEntry, LOG_MAX, appendWarmth, countUnits, cutOff, inUse, parseLog, profileDirs, readUnits, readWarmth, startedWarm, warmShare, warmthLog } from '../src/pool/warmth.js';
@@ -223,7 +224,7 @@ describe('the history file (a real temp root)', () => {
       await fs.rm(warmthLog(root));
       execFileSync('mkfifo', [warmthLog(root)]);
       // Without O_NONBLOCK, open(2) would wait for a reader forever: fail instead of hanging.
-      const hung = new Promise((_, no) => setTimeout(() => no(new Error('appendWarmth hung on a FIFO')), 10_000).unref());
+      const hung = new Promise((_, no) => setTimeout(() => no(new Error('appendWarmth hung on a FIFO')), scaled(10_000)).unref());
       await expect(Promise.race([appendWarmth(root, entry({})), hung])).rejects.toThrow(/ENXIO/);
       expect(await readWarmth(root)).toEqual([]);
       expect(await fs.readFile(outside, 'utf8')).toBe('precious\n');

@@ -5,7 +5,7 @@ import { type TestLayout, expectLayout, layoutEnv } from './helpers/cargo-layout
 import { type LocalRegistry, localRegistry } from './helpers/registry.js';
 import { cli } from './helpers/cli.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
-import { makeSlowWorkspace, registryDeps } from './helpers/workspace.js';
+import { makeHeldWorkspace, registryDeps } from './helpers/workspace.js';
 
 /*
  * Issue 10: every job of a PR starts warm. Real cargo through the bundled action, with real
@@ -96,7 +96,7 @@ test('a new PR\'s first run after a push to main recompiles no dependency, and m
 
 describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) => {
   test('a repository\'s build.build-dir, in any template, is overridden: cargo reports the slot\'s target dir', async () => {
-    const ws = await makeSlowWorkspace(join(scratch, `templates-ws-${layout}`), 0);
+    const ws = (await makeHeldWorkspace(join(scratch, `templates-ws-${layout}`))).dir;
     await fs.mkdir(join(ws, '.cargo'));
     const j = await job({ pr: 41, runId: `531${layout}`, job: 'test', runner: 'r1', extraEnv: layoutEnv(layout) });
     const m = await j.run('main', { root });
@@ -112,7 +112,8 @@ describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) =>
   });
 
   test('a repository\'s build.build-dir leaves nothing outside the job\'s directories, and a live build there is protected', async () => {
-    const ws = await makeSlowWorkspace(join(scratch, `build-dir-ws-${layout}`), 6);
+    const slow = await makeHeldWorkspace(join(scratch, `build-dir-ws-${layout}`));
+    const ws = slow.dir;
     const shared = join(scratch, `shared-build-dir-${layout}`);
     await fs.mkdir(join(ws, '.cargo'));
     await fs.writeFile(join(ws, '.cargo', 'config.toml'), `[build]\nbuild-dir = "${shared}"\n`);
@@ -120,11 +121,12 @@ describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) =>
     const m = await j.run('main', { root });
     expect(m.env.CARGO_BUILD_BUILD_DIR).toBe(m.env.CARGO_TARGET_DIR);
     const building = j.exec(['cargo', 'build'], ws);
-    await new Promise((r) => setTimeout(r, 2500)); // inside the sleeping build script
+    await slow.started(building); // inside the build script, cargo holding its locks
     // Only cargo's own lock protects it now: the lease's keeper is gone (a zombie build).
     process.kill(-JSON.parse(j.state.lease).keeperPid, 'SIGKILL');
     const gc = await cli(['gc', '--root', root, '--max-age', '0s']);
     expect(gc.code).toBe(0);
+    await slow.release();
     expect((await building).code).toBe(0);
     expect(existsSync(shared)).toBe(false);
     expect(existsSync(join(m.env.CARGO_TARGET_DIR, 'debug', 'slow'))).toBe(true);

@@ -37,7 +37,10 @@ if ! "$DOCKER" version >/dev/null 2>&1; then
   setsid dockerd --data-root "$DATA" --host "$DOCKER_HOST" --pidfile "$DATA.pid" --exec-root "/run/cargo-isolate-test-docker" \
     --storage-driver overlay2 --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
     >"$DATA.log" 2>&1 < /dev/null 9>&- &
-  for _ in $(seq 1 100); do "$DOCKER" version >/dev/null 2>&1 && break; sleep 0.2; done
+  dockerd_pid=$!
+  # Ready when it answers, which a busy machine can make slow: the wait ends when it answers or
+  # exits, with 5 minutes as the guard against a hang.
+  for _ in $(seq 1 1500); do "$DOCKER" version >/dev/null 2>&1 && break; kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
   "$DOCKER" version >/dev/null 2>&1 || { log "dockerd did not start:"; tail -20 "$DATA.log" >&2; exit 1; }
 fi
 

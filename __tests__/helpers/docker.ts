@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { scaled } from './pace.js';
 import type { Place, SimJob } from './runner.js';
 
 /*
@@ -18,14 +19,15 @@ export interface Docker {
 
 /** Installs and starts the engine and builds the base image when needed (scripts/docker-env.sh). */
 export function setupDocker(): Docker {
-  const out = execFileSync('bash', [resolve('scripts/docker-env.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 });
+  const out = execFileSync('bash', [resolve('scripts/docker-env.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: scaled(900_000) });
   const v = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   if (!v.DOCKER_HOST || !v.IMAGE || !v.DOCKER) throw new Error(`scripts/docker-env.sh printed no engine: ${out}`);
   return { bin: v.DOCKER, host: v.DOCKER_HOST, image: v.IMAGE };
 }
 
+/** A docker command; `timeoutMs` (on an idle machine, scaled) only guards against a hung daemon. */
 export function docker(d: Docker, args: string[], timeoutMs = 120_000): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(d.bin, ['-H', d.host, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(d.bin, ['-H', d.host, ...args], { encoding: 'utf8', timeout: scaled(timeoutMs) });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { removeScratch } from './scratch.js';
 import { makeConsumer, makeRegistry, serveRegistry } from '../../scripts/lib/registry.mjs';
 
 export interface LocalRegistry {
@@ -39,7 +40,7 @@ export async function localRegistry(prefix: string, count = 6): Promise<LocalReg
     },
     async close() {
       await server.close();
-      await fs.rm(scratch, { recursive: true, force: true });
+      await removeScratch(scratch);
     },
   };
 }

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { forAnyUid } from './anyuid.js';
+import { removeScratch } from './scratch.js';
 
 /*
  * Runs the *bundled* dist/ entry points the way the GitHub runner does: inputs as INPUT_<NAME>,
@@ -235,8 +236,9 @@ export class SimJob {
     });
   }
 
+  /** Removes the job's runner files; a keeper or step still running there (a timed-out test) is killed first. */
   async cleanup(): Promise<void> {
-    await fs.rm(this.dir, { recursive: true, force: true });
+    await removeScratch(this.dir);
   }
 }
 
@@ -249,8 +251,6 @@ export function jobPool(): { job: (o?: Parameters<typeof SimJob.create>[0]) => P
       made.push(j);
       return j;
     },
-    cleanup: async () => {
-      for (const j of made.splice(0)) await j.cleanup();
-    },
+    cleanup: () => removeScratch(...made.splice(0).map((j) => j.dir)),
   };
 }

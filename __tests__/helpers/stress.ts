@@ -4,6 +4,9 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measure } from '../../src/os/disk.js';
+import { allFree } from '../../src/os/flock.js';
+import { KEEPER_POLL_SECONDS } from '../../src/pool/lease.js';
+import { until } from './pace.js';
 import { cli } from './cli.js';
 import { SimJob } from './runner.js';
 
@@ -187,6 +190,13 @@ async function roundJobs(round: number, n: number): Promise<SimJob[]> {
   return Promise.all(specs.slice(0, n).map((s) => SimJob.create(s)));
 }
 
+/** Every lease lock under the root: slots' in locks/, job directories' .lease files. */
+async function leaseLocks(root: string): Promise<string[]> {
+  const slots = (await fs.readdir(join(root, 'locks')).catch(() => [] as string[])).filter((n) => n.startsWith('slot-')).map((n) => join(root, 'locks', n));
+  const jobs = (await fs.readdir(join(root, 'jobs'), { recursive: true }).catch(() => [] as string[])).filter((p) => p.endsWith('.lease')).map((p) => join(root, 'jobs', p));
+  return [...slots, ...jobs];
+}
+
 export async function stress(o: StressOptions): Promise<Counts> {
   const log = o.log ?? (() => undefined);
   const audit = join(o.root, '..', 'audit.jsonl');
@@ -204,8 +214,9 @@ export async function stress(o: StressOptions): Promise<Counts> {
     })();
     await Promise.all(runs.map((r) => runJob(r, o)));
     await reaper;
-    // Let keepers of killed jobs notice, then bring the disk back under the threshold.
-    await sleep(2500);
+    // Let keepers of killed jobs notice (each within its poll, however long a busy machine
+    // makes that), then bring the disk back under the threshold.
+    await until('every keeper of an ended job to end', async () => allFree(await leaseLocks(o.root), true), { ms: (KEEPER_POLL_SECONDS + 3) * 1000, every: 100 }).catch(() => undefined);
     await cli(['gc', '--root', o.root, '--threshold', `${o.threshold}%`], { env: { ...process.env, CARGO_ISOLATE_AUDIT: audit } });
     const disk = await measure(o.root);
     if (disk.usedPercent <= o.threshold) c.roundsUnderThreshold++;

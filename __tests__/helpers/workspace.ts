@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { until } from './pace.js';
 
 /** A multi-crate cargo workspace with path dependencies only: builds offline in seconds. */
 export async function makeWorkspace(dir: string, crates = 4): Promise<string> {
@@ -25,13 +26,47 @@ export function compiled(stderr: string): string[] {
   return [...stderr.matchAll(/^\s*Compiling (\S+) v/gm)].map((m) => m[1]);
 }
 
-/** One crate whose build script sleeps: cargo holds its build lock for that long. */
-export async function makeSlowWorkspace(dir: string, seconds: number): Promise<string> {
+/**
+ * One crate whose build script holds cargo's build lock until the test lets it go: it writes
+ * `started` in the crate's directory, then waits until a `release` file appears there. A test
+ * waits for `started` (failing if cargo ends first), does what it must while cargo runs, then
+ * releases; no guess of how long a build takes on this machine today. A script nobody releases
+ * (a test that failed) ends by itself after 15 minutes.
+ */
+export interface HeldBuild {
+  dir: string;
+  /** Resolves once the build script runs; rejects if `build` (cargo's exit) settles first. */
+  started(build?: Promise<unknown>): Promise<void>;
+  /** Lets the build script end, so cargo finishes. */
+  release(): Promise<void>;
+}
+
+export async function makeHeldWorkspace(dir: string): Promise<HeldBuild> {
   await fs.mkdir(join(dir, 'src'), { recursive: true });
   await fs.writeFile(join(dir, 'Cargo.toml'), '[package]\nname = "slow"\nversion = "0.1.0"\nedition = "2021"\nbuild = "build.rs"\n');
-  await fs.writeFile(join(dir, 'build.rs'), `fn main() { std::thread::sleep(std::time::Duration::from_millis(${Math.round(seconds * 1000)})); }\n`);
+  await fs.writeFile(
+    join(dir, 'build.rs'),
+    `use std::{env, fs, path::PathBuf, thread, time::{Duration, Instant}};
+fn main() {
+    println!("cargo::rerun-if-changed=build.rs");
+    let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    fs::write(dir.join("started"), "").unwrap();
+    let t0 = Instant::now();
+    while !dir.join("release").exists() && t0.elapsed() < Duration::from_secs(900) {
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+`,
+  );
   await fs.writeFile(join(dir, 'src', 'main.rs'), 'fn main() {}\n');
-  return dir;
+  const exists = (f: string) => fs.access(join(dir, f)).then(() => true, () => false);
+  return {
+    dir,
+    started: async (build) => {
+      await until('cargo to run the build script that holds its lock', () => exists('started'), { ms: 300_000, unless: build });
+    },
+    release: () => fs.writeFile(join(dir, 'release'), ''),
+  };
 }
 
 /** Registry crates cargo built (`Compiling`) or checked (`Checking`, for cargo check). */

@@ -3,8 +3,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port.mjs';
+import { currentPace } from './pace.mjs';
 
 const git = (cwd, args, input) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, input, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } }).trim();
@@ -37,32 +39,25 @@ export function makeGitConsumer(dir, name, url, branch = 'main') {
   return dir;
 }
 
-async function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
 /** `git daemon` serving every repository under `base` at git://127.0.0.1:<port>/<name>. */
 export async function serveGit(base) {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base], { stdio: ['ignore', 'ignore', 'pipe'] });
     // Ready once it accepts a connection; an exit first means the port was taken meanwhile.
+    // On a busy machine that can take a while: the wait ends on the outcome, with a guard
+    // against a hang that grows with the run's pace (pace.mjs).
     let exited = false;
     child.on('exit', () => (exited = true));
     let ready = false;
-    for (let i = 0; i < 200 && !exited && !ready; i++) {
+    const end = Date.now() + 30_000 * currentPace();
+    while (!exited && !ready && Date.now() < end) {
       ready = await new Promise((res) => {
         const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
         c.on('error', () => setTimeout(() => res(false), 25));
       });
     }
+    if (!ready && !exited) child.kill('SIGKILL');
     if (ready) {
       return {
         url: (name) => `git://127.0.0.1:${port}/${name}`,
