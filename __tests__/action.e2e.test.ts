@@ -164,7 +164,7 @@ describe('a predecessor still holding the warm slot', () => {
     const m2 = await next;
     expect(m2.code).toBe(0);
     expect(m2.outputs.slot).toBe(m1.outputs.slot);
-    expect(m2.stdout).toMatch(/still leased by an earlier run; waiting up to/);
+    expect(m2.stdout).toMatch(/still leased by an earlier run \(an earlier run of this PR, cancelled by the new push\); waiting up to 20 s/);
     expect(Date.now() - started).toBeGreaterThan(1400);
     await after.run('post');
   });

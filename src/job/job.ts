@@ -322,7 +322,11 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     if (me && units && units.built + units.fresh > 0) {
       const u = units;
       await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () =>
-        appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
+        appendWarmth(j.root, {
+          t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh,
+          // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+          workflow: me.workflow, run: me.runId, ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined, base: me.baseKey,
+        }));
     }
     await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
       handedBack = await handBackJob(j, published, gitPublished?.published.length);

@@ -4,7 +4,7 @@ import { currentIdentity } from '../model/identity.js';
 import { describeBase } from '../model/base.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import { type StartedJob, prepareCrates, startJob } from './job.js';
-import { releaseLease } from '../pool/lease.js';
+import { releaseLease, slotToKeep } from '../pool/lease.js';
 import type { Log } from '../os/log.js';
 import { prepareRoot, unreliableFlock } from '../pool/root.js';
 import type { Settings } from '../model/settings.js';
@@ -33,8 +33,9 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
       phases[name] = Math.round(performance.now() - t0);
     }
   };
-  const guard = await phase('guard', 'Disk guard', () =>
-    runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
+  // The guard keeps the build this job is about to take while anything less valuable is idle.
+  const guard = await phase('guard', 'Disk guard', async () =>
+    runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep(root, me) : [] }),
   );
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {

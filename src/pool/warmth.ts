@@ -164,6 +164,22 @@ export interface WarmthEntry {
   slot: string;
   built: number;
   fresh: number;
+  /** The workflow, run id, lease time (ms) and base key of the job: what the value rule (value.ts) reads. Absent in lines of older versions. */
+  workflow?: string;
+  run?: string;
+  ms?: number;
+  base?: string;
+}
+
+/**
+ * A trust domain said to be closed (a `pull_request: closed` run of the action, or
+ * `cargo-isolate forget`): its builds are worth nothing from then on (value.ts).
+ */
+export interface ClosedEntry {
+  t: string;
+  repository: string;
+  key: string;
+  closed: true;
 }
 
 /** Pure: a job started warm when most of its units were already there and left alone. */
@@ -193,6 +209,22 @@ export function parseLog(text: string): WarmthEntry[] {
     try {
       const e = JSON.parse(line.slice(at)) as WarmthEntry;
       if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh)) out.push(e);
+    } catch {
+      /* torn */
+    }
+  }
+  return out;
+}
+
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+export function parseClosed(text: string): ClosedEntry[] {
+  const out: ClosedEntry[] = [];
+  for (const line of text.split('\n')) {
+    const at = line.lastIndexOf(ENTRY_START);
+    if (at < 0 || !line.includes('"closed":true')) continue;
+    try {
+      const e = JSON.parse(line.slice(at)) as ClosedEntry;
+      if (e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string') out.push(e);
     } catch {
       /* torn */
     }
@@ -239,7 +271,7 @@ export const warmthLog = (root: string): string => rootPaths(root).warmth;
  * by its link count), so a root
  * job's post step never writes or chowns anything but this root's own log.
  */
-export async function appendWarmth(root: string, e: WarmthEntry): Promise<void> {
+export async function appendWarmth(root: string, e: WarmthEntry | ClosedEntry): Promise<void> {
   const path = warmthLog(root);
   const { t, ...rest } = e;
   const h = await fs.open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
@@ -276,7 +308,12 @@ async function readPlain(path: string): Promise<string> {
 
 /** The history on disk, older generation first. Never throws. */
 export async function readWarmth(root: string): Promise<WarmthEntry[]> {
+  return (await readHistory(root)).jobs;
+}
+
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+export async function readHistory(root: string): Promise<{ jobs: WarmthEntry[]; closed: ClosedEntry[] }> {
   const path = warmthLog(root);
   const texts = await Promise.all([`${path}.1`, path].map(readPlain));
-  return texts.flatMap(parseLog);
+  return { jobs: texts.flatMap(parseLog), closed: texts.flatMap(parseClosed) };
 }
