@@ -125,11 +125,13 @@ describe('settings', () => {
     const s = readSettings(get({}), { HOME: '/home/u' });
     expect(s).toMatchObject({ root: '/home/u/.cache/cargo-isolate', layout: 'slot', reuse: 'same-key', pruneScope: 'runner', dryRun: false, leaseWaitMs: 60_000, publishCrates: 'trusted', cache: false });
     expect(s.diskThreshold).toEqual({ kind: 'percent', percent: 85 });
-    expect(s.diskTarget).toEqual({ kind: 'percent', percent: 75 });
+    expect(s.diskTarget).toEqual({ kind: 'percent', percent: 85 }); // the threshold itself: prune just under it
     expect(defaultRoot({ CARGO_ISOLATE_ROOT: '/mnt/x' })).toBe('/mnt/x');
   });
-  test('a free-space threshold gets a target 1.5x the floor', () => {
-    expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 30 * 2 ** 30 });
+  test('the target defaults to the threshold itself, in either form; a lower one can be set', () => {
+    expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 20 * 2 ** 30 });
+    expect(readSettings(get({ 'disk-threshold': '90%' }), {}).diskTarget).toEqual({ kind: 'percent', percent: 90 });
+    expect(readSettings(get({ 'disk-threshold': '90%', 'disk-target': '80%' }), {}).diskTarget).toEqual({ kind: 'percent', percent: 80 });
   });
   test.each([
     ['layout', 'slots', "Input 'layout' is 'slots'. Expected one of 'slot', 'job'."],
