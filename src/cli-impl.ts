@@ -14,6 +14,8 @@ import { prepareRoot, RootError } from './pool/root.js';
 import { InputError, readSettings } from './model/settings.js';
 import { formatStatus, rootStatus } from './job/status.js';
 import { formatBytes, parseDuration } from './model/units.js';
+import { forgetDomain } from './job/forget.js';
+import { contentKey } from './model/key.js';
 
 const USAGE = `usage: cargo-isolate <command> [options]
 
@@ -21,6 +23,7 @@ commands:
   status              slots, owners, keys, liveness, sizes; warm starts per repository and job
   gc                  the disk guard for a host timer (host scope by default)
   run -- CMD [ARG..]  lease directories, run CMD with them exported, release them
+  forget              a PR (or branch) has closed: its builds go first when the disk needs room
   demo                run the action's main job locally: build a small workspace twice in a slot
 
 options (all commands):
@@ -28,6 +31,7 @@ options (all commands):
   --json              machine-readable output (status, gc)
 gc:  --scope host|runner  --runner ID  --threshold 85%|20GiB  --target LEVEL  --max-age 7d  --dry-run  --fail-below SIZE
 run: --layout slot|job  --reuse same-key|never|always  --lease-wait 60s
+forget: --repository OWNER/NAME (--pr N | --branch NAME)
 `;
 
 const OPTIONS = {
@@ -44,6 +48,9 @@ const OPTIONS = {
   reuse: { type: 'string' },
   'lease-wait': { type: 'string' },
   verbose: { type: 'boolean' },
+  repository: { type: 'string' },
+  pr: { type: 'string' },
+  branch: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -172,6 +179,18 @@ export async function runCli(argv: string[]): Promise<number> {
       return await leaseAndRun(v, cmd);
     }
     if (command === 'demo') return await demo(v);
+    if (command === 'forget') {
+      const repository = (v.repository as string | undefined)?.trim() || process.env.GITHUB_REPOSITORY;
+      if (!repository) throw new InputError('repository', '', "the repository whose PR closed, e.g. --repository acme/widgets (or GITHUB_REPOSITORY)");
+      const pr = v.pr as string | undefined;
+      if (pr !== undefined && !/^[1-9]\d{0,9}$/.test(pr.trim())) throw new InputError('pr', pr, 'a PR number such as 12');
+      const branch = (v.branch as string | undefined)?.trim();
+      if ((pr === undefined) === !branch) throw new InputError('pr', pr ?? '', 'either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
+      const key = pr !== undefined ? contentKey(Number(pr.trim()), '') : contentKey(undefined, branch!);
+      const root = await prepareRoot(settingsFrom(v).root, process.env);
+      process.stdout.write((await forgetDomain(root, repository, key)).message + '\n');
+      return 0;
+    }
     process.stderr.write(`cargo-isolate: unknown command '${command}'\n${USAGE}`);
     return 2;
   } catch (e) {
