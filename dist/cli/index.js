@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8760:
+/***/ 5895:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28693,6 +28693,23 @@ async function cargoLockFiles(target, cargoHome) {
 
 
 const trustDomain = (r) => `${r.repository}#${r.key}`;
+const parsed = new Map();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+function lastUsedMs(r) {
+    if (!r)
+        return 0;
+    let t = parsed.get(r.lastUsed);
+    if (t === undefined) {
+        if (parsed.size > 4096)
+            parsed.clear();
+        t = Date.parse(r.lastUsed) || 0;
+        parsed.set(r.lastUsed, t);
+    }
+    return t;
+}
 async function readRecord(path) {
     try {
         const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
@@ -29697,18 +29714,483 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
+
+
+
+
+const NAMED_MAX = 20;
+/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
+const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
+/**
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
+ */
+const cutOff = (startedAt) => Date.parse(startedAt);
+/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
+function countUnits(units, cutOffMs) {
+    let built = 0;
+    let fresh = 0;
+    const crates = new Set();
+    for (const u of units) {
+        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
+            built++;
+            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
+        }
+        else if (u.files.some((f) => f.name.endsWith('.json'))) {
+            fresh++;
+        }
+        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
+        // lease) that this job did not touch: neither work done nor work saved.
+    }
+    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
+}
+/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const subdirs = (dir) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+    }
+    catch {
+        return [];
+    }
+};
+/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
+function fingerprintDirs(target) {
+    const out = [];
+    const has = (d) => (0,external_node_fs_.statSync)((0,external_node_path_.join)(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
+    for (const a of subdirs(target)) {
+        const p = (0,external_node_path_.join)(target, a);
+        if (has(p))
+            out.push((0,external_node_path_.join)(p, '.fingerprint'));
+        else
+            for (const b of subdirs(p))
+                if (has((0,external_node_path_.join)(p, b)))
+                    out.push((0,external_node_path_.join)(p, b, '.fingerprint'));
+    }
+    return out;
+}
+/**
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
+ * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
+ */
+function readUnits(target) {
+    const units = [];
+    for (const fp of fingerprintDirs(target)) {
+        let names;
+        try {
+            names = (0,external_node_fs_.readdirSync)(fp);
+        }
+        catch {
+            continue;
+        }
+        for (const name of names) {
+            let entries;
+            try {
+                entries = (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(fp, name));
+            }
+            catch {
+                continue; // not a directory, or gone meanwhile
+            }
+            const files = [];
+            for (const f of entries) {
+                if (f.startsWith('dep-') || f.startsWith('output-'))
+                    continue;
+                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(fp, name, f), { throwIfNoEntry: false });
+                if (st?.isFile())
+                    files.push({ name: f, mtimeMs: st.mtimeMs });
+            }
+            units.push({ name, files });
+        }
+    }
+    return units;
+}
+/** Units built and found fresh in `target` since the lease started. */
+function unitsSince(target, startedAt) {
+    return countUnits(readUnits(target), cutOff(startedAt));
+}
+// ---------------------------------------------------------------------------------------------
+// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
+//
+// Slot records hold only their last job, and the audit log is opt-in, so the history has its
+// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
+// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
+// skipped by the reader, and the next line is recovered even when glued to the torn one. When
+// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
+// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
+// drop one generation early: a statistic may lose old lines, never gain wrong ones.
+// ---------------------------------------------------------------------------------------------
+const LOG_MAX = 256 * 1024;
+/** How many of the latest jobs of a repository's job `status` considers. */
+const RECENT = 20;
+/** Pure: a job started warm when most of its units were already there and left alone. */
+const startedWarm = (e) => e.fresh > e.built;
+const ENTRY_START = '{"t":"';
+/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
+function parseLog(text) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(ENTRY_START);
+        if (at < 0)
+            continue;
+        try {
+            const e = JSON.parse(line.slice(at));
+            if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh))
+                out.push(e);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+function parseClosed(text) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        const at = line.lastIndexOf(ENTRY_START);
+        if (at < 0 || !line.includes('"closed":true'))
+            continue;
+        try {
+            const e = JSON.parse(line.slice(at));
+            if (e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string')
+                out.push(e);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
+function warmShare(entries, recent = RECENT) {
+    const groups = new Map();
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue; // ran no cargo build: says nothing about warmth
+        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
+        const k = JSON.stringify([e.repository, job]);
+        if (!groups.has(k))
+            groups.set(k, []);
+        groups.get(k).push(e);
+    }
+    const rows = [];
+    for (const [k, all] of groups) {
+        const [repository, job] = JSON.parse(k);
+        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
+        const built = last.reduce((s, e) => s + e.built, 0);
+        const fresh = last.reduce((s, e) => s + e.fresh, 0);
+        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+    }
+    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
+}
+function formatWarmth(rows) {
+    if (rows.length === 0)
+        return ['warm starts: no job with a cargo build recorded yet'];
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    return [
+        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
+        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
+    ];
+}
+const warmthLog = (root) => layout_rootPaths(root).warmth;
+/**
+ * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
+ * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
+ * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
+ * by its link count), so a root
+ * job's post step never writes or chowns anything but this root's own log.
+ */
+async function appendWarmth(root, e) {
+    const path = warmthLog(root);
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+async function readPlain(path) {
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return '';
+    try {
+        return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
+    }
+    catch {
+        return '';
+    }
+    finally {
+        await h.close();
+    }
+}
+/** The history on disk, older generation first. Never throws. */
+async function readWarmth(root) {
+    return (await readHistory(root)).jobs;
+}
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+async function readHistory(root) {
+    const path = warmthLog(root);
+    const texts = await Promise.all([`${path}.1`, path].map(readPlain));
+    return { jobs: texts.flatMap(parseLog), closed: texts.flatMap(parseClosed) };
+}
+
+;// CONCATENATED MODULE: ./src/pool/value.ts
+
+
+/*
+ * What an idle warm build is worth, from what this host knows. The pool is a cache whose budget
+ * is the disk; when something must go (the guard over its threshold, a job that must wipe a free
+ * slot), the build worth least goes first, and a build worth nothing goes before anything else.
+ *
+ *   value = √saving / size / time to its next use
+ *
+ * because what a slot costs is disk for a while and what it pays is a warm start when its key
+ * and job come back:
+ *
+ * - saving: what a warm start of that job saves, its cold leases' duration minus its warm ones'
+ *   (moving averages over the host's history, `<root>/warmth.jsonl`, where post writes each
+ *   job's lease time and units built and fresh). A job not seen cold yet counts as its
+ *   repository's typical job. It enters as its square root: lease times are noisy (a cancelled
+ *   build, a cold start with sccache hits, tests that dominate the lease), and every cold start
+ *   is a slow CI round whatever it costs. Measured on the fleet simulation: weighing the saving
+ *   in full keeps 10% fewer jobs warm for 2% less compile time; ignoring it keeps no compile
+ *   time, and would lose it on fleets whose jobs differ more in cost per GiB. The root keeps
+ *   both within about 1% of their best.
+ * - size: the target dir as the last post step recorded it. Targets differ 20x (0.5 to 12 GiB):
+ *   under pressure one big build of little use can hold the place of five small ones.
+ * - time to the next use: the longer of the key's mean time between runs and how long it has
+ *   been idle. Pushes come in bursts, but a key idle for longer than its usual gap is probably
+ *   done (merged, abandoned), and its value keeps falling with its idle time: idle keys age out
+ *   by themselves. A key with one run so far counts as its repository's typical key. The base
+ *   branch's builds are also the start of every first run of its repository (choose.ts, tier
+ *   `base`): its rate adds the repository's rate of first runs.
+ * - a PR the host was told has closed (a `pull_request: closed` run of the action or
+ *   `cargo-isolate forget`) is worth nothing, until it runs again (reopened).
+ * - an older build of the same key and job, when a newer one is idle too, is worth nothing: the
+ *   job comes back to the newest (the base branch's older builds excepted: first runs take them).
+ *
+ * Values within 25% of each other count as equal (valueRank); between equals the least recently
+ * used goes first. Measured sizes and times are noisy, and a near tie is better decided by age
+ * than by a few percent of jitter. docs/simulation.md measures the rule against plain LRU and a
+ * clairvoyant reference on traces it was not tuned on.
+ */
+const GiB = 2 ** 30;
+const HOUR = 3_600_000;
+/** Before the host has seen any job cold: a typical CI build. */
+const DEFAULT_SAVING_MS = 10 * 60_000;
+/** Before the host has seen any key run twice. */
+const DEFAULT_GAP_MS = 2 * HOUR;
+/** A slot whose post step never recorded its size (killed job). */
+const DEFAULT_BYTES = GiB;
+/** Weight of the latest lease in the moving averages: recent builds say most about the next. */
+const ALPHA = 0.3;
+/** Run ids remembered per key to count distinct runs (a run's jobs end at different times). */
+const RUNS_KEPT = 8;
+const emptyStats = () => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
+const domainOf = (repository, key) => `${repository}#${key}`;
+const jobOf = (r) => `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
+const ewma = (prev, x) => (prev === undefined ? x : prev + ALPHA * (x - prev));
+/** Adds one job's line (in time order). The accumulator is what the value rule reads. */
+function addEntry(s, e) {
+    const t = Date.parse(e.t);
+    if (!Number.isFinite(t))
+        return;
+    s.version++;
+    const id = domainOf(e.repository, e.key);
+    // Entries of older versions carry no run id: jobs ending within 10 minutes count as one run.
+    const run = e.run ?? `t${Math.floor(t / 600_000)}`;
+    let k = s.keys.get(id);
+    if (!k) {
+        k = { runs: 0, recent: [], first: t, last: t };
+        s.keys.set(id, k);
+        if (e.base) {
+            const f = s.firstRuns.get(e.repository) ?? { n: 0, since: t };
+            f.n++;
+            s.firstRuns.set(e.repository, f);
+        }
+    }
+    if (!k.recent.includes(run)) {
+        k.runs++;
+        k.recent.push(run);
+        if (k.recent.length > RUNS_KEPT)
+            k.recent.shift();
+        k.last = Math.max(k.last, t);
+    }
+    if (e.base) {
+        k.base = e.base;
+        s.bases.add(domainOf(e.repository, e.base));
+    }
+    // A run after the close: the PR was reopened.
+    if ((s.closed.get(id) ?? Infinity) < t)
+        s.closed.delete(id);
+    if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
+        const j = s.jobs.get(jobOf(e)) ?? {};
+        if (startedWarm(e))
+            j.warm = ewma(j.warm, e.ms);
+        else
+            j.cold = ewma(j.cold, e.ms);
+        s.jobs.set(jobOf(e), j);
+    }
+}
+/** A PR (or any key) said to be closed at `tMs`. */
+function addClosed(s, repository, key, tMs) {
+    s.version++;
+    s.closed.set(domainOf(repository, key), tMs);
+}
+/** The accumulator over a whole history, oldest first. */
+function statsOf(entries, closed = []) {
+    const s = emptyStats();
+    const all = [...entries.map((e) => ({ c: false, e })), ...closed.map((e) => ({ c: true, e }))];
+    all.sort((a, b) => a.e.t.localeCompare(b.e.t));
+    for (const x of all) {
+        if (x.c)
+            addClosed(s, x.e.repository, x.e.key, Date.parse(x.e.t));
+        else
+            addEntry(s, x.e);
+    }
+    return s;
+}
+const median = (xs) => {
+    if (xs.length === 0)
+        return undefined;
+    const v = [...xs].sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)];
+};
+/** Typical gap between runs and typical saving per repository (the fallbacks), once per version of the stats. */
+function typical(s) {
+    if (s.typical?.version !== s.version)
+        s.typical = { version: s.version, of: typicalNow(s) };
+    return s.typical.of;
+}
+function typicalNow(s) {
+    const gaps = new Map();
+    const all = [];
+    for (const [id, k] of s.keys) {
+        if (k.runs < 2)
+            continue;
+        const g = (k.last - k.first) / (k.runs - 1);
+        const repo = id.slice(0, id.lastIndexOf('#'));
+        (gaps.get(repo) ?? gaps.set(repo, []).get(repo)).push(g);
+        all.push(g);
+    }
+    const savings = new Map();
+    const allSavings = [];
+    for (const [id, j] of s.jobs) {
+        if (j.cold === undefined)
+            continue;
+        const v = saving(j);
+        const repo = id.slice(0, id.indexOf('|'));
+        (savings.get(repo) ?? savings.set(repo, []).get(repo)).push(v);
+        allSavings.push(v);
+    }
+    const hostGap = median(all) ?? DEFAULT_GAP_MS;
+    const hostSaving = median(allSavings) ?? DEFAULT_SAVING_MS;
+    const repoGap = new Map([...gaps].map(([r, g]) => [r, median(g)]));
+    const repoSaving = new Map([...savings].map(([r, v]) => [r, median(v)]));
+    return { gap: (repo) => repoGap.get(repo) ?? hostGap, saving: (repo) => repoSaving.get(repo) ?? hostSaving };
+}
+/** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
+const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
+/**
+ * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
+ * the chooser and the guard never weigh them). `worthless` says which records hold nothing
+ * another job could start warm from (choose.ts); they are worth 0.
+ */
+function slotValues(slots, s, nowMs, worthless) {
+    const out = new Map();
+    const ty = typical(s);
+    const idle = [];
+    const newest = new Map();
+    for (const x of slots) {
+        if (x.live)
+            continue;
+        const r = x.record;
+        if (!r || worthless(r)) {
+            out.set(x.name, 0);
+            continue;
+        }
+        const d = derive(r);
+        idle.push({ name: x.name, r, d });
+        const cur = newest.get(d.entry);
+        if (!cur || d.t > cur.t || (d.t === cur.t && x.name < cur.name))
+            newest.set(d.entry, { name: x.name, t: d.t });
+    }
+    for (const { name, r, d } of idle) {
+        const isBase = s.bases.has(d.domain);
+        const closedAt = s.closed.get(d.domain);
+        if ((closedAt !== undefined && closedAt >= d.t) || (!isBase && newest.get(d.entry).name !== name)) {
+            out.set(name, 0);
+            continue;
+        }
+        const j = s.jobs.get(d.job);
+        const save = j?.cold !== undefined ? saving(j) : ty.saving(r.repository);
+        const k = s.keys.get(d.domain);
+        const gap = k && k.runs >= 2 ? (k.last - k.first) / (k.runs - 1) : ty.gap(r.repository);
+        let rate = 1 / Math.max(gap, 60_000);
+        if (isBase) {
+            const f = s.firstRuns.get(r.repository);
+            if (f)
+                rate += f.n / Math.max(nowMs - f.since, HOUR);
+        }
+        const wait = Math.max(1 / rate, nowMs - d.t, 60_000);
+        const bytes = r.sizes?.target || DEFAULT_BYTES;
+        out.set(name, Math.sqrt(save / 60_000) / (bytes / GiB) / (wait / HOUR));
+    }
+    return out;
+}
+const derived = new WeakMap();
+/** The strings a record is looked up by, made once per record object. */
+function derive(r) {
+    let d = derived.get(r);
+    if (!d) {
+        const domain = domainOf(r.repository, r.key);
+        const job = jobOf(r);
+        d = { domain, job, entry: `${domain}|${job}`, t: lastUsedMs(r) };
+        derived.set(r, d);
+    }
+    return d;
+}
+/** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
+const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
+
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
     'own-job': 'its own warm build: this PR or branch and this job used it last',
-    'own-key': 'this PR or branch, another job',
+    'own-key': 'this PR or branch, another job: the build worth least on the host',
     base: 'a first run from the base branch: a push there, this job',
     'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
     lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
-const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+const time = lastUsedMs;
 /** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
 const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
 /** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
@@ -29728,65 +30210,75 @@ const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0
 /**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
- * destroys an entry it does not have to.
+ * destroys an entry it does not have to, nor one worth more than another it could take.
  *
- * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
- * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
- * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
- *    is left alone, and the caller makes a new slot.
- *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
- *    then least recently used, whatever job or runner used it (never the newest first).
+ * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
+ * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
+ *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
+ *    job's of its own key (no wipe), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
+ *    sibling's included, and the caller makes a new slot.
+ *    Under pressure: every other free slot, the least valuable first (value.ts; values within
+ *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    least recently used; whatever job or runner used it.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random.
+ *
+ * A sibling's warm build (own-key) used to come second, before everything but the job's own.
+ * In the fleet simulation that rule lost warm starts wherever the disk was scarce: a job whose
+ * own build the guard had removed took a sibling's, the sibling then started cold and took the
+ * next one, and the cascade spread (docs/simulation.md). Its content is another job's build,
+ * no warmer for this job than a stranger's; it now goes by value like any other.
  *
  * The base branch keeps its most recent slot of each job whenever it has two or more: a first
  * run takes over only the older ones (and only one, since it then has a slot of its own). With a
  * single base slot, the first run takes it: its build is warm, and the base branch's next
  * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
  * A live slot of this trust domain and job held by an earlier run (or attempt) is a
- * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
- * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
+ * predecessor: `waitFor` names it, and `waitBudget` says how long waiting can pay. A matrix
+ * sibling (same run), a later run or another workflow is not waited for.
  */
 function rankSlots(slots, me, disk = {}) {
     const mine = trustDomain(me);
     const room = disk.room === true;
     const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
     const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
-    // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
     const ranked = [];
     for (const s of slots) {
         if (s.live)
             continue;
         const r = s.record;
-        const empty = worthless(r);
-        if (r && trustDomain(r) === mine) {
-            ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
+        const t = time(r);
+        const runner = Number(r?.runnerId === me.runnerId);
+        const spent = Number(r !== undefined && spentQueueEntry(r));
+        const own = r !== undefined && trustDomain(r) === mine;
+        if (own && sameJob(r, me)) {
+            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
             continue;
         }
-        if (r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 2 });
+        if (r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
             continue;
         }
-        const tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
-        if (empty)
-            ranked.push({ s, tier, rank: 3 });
+        const tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+        // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
+        const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
+        if (worthless(r) || s.value === 0)
+            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
         else if (!room)
-            ranked.push({ s, tier, rank: 4 });
+            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
     }
-    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-    const spent = (s) => Number(s.record !== undefined && spentQueueEntry(s.record));
     const order = (x, y) => {
         if (x.rank !== y.rank)
             return x.rank - y.rank;
-        const [a, b] = [x.s, y.s];
-        if (x.rank <= 2)
-            return runnerFirst(a, b) || time(b.record) - time(a.record);
+        if (x.rank <= 1)
+            return y.runner - x.runner || y.t - x.t;
         // A spent queue entry first: taking it also gives its bytes back.
-        if (x.rank === 3)
-            return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
+        if (x.rank === 2)
+            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
         // Evicting: the least valuable content goes first, whoever used it.
-        return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
+        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
     };
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
@@ -29795,6 +30287,31 @@ function rankSlots(slots, me, disk = {}) {
         waitFor = predecessor?.name;
     }
     return { candidates, waitFor };
+}
+/**
+ * How long a cancelled earlier run takes to let go of its slot, measured (docs/simulation.md,
+ * "Waiting for a cancelled run"): the runner sends SIGINT to the step's process, SIGTERM 7.5 s
+ * later and SIGKILL 2.5 s after that (actions/runner), then runs every post step (ours
+ * releases the lease), then kills what is left of the job (a cargo its shell left running holds
+ * cargo's locks until then). With a margin for a loaded host.
+ */
+const CANCEL_RELEASE_MS = 20_000;
+/**
+ * Pure: how long to wait for the predecessor `rankSlots` named, at most `lease-wait`. Waiting
+ * pays only where the earlier run is ending: a PR's earlier run, which a new push cancels
+ * (the README's workflow cancels PR runs in progress), or an earlier attempt of the same run (a
+ * re-run starts once that attempt ended: only its post steps are left). A push to a branch, a
+ * tag or a schedule does not cancel the run before it: that run builds for minutes more, so the
+ * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
+ * start anyway).
+ */
+function waitBudget(me, predecessor, leaseWaitMs) {
+    const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
+    if (predecessor && predecessor.runId === me.runId)
+        return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
+    if (/^pull_request/.test(me.eventName) && me.key.startsWith('pr-'))
+        return { ms: cap, why: 'an earlier run of this PR, cancelled by the new push' };
+    return { ms: 0, why: `an earlier run of ${me.key} is still building (${me.eventName} runs are not cancelled by a new one)` };
 }
 const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
 /** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
@@ -29824,47 +30341,63 @@ function earlierRun(r, me) {
 
 
 
+
+
 /** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
 const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
 const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
-const byValue = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
 /**
  * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
+ * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
+ * `registry/src` trees and the stores, which the next job refills cheaply.
  *
- * Runner scope (the default) frees this runner's idle data first, and other runners' idle data
- * only when that is not enough. Once warm builds are kept, the pool holds far more idle data of
- * other runners, and ephemeral runners that register under a new name for every job leave data
- * that no later job would ever count as its own: without the fallback nothing could free it and
- * the disk would fill. Live data is never a candidate in any scope.
+ * `keep` names the slots whose build the job running this guard is about to take (its own
+ * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
+ * everything else idle, so the guard and the chooser never disagree about the one build this
+ * job will use. Removed anyway only when nothing else is left to free.
+ *
+ * Runner scope (the default) frees this runner's idle data first among data of equal worth.
+ * It used to free all of this runner's idle data, its most valuable builds included, before any
+ * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
+ * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
+ * directory out of reach, which is what the scope was first for (a guard deleting other
+ * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
+ * leave data no later job counts as its own; it is freed by its worth like anything else. Live
+ * data is never a candidate in any scope.
  */
-function planPrune(cands, scope, runnerId) {
+function planPrune(cands, scope, runnerId, o = {}) {
     let liveBytes = 0;
     let othersBytes = 0;
     const ordered = [];
     const live = [];
-    const fallback = [];
+    const kept = [];
     for (const c of cands) {
         if (c.live) {
             liveBytes += c.bytes ?? 0;
             live.push(c);
         }
-        // Trash is nobody's data; the crate and git stores are everybody's, and cheap to refill.
-        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && c.owner !== runnerId) {
-            othersBytes += c.bytes ?? 0;
-            fallback.push(c);
-        }
-        else
+        else if (c.slot !== undefined && o.keep?.includes(c.slot))
+            kept.push(c);
+        else {
+            if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git')
+                othersBytes += c.bytes ?? 0;
             ordered.push(c);
+        }
     }
-    ordered.sort(byValue);
-    fallback.sort(byValue);
-    return { ordered, liveBytes, othersBytes, live, fallback };
+    // Runner scope: this runner's data first among equals (same kind, same worth); never a
+    // valuable build of its own before a worthless one of another runner.
+    const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
+    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || valueRank(a.value) - valueRank(b.value) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+    ordered.sort(order);
+    kept.sort(order);
+    return { ordered, liveBytes, othersBytes, live, kept };
 }
 async function isDir(p) {
     return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 /** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks()) {
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
     const p = layout_rootPaths(root);
     const out = [];
     for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
@@ -29901,16 +30434,16 @@ async function collectCandidates(root, held = heldLocks()) {
         if (!e.linked)
             out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
     const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n));
-    await Promise.all(names.map(async (name) => {
+    const slots = await Promise.all(names.map(async (name) => ({ name, record: await readRecord(slotDirs(root, name).record), live: await isHeldHint(slotDirs(root, name).lock, held) })));
+    const history = await readHistory(root);
+    const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
+    for (const { name, record: rec, live } of slots) {
         const d = slotDirs(root, name);
-        const rec = await readRecord(d.record);
-        const live = await isHeldHint(d.lock, held);
-        const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
-        const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name, key: rec?.key };
+        const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
         if (!rec?.sizes || rec.sizes.target > 0 || live)
-            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
+            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
         out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
-    }));
+    }
     return out;
 }
 class DiskFullError extends Error {
@@ -30011,7 +30544,7 @@ async function runGuard(o) {
         if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
             log.info('No longer over the threshold (another guard freed space): nothing to prune.');
         const t0 = performance.now();
-        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId);
+        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
         report.decisionMs = performance.now() - t0;
         report.liveBytes = plan.liveBytes;
         report.othersBytes = plan.othersBytes;
@@ -30023,18 +30556,18 @@ async function runGuard(o) {
             return !beyond(sim, o.target);
         };
         const overAtStart = beyond(now, o.threshold);
-        const own = plan.ordered.length;
-        for (const [i, c] of [...plan.ordered, ...plan.fallback].entries()) {
-            // gc --max-age: trash and anything in scope idle for longer go whatever the disk says.
-            const old = i < own && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+        const kept = plan.ordered.length;
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            // gc --max-age: trash and anything idle for longer go whatever the disk says.
+            const old = i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
             if (!old && !(overAtStart && !reached()))
                 continue;
-            if (i === own)
-                log.info(`This runner's own idle data was not enough to reach ${report.target}: removing other runners' idle data too, oldest first (never live data).`);
+            if (i === kept)
+                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
             const ageMs = Date.now() - c.lastUsedMs;
             const bytes = c.bytes ?? (await diskUsage(c.path));
             // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => i >= own && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
+            const freedOthers = () => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
             if (o.dryRun) {
                 freedOthers();
                 simulatedFree += bytes;
@@ -30070,14 +30603,14 @@ async function runGuard(o) {
         const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
         for (const c of unknown)
             report.liveBytes += await diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}${o.scope === 'runner' ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
+        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
         log.warning(report.message);
     }
     return checkFloor(o, report);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}${o.scope === 'runner' ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
+        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}.`);
     }
     return r;
 }
@@ -30184,7 +30717,7 @@ function runnerIdentity(env, explicit, host, container) {
 function inContainer() {
     return (0,external_node_fs_.existsSync)('/.dockerenv') || (0,external_node_fs_.existsSync)('/run/.containerenv');
 }
-function readEventPayload(env) {
+function identity_readEventPayload(env) {
     const path = env.GITHUB_EVENT_PATH;
     if (!path)
         return {};
@@ -30247,7 +30780,7 @@ function identityFrom(env, event, nonce, host, o = {}) {
     };
 }
 function currentIdentity(env = process.env, o = {}) {
-    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
+    return identityFrom(env, identity_readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
@@ -30513,6 +31046,8 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
 
 
 
+
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -30577,14 +31112,36 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     }
     return undefined;
 }
-/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function scanSlots(root) {
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
+ * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ */
+async function scanSlots(root, history) {
     const held = heldLocks();
     const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
-    return Promise.all(names.map(async (name) => {
+    const views = await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
+    if (history) {
+        const values = slotValues(views, history, Date.now(), worthless);
+        for (const v of views)
+            v.value = values.get(v.name);
+    }
+    return views;
+}
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+async function hostHistory(root) {
+    const h = await readHistory(root);
+    return statsOf(h.jobs, h.closed);
+}
+/**
+ * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
+ * rankSlots' first choice when it is the job's own warm build or its base's.
+ */
+async function slotToKeep(root, me) {
+    const c = rankSlots(await scanSlots(root, await hostHistory(root)), me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -30643,22 +31200,41 @@ async function newSlot(root, taken) {
 }
 async function acquireSlot(req) {
     const started = Date.now();
-    const deadline = started + req.leaseWaitMs;
     const zombies = [];
     const foreign = [];
-    let announced = false;
+    const history = await hostHistory(req.root);
+    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+    let deadline;
+    let awaited;
     for (;;) {
-        const views = await scanSlots(req.root);
+        const views = await scanSlots(req.root, history);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
         const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
         const plan = rankSlots(views, req.me, { room });
-        const waiting = plan.waitFor !== undefined && Date.now() < deadline;
+        if (plan.waitFor !== undefined && deadline === undefined) {
+            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            deadline = started + b.ms;
+            awaited = plan.waitFor;
+            if (b.ms > 0)
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+            else
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+        }
+        const inWindow = deadline !== undefined && Date.now() < deadline;
+        const waiting = plan.waitFor !== undefined && inWindow;
         const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
+        let lingering = false;
         for (const c of order) {
             const dirs = slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
                 return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
+            }
+            // A cancelled run's post step has released the lease, but the cargo its shell left running
+            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+                lingering = true;
+                break;
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
@@ -30672,11 +31248,7 @@ async function acquireSlot(req) {
                     req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
-        if (waiting) {
-            if (!announced) {
-                req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
-                announced = true;
-            }
+        if (waiting || lingering) {
             await (0,promises_namespaceObject.setTimeout)(500);
             continue;
         }
@@ -31072,229 +31644,6 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/pool/warmth.ts
-
-
-
-
-const NAMED_MAX = 20;
-/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
-const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
-/**
- * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
- * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
- * write, its post step and this job's main step easily fit in one second, and that previous
- * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
- * from a clock a few ms coarse; the first cargo write comes much later than that after the
- * main step, and the previous lease's last one much earlier.
- */
-const cutOff = (startedAt) => Date.parse(startedAt);
-/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
-function countUnits(units, cutOffMs) {
-    let built = 0;
-    let fresh = 0;
-    const crates = new Set();
-    for (const u of units) {
-        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
-            built++;
-            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
-        }
-        else if (u.files.some((f) => f.name.endsWith('.json'))) {
-            fresh++;
-        }
-        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
-        // lease) that this job did not touch: neither work done nor work saved.
-    }
-    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
-}
-/** Entries of the target dir that never hold a profile's `.fingerprint` (rustdoc output, `cargo package`). */
-const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
-const subdirs = (dir) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
-    }
-    catch {
-        return [];
-    }
-};
-/** `<target>/<profile>/.fingerprint` and `<target>/<triple>/<profile>/.fingerprint`; nothing deeper. */
-function fingerprintDirs(target) {
-    const out = [];
-    const has = (d) => (0,external_node_fs_.statSync)((0,external_node_path_.join)(d, '.fingerprint'), { throwIfNoEntry: false })?.isDirectory() ?? false;
-    for (const a of subdirs(target)) {
-        const p = (0,external_node_path_.join)(target, a);
-        if (has(p))
-            out.push((0,external_node_path_.join)(p, '.fingerprint'));
-        else
-            for (const b of subdirs(p))
-                if (has((0,external_node_path_.join)(p, b)))
-                    out.push((0,external_node_path_.join)(p, b, '.fingerprint'));
-    }
-    return out;
-}
-/**
- * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
- * writes those only together with `invoked.timestamp`, so they would add nothing but stat
- * calls. Synchronous on purpose: a few thousand units mean ~10k small
- * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
- */
-function readUnits(target) {
-    const units = [];
-    for (const fp of fingerprintDirs(target)) {
-        let names;
-        try {
-            names = (0,external_node_fs_.readdirSync)(fp);
-        }
-        catch {
-            continue;
-        }
-        for (const name of names) {
-            let entries;
-            try {
-                entries = (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(fp, name));
-            }
-            catch {
-                continue; // not a directory, or gone meanwhile
-            }
-            const files = [];
-            for (const f of entries) {
-                if (f.startsWith('dep-') || f.startsWith('output-'))
-                    continue;
-                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(fp, name, f), { throwIfNoEntry: false });
-                if (st?.isFile())
-                    files.push({ name: f, mtimeMs: st.mtimeMs });
-            }
-            units.push({ name, files });
-        }
-    }
-    return units;
-}
-/** Units built and found fresh in `target` since the lease started. */
-function unitsSince(target, startedAt) {
-    return countUnits(readUnits(target), cutOff(startedAt));
-}
-// ---------------------------------------------------------------------------------------------
-// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
-//
-// Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file. It is append-only: each line is one write(2) on an O_APPEND descriptor, so
-// concurrent posts never interleave within a line. A line torn by a full disk or a kill is
-// skipped by the reader, and the next line is recovered even when glued to the torn one. When
-// the file passes LOG_MAX bytes, the writer that noticed renames it to `.1` (replacing the
-// older generation), so the history stays within 2 x LOG_MAX. Two writers rotating at once can
-// drop one generation early: a statistic may lose old lines, never gain wrong ones.
-// ---------------------------------------------------------------------------------------------
-const LOG_MAX = 256 * 1024;
-/** How many of the latest jobs of a repository's job `status` considers. */
-const RECENT = 20;
-/** Pure: a job started warm when most of its units were already there and left alone. */
-const startedWarm = (e) => e.fresh > e.built;
-const ENTRY_START = '{"t":"';
-/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function parseLog(text) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(ENTRY_START);
-        if (at < 0)
-            continue;
-        try {
-            const e = JSON.parse(line.slice(at));
-            if (typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh))
-                out.push(e);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
-}
-/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmShare(entries, recent = RECENT) {
-    const groups = new Map();
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue; // ran no cargo build: says nothing about warmth
-        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
-        const k = JSON.stringify([e.repository, job]);
-        if (!groups.has(k))
-            groups.set(k, []);
-        groups.get(k).push(e);
-    }
-    const rows = [];
-    for (const [k, all] of groups) {
-        const [repository, job] = JSON.parse(k);
-        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
-        const built = last.reduce((s, e) => s + e.built, 0);
-        const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
-    }
-    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
-}
-function formatWarmth(rows) {
-    if (rows.length === 0)
-        return ['warm starts: no job with a cargo build recorded yet'];
-    const pct = (x) => `${Math.round(100 * x)}%`;
-    return [
-        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
-        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
-    ];
-}
-const warmthLog = (root) => layout_rootPaths(root).warmth;
-/**
- * Appends one job's line; rotates past LOG_MAX. Throws: the caller (post) turns it into a
- * warning. A build runs as this uid and can replace the file: with a symlink (O_NOFOLLOW
- * refuses it), a FIFO (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused
- * by its link count), so a root
- * job's post step never writes or chowns anything but this root's own log.
- */
-async function appendWarmth(root, e) {
-    const path = warmthLog(root);
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = handBackTo(myUid(), await ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
-    }
-}
-async function readPlain(path) {
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return '';
-    try {
-        return (await h.stat()).isFile() ? await h.readFile('utf8') : '';
-    }
-    catch {
-        return '';
-    }
-    finally {
-        await h.close();
-    }
-}
-/** The history on disk, older generation first. Never throws. */
-async function readWarmth(root) {
-    const path = warmthLog(root);
-    const texts = await Promise.all([`${path}.1`, path].map(readPlain));
-    return texts.flatMap(parseLog);
-}
-
 ;// CONCATENATED MODULE: ./src/job/job.ts
 
 
@@ -31571,7 +31920,11 @@ async function endJob(j, log) {
         const me = j.identity;
         if (me && units && units.built + units.fresh > 0) {
             const u = units;
-            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
+            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+                t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh,
+                // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+                workflow: me.workflow, run: me.runId, ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined, base: me.baseKey,
+            }));
         }
         await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
             handedBack = await handBackJob(j, published, gitPublished?.published.length);
@@ -31996,7 +32349,8 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }));
+    // The guard keeps the build this job is about to take while anything less valuable is idle.
+    const guard = await phase('guard', 'Disk guard', async () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep(root, me) : [] }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease);
@@ -32075,11 +32429,18 @@ function level(get, name) {
         throw new InputError(name, v, LEVEL_FORM);
     return l;
 }
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
 function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+    return threshold;
 }
 function targetIsBelow(threshold, target) {
     if (threshold.kind === 'percent' && target.kind === 'percent')
@@ -32192,7 +32553,47 @@ function formatStatus(s) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/job/forget.ts
+
+
+
+
+
+/*
+ * A PR that closed (merged or not) never runs again, unless it is reopened: its builds on the
+ * host are worth nothing (value.ts). The host learns it from a run of the action on
+ * `pull_request: closed`, which leases nothing, or from `cargo-isolate forget` in a closing
+ * workflow of another CI system. Hosts that never see either still let the PR's builds go:
+ * a key idle for longer than its usual gap loses worth with its idle time.
+ */
+/** Pure: the PR this run says has closed, when it is a `pull_request` (or `_target`) run for a closed PR. */
+function closedPr(env, payload) {
+    if (!/^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '') || payload.action !== 'closed')
+        return undefined;
+    const n = payload.pull_request?.number ?? payload.number;
+    if (!Number.isSafeInteger(n) || n <= 0 || !env.GITHUB_REPOSITORY)
+        return undefined;
+    return { repository: env.GITHUB_REPOSITORY, key: `pr-${n}` };
+}
+function closedRun(env) {
+    return closedPr(env, readEventPayload(env));
+}
+/**
+ * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
+ * what its idle slots hold, which the next guard and the next jobs take first.
+ */
+async function forgetDomain(root, repository, key) {
+    await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
+    const mine = trustDomain({ repository, key });
+    const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
+    const bytes = slots.reduce((a, s) => a + (s.record?.sizes?.target ?? 0), 0);
+    const held = slots.length ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room` : 'it holds no build on this host';
+    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
+}
+
 ;// CONCATENATED MODULE: ./src/cli-impl.ts
+
+
 
 
 
@@ -32215,6 +32616,7 @@ commands:
   status              slots, owners, keys, liveness, sizes; warm starts per repository and job
   gc                  the disk guard for a host timer (host scope by default)
   run -- CMD [ARG..]  lease directories, run CMD with them exported, release them
+  forget              a PR (or branch) has closed: its builds go first when the disk needs room
   demo                run the action's main job locally: build a small workspace twice in a slot
 
 options (all commands):
@@ -32222,6 +32624,7 @@ options (all commands):
   --json              machine-readable output (status, gc)
 gc:  --scope host|runner  --runner ID  --threshold 85%|20GiB  --target LEVEL  --max-age 7d  --dry-run  --fail-below SIZE
 run: --layout slot|job  --reuse same-key|never|always  --lease-wait 60s
+forget: --repository OWNER/NAME (--pr N | --branch NAME)
 `;
 const OPTIONS = {
     root: { type: 'string' },
@@ -32237,6 +32640,9 @@ const OPTIONS = {
     reuse: { type: 'string' },
     'lease-wait': { type: 'string' },
     verbose: { type: 'boolean' },
+    repository: { type: 'string' },
+    pr: { type: 'string' },
+    branch: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
 };
 /** The action input each CLI option feeds, reversed for error messages. */
@@ -32367,6 +32773,21 @@ async function runCli(argv) {
         }
         if (command === 'demo')
             return await demo(v);
+        if (command === 'forget') {
+            const repository = v.repository?.trim() || process.env.GITHUB_REPOSITORY;
+            if (!repository)
+                throw new InputError('repository', '', "the repository whose PR closed, e.g. --repository acme/widgets (or GITHUB_REPOSITORY)");
+            const pr = v.pr;
+            if (pr !== undefined && !/^[1-9]\d{0,9}$/.test(pr.trim()))
+                throw new InputError('pr', pr, 'a PR number such as 12');
+            const branch = v.branch?.trim();
+            if ((pr === undefined) === !branch)
+                throw new InputError('pr', pr ?? '', 'either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
+            const key = pr !== undefined ? contentKey(Number(pr.trim()), '') : contentKey(undefined, branch);
+            const root = await prepareRoot(settingsFrom(v).root, process.env);
+            process.stdout.write((await forgetDomain(root, repository, key)).message + '\n');
+            return 0;
+        }
         process.stderr.write(`cargo-isolate: unknown command '${command}'\n${USAGE}`);
         return 2;
     }
@@ -32387,7 +32808,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8760);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5895);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
