@@ -57,6 +57,41 @@ export function policiesFor(m) {
   return list;
 }
 
+/**
+ * The shipped policy with one of its rules put back as it was in the previous release, to say
+ * what each rule is worth (docs/simulation.md, "What each rule is worth"). `decisions` replaces
+ * the project's modules for that variant only.
+ */
+export function ablationsFor(m) {
+  const shipped = (s, me, disk) => m.choose.rankSlots(s, me, disk);
+  const base = { model: 'pool', choose: shipped, scope: 'runner', ablation: true };
+  // own-key first: a sibling's slot of the job's own PR, warm or not, right after its own and its base's.
+  const ownKeyFirst = (views, me, disk) => {
+    const plan = m.choose.rankSlots(views, me, disk);
+    const mine = `${me.repository}#${me.key}`;
+    const own = views.filter((v) => !v.live && v.record && `${v.record.repository}#${v.record.key}` === mine && !m.choose.sameJob(v.record, me)).map((v) => ({ name: v.name, tier: 'own-key' }));
+    const head = plan.candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base');
+    const rest = plan.candidates.filter((c) => c.tier !== 'own-job' && c.tier !== 'base' && c.tier !== 'own-key');
+    return { ...plan, candidates: [...head, ...own, ...rest] };
+  };
+  const runnerFirst = { ...m, guard: { ...m.guard, planPrune: (c, scope, runner, o) => {
+    const p = m.guard.planPrune(c, scope, runner, o);
+    const kinds = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
+    const mine = (x) => Number(x.owner === runner || x.kind === 'trash' || x.kind === 'crate' || x.kind === 'git');
+    p.ordered.sort((a, b) => mine(b) - mine(a) || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
+    return p;
+  } } };
+  const waitsAlways = { ...m, choose: { ...m.choose, waitBudget: (me, pred, leaseWaitMs) => ({ ms: leaseWaitMs, why: 'the previous rule' }) } };
+  return [
+    { ...base, name: 'a sibling\'s build of the same PR taken first (the previous rule)', choose: ownKeyFirst },
+    { ...base, name: 'eviction by age alone (no value)', values: false },
+    { ...base, name: 'runner scope frees all of this runner\'s idle data first (the previous order)', decisions: runnerFirst },
+    { ...base, name: 'disk-target 10 points under the threshold (the previous default)', target: '75%' },
+    { ...base, name: 'waits lease-wait (60 s) for any earlier run (the previous rule)', decisions: waitsAlways },
+    { ...base, name: 'the guard may remove the build its job is about to take', keep: false },
+  ];
+}
+
 /** One policy on one day: the reference is the better of two clairvoyant eviction rules, both with copies. */
 export function runOne(trace, policy, D, m, cfg, level, w) {
   const lv = policy.target ? { threshold: level.threshold, target: m.units.parseLevel(policy.target) } : level;
@@ -117,7 +152,7 @@ export function runAll(cfg, m, o = {}) {
   const level = levelsOf(cfg, m, o.target);
   const w = weightsOf(cfg, m.units.parseSize);
   const names = o.traces ?? Object.keys(cfg.traces);
-  const policies = policiesFor(m).filter((p) => !o.policies || o.policies(p));
+  const policies = [...policiesFor(m), ...(o.ablations ? ablationsFor(m) : [])].filter((p) => !o.policies || o.policies(p));
   const results = [];
   for (const name of names) {
     for (const seed of seedsOf(cfg, name, o.seeds)) {
@@ -233,6 +268,27 @@ export function tables(rows) {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** What each rule is worth: warm starts and compile hours of the shipped policy with one rule put back. */
+export function ablationTable(rows) {
+  const out = ['| trace, disk | shipped: warm starts, compile h | ' + [...new Set(rows.filter((r) => r.flags.ablation).map((r) => r.policy))].join(' | ') + ' |'];
+  const names = [...new Set(rows.filter((r) => r.flags.ablation).map((r) => r.policy))];
+  out.push(`|${['', '', ...names].map(() => '---').join('|')}|`);
+  for (const trace of [...new Set(rows.map((r) => r.trace))]) {
+    for (const size of [...new Set(rows.filter((r) => r.trace === trace).map((r) => r.size))].sort(bySize)) {
+      const at = rows.filter((r) => r.trace === trace && r.size === size);
+      const s = at.find((r) => r.flags.shipped);
+      if (!s) continue;
+      const cells = names.map((n) => {
+        const r = at.find((x) => x.policy === n);
+        const d = 100 * (r.share - s.share);
+        return `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(1)} pts, ${r.hours >= s.hours ? '+' : '−'}${Math.abs(r.hours - s.hours).toFixed(0)} h`;
+      });
+      out.push(`| ${trace}, ${size} | ${pct(s.share)}, ${s.hours.toFixed(0)} h | ${cells.join(' | ')} |`);
+    }
+  }
+  return out.join('\n') + '\n';
 }
 
 /**
