@@ -72,7 +72,7 @@ describe('prices and sizes', () => {
     const first = (10 + 6) * w.factor.first; // cold minutes of test and lint
     expect(b.minutes - a.minutes).toBeCloseTo(a.minutes - first, 6); // doubling the hit price doubles the rest
   });
-  test('sizes: the knee is where the reference stops losing warm starts; the floor holds every runner\'s largest build next to sccache', () => {
+  test('sizes: the knee is where the reference stops losing warm starts; the floor holds every runner\'s largest build next to sccache, and one more above the threshold', () => {
     const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg, m.key.contentKey);
     const w = weightsOf(cfg, m.units.parseSize);
     const level = levelsOf(cfg, m);
@@ -80,13 +80,15 @@ describe('prices and sizes', () => {
     const warm = (D: number) => simulate(trace, { model: 'entry', rule: 'belady-size', copies: true }, D, m, cfg, level, w).stats.warm;
     expect(warm(knee)).toBe(warm(1000 * GiB));
     expect(warm(knee * 0.9)).toBeLessThan(warm(1000 * GiB));
-    expect(floorOf(trace, w)).toBe(4 * 3 * GiB + w.sccacheBytes);
+    expect(floorOf(trace, w, level)).toBe(4 * 3 * GiB + w.sccacheBytes);
+    const few = { ...trace, runners: 2, peakLive: 2 * 3 * GiB }; // 2 x 3 GiB + 10 GiB < 3 GiB / 15%
+    expect(floorOf(few, w, level)).toBeCloseTo((3 * GiB) / 0.15, 0);
   });
 });
 
 describe('the shipped policy against plain LRU and the reference, on a CI-sized slice', () => {
-  test('small and seeds, two seeds each, knee and half of it: at least 80% of the reference where it is scarce, never below LRU, no job failed for disk', () => {
-    const results = runAll(cfg, m, { traces: ['small', 'seeds'], seeds: 2, sizes: ['knee', 'knee/2'], policies: (p: { shipped?: boolean; lru?: boolean; reference?: boolean }) => Boolean(p.shipped || p.lru || p.reference) });
+  test('small and incidents, two seeds each, knee and half of it: at least 80% of the reference where it is scarce, never below LRU, no job failed for disk', () => {
+    const results = runAll(cfg, m, { traces: ['small', 'incidents'], seeds: 2, sizes: ['knee', 'knee/2'], policies: (p: { shipped?: boolean; lru?: boolean; reference?: boolean }) => Boolean(p.shipped || p.lru || p.reference) });
     const vs = verdicts(summarize(results));
     expect(vs.length).toBe(4);
     for (const v of vs) expect([v.trace, v.size, v.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { what: string }) => c.what)]).toEqual([v.trace, v.size, []]);

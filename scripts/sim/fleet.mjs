@@ -409,7 +409,7 @@ export function entryModel(trace, D, level, w, o) {
       }
       let how;
       if (cur) how = 'warm';
-      else if (!dup && first && job.baseKey) {
+      else if (!dup && (first || o.anyBase) && job.baseKey) {
         const b = entryOf(job.repo, job.baseKey, spec.job, spec.jobKey);
         const base = entries.get(b);
         if (base && !base.live) {
@@ -536,7 +536,7 @@ const entryWait = (m, leaseWaitMs) => (job) => {
 
 export function modelFor(trace, policy, D, m, cfg, level, w) {
   if (policy.model === 'pool') return poolModel(m, { leaseWaitMs: cfg.leaseWaitSeconds * 1000, ...policy }, D, level, w);
-  if (policy.model === 'entry') return entryModel(trace, D, level, w, { rule: policy.rule, copies: policy.copies, waitMinutes: entryWait(m, cfg.leaseWaitSeconds * 1000) });
+  if (policy.model === 'entry') return entryModel(trace, D, level, w, { rule: policy.rule, copies: policy.copies, anyBase: policy.anyBase, waitMinutes: entryWait(m, cfg.leaseWaitSeconds * 1000) });
   return layoutModel(policy.model, trace, D, w);
 }
 

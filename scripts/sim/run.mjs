@@ -39,6 +39,8 @@ export function policiesFor(m) {
     { name: 'shipped', model: 'pool', choose: shipped, scope: 'runner', shipped: true },
     { name: 'shipped + cross-slot compile-cache hits', model: 'pool', choose: shipped, scope: 'runner', crossSlot: true, variant: 'hits' },
     { name: 'shipped + warm copies + cross-slot hits', model: 'pool', choose: shipped, scope: 'runner', crossSlot: true, copyFrom: copyFrom(m), variant: 'copies' },
+    // With copies, a first run could copy its base's build instead of taking the base's slot.
+    { name: 'the same, a first run copying its base instead of taking its slot', model: 'pool', choose: (s, me, disk) => { const p = m.choose.rankSlots(s, me, disk); return { ...p, candidates: p.candidates.filter((c) => c.tier !== 'base') }; }, scope: 'runner', crossSlot: true, copyFrom: copyFrom(m), variant: 'copies-keep-base' },
     { name: 'shipped, prune-scope: host', model: 'pool', choose: shipped, scope: 'host' },
     { name: 'shipped, no closed-PR signal (idle keys age out)', model: 'pool', choose: shipped, scope: 'runner', closeSignal: false },
   ];
@@ -49,6 +51,7 @@ export function policiesFor(m) {
   list.push(
     { name: 'plain LRU', model: 'entry', rule: 'lru', lru: true },
     { name: 'clairvoyant reference', model: 'reference', reference: true },
+    { name: 'clairvoyant reference, copying its base for every start', model: 'reference', anyBase: true, strongReference: true },
     { name: 'a new target dir per run at a stable path, with a host-wide sccache', model: 'per-run', baseline: 'per-run' },
     { name: 'a target dir per PR, with a host-wide sccache', model: 'per-pr', baseline: 'per-pr' },
     { name: 'one shared target dir', model: 'shared', baseline: 'shared' },
@@ -97,7 +100,7 @@ export function runOne(trace, policy, D, m, cfg, level, w) {
   const lv = policy.target ? { threshold: level.threshold, target: m.units.parseLevel(policy.target) } : level;
   const decisions = policy.decisions ?? m;
   if (policy.model !== 'reference') return simulate(trace, policy, D, decisions, cfg, lv, w);
-  const runs = ['belady', 'belady-size'].map((rule) => simulate(trace, { model: 'entry', rule, copies: true }, D, m, cfg, lv, w));
+  const runs = ['belady', 'belady-size'].map((rule) => simulate(trace, { model: 'entry', rule, copies: true, anyBase: policy.anyBase }, D, m, cfg, lv, w));
   return runs.reduce((a, b) => (b.stats.warm > a.stats.warm ? b : a));
 }
 
@@ -122,20 +125,24 @@ export function kneeOf(trace, m, cfg, level, w) {
 
 /**
  * The floor of a day: a disk on which every runner can build the day's largest target at once
- * next to sccache's cache. Below it any layout can fail jobs for disk whatever it keeps (with
- * 16 runners and 5 GiB targets, 80 GiB of live builds), so no size below it is simulated.
+ * next to sccache's cache, and whose room above `disk-threshold` holds one more such build (the
+ * guard runs before a job writes). Below it a layout that keeps anything can fail jobs for disk
+ * (with 16 runners and 5 GiB targets, 80 GiB of live builds), so no size below it is simulated.
  */
-export const floorOf = (trace, w) => trace.peakLive + w.sccacheBytes;
+export const floorOf = (trace, w, level) => {
+  const largest = trace.peakLive / trace.runners;
+  return Math.max(trace.peakLive + w.sccacheBytes, level ? largest / (1 - level.threshold.percent / 100) : 0);
+};
 
 /**
  * The disk sizes of one day, labelled: the knee, half and a quarter of it, each at least the
- * floor (`clamped` says where a fraction fell below it); for `seeds` the earlier sizes too.
+ * floor (`clamped` says where a fraction fell below it); for `incidents` the earlier sizes too.
  */
 export function sizesFor(name, trace, m, cfg, level, w) {
   const knee = kneeOf(trace, m, cfg, level, w);
-  const floor = floorOf(trace, w);
+  const floor = floorOf(trace, w, level);
   const sizes = [['knee', knee, false], ['knee/2', Math.max(knee / 2, floor), knee / 2 < floor], ['knee/4', Math.max(knee / 4, floor), knee / 4 < floor]];
-  if (name === 'seeds') {
+  if (name === 'incidents') {
     const full = (trace.workingSet + trace.peakLive) / 0.75;
     sizes.push(['all fit (earlier)', full, false], ['half (earlier)', Math.max(full / 2, floor), full / 2 < floor], ['quarter (earlier)', Math.max(full / 4, floor), full / 4 < floor]);
   }
@@ -146,13 +153,13 @@ export const seedsOf = (cfg, name, n = 1 + cfg.moreSeeds.length) => [cfg.traces[
 
 /**
  * Every policy on every trace, seed and size. `o.traces`, `o.seeds` (how many), `o.policies`
- * (a filter on names) and `o.sizes` (labels) narrow it for tests.
+ * (a filter) and `o.sizes` (labels) narrow it for tests; `o.extra` adds policies to try.
  */
 export function runAll(cfg, m, o = {}) {
   const level = levelsOf(cfg, m, o.target);
   const w = weightsOf(cfg, m.units.parseSize);
   const names = o.traces ?? Object.keys(cfg.traces);
-  const policies = [...policiesFor(m), ...(o.ablations ? ablationsFor(m) : [])].filter((p) => !o.policies || o.policies(p));
+  const policies = [...policiesFor(m), ...(o.ablations ? ablationsFor(m) : []), ...(o.extra ?? [])].filter((p) => !o.policies || o.policies(p));
   const results = [];
   for (const name of names) {
     for (const seed of seedsOf(cfg, name, o.seeds)) {
@@ -190,6 +197,7 @@ export function summarize(results) {
         return o ? (o.warm ? r.stats.warm / o.warm : r.stats.warm ? Infinity : 1) : NaN;
       });
     const vsRef = ratio((x) => x.reference);
+    const vsStrong = ratio((x) => x.strongReference);
     const vsLru = ratio((x) => x.lru);
     const hours = rs.map((r) => r.stats.minutes / 60);
     rows.push({
@@ -199,6 +207,7 @@ export function summarize(results) {
       share: mean(share), shareRange: range(share),
       vsRef: mean(vsRef), vsRefRange: range(vsRef),
       vsLru: mean(vsLru), vsLruRange: range(vsLru),
+      vsStrong: mean(vsStrong),
       hours: mean(hours), hoursRange: range(hours),
       jobs: mean(rs.map((r) => r.stats.jobs)),
       failedDisk: rs.reduce((a, r) => a + r.stats.failedDisk, 0),
@@ -208,6 +217,7 @@ export function summarize(results) {
       hits: mean(rs.map((r) => r.stats.hits)),
       copies: mean(rs.map((r) => r.stats.copies)),
       waits: mean(rs.map((r) => r.stats.waits)),
+      waitMinutes: mean(rs.map((r) => r.stats.waitMinutes)),
       guardRuns: rs[0].guard ? mean(rs.map((r) => r.guard.runs)) : undefined,
       freedPerRun: rs[0].guard ? mean(rs.map((r) => (r.guard.runs ? r.guard.freed / r.guard.runs / r.D : 0))) : undefined,
       pushes: mean(rs.map((r) => r.pushes)),
@@ -221,31 +231,37 @@ export function summarize(results) {
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const pctRange = ([a, b]) => `${(100 * a).toFixed(0)}–${(100 * b).toFixed(0)}`;
 const hRange = ([a, b]) => `${a.toFixed(0)}–${b.toFixed(0)}`;
+/** A count a day, mean of the seeds: whole numbers, tenths under 10 (0.2 a day is not 0). */
+const perDay = (n) => (n === 0 ? '0' : n < 10 ? n.toFixed(1) : n.toFixed(0));
 const SIZES = ['knee', 'knee/2', 'knee/4', 'all fit (earlier)', 'half (earlier)', 'quarter (earlier)'];
+/** A size's label, saying where it was raised to the floor (on every day, or on some). */
+const sizeLabel = (r) => (r.clamped === 0 ? r.size : r.clamped === r.seeds ? `${r.size}, the floor` : `${r.size} (the floor on ${r.clamped} of ${r.seeds} days)`);
 const bySize = (a, b) => SIZES.indexOf(a) - SIZES.indexOf(b);
 
 /** The headline: compile hours a day of every layout on one trace, per disk size. */
-export function headline(rows, trace = 'seeds') {
+export function headline(rows, trace = 'incidents') {
   const at = rows.filter((r) => r.trace === trace);
   const sizes = [...new Set(at.map((r) => r.size))].sort(bySize);
   const cols = [
     ['shipped', (f) => f.shipped],
     ['+ cross-slot hits', (f) => f.variant === 'hits'],
     ['+ warm copies', (f) => f.variant === 'copies'],
+    ['+ copies, base kept', (f) => f.variant === 'copies-keep-base'],
     ['new dir per run, stable path, sccache', (f) => f.baseline === 'per-run'],
     ['dir per PR, sccache', (f) => f.baseline === 'per-pr'],
     ["rust-cache's restore", (f) => f.baseline === 'rust-cache'],
     ['previous release', (f) => f.previous],
   ].filter(([, p]) => at.some((r) => p(r.flags)));
   const head = ['disk', ...cols.map(([n]) => n)];
-  const out = [`Compile hours a day on **${trace}**, mean of ${at[0]?.seeds ?? 0} seeds (range), and jobs failed:`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  const out = [`Compile hours a day on **${trace}**, mean of ${at[0]?.seeds ?? 0} seeds (range), and jobs failed a day:`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const size of sizes) {
     const cells = cols.map(([, p]) => {
       const r = at.find((x) => x.size === size && p(x.flags));
-      const failed = r.failedDisk + r.failedRace;
-      return `${r.hours.toFixed(0)} (${hRange(r.hoursRange)})${failed ? `, ${failed} failed` : ''}`;
+      const failed = (r.failedDisk + r.failedRace) / r.seeds;
+      return `${r.hours.toFixed(0)} (${hRange(r.hoursRange)})${failed ? `, ${perDay(failed)} failed` : ''}`;
     });
-    out.push(`| ${size} (${at.find((x) => x.size === size).gib.toFixed(0)} GiB) | ${cells.join(' | ')} |`);
+    const any = at.find((x) => x.size === size);
+    out.push(`| ${sizeLabel(any)} (${any.gib.toFixed(0)} GiB) | ${cells.join(' | ')} |`);
   }
   return out.join('\n') + '\n';
 }
@@ -257,12 +273,12 @@ export function tables(rows) {
     const rs = rows.filter((r) => r.trace === trace);
     const first = rs[0];
     const sizes = [...new Set(rs.map((r) => r.size))].sort(bySize);
-    out.push(`**${trace}**: ${first.pushes.toFixed(0)} pushes and ${rs.find((r) => r.flags.reference).jobs.toFixed(0)} jobs a day, warm builds the day needs ${(first.workingSet / GiB).toFixed(0)} GiB (means of ${first.seeds} seeds); disks ${sizes.map((s) => `${s} ${rs.find((r) => r.size === s).gib.toFixed(0)} GiB`).join(', ')}.`, '');
-    const head = ['disk', 'policy', 'warm starts (range)', 'vs reference (range)', 'vs LRU', 'compile h/day (range)', 'peak disk', 'min over threshold', 'failed: disk / races'];
+    out.push(`**${trace}**: ${first.pushes.toFixed(0)} pushes and ${rs.find((r) => r.flags.reference).jobs.toFixed(0)} jobs a day, warm builds the day needs ${(first.workingSet / GiB).toFixed(0)} GiB (means of ${first.seeds} seeds); disks ${sizes.map((s) => `${sizeLabel(rs.find((r) => r.size === s))} ${rs.find((r) => r.size === s).gib.toFixed(0)} GiB`).join(', ')}.`, '');
+    const head = ['disk', 'policy', 'warm starts (range)', 'vs reference (range)', 'vs LRU', 'compile h/day (range)', 'peak disk', 'min over threshold', 'failed a day: disk / races'];
     out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
     for (const size of sizes) {
       for (const r of rs.filter((x) => x.size === size)) {
-        out.push(`| ${size} | ${r.policy} | ${pct(r.share)} (${pctRange(r.shareRange)}) | ${pct(r.vsRef)} (${pctRange(r.vsRefRange)}) | ${r.vsLru === Infinity ? '-' : `${r.vsLru.toFixed(2)}x`} | ${r.hours.toFixed(1)} (${hRange(r.hoursRange)}) | ${pct(r.peak)} | ${Math.round(r.overMinutes)} | ${r.failedDisk} / ${r.failedRace} |`);
+        out.push(`| ${sizeLabel(r)} | ${r.policy} | ${pct(r.share)} (${pctRange(r.shareRange)}) | ${pct(r.vsRef)} (${pctRange(r.vsRefRange)}) | ${r.vsLru === Infinity ? '-' : `${r.vsLru.toFixed(2)}x`} | ${r.hours.toFixed(1)} (${hRange(r.hoursRange)}) | ${pct(r.peak)} | ${Math.round(r.overMinutes)} | ${perDay(r.failedDisk / r.seeds)} / ${perDay(r.failedRace / r.seeds)} |`);
       }
     }
     out.push('');
@@ -270,10 +286,44 @@ export function tables(rows) {
   return out.join('\n');
 }
 
+/**
+ * The guard's levels: for each disk-target under an 85% threshold, how often the guard runs, what
+ * one run frees, how full the disk stays and how many jobs start warm (the shipped policy, mean of
+ * the seeds, per trace and size).
+ */
+export function levelsTable(cfg, m, o = {}) {
+  const w = weightsOf(cfg, m.units.parseSize);
+  const out = ['| trace, disk | disk-target | guard runs a day | builds removed per run | freed per run (of the disk) | disk used, mean over the day | warm starts |', '|---|---|---|---|---|---|---|'];
+  for (const name of o.traces ?? ['incidents', 'skewed']) {
+    const days = seedsOf(cfg, name, o.seeds).map((seed) => makeTrace({ ...cfg.traces[name], name }, cfg, m.key.contentKey, seed));
+    const sizes = days.map((t) => sizesFor(name, t, m, cfg, levelsOf(cfg, m), w));
+    for (const label of ['knee', 'knee/2', 'knee/4']) {
+      for (const target of o.targets ?? ['75%', '80%', '82%', '85%']) {
+        const level = levelsOf(cfg, m, target);
+        const rs = days.map((t, i) => {
+          const D = sizes[i].find(([l]) => l === label)[1];
+          const r = runOne(t, policiesFor(m)[0], D, m, cfg, level, w);
+          return { runs: r.guard.runs, removals: r.guard.removals, freed: r.guard.freed / D, used: r.timeline.reduce((a, p) => a + p.used, 0) / r.timeline.length, warm: r.stats.warm / r.stats.jobs };
+        });
+        const mean = (f) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
+        const runs = mean((r) => r.runs);
+        out.push(`| ${name}, ${label} | ${target}${target === cfg.disk.threshold ? ' (default)' : ''} | ${runs.toFixed(0)} | ${runs ? (mean((r) => r.removals) / runs).toFixed(1) : '-'} | ${runs ? pct(mean((r) => r.freed) / runs) : '-'} | ${mean((r) => r.used).toFixed(1)}% | ${pct(mean((r) => r.warm))} |`);
+      }
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The cost weights, as traces.json states them, for the docs. */
+export function weightsTable(cfg) {
+  const rows = Object.entries(cfg.weights).filter(([k]) => k !== 'about');
+  return ['| weight | value | source |', '|---|---|---|', ...rows.map(([k, v]) => `| \`${k}\` | ${v.x} | ${v.source} |`), `| \`sccache.cacheSize\` | ${cfg.sccache.cacheSize} | ${cfg.sccache.source} |`, `| \`cancel.releaseSeconds\` | ${cfg.cancel.releaseSeconds} | ${cfg.cancel.source} |`].join('\n') + '\n';
+}
+
 /** What each rule is worth: warm starts and compile hours of the shipped policy with one rule put back. */
 export function ablationTable(rows) {
-  const out = ['| trace, disk | shipped: warm starts, compile h | ' + [...new Set(rows.filter((r) => r.flags.ablation).map((r) => r.policy))].join(' | ') + ' |'];
   const names = [...new Set(rows.filter((r) => r.flags.ablation).map((r) => r.policy))];
+  const out = [`| trace, disk | shipped: warm starts, compile h/day | ${names.join(' | ')} |`];
   out.push(`|${['', '', ...names].map(() => '---').join('|')}|`);
   for (const trace of [...new Set(rows.map((r) => r.trace))]) {
     for (const size of [...new Set(rows.filter((r) => r.trace === trace).map((r) => r.size))].sort(bySize)) {
@@ -283,9 +333,10 @@ export function ablationTable(rows) {
       const cells = names.map((n) => {
         const r = at.find((x) => x.policy === n);
         const d = 100 * (r.share - s.share);
-        return `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(1)} pts, ${r.hours >= s.hours ? '+' : '−'}${Math.abs(r.hours - s.hours).toFixed(0)} h`;
+        const waited = r.waitMinutes - s.waitMinutes;
+        return `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(1)} pts, ${r.hours >= s.hours ? '+' : '−'}${Math.abs(r.hours - s.hours).toFixed(0)} h${Math.abs(waited) >= 1 ? `, ${waited >= 0 ? '+' : '−'}${Math.abs(waited).toFixed(0)} min waiting` : ''}`;
       });
-      out.push(`| ${trace}, ${size} | ${pct(s.share)}, ${s.hours.toFixed(0)} h | ${cells.join(' | ')} |`);
+      out.push(`| ${trace}, ${sizeLabel(s)} | ${pct(s.share)}, ${s.hours.toFixed(0)} h | ${cells.join(' | ')} |`);
     }
   }
   return out.join('\n') + '\n';
@@ -294,7 +345,7 @@ export function ablationTable(rows) {
 /**
  * The checks the issues set, per trace and size: where the reference starts at most 75% of jobs
  * warm, the shipped policy reaches 80% of its warm starts (mean over the seeds); it never falls
- * below plain LRU; it fails no job for disk; and on `seeds` it compiles less than the incident
+ * below plain LRU; it fails no job for disk; and on `incidents` it compiles less than the incident
  * fleet's layout with sccache.
  */
 export function verdicts(rows) {
@@ -305,6 +356,7 @@ export function verdicts(rows) {
       const s = at.find((r) => r.flags.shipped);
       const ref = at.find((r) => r.flags.reference);
       const lru = at.find((r) => r.flags.lru);
+      const strong = at.find((r) => r.flags.strongReference);
       const perRun = at.find((r) => r.flags.baseline === 'per-run');
       if (!s || !ref) continue;
       const scarce = ref.share <= 0.75;
@@ -312,8 +364,8 @@ export function verdicts(rows) {
       if (scarce) checks.push({ what: 'at least 80% of the reference', ok: s.vsRef >= 0.8 });
       if (lru) checks.push({ what: 'not below plain LRU', ok: s.share >= lru.share - 1e-9 });
       checks.push({ what: 'no job failed for disk', ok: s.failedDisk === 0 });
-      if (perRun && trace === 'seeds') checks.push({ what: 'fewer compile hours than a new dir per run with sccache', ok: s.hours < perRun.hours });
-      out.push({ trace, size, gib: s.gib, share: s.share, refShare: ref.share, vsRef: s.vsRef, vsRefRange: s.vsRefRange, lruShare: lru?.share, failedDisk: s.failedDisk, hours: s.hours, perRunHours: perRun?.hours, scarce, checks, ok: checks.every((c) => c.ok) });
+      if (perRun && trace === 'incidents') checks.push({ what: 'fewer compile hours than a new dir per run with sccache', ok: s.hours < perRun.hours });
+      out.push({ trace, size, label: sizeLabel(s), gib: s.gib, share: s.share, refShare: ref.share, vsRef: s.vsRef, vsRefRange: s.vsRefRange, lruShare: lru?.share, strongShare: strong?.share, vsStrong: strong ? s.vsStrong : undefined, failedDisk: s.failedDisk, hours: s.hours, perRunHours: perRun?.hours, scarce, checks, ok: checks.every((c) => c.ok) });
     }
   }
   return out;
@@ -321,6 +373,6 @@ export function verdicts(rows) {
 
 export function formatVerdicts(vs) {
   return vs
-    .map((v) => `${v.trace}, ${v.size} (${v.gib.toFixed(0)} GiB): shipped ${pct(v.share)} warm, ${pct(v.vsRef)} of the reference (${pctRange(v.vsRefRange)}; reference ${pct(v.refShare)} warm)${v.lruShare !== undefined ? `, LRU ${pct(v.lruShare)}` : ''}, ${v.failedDisk} failed for disk${v.perRunHours !== undefined && v.trace === 'seeds' ? `, ${v.hours.toFixed(0)} vs ${v.perRunHours.toFixed(0)} compile h` : ''}: ${v.ok ? 'ok' : `NOT MET (${v.checks.filter((c) => !c.ok).map((c) => c.what).join('; ')})`}`)
+    .map((v) => `${v.trace}, ${v.label} (${v.gib.toFixed(0)} GiB): shipped ${pct(v.share)} warm, ${pct(v.vsRef)} of the reference (${pctRange(v.vsRefRange)}; reference ${pct(v.refShare)} warm)${v.lruShare !== undefined ? `, LRU ${pct(v.lruShare)}` : ''}${v.vsStrong !== undefined ? ` (${pct(v.vsStrong)} of a reference copying its base for every start, ${pct(v.strongShare)} warm)` : ''}, ${v.failedDisk} failed for disk${v.perRunHours !== undefined && v.trace === 'incidents' ? `, ${v.hours.toFixed(0)} vs ${v.perRunHours.toFixed(0)} compile h` : ''}: ${v.ok ? 'ok' : `NOT MET (${v.checks.filter((c) => !c.ok).map((c) => c.what).join('; ')})`}`)
     .join('\n');
 }

@@ -59,9 +59,9 @@ export function fleetFrom(args, cfg, m) {
   if (!every) throw new UsageError(`--push-every '${value('--push-every')}': expected a duration such as 90m or 2h`);
   const life = (value('--pr-lifetime') ?? '3-30').split('-').map(Number);
   if (life.length !== 2 || !life.every((x) => x > 0)) throw new UsageError('--pr-lifetime: expected hours as A-B, e.g. 3-30');
-  const seeds = cfg.traces.seeds;
+  const base = cfg.traces.incidents;
   return {
-    trace: { ...seeds, name: 'your fleet', about: 'from the command line', runners, jobs, openAtStart: num('--prs', 11), openedDuringDay: num('--new-prs', 6), pushEveryMinutes: every / 60_000, lifetimeHours: life },
+    trace: { ...base, name: 'your fleet', about: 'from the command line', runners, jobs, openAtStart: num('--prs', 11), openedDuringDay: num('--new-prs', 6), pushEveryMinutes: every / 60_000, lifetimeHours: life },
     disks: value('--disk'),
     seeds: num('--seeds', 5),
   };
@@ -85,10 +85,10 @@ export async function sizing(args, cfg, m) {
   const level = levelsOf(cfg, m);
   const w = weightsOf(cfg, m.units.parseSize);
   const policies = policiesFor(m).filter((p) => p.shipped || p.reference || p.baseline === 'per-run');
-  const seeds = seedsOf({ ...cfg, traces: { fleet: { seed: cfg.traces.seeds.seed } } }, 'fleet', fleet.seeds);
+  const seeds = seedsOf({ ...cfg, traces: { fleet: { seed: cfg.traces.incidents.seed } } }, 'fleet', fleet.seeds);
   const days = seeds.map((seed) => makeTrace({ ...fleet.trace, jobs: fleet.trace.jobs }, { ...cfg, jobSets: { ...cfg.jobSets } }, m.key.contentKey, seed));
   const knee = Math.max(...days.map((t) => kneeOf(t, m, cfg, level, w)));
-  const floor = floorOf(days[0], w);
+  const floor = floorOf(days[0], w, level);
   const sizes = [...new Set([floor, Math.max(floor, knee / 4), Math.max(floor, knee / 2), knee, ...extra].map((b) => Math.round(b / GiB)))].sort((a, b) => a - b);
   const rows = [];
   for (const gib of sizes) {
@@ -104,9 +104,9 @@ export async function sizing(args, cfg, m) {
   const jobs = fleet.trace.jobs;
   const out = [
     `${fleet.trace.runners} runners; jobs per push: ${Array.isArray(jobs) ? jobs.map((j) => `${j.job} (${j.gib} GiB, ${j.coldMinutes} min cold)`).join(', ') : jobs}; ${days[0].pushes.length} pushes a day (first of ${days.length} simulated days).`,
-    `The floor (every runner building its largest target at once, next to sccache's ${Math.round(w.sccacheBytes / GiB)} GiB): ${Math.round(floor / GiB)} GiB. The knee (the smallest disk where the clairvoyant reference loses no warm start): ${Math.round(knee / GiB)} GiB.`,
+    `The floor (every runner building its largest target at once, next to sccache's ${Math.round(w.sccacheBytes / GiB)} GiB, with room for one more build above the ${cfg.disk.threshold} threshold): ${Math.round(floor / GiB)} GiB. The knee (the smallest disk where the clairvoyant reference loses no warm start): ${Math.round(knee / GiB)} GiB.`,
     '',
-    '| disk | warm starts (shipped) | the most any policy could (reference) | compile h/day (shipped) | compile h/day, a new target dir per run with sccache | jobs failed for disk |',
+    '| disk | warm starts (shipped) | a clairvoyant policy (reference) | compile h/day (shipped) | compile h/day, a new target dir per run with sccache | jobs failed for disk |',
     '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.gib} GiB${r.gib === Math.round(floor / GiB) ? ' (floor)' : ''}${r.gib === Math.round(knee / GiB) ? ' (knee)' : ''} | ${pct(r.shipped.warm)} | ${pct(r.reference.warm)} | ${r.shipped.hours.toFixed(0)} | ${r.perRun.hours.toFixed(0)} | ${r.shipped.failed} |`),
   ];
