@@ -172,12 +172,12 @@ describe('a predecessor still holding the warm slot', () => {
     let said = '';
     next.child.stdout!.on('data', (d) => (said += d));
     // However long a busy machine takes to get it there: release once it is waiting.
-    await until('the next run to wait for the slot', () => /still leased by an earlier run; waiting up to/.test(said), { unless: next.done });
+    await until('the next run to wait for the slot', () => /still leased by an earlier run \(.*\); waiting up to/.test(said), { unless: next.done });
     await before.run('post'); // the cancelled run's post step releases
     const m2 = await next.done;
     expect(m2.code).toBe(0);
     expect(m2.outputs.slot).toBe(m1.outputs.slot);
-    expect(m2.stdout).toMatch(/still leased by an earlier run; waiting up to/);
+    expect(m2.stdout).toMatch(/still leased by an earlier run \(an earlier run of this PR, cancelled by the new push\); waiting up to \d+ s/);
     await after.run('post');
   });
   test('after lease-wait it takes another slot instead of sharing', async () => {

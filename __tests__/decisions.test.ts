@@ -126,11 +126,13 @@ describe('settings', () => {
     const s = readSettings(get({}), { HOME: '/home/u' });
     expect(s).toMatchObject({ root: '/home/u/.cache/cargo-isolate', layout: 'slot', reuse: 'same-key', pruneScope: 'runner', dryRun: false, leaseWaitMs: 60_000, publishCrates: 'trusted', cache: false });
     expect(s.diskThreshold).toEqual({ kind: 'percent', percent: 85 });
-    expect(s.diskTarget).toEqual({ kind: 'percent', percent: 75 });
+    expect(s.diskTarget).toEqual({ kind: 'percent', percent: 85 }); // the threshold itself: prune just under it
     expect(defaultRoot({ CARGO_ISOLATE_ROOT: '/mnt/x' })).toBe('/mnt/x');
   });
-  test('a free-space threshold gets a target 1.5x the floor', () => {
-    expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 30 * 2 ** 30 });
+  test('the target defaults to the threshold itself, in either form; a lower one can be set', () => {
+    expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 20 * 2 ** 30 });
+    expect(readSettings(get({ 'disk-threshold': '90%' }), {}).diskTarget).toEqual({ kind: 'percent', percent: 90 });
+    expect(readSettings(get({ 'disk-threshold': '90%', 'disk-target': '80%' }), {}).diskTarget).toEqual({ kind: 'percent', percent: 80 });
   });
   test.each([
     ['layout', 'slots', "Input 'layout' is 'slots'. Expected one of 'slot', 'job'."],
@@ -173,7 +175,7 @@ const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', 
 const free = (name: string, o: Partial<DirRecord>): SlotView => ({ name, live: false, record: rec(o) });
 
 describe('choosing a slot', () => {
-  test('own job, own key, base branch, same job elsewhere, then LRU (oldest first); runner only breaks ties', () => {
+  test('own job, base branch, then (under pressure) every other build: same job first, then a sibling\'s, then the oldest; runner only breaks ties', () => {
     const slots: SlotView[] = [
       free('s000', { key: 'pr-2', job: 'lint', runnerId: 'r1', lastUsed: '2026-01-03T00:00:00Z' }),
       free('s001', { key: 'pr-3', job: 'build', runnerId: 'r2' }),
@@ -188,10 +190,10 @@ describe('choosing a slot', () => {
       candidates: [
         { name: 's007', tier: 'own-job' }, // this runner's breaks the tie with the newer s005
         { name: 's005', tier: 'own-job' },
-        { name: 's002', tier: 'own-key' },
         { name: 's006', tier: 'base' },
-        { name: 's001', tier: 'same-job' },
-        { name: 's003', tier: 'lru' },
+        { name: 's001', tier: 'same-job' }, // no values known: all equal, this job's path first,
+        { name: 's002', tier: 'own-key' }, // then a sibling's of its own PR (nothing to wipe),
+        { name: 's003', tier: 'lru' }, // then the oldest
         { name: 's000', tier: 'lru' },
       ],
       waitFor: undefined,
@@ -266,7 +268,7 @@ describe('the pool as a cache whose budget is the disk', () => {
   const kinds: [string, SlotView, Tier | null, Tier | null][] = [
     ['own job, warm', free('s0', warm), 'own-job', 'own-job'],
     ['own job, pruned', free('s0', pruned), 'own-job', 'own-job'],
-    ['own key, another job, warm (the own-key rule stays)', free('s0', { ...warm, job: 'lint' }), 'own-key', 'own-key'],
+    ['own key, another job, warm: a sibling\'s build, kept while there is room', free('s0', { ...warm, job: 'lint' }), null, 'own-key'],
     ['own key, another job, pruned', free('s0', { ...pruned, job: 'lint' }), 'own-key', 'own-key'],
     ['the base branch\'s only slot of this job', free('s0', { ...warm, key: 'ref-main' }), 'base', 'base'],
     ['the same job of another PR, warm', free('s0', { ...warm, key: 'pr-2' }), null, 'same-job'],
@@ -293,7 +295,7 @@ describe('the pool as a cache whose budget is the disk', () => {
     expect(rankSlots(slots, { ...me, key: 'pr-9', baseKey: undefined }, { room: true }).candidates).toEqual([]); // make a new slot
   });
 
-  test('under pressure the least valuable goes first: oldest, whatever its job or runner; never the newest first', () => {
+  test('under pressure, with no values known: worthless slots first, then warm builds, this job\'s path first, then the oldest; never the newest first', () => {
     const slots = [
       free('newest-mine', { ...warm, key: 'pr-2', runnerId: 'r1', lastUsed: '2026-01-09T00:00:00Z' }),
       free('old-other-job', { ...warm, key: 'pr-3', job: 'lint', runnerId: 'r5', lastUsed: '2026-01-02T00:00:00Z' }),
@@ -307,9 +309,9 @@ describe('the pool as a cache whose budget is the disk', () => {
       'queue:lru', // a spent merge-queue entry holds nothing anyone uses again
       'pruned-build:same-job', // empty slots: this job's path first (sccache)
       'pruned-lint:lru',
-      'old-other-job:lru', // then warm builds, least recently used first
-      'older-same-job:same-job',
-      'newest-mine:same-job',
+      'older-same-job:same-job', // then warm builds, all of equal (unknown) worth: this job's path first (sccache),
+      'newest-mine:same-job', // oldest first,
+      'old-other-job:lru', // then the other jobs' (value.test.ts orders them by value)
     ]);
     expect(rankSlots(slots, mine, { room: true }).candidates.map((c) => c.name)).toEqual(['queue', 'pruned-build', 'pruned-lint']);
   });
@@ -414,7 +416,7 @@ describe('disk', () => {
 
 describe('guard plan', () => {
   const c = (o: Partial<Candidate>): Candidate => ({ kind: 'target', path: '/r/x', lastUsedMs: 0, live: false, owner: 'me', bytes: 10, ...o });
-  test('order: trash, job dirs, targets, registry src; oldest first within each', () => {
+  test('order: trash, job dirs, targets, registry src; oldest first within each when values are unknown', () => {
     const plan = planPrune([
       c({ kind: 'registry-src', path: 'src-old', lastUsedMs: 1 }),
       c({ kind: 'target', path: 'new', lastUsedMs: 50 }),
@@ -425,36 +427,40 @@ describe('guard plan', () => {
     ], 'runner', 'me');
     expect(plan.ordered.map((x) => x.path)).toEqual(['trash', 'job', 'old', 'new', 'src-old', 'crate']);
   });
-  test('live data is never planned; runner scope leaves other runners alone', () => {
+  test('live data is never planned, in either scope; other runners\' idle bytes are counted', () => {
     const cands = [c({ path: 'live', live: true, bytes: 100 }), c({ path: 'other', owner: 'them', bytes: 7 }), c({ path: 'mine' }), c({ kind: 'trash', path: 't', owner: undefined })];
     const runner = planPrune(cands, 'runner', 'me');
-    expect(runner.ordered.map((x) => x.path)).toEqual(['t', 'mine']);
+    expect(runner.ordered.map((x) => x.path)).toEqual(['t', 'mine', 'other']);
     expect(runner.liveBytes).toBe(100);
     expect(runner.othersBytes).toBe(7);
+    expect(runner.live.map((x) => x.path)).toEqual(['live']);
     const host = planPrune(cands, 'host', 'me');
-    expect(host.ordered.map((x) => x.path).sort()).toEqual(['mine', 'other', 't']);
+    expect(host.ordered.map((x) => x.path)).toEqual(['t', 'mine', 'other']); // as old and as worth: by path
   });
 });
 
-describe('guard plan: other runners\' idle data as a fallback', () => {
+describe('guard plan: by value', () => {
   const c = (o: Partial<Candidate>): Candidate => ({ kind: 'target', path: '/r/x', lastUsedMs: 0, live: false, owner: 'me', bytes: 10, ...o });
-  test('runner scope: own data in `ordered`; other runners\' idle data after it, oldest first; never live data', () => {
-    const plan = planPrune([
-      c({ path: 'theirs-new', owner: 'eph-2', lastUsedMs: 40 }),
-      c({ path: 'theirs-old', owner: 'eph-1', lastUsedMs: 10 }),
-      c({ path: 'theirs-live', owner: 'eph-3', lastUsedMs: 1, live: true }),
-      c({ kind: 'registry-src', path: 'theirs-src', owner: 'eph-1', lastUsedMs: 0 }),
-      c({ path: 'mine', lastUsedMs: 90 }),
-    ], 'runner', 'me');
-    expect(plan.ordered.map((x) => x.path)).toEqual(['mine']);
-    expect(plan.fallback.map((x) => x.path)).toEqual(['theirs-old', 'theirs-new', 'theirs-src']);
-    expect(plan.othersBytes).toBe(30);
-    expect(planPrune([c({ owner: 'x' })], 'host', 'me').fallback).toEqual([]);
+  // Values are minutes saved per GiB per hour (value.ts); within 25% they count as equal.
+  const cases: [string, Candidate[], 'runner' | 'host', string[]][] = [
+    ['the least valuable target first, whatever its age', [c({ path: 'worth-8', value: 8, lastUsedMs: 1 }), c({ path: 'worth-1', value: 1, lastUsedMs: 90 }), c({ path: 'worth-3', value: 3, lastUsedMs: 50 })], 'host', ['worth-1', 'worth-3', 'worth-8']],
+    ['a build worth nothing (a closed PR, an older copy) before any other', [c({ path: 'old-useful', value: 0.5, lastUsedMs: 1 }), c({ path: 'closed', value: 0, lastUsedMs: 99 })], 'host', ['closed', 'old-useful']],
+    ['values within 25% are equal: the least recently used first', [c({ path: 'newer', value: 2.2, lastUsedMs: 50 }), c({ path: 'older', value: 2.0, lastUsedMs: 10 })], 'host', ['older', 'newer']],
+    ['runner scope: this runner\'s first among equals', [c({ path: 'theirs-old', owner: 'them', value: 2, lastUsedMs: 1 }), c({ path: 'mine-new', value: 2, lastUsedMs: 50 })], 'runner', ['mine-new', 'theirs-old']],
+    ['runner scope: never a valuable build of its own before a less valuable one of another runner', [c({ path: 'mine-valuable', value: 9 }), c({ path: 'theirs-closed', owner: 'eph-7', value: 0 }), c({ path: 'theirs-cheap', owner: 'eph-2', value: 1 })], 'runner', ['theirs-closed', 'theirs-cheap', 'mine-valuable']],
+    ['host scope: the runner does not matter', [c({ path: 'theirs-old', owner: 'them', value: 2, lastUsedMs: 1 }), c({ path: 'mine-new', value: 2, lastUsedMs: 50 })], 'host', ['theirs-old', 'mine-new']],
+    ['a spent merge-queue entry before anything, even an unknown value', [c({ path: 'cheap', value: 0.1 }), c({ path: 'queue', key: contentKey(undefined, 'gh-readonly-queue/main/pr-3-beef'), value: 5 })], 'host', ['queue', 'cheap']],
+    ['a target of unknown value (no record) after those valued', [c({ path: 'unknown', lastUsedMs: 0 }), c({ path: 'valued', value: 40, lastUsedMs: 99 })], 'host', ['valued', 'unknown']],
+  ];
+  test.each(cases)('%s', (_, cands, scope, order) => {
+    expect(planPrune(cands, scope, 'me').ordered.map((x) => x.path)).toEqual(order);
   });
-  test('a spent merge-queue entry\'s target goes before older targets', () => {
-    const q = contentKey(undefined, 'gh-readonly-queue/main/pr-3-beef');
-    const plan = planPrune([c({ path: 'old', lastUsedMs: 1, key: 'pr-1' }), c({ path: 'queue', lastUsedMs: 50, key: q }), c({ kind: 'trash', path: 't', lastUsedMs: 99 })], 'host', 'me');
-    expect(plan.ordered.map((x) => x.path)).toEqual(['t', 'queue', 'old']);
+  test('the build the job is about to take goes last, after every other idle build, and is never live data', () => {
+    const cands = [c({ path: 'own', slot: 's1', value: 0.1, lastUsedMs: 1 }), c({ path: 'other', slot: 's2', value: 50 }), c({ path: 'theirs', slot: 's3', owner: 'them', value: 90 }), c({ kind: 'registry-src', path: 'src', slot: 's1' })];
+    const plan = planPrune(cands, 'runner', 'me', { keep: ['s1'] });
+    expect(plan.ordered.map((x) => x.path)).toEqual(['other', 'theirs']);
+    expect(plan.kept.map((x) => x.path)).toEqual(['own', 'src']);
+    expect(planPrune([c({ path: 'own', slot: 's1', live: true })], 'runner', 'me', { keep: ['s1'] }).kept).toEqual([]);
   });
 });
 

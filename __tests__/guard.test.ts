@@ -90,7 +90,7 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
     await slow.started(build);
   });
 
-  test('runner scope frees only this runner\'s idle data, oldest first, and stops at the target', async () => {
+  test('runner scope frees this runner\'s idle data first among builds of equal worth, oldest first, and stops at the target', async () => {
     const u = await used(root);
     expect(u).toBeGreaterThan(50);
     const g = await job({ pr: 9, runner: 'r-me' });
@@ -124,7 +124,7 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
   });
 });
 
-test('ephemeral runners (a new name every job): runner scope frees other runners\' idle data, oldest first, once its own is not enough; never live data', async () => {
+test('ephemeral runners (a new name every job): runner scope frees other runners\' idle data by its worth, the oldest first among equals; never live data', async () => {
   const root = await tmpfs('fs-ephemeral', 'size=64m');
   const live = await job({ pr: 20, runner: 'eph-live' });
   expect((await live.run('main', { root, 'disk-threshold': '99%' })).code).toBe(0);
@@ -135,11 +135,33 @@ test('ephemeral runners (a new name every job): runner scope frees other runners
   // 8 MiB on 64 MiB is 12.5 points: two removals reach 20 points down, one does not.
   const m = await g.run('main', { root, layout: 'job', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 20)}%` });
   expect(m.code).toBe(0);
-  expect(m.stdout).toMatch(/own idle data was not enough/);
+  expect(m.stdout).toMatch(/Removed target .*s001\/target .*last owner eph-1\)/);
   expect([await has(a), await has(b), await has(c)]).toEqual([false, false, true]);
   expect(await has(live.exported.CARGO_TARGET_DIR)).toBe(true);
   await g.run('post');
   await live.run('post');
+});
+
+test('the guard keeps the build the job is about to take while anything else idle can go; when nothing else is left it goes, and the job is told', async () => {
+  const root = await tmpfs('fs-keep', 'size=64m');
+  const [other, own] = await idleSlots(root, [{ runner: 'r2', pr: 61, mib: 8 }, { runner: 'r1', pr: 60, mib: 8 }]);
+  const u = await used(root);
+  const again = await job({ pr: 60, runner: 'r1' });
+  // 8 MiB of 64 MiB is 12.5 points: one removal reaches 10 points down. Of equal worth, this
+  // runner's own build would go first: it is the one this job is about to take, so the other goes.
+  const m = await again.run('main', { root, 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 10)}%` });
+  expect(m.code).toBe(0);
+  expect([await has(other), await has(own)]).toEqual([false, true]);
+  expect(m.stdout).toMatch(/\(own-job: /);
+  expect(m.env.CARGO_TARGET_DIR).toBe(own);
+  expect((await again.run('post')).code).toBe(0);
+  const u2 = await used(root);
+  const last = await job({ pr: 60, runner: 'r1' });
+  const m2 = await last.run('main', { root, 'disk-threshold': `${Math.floor(u2 - 3)}%`, 'disk-target': `${Math.floor(u2 - 10)}%` });
+  expect(m2.code).toBe(0);
+  expect(m2.warnings.join('\n')).toMatch(/Nothing else idle is left to reach .*: removing .*\/target, the build this job was about to start from; it starts cold/);
+  expect(await has(own)).toBe(false);
+  await last.run('post');
 });
 
 test('two guards started at the same moment: no double deletion, no error, the second sees the first\'s result', async () => {

@@ -77,12 +77,13 @@ describe('rankSlots with views: a PR\'s container job and host job each keep the
   test.each<[string, Partial<DirRecord>, (n: string) => PathView | undefined, boolean, string | null]>([
     // [what, the slot's record, this job's view of the slot, room, tier]
     ['the container job\'s build, this host job\'s view, room: a new slot', { job: 'test', view: inContainer('s0') }, host, true, null],
-    ['the container job\'s build, this host job\'s view, pressure: evicted like others\' content', { job: 'test', view: inContainer('s0') }, host, false, 'lru'],
+    ['the container job\'s build, this host job\'s view, pressure: evicted by value like any sibling\'s', { job: 'test', view: inContainer('s0') }, host, false, 'own-key'],
     ['the host job\'s own build under its own view', { job: 'security', view: host('s0') }, host, true, 'own-job'],
     ['its own job, built under the other view (the workflow moved it): not warm', { job: 'security', view: inContainer('s0') }, host, true, null],
-    ['a sibling under the same view (a root mounted at the same path)', { job: 'test', view: host('s0', 0) }, host, true, 'own-key'],
+    ['a sibling under the same view (a root mounted at the same path), room: its build is left alone', { job: 'test', view: host('s0', 0) }, host, true, null],
+    ['a sibling under the same view, pressure: taken as the least valuable', { job: 'test', view: host('s0', 0) }, host, false, 'own-key'],
     ['this job\'s view unknown (the hook, its first build here): a sibling\'s known build is not taken', { job: 'test', view: inContainer('s0') }, () => undefined, true, null],
-    ['this job\'s view unknown, the sibling\'s too (older records): as before', { job: 'test' }, () => undefined, true, 'own-key'],
+    ['this job\'s view unknown, the sibling\'s too (older records), pressure: as any sibling', { job: 'test' }, () => undefined, false, 'own-key'],
     ['the base branch\'s build of this job under another view: not a base', { key: 'ref-main', job: 'security', view: inContainer('s0') }, host, true, null],
     ['the base branch\'s build of this job under its view', { key: 'ref-main', job: 'security', view: host('s0') }, host, true, 'base'],
   ])('%s', (_, r, seen, room, tier) => {
@@ -90,7 +91,7 @@ describe('rankSlots with views: a PR\'s container job and host job each keep the
     expect(plan.candidates[0]?.tier ?? null).toBe(tier);
   });
   test('a slot the container job left empty (pruned) is worth nothing to anyone, whatever its view', () => {
-    expect(rankSlots([free('s0', { job: 'test', view: inContainer('s0'), prunedAt: '2026-01-02T00:00:00Z' }, host('s0'))], me, { room: true }).candidates).toEqual([{ name: 's0', tier: 'lru' }]);
+    expect(rankSlots([free('s0', { job: 'test', view: inContainer('s0'), prunedAt: '2026-01-02T00:00:00Z' }, host('s0'))], me, { room: true }).candidates).toEqual([{ name: 's0', tier: 'own-key' }]);
   });
   test('the issue\'s pool: each job finds its own build, never the other\'s', () => {
     const pool = (seenTest: (n: string) => PathView, seenSec: (n: string) => PathView) => [

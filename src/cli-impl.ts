@@ -19,6 +19,8 @@ import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { unitsText } from './job/summary.js';
 import { TIER_TEXT } from './pool/choose.js';
 import { VERSION } from './model/version.js';
+import { forgetDomain } from './job/forget.js';
+import { contentKey } from './model/key.js';
 
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
 const out = (text: string) => void process.stdout.write(text);
@@ -208,6 +210,23 @@ async function gc(cl: CommandLine): Promise<number> {
   return 0;
 }
 
+/** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
+async function forget(cl: CommandLine): Promise<number> {
+  const flag = (n: string) => cl.flags.get(n);
+  const repository = flag('repository')?.value.trim() || process.env.GITHUB_REPOSITORY;
+  if (!repository) throw new UsageError("forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository whose PR closed");
+  const pr = flag('pr');
+  const branch = flag('branch');
+  if (!pr === !branch) throw new UsageError('forget needs either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
+  if (pr && !/^[1-9]\d{0,9}$/.test(pr.value.trim())) throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12');
+  if (branch && !branch.value.trim()) throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name such as feature/login');
+  const key = pr ? contentKey(Number(pr.value.trim()), '') : contentKey(undefined, branch!.value.trim());
+  const s = await settingsOf(cl);
+  const root = await prepareRoot(s.root, process.env, true, s.rootOrigin);
+  out((await forgetDomain(root, repository, key)).message + '\n');
+  return 0;
+}
+
 async function metrics(cl: CommandLine): Promise<number> {
   const s = await settingsOf(cl);
   let root = s.root;
@@ -240,6 +259,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await status(cl);
       case 'gc':
         return await gc(cl);
+      case 'forget':
+        return await forget(cl);
       case 'metrics':
         return await metrics(cl);
       case 'demo':

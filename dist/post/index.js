@@ -1,15 +1,15 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 770:
+/***/ 8692:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+module.exports = __nccwpck_require__(5012);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 5012:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -281,34 +281,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 322:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(7099)
+const Dispatcher = __nccwpck_require__(701)
+const Pool = __nccwpck_require__(6370)
+const BalancedPool = __nccwpck_require__(9243)
+const Agent = __nccwpck_require__(9431)
+const ProxyAgent = __nccwpck_require__(5106)
+const EnvHttpProxyAgent = __nccwpck_require__(6975)
+const RetryAgent = __nccwpck_require__(4596)
+const errors = __nccwpck_require__(2053)
+const util = __nccwpck_require__(7910)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(1421)
+const buildConnector = __nccwpck_require__(310)
+const MockClient = __nccwpck_require__(6315)
+const MockAgent = __nccwpck_require__(8519)
+const MockPool = __nccwpck_require__(402)
+const mockErrors = __nccwpck_require__(3735)
+const RetryHandler = __nccwpck_require__(5570)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2987)
+const DecoratorHandler = __nccwpck_require__(4169)
+const RedirectHandler = __nccwpck_require__(6068)
+const createRedirectInterceptor = __nccwpck_require__(2318)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -326,10 +326,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(5384),
+  retry: __nccwpck_require__(9912),
+  dump: __nccwpck_require__(1838),
+  dns: __nccwpck_require__(3897)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -391,7 +391,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(6312).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -403,39 +403,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
+/* unused reexport */ __nccwpck_require__(3098).Headers
+/* unused reexport */ __nccwpck_require__(3793).Response
+/* unused reexport */ __nccwpck_require__(6101).Request
+/* unused reexport */ __nccwpck_require__(8188).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+/* unused reexport */ __nccwpck_require__(3373).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(6465)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(3711)
+const { kConstruct } = __nccwpck_require__(859)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(8315)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(2098)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6786)
+/* unused reexport */ __nccwpck_require__(1428).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -451,18 +451,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(9268)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 7820:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(7910)
+const { RequestAbortedError } = __nccwpck_require__(2053)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -522,16 +522,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 4626:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(2053)
+const util = __nccwpck_require__(7910)
+const { addSignal, removeSignal } = __nccwpck_require__(7820)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -637,7 +637,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 5656:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -651,10 +651,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(2053)
+const util = __nccwpck_require__(7910)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(7820)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -895,16 +895,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 8477:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(6613)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(2053)
+const util = __nccwpck_require__(7910)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(9037)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -1116,18 +1116,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 8046:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(2053)
+const util = __nccwpck_require__(7910)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(9037)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(7820)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -1343,15 +1343,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 6492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(2053)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(7910)
+const { addSignal, removeSignal } = __nccwpck_require__(7820)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -1458,21 +1458,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 1421:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(8477)
+module.exports.stream = __nccwpck_require__(8046)
+module.exports.pipeline = __nccwpck_require__(5656)
+module.exports.upgrade = __nccwpck_require__(6492)
+module.exports.connect = __nccwpck_require__(4626)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 6613:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -1481,9 +1481,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(2053)
+const util = __nccwpck_require__(7910)
+const { ReadableStreamFrom } = __nccwpck_require__(7910)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -1864,15 +1864,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 9037:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(2053)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(6613)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1964,16 +1964,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 310:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(7910)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(2053)
+const timers = __nccwpck_require__(9741)
 
 function noop () {}
 
@@ -2211,7 +2211,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 2953:
 /***/ ((module) => {
 
 
@@ -2336,7 +2336,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 8872:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2545,7 +2545,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 2053:
 /***/ ((module) => {
 
 
@@ -2977,7 +2977,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 8329:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2985,7 +2985,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(2053)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -3000,9 +3000,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(7910)
+const { channels } = __nccwpck_require__(8872)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(2953)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3466,7 +3466,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 9733:
 /***/ ((module) => {
 
 module.exports = {
@@ -3540,7 +3540,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 8282:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3548,7 +3548,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(2953)
 
 class TstNode {
   /** @type {any} */
@@ -3699,13 +3699,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 7910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(9733)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -3713,9 +3713,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(2053)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(2953)
+const { tree } = __nccwpck_require__(8282)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4425,18 +4425,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 9431:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(2053)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9733)
+const DispatcherBase = __nccwpck_require__(4319)
+const Pool = __nccwpck_require__(6370)
+const Client = __nccwpck_require__(7099)
+const util = __nccwpck_require__(7910)
+const createRedirectInterceptor = __nccwpck_require__(2318)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4565,7 +4565,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 9243:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4573,7 +4573,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(2053)
 const {
   PoolBase,
   kClients,
@@ -4581,10 +4581,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(9994)
+const Pool = __nccwpck_require__(6370)
+const { kUrl, kInterceptors } = __nccwpck_require__(9733)
+const { parseOrigin } = __nccwpck_require__(7910)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -4781,7 +4781,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 7895:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4789,9 +4789,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(7910)
+const { channels } = __nccwpck_require__(8872)
+const timers = __nccwpck_require__(9741)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4804,7 +4804,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(2053)
 const {
   kUrl,
   kReset,
@@ -4837,9 +4837,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(9733)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(5398)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4851,11 +4851,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(5676) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(4196))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -4863,7 +4863,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(5676))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5778,7 +5778,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(1806).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6301,7 +6301,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 874:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6309,13 +6309,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(7910)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(2053)
 const {
   kUrl,
   kReset,
@@ -6334,7 +6334,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(9733)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6740,7 +6740,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(1806).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7100,7 +7100,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 7099:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -7110,16 +7110,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(7910)
+const { channels } = __nccwpck_require__(8872)
+const Request = __nccwpck_require__(8329)
+const DispatcherBase = __nccwpck_require__(4319)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(2053)
+const buildConnector = __nccwpck_require__(310)
 const {
   kUrl,
   kServerName,
@@ -7161,9 +7161,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(9733)
+const connectH1 = __nccwpck_require__(7895)
+const connectH2 = __nccwpck_require__(874)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7471,7 +7471,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(2318)
 
 function onError (client, err) {
   if (
@@ -7731,19 +7731,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 4319:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(701)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(2053)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(9733)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7946,7 +7946,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8018,15 +8018,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 6975:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(4319)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(9733)
+const ProxyAgent = __nccwpck_require__(5106)
+const Agent = __nccwpck_require__(9431)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -8185,7 +8185,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 4946:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8309,15 +8309,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 9994:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(4319)
+const FixedQueue = __nccwpck_require__(4946)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(9733)
+const PoolStats = __nccwpck_require__(9052)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8510,10 +8510,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 9052:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(9733)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8551,7 +8551,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 6370:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8562,14 +8562,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(9994)
+const Client = __nccwpck_require__(7099)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(2053)
+const util = __nccwpck_require__(7910)
+const { kUrl, kInterceptors } = __nccwpck_require__(9733)
+const buildConnector = __nccwpck_require__(310)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8665,19 +8665,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 5106:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9733)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(9431)
+const Pool = __nccwpck_require__(6370)
+const DispatcherBase = __nccwpck_require__(4319)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(2053)
+const buildConnector = __nccwpck_require__(310)
+const Client = __nccwpck_require__(7099)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8946,13 +8946,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 4596:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(701)
+const RetryHandler = __nccwpck_require__(5570)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8988,7 +8988,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 2987:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8996,8 +8996,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(2053)
+const Agent = __nccwpck_require__(9431)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9027,7 +9027,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 4169:
 /***/ ((module) => {
 
 
@@ -9078,15 +9078,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 6068:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(7910)
+const { kBodyUsed } = __nccwpck_require__(9733)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(2053)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -9317,20 +9317,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 5570:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(9733)
+const { RequestRetryError } = __nccwpck_require__(2053)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(7910)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -9761,14 +9761,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 3897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(4169)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(2053)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10143,14 +10143,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 1838:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(7910)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(2053)
+const DecoratorHandler = __nccwpck_require__(4169)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -10273,12 +10273,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 2318:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(6068)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -10301,11 +10301,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 5384:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(6068)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -10332,11 +10332,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 9912:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(5570)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10358,13 +10358,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 5398:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(9006);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -10642,7 +10642,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 5676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10654,7 +10654,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 4196:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10666,7 +10666,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 9006:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10687,13 +10687,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 8519:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(9733)
+const Agent = __nccwpck_require__(9431)
 const {
   kAgent,
   kMockAgentSet,
@@ -10704,14 +10704,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(7295)
+const MockClient = __nccwpck_require__(6315)
+const MockPool = __nccwpck_require__(402)
+const { matchValue, buildMockOptions } = __nccwpck_require__(3299)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(2053)
+const Dispatcher = __nccwpck_require__(701)
+const Pluralizer = __nccwpck_require__(8843)
+const PendingInterceptorsFormatter = __nccwpck_require__(5632)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10854,14 +10854,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 6315:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(7099)
+const { buildMockDispatch } = __nccwpck_require__(3299)
 const {
   kDispatches,
   kMockAgent,
@@ -10870,10 +10870,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(7295)
+const { MockInterceptor } = __nccwpck_require__(7997)
+const Symbols = __nccwpck_require__(9733)
+const { InvalidArgumentError } = __nccwpck_require__(2053)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10920,12 +10920,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 3735:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(2053)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10955,12 +10955,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 7997:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3299)
 const {
   kDispatches,
   kDispatchKey,
@@ -10968,9 +10968,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(7295)
+const { InvalidArgumentError } = __nccwpck_require__(2053)
+const { buildURL } = __nccwpck_require__(7910)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -11169,14 +11169,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 402:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(6370)
+const { buildMockDispatch } = __nccwpck_require__(3299)
 const {
   kDispatches,
   kMockAgent,
@@ -11185,10 +11185,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(7295)
+const { MockInterceptor } = __nccwpck_require__(7997)
+const Symbols = __nccwpck_require__(9733)
+const { InvalidArgumentError } = __nccwpck_require__(2053)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -11235,7 +11235,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 7295:
 /***/ ((module) => {
 
 
@@ -11265,20 +11265,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 3299:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(3735)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(7295)
+const { buildURL } = __nccwpck_require__(7910)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -11639,7 +11639,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 5632:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11689,7 +11689,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 8843:
 /***/ ((module) => {
 
 
@@ -11725,7 +11725,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 9741:
 /***/ ((module) => {
 
 
@@ -12155,20 +12155,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 1232:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(859)
+const { urlEquals, getFieldValues } = __nccwpck_require__(2688)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(7910)
+const { webidl } = __nccwpck_require__(751)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(3793)
+const { Request, fromInnerRequest } = __nccwpck_require__(6101)
+const { kState } = __nccwpck_require__(4873)
+const { fetching } = __nccwpck_require__(6312)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(8354)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13021,15 +13021,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 3711:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(859)
+const { Cache } = __nccwpck_require__(1232)
+const { webidl } = __nccwpck_require__(751)
+const { kEnumerableProperty } = __nccwpck_require__(7910)
 
 class CacheStorage {
   /**
@@ -13180,26 +13180,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 859:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(9733).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 2688:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(2098)
+const { isValidHeaderName } = __nccwpck_require__(8354)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -13244,7 +13244,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 2206:
 /***/ ((module) => {
 
 
@@ -13263,15 +13263,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 8315:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(8900)
+const { stringify } = __nccwpck_require__(5248)
+const { webidl } = __nccwpck_require__(751)
+const { Headers } = __nccwpck_require__(3098)
 
 /**
  * @typedef {Object} Cookie
@@ -13454,14 +13454,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 8900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(2206)
+const { isCTLExcludingHtab } = __nccwpck_require__(5248)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(2098)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13771,7 +13771,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 5248:
 /***/ ((module) => {
 
 
@@ -14130,13 +14130,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 4049:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(8925)
 
 /**
  * @type {number[]} BOM
@@ -14711,23 +14711,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 9268:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(6312)
+const { makeRequest } = __nccwpck_require__(6101)
+const { webidl } = __nccwpck_require__(751)
+const { EventSourceStream } = __nccwpck_require__(4049)
+const { parseMIMEType } = __nccwpck_require__(2098)
+const { createFastMessageEvent } = __nccwpck_require__(6786)
+const { isNetworkError } = __nccwpck_require__(3793)
+const { delay } = __nccwpck_require__(8925)
+const { kEnumerableProperty } = __nccwpck_require__(7910)
+const { environmentSettingsObject } = __nccwpck_require__(8354)
+const { getGlobalDispatcher } = __nccwpck_require__(2987)
 
 let experimentalWarned = false
 
@@ -15201,7 +15201,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 8925:
 /***/ ((module) => {
 
 
@@ -15245,12 +15245,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 1806:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(7910)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -15260,16 +15260,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(8354)
+const { FormData } = __nccwpck_require__(8188)
+const { kState } = __nccwpck_require__(4873)
+const { webidl } = __nccwpck_require__(751)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(2098)
+const { multipartFormDataParser } = __nccwpck_require__(4306)
 let random
 
 try {
@@ -15781,7 +15781,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 1885:
 /***/ ((module) => {
 
 
@@ -15912,7 +15912,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 2098:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16663,12 +16663,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 1187:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(9733)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16716,14 +16716,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 6744:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(4873)
+const { webidl } = __nccwpck_require__(751)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16849,16 +16849,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 4306:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(7910)
+const { utf8DecodeBytes } = __nccwpck_require__(8354)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(2098)
+const { isFileLike } = __nccwpck_require__(6744)
+const { makeEntry } = __nccwpck_require__(8188)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -17330,16 +17330,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 8188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(8354)
+const { kState } = __nccwpck_require__(4873)
+const { kEnumerableProperty } = __nccwpck_require__(7910)
+const { FileLike, isFileLike } = __nccwpck_require__(6744)
+const { webidl } = __nccwpck_require__(751)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -17589,7 +17589,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 6465:
 /***/ ((module) => {
 
 
@@ -17636,21 +17636,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 3098:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(9733)
+const { kEnumerableProperty } = __nccwpck_require__(7910)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(8354)
+const { webidl } = __nccwpck_require__(751)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -18330,7 +18330,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 6312:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18343,9 +18343,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(3793)
+const { HeadersList } = __nccwpck_require__(3098)
+const { Request, cloneRequest } = __nccwpck_require__(6101)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -18381,23 +18381,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(8354)
+const { kState, kDispatcher } = __nccwpck_require__(4873)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(1806)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(1885)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(7910)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(2098)
+const { getGlobalDispatcher } = __nccwpck_require__(2987)
+const { webidl } = __nccwpck_require__(751)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -20607,23 +20607,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 6101:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(1806)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3098)
+const { FinalizationRegistry } = __nccwpck_require__(1187)()
+const util = __nccwpck_require__(7910)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(8354)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20633,12 +20633,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(1885)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(4873)
+const { webidl } = __nccwpck_require__(751)
+const { URLSerializer } = __nccwpck_require__(2098)
+const { kConstruct } = __nccwpck_require__(9733)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -21651,14 +21651,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 3793:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3098)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(1806)
+const util = __nccwpck_require__(7910)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -21670,16 +21670,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(8354)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(1885)
+const { kState, kHeaders } = __nccwpck_require__(4873)
+const { webidl } = __nccwpck_require__(751)
+const { FormData } = __nccwpck_require__(8188)
+const { URLSerializer } = __nccwpck_require__(2098)
+const { kConstruct } = __nccwpck_require__(9733)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -22268,7 +22268,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 4873:
 /***/ ((module) => {
 
 
@@ -22284,21 +22284,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 8354:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(1885)
+const { getGlobalOrigin } = __nccwpck_require__(6465)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(2098)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(7910)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(751)
 
 let supportedHashes = []
 
@@ -23923,14 +23923,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 751:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(7910)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -24625,7 +24625,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 441:
 /***/ ((module) => {
 
 
@@ -24922,7 +24922,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 3373:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24931,16 +24931,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(6632)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(2867)
+const { webidl } = __nccwpck_require__(751)
+const { kEnumerableProperty } = __nccwpck_require__(7910)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -25273,12 +25273,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 207:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(751)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25358,7 +25358,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 2867:
 /***/ ((module) => {
 
 
@@ -25375,7 +25375,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 6632:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25386,10 +25386,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(2867)
+const { ProgressEvent } = __nccwpck_require__(207)
+const { getEncoding } = __nccwpck_require__(441)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(2098)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -25773,27 +25773,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 7343:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(6262)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(7947)
+const { channels } = __nccwpck_require__(8872)
+const { CloseEvent } = __nccwpck_require__(6786)
+const { makeRequest } = __nccwpck_require__(6101)
+const { fetching } = __nccwpck_require__(6312)
+const { Headers, getHeadersList } = __nccwpck_require__(3098)
+const { getDecodeSplit } = __nccwpck_require__(8354)
+const { WebsocketFrameSend } = __nccwpck_require__(6462)
 
 /** @type {import('crypto')} */
 let crypto
@@ -26151,7 +26151,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 6:
 /***/ ((module) => {
 
 
@@ -26224,14 +26224,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 6786:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(751)
+const { kEnumerableProperty } = __nccwpck_require__(7910)
+const { kConstruct } = __nccwpck_require__(9733)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -26560,12 +26560,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 6462:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(6)
 
 const BUFFER_SIZE = 16386
 
@@ -26663,14 +26663,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 9179:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(7947)
+const { MessageSizeExceededError } = __nccwpck_require__(2053)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26775,16 +26775,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 3422:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(6262)
+const { channels } = __nccwpck_require__(8872)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26794,11 +26794,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(7947)
+const { WebsocketFrameSend } = __nccwpck_require__(6462)
+const { closeWebSocketConnection } = __nccwpck_require__(7343)
+const { PerMessageDeflate } = __nccwpck_require__(9179)
+const { MessageSizeExceededError } = __nccwpck_require__(2053)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27309,14 +27309,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 2370:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(6462)
+const { opcodes, sendHints } = __nccwpck_require__(6)
+const FixedQueue = __nccwpck_require__(4946)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27420,7 +27420,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 6262:
 /***/ ((module) => {
 
 
@@ -27439,16 +27439,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 7947:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(6262)
+const { states, opcodes } = __nccwpck_require__(6)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6786)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(2098)
 
 /* globals Blob */
 
@@ -27768,15 +27768,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 1428:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(751)
+const { URLSerializer } = __nccwpck_require__(2098)
+const { environmentSettingsObject } = __nccwpck_require__(8354)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(6)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27785,21 +27785,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(6262)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(7947)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7343)
+const { ByteParser } = __nccwpck_require__(3422)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(7910)
+const { getGlobalDispatcher } = __nccwpck_require__(2987)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(6786)
+const { SendQueue } = __nccwpck_require__(2370)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7002:
+/***/ 4366:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28379,8 +28379,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ post_impl_run)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
+// EXTERNAL MODULE: ../int/node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(9420);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
@@ -28472,6 +28472,23 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 
 const record_trustDomain = (r) => `${r.repository}#${r.key}`;
+const parsed = new Map();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+function record_lastUsedMs(r) {
+    if (!r)
+        return 0;
+    let t = parsed.get(r.lastUsed);
+    if (t === undefined) {
+        if (parsed.size > 4096)
+            parsed.clear();
+        t = Date.parse(r.lastUsed) || 0;
+        parsed.set(r.lastUsed, t);
+    }
+    return t;
+}
 async function record_readRecord(path) {
     try {
         const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
@@ -28487,18 +28504,730 @@ async function record_writeRecord(path, record) {
     await external_node_fs_.promises.rename(tmp, path);
 }
 
+;// CONCATENATED MODULE: ./src/model/key.ts
+
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+// Names that are already plain path components pass through unchanged (readable paths for the
+// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
+// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
+// so as to land in another branch's directory.
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
+function key_safeComponent(raw, max = 64) {
+    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
+        return raw;
+    const hash = sha256Hex(raw).slice(0, 16);
+    const readable = raw
+        .normalize('NFKD')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^[-._]+/, '')
+        .slice(0, Math.max(0, max - hash.length - 1))
+        .replace(/[-._]+$/, '');
+    return readable ? `${readable}+${hash}` : `+${hash}`;
+}
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${key_safeComponent(branch, 80)}`;
+}
+
+;// CONCATENATED MODULE: ./src/model/layout.ts
+
+
+/**
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
+ *   <root>/git/                            host-wide git dependency store (gitstore.ts)
+ */
+const MARKER = '.cargo-isolate-root';
+const layout_rootPaths = (root) => ({
+    marker: (0,external_node_path_.join)(root, MARKER),
+    locks: (0,external_node_path_.join)(root, 'locks'),
+    slots: (0,external_node_path_.join)(root, 'slots'),
+    jobs: (0,external_node_path_.join)(root, 'jobs'),
+    trash: (0,external_node_path_.join)(root, 'trash'),
+    crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
+    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
+    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
+    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
+});
+function dirsIn(base, record, lock) {
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+}
+function layout_slotDirs(root, name) {
+    const base = (0,external_node_path_.join)(root, 'slots', name);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
+}
+function layout_jobDirs(root, id) {
+    const base = join(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    return dirsIn(base, join(base, 'job.json'), join(base, '.lease'));
+}
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+const layout_SLOT_NAME = /^s\d{3,}$/;
+const layout_slotName = (index) => `s${String(index).padStart(3, '0')}`;
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/owners/owner.ts
+
+
+const owner_myUid = () => process.geteuid?.() ?? 0;
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+function owner_handBackTo(uid, rootOwner) {
+    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
+}
+/**
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
+ */
+function owner_canManage(uid, record, owners) {
+    if (uid === 0)
+        return true;
+    if (record?.uid !== undefined && record.uid !== uid)
+        return false;
+    return owners.every((o) => o === uid);
+}
+async function owner_ownerOf(path) {
+    const st = await external_node_fs_.promises.stat(path);
+    return { uid: st.uid, gid: st.gid };
+}
+/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
+async function owner_slotOwners(dirs) {
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
+}
+/**
+ * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
+ * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
+ * directory, so what is found there is used only when it is a real directory of `uid`: a dir
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
+ * `theirs` says why the directory cannot be used.
+ */
+async function owner_ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
+    await external_node_fs_.promises.mkdir(top, { recursive: true });
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = `${top}/${name}`;
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
+    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
+        await external_node_fs_.promises.chmod(top, 0o1777);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
+    const own = await external_node_fs_.promises.lstat(dir);
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
+}
+/** uids of the paths that exist (never following a symlink). */
+async function ownersOf(paths) {
+    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
+    return sts.filter((s) => s !== undefined).map((s) => s.uid);
+}
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
+    if (paths.length === 0)
+        return Promise.resolve({ ok: true });
+    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ ok: false, detail: e.message }));
+        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function jsonlog_parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
+            continue;
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function jsonlog_readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
+
+
+
+
+const NAMED_MAX = 20;
+/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
+const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
+/**
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
+ */
+const cutOff = (startedAt) => Date.parse(startedAt);
+const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
+/**
+ * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
+ * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
+ * the older layout's units are leftovers that no cargo of this job reads, and counting them as
+ * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
+ */
+function inUse(units) {
+    const last = new Map();
+    for (const u of units) {
+        if (u.profile === undefined || u.layout === undefined)
+            continue;
+        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
+        l[u.layout] = Math.max(l[u.layout], newest(u));
+        last.set(u.profile, l);
+    }
+    return units.filter((u) => {
+        const l = u.profile === undefined ? undefined : last.get(u.profile);
+        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
+            return true; // one layout here
+        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
+    });
+}
+/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
+function countUnits(units, cutOffMs) {
+    let built = 0;
+    let fresh = 0;
+    const crates = new Set();
+    for (const u of inUse(units)) {
+        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
+            built++;
+            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
+        }
+        else if (u.files.some((f) => f.name.endsWith('.json'))) {
+            fresh++;
+        }
+        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
+        // lease) that this job did not touch: neither work done nor work saved.
+    }
+    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
+}
+/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const subdirs = (dir) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+    }
+    catch {
+        return [];
+    }
+};
+const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+/**
+ * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
+ * (v1) or `build/` (both layouts); nothing deeper.
+ */
+function profileDirs(target) {
+    const out = [];
+    const isProfile = (d) => isDir((0,external_node_path_.join)(d, '.fingerprint')) || isDir((0,external_node_path_.join)(d, 'build'));
+    for (const a of subdirs(target)) {
+        const p = (0,external_node_path_.join)(target, a);
+        if (isProfile(p))
+            out.push(p);
+        else
+            for (const b of subdirs(p))
+                if (isProfile((0,external_node_path_.join)(p, b)))
+                    out.push((0,external_node_path_.join)(p, b));
+    }
+    return out;
+}
+const dirEntries = (dir) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
+ * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
+ * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
+ * instead: each costs a readdir or two and yields nothing.
+ */
+function unitLocations(profile) {
+    const out = [];
+    const v1 = (0,external_node_path_.join)(profile, '.fingerprint');
+    for (const u of dirEntries(v1))
+        out.push({ name: u.name, dir: (0,external_node_path_.join)(v1, u.name), layout: 'v1' });
+    const build = (0,external_node_path_.join)(profile, 'build');
+    for (const pkg of dirEntries(build)) {
+        for (const hash of dirEntries((0,external_node_path_.join)(build, pkg.name))) {
+            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
+            out.push({ name: `${pkg.name}-${hash.name}`, dir: (0,external_node_path_.join)(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
+        }
+    }
+    return out;
+}
+/**
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
+ * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
+ */
+function readUnits(target) {
+    const units = [];
+    for (const profile of profileDirs(target)) {
+        for (const loc of unitLocations(profile)) {
+            let entries;
+            try {
+                entries = (0,external_node_fs_.readdirSync)(loc.dir);
+            }
+            catch {
+                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
+            }
+            const files = [];
+            for (const f of entries) {
+                if (f.startsWith('dep-') || f.startsWith('output-'))
+                    continue;
+                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(loc.dir, f), { throwIfNoEntry: false });
+                if (st?.isFile())
+                    files.push({ name: f, mtimeMs: st.mtimeMs });
+            }
+            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
+        }
+    }
+    return units;
+}
+/** Units built and found fresh in `target` since the lease started. */
+function unitsSince(target, startedAt) {
+    return countUnits(readUnits(target), cutOff(startedAt));
+}
+// ---------------------------------------------------------------------------------------------
+// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
+//
+// Slot records hold only their last job, and the audit log is opt-in, so the history has its
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
+// ---------------------------------------------------------------------------------------------
+
+/** How many of the latest jobs of a repository's job `status` considers. */
+const RECENT = 20;
+/** Pure: a job started warm when most of its units were already there and left alone. */
+const warmth_startedWarm = (e) => e.fresh > e.built;
+/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
+function parseLog(text) {
+    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+}
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+function parseClosed(text) {
+    return parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
+}
+/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
+function warmShare(entries, recent = RECENT) {
+    const groups = new Map();
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue; // ran no cargo build: says nothing about warmth
+        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
+        const k = JSON.stringify([e.repository, job]);
+        if (!groups.has(k))
+            groups.set(k, []);
+        groups.get(k).push(e);
+    }
+    const rows = [];
+    for (const [k, all] of groups) {
+        const [repository, job] = JSON.parse(k);
+        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
+        const built = last.reduce((s, e) => s + e.built, 0);
+        const fresh = last.reduce((s, e) => s + e.fresh, 0);
+        rows.push({ repository, job, jobs: last.length, warm: last.filter(warmth_startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+    }
+    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
+}
+function formatWarmth(rows) {
+    if (rows.length === 0)
+        return ['warm starts: no job with a cargo build recorded yet'];
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    return [
+        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
+        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
+    ];
+}
+const warmthLog = (root) => layout_rootPaths(root).warmth;
+/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+async function appendWarmth(root, e) {
+    await appendLine(root, warmthLog(root), e);
+}
+/** The history on disk, older generation first. Never throws. */
+async function readWarmth(root) {
+    return (await warmth_readHistory(root)).jobs;
+}
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+async function warmth_readHistory(root) {
+    const text = await readLog(warmthLog(root));
+    return { jobs: parseLog(text), closed: parseClosed(text) };
+}
+
+;// CONCATENATED MODULE: ./src/pool/value.ts
+
+
+/*
+ * What an idle warm build is worth, from what this host knows. The pool is a cache whose budget
+ * is the disk; when something must go (the guard over its threshold, a job that must wipe a free
+ * slot), the build worth least goes first, and a build worth nothing goes before anything else.
+ *
+ *   value = √saving / size / time to its next use
+ *
+ * because what a slot costs is disk for a while and what it pays is a warm start when its key
+ * and job come back:
+ *
+ * - saving: what a warm start of that job saves, its cold leases' duration minus its warm ones'
+ *   (moving averages over the host's history, `<root>/warmth.jsonl`, where post writes each
+ *   job's lease time and units built and fresh). A job not seen cold yet counts as its
+ *   repository's typical job. It enters as its square root: lease times are noisy (a cancelled
+ *   build, a cold start with sccache hits, tests that dominate the lease), and every cold start
+ *   is a slow CI round whatever it costs. Measured on the fleet simulation: weighing the saving
+ *   in full keeps 10% fewer jobs warm for 2% less compile time; ignoring it keeps no compile
+ *   time, and would lose it on fleets whose jobs differ more in cost per GiB. The root keeps
+ *   both within about 1% of their best.
+ * - size: the target dir as the last post step recorded it. Targets differ 20x (0.5 to 12 GiB):
+ *   under pressure one big build of little use can hold the place of five small ones.
+ * - time to the next use: the longer of the key's mean time between runs and how long it has
+ *   been idle. Pushes come in bursts, but a key idle for longer than its usual gap is probably
+ *   done (merged, abandoned), and its value keeps falling with its idle time: idle keys age out
+ *   by themselves. A key with one run so far counts as its repository's typical key. The base
+ *   branch's builds are also the start of every first run of its repository (choose.ts, tier
+ *   `base`): its rate adds the repository's rate of first runs.
+ * - a PR the host was told has closed (a `pull_request: closed` run of the action or
+ *   `cargo-isolate forget`) is worth nothing, until it runs again (reopened).
+ * - an older build of the same key and job, when a newer one is idle too, is worth nothing: the
+ *   job comes back to the newest (the base branch's older builds excepted: first runs take them).
+ *
+ * Values within 25% of each other count as equal (valueRank); between equals the least recently
+ * used goes first. Measured sizes and times are noisy, and a near tie is better decided by age
+ * than by a few percent of jitter. docs/simulation.md measures the rule against plain LRU and a
+ * clairvoyant reference on traces it was not tuned on.
+ */
+const GiB = (/* unused pure expression or super */ null && (2 ** 30));
+const HOUR = 3_600_000;
+/** Before the host has seen any job cold: a typical CI build. */
+const DEFAULT_SAVING_MS = (/* unused pure expression or super */ null && (10 * 60_000));
+/** Before the host has seen any key run twice. */
+const DEFAULT_GAP_MS = 2 * HOUR;
+/** A slot whose post step never recorded its size (killed job). */
+const DEFAULT_BYTES = (/* unused pure expression or super */ null && (GiB));
+/** Weight of the latest lease in the moving averages: recent builds say most about the next. */
+const ALPHA = 0.3;
+/** Run ids remembered per key to count distinct runs (a run's jobs end at different times). */
+const RUNS_KEPT = 8;
+const emptyStats = () => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
+const domainOf = (repository, key) => `${repository}#${key}`;
+const jobOf = (r) => `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
+const ewma = (prev, x) => (prev === undefined ? x : prev + ALPHA * (x - prev));
+/** Adds one job's line (in time order). The accumulator is what the value rule reads. */
+function addEntry(s, e) {
+    const t = Date.parse(e.t);
+    if (!Number.isFinite(t))
+        return;
+    s.version++;
+    const id = domainOf(e.repository, e.key);
+    // Entries of older versions carry no run id: jobs ending within 10 minutes count as one run.
+    const run = e.run ?? `t${Math.floor(t / 600_000)}`;
+    let k = s.keys.get(id);
+    if (!k) {
+        k = { runs: 0, recent: [], first: t, last: t };
+        s.keys.set(id, k);
+        if (e.base) {
+            const f = s.firstRuns.get(e.repository) ?? { n: 0, since: t };
+            f.n++;
+            s.firstRuns.set(e.repository, f);
+        }
+    }
+    if (!k.recent.includes(run)) {
+        k.runs++;
+        k.recent.push(run);
+        if (k.recent.length > RUNS_KEPT)
+            k.recent.shift();
+        k.last = Math.max(k.last, t);
+    }
+    if (e.base) {
+        k.base = e.base;
+        s.bases.add(domainOf(e.repository, e.base));
+    }
+    // A run after the close: the PR was reopened.
+    if ((s.closed.get(id) ?? Infinity) < t)
+        s.closed.delete(id);
+    if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
+        const j = s.jobs.get(jobOf(e)) ?? {};
+        if (startedWarm(e))
+            j.warm = ewma(j.warm, e.ms);
+        else
+            j.cold = ewma(j.cold, e.ms);
+        s.jobs.set(jobOf(e), j);
+    }
+}
+/** A PR (or any key) said to be closed at `tMs`. */
+function addClosed(s, repository, key, tMs) {
+    s.version++;
+    s.closed.set(domainOf(repository, key), tMs);
+}
+/** The accumulator over a whole history, oldest first. */
+function value_statsOf(entries, closed = []) {
+    const s = emptyStats();
+    const all = [...entries.map((e) => ({ c: false, e })), ...closed.map((e) => ({ c: true, e }))];
+    all.sort((a, b) => a.e.t.localeCompare(b.e.t));
+    for (const x of all) {
+        if (x.c)
+            addClosed(s, x.e.repository, x.e.key, Date.parse(x.e.t));
+        else
+            addEntry(s, x.e);
+    }
+    return s;
+}
+const median = (xs) => {
+    if (xs.length === 0)
+        return undefined;
+    const v = [...xs].sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)];
+};
+/** Typical gap between runs and typical saving per repository (the fallbacks), once per version of the stats. */
+function typical(s) {
+    if (s.typical?.version !== s.version)
+        s.typical = { version: s.version, of: typicalNow(s) };
+    return s.typical.of;
+}
+function typicalNow(s) {
+    const gaps = new Map();
+    const all = [];
+    for (const [id, k] of s.keys) {
+        if (k.runs < 2)
+            continue;
+        const g = (k.last - k.first) / (k.runs - 1);
+        const repo = id.slice(0, id.lastIndexOf('#'));
+        (gaps.get(repo) ?? gaps.set(repo, []).get(repo)).push(g);
+        all.push(g);
+    }
+    const savings = new Map();
+    const allSavings = [];
+    for (const [id, j] of s.jobs) {
+        if (j.cold === undefined)
+            continue;
+        const v = saving(j);
+        const repo = id.slice(0, id.indexOf('|'));
+        (savings.get(repo) ?? savings.set(repo, []).get(repo)).push(v);
+        allSavings.push(v);
+    }
+    const hostGap = median(all) ?? DEFAULT_GAP_MS;
+    const hostSaving = median(allSavings) ?? DEFAULT_SAVING_MS;
+    const repoGap = new Map([...gaps].map(([r, g]) => [r, median(g)]));
+    const repoSaving = new Map([...savings].map(([r, v]) => [r, median(v)]));
+    return { gap: (repo) => repoGap.get(repo) ?? hostGap, saving: (repo) => repoSaving.get(repo) ?? hostSaving };
+}
+/** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
+const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
+/**
+ * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
+ * the chooser and the guard never weigh them). `worthless` says which records hold nothing
+ * another job could start warm from (choose.ts); they are worth 0.
+ */
+function value_slotValues(slots, s, nowMs, worthless) {
+    const out = new Map();
+    const ty = typical(s);
+    const idle = [];
+    const newest = new Map();
+    for (const x of slots) {
+        if (x.live)
+            continue;
+        const r = x.record;
+        if (!r || worthless(r)) {
+            out.set(x.name, 0);
+            continue;
+        }
+        const d = derive(r);
+        idle.push({ name: x.name, r, d });
+        const cur = newest.get(d.entry);
+        if (!cur || d.t > cur.t || (d.t === cur.t && x.name < cur.name))
+            newest.set(d.entry, { name: x.name, t: d.t });
+    }
+    for (const { name, r, d } of idle) {
+        const isBase = s.bases.has(d.domain);
+        const closedAt = s.closed.get(d.domain);
+        if ((closedAt !== undefined && closedAt >= d.t) || (!isBase && newest.get(d.entry).name !== name)) {
+            out.set(name, 0);
+            continue;
+        }
+        const j = s.jobs.get(d.job);
+        const save = j?.cold !== undefined ? saving(j) : ty.saving(r.repository);
+        const k = s.keys.get(d.domain);
+        const gap = k && k.runs >= 2 ? (k.last - k.first) / (k.runs - 1) : ty.gap(r.repository);
+        let rate = 1 / Math.max(gap, 60_000);
+        if (isBase) {
+            const f = s.firstRuns.get(r.repository);
+            if (f)
+                rate += f.n / Math.max(nowMs - f.since, HOUR);
+        }
+        const wait = Math.max(1 / rate, nowMs - d.t, 60_000);
+        const bytes = r.sizes?.target || DEFAULT_BYTES;
+        out.set(name, Math.sqrt(save / 60_000) / (bytes / GiB) / (wait / HOUR));
+    }
+    return out;
+}
+const derived = new WeakMap();
+/** The strings a record is looked up by, made once per record object. */
+function derive(r) {
+    let d = derived.get(r);
+    if (!d) {
+        const domain = domainOf(r.repository, r.key);
+        const job = jobOf(r);
+        d = { domain, job, entry: `${domain}|${job}`, t: lastUsedMs(r) };
+        derived.set(r, d);
+    }
+    return d;
+}
+/** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
+const value_valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
+
 
 /** What each rule means, for the log and the job summary. */
 const TIER_TEXT = {
     'own-job': 'this PR or branch and this job used it last',
-    'own-key': 'this PR or branch, another job',
+    'own-key': 'this PR or branch, another job: the build worth least on the host',
     base: 'a first run from the base branch: a push there, this job',
     'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
     lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
-const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+const time = (/* unused pure expression or super */ null && (lastUsedMs));
 /** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
 const choose_sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
 /** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
@@ -28518,69 +29247,79 @@ const choose_worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.targe
 /**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
- * destroys an entry it does not have to.
+ * destroys an entry it does not have to, nor one worth more than another it could take.
  *
- * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
- * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
- * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
- *    is left alone, and the caller makes a new slot.
- *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
- *    then least recently used, whatever job or runner used it (never the newest first).
+ * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
+ * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
+ *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
+ *    job's of its own key (no wipe), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
+ *    sibling's included, and the caller makes a new slot.
+ *    Under pressure: every other free slot, the least valuable first (value.ts; values within
+ *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    least recently used; whatever job or runner used it.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
  * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
  * PR's container job and its host job each keep a build of their own.
+ *
+ * A sibling's warm build (own-key) used to come second, before everything but the job's own.
+ * In the fleet simulation that rule lost warm starts wherever the disk was scarce: a job whose
+ * own build the guard had removed took a sibling's, the sibling then started cold and took the
+ * next one, and the cascade spread (docs/simulation.md). Its content is another job's build,
+ * no warmer for this job than a stranger's; it now goes by value like any other.
  *
  * The base branch keeps its most recent slot of each job whenever it has two or more: a first
  * run takes over only the older ones (and only one, since it then has a slot of its own). With a
  * single base slot, the first run takes it: its build is warm, and the base branch's next
  * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
  * A live slot of this trust domain and job held by an earlier run (or attempt) is a
- * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
- * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
+ * predecessor: `waitFor` names it, and `waitBudget` says how long waiting can pay. A matrix
+ * sibling (same run), a later run or another workflow is not waited for.
  */
 function choose_rankSlots(slots, me, disk = {}) {
     const mine = trustDomain(me);
     const room = disk.room === true;
     const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && choose_sameJob(s.record, me));
     const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
-    // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
     const ranked = [];
     for (const s of slots) {
         if (s.live)
             continue;
         const r = s.record;
-        const empty = choose_worthless(r);
+        const t = time(r);
+        const runner = Number(r?.runnerId === me.runnerId);
+        const spent = Number(r !== undefined && spentQueueEntry(r));
+        const own = r !== undefined && trustDomain(r) === mine;
         // A build made under another path view is not warm for this job: it ranks as others' content.
         const fits = choose_warmFor(r?.view, s.view);
-        if (fits && r && trustDomain(r) === mine) {
-            ranked.push(choose_sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
+        if (fits && own && choose_sameJob(r, me)) {
+            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
             continue;
         }
-        if (fits && r && choose_fromBase(r, me) && choose_sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 2 });
+        if (fits && r && !own && choose_fromBase(r, me) && choose_sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
             continue;
         }
-        const tier = r && r.repository === me.repository && choose_sameJob(r, me) ? 'same-job' : 'lru';
-        if (empty)
-            ranked.push({ s, tier, rank: 3 });
+        const tier = own ? 'own-key' : r && r.repository === me.repository && choose_sameJob(r, me) ? 'same-job' : 'lru';
+        // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
+        const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
+        if (choose_worthless(r) || s.value === 0)
+            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
         else if (!room)
-            ranked.push({ s, tier, rank: 4 });
+            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
     }
-    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-    const spent = (s) => Number(s.record !== undefined && spentQueueEntry(s.record));
     const order = (x, y) => {
         if (x.rank !== y.rank)
             return x.rank - y.rank;
-        const [a, b] = [x.s, y.s];
-        if (x.rank <= 2)
-            return runnerFirst(a, b) || time(b.record) - time(a.record);
+        if (x.rank <= 1)
+            return y.runner - x.runner || y.t - x.t;
         // A spent queue entry first: taking it also gives its bytes back.
-        if (x.rank === 3)
-            return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
+        if (x.rank === 2)
+            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
         // Evicting: the least valuable content goes first, whoever used it.
-        return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
+        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
     };
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
@@ -28620,6 +29359,31 @@ function choose_jobViewpoint(slots, me) {
     const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
     return r && { root: r.view.root, uid: r.view.uid };
 }
+/**
+ * How long a cancelled earlier run takes to let go of its slot, measured (docs/simulation.md,
+ * "Waiting for a cancelled run"): the runner sends SIGINT to the step's process, SIGTERM 7.5 s
+ * later and SIGKILL 2.5 s after that (actions/runner), then runs every post step (ours
+ * releases the lease), then kills what is left of the job (a cargo its shell left running holds
+ * cargo's locks until then). With a margin for a loaded host.
+ */
+const CANCEL_RELEASE_MS = 20_000;
+/**
+ * Pure: how long to wait for the predecessor `rankSlots` named, at most `lease-wait`. Waiting
+ * pays only where the earlier run is ending: a PR's earlier run, which a new push cancels
+ * (the README's workflow cancels PR runs in progress), or an earlier attempt of the same run (a
+ * re-run starts once that attempt ended: only its post steps are left). A push to a branch, a
+ * tag or a schedule does not cancel the run before it: that run builds for minutes more, so the
+ * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
+ * start anyway).
+ */
+function choose_waitBudget(me, predecessor, leaseWaitMs) {
+    const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
+    if (predecessor && predecessor.runId === me.runId)
+        return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
+    if (/^pull_request/.test(me.eventName) && me.key.startsWith('pr-'))
+        return { ms: cap, why: 'an earlier run of this PR, cancelled by the new push' };
+    return { ms: 0, why: `an earlier run of ${me.key} is still building (${me.eventName} runs are not cancelled by a new one)` };
+}
 const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
 /** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
 function earlierRun(r, me) {
@@ -28632,8 +29396,6 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
@@ -28752,94 +29514,6 @@ function flock_killHolder(pid, lockPath) {
     return true;
 }
 
-;// CONCATENATED MODULE: ./src/model/key.ts
-
-function sha256Hex(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-// Names that are already plain path components pass through unchanged (readable paths for the
-// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
-// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
-// so as to land in another branch's directory.
-const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function key_safeComponent(raw, max = 64) {
-    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
-        return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
-    const readable = raw
-        .normalize('NFKD')
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .replace(/\.{2,}/g, '.')
-        .replace(/^[-._]+/, '')
-        .slice(0, Math.max(0, max - hash.length - 1))
-        .replace(/[-._]+$/, '');
-    return readable ? `${readable}+${hash}` : `+${hash}`;
-}
-/**
- * The trust domain of a job: content written under one key is never reused under another.
- * Tags have a namespace of their own: a tag named `main` (which branch protection does not
- * cover) must not be keyed, and reused, as the main branch.
- */
-function contentKey(pr, branch, tag = false) {
-    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${key_safeComponent(branch, 80)}`;
-}
-
-;// CONCATENATED MODULE: ./src/model/layout.ts
-
-
-/**
- * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
- * CLI and older or newer versions of the action running on the same host:
- *
- *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
- *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
- *   <root>/locks/guard.lock                one disk guard at a time per host
- *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
- *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
- *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
- *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
- *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
- *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
- *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
- *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
- */
-const MARKER = '.cargo-isolate-root';
-const layout_rootPaths = (root) => ({
-    marker: (0,external_node_path_.join)(root, MARKER),
-    locks: (0,external_node_path_.join)(root, 'locks'),
-    slots: (0,external_node_path_.join)(root, 'slots'),
-    jobs: (0,external_node_path_.join)(root, 'jobs'),
-    trash: (0,external_node_path_.join)(root, 'trash'),
-    crates: (0,external_node_path_.join)(root, 'crates'),
-    homes: (0,external_node_path_.join)(root, 'homes'),
-    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
-    events: (0,external_node_path_.join)(root, 'events.jsonl'),
-    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
-    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
-    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
-});
-function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
-}
-function layout_slotDirs(root, name) {
-    const base = (0,external_node_path_.join)(root, 'slots', name);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
-}
-function layout_jobDirs(root, id) {
-    const base = join(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
-    return dirsIn(base, join(base, 'job.json'), join(base, '.lease'));
-}
-/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
-const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
-const layout_SLOT_NAME = /^s\d{3,}$/;
-const layout_slotName = (index) => `s${String(index).padStart(3, '0')}`;
-
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
 
@@ -28904,7 +29578,7 @@ async function liveness_isHeldHint(path, held) {
  */
 const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
 /** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
-const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
+const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
 /** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
 async function liveness_cargoLockFiles(target, cargoHome) {
     const found = [];
@@ -28929,7 +29603,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
                 await addIfFile((0,external_node_path_.join)(target, d.name, n));
             const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
             for (const d2 of level2) {
-                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
+                if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
                     continue;
                 for (const n of PROFILE_LOCKS)
                     await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
@@ -28951,80 +29625,6 @@ function audit_audit(e) {
     catch {
         /* an audit log must never break a job */
     }
-}
-
-;// CONCATENATED MODULE: ./src/owners/owner.ts
-
-
-const owner_myUid = () => process.geteuid?.() ?? 0;
-/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
-function owner_handBackTo(uid, rootOwner) {
-    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
-}
-/**
- * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
- * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
- * evidence, beside the record, which a root job marks until it has handed everything back.
- */
-function owner_canManage(uid, record, owners) {
-    if (uid === 0)
-        return true;
-    if (record?.uid !== undefined && record.uid !== uid)
-        return false;
-    return owners.every((o) => o === uid);
-}
-async function owner_ownerOf(path) {
-    const st = await external_node_fs_.promises.stat(path);
-    return { uid: st.uid, gid: st.gid };
-}
-/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
-async function owner_slotOwners(dirs) {
-    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
-}
-/**
- * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
- * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
- * directory, so what is found there is used only when it is a real directory of `uid`: a dir
- * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
- * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
- * `theirs` says why the directory cannot be used.
- */
-async function owner_ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
-    await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.lstat(top);
-    const dir = `${top}/${name}`;
-    if (!st.isDirectory())
-        return { dir, theirs: `${top} is not a directory (a symlink?)` };
-    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
-        await external_node_fs_.promises.chmod(top, 0o1777);
-    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
-    const own = await external_node_fs_.promises.lstat(dir);
-    // Root's own directories are handed back to the root's owner like everything root makes there.
-    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
-        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
-    return { dir };
-}
-/** uids of the paths that exist (never following a symlink). */
-async function ownersOf(paths) {
-    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
-    return sts.filter((s) => s !== undefined).map((s) => s.uid);
-}
-/**
- * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
- * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
- * a build planted cannot lead the chown outside the root.
- */
-function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
-    if (paths.length === 0)
-        return Promise.resolve({ ok: true });
-    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/os/disk.ts
@@ -29369,6 +29969,8 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 
 
 
+
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -29433,14 +30035,37 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     }
     return undefined;
 }
-/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function lease_scanSlots(root) {
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
+ * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ */
+async function lease_scanSlots(root, history) {
     const held = heldLocks();
     const names = (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
-    return Promise.all(names.map(async (name) => {
+    const views = await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
+    if (history) {
+        const values = slotValues(views, history, Date.now(), worthless);
+        for (const v of views)
+            v.value = values.get(v.name);
+    }
+    return views;
+}
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+async function hostHistory(root) {
+    const h = await readHistory(root);
+    return statsOf(h.jobs, h.closed);
+}
+/**
+ * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
+ * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
+ * job's paths (`view`, as the lease will see them).
+ */
+async function slotToKeep(req) {
+    const c = rankSlots(withViews(await lease_scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -29510,25 +30135,44 @@ async function newSlot(root, taken) {
 }
 async function lease_acquireSlot(req) {
     const started = Date.now();
-    const deadline = started + req.leaseWaitMs;
     const zombies = [];
     const foreign = [];
-    let announced = false;
+    const history = await hostHistory(req.root);
+    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+    let deadline;
+    let awaited;
     for (let scan = 0;; scan++) {
-        const views = withViews(await lease_scanSlots(req.root), req);
+        const views = withViews(await lease_scanSlots(req.root, history), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
         const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
         const plan = rankSlots(views, req.me, { room });
-        const waiting = plan.waitFor !== undefined && Date.now() < deadline;
+        if (plan.waitFor !== undefined && deadline === undefined) {
+            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            deadline = started + b.ms;
+            awaited = plan.waitFor;
+            if (b.ms > 0)
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+            else
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+        }
+        const inWindow = deadline !== undefined && Date.now() < deadline;
+        const waiting = plan.waitFor !== undefined && inWindow;
         const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
+        let lingering = false;
         for (const c of order) {
             const dirs = slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
                 return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
+            }
+            // A cancelled run's post step has released the lease, but the cargo its shell left running
+            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+                lingering = true;
+                break;
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
@@ -29545,11 +30189,7 @@ async function lease_acquireSlot(req) {
                     req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
-        if (waiting) {
-            if (!announced) {
-                req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
-                announced = true;
-            }
+        if (waiting || lingering) {
             await sleep(500);
             continue;
         }
@@ -29932,325 +30572,6 @@ async function prepare_prepareDirs(root, dirs, previous, me, s, env, cargoHome =
     return { decision, removed, linked };
 }
 
-;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
-
-
-/*
- * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
- * by jobs that share nothing but the root, and read by `status` and `metrics`.
- *
- * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
- * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
- * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
- * that noticed renames it to `.1` (replacing the older generation), so a log stays within
- * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
- * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
- * a reader finds the start of a whole line after a torn one.
- */
-const LOG_MAX = 256 * 1024;
-const LINE_START = '{"t":"';
-/**
- * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
- * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
- * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
- * so a root job never writes or chowns anything but this root's own log.
- */
-async function appendLine(root, path, e) {
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
-    }
-}
-/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
-function jsonlog_parseLines(text, accept) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(LINE_START);
-        if (at < 0)
-            continue;
-        try {
-            const o = JSON.parse(line.slice(at));
-            if (o && typeof o === 'object' && accept(o))
-                out.push(o);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
-}
-/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
-async function readPlain(path) {
-    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return { buf: Buffer.alloc(0) };
-    try {
-        const st = await h.stat();
-        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
-    }
-    catch {
-        return { buf: Buffer.alloc(0) };
-    }
-    finally {
-        await h.close();
-    }
-}
-/** Both generations' text, older first. Never throws. */
-async function jsonlog_readLog(path) {
-    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
-    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
-}
-/**
- * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
- * uses to turn a rotating log into counters that only grow. The current file is read up to its
- * last newline only, so a line being written is read whole next time. Without a cursor, or after
- * more than one rotation since, it reads both generations (old lines may count again once, a
- * counter reset to Prometheus; new lines are never missed). Never throws.
- */
-async function readSince(path, cursor) {
-    // The current file first: if it is rotated between the two reads, `.1` is that same file.
-    const current = await readPlain(path);
-    const older = await readPlain(`${path}.1`);
-    const parts = [];
-    const same = cursor !== undefined && current.ino === cursor.ino;
-    if (!same)
-        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
-    if (current.ino === undefined) {
-        // No current file (nothing written since a rotation): the older one was read to its end.
-        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
-    }
-    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
-    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
-    parts.push(current.buf.subarray(from, to));
-    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
-}
-
-;// CONCATENATED MODULE: ./src/pool/warmth.ts
-
-
-
-
-const NAMED_MAX = 20;
-/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
-const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
-/**
- * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
- * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
- * write, its post step and this job's main step easily fit in one second, and that previous
- * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
- * from a clock a few ms coarse; the first cargo write comes much later than that after the
- * main step, and the previous lease's last one much earlier.
- */
-const cutOff = (startedAt) => Date.parse(startedAt);
-const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
-/**
- * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
- * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
- * the older layout's units are leftovers that no cargo of this job reads, and counting them as
- * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
- */
-function inUse(units) {
-    const last = new Map();
-    for (const u of units) {
-        if (u.profile === undefined || u.layout === undefined)
-            continue;
-        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
-        l[u.layout] = Math.max(l[u.layout], newest(u));
-        last.set(u.profile, l);
-    }
-    return units.filter((u) => {
-        const l = u.profile === undefined ? undefined : last.get(u.profile);
-        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
-            return true; // one layout here
-        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
-    });
-}
-/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
-function countUnits(units, cutOffMs) {
-    let built = 0;
-    let fresh = 0;
-    const crates = new Set();
-    for (const u of inUse(units)) {
-        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
-            built++;
-            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
-        }
-        else if (u.files.some((f) => f.name.endsWith('.json'))) {
-            fresh++;
-        }
-        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
-        // lease) that this job did not touch: neither work done nor work saved.
-    }
-    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
-}
-/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
-const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
-const subdirs = (dir) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
-    }
-    catch {
-        return [];
-    }
-};
-const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-/**
- * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
- * (v1) or `build/` (both layouts); nothing deeper.
- */
-function profileDirs(target) {
-    const out = [];
-    const isProfile = (d) => isDir((0,external_node_path_.join)(d, '.fingerprint')) || isDir((0,external_node_path_.join)(d, 'build'));
-    for (const a of subdirs(target)) {
-        const p = (0,external_node_path_.join)(target, a);
-        if (isProfile(p))
-            out.push(p);
-        else
-            for (const b of subdirs(p))
-                if (isProfile((0,external_node_path_.join)(p, b)))
-                    out.push((0,external_node_path_.join)(p, b));
-    }
-    return out;
-}
-const dirEntries = (dir) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
-    }
-    catch {
-        return [];
-    }
-};
-/**
- * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
- * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
- * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
- * instead: each costs a readdir or two and yields nothing.
- */
-function unitLocations(profile) {
-    const out = [];
-    const v1 = (0,external_node_path_.join)(profile, '.fingerprint');
-    for (const u of dirEntries(v1))
-        out.push({ name: u.name, dir: (0,external_node_path_.join)(v1, u.name), layout: 'v1' });
-    const build = (0,external_node_path_.join)(profile, 'build');
-    for (const pkg of dirEntries(build)) {
-        for (const hash of dirEntries((0,external_node_path_.join)(build, pkg.name))) {
-            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
-            out.push({ name: `${pkg.name}-${hash.name}`, dir: (0,external_node_path_.join)(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
-        }
-    }
-    return out;
-}
-/**
- * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
- * writes those only together with `invoked.timestamp`, so they would add nothing but stat
- * calls. Synchronous on purpose: a few thousand units mean ~10k small
- * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
- */
-function readUnits(target) {
-    const units = [];
-    for (const profile of profileDirs(target)) {
-        for (const loc of unitLocations(profile)) {
-            let entries;
-            try {
-                entries = (0,external_node_fs_.readdirSync)(loc.dir);
-            }
-            catch {
-                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
-            }
-            const files = [];
-            for (const f of entries) {
-                if (f.startsWith('dep-') || f.startsWith('output-'))
-                    continue;
-                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(loc.dir, f), { throwIfNoEntry: false });
-                if (st?.isFile())
-                    files.push({ name: f, mtimeMs: st.mtimeMs });
-            }
-            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
-        }
-    }
-    return units;
-}
-/** Units built and found fresh in `target` since the lease started. */
-function unitsSince(target, startedAt) {
-    return countUnits(readUnits(target), cutOff(startedAt));
-}
-// ---------------------------------------------------------------------------------------------
-// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
-//
-// Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
-// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
-// ---------------------------------------------------------------------------------------------
-
-/** How many of the latest jobs of a repository's job `status` considers. */
-const RECENT = 20;
-/** Pure: a job started warm when most of its units were already there and left alone. */
-const startedWarm = (e) => e.fresh > e.built;
-/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function parseLog(text) {
-    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
-}
-/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmShare(entries, recent = RECENT) {
-    const groups = new Map();
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue; // ran no cargo build: says nothing about warmth
-        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
-        const k = JSON.stringify([e.repository, job]);
-        if (!groups.has(k))
-            groups.set(k, []);
-        groups.get(k).push(e);
-    }
-    const rows = [];
-    for (const [k, all] of groups) {
-        const [repository, job] = JSON.parse(k);
-        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
-        const built = last.reduce((s, e) => s + e.built, 0);
-        const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
-    }
-    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
-}
-function formatWarmth(rows) {
-    if (rows.length === 0)
-        return ['warm starts: no job with a cargo build recorded yet'];
-    const pct = (x) => `${Math.round(100 * x)}%`;
-    return [
-        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
-        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
-    ];
-}
-const warmthLog = (root) => layout_rootPaths(root).warmth;
-/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
-async function appendWarmth(root, e) {
-    await appendLine(root, warmthLog(root), e);
-}
-/** The history on disk, older generation first. Never throws. */
-async function readWarmth(root) {
-    return parseLog(await readLog(warmthLog(root)));
-}
-
 ;// CONCATENATED MODULE: ./src/pool/view.ts
 
 
@@ -30425,11 +30746,18 @@ function parseEnvFile(text) {
     return out;
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
 function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+    return threshold;
 }
 function targetIsBelow(threshold, target) {
     if (threshold.kind === 'percent' && target.kind === 'percent')
@@ -31013,7 +31341,7 @@ const cachePaths = (root) => {
 };
 async function crate_cache_restoreStore(root, lockText, log) {
     try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        const cache = await __nccwpck_require__.e(/* import() */ 877).then(__nccwpck_require__.bind(__nccwpck_require__, 3877));
         if (!cache.isFeatureAvailable()) {
             log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
             return undefined;
@@ -31029,7 +31357,7 @@ async function crate_cache_restoreStore(root, lockText, log) {
 }
 async function saveStore(root, lockText, log) {
     try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        const cache = await __nccwpck_require__.e(/* import() */ 877).then(__nccwpck_require__.bind(__nccwpck_require__, 3877));
         if (!cache.isFeatureAvailable()) {
             log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
             return false;
@@ -31831,13 +32159,11 @@ function recordFor(lease, me, now, previous, view) {
     };
 }
 /**
- * The main step's work after the guard: lease a directory, make it ready, say what to export.
- * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
- * still leaves the post step enough to release it.
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
  */
-async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
-    // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
-    // in each slot with those a slot's build was made under, and the home is one of them.
+async function planHome(s, root, me, o = {}) {
     const uid = myUid();
     const fork = me.fork === true;
     const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
@@ -31845,7 +32171,16 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
     // Where the build will see the root: here, unless this runs outside the job's steps (the
     // runner's hook, on the host, for a job that may run in a container).
     const own = o.seenHere === false ? undefined : { root, uid };
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
+    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
+}
+/**
+ * The main step's work after the guard: lease a directory, make it ready, say what to export.
+ * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
+ * still leaves the post step enough to release it.
+ */
+async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
+    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
     const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
     onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
     try {
@@ -32110,7 +32445,11 @@ async function endJob(j, log) {
         const me = j.identity;
         if (me && units && units.built + units.fresh > 0) {
             const u = units;
-            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
+            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+                t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh,
+                // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+                workflow: me.workflow, run: me.runId, ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined, base: me.baseKey,
+            }));
         }
         await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
             handedBack = await handBackJob(j, published, gitPublished?.published.length);
@@ -32792,11 +33131,11 @@ async function post_impl_run() {
 
 /***/ }),
 
-/***/ 6661:
+/***/ 3785:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7002);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4366);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -33099,7 +33438,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 3838:
+/***/ 9420:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33121,7 +33460,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -33157,7 +33496,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -33253,7 +33592,7 @@ function escapeProperty(s) {
 var external_crypto_ = __nccwpck_require__(6982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -33290,11 +33629,11 @@ function file_command_prepareKeyValueMessage(key, value) {
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(4942);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth = __nccwpck_require__(2145);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+// EXTERNAL MODULE: ../int/node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(8752);
+// EXTERNAL MODULE: ../int/node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(4875);
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -33368,7 +33707,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -33649,7 +33988,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -33683,9 +34022,9 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
-var lib_exec = __nccwpck_require__(7187);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+// EXTERNAL MODULE: ../int/node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(8181);
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -33750,7 +34089,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -34071,7 +34410,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 7187:
+/***/ 8181:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34092,13 +34431,13 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
-var io = __nccwpck_require__(8701);
-// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util = __nccwpck_require__(90);
+// EXTERNAL MODULE: ../int/node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(6003);
+// EXTERNAL MODULE: ../int/node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(908);
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/exec/lib/toolrunner.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -34686,7 +35025,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -34769,7 +35108,7 @@ function getExecOutput(commandLine, args, options) {
 
 /***/ }),
 
-/***/ 2145:
+/***/ 4875:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -34854,7 +35193,7 @@ class PersonalAccessTokenCredentialHandler {
 
 /***/ }),
 
-/***/ 4942:
+/***/ 8752:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34873,7 +35212,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ../int/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -34964,11 +35303,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ../int/node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(8692);
+// EXTERNAL MODULE: ../int/node_modules/undici/index.js
+var undici = __nccwpck_require__(322);
+;// CONCATENATED MODULE: ../int/node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -35668,7 +36007,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 90:
+/***/ 908:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -35864,7 +36203,7 @@ function getCmdPath() {
 
 /***/ }),
 
-/***/ 8701:
+/***/ 6003:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -35875,7 +36214,7 @@ function getCmdPath() {
 /* unused harmony exports cp, mv, findInPath */
 /* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
 /* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
-/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(908);
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -36406,6 +36745,6 @@ function copyFile(srcFile, destFile, force) {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(6661);
+/******/ var __webpack_exports__ = __nccwpck_require__(3785);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatBytes } from '../model/units.js';
 import { type JobIdentity } from '../model/identity.js';
-import { type Lease, acquireJobDir, acquireSlot, releaseLease } from '../pool/lease.js';
+import { type Lease, type LeaseRequest, acquireJobDir, acquireSlot, releaseLease } from '../pool/lease.js';
 import { cargoLockFiles } from '../os/liveness.js';
 import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
@@ -153,9 +153,20 @@ function recordFor(lease: Pick<Lease, 'name' | 'layout'>, me: JobIdentity, now: 
  * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
  * still leaves the post step enough to release it.
  */
-export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, o: { seenHere?: boolean; privateHome?: string } = {}): Promise<StartedJob> {
-  // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
-  // in each slot with those a slot's build was made under, and the home is one of them.
+/** Which CARGO_HOME a job gets and the paths it would see in each slot: what the chooser compares. */
+export interface HomePlan {
+  /** Why the uid's shared CARGO_HOME cannot be used (then a private one); undefined: shared. */
+  problem?: string;
+  shared: boolean;
+  view: NonNullable<LeaseRequest['view']>;
+}
+
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+export async function planHome(s: Settings, root: string, me: JobIdentity, o: { seenHere?: boolean; privateHome?: string } = {}): Promise<HomePlan> {
   const uid = myUid();
   const fork = me.fork === true;
   const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e: Error) => e.message) : undefined);
@@ -163,7 +174,17 @@ export async function startJob(s: Settings, root: string, me: JobIdentity, env: 
   // Where the build will see the root: here, unless this runs outside the job's steps (the
   // runner's hook, on the host, for a job that may run in a container).
   const own = o.seenHere === false ? undefined : { root, uid };
-  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp: Viewpoint, name: string) => viewAt(vp, name, shared) } };
+  return { problem, shared, view: { own, at: (vp: Viewpoint, name: string) => viewAt(vp, name, shared) } };
+}
+
+/**
+ * The main step's work after the guard: lease a directory, make it ready, say what to export.
+ * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
+ * still leaves the post step enough to release it.
+ */
+export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, o: { seenHere?: boolean; privateHome?: string; plan?: HomePlan } = {}): Promise<StartedJob> {
+  const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
   onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
   try {
@@ -430,7 +451,11 @@ export async function endJob(j: Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'k
     if (me && units && units.built + units.fresh > 0) {
       const u = units;
       await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () =>
-        appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
+        appendWarmth(j.root, {
+          t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh,
+          // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+          workflow: me.workflow, run: me.runId, ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined, base: me.baseKey,
+        }));
     }
     await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
       handedBack = await handBackJob(j, published, gitPublished?.published.length);

@@ -4,8 +4,8 @@ import { type Via, guardResult, recordEvent } from '../pool/events.js';
 import { currentIdentity } from '../model/identity.js';
 import { describeBase } from '../model/base.js';
 import { TIER_TEXT } from '../pool/choose.js';
-import { type StartedJob, prepareCrates, startJob } from './job.js';
-import { releaseLease } from '../pool/lease.js';
+import { type StartedJob, planHome, prepareCrates, startJob } from './job.js';
+import { releaseLease, slotToKeep } from '../pool/lease.js';
 import type { Log } from '../os/log.js';
 import { prepareRoot, unreliableFlock } from '../pool/root.js';
 import type { Settings } from '../model/settings.js';
@@ -39,8 +39,11 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   };
   // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
   const noted = (what: string) => (err?: Error) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
-  const guard = await phase('guard', 'Disk guard', () =>
-    runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
+  // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
+  // to take while anything less valuable is idle, and the chooser compares the same views.
+  const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
+  const guard = await phase('guard', 'Disk guard', async () =>
+    runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }),
   ).catch(async (e: Error) => {
     if (e instanceof DiskFullError) noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
     throw e;
@@ -48,7 +51,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-    const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere, privateHome: o.privateHome });
+    const j = await startJob(s, root, me, env, log, watchPid, save.lease, { privateHome: o.privateHome, plan });
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;

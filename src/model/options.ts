@@ -7,7 +7,7 @@ import { type Origin, type Source } from './settings.js';
  * __tests__/cli-options.test.ts.
  */
 
-export const COMMANDS = ['status', 'gc', 'run', 'metrics', 'demo'] as const;
+export const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface FlagSpec {
@@ -49,6 +49,9 @@ export const FLAGS: FlagSpec[] = [
   { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
   { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
   { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
+  { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
+  { name: 'pr', form: 'N', commands: ['forget'], help: 'the pull request that closed' },
+  { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
   { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
   { name: 'version', bool: true, commands: 'all', help: 'print the version' },
   { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: 'this text' },
@@ -144,6 +147,7 @@ export function usage(): string {
     '  status              the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
     '  gc                  the disk guard for a host timer (host scope unless --prune-scope runner)',
     '  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them',
+    '  forget              a PR closed or a branch was deleted: its builds go first when the disk needs room',
     "  metrics             Prometheus text format for node_exporter's textfile collector",
     '  demo                two jobs build a small workspace in one slot, the second from the first\'s build',
     '',
@@ -152,7 +156,7 @@ export function usage(): string {
     '',
     'every command:',
     ...FLAGS.filter((f) => f.commands === 'all').map(line),
-    ...(['status', 'gc', 'run', 'metrics'] as const).flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
+    ...(['status', 'gc', 'run', 'forget', 'metrics'] as const).flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
     '',
     'older names still accepted: --threshold, --target, --scope, --runner',
     '',

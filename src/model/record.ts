@@ -73,6 +73,22 @@ export interface DirRecord {
 
 export const trustDomain = (r: Pick<DirRecord, 'repository' | 'key'>) => `${r.repository}#${r.key}`;
 
+const parsed = new Map<string, number>();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+export function lastUsedMs(r?: Pick<DirRecord, 'lastUsed'>): number {
+  if (!r) return 0;
+  let t = parsed.get(r.lastUsed);
+  if (t === undefined) {
+    if (parsed.size > 4096) parsed.clear();
+    t = Date.parse(r.lastUsed) || 0;
+    parsed.set(r.lastUsed, t);
+  }
+  return t;
+}
+
 export async function readRecord(path: string): Promise<DirRecord | undefined> {
   try {
     const r = JSON.parse(await fs.readFile(path, 'utf8')) as DirRecord;

@@ -115,11 +115,18 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
 
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
 export function defaultTarget(threshold: Level): Level {
-  return threshold.kind === 'percent'
-    ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-    : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+  return threshold;
 }
 
 function targetIsBelow(threshold: Level, target: Level): boolean {

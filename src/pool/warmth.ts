@@ -238,6 +238,22 @@ export interface WarmthEntry {
   slot: string;
   built: number;
   fresh: number;
+  /** The workflow, run id, lease time (ms) and base key of the job: what the value rule (value.ts) reads. Absent in lines of older versions. */
+  workflow?: string;
+  run?: string;
+  ms?: number;
+  base?: string;
+}
+
+/**
+ * A trust domain said to be closed (a `pull_request: closed` run of the action, or
+ * `cargo-isolate forget`): its builds are worth nothing from then on (value.ts).
+ */
+export interface ClosedEntry {
+  t: string;
+  repository: string;
+  key: string;
+  closed: true;
 }
 
 /** Pure: a job started warm when most of its units were already there and left alone. */
@@ -258,6 +274,11 @@ export interface WarmthRow {
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 export function parseLog(text: string): WarmthEntry[] {
   return parseLines<WarmthEntry>(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+}
+
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+export function parseClosed(text: string): ClosedEntry[] {
+  return parseLines<ClosedEntry>(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
 }
 
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
@@ -292,12 +313,18 @@ export function formatWarmth(rows: WarmthRow[]): string[] {
 
 export const warmthLog = (root: string): string => rootPaths(root).warmth;
 
-/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
-export async function appendWarmth(root: string, e: WarmthEntry): Promise<void> {
+/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+export async function appendWarmth(root: string, e: WarmthEntry | ClosedEntry): Promise<void> {
   await appendLine(root, warmthLog(root), e);
 }
 
 /** The history on disk, older generation first. Never throws. */
 export async function readWarmth(root: string): Promise<WarmthEntry[]> {
-  return parseLog(await readLog(warmthLog(root)));
+  return (await readHistory(root)).jobs;
+}
+
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+export async function readHistory(root: string): Promise<{ jobs: WarmthEntry[]; closed: ClosedEntry[] }> {
+  const text = await readLog(warmthLog(root));
+  return { jobs: parseLog(text), closed: parseClosed(text) };
 }

@@ -1,0 +1,3 @@
+// Types for simulator.test.ts; the module is plain JavaScript (scripts/sim/load.mjs).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function loadDecisions(repo?: string): Promise<{ [module: string]: any }>;
