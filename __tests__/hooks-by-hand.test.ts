@@ -54,7 +54,7 @@ test('the page\'s recipe: the lease outlives a build and ends at the completed h
   if (r.code !== 0) throw new Error(r.out);
   expect(r.out).toMatch(/^s000 +leased /m); // status, while the stand-in holds the lease
   expect(r.out).toMatch(/Compiling c0 v0\.1\.0/);
-  expect(r.out).toMatch(/^cargo-isolate \S+: local\/local ref-local, slot s000 \(new\); target [^;]+; units \d+ built, 0 fresh; .*lease released\.$/m);
+  expect(r.out).toMatch(/^cargo-isolate \S+: local\/local ref-local, slot s000 \(new\); target [^;]+; built as uid \d+ under [^;]+; units \d+ built, 0 fresh; .*lease released\.$/m);
   expect(r.out).not.toMatch(/ended before the job did/);
   await fs.access(join(root, 'slots', 's000', 'target', 'debug', 'app'));
 });
