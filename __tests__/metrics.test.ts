@@ -214,7 +214,7 @@ describe('Prometheus scrapes the metrics of real jobs through node_exporter', ()
     const held = await jobRun({ pr: 5, runId: '11', job: 'lint', runner: 'r1' }, ['cargo', 'check']);
     const waiter = await job({ pr: 5, runId: '12', job: 'lint', runner: 'r2' });
     const w = await waiter.run('main', { root, 'lease-wait': '2s' });
-    expect(w.stdout).toMatch(/still leased by an earlier run; waiting up to \d s for it/);
+    expect(w.stdout).toMatch(/still leased by an earlier run \(an earlier run of this PR, cancelled by the new push\); waiting up to \d+ s for it/);
     const lintWarm = await end(held);
     expect(lintWarm).toEqual([0, lintCold?.[0]]);
     await end(waiter);
