@@ -50,7 +50,6 @@ export const rootPaths = (root: string) => ({
   metrics: join(root, 'metrics.json'),
   metricsLock: join(root, 'locks', 'metrics.lock'),
   guardLock: join(root, 'locks', 'guard.lock'),
-  cratesLock: join(root, 'locks', 'crates.lock'),
 });
 
 function dirsIn(base: string, record: string, lock: string): Dirs {

@@ -4,7 +4,7 @@ import { type Origin, type Source } from './settings.js';
  * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
  * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
  * timer; settings.ts validates all three with the same messages. Tested with tables in
- * __tests__/cli-options.test.ts.
+ * __tests__/cli.test.ts ("the command line") and settings.test.ts.
  */
 
 export const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'] as const;

@@ -1,5 +1,5 @@
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1,

@@ -157,17 +157,3 @@ async function removeTreeInner(root: string, path: string, o: RemoveOptions): Pr
   const d = await deleteTrashEntry(entry, o.timeoutMs);
   return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
-
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-export async function emptyTrash(root: string, timeoutMs = 120_000): Promise<{ removed: string[]; left: { path: string; detail?: string }[] }> {
-  const trash = rootPaths(root).trash;
-  const removed: string[] = [];
-  const left: { path: string; detail?: string }[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (const e of await fs.readdir(trash).catch(() => [] as string[])) {
-    const entry = join(trash, e);
-    const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-    (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-  }
-  return { removed, left };
-}
