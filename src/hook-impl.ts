@@ -16,6 +16,7 @@ import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { formatBytes } from './model/units.js';
 import { SLOT_NAME, jobDirs, rootPaths, slotDirs } from './model/layout.js';
 import { myUid } from './owners/owner.js';
+import { writeAtomic } from './os/fsutil.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
@@ -86,11 +87,7 @@ export interface HookState {
 
 const statePath = (env: Record<string, string | undefined>) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
 
-async function writeState(file: string, s: HookState): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-  await fs.rename(tmp, file);
-}
+const writeState = (file: string, s: HookState): Promise<void> => writeAtomic(file, JSON.stringify(s));
 
 async function readState(file: string): Promise<HookState | undefined> {
   try {

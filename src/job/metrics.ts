@@ -221,7 +221,7 @@ async function updateCounters(root: string, warn: (m: string) => void): Promise<
       return after;
     }
     try {
-      await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
+      await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
       const to = handBackTo(myUid(), await ownerOf(root));
       if (to) await fs.chown(p.metrics, to.uid, to.gid);
     } catch (e) {

@@ -11,12 +11,15 @@ export const isPermissionError = (e: unknown): boolean => ['EACCES', 'EPERM'].in
 /**
  * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
  * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
  */
-export async function writeAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+export async function writeAtomic(path: string, data: string | Buffer, mode?: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await fs.writeFile(tmp, text, { mode });
-    await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+    await fs.writeFile(tmp, data, { mode: mode ?? 0o644 });
+    if (mode !== undefined) await fs.chmod(tmp, mode);
     await fs.rename(tmp, path);
   } catch (e) {
     await fs.rm(tmp, { force: true });

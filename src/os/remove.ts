@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
@@ -6,6 +6,7 @@ import { hold, release } from './flock.js';
 import { rootPaths } from '../model/layout.js';
 import { audit } from './audit.js';
 import { exists } from './fsutil.js';
+import { runCommand } from './run.js';
 
 /*
  * The one deletion routine (post step, guard, CLI). States of a tree being removed:
@@ -62,15 +63,9 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
   }
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (e) => res({ code: -1, stderr: e.message }));
-    child.on('exit', (code) => res({ code, stderr }));
-  });
-}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> =>
+  runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
 
 let sudoChecked: boolean | undefined;
 function sudoAvailable(): boolean {

@@ -6,7 +6,7 @@ import { hold, release } from '../os/flock.js';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { cargoLockFiles } from '../os/liveness.js';
 import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
-import { readRecord, writeRecord } from '../model/record.js';
+import { readRecord, writeRecord } from '../os/record-file.js';
 import { findForeign, findForeignInHome } from './foreign.js';
 
 /*

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import type { Dirs } from '../model/layout.js';
 import type { DirRecord } from '../model/record.js';
+import { runCommand } from '../os/run.js';
 
 /*
  * Several uids, one root. Container jobs run as root, host jobs as the runner's user, on the
@@ -87,11 +87,5 @@ export async function ownersOf(paths: string[]): Promise<number[]> {
 export function chownTree(paths: string[], to: Owner, recursive: boolean, timeoutMs = 120_000): Promise<{ ok: boolean; detail?: string }> {
   if (paths.length === 0) return Promise.resolve({ ok: true });
   const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-  return new Promise((res) => {
-    const child = spawn('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (e) => res({ ok: false, detail: e.message }));
-    child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-  });
+  return runCommand('chown', args, timeoutMs).then((r) => (r.error ? { ok: false, detail: r.error.message } : r.code === 0 ? { ok: true } : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` }));
 }

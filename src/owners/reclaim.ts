@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { type Owned, USER_FIX, describeForeign, findForeign, findForeignInHome, telling } from './foreign.js';
 import { myUid } from './owner.js';
-import { readRecord, writeRecord } from '../model/record.js';
+import { readRecord, writeRecord } from '../os/record-file.js';
+import { runCommand } from '../os/run.js';
 
 /*
  * What a job that is not root does about another uid's files in its own slot (foreign.ts),
@@ -80,16 +80,10 @@ interface Ran {
   detail: string;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
-  return new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (e) => res({ ok: false, stdout, detail: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${cmd} not found` : e.message }));
-    child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-  });
+async function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
+  const r = await runCommand(cmd, args, timeoutMs);
+  if (r.error) return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+  return { ok: r.code === 0, stdout: r.stdout, detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`) };
 }
 
 async function bySudo(base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {

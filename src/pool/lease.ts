@@ -9,7 +9,8 @@ import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from '..
 import { cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import { audit } from '../os/audit.js';
-import { type DirRecord, type PathView, type Viewpoint, readRecord, trustDomain } from '../model/record.js';
+import { type DirRecord, type PathView, type Viewpoint, trustDomain } from '../model/record.js';
+import { readRecord } from '../os/record-file.js';
 import { canManage, myUid, slotOwners } from '../owners/owner.js';
 import { beyond, measure } from '../os/disk.js';
 import type { Level } from '../model/units.js';

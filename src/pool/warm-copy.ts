@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Me, type SlotView, fromBase, sameJob, worthless } from './choose.js';
-import { type DirRecord, readRecord, trustDomain } from '../model/record.js';
+import { type DirRecord, trustDomain } from '../model/record.js';
+import { readRecord } from '../os/record-file.js';
 import { type Dirs, slotDirs } from '../model/layout.js';
 import { type Disk, beyond, measure } from '../os/disk.js';
 import { hold, release } from '../os/flock.js';

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JobIdentity } from '../model/identity.js';
-import { exists, isPermissionError } from '../os/fsutil.js';
+import { exists, isPermissionError, writeAtomic } from '../os/fsutil.js';
 import { sha256Hex } from '../model/key.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from '../model/settings.js';
@@ -99,10 +99,10 @@ async function knownDirs(root: string, version: string, source: string): Promise
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
 async function placeAtomically(dest: string, how: { data: Buffer } | { copyFrom: string } | { linkFrom: string }, mode?: number): Promise<void> {
   await fs.mkdir(dirname(dest), { recursive: true });
+  if ('data' in how) return writeAtomic(dest, how.data, mode);
   const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    if ('data' in how) await fs.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-    else if ('linkFrom' in how) await fs.link(how.linkFrom, tmp);
+    if ('linkFrom' in how) await fs.link(how.linkFrom, tmp);
     else await fs.copyFile(how.copyFrom, tmp, constants.COPYFILE_FICLONE);
     if (mode !== undefined && !('linkFrom' in how)) await fs.chmod(tmp, mode);
     await fs.rename(tmp, dest);

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { exists, isPermissionError } from '../os/fsutil.js';
+import { dirname, join } from 'node:path';
+import { exists, isPermissionError, writeAtomic } from '../os/fsutil.js';
 import { sha256Hex, safeComponent } from '../model/key.js';
 import { removeTree } from '../os/remove.js';
 
@@ -175,20 +175,12 @@ async function plainDirs(root: string, ...rel: string[]): Promise<boolean> {
   return true;
 }
 
-async function writeAtomically(dest: string, data: string): Promise<void> {
-  await fs.mkdir(dirname(dest), { recursive: true });
-  const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, dest).catch(async (e) => {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  });
-}
 
 async function learnDir(root: string, version: string, url: string, dir: string): Promise<void> {
   const known = await knownDirs(root, version, url);
   if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs'))) return;
-  await writeAtomically(dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+  await fs.mkdir(dirname(dirsRecord(root, version, url)), { recursive: true });
+  await writeAtomic(dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
 
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
