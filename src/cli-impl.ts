@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiskFullError, type GuardReport, runGuard } from './pool/guard.js';
+import { DiskFullError, type GuardReport, guardOptions, runGuard } from './pool/guard.js';
 import { currentIdentity } from './model/identity.js';
 import { type EndedJob, type StartedJob, endJob } from './job/job.js';
 import { handBackIdle } from './owners/handback.js';
@@ -21,6 +21,7 @@ import { TIER_TEXT } from './pool/choose.js';
 import { VERSION } from './model/version.js';
 import { forgetDomain } from './job/forget.js';
 import { contentKey } from './model/key.js';
+import { myUid } from './os/proc.js';
 
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
 const out = (text: string) => void process.stdout.write(text);
@@ -187,10 +188,7 @@ async function gc(cl: CommandLine): Promise<number> {
   const log = consoleLog(cl.flags.has('verbose'), json);
   let r: GuardReport;
   try {
-    r = await runGuard({
-      root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: s.runnerName ?? currentIdentity().runnerId,
-      dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log,
-    });
+    r = await runGuard(guardOptions(s, root, s.runnerName ?? currentIdentity().runnerId, log, { maxAgeMs }));
   } catch (e) {
     if (e instanceof DiskFullError) await recordEvent(root, { event: 'guard', trigger: 'gc', result: 'failed', freed: 0, removals: 0 });
     throw e;
@@ -198,7 +196,7 @@ async function gc(cl: CommandLine): Promise<number> {
   if (!s.dryRun) await recordEvent(root, { event: 'guard', trigger: 'gc', result: guardResult(r), freed: r.freedBytes, removals: r.removals.length });
   // Run as root on a root owned by the runner's user: return what root jobs never handed back.
   const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
-  const others = await slotsOfAnotherUid(root, process.geteuid?.() ?? 0);
+  const others = await slotsOfAnotherUid(root, myUid());
   if (others.length) err(`warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`);
   out(json ? JSON.stringify({ version: VERSION, ...r, handedBack }, null, 2) + '\n' : gcText(r, handedBack));
   // A dry run exits as the real run would: the floor against what would be free afterwards.

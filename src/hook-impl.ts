@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { mayPublish } from './store/crates.js';
-import { allFree } from './os/flock.js';
+import { allFree, isHolder } from './os/flock.js';
 import { DiskFullError, type GuardReport } from './pool/guard.js';
 import { type CratesState, type EndedJob, type StartedJob, endJob, prepareCrates } from './job/job.js';
 import { VERSION } from './model/version.js';
@@ -15,8 +15,8 @@ import { recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { formatBytes } from './model/units.js';
 import { SLOT_NAME, jobDirs, rootPaths, slotDirs } from './model/layout.js';
-import { myUid } from './owners/owner.js';
 import { writeAtomic } from './os/fsutil.js';
+import { procStat, myUid } from './os/proc.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
@@ -64,13 +64,10 @@ export function workerPid(ancestors: { pid: number; comm: string }[]): number {
 function ancestors(from: number): { pid: number; comm: string }[] {
   const out: { pid: number; comm: string }[] = [];
   for (let pid = from; pid > 1 && out.length < 32; ) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-      pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
+    const stat = procStat(pid);
+    if (!stat) break;
+    out.push({ pid, comm: stat.comm });
+    pid = stat.ppid;
   }
   return out;
 }
@@ -202,7 +199,7 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
       log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
       return 0;
     }
-    if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+    if (!isHolder(job.keeperPid, job.dirs.lock)) {
       // max-lease passed or the keeper was killed: another job may hold the slot by now.
       log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
       return 0;
@@ -305,16 +302,6 @@ export function ownPaths(job: Pick<StartedJob, 'layout' | 'root' | 'slot' | 'dir
   if (!expected || !job.dirs) return false;
   const keys = Object.keys(expected) as (keyof typeof expected)[];
   return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
-}
-
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid: number, lock: string): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-  } catch {
-    return false;
-  }
 }
 
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */

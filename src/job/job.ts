@@ -19,7 +19,6 @@ import { type Disk, measure } from '../os/disk.js';
 import { type PublishReport, type SeedReport, cargoVersion, mayPublish, publishCrates, seedCrates } from '../store/crates.js';
 import { restoreStore, saveStore } from '../store/crate-cache.js';
 import { findLockFile, parseLock } from '../store/lockfile.js';
-import { myUid } from '../owners/owner.js';
 import { type GitPublishReport, type GitSeedReport, parseGitLock, publishGit, seedGit, systemGit } from '../store/gitstore.js';
 import { handBackJob, handBackJobParents } from '../owners/handback.js';
 import { type UnitCount, appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
@@ -28,6 +27,7 @@ import type { SccacheReport } from './sccache.js';
 import { type HomeChoice, chooseHome, homeFor, sharedHomeProblem } from './cargo-home.js';
 import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
 import { scanSlots } from '../pool/lease.js';
+import { myUid } from '../os/proc.js';
 
 /** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
 const BTRFS_MAGIC = 0x9123683e;

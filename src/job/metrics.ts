@@ -9,8 +9,9 @@ import { writeAtomic } from '../os/fsutil.js';
 import { rootPaths } from '../model/layout.js';
 import type { Level } from '../model/units.js';
 import { VERSION } from '../model/version.js';
-import { handBackTo, myUid, ownerOf } from '../owners/owner.js';
+import { handBackTo, ownerOf } from '../owners/owner.js';
 import { type RootStatus, rootStatus } from './status.js';
+import { myUid } from '../os/proc.js';
 
 /*
  * `cargo-isolate metrics`: the root in Prometheus's text format (version 0.0.4), for

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { basename, join } from 'node:path';
 import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { ownDirIn } from '../owners/owner.js';
+import { findOnPath, myUid } from '../os/proc.js';
+import { rootPaths } from '../model/layout.js';
 
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
@@ -155,15 +157,6 @@ export function describeServer(r: SccacheReport): string {
 
 // ---- effects ----
 
-async function findOnPath(command: string, path: string | undefined): Promise<string | undefined> {
-  if (command.includes('/')) return command;
-  for (const dir of (path ?? '').split(delimiter).filter(Boolean)) {
-    const p = join(dir, command);
-    if (await fs.access(p, constants.X_OK).then(() => true, () => false)) return p;
-  }
-  return undefined;
-}
-
 async function listeners(): Promise<Listener[]> {
   const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => fs.readFile(f, 'utf8').catch(() => '')));
   // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
@@ -234,7 +227,7 @@ async function settled(port: number, uid: number, graceMs: number): Promise<Occu
 
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root: string, uid: number, port: number): Promise<{ dir: string; theirs?: string }> {
-  return ownDirIn(join(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+  return ownDirIn(rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 
 /**
@@ -278,7 +271,7 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   const t0 = performance.now();
   const binary = await findOnPath(wrapper.command, env.PATH);
   if (!binary) throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-  const uid = process.geteuid?.() ?? 0;
+  const uid = myUid();
   const mountNs = await fs.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
   const passedOver: string[] = [];
   // A server the host runs itself (systemd, a login shell) on the configured port belongs to
@@ -355,7 +348,7 @@ export function sccacheExports(r: SccacheReport | undefined): Record<string, str
  */
 export async function sccacheAtEnd(r: SccacheReport | undefined, env: Record<string, string | undefined>, paths: SccachePaths, log: Log): Promise<string | undefined> {
   if (!r) return undefined;
-  const uid = process.geteuid?.() ?? 0;
+  const uid = myUid();
   const o = await occupant(r.port, uid, r.pid);
   if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID) return undefined;
   const wrapper = sccacheWrapper(env);

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { DiskFullError, type GuardReport, runGuard } from '../pool/guard.js';
+import { DiskFullError, type GuardReport, guardOptions, runGuard } from '../pool/guard.js';
 import { type Via, guardResult, recordEvent } from '../pool/events.js';
 import { currentIdentity } from '../model/identity.js';
 import { describeBase } from '../model/base.js';
@@ -12,7 +12,7 @@ import type { Settings } from '../model/settings.js';
 import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
-import { myUid } from '../owners/owner.js';
+import { myUid } from '../os/proc.js';
 
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
@@ -23,7 +23,7 @@ import { myUid } from '../owners/owner.js';
 export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via; seenHere?: boolean; privateHome?: string } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
-  log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+  log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
   const root = await prepareRoot(s.root, env, true, s.rootOrigin);
   const unsafe = unreliableFlock((await fs.statfs(root)).type);
   if (unsafe) log.warning(`The root ${root}: ${unsafe}.`);
@@ -43,7 +43,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   // to take while anything less valuable is idle, and the chooser compares the same views.
   const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
   const guard = await phase('guard', 'Disk guard', async () =>
-    runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }),
+    runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })),
   ).catch(async (e: Error) => {
     if (e instanceof DiskFullError) noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
     throw e;

@@ -2,15 +2,13 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Disk, measure } from '../os/disk.js';
 import { allFree } from '../os/flock.js';
-import { rootPaths, slotDirs } from '../model/layout.js';
+import { gitStorePaths, rootPaths, slotDirs, storePaths } from '../model/layout.js';
 import { scanSlots } from '../pool/lease.js';
 import { cargoLockFiles } from '../os/liveness.js';
 import type { DirRecord } from '../model/record.js';
 import { formatBytes, formatDuration } from '../model/units.js';
 import { type WarmthRow, formatWarmth, readWarmth, warmShare } from '../pool/warmth.js';
 import { diskUsage } from '../os/sizes.js';
-import { storePaths } from '../store/crates.js';
-import { gitStorePaths } from '../store/gitstore.js';
 import { VERSION } from '../model/version.js';
 
 export interface SlotStatus {

@@ -151,15 +151,19 @@ export function allFree(paths: string[], shared = false): boolean {
   return r.status === 0;
 }
 
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-export function killHolder(pid: number, lockPath: string): boolean {
-  let cmdline = '';
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+export function isHolder(pid: number, lockPath: string): boolean {
   try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
   } catch {
     return false; // already gone
   }
-  if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`)) return false; // pid reused
+}
+
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+export function killHolder(pid: number, lockPath: string): boolean {
+  if (!isHolder(pid, lockPath)) return false; // gone, or the pid was reused
   try {
     process.kill(-pid, 'SIGTERM');
   } catch {

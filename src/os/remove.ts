@@ -7,6 +7,7 @@ import { rootPaths } from '../model/layout.js';
 import { audit } from './audit.js';
 import { exists } from './fsutil.js';
 import { runCommand } from './run.js';
+import { myUid } from './proc.js';
 
 /*
  * The one deletion routine (post step, guard, CLI). States of a tree being removed:
@@ -70,7 +71,7 @@ const run = (cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
 let sudoChecked: boolean | undefined;
 function sudoAvailable(): boolean {
   if (sudoChecked === undefined) {
-    sudoChecked = process.getuid?.() !== 0 && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    sudoChecked = myUid() !== 0 && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
   }
   return sudoChecked;
 }
@@ -78,7 +79,7 @@ function sudoAvailable(): boolean {
 
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir: string, budget = 2000): Promise<{ path: string; uid: number } | undefined> {
-  const me = process.getuid?.() ?? 0;
+  const me = myUid();
   const queue = [dir];
   while (queue.length && budget-- > 0) {
     const p = queue.shift()!;
@@ -108,7 +109,7 @@ export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Prom
   }
   const foreign = await foreignEntry(entry);
   const why = foreign
-    ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+    ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${myUid()} (files written by a container running as another user?)`
     : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
   return { ok: false, detail: why };
 }

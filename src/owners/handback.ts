@@ -1,13 +1,12 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import { storePaths } from '../store/crates.js';
-import { gitStorePaths } from '../store/gitstore.js';
 import { hold, release } from '../os/flock.js';
-import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
+import { type Dirs, SLOT_NAME, gitStorePaths, rootPaths, slotDirs, storePaths } from '../model/layout.js';
 import { cargoLockFiles } from '../os/liveness.js';
-import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
+import { type Owner, canManage, chownTree, handBackTo, ownerOf, slotOwners } from './owner.js';
 import { readRecord, writeRecord } from '../os/record-file.js';
 import { findForeign, findForeignInHome } from './foreign.js';
+import { myUid } from '../os/proc.js';
 
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for

@@ -24,8 +24,6 @@ export interface Owner {
   gid: number;
 }
 
-export const myUid = (): number => process.geteuid?.() ?? 0;
-
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 export function handBackTo(uid: number, rootOwner: Owner): Owner | undefined {
   return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;

@@ -1,10 +1,12 @@
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { type Owned, USER_FIX, describeForeign, findForeign, findForeignInHome, telling } from './foreign.js';
-import { myUid } from './owner.js';
 import { readRecord, writeRecord } from '../os/record-file.js';
 import { runCommand } from '../os/run.js';
+import { findOnPath, myUid } from '../os/proc.js';
+
+const onPath = async (name: string, path: string): Promise<boolean> => (await findOnPath(name, path)) !== undefined;
 
 /*
  * What a job that is not root does about another uid's files in its own slot (foreign.ts),
@@ -44,14 +46,6 @@ export function handBackMethods(uid: number, found: number, onPath: Record<Metho
   // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
   // not have run the step that made the files either (another job sharing the slot's key did).
   return (['sudo', 'docker'] as Method[]).filter((m) => onPath[m]);
-}
-
-/** Is an executable `name` in one of PATH's directories? */
-export async function onPath(name: string, path: string): Promise<boolean> {
-  for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-    if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false)) return true;
-  }
-  return false;
 }
 
 /**

@@ -2,21 +2,21 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Disk, beyond, measure } from '../os/disk.js';
 import { hold, release } from '../os/flock.js';
-import { SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
+import { SLOT_NAME, rootPaths, slotDirs, storePaths } from '../model/layout.js';
 import { cargoLockFiles, heldLocks, isHeldHint, type LockSet } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
+import type { Settings } from '../model/settings.js';
 import { lastUsedMs } from '../model/record.js';
 import { readRecord, writeRecord } from '../os/record-file.js';
 import { OutsideRootError, deleteTrashEntry, removeTree } from '../os/remove.js';
 import { diskUsage } from '../os/sizes.js';
-import { storePaths } from '../store/crates.js';
 import { gitEntries } from '../store/gitstore.js';
 import { type Level, formatBytes, formatLevel } from '../model/units.js';
-import { myUid } from '../owners/owner.js';
 import { isPermissionError } from '../os/fsutil.js';
 import { spentQueueEntry, worthless } from './choose.js';
 import { slotValues, statsOf, valueRank } from './value.js';
 import { readHistory } from './warmth.js';
+import { myUid } from '../os/proc.js';
 
 export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate' | 'git';
 
@@ -223,6 +223,11 @@ export interface GuardOptions {
   keep?: string[];
   timeoutMs: number;
   log: Log;
+}
+
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+export function guardOptions(s: Settings, root: string, runnerId: string, log: Log, extra: Pick<GuardOptions, 'keep' | 'maxAgeMs'> = {}): GuardOptions {
+  return { root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, ...extra };
 }
 
 export class DiskFullError extends Error {}

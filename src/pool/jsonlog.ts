@@ -1,5 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
-import { handBackTo, myUid, ownerOf } from '../owners/owner.js';
+import { handBackTo, ownerOf } from '../owners/owner.js';
+import { myUid } from '../os/proc.js';
 
 /*
  * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written

@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SlotView, type Tier, jobViewpoint, rankSlots, waitBudget, warmFor, worthless } from './choose.js';
 import { slotValues, statsOf } from './value.js';
@@ -11,11 +11,12 @@ import type { Log } from '../os/log.js';
 import { audit } from '../os/audit.js';
 import { type DirRecord, type PathView, type Viewpoint, trustDomain } from '../model/record.js';
 import { readRecord } from '../os/record-file.js';
-import { canManage, myUid, slotOwners } from '../owners/owner.js';
+import { canManage, slotOwners } from '../owners/owner.js';
 import { beyond, measure } from '../os/disk.js';
 import type { Level } from '../model/units.js';
 import { describeForeign, findForeign } from '../owners/foreign.js';
 import { markForeign } from '../owners/reclaim.js';
+import { procStat, myUid } from '../os/proc.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -52,18 +53,8 @@ while [ "$left" -gt 0 ]; do
   left=$((left - poll))
 done`;
 
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 export async function startKeeper(lock: string, watchPid: number, maxLeaseMs: number): Promise<Held | undefined> {
-  const start = (watchPid > 0 && processStart(watchPid)) || '0';
+  const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
   const opts = {
     detached: true,
     body: KEEPER,

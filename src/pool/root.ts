@@ -2,7 +2,8 @@ import { constants, promises as fs } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { MARKER, rootPaths } from '../model/layout.js';
 import { type Origin, subjectOf } from '../model/settings.js';
-import { chownTree, handBackTo, myUid, ownerOf, ownersOf } from '../owners/owner.js';
+import { chownTree, handBackTo, ownerOf, ownersOf } from '../owners/owner.js';
+import { myUid } from '../os/proc.js';
 
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];

@@ -7,6 +7,7 @@ import { exists, isPermissionError, writeAtomic } from '../os/fsutil.js';
 import { sha256Hex } from '../model/key.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from '../model/settings.js';
+import { storePaths } from '../model/layout.js';
 
 /*
  * The host-wide crate store, <root>/crates:
@@ -58,13 +59,6 @@ export interface PublishReport {
   policy: Settings['publishCrates'];
   allowed: boolean;
 }
-
-export const storePaths = (root: string) => ({
-  base: join(root, 'crates'),
-  blobs: join(root, 'crates', 'sha256'),
-  dirs: join(root, 'crates', 'dirs'),
-  index: join(root, 'crates', 'index'),
-});
 
 const blobPath = (root: string, sha: string) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c: LockedCrate) => `${c.name}-${c.version}.crate`;

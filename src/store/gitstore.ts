@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { exists, isPermissionError, writeAtomic } from '../os/fsutil.js';
 import { sha256Hex, safeComponent } from '../model/key.js';
 import { removeTree } from '../os/remove.js';
+import { gitStorePaths } from '../model/layout.js';
 
 /*
  * The host-wide git store, <root>/git: the databases of git dependencies, fetched once per host.
@@ -72,12 +73,6 @@ export function parseGitLock(text: string): LockedGit[] {
   }
   return out;
 }
-
-export const gitStorePaths = (root: string) => ({
-  base: join(root, 'git'),
-  db: join(root, 'git', 'db'),
-  dirs: join(root, 'git', 'dirs'),
-});
 
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 export function urlKey(url: string): string {
