@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hookSettings, hookVariable, ownPaths, workerPid } from '../src/hook-impl.js';
+import { hookSettings, hookVariable, workerPid } from '../src/hook-impl.js';
+import { hookJobSeenAt, ownPaths } from '../src/job/hook-state.js';
 import { slotDirs } from '../src/model/layout.js';
 import { KEEPER_POLL_SECONDS, startKeeper } from '../src/pool/lease.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
@@ -83,6 +84,21 @@ describe('pure parts', () => {
     ['an extra path', { ...slot, dirs: { ...slot.dirs, extra: '/etc' } }, false],
   ])('the completed hook acts only on its slot\'s own paths: %s', (_, job, ok) => {
     expect(ownPaths(job as Parameters<typeof ownPaths>[0])).toBe(ok);
+  });
+  const hooked = { root: '/home/runner/_work/_tool/ci', dirs: slotDirs('/home/runner/_work/_tool/ci', 's002'), exports: { CARGO_HOME: '/home/runner/_work/_tool/ci/homes/u1001', RUSTFLAGS: '-C x', CARGO_TARGET_DIR: '/home/runner/_work/_tool/ci/slots/s002/target' } };
+  test.each([
+    ['the host, at the same path', '/home/runner/_work/_tool/ci/homes/u1001', '/home/runner/_work/_tool/ci'],
+    ['a container, under the runner\'s tool cache', '/__t/ci/homes/u1001', '/__t/ci'],
+    ['another CARGO_HOME', '/__t/ci/homes/u0', undefined],
+    ['a CARGO_HOME with no root above it', '/homes/u1001', '/'],
+    ['the home at another depth', '/x/homes/u1001/more', undefined],
+  ])('a joining step sees the hook\'s slot from %s', (_, home, root) => {
+    const seen = hookJobSeenAt(hooked, home);
+    expect(seen?.root).toBe(root);
+    if (seen) {
+      expect(seen.dirs).toEqual(slotDirs(root!, 's002'));
+      expect(seen.exports).toEqual({ CARGO_HOME: home, RUSTFLAGS: '-C x', CARGO_TARGET_DIR: `${root === '/' ? '' : root}/slots/s002/target` });
+    }
   });
   test('per-job inputs are not runner variables: CARGO_ISOLATE_KEY does not set the key', () => {
     expect(hookSettings({ CARGO_ISOLATE_KEY: 'x', CARGO_ISOLATE_ROOT: '/srv/ci' })).toMatchObject({ jobKey: '', root: '/srv/ci' });

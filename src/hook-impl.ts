@@ -1,10 +1,10 @@
 import * as core from '@actions/core';
 import { promises as fs } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { mayPublish } from './store/crates.js';
-import { allFree, isHolder } from './os/flock.js';
-import { DiskFullError, type GuardReport } from './pool/guard.js';
-import { type CratesState, type EndedJob, type StartedJob, endJob, prepareCrates } from './job/job.js';
+import { isHolder } from './os/flock.js';
+import { DiskFullError } from './pool/guard.js';
+import { type EndedJob, type StartedJob, endJob } from './job/job.js';
 import { VERSION } from './model/version.js';
 import { sccacheAtEnd } from './job/sccache.js';
 import { type Log, actionLog } from './os/log.js';
@@ -14,8 +14,8 @@ import { RootError } from './pool/root.js';
 import { recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { formatBytes } from './model/units.js';
-import { SLOT_NAME, jobDirs, rootPaths, slotDirs } from './model/layout.js';
-import { writeAtomic } from './os/fsutil.js';
+import { rootPaths } from './model/layout.js';
+import { STATE_VAR, ownPaths, readState, statePath, writeState } from './job/hook-state.js';
 import { procStat, myUid } from './os/proc.js';
 
 /*
@@ -26,16 +26,13 @@ import { procStat, myUid } from './os/proc.js';
  * containers" and any step, the completed one after every post step and "Stop containers".
  * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
  * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
+ * file in RUNNER_TEMP that lives exactly as long as the job (job/hook-state.ts).
  *
  * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
  * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
  * kills; it watches the Runner.Worker process; and max-lease bounds it.
  */
-export const STATE_FILE = 'cargo-isolate-hook.json';
-/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
-export const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
+
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 export const FAIL_EXIT = 3;
 /** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
@@ -70,29 +67,6 @@ function ancestors(from: number): { pid: number; comm: string }[] {
     pid = stat.ppid;
   }
   return out;
-}
-
-export interface HookState {
-  format: 1;
-  job: StartedJob;
-  guard?: GuardReport;
-  /** The runner's publish-crates, read once by the started hook (a bad variable fails there, not at release). */
-  publishCrates: Settings['publishCrates'];
-  /** Written by a `uses:` step that joined: the lock file it found, relative to the workspace. */
-  action?: { lockFile?: string; crates?: CratesState };
-}
-
-const statePath = (env: Record<string, string | undefined>) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
-
-const writeState = (file: string, s: HookState): Promise<void> => writeAtomic(file, JSON.stringify(s));
-
-async function readState(file: string): Promise<HookState | undefined> {
-  try {
-    const s = JSON.parse(await fs.readFile(file, 'utf8')) as HookState;
-    return s.format === 1 && s.job?.dirs ? s : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -250,58 +224,6 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
  */
 export function containerFilesKept(o: { slot: string; seen: { root: string; uid: number }; hookUid: number; failed: string[] }): string {
   return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-}
-
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-export async function joinHookLease(s: Settings, env: Record<string, string | undefined>, log: Log): Promise<{ job: StartedJob } | undefined> {
-  const file = env[STATE_VAR];
-  if (!file) return undefined;
-  const st = await readState(file);
-  const home = env.CARGO_HOME;
-  if (!st || !home) return undefined;
-  // In a container job the runner translated the hook's host paths (/__t/...): derive this
-  // step's view of the root from CARGO_HOME, which the runner translated the same way.
-  const rel = relative(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
-  if (!home.endsWith(`/${rel}`) || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
-    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-    return undefined;
-  }
-  const root = home.slice(0, home.length - rel.length - 1);
-  const map = (p: string) => join(root, relative(st.job.root, p));
-  const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)])) as unknown as StartedJob["dirs"];
-  const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
-  if (allFree([dirs.lock])) {
-    // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-    return undefined;
-  }
-  log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-  const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
-  const ws = env.GITHUB_WORKSPACE;
-  const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
-  await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-  return { job: { ...st.job, root, dirs, exports, crates } };
-}
-
-/**
- * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
- * names under its root. The keeper's command line then vouches for the lock, so a state file
- * edited during the job cannot aim the completed hook's removals at another slot.
- */
-export function ownPaths(job: Pick<StartedJob, 'layout' | 'root' | 'slot' | 'dirs' | 'identity'>): boolean {
-  if (!isAbsolute(job.root) || typeof job.slot !== 'string') return false;
-  const expected = job.layout === 'slot' ? (SLOT_NAME.test(job.slot) ? slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
-  if (!expected || !job.dirs) return false;
-  const keys = Object.keys(expected) as (keyof typeof expected)[];
-  return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
 }
 
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */

@@ -5,7 +5,7 @@ import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';
 import { readSettings } from './model/settings.js';
 import { saveGuard, saveHookJoined, saveJob, saveLease } from './job/state.js';
-import { joinHookLease } from './hook-impl.js';
+import { joinHookLease } from './job/hook-state.js';
 import { closedRun, forgetDomain } from './job/forget.js';
 import { prepareRoot } from './pool/root.js';
 

@@ -3,7 +3,7 @@ import type { StartedJob } from './job.js';
 import type { GuardReport } from '../pool/guard.js';
 
 /**
- * The only module that passes data from the main step to the post step. The runner hands
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
  * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
  * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
  * lets post release it) and again, complete, at the end of main.
