@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9690:
+/***/ 3456:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28432,6 +28432,48 @@ function beyond(d, l) {
  * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
  * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
  * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/job.ts prepareCrates)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (job/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
  */
 const BUSY = 75;
 /** Holds the body until its stdin closes: our own process dying releases the locks too. */
@@ -28511,17 +28553,20 @@ function allFree(paths, shared = false) {
         throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
     return r.status === 0;
 }
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    let cmdline = '';
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
     try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
     }
     catch {
         return false; // already gone
     }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
     try {
         process.kill(-pid, 'SIGTERM');
     }
@@ -28587,15 +28632,17 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  */
 const MARKER = '.cargo-isolate-root';
-const layout_rootPaths = (root) => ({
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const mapDirs = (d, at) => ({ base: at(d.base), target: at(d.target), cargoHome: at(d.cargoHome), install: at(d.install), tmp: at(d.tmp), record: at(d.record), lock: at(d.lock) });
+const rootPaths = (root) => ({
     marker: (0,external_node_path_.join)(root, MARKER),
     locks: (0,external_node_path_.join)(root, 'locks'),
     slots: (0,external_node_path_.join)(root, 'slots'),
@@ -28608,7 +28655,21 @@ const layout_rootPaths = (root) => ({
     metrics: (0,external_node_path_.join)(root, 'metrics.json'),
     metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
@@ -28726,8 +28787,6 @@ async function cargoLockFiles(target, cargoHome) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/record.ts
-
-
 const trustDomain = (r) => `${r.repository}#${r.key}`;
 const parsed = new Map();
 /**
@@ -28746,6 +28805,40 @@ function lastUsedMs(r) {
     }
     return t;
 }
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/** True when something (even a dangling symlink) is at the path. */
+const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 async function readRecord(path) {
     try {
         const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
@@ -28755,11 +28848,8 @@ async function readRecord(path) {
         return undefined; // absent, or torn by a crash of an older writer: treated as unknown
     }
 }
-async function writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
 ;// CONCATENATED MODULE: ./src/os/audit.ts
 
@@ -28775,32 +28865,56 @@ function audit(e) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
+;// CONCATENATED MODULE: ./src/os/run.ts
 
-
-
-/** True when something (even a dangling symlink) is at the path. */
-const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 /**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
  */
-async function writeAtomic(path, text, mode = 0o644) {
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+function runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
     try {
-        await external_node_fs_.promises.writeFile(tmp, text, { mode });
-        await external_node_fs_.promises.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
-        await external_node_fs_.promises.rename(tmp, path);
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
     }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
+    catch {
+        return undefined;
     }
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function proc_findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
 
 
 
@@ -28833,25 +28947,18 @@ async function assertInsideRoot(root, path) {
         throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
     }
 }
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
 let sudoChecked;
 function sudoAvailable() {
     if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
     }
     return sudoChecked;
 }
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
+    const me = proc_myUid();
     const queue = [dir];
     while (queue.length && budget-- > 0) {
         const p = queue.shift();
@@ -28887,7 +28994,7 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     }
     const foreign = await foreignEntry(entry);
     const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
         : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
     return { ok: false, detail: why };
 }
@@ -28903,7 +29010,7 @@ async function removeTreeInner(root, path, o) {
     await assertInsideRoot(root, path);
     if (!(await exists(path)))
         return { path, outcome: 'absent' };
-    const trash = layout_rootPaths(root).trash;
+    const trash = rootPaths(root).trash;
     await external_node_fs_.promises.mkdir(trash, { recursive: true });
     const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
     if (o.locks?.length) {
@@ -28937,19 +29044,6 @@ async function removeTreeInner(root, path, o) {
     const d = await deleteTrashEntry(entry, o.timeoutMs);
     return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
 
 ;// CONCATENATED MODULE: ./src/os/sizes.ts
 
@@ -28968,310 +29062,8 @@ function diskUsage(path, timeoutMs = 30_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
-
-
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
- */
-function parseLock(text) {
-    const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function findLockFile(manifestPath, workingDirectory, env) {
-    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
-        return undefined;
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-function hasAbove(dir, name) {
-    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
-            return true;
-        if ((0,external_node_path_.dirname)(d) === d)
-            return false;
-    }
-}
-async function readLock(path) {
-    return parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-const storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            try {
-                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-            }
-            catch (e) {
-                const code = e.code;
-                if (code !== 'EXDEV' && code !== 'EPERM')
-                    throw e;
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                await placeAtomically(dests[i], { copyFrom: blob });
-                r.copiedInstead++;
-                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(root, version, match.source, dir).catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
+
 
 
 
@@ -29298,18 +29090,13 @@ function parseGitLock(text) {
     }
     return out;
 }
-const gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 function urlKey(url) {
     const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
     return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
+const dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 /**
  * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
@@ -29359,9 +29146,9 @@ const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim(
 function gitAvailable(git) {
     return git.run(['--version']).status === 0;
 }
-async function gitstore_knownDirs(root, version, url) {
+async function knownDirs(root, version, url) {
     try {
-        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
+        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
     }
     catch {
         return [];
@@ -29382,20 +29169,12 @@ async function plainDirs(root, ...rel) {
     }
     return true;
 }
-async function writeAtomically(dest, data) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    await external_node_fs_.promises.writeFile(tmp, data);
-    await external_node_fs_.promises.rename(tmp, dest).catch(async (e) => {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    });
-}
-async function gitstore_learnDir(root, version, url, dir) {
-    const known = await gitstore_knownDirs(root, version, url);
+async function learnDir(root, version, url, dir) {
+    const known = await knownDirs(root, version, url);
     if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
         return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dirsRecord(root, version, url)), { recursive: true });
+    await writeAtomic(dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
 async function packFiles(entry) {
@@ -29448,7 +29227,7 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
         return r;
     }
     for (const g of locked) {
-        const dirs = await gitstore_knownDirs(root, version, g.url);
+        const dirs = await knownDirs(root, version, g.url);
         if (dirs.length === 0) {
             const why = (await exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
             r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
@@ -29577,7 +29356,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
         }
         for (const d of dirs) {
             // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
+            await learnDir(root, version, g.url, d).catch((e) => {
                 if (!isPermissionError(e))
                     throw e;
             });
@@ -29651,7 +29430,7 @@ async function gitEntries(root) {
 
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 const SIZE_UNITS = {
     b: 1,
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
@@ -29731,7 +29510,6 @@ function units_formatDuration(ms) {
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
-const myUid = () => process.geteuid?.() ?? 0;
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -29793,16 +29571,11 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
+    return runCommand('chown', args, timeoutMs).then((r) => (r.error ? { ok: false, detail: r.error.message } : r.code === 0 ? { ok: true } : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` }));
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 /*
@@ -29836,7 +29609,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = handBackTo(myUid(), await ownerOf(root));
+        const to = handBackTo(proc_myUid(), await ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -30115,7 +29888,7 @@ function formatWarmth(rows) {
         ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
     ];
 }
-const warmthLog = (root) => layout_rootPaths(root).warmth;
+const warmthLog = (root) => rootPaths(root).warmth;
 /** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 async function appendWarmth(root, e) {
     await appendLine(root, warmthLog(root), e);
@@ -30603,7 +30376,7 @@ async function guard_isDir(p) {
 }
 /** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
 async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    const p = layout_rootPaths(root);
+    const p = rootPaths(root);
     const out = [];
     for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
         const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
@@ -30660,7 +30433,7 @@ async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
  * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
  */
 async function sharedSources(root, slots) {
-    const me = myUid();
+    const me = proc_myUid();
     const out = [];
     const liveUids = new Set();
     for (const c of slots) {
@@ -30668,13 +30441,13 @@ async function sharedSources(root, slots) {
             continue;
         liveUids.add((await readRecord(slotDirs(root, c.slot).record))?.uid);
     }
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+    for (const name of await external_node_fs_.promises.readdir(rootPaths(root).homes).catch(() => [])) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
         // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
         if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
             continue;
-        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const src = (0,external_node_path_.join)(rootPaths(root).homes, name, 'registry', 'src');
         const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
         if (!st?.isDirectory())
             continue;
@@ -30684,6 +30457,10 @@ async function sharedSources(root, slots) {
 }
 /** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return { root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, ...extra };
+}
 class DiskFullError extends Error {
 }
 const NEEDS_ROOT = 'needs root';
@@ -30693,7 +30470,7 @@ const NEEDS_ROOT = 'needs root';
  * access to it, and a futile `rm -rf` over a large tree only costs time.
  */
 async function removeCandidate(root, c, timeoutMs) {
-    const uid = myUid();
+    const uid = proc_myUid();
     if (uid !== 0 && c.kind !== 'crate') {
         const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
         if (st && st.uid !== uid)
@@ -30768,12 +30545,12 @@ async function runGuard(o) {
         return checkFloor(o, report);
     }
     let livePlan = [];
-    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+    await external_node_fs_.promises.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
     const waitStart = Date.now();
-    const guardLock = await hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    const guardLock = await hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
     report.lockWaitMs = Date.now() - waitStart;
     if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        log.warning(`Another disk guard on this host held ${rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
         report.after = await measure(o.root);
         return checkFloor(o, report);
     }
@@ -30834,7 +30611,7 @@ async function runGuard(o) {
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
@@ -31149,6 +30926,7 @@ const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 
 
+const onPath = async (name, path) => (await proc_findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
  * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
@@ -31157,7 +30935,7 @@ async function slotsOfAnotherUid(root, uid) {
     if (uid === 0)
         return [];
     const out = [];
-    for (const name of (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+    for (const name of (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
         const rec = await readRecord(slotDirs(root, name).record);
         if (rec?.uid !== undefined && rec.uid !== uid)
             out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
@@ -31171,14 +30949,6 @@ function handBackMethods(uid, found, onPath) {
     // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
     // not have run the step that made the files either (another job sharing the slot's key did).
     return ['sudo', 'docker'].filter((m) => onPath[m]);
-}
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await external_node_fs_.promises.access((0,external_node_path_.join)(dir, name), external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
 }
 /**
  * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
@@ -31199,16 +30969,11 @@ function dockerChownArgs(image, base, to) {
     const at = '/cargo-isolate-slot';
     return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
 }
-function reclaim_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
+async function reclaim_run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return { ok: r.code === 0, stdout: r.stdout, detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`) };
 }
 async function bySudo(base, to, timeoutMs) {
     return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
@@ -31271,7 +31036,7 @@ function foreignMessage(o) {
  * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
 async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
-    const uid = myUid();
+    const uid = proc_myUid();
     let found = await findForeign(dirs, uid);
     if (found.length === 0)
         return undefined;
@@ -31301,7 +31066,7 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
  * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
  */
 async function settleForeignHome(root, home, timeoutMs, env = process.env) {
-    const uid = myUid();
+    const uid = proc_myUid();
     let found = await findForeignInHome(home, uid);
     if (found.length === 0)
         return undefined;
@@ -31330,6 +31095,8 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
 
 
 
@@ -31377,18 +31144,8 @@ while [ "$left" -gt 0 ]; do
   sleep "$poll"
   left=$((left - poll))
 done`;
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
 async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
     const opts = {
         detached: true,
         body: KEEPER,
@@ -31414,7 +31171,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  */
 async function scanSlots(root, history) {
     const held = heldLocks();
-    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const names = (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
@@ -31451,12 +31208,12 @@ async function tryLease(dirs, req) {
     const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
     if (base && !base.isDirectory()) {
         // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
-        await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
+        await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     // Read under the lease: a scan's copy may predate the last holder's release.
     const previous = await readRecord(dirs.record);
-    const uid = myUid();
+    const uid = proc_myUid();
     const owners = await slotOwners(dirs);
     if (!canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
@@ -31555,11 +31312,11 @@ async function acquireSlot(req) {
                 foreign.push(c.name);
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting || lingering) {
@@ -31624,7 +31381,7 @@ function chooseHome(root, dirs, o) {
  * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
  */
 async function sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
     if (theirs)
         return theirs;
     const foreign = await findForeignInHome(dir, uid);
@@ -32066,6 +31823,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -32159,7 +31917,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
     if (st && !st.isDirectory())
         throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
-    const p = layout_rootPaths(root);
+    const p = rootPaths(root);
     if (st) {
         // One readdir is one snapshot: a job making this root writes the marker before anything
         // else, so a snapshot with any other entry but no marker is not ours.
@@ -32189,7 +31947,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = handBackTo(myUid(), await ownerOf(root));
+        const to = handBackTo(proc_myUid(), await ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await chownTree([p.marker, ...skeleton], to, false);
     }
@@ -32198,6 +31956,304 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
         throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;
+}
+
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
+ * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ */
+function parseLock(text) {
+    const out = [];
+    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
+        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
+    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
+    }
+}
+async function readLock(path) {
+    return parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+const crates_dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+async function crates_knownDirs(root, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(crates_dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
+    }
+    catch {
+        return [];
+    }
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        if ('linkFrom' in how)
+            await external_node_fs_.promises.link(how.linkFrom, tmp);
+        else
+            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
+        if (mode !== undefined && !('linkFrom' in how))
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+async function crates_learnDir(root, version, source, dir) {
+    const known = await crates_knownDirs(root, version, source);
+    if (known.includes(dir))
+        return;
+    // Two publishers learning at once may each write their own list; either list is correct,
+    // and the next publisher adds what the other one lost.
+    await placeAtomically(crates_dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await crates_knownDirs(root, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            try {
+                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
+            }
+            catch (e) {
+                const code = e.code;
+                if (code !== 'EXDEV' && code !== 'EPERM')
+                    throw e;
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                await placeAtomically(dests[i], { copyFrom: blob });
+                r.copiedInstead++;
+                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await crates_learnDir(root, version, match.source, dir).catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
 }
 
 ;// CONCATENATED MODULE: ./src/store/crate-cache.ts
@@ -32257,7 +32313,6 @@ async function saveStore(root, lockText, log) {
 
 
 
-
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -32280,17 +32335,17 @@ async function giveSlot(dirs, to, timeoutMs) {
  * given back at once (the job's own directory goes with its post step).
  */
 async function handBackJobParents(root, jobDir) {
-    const to = handBackTo(myUid(), await ownerOf(root));
+    const to = handBackTo(proc_myUid(), await ownerOf(root));
     const key = (0,external_node_path_.dirname)(jobDir);
     if (to)
         await chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
 async function handBackJob(j, published, gitPublished = 0) {
-    const to = handBackTo(myUid(), await ownerOf(j.root));
+    const to = handBackTo(proc_myUid(), await ownerOf(j.root));
     if (!to)
         return undefined;
-    const shared = [layout_rootPaths(j.root).locks];
+    const shared = [rootPaths(j.root).locks];
     if (published && (published.published > 0 || published.indexEntries > 0))
         shared.push(storePaths(j.root).base);
     if (gitPublished > 0)
@@ -32300,7 +32355,7 @@ async function handBackJob(j, published, gitPublished = 0) {
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
-    const homes = layout_rootPaths(j.root).homes;
+    const homes = rootPaths(j.root).homes;
     if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
         await chownTree([homes], to, false);
     const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
@@ -32320,11 +32375,11 @@ async function handBackJob(j, published, gitPublished = 0) {
  * directories. Returns the slots given back.
  */
 async function handBackIdle(root, timeoutMs) {
-    const to = handBackTo(myUid(), await ownerOf(root));
+    const to = handBackTo(proc_myUid(), await ownerOf(root));
     if (!to)
         return [];
     const given = [];
-    const p = layout_rootPaths(root);
+    const p = rootPaths(root);
     for (const name of (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
         const dirs = slotDirs(root, name);
         const rec = await readRecord(dirs.record);
@@ -32376,13 +32431,12 @@ async function handBackIdle(root, timeoutMs) {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : { ok: false, detail: ran.signal ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s` : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}` };
     const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
@@ -32412,6 +32466,7 @@ async function removeEscapingLinks(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
 
 
 
@@ -32651,7 +32706,7 @@ function recordFor(lease, me, now, previous, view) {
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
-        uid: myUid(),
+        uid: proc_myUid(),
         view,
     };
 }
@@ -32661,7 +32716,7 @@ function recordFor(lease, me, now, previous, view) {
  * was made under; the CARGO_HOME is one of them.
  */
 async function planHome(s, root, me, o = {}) {
-    const uid = myUid();
+    const uid = proc_myUid();
     const fork = me.fork === true;
     const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
     const shared = s.layout === 'slot' && !fork && problem === undefined;
@@ -32684,7 +32739,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
         if (s.layout === 'job')
             await handBackJobParents(root, lease.dirs.base);
         const now = new Date().toISOString();
-        const uid = myUid();
+        const uid = proc_myUid();
         const fork = me.fork === true;
         const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
         if (problem && !o.privateHome)
@@ -32993,7 +33048,7 @@ function consoleLog(verbose = false, quiet = false) {
 function guardResult(r) {
     return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
 }
-const eventsLog = (root) => layout_rootPaths(root).events;
+const eventsLog = (root) => rootPaths(root).events;
 /** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
 async function recordEvent(root, e) {
     try {
@@ -33011,6 +33066,8 @@ function parseEvents(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/sccache.ts
+
+
 
 
 
@@ -33131,16 +33188,6 @@ function sccache_describeServer(r) {
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
 // ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
 async function listeners() {
     const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
@@ -33219,7 +33266,7 @@ async function settled(port, uid, graceMs) {
 }
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root, uid, port) {
-    return ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+    return ownDirIn(rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -33255,10 +33302,10 @@ async function ensureSccacheServer(env, paths, log) {
     if (!wrapper)
         return undefined;
     const t0 = performance.now();
-    const binary = await findOnPath(wrapper.command, env.PATH);
+    const binary = await proc_findOnPath(wrapper.command, env.PATH);
     if (!binary)
         throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
     const passedOver = [];
     // A server the host runs itself (systemd, a login shell) on the configured port belongs to
@@ -33338,7 +33385,7 @@ function sccacheExports(r) {
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
-    const uid = process.geteuid?.() ?? 0;
+    const uid = myUid();
     const o = await occupant(r.port, uid, r.pid);
     if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
         return undefined;
@@ -33402,16 +33449,13 @@ function wrapperExports(script, wrapper) {
  * Undefined when that directory is not this uid's own (owner.ts, ownDirIn).
  */
 async function ensureWrapperScript(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
     if (theirs)
         return undefined;
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
     if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
         return path;
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
-    await external_node_fs_.promises.chmod(tmp, 0o755);
-    await external_node_fs_.promises.rename(tmp, path);
+    await writeAtomic(path, WRAPPER_SCRIPT, 0o755);
     return path;
 }
 /*
@@ -33436,7 +33480,7 @@ function untrustedEnv(env, cacheDir, conf) {
 }
 /** The untrusted cache directory and an empty config file for it (a directory of this uid's own). */
 async function untrustedCache(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700, await rootOwnerFor(root, uid));
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700, await rootOwnerFor(root, uid));
     if (theirs)
         return undefined;
     const conf = (0,external_node_path_.join)(dir, 'config.toml');
@@ -33467,7 +33511,7 @@ async function untrustedCache(root, uid) {
 async function mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
@@ -33488,7 +33532,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    const guard = await phase('guard', 'Disk guard', async () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })).catch(async (e) => {
+    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
         if (e instanceof DiskFullError)
             noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
         throw e;
@@ -33518,7 +33562,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
     if (wrapper) {
-        const uid = myUid();
+        const uid = proc_myUid();
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
@@ -33544,7 +33588,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
  * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
  * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
  * timer; settings.ts validates all three with the same messages. Tested with tables in
- * __tests__/cli-options.test.ts.
+ * __tests__/cli.test.ts ("the command line") and settings.test.ts.
  */
 const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'];
 const JOB = ['run', 'demo'];
@@ -33702,11 +33746,9 @@ const version_VERSION = '0.1.0';
 
 
 
-
-
 /** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
 async function rootStatus(root, now = Date.now()) {
-    const p = layout_rootPaths(root);
+    const p = rootPaths(root);
     const views = await scanSlots(root);
     const slots = [];
     for (const v of views) {
@@ -33789,6 +33831,7 @@ function formatStatus(s) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/metrics.ts
+
 
 
 
@@ -33902,7 +33945,7 @@ async function readCounters(path) {
  * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
  */
 async function updateCounters(root, warn) {
-    const p = layout_rootPaths(root);
+    const p = rootPaths(root);
     const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
     try {
         const before = await readCounters(p.metrics);
@@ -33915,8 +33958,8 @@ async function updateCounters(root, warn) {
             return after;
         }
         try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
-            const to = handBackTo(myUid(), await ownerOf(root));
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
+            const to = handBackTo(proc_myUid(), await ownerOf(root));
             if (to)
                 await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
         }
@@ -33932,7 +33975,7 @@ async function updateCounters(root, warn) {
 }
 /** The metrics text for a root (or for its absence). */
 async function collectMetrics(root, threshold, warn = () => undefined) {
-    const present = await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false);
+    const present = await external_node_fs_.promises.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
     if (!present)
         return renderMetrics({ root }, emptyCounters());
     const status = await rootStatus(root);
@@ -34128,6 +34171,7 @@ async function forgetDomain(root, repository, key) {
 
 
 
+
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
 const out = (text) => void process.stdout.write(text);
 const err = (text) => void process.stderr.write(text);
@@ -34299,10 +34343,7 @@ async function gc(cl) {
     const log = consoleLog(cl.flags.has('verbose'), json);
     let r;
     try {
-        r = await runGuard({
-            root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: s.runnerName ?? currentIdentity().runnerId,
-            dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log,
-        });
+        r = await runGuard(guardOptions(s, root, s.runnerName ?? currentIdentity().runnerId, log, { maxAgeMs }));
     }
     catch (e) {
         if (e instanceof DiskFullError)
@@ -34313,7 +34354,7 @@ async function gc(cl) {
         await recordEvent(root, { event: 'guard', trigger: 'gc', result: guardResult(r), freed: r.freedBytes, removals: r.removals.length });
     // Run as root on a root owned by the runner's user: return what root jobs never handed back.
     const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
-    const others = await slotsOfAnotherUid(root, process.geteuid?.() ?? 0);
+    const others = await slotsOfAnotherUid(root, proc_myUid());
     if (others.length)
         err(`warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`);
     out(json ? JSON.stringify({ version: version_VERSION, ...r, handedBack }, null, 2) + '\n' : gcText(r, handedBack));
@@ -34413,7 +34454,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9690);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3456);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4295:
+/***/ 8854:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28379,7 +28379,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   DB: () => (/* binding */ runHook)
 });
 
-// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, METRICS_VAR, STATE_FILE, STATE_VAR, completedLine, containerFilesKept, hookCompleted, hookSettings, hookStarted, hookVariable, joinHookLease, ownPaths, workerPid
+// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, METRICS_VAR, completedLine, containerFilesKept, hookCompleted, hookSettings, hookStarted, hookVariable, workerPid
 
 // EXTERNAL MODULE: ../int/node_modules/@actions/core/lib/core.js + 7 modules
 var core = __nccwpck_require__(9420);
@@ -28402,12 +28402,16 @@ const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 /**
  * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
  * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
  */
-async function writeAtomic(path, text, mode = 0o644) {
+async function writeAtomic(path, data, mode) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     try {
-        await external_node_fs_.promises.writeFile(tmp, text, { mode });
-        await external_node_fs_.promises.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
         await external_node_fs_.promises.rename(tmp, path);
     }
     catch (e) {
@@ -28532,6 +28536,77 @@ function indexEntryMatches(buf, version, checksum) {
     return false;
 }
 
+;// CONCATENATED MODULE: ./src/model/layout.ts
+
+
+/**
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
+ */
+const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const layout_mapDirs = (d, at) => ({ base: at(d.base), target: at(d.target), cargoHome: at(d.cargoHome), install: at(d.install), tmp: at(d.tmp), record: at(d.record), lock: at(d.lock) });
+const layout_rootPaths = (root) => ({
+    marker: (0,external_node_path_.join)(root, MARKER),
+    locks: (0,external_node_path_.join)(root, 'locks'),
+    slots: (0,external_node_path_.join)(root, 'slots'),
+    jobs: (0,external_node_path_.join)(root, 'jobs'),
+    trash: (0,external_node_path_.join)(root, 'trash'),
+    crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
+    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
+    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
+});
+function dirsIn(base, record, lock) {
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+}
+function layout_slotDirs(root, name) {
+    const base = (0,external_node_path_.join)(root, 'slots', name);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
+}
+function jobDirs(root, id) {
+    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
+}
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+const layout_SLOT_NAME = /^s\d{3,}$/;
+const slotName = (index) => `s${String(index).padStart(3, '0')}`;
+
 ;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
@@ -28540,12 +28615,7 @@ function indexEntryMatches(buf, version, checksum) {
 
 
 
-const storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
+
 const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c) => `${c.name}-${c.version}.crate`;
 /** Pure: may this job publish into the host's store? */
@@ -28575,11 +28645,11 @@ async function knownDirs(root, version, source) {
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
 async function placeAtomically(dest, how, mode) {
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode);
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
+        if ('linkFrom' in how)
             await external_node_fs_.promises.link(how.linkFrom, tmp);
         else
             await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
@@ -28766,6 +28836,48 @@ async function publishCrates(root, cargoHome, locked, version) {
  * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
  * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
  * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/job.ts prepareCrates)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (job/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
  */
 const BUSY = 75;
 /** Holds the body until its stdin closes: our own process dying releases the locks too. */
@@ -28845,17 +28957,20 @@ function flock_allFree(paths, shared = false) {
         throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
     return r.status === 0;
 }
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    let cmdline = '';
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
     try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
     }
     catch {
         return false; // already gone
     }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
     try {
         process.kill(-pid, 'SIGTERM');
     }
@@ -28897,61 +29012,6 @@ function beyond(d, l) {
     const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
     return bytes || d.inodePercent > inodeLimit(l);
 }
-
-;// CONCATENATED MODULE: ./src/model/layout.ts
-
-
-/**
- * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
- * CLI and older or newer versions of the action running on the same host:
- *
- *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
- *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
- *   <root>/locks/guard.lock                one disk guard at a time per host
- *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
- *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
- *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
- *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
- *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
- *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
- *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
- *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
- */
-const MARKER = '.cargo-isolate-root';
-const layout_rootPaths = (root) => ({
-    marker: (0,external_node_path_.join)(root, MARKER),
-    locks: (0,external_node_path_.join)(root, 'locks'),
-    slots: (0,external_node_path_.join)(root, 'slots'),
-    jobs: (0,external_node_path_.join)(root, 'jobs'),
-    trash: (0,external_node_path_.join)(root, 'trash'),
-    crates: (0,external_node_path_.join)(root, 'crates'),
-    homes: (0,external_node_path_.join)(root, 'homes'),
-    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
-    events: (0,external_node_path_.join)(root, 'events.jsonl'),
-    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
-    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
-    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
-});
-function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
-}
-function layout_slotDirs(root, name) {
-    const base = (0,external_node_path_.join)(root, 'slots', name);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
-}
-function jobDirs(root, id) {
-    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
-}
-/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
-const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
-const layout_SLOT_NAME = /^s\d{3,}$/;
-const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
@@ -29053,8 +29113,6 @@ async function liveness_cargoLockFiles(target, cargoHome) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/record.ts
-
-
 const trustDomain = (r) => `${r.repository}#${r.key}`;
 const parsed = new Map();
 /**
@@ -29073,7 +29131,12 @@ function lastUsedMs(r) {
     }
     return t;
 }
-async function record_readRecord(path) {
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
     try {
         const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
         return r && r.format === 1 ? r : undefined;
@@ -29082,11 +29145,8 @@ async function record_readRecord(path) {
         return undefined; // absent, or torn by a crash of an older writer: treated as unknown
     }
 }
-async function writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
 ;// CONCATENATED MODULE: ./src/os/audit.ts
 
@@ -29102,7 +29162,56 @@ function audit(e) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/os/run.ts
+
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ */
+function runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
 
 
 
@@ -29135,25 +29244,18 @@ async function assertInsideRoot(root, path) {
         throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
     }
 }
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
 let sudoChecked;
 function sudoAvailable() {
     if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
     }
     return sudoChecked;
 }
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
+    const me = proc_myUid();
     const queue = [dir];
     while (queue.length && budget-- > 0) {
         const p = queue.shift();
@@ -29189,7 +29291,7 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     }
     const foreign = await foreignEntry(entry);
     const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
         : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
     return { ok: false, detail: why };
 }
@@ -29239,19 +29341,6 @@ async function removeTreeInner(root, path, o) {
     const d = await deleteTrashEntry(entry, o.timeoutMs);
     return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
 
 ;// CONCATENATED MODULE: ./src/os/sizes.ts
 
@@ -29278,6 +29367,7 @@ function diskUsage(path, timeoutMs = 30_000) {
 
 
 
+
 const SHA = /^[0-9a-f]{40}$/;
 /** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
 function parseGitLock(text) {
@@ -29297,18 +29387,13 @@ function parseGitLock(text) {
     }
     return out;
 }
-const gitstore_gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 function urlKey(url) {
     const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
     return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
+const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(layout_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 /**
  * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
@@ -29381,20 +29466,12 @@ async function plainDirs(root, ...rel) {
     }
     return true;
 }
-async function writeAtomically(dest, data) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    await external_node_fs_.promises.writeFile(tmp, data);
-    await external_node_fs_.promises.rename(tmp, dest).catch(async (e) => {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    });
-}
 async function gitstore_learnDir(root, version, url, dir) {
     const known = await gitstore_knownDirs(root, version, url);
     if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
         return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(gitstore_dirsRecord(root, version, url)), { recursive: true });
+    await writeAtomic(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
 async function packFiles(entry) {
@@ -29629,7 +29706,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
 /** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
 async function gitEntries(root) {
     const out = [];
-    const db = gitstore_gitStorePaths(root).db;
+    const db = layout_gitStorePaths(root).db;
     if (!(await plainDirs(root, 'git', 'db')))
         return out;
     for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
@@ -29650,7 +29727,7 @@ async function gitEntries(root) {
 
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 const SIZE_UNITS = {
     b: 1,
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
@@ -29730,7 +29807,6 @@ function units_formatDuration(ms) {
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
-const owner_myUid = () => process.geteuid?.() ?? 0;
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function owner_handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -29792,16 +29868,11 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
+    return runCommand('chown', args, timeoutMs).then((r) => (r.error ? { ok: false, detail: r.error.message } : r.code === 0 ? { ok: true } : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` }));
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 /*
@@ -29835,7 +29906,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -30612,7 +30683,7 @@ async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
         for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
             for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
                 const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
-                const rec = await record_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
                 const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
                 out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held) });
             }
@@ -30638,7 +30709,7 @@ async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
         if (!e.linked)
             out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
     const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
-    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
+    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_file_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
     const history = await readHistory(root);
     const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
     for (const { name, record: rec, live } of slots) {
@@ -30659,13 +30730,13 @@ async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
  * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
  */
 async function sharedSources(root, slots) {
-    const me = owner_myUid();
+    const me = proc_myUid();
     const out = [];
     const liveUids = new Set();
     for (const c of slots) {
         if (c.kind !== 'target' || !c.live || !c.slot)
             continue;
-        liveUids.add((await record_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
+        liveUids.add((await record_file_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
     }
     for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
@@ -30683,6 +30754,10 @@ async function sharedSources(root, slots) {
 }
 /** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return { root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, ...extra };
+}
 class DiskFullError extends Error {
 }
 const NEEDS_ROOT = 'needs root';
@@ -30692,13 +30767,13 @@ const NEEDS_ROOT = 'needs root';
  * access to it, and a futile `rm -rf` over a large tree only costs time.
  */
 async function removeCandidate(root, c, timeoutMs) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     if (uid !== 0 && c.kind !== 'crate') {
         const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
         if (st && st.uid !== uid)
             return NEEDS_ROOT;
         // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
         if (rec?.uid !== undefined && rec.uid !== uid)
             return NEEDS_ROOT;
     }
@@ -30739,7 +30814,7 @@ async function removeCandidateAs(root, c, timeoutMs) {
         timeoutMs,
         // Still under the lease: a job leasing the slot next must find a truthful record.
         whileLocked: async () => {
-            const rec = await record_readRecord(d.record);
+            const rec = await record_file_readRecord(d.record);
             if (rec && c.kind === 'target')
                 await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
         },
@@ -30833,7 +30908,7 @@ async function runGuard(o) {
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
@@ -30980,6 +31055,7 @@ const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 
 
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
  * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
@@ -31003,14 +31079,6 @@ function handBackMethods(uid, found, onPath) {
     // not have run the step that made the files either (another job sharing the slot's key did).
     return ['sudo', 'docker'].filter((m) => onPath[m]);
 }
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await external_node_fs_.promises.access((0,external_node_path_.join)(dir, name), external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
 /**
  * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
  * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
@@ -31030,16 +31098,11 @@ function dockerChownArgs(image, base, to) {
     const at = '/cargo-isolate-slot';
     return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
 }
-function reclaim_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
+async function reclaim_run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return { ok: r.code === 0, stdout: r.stdout, detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`) };
 }
 async function bySudo(base, to, timeoutMs) {
     return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
@@ -31078,7 +31141,7 @@ async function byDocker(root, base, to, timeoutMs) {
  * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
  */
 async function markForeign(dirs, found) {
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (!rec || found.length === 0)
         return false;
     await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
@@ -31102,7 +31165,7 @@ function foreignMessage(o) {
  * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
 async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     let found = await foreign_findForeign(dirs, uid);
     if (found.length === 0)
         return undefined;
@@ -31132,7 +31195,7 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
  * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
  */
 async function settleForeignHome(root, home, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     let found = await foreign_findForeignInHome(home, uid);
     if (found.length === 0)
         return undefined;
@@ -31161,6 +31224,8 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
 
 
 
@@ -31208,18 +31273,8 @@ while [ "$left" -gt 0 ]; do
   sleep "$poll"
   left=$((left - poll))
 done`;
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
 async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
     const opts = {
         detached: true,
         body: KEEPER,
@@ -31248,7 +31303,7 @@ async function scanSlots(root, history) {
     const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
-        return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
+        return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
     if (history) {
         const values = slotValues(views, history, Date.now(), worthless);
@@ -31286,8 +31341,8 @@ async function tryLease(dirs, req) {
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await record_readRecord(dirs.record);
-    const uid = owner_myUid();
+    const previous = await record_file_readRecord(dirs.record);
+    const uid = proc_myUid();
     const owners = await owner_slotOwners(dirs);
     if (!owner_canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
@@ -31386,11 +31441,11 @@ async function acquireSlot(req) {
                 foreign.push(c.name);
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${owner_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${owner_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${owner_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting || lingering) {
@@ -31899,6 +31954,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -32022,7 +32078,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
@@ -32090,7 +32146,6 @@ async function saveStore(root, lockText, log) {
 
 
 
-
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -32102,7 +32157,7 @@ async function giveSlot(dirs, to, timeoutMs) {
     const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
         await owner_chownTree([dirs.record], to, false);
@@ -32113,21 +32168,21 @@ async function giveSlot(dirs, to, timeoutMs) {
  * given back at once (the job's own directory goes with its post step).
  */
 async function handBackJobParents(root, jobDir) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
     const key = (0,external_node_path_.dirname)(jobDir);
     if (to)
         await owner_chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
 async function handBackJob(j, published, gitPublished = 0) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(j.root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(j.root));
     if (!to)
         return undefined;
     const shared = [layout_rootPaths(j.root).locks];
     if (published && (published.published > 0 || published.indexEntries > 0))
         shared.push(storePaths(j.root).base);
     if (gitPublished > 0)
-        shared.push(gitstore_gitStorePaths(j.root).base);
+        shared.push(layout_gitStorePaths(j.root).base);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -32209,13 +32264,12 @@ async function handBackIdle(root, timeoutMs) {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : { ok: false, detail: ran.signal ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s` : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}` };
     const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
@@ -32245,6 +32299,7 @@ async function removeEscapingLinks(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
 
 
 
@@ -32370,7 +32425,7 @@ async function copyWarmBuild(root, src, to, o) {
     if (!h)
         return base;
     try {
-        const now = await record_readRecord(from.record);
+        const now = await record_file_readRecord(from.record);
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
         const bytes = now.sizes?.target ?? (await diskUsage(from.target));
@@ -32484,7 +32539,7 @@ function recordFor(lease, me, now, previous, view) {
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
-        uid: owner_myUid(),
+        uid: proc_myUid(),
         view,
     };
 }
@@ -32494,7 +32549,7 @@ function recordFor(lease, me, now, previous, view) {
  * was made under; the CARGO_HOME is one of them.
  */
 async function planHome(s, root, me, o = {}) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     const fork = me.fork === true;
     const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
     const shared = s.layout === 'slot' && !fork && problem === undefined;
@@ -32517,7 +32572,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
         if (s.layout === 'job')
             await handBackJobParents(root, lease.dirs.base);
         const now = new Date().toISOString();
-        const uid = owner_myUid();
+        const uid = proc_myUid();
         const fork = me.fork === true;
         const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
         if (problem && !o.privateHome)
@@ -32811,6 +32866,8 @@ const VERSION = '0.1.0';
 
 
 
+
+
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
  * belongs to no job: issue 17.
@@ -32925,16 +32982,6 @@ function describeServer(r) {
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
 // ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
 async function listeners() {
     const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
@@ -33013,7 +33060,7 @@ async function settled(port, uid, graceMs) {
 }
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root, uid, port) {
-    return ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+    return ownDirIn(layout_rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -33052,7 +33099,7 @@ async function ensureSccacheServer(env, paths, log) {
     const binary = await findOnPath(wrapper.command, env.PATH);
     if (!binary)
         throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
     const passedOver = [];
     // A server the host runs itself (systemd, a login shell) on the configured port belongs to
@@ -33132,7 +33179,7 @@ function sccacheExports(r) {
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const o = await occupant(r.port, uid, r.pid);
     if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
         return undefined;
@@ -33415,10 +33462,7 @@ async function ensureWrapperScript(root, uid) {
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
     if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
         return path;
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
-    await external_node_fs_.promises.chmod(tmp, 0o755);
-    await external_node_fs_.promises.rename(tmp, path);
+    await writeAtomic(path, WRAPPER_SCRIPT, 0o755);
     return path;
 }
 /*
@@ -33474,7 +33518,7 @@ async function untrustedCache(root, uid) {
 async function mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
@@ -33495,7 +33539,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    const guard = await phase('guard', 'Disk guard', async () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })).catch(async (e) => {
+    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
         if (e instanceof DiskFullError)
             noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
         throw e;
@@ -33525,7 +33569,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
     if (wrapper) {
-        const uid = owner_myUid();
+        const uid = proc_myUid();
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
@@ -33558,8 +33602,6 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
 
 
 
-
-
 /** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
 async function rootStatus(root, now = Date.now()) {
     const p = layout_rootPaths(root);
@@ -33580,7 +33622,7 @@ async function rootStatus(root, now = Date.now()) {
     }
     const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
     // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitstore_gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(layout_gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
     const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
     return {
         version: VERSION,
@@ -33645,6 +33687,7 @@ function formatStatus(s) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/metrics.ts
+
 
 
 
@@ -33771,8 +33814,8 @@ async function updateCounters(root, warn) {
             return after;
         }
         try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
-            const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
+            const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
             if (to)
                 await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
         }
@@ -33802,7 +33845,108 @@ async function writeMetrics(path, text) {
     await writeAtomic(path, text, 0o644);
 }
 
+;// CONCATENATED MODULE: ./src/job/hook-state.ts
+
+
+
+
+
+
+/*
+ * The runner hooks' state channel: how the job-started hook passes its lease to the
+ * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
+ * main-impl.ts through joinHookLease). The action's own main-to-post channel is state.ts.
+ *
+ * What the started hook writes to GITHUB_ENV reaches every later step; the completed hook gets
+ * fresh, empty files and sees none of it. So the state is a file in RUNNER_TEMP, which the
+ * runner empties before the started hook and after the completed one: it lives exactly as long
+ * as the job. The job's own steps can write it too, so nothing read from it is trusted to name
+ * paths (ownPaths) or a lease (flock.isHolder, allFree) without a check.
+ */
+const STATE_FILE = 'cargo-isolate-hook.json';
+/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
+const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
+const statePath = (env) => (env.RUNNER_TEMP ? (0,external_node_path_.join)(env.RUNNER_TEMP, STATE_FILE) : undefined);
+const writeState = (file, s) => writeAtomic(file, JSON.stringify(s));
+async function readState(file) {
+    try {
+        const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
+        return s.format === 1 && s.job?.dirs ? s : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
+ * names under its root. The keeper's command line then vouches for the lock, so a state file
+ * edited during the job cannot aim the completed hook's removals at another slot.
+ */
+function ownPaths(job) {
+    if (!(0,external_node_path_.isAbsolute)(job.root) || typeof job.slot !== 'string')
+        return false;
+    const expected = job.layout === 'slot' ? (layout_SLOT_NAME.test(job.slot) ? layout_slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
+    if (!expected || !job.dirs)
+        return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
+}
+/**
+ * Pure: the hook's job as this step sees it. In a container job the runner translated the hook's
+ * host paths (/__t/...) the same way for every path, CARGO_HOME included: the root is where this
+ * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
+ * at that place (this step sees another CARGO_HOME).
+ */
+function hookJobSeenAt(job, home) {
+    const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
+    const root = join(home, relative(hookHome, job.root));
+    if (join(root, relative(job.root, hookHome)) !== normalize(home))
+        return undefined;
+    const seen = (p) => join(root, relative(job.root, p));
+    const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
+    return { root, dirs: mapDirs(job.dirs, seen), exports };
+}
+/** Pure: `file` relative to the workspace, when it lies inside it. */
+function insideWorkspace(ws, file) {
+    if (!ws || !file)
+        return undefined;
+    const rel = relative(ws, file);
+    return rel.startsWith('..') || isAbsolute(rel) ? undefined : rel;
+}
+/**
+ * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
+ * instead of taking a second slot (and runs no second guard). What applies is the part only
+ * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
+ * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
+ * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
+ * or when this step cannot see it (a container without the root mounted): then the action
+ * works as it does without hooks.
+ */
+async function joinHookLease(s, env, log) {
+    const file = env[STATE_VAR];
+    const st = file ? await readState(file) : undefined;
+    const home = env.CARGO_HOME;
+    if (!file || !st || !home)
+        return undefined;
+    const seen = hookJobSeenAt(st.job, home);
+    if (!seen || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+        return undefined;
+    }
+    if (allFree([seen.dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
+    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+    const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+    // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
+    await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
+    return { job: { ...st.job, ...seen, crates } };
+}
+
 ;// CONCATENATED MODULE: ./src/hook-impl.ts
+
 
 
 
@@ -33829,16 +33973,12 @@ async function writeMetrics(path, text) {
  * containers" and any step, the completed one after every post step and "Stop containers".
  * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
  * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
+ * file in RUNNER_TEMP that lives exactly as long as the job (job/hook-state.ts).
  *
  * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
  * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
  * kills; it watches the Runner.Worker process; and max-lease bounds it.
  */
-const STATE_FILE = 'cargo-isolate-hook.json';
-/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
-const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 const FAIL_EXIT = 3;
 /** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
@@ -33863,31 +34003,13 @@ function workerPid(ancestors) {
 function ancestors(from) {
     const out = [];
     for (let pid = from; pid > 1 && out.length < 32;) {
-        try {
-            const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-            out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-            pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-        }
-        catch {
+        const stat = procStat(pid);
+        if (!stat)
             break;
-        }
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
     }
     return out;
-}
-const statePath = (env) => (env.RUNNER_TEMP ? (0,external_node_path_.join)(env.RUNNER_TEMP, STATE_FILE) : undefined);
-async function writeState(file, s) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-    await external_node_fs_.promises.rename(tmp, file);
-}
-async function readState(file) {
-    try {
-        const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
-        return s.format === 1 && s.job?.dirs ? s : undefined;
-    }
-    catch {
-        return undefined;
-    }
 }
 /**
  * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
@@ -33908,7 +34030,7 @@ async function hookStarted(env, log = actionLog) {
         // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
         // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
         // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-        const privateHome = owner_myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+        const privateHome = proc_myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
         const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
         try {
             await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
@@ -33999,7 +34121,7 @@ async function hookCompleted(env, log = actionLog) {
             log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
             return 0;
         }
-        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+        if (!isHolder(job.keeperPid, job.dirs.lock)) {
             // max-lease passed or the keeper was killed: another job may hold the slot by now.
             log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
             return 0;
@@ -34027,10 +34149,10 @@ async function hookCompleted(env, log = actionLog) {
         // the next container job and what the operator can change.
         const f = ended.foreign;
         const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
-        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: owner_myUid(), failed: f.failed }) : undefined;
+        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: proc_myUid(), failed: f.failed }) : undefined;
         const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f.message ? [w] : kept ? [kept] : [])) : ended.warnings;
         if (fromContainer && f.handedBack)
-            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${owner_myUid()} with ${f.handedBack}.`);
+            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${proc_myUid()} with ${f.handedBack}.`);
         for (const w of warnings)
             log.warning(w);
         const line = completedLine(job, ended);
@@ -34055,70 +34177,6 @@ async function hookCompleted(env, log = actionLog) {
 function containerFilesKept(o) {
     return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 }
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-async function joinHookLease(s, env, log) {
-    const file = env[STATE_VAR];
-    if (!file)
-        return undefined;
-    const st = await readState(file);
-    const home = env.CARGO_HOME;
-    if (!st || !home)
-        return undefined;
-    // In a container job the runner translated the hook's host paths (/__t/...): derive this
-    // step's view of the root from CARGO_HOME, which the runner translated the same way.
-    const rel = relative(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
-    if (!home.endsWith(`/${rel}`) || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-        return undefined;
-    }
-    const root = home.slice(0, home.length - rel.length - 1);
-    const map = (p) => join(root, relative(st.job.root, p));
-    const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
-    const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
-    if (allFree([dirs.lock])) {
-        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-        return undefined;
-    }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
-    const ws = env.GITHUB_WORKSPACE;
-    const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
-    await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, root, dirs, exports, crates } };
-}
-/**
- * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
- * names under its root. The keeper's command line then vouches for the lock, so a state file
- * edited during the job cannot aim the completed hook's removals at another slot.
- */
-function ownPaths(job) {
-    if (!(0,external_node_path_.isAbsolute)(job.root) || typeof job.slot !== 'string')
-        return false;
-    const expected = job.layout === 'slot' ? (layout_SLOT_NAME.test(job.slot) ? layout_slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
-    if (!expected || !job.dirs)
-        return false;
-    const keys = Object.keys(expected);
-    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
-}
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid, lock) {
-    try {
-        const argv = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-    }
-    catch {
-        return false;
-    }
-}
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 async function runHook(which) {
     if (which === 'started')
@@ -34136,7 +34194,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4295);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8854);
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);
 

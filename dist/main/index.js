@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1823:
+/***/ 9835:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28408,7 +28408,7 @@ async function disk_measure(path) {
 /** Inodes have no free-space form: a free-space level watches them at 90%. */
 const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
 /** Pure: is the disk beyond this level (bytes or inodes)? */
-function disk_beyond(d, l) {
+function beyond(d, l) {
     const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
     return bytes || d.inodePercent > inodeLimit(l);
 }
@@ -28429,6 +28429,48 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
  * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
  * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
  * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/job.ts prepareCrates)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (job/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
  */
 const BUSY = 75;
 /** Holds the body until its stdin closes: our own process dying releases the locks too. */
@@ -28499,7 +28541,7 @@ function detach(h) {
     h.child.unref();
 }
 /** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function flock_allFree(paths, shared = false) {
+function allFree(paths, shared = false) {
     paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
     if (paths.length === 0)
         return true;
@@ -28508,17 +28550,20 @@ function flock_allFree(paths, shared = false) {
         throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
     return r.status === 0;
 }
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    let cmdline = '';
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
     try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
     }
     catch {
         return false; // already gone
     }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
     try {
         process.kill(-pid, 'SIGTERM');
     }
@@ -28584,14 +28629,16 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  */
 const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const mapDirs = (d, at) => ({ base: at(d.base), target: at(d.target), cargoHome: at(d.cargoHome), install: at(d.install), tmp: at(d.tmp), record: at(d.record), lock: at(d.lock) });
 const layout_rootPaths = (root) => ({
     marker: (0,external_node_path_.join)(root, MARKER),
     locks: (0,external_node_path_.join)(root, 'locks'),
@@ -28605,7 +28652,21 @@ const layout_rootPaths = (root) => ({
     metrics: (0,external_node_path_.join)(root, 'metrics.json'),
     metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const layout_storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
@@ -28723,8 +28784,6 @@ async function liveness_cargoLockFiles(target, cargoHome) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/record.ts
-
-
 const trustDomain = (r) => `${r.repository}#${r.key}`;
 const parsed = new Map();
 /**
@@ -28743,7 +28802,41 @@ function lastUsedMs(r) {
     }
     return t;
 }
-async function record_readRecord(path) {
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/** True when something (even a dangling symlink) is at the path. */
+const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function fsutil_writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
     try {
         const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
         return r && r.format === 1 ? r : undefined;
@@ -28752,11 +28845,8 @@ async function record_readRecord(path) {
         return undefined; // absent, or torn by a crash of an older writer: treated as unknown
     }
 }
-async function record_writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const record_file_writeRecord = (path, record) => fsutil_writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
 ;// CONCATENATED MODULE: ./src/os/audit.ts
 
@@ -28772,32 +28862,56 @@ function audit(e) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
+;// CONCATENATED MODULE: ./src/os/run.ts
 
-
-
-/** True when something (even a dangling symlink) is at the path. */
-const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 /**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
  */
-async function fsutil_writeAtomic(path, text, mode = 0o644) {
-    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+function run_runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
     try {
-        await fs.writeFile(tmp, text, { mode });
-        await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
-        await fs.rename(tmp, path);
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
     }
-    catch (e) {
-        await fs.rm(tmp, { force: true });
-        throw e;
+    catch {
+        return undefined;
     }
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function proc_findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
 
 
 
@@ -28830,25 +28944,18 @@ async function assertInsideRoot(root, path) {
         throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
     }
 }
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd, args, timeoutMs) => run_runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
 let sudoChecked;
 function sudoAvailable() {
     if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
     }
     return sudoChecked;
 }
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
+    const me = proc_myUid();
     const queue = [dir];
     while (queue.length && budget-- > 0) {
         const p = queue.shift();
@@ -28884,7 +28991,7 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     }
     const foreign = await foreignEntry(entry);
     const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
         : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
     return { ok: false, detail: why };
 }
@@ -28934,19 +29041,6 @@ async function removeTreeInner(root, path, o) {
     const d = await deleteTrashEntry(entry, o.timeoutMs);
     return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
 
 ;// CONCATENATED MODULE: ./src/os/sizes.ts
 
@@ -28965,310 +29059,8 @@ function sizes_diskUsage(path, timeoutMs = 30_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
-
-
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
- */
-function lockfile_parseLock(text) {
-    const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
-    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
-        return undefined;
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-function hasAbove(dir, name) {
-    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
-            return true;
-        if ((0,external_node_path_.dirname)(d) === d)
-            return false;
-    }
-}
-async function readLock(path) {
-    return lockfile_parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function lockfile_indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function lockfile_indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-const crates_storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
-const blobPath = (root, sha) => (0,external_node_path_.join)(crates_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function crates_mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function crates_cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(crates_storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(fsutil_exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            try {
-                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-            }
-            catch (e) {
-                const code = e.code;
-                if (code !== 'EXDEV' && code !== 'EPERM')
-                    throw e;
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                await placeAtomically(dests[i], { copyFrom: blob });
-                r.copiedInstead++;
-                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(crates_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(crates_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function crates_publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = join(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = join(cacheRoot, dir, f);
-            const st = await fs.lstat(path).catch(() => undefined);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(root, version, match.source, dir).catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = join(crates_storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await fs.readFile(storeCached).catch(() => undefined);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = join(crates_storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
+
 
 
 
@@ -29295,18 +29087,13 @@ function gitstore_parseGitLock(text) {
     }
     return out;
 }
-const gitstore_gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 function urlKey(url) {
     const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
     return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
+const dirsRecord = (root, version, url) => (0,external_node_path_.join)(layout_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 /**
  * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
@@ -29356,9 +29143,9 @@ const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim(
 function gitAvailable(git) {
     return git.run(['--version']).status === 0;
 }
-async function gitstore_knownDirs(root, version, url) {
+async function knownDirs(root, version, url) {
     try {
-        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
+        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
     }
     catch {
         return [];
@@ -29379,20 +29166,12 @@ async function plainDirs(root, ...rel) {
     }
     return true;
 }
-async function writeAtomically(dest, data) {
-    await fs.mkdir(dirname(dest), { recursive: true });
-    const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, dest).catch(async (e) => {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    });
-}
-async function gitstore_learnDir(root, version, url, dir) {
-    const known = await gitstore_knownDirs(root, version, url);
+async function learnDir(root, version, url, dir) {
+    const known = await knownDirs(root, version, url);
     if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
         return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+    await fs.mkdir(dirname(dirsRecord(root, version, url)), { recursive: true });
+    await writeAtomic(dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
 async function packFiles(entry) {
@@ -29445,7 +29224,7 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
         return r;
     }
     for (const g of locked) {
-        const dirs = await gitstore_knownDirs(root, version, g.url);
+        const dirs = await knownDirs(root, version, g.url);
         if (dirs.length === 0) {
             const why = (await fsutil_exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
             r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
@@ -29574,7 +29353,7 @@ async function gitstore_publishGit(root, cargoHome, locked, version, git, replac
         }
         for (const d of dirs) {
             // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
+            await learnDir(root, version, g.url, d).catch((e) => {
                 if (!isPermissionError(e))
                     throw e;
             });
@@ -29627,7 +29406,7 @@ async function gitstore_publishGit(root, cargoHome, locked, version, git, replac
 /** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
 async function gitEntries(root) {
     const out = [];
-    const db = gitstore_gitStorePaths(root).db;
+    const db = layout_gitStorePaths(root).db;
     if (!(await plainDirs(root, 'git', 'db')))
         return out;
     for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
@@ -29648,7 +29427,7 @@ async function gitEntries(root) {
 
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 const SIZE_UNITS = {
     b: 1,
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
@@ -29695,9 +29474,9 @@ function parseLevel(text) {
     return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
 }
 function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
+    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
 }
-function units_formatBytes(bytes) {
+function formatBytes(bytes) {
     const abs = Math.abs(bytes);
     if (abs < 1024)
         return `${bytes} B`;
@@ -29710,7 +29489,7 @@ function units_formatBytes(bytes) {
     }
     return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
-function units_formatDuration(ms) {
+function formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)} ms`;
     const s = ms / 1000;
@@ -29728,7 +29507,6 @@ function units_formatDuration(ms) {
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
-const owner_myUid = () => process.geteuid?.() ?? 0;
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function owner_handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -29790,16 +29568,11 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
+    return run_runCommand('chown', args, timeoutMs).then((r) => (r.error ? { ok: false, detail: r.error.message } : r.code === 0 ? { ok: true } : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` }));
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 /*
@@ -29833,7 +29606,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -29894,7 +29667,7 @@ async function readLog(path) {
  * more than one rotation since, it reads both generations (old lines may count again once, a
  * counter reset to Prometheus; new lines are never missed). Never throws.
  */
-async function jsonlog_readSince(path, cursor) {
+async function readSince(path, cursor) {
     // The current file first: if it is rotated between the two reads, `.1` is that same file.
     const current = await readPlain(path);
     const older = await readPlain(`${path}.1`);
@@ -30072,9 +29845,9 @@ function warmth_unitsSince(target, startedAt) {
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
-const warmth_startedWarm = (e) => e.fresh > e.built;
+const startedWarm = (e) => e.fresh > e.built;
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function warmth_parseLog(text) {
+function parseLog(text) {
     return jsonlog_parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 /** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
@@ -30082,7 +29855,7 @@ function parseClosed(text) {
     return jsonlog_parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmth_warmShare(entries, recent = RECENT) {
+function warmShare(entries, recent = RECENT) {
     const groups = new Map();
     for (const e of entries) {
         if (e.built + e.fresh === 0)
@@ -30099,11 +29872,11 @@ function warmth_warmShare(entries, recent = RECENT) {
         const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
         const built = last.reduce((s, e) => s + e.built, 0);
         const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(warmth_startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
     }
     return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
-function warmth_formatWarmth(rows) {
+function formatWarmth(rows) {
     if (rows.length === 0)
         return ['warm starts: no job with a cargo build recorded yet'];
     const pct = (x) => `${Math.round(100 * x)}%`;
@@ -30118,13 +29891,13 @@ async function warmth_appendWarmth(root, e) {
     await appendLine(root, warmth_warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
-async function warmth_readWarmth(root) {
+async function readWarmth(root) {
     return (await readHistory(root)).jobs;
 }
 /** Jobs and closed domains, older generation first, in one read. Never throws. */
 async function readHistory(root) {
     const text = await readLog(warmth_warmthLog(root));
-    return { jobs: warmth_parseLog(text), closed: parseClosed(text) };
+    return { jobs: parseLog(text), closed: parseClosed(text) };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/value.ts
@@ -30218,7 +29991,7 @@ function addEntry(s, e) {
         s.closed.delete(id);
     if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
         const j = s.jobs.get(jobOf(e)) ?? {};
-        if (warmth_startedWarm(e))
+        if (startedWarm(e))
             j.warm = ewma(j.warm, e.ms);
         else
             j.cold = ewma(j.cold, e.ms);
@@ -30568,7 +30341,7 @@ const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQ
  * leave data no later job counts as its own; it is freed by its worth like anything else. Live
  * data is never a candidate in any scope.
  */
-function guard_planPrune(cands, scope, runnerId, o = {}) {
+function planPrune(cands, scope, runnerId, o = {}) {
     let liveBytes = 0;
     let othersBytes = 0;
     const ordered = [];
@@ -30599,7 +30372,7 @@ async function guard_isDir(p) {
     return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 /** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function guard_collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
     const p = layout_rootPaths(root);
     const out = [];
     for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
@@ -30610,7 +30383,7 @@ async function guard_collectCandidates(root, held = heldLocks(), nowMs = Date.no
         for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
             for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
                 const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
-                const rec = await record_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
                 const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
                 out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held) });
             }
@@ -30619,13 +30392,13 @@ async function guard_collectCandidates(root, held = heldLocks(), nowMs = Date.no
     // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
     // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
     // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
-    const blobs = crates_storePaths(root).blobs;
-    const plain = (await guard_isDir(crates_storePaths(root).base)) && (await guard_isDir(blobs));
+    const blobs = layout_storePaths(root).blobs;
+    const plain = (await guard_isDir(layout_storePaths(root).base)) && (await guard_isDir(blobs));
     for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
         if (!(await guard_isDir((0,external_node_path_.join)(blobs, sub))))
             continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(crates_storePaths(root).blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(crates_storePaths(root).blobs, sub, f);
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(layout_storePaths(root).blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(layout_storePaths(root).blobs, sub, f);
             const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
             if (st?.isFile() && st.nlink === 1)
                 out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
@@ -30636,7 +30409,7 @@ async function guard_collectCandidates(root, held = heldLocks(), nowMs = Date.no
         if (!e.linked)
             out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
     const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
-    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
+    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_file_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
     const history = await readHistory(root);
     const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
     for (const { name, record: rec, live } of slots) {
@@ -30657,13 +30430,13 @@ async function guard_collectCandidates(root, held = heldLocks(), nowMs = Date.no
  * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
  */
 async function sharedSources(root, slots) {
-    const me = owner_myUid();
+    const me = proc_myUid();
     const out = [];
     const liveUids = new Set();
     for (const c of slots) {
         if (c.kind !== 'target' || !c.live || !c.slot)
             continue;
-        liveUids.add((await record_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
+        liveUids.add((await record_file_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
     }
     for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
@@ -30681,7 +30454,11 @@ async function sharedSources(root, slots) {
 }
 /** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-class guard_DiskFullError extends Error {
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return { root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, ...extra };
+}
+class DiskFullError extends Error {
 }
 const NEEDS_ROOT = 'needs root';
 /**
@@ -30690,13 +30467,13 @@ const NEEDS_ROOT = 'needs root';
  * access to it, and a futile `rm -rf` over a large tree only costs time.
  */
 async function removeCandidate(root, c, timeoutMs) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     if (uid !== 0 && c.kind !== 'crate') {
         const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
         if (st && st.uid !== uid)
             return NEEDS_ROOT;
         // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
         if (rec?.uid !== undefined && rec.uid !== uid)
             return NEEDS_ROOT;
     }
@@ -30737,9 +30514,9 @@ async function removeCandidateAs(root, c, timeoutMs) {
         timeoutMs,
         // Still under the lease: a job leasing the slot next must find a truthful record.
         whileLocked: async () => {
-            const rec = await record_readRecord(d.record);
+            const rec = await record_file_readRecord(d.record);
             if (rec && c.kind === 'target')
-                await record_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+                await record_file_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
         },
     });
     if (c.kind === 'target' && r.outcome !== 'live')
@@ -30758,9 +30535,9 @@ async function runGuard(o) {
         threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
         freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
     };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!disk_beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
         log.info('Under the threshold: nothing to prune.');
         return checkFloor(o, report);
     }
@@ -30778,10 +30555,10 @@ async function runGuard(o) {
         let now = await disk_measure(o.root);
         if (report.lockWaitMs > 100)
             log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!disk_beyond(now, o.threshold) && o.maxAgeMs === undefined)
+        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
             log.info('No longer over the threshold (another guard freed space): nothing to prune.');
         const t0 = performance.now();
-        const plan = guard_planPrune(await guard_collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
+        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
         report.decisionMs = performance.now() - t0;
         report.liveBytes = plan.liveBytes;
         report.othersBytes = plan.othersBytes;
@@ -30790,9 +30567,9 @@ async function runGuard(o) {
         const reached = () => {
             const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
             sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !disk_beyond(sim, o.target);
+            return !beyond(sim, o.target);
         };
-        const overAtStart = disk_beyond(now, o.threshold);
+        const overAtStart = beyond(now, o.threshold);
         const kept = plan.ordered.length;
         for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
             // gc --max-age: trash and anything idle for longer go whatever the disk says.
@@ -30826,31 +30603,31 @@ async function runGuard(o) {
             // what the filesystem did meanwhile (other jobs write while it runs).
             const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
             report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
         await flock_release(guardLock);
     }
-    report.over = disk_beyond(report.after, o.threshold);
+    report.over = beyond(report.after, o.threshold);
     if (report.over && !o.dryRun) {
         // Only on this failure path is it worth measuring live trees whose size was never recorded.
         const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
         for (const c of unknown)
             report.liveBytes += await sizes_diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
         log.warning(report.message);
     }
     return checkFloor(o, report);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new guard_DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}.`);
     }
     return r;
 }
@@ -30862,11 +30639,11 @@ function checkFloor(o, r) {
 function guardResult(r) {
     return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
 }
-const events_eventsLog = (root) => layout_rootPaths(root).events;
+const eventsLog = (root) => layout_rootPaths(root).events;
 /** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function events_recordEvent(root, e) {
+async function recordEvent(root, e) {
     try {
-        await appendLine(root, events_eventsLog(root), { t: new Date().toISOString(), ...e });
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
         return undefined;
     }
     catch (err) {
@@ -30875,7 +30652,7 @@ async function events_recordEvent(root, e) {
 }
 const KNOWN = new Set(['guard', 'lease', 'unisolated']);
 /** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function events_parseEvents(text) {
+function parseEvents(text) {
     return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
 }
 
@@ -31172,6 +30949,7 @@ const foreign_USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 
 
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
  * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
@@ -31195,14 +30973,6 @@ function handBackMethods(uid, found, onPath) {
     // not have run the step that made the files either (another job sharing the slot's key did).
     return ['sudo', 'docker'].filter((m) => onPath[m]);
 }
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
 /**
  * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
  * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
@@ -31222,16 +30992,11 @@ function dockerChownArgs(image, base, to) {
     const at = '/cargo-isolate-slot';
     return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
 }
-function reclaim_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
+async function reclaim_run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return { ok: r.code === 0, stdout: r.stdout, detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`) };
 }
 async function bySudo(base, to, timeoutMs) {
     return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
@@ -31270,10 +31035,10 @@ async function byDocker(root, base, to, timeoutMs) {
  * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
  */
 async function markForeign(dirs, found) {
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (!rec || found.length === 0)
         return false;
-    await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+    await record_file_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
     return true;
 }
 /** Pure: the one warning a post step gives about another uid's files. */
@@ -31367,6 +31132,8 @@ async function reclaim_settleForeignHome(root, home, timeoutMs, env = process.en
 
 
 
+
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -31400,18 +31167,8 @@ while [ "$left" -gt 0 ]; do
   sleep "$poll"
   left=$((left - poll))
 done`;
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
 async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
     const opts = {
         detached: true,
         body: KEEPER,
@@ -31435,12 +31192,12 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
  * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
  */
-async function lease_scanSlots(root, history) {
+async function scanSlots(root, history) {
     const held = heldLocks();
     const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
-        return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
+        return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
     if (history) {
         const values = slotValues(views, history, Date.now(), worthless);
@@ -31460,7 +31217,7 @@ async function hostHistory(root) {
  * job's paths (`view`, as the lease will see them).
  */
 async function slotToKeep(req) {
-    const c = rankSlots(withViews(await lease_scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
     return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
 }
 /**
@@ -31478,8 +31235,8 @@ async function tryLease(dirs, req) {
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await record_readRecord(dirs.record);
-    const uid = owner_myUid();
+    const previous = await record_file_readRecord(dirs.record);
+    const uid = proc_myUid();
     const owners = await owner_slotOwners(dirs);
     if (!owner_canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
@@ -31496,7 +31253,7 @@ async function tryLease(dirs, req) {
         return { busy: 'foreign', uid: below[0].uid, below: foreign_describeForeign(below), view: previous?.view };
     }
     const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!flock_allFree(cargoLocks)) {
+    if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -31538,12 +31295,12 @@ async function acquireSlot(req) {
     let deadline;
     let awaited;
     for (let scan = 0;; scan++) {
-        const views = withViews(await lease_scanSlots(req.root, history), req);
+        const views = withViews(await scanSlots(req.root, history), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !disk_beyond(await disk_measure(req.root), req.diskTarget);
+        const room = req.diskTarget !== undefined && !beyond(await disk_measure(req.root), req.diskTarget);
         const plan = rankSlots(views, req.me, { room });
         if (plan.waitFor !== undefined && deadline === undefined) {
             const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
@@ -31578,11 +31335,11 @@ async function acquireSlot(req) {
                 foreign.push(c.name);
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${owner_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${owner_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${owner_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting || lingering) {
@@ -31614,7 +31371,7 @@ async function acquireJobDir(req) {
 async function lease_releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
+    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(5);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
@@ -31923,7 +31680,7 @@ function subjectOf(o) {
 }
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class settings_InputError extends Error {
+class InputError extends Error {
     constructor(origin, value, expected, hint) {
         const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
         super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
@@ -31931,17 +31688,17 @@ class settings_InputError extends Error {
     }
 }
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const settings_RUNNER_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
+const RUNNER_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function settings_variableOf(input) {
+function variableOf(input) {
     return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 /** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function settings_fromVariables(env, file) {
-    const allowed = settings_RUNNER_INPUTS;
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
     return {
-        get: (n) => (allowed.includes(n) ? (env[settings_variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: settings_variableOf(n), file }),
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
     };
 }
 /** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
@@ -31984,7 +31741,7 @@ function targetIsBelow(threshold, target) {
         return target.bytes >= threshold.bytes;
     return true; // mixed forms cannot be compared without the disk's size
 }
-function settings_defaultRoot(env) {
+function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
         return env.CARGO_ISOLATE_ROOT;
     // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
@@ -31999,10 +31756,10 @@ const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', 
  * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
  * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
  */
-function settings_readSettings(from, env = process.env) {
+function readSettings(from, env = process.env) {
     const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
     const read = (name) => src.get(name).trim();
-    const refuse = (name, value, expected, hint) => new settings_InputError(src.origin(name), value, expected, hint);
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
     const oneOf = (name, allowed, dflt) => {
         const v = read(name);
         if (v === '')
@@ -32062,7 +31819,7 @@ function settings_readSettings(from, env = process.env) {
     }
     const rootRaw = read('root');
     return {
-        root: rootRaw || settings_defaultRoot(env),
+        root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
         layout: oneOf('layout', ['slot', 'job'], 'slot'),
         reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
@@ -32089,18 +31846,19 @@ function settings_readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class root_RootError extends Error {
+class RootError extends Error {
     constructor(message) {
         super(message);
         this.name = 'RootError';
     }
 }
 /** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
-class RootMissingError extends root_RootError {
+class RootMissingError extends RootError {
     root;
     constructor(message, root) {
         super(message);
@@ -32174,14 +31932,14 @@ async function blame(path) {
 async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
     const input = `${subjectOf(origin)} is '${raw}'`;
     if (!(0,external_node_path_.isAbsolute)(raw))
-        throw new root_RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
     const root = await realpathLoose((0,external_node_path_.resolve)(raw));
     const why = refuseRoot(root, env);
     if (why)
-        throw new root_RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
     const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
     if (st && !st.isDirectory())
-        throw new root_RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
     if (st) {
         // One readdir is one snapshot: a job making this root writes the marker before anything
@@ -32189,7 +31947,7 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
         const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
         if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
-                throw new root_RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
         }
     }
@@ -32212,15 +31970,313 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new root_RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;
+}
+
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
+ * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ */
+function lockfile_parseLock(text) {
+    const out = [];
+    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
+        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
+    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
+    }
+}
+async function readLock(path) {
+    return lockfile_parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function lockfile_indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function lockfile_indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(layout_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function crates_cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+const crates_dirsRecord = (root, version, source) => (0,external_node_path_.join)(layout_storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+async function crates_knownDirs(root, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(crates_dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
+    }
+    catch {
+        return [];
+    }
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return fsutil_writeAtomic(dest, how.data, mode);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        if ('linkFrom' in how)
+            await external_node_fs_.promises.link(how.linkFrom, tmp);
+        else
+            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
+        if (mode !== undefined && !('linkFrom' in how))
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+async function crates_learnDir(root, version, source, dir) {
+    const known = await crates_knownDirs(root, version, source);
+    if (known.includes(dir))
+        return;
+    // Two publishers learning at once may each write their own list; either list is correct,
+    // and the next publisher adds what the other one lost.
+    await placeAtomically(crates_dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await crates_knownDirs(root, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(fsutil_exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            try {
+                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
+            }
+            catch (e) {
+                const code = e.code;
+                if (code !== 'EXDEV' && code !== 'EPERM')
+                    throw e;
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                await placeAtomically(dests[i], { copyFrom: blob });
+                r.copiedInstead++;
+                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(layout_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function crates_publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = join(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = join(cacheRoot, dir, f);
+            const st = await fs.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await crates_learnDir(root, version, match.source, dir).catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await fs.readFile(storeCached).catch(() => undefined);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = join(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
 }
 
 ;// CONCATENATED MODULE: ./src/store/crate-cache.ts
@@ -32234,7 +32290,7 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
 const PREFIX = 'cargo-isolate-crates-v1-';
 const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
 const cachePaths = (root) => {
-    const p = crates_storePaths(root);
+    const p = layout_storePaths(root);
     return [p.blobs, p.dirs, p.index];
 };
 async function restoreStore(root, lockText, log) {
@@ -32280,7 +32336,6 @@ async function crate_cache_saveStore(root, lockText, log) {
 
 
 
-
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -32303,7 +32358,7 @@ async function giveSlot(dirs, to, timeoutMs) {
  * given back at once (the job's own directory goes with its post step).
  */
 async function handBackJobParents(root, jobDir) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
     const key = (0,external_node_path_.dirname)(jobDir);
     if (to)
         await owner_chownTree([(0,external_node_path_.dirname)(key), key], to, false);
@@ -32399,13 +32454,12 @@ async function handBackIdle(root, timeoutMs) {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
+    const ran = await run_runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : { ok: false, detail: ran.signal ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s` : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}` };
     const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
@@ -32435,6 +32489,7 @@ async function removeEscapingLinks(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
 
 
 
@@ -32486,7 +32541,7 @@ function copyFits(d, bytes, level) {
     const used = d.usedBytes + bytes;
     const free = d.freeBytes - bytes;
     const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !disk_beyond(after, level);
+    return free > 0 && !beyond(after, level);
 }
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
@@ -32539,7 +32594,7 @@ async function invalidateScripts(target, source) {
 }
 /** Pure: the log's line for a copy. */
 function describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${formatBytes(c.bytes)})`;
     if (c.outcome === 'copied') {
         const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
         return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
@@ -32560,7 +32615,7 @@ async function copyWarmBuild(root, src, to, o) {
     if (!h)
         return base;
     try {
-        const now = await record_readRecord(from.record);
+        const now = await record_file_readRecord(from.record);
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
         const bytes = now.sizes?.target ?? (await sizes_diskUsage(from.target));
@@ -32674,7 +32729,7 @@ function recordFor(lease, me, now, previous, view) {
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
-        uid: owner_myUid(),
+        uid: proc_myUid(),
         view,
     };
 }
@@ -32684,7 +32739,7 @@ function recordFor(lease, me, now, previous, view) {
  * was made under; the CARGO_HOME is one of them.
  */
 async function planHome(s, root, me, o = {}) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     const fork = me.fork === true;
     const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
     const shared = s.layout === 'slot' && !fork && problem === undefined;
@@ -32707,7 +32762,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
         if (s.layout === 'job')
             await handBackJobParents(root, lease.dirs.base);
         const now = new Date().toISOString();
-        const uid = owner_myUid();
+        const uid = proc_myUid();
         const fork = me.fork === true;
         const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
         if (problem && !o.privateHome)
@@ -32719,7 +32774,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
         // What the slot holds was built under the previous record's view, or is nothing at all.
         let view = prep.decision.reset ? undefined : lease.previous?.view;
         let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
-        await record_writeRecord(lease.dirs.record, record);
+        await record_file_writeRecord(lease.dirs.record, record);
         for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
             log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
         }
@@ -32727,7 +32782,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
         let copy;
         if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
             // A slot without its own warm build: start from a compatible one another idle slot holds.
-            const src = chooseCopySource(await lease_scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
             if (src) {
                 const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
                 copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
@@ -32737,7 +32792,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
                     const from = src.record.view;
                     view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
                     record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
-                    await record_writeRecord(lease.dirs.record, record);
+                    await record_file_writeRecord(lease.dirs.record, record);
                 }
             }
         }
@@ -32769,7 +32824,7 @@ async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
 }
 /** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
 async function prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: crates_mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
+    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
     const lockFile = await lockfile_findLockFile(s.manifestPath, s.workingDirectory, env);
     if (!lockFile) {
         log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
@@ -32795,7 +32850,7 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     try {
         const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
         seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
         for (const m of seed.mismatches)
             log.warning(`Crates: ${m.crate}: ${m.why}.`);
         const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
@@ -32812,7 +32867,7 @@ async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
         if (locked.length === 0)
             return undefined;
         const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', gitstore_systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
         // A refused entry is a warning (someone damaged the store); an absent one is routine.
         for (const n of r.notSeeded) {
             if (n.why.includes(' refused: '))
@@ -32841,7 +32896,7 @@ async function postLock(c, env) {
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
  * was being done and where, and the lease is released whatever happened before.
  */
-async function job_endJob(j, log) {
+async function endJob(j, log) {
     const t0 = performance.now();
     const warnings = [];
     let published;
@@ -32993,6 +33048,8 @@ async function job_endJob(j, log) {
 
 
 
+
+
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
  * belongs to no job: issue 17.
@@ -33107,16 +33164,6 @@ function describeServer(r) {
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
 // ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
 async function listeners() {
     const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
@@ -33195,7 +33242,7 @@ async function settled(port, uid, graceMs) {
 }
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root, uid, port) {
-    return ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+    return ownDirIn(layout_rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -33231,10 +33278,10 @@ async function ensureSccacheServer(env, paths, log) {
     if (!wrapper)
         return undefined;
     const t0 = performance.now();
-    const binary = await findOnPath(wrapper.command, env.PATH);
+    const binary = await proc_findOnPath(wrapper.command, env.PATH);
     if (!binary)
         throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
     const passedOver = [];
     // A server the host runs itself (systemd, a login shell) on the configured port belongs to
@@ -33311,10 +33358,10 @@ function sccacheExports(r) {
  * its temp dir still exists, and start a host server in its place for the jobs still on that
  * port. Returns what it did, for a warning; undefined when there was nothing to do.
  */
-async function sccache_sccacheAtEnd(r, env, paths, log) {
+async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
-    const uid = process.geteuid?.() ?? 0;
+    const uid = myUid();
     const o = await occupant(r.port, uid, r.pid);
     if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
         return undefined;
@@ -33384,10 +33431,7 @@ async function ensureWrapperScript(root, uid) {
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
     if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
         return path;
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
-    await external_node_fs_.promises.chmod(tmp, 0o755);
-    await external_node_fs_.promises.rename(tmp, path);
+    await fsutil_writeAtomic(path, WRAPPER_SCRIPT, 0o755);
     return path;
 }
 /*
@@ -33440,10 +33484,10 @@ async function untrustedCache(root, uid) {
  * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
  * root elsewhere than this process does (the hook, on the host, before a job container starts).
  */
-async function start_mainJob(s, env, log, watchPid, save, o = {}) {
+async function mainJob(s, env, log, watchPid, save, o = {}) {
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await root_prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
@@ -33464,12 +33508,12 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    const guard = await phase('guard', 'Disk guard', async () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })).catch(async (e) => {
-        if (e instanceof guard_DiskFullError)
-            noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
+        if (e instanceof DiskFullError)
+            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
         throw e;
     });
-    noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
+    noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob(s, root, me, env, log, watchPid, save.lease, { privateHome: o.privateHome, plan });
@@ -33479,7 +33523,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
         return j;
     });
     job.phases = phases;
-    noted('the lease')(await events_recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
+    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
@@ -33494,7 +33538,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
     if (wrapper) {
-        const uid = owner_myUid();
+        const uid = proc_myUid();
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
@@ -33517,7 +33561,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
 
 ;// CONCATENATED MODULE: ./src/os/log.ts
 
-const log_actionLog = {
+const actionLog = {
     info: (m) => lib_core/* info */.pq(m),
     warning: (m) => lib_core/* warning */.$e(m),
     debug: (m) => lib_core/* debug */.Yz(m),
@@ -33559,7 +33603,7 @@ function notOnLinux(platform, step) {
 ;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
- * The only module that passes data from the main step to the post step. The runner hands
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
  * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
  * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
  * lets post release it) and again, complete, at the end of main.
@@ -33567,7 +33611,7 @@ function notOnLinux(platform, step) {
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
+/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
 const HOOK = 'hook';
 const saveLease = (l) => lib_core/* saveState */.LZ(LEASE, JSON.stringify(l));
 const saveJob = (j) => lib_core/* saveState */.LZ(JOB, JSON.stringify(j));
@@ -33589,275 +33633,7 @@ const loadGuard = () => load(GUARD);
 const saveHookJoined = () => lib_core/* saveState */.LZ(HOOK, 'joined');
 const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
-;// CONCATENATED MODULE: ./src/job/status.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function status_rootStatus(root, now = Date.now()) {
-    const p = rootPaths(root);
-    const views = await scanSlots(root);
-    const slots = [];
-    for (const v of views) {
-        const d = slotDirs(root, v.name);
-        const live = !allFree([d.lock], true);
-        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
-        const r = v.record;
-        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
-        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
-    }
-    let jobDirs = 0;
-    for (const repo of await fs.readdir(p.jobs).catch(() => [])) {
-        for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => []))
-            jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
-    }
-    const trashEntries = (await fs.readdir(p.trash).catch(() => [])).length;
-    // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
-    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
-    return {
-        version: VERSION,
-        root,
-        disk: await measure(root),
-        slots,
-        jobDirs,
-        trashEntries,
-        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
-        warmth: warmShare(await readWarmth(root)),
-    };
-}
-/**
- * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
- * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
- */
-function runText(r) {
-    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
-    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
-    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
-}
-/** Pure: a slot's state column. */
-function stateText(x) {
-    if (x.live)
-        return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
-    if (x.cargoRunning)
-        return 'cargo running';
-    if (x.record?.foreign)
-        return `uid ${x.record.foreign.uid}'s files: needs root`;
-    return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
-}
-function formatStatus(s) {
-    const leased = s.slots.filter((x) => x.live).length;
-    const lines = [
-        `cargo-isolate ${s.version}; root ${s.root}`,
-        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-        `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
-        `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
-    ];
-    if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
-        const rows = s.slots.map((x) => {
-            const r = x.record;
-            return [
-                x.name,
-                stateText(x),
-                r ? `${r.repository} ${r.key}` : '-',
-                r?.runnerName ?? '-',
-                r ? runText(r) : '-',
-                r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
-                r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
-                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
-            ];
-        });
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        for (const r of [header, ...rows])
-            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-    }
-    lines.push(...formatWarmth(s.warmth));
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/job/metrics.ts
-
-
-
-
-
-
-
-
-
-
-
-
-const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
-/** Pure: the counters with these events added. */
-function addEvents(c, events) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of events) {
-        if (e.event === 'guard') {
-            const k = `${e.trigger}|${e.result}`;
-            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-        }
-        else if (e.event === 'lease') {
-            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-            w.count++;
-            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-        }
-        else if (e.event === 'unisolated')
-            out.unisolated++;
-    }
-    return out;
-}
-/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
-const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
-/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
-function addWarmth(c, entries) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue;
-        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
-        if (startedWarm(e))
-            j.warm++;
-        else
-            j.cold++;
-        j.built += e.built;
-        j.fresh += e.fresh;
-    }
-    return out;
-}
-const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
-/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
-function family(name, type, help, samples) {
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
-}
-const GUARD_RESULTS = (/* unused pure expression or super */ null && (['under', 'freed', 'over', 'failed']));
-const TRIGGERS = (/* unused pure expression or super */ null && (['job', 'gc']));
-const VIAS = (/* unused pure expression or super */ null && (['action', 'hook', 'cli']));
-/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
-function renderMetrics(s, c) {
-    const r = { root: s.root };
-    const lines = [
-        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
-        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
-    ];
-    const st = s.status;
-    if (st) {
-        const count = (f) => st.slots.filter(f).length;
-        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
-            [{ ...r, state: 'leased' }, count((x) => x.live)],
-            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
-            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
-            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
-        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
-            [{ ...r, part: 'target' }, st.bytes.target],
-            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
-        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
-            [{ ...r, store: 'crates' }, st.bytes.crates],
-            [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
-            .filter((x) => x.live)
-            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
-    }
-    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
-    return lines.join('\n') + '\n';
-}
-async function readCounters(path) {
-    try {
-        const c = JSON.parse(await fs.readFile(path, 'utf8'));
-        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
-    }
-    catch {
-        return emptyCounters(); // absent or unreadable: count from what the logs hold now
-    }
-}
-/**
- * The counters brought up to date with what the logs gained since the last call, saved when this
- * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
- * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
- */
-async function updateCounters(root, warn) {
-    const p = rootPaths(root);
-    const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
-    try {
-        const before = await readCounters(p.metrics);
-        const ev = await readSince(eventsLog(root), before.cursors.events);
-        const wa = await readSince(warmthLog(root), before.cursors.warmth);
-        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
-        after.cursors = { events: ev.cursor, warmth: wa.cursor };
-        if (!lock) {
-            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
-            return after;
-        }
-        try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
-            const to = handBackTo(myUid(), await ownerOf(root));
-            if (to)
-                await fs.chown(p.metrics, to.uid, to.gid);
-        }
-        catch (e) {
-            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
-        }
-        return after;
-    }
-    finally {
-        if (lock)
-            await release(lock);
-    }
-}
-/** The metrics text for a root (or for its absence). */
-async function metrics_collectMetrics(root, threshold, warn = () => undefined) {
-    const present = await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
-        return renderMetrics({ root }, emptyCounters());
-    const status = await rootStatus(root);
-    const plan = planPrune(await collectCandidates(root), 'host', '');
-    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
-    const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
-}
-/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
-async function metrics_writeMetrics(path, text) {
-    await writeAtomic(path, text, 0o644);
-}
-
-;// CONCATENATED MODULE: ./src/hook-impl.ts
-
-
-
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/job/hook-state.ts
 
 
 
@@ -33865,64 +33641,21 @@ async function metrics_writeMetrics(path, text) {
 
 
 /*
- * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
- * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
+ * The runner hooks' state channel: how the job-started hook passes its lease to the
+ * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
+ * main-impl.ts through joinHookLease). The action's own main-to-post channel is state.ts.
  *
- * The runner runs both hooks on the host as its own user, the started one before "Initialize
- * containers" and any step, the completed one after every post step and "Stop containers".
- * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
- * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
- *
- * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
- * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
- * kills; it watches the Runner.Worker process; and max-lease bounds it.
+ * What the started hook writes to GITHUB_ENV reaches every later step; the completed hook gets
+ * fresh, empty files and sees none of it. So the state is a file in RUNNER_TEMP, which the
+ * runner empties before the started hook and after the completed one: it lives exactly as long
+ * as the job. The job's own steps can write it too, so nothing read from it is trusted to name
+ * paths (ownPaths) or a lease (flock.isHolder, allFree) without a check.
  */
 const STATE_FILE = 'cargo-isolate-hook.json';
 /** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
 const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
-/** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
-const FAIL_EXIT = 3;
-/** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
-const METRICS_VAR = 'CARGO_ISOLATE_METRICS_FILE';
-/** Inputs an operator may set for every job of a runner (settings.ts owns the list and the names). */
-const HOOK_INPUTS = (/* unused pure expression or super */ null && (RUNNER_INPUTS));
-/** Pure: the runner `.env` variable for an input. */
-const hookVariable = (/* unused pure expression or super */ null && (variableOf));
-/** The action's validation over the runner's variables; a message names the variable the operator set. */
-function hookSettings(env) {
-    return readSettings(fromVariables(env), env);
-}
-/**
- * Pure: the pid the keeper watches, from the hook's ancestors (nearest first). The worker runs
- * the hook script, which runs node; an operator's own hook may wrap ours, so the nearest
- * Runner.Worker wins. Without one (another runner), the script's parent: never the script
- * itself, which exits as soon as the hook is done.
- */
-function workerPid(ancestors) {
-    return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
-}
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-            pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-        }
-        catch {
-            break;
-        }
-    }
-    return out;
-}
 const statePath = (env) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
-async function writeState(file, s) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-    await external_node_fs_.promises.rename(tmp, file);
-}
+const writeState = (file, s) => fsutil_writeAtomic(file, JSON.stringify(s));
 async function readState(file) {
     try {
         const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
@@ -33931,212 +33664,6 @@ async function readState(file) {
     catch {
         return undefined;
     }
-}
-/**
- * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
- * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
- */
-async function hookStarted(env, log = actionLog) {
-    const file = statePath(env);
-    try {
-        if (!file)
-            throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
-        const s = hookSettings(env);
-        const watch = workerPid(ancestors(process.ppid));
-        log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
-        // No crate seeding here: nothing is checked out yet, and the workspace still holds the
-        // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
-        // when it fails after taking it.
-        // Nothing here says whether the job's steps run in a container (the runner exports no
-        // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
-        // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
-        // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-        const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
-        try {
-            await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
-            for (const [k, v] of Object.entries(job.exports))
-                core.exportVariable(k, v);
-            core.exportVariable(STATE_VAR, file);
-            core.addPath(job.path);
-        }
-        catch (e) {
-            await endJob(job).catch(() => undefined);
-            throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
-        }
-        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
-        return 0;
-    }
-    catch (e) {
-        if (e instanceof DiskFullError) {
-            core.error(e.message);
-            return FAIL_EXIT;
-        }
-        log.warning(`cargo-isolate job-started hook: ${e.message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
-        await recordUnisolated(env, e, log);
-        return 0;
-    }
-}
-/**
- * Counts a job the started hook let run without isolation, for the operator's alert: only in a
- * root cargo-isolate made (its marker is there), never in a path that was refused as a root.
- */
-async function recordUnisolated(env, e, log) {
-    let root;
-    try {
-        root = hookSettings(env).root;
-    }
-    catch {
-        root = defaultRoot(env); // the variable that was refused may be another one
-    }
-    if (!isAbsolute(root) || !(await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false)))
-        return;
-    const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
-    const err = await recordEvent(root, { event: 'unisolated', reason });
-    if (err)
-        log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
-    await hookMetrics(env, root, log);
-}
-/**
- * CARGO_ISOLATE_METRICS_FILE (the runner's .env): the hooks rewrite the metrics file for
- * node_exporter after each job, so a fleet without a timer still has fresh metrics. Never fails a job.
- */
-async function hookMetrics(env, root, log) {
-    const file = env[METRICS_VAR];
-    if (!file)
-        return;
-    try {
-        let threshold;
-        try {
-            threshold = hookSettings(env).diskThreshold;
-        }
-        catch {
-            threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
-        }
-        await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
-    }
-    catch (e) {
-        log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${e.message}. The job is not affected.`);
-    }
-}
-/** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
-function completedLine(job, ended) {
-    const pub = ended.published;
-    const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-    const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
-    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
-}
-/** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
-async function hookCompleted(env, log = actionLog) {
-    try {
-        const file = statePath(env);
-        const st = file && (await readState(file));
-        if (!st) {
-            log.info('cargo-isolate: the job-started hook took no lease for this job; nothing to release.');
-            return 0;
-        }
-        const job = st.job;
-        if (!ownPaths(job)) {
-            // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
-            // the ones the layout gives the slot it names are never emptied or recorded.
-            log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
-            return 0;
-        }
-        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
-            // max-lease passed or the keeper was killed: another job may hold the slot by now.
-            log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
-            return 0;
-        }
-        const ws = env.GITHUB_WORKSPACE || process.cwd();
-        const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
-        const policy = st.publishCrates ?? 'trusted';
-        job.crates = {
-            ...(st.action?.crates ?? {}),
-            search: { workingDirectory: ws },
-            lockFile,
-            cargoVersion: st.action?.crates?.cargoVersion,
-            publish: mayPublish(policy, job.identity),
-            policy,
-            cache: false,
-        };
-        // Before tmp/ is emptied, as in the post step: a server this job's client started must not
-        // lose its temp dir mid-write.
-        const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
-        const ended = await endJob(job, log);
-        if (sccacheNote)
-            ended.warnings.push(sccacheNote);
-        // Another uid's files from the job's own container (the build saw the root elsewhere), not
-        // from a `docker run` step: handing them back is routine; when it fails, say what that costs
-        // the next container job and what the operator can change.
-        const f = ended.foreign;
-        const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
-        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: myUid(), failed: f.failed }) : undefined;
-        const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f.message ? [w] : kept ? [kept] : [])) : ended.warnings;
-        if (fromContainer && f.handedBack)
-            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f.handedBack}.`);
-        for (const w of warnings)
-            log.warning(w);
-        const line = completedLine(job, ended);
-        log.info(line);
-        if (env.GITHUB_STEP_SUMMARY)
-            await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
-        await hookMetrics(env, job.root, log);
-        return 0;
-    }
-    catch (e) {
-        log.warning(`cargo-isolate job-completed hook: ${e.message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
-        return 0;
-    }
-}
-/**
- * Pure: the completed hook's warning when the job's container built as another uid (root, as the
- * images of most fleets run) and this hook could not give those files back. The slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere: the
- * started hook cannot know that the next job will run as root too (nothing it sees says so), and
- * a host job given root's files would fail in cargo with "Permission denied".
- */
-function containerFilesKept(o) {
-    return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-}
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-async function joinHookLease(s, env, log) {
-    const file = env[STATE_VAR];
-    if (!file)
-        return undefined;
-    const st = await readState(file);
-    const home = env.CARGO_HOME;
-    if (!st || !home)
-        return undefined;
-    // In a container job the runner translated the hook's host paths (/__t/...): derive this
-    // step's view of the root from CARGO_HOME, which the runner translated the same way.
-    const rel = (0,external_node_path_.relative)(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
-    if (!home.endsWith(`/${rel}`) || !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-        return undefined;
-    }
-    const root = home.slice(0, home.length - rel.length - 1);
-    const map = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(st.job.root, p));
-    const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
-    const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
-    if (flock_allFree([dirs.lock])) {
-        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-        return undefined;
-    }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
-    const ws = env.GITHUB_WORKSPACE;
-    const lockRel = crates.lockFile && ws && !(0,external_node_path_.relative)(ws, crates.lockFile).startsWith('..') && !(0,external_node_path_.isAbsolute)((0,external_node_path_.relative)(ws, crates.lockFile)) ? (0,external_node_path_.relative)(ws, crates.lockFile) : undefined;
-    await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, root, dirs, exports, crates } };
 }
 /**
  * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
@@ -34152,24 +33679,58 @@ function ownPaths(job) {
     const keys = Object.keys(expected);
     return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
 }
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid, lock) {
-    try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-    }
-    catch {
-        return false;
-    }
+/**
+ * Pure: the hook's job as this step sees it. In a container job the runner translated the hook's
+ * host paths (/__t/...) the same way for every path, CARGO_HOME included: the root is where this
+ * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
+ * at that place (this step sees another CARGO_HOME).
+ */
+function hookJobSeenAt(job, home) {
+    const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
+    const root = (0,external_node_path_.join)(home, (0,external_node_path_.relative)(hookHome, job.root));
+    if ((0,external_node_path_.join)(root, (0,external_node_path_.relative)(job.root, hookHome)) !== (0,external_node_path_.normalize)(home))
+        return undefined;
+    const seen = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(job.root, p));
+    const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
+    return { root, dirs: mapDirs(job.dirs, seen), exports };
 }
-/** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
-async function runHook(which) {
-    if (which === 'started')
-        return hookStarted(process.env);
-    if (which === 'completed')
-        return hookCompleted(process.env);
-    process.stderr.write(`cargo-isolate hook: expected 'started' or 'completed', got '${which ?? ''}'\n`);
-    return 2;
+/** Pure: `file` relative to the workspace, when it lies inside it. */
+function insideWorkspace(ws, file) {
+    if (!ws || !file)
+        return undefined;
+    const rel = (0,external_node_path_.relative)(ws, file);
+    return rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel;
+}
+/**
+ * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
+ * instead of taking a second slot (and runs no second guard). What applies is the part only
+ * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
+ * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
+ * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
+ * or when this step cannot see it (a container without the root mounted): then the action
+ * works as it does without hooks.
+ */
+async function joinHookLease(s, env, log) {
+    const file = env[STATE_VAR];
+    const st = file ? await readState(file) : undefined;
+    const home = env.CARGO_HOME;
+    if (!file || !st || !home)
+        return undefined;
+    const seen = hookJobSeenAt(st.job, home);
+    if (!seen || !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+        return undefined;
+    }
+    if (allFree([seen.dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
+    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+    const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+    // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
+    await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
+    return { job: { ...st.job, ...seen, crates } };
 }
 
 ;// CONCATENATED MODULE: ./src/job/forget.ts
@@ -34204,9 +33765,9 @@ function closedRun(env) {
 async function forgetDomain(root, repository, key) {
     await warmth_appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
     const mine = trustDomain({ repository, key });
-    const slots = (await lease_scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
+    const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
     const bytes = slots.reduce((a, s) => a + (s.record?.sizes?.target ?? 0), 0);
-    const held = slots.length ? `its builds in ${slots.map((s) => s.name).join(', ')} (${units_formatBytes(bytes)}) are now the first to go when the disk needs room` : 'it holds no build on this host';
+    const held = slots.length ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room` : 'it holds no build on this host';
     return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
 }
 
@@ -34233,7 +33794,7 @@ async function main_impl_run() {
     if (elsewhere)
         return lib_core/* notice */.lm(elsewhere);
     try {
-        const s = settings_readSettings((n) => lib_core/* getInput */.V4(n));
+        const s = readSettings((n) => lib_core/* getInput */.V4(n));
         // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
         const closed = closedRun(process.env);
         if (closed) {
@@ -34242,14 +33803,14 @@ async function main_impl_run() {
             return;
         }
         // The runner's job-started hook already leased this job's directories: one lease, one guard.
-        const joined = await joinHookLease(s, process.env, log_actionLog);
+        const joined = await joinHookLease(s, process.env, actionLog);
         if (joined) {
             setDirOutputs(joined.job);
             saveHookJoined();
             return;
         }
-        const { job, guard } = await start_mainJob(s, process.env, log_actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
-        await log_actionLog.group('Exports', async () => {
+        const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
+        await actionLog.group('Exports', async () => {
             lib_core/* setOutput */.uH('disk-used-before', guard.before.usedPercent.toFixed(1));
             lib_core/* setOutput */.uH('disk-used-after', guard.after.usedPercent.toFixed(1));
             lib_core/* setOutput */.uH('freed-bytes', String(guard.freedBytes));
@@ -34274,7 +33835,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1823);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9835);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4366:
+/***/ 2496:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28387,7 +28387,7 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 const SIZE_UNITS = {
     b: 1,
     k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
@@ -28466,11 +28466,7 @@ function formatDuration(ms) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/model/record.ts
-
-
 const record_trustDomain = (r) => `${r.repository}#${r.key}`;
 const parsed = new Map();
 /**
@@ -28489,21 +28485,9 @@ function record_lastUsedMs(r) {
     }
     return t;
 }
-async function record_readRecord(path) {
-    try {
-        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
-        return r && r.format === 1 ? r : undefined;
-    }
-    catch {
-        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
-    }
-}
-async function record_writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/model/key.ts
 
 function sha256Hex(text) {
@@ -28553,14 +28537,16 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  */
 const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const mapDirs = (d, at) => ({ base: at(d.base), target: at(d.target), cargoHome: at(d.cargoHome), install: at(d.install), tmp: at(d.tmp), record: at(d.record), lock: at(d.lock) });
 const layout_rootPaths = (root) => ({
     marker: (0,external_node_path_.join)(root, MARKER),
     locks: (0,external_node_path_.join)(root, 'locks'),
@@ -28574,7 +28560,21 @@ const layout_rootPaths = (root) => ({
     metrics: (0,external_node_path_.join)(root, 'metrics.json'),
     metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const layout_storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
@@ -28594,10 +28594,28 @@ const layout_slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/os/run.ts
+
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ */
+function run_runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
-const owner_myUid = () => process.geteuid?.() ?? 0;
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function owner_handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -28659,16 +28677,39 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
+    return run_runCommand('chown', args, timeoutMs).then((r) => (r.error ? { ok: false, detail: r.error.message } : r.code === 0 ? { ok: true } : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` }));
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function proc_procStat(pid) {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 /*
@@ -28702,7 +28743,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -29410,6 +29451,48 @@ function earlierRun(r, me) {
  * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
  * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
  * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/job.ts prepareCrates)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (job/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
  */
 const BUSY = 75;
 /** Holds the body until its stdin closes: our own process dying releases the locks too. */
@@ -29489,17 +29572,20 @@ function flock_allFree(paths, shared = false) {
         throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
     return r.status === 0;
 }
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function flock_killHolder(pid, lockPath) {
-    let cmdline = '';
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
     try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
     }
     catch {
         return false; // already gone
     }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function flock_killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
     try {
         process.kill(-pid, 'SIGTERM');
     }
@@ -29626,6 +29712,51 @@ function audit_audit(e) {
         /* an audit log must never break a job */
     }
 }
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/** True when something (even a dangling symlink) is at the path. */
+const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
+    try {
+        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return r && r.format === 1 ? r : undefined;
+    }
+    catch {
+        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+    }
+}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const record_file_writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
 ;// CONCATENATED MODULE: ./src/os/disk.ts
 
@@ -29776,6 +29907,7 @@ const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 
 
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
  * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
@@ -29799,14 +29931,6 @@ function handBackMethods(uid, found, onPath) {
     // not have run the step that made the files either (another job sharing the slot's key did).
     return ['sudo', 'docker'].filter((m) => onPath[m]);
 }
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await external_node_fs_.promises.access((0,external_node_path_.join)(dir, name), external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
 /**
  * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
  * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
@@ -29826,16 +29950,11 @@ function dockerChownArgs(image, base, to) {
     const at = '/cargo-isolate-slot';
     return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
 }
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
+async function run(cmd, args, timeoutMs) {
+    const r = await run_runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return { ok: r.code === 0, stdout: r.stdout, detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`) };
 }
 async function bySudo(base, to, timeoutMs) {
     return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
@@ -29874,10 +29993,10 @@ async function byDocker(root, base, to, timeoutMs) {
  * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
  */
 async function reclaim_markForeign(dirs, found) {
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (!rec || found.length === 0)
         return false;
-    await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+    await record_file_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
     return true;
 }
 /** Pure: the one warning a post step gives about another uid's files. */
@@ -29898,7 +30017,7 @@ function foreignMessage(o) {
  * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
 async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     let found = await foreign_findForeign(dirs, uid);
     if (found.length === 0)
         return undefined;
@@ -29928,7 +30047,7 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
  * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
  */
 async function settleForeignHome(root, home, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
+    const uid = proc_myUid();
     let found = await foreign_findForeignInHome(home, uid);
     if (found.length === 0)
         return undefined;
@@ -29957,6 +30076,8 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
 
 
 
@@ -30004,18 +30125,8 @@ while [ "$left" -gt 0 ]; do
   sleep "$poll"
   left=$((left - poll))
 done`));
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
 async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
     const opts = {
         detached: true,
         body: KEEPER,
@@ -30225,32 +30336,9 @@ async function lease_releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
-
-
-
-/** True when something (even a dangling symlink) is at the path. */
-const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
-/**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
- */
-async function writeAtomic(path, text, mode = 0o644) {
-    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-        await fs.writeFile(tmp, text, { mode });
-        await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
-        await fs.rename(tmp, path);
-    }
-    catch (e) {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
 
 
 
@@ -30283,25 +30371,18 @@ async function assertInsideRoot(root, path) {
         throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
     }
 }
-function remove_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const remove_run = (cmd, args, timeoutMs) => run_runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
 let sudoChecked;
 function sudoAvailable() {
     if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
     }
     return sudoChecked;
 }
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
+    const me = proc_myUid();
     const queue = [dir];
     while (queue.length && budget-- > 0) {
         const p = queue.shift();
@@ -30337,7 +30418,7 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     }
     const foreign = await foreignEntry(entry);
     const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
         : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
     return { ok: false, detail: why };
 }
@@ -30386,19 +30467,6 @@ async function removeTreeInner(root, path, o) {
     }
     const d = await deleteTrashEntry(entry, o.timeoutMs);
     return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
-}
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -30871,6 +30939,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -30994,7 +31063,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
@@ -31113,13 +31182,8 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
 
 
 
-const storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(layout_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c) => `${c.name}-${c.version}.crate`;
 /** Pure: may this job publish into the host's store? */
 function crates_mayPublish(policy, id) {
@@ -31136,7 +31200,7 @@ function crates_cargoVersion(cwd, env) {
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
     return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
 }
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+const dirsRecord = (root, version, source) => (0,external_node_path_.join)(layout_storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
 async function knownDirs(root, version, source) {
     try {
         return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
@@ -31148,11 +31212,11 @@ async function knownDirs(root, version, source) {
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
 async function placeAtomically(dest, how, mode) {
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode);
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
+        if ('linkFrom' in how)
             await external_node_fs_.promises.link(how.linkFrom, tmp);
         else
             await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
@@ -31304,7 +31368,7 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.published++;
                 r.publishedBytes += st.size;
             }
-            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', lockfile_indexPath(match.name));
+            const storeCached = (0,external_node_path_.join)(layout_storePaths(root).index, dir, '.cache', lockfile_indexPath(match.name));
             const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
             if (!stored || !lockfile_indexEntryMatches(stored, match.version, match.checksum)) {
                 const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(match.name))).catch(() => undefined);
@@ -31317,7 +31381,7 @@ async function publishCrates(root, cargoHome, locked, version) {
         }
     }
     for (const dir of publishedDirs) {
-        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+        const storeConfig = (0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json');
         const cfg = (await fsutil_exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
         if (cfg)
             await placeAtomically(storeConfig, { data: cfg });
@@ -31336,7 +31400,7 @@ async function publishCrates(root, cargoHome, locked, version) {
 const PREFIX = 'cargo-isolate-crates-v1-';
 const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
 const cachePaths = (root) => {
-    const p = storePaths(root);
+    const p = layout_storePaths(root);
     return [p.blobs, p.dirs, p.index];
 };
 async function crate_cache_restoreStore(root, lockText, log) {
@@ -31380,6 +31444,7 @@ async function saveStore(root, lockText, log) {
 
 
 
+
 const SHA = /^[0-9a-f]{40}$/;
 /** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
 function gitstore_parseGitLock(text) {
@@ -31399,18 +31464,13 @@ function gitstore_parseGitLock(text) {
     }
     return out;
 }
-const gitstore_gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 function urlKey(url) {
     const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
     return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
+const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(layout_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 /**
  * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
@@ -31483,20 +31543,12 @@ async function plainDirs(root, ...rel) {
     }
     return true;
 }
-async function writeAtomically(dest, data) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    await external_node_fs_.promises.writeFile(tmp, data);
-    await external_node_fs_.promises.rename(tmp, dest).catch(async (e) => {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    });
-}
 async function gitstore_learnDir(root, version, url, dir) {
     const known = await gitstore_knownDirs(root, version, url);
     if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
         return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(gitstore_dirsRecord(root, version, url)), { recursive: true });
+    await writeAtomic(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
 }
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
 async function packFiles(entry) {
@@ -31731,7 +31783,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
 /** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
 async function gitEntries(root) {
     const out = [];
-    const db = gitstore_gitStorePaths(root).db;
+    const db = gitStorePaths(root).db;
     if (!(await plainDirs(root, 'git', 'db')))
         return out;
     for (const key of await fs.readdir(db).catch(() => [])) {
@@ -31760,7 +31812,6 @@ async function gitEntries(root) {
 
 
 
-
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -31772,9 +31823,9 @@ async function giveSlot(dirs, to, timeoutMs) {
     const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
-        await record_writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
+        await record_file_writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
         await owner_chownTree([dirs.record], to, false);
     }
 }
@@ -31790,14 +31841,14 @@ async function handback_handBackJobParents(root, jobDir) {
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
 async function handBackJob(j, published, gitPublished = 0) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(j.root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(j.root));
     if (!to)
         return undefined;
     const shared = [layout_rootPaths(j.root).locks];
     if (published && (published.published > 0 || published.indexEntries > 0))
-        shared.push(storePaths(j.root).base);
+        shared.push(layout_storePaths(j.root).base);
     if (gitPublished > 0)
-        shared.push(gitstore_gitStorePaths(j.root).base);
+        shared.push(layout_gitStorePaths(j.root).base);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -31879,13 +31930,12 @@ async function handBackIdle(root, timeoutMs) {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copy_copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = spawn('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : { ok: false, detail: ran.signal ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s` : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}` };
     const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
@@ -31915,6 +31965,7 @@ async function removeEscapingLinks(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
 
 
 
@@ -32154,7 +32205,7 @@ function recordFor(lease, me, now, previous, view) {
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
-        uid: owner_myUid(),
+        uid: proc_myUid(),
         view,
     };
 }
@@ -32425,7 +32476,7 @@ async function endJob(j, log) {
                 if (j.identity && j.slot && j.startedAt) {
                     view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
                     const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-                    await record_writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
+                    await record_file_writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
                 }
             });
             // After the record (which names this uid): a mark must be the last word.
@@ -32510,7 +32561,7 @@ function notOnLinux(platform, step) {
 ;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
- * The only module that passes data from the main step to the post step. The runner hands
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
  * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
  * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
  * lets post release it) and again, complete, at the end of main.
@@ -32518,7 +32569,7 @@ function notOnLinux(platform, step) {
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
+/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
 const HOOK = 'hook';
 const saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
 const saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
@@ -32615,6 +32666,8 @@ function describeBase(base, tier) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/sccache.ts
+
+
 
 
 
@@ -32735,16 +32788,6 @@ function describeServer(r) {
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
 // ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
 async function listeners() {
     const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
@@ -32823,7 +32866,7 @@ async function settled(port, uid, graceMs) {
 }
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root, uid, port) {
-    return owner_ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+    return owner_ownDirIn(layout_rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -32862,7 +32905,7 @@ async function ensureSccacheServer(env, paths, log) {
     const binary = await findOnPath(wrapper.command, env.PATH);
     if (!binary)
         throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
     const passedOver = [];
     // A server the host runs itself (systemd, a login shell) on the configured port belongs to
@@ -32942,7 +32985,7 @@ function sccacheExports(r) {
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const o = await occupant(r.port, uid, r.pid);
     if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
         return undefined;
@@ -33135,7 +33178,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4366);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2496);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
