@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describeForeign, findForeign, foreignOf, listed, probeOwners } from '../src/owners/foreign.js';
 import { chooseImages, dockerChownArgs, foreignMessage, handBackMethods } from '../src/owners/reclaim.js';
 import { summaryRows } from '../src/job/summary.js';
-import type { EndedJob } from '../src/job/job.js';
+import type { EndedJob } from '../src/job/types.js';
 
 /*
  * Issue 19: another uid's files below a slot's top entries. The decisions as tables; the probe

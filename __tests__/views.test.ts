@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { jobViewpoint, rankSlots, type SlotView, warmFor } from '../src/pool/choose.js';
 import { builtSince, outputOf, rootSeen } from '../src/pool/view.js';
-import { exportsFor, viewAt } from '../src/job/job.js';
+import { exportsFor, viewAt } from '../src/job/exports.js';
 import { slotDirs } from '../src/model/layout.js';
 import type { DirRecord, PathView } from '../src/model/record.js';
 import { compiled, makeWorkspace } from './helpers/workspace.js';

@@ -11,7 +11,7 @@ import { diskFromStatfs } from '../src/os/disk.js';
 import { parseLevel } from '../src/model/units.js';
 import { WRAPPER_SCRIPT, untrustedEnv, wrapperExports } from '../src/job/rustc-wrapper.js';
 import { sccacheWrapper } from '../src/job/sccache.js';
-import { exportsFor } from '../src/job/job.js';
+import { exportsFor } from '../src/job/exports.js';
 
 const HOME = '/r/homes/u1001';
 const built = (cargoHome: string) => ({ root: '/r', uid: 1001, cargoHome, target: '/r/slots/s0/target' });

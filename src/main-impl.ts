@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { StartedJob } from './job/job.js';
+import type { StartedJob } from './job/types.js';
 import { mainJob } from './job/start.js';
 import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';

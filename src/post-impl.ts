@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { endJob } from './job/job.js';
+import { endJob } from './job/end.js';
 import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';
 import { loadGuard, loadHookJoined, loadJob, loadLease } from './job/state.js';

@@ -6,7 +6,8 @@ import type { Log } from '../os/log.js';
 import type { GuardReport } from '../pool/guard.js';
 import { type Dirs, SLOT_NAME, jobDirs, mapDirs, slotDirs } from '../model/layout.js';
 import type { Settings } from '../model/settings.js';
-import { type CratesState, type StartedJob, prepareCrates } from './job.js';
+import type { CratesState, StartedJob } from './types.js';
+import { prepareCrates } from './dependencies.js';
 
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the

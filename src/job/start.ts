@@ -1,18 +1,27 @@
 import { promises as fs } from 'node:fs';
-import { DiskFullError, type GuardReport, guardOptions, runGuard } from '../pool/guard.js';
-import { type Via, guardResult, recordEvent } from '../pool/events.js';
-import { currentIdentity } from '../model/identity.js';
-import { describeBase } from '../model/base.js';
-import { TIER_TEXT } from '../pool/choose.js';
-import { type StartedJob, planHome, prepareCrates, startJob } from './job.js';
-import { releaseLease, slotToKeep } from '../pool/lease.js';
+import { join } from 'node:path';
+import { type JobIdentity, currentIdentity } from '../model/identity.js';
+import { acquireJobDir, acquireSlot, releaseLease, scanSlots, slotToKeep } from '../pool/lease.js';
 import type { Log } from '../os/log.js';
+import { prepareDirs } from './prepare.js';
+import type { Viewpoint } from '../model/record.js';
+import { writeRecord } from '../os/record-file.js';
 import { prepareRoot, unreliableFlock } from '../pool/root.js';
 import type { Settings } from '../model/settings.js';
+import { handBackJobParents } from '../owners/handback.js';
 import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
+import { chooseHome, sharedHomeProblem } from './cargo-home.js';
+import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
+import { myUid } from '../os/proc.js';
+import { DiskFullError, type GuardReport, guardOptions, runGuard } from '../pool/guard.js';
+import { type Via, guardResult, recordEvent } from '../pool/events.js';
+import { describeBase } from '../model/base.js';
+import { TIER_TEXT } from '../pool/choose.js';
+import type { HomePlan, StartedJob } from './types.js';
+import { prepareCrates } from './dependencies.js';
+import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
-import { myUid } from '../os/proc.js';
 
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
@@ -88,4 +97,95 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
     else log.warning(`sccache: could not write the key-normalising wrapper under ${root}/homes; compile-cache keys stay per slot.`);
   }
   return { job, guard };
+}
+
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
+
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+export async function planHome(s: Settings, root: string, me: JobIdentity, o: { seenHere?: boolean; privateHome?: string } = {}): Promise<HomePlan> {
+  const uid = myUid();
+  const fork = me.fork === true;
+  const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e: Error) => e.message) : undefined);
+  const shared = s.layout === 'slot' && !fork && problem === undefined;
+  // Where the build will see the root: here, unless this runs outside the job's steps (the
+  // runner's hook, on the host, for a job that may run in a container).
+  const own = o.seenHere === false ? undefined : { root, uid };
+  return { problem, shared, view: { own, at: (vp: Viewpoint, name: string) => viewAt(vp, name, shared) } };
+}
+
+/**
+ * The main step's work after the guard: lease a directory, make it ready, say what to export.
+ * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
+ * still leaves the post step enough to release it.
+ */
+export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, o: { seenHere?: boolean; privateHome?: string; plan?: HomePlan } = {}): Promise<StartedJob> {
+  const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+  const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+  onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+  try {
+    if (s.layout === 'job') await handBackJobParents(root, lease.dirs.base);
+    const now = new Date().toISOString();
+    const uid = myUid();
+    const fork = me.fork === true;
+    const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+    if (problem && !o.privateHome) log.warning(`CARGO_HOME: ${home.reason}.`);
+    log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
+    // The record names the new key only once the old key's content is gone: a kill between
+    // the two must never leave a record that vouches for content of another trust domain.
+    const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+    // What the slot holds was built under the previous record's view, or is nothing at all.
+    let view = prep.decision.reset ? undefined : lease.previous?.view;
+    let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+    await writeRecord(lease.dirs.record, record);
+    for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+      log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+    }
+    const exports = exportsFor(lease.dirs, home.cargoHome);
+    let copy: CopyReport | undefined;
+    if (s.layout === 'slot' && (await fs.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+      // A slot without its own warm build: start from a compatible one another idle slot holds.
+      const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+      if (src) {
+        const reflink = (await fs.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+        copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+        log.info(describeCopy(copy));
+        if (copy.outcome === 'copied') {
+          // The copy is a build made at the source's viewpoint, now in this slot's paths.
+          const from = src.record.view!;
+          view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+          record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+          await writeRecord(lease.dirs.record, record);
+        }
+      }
+    }
+    return {
+      root,
+      layout: s.layout,
+      slot: lease.name,
+      dirs: lease.dirs,
+      keeperPid: lease.keeperPid,
+      tier: lease.tier,
+      waitedMs: lease.waitedMs,
+      zombies: lease.zombies,
+      foreign: lease.foreign,
+      reset: prep.decision,
+      identity: me,
+      startedAt: now,
+      cleanupTimeoutMs: s.cleanupTimeoutMs,
+      exports,
+      path: join(lease.dirs.install, 'bin'),
+      view,
+      home,
+      copy,
+    };
+  } catch (e) {
+    await releaseLease(lease.keeperPid, lease.dirs.lock);
+    throw e;
+  }
 }

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { StartedJob } from './job.js';
+import type { StartedJob } from './types.js';
 import type { GuardReport } from '../pool/guard.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describeCopy } from '../pool/warm-copy.js';
 import * as core from '@actions/core';
 import type { GuardReport } from '../pool/guard.js';
-import type { EndedJob, StartedJob } from './job.js';
+import type { EndedJob, StartedJob } from './types.js';
 import { formatBytes, formatDuration } from '../model/units.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import { describeBase } from '../model/base.js';
