@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 
 // src/README.md: folders are layers, and imports flow down only. Entry points are the top.
-const LAYERS = ['.', 'job', 'pool', 'owners', 'store', 'os', 'model'];
+const LAYERS = ['.', 'job', 'host', 'pool', 'owners', 'store', 'os', 'model'];
 
 const files = readdirSync('src', { recursive: true })
   .map(String)

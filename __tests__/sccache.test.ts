@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Occupant, candidatePorts, decide, ensureSccacheServer, fleetPort as fleetPortOf, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/job/sccache.js';
+import { type Occupant, candidatePorts, decide, ensureSccacheServer, fleetPort as fleetPortOf, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/host/sccache.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { removeScratch } from './helpers/scratch.js';

@@ -10,7 +10,7 @@ import { slotDirs } from '../src/model/layout.js';
 import { diskFromStatfs } from '../src/os/disk.js';
 import { parseLevel } from '../src/model/units.js';
 import { WRAPPER_SCRIPT, untrustedEnv, wrapperExports } from '../src/job/rustc-wrapper.js';
-import { sccacheWrapper } from '../src/job/sccache.js';
+import { sccacheWrapper } from '../src/host/sccache.js';
 import { exportsFor } from '../src/job/exports.js';
 
 const HOME = '/r/homes/u1001';

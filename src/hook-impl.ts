@@ -7,7 +7,7 @@ import { DiskFullError } from './pool/guard.js';
 import type { EndedJob, StartedJob } from './job/types.js';
 import { endJob } from './job/end.js';
 import { VERSION } from './model/version.js';
-import { sccacheAtEnd } from './job/sccache.js';
+import { sccacheAtEnd } from './host/sccache.js';
 import { type Log, actionLog } from './os/log.js';
 import { mainJob } from './job/start.js';
 import { type Settings, InputError, RUNNER_INPUTS, defaultRoot, fromVariables, readSettings, variableOf } from './model/settings.js';

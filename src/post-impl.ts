@@ -4,7 +4,7 @@ import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';
 import { loadGuard, loadHookJoined, loadJob, loadLease } from './job/state.js';
 import { writeSummary } from './job/summary.js';
-import { sccacheAtEnd } from './job/sccache.js';
+import { sccacheAtEnd } from './host/sccache.js';
 
 /**
  * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { rootPaths } from '../model/layout.js';
 import { ownDirIn } from '../owners/owner.js';
 import { rootOwnerFor } from './cargo-home.js';
-import { OUR_WRAPPER, WRAPPED, type Wrapper } from './sccache.js';
+import { OUR_WRAPPER, WRAPPED, type Wrapper } from '../host/sccache.js';
 import { writeAtomic } from '../os/fsutil.js';
 
 /*
@@ -65,7 +65,7 @@ export async function ensureWrapperScript(root: string, uid: number): Promise<st
  * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
  * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
  * settings. Its port differs from the trusted server's, since the port is a hash of the settings
- * (sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
  * shared cache anyway; they read nothing trusted jobs compiled.
  */
 const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];

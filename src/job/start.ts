@@ -9,7 +9,7 @@ import { writeRecord } from '../os/record-file.js';
 import { prepareRoot, unreliableFlock } from '../pool/root.js';
 import type { Settings } from '../model/settings.js';
 import { handBackJobParents } from '../owners/handback.js';
-import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
+import { ensureSccacheServer, sccacheExports, sccacheWrapper } from '../host/sccache.js';
 import { chooseHome, sharedHomeProblem } from './cargo-home.js';
 import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
 import { myUid } from '../os/proc.js';

@@ -6,7 +6,7 @@ import { formatBytes, formatDuration } from '../model/units.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import { describeBase } from '../model/base.js';
 import { type UnitCount } from '../pool/warmth.js';
-import { describeServer } from './sccache.js';
+import { describeServer } from '../host/sccache.js';
 import { VERSION } from '../model/version.js';
 
 type Row = [string, string];

@@ -9,7 +9,7 @@ import type { PublishReport, SeedReport } from '../store/crates.js';
 import type { GitPublishReport, GitSeedReport } from '../store/gitstore.js';
 import type { UnitCount } from '../pool/warmth.js';
 import type { ForeignOutcome } from '../owners/reclaim.js';
-import type { SccacheReport } from './sccache.js';
+import type { SccacheReport } from '../host/sccache.js';
 import type { HomeChoice } from './cargo-home.js';
 import type { CopyReport } from '../pool/warm-copy.js';
 
@@ -40,7 +40,7 @@ export interface StartedJob {
   crates?: CratesState;
   /** Milliseconds per phase of the main step (guard, slot, crates). */
   phases?: Record<string, number>;
-  /** The sccache server the job compiles through, when it uses sccache (sccache.ts). */
+  /** The sccache server the job compiles through, when it uses sccache (host/sccache.ts). */
   sccache?: SccacheReport;
   /** The view the slot's content was built under when leased (kept unless this job builds). */
   view?: PathView;

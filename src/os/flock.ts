@@ -35,7 +35,7 @@ import { existsSync, readFileSync } from 'node:fs';
  *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
  *                                       host
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
- *     start.lock                        server (job/sccache.ts)
+ *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
  *
  * The crate store and the git store take no lock: entries appear whole by rename and are never
