@@ -290,6 +290,17 @@ async function removeCandidateAs(root: string, c: Candidate, timeoutMs: number):
   return r.outcome;
 }
 
+/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
+const OUTCOME_TEXT: Record<string, string> = {
+  removed: 'Removed',
+  live: 'Skipped (became live)',
+  refused: 'Refused (a symlink on its path)',
+  [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+};
+
+/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
+const isOthersIdle = (o: GuardOptions, c: Candidate): boolean => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
+
 /**
  * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
  * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
@@ -336,15 +347,19 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     };
     const overAtStart = beyond(now, o.threshold);
     const kept = plan.ordered.length;
+    // gc --max-age: trash and anything idle for longer go whatever the disk says.
+    const tooOld = (i: number, c: Candidate) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+    // Over the threshold when the guard started, and the target not reached yet.
+    const stillNeeded = () => overAtStart && !reached();
     for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-      // gc --max-age: trash and anything idle for longer go whatever the disk says.
-      const old = i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-      if (!old && !(overAtStart && !reached())) continue;
+      if (!tooOld(i, c) && !stillNeeded()) continue;
       if (i === kept) log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
       const ageMs = Date.now() - c.lastUsedMs;
       const bytes = c.bytes ?? (await diskUsage(c.path));
       // What is left of other runners' idle data is what the final warning reports.
-      const freedOthers = () => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
+      const freedOthers = () => {
+        if (isOthersIdle(o, c)) report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+      };
       if (o.dryRun) {
         freedOthers();
         simulatedFree += bytes;
@@ -364,7 +379,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       // what the filesystem did meanwhile (other jobs write while it runs).
       const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
       report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-      log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+      log.info(`${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
     }
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
@@ -375,14 +390,17 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     await release(guardLock);
   }
   report.over = beyond(report.after, o.threshold);
-  if (report.over && !o.dryRun) {
-    // Only on this failure path is it worth measuring live trees whose size was never recorded.
-    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-    for (const c of unknown) report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
-    log.warning(report.message);
-  }
+  if (report.over && !o.dryRun) await sayStillOver(o, report, livePlan, describe);
   return checkFloor(o, report);
+}
+
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o: GuardOptions, report: GuardReport, livePlan: Candidate[], describe: (d: Disk) => string): Promise<void> {
+  // Only on this failure path is it worth measuring them.
+  const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+  for (const c of unknown) report.liveBytes += await diskUsage(c.path, 10_000);
+  report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
+  o.log.warning(report.message);
 }
 
 function checkFloor(o: GuardOptions, r: GuardReport): GuardReport {
