@@ -260,6 +260,69 @@ export interface SccachePaths {
   root: string;
 }
 
+/** What one candidate port gave: a server to use (reused or started), or the next port, and why. */
+type PortOutcome = { kind: 'server'; pid?: number; how: SccacheReport['how']; tmp: string } | { kind: 'next'; why?: string };
+
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o: Occupant): string {
+  if (o.kind === 'other-uid') return `a listener of uid ${o.uid}`;
+  if (o.kind === 'job-server') return `a job's server, pid ${o.pid}`;
+  return 'a listener of another mount namespace, or one this uid cannot see';
+}
+
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary: string, env: Record<string, string | undefined>, port: number, uid: number, root: string, log: Log): Promise<PortOutcome> {
+  const { dir, theirs } = await serverDir(root, uid, port);
+  if (theirs) return { kind: 'next', why: theirs };
+  const tmp = join(dir, 'tmp');
+  const hint = Number(await fs.readFile(join(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+  const seen = await occupant(port, uid, hint);
+  if (seen.kind === 'host-server') {
+    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+    return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+  }
+  // One starter at a time per port: two jobs starting together find one server, not a race.
+  const lock = await hold([join(dir, 'start.lock')], { waitSeconds: 60 });
+  if (!lock) throw new Error(`Waited 60 s for ${join(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+  try {
+    return await startOnPort(binary, env, port, uid, dir, log);
+  } finally {
+    await release(lock);
+  }
+}
+
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary: string, env: Record<string, string | undefined>, port: number, uid: number, dir: string, log: Log): Promise<PortOutcome> {
+  const tmp = join(dir, 'tmp');
+  const errorLog = join(dir, 'error.log');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const o = await occupant(port, uid);
+    const what = decide(o);
+    if (what === 'reuse' && o.kind === 'host-server') {
+      log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+      return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+    }
+    if (what === 'next') return { kind: 'next', why: whyNext(o) };
+    // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
+    const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+    if (r.code !== 0) throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+    const now = await settled(port, uid, STARTUP_GRACE_MS);
+    if (now.kind === 'host-server') {
+      await fs.writeFile(join(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+      log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+      return { kind: 'server', pid: now.pid, how: 'started', tmp };
+    }
+    if (now.kind === 'free') throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+    // Another process bound the port first (a job's client): look again.
+  }
+  return { kind: 'next' };
+}
+
 /**
  * Makes sure a host server that belongs to no job answers for a job that compiles through
  * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
@@ -274,6 +337,7 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   const uid = myUid();
   const mountNs = await fs.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
   const passedOver: string[] = [];
+  const report = (port: number, s: Extract<PortOutcome, { kind: 'server' }>): SccacheReport => ({ variable: wrapper.variable, port, pid: s.pid, how: s.how, tmp: s.tmp, passedOver, ms: Math.round(performance.now() - t0) });
   // A server the host runs itself (systemd, a login shell) on the configured port belongs to
   // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
   // start one there: that port is where jobs' own clients start theirs.
@@ -281,55 +345,12 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   const there = await occupant(configured, uid);
   if (there.kind === 'host-server') {
     log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-    return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
+    return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
   }
   for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-    const { dir, theirs } = await serverDir(paths.root, uid, port);
-    if (theirs) {
-      passedOver.push(`${port} (${theirs})`);
-      continue;
-    }
-    const tmp = join(dir, 'tmp');
-    const pidFile = join(dir, 'server.pid');
-    const hint = Number(await fs.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
-    // Every job but the first finds the server up: no lock needed to use it.
-    const seen = await occupant(port, uid, hint);
-    if (seen.kind === 'host-server') {
-      log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-      return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-    }
-    // One starter at a time per port: two jobs starting together find one server, not a race.
-    const lock = await hold([join(dir, 'start.lock')], { waitSeconds: 60 });
-    if (!lock) throw new Error(`Waited 60 s for ${join(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-    try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const o = await occupant(port, uid);
-        const what = decide(o);
-        if (what === 'reuse' && o.kind === 'host-server') {
-          log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-          return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        if (what === 'next') {
-          passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
-          break;
-        }
-        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-        await fs.rm(tmp, { recursive: true, force: true });
-        await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
-        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-        if (r.code !== 0) throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(join(dir, 'error.log'))) || 'no output'}.`);
-        const now = await settled(port, uid, STARTUP_GRACE_MS);
-        if (now.kind === 'host-server') {
-          await fs.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
-          log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-          return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        if (now.kind === 'free') throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${join(dir, 'error.log')}: ${(await tail(join(dir, 'error.log'))) || 'empty'}).`);
-        // Another process bound the port first (a job's client): look again.
-      }
-    } finally {
-      await release(lock);
-    }
+    const got = await tryPort(binary, env, port, uid, paths.root, log);
+    if (got.kind === 'server') return report(port, got);
+    if (got.why) passedOver.push(`${port} (${got.why})`);
   }
   throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
 }
