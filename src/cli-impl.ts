@@ -87,7 +87,7 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv, pipeStdout = false): Pr
 async function leaseAndRun(cl: CommandLine, s: Settings, cmd: string[], o: { pipeStdout?: boolean } = {}): Promise<{ code: number; job: StartedJob; ended: EndedJob }> {
   const log = consoleLog(cl.flags.has('verbose'));
   const noop = () => undefined;
-  const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop }, { via: 'cli' });
+  const { job } = await mainJob({ settings: s, env: process.env, log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
   const env: NodeJS.ProcessEnv = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
   for (const [k, val] of Object.entries(job.exports)) log.info(`${k}=${val}`);
   let code = 1;

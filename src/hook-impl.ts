@@ -89,7 +89,7 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
     // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
     const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
+    const { job, guard } = await mainJob({ settings: s, env, log, watchPid: watch, save: { lease: () => undefined, guard: () => undefined }, crates: false, via: 'hook', seenHere: false, privateHome });
     try {
       await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);

@@ -29,7 +29,25 @@ import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } fro
  * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
  * root elsewhere than this process does (the hook, on the host, before a job container starts).
  */
-export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via; seenHere?: boolean; privateHome?: string } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
+export interface JobStart {
+  settings: Settings;
+  env: Record<string, string | undefined>;
+  log: Log;
+  /** The pid whose end ends the lease: the runner's worker for the hook, the step's runner process otherwise. */
+  watchPid: number;
+  /** Where the state goes the moment it exists: the action's main-to-post channel (state.ts), no-ops elsewhere. */
+  save: { lease: typeof saveLease; guard: typeof saveGuard };
+  /** false: seed no crates now (the hook runs before checkout). */
+  crates?: boolean;
+  via?: Via;
+  seenHere?: boolean;
+  /** Why this job gets a private CARGO_HOME in its slot whatever else holds (the hook as a user that is not root). */
+  privateHome?: string;
+}
+
+/** Runs the phases of one start, as JobStart above says. */
+export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: GuardReport }> {
+  const { settings: s, env, log, watchPid, save } = o;
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
@@ -60,7 +78,7 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-    const j = await startJob(s, root, me, env, log, watchPid, save.lease, { privateHome: o.privateHome, plan });
+    const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
     log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
@@ -123,7 +141,23 @@ export async function planHome(s: Settings, root: string, me: JobIdentity, o: { 
  * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
  * still leaves the post step enough to release it.
  */
-export async function startJob(s: Settings, root: string, me: JobIdentity, env: Record<string, string | undefined>, log: Log, watchPid: number, onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void, o: { seenHere?: boolean; privateHome?: string; plan?: HomePlan } = {}): Promise<StartedJob> {
+export interface SlotStart {
+  settings: Settings;
+  root: string;
+  me: JobIdentity;
+  env: Record<string, string | undefined>;
+  log: Log;
+  watchPid: number;
+  onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void;
+  seenHere?: boolean;
+  privateHome?: string;
+  /** Made before the guard (planHome); made here when absent. */
+  plan?: HomePlan;
+}
+
+/** The slot phase (see above). */
+export async function startJob(o: SlotStart): Promise<StartedJob> {
+  const { settings: s, root, me, env, log, watchPid, onLeased } = o;
   const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
   const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
   const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
