@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** True when something (even a dangling symlink) is at the path. */
@@ -25,4 +25,28 @@ export async function writeAtomic(path: string, data: string | Buffer, mode?: nu
     await fs.rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** Why a link became a copy: EXDEV (another filesystem) or EPERM (fs.protected_hardlinks: another uid's file). */
+export type CopiedBecause = 'EXDEV' | 'EPERM';
+
+/**
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
+ */
+export async function linkOrCopy(from: string, to: string, mode: 'link' | 'copy'): Promise<CopiedBecause | undefined> {
+  if (mode === 'link') {
+    try {
+      await fs.link(from, to);
+      return undefined;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EXDEV' && code !== 'EPERM') throw e;
+      await fs.copyFile(from, to, constants.COPYFILE_FICLONE);
+      return code;
+    }
+  }
+  await fs.copyFile(from, to, constants.COPYFILE_FICLONE);
+  return undefined;
 }

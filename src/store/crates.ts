@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JobIdentity } from '../model/identity.js';
-import { exists, isPermissionError, writeAtomic } from '../os/fsutil.js';
+import { type CopiedBecause, exists, isPermissionError, linkOrCopy, writeAtomic } from '../os/fsutil.js';
 import { sha256Hex } from '../model/key.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from '../model/settings.js';
@@ -91,15 +91,14 @@ async function knownDirs(root: string, version: string, source: string): Promise
 }
 
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest: string, how: { data: Buffer } | { copyFrom: string } | { linkFrom: string }, mode?: number): Promise<void> {
+async function placeAtomically(dest: string, how: { data: Buffer } | { from: string; mode: 'link' | 'copy' }, mode?: number): Promise<CopiedBecause | undefined> {
   await fs.mkdir(dirname(dest), { recursive: true });
-  if ('data' in how) return writeAtomic(dest, how.data, mode);
+  if ('data' in how) return writeAtomic(dest, how.data, mode).then(() => undefined);
   const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    if ('linkFrom' in how) await fs.link(how.linkFrom, tmp);
-    else await fs.copyFile(how.copyFrom, tmp, constants.COPYFILE_FICLONE);
-    if (mode !== undefined && !('linkFrom' in how)) await fs.chmod(tmp, mode);
+    const copied = await linkOrCopy(how.from, tmp, how.mode);
     await fs.rename(tmp, dest);
+    return copied;
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
@@ -150,15 +149,11 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
     r.dirs = Math.max(r.dirs, dirs.length);
     for (const [i, dir] of dirs.entries()) {
       if (!absent[i]) continue;
-      try {
-        await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EXDEV' && code !== 'EPERM') throw e;
+      const code = await placeAtomically(dests[i], { from: blob, mode });
+      if (code) {
         // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
         // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
         // just verified is as good, and private to this slot.
-        await placeAtomically(dests[i], { copyFrom: blob });
         r.copiedInstead++;
         r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
       }

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { exists, isPermissionError, writeAtomic } from '../os/fsutil.js';
+import { exists, isPermissionError, linkOrCopy, writeAtomic } from '../os/fsutil.js';
 import { sha256Hex, safeComponent } from '../model/key.js';
 import { removeTree } from '../os/remove.js';
 import { gitStorePaths } from '../model/layout.js';
@@ -179,7 +179,16 @@ async function learnDir(root: string, version: string, url: string, dir: string)
 }
 
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
-async function packFiles(entry: string): Promise<{ name: string; path: string; bytes: number; nlink: number; ctimeMs: number; uid: number }[]> {
+interface PackFile {
+  name: string;
+  path: string;
+  bytes: number;
+  nlink: number;
+  ctimeMs: number;
+  uid: number;
+}
+
+async function packFiles(entry: string): Promise<PackFile[]> {
   const out = [];
   for (const name of await fs.readdir(entry).catch(() => [] as string[])) {
     if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name)) continue;
@@ -219,6 +228,90 @@ export interface GitSeedReport {
   copiedInstead: number;
 }
 
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git: Git, dbRoot: string, dirs: string[], commit: string): Promise<string[]> {
+  const todo: string[] = [];
+  for (const dir of dirs) {
+    const d = join(dbRoot, dir);
+    const isDir = (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+    if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0)) todo.push(dir);
+  }
+  return todo;
+}
+
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry: string, g: LockedGit): Promise<string | undefined> {
+  let claimed: { url?: string; commit?: string } = {};
+  try {
+    claimed = JSON.parse(await fs.readFile(join(entry, 'entry.json'), 'utf8'));
+  } catch {
+    /* judged below */
+  }
+  return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(git: Git, files: PackFile[], dbRoot: string, dir: string, g: LockedGit, mode: 'link' | 'copy', r: GitSeedReport): Promise<string | undefined> {
+  const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
+  try {
+    await fs.mkdir(dbRoot, { recursive: true });
+    const init = git.run(['init', '--quiet', '--bare', tmp]);
+    if (init.status !== 0) throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+    for (const f of files) if (await linkOrCopy(f.path, join(tmp, 'objects', 'pack', f.name), mode)) r.copiedInstead++;
+    const refused = verifyDb(git, tmp, g.commit);
+    if (refused) return refused;
+    const dest = join(dbRoot, dir);
+    const st = await fs.lstat(dest).catch(() => undefined);
+    // A symlink a build left in its place (into another slot, say) is removed, never followed.
+    if (st && !st.isDirectory()) await fs.rm(dest, { force: true });
+    if (!st?.isDirectory()) await fs.rename(tmp, dest);
+    else {
+      // This slot's own database of the URL, without this commit: add the verified pack.
+      await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
+      for (const f of files) await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
+      git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+    }
+    return undefined;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root: string, dbRoot: string, g: LockedGit, version: string, mode: 'link' | 'copy', git: Git, r: GitSeedReport): Promise<void> {
+  const dirs = await knownDirs(root, version, g.url);
+  const entry = entryPath(root, g.url, g.commit);
+  if (dirs.length === 0) {
+    const why = (await exists(entry)) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
+    r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+    return;
+  }
+  const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+  if (todo.length === 0) {
+    r.present++; // this slot's own database (a warm slot of the same trust domain)
+    return;
+  }
+  const files = await packFiles(entry);
+  if (!files.some((f) => f.name.endsWith('.pack'))) {
+    r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+    return;
+  }
+  let refused = await claimRefusal(entry, g);
+  for (const dir of todo) refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+  if (refused) {
+    r.refused.push({ url: g.url, commit: g.commit });
+    r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+    return;
+  }
+  const bytes = files.reduce((n, f) => n + f.bytes, 0);
+  r.seeded.push({ dep: label(g), bytes });
+  r.seededBytes += bytes;
+}
+
 /** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
 export async function seedGit(root: string, cargoHome: string, locked: LockedGit[], version: string, mode: 'link' | 'copy', git: Git): Promise<GitSeedReport> {
   const r: GitSeedReport = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
@@ -227,88 +320,13 @@ export async function seedGit(root: string, cargoHome: string, locked: LockedGit
     for (const g of locked) r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
     return r;
   }
-  const dbRoot = join(cargoHome, 'git', 'db');
   // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
   // there. prepare.ts checks only the top dirs; cargo fetches instead.
   if (!(await plainDirs(cargoHome, 'git', 'db'))) {
     for (const g of locked) r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
     return r;
   }
-  for (const g of locked) {
-    const dirs = await knownDirs(root, version, g.url);
-    if (dirs.length === 0) {
-      const why = (await exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
-      r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-      continue;
-    }
-    const hasCommit = (d: string) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
-    const todo = [];
-    const isDir = async (d: string) => (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
-    for (const dir of dirs) if (!((await isDir(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir)))) todo.push(dir);
-    if (todo.length === 0) {
-      r.present++; // this slot's own database (a warm slot of the same trust domain)
-      continue;
-    }
-    const entry = entryPath(root, g.url, g.commit);
-    const files = await packFiles(entry);
-    if (!files.some((f) => f.name.endsWith('.pack'))) {
-      r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-      continue;
-    }
-    let claimed: { url?: string; commit?: string } = {};
-    try {
-      claimed = JSON.parse(await fs.readFile(join(entry, 'entry.json'), 'utf8'));
-    } catch {
-      /* judged below */
-    }
-    let bytes = 0;
-    let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-    for (const dir of todo) {
-      if (why) break;
-      const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
-      try {
-        await fs.mkdir(dbRoot, { recursive: true });
-        const init = git.run(['init', '--quiet', '--bare', tmp]);
-        if (init.status !== 0) throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-        for (const f of files) {
-          const dest = join(tmp, 'objects', 'pack', f.name);
-          if (mode === 'link') {
-            try {
-              await fs.link(f.path, dest);
-            } catch (e) {
-              const code = (e as NodeJS.ErrnoException).code;
-              if (code !== 'EXDEV' && code !== 'EPERM') throw e;
-              await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
-              r.copiedInstead++;
-            }
-          } else await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
-        }
-        why = verifyDb(git, tmp, g.commit);
-        if (why) break;
-        const dest = join(dbRoot, dir);
-        const st = await fs.lstat(dest).catch(() => undefined);
-        // A symlink a build left in its place (into another slot, say) is removed, never followed.
-        if (st && !st.isDirectory()) await fs.rm(dest, { force: true });
-        if (!st?.isDirectory()) await fs.rename(tmp, dest);
-        else {
-          // This slot's own database of the URL, without this commit: add the verified pack.
-          await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
-          for (const f of files) await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
-          git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-        }
-        bytes = files.reduce((n, f) => n + f.bytes, 0);
-      } finally {
-        await fs.rm(tmp, { recursive: true, force: true });
-      }
-    }
-    if (why) {
-      r.refused.push({ url: g.url, commit: g.commit });
-      r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
-      continue;
-    }
-    r.seeded.push({ dep: label(g), bytes });
-    r.seededBytes += bytes;
-  }
+  for (const g of locked) await seedOne(root, join(cargoHome, 'git', 'db'), g, version, mode, git, r);
   return r;
 }
 
