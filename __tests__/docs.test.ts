@@ -18,7 +18,7 @@ const docs = walk('docs').filter((f) => f.endsWith('.md'));
 /** Names under a top-level section of action.yml (two-space indented keys). */
 function keys(section: 'inputs' | 'outputs'): string[] {
   const body = new RegExp(`^${section}:\\n((?:  .*\\n|\\s*\\n)*)`, 'm').exec(actionYml)?.[1] ?? '';
-  return [...body.matchAll(/^  ([a-z][a-z-]*):\s*$/gm)].map((m) => m[1]);
+  return [...body.matchAll(/^ {2}([a-z][a-z-]*):\s*$/gm)].map((m) => m[1]);
 }
 /** First-column names of the README table under a heading. */
 function documented(heading: string): string[] {
@@ -50,7 +50,7 @@ describe('README and action.yml agree', () => {
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/^\{ npm ci && npm test; \} 2>&1 \| tee/m);
   });
   test('runs on node24 with a post step that always runs', () => {
-    expect(actionYml).toMatch(/using: node24\n  main: dist\/main\/index.js\n  post: dist\/post\/index.js\n  post-if: always\(\)/);
+    expect(actionYml).toMatch(/using: node24\n {2}main: dist\/main\/index.js\n {2}post: dist\/post\/index.js\n {2}post-if: always\(\)/);
   });
 });
 

@@ -189,6 +189,8 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
   const label = (name: string, example: string): string => {
     const v = read(name);
+    // Control characters are what this refuses: a label goes into file names and log lines.
+    // eslint-disable-next-line no-control-regex
     if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
     return v;
   };

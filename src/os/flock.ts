@@ -110,7 +110,8 @@ export function hold(paths: string[], o: HoldOptions = {}): Promise<Held | undef
     const settle = (v: Held | undefined, e?: Error) => {
       if (settled) return;
       settled = true;
-      e ? reject(e) : resolvePromise(v);
+      if (e) reject(e);
+      else resolvePromise(v);
     };
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
