@@ -4,10 +4,10 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JobIdentity } from '../model/identity.js';
 import { type CopiedBecause, exists, isPermissionError, linkOrCopy, writeAtomic } from '../os/fsutil.js';
-import { sha256Hex } from '../model/key.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from '../model/settings.js';
 import { storePaths } from '../model/layout.js';
+import { knownDirs, learnDir } from './dir-names.js';
 
 /*
  * The host-wide crate store, <root>/crates:
@@ -80,16 +80,6 @@ export function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): string | unde
   return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
 }
 
-const dirsRecord = (root: string, version: string, source: string) => join(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-
-async function knownDirs(root: string, version: string, source: string): Promise<string[]> {
-  try {
-    return (JSON.parse(await fs.readFile(dirsRecord(root, version, source), 'utf8')) as { dirs: string[] }).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-  } catch {
-    return [];
-  }
-}
-
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
 async function placeAtomically(dest: string, how: { data: Buffer } | { from: string; mode: 'link' | 'copy' }, mode?: number): Promise<CopiedBecause | undefined> {
   await fs.mkdir(dirname(dest), { recursive: true });
@@ -105,14 +95,6 @@ async function placeAtomically(dest: string, how: { data: Buffer } | { from: str
   }
 }
 
-async function learnDir(root: string, version: string, source: string, dir: string): Promise<void> {
-  const known = await knownDirs(root, version, source);
-  if (known.includes(dir)) return;
-  // Two publishers learning at once may each write their own list; either list is correct,
-  // and the next publisher adds what the other one lost.
-  await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 export async function seedCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string, mode: 'link' | 'copy'): Promise<SeedReport> {
   const r: SeedReport = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
@@ -120,7 +102,7 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
   const dirsBySource = new Map<string, string[]>();
   const usedDirs = new Set<string>();
   for (const s of sources) {
-    const dirs = await knownDirs(root, version, s);
+    const dirs = await knownDirs(storePaths(root).dirs, version, s);
     if (dirs.length === 0) r.unknownDirs++;
     dirsBySource.set(s, dirs);
   }
@@ -207,7 +189,7 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
       }
       if (!learned.has(`${match.source}\n${dir}`)) {
         // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-        await learnDir(root, version, match.source, dir).catch((e) => {
+        await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
           if (!isPermissionError(e)) throw e;
         });
         learned.add(`${match.source}\n${dir}`);

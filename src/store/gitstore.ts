@@ -2,10 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { exists, isPermissionError, linkOrCopy, writeAtomic } from '../os/fsutil.js';
+import { exists, isPermissionError, linkOrCopy } from '../os/fsutil.js';
 import { sha256Hex, safeComponent } from '../model/key.js';
 import { removeTree } from '../os/remove.js';
 import { gitStorePaths } from '../model/layout.js';
+import { lockPackages } from './lockfile.js';
+import { knownDirs, learnDir } from './dir-names.js';
 
 /*
  * The host-wide git store, <root>/git: the databases of git dependencies, fetched once per host.
@@ -61,8 +63,7 @@ const SHA = /^[0-9a-f]{40}$/;
 export function parseGitLock(text: string): LockedGit[] {
   const out: LockedGit[] = [];
   const seen = new Set<string>();
-  for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-    const field = (k: string) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+  for (const field of lockPackages(text)) {
     const [name, version, source] = ['name', 'version', 'source'].map(field);
     const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
     if (!name || !version || !m) continue;
@@ -81,7 +82,6 @@ export function urlKey(url: string): string {
 }
 
 export const entryPath = (root: string, url: string, commit: string) => join(gitStorePaths(root).db, urlKey(url), commit);
-const dirsRecord = (root: string, version: string, url: string) => join(gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
 const label = (g: Pick<LockedGit, 'name' | 'commit'>) => `${g.name} ${g.commit.slice(0, 8)}`;
 
 /** What a db dir in a job's CARGO_HOME holds, as publishing sees it. */
@@ -147,14 +147,6 @@ export function gitAvailable(git: Git): boolean {
   return git.run(['--version']).status === 0;
 }
 
-async function knownDirs(root: string, version: string, url: string): Promise<string[]> {
-  try {
-    return (JSON.parse(await fs.readFile(dirsRecord(root, version, url), 'utf8')) as { dirs: string[] }).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
-  } catch {
-    return [];
-  }
-}
-
 /**
  * The build runs as the store's owner and may replace a store directory by a symlink (into a
  * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
@@ -171,11 +163,8 @@ async function plainDirs(root: string, ...rel: string[]): Promise<boolean> {
 }
 
 
-async function learnDir(root: string, version: string, url: string, dir: string): Promise<void> {
-  const known = await knownDirs(root, version, url);
-  if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs'))) return;
-  await fs.mkdir(dirname(dirsRecord(root, version, url)), { recursive: true });
-  await writeAtomic(dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+async function learnGitDir(root: string, version: string, url: string, dir: string): Promise<void> {
+  if (await plainDirs(root, 'git', 'dirs')) await learnDir(gitStorePaths(root).dirs, version, url, dir, 'url');
 }
 
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
@@ -283,7 +272,7 @@ async function seedDbDir(git: Git, files: PackFile[], dbRoot: string, dir: strin
 
 /** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
 async function seedOne(root: string, dbRoot: string, g: LockedGit, version: string, mode: 'link' | 'copy', git: Git, r: GitSeedReport): Promise<void> {
-  const dirs = await knownDirs(root, version, g.url);
+  const dirs = await knownDirs(gitStorePaths(root).dirs, version, g.url);
   const entry = entryPath(root, g.url, g.commit);
   if (dirs.length === 0) {
     const why = (await exists(entry)) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
@@ -377,7 +366,7 @@ export async function publishGit(root: string, cargoHome: string, locked: Locked
     }
     for (const d of dirs) {
       // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-      await learnDir(root, version, g.url, d).catch((e) => {
+      await learnGitDir(root, version, g.url, d).catch((e) => {
         if (!isPermissionError(e)) throw e;
       });
     }
