@@ -144,29 +144,38 @@ export function foreignMessage(o: { uid: number; layout: 'slot' | 'job'; name: s
 }
 
 /**
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
+ */
+async function handBackTree(root: string, base: string, find: () => Promise<Owned[]>, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<{ first: Owned[]; found: Owned[]; handedBack?: Method; failed: string[] } | undefined> {
+  const uid = myUid();
+  let found = await find();
+  if (found.length === 0) return undefined;
+  const first = found;
+  const to = { uid, gid: process.getegid?.() ?? uid };
+  const failed: string[] = [];
+  const path = env.PATH ?? '';
+  for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+    const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+    found = await find();
+    if (found.length === 0) return { first, found, handedBack: m, failed };
+    failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+  }
+  if (failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  return { first, found, failed };
+}
+
+/**
  * Post step of a job that is not root, under its lease: finds another uid's files where cargo
  * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
  * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
 export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | 'job', name: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
   const uid = myUid();
-  let found = await findForeign(dirs, uid);
-  if (found.length === 0) return undefined;
-  const first = found;
-  const to = { uid, gid: process.getegid?.() ?? uid };
-  const failed: string[] = [];
-  let handedBack: Method | undefined;
-  const path = env.PATH ?? '';
-  for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-    const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
-    found = await findForeign(dirs, uid);
-    if (found.length === 0) {
-      handedBack = m;
-      break;
-    }
-    failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
-  }
-  if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
+  if (!h) return undefined;
+  const { first, found, handedBack, failed } = h;
   const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
   return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
@@ -179,23 +188,9 @@ export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | '
  */
 export async function settleForeignHome(root: string, home: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
   const uid = myUid();
-  let found = await findForeignInHome(home, uid);
-  if (found.length === 0) return undefined;
-  const first = found;
-  const to = { uid, gid: process.getegid?.() ?? uid };
-  const failed: string[] = [];
-  let handedBack: Method | undefined;
-  const path = env.PATH ?? '';
-  for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-    const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
-    found = await findForeignInHome(home, uid);
-    if (found.length === 0) {
-      handedBack = m;
-      break;
-    }
-    failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-  }
-  if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
+  if (!h) return undefined;
+  const { first, handedBack, failed } = h;
   const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
   const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
   const message = handedBack
