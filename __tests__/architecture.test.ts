@@ -30,7 +30,12 @@ function importRules(text: string): Map<string, string[]> {
     const folder = head[1] === 'src/*.ts' ? '.' : head[1].slice(0, -1);
     const sentence = /May import ([^.]*)\./.exec(para.replace(/\s+/g, ' '))?.[1];
     if (sentence === undefined) throw new Error(`src/README.md: the paragraph of ${head[1]} does not say what it may import`);
-    const allowed = sentence === 'every folder' ? LAYERS.filter((l) => l !== folder) : sentence === 'no other folder' ? [] : [...sentence.matchAll(/`([a-z]+)\/`/g)].map((m) => m[1]);
+    const allowed =
+      sentence === 'every folder'
+        ? LAYERS.filter((l) => l !== folder)
+        : sentence === 'no other folder'
+          ? []
+          : [...sentence.matchAll(/`([a-z]+)\/`/g)].map((m) => m[1]);
     rules.set(folder, [folder, ...allowed]);
   }
   return rules;
@@ -49,15 +54,29 @@ describe('src/ layers', () => {
     expect(up).toEqual([]);
   });
   test('every import is one src/README.md allows', () => {
-    const bad = files.flatMap((f) => importsOf(f).filter((to) => !RULES.get(dirname(f))!.includes(dirname(to))).map((to) => `${f} -> ${to}`));
+    const bad = files.flatMap((f) =>
+      importsOf(f)
+        .filter((to) => !RULES.get(dirname(f))!.includes(dirname(to)))
+        .map((to) => `${f} -> ${to}`),
+    );
     expect(bad).toEqual([]);
   });
   test('imports flow down: no module imports from a folder above its own', () => {
-    const up = files.flatMap((f) => importsOf(f).filter((to) => layerOf(to) < layerOf(f)).map((to) => `${f} -> ${to}`));
+    const up = files.flatMap((f) =>
+      importsOf(f)
+        .filter((to) => layerOf(to) < layerOf(f))
+        .map((to) => `${f} -> ${to}`),
+    );
     expect(up).toEqual([]);
   });
   test('model/ imports no other folder', () => {
-    const out = files.filter((f) => dirname(f) === 'model').flatMap((f) => importsOf(f).filter((to) => dirname(to) !== 'model').map((to) => `${f} -> ${to}`));
+    const out = files
+      .filter((f) => dirname(f) === 'model')
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((to) => dirname(to) !== 'model')
+          .map((to) => `${f} -> ${to}`),
+      );
     expect(out).toEqual([]);
   });
   test('the checks see imports and rules at all (they would pass vacuously otherwise)', () => {

@@ -61,7 +61,7 @@ export function workerPid(ancestors: { pid: number; comm: string }[]): number {
 
 function ancestors(from: number): { pid: number; comm: string }[] {
   const out: { pid: number; comm: string }[] = [];
-  for (let pid = from; pid > 1 && out.length < 32; ) {
+  for (let pid = from; pid > 1 && out.length < 32;) {
     const stat = procStat(pid);
     if (!stat) break;
     out.push({ pid, comm: stat.comm });
@@ -77,7 +77,7 @@ function ancestors(from: number): { pid: number; comm: string }[] {
 export async function hookStarted(env: Record<string, string | undefined>, log: Log = actionLog): Promise<number> {
   const file = statePath(env);
   try {
-    if (!file) throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
+    if (!file) throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
     const s = hookSettings(env);
     const watch = workerPid(ancestors(process.ppid));
     log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
@@ -88,8 +88,21 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
     // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
     // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-    const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-    const { job, guard } = await mainJob({ settings: s, env, log, watchPid: watch, save: { lease: () => undefined, guard: () => undefined }, crates: false, via: 'hook', seenHere: false, privateHome });
+    const privateHome =
+      myUid() === 0
+        ? undefined
+        : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+    const { job, guard } = await mainJob({
+      settings: s,
+      env,
+      log,
+      watchPid: watch,
+      save: { lease: () => undefined, guard: () => undefined },
+      crates: false,
+      via: 'hook',
+      seenHere: false,
+      privateHome,
+    });
     try {
       await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
@@ -99,7 +112,9 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
       await endJob(job).catch(() => undefined);
       throw new Error(`Writing ${file} and the job's environment files: ${(e as Error).message}`);
     }
-    log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
+    log.info(
+      `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof DiskFullError) {
@@ -123,7 +138,14 @@ async function recordUnisolated(env: Record<string, string | undefined>, e: Erro
   } catch {
     root = defaultRoot(env); // the variable that was refused may be another one
   }
-  if (!isAbsolute(root) || !(await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false))) return;
+  if (
+    !isAbsolute(root) ||
+    !(await fs.lstat(rootPaths(root).marker).then(
+      (st) => st.isFile(),
+      () => false,
+    ))
+  )
+    return;
   const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
   const err = await recordEvent(root, { event: 'unisolated', reason });
   if (err) log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
@@ -151,10 +173,18 @@ async function hookMetrics(env: Record<string, string | undefined>, root: string
 }
 
 /** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
-export function completedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>, ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view'>): string {
+export function completedLine(
+  job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>,
+  ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view'>,
+): string {
   const pub = ended.published;
   const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-  const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
+  const units =
+    ended.units && ended.units.built + ended.units.fresh > 0
+      ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; `
+      : ended.units
+        ? 'no cargo build; '
+        : '';
   return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 
@@ -171,12 +201,16 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     if (!ownPaths(job)) {
       // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
       // the ones the layout gives the slot it names are never emptied or recorded.
-      log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
+      log.warning(
+        `cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`,
+      );
       return 0;
     }
     if (!isHolder(job.keeperPid, job.dirs.lock)) {
       // max-lease passed or the keeper was killed: another job may hold the slot by now.
-      log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
+      log.warning(
+        `cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`,
+      );
       return 0;
     }
     const ws = env.GITHUB_WORKSPACE || process.cwd();
@@ -193,7 +227,9 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     };
     // Before tmp/ is emptied, as in the post step: a server this job's client started must not
     // lose its temp dir mid-write.
-    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e: Error) => `sccache: checking the server on the job's port: ${e.message}`);
+    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch(
+      (e: Error) => `sccache: checking the server on the job's port: ${e.message}`,
+    );
     const ended = await endJob(job, log);
     if (sccacheNote) ended.warnings.push(sccacheNote);
     // Another uid's files from the job's own container (the build saw the root elsewhere), not
@@ -203,7 +239,10 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
     const kept = fromContainer && !f!.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: myUid(), failed: f!.failed }) : undefined;
     const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f!.message ? [w] : kept ? [kept] : [])) : ended.warnings;
-    if (fromContainer && f!.handedBack) log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f!.handedBack}.`);
+    if (fromContainer && f!.handedBack)
+      log.info(
+        `cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f!.handedBack}.`,
+      );
     for (const w of warnings) log.warning(w);
     const line = completedLine(job, ended);
     log.info(line);

@@ -37,7 +37,13 @@ export async function run(): Promise<void> {
       saveHookJoined();
       return;
     }
-    const { job, guard } = await mainJob({ settings: s, env: process.env, log: actionLog, watchPid: process.ppid, save: { lease: saveLease, guard: saveGuard } });
+    const { job, guard } = await mainJob({
+      settings: s,
+      env: process.env,
+      log: actionLog,
+      watchPid: process.ppid,
+      save: { lease: saveLease, guard: saveGuard },
+    });
     await actionLog.group('Exports', async () => {
       core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
       core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));

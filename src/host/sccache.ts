@@ -68,7 +68,14 @@ export function sccacheWrapper(env: Record<string, string | undefined>): Wrapper
 }
 
 /** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
+const OURS = new Set([
+  'SCCACHE_SERVER_PORT',
+  'SCCACHE_IDLE_TIMEOUT',
+  'SCCACHE_START_SERVER',
+  'SCCACHE_STARTUP_NOTIFY',
+  'SCCACHE_NO_DAEMON',
+  'SCCACHE_ERROR_LOG',
+]);
 export function sccacheSettings(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(env).sort()) if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined) out[k] = env[k]!;
@@ -243,7 +250,12 @@ async function spawnServer(binary: string, env: Record<string, string>, dir: str
   try {
     const code = await new Promise<number | null>((res, rej) => {
       // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-      const child = spawn(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: join(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
+      const child = spawn(binary, [], {
+        env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: join(dir, 'error.log') },
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', out.fd, out.fd],
+      });
       child.on('error', rej);
       child.on('exit', (c) => res(c));
     });
@@ -310,14 +322,18 @@ async function startOnPort(binary: string, env: Record<string, string | undefine
     await fs.rm(tmp, { recursive: true, force: true });
     await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
     const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-    if (r.code !== 0) throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+    if (r.code !== 0)
+      throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
     const now = await settled(port, uid, STARTUP_GRACE_MS);
     if (now.kind === 'host-server') {
       await fs.writeFile(join(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
       log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
       return { kind: 'server', pid: now.pid, how: 'started', tmp };
     }
-    if (now.kind === 'free') throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+    if (now.kind === 'free')
+      throw new Error(
+        `the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`,
+      );
     // Another process bound the port first (a job's client): look again.
   }
   return { kind: 'next' };
@@ -333,11 +349,22 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   if (!wrapper) return undefined;
   const t0 = performance.now();
   const binary = await findOnPath(wrapper.command, env.PATH);
-  if (!binary) throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
+  if (!binary)
+    throw new Error(
+      `${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`,
+    );
   const uid = myUid();
   const mountNs = await fs.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
   const passedOver: string[] = [];
-  const report = (port: number, s: Extract<PortOutcome, { kind: 'server' }>): SccacheReport => ({ variable: wrapper.variable, port, pid: s.pid, how: s.how, tmp: s.tmp, passedOver, ms: Math.round(performance.now() - t0) });
+  const report = (port: number, s: Extract<PortOutcome, { kind: 'server' }>): SccacheReport => ({
+    variable: wrapper.variable,
+    port,
+    pid: s.pid,
+    how: s.how,
+    tmp: s.tmp,
+    passedOver,
+    ms: Math.round(performance.now() - t0),
+  });
   // A server the host runs itself (systemd, a login shell) on the configured port belongs to
   // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
   // start one there: that port is where jobs' own clients start theirs.
@@ -367,7 +394,12 @@ export function sccacheExports(r: SccacheReport | undefined): Record<string, str
  * its temp dir still exists, and start a host server in its place for the jobs still on that
  * port. Returns what it did, for a warning; undefined when there was nothing to do.
  */
-export async function sccacheAtEnd(r: SccacheReport | undefined, env: Record<string, string | undefined>, paths: SccachePaths, log: Log): Promise<string | undefined> {
+export async function sccacheAtEnd(
+  r: SccacheReport | undefined,
+  env: Record<string, string | undefined>,
+  paths: SccachePaths,
+  log: Log,
+): Promise<string | undefined> {
   if (!r) return undefined;
   const uid = myUid();
   const o = await occupant(r.port, uid, r.pid);

@@ -18,10 +18,17 @@ import { type GitSeedReport, parseGitLock, seedGit, systemGit } from '../store/g
 
 /** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
 export async function prepareCrates(s: Settings, root: string, cargoHome: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<CratesState> {
-  const state: CratesState = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
+  const state: CratesState = {
+    search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+    publish: mayPublish(s.publishCrates, me),
+    policy: s.publishCrates,
+    cache: s.cache,
+  };
   const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
   if (!lockFile) {
-    log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+    log.info(
+      `Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`,
+    );
     return state;
   }
   const version = cargoVersion(dirname(lockFile), env);
@@ -43,7 +50,9 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
   try {
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
-    log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+    log.info(
+      `Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`,
+    );
     for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
     const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
     return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
@@ -53,12 +62,22 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
 }
 
 /** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root: string, cargoHome: string, lockText: string, version: string, me: JobIdentity, env: NodeJS.ProcessEnv, log: Log): Promise<GitSeedReport | undefined> {
+async function prepareGit(
+  root: string,
+  cargoHome: string,
+  lockText: string,
+  version: string,
+  me: JobIdentity,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+): Promise<GitSeedReport | undefined> {
   try {
     const locked = parseGitLock(lockText);
     if (locked.length === 0) return undefined;
     const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-    log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+    log.info(
+      `Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`,
+    );
     // A refused entry is a warning (someone damaged the store); an absent one is routine.
     for (const n of r.notSeeded) {
       if (n.why.includes(' refused: ')) log.warning(`Git: ${n.dep}: ${n.why}.`);

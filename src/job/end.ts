@@ -20,7 +20,8 @@ import { appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
 import { settleForeign, settleForeignHome } from '../owners/reclaim.js';
 
 /** What an end needs of the job: a lease saved before main finished has only the first part. */
-export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> & Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home'>>;
+export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
+  Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home'>>;
 
 /** What the steps of an end gather, each its own part, and the warnings of all of them. */
 type Ending = Omit<EndedJob, 'released' | 'releaseMs' | 'diskAtRelease'>;
@@ -37,8 +38,12 @@ async function attempt(r: Ending, what: string, fn: () => Promise<void>): Promis
 /** Keeps a removal's outcome, and says what was left and why. */
 function noteRemoval(r: Ending, x: RemoveResult): void {
   r.removed.push(x);
-  if (x.outcome === 'left-in-trash') r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-  if (x.outcome === 'live') r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+  if (x.outcome === 'left-in-trash')
+    r.warnings.push(
+      `Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`,
+    );
+  if (x.outcome === 'live')
+    r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
 }
 
 /** Publishes to both stores from one lock file and one cargo version, found once. */
@@ -81,7 +86,10 @@ async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
     // The key and repository directories go too once empty. rmdir refuses a non-empty
     // directory atomically, and a job creating its directory meanwhile re-creates parents.
     const key = dirname(j.dirs.base);
-    await fs.rmdir(key).then(() => fs.rmdir(dirname(key))).catch(() => undefined);
+    await fs
+      .rmdir(key)
+      .then(() => fs.rmdir(dirname(key)))
+      .catch(() => undefined);
   });
 }
 
@@ -117,7 +125,14 @@ async function recordSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<vo
   if (!j.identity || !j.slot || !j.startedAt) return;
   r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
   const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-  await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view), releasedAt: now, lastUsed: now, sizes: r.sizes, units: r.units, copiedFrom });
+  await writeRecord(j.dirs.record, {
+    ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+    releasedAt: now,
+    lastUsed: now,
+    sizes: r.sizes,
+    units: r.units,
+    copiedFrom,
+  });
 }
 
 /** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
@@ -127,10 +142,22 @@ async function appendUnits(j: JobToEnd, r: Ending): Promise<void> {
   if (!me || !u || u.built + u.fresh === 0) return;
   await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () =>
     appendWarmth(j.root, {
-      t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh,
+      t: new Date().toISOString(),
+      repository: me.repository,
+      job: me.job,
+      jobKey: me.jobKey || undefined,
+      key: me.key,
+      runner: me.runnerName,
+      slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+      built: u.built,
+      fresh: u.fresh,
       // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
-      workflow: me.workflow, run: me.runId, ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined, base: me.baseKey,
-    }));
+      workflow: me.workflow,
+      run: me.runId,
+      ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+      base: me.baseKey,
+    }),
+  );
 }
 
 /**

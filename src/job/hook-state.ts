@@ -54,7 +54,8 @@ export async function readState(file: string): Promise<HookState | undefined> {
  */
 export function ownPaths(job: Pick<StartedJob, 'layout' | 'root' | 'slot' | 'dirs' | 'identity'>): boolean {
   if (!isAbsolute(job.root) || typeof job.slot !== 'string') return false;
-  const expected = job.layout === 'slot' ? (SLOT_NAME.test(job.slot) ? slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
+  const expected =
+    job.layout === 'slot' ? (SLOT_NAME.test(job.slot) ? slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
   if (!expected || !job.dirs) return false;
   const keys = Object.keys(expected) as (keyof typeof expected)[];
   return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
@@ -66,7 +67,10 @@ export function ownPaths(job: Pick<StartedJob, 'layout' | 'root' | 'slot' | 'dir
  * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
  * at that place (this step sees another CARGO_HOME).
  */
-export function hookJobSeenAt(job: Pick<StartedJob, 'root' | 'dirs' | 'exports'>, home: string): { root: string; dirs: Dirs; exports: Record<string, string> } | undefined {
+export function hookJobSeenAt(
+  job: Pick<StartedJob, 'root' | 'dirs' | 'exports'>,
+  home: string,
+): { root: string; dirs: Dirs; exports: Record<string, string> } | undefined {
   const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
   const root = join(home, relative(hookHome, job.root));
   if (join(root, relative(job.root, hookHome)) !== normalize(home)) return undefined;
@@ -97,16 +101,28 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
   const home = env.CARGO_HOME;
   if (!file || !st || !home) return undefined;
   const seen = hookJobSeenAt(st.job, home);
-  if (!seen || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
-    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+  if (
+    !seen ||
+    !(await fs.stat(home).then(
+      (x) => x.isDirectory(),
+      () => false,
+    ))
+  ) {
+    log.warning(
+      `The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`,
+    );
     return undefined;
   }
   if (allFree([seen.dirs.lock])) {
     // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
+    log.warning(
+      `The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`,
+    );
     return undefined;
   }
-  log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+  log.info(
+    `Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`,
+  );
   const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
   // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
   await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });

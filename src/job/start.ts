@@ -72,14 +72,25 @@ export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: Gu
   const guard = await phase('guard', 'Disk guard', async () =>
     runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })),
   ).catch(async (e: Error) => {
-    if (e instanceof DiskFullError) noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+    if (e instanceof DiskFullError)
+      noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
     throw e;
   });
-  noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
+  noted('the guard run')(
+    await recordEvent(root, {
+      event: 'guard',
+      trigger: 'job',
+      result: guardResult(guard),
+      freed: s.dryRun ? 0 : guard.freedBytes,
+      removals: s.dryRun ? 0 : guard.removals.length,
+    }),
+  );
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-    log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+    log.info(
+      `Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`,
+    );
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
   });
@@ -178,7 +189,9 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
     let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
     await writeRecord(lease.dirs.record, record);
     for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-      log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+      log.warning(
+        `Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`,
+      );
     }
     const exports = exportsFor(lease.dirs, home.cargoHome);
     let copy: CopyReport | undefined;

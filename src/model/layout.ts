@@ -38,7 +38,15 @@ export interface Dirs {
 }
 
 /** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
-export const mapDirs = (d: Dirs, at: (p: string) => string): Dirs => ({ base: at(d.base), target: at(d.target), cargoHome: at(d.cargoHome), install: at(d.install), tmp: at(d.tmp), record: at(d.record), lock: at(d.lock) });
+export const mapDirs = (d: Dirs, at: (p: string) => string): Dirs => ({
+  base: at(d.base),
+  target: at(d.target),
+  cargoHome: at(d.cargoHome),
+  install: at(d.install),
+  tmp: at(d.tmp),
+  record: at(d.record),
+  lock: at(d.lock),
+});
 
 export const rootPaths = (root: string) => ({
   marker: join(root, MARKER),

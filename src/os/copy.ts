@@ -26,7 +26,12 @@ export async function copyTree(src: string, dst: string, timeoutMs: number): Pro
     ? { ok: false, detail: ran.error.message }
     : ran.code === 0
       ? { ok: true }
-      : { ok: false, detail: ran.signal ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s` : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}` };
+      : {
+          ok: false,
+          detail: ran.signal
+            ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+            : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+        };
   const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
   return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }

@@ -28,7 +28,13 @@ export async function findOnPath(command: string, path: string | undefined): Pro
   if (command.includes('/')) return command;
   for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
     const p = join(dir, command);
-    if (await fs.access(p, constants.X_OK).then(() => true, () => false)) return p;
+    if (
+      await fs.access(p, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return p;
   }
   return undefined;
 }

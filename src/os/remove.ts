@@ -76,7 +76,6 @@ function sudoAvailable(): boolean {
   return sudoChecked;
 }
 
-
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir: string, budget = 2000): Promise<{ path: string; uid: number } | undefined> {
   const me = myUid();
@@ -118,7 +117,12 @@ export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Prom
 export async function removeTree(root: string, path: string, o: RemoveOptions = {}): Promise<RemoveResult> {
   const r = await removeTreeInner(root, path, o);
   if (r.outcome !== 'absent') {
-    audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
+    audit({
+      event: 'remove',
+      path,
+      outcome: r.outcome,
+      evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+    });
   }
   return r;
 }

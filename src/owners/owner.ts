@@ -67,7 +67,8 @@ export async function ownDirIn(top: string, name: string, uid: number, mode = 0o
   await fs.mkdir(dir, { recursive: true, mode });
   const own = await fs.lstat(dir);
   // Root's own directories are handed back to the root's owner like everything root makes there.
-  if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner)) return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+  if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+    return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
   return { dir };
 }
 
@@ -85,5 +86,11 @@ export async function ownersOf(paths: string[]): Promise<number[]> {
 export function chownTree(paths: string[], to: Owner, recursive: boolean, timeoutMs = 120_000): Promise<{ ok: boolean; detail?: string }> {
   if (paths.length === 0) return Promise.resolve({ ok: true });
   const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-  return runCommand('chown', args, timeoutMs).then((r) => (r.error ? { ok: false, detail: r.error.message } : r.code === 0 ? { ok: true } : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` }));
+  return runCommand('chown', args, timeoutMs).then((r) =>
+    r.error
+      ? { ok: false, detail: r.error.message }
+      : r.code === 0
+        ? { ok: true }
+        : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` },
+  );
 }

@@ -65,7 +65,25 @@ export function chooseImages(listing: string, max = 3): string[] {
 /** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
 export function dockerChownArgs(image: string, base: string, to: { uid: number; gid: number }): string[] {
   const at = '/cargo-isolate-slot';
-  return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+  return [
+    'run',
+    '--rm',
+    '--pull',
+    'never',
+    '--network',
+    'none',
+    '--user',
+    '0:0',
+    '--entrypoint',
+    'chown',
+    '--mount',
+    `type=bind,source=${base},target=${at}`,
+    image,
+    '-R',
+    '-h',
+    `${to.uid}:${to.gid}`,
+    at,
+  ];
 }
 
 interface Ran {
@@ -77,7 +95,11 @@ interface Ran {
 async function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
   const r = await runCommand(cmd, args, timeoutMs);
   if (r.error) return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
-  return { ok: r.code === 0, stdout: r.stdout, detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`) };
+  return {
+    ok: r.code === 0,
+    stdout: r.stdout,
+    detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+  };
 }
 
 async function bySudo(base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {
@@ -92,7 +114,8 @@ async function byDocker(root: string, base: string, to: { uid: number; gid: numb
   // The root was made by an administrator; what lies below it is the job user's to replace.
   const st = await fs.lstat(base).catch(() => undefined);
   const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
-  if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected) return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+  if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
+    return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
   const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
   if (!ls.ok) return ls;
   const images = chooseImages(ls.stdout);
@@ -115,7 +138,17 @@ async function byDocker(root: string, base: string, to: { uid: number; gid: numb
 export async function markForeign(dirs: Pick<Dirs, 'record'>, found: Owned[]): Promise<boolean> {
   const rec = await readRecord(dirs.record);
   if (!rec || found.length === 0) return false;
-  await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+  await writeRecord(dirs.record, {
+    ...rec,
+    uid: found[0].uid,
+    foreign: {
+      uid: found[0].uid,
+      paths: telling(found)
+        .slice(0, 5)
+        .map((f) => f.rel),
+      at: new Date().toISOString(),
+    },
+  });
   return true;
 }
 
@@ -131,7 +164,16 @@ export interface ForeignOutcome {
 }
 
 /** Pure: the one warning a post step gives about another uid's files. */
-export function foreignMessage(o: { uid: number; layout: 'slot' | 'job'; name: string; first: Owned[]; left: Owned[]; handedBack?: Method; failed: string[]; marked: boolean }): string {
+export function foreignMessage(o: {
+  uid: number;
+  layout: 'slot' | 'job';
+  name: string;
+  first: Owned[];
+  left: Owned[];
+  handedBack?: Method;
+  failed: string[];
+  marked: boolean;
+}): string {
   const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
   const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
   const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
@@ -148,7 +190,13 @@ export function foreignMessage(o: { uid: number; layout: 'slot' | 'job'; name: s
  * method that works; undefined when there are none. What was found first, what is left, how it
  * went back or why each method failed.
  */
-async function handBackTree(root: string, base: string, find: () => Promise<Owned[]>, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<{ first: Owned[]; found: Owned[]; handedBack?: Method; failed: string[] } | undefined> {
+async function handBackTree(
+  root: string,
+  base: string,
+  find: () => Promise<Owned[]>,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+): Promise<{ first: Owned[]; found: Owned[]; handedBack?: Method; failed: string[] } | undefined> {
   const uid = myUid();
   let found = await find();
   if (found.length === 0) return undefined;
@@ -171,7 +219,14 @@ async function handBackTree(root: string, base: string, find: () => Promise<Owne
  * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
  * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
-export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | 'job', name: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
+export async function settleForeign(
+  root: string,
+  dirs: Dirs,
+  layout: 'slot' | 'job',
+  name: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ForeignOutcome | undefined> {
   const uid = myUid();
   const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
   if (!h) return undefined;
@@ -186,7 +241,12 @@ export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | '
  * or say that this uid's jobs use a private home in their slots until root's gc hands them back
  * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
  */
-export async function settleForeignHome(root: string, home: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
+export async function settleForeignHome(
+  root: string,
+  home: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ForeignOutcome | undefined> {
   const uid = myUid();
   const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
   if (!h) return undefined;

@@ -164,7 +164,12 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   if (!canManage(uid, previous, owners)) {
     killHolder(h.pid, dirs.lock);
     const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign!.uid })));
-    return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
+    return {
+      busy: 'foreign',
+      uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+      below: marked || undefined,
+      view: previous?.view,
+    };
   }
   // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
   // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
@@ -188,7 +193,10 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
 function otherViews(slots: SlotView[], me: JobIdentity): string[] {
   return slots
     .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-    .map((v) => `Slot ${v.name} holds ${v.record!.key}'s build of job ${v.record!.job}, made at ${v.record!.view!.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+    .map(
+      (v) =>
+        `Slot ${v.name} holds ${v.record!.key}'s build of job ${v.record!.job}, made at ${v.record!.view!.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`,
+    );
 }
 
 /** Each slot with the paths this job would see there, when the job's viewpoint is known. */
@@ -229,8 +237,14 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
       deadline = started + b.ms;
       awaited = plan.waitFor;
-      if (b.ms > 0) req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
-      else req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+      if (b.ms > 0)
+        req.log.info(
+          `Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`,
+        );
+      else
+        req.log.info(
+          `Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`,
+        );
     }
     const inWindow = deadline !== undefined && Date.now() < deadline;
     const waiting = plan.waitFor !== undefined && inWindow;
@@ -240,7 +254,17 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       const dirs = slotDirs(req.root, c.name);
       const r = await tryLease(dirs, req);
       if ('lease' in r) {
-        return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
+        return {
+          layout: 'slot',
+          name: c.name,
+          dirs,
+          keeperPid: r.lease.pid,
+          tier: c.tier,
+          waitedMs: Date.now() - started,
+          previous: r.previous,
+          zombies,
+          foreign,
+        };
       }
       // A cancelled run's post step has released the lease, but the cargo its shell left running
       // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
@@ -255,16 +279,26 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       if (r.busy === 'foreign' && !foreign.includes(c.name)) {
         foreign.push(c.name);
         // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
-        if (r.view && r.view.uid === r.uid && r.view.root !== req.root) req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
-        else if (r.below) req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
-        else req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+        if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
+          req.log.info(
+            `Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`,
+          );
+        else if (r.below)
+          req.log.info(
+            `Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`,
+          );
+        else
+          req.log.info(
+            `Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`,
+          );
       }
     }
     if (waiting || lingering) {
       await sleep(500);
       continue;
     }
-    if (room && views.some((v) => !v.live)) req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
+    if (room && views.some((v) => !v.live))
+      req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
     const name = await newSlot(req.root, views);
     const dirs = slotDirs(req.root, name);
     const r = await tryLease(dirs, req);

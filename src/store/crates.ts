@@ -81,7 +81,11 @@ export function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): string | unde
 }
 
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest: string, how: { data: Buffer } | { from: string; mode: 'link' | 'copy' }, mode?: number): Promise<CopiedBecause | undefined> {
+async function placeAtomically(
+  dest: string,
+  how: { data: Buffer } | { from: string; mode: 'link' | 'copy' },
+  mode?: number,
+): Promise<CopiedBecause | undefined> {
   await fs.mkdir(dirname(dest), { recursive: true });
   if ('data' in how) return writeAtomic(dest, how.data, mode).then(() => undefined);
   const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -97,7 +101,19 @@ async function placeAtomically(dest: string, how: { data: Buffer } | { from: str
 
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 export async function seedCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string, mode: 'link' | 'copy'): Promise<SeedReport> {
-  const r: SeedReport = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
+  const r: SeedReport = {
+    locked: locked.length,
+    seeded: 0,
+    seededBytes: 0,
+    present: 0,
+    missing: 0,
+    mismatches: [],
+    indexEntries: 0,
+    unknownDirs: 0,
+    dirs: 0,
+    mode,
+    copiedInstead: 0,
+  };
   const sources = [...new Set(locked.map((c) => c.source))];
   const dirsBySource = new Map<string, string[]>();
   const usedDirs = new Set<string>();
@@ -123,7 +139,10 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
     }
     const actual = await fileSha256(blob);
     if (actual !== c.checksum) {
-      r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+      r.mismatches.push({
+        crate: `${c.name} ${c.version}`,
+        why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+      });
       continue;
     }
     // Every index dir this host has seen for the source: the job's own cargo config (source
@@ -137,7 +156,8 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
         // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
         // just verified is as good, and private to this slot.
         r.copiedInstead++;
-        r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+        r.copyReason ??=
+          code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
       }
       usedDirs.add(dir);
       const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
@@ -161,7 +181,12 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
 }
 
 /** Adds the slot's verified new .crate files (and their index entries) to the store. */
-export async function publishCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string): Promise<Omit<PublishReport, 'policy' | 'allowed'>> {
+export async function publishCrates(
+  root: string,
+  cargoHome: string,
+  locked: LockedCrate[],
+  version: string,
+): Promise<Omit<PublishReport, 'policy' | 'allowed'>> {
   const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [] as { crate: string; why: string }[], indexEntries: 0 };
   const byFile = new Map<string, LockedCrate[]>();
   for (const c of locked) byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);

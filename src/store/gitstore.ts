@@ -77,7 +77,12 @@ export function parseGitLock(text: string): LockedGit[] {
 
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 export function urlKey(url: string): string {
-  const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
+  const last =
+    url
+      .replace(/\/+$/, '')
+      .split('/')
+      .pop()
+      ?.replace(/\.git$/, '') || 'repo';
   return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
 
@@ -101,7 +106,11 @@ export interface DbDirFacts {
 export function assignDbDirs(dirs: DbDirFacts[], locked: Pick<LockedGit, 'url' | 'commit'>[]): { assigned: Map<string, string>; ambiguous: string[] } {
   const assigned = new Map<string, string>();
   const ambiguous: string[] = [];
-  const norm = (u: string) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+  const norm = (u: string) =>
+    u
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '')
+      .toLowerCase();
   for (const d of dirs) {
     let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
     if (urls.length > 1) {
@@ -133,14 +142,23 @@ export function systemGit(env: NodeJS.ProcessEnv = process.env, timeoutMs = 600_
   const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
   return {
     run(args, o = {}) {
-      const r = spawnSync('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+      const r = spawnSync('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+        env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+        input: o.input,
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        maxBuffer: 64 << 20,
+      });
       return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
     },
   };
 }
 
 const firstLine = (r: { stderr: string; stdout: string; status: number | null; error?: Error }) =>
-  (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+  (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(
+    0,
+    200,
+  );
 
 /** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
 export function gitAvailable(git: Git): boolean {
@@ -161,7 +179,6 @@ async function plainDirs(root: string, ...rel: string[]): Promise<boolean> {
   }
   return true;
 }
-
 
 async function learnGitDir(root: string, version: string, url: string, dir: string): Promise<void> {
   if (await plainDirs(root, 'git', 'dirs')) await learnDir(gitStorePaths(root).dirs, version, url, dir, 'url');
@@ -244,7 +261,15 @@ async function claimRefusal(entry: string, g: LockedGit): Promise<string | undef
  * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
  * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
  */
-async function seedDbDir(git: Git, files: PackFile[], dbRoot: string, dir: string, g: LockedGit, mode: 'link' | 'copy', r: GitSeedReport): Promise<string | undefined> {
+async function seedDbDir(
+  git: Git,
+  files: PackFile[],
+  dbRoot: string,
+  dir: string,
+  g: LockedGit,
+  mode: 'link' | 'copy',
+  r: GitSeedReport,
+): Promise<string | undefined> {
   const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
   try {
     await fs.mkdir(dbRoot, { recursive: true });
@@ -275,7 +300,9 @@ async function seedOne(root: string, dbRoot: string, g: LockedGit, version: stri
   const dirs = await knownDirs(gitStorePaths(root).dirs, version, g.url);
   const entry = entryPath(root, g.url, g.commit);
   if (dirs.length === 0) {
-    const why = (await exists(entry)) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
+    const why = (await exists(entry))
+      ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+      : 'not in the store yet';
     r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
     return;
   }
@@ -312,7 +339,8 @@ export async function seedGit(root: string, cargoHome: string, locked: LockedGit
   // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
   // there. prepare.ts checks only the top dirs; cargo fetches instead.
   if (!(await plainDirs(cargoHome, 'git', 'db'))) {
-    for (const g of locked) r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+    for (const g of locked)
+      r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
     return r;
   }
   for (const g of locked) await seedOne(root, join(cargoHome, 'git', 'db'), g, version, mode, git, r);
@@ -333,7 +361,14 @@ function dbFacts(git: Git, dbRoot: string, names: string[], locked: LockedGit[])
     names.map(async (name) => {
       const gitDir = join(dbRoot, name);
       const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-      const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
+      const present =
+        check.status === 0
+          ? check.stdout
+              .split('\n')
+              .map((l) => l.split(' '))
+              .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+              .map(([sha]) => sha)
+          : [];
       const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
       const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
       return { name, commits: present, fetchedFrom };
@@ -346,7 +381,14 @@ function dbFacts(git: Git, dbRoot: string, names: string[], locked: LockedGit[])
  * Each entry is packed by git from the job's database into a temp dir under the store, then
  * renamed into place: a reader sees no entry or a whole one.
  */
-export async function publishGit(root: string, cargoHome: string, locked: LockedGit[], version: string, git: Git, replace: { url: string; commit: string }[] = []): Promise<GitPublishReport> {
+export async function publishGit(
+  root: string,
+  cargoHome: string,
+  locked: LockedGit[],
+  version: string,
+  git: Git,
+  replace: { url: string; commit: string }[] = [],
+): Promise<GitPublishReport> {
   const r: GitPublishReport = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
   if (locked.length === 0) return r;
   if (!gitAvailable(git)) {
@@ -361,7 +403,12 @@ export async function publishGit(root: string, cargoHome: string, locked: Locked
     const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
     if (dirs.length === 0) {
       const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-      r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
+      r.notPublished.push({
+        dep: label(g),
+        why: amb.length
+          ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+          : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+      });
       continue;
     }
     for (const d of dirs) {
@@ -401,7 +448,10 @@ export async function publishGit(root: string, cargoHome: string, locked: Locked
       r.published.push({ dep: label(g), bytes });
       r.publishedBytes += bytes;
     } catch (e) {
-      r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : (e as Error).message });
+      r.notPublished.push({
+        dep: label(g),
+        why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : (e as Error).message,
+      });
     } finally {
       await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -430,7 +480,12 @@ export async function gitEntries(root: string): Promise<GitEntryFacts[]> {
       if (!st?.isDirectory()) continue;
       const files = await packFiles(path);
       // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-      out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
+      out.push({
+        path,
+        bytes: files.reduce((n, f) => n + f.bytes, 0),
+        lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+        linked: files.some((f) => f.nlink > 1),
+      });
     }
   }
   return out;

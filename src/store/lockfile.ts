@@ -47,7 +47,13 @@ export function parseLock(text: string): LockedCrate[] {
 export async function findLockFile(manifestPath: string | undefined, workingDirectory: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
   if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml')) return undefined;
-  const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : [])];
+  const args = [
+    'locate-project',
+    '--workspace',
+    '--message-format',
+    'plain',
+    ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : []),
+  ];
   const r = spawnSync('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
   if (r.status === 0 && r.stdout.trim()) {
     const lock = join(dirname(r.stdout.trim()), 'Cargo.lock');
