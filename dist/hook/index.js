@@ -1,15 +1,15 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 8692:
+/***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(5012);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
 
-/***/ 5012:
+/***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -281,34 +281,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 322:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(7099)
-const Dispatcher = __nccwpck_require__(701)
-const Pool = __nccwpck_require__(6370)
-const BalancedPool = __nccwpck_require__(9243)
-const Agent = __nccwpck_require__(9431)
-const ProxyAgent = __nccwpck_require__(5106)
-const EnvHttpProxyAgent = __nccwpck_require__(6975)
-const RetryAgent = __nccwpck_require__(4596)
-const errors = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
+const Client = __nccwpck_require__(3701)
+const Dispatcher = __nccwpck_require__(883)
+const Pool = __nccwpck_require__(628)
+const BalancedPool = __nccwpck_require__(837)
+const Agent = __nccwpck_require__(7405)
+const ProxyAgent = __nccwpck_require__(6672)
+const EnvHttpProxyAgent = __nccwpck_require__(3137)
+const RetryAgent = __nccwpck_require__(50)
+const errors = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(1421)
-const buildConnector = __nccwpck_require__(310)
-const MockClient = __nccwpck_require__(6315)
-const MockAgent = __nccwpck_require__(8519)
-const MockPool = __nccwpck_require__(402)
-const mockErrors = __nccwpck_require__(3735)
-const RetryHandler = __nccwpck_require__(5570)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2987)
-const DecoratorHandler = __nccwpck_require__(4169)
-const RedirectHandler = __nccwpck_require__(6068)
-const createRedirectInterceptor = __nccwpck_require__(2318)
+const api = __nccwpck_require__(6615)
+const buildConnector = __nccwpck_require__(9136)
+const MockClient = __nccwpck_require__(7365)
+const MockAgent = __nccwpck_require__(7501)
+const MockPool = __nccwpck_require__(4004)
+const mockErrors = __nccwpck_require__(2429)
+const RetryHandler = __nccwpck_require__(7816)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
+const DecoratorHandler = __nccwpck_require__(8155)
+const RedirectHandler = __nccwpck_require__(8754)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -326,10 +326,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(5384),
-  retry: __nccwpck_require__(9912),
-  dump: __nccwpck_require__(1838),
-  dns: __nccwpck_require__(3897)
+  redirect: __nccwpck_require__(1514),
+  retry: __nccwpck_require__(2026),
+  dump: __nccwpck_require__(8060),
+  dns: __nccwpck_require__(379)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -391,7 +391,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(6312).fetch)
+const fetchImpl = (__nccwpck_require__(4398).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -403,39 +403,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(3098).Headers
-/* unused reexport */ __nccwpck_require__(3793).Response
-/* unused reexport */ __nccwpck_require__(6101).Request
-/* unused reexport */ __nccwpck_require__(8188).FormData
+/* unused reexport */ __nccwpck_require__(660).Headers
+/* unused reexport */ __nccwpck_require__(9051).Response
+/* unused reexport */ __nccwpck_require__(9967).Request
+/* unused reexport */ __nccwpck_require__(5910).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(3373).FileReader
+/* unused reexport */ __nccwpck_require__(8355).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(6465)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3711)
-const { kConstruct } = __nccwpck_require__(859)
+const { CacheStorage } = __nccwpck_require__(3245)
+const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(8315)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(2098)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6786)
-/* unused reexport */ __nccwpck_require__(1428).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
+/* unused reexport */ __nccwpck_require__(3726).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -451,18 +451,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(9268)
+const { EventSource } = __nccwpck_require__(1238)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 7820:
+/***/ 158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(7910)
-const { RequestAbortedError } = __nccwpck_require__(2053)
+const { addAbortListener } = __nccwpck_require__(3440)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -522,16 +522,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4626:
+/***/ 2279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -637,7 +637,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 5656:
+/***/ 6862:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -651,10 +651,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -895,16 +895,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 8477:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(6613)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(9037)
+const { Readable } = __nccwpck_require__(9927)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -1116,18 +1116,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 8046:
+/***/ 3560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(9037)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -1343,15 +1343,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 6492:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(2053)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(7910)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -1458,21 +1458,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 1421:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(8477)
-module.exports.stream = __nccwpck_require__(8046)
-module.exports.pipeline = __nccwpck_require__(5656)
-module.exports.upgrade = __nccwpck_require__(6492)
-module.exports.connect = __nccwpck_require__(4626)
+module.exports.request = __nccwpck_require__(4043)
+module.exports.stream = __nccwpck_require__(3560)
+module.exports.pipeline = __nccwpck_require__(6862)
+module.exports.upgrade = __nccwpck_require__(1882)
+module.exports.connect = __nccwpck_require__(2279)
 
 
 /***/ }),
 
-/***/ 6613:
+/***/ 9927:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -1481,9 +1481,9 @@ module.exports.connect = __nccwpck_require__(4626)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { ReadableStreamFrom } = __nccwpck_require__(7910)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -1864,15 +1864,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 9037:
+/***/ 7655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 
-const { chunksDecode } = __nccwpck_require__(6613)
+const { chunksDecode } = __nccwpck_require__(9927)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1964,16 +1964,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 310:
+/***/ 9136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(7910)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(2053)
-const timers = __nccwpck_require__(9741)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
+const timers = __nccwpck_require__(6603)
 
 function noop () {}
 
@@ -2211,7 +2211,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 2953:
+/***/ 735:
 /***/ ((module) => {
 
 
@@ -2336,7 +2336,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8872:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2545,7 +2545,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2053:
+/***/ 8707:
 /***/ ((module) => {
 
 
@@ -2977,7 +2977,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8329:
+/***/ 4655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2985,7 +2985,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -3000,9 +3000,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(7910)
-const { channels } = __nccwpck_require__(8872)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(2953)
+} = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3466,7 +3466,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 9733:
+/***/ 6443:
 /***/ ((module) => {
 
 module.exports = {
@@ -3540,7 +3540,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8282:
+/***/ 7752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3548,7 +3548,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(2953)
+} = __nccwpck_require__(735)
 
 class TstNode {
   /** @type {any} */
@@ -3699,13 +3699,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7910:
+/***/ 3440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(9733)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -3713,9 +3713,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(2953)
-const { tree } = __nccwpck_require__(8282)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+const { tree } = __nccwpck_require__(7752)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4425,18 +4425,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9431:
+/***/ 7405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9733)
-const DispatcherBase = __nccwpck_require__(4319)
-const Pool = __nccwpck_require__(6370)
-const Client = __nccwpck_require__(7099)
-const util = __nccwpck_require__(7910)
-const createRedirectInterceptor = __nccwpck_require__(2318)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const DispatcherBase = __nccwpck_require__(1841)
+const Pool = __nccwpck_require__(628)
+const Client = __nccwpck_require__(3701)
+const util = __nccwpck_require__(3440)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4565,7 +4565,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 9243:
+/***/ 837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4573,7 +4573,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const {
   PoolBase,
   kClients,
@@ -4581,10 +4581,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(9994)
-const Pool = __nccwpck_require__(6370)
-const { kUrl, kInterceptors } = __nccwpck_require__(9733)
-const { parseOrigin } = __nccwpck_require__(7910)
+} = __nccwpck_require__(2128)
+const Pool = __nccwpck_require__(628)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const { parseOrigin } = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -4781,7 +4781,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 7895:
+/***/ 637:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4789,9 +4789,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(7910)
-const { channels } = __nccwpck_require__(8872)
-const timers = __nccwpck_require__(9741)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4804,7 +4804,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -4837,9 +4837,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(9733)
+} = __nccwpck_require__(6443)
 
-const constants = __nccwpck_require__(5398)
+const constants = __nccwpck_require__(2824)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4851,11 +4851,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(5676) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(4196))
+    mod = await WebAssembly.compile(__nccwpck_require__(3434))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -4863,7 +4863,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(5676))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5778,7 +5778,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(1806).extractBody)
+      extractBody = (__nccwpck_require__(4492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6301,7 +6301,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 874:
+/***/ 8788:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6309,13 +6309,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(7910)
+const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -6334,7 +6334,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(9733)
+} = __nccwpck_require__(6443)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6740,7 +6740,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(1806).extractBody)
+    extractBody ??= (__nccwpck_require__(4492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7100,7 +7100,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 7099:
+/***/ 3701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -7110,16 +7110,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(7910)
-const { channels } = __nccwpck_require__(8872)
-const Request = __nccwpck_require__(8329)
-const DispatcherBase = __nccwpck_require__(4319)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const Request = __nccwpck_require__(4655)
+const DispatcherBase = __nccwpck_require__(1841)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(2053)
-const buildConnector = __nccwpck_require__(310)
+} = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
   kServerName,
@@ -7161,9 +7161,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(9733)
-const connectH1 = __nccwpck_require__(7895)
-const connectH2 = __nccwpck_require__(874)
+} = __nccwpck_require__(6443)
+const connectH1 = __nccwpck_require__(637)
+const connectH2 = __nccwpck_require__(8788)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7471,7 +7471,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(2318)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 function onError (client, err) {
   if (
@@ -7731,19 +7731,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 4319:
+/***/ 1841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(701)
+const Dispatcher = __nccwpck_require__(883)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(2053)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(9733)
+} = __nccwpck_require__(8707)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7946,7 +7946,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 701:
+/***/ 883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8018,15 +8018,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 6975:
+/***/ 3137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(4319)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(9733)
-const ProxyAgent = __nccwpck_require__(5106)
-const Agent = __nccwpck_require__(9431)
+const DispatcherBase = __nccwpck_require__(1841)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
+const ProxyAgent = __nccwpck_require__(6672)
+const Agent = __nccwpck_require__(7405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -8185,7 +8185,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4946:
+/***/ 4660:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8309,15 +8309,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 9994:
+/***/ 2128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(4319)
-const FixedQueue = __nccwpck_require__(4946)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(9733)
-const PoolStats = __nccwpck_require__(9052)
+const DispatcherBase = __nccwpck_require__(1841)
+const FixedQueue = __nccwpck_require__(4660)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
+const PoolStats = __nccwpck_require__(3246)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8510,10 +8510,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9052:
+/***/ 3246:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(9733)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8551,7 +8551,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 6370:
+/***/ 628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8562,14 +8562,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(9994)
-const Client = __nccwpck_require__(7099)
+} = __nccwpck_require__(2128)
+const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { kUrl, kInterceptors } = __nccwpck_require__(9733)
-const buildConnector = __nccwpck_require__(310)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8665,19 +8665,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 5106:
+/***/ 6672:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9733)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(9431)
-const Pool = __nccwpck_require__(6370)
-const DispatcherBase = __nccwpck_require__(4319)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(2053)
-const buildConnector = __nccwpck_require__(310)
-const Client = __nccwpck_require__(7099)
+const Agent = __nccwpck_require__(7405)
+const Pool = __nccwpck_require__(628)
+const DispatcherBase = __nccwpck_require__(1841)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
+const Client = __nccwpck_require__(3701)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8946,13 +8946,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 4596:
+/***/ 50:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(701)
-const RetryHandler = __nccwpck_require__(5570)
+const Dispatcher = __nccwpck_require__(883)
+const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8988,7 +8988,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2987:
+/***/ 2581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8996,8 +8996,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const Agent = __nccwpck_require__(9431)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9027,7 +9027,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4169:
+/***/ 8155:
 /***/ ((module) => {
 
 
@@ -9078,15 +9078,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 6068:
+/***/ 8754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(7910)
-const { kBodyUsed } = __nccwpck_require__(9733)
+const util = __nccwpck_require__(3440)
+const { kBodyUsed } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -9317,20 +9317,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 5570:
+/***/ 7816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(9733)
-const { RequestRetryError } = __nccwpck_require__(2053)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
+const { RequestRetryError } = __nccwpck_require__(8707)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(7910)
+} = __nccwpck_require__(3440)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -9761,14 +9761,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 3897:
+/***/ 379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(4169)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(2053)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10143,14 +10143,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 1838:
+/***/ 8060:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(7910)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(2053)
-const DecoratorHandler = __nccwpck_require__(4169)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -10273,12 +10273,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 2318:
+/***/ 5092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(6068)
+const RedirectHandler = __nccwpck_require__(8754)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -10301,11 +10301,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 5384:
+/***/ 1514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(6068)
+const RedirectHandler = __nccwpck_require__(8754)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -10332,11 +10332,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 9912:
+/***/ 2026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(5570)
+const RetryHandler = __nccwpck_require__(7816)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10358,13 +10358,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 5398:
+/***/ 2824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(9006);
+const utils_1 = __nccwpck_require__(172);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -10642,7 +10642,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 5676:
+/***/ 3870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10654,7 +10654,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 4196:
+/***/ 3434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10666,7 +10666,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 9006:
+/***/ 172:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10687,13 +10687,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 8519:
+/***/ 7501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(9733)
-const Agent = __nccwpck_require__(9431)
+const { kClients } = __nccwpck_require__(6443)
+const Agent = __nccwpck_require__(7405)
 const {
   kAgent,
   kMockAgentSet,
@@ -10704,14 +10704,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(7295)
-const MockClient = __nccwpck_require__(6315)
-const MockPool = __nccwpck_require__(402)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3299)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(2053)
-const Dispatcher = __nccwpck_require__(701)
-const Pluralizer = __nccwpck_require__(8843)
-const PendingInterceptorsFormatter = __nccwpck_require__(5632)
+} = __nccwpck_require__(1117)
+const MockClient = __nccwpck_require__(7365)
+const MockPool = __nccwpck_require__(4004)
+const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const Dispatcher = __nccwpck_require__(883)
+const Pluralizer = __nccwpck_require__(1529)
+const PendingInterceptorsFormatter = __nccwpck_require__(6142)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10854,14 +10854,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 6315:
+/***/ 7365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(7099)
-const { buildMockDispatch } = __nccwpck_require__(3299)
+const Client = __nccwpck_require__(3701)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -10870,10 +10870,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(7295)
-const { MockInterceptor } = __nccwpck_require__(7997)
-const Symbols = __nccwpck_require__(9733)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10920,12 +10920,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 3735:
+/***/ 2429:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(2053)
+const { UndiciError } = __nccwpck_require__(8707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10955,12 +10955,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7997:
+/***/ 1511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3299)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kDispatchKey,
@@ -10968,9 +10968,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(7295)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const { buildURL } = __nccwpck_require__(7910)
+} = __nccwpck_require__(1117)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { buildURL } = __nccwpck_require__(3440)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -11169,14 +11169,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 402:
+/***/ 4004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(6370)
-const { buildMockDispatch } = __nccwpck_require__(3299)
+const Pool = __nccwpck_require__(628)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -11185,10 +11185,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(7295)
-const { MockInterceptor } = __nccwpck_require__(7997)
-const Symbols = __nccwpck_require__(9733)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -11235,7 +11235,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 7295:
+/***/ 1117:
 /***/ ((module) => {
 
 
@@ -11265,20 +11265,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3299:
+/***/ 3397:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(3735)
+const { MockNotMatchedError } = __nccwpck_require__(2429)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(7295)
-const { buildURL } = __nccwpck_require__(7910)
+} = __nccwpck_require__(1117)
+const { buildURL } = __nccwpck_require__(3440)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -11639,7 +11639,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5632:
+/***/ 6142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11689,7 +11689,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 8843:
+/***/ 1529:
 /***/ ((module) => {
 
 
@@ -11725,7 +11725,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 9741:
+/***/ 6603:
 /***/ ((module) => {
 
 
@@ -12155,20 +12155,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1232:
+/***/ 9634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(859)
-const { urlEquals, getFieldValues } = __nccwpck_require__(2688)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(7910)
-const { webidl } = __nccwpck_require__(751)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(3793)
-const { Request, fromInnerRequest } = __nccwpck_require__(6101)
-const { kState } = __nccwpck_require__(4873)
-const { fetching } = __nccwpck_require__(6312)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(8354)
+const { kConstruct } = __nccwpck_require__(109)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(5893)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
+const { Request, fromInnerRequest } = __nccwpck_require__(9967)
+const { kState } = __nccwpck_require__(3627)
+const { fetching } = __nccwpck_require__(4398)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13021,15 +13021,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3711:
+/***/ 3245:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(859)
-const { Cache } = __nccwpck_require__(1232)
-const { webidl } = __nccwpck_require__(751)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
+const { kConstruct } = __nccwpck_require__(109)
+const { Cache } = __nccwpck_require__(9634)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class CacheStorage {
   /**
@@ -13180,26 +13180,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 859:
+/***/ 109:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(9733).kConstruct)
+  kConstruct: (__nccwpck_require__(6443).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 2688:
+/***/ 6798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { isValidHeaderName } = __nccwpck_require__(8354)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { isValidHeaderName } = __nccwpck_require__(3168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -13244,7 +13244,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2206:
+/***/ 1276:
 /***/ ((module) => {
 
 
@@ -13263,15 +13263,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8315:
+/***/ 9061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(8900)
-const { stringify } = __nccwpck_require__(5248)
-const { webidl } = __nccwpck_require__(751)
-const { Headers } = __nccwpck_require__(3098)
+const { parseSetCookie } = __nccwpck_require__(1978)
+const { stringify } = __nccwpck_require__(7797)
+const { webidl } = __nccwpck_require__(5893)
+const { Headers } = __nccwpck_require__(660)
 
 /**
  * @typedef {Object} Cookie
@@ -13454,14 +13454,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8900:
+/***/ 1978:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(2206)
-const { isCTLExcludingHtab } = __nccwpck_require__(5248)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(2098)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
+const { isCTLExcludingHtab } = __nccwpck_require__(7797)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13771,7 +13771,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5248:
+/***/ 7797:
 /***/ ((module) => {
 
 
@@ -14130,13 +14130,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4049:
+/***/ 4031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(8925)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
 
 /**
  * @type {number[]} BOM
@@ -14711,23 +14711,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9268:
+/***/ 1238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(6312)
-const { makeRequest } = __nccwpck_require__(6101)
-const { webidl } = __nccwpck_require__(751)
-const { EventSourceStream } = __nccwpck_require__(4049)
-const { parseMIMEType } = __nccwpck_require__(2098)
-const { createFastMessageEvent } = __nccwpck_require__(6786)
-const { isNetworkError } = __nccwpck_require__(3793)
-const { delay } = __nccwpck_require__(8925)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
-const { environmentSettingsObject } = __nccwpck_require__(8354)
-const { getGlobalDispatcher } = __nccwpck_require__(2987)
+const { fetching } = __nccwpck_require__(4398)
+const { makeRequest } = __nccwpck_require__(9967)
+const { webidl } = __nccwpck_require__(5893)
+const { EventSourceStream } = __nccwpck_require__(4031)
+const { parseMIMEType } = __nccwpck_require__(1900)
+const { createFastMessageEvent } = __nccwpck_require__(5188)
+const { isNetworkError } = __nccwpck_require__(9051)
+const { delay } = __nccwpck_require__(4811)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
 let experimentalWarned = false
 
@@ -15201,7 +15201,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8925:
+/***/ 4811:
 /***/ ((module) => {
 
 
@@ -15245,12 +15245,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1806:
+/***/ 4492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(7910)
+const util = __nccwpck_require__(3440)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -15260,16 +15260,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(8354)
-const { FormData } = __nccwpck_require__(8188)
-const { kState } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
+} = __nccwpck_require__(3168)
+const { FormData } = __nccwpck_require__(5910)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(2098)
-const { multipartFormDataParser } = __nccwpck_require__(4306)
+const { serializeAMimeType } = __nccwpck_require__(1900)
+const { multipartFormDataParser } = __nccwpck_require__(116)
 let random
 
 try {
@@ -15781,7 +15781,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1885:
+/***/ 4495:
 /***/ ((module) => {
 
 
@@ -15912,7 +15912,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2098:
+/***/ 1900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16663,12 +16663,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1187:
+/***/ 6653:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(9733)
+const { kConnected, kSize } = __nccwpck_require__(6443)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16716,14 +16716,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 6744:
+/***/ 7114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16849,16 +16849,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 4306:
+/***/ 116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(7910)
-const { utf8DecodeBytes } = __nccwpck_require__(8354)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(2098)
-const { isFileLike } = __nccwpck_require__(6744)
-const { makeEntry } = __nccwpck_require__(8188)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { utf8DecodeBytes } = __nccwpck_require__(3168)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
+const { isFileLike } = __nccwpck_require__(7114)
+const { makeEntry } = __nccwpck_require__(5910)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -17330,16 +17330,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8188:
+/***/ 5910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(8354)
-const { kState } = __nccwpck_require__(4873)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
-const { FileLike, isFileLike } = __nccwpck_require__(6744)
-const { webidl } = __nccwpck_require__(751)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
+const { kState } = __nccwpck_require__(3627)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { FileLike, isFileLike } = __nccwpck_require__(7114)
+const { webidl } = __nccwpck_require__(5893)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -17589,7 +17589,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 6465:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -17636,21 +17636,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3098:
+/***/ 660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(9733)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
+const { kConstruct } = __nccwpck_require__(6443)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(8354)
-const { webidl } = __nccwpck_require__(751)
+} = __nccwpck_require__(3168)
+const { webidl } = __nccwpck_require__(5893)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -18330,7 +18330,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6312:
+/***/ 4398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18343,9 +18343,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(3793)
-const { HeadersList } = __nccwpck_require__(3098)
-const { Request, cloneRequest } = __nccwpck_require__(6101)
+} = __nccwpck_require__(9051)
+const { HeadersList } = __nccwpck_require__(660)
+const { Request, cloneRequest } = __nccwpck_require__(9967)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -18381,23 +18381,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(8354)
-const { kState, kDispatcher } = __nccwpck_require__(4873)
+} = __nccwpck_require__(3168)
+const { kState, kDispatcher } = __nccwpck_require__(3627)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(1806)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(1885)
+} = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(7910)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(2098)
-const { getGlobalDispatcher } = __nccwpck_require__(2987)
-const { webidl } = __nccwpck_require__(751)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { webidl } = __nccwpck_require__(5893)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -20607,23 +20607,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6101:
+/***/ 9967:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(1806)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3098)
-const { FinalizationRegistry } = __nccwpck_require__(1187)()
-const util = __nccwpck_require__(7910)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
+const { FinalizationRegistry } = __nccwpck_require__(6653)()
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(8354)
+} = __nccwpck_require__(3168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20633,12 +20633,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(1885)
+} = __nccwpck_require__(4495)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { kConstruct } = __nccwpck_require__(9733)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -21651,14 +21651,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 3793:
+/***/ 9051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3098)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(1806)
-const util = __nccwpck_require__(7910)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -21670,16 +21670,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(8354)
+} = __nccwpck_require__(3168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(1885)
-const { kState, kHeaders } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
-const { FormData } = __nccwpck_require__(8188)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { kConstruct } = __nccwpck_require__(9733)
+} = __nccwpck_require__(4495)
+const { kState, kHeaders } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { FormData } = __nccwpck_require__(5910)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -22268,7 +22268,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4873:
+/***/ 3627:
 /***/ ((module) => {
 
 
@@ -22284,21 +22284,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8354:
+/***/ 3168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(1885)
-const { getGlobalOrigin } = __nccwpck_require__(6465)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(2098)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
+const { getGlobalOrigin } = __nccwpck_require__(1059)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(7910)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(751)
+const { webidl } = __nccwpck_require__(5893)
 
 let supportedHashes = []
 
@@ -23923,14 +23923,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 751:
+/***/ 5893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(7910)
+const { toUSVString } = __nccwpck_require__(3440)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -24625,7 +24625,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 441:
+/***/ 2607:
 /***/ ((module) => {
 
 
@@ -24922,7 +24922,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3373:
+/***/ 8355:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24931,16 +24931,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(6632)
+} = __nccwpck_require__(3610)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(2867)
-const { webidl } = __nccwpck_require__(751)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
+} = __nccwpck_require__(961)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -25273,12 +25273,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 207:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(751)
+const { webidl } = __nccwpck_require__(5893)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25358,7 +25358,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2867:
+/***/ 961:
 /***/ ((module) => {
 
 
@@ -25375,7 +25375,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6632:
+/***/ 3610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25386,10 +25386,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(2867)
-const { ProgressEvent } = __nccwpck_require__(207)
-const { getEncoding } = __nccwpck_require__(441)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(2098)
+} = __nccwpck_require__(961)
+const { ProgressEvent } = __nccwpck_require__(8573)
+const { getEncoding } = __nccwpck_require__(2607)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -25773,27 +25773,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7343:
+/***/ 6897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(6262)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(7947)
-const { channels } = __nccwpck_require__(8872)
-const { CloseEvent } = __nccwpck_require__(6786)
-const { makeRequest } = __nccwpck_require__(6101)
-const { fetching } = __nccwpck_require__(6312)
-const { Headers, getHeadersList } = __nccwpck_require__(3098)
-const { getDecodeSplit } = __nccwpck_require__(8354)
-const { WebsocketFrameSend } = __nccwpck_require__(6462)
+} = __nccwpck_require__(1216)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
+const { channels } = __nccwpck_require__(2414)
+const { CloseEvent } = __nccwpck_require__(5188)
+const { makeRequest } = __nccwpck_require__(9967)
+const { fetching } = __nccwpck_require__(4398)
+const { Headers, getHeadersList } = __nccwpck_require__(660)
+const { getDecodeSplit } = __nccwpck_require__(3168)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
 /** @type {import('crypto')} */
 let crypto
@@ -26151,7 +26151,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6:
+/***/ 736:
 /***/ ((module) => {
 
 
@@ -26224,14 +26224,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6786:
+/***/ 5188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(751)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
-const { kConstruct } = __nccwpck_require__(9733)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(6443)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -26560,12 +26560,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6462:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(6)
+const { maxUnsigned16Bit } = __nccwpck_require__(736)
 
 const BUFFER_SIZE = 16386
 
@@ -26663,14 +26663,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9179:
+/***/ 9469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(7947)
-const { MessageSizeExceededError } = __nccwpck_require__(2053)
+const { isValidClientWindowBits } = __nccwpck_require__(8625)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26775,16 +26775,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 3422:
+/***/ 1652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(6262)
-const { channels } = __nccwpck_require__(8872)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
+const { channels } = __nccwpck_require__(2414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26794,11 +26794,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(7947)
-const { WebsocketFrameSend } = __nccwpck_require__(6462)
-const { closeWebSocketConnection } = __nccwpck_require__(7343)
-const { PerMessageDeflate } = __nccwpck_require__(9179)
-const { MessageSizeExceededError } = __nccwpck_require__(2053)
+} = __nccwpck_require__(8625)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { closeWebSocketConnection } = __nccwpck_require__(6897)
+const { PerMessageDeflate } = __nccwpck_require__(9469)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27309,14 +27309,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2370:
+/***/ 3900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(6462)
-const { opcodes, sendHints } = __nccwpck_require__(6)
-const FixedQueue = __nccwpck_require__(4946)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { opcodes, sendHints } = __nccwpck_require__(736)
+const FixedQueue = __nccwpck_require__(4660)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27420,7 +27420,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 6262:
+/***/ 1216:
 /***/ ((module) => {
 
 
@@ -27439,16 +27439,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7947:
+/***/ 8625:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(6262)
-const { states, opcodes } = __nccwpck_require__(6)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6786)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
+const { states, opcodes } = __nccwpck_require__(736)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(2098)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
 
 /* globals Blob */
 
@@ -27768,15 +27768,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1428:
+/***/ 3726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(751)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { environmentSettingsObject } = __nccwpck_require__(8354)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(6)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27785,21 +27785,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(6262)
+} = __nccwpck_require__(1216)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(7947)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7343)
-const { ByteParser } = __nccwpck_require__(3422)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(7910)
-const { getGlobalDispatcher } = __nccwpck_require__(2987)
+} = __nccwpck_require__(8625)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
+const { ByteParser } = __nccwpck_require__(1652)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(6786)
-const { SendQueue } = __nccwpck_require__(2370)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
+const { SendQueue } = __nccwpck_require__(3900)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8854:
+/***/ 7708:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28381,8 +28381,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, METRICS_VAR, completedLine, containerFilesKept, hookCompleted, hookSettings, hookStarted, hookVariable, workerPid
 
-// EXTERNAL MODULE: ../int/node_modules/@actions/core/lib/core.js + 7 modules
-var core = __nccwpck_require__(9420);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
@@ -28419,38 +28419,27 @@ async function writeAtomic(path, data, mode) {
         throw e;
     }
 }
-
-;// CONCATENATED MODULE: ./src/model/key.ts
-
-function sha256Hex(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-// Names that are already plain path components pass through unchanged (readable paths for the
-// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
-// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
-// so as to land in another branch's directory.
-const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function safeComponent(raw, max = 64) {
-    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
-        return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
-    const readable = raw
-        .normalize('NFKD')
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .replace(/\.{2,}/g, '.')
-        .replace(/^[-._]+/, '')
-        .slice(0, Math.max(0, max - hash.length - 1))
-        .replace(/[-._]+$/, '');
-    return readable ? `${readable}+${hash}` : `+${hash}`;
-}
 /**
- * The trust domain of a job: content written under one key is never reused under another.
- * Tags have a namespace of their own: a tag named `main` (which branch protection does not
- * cover) must not be keyed, and reused, as the main branch.
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
  */
-function contentKey(pr, branch, tag = false) {
-    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
+async function linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
+        }
+    }
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/store/lockfile.ts
@@ -28458,14 +28447,26 @@ function contentKey(pr, branch, tag = false) {
 
 
 /**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
  * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ * [metadata] and are ignored: nothing is seeded for them).
  */
 function parseLock(text) {
     const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+    for (const field of lockPackages(text)) {
         const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
         const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
         if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
@@ -28482,7 +28483,13 @@ async function findLockFile(manifestPath, workingDirectory, env) {
     // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
     if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
         return undefined;
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
+    ];
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
     if (r.status === 0 && r.stdout.trim()) {
         const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
@@ -28536,6 +28543,39 @@ function indexEntryMatches(buf, version, checksum) {
     return false;
 }
 
+;// CONCATENATED MODULE: ./src/model/key.ts
+
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+// Names that are already plain path components pass through unchanged (readable paths for the
+// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
+// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
+// so as to land in another branch's directory.
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
+function safeComponent(raw, max = 64) {
+    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
+        return raw;
+    const hash = sha256Hex(raw).slice(0, 16);
+    const readable = raw
+        .normalize('NFKD')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^[-._]+/, '')
+        .slice(0, Math.max(0, max - hash.length - 1))
+        .replace(/[-._]+$/, '');
+    return readable ? `${readable}+${hash}` : `+${hash}`;
+}
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/model/layout.ts
 
 
@@ -28556,12 +28596,20 @@ function indexEntryMatches(buf, version, checksum) {
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  */
 const MARKER = '.cargo-isolate-root';
 /** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
-const layout_mapDirs = (d, at) => ({ base: at(d.base), target: at(d.target), cargoHome: at(d.cargoHome), install: at(d.install), tmp: at(d.tmp), record: at(d.record), lock: at(d.lock) });
+const layout_mapDirs = (d, at) => ({
+    base: at(d.base),
+    target: at(d.target),
+    cargoHome: at(d.cargoHome),
+    install: at(d.install),
+    tmp: at(d.tmp),
+    record: at(d.record),
+    lock: at(d.lock),
+});
 const layout_rootPaths = (root) => ({
     marker: (0,external_node_path_.join)(root, MARKER),
     locks: (0,external_node_path_.join)(root, 'locks'),
@@ -28607,6 +28655,45 @@ const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function knownDirs(dirsDir, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function learnDir(dirsDir, version, source, dir, field) {
+    const known = await knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
 ;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
@@ -28633,51 +28720,42 @@ function cargoVersion(cwd, env) {
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
     return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
 }
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
 async function placeAtomically(dest, how, mode) {
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
     if ('data' in how)
-        return writeAtomic(dest, how.data, mode);
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     try {
-        if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
         await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
     }
     catch (e) {
         await external_node_fs_.promises.rm(tmp, { force: true });
         throw e;
     }
 }
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
     const sources = [...new Set(locked.map((c) => c.source))];
     const dirsBySource = new Map();
     const usedDirs = new Set();
     for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
         if (dirs.length === 0)
             r.unknownDirs++;
         dirsBySource.set(s, dirs);
@@ -28700,7 +28778,10 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         }
         const actual = await fileSha256(blob);
         if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
             continue;
         }
         // Every index dir this host has seen for the source: the job's own cargo config (source
@@ -28709,19 +28790,14 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         for (const [i, dir] of dirs.entries()) {
             if (!absent[i])
                 continue;
-            try {
-                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-            }
-            catch (e) {
-                const code = e.code;
-                if (code !== 'EXDEV' && code !== 'EPERM')
-                    throw e;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
                 // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
                 // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
                 // just verified is as good, and private to this slot.
-                await placeAtomically(dests[i], { copyFrom: blob });
                 r.copiedInstead++;
-                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
             }
             usedDirs.add(dir);
             const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
@@ -28776,7 +28852,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             }
             if (!learned.has(`${match.source}\n${dir}`)) {
                 // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(root, version, match.source, dir).catch((e) => {
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
                     if (!isPermissionError(e))
                         throw e;
                 });
@@ -28855,11 +28931,11 @@ async function publishCrates(root, cargoHome, locked, version) {
  *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
  *   .package-cache                      registry sources (cargo's MutateExclusive)
  *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/job.ts prepareCrates)
+ *                                       and git deps (job/dependencies.ts)
  *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
  *                                       host
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
- *     start.lock                        server (job/sccache.ts)
+ *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
  *
  * The crate store and the git store take no lock: entries appear whole by rename and are never
@@ -28915,7 +28991,10 @@ function flock_hold(paths, o = {}) {
             if (settled)
                 return;
             settled = true;
-            e ? reject(e) : resolvePromise(v);
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
         };
         child.stdout.on('data', (d) => {
             out += d.toString();
@@ -29066,7 +29145,7 @@ async function isHeldHint(path, held) {
  *                           not check)
  *
  * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
  * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
  * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
  * build and exclusive while the unit compiles; it never replaces the profile locks above, which
@@ -29299,7 +29378,12 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
 async function removeTree(root, path, o = {}) {
     const r = await removeTreeInner(root, path, o);
     if (r.outcome !== 'absent') {
-        audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
+        audit({
+            event: 'remove',
+            path,
+            outcome: r.outcome,
+            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+        });
     }
     return r;
 }
@@ -29368,13 +29452,14 @@ function diskUsage(path, timeoutMs = 30_000) {
 
 
 
+
+
 const SHA = /^[0-9a-f]{40}$/;
 /** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
 function parseGitLock(text) {
     const out = [];
     const seen = new Set();
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+    for (const field of lockPackages(text)) {
         const [name, version, source] = ['name', 'version', 'source'].map(field);
         const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
         if (!name || !version || !m)
@@ -29389,11 +29474,14 @@ function parseGitLock(text) {
 }
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 function urlKey(url) {
-    const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
+    const last = url
+        .replace(/\/+$/, '')
+        .split('/')
+        .pop()
+        ?.replace(/\.git$/, '') || 'repo';
     return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(layout_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 /**
  * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
@@ -29403,7 +29491,10 @@ const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 function assignDbDirs(dirs, locked) {
     const assigned = new Map();
     const ambiguous = [];
-    const norm = (u) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+    const norm = (u) => u
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .toLowerCase();
     for (const d of dirs) {
         let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
         if (urls.length > 1) {
@@ -29433,7 +29524,13 @@ function systemGit(env = process.env, timeoutMs = 600_000) {
     const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
     return {
         run(args, o = {}) {
-            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+                env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+                input: o.input,
+                encoding: 'utf8',
+                timeout: timeoutMs,
+                maxBuffer: 64 << 20,
+            });
             return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
         },
     };
@@ -29442,14 +29539,6 @@ const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim(
 /** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
 function gitAvailable(git) {
     return git.run(['--version']).status === 0;
-}
-async function gitstore_knownDirs(root, version, url) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
-    }
-    catch {
-        return [];
-    }
 }
 /**
  * The build runs as the store's owner and may replace a store directory by a symlink (into a
@@ -29466,14 +29555,10 @@ async function plainDirs(root, ...rel) {
     }
     return true;
 }
-async function gitstore_learnDir(root, version, url, dir) {
-    const known = await gitstore_knownDirs(root, version, url);
-    if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
-        return;
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(gitstore_dirsRecord(root, version, url)), { recursive: true });
-    await writeAtomic(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+async function learnGitDir(root, version, url, dir) {
+    if (await plainDirs(root, 'git', 'dirs'))
+        await learnDir(layout_gitStorePaths(root).dirs, version, url, dir, 'url');
 }
-/** The pack and index files of an entry: regular files only, never a symlink planted there. */
 async function packFiles(entry) {
     const out = [];
     for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
@@ -29505,6 +29590,99 @@ function verifyDb(git, gitDir, commit) {
         return `git fsck failed: ${firstLine(fsck)}`;
     return undefined;
 }
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git, dbRoot, dirs, commit) {
+    const todo = [];
+    for (const dir of dirs) {
+        const d = (0,external_node_path_.join)(dbRoot, dir);
+        const isDir = (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
+            todo.push(dir);
+    }
+    return todo;
+}
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry, g) {
+    let claimed = {};
+    try {
+        claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
+    }
+    catch {
+        /* judged below */
+    }
+    return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
+    const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    try {
+        await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
+        const init = git.run(['init', '--quiet', '--bare', tmp]);
+        if (init.status !== 0)
+            throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+        for (const f of files)
+            if (await linkOrCopy(f.path, (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), mode))
+                r.copiedInstead++;
+        const refused = verifyDb(git, tmp, g.commit);
+        if (refused)
+            return refused;
+        const dest = (0,external_node_path_.join)(dbRoot, dir);
+        const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
+        // A symlink a build left in its place (into another slot, say) is removed, never followed.
+        if (st && !st.isDirectory())
+            await external_node_fs_.promises.rm(dest, { force: true });
+        if (!st?.isDirectory())
+            await external_node_fs_.promises.rename(tmp, dest);
+        else {
+            // This slot's own database of the URL, without this commit: add the verified pack.
+            await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
+            for (const f of files)
+                await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
+            git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+        }
+        return undefined;
+    }
+    finally {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+    }
+}
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root, dbRoot, g, version, mode, git, r) {
+    const dirs = await knownDirs(layout_gitStorePaths(root).dirs, version, g.url);
+    const entry = entryPath(root, g.url, g.commit);
+    if (dirs.length === 0) {
+        const why = (await exists(entry))
+            ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+            : 'not in the store yet';
+        r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+        return;
+    }
+    const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+    if (todo.length === 0) {
+        r.present++; // this slot's own database (a warm slot of the same trust domain)
+        return;
+    }
+    const files = await packFiles(entry);
+    if (!files.some((f) => f.name.endsWith('.pack'))) {
+        r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+        return;
+    }
+    let refused = await claimRefusal(entry, g);
+    for (const dir of todo)
+        refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+    if (refused) {
+        r.refused.push({ url: g.url, commit: g.commit });
+        r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+        return;
+    }
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    r.seeded.push({ dep: label(g), bytes });
+    r.seededBytes += bytes;
+}
 /** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
 async function seedGit(root, cargoHome, locked, version, mode, git) {
     const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
@@ -29515,7 +29693,6 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
             r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
         return r;
     }
-    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
     // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
     // there. prepare.ts checks only the top dirs; cargo fetches instead.
     if (!(await plainDirs(cargoHome, 'git', 'db'))) {
@@ -29523,95 +29700,8 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
             r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
         return r;
     }
-    for (const g of locked) {
-        const dirs = await gitstore_knownDirs(root, version, g.url);
-        if (dirs.length === 0) {
-            const why = (await exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
-            r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-            continue;
-        }
-        const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
-        const todo = [];
-        const isDir = async (d) => (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
-        for (const dir of dirs)
-            if (!((await isDir((0,external_node_path_.join)(dbRoot, dir))) && hasCommit((0,external_node_path_.join)(dbRoot, dir))))
-                todo.push(dir);
-        if (todo.length === 0) {
-            r.present++; // this slot's own database (a warm slot of the same trust domain)
-            continue;
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const files = await packFiles(entry);
-        if (!files.some((f) => f.name.endsWith('.pack'))) {
-            r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-            continue;
-        }
-        let claimed = {};
-        try {
-            claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
-        }
-        catch {
-            /* judged below */
-        }
-        let bytes = 0;
-        let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-        for (const dir of todo) {
-            if (why)
-                break;
-            const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-            try {
-                await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
-                const init = git.run(['init', '--quiet', '--bare', tmp]);
-                if (init.status !== 0)
-                    throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-                for (const f of files) {
-                    const dest = (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name);
-                    if (mode === 'link') {
-                        try {
-                            await external_node_fs_.promises.link(f.path, dest);
-                        }
-                        catch (e) {
-                            const code = e.code;
-                            if (code !== 'EXDEV' && code !== 'EPERM')
-                                throw e;
-                            await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                            r.copiedInstead++;
-                        }
-                    }
-                    else
-                        await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                }
-                why = verifyDb(git, tmp, g.commit);
-                if (why)
-                    break;
-                const dest = (0,external_node_path_.join)(dbRoot, dir);
-                const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
-                // A symlink a build left in its place (into another slot, say) is removed, never followed.
-                if (st && !st.isDirectory())
-                    await external_node_fs_.promises.rm(dest, { force: true });
-                if (!st?.isDirectory())
-                    await external_node_fs_.promises.rename(tmp, dest);
-                else {
-                    // This slot's own database of the URL, without this commit: add the verified pack.
-                    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
-                    for (const f of files)
-                        await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
-                    git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-                }
-                bytes = files.reduce((n, f) => n + f.bytes, 0);
-            }
-            finally {
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-            }
-        }
-        if (why) {
-            r.refused.push({ url: g.url, commit: g.commit });
-            r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
-            continue;
-        }
-        r.seeded.push({ dep: label(g), bytes });
-        r.seededBytes += bytes;
-    }
+    for (const g of locked)
+        await seedOne(root, (0,external_node_path_.join)(cargoHome, 'git', 'db'), g, version, mode, git, r);
     return r;
 }
 /** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
@@ -29620,7 +29710,13 @@ function dbFacts(git, dbRoot, names, locked) {
     return Promise.all(names.map(async (name) => {
         const gitDir = (0,external_node_path_.join)(dbRoot, name);
         const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-        const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
+        const present = check.status === 0
+            ? check.stdout
+                .split('\n')
+                .map((l) => l.split(' '))
+                .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+                .map(([sha]) => sha)
+            : [];
         const head = await external_node_fs_.promises.readFile((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
         const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
         return { name, commits: present, fetchedFrom };
@@ -29648,12 +29744,17 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
         const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
         if (dirs.length === 0) {
             const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-            r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
+            r.notPublished.push({
+                dep: label(g),
+                why: amb.length
+                    ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+                    : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+            });
             continue;
         }
         for (const d of dirs) {
             // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
+            await learnGitDir(root, version, g.url, d).catch((e) => {
                 if (!isPermissionError(e))
                     throw e;
             });
@@ -29695,7 +29796,10 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
             r.publishedBytes += bytes;
         }
         catch (e) {
-            r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message });
+            r.notPublished.push({
+                dep: label(g),
+                why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message,
+            });
         }
         finally {
             await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
@@ -29719,7 +29823,12 @@ async function gitEntries(root) {
                 continue;
             const files = await packFiles(path);
             // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-            out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
+            out.push({
+                path,
+                bytes: files.reduce((n, f) => n + f.bytes, 0),
+                lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+                linked: files.some((f) => f.nlink > 1),
+            });
         }
     }
     return out;
@@ -29730,8 +29839,18 @@ async function gitEntries(root) {
 // Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 const SIZE_UNITS = {
     b: 1,
-    k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-    kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
 };
 /**
  * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
@@ -29741,7 +29860,13 @@ const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(
 /** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
 function bareNumberHint(text, kind) {
     const n = text.trim();
-    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
     return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
 /** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
@@ -29868,7 +29993,11 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return runCommand('chown', args, timeoutMs).then((r) => (r.error ? { ok: false, detail: r.error.message } : r.code === 0 ? { ok: true } : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` }));
+    return runCommand('chown', args, timeoutMs).then((r) => r.error
+        ? { ok: false, detail: r.error.message }
+        : r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
@@ -30047,7 +30176,9 @@ function countUnits(units, cutOffMs) {
 const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => {
     try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+            .filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name))
+            .map((d) => d.name);
     }
     catch {
         return [];
@@ -30172,7 +30303,14 @@ function warmShare(entries, recent = RECENT) {
         const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
         const built = last.reduce((s, e) => s + e.built, 0);
         const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+        rows.push({
+            repository,
+            job,
+            jobs: last.length,
+            warm: last.filter(startedWarm).length,
+            unitsFresh: fresh / (built + fresh),
+            last: last[last.length - 1].t,
+        });
     }
     return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
@@ -30306,7 +30444,10 @@ function addClosed(s, repository, key, tMs) {
 /** The accumulator over a whole history, oldest first. */
 function statsOf(entries, closed = []) {
     const s = emptyStats();
-    const all = [...entries.map((e) => ({ c: false, e })), ...closed.map((e) => ({ c: true, e }))];
+    const all = [
+        ...entries.map((e) => ({ c: false, e })),
+        ...closed.map((e) => ({ c: true, e })),
+    ];
     all.sort((a, b) => a.e.t.localeCompare(b.e.t));
     for (const x of all) {
         if (x.c)
@@ -30558,7 +30699,9 @@ function warmFor(built, seen) {
  */
 function jobViewpoint(slots, me) {
     const mine = trustDomain(me);
-    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+    const history = slots
+        .map((s) => s.record)
+        .filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
     const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
     const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
     return r && { root: r.view.root, uid: r.view.uid };
@@ -30663,7 +30806,12 @@ function planPrune(cands, scope, runnerId, o = {}) {
     // Runner scope: this runner's data first among equals (same kind, same worth); never a
     // valuable build of its own before a worthless one of another runner.
     const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
-    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || valueRank(a.value) - valueRank(b.value) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
+        spent(b) - spent(a) ||
+        valueRank(a.value) - valueRank(b.value) ||
+        mineFirst(a, b) ||
+        a.lastUsedMs - b.lastUsedMs ||
+        a.path.localeCompare(b.path);
     ordered.sort(order);
     kept.sort(order);
     return { ordered, liveBytes, othersBytes, live, kept };
@@ -30685,7 +30833,13 @@ async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
                 const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
                 const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
                 const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held) });
+                out.push({
+                    kind: 'job-dir',
+                    path: dir,
+                    lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                    owner: rec?.runnerId,
+                    live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                });
             }
         }
     }
@@ -30756,7 +30910,18 @@ async function sharedSources(root, slots) {
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
 /** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
 function guardOptions(s, root, runnerId, log, extra = {}) {
-    return { root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, ...extra };
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
 }
 class DiskFullError extends Error {
 }
@@ -30823,6 +30988,15 @@ async function removeCandidateAs(root, c, timeoutMs) {
         await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
     return r.outcome;
 }
+/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+};
+/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
+const isOthersIdle = (o, c) => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
 /**
  * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
  * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
@@ -30832,8 +31006,20 @@ async function runGuard(o) {
     const log = o.log;
     const before = await measure(o.root);
     const report = {
-        threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
     };
     const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
@@ -30871,17 +31057,22 @@ async function runGuard(o) {
         };
         const overAtStart = beyond(now, o.threshold);
         const kept = plan.ordered.length;
+        // gc --max-age: trash and anything idle for longer go whatever the disk says.
+        const tooOld = (i, c) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+        // Over the threshold when the guard started, and the target not reached yet.
+        const stillNeeded = () => overAtStart && !reached();
         for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            // gc --max-age: trash and anything idle for longer go whatever the disk says.
-            const old = i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-            if (!old && !(overAtStart && !reached()))
+            if (!tooOld(i, c) && !stillNeeded())
                 continue;
             if (i === kept)
                 log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
             const ageMs = Date.now() - c.lastUsedMs;
             const bytes = c.bytes ?? (await diskUsage(c.path));
             // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
+            const freedOthers = () => {
+                if (isOthersIdle(o, c))
+                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+            };
             if (o.dryRun) {
                 freedOthers();
                 simulatedFree += bytes;
@@ -30903,7 +31094,7 @@ async function runGuard(o) {
             // what the filesystem did meanwhile (other jobs write while it runs).
             const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
             report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
@@ -30915,15 +31106,18 @@ async function runGuard(o) {
         await flock_release(guardLock);
     }
     report.over = beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun) {
-        // Only on this failure path is it worth measuring live trees whose size was never recorded.
-        const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-        for (const c of unknown)
-            report.liveBytes += await diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
-        log.warning(report.message);
-    }
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
     return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    o.log.warning(report.message);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
@@ -30932,8 +31126,127 @@ function checkFloor(o, r) {
     return r;
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/pool/view.ts
+
+
+
+/*
+ * Under which path view a slot's build was made, from what cargo itself wrote.
+ *
+ * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
+ * its environment or files says whether the job's steps will run in a container (actions/runner:
+ * the hook's script handler exports only the `github` context's allow-listed values and the
+ * `runner` context; `job.container` is evaluated before the hook but never exported). The build
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * slot's content is still what the previous view built.
+ */
+/** How many of the newest dep-info files are read before giving up on finding an output path. */
+const READ_MAX = 8;
+const HEAD_BYTES = 4096;
+/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
+function outputOf(depInfo) {
+    const line = depInfo.split('\n', 1)[0];
+    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
+    const out = m?.[1].replace(/\\(.)/g, '$1');
+    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
+}
+/**
+ * Pure: the root as the build saw it, given an output path the build wrote and where this process
+ * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
+ * build dir's place under the root. Undefined when the output is not under that place at all (a
+ * `docker run` step mounting the target elsewhere): the view cannot be told.
+ */
+function rootSeen(output, root, buildDir) {
+    const rel = (0,external_node_path_.relative)(root, buildDir);
+    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+        return undefined;
+    const at = output.lastIndexOf(`/${rel}/`);
+    if (at <= 0)
+        return undefined;
+    return output.slice(0, at);
+}
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+            .map((e) => (0,external_node_path_.join)(d, e.name));
+    }
+    catch {
+        return [];
+    }
+};
+const list = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d);
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function view_profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
+    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
+}
+/**
+ * The newest dep-info file written under `buildDir` since the lease started: its first output
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
+ */
+function builtSince(buildDir, startedAt) {
+    const since = cutOff(startedAt);
+    const found = [];
+    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
+            if (!n.endsWith('.d'))
+                continue;
+            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
+            if (st?.isFile() && st.mtimeMs >= since)
+                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+        }
+    }
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const f of found.slice(0, READ_MAX)) {
+        const output = outputOf(readHead(f.path));
+        if (output)
+            return { output, uid: f.uid };
+    }
+    return undefined;
+}
+function readHead(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, 'r');
+        const buf = Buffer.alloc(HEAD_BYTES);
+        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+    }
+    catch {
+        return '';
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
+    }
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
@@ -31041,12 +31354,305 @@ function telling(found) {
 /** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
 function describeForeign(found, max = 3) {
     const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found).slice(0, max).map((f) => f.rel);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 /** The fix at the source, named in every notice about such files. */
 const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await foreign_findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
+const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+function originalCargoHome(env, root) {
+    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
+}
+/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
+async function linkRunnerConfig(cargoHome, root, env) {
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (!orig)
+        return linked;
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    for (const f of LINKED) {
+        const src = (0,external_node_path_.join)(orig, f);
+        const dst = (0,external_node_path_.join)(cargoHome, f);
+        const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
+        const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
+        if (!st?.isFile()) {
+            if (cur !== undefined)
+                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
+            continue;
+        }
+        if (cur !== src) {
+            // Another job of this uid may do the same at once: a temp link renamed into place.
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await external_node_fs_.promises.rm(tmp, { force: true });
+            await external_node_fs_.promises.symlink(src, tmp);
+            await external_node_fs_.promises.rename(tmp, dst);
+        }
+        linked.push(src);
+    }
+    return linked;
+}
+
+;// CONCATENATED MODULE: ./src/job/exports.ts
+
+
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
+/**
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
+ */
+function exportsFor(dirs, cargoHome) {
+    return {
+        CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
+        TMPDIR: dirs.tmp,
+        TMP: dirs.tmp,
+        TEMP: dirs.tmp,
+    };
+}
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
+ */
+function viewAt(vp, name, shared) {
+    const dirs = layout_slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
+    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j) {
+    const shared = j.home?.shared ?? false;
+    const buildDir = layout_slotDirs(j.root, j.slot).target;
+    const seen = builtSince(buildDir, j.startedAt);
+    if (!seen)
+        return j.view;
+    const root = rootSeen(seen.output, j.root, buildDir);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
+}
+function recordFor(lease, me, now, previous, view) {
+    return {
+        format: 1,
+        name: lease.name,
+        layout: lease.layout,
+        repository: me.repository,
+        key: me.key,
+        runnerId: me.runnerId,
+        runnerName: me.runnerName,
+        host: me.host,
+        workflow: me.workflow,
+        runId: me.runId,
+        runAttempt: me.runAttempt,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        jobUid: me.jobUid,
+        leasedAt: now,
+        lastUsed: now,
+        sizes: previous?.sizes,
+        uid: proc_myUid(),
+        view,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/dependencies.ts
+
+
+
+
+
+
+
+
+/*
+ * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
+ * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
+ */
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function dependencies_prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = {
+        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        publish: mayPublish(s.publishCrates, me),
+        policy: s.publishCrates,
+        cache: s.cache,
+    };
+    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        return state;
+    }
+    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    if (s.cache)
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await flock_release(downloadLock);
+    }
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
+    try {
+        const locked = parseGitLock(lockText);
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
+}
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
@@ -31096,13 +31702,35 @@ function chooseImages(listing, max = 3) {
 /** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
 function dockerChownArgs(image, base, to) {
     const at = '/cargo-isolate-slot';
-    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+    return [
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        '--network',
+        'none',
+        '--user',
+        '0:0',
+        '--entrypoint',
+        'chown',
+        '--mount',
+        `type=bind,source=${base},target=${at}`,
+        image,
+        '-R',
+        '-h',
+        `${to.uid}:${to.gid}`,
+        at,
+    ];
 }
 async function reclaim_run(cmd, args, timeoutMs) {
     const r = await runCommand(cmd, args, timeoutMs);
     if (r.error)
         return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
-    return { ok: r.code === 0, stdout: r.stdout, detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`) };
+    return {
+        ok: r.code === 0,
+        stdout: r.stdout,
+        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+    };
 }
 async function bySudo(base, to, timeoutMs) {
     return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
@@ -31144,7 +31772,17 @@ async function markForeign(dirs, found) {
     const rec = await record_file_readRecord(dirs.record);
     if (!rec || found.length === 0)
         return false;
-    await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+    await writeRecord(dirs.record, {
+        ...rec,
+        uid: found[0].uid,
+        foreign: {
+            uid: found[0].uid,
+            paths: telling(found)
+                .slice(0, 5)
+                .map((f) => f.rel),
+            at: new Date().toISOString(),
+        },
+    });
     return true;
 }
 /** Pure: the one warning a post step gives about another uid's files. */
@@ -31160,31 +31798,41 @@ function foreignMessage(o) {
     return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
 }
 /**
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
+ */
+async function handBackTree(root, base, find, timeoutMs, env) {
+    const uid = proc_myUid();
+    let found = await find();
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+        found = await find();
+        if (found.length === 0)
+            return { first, found, handedBack: m, failed };
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    return { first, found, failed };
+}
+/**
  * Post step of a job that is not root, under its lease: finds another uid's files where cargo
  * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
  * `root` bounds the docker mount: the directory mounted must be the real one under the root.
  */
 async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
     const uid = proc_myUid();
-    let found = await foreign_findForeign(dirs, uid);
-    if (found.length === 0)
+    const h = await handBackTree(root, dirs.base, () => foreign_findForeign(dirs, uid), timeoutMs, env);
+    if (!h)
         return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
-        found = await foreign_findForeign(dirs, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
+    const { first, found, handedBack, failed } = h;
     const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
@@ -31196,25 +31844,10 @@ async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.
  */
 async function settleForeignHome(root, home, timeoutMs, env = process.env) {
     const uid = proc_myUid();
-    let found = await foreign_findForeignInHome(home, uid);
-    if (found.length === 0)
+    const h = await handBackTree(root, home, () => foreign_findForeignInHome(home, uid), timeoutMs, env);
+    if (!h)
         return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
-        found = await foreign_findForeignInHome(home, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
+    const { first, handedBack, failed } = h;
     const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
     const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
     const message = handedBack
@@ -31347,7 +31980,12 @@ async function tryLease(dirs, req) {
     if (!owner_canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
         const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
+        return {
+            busy: 'foreign',
+            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+            below: marked || undefined,
+            view: previous?.view,
+        };
     }
     // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
@@ -31425,7 +32063,17 @@ async function acquireSlot(req) {
             const dirs = layout_slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
+                return {
+                    layout: 'slot',
+                    name: c.name,
+                    dirs,
+                    keeperPid: r.lease.pid,
+                    tier: c.tier,
+                    waitedMs: Date.now() - started,
+                    previous: r.previous,
+                    zombies,
+                    foreign,
+                };
             }
             // A cancelled run's post step has released the lease, but the cargo its shell left running
             // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
@@ -31453,7 +32101,7 @@ async function acquireSlot(req) {
             continue;
         }
         if (room && views.some((v) => !v.live))
-            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
+            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
         const name = await newSlot(req.root, views);
         const dirs = layout_slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
@@ -31484,294 +32132,6 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/job/cargo-home.ts
-
-
-
-
-
-
-/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
-function homeFor(root, dirs, uid, shared) {
-    return shared ? sharedHome(root, uid) : dirs.cargoHome;
-}
-/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
-function chooseHome(root, dirs, o) {
-    if (o.layout === 'job')
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
-    if (o.fork)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
-    if (o.problem)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
-    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
-}
-/**
- * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
- * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
- */
-async function sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
-    if (theirs)
-        return theirs;
-    const foreign = await foreign_findForeignInHome(dir, uid);
-    if (foreign.length > 0)
-        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
-    return undefined;
-}
-/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
-async function rootOwnerFor(root, uid) {
-    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
-}
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-function originalCargoHome(env, root) {
-    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = (0,external_node_path_.join)(orig, f);
-        const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
-        const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await external_node_fs_.promises.rm(tmp, { force: true });
-            await external_node_fs_.promises.symlink(src, tmp);
-            await external_node_fs_.promises.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
-}
-
-;// CONCATENATED MODULE: ./src/job/prepare.ts
-
-
-
-
-
-
-const ago = (iso, now) => {
-    const ms = now - Date.parse(iso);
-    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
-};
-/**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
- * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
- * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
- *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
- * content, but cargo compiles everything again, and the summary must say so.
- */
-function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
-    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
-    if (!content.target && !content.cargoHome)
-        return { reset: false, reason: 'empty' };
-    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
-    const kept = (warm, why = warm) => {
-        if (content.target && !previous?.prunedAt)
-            return { reset: false, reason: warm, warm: true };
-        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
-        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
-    };
-    if (reuse === 'never')
-        return { reset: true, reason: "reuse: never" };
-    if (reuse === 'always')
-        return kept('reuse: always');
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
-    // base branch's next push wipes it (it is another trust domain's slot from then on).
-    if (fromBase(previous, me))
-        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
-}
-async function hasEntries(dir) {
-    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
-}
-/**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
- */
-async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
-    const removed = [];
-    const timeoutMs = s.cleanupTimeoutMs;
-    // A build of the previous job may have replaced one of our directories by a symlink (into
-    // another slot, say): cargo would follow it. Only real directories are used; anything else
-    // is moved to trash (the link itself, never what it points to).
-    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
-        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
-        if (st && !st.isDirectory())
-            removed.push(await removeTree(root, d, { timeoutMs }));
-    }
-    const privateHome = cargoHome === dirs.cargoHome;
-    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
-    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
-    const decision = decideReset(s.reuse, previous, content, me);
-    if (decision.reset) {
-        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
-            removed.push(await removeTree(root, d, { timeoutMs }));
-    }
-    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
-        // The slot's own private home (a version before shared homes): nothing uses it any more.
-        removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
-    }
-    if (await hasEntries(dirs.tmp))
-        removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
-    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
-    if (stuck.length) {
-        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
-        for (const r of stuck)
-            if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
-    }
-    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
-    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
-    const linked = await linkRunnerConfig(cargoHome, root, env);
-    return { decision, removed, linked };
-}
-
-;// CONCATENATED MODULE: ./src/pool/view.ts
-
-
-
-/*
- * Under which path view a slot's build was made, from what cargo itself wrote.
- *
- * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
- * its environment or files says whether the job's steps will run in a container (actions/runner:
- * the hook's script handler exports only the `github` context's allow-listed values and the
- * `runner` context; `job.container` is evaluated before the hook but never exported). The build
- * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
- * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
- * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
- * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
- * slot's content is still what the previous view built.
- */
-/** How many of the newest dep-info files are read before giving up on finding an output path. */
-const READ_MAX = 8;
-const HEAD_BYTES = 4096;
-/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
-function outputOf(depInfo) {
-    const line = depInfo.split('\n', 1)[0];
-    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
-    const out = m?.[1].replace(/\\(.)/g, '$1');
-    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
-}
-/**
- * Pure: the root as the build saw it, given an output path the build wrote and where this process
- * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
- * build dir's place under the root. Undefined when the output is not under that place at all (a
- * `docker run` step mounting the target elsewhere): the view cannot be told.
- */
-function rootSeen(output, root, buildDir) {
-    const rel = (0,external_node_path_.relative)(root, buildDir);
-    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
-        return undefined;
-    const at = output.lastIndexOf(`/${rel}/`);
-    if (at <= 0)
-        return undefined;
-    return output.slice(0, at);
-}
-/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
-const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
-const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name)).map((e) => (0,external_node_path_.join)(d, e.name));
-    }
-    catch {
-        return [];
-    }
-};
-const list = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d);
-    }
-    catch {
-        return [];
-    }
-};
-/**
- * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
- * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
- * cargo's build-dir layouts.
- */
-function view_profileDirs(buildDir) {
-    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
-}
-/**
- * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
- * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
- */
-function depInfoDirs(profile) {
-    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
-    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
-}
-/**
- * The newest dep-info file written under `buildDir` since the lease started: its first output
- * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
- */
-function builtSince(buildDir, startedAt) {
-    const since = cutOff(startedAt);
-    const found = [];
-    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
-        for (const n of list(dir)) {
-            if (!n.endsWith('.d'))
-                continue;
-            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
-            if (st?.isFile() && st.mtimeMs >= since)
-                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
-        }
-    }
-    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const f of found.slice(0, READ_MAX)) {
-        const output = outputOf(readHead(f.path));
-        if (output)
-            return { output, uid: f.uid };
-    }
-    return undefined;
-}
-function readHead(path) {
-    let fd;
-    try {
-        fd = (0,external_node_fs_.openSync)(path, 'r');
-        const buf = Buffer.alloc(HEAD_BYTES);
-        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
-    }
-    catch {
-        return '';
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_.closeSync)(fd);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/model/settings.ts
 
 
@@ -31796,7 +32156,21 @@ class InputError extends Error {
     }
 }
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const settings_RUNNER_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'];
+const settings_RUNNER_INPUTS = [
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+];
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 function settings_variableOf(input) {
     return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
@@ -31908,6 +32282,8 @@ function readSettings(from, env = process.env) {
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
     const label = (name, example) => {
         const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
         if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
@@ -31984,7 +32360,10 @@ function refuseRoot(path, env) {
     const home = env.HOME;
     if (home && path === (0,external_node_path_.resolve)(home))
         return 'it is the home directory';
-    for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]]) {
+    for (const [name, dir] of [
+        ['RUNNER_TEMP', env.RUNNER_TEMP],
+        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+    ]) {
         if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
             return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
         }
@@ -32003,7 +32382,8 @@ const UNRELIABLE_FLOCK = {
 /** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
 function unreliableFlock(fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+    return (name &&
+        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -32087,53 +32467,6 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
         throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;
-}
-
-;// CONCATENATED MODULE: ./src/store/crate-cache.ts
-
-
-/*
- * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
- * The module is imported only when the input is on: it triples the bundle's start-up cost.
- * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
- */
-const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
-const cachePaths = (root) => {
-    const p = storePaths(root);
-    return [p.blobs, p.dirs, p.index];
-};
-async function restoreStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 877).then(__nccwpck_require__.bind(__nccwpck_require__, 3877));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
-            return undefined;
-        }
-        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
-        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
-        return hit;
-    }
-    catch (e) {
-        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
-        return undefined;
-    }
-}
-async function saveStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 877).then(__nccwpck_require__.bind(__nccwpck_require__, 3877));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
-            return false;
-        }
-        await cache.saveCache(cachePaths(root), cacheKey(lockText));
-        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
-        return true;
-    }
-    catch (e) {
-        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
-        return false;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
@@ -32257,48 +32590,7 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/os/copy.ts
-
-
-
-/** Copies the content of `src` into the existing, empty directory `dst`. */
-async function copyTree(src, dst, timeoutMs) {
-    const t0 = performance.now();
-    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
-    const r = ran.error
-        ? { ok: false, detail: ran.error.message }
-        : ran.code === 0
-            ? { ok: true }
-            : { ok: false, detail: ran.signal ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s` : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}` };
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
-    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
-}
-/**
- * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
- * copied from would lead this job's cargo to write into another slot.
- */
-async function removeEscapingLinks(dir) {
-    const removed = [];
-    const walk = async (d) => {
-        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
-        for (const e of entries) {
-            const p = (0,external_node_path_.join)(d, e.name);
-            if (e.isDirectory())
-                await walk(p);
-            else if (e.isSymbolicLink()) {
-                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
-                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
-                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
-                    removed.push((0,external_node_path_.relative)(dir, p));
-                }
-            }
-        }
-    };
-    await walk(dir);
-    return removed;
-}
-
-;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+;// CONCATENATED MODULE: ./src/job/end.ts
 
 
 
@@ -32312,395 +32604,144 @@ async function removeEscapingLinks(dir) {
 
 
 
-const COPY_RULE_TEXT = {
-    'own-key': 'this PR or branch, the same job, in another slot',
-    base: 'a push to the base branch, the same job',
-    any: 'the same job of another PR or branch (reuse: always)',
-};
-const RULES = ['own-key', 'base', 'any'];
-const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-function chooseCopySource(slots, me, o) {
-    if (o.reuse === 'never')
-        return undefined;
-    const found = [];
-    for (const s of slots) {
-        const r = s.record;
-        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
-            continue;
-        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-        if (r.foreign)
-            continue;
-        if (r.repository !== me.repository || !sameJob(r, me))
-            continue;
-        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
-            continue;
-        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-        if (rule)
-            found.push({ name: s.name, rule, record: r });
-    }
-    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
-    return found[0];
-}
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-function copyFits(d, bytes, level) {
-    const used = d.usedBytes + bytes;
-    const free = d.freeBytes - bytes;
-    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !beyond(after, level);
-}
-/**
- * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
- * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
- */
-function staleScripts(outputs, source) {
-    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
-}
-/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
-async function buildDirs(target) {
-    const out = [];
-    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
-    for (const a of await sub(target)) {
-        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
-            out.push((0,external_node_path_.join)(a, 'build'));
-        for (const b of await sub(a))
-            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
-                out.push((0,external_node_path_.join)(b, 'build'));
-    }
-    return out;
-}
-/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
-const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-/**
- * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
- * script again and recompiles the package (measured with cargo 1.95: with only the run's
- * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
- * What depends on the package is rebuilt by cargo itself, as after any rebuild.
- */
-async function invalidateScripts(target, source) {
-    const stale = [];
-    for (const build of await buildDirs(target)) {
-        const outputs = [];
-        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
-            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
-            if (output === undefined)
-                continue;
-            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
-        }
-        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
-        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
-        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
-            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
-                continue;
-            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
-            stale.push(unit);
-        }
-    }
-    return stale;
-}
-/** Pure: the log's line for a copy. */
-function describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
-    if (c.outcome === 'copied') {
-        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
-        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
-    }
-    const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
-    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
-}
-/**
- * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
- * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
- * the target empty, and the build starts cold.
- */
-async function copyWarmBuild(root, src, to, o) {
-    const from = layout_slotDirs(root, src.name);
-    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
-    const t0 = performance.now();
-    const h = await flock_hold([from.lock, ...(await liveness_cargoLockFiles(from.target, from.cargoHome))]);
-    if (!h)
-        return base;
+
+
+
+
+
+/** Runs one step; a failure becomes a warning that says what was being done and where. */
+async function attempt(r, what, fn) {
     try {
-        const now = await record_file_readRecord(from.record);
-        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
-            return { ...base, outcome: 'changed' };
-        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
-            return { ...base, bytes, outcome: 'no-room' };
-        const c = await copyTree(from.target, to.target, o.timeoutMs);
-        if (!c.ok) {
-            // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
-            await external_node_fs_.promises.mkdir(to.target, { recursive: true });
-            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        await fn();
+    }
+    catch (e) {
+        r.warnings.push(`${what}: ${e.message}`);
+    }
+}
+/** Keeps a removal's outcome, and says what was left and why. */
+function noteRemoval(r, x) {
+    r.removed.push(x);
+    if (x.outcome === 'left-in-trash')
+        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
+    if (x.outcome === 'live')
+        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+}
+/** Publishes to both stores from one lock file and one cargo version, found once. */
+async function publishStores(j, c, cargoHome, r, log) {
+    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+    let lock;
+    const theLock = () => (lock ??= postLock(c, env));
+    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
+        if (!c.publish) {
+            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+            return;
         }
-        const stale = await invalidateScripts(to.target, from.base);
-        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+        const l = await theLock();
+        if (!l?.version)
+            return;
+        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        if (c.cache && r.published.published > 0 && log)
+            await saveStore(j.root, l.text, log);
+    });
+    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
+        const l = await theLock();
+        const locked = l ? parseGitLock(l.text) : [];
+        if (locked.length === 0)
+            return;
+        if (!c.publish) {
+            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
+            return;
+        }
+        if (!l.version)
+            return;
+        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+    });
+}
+/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
+async function removeJobDir(j, r) {
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
+        noteRemoval(r, await removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs: j.cleanupTimeoutMs }));
+        // The key and repository directories go too once empty. rmdir refuses a non-empty
+        // directory atomically, and a job creating its directory meanwhile re-creates parents.
+        const key = (0,external_node_path_.dirname)(j.dirs.base);
+        await external_node_fs_.promises
+            .rmdir(key)
+            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
+            .catch(() => undefined);
+    });
+}
+/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
+async function leaveSlot(j, cargoHome, r) {
+    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+            return; // nothing to empty
+        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { timeoutMs: j.cleanupTimeoutMs }));
+        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+    });
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    // After the record (which names this uid): a mark must be the last word.
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
+            if (home)
+                r.warnings.push(home.message);
+        });
     }
-    finally {
-        await flock_release(h);
-    }
 }
-
-;// CONCATENATED MODULE: ./src/job/job.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
-const BTRFS_MAGIC = 0x9123683e;
-/**
- * What every later step sees, and the one rule for it: anything that needs to know the paths a
- * job's build sees (a slot's CARGO_HOME string, say) computes them here.
- * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
- * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
- * shared directory outside the slot (an environment variable beats a config file). Equal to the
- * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
- * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
- * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
- */
-function exportsFor(dirs, cargoHome) {
-    return {
-        CARGO_TARGET_DIR: dirs.target,
-        CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: cargoHome,
-        CARGO_INSTALL_ROOT: dirs.install,
-        TMPDIR: dirs.tmp,
-        TMP: dirs.tmp,
-        TEMP: dirs.tmp,
-    };
+/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
+async function recordSlot(j, cargoHome, r) {
+    const now = new Date().toISOString();
+    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
+    // Who used the slot comes from this job's own state, never from the file: the build ran
+    // as this uid and could have rewritten slot.json to claim another trust domain's key.
+    if (!j.identity || !j.slot || !j.startedAt)
+        return;
+    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+    await writeRecord(j.dirs.record, {
+        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+        releasedAt: now,
+        lastUsed: now,
+        sizes: r.sizes,
+        units: r.units,
+        copiedFrom,
+    });
 }
-/**
- * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
- * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
- * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
- */
-function viewAt(vp, name, shared) {
-    const dirs = layout_slotDirs(vp.root, name);
-    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
-    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
-}
-/**
- * The view the slot's content was built under once this job ends: the one its build showed in
- * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
- * A build under paths that are not the slot's at any root (a `docker run` step mounting it
- * elsewhere) leaves the view unknown.
- */
-function viewAfter(j) {
-    const shared = j.home?.shared ?? false;
-    const buildDir = layout_slotDirs(j.root, j.slot).target;
-    const seen = builtSince(buildDir, j.startedAt);
-    if (!seen)
-        return j.view;
-    const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
-}
-function recordFor(lease, me, now, previous, view) {
-    return {
-        format: 1,
-        name: lease.name,
-        layout: lease.layout,
+/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
+async function appendUnits(j, r) {
+    const me = j.identity;
+    const u = r.units;
+    if (!me || !u || u.built + u.fresh === 0)
+        return;
+    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+        t: new Date().toISOString(),
         repository: me.repository,
-        key: me.key,
-        runnerId: me.runnerId,
-        runnerName: me.runnerName,
-        host: me.host,
-        workflow: me.workflow,
-        runId: me.runId,
-        runAttempt: me.runAttempt,
         job: me.job,
         jobKey: me.jobKey || undefined,
-        jobUid: me.jobUid,
-        leasedAt: now,
-        lastUsed: now,
-        sizes: previous?.sizes,
-        uid: proc_myUid(),
-        view,
-    };
-}
-/**
- * Decided before the guard and the lease: the guard keeps the build the job is about to take,
- * and the chooser compares the paths this job would see in each slot with those a slot's build
- * was made under; the CARGO_HOME is one of them.
- */
-async function planHome(s, root, me, o = {}) {
-    const uid = proc_myUid();
-    const fork = me.fork === true;
-    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
-    const shared = s.layout === 'slot' && !fork && problem === undefined;
-    // Where the build will see the root: here, unless this runs outside the job's steps (the
-    // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid };
-    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
-}
-/**
- * The main step's work after the guard: lease a directory, make it ready, say what to export.
- * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
- * still leaves the post step enough to release it.
- */
-async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
-    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
-    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
-    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
-    try {
-        if (s.layout === 'job')
-            await handBackJobParents(root, lease.dirs.base);
-        const now = new Date().toISOString();
-        const uid = proc_myUid();
-        const fork = me.fork === true;
-        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
-        if (problem && !o.privateHome)
-            log.warning(`CARGO_HOME: ${home.reason}.`);
-        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
-        // The record names the new key only once the old key's content is gone: a kill between
-        // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
-        // What the slot holds was built under the previous record's view, or is nothing at all.
-        let view = prep.decision.reset ? undefined : lease.previous?.view;
-        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
-        await writeRecord(lease.dirs.record, record);
-        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
-        }
-        const exports = exportsFor(lease.dirs, home.cargoHome);
-        let copy;
-        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
-            // A slot without its own warm build: start from a compatible one another idle slot holds.
-            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
-            if (src) {
-                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
-                log.info(describeCopy(copy));
-                if (copy.outcome === 'copied') {
-                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
-                    const from = src.record.view;
-                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
-                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
-                    await writeRecord(lease.dirs.record, record);
-                }
-            }
-        }
-        return {
-            root,
-            layout: s.layout,
-            slot: lease.name,
-            dirs: lease.dirs,
-            keeperPid: lease.keeperPid,
-            tier: lease.tier,
-            waitedMs: lease.waitedMs,
-            zombies: lease.zombies,
-            foreign: lease.foreign,
-            reset: prep.decision,
-            identity: me,
-            startedAt: now,
-            cleanupTimeoutMs: s.cleanupTimeoutMs,
-            exports,
-            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
-            view,
-            home,
-            copy,
-        };
-    }
-    catch (e) {
-        await releaseLease(lease.keeperPid, lease.dirs.lock);
-        throw e;
-    }
-}
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function job_prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
-    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
-    if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
-        return state;
-    }
-    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
-    if (!version) {
-        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
-        return state;
-    }
-    // One read serves the cache key, the registry crates and the git dependencies.
-    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
-    if (s.cache)
-        await restoreStore(root, lockText, log);
-    const locked = parseLock(lockText);
-    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
-    // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
-        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
-        return { ...state, lockFile, cargoVersion: version };
-    }
-    try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-        seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-        for (const m of seed.mismatches)
-            log.warning(`Crates: ${m.crate}: ${m.why}.`);
-        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
-    }
-    finally {
-        await flock_release(downloadLock);
-    }
-}
-/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
-    try {
-        const locked = parseGitLock(lockText);
-        if (locked.length === 0)
-            return undefined;
-        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
-        // A refused entry is a warning (someone damaged the store); an absent one is routine.
-        for (const n of r.notSeeded) {
-            if (n.why.includes(' refused: '))
-                log.warning(`Git: ${n.dep}: ${n.why}.`);
-            else
-                log.info(`Git: ${n.dep}: ${n.why}.`);
-        }
-        return r;
-    }
-    catch (e) {
-        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
-        return undefined;
-    }
-}
-/**
- * Post's lock file: main's, else found again (the job's build may have made one), read once;
- * cargo's version only where something may be published (it costs a `cargo --version`).
- */
-async function postLock(c, env) {
-    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-    if (!lockFile)
-        return undefined;
-    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
+        key: me.key,
+        runner: me.runnerName,
+        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+        built: u.built,
+        fresh: u.fresh,
+        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+        workflow: me.workflow,
+        run: me.runId,
+        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+        base: me.baseKey,
+    }));
 }
 /**
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
@@ -32708,147 +32749,37 @@ async function postLock(c, env) {
  */
 async function endJob(j, log) {
     const t0 = performance.now();
-    const warnings = [];
-    let published;
-    let gitPublished;
-    const removed = [];
-    let sizes;
-    let handedBack;
-    let units;
-    let foreign;
-    let view;
-    const attempt = async (what, fn) => {
-        try {
-            await fn();
-        }
-        catch (e) {
-            warnings.push(`${what}: ${e.message}`);
-        }
-    };
-    const timeoutMs = j.cleanupTimeoutMs;
+    const r = { removed: [], warnings: [] };
     // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
     const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    const note = (r) => {
-        removed.push(r);
-        if (r.outcome === 'left-in-trash')
-            warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-        if (r.outcome === 'live')
-            warnings.push(`Did not delete ${r.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-    };
     try {
         await prepareRoot(j.root, {}, false);
         const startedAt = j.startedAt;
         if (startedAt) {
-            await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                units = unitsSince(j.dirs.target, startedAt);
+            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+                r.units = unitsSince(j.dirs.target, startedAt);
             });
         }
-        const c = j.crates;
-        if (c) {
-            // Both stores publish from one lock file and one cargo version, found once.
-            const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-            let lock;
-            const theLock = () => (lock ??= postLock(c, env));
-            await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
-                if (!c.publish) {
-                    published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-                    return;
-                }
-                const l = await theLock();
-                if (!l?.version)
-                    return;
-                published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-                if (c.cache && published.published > 0 && log)
-                    await saveStore(j.root, l.text, log);
-            });
-            await attempt(`Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
-                const l = await theLock();
-                const locked = l ? parseGitLock(l.text) : [];
-                if (locked.length === 0)
-                    return;
-                const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
-                if (!c.publish) {
-                    gitPublished = { ...none, allowed: false };
-                    return;
-                }
-                const version = l.version;
-                if (!version)
-                    return;
-                gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-            });
-        }
-        if (j.layout === 'job') {
-            // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-            await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
-                note(await removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
-                // The key and repository directories go too once empty. rmdir refuses a non-empty
-                // directory atomically, and a job creating its directory meanwhile re-creates parents.
-                const key = (0,external_node_path_.dirname)(j.dirs.base);
-                await external_node_fs_.promises.rmdir(key).then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key))).catch(() => undefined);
-            });
-        }
-        else {
-            await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-                if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-                    return; // nothing to empty
-                note(await removeTree(j.root, j.dirs.tmp, { timeoutMs }));
-                await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-            });
-            await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
-                const now = new Date().toISOString();
-                // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-                const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-                sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-                // Who used the slot comes from this job's own state, never from the file: the build ran
-                // as this uid and could have rewritten slot.json to claim another trust domain's key.
-                if (j.identity && j.slot && j.startedAt) {
-                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-                    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
-                }
-            });
-            // After the record (which names this uid): a mark must be the last word.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            if (cargoHome !== j.dirs.cargoHome) {
-                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
-                    if (home)
-                        warnings.push(home.message);
-                });
-            }
-        }
-        const me = j.identity;
-        if (me && units && units.built + units.fresh > 0) {
-            const u = units;
-            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
-                t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh,
-                // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
-                workflow: me.workflow, run: me.runId, ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined, base: me.baseKey,
-            }));
-        }
-        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            handedBack = await handBackJob(j, published, gitPublished?.published.length);
+        if (j.crates)
+            await publishStores(j, j.crates, cargoHome, r, log);
+        if (j.layout === 'job')
+            await removeJobDir(j, r);
+        else
+            await leaveSlot(j, cargoHome, r);
+        await appendUnits(j, r);
+        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
         });
     }
     catch (e) {
-        warnings.push(`Checking the root ${j.root}: ${e.message}`);
+        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
     }
     let released = false;
-    await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease, view };
+    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
@@ -32859,7 +32790,7 @@ async function endJob(j, log) {
  */
 const VERSION = '0.1.0';
 
-;// CONCATENATED MODULE: ./src/job/sccache.ts
+;// CONCATENATED MODULE: ./src/host/sccache.ts
 
 
 
@@ -32920,7 +32851,14 @@ function sccacheWrapper(env) {
     return undefined;
 }
 /** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
+const OURS = new Set([
+    'SCCACHE_SERVER_PORT',
+    'SCCACHE_IDLE_TIMEOUT',
+    'SCCACHE_START_SERVER',
+    'SCCACHE_STARTUP_NOTIFY',
+    'SCCACHE_NO_DAEMON',
+    'SCCACHE_ERROR_LOG',
+]);
 function sccacheSettings(env) {
     const out = {};
     for (const k of Object.keys(env).sort())
@@ -33075,7 +33013,12 @@ async function spawnServer(binary, env, dir) {
     try {
         const code = await new Promise((res, rej) => {
             // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], {
+                env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') },
+                cwd: dir,
+                detached: true,
+                stdio: ['ignore', out.fd, out.fd],
+            });
             child.on('error', rej);
             child.on('exit', (c) => res(c));
         });
@@ -33086,6 +33029,71 @@ async function spawnServer(binary, env, dir) {
     }
 }
 const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o) {
+    if (o.kind === 'other-uid')
+        return `a listener of uid ${o.uid}`;
+    if (o.kind === 'job-server')
+        return `a job's server, pid ${o.pid}`;
+    return 'a listener of another mount namespace, or one this uid cannot see';
+}
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary, env, port, uid, root, log) {
+    const { dir, theirs } = await serverDir(root, uid, port);
+    if (theirs)
+        return { kind: 'next', why: theirs };
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const seen = await occupant(port, uid, hint);
+    if (seen.kind === 'host-server') {
+        log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+        return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+    }
+    // One starter at a time per port: two jobs starting together find one server, not a race.
+    const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
+    if (!lock)
+        throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+    try {
+        return await startOnPort(binary, env, port, uid, dir, log);
+    }
+    finally {
+        await flock_release(lock);
+    }
+}
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary, env, port, uid, dir, log) {
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const errorLog = (0,external_node_path_.join)(dir, 'error.log');
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const o = await occupant(port, uid);
+        const what = decide(o);
+        if (what === 'reuse' && o.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+            return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+        }
+        if (what === 'next')
+            return { kind: 'next', why: whyNext(o) };
+        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+        await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
+        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+        if (r.code !== 0)
+            throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+        const now = await settled(port, uid, STARTUP_GRACE_MS);
+        if (now.kind === 'host-server') {
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+            log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+            return { kind: 'server', pid: now.pid, how: 'started', tmp };
+        }
+        if (now.kind === 'free')
+            throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+        // Another process bound the port first (a job's client): look again.
+    }
+    return { kind: 'next' };
+}
 /**
  * Makes sure a host server that belongs to no job answers for a job that compiles through
  * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
@@ -33102,6 +33110,15 @@ async function ensureSccacheServer(env, paths, log) {
     const uid = proc_myUid();
     const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
     const passedOver = [];
+    const report = (port, s) => ({
+        variable: wrapper.variable,
+        port,
+        pid: s.pid,
+        how: s.how,
+        tmp: s.tmp,
+        passedOver,
+        ms: Math.round(performance.now() - t0),
+    });
     // A server the host runs itself (systemd, a login shell) on the configured port belongs to
     // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
     // start one there: that port is where jobs' own clients start theirs.
@@ -33109,59 +33126,14 @@ async function ensureSccacheServer(env, paths, log) {
     const there = await occupant(configured, uid);
     if (there.kind === 'host-server') {
         log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-        return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
+        return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
     }
     for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const { dir, theirs } = await serverDir(paths.root, uid, port);
-        if (theirs) {
-            passedOver.push(`${port} (${theirs})`);
-            continue;
-        }
-        const tmp = (0,external_node_path_.join)(dir, 'tmp');
-        const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
-        const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
-        // Every job but the first finds the server up: no lock needed to use it.
-        const seen = await occupant(port, uid, hint);
-        if (seen.kind === 'host-server') {
-            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-            return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        // One starter at a time per port: two jobs starting together find one server, not a race.
-        const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
-        if (!lock)
-            throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-        try {
-            for (let attempt = 0; attempt < 3; attempt++) {
-                const o = await occupant(port, uid);
-                const what = decide(o);
-                if (what === 'reuse' && o.kind === 'host-server') {
-                    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-                    return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (what === 'next') {
-                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
-                    break;
-                }
-                // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-                await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
-                const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-                if (r.code !== 0)
-                    throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'no output'}.`);
-                const now = await settled(port, uid, STARTUP_GRACE_MS);
-                if (now.kind === 'host-server') {
-                    await external_node_fs_.promises.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
-                    log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-                    return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (now.kind === 'free')
-                    throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${(0,external_node_path_.join)(dir, 'error.log')}: ${(await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'empty'}).`);
-                // Another process bound the port first (a job's client): look again.
-            }
-        }
-        finally {
-            await flock_release(lock);
-        }
+        const got = await tryPort(binary, env, port, uid, paths.root, log);
+        if (got.kind === 'server')
+            return report(port, got);
+        if (got.why)
+            passedOver.push(`${port} (${got.why})`);
     }
     throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
 }
@@ -33215,30 +33187,6 @@ function consoleLog(verbose = false, quiet = false) {
             return fn();
         },
     };
-}
-
-;// CONCATENATED MODULE: ./src/pool/events.ts
-
-
-/** Pure: a guard run's result from its report. */
-function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const eventsLog = (root) => layout_rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function recordEvent(root, e) {
-    try {
-        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
-        return undefined;
-    }
-    catch (err) {
-        return err;
-    }
-}
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
 }
 
 ;// CONCATENATED MODULE: ./src/model/base.ts
@@ -33409,6 +33357,329 @@ function currentIdentity(env = process.env, o = {}) {
     return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
+;// CONCATENATED MODULE: ./src/job/prepare.ts
+
+
+
+
+
+
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
+ */
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
+        return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
+    if (reuse === 'never')
+        return { reset: true, reason: 'reuse: never' };
+    if (reuse === 'always')
+        return kept('reuse: always');
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
+    if (trustDomain(previous) !== trustDomain(me))
+        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+}
+async function hasEntries(dir) {
+    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
+}
+/**
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
+ * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
+ * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ */
+async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
+    const removed = [];
+    const timeoutMs = s.cleanupTimeoutMs;
+    // A build of the previous job may have replaced one of our directories by a symlink (into
+    // another slot, say): cargo would follow it. Only real directories are used; anything else
+    // is moved to trash (the link itself, never what it points to).
+    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
+        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
+        if (st && !st.isDirectory())
+            removed.push(await removeTree(root, d, { timeoutMs }));
+    }
+    const privateHome = cargoHome === dirs.cargoHome;
+    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
+    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
+    const decision = decideReset(s.reuse, previous, content, me);
+    if (decision.reset) {
+        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
+            removed.push(await removeTree(root, d, { timeoutMs }));
+    }
+    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
+        // The slot's own private home (a version before shared homes): nothing uses it any more.
+        removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
+    }
+    if (await hasEntries(dirs.tmp))
+        removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
+    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
+    if (stuck.length) {
+        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
+        for (const r of stuck)
+            if (r.outcome === 'live')
+                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
+    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
+    const linked = await linkRunnerConfig(cargoHome, root, env);
+    return { decision, removed, linked };
+}
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+            const p = (0,external_node_path_.join)(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
+                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
+                    removed.push((0,external_node_path_.relative)(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const RULES = ['own-key', 'base', 'any'];
+const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
+ * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
+ */
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+function staleScripts(outputs, source) {
+    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target) {
+    const out = [];
+    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    for (const a of await sub(target)) {
+        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+            out.push((0,external_node_path_.join)(a, 'build'));
+        for (const b of await sub(a))
+            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+                out.push((0,external_node_path_.join)(b, 'build'));
+    }
+    return out;
+}
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target, source) {
+    const stale = [];
+    for (const build of await buildDirs(target)) {
+        const outputs = [];
+        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
+            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+            if (output === undefined)
+                continue;
+            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+        }
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
+        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
+            stale.push(unit);
+        }
+    }
+    return stale;
+}
+/** Pure: the log's line for a copy. */
+function describeCopy(c) {
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    if (c.outcome === 'copied') {
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
+        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+    }
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
+    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+async function copyWarmBuild(root, src, to, o) {
+    const from = layout_slotDirs(root, src.name);
+    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+    const t0 = performance.now();
+    const h = await flock_hold([from.lock, ...(await liveness_cargoLockFiles(from.target, from.cargoHome))]);
+    if (!h)
+        return base;
+    try {
+        const now = await record_file_readRecord(from.record);
+        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+            return { ...base, outcome: 'changed' };
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+            return { ...base, bytes, outcome: 'no-room' };
+        const c = await copyTree(from.target, to.target, o.timeoutMs);
+        if (!c.ok) {
+            // A partial copy must not pass for a warm build: the job starts from an empty target.
+            await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+            await external_node_fs_.promises.mkdir(to.target, { recursive: true });
+            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        }
+        const stale = await invalidateScripts(to.target, from.base);
+        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+    }
+    finally {
+        await flock_release(h);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+}
+
 ;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
 
 
@@ -33473,7 +33744,7 @@ async function ensureWrapperScript(root, uid) {
  * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
  * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
  * settings. Its port differs from the trusted server's, since the port is a hash of the settings
- * (sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
  * shared cache anyway; they read nothing trusted jobs compiled.
  */
 const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];
@@ -33509,13 +33780,16 @@ async function untrustedCache(root, uid) {
 
 
 
-/**
- * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
- * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
- * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
- * root elsewhere than this process does (the hook, on the host, before a job container starts).
- */
-async function mainJob(s, env, log, watchPid, save, o = {}) {
+
+
+
+
+
+
+
+/** Runs the phases of one start, as JobStart above says. */
+async function mainJob(o) {
+    const { settings: s, env, log, watchPid, save } = o;
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
@@ -33544,10 +33818,16 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
             noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
         throw e;
     });
-    noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
+    noted('the guard run')(await recordEvent(root, {
+        event: 'guard',
+        trigger: 'job',
+        result: guardResult(guard),
+        freed: s.dryRun ? 0 : guard.freedBytes,
+        removals: s.dryRun ? 0 : guard.removals.length,
+    }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease, { privateHome: o.privateHome, plan });
+        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
@@ -33558,7 +33838,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
-            job.crates = await phase('crates', 'Crates', () => job_prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
+            job.crates = await phase('crates', 'Crates', () => dependencies_prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
         }
         catch (e) {
             await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
@@ -33588,6 +33868,94 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
             log.warning(`sccache: could not write the key-normalising wrapper under ${root}/homes; compile-cache keys stay per slot.`);
     }
     return { job, guard };
+}
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+async function planHome(s, root, me, o = {}) {
+    const uid = proc_myUid();
+    const fork = me.fork === true;
+    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
+    const shared = s.layout === 'slot' && !fork && problem === undefined;
+    // Where the build will see the root: here, unless this runs outside the job's steps (the
+    // runner's hook, on the host, for a job that may run in a container).
+    const own = o.seenHere === false ? undefined : { root, uid };
+    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
+}
+/** The slot phase (see above). */
+async function startJob(o) {
+    const { settings: s, root, me, env, log, watchPid, onLeased } = o;
+    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+    try {
+        if (s.layout === 'job')
+            await handBackJobParents(root, lease.dirs.base);
+        const now = new Date().toISOString();
+        const uid = proc_myUid();
+        const fork = me.fork === true;
+        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+        if (problem && !o.privateHome)
+            log.warning(`CARGO_HOME: ${home.reason}.`);
+        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
+        // The record names the new key only once the old key's content is gone: a kill between
+        // the two must never leave a record that vouches for content of another trust domain.
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+        // What the slot holds was built under the previous record's view, or is nothing at all.
+        let view = prep.decision.reset ? undefined : lease.previous?.view;
+        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+        await writeRecord(lease.dirs.record, record);
+        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+        }
+        const exports = exportsFor(lease.dirs, home.cargoHome);
+        let copy;
+        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+            // A slot without its own warm build: start from a compatible one another idle slot holds.
+            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            if (src) {
+                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                log.info(describeCopy(copy));
+                if (copy.outcome === 'copied') {
+                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
+                    const from = src.record.view;
+                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+                    await writeRecord(lease.dirs.record, record);
+                }
+            }
+        }
+        return {
+            root,
+            layout: s.layout,
+            slot: lease.name,
+            dirs: lease.dirs,
+            keeperPid: lease.keeperPid,
+            tier: lease.tier,
+            waitedMs: lease.waitedMs,
+            zombies: lease.zombies,
+            foreign: lease.foreign,
+            reset: prep.decision,
+            identity: me,
+            startedAt: now,
+            cleanupTimeoutMs: s.cleanupTimeoutMs,
+            exports,
+            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
+            view,
+            home,
+            copy,
+        };
+    }
+    catch (e) {
+        await releaseLease(lease.keeperPid, lease.dirs.lock);
+        throw e;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/job/status.ts
@@ -33622,7 +33990,11 @@ async function rootStatus(root, now = Date.now()) {
     }
     const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
     // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(layout_gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+    const [crates, git, trash] = await Promise.all([
+        diskUsage(storePaths(root).base),
+        diskUsage(layout_gitStorePaths(root).base),
+        trashEntries ? diskUsage(p.trash) : 0,
+    ]);
     const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
     return {
         version: VERSION,
@@ -33680,7 +34052,10 @@ function formatStatus(s) {
         });
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
         for (const r of [header, ...rows])
-            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+            lines.push(r
+                .map((c, i) => c.padEnd(widths[i]))
+                .join('  ')
+                .trimEnd());
     }
     lines.push(...formatWarmth(s.warmth));
     return lines.join('\n');
@@ -33739,7 +34114,9 @@ function addWarmth(c, entries) {
     return out;
 }
 const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+const fmtLabels = (l) => `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
 const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
 /** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
 function family(name, type, help, samples) {
@@ -33758,7 +34135,7 @@ function renderMetrics(s, c) {
     const st = s.status;
     if (st) {
         const count = (f) => st.slots.filter(f).length;
-        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
+        lines.push(...family('cargo_isolate_slots', 'gauge', "Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid's files).", [
             [{ ...r, state: 'leased' }, count((x) => x.live)],
             [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
             [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
@@ -33769,11 +34146,26 @@ function renderMetrics(s, c) {
         ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
             [{ ...r, store: 'crates' }, st.bytes.crates],
             [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
+            [r, s.idleBytes ?? 0],
+        ]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
+            [r, s.overThreshold ? 1 : 0],
+        ]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
             .filter((x) => x.live)
-            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
+            .map((x) => [
+            {
+                ...r,
+                slot: x.name,
+                repository: x.record?.repository ?? '',
+                ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '',
+                runner: x.record?.runnerName ?? '',
+            },
+            (x.heldMs ?? 0) / 1000,
+        ])));
     }
-    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    const jobs = Object.entries(c.jobs)
+        .map(([k, v]) => [JSON.parse(k), v])
+        .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
     lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
         [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
         [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
@@ -33929,7 +34321,8 @@ async function joinHookLease(s, env, log) {
     if (!file || !st || !home)
         return undefined;
     const seen = hookJobSeenAt(st.job, home);
-    if (!seen || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
+    if (!seen ||
+        !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
         log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
         return undefined;
     }
@@ -34019,7 +34412,7 @@ async function hookStarted(env, log = actionLog) {
     const file = statePath(env);
     try {
         if (!file)
-            throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
+            throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
         const s = hookSettings(env);
         const watch = workerPid(ancestors(process.ppid));
         log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
@@ -34030,8 +34423,20 @@ async function hookStarted(env, log = actionLog) {
         // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
         // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
         // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-        const privateHome = proc_myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
+        const privateHome = proc_myUid() === 0
+            ? undefined
+            : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+        const { job, guard } = await mainJob({
+            settings: s,
+            env,
+            log,
+            watchPid: watch,
+            save: { lease: () => undefined, guard: () => undefined },
+            crates: false,
+            via: 'hook',
+            seenHere: false,
+            privateHome,
+        });
         try {
             await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
@@ -34068,7 +34473,8 @@ async function recordUnisolated(env, e, log) {
     catch {
         root = defaultRoot(env); // the variable that was refused may be another one
     }
-    if (!(0,external_node_path_.isAbsolute)(root) || !(await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false)))
+    if (!(0,external_node_path_.isAbsolute)(root) ||
+        !(await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false)))
         return;
     const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
     const err = await recordEvent(root, { event: 'unisolated', reason });
@@ -34102,7 +34508,11 @@ async function hookMetrics(env, root, log) {
 function completedLine(job, ended) {
     const pub = ended.published;
     const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-    const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
+    const units = ended.units && ended.units.built + ended.units.fresh > 0
+        ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; `
+        : ended.units
+            ? 'no cargo build; '
+            : '';
     return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
@@ -34190,11 +34600,11 @@ async function runHook(which) {
 
 /***/ }),
 
-/***/ 8712:
+/***/ 3540:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8854);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7708);
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);
 
@@ -34497,7 +34907,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 9420:
+/***/ 3838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34518,7 +34928,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -34554,7 +34964,7 @@ function utils_toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -34650,7 +35060,7 @@ function escapeProperty(s) {
 var external_crypto_ = __nccwpck_require__(6982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -34687,11 +35097,11 @@ function file_command_prepareKeyValueMessage(key, value) {
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ../int/node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(8752);
-// EXTERNAL MODULE: ../int/node_modules/@actions/http-client/lib/auth.js
-var auth = __nccwpck_require__(4875);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/oidc-utils.js
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(2145);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -34765,7 +35175,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -35046,7 +35456,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = (/* unused pure expression or super */ null && (_summary));
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -35080,9 +35490,9 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ../int/node_modules/@actions/exec/lib/exec.js + 3 modules
-var lib_exec = __nccwpck_require__(8181);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/platform.js
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(7187);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -35147,7 +35557,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -35468,7 +35878,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 8181:
+/***/ 7187:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35489,13 +35899,13 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ../int/node_modules/@actions/io/lib/io.js
-var io = __nccwpck_require__(6003);
-// EXTERNAL MODULE: ../int/node_modules/@actions/io/lib/io-util.js
-var io_util = __nccwpck_require__(908);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ../int/node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -36083,7 +36493,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -36166,7 +36576,7 @@ function getExecOutput(commandLine, args, options) {
 
 /***/ }),
 
-/***/ 4875:
+/***/ 2145:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -36251,7 +36661,7 @@ class PersonalAccessTokenCredentialHandler {
 
 /***/ }),
 
-/***/ 8752:
+/***/ 4942:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36270,7 +36680,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -36361,11 +36771,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ../int/node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(8692);
-// EXTERNAL MODULE: ../int/node_modules/undici/index.js
-var undici = __nccwpck_require__(322);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -37065,7 +37475,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 908:
+/***/ 90:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -37261,7 +37671,7 @@ function getCmdPath() {
 
 /***/ }),
 
-/***/ 6003:
+/***/ 8701:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -37272,7 +37682,7 @@ function getCmdPath() {
 /* unused harmony exports cp, mv, findInPath */
 /* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
 /* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
-/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(908);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -37803,6 +38213,6 @@ function copyFile(srcFile, destFile, force) {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(8712);
+/******/ var __webpack_exports__ = __nccwpck_require__(3540);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
