@@ -11,11 +11,11 @@ import {
   fleetPort as fleetPortOf,
   describeServer,
   occupant,
-  parseListeners,
   sccacheSettings,
   sccacheWrapper,
   serverEnv,
 } from '../src/host/sccache.js';
+import { parseListeners } from '../src/os/sockets.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { removeScratch } from './helpers/scratch.js';

@@ -7,6 +7,7 @@ import type { Log } from '../os/log.js';
 import { ownDirIn } from '../owners/owner.js';
 import { findOnPath, myUid } from '../os/proc.js';
 import { rootPaths } from '../model/layout.js';
+import { environOf, sameMountNamespace, socketOwner, tcpListeners } from '../os/sockets.js';
 
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
@@ -91,25 +92,6 @@ export function candidatePorts(uid: number, mountNs: string, settings: Record<st
   return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
 }
 
-export interface Listener {
-  port: number;
-  uid: number;
-  inode: number;
-}
-
-/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
-export function parseListeners(procNetTcp: string): Listener[] {
-  const out: Listener[] = [];
-  for (const line of procNetTcp.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== '0A') continue; // 0A: LISTEN
-    const [addr, port] = f[1].split(':');
-    if (addr !== '0100007F' && addr !== '00000000') continue;
-    out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
-  }
-  return out;
-}
-
 /** What answers on a port, as far as the decision needs to know. */
 export type Occupant =
   | { kind: 'free' }
@@ -164,53 +146,18 @@ export function describeServer(r: SccacheReport): string {
 
 // ---- effects ----
 
-async function listeners(): Promise<Listener[]> {
-  const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => fs.readFile(f, 'utf8').catch(() => '')));
-  // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
-  return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
-}
-
-/**
- * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
- * only, which keeps the scan of /proc cheap.
- */
-async function socketOwner(inode: number, hint?: number): Promise<number | undefined> {
-  const want = `socket:[${inode}]`;
-  const holds = async (p: string) => {
-    const fds = await fs.readdir(`/proc/${p}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) if ((await fs.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want) return true;
-    return false;
-  };
-  if (hint && (await holds(String(hint)))) return hint;
-  for (const p of await fs.readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(p)) continue;
-    const comm = await fs.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-    if (comm.trim() === 'sccache' && (await holds(p))) return Number(p);
-  }
-  return undefined;
-}
-
-async function environOf(pid: number): Promise<Record<string, string> | undefined> {
-  const raw = await fs.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-  if (raw === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const kv of raw.split('\0')) if (kv.includes('=')) out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-  return out;
-}
-
 /** What answers on `port` (in this network namespace), read from /proc. */
 export async function occupant(port: number, uid: number, hint?: number): Promise<Occupant> {
-  const l = (await listeners()).find((x) => x.port === port);
+  const l = (await tcpListeners()).find((x) => x.port === port);
   if (!l) return { kind: 'free' };
   if (l.uid !== uid) return { kind: 'other-uid', uid: l.uid };
-  const pid = await socketOwner(l.inode, hint);
+  const pid = await socketOwner(l.inode, 'sccache', hint);
   if (!pid) return { kind: 'unknown' };
   const env = await environOf(pid);
   if (!env) return { kind: 'unknown' };
   if (env.RUNNER_TRACKING_ID) return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
   // Another mount namespace resolves the job's paths to other files (or none).
-  const [theirs, ours] = await Promise.all([fs.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), fs.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-  if (theirs !== ours) return { kind: 'unknown' };
+  if (!(await sameMountNamespace(pid))) return { kind: 'unknown' };
   return { kind: 'host-server', pid };
 }
 
