@@ -23,7 +23,6 @@ afterAll(async () => {
   await removeScratch(scratch);
 });
 
-
 const execa = (cmd: string, args: string[], cwd: string) => promisify(execFile)(cmd, args, { cwd });
 const build = (j: SimJob) => j.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')]);
 
@@ -139,10 +138,18 @@ describe('CARGO_HOME keeps working', () => {
     await fs.mkdir(join(gitdep, 'src'), { recursive: true });
     await fs.writeFile(join(gitdep, 'Cargo.toml'), '[package]\nname = "gitdep"\nversion = "0.1.0"\nedition = "2021"\n');
     await fs.writeFile(join(gitdep, 'src', 'lib.rs'), 'pub fn answer() -> u32 { 42 }\n');
-    for (const args of [['init', '-q'], ['add', '.'], ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init']]) await execa('git', args, gitdep);
+    for (const args of [
+      ['init', '-q'],
+      ['add', '.'],
+      ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init'],
+    ])
+      await execa('git', args, gitdep);
     const app = join(scratch, 'gitapp');
     await fs.mkdir(join(app, 'src'), { recursive: true });
-    await fs.writeFile(join(app, 'Cargo.toml'), `[package]\nname = "gitapp"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngitdep = { git = "file://${gitdep}" }\n`);
+    await fs.writeFile(
+      join(app, 'Cargo.toml'),
+      `[package]\nname = "gitapp"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngitdep = { git = "file://${gitdep}" }\n`,
+    );
     await fs.writeFile(join(app, 'src', 'main.rs'), 'fn main() { println!("{}", gitdep::answer()); }\n');
 
     const j = await job({ branch: 'tools', runner: 'r7' });
@@ -153,7 +160,12 @@ describe('CARGO_HOME keeps working', () => {
     expect(ran.stdout.trim()).toBe('tool ran');
     // In the slot's install root, never in the CARGO_HOME other trust domains share.
     expect(await fs.access(join(m.env.CARGO_INSTALL_ROOT, 'bin', 'isolated-tool')).then(() => true)).toBe(true);
-    expect(await fs.access(join(m.env.CARGO_HOME, 'bin', 'isolated-tool')).then(() => true, () => false)).toBe(false);
+    expect(
+      await fs.access(join(m.env.CARGO_HOME, 'bin', 'isolated-tool')).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
     const g = await j.exec(['cargo', 'run', '--quiet'], app);
     expect(g.stderr).not.toMatch(/error/);
     expect(g.stdout.trim()).toBe('42');

@@ -56,7 +56,15 @@ async function buildStep(j: SimJob): Promise<{ child: ChildProcess; exited: Prom
 async function building(j: SimJob, step: { exited: Promise<void> }): Promise<void> {
   const started = join(held.dir, 'started');
   await fs.rm(started, { force: true });
-  await until('cargo to run the held build script', async () => (await fs.access(started).then(() => true, () => false)) && (await fs.readdir(join(j.exported.CARGO_TARGET_DIR, 'debug', 'build')).catch(() => [])).length > 0, { ms: 300_000, unless: step.exited });
+  await until(
+    'cargo to run the held build script',
+    async () =>
+      (await fs.access(started).then(
+        () => true,
+        () => false,
+      )) && (await fs.readdir(join(j.exported.CARGO_TARGET_DIR, 'debug', 'build')).catch(() => [])).length > 0,
+    { ms: 300_000, unless: step.exited },
+  );
 }
 
 /** The ms the last lease on `root` waited, as the main step measured and recorded it. */
@@ -92,56 +100,68 @@ function completeJob(j: SimJob): number {
 }
 
 describe('waiting for an earlier run', () => {
-  test('a cancelled PR run lets go of its slot within the bound; the next run of the PR waits for it and takes it', async () => {
-    const root = join(scratch, 'root-pr');
-    const before = await job({ pr: 30, runId: '300', runner: 'r1' });
-    const m1 = await before.run('main', { root });
-    expect(m1.code).toBe(0);
-    const step = await buildStep(before);
-    await building(before, step);
-    // The new push's job starts while the earlier run still builds, and is told to wait.
-    const after = await job({ pr: 30, runId: '301', runner: 'r2' });
-    const next = await after.start('main', { root });
-    let out = '';
-    next.child.stdout!.on('data', (d) => (out += d));
-    await until('the next run to say it waits', () => /waiting up to \d+ s/.test(out), { unless: next.done });
-    expect(out).toMatch(/an earlier run of this PR, cancelled by the new push\); waiting up to 20 s/);
-    // The runner cancels the earlier run: its step, then its post step, then its leftovers.
-    const t0 = Date.now();
-    const signals = await cancelStep(step);
-    const p0 = Date.now();
-    expect((await before.run('post')).code).toBe(0);
-    const post = Date.now() - p0;
-    const leftovers = completeJob(before);
-    const m2 = await next.done;
-    const released = Date.now() - t0;
-    expect(m2.code).toBe(0);
-    expect(m2.outputs.slot).toBe(m1.outputs.slot);
-    expect(m2.stdout).toMatch(/\(own-job: /);
-    // The bound the rule waits (CANCEL_RELEASE_MS) covers what this took, with room for a loaded host.
-    expect(released).toBeLessThan(CANCEL_RELEASE_MS);
-    process.stdout.write(`cancel sequence: step gone after ${signals.ms} ms (${signals.by}); post step ${post} ms; ${leftovers} leftover processes killed; slot taken by the next run ${released} ms after the cancel began (bound ${CANCEL_RELEASE_MS} ms)\n`);
-    await after.run('post');
-  }, scaled(120_000));
+  test(
+    'a cancelled PR run lets go of its slot within the bound; the next run of the PR waits for it and takes it',
+    async () => {
+      const root = join(scratch, 'root-pr');
+      const before = await job({ pr: 30, runId: '300', runner: 'r1' });
+      const m1 = await before.run('main', { root });
+      expect(m1.code).toBe(0);
+      const step = await buildStep(before);
+      await building(before, step);
+      // The new push's job starts while the earlier run still builds, and is told to wait.
+      const after = await job({ pr: 30, runId: '301', runner: 'r2' });
+      const next = await after.start('main', { root });
+      let out = '';
+      next.child.stdout!.on('data', (d) => (out += d));
+      await until('the next run to say it waits', () => /waiting up to \d+ s/.test(out), { unless: next.done });
+      expect(out).toMatch(/an earlier run of this PR, cancelled by the new push\); waiting up to 20 s/);
+      // The runner cancels the earlier run: its step, then its post step, then its leftovers.
+      const t0 = Date.now();
+      const signals = await cancelStep(step);
+      const p0 = Date.now();
+      expect((await before.run('post')).code).toBe(0);
+      const post = Date.now() - p0;
+      const leftovers = completeJob(before);
+      const m2 = await next.done;
+      const released = Date.now() - t0;
+      expect(m2.code).toBe(0);
+      expect(m2.outputs.slot).toBe(m1.outputs.slot);
+      expect(m2.stdout).toMatch(/\(own-job: /);
+      // The bound the rule waits (CANCEL_RELEASE_MS) covers what this took, with room for a loaded host.
+      expect(released).toBeLessThan(CANCEL_RELEASE_MS);
+      process.stdout.write(
+        `cancel sequence: step gone after ${signals.ms} ms (${signals.by}); post step ${post} ms; ${leftovers} leftover processes killed; slot taken by the next run ${released} ms after the cancel began (bound ${CANCEL_RELEASE_MS} ms)\n`,
+      );
+      await after.run('post');
+    },
+    scaled(120_000),
+  );
 
-  test('overlapping pushes to a branch: the earlier run is not being cancelled, so the next one starts at once in another slot', async () => {
-    const root = join(scratch, 'root-main');
-    const first = await job({ branch: 'main', runId: '400', runner: 'r1' });
-    const m1 = await first.run('main', { root });
-    const step = await buildStep(first);
-    await building(first, step);
-    const second = await job({ branch: 'main', runId: '401', runner: 'r2' });
-    const m2 = await second.run('main', { root });
-    expect(m2.code).toBe(0);
-    expect(m2.outputs.slot).not.toBe(m1.outputs.slot);
-    expect(m2.stdout).toMatch(/leased by an earlier run: an earlier run of ref-main is still building \(push runs are not cancelled by a new one\), so waiting cannot pay/);
-    expect(m2.stdout).not.toMatch(/waiting up to/);
-    // No wait at all: the lease took only its own scan and lock (the old rule waited lease-wait, 60 s).
-    expect(await lastLeaseWait(root)).toBeLessThan(CANCEL_RELEASE_MS / 2);
-    await second.run('post');
-    step.child.kill('SIGKILL');
-    completeJob(first);
-    await step.exited;
-    await first.run('post');
-  }, scaled(120_000));
+  test(
+    'overlapping pushes to a branch: the earlier run is not being cancelled, so the next one starts at once in another slot',
+    async () => {
+      const root = join(scratch, 'root-main');
+      const first = await job({ branch: 'main', runId: '400', runner: 'r1' });
+      const m1 = await first.run('main', { root });
+      const step = await buildStep(first);
+      await building(first, step);
+      const second = await job({ branch: 'main', runId: '401', runner: 'r2' });
+      const m2 = await second.run('main', { root });
+      expect(m2.code).toBe(0);
+      expect(m2.outputs.slot).not.toBe(m1.outputs.slot);
+      expect(m2.stdout).toMatch(
+        /leased by an earlier run: an earlier run of ref-main is still building \(push runs are not cancelled by a new one\), so waiting cannot pay/,
+      );
+      expect(m2.stdout).not.toMatch(/waiting up to/);
+      // No wait at all: the lease took only its own scan and lock (the old rule waited lease-wait, 60 s).
+      expect(await lastLeaseWait(root)).toBeLessThan(CANCEL_RELEASE_MS / 2);
+      await second.run('post');
+      step.child.kill('SIGKILL');
+      completeJob(first);
+      await step.exited;
+      await first.run('post');
+    },
+    scaled(120_000),
+  );
 });

@@ -34,11 +34,28 @@ async function built(root: string, pr: number, runner: string): Promise<string> 
   return m.outputs.slot;
 }
 
-const closedEvent = (pr: number) => ({ name: 'pull_request', ref: `refs/pull/${pr}/merge`, payload: { action: 'closed', number: pr, pull_request: { number: pr, merged: true, head: { ref: `feature-${pr}`, repo: { full_name: 'acme/widgets' } }, base: { ref: 'main', repo: { full_name: 'acme/widgets' } } } } });
-const cli = (args: string[]) => promisify(execFile)(process.execPath, [join(DIST, 'cli', 'index.js'), ...args]).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+const closedEvent = (pr: number) => ({
+  name: 'pull_request',
+  ref: `refs/pull/${pr}/merge`,
+  payload: {
+    action: 'closed',
+    number: pr,
+    pull_request: {
+      number: pr,
+      merged: true,
+      head: { ref: `feature-${pr}`, repo: { full_name: 'acme/widgets' } },
+      base: { ref: 'main', repo: { full_name: 'acme/widgets' } },
+    },
+  },
+});
+const cli = (args: string[]) =>
+  promisify(execFile)(process.execPath, [join(DIST, 'cli', 'index.js'), ...args]).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
 
 describe('a PR that closed', () => {
-  test('the action\'s run on the closed PR leases nothing and says so; the next job takes that PR\'s slot first, even with room', async () => {
+  test("the action's run on the closed PR leases nothing and says so; the next job takes that PR's slot first, even with room", async () => {
     const root = join(scratch, 'root-action');
     const open = await built(root, 1, 'r1');
     const closing = await built(root, 2, 'r2'); // the newest build on the host
@@ -46,7 +63,9 @@ describe('a PR that closed', () => {
     const m = await run.run('main', { root });
     expect(m.code).toBe(0);
     expect(m.outputs.slot).toBeUndefined();
-    expect(m.stdout).toContain(`acme/widgets pr-2 has closed: its builds in ${closing} (2.00 MiB) are now the first to go when the disk needs room. No slot is leased for a run on a closed PR.`);
+    expect(m.stdout).toContain(
+      `acme/widgets pr-2 has closed: its builds in ${closing} (2.00 MiB) are now the first to go when the disk needs room. No slot is leased for a run on a closed PR.`,
+    );
     expect((await run.run('post')).stdout).toContain('took no lease');
     const log = await fs.readFile(join(root, 'warmth.jsonl'), 'utf8');
     expect(log).toMatch(/"repository":"acme\/widgets","key":"pr-2","closed":true/);

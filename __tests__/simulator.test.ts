@@ -25,14 +25,28 @@ function overlappingMain() {
   const GiB = 2 ** 30;
   const spec = { repo: 'acme/widgets', job: 'build', jobKey: '', coldMinutes: 10, bytes: GiB };
   const pushes = [0, 0.05, 0.1].map((t, i) => ({ t, kind: 'main', repo: 'acme/widgets', key: 'ref-main', event: 'push', runId: String(500 + i) }));
-  return { name: 'overlap', runners: 3, seed: 1, pushes, specs: new Map([['acme/widgets', [spec]]]), uses: new Map([['acme/widgets|ref-main|build|', pushes.map((p) => p.t)]]), closes: [], workingSet: GiB, peakLive: 3 * GiB, day: 60, ephemeral: false };
+  return {
+    name: 'overlap',
+    runners: 3,
+    seed: 1,
+    pushes,
+    specs: new Map([['acme/widgets', [spec]]]),
+    uses: new Map([['acme/widgets|ref-main|build|', pushes.map((p) => p.t)]]),
+    closes: [],
+    workingSet: GiB,
+    peakLive: 3 * GiB,
+    day: 60,
+    ephemeral: false,
+  };
 }
 
 describe('the simulation ends', () => {
-  test('three overlapping runs of main under a rule that waits for every earlier run: every job starts once, in a child process bounded in time and memory', async () => {
-    // The previous release waited lease-wait for any earlier run. A waiter that had to wait again
-    // was re-added to the list being walked, and the walk never ended (out of memory).
-    const script = `
+  test(
+    'three overlapping runs of main under a rule that waits for every earlier run: every job starts once, in a child process bounded in time and memory',
+    async () => {
+      // The previous release waited lease-wait for any earlier run. A waiter that had to wait again
+      // was re-added to the list being walked, and the walk never ended (out of memory).
+      const script = `
       const { loadDecisions } = await import(${JSON.stringify(new URL('../scripts/sim/load.mjs', import.meta.url).href)});
       const { simulate, weightsOf } = await import(${JSON.stringify(new URL('../scripts/sim/fleet.mjs', import.meta.url).href)});
       const { readTraces, levelsOf } = await import(${JSON.stringify(new URL('../scripts/sim/run.mjs', import.meta.url).href)});
@@ -46,10 +60,14 @@ describe('the simulation ends', () => {
         const r = simulate(t, policy, 100 * 2 ** 30, waitsAlways, cfg, levelsOf(cfg, m), weightsOf(cfg, m.units.parseSize));
         console.log(model, r.stats.jobs, r.stats.waits);
       }`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=256', '--input-type=module', '-e', script], { timeout: scaled(60_000) });
-    // Each model: 3 jobs started; the second and third waited (for the first, then the second).
-    expect(stdout.trim().split('\n')).toEqual(['pool 3 2', 'entry 3 2']);
-  }, scaled(90_000));
+      const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=256', '--input-type=module', '-e', script], {
+        timeout: scaled(60_000),
+      });
+      // Each model: 3 jobs started; the second and third waited (for the first, then the second).
+      expect(stdout.trim().split('\n')).toEqual(['pool 3 2', 'entry 3 2']);
+    },
+    scaled(90_000),
+  );
 
   test('with the shipped wait rule, overlapping pushes to main do not wait at all', () => {
     const r = simulate(overlappingMain(), policiesFor(m)[0], 100 * GiB, m, cfg, levelsOf(cfg, m), weightsOf(cfg, m.units.parseSize));
@@ -62,7 +80,7 @@ describe('prices and sizes', () => {
     const broken = { ...cfg, weights: { ...cfg.weights, stablePathHit: undefined } };
     expect(() => weightsOf(broken, m.units.parseSize)).toThrow('traces.json: weights.stablePathHit.x is missing');
   });
-  test('the incident fleet\'s layout is priced with sccache: every job after the first of its kind hits, at the stated weight', () => {
+  test("the incident fleet's layout is priced with sccache: every job after the first of its kind hits, at the stated weight", () => {
     const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg, m.key.contentKey);
     const w = weightsOf(cfg, m.units.parseSize);
     const level = levelsOf(cfg, m);
@@ -73,7 +91,7 @@ describe('prices and sizes', () => {
     const first = (10 + 6) * w.factor.first; // cold minutes of test and lint
     expect(b.minutes - a.minutes).toBeCloseTo(a.minutes - first, 6); // doubling the hit price doubles the rest
   });
-  test('sizes: the knee is where the reference stops losing warm starts; the floor holds every runner\'s largest build next to sccache, and one more above the threshold', () => {
+  test("sizes: the knee is where the reference stops losing warm starts; the floor holds every runner's largest build next to sccache, and one more above the threshold", () => {
     const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg, m.key.contentKey);
     const w = weightsOf(cfg, m.units.parseSize);
     const level = levelsOf(cfg, m);
@@ -88,11 +106,21 @@ describe('prices and sizes', () => {
 });
 
 describe('the shipped policy against plain LRU and the reference, on a CI-sized slice', () => {
-  test('small and incidents, two seeds each, knee and half of it: at least 80% of the reference where it is scarce, never below LRU, no job failed for disk', () => {
-    const results = runAll(cfg, m, { traces: ['small', 'incidents'], seeds: 2, sizes: ['knee', 'knee/2'], policies: (p: { shipped?: boolean; lru?: boolean; reference?: boolean }) => Boolean(p.shipped || p.lru || p.reference) });
-    const vs = verdicts(summarize(results));
-    expect(vs.length).toBe(4);
-    for (const v of vs) expect([v.trace, v.size, v.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { what: string }) => c.what)]).toEqual([v.trace, v.size, []]);
-    expect(vs.some((v) => v.scarce)).toBe(true);
-  }, scaled(300_000));
+  test(
+    'small and incidents, two seeds each, knee and half of it: at least 80% of the reference where it is scarce, never below LRU, no job failed for disk',
+    () => {
+      const results = runAll(cfg, m, {
+        traces: ['small', 'incidents'],
+        seeds: 2,
+        sizes: ['knee', 'knee/2'],
+        policies: (p: { shipped?: boolean; lru?: boolean; reference?: boolean }) => Boolean(p.shipped || p.lru || p.reference),
+      });
+      const vs = verdicts(summarize(results));
+      expect(vs.length).toBe(4);
+      for (const v of vs)
+        expect([v.trace, v.size, v.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { what: string }) => c.what)]).toEqual([v.trace, v.size, []]);
+      expect(vs.some((v) => v.scarce)).toBe(true);
+    },
+    scaled(300_000),
+  );
 });

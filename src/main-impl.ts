@@ -1,11 +1,11 @@
 import * as core from '@actions/core';
-import type { StartedJob } from './job/job.js';
+import type { StartedJob } from './job/types.js';
 import { mainJob } from './job/start.js';
 import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';
 import { readSettings } from './model/settings.js';
 import { saveGuard, saveHookJoined, saveJob, saveLease } from './job/state.js';
-import { joinHookLease } from './hook-impl.js';
+import { joinHookLease } from './job/hook-state.js';
 import { closedRun, forgetDomain } from './job/forget.js';
 import { prepareRoot } from './pool/root.js';
 
@@ -37,7 +37,13 @@ export async function run(): Promise<void> {
       saveHookJoined();
       return;
     }
-    const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
+    const { job, guard } = await mainJob({
+      settings: s,
+      env: process.env,
+      log: actionLog,
+      watchPid: process.ppid,
+      save: { lease: saveLease, guard: saveGuard },
+    });
     await actionLog.group('Exports', async () => {
       core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
       core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));

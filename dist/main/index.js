@@ -1,15 +1,15 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 8692:
+/***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(5012);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
 
-/***/ 5012:
+/***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -281,34 +281,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 322:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(7099)
-const Dispatcher = __nccwpck_require__(701)
-const Pool = __nccwpck_require__(6370)
-const BalancedPool = __nccwpck_require__(9243)
-const Agent = __nccwpck_require__(9431)
-const ProxyAgent = __nccwpck_require__(5106)
-const EnvHttpProxyAgent = __nccwpck_require__(6975)
-const RetryAgent = __nccwpck_require__(4596)
-const errors = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
+const Client = __nccwpck_require__(3701)
+const Dispatcher = __nccwpck_require__(883)
+const Pool = __nccwpck_require__(628)
+const BalancedPool = __nccwpck_require__(837)
+const Agent = __nccwpck_require__(7405)
+const ProxyAgent = __nccwpck_require__(6672)
+const EnvHttpProxyAgent = __nccwpck_require__(3137)
+const RetryAgent = __nccwpck_require__(50)
+const errors = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(1421)
-const buildConnector = __nccwpck_require__(310)
-const MockClient = __nccwpck_require__(6315)
-const MockAgent = __nccwpck_require__(8519)
-const MockPool = __nccwpck_require__(402)
-const mockErrors = __nccwpck_require__(3735)
-const RetryHandler = __nccwpck_require__(5570)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2987)
-const DecoratorHandler = __nccwpck_require__(4169)
-const RedirectHandler = __nccwpck_require__(6068)
-const createRedirectInterceptor = __nccwpck_require__(2318)
+const api = __nccwpck_require__(6615)
+const buildConnector = __nccwpck_require__(9136)
+const MockClient = __nccwpck_require__(7365)
+const MockAgent = __nccwpck_require__(7501)
+const MockPool = __nccwpck_require__(4004)
+const mockErrors = __nccwpck_require__(2429)
+const RetryHandler = __nccwpck_require__(7816)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
+const DecoratorHandler = __nccwpck_require__(8155)
+const RedirectHandler = __nccwpck_require__(8754)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -326,10 +326,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(5384),
-  retry: __nccwpck_require__(9912),
-  dump: __nccwpck_require__(1838),
-  dns: __nccwpck_require__(3897)
+  redirect: __nccwpck_require__(1514),
+  retry: __nccwpck_require__(2026),
+  dump: __nccwpck_require__(8060),
+  dns: __nccwpck_require__(379)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -391,7 +391,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(6312).fetch)
+const fetchImpl = (__nccwpck_require__(4398).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -403,39 +403,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(3098).Headers
-/* unused reexport */ __nccwpck_require__(3793).Response
-/* unused reexport */ __nccwpck_require__(6101).Request
-/* unused reexport */ __nccwpck_require__(8188).FormData
+/* unused reexport */ __nccwpck_require__(660).Headers
+/* unused reexport */ __nccwpck_require__(9051).Response
+/* unused reexport */ __nccwpck_require__(9967).Request
+/* unused reexport */ __nccwpck_require__(5910).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(3373).FileReader
+/* unused reexport */ __nccwpck_require__(8355).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(6465)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3711)
-const { kConstruct } = __nccwpck_require__(859)
+const { CacheStorage } = __nccwpck_require__(3245)
+const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(8315)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(2098)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6786)
-/* unused reexport */ __nccwpck_require__(1428).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
+/* unused reexport */ __nccwpck_require__(3726).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -451,18 +451,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(9268)
+const { EventSource } = __nccwpck_require__(1238)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 7820:
+/***/ 158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(7910)
-const { RequestAbortedError } = __nccwpck_require__(2053)
+const { addAbortListener } = __nccwpck_require__(3440)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -522,16 +522,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4626:
+/***/ 2279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -637,7 +637,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 5656:
+/***/ 6862:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -651,10 +651,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -895,16 +895,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 8477:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(6613)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(9037)
+const { Readable } = __nccwpck_require__(9927)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -1116,18 +1116,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 8046:
+/***/ 3560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(9037)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -1343,15 +1343,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 6492:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(2053)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(7910)
-const { addSignal, removeSignal } = __nccwpck_require__(7820)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -1458,21 +1458,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 1421:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(8477)
-module.exports.stream = __nccwpck_require__(8046)
-module.exports.pipeline = __nccwpck_require__(5656)
-module.exports.upgrade = __nccwpck_require__(6492)
-module.exports.connect = __nccwpck_require__(4626)
+module.exports.request = __nccwpck_require__(4043)
+module.exports.stream = __nccwpck_require__(3560)
+module.exports.pipeline = __nccwpck_require__(6862)
+module.exports.upgrade = __nccwpck_require__(1882)
+module.exports.connect = __nccwpck_require__(2279)
 
 
 /***/ }),
 
-/***/ 6613:
+/***/ 9927:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -1481,9 +1481,9 @@ module.exports.connect = __nccwpck_require__(4626)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { ReadableStreamFrom } = __nccwpck_require__(7910)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -1864,15 +1864,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 9037:
+/***/ 7655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 
-const { chunksDecode } = __nccwpck_require__(6613)
+const { chunksDecode } = __nccwpck_require__(9927)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1964,16 +1964,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 310:
+/***/ 9136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(7910)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(2053)
-const timers = __nccwpck_require__(9741)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
+const timers = __nccwpck_require__(6603)
 
 function noop () {}
 
@@ -2211,7 +2211,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 2953:
+/***/ 735:
 /***/ ((module) => {
 
 
@@ -2336,7 +2336,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8872:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2545,7 +2545,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2053:
+/***/ 8707:
 /***/ ((module) => {
 
 
@@ -2977,7 +2977,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8329:
+/***/ 4655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2985,7 +2985,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -3000,9 +3000,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(7910)
-const { channels } = __nccwpck_require__(8872)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(2953)
+} = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3466,7 +3466,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 9733:
+/***/ 6443:
 /***/ ((module) => {
 
 module.exports = {
@@ -3540,7 +3540,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8282:
+/***/ 7752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3548,7 +3548,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(2953)
+} = __nccwpck_require__(735)
 
 class TstNode {
   /** @type {any} */
@@ -3699,13 +3699,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7910:
+/***/ 3440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(9733)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -3713,9 +3713,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(2953)
-const { tree } = __nccwpck_require__(8282)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+const { tree } = __nccwpck_require__(7752)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4425,18 +4425,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9431:
+/***/ 7405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9733)
-const DispatcherBase = __nccwpck_require__(4319)
-const Pool = __nccwpck_require__(6370)
-const Client = __nccwpck_require__(7099)
-const util = __nccwpck_require__(7910)
-const createRedirectInterceptor = __nccwpck_require__(2318)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const DispatcherBase = __nccwpck_require__(1841)
+const Pool = __nccwpck_require__(628)
+const Client = __nccwpck_require__(3701)
+const util = __nccwpck_require__(3440)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4565,7 +4565,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 9243:
+/***/ 837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4573,7 +4573,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const {
   PoolBase,
   kClients,
@@ -4581,10 +4581,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(9994)
-const Pool = __nccwpck_require__(6370)
-const { kUrl, kInterceptors } = __nccwpck_require__(9733)
-const { parseOrigin } = __nccwpck_require__(7910)
+} = __nccwpck_require__(2128)
+const Pool = __nccwpck_require__(628)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const { parseOrigin } = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -4781,7 +4781,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 7895:
+/***/ 637:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4789,9 +4789,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(7910)
-const { channels } = __nccwpck_require__(8872)
-const timers = __nccwpck_require__(9741)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4804,7 +4804,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -4837,9 +4837,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(9733)
+} = __nccwpck_require__(6443)
 
-const constants = __nccwpck_require__(5398)
+const constants = __nccwpck_require__(2824)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4851,11 +4851,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(5676) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(4196))
+    mod = await WebAssembly.compile(__nccwpck_require__(3434))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -4863,7 +4863,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(5676))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5778,7 +5778,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(1806).extractBody)
+      extractBody = (__nccwpck_require__(4492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6301,7 +6301,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 874:
+/***/ 8788:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6309,13 +6309,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(7910)
+const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(2053)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -6334,7 +6334,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(9733)
+} = __nccwpck_require__(6443)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6740,7 +6740,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(1806).extractBody)
+    extractBody ??= (__nccwpck_require__(4492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7100,7 +7100,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 7099:
+/***/ 3701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -7110,16 +7110,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(7910)
-const { channels } = __nccwpck_require__(8872)
-const Request = __nccwpck_require__(8329)
-const DispatcherBase = __nccwpck_require__(4319)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const Request = __nccwpck_require__(4655)
+const DispatcherBase = __nccwpck_require__(1841)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(2053)
-const buildConnector = __nccwpck_require__(310)
+} = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
   kServerName,
@@ -7161,9 +7161,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(9733)
-const connectH1 = __nccwpck_require__(7895)
-const connectH2 = __nccwpck_require__(874)
+} = __nccwpck_require__(6443)
+const connectH1 = __nccwpck_require__(637)
+const connectH2 = __nccwpck_require__(8788)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7471,7 +7471,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(2318)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 function onError (client, err) {
   if (
@@ -7731,19 +7731,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 4319:
+/***/ 1841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(701)
+const Dispatcher = __nccwpck_require__(883)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(2053)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(9733)
+} = __nccwpck_require__(8707)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7946,7 +7946,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 701:
+/***/ 883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8018,15 +8018,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 6975:
+/***/ 3137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(4319)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(9733)
-const ProxyAgent = __nccwpck_require__(5106)
-const Agent = __nccwpck_require__(9431)
+const DispatcherBase = __nccwpck_require__(1841)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
+const ProxyAgent = __nccwpck_require__(6672)
+const Agent = __nccwpck_require__(7405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -8185,7 +8185,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4946:
+/***/ 4660:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8309,15 +8309,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 9994:
+/***/ 2128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(4319)
-const FixedQueue = __nccwpck_require__(4946)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(9733)
-const PoolStats = __nccwpck_require__(9052)
+const DispatcherBase = __nccwpck_require__(1841)
+const FixedQueue = __nccwpck_require__(4660)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
+const PoolStats = __nccwpck_require__(3246)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8510,10 +8510,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9052:
+/***/ 3246:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(9733)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8551,7 +8551,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 6370:
+/***/ 628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8562,14 +8562,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(9994)
-const Client = __nccwpck_require__(7099)
+} = __nccwpck_require__(2128)
+const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(2053)
-const util = __nccwpck_require__(7910)
-const { kUrl, kInterceptors } = __nccwpck_require__(9733)
-const buildConnector = __nccwpck_require__(310)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8665,19 +8665,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 5106:
+/***/ 6672:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9733)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(9431)
-const Pool = __nccwpck_require__(6370)
-const DispatcherBase = __nccwpck_require__(4319)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(2053)
-const buildConnector = __nccwpck_require__(310)
-const Client = __nccwpck_require__(7099)
+const Agent = __nccwpck_require__(7405)
+const Pool = __nccwpck_require__(628)
+const DispatcherBase = __nccwpck_require__(1841)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
+const Client = __nccwpck_require__(3701)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8946,13 +8946,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 4596:
+/***/ 50:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(701)
-const RetryHandler = __nccwpck_require__(5570)
+const Dispatcher = __nccwpck_require__(883)
+const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8988,7 +8988,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2987:
+/***/ 2581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8996,8 +8996,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const Agent = __nccwpck_require__(9431)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9027,7 +9027,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4169:
+/***/ 8155:
 /***/ ((module) => {
 
 
@@ -9078,15 +9078,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 6068:
+/***/ 8754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(7910)
-const { kBodyUsed } = __nccwpck_require__(9733)
+const util = __nccwpck_require__(3440)
+const { kBodyUsed } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -9317,20 +9317,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 5570:
+/***/ 7816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(9733)
-const { RequestRetryError } = __nccwpck_require__(2053)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
+const { RequestRetryError } = __nccwpck_require__(8707)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(7910)
+} = __nccwpck_require__(3440)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -9761,14 +9761,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 3897:
+/***/ 379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(4169)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(2053)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10143,14 +10143,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 1838:
+/***/ 8060:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(7910)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(2053)
-const DecoratorHandler = __nccwpck_require__(4169)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -10273,12 +10273,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 2318:
+/***/ 5092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(6068)
+const RedirectHandler = __nccwpck_require__(8754)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -10301,11 +10301,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 5384:
+/***/ 1514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(6068)
+const RedirectHandler = __nccwpck_require__(8754)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -10332,11 +10332,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 9912:
+/***/ 2026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(5570)
+const RetryHandler = __nccwpck_require__(7816)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10358,13 +10358,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 5398:
+/***/ 2824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(9006);
+const utils_1 = __nccwpck_require__(172);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -10642,7 +10642,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 5676:
+/***/ 3870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10654,7 +10654,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 4196:
+/***/ 3434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10666,7 +10666,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 9006:
+/***/ 172:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10687,13 +10687,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 8519:
+/***/ 7501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(9733)
-const Agent = __nccwpck_require__(9431)
+const { kClients } = __nccwpck_require__(6443)
+const Agent = __nccwpck_require__(7405)
 const {
   kAgent,
   kMockAgentSet,
@@ -10704,14 +10704,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(7295)
-const MockClient = __nccwpck_require__(6315)
-const MockPool = __nccwpck_require__(402)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3299)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(2053)
-const Dispatcher = __nccwpck_require__(701)
-const Pluralizer = __nccwpck_require__(8843)
-const PendingInterceptorsFormatter = __nccwpck_require__(5632)
+} = __nccwpck_require__(1117)
+const MockClient = __nccwpck_require__(7365)
+const MockPool = __nccwpck_require__(4004)
+const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const Dispatcher = __nccwpck_require__(883)
+const Pluralizer = __nccwpck_require__(1529)
+const PendingInterceptorsFormatter = __nccwpck_require__(6142)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10854,14 +10854,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 6315:
+/***/ 7365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(7099)
-const { buildMockDispatch } = __nccwpck_require__(3299)
+const Client = __nccwpck_require__(3701)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -10870,10 +10870,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(7295)
-const { MockInterceptor } = __nccwpck_require__(7997)
-const Symbols = __nccwpck_require__(9733)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10920,12 +10920,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 3735:
+/***/ 2429:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(2053)
+const { UndiciError } = __nccwpck_require__(8707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10955,12 +10955,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7997:
+/***/ 1511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3299)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kDispatchKey,
@@ -10968,9 +10968,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(7295)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
-const { buildURL } = __nccwpck_require__(7910)
+} = __nccwpck_require__(1117)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { buildURL } = __nccwpck_require__(3440)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -11169,14 +11169,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 402:
+/***/ 4004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(6370)
-const { buildMockDispatch } = __nccwpck_require__(3299)
+const Pool = __nccwpck_require__(628)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -11185,10 +11185,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(7295)
-const { MockInterceptor } = __nccwpck_require__(7997)
-const Symbols = __nccwpck_require__(9733)
-const { InvalidArgumentError } = __nccwpck_require__(2053)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -11235,7 +11235,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 7295:
+/***/ 1117:
 /***/ ((module) => {
 
 
@@ -11265,20 +11265,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3299:
+/***/ 3397:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(3735)
+const { MockNotMatchedError } = __nccwpck_require__(2429)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(7295)
-const { buildURL } = __nccwpck_require__(7910)
+} = __nccwpck_require__(1117)
+const { buildURL } = __nccwpck_require__(3440)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -11639,7 +11639,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5632:
+/***/ 6142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11689,7 +11689,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 8843:
+/***/ 1529:
 /***/ ((module) => {
 
 
@@ -11725,7 +11725,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 9741:
+/***/ 6603:
 /***/ ((module) => {
 
 
@@ -12155,20 +12155,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1232:
+/***/ 9634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(859)
-const { urlEquals, getFieldValues } = __nccwpck_require__(2688)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(7910)
-const { webidl } = __nccwpck_require__(751)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(3793)
-const { Request, fromInnerRequest } = __nccwpck_require__(6101)
-const { kState } = __nccwpck_require__(4873)
-const { fetching } = __nccwpck_require__(6312)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(8354)
+const { kConstruct } = __nccwpck_require__(109)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(5893)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
+const { Request, fromInnerRequest } = __nccwpck_require__(9967)
+const { kState } = __nccwpck_require__(3627)
+const { fetching } = __nccwpck_require__(4398)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13021,15 +13021,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3711:
+/***/ 3245:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(859)
-const { Cache } = __nccwpck_require__(1232)
-const { webidl } = __nccwpck_require__(751)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
+const { kConstruct } = __nccwpck_require__(109)
+const { Cache } = __nccwpck_require__(9634)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class CacheStorage {
   /**
@@ -13180,26 +13180,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 859:
+/***/ 109:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(9733).kConstruct)
+  kConstruct: (__nccwpck_require__(6443).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 2688:
+/***/ 6798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { isValidHeaderName } = __nccwpck_require__(8354)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { isValidHeaderName } = __nccwpck_require__(3168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -13244,7 +13244,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2206:
+/***/ 1276:
 /***/ ((module) => {
 
 
@@ -13263,15 +13263,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8315:
+/***/ 9061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(8900)
-const { stringify } = __nccwpck_require__(5248)
-const { webidl } = __nccwpck_require__(751)
-const { Headers } = __nccwpck_require__(3098)
+const { parseSetCookie } = __nccwpck_require__(1978)
+const { stringify } = __nccwpck_require__(7797)
+const { webidl } = __nccwpck_require__(5893)
+const { Headers } = __nccwpck_require__(660)
 
 /**
  * @typedef {Object} Cookie
@@ -13454,14 +13454,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8900:
+/***/ 1978:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(2206)
-const { isCTLExcludingHtab } = __nccwpck_require__(5248)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(2098)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
+const { isCTLExcludingHtab } = __nccwpck_require__(7797)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13771,7 +13771,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5248:
+/***/ 7797:
 /***/ ((module) => {
 
 
@@ -14130,13 +14130,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4049:
+/***/ 4031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(8925)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
 
 /**
  * @type {number[]} BOM
@@ -14711,23 +14711,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9268:
+/***/ 1238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(6312)
-const { makeRequest } = __nccwpck_require__(6101)
-const { webidl } = __nccwpck_require__(751)
-const { EventSourceStream } = __nccwpck_require__(4049)
-const { parseMIMEType } = __nccwpck_require__(2098)
-const { createFastMessageEvent } = __nccwpck_require__(6786)
-const { isNetworkError } = __nccwpck_require__(3793)
-const { delay } = __nccwpck_require__(8925)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
-const { environmentSettingsObject } = __nccwpck_require__(8354)
-const { getGlobalDispatcher } = __nccwpck_require__(2987)
+const { fetching } = __nccwpck_require__(4398)
+const { makeRequest } = __nccwpck_require__(9967)
+const { webidl } = __nccwpck_require__(5893)
+const { EventSourceStream } = __nccwpck_require__(4031)
+const { parseMIMEType } = __nccwpck_require__(1900)
+const { createFastMessageEvent } = __nccwpck_require__(5188)
+const { isNetworkError } = __nccwpck_require__(9051)
+const { delay } = __nccwpck_require__(4811)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
 let experimentalWarned = false
 
@@ -15201,7 +15201,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8925:
+/***/ 4811:
 /***/ ((module) => {
 
 
@@ -15245,12 +15245,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1806:
+/***/ 4492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(7910)
+const util = __nccwpck_require__(3440)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -15260,16 +15260,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(8354)
-const { FormData } = __nccwpck_require__(8188)
-const { kState } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
+} = __nccwpck_require__(3168)
+const { FormData } = __nccwpck_require__(5910)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(2098)
-const { multipartFormDataParser } = __nccwpck_require__(4306)
+const { serializeAMimeType } = __nccwpck_require__(1900)
+const { multipartFormDataParser } = __nccwpck_require__(116)
 let random
 
 try {
@@ -15781,7 +15781,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1885:
+/***/ 4495:
 /***/ ((module) => {
 
 
@@ -15912,7 +15912,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2098:
+/***/ 1900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16663,12 +16663,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1187:
+/***/ 6653:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(9733)
+const { kConnected, kSize } = __nccwpck_require__(6443)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16716,14 +16716,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 6744:
+/***/ 7114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16849,16 +16849,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 4306:
+/***/ 116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(7910)
-const { utf8DecodeBytes } = __nccwpck_require__(8354)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(2098)
-const { isFileLike } = __nccwpck_require__(6744)
-const { makeEntry } = __nccwpck_require__(8188)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { utf8DecodeBytes } = __nccwpck_require__(3168)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
+const { isFileLike } = __nccwpck_require__(7114)
+const { makeEntry } = __nccwpck_require__(5910)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -17330,16 +17330,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8188:
+/***/ 5910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(8354)
-const { kState } = __nccwpck_require__(4873)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
-const { FileLike, isFileLike } = __nccwpck_require__(6744)
-const { webidl } = __nccwpck_require__(751)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
+const { kState } = __nccwpck_require__(3627)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { FileLike, isFileLike } = __nccwpck_require__(7114)
+const { webidl } = __nccwpck_require__(5893)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -17589,7 +17589,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 6465:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -17636,21 +17636,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3098:
+/***/ 660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(9733)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
+const { kConstruct } = __nccwpck_require__(6443)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(8354)
-const { webidl } = __nccwpck_require__(751)
+} = __nccwpck_require__(3168)
+const { webidl } = __nccwpck_require__(5893)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -18330,7 +18330,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6312:
+/***/ 4398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18343,9 +18343,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(3793)
-const { HeadersList } = __nccwpck_require__(3098)
-const { Request, cloneRequest } = __nccwpck_require__(6101)
+} = __nccwpck_require__(9051)
+const { HeadersList } = __nccwpck_require__(660)
+const { Request, cloneRequest } = __nccwpck_require__(9967)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -18381,23 +18381,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(8354)
-const { kState, kDispatcher } = __nccwpck_require__(4873)
+} = __nccwpck_require__(3168)
+const { kState, kDispatcher } = __nccwpck_require__(3627)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(1806)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(1885)
+} = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(7910)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(2098)
-const { getGlobalDispatcher } = __nccwpck_require__(2987)
-const { webidl } = __nccwpck_require__(751)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { webidl } = __nccwpck_require__(5893)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -20607,23 +20607,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6101:
+/***/ 9967:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(1806)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3098)
-const { FinalizationRegistry } = __nccwpck_require__(1187)()
-const util = __nccwpck_require__(7910)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
+const { FinalizationRegistry } = __nccwpck_require__(6653)()
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(8354)
+} = __nccwpck_require__(3168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20633,12 +20633,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(1885)
+} = __nccwpck_require__(4495)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { kConstruct } = __nccwpck_require__(9733)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -21651,14 +21651,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 3793:
+/***/ 9051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3098)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(1806)
-const util = __nccwpck_require__(7910)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -21670,16 +21670,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(8354)
+} = __nccwpck_require__(3168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(1885)
-const { kState, kHeaders } = __nccwpck_require__(4873)
-const { webidl } = __nccwpck_require__(751)
-const { FormData } = __nccwpck_require__(8188)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { kConstruct } = __nccwpck_require__(9733)
+} = __nccwpck_require__(4495)
+const { kState, kHeaders } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { FormData } = __nccwpck_require__(5910)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -22268,7 +22268,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4873:
+/***/ 3627:
 /***/ ((module) => {
 
 
@@ -22284,21 +22284,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8354:
+/***/ 3168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(1885)
-const { getGlobalOrigin } = __nccwpck_require__(6465)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(2098)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
+const { getGlobalOrigin } = __nccwpck_require__(1059)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(7910)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(751)
+const { webidl } = __nccwpck_require__(5893)
 
 let supportedHashes = []
 
@@ -23923,14 +23923,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 751:
+/***/ 5893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(7910)
+const { toUSVString } = __nccwpck_require__(3440)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -24625,7 +24625,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 441:
+/***/ 2607:
 /***/ ((module) => {
 
 
@@ -24922,7 +24922,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3373:
+/***/ 8355:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24931,16 +24931,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(6632)
+} = __nccwpck_require__(3610)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(2867)
-const { webidl } = __nccwpck_require__(751)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
+} = __nccwpck_require__(961)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -25273,12 +25273,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 207:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(751)
+const { webidl } = __nccwpck_require__(5893)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25358,7 +25358,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2867:
+/***/ 961:
 /***/ ((module) => {
 
 
@@ -25375,7 +25375,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6632:
+/***/ 3610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25386,10 +25386,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(2867)
-const { ProgressEvent } = __nccwpck_require__(207)
-const { getEncoding } = __nccwpck_require__(441)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(2098)
+} = __nccwpck_require__(961)
+const { ProgressEvent } = __nccwpck_require__(8573)
+const { getEncoding } = __nccwpck_require__(2607)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -25773,27 +25773,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7343:
+/***/ 6897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(6262)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(7947)
-const { channels } = __nccwpck_require__(8872)
-const { CloseEvent } = __nccwpck_require__(6786)
-const { makeRequest } = __nccwpck_require__(6101)
-const { fetching } = __nccwpck_require__(6312)
-const { Headers, getHeadersList } = __nccwpck_require__(3098)
-const { getDecodeSplit } = __nccwpck_require__(8354)
-const { WebsocketFrameSend } = __nccwpck_require__(6462)
+} = __nccwpck_require__(1216)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
+const { channels } = __nccwpck_require__(2414)
+const { CloseEvent } = __nccwpck_require__(5188)
+const { makeRequest } = __nccwpck_require__(9967)
+const { fetching } = __nccwpck_require__(4398)
+const { Headers, getHeadersList } = __nccwpck_require__(660)
+const { getDecodeSplit } = __nccwpck_require__(3168)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
 /** @type {import('crypto')} */
 let crypto
@@ -26151,7 +26151,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6:
+/***/ 736:
 /***/ ((module) => {
 
 
@@ -26224,14 +26224,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6786:
+/***/ 5188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(751)
-const { kEnumerableProperty } = __nccwpck_require__(7910)
-const { kConstruct } = __nccwpck_require__(9733)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(6443)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -26560,12 +26560,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6462:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(6)
+const { maxUnsigned16Bit } = __nccwpck_require__(736)
 
 const BUFFER_SIZE = 16386
 
@@ -26663,14 +26663,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9179:
+/***/ 9469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(7947)
-const { MessageSizeExceededError } = __nccwpck_require__(2053)
+const { isValidClientWindowBits } = __nccwpck_require__(8625)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26775,16 +26775,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 3422:
+/***/ 1652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(6262)
-const { channels } = __nccwpck_require__(8872)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
+const { channels } = __nccwpck_require__(2414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26794,11 +26794,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(7947)
-const { WebsocketFrameSend } = __nccwpck_require__(6462)
-const { closeWebSocketConnection } = __nccwpck_require__(7343)
-const { PerMessageDeflate } = __nccwpck_require__(9179)
-const { MessageSizeExceededError } = __nccwpck_require__(2053)
+} = __nccwpck_require__(8625)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { closeWebSocketConnection } = __nccwpck_require__(6897)
+const { PerMessageDeflate } = __nccwpck_require__(9469)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27309,14 +27309,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2370:
+/***/ 3900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(6462)
-const { opcodes, sendHints } = __nccwpck_require__(6)
-const FixedQueue = __nccwpck_require__(4946)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { opcodes, sendHints } = __nccwpck_require__(736)
+const FixedQueue = __nccwpck_require__(4660)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27420,7 +27420,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 6262:
+/***/ 1216:
 /***/ ((module) => {
 
 
@@ -27439,16 +27439,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7947:
+/***/ 8625:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(6262)
-const { states, opcodes } = __nccwpck_require__(6)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6786)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
+const { states, opcodes } = __nccwpck_require__(736)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(2098)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
 
 /* globals Blob */
 
@@ -27768,15 +27768,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1428:
+/***/ 3726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(751)
-const { URLSerializer } = __nccwpck_require__(2098)
-const { environmentSettingsObject } = __nccwpck_require__(8354)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(6)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27785,21 +27785,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(6262)
+} = __nccwpck_require__(1216)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(7947)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(7343)
-const { ByteParser } = __nccwpck_require__(3422)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(7910)
-const { getGlobalDispatcher } = __nccwpck_require__(2987)
+} = __nccwpck_require__(8625)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
+const { ByteParser } = __nccwpck_require__(1652)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(6786)
-const { SendQueue } = __nccwpck_require__(2370)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
+const { SendQueue } = __nccwpck_require__(3900)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1823:
+/***/ 4458:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28379,162 +28379,90 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ main_impl_run)
 });
 
-// EXTERNAL MODULE: ../int/node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(9420);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/os/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function disk_measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function disk_beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/os/flock.ts
-
-
-/*
- * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
- *
- * Invariant: a lock is held exactly while some process holding its file descriptor lives.
- * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
- * state on disk can claim a lock that nobody holds. Locks work across containers that share
- * the files on one kernel (bind mounts); they are not reliable on NFS.
- *
- * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
- * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
- * Exit code 75 means some lock was busy (or, with a wait, timed out).
- */
-const BUSY = 75;
-/** Holds the body until its stdin closes: our own process dying releases the locks too. */
-const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
-function flockArgs(paths, o, tail) {
-    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
-    const kind = o.shared ? ['-s'] : ['-x'];
-    const args = [];
-    paths.forEach((p, i) => {
-        if (i > 0)
-            args.push('flock');
-        args.push(...kind, ...mode, '-E', String(BUSY), p);
-    });
-    return [...args, ...tail];
-}
-/**
- * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
- * Resolves to undefined when one of them is busy.
- */
-function flock_hold(paths, o = {}) {
-    if (paths.length === 0)
-        throw new Error('hold: no lock paths');
-    const body = o.body ?? UNTIL_STDIN_CLOSES;
-    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
-            detached: o.detached ?? false,
-            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            env: o.env ?? process.env,
-        });
-        let out = '';
-        let err = '';
-        let settled = false;
-        const settle = (v, e) => {
-            if (settled)
-                return;
-            settled = true;
-            e ? reject(e) : resolvePromise(v);
-        };
-        child.stdout.on('data', (d) => {
-            out += d.toString();
-            if (out.startsWith('locked'))
-                settle({ pid: child.pid, child });
-        });
-        child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
-        child.on('exit', (code, signal) => {
-            if (code === BUSY)
-                return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
-        });
-    });
-}
-/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function flock_release(h) {
-    return new Promise((res) => {
-        if (h.child.exitCode !== null || h.child.signalCode !== null)
-            return res();
-        h.child.once('exit', () => res());
-        h.child.stdin?.end();
-    });
-}
-/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
-function detach(h) {
-    h.child.stdout?.destroy();
-    h.child.stderr?.destroy();
-    h.child.removeAllListeners();
-    h.child.unref();
-}
-/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function flock_allFree(paths, shared = false) {
-    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
-    if (paths.length === 0)
-        return true;
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
-    if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
-    return r.status === 0;
-}
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    let cmdline = '';
-    try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-    }
-    catch {
-        return false; // already gone
-    }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
-    try {
-        process.kill(-pid, 'SIGTERM');
-    }
-    catch {
-        try {
-            process.kill(pid, 'SIGTERM');
-        }
-        catch {
-            return false;
-        }
-    }
-    return true;
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/model/base.ts
+/*
+ * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
+ * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
+ * Its base is the branch whose pushes may seed it: a slot last used by a push there, for the
+ * same job, is taken over without a wipe (choose.ts, tier `base`; prepare.ts, decideReset).
+ *
+ * Content flows one way only: from the base into the new domain, never back. The slot's
+ * record names the new domain from then on, so the base branch's next push wipes it like any
+ * other domain's slot, and a base never has a base of its own (the default branch has none).
+ *
+ * Pure: reads the environment and the parsed event payload only.
+ */
+const BASE_RULE_TEXT = {
+    'pull-request': 'pull request',
+    'pull-request-target': 'pull_request_target',
+    'merge-queue': 'merge queue',
+    'new-branch': 'new branch',
+    branch: 'branch push',
+    tag: 'tag',
+    release: 'release',
+    schedule: 'scheduled run',
+    manual: 'manual run',
+};
+const branchOf = (ref) => ref.replace(/^refs\/heads\//, '');
+const ZEROS = /^0{40}(0{24})?$/; // SHA-1 or SHA-256 object name of nothing
+/**
+ * Pure: the base of this run, or none (a push to the default branch; no payload to name the
+ * default branch). `pr` is the PR number when the run is one; `ref` is the full ref the run
+ * checks out (GITHUB_REF).
+ */
+function baseOf(env, event, pr) {
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const def = event.repository?.default_branch || undefined;
+    const fallback = (rule) => (def ? { branch: def, rule, from: 'repository.default_branch' } : undefined);
+    if (pr !== undefined) {
+        // pull_request_target runs in the base branch's context (GITHUB_REF is the base), but
+        // its key is the PR's and its trust the head repository's (identity.ts): as pull_request.
+        const rule = eventName === 'pull_request_target' ? 'pull-request-target' : 'pull-request';
+        if (env.GITHUB_BASE_REF)
+            return { branch: env.GITHUB_BASE_REF, rule, from: 'GITHUB_BASE_REF' };
+        if (event.pull_request?.base?.ref)
+            return { branch: event.pull_request.base.ref, rule, from: 'pull_request.base.ref' };
+        return fallback(rule);
+    }
+    if (eventName === 'merge_group') {
+        const b = event.merge_group?.base_ref;
+        return b ? { branch: branchOf(b), rule: 'merge-queue', from: 'merge_group.base_ref' } : fallback('merge-queue');
+    }
+    const ref = env.GITHUB_REF ?? '';
+    if (eventName === 'release')
+        return fallback('release');
+    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
+        return fallback('tag');
+    const branch = env.GITHUB_REF_NAME || branchOf(ref);
+    if (!branch || branch === def)
+        return undefined; // the default branch is its own base
+    if (eventName === 'schedule')
+        return fallback('schedule');
+    if (eventName === 'workflow_dispatch')
+        return fallback('manual');
+    const created = event.created === true || ZEROS.test(event.before ?? '');
+    return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
+}
+/** What the log and the summary say about the base, given the slot rule the job got. */
+function describeBase(base, tier) {
+    const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
+    if (tier === 'base')
+        return `a first run from ${what}`;
+    if (tier === 'own-job' || tier === 'own-key')
+        return `${what}, not needed: a slot of its own`;
+    return `${what}, not used: no free slot of this job last used by a push there`;
+}
+
 ;// CONCATENATED MODULE: ./src/model/key.ts
 
 function sha256Hex(text) {
@@ -28568,163 +28496,103 @@ function contentKey(pr, branch, tag = false) {
     return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
 
-;// CONCATENATED MODULE: ./src/model/layout.ts
+;// CONCATENATED MODULE: ./src/model/identity.ts
+
+
+
 
 
 /**
- * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
- * CLI and older or newer versions of the action running on the same host:
- *
- *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
- *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
- *   <root>/locks/guard.lock                one disk guard at a time per host
- *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
- *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
- *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
- *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
- *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
- *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
- *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
- *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
+ * Pure: who "this runner" is, for the guard's default scope. A runner is its registered name,
+ * the same for its host jobs and its container jobs (the seeds' fleet runs both on the same
+ * runners). The operator's word wins (input `runner-name` or CARGO_ISOLATE_RUNNER, which a
+ * Forgejo runner can set for every job through `runner.envs`). Without RUNNER_NAME a host job
+ * is its host; a container job's host name is the container's own, new every job, so there the
+ * root (one per host) stands for the runner: every job on it is "this runner".
  */
-const MARKER = '.cargo-isolate-root';
-const layout_rootPaths = (root) => ({
-    marker: (0,external_node_path_.join)(root, MARKER),
-    locks: (0,external_node_path_.join)(root, 'locks'),
-    slots: (0,external_node_path_.join)(root, 'slots'),
-    jobs: (0,external_node_path_.join)(root, 'jobs'),
-    trash: (0,external_node_path_.join)(root, 'trash'),
-    crates: (0,external_node_path_.join)(root, 'crates'),
-    homes: (0,external_node_path_.join)(root, 'homes'),
-    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
-    events: (0,external_node_path_.join)(root, 'events.jsonl'),
-    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
-    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
-    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
-});
-function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+function runnerIdentity(env, explicit, host, container) {
+    const named = explicit?.trim() || env.CARGO_ISOLATE_RUNNER?.trim();
+    if (named)
+        return { runnerId: named, runnerName: named, runnerFrom: 'operator' };
+    if (env.RUNNER_NAME)
+        return { runnerId: env.RUNNER_NAME, runnerName: env.RUNNER_NAME, runnerFrom: 'RUNNER_NAME' };
+    if (container)
+        return { runnerId: '(this host)', runnerName: `(this host; container ${host})`, runnerFrom: 'root' };
+    return { runnerId: host, runnerName: host, runnerFrom: 'host name' };
 }
-function layout_slotDirs(root, name) {
-    const base = (0,external_node_path_.join)(root, 'slots', name);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
+/** Docker and Podman mark their containers with these files. */
+function inContainer() {
+    return (0,external_node_fs_.existsSync)('/.dockerenv') || (0,external_node_fs_.existsSync)('/run/.containerenv');
 }
-function layout_jobDirs(root, id) {
-    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
-}
-/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
-const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
-const layout_SLOT_NAME = /^s\d{3,}$/;
-const slotName = (index) => `s${String(index).padStart(3, '0')}`;
-
-;// CONCATENATED MODULE: ./src/os/liveness.ts
-
-
-/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
-function parseProcLocks(text) {
-    const held = new Set();
-    for (const line of text.split('\n')) {
-        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
-        const f = line.trim().split(/\s+/);
-        if (f.length < 6 || f[1] === '->')
-            continue;
-        const id = f[5];
-        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
-            const [maj, min, ino] = id.split(':');
-            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
-        }
-    }
-    return held;
-}
-function heldLocks() {
+function readEventPayload(env) {
+    const path = env.GITHUB_EVENT_PATH;
+    if (!path)
+        return {};
     try {
-        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
     }
     catch {
-        return new Set();
+        return {}; // act and local runs may point at an empty or missing file
     }
 }
-/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
-function devId(dev, ino) {
-    const d = BigInt(dev);
-    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-    return `${major}:${minor}:${BigInt(ino)}`;
+function prNumber(env, event) {
+    const fromPayload = event.pull_request?.number ?? (event.pull_request ? event.number : undefined);
+    if (Number.isSafeInteger(fromPayload) && fromPayload > 0)
+        return fromPayload;
+    const m = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '');
+    return m ? Number(m[1]) : undefined;
 }
-async function isHeldHint(path, held) {
-    const st = await external_node_fs_.promises.stat(path, { bigint: true }).catch(() => undefined);
-    return st ? held.has(devId(st.dev, st.ino)) : false;
-}
-/*
- * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
- *
- *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
- *                                                        reads the caches, exclusive to change them
- *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
- *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
- *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
- *                           (or a tool using cargo as a library) waits for a newer one
- *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
- *                           again for `cargo clean`
- *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
- *                           not check)
- *
- * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
- * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
- * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
- * build and exclusive while the unit compiles; it never replaces the profile locks above, which
- * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
- * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
- * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
- * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
- */
-const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
-/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
-const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
-/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
-async function liveness_cargoLockFiles(target, cargoHome) {
-    const found = [];
-    const addIfFile = async (p) => {
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (st?.isFile())
-            found.push(p);
+/** Pure: identity from an environment and an already-parsed event payload. */
+function identityFrom(env, event, nonce, host, o = {}) {
+    const pr = prNumber(env, event);
+    // pull_request_target checks out the base branch's ref: without the PR's number (an
+    // unreadable payload) it would be keyed, and trusted, as the base branch. Such a run gets
+    // a PR domain no real PR has, and is treated as a fork.
+    const unnumbered = pr === undefined && /^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '');
+    const branch = (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
+        env.GITHUB_REF_NAME ||
+        (env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, '') ||
+        'local';
+    const head = event.pull_request?.head?.repo?.full_name;
+    const base = event.pull_request?.base?.repo?.full_name;
+    // A PR whose head repository is gone (deleted fork) has head.repo null: treat it as a fork.
+    const fork = unnumbered || (pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base));
+    const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
+    const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
+    const job = env.GITHUB_JOB || 'job';
+    const container = o.container ?? false;
+    const tag = pr === undefined && ((env.GITHUB_REF ?? '').startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag');
+    const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch, tag);
+    const found = baseOf(env, event, unnumbered ? 0 : pr);
+    const baseKey = found && contentKey(undefined, found.branch);
+    return {
+        repository: env.GITHUB_REPOSITORY || 'local/local',
+        eventName: env.GITHUB_EVENT_NAME || 'local',
+        pr,
+        branch,
+        key,
+        fork,
+        workflow: env.GITHUB_WORKFLOW || 'local',
+        runId,
+        runAttempt,
+        job,
+        jobKey: o.jobKey ?? '',
+        // A base that is this domain itself (a run on the base branch) seeds nothing.
+        ...(found && baseKey !== key ? { baseKey, base: found } : {}),
+        ...runnerIdentity(env, o.runnerName, host, container),
+        host,
+        container,
+        nonce,
+        jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
     };
-    if (cargoHome) {
-        for (const n of ['.package-cache', '.package-cache-mutate'])
-            await addIfFile((0,external_node_path_.join)(cargoHome, n));
-    }
-    if (target) {
-        // <target>/<profile>/ and <target>/<triple>/<profile>/
-        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
-        for (const n of PROFILE_LOCKS)
-            await addIfFile((0,external_node_path_.join)(target, n));
-        for (const d of level1) {
-            if (!d.isDirectory())
-                continue;
-            for (const n of PROFILE_LOCKS)
-                await addIfFile((0,external_node_path_.join)(target, d.name, n));
-            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
-            for (const d2 of level2) {
-                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
-                    continue;
-                for (const n of PROFILE_LOCKS)
-                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
-            }
-        }
-    }
-    return found;
+}
+function currentIdentity(env = process.env, o = {}) {
+    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/model/record.ts
-
-
 const trustDomain = (r) => `${r.repository}#${r.key}`;
 const parsed = new Map();
 /**
@@ -28743,992 +28611,110 @@ function lastUsedMs(r) {
     }
     return t;
 }
-async function record_readRecord(path) {
-    try {
-        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
-        return r && r.format === 1 ? r : undefined;
-    }
-    catch {
-        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
-    }
-}
-async function record_writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
 
-;// CONCATENATED MODULE: ./src/os/audit.ts
-
-function audit(e) {
-    const file = process.env.CARGO_ISOLATE_AUDIT;
-    if (!file)
-        return;
-    try {
-        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
-    }
-    catch {
-        /* an audit log must never break a job */
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
-
-
-
-/** True when something (even a dangling symlink) is at the path. */
-const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
-/**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
- */
-async function fsutil_writeAtomic(path, text, mode = 0o644) {
-    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-        await fs.writeFile(tmp, text, { mode });
-        await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
-        await fs.rename(tmp, path);
-    }
-    catch (e) {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/remove.ts
-
-
-
-
-
-
-
-
-class OutsideRootError extends Error {
-}
-/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
-async function assertInsideRoot(root, path) {
-    const norm = (0,external_node_path_.normalize)(path);
-    const realRoot = await external_node_fs_.promises.realpath(root);
-    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
-    }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
-    if (parent === undefined)
-        return; // parent gone: nothing there to delete
-    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
-    if (!inside)
-        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
-    // Inside the root is not enough: a link between the root and the path (a slot's
-    // cargo-home/registry made a link into another slot) would move another slot's directory,
-    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
-    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
-    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
-    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
-    }
-}
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
-let sudoChecked;
-function sudoAvailable() {
-    if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-    }
-    return sudoChecked;
-}
-/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
-async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
-    const queue = [dir];
-    while (queue.length && budget-- > 0) {
-        const p = queue.shift();
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (!st)
-            continue;
-        if (st.uid !== me)
-            return { path: p, uid: st.uid };
-        if (st.isDirectory())
-            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
-                queue.push((0,external_node_path_.join)(p, e));
-    }
-    return undefined;
-}
-/** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1000, deadline - Date.now());
-    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
-    let r = await rm();
-    if (!(await fsutil_exists(entry)))
-        return { ok: true };
-    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
-    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
-    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
-    r = await rm();
-    if (!(await fsutil_exists(entry)))
-        return { ok: true };
-    if (sudoAvailable()) {
-        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
-        if (!(await fsutil_exists(entry)))
-            return { ok: true };
-    }
-    const foreign = await foreignEntry(entry);
-    const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
-        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
-    return { ok: false, detail: why };
-}
-/** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function remove_removeTree(root, path, o = {}) {
-    const r = await removeTreeInner(root, path, o);
-    if (r.outcome !== 'absent') {
-        audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
-    }
-    return r;
-}
-async function removeTreeInner(root, path, o) {
-    await assertInsideRoot(root, path);
-    if (!(await fsutil_exists(path)))
-        return { path, outcome: 'absent' };
-    const trash = layout_rootPaths(root).trash;
-    await external_node_fs_.promises.mkdir(trash, { recursive: true });
-    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
-    if (o.locks?.length) {
-        const h = await flock_hold(o.locks);
-        if (!h)
-            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
-        try {
-            await assertInsideRoot(root, path); // re-check now that nobody can lease it
-            await external_node_fs_.promises.rename(path, entry);
-            await o.whileLocked?.();
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-        finally {
-            await flock_release(h);
-        }
-    }
-    else {
-        try {
-            await external_node_fs_.promises.rename(path, entry);
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-    }
-    const d = await deleteTrashEntry(entry, o.timeoutMs);
-    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
-}
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
-
-;// CONCATENATED MODULE: ./src/os/sizes.ts
-
-/**
- * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
- * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
- * filesystem. 0 for a missing tree.
- */
-function sizes_diskUsage(path, timeoutMs = 30_000) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d.toString()));
-        child.on('error', () => res(0));
-        child.on('close', () => res(parseInt(out, 10) || 0));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
+;// CONCATENATED MODULE: ./src/model/layout.ts
 
 
 /**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  */
-function lockfile_parseLock(text) {
-    const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
-    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
-        return undefined;
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-function hasAbove(dir, name) {
-    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
-            return true;
-        if ((0,external_node_path_.dirname)(d) === d)
-            return false;
-    }
-}
-async function readLock(path) {
-    return lockfile_parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function lockfile_indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function lockfile_indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-const crates_storePaths = (root) => ({
+const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const mapDirs = (d, at) => ({
+    base: at(d.base),
+    target: at(d.target),
+    cargoHome: at(d.cargoHome),
+    install: at(d.install),
+    tmp: at(d.tmp),
+    record: at(d.record),
+    lock: at(d.lock),
+});
+const layout_rootPaths = (root) => ({
+    marker: (0,external_node_path_.join)(root, MARKER),
+    locks: (0,external_node_path_.join)(root, 'locks'),
+    slots: (0,external_node_path_.join)(root, 'slots'),
+    jobs: (0,external_node_path_.join)(root, 'jobs'),
+    trash: (0,external_node_path_.join)(root, 'trash'),
+    crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
+    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
+    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const layout_storePaths = (root) => ({
     base: (0,external_node_path_.join)(root, 'crates'),
     blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
     dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
     index: (0,external_node_path_.join)(root, 'crates', 'index'),
 });
-const blobPath = (root, sha) => (0,external_node_path_.join)(crates_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function crates_mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function crates_cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(crates_storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(fsutil_exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            try {
-                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-            }
-            catch (e) {
-                const code = e.code;
-                if (code !== 'EXDEV' && code !== 'EPERM')
-                    throw e;
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                await placeAtomically(dests[i], { copyFrom: blob });
-                r.copiedInstead++;
-                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(crates_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(crates_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function crates_publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = join(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = join(cacheRoot, dir, f);
-            const st = await fs.lstat(path).catch(() => undefined);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(root, version, match.source, dir).catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = join(crates_storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await fs.readFile(storeCached).catch(() => undefined);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = join(crates_storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/store/gitstore.ts
-
-
-
-
-
-
-
-const SHA = /^[0-9a-f]{40}$/;
-/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
-function gitstore_parseGitLock(text) {
-    const out = [];
-    const seen = new Set();
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source] = ['name', 'version', 'source'].map(field);
-        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
-        if (!name || !version || !m)
-            continue;
-        const key = `${m[1]}#${m[2]}`;
-        if (seen.has(key))
-            continue; // a workspace of several crates in one repository: one database
-        seen.add(key);
-        out.push({ name, version, url: m[1], commit: m[2] });
-    }
-    return out;
-}
-const gitstore_gitStorePaths = (root) => ({
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
     base: (0,external_node_path_.join)(root, 'git'),
     db: (0,external_node_path_.join)(root, 'git', 'db'),
     dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
-/** The store's directory for a URL: readable, and distinct for distinct URLs. */
-function urlKey(url) {
-    const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
-    return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+function dirsIn(base, record, lock) {
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
-const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
-/**
- * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
- * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
- * prefix decide; a dir still ambiguous is not published.
- */
-function assignDbDirs(dirs, locked) {
-    const assigned = new Map();
-    const ambiguous = [];
-    const norm = (u) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
-    for (const d of dirs) {
-        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
-        if (urls.length > 1) {
-            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
-            if (fetched.length > 0)
-                urls = fetched;
-        }
-        if (urls.length > 1) {
-            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
-            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
-            if (named.length > 0)
-                urls = named;
-        }
-        if (urls.length === 1)
-            assigned.set(d.name, urls[0]);
-        else if (urls.length > 1)
-            ambiguous.push(d.name);
-    }
-    return { assigned, ambiguous };
+function layout_slotDirs(root, name) {
+    const base = (0,external_node_path_.join)(root, 'slots', name);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
 }
-/**
- * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
- * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
- * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
- */
-function gitstore_systemGit(env = process.env, timeoutMs = 600_000) {
-    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
-    return {
-        run(args, o = {}) {
-            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
-            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
-        },
-    };
+function layout_jobDirs(root, id) {
+    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
 }
-const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
-/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
-function gitAvailable(git) {
-    return git.run(['--version']).status === 0;
-}
-async function gitstore_knownDirs(root, version, url) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
-    }
-    catch {
-        return [];
-    }
-}
-/**
- * The build runs as the store's owner and may replace a store directory by a symlink (into a
- * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
- * mkdir makes a real directory.
- */
-async function plainDirs(root, ...rel) {
-    let p = root;
-    for (const c of rel) {
-        p = (0,external_node_path_.join)(p, c);
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (st && !st.isDirectory())
-            return false;
-    }
-    return true;
-}
-async function writeAtomically(dest, data) {
-    await fs.mkdir(dirname(dest), { recursive: true });
-    const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, dest).catch(async (e) => {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    });
-}
-async function gitstore_learnDir(root, version, url, dir) {
-    const known = await gitstore_knownDirs(root, version, url);
-    if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
-        return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
-}
-/** The pack and index files of an entry: regular files only, never a symlink planted there. */
-async function packFiles(entry) {
-    const out = [];
-    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
-        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
-            continue;
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
-        if (st?.isFile())
-            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
-    }
-    return out;
-}
-/**
- * Checks a database made by this code, by git's own hashes: the locked commit and its tree
- * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
- * verified) and walks from the refs, so a missing or altered object reachable from the locked
- * commit fails it. Undefined when intact; otherwise why not.
- */
-function verifyDb(git, gitDir, commit) {
-    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
-    if (tree.status !== 0)
-        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
-    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
-    // objects reachable should cargo ever gc this database.
-    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
-    if (ref.status !== 0)
-        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
-    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
-    if (fsck.status !== 0)
-        return `git fsck failed: ${firstLine(fsck)}`;
-    return undefined;
-}
-/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
-async function seedGit(root, cargoHome, locked, version, mode, git) {
-    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
-        return r;
-    }
-    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
-    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
-    // there. prepare.ts checks only the top dirs; cargo fetches instead.
-    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
-        return r;
-    }
-    for (const g of locked) {
-        const dirs = await gitstore_knownDirs(root, version, g.url);
-        if (dirs.length === 0) {
-            const why = (await fsutil_exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
-            r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-            continue;
-        }
-        const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
-        const todo = [];
-        const isDir = async (d) => (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
-        for (const dir of dirs)
-            if (!((await isDir((0,external_node_path_.join)(dbRoot, dir))) && hasCommit((0,external_node_path_.join)(dbRoot, dir))))
-                todo.push(dir);
-        if (todo.length === 0) {
-            r.present++; // this slot's own database (a warm slot of the same trust domain)
-            continue;
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const files = await packFiles(entry);
-        if (!files.some((f) => f.name.endsWith('.pack'))) {
-            r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-            continue;
-        }
-        let claimed = {};
-        try {
-            claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
-        }
-        catch {
-            /* judged below */
-        }
-        let bytes = 0;
-        let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-        for (const dir of todo) {
-            if (why)
-                break;
-            const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-            try {
-                await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
-                const init = git.run(['init', '--quiet', '--bare', tmp]);
-                if (init.status !== 0)
-                    throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-                for (const f of files) {
-                    const dest = (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name);
-                    if (mode === 'link') {
-                        try {
-                            await external_node_fs_.promises.link(f.path, dest);
-                        }
-                        catch (e) {
-                            const code = e.code;
-                            if (code !== 'EXDEV' && code !== 'EPERM')
-                                throw e;
-                            await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                            r.copiedInstead++;
-                        }
-                    }
-                    else
-                        await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                }
-                why = verifyDb(git, tmp, g.commit);
-                if (why)
-                    break;
-                const dest = (0,external_node_path_.join)(dbRoot, dir);
-                const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
-                // A symlink a build left in its place (into another slot, say) is removed, never followed.
-                if (st && !st.isDirectory())
-                    await external_node_fs_.promises.rm(dest, { force: true });
-                if (!st?.isDirectory())
-                    await external_node_fs_.promises.rename(tmp, dest);
-                else {
-                    // This slot's own database of the URL, without this commit: add the verified pack.
-                    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
-                    for (const f of files)
-                        await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
-                    git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-                }
-                bytes = files.reduce((n, f) => n + f.bytes, 0);
-            }
-            finally {
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-            }
-        }
-        if (why) {
-            r.refused.push({ url: g.url, commit: g.commit });
-            r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
-            continue;
-        }
-        r.seeded.push({ dep: label(g), bytes });
-        r.seededBytes += bytes;
-    }
-    return r;
-}
-/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
-function dbFacts(git, dbRoot, names, locked) {
-    const commits = [...new Set(locked.map((g) => g.commit))];
-    return Promise.all(names.map(async (name) => {
-        const gitDir = join(dbRoot, name);
-        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-        const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
-        const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
-        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
-        return { name, commits: present, fetchedFrom };
-    }));
-}
-/**
- * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
- * Each entry is packed by git from the job's database into a temp dir under the store, then
- * renamed into place: a reader sees no entry or a whole one.
- */
-async function gitstore_publishGit(root, cargoHome, locked, version, git, replace = []) {
-    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
-        return r;
-    }
-    const dbRoot = join(cargoHome, 'git', 'db');
-    const names = (await fs.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
-    const facts = await dbFacts(git, dbRoot, names, locked);
-    const { assigned, ambiguous } = assignDbDirs(facts, locked);
-    for (const g of locked) {
-        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
-        if (dirs.length === 0) {
-            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-            r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
-            continue;
-        }
-        for (const d of dirs) {
-            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
-                if (!isPermissionError(e))
-                    throw e;
-            });
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
-        if ((await exists(entry)) && !mustReplace) {
-            r.skipped++;
-            continue;
-        }
-        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
-            r.notPublished.push({ dep: label(g), why: `${dirname(entry)} is not a directory of the store (a symlink?): not published` });
-            continue;
-        }
-        const tmp = join(dirname(entry), `.tmp-${g.commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-        try {
-            await fs.mkdir(tmp, { recursive: true });
-            const pack = git.run(['--git-dir', join(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', join(tmp, 'pack')], { input: `${g.commit}\n` });
-            if (pack.status !== 0)
-                throw new Error(`git pack-objects in ${join(dbRoot, dirs[0])}: ${firstLine(pack)}`);
-            await fs.writeFile(join(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
-            const files = await packFiles(tmp);
-            for (const f of [...files.map((x) => x.path), join(tmp, 'entry.json')])
-                await fs.chmod(f, 0o444);
-            await fs.chmod(tmp, 0o755);
-            if (mustReplace && (await exists(entry)))
-                await removeTree(root, entry, { timeoutMs: 60_000 });
-            try {
-                await fs.rename(tmp, entry);
-            }
-            catch (e) {
-                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
-                    throw e;
-                r.skipped++; // another job published it meanwhile: one intact entry either way
-                continue;
-            }
-            const bytes = files.reduce((n, f) => n + f.bytes, 0);
-            r.published.push({ dep: label(g), bytes });
-            r.publishedBytes += bytes;
-        }
-        catch (e) {
-            r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : e.message });
-        }
-        finally {
-            await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-        }
-    }
-    return r;
-}
-/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
-async function gitEntries(root) {
-    const out = [];
-    const db = gitstore_gitStorePaths(root).db;
-    if (!(await plainDirs(root, 'git', 'db')))
-        return out;
-    for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
-        if (!(await external_node_fs_.promises.lstat((0,external_node_path_.join)(db, key)).catch(() => undefined))?.isDirectory())
-            continue;
-        for (const commit of await external_node_fs_.promises.readdir((0,external_node_path_.join)(db, key)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(db, key, commit);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (!st?.isDirectory())
-                continue;
-            const files = await packFiles(path);
-            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-            out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
-        }
-    }
-    return out;
-}
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+const layout_SLOT_NAME = /^s\d{3,}$/;
+const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
-;// CONCATENATED MODULE: ./src/model/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
-const SIZE_UNITS = {
-    b: 1,
-    k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-    kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-};
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/os/run.ts
+
 /**
- * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
- * never ran. Sizes, levels and durations other than 0 must say their unit.
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
  */
-const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
-/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function bareNumberHint(text, kind) {
-    const n = text.trim();
-    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
-    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
-}
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
-function parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
-function parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
-}
-function units_formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function units_formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
+function run_runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
-const owner_myUid = () => process.geteuid?.() ?? 0;
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function owner_handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -29790,16 +28776,43 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
+    return run_runCommand('chown', args, timeoutMs).then((r) => r.error
+        ? { ok: false, detail: r.error.message }
+        : r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function proc_findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 /*
@@ -29833,7 +28846,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -29894,7 +28907,7 @@ async function readLog(path) {
  * more than one rotation since, it reads both generations (old lines may count again once, a
  * counter reset to Prometheus; new lines are never missed). Never throws.
  */
-async function jsonlog_readSince(path, cursor) {
+async function readSince(path, cursor) {
     // The current file first: if it is rotated between the two reads, `.1` is that same file.
     const current = await readPlain(path);
     const older = await readPlain(`${path}.1`);
@@ -29971,10 +28984,12 @@ function countUnits(units, cutOffMs) {
     return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
 }
 /** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
-const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => {
     try {
-        return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
+        return readdirSync(dir, { withFileTypes: true })
+            .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+            .map((d) => d.name);
     }
     catch {
         return [];
@@ -30058,7 +29073,7 @@ function readUnits(target) {
     return units;
 }
 /** Units built and found fresh in `target` since the lease started. */
-function warmth_unitsSince(target, startedAt) {
+function unitsSince(target, startedAt) {
     return countUnits(readUnits(target), warmth_cutOff(startedAt));
 }
 // ---------------------------------------------------------------------------------------------
@@ -30072,9 +29087,9 @@ function warmth_unitsSince(target, startedAt) {
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
-const warmth_startedWarm = (e) => e.fresh > e.built;
+const startedWarm = (e) => e.fresh > e.built;
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function warmth_parseLog(text) {
+function parseLog(text) {
     return jsonlog_parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 /** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
@@ -30082,7 +29097,7 @@ function parseClosed(text) {
     return jsonlog_parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmth_warmShare(entries, recent = RECENT) {
+function warmShare(entries, recent = RECENT) {
     const groups = new Map();
     for (const e of entries) {
         if (e.built + e.fresh === 0)
@@ -30099,11 +29114,18 @@ function warmth_warmShare(entries, recent = RECENT) {
         const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
         const built = last.reduce((s, e) => s + e.built, 0);
         const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(warmth_startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+        rows.push({
+            repository,
+            job,
+            jobs: last.length,
+            warm: last.filter(startedWarm).length,
+            unitsFresh: fresh / (built + fresh),
+            last: last[last.length - 1].t,
+        });
     }
     return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
-function warmth_formatWarmth(rows) {
+function formatWarmth(rows) {
     if (rows.length === 0)
         return ['warm starts: no job with a cargo build recorded yet'];
     const pct = (x) => `${Math.round(100 * x)}%`;
@@ -30112,19 +29134,19 @@ function warmth_formatWarmth(rows) {
         ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
     ];
 }
-const warmth_warmthLog = (root) => layout_rootPaths(root).warmth;
+const warmthLog = (root) => layout_rootPaths(root).warmth;
 /** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
-async function warmth_appendWarmth(root, e) {
-    await appendLine(root, warmth_warmthLog(root), e);
+async function appendWarmth(root, e) {
+    await appendLine(root, warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
-async function warmth_readWarmth(root) {
+async function readWarmth(root) {
     return (await readHistory(root)).jobs;
 }
 /** Jobs and closed domains, older generation first, in one read. Never throws. */
 async function readHistory(root) {
-    const text = await readLog(warmth_warmthLog(root));
-    return { jobs: warmth_parseLog(text), closed: parseClosed(text) };
+    const text = await readLog(warmthLog(root));
+    return { jobs: parseLog(text), closed: parseClosed(text) };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/value.ts
@@ -30218,7 +29240,7 @@ function addEntry(s, e) {
         s.closed.delete(id);
     if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
         const j = s.jobs.get(jobOf(e)) ?? {};
-        if (warmth_startedWarm(e))
+        if (startedWarm(e))
             j.warm = ewma(j.warm, e.ms);
         else
             j.cold = ewma(j.cold, e.ms);
@@ -30233,7 +29255,10 @@ function addClosed(s, repository, key, tMs) {
 /** The accumulator over a whole history, oldest first. */
 function statsOf(entries, closed = []) {
     const s = emptyStats();
-    const all = [...entries.map((e) => ({ c: false, e })), ...closed.map((e) => ({ c: true, e }))];
+    const all = [
+        ...entries.map((e) => ({ c: false, e })),
+        ...closed.map((e) => ({ c: true, e })),
+    ];
     all.sort((a, b) => a.e.t.localeCompare(b.e.t));
     for (const x of all) {
         if (x.c)
@@ -30485,7 +29510,9 @@ function warmFor(built, seen) {
  */
 function jobViewpoint(slots, me) {
     const mine = trustDomain(me);
-    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+    const history = slots
+        .map((s) => s.record)
+        .filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
     const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
     const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
     return r && { root: r.view.root, uid: r.view.uid };
@@ -30527,530 +29554,380 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
-;// CONCATENATED MODULE: ./src/pool/guard.ts
+;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
-const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
-/**
- * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
- * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
- * `registry/src` trees and the stores, which the next job refills cheaply.
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
  *
- * `keep` names the slots whose build the job running this guard is about to take (its own
- * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
- * everything else idle, so the guard and the chooser never disagree about the one build this
- * job will use. Removed anyway only when nothing else is left to free.
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
  *
- * Runner scope (the default) frees this runner's idle data first among data of equal worth.
- * It used to free all of this runner's idle data, its most valuable builds included, before any
- * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
- * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
- * directory out of reach, which is what the scope was first for (a guard deleting other
- * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
- * leave data no later job counts as its own; it is freed by its worth like anything else. Live
- * data is never a candidate in any scope.
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
  */
-function guard_planPrune(cands, scope, runnerId, o = {}) {
-    let liveBytes = 0;
-    let othersBytes = 0;
-    const ordered = [];
-    const live = [];
-    const kept = [];
-    for (const c of cands) {
-        if (c.live) {
-            liveBytes += c.bytes ?? 0;
-            live.push(c);
+const BUSY = 75;
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+function flockArgs(paths, o, tail) {
+    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+    const kind = o.shared ? ['-s'] : ['-x'];
+    const args = [];
+    paths.forEach((p, i) => {
+        if (i > 0)
+            args.push('flock');
+        args.push(...kind, ...mode, '-E', String(BUSY), p);
+    });
+    return [...args, ...tail];
+}
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+function flock_hold(paths, o = {}) {
+    if (paths.length === 0)
+        throw new Error('hold: no lock paths');
+    const body = o.body ?? UNTIL_STDIN_CLOSES;
+    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
+            detached: o.detached ?? false,
+            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            env: o.env ?? process.env,
+        });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const settle = (v, e) => {
+            if (settled)
+                return;
+            settled = true;
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
+        };
+        child.stdout.on('data', (d) => {
+            out += d.toString();
+            if (out.startsWith('locked'))
+                settle({ pid: child.pid, child });
+        });
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('exit', (code, signal) => {
+            if (code === BUSY)
+                return settle(undefined);
+            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+        });
+    });
+}
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+function flock_release(h) {
+    return new Promise((res) => {
+        if (h.child.exitCode !== null || h.child.signalCode !== null)
+            return res();
+        h.child.once('exit', () => res());
+        h.child.stdin?.end();
+    });
+}
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+function detach(h) {
+    h.child.stdout?.destroy();
+    h.child.stderr?.destroy();
+    h.child.removeAllListeners();
+    h.child.unref();
+}
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+function allFree(paths, shared = false) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return true;
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+    if (r.error)
+        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+    return r.status === 0;
+}
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
+    try {
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
+    }
+    catch {
+        return false; // already gone
+    }
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
+    try {
+        process.kill(-pid, 'SIGTERM');
+    }
+    catch {
+        try {
+            process.kill(pid, 'SIGTERM');
         }
-        else if (c.slot !== undefined && o.keep?.includes(c.slot))
-            kept.push(c);
-        else {
-            if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git')
-                othersBytes += c.bytes ?? 0;
-            ordered.push(c);
+        catch {
+            return false;
         }
     }
-    // Runner scope: this runner's data first among equals (same kind, same worth); never a
-    // valuable build of its own before a worthless one of another runner.
-    const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
-    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || valueRank(a.value) - valueRank(b.value) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
-    ordered.sort(order);
-    kept.sort(order);
-    return { ordered, liveBytes, othersBytes, live, kept };
+    return true;
 }
-async function guard_isDir(p) {
-    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function guard_collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    const p = layout_rootPaths(root);
-    const out = [];
-    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
-        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+
+;// CONCATENATED MODULE: ./src/os/liveness.ts
+
+
+/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
+function parseProcLocks(text) {
+    const held = new Set();
+    for (const line of text.split('\n')) {
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
+        const f = line.trim().split(/\s+/);
+        if (f.length < 6 || f[1] === '->')
+            continue;
+        const id = f[5];
+        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
+            const [maj, min, ino] = id.split(':');
+            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
+        }
     }
-    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
-            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
-                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
-                const rec = await record_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held) });
+    return held;
+}
+function heldLocks() {
+    try {
+        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
+    }
+    catch {
+        return new Set();
+    }
+}
+/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
+function devId(dev, ino) {
+    const d = BigInt(dev);
+    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+    return `${major}:${minor}:${BigInt(ino)}`;
+}
+async function isHeldHint(path, held) {
+    const st = await external_node_fs_.promises.stat(path, { bigint: true }).catch(() => undefined);
+    return st ? held.has(devId(st.dev, st.ino)) : false;
+}
+/*
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ *
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
+ *
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ */
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
+/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
+async function liveness_cargoLockFiles(target, cargoHome) {
+    const found = [];
+    const addIfFile = async (p) => {
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st?.isFile())
+            found.push(p);
+    };
+    if (cargoHome) {
+        for (const n of ['.package-cache', '.package-cache-mutate'])
+            await addIfFile((0,external_node_path_.join)(cargoHome, n));
+    }
+    if (target) {
+        // <target>/<profile>/ and <target>/<triple>/<profile>/
+        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
+        for (const n of PROFILE_LOCKS)
+            await addIfFile((0,external_node_path_.join)(target, n));
+        for (const d of level1) {
+            if (!d.isDirectory())
+                continue;
+            for (const n of PROFILE_LOCKS)
+                await addIfFile((0,external_node_path_.join)(target, d.name, n));
+            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
+            for (const d2 of level2) {
+                if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
+                    continue;
+                for (const n of PROFILE_LOCKS)
+                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
             }
         }
     }
-    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
-    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
-    const blobs = crates_storePaths(root).blobs;
-    const plain = (await guard_isDir(crates_storePaths(root).base)) && (await guard_isDir(blobs));
-    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
-        if (!(await guard_isDir((0,external_node_path_.join)(blobs, sub))))
-            continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(crates_storePaths(root).blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(crates_storePaths(root).blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (st?.isFile() && st.nlink === 1)
-                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
-        }
-    }
-    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-    for (const e of await gitEntries(root))
-        if (!e.linked)
-            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
-    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
-    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
-    const history = await readHistory(root);
-    const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
-    for (const { name, record: rec, live } of slots) {
-        const d = layout_slotDirs(root, name);
-        const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
-        if (!rec?.sizes || rec.sizes.target > 0 || live)
-            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
-        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
-    }
-    out.push(...(await sharedSources(root, out)));
-    return out;
+    return found;
 }
-/**
- * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
- * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
- * sources from the start of its build to the end, and between resolving and compiling it holds
- * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
- * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
- */
-async function sharedSources(root, slots) {
-    const me = owner_myUid();
-    const out = [];
-    const liveUids = new Set();
-    for (const c of slots) {
-        if (c.kind !== 'target' || !c.live || !c.slot)
-            continue;
-        liveUids.add((await record_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
-    }
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
-        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
-        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
-            continue;
-        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
-        if (!st?.isDirectory())
-            continue;
-        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
-    }
-    return out;
-}
-/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
-const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-class guard_DiskFullError extends Error {
-}
-const NEEDS_ROOT = 'needs root';
-/**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
- */
-async function removeCandidate(root, c, timeoutMs) {
-    const uid = owner_myUid();
-    if (uid !== 0 && c.kind !== 'crate') {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
-        if (st && st.uid !== uid)
-            return NEEDS_ROOT;
-        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            return NEEDS_ROOT;
-    }
+
+;// CONCATENATED MODULE: ./src/os/audit.ts
+
+function audit(e) {
+    const file = process.env.CARGO_ISOLATE_AUDIT;
+    if (!file)
+        return;
     try {
-        return await removeCandidateAs(root, c, timeoutMs);
+        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
+    }
+    catch {
+        /* an audit log must never break a job */
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/** True when something (even a dangling symlink) is at the path. */
+const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function fsutil_writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, path);
     }
     catch (e) {
-        if (fsutil_isPermissionError(e))
-            return NEEDS_ROOT;
-        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
-        if (e instanceof OutsideRootError)
-            return 'refused';
+        await external_node_fs_.promises.rm(tmp, { force: true });
         throw e;
     }
 }
-async function removeCandidateAs(root, c, timeoutMs) {
-    if (c.kind === 'trash')
-        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
-    if (c.kind === 'crate') {
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (fsutil_isPermissionError(e) ? NEEDS_ROOT : 'absent'));
-    }
-    if (!(await guard_isDir(c.path)))
-        return 'absent';
-    if (c.kind === 'git')
-        return (await remove_removeTree(root, c.path, { timeoutMs })).outcome;
-    if (c.kind === 'job-dir') {
-        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-        return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
-    }
-    if (c.kind === 'registry-src' && c.slot === undefined)
-        return (await remove_removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-    const d = layout_slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
-    const r = await remove_removeTree(root, c.path, {
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await record_readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await record_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
 /**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
  */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await disk_measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!disk_beyond(before, o.threshold) && o.maxAgeMs === undefined) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
-    const waitStart = Date.now();
-    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await disk_measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await disk_measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!disk_beyond(now, o.threshold) && o.maxAgeMs === undefined)
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const plan = guard_planPrune(await guard_collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        let simulatedFree = 0;
-        const reached = () => {
-            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
-            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !disk_beyond(sim, o.target);
-        };
-        const overAtStart = disk_beyond(now, o.threshold);
-        const kept = plan.ordered.length;
-        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            // gc --max-age: trash and anything idle for longer go whatever the disk says.
-            const old = i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-            if (!old && !(overAtStart && !reached()))
-                continue;
-            if (i === kept)
-                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
-            const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
-            // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
-            if (o.dryRun) {
-                freedOthers();
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await disk_measure(o.root);
-            if (outcome === 'absent')
-                continue;
-            if (outcome === 'removed')
-                freedOthers();
-            if (outcome === NEEDS_ROOT) {
-                report.needsRoot.count++;
-                report.needsRoot.bytes += bytes;
-            }
-            // One number per removal, logged and summed alike: the guard reports what it freed, not
-            // what the filesystem did meanwhile (other jobs write while it runs).
-            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
-            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+async function linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
         }
-        report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
-        if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
         }
     }
-    finally {
-        await flock_release(guardLock);
-    }
-    report.over = disk_beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun) {
-        // Only on this failure path is it worth measuring live trees whose size was never recorded.
-        const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-        for (const c of unknown)
-            report.liveBytes += await sizes_diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
-        log.warning(report.message);
-    }
-    return checkFloor(o, report);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new guard_DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
-    }
-    return r;
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/pool/events.ts
+;// CONCATENATED MODULE: ./src/os/record-file.ts
 
 
-/** Pure: a guard run's result from its report. */
-function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const events_eventsLog = (root) => layout_rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function events_recordEvent(root, e) {
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
     try {
-        await appendLine(root, events_eventsLog(root), { t: new Date().toISOString(), ...e });
-        return undefined;
-    }
-    catch (err) {
-        return err;
-    }
-}
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function events_parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/model/base.ts
-/*
- * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
- * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
- * Its base is the branch whose pushes may seed it: a slot last used by a push there, for the
- * same job, is taken over without a wipe (choose.ts, tier `base`; prepare.ts, decideReset).
- *
- * Content flows one way only: from the base into the new domain, never back. The slot's
- * record names the new domain from then on, so the base branch's next push wipes it like any
- * other domain's slot, and a base never has a base of its own (the default branch has none).
- *
- * Pure: reads the environment and the parsed event payload only.
- */
-const BASE_RULE_TEXT = {
-    'pull-request': 'pull request',
-    'pull-request-target': 'pull_request_target',
-    'merge-queue': 'merge queue',
-    'new-branch': 'new branch',
-    branch: 'branch push',
-    tag: 'tag',
-    release: 'release',
-    schedule: 'scheduled run',
-    manual: 'manual run',
-};
-const branchOf = (ref) => ref.replace(/^refs\/heads\//, '');
-const ZEROS = /^0{40}(0{24})?$/; // SHA-1 or SHA-256 object name of nothing
-/**
- * Pure: the base of this run, or none (a push to the default branch; no payload to name the
- * default branch). `pr` is the PR number when the run is one; `ref` is the full ref the run
- * checks out (GITHUB_REF).
- */
-function baseOf(env, event, pr) {
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    const def = event.repository?.default_branch || undefined;
-    const fallback = (rule) => (def ? { branch: def, rule, from: 'repository.default_branch' } : undefined);
-    if (pr !== undefined) {
-        // pull_request_target runs in the base branch's context (GITHUB_REF is the base), but
-        // its key is the PR's and its trust the head repository's (identity.ts): as pull_request.
-        const rule = eventName === 'pull_request_target' ? 'pull-request-target' : 'pull-request';
-        if (env.GITHUB_BASE_REF)
-            return { branch: env.GITHUB_BASE_REF, rule, from: 'GITHUB_BASE_REF' };
-        if (event.pull_request?.base?.ref)
-            return { branch: event.pull_request.base.ref, rule, from: 'pull_request.base.ref' };
-        return fallback(rule);
-    }
-    if (eventName === 'merge_group') {
-        const b = event.merge_group?.base_ref;
-        return b ? { branch: branchOf(b), rule: 'merge-queue', from: 'merge_group.base_ref' } : fallback('merge-queue');
-    }
-    const ref = env.GITHUB_REF ?? '';
-    if (eventName === 'release')
-        return fallback('release');
-    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
-        return fallback('tag');
-    const branch = env.GITHUB_REF_NAME || branchOf(ref);
-    if (!branch || branch === def)
-        return undefined; // the default branch is its own base
-    if (eventName === 'schedule')
-        return fallback('schedule');
-    if (eventName === 'workflow_dispatch')
-        return fallback('manual');
-    const created = event.created === true || ZEROS.test(event.before ?? '');
-    return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
-}
-/** What the log and the summary say about the base, given the slot rule the job got. */
-function describeBase(base, tier) {
-    const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
-    if (tier === 'base')
-        return `a first run from ${what}`;
-    if (tier === 'own-job' || tier === 'own-key')
-        return `${what}, not needed: a slot of its own`;
-    return `${what}, not used: no free slot of this job last used by a push there`;
-}
-
-;// CONCATENATED MODULE: ./src/model/identity.ts
-
-
-
-
-
-/**
- * Pure: who "this runner" is, for the guard's default scope. A runner is its registered name,
- * the same for its host jobs and its container jobs (the seeds' fleet runs both on the same
- * runners). The operator's word wins (input `runner-name` or CARGO_ISOLATE_RUNNER, which a
- * Forgejo runner can set for every job through `runner.envs`). Without RUNNER_NAME a host job
- * is its host; a container job's host name is the container's own, new every job, so there the
- * root (one per host) stands for the runner: every job on it is "this runner".
- */
-function runnerIdentity(env, explicit, host, container) {
-    const named = explicit?.trim() || env.CARGO_ISOLATE_RUNNER?.trim();
-    if (named)
-        return { runnerId: named, runnerName: named, runnerFrom: 'operator' };
-    if (env.RUNNER_NAME)
-        return { runnerId: env.RUNNER_NAME, runnerName: env.RUNNER_NAME, runnerFrom: 'RUNNER_NAME' };
-    if (container)
-        return { runnerId: '(this host)', runnerName: `(this host; container ${host})`, runnerFrom: 'root' };
-    return { runnerId: host, runnerName: host, runnerFrom: 'host name' };
-}
-/** Docker and Podman mark their containers with these files. */
-function inContainer() {
-    return (0,external_node_fs_.existsSync)('/.dockerenv') || (0,external_node_fs_.existsSync)('/run/.containerenv');
-}
-function readEventPayload(env) {
-    const path = env.GITHUB_EVENT_PATH;
-    if (!path)
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return r && r.format === 1 ? r : undefined;
     }
     catch {
-        return {}; // act and local runs may point at an empty or missing file
+        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
     }
 }
-function prNumber(env, event) {
-    const fromPayload = event.pull_request?.number ?? (event.pull_request ? event.number : undefined);
-    if (Number.isSafeInteger(fromPayload) && fromPayload > 0)
-        return fromPayload;
-    const m = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '');
-    return m ? Number(m[1]) : undefined;
-}
-/** Pure: identity from an environment and an already-parsed event payload. */
-function identityFrom(env, event, nonce, host, o = {}) {
-    const pr = prNumber(env, event);
-    // pull_request_target checks out the base branch's ref: without the PR's number (an
-    // unreadable payload) it would be keyed, and trusted, as the base branch. Such a run gets
-    // a PR domain no real PR has, and is treated as a fork.
-    const unnumbered = pr === undefined && /^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '');
-    const branch = (pr !== undefined ? env.GITHUB_HEAD_REF || event.pull_request?.head?.ref : undefined) ||
-        env.GITHUB_REF_NAME ||
-        (env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, '') ||
-        'local';
-    const head = event.pull_request?.head?.repo?.full_name;
-    const base = event.pull_request?.base?.repo?.full_name;
-    // A PR whose head repository is gone (deleted fork) has head.repo null: treat it as a fork.
-    const fork = unnumbered || (pr !== undefined && event.pull_request !== undefined && (head === undefined || head !== base));
-    const runId = env.GITHUB_RUN_ID || `local-${process.pid}-${Date.now()}`;
-    const runAttempt = env.GITHUB_RUN_ATTEMPT || '1';
-    const job = env.GITHUB_JOB || 'job';
-    const container = o.container ?? false;
-    const tag = pr === undefined && ((env.GITHUB_REF ?? '').startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag');
-    const key = unnumbered ? contentKey(0, branch) : contentKey(pr, branch, tag);
-    const found = baseOf(env, event, unnumbered ? 0 : pr);
-    const baseKey = found && contentKey(undefined, found.branch);
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const record_file_writeRecord = (path, record) => fsutil_writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
+
+;// CONCATENATED MODULE: ./src/os/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
     return {
-        repository: env.GITHUB_REPOSITORY || 'local/local',
-        eventName: env.GITHUB_EVENT_NAME || 'local',
-        pr,
-        branch,
-        key,
-        fork,
-        workflow: env.GITHUB_WORKFLOW || 'local',
-        runId,
-        runAttempt,
-        job,
-        jobKey: o.jobKey ?? '',
-        // A base that is this domain itself (a run on the base branch) seeds nothing.
-        ...(found && baseKey !== key ? { baseKey, base: found } : {}),
-        ...runnerIdentity(env, o.runnerName, host, container),
-        host,
-        container,
-        nonce,
-        jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
     };
 }
-function currentIdentity(env = process.env, o = {}) {
-    return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
@@ -31158,7 +30035,9 @@ function telling(found) {
 /** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
 function foreign_describeForeign(found, max = 3) {
     const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found).slice(0, max).map((f) => f.rel);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 /** The fix at the source, named in every notice about such files. */
@@ -31172,6 +30051,7 @@ const foreign_USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 
 
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
  * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
@@ -31195,14 +30075,6 @@ function handBackMethods(uid, found, onPath) {
     // not have run the step that made the files either (another job sharing the slot's key did).
     return ['sudo', 'docker'].filter((m) => onPath[m]);
 }
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
 /**
  * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
  * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
@@ -31220,21 +30092,38 @@ function chooseImages(listing, max = 3) {
 /** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
 function dockerChownArgs(image, base, to) {
     const at = '/cargo-isolate-slot';
-    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+    return [
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        '--network',
+        'none',
+        '--user',
+        '0:0',
+        '--entrypoint',
+        'chown',
+        '--mount',
+        `type=bind,source=${base},target=${at}`,
+        image,
+        '-R',
+        '-h',
+        `${to.uid}:${to.gid}`,
+        at,
+    ];
 }
-function reclaim_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
+async function run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return {
+        ok: r.code === 0,
+        stdout: r.stdout,
+        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+    };
 }
 async function bySudo(base, to, timeoutMs) {
-    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+    return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
 }
 async function byDocker(root, base, to, timeoutMs) {
     // --mount splits on commas; such a root is refused rather than mounted wrongly.
@@ -31247,7 +30136,7 @@ async function byDocker(root, base, to, timeoutMs) {
     const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
     if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
         return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
     if (!ls.ok)
         return ls;
     const images = chooseImages(ls.stdout);
@@ -31255,7 +30144,7 @@ async function byDocker(root, base, to, timeoutMs) {
         return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
     let last = { ok: false, stdout: '', detail: '' };
     for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        last = await run('docker', dockerChownArgs(image, expected, to), timeoutMs);
         if (last.ok)
             return last;
         const timedOut = last.detail.startsWith('killed by');
@@ -31270,10 +30159,20 @@ async function byDocker(root, base, to, timeoutMs) {
  * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
  */
 async function markForeign(dirs, found) {
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (!rec || found.length === 0)
         return false;
-    await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+    await record_file_writeRecord(dirs.record, {
+        ...rec,
+        uid: found[0].uid,
+        foreign: {
+            uid: found[0].uid,
+            paths: telling(found)
+                .slice(0, 5)
+                .map((f) => f.rel),
+            at: new Date().toISOString(),
+        },
+    });
     return true;
 }
 /** Pure: the one warning a post step gives about another uid's files. */
@@ -31289,31 +30188,41 @@ function foreignMessage(o) {
     return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
 }
 /**
- * Post step of a job that is not root, under its lease: finds another uid's files where cargo
- * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
- * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
  */
-async function reclaim_settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+async function handBackTree(root, base, find, timeoutMs, env) {
     const uid = myUid();
-    let found = await findForeign(dirs, uid);
+    let found = await find();
     if (found.length === 0)
         return undefined;
     const first = found;
     const to = { uid, gid: process.getegid?.() ?? uid };
     const failed = [];
-    let handedBack;
     const path = env.PATH ?? '';
     for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
-        found = await findForeign(dirs, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
+        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+        found = await find();
+        if (found.length === 0)
+            return { first, found, handedBack: m, failed };
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
     }
-    if (!handedBack && failed.length === 0)
+    if (failed.length === 0)
         failed.push('neither sudo nor a docker client is on PATH');
+    return { first, found, failed };
+}
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+    const uid = myUid();
+    const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, found, handedBack, failed } = h;
     const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
@@ -31323,27 +30232,12 @@ async function reclaim_settleForeign(root, dirs, layout, name, timeoutMs, env = 
  * or say that this uid's jobs use a private home in their slots until root's gc hands them back
  * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
  */
-async function reclaim_settleForeignHome(root, home, timeoutMs, env = process.env) {
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
     const uid = myUid();
-    let found = await findForeignInHome(home, uid);
-    if (found.length === 0)
+    const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
+    if (!h)
         return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
-        found = await findForeignInHome(home, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
+    const { first, handedBack, failed } = h;
     const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
     const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
     const message = handedBack
@@ -31353,6 +30247,8 @@ async function reclaim_settleForeignHome(root, home, timeoutMs, env = process.en
 }
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
 
 
 
@@ -31400,18 +30296,8 @@ while [ "$left" -gt 0 ]; do
   sleep "$poll"
   left=$((left - poll))
 done`;
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
 async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
     const opts = {
         detached: true,
         body: KEEPER,
@@ -31435,12 +30321,12 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
  * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
  */
-async function lease_scanSlots(root, history) {
+async function scanSlots(root, history) {
     const held = heldLocks();
     const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
-        return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
+        return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
     if (history) {
         const values = slotValues(views, history, Date.now(), worthless);
@@ -31460,7 +30346,7 @@ async function hostHistory(root) {
  * job's paths (`view`, as the lease will see them).
  */
 async function slotToKeep(req) {
-    const c = rankSlots(withViews(await lease_scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
     return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
 }
 /**
@@ -31478,13 +30364,18 @@ async function tryLease(dirs, req) {
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await record_readRecord(dirs.record);
-    const uid = owner_myUid();
+    const previous = await record_file_readRecord(dirs.record);
+    const uid = proc_myUid();
     const owners = await owner_slotOwners(dirs);
     if (!owner_canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
         const marked = previous?.foreign && foreign_describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
+        return {
+            busy: 'foreign',
+            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+            below: marked || undefined,
+            view: previous?.view,
+        };
     }
     // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
@@ -31496,7 +30387,7 @@ async function tryLease(dirs, req) {
         return { busy: 'foreign', uid: below[0].uid, below: foreign_describeForeign(below), view: previous?.view };
     }
     const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!flock_allFree(cargoLocks)) {
+    if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -31538,12 +30429,12 @@ async function acquireSlot(req) {
     let deadline;
     let awaited;
     for (let scan = 0;; scan++) {
-        const views = withViews(await lease_scanSlots(req.root, history), req);
+        const views = withViews(await scanSlots(req.root, history), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !disk_beyond(await disk_measure(req.root), req.diskTarget);
+        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
         const plan = rankSlots(views, req.me, { room });
         if (plan.waitFor !== undefined && deadline === undefined) {
             const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
@@ -31562,7 +30453,17 @@ async function acquireSlot(req) {
             const dirs = layout_slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
+                return {
+                    layout: 'slot',
+                    name: c.name,
+                    dirs,
+                    keeperPid: r.lease.pid,
+                    tier: c.tier,
+                    waitedMs: Date.now() - started,
+                    previous: r.previous,
+                    zombies,
+                    foreign,
+                };
             }
             // A cancelled run's post step has released the lease, but the cargo its shell left running
             // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
@@ -31578,11 +30479,11 @@ async function acquireSlot(req) {
                 foreign.push(c.name);
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${owner_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${owner_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${owner_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
         if (waiting || lingering) {
@@ -31590,7 +30491,7 @@ async function acquireSlot(req) {
             continue;
         }
         if (room && views.some((v) => !v.live))
-            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
+            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
         const name = await newSlot(req.root, views);
         const dirs = layout_slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
@@ -31611,14 +30512,152 @@ async function acquireJobDir(req) {
     return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
 }
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function lease_releaseLease(keeperPid, lock, dir = '') {
+async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
+    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(5);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
     return killed;
+}
+
+;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
+
+
+
+
+
+
+
+
+class OutsideRootError extends Error {
+}
+/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
+async function assertInsideRoot(root, path) {
+    const norm = (0,external_node_path_.normalize)(path);
+    const realRoot = await external_node_fs_.promises.realpath(root);
+    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
+    }
+    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    if (parent === undefined)
+        return; // parent gone: nothing there to delete
+    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
+    if (!inside)
+        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+    // Inside the root is not enough: a link between the root and the path (a slot's
+    // cargo-home/registry made a link into another slot) would move another slot's directory,
+    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
+    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
+    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+    }
+}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const remove_run = (cmd, args, timeoutMs) => run_runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
+let sudoChecked;
+function sudoAvailable() {
+    if (sudoChecked === undefined) {
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    }
+    return sudoChecked;
+}
+/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
+async function foreignEntry(dir, budget = 2000) {
+    const me = proc_myUid();
+    const queue = [dir];
+    while (queue.length && budget-- > 0) {
+        const p = queue.shift();
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        if (st.uid !== me)
+            return { path: p, uid: st.uid };
+        if (st.isDirectory())
+            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
+                queue.push((0,external_node_path_.join)(p, e));
+    }
+    return undefined;
+}
+/** Deletes one entry of the trash; what it cannot delete stays there. */
+async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    const rm = () => remove_run('rm', ['-rf', '--one-file-system', '--', entry], left());
+    let r = await rm();
+    if (!(await fsutil_exists(entry)))
+        return { ok: true };
+    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
+    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
+    await remove_run('chmod', ['-R', 'u+rwX', '--', entry], left());
+    r = await rm();
+    if (!(await fsutil_exists(entry)))
+        return { ok: true };
+    if (sudoAvailable()) {
+        r = await remove_run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
+        if (!(await fsutil_exists(entry)))
+            return { ok: true };
+    }
+    const foreign = await foreignEntry(entry);
+    const why = foreign
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
+        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
+    return { ok: false, detail: why };
+}
+/** Renames `path` into the root's trash under `locks`, then deletes it. */
+async function remove_removeTree(root, path, o = {}) {
+    const r = await removeTreeInner(root, path, o);
+    if (r.outcome !== 'absent') {
+        audit({
+            event: 'remove',
+            path,
+            outcome: r.outcome,
+            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+        });
+    }
+    return r;
+}
+async function removeTreeInner(root, path, o) {
+    await assertInsideRoot(root, path);
+    if (!(await fsutil_exists(path)))
+        return { path, outcome: 'absent' };
+    const trash = layout_rootPaths(root).trash;
+    await external_node_fs_.promises.mkdir(trash, { recursive: true });
+    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
+    if (o.locks?.length) {
+        const h = await flock_hold(o.locks);
+        if (!h)
+            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
+        try {
+            await assertInsideRoot(root, path); // re-check now that nobody can lease it
+            await external_node_fs_.promises.rename(path, entry);
+            await o.whileLocked?.();
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+        finally {
+            await flock_release(h);
+        }
+    }
+    else {
+        try {
+            await external_node_fs_.promises.rename(path, entry);
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+    }
+    const d = await deleteTrashEntry(entry, o.timeoutMs);
+    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
@@ -31728,7 +30767,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
     };
     if (reuse === 'never')
-        return { reset: true, reason: "reuse: never" };
+        return { reset: true, reason: 'reuse: never' };
     if (reuse === 'always')
         return kept('reuse: always');
     if (!previous)
@@ -31790,121 +30829,99 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     return { decision, removed, linked };
 }
 
-;// CONCATENATED MODULE: ./src/pool/view.ts
-
-
-
-/*
- * Under which path view a slot's build was made, from what cargo itself wrote.
- *
- * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
- * its environment or files says whether the job's steps will run in a container (actions/runner:
- * the hook's script handler exports only the `github` context's allow-listed values and the
- * `runner` context; `job.container` is evaluated before the hook but never exported). The build
- * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
- * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
- * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
- * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
- * slot's content is still what the previous view built.
- */
-/** How many of the newest dep-info files are read before giving up on finding an output path. */
-const READ_MAX = 8;
-const HEAD_BYTES = 4096;
-/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
-function outputOf(depInfo) {
-    const line = depInfo.split('\n', 1)[0];
-    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
-    const out = m?.[1].replace(/\\(.)/g, '$1');
-    return out && isAbsolute(out) ? out : undefined;
-}
-/**
- * Pure: the root as the build saw it, given an output path the build wrote and where this process
- * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
- * build dir's place under the root. Undefined when the output is not under that place at all (a
- * `docker run` step mounting the target elsewhere): the view cannot be told.
- */
-function view_rootSeen(output, root, buildDir) {
-    const rel = relative(root, buildDir);
-    if (!rel || rel.startsWith('..') || isAbsolute(rel))
-        return undefined;
-    const at = output.lastIndexOf(`/${rel}/`);
-    if (at <= 0)
-        return undefined;
-    return output.slice(0, at);
-}
-/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
-const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
-const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => lstatSync(join(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => {
-    try {
-        return readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name)).map((e) => join(d, e.name));
-    }
-    catch {
-        return [];
-    }
-};
-const list = (d) => {
-    try {
-        return readdirSync(d);
-    }
-    catch {
-        return [];
-    }
+;// CONCATENATED MODULE: ./src/model/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+const SIZE_UNITS = {
+    b: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
 };
 /**
- * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
- * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
- * cargo's build-dir layouts.
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
  */
-function view_profileDirs(buildDir) {
-    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
-/**
- * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
- * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
- */
-function depInfoDirs(profile) {
-    const v2 = list(join(profile, 'build')).flatMap((pkg) => list(join(profile, 'build', pkg)).map((h) => join(profile, 'build', pkg, h, 'out')));
-    return [join(profile, 'deps'), ...v2];
+/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+function parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
+        return undefined;
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * mult);
 }
-/**
- * The newest dep-info file written under `buildDir` since the lease started: its first output
- * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
- */
-function view_builtSince(buildDir, startedAt) {
-    const since = cutOff(startedAt);
-    const found = [];
-    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
-        for (const n of list(dir)) {
-            if (!n.endsWith('.d'))
-                continue;
-            const st = lstatSync(join(dir, n), { throwIfNoEntry: false });
-            if (st?.isFile() && st.mtimeMs >= since)
-                found.push({ path: join(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
-        }
-    }
-    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const f of found.slice(0, READ_MAX)) {
-        const output = outputOf(readHead(f.path));
-        if (output)
-            return { output, uid: f.uid };
-    }
-    return undefined;
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
 }
-function readHead(path) {
-    let fd;
-    try {
-        fd = openSync(path, 'r');
-        const buf = Buffer.alloc(HEAD_BYTES);
-        return buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
     }
-    catch {
-        return '';
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
+}
+function formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
     }
-    finally {
-        if (fd !== undefined)
-            closeSync(fd);
-    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
 }
 
 ;// CONCATENATED MODULE: ./src/model/settings.ts
@@ -31923,7 +30940,7 @@ function subjectOf(o) {
 }
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class settings_InputError extends Error {
+class InputError extends Error {
     constructor(origin, value, expected, hint) {
         const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
         super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
@@ -31931,17 +30948,31 @@ class settings_InputError extends Error {
     }
 }
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const settings_RUNNER_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
+const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+]));
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function settings_variableOf(input) {
+function variableOf(input) {
     return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 /** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function settings_fromVariables(env, file) {
-    const allowed = settings_RUNNER_INPUTS;
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
     return {
-        get: (n) => (allowed.includes(n) ? (env[settings_variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: settings_variableOf(n), file }),
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
     };
 }
 /** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
@@ -31984,7 +31015,7 @@ function targetIsBelow(threshold, target) {
         return target.bytes >= threshold.bytes;
     return true; // mixed forms cannot be compared without the disk's size
 }
-function settings_defaultRoot(env) {
+function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
         return env.CARGO_ISOLATE_ROOT;
     // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
@@ -31999,10 +31030,10 @@ const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', 
  * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
  * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
  */
-function settings_readSettings(from, env = process.env) {
+function readSettings(from, env = process.env) {
     const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
     const read = (name) => src.get(name).trim();
-    const refuse = (name, value, expected, hint) => new settings_InputError(src.origin(name), value, expected, hint);
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
     const oneOf = (name, allowed, dflt) => {
         const v = read(name);
         if (v === '')
@@ -32043,6 +31074,8 @@ function settings_readSettings(from, env = process.env) {
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
     const label = (name, example) => {
         const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
         if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
@@ -32062,7 +31095,7 @@ function settings_readSettings(from, env = process.env) {
     }
     const rootRaw = read('root');
     return {
-        root: rootRaw || settings_defaultRoot(env),
+        root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
         layout: oneOf('layout', ['slot', 'job'], 'slot'),
         reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
@@ -32089,18 +31122,19 @@ function settings_readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class root_RootError extends Error {
+class RootError extends Error {
     constructor(message) {
         super(message);
         this.name = 'RootError';
     }
 }
 /** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
-class RootMissingError extends root_RootError {
+class RootMissingError extends RootError {
     root;
     constructor(message, root) {
         super(message);
@@ -32118,7 +31152,10 @@ function refuseRoot(path, env) {
     const home = env.HOME;
     if (home && path === (0,external_node_path_.resolve)(home))
         return 'it is the home directory';
-    for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]]) {
+    for (const [name, dir] of [
+        ['RUNNER_TEMP', env.RUNNER_TEMP],
+        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+    ]) {
         if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
             return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
         }
@@ -32137,7 +31174,8 @@ const UNRELIABLE_FLOCK = {
 /** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
 function unreliableFlock(fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+    return (name &&
+        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -32171,17 +31209,17 @@ async function blame(path) {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+async function prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
     const input = `${subjectOf(origin)} is '${raw}'`;
     if (!(0,external_node_path_.isAbsolute)(raw))
-        throw new root_RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
     const root = await realpathLoose((0,external_node_path_.resolve)(raw));
     const why = refuseRoot(root, env);
     if (why)
-        throw new root_RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
     const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
     if (st && !st.isDirectory())
-        throw new root_RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
     if (st) {
         // One readdir is one snapshot: a job making this root writes the marker before anything
@@ -32189,7 +31227,7 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
         const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
         if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
-                throw new root_RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
         }
     }
@@ -32212,66 +31250,18 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new root_RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;
 }
 
-;// CONCATENATED MODULE: ./src/store/crate-cache.ts
-
-
-/*
- * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
- * The module is imported only when the input is on: it triples the bundle's start-up cost.
- * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
- */
-const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
-const cachePaths = (root) => {
-    const p = crates_storePaths(root);
-    return [p.blobs, p.dirs, p.index];
-};
-async function restoreStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 877).then(__nccwpck_require__.bind(__nccwpck_require__, 3877));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
-            return undefined;
-        }
-        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
-        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
-        return hit;
-    }
-    catch (e) {
-        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
-        return undefined;
-    }
-}
-async function crate_cache_saveStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 877).then(__nccwpck_require__.bind(__nccwpck_require__, 3877));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
-            return false;
-        }
-        await cache.saveCache(cachePaths(root), cacheKey(lockText));
-        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
-        return true;
-    }
-    catch (e) {
-        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
-        return false;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
-
 
 
 
@@ -32303,13 +31293,13 @@ async function giveSlot(dirs, to, timeoutMs) {
  * given back at once (the job's own directory goes with its post step).
  */
 async function handBackJobParents(root, jobDir) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
     const key = (0,external_node_path_.dirname)(jobDir);
     if (to)
         await owner_chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-async function handback_handBackJob(j, published, gitPublished = 0) {
+async function handBackJob(j, published, gitPublished = 0) {
     const to = handBackTo(myUid(), await ownerOf(j.root));
     if (!to)
         return undefined;
@@ -32392,6 +31382,394 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
+;// CONCATENATED MODULE: ./src/os/sockets.ts
+
+/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
+function parseListeners(procNetTcp) {
+    const out = [];
+    for (const line of procNetTcp.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || f[3] !== '0A')
+            continue; // 0A: LISTEN
+        const [addr, port] = f[1].split(':');
+        if (addr !== '0100007F' && addr !== '00000000')
+            continue;
+        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
+    }
+    return out;
+}
+/** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
+async function tcpListeners() {
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
+    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
+}
+/**
+ * The process holding a socket inode: `hint` (a pid seen before) first, then only processes
+ * whose command is `comm`, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode, comm, hint) {
+    const want = `socket:[${inode}]`;
+    const holds = async (p) => {
+        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
+        for (const fd of fds)
+            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+                return true;
+        return false;
+    };
+    if (hint && (await holds(String(hint))))
+        return hint;
+    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(p))
+            continue;
+        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
+        if (name.trim() === comm && (await holds(p)))
+            return Number(p);
+    }
+    return undefined;
+}
+/** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
+async function environOf(pid) {
+    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    if (raw === undefined)
+        return undefined;
+    const out = {};
+    for (const kv of raw.split('\0'))
+        if (kv.includes('='))
+            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    return out;
+}
+/** Whether `pid` sees the same files as this process (the same mount namespace). */
+async function sameMountNamespace(pid) {
+    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
+    return theirs === ours;
+}
+
+;// CONCATENATED MODULE: ./src/host/sccache.ts
+
+
+
+
+
+
+
+
+
+/*
+ * One sccache server per host (per uid, mount namespace and sccache configuration) that
+ * belongs to no job: issue 17.
+ *
+ * sccache's client starts a server when none answers on SCCACHE_SERVER_PORT, and the server
+ * inherits that job's environment: its RUNNER_TRACKING_ID (the runner kills every process
+ * carrying it when the job ends) and its TMPDIR (the job's slot tmp/, which the post step
+ * empties while the server still writes other jobs' dep-info there). So when a job compiles
+ * through sccache, the main step makes sure a server answers on a port of our choosing first,
+ * one it started itself: detached in its own session (sccache daemonizes anyway), with a
+ * minimal environment (no RUNNER_TRACKING_ID, no job secrets), a temp dir of its own under the
+ * root, and no idle timeout (a server that exits when idle would be restarted by the next
+ * client, from inside a job, with that job's environment). The job gets SCCACHE_SERVER_PORT.
+ *
+ * Why not a server per job: sccache 0.4's disk cache keeps its index in memory, read once at
+ * start, and enforces SCCACHE_CACHE_SIZE against that index alone. Several servers on one
+ * SCCACHE_DIR each miss what the others wrote since they started and together exceed the size
+ * limit (measured: docs/sccache.md).
+ *
+ * Why the port depends on uid and mount namespace: a server writes compile outputs as its own
+ * uid (a root container job's server compiling for a host job would leave root-owned files in
+ * its target dir) and resolves paths in its own mount namespace (a container's /__w/... is not
+ * the host's). A container with its own network namespace has its own 127.0.0.1 anyway; one
+ * with the host's network must still never reach the host's server. What answers on a port is
+ * checked, not trusted: a listener of another uid, or one carrying a RUNNER_TRACKING_ID (a
+ * job's server, started by a client), is passed over for the next candidate port.
+ */
+/** How many ports a configuration may fall back to when its first ones are taken. */
+const CANDIDATES = 8;
+/** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
+const PORT_BASE = 10000;
+const PORT_SPAN = 20000;
+/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
+const OUR_WRAPPER = 'cargo-isolate-rustc';
+/** Where our wrapper finds the job's own wrapper. */
+const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
+/** Pure: whether cargo, run with `env`, compiles through sccache. */
+function sccacheWrapper(env) {
+    // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
+    for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
+        let v = env[variable];
+        if (v === undefined)
+            continue;
+        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
+        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
+            v = env[WRAPPED] ?? '';
+        const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
+        return name === 'sccache' ? { variable, command: v.trim() } : undefined;
+    }
+    return undefined;
+}
+/** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
+const OURS = new Set([
+    'SCCACHE_SERVER_PORT',
+    'SCCACHE_IDLE_TIMEOUT',
+    'SCCACHE_START_SERVER',
+    'SCCACHE_STARTUP_NOTIFY',
+    'SCCACHE_NO_DAEMON',
+    'SCCACHE_ERROR_LOG',
+]);
+function sccacheSettings(env) {
+    const out = {};
+    for (const k of Object.keys(env).sort())
+        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
+            out[k] = env[k];
+    return out;
+}
+/**
+ * Pure: the ports a server for this uid, mount namespace and configuration may use, in order.
+ * Jobs with the same three share a server; anything else gets another one.
+ */
+function candidatePorts(uid, mountNs, settings) {
+    const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
+    return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
+}
+/** Pure: use this port (start a server or reuse the one there), or try the next. */
+function decide(o) {
+    if (o.kind === 'free')
+        return 'start';
+    if (o.kind === 'host-server')
+        return 'reuse';
+    return 'next';
+}
+/** Pure: the environment the host server starts with. Nothing of the job's but what sccache needs. */
+function serverEnv(env, port, tmp) {
+    const keep = ['PATH', 'HOME', 'RUSTUP_HOME', 'LANG', 'LC_ALL', 'USER', 'LOGNAME'];
+    const out = {};
+    for (const k of keep)
+        if (env[k] !== undefined)
+            out[k] = env[k];
+    return {
+        ...out,
+        ...sccacheSettings(env),
+        SCCACHE_SERVER_PORT: String(port),
+        // 0 = never exit when idle: a server that exits would be restarted by a job's client.
+        SCCACHE_IDLE_TIMEOUT: '0',
+        TMPDIR: tmp,
+        TMP: tmp,
+        TEMP: tmp,
+    };
+}
+/** Pure: the summary's line for it. */
+function describeServer(r) {
+    const who = r.how === 'started' ? 'started by this job' : 'already running';
+    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+}
+// ---- effects ----
+/** What answers on `port` (in this network namespace), read from /proc. */
+async function occupant(port, uid, hint) {
+    const l = (await tcpListeners()).find((x) => x.port === port);
+    if (!l)
+        return { kind: 'free' };
+    if (l.uid !== uid)
+        return { kind: 'other-uid', uid: l.uid };
+    const pid = await socketOwner(l.inode, 'sccache', hint);
+    if (!pid)
+        return { kind: 'unknown' };
+    const env = await environOf(pid);
+    if (!env)
+        return { kind: 'unknown' };
+    if (env.RUNNER_TRACKING_ID)
+        return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
+    // Another mount namespace resolves the job's paths to other files (or none).
+    if (!(await sameMountNamespace(pid)))
+        return { kind: 'unknown' };
+    return { kind: 'host-server', pid };
+}
+/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
+function fleetPort(env) {
+    const p = Number(env.SCCACHE_SERVER_PORT);
+    return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
+}
+const STARTUP_GRACE_MS = 30_000;
+/** What answers on `port` once anything does (or `graceMs` ran out). */
+async function settled(port, uid, graceMs) {
+    const end = Date.now() + graceMs;
+    for (;;) {
+        const o = await occupant(port, uid);
+        if (o.kind !== 'free' || Date.now() >= end)
+            return o;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
+function serverDir(root, uid, port) {
+    return ownDirIn(layout_rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
+}
+/**
+ * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
+ * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
+ * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
+ * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
+ * Resolves when the spawned process exits (at once, when it daemonizes).
+ */
+async function spawnServer(binary, env, dir) {
+    const logPath = (0,external_node_path_.join)(dir, 'start.log');
+    const out = await external_node_fs_.promises.open(logPath, 'w');
+    try {
+        const code = await new Promise((res, rej) => {
+            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], {
+                env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') },
+                cwd: dir,
+                detached: true,
+                stdio: ['ignore', out.fd, out.fd],
+            });
+            child.on('error', rej);
+            child.on('exit', (c) => res(c));
+        });
+        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
+    }
+    finally {
+        await out.close();
+    }
+}
+const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o) {
+    if (o.kind === 'other-uid')
+        return `a listener of uid ${o.uid}`;
+    if (o.kind === 'job-server')
+        return `a job's server, pid ${o.pid}`;
+    return 'a listener of another mount namespace, or one this uid cannot see';
+}
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary, env, port, uid, root, log) {
+    const { dir, theirs } = await serverDir(root, uid, port);
+    if (theirs)
+        return { kind: 'next', why: theirs };
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const seen = await occupant(port, uid, hint);
+    if (seen.kind === 'host-server') {
+        log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+        return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+    }
+    // One starter at a time per port: two jobs starting together find one server, not a race.
+    const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
+    if (!lock)
+        throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+    try {
+        return await startOnPort(binary, env, port, uid, dir, log);
+    }
+    finally {
+        await flock_release(lock);
+    }
+}
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary, env, port, uid, dir, log) {
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const errorLog = (0,external_node_path_.join)(dir, 'error.log');
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const o = await occupant(port, uid);
+        const what = decide(o);
+        if (what === 'reuse' && o.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+            return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+        }
+        if (what === 'next')
+            return { kind: 'next', why: whyNext(o) };
+        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+        await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
+        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+        if (r.code !== 0)
+            throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+        const now = await settled(port, uid, STARTUP_GRACE_MS);
+        if (now.kind === 'host-server') {
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+            log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+            return { kind: 'server', pid: now.pid, how: 'started', tmp };
+        }
+        if (now.kind === 'free')
+            throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+        // Another process bound the port first (a job's client): look again.
+    }
+    return { kind: 'next' };
+}
+/**
+ * Makes sure a host server that belongs to no job answers for a job that compiles through
+ * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
+ * The one entry for the main step and for the runner's job-started hook.
+ */
+async function ensureSccacheServer(env, paths, log) {
+    const wrapper = sccacheWrapper(env);
+    if (!wrapper)
+        return undefined;
+    const t0 = performance.now();
+    const binary = await proc_findOnPath(wrapper.command, env.PATH);
+    if (!binary)
+        throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
+    const uid = proc_myUid();
+    const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
+    const passedOver = [];
+    const report = (port, s) => ({
+        variable: wrapper.variable,
+        port,
+        pid: s.pid,
+        how: s.how,
+        tmp: s.tmp,
+        passedOver,
+        ms: Math.round(performance.now() - t0),
+    });
+    // A server the host runs itself (systemd, a login shell) on the configured port belongs to
+    // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
+    // start one there: that port is where jobs' own clients start theirs.
+    const configured = fleetPort(env);
+    const there = await occupant(configured, uid);
+    if (there.kind === 'host-server') {
+        log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
+        return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
+    }
+    for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
+        const got = await tryPort(binary, env, port, uid, paths.root, log);
+        if (got.kind === 'server')
+            return report(port, got);
+        if (got.why)
+            passedOver.push(`${port} (${got.why})`);
+    }
+    throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
+}
+/** What the job must export to compile through that server. */
+function sccacheExports(r) {
+    return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
+}
+/**
+ * The post step, before it empties the job's tmp/: a server on the job's port that carries
+ * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
+ * its temp dir still exists, and start a host server in its place for the jobs still on that
+ * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ */
+async function sccacheAtEnd(r, env, paths, log) {
+    if (!r)
+        return undefined;
+    const uid = myUid();
+    const o = await occupant(r.port, uid, r.pid);
+    if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
+        return undefined;
+    const wrapper = sccacheWrapper(env);
+    const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
+    if (!binary)
+        return undefined;
+    await new Promise((res) => {
+        const c = spawn(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+        c.on('error', () => res());
+        c.on('exit', () => res());
+    });
+    const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
+    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
+}
+
 ;// CONCATENATED MODULE: ./src/os/copy.ts
 
 
@@ -32399,13 +31777,17 @@ async function handBackIdle(root, timeoutMs) {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
+    const ran = await run_runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
     const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
@@ -32434,7 +31816,25 @@ async function removeEscapingLinks(dir) {
     return removed;
 }
 
+;// CONCATENATED MODULE: ./src/os/sizes.ts
+
+/**
+ * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
+ * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
+ * filesystem. 0 for a missing tree.
+ */
+function diskUsage(path, timeoutMs = 30_000) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d.toString()));
+        child.on('error', () => res(0));
+        child.on('close', () => res(parseInt(out, 10) || 0));
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
 
 
 
@@ -32486,7 +31886,7 @@ function copyFits(d, bytes, level) {
     const used = d.usedBytes + bytes;
     const free = d.freeBytes - bytes;
     const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !disk_beyond(after, level);
+    return free > 0 && !beyond(after, level);
 }
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
@@ -32539,12 +31939,22 @@ async function invalidateScripts(target, source) {
 }
 /** Pure: the log's line for a copy. */
 function describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${formatBytes(c.bytes)})`;
     if (c.outcome === 'copied') {
-        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
         return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
     }
-    const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
     return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
 }
 /**
@@ -32560,11 +31970,11 @@ async function copyWarmBuild(root, src, to, o) {
     if (!h)
         return base;
     try {
-        const now = await record_readRecord(from.record);
+        const now = await record_file_readRecord(from.record);
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
-        const bytes = now.sizes?.target ?? (await sizes_diskUsage(from.target));
-        if (!o.reflink && !copyFits(await disk_measure(root), bytes, o.threshold))
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
             return { ...base, bytes, outcome: 'no-room' };
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
@@ -32581,7 +31991,538 @@ async function copyWarmBuild(root, src, to, o) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/job/job.ts
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them).
+ */
+function parseLock(text) {
+    const out = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
+    ];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
+    }
+}
+async function readLock(path) {
+    return parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function lockfile_indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function lockfile_indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function knownDirs(dirsDir, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function dir_names_learnDir(dirsDir, version, source, dir, field) {
+    const known = await knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await fs.mkdir(dirname(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/store/gitstore.ts
+
+
+
+
+
+
+
+
+
+
+const SHA = /^[0-9a-f]{40}$/;
+/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
+function parseGitLock(text) {
+    const out = [];
+    const seen = new Set();
+    for (const field of lockPackages(text)) {
+        const [name, version, source] = ['name', 'version', 'source'].map(field);
+        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
+        if (!name || !version || !m)
+            continue;
+        const key = `${m[1]}#${m[2]}`;
+        if (seen.has(key))
+            continue; // a workspace of several crates in one repository: one database
+        seen.add(key);
+        out.push({ name, version, url: m[1], commit: m[2] });
+    }
+    return out;
+}
+/** The store's directory for a URL: readable, and distinct for distinct URLs. */
+function urlKey(url) {
+    const last = url
+        .replace(/\/+$/, '')
+        .split('/')
+        .pop()
+        ?.replace(/\.git$/, '') || 'repo';
+    return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+}
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
+const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
+/**
+ * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
+ * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
+ * prefix decide; a dir still ambiguous is not published.
+ */
+function assignDbDirs(dirs, locked) {
+    const assigned = new Map();
+    const ambiguous = [];
+    const norm = (u) => u
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .toLowerCase();
+    for (const d of dirs) {
+        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
+        if (urls.length > 1) {
+            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
+            if (fetched.length > 0)
+                urls = fetched;
+        }
+        if (urls.length > 1) {
+            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
+            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
+            if (named.length > 0)
+                urls = named;
+        }
+        if (urls.length === 1)
+            assigned.set(d.name, urls[0]);
+        else if (urls.length > 1)
+            ambiguous.push(d.name);
+    }
+    return { assigned, ambiguous };
+}
+/**
+ * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
+ * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
+ * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
+ */
+function systemGit(env = process.env, timeoutMs = 600_000) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return {
+        run(args, o = {}) {
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+                env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+                input: o.input,
+                encoding: 'utf8',
+                timeout: timeoutMs,
+                maxBuffer: 64 << 20,
+            });
+            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+        },
+    };
+}
+const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
+function gitAvailable(git) {
+    return git.run(['--version']).status === 0;
+}
+/**
+ * The build runs as the store's owner and may replace a store directory by a symlink (into a
+ * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
+ * mkdir makes a real directory.
+ */
+async function plainDirs(root, ...rel) {
+    let p = root;
+    for (const c of rel) {
+        p = (0,external_node_path_.join)(p, c);
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st && !st.isDirectory())
+            return false;
+    }
+    return true;
+}
+async function learnGitDir(root, version, url, dir) {
+    if (await plainDirs(root, 'git', 'dirs'))
+        await learnDir(gitStorePaths(root).dirs, version, url, dir, 'url');
+}
+async function packFiles(entry) {
+    const out = [];
+    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
+        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
+            continue;
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
+        if (st?.isFile())
+            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
+    }
+    return out;
+}
+/**
+ * Checks a database made by this code, by git's own hashes: the locked commit and its tree
+ * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
+ * verified) and walks from the refs, so a missing or altered object reachable from the locked
+ * commit fails it. Undefined when intact; otherwise why not.
+ */
+function verifyDb(git, gitDir, commit) {
+    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
+    if (tree.status !== 0)
+        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
+    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
+    // objects reachable should cargo ever gc this database.
+    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
+    if (ref.status !== 0)
+        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
+    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
+    if (fsck.status !== 0)
+        return `git fsck failed: ${firstLine(fsck)}`;
+    return undefined;
+}
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git, dbRoot, dirs, commit) {
+    const todo = [];
+    for (const dir of dirs) {
+        const d = (0,external_node_path_.join)(dbRoot, dir);
+        const isDir = (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
+            todo.push(dir);
+    }
+    return todo;
+}
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry, g) {
+    let claimed = {};
+    try {
+        claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
+    }
+    catch {
+        /* judged below */
+    }
+    return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
+    const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    try {
+        await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
+        const init = git.run(['init', '--quiet', '--bare', tmp]);
+        if (init.status !== 0)
+            throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+        for (const f of files)
+            if (await linkOrCopy(f.path, (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), mode))
+                r.copiedInstead++;
+        const refused = verifyDb(git, tmp, g.commit);
+        if (refused)
+            return refused;
+        const dest = (0,external_node_path_.join)(dbRoot, dir);
+        const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
+        // A symlink a build left in its place (into another slot, say) is removed, never followed.
+        if (st && !st.isDirectory())
+            await external_node_fs_.promises.rm(dest, { force: true });
+        if (!st?.isDirectory())
+            await external_node_fs_.promises.rename(tmp, dest);
+        else {
+            // This slot's own database of the URL, without this commit: add the verified pack.
+            await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
+            for (const f of files)
+                await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
+            git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+        }
+        return undefined;
+    }
+    finally {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+    }
+}
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root, dbRoot, g, version, mode, git, r) {
+    const dirs = await knownDirs(layout_gitStorePaths(root).dirs, version, g.url);
+    const entry = entryPath(root, g.url, g.commit);
+    if (dirs.length === 0) {
+        const why = (await fsutil_exists(entry))
+            ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+            : 'not in the store yet';
+        r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+        return;
+    }
+    const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+    if (todo.length === 0) {
+        r.present++; // this slot's own database (a warm slot of the same trust domain)
+        return;
+    }
+    const files = await packFiles(entry);
+    if (!files.some((f) => f.name.endsWith('.pack'))) {
+        r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+        return;
+    }
+    let refused = await claimRefusal(entry, g);
+    for (const dir of todo)
+        refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+    if (refused) {
+        r.refused.push({ url: g.url, commit: g.commit });
+        r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+        return;
+    }
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    r.seeded.push({ dep: label(g), bytes });
+    r.seededBytes += bytes;
+}
+/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
+async function seedGit(root, cargoHome, locked, version, mode, git) {
+    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
+        return r;
+    }
+    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+    // there. prepare.ts checks only the top dirs; cargo fetches instead.
+    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+        return r;
+    }
+    for (const g of locked)
+        await seedOne(root, (0,external_node_path_.join)(cargoHome, 'git', 'db'), g, version, mode, git, r);
+    return r;
+}
+/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
+function dbFacts(git, dbRoot, names, locked) {
+    const commits = [...new Set(locked.map((g) => g.commit))];
+    return Promise.all(names.map(async (name) => {
+        const gitDir = join(dbRoot, name);
+        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
+        const present = check.status === 0
+            ? check.stdout
+                .split('\n')
+                .map((l) => l.split(' '))
+                .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+                .map(([sha]) => sha)
+            : [];
+        const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
+        return { name, commits: present, fetchedFrom };
+    }));
+}
+/**
+ * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
+ * Each entry is packed by git from the job's database into a temp dir under the store, then
+ * renamed into place: a reader sees no entry or a whole one.
+ */
+async function publishGit(root, cargoHome, locked, version, git, replace = []) {
+    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
+        return r;
+    }
+    const dbRoot = join(cargoHome, 'git', 'db');
+    const names = (await fs.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const facts = await dbFacts(git, dbRoot, names, locked);
+    const { assigned, ambiguous } = assignDbDirs(facts, locked);
+    for (const g of locked) {
+        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
+        if (dirs.length === 0) {
+            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
+            r.notPublished.push({
+                dep: label(g),
+                why: amb.length
+                    ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+                    : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+            });
+            continue;
+        }
+        for (const d of dirs) {
+            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+            await learnGitDir(root, version, g.url, d).catch((e) => {
+                if (!isPermissionError(e))
+                    throw e;
+            });
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
+        if ((await exists(entry)) && !mustReplace) {
+            r.skipped++;
+            continue;
+        }
+        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
+            r.notPublished.push({ dep: label(g), why: `${dirname(entry)} is not a directory of the store (a symlink?): not published` });
+            continue;
+        }
+        const tmp = join(dirname(entry), `.tmp-${g.commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+        try {
+            await fs.mkdir(tmp, { recursive: true });
+            const pack = git.run(['--git-dir', join(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', join(tmp, 'pack')], { input: `${g.commit}\n` });
+            if (pack.status !== 0)
+                throw new Error(`git pack-objects in ${join(dbRoot, dirs[0])}: ${firstLine(pack)}`);
+            await fs.writeFile(join(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
+            const files = await packFiles(tmp);
+            for (const f of [...files.map((x) => x.path), join(tmp, 'entry.json')])
+                await fs.chmod(f, 0o444);
+            await fs.chmod(tmp, 0o755);
+            if (mustReplace && (await exists(entry)))
+                await removeTree(root, entry, { timeoutMs: 60_000 });
+            try {
+                await fs.rename(tmp, entry);
+            }
+            catch (e) {
+                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
+                    throw e;
+                r.skipped++; // another job published it meanwhile: one intact entry either way
+                continue;
+            }
+            const bytes = files.reduce((n, f) => n + f.bytes, 0);
+            r.published.push({ dep: label(g), bytes });
+            r.publishedBytes += bytes;
+        }
+        catch (e) {
+            r.notPublished.push({
+                dep: label(g),
+                why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : e.message,
+            });
+        }
+        finally {
+            await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        }
+    }
+    return r;
+}
+/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
+async function gitEntries(root) {
+    const out = [];
+    const db = layout_gitStorePaths(root).db;
+    if (!(await plainDirs(root, 'git', 'db')))
+        return out;
+    for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
+        if (!(await external_node_fs_.promises.lstat((0,external_node_path_.join)(db, key)).catch(() => undefined))?.isDirectory())
+            continue;
+        for (const commit of await external_node_fs_.promises.readdir((0,external_node_path_.join)(db, key)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(db, key, commit);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (!st?.isDirectory())
+                continue;
+            const files = await packFiles(path);
+            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
+            out.push({
+                path,
+                bytes: files.reduce((n, f) => n + f.bytes, 0),
+                lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+                linked: files.some((f) => f.nlink > 1),
+            });
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/pool/guard.ts
 
 
 
@@ -32599,6 +32540,396 @@ async function copyWarmBuild(root, src, to, o) {
 
 
 
+/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
+const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
+const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
+/**
+ * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
+ * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
+ * `registry/src` trees and the stores, which the next job refills cheaply.
+ *
+ * `keep` names the slots whose build the job running this guard is about to take (its own
+ * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
+ * everything else idle, so the guard and the chooser never disagree about the one build this
+ * job will use. Removed anyway only when nothing else is left to free.
+ *
+ * Runner scope (the default) frees this runner's idle data first among data of equal worth.
+ * It used to free all of this runner's idle data, its most valuable builds included, before any
+ * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
+ * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
+ * directory out of reach, which is what the scope was first for (a guard deleting other
+ * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
+ * leave data no later job counts as its own; it is freed by its worth like anything else. Live
+ * data is never a candidate in any scope.
+ */
+function planPrune(cands, scope, runnerId, o = {}) {
+    let liveBytes = 0;
+    let othersBytes = 0;
+    const ordered = [];
+    const live = [];
+    const kept = [];
+    for (const c of cands) {
+        if (c.live) {
+            liveBytes += c.bytes ?? 0;
+            live.push(c);
+        }
+        else if (c.slot !== undefined && o.keep?.includes(c.slot))
+            kept.push(c);
+        else {
+            if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git')
+                othersBytes += c.bytes ?? 0;
+            ordered.push(c);
+        }
+    }
+    // Runner scope: this runner's data first among equals (same kind, same worth); never a
+    // valuable build of its own before a worthless one of another runner.
+    const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
+    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
+        spent(b) - spent(a) ||
+        valueRank(a.value) - valueRank(b.value) ||
+        mineFirst(a, b) ||
+        a.lastUsedMs - b.lastUsedMs ||
+        a.path.localeCompare(b.path);
+    ordered.sort(order);
+    kept.sort(order);
+    return { ordered, liveBytes, othersBytes, live, kept };
+}
+async function guard_isDir(p) {
+    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    const p = layout_rootPaths(root);
+    const out = [];
+    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
+        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+    }
+    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
+        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
+            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
+                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
+                const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                out.push({
+                    kind: 'job-dir',
+                    path: dir,
+                    lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                    owner: rec?.runnerId,
+                    live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                });
+            }
+        }
+    }
+    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
+    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
+    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
+    const blobs = layout_storePaths(root).blobs;
+    const plain = (await guard_isDir(layout_storePaths(root).base)) && (await guard_isDir(blobs));
+    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
+        if (!(await guard_isDir((0,external_node_path_.join)(blobs, sub))))
+            continue;
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(layout_storePaths(root).blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(layout_storePaths(root).blobs, sub, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (st?.isFile() && st.nlink === 1)
+                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
+        }
+    }
+    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+    for (const e of await gitEntries(root))
+        if (!e.linked)
+            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
+    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
+    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_file_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
+    const history = await readHistory(root);
+    const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
+    for (const { name, record: rec, live } of slots) {
+        const d = layout_slotDirs(root, name);
+        const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
+        if (!rec?.sizes || rec.sizes.target > 0 || live)
+            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
+        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
+    }
+    out.push(...(await sharedSources(root, out)));
+    return out;
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = proc_myUid();
+    const out = [];
+    const liveUids = new Set();
+    for (const c of slots) {
+        if (c.kind !== 'target' || !c.live || !c.slot)
+            continue;
+        liveUids.add((await record_file_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
+    }
+    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+class DiskFullError extends Error {
+}
+const NEEDS_ROOT = 'needs root';
+/**
+ * Removes one candidate; its outcome. What another uid holds (a root container job's files
+ * never handed back) is not attempted by anyone but root: renaming a directory needs write
+ * access to it, and a futile `rm -rf` over a large tree only costs time.
+ */
+async function removeCandidate(root, c, timeoutMs) {
+    const uid = proc_myUid();
+    if (uid !== 0 && c.kind !== 'crate') {
+        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        if (st && st.uid !== uid)
+            return NEEDS_ROOT;
+        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            return NEEDS_ROOT;
+    }
+    try {
+        return await removeCandidateAs(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (fsutil_isPermissionError(e))
+            return NEEDS_ROOT;
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw e;
+    }
+}
+async function removeCandidateAs(root, c, timeoutMs) {
+    if (c.kind === 'trash')
+        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
+    if (c.kind === 'crate') {
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (fsutil_isPermissionError(e) ? NEEDS_ROOT : 'absent'));
+    }
+    if (!(await guard_isDir(c.path)))
+        return 'absent';
+    if (c.kind === 'git')
+        return (await remove_removeTree(root, c.path, { timeoutMs })).outcome;
+    if (c.kind === 'job-dir') {
+        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+        return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
+    }
+    if (c.kind === 'registry-src' && c.slot === undefined)
+        return (await remove_removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+    const d = layout_slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await remove_removeTree(root, c.path, {
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_file_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await record_file_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+};
+/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
+const isOthersIdle = (o, c) => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+    const waitStart = Date.now();
+    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        let simulatedFree = 0;
+        const reached = () => {
+            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
+            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
+            return !beyond(sim, o.target);
+        };
+        const overAtStart = beyond(now, o.threshold);
+        const kept = plan.ordered.length;
+        // gc --max-age: trash and anything idle for longer go whatever the disk says.
+        const tooOld = (i, c) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+        // Over the threshold when the guard started, and the target not reached yet.
+        const stillNeeded = () => overAtStart && !reached();
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            if (!tooOld(i, c) && !stillNeeded())
+                continue;
+            if (i === kept)
+                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = c.bytes ?? (await diskUsage(c.path));
+            // What is left of other runners' idle data is what the final warning reports.
+            const freedOthers = () => {
+                if (isOthersIdle(o, c))
+                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+            };
+            if (o.dryRun) {
+                freedOthers();
+                simulatedFree += bytes;
+                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
+                continue;
+            }
+            const prev = now;
+            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
+            now = await measure(o.root);
+            if (outcome === 'absent')
+                continue;
+            if (outcome === 'removed')
+                freedOthers();
+            if (outcome === NEEDS_ROOT) {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike: the guard reports what it freed, not
+            // what the filesystem did meanwhile (other jobs write while it runs).
+            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
+    }
+    finally {
+        await flock_release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}.`);
+    }
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
 
@@ -32607,8 +32938,465 @@ async function copyWarmBuild(root, src, to, o) {
 
 
 
-/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
-const BTRFS_MAGIC = 0x9123683e;
+const blobPath = (root, sha) => (0,external_node_path_.join)(layout_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function crates_cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return fsutil_writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(layout_storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(fsutil_exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(layout_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = join(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = join(cacheRoot, dir, f);
+            const st = await fs.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await fs.readFile(storeCached).catch(() => undefined);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = join(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = layout_storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/dependencies.ts
+
+
+
+
+
+
+
+
+/*
+ * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
+ * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
+ */
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = {
+        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        publish: mayPublish(s.publishCrates, me),
+        policy: s.publishCrates,
+        cache: s.cache,
+    };
+    const lockFile = await lockfile_findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        return state;
+    }
+    const version = crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    if (s.cache)
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await flock_release(downloadLock);
+    }
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
+    try {
+        const locked = parseGitLock(lockText);
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
+}
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion(dirname(lockFile), env)) : undefined };
+}
+
+;// CONCATENATED MODULE: ./src/pool/view.ts
+
+
+
+/*
+ * Under which path view a slot's build was made, from what cargo itself wrote.
+ *
+ * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
+ * its environment or files says whether the job's steps will run in a container (actions/runner:
+ * the hook's script handler exports only the `github` context's allow-listed values and the
+ * `runner` context; `job.container` is evaluated before the hook but never exported). The build
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * slot's content is still what the previous view built.
+ */
+/** How many of the newest dep-info files are read before giving up on finding an output path. */
+const READ_MAX = 8;
+const HEAD_BYTES = 4096;
+/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
+function outputOf(depInfo) {
+    const line = depInfo.split('\n', 1)[0];
+    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
+    const out = m?.[1].replace(/\\(.)/g, '$1');
+    return out && isAbsolute(out) ? out : undefined;
+}
+/**
+ * Pure: the root as the build saw it, given an output path the build wrote and where this process
+ * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
+ * build dir's place under the root. Undefined when the output is not under that place at all (a
+ * `docker run` step mounting the target elsewhere): the view cannot be told.
+ */
+function view_rootSeen(output, root, buildDir) {
+    const rel = relative(root, buildDir);
+    if (!rel || rel.startsWith('..') || isAbsolute(rel))
+        return undefined;
+    const at = output.lastIndexOf(`/${rel}/`);
+    if (at <= 0)
+        return undefined;
+    return output.slice(0, at);
+}
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => lstatSync(join(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => {
+    try {
+        return readdirSync(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+            .map((e) => join(d, e.name));
+    }
+    catch {
+        return [];
+    }
+};
+const list = (d) => {
+    try {
+        return readdirSync(d);
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function view_profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list(join(profile, 'build')).flatMap((pkg) => list(join(profile, 'build', pkg)).map((h) => join(profile, 'build', pkg, h, 'out')));
+    return [join(profile, 'deps'), ...v2];
+}
+/**
+ * The newest dep-info file written under `buildDir` since the lease started: its first output
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
+ */
+function view_builtSince(buildDir, startedAt) {
+    const since = cutOff(startedAt);
+    const found = [];
+    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
+            if (!n.endsWith('.d'))
+                continue;
+            const st = lstatSync(join(dir, n), { throwIfNoEntry: false });
+            if (st?.isFile() && st.mtimeMs >= since)
+                found.push({ path: join(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+        }
+    }
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const f of found.slice(0, READ_MAX)) {
+        const output = outputOf(readHead(f.path));
+        if (output)
+            return { output, uid: f.uid };
+    }
+    return undefined;
+}
+function readHead(path) {
+    let fd;
+    try {
+        fd = openSync(path, 'r');
+        const buf = Buffer.alloc(HEAD_BYTES);
+        return buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+    }
+    catch {
+        return '';
+    }
+    finally {
+        if (fd !== undefined)
+            closeSync(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/exports.ts
+
+
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
 /**
  * What every later step sees, and the one rule for it: anything that needs to know the paths a
  * job's build sees (a slot's CARGO_HOME string, say) computes them here.
@@ -32674,661 +33462,9 @@ function recordFor(lease, me, now, previous, view) {
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
-        uid: owner_myUid(),
+        uid: proc_myUid(),
         view,
     };
-}
-/**
- * Decided before the guard and the lease: the guard keeps the build the job is about to take,
- * and the chooser compares the paths this job would see in each slot with those a slot's build
- * was made under; the CARGO_HOME is one of them.
- */
-async function planHome(s, root, me, o = {}) {
-    const uid = owner_myUid();
-    const fork = me.fork === true;
-    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
-    const shared = s.layout === 'slot' && !fork && problem === undefined;
-    // Where the build will see the root: here, unless this runs outside the job's steps (the
-    // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid };
-    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
-}
-/**
- * The main step's work after the guard: lease a directory, make it ready, say what to export.
- * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
- * still leaves the post step enough to release it.
- */
-async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
-    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
-    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
-    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
-    try {
-        if (s.layout === 'job')
-            await handBackJobParents(root, lease.dirs.base);
-        const now = new Date().toISOString();
-        const uid = owner_myUid();
-        const fork = me.fork === true;
-        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
-        if (problem && !o.privateHome)
-            log.warning(`CARGO_HOME: ${home.reason}.`);
-        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
-        // The record names the new key only once the old key's content is gone: a kill between
-        // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
-        // What the slot holds was built under the previous record's view, or is nothing at all.
-        let view = prep.decision.reset ? undefined : lease.previous?.view;
-        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
-        await record_writeRecord(lease.dirs.record, record);
-        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
-        }
-        const exports = exportsFor(lease.dirs, home.cargoHome);
-        let copy;
-        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
-            // A slot without its own warm build: start from a compatible one another idle slot holds.
-            const src = chooseCopySource(await lease_scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
-            if (src) {
-                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
-                log.info(describeCopy(copy));
-                if (copy.outcome === 'copied') {
-                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
-                    const from = src.record.view;
-                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
-                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
-                    await record_writeRecord(lease.dirs.record, record);
-                }
-            }
-        }
-        return {
-            root,
-            layout: s.layout,
-            slot: lease.name,
-            dirs: lease.dirs,
-            keeperPid: lease.keeperPid,
-            tier: lease.tier,
-            waitedMs: lease.waitedMs,
-            zombies: lease.zombies,
-            foreign: lease.foreign,
-            reset: prep.decision,
-            identity: me,
-            startedAt: now,
-            cleanupTimeoutMs: s.cleanupTimeoutMs,
-            exports,
-            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
-            view,
-            home,
-            copy,
-        };
-    }
-    catch (e) {
-        await lease_releaseLease(lease.keeperPid, lease.dirs.lock);
-        throw e;
-    }
-}
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: crates_mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
-    const lockFile = await lockfile_findLockFile(s.manifestPath, s.workingDirectory, env);
-    if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
-        return state;
-    }
-    const version = crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env);
-    if (!version) {
-        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
-        return state;
-    }
-    // One read serves the cache key, the registry crates and the git dependencies.
-    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
-    if (s.cache)
-        await restoreStore(root, lockText, log);
-    const locked = lockfile_parseLock(lockText);
-    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
-    // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
-        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
-        return { ...state, lockFile, cargoVersion: version };
-    }
-    try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-        seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-        for (const m of seed.mismatches)
-            log.warning(`Crates: ${m.crate}: ${m.why}.`);
-        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
-    }
-    finally {
-        await flock_release(downloadLock);
-    }
-}
-/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
-    try {
-        const locked = gitstore_parseGitLock(lockText);
-        if (locked.length === 0)
-            return undefined;
-        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', gitstore_systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
-        // A refused entry is a warning (someone damaged the store); an absent one is routine.
-        for (const n of r.notSeeded) {
-            if (n.why.includes(' refused: '))
-                log.warning(`Git: ${n.dep}: ${n.why}.`);
-            else
-                log.info(`Git: ${n.dep}: ${n.why}.`);
-        }
-        return r;
-    }
-    catch (e) {
-        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
-        return undefined;
-    }
-}
-/**
- * Post's lock file: main's, else found again (the job's build may have made one), read once;
- * cargo's version only where something may be published (it costs a `cargo --version`).
- */
-async function postLock(c, env) {
-    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-    if (!lockFile)
-        return undefined;
-    return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion(dirname(lockFile), env)) : undefined };
-}
-/**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
- */
-async function job_endJob(j, log) {
-    const t0 = performance.now();
-    const warnings = [];
-    let published;
-    let gitPublished;
-    const removed = [];
-    let sizes;
-    let handedBack;
-    let units;
-    let foreign;
-    let view;
-    const attempt = async (what, fn) => {
-        try {
-            await fn();
-        }
-        catch (e) {
-            warnings.push(`${what}: ${e.message}`);
-        }
-    };
-    const timeoutMs = j.cleanupTimeoutMs;
-    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
-    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    const note = (r) => {
-        removed.push(r);
-        if (r.outcome === 'left-in-trash')
-            warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-        if (r.outcome === 'live')
-            warnings.push(`Did not delete ${r.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-    };
-    try {
-        await prepareRoot(j.root, {}, false);
-        const startedAt = j.startedAt;
-        if (startedAt) {
-            await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                units = unitsSince(j.dirs.target, startedAt);
-            });
-        }
-        const c = j.crates;
-        if (c) {
-            // Both stores publish from one lock file and one cargo version, found once.
-            const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-            let lock;
-            const theLock = () => (lock ??= postLock(c, env));
-            await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
-                if (!c.publish) {
-                    published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-                    return;
-                }
-                const l = await theLock();
-                if (!l?.version)
-                    return;
-                published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-                if (c.cache && published.published > 0 && log)
-                    await saveStore(j.root, l.text, log);
-            });
-            await attempt(`Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {
-                const l = await theLock();
-                const locked = l ? parseGitLock(l.text) : [];
-                if (locked.length === 0)
-                    return;
-                const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
-                if (!c.publish) {
-                    gitPublished = { ...none, allowed: false };
-                    return;
-                }
-                const version = l.version;
-                if (!version)
-                    return;
-                gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-            });
-        }
-        if (j.layout === 'job') {
-            // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-            await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
-                note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
-                // The key and repository directories go too once empty. rmdir refuses a non-empty
-                // directory atomically, and a job creating its directory meanwhile re-creates parents.
-                const key = dirname(j.dirs.base);
-                await fs.rmdir(key).then(() => fs.rmdir(dirname(key))).catch(() => undefined);
-            });
-        }
-        else {
-            await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-                if ((await fs.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-                    return; // nothing to empty
-                note(await removeTree(j.root, j.dirs.tmp, { timeoutMs }));
-                await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-            });
-            await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
-                const now = new Date().toISOString();
-                // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-                const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-                sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-                // Who used the slot comes from this job's own state, never from the file: the build ran
-                // as this uid and could have rewritten slot.json to claim another trust domain's key.
-                if (j.identity && j.slot && j.startedAt) {
-                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-                    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
-                }
-            });
-            // After the record (which names this uid): a mark must be the last word.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            if (cargoHome !== j.dirs.cargoHome) {
-                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
-                    if (home)
-                        warnings.push(home.message);
-                });
-            }
-        }
-        const me = j.identity;
-        if (me && units && units.built + units.fresh > 0) {
-            const u = units;
-            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
-                t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh,
-                // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
-                workflow: me.workflow, run: me.runId, ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined, base: me.baseKey,
-            }));
-        }
-        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            handedBack = await handBackJob(j, published, gitPublished?.published.length);
-        });
-    }
-    catch (e) {
-        warnings.push(`Checking the root ${j.root}: ${e.message}`);
-    }
-    let released = false;
-    await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
-    });
-    const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease, view };
-}
-
-;// CONCATENATED MODULE: ./src/job/sccache.ts
-
-
-
-
-
-
-/*
- * One sccache server per host (per uid, mount namespace and sccache configuration) that
- * belongs to no job: issue 17.
- *
- * sccache's client starts a server when none answers on SCCACHE_SERVER_PORT, and the server
- * inherits that job's environment: its RUNNER_TRACKING_ID (the runner kills every process
- * carrying it when the job ends) and its TMPDIR (the job's slot tmp/, which the post step
- * empties while the server still writes other jobs' dep-info there). So when a job compiles
- * through sccache, the main step makes sure a server answers on a port of our choosing first,
- * one it started itself: detached in its own session (sccache daemonizes anyway), with a
- * minimal environment (no RUNNER_TRACKING_ID, no job secrets), a temp dir of its own under the
- * root, and no idle timeout (a server that exits when idle would be restarted by the next
- * client, from inside a job, with that job's environment). The job gets SCCACHE_SERVER_PORT.
- *
- * Why not a server per job: sccache 0.4's disk cache keeps its index in memory, read once at
- * start, and enforces SCCACHE_CACHE_SIZE against that index alone. Several servers on one
- * SCCACHE_DIR each miss what the others wrote since they started and together exceed the size
- * limit (measured: docs/sccache.md).
- *
- * Why the port depends on uid and mount namespace: a server writes compile outputs as its own
- * uid (a root container job's server compiling for a host job would leave root-owned files in
- * its target dir) and resolves paths in its own mount namespace (a container's /__w/... is not
- * the host's). A container with its own network namespace has its own 127.0.0.1 anyway; one
- * with the host's network must still never reach the host's server. What answers on a port is
- * checked, not trusted: a listener of another uid, or one carrying a RUNNER_TRACKING_ID (a
- * job's server, started by a client), is passed over for the next candidate port.
- */
-/** How many ports a configuration may fall back to when its first ones are taken. */
-const CANDIDATES = 8;
-/** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
-const PORT_BASE = 10000;
-const PORT_SPAN = 20000;
-/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
-const OUR_WRAPPER = 'cargo-isolate-rustc';
-/** Where our wrapper finds the job's own wrapper. */
-const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
-/** Pure: whether cargo, run with `env`, compiles through sccache. */
-function sccacheWrapper(env) {
-    // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
-    for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
-        let v = env[variable];
-        if (v === undefined)
-            continue;
-        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
-        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
-            v = env[WRAPPED] ?? '';
-        const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
-        return name === 'sccache' ? { variable, command: v.trim() } : undefined;
-    }
-    return undefined;
-}
-/** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
-function sccacheSettings(env) {
-    const out = {};
-    for (const k of Object.keys(env).sort())
-        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
-            out[k] = env[k];
-    return out;
-}
-/**
- * Pure: the ports a server for this uid, mount namespace and configuration may use, in order.
- * Jobs with the same three share a server; anything else gets another one.
- */
-function candidatePorts(uid, mountNs, settings) {
-    const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
-    return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
-}
-/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
-function parseListeners(procNetTcp) {
-    const out = [];
-    for (const line of procNetTcp.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || f[3] !== '0A')
-            continue; // 0A: LISTEN
-        const [addr, port] = f[1].split(':');
-        if (addr !== '0100007F' && addr !== '00000000')
-            continue;
-        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
-    }
-    return out;
-}
-/** Pure: use this port (start a server or reuse the one there), or try the next. */
-function decide(o) {
-    if (o.kind === 'free')
-        return 'start';
-    if (o.kind === 'host-server')
-        return 'reuse';
-    return 'next';
-}
-/** Pure: the environment the host server starts with. Nothing of the job's but what sccache needs. */
-function serverEnv(env, port, tmp) {
-    const keep = ['PATH', 'HOME', 'RUSTUP_HOME', 'LANG', 'LC_ALL', 'USER', 'LOGNAME'];
-    const out = {};
-    for (const k of keep)
-        if (env[k] !== undefined)
-            out[k] = env[k];
-    return {
-        ...out,
-        ...sccacheSettings(env),
-        SCCACHE_SERVER_PORT: String(port),
-        // 0 = never exit when idle: a server that exits would be restarted by a job's client.
-        SCCACHE_IDLE_TIMEOUT: '0',
-        TMPDIR: tmp,
-        TMP: tmp,
-        TEMP: tmp,
-    };
-}
-/** Pure: the summary's line for it. */
-function describeServer(r) {
-    const who = r.how === 'started' ? 'started by this job' : 'already running';
-    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
-}
-// ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
-async function listeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
-    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
-    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
-}
-/**
- * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
- * only, which keeps the scan of /proc cheap.
- */
-async function socketOwner(inode, hint) {
-    const want = `socket:[${inode}]`;
-    const holds = async (p) => {
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
-                return true;
-        return false;
-    };
-    if (hint && (await holds(String(hint))))
-        return hint;
-    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
-        if (!/^\d+$/.test(p))
-            continue;
-        const comm = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (comm.trim() === 'sccache' && (await holds(p)))
-            return Number(p);
-    }
-    return undefined;
-}
-async function environOf(pid) {
-    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-    if (raw === undefined)
-        return undefined;
-    const out = {};
-    for (const kv of raw.split('\0'))
-        if (kv.includes('='))
-            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    return out;
-}
-/** What answers on `port` (in this network namespace), read from /proc. */
-async function occupant(port, uid, hint) {
-    const l = (await listeners()).find((x) => x.port === port);
-    if (!l)
-        return { kind: 'free' };
-    if (l.uid !== uid)
-        return { kind: 'other-uid', uid: l.uid };
-    const pid = await socketOwner(l.inode, hint);
-    if (!pid)
-        return { kind: 'unknown' };
-    const env = await environOf(pid);
-    if (!env)
-        return { kind: 'unknown' };
-    if (env.RUNNER_TRACKING_ID)
-        return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
-    // Another mount namespace resolves the job's paths to other files (or none).
-    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-    if (theirs !== ours)
-        return { kind: 'unknown' };
-    return { kind: 'host-server', pid };
-}
-/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
-function fleetPort(env) {
-    const p = Number(env.SCCACHE_SERVER_PORT);
-    return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
-}
-const STARTUP_GRACE_MS = 30_000;
-/** What answers on `port` once anything does (or `graceMs` ran out). */
-async function settled(port, uid, graceMs) {
-    const end = Date.now() + graceMs;
-    for (;;) {
-        const o = await occupant(port, uid);
-        if (o.kind !== 'free' || Date.now() >= end)
-            return o;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
-/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
-function serverDir(root, uid, port) {
-    return ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
-}
-/**
- * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
- * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
- * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
- * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
- * Resolves when the spawned process exits (at once, when it daemonizes).
- */
-async function spawnServer(binary, env, dir) {
-    const logPath = (0,external_node_path_.join)(dir, 'start.log');
-    const out = await external_node_fs_.promises.open(logPath, 'w');
-    try {
-        const code = await new Promise((res, rej) => {
-            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
-            child.on('error', rej);
-            child.on('exit', (c) => res(c));
-        });
-        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
-    }
-    finally {
-        await out.close();
-    }
-}
-const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
-/**
- * Makes sure a host server that belongs to no job answers for a job that compiles through
- * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
- * The one entry for the main step and for the runner's job-started hook.
- */
-async function ensureSccacheServer(env, paths, log) {
-    const wrapper = sccacheWrapper(env);
-    if (!wrapper)
-        return undefined;
-    const t0 = performance.now();
-    const binary = await findOnPath(wrapper.command, env.PATH);
-    if (!binary)
-        throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
-    const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
-    const passedOver = [];
-    // A server the host runs itself (systemd, a login shell) on the configured port belongs to
-    // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
-    // start one there: that port is where jobs' own clients start theirs.
-    const configured = fleetPort(env);
-    const there = await occupant(configured, uid);
-    if (there.kind === 'host-server') {
-        log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-        return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
-    }
-    for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const { dir, theirs } = await serverDir(paths.root, uid, port);
-        if (theirs) {
-            passedOver.push(`${port} (${theirs})`);
-            continue;
-        }
-        const tmp = (0,external_node_path_.join)(dir, 'tmp');
-        const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
-        const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
-        // Every job but the first finds the server up: no lock needed to use it.
-        const seen = await occupant(port, uid, hint);
-        if (seen.kind === 'host-server') {
-            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-            return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        // One starter at a time per port: two jobs starting together find one server, not a race.
-        const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
-        if (!lock)
-            throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-        try {
-            for (let attempt = 0; attempt < 3; attempt++) {
-                const o = await occupant(port, uid);
-                const what = decide(o);
-                if (what === 'reuse' && o.kind === 'host-server') {
-                    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-                    return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (what === 'next') {
-                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
-                    break;
-                }
-                // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-                await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
-                const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-                if (r.code !== 0)
-                    throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'no output'}.`);
-                const now = await settled(port, uid, STARTUP_GRACE_MS);
-                if (now.kind === 'host-server') {
-                    await external_node_fs_.promises.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
-                    log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-                    return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (now.kind === 'free')
-                    throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${(0,external_node_path_.join)(dir, 'error.log')}: ${(await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'empty'}).`);
-                // Another process bound the port first (a job's client): look again.
-            }
-        }
-        finally {
-            await flock_release(lock);
-        }
-    }
-    throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
-}
-/** What the job must export to compile through that server. */
-function sccacheExports(r) {
-    return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
-}
-/**
- * The post step, before it empties the job's tmp/: a server on the job's port that carries
- * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
- * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
- * its temp dir still exists, and start a host server in its place for the jobs still on that
- * port. Returns what it did, for a warning; undefined when there was nothing to do.
- */
-async function sccache_sccacheAtEnd(r, env, paths, log) {
-    if (!r)
-        return undefined;
-    const uid = process.geteuid?.() ?? 0;
-    const o = await occupant(r.port, uid, r.pid);
-    if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
-        return undefined;
-    const wrapper = sccacheWrapper(env);
-    const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
-    if (!binary)
-        return undefined;
-    await new Promise((res) => {
-        const c = spawn(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
-        c.on('error', () => res());
-        c.on('exit', () => res());
-    });
-    const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
-    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
@@ -33384,10 +33520,7 @@ async function ensureWrapperScript(root, uid) {
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
     if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
         return path;
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
-    await external_node_fs_.promises.chmod(tmp, 0o755);
-    await external_node_fs_.promises.rename(tmp, path);
+    await fsutil_writeAtomic(path, WRAPPER_SCRIPT, 0o755);
     return path;
 }
 /*
@@ -33398,7 +33531,7 @@ async function ensureWrapperScript(root, uid) {
  * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
  * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
  * settings. Its port differs from the trusted server's, since the port is a hash of the settings
- * (sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
  * shared cache anyway; they read nothing trusted jobs compiled.
  */
 const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];
@@ -33434,17 +33567,20 @@ async function untrustedCache(root, uid) {
 
 
 
-/**
- * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
- * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
- * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
- * root elsewhere than this process does (the hook, on the host, before a job container starts).
- */
-async function start_mainJob(s, env, log, watchPid, save, o = {}) {
+
+
+
+
+
+
+
+/** Runs the phases of one start, as JobStart above says. */
+async function mainJob(o) {
+    const { settings: s, env, log, watchPid, save } = o;
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-    const root = await root_prepareRoot(s.root, env, true, s.rootOrigin);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
+    const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
         log.warning(`The root ${root}: ${unsafe}.`);
@@ -33464,29 +33600,35 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    const guard = await phase('guard', 'Disk guard', async () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log, keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })).catch(async (e) => {
-        if (e instanceof guard_DiskFullError)
-            noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
+        if (e instanceof DiskFullError)
+            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
         throw e;
     });
-    noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
+    noted('the guard run')(await recordEvent(root, {
+        event: 'guard',
+        trigger: 'job',
+        result: guardResult(guard),
+        freed: s.dryRun ? 0 : guard.freedBytes,
+        removals: s.dryRun ? 0 : guard.removals.length,
+    }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease, { privateHome: o.privateHome, plan });
+        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
         return j;
     });
     job.phases = phases;
-    noted('the lease')(await events_recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
+    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
             job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
         }
         catch (e) {
-            await lease_releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+            await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
             throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
         }
     }
@@ -33494,7 +33636,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
     if (wrapper) {
-        const uid = owner_myUid();
+        const uid = proc_myUid();
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
@@ -33514,10 +33656,98 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     }
     return { job, guard };
 }
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+async function planHome(s, root, me, o = {}) {
+    const uid = proc_myUid();
+    const fork = me.fork === true;
+    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
+    const shared = s.layout === 'slot' && !fork && problem === undefined;
+    // Where the build will see the root: here, unless this runs outside the job's steps (the
+    // runner's hook, on the host, for a job that may run in a container).
+    const own = o.seenHere === false ? undefined : { root, uid };
+    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
+}
+/** The slot phase (see above). */
+async function startJob(o) {
+    const { settings: s, root, me, env, log, watchPid, onLeased } = o;
+    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+    try {
+        if (s.layout === 'job')
+            await handBackJobParents(root, lease.dirs.base);
+        const now = new Date().toISOString();
+        const uid = proc_myUid();
+        const fork = me.fork === true;
+        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+        if (problem && !o.privateHome)
+            log.warning(`CARGO_HOME: ${home.reason}.`);
+        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
+        // The record names the new key only once the old key's content is gone: a kill between
+        // the two must never leave a record that vouches for content of another trust domain.
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+        // What the slot holds was built under the previous record's view, or is nothing at all.
+        let view = prep.decision.reset ? undefined : lease.previous?.view;
+        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+        await record_file_writeRecord(lease.dirs.record, record);
+        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+        }
+        const exports = exportsFor(lease.dirs, home.cargoHome);
+        let copy;
+        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+            // A slot without its own warm build: start from a compatible one another idle slot holds.
+            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            if (src) {
+                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                log.info(describeCopy(copy));
+                if (copy.outcome === 'copied') {
+                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
+                    const from = src.record.view;
+                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+                    await record_file_writeRecord(lease.dirs.record, record);
+                }
+            }
+        }
+        return {
+            root,
+            layout: s.layout,
+            slot: lease.name,
+            dirs: lease.dirs,
+            keeperPid: lease.keeperPid,
+            tier: lease.tier,
+            waitedMs: lease.waitedMs,
+            zombies: lease.zombies,
+            foreign: lease.foreign,
+            reset: prep.decision,
+            identity: me,
+            startedAt: now,
+            cleanupTimeoutMs: s.cleanupTimeoutMs,
+            exports,
+            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
+            view,
+            home,
+            copy,
+        };
+    }
+    catch (e) {
+        await releaseLease(lease.keeperPid, lease.dirs.lock);
+        throw e;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/os/log.ts
 
-const log_actionLog = {
+const actionLog = {
     info: (m) => lib_core/* info */.pq(m),
     warning: (m) => lib_core/* warning */.$e(m),
     debug: (m) => lib_core/* debug */.Yz(m),
@@ -33547,7 +33777,15 @@ function consoleLog(verbose = false, quiet = false) {
  * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
  * this kernel's flock and /proc, whatever the runner reports.
  */
-const NAMES = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
+const NAMES = {
+    darwin: 'macOS',
+    win32: 'Windows',
+    freebsd: 'FreeBSD',
+    openbsd: 'OpenBSD',
+    sunos: 'SunOS',
+    aix: 'AIX',
+    android: 'Android',
+};
 /** The notice a step gives instead of running, or undefined where it runs. */
 function notOnLinux(platform, step) {
     if (platform === 'linux')
@@ -33559,7 +33797,7 @@ function notOnLinux(platform, step) {
 ;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
- * The only module that passes data from the main step to the post step. The runner hands
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
  * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
  * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
  * lets post release it) and again, complete, at the end of main.
@@ -33567,7 +33805,7 @@ function notOnLinux(platform, step) {
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
+/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
 const HOOK = 'hook';
 const saveLease = (l) => lib_core/* saveState */.LZ(LEASE, JSON.stringify(l));
 const saveJob = (j) => lib_core/* saveState */.LZ(JOB, JSON.stringify(j));
@@ -33589,275 +33827,7 @@ const loadGuard = () => load(GUARD);
 const saveHookJoined = () => lib_core/* saveState */.LZ(HOOK, 'joined');
 const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
-;// CONCATENATED MODULE: ./src/job/status.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function status_rootStatus(root, now = Date.now()) {
-    const p = rootPaths(root);
-    const views = await scanSlots(root);
-    const slots = [];
-    for (const v of views) {
-        const d = slotDirs(root, v.name);
-        const live = !allFree([d.lock], true);
-        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
-        const r = v.record;
-        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
-        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
-    }
-    let jobDirs = 0;
-    for (const repo of await fs.readdir(p.jobs).catch(() => [])) {
-        for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => []))
-            jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
-    }
-    const trashEntries = (await fs.readdir(p.trash).catch(() => [])).length;
-    // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
-    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
-    return {
-        version: VERSION,
-        root,
-        disk: await measure(root),
-        slots,
-        jobDirs,
-        trashEntries,
-        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
-        warmth: warmShare(await readWarmth(root)),
-    };
-}
-/**
- * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
- * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
- */
-function runText(r) {
-    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
-    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
-    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
-}
-/** Pure: a slot's state column. */
-function stateText(x) {
-    if (x.live)
-        return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
-    if (x.cargoRunning)
-        return 'cargo running';
-    if (x.record?.foreign)
-        return `uid ${x.record.foreign.uid}'s files: needs root`;
-    return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
-}
-function formatStatus(s) {
-    const leased = s.slots.filter((x) => x.live).length;
-    const lines = [
-        `cargo-isolate ${s.version}; root ${s.root}`,
-        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-        `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
-        `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
-    ];
-    if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
-        const rows = s.slots.map((x) => {
-            const r = x.record;
-            return [
-                x.name,
-                stateText(x),
-                r ? `${r.repository} ${r.key}` : '-',
-                r?.runnerName ?? '-',
-                r ? runText(r) : '-',
-                r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
-                r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
-                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
-            ];
-        });
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        for (const r of [header, ...rows])
-            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-    }
-    lines.push(...formatWarmth(s.warmth));
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/job/metrics.ts
-
-
-
-
-
-
-
-
-
-
-
-
-const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
-/** Pure: the counters with these events added. */
-function addEvents(c, events) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of events) {
-        if (e.event === 'guard') {
-            const k = `${e.trigger}|${e.result}`;
-            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-        }
-        else if (e.event === 'lease') {
-            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-            w.count++;
-            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-        }
-        else if (e.event === 'unisolated')
-            out.unisolated++;
-    }
-    return out;
-}
-/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
-const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
-/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
-function addWarmth(c, entries) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue;
-        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
-        if (startedWarm(e))
-            j.warm++;
-        else
-            j.cold++;
-        j.built += e.built;
-        j.fresh += e.fresh;
-    }
-    return out;
-}
-const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
-/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
-function family(name, type, help, samples) {
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
-}
-const GUARD_RESULTS = (/* unused pure expression or super */ null && (['under', 'freed', 'over', 'failed']));
-const TRIGGERS = (/* unused pure expression or super */ null && (['job', 'gc']));
-const VIAS = (/* unused pure expression or super */ null && (['action', 'hook', 'cli']));
-/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
-function renderMetrics(s, c) {
-    const r = { root: s.root };
-    const lines = [
-        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
-        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
-    ];
-    const st = s.status;
-    if (st) {
-        const count = (f) => st.slots.filter(f).length;
-        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
-            [{ ...r, state: 'leased' }, count((x) => x.live)],
-            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
-            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
-            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
-        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
-            [{ ...r, part: 'target' }, st.bytes.target],
-            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
-        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
-            [{ ...r, store: 'crates' }, st.bytes.crates],
-            [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
-            .filter((x) => x.live)
-            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
-    }
-    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
-    return lines.join('\n') + '\n';
-}
-async function readCounters(path) {
-    try {
-        const c = JSON.parse(await fs.readFile(path, 'utf8'));
-        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
-    }
-    catch {
-        return emptyCounters(); // absent or unreadable: count from what the logs hold now
-    }
-}
-/**
- * The counters brought up to date with what the logs gained since the last call, saved when this
- * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
- * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
- */
-async function updateCounters(root, warn) {
-    const p = rootPaths(root);
-    const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
-    try {
-        const before = await readCounters(p.metrics);
-        const ev = await readSince(eventsLog(root), before.cursors.events);
-        const wa = await readSince(warmthLog(root), before.cursors.warmth);
-        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
-        after.cursors = { events: ev.cursor, warmth: wa.cursor };
-        if (!lock) {
-            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
-            return after;
-        }
-        try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
-            const to = handBackTo(myUid(), await ownerOf(root));
-            if (to)
-                await fs.chown(p.metrics, to.uid, to.gid);
-        }
-        catch (e) {
-            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
-        }
-        return after;
-    }
-    finally {
-        if (lock)
-            await release(lock);
-    }
-}
-/** The metrics text for a root (or for its absence). */
-async function metrics_collectMetrics(root, threshold, warn = () => undefined) {
-    const present = await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
-        return renderMetrics({ root }, emptyCounters());
-    const status = await rootStatus(root);
-    const plan = planPrune(await collectCandidates(root), 'host', '');
-    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
-    const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
-}
-/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
-async function metrics_writeMetrics(path, text) {
-    await writeAtomic(path, text, 0o644);
-}
-
-;// CONCATENATED MODULE: ./src/hook-impl.ts
-
-
-
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/job/hook-state.ts
 
 
 
@@ -33865,64 +33835,21 @@ async function metrics_writeMetrics(path, text) {
 
 
 /*
- * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
- * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
+ * The runner hooks' state channel: how the job-started hook passes its lease to the
+ * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
+ * main-impl.ts through joinHookLease). The action's own main-to-post channel is state.ts.
  *
- * The runner runs both hooks on the host as its own user, the started one before "Initialize
- * containers" and any step, the completed one after every post step and "Stop containers".
- * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
- * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
- *
- * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
- * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
- * kills; it watches the Runner.Worker process; and max-lease bounds it.
+ * What the started hook writes to GITHUB_ENV reaches every later step; the completed hook gets
+ * fresh, empty files and sees none of it. So the state is a file in RUNNER_TEMP, which the
+ * runner empties before the started hook and after the completed one: it lives exactly as long
+ * as the job. The job's own steps can write it too, so nothing read from it is trusted to name
+ * paths (ownPaths) or a lease (flock.isHolder, allFree) without a check.
  */
 const STATE_FILE = 'cargo-isolate-hook.json';
 /** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
 const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
-/** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
-const FAIL_EXIT = 3;
-/** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
-const METRICS_VAR = 'CARGO_ISOLATE_METRICS_FILE';
-/** Inputs an operator may set for every job of a runner (settings.ts owns the list and the names). */
-const HOOK_INPUTS = (/* unused pure expression or super */ null && (RUNNER_INPUTS));
-/** Pure: the runner `.env` variable for an input. */
-const hookVariable = (/* unused pure expression or super */ null && (variableOf));
-/** The action's validation over the runner's variables; a message names the variable the operator set. */
-function hookSettings(env) {
-    return readSettings(fromVariables(env), env);
-}
-/**
- * Pure: the pid the keeper watches, from the hook's ancestors (nearest first). The worker runs
- * the hook script, which runs node; an operator's own hook may wrap ours, so the nearest
- * Runner.Worker wins. Without one (another runner), the script's parent: never the script
- * itself, which exits as soon as the hook is done.
- */
-function workerPid(ancestors) {
-    return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
-}
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-            pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-        }
-        catch {
-            break;
-        }
-    }
-    return out;
-}
 const statePath = (env) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
-async function writeState(file, s) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-    await external_node_fs_.promises.rename(tmp, file);
-}
+const writeState = (file, s) => fsutil_writeAtomic(file, JSON.stringify(s));
 async function readState(file) {
     try {
         const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
@@ -33931,212 +33858,6 @@ async function readState(file) {
     catch {
         return undefined;
     }
-}
-/**
- * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
- * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
- */
-async function hookStarted(env, log = actionLog) {
-    const file = statePath(env);
-    try {
-        if (!file)
-            throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
-        const s = hookSettings(env);
-        const watch = workerPid(ancestors(process.ppid));
-        log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
-        // No crate seeding here: nothing is checked out yet, and the workspace still holds the
-        // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
-        // when it fails after taking it.
-        // Nothing here says whether the job's steps run in a container (the runner exports no
-        // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
-        // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
-        // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-        const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
-        try {
-            await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
-            for (const [k, v] of Object.entries(job.exports))
-                core.exportVariable(k, v);
-            core.exportVariable(STATE_VAR, file);
-            core.addPath(job.path);
-        }
-        catch (e) {
-            await endJob(job).catch(() => undefined);
-            throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
-        }
-        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
-        return 0;
-    }
-    catch (e) {
-        if (e instanceof DiskFullError) {
-            core.error(e.message);
-            return FAIL_EXIT;
-        }
-        log.warning(`cargo-isolate job-started hook: ${e.message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
-        await recordUnisolated(env, e, log);
-        return 0;
-    }
-}
-/**
- * Counts a job the started hook let run without isolation, for the operator's alert: only in a
- * root cargo-isolate made (its marker is there), never in a path that was refused as a root.
- */
-async function recordUnisolated(env, e, log) {
-    let root;
-    try {
-        root = hookSettings(env).root;
-    }
-    catch {
-        root = defaultRoot(env); // the variable that was refused may be another one
-    }
-    if (!isAbsolute(root) || !(await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false)))
-        return;
-    const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
-    const err = await recordEvent(root, { event: 'unisolated', reason });
-    if (err)
-        log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
-    await hookMetrics(env, root, log);
-}
-/**
- * CARGO_ISOLATE_METRICS_FILE (the runner's .env): the hooks rewrite the metrics file for
- * node_exporter after each job, so a fleet without a timer still has fresh metrics. Never fails a job.
- */
-async function hookMetrics(env, root, log) {
-    const file = env[METRICS_VAR];
-    if (!file)
-        return;
-    try {
-        let threshold;
-        try {
-            threshold = hookSettings(env).diskThreshold;
-        }
-        catch {
-            threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
-        }
-        await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
-    }
-    catch (e) {
-        log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${e.message}. The job is not affected.`);
-    }
-}
-/** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
-function completedLine(job, ended) {
-    const pub = ended.published;
-    const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-    const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
-    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
-}
-/** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
-async function hookCompleted(env, log = actionLog) {
-    try {
-        const file = statePath(env);
-        const st = file && (await readState(file));
-        if (!st) {
-            log.info('cargo-isolate: the job-started hook took no lease for this job; nothing to release.');
-            return 0;
-        }
-        const job = st.job;
-        if (!ownPaths(job)) {
-            // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
-            // the ones the layout gives the slot it names are never emptied or recorded.
-            log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
-            return 0;
-        }
-        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
-            // max-lease passed or the keeper was killed: another job may hold the slot by now.
-            log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
-            return 0;
-        }
-        const ws = env.GITHUB_WORKSPACE || process.cwd();
-        const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
-        const policy = st.publishCrates ?? 'trusted';
-        job.crates = {
-            ...(st.action?.crates ?? {}),
-            search: { workingDirectory: ws },
-            lockFile,
-            cargoVersion: st.action?.crates?.cargoVersion,
-            publish: mayPublish(policy, job.identity),
-            policy,
-            cache: false,
-        };
-        // Before tmp/ is emptied, as in the post step: a server this job's client started must not
-        // lose its temp dir mid-write.
-        const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
-        const ended = await endJob(job, log);
-        if (sccacheNote)
-            ended.warnings.push(sccacheNote);
-        // Another uid's files from the job's own container (the build saw the root elsewhere), not
-        // from a `docker run` step: handing them back is routine; when it fails, say what that costs
-        // the next container job and what the operator can change.
-        const f = ended.foreign;
-        const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
-        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: myUid(), failed: f.failed }) : undefined;
-        const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f.message ? [w] : kept ? [kept] : [])) : ended.warnings;
-        if (fromContainer && f.handedBack)
-            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f.handedBack}.`);
-        for (const w of warnings)
-            log.warning(w);
-        const line = completedLine(job, ended);
-        log.info(line);
-        if (env.GITHUB_STEP_SUMMARY)
-            await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
-        await hookMetrics(env, job.root, log);
-        return 0;
-    }
-    catch (e) {
-        log.warning(`cargo-isolate job-completed hook: ${e.message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
-        return 0;
-    }
-}
-/**
- * Pure: the completed hook's warning when the job's container built as another uid (root, as the
- * images of most fleets run) and this hook could not give those files back. The slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere: the
- * started hook cannot know that the next job will run as root too (nothing it sees says so), and
- * a host job given root's files would fail in cargo with "Permission denied".
- */
-function containerFilesKept(o) {
-    return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-}
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-async function joinHookLease(s, env, log) {
-    const file = env[STATE_VAR];
-    if (!file)
-        return undefined;
-    const st = await readState(file);
-    const home = env.CARGO_HOME;
-    if (!st || !home)
-        return undefined;
-    // In a container job the runner translated the hook's host paths (/__t/...): derive this
-    // step's view of the root from CARGO_HOME, which the runner translated the same way.
-    const rel = (0,external_node_path_.relative)(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
-    if (!home.endsWith(`/${rel}`) || !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-        return undefined;
-    }
-    const root = home.slice(0, home.length - rel.length - 1);
-    const map = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(st.job.root, p));
-    const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
-    const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
-    if (flock_allFree([dirs.lock])) {
-        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-        return undefined;
-    }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
-    const ws = env.GITHUB_WORKSPACE;
-    const lockRel = crates.lockFile && ws && !(0,external_node_path_.relative)(ws, crates.lockFile).startsWith('..') && !(0,external_node_path_.isAbsolute)((0,external_node_path_.relative)(ws, crates.lockFile)) ? (0,external_node_path_.relative)(ws, crates.lockFile) : undefined;
-    await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, root, dirs, exports, crates } };
 }
 /**
  * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
@@ -34152,24 +33873,59 @@ function ownPaths(job) {
     const keys = Object.keys(expected);
     return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
 }
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid, lock) {
-    try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-    }
-    catch {
-        return false;
-    }
+/**
+ * Pure: the hook's job as this step sees it. In a container job the runner translated the hook's
+ * host paths (/__t/...) the same way for every path, CARGO_HOME included: the root is where this
+ * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
+ * at that place (this step sees another CARGO_HOME).
+ */
+function hookJobSeenAt(job, home) {
+    const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
+    const root = (0,external_node_path_.join)(home, (0,external_node_path_.relative)(hookHome, job.root));
+    if ((0,external_node_path_.join)(root, (0,external_node_path_.relative)(job.root, hookHome)) !== (0,external_node_path_.normalize)(home))
+        return undefined;
+    const seen = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(job.root, p));
+    const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
+    return { root, dirs: mapDirs(job.dirs, seen), exports };
 }
-/** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
-async function runHook(which) {
-    if (which === 'started')
-        return hookStarted(process.env);
-    if (which === 'completed')
-        return hookCompleted(process.env);
-    process.stderr.write(`cargo-isolate hook: expected 'started' or 'completed', got '${which ?? ''}'\n`);
-    return 2;
+/** Pure: `file` relative to the workspace, when it lies inside it. */
+function insideWorkspace(ws, file) {
+    if (!ws || !file)
+        return undefined;
+    const rel = (0,external_node_path_.relative)(ws, file);
+    return rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel;
+}
+/**
+ * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
+ * instead of taking a second slot (and runs no second guard). What applies is the part only
+ * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
+ * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
+ * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
+ * or when this step cannot see it (a container without the root mounted): then the action
+ * works as it does without hooks.
+ */
+async function joinHookLease(s, env, log) {
+    const file = env[STATE_VAR];
+    const st = file ? await readState(file) : undefined;
+    const home = env.CARGO_HOME;
+    if (!file || !st || !home)
+        return undefined;
+    const seen = hookJobSeenAt(st.job, home);
+    if (!seen ||
+        !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+        return undefined;
+    }
+    if (allFree([seen.dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
+    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+    const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+    // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
+    await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
+    return { job: { ...st.job, ...seen, crates } };
 }
 
 ;// CONCATENATED MODULE: ./src/job/forget.ts
@@ -34202,11 +33958,13 @@ function closedRun(env) {
  * what its idle slots hold, which the next guard and the next jobs take first.
  */
 async function forgetDomain(root, repository, key) {
-    await warmth_appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
+    await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
     const mine = trustDomain({ repository, key });
-    const slots = (await lease_scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
+    const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
     const bytes = slots.reduce((a, s) => a + (s.record?.sizes?.target ?? 0), 0);
-    const held = slots.length ? `its builds in ${slots.map((s) => s.name).join(', ')} (${units_formatBytes(bytes)}) are now the first to go when the disk needs room` : 'it holds no build on this host';
+    const held = slots.length
+        ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room`
+        : 'it holds no build on this host';
     return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
 }
 
@@ -34233,23 +33991,29 @@ async function main_impl_run() {
     if (elsewhere)
         return lib_core/* notice */.lm(elsewhere);
     try {
-        const s = settings_readSettings((n) => lib_core/* getInput */.V4(n));
+        const s = readSettings((n) => lib_core/* getInput */.V4(n));
         // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
         const closed = closedRun(process.env);
         if (closed) {
-            const f = await forgetDomain(await root_prepareRoot(s.root, process.env), closed.repository, closed.key);
+            const f = await forgetDomain(await prepareRoot(s.root, process.env), closed.repository, closed.key);
             lib_core/* notice */.lm(`${f.message} No slot is leased for a run on a closed PR.`);
             return;
         }
         // The runner's job-started hook already leased this job's directories: one lease, one guard.
-        const joined = await joinHookLease(s, process.env, log_actionLog);
+        const joined = await joinHookLease(s, process.env, actionLog);
         if (joined) {
             setDirOutputs(joined.job);
             saveHookJoined();
             return;
         }
-        const { job, guard } = await start_mainJob(s, process.env, log_actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
-        await log_actionLog.group('Exports', async () => {
+        const { job, guard } = await mainJob({
+            settings: s,
+            env: process.env,
+            log: actionLog,
+            watchPid: process.ppid,
+            save: { lease: saveLease, guard: saveGuard },
+        });
+        await actionLog.group('Exports', async () => {
             lib_core/* setOutput */.uH('disk-used-before', guard.before.usedPercent.toFixed(1));
             lib_core/* setOutput */.uH('disk-used-after', guard.after.usedPercent.toFixed(1));
             lib_core/* setOutput */.uH('freed-bytes', String(guard.freedBytes));
@@ -34270,11 +34034,11 @@ async function main_impl_run() {
 
 /***/ }),
 
-/***/ 9158:
+/***/ 1730:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1823);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4458);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34577,7 +34341,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 9420:
+/***/ 3838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34603,7 +34367,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -34639,7 +34403,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -34735,7 +34499,7 @@ function escapeProperty(s) {
 var external_crypto_ = __nccwpck_require__(6982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -34772,11 +34536,11 @@ function prepareKeyValueMessage(key, value) {
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ../int/node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(8752);
-// EXTERNAL MODULE: ../int/node_modules/@actions/http-client/lib/auth.js
-var auth = __nccwpck_require__(4875);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/oidc-utils.js
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(2145);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -34850,7 +34614,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -35131,7 +34895,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = (/* unused pure expression or super */ null && (_summary));
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -35165,9 +34929,9 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ../int/node_modules/@actions/exec/lib/exec.js + 3 modules
-var lib_exec = __nccwpck_require__(8181);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/platform.js
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(7187);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -35232,7 +34996,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -35553,7 +35317,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 8181:
+/***/ 7187:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35574,13 +35338,13 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ../int/node_modules/@actions/io/lib/io.js
-var io = __nccwpck_require__(6003);
-// EXTERNAL MODULE: ../int/node_modules/@actions/io/lib/io-util.js
-var io_util = __nccwpck_require__(908);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ../int/node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -36168,7 +35932,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ../int/node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -36251,7 +36015,7 @@ function getExecOutput(commandLine, args, options) {
 
 /***/ }),
 
-/***/ 4875:
+/***/ 2145:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -36336,7 +36100,7 @@ class PersonalAccessTokenCredentialHandler {
 
 /***/ }),
 
-/***/ 8752:
+/***/ 4942:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36355,7 +36119,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -36446,11 +36210,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ../int/node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(8692);
-// EXTERNAL MODULE: ../int/node_modules/undici/index.js
-var undici = __nccwpck_require__(322);
-;// CONCATENATED MODULE: ../int/node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -37150,7 +36914,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 908:
+/***/ 90:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -37346,7 +37110,7 @@ function getCmdPath() {
 
 /***/ }),
 
-/***/ 6003:
+/***/ 8701:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -37357,7 +37121,7 @@ function getCmdPath() {
 /* unused harmony exports cp, mv, findInPath */
 /* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
 /* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
-/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(908);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -37888,6 +37652,6 @@ function copyFile(srcFile, destFile, force) {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(9158);
+/******/ var __webpack_exports__ = __nccwpck_require__(1730);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

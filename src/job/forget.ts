@@ -13,7 +13,10 @@ import { appendWarmth } from '../pool/warmth.js';
  */
 
 /** Pure: the PR this run says has closed, when it is a `pull_request` (or `_target`) run for a closed PR. */
-export function closedPr(env: Record<string, string | undefined>, payload: { action?: string; number?: number; pull_request?: { number?: number } }): { repository: string; key: string } | undefined {
+export function closedPr(
+  env: Record<string, string | undefined>,
+  payload: { action?: string; number?: number; pull_request?: { number?: number } },
+): { repository: string; key: string } | undefined {
   if (!/^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '') || payload.action !== 'closed') return undefined;
   const n = payload.pull_request?.number ?? payload.number;
   if (!Number.isSafeInteger(n) || (n as number) <= 0 || !env.GITHUB_REPOSITORY) return undefined;
@@ -33,6 +36,8 @@ export async function forgetDomain(root: string, repository: string, key: string
   const mine = trustDomain({ repository, key });
   const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
   const bytes = slots.reduce((a, s) => a + (s.record?.sizes?.target ?? 0), 0);
-  const held = slots.length ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room` : 'it holds no build on this host';
+  const held = slots.length
+    ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room`
+    : 'it holds no build on this host';
   return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
 }

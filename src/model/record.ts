@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-
 /**
  * Where a job's steps see the root, and the uid cargo runs as there: the host's path for a job on
  * the host, the runner's translation (`/__w/...`, `/__t/...`) for a `container:` job, the path a
@@ -87,19 +84,4 @@ export function lastUsedMs(r?: Pick<DirRecord, 'lastUsed'>): number {
     parsed.set(r.lastUsed, t);
   }
   return t;
-}
-
-export async function readRecord(path: string): Promise<DirRecord | undefined> {
-  try {
-    const r = JSON.parse(await fs.readFile(path, 'utf8')) as DirRecord;
-    return r && r.format === 1 ? r : undefined;
-  } catch {
-    return undefined; // absent, or torn by a crash of an older writer: treated as unknown
-  }
-}
-
-export async function writeRecord(path: string, record: DirRecord): Promise<void> {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-  await fs.rename(tmp, path);
 }

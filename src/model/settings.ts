@@ -77,7 +77,21 @@ export interface Source {
 }
 
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-export const RUNNER_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'] as const;
+export const RUNNER_INPUTS = [
+  'root',
+  'layout',
+  'reuse',
+  'lease-wait',
+  'max-lease',
+  'disk-threshold',
+  'disk-target',
+  'prune-scope',
+  'runner-name',
+  'dry-run',
+  'fail-below',
+  'cleanup-timeout',
+  'publish-crates',
+] as const;
 
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 export function variableOf(input: string): string {
@@ -175,7 +189,12 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     if (v === '') return dflt;
     const ms = parseDuration(v);
     if (ms === undefined || ms < min) {
-      throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+      throw refuse(
+        name,
+        v,
+        `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`,
+        isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined,
+      );
     }
     return ms;
   };
@@ -189,7 +208,10 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
   const label = (name: string, example: string): string => {
     const v = read(name);
-    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+    // Control characters are what this refuses: a label goes into file names and log lines.
+    // eslint-disable-next-line no-control-regex
+    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+      throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
     return v;
   };
 
@@ -203,7 +225,12 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
     failBelowBytes = parseSize(failBelowRaw);
     if (failBelowBytes === undefined || failBelowBytes <= 0) {
-      throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+      throw refuse(
+        'fail-below',
+        failBelowRaw,
+        'a free-space size such as 5GiB, or empty to never fail',
+        isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined,
+      );
     }
   }
   const rootRaw = read('root');

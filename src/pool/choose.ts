@@ -157,7 +157,9 @@ export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotP
   const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
   let waitFor: string | undefined;
   if (!candidates.some((c) => c.tier === 'own-job')) {
-    const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
+    const predecessor = slots.find(
+      (s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view),
+    );
     waitFor = predecessor?.name;
   }
   return { candidates, waitFor };
@@ -187,7 +189,9 @@ export function warmFor(built: Pick<PathView, 'cargoHome' | 'target'> | undefine
  */
 export function jobViewpoint(slots: Pick<SlotView, 'record'>[], me: Pick<Me, 'repository' | 'key' | 'workflow' | 'job' | 'jobKey'>): Viewpoint | undefined {
   const mine = trustDomain(me);
-  const history = slots.map((s) => s.record).filter((r): r is DirRecord & { view: PathView } => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+  const history = slots
+    .map((s) => s.record)
+    .filter((r): r is DirRecord & { view: PathView } => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
   const latest = (rs: typeof history) => rs.reduce<(typeof history)[number] | undefined>((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
   const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
   return r && { root: r.view.root, uid: r.view.uid };
@@ -211,7 +215,11 @@ export const CANCEL_RELEASE_MS = 20_000;
  * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
  * start anyway).
  */
-export function waitBudget(me: Pick<JobIdentity, 'key' | 'eventName' | 'runId' | 'runAttempt'>, predecessor: Pick<DirRecord, 'key' | 'runId' | 'runAttempt'> | undefined, leaseWaitMs: number): { ms: number; why: string } {
+export function waitBudget(
+  me: Pick<JobIdentity, 'key' | 'eventName' | 'runId' | 'runAttempt'>,
+  predecessor: Pick<DirRecord, 'key' | 'runId' | 'runAttempt'> | undefined,
+  leaseWaitMs: number,
+): { ms: number; why: string } {
   const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
   if (predecessor && predecessor.runId === me.runId) return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
   if (/^pull_request/.test(me.eventName) && me.key.startsWith('pr-')) return { ms: cap, why: 'an earlier run of this PR, cancelled by the new push' };

@@ -86,7 +86,8 @@ export type UseEntry = Pick<WarmthEntry, 't' | 'repository' | 'job' | 'jobKey' |
 export const emptyStats = (): HostStats => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
 
 export const domainOf = (repository: string, key: string) => `${repository}#${key}`;
-export const jobOf = (r: { repository: string; workflow?: string; job: string; jobKey?: string }) => `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
+export const jobOf = (r: { repository: string; workflow?: string; job: string; jobKey?: string }) =>
+  `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
 const ewma = (prev: number | undefined, x: number) => (prev === undefined ? x : prev + ALPHA * (x - prev));
 
 /** Adds one job's line (in time order). The accumulator is what the value rule reads. */
@@ -136,7 +137,10 @@ export function addClosed(s: HostStats, repository: string, key: string, tMs: nu
 /** The accumulator over a whole history, oldest first. */
 export function statsOf(entries: UseEntry[], closed: { t: string; repository: string; key: string }[] = []): HostStats {
   const s = emptyStats();
-  const all: ({ c: false; e: UseEntry } | { c: true; e: { t: string; repository: string; key: string } })[] = [...entries.map((e) => ({ c: false as const, e })), ...closed.map((e) => ({ c: true as const, e }))];
+  const all: ({ c: false; e: UseEntry } | { c: true; e: { t: string; repository: string; key: string } })[] = [
+    ...entries.map((e) => ({ c: false as const, e })),
+    ...closed.map((e) => ({ c: true as const, e })),
+  ];
   all.sort((a, b) => a.e.t.localeCompare(b.e.t));
   for (const x of all) {
     if (x.c) addClosed(s, x.e.repository, x.e.key, Date.parse(x.e.t));

@@ -123,7 +123,9 @@ const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'b
 
 const subdirs = (dir: string): string[] => {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+      .map((d) => d.name);
   } catch {
     return [];
   }
@@ -273,7 +275,10 @@ export interface WarmthRow {
 
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 export function parseLog(text: string): WarmthEntry[] {
-  return parseLines<WarmthEntry>(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+  return parseLines<WarmthEntry>(
+    text,
+    (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh),
+  );
 }
 
 /** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
@@ -297,7 +302,14 @@ export function warmShare(entries: WarmthEntry[], recent = RECENT): WarmthRow[] 
     const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
     const built = last.reduce((s, e) => s + e.built, 0);
     const fresh = last.reduce((s, e) => s + e.fresh, 0);
-    rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+    rows.push({
+      repository,
+      job,
+      jobs: last.length,
+      warm: last.filter(startedWarm).length,
+      unitsFresh: fresh / (built + fresh),
+      last: last[last.length - 1].t,
+    });
   }
   return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
