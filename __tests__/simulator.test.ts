@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { loadDecisions } from '../scripts/sim/load.mjs';
+import { PREVIOUS, loadDecisions } from '../scripts/sim/load.mjs';
 import { floorOf, kneeOf, levelsOf, policiesFor, readTraces, runAll, summarize, verdicts } from '../scripts/sim/run.mjs';
 import { makeTrace, simulate, weightsOf } from '../scripts/sim/fleet.mjs';
 import { scaled } from './helpers/pace.js';
@@ -19,6 +19,14 @@ const GiB = 2 ** 30;
 beforeAll(async () => {
   m = await loadDecisions();
 }, scaled(120_000));
+
+test('the previous release is loaded from git to be compared with, whatever has moved in src/ since', () => {
+  // A checkout without that commit (a tarball) compares without it; CI's clone has it.
+  const present = spawnSync('git', ['cat-file', '-e', `${PREVIOUS}^{commit}`]).status === 0;
+  if (!present) return expect(m.previous).toBeUndefined();
+  expect(typeof m.previous?.choose.rankSlots).toBe('function');
+  expect(typeof m.previous?.guard.planPrune).toBe('function');
+});
 
 /** Three runs of main pushed a few seconds apart, one 10-minute job each, on 3 runners. */
 function overlappingMain() {

@@ -1,8 +1,7 @@
 // Loads the project's own decision modules for the simulator: every src/**/*.ts transpiled (no
 // type check: `npm run typecheck` does that) into .sim/src/, so the simulator calls rankSlots,
 // waitBudget, slotValues, planPrune, decideReset, chooseCopySource and beyond themselves, never
-// copies of them. The
-// previous release's chooser and guard (src/pool/choose.ts and guard.ts at commit PREVIOUS,
+// copies of them. The previous release's chooser and guard (its whole src/ at commit PREVIOUS,
 // read from git) are loaded beside them for comparison.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -25,15 +24,20 @@ export async function loadDecisions(repo = resolve('.')) {
   }
   let previous;
   try {
-    // The previous release's pool/ modules, importing today's modules from every other folder.
-    const dir = join(repo, '.sim', 'previous', 'pool');
-    mkdirSync(dir, { recursive: true });
-    for (const m of ['choose', 'guard']) {
-      const text = execFileSync('git', ['show', `${PREVIOUS}:src/pool/${m}.ts`], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-      writeFileSync(join(dir, `${m}.js`), transpile(text).replace(/from '\.\.\/([a-z-]+)\/([a-z-]+)\.js'/g, "from '../../src/$1/$2.js'"));
+    // The previous release's src/ whole, read from git, so that its chooser and guard import the
+    // modules they were written against (folders have moved since).
+    const dir = join(repo, '.sim', 'previous');
+    const files = execFileSync('git', ['ls-tree', '-r', '--name-only', PREVIOUS, 'src'], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .split('\n')
+      .filter((f) => f.endsWith('.ts'));
+    for (const f of files) {
+      const dest = join(dir, f.replace(/\.ts$/, '.js'));
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(dest, transpile(execFileSync('git', ['show', `${PREVIOUS}:${f}`], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] }).toString()));
     }
     // One at a time: jest's ESM linker trips over two concurrent imports of one graph.
-    previous = { choose: await import(join(dir, 'choose.js')), guard: await import(join(dir, 'guard.js')) };
+    previous = { choose: await import(join(dir, 'src', 'pool', 'choose.js')), guard: await import(join(dir, 'src', 'pool', 'guard.js')) };
   } catch {
     previous = undefined; // no git history (a tarball): the tables go without the previous release
   }
