@@ -125,6 +125,11 @@ const { job, cleanup } = jobPool();
 let scratch: string;
 let root: string;
 let sccacheEnv: Record<string, string>;
+/**
+ * For the tests' own `sccache --start-server`: its client waits 10 s for the server by default
+ * (sccache 0.4, commands.rs SERVER_STARTUP_TIMEOUT), less than a busy machine may take.
+ */
+let clientConf: Record<string, string>;
 /** The fleet's own port setting: without the fix, a job's client starts its server here. */
 let fleetPort: number;
 const ports = new Set<number>();
@@ -136,6 +141,8 @@ beforeAll(async () => {
   // Host-wide, as fleets set it: one SCCACHE_DIR, sccache as the wrapper. Incremental builds
   // are not cacheable, and sccache then runs no rustc of its own: off, as on cached CI.
   sccacheEnv = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'cache'), SCCACHE_SERVER_PORT: String(fleetPort), CARGO_INCREMENTAL: '0' };
+  clientConf = { SCCACHE_CONF: join(scratch, 'client.conf') };
+  await fs.writeFile(clientConf.SCCACHE_CONF, `server_startup_timeout_ms = ${scaled(60_000)}\n`);
 });
 afterAll(async () => {
   for (const p of ports) {
@@ -248,7 +255,7 @@ async function startA(pr: number): Promise<SimJob> {
   const m = await a.run('main', { root });
   expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
   // Its answer does not matter: with a server already up, 0.4 reports "Address in use".
-  await a.exec(['sccache', '--start-server']);
+  await a.exec(['sccache', '--start-server'], undefined, { env: clientConf });
   ports.add(portOf(a));
   return a;
 }
@@ -379,7 +386,7 @@ test("a server the job's own client started (the host server had died) is stoppe
   const port = portOf(j);
   await stopServer(port);
   // The job's client finds nothing on its port and starts a server with the job's environment.
-  await j.exec(['sccache', '--start-server']);
+  await j.exec(['sccache', '--start-server'], undefined, { env: clientConf });
   const own = await occupant(port, UID);
   expect(own).toMatchObject({ kind: 'job-server', trackingId: j.env.RUNNER_TRACKING_ID });
   const post = await j.run('post');
@@ -400,6 +407,7 @@ test("a server the host runs itself on the configured port (no job's tracking id
     SCCACHE_DIR: sccacheEnv.SCCACHE_DIR,
     SCCACHE_SERVER_PORT: String(fleetPort),
     SCCACHE_IDLE_TIMEOUT: '0',
+    ...clientConf,
   };
   await new Promise<void>((res, rej) => execFile('sccache', ['--start-server'], { env }, (e) => (e ? rej(e) : res())));
   ports.add(fleetPort);
