@@ -17,7 +17,7 @@ beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-stress-'));
   mnt = join(scratch, 'fs');
   await fs.mkdir(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128m', 'tmpfs', mnt]);
 });
 afterAll(async () => {
   await removeScratch(scratch); // unmounts the tmpfs first

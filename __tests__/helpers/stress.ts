@@ -98,8 +98,9 @@ function spawnCollect(cmd: string[], env: NodeJS.ProcessEnv, cwd: string): { chi
 }
 
 async function runJob(r: JobRun, o: StressOptions): Promise<void> {
-  // Six jobs at once on a 64 MiB disk is below the floor of a real host (every runner's build at
-  // once, above the threshold): keep 10 points in reserve for them, as such a host would.
+  // Six jobs at once, each with a build, 6 MiB of artefacts and perhaps a warm copy, on a 128 MiB
+  // disk: near the floor of a real host (every runner's build at once, above the threshold), so
+  // keep 10 points in reserve for them, as such a host would.
   const inputs = {
     root: o.root,
     'disk-threshold': `${o.threshold}%`,
