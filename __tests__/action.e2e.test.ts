@@ -23,7 +23,6 @@ afterAll(async () => {
   await removeScratch(scratch);
 });
 
-
 const execa = (cmd: string, args: string[], cwd: string) => promisify(execFile)(cmd, args, { cwd });
 const build = (j: SimJob) => j.exec(['cargo', 'build', '--manifest-path', join(ws, 'Cargo.toml')]);
 
@@ -139,10 +138,18 @@ describe('CARGO_HOME keeps working', () => {
     await fs.mkdir(join(gitdep, 'src'), { recursive: true });
     await fs.writeFile(join(gitdep, 'Cargo.toml'), '[package]\nname = "gitdep"\nversion = "0.1.0"\nedition = "2021"\n');
     await fs.writeFile(join(gitdep, 'src', 'lib.rs'), 'pub fn answer() -> u32 { 42 }\n');
-    for (const args of [['init', '-q'], ['add', '.'], ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init']]) await execa('git', args, gitdep);
+    for (const args of [
+      ['init', '-q'],
+      ['add', '.'],
+      ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init'],
+    ])
+      await execa('git', args, gitdep);
     const app = join(scratch, 'gitapp');
     await fs.mkdir(join(app, 'src'), { recursive: true });
-    await fs.writeFile(join(app, 'Cargo.toml'), `[package]\nname = "gitapp"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngitdep = { git = "file://${gitdep}" }\n`);
+    await fs.writeFile(
+      join(app, 'Cargo.toml'),
+      `[package]\nname = "gitapp"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngitdep = { git = "file://${gitdep}" }\n`,
+    );
     await fs.writeFile(join(app, 'src', 'main.rs'), 'fn main() { println!("{}", gitdep::answer()); }\n');
 
     const j = await job({ branch: 'tools', runner: 'r7' });
@@ -153,7 +160,12 @@ describe('CARGO_HOME keeps working', () => {
     expect(ran.stdout.trim()).toBe('tool ran');
     // In the slot's install root, never in the CARGO_HOME other trust domains share.
     expect(await fs.access(join(m.env.CARGO_INSTALL_ROOT, 'bin', 'isolated-tool')).then(() => true)).toBe(true);
-    expect(await fs.access(join(m.env.CARGO_HOME, 'bin', 'isolated-tool')).then(() => true, () => false)).toBe(false);
+    expect(
+      await fs.access(join(m.env.CARGO_HOME, 'bin', 'isolated-tool')).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
     const g = await j.exec(['cargo', 'run', '--quiet'], app);
     expect(g.stderr).not.toMatch(/error/);
     expect(g.stdout.trim()).toBe('42');
@@ -172,12 +184,12 @@ describe('a predecessor still holding the warm slot', () => {
     let said = '';
     next.child.stdout!.on('data', (d) => (said += d));
     // However long a busy machine takes to get it there: release once it is waiting.
-    await until('the next run to wait for the slot', () => /still leased by an earlier run; waiting up to/.test(said), { unless: next.done });
+    await until('the next run to wait for the slot', () => /still leased by an earlier run \(.*\); waiting up to/.test(said), { unless: next.done });
     await before.run('post'); // the cancelled run's post step releases
     const m2 = await next.done;
     expect(m2.code).toBe(0);
     expect(m2.outputs.slot).toBe(m1.outputs.slot);
-    expect(m2.stdout).toMatch(/still leased by an earlier run; waiting up to/);
+    expect(m2.stdout).toMatch(/still leased by an earlier run \(an earlier run of this PR, cancelled by the new push\); waiting up to \d+ s/);
     await after.run('post');
   });
   test('after lease-wait it takes another slot instead of sharing', async () => {

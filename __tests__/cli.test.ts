@@ -47,7 +47,7 @@ function sh(line: string, extra: NodeJS.ProcessEnv = {}): Promise<{ code: number
 const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => cli(args, { env: { ...env, ...extra } });
 
 describe('the command line (pure)', () => {
-  test('flags are the action\'s input names; the older names still work; the usage lists every flag', () => {
+  test("flags are the action's input names; the older names still work; the usage lists every flag", () => {
     const cl = parseCommandLine(['gc', '--threshold=80%', '--disk-target', '70%', '--scope', 'host', '--runner', 'r1', '--dry-run']);
     expect(Object.fromEntries([...cl.flags].map(([k, v]) => [k, v]))).toEqual({
       'disk-threshold': { value: '80%', spelled: '--threshold' },
@@ -73,12 +73,13 @@ describe('one configuration', () => {
     expect((await run(['metrics', '--root', root])).stdout).toContain(`cargo_isolate_info{root="${root}",version="${VERSION}"} 1`);
   });
 
-  test('a flag over the runner\'s .env over the environment over the default', async () => {
+  test("a flag over the runner's .env over the environment over the default", async () => {
     const root = join(scratch, 'env-root');
     await fs.writeFile(join(scratch, 'runner.env'), `RUNNER_ALLOW_RUNASROOT=1\nCARGO_ISOLATE_ROOT=${root}\nCARGO_ISOLATE_DISK_THRESHOLD=11%\n`);
     expect((await run(['run', '--env-file', join(scratch, 'runner.env'), '--', 'true'])).code).toBe(0);
     expect(existsSync(join(root, 'slots', 's000'))).toBe(true); // the root the .env names
-    const said = async (args: string[], extra: NodeJS.ProcessEnv = {}) => /threshold ([^,]+), target/.exec((await run(['gc', '--dry-run', ...args], extra)).stderr)?.[1];
+    const said = async (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+      /threshold ([^,]+), target/.exec((await run(['gc', '--dry-run', ...args], extra)).stderr)?.[1];
     expect(await said(['--root', root], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('33%');
     expect(await said(['--env-file', join(scratch, 'runner.env')], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('11%');
     expect(await said(['--env-file', join(scratch, 'runner.env'), '--disk-threshold', '22%'], { CARGO_ISOLATE_DISK_THRESHOLD: '33%' })).toBe('22%');
@@ -94,7 +95,9 @@ describe('one configuration', () => {
     const marks = await fs.mkdtemp(join(scratch, 'marks-'));
     // Each leg holds its lease until the other one holds its own: the two run at the same time.
     const leg = (key: string, mine: string, other: string, runId: string) =>
-      run(['run', '--root', root, '--key', key, '--', 'sh', '-c', `touch ${marks}/${mine}; until [ -e ${marks}/${other} ]; do sleep 0.1; done`], { GITHUB_RUN_ID: runId });
+      run(['run', '--root', root, '--key', key, '--', 'sh', '-c', `touch ${marks}/${mine}; until [ -e ${marks}/${other} ]; do sleep 0.1; done`], {
+        GITHUB_RUN_ID: runId,
+      });
     const [x, a] = await Promise.all([leg('x86_64', 'x', 'a', '1'), leg('aarch64', 'a', 'x', '1')]);
     expect([x.code, a.code]).toEqual([0, 0]);
     const slotOf = (stderr: string) => /; slot (s\d+) \((\S+):/.exec(stderr)?.slice(1) ?? [];
@@ -112,7 +115,9 @@ describe('roots that do not exist yet', () => {
     for (const cmd of ['status', 'gc']) {
       const r = await run([cmd]);
       expect([r.code, r.stderr]).toEqual([0, '']);
-      expect(r.stdout).toBe(`cargo-isolate ${VERSION}: no root at ${def} yet (the default; set --root or CARGO_ISOLATE_ROOT for another): ${cmd === 'gc' ? 'nothing to prune' : 'nothing to show'}. The first job, or 'cargo-isolate run', makes it.\n`);
+      expect(r.stdout).toBe(
+        `cargo-isolate ${VERSION}: no root at ${def} yet (the default; set --root or CARGO_ISOLATE_ROOT for another): ${cmd === 'gc' ? 'nothing to prune' : 'nothing to show'}. The first job, or 'cargo-isolate run', makes it.\n`,
+      );
     }
     const fromVar = await run(['status'], { CARGO_ISOLATE_ROOT: join(scratch, 'not-yet') });
     expect(fromVar.stdout).toContain(`no root at ${join(scratch, 'not-yet')} yet (from variable CARGO_ISOLATE_ROOT)`);
@@ -158,11 +163,21 @@ describe('gc', () => {
     expect(again.freedBytes).toBe(again.removals.reduce((n: number, x: { bytes: number }) => n + x.bytes, 0));
   });
 
-  test('the guard advises prune-scope: host only when other runners\' idle data would free something', async () => {
+  test("the guard advises prune-scope: host only when other runners' idle data would free something", async () => {
     const r = join(scratch, 'advice-root');
     await prepareRoot(r, {});
     const log = consoleLog(false, true);
-    const err = await runGuard({ root: r, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'runner', runnerId: 'me', dryRun: false, failBelowBytes: 2 ** 60, timeoutMs: 10_000, log }).catch((e) => e);
+    const err = await runGuard({
+      root: r,
+      threshold: { kind: 'percent', percent: 99 },
+      target: { kind: 'percent', percent: 98 },
+      scope: 'runner',
+      runnerId: 'me',
+      dryRun: false,
+      failBelowBytes: 2 ** 60,
+      timeoutMs: 10_000,
+      log,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(DiskFullError);
     expect((err as Error).message).toContain("other runners' idle data holds 0 B.");
     expect((err as Error).message).not.toContain('prune-scope');
@@ -172,10 +187,13 @@ describe('gc', () => {
 describe('status', () => {
   test('totals of slots, stores and trash; each lease with its age and holder; readable run ids', async () => {
     const root = join(scratch, 'status-root');
-    const holder = spawn(process.execPath, ['--', CLI, 'run', '--root', root, '--key', 'leg-a', '--', 'sleep', '120'], { env: { ...env, GITHUB_REPOSITORY: 'acme/widgets', GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test' }, stdio: 'ignore' });
+    const holder = spawn(process.execPath, ['--', CLI, 'run', '--root', root, '--key', 'leg-a', '--', 'sleep', '120'], {
+      env: { ...env, GITHUB_REPOSITORY: 'acme/widgets', GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test' },
+      stdio: 'ignore',
+    });
     try {
       const leased = async () => (await run(['status', '--root', root, '--json'])).stdout.includes('"live": true');
-      for (const end = Date.now() + 60_000; !(await leased()); ) if (Date.now() > end) throw new Error('the lease never showed');
+      for (const end = Date.now() + 60_000; !(await leased());) if (Date.now() > end) throw new Error('the lease never showed');
       expect((await run(['run', '--root', root, '--', 'true'])).code).toBe(0); // another slot: s000 is leased
       const lines = (await run(['status', '--root', root])).stdout.split('\n');
       expect(lines.slice(1, 4).map((l) => l.replace(/[\d.]+ (B|KiB|MiB|GiB)/g, 'N'))).toEqual([
@@ -184,7 +202,9 @@ describe('status', () => {
         'stores: crates N, git N; trash N in 0 entries',
       ]);
       expect(lines.find((l) => l.startsWith('s000'))).toMatch(/^s000 +leased [\d.]+ (ms|s) +acme\/widgets ref-local +\S.* +4242 attempt 2, test \(leg-a\) /);
-      expect(lines.find((l) => l.startsWith('s001'))).toMatch(/^s001 +free, idle [\d.]+ (ms|s) +local\/local ref-local +.* +local \(pid \d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\), job /);
+      expect(lines.find((l) => l.startsWith('s001'))).toMatch(
+        /^s001 +free, idle [\d.]+ (ms|s) +local\/local ref-local +.* +local \(pid \d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\), job /,
+      );
     } finally {
       holder.kill('SIGTERM');
       await new Promise((r) => holder.once('exit', r));
@@ -194,14 +214,20 @@ describe('status', () => {
 });
 
 describe('closed pipes', () => {
-  test('run -- true | head -2: the exit code stays the command\'s, and the job ends whole', async () => {
+  test("run -- true | head -2: the exit code stays the command's, and the job ends whole", async () => {
     const root = join(scratch, 'pipe-root');
     const r = await sh(`$CLI run --root ${root} -- true 2>&1 | head -2 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`);
     expect(r.stdout).toBe('rc=0\n');
     const fail = await sh(`$CLI run --root ${root} -- sh -c 'exit 7' 2>&1 | head -1 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`);
     expect(fail.stdout).toBe('rc=7\n');
     const s = JSON.parse((await run(['status', '--root', root, '--json'])).stdout);
-    expect(s.slots.map((x: { live: boolean; record: { sizes?: unknown; releasedAt?: string } }) => [x.live, x.record.sizes !== undefined, x.record.releasedAt !== undefined])).toEqual([[false, true, true]]);
+    expect(
+      s.slots.map((x: { live: boolean; record: { sizes?: unknown; releasedAt?: string } }) => [
+        x.live,
+        x.record.sizes !== undefined,
+        x.record.releasedAt !== undefined,
+      ]),
+    ).toEqual([[false, true, true]]);
     const status = await sh(`$CLI status --root ${root} | head -1; echo "rc=\${PIPESTATUS[0]}"`);
     expect(status.stdout).toBe(`cargo-isolate ${VERSION}; root ${root}\nrc=0\n`);
   });
@@ -216,11 +242,13 @@ describe('closed pipes', () => {
     const ws = /demo workspace: (\S+)/.exec(said)?.[1];
     expect(ws).toBeDefined();
     expect(existsSync(ws!)).toBe(false);
-    expect(said).toMatch(/^-- job 2: slot s000 \(own-job: .*\); warm: last used by the same key \(ref-main\); cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m);
+    expect(said).toMatch(
+      /^-- job 2: slot s000 \(own-job: .*\); warm: last used by the same key \(ref-main\); cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m,
+    );
   });
 });
 
-test('the README\'s first command: demo says what happened, job by job, from the numbers', async () => {
+test("the README's first command: demo says what happened, job by job, from the numbers", async () => {
   const root = join(scratch, 'demo-root');
   const first = await run(['demo', '--root', root]);
   expect(first.code).toBe(0);
@@ -228,6 +256,8 @@ test('the README\'s first command: demo says what happened, job by job, from the
   // Again on the same root: the slot's build is kept, but the workspace is new (a new temp dir),
   // so cargo rebuilds it: the words say exactly that, never "warm" and "cold" at once.
   const again = await run(['demo', '--root', root]);
-  expect(again.stderr).toMatch(/^-- job 1: slot s000 \(own-job: [^)]*\); warm: last used by the same key \(ref-main\); cargo: 2 built \(app, util\), 0 fresh: everything recompiled although the slot's last build was kept/m);
+  expect(again.stderr).toMatch(
+    /^-- job 1: slot s000 \(own-job: [^)]*\); warm: last used by the same key \(ref-main\); cargo: 2 built \(app, util\), 0 fresh: everything recompiled although the slot's last build was kept/m,
+  );
   expect(again.stderr).toMatch(/^-- job 2: .*cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m);
 });

@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSha256, mayPublish, publishCrates, storePaths } from '../src/store/crates.js';
+import { fileSha256, mayPublish, publishCrates } from '../src/store/crates.js';
+import { storePaths } from '../src/model/layout.js';
 import { indexEntryMatches, indexPath, parseLock } from '../src/store/lockfile.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { makeConsumer, makeRegistry, serveRegistry } from '../scripts/lib/registry.mjs';
@@ -216,12 +217,14 @@ test('two jobs publishing the same crate at the same moment leave one intact fil
   const root = await prepareRoot(join(scratch, 'root-race'), {});
   const reg = makeRegistry(join(scratch, 'reg-race'), { count: 3, prefix: 'race' });
   const lock = reg.map((c) => ({ name: c.name, version: c.vers, source: 'registry+https://github.com/rust-lang/crates.io-index', checksum: c.cksum }));
-  const homes = await Promise.all(['a', 'b'].map(async (h) => {
-    const dir = join(scratch, `home-${h}`, 'registry', 'cache', 'example-0123456789abcdef');
-    await fs.mkdir(dir, { recursive: true });
-    for (const c of reg) await fs.copyFile(join(scratch, 'reg-race', 'crates', `${c.name}-1.0.0.crate`), join(dir, `${c.name}-1.0.0.crate`));
-    return join(scratch, `home-${h}`);
-  }));
+  const homes = await Promise.all(
+    ['a', 'b'].map(async (h) => {
+      const dir = join(scratch, `home-${h}`, 'registry', 'cache', 'example-0123456789abcdef');
+      await fs.mkdir(dir, { recursive: true });
+      for (const c of reg) await fs.copyFile(join(scratch, 'reg-race', 'crates', `${c.name}-1.0.0.crate`), join(dir, `${c.name}-1.0.0.crate`));
+      return join(scratch, `home-${h}`);
+    }),
+  );
   for (let round = 0; round < 20; round++) {
     await fs.rm(storePaths(root).blobs, { recursive: true, force: true });
     const [a, b] = await Promise.all(homes.map((h) => publishCrates(root, h, lock, '1.95.0')));
@@ -237,7 +240,7 @@ test('two jobs publishing the same crate at the same moment leave one intact fil
   }
 });
 
-test('across uids: a root job hands its published crates back; where it could not, the runner user\'s job copies them and builds offline', async () => {
+test("across uids: a root job hands its published crates back; where it could not, the runner user's job copies them and builds offline", async () => {
   const RUNNER = 65534;
   const rust = toolchainForAnyUid();
   const srv = await serveRegistry(regDir);
@@ -266,7 +269,10 @@ test('across uids: a root job hands its published crates back; where it could no
   const m = await b.run('main', { root: r, 'working-directory': w }, { uid: RUNNER });
   expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
   expect(m.stdout).toMatch(/seeded 5 \(.*, link, 5 copied because the kernel refused hardlinks to store files of uid 0 \(fs.protected_hardlinks\)\)/);
-  const bb = await b.exec([`${rust}/bin/cargo`, 'build', '--locked'], w, { uid: RUNNER, env: { PATH: `${rust}/bin:/usr/bin:/bin`, RUSTC: `${rust}/bin/rustc` } });
+  const bb = await b.exec([`${rust}/bin/cargo`, 'build', '--locked'], w, {
+    uid: RUNNER,
+    env: { PATH: `${rust}/bin:/usr/bin:/bin`, RUSTC: `${rust}/bin/rustc` },
+  });
   expect(bb.stderr).not.toMatch(/Downloaded|Could not connect/);
   expect(bb.code).toBe(0);
   const pb = await b.run('post', {}, { uid: RUNNER });

@@ -14,19 +14,44 @@ import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/model/
 
 describe('units', () => {
   test.each([
-    ['20GiB', 20 * 2 ** 30], ['512MB', 512e6], ['1.5g', 1.5e9], ['1048576b', 1048576], ['10 kib', 10240], ['0', 0],
+    ['20GiB', 20 * 2 ** 30],
+    ['512MB', 512e6],
+    ['1.5g', 1.5e9],
+    ['1048576b', 1048576],
+    ['10 kib', 10240],
+    ['0', 0],
     ['1048576', undefined], // a bare number: which unit? refused (settings.ts says what it may have meant)
-    ['', undefined], ['-1G', undefined], ['12XB', undefined], ['1e9', undefined], ['GiB', undefined],
+    ['', undefined],
+    ['-1G', undefined],
+    ['12XB', undefined],
+    ['1e9', undefined],
+    ['GiB', undefined],
   ])('parseSize(%p) = %p', (text, bytes) => expect(parseSize(text)).toBe(bytes));
 
   test.each([
-    ['30s', 30_000], ['2m', 120_000], ['1h', 3_600_000], ['7d', 604_800_000], ['0', 0], ['250ms', 250], ['45', undefined],
-    ['1w', undefined], ['-5s', undefined], ['soon', undefined],
+    ['30s', 30_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['7d', 604_800_000],
+    ['0', 0],
+    ['250ms', 250],
+    ['45', undefined],
+    ['1w', undefined],
+    ['-5s', undefined],
+    ['soon', undefined],
   ])('parseDuration(%p) = %p', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
   test.each([
-    ['85%', { kind: 'percent', percent: 85 }], ['99.5%', { kind: 'percent', percent: 99.5 }], ['20GiB', { kind: 'free', bytes: 20 * 2 ** 30 }],
-    ['100%', undefined], ['0%', undefined], ['150%', undefined], ['0', undefined], ['%', undefined], ['eighty', undefined], ['85', undefined],
+    ['85%', { kind: 'percent', percent: 85 }],
+    ['99.5%', { kind: 'percent', percent: 99.5 }],
+    ['20GiB', { kind: 'free', bytes: 20 * 2 ** 30 }],
+    ['100%', undefined],
+    ['0%', undefined],
+    ['150%', undefined],
+    ['0', undefined],
+    ['%', undefined],
+    ['eighty', undefined],
+    ['85', undefined],
   ])('parseLevel(%p)', (text, level) => expect(parseLevel(text)).toEqual(level));
 
   test('formatBytes', () => {
@@ -37,7 +62,22 @@ describe('units', () => {
 });
 
 describe('safeComponent and keys', () => {
-  const hostile = ['../../etc', 'a'.repeat(300), 'feature/ünïcødé', 'with spaces', '.hidden', '-dash', 'a/../b', '', '..', 'x\0y', 'foo+bar', '🦀', 'CON', 'main\n'];
+  const hostile = [
+    '../../etc',
+    'a'.repeat(300),
+    'feature/ünïcødé',
+    'with spaces',
+    '.hidden',
+    '-dash',
+    'a/../b',
+    '',
+    '..',
+    'x\0y',
+    'foo+bar',
+    '🦀',
+    'CON',
+    'main\n',
+  ];
   test.each(hostile)('%j maps to a bounded, plain path component', (raw) => {
     const c = safeComponent(raw);
     expect(c.length).toBeGreaterThan(0);
@@ -66,12 +106,17 @@ describe('safeComponent and keys', () => {
 describe('identity', () => {
   const base = { GITHUB_REPOSITORY: 'acme/w', GITHUB_RUN_ID: '77', GITHUB_RUN_ATTEMPT: '2', GITHUB_JOB: 'test', RUNNER_NAME: 'r1', GITHUB_WORKFLOW: 'ci' };
   test('pull request from the payload, fork detected', () => {
-    const id = identityFrom({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_HEAD_REF: 'feat/x', GITHUB_REF: 'refs/pull/5/merge' },
-      { pull_request: { number: 5, head: { repo: { full_name: 'eve/w' } }, base: { repo: { full_name: 'acme/w' } } } }, 'abcd', 'h');
+    const id = identityFrom(
+      { ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_HEAD_REF: 'feat/x', GITHUB_REF: 'refs/pull/5/merge' },
+      { pull_request: { number: 5, head: { repo: { full_name: 'eve/w' } }, base: { repo: { full_name: 'acme/w' } } } },
+      'abcd',
+      'h',
+    );
     expect(id).toMatchObject({ pr: 5, key: 'pr-5', branch: 'feat/x', fork: true, jobUid: '77-2-test-abcd', runnerName: 'r1' });
   });
   test('same-repo PR is not a fork; a deleted head repo is', () => {
-    const pr = (head: { full_name?: string } | null) => identityFrom(base, { pull_request: { number: 1, head: { repo: head }, base: { repo: { full_name: 'acme/w' } } } }, 'n', 'h').fork;
+    const pr = (head: { full_name?: string } | null) =>
+      identityFrom(base, { pull_request: { number: 1, head: { repo: head }, base: { repo: { full_name: 'acme/w' } } } }, 'n', 'h').fork;
     expect(pr({ full_name: 'acme/w' })).toBe(false);
     expect(pr(null)).toBe(true);
   });
@@ -79,7 +124,11 @@ describe('identity', () => {
     expect(identityFrom({ ...base, GITHUB_REF: 'refs/pull/31/head' }, {}, 'n', 'h').key).toBe('pr-31');
   });
   test('push: branch key', () => {
-    expect(identityFrom({ ...base, GITHUB_REF: 'refs/heads/dev', GITHUB_REF_NAME: 'dev' }, {}, 'n', 'h')).toMatchObject({ key: 'ref-dev', fork: false, pr: undefined });
+    expect(identityFrom({ ...base, GITHUB_REF: 'refs/heads/dev', GITHUB_REF_NAME: 'dev' }, {}, 'n', 'h')).toMatchObject({
+      key: 'ref-dev',
+      fork: false,
+      pr: undefined,
+    });
   });
   test('missing variables (local run, Forgejo without RUNNER_NAME) fall back', () => {
     const id = identityFrom({}, {}, 'n', 'myhost');
@@ -90,7 +139,7 @@ describe('identity', () => {
     expect(id.jobUid).toMatch(/-1-job-n$/);
   });
   const runnerCases: [string, Record<string, string>, string | undefined, boolean, string, string][] = [
-    ['the operator\'s input wins', { RUNNER_NAME: 'r1', CARGO_ISOLATE_RUNNER: 'env' }, 'input', false, 'input', 'operator'],
+    ["the operator's input wins", { RUNNER_NAME: 'r1', CARGO_ISOLATE_RUNNER: 'env' }, 'input', false, 'input', 'operator'],
     ['then CARGO_ISOLATE_RUNNER (Forgejo runner.envs)', { RUNNER_NAME: 'r1', CARGO_ISOLATE_RUNNER: 'env' }, undefined, true, 'env', 'operator'],
     ['then RUNNER_NAME, on the host', { RUNNER_NAME: 'r1', RUNNER_WORKSPACE: '/srv/a/_work/w' }, undefined, false, 'r1', 'RUNNER_NAME'],
     ['and the same RUNNER_NAME in a container job of that runner', { RUNNER_NAME: 'r1', RUNNER_WORKSPACE: '/__w/w' }, undefined, true, 'r1', 'RUNNER_NAME'],
@@ -108,7 +157,9 @@ describe('identity', () => {
   });
   test('a PR knows its base branch (GITHUB_BASE_REF, the payload, or the default branch); a push has none', () => {
     const pr = { ...base, GITHUB_REF: 'refs/pull/3/merge' };
-    expect(identityFrom({ ...pr, GITHUB_BASE_REF: 'release/1.x' }, {}, 'n', 'h').baseKey).toBe('ref-release-1.x+' + identityFrom({ GITHUB_REF_NAME: 'release/1.x' }, {}, 'n', 'h').key.split('+')[1]);
+    expect(identityFrom({ ...pr, GITHUB_BASE_REF: 'release/1.x' }, {}, 'n', 'h').baseKey).toBe(
+      'ref-release-1.x+' + identityFrom({ GITHUB_REF_NAME: 'release/1.x' }, {}, 'n', 'h').key.split('+')[1],
+    );
     expect(identityFrom(pr, { pull_request: { number: 3, base: { ref: 'dev' } } }, 'n', 'h').baseKey).toBe('ref-dev');
     expect(identityFrom(pr, { repository: { default_branch: 'trunk' } }, 'n', 'h').baseKey).toBe('ref-trunk');
     expect(identityFrom({ ...base, GITHUB_REF: 'refs/heads/main', GITHUB_BASE_REF: 'main' }, {}, 'n', 'h').baseKey).toBeUndefined();
@@ -124,13 +175,24 @@ describe('settings', () => {
   const get = (m: Record<string, string>) => (n: string) => m[n] ?? '';
   test('defaults', () => {
     const s = readSettings(get({}), { HOME: '/home/u' });
-    expect(s).toMatchObject({ root: '/home/u/.cache/cargo-isolate', layout: 'slot', reuse: 'same-key', pruneScope: 'runner', dryRun: false, leaseWaitMs: 60_000, publishCrates: 'trusted', cache: false });
+    expect(s).toMatchObject({
+      root: '/home/u/.cache/cargo-isolate',
+      layout: 'slot',
+      reuse: 'same-key',
+      pruneScope: 'runner',
+      dryRun: false,
+      leaseWaitMs: 60_000,
+      publishCrates: 'trusted',
+      cache: false,
+    });
     expect(s.diskThreshold).toEqual({ kind: 'percent', percent: 85 });
-    expect(s.diskTarget).toEqual({ kind: 'percent', percent: 75 });
+    expect(s.diskTarget).toEqual({ kind: 'percent', percent: 85 }); // the threshold itself: prune just under it
     expect(defaultRoot({ CARGO_ISOLATE_ROOT: '/mnt/x' })).toBe('/mnt/x');
   });
-  test('a free-space threshold gets a target 1.5x the floor', () => {
-    expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 30 * 2 ** 30 });
+  test('the target defaults to the threshold itself, in either form; a lower one can be set', () => {
+    expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 20 * 2 ** 30 });
+    expect(readSettings(get({ 'disk-threshold': '90%' }), {}).diskTarget).toEqual({ kind: 'percent', percent: 90 });
+    expect(readSettings(get({ 'disk-threshold': '90%', 'disk-target': '80%' }), {}).diskTarget).toEqual({ kind: 'percent', percent: 80 });
   });
   test.each([
     ['layout', 'slots', "Input 'layout' is 'slots'. Expected one of 'slot', 'job'."],
@@ -161,19 +223,34 @@ describe('roots', () => {
     expect(refuseRoot('/home/u', { HOME: '/home/u' })).toMatch(/home directory/);
   });
   test('dedicated directories are accepted', () => {
-    for (const p of ['/mnt/ci-cache', '/home/u/.cache/cargo-isolate', '/tmp/ci/root', '/var/lib/cargo-isolate']) expect(refuseRoot(p, { HOME: '/home/u' })).toBeUndefined();
+    for (const p of ['/mnt/ci-cache', '/home/u/.cache/cargo-isolate', '/tmp/ci/root', '/var/lib/cargo-isolate'])
+      expect(refuseRoot(p, { HOME: '/home/u' })).toBeUndefined();
   });
 });
 
 const rec = (o: Partial<DirRecord>): DirRecord => ({
-  format: 1, name: 's', layout: 'slot', repository: 'acme/w', key: 'pr-1', runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci',
-  runId: '10', runAttempt: '1', job: 'build', jobUid: 'u', leasedAt: '2026-01-01T00:00:00Z', lastUsed: '2026-01-01T00:00:00Z', ...o,
+  format: 1,
+  name: 's',
+  layout: 'slot',
+  repository: 'acme/w',
+  key: 'pr-1',
+  runnerId: 'r1',
+  runnerName: 'r1',
+  host: 'h',
+  workflow: 'ci',
+  runId: '10',
+  runAttempt: '1',
+  job: 'build',
+  jobUid: 'u',
+  leasedAt: '2026-01-01T00:00:00Z',
+  lastUsed: '2026-01-01T00:00:00Z',
+  ...o,
 });
 const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', job: 'build', jobKey: '', runId: '20', runAttempt: '1', baseKey: 'ref-main' };
 const free = (name: string, o: Partial<DirRecord>): SlotView => ({ name, live: false, record: rec(o) });
 
 describe('choosing a slot', () => {
-  test('own job, own key, base branch, same job elsewhere, then LRU (oldest first); runner only breaks ties', () => {
+  test("own job, base branch, then (under pressure) every other build: same job first, then a sibling's, then the oldest; runner only breaks ties", () => {
     const slots: SlotView[] = [
       free('s000', { key: 'pr-2', job: 'lint', runnerId: 'r1', lastUsed: '2026-01-03T00:00:00Z' }),
       free('s001', { key: 'pr-3', job: 'build', runnerId: 'r2' }),
@@ -188,10 +265,10 @@ describe('choosing a slot', () => {
       candidates: [
         { name: 's007', tier: 'own-job' }, // this runner's breaks the tie with the newer s005
         { name: 's005', tier: 'own-job' },
-        { name: 's002', tier: 'own-key' },
         { name: 's006', tier: 'base' },
-        { name: 's001', tier: 'same-job' },
-        { name: 's003', tier: 'lru' },
+        { name: 's001', tier: 'same-job' }, // no values known: all equal, this job's path first,
+        { name: 's002', tier: 'own-key' }, // then a sibling's of its own PR (nothing to wipe),
+        { name: 's003', tier: 'lru' }, // then the oldest
         { name: 's000', tier: 'lru' },
       ],
       waitFor: undefined,
@@ -222,7 +299,10 @@ describe('choosing a slot', () => {
   });
   test('the base branch keeps its newest slot of the job once it has two; a single one goes to the PR', () => {
     const two = [free('old', { key: 'ref-main', lastUsed: '2026-01-01T00:00:00Z' }), free('new', { key: 'ref-main', lastUsed: '2026-01-04T00:00:00Z' })];
-    expect(rankSlots(two, me).candidates).toEqual([{ name: 'old', tier: 'base' }, { name: 'new', tier: 'same-job' }]);
+    expect(rankSlots(two, me).candidates).toEqual([
+      { name: 'old', tier: 'base' },
+      { name: 'new', tier: 'same-job' },
+    ]);
     const busy = [two[0], { ...two[1], live: true }]; // the newest is in use by a push right now
     expect(rankSlots(busy, me).candidates).toEqual([{ name: 'old', tier: 'base' }]);
     expect(rankSlots([two[0]], me).candidates).toEqual([{ name: 'old', tier: 'base' }]);
@@ -233,7 +313,10 @@ describe('choosing a slot', () => {
     expect(rankSlots([free('s0', { key: 'pr-2' })], me).candidates[0].tier).toBe('same-job');
   });
   test('wait for an earlier run of the same workflow and job holding the warm slot', () => {
-    const slots: SlotView[] = [{ name: 's0', live: true, record: rec({ runId: '19' }) }, { name: 's1', live: false }];
+    const slots: SlotView[] = [
+      { name: 's0', live: true, record: rec({ runId: '19' }) },
+      { name: 's1', live: false },
+    ];
     expect(rankSlots(slots, me).waitFor).toBe('s0');
   });
   test.each([
@@ -247,7 +330,10 @@ describe('choosing a slot', () => {
     expect(rankSlots([{ name: 's0', live: true, record: rec(o) }], me).waitFor).toBeUndefined();
   });
   test('no wait when a free warm slot exists', () => {
-    const slots: SlotView[] = [{ name: 's0', live: true, record: rec({ runId: '19' }) }, { name: 's1', live: false, record: rec({}) }];
+    const slots: SlotView[] = [
+      { name: 's0', live: true, record: rec({ runId: '19' }) },
+      { name: 's1', live: false, record: rec({}) },
+    ];
     expect(rankSlots(slots, me)).toMatchObject({ waitFor: undefined, candidates: [{ name: 's1', tier: 'own-job' }] });
   });
   test('earlierRun compares run ids, then attempts, numerically', () => {
@@ -266,13 +352,18 @@ describe('the pool as a cache whose budget is the disk', () => {
   const kinds: [string, SlotView, Tier | null, Tier | null][] = [
     ['own job, warm', free('s0', warm), 'own-job', 'own-job'],
     ['own job, pruned', free('s0', pruned), 'own-job', 'own-job'],
-    ['own key, another job, warm (the own-key rule stays)', free('s0', { ...warm, job: 'lint' }), 'own-key', 'own-key'],
+    ["own key, another job, warm: a sibling's build, kept while there is room", free('s0', { ...warm, job: 'lint' }), null, 'own-key'],
     ['own key, another job, pruned', free('s0', { ...pruned, job: 'lint' }), 'own-key', 'own-key'],
-    ['the base branch\'s only slot of this job', free('s0', { ...warm, key: 'ref-main' }), 'base', 'base'],
+    ["the base branch's only slot of this job", free('s0', { ...warm, key: 'ref-main' }), 'base', 'base'],
     ['the same job of another PR, warm', free('s0', { ...warm, key: 'pr-2' }), null, 'same-job'],
     ['the same job of another PR, record without sizes (warm)', free('s0', { key: 'pr-2' }), null, 'same-job'],
     ['the same job of another PR, pruned by the guard', free('s0', { ...pruned, key: 'pr-2' }), 'same-job', 'same-job'],
-    ['the same job of another PR, left empty', free('s0', { key: 'pr-2', sizes: { target: 0, cargoHome: 0, tmp: 0, measuredAt: 'x' } }), 'same-job', 'same-job'],
+    [
+      'the same job of another PR, left empty',
+      free('s0', { key: 'pr-2', sizes: { target: 0, cargoHome: 0, tmp: 0, measuredAt: 'x' } }),
+      'same-job',
+      'same-job',
+    ],
     ['another job of another PR, warm', free('s0', { ...warm, key: 'pr-2', job: 'lint' }), null, 'lru'],
     ['another job of another PR, pruned', free('s0', { ...pruned, key: 'pr-2', job: 'lint' }), 'lru', 'lru'],
     ['another repository, warm', free('s0', { ...warm, repository: 'other/w' }), null, 'lru'],
@@ -282,18 +373,24 @@ describe('the pool as a cache whose budget is the disk', () => {
     ['a live slot of its own', { name: 's0', live: true, record: rec(warm) }, null, null],
     ['a live pruned slot', { name: 's0', live: true, record: rec({ ...pruned, key: 'pr-2' }) }, null, null],
   ];
-  test.each(kinds.map(([what, slot, withRoom, underPressure]) => [what, withRoom, underPressure, slot] as const))('%s: with room %p, under pressure %p', (_, withRoom, underPressure, slot) => {
-    expect(rankSlots([slot], me, { room: true }).candidates[0]?.tier ?? null).toBe(withRoom);
-    expect(rankSlots([slot], me, { room: false }).candidates[0]?.tier ?? null).toBe(underPressure);
-    expect(rankSlots([slot], me).candidates).toEqual(rankSlots([slot], me, { room: false }).candidates); // no disk view: pressure
-  });
+  test.each(kinds.map(([what, slot, withRoom, underPressure]) => [what, withRoom, underPressure, slot] as const))(
+    '%s: with room %p, under pressure %p',
+    (_, withRoom, underPressure, slot) => {
+      expect(rankSlots([slot], me, { room: true }).candidates[0]?.tier ?? null).toBe(withRoom);
+      expect(rankSlots([slot], me, { room: false }).candidates[0]?.tier ?? null).toBe(underPressure);
+      expect(rankSlots([slot], me).candidates).toEqual(rankSlots([slot], me, { room: false }).candidates); // no disk view: pressure
+    },
+  );
 
-  test('the issue\'s case: a new PR never wipes another PR\'s warm build while there is room', () => {
-    const slots = [free('s000', { ...warm, key: 'pr-2', runnerId: 'r1', lastUsed: '2026-01-01T00:00:00Z' }), free('s001', { ...warm, key: 'pr-3', runnerId: 'r2', lastUsed: '2026-01-05T00:00:00Z' })];
+  test("the issue's case: a new PR never wipes another PR's warm build while there is room", () => {
+    const slots = [
+      free('s000', { ...warm, key: 'pr-2', runnerId: 'r1', lastUsed: '2026-01-01T00:00:00Z' }),
+      free('s001', { ...warm, key: 'pr-3', runnerId: 'r2', lastUsed: '2026-01-05T00:00:00Z' }),
+    ];
     expect(rankSlots(slots, { ...me, key: 'pr-9', baseKey: undefined }, { room: true }).candidates).toEqual([]); // make a new slot
   });
 
-  test('under pressure the least valuable goes first: oldest, whatever its job or runner; never the newest first', () => {
+  test("under pressure, with no values known: worthless slots first, then warm builds, this job's path first, then the oldest; never the newest first", () => {
     const slots = [
       free('newest-mine', { ...warm, key: 'pr-2', runnerId: 'r1', lastUsed: '2026-01-09T00:00:00Z' }),
       free('old-other-job', { ...warm, key: 'pr-3', job: 'lint', runnerId: 'r5', lastUsed: '2026-01-02T00:00:00Z' }),
@@ -307,14 +404,14 @@ describe('the pool as a cache whose budget is the disk', () => {
       'queue:lru', // a spent merge-queue entry holds nothing anyone uses again
       'pruned-build:same-job', // empty slots: this job's path first (sccache)
       'pruned-lint:lru',
-      'old-other-job:lru', // then warm builds, least recently used first
-      'older-same-job:same-job',
-      'newest-mine:same-job',
+      'older-same-job:same-job', // then warm builds, all of equal (unknown) worth: this job's path first (sccache),
+      'newest-mine:same-job', // oldest first,
+      'old-other-job:lru', // then the other jobs' (value.test.ts orders them by value)
     ]);
     expect(rankSlots(slots, mine, { room: true }).candidates.map((c) => c.name)).toEqual(['queue', 'pruned-build', 'pruned-lint']);
   });
 
-  test('empty slots: this job\'s path first, then this runner\'s, then the oldest', () => {
+  test("empty slots: this job's path first, then this runner's, then the oldest", () => {
     const slots = [
       free('lint-old', { ...pruned, key: 'pr-5', job: 'lint', lastUsed: '2026-01-01T00:00:00Z', runnerId: 'r3' }),
       free('build-r3', { ...pruned, key: 'pr-6', lastUsed: '2026-01-02T00:00:00Z', runnerId: 'r3' }),
@@ -382,10 +479,44 @@ describe('reset decisions', () => {
   const both = { target: true, cargoHome: true };
   test.each([
     ['same key, build there', rec({}), both, { reset: false, warm: true, reason: 'warm: last used by the same key (pr-1)' }],
-    ['same key, pruned by the guard', rec({ prunedAt: '2026-01-01T00:48:00Z' }), { target: false, cargoHome: true }, { reset: false, warm: false, reason: "kept (last used by the same key (pr-1)), but the disk guard removed its target dir 12 min ago: cargo builds everything again; CARGO_HOME's crates are kept" }],
-    ['same key, target empty', rec({}), { target: false, cargoHome: true }, { reset: false, warm: false, reason: "kept (last used by the same key (pr-1)), but its target dir is empty: cargo builds everything again; CARGO_HOME's crates are kept" }],
-    ['base branch, build there', rec({ key: 'ref-main' }), both, { reset: false, warm: true, reason: 'seeded by the base branch: last used by a push to main' }],
-    ['base branch, pruned', rec({ key: 'ref-main', prunedAt: '2026-01-01T00:59:00Z' }), { target: false, cargoHome: true }, { reset: false, warm: false, reason: "kept (seeded by the base branch: last used by a push to main), but the disk guard removed its target dir 1 min ago: cargo builds everything again; CARGO_HOME's crates are kept" }],
+    [
+      'same key, pruned by the guard',
+      rec({ prunedAt: '2026-01-01T00:48:00Z' }),
+      { target: false, cargoHome: true },
+      {
+        reset: false,
+        warm: false,
+        reason:
+          "kept (last used by the same key (pr-1)), but the disk guard removed its target dir 12 min ago: cargo builds everything again; CARGO_HOME's crates are kept",
+      },
+    ],
+    [
+      'same key, target empty',
+      rec({}),
+      { target: false, cargoHome: true },
+      {
+        reset: false,
+        warm: false,
+        reason: "kept (last used by the same key (pr-1)), but its target dir is empty: cargo builds everything again; CARGO_HOME's crates are kept",
+      },
+    ],
+    [
+      'base branch, build there',
+      rec({ key: 'ref-main' }),
+      both,
+      { reset: false, warm: true, reason: 'seeded by the base branch: last used by a push to main' },
+    ],
+    [
+      'base branch, pruned',
+      rec({ key: 'ref-main', prunedAt: '2026-01-01T00:59:00Z' }),
+      { target: false, cargoHome: true },
+      {
+        reset: false,
+        warm: false,
+        reason:
+          "kept (seeded by the base branch: last used by a push to main), but the disk guard removed its target dir 1 min ago: cargo builds everything again; CARGO_HOME's crates are kept",
+      },
+    ],
     ['another PR', rec({ key: 'pr-2' }), both, { reset: true, reason: 'last used by acme/w#pr-2' }],
     ['nothing there', rec({}), { target: false, cargoHome: false }, { reset: false, reason: 'empty' }],
   ])('%s: %j', (_, prev, content, decision) => {
@@ -414,47 +545,105 @@ describe('disk', () => {
 
 describe('guard plan', () => {
   const c = (o: Partial<Candidate>): Candidate => ({ kind: 'target', path: '/r/x', lastUsedMs: 0, live: false, owner: 'me', bytes: 10, ...o });
-  test('order: trash, job dirs, targets, registry src; oldest first within each', () => {
-    const plan = planPrune([
-      c({ kind: 'registry-src', path: 'src-old', lastUsedMs: 1 }),
-      c({ kind: 'target', path: 'new', lastUsedMs: 50 }),
-      c({ kind: 'target', path: 'old', lastUsedMs: 5 }),
-      c({ kind: 'trash', path: 'trash', lastUsedMs: 99, owner: undefined }),
-      c({ kind: 'job-dir', path: 'job', lastUsedMs: 70 }),
-      c({ kind: 'crate', path: 'crate', lastUsedMs: 0, owner: undefined }),
-    ], 'runner', 'me');
+  test('order: trash, job dirs, targets, registry src; oldest first within each when values are unknown', () => {
+    const plan = planPrune(
+      [
+        c({ kind: 'registry-src', path: 'src-old', lastUsedMs: 1 }),
+        c({ kind: 'target', path: 'new', lastUsedMs: 50 }),
+        c({ kind: 'target', path: 'old', lastUsedMs: 5 }),
+        c({ kind: 'trash', path: 'trash', lastUsedMs: 99, owner: undefined }),
+        c({ kind: 'job-dir', path: 'job', lastUsedMs: 70 }),
+        c({ kind: 'crate', path: 'crate', lastUsedMs: 0, owner: undefined }),
+      ],
+      'runner',
+      'me',
+    );
     expect(plan.ordered.map((x) => x.path)).toEqual(['trash', 'job', 'old', 'new', 'src-old', 'crate']);
   });
-  test('live data is never planned; runner scope leaves other runners alone', () => {
-    const cands = [c({ path: 'live', live: true, bytes: 100 }), c({ path: 'other', owner: 'them', bytes: 7 }), c({ path: 'mine' }), c({ kind: 'trash', path: 't', owner: undefined })];
+  test("live data is never planned, in either scope; other runners' idle bytes are counted", () => {
+    const cands = [
+      c({ path: 'live', live: true, bytes: 100 }),
+      c({ path: 'other', owner: 'them', bytes: 7 }),
+      c({ path: 'mine' }),
+      c({ kind: 'trash', path: 't', owner: undefined }),
+    ];
     const runner = planPrune(cands, 'runner', 'me');
-    expect(runner.ordered.map((x) => x.path)).toEqual(['t', 'mine']);
+    expect(runner.ordered.map((x) => x.path)).toEqual(['t', 'mine', 'other']);
     expect(runner.liveBytes).toBe(100);
     expect(runner.othersBytes).toBe(7);
+    expect(runner.live.map((x) => x.path)).toEqual(['live']);
     const host = planPrune(cands, 'host', 'me');
-    expect(host.ordered.map((x) => x.path).sort()).toEqual(['mine', 'other', 't']);
+    expect(host.ordered.map((x) => x.path)).toEqual(['t', 'mine', 'other']); // as old and as worth: by path
   });
 });
 
-describe('guard plan: other runners\' idle data as a fallback', () => {
+describe('guard plan: by value', () => {
   const c = (o: Partial<Candidate>): Candidate => ({ kind: 'target', path: '/r/x', lastUsedMs: 0, live: false, owner: 'me', bytes: 10, ...o });
-  test('runner scope: own data in `ordered`; other runners\' idle data after it, oldest first; never live data', () => {
-    const plan = planPrune([
-      c({ path: 'theirs-new', owner: 'eph-2', lastUsedMs: 40 }),
-      c({ path: 'theirs-old', owner: 'eph-1', lastUsedMs: 10 }),
-      c({ path: 'theirs-live', owner: 'eph-3', lastUsedMs: 1, live: true }),
-      c({ kind: 'registry-src', path: 'theirs-src', owner: 'eph-1', lastUsedMs: 0 }),
-      c({ path: 'mine', lastUsedMs: 90 }),
-    ], 'runner', 'me');
-    expect(plan.ordered.map((x) => x.path)).toEqual(['mine']);
-    expect(plan.fallback.map((x) => x.path)).toEqual(['theirs-old', 'theirs-new', 'theirs-src']);
-    expect(plan.othersBytes).toBe(30);
-    expect(planPrune([c({ owner: 'x' })], 'host', 'me').fallback).toEqual([]);
+  // Values are minutes saved per GiB per hour (value.ts); within 25% they count as equal.
+  const cases: [string, Candidate[], 'runner' | 'host', string[]][] = [
+    [
+      'the least valuable target first, whatever its age',
+      [c({ path: 'worth-8', value: 8, lastUsedMs: 1 }), c({ path: 'worth-1', value: 1, lastUsedMs: 90 }), c({ path: 'worth-3', value: 3, lastUsedMs: 50 })],
+      'host',
+      ['worth-1', 'worth-3', 'worth-8'],
+    ],
+    [
+      'a build worth nothing (a closed PR, an older copy) before any other',
+      [c({ path: 'old-useful', value: 0.5, lastUsedMs: 1 }), c({ path: 'closed', value: 0, lastUsedMs: 99 })],
+      'host',
+      ['closed', 'old-useful'],
+    ],
+    [
+      'values within 25% are equal: the least recently used first',
+      [c({ path: 'newer', value: 2.2, lastUsedMs: 50 }), c({ path: 'older', value: 2.0, lastUsedMs: 10 })],
+      'host',
+      ['older', 'newer'],
+    ],
+    [
+      "runner scope: this runner's first among equals",
+      [c({ path: 'theirs-old', owner: 'them', value: 2, lastUsedMs: 1 }), c({ path: 'mine-new', value: 2, lastUsedMs: 50 })],
+      'runner',
+      ['mine-new', 'theirs-old'],
+    ],
+    [
+      'runner scope: never a valuable build of its own before a less valuable one of another runner',
+      [c({ path: 'mine-valuable', value: 9 }), c({ path: 'theirs-closed', owner: 'eph-7', value: 0 }), c({ path: 'theirs-cheap', owner: 'eph-2', value: 1 })],
+      'runner',
+      ['theirs-closed', 'theirs-cheap', 'mine-valuable'],
+    ],
+    [
+      'host scope: the runner does not matter',
+      [c({ path: 'theirs-old', owner: 'them', value: 2, lastUsedMs: 1 }), c({ path: 'mine-new', value: 2, lastUsedMs: 50 })],
+      'host',
+      ['theirs-old', 'mine-new'],
+    ],
+    [
+      'a spent merge-queue entry before anything, even an unknown value',
+      [c({ path: 'cheap', value: 0.1 }), c({ path: 'queue', key: contentKey(undefined, 'gh-readonly-queue/main/pr-3-beef'), value: 5 })],
+      'host',
+      ['queue', 'cheap'],
+    ],
+    [
+      'a target of unknown value (no record) after those valued',
+      [c({ path: 'unknown', lastUsedMs: 0 }), c({ path: 'valued', value: 40, lastUsedMs: 99 })],
+      'host',
+      ['valued', 'unknown'],
+    ],
+  ];
+  test.each(cases)('%s', (_, cands, scope, order) => {
+    expect(planPrune(cands, scope, 'me').ordered.map((x) => x.path)).toEqual(order);
   });
-  test('a spent merge-queue entry\'s target goes before older targets', () => {
-    const q = contentKey(undefined, 'gh-readonly-queue/main/pr-3-beef');
-    const plan = planPrune([c({ path: 'old', lastUsedMs: 1, key: 'pr-1' }), c({ path: 'queue', lastUsedMs: 50, key: q }), c({ kind: 'trash', path: 't', lastUsedMs: 99 })], 'host', 'me');
-    expect(plan.ordered.map((x) => x.path)).toEqual(['t', 'queue', 'old']);
+  test('the build the job is about to take goes last, after every other idle build, and is never live data', () => {
+    const cands = [
+      c({ path: 'own', slot: 's1', value: 0.1, lastUsedMs: 1 }),
+      c({ path: 'other', slot: 's2', value: 50 }),
+      c({ path: 'theirs', slot: 's3', owner: 'them', value: 90 }),
+      c({ kind: 'registry-src', path: 'src', slot: 's1' }),
+    ];
+    const plan = planPrune(cands, 'runner', 'me', { keep: ['s1'] });
+    expect(plan.ordered.map((x) => x.path)).toEqual(['other', 'theirs']);
+    expect(plan.kept.map((x) => x.path)).toEqual(['own', 'src']);
+    expect(planPrune([c({ path: 'own', slot: 's1', live: true })], 'runner', 'me', { keep: ['s1'] }).kept).toEqual([]);
   });
 });
 
@@ -478,7 +667,7 @@ describe('several uids, one root', () => {
     ['root manages anything', 0, { uid: 1001 }, [1001, 0], true],
     ['its own slot', 1001, { uid: 1001 }, [1001, 1001], true],
     ['a slot handed back to it', 1001, { uid: 1001 }, [1001], true],
-    ['a root job\'s slot not handed back (record)', 1001, { uid: 0 }, [1001, 1001], false],
+    ["a root job's slot not handed back (record)", 1001, { uid: 0 }, [1001, 1001], false],
     ['root-owned top entries, whatever the record says', 1001, { uid: 1001 }, [1001, 0], false],
     ['an older record without uid, owned by it', 1001, {}, [1001], true],
     ['an older record without uid, root-owned', 1001, {}, [0], false],

@@ -26,7 +26,10 @@ let root: string;
 let rust: string;
 let dockerGid: number; // the group of the test daemon's socket: "the job can use Docker"
 
-const find = (dir: string, args: string[]) => execFileSync('find', [dir, ...args], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const find = (dir: string, args: string[]) =>
+  execFileSync('find', [dir, ...args], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 const notRunners = (dir = root) => find(dir, ['!', '-uid', String(RUNNER)]);
 const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 /** Every image on the daemon, tags and untagged layers included, one `id name:tag` line each. */
@@ -73,13 +76,39 @@ async function hostJob(pr: number, runId: string, dockerAccess: boolean) {
  */
 function dockerStep(j: SimJob, ws: string, user?: string, layout: TestLayout = 'v1') {
   const toolchain = layout === 'v1' ? rust : toolchainForAnyUid(layoutToolchain(layout));
-  const r = docker(d, [
-    'run', '--rm', '--network', 'none', ...(user ? ['--user', user] : []),
-    '-v', `${j.outputs['target-dir']}:/workspace/target`, '-v', `${j.outputs['cargo-home']}:/workspace/home`,
-    '-v', `${ws}:/workspace/src`, '-v', `${toolchain}:/opt/rust:ro`, ...layoutDockerEnv(layout),
-    '-e', 'CARGO_TARGET_DIR=/workspace/target', '-e', 'CARGO_HOME=/workspace/home', '-e', 'HOME=/tmp', '-e', 'PATH=/opt/rust/bin:/usr/bin:/bin',
-    '-w', '/workspace/src', d.image, 'cargo', 'build',
-  ], 300_000);
+  const r = docker(
+    d,
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ...(user ? ['--user', user] : []),
+      '-v',
+      `${j.outputs['target-dir']}:/workspace/target`,
+      '-v',
+      `${j.outputs['cargo-home']}:/workspace/home`,
+      '-v',
+      `${ws}:/workspace/src`,
+      '-v',
+      `${toolchain}:/opt/rust:ro`,
+      ...layoutDockerEnv(layout),
+      '-e',
+      'CARGO_TARGET_DIR=/workspace/target',
+      '-e',
+      'CARGO_HOME=/workspace/home',
+      '-e',
+      'HOME=/tmp',
+      '-e',
+      'PATH=/opt/rust/bin:/usr/bin:/bin',
+      '-w',
+      '/workspace/src',
+      d.image,
+      'cargo',
+      'build',
+    ],
+    300_000,
+  );
   if (r.code !== 0) throw new Error(`docker run step failed: ${r.stderr}`);
   return r;
 }
@@ -120,7 +149,9 @@ describe('docker run steps as root in a job of the runner user', () => {
     const p1 = await first.post();
     expect(p1.code).toBe(0);
     expect(p1.warnings).toHaveLength(2); // the slot, and the CARGO_HOME the runner user's jobs share
-    expect(p1.warnings[1]).toMatch(/files of uid 0 \(cargo-home\/.* the CARGO_HOME the trusted jobs of uid 1001 share.*Could not hand them back.*private CARGO_HOME/);
+    expect(p1.warnings[1]).toMatch(
+      /files of uid 0 \(cargo-home\/.* the CARGO_HOME the trusted jobs of uid 1001 share.*Could not hand them back.*private CARGO_HOME/,
+    );
     expect(p1.warnings[0]).toContain(`files of uid 0 (target/`);
     expect(p1.warnings[0]).toContain(`in slot ${m1.outputs.slot}`);
     expect(p1.warnings[0]).toMatch(/docker: .*permission denied/i);
@@ -177,7 +208,10 @@ describe('docker run steps as root in a job of the runner user', () => {
   });
 
   // On both build-dir layouts: v2 (cargo 1.100) keeps every unit under target/debug/build/<pkg>/<hash>/.
-  test.each<[TestLayout, number]>([['v1', 32], ['v2', 36]])('with Docker access in post, layout %s: handed back with docker, and the next job is warm in the same slot', async (layout, pr) => {
+  test.each<[TestLayout, number]>([
+    ['v1', 32],
+    ['v2', 36],
+  ])('with Docker access in post, layout %s: handed back with docker, and the next job is warm in the same slot', async (layout, pr) => {
     const ws = await checkout(`ws-b-${layout}`);
     const first = await hostJob(pr, `${pr}01`, true);
     const m1 = await first.main();
@@ -212,7 +246,7 @@ describe('docker run steps as root in a job of the runner user', () => {
     expect({ code: p2.code, warnings: p2.warnings }).toEqual({ code: 0, warnings: [] });
   });
 
-  test('layout: job, with Docker access in post: root\'s files are handed back, so the job directory goes whole', async () => {
+  test("layout: job, with Docker access in post: root's files are handed back, so the job directory goes whole", async () => {
     const ws = await checkout('ws-e');
     const job = await hostJob(35, '3501', true);
     const m = await job.main({ layout: 'job' });

@@ -18,7 +18,7 @@ const docs = walk('docs').filter((f) => f.endsWith('.md'));
 /** Names under a top-level section of action.yml (two-space indented keys). */
 function keys(section: 'inputs' | 'outputs'): string[] {
   const body = new RegExp(`^${section}:\\n((?:  .*\\n|\\s*\\n)*)`, 'm').exec(actionYml)?.[1] ?? '';
-  return [...body.matchAll(/^  ([a-z][a-z-]*):\s*$/gm)].map((m) => m[1]);
+  return [...body.matchAll(/^ {2}([a-z][a-z-]*):\s*$/gm)].map((m) => m[1]);
 }
 /** First-column names of the README table under a heading. */
 function documented(heading: string): string[] {
@@ -50,12 +50,15 @@ describe('README and action.yml agree', () => {
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/^\{ npm ci && npm test; \} 2>&1 \| tee/m);
   });
   test('runs on node24 with a post step that always runs', () => {
-    expect(actionYml).toMatch(/using: node24\n  main: dist\/main\/index.js\n  post: dist\/post\/index.js\n  post-if: always\(\)/);
+    expect(actionYml).toMatch(/using: node24\n {2}main: dist\/main\/index.js\n {2}post: dist\/post\/index.js\n {2}post-if: always\(\)/);
   });
 });
 
 describe('troubleshooting quotes what the code says', () => {
-  const src = walk('src').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const src = walk('src')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
   // Entries live in docs/troubleshooting.md (one `## ` heading each); a branch may still add
   // some under a `## Troubleshooting` section of the README (one `### ` heading each).
   const page = readFileSync('docs/troubleshooting.md', 'utf8');
@@ -68,7 +71,10 @@ describe('troubleshooting quotes what the code says', () => {
   // '…' stands for what varies; every fixed part of some length must stand in src/ as written.
   const quotes = entries.flatMap((e) => [...e.matchAll(/^> `(.+)`$/gm)].map((m) => m[1]));
   test.each(quotes)('%s', (quote) => {
-    const parts = quote.split('…').map((p) => p.replace(/\.$/, '')).filter((p) => p.trim().length >= 12);
+    const parts = quote
+      .split('…')
+      .map((p) => p.replace(/\.$/, ''))
+      .filter((p) => p.trim().length >= 12);
     expect(parts.length).toBeGreaterThan(0);
     for (const part of parts) expect([part, src.includes(part)]).toEqual([part, true]);
   });
@@ -78,9 +84,22 @@ describe('troubleshooting quotes what the code says', () => {
  * Guides other branches are writing (issues 14, 15, 17-20). Linked from the indexes already;
  * each link is checked like any other as soon as its file exists.
  */
-const PENDING_GUIDES = ['docs/sccache.md', 'docs/git-dependencies.md', 'docs/docker-run.md', 'docs/runner-hooks.md', 'docs/simulation.md', 'docs/warmth.md', 'docs/first-runs.md'];
+const PENDING_GUIDES = [
+  'docs/sccache.md',
+  'docs/git-dependencies.md',
+  'docs/docker-run.md',
+  'docs/runner-hooks.md',
+  'docs/simulation.md',
+  'docs/warmth.md',
+  'docs/first-runs.md',
+];
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
-const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 
 describe('the README is a landing page; depth is in docs/', () => {
   const pages = ['README.md', 'examples/README.md', ...docs];
@@ -127,7 +146,9 @@ describe('entry points for @github/local-action', () => {
     for (const f of ['main', 'post']) {
       expect(readFileSync(`src/${f}.ts`, 'utf8')).toBe(`import { run } from './${f}-impl.js';\n\nawait run();\n`);
     }
-    expect(readFileSync('docs/operations.md', 'utf8')).toContain('npx --yes @github/local-action@7.0.1 run . src/main-impl.ts .env.example --post src/post-impl.ts');
+    expect(readFileSync('docs/operations.md', 'utf8')).toContain(
+      'npx --yes @github/local-action@7.0.1 run . src/main-impl.ts .env.example --post src/post-impl.ts',
+    );
     expect(readFileSync('.env.example', 'utf8')).toMatch(/^INPUT_ROOT=\/tmp\//m);
   });
 });
@@ -152,7 +173,9 @@ describe('user-facing text has no internal shorthand', () => {
   test('the files are there to read', () => expect(files.length).toBeGreaterThan(25));
   test.each(files)('%s', (f) => {
     const lines = readFileSync(f, 'utf8').split('\n');
-    const found = lines.flatMap((line, i) => SHORTHAND.filter(([re]) => re.test(line)).map(([, what]) => `${f}:${i + 1}: ${what}: ${line.trim().slice(0, 120)}`));
+    const found = lines.flatMap((line, i) =>
+      SHORTHAND.filter(([re]) => re.test(line)).map(([, what]) => `${f}:${i + 1}: ${what}: ${line.trim().slice(0, 120)}`),
+    );
     expect(found).toEqual([]);
   });
   test('the check finds what it looks for', () => {
@@ -166,7 +189,7 @@ describe('user-facing text has no internal shorthand', () => {
 });
 
 describe('the operator pages say what the code does', () => {
-  test('the version is package.json\'s', () => {
+  test("the version is package.json's", () => {
     expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
   });
   test('the hooks page lists every runner variable, and the operations page every CLI flag', () => {
@@ -180,11 +203,27 @@ describe('the operator pages say what the code does', () => {
     expect(hooks).toMatch(/^## Untrusted pull requests\n[\s\S]*\*\*Keep untrusted pull requests off hooked runners\*\*[\s\S]*\(security\.md\)/m);
     expect(hooks).toMatch(/^## Try the hooks by hand$/m);
     const layout = readFileSync('docs/fleet-layout.md', 'utf8');
-    for (const h of ['One root per host', 'One root per runner', 'Several roots on one disk', 'Container jobs: the root under the runner\'s tool cache']) expect(layout).toMatch(new RegExp(`^## ${h}`, 'm'));
+    for (const h of ['One root per host', 'One root per runner', 'Several roots on one disk', "Container jobs: the root under the runner's tool cache"])
+      expect(layout).toMatch(new RegExp(`^## ${h}`, 'm'));
     expect(readFileSync('docs/operations.md', 'utf8')).not.toMatch(/npx cargo-isolate|--branch v1\b/);
   });
   test('the metrics page lists every metric the CLI writes, and no other', () => {
-    const text = renderMetrics({ root: '/r', status: { version: VERSION, root: '/r', disk: { totalBytes: 1, usedBytes: 0, freeBytes: 1, usedPercent: 0, inodes: 1, inodesFree: 1, inodePercent: 0 }, slots: [], jobDirs: 0, trashEntries: 0, bytes: { crates: 0, git: 0, trash: 0, target: 0, cargoHome: 0 }, warmth: [] } }, emptyCounters());
+    const text = renderMetrics(
+      {
+        root: '/r',
+        status: {
+          version: VERSION,
+          root: '/r',
+          disk: { totalBytes: 1, usedBytes: 0, freeBytes: 1, usedPercent: 0, inodes: 1, inodesFree: 1, inodePercent: 0 },
+          slots: [],
+          jobDirs: 0,
+          trashEntries: 0,
+          bytes: { crates: 0, git: 0, trash: 0, target: 0, cargoHome: 0 },
+          warmth: [],
+        },
+      },
+      emptyCounters(),
+    );
     const written = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]).sort();
     const page = readFileSync('docs/metrics.md', 'utf8');
     const documented = [...page.matchAll(/^\| `(cargo_isolate_[a-z_]+)`/gm)].map((m) => m[1]).sort();

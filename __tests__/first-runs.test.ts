@@ -75,12 +75,14 @@ async function run(root: string, o: { event?: SimEvent; runId: string; runner: s
 
 /** Pushes to main that ran at once (matrix-like siblings of one run): one warm slot each. */
 async function mainSlots(root: string, n: number): Promise<string[]> {
-  const runs = await Promise.all(Array.from({ length: n }, async (_, i) => {
-    const j = await job({ branch: 'main', runId: '600', job: 'test', runner: `m${i}` });
-    const m = await j.run('main', { root });
-    expect(m.code).toBe(0);
-    return { j, slot: m.outputs.slot };
-  }));
+  const runs = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const j = await job({ branch: 'main', runId: '600', job: 'test', runner: `m${i}` });
+      const m = await j.run('main', { root });
+      expect(m.code).toBe(0);
+      return { j, slot: m.outputs.slot };
+    }),
+  );
   for (const r of runs) {
     const b = await r.j.exec(['cargo', 'build', '--locked'], ws);
     expect([b.code, compiled(b.stderr).filter((c) => c.startsWith('dep')).length]).toEqual([0, crates.length]); // cold
@@ -91,10 +93,10 @@ async function mainSlots(root: string, n: number): Promise<string[]> {
 
 const neverSees = (r: Run) => {
   expect(existsSync(join(r.target, 'planted'))).toBe(false);
-  expect(existsSync(join(r.installRoot, "bin", "cargo-planted"))).toBe(false);
+  expect(existsSync(join(r.installRoot, 'bin', 'cargo-planted'))).toBe(false);
 };
 
-test('two merge-queue runs after main start warm; main\'s next push is warm and never sees what they planted', async () => {
+test("two merge-queue runs after main start warm; main's next push is warm and never sees what they planted", async () => {
   const root = join(scratch, 'root-queue');
   const main = await mainSlots(root, 3);
   const q1 = await run(root, { event: mergeGroup(31), runId: '610', runner: 'q1' }, true);
@@ -113,7 +115,7 @@ test('two merge-queue runs after main start warm; main\'s next push is warm and 
   neverSees(next);
 });
 
-test('a new branch\'s first push and a tag build start warm from main; main stays warm, and once its slots are gone it starts clean', async () => {
+test("a new branch's first push and a tag build start warm from main; main stays warm, and once its slots are gone it starts clean", async () => {
   const root = join(scratch, 'root-branch-tag');
   await mainSlots(root, 3);
   const branch = await run(root, { event: newBranch('feature/login'), runId: '620', runner: 'b1' }, true);
@@ -138,16 +140,20 @@ test('a new branch\'s first push and a tag build start warm from main; main stay
   expect(after.stdout).toContain('The disk is under disk-target: a new slot');
 });
 
-test('a branch\'s later push takes its own slot, not main\'s', async () => {
+test("a branch's later push takes its own slot, not main's", async () => {
   const root = join(scratch, 'root-own');
   await mainSlots(root, 2);
   const first = await run(root, { event: newBranch('dev'), runId: '630', runner: 'd1' });
-  const again = await run(root, { event: { ...newBranch('dev'), payload: { ...(newBranch('dev').payload as object), created: false, before: SHA } }, runId: '631', runner: 'd2' });
+  const again = await run(root, {
+    event: { ...newBranch('dev'), payload: { ...(newBranch('dev').payload as object), created: false, before: SHA } },
+    runId: '631',
+    runner: 'd2',
+  });
   expect([again.tier, again.slot, again.deps]).toEqual(['own-job', first.slot, []]);
   expect(again.stdout).toContain('not needed: a slot of its own');
 });
 
-test('a tag named main is a domain of its own: main\'s next push never sees what its build planted', async () => {
+test("a tag named main is a domain of its own: main's next push never sees what its build planted", async () => {
   const root = join(scratch, 'root-tag-main');
   const [only] = await mainSlots(root, 1);
   const t = await run(root, { event: tag('main'), runId: '640', runner: 't1' }, true);

@@ -33,7 +33,17 @@ afterAll(async () => {
 type Units = { built: number; fresh: number; builtCrates?: string[] };
 
 /** One job: main, a cargo step, post. Returns what cargo said and what the action recorded. */
-async function runJob(o: { root: string; ws: string; layout: TestLayout; pr?: number; branch?: string; runId: string; job: string; runner: string; cmd: string[] }) {
+async function runJob(o: {
+  root: string;
+  ws: string;
+  layout: TestLayout;
+  pr?: number;
+  branch?: string;
+  runId: string;
+  job: string;
+  runner: string;
+  cmd: string[];
+}) {
   const { root, ws } = o;
   const j = await job({ pr: o.pr, branch: o.branch, runId: o.runId, job: o.job, runner: o.runner, extraEnv: layoutEnv(o.layout) });
   const m = await j.run('main', { root });
@@ -58,7 +68,7 @@ describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) =>
   });
   const runIn = (o: Omit<Parameters<typeof runJob>[0], 'root' | 'ws' | 'layout'>) => runJob({ ...o, root, ws, layout });
 
-  test('cold, then warm on the same PR\'s next push, then a one-line change: the units cargo built, counted', async () => {
+  test("cold, then warm on the same PR's next push, then a one-line change: the units cargo built, counted", async () => {
     // Cold slots: cargo builds every unit, and the post step names what cargo said it compiled.
     // Two jobs of the PR at once, so each makes its own slot whatever the slot policy prefers;
     // cargo check's units differ from build's.
@@ -110,11 +120,16 @@ describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) =>
     expect(b.code).toBe(0);
     const p = await j.run('post');
     expect({ code: p.code, warnings: p.warnings }).toEqual({ code: 0, warnings: [] });
-    expect(/<td>Compile units<\/td><td>([^<]*)<\/td>/.exec(p.summary)?.[1]).toMatch(new RegExp(`^${UNITS} built \\(consumer, dep0, .*\\), 0 fresh: a cold start$`));
+    expect(/<td>Compile units<\/td><td>([^<]*)<\/td>/.exec(p.summary)?.[1]).toMatch(
+      new RegExp(`^${UNITS} built \\(consumer, dep0, .*\\), 0 fresh: a cold start$`),
+    );
     const s = JSON.parse((await cli(['status', '--root', root, '--json'])).stdout);
     expect(s.jobDirs).toBe(0);
     expect(s.warmth.find((r: { job: string }) => r.job === 'perrun')).toMatchObject({ jobs: 1, warm: 0, unitsFresh: 0 });
-    const lines = (await fs.readFile(join(root, 'warmth.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await fs.readFile(join(root, 'warmth.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.at(-1)).toMatchObject({ repository: 'acme/widgets', job: 'perrun', key: 'pr-61', runner: 'r4', slot: 'job', built: UNITS, fresh: 0 });
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describeForeign, findForeign, foreignOf, listed, probeOwners } from '../src/owners/foreign.js';
 import { chooseImages, dockerChownArgs, foreignMessage, handBackMethods } from '../src/owners/reclaim.js';
 import { summaryRows } from '../src/job/summary.js';
-import type { EndedJob } from '../src/job/job.js';
+import type { EndedJob } from '../src/job/types.js';
 
 /*
  * Issue 19: another uid's files below a slot's top entries. The decisions as tables; the probe
@@ -75,15 +75,39 @@ describe('handing back', () => {
 
   test.each([
     ['e10d97c2b407 cargo-isolate-test-base:bookworm\n', ['e10d97c2b407']],
-    ['aaaaaaaaaaaa rust:1.95\nbbbbbbbbbbbb <none>:<none>\naaaaaaaaaaaa rust:latest\ncccccccccccc debian:12\ndddddddddddd alpine:3\n', ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc']],
+    [
+      'aaaaaaaaaaaa rust:1.95\nbbbbbbbbbbbb <none>:<none>\naaaaaaaaaaaa rust:latest\ncccccccccccc debian:12\ndddddddddddd alpine:3\n',
+      ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc'],
+    ],
     ['', []],
     ['Cannot connect to the Docker daemon\n', []],
-    ['sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef x:y\n', ['sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef']],
+    [
+      'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef x:y\n',
+      ['sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'],
+    ],
   ])('images from %j', (listing, expected) => expect(chooseImages(listing)).toEqual(expected));
 
   test('the docker hand-back never pulls, has no network, and chowns only the mounted slot without following links', () => {
     const args = dockerChownArgs('e10d97c2b407', '/ci/root/slots/s003', { uid: 1001, gid: 1001 });
-    expect(args).toEqual(['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', 'type=bind,source=/ci/root/slots/s003,target=/cargo-isolate-slot', 'e10d97c2b407', '-R', '-h', '1001:1001', '/cargo-isolate-slot']);
+    expect(args).toEqual([
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      '--network',
+      'none',
+      '--user',
+      '0:0',
+      '--entrypoint',
+      'chown',
+      '--mount',
+      'type=bind,source=/ci/root/slots/s003,target=/cargo-isolate-slot',
+      'e10d97c2b407',
+      '-R',
+      '-h',
+      '1001:1001',
+      '/cargo-isolate-slot',
+    ]);
   });
 });
 
@@ -97,7 +121,19 @@ describe('the probe on a real slot', () => {
   };
   beforeAll(async () => {
     base = await fs.mkdtemp(join(tmpdir(), 'foreign-probe-'));
-    for (const d of ['target', 'cargo-home', 'target/debug', 'target/debug/deps', 'target/debug/.fingerprint', 'target/x86_64-unknown-linux-gnu', 'cargo-home/registry', 'cargo-home/registry/src', 'cargo-home/registry/src/idx-1', 'cargo-home/bin']) await mk(d, 1001);
+    for (const d of [
+      'target',
+      'cargo-home',
+      'target/debug',
+      'target/debug/deps',
+      'target/debug/.fingerprint',
+      'target/x86_64-unknown-linux-gnu',
+      'cargo-home/registry',
+      'cargo-home/registry/src',
+      'cargo-home/registry/src/idx-1',
+      'cargo-home/bin',
+    ])
+      await mk(d, 1001);
     // What a root step leaves: a triple's profile dir, its lock, and a registry's cache dir.
     await mk('target/x86_64-unknown-linux-gnu/release', 0);
     await mk('target/x86_64-unknown-linux-gnu/release/.cargo-lock', 0, true);
@@ -122,7 +158,7 @@ describe('the probe on a real slot', () => {
   });
   afterAll(() => fs.rm(base, { recursive: true, force: true }));
 
-  test('finds another uid\'s entries where cargo writes, and lists a bounded number of entries', async () => {
+  test("finds another uid's entries where cargo writes, and lists a bounded number of entries", async () => {
     const all = await probeOwners({ base });
     expect(all.length).toBeLessThan(30);
     expect((await findForeign({ base }, 1001)).map((f) => f.rel)).toEqual([
@@ -141,7 +177,17 @@ describe('the probe on a real slot', () => {
     await fs.mkdir(join(clean, 'cargo-home', 'registry', 'cache', 'idx-1'), { recursive: true });
     await fs.writeFile(join(clean, 'target', 'debug', '.cargo-lock'), '');
     await fs.chown(clean, 1001, 1001);
-    for (const p of ['target', 'target/debug', 'target/debug/deps', 'target/debug/.cargo-lock', 'cargo-home', 'cargo-home/registry', 'cargo-home/registry/cache', 'cargo-home/registry/cache/idx-1']) await fs.chown(join(clean, p), 1001, 1001);
+    for (const p of [
+      'target',
+      'target/debug',
+      'target/debug/deps',
+      'target/debug/.cargo-lock',
+      'cargo-home',
+      'cargo-home/registry',
+      'cargo-home/registry/cache',
+      'cargo-home/registry/cache/idx-1',
+    ])
+      await fs.chown(join(clean, p), 1001, 1001);
     expect((await probeOwners({ base: clean })).length).toBe(6);
     expect(await findForeign({ base: clean }, 1001)).toEqual([]);
     expect((await findForeign({ base: clean }, 1002)).length).toBe(6);
@@ -163,15 +209,31 @@ describe('the job summary', () => {
   });
 });
 
-describe('the post step\'s one warning', () => {
-  const first = [{ rel: 'target/debug', uid: 0 }, { rel: 'target/debug/.cargo-lock', uid: 0 }];
+describe("the post step's one warning", () => {
+  const first = [
+    { rel: 'target/debug', uid: 0 },
+    { rel: 'target/debug/.cargo-lock', uid: 0 },
+  ];
   const base = { uid: 1001, first, left: first, failed: ['docker: permission denied'], marked: false };
   const fix = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
-  const what = (where: string) => `A step left files of uid 0 (target/debug, target/debug/.cargo-lock) in ${where}, where cargo of uid 1001 must write: a \`docker run\` step as root?`;
+  const what = (where: string) =>
+    `A step left files of uid 0 (target/debug, target/debug/.cargo-lock) in ${where}, where cargo of uid 1001 must write: a \`docker run\` step as root?`;
   test.each([
-    [{ ...base, layout: 'slot' as const, name: 's001', handedBack: 'docker' as const, failed: [] }, `${what('slot s001')} Handed them back to uid 1001 with docker. ${fix}`],
-    [{ ...base, layout: 'slot' as const, name: 's001', marked: true }, `${what('slot s001')} Could not hand them back (docker: permission denied); the slot is marked as uid 0's, and jobs of uid 1001 pass it over until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`],
-    [{ ...base, layout: 'slot' as const, name: 's001' }, `${what('slot s001')} Could not hand them back (docker: permission denied); jobs of this uid pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`],
-    [{ ...base, layout: 'job' as const, name: '/r/jobs/x' }, `${what('the job directory /r/jobs/x')} Could not hand them back (docker: permission denied); removing the directory leaves them in trash for 'cargo-isolate gc' run as root. ${fix}`],
+    [
+      { ...base, layout: 'slot' as const, name: 's001', handedBack: 'docker' as const, failed: [] },
+      `${what('slot s001')} Handed them back to uid 1001 with docker. ${fix}`,
+    ],
+    [
+      { ...base, layout: 'slot' as const, name: 's001', marked: true },
+      `${what('slot s001')} Could not hand them back (docker: permission denied); the slot is marked as uid 0's, and jobs of uid 1001 pass it over until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`,
+    ],
+    [
+      { ...base, layout: 'slot' as const, name: 's001' },
+      `${what('slot s001')} Could not hand them back (docker: permission denied); jobs of this uid pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back. ${fix}`,
+    ],
+    [
+      { ...base, layout: 'job' as const, name: '/r/jobs/x' },
+      `${what('the job directory /r/jobs/x')} Could not hand them back (docker: permission denied); removing the directory leaves them in trash for 'cargo-isolate gc' run as root. ${fix}`,
+    ],
   ])('%#', (o, message) => expect(foreignMessage(o)).toBe(message));
 });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Candidate, planPrune, runGuard } from '../src/pool/guard.js';
-import { assignDbDirs, entryPath, gitEntries, gitStorePaths, parseGitLock, publishGit, seedGit, systemGit, urlKey } from '../src/store/gitstore.js';
+import { gitStorePaths } from '../src/model/layout.js';
+import { assignDbDirs, entryPath, gitEntries, parseGitLock, publishGit, seedGit, systemGit, urlKey } from '../src/store/gitstore.js';
 import { commitGitDep, makeGitConsumer, serveGit } from '../scripts/lib/gitdep.mjs';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
@@ -34,7 +35,11 @@ const row = (summary: string, what: string) => [...summary.matchAll(new RegExp(`
 const run = async (j: SimJob, ws: string) => (await j.exec(['cargo', 'run', '-q', '--locked'], ws)).stdout.trim();
 
 /** A repository `name` under srv/, served, and a workspace locked to its current commit. */
-async function dependency(name: string, answer: number, padMiB = 0): Promise<{ url: string; commit: string; ws: string; server: Awaited<ReturnType<typeof serveGit>> }> {
+async function dependency(
+  name: string,
+  answer: number,
+  padMiB = 0,
+): Promise<{ url: string; commit: string; ws: string; server: Awaited<ReturnType<typeof serveGit>> }> {
   const commit = commitGitDep(join(srv, name), { name, answer, init: true, padMiB });
   const server = await serveGit(srv);
   servers.push(server);
@@ -63,12 +68,66 @@ describe('pure decisions', () => {
   const A = 'a'.repeat(40);
   const B = 'b'.repeat(40);
   test.each([
-    ['one dir, one URL', [{ name: 'x-0123456789abcdef', commits: [A], fetchedFrom: [] }], [{ url: 'https://h/me/x', commit: A }], { 'x-0123456789abcdef': 'https://h/me/x' }, []],
-    ['a dir with no locked commit is nobody\'s', [{ name: 'old-0123456789abcdef', commits: [], fetchedFrom: [] }], [{ url: 'https://h/me/x', commit: A }], {}, []],
-    ['fork and upstream at one commit: FETCH_HEAD decides', [{ name: 'x-0123456789abcdef', commits: [A], fetchedFrom: ['https://h/me/x'] }, { name: 'x-fedcba9876543210', commits: [A], fetchedFrom: ['https://h/up/x.git'] }], [{ url: 'https://h/me/x', commit: A }, { url: 'https://h/up/x', commit: A }], { 'x-0123456789abcdef': 'https://h/me/x', 'x-fedcba9876543210': 'https://h/up/x' }, []],
-    ['no FETCH_HEAD: the name prefix decides', [{ name: 'fork-0123456789abcdef', commits: [A], fetchedFrom: [] }], [{ url: 'https://h/me/fork', commit: A }, { url: 'https://h/up/x', commit: A }], { 'fork-0123456789abcdef': 'https://h/me/fork' }, []],
-    ['still two candidates: ambiguous, not published', [{ name: 'x-0123456789abcdef', commits: [A], fetchedFrom: [] }], [{ url: 'https://h/me/x', commit: A }, { url: 'https://h/up/x', commit: A }], {}, ['x-0123456789abcdef']],
-    ['two commits of two URLs in two dirs', [{ name: 'x-0123456789abcdef', commits: [A], fetchedFrom: [] }, { name: 'y-0123456789abcdef', commits: [B], fetchedFrom: [] }], [{ url: 'https://h/x', commit: A }, { url: 'https://h/y', commit: B }], { 'x-0123456789abcdef': 'https://h/x', 'y-0123456789abcdef': 'https://h/y' }, []],
+    [
+      'one dir, one URL',
+      [{ name: 'x-0123456789abcdef', commits: [A], fetchedFrom: [] }],
+      [{ url: 'https://h/me/x', commit: A }],
+      { 'x-0123456789abcdef': 'https://h/me/x' },
+      [],
+    ],
+    [
+      "a dir with no locked commit is nobody's",
+      [{ name: 'old-0123456789abcdef', commits: [], fetchedFrom: [] }],
+      [{ url: 'https://h/me/x', commit: A }],
+      {},
+      [],
+    ],
+    [
+      'fork and upstream at one commit: FETCH_HEAD decides',
+      [
+        { name: 'x-0123456789abcdef', commits: [A], fetchedFrom: ['https://h/me/x'] },
+        { name: 'x-fedcba9876543210', commits: [A], fetchedFrom: ['https://h/up/x.git'] },
+      ],
+      [
+        { url: 'https://h/me/x', commit: A },
+        { url: 'https://h/up/x', commit: A },
+      ],
+      { 'x-0123456789abcdef': 'https://h/me/x', 'x-fedcba9876543210': 'https://h/up/x' },
+      [],
+    ],
+    [
+      'no FETCH_HEAD: the name prefix decides',
+      [{ name: 'fork-0123456789abcdef', commits: [A], fetchedFrom: [] }],
+      [
+        { url: 'https://h/me/fork', commit: A },
+        { url: 'https://h/up/x', commit: A },
+      ],
+      { 'fork-0123456789abcdef': 'https://h/me/fork' },
+      [],
+    ],
+    [
+      'still two candidates: ambiguous, not published',
+      [{ name: 'x-0123456789abcdef', commits: [A], fetchedFrom: [] }],
+      [
+        { url: 'https://h/me/x', commit: A },
+        { url: 'https://h/up/x', commit: A },
+      ],
+      {},
+      ['x-0123456789abcdef'],
+    ],
+    [
+      'two commits of two URLs in two dirs',
+      [
+        { name: 'x-0123456789abcdef', commits: [A], fetchedFrom: [] },
+        { name: 'y-0123456789abcdef', commits: [B], fetchedFrom: [] },
+      ],
+      [
+        { url: 'https://h/x', commit: A },
+        { url: 'https://h/y', commit: B },
+      ],
+      { 'x-0123456789abcdef': 'https://h/x', 'y-0123456789abcdef': 'https://h/y' },
+      [],
+    ],
   ])('assignDbDirs: %s', (_n, dirs, locked, assigned, ambiguous) => {
     const r = assignDbDirs(dirs, locked);
     expect(Object.fromEntries(r.assigned)).toEqual(assigned);
@@ -79,7 +138,8 @@ describe('pure decisions', () => {
     const c = (kind: Candidate['kind'], path: string, lastUsedMs: number, owner?: string): Candidate => ({ kind, path, lastUsedMs, owner, live: false });
     const cands = [c('git', 'g-new', 30), c('git', 'g-old', 10), c('crate', 'c', 40), c('target', 't', 50, 'other'), c('target', 'mine', 60, 'me')];
     expect(planPrune(cands, 'host', 'me').ordered.map((x) => x.path)).toEqual(['t', 'mine', 'c', 'g-old', 'g-new']);
-    expect(planPrune(cands, 'runner', 'me').ordered.map((x) => x.path)).toEqual(['mine', 'c', 'g-old', 'g-new']);
+    // Runner scope: this runner's data first among equals, another runner's idle data as readily after it.
+    expect(planPrune(cands, 'runner', 'me').ordered.map((x) => x.path)).toEqual(['mine', 't', 'c', 'g-old', 'g-new']);
   });
 });
 
@@ -152,7 +212,10 @@ describe('the git store through the action', () => {
     expect((await build(pub.j, dep.ws)).code).toBe(0);
     expect(row((await pub.j.run('post')).summary, 'Git deps published')).toMatch(/^1 new/);
     const entry = entryPath(root(), dep.url, dep.commit);
-    const pack = join(entry, (await fs.readdir(entry)).find((f) => f.endsWith('.pack'))!);
+    const pack = join(
+      entry,
+      (await fs.readdir(entry)).find((f) => f.endsWith('.pack'))!,
+    );
     const good = await fs.readFile(pack);
     const bad = Buffer.from(good);
     bad[Math.floor(bad.length / 2)] ^= 0xff; // one flipped byte inside the blob
@@ -248,7 +311,12 @@ describe('the git store through the action', () => {
     const slotPack = join(r, 'slots', 's000', 'cargo-home', 'git', 'db', 'x', 'objects', 'pack');
     await fs.mkdir(slotPack, { recursive: true });
     for (const f of await fs.readdir(keep)) if (f.startsWith('pack-')) await fs.link(join(keep, f), join(slotPack, f));
-    expect((await gitEntries(r)).map((e) => [e.path, e.linked]).sort()).toEqual([[keep, true], [drop, false]].sort());
+    expect((await gitEntries(r)).map((e) => [e.path, e.linked]).sort()).toEqual(
+      [
+        [keep, true],
+        [drop, false],
+      ].sort(),
+    );
     await new Promise((res) => setTimeout(res, 1100));
     const g = await cli(['gc', '--root', r, '--max-age', '1s', '--json']);
     expect(g.code).toBe(0);
@@ -279,7 +347,17 @@ describe('links planted in the git store', () => {
     await fs.symlink(other, join(db, 'away-0123456789abcdef'));
     await new Promise((res) => setTimeout(res, 1100));
     const log = { info: () => undefined, warning: () => undefined, debug: () => undefined, group: <T>(_n: string, fn: () => Promise<T>) => fn() };
-    await runGuard({ root: r, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log });
+    await runGuard({
+      root: r,
+      threshold: { kind: 'percent', percent: 99 },
+      target: { kind: 'percent', percent: 98 },
+      scope: 'host',
+      runnerId: 'gc',
+      dryRun: false,
+      maxAgeMs: 1000,
+      timeoutMs: scaled(30_000),
+      log,
+    });
     expect(await fs.readFile(join(target, 'artifact'), 'utf8')).toBe('live build output');
     expect(await fs.readFile(join(other, 'db', 'k', 'c', 'keep'), 'utf8')).toBe('outside the store');
     expect((await gitEntries(r)).map((e) => e.path)).toEqual([]);

@@ -35,7 +35,6 @@ async function tmpfs(name: string, opts: string): Promise<string> {
   return join(dir, 'root');
 }
 
-
 /**
  * Finished jobs that each left `mib` MiB in their own slot (sizes recorded by post). All are
  * leased before any is released, or a runner's next job would simply reuse its last slot.
@@ -60,7 +59,11 @@ async function idleSlots(root: string, specs: { runner: string; pr: number; mib:
 }
 const idleSlot = async (root: string, runner: string, pr: number, mib: number, files = 1) => (await idleSlots(root, [{ runner, pr, mib, files }]))[0];
 
-const has = (dir: string) => fs.readdir(dir).then((e) => e.length > 0, () => false);
+const has = (dir: string) =>
+  fs.readdir(dir).then(
+    (e) => e.length > 0,
+    () => false,
+  );
 const used = async (root: string) => (await measure(root)).usedPercent;
 
 describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', () => {
@@ -90,7 +93,7 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
     await slow.started(build);
   });
 
-  test('runner scope frees only this runner\'s idle data, oldest first, and stops at the target', async () => {
+  test("runner scope frees this runner's idle data first among builds of equal worth, oldest first, and stops at the target", async () => {
     const u = await used(root);
     expect(u).toBeGreaterThan(50);
     const g = await job({ pr: 9, runner: 'r-me' });
@@ -109,7 +112,7 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
     expect(p.summary).toContain(mineOld);
   });
 
-  test('host scope also frees the other runner\'s idle data, never the live slot; the build finishes', async () => {
+  test("host scope also frees the other runner's idle data, never the live slot; the build finishes", async () => {
     const u = await used(root);
     const g = await job({ pr: 9, runner: 'r-me' });
     const m = await g.run('main', { root, layout: 'job', 'prune-scope': 'host', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': '5%' });
@@ -124,27 +127,60 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
   });
 });
 
-test('ephemeral runners (a new name every job): runner scope frees other runners\' idle data, oldest first, once its own is not enough; never live data', async () => {
+test("ephemeral runners (a new name every job): runner scope frees other runners' idle data by its worth, the oldest first among equals; never live data", async () => {
   const root = await tmpfs('fs-ephemeral', 'size=64m');
   const live = await job({ pr: 20, runner: 'eph-live' });
   expect((await live.run('main', { root, 'disk-threshold': '99%' })).code).toBe(0);
   await fs.writeFile(join(live.exported.CARGO_TARGET_DIR, 'big'), Buffer.alloc(8 * MiB, 1));
-  const [a, b, c] = await idleSlots(root, [1, 2, 3].map((i) => ({ runner: `eph-${i}`, pr: 20 + i, mib: 8 })));
+  const [a, b, c] = await idleSlots(
+    root,
+    [1, 2, 3].map((i) => ({ runner: `eph-${i}`, pr: 20 + i, mib: 8 })),
+  );
   const u = await used(root);
   const g = await job({ pr: 30, runner: 'eph-new' });
   // 8 MiB on 64 MiB is 12.5 points: two removals reach 20 points down, one does not.
   const m = await g.run('main', { root, layout: 'job', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 20)}%` });
   expect(m.code).toBe(0);
-  expect(m.stdout).toMatch(/own idle data was not enough/);
+  expect(m.stdout).toMatch(/Removed target .*s001\/target .*last owner eph-1\)/);
   expect([await has(a), await has(b), await has(c)]).toEqual([false, false, true]);
   expect(await has(live.exported.CARGO_TARGET_DIR)).toBe(true);
   await g.run('post');
   await live.run('post');
 });
 
-test('two guards started at the same moment: no double deletion, no error, the second sees the first\'s result', async () => {
+test('the guard keeps the build the job is about to take while anything else idle can go; when nothing else is left it goes, and the job is told', async () => {
+  const root = await tmpfs('fs-keep', 'size=64m');
+  const [other, own] = await idleSlots(root, [
+    { runner: 'r2', pr: 61, mib: 8 },
+    { runner: 'r1', pr: 60, mib: 8 },
+  ]);
+  const u = await used(root);
+  const again = await job({ pr: 60, runner: 'r1' });
+  // 8 MiB of 64 MiB is 12.5 points: one removal reaches 10 points down. Of equal worth, this
+  // runner's own build would go first: it is the one this job is about to take, so the other goes.
+  const m = await again.run('main', { root, 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 10)}%` });
+  expect(m.code).toBe(0);
+  expect([await has(other), await has(own)]).toEqual([false, true]);
+  expect(m.stdout).toMatch(/\(own-job: /);
+  expect(m.env.CARGO_TARGET_DIR).toBe(own);
+  expect((await again.run('post')).code).toBe(0);
+  const u2 = await used(root);
+  const last = await job({ pr: 60, runner: 'r1' });
+  const m2 = await last.run('main', { root, 'disk-threshold': `${Math.floor(u2 - 3)}%`, 'disk-target': `${Math.floor(u2 - 10)}%` });
+  expect(m2.code).toBe(0);
+  expect(m2.warnings.join('\n')).toMatch(
+    /Nothing else idle is left to reach .*: removing .*\/target, the build this job was about to start from; it starts cold/,
+  );
+  expect(await has(own)).toBe(false);
+  await last.run('post');
+});
+
+test("two guards started at the same moment: no double deletion, no error, the second sees the first's result", async () => {
   const root = await tmpfs('fs-two', 'size=64m');
-  await idleSlots(root, [1, 2, 3, 4].map((pr) => ({ runner: 'r1', pr, mib: 8 })));
+  await idleSlots(
+    root,
+    [1, 2, 3, 4].map((pr) => ({ runner: 'r1', pr, mib: 8 })),
+  );
   const u = await used(root);
   const inputs = { root, layout: 'job', 'prune-scope': 'host', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 20)}%` };
   const [a, b] = await Promise.all([job({ pr: 50, runner: 'ga' }), job({ pr: 51, runner: 'gb' })]);
@@ -256,7 +292,8 @@ test("the CARGO_HOME a uid's jobs share: its registry/src goes only while no slo
   await fs.mkdir(src, { recursive: true });
   await fs.writeFile(join(src, 'lib.rs'), Buffer.alloc(30 * MiB, 1));
   const gc = async () => JSON.parse((await cli(['gc', '--root', root, '--threshold', '5%', '--target', '1%', '--scope', 'host', '--json'])).stdout);
-  const srcRemovals = (r: { removals: { kind: string; path: string; outcome: string }[] }) => r.removals.filter((x) => x.path === join(home, 'registry', 'src'));
+  const srcRemovals = (r: { removals: { kind: string; path: string; outcome: string }[] }) =>
+    r.removals.filter((x) => x.path === join(home, 'registry', 'src'));
   // A job of that uid is leased: its cargo reads sources from start to end of its build.
   expect(srcRemovals(await gc())).toEqual([]);
   expect(existsSync(join(src, 'lib.rs'))).toBe(true);

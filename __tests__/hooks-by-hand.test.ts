@@ -37,9 +37,14 @@ function bash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | 
   });
 }
 
-const env = () => ({ PATH: `${resolve('bin')}:${process.env.PATH}`, HOME: join(scratch, 'home'), RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(process.env.HOME ?? '/root', '.rustup'), CARGO_ISOLATE_NODE: process.execPath });
+const env = () => ({
+  PATH: `${resolve('bin')}:${process.env.PATH}`,
+  HOME: join(scratch, 'home'),
+  RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(process.env.HOME ?? '/root', '.rustup'),
+  CARGO_ISOLATE_NODE: process.execPath,
+});
 
-test('the page\'s recipe: the lease outlives a build and ends at the completed hook', async () => {
+test("the page's recipe: the lease outlives a build and ends at the completed hook", async () => {
   const ws = await makeWorkspace(join(scratch, 'my-crate'), 3);
   // A build script that sleeps past the keeper's checks (2 s): a lease tied to a dead process would end meanwhile.
   await fs.writeFile(join(ws, 'c0', 'build.rs'), 'fn main() { std::thread::sleep(std::time::Duration::from_secs(5)); }\n');
@@ -54,7 +59,9 @@ test('the page\'s recipe: the lease outlives a build and ends at the completed h
   if (r.code !== 0) throw new Error(r.out);
   expect(r.out).toMatch(/^s000 +leased /m); // status, while the stand-in holds the lease
   expect(r.out).toMatch(/Compiling c0 v0\.1\.0/);
-  expect(r.out).toMatch(/^cargo-isolate \S+: local\/local ref-local, slot s000 \(new\); target [^;]+; built as uid \d+ under [^;]+; units \d+ built, 0 fresh; .*lease released\.$/m);
+  expect(r.out).toMatch(
+    /^cargo-isolate \S+: local\/local ref-local, slot s000 \(new\); target [^;]+; built as uid \d+ under [^;]+; units \d+ built, 0 fresh; .*lease released\.$/m,
+  );
   expect(r.out).not.toMatch(/ended before the job did/);
   await fs.access(join(root, 'slots', 's000', 'target', 'debug', 'app'));
 });
@@ -62,13 +69,20 @@ test('the page\'s recipe: the lease outlives a build and ends at the completed h
 test('without the stand-in, the lease ends with the process that ran the hook', async () => {
   const root = join(scratch, 'naive-root');
   const temp = await fs.mkdtemp(join(scratch, 'temp-'));
-  const vars = { ...env(), CARGO_ISOLATE_ROOT: root, RUNNER_TEMP: temp, GITHUB_ENV: join(temp, 'env'), GITHUB_PATH: join(temp, 'path'), GITHUB_STEP_SUMMARY: join(temp, 'summary') };
+  const vars = {
+    ...env(),
+    CARGO_ISOLATE_ROOT: root,
+    RUNNER_TEMP: temp,
+    GITHUB_ENV: join(temp, 'env'),
+    GITHUB_PATH: join(temp, 'path'),
+    GITHUB_STEP_SUMMARY: join(temp, 'summary'),
+  };
   for (const f of ['env', 'path', 'summary']) await fs.writeFile(join(temp, f), '');
   // `bash -c` stands for sudo, su or a script: it ends with the hook (`; true` keeps bash from exec'ing it).
   expect((await bash('bash -e hooks/job-started.sh; true', vars)).code).toBe(0);
   const lock = join(root, 'locks', 'slot-s000.lock');
   const free = () => new Promise<boolean>((res) => spawn('flock', ['-n', lock, 'true']).on('exit', (c) => res(c === 0)));
-  for (const end = Date.now() + scaled(30_000); !(await free()); ) {
+  for (const end = Date.now() + scaled(30_000); !(await free());) {
     if (Date.now() > end) throw new Error('the lease outlived its watched process');
     await new Promise((r) => setTimeout(r, 200));
   }

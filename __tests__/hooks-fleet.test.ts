@@ -108,7 +108,14 @@ const slotOf = (p: string | undefined) => /slots\/(s\d+)\//.exec(`${p ?? ''}/`)?
 const runId = (f: Fleet, push: number) => `${f.pr}0${push}`;
 
 /** A job under the hooks: started hook, the job's steps (`steps`), "Stop containers", completed hook, "Complete job". */
-async function hooked(f: Fleet, push: number, job: string, runner: string, steps: (j: SimJob, ws: string) => Promise<{ code: number | null; stderr: string }>, container: boolean): Promise<Ran> {
+async function hooked(
+  f: Fleet,
+  push: number,
+  job: string,
+  runner: string,
+  steps: (j: SimJob, ws: string) => Promise<{ code: number | null; stderr: string }>,
+  container: boolean,
+): Promise<Ran> {
   const at = f.runners[runner];
   const j = await newJob({ pr: f.pr, runId: runId(f, push), job, runner, extraEnv: at.env });
   j.env.GITHUB_WORKSPACE = at.ws;
@@ -133,7 +140,8 @@ async function hooked(f: Fleet, push: number, job: string, runner: string, steps
 /** `test`: a `container:` job, root inside, with the root under the tool cache (seen at /__t, or /__w/_tool). */
 const testJob = (f: Fleet, push: number, runner: string) => hooked(f, push, 'test', runner, (j) => j.exec(['cargo', 'build'], WORKSPACE), true);
 /** `security`: a host job of the runner's user. */
-const securityJob = (f: Fleet, push: number, runner: string) => hooked(f, push, 'security', runner, (j, ws) => j.exec(['cargo', 'build'], ws, { uid: RUNNER }), false);
+const securityJob = (f: Fleet, push: number, runner: string) =>
+  hooked(f, push, 'security', runner, (j, ws) => j.exec(['cargo', 'build'], ws, { uid: RUNNER }), false);
 
 type Order = 'test first' | 'security first' | 'together';
 
@@ -155,7 +163,7 @@ async function push(f: Fleet, n: number, order: Order): Promise<{ test: Ran; sec
 /** The measured table: [push][test, security] dependencies recompiled. */
 const table = (runs: { test: Ran; security: Ran }[]) => runs.map((r) => [r.test.deps, r.security.deps]);
 
-describe('hook mode: a PR\'s container job and host job each stay warm', () => {
+describe("hook mode: a PR's container job and host job each stay warm", () => {
   test.each<[Order, number]>([
     ['test first', 281],
     ['security first', 282],
@@ -182,19 +190,42 @@ describe('hook mode: a PR\'s container job and host job each stay warm', () => {
     // One after the other, the second job's hook says why the first one's build is not for it.
     if (order !== 'together') {
       const [first, second] = order === 'test first' ? [runs[0].test, runs[0].security] : [runs[0].security, runs[0].test];
-      expect(second.started!.output).toContain(`Slot ${first.slot} holds pr-${pr}'s build of job ${order === 'test first' ? 'test' : 'security'}, made at ${order === 'test first' ? '/__t/cargo-isolate' : root}/slots/${first.slot}/target; this job's paths are not known before its first build on this host`);
+      expect(second.started!.output).toContain(
+        `Slot ${first.slot} holds pr-${pr}'s build of job ${order === 'test first' ? 'test' : 'security'}, made at ${order === 'test first' ? '/__t/cargo-isolate' : root}/slots/${first.slot}/target; this job's paths are not known before its first build on this host`,
+      );
     }
     const rec = JSON.parse(await fs.readFile(join(root, 'slots', t[0], 'slot.json'), 'utf8'));
-    expect(rec.view).toEqual({ root: '/__t/cargo-isolate', uid: 0, cargoHome: `/__t/cargo-isolate/slots/${t[0]}/cargo-home`, target: `/__t/cargo-isolate/slots/${t[0]}/target` });
+    expect(rec.view).toEqual({
+      root: '/__t/cargo-isolate',
+      uid: 0,
+      cargoHome: `/__t/cargo-isolate/slots/${t[0]}/cargo-home`,
+      target: `/__t/cargo-isolate/slots/${t[0]}/target`,
+    });
     expect(rec.uid).toBe(RUNNER);
   });
 
   test.each<[Layout, number, number[][]]>([
     // Jobs switch runners on every push: each finds its build only on the runner that made it.
-    ['runner', 286, [[COLD, COLD], [COLD, COLD], [0, 0]]],
+    [
+      'runner',
+      286,
+      [
+        [COLD, COLD],
+        [COLD, COLD],
+        [0, 0],
+      ],
+    ],
     // One tool cache inside runner-1's work folder: its containers see the root at /__w/_tool,
     // runner-2's at /__t: two views of one slot, so the container job rebuilds when it switches.
-    ['in-work', 287, [[COLD, COLD], [COLD, 0], [COLD, 0]]],
+    [
+      'in-work',
+      287,
+      [
+        [COLD, COLD],
+        [COLD, 0],
+        [COLD, 0],
+      ],
+    ],
   ])('tool cache layout %s: what it costs in warmth', async (layout, pr, expected) => {
     const f = await fleet(`layout-${layout}`, pr, { dockerGroup: true, layout });
     const runs = [];
@@ -203,19 +234,26 @@ describe('hook mode: a PR\'s container job and host job each stay warm', () => {
     for (const r of runs) for (const x of [r.test, r.security]) expect(x.completed!.warnings).toEqual([]);
   });
 
-  test('without the docker group the container job\'s files cannot go back: its next push starts cold and the hook says why and what to change; root\'s gc makes it warm again', async () => {
+  test("without the docker group the container job's files cannot go back: its next push starts cold and the hook says why and what to change; root's gc makes it warm again", async () => {
     const f = await fleet('no-group', 284, { dockerGroup: false });
     const p1 = await push(f, 1, 'test first');
     const w = p1.test.completed!.warnings;
     expect(w).toHaveLength(1);
-    expect(w[0]).toMatch(new RegExp(`^This job's container built as uid 0 in slot ${p1.test.slot} \\(seen at /__t/cargo-isolate\\), and this hook, running as uid ${RUNNER}, could not give those files back \\(docker: .*permission denied`, 'i'));
-    expect(w[0]).toContain('this PR\'s next container job starts cold in another slot');
+    expect(w[0]).toMatch(
+      new RegExp(
+        `^This job's container built as uid 0 in slot ${p1.test.slot} \\(seen at /__t/cargo-isolate\\), and this hook, running as uid ${RUNNER}, could not give those files back \\(docker: .*permission denied`,
+        'i',
+      ),
+    );
+    expect(w[0]).toContain("this PR's next container job starts cold in another slot");
     expect(w[0]).toContain('add it to the docker group');
     expect(p1.test.completed!.summary).toContain(w[0]);
     expect(p1.security.completed!.warnings).toEqual([]);
 
     const p2 = await push(f, 2, 'test first');
-    expect(p2.test.started!.output).toContain(`Slot ${p1.test.slot} holds files of uid 0 from a container job's build (seen at /__t/cargo-isolate) that were never handed back to uid ${RUNNER}`);
+    expect(p2.test.started!.output).toContain(
+      `Slot ${p1.test.slot} holds files of uid 0 from a container job's build (seen at /__t/cargo-isolate) that were never handed back to uid ${RUNNER}`,
+    );
     expect(p2.test.slot).not.toBe(p1.test.slot);
 
     // The operator's remedy without the group: root's gc between jobs (a timer) gives the slots back.

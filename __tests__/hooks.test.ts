@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hookSettings, hookVariable, ownPaths, workerPid } from '../src/hook-impl.js';
+import { hookSettings, hookVariable, workerPid } from '../src/hook-impl.js';
+import { hookJobSeenAt, ownPaths } from '../src/job/hook-state.js';
 import { slotDirs } from '../src/model/layout.js';
 import { KEEPER_POLL_SECONDS, startKeeper } from '../src/pool/lease.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
@@ -35,7 +36,9 @@ afterAll(async () => {
 });
 
 /** A job on the fake runner: its workspace under the runner's _work, the operator's .env variables. */
-async function hookedJob(o: Parameters<typeof newJob>[0] & { ws?: string; env?: Record<string, string>; runner?: string; runnerDir?: string } = {}): Promise<{ j: SimJob; w: HookWorker; ws: string }> {
+async function hookedJob(
+  o: Parameters<typeof newJob>[0] & { ws?: string; env?: Record<string, string>; runner?: string; runnerDir?: string } = {},
+): Promise<{ j: SimJob; w: HookWorker; ws: string }> {
   const repo = o.repo ?? 'acme/widgets';
   const j = await newJob({ ...o, repo, runner: o.runner ?? 'runner-1', extraEnv: { ...o.env } });
   const ws = o.ws ?? join(j.dir, 'work', repo.split('/')[1]);
@@ -61,28 +64,73 @@ describe('pure parts', () => {
   ])('input %s is the runner variable %s', (input, variable) => expect(hookVariable(input)).toBe(variable));
 
   test.each([
-    ['the worker is the parent', [{ pid: 50, comm: 'bash' }, { pid: 40, comm: 'Runner.Worker' }, { pid: 30, comm: 'Runner.Listener' }], 40],
-    ['an operator wrapper between', [{ pid: 60, comm: 'bash' }, { pid: 50, comm: 'bash' }, { pid: 40, comm: 'Runner.Worker' }], 40],
-    ['no worker: the script\'s parent', [{ pid: 60, comm: 'bash' }, { pid: 50, comm: 'act_runner' }], 50],
+    [
+      'the worker is the parent',
+      [
+        { pid: 50, comm: 'bash' },
+        { pid: 40, comm: 'Runner.Worker' },
+        { pid: 30, comm: 'Runner.Listener' },
+      ],
+      40,
+    ],
+    [
+      'an operator wrapper between',
+      [
+        { pid: 60, comm: 'bash' },
+        { pid: 50, comm: 'bash' },
+        { pid: 40, comm: 'Runner.Worker' },
+      ],
+      40,
+    ],
+    [
+      "no worker: the script's parent",
+      [
+        { pid: 60, comm: 'bash' },
+        { pid: 50, comm: 'act_runner' },
+      ],
+      50,
+    ],
     ['nothing known', [], 0],
   ])('the keeper watches %s', (_, chain, pid) => expect(workerPid(chain)).toBe(pid));
 
   test.each([
-    [{ CARGO_ISOLATE_DISK_THRESHOLD: '150%' }, "Variable CARGO_ISOLATE_DISK_THRESHOLD is '150%'. Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)."],
+    [
+      { CARGO_ISOLATE_DISK_THRESHOLD: '150%' },
+      "Variable CARGO_ISOLATE_DISK_THRESHOLD is '150%'. Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB).",
+    ],
     [{ CARGO_ISOLATE_MAX_LEASE: '10s' }, "Variable CARGO_ISOLATE_MAX_LEASE is '10s'. Expected a duration such as 30s, 5m or 2h of at least 60s."],
     [{ CARGO_ISOLATE_LAYOUT: 'pool' }, "Variable CARGO_ISOLATE_LAYOUT is 'pool'. Expected one of 'slot', 'job'."],
-  ])('%j is refused with the input\'s message, naming the variable', (env, message) => expect(() => hookSettings(env)).toThrow(message));
+  ])("%j is refused with the input's message, naming the variable", (env, message) => expect(() => hookSettings(env)).toThrow(message));
 
   const slot = { layout: 'slot' as const, root: '/srv/ci', slot: 's004', dirs: slotDirs('/srv/ci', 's004'), identity: undefined as never };
   test.each([
-    ['the slot\'s own paths', slot, true],
+    ["the slot's own paths", slot, true],
     ['tmp aimed at another slot', { ...slot, dirs: { ...slot.dirs, tmp: slotDirs('/srv/ci', 's001').tmp } }, false],
     ['another lock', { ...slot, dirs: { ...slot.dirs, lock: '/srv/ci/locks/slot-s001.lock' } }, false],
-    ['a slot name that is no slot\'s', { ...slot, slot: '../s004', dirs: slotDirs('/srv/ci', '../s004') }, false],
+    ["a slot name that is no slot's", { ...slot, slot: '../s004', dirs: slotDirs('/srv/ci', '../s004') }, false],
     ['a relative root', { ...slot, root: 'srv/ci', dirs: slotDirs('srv/ci', 's004') }, false],
     ['an extra path', { ...slot, dirs: { ...slot.dirs, extra: '/etc' } }, false],
-  ])('the completed hook acts only on its slot\'s own paths: %s', (_, job, ok) => {
+  ])("the completed hook acts only on its slot's own paths: %s", (_, job, ok) => {
     expect(ownPaths(job as Parameters<typeof ownPaths>[0])).toBe(ok);
+  });
+  const hooked = {
+    root: '/home/runner/_work/_tool/ci',
+    dirs: slotDirs('/home/runner/_work/_tool/ci', 's002'),
+    exports: { CARGO_HOME: '/home/runner/_work/_tool/ci/homes/u1001', RUSTFLAGS: '-C x', CARGO_TARGET_DIR: '/home/runner/_work/_tool/ci/slots/s002/target' },
+  };
+  test.each([
+    ['the host, at the same path', '/home/runner/_work/_tool/ci/homes/u1001', '/home/runner/_work/_tool/ci'],
+    ["a container, under the runner's tool cache", '/__t/ci/homes/u1001', '/__t/ci'],
+    ['another CARGO_HOME', '/__t/ci/homes/u0', undefined],
+    ['a CARGO_HOME with no root above it', '/homes/u1001', '/'],
+    ['the home at another depth', '/x/homes/u1001/more', undefined],
+  ])("a joining step sees the hook's slot from %s", (_, home, root) => {
+    const seen = hookJobSeenAt(hooked, home);
+    expect(seen?.root).toBe(root);
+    if (seen) {
+      expect(seen.dirs).toEqual(slotDirs(root!, 's002'));
+      expect(seen.exports).toEqual({ CARGO_HOME: home, RUSTFLAGS: '-C x', CARGO_TARGET_DIR: `${root === '/' ? '' : root}/slots/s002/target` });
+    }
   });
   test('per-job inputs are not runner variables: CARGO_ISOLATE_KEY does not set the key', () => {
     expect(hookSettings({ CARGO_ISOLATE_KEY: 'x', CARGO_ISOLATE_ROOT: '/srv/ci' })).toMatchObject({ jobKey: '', root: '/srv/ci' });
@@ -90,7 +138,7 @@ describe('pure parts', () => {
 });
 
 describe('host jobs with hooks, no uses: step', () => {
-  test('two repositories at once: separate slots, built in isolation, warm on their next push; the runner\'s own node is found', async () => {
+  test("two repositories at once: separate slots, built in isolation, warm on their next push; the runner's own node is found", async () => {
     const root = join(scratch, 'two');
     const env = { CARGO_ISOLATE_ROOT: root };
     const a1 = await hookedJob({ repo: 'acme/widgets', runId: '1', env });
@@ -104,7 +152,15 @@ describe('host jobs with hooks, no uses: step', () => {
     for (const s of [sa, sb]) {
       const slot = join(root, 'slots', slotOf(s.env));
       // Hooks run as root here: every job of the runner is root's, so they share root's CARGO_HOME.
-      expect(s.env).toMatchObject({ CARGO_TARGET_DIR: join(slot, 'target'), CARGO_BUILD_BUILD_DIR: join(slot, 'target'), CARGO_HOME: join(root, 'homes', 'u0'), CARGO_INSTALL_ROOT: join(slot, 'install'), TMPDIR: join(slot, 'tmp'), TMP: join(slot, 'tmp'), TEMP: join(slot, 'tmp') });
+      expect(s.env).toMatchObject({
+        CARGO_TARGET_DIR: join(slot, 'target'),
+        CARGO_BUILD_BUILD_DIR: join(slot, 'target'),
+        CARGO_HOME: join(root, 'homes', 'u0'),
+        CARGO_INSTALL_ROOT: join(slot, 'install'),
+        TMPDIR: join(slot, 'tmp'),
+        TMP: join(slot, 'tmp'),
+        TEMP: join(slot, 'tmp'),
+      });
       expect(s.path).toEqual([join(slot, 'install', 'bin')]);
     }
     const [ba, bb] = await Promise.all([build(a1.j, a1.ws), build(b1.j, b1.ws)]);
@@ -130,19 +186,24 @@ describe('host jobs with hooks, no uses: step', () => {
     await Promise.all([a2.w.completeJob(), b2.w.completeJob()]);
   });
 
-  test('where no node is on PATH: the runner\'s own, else CARGO_ISOLATE_NODE; with neither, a warning and the job runs', async () => {
+  test("where no node is on PATH: the runner's own, else CARGO_ISOLATE_NODE; with neither, a warning and the job runs", async () => {
     const tools = join(scratch, 'tools');
     await fs.mkdir(tools, { recursive: true });
-    for (const t of ['bash', 'sh', 'env', 'dirname', 'readlink', 'cat', 'flock', 'sleep', 'du']) await fs.symlink(execFileSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).trim(), join(tools, t)).catch(() => undefined);
+    for (const t of ['bash', 'sh', 'env', 'dirname', 'readlink', 'cat', 'flock', 'sleep', 'du'])
+      await fs.symlink(execFileSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).trim(), join(tools, t)).catch(() => undefined);
     const bare = await fakeRunner(join(scratch, 'runner-without-node'), { node: false });
     const root = join(scratch, 'nonode');
     const cases: [string, string | undefined, string | undefined, boolean][] = [
-      ['the runner\'s externals', runnerDir, undefined, true],
+      ["the runner's externals", runnerDir, undefined, true],
       ['CARGO_ISOLATE_NODE', bare, process.execPath, true],
       ['none', bare, undefined, false],
     ];
     for (const [what, dir, node, isolated] of cases) {
-      const { w } = await hookedJob({ runId: `n-${what}`, runnerDir: dir, env: { CARGO_ISOLATE_ROOT: root, PATH: tools, ...(node ? { CARGO_ISOLATE_NODE: node } : {}) } });
+      const { w } = await hookedJob({
+        runId: `n-${what}`,
+        runnerDir: dir,
+        env: { CARGO_ISOLATE_ROOT: root, PATH: tools, ...(node ? { CARGO_ISOLATE_NODE: node } : {}) },
+      });
       const s = await w.hook('started');
       expect({ what, code: s.code, isolated: Boolean(s.env.CARGO_TARGET_DIR) }).toEqual({ what, code: 0, isolated });
       if (!isolated) expect(s.warnings).toEqual([expect.stringMatching(/^cargo-isolate job-started hook: no node found \(set CARGO_ISOLATE_NODE/)]);
@@ -231,7 +292,7 @@ describe('host jobs with hooks, no uses: step', () => {
   });
 });
 
-describe('the hook\'s state file is the job\'s to write', () => {
+describe("the hook's state file is the job's to write", () => {
   test('a step that rewrites it cannot aim the completed hook at another slot', async () => {
     const root = join(scratch, 'forged');
     const env = { CARGO_ISOLATE_ROOT: root };
@@ -270,7 +331,11 @@ describe('a hook that cannot isolate warns, exports nothing, and the job still r
   }
 
   test.each([
-    ['a bad variable', () => ({ CARGO_ISOLATE_ROOT: join(scratch, 'bad'), CARGO_ISOLATE_DISK_THRESHOLD: '150%' }), /Variable CARGO_ISOLATE_DISK_THRESHOLD is '150%'\. Expected a percentage below 100%/],
+    [
+      'a bad variable',
+      () => ({ CARGO_ISOLATE_ROOT: join(scratch, 'bad'), CARGO_ISOLATE_DISK_THRESHOLD: '150%' }),
+      /Variable CARGO_ISOLATE_DISK_THRESHOLD is '150%'\. Expected a percentage below 100%/,
+    ],
     ['a read-only root', () => ({ CARGO_ISOLATE_ROOT: join(scratch, 'ro', 'root') }), /ro\/root/],
     ['a system directory as root', () => ({ CARGO_ISOLATE_ROOT: '/usr/lib' }), /system directory/],
     ['a full disk', () => ({ CARGO_ISOLATE_ROOT: join(scratch, 'full', 'root') }), /ENOSPC|no space/i],
@@ -295,7 +360,7 @@ describe('a hook that cannot isolate warns, exports nothing, and the job still r
     expect(c.output).toMatch(/the job-started hook took no lease for this job; nothing to release/);
   });
 
-  test('fail-below set by the operator is the one failure: the hook exits non-zero with the guard\'s message', async () => {
+  test("fail-below set by the operator is the one failure: the hook exits non-zero with the guard's message", async () => {
     const { w } = await hookedJob({ runId: 'fail-below', env: { CARGO_ISOLATE_ROOT: join(scratch, 'fb'), CARGO_ISOLATE_FAIL_BELOW: '100000TiB' } });
     const s = await w.hook('started');
     expect(s.code).not.toBe(0);
@@ -306,7 +371,7 @@ describe('a hook that cannot isolate warns, exports nothing, and the job still r
 });
 
 describe('the runner hook and the action in one job', () => {
-  test('one lease: the action joins the hook\'s slot, seeds from the checked-out lock, and the completed hook publishes and releases', async () => {
+  test("one lease: the action joins the hook's slot, seeds from the checked-out lock, and the completed hook publishes and releases", async () => {
     const root = join(scratch, 'joined');
     const { j, w, ws } = await hookedJob({ pr: 12, runId: '40', env: { CARGO_ISOLATE_ROOT: root } });
     const s = await w.hook('started');
@@ -384,7 +449,7 @@ describe('container: jobs with hooks, real Docker', () => {
     for (const c of containers) removeContainer(d, c);
   });
 
-  test('a root under the runner\'s tool cache: the container gets /__t paths, the action in it joins, the next container job is warm', async () => {
+  test("a root under the runner's tool cache: the container gets /__t paths, the action in it joins, the next container job is warm", async () => {
     const toolCache = join(scratch, 'tool');
     const root = join(toolCache, 'cargo-isolate');
     const cws = await makeWorkspace(join(scratch, 'cws'), 3);
@@ -436,11 +501,21 @@ describe('container: jobs with hooks, real Docker', () => {
     const h = await hookedJob({ pr: 22, runId: '60', env: { CARGO_ISOLATE_ROOT: hookRoot, RUNNER_TOOL_CACHE: join(scratch, 'tool2') }, ws: cws });
     const s = await h.w.hook('started');
     expect(s.env.CARGO_HOME).toBe(join(hookRoot, 'homes', 'u0'));
-    const name = containerize(d, h.j, { mounts: [{ host: cws, at: WORKSPACE }, { host: mounted, at: mounted }], toolCache: join(scratch, 'tool2') });
+    const name = containerize(d, h.j, {
+      mounts: [
+        { host: cws, at: WORKSPACE },
+        { host: mounted, at: mounted },
+      ],
+      toolCache: join(scratch, 'tool2'),
+    });
     containers.push(name);
     const m = await h.j.run('main', { root: mounted });
     expect(m.code).toBe(0);
-    expect(m.warnings).toEqual([expect.stringMatching(/^The runner's job-started hook leased .*host-only\/slots\/s000, which this step does not see at .*; mount the hook's root at the same path, or put it under the runner's tool cache/)]);
+    expect(m.warnings).toEqual([
+      expect.stringMatching(
+        /^The runner's job-started hook leased .*host-only\/slots\/s000, which this step does not see at .*; mount the hook's root at the same path, or put it under the runner's tool cache/,
+      ),
+    ]);
     expect(m.outputs['target-dir']).toBe(join(mounted, 'slots', 's000', 'target'));
     expect((await h.j.run('post')).code).toBe(0);
     removeContainer(d, name);
@@ -451,5 +526,7 @@ describe('container: jobs with hooks, real Docker', () => {
 });
 
 function readdirLocks(root: string): string[] {
-  return execFileSync('sh', ['-c', `ls ${root}/locks/slot-*.lock`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('sh', ['-c', `ls ${root}/locks/slot-*.lock`], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }

@@ -133,14 +133,26 @@ test('jobs making the same new root at the same moment all succeed (200 rounds o
 
 describe('the CLI refuses bad options with messages naming the option', () => {
   test.each([
-    [['gc', '--threshold', '150%'], "cargo-isolate: Option '--threshold' is '150%'. Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)."],
-    [['gc', '--disk-threshold', '85'], "cargo-isolate: Option '--disk-threshold' is '85': did you mean 85% or 85GiB? Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)."],
-    [['gc', '--prune-scope', 'runner'], "cargo-isolate: Option '--prune-scope' is 'runner'. Expected 'host', or 'runner' together with --runner-name NAME (or CARGO_ISOLATE_RUNNER)."],
+    [
+      ['gc', '--threshold', '150%'],
+      "cargo-isolate: Option '--threshold' is '150%'. Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB).",
+    ],
+    [
+      ['gc', '--disk-threshold', '85'],
+      "cargo-isolate: Option '--disk-threshold' is '85': did you mean 85% or 85GiB? Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB).",
+    ],
+    [
+      ['gc', '--prune-scope', 'runner'],
+      "cargo-isolate: Option '--prune-scope' is 'runner'. Expected 'host', or 'runner' together with --runner-name NAME (or CARGO_ISOLATE_RUNNER).",
+    ],
     [['gc', '--max-age', 'soon'], "cargo-isolate: Option '--max-age' is 'soon'. Expected a duration such as 7d or 12h."],
     [['gc', '--max-age', '7'], "cargo-isolate: Option '--max-age' is '7': did you mean 7s, 7m, 7h or 7d? Expected a duration such as 7d or 12h."],
     [['run', '--layout', 'pool', '--', 'true'], "cargo-isolate: Option '--layout' is 'pool'. Expected one of 'slot', 'job'."],
     [['run'], "cargo-isolate: run needs a command after --, e.g. cargo-isolate run -- cargo test. See 'cargo-isolate --help'."],
-    [['run', 'cargo', 'test'], "cargo-isolate: unexpected argument 'cargo': the command to run goes after --, e.g. cargo-isolate run -- cargo test. See 'cargo-isolate --help'."],
+    [
+      ['run', 'cargo', 'test'],
+      "cargo-isolate: unexpected argument 'cargo': the command to run goes after --, e.g. cargo-isolate run -- cargo test. See 'cargo-isolate --help'.",
+    ],
     [['status', '--bogus'], "cargo-isolate: unknown option '--bogus'. See 'cargo-isolate --help'."],
     [['status', 'extra'], "cargo-isolate: unexpected argument 'extra': status takes no arguments. See 'cargo-isolate --help'."],
     [['status', '--layout', 'job'], "cargo-isolate: option '--layout' does not apply to status (it is for run, demo). See 'cargo-isolate --help'."],

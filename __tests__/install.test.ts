@@ -40,7 +40,17 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
   const tarball = join(scratch, `cargo-isolate-${VERSION}.tar.gz`);
   expect(pack.stdout.trim()).toBe(tarball);
   const listing = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
-  for (const f of ['bin/cargo-isolate', 'dist/cli/index.js', 'dist/hook/index.js', 'hooks/job-started.sh', 'hooks/job-completed.sh', 'hooks/run.sh', 'docs/monitoring/grafana-dashboard.json', 'docs/monitoring/alerts.yml', 'package.json']) {
+  for (const f of [
+    'bin/cargo-isolate',
+    'dist/cli/index.js',
+    'dist/hook/index.js',
+    'hooks/job-started.sh',
+    'hooks/job-completed.sh',
+    'hooks/run.sh',
+    'docs/monitoring/grafana-dashboard.json',
+    'docs/monitoring/alerts.yml',
+    'package.json',
+  ]) {
     expect([f, listing.includes(`cargo-isolate-${VERSION}/${f}`)]).toEqual([f, true]);
   }
   expect(listing.some((f) => f.includes('src/') || f.includes('node_modules'))).toBe(false);
@@ -49,7 +59,11 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
   const prefix = join(scratch, 'host');
   await fs.mkdir(join(prefix, 'opt'), { recursive: true });
   await fs.mkdir(join(prefix, 'usr', 'local', 'bin'), { recursive: true });
-  const onHost = (script: string, version: string) => script.replace(/^version=.*$/m, `version=${version}`).replace(/ \/opt\b/g, ` ${prefix}/opt`).replace(/ \/usr\/local\/bin\b/g, ` ${prefix}/usr/local/bin`);
+  const onHost = (script: string, version: string) =>
+    script
+      .replace(/^version=.*$/m, `version=${version}`)
+      .replace(/ \/opt\b/g, ` ${prefix}/opt`)
+      .replace(/ \/usr\/local\/bin\b/g, ` ${prefix}/usr/local/bin`);
   const env = { PATH: `${prefix}/usr/local/bin:${process.env.PATH}`, HOME: join(scratch, 'home'), CARGO_ISOLATE_NODE: process.execPath };
   const install = block('docs/install.md', 'tested: install');
   const first = sh(onHost(install, VERSION), env, scratch);
@@ -71,7 +85,18 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
     const temp = await fs.mkdtemp(join(scratch, 'runner-temp-'));
     const hooks = `${prefix}/opt/cargo-isolate/hooks`;
     for (const f of ['env', 'env2', 'path', 'summary']) await fs.writeFile(join(temp, f), ''); // the runner makes them
-    const r = sh(`bash -e ${hooks}/job-started.sh && GITHUB_ENV=$RUNNER_TEMP/env2 bash -e ${hooks}/job-completed.sh`, { ...env, RUNNER_TEMP: temp, GITHUB_ENV: join(temp, 'env'), GITHUB_PATH: join(temp, 'path'), GITHUB_STEP_SUMMARY: join(temp, 'summary'), CARGO_ISOLATE_ROOT: root }, scratch);
+    const r = sh(
+      `bash -e ${hooks}/job-started.sh && GITHUB_ENV=$RUNNER_TEMP/env2 bash -e ${hooks}/job-completed.sh`,
+      {
+        ...env,
+        RUNNER_TEMP: temp,
+        GITHUB_ENV: join(temp, 'env'),
+        GITHUB_PATH: join(temp, 'path'),
+        GITHUB_STEP_SUMMARY: join(temp, 'summary'),
+        CARGO_ISOLATE_ROOT: root,
+      },
+      scratch,
+    );
     expect(r.code).toBe(0);
     const v = version.replace(/\./g, '\\.');
     expect(r.out).toMatch(new RegExp(`^cargo-isolate ${v}: local/local ref-local in slot s\\d+`, 'm'));
@@ -102,7 +127,13 @@ test('the CLI refuses a node older than 20 with a message that says what to set'
   const old = join(scratch, 'node18');
   await fs.writeFile(old, '#!/bin/sh\necho 18\n', { mode: 0o755 });
   const r = spawnSync(resolve('bin', 'cargo-isolate'), ['--version'], { env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: old }, encoding: 'utf8' });
-  expect([r.status, r.stderr]).toEqual([1, `cargo-isolate: ${old} is Node 18, and Node 20 or later is needed: set CARGO_ISOLATE_NODE (a runner has one in externals/node20/bin/node)\n`]);
-  const ok = spawnSync(resolve('bin', 'cargo-isolate'), ['--version'], { env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: process.execPath }, encoding: 'utf8' });
+  expect([r.status, r.stderr]).toEqual([
+    1,
+    `cargo-isolate: ${old} is Node 18, and Node 20 or later is needed: set CARGO_ISOLATE_NODE (a runner has one in externals/node20/bin/node)\n`,
+  ]);
+  const ok = spawnSync(resolve('bin', 'cargo-isolate'), ['--version'], {
+    env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: process.execPath },
+    encoding: 'utf8',
+  });
   expect([ok.status, ok.stdout]).toEqual([0, `cargo-isolate ${VERSION}\n`]);
 });

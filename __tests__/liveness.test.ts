@@ -46,7 +46,11 @@ afterAll(async () => {
 });
 
 const leaseOf = (j: SimJob) => JSON.parse(j.state.lease) as { keeperPid: number; dirs: { lock: string; target: string } };
-const exists = (p: string) => fs.access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 const gcAll = (root: string) => cli(['gc', '--root', root, '--scope', 'host', '--threshold', '1%']);
 
 /** The modes (READ, WRITE) in which the kernel lists flocks held on each file, by file name. */
@@ -94,7 +98,11 @@ describe('a live slot survives every deletion path', () => {
    * exclusively at all (`.cargo-build-lock` and `.cargo-lock` shared, a shared `.lock` per unit).
    * Only the target dir's locks protect it: the build uses a CARGO_HOME of its own.
    */
-  test.each<[TestLayout, string]>([['v1', 'build'], ['v2', 'build'], ['v2-fine', 'check']])('(b) while only cargo holds its locks (keeper killed), layout %s, cargo %s: not deleted, not handed out', async (layout, cmd) => {
+  test.each<[TestLayout, string]>([
+    ['v1', 'build'],
+    ['v2', 'build'],
+    ['v2-fine', 'check'],
+  ])('(b) while only cargo holds its locks (keeper killed), layout %s, cargo %s: not deleted, not handed out', async (layout, cmd) => {
     const root = join(scratch, `root-b-${layout}`);
     const slow = await makeHeldWorkspace(join(scratch, `slow-${layout}`));
     const a = await job({ pr: 1, runner: 'ra', extraEnv: layoutEnv(layout) });
@@ -141,7 +149,21 @@ describe('a live slot survives every deletion path', () => {
     expect((await a.run('post')).code).toBe(0);
     const mnt = join(scratch, 'mnt-c');
     await fs.mkdir(mnt);
-    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1" "$2" && echo ready && exec flock -x "$2/locks/slot-${a.outputs.slot}.lock" sleep 900`, 'sh', root, mnt], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const holder = spawn(
+      'unshare',
+      [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount --bind "$1" "$2" && echo ready && exec flock -x "$2/locks/slot-${a.outputs.slot}.lock" sleep 900`,
+        'sh',
+        root,
+        mnt,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+    );
     procs.push(holder);
     const holderDone = new Promise((r) => holder.on('exit', r));
     await new Promise((r) => holder.stdout!.once('data', r));
@@ -206,7 +228,9 @@ test('kill -9 at random points of main and post leaves a root the next job and t
     expect(status.code).toBe(0);
     return (JSON.parse(status.stdout) as { slots: { live: boolean }[] }).slots.filter((x) => x.live);
   };
-  await until('every keeper to see its worker gone', async () => (await liveSlots()).length === 0, { ms: (KEEPER_POLL_SECONDS + 3) * 1000, every: 250 }).catch(() => undefined);
+  await until('every keeper to see its worker gone', async () => (await liveSlots()).length === 0, { ms: (KEEPER_POLL_SECONDS + 3) * 1000, every: 250 }).catch(
+    () => undefined,
+  );
   expect(await liveSlots()).toEqual([]);
   const next = await job({ pr: 5, runner: 'rc0' });
   const m = await next.run('main', { root, 'lease-wait': '0' });
@@ -265,7 +289,16 @@ describe('deletion never leaves the root', () => {
         await Promise.all(Array.from({ length: 50 }, (_, f) => fs.writeFile(join(target, `d${d}`, 'victim', `f${f}`), 'x')));
       }
       // The swapper's cwd follows the tree into trash (a cwd is an inode, not a path).
-      const swapper = spawn('sh', ['-c', `while :; do for d in d*; do mv "$d/victim" "$d/v.tmp" 2>/dev/null && ln -s "$1" "$d/victim" 2>/dev/null; rm -f "$d/victim" 2>/dev/null; mv "$d/v.tmp" "$d/victim" 2>/dev/null; done; done`, 'sh', out.dir], { cwd: target, stdio: 'ignore', detached: true });
+      const swapper = spawn(
+        'sh',
+        [
+          '-c',
+          `while :; do for d in d*; do mv "$d/victim" "$d/v.tmp" 2>/dev/null && ln -s "$1" "$d/victim" 2>/dev/null; rm -f "$d/victim" 2>/dev/null; mv "$d/v.tmp" "$d/victim" 2>/dev/null; done; done`,
+          'sh',
+          out.dir,
+        ],
+        { cwd: target, stdio: 'ignore', detached: true },
+      );
       procs.push(swapper);
       await sleep(100);
       const r = await removeTree(root, target, { timeoutMs: 20_000 });
@@ -290,13 +323,25 @@ test('read-only dirs and files of another uid: the job does not fail, a warning 
   expect(m.code).toBe(0);
   const target = m.env.CARGO_TARGET_DIR;
   // A read-only tree of the job's own user, and a root-owned tree as a root container leaves.
-  execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', `mkdir -p "$1/ro/sub" && touch "$1/ro/sub/a" "$1/ro/b" && chmod 0555 "$1/ro/sub" "$1/ro"`, 'sh', target]);
+  execFileSync('setpriv', [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    'sh',
+    '-c',
+    `mkdir -p "$1/ro/sub" && touch "$1/ro/sub/a" "$1/ro/b" && chmod 0555 "$1/ro/sub" "$1/ro"`,
+    'sh',
+    target,
+  ]);
   await fs.mkdir(join(target, 'container-out'));
   await fs.writeFile(join(target, 'container-out', 'lib.rlib'), 'root-owned');
   const p = await a.run('post', {}, { uid: NOBODY });
   expect(p.code).toBe(0);
   // One warning about root's files where cargo writes (no sudo, no Docker here), one about the remains.
-  const warning = p.stdout.split('\n').filter((l) => l.startsWith('::warning::')).join('\n');
+  const warning = p.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('::warning::'))
+    .join('\n');
   expect(warning).toMatch(/files of uid 0 \(target\/container-out.*Could not hand them back.*--user/);
   expect(warning).toMatch(/container-out is owned by uid 0, not by uid 65534/);
   expect(warning).toMatch(/remains are in .*\/trash\//);
@@ -336,7 +381,9 @@ test(`two jobs racing for one free slot never share it (up to ${RACE.most} round
     }
     rounds++;
   }
-  process.stdout.write(`race for one free slot: ${rounds} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s (floor ${RACE.floor}, at most ${RACE.most}), ${shared} shared\n`);
+  process.stdout.write(
+    `race for one free slot: ${rounds} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s (floor ${RACE.floor}, at most ${RACE.most}), ${shared} shared\n`,
+  );
   expect(shared).toBe(0);
   expect(rounds).toBeGreaterThanOrEqual(RACE.floor);
   expect((await fs.readdir(join(root, 'slots'))).length).toBeLessThanOrEqual(2);
@@ -388,7 +435,17 @@ test("a link a build made inside its idle slot (cargo-home/registry into a live 
   await fs.symlink(join(live.exported.CARGO_HOME, 'registry'), registry);
   expect((await idle.run('post')).code).toBe(0);
   await sleep(1100);
-  const report = await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
+  const report = await runGuard({
+    root,
+    threshold: { kind: 'percent', percent: 99 },
+    target: { kind: 'percent', percent: 98 },
+    scope: 'host',
+    runnerId: 'gc',
+    dryRun: false,
+    maxAgeMs: 1000,
+    timeoutMs: scaled(30_000),
+    log: consoleLog(false, true),
+  });
   expect(await fs.readFile(join(liveSrc, 'lib.rs'), 'utf8')).toBe('in use');
   expect(report.removals.filter((r) => r.path === join(registry, 'src')).map((r) => r.outcome)).toEqual(['refused']);
   expect((await live.run('post')).code).toBe(0);
@@ -405,13 +462,33 @@ test("a link a build made in the crate store (a blob dir into a live slot) never
   await fs.mkdir(blobs, { recursive: true });
   await fs.symlink(deps, join(blobs, 'ab'));
   await sleep(1100);
-  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
+  await runGuard({
+    root,
+    threshold: { kind: 'percent', percent: 99 },
+    target: { kind: 'percent', percent: 98 },
+    scope: 'host',
+    runnerId: 'gc',
+    dryRun: false,
+    maxAgeMs: 1000,
+    timeoutMs: scaled(30_000),
+    log: consoleLog(false, true),
+  });
   expect(await fs.readFile(join(deps, 'libx.rlib'), 'utf8')).toBe('in use');
   // The store's own directory a link into the slot: the same.
   await fs.rm(join(root, 'crates'), { recursive: true });
   await fs.symlink(live.exported.CARGO_TARGET_DIR, join(root, 'crates'));
   await fs.rename(join(deps, '..'), join(live.exported.CARGO_TARGET_DIR, 'sha256'));
-  await runGuard({ root, threshold: { kind: 'percent', percent: 99 }, target: { kind: 'percent', percent: 98 }, scope: 'host', runnerId: 'gc', dryRun: false, maxAgeMs: 1000, timeoutMs: scaled(30_000), log: consoleLog(false, true) });
+  await runGuard({
+    root,
+    threshold: { kind: 'percent', percent: 99 },
+    target: { kind: 'percent', percent: 98 },
+    scope: 'host',
+    runnerId: 'gc',
+    dryRun: false,
+    maxAgeMs: 1000,
+    timeoutMs: scaled(30_000),
+    log: consoleLog(false, true),
+  });
   expect(await fs.readFile(join(live.exported.CARGO_TARGET_DIR, 'sha256', 'deps', 'libx.rlib'), 'utf8')).toBe('in use');
   expect((await live.run('post')).code).toBe(0);
 });

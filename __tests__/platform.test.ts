@@ -9,11 +9,20 @@ import { removeScratch } from './helpers/scratch.js';
 
 describe('the platform decision', () => {
   test.each([
-    ['darwin', 'macOS'], ['win32', 'Windows'], ['freebsd', 'FreeBSD'], ['openbsd', 'OpenBSD'], ['sunos', 'SunOS'], ['aix', 'AIX'], ['android', 'Android'], ['haiku', 'haiku'],
+    ['darwin', 'macOS'],
+    ['win32', 'Windows'],
+    ['freebsd', 'FreeBSD'],
+    ['openbsd', 'OpenBSD'],
+    ['sunos', 'SunOS'],
+    ['aix', 'AIX'],
+    ['android', 'Android'],
+    ['haiku', 'haiku'],
   ])('%s: one notice naming %s, for main and post', (platform, name) => {
     const main = notOnLinux(platform, 'main');
     const post = notOnLinux(platform, 'post');
-    expect(main).toBe(`cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${name}: nothing isolated or exported; cargo uses its own defaults.`);
+    expect(main).toBe(
+      `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${name}: nothing isolated or exported; cargo uses its own defaults.`,
+    );
     expect(post).toBe(`cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${name}: nothing to release.`);
   });
   test('linux runs', () => {
@@ -44,11 +53,17 @@ describe('the bundles on a macOS or Windows leg of a matrix', () => {
   const notices = (stdout: string) => stdout.split(/\r?\n/).filter((l) => l.startsWith('::notice'));
 
   test('the preload does make node report the faked platform', () => {
-    const out = execFileSync(process.execPath, ['-e', 'process.stdout.write(process.platform)'], { env: { ...process.env, ...faked('darwin') }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['-e', 'process.stdout.write(process.platform)'], {
+      env: { ...process.env, ...faked('darwin') },
+      encoding: 'utf8',
+    });
     expect(out).toBe('darwin');
   });
 
-  test.each([['darwin', 'macOS', 'macOS'], ['win32', 'Windows', 'Windows']])('%s: main and post give one notice each, export nothing and exit 0', async (platform, runnerOs, name) => {
+  test.each([
+    ['darwin', 'macOS', 'macOS'],
+    ['win32', 'Windows', 'Windows'],
+  ])('%s: main and post give one notice each, export nothing and exit 0', async (platform, runnerOs, name) => {
     const root = join(scratch, `root-${platform}`);
     const j = await job({ pr: 5, extraEnv: { ...faked(platform), RUNNER_OS: runnerOs } });
     const main = await j.run('main', { root });

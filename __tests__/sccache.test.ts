@@ -3,7 +3,19 @@ import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Occupant, candidatePorts, decide, ensureSccacheServer, fleetPort as fleetPortOf, describeServer, occupant, parseListeners, sccacheSettings, sccacheWrapper, serverEnv } from '../src/job/sccache.js';
+import {
+  type Occupant,
+  candidatePorts,
+  decide,
+  ensureSccacheServer,
+  fleetPort as fleetPortOf,
+  describeServer,
+  occupant,
+  sccacheSettings,
+  sccacheWrapper,
+  serverEnv,
+} from '../src/host/sccache.js';
+import { parseListeners } from '../src/os/sockets.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { removeScratch } from './helpers/scratch.js';
@@ -53,7 +65,10 @@ describe('decisions', () => {
       '   3: 0A00000A:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0',
     ].join('\n');
     expect([fleetPortOf({}), fleetPortOf({ SCCACHE_SERVER_PORT: '4300' }), fleetPortOf({ SCCACHE_SERVER_PORT: 'x' })]).toEqual([4226, 4300, 4226]);
-    expect(parseListeners(text)).toEqual([{ port: 4258, uid: 1000, inode: 4242 }, { port: 22, uid: 0, inode: 17 }]);
+    expect(parseListeners(text)).toEqual([
+      { port: 4258, uid: 1000, inode: 4242 },
+      { port: 22, uid: 0, inode: 17 },
+    ]);
   });
 
   test.each([
@@ -67,13 +82,40 @@ describe('decisions', () => {
   });
 
   test("the server's environment: sccache settings, its own temp dir, nothing of the job's identity or secrets", () => {
-    const env = serverEnv({ PATH: '/bin', HOME: '/h', RUNNER_TRACKING_ID: 'github_x', GITHUB_TOKEN: 't', ACTIONS_RUNTIME_TOKEN: 't', TMPDIR: '/root/slots/s000/tmp', SCCACHE_DIR: '/c', SCCACHE_SERVER_PORT: '4226', SCCACHE_IDLE_TIMEOUT: '600' }, 12345, '/root/sccache/u0-p12345/tmp');
-    expect(env).toEqual({ PATH: '/bin', HOME: '/h', SCCACHE_DIR: '/c', SCCACHE_SERVER_PORT: '12345', SCCACHE_IDLE_TIMEOUT: '0', TMPDIR: '/root/sccache/u0-p12345/tmp', TMP: '/root/sccache/u0-p12345/tmp', TEMP: '/root/sccache/u0-p12345/tmp' });
+    const env = serverEnv(
+      {
+        PATH: '/bin',
+        HOME: '/h',
+        RUNNER_TRACKING_ID: 'github_x',
+        GITHUB_TOKEN: 't',
+        ACTIONS_RUNTIME_TOKEN: 't',
+        TMPDIR: '/root/slots/s000/tmp',
+        SCCACHE_DIR: '/c',
+        SCCACHE_SERVER_PORT: '4226',
+        SCCACHE_IDLE_TIMEOUT: '600',
+      },
+      12345,
+      '/root/sccache/u0-p12345/tmp',
+    );
+    expect(env).toEqual({
+      PATH: '/bin',
+      HOME: '/h',
+      SCCACHE_DIR: '/c',
+      SCCACHE_SERVER_PORT: '12345',
+      SCCACHE_IDLE_TIMEOUT: '0',
+      TMPDIR: '/root/sccache/u0-p12345/tmp',
+      TMP: '/root/sccache/u0-p12345/tmp',
+      TEMP: '/root/sccache/u0-p12345/tmp',
+    });
   });
 
   test('the summary names the server', () => {
-    expect(describeServer({ variable: 'RUSTC_WRAPPER', port: 12345, pid: 77, how: 'started', tmp: '/r/sccache/u0-p12345/tmp', passedOver: [], ms: 30 })).toBe('host server on 127.0.0.1:12345 (pid 77), started by this job, belonging to no job; its temp dir /r/sccache/u0-p12345/tmp');
-    expect(describeServer({ variable: 'RUSTC_WRAPPER', port: 4226, pid: 9, how: 'reused', tmp: '', passedOver: ['20001 (a listener of uid 1001)'], ms: 3 })).toBe('host server on 127.0.0.1:4226 (pid 9), already running, belonging to no job; passed over 20001 (a listener of uid 1001)');
+    expect(describeServer({ variable: 'RUSTC_WRAPPER', port: 12345, pid: 77, how: 'started', tmp: '/r/sccache/u0-p12345/tmp', passedOver: [], ms: 30 })).toBe(
+      'host server on 127.0.0.1:12345 (pid 77), started by this job, belonging to no job; its temp dir /r/sccache/u0-p12345/tmp',
+    );
+    expect(
+      describeServer({ variable: 'RUSTC_WRAPPER', port: 4226, pid: 9, how: 'reused', tmp: '', passedOver: ['20001 (a listener of uid 1001)'], ms: 3 }),
+    ).toBe('host server on 127.0.0.1:4226 (pid 9), already running, belonging to no job; passed over 20001 (a listener of uid 1001)');
   });
 });
 
@@ -83,6 +125,11 @@ const { job, cleanup } = jobPool();
 let scratch: string;
 let root: string;
 let sccacheEnv: Record<string, string>;
+/**
+ * For the tests' own `sccache --start-server`: its client waits 10 s for the server by default
+ * (sccache 0.4, commands.rs SERVER_STARTUP_TIMEOUT), less than a busy machine may take.
+ */
+let clientConf: Record<string, string>;
 /** The fleet's own port setting: without the fix, a job's client starts its server here. */
 let fleetPort: number;
 const ports = new Set<number>();
@@ -94,6 +141,8 @@ beforeAll(async () => {
   // Host-wide, as fleets set it: one SCCACHE_DIR, sccache as the wrapper. Incremental builds
   // are not cacheable, and sccache then runs no rustc of its own: off, as on cached CI.
   sccacheEnv = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'cache'), SCCACHE_SERVER_PORT: String(fleetPort), CARGO_INCREMENTAL: '0' };
+  clientConf = { SCCACHE_CONF: join(scratch, 'client.conf') };
+  await fs.writeFile(clientConf.SCCACHE_CONF, `server_startup_timeout_ms = ${scaled(60_000)}\n`);
 });
 afterAll(async () => {
   for (const p of ports) {
@@ -109,7 +158,10 @@ async function slowCrate(name: string, salt: string, iterations = 400_000): Prom
   const dir = join(scratch, name);
   await fs.mkdir(join(dir, 'src'), { recursive: true });
   await fs.writeFile(join(dir, 'Cargo.toml'), `[package]\nname = "slow"\nversion = "0.1.0"\nedition = "2021"\n`);
-  await fs.writeFile(join(dir, 'src', 'lib.rs'), `#![allow(long_running_const_eval)]\npub const SALT: &str = "${salt}";\npub const V: u64 = { let mut i = 0u64; let mut s = 0u64; while i < ${iterations} { s = s.wrapping_mul(31).wrapping_add(i); i += 1; } s };\n`);
+  await fs.writeFile(
+    join(dir, 'src', 'lib.rs'),
+    `#![allow(long_running_const_eval)]\npub const SALT: &str = "${salt}";\npub const V: u64 = { let mut i = 0u64; let mut s = 0u64; while i < ${iterations} { s = s.wrapping_mul(31).wrapping_add(i); i += 1; } s };\n`,
+  );
   return dir;
 }
 
@@ -121,7 +173,10 @@ async function quickWorkspace(name: string, salt: string, n = 3): Promise<string
   await fs.writeFile(join(dir, 'Cargo.toml'), `[workspace]\nmembers = [${members.map((m) => `"${m}"`).join(', ')}]\nresolver = "2"\n`);
   for (const [i, m] of members.entries()) {
     await fs.mkdir(join(dir, m, 'src'), { recursive: true });
-    await fs.writeFile(join(dir, m, 'Cargo.toml'), `[package]\nname = "${m}"\nversion = "0.1.0"\nedition = "2021"\n${i ? `\n[dependencies]\nq${i - 1} = { path = "../q${i - 1}" }\n` : ''}`);
+    await fs.writeFile(
+      join(dir, m, 'Cargo.toml'),
+      `[package]\nname = "${m}"\nversion = "0.1.0"\nedition = "2021"\n${i ? `\n[dependencies]\nq${i - 1} = { path = "../q${i - 1}" }\n` : ''}`,
+    );
     await fs.writeFile(join(dir, m, 'src', 'lib.rs'), `pub fn v() -> &'static str { "${salt}-${i}" }\n`);
   }
   return dir;
@@ -145,15 +200,19 @@ async function procState(pid: number): Promise<string> {
 /** Waits (polling /proc) for a rustc whose parent is `pid`: the server compiling for a client; fails if `build` ends first. */
 async function rustcUnder(pid: number, build: Promise<unknown>): Promise<number> {
   let found = 0;
-  await until(`a rustc under the sccache server ${pid}`, async () => {
-    for (const p of await fs.readdir('/proc')) {
-      if (!/^\d+$/.test(p)) continue;
-      const stat = await fs.readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm === 'rustc' && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found = Number(p);
-    }
-    return found > 0;
-  }, { ms: 60_000, unless: build, every: 10 });
+  await until(
+    `a rustc under the sccache server ${pid}`,
+    async () => {
+      for (const p of await fs.readdir('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        const stat = await fs.readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (comm === 'rustc' && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found = Number(p);
+      }
+      return found > 0;
+    },
+    { ms: 60_000, unless: build, every: 10 },
+  );
   return found;
 }
 
@@ -196,7 +255,7 @@ async function startA(pr: number): Promise<SimJob> {
   const m = await a.run('main', { root });
   expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
   // Its answer does not matter: with a server already up, 0.4 reports "Address in use".
-  await a.exec(['sccache', '--start-server']);
+  await a.exec(['sccache', '--start-server'], undefined, { env: clientConf });
   ports.add(portOf(a));
   return a;
 }
@@ -209,39 +268,49 @@ async function startB(pr: number): Promise<SimJob> {
   return b;
 }
 
-test("A's end while the server runs a rustc for B, 10 times: the server lives on (no zombie), B's build passes", async () => {
-  const outcomes: { alive: string; build: number | null; samePort: boolean }[] = [];
-  for (let i = 0; i < 10; i++) {
-    for (const p of ports) await stopServer(p); // no server yet: every A starts it, as in the issue
-    const a = await startA(100 + i);
-    const b = await startB(200 + i);
+test(
+  "A's end while the server runs a rustc for B, 10 times: the server lives on (no zombie), B's build passes",
+  async () => {
+    const outcomes: { alive: string; build: number | null; samePort: boolean }[] = [];
+    for (let i = 0; i < 10; i++) {
+      for (const p of ports) await stopServer(p); // no server yet: every A starts it, as in the issue
+      const a = await startA(100 + i);
+      const b = await startB(200 + i);
+      const port = portOf(b);
+      const pid = await serverPid(port);
+      const build = b.exec(['cargo', 'build'], await slowCrate(`slow-${i}`, `rep-${i}-${Math.random()}`));
+      await rustcUnder(pid, build);
+      await endJob(a);
+      const r = await build;
+      outcomes.push({ alive: await procState(pid), build: r.code, samePort: portOf(a) === port });
+      if (r.code !== 0) process.stderr.write(r.stderr);
+      await endJob(b);
+    }
+    expect(outcomes.map((o) => ({ alive: ['R', 'S', 'D'].includes(o.alive), build: o.build, samePort: o.samePort }))).toEqual(
+      outcomes.map(() => ({ alive: true, build: 0, samePort: true })),
+    );
+  },
+  scaled(600_000),
+);
+
+test(
+  "A's end between two of B's builds: B's second build goes through the same server",
+  async () => {
+    const a = await startA(300);
+    const b = await startB(301);
     const port = portOf(b);
     const pid = await serverPid(port);
-    const build = b.exec(['cargo', 'build'], await slowCrate(`slow-${i}`, `rep-${i}-${Math.random()}`));
-    await rustcUnder(pid, build);
+    expect((await b.exec(['cargo', 'build'], await quickWorkspace('between-1', `b1-${Math.random()}`))).code).toBe(0);
     await endJob(a);
-    const r = await build;
-    outcomes.push({ alive: await procState(pid), build: r.code, samePort: portOf(a) === port });
-    if (r.code !== 0) process.stderr.write(r.stderr);
+    const before = await executed(b, port);
+    const second = await b.exec(['cargo', 'build'], await quickWorkspace('between-2', `b2-${Math.random()}`));
+    expect(second.code).toBe(0);
+    expect(await executed(b, port)).toBeGreaterThanOrEqual(before + 3); // its three crates, compiled by that server
+    expect({ pid: await serverPid(port), state: ['R', 'S'].includes(await procState(pid)) }).toEqual({ pid, state: true });
     await endJob(b);
-  }
-  expect(outcomes.map((o) => ({ alive: ['R', 'S', 'D'].includes(o.alive), build: o.build, samePort: o.samePort }))).toEqual(outcomes.map(() => ({ alive: true, build: 0, samePort: true })));
-}, scaled(600_000));
-
-test("A's end between two of B's builds: B's second build goes through the same server", async () => {
-  const a = await startA(300);
-  const b = await startB(301);
-  const port = portOf(b);
-  const pid = await serverPid(port);
-  expect((await b.exec(['cargo', 'build'], await quickWorkspace('between-1', `b1-${Math.random()}`))).code).toBe(0);
-  await endJob(a);
-  const before = await executed(b, port);
-  const second = await b.exec(['cargo', 'build'], await quickWorkspace('between-2', `b2-${Math.random()}`));
-  expect(second.code).toBe(0);
-  expect(await executed(b, port)).toBeGreaterThanOrEqual(before + 3); // its three crates, compiled by that server
-  expect({ pid: await serverPid(port), state: ['R', 'S'].includes(await procState(pid)) }).toEqual({ pid, state: true });
-  await endJob(b);
-}, scaled(300_000));
+  },
+  scaled(300_000),
+);
 
 /** "Compile requests executed" of the server on `port`. */
 async function executed(j: SimJob, port: number): Promise<number> {
@@ -249,24 +318,31 @@ async function executed(j: SimJob, port: number): Promise<number> {
   return Number(/Compile requests executed\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN);
 }
 
-test('two jobs starting at once with no server: one server, both builds pass', async () => {
-  const probe = await startB(400);
-  await endJob(probe);
-  await stopServer(portOf(probe));
-  const [a, b] = await Promise.all([job({ pr: 401, extraEnv: sccacheEnv }), job({ pr: 402, extraEnv: sccacheEnv })]);
-  const mains = await Promise.all([a.run('main', { root }), b.run('main', { root })]);
-  for (const m of mains) expect({ code: m.code, errors: m.errors, warnings: m.warnings }).toEqual({ code: 0, errors: [], warnings: [] });
-  expect(portOf(a)).toBe(portOf(b));
-  const started = mains.filter((m) => /sccache: started a host server/.test(m.stdout)).length;
-  expect(started).toBe(1);
-  const pid = await serverPid(portOf(a));
-  const builds = await Promise.all([a.exec(['cargo', 'build'], await quickWorkspace('once-a', `a-${Math.random()}`)), b.exec(['cargo', 'build'], await quickWorkspace('once-b', `b-${Math.random()}`))]);
-  expect(builds.map((x) => x.code)).toEqual([0, 0]);
-  expect(await serverPid(portOf(a))).toBe(pid);
-  await endJob(a);
-  await endJob(b);
-  expect(['R', 'S'].includes(await procState(pid))).toBe(true);
-}, scaled(300_000));
+test(
+  'two jobs starting at once with no server: one server, both builds pass',
+  async () => {
+    const probe = await startB(400);
+    await endJob(probe);
+    await stopServer(portOf(probe));
+    const [a, b] = await Promise.all([job({ pr: 401, extraEnv: sccacheEnv }), job({ pr: 402, extraEnv: sccacheEnv })]);
+    const mains = await Promise.all([a.run('main', { root }), b.run('main', { root })]);
+    for (const m of mains) expect({ code: m.code, errors: m.errors, warnings: m.warnings }).toEqual({ code: 0, errors: [], warnings: [] });
+    expect(portOf(a)).toBe(portOf(b));
+    const started = mains.filter((m) => /sccache: started a host server/.test(m.stdout)).length;
+    expect(started).toBe(1);
+    const pid = await serverPid(portOf(a));
+    const builds = await Promise.all([
+      a.exec(['cargo', 'build'], await quickWorkspace('once-a', `a-${Math.random()}`)),
+      b.exec(['cargo', 'build'], await quickWorkspace('once-b', `b-${Math.random()}`)),
+    ]);
+    expect(builds.map((x) => x.code)).toEqual([0, 0]);
+    expect(await serverPid(portOf(a))).toBe(pid);
+    await endJob(a);
+    await endJob(b);
+    expect(['R', 'S'].includes(await procState(pid))).toBe(true);
+  },
+  scaled(300_000),
+);
 
 test('a job that does not use sccache is untouched: no port exported, no server, nothing under the root', async () => {
   const plainRoot = join(scratch, 'plain-root');
@@ -283,14 +359,21 @@ test('a job that does not use sccache is untouched: no port exported, no server,
 test('the summary says which server the job used', async () => {
   const j = await startB(600);
   const post = await j.run('post');
-  expect(post.summary).toMatch(new RegExp(`host server on 127\\.0\\.0\\.1:${portOf(j)} \\(pid \\d+\\), (started by this job|already running), belonging to no job`));
+  expect(post.summary).toMatch(
+    new RegExp(`host server on 127\\.0\\.0\\.1:${portOf(j)} \\(pid \\d+\\), (started by this job|already running), belonging to no job`),
+  );
   await runnerCleanup(j.env.RUNNER_TRACKING_ID);
 });
 
 test('the server keeps nothing of the job: no RUNNER_TRACKING_ID, its own session and temp dir under the root', async () => {
   const j = await startB(700);
   const pid = await serverPid(portOf(j));
-  const env = Object.fromEntries((await fs.readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const env = Object.fromEntries(
+    (await fs.readFile(`/proc/${pid}/environ`, 'utf8'))
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
   expect(env.RUNNER_TRACKING_ID).toBeUndefined();
   expect(env.TMPDIR).toBe(join(root, 'sccache', `u${UID}-p${portOf(j)}`, 'tmp'));
   const stat = (p: number | string) => fs.readFile(`/proc/${p}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2).split(' '));
@@ -298,18 +381,19 @@ test('the server keeps nothing of the job: no RUNNER_TRACKING_ID, its own sessio
   await endJob(j);
 });
 
-
 test("a server the job's own client started (the host server had died) is stopped before its tmp is emptied, and a host server takes its port", async () => {
   const j = await startB(800);
   const port = portOf(j);
   await stopServer(port);
   // The job's client finds nothing on its port and starts a server with the job's environment.
-  await j.exec(['sccache', '--start-server']);
+  await j.exec(['sccache', '--start-server'], undefined, { env: clientConf });
   const own = await occupant(port, UID);
   expect(own).toMatchObject({ kind: 'job-server', trackingId: j.env.RUNNER_TRACKING_ID });
   const post = await j.run('post');
   expect(post.code).toBe(0);
-  expect(post.warnings.join('\n')).toMatch(new RegExp(`this job's own client had started a server on port ${port} .*stopped it before emptying TMPDIR, and started the host server on port ${port}`));
+  expect(post.warnings.join('\n')).toMatch(
+    new RegExp(`this job's own client had started a server on port ${port} .*stopped it before emptying TMPDIR, and started the host server on port ${port}`),
+  );
   expect(['gone', 'Z']).toContain(await procState((own as { pid: number }).pid));
   expect((await occupant(port, UID)).kind).toBe('host-server');
   await runnerCleanup(j.env.RUNNER_TRACKING_ID);
@@ -317,7 +401,14 @@ test("a server the job's own client started (the host server had died) is stoppe
 });
 
 test("a server the host runs itself on the configured port (no job's tracking id) is used, not doubled", async () => {
-  const env = { PATH: process.env.PATH!, HOME: scratch, SCCACHE_DIR: sccacheEnv.SCCACHE_DIR, SCCACHE_SERVER_PORT: String(fleetPort), SCCACHE_IDLE_TIMEOUT: '0' };
+  const env = {
+    PATH: process.env.PATH!,
+    HOME: scratch,
+    SCCACHE_DIR: sccacheEnv.SCCACHE_DIR,
+    SCCACHE_SERVER_PORT: String(fleetPort),
+    SCCACHE_IDLE_TIMEOUT: '0',
+    ...clientConf,
+  };
   await new Promise<void>((res, rej) => execFile('sccache', ['--start-server'], { env }, (e) => (e ? rej(e) : res())));
   ports.add(fleetPort);
   const own = await serverPid(fleetPort);
@@ -339,40 +430,52 @@ describe('a container job with the host network (real Docker)', () => {
     d = setupDocker();
   }, scaled(900_000));
 
-  test("gets a server of its own (another mount namespace: another port), and the host job's server is never used nor harmed", async () => {
-    const host = await startB(900);
-    const hostPort = portOf(host);
-    const hostPid = await serverPid(hostPort);
-    const c = await job({ pr: 901, extraEnv: sccacheEnv });
-    const ws = await quickWorkspace('in-container', `c-${Math.random()}`);
-    const name = containerize(d, c, {
-      network: 'host',
-      mounts: [{ host: root, at: root }, { host: sccacheEnv.SCCACHE_DIR, at: sccacheEnv.SCCACHE_DIR }, { host: ws, at: ws }, { host: '/usr/bin/sccache', at: '/usr/local/bin/sccache', ro: true }],
-    });
-    try {
-      await fs.mkdir(sccacheEnv.SCCACHE_DIR, { recursive: true });
-      const m = await c.run('main', { root });
-      expect({ code: m.code, errors: m.errors, warnings: m.warnings }).toEqual({ code: 0, errors: [], warnings: [] });
-      const cPort = portOf(c);
-      expect(cPort).not.toBe(hostPort);
-      expect(m.stdout).toMatch(new RegExp(`sccache: started a host server on 127\\.0\\.0\\.1:${cPort}`));
-      ports.add(cPort);
-      // The container's build goes through its own server; the host job's through the host's.
-      const [inC, onHost] = await Promise.all([c.exec(['cargo', 'build'], ws), host.exec(['cargo', 'build'], await quickWorkspace('beside-container', `h-${Math.random()}`))]);
-      expect([inC.code, onHost.code]).toEqual([0, 0]);
-      expect(await executed(host, cPort)).toBeGreaterThanOrEqual(3); // the container's 3 crates: its server
-    } finally {
-      removeContainer(d, name); // the runner's "Stop containers"
-    }
-    expect(await serverPid(hostPort)).toBe(hostPid);
-    expect(['R', 'S']).toContain(await procState(hostPid));
-    expect((await host.exec(['cargo', 'build'], await quickWorkspace('after-container', `a-${Math.random()}`))).code).toBe(0);
-    await endJob(host);
-  }, scaled(300_000));
+  test(
+    "gets a server of its own (another mount namespace: another port), and the host job's server is never used nor harmed",
+    async () => {
+      const host = await startB(900);
+      const hostPort = portOf(host);
+      const hostPid = await serverPid(hostPort);
+      const c = await job({ pr: 901, extraEnv: sccacheEnv });
+      const ws = await quickWorkspace('in-container', `c-${Math.random()}`);
+      const name = containerize(d, c, {
+        network: 'host',
+        mounts: [
+          { host: root, at: root },
+          { host: sccacheEnv.SCCACHE_DIR, at: sccacheEnv.SCCACHE_DIR },
+          { host: ws, at: ws },
+          { host: '/usr/bin/sccache', at: '/usr/local/bin/sccache', ro: true },
+        ],
+      });
+      try {
+        await fs.mkdir(sccacheEnv.SCCACHE_DIR, { recursive: true });
+        const m = await c.run('main', { root });
+        expect({ code: m.code, errors: m.errors, warnings: m.warnings }).toEqual({ code: 0, errors: [], warnings: [] });
+        const cPort = portOf(c);
+        expect(cPort).not.toBe(hostPort);
+        expect(m.stdout).toMatch(new RegExp(`sccache: started a host server on 127\\.0\\.0\\.1:${cPort}`));
+        ports.add(cPort);
+        // The container's build goes through its own server; the host job's through the host's.
+        const [inC, onHost] = await Promise.all([
+          c.exec(['cargo', 'build'], ws),
+          host.exec(['cargo', 'build'], await quickWorkspace('beside-container', `h-${Math.random()}`)),
+        ]);
+        expect([inC.code, onHost.code]).toEqual([0, 0]);
+        expect(await executed(host, cPort)).toBeGreaterThanOrEqual(3); // the container's 3 crates: its server
+      } finally {
+        removeContainer(d, name); // the runner's "Stop containers"
+      }
+      expect(await serverPid(hostPort)).toBe(hostPid);
+      expect(['R', 'S']).toContain(await procState(hostPid));
+      expect((await host.exec(['cargo', 'build'], await quickWorkspace('after-container', `a-${Math.random()}`))).code).toBe(0);
+      await endJob(host);
+    },
+    scaled(300_000),
+  );
 });
 
 describe("another uid's entries under <root>/sccache", () => {
-  test("a server dir another uid made (with a link in it) is passed over: the job writes nothing through it", async () => {
+  test('a server dir another uid made (with a link in it) is passed over: the job writes nothing through it', async () => {
     const r = join(scratch, 'planted-root');
     const env = { PATH: process.env.PATH, RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'planted-cache') };
     const mountNs = await fs.readlink('/proc/self/ns/mnt');

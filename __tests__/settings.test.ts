@@ -53,11 +53,17 @@ describe('one parser, one set of messages (in process)', () => {
     const file = fromVariables(parseEnvFile('CARGO_ISOLATE_DISK_THRESHOLD=80\nCARGO_ISOLATE_DISK_TARGET=60%\n'), '/srv/runner-1/.env');
     const env = fromVariables({ CARGO_ISOLATE_DISK_THRESHOLD: '90%', CARGO_ISOLATE_DISK_TARGET: '50%', CARGO_ISOLATE_REUSE: 'never' });
     expect(() => readSettings(firstOf(flags, file, env), {})).toThrow("Option '--threshold' is '70': did you mean 70% or 70GiB?");
-    expect(() => readSettings(firstOf(file, env), {})).toThrow("Variable CARGO_ISOLATE_DISK_THRESHOLD (in /srv/runner-1/.env) is '80': did you mean 80% or 80GiB?");
+    expect(() => readSettings(firstOf(file, env), {})).toThrow(
+      "Variable CARGO_ISOLATE_DISK_THRESHOLD (in /srv/runner-1/.env) is '80': did you mean 80% or 80GiB?",
+    );
     const s = readSettings(firstOf(fromFlags(parseCommandLine(['gc', '--disk-threshold', '70%'])), file, env), {});
     expect([s.diskThreshold, s.diskTarget, s.reuse]).toEqual([{ kind: 'percent', percent: 70 }, { kind: 'percent', percent: 60 }, 'never']);
     const d = readSettings(firstOf(fromFlags(parseCommandLine(['status'])), fromVariables({})), { HOME: '/home/u' });
-    expect([d.root, d.rootOrigin, d.diskThreshold]).toEqual(['/home/u/.cache/cargo-isolate', { kind: 'default', name: 'root' }, { kind: 'percent', percent: 85 }]);
+    expect([d.root, d.rootOrigin, d.diskThreshold]).toEqual([
+      '/home/u/.cache/cargo-isolate',
+      { kind: 'default', name: 'root' },
+      { kind: 'percent', percent: 85 },
+    ]);
   });
 
   test.each([
@@ -90,12 +96,23 @@ describe('the same cases through the action, the hook and the CLI as users run t
     const temp = await fs.mkdtemp(join(scratch, 'temp-'));
     const envFile = join(temp, 'env');
     await fs.writeFile(envFile, '');
-    const env = { PATH: process.env.PATH ?? '', HOME: scratch, RUNNER_TEMP: temp, GITHUB_ENV: envFile, GITHUB_PATH: join(temp, 'path'), CARGO_ISOLATE_NODE: process.execPath, CARGO_ISOLATE_ROOT: root, [variable]: value };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: scratch,
+      RUNNER_TEMP: temp,
+      GITHUB_ENV: envFile,
+      GITHUB_PATH: join(temp, 'path'),
+      CARGO_ISOLATE_NODE: process.execPath,
+      CARGO_ISOLATE_ROOT: root,
+      [variable]: value,
+    };
     return new Promise((res) => {
       const child = spawn('bash', ['-e', 'hooks/job-started.sh'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      child.on('exit', async (code) => res({ code, warning: decode(out.split('\n').find((l) => l.startsWith('::warning::')) ?? ''), env: await fs.readFile(envFile, 'utf8') }));
+      child.on('exit', async (code) =>
+        res({ code, warning: decode(out.split('\n').find((l) => l.startsWith('::warning::')) ?? ''), env: await fs.readFile(envFile, 'utf8') }),
+      );
     });
   }
 
@@ -107,9 +124,14 @@ describe('the same cases through the action, the hook and the CLI as users run t
       cli(['run', '--root', root, `--${input}`, value, '--', 'true'], { env: { ...process.env, CARGO_ISOLATE_ROOT: '' } }),
     ]);
     // The action fails the step; the hook fails open (the job runs without isolation); the CLI exits 2.
-    expect([action.code, decode(action.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '')]).toEqual([1, `::error::${expected('input', input, tail)}`]);
+    expect([action.code, decode(action.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '')]).toEqual([
+      1,
+      `::error::${expected('input', input, tail)}`,
+    ]);
     expect([hooked.code, hooked.env]).toEqual([0, '']);
-    expect(hooked.warning).toBe(`::warning::cargo-isolate job-started hook: ${expected('variable', input, tail).replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
+    expect(hooked.warning).toBe(
+      `::warning::cargo-isolate job-started hook: ${expected('variable', input, tail).replace(/\.$/, '')}. This job runs without isolation (nothing exported).`,
+    );
     expect([cmd.code, cmd.stderr]).toEqual([2, `cargo-isolate: ${expected('flag', input, tail)}\n`]);
     await expect(fs.access(root)).rejects.toThrow(); // refused before anything was made
   });

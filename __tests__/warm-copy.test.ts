@@ -10,15 +10,30 @@ import { slotDirs } from '../src/model/layout.js';
 import { diskFromStatfs } from '../src/os/disk.js';
 import { parseLevel } from '../src/model/units.js';
 import { WRAPPER_SCRIPT, untrustedEnv, wrapperExports } from '../src/job/rustc-wrapper.js';
-import { sccacheWrapper } from '../src/job/sccache.js';
-import { exportsFor } from '../src/job/job.js';
+import { sccacheWrapper } from '../src/host/sccache.js';
+import { exportsFor } from '../src/job/exports.js';
 
 const HOME = '/r/homes/u1001';
 const built = (cargoHome: string) => ({ root: '/r', uid: 1001, cargoHome, target: '/r/slots/s0/target' });
 const warm = { sizes: { target: 3e9, cargoHome: 0, tmp: 0, measuredAt: '2026-01-02T00:00:00Z' }, view: built(HOME) };
 const rec = (o: Partial<DirRecord>): DirRecord => ({
-  format: 1, name: 's', layout: 'slot', repository: 'acme/w', key: 'pr-1', runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci',
-  runId: '10', runAttempt: '1', job: 'build', jobUid: 'u', leasedAt: '2026-01-01T00:00:00Z', lastUsed: '2026-01-01T00:00:00Z', ...warm, ...o,
+  format: 1,
+  name: 's',
+  layout: 'slot',
+  repository: 'acme/w',
+  key: 'pr-1',
+  runnerId: 'r1',
+  runnerName: 'r1',
+  host: 'h',
+  workflow: 'ci',
+  runId: '10',
+  runAttempt: '1',
+  job: 'build',
+  jobUid: 'u',
+  leasedAt: '2026-01-01T00:00:00Z',
+  lastUsed: '2026-01-01T00:00:00Z',
+  ...warm,
+  ...o,
 });
 const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', job: 'build', jobKey: '', runId: '20', runAttempt: '1', baseKey: 'ref-main' };
 const free = (name: string, o: Partial<DirRecord>): SlotView => ({ name, live: false, record: rec(o) });
@@ -50,13 +65,13 @@ describe('which warm build a start without its own may copy', () => {
     expect(chooseCopySource([slot], me, { ...opts, reuse })?.rule ?? null).toBe(rule);
   });
 
-  test('a push to the base branch never copies a PR\'s build (content never flows back)', () => {
+  test("a push to the base branch never copies a PR's build (content never flows back)", () => {
     const main = { ...me, key: 'ref-main', baseKey: undefined };
     expect(chooseCopySource([free('s0', { key: 'pr-1' }), free('s1', { key: 'pr-2' })], main, opts)).toBeUndefined();
     expect(chooseCopySource([free('s0', { key: 'ref-main' })], main, opts)?.rule).toBe('own-key');
   });
 
-  test('a fork PR reads the base branch\'s build only where it was made with the same CARGO_HOME (its own is private)', () => {
+  test("a fork PR reads the base branch's build only where it was made with the same CARGO_HOME (its own is private)", () => {
     const fork = { ...me, key: 'pr-5' };
     expect(chooseCopySource([free('s0', { key: 'ref-main' })], fork, { ...opts, cargoHome: '/r/slots/s9/cargo-home' })).toBeUndefined();
   });
@@ -69,12 +84,26 @@ describe('which warm build a start without its own may copy', () => {
       free('base-old', { key: 'ref-main', lastUsed: '2026-01-03T00:00:00Z' }),
     ];
     expect(chooseCopySource(slots, me, opts)?.name).toBe('own-new');
-    expect(chooseCopySource(slots.filter((s) => !s.name.startsWith('own')), me, opts)?.name).toBe('base-new');
+    expect(
+      chooseCopySource(
+        slots.filter((s) => !s.name.startsWith('own')),
+        me,
+        opts,
+      )?.name,
+    ).toBe('base-new');
   });
 });
 
 describe('the disk a copy may take', () => {
-  const disk = (usedGiB: number, totalGiB = 100) => diskFromStatfs({ bsize: 1, blocks: totalGiB * 2 ** 30, bfree: (totalGiB - usedGiB) * 2 ** 30, bavail: (totalGiB - usedGiB) * 2 ** 30, files: 1000, ffree: 900 });
+  const disk = (usedGiB: number, totalGiB = 100) =>
+    diskFromStatfs({
+      bsize: 1,
+      blocks: totalGiB * 2 ** 30,
+      bfree: (totalGiB - usedGiB) * 2 ** 30,
+      bavail: (totalGiB - usedGiB) * 2 ** 30,
+      files: 1000,
+      ffree: 900,
+    });
   const G = 2 ** 30;
   const cases: [string, number, number, string, boolean][] = [
     ['70% used, 3 GiB copy, threshold 85%', 70, 3, '85%', true],
@@ -93,10 +122,30 @@ describe('build-script runs a copy makes stale', () => {
   const src = '/r/slots/s001';
   const cases: [string, { unit: string; output: string; rootOutput: string }, boolean][] = [
     ['nothing of the source', { unit: 'a-1', output: 'cargo:rustc-cfg=x\n', rootOutput: '/r/slots/s001/target/debug/build/a-1/out' }, false],
-    ['its own OUT_DIR (cargo rewrites it)', { unit: 'b-1', output: 'cargo:rustc-link-search=native=/r/slots/s001/target/debug/build/b-1/out\n', rootOutput: '/r/slots/s001/target/debug/build/b-1/out' }, false],
-    ['the target dir it read from CARGO_TARGET_DIR', { unit: 'c-1', output: 'cargo:rustc-env=SEEN=/r/slots/s001/target\n', rootOutput: '/r/slots/s001/target/debug/build/c-1/out' }, true],
-    ['another unit\'s OUT_DIR', { unit: 'd-1', output: 'cargo:rustc-env=X=/r/slots/s001/target/debug/build/e-2/out/x\n', rootOutput: '/r/slots/s001/target/debug/build/d-1/out' }, true],
-    ['a path that only starts like the source (made stale too: harmless)', { unit: 'f-1', output: 'cargo:rustc-env=X=/r/slots/s0010/t\n', rootOutput: '' }, true],
+    [
+      'its own OUT_DIR (cargo rewrites it)',
+      {
+        unit: 'b-1',
+        output: 'cargo:rustc-link-search=native=/r/slots/s001/target/debug/build/b-1/out\n',
+        rootOutput: '/r/slots/s001/target/debug/build/b-1/out',
+      },
+      false,
+    ],
+    [
+      'the target dir it read from CARGO_TARGET_DIR',
+      { unit: 'c-1', output: 'cargo:rustc-env=SEEN=/r/slots/s001/target\n', rootOutput: '/r/slots/s001/target/debug/build/c-1/out' },
+      true,
+    ],
+    [
+      "another unit's OUT_DIR",
+      { unit: 'd-1', output: 'cargo:rustc-env=X=/r/slots/s001/target/debug/build/e-2/out/x\n', rootOutput: '/r/slots/s001/target/debug/build/d-1/out' },
+      true,
+    ],
+    [
+      'a path that only starts like the source (made stale too: harmless)',
+      { unit: 'f-1', output: 'cargo:rustc-env=X=/r/slots/s0010/t\n', rootOutput: '' },
+      true,
+    ],
   ];
   test.each(cases)('%s', (_, o, stale) => {
     expect(staleScripts([o], src)).toEqual(stale ? [o.unit] : []);
@@ -115,7 +164,11 @@ describe('which CARGO_HOME a job gets', () => {
     const c = chooseHome('/r', dirs, o);
     expect([c.cargoHome, c.shared]).toEqual([home, shared]);
     // The one rule for a job's paths: the exports carry the choice, install/ stays the slot's.
-    expect(exportsFor(dirs, c.cargoHome)).toMatchObject({ CARGO_HOME: home, CARGO_INSTALL_ROOT: '/r/slots/s003/install', CARGO_TARGET_DIR: '/r/slots/s003/target' });
+    expect(exportsFor(dirs, c.cargoHome)).toMatchObject({
+      CARGO_HOME: home,
+      CARGO_INSTALL_ROOT: '/r/slots/s003/install',
+      CARGO_TARGET_DIR: '/r/slots/s003/target',
+    });
   });
 });
 
@@ -129,10 +182,22 @@ describe('the compile cache: our wrapper and fork PRs', () => {
     const unset = /^unset (.*)$/m.exec(WRAPPER_SCRIPT)![1].split(' ');
     expect(unset.sort()).toEqual(['CARGO_BUILD_BUILD_DIR', 'CARGO_INSTALL_ROOT', 'CARGO_ISOLATE_ROOT', 'CARGO_ISOLATE_RUSTC_WRAPPER', 'CARGO_TARGET_DIR']);
   });
-  test('a fork PR\'s server: its own cache dir, no remote backend, no config file, the size limit kept', () => {
-    const env = { PATH: '/bin', SCCACHE_DIR: '/trusted', SCCACHE_REDIS: 'redis://x', SCCACHE_BUCKET: 'b', SCCACHE_GHA_ENABLED: 'true', SCCACHE_CACHE_SIZE: '10G', SCCACHE_CONF: '/etc/sccache.toml', SCCACHE_WEBDAV_ENDPOINT: 'http://x' };
+  test("a fork PR's server: its own cache dir, no remote backend, no config file, the size limit kept", () => {
+    const env = {
+      PATH: '/bin',
+      SCCACHE_DIR: '/trusted',
+      SCCACHE_REDIS: 'redis://x',
+      SCCACHE_BUCKET: 'b',
+      SCCACHE_GHA_ENABLED: 'true',
+      SCCACHE_CACHE_SIZE: '10G',
+      SCCACHE_CONF: '/etc/sccache.toml',
+      SCCACHE_WEBDAV_ENDPOINT: 'http://x',
+    };
     expect(untrustedEnv(env, '/r/homes/u1001-untrusted-sccache/cache', '/r/homes/u1001-untrusted-sccache/config.toml')).toEqual({
-      PATH: '/bin', SCCACHE_CACHE_SIZE: '10G', SCCACHE_DIR: '/r/homes/u1001-untrusted-sccache/cache', SCCACHE_CONF: '/r/homes/u1001-untrusted-sccache/config.toml',
+      PATH: '/bin',
+      SCCACHE_CACHE_SIZE: '10G',
+      SCCACHE_DIR: '/r/homes/u1001-untrusted-sccache/cache',
+      SCCACHE_CONF: '/r/homes/u1001-untrusted-sccache/config.toml',
     });
   });
 });

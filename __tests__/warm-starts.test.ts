@@ -44,7 +44,8 @@ pub const DATA: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data.t
 #[track_caller] pub fn here() -> &'static str { std::panic::Location::caller().file() }
 `,
   'lib1/data.txt': 'lib1 data\n',
-  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nlib1 = { path = "../lib1" }\ndep0 = "1"\ndep1 = "1"\ndep2 = "1"\n',
+  'app/Cargo.toml':
+    '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nlib1 = { path = "../lib1" }\ndep0 = "1"\ndep1 = "1"\ndep2 = "1"\n',
   // Runs only when build.rs changes: a warm copy keeps its recorded output unless made stale.
   'app/build.rs': `fn main() {
     let out = std::env::var("OUT_DIR").unwrap();
@@ -99,7 +100,9 @@ afterAll(async () => {
 const sccacheEnv = () => ({ RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: sccacheDir(), CARGO_INCREMENTAL: '0' });
 
 function stats(port: string): { hits: number; misses: number } {
-  const s = JSON.parse(execFileSync('sccache', ['--show-stats', '--stats-format', 'json'], { env: { ...process.env, SCCACHE_SERVER_PORT: port } }).toString()).stats;
+  const s = JSON.parse(
+    execFileSync('sccache', ['--show-stats', '--stats-format', 'json'], { env: { ...process.env, SCCACHE_SERVER_PORT: port } }).toString(),
+  ).stats;
   const n = (o: { counts?: Record<string, number> }) => Object.values(o.counts ?? {}).reduce((a, b) => a + b, 0);
   return { hits: n(s.cache_hits), misses: n(s.cache_misses) };
 }
@@ -126,7 +129,12 @@ async function checkPaths(j: SimJob, tag: string) {
   const bin = join(target, 'debug', 'app');
   const r = await j.exec([bin, tag], ws);
   expect(r.code).toBe(0);
-  const seen = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+  const seen = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]),
+  );
   expect(seen['build-manifest']).toBe(join(ws, 'app'));
   expect(seen['build-target']).toBe(target); // the build script saw this job's target dir
   expect(seen['macro-manifest']).toBe(join(ws, 'lib1'));
@@ -136,7 +144,10 @@ async function checkPaths(j: SimJob, tag: string) {
   expect(seen.gen).toBe('generated 3');
   // The binary wrote into this job's target dir, and into no other slot.
   expect(existsSync(join(target, `marker-${tag}`))).toBe(true);
-  const elsewhere = execFileSync('find', [join(root(), 'slots'), '-name', `marker-${tag}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  const elsewhere = execFileSync('find', [join(root(), 'slots'), '-name', `marker-${tag}`], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   expect(elsewhere).toEqual([join(target, `marker-${tag}`)]);
   // Paths in the debug info (compile dirs, source files) under the root: this slot's, or sources
   // in the CARGO_HOME the job used, and all of them exist.
@@ -146,7 +157,8 @@ async function checkPaths(j: SimJob, tag: string) {
   // String literals sit back to back in the binary (`.../targetxinternal`): a path is the
   // longest prefix of a match that exists, and it must reach into the slot or the home.
   const existing = (p: string) => {
-    for (let n = p.length; n > 0; n--) if (p[n] === undefined || p[n] === '/' || !existsSync(p.slice(0, n + 1))) if (existsSync(p.slice(0, n))) return p.slice(0, n);
+    for (let n = p.length; n > 0; n--)
+      if (p[n] === undefined || p[n] === '/' || !existsSync(p.slice(0, n + 1))) if (existsSync(p.slice(0, n))) return p.slice(0, n);
     return '';
   };
   for (const p of named) {
@@ -157,8 +169,8 @@ async function checkPaths(j: SimJob, tag: string) {
   return seen;
 }
 
-(hasSccache ? describe : describe.skip)('a start without its own warm build (real cargo, Debian\'s sccache)', () => {
-  test('sccache hits what another slot compiled, and every path the build and binary see is this job\'s', async () => {
+(hasSccache ? describe : describe.skip)("a start without its own warm build (real cargo, Debian's sccache)", () => {
+  test("sccache hits what another slot compiled, and every path the build and binary see is this job's", async () => {
     const main = await job({ branch: 'main', runner: 'r1', extraEnv: sccacheEnv() });
     const first = await start(main);
     expect(first.m.env.CARGO_HOME).toBe(join(root(), 'homes', `u${process.getuid!()}`));
@@ -230,7 +242,17 @@ async function checkPaths(j: SimJob, tag: string) {
  */
 function hostPlace(view: { root: string; ws: string }, own: { root: string; ws: string }): Place {
   const binds = `mount --bind "${own.root}" "${view.root}" && mount --bind "${own.ws}" "${view.ws}"`;
-  const wrap = (inner: string[], cwd = '/') => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${binds} && cd "$0" && exec "$@"`, cwd, ...inner];
+  const wrap = (inner: string[], cwd = '/') => [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    `${binds} && cd "$0" && exec "$@"`,
+    cwd,
+    ...inner,
+  ];
   return {
     step: (entry) => wrap([process.execPath, join(DIST, entry, 'index.js')]),
     run: (cmd, cwd) => wrap(cmd, cwd),

@@ -42,7 +42,12 @@ async function push(specs: Spec[]): Promise<{ j: SimJob; slot: string; tier: str
   const builds = await Promise.all(js.map(async (j, i) => j.exec([...specs[i].cmd, '--locked'], await checkout(specs[i].runner))));
   for (const b of builds) if (b.code !== 0) throw new Error(b.stderr);
   for (const j of js) expect((await j.run('post')).code).toBe(0);
-  return js.map((j, i) => ({ j, slot: mains[i].outputs.slot, tier: /slot \S+ \((own-job|own-key|base|same-job|lru|new)/.exec(mains[i].stdout)?.[1] ?? '?', deps: deps(builds[i].stderr) }));
+  return js.map((j, i) => ({
+    j,
+    slot: mains[i].outputs.slot,
+    tier: /slot \S+ \((own-job|own-key|base|same-job|lru|new)/.exec(mains[i].stdout)?.[1] ?? '?',
+    deps: deps(builds[i].stderr),
+  }));
 }
 
 const THREE = [
@@ -70,7 +75,7 @@ test('matrix legs of one job with different `key`s each come back to their own s
   expect(second.map((r) => r.deps)).toEqual([[], []]);
 });
 
-test('a new PR\'s first run after a push to main recompiles no dependency, and main never sees what the PR wrote', async () => {
+test("a new PR's first run after a push to main recompiles no dependency, and main never sees what the PR wrote", async () => {
   const test1 = [{ job: 'test', cmd: ['cargo', 'build'] }];
   const [main1] = await push(test1.map((t) => ({ ...t, branch: 'main', runId: '520', runner: 'r1' })));
   expect(main1.deps.length).toBe(crates.length);
@@ -95,14 +100,18 @@ test('a new PR\'s first run after a push to main recompiles no dependency, and m
 });
 
 describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) => {
-  test('a repository\'s build.build-dir, in any template, is overridden: cargo reports the slot\'s target dir', async () => {
+  test("a repository's build.build-dir, in any template, is overridden: cargo reports the slot's target dir", async () => {
     const ws = (await makeHeldWorkspace(join(scratch, `templates-ws-${layout}`))).dir;
     await fs.mkdir(join(ws, '.cargo'));
     const j = await job({ pr: 41, runId: `531${layout}`, job: 'test', runner: 'r1', extraEnv: layoutEnv(layout) });
     const m = await j.run('main', { root });
     expect(m.code).toBe(0);
     // cargo metadata's build_directory (Rust 1.91+) is where this cargo puts intermediate artifacts.
-    for (const template of ['{workspace-root}/build-dir', '{cargo-cache-home}/build-dir/{workspace-path-hash}', '/var/tmp/shared-build-dir/{workspace-path-hash}']) {
+    for (const template of [
+      '{workspace-root}/build-dir',
+      '{cargo-cache-home}/build-dir/{workspace-path-hash}',
+      '/var/tmp/shared-build-dir/{workspace-path-hash}',
+    ]) {
       await fs.writeFile(join(ws, '.cargo', 'config.toml'), `[build]\nbuild-dir = "${template}"\n`);
       const md = await j.exec(['cargo', 'metadata', '--format-version', '1', '--no-deps'], ws);
       expect({ template, code: md.code, stderr: md.code ? md.stderr : '' }).toEqual({ template, code: 0, stderr: '' });
@@ -111,7 +120,7 @@ describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) =>
     expect((await j.run('post')).code).toBe(0);
   });
 
-  test('a repository\'s build.build-dir leaves nothing outside the job\'s directories, and a live build there is protected', async () => {
+  test("a repository's build.build-dir leaves nothing outside the job's directories, and a live build there is protected", async () => {
     const slow = await makeHeldWorkspace(join(scratch, `build-dir-ws-${layout}`));
     const ws = slow.dir;
     const shared = join(scratch, `shared-build-dir-${layout}`);
@@ -135,7 +144,7 @@ describe.each<TestLayout>(['v1', 'v2'])('cargo build-dir layout %s', (layout) =>
   });
 });
 
-test('a build that rewrites its slot record cannot pass its slot off as another trust domain\'s', async () => {
+test("a build that rewrites its slot record cannot pass its slot off as another trust domain's", async () => {
   const j = await job({ pr: 50, runId: '540', job: 'test', runner: 'r5' });
   const m = await j.run('main', { root });
   const recPath = join(root, 'slots', m.outputs.slot, 'slot.json');

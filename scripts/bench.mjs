@@ -9,9 +9,9 @@
 //   6. warmth across jobs: a three-job PR's next push on shuffled runners and a new PR's first
 //      run after main, against one shared target dir (unsafe) measured in the same run
 //   7. fleet simulation (scripts/bench/fleet.mjs, docs/simulation.md): warm starts of the
-//      shipped slot policy against the clairvoyant bound, today's policy and the seeds' layouts
-//   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it,
-//       in cargo's build-dir layout v1 and v2 (cargo 1.100)
+//      shipped slot policy against the clairvoyant reference, plain LRU and the layouts it
+//      replaces, with their compile caches (5 seeds, disks from the knee)
+//   7u. counting a job's compile units built and fresh (post step) over 3,000 units, vs du of it
 //   8. sccache (issue 17): main and post step time with RUSTC_WRAPPER=sccache vs without
 //   9. a git dependency of 64 MiB (BENCH_GIT_MB) seeded from the git store vs cloned from a
 //      git daemon on 127.0.0.1

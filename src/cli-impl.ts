@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiskFullError, type GuardReport, runGuard } from './pool/guard.js';
+import { DiskFullError, type GuardReport, guardOptions, runGuard } from './pool/guard.js';
 import { currentIdentity } from './model/identity.js';
-import { type EndedJob, type StartedJob, endJob } from './job/job.js';
+import type { EndedJob, StartedJob } from './job/types.js';
+import { endJob } from './job/end.js';
 import { handBackIdle } from './owners/handback.js';
 import { slotsOfAnotherUid } from './owners/reclaim.js';
 import { consoleLog } from './os/log.js';
@@ -19,6 +20,9 @@ import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { unitsText } from './job/summary.js';
 import { TIER_TEXT } from './pool/choose.js';
 import { VERSION } from './model/version.js';
+import { forgetDomain } from './job/forget.js';
+import { contentKey } from './model/key.js';
+import { myUid } from './os/proc.js';
 
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
 const out = (text: string) => void process.stdout.write(text);
@@ -80,10 +84,15 @@ function runChild(cmd: string[], env: NodeJS.ProcessEnv, pipeStdout = false): Pr
   });
 }
 
-async function leaseAndRun(cl: CommandLine, s: Settings, cmd: string[], o: { pipeStdout?: boolean } = {}): Promise<{ code: number; job: StartedJob; ended: EndedJob }> {
+async function leaseAndRun(
+  cl: CommandLine,
+  s: Settings,
+  cmd: string[],
+  o: { pipeStdout?: boolean } = {},
+): Promise<{ code: number; job: StartedJob; ended: EndedJob }> {
   const log = consoleLog(cl.flags.has('verbose'));
   const noop = () => undefined;
-  const { job } = await mainJob(s, process.env, log, process.pid, { lease: noop, guard: noop }, { via: 'cli' });
+  const { job } = await mainJob({ settings: s, env: process.env, log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
   const env: NodeJS.ProcessEnv = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
   for (const [k, val] of Object.entries(job.exports)) log.info(`${k}=${val}`);
   let code = 1;
@@ -111,7 +120,10 @@ async function demo(cl: CommandLine): Promise<number> {
     await fs.mkdir(join(ws, 'app', 'src'), { recursive: true });
     await fs.writeFile(join(ws, 'util', 'Cargo.toml'), '[package]\nname = "util"\nversion = "0.1.0"\nedition = "2021"\n');
     await fs.writeFile(join(ws, 'util', 'src', 'lib.rs'), 'pub fn greet() -> &\'static str { "hello from an isolated slot" }\n');
-    await fs.writeFile(join(ws, 'app', 'Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nutil = { path = "../util" }\n');
+    await fs.writeFile(
+      join(ws, 'app', 'Cargo.toml'),
+      '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nutil = { path = "../util" }\n',
+    );
     await fs.writeFile(join(ws, 'app', 'src', 'main.rs'), 'fn main() { println!("{}", util::greet()); }\n');
     err(`demo workspace: ${ws}\n-- job 1 of 2: a push to main builds the workspace\n`);
     const cmd = ['cargo', 'run', '--quiet', '--manifest-path', join(ws, 'Cargo.toml'), '-p', 'app'];
@@ -135,7 +147,10 @@ async function demo(cl: CommandLine): Promise<number> {
 
 /** `status` and `gc` on a root no job has made yet: say so, which is no error. */
 function noRoot(s: Settings, json: boolean, what: string): number {
-  const from = s.rootOrigin?.kind === 'default' ? 'the default; set --root or CARGO_ISOLATE_ROOT for another' : `from ${subjectOf(s.rootOrigin!).replace(/^\w/, (c) => c.toLowerCase())}`;
+  const from =
+    s.rootOrigin?.kind === 'default'
+      ? 'the default; set --root or CARGO_ISOLATE_ROOT for another'
+      : `from ${subjectOf(s.rootOrigin!).replace(/^\w/, (c) => c.toLowerCase())}`;
   if (json) out(JSON.stringify({ version: VERSION, root: s.root, present: false }, null, 2) + '\n');
   else out(`cargo-isolate ${VERSION}: no root at ${s.root} yet (${from}): ${what}. The first job, or 'cargo-isolate run', makes it.\n`);
   return 0;
@@ -158,11 +173,15 @@ async function status(cl: CommandLine): Promise<number> {
 /** Pure: the lines `gc` prints on stdout: each removal a dry run would make, then one total. */
 export function gcText(r: Pick<GuardReport, 'removals' | 'freedBytes' | 'after' | 'dryRun'>, handedBack: string[]): string {
   const lines: string[] = [];
-  if (r.dryRun) for (const x of r.removals) lines.push(`would remove ${x.kind} ${x.path} (${formatBytes(x.bytes)}, idle ${formatDuration(x.ageMs)}, last owner ${x.owner ?? 'unknown'})`);
+  if (r.dryRun)
+    for (const x of r.removals)
+      lines.push(`would remove ${x.kind} ${x.path} (${formatBytes(x.bytes)}, idle ${formatDuration(x.ageMs)}, last owner ${x.owner ?? 'unknown'})`);
   const removed = r.removals.filter((x) => (r.dryRun ? x.outcome === 'would remove' : x.outcome === 'removed')).length;
   const left = r.dryRun ? [] : r.removals.filter((x) => x.outcome !== 'removed');
   const leftText = left.length ? `; ${left.length} left (${[...new Set(left.map((x) => x.outcome))].join(', ')})` : '';
-  lines.push(`${r.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${removed} removal${removed === 1 ? '' : 's'}${leftText}; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}`);
+  lines.push(
+    `${r.dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)} in ${removed} removal${removed === 1 ? '' : 's'}${leftText}; disk ${r.after.usedPercent.toFixed(1)}% used, ${formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -170,10 +189,17 @@ async function gc(cl: CommandLine): Promise<number> {
   // A timer guards the whole host: the runners' CARGO_ISOLATE_PRUNE_SCOPE is theirs, not its.
   const scope = cl.flags.get('prune-scope');
   const s = await settingsOf(cl, { 'prune-scope': scope?.value ?? 'host' });
-  if (s.pruneScope === 'runner' && !s.runnerName) throw new InputError({ kind: 'flag', name: scope!.spelled }, 'runner', "'host', or 'runner' together with --runner-name NAME (or CARGO_ISOLATE_RUNNER)");
+  if (s.pruneScope === 'runner' && !s.runnerName)
+    throw new InputError({ kind: 'flag', name: scope!.spelled }, 'runner', "'host', or 'runner' together with --runner-name NAME (or CARGO_ISOLATE_RUNNER)");
   const maxAge = cl.flags.get('max-age');
   const maxAgeMs = maxAge ? parseDuration(maxAge.value) : undefined;
-  if (maxAge && maxAgeMs === undefined) throw new InputError({ kind: 'flag', name: maxAge.spelled }, maxAge.value, 'a duration such as 7d or 12h', isBareNumber(maxAge.value) ? bareNumberHint(maxAge.value, 'duration') : undefined);
+  if (maxAge && maxAgeMs === undefined)
+    throw new InputError(
+      { kind: 'flag', name: maxAge.spelled },
+      maxAge.value,
+      'a duration such as 7d or 12h',
+      isBareNumber(maxAge.value) ? bareNumberHint(maxAge.value, 'duration') : undefined,
+    );
   const json = cl.flags.has('json');
   let root: string;
   try {
@@ -185,10 +211,7 @@ async function gc(cl: CommandLine): Promise<number> {
   const log = consoleLog(cl.flags.has('verbose'), json);
   let r: GuardReport;
   try {
-    r = await runGuard({
-      root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: s.runnerName ?? currentIdentity().runnerId,
-      dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, maxAgeMs, timeoutMs: s.cleanupTimeoutMs, log,
-    });
+    r = await runGuard(guardOptions(s, root, s.runnerName ?? currentIdentity().runnerId, log, { maxAgeMs }));
   } catch (e) {
     if (e instanceof DiskFullError) await recordEvent(root, { event: 'guard', trigger: 'gc', result: 'failed', freed: 0, removals: 0 });
     throw e;
@@ -196,15 +219,37 @@ async function gc(cl: CommandLine): Promise<number> {
   if (!s.dryRun) await recordEvent(root, { event: 'guard', trigger: 'gc', result: guardResult(r), freed: r.freedBytes, removals: r.removals.length });
   // Run as root on a root owned by the runner's user: return what root jobs never handed back.
   const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
-  const others = await slotsOfAnotherUid(root, process.geteuid?.() ?? 0);
-  if (others.length) err(`warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`);
+  const others = await slotsOfAnotherUid(root, myUid());
+  if (others.length)
+    err(
+      `warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`,
+    );
   out(json ? JSON.stringify({ version: VERSION, ...r, handedBack }, null, 2) + '\n' : gcText(r, handedBack));
   // A dry run exits as the real run would: the floor against what would be free afterwards.
   const projected = r.after.freeBytes + (s.dryRun ? r.freedBytes : 0);
   if (s.dryRun && s.failBelowBytes !== undefined && projected < s.failBelowBytes) {
-    err(`cargo-isolate: a real run would fail: about ${formatBytes(projected)} would be free after pruning, below 'fail-below' (${formatBytes(s.failBelowBytes)}).\n`);
+    err(
+      `cargo-isolate: a real run would fail: about ${formatBytes(projected)} would be free after pruning, below 'fail-below' (${formatBytes(s.failBelowBytes)}).\n`,
+    );
     return 2;
   }
+  return 0;
+}
+
+/** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
+async function forget(cl: CommandLine): Promise<number> {
+  const flag = (n: string) => cl.flags.get(n);
+  const repository = flag('repository')?.value.trim() || process.env.GITHUB_REPOSITORY;
+  if (!repository) throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository whose PR closed');
+  const pr = flag('pr');
+  const branch = flag('branch');
+  if (!pr === !branch) throw new UsageError('forget needs either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
+  if (pr && !/^[1-9]\d{0,9}$/.test(pr.value.trim())) throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12');
+  if (branch && !branch.value.trim()) throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name such as feature/login');
+  const key = pr ? contentKey(Number(pr.value.trim()), '') : contentKey(undefined, branch!.value.trim());
+  const s = await settingsOf(cl);
+  const root = await prepareRoot(s.root, process.env, true, s.rootOrigin);
+  out((await forgetDomain(root, repository, key)).message + '\n');
   return 0;
 }
 
@@ -240,6 +285,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await status(cl);
       case 'gc':
         return await gc(cl);
+      case 'forget':
+        return await forget(cl);
       case 'metrics':
         return await metrics(cl);
       case 'demo':

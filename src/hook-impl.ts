@@ -1,12 +1,13 @@
 import * as core from '@actions/core';
-import { promises as fs, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { mayPublish } from './store/crates.js';
-import { allFree } from './os/flock.js';
-import { DiskFullError, type GuardReport } from './pool/guard.js';
-import { type CratesState, type EndedJob, type StartedJob, endJob, prepareCrates } from './job/job.js';
+import { isHolder } from './os/flock.js';
+import { DiskFullError } from './pool/guard.js';
+import type { EndedJob, StartedJob } from './job/types.js';
+import { endJob } from './job/end.js';
 import { VERSION } from './model/version.js';
-import { sccacheAtEnd } from './job/sccache.js';
+import { sccacheAtEnd } from './host/sccache.js';
 import { type Log, actionLog } from './os/log.js';
 import { mainJob } from './job/start.js';
 import { type Settings, InputError, RUNNER_INPUTS, defaultRoot, fromVariables, readSettings, variableOf } from './model/settings.js';
@@ -14,8 +15,9 @@ import { RootError } from './pool/root.js';
 import { recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { formatBytes } from './model/units.js';
-import { SLOT_NAME, jobDirs, rootPaths, slotDirs } from './model/layout.js';
-import { myUid } from './owners/owner.js';
+import { rootPaths } from './model/layout.js';
+import { STATE_VAR, ownPaths, readState, statePath, writeState } from './job/hook-state.js';
+import { procStat, myUid } from './os/proc.js';
 
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
@@ -25,16 +27,13 @@ import { myUid } from './owners/owner.js';
  * containers" and any step, the completed one after every post step and "Stop containers".
  * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
  * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
+ * file in RUNNER_TEMP that lives exactly as long as the job (job/hook-state.ts).
  *
  * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
  * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
  * kills; it watches the Runner.Worker process; and max-lease bounds it.
  */
-export const STATE_FILE = 'cargo-isolate-hook.json';
-/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
-export const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
+
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 export const FAIL_EXIT = 3;
 /** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
@@ -62,43 +61,13 @@ export function workerPid(ancestors: { pid: number; comm: string }[]): number {
 
 function ancestors(from: number): { pid: number; comm: string }[] {
   const out: { pid: number; comm: string }[] = [];
-  for (let pid = from; pid > 1 && out.length < 32; ) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-      pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
+  for (let pid = from; pid > 1 && out.length < 32;) {
+    const stat = procStat(pid);
+    if (!stat) break;
+    out.push({ pid, comm: stat.comm });
+    pid = stat.ppid;
   }
   return out;
-}
-
-export interface HookState {
-  format: 1;
-  job: StartedJob;
-  guard?: GuardReport;
-  /** The runner's publish-crates, read once by the started hook (a bad variable fails there, not at release). */
-  publishCrates: Settings['publishCrates'];
-  /** Written by a `uses:` step that joined: the lock file it found, relative to the workspace. */
-  action?: { lockFile?: string; crates?: CratesState };
-}
-
-const statePath = (env: Record<string, string | undefined>) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
-
-async function writeState(file: string, s: HookState): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-  await fs.rename(tmp, file);
-}
-
-async function readState(file: string): Promise<HookState | undefined> {
-  try {
-    const s = JSON.parse(await fs.readFile(file, 'utf8')) as HookState;
-    return s.format === 1 && s.job?.dirs ? s : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -108,7 +77,7 @@ async function readState(file: string): Promise<HookState | undefined> {
 export async function hookStarted(env: Record<string, string | undefined>, log: Log = actionLog): Promise<number> {
   const file = statePath(env);
   try {
-    if (!file) throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
+    if (!file) throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
     const s = hookSettings(env);
     const watch = workerPid(ancestors(process.ppid));
     log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
@@ -119,8 +88,21 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
     // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
     // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
     // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-    const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-    const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
+    const privateHome =
+      myUid() === 0
+        ? undefined
+        : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+    const { job, guard } = await mainJob({
+      settings: s,
+      env,
+      log,
+      watchPid: watch,
+      save: { lease: () => undefined, guard: () => undefined },
+      crates: false,
+      via: 'hook',
+      seenHere: false,
+      privateHome,
+    });
     try {
       await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
       for (const [k, v] of Object.entries(job.exports)) core.exportVariable(k, v);
@@ -130,7 +112,9 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
       await endJob(job).catch(() => undefined);
       throw new Error(`Writing ${file} and the job's environment files: ${(e as Error).message}`);
     }
-    log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
+    log.info(
+      `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof DiskFullError) {
@@ -154,7 +138,14 @@ async function recordUnisolated(env: Record<string, string | undefined>, e: Erro
   } catch {
     root = defaultRoot(env); // the variable that was refused may be another one
   }
-  if (!isAbsolute(root) || !(await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false))) return;
+  if (
+    !isAbsolute(root) ||
+    !(await fs.lstat(rootPaths(root).marker).then(
+      (st) => st.isFile(),
+      () => false,
+    ))
+  )
+    return;
   const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
   const err = await recordEvent(root, { event: 'unisolated', reason });
   if (err) log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
@@ -182,10 +173,18 @@ async function hookMetrics(env: Record<string, string | undefined>, root: string
 }
 
 /** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
-export function completedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>, ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view'>): string {
+export function completedLine(
+  job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>,
+  ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view'>,
+): string {
   const pub = ended.published;
   const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-  const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
+  const units =
+    ended.units && ended.units.built + ended.units.fresh > 0
+      ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; `
+      : ended.units
+        ? 'no cargo build; '
+        : '';
   return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 
@@ -202,12 +201,16 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     if (!ownPaths(job)) {
       // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
       // the ones the layout gives the slot it names are never emptied or recorded.
-      log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
+      log.warning(
+        `cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`,
+      );
       return 0;
     }
-    if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+    if (!isHolder(job.keeperPid, job.dirs.lock)) {
       // max-lease passed or the keeper was killed: another job may hold the slot by now.
-      log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
+      log.warning(
+        `cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`,
+      );
       return 0;
     }
     const ws = env.GITHUB_WORKSPACE || process.cwd();
@@ -224,7 +227,9 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     };
     // Before tmp/ is emptied, as in the post step: a server this job's client started must not
     // lose its temp dir mid-write.
-    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e: Error) => `sccache: checking the server on the job's port: ${e.message}`);
+    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch(
+      (e: Error) => `sccache: checking the server on the job's port: ${e.message}`,
+    );
     const ended = await endJob(job, log);
     if (sccacheNote) ended.warnings.push(sccacheNote);
     // Another uid's files from the job's own container (the build saw the root elsewhere), not
@@ -234,7 +239,10 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
     const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
     const kept = fromContainer && !f!.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: myUid(), failed: f!.failed }) : undefined;
     const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f!.message ? [w] : kept ? [kept] : [])) : ended.warnings;
-    if (fromContainer && f!.handedBack) log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f!.handedBack}.`);
+    if (fromContainer && f!.handedBack)
+      log.info(
+        `cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f!.handedBack}.`,
+      );
     for (const w of warnings) log.warning(w);
     const line = completedLine(job, ended);
     log.info(line);
@@ -256,68 +264,6 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
  */
 export function containerFilesKept(o: { slot: string; seen: { root: string; uid: number }; hookUid: number; failed: string[] }): string {
   return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-}
-
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-export async function joinHookLease(s: Settings, env: Record<string, string | undefined>, log: Log): Promise<{ job: StartedJob } | undefined> {
-  const file = env[STATE_VAR];
-  if (!file) return undefined;
-  const st = await readState(file);
-  const home = env.CARGO_HOME;
-  if (!st || !home) return undefined;
-  // In a container job the runner translated the hook's host paths (/__t/...): derive this
-  // step's view of the root from CARGO_HOME, which the runner translated the same way.
-  const rel = relative(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
-  if (!home.endsWith(`/${rel}`) || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
-    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-    return undefined;
-  }
-  const root = home.slice(0, home.length - rel.length - 1);
-  const map = (p: string) => join(root, relative(st.job.root, p));
-  const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)])) as unknown as StartedJob["dirs"];
-  const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
-  if (allFree([dirs.lock])) {
-    // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-    log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-    return undefined;
-  }
-  log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-  const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
-  const ws = env.GITHUB_WORKSPACE;
-  const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
-  await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-  return { job: { ...st.job, root, dirs, exports, crates } };
-}
-
-/**
- * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
- * names under its root. The keeper's command line then vouches for the lock, so a state file
- * edited during the job cannot aim the completed hook's removals at another slot.
- */
-export function ownPaths(job: Pick<StartedJob, 'layout' | 'root' | 'slot' | 'dirs' | 'identity'>): boolean {
-  if (!isAbsolute(job.root) || typeof job.slot !== 'string') return false;
-  const expected = job.layout === 'slot' ? (SLOT_NAME.test(job.slot) ? slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
-  if (!expected || !job.dirs) return false;
-  const keys = Object.keys(expected) as (keyof typeof expected)[];
-  return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
-}
-
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid: number, lock: string): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-  } catch {
-    return false;
-  }
 }
 
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */

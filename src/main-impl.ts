@@ -1,11 +1,13 @@
 import * as core from '@actions/core';
-import type { StartedJob } from './job/job.js';
+import type { StartedJob } from './job/types.js';
 import { mainJob } from './job/start.js';
 import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';
 import { readSettings } from './model/settings.js';
 import { saveGuard, saveHookJoined, saveJob, saveLease } from './job/state.js';
-import { joinHookLease } from './hook-impl.js';
+import { joinHookLease } from './job/hook-state.js';
+import { closedRun, forgetDomain } from './job/forget.js';
+import { prepareRoot } from './pool/root.js';
 
 function setDirOutputs(job: StartedJob): void {
   core.setOutput('target-dir', job.dirs.target);
@@ -21,6 +23,13 @@ export async function run(): Promise<void> {
   if (elsewhere) return core.notice(elsewhere);
   try {
     const s = readSettings((n) => core.getInput(n));
+    // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
+    const closed = closedRun(process.env);
+    if (closed) {
+      const f = await forgetDomain(await prepareRoot(s.root, process.env), closed.repository, closed.key);
+      core.notice(`${f.message} No slot is leased for a run on a closed PR.`);
+      return;
+    }
     // The runner's job-started hook already leased this job's directories: one lease, one guard.
     const joined = await joinHookLease(s, process.env, actionLog);
     if (joined) {
@@ -28,7 +37,13 @@ export async function run(): Promise<void> {
       saveHookJoined();
       return;
     }
-    const { job, guard } = await mainJob(s, process.env, actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
+    const { job, guard } = await mainJob({
+      settings: s,
+      env: process.env,
+      log: actionLog,
+      watchPid: process.ppid,
+      save: { lease: saveLease, guard: saveGuard },
+    });
     await actionLog.group('Exports', async () => {
       core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
       core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));

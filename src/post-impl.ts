@@ -1,10 +1,10 @@
 import * as core from '@actions/core';
-import { endJob } from './job/job.js';
+import { endJob } from './job/end.js';
 import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';
 import { loadGuard, loadHookJoined, loadJob, loadLease } from './job/state.js';
 import { writeSummary } from './job/summary.js';
-import { sccacheAtEnd } from './job/sccache.js';
+import { sccacheAtEnd } from './host/sccache.js';
 
 /**
  * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the
@@ -25,7 +25,9 @@ export async function run(): Promise<void> {
     }
     const job = loadJob();
     // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
-    const sccacheNote = await sccacheAtEnd(job?.sccache, process.env, { root: lease.root }, actionLog).catch((e: Error) => `sccache: checking the server on the job's port: ${e.message}`);
+    const sccacheNote = await sccacheAtEnd(job?.sccache, process.env, { root: lease.root }, actionLog).catch(
+      (e: Error) => `sccache: checking the server on the job's port: ${e.message}`,
+    );
     const ended = await core.group('Release', () => endJob(job ?? lease, actionLog));
     if (sccacheNote) ended.warnings.push(sccacheNote);
     for (const w of ended.warnings) core.warning(w);

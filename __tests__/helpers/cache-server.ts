@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
  * boundary: the one thing that cannot exist here. Entries are matched the way the service
  * does: the primary key exactly, then each restore key as a prefix, newest first.
  */
-interface Entry { key: string; version: string; data: Buffer[]; size: number; committed: boolean; at: number }
+interface Entry {
+  key: string;
+  version: string;
+  data: Buffer[];
+  size: number;
+  committed: boolean;
+  at: number;
+}
 
 export async function fakeCacheService(): Promise<{ url: string; entries: () => { key: string; size: number }[]; close: () => Promise<void> }> {
   const entries = new Map<number, Entry>();
@@ -30,7 +37,12 @@ export async function fakeCacheService(): Promise<{ url: string; entries: () => 
       const keys = (url.searchParams.get('keys') ?? '').split(',');
       const version = url.searchParams.get('version');
       const done = [...entries.entries()].filter(([, e]) => e.committed && e.version === version).sort((a, b) => b[1].at - a[1].at);
-      const hit = done.find(([, e]) => e.key === keys[0]) ?? keys.slice(1).map((k) => done.find(([, e]) => e.key.startsWith(k))).find(Boolean);
+      const hit =
+        done.find(([, e]) => e.key === keys[0]) ??
+        keys
+          .slice(1)
+          .map((k) => done.find(([, e]) => e.key.startsWith(k)))
+          .find(Boolean);
       if (!hit) return json(204);
       return json(200, { cacheKey: hit[1].key, scope: 'refs/heads/main', archiveLocation: `${base}download/${hit[0]}` });
     }
@@ -53,7 +65,12 @@ export async function fakeCacheService(): Promise<{ url: string; entries: () => 
       const e = entries.get(Number(m[1]));
       const { size } = JSON.parse((await body(req)).toString()) as { size: number };
       if (!e) return json(404);
-      const data = Buffer.concat(Object.keys(e.data).map(Number).sort((a, b) => a - b).map((k) => e.data[k]));
+      const data = Buffer.concat(
+        Object.keys(e.data)
+          .map(Number)
+          .sort((a, b) => a - b)
+          .map((k) => e.data[k]),
+      );
       if (data.length !== size) return json(400, { message: `size ${data.length} != ${size}` });
       e.data = [data];
       e.size = size;
@@ -74,6 +91,10 @@ export async function fakeCacheService(): Promise<{ url: string; entries: () => 
   return {
     url: base,
     entries: () => [...entries.values()].filter((e) => e.committed).map((e) => ({ key: e.key, size: e.size })),
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

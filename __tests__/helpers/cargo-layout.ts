@@ -29,7 +29,9 @@ function needNightly(): void {
   if (nightlyChecked) return;
   const r = spawnSync('rustup', ['run', NIGHTLY, 'cargo', '-V'], { encoding: 'utf8' });
   if (r.status !== 0) {
-    throw new Error(`The layout v2 tests run cargo's nightly toolchain (cargo 1.100's layout and locks) and none is installed: ${(r.stderr || r.error?.message || '').trim()}. Install it with 'rustup toolchain install nightly --profile minimal'.`);
+    throw new Error(
+      `The layout v2 tests run cargo's nightly toolchain (cargo 1.100's layout and locks) and none is installed: ${(r.stderr || r.error?.message || '').trim()}. Install it with 'rustup toolchain install nightly --profile minimal'.`,
+    );
   }
   nightlyChecked = true;
 }
@@ -47,7 +49,9 @@ export function layoutEnv(l: TestLayout): Record<string, string> {
 
 /** The same variables as `docker run -e` arguments (a container runs the toolchain's cargo directly). */
 export const layoutDockerEnv = (l: TestLayout): string[] =>
-  Object.entries(layoutEnv(l)).filter(([k]) => k !== 'RUSTUP_TOOLCHAIN').flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  Object.entries(layoutEnv(l))
+    .filter(([k]) => k !== 'RUSTUP_TOOLCHAIN')
+    .flatMap(([k, v]) => ['-e', `${k}=${v}`]);
 
 /** The rustup toolchain a suite that runs cargo directly (another uid, a container) must copy. */
 export const layoutToolchain = (l: TestLayout): string | undefined => (l === 'v1' ? undefined : (needNightly(), NIGHTLY));
@@ -70,7 +74,9 @@ export function expectLayout(profileDir: string, l: TestLayout): void {
   const units = v2Units(profileDir);
   const v1 = existsSync(join(profileDir, '.fingerprint'));
   if (l === 'v1' ? !v1 || units.length > 0 : units.length === 0) {
-    throw new Error(`cargo did not write layout ${l} in ${profileDir} (v1 .fingerprint/: ${v1}, v2 units: ${units.length}): ${JSON.stringify(layoutEnv(l))} did not reach cargo?`);
+    throw new Error(
+      `cargo did not write layout ${l} in ${profileDir} (v1 .fingerprint/: ${v1}, v2 units: ${units.length}): ${JSON.stringify(layoutEnv(l))} did not reach cargo?`,
+    );
   }
   const unitLocks = units.some((u) => existsSync(join(u, '.lock')));
   if (unitLocks !== (l === 'v2-fine')) throw new Error(`per-unit .lock files ${unitLocks ? 'found' : 'missing'} in ${profileDir} under layout ${l}`);

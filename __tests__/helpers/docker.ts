@@ -20,7 +20,12 @@ export interface Docker {
 /** Installs and starts the engine and builds the base image when needed (scripts/docker-env.sh). */
 export function setupDocker(): Docker {
   const out = execFileSync('bash', [resolve('scripts/docker-env.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: scaled(900_000) });
-  const v = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const v = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   if (!v.DOCKER_HOST || !v.IMAGE || !v.DOCKER) throw new Error(`scripts/docker-env.sh printed no engine: ${out}`);
   return { bin: v.DOCKER, host: v.DOCKER_HOST, image: v.IMAGE };
 }
@@ -96,7 +101,16 @@ export function containerize(d: Docker, job: SimJob, o: ContainerOptions): strin
     return out;
   };
   const place: Place = {
-    step: (entry, env) => [d.bin, '-H', d.host, 'exec', ...envArgs({ ...env, RUNNER_TEMP: TEMP, GITHUB_WORKSPACE: WORKSPACE }), name, nodeAt, `/__a/cargo-isolate/dist/${entry}/index.js`],
+    step: (entry, env) => [
+      d.bin,
+      '-H',
+      d.host,
+      'exec',
+      ...envArgs({ ...env, RUNNER_TEMP: TEMP, GITHUB_WORKSPACE: WORKSPACE }),
+      name,
+      nodeAt,
+      `/__a/cargo-isolate/dist/${entry}/index.js`,
+    ],
     run: (cmd, cwd, env) => [d.bin, '-H', d.host, 'exec', '-w', cwd, ...envArgs(env), name, ...cmd],
   };
   job.place = place;

@@ -71,7 +71,11 @@ export class HookWorker {
    * `as`: the runner's user, when it is not this process's (uid and supplementary groups, e.g. the
    * Docker socket's): the worker and its hooks run as that user, which owns the job's runner files.
    */
-  constructor(readonly job: SimJob, readonly runnerDir: string, readonly as?: { uid: number; groups: number[] }) {
+  constructor(
+    readonly job: SimJob,
+    readonly runnerDir: string,
+    readonly as?: { uid: number; groups: number[] },
+  ) {
     job.carryExports = true;
     this.hostEnv = { ...job.env };
     // Each line names a call script; the pipe through cat makes "done" wait for stdout's EOF.
@@ -107,7 +111,9 @@ export class HookWorker {
     }
     const env = { ...this.hostEnv, ...files };
     const call = join(j.dir, `hook-call-${this.seq++}.sh`);
-    const assigns = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(' ');
+    const assigns = Object.entries(env)
+      .map(([k, v]) => `${k}=${quote(v)}`)
+      .join(' ');
     await fs.writeFile(call, `cd ${quote(env.GITHUB_WORKSPACE ?? j.dir)} || exit 1\nexec env -i ${assigns} bash -e ${quote(script)}\n`);
     const code = await new Promise<number>((res) => {
       this.waiting.set(call, res);

@@ -16,11 +16,18 @@ export const scaled = (ms: number): number => Math.round(ms * PACE);
  * settles first (the build or process it waits on ended: it never will hold), or after `ms`
  * (scaled) as a guard against a hang.
  */
-export async function until(what: string, ok: () => boolean | Promise<boolean>, o: { ms?: number; unless?: Promise<unknown>; every?: number } = {}): Promise<number> {
+export async function until(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  o: { ms?: number; unless?: Promise<unknown>; every?: number } = {},
+): Promise<number> {
   const t0 = Date.now();
   const limit = scaled(o.ms ?? 30_000);
   let ended = false;
-  o.unless?.then(() => (ended = true), () => (ended = true));
+  o.unless?.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
   for (;;) {
     if (await ok()) return Date.now() - t0;
     if (ended) {

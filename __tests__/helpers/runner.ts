@@ -31,7 +31,10 @@ export interface StepResult {
 
 const decode = (v: string) => v.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 export const annotations = (stdout: string, kind: 'warning' | 'error') =>
-  stdout.split('\n').filter((l) => l.startsWith(`::${kind}`)).map((l) => decode(l.slice(l.indexOf('::', 2) + 2)));
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`::${kind}`))
+    .map((l) => decode(l.slice(l.indexOf('::', 2) + 2)));
 
 /** Parses a file-command file: `NAME=value` lines and `NAME<<DELIM ... DELIM` blocks; last wins. */
 /** What a step (or a runner hook) left in the runner's files, and the annotations it printed. */
@@ -67,7 +70,12 @@ export function parseFileCommands(text: string): Record<string, string> {
 }
 
 /** setpriv argv that runs as `uid` with only `groups` (e.g. the Docker socket's group), or none. */
-export const asUid = (uid: number, groups: number[] = []): string[] => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, groups.length ? `--groups=${groups.join(',')}` : '--clear-groups'];
+export const asUid = (uid: number, groups: number[] = []): string[] => [
+  'setpriv',
+  `--reuid=${uid}`,
+  `--regid=${uid}`,
+  groups.length ? `--groups=${groups.join(',')}` : '--clear-groups',
+];
 
 /** Where a job's steps run, when not as a process of this host: a container (docker.ts). */
 export interface Place {
@@ -102,12 +110,36 @@ export class SimJob {
     this.env = env;
   }
 
-  static async create(o: { pr?: number; branch?: string; base?: string; runId?: string; attempt?: string; job?: string; runner?: string; workflow?: string; repo?: string; fork?: boolean; extraEnv?: Record<string, string>; event?: SimEvent } = {}): Promise<SimJob> {
+  static async create(
+    o: {
+      pr?: number;
+      branch?: string;
+      base?: string;
+      runId?: string;
+      attempt?: string;
+      job?: string;
+      runner?: string;
+      workflow?: string;
+      repo?: string;
+      fork?: boolean;
+      extraEnv?: Record<string, string>;
+      event?: SimEvent;
+    } = {},
+  ): Promise<SimJob> {
     const dir = await fs.mkdtemp(join(tmpdir(), 'sim-job-'));
     const repo = o.repo ?? 'acme/widgets';
-    const event = o.event ? o.event.payload : o.pr !== undefined
-      ? { number: o.pr, pull_request: { number: o.pr, head: { ref: o.branch ?? `feature-${o.pr}`, repo: { full_name: o.fork ? 'mallory/widgets' : repo } }, base: { repo: { full_name: repo } } } }
-      : {};
+    const event = o.event
+      ? o.event.payload
+      : o.pr !== undefined
+        ? {
+            number: o.pr,
+            pull_request: {
+              number: o.pr,
+              head: { ref: o.branch ?? `feature-${o.pr}`, repo: { full_name: o.fork ? 'mallory/widgets' : repo } },
+              base: { repo: { full_name: repo } },
+            },
+          }
+        : {};
     await fs.writeFile(join(dir, 'event.json'), JSON.stringify(event));
     await fs.mkdir(join(dir, 'runner-temp'));
     await fs.mkdir(join(dir, 'home'));
@@ -165,7 +197,11 @@ export class SimJob {
   }
 
   /** Spawns a step; `worker: true` puts it under a long-lived parent like Runner.Worker. */
-  async start(entry: 'main' | 'post', inputs: Record<string, string> = {}, o: { worker?: boolean; uid?: number; groups?: number[] } = {}): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
+  async start(
+    entry: 'main' | 'post',
+    inputs: Record<string, string> = {},
+    o: { worker?: boolean; uid?: number; groups?: number[] } = {},
+  ): Promise<{ child: ChildProcess; done: Promise<StepResult> }> {
     const files = await this.files();
     if (o.uid !== undefined) {
       await fs.chmod(this.dir, 0o755);
@@ -176,7 +212,12 @@ export class SimJob {
     for (const [k, v] of Object.entries(this.state)) env[`STATE_${k}`] = v;
     const node = this.place ? this.place.step(entry, env) : this.command(entry, env, o.uid, o.groups);
     const child = o.worker
-      ? spawn('sh', ['-c', '"$@"; echo "::step-exit::$?"; exec sleep 3600', 'sh', ...node], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, detached: true })
+      ? spawn('sh', ['-c', '"$@"; echo "::step-exit::$?"; exec sleep 3600', 'sh', ...node], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cwd: this.dir,
+          detached: true,
+        })
       : spawn(node[0], node.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
     let stdout = '';
     let stderr = '';

@@ -75,7 +75,10 @@ export async function killProcessesUnder(dirs: string[]): Promise<number[]> {
 function mountsUnder(dirs: string[]): string[] {
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
   const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean);
-  return lines.map((l) => unescape(l.split(' ')[4])).filter((m) => below(m, dirs)).sort((a, b) => b.length - a.length);
+  return lines
+    .map((l) => unescape(l.split(' ')[4]))
+    .filter((m) => below(m, dirs))
+    .sort((a, b) => b.length - a.length);
 }
 
 /** Removes a test's scratch directories whatever a timed-out test left running in them; never throws. */

@@ -51,7 +51,11 @@ async function cancelStep(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   const timer = new AbortController();
   try {
-    for (const [sig, wait] of [['SIGINT', 7500], ['SIGTERM', 2500], ['SIGKILL', 0]] as const) {
+    for (const [sig, wait] of [
+      ['SIGINT', 7500],
+      ['SIGTERM', 2500],
+      ['SIGKILL', 0],
+    ] as const) {
       if (!alive()) return;
       child.kill(sig);
       if (wait) await Promise.race([exited, sleep(wait, undefined, { signal: timer.signal }).catch(() => undefined)]);
@@ -94,14 +98,29 @@ function spawnCollect(cmd: string[], env: NodeJS.ProcessEnv, cwd: string): { chi
 }
 
 async function runJob(r: JobRun, o: StressOptions): Promise<void> {
-  const inputs = { root: o.root, 'disk-threshold': `${o.threshold}%`, 'prune-scope': 'host', 'lease-wait': '5s', layout: r.job.env.GITHUB_JOB === 'layout-job' ? 'job' : 'slot' };
+  // Six jobs at once, each with a build, 6 MiB of artefacts and perhaps a warm copy, on a 128 MiB
+  // disk: near the floor of a real host (every runner's build at once, above the threshold), so
+  // keep 10 points in reserve for them, as such a host would.
+  const inputs = {
+    root: o.root,
+    'disk-threshold': `${o.threshold}%`,
+    'disk-target': `${o.threshold - 10}%`,
+    'prune-scope': 'host',
+    'lease-wait': '5s',
+    layout: r.job.env.GITHUB_JOB === 'layout-job' ? 'job' : 'slot',
+  };
   const main = await r.job.start('main', inputs, { worker: true });
   const worker = main.child;
   if (r.plan === 'cancel-main') {
     await sleep(Math.random() * 250);
     const node = (() => {
       try {
-        return Number(execFileSync('pgrep', ['-P', String(worker.pid)]).toString().trim().split('\n')[0]);
+        return Number(
+          execFileSync('pgrep', ['-P', String(worker.pid)])
+            .toString()
+            .trim()
+            .split('\n')[0],
+        );
       } catch {
         return 0;
       }
@@ -134,7 +153,8 @@ async function runJob(r: JobRun, o: StressOptions): Promise<void> {
     const target = r.job.exported.CARGO_TARGET_DIR;
     // Artefacts a real job leaves (test binaries, coverage): disk pressure for the guards.
     await fs.writeFile(join(target, 'artefacts.bin'), Buffer.alloc(6 * 2 ** 20, 3)).catch(() => undefined);
-    if (r.fault === 'read-only') await fs.mkdir(join(target, 'ro', 'sub'), { recursive: true }).then(() => execFileSync('chmod', ['-R', 'a-w', join(target, 'ro')]));
+    if (r.fault === 'read-only')
+      await fs.mkdir(join(target, 'ro', 'sub'), { recursive: true }).then(() => execFileSync('chmod', ['-R', 'a-w', join(target, 'ro')]));
     if (r.fault === 'symlink-out') await fs.symlink(o.canary, join(target, 'escape')).catch(() => undefined);
     if (r.fault === 'other-uid') {
       await fs.mkdir(join(target, 'container'), { recursive: true });
@@ -193,14 +213,31 @@ async function roundJobs(round: number, n: number): Promise<SimJob[]> {
 /** Every lease lock under the root: slots' in locks/, job directories' .lease files. */
 async function leaseLocks(root: string): Promise<string[]> {
   const slots = (await fs.readdir(join(root, 'locks')).catch(() => [] as string[])).filter((n) => n.startsWith('slot-')).map((n) => join(root, 'locks', n));
-  const jobs = (await fs.readdir(join(root, 'jobs'), { recursive: true }).catch(() => [] as string[])).filter((p) => p.endsWith('.lease')).map((p) => join(root, 'jobs', p));
+  const jobs = (await fs.readdir(join(root, 'jobs'), { recursive: true }).catch(() => [] as string[]))
+    .filter((p) => p.endsWith('.lease'))
+    .map((p) => join(root, 'jobs', p));
   return [...slots, ...jobs];
 }
 
 export async function stress(o: StressOptions): Promise<Counts> {
   const log = o.log ?? (() => undefined);
   const audit = join(o.root, '..', 'audit.jsonl');
-  const c: Counts = { jobs: 0, cancelled: 0, killed: 0, builtOk: 0, buildsExpected: 0, buildFailures: [], removals: 0, liveRemovals: [], leases: 0, guardRemovals: 0, doubleOwners: [], canaryChanges: 0, roundsUnderThreshold: 0, rounds: 0 };
+  const c: Counts = {
+    jobs: 0,
+    cancelled: 0,
+    killed: 0,
+    builtOk: 0,
+    buildsExpected: 0,
+    buildFailures: [],
+    removals: 0,
+    liveRemovals: [],
+    leases: 0,
+    guardRemovals: 0,
+    doubleOwners: [],
+    canaryChanges: 0,
+    roundsUnderThreshold: 0,
+    rounds: 0,
+  };
   const canaryBefore = await digest(o.canary);
   for (let round = 0; round < o.rounds; round++) {
     await fs.writeFile(audit, '');
@@ -210,18 +247,28 @@ export async function stress(o: StressOptions): Promise<Counts> {
     // A host reaper at the same low threshold runs while the jobs do.
     const reaper = (async () => {
       await sleep(500 + Math.random() * 1500);
-      await cli(['gc', '--root', o.root, '--threshold', `${o.threshold}%`], { env: { ...process.env, CARGO_ISOLATE_AUDIT: audit } });
+      await cli(['gc', '--root', o.root, '--disk-threshold', `${o.threshold}%`, '--disk-target', `${o.threshold - 10}%`], {
+        env: { ...process.env, CARGO_ISOLATE_AUDIT: audit },
+      });
     })();
     await Promise.all(runs.map((r) => runJob(r, o)));
     await reaper;
     // Let keepers of killed jobs notice (each within its poll, however long a busy machine
     // makes that), then bring the disk back under the threshold.
-    await until('every keeper of an ended job to end', async () => allFree(await leaseLocks(o.root), true), { ms: (KEEPER_POLL_SECONDS + 3) * 1000, every: 100 }).catch(() => undefined);
-    await cli(['gc', '--root', o.root, '--threshold', `${o.threshold}%`], { env: { ...process.env, CARGO_ISOLATE_AUDIT: audit } });
+    await until('every keeper of an ended job to end', async () => allFree(await leaseLocks(o.root), true), {
+      ms: (KEEPER_POLL_SECONDS + 3) * 1000,
+      every: 100,
+    }).catch(() => undefined);
+    await cli(['gc', '--root', o.root, '--disk-threshold', `${o.threshold}%`, '--disk-target', `${o.threshold - 10}%`], {
+      env: { ...process.env, CARGO_ISOLATE_AUDIT: audit },
+    });
     const disk = await measure(o.root);
     if (disk.usedPercent <= o.threshold) c.roundsUnderThreshold++;
     // Invariants from the audit log and the jobs' own observations.
-    const events = (await fs.readFile(audit, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: number; event: string; path?: string; dir?: string; outcome?: string; lock?: string; keeperPid?: number });
+    const events = (await fs.readFile(audit, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { t: number; event: string; path?: string; dir?: string; outcome?: string; lock?: string; keeperPid?: number });
     for (const r of runs) {
       c.jobs++;
       if (r.plan === 'kill-job') c.killed++;
@@ -230,7 +277,14 @@ export async function stress(o: StressOptions): Promise<Counts> {
         if (r.built !== undefined) {
           c.buildsExpected++;
           if (r.built === 0) c.builtOk++;
-          else c.buildFailures.push(`${r.job.env.GITHUB_RUN_ID} ${r.plan}: ${r.buildErr?.split('\n').filter((l) => l.includes('error')).slice(0, 2).join(' / ')}`);
+          else
+            c.buildFailures.push(
+              `${r.job.env.GITHUB_RUN_ID} ${r.plan}: ${r.buildErr
+                ?.split('\n')
+                .filter((l) => l.includes('error'))
+                .slice(0, 2)
+                .join(' / ')}`,
+            );
         }
       }
     }
@@ -255,7 +309,9 @@ export async function stress(o: StressOptions): Promise<Counts> {
     }
     if ((await digest(o.canary)) !== canaryBefore) c.canaryChanges++;
     c.rounds++;
-    log(`round ${round + 1}/${o.rounds}: ${runs.map((r) => `${r.plan}${r.fault !== 'none' ? `+${r.fault}` : ''}`).join(', ')}; disk ${disk.usedPercent.toFixed(1)}%`);
+    log(
+      `round ${round + 1}/${o.rounds}: ${runs.map((r) => `${r.plan}${r.fault !== 'none' ? `+${r.fault}` : ''}`).join(', ')}; disk ${disk.usedPercent.toFixed(1)}%`,
+    );
     for (const s of sims) await s.cleanup();
   }
   return c;

@@ -12,11 +12,17 @@ export async function makeWorkspace(dir: string, crates = 4): Promise<string> {
     const dep = i > 0 ? `[dependencies]\nc${i - 1} = { path = "../c${i - 1}" }\n` : '';
     await fs.writeFile(join(dir, m, 'Cargo.toml'), `[package]\nname = "${m}"\nversion = "0.1.0"\nedition = "2021"\n\n${dep}`);
     const body = i > 0 ? `c${i - 1}::value() + ${i}` : '1';
-    await fs.writeFile(join(dir, m, 'src', 'lib.rs'), `pub fn value() -> u64 { ${body} }\n#[cfg(test)]\nmod tests { #[test] fn works() { assert!(super::value() > 0); } }\n`);
+    await fs.writeFile(
+      join(dir, m, 'src', 'lib.rs'),
+      `pub fn value() -> u64 { ${body} }\n#[cfg(test)]\nmod tests { #[test] fn works() { assert!(super::value() > 0); } }\n`,
+    );
   }
   await fs.mkdir(join(dir, 'app', 'src'), { recursive: true });
   const last = `c${crates - 1}`;
-  await fs.writeFile(join(dir, 'app', 'Cargo.toml'), `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${last} = { path = "../${last}" }\n`);
+  await fs.writeFile(
+    join(dir, 'app', 'Cargo.toml'),
+    `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${last} = { path = "../${last}" }\n`,
+  );
   await fs.writeFile(join(dir, 'app', 'src', 'main.rs'), `fn main() { println!("{}", ${last}::value()); }\n`);
   return dir;
 }
@@ -59,7 +65,11 @@ fn main() {
 `,
   );
   await fs.writeFile(join(dir, 'src', 'main.rs'), 'fn main() {}\n');
-  const exists = (f: string) => fs.access(join(dir, f)).then(() => true, () => false);
+  const exists = (f: string) =>
+    fs.access(join(dir, f)).then(
+      () => true,
+      () => false,
+    );
   return {
     dir,
     started: async (build) => {

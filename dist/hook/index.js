@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7320:
+/***/ 4662:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28379,7 +28379,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   DB: () => (/* binding */ runHook)
 });
 
-// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, METRICS_VAR, STATE_FILE, STATE_VAR, completedLine, containerFilesKept, hookCompleted, hookSettings, hookStarted, hookVariable, joinHookLease, ownPaths, workerPid
+// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, METRICS_VAR, completedLine, containerFilesKept, hookCompleted, hookSettings, hookStarted, hookVariable, workerPid
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var core = __nccwpck_require__(3838);
@@ -28402,12 +28402,16 @@ const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 /**
  * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
  * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
  */
-async function writeAtomic(path, text, mode = 0o644) {
+async function writeAtomic(path, data, mode) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     try {
-        await external_node_fs_.promises.writeFile(tmp, text, { mode });
-        await external_node_fs_.promises.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
         await external_node_fs_.promises.rename(tmp, path);
     }
     catch (e) {
@@ -28415,38 +28419,27 @@ async function writeAtomic(path, text, mode = 0o644) {
         throw e;
     }
 }
-
-;// CONCATENATED MODULE: ./src/model/key.ts
-
-function sha256Hex(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-// Names that are already plain path components pass through unchanged (readable paths for the
-// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
-// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
-// so as to land in another branch's directory.
-const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function safeComponent(raw, max = 64) {
-    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
-        return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
-    const readable = raw
-        .normalize('NFKD')
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .replace(/\.{2,}/g, '.')
-        .replace(/^[-._]+/, '')
-        .slice(0, Math.max(0, max - hash.length - 1))
-        .replace(/[-._]+$/, '');
-    return readable ? `${readable}+${hash}` : `+${hash}`;
-}
 /**
- * The trust domain of a job: content written under one key is never reused under another.
- * Tags have a namespace of their own: a tag named `main` (which branch protection does not
- * cover) must not be keyed, and reused, as the main branch.
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
  */
-function contentKey(pr, branch, tag = false) {
-    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
+async function linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
+        }
+    }
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/store/lockfile.ts
@@ -28454,14 +28447,26 @@ function contentKey(pr, branch, tag = false) {
 
 
 /**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
  * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ * [metadata] and are ignored: nothing is seeded for them).
  */
 function parseLock(text) {
     const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+    for (const field of lockPackages(text)) {
         const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
         const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
         if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
@@ -28478,7 +28483,13 @@ async function findLockFile(manifestPath, workingDirectory, env) {
     // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
     if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
         return undefined;
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
+    ];
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
     if (r.status === 0 && r.stdout.trim()) {
         const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
@@ -28532,6 +28543,157 @@ function indexEntryMatches(buf, version, checksum) {
     return false;
 }
 
+;// CONCATENATED MODULE: ./src/model/key.ts
+
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+// Names that are already plain path components pass through unchanged (readable paths for the
+// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
+// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
+// so as to land in another branch's directory.
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
+function safeComponent(raw, max = 64) {
+    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
+        return raw;
+    const hash = sha256Hex(raw).slice(0, 16);
+    const readable = raw
+        .normalize('NFKD')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^[-._]+/, '')
+        .slice(0, Math.max(0, max - hash.length - 1))
+        .replace(/[-._]+$/, '');
+    return readable ? `${readable}+${hash}` : `+${hash}`;
+}
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
+}
+
+;// CONCATENATED MODULE: ./src/model/layout.ts
+
+
+/**
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
+ */
+const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const layout_mapDirs = (d, at) => ({
+    base: at(d.base),
+    target: at(d.target),
+    cargoHome: at(d.cargoHome),
+    install: at(d.install),
+    tmp: at(d.tmp),
+    record: at(d.record),
+    lock: at(d.lock),
+});
+const layout_rootPaths = (root) => ({
+    marker: (0,external_node_path_.join)(root, MARKER),
+    locks: (0,external_node_path_.join)(root, 'locks'),
+    slots: (0,external_node_path_.join)(root, 'slots'),
+    jobs: (0,external_node_path_.join)(root, 'jobs'),
+    trash: (0,external_node_path_.join)(root, 'trash'),
+    crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
+    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
+    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
+});
+function dirsIn(base, record, lock) {
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+}
+function layout_slotDirs(root, name) {
+    const base = (0,external_node_path_.join)(root, 'slots', name);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
+}
+function jobDirs(root, id) {
+    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
+}
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+const layout_SLOT_NAME = /^s\d{3,}$/;
+const slotName = (index) => `s${String(index).padStart(3, '0')}`;
+
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function knownDirs(dirsDir, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function learnDir(dirsDir, version, source, dir, field) {
+    const known = await knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
 ;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
@@ -28540,12 +28702,7 @@ function indexEntryMatches(buf, version, checksum) {
 
 
 
-const storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
+
 const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c) => `${c.name}-${c.version}.crate`;
 /** Pure: may this job publish into the host's store? */
@@ -28563,51 +28720,42 @@ function cargoVersion(cwd, env) {
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
     return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
 }
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
 async function placeAtomically(dest, how, mode) {
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
         await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
     }
     catch (e) {
         await external_node_fs_.promises.rm(tmp, { force: true });
         throw e;
     }
 }
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
     const sources = [...new Set(locked.map((c) => c.source))];
     const dirsBySource = new Map();
     const usedDirs = new Set();
     for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
         if (dirs.length === 0)
             r.unknownDirs++;
         dirsBySource.set(s, dirs);
@@ -28630,7 +28778,10 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         }
         const actual = await fileSha256(blob);
         if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
             continue;
         }
         // Every index dir this host has seen for the source: the job's own cargo config (source
@@ -28639,19 +28790,14 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
         for (const [i, dir] of dirs.entries()) {
             if (!absent[i])
                 continue;
-            try {
-                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-            }
-            catch (e) {
-                const code = e.code;
-                if (code !== 'EXDEV' && code !== 'EPERM')
-                    throw e;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
                 // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
                 // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
                 // just verified is as good, and private to this slot.
-                await placeAtomically(dests[i], { copyFrom: blob });
                 r.copiedInstead++;
-                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
             }
             usedDirs.add(dir);
             const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
@@ -28706,7 +28852,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             }
             if (!learned.has(`${match.source}\n${dir}`)) {
                 // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(root, version, match.source, dir).catch((e) => {
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
                     if (!isPermissionError(e))
                         throw e;
                 });
@@ -28766,6 +28912,48 @@ async function publishCrates(root, cargoHome, locked, version) {
  * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
  * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
  * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
  */
 const BUSY = 75;
 /** Holds the body until its stdin closes: our own process dying releases the locks too. */
@@ -28803,7 +28991,10 @@ function flock_hold(paths, o = {}) {
             if (settled)
                 return;
             settled = true;
-            e ? reject(e) : resolvePromise(v);
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
         };
         child.stdout.on('data', (d) => {
             out += d.toString();
@@ -28845,17 +29036,20 @@ function flock_allFree(paths, shared = false) {
         throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
     return r.status === 0;
 }
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    let cmdline = '';
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
     try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
     }
     catch {
         return false; // already gone
     }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
     try {
         process.kill(-pid, 'SIGTERM');
     }
@@ -28897,61 +29091,6 @@ function beyond(d, l) {
     const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
     return bytes || d.inodePercent > inodeLimit(l);
 }
-
-;// CONCATENATED MODULE: ./src/model/layout.ts
-
-
-/**
- * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
- * CLI and older or newer versions of the action running on the same host:
- *
- *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
- *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
- *   <root>/locks/guard.lock                one disk guard at a time per host
- *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
- *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
- *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
- *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
- *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
- *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
- *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
- *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
- */
-const MARKER = '.cargo-isolate-root';
-const layout_rootPaths = (root) => ({
-    marker: (0,external_node_path_.join)(root, MARKER),
-    locks: (0,external_node_path_.join)(root, 'locks'),
-    slots: (0,external_node_path_.join)(root, 'slots'),
-    jobs: (0,external_node_path_.join)(root, 'jobs'),
-    trash: (0,external_node_path_.join)(root, 'trash'),
-    crates: (0,external_node_path_.join)(root, 'crates'),
-    homes: (0,external_node_path_.join)(root, 'homes'),
-    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
-    events: (0,external_node_path_.join)(root, 'events.jsonl'),
-    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
-    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
-    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
-});
-function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
-}
-function layout_slotDirs(root, name) {
-    const base = (0,external_node_path_.join)(root, 'slots', name);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
-}
-function jobDirs(root, id) {
-    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
-}
-/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
-const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
-const layout_SLOT_NAME = /^s\d{3,}$/;
-const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
@@ -29006,7 +29145,7 @@ async function isHeldHint(path, held) {
  *                           not check)
  *
  * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
  * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
  * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
  * build and exclusive while the unit compiles; it never replaces the profile locks above, which
@@ -29053,10 +29192,30 @@ async function liveness_cargoLockFiles(target, cargoHome) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/record.ts
-
-
 const trustDomain = (r) => `${r.repository}#${r.key}`;
-async function record_readRecord(path) {
+const parsed = new Map();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+function lastUsedMs(r) {
+    if (!r)
+        return 0;
+    let t = parsed.get(r.lastUsed);
+    if (t === undefined) {
+        if (parsed.size > 4096)
+            parsed.clear();
+        t = Date.parse(r.lastUsed) || 0;
+        parsed.set(r.lastUsed, t);
+    }
+    return t;
+}
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
     try {
         const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
         return r && r.format === 1 ? r : undefined;
@@ -29065,11 +29224,8 @@ async function record_readRecord(path) {
         return undefined; // absent, or torn by a crash of an older writer: treated as unknown
     }
 }
-async function writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
 ;// CONCATENATED MODULE: ./src/os/audit.ts
 
@@ -29085,7 +29241,56 @@ function audit(e) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/os/run.ts
+
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ */
+function runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
 
 
 
@@ -29118,25 +29323,18 @@ async function assertInsideRoot(root, path) {
         throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
     }
 }
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
 let sudoChecked;
 function sudoAvailable() {
     if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
     }
     return sudoChecked;
 }
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
+    const me = proc_myUid();
     const queue = [dir];
     while (queue.length && budget-- > 0) {
         const p = queue.shift();
@@ -29172,7 +29370,7 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     }
     const foreign = await foreignEntry(entry);
     const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
         : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
     return { ok: false, detail: why };
 }
@@ -29180,7 +29378,12 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
 async function removeTree(root, path, o = {}) {
     const r = await removeTreeInner(root, path, o);
     if (r.outcome !== 'absent') {
-        audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
+        audit({
+            event: 'remove',
+            path,
+            outcome: r.outcome,
+            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+        });
     }
     return r;
 }
@@ -29222,19 +29425,6 @@ async function removeTreeInner(root, path, o) {
     const d = await deleteTrashEntry(entry, o.timeoutMs);
     return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
 
 ;// CONCATENATED MODULE: ./src/os/sizes.ts
 
@@ -29261,13 +29451,15 @@ function diskUsage(path, timeoutMs = 30_000) {
 
 
 
+
+
+
 const SHA = /^[0-9a-f]{40}$/;
 /** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
 function parseGitLock(text) {
     const out = [];
     const seen = new Set();
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+    for (const field of lockPackages(text)) {
         const [name, version, source] = ['name', 'version', 'source'].map(field);
         const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
         if (!name || !version || !m)
@@ -29280,18 +29472,16 @@ function parseGitLock(text) {
     }
     return out;
 }
-const gitstore_gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 function urlKey(url) {
-    const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
+    const last = url
+        .replace(/\/+$/, '')
+        .split('/')
+        .pop()
+        ?.replace(/\.git$/, '') || 'repo';
     return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 /**
  * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
@@ -29301,7 +29491,10 @@ const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
 function assignDbDirs(dirs, locked) {
     const assigned = new Map();
     const ambiguous = [];
-    const norm = (u) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+    const norm = (u) => u
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .toLowerCase();
     for (const d of dirs) {
         let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
         if (urls.length > 1) {
@@ -29331,7 +29524,13 @@ function systemGit(env = process.env, timeoutMs = 600_000) {
     const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
     return {
         run(args, o = {}) {
-            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+                env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+                input: o.input,
+                encoding: 'utf8',
+                timeout: timeoutMs,
+                maxBuffer: 64 << 20,
+            });
             return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
         },
     };
@@ -29340,14 +29539,6 @@ const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim(
 /** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
 function gitAvailable(git) {
     return git.run(['--version']).status === 0;
-}
-async function gitstore_knownDirs(root, version, url) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
-    }
-    catch {
-        return [];
-    }
 }
 /**
  * The build runs as the store's owner and may replace a store directory by a symlink (into a
@@ -29364,22 +29555,10 @@ async function plainDirs(root, ...rel) {
     }
     return true;
 }
-async function writeAtomically(dest, data) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    await external_node_fs_.promises.writeFile(tmp, data);
-    await external_node_fs_.promises.rename(tmp, dest).catch(async (e) => {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    });
+async function learnGitDir(root, version, url, dir) {
+    if (await plainDirs(root, 'git', 'dirs'))
+        await learnDir(layout_gitStorePaths(root).dirs, version, url, dir, 'url');
 }
-async function gitstore_learnDir(root, version, url, dir) {
-    const known = await gitstore_knownDirs(root, version, url);
-    if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
-        return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
-}
-/** The pack and index files of an entry: regular files only, never a symlink planted there. */
 async function packFiles(entry) {
     const out = [];
     for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
@@ -29411,6 +29590,99 @@ function verifyDb(git, gitDir, commit) {
         return `git fsck failed: ${firstLine(fsck)}`;
     return undefined;
 }
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git, dbRoot, dirs, commit) {
+    const todo = [];
+    for (const dir of dirs) {
+        const d = (0,external_node_path_.join)(dbRoot, dir);
+        const isDir = (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
+            todo.push(dir);
+    }
+    return todo;
+}
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry, g) {
+    let claimed = {};
+    try {
+        claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
+    }
+    catch {
+        /* judged below */
+    }
+    return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
+    const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    try {
+        await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
+        const init = git.run(['init', '--quiet', '--bare', tmp]);
+        if (init.status !== 0)
+            throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+        for (const f of files)
+            if (await linkOrCopy(f.path, (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), mode))
+                r.copiedInstead++;
+        const refused = verifyDb(git, tmp, g.commit);
+        if (refused)
+            return refused;
+        const dest = (0,external_node_path_.join)(dbRoot, dir);
+        const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
+        // A symlink a build left in its place (into another slot, say) is removed, never followed.
+        if (st && !st.isDirectory())
+            await external_node_fs_.promises.rm(dest, { force: true });
+        if (!st?.isDirectory())
+            await external_node_fs_.promises.rename(tmp, dest);
+        else {
+            // This slot's own database of the URL, without this commit: add the verified pack.
+            await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
+            for (const f of files)
+                await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
+            git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+        }
+        return undefined;
+    }
+    finally {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+    }
+}
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root, dbRoot, g, version, mode, git, r) {
+    const dirs = await knownDirs(layout_gitStorePaths(root).dirs, version, g.url);
+    const entry = entryPath(root, g.url, g.commit);
+    if (dirs.length === 0) {
+        const why = (await exists(entry))
+            ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+            : 'not in the store yet';
+        r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+        return;
+    }
+    const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+    if (todo.length === 0) {
+        r.present++; // this slot's own database (a warm slot of the same trust domain)
+        return;
+    }
+    const files = await packFiles(entry);
+    if (!files.some((f) => f.name.endsWith('.pack'))) {
+        r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+        return;
+    }
+    let refused = await claimRefusal(entry, g);
+    for (const dir of todo)
+        refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+    if (refused) {
+        r.refused.push({ url: g.url, commit: g.commit });
+        r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+        return;
+    }
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    r.seeded.push({ dep: label(g), bytes });
+    r.seededBytes += bytes;
+}
 /** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
 async function seedGit(root, cargoHome, locked, version, mode, git) {
     const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
@@ -29421,7 +29693,6 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
             r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
         return r;
     }
-    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
     // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
     // there. prepare.ts checks only the top dirs; cargo fetches instead.
     if (!(await plainDirs(cargoHome, 'git', 'db'))) {
@@ -29429,95 +29700,8 @@ async function seedGit(root, cargoHome, locked, version, mode, git) {
             r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
         return r;
     }
-    for (const g of locked) {
-        const dirs = await gitstore_knownDirs(root, version, g.url);
-        if (dirs.length === 0) {
-            const why = (await exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
-            r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-            continue;
-        }
-        const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
-        const todo = [];
-        const isDir = async (d) => (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
-        for (const dir of dirs)
-            if (!((await isDir((0,external_node_path_.join)(dbRoot, dir))) && hasCommit((0,external_node_path_.join)(dbRoot, dir))))
-                todo.push(dir);
-        if (todo.length === 0) {
-            r.present++; // this slot's own database (a warm slot of the same trust domain)
-            continue;
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const files = await packFiles(entry);
-        if (!files.some((f) => f.name.endsWith('.pack'))) {
-            r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-            continue;
-        }
-        let claimed = {};
-        try {
-            claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
-        }
-        catch {
-            /* judged below */
-        }
-        let bytes = 0;
-        let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-        for (const dir of todo) {
-            if (why)
-                break;
-            const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-            try {
-                await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
-                const init = git.run(['init', '--quiet', '--bare', tmp]);
-                if (init.status !== 0)
-                    throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-                for (const f of files) {
-                    const dest = (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name);
-                    if (mode === 'link') {
-                        try {
-                            await external_node_fs_.promises.link(f.path, dest);
-                        }
-                        catch (e) {
-                            const code = e.code;
-                            if (code !== 'EXDEV' && code !== 'EPERM')
-                                throw e;
-                            await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                            r.copiedInstead++;
-                        }
-                    }
-                    else
-                        await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                }
-                why = verifyDb(git, tmp, g.commit);
-                if (why)
-                    break;
-                const dest = (0,external_node_path_.join)(dbRoot, dir);
-                const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
-                // A symlink a build left in its place (into another slot, say) is removed, never followed.
-                if (st && !st.isDirectory())
-                    await external_node_fs_.promises.rm(dest, { force: true });
-                if (!st?.isDirectory())
-                    await external_node_fs_.promises.rename(tmp, dest);
-                else {
-                    // This slot's own database of the URL, without this commit: add the verified pack.
-                    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
-                    for (const f of files)
-                        await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
-                    git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-                }
-                bytes = files.reduce((n, f) => n + f.bytes, 0);
-            }
-            finally {
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-            }
-        }
-        if (why) {
-            r.refused.push({ url: g.url, commit: g.commit });
-            r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
-            continue;
-        }
-        r.seeded.push({ dep: label(g), bytes });
-        r.seededBytes += bytes;
-    }
+    for (const g of locked)
+        await seedOne(root, (0,external_node_path_.join)(cargoHome, 'git', 'db'), g, version, mode, git, r);
     return r;
 }
 /** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
@@ -29526,7 +29710,13 @@ function dbFacts(git, dbRoot, names, locked) {
     return Promise.all(names.map(async (name) => {
         const gitDir = (0,external_node_path_.join)(dbRoot, name);
         const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-        const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
+        const present = check.status === 0
+            ? check.stdout
+                .split('\n')
+                .map((l) => l.split(' '))
+                .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+                .map(([sha]) => sha)
+            : [];
         const head = await external_node_fs_.promises.readFile((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
         const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
         return { name, commits: present, fetchedFrom };
@@ -29554,12 +29744,17 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
         const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
         if (dirs.length === 0) {
             const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-            r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
+            r.notPublished.push({
+                dep: label(g),
+                why: amb.length
+                    ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+                    : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+            });
             continue;
         }
         for (const d of dirs) {
             // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
+            await learnGitDir(root, version, g.url, d).catch((e) => {
                 if (!isPermissionError(e))
                     throw e;
             });
@@ -29601,7 +29796,10 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
             r.publishedBytes += bytes;
         }
         catch (e) {
-            r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message });
+            r.notPublished.push({
+                dep: label(g),
+                why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message,
+            });
         }
         finally {
             await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
@@ -29612,7 +29810,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
 /** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
 async function gitEntries(root) {
     const out = [];
-    const db = gitstore_gitStorePaths(root).db;
+    const db = layout_gitStorePaths(root).db;
     if (!(await plainDirs(root, 'git', 'db')))
         return out;
     for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
@@ -29625,7 +29823,12 @@ async function gitEntries(root) {
                 continue;
             const files = await packFiles(path);
             // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-            out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
+            out.push({
+                path,
+                bytes: files.reduce((n, f) => n + f.bytes, 0),
+                lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+                linked: files.some((f) => f.nlink > 1),
+            });
         }
     }
     return out;
@@ -29633,11 +29836,21 @@ async function gitEntries(root) {
 
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 const SIZE_UNITS = {
     b: 1,
-    k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-    kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
 };
 /**
  * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
@@ -29647,7 +29860,13 @@ const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(
 /** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
 function bareNumberHint(text, kind) {
     const n = text.trim();
-    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
     return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
 /** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
@@ -29713,7 +29932,6 @@ function units_formatDuration(ms) {
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
-const owner_myUid = () => process.geteuid?.() ?? 0;
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function owner_handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -29775,1176 +29993,15 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/pool/choose.ts
-
-/** What each rule means, for the log and the job summary. */
-const TIER_TEXT = {
-    'own-job': 'this PR or branch and this job used it last',
-    'own-key': 'this PR or branch, another job',
-    base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
-    lru: 'a free slot of another job, the least valuable first',
-    new: 'a new slot',
-};
-const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
-/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
-const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
-/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
-const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
-/**
- * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
- * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
- * own that no later run uses again: once its run has ended, it is the least valuable content on
- * the host.
- */
-const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
-/**
- * Holds nothing another job could start warm from: no record (the next user wipes it), a target
- * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
- */
-const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
-/**
- * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
- * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
- * destroys an entry it does not have to.
- *
- * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
- * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
- * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
- *    is left alone, and the caller makes a new slot.
- *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
- *    then least recently used, whatever job or runner used it (never the newest first).
- * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
- * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
- * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
- * PR's container job and its host job each keep a build of their own.
- *
- * The base branch keeps its most recent slot of each job whenever it has two or more: a first
- * run takes over only the older ones (and only one, since it then has a slot of its own). With a
- * single base slot, the first run takes it: its build is warm, and the base branch's next
- * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
- * A live slot of this trust domain and job held by an earlier run (or attempt) is a
- * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
- * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
- */
-function rankSlots(slots, me, disk = {}) {
-    const mine = trustDomain(me);
-    const room = disk.room === true;
-    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
-    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
-    // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
-    const ranked = [];
-    for (const s of slots) {
-        if (s.live)
-            continue;
-        const r = s.record;
-        const empty = worthless(r);
-        // A build made under another path view is not warm for this job: it ranks as others' content.
-        const fits = warmFor(r?.view, s.view);
-        if (fits && r && trustDomain(r) === mine) {
-            ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
-            continue;
-        }
-        if (fits && r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 2 });
-            continue;
-        }
-        const tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
-        if (empty)
-            ranked.push({ s, tier, rank: 3 });
-        else if (!room)
-            ranked.push({ s, tier, rank: 4 });
-    }
-    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-    const spent = (s) => Number(s.record !== undefined && spentQueueEntry(s.record));
-    const order = (x, y) => {
-        if (x.rank !== y.rank)
-            return x.rank - y.rank;
-        const [a, b] = [x.s, y.s];
-        if (x.rank <= 2)
-            return runnerFirst(a, b) || time(b.record) - time(a.record);
-        // A spent queue entry first: taking it also gives its bytes back.
-        if (x.rank === 3)
-            return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
-        // Evicting: the least valuable content goes first, whoever used it.
-        return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
-    };
-    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
-    let waitFor;
-    if (!candidates.some((c) => c.tier === 'own-job')) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
-        waitFor = predecessor?.name;
-    }
-    return { candidates, waitFor };
-}
-/**
- * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
- * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
- * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
- * host and the reverse. A build whose view nobody could tell (a record of an older version, a
- * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
- * view is not known (the runner's hook, before the job's first build on this host) cannot tell
- * either: it takes no build made under a known view but its own.
- */
-function warmFor(built, seen) {
-    if (!built)
-        return true;
-    if (!seen)
-        return false;
-    return built.cargoHome === seen.cargoHome && built.target === seen.target;
-}
-/**
- * Pure: where this job's build will see the root, when the job cannot see it from where it runs
- * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
- * build on this host was made under, in its own trust domain first, then any (a first run's
- * base). A job keeps its `container:` from push to push; when it changes, the first build
- * recompiles once and records the new view.
- */
-function jobViewpoint(slots, me) {
-    const mine = trustDomain(me);
-    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
-    const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
-    const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
-    return r && { root: r.view.root, uid: r.view.uid };
-}
-const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
-/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
-function earlierRun(r, me) {
-    const [a, b] = [numeric(r.runId), numeric(me.runId)];
-    if (a === undefined || b === undefined)
-        return false;
-    if (a !== b)
-        return a < b;
-    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
-    return x !== undefined && y !== undefined && x < y;
-}
-
-;// CONCATENATED MODULE: ./src/pool/guard.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
-const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
-const byValue = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
-/**
- * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- *
- * Runner scope (the default) frees this runner's idle data first, and other runners' idle data
- * only when that is not enough. Once warm builds are kept, the pool holds far more idle data of
- * other runners, and ephemeral runners that register under a new name for every job leave data
- * that no later job would ever count as its own: without the fallback nothing could free it and
- * the disk would fill. Live data is never a candidate in any scope.
- */
-function planPrune(cands, scope, runnerId) {
-    let liveBytes = 0;
-    let othersBytes = 0;
-    const ordered = [];
-    const live = [];
-    const fallback = [];
-    for (const c of cands) {
-        if (c.live) {
-            liveBytes += c.bytes ?? 0;
-            live.push(c);
-        }
-        // Trash is nobody's data; the crate and git stores are everybody's, and cheap to refill.
-        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && c.owner !== runnerId) {
-            othersBytes += c.bytes ?? 0;
-            fallback.push(c);
-        }
-        else
-            ordered.push(c);
-    }
-    ordered.sort(byValue);
-    fallback.sort(byValue);
-    return { ordered, liveBytes, othersBytes, live, fallback };
-}
-async function isDir(p) {
-    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks()) {
-    const p = layout_rootPaths(root);
-    const out = [];
-    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
-        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-    }
-    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
-            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
-                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
-                const rec = await record_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held) });
-            }
-        }
-    }
-    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
-    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
-    const blobs = storePaths(root).blobs;
-    const plain = (await isDir(storePaths(root).base)) && (await isDir(blobs));
-    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
-        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
-            continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(storePaths(root).blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(storePaths(root).blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (st?.isFile() && st.nlink === 1)
-                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
-        }
-    }
-    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-    for (const e of await gitEntries(root))
-        if (!e.linked)
-            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
-    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
-    await Promise.all(names.map(async (name) => {
-        const d = layout_slotDirs(root, name);
-        const rec = await record_readRecord(d.record);
-        const live = await isHeldHint(d.lock, held);
-        const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
-        const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name, key: rec?.key };
-        if (!rec?.sizes || rec.sizes.target > 0 || live)
-            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
-        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
-    }));
-    out.push(...(await sharedSources(root, out)));
-    return out;
-}
-/**
- * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
- * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
- * sources from the start of its build to the end, and between resolving and compiling it holds
- * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
- * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
- */
-async function sharedSources(root, slots) {
-    const me = owner_myUid();
-    const out = [];
-    const liveUids = new Set();
-    for (const c of slots) {
-        if (c.kind !== 'target' || !c.live || !c.slot)
-            continue;
-        liveUids.add((await record_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
-    }
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
-        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
-        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
-            continue;
-        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
-        if (!st?.isDirectory())
-            continue;
-        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
-    }
-    return out;
-}
-/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
-const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-class DiskFullError extends Error {
-}
-const NEEDS_ROOT = 'needs root';
-/**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
- */
-async function removeCandidate(root, c, timeoutMs) {
-    const uid = owner_myUid();
-    if (uid !== 0 && c.kind !== 'crate') {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
-        if (st && st.uid !== uid)
-            return NEEDS_ROOT;
-        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            return NEEDS_ROOT;
-    }
-    try {
-        return await removeCandidateAs(root, c, timeoutMs);
-    }
-    catch (e) {
-        if (isPermissionError(e))
-            return NEEDS_ROOT;
-        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
-        if (e instanceof OutsideRootError)
-            return 'refused';
-        throw e;
-    }
-}
-async function removeCandidateAs(root, c, timeoutMs) {
-    if (c.kind === 'trash')
-        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
-    if (c.kind === 'crate') {
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? NEEDS_ROOT : 'absent'));
-    }
-    if (!(await isDir(c.path)))
-        return 'absent';
-    if (c.kind === 'git')
-        return (await removeTree(root, c.path, { timeoutMs })).outcome;
-    if (c.kind === 'job-dir') {
-        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-        return (await removeTree(root, c.path, { locks, timeoutMs })).outcome;
-    }
-    if (c.kind === 'registry-src' && c.slot === undefined)
-        return (await removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-    const d = layout_slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
-    const r = await removeTree(root, c.path, {
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await record_readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
-/**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
- */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
-    const waitStart = Date.now();
-    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId);
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        let simulatedFree = 0;
-        const reached = () => {
-            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
-            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !beyond(sim, o.target);
-        };
-        const overAtStart = beyond(now, o.threshold);
-        const own = plan.ordered.length;
-        for (const [i, c] of [...plan.ordered, ...plan.fallback].entries()) {
-            // gc --max-age: trash and anything in scope idle for longer go whatever the disk says.
-            const old = i < own && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-            if (!old && !(overAtStart && !reached()))
-                continue;
-            if (i === own)
-                log.info(`This runner's own idle data was not enough to reach ${report.target}: removing other runners' idle data too, oldest first (never live data).`);
-            const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = c.bytes ?? (await diskUsage(c.path));
-            // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => i >= own && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
-            if (o.dryRun) {
-                freedOthers();
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await measure(o.root);
-            if (outcome === 'absent')
-                continue;
-            if (outcome === 'removed')
-                freedOthers();
-            if (outcome === NEEDS_ROOT) {
-                report.needsRoot.count++;
-                report.needsRoot.bytes += bytes;
-            }
-            // One number per removal, logged and summed alike: the guard reports what it freed, not
-            // what the filesystem did meanwhile (other jobs write while it runs).
-            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
-            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
-        }
-        report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
-        if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
-        }
-    }
-    finally {
-        await flock_release(guardLock);
-    }
-    report.over = beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun) {
-        // Only on this failure path is it worth measuring live trees whose size was never recorded.
-        const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-        for (const c of unknown)
-            report.liveBytes += await diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}${o.scope === 'runner' && report.othersBytes > 0 ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
-        log.warning(report.message);
-    }
-    return checkFloor(o, report);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}${o.scope === 'runner' && r.othersBytes > 0 ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/owners/foreign.ts
-
-
-/*
- * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
- * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
- * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
- * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
- * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
- * matter, so the probe looks exactly there and never walks a tree:
- *
- *   entries of                     whose owners are probed
- *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
- *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
- *                                  and its parts (owners only, never their content): deps/,
- *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
- *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
- *                                  incremental/, examples/
- *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
- *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
- *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
- *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
- *
- * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
- * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
- * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
- * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
- */
-/**
- * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
- * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
- * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
- */
-const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
-/**
- * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
- * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
- * registries and git dependencies, never by the number of crates or files.
- */
-function listed(rel) {
-    const [top, a, b] = rel;
-    if (top === 'target') {
-        if (rel.length <= 2)
-            return true; // target/, target/<profile or triple>/
-        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
-        return rel.length === 3 && !PROFILE_PARTS.has(b);
-    }
-    if (top === 'cargo-home') {
-        if (rel.length === 1)
-            return true;
-        if (a !== 'registry' && a !== 'git')
-            return false;
-        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
-    }
-    return false;
-}
-/**
- * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
- * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
- * fatal as a directory: cargo opens .cargo-lock read-write).
- */
-function foreignOf(uid, seen) {
-    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
-}
-/** The probe's view of a slot: the owner of every entry of every listed directory. */
-async function probeOwners(dirs) {
-    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
-}
-/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
-async function probeTops(tops) {
-    const out = [];
-    const visit = async (top, rel) => {
-        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
-        await Promise.all(entries.map(async (e) => {
-            const r = [...rel, e.name];
-            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
-            if (!st)
-                return;
-            out.push({ rel: r.join('/'), uid: st.uid });
-            if (st.isDirectory() && listed(r))
-                await visit(top, r);
-        }));
-    };
-    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
-    return out.sort((x, y) => x.rel.localeCompare(y.rel));
-}
-/**
- * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
- * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
- */
-async function foreign_findForeignInHome(home, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
-}
-/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
-async function foreign_findForeign(dirs, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
-}
-/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
-function telling(found) {
-    const depth = (o) => o.rel.split('/').length;
-    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
-}
-/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
-function describeForeign(found, max = 3) {
-    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found).slice(0, max).map((f) => f.rel);
-    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
-}
-/** The fix at the source, named in every notice about such files. */
-const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
-
-;// CONCATENATED MODULE: ./src/owners/reclaim.ts
-
-
-
-
-
-
-
-/**
- * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
- * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
- */
-async function slotsOfAnotherUid(root, uid) {
-    if (uid === 0)
-        return [];
-    const out = [];
-    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
-        const rec = await readRecord(slotDirs(root, name).record);
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
-    }
-    return out;
-}
-/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
-function handBackMethods(uid, found, onPath) {
-    if (uid === 0 || found === 0)
-        return [];
-    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
-    // not have run the step that made the files either (another job sharing the slot's key did).
-    return ['sudo', 'docker'].filter((m) => onPath[m]);
-}
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await external_node_fs_.promises.access((0,external_node_path_.join)(dir, name), external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
-/**
- * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
- * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
- * a `docker run` step just used is likely among them and has `chown`. At most `max`.
- */
-function chooseImages(listing, max = 3) {
-    const ids = [];
-    for (const line of listing.split('\n')) {
-        const id = line.trim().split(/\s+/)[0];
-        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
-            ids.push(id);
-    }
-    return ids.slice(0, max);
-}
-/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
-function dockerChownArgs(image, base, to) {
-    const at = '/cargo-isolate-slot';
-    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
-}
-function reclaim_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
-}
-async function bySudo(base, to, timeoutMs) {
-    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
-}
-async function byDocker(root, base, to, timeoutMs) {
-    // --mount splits on commas; such a root is refused rather than mounted wrongly.
-    if (base.includes(','))
-        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
-    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
-    // would lead root's chown outside the root. Only the real directory is mounted.
-    // The root was made by an administrator; what lies below it is the job user's to replace.
-    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
-    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
-    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
-        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
-    if (!ls.ok)
-        return ls;
-    const images = chooseImages(ls.stdout);
-    if (images.length === 0)
-        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
-    let last = { ok: false, stdout: '', detail: '' };
-    for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
-        if (last.ok)
-            return last;
-        const timedOut = last.detail.startsWith('killed by');
-        last = { ...last, detail: `image ${image}: ${last.detail}` };
-        if (timedOut)
-            break; // a daemon that hangs once hangs again: the post step must end
-    }
-    return last;
-}
-/**
- * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
- * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
- */
-async function markForeign(dirs, found) {
-    const rec = await record_readRecord(dirs.record);
-    if (!rec || found.length === 0)
-        return false;
-    await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
-    return true;
-}
-/** Pure: the one warning a post step gives about another uid's files. */
-function foreignMessage(o) {
-    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-    const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    if (o.handedBack)
-        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
-    const then = o.layout === 'job'
-        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
-}
-/**
- * Post step of a job that is not root, under its lease: finds another uid's files where cargo
- * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
- * `root` bounds the docker mount: the directory mounted must be the real one under the root.
- */
-async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
-    let found = await foreign_findForeign(dirs, uid);
-    if (found.length === 0)
-        return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
-        found = await foreign_findForeign(dirs, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
-    const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
-    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
-}
-/**
- * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
- * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
- * or say that this uid's jobs use a private home in their slots until root's gc hands them back
- * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
- */
-async function settleForeignHome(root, home, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
-    let found = await foreign_findForeignInHome(home, uid);
-    if (found.length === 0)
-        return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
-        found = await foreign_findForeignInHome(home, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
-    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
-    return { found: first, handedBack, marked: false, failed, message };
-}
-
-;// CONCATENATED MODULE: ./src/pool/lease.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/*
- * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
- *
- *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
- *
- * The lease ends when the keeper dies, which happens when
- * - the post step kills it (normal end: success, failure, cancel);
- * - the runner kills it: after the last post step the runner kills every process that carries
- *   its RUNNER_TRACKING_ID, which the keeper inherits;
- * - the process it watches (the main step's parent: the runner's worker) is gone, checked
- *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
- *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
- * - max-lease passes: a hung worker cannot pin a slot forever;
- * - the host reboots (the kernel forgets every flock).
- * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
- * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
- * unlinked inode while the next job locks a new one.
- */
-const KEEPER_POLL_SECONDS = 2;
-const PROBE_RETRIES = 4;
-const KEEPER = `echo locked
-exec >/dev/null 2>&1 </dev/null
-watch=$1 start=$2 left=$3 poll=$4
-while [ "$left" -gt 0 ]; do
-  if [ "$watch" -gt 0 ]; then
-    read -r s < "/proc/$watch/stat" || exit 0
-    s=\${s##*) }
-    set -- $s
-    [ "\${20}" = "$start" ] || exit 0
-  fi
-  sleep "$poll"
-  left=$((left - poll))
-done`;
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
-async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
-    const opts = {
-        detached: true,
-        body: KEEPER,
-        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
-    };
-    // A probe (status, a post step checking its release, a guard renaming an idle target)
-    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
-    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
-    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
-        if (attempt > 0)
-            await (0,promises_namespaceObject.setTimeout)(10 * attempt);
-        const h = await flock_hold([lock], opts);
-        if (h) {
-            detach(h);
-            return h;
-        }
-    }
-    return undefined;
-}
-/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function scanSlots(root) {
-    const held = heldLocks();
-    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
-    return Promise.all(names.map(async (name) => {
-        const d = layout_slotDirs(root, name);
-        return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
-    }));
-}
-/**
- * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
- * (say, a zombie container of a cancelled job) still runs there.
- */
-async function tryLease(dirs, req) {
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (!h)
-        return { busy: 'lease' };
-    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
-    if (base && !base.isDirectory()) {
-        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
-        await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
-    }
-    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
-    // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await record_readRecord(dirs.record);
-    const uid = owner_myUid();
-    const owners = await owner_slotOwners(dirs);
-    if (!owner_canManage(uid, previous, owners)) {
-        killHolder(h.pid, dirs.lock);
-        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
-    }
-    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
-    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
-    const below = await foreign_findForeign(dirs, uid);
-    if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
-        await markForeign(dirs, below).catch(() => false);
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
-    }
-    const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!flock_allFree(cargoLocks)) {
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'cargo' };
-    }
-    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    return { lease: h, previous };
-}
-/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
-function otherViews(slots, me) {
-    return slots
-        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
-}
-/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
-function withViews(slots, req) {
-    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
-    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
-}
-async function newSlot(root, taken) {
-    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
-    for (;;) {
-        const name = slotName(i);
-        try {
-            await external_node_fs_.promises.mkdir(layout_slotDirs(root, name).base);
-            return name;
-        }
-        catch (e) {
-            if (e.code !== 'EEXIST')
-                throw e;
-            i++;
-        }
-    }
-}
-async function acquireSlot(req) {
-    const started = Date.now();
-    const deadline = started + req.leaseWaitMs;
-    const zombies = [];
-    const foreign = [];
-    let announced = false;
-    for (let scan = 0;; scan++) {
-        const views = withViews(await scanSlots(req.root), req);
-        if (scan === 0)
-            for (const line of otherViews(views, req.me))
-                req.log.info(line);
-        // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
-        const plan = rankSlots(views, req.me, { room });
-        const waiting = plan.waitFor !== undefined && Date.now() < deadline;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
-        for (const c of order) {
-            const dirs = layout_slotDirs(req.root, c.name);
-            const r = await tryLease(dirs, req);
-            if ('lease' in r) {
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
-            }
-            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
-                zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
-            }
-            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
-                foreign.push(c.name);
-                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
-                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${owner_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
-                else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${owner_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
-                else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${owner_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
-            }
-        }
-        if (waiting) {
-            if (!announced) {
-                req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
-                announced = true;
-            }
-            await (0,promises_namespaceObject.setTimeout)(500);
-            continue;
-        }
-        if (room && views.some((v) => !v.live))
-            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
-        const name = await newSlot(req.root, views);
-        const dirs = layout_slotDirs(req.root, name);
-        const r = await tryLease(dirs, req);
-        if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
-        }
-        // Someone took the slot we just made: scan again.
-    }
-}
-async function acquireJobDir(req) {
-    const dirs = jobDirs(req.root, req.me);
-    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (h)
-        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    if (!h)
-        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
-}
-/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function releaseLease(keeperPid, lock, dir = '') {
-    const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
-    if (killed)
-        audit({ event: 'release', lock, dir, keeperPid });
-    return killed;
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/job/cargo-home.ts
-
-
-
-
-
-
-/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
-function homeFor(root, dirs, uid, shared) {
-    return shared ? sharedHome(root, uid) : dirs.cargoHome;
-}
-/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
-function chooseHome(root, dirs, o) {
-    if (o.layout === 'job')
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
-    if (o.fork)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
-    if (o.problem)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
-    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
-}
-/**
- * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
- * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
- */
-async function sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
-    if (theirs)
-        return theirs;
-    const foreign = await foreign_findForeignInHome(dir, uid);
-    if (foreign.length > 0)
-        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
-    return undefined;
-}
-/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
-async function rootOwnerFor(root, uid) {
-    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
-}
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-function originalCargoHome(env, root) {
-    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = (0,external_node_path_.join)(orig, f);
-        const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
-        const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await external_node_fs_.promises.rm(tmp, { force: true });
-            await external_node_fs_.promises.symlink(src, tmp);
-            await external_node_fs_.promises.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
-}
-
-;// CONCATENATED MODULE: ./src/job/prepare.ts
-
-
-
-
-
-
-const ago = (iso, now) => {
-    const ms = now - Date.parse(iso);
-    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
-};
-/**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
- * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
- * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
- *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
- * content, but cargo compiles everything again, and the summary must say so.
- */
-function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
-    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
-    if (!content.target && !content.cargoHome)
-        return { reset: false, reason: 'empty' };
-    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
-    const kept = (warm, why = warm) => {
-        if (content.target && !previous?.prunedAt)
-            return { reset: false, reason: warm, warm: true };
-        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
-        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
-    };
-    if (reuse === 'never')
-        return { reset: true, reason: "reuse: never" };
-    if (reuse === 'always')
-        return kept('reuse: always');
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
-    // base branch's next push wipes it (it is another trust domain's slot from then on).
-    if (fromBase(previous, me))
-        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
-}
-async function hasEntries(dir) {
-    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
-}
-/**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
- */
-async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
-    const removed = [];
-    const timeoutMs = s.cleanupTimeoutMs;
-    // A build of the previous job may have replaced one of our directories by a symlink (into
-    // another slot, say): cargo would follow it. Only real directories are used; anything else
-    // is moved to trash (the link itself, never what it points to).
-    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
-        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
-        if (st && !st.isDirectory())
-            removed.push(await removeTree(root, d, { timeoutMs }));
-    }
-    const privateHome = cargoHome === dirs.cargoHome;
-    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
-    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
-    const decision = decideReset(s.reuse, previous, content, me);
-    if (decision.reset) {
-        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
-            removed.push(await removeTree(root, d, { timeoutMs }));
-    }
-    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
-        // The slot's own private home (a version before shared homes): nothing uses it any more.
-        removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
-    }
-    if (await hasEntries(dirs.tmp))
-        removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
-    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
-    if (stuck.length) {
-        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
-        for (const r of stuck)
-            if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
-    }
-    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
-    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
-    const linked = await linkRunnerConfig(cargoHome, root, env);
-    return { decision, removed, linked };
+    return runCommand('chown', args, timeoutMs).then((r) => r.error
+        ? { ok: false, detail: r.error.message }
+        : r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 /*
@@ -30978,7 +30035,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -31119,20 +30176,22 @@ function countUnits(units, cutOffMs) {
 const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => {
     try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+            .filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name))
+            .map((d) => d.name);
     }
     catch {
         return [];
     }
 };
-const warmth_isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 /**
  * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
  * (v1) or `build/` (both layouts); nothing deeper.
  */
 function profileDirs(target) {
     const out = [];
-    const isProfile = (d) => warmth_isDir((0,external_node_path_.join)(d, '.fingerprint')) || warmth_isDir((0,external_node_path_.join)(d, 'build'));
+    const isProfile = (d) => isDir((0,external_node_path_.join)(d, '.fingerprint')) || isDir((0,external_node_path_.join)(d, 'build'));
     for (const a of subdirs(target)) {
         const p = (0,external_node_path_.join)(target, a);
         if (isProfile(p))
@@ -31222,6 +30281,10 @@ const startedWarm = (e) => e.fresh > e.built;
 function parseLog(text) {
     return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+function parseClosed(text) {
+    return parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
+}
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
 function warmShare(entries, recent = RECENT) {
     const groups = new Map();
@@ -31240,7 +30303,14 @@ function warmShare(entries, recent = RECENT) {
         const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
         const built = last.reduce((s, e) => s + e.built, 0);
         const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+        rows.push({
+            repository,
+            job,
+            jobs: last.length,
+            warm: last.filter(startedWarm).length,
+            unitsFresh: fresh / (built + fresh),
+            last: last[last.length - 1].t,
+        });
     }
     return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
@@ -31254,13 +30324,806 @@ function warmth_formatWarmth(rows) {
     ];
 }
 const warmthLog = (root) => layout_rootPaths(root).warmth;
-/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 async function appendWarmth(root, e) {
     await appendLine(root, warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
 async function readWarmth(root) {
-    return parseLog(await readLog(warmthLog(root)));
+    return (await readHistory(root)).jobs;
+}
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+async function readHistory(root) {
+    const text = await readLog(warmthLog(root));
+    return { jobs: parseLog(text), closed: parseClosed(text) };
+}
+
+;// CONCATENATED MODULE: ./src/pool/value.ts
+
+
+/*
+ * What an idle warm build is worth, from what this host knows. The pool is a cache whose budget
+ * is the disk; when something must go (the guard over its threshold, a job that must wipe a free
+ * slot), the build worth least goes first, and a build worth nothing goes before anything else.
+ *
+ *   value = √saving / size / time to its next use
+ *
+ * because what a slot costs is disk for a while and what it pays is a warm start when its key
+ * and job come back:
+ *
+ * - saving: what a warm start of that job saves, its cold leases' duration minus its warm ones'
+ *   (moving averages over the host's history, `<root>/warmth.jsonl`, where post writes each
+ *   job's lease time and units built and fresh). A job not seen cold yet counts as its
+ *   repository's typical job. It enters as its square root: lease times are noisy (a cancelled
+ *   build, a cold start with sccache hits, tests that dominate the lease), and every cold start
+ *   is a slow CI round whatever it costs. Measured on the fleet simulation: weighing the saving
+ *   in full keeps 10% fewer jobs warm for 2% less compile time; ignoring it keeps no compile
+ *   time, and would lose it on fleets whose jobs differ more in cost per GiB. The root keeps
+ *   both within about 1% of their best.
+ * - size: the target dir as the last post step recorded it. Targets differ 20x (0.5 to 12 GiB):
+ *   under pressure one big build of little use can hold the place of five small ones.
+ * - time to the next use: the longer of the key's mean time between runs and how long it has
+ *   been idle. Pushes come in bursts, but a key idle for longer than its usual gap is probably
+ *   done (merged, abandoned), and its value keeps falling with its idle time: idle keys age out
+ *   by themselves. A key with one run so far counts as its repository's typical key. The base
+ *   branch's builds are also the start of every first run of its repository (choose.ts, tier
+ *   `base`): its rate adds the repository's rate of first runs.
+ * - a PR the host was told has closed (a `pull_request: closed` run of the action or
+ *   `cargo-isolate forget`) is worth nothing, until it runs again (reopened).
+ * - an older build of the same key and job, when a newer one is idle too, is worth nothing: the
+ *   job comes back to the newest (the base branch's older builds excepted: first runs take them).
+ *
+ * Values within 25% of each other count as equal (valueRank); between equals the least recently
+ * used goes first. Measured sizes and times are noisy, and a near tie is better decided by age
+ * than by a few percent of jitter. docs/simulation.md measures the rule against plain LRU and a
+ * clairvoyant reference on traces it was not tuned on.
+ */
+const GiB = 2 ** 30;
+const HOUR = 3_600_000;
+/** Before the host has seen any job cold: a typical CI build. */
+const DEFAULT_SAVING_MS = 10 * 60_000;
+/** Before the host has seen any key run twice. */
+const DEFAULT_GAP_MS = 2 * HOUR;
+/** A slot whose post step never recorded its size (killed job). */
+const DEFAULT_BYTES = GiB;
+/** Weight of the latest lease in the moving averages: recent builds say most about the next. */
+const ALPHA = 0.3;
+/** Run ids remembered per key to count distinct runs (a run's jobs end at different times). */
+const RUNS_KEPT = 8;
+const emptyStats = () => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
+const domainOf = (repository, key) => `${repository}#${key}`;
+const jobOf = (r) => `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
+const ewma = (prev, x) => (prev === undefined ? x : prev + ALPHA * (x - prev));
+/** Adds one job's line (in time order). The accumulator is what the value rule reads. */
+function addEntry(s, e) {
+    const t = Date.parse(e.t);
+    if (!Number.isFinite(t))
+        return;
+    s.version++;
+    const id = domainOf(e.repository, e.key);
+    // Entries of older versions carry no run id: jobs ending within 10 minutes count as one run.
+    const run = e.run ?? `t${Math.floor(t / 600_000)}`;
+    let k = s.keys.get(id);
+    if (!k) {
+        k = { runs: 0, recent: [], first: t, last: t };
+        s.keys.set(id, k);
+        if (e.base) {
+            const f = s.firstRuns.get(e.repository) ?? { n: 0, since: t };
+            f.n++;
+            s.firstRuns.set(e.repository, f);
+        }
+    }
+    if (!k.recent.includes(run)) {
+        k.runs++;
+        k.recent.push(run);
+        if (k.recent.length > RUNS_KEPT)
+            k.recent.shift();
+        k.last = Math.max(k.last, t);
+    }
+    if (e.base) {
+        k.base = e.base;
+        s.bases.add(domainOf(e.repository, e.base));
+    }
+    // A run after the close: the PR was reopened.
+    if ((s.closed.get(id) ?? Infinity) < t)
+        s.closed.delete(id);
+    if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
+        const j = s.jobs.get(jobOf(e)) ?? {};
+        if (startedWarm(e))
+            j.warm = ewma(j.warm, e.ms);
+        else
+            j.cold = ewma(j.cold, e.ms);
+        s.jobs.set(jobOf(e), j);
+    }
+}
+/** A PR (or any key) said to be closed at `tMs`. */
+function addClosed(s, repository, key, tMs) {
+    s.version++;
+    s.closed.set(domainOf(repository, key), tMs);
+}
+/** The accumulator over a whole history, oldest first. */
+function statsOf(entries, closed = []) {
+    const s = emptyStats();
+    const all = [
+        ...entries.map((e) => ({ c: false, e })),
+        ...closed.map((e) => ({ c: true, e })),
+    ];
+    all.sort((a, b) => a.e.t.localeCompare(b.e.t));
+    for (const x of all) {
+        if (x.c)
+            addClosed(s, x.e.repository, x.e.key, Date.parse(x.e.t));
+        else
+            addEntry(s, x.e);
+    }
+    return s;
+}
+const median = (xs) => {
+    if (xs.length === 0)
+        return undefined;
+    const v = [...xs].sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)];
+};
+/** Typical gap between runs and typical saving per repository (the fallbacks), once per version of the stats. */
+function typical(s) {
+    if (s.typical?.version !== s.version)
+        s.typical = { version: s.version, of: typicalNow(s) };
+    return s.typical.of;
+}
+function typicalNow(s) {
+    const gaps = new Map();
+    const all = [];
+    for (const [id, k] of s.keys) {
+        if (k.runs < 2)
+            continue;
+        const g = (k.last - k.first) / (k.runs - 1);
+        const repo = id.slice(0, id.lastIndexOf('#'));
+        (gaps.get(repo) ?? gaps.set(repo, []).get(repo)).push(g);
+        all.push(g);
+    }
+    const savings = new Map();
+    const allSavings = [];
+    for (const [id, j] of s.jobs) {
+        if (j.cold === undefined)
+            continue;
+        const v = saving(j);
+        const repo = id.slice(0, id.indexOf('|'));
+        (savings.get(repo) ?? savings.set(repo, []).get(repo)).push(v);
+        allSavings.push(v);
+    }
+    const hostGap = median(all) ?? DEFAULT_GAP_MS;
+    const hostSaving = median(allSavings) ?? DEFAULT_SAVING_MS;
+    const repoGap = new Map([...gaps].map(([r, g]) => [r, median(g)]));
+    const repoSaving = new Map([...savings].map(([r, v]) => [r, median(v)]));
+    return { gap: (repo) => repoGap.get(repo) ?? hostGap, saving: (repo) => repoSaving.get(repo) ?? hostSaving };
+}
+/** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
+const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
+/**
+ * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
+ * the chooser and the guard never weigh them). `worthless` says which records hold nothing
+ * another job could start warm from (choose.ts); they are worth 0.
+ */
+function slotValues(slots, s, nowMs, worthless) {
+    const out = new Map();
+    const ty = typical(s);
+    const idle = [];
+    const newest = new Map();
+    for (const x of slots) {
+        if (x.live)
+            continue;
+        const r = x.record;
+        if (!r || worthless(r)) {
+            out.set(x.name, 0);
+            continue;
+        }
+        const d = derive(r);
+        idle.push({ name: x.name, r, d });
+        const cur = newest.get(d.entry);
+        if (!cur || d.t > cur.t || (d.t === cur.t && x.name < cur.name))
+            newest.set(d.entry, { name: x.name, t: d.t });
+    }
+    for (const { name, r, d } of idle) {
+        const isBase = s.bases.has(d.domain);
+        const closedAt = s.closed.get(d.domain);
+        if ((closedAt !== undefined && closedAt >= d.t) || (!isBase && newest.get(d.entry).name !== name)) {
+            out.set(name, 0);
+            continue;
+        }
+        const j = s.jobs.get(d.job);
+        const save = j?.cold !== undefined ? saving(j) : ty.saving(r.repository);
+        const k = s.keys.get(d.domain);
+        const gap = k && k.runs >= 2 ? (k.last - k.first) / (k.runs - 1) : ty.gap(r.repository);
+        let rate = 1 / Math.max(gap, 60_000);
+        if (isBase) {
+            const f = s.firstRuns.get(r.repository);
+            if (f)
+                rate += f.n / Math.max(nowMs - f.since, HOUR);
+        }
+        const wait = Math.max(1 / rate, nowMs - d.t, 60_000);
+        const bytes = r.sizes?.target || DEFAULT_BYTES;
+        out.set(name, Math.sqrt(save / 60_000) / (bytes / GiB) / (wait / HOUR));
+    }
+    return out;
+}
+const derived = new WeakMap();
+/** The strings a record is looked up by, made once per record object. */
+function derive(r) {
+    let d = derived.get(r);
+    if (!d) {
+        const domain = domainOf(r.repository, r.key);
+        const job = jobOf(r);
+        d = { domain, job, entry: `${domain}|${job}`, t: lastUsedMs(r) };
+        derived.set(r, d);
+    }
+    return d;
+}
+/** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
+const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+
+;// CONCATENATED MODULE: ./src/pool/choose.ts
+
+
+/** What each rule means, for the log and the job summary. */
+const TIER_TEXT = {
+    'own-job': 'this PR or branch and this job used it last',
+    'own-key': 'this PR or branch, another job: the build worth least on the host',
+    base: 'a first run from the base branch: a push there, this job',
+    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    lru: 'a free slot of another job, the least valuable first',
+    new: 'a new slot',
+};
+const time = lastUsedMs;
+/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
+const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
+const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
+/**
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host.
+ */
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from: no record (the next user wipes it), a target
+ * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
+ */
+const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/**
+ * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
+ * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
+ * destroys an entry it does not have to, nor one worth more than another it could take.
+ *
+ * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
+ * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
+ *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
+ *    job's of its own key (no wipe), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
+ *    sibling's included, and the caller makes a new slot.
+ *    Under pressure: every other free slot, the least valuable first (value.ts; values within
+ *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    least recently used; whatever job or runner used it.
+ * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
+ * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
+ * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
+ * PR's container job and its host job each keep a build of their own.
+ *
+ * A sibling's warm build (own-key) used to come second, before everything but the job's own.
+ * In the fleet simulation that rule lost warm starts wherever the disk was scarce: a job whose
+ * own build the guard had removed took a sibling's, the sibling then started cold and took the
+ * next one, and the cascade spread (docs/simulation.md). Its content is another job's build,
+ * no warmer for this job than a stranger's; it now goes by value like any other.
+ *
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a first
+ * run takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the first run takes it: its build is warm, and the base branch's next
+ * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
+ * A live slot of this trust domain and job held by an earlier run (or attempt) is a
+ * predecessor: `waitFor` names it, and `waitBudget` says how long waiting can pay. A matrix
+ * sibling (same run), a later run or another workflow is not waited for.
+ */
+function rankSlots(slots, me, disk = {}) {
+    const mine = trustDomain(me);
+    const room = disk.room === true;
+    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
+    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    const ranked = [];
+    for (const s of slots) {
+        if (s.live)
+            continue;
+        const r = s.record;
+        const t = time(r);
+        const runner = Number(r?.runnerId === me.runnerId);
+        const spent = Number(r !== undefined && spentQueueEntry(r));
+        const own = r !== undefined && trustDomain(r) === mine;
+        // A build made under another path view is not warm for this job: it ranks as others' content.
+        const fits = warmFor(r?.view, s.view);
+        if (fits && own && sameJob(r, me)) {
+            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
+            continue;
+        }
+        if (fits && r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
+            continue;
+        }
+        const tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+        // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
+        const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
+        if (worthless(r) || s.value === 0)
+            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
+        else if (!room)
+            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
+    }
+    const order = (x, y) => {
+        if (x.rank !== y.rank)
+            return x.rank - y.rank;
+        if (x.rank <= 1)
+            return y.runner - x.runner || y.t - x.t;
+        // A spent queue entry first: taking it also gives its bytes back.
+        if (x.rank === 2)
+            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+        // Evicting: the least valuable content goes first, whoever used it.
+        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+    };
+    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
+    let waitFor;
+    if (!candidates.some((c) => c.tier === 'own-job')) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
+        waitFor = predecessor?.name;
+    }
+    return { candidates, waitFor };
+}
+/**
+ * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
+ * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
+ * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
+ * host and the reverse. A build whose view nobody could tell (a record of an older version, a
+ * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
+ * view is not known (the runner's hook, before the job's first build on this host) cannot tell
+ * either: it takes no build made under a known view but its own.
+ */
+function warmFor(built, seen) {
+    if (!built)
+        return true;
+    if (!seen)
+        return false;
+    return built.cargoHome === seen.cargoHome && built.target === seen.target;
+}
+/**
+ * Pure: where this job's build will see the root, when the job cannot see it from where it runs
+ * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
+ * build on this host was made under, in its own trust domain first, then any (a first run's
+ * base). A job keeps its `container:` from push to push; when it changes, the first build
+ * recompiles once and records the new view.
+ */
+function jobViewpoint(slots, me) {
+    const mine = trustDomain(me);
+    const history = slots
+        .map((s) => s.record)
+        .filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+    const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
+    const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
+    return r && { root: r.view.root, uid: r.view.uid };
+}
+/**
+ * How long a cancelled earlier run takes to let go of its slot, measured (docs/simulation.md,
+ * "Waiting for a cancelled run"): the runner sends SIGINT to the step's process, SIGTERM 7.5 s
+ * later and SIGKILL 2.5 s after that (actions/runner), then runs every post step (ours
+ * releases the lease), then kills what is left of the job (a cargo its shell left running holds
+ * cargo's locks until then). With a margin for a loaded host.
+ */
+const CANCEL_RELEASE_MS = 20_000;
+/**
+ * Pure: how long to wait for the predecessor `rankSlots` named, at most `lease-wait`. Waiting
+ * pays only where the earlier run is ending: a PR's earlier run, which a new push cancels
+ * (the README's workflow cancels PR runs in progress), or an earlier attempt of the same run (a
+ * re-run starts once that attempt ended: only its post steps are left). A push to a branch, a
+ * tag or a schedule does not cancel the run before it: that run builds for minutes more, so the
+ * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
+ * start anyway).
+ */
+function waitBudget(me, predecessor, leaseWaitMs) {
+    const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
+    if (predecessor && predecessor.runId === me.runId)
+        return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
+    if (/^pull_request/.test(me.eventName) && me.key.startsWith('pr-'))
+        return { ms: cap, why: 'an earlier run of this PR, cancelled by the new push' };
+    return { ms: 0, why: `an earlier run of ${me.key} is still building (${me.eventName} runs are not cancelled by a new one)` };
+}
+const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
+/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
+function earlierRun(r, me) {
+    const [a, b] = [numeric(r.runId), numeric(me.runId)];
+    if (a === undefined || b === undefined)
+        return false;
+    if (a !== b)
+        return a < b;
+    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
+    return x !== undefined && y !== undefined && x < y;
+}
+
+;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
+const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
+const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
+/**
+ * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
+ * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
+ * `registry/src` trees and the stores, which the next job refills cheaply.
+ *
+ * `keep` names the slots whose build the job running this guard is about to take (its own
+ * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
+ * everything else idle, so the guard and the chooser never disagree about the one build this
+ * job will use. Removed anyway only when nothing else is left to free.
+ *
+ * Runner scope (the default) frees this runner's idle data first among data of equal worth.
+ * It used to free all of this runner's idle data, its most valuable builds included, before any
+ * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
+ * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
+ * directory out of reach, which is what the scope was first for (a guard deleting other
+ * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
+ * leave data no later job counts as its own; it is freed by its worth like anything else. Live
+ * data is never a candidate in any scope.
+ */
+function planPrune(cands, scope, runnerId, o = {}) {
+    let liveBytes = 0;
+    let othersBytes = 0;
+    const ordered = [];
+    const live = [];
+    const kept = [];
+    for (const c of cands) {
+        if (c.live) {
+            liveBytes += c.bytes ?? 0;
+            live.push(c);
+        }
+        else if (c.slot !== undefined && o.keep?.includes(c.slot))
+            kept.push(c);
+        else {
+            if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git')
+                othersBytes += c.bytes ?? 0;
+            ordered.push(c);
+        }
+    }
+    // Runner scope: this runner's data first among equals (same kind, same worth); never a
+    // valuable build of its own before a worthless one of another runner.
+    const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
+    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
+        spent(b) - spent(a) ||
+        valueRank(a.value) - valueRank(b.value) ||
+        mineFirst(a, b) ||
+        a.lastUsedMs - b.lastUsedMs ||
+        a.path.localeCompare(b.path);
+    ordered.sort(order);
+    kept.sort(order);
+    return { ordered, liveBytes, othersBytes, live, kept };
+}
+async function guard_isDir(p) {
+    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    const p = layout_rootPaths(root);
+    const out = [];
+    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
+        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+    }
+    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
+        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
+            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
+                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
+                const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                out.push({
+                    kind: 'job-dir',
+                    path: dir,
+                    lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                    owner: rec?.runnerId,
+                    live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                });
+            }
+        }
+    }
+    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
+    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
+    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
+    const blobs = storePaths(root).blobs;
+    const plain = (await guard_isDir(storePaths(root).base)) && (await guard_isDir(blobs));
+    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
+        if (!(await guard_isDir((0,external_node_path_.join)(blobs, sub))))
+            continue;
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(storePaths(root).blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(storePaths(root).blobs, sub, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (st?.isFile() && st.nlink === 1)
+                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
+        }
+    }
+    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+    for (const e of await gitEntries(root))
+        if (!e.linked)
+            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
+    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
+    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_file_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
+    const history = await readHistory(root);
+    const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
+    for (const { name, record: rec, live } of slots) {
+        const d = layout_slotDirs(root, name);
+        const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
+        if (!rec?.sizes || rec.sizes.target > 0 || live)
+            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
+        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
+    }
+    out.push(...(await sharedSources(root, out)));
+    return out;
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = proc_myUid();
+    const out = [];
+    const liveUids = new Set();
+    for (const c of slots) {
+        if (c.kind !== 'target' || !c.live || !c.slot)
+            continue;
+        liveUids.add((await record_file_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
+    }
+    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+class DiskFullError extends Error {
+}
+const NEEDS_ROOT = 'needs root';
+/**
+ * Removes one candidate; its outcome. What another uid holds (a root container job's files
+ * never handed back) is not attempted by anyone but root: renaming a directory needs write
+ * access to it, and a futile `rm -rf` over a large tree only costs time.
+ */
+async function removeCandidate(root, c, timeoutMs) {
+    const uid = proc_myUid();
+    if (uid !== 0 && c.kind !== 'crate') {
+        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        if (st && st.uid !== uid)
+            return NEEDS_ROOT;
+        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            return NEEDS_ROOT;
+    }
+    try {
+        return await removeCandidateAs(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (isPermissionError(e))
+            return NEEDS_ROOT;
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw e;
+    }
+}
+async function removeCandidateAs(root, c, timeoutMs) {
+    if (c.kind === 'trash')
+        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
+    if (c.kind === 'crate') {
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? NEEDS_ROOT : 'absent'));
+    }
+    if (!(await guard_isDir(c.path)))
+        return 'absent';
+    if (c.kind === 'git')
+        return (await removeTree(root, c.path, { timeoutMs })).outcome;
+    if (c.kind === 'job-dir') {
+        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+        return (await removeTree(root, c.path, { locks, timeoutMs })).outcome;
+    }
+    if (c.kind === 'registry-src' && c.slot === undefined)
+        return (await removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+    const d = layout_slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await removeTree(root, c.path, {
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_file_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+};
+/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
+const isOthersIdle = (o, c) => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+    const waitStart = Date.now();
+    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        let simulatedFree = 0;
+        const reached = () => {
+            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
+            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
+            return !beyond(sim, o.target);
+        };
+        const overAtStart = beyond(now, o.threshold);
+        const kept = plan.ordered.length;
+        // gc --max-age: trash and anything idle for longer go whatever the disk says.
+        const tooOld = (i, c) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+        // Over the threshold when the guard started, and the target not reached yet.
+        const stillNeeded = () => overAtStart && !reached();
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            if (!tooOld(i, c) && !stillNeeded())
+                continue;
+            if (i === kept)
+                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = c.bytes ?? (await diskUsage(c.path));
+            // What is left of other runners' idle data is what the final warning reports.
+            const freedOthers = () => {
+                if (isOthersIdle(o, c))
+                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+            };
+            if (o.dryRun) {
+                freedOthers();
+                simulatedFree += bytes;
+                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
+                continue;
+            }
+            const prev = now;
+            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
+            now = await measure(o.root);
+            if (outcome === 'absent')
+                continue;
+            if (outcome === 'removed')
+                freedOthers();
+            if (outcome === NEEDS_ROOT) {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike: the guard reports what it freed, not
+            // what the filesystem did meanwhile (other jobs write while it runs).
+            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
+    }
+    finally {
+        await flock_release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+    }
+    return r;
 }
 
 ;// CONCATENATED MODULE: ./src/pool/view.ts
@@ -31310,7 +31173,9 @@ const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps
 const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
 const view_subdirs = (d) => {
     try {
-        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name)).map((e) => (0,external_node_path_.join)(d, e.name));
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+            .map((e) => (0,external_node_path_.join)(d, e.name));
     }
     catch {
         return [];
@@ -31380,6 +31245,893 @@ function readHead(path) {
     }
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
+
+
+/*
+ * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
+ * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
+ * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
+ * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
+ * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
+ * matter, so the probe looks exactly there and never walks a tree:
+ *
+ *   entries of                     whose owners are probed
+ *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
+ *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
+ *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
+ *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
+ *
+ * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
+ * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
+ * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
+ * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
+ */
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
+const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
+/**
+ * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
+ * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
+ * registries and git dependencies, never by the number of crates or files.
+ */
+function listed(rel) {
+    const [top, a, b] = rel;
+    if (top === 'target') {
+        if (rel.length <= 2)
+            return true; // target/, target/<profile or triple>/
+        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
+        return rel.length === 3 && !PROFILE_PARTS.has(b);
+    }
+    if (top === 'cargo-home') {
+        if (rel.length === 1)
+            return true;
+        if (a !== 'registry' && a !== 'git')
+            return false;
+        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
+    }
+    return false;
+}
+/**
+ * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
+ * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
+ * fatal as a directory: cargo opens .cargo-lock read-write).
+ */
+function foreignOf(uid, seen) {
+    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
+}
+/** The probe's view of a slot: the owner of every entry of every listed directory. */
+async function probeOwners(dirs) {
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
+}
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops) {
+    const out = [];
+    const visit = async (top, rel) => {
+        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
+        await Promise.all(entries.map(async (e) => {
+            const r = [...rel, e.name];
+            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
+            if (!st)
+                return;
+            out.push({ rel: r.join('/'), uid: st.uid });
+            if (st.isDirectory() && listed(r))
+                await visit(top, r);
+        }));
+    };
+    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
+    return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+async function foreign_findForeignInHome(home, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
+}
+/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
+async function foreign_findForeign(dirs, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
+}
+/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
+function telling(found) {
+    const depth = (o) => o.rel.split('/').length;
+    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+}
+/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
+function describeForeign(found, max = 3) {
+    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
+    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
+}
+/** The fix at the source, named in every notice about such files. */
+const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
+
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await foreign_findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
+const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+function originalCargoHome(env, root) {
+    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
+}
+/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
+async function linkRunnerConfig(cargoHome, root, env) {
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (!orig)
+        return linked;
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    for (const f of LINKED) {
+        const src = (0,external_node_path_.join)(orig, f);
+        const dst = (0,external_node_path_.join)(cargoHome, f);
+        const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
+        const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
+        if (!st?.isFile()) {
+            if (cur !== undefined)
+                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
+            continue;
+        }
+        if (cur !== src) {
+            // Another job of this uid may do the same at once: a temp link renamed into place.
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await external_node_fs_.promises.rm(tmp, { force: true });
+            await external_node_fs_.promises.symlink(src, tmp);
+            await external_node_fs_.promises.rename(tmp, dst);
+        }
+        linked.push(src);
+    }
+    return linked;
+}
+
+;// CONCATENATED MODULE: ./src/job/exports.ts
+
+
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
+/**
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
+ */
+function exportsFor(dirs, cargoHome) {
+    return {
+        CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
+        TMPDIR: dirs.tmp,
+        TMP: dirs.tmp,
+        TEMP: dirs.tmp,
+    };
+}
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
+ */
+function viewAt(vp, name, shared) {
+    const dirs = layout_slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
+    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j) {
+    const shared = j.home?.shared ?? false;
+    const buildDir = layout_slotDirs(j.root, j.slot).target;
+    const seen = builtSince(buildDir, j.startedAt);
+    if (!seen)
+        return j.view;
+    const root = rootSeen(seen.output, j.root, buildDir);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
+}
+function recordFor(lease, me, now, previous, view) {
+    return {
+        format: 1,
+        name: lease.name,
+        layout: lease.layout,
+        repository: me.repository,
+        key: me.key,
+        runnerId: me.runnerId,
+        runnerName: me.runnerName,
+        host: me.host,
+        workflow: me.workflow,
+        runId: me.runId,
+        runAttempt: me.runAttempt,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        jobUid: me.jobUid,
+        leasedAt: now,
+        lastUsed: now,
+        sizes: previous?.sizes,
+        uid: proc_myUid(),
+        view,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/dependencies.ts
+
+
+
+
+
+
+
+
+/*
+ * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
+ * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
+ */
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function dependencies_prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = {
+        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        publish: mayPublish(s.publishCrates, me),
+        policy: s.publishCrates,
+        cache: s.cache,
+    };
+    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        return state;
+    }
+    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    if (s.cache)
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await flock_release(downloadLock);
+    }
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
+    try {
+        const locked = parseGitLock(lockText);
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
+}
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/owners/reclaim.ts
+
+
+
+
+
+
+
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+async function slotsOfAnotherUid(root, uid) {
+    if (uid === 0)
+        return [];
+    const out = [];
+    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+        const rec = await readRecord(slotDirs(root, name).record);
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+    }
+    return out;
+}
+/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
+function handBackMethods(uid, found, onPath) {
+    if (uid === 0 || found === 0)
+        return [];
+    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
+    // not have run the step that made the files either (another job sharing the slot's key did).
+    return ['sudo', 'docker'].filter((m) => onPath[m]);
+}
+/**
+ * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
+ * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
+ * a `docker run` step just used is likely among them and has `chown`. At most `max`.
+ */
+function chooseImages(listing, max = 3) {
+    const ids = [];
+    for (const line of listing.split('\n')) {
+        const id = line.trim().split(/\s+/)[0];
+        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
+            ids.push(id);
+    }
+    return ids.slice(0, max);
+}
+/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
+function dockerChownArgs(image, base, to) {
+    const at = '/cargo-isolate-slot';
+    return [
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        '--network',
+        'none',
+        '--user',
+        '0:0',
+        '--entrypoint',
+        'chown',
+        '--mount',
+        `type=bind,source=${base},target=${at}`,
+        image,
+        '-R',
+        '-h',
+        `${to.uid}:${to.gid}`,
+        at,
+    ];
+}
+async function reclaim_run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return {
+        ok: r.code === 0,
+        stdout: r.stdout,
+        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+    };
+}
+async function bySudo(base, to, timeoutMs) {
+    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+}
+async function byDocker(root, base, to, timeoutMs) {
+    // --mount splits on commas; such a root is refused rather than mounted wrongly.
+    if (base.includes(','))
+        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+    // would lead root's chown outside the root. Only the real directory is mounted.
+    // The root was made by an administrator; what lies below it is the job user's to replace.
+    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
+    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
+    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
+        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    if (!ls.ok)
+        return ls;
+    const images = chooseImages(ls.stdout);
+    if (images.length === 0)
+        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
+    let last = { ok: false, stdout: '', detail: '' };
+    for (const image of images) {
+        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        if (last.ok)
+            return last;
+        const timedOut = last.detail.startsWith('killed by');
+        last = { ...last, detail: `image ${image}: ${last.detail}` };
+        if (timedOut)
+            break; // a daemon that hangs once hangs again: the post step must end
+    }
+    return last;
+}
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+async function markForeign(dirs, found) {
+    const rec = await record_file_readRecord(dirs.record);
+    if (!rec || found.length === 0)
+        return false;
+    await writeRecord(dirs.record, {
+        ...rec,
+        uid: found[0].uid,
+        foreign: {
+            uid: found[0].uid,
+            paths: telling(found)
+                .slice(0, 5)
+                .map((f) => f.rel),
+            at: new Date().toISOString(),
+        },
+    });
+    return true;
+}
+/** Pure: the one warning a post step gives about another uid's files. */
+function foreignMessage(o) {
+    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+    const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    if (o.handedBack)
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+    const then = o.layout === 'job'
+        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+}
+/**
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
+ */
+async function handBackTree(root, base, find, timeoutMs, env) {
+    const uid = proc_myUid();
+    let found = await find();
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+        found = await find();
+        if (found.length === 0)
+            return { first, found, handedBack: m, failed };
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    return { first, found, failed };
+}
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+    const uid = proc_myUid();
+    const h = await handBackTree(root, dirs.base, () => foreign_findForeign(dirs, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, found, handedBack, failed } = h;
+    const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
+    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
+    const uid = proc_myUid();
+    const h = await handBackTree(root, home, () => foreign_findForeignInHome(home, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, handedBack, failed } = h;
+    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const message = handedBack
+        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
+        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    return { found: first, handedBack, marked: false, failed, message };
+}
+
+;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
+ *
+ *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
+ *
+ * The lease ends when the keeper dies, which happens when
+ * - the post step kills it (normal end: success, failure, cancel);
+ * - the runner kills it: after the last post step the runner kills every process that carries
+ *   its RUNNER_TRACKING_ID, which the keeper inherits;
+ * - the process it watches (the main step's parent: the runner's worker) is gone, checked
+ *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
+ *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
+ * - max-lease passes: a hung worker cannot pin a slot forever;
+ * - the host reboots (the kernel forgets every flock).
+ * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
+ * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
+ * unlinked inode while the next job locks a new one.
+ */
+const KEEPER_POLL_SECONDS = 2;
+const PROBE_RETRIES = 4;
+const KEEPER = `echo locked
+exec >/dev/null 2>&1 </dev/null
+watch=$1 start=$2 left=$3 poll=$4
+while [ "$left" -gt 0 ]; do
+  if [ "$watch" -gt 0 ]; then
+    read -r s < "/proc/$watch/stat" || exit 0
+    s=\${s##*) }
+    set -- $s
+    [ "\${20}" = "$start" ] || exit 0
+  fi
+  sleep "$poll"
+  left=$((left - poll))
+done`;
+async function startKeeper(lock, watchPid, maxLeaseMs) {
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
+    const opts = {
+        detached: true,
+        body: KEEPER,
+        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
+    };
+    // A probe (status, a post step checking its release, a guard renaming an idle target)
+    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
+    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
+    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
+        if (attempt > 0)
+            await (0,promises_namespaceObject.setTimeout)(10 * attempt);
+        const h = await flock_hold([lock], opts);
+        if (h) {
+            detach(h);
+            return h;
+        }
+    }
+    return undefined;
+}
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
+ * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ */
+async function scanSlots(root, history) {
+    const held = heldLocks();
+    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
+    const views = await Promise.all(names.map(async (name) => {
+        const d = layout_slotDirs(root, name);
+        return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
+    }));
+    if (history) {
+        const values = slotValues(views, history, Date.now(), worthless);
+        for (const v of views)
+            v.value = values.get(v.name);
+    }
+    return views;
+}
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+async function hostHistory(root) {
+    const h = await readHistory(root);
+    return statsOf(h.jobs, h.closed);
+}
+/**
+ * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
+ * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
+ * job's paths (`view`, as the lease will see them).
+ */
+async function slotToKeep(req) {
+    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+}
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
+async function tryLease(dirs, req) {
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (!h)
+        return { busy: 'lease' };
+    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    if (base && !base.isDirectory()) {
+        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
+        await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Read under the lease: a scan's copy may predate the last holder's release.
+    const previous = await record_file_readRecord(dirs.record);
+    const uid = proc_myUid();
+    const owners = await owner_slotOwners(dirs);
+    if (!owner_canManage(uid, previous, owners)) {
+        killHolder(h.pid, dirs.lock);
+        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
+        return {
+            busy: 'foreign',
+            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+            below: marked || undefined,
+            view: previous?.view,
+        };
+    }
+    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
+    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
+    const below = await foreign_findForeign(dirs, uid);
+    if (below.length > 0) {
+        // Said in the record too (still under the lease), so that gc and status report it.
+        await markForeign(dirs, below).catch(() => false);
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
+    }
+    const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
+    if (!flock_allFree(cargoLocks)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'cargo' };
+    }
+    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    return { lease: h, previous };
+}
+/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
+function otherViews(slots, me) {
+    return slots
+        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
+        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+}
+/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
+function withViews(slots, req) {
+    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
+    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
+}
+async function newSlot(root, taken) {
+    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
+    for (;;) {
+        const name = slotName(i);
+        try {
+            await external_node_fs_.promises.mkdir(layout_slotDirs(root, name).base);
+            return name;
+        }
+        catch (e) {
+            if (e.code !== 'EEXIST')
+                throw e;
+            i++;
+        }
+    }
+}
+async function acquireSlot(req) {
+    const started = Date.now();
+    const zombies = [];
+    const foreign = [];
+    const history = await hostHistory(req.root);
+    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+    let deadline;
+    let awaited;
+    for (let scan = 0;; scan++) {
+        const views = withViews(await scanSlots(req.root, history), req);
+        if (scan === 0)
+            for (const line of otherViews(views, req.me))
+                req.log.info(line);
+        // Measured after the guard and again on every scan: a new slot is made only while it fits.
+        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
+        const plan = rankSlots(views, req.me, { room });
+        if (plan.waitFor !== undefined && deadline === undefined) {
+            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            deadline = started + b.ms;
+            awaited = plan.waitFor;
+            if (b.ms > 0)
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+            else
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+        }
+        const inWindow = deadline !== undefined && Date.now() < deadline;
+        const waiting = plan.waitFor !== undefined && inWindow;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
+        let lingering = false;
+        for (const c of order) {
+            const dirs = layout_slotDirs(req.root, c.name);
+            const r = await tryLease(dirs, req);
+            if ('lease' in r) {
+                return {
+                    layout: 'slot',
+                    name: c.name,
+                    dirs,
+                    keeperPid: r.lease.pid,
+                    tier: c.tier,
+                    waitedMs: Date.now() - started,
+                    previous: r.previous,
+                    zombies,
+                    foreign,
+                };
+            }
+            // A cancelled run's post step has released the lease, but the cargo its shell left running
+            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+                lingering = true;
+                break;
+            }
+            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
+                zombies.push(c.name);
+                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+                foreign.push(c.name);
+                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
+                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                else if (r.below)
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                else
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+            }
+        }
+        if (waiting || lingering) {
+            await (0,promises_namespaceObject.setTimeout)(500);
+            continue;
+        }
+        if (room && views.some((v) => !v.live))
+            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
+        const name = await newSlot(req.root, views);
+        const dirs = layout_slotDirs(req.root, name);
+        const r = await tryLease(dirs, req);
+        if ('lease' in r) {
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
+        }
+        // Someone took the slot we just made: scan again.
+    }
+}
+async function acquireJobDir(req) {
+    const dirs = jobDirs(req.root, req.me);
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (h)
+        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    if (!h)
+        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
+}
+/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
+async function releaseLease(keeperPid, lock, dir = '') {
+    const killed = killHolder(keeperPid, lock);
+    // The kernel drops the lock once every process of the keeper's group is gone.
+    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
+        await (0,promises_namespaceObject.setTimeout)(5);
+    if (killed)
+        audit({ event: 'release', lock, dir, keeperPid });
+    return killed;
+}
+
 ;// CONCATENATED MODULE: ./src/model/settings.ts
 
 
@@ -31404,7 +32156,21 @@ class InputError extends Error {
     }
 }
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const settings_RUNNER_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'];
+const settings_RUNNER_INPUTS = [
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+];
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 function settings_variableOf(input) {
     return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
@@ -31437,11 +32203,18 @@ function parseEnvFile(text) {
     return out;
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
 function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+    return threshold;
 }
 function targetIsBelow(threshold, target) {
     if (threshold.kind === 'percent' && target.kind === 'percent')
@@ -31509,6 +32282,8 @@ function readSettings(from, env = process.env) {
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
     const label = (name, example) => {
         const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
         if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
@@ -31555,6 +32330,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -31584,7 +32360,10 @@ function refuseRoot(path, env) {
     const home = env.HOME;
     if (home && path === (0,external_node_path_.resolve)(home))
         return 'it is the home directory';
-    for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]]) {
+    for (const [name, dir] of [
+        ['RUNNER_TEMP', env.RUNNER_TEMP],
+        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+    ]) {
         if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
             return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
         }
@@ -31603,7 +32382,8 @@ const UNRELIABLE_FLOCK = {
 /** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
 function unreliableFlock(fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+    return (name &&
+        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -31678,7 +32458,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
@@ -31689,55 +32469,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     return root;
 }
 
-;// CONCATENATED MODULE: ./src/store/crate-cache.ts
-
-
-/*
- * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
- * The module is imported only when the input is on: it triples the bundle's start-up cost.
- * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
- */
-const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
-const cachePaths = (root) => {
-    const p = storePaths(root);
-    return [p.blobs, p.dirs, p.index];
-};
-async function restoreStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
-            return undefined;
-        }
-        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
-        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
-        return hit;
-    }
-    catch (e) {
-        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
-        return undefined;
-    }
-}
-async function saveStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
-            return false;
-        }
-        await cache.saveCache(cachePaths(root), cacheKey(lockText));
-        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
-        return true;
-    }
-    catch (e) {
-        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
-        return false;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
-
 
 
 
@@ -31758,7 +32490,7 @@ async function giveSlot(dirs, to, timeoutMs) {
     const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
         await owner_chownTree([dirs.record], to, false);
@@ -31769,21 +32501,21 @@ async function giveSlot(dirs, to, timeoutMs) {
  * given back at once (the job's own directory goes with its post step).
  */
 async function handBackJobParents(root, jobDir) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
     const key = (0,external_node_path_.dirname)(jobDir);
     if (to)
         await owner_chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
 async function handBackJob(j, published, gitPublished = 0) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(j.root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(j.root));
     if (!to)
         return undefined;
     const shared = [layout_rootPaths(j.root).locks];
     if (published && (published.published > 0 || published.indexEntries > 0))
         shared.push(storePaths(j.root).base);
     if (gitPublished > 0)
-        shared.push(gitstore_gitStorePaths(j.root).base);
+        shared.push(layout_gitStorePaths(j.root).base);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -31858,49 +32590,7 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/os/copy.ts
-
-
-
-/** Copies the content of `src` into the existing, empty directory `dst`. */
-async function copyTree(src, dst, timeoutMs) {
-    const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
-    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
-}
-/**
- * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
- * copied from would lead this job's cargo to write into another slot.
- */
-async function removeEscapingLinks(dir) {
-    const removed = [];
-    const walk = async (d) => {
-        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
-        for (const e of entries) {
-            const p = (0,external_node_path_.join)(d, e.name);
-            if (e.isDirectory())
-                await walk(p);
-            else if (e.isSymbolicLink()) {
-                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
-                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
-                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
-                    removed.push((0,external_node_path_.relative)(dir, p));
-                }
-            }
-        }
-    };
-    await walk(dir);
-    return removed;
-}
-
-;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+;// CONCATENATED MODULE: ./src/job/end.ts
 
 
 
@@ -31913,388 +32603,145 @@ async function removeEscapingLinks(dir) {
 
 
 
-const COPY_RULE_TEXT = {
-    'own-key': 'this PR or branch, the same job, in another slot',
-    base: 'a push to the base branch, the same job',
-    any: 'the same job of another PR or branch (reuse: always)',
-};
-const RULES = ['own-key', 'base', 'any'];
-const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-function chooseCopySource(slots, me, o) {
-    if (o.reuse === 'never')
-        return undefined;
-    const found = [];
-    for (const s of slots) {
-        const r = s.record;
-        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
-            continue;
-        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-        if (r.foreign)
-            continue;
-        if (r.repository !== me.repository || !sameJob(r, me))
-            continue;
-        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
-            continue;
-        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-        if (rule)
-            found.push({ name: s.name, rule, record: r });
-    }
-    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
-    return found[0];
-}
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-function copyFits(d, bytes, level) {
-    const used = d.usedBytes + bytes;
-    const free = d.freeBytes - bytes;
-    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !beyond(after, level);
-}
-/**
- * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
- * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
- */
-function staleScripts(outputs, source) {
-    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
-}
-/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
-async function buildDirs(target) {
-    const out = [];
-    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
-    for (const a of await sub(target)) {
-        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
-            out.push((0,external_node_path_.join)(a, 'build'));
-        for (const b of await sub(a))
-            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
-                out.push((0,external_node_path_.join)(b, 'build'));
-    }
-    return out;
-}
-/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
-const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-/**
- * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
- * script again and recompiles the package (measured with cargo 1.95: with only the run's
- * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
- * What depends on the package is rebuilt by cargo itself, as after any rebuild.
- */
-async function invalidateScripts(target, source) {
-    const stale = [];
-    for (const build of await buildDirs(target)) {
-        const outputs = [];
-        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
-            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
-            if (output === undefined)
-                continue;
-            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
-        }
-        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
-        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
-        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
-            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
-                continue;
-            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
-            stale.push(unit);
-        }
-    }
-    return stale;
-}
-/** Pure: the log's line for a copy. */
-function describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
-    if (c.outcome === 'copied') {
-        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
-        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
-    }
-    const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
-    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
-}
-/**
- * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
- * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
- * the target empty, and the build starts cold.
- */
-async function copyWarmBuild(root, src, to, o) {
-    const from = layout_slotDirs(root, src.name);
-    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
-    const t0 = performance.now();
-    const h = await flock_hold([from.lock, ...(await liveness_cargoLockFiles(from.target, from.cargoHome))]);
-    if (!h)
-        return base;
+
+
+
+
+
+
+/** Runs one step; a failure becomes a warning that says what was being done and where. */
+async function attempt(r, what, fn) {
     try {
-        const now = await record_readRecord(from.record);
-        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
-            return { ...base, outcome: 'changed' };
-        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
-            return { ...base, bytes, outcome: 'no-room' };
-        const c = await copyTree(from.target, to.target, o.timeoutMs);
-        if (!c.ok) {
-            // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
-            await external_node_fs_.promises.mkdir(to.target, { recursive: true });
-            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        await fn();
+    }
+    catch (e) {
+        r.warnings.push(`${what}: ${e.message}`);
+    }
+}
+/** Keeps a removal's outcome, and says what was left and why. */
+function noteRemoval(r, x) {
+    r.removed.push(x);
+    if (x.outcome === 'left-in-trash')
+        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
+    if (x.outcome === 'live')
+        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+}
+/** Publishes to both stores from one lock file and one cargo version, found once. */
+async function publishStores(j, c, cargoHome, r, log) {
+    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+    let lock;
+    const theLock = () => (lock ??= postLock(c, env));
+    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
+        if (!c.publish) {
+            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+            return;
         }
-        const stale = await invalidateScripts(to.target, from.base);
-        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+        const l = await theLock();
+        if (!l?.version)
+            return;
+        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        if (c.cache && r.published.published > 0 && log)
+            await saveStore(j.root, l.text, log);
+    });
+    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
+        const l = await theLock();
+        const locked = l ? parseGitLock(l.text) : [];
+        if (locked.length === 0)
+            return;
+        if (!c.publish) {
+            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
+            return;
+        }
+        if (!l.version)
+            return;
+        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+    });
+}
+/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
+async function removeJobDir(j, r) {
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
+        noteRemoval(r, await removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs: j.cleanupTimeoutMs }));
+        // The key and repository directories go too once empty. rmdir refuses a non-empty
+        // directory atomically, and a job creating its directory meanwhile re-creates parents.
+        const key = (0,external_node_path_.dirname)(j.dirs.base);
+        await external_node_fs_.promises
+            .rmdir(key)
+            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
+            .catch(() => undefined);
+    });
+}
+/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
+async function leaveSlot(j, cargoHome, r) {
+    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+            return; // nothing to empty
+        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { timeoutMs: j.cleanupTimeoutMs }));
+        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+    });
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    // After the record (which names this uid): a mark must be the last word.
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
+            if (home)
+                r.warnings.push(home.message);
+        });
     }
-    finally {
-        await flock_release(h);
-    }
 }
-
-;// CONCATENATED MODULE: ./src/job/job.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
-const BTRFS_MAGIC = 0x9123683e;
-/**
- * What every later step sees, and the one rule for it: anything that needs to know the paths a
- * job's build sees (a slot's CARGO_HOME string, say) computes them here.
- * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
- * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
- * shared directory outside the slot (an environment variable beats a config file). Equal to the
- * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
- * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
- * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
- */
-function exportsFor(dirs, cargoHome) {
-    return {
-        CARGO_TARGET_DIR: dirs.target,
-        CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: cargoHome,
-        CARGO_INSTALL_ROOT: dirs.install,
-        TMPDIR: dirs.tmp,
-        TMP: dirs.tmp,
-        TEMP: dirs.tmp,
-    };
+/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
+async function recordSlot(j, cargoHome, r) {
+    const now = new Date().toISOString();
+    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
+    // Who used the slot comes from this job's own state, never from the file: the build ran
+    // as this uid and could have rewritten slot.json to claim another trust domain's key.
+    if (!j.identity || !j.slot || !j.startedAt)
+        return;
+    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+    await writeRecord(j.dirs.record, {
+        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+        releasedAt: now,
+        lastUsed: now,
+        sizes: r.sizes,
+        units: r.units,
+        copiedFrom,
+    });
 }
-/**
- * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
- * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
- * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
- */
-function viewAt(vp, name, shared) {
-    const dirs = layout_slotDirs(vp.root, name);
-    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
-    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
-}
-/**
- * The view the slot's content was built under once this job ends: the one its build showed in
- * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
- * A build under paths that are not the slot's at any root (a `docker run` step mounting it
- * elsewhere) leaves the view unknown.
- */
-function viewAfter(j) {
-    const shared = j.home?.shared ?? false;
-    const buildDir = layout_slotDirs(j.root, j.slot).target;
-    const seen = builtSince(buildDir, j.startedAt);
-    if (!seen)
-        return j.view;
-    const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
-}
-function recordFor(lease, me, now, previous, view) {
-    return {
-        format: 1,
-        name: lease.name,
-        layout: lease.layout,
+/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
+async function appendUnits(j, r) {
+    const me = j.identity;
+    const u = r.units;
+    if (!me || !u || u.built + u.fresh === 0)
+        return;
+    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+        t: new Date().toISOString(),
         repository: me.repository,
-        key: me.key,
-        runnerId: me.runnerId,
-        runnerName: me.runnerName,
-        host: me.host,
-        workflow: me.workflow,
-        runId: me.runId,
-        runAttempt: me.runAttempt,
         job: me.job,
         jobKey: me.jobKey || undefined,
-        jobUid: me.jobUid,
-        leasedAt: now,
-        lastUsed: now,
-        sizes: previous?.sizes,
-        uid: owner_myUid(),
-        view,
-    };
-}
-/**
- * The main step's work after the guard: lease a directory, make it ready, say what to export.
- * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
- * still leaves the post step enough to release it.
- */
-async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
-    // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
-    // in each slot with those a slot's build was made under, and the home is one of them.
-    const uid = owner_myUid();
-    const fork = me.fork === true;
-    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
-    const shared = s.layout === 'slot' && !fork && problem === undefined;
-    // Where the build will see the root: here, unless this runs outside the job's steps (the
-    // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid };
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
-    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
-    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
-    try {
-        if (s.layout === 'job')
-            await handBackJobParents(root, lease.dirs.base);
-        const now = new Date().toISOString();
-        const uid = owner_myUid();
-        const fork = me.fork === true;
-        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
-        if (problem && !o.privateHome)
-            log.warning(`CARGO_HOME: ${home.reason}.`);
-        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
-        // The record names the new key only once the old key's content is gone: a kill between
-        // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
-        // What the slot holds was built under the previous record's view, or is nothing at all.
-        let view = prep.decision.reset ? undefined : lease.previous?.view;
-        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
-        await writeRecord(lease.dirs.record, record);
-        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
-        }
-        const exports = exportsFor(lease.dirs, home.cargoHome);
-        let copy;
-        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
-            // A slot without its own warm build: start from a compatible one another idle slot holds.
-            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
-            if (src) {
-                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
-                log.info(describeCopy(copy));
-                if (copy.outcome === 'copied') {
-                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
-                    const from = src.record.view;
-                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
-                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
-                    await writeRecord(lease.dirs.record, record);
-                }
-            }
-        }
-        return {
-            root,
-            layout: s.layout,
-            slot: lease.name,
-            dirs: lease.dirs,
-            keeperPid: lease.keeperPid,
-            tier: lease.tier,
-            waitedMs: lease.waitedMs,
-            zombies: lease.zombies,
-            foreign: lease.foreign,
-            reset: prep.decision,
-            identity: me,
-            startedAt: now,
-            cleanupTimeoutMs: s.cleanupTimeoutMs,
-            exports,
-            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
-            view,
-            home,
-            copy,
-        };
-    }
-    catch (e) {
-        await releaseLease(lease.keeperPid, lease.dirs.lock);
-        throw e;
-    }
-}
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function job_prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
-    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
-    if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
-        return state;
-    }
-    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
-    if (!version) {
-        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
-        return state;
-    }
-    // One read serves the cache key, the registry crates and the git dependencies.
-    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
-    if (s.cache)
-        await restoreStore(root, lockText, log);
-    const locked = parseLock(lockText);
-    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
-    // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
-        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
-        return { ...state, lockFile, cargoVersion: version };
-    }
-    try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-        seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-        for (const m of seed.mismatches)
-            log.warning(`Crates: ${m.crate}: ${m.why}.`);
-        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
-    }
-    finally {
-        await flock_release(downloadLock);
-    }
-}
-/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
-    try {
-        const locked = parseGitLock(lockText);
-        if (locked.length === 0)
-            return undefined;
-        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
-        // A refused entry is a warning (someone damaged the store); an absent one is routine.
-        for (const n of r.notSeeded) {
-            if (n.why.includes(' refused: '))
-                log.warning(`Git: ${n.dep}: ${n.why}.`);
-            else
-                log.info(`Git: ${n.dep}: ${n.why}.`);
-        }
-        return r;
-    }
-    catch (e) {
-        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
-        return undefined;
-    }
-}
-/**
- * Post's lock file: main's, else found again (the job's build may have made one), read once;
- * cargo's version only where something may be published (it costs a `cargo --version`).
- */
-async function postLock(c, env) {
-    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-    if (!lockFile)
-        return undefined;
-    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
+        key: me.key,
+        runner: me.runnerName,
+        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+        built: u.built,
+        fresh: u.fresh,
+        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+        workflow: me.workflow,
+        run: me.runId,
+        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+        base: me.baseKey,
+    }));
 }
 /**
  * The post step's work. Best effort throughout: each failure becomes a warning that says what
@@ -32302,143 +32749,37 @@ async function postLock(c, env) {
  */
 async function endJob(j, log) {
     const t0 = performance.now();
-    const warnings = [];
-    let published;
-    let gitPublished;
-    const removed = [];
-    let sizes;
-    let handedBack;
-    let units;
-    let foreign;
-    let view;
-    const attempt = async (what, fn) => {
-        try {
-            await fn();
-        }
-        catch (e) {
-            warnings.push(`${what}: ${e.message}`);
-        }
-    };
-    const timeoutMs = j.cleanupTimeoutMs;
+    const r = { removed: [], warnings: [] };
     // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
     const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    const note = (r) => {
-        removed.push(r);
-        if (r.outcome === 'left-in-trash')
-            warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-        if (r.outcome === 'live')
-            warnings.push(`Did not delete ${r.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-    };
     try {
         await prepareRoot(j.root, {}, false);
         const startedAt = j.startedAt;
         if (startedAt) {
-            await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                units = unitsSince(j.dirs.target, startedAt);
+            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+                r.units = unitsSince(j.dirs.target, startedAt);
             });
         }
-        const c = j.crates;
-        if (c) {
-            // Both stores publish from one lock file and one cargo version, found once.
-            const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-            let lock;
-            const theLock = () => (lock ??= postLock(c, env));
-            await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
-                if (!c.publish) {
-                    published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-                    return;
-                }
-                const l = await theLock();
-                if (!l?.version)
-                    return;
-                published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-                if (c.cache && published.published > 0 && log)
-                    await saveStore(j.root, l.text, log);
-            });
-            await attempt(`Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
-                const l = await theLock();
-                const locked = l ? parseGitLock(l.text) : [];
-                if (locked.length === 0)
-                    return;
-                const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
-                if (!c.publish) {
-                    gitPublished = { ...none, allowed: false };
-                    return;
-                }
-                const version = l.version;
-                if (!version)
-                    return;
-                gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-            });
-        }
-        if (j.layout === 'job') {
-            // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-            await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
-                note(await removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
-                // The key and repository directories go too once empty. rmdir refuses a non-empty
-                // directory atomically, and a job creating its directory meanwhile re-creates parents.
-                const key = (0,external_node_path_.dirname)(j.dirs.base);
-                await external_node_fs_.promises.rmdir(key).then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key))).catch(() => undefined);
-            });
-        }
-        else {
-            await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-                if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-                    return; // nothing to empty
-                note(await removeTree(j.root, j.dirs.tmp, { timeoutMs }));
-                await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-            });
-            await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
-                const now = new Date().toISOString();
-                // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-                const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-                sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-                // Who used the slot comes from this job's own state, never from the file: the build ran
-                // as this uid and could have rewritten slot.json to claim another trust domain's key.
-                if (j.identity && j.slot && j.startedAt) {
-                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-                    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
-                }
-            });
-            // After the record (which names this uid): a mark must be the last word.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            if (cargoHome !== j.dirs.cargoHome) {
-                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
-                    if (home)
-                        warnings.push(home.message);
-                });
-            }
-        }
-        const me = j.identity;
-        if (me && units && units.built + units.fresh > 0) {
-            const u = units;
-            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
-        }
-        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            handedBack = await handBackJob(j, published, gitPublished?.published.length);
+        if (j.crates)
+            await publishStores(j, j.crates, cargoHome, r, log);
+        if (j.layout === 'job')
+            await removeJobDir(j, r);
+        else
+            await leaveSlot(j, cargoHome, r);
+        await appendUnits(j, r);
+        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
         });
     }
     catch (e) {
-        warnings.push(`Checking the root ${j.root}: ${e.message}`);
+        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
     }
     let released = false;
-    await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
         released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
     });
     const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease, view };
+    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
@@ -32449,7 +32790,73 @@ async function endJob(j, log) {
  */
 const VERSION = '0.1.0';
 
-;// CONCATENATED MODULE: ./src/job/sccache.ts
+;// CONCATENATED MODULE: ./src/os/sockets.ts
+
+/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
+function parseListeners(procNetTcp) {
+    const out = [];
+    for (const line of procNetTcp.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || f[3] !== '0A')
+            continue; // 0A: LISTEN
+        const [addr, port] = f[1].split(':');
+        if (addr !== '0100007F' && addr !== '00000000')
+            continue;
+        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
+    }
+    return out;
+}
+/** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
+async function tcpListeners() {
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
+    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
+}
+/**
+ * The process holding a socket inode: `hint` (a pid seen before) first, then only processes
+ * whose command is `comm`, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode, comm, hint) {
+    const want = `socket:[${inode}]`;
+    const holds = async (p) => {
+        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
+        for (const fd of fds)
+            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+                return true;
+        return false;
+    };
+    if (hint && (await holds(String(hint))))
+        return hint;
+    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(p))
+            continue;
+        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
+        if (name.trim() === comm && (await holds(p)))
+            return Number(p);
+    }
+    return undefined;
+}
+/** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
+async function environOf(pid) {
+    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    if (raw === undefined)
+        return undefined;
+    const out = {};
+    for (const kv of raw.split('\0'))
+        if (kv.includes('='))
+            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    return out;
+}
+/** Whether `pid` sees the same files as this process (the same mount namespace). */
+async function sameMountNamespace(pid) {
+    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
+    return theirs === ours;
+}
+
+;// CONCATENATED MODULE: ./src/host/sccache.ts
+
+
+
 
 
 
@@ -32508,7 +32915,14 @@ function sccacheWrapper(env) {
     return undefined;
 }
 /** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
+const OURS = new Set([
+    'SCCACHE_SERVER_PORT',
+    'SCCACHE_IDLE_TIMEOUT',
+    'SCCACHE_START_SERVER',
+    'SCCACHE_STARTUP_NOTIFY',
+    'SCCACHE_NO_DAEMON',
+    'SCCACHE_ERROR_LOG',
+]);
 function sccacheSettings(env) {
     const out = {};
     for (const k of Object.keys(env).sort())
@@ -32523,20 +32937,6 @@ function sccacheSettings(env) {
 function candidatePorts(uid, mountNs, settings) {
     const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
     return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
-}
-/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
-function parseListeners(procNetTcp) {
-    const out = [];
-    for (const line of procNetTcp.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || f[3] !== '0A')
-            continue; // 0A: LISTEN
-        const [addr, port] = f[1].split(':');
-        if (addr !== '0100007F' && addr !== '00000000')
-            continue;
-        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
-    }
-    return out;
 }
 /** Pure: use this port (start a server or reuse the one there), or try the next. */
 function decide(o) {
@@ -32570,63 +32970,14 @@ function describeServer(r) {
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
 // ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
-async function listeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
-    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
-    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
-}
-/**
- * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
- * only, which keeps the scan of /proc cheap.
- */
-async function socketOwner(inode, hint) {
-    const want = `socket:[${inode}]`;
-    const holds = async (p) => {
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
-                return true;
-        return false;
-    };
-    if (hint && (await holds(String(hint))))
-        return hint;
-    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
-        if (!/^\d+$/.test(p))
-            continue;
-        const comm = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (comm.trim() === 'sccache' && (await holds(p)))
-            return Number(p);
-    }
-    return undefined;
-}
-async function environOf(pid) {
-    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-    if (raw === undefined)
-        return undefined;
-    const out = {};
-    for (const kv of raw.split('\0'))
-        if (kv.includes('='))
-            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    return out;
-}
 /** What answers on `port` (in this network namespace), read from /proc. */
 async function occupant(port, uid, hint) {
-    const l = (await listeners()).find((x) => x.port === port);
+    const l = (await tcpListeners()).find((x) => x.port === port);
     if (!l)
         return { kind: 'free' };
     if (l.uid !== uid)
         return { kind: 'other-uid', uid: l.uid };
-    const pid = await socketOwner(l.inode, hint);
+    const pid = await socketOwner(l.inode, 'sccache', hint);
     if (!pid)
         return { kind: 'unknown' };
     const env = await environOf(pid);
@@ -32635,8 +32986,7 @@ async function occupant(port, uid, hint) {
     if (env.RUNNER_TRACKING_ID)
         return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
     // Another mount namespace resolves the job's paths to other files (or none).
-    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-    if (theirs !== ours)
+    if (!(await sameMountNamespace(pid)))
         return { kind: 'unknown' };
     return { kind: 'host-server', pid };
 }
@@ -32658,7 +33008,7 @@ async function settled(port, uid, graceMs) {
 }
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root, uid, port) {
-    return ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+    return ownDirIn(layout_rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -32673,7 +33023,12 @@ async function spawnServer(binary, env, dir) {
     try {
         const code = await new Promise((res, rej) => {
             // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], {
+                env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') },
+                cwd: dir,
+                detached: true,
+                stdio: ['ignore', out.fd, out.fd],
+            });
             child.on('error', rej);
             child.on('exit', (c) => res(c));
         });
@@ -32684,6 +33039,71 @@ async function spawnServer(binary, env, dir) {
     }
 }
 const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o) {
+    if (o.kind === 'other-uid')
+        return `a listener of uid ${o.uid}`;
+    if (o.kind === 'job-server')
+        return `a job's server, pid ${o.pid}`;
+    return 'a listener of another mount namespace, or one this uid cannot see';
+}
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary, env, port, uid, root, log) {
+    const { dir, theirs } = await serverDir(root, uid, port);
+    if (theirs)
+        return { kind: 'next', why: theirs };
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const seen = await occupant(port, uid, hint);
+    if (seen.kind === 'host-server') {
+        log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+        return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+    }
+    // One starter at a time per port: two jobs starting together find one server, not a race.
+    const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
+    if (!lock)
+        throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+    try {
+        return await startOnPort(binary, env, port, uid, dir, log);
+    }
+    finally {
+        await flock_release(lock);
+    }
+}
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary, env, port, uid, dir, log) {
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const errorLog = (0,external_node_path_.join)(dir, 'error.log');
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const o = await occupant(port, uid);
+        const what = decide(o);
+        if (what === 'reuse' && o.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+            return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+        }
+        if (what === 'next')
+            return { kind: 'next', why: whyNext(o) };
+        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+        await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
+        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+        if (r.code !== 0)
+            throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+        const now = await settled(port, uid, STARTUP_GRACE_MS);
+        if (now.kind === 'host-server') {
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+            log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+            return { kind: 'server', pid: now.pid, how: 'started', tmp };
+        }
+        if (now.kind === 'free')
+            throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+        // Another process bound the port first (a job's client): look again.
+    }
+    return { kind: 'next' };
+}
 /**
  * Makes sure a host server that belongs to no job answers for a job that compiles through
  * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
@@ -32697,9 +33117,18 @@ async function ensureSccacheServer(env, paths, log) {
     const binary = await findOnPath(wrapper.command, env.PATH);
     if (!binary)
         throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
     const passedOver = [];
+    const report = (port, s) => ({
+        variable: wrapper.variable,
+        port,
+        pid: s.pid,
+        how: s.how,
+        tmp: s.tmp,
+        passedOver,
+        ms: Math.round(performance.now() - t0),
+    });
     // A server the host runs itself (systemd, a login shell) on the configured port belongs to
     // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
     // start one there: that port is where jobs' own clients start theirs.
@@ -32707,59 +33136,14 @@ async function ensureSccacheServer(env, paths, log) {
     const there = await occupant(configured, uid);
     if (there.kind === 'host-server') {
         log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-        return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
+        return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
     }
     for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const { dir, theirs } = await serverDir(paths.root, uid, port);
-        if (theirs) {
-            passedOver.push(`${port} (${theirs})`);
-            continue;
-        }
-        const tmp = (0,external_node_path_.join)(dir, 'tmp');
-        const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
-        const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
-        // Every job but the first finds the server up: no lock needed to use it.
-        const seen = await occupant(port, uid, hint);
-        if (seen.kind === 'host-server') {
-            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-            return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        // One starter at a time per port: two jobs starting together find one server, not a race.
-        const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
-        if (!lock)
-            throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-        try {
-            for (let attempt = 0; attempt < 3; attempt++) {
-                const o = await occupant(port, uid);
-                const what = decide(o);
-                if (what === 'reuse' && o.kind === 'host-server') {
-                    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-                    return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (what === 'next') {
-                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
-                    break;
-                }
-                // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-                await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
-                const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-                if (r.code !== 0)
-                    throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'no output'}.`);
-                const now = await settled(port, uid, STARTUP_GRACE_MS);
-                if (now.kind === 'host-server') {
-                    await external_node_fs_.promises.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
-                    log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-                    return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (now.kind === 'free')
-                    throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${(0,external_node_path_.join)(dir, 'error.log')}: ${(await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'empty'}).`);
-                // Another process bound the port first (a job's client): look again.
-            }
-        }
-        finally {
-            await flock_release(lock);
-        }
+        const got = await tryPort(binary, env, port, uid, paths.root, log);
+        if (got.kind === 'server')
+            return report(port, got);
+        if (got.why)
+            passedOver.push(`${port} (${got.why})`);
     }
     throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
 }
@@ -32777,7 +33161,7 @@ function sccacheExports(r) {
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const o = await occupant(r.port, uid, r.pid);
     if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
         return undefined;
@@ -32813,30 +33197,6 @@ function consoleLog(verbose = false, quiet = false) {
             return fn();
         },
     };
-}
-
-;// CONCATENATED MODULE: ./src/pool/events.ts
-
-
-/** Pure: a guard run's result from its report. */
-function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const eventsLog = (root) => layout_rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function recordEvent(root, e) {
-    try {
-        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
-        return undefined;
-    }
-    catch (err) {
-        return err;
-    }
-}
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
 }
 
 ;// CONCATENATED MODULE: ./src/model/base.ts
@@ -33007,6 +33367,329 @@ function currentIdentity(env = process.env, o = {}) {
     return identityFrom(env, readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
+;// CONCATENATED MODULE: ./src/job/prepare.ts
+
+
+
+
+
+
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
+ */
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
+        return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
+    if (reuse === 'never')
+        return { reset: true, reason: 'reuse: never' };
+    if (reuse === 'always')
+        return kept('reuse: always');
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
+    if (trustDomain(previous) !== trustDomain(me))
+        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+}
+async function hasEntries(dir) {
+    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
+}
+/**
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
+ * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
+ * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ */
+async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
+    const removed = [];
+    const timeoutMs = s.cleanupTimeoutMs;
+    // A build of the previous job may have replaced one of our directories by a symlink (into
+    // another slot, say): cargo would follow it. Only real directories are used; anything else
+    // is moved to trash (the link itself, never what it points to).
+    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
+        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
+        if (st && !st.isDirectory())
+            removed.push(await removeTree(root, d, { timeoutMs }));
+    }
+    const privateHome = cargoHome === dirs.cargoHome;
+    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
+    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
+    const decision = decideReset(s.reuse, previous, content, me);
+    if (decision.reset) {
+        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
+            removed.push(await removeTree(root, d, { timeoutMs }));
+    }
+    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
+        // The slot's own private home (a version before shared homes): nothing uses it any more.
+        removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
+    }
+    if (await hasEntries(dirs.tmp))
+        removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
+    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
+    if (stuck.length) {
+        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
+        for (const r of stuck)
+            if (r.outcome === 'live')
+                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
+    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
+    const linked = await linkRunnerConfig(cargoHome, root, env);
+    return { decision, removed, linked };
+}
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+            const p = (0,external_node_path_.join)(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
+                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
+                    removed.push((0,external_node_path_.relative)(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const RULES = ['own-key', 'base', 'any'];
+const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
+ * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
+ */
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+function staleScripts(outputs, source) {
+    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target) {
+    const out = [];
+    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    for (const a of await sub(target)) {
+        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+            out.push((0,external_node_path_.join)(a, 'build'));
+        for (const b of await sub(a))
+            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+                out.push((0,external_node_path_.join)(b, 'build'));
+    }
+    return out;
+}
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target, source) {
+    const stale = [];
+    for (const build of await buildDirs(target)) {
+        const outputs = [];
+        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
+            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+            if (output === undefined)
+                continue;
+            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+        }
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
+        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
+            stale.push(unit);
+        }
+    }
+    return stale;
+}
+/** Pure: the log's line for a copy. */
+function describeCopy(c) {
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    if (c.outcome === 'copied') {
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
+        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+    }
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
+    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+async function copyWarmBuild(root, src, to, o) {
+    const from = layout_slotDirs(root, src.name);
+    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+    const t0 = performance.now();
+    const h = await flock_hold([from.lock, ...(await liveness_cargoLockFiles(from.target, from.cargoHome))]);
+    if (!h)
+        return base;
+    try {
+        const now = await record_file_readRecord(from.record);
+        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+            return { ...base, outcome: 'changed' };
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+            return { ...base, bytes, outcome: 'no-room' };
+        const c = await copyTree(from.target, to.target, o.timeoutMs);
+        if (!c.ok) {
+            // A partial copy must not pass for a warm build: the job starts from an empty target.
+            await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+            await external_node_fs_.promises.mkdir(to.target, { recursive: true });
+            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        }
+        const stale = await invalidateScripts(to.target, from.base);
+        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+    }
+    finally {
+        await flock_release(h);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+}
+
 ;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
 
 
@@ -33060,10 +33743,7 @@ async function ensureWrapperScript(root, uid) {
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
     if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
         return path;
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
-    await external_node_fs_.promises.chmod(tmp, 0o755);
-    await external_node_fs_.promises.rename(tmp, path);
+    await writeAtomic(path, WRAPPER_SCRIPT, 0o755);
     return path;
 }
 /*
@@ -33074,7 +33754,7 @@ async function ensureWrapperScript(root, uid) {
  * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
  * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
  * settings. Its port differs from the trusted server's, since the port is a hash of the settings
- * (sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
  * shared cache anyway; they read nothing trusted jobs compiled.
  */
 const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];
@@ -33110,16 +33790,19 @@ async function untrustedCache(root, uid) {
 
 
 
-/**
- * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
- * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
- * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
- * root elsewhere than this process does (the hook, on the host, before a job container starts).
- */
-async function mainJob(s, env, log, watchPid, save, o = {}) {
+
+
+
+
+
+
+
+/** Runs the phases of one start, as JobStart above says. */
+async function mainJob(o) {
+    const { settings: s, env, log, watchPid, save } = o;
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
@@ -33137,15 +33820,24 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     };
     // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
     const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log })).catch(async (e) => {
+    // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
+    // to take while anything less valuable is idle, and the chooser compares the same views.
+    const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
+    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
         if (e instanceof DiskFullError)
             noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
         throw e;
     });
-    noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
+    noted('the guard run')(await recordEvent(root, {
+        event: 'guard',
+        trigger: 'job',
+        result: guardResult(guard),
+        freed: s.dryRun ? 0 : guard.freedBytes,
+        removals: s.dryRun ? 0 : guard.removals.length,
+    }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere, privateHome: o.privateHome });
+        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
@@ -33156,7 +33848,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
-            job.crates = await phase('crates', 'Crates', () => job_prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
+            job.crates = await phase('crates', 'Crates', () => dependencies_prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
         }
         catch (e) {
             await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
@@ -33167,7 +33859,7 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
     if (wrapper) {
-        const uid = owner_myUid();
+        const uid = proc_myUid();
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
@@ -33187,10 +33879,96 @@ async function mainJob(s, env, log, watchPid, save, o = {}) {
     }
     return { job, guard };
 }
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+async function planHome(s, root, me, o = {}) {
+    const uid = proc_myUid();
+    const fork = me.fork === true;
+    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
+    const shared = s.layout === 'slot' && !fork && problem === undefined;
+    // Where the build will see the root: here, unless this runs outside the job's steps (the
+    // runner's hook, on the host, for a job that may run in a container).
+    const own = o.seenHere === false ? undefined : { root, uid };
+    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
+}
+/** The slot phase (see above). */
+async function startJob(o) {
+    const { settings: s, root, me, env, log, watchPid, onLeased } = o;
+    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+    try {
+        if (s.layout === 'job')
+            await handBackJobParents(root, lease.dirs.base);
+        const now = new Date().toISOString();
+        const uid = proc_myUid();
+        const fork = me.fork === true;
+        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+        if (problem && !o.privateHome)
+            log.warning(`CARGO_HOME: ${home.reason}.`);
+        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
+        // The record names the new key only once the old key's content is gone: a kill between
+        // the two must never leave a record that vouches for content of another trust domain.
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+        // What the slot holds was built under the previous record's view, or is nothing at all.
+        let view = prep.decision.reset ? undefined : lease.previous?.view;
+        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+        await writeRecord(lease.dirs.record, record);
+        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+        }
+        const exports = exportsFor(lease.dirs, home.cargoHome);
+        let copy;
+        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+            // A slot without its own warm build: start from a compatible one another idle slot holds.
+            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            if (src) {
+                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                log.info(describeCopy(copy));
+                if (copy.outcome === 'copied') {
+                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
+                    const from = src.record.view;
+                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+                    await writeRecord(lease.dirs.record, record);
+                }
+            }
+        }
+        return {
+            root,
+            layout: s.layout,
+            slot: lease.name,
+            dirs: lease.dirs,
+            keeperPid: lease.keeperPid,
+            tier: lease.tier,
+            waitedMs: lease.waitedMs,
+            zombies: lease.zombies,
+            foreign: lease.foreign,
+            reset: prep.decision,
+            identity: me,
+            startedAt: now,
+            cleanupTimeoutMs: s.cleanupTimeoutMs,
+            exports,
+            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
+            view,
+            home,
+            copy,
+        };
+    }
+    catch (e) {
+        await releaseLease(lease.keeperPid, lease.dirs.lock);
+        throw e;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/job/status.ts
-
-
 
 
 
@@ -33222,7 +34000,11 @@ async function rootStatus(root, now = Date.now()) {
     }
     const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
     // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitstore_gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+    const [crates, git, trash] = await Promise.all([
+        diskUsage(storePaths(root).base),
+        diskUsage(layout_gitStorePaths(root).base),
+        trashEntries ? diskUsage(p.trash) : 0,
+    ]);
     const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
     return {
         version: VERSION,
@@ -33280,13 +34062,17 @@ function formatStatus(s) {
         });
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
         for (const r of [header, ...rows])
-            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+            lines.push(r
+                .map((c, i) => c.padEnd(widths[i]))
+                .join('  ')
+                .trimEnd());
     }
     lines.push(...formatWarmth(s.warmth));
     return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/job/metrics.ts
+
 
 
 
@@ -33338,7 +34124,9 @@ function addWarmth(c, entries) {
     return out;
 }
 const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+const fmtLabels = (l) => `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
 const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
 /** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
 function family(name, type, help, samples) {
@@ -33357,7 +34145,7 @@ function renderMetrics(s, c) {
     const st = s.status;
     if (st) {
         const count = (f) => st.slots.filter(f).length;
-        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
+        lines.push(...family('cargo_isolate_slots', 'gauge', "Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid's files).", [
             [{ ...r, state: 'leased' }, count((x) => x.live)],
             [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
             [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
@@ -33368,11 +34156,26 @@ function renderMetrics(s, c) {
         ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
             [{ ...r, store: 'crates' }, st.bytes.crates],
             [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
+            [r, s.idleBytes ?? 0],
+        ]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
+            [r, s.overThreshold ? 1 : 0],
+        ]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
             .filter((x) => x.live)
-            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
+            .map((x) => [
+            {
+                ...r,
+                slot: x.name,
+                repository: x.record?.repository ?? '',
+                ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '',
+                runner: x.record?.runnerName ?? '',
+            },
+            (x.heldMs ?? 0) / 1000,
+        ])));
     }
-    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    const jobs = Object.entries(c.jobs)
+        .map(([k, v]) => [JSON.parse(k), v])
+        .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
     lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
         [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
         [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
@@ -33413,8 +34216,8 @@ async function updateCounters(root, warn) {
             return after;
         }
         try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
-            const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
+            const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
             if (to)
                 await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
         }
@@ -33444,7 +34247,109 @@ async function writeMetrics(path, text) {
     await writeAtomic(path, text, 0o644);
 }
 
+;// CONCATENATED MODULE: ./src/job/hook-state.ts
+
+
+
+
+
+
+/*
+ * The runner hooks' state channel: how the job-started hook passes its lease to the
+ * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
+ * main-impl.ts through joinHookLease). The action's own main-to-post channel is state.ts.
+ *
+ * What the started hook writes to GITHUB_ENV reaches every later step; the completed hook gets
+ * fresh, empty files and sees none of it. So the state is a file in RUNNER_TEMP, which the
+ * runner empties before the started hook and after the completed one: it lives exactly as long
+ * as the job. The job's own steps can write it too, so nothing read from it is trusted to name
+ * paths (ownPaths) or a lease (flock.isHolder, allFree) without a check.
+ */
+const STATE_FILE = 'cargo-isolate-hook.json';
+/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
+const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
+const statePath = (env) => (env.RUNNER_TEMP ? (0,external_node_path_.join)(env.RUNNER_TEMP, STATE_FILE) : undefined);
+const writeState = (file, s) => writeAtomic(file, JSON.stringify(s));
+async function readState(file) {
+    try {
+        const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
+        return s.format === 1 && s.job?.dirs ? s : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
+ * names under its root. The keeper's command line then vouches for the lock, so a state file
+ * edited during the job cannot aim the completed hook's removals at another slot.
+ */
+function ownPaths(job) {
+    if (!(0,external_node_path_.isAbsolute)(job.root) || typeof job.slot !== 'string')
+        return false;
+    const expected = job.layout === 'slot' ? (layout_SLOT_NAME.test(job.slot) ? layout_slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
+    if (!expected || !job.dirs)
+        return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
+}
+/**
+ * Pure: the hook's job as this step sees it. In a container job the runner translated the hook's
+ * host paths (/__t/...) the same way for every path, CARGO_HOME included: the root is where this
+ * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
+ * at that place (this step sees another CARGO_HOME).
+ */
+function hookJobSeenAt(job, home) {
+    const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
+    const root = join(home, relative(hookHome, job.root));
+    if (join(root, relative(job.root, hookHome)) !== normalize(home))
+        return undefined;
+    const seen = (p) => join(root, relative(job.root, p));
+    const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
+    return { root, dirs: mapDirs(job.dirs, seen), exports };
+}
+/** Pure: `file` relative to the workspace, when it lies inside it. */
+function insideWorkspace(ws, file) {
+    if (!ws || !file)
+        return undefined;
+    const rel = relative(ws, file);
+    return rel.startsWith('..') || isAbsolute(rel) ? undefined : rel;
+}
+/**
+ * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
+ * instead of taking a second slot (and runs no second guard). What applies is the part only
+ * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
+ * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
+ * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
+ * or when this step cannot see it (a container without the root mounted): then the action
+ * works as it does without hooks.
+ */
+async function joinHookLease(s, env, log) {
+    const file = env[STATE_VAR];
+    const st = file ? await readState(file) : undefined;
+    const home = env.CARGO_HOME;
+    if (!file || !st || !home)
+        return undefined;
+    const seen = hookJobSeenAt(st.job, home);
+    if (!seen ||
+        !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+        return undefined;
+    }
+    if (allFree([seen.dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
+    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+    const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+    // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
+    await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
+    return { job: { ...st.job, ...seen, crates } };
+}
+
 ;// CONCATENATED MODULE: ./src/hook-impl.ts
+
 
 
 
@@ -33471,16 +34376,12 @@ async function writeMetrics(path, text) {
  * containers" and any step, the completed one after every post step and "Stop containers".
  * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
  * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
+ * file in RUNNER_TEMP that lives exactly as long as the job (job/hook-state.ts).
  *
  * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
  * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
  * kills; it watches the Runner.Worker process; and max-lease bounds it.
  */
-const STATE_FILE = 'cargo-isolate-hook.json';
-/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
-const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 const FAIL_EXIT = 3;
 /** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
@@ -33505,31 +34406,13 @@ function workerPid(ancestors) {
 function ancestors(from) {
     const out = [];
     for (let pid = from; pid > 1 && out.length < 32;) {
-        try {
-            const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-            out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-            pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-        }
-        catch {
+        const stat = procStat(pid);
+        if (!stat)
             break;
-        }
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
     }
     return out;
-}
-const statePath = (env) => (env.RUNNER_TEMP ? (0,external_node_path_.join)(env.RUNNER_TEMP, STATE_FILE) : undefined);
-async function writeState(file, s) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-    await external_node_fs_.promises.rename(tmp, file);
-}
-async function readState(file) {
-    try {
-        const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
-        return s.format === 1 && s.job?.dirs ? s : undefined;
-    }
-    catch {
-        return undefined;
-    }
 }
 /**
  * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
@@ -33539,7 +34422,7 @@ async function hookStarted(env, log = actionLog) {
     const file = statePath(env);
     try {
         if (!file)
-            throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
+            throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
         const s = hookSettings(env);
         const watch = workerPid(ancestors(process.ppid));
         log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
@@ -33550,8 +34433,20 @@ async function hookStarted(env, log = actionLog) {
         // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
         // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
         // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-        const privateHome = owner_myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
+        const privateHome = proc_myUid() === 0
+            ? undefined
+            : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+        const { job, guard } = await mainJob({
+            settings: s,
+            env,
+            log,
+            watchPid: watch,
+            save: { lease: () => undefined, guard: () => undefined },
+            crates: false,
+            via: 'hook',
+            seenHere: false,
+            privateHome,
+        });
         try {
             await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
             for (const [k, v] of Object.entries(job.exports))
@@ -33588,7 +34483,8 @@ async function recordUnisolated(env, e, log) {
     catch {
         root = defaultRoot(env); // the variable that was refused may be another one
     }
-    if (!(0,external_node_path_.isAbsolute)(root) || !(await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false)))
+    if (!(0,external_node_path_.isAbsolute)(root) ||
+        !(await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false)))
         return;
     const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
     const err = await recordEvent(root, { event: 'unisolated', reason });
@@ -33622,7 +34518,11 @@ async function hookMetrics(env, root, log) {
 function completedLine(job, ended) {
     const pub = ended.published;
     const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-    const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
+    const units = ended.units && ended.units.built + ended.units.fresh > 0
+        ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; `
+        : ended.units
+            ? 'no cargo build; '
+            : '';
     return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
 }
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
@@ -33641,7 +34541,7 @@ async function hookCompleted(env, log = actionLog) {
             log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
             return 0;
         }
-        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
+        if (!isHolder(job.keeperPid, job.dirs.lock)) {
             // max-lease passed or the keeper was killed: another job may hold the slot by now.
             log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
             return 0;
@@ -33669,10 +34569,10 @@ async function hookCompleted(env, log = actionLog) {
         // the next container job and what the operator can change.
         const f = ended.foreign;
         const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
-        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: owner_myUid(), failed: f.failed }) : undefined;
+        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: proc_myUid(), failed: f.failed }) : undefined;
         const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f.message ? [w] : kept ? [kept] : [])) : ended.warnings;
         if (fromContainer && f.handedBack)
-            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${owner_myUid()} with ${f.handedBack}.`);
+            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${proc_myUid()} with ${f.handedBack}.`);
         for (const w of warnings)
             log.warning(w);
         const line = completedLine(job, ended);
@@ -33697,70 +34597,6 @@ async function hookCompleted(env, log = actionLog) {
 function containerFilesKept(o) {
     return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 }
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-async function joinHookLease(s, env, log) {
-    const file = env[STATE_VAR];
-    if (!file)
-        return undefined;
-    const st = await readState(file);
-    const home = env.CARGO_HOME;
-    if (!st || !home)
-        return undefined;
-    // In a container job the runner translated the hook's host paths (/__t/...): derive this
-    // step's view of the root from CARGO_HOME, which the runner translated the same way.
-    const rel = relative(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
-    if (!home.endsWith(`/${rel}`) || !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-        return undefined;
-    }
-    const root = home.slice(0, home.length - rel.length - 1);
-    const map = (p) => join(root, relative(st.job.root, p));
-    const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
-    const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
-    if (allFree([dirs.lock])) {
-        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-        return undefined;
-    }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
-    const ws = env.GITHUB_WORKSPACE;
-    const lockRel = crates.lockFile && ws && !relative(ws, crates.lockFile).startsWith('..') && !isAbsolute(relative(ws, crates.lockFile)) ? relative(ws, crates.lockFile) : undefined;
-    await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, root, dirs, exports, crates } };
-}
-/**
- * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
- * names under its root. The keeper's command line then vouches for the lock, so a state file
- * edited during the job cannot aim the completed hook's removals at another slot.
- */
-function ownPaths(job) {
-    if (!(0,external_node_path_.isAbsolute)(job.root) || typeof job.slot !== 'string')
-        return false;
-    const expected = job.layout === 'slot' ? (layout_SLOT_NAME.test(job.slot) ? layout_slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
-    if (!expected || !job.dirs)
-        return false;
-    const keys = Object.keys(expected);
-    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
-}
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid, lock) {
-    try {
-        const argv = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-    }
-    catch {
-        return false;
-    }
-}
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 async function runHook(which) {
     if (which === 'started')
@@ -33778,7 +34614,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7320);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4662);
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);
 

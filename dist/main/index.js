@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7647:
+/***/ 4458:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28385,1997 +28385,8 @@ var lib_core = __nccwpck_require__(3838);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/os/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function disk_measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function disk_beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/os/flock.ts
-
-
-/*
- * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
- *
- * Invariant: a lock is held exactly while some process holding its file descriptor lives.
- * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
- * state on disk can claim a lock that nobody holds. Locks work across containers that share
- * the files on one kernel (bind mounts); they are not reliable on NFS.
- *
- * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
- * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
- * Exit code 75 means some lock was busy (or, with a wait, timed out).
- */
-const BUSY = 75;
-/** Holds the body until its stdin closes: our own process dying releases the locks too. */
-const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
-function flockArgs(paths, o, tail) {
-    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
-    const kind = o.shared ? ['-s'] : ['-x'];
-    const args = [];
-    paths.forEach((p, i) => {
-        if (i > 0)
-            args.push('flock');
-        args.push(...kind, ...mode, '-E', String(BUSY), p);
-    });
-    return [...args, ...tail];
-}
-/**
- * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
- * Resolves to undefined when one of them is busy.
- */
-function flock_hold(paths, o = {}) {
-    if (paths.length === 0)
-        throw new Error('hold: no lock paths');
-    const body = o.body ?? UNTIL_STDIN_CLOSES;
-    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
-            detached: o.detached ?? false,
-            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            env: o.env ?? process.env,
-        });
-        let out = '';
-        let err = '';
-        let settled = false;
-        const settle = (v, e) => {
-            if (settled)
-                return;
-            settled = true;
-            e ? reject(e) : resolvePromise(v);
-        };
-        child.stdout.on('data', (d) => {
-            out += d.toString();
-            if (out.startsWith('locked'))
-                settle({ pid: child.pid, child });
-        });
-        child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
-        child.on('exit', (code, signal) => {
-            if (code === BUSY)
-                return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
-        });
-    });
-}
-/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function flock_release(h) {
-    return new Promise((res) => {
-        if (h.child.exitCode !== null || h.child.signalCode !== null)
-            return res();
-        h.child.once('exit', () => res());
-        h.child.stdin?.end();
-    });
-}
-/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
-function detach(h) {
-    h.child.stdout?.destroy();
-    h.child.stderr?.destroy();
-    h.child.removeAllListeners();
-    h.child.unref();
-}
-/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function flock_allFree(paths, shared = false) {
-    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
-    if (paths.length === 0)
-        return true;
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
-    if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
-    return r.status === 0;
-}
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    let cmdline = '';
-    try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-    }
-    catch {
-        return false; // already gone
-    }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
-    try {
-        process.kill(-pid, 'SIGTERM');
-    }
-    catch {
-        try {
-            process.kill(pid, 'SIGTERM');
-        }
-        catch {
-            return false;
-        }
-    }
-    return true;
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/model/key.ts
-
-function sha256Hex(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-// Names that are already plain path components pass through unchanged (readable paths for the
-// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
-// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
-// so as to land in another branch's directory.
-const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function safeComponent(raw, max = 64) {
-    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
-        return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
-    const readable = raw
-        .normalize('NFKD')
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .replace(/\.{2,}/g, '.')
-        .replace(/^[-._]+/, '')
-        .slice(0, Math.max(0, max - hash.length - 1))
-        .replace(/[-._]+$/, '');
-    return readable ? `${readable}+${hash}` : `+${hash}`;
-}
-/**
- * The trust domain of a job: content written under one key is never reused under another.
- * Tags have a namespace of their own: a tag named `main` (which branch protection does not
- * cover) must not be keyed, and reused, as the main branch.
- */
-function contentKey(pr, branch, tag = false) {
-    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
-}
-
-;// CONCATENATED MODULE: ./src/model/layout.ts
-
-
-/**
- * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
- * CLI and older or newer versions of the action running on the same host:
- *
- *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
- *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
- *   <root>/locks/guard.lock                one disk guard at a time per host
- *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
- *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
- *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
- *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
- *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
- *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
- *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
- *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
- */
-const MARKER = '.cargo-isolate-root';
-const layout_rootPaths = (root) => ({
-    marker: (0,external_node_path_.join)(root, MARKER),
-    locks: (0,external_node_path_.join)(root, 'locks'),
-    slots: (0,external_node_path_.join)(root, 'slots'),
-    jobs: (0,external_node_path_.join)(root, 'jobs'),
-    trash: (0,external_node_path_.join)(root, 'trash'),
-    crates: (0,external_node_path_.join)(root, 'crates'),
-    homes: (0,external_node_path_.join)(root, 'homes'),
-    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
-    events: (0,external_node_path_.join)(root, 'events.jsonl'),
-    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
-    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
-    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
-});
-function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
-}
-function layout_slotDirs(root, name) {
-    const base = (0,external_node_path_.join)(root, 'slots', name);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
-}
-function layout_jobDirs(root, id) {
-    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
-}
-/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
-const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
-const layout_SLOT_NAME = /^s\d{3,}$/;
-const slotName = (index) => `s${String(index).padStart(3, '0')}`;
-
-;// CONCATENATED MODULE: ./src/os/liveness.ts
-
-
-/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
-function parseProcLocks(text) {
-    const held = new Set();
-    for (const line of text.split('\n')) {
-        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
-        const f = line.trim().split(/\s+/);
-        if (f.length < 6 || f[1] === '->')
-            continue;
-        const id = f[5];
-        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
-            const [maj, min, ino] = id.split(':');
-            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
-        }
-    }
-    return held;
-}
-function heldLocks() {
-    try {
-        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
-    }
-    catch {
-        return new Set();
-    }
-}
-/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
-function devId(dev, ino) {
-    const d = BigInt(dev);
-    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-    return `${major}:${minor}:${BigInt(ino)}`;
-}
-async function isHeldHint(path, held) {
-    const st = await external_node_fs_.promises.stat(path, { bigint: true }).catch(() => undefined);
-    return st ? held.has(devId(st.dev, st.ino)) : false;
-}
-/*
- * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
- *
- *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
- *                                                        reads the caches, exclusive to change them
- *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
- *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
- *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
- *                           (or a tool using cargo as a library) waits for a newer one
- *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
- *                           again for `cargo clean`
- *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
- *                           not check)
- *
- * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
- * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
- * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
- * build and exclusive while the unit compiles; it never replaces the profile locks above, which
- * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
- * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
- * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
- * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
- */
-const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
-/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
-const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
-/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
-async function liveness_cargoLockFiles(target, cargoHome) {
-    const found = [];
-    const addIfFile = async (p) => {
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (st?.isFile())
-            found.push(p);
-    };
-    if (cargoHome) {
-        for (const n of ['.package-cache', '.package-cache-mutate'])
-            await addIfFile((0,external_node_path_.join)(cargoHome, n));
-    }
-    if (target) {
-        // <target>/<profile>/ and <target>/<triple>/<profile>/
-        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
-        for (const n of PROFILE_LOCKS)
-            await addIfFile((0,external_node_path_.join)(target, n));
-        for (const d of level1) {
-            if (!d.isDirectory())
-                continue;
-            for (const n of PROFILE_LOCKS)
-                await addIfFile((0,external_node_path_.join)(target, d.name, n));
-            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
-            for (const d2 of level2) {
-                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
-                    continue;
-                for (const n of PROFILE_LOCKS)
-                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
-            }
-        }
-    }
-    return found;
-}
-
-;// CONCATENATED MODULE: ./src/model/record.ts
-
-
-const trustDomain = (r) => `${r.repository}#${r.key}`;
-async function record_readRecord(path) {
-    try {
-        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
-        return r && r.format === 1 ? r : undefined;
-    }
-    catch {
-        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
-    }
-}
-async function record_writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
-
-;// CONCATENATED MODULE: ./src/os/audit.ts
-
-function audit(e) {
-    const file = process.env.CARGO_ISOLATE_AUDIT;
-    if (!file)
-        return;
-    try {
-        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
-    }
-    catch {
-        /* an audit log must never break a job */
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
-
-
-
-/** True when something (even a dangling symlink) is at the path. */
-const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
-/**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
- */
-async function fsutil_writeAtomic(path, text, mode = 0o644) {
-    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-        await fs.writeFile(tmp, text, { mode });
-        await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
-        await fs.rename(tmp, path);
-    }
-    catch (e) {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/remove.ts
-
-
-
-
-
-
-
-
-class OutsideRootError extends Error {
-}
-/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
-async function assertInsideRoot(root, path) {
-    const norm = (0,external_node_path_.normalize)(path);
-    const realRoot = await external_node_fs_.promises.realpath(root);
-    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
-    }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
-    if (parent === undefined)
-        return; // parent gone: nothing there to delete
-    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
-    if (!inside)
-        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
-    // Inside the root is not enough: a link between the root and the path (a slot's
-    // cargo-home/registry made a link into another slot) would move another slot's directory,
-    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
-    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
-    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
-    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
-    }
-}
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
-let sudoChecked;
-function sudoAvailable() {
-    if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-    }
-    return sudoChecked;
-}
-/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
-async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
-    const queue = [dir];
-    while (queue.length && budget-- > 0) {
-        const p = queue.shift();
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (!st)
-            continue;
-        if (st.uid !== me)
-            return { path: p, uid: st.uid };
-        if (st.isDirectory())
-            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
-                queue.push((0,external_node_path_.join)(p, e));
-    }
-    return undefined;
-}
-/** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1000, deadline - Date.now());
-    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
-    let r = await rm();
-    if (!(await fsutil_exists(entry)))
-        return { ok: true };
-    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
-    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
-    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
-    r = await rm();
-    if (!(await fsutil_exists(entry)))
-        return { ok: true };
-    if (sudoAvailable()) {
-        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
-        if (!(await fsutil_exists(entry)))
-            return { ok: true };
-    }
-    const foreign = await foreignEntry(entry);
-    const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
-        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
-    return { ok: false, detail: why };
-}
-/** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function remove_removeTree(root, path, o = {}) {
-    const r = await removeTreeInner(root, path, o);
-    if (r.outcome !== 'absent') {
-        audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
-    }
-    return r;
-}
-async function removeTreeInner(root, path, o) {
-    await assertInsideRoot(root, path);
-    if (!(await fsutil_exists(path)))
-        return { path, outcome: 'absent' };
-    const trash = layout_rootPaths(root).trash;
-    await external_node_fs_.promises.mkdir(trash, { recursive: true });
-    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
-    if (o.locks?.length) {
-        const h = await flock_hold(o.locks);
-        if (!h)
-            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
-        try {
-            await assertInsideRoot(root, path); // re-check now that nobody can lease it
-            await external_node_fs_.promises.rename(path, entry);
-            await o.whileLocked?.();
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-        finally {
-            await flock_release(h);
-        }
-    }
-    else {
-        try {
-            await external_node_fs_.promises.rename(path, entry);
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-    }
-    const d = await deleteTrashEntry(entry, o.timeoutMs);
-    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
-}
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
-
-;// CONCATENATED MODULE: ./src/os/sizes.ts
-
-/**
- * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
- * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
- * filesystem. 0 for a missing tree.
- */
-function sizes_diskUsage(path, timeoutMs = 30_000) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d.toString()));
-        child.on('error', () => res(0));
-        child.on('close', () => res(parseInt(out, 10) || 0));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
-
-
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
- */
-function lockfile_parseLock(text) {
-    const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
-    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
-        return undefined;
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-function hasAbove(dir, name) {
-    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
-            return true;
-        if ((0,external_node_path_.dirname)(d) === d)
-            return false;
-    }
-}
-async function readLock(path) {
-    return lockfile_parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function lockfile_indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function lockfile_indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-const crates_storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
-const blobPath = (root, sha) => (0,external_node_path_.join)(crates_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function crates_mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function crates_cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(crates_storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(fsutil_exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            try {
-                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-            }
-            catch (e) {
-                const code = e.code;
-                if (code !== 'EXDEV' && code !== 'EPERM')
-                    throw e;
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                await placeAtomically(dests[i], { copyFrom: blob });
-                r.copiedInstead++;
-                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(crates_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(crates_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function crates_publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = join(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = join(cacheRoot, dir, f);
-            const st = await fs.lstat(path).catch(() => undefined);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(root, version, match.source, dir).catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = join(crates_storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await fs.readFile(storeCached).catch(() => undefined);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = join(crates_storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/store/gitstore.ts
-
-
-
-
-
-
-
-const SHA = /^[0-9a-f]{40}$/;
-/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
-function gitstore_parseGitLock(text) {
-    const out = [];
-    const seen = new Set();
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source] = ['name', 'version', 'source'].map(field);
-        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
-        if (!name || !version || !m)
-            continue;
-        const key = `${m[1]}#${m[2]}`;
-        if (seen.has(key))
-            continue; // a workspace of several crates in one repository: one database
-        seen.add(key);
-        out.push({ name, version, url: m[1], commit: m[2] });
-    }
-    return out;
-}
-const gitstore_gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
-/** The store's directory for a URL: readable, and distinct for distinct URLs. */
-function urlKey(url) {
-    const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
-    return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
-}
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
-const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
-/**
- * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
- * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
- * prefix decide; a dir still ambiguous is not published.
- */
-function assignDbDirs(dirs, locked) {
-    const assigned = new Map();
-    const ambiguous = [];
-    const norm = (u) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
-    for (const d of dirs) {
-        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
-        if (urls.length > 1) {
-            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
-            if (fetched.length > 0)
-                urls = fetched;
-        }
-        if (urls.length > 1) {
-            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
-            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
-            if (named.length > 0)
-                urls = named;
-        }
-        if (urls.length === 1)
-            assigned.set(d.name, urls[0]);
-        else if (urls.length > 1)
-            ambiguous.push(d.name);
-    }
-    return { assigned, ambiguous };
-}
-/**
- * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
- * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
- * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
- */
-function gitstore_systemGit(env = process.env, timeoutMs = 600_000) {
-    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
-    return {
-        run(args, o = {}) {
-            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
-            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
-        },
-    };
-}
-const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
-/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
-function gitAvailable(git) {
-    return git.run(['--version']).status === 0;
-}
-async function gitstore_knownDirs(root, version, url) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
-    }
-    catch {
-        return [];
-    }
-}
-/**
- * The build runs as the store's owner and may replace a store directory by a symlink (into a
- * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
- * mkdir makes a real directory.
- */
-async function plainDirs(root, ...rel) {
-    let p = root;
-    for (const c of rel) {
-        p = (0,external_node_path_.join)(p, c);
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (st && !st.isDirectory())
-            return false;
-    }
-    return true;
-}
-async function writeAtomically(dest, data) {
-    await fs.mkdir(dirname(dest), { recursive: true });
-    const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, dest).catch(async (e) => {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    });
-}
-async function gitstore_learnDir(root, version, url, dir) {
-    const known = await gitstore_knownDirs(root, version, url);
-    if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
-        return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
-}
-/** The pack and index files of an entry: regular files only, never a symlink planted there. */
-async function packFiles(entry) {
-    const out = [];
-    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
-        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
-            continue;
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
-        if (st?.isFile())
-            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
-    }
-    return out;
-}
-/**
- * Checks a database made by this code, by git's own hashes: the locked commit and its tree
- * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
- * verified) and walks from the refs, so a missing or altered object reachable from the locked
- * commit fails it. Undefined when intact; otherwise why not.
- */
-function verifyDb(git, gitDir, commit) {
-    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
-    if (tree.status !== 0)
-        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
-    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
-    // objects reachable should cargo ever gc this database.
-    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
-    if (ref.status !== 0)
-        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
-    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
-    if (fsck.status !== 0)
-        return `git fsck failed: ${firstLine(fsck)}`;
-    return undefined;
-}
-/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
-async function seedGit(root, cargoHome, locked, version, mode, git) {
-    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
-        return r;
-    }
-    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
-    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
-    // there. prepare.ts checks only the top dirs; cargo fetches instead.
-    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
-        return r;
-    }
-    for (const g of locked) {
-        const dirs = await gitstore_knownDirs(root, version, g.url);
-        if (dirs.length === 0) {
-            const why = (await fsutil_exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
-            r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-            continue;
-        }
-        const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
-        const todo = [];
-        const isDir = async (d) => (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
-        for (const dir of dirs)
-            if (!((await isDir((0,external_node_path_.join)(dbRoot, dir))) && hasCommit((0,external_node_path_.join)(dbRoot, dir))))
-                todo.push(dir);
-        if (todo.length === 0) {
-            r.present++; // this slot's own database (a warm slot of the same trust domain)
-            continue;
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const files = await packFiles(entry);
-        if (!files.some((f) => f.name.endsWith('.pack'))) {
-            r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-            continue;
-        }
-        let claimed = {};
-        try {
-            claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
-        }
-        catch {
-            /* judged below */
-        }
-        let bytes = 0;
-        let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-        for (const dir of todo) {
-            if (why)
-                break;
-            const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-            try {
-                await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
-                const init = git.run(['init', '--quiet', '--bare', tmp]);
-                if (init.status !== 0)
-                    throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-                for (const f of files) {
-                    const dest = (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name);
-                    if (mode === 'link') {
-                        try {
-                            await external_node_fs_.promises.link(f.path, dest);
-                        }
-                        catch (e) {
-                            const code = e.code;
-                            if (code !== 'EXDEV' && code !== 'EPERM')
-                                throw e;
-                            await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                            r.copiedInstead++;
-                        }
-                    }
-                    else
-                        await external_node_fs_.promises.copyFile(f.path, dest, external_node_fs_.constants.COPYFILE_FICLONE);
-                }
-                why = verifyDb(git, tmp, g.commit);
-                if (why)
-                    break;
-                const dest = (0,external_node_path_.join)(dbRoot, dir);
-                const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
-                // A symlink a build left in its place (into another slot, say) is removed, never followed.
-                if (st && !st.isDirectory())
-                    await external_node_fs_.promises.rm(dest, { force: true });
-                if (!st?.isDirectory())
-                    await external_node_fs_.promises.rename(tmp, dest);
-                else {
-                    // This slot's own database of the URL, without this commit: add the verified pack.
-                    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
-                    for (const f of files)
-                        await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
-                    git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-                }
-                bytes = files.reduce((n, f) => n + f.bytes, 0);
-            }
-            finally {
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-            }
-        }
-        if (why) {
-            r.refused.push({ url: g.url, commit: g.commit });
-            r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
-            continue;
-        }
-        r.seeded.push({ dep: label(g), bytes });
-        r.seededBytes += bytes;
-    }
-    return r;
-}
-/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
-function dbFacts(git, dbRoot, names, locked) {
-    const commits = [...new Set(locked.map((g) => g.commit))];
-    return Promise.all(names.map(async (name) => {
-        const gitDir = join(dbRoot, name);
-        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-        const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
-        const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
-        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
-        return { name, commits: present, fetchedFrom };
-    }));
-}
-/**
- * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
- * Each entry is packed by git from the job's database into a temp dir under the store, then
- * renamed into place: a reader sees no entry or a whole one.
- */
-async function gitstore_publishGit(root, cargoHome, locked, version, git, replace = []) {
-    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
-        return r;
-    }
-    const dbRoot = join(cargoHome, 'git', 'db');
-    const names = (await fs.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
-    const facts = await dbFacts(git, dbRoot, names, locked);
-    const { assigned, ambiguous } = assignDbDirs(facts, locked);
-    for (const g of locked) {
-        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
-        if (dirs.length === 0) {
-            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-            r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
-            continue;
-        }
-        for (const d of dirs) {
-            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
-                if (!isPermissionError(e))
-                    throw e;
-            });
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
-        if ((await exists(entry)) && !mustReplace) {
-            r.skipped++;
-            continue;
-        }
-        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
-            r.notPublished.push({ dep: label(g), why: `${dirname(entry)} is not a directory of the store (a symlink?): not published` });
-            continue;
-        }
-        const tmp = join(dirname(entry), `.tmp-${g.commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-        try {
-            await fs.mkdir(tmp, { recursive: true });
-            const pack = git.run(['--git-dir', join(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', join(tmp, 'pack')], { input: `${g.commit}\n` });
-            if (pack.status !== 0)
-                throw new Error(`git pack-objects in ${join(dbRoot, dirs[0])}: ${firstLine(pack)}`);
-            await fs.writeFile(join(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
-            const files = await packFiles(tmp);
-            for (const f of [...files.map((x) => x.path), join(tmp, 'entry.json')])
-                await fs.chmod(f, 0o444);
-            await fs.chmod(tmp, 0o755);
-            if (mustReplace && (await exists(entry)))
-                await removeTree(root, entry, { timeoutMs: 60_000 });
-            try {
-                await fs.rename(tmp, entry);
-            }
-            catch (e) {
-                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
-                    throw e;
-                r.skipped++; // another job published it meanwhile: one intact entry either way
-                continue;
-            }
-            const bytes = files.reduce((n, f) => n + f.bytes, 0);
-            r.published.push({ dep: label(g), bytes });
-            r.publishedBytes += bytes;
-        }
-        catch (e) {
-            r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : e.message });
-        }
-        finally {
-            await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-        }
-    }
-    return r;
-}
-/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
-async function gitEntries(root) {
-    const out = [];
-    const db = gitstore_gitStorePaths(root).db;
-    if (!(await plainDirs(root, 'git', 'db')))
-        return out;
-    for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
-        if (!(await external_node_fs_.promises.lstat((0,external_node_path_.join)(db, key)).catch(() => undefined))?.isDirectory())
-            continue;
-        for (const commit of await external_node_fs_.promises.readdir((0,external_node_path_.join)(db, key)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(db, key, commit);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (!st?.isDirectory())
-                continue;
-            const files = await packFiles(path);
-            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-            out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
-        }
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/model/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
-const SIZE_UNITS = {
-    b: 1,
-    k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-    kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-};
-/**
- * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
- * never ran. Sizes, levels and durations other than 0 must say their unit.
- */
-const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
-/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function bareNumberHint(text, kind) {
-    const n = text.trim();
-    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
-    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
-}
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
-function parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
-function parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
-}
-function units_formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function units_formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
-}
-
-;// CONCATENATED MODULE: ./src/owners/owner.ts
-
-
-const owner_myUid = () => process.geteuid?.() ?? 0;
-/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
-function owner_handBackTo(uid, rootOwner) {
-    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
-}
-/**
- * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
- * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
- * evidence, beside the record, which a root job marks until it has handed everything back.
- */
-function owner_canManage(uid, record, owners) {
-    if (uid === 0)
-        return true;
-    if (record?.uid !== undefined && record.uid !== uid)
-        return false;
-    return owners.every((o) => o === uid);
-}
-async function owner_ownerOf(path) {
-    const st = await external_node_fs_.promises.stat(path);
-    return { uid: st.uid, gid: st.gid };
-}
-/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
-async function owner_slotOwners(dirs) {
-    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
-}
-/**
- * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
- * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
- * directory, so what is found there is used only when it is a real directory of `uid`: a dir
- * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
- * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
- * `theirs` says why the directory cannot be used.
- */
-async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
-    await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.lstat(top);
-    const dir = `${top}/${name}`;
-    if (!st.isDirectory())
-        return { dir, theirs: `${top} is not a directory (a symlink?)` };
-    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
-        await external_node_fs_.promises.chmod(top, 0o1777);
-    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
-    const own = await external_node_fs_.promises.lstat(dir);
-    // Root's own directories are handed back to the root's owner like everything root makes there.
-    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
-        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
-    return { dir };
-}
-/** uids of the paths that exist (never following a symlink). */
-async function ownersOf(paths) {
-    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
-    return sts.filter((s) => s !== undefined).map((s) => s.uid);
-}
-/**
- * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
- * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
- * a build planted cannot lead the chown outside the root.
- */
-function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
-    if (paths.length === 0)
-        return Promise.resolve({ ok: true });
-    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/pool/choose.ts
-
-/** What each rule means, for the log and the job summary. */
-const TIER_TEXT = {
-    'own-job': 'this PR or branch and this job used it last',
-    'own-key': 'this PR or branch, another job',
-    base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
-    lru: 'a free slot of another job, the least valuable first',
-    new: 'a new slot',
-};
-const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
-/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
-const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
-/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
-const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
-/**
- * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
- * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
- * own that no later run uses again: once its run has ended, it is the least valuable content on
- * the host.
- */
-const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
-/**
- * Holds nothing another job could start warm from: no record (the next user wipes it), a target
- * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
- */
-const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
-/**
- * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
- * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
- * destroys an entry it does not have to.
- *
- * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
- * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
- * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
- *    is left alone, and the caller makes a new slot.
- *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
- *    then least recently used, whatever job or runner used it (never the newest first).
- * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
- * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
- * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
- * PR's container job and its host job each keep a build of their own.
- *
- * The base branch keeps its most recent slot of each job whenever it has two or more: a first
- * run takes over only the older ones (and only one, since it then has a slot of its own). With a
- * single base slot, the first run takes it: its build is warm, and the base branch's next
- * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
- * A live slot of this trust domain and job held by an earlier run (or attempt) is a
- * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
- * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
- */
-function rankSlots(slots, me, disk = {}) {
-    const mine = trustDomain(me);
-    const room = disk.room === true;
-    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
-    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
-    // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
-    const ranked = [];
-    for (const s of slots) {
-        if (s.live)
-            continue;
-        const r = s.record;
-        const empty = worthless(r);
-        // A build made under another path view is not warm for this job: it ranks as others' content.
-        const fits = warmFor(r?.view, s.view);
-        if (fits && r && trustDomain(r) === mine) {
-            ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
-            continue;
-        }
-        if (fits && r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 2 });
-            continue;
-        }
-        const tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
-        if (empty)
-            ranked.push({ s, tier, rank: 3 });
-        else if (!room)
-            ranked.push({ s, tier, rank: 4 });
-    }
-    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-    const spent = (s) => Number(s.record !== undefined && spentQueueEntry(s.record));
-    const order = (x, y) => {
-        if (x.rank !== y.rank)
-            return x.rank - y.rank;
-        const [a, b] = [x.s, y.s];
-        if (x.rank <= 2)
-            return runnerFirst(a, b) || time(b.record) - time(a.record);
-        // A spent queue entry first: taking it also gives its bytes back.
-        if (x.rank === 3)
-            return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
-        // Evicting: the least valuable content goes first, whoever used it.
-        return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
-    };
-    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
-    let waitFor;
-    if (!candidates.some((c) => c.tier === 'own-job')) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
-        waitFor = predecessor?.name;
-    }
-    return { candidates, waitFor };
-}
-/**
- * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
- * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
- * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
- * host and the reverse. A build whose view nobody could tell (a record of an older version, a
- * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
- * view is not known (the runner's hook, before the job's first build on this host) cannot tell
- * either: it takes no build made under a known view but its own.
- */
-function warmFor(built, seen) {
-    if (!built)
-        return true;
-    if (!seen)
-        return false;
-    return built.cargoHome === seen.cargoHome && built.target === seen.target;
-}
-/**
- * Pure: where this job's build will see the root, when the job cannot see it from where it runs
- * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
- * build on this host was made under, in its own trust domain first, then any (a first run's
- * base). A job keeps its `container:` from push to push; when it changes, the first build
- * recompiles once and records the new view.
- */
-function jobViewpoint(slots, me) {
-    const mine = trustDomain(me);
-    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
-    const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
-    const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
-    return r && { root: r.view.root, uid: r.view.uid };
-}
-const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
-/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
-function earlierRun(r, me) {
-    const [a, b] = [numeric(r.runId), numeric(me.runId)];
-    if (a === undefined || b === undefined)
-        return false;
-    if (a !== b)
-        return a < b;
-    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
-    return x !== undefined && y !== undefined && x < y;
-}
-
-;// CONCATENATED MODULE: ./src/pool/guard.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
-const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
-const byValue = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || spent(b) - spent(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
-/**
- * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- *
- * Runner scope (the default) frees this runner's idle data first, and other runners' idle data
- * only when that is not enough. Once warm builds are kept, the pool holds far more idle data of
- * other runners, and ephemeral runners that register under a new name for every job leave data
- * that no later job would ever count as its own: without the fallback nothing could free it and
- * the disk would fill. Live data is never a candidate in any scope.
- */
-function guard_planPrune(cands, scope, runnerId) {
-    let liveBytes = 0;
-    let othersBytes = 0;
-    const ordered = [];
-    const live = [];
-    const fallback = [];
-    for (const c of cands) {
-        if (c.live) {
-            liveBytes += c.bytes ?? 0;
-            live.push(c);
-        }
-        // Trash is nobody's data; the crate and git stores are everybody's, and cheap to refill.
-        else if (scope === 'runner' && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git' && c.owner !== runnerId) {
-            othersBytes += c.bytes ?? 0;
-            fallback.push(c);
-        }
-        else
-            ordered.push(c);
-    }
-    ordered.sort(byValue);
-    fallback.sort(byValue);
-    return { ordered, liveBytes, othersBytes, live, fallback };
-}
-async function isDir(p) {
-    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function guard_collectCandidates(root, held = heldLocks()) {
-    const p = layout_rootPaths(root);
-    const out = [];
-    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
-        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-    }
-    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
-            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
-                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
-                const rec = await record_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                out.push({ kind: 'job-dir', path: dir, lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0), owner: rec?.runnerId, live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held) });
-            }
-        }
-    }
-    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
-    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
-    const blobs = crates_storePaths(root).blobs;
-    const plain = (await isDir(crates_storePaths(root).base)) && (await isDir(blobs));
-    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
-        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
-            continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(crates_storePaths(root).blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(crates_storePaths(root).blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (st?.isFile() && st.nlink === 1)
-                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
-        }
-    }
-    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-    for (const e of await gitEntries(root))
-        if (!e.linked)
-            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
-    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
-    await Promise.all(names.map(async (name) => {
-        const d = layout_slotDirs(root, name);
-        const rec = await record_readRecord(d.record);
-        const live = await isHeldHint(d.lock, held);
-        const lastUsedMs = rec ? Date.parse(rec.lastUsed) || 0 : 0;
-        const base = { lastUsedMs, owner: rec?.runnerId, live, slot: name, key: rec?.key };
-        if (!rec?.sizes || rec.sizes.target > 0 || live)
-            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target });
-        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
-    }));
-    out.push(...(await sharedSources(root, out)));
-    return out;
-}
-/**
- * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
- * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
- * sources from the start of its build to the end, and between resolving and compiling it holds
- * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
- * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
- */
-async function sharedSources(root, slots) {
-    const me = owner_myUid();
-    const out = [];
-    const liveUids = new Set();
-    for (const c of slots) {
-        if (c.kind !== 'target' || !c.live || !c.slot)
-            continue;
-        liveUids.add((await record_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
-    }
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
-        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
-        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
-            continue;
-        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
-        if (!st?.isDirectory())
-            continue;
-        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
-    }
-    return out;
-}
-/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
-const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-class guard_DiskFullError extends Error {
-}
-const NEEDS_ROOT = 'needs root';
-/**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
- */
-async function removeCandidate(root, c, timeoutMs) {
-    const uid = owner_myUid();
-    if (uid !== 0 && c.kind !== 'crate') {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
-        if (st && st.uid !== uid)
-            return NEEDS_ROOT;
-        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            return NEEDS_ROOT;
-    }
-    try {
-        return await removeCandidateAs(root, c, timeoutMs);
-    }
-    catch (e) {
-        if (fsutil_isPermissionError(e))
-            return NEEDS_ROOT;
-        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
-        if (e instanceof OutsideRootError)
-            return 'refused';
-        throw e;
-    }
-}
-async function removeCandidateAs(root, c, timeoutMs) {
-    if (c.kind === 'trash')
-        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
-    if (c.kind === 'crate') {
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (fsutil_isPermissionError(e) ? NEEDS_ROOT : 'absent'));
-    }
-    if (!(await isDir(c.path)))
-        return 'absent';
-    if (c.kind === 'git')
-        return (await remove_removeTree(root, c.path, { timeoutMs })).outcome;
-    if (c.kind === 'job-dir') {
-        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-        return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
-    }
-    if (c.kind === 'registry-src' && c.slot === undefined)
-        return (await remove_removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-    const d = layout_slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
-    const r = await remove_removeTree(root, c.path, {
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await record_readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await record_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
-/**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
- */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await disk_measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold), target: formatLevel(o.target), before, after: before, over: false, removals: [],
-        freedBytes: 0, liveBytes: 0, othersBytes: 0, dryRun: o.dryRun, scope: o.scope, lockWaitMs: 0, decisionMs: 0, needsRoot: { count: 0, bytes: 0 },
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!disk_beyond(before, o.threshold) && o.maxAgeMs === undefined) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
-    const waitStart = Date.now();
-    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await disk_measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await disk_measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!disk_beyond(now, o.threshold) && o.maxAgeMs === undefined)
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const plan = guard_planPrune(await guard_collectCandidates(o.root), o.scope, o.runnerId);
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        let simulatedFree = 0;
-        const reached = () => {
-            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
-            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !disk_beyond(sim, o.target);
-        };
-        const overAtStart = disk_beyond(now, o.threshold);
-        const own = plan.ordered.length;
-        for (const [i, c] of [...plan.ordered, ...plan.fallback].entries()) {
-            // gc --max-age: trash and anything in scope idle for longer go whatever the disk says.
-            const old = i < own && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-            if (!old && !(overAtStart && !reached()))
-                continue;
-            if (i === own)
-                log.info(`This runner's own idle data was not enough to reach ${report.target}: removing other runners' idle data too, oldest first (never live data).`);
-            const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = c.bytes ?? (await sizes_diskUsage(c.path));
-            // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => i >= own && (report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0)));
-            if (o.dryRun) {
-                freedOthers();
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await disk_measure(o.root);
-            if (outcome === 'absent')
-                continue;
-            if (outcome === 'removed')
-                freedOthers();
-            if (outcome === NEEDS_ROOT) {
-                report.needsRoot.count++;
-                report.needsRoot.bytes += bytes;
-            }
-            // One number per removal, logged and summed alike: the guard reports what it freed, not
-            // what the filesystem did meanwhile (other jobs write while it runs).
-            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
-            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${outcome === 'removed' ? 'Removed' : outcome === 'live' ? 'Skipped (became live)' : outcome === 'refused' ? 'Refused (a symlink on its path)' : outcome === NEEDS_ROOT ? 'Left (another uid\'s files: needs root)' : 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
-        }
-        report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
-        if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${owner_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
-        }
-    }
-    finally {
-        await flock_release(guardLock);
-    }
-    report.over = disk_beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun) {
-        // Only on this failure path is it worth measuring live trees whose size was never recorded.
-        const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-        for (const c of unknown)
-            report.liveBytes += await sizes_diskUsage(c.path, 10_000);
-        report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}${o.scope === 'runner' && report.othersBytes > 0 ? ", which 'prune-scope: host' or the host reaper ('cargo-isolate gc') would free" : ''}.`;
-        log.warning(report.message);
-    }
-    return checkFloor(o, report);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new guard_DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}${o.scope === 'runner' && r.othersBytes > 0 ? " (set 'prune-scope: host' or run 'cargo-isolate gc' to free it)" : ''}.`);
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
-
-
-/*
- * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
- * by jobs that share nothing but the root, and read by `status` and `metrics`.
- *
- * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
- * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
- * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
- * that noticed renames it to `.1` (replacing the older generation), so a log stays within
- * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
- * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
- * a reader finds the start of a whole line after a torn one.
- */
-const LOG_MAX = 256 * 1024;
-const LINE_START = '{"t":"';
-/**
- * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
- * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
- * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
- * so a root job never writes or chowns anything but this root's own log.
- */
-async function jsonlog_appendLine(root, path, e) {
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
-    try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
-    }
-    finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
-    }
-}
-/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
-function jsonlog_parseLines(text, accept) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(LINE_START);
-        if (at < 0)
-            continue;
-        try {
-            const o = JSON.parse(line.slice(at));
-            if (o && typeof o === 'object' && accept(o))
-                out.push(o);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
-}
-/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
-async function readPlain(path) {
-    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
-    if (!h)
-        return { buf: Buffer.alloc(0) };
-    try {
-        const st = await h.stat();
-        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
-    }
-    catch {
-        return { buf: Buffer.alloc(0) };
-    }
-    finally {
-        await h.close();
-    }
-}
-/** Both generations' text, older first. Never throws. */
-async function jsonlog_readLog(path) {
-    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
-    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
-}
-/**
- * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
- * uses to turn a rotating log into counters that only grow. The current file is read up to its
- * last newline only, so a line being written is read whole next time. Without a cursor, or after
- * more than one rotation since, it reads both generations (old lines may count again once, a
- * counter reset to Prometheus; new lines are never missed). Never throws.
- */
-async function jsonlog_readSince(path, cursor) {
-    // The current file first: if it is rotated between the two reads, `.1` is that same file.
-    const current = await readPlain(path);
-    const older = await readPlain(`${path}.1`);
-    const parts = [];
-    const same = cursor !== undefined && current.ino === cursor.ino;
-    if (!same)
-        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
-    if (current.ino === undefined) {
-        // No current file (nothing written since a rotation): the older one was read to its end.
-        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
-    }
-    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
-    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
-    parts.push(current.buf.subarray(from, to));
-    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
-}
-
-;// CONCATENATED MODULE: ./src/pool/events.ts
-
-
-/** Pure: a guard run's result from its report. */
-function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const events_eventsLog = (root) => layout_rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function events_recordEvent(root, e) {
-    try {
-        await jsonlog_appendLine(root, events_eventsLog(root), { t: new Date().toISOString(), ...e });
-        return undefined;
-    }
-    catch (err) {
-        return err;
-    }
-}
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function events_parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
-}
-
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/model/base.ts
@@ -30450,6 +28461,39 @@ function describeBase(base, tier) {
     if (tier === 'own-job' || tier === 'own-key')
         return `${what}, not needed: a slot of its own`;
     return `${what}, not used: no free slot of this job last used by a push there`;
+}
+
+;// CONCATENATED MODULE: ./src/model/key.ts
+
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+// Names that are already plain path components pass through unchanged (readable paths for the
+// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
+// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
+// so as to land in another branch's directory.
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
+function safeComponent(raw, max = 64) {
+    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
+        return raw;
+    const hash = sha256Hex(raw).slice(0, 16);
+    const readable = raw
+        .normalize('NFKD')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^[-._]+/, '')
+        .slice(0, Math.max(0, max - hash.length - 1))
+        .replace(/[-._]+$/, '');
+    return readable ? `${readable}+${hash}` : `+${hash}`;
+}
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/model/identity.ts
@@ -30548,6 +28592,1342 @@ function currentIdentity(env = process.env, o = {}) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/model/record.ts
+const trustDomain = (r) => `${r.repository}#${r.key}`;
+const parsed = new Map();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+function lastUsedMs(r) {
+    if (!r)
+        return 0;
+    let t = parsed.get(r.lastUsed);
+    if (t === undefined) {
+        if (parsed.size > 4096)
+            parsed.clear();
+        t = Date.parse(r.lastUsed) || 0;
+        parsed.set(r.lastUsed, t);
+    }
+    return t;
+}
+
+;// CONCATENATED MODULE: ./src/model/layout.ts
+
+
+/**
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
+ */
+const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const mapDirs = (d, at) => ({
+    base: at(d.base),
+    target: at(d.target),
+    cargoHome: at(d.cargoHome),
+    install: at(d.install),
+    tmp: at(d.tmp),
+    record: at(d.record),
+    lock: at(d.lock),
+});
+const layout_rootPaths = (root) => ({
+    marker: (0,external_node_path_.join)(root, MARKER),
+    locks: (0,external_node_path_.join)(root, 'locks'),
+    slots: (0,external_node_path_.join)(root, 'slots'),
+    jobs: (0,external_node_path_.join)(root, 'jobs'),
+    trash: (0,external_node_path_.join)(root, 'trash'),
+    crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
+    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
+    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const layout_storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
+});
+function dirsIn(base, record, lock) {
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+}
+function layout_slotDirs(root, name) {
+    const base = (0,external_node_path_.join)(root, 'slots', name);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
+}
+function layout_jobDirs(root, id) {
+    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
+}
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+const layout_SLOT_NAME = /^s\d{3,}$/;
+const slotName = (index) => `s${String(index).padStart(3, '0')}`;
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/os/run.ts
+
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ */
+function run_runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/owners/owner.ts
+
+
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+function owner_handBackTo(uid, rootOwner) {
+    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
+}
+/**
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
+ */
+function owner_canManage(uid, record, owners) {
+    if (uid === 0)
+        return true;
+    if (record?.uid !== undefined && record.uid !== uid)
+        return false;
+    return owners.every((o) => o === uid);
+}
+async function owner_ownerOf(path) {
+    const st = await external_node_fs_.promises.stat(path);
+    return { uid: st.uid, gid: st.gid };
+}
+/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
+async function owner_slotOwners(dirs) {
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
+}
+/**
+ * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
+ * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
+ * directory, so what is found there is used only when it is a real directory of `uid`: a dir
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
+ * `theirs` says why the directory cannot be used.
+ */
+async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
+    await external_node_fs_.promises.mkdir(top, { recursive: true });
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = `${top}/${name}`;
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
+    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
+        await external_node_fs_.promises.chmod(top, 0o1777);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
+    const own = await external_node_fs_.promises.lstat(dir);
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
+}
+/** uids of the paths that exist (never following a symlink). */
+async function ownersOf(paths) {
+    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
+    return sts.filter((s) => s !== undefined).map((s) => s.uid);
+}
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
+    if (paths.length === 0)
+        return Promise.resolve({ ok: true });
+    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    return run_runCommand('chown', args, timeoutMs).then((r) => r.error
+        ? { ok: false, detail: r.error.message }
+        : r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function proc_findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function jsonlog_parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
+            continue;
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
+
+
+
+
+const NAMED_MAX = 20;
+/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
+const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
+/**
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
+ */
+const warmth_cutOff = (startedAt) => Date.parse(startedAt);
+const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
+/**
+ * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
+ * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
+ * the older layout's units are leftovers that no cargo of this job reads, and counting them as
+ * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
+ */
+function inUse(units) {
+    const last = new Map();
+    for (const u of units) {
+        if (u.profile === undefined || u.layout === undefined)
+            continue;
+        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
+        l[u.layout] = Math.max(l[u.layout], newest(u));
+        last.set(u.profile, l);
+    }
+    return units.filter((u) => {
+        const l = u.profile === undefined ? undefined : last.get(u.profile);
+        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
+            return true; // one layout here
+        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
+    });
+}
+/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
+function countUnits(units, cutOffMs) {
+    let built = 0;
+    let fresh = 0;
+    const crates = new Set();
+    for (const u of inUse(units)) {
+        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
+            built++;
+            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
+        }
+        else if (u.files.some((f) => f.name.endsWith('.json'))) {
+            fresh++;
+        }
+        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
+        // lease) that this job did not touch: neither work done nor work saved.
+    }
+    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
+}
+/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const subdirs = (dir) => {
+    try {
+        return readdirSync(dir, { withFileTypes: true })
+            .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+            .map((d) => d.name);
+    }
+    catch {
+        return [];
+    }
+};
+const isDir = (p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+/**
+ * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
+ * (v1) or `build/` (both layouts); nothing deeper.
+ */
+function profileDirs(target) {
+    const out = [];
+    const isProfile = (d) => isDir(join(d, '.fingerprint')) || isDir(join(d, 'build'));
+    for (const a of subdirs(target)) {
+        const p = join(target, a);
+        if (isProfile(p))
+            out.push(p);
+        else
+            for (const b of subdirs(p))
+                if (isProfile(join(p, b)))
+                    out.push(join(p, b));
+    }
+    return out;
+}
+const dirEntries = (dir) => {
+    try {
+        return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
+ * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
+ * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
+ * instead: each costs a readdir or two and yields nothing.
+ */
+function unitLocations(profile) {
+    const out = [];
+    const v1 = join(profile, '.fingerprint');
+    for (const u of dirEntries(v1))
+        out.push({ name: u.name, dir: join(v1, u.name), layout: 'v1' });
+    const build = join(profile, 'build');
+    for (const pkg of dirEntries(build)) {
+        for (const hash of dirEntries(join(build, pkg.name))) {
+            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
+            out.push({ name: `${pkg.name}-${hash.name}`, dir: join(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
+        }
+    }
+    return out;
+}
+/**
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
+ * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
+ */
+function readUnits(target) {
+    const units = [];
+    for (const profile of profileDirs(target)) {
+        for (const loc of unitLocations(profile)) {
+            let entries;
+            try {
+                entries = readdirSync(loc.dir);
+            }
+            catch {
+                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
+            }
+            const files = [];
+            for (const f of entries) {
+                if (f.startsWith('dep-') || f.startsWith('output-'))
+                    continue;
+                const st = statSync(join(loc.dir, f), { throwIfNoEntry: false });
+                if (st?.isFile())
+                    files.push({ name: f, mtimeMs: st.mtimeMs });
+            }
+            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
+        }
+    }
+    return units;
+}
+/** Units built and found fresh in `target` since the lease started. */
+function unitsSince(target, startedAt) {
+    return countUnits(readUnits(target), warmth_cutOff(startedAt));
+}
+// ---------------------------------------------------------------------------------------------
+// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
+//
+// Slot records hold only their last job, and the audit log is opt-in, so the history has its
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
+// ---------------------------------------------------------------------------------------------
+
+/** How many of the latest jobs of a repository's job `status` considers. */
+const RECENT = 20;
+/** Pure: a job started warm when most of its units were already there and left alone. */
+const startedWarm = (e) => e.fresh > e.built;
+/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
+function parseLog(text) {
+    return jsonlog_parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+}
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+function parseClosed(text) {
+    return jsonlog_parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
+}
+/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
+function warmShare(entries, recent = RECENT) {
+    const groups = new Map();
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue; // ran no cargo build: says nothing about warmth
+        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
+        const k = JSON.stringify([e.repository, job]);
+        if (!groups.has(k))
+            groups.set(k, []);
+        groups.get(k).push(e);
+    }
+    const rows = [];
+    for (const [k, all] of groups) {
+        const [repository, job] = JSON.parse(k);
+        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
+        const built = last.reduce((s, e) => s + e.built, 0);
+        const fresh = last.reduce((s, e) => s + e.fresh, 0);
+        rows.push({
+            repository,
+            job,
+            jobs: last.length,
+            warm: last.filter(startedWarm).length,
+            unitsFresh: fresh / (built + fresh),
+            last: last[last.length - 1].t,
+        });
+    }
+    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
+}
+function formatWarmth(rows) {
+    if (rows.length === 0)
+        return ['warm starts: no job with a cargo build recorded yet'];
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    return [
+        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
+        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
+    ];
+}
+const warmthLog = (root) => layout_rootPaths(root).warmth;
+/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+async function appendWarmth(root, e) {
+    await appendLine(root, warmthLog(root), e);
+}
+/** The history on disk, older generation first. Never throws. */
+async function readWarmth(root) {
+    return (await readHistory(root)).jobs;
+}
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+async function readHistory(root) {
+    const text = await readLog(warmthLog(root));
+    return { jobs: parseLog(text), closed: parseClosed(text) };
+}
+
+;// CONCATENATED MODULE: ./src/pool/value.ts
+
+
+/*
+ * What an idle warm build is worth, from what this host knows. The pool is a cache whose budget
+ * is the disk; when something must go (the guard over its threshold, a job that must wipe a free
+ * slot), the build worth least goes first, and a build worth nothing goes before anything else.
+ *
+ *   value = √saving / size / time to its next use
+ *
+ * because what a slot costs is disk for a while and what it pays is a warm start when its key
+ * and job come back:
+ *
+ * - saving: what a warm start of that job saves, its cold leases' duration minus its warm ones'
+ *   (moving averages over the host's history, `<root>/warmth.jsonl`, where post writes each
+ *   job's lease time and units built and fresh). A job not seen cold yet counts as its
+ *   repository's typical job. It enters as its square root: lease times are noisy (a cancelled
+ *   build, a cold start with sccache hits, tests that dominate the lease), and every cold start
+ *   is a slow CI round whatever it costs. Measured on the fleet simulation: weighing the saving
+ *   in full keeps 10% fewer jobs warm for 2% less compile time; ignoring it keeps no compile
+ *   time, and would lose it on fleets whose jobs differ more in cost per GiB. The root keeps
+ *   both within about 1% of their best.
+ * - size: the target dir as the last post step recorded it. Targets differ 20x (0.5 to 12 GiB):
+ *   under pressure one big build of little use can hold the place of five small ones.
+ * - time to the next use: the longer of the key's mean time between runs and how long it has
+ *   been idle. Pushes come in bursts, but a key idle for longer than its usual gap is probably
+ *   done (merged, abandoned), and its value keeps falling with its idle time: idle keys age out
+ *   by themselves. A key with one run so far counts as its repository's typical key. The base
+ *   branch's builds are also the start of every first run of its repository (choose.ts, tier
+ *   `base`): its rate adds the repository's rate of first runs.
+ * - a PR the host was told has closed (a `pull_request: closed` run of the action or
+ *   `cargo-isolate forget`) is worth nothing, until it runs again (reopened).
+ * - an older build of the same key and job, when a newer one is idle too, is worth nothing: the
+ *   job comes back to the newest (the base branch's older builds excepted: first runs take them).
+ *
+ * Values within 25% of each other count as equal (valueRank); between equals the least recently
+ * used goes first. Measured sizes and times are noisy, and a near tie is better decided by age
+ * than by a few percent of jitter. docs/simulation.md measures the rule against plain LRU and a
+ * clairvoyant reference on traces it was not tuned on.
+ */
+const GiB = 2 ** 30;
+const HOUR = 3_600_000;
+/** Before the host has seen any job cold: a typical CI build. */
+const DEFAULT_SAVING_MS = 10 * 60_000;
+/** Before the host has seen any key run twice. */
+const DEFAULT_GAP_MS = 2 * HOUR;
+/** A slot whose post step never recorded its size (killed job). */
+const DEFAULT_BYTES = GiB;
+/** Weight of the latest lease in the moving averages: recent builds say most about the next. */
+const ALPHA = 0.3;
+/** Run ids remembered per key to count distinct runs (a run's jobs end at different times). */
+const RUNS_KEPT = 8;
+const emptyStats = () => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
+const domainOf = (repository, key) => `${repository}#${key}`;
+const jobOf = (r) => `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
+const ewma = (prev, x) => (prev === undefined ? x : prev + ALPHA * (x - prev));
+/** Adds one job's line (in time order). The accumulator is what the value rule reads. */
+function addEntry(s, e) {
+    const t = Date.parse(e.t);
+    if (!Number.isFinite(t))
+        return;
+    s.version++;
+    const id = domainOf(e.repository, e.key);
+    // Entries of older versions carry no run id: jobs ending within 10 minutes count as one run.
+    const run = e.run ?? `t${Math.floor(t / 600_000)}`;
+    let k = s.keys.get(id);
+    if (!k) {
+        k = { runs: 0, recent: [], first: t, last: t };
+        s.keys.set(id, k);
+        if (e.base) {
+            const f = s.firstRuns.get(e.repository) ?? { n: 0, since: t };
+            f.n++;
+            s.firstRuns.set(e.repository, f);
+        }
+    }
+    if (!k.recent.includes(run)) {
+        k.runs++;
+        k.recent.push(run);
+        if (k.recent.length > RUNS_KEPT)
+            k.recent.shift();
+        k.last = Math.max(k.last, t);
+    }
+    if (e.base) {
+        k.base = e.base;
+        s.bases.add(domainOf(e.repository, e.base));
+    }
+    // A run after the close: the PR was reopened.
+    if ((s.closed.get(id) ?? Infinity) < t)
+        s.closed.delete(id);
+    if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
+        const j = s.jobs.get(jobOf(e)) ?? {};
+        if (startedWarm(e))
+            j.warm = ewma(j.warm, e.ms);
+        else
+            j.cold = ewma(j.cold, e.ms);
+        s.jobs.set(jobOf(e), j);
+    }
+}
+/** A PR (or any key) said to be closed at `tMs`. */
+function addClosed(s, repository, key, tMs) {
+    s.version++;
+    s.closed.set(domainOf(repository, key), tMs);
+}
+/** The accumulator over a whole history, oldest first. */
+function statsOf(entries, closed = []) {
+    const s = emptyStats();
+    const all = [
+        ...entries.map((e) => ({ c: false, e })),
+        ...closed.map((e) => ({ c: true, e })),
+    ];
+    all.sort((a, b) => a.e.t.localeCompare(b.e.t));
+    for (const x of all) {
+        if (x.c)
+            addClosed(s, x.e.repository, x.e.key, Date.parse(x.e.t));
+        else
+            addEntry(s, x.e);
+    }
+    return s;
+}
+const median = (xs) => {
+    if (xs.length === 0)
+        return undefined;
+    const v = [...xs].sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)];
+};
+/** Typical gap between runs and typical saving per repository (the fallbacks), once per version of the stats. */
+function typical(s) {
+    if (s.typical?.version !== s.version)
+        s.typical = { version: s.version, of: typicalNow(s) };
+    return s.typical.of;
+}
+function typicalNow(s) {
+    const gaps = new Map();
+    const all = [];
+    for (const [id, k] of s.keys) {
+        if (k.runs < 2)
+            continue;
+        const g = (k.last - k.first) / (k.runs - 1);
+        const repo = id.slice(0, id.lastIndexOf('#'));
+        (gaps.get(repo) ?? gaps.set(repo, []).get(repo)).push(g);
+        all.push(g);
+    }
+    const savings = new Map();
+    const allSavings = [];
+    for (const [id, j] of s.jobs) {
+        if (j.cold === undefined)
+            continue;
+        const v = saving(j);
+        const repo = id.slice(0, id.indexOf('|'));
+        (savings.get(repo) ?? savings.set(repo, []).get(repo)).push(v);
+        allSavings.push(v);
+    }
+    const hostGap = median(all) ?? DEFAULT_GAP_MS;
+    const hostSaving = median(allSavings) ?? DEFAULT_SAVING_MS;
+    const repoGap = new Map([...gaps].map(([r, g]) => [r, median(g)]));
+    const repoSaving = new Map([...savings].map(([r, v]) => [r, median(v)]));
+    return { gap: (repo) => repoGap.get(repo) ?? hostGap, saving: (repo) => repoSaving.get(repo) ?? hostSaving };
+}
+/** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
+const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
+/**
+ * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
+ * the chooser and the guard never weigh them). `worthless` says which records hold nothing
+ * another job could start warm from (choose.ts); they are worth 0.
+ */
+function slotValues(slots, s, nowMs, worthless) {
+    const out = new Map();
+    const ty = typical(s);
+    const idle = [];
+    const newest = new Map();
+    for (const x of slots) {
+        if (x.live)
+            continue;
+        const r = x.record;
+        if (!r || worthless(r)) {
+            out.set(x.name, 0);
+            continue;
+        }
+        const d = derive(r);
+        idle.push({ name: x.name, r, d });
+        const cur = newest.get(d.entry);
+        if (!cur || d.t > cur.t || (d.t === cur.t && x.name < cur.name))
+            newest.set(d.entry, { name: x.name, t: d.t });
+    }
+    for (const { name, r, d } of idle) {
+        const isBase = s.bases.has(d.domain);
+        const closedAt = s.closed.get(d.domain);
+        if ((closedAt !== undefined && closedAt >= d.t) || (!isBase && newest.get(d.entry).name !== name)) {
+            out.set(name, 0);
+            continue;
+        }
+        const j = s.jobs.get(d.job);
+        const save = j?.cold !== undefined ? saving(j) : ty.saving(r.repository);
+        const k = s.keys.get(d.domain);
+        const gap = k && k.runs >= 2 ? (k.last - k.first) / (k.runs - 1) : ty.gap(r.repository);
+        let rate = 1 / Math.max(gap, 60_000);
+        if (isBase) {
+            const f = s.firstRuns.get(r.repository);
+            if (f)
+                rate += f.n / Math.max(nowMs - f.since, HOUR);
+        }
+        const wait = Math.max(1 / rate, nowMs - d.t, 60_000);
+        const bytes = r.sizes?.target || DEFAULT_BYTES;
+        out.set(name, Math.sqrt(save / 60_000) / (bytes / GiB) / (wait / HOUR));
+    }
+    return out;
+}
+const derived = new WeakMap();
+/** The strings a record is looked up by, made once per record object. */
+function derive(r) {
+    let d = derived.get(r);
+    if (!d) {
+        const domain = domainOf(r.repository, r.key);
+        const job = jobOf(r);
+        d = { domain, job, entry: `${domain}|${job}`, t: lastUsedMs(r) };
+        derived.set(r, d);
+    }
+    return d;
+}
+/** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
+const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+
+;// CONCATENATED MODULE: ./src/pool/choose.ts
+
+
+/** What each rule means, for the log and the job summary. */
+const TIER_TEXT = {
+    'own-job': 'this PR or branch and this job used it last',
+    'own-key': 'this PR or branch, another job: the build worth least on the host',
+    base: 'a first run from the base branch: a push there, this job',
+    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    lru: 'a free slot of another job, the least valuable first',
+    new: 'a new slot',
+};
+const time = lastUsedMs;
+/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
+const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
+const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
+/**
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host.
+ */
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from: no record (the next user wipes it), a target
+ * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
+ */
+const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/**
+ * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
+ * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
+ * destroys an entry it does not have to, nor one worth more than another it could take.
+ *
+ * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
+ * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
+ *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
+ *    job's of its own key (no wipe), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
+ *    sibling's included, and the caller makes a new slot.
+ *    Under pressure: every other free slot, the least valuable first (value.ts; values within
+ *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    least recently used; whatever job or runner used it.
+ * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
+ * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
+ * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
+ * PR's container job and its host job each keep a build of their own.
+ *
+ * A sibling's warm build (own-key) used to come second, before everything but the job's own.
+ * In the fleet simulation that rule lost warm starts wherever the disk was scarce: a job whose
+ * own build the guard had removed took a sibling's, the sibling then started cold and took the
+ * next one, and the cascade spread (docs/simulation.md). Its content is another job's build,
+ * no warmer for this job than a stranger's; it now goes by value like any other.
+ *
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a first
+ * run takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the first run takes it: its build is warm, and the base branch's next
+ * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
+ * A live slot of this trust domain and job held by an earlier run (or attempt) is a
+ * predecessor: `waitFor` names it, and `waitBudget` says how long waiting can pay. A matrix
+ * sibling (same run), a later run or another workflow is not waited for.
+ */
+function rankSlots(slots, me, disk = {}) {
+    const mine = trustDomain(me);
+    const room = disk.room === true;
+    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
+    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    const ranked = [];
+    for (const s of slots) {
+        if (s.live)
+            continue;
+        const r = s.record;
+        const t = time(r);
+        const runner = Number(r?.runnerId === me.runnerId);
+        const spent = Number(r !== undefined && spentQueueEntry(r));
+        const own = r !== undefined && trustDomain(r) === mine;
+        // A build made under another path view is not warm for this job: it ranks as others' content.
+        const fits = warmFor(r?.view, s.view);
+        if (fits && own && sameJob(r, me)) {
+            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
+            continue;
+        }
+        if (fits && r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
+            continue;
+        }
+        const tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+        // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
+        const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
+        if (worthless(r) || s.value === 0)
+            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
+        else if (!room)
+            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
+    }
+    const order = (x, y) => {
+        if (x.rank !== y.rank)
+            return x.rank - y.rank;
+        if (x.rank <= 1)
+            return y.runner - x.runner || y.t - x.t;
+        // A spent queue entry first: taking it also gives its bytes back.
+        if (x.rank === 2)
+            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+        // Evicting: the least valuable content goes first, whoever used it.
+        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+    };
+    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
+    let waitFor;
+    if (!candidates.some((c) => c.tier === 'own-job')) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
+        waitFor = predecessor?.name;
+    }
+    return { candidates, waitFor };
+}
+/**
+ * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
+ * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
+ * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
+ * host and the reverse. A build whose view nobody could tell (a record of an older version, a
+ * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
+ * view is not known (the runner's hook, before the job's first build on this host) cannot tell
+ * either: it takes no build made under a known view but its own.
+ */
+function warmFor(built, seen) {
+    if (!built)
+        return true;
+    if (!seen)
+        return false;
+    return built.cargoHome === seen.cargoHome && built.target === seen.target;
+}
+/**
+ * Pure: where this job's build will see the root, when the job cannot see it from where it runs
+ * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
+ * build on this host was made under, in its own trust domain first, then any (a first run's
+ * base). A job keeps its `container:` from push to push; when it changes, the first build
+ * recompiles once and records the new view.
+ */
+function jobViewpoint(slots, me) {
+    const mine = trustDomain(me);
+    const history = slots
+        .map((s) => s.record)
+        .filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+    const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
+    const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
+    return r && { root: r.view.root, uid: r.view.uid };
+}
+/**
+ * How long a cancelled earlier run takes to let go of its slot, measured (docs/simulation.md,
+ * "Waiting for a cancelled run"): the runner sends SIGINT to the step's process, SIGTERM 7.5 s
+ * later and SIGKILL 2.5 s after that (actions/runner), then runs every post step (ours
+ * releases the lease), then kills what is left of the job (a cargo its shell left running holds
+ * cargo's locks until then). With a margin for a loaded host.
+ */
+const CANCEL_RELEASE_MS = 20_000;
+/**
+ * Pure: how long to wait for the predecessor `rankSlots` named, at most `lease-wait`. Waiting
+ * pays only where the earlier run is ending: a PR's earlier run, which a new push cancels
+ * (the README's workflow cancels PR runs in progress), or an earlier attempt of the same run (a
+ * re-run starts once that attempt ended: only its post steps are left). A push to a branch, a
+ * tag or a schedule does not cancel the run before it: that run builds for minutes more, so the
+ * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
+ * start anyway).
+ */
+function waitBudget(me, predecessor, leaseWaitMs) {
+    const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
+    if (predecessor && predecessor.runId === me.runId)
+        return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
+    if (/^pull_request/.test(me.eventName) && me.key.startsWith('pr-'))
+        return { ms: cap, why: 'an earlier run of this PR, cancelled by the new push' };
+    return { ms: 0, why: `an earlier run of ${me.key} is still building (${me.eventName} runs are not cancelled by a new one)` };
+}
+const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
+/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
+function earlierRun(r, me) {
+    const [a, b] = [numeric(r.runId), numeric(me.runId)];
+    if (a === undefined || b === undefined)
+        return false;
+    if (a !== b)
+        return a < b;
+    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
+    return x !== undefined && y !== undefined && x < y;
+}
+
+;// CONCATENATED MODULE: ./src/os/flock.ts
+
+
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
+ *
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
+ *
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
+ */
+const BUSY = 75;
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+function flockArgs(paths, o, tail) {
+    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+    const kind = o.shared ? ['-s'] : ['-x'];
+    const args = [];
+    paths.forEach((p, i) => {
+        if (i > 0)
+            args.push('flock');
+        args.push(...kind, ...mode, '-E', String(BUSY), p);
+    });
+    return [...args, ...tail];
+}
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+function flock_hold(paths, o = {}) {
+    if (paths.length === 0)
+        throw new Error('hold: no lock paths');
+    const body = o.body ?? UNTIL_STDIN_CLOSES;
+    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
+            detached: o.detached ?? false,
+            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            env: o.env ?? process.env,
+        });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const settle = (v, e) => {
+            if (settled)
+                return;
+            settled = true;
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
+        };
+        child.stdout.on('data', (d) => {
+            out += d.toString();
+            if (out.startsWith('locked'))
+                settle({ pid: child.pid, child });
+        });
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('exit', (code, signal) => {
+            if (code === BUSY)
+                return settle(undefined);
+            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+        });
+    });
+}
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+function flock_release(h) {
+    return new Promise((res) => {
+        if (h.child.exitCode !== null || h.child.signalCode !== null)
+            return res();
+        h.child.once('exit', () => res());
+        h.child.stdin?.end();
+    });
+}
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+function detach(h) {
+    h.child.stdout?.destroy();
+    h.child.stderr?.destroy();
+    h.child.removeAllListeners();
+    h.child.unref();
+}
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+function allFree(paths, shared = false) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return true;
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+    if (r.error)
+        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+    return r.status === 0;
+}
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
+    try {
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
+    }
+    catch {
+        return false; // already gone
+    }
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
+    try {
+        process.kill(-pid, 'SIGTERM');
+    }
+    catch {
+        try {
+            process.kill(pid, 'SIGTERM');
+        }
+        catch {
+            return false;
+        }
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/os/liveness.ts
+
+
+/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
+function parseProcLocks(text) {
+    const held = new Set();
+    for (const line of text.split('\n')) {
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
+        const f = line.trim().split(/\s+/);
+        if (f.length < 6 || f[1] === '->')
+            continue;
+        const id = f[5];
+        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
+            const [maj, min, ino] = id.split(':');
+            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
+        }
+    }
+    return held;
+}
+function heldLocks() {
+    try {
+        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
+    }
+    catch {
+        return new Set();
+    }
+}
+/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
+function devId(dev, ino) {
+    const d = BigInt(dev);
+    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+    return `${major}:${minor}:${BigInt(ino)}`;
+}
+async function isHeldHint(path, held) {
+    const st = await external_node_fs_.promises.stat(path, { bigint: true }).catch(() => undefined);
+    return st ? held.has(devId(st.dev, st.ino)) : false;
+}
+/*
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ *
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
+ *
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ */
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
+/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
+async function liveness_cargoLockFiles(target, cargoHome) {
+    const found = [];
+    const addIfFile = async (p) => {
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st?.isFile())
+            found.push(p);
+    };
+    if (cargoHome) {
+        for (const n of ['.package-cache', '.package-cache-mutate'])
+            await addIfFile((0,external_node_path_.join)(cargoHome, n));
+    }
+    if (target) {
+        // <target>/<profile>/ and <target>/<triple>/<profile>/
+        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
+        for (const n of PROFILE_LOCKS)
+            await addIfFile((0,external_node_path_.join)(target, n));
+        for (const d of level1) {
+            if (!d.isDirectory())
+                continue;
+            for (const n of PROFILE_LOCKS)
+                await addIfFile((0,external_node_path_.join)(target, d.name, n));
+            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
+            for (const d2 of level2) {
+                if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
+                    continue;
+                for (const n of PROFILE_LOCKS)
+                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
+            }
+        }
+    }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/os/audit.ts
+
+function audit(e) {
+    const file = process.env.CARGO_ISOLATE_AUDIT;
+    if (!file)
+        return;
+    try {
+        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
+    }
+    catch {
+        /* an audit log must never break a job */
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/** True when something (even a dangling symlink) is at the path. */
+const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function fsutil_writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/**
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
+ */
+async function linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
+        }
+    }
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
+    try {
+        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return r && r.format === 1 ? r : undefined;
+    }
+    catch {
+        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+    }
+}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const record_file_writeRecord = (path, record) => fsutil_writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
+
+;// CONCATENATED MODULE: ./src/os/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
 ;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
@@ -30655,7 +30035,9 @@ function telling(found) {
 /** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
 function foreign_describeForeign(found, max = 3) {
     const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found).slice(0, max).map((f) => f.rel);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 /** The fix at the source, named in every notice about such files. */
@@ -30669,6 +30051,7 @@ const foreign_USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 
 
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
  * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
@@ -30692,14 +30075,6 @@ function handBackMethods(uid, found, onPath) {
     // not have run the step that made the files either (another job sharing the slot's key did).
     return ['sudo', 'docker'].filter((m) => onPath[m]);
 }
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
 /**
  * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
  * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
@@ -30717,21 +30092,38 @@ function chooseImages(listing, max = 3) {
 /** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
 function dockerChownArgs(image, base, to) {
     const at = '/cargo-isolate-slot';
-    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+    return [
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        '--network',
+        'none',
+        '--user',
+        '0:0',
+        '--entrypoint',
+        'chown',
+        '--mount',
+        `type=bind,source=${base},target=${at}`,
+        image,
+        '-R',
+        '-h',
+        `${to.uid}:${to.gid}`,
+        at,
+    ];
 }
-function reclaim_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
+async function run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return {
+        ok: r.code === 0,
+        stdout: r.stdout,
+        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+    };
 }
 async function bySudo(base, to, timeoutMs) {
-    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+    return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
 }
 async function byDocker(root, base, to, timeoutMs) {
     // --mount splits on commas; such a root is refused rather than mounted wrongly.
@@ -30744,7 +30136,7 @@ async function byDocker(root, base, to, timeoutMs) {
     const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
     if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
         return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
     if (!ls.ok)
         return ls;
     const images = chooseImages(ls.stdout);
@@ -30752,7 +30144,7 @@ async function byDocker(root, base, to, timeoutMs) {
         return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
     let last = { ok: false, stdout: '', detail: '' };
     for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        last = await run('docker', dockerChownArgs(image, expected, to), timeoutMs);
         if (last.ok)
             return last;
         const timedOut = last.detail.startsWith('killed by');
@@ -30767,10 +30159,20 @@ async function byDocker(root, base, to, timeoutMs) {
  * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
  */
 async function markForeign(dirs, found) {
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (!rec || found.length === 0)
         return false;
-    await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+    await record_file_writeRecord(dirs.record, {
+        ...rec,
+        uid: found[0].uid,
+        foreign: {
+            uid: found[0].uid,
+            paths: telling(found)
+                .slice(0, 5)
+                .map((f) => f.rel),
+            at: new Date().toISOString(),
+        },
+    });
     return true;
 }
 /** Pure: the one warning a post step gives about another uid's files. */
@@ -30786,31 +30188,41 @@ function foreignMessage(o) {
     return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
 }
 /**
- * Post step of a job that is not root, under its lease: finds another uid's files where cargo
- * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
- * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
  */
-async function reclaim_settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+async function handBackTree(root, base, find, timeoutMs, env) {
     const uid = myUid();
-    let found = await findForeign(dirs, uid);
+    let found = await find();
     if (found.length === 0)
         return undefined;
     const first = found;
     const to = { uid, gid: process.getegid?.() ?? uid };
     const failed = [];
-    let handedBack;
     const path = env.PATH ?? '';
     for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
-        found = await findForeign(dirs, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
+        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+        found = await find();
+        if (found.length === 0)
+            return { first, found, handedBack: m, failed };
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
     }
-    if (!handedBack && failed.length === 0)
+    if (failed.length === 0)
         failed.push('neither sudo nor a docker client is on PATH');
+    return { first, found, failed };
+}
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+    const uid = myUid();
+    const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, found, handedBack, failed } = h;
     const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
     return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
@@ -30820,27 +30232,12 @@ async function reclaim_settleForeign(root, dirs, layout, name, timeoutMs, env = 
  * or say that this uid's jobs use a private home in their slots until root's gc hands them back
  * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
  */
-async function reclaim_settleForeignHome(root, home, timeoutMs, env = process.env) {
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
     const uid = myUid();
-    let found = await findForeignInHome(home, uid);
-    if (found.length === 0)
+    const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
+    if (!h)
         return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
-        found = await findForeignInHome(home, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
+    const { first, handedBack, failed } = h;
     const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
     const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
     const message = handedBack
@@ -30850,6 +30247,10 @@ async function reclaim_settleForeignHome(root, home, timeoutMs, env = process.en
 }
 
 ;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
+
+
 
 
 
@@ -30895,18 +30296,8 @@ while [ "$left" -gt 0 ]; do
   sleep "$poll"
   left=$((left - poll))
 done`;
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-    }
-    catch {
-        return undefined;
-    }
-}
 async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
     const opts = {
         detached: true,
         body: KEEPER,
@@ -30926,14 +30317,37 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     }
     return undefined;
 }
-/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function lease_scanSlots(root) {
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
+ * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ */
+async function scanSlots(root, history) {
     const held = heldLocks();
     const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
-    return Promise.all(names.map(async (name) => {
+    const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
-        return { name, record: await record_readRecord(d.record), live: await isHeldHint(d.lock, held) };
+        return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
+    if (history) {
+        const values = slotValues(views, history, Date.now(), worthless);
+        for (const v of views)
+            v.value = values.get(v.name);
+    }
+    return views;
+}
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+async function hostHistory(root) {
+    const h = await readHistory(root);
+    return statsOf(h.jobs, h.closed);
+}
+/**
+ * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
+ * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
+ * job's paths (`view`, as the lease will see them).
+ */
+async function slotToKeep(req) {
+    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -30950,13 +30364,18 @@ async function tryLease(dirs, req) {
     }
     await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
     // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await record_readRecord(dirs.record);
-    const uid = owner_myUid();
+    const previous = await record_file_readRecord(dirs.record);
+    const uid = proc_myUid();
     const owners = await owner_slotOwners(dirs);
     if (!owner_canManage(uid, previous, owners)) {
         killHolder(h.pid, dirs.lock);
         const marked = previous?.foreign && foreign_describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
+        return {
+            busy: 'foreign',
+            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+            below: marked || undefined,
+            view: previous?.view,
+        };
     }
     // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
@@ -30968,7 +30387,7 @@ async function tryLease(dirs, req) {
         return { busy: 'foreign', uid: below[0].uid, below: foreign_describeForeign(below), view: previous?.view };
     }
     const cargoLocks = await liveness_cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!flock_allFree(cargoLocks)) {
+    if (!allFree(cargoLocks)) {
         killHolder(h.pid, dirs.lock);
         return { busy: 'cargo' };
     }
@@ -31003,25 +30422,54 @@ async function newSlot(root, taken) {
 }
 async function acquireSlot(req) {
     const started = Date.now();
-    const deadline = started + req.leaseWaitMs;
     const zombies = [];
     const foreign = [];
-    let announced = false;
+    const history = await hostHistory(req.root);
+    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+    let deadline;
+    let awaited;
     for (let scan = 0;; scan++) {
-        const views = withViews(await lease_scanSlots(req.root), req);
+        const views = withViews(await scanSlots(req.root, history), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !disk_beyond(await disk_measure(req.root), req.diskTarget);
+        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
         const plan = rankSlots(views, req.me, { room });
-        const waiting = plan.waitFor !== undefined && Date.now() < deadline;
+        if (plan.waitFor !== undefined && deadline === undefined) {
+            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            deadline = started + b.ms;
+            awaited = plan.waitFor;
+            if (b.ms > 0)
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+            else
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+        }
+        const inWindow = deadline !== undefined && Date.now() < deadline;
+        const waiting = plan.waitFor !== undefined && inWindow;
         const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
+        let lingering = false;
         for (const c of order) {
             const dirs = layout_slotDirs(req.root, c.name);
             const r = await tryLease(dirs, req);
             if ('lease' in r) {
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
+                return {
+                    layout: 'slot',
+                    name: c.name,
+                    dirs,
+                    keeperPid: r.lease.pid,
+                    tier: c.tier,
+                    waitedMs: Date.now() - started,
+                    previous: r.previous,
+                    zombies,
+                    foreign,
+                };
+            }
+            // A cancelled run's post step has released the lease, but the cargo its shell left running
+            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+                lingering = true;
+                break;
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
@@ -31031,23 +30479,19 @@ async function acquireSlot(req) {
                 foreign.push(c.name);
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${owner_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${owner_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${owner_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
-        if (waiting) {
-            if (!announced) {
-                req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
-                announced = true;
-            }
+        if (waiting || lingering) {
             await (0,promises_namespaceObject.setTimeout)(500);
             continue;
         }
         if (room && views.some((v) => !v.live))
-            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
+            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
         const name = await newSlot(req.root, views);
         const dirs = layout_slotDirs(req.root, name);
         const r = await tryLease(dirs, req);
@@ -31068,14 +30512,152 @@ async function acquireJobDir(req) {
     return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
 }
 /** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function lease_releaseLease(keeperPid, lock, dir = '') {
+async function releaseLease(keeperPid, lock, dir = '') {
     const killed = killHolder(keeperPid, lock);
     // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
+    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
         await (0,promises_namespaceObject.setTimeout)(5);
     if (killed)
         audit({ event: 'release', lock, dir, keeperPid });
     return killed;
+}
+
+;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
+
+
+
+
+
+
+
+
+class OutsideRootError extends Error {
+}
+/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
+async function assertInsideRoot(root, path) {
+    const norm = (0,external_node_path_.normalize)(path);
+    const realRoot = await external_node_fs_.promises.realpath(root);
+    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
+    }
+    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    if (parent === undefined)
+        return; // parent gone: nothing there to delete
+    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
+    if (!inside)
+        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+    // Inside the root is not enough: a link between the root and the path (a slot's
+    // cargo-home/registry made a link into another slot) would move another slot's directory,
+    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
+    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
+    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+    }
+}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const remove_run = (cmd, args, timeoutMs) => run_runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
+let sudoChecked;
+function sudoAvailable() {
+    if (sudoChecked === undefined) {
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    }
+    return sudoChecked;
+}
+/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
+async function foreignEntry(dir, budget = 2000) {
+    const me = proc_myUid();
+    const queue = [dir];
+    while (queue.length && budget-- > 0) {
+        const p = queue.shift();
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        if (st.uid !== me)
+            return { path: p, uid: st.uid };
+        if (st.isDirectory())
+            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
+                queue.push((0,external_node_path_.join)(p, e));
+    }
+    return undefined;
+}
+/** Deletes one entry of the trash; what it cannot delete stays there. */
+async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    const rm = () => remove_run('rm', ['-rf', '--one-file-system', '--', entry], left());
+    let r = await rm();
+    if (!(await fsutil_exists(entry)))
+        return { ok: true };
+    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
+    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
+    await remove_run('chmod', ['-R', 'u+rwX', '--', entry], left());
+    r = await rm();
+    if (!(await fsutil_exists(entry)))
+        return { ok: true };
+    if (sudoAvailable()) {
+        r = await remove_run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
+        if (!(await fsutil_exists(entry)))
+            return { ok: true };
+    }
+    const foreign = await foreignEntry(entry);
+    const why = foreign
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
+        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
+    return { ok: false, detail: why };
+}
+/** Renames `path` into the root's trash under `locks`, then deletes it. */
+async function remove_removeTree(root, path, o = {}) {
+    const r = await removeTreeInner(root, path, o);
+    if (r.outcome !== 'absent') {
+        audit({
+            event: 'remove',
+            path,
+            outcome: r.outcome,
+            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+        });
+    }
+    return r;
+}
+async function removeTreeInner(root, path, o) {
+    await assertInsideRoot(root, path);
+    if (!(await fsutil_exists(path)))
+        return { path, outcome: 'absent' };
+    const trash = layout_rootPaths(root).trash;
+    await external_node_fs_.promises.mkdir(trash, { recursive: true });
+    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
+    if (o.locks?.length) {
+        const h = await flock_hold(o.locks);
+        if (!h)
+            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
+        try {
+            await assertInsideRoot(root, path); // re-check now that nobody can lease it
+            await external_node_fs_.promises.rename(path, entry);
+            await o.whileLocked?.();
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+        finally {
+            await flock_release(h);
+        }
+    }
+    else {
+        try {
+            await external_node_fs_.promises.rename(path, entry);
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+    }
+    const d = await deleteTrashEntry(entry, o.timeoutMs);
+    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
@@ -31185,7 +30767,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
     };
     if (reuse === 'never')
-        return { reset: true, reason: "reuse: never" };
+        return { reset: true, reason: 'reuse: never' };
     if (reuse === 'always')
         return kept('reuse: always');
     if (!previous)
@@ -31247,327 +30829,99 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     return { decision, removed, linked };
 }
 
-;// CONCATENATED MODULE: ./src/pool/warmth.ts
-
-
-
-
-const NAMED_MAX = 20;
-/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
-const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
-/**
- * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
- * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
- * write, its post step and this job's main step easily fit in one second, and that previous
- * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
- * from a clock a few ms coarse; the first cargo write comes much later than that after the
- * main step, and the previous lease's last one much earlier.
- */
-const warmth_cutOff = (startedAt) => Date.parse(startedAt);
-const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
-/**
- * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
- * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
- * the older layout's units are leftovers that no cargo of this job reads, and counting them as
- * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
- */
-function inUse(units) {
-    const last = new Map();
-    for (const u of units) {
-        if (u.profile === undefined || u.layout === undefined)
-            continue;
-        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
-        l[u.layout] = Math.max(l[u.layout], newest(u));
-        last.set(u.profile, l);
-    }
-    return units.filter((u) => {
-        const l = u.profile === undefined ? undefined : last.get(u.profile);
-        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
-            return true; // one layout here
-        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
-    });
-}
-/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
-function countUnits(units, cutOffMs) {
-    let built = 0;
-    let fresh = 0;
-    const crates = new Set();
-    for (const u of inUse(units)) {
-        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
-            built++;
-            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
-        }
-        else if (u.files.some((f) => f.name.endsWith('.json'))) {
-            fresh++;
-        }
-        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
-        // lease) that this job did not touch: neither work done nor work saved.
-    }
-    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
-}
-/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
-const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
-const subdirs = (dir) => {
-    try {
-        return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
-    }
-    catch {
-        return [];
-    }
-};
-const warmth_isDir = (p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-/**
- * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
- * (v1) or `build/` (both layouts); nothing deeper.
- */
-function profileDirs(target) {
-    const out = [];
-    const isProfile = (d) => warmth_isDir(join(d, '.fingerprint')) || warmth_isDir(join(d, 'build'));
-    for (const a of subdirs(target)) {
-        const p = join(target, a);
-        if (isProfile(p))
-            out.push(p);
-        else
-            for (const b of subdirs(p))
-                if (isProfile(join(p, b)))
-                    out.push(join(p, b));
-    }
-    return out;
-}
-const dirEntries = (dir) => {
-    try {
-        return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
-    }
-    catch {
-        return [];
-    }
+;// CONCATENATED MODULE: ./src/model/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+const SIZE_UNITS = {
+    b: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
 };
 /**
- * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
- * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
- * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
- * instead: each costs a readdir or two and yields nothing.
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
  */
-function unitLocations(profile) {
-    const out = [];
-    const v1 = join(profile, '.fingerprint');
-    for (const u of dirEntries(v1))
-        out.push({ name: u.name, dir: join(v1, u.name), layout: 'v1' });
-    const build = join(profile, 'build');
-    for (const pkg of dirEntries(build)) {
-        for (const hash of dirEntries(join(build, pkg.name))) {
-            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
-            out.push({ name: `${pkg.name}-${hash.name}`, dir: join(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
-        }
-    }
-    return out;
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
-/**
- * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
- * writes those only together with `invoked.timestamp`, so they would add nothing but stat
- * calls. Synchronous on purpose: a few thousand units mean ~10k small
- * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
- */
-function readUnits(target) {
-    const units = [];
-    for (const profile of profileDirs(target)) {
-        for (const loc of unitLocations(profile)) {
-            let entries;
-            try {
-                entries = readdirSync(loc.dir);
-            }
-            catch {
-                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
-            }
-            const files = [];
-            for (const f of entries) {
-                if (f.startsWith('dep-') || f.startsWith('output-'))
-                    continue;
-                const st = statSync(join(loc.dir, f), { throwIfNoEntry: false });
-                if (st?.isFile())
-                    files.push({ name: f, mtimeMs: st.mtimeMs });
-            }
-            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
-        }
-    }
-    return units;
-}
-/** Units built and found fresh in `target` since the lease started. */
-function warmth_unitsSince(target, startedAt) {
-    return countUnits(readUnits(target), warmth_cutOff(startedAt));
-}
-// ---------------------------------------------------------------------------------------------
-// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
-//
-// Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
-// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
-// ---------------------------------------------------------------------------------------------
-
-/** How many of the latest jobs of a repository's job `status` considers. */
-const RECENT = 20;
-/** Pure: a job started warm when most of its units were already there and left alone. */
-const warmth_startedWarm = (e) => e.fresh > e.built;
-/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function warmth_parseLog(text) {
-    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
-}
-/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmth_warmShare(entries, recent = RECENT) {
-    const groups = new Map();
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue; // ran no cargo build: says nothing about warmth
-        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
-        const k = JSON.stringify([e.repository, job]);
-        if (!groups.has(k))
-            groups.set(k, []);
-        groups.get(k).push(e);
-    }
-    const rows = [];
-    for (const [k, all] of groups) {
-        const [repository, job] = JSON.parse(k);
-        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
-        const built = last.reduce((s, e) => s + e.built, 0);
-        const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(warmth_startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
-    }
-    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
-}
-function warmth_formatWarmth(rows) {
-    if (rows.length === 0)
-        return ['warm starts: no job with a cargo build recorded yet'];
-    const pct = (x) => `${Math.round(100 * x)}%`;
-    return [
-        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
-        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
-    ];
-}
-const warmth_warmthLog = (root) => rootPaths(root).warmth;
-/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
-async function warmth_appendWarmth(root, e) {
-    await appendLine(root, warmth_warmthLog(root), e);
-}
-/** The history on disk, older generation first. Never throws. */
-async function warmth_readWarmth(root) {
-    return warmth_parseLog(await readLog(warmth_warmthLog(root)));
-}
-
-;// CONCATENATED MODULE: ./src/pool/view.ts
-
-
-
-/*
- * Under which path view a slot's build was made, from what cargo itself wrote.
- *
- * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
- * its environment or files says whether the job's steps will run in a container (actions/runner:
- * the hook's script handler exports only the `github` context's allow-listed values and the
- * `runner` context; `job.container` is evaluated before the hook but never exported). The build
- * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
- * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
- * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
- * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
- * slot's content is still what the previous view built.
- */
-/** How many of the newest dep-info files are read before giving up on finding an output path. */
-const READ_MAX = 8;
-const HEAD_BYTES = 4096;
-/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
-function outputOf(depInfo) {
-    const line = depInfo.split('\n', 1)[0];
-    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
-    const out = m?.[1].replace(/\\(.)/g, '$1');
-    return out && isAbsolute(out) ? out : undefined;
-}
-/**
- * Pure: the root as the build saw it, given an output path the build wrote and where this process
- * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
- * build dir's place under the root. Undefined when the output is not under that place at all (a
- * `docker run` step mounting the target elsewhere): the view cannot be told.
- */
-function view_rootSeen(output, root, buildDir) {
-    const rel = relative(root, buildDir);
-    if (!rel || rel.startsWith('..') || isAbsolute(rel))
+/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+function parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
         return undefined;
-    const at = output.lastIndexOf(`/${rel}/`);
-    if (at <= 0)
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
         return undefined;
-    return output.slice(0, at);
+    return Math.round(parseFloat(m[1]) * mult);
 }
-/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
-const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
-const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => lstatSync(join(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => {
-    try {
-        return readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name)).map((e) => join(d, e.name));
-    }
-    catch {
-        return [];
-    }
-};
-const list = (d) => {
-    try {
-        return readdirSync(d);
-    }
-    catch {
-        return [];
-    }
-};
-/**
- * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
- * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
- * cargo's build-dir layouts.
- */
-function view_profileDirs(buildDir) {
-    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
 }
-/**
- * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
- * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
- */
-function depInfoDirs(profile) {
-    const v2 = list(join(profile, 'build')).flatMap((pkg) => list(join(profile, 'build', pkg)).map((h) => join(profile, 'build', pkg, h, 'out')));
-    return [join(profile, 'deps'), ...v2];
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+    }
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
 }
-/**
- * The newest dep-info file written under `buildDir` since the lease started: its first output
- * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
- */
-function view_builtSince(buildDir, startedAt) {
-    const since = cutOff(startedAt);
-    const found = [];
-    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
-        for (const n of list(dir)) {
-            if (!n.endsWith('.d'))
-                continue;
-            const st = lstatSync(join(dir, n), { throwIfNoEntry: false });
-            if (st?.isFile() && st.mtimeMs >= since)
-                found.push({ path: join(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
-        }
-    }
-    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const f of found.slice(0, READ_MAX)) {
-        const output = outputOf(readHead(f.path));
-        if (output)
-            return { output, uid: f.uid };
-    }
-    return undefined;
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
 }
-function readHead(path) {
-    let fd;
-    try {
-        fd = openSync(path, 'r');
-        const buf = Buffer.alloc(HEAD_BYTES);
-        return buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+function formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
     }
-    catch {
-        return '';
-    }
-    finally {
-        if (fd !== undefined)
-            closeSync(fd);
-    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
 }
 
 ;// CONCATENATED MODULE: ./src/model/settings.ts
@@ -31586,7 +30940,7 @@ function subjectOf(o) {
 }
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class settings_InputError extends Error {
+class InputError extends Error {
     constructor(origin, value, expected, hint) {
         const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
         super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
@@ -31594,17 +30948,31 @@ class settings_InputError extends Error {
     }
 }
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const settings_RUNNER_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
+const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+]));
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function settings_variableOf(input) {
+function variableOf(input) {
     return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 /** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function settings_fromVariables(env, file) {
-    const allowed = settings_RUNNER_INPUTS;
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
     return {
-        get: (n) => (allowed.includes(n) ? (env[settings_variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: settings_variableOf(n), file }),
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
     };
 }
 /** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
@@ -31627,11 +30995,18 @@ function parseEnvFile(text) {
     return out;
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
 function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+    return threshold;
 }
 function targetIsBelow(threshold, target) {
     if (threshold.kind === 'percent' && target.kind === 'percent')
@@ -31640,7 +31015,7 @@ function targetIsBelow(threshold, target) {
         return target.bytes >= threshold.bytes;
     return true; // mixed forms cannot be compared without the disk's size
 }
-function settings_defaultRoot(env) {
+function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
         return env.CARGO_ISOLATE_ROOT;
     // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
@@ -31655,10 +31030,10 @@ const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', 
  * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
  * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
  */
-function settings_readSettings(from, env = process.env) {
+function readSettings(from, env = process.env) {
     const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
     const read = (name) => src.get(name).trim();
-    const refuse = (name, value, expected, hint) => new settings_InputError(src.origin(name), value, expected, hint);
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
     const oneOf = (name, allowed, dflt) => {
         const v = read(name);
         if (v === '')
@@ -31699,6 +31074,8 @@ function settings_readSettings(from, env = process.env) {
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
     const label = (name, example) => {
         const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
         if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
@@ -31718,7 +31095,7 @@ function settings_readSettings(from, env = process.env) {
     }
     const rootRaw = read('root');
     return {
-        root: rootRaw || settings_defaultRoot(env),
+        root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
         layout: oneOf('layout', ['slot', 'job'], 'slot'),
         reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
@@ -31745,18 +31122,19 @@ function settings_readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class root_RootError extends Error {
+class RootError extends Error {
     constructor(message) {
         super(message);
         this.name = 'RootError';
     }
 }
 /** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
-class RootMissingError extends root_RootError {
+class RootMissingError extends RootError {
     root;
     constructor(message, root) {
         super(message);
@@ -31774,7 +31152,10 @@ function refuseRoot(path, env) {
     const home = env.HOME;
     if (home && path === (0,external_node_path_.resolve)(home))
         return 'it is the home directory';
-    for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]]) {
+    for (const [name, dir] of [
+        ['RUNNER_TEMP', env.RUNNER_TEMP],
+        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+    ]) {
         if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
             return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
         }
@@ -31793,7 +31174,8 @@ const UNRELIABLE_FLOCK = {
 /** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
 function unreliableFlock(fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+    return (name &&
+        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -31827,17 +31209,17 @@ async function blame(path) {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+async function prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
     const input = `${subjectOf(origin)} is '${raw}'`;
     if (!(0,external_node_path_.isAbsolute)(raw))
-        throw new root_RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
     const root = await realpathLoose((0,external_node_path_.resolve)(raw));
     const why = refuseRoot(root, env);
     if (why)
-        throw new root_RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
     const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
     if (st && !st.isDirectory())
-        throw new root_RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
     if (st) {
         // One readdir is one snapshot: a job making this root writes the marker before anything
@@ -31845,7 +31227,7 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
         const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
         if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
-                throw new root_RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
         }
     }
@@ -31868,66 +31250,18 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new root_RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
     }
     return root;
 }
 
-;// CONCATENATED MODULE: ./src/store/crate-cache.ts
-
-
-/*
- * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
- * The module is imported only when the input is on: it triples the bundle's start-up cost.
- * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
- */
-const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
-const cachePaths = (root) => {
-    const p = crates_storePaths(root);
-    return [p.blobs, p.dirs, p.index];
-};
-async function restoreStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
-            return undefined;
-        }
-        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
-        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
-        return hit;
-    }
-    catch (e) {
-        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
-        return undefined;
-    }
-}
-async function crate_cache_saveStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
-            return false;
-        }
-        await cache.saveCache(cachePaths(root), cacheKey(lockText));
-        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
-        return true;
-    }
-    catch (e) {
-        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
-        return false;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
-
 
 
 
@@ -31959,13 +31293,13 @@ async function giveSlot(dirs, to, timeoutMs) {
  * given back at once (the job's own directory goes with its post step).
  */
 async function handBackJobParents(root, jobDir) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
     const key = (0,external_node_path_.dirname)(jobDir);
     if (to)
         await owner_chownTree([(0,external_node_path_.dirname)(key), key], to, false);
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-async function handback_handBackJob(j, published, gitPublished = 0) {
+async function handBackJob(j, published, gitPublished = 0) {
     const to = handBackTo(myUid(), await ownerOf(j.root));
     if (!to)
         return undefined;
@@ -32048,6 +31382,394 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
+;// CONCATENATED MODULE: ./src/os/sockets.ts
+
+/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
+function parseListeners(procNetTcp) {
+    const out = [];
+    for (const line of procNetTcp.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || f[3] !== '0A')
+            continue; // 0A: LISTEN
+        const [addr, port] = f[1].split(':');
+        if (addr !== '0100007F' && addr !== '00000000')
+            continue;
+        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
+    }
+    return out;
+}
+/** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
+async function tcpListeners() {
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
+    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
+}
+/**
+ * The process holding a socket inode: `hint` (a pid seen before) first, then only processes
+ * whose command is `comm`, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode, comm, hint) {
+    const want = `socket:[${inode}]`;
+    const holds = async (p) => {
+        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
+        for (const fd of fds)
+            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+                return true;
+        return false;
+    };
+    if (hint && (await holds(String(hint))))
+        return hint;
+    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(p))
+            continue;
+        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
+        if (name.trim() === comm && (await holds(p)))
+            return Number(p);
+    }
+    return undefined;
+}
+/** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
+async function environOf(pid) {
+    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    if (raw === undefined)
+        return undefined;
+    const out = {};
+    for (const kv of raw.split('\0'))
+        if (kv.includes('='))
+            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    return out;
+}
+/** Whether `pid` sees the same files as this process (the same mount namespace). */
+async function sameMountNamespace(pid) {
+    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
+    return theirs === ours;
+}
+
+;// CONCATENATED MODULE: ./src/host/sccache.ts
+
+
+
+
+
+
+
+
+
+/*
+ * One sccache server per host (per uid, mount namespace and sccache configuration) that
+ * belongs to no job: issue 17.
+ *
+ * sccache's client starts a server when none answers on SCCACHE_SERVER_PORT, and the server
+ * inherits that job's environment: its RUNNER_TRACKING_ID (the runner kills every process
+ * carrying it when the job ends) and its TMPDIR (the job's slot tmp/, which the post step
+ * empties while the server still writes other jobs' dep-info there). So when a job compiles
+ * through sccache, the main step makes sure a server answers on a port of our choosing first,
+ * one it started itself: detached in its own session (sccache daemonizes anyway), with a
+ * minimal environment (no RUNNER_TRACKING_ID, no job secrets), a temp dir of its own under the
+ * root, and no idle timeout (a server that exits when idle would be restarted by the next
+ * client, from inside a job, with that job's environment). The job gets SCCACHE_SERVER_PORT.
+ *
+ * Why not a server per job: sccache 0.4's disk cache keeps its index in memory, read once at
+ * start, and enforces SCCACHE_CACHE_SIZE against that index alone. Several servers on one
+ * SCCACHE_DIR each miss what the others wrote since they started and together exceed the size
+ * limit (measured: docs/sccache.md).
+ *
+ * Why the port depends on uid and mount namespace: a server writes compile outputs as its own
+ * uid (a root container job's server compiling for a host job would leave root-owned files in
+ * its target dir) and resolves paths in its own mount namespace (a container's /__w/... is not
+ * the host's). A container with its own network namespace has its own 127.0.0.1 anyway; one
+ * with the host's network must still never reach the host's server. What answers on a port is
+ * checked, not trusted: a listener of another uid, or one carrying a RUNNER_TRACKING_ID (a
+ * job's server, started by a client), is passed over for the next candidate port.
+ */
+/** How many ports a configuration may fall back to when its first ones are taken. */
+const CANDIDATES = 8;
+/** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
+const PORT_BASE = 10000;
+const PORT_SPAN = 20000;
+/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
+const OUR_WRAPPER = 'cargo-isolate-rustc';
+/** Where our wrapper finds the job's own wrapper. */
+const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
+/** Pure: whether cargo, run with `env`, compiles through sccache. */
+function sccacheWrapper(env) {
+    // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
+    for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
+        let v = env[variable];
+        if (v === undefined)
+            continue;
+        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
+        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
+            v = env[WRAPPED] ?? '';
+        const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
+        return name === 'sccache' ? { variable, command: v.trim() } : undefined;
+    }
+    return undefined;
+}
+/** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
+const OURS = new Set([
+    'SCCACHE_SERVER_PORT',
+    'SCCACHE_IDLE_TIMEOUT',
+    'SCCACHE_START_SERVER',
+    'SCCACHE_STARTUP_NOTIFY',
+    'SCCACHE_NO_DAEMON',
+    'SCCACHE_ERROR_LOG',
+]);
+function sccacheSettings(env) {
+    const out = {};
+    for (const k of Object.keys(env).sort())
+        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
+            out[k] = env[k];
+    return out;
+}
+/**
+ * Pure: the ports a server for this uid, mount namespace and configuration may use, in order.
+ * Jobs with the same three share a server; anything else gets another one.
+ */
+function candidatePorts(uid, mountNs, settings) {
+    const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
+    return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
+}
+/** Pure: use this port (start a server or reuse the one there), or try the next. */
+function decide(o) {
+    if (o.kind === 'free')
+        return 'start';
+    if (o.kind === 'host-server')
+        return 'reuse';
+    return 'next';
+}
+/** Pure: the environment the host server starts with. Nothing of the job's but what sccache needs. */
+function serverEnv(env, port, tmp) {
+    const keep = ['PATH', 'HOME', 'RUSTUP_HOME', 'LANG', 'LC_ALL', 'USER', 'LOGNAME'];
+    const out = {};
+    for (const k of keep)
+        if (env[k] !== undefined)
+            out[k] = env[k];
+    return {
+        ...out,
+        ...sccacheSettings(env),
+        SCCACHE_SERVER_PORT: String(port),
+        // 0 = never exit when idle: a server that exits would be restarted by a job's client.
+        SCCACHE_IDLE_TIMEOUT: '0',
+        TMPDIR: tmp,
+        TMP: tmp,
+        TEMP: tmp,
+    };
+}
+/** Pure: the summary's line for it. */
+function describeServer(r) {
+    const who = r.how === 'started' ? 'started by this job' : 'already running';
+    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+}
+// ---- effects ----
+/** What answers on `port` (in this network namespace), read from /proc. */
+async function occupant(port, uid, hint) {
+    const l = (await tcpListeners()).find((x) => x.port === port);
+    if (!l)
+        return { kind: 'free' };
+    if (l.uid !== uid)
+        return { kind: 'other-uid', uid: l.uid };
+    const pid = await socketOwner(l.inode, 'sccache', hint);
+    if (!pid)
+        return { kind: 'unknown' };
+    const env = await environOf(pid);
+    if (!env)
+        return { kind: 'unknown' };
+    if (env.RUNNER_TRACKING_ID)
+        return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
+    // Another mount namespace resolves the job's paths to other files (or none).
+    if (!(await sameMountNamespace(pid)))
+        return { kind: 'unknown' };
+    return { kind: 'host-server', pid };
+}
+/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
+function fleetPort(env) {
+    const p = Number(env.SCCACHE_SERVER_PORT);
+    return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
+}
+const STARTUP_GRACE_MS = 30_000;
+/** What answers on `port` once anything does (or `graceMs` ran out). */
+async function settled(port, uid, graceMs) {
+    const end = Date.now() + graceMs;
+    for (;;) {
+        const o = await occupant(port, uid);
+        if (o.kind !== 'free' || Date.now() >= end)
+            return o;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
+function serverDir(root, uid, port) {
+    return ownDirIn(layout_rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
+}
+/**
+ * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
+ * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
+ * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
+ * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
+ * Resolves when the spawned process exits (at once, when it daemonizes).
+ */
+async function spawnServer(binary, env, dir) {
+    const logPath = (0,external_node_path_.join)(dir, 'start.log');
+    const out = await external_node_fs_.promises.open(logPath, 'w');
+    try {
+        const code = await new Promise((res, rej) => {
+            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], {
+                env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') },
+                cwd: dir,
+                detached: true,
+                stdio: ['ignore', out.fd, out.fd],
+            });
+            child.on('error', rej);
+            child.on('exit', (c) => res(c));
+        });
+        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
+    }
+    finally {
+        await out.close();
+    }
+}
+const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o) {
+    if (o.kind === 'other-uid')
+        return `a listener of uid ${o.uid}`;
+    if (o.kind === 'job-server')
+        return `a job's server, pid ${o.pid}`;
+    return 'a listener of another mount namespace, or one this uid cannot see';
+}
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary, env, port, uid, root, log) {
+    const { dir, theirs } = await serverDir(root, uid, port);
+    if (theirs)
+        return { kind: 'next', why: theirs };
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const seen = await occupant(port, uid, hint);
+    if (seen.kind === 'host-server') {
+        log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+        return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+    }
+    // One starter at a time per port: two jobs starting together find one server, not a race.
+    const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
+    if (!lock)
+        throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+    try {
+        return await startOnPort(binary, env, port, uid, dir, log);
+    }
+    finally {
+        await flock_release(lock);
+    }
+}
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary, env, port, uid, dir, log) {
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const errorLog = (0,external_node_path_.join)(dir, 'error.log');
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const o = await occupant(port, uid);
+        const what = decide(o);
+        if (what === 'reuse' && o.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+            return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+        }
+        if (what === 'next')
+            return { kind: 'next', why: whyNext(o) };
+        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+        await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
+        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+        if (r.code !== 0)
+            throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+        const now = await settled(port, uid, STARTUP_GRACE_MS);
+        if (now.kind === 'host-server') {
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+            log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+            return { kind: 'server', pid: now.pid, how: 'started', tmp };
+        }
+        if (now.kind === 'free')
+            throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+        // Another process bound the port first (a job's client): look again.
+    }
+    return { kind: 'next' };
+}
+/**
+ * Makes sure a host server that belongs to no job answers for a job that compiles through
+ * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
+ * The one entry for the main step and for the runner's job-started hook.
+ */
+async function ensureSccacheServer(env, paths, log) {
+    const wrapper = sccacheWrapper(env);
+    if (!wrapper)
+        return undefined;
+    const t0 = performance.now();
+    const binary = await proc_findOnPath(wrapper.command, env.PATH);
+    if (!binary)
+        throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
+    const uid = proc_myUid();
+    const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
+    const passedOver = [];
+    const report = (port, s) => ({
+        variable: wrapper.variable,
+        port,
+        pid: s.pid,
+        how: s.how,
+        tmp: s.tmp,
+        passedOver,
+        ms: Math.round(performance.now() - t0),
+    });
+    // A server the host runs itself (systemd, a login shell) on the configured port belongs to
+    // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
+    // start one there: that port is where jobs' own clients start theirs.
+    const configured = fleetPort(env);
+    const there = await occupant(configured, uid);
+    if (there.kind === 'host-server') {
+        log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
+        return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
+    }
+    for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
+        const got = await tryPort(binary, env, port, uid, paths.root, log);
+        if (got.kind === 'server')
+            return report(port, got);
+        if (got.why)
+            passedOver.push(`${port} (${got.why})`);
+    }
+    throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
+}
+/** What the job must export to compile through that server. */
+function sccacheExports(r) {
+    return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
+}
+/**
+ * The post step, before it empties the job's tmp/: a server on the job's port that carries
+ * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
+ * its temp dir still exists, and start a host server in its place for the jobs still on that
+ * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ */
+async function sccacheAtEnd(r, env, paths, log) {
+    if (!r)
+        return undefined;
+    const uid = myUid();
+    const o = await occupant(r.port, uid, r.pid);
+    if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
+        return undefined;
+    const wrapper = sccacheWrapper(env);
+    const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
+    if (!binary)
+        return undefined;
+    await new Promise((res) => {
+        const c = spawn(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+        c.on('error', () => res());
+        c.on('exit', () => res());
+    });
+    const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
+    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
+}
+
 ;// CONCATENATED MODULE: ./src/os/copy.ts
 
 
@@ -32055,13 +31777,17 @@ async function handBackIdle(root, timeoutMs) {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
+    const ran = await run_runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
     const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
@@ -32090,7 +31816,25 @@ async function removeEscapingLinks(dir) {
     return removed;
 }
 
+;// CONCATENATED MODULE: ./src/os/sizes.ts
+
+/**
+ * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
+ * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
+ * filesystem. 0 for a missing tree.
+ */
+function diskUsage(path, timeoutMs = 30_000) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d.toString()));
+        child.on('error', () => res(0));
+        child.on('close', () => res(parseInt(out, 10) || 0));
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
 
 
 
@@ -32142,7 +31886,7 @@ function copyFits(d, bytes, level) {
     const used = d.usedBytes + bytes;
     const free = d.freeBytes - bytes;
     const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !disk_beyond(after, level);
+    return free > 0 && !beyond(after, level);
 }
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
@@ -32195,12 +31939,22 @@ async function invalidateScripts(target, source) {
 }
 /** Pure: the log's line for a copy. */
 function describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${formatBytes(c.bytes)})`;
     if (c.outcome === 'copied') {
-        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
         return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
     }
-    const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
     return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
 }
 /**
@@ -32216,11 +31970,11 @@ async function copyWarmBuild(root, src, to, o) {
     if (!h)
         return base;
     try {
-        const now = await record_readRecord(from.record);
+        const now = await record_file_readRecord(from.record);
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
-        const bytes = now.sizes?.target ?? (await sizes_diskUsage(from.target));
-        if (!o.reflink && !copyFits(await disk_measure(root), bytes, o.threshold))
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
             return { ...base, bytes, outcome: 'no-room' };
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
@@ -32237,7 +31991,538 @@ async function copyWarmBuild(root, src, to, o) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/job/job.ts
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them).
+ */
+function parseLock(text) {
+    const out = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
+    ];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
+    }
+}
+async function readLock(path) {
+    return parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function lockfile_indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function lockfile_indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function knownDirs(dirsDir, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function dir_names_learnDir(dirsDir, version, source, dir, field) {
+    const known = await knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await fs.mkdir(dirname(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/store/gitstore.ts
+
+
+
+
+
+
+
+
+
+
+const SHA = /^[0-9a-f]{40}$/;
+/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
+function parseGitLock(text) {
+    const out = [];
+    const seen = new Set();
+    for (const field of lockPackages(text)) {
+        const [name, version, source] = ['name', 'version', 'source'].map(field);
+        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
+        if (!name || !version || !m)
+            continue;
+        const key = `${m[1]}#${m[2]}`;
+        if (seen.has(key))
+            continue; // a workspace of several crates in one repository: one database
+        seen.add(key);
+        out.push({ name, version, url: m[1], commit: m[2] });
+    }
+    return out;
+}
+/** The store's directory for a URL: readable, and distinct for distinct URLs. */
+function urlKey(url) {
+    const last = url
+        .replace(/\/+$/, '')
+        .split('/')
+        .pop()
+        ?.replace(/\.git$/, '') || 'repo';
+    return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+}
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
+const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
+/**
+ * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
+ * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
+ * prefix decide; a dir still ambiguous is not published.
+ */
+function assignDbDirs(dirs, locked) {
+    const assigned = new Map();
+    const ambiguous = [];
+    const norm = (u) => u
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .toLowerCase();
+    for (const d of dirs) {
+        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
+        if (urls.length > 1) {
+            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
+            if (fetched.length > 0)
+                urls = fetched;
+        }
+        if (urls.length > 1) {
+            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
+            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
+            if (named.length > 0)
+                urls = named;
+        }
+        if (urls.length === 1)
+            assigned.set(d.name, urls[0]);
+        else if (urls.length > 1)
+            ambiguous.push(d.name);
+    }
+    return { assigned, ambiguous };
+}
+/**
+ * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
+ * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
+ * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
+ */
+function systemGit(env = process.env, timeoutMs = 600_000) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return {
+        run(args, o = {}) {
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+                env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+                input: o.input,
+                encoding: 'utf8',
+                timeout: timeoutMs,
+                maxBuffer: 64 << 20,
+            });
+            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+        },
+    };
+}
+const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
+function gitAvailable(git) {
+    return git.run(['--version']).status === 0;
+}
+/**
+ * The build runs as the store's owner and may replace a store directory by a symlink (into a
+ * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
+ * mkdir makes a real directory.
+ */
+async function plainDirs(root, ...rel) {
+    let p = root;
+    for (const c of rel) {
+        p = (0,external_node_path_.join)(p, c);
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st && !st.isDirectory())
+            return false;
+    }
+    return true;
+}
+async function learnGitDir(root, version, url, dir) {
+    if (await plainDirs(root, 'git', 'dirs'))
+        await learnDir(gitStorePaths(root).dirs, version, url, dir, 'url');
+}
+async function packFiles(entry) {
+    const out = [];
+    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
+        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
+            continue;
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
+        if (st?.isFile())
+            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
+    }
+    return out;
+}
+/**
+ * Checks a database made by this code, by git's own hashes: the locked commit and its tree
+ * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
+ * verified) and walks from the refs, so a missing or altered object reachable from the locked
+ * commit fails it. Undefined when intact; otherwise why not.
+ */
+function verifyDb(git, gitDir, commit) {
+    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
+    if (tree.status !== 0)
+        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
+    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
+    // objects reachable should cargo ever gc this database.
+    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
+    if (ref.status !== 0)
+        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
+    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
+    if (fsck.status !== 0)
+        return `git fsck failed: ${firstLine(fsck)}`;
+    return undefined;
+}
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git, dbRoot, dirs, commit) {
+    const todo = [];
+    for (const dir of dirs) {
+        const d = (0,external_node_path_.join)(dbRoot, dir);
+        const isDir = (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
+            todo.push(dir);
+    }
+    return todo;
+}
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry, g) {
+    let claimed = {};
+    try {
+        claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
+    }
+    catch {
+        /* judged below */
+    }
+    return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
+    const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    try {
+        await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
+        const init = git.run(['init', '--quiet', '--bare', tmp]);
+        if (init.status !== 0)
+            throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+        for (const f of files)
+            if (await linkOrCopy(f.path, (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), mode))
+                r.copiedInstead++;
+        const refused = verifyDb(git, tmp, g.commit);
+        if (refused)
+            return refused;
+        const dest = (0,external_node_path_.join)(dbRoot, dir);
+        const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
+        // A symlink a build left in its place (into another slot, say) is removed, never followed.
+        if (st && !st.isDirectory())
+            await external_node_fs_.promises.rm(dest, { force: true });
+        if (!st?.isDirectory())
+            await external_node_fs_.promises.rename(tmp, dest);
+        else {
+            // This slot's own database of the URL, without this commit: add the verified pack.
+            await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
+            for (const f of files)
+                await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
+            git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+        }
+        return undefined;
+    }
+    finally {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+    }
+}
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root, dbRoot, g, version, mode, git, r) {
+    const dirs = await knownDirs(layout_gitStorePaths(root).dirs, version, g.url);
+    const entry = entryPath(root, g.url, g.commit);
+    if (dirs.length === 0) {
+        const why = (await fsutil_exists(entry))
+            ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+            : 'not in the store yet';
+        r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+        return;
+    }
+    const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+    if (todo.length === 0) {
+        r.present++; // this slot's own database (a warm slot of the same trust domain)
+        return;
+    }
+    const files = await packFiles(entry);
+    if (!files.some((f) => f.name.endsWith('.pack'))) {
+        r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+        return;
+    }
+    let refused = await claimRefusal(entry, g);
+    for (const dir of todo)
+        refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+    if (refused) {
+        r.refused.push({ url: g.url, commit: g.commit });
+        r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+        return;
+    }
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    r.seeded.push({ dep: label(g), bytes });
+    r.seededBytes += bytes;
+}
+/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
+async function seedGit(root, cargoHome, locked, version, mode, git) {
+    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
+        return r;
+    }
+    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+    // there. prepare.ts checks only the top dirs; cargo fetches instead.
+    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+        return r;
+    }
+    for (const g of locked)
+        await seedOne(root, (0,external_node_path_.join)(cargoHome, 'git', 'db'), g, version, mode, git, r);
+    return r;
+}
+/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
+function dbFacts(git, dbRoot, names, locked) {
+    const commits = [...new Set(locked.map((g) => g.commit))];
+    return Promise.all(names.map(async (name) => {
+        const gitDir = join(dbRoot, name);
+        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
+        const present = check.status === 0
+            ? check.stdout
+                .split('\n')
+                .map((l) => l.split(' '))
+                .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+                .map(([sha]) => sha)
+            : [];
+        const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
+        return { name, commits: present, fetchedFrom };
+    }));
+}
+/**
+ * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
+ * Each entry is packed by git from the job's database into a temp dir under the store, then
+ * renamed into place: a reader sees no entry or a whole one.
+ */
+async function publishGit(root, cargoHome, locked, version, git, replace = []) {
+    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
+        return r;
+    }
+    const dbRoot = join(cargoHome, 'git', 'db');
+    const names = (await fs.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const facts = await dbFacts(git, dbRoot, names, locked);
+    const { assigned, ambiguous } = assignDbDirs(facts, locked);
+    for (const g of locked) {
+        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
+        if (dirs.length === 0) {
+            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
+            r.notPublished.push({
+                dep: label(g),
+                why: amb.length
+                    ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+                    : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+            });
+            continue;
+        }
+        for (const d of dirs) {
+            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+            await learnGitDir(root, version, g.url, d).catch((e) => {
+                if (!isPermissionError(e))
+                    throw e;
+            });
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
+        if ((await exists(entry)) && !mustReplace) {
+            r.skipped++;
+            continue;
+        }
+        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
+            r.notPublished.push({ dep: label(g), why: `${dirname(entry)} is not a directory of the store (a symlink?): not published` });
+            continue;
+        }
+        const tmp = join(dirname(entry), `.tmp-${g.commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+        try {
+            await fs.mkdir(tmp, { recursive: true });
+            const pack = git.run(['--git-dir', join(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', join(tmp, 'pack')], { input: `${g.commit}\n` });
+            if (pack.status !== 0)
+                throw new Error(`git pack-objects in ${join(dbRoot, dirs[0])}: ${firstLine(pack)}`);
+            await fs.writeFile(join(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
+            const files = await packFiles(tmp);
+            for (const f of [...files.map((x) => x.path), join(tmp, 'entry.json')])
+                await fs.chmod(f, 0o444);
+            await fs.chmod(tmp, 0o755);
+            if (mustReplace && (await exists(entry)))
+                await removeTree(root, entry, { timeoutMs: 60_000 });
+            try {
+                await fs.rename(tmp, entry);
+            }
+            catch (e) {
+                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
+                    throw e;
+                r.skipped++; // another job published it meanwhile: one intact entry either way
+                continue;
+            }
+            const bytes = files.reduce((n, f) => n + f.bytes, 0);
+            r.published.push({ dep: label(g), bytes });
+            r.publishedBytes += bytes;
+        }
+        catch (e) {
+            r.notPublished.push({
+                dep: label(g),
+                why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : e.message,
+            });
+        }
+        finally {
+            await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        }
+    }
+    return r;
+}
+/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
+async function gitEntries(root) {
+    const out = [];
+    const db = layout_gitStorePaths(root).db;
+    if (!(await plainDirs(root, 'git', 'db')))
+        return out;
+    for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
+        if (!(await external_node_fs_.promises.lstat((0,external_node_path_.join)(db, key)).catch(() => undefined))?.isDirectory())
+            continue;
+        for (const commit of await external_node_fs_.promises.readdir((0,external_node_path_.join)(db, key)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(db, key, commit);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (!st?.isDirectory())
+                continue;
+            const files = await packFiles(path);
+            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
+            out.push({
+                path,
+                bytes: files.reduce((n, f) => n + f.bytes, 0),
+                lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+                linked: files.some((f) => f.nlink > 1),
+            });
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/pool/guard.ts
 
 
 
@@ -32255,6 +32540,396 @@ async function copyWarmBuild(root, src, to, o) {
 
 
 
+/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
+const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
+const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
+/**
+ * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
+ * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
+ * `registry/src` trees and the stores, which the next job refills cheaply.
+ *
+ * `keep` names the slots whose build the job running this guard is about to take (its own
+ * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
+ * everything else idle, so the guard and the chooser never disagree about the one build this
+ * job will use. Removed anyway only when nothing else is left to free.
+ *
+ * Runner scope (the default) frees this runner's idle data first among data of equal worth.
+ * It used to free all of this runner's idle data, its most valuable builds included, before any
+ * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
+ * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
+ * directory out of reach, which is what the scope was first for (a guard deleting other
+ * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
+ * leave data no later job counts as its own; it is freed by its worth like anything else. Live
+ * data is never a candidate in any scope.
+ */
+function planPrune(cands, scope, runnerId, o = {}) {
+    let liveBytes = 0;
+    let othersBytes = 0;
+    const ordered = [];
+    const live = [];
+    const kept = [];
+    for (const c of cands) {
+        if (c.live) {
+            liveBytes += c.bytes ?? 0;
+            live.push(c);
+        }
+        else if (c.slot !== undefined && o.keep?.includes(c.slot))
+            kept.push(c);
+        else {
+            if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git')
+                othersBytes += c.bytes ?? 0;
+            ordered.push(c);
+        }
+    }
+    // Runner scope: this runner's data first among equals (same kind, same worth); never a
+    // valuable build of its own before a worthless one of another runner.
+    const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
+    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
+        spent(b) - spent(a) ||
+        valueRank(a.value) - valueRank(b.value) ||
+        mineFirst(a, b) ||
+        a.lastUsedMs - b.lastUsedMs ||
+        a.path.localeCompare(b.path);
+    ordered.sort(order);
+    kept.sort(order);
+    return { ordered, liveBytes, othersBytes, live, kept };
+}
+async function guard_isDir(p) {
+    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    const p = layout_rootPaths(root);
+    const out = [];
+    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
+        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+    }
+    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
+        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
+            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
+                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
+                const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                out.push({
+                    kind: 'job-dir',
+                    path: dir,
+                    lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                    owner: rec?.runnerId,
+                    live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                });
+            }
+        }
+    }
+    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
+    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
+    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
+    const blobs = layout_storePaths(root).blobs;
+    const plain = (await guard_isDir(layout_storePaths(root).base)) && (await guard_isDir(blobs));
+    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
+        if (!(await guard_isDir((0,external_node_path_.join)(blobs, sub))))
+            continue;
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(layout_storePaths(root).blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(layout_storePaths(root).blobs, sub, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (st?.isFile() && st.nlink === 1)
+                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
+        }
+    }
+    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+    for (const e of await gitEntries(root))
+        if (!e.linked)
+            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
+    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
+    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_file_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
+    const history = await readHistory(root);
+    const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
+    for (const { name, record: rec, live } of slots) {
+        const d = layout_slotDirs(root, name);
+        const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
+        if (!rec?.sizes || rec.sizes.target > 0 || live)
+            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
+        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
+    }
+    out.push(...(await sharedSources(root, out)));
+    return out;
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = proc_myUid();
+    const out = [];
+    const liveUids = new Set();
+    for (const c of slots) {
+        if (c.kind !== 'target' || !c.live || !c.slot)
+            continue;
+        liveUids.add((await record_file_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
+    }
+    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+class DiskFullError extends Error {
+}
+const NEEDS_ROOT = 'needs root';
+/**
+ * Removes one candidate; its outcome. What another uid holds (a root container job's files
+ * never handed back) is not attempted by anyone but root: renaming a directory needs write
+ * access to it, and a futile `rm -rf` over a large tree only costs time.
+ */
+async function removeCandidate(root, c, timeoutMs) {
+    const uid = proc_myUid();
+    if (uid !== 0 && c.kind !== 'crate') {
+        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        if (st && st.uid !== uid)
+            return NEEDS_ROOT;
+        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            return NEEDS_ROOT;
+    }
+    try {
+        return await removeCandidateAs(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (fsutil_isPermissionError(e))
+            return NEEDS_ROOT;
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw e;
+    }
+}
+async function removeCandidateAs(root, c, timeoutMs) {
+    if (c.kind === 'trash')
+        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
+    if (c.kind === 'crate') {
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (fsutil_isPermissionError(e) ? NEEDS_ROOT : 'absent'));
+    }
+    if (!(await guard_isDir(c.path)))
+        return 'absent';
+    if (c.kind === 'git')
+        return (await remove_removeTree(root, c.path, { timeoutMs })).outcome;
+    if (c.kind === 'job-dir') {
+        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+        return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
+    }
+    if (c.kind === 'registry-src' && c.slot === undefined)
+        return (await remove_removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+    const d = layout_slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await remove_removeTree(root, c.path, {
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_file_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await record_file_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+};
+/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
+const isOthersIdle = (o, c) => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+    const waitStart = Date.now();
+    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        let simulatedFree = 0;
+        const reached = () => {
+            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
+            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
+            return !beyond(sim, o.target);
+        };
+        const overAtStart = beyond(now, o.threshold);
+        const kept = plan.ordered.length;
+        // gc --max-age: trash and anything idle for longer go whatever the disk says.
+        const tooOld = (i, c) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
+        // Over the threshold when the guard started, and the target not reached yet.
+        const stillNeeded = () => overAtStart && !reached();
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            if (!tooOld(i, c) && !stillNeeded())
+                continue;
+            if (i === kept)
+                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = c.bytes ?? (await diskUsage(c.path));
+            // What is left of other runners' idle data is what the final warning reports.
+            const freedOthers = () => {
+                if (isOthersIdle(o, c))
+                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+            };
+            if (o.dryRun) {
+                freedOthers();
+                simulatedFree += bytes;
+                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
+                continue;
+            }
+            const prev = now;
+            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
+            now = await measure(o.root);
+            if (outcome === 'absent')
+                continue;
+            if (outcome === 'removed')
+                freedOthers();
+            if (outcome === NEEDS_ROOT) {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike: the guard reports what it freed, not
+            // what the filesystem did meanwhile (other jobs write while it runs).
+            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
+    }
+    finally {
+        await flock_release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(`Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}.`);
+    }
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
 
@@ -32263,8 +32938,465 @@ async function copyWarmBuild(root, src, to, o) {
 
 
 
-/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
-const BTRFS_MAGIC = 0x9123683e;
+const blobPath = (root, sha) => (0,external_node_path_.join)(layout_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function crates_cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return fsutil_writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(layout_storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(fsutil_exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(layout_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = join(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = join(cacheRoot, dir, f);
+            const st = await fs.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await fs.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${dirname(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await fs.readFile(storeCached).catch(() => undefined);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = join(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = layout_storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/dependencies.ts
+
+
+
+
+
+
+
+
+/*
+ * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
+ * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
+ */
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = {
+        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        publish: mayPublish(s.publishCrates, me),
+        policy: s.publishCrates,
+        cache: s.cache,
+    };
+    const lockFile = await lockfile_findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        return state;
+    }
+    const version = crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    if (s.cache)
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await flock_release(downloadLock);
+    }
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
+    try {
+        const locked = parseGitLock(lockText);
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
+}
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion(dirname(lockFile), env)) : undefined };
+}
+
+;// CONCATENATED MODULE: ./src/pool/view.ts
+
+
+
+/*
+ * Under which path view a slot's build was made, from what cargo itself wrote.
+ *
+ * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
+ * its environment or files says whether the job's steps will run in a container (actions/runner:
+ * the hook's script handler exports only the `github` context's allow-listed values and the
+ * `runner` context; `job.container` is evaluated before the hook but never exported). The build
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * slot's content is still what the previous view built.
+ */
+/** How many of the newest dep-info files are read before giving up on finding an output path. */
+const READ_MAX = 8;
+const HEAD_BYTES = 4096;
+/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
+function outputOf(depInfo) {
+    const line = depInfo.split('\n', 1)[0];
+    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
+    const out = m?.[1].replace(/\\(.)/g, '$1');
+    return out && isAbsolute(out) ? out : undefined;
+}
+/**
+ * Pure: the root as the build saw it, given an output path the build wrote and where this process
+ * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
+ * build dir's place under the root. Undefined when the output is not under that place at all (a
+ * `docker run` step mounting the target elsewhere): the view cannot be told.
+ */
+function view_rootSeen(output, root, buildDir) {
+    const rel = relative(root, buildDir);
+    if (!rel || rel.startsWith('..') || isAbsolute(rel))
+        return undefined;
+    const at = output.lastIndexOf(`/${rel}/`);
+    if (at <= 0)
+        return undefined;
+    return output.slice(0, at);
+}
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => lstatSync(join(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => {
+    try {
+        return readdirSync(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+            .map((e) => join(d, e.name));
+    }
+    catch {
+        return [];
+    }
+};
+const list = (d) => {
+    try {
+        return readdirSync(d);
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function view_profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list(join(profile, 'build')).flatMap((pkg) => list(join(profile, 'build', pkg)).map((h) => join(profile, 'build', pkg, h, 'out')));
+    return [join(profile, 'deps'), ...v2];
+}
+/**
+ * The newest dep-info file written under `buildDir` since the lease started: its first output
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
+ */
+function view_builtSince(buildDir, startedAt) {
+    const since = cutOff(startedAt);
+    const found = [];
+    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
+            if (!n.endsWith('.d'))
+                continue;
+            const st = lstatSync(join(dir, n), { throwIfNoEntry: false });
+            if (st?.isFile() && st.mtimeMs >= since)
+                found.push({ path: join(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+        }
+    }
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const f of found.slice(0, READ_MAX)) {
+        const output = outputOf(readHead(f.path));
+        if (output)
+            return { output, uid: f.uid };
+    }
+    return undefined;
+}
+function readHead(path) {
+    let fd;
+    try {
+        fd = openSync(path, 'r');
+        const buf = Buffer.alloc(HEAD_BYTES);
+        return buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+    }
+    catch {
+        return '';
+    }
+    finally {
+        if (fd !== undefined)
+            closeSync(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/exports.ts
+
+
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
 /**
  * What every later step sees, and the one rule for it: anything that needs to know the paths a
  * job's build sees (a slot's CARGO_HOME string, say) computes them here.
@@ -32330,650 +33462,9 @@ function recordFor(lease, me, now, previous, view) {
         leasedAt: now,
         lastUsed: now,
         sizes: previous?.sizes,
-        uid: owner_myUid(),
+        uid: proc_myUid(),
         view,
     };
-}
-/**
- * The main step's work after the guard: lease a directory, make it ready, say what to export.
- * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
- * still leaves the post step enough to release it.
- */
-async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
-    // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
-    // in each slot with those a slot's build was made under, and the home is one of them.
-    const uid = owner_myUid();
-    const fork = me.fork === true;
-    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
-    const shared = s.layout === 'slot' && !fork && problem === undefined;
-    // Where the build will see the root: here, unless this runs outside the job's steps (the
-    // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid };
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
-    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
-    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
-    try {
-        if (s.layout === 'job')
-            await handBackJobParents(root, lease.dirs.base);
-        const now = new Date().toISOString();
-        const uid = owner_myUid();
-        const fork = me.fork === true;
-        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
-        if (problem && !o.privateHome)
-            log.warning(`CARGO_HOME: ${home.reason}.`);
-        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
-        // The record names the new key only once the old key's content is gone: a kill between
-        // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
-        // What the slot holds was built under the previous record's view, or is nothing at all.
-        let view = prep.decision.reset ? undefined : lease.previous?.view;
-        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
-        await record_writeRecord(lease.dirs.record, record);
-        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
-        }
-        const exports = exportsFor(lease.dirs, home.cargoHome);
-        let copy;
-        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
-            // A slot without its own warm build: start from a compatible one another idle slot holds.
-            const src = chooseCopySource(await lease_scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
-            if (src) {
-                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
-                log.info(describeCopy(copy));
-                if (copy.outcome === 'copied') {
-                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
-                    const from = src.record.view;
-                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
-                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
-                    await record_writeRecord(lease.dirs.record, record);
-                }
-            }
-        }
-        return {
-            root,
-            layout: s.layout,
-            slot: lease.name,
-            dirs: lease.dirs,
-            keeperPid: lease.keeperPid,
-            tier: lease.tier,
-            waitedMs: lease.waitedMs,
-            zombies: lease.zombies,
-            foreign: lease.foreign,
-            reset: prep.decision,
-            identity: me,
-            startedAt: now,
-            cleanupTimeoutMs: s.cleanupTimeoutMs,
-            exports,
-            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
-            view,
-            home,
-            copy,
-        };
-    }
-    catch (e) {
-        await lease_releaseLease(lease.keeperPid, lease.dirs.lock);
-        throw e;
-    }
-}
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: crates_mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
-    const lockFile = await lockfile_findLockFile(s.manifestPath, s.workingDirectory, env);
-    if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
-        return state;
-    }
-    const version = crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env);
-    if (!version) {
-        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
-        return state;
-    }
-    // One read serves the cache key, the registry crates and the git dependencies.
-    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
-    if (s.cache)
-        await restoreStore(root, lockText, log);
-    const locked = lockfile_parseLock(lockText);
-    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
-    // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
-        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
-        return { ...state, lockFile, cargoVersion: version };
-    }
-    try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-        seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-        for (const m of seed.mismatches)
-            log.warning(`Crates: ${m.crate}: ${m.why}.`);
-        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
-    }
-    finally {
-        await flock_release(downloadLock);
-    }
-}
-/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
-    try {
-        const locked = gitstore_parseGitLock(lockText);
-        if (locked.length === 0)
-            return undefined;
-        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', gitstore_systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
-        // A refused entry is a warning (someone damaged the store); an absent one is routine.
-        for (const n of r.notSeeded) {
-            if (n.why.includes(' refused: '))
-                log.warning(`Git: ${n.dep}: ${n.why}.`);
-            else
-                log.info(`Git: ${n.dep}: ${n.why}.`);
-        }
-        return r;
-    }
-    catch (e) {
-        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
-        return undefined;
-    }
-}
-/**
- * Post's lock file: main's, else found again (the job's build may have made one), read once;
- * cargo's version only where something may be published (it costs a `cargo --version`).
- */
-async function postLock(c, env) {
-    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-    if (!lockFile)
-        return undefined;
-    return { text: await fs.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion(dirname(lockFile), env)) : undefined };
-}
-/**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
- */
-async function job_endJob(j, log) {
-    const t0 = performance.now();
-    const warnings = [];
-    let published;
-    let gitPublished;
-    const removed = [];
-    let sizes;
-    let handedBack;
-    let units;
-    let foreign;
-    let view;
-    const attempt = async (what, fn) => {
-        try {
-            await fn();
-        }
-        catch (e) {
-            warnings.push(`${what}: ${e.message}`);
-        }
-    };
-    const timeoutMs = j.cleanupTimeoutMs;
-    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
-    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    const note = (r) => {
-        removed.push(r);
-        if (r.outcome === 'left-in-trash')
-            warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-        if (r.outcome === 'live')
-            warnings.push(`Did not delete ${r.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-    };
-    try {
-        await prepareRoot(j.root, {}, false);
-        const startedAt = j.startedAt;
-        if (startedAt) {
-            await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                units = unitsSince(j.dirs.target, startedAt);
-            });
-        }
-        const c = j.crates;
-        if (c) {
-            // Both stores publish from one lock file and one cargo version, found once.
-            const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-            let lock;
-            const theLock = () => (lock ??= postLock(c, env));
-            await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
-                if (!c.publish) {
-                    published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-                    return;
-                }
-                const l = await theLock();
-                if (!l?.version)
-                    return;
-                published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-                if (c.cache && published.published > 0 && log)
-                    await saveStore(j.root, l.text, log);
-            });
-            await attempt(`Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {
-                const l = await theLock();
-                const locked = l ? parseGitLock(l.text) : [];
-                if (locked.length === 0)
-                    return;
-                const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
-                if (!c.publish) {
-                    gitPublished = { ...none, allowed: false };
-                    return;
-                }
-                const version = l.version;
-                if (!version)
-                    return;
-                gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-            });
-        }
-        if (j.layout === 'job') {
-            // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-            await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
-                note(await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
-                // The key and repository directories go too once empty. rmdir refuses a non-empty
-                // directory atomically, and a job creating its directory meanwhile re-creates parents.
-                const key = dirname(j.dirs.base);
-                await fs.rmdir(key).then(() => fs.rmdir(dirname(key))).catch(() => undefined);
-            });
-        }
-        else {
-            await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-                if ((await fs.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-                    return; // nothing to empty
-                note(await removeTree(j.root, j.dirs.tmp, { timeoutMs }));
-                await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-            });
-            await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
-                const now = new Date().toISOString();
-                // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-                const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-                sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-                // Who used the slot comes from this job's own state, never from the file: the build ran
-                // as this uid and could have rewritten slot.json to claim another trust domain's key.
-                if (j.identity && j.slot && j.startedAt) {
-                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-                    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-                    await writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
-                }
-            });
-            // After the record (which names this uid): a mark must be the last word.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            if (cargoHome !== j.dirs.cargoHome) {
-                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
-                    if (home)
-                        warnings.push(home.message);
-                });
-            }
-        }
-        const me = j.identity;
-        if (me && units && units.built + units.fresh > 0) {
-            const u = units;
-            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
-        }
-        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            handedBack = await handBackJob(j, published, gitPublished?.published.length);
-        });
-    }
-    catch (e) {
-        warnings.push(`Checking the root ${j.root}: ${e.message}`);
-    }
-    let released = false;
-    await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
-    });
-    const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease, view };
-}
-
-;// CONCATENATED MODULE: ./src/job/sccache.ts
-
-
-
-
-
-
-/*
- * One sccache server per host (per uid, mount namespace and sccache configuration) that
- * belongs to no job: issue 17.
- *
- * sccache's client starts a server when none answers on SCCACHE_SERVER_PORT, and the server
- * inherits that job's environment: its RUNNER_TRACKING_ID (the runner kills every process
- * carrying it when the job ends) and its TMPDIR (the job's slot tmp/, which the post step
- * empties while the server still writes other jobs' dep-info there). So when a job compiles
- * through sccache, the main step makes sure a server answers on a port of our choosing first,
- * one it started itself: detached in its own session (sccache daemonizes anyway), with a
- * minimal environment (no RUNNER_TRACKING_ID, no job secrets), a temp dir of its own under the
- * root, and no idle timeout (a server that exits when idle would be restarted by the next
- * client, from inside a job, with that job's environment). The job gets SCCACHE_SERVER_PORT.
- *
- * Why not a server per job: sccache 0.4's disk cache keeps its index in memory, read once at
- * start, and enforces SCCACHE_CACHE_SIZE against that index alone. Several servers on one
- * SCCACHE_DIR each miss what the others wrote since they started and together exceed the size
- * limit (measured: docs/sccache.md).
- *
- * Why the port depends on uid and mount namespace: a server writes compile outputs as its own
- * uid (a root container job's server compiling for a host job would leave root-owned files in
- * its target dir) and resolves paths in its own mount namespace (a container's /__w/... is not
- * the host's). A container with its own network namespace has its own 127.0.0.1 anyway; one
- * with the host's network must still never reach the host's server. What answers on a port is
- * checked, not trusted: a listener of another uid, or one carrying a RUNNER_TRACKING_ID (a
- * job's server, started by a client), is passed over for the next candidate port.
- */
-/** How many ports a configuration may fall back to when its first ones are taken. */
-const CANDIDATES = 8;
-/** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
-const PORT_BASE = 10000;
-const PORT_SPAN = 20000;
-/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
-const OUR_WRAPPER = 'cargo-isolate-rustc';
-/** Where our wrapper finds the job's own wrapper. */
-const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
-/** Pure: whether cargo, run with `env`, compiles through sccache. */
-function sccacheWrapper(env) {
-    // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
-    for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
-        let v = env[variable];
-        if (v === undefined)
-            continue;
-        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
-        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
-            v = env[WRAPPED] ?? '';
-        const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
-        return name === 'sccache' ? { variable, command: v.trim() } : undefined;
-    }
-    return undefined;
-}
-/** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
-function sccacheSettings(env) {
-    const out = {};
-    for (const k of Object.keys(env).sort())
-        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
-            out[k] = env[k];
-    return out;
-}
-/**
- * Pure: the ports a server for this uid, mount namespace and configuration may use, in order.
- * Jobs with the same three share a server; anything else gets another one.
- */
-function candidatePorts(uid, mountNs, settings) {
-    const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
-    return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
-}
-/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
-function parseListeners(procNetTcp) {
-    const out = [];
-    for (const line of procNetTcp.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || f[3] !== '0A')
-            continue; // 0A: LISTEN
-        const [addr, port] = f[1].split(':');
-        if (addr !== '0100007F' && addr !== '00000000')
-            continue;
-        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
-    }
-    return out;
-}
-/** Pure: use this port (start a server or reuse the one there), or try the next. */
-function decide(o) {
-    if (o.kind === 'free')
-        return 'start';
-    if (o.kind === 'host-server')
-        return 'reuse';
-    return 'next';
-}
-/** Pure: the environment the host server starts with. Nothing of the job's but what sccache needs. */
-function serverEnv(env, port, tmp) {
-    const keep = ['PATH', 'HOME', 'RUSTUP_HOME', 'LANG', 'LC_ALL', 'USER', 'LOGNAME'];
-    const out = {};
-    for (const k of keep)
-        if (env[k] !== undefined)
-            out[k] = env[k];
-    return {
-        ...out,
-        ...sccacheSettings(env),
-        SCCACHE_SERVER_PORT: String(port),
-        // 0 = never exit when idle: a server that exits would be restarted by a job's client.
-        SCCACHE_IDLE_TIMEOUT: '0',
-        TMPDIR: tmp,
-        TMP: tmp,
-        TEMP: tmp,
-    };
-}
-/** Pure: the summary's line for it. */
-function describeServer(r) {
-    const who = r.how === 'started' ? 'started by this job' : 'already running';
-    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
-}
-// ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
-async function listeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
-    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
-    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
-}
-/**
- * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
- * only, which keeps the scan of /proc cheap.
- */
-async function socketOwner(inode, hint) {
-    const want = `socket:[${inode}]`;
-    const holds = async (p) => {
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
-                return true;
-        return false;
-    };
-    if (hint && (await holds(String(hint))))
-        return hint;
-    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
-        if (!/^\d+$/.test(p))
-            continue;
-        const comm = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (comm.trim() === 'sccache' && (await holds(p)))
-            return Number(p);
-    }
-    return undefined;
-}
-async function environOf(pid) {
-    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-    if (raw === undefined)
-        return undefined;
-    const out = {};
-    for (const kv of raw.split('\0'))
-        if (kv.includes('='))
-            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    return out;
-}
-/** What answers on `port` (in this network namespace), read from /proc. */
-async function occupant(port, uid, hint) {
-    const l = (await listeners()).find((x) => x.port === port);
-    if (!l)
-        return { kind: 'free' };
-    if (l.uid !== uid)
-        return { kind: 'other-uid', uid: l.uid };
-    const pid = await socketOwner(l.inode, hint);
-    if (!pid)
-        return { kind: 'unknown' };
-    const env = await environOf(pid);
-    if (!env)
-        return { kind: 'unknown' };
-    if (env.RUNNER_TRACKING_ID)
-        return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
-    // Another mount namespace resolves the job's paths to other files (or none).
-    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-    if (theirs !== ours)
-        return { kind: 'unknown' };
-    return { kind: 'host-server', pid };
-}
-/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
-function fleetPort(env) {
-    const p = Number(env.SCCACHE_SERVER_PORT);
-    return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
-}
-const STARTUP_GRACE_MS = 30_000;
-/** What answers on `port` once anything does (or `graceMs` ran out). */
-async function settled(port, uid, graceMs) {
-    const end = Date.now() + graceMs;
-    for (;;) {
-        const o = await occupant(port, uid);
-        if (o.kind !== 'free' || Date.now() >= end)
-            return o;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
-/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
-function serverDir(root, uid, port) {
-    return ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
-}
-/**
- * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
- * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
- * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
- * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
- * Resolves when the spawned process exits (at once, when it daemonizes).
- */
-async function spawnServer(binary, env, dir) {
-    const logPath = (0,external_node_path_.join)(dir, 'start.log');
-    const out = await external_node_fs_.promises.open(logPath, 'w');
-    try {
-        const code = await new Promise((res, rej) => {
-            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
-            child.on('error', rej);
-            child.on('exit', (c) => res(c));
-        });
-        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
-    }
-    finally {
-        await out.close();
-    }
-}
-const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
-/**
- * Makes sure a host server that belongs to no job answers for a job that compiles through
- * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
- * The one entry for the main step and for the runner's job-started hook.
- */
-async function ensureSccacheServer(env, paths, log) {
-    const wrapper = sccacheWrapper(env);
-    if (!wrapper)
-        return undefined;
-    const t0 = performance.now();
-    const binary = await findOnPath(wrapper.command, env.PATH);
-    if (!binary)
-        throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
-    const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
-    const passedOver = [];
-    // A server the host runs itself (systemd, a login shell) on the configured port belongs to
-    // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
-    // start one there: that port is where jobs' own clients start theirs.
-    const configured = fleetPort(env);
-    const there = await occupant(configured, uid);
-    if (there.kind === 'host-server') {
-        log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-        return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
-    }
-    for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const { dir, theirs } = await serverDir(paths.root, uid, port);
-        if (theirs) {
-            passedOver.push(`${port} (${theirs})`);
-            continue;
-        }
-        const tmp = (0,external_node_path_.join)(dir, 'tmp');
-        const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
-        const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
-        // Every job but the first finds the server up: no lock needed to use it.
-        const seen = await occupant(port, uid, hint);
-        if (seen.kind === 'host-server') {
-            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-            return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        // One starter at a time per port: two jobs starting together find one server, not a race.
-        const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
-        if (!lock)
-            throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-        try {
-            for (let attempt = 0; attempt < 3; attempt++) {
-                const o = await occupant(port, uid);
-                const what = decide(o);
-                if (what === 'reuse' && o.kind === 'host-server') {
-                    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-                    return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (what === 'next') {
-                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
-                    break;
-                }
-                // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-                await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
-                const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-                if (r.code !== 0)
-                    throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'no output'}.`);
-                const now = await settled(port, uid, STARTUP_GRACE_MS);
-                if (now.kind === 'host-server') {
-                    await external_node_fs_.promises.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
-                    log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-                    return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (now.kind === 'free')
-                    throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${(0,external_node_path_.join)(dir, 'error.log')}: ${(await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'empty'}).`);
-                // Another process bound the port first (a job's client): look again.
-            }
-        }
-        finally {
-            await flock_release(lock);
-        }
-    }
-    throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
-}
-/** What the job must export to compile through that server. */
-function sccacheExports(r) {
-    return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
-}
-/**
- * The post step, before it empties the job's tmp/: a server on the job's port that carries
- * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
- * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
- * its temp dir still exists, and start a host server in its place for the jobs still on that
- * port. Returns what it did, for a warning; undefined when there was nothing to do.
- */
-async function sccache_sccacheAtEnd(r, env, paths, log) {
-    if (!r)
-        return undefined;
-    const uid = process.geteuid?.() ?? 0;
-    const o = await occupant(r.port, uid, r.pid);
-    if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
-        return undefined;
-    const wrapper = sccacheWrapper(env);
-    const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
-    if (!binary)
-        return undefined;
-    await new Promise((res) => {
-        const c = spawn(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
-        c.on('error', () => res());
-        c.on('exit', () => res());
-    });
-    const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
-    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
@@ -33029,10 +33520,7 @@ async function ensureWrapperScript(root, uid) {
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
     if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
         return path;
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
-    await external_node_fs_.promises.chmod(tmp, 0o755);
-    await external_node_fs_.promises.rename(tmp, path);
+    await fsutil_writeAtomic(path, WRAPPER_SCRIPT, 0o755);
     return path;
 }
 /*
@@ -33043,7 +33531,7 @@ async function ensureWrapperScript(root, uid) {
  * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
  * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
  * settings. Its port differs from the trusted server's, since the port is a hash of the settings
- * (sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
  * shared cache anyway; they read nothing trusted jobs compiled.
  */
 const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];
@@ -33079,17 +33567,20 @@ async function untrustedCache(root, uid) {
 
 
 
-/**
- * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
- * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
- * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
- * root elsewhere than this process does (the hook, on the host, before a job container starts).
- */
-async function start_mainJob(s, env, log, watchPid, save, o = {}) {
+
+
+
+
+
+
+
+/** Runs the phases of one start, as JobStart above says. */
+async function mainJob(o) {
+    const { settings: s, env, log, watchPid, save } = o;
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
-    const root = await root_prepareRoot(s.root, env, true, s.rootOrigin);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
+    const root = await prepareRoot(s.root, env, true, s.rootOrigin);
     const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
         log.warning(`The root ${root}: ${unsafe}.`);
@@ -33106,29 +33597,38 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     };
     // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
     const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
-    const guard = await phase('guard', 'Disk guard', () => runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log })).catch(async (e) => {
-        if (e instanceof guard_DiskFullError)
-            noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+    // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
+    // to take while anything less valuable is idle, and the chooser compares the same views.
+    const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
+    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
+        if (e instanceof DiskFullError)
+            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
         throw e;
     });
-    noted('the guard run')(await events_recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
+    noted('the guard run')(await recordEvent(root, {
+        event: 'guard',
+        trigger: 'job',
+        result: guardResult(guard),
+        freed: s.dryRun ? 0 : guard.freedBytes,
+        removals: s.dryRun ? 0 : guard.removals.length,
+    }));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere, privateHome: o.privateHome });
+        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
         log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
         return j;
     });
     job.phases = phases;
-    noted('the lease')(await events_recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
+    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
             job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
         }
         catch (e) {
-            await lease_releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+            await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
             throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
         }
     }
@@ -33136,7 +33636,7 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
     if (wrapper) {
-        const uid = owner_myUid();
+        const uid = proc_myUid();
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
@@ -33156,10 +33656,98 @@ async function start_mainJob(s, env, log, watchPid, save, o = {}) {
     }
     return { job, guard };
 }
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+async function planHome(s, root, me, o = {}) {
+    const uid = proc_myUid();
+    const fork = me.fork === true;
+    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
+    const shared = s.layout === 'slot' && !fork && problem === undefined;
+    // Where the build will see the root: here, unless this runs outside the job's steps (the
+    // runner's hook, on the host, for a job that may run in a container).
+    const own = o.seenHere === false ? undefined : { root, uid };
+    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
+}
+/** The slot phase (see above). */
+async function startJob(o) {
+    const { settings: s, root, me, env, log, watchPid, onLeased } = o;
+    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+    try {
+        if (s.layout === 'job')
+            await handBackJobParents(root, lease.dirs.base);
+        const now = new Date().toISOString();
+        const uid = proc_myUid();
+        const fork = me.fork === true;
+        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+        if (problem && !o.privateHome)
+            log.warning(`CARGO_HOME: ${home.reason}.`);
+        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
+        // The record names the new key only once the old key's content is gone: a kill between
+        // the two must never leave a record that vouches for content of another trust domain.
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+        // What the slot holds was built under the previous record's view, or is nothing at all.
+        let view = prep.decision.reset ? undefined : lease.previous?.view;
+        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+        await record_file_writeRecord(lease.dirs.record, record);
+        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+        }
+        const exports = exportsFor(lease.dirs, home.cargoHome);
+        let copy;
+        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+            // A slot without its own warm build: start from a compatible one another idle slot holds.
+            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            if (src) {
+                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                log.info(describeCopy(copy));
+                if (copy.outcome === 'copied') {
+                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
+                    const from = src.record.view;
+                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+                    await record_file_writeRecord(lease.dirs.record, record);
+                }
+            }
+        }
+        return {
+            root,
+            layout: s.layout,
+            slot: lease.name,
+            dirs: lease.dirs,
+            keeperPid: lease.keeperPid,
+            tier: lease.tier,
+            waitedMs: lease.waitedMs,
+            zombies: lease.zombies,
+            foreign: lease.foreign,
+            reset: prep.decision,
+            identity: me,
+            startedAt: now,
+            cleanupTimeoutMs: s.cleanupTimeoutMs,
+            exports,
+            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
+            view,
+            home,
+            copy,
+        };
+    }
+    catch (e) {
+        await releaseLease(lease.keeperPid, lease.dirs.lock);
+        throw e;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/os/log.ts
 
-const log_actionLog = {
+const actionLog = {
     info: (m) => lib_core/* info */.pq(m),
     warning: (m) => lib_core/* warning */.$e(m),
     debug: (m) => lib_core/* debug */.Yz(m),
@@ -33189,7 +33777,15 @@ function consoleLog(verbose = false, quiet = false) {
  * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
  * this kernel's flock and /proc, whatever the runner reports.
  */
-const NAMES = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
+const NAMES = {
+    darwin: 'macOS',
+    win32: 'Windows',
+    freebsd: 'FreeBSD',
+    openbsd: 'OpenBSD',
+    sunos: 'SunOS',
+    aix: 'AIX',
+    android: 'Android',
+};
 /** The notice a step gives instead of running, or undefined where it runs. */
 function notOnLinux(platform, step) {
     if (platform === 'linux')
@@ -33201,7 +33797,7 @@ function notOnLinux(platform, step) {
 ;// CONCATENATED MODULE: ./src/job/state.ts
 
 /**
- * The only module that passes data from the main step to the post step. The runner hands
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
  * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
  * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
  * lets post release it) and again, complete, at the end of main.
@@ -33209,7 +33805,7 @@ function notOnLinux(platform, step) {
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
+/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
 const HOOK = 'hook';
 const saveLease = (l) => lib_core/* saveState */.LZ(LEASE, JSON.stringify(l));
 const saveJob = (j) => lib_core/* saveState */.LZ(JOB, JSON.stringify(j));
@@ -33231,275 +33827,7 @@ const loadGuard = () => load(GUARD);
 const saveHookJoined = () => lib_core/* saveState */.LZ(HOOK, 'joined');
 const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
-;// CONCATENATED MODULE: ./src/job/status.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function status_rootStatus(root, now = Date.now()) {
-    const p = rootPaths(root);
-    const views = await scanSlots(root);
-    const slots = [];
-    for (const v of views) {
-        const d = slotDirs(root, v.name);
-        const live = !allFree([d.lock], true);
-        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
-        const r = v.record;
-        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
-        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
-    }
-    let jobDirs = 0;
-    for (const repo of await fs.readdir(p.jobs).catch(() => [])) {
-        for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => []))
-            jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
-    }
-    const trashEntries = (await fs.readdir(p.trash).catch(() => [])).length;
-    // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
-    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
-    return {
-        version: VERSION,
-        root,
-        disk: await measure(root),
-        slots,
-        jobDirs,
-        trashEntries,
-        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
-        warmth: warmShare(await readWarmth(root)),
-    };
-}
-/**
- * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
- * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
- */
-function runText(r) {
-    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
-    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
-    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
-}
-/** Pure: a slot's state column. */
-function stateText(x) {
-    if (x.live)
-        return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
-    if (x.cargoRunning)
-        return 'cargo running';
-    if (x.record?.foreign)
-        return `uid ${x.record.foreign.uid}'s files: needs root`;
-    return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
-}
-function formatStatus(s) {
-    const leased = s.slots.filter((x) => x.live).length;
-    const lines = [
-        `cargo-isolate ${s.version}; root ${s.root}`,
-        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-        `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
-        `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
-    ];
-    if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
-        const rows = s.slots.map((x) => {
-            const r = x.record;
-            return [
-                x.name,
-                stateText(x),
-                r ? `${r.repository} ${r.key}` : '-',
-                r?.runnerName ?? '-',
-                r ? runText(r) : '-',
-                r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
-                r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
-                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
-            ];
-        });
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        for (const r of [header, ...rows])
-            lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-    }
-    lines.push(...formatWarmth(s.warmth));
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/job/metrics.ts
-
-
-
-
-
-
-
-
-
-
-
-
-const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
-/** Pure: the counters with these events added. */
-function addEvents(c, events) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of events) {
-        if (e.event === 'guard') {
-            const k = `${e.trigger}|${e.result}`;
-            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-        }
-        else if (e.event === 'lease') {
-            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-            w.count++;
-            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-        }
-        else if (e.event === 'unisolated')
-            out.unisolated++;
-    }
-    return out;
-}
-/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
-const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
-/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
-function addWarmth(c, entries) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue;
-        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
-        if (startedWarm(e))
-            j.warm++;
-        else
-            j.cold++;
-        j.built += e.built;
-        j.fresh += e.fresh;
-    }
-    return out;
-}
-const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
-/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
-function family(name, type, help, samples) {
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
-}
-const GUARD_RESULTS = (/* unused pure expression or super */ null && (['under', 'freed', 'over', 'failed']));
-const TRIGGERS = (/* unused pure expression or super */ null && (['job', 'gc']));
-const VIAS = (/* unused pure expression or super */ null && (['action', 'hook', 'cli']));
-/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
-function renderMetrics(s, c) {
-    const r = { root: s.root };
-    const lines = [
-        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
-        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
-    ];
-    const st = s.status;
-    if (st) {
-        const count = (f) => st.slots.filter(f).length;
-        lines.push(...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
-            [{ ...r, state: 'leased' }, count((x) => x.live)],
-            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
-            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
-            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
-        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
-            [{ ...r, part: 'target' }, st.bytes.target],
-            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
-        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
-            [{ ...r, store: 'crates' }, st.bytes.crates],
-            [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
-            .filter((x) => x.live)
-            .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000])));
-    }
-    const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k), v]).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
-    return lines.join('\n') + '\n';
-}
-async function readCounters(path) {
-    try {
-        const c = JSON.parse(await fs.readFile(path, 'utf8'));
-        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
-    }
-    catch {
-        return emptyCounters(); // absent or unreadable: count from what the logs hold now
-    }
-}
-/**
- * The counters brought up to date with what the logs gained since the last call, saved when this
- * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
- * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
- */
-async function updateCounters(root, warn) {
-    const p = rootPaths(root);
-    const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
-    try {
-        const before = await readCounters(p.metrics);
-        const ev = await readSince(eventsLog(root), before.cursors.events);
-        const wa = await readSince(warmthLog(root), before.cursors.warmth);
-        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
-        after.cursors = { events: ev.cursor, warmth: wa.cursor };
-        if (!lock) {
-            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
-            return after;
-        }
-        try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
-            const to = handBackTo(myUid(), await ownerOf(root));
-            if (to)
-                await fs.chown(p.metrics, to.uid, to.gid);
-        }
-        catch (e) {
-            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
-        }
-        return after;
-    }
-    finally {
-        if (lock)
-            await release(lock);
-    }
-}
-/** The metrics text for a root (or for its absence). */
-async function metrics_collectMetrics(root, threshold, warn = () => undefined) {
-    const present = await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
-        return renderMetrics({ root }, emptyCounters());
-    const status = await rootStatus(root);
-    const plan = planPrune(await collectCandidates(root), 'host', '');
-    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
-    const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
-}
-/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
-async function metrics_writeMetrics(path, text) {
-    await writeAtomic(path, text, 0o644);
-}
-
-;// CONCATENATED MODULE: ./src/hook-impl.ts
-
-
-
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/job/hook-state.ts
 
 
 
@@ -33507,64 +33835,21 @@ async function metrics_writeMetrics(path, text) {
 
 
 /*
- * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
- * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
+ * The runner hooks' state channel: how the job-started hook passes its lease to the
+ * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
+ * main-impl.ts through joinHookLease). The action's own main-to-post channel is state.ts.
  *
- * The runner runs both hooks on the host as its own user, the started one before "Initialize
- * containers" and any step, the completed one after every post step and "Stop containers".
- * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
- * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP, which the runner empties before the started hook and after the
- * completed one: the file lives exactly as long as the job.
- *
- * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
- * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
- * kills; it watches the Runner.Worker process; and max-lease bounds it.
+ * What the started hook writes to GITHUB_ENV reaches every later step; the completed hook gets
+ * fresh, empty files and sees none of it. So the state is a file in RUNNER_TEMP, which the
+ * runner empties before the started hook and after the completed one: it lives exactly as long
+ * as the job. The job's own steps can write it too, so nothing read from it is trusted to name
+ * paths (ownPaths) or a lease (flock.isHolder, allFree) without a check.
  */
 const STATE_FILE = 'cargo-isolate-hook.json';
 /** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
 const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
-/** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
-const FAIL_EXIT = 3;
-/** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
-const METRICS_VAR = 'CARGO_ISOLATE_METRICS_FILE';
-/** Inputs an operator may set for every job of a runner (settings.ts owns the list and the names). */
-const HOOK_INPUTS = (/* unused pure expression or super */ null && (RUNNER_INPUTS));
-/** Pure: the runner `.env` variable for an input. */
-const hookVariable = (/* unused pure expression or super */ null && (variableOf));
-/** The action's validation over the runner's variables; a message names the variable the operator set. */
-function hookSettings(env) {
-    return readSettings(fromVariables(env), env);
-}
-/**
- * Pure: the pid the keeper watches, from the hook's ancestors (nearest first). The worker runs
- * the hook script, which runs node; an operator's own hook may wrap ours, so the nearest
- * Runner.Worker wins. Without one (another runner), the script's parent: never the script
- * itself, which exits as soon as the hook is done.
- */
-function workerPid(ancestors) {
-    return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
-}
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            out.push({ pid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-            pid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
-        }
-        catch {
-            break;
-        }
-    }
-    return out;
-}
 const statePath = (env) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
-async function writeState(file, s) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(s), { mode: 0o644 });
-    await external_node_fs_.promises.rename(tmp, file);
-}
+const writeState = (file, s) => fsutil_writeAtomic(file, JSON.stringify(s));
 async function readState(file) {
     try {
         const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
@@ -33573,212 +33858,6 @@ async function readState(file) {
     catch {
         return undefined;
     }
-}
-/**
- * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
- * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
- */
-async function hookStarted(env, log = actionLog) {
-    const file = statePath(env);
-    try {
-        if (!file)
-            throw new Error('RUNNER_TEMP is not set: this runs only as the runner\'s job-started hook');
-        const s = hookSettings(env);
-        const watch = workerPid(ancestors(process.ppid));
-        log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
-        // No crate seeding here: nothing is checked out yet, and the workspace still holds the
-        // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
-        // when it fails after taking it.
-        // Nothing here says whether the job's steps run in a container (the runner exports no
-        // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
-        // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
-        // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-        const privateHome = myUid() === 0 ? undefined : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-        const { job, guard } = await mainJob(s, env, log, watch, { lease: () => undefined, guard: () => undefined }, { crates: false, via: 'hook', seenHere: false, privateHome });
-        try {
-            await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
-            for (const [k, v] of Object.entries(job.exports))
-                core.exportVariable(k, v);
-            core.exportVariable(STATE_VAR, file);
-            core.addPath(job.path);
-        }
-        catch (e) {
-            await endJob(job).catch(() => undefined);
-            throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
-        }
-        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
-        return 0;
-    }
-    catch (e) {
-        if (e instanceof DiskFullError) {
-            core.error(e.message);
-            return FAIL_EXIT;
-        }
-        log.warning(`cargo-isolate job-started hook: ${e.message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
-        await recordUnisolated(env, e, log);
-        return 0;
-    }
-}
-/**
- * Counts a job the started hook let run without isolation, for the operator's alert: only in a
- * root cargo-isolate made (its marker is there), never in a path that was refused as a root.
- */
-async function recordUnisolated(env, e, log) {
-    let root;
-    try {
-        root = hookSettings(env).root;
-    }
-    catch {
-        root = defaultRoot(env); // the variable that was refused may be another one
-    }
-    if (!isAbsolute(root) || !(await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false)))
-        return;
-    const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
-    const err = await recordEvent(root, { event: 'unisolated', reason });
-    if (err)
-        log.debug(`Recording the unisolated job in ${root}: ${err.message}`);
-    await hookMetrics(env, root, log);
-}
-/**
- * CARGO_ISOLATE_METRICS_FILE (the runner's .env): the hooks rewrite the metrics file for
- * node_exporter after each job, so a fleet without a timer still has fresh metrics. Never fails a job.
- */
-async function hookMetrics(env, root, log) {
-    const file = env[METRICS_VAR];
-    if (!file)
-        return;
-    try {
-        let threshold;
-        try {
-            threshold = hookSettings(env).diskThreshold;
-        }
-        catch {
-            threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
-        }
-        await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
-    }
-    catch (e) {
-        log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${e.message}. The job is not affected.`);
-    }
-}
-/** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
-function completedLine(job, ended) {
-    const pub = ended.published;
-    const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-    const units = ended.units && ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; ` : ended.units ? 'no cargo build; ' : '';
-    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
-}
-/** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
-async function hookCompleted(env, log = actionLog) {
-    try {
-        const file = statePath(env);
-        const st = file && (await readState(file));
-        if (!st) {
-            log.info('cargo-isolate: the job-started hook took no lease for this job; nothing to release.');
-            return 0;
-        }
-        const job = st.job;
-        if (!ownPaths(job)) {
-            // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
-            // the ones the layout gives the slot it names are never emptied or recorded.
-            log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
-            return 0;
-        }
-        if (!holdsLease(job.keeperPid, job.dirs.lock)) {
-            // max-lease passed or the keeper was killed: another job may hold the slot by now.
-            log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
-            return 0;
-        }
-        const ws = env.GITHUB_WORKSPACE || process.cwd();
-        const lockFile = st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined;
-        const policy = st.publishCrates ?? 'trusted';
-        job.crates = {
-            ...(st.action?.crates ?? {}),
-            search: { workingDirectory: ws },
-            lockFile,
-            cargoVersion: st.action?.crates?.cargoVersion,
-            publish: mayPublish(policy, job.identity),
-            policy,
-            cache: false,
-        };
-        // Before tmp/ is emptied, as in the post step: a server this job's client started must not
-        // lose its temp dir mid-write.
-        const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
-        const ended = await endJob(job, log);
-        if (sccacheNote)
-            ended.warnings.push(sccacheNote);
-        // Another uid's files from the job's own container (the build saw the root elsewhere), not
-        // from a `docker run` step: handing them back is routine; when it fails, say what that costs
-        // the next container job and what the operator can change.
-        const f = ended.foreign;
-        const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
-        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: myUid(), failed: f.failed }) : undefined;
-        const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f.message ? [w] : kept ? [kept] : [])) : ended.warnings;
-        if (fromContainer && f.handedBack)
-            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${myUid()} with ${f.handedBack}.`);
-        for (const w of warnings)
-            log.warning(w);
-        const line = completedLine(job, ended);
-        log.info(line);
-        if (env.GITHUB_STEP_SUMMARY)
-            await fs.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
-        await hookMetrics(env, job.root, log);
-        return 0;
-    }
-    catch (e) {
-        log.warning(`cargo-isolate job-completed hook: ${e.message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
-        return 0;
-    }
-}
-/**
- * Pure: the completed hook's warning when the job's container built as another uid (root, as the
- * images of most fleets run) and this hook could not give those files back. The slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere: the
- * started hook cannot know that the next job will run as root too (nothing it sees says so), and
- * a host job given root's files would fail in cargo with "Permission denied".
- */
-function containerFilesKept(o) {
-    return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-}
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-async function joinHookLease(s, env, log) {
-    const file = env[STATE_VAR];
-    if (!file)
-        return undefined;
-    const st = await readState(file);
-    const home = env.CARGO_HOME;
-    if (!st || !home)
-        return undefined;
-    // In a container job the runner translated the hook's host paths (/__t/...): derive this
-    // step's view of the root from CARGO_HOME, which the runner translated the same way.
-    const rel = (0,external_node_path_.relative)(st.job.root, st.job.exports?.CARGO_HOME ?? st.job.dirs.cargoHome);
-    if (!home.endsWith(`/${rel}`) || !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-        return undefined;
-    }
-    const root = home.slice(0, home.length - rel.length - 1);
-    const map = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(st.job.root, p));
-    const dirs = Object.fromEntries(Object.entries(st.job.dirs).map(([k, v]) => [k, map(v)]));
-    const exports = Object.fromEntries(Object.entries(st.job.exports ?? {}).map(([k, v]) => [k, v.startsWith(st.job.root + '/') ? map(v) : v]));
-    if (flock_allFree([dirs.lock])) {
-        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${dirs.lock} is free). Taking a lease of this step's own.`);
-        return undefined;
-    }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, root, exports.CARGO_HOME ?? dirs.cargoHome, st.job.identity, env, log));
-    const ws = env.GITHUB_WORKSPACE;
-    const lockRel = crates.lockFile && ws && !(0,external_node_path_.relative)(ws, crates.lockFile).startsWith('..') && !(0,external_node_path_.isAbsolute)((0,external_node_path_.relative)(ws, crates.lockFile)) ? (0,external_node_path_.relative)(ws, crates.lockFile) : undefined;
-    await writeState(file, { ...st, action: { lockFile: lockRel, crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, root, dirs, exports, crates } };
 }
 /**
  * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
@@ -33794,27 +33873,104 @@ function ownPaths(job) {
     const keys = Object.keys(expected);
     return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
 }
-/** The keeper still runs and is the one that took this lock (not a reused pid). */
-function holdsLease(pid, lock) {
-    try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return argv.startsWith('flock\0') && argv.includes(`\0${lock}\0`);
-    }
-    catch {
-        return false;
-    }
+/**
+ * Pure: the hook's job as this step sees it. In a container job the runner translated the hook's
+ * host paths (/__t/...) the same way for every path, CARGO_HOME included: the root is where this
+ * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
+ * at that place (this step sees another CARGO_HOME).
+ */
+function hookJobSeenAt(job, home) {
+    const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
+    const root = (0,external_node_path_.join)(home, (0,external_node_path_.relative)(hookHome, job.root));
+    if ((0,external_node_path_.join)(root, (0,external_node_path_.relative)(job.root, hookHome)) !== (0,external_node_path_.normalize)(home))
+        return undefined;
+    const seen = (p) => (0,external_node_path_.join)(root, (0,external_node_path_.relative)(job.root, p));
+    const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
+    return { root, dirs: mapDirs(job.dirs, seen), exports };
 }
-/** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
-async function runHook(which) {
-    if (which === 'started')
-        return hookStarted(process.env);
-    if (which === 'completed')
-        return hookCompleted(process.env);
-    process.stderr.write(`cargo-isolate hook: expected 'started' or 'completed', got '${which ?? ''}'\n`);
-    return 2;
+/** Pure: `file` relative to the workspace, when it lies inside it. */
+function insideWorkspace(ws, file) {
+    if (!ws || !file)
+        return undefined;
+    const rel = (0,external_node_path_.relative)(ws, file);
+    return rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel;
+}
+/**
+ * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
+ * instead of taking a second slot (and runs no second guard). What applies is the part only
+ * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
+ * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
+ * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
+ * or when this step cannot see it (a container without the root mounted): then the action
+ * works as it does without hooks.
+ */
+async function joinHookLease(s, env, log) {
+    const file = env[STATE_VAR];
+    const st = file ? await readState(file) : undefined;
+    const home = env.CARGO_HOME;
+    if (!file || !st || !home)
+        return undefined;
+    const seen = hookJobSeenAt(st.job, home);
+    if (!seen ||
+        !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+        return undefined;
+    }
+    if (allFree([seen.dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
+    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+    const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+    // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
+    await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
+    return { job: { ...st.job, ...seen, crates } };
+}
+
+;// CONCATENATED MODULE: ./src/job/forget.ts
+
+
+
+
+
+/*
+ * A PR that closed (merged or not) never runs again, unless it is reopened: its builds on the
+ * host are worth nothing (value.ts). The host learns it from a run of the action on
+ * `pull_request: closed`, which leases nothing, or from `cargo-isolate forget` in a closing
+ * workflow of another CI system. Hosts that never see either still let the PR's builds go:
+ * a key idle for longer than its usual gap loses worth with its idle time.
+ */
+/** Pure: the PR this run says has closed, when it is a `pull_request` (or `_target`) run for a closed PR. */
+function closedPr(env, payload) {
+    if (!/^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '') || payload.action !== 'closed')
+        return undefined;
+    const n = payload.pull_request?.number ?? payload.number;
+    if (!Number.isSafeInteger(n) || n <= 0 || !env.GITHUB_REPOSITORY)
+        return undefined;
+    return { repository: env.GITHUB_REPOSITORY, key: `pr-${n}` };
+}
+function closedRun(env) {
+    return closedPr(env, readEventPayload(env));
+}
+/**
+ * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
+ * what its idle slots hold, which the next guard and the next jobs take first.
+ */
+async function forgetDomain(root, repository, key) {
+    await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
+    const mine = trustDomain({ repository, key });
+    const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
+    const bytes = slots.reduce((a, s) => a + (s.record?.sizes?.target ?? 0), 0);
+    const held = slots.length
+        ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room`
+        : 'it holds no build on this host';
+    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
 }
 
 ;// CONCATENATED MODULE: ./src/main-impl.ts
+
+
 
 
 
@@ -33835,16 +33991,29 @@ async function main_impl_run() {
     if (elsewhere)
         return lib_core/* notice */.lm(elsewhere);
     try {
-        const s = settings_readSettings((n) => lib_core/* getInput */.V4(n));
+        const s = readSettings((n) => lib_core/* getInput */.V4(n));
+        // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
+        const closed = closedRun(process.env);
+        if (closed) {
+            const f = await forgetDomain(await prepareRoot(s.root, process.env), closed.repository, closed.key);
+            lib_core/* notice */.lm(`${f.message} No slot is leased for a run on a closed PR.`);
+            return;
+        }
         // The runner's job-started hook already leased this job's directories: one lease, one guard.
-        const joined = await joinHookLease(s, process.env, log_actionLog);
+        const joined = await joinHookLease(s, process.env, actionLog);
         if (joined) {
             setDirOutputs(joined.job);
             saveHookJoined();
             return;
         }
-        const { job, guard } = await start_mainJob(s, process.env, log_actionLog, process.ppid, { lease: saveLease, guard: saveGuard });
-        await log_actionLog.group('Exports', async () => {
+        const { job, guard } = await mainJob({
+            settings: s,
+            env: process.env,
+            log: actionLog,
+            watchPid: process.ppid,
+            save: { lease: saveLease, guard: saveGuard },
+        });
+        await actionLog.group('Exports', async () => {
             lib_core/* setOutput */.uH('disk-used-before', guard.before.usedPercent.toFixed(1));
             lib_core/* setOutput */.uH('disk-used-after', guard.after.usedPercent.toFixed(1));
             lib_core/* setOutput */.uH('freed-bytes', String(guard.freedBytes));
@@ -33869,7 +34038,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7647);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4458);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7002:
+/***/ 3327:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28381,377 +28381,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/model/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
-const SIZE_UNITS = {
-    b: 1,
-    k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-    kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-};
-/**
- * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
- * never ran. Sizes, levels and durations other than 0 must say their unit.
- */
-const units_isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
-/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function units_bareNumberHint(text, kind) {
-    const n = text.trim();
-    const forms = kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
-    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
-}
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
-function units_parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
-function units_parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function units_parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = units_parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
-}
-function units_formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
-}
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/model/record.ts
-
-
-const record_trustDomain = (r) => `${r.repository}#${r.key}`;
-async function record_readRecord(path) {
-    try {
-        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
-        return r && r.format === 1 ? r : undefined;
-    }
-    catch {
-        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
-    }
-}
-async function record_writeRecord(path, record) {
-    const tmp = `${path}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    await external_node_fs_.promises.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await external_node_fs_.promises.rename(tmp, path);
-}
-
-;// CONCATENATED MODULE: ./src/pool/choose.ts
-
-/** What each rule means, for the log and the job summary. */
-const TIER_TEXT = {
-    'own-job': 'this PR or branch and this job used it last',
-    'own-key': 'this PR or branch, another job',
-    base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
-    lru: 'a free slot of another job, the least valuable first',
-    new: 'a new slot',
-};
-const time = (r) => (r ? Date.parse(r.lastUsed) || 0 : 0);
-/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
-const choose_sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
-/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
-const choose_fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
-/**
- * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
- * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
- * own that no later run uses again: once its run has ended, it is the least valuable content on
- * the host.
- */
-const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
-/**
- * Holds nothing another job could start warm from: no record (the next user wipes it), a target
- * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
- */
-const choose_worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
-/**
- * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
- * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
- * destroys an entry it does not have to.
- *
- * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
- * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
- * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
- *    is left alone, and the caller makes a new slot.
- *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
- *    then least recently used, whatever job or runner used it (never the newest first).
- * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
- * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
- * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
- * PR's container job and its host job each keep a build of their own.
- *
- * The base branch keeps its most recent slot of each job whenever it has two or more: a first
- * run takes over only the older ones (and only one, since it then has a slot of its own). With a
- * single base slot, the first run takes it: its build is warm, and the base branch's next
- * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
- * A live slot of this trust domain and job held by an earlier run (or attempt) is a
- * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
- * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
- */
-function choose_rankSlots(slots, me, disk = {}) {
-    const mine = trustDomain(me);
-    const room = disk.room === true;
-    const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && choose_sameJob(s.record, me));
-    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
-    // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
-    const ranked = [];
-    for (const s of slots) {
-        if (s.live)
-            continue;
-        const r = s.record;
-        const empty = choose_worthless(r);
-        // A build made under another path view is not warm for this job: it ranks as others' content.
-        const fits = choose_warmFor(r?.view, s.view);
-        if (fits && r && trustDomain(r) === mine) {
-            ranked.push(choose_sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
-            continue;
-        }
-        if (fits && r && choose_fromBase(r, me) && choose_sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 2 });
-            continue;
-        }
-        const tier = r && r.repository === me.repository && choose_sameJob(r, me) ? 'same-job' : 'lru';
-        if (empty)
-            ranked.push({ s, tier, rank: 3 });
-        else if (!room)
-            ranked.push({ s, tier, rank: 4 });
-    }
-    const runnerFirst = (a, b) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-    const spent = (s) => Number(s.record !== undefined && spentQueueEntry(s.record));
-    const order = (x, y) => {
-        if (x.rank !== y.rank)
-            return x.rank - y.rank;
-        const [a, b] = [x.s, y.s];
-        if (x.rank <= 2)
-            return runnerFirst(a, b) || time(b.record) - time(a.record);
-        // A spent queue entry first: taking it also gives its bytes back.
-        if (x.rank === 3)
-            return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
-        // Evicting: the least valuable content goes first, whoever used it.
-        return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
-    };
-    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
-    let waitFor;
-    if (!candidates.some((c) => c.tier === 'own-job')) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && choose_sameJob(s.record, me) && earlierRun(s.record, me) && choose_warmFor(s.record.view, s.view));
-        waitFor = predecessor?.name;
-    }
-    return { candidates, waitFor };
-}
-/**
- * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
- * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
- * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
- * host and the reverse. A build whose view nobody could tell (a record of an older version, a
- * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
- * view is not known (the runner's hook, before the job's first build on this host) cannot tell
- * either: it takes no build made under a known view but its own.
- */
-function choose_warmFor(built, seen) {
-    if (!built)
-        return true;
-    if (!seen)
-        return false;
-    return built.cargoHome === seen.cargoHome && built.target === seen.target;
-}
-/**
- * Pure: where this job's build will see the root, when the job cannot see it from where it runs
- * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
- * build on this host was made under, in its own trust domain first, then any (a first run's
- * base). A job keeps its `container:` from push to push; when it changes, the first build
- * recompiles once and records the new view.
- */
-function choose_jobViewpoint(slots, me) {
-    const mine = trustDomain(me);
-    const history = slots.map((s) => s.record).filter((r) => r?.view !== undefined && r.repository === me.repository && choose_sameJob(r, me));
-    const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
-    const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
-    return r && { root: r.view.root, uid: r.view.uid };
-}
-const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
-/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
-function earlierRun(r, me) {
-    const [a, b] = [numeric(r.runId), numeric(me.runId)];
-    if (a === undefined || b === undefined)
-        return false;
-    if (a !== b)
-        return a < b;
-    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
-    return x !== undefined && y !== undefined && x < y;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/os/flock.ts
-
-
-/*
- * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
- *
- * Invariant: a lock is held exactly while some process holding its file descriptor lives.
- * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
- * state on disk can claim a lock that nobody holds. Locks work across containers that share
- * the files on one kernel (bind mounts); they are not reliable on NFS.
- *
- * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
- * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
- * Exit code 75 means some lock was busy (or, with a wait, timed out).
- */
-const BUSY = 75;
-/** Holds the body until its stdin closes: our own process dying releases the locks too. */
-const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
-function flockArgs(paths, o, tail) {
-    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
-    const kind = o.shared ? ['-s'] : ['-x'];
-    const args = [];
-    paths.forEach((p, i) => {
-        if (i > 0)
-            args.push('flock');
-        args.push(...kind, ...mode, '-E', String(BUSY), p);
-    });
-    return [...args, ...tail];
-}
-/**
- * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
- * Resolves to undefined when one of them is busy.
- */
-function flock_hold(paths, o = {}) {
-    if (paths.length === 0)
-        throw new Error('hold: no lock paths');
-    const body = o.body ?? UNTIL_STDIN_CLOSES;
-    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
-            detached: o.detached ?? false,
-            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            env: o.env ?? process.env,
-        });
-        let out = '';
-        let err = '';
-        let settled = false;
-        const settle = (v, e) => {
-            if (settled)
-                return;
-            settled = true;
-            e ? reject(e) : resolvePromise(v);
-        };
-        child.stdout.on('data', (d) => {
-            out += d.toString();
-            if (out.startsWith('locked'))
-                settle({ pid: child.pid, child });
-        });
-        child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
-        child.on('exit', (code, signal) => {
-            if (code === BUSY)
-                return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
-        });
-    });
-}
-/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function flock_release(h) {
-    return new Promise((res) => {
-        if (h.child.exitCode !== null || h.child.signalCode !== null)
-            return res();
-        h.child.once('exit', () => res());
-        h.child.stdin?.end();
-    });
-}
-/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
-function flock_detach(h) {
-    h.child.stdout?.destroy();
-    h.child.stderr?.destroy();
-    h.child.removeAllListeners();
-    h.child.unref();
-}
-/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function flock_allFree(paths, shared = false) {
-    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
-    if (paths.length === 0)
-        return true;
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
-    if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
-    return r.status === 0;
-}
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function flock_killHolder(pid, lockPath) {
-    let cmdline = '';
-    try {
-        cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-    }
-    catch {
-        return false; // already gone
-    }
-    if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`))
-        return false; // pid reused
-    try {
-        process.kill(-pid, 'SIGTERM');
-    }
-    catch {
-        try {
-            process.kill(pid, 'SIGTERM');
-        }
-        catch {
-            return false;
-        }
-    }
-    return true;
-}
-
 ;// CONCATENATED MODULE: ./src/model/key.ts
 
 function sha256Hex(text) {
@@ -28801,14 +28434,24 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  */
 const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const mapDirs = (d, at) => ({
+    base: at(d.base),
+    target: at(d.target),
+    cargoHome: at(d.cargoHome),
+    install: at(d.install),
+    tmp: at(d.tmp),
+    record: at(d.record),
+    lock: at(d.lock),
+});
 const layout_rootPaths = (root) => ({
     marker: (0,external_node_path_.join)(root, MARKER),
     locks: (0,external_node_path_.join)(root, 'locks'),
@@ -28822,7 +28465,21 @@ const layout_rootPaths = (root) => ({
     metrics: (0,external_node_path_.join)(root, 'metrics.json'),
     metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    cratesLock: (0,external_node_path_.join)(root, 'locks', 'crates.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const layout_storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
@@ -28840,123 +28497,32 @@ const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const layout_slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
-;// CONCATENATED MODULE: ./src/os/liveness.ts
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/os/run.ts
 
-
-/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
-function parseProcLocks(text) {
-    const held = new Set();
-    for (const line of text.split('\n')) {
-        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
-        const f = line.trim().split(/\s+/);
-        if (f.length < 6 || f[1] === '->')
-            continue;
-        const id = f[5];
-        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
-            const [maj, min, ino] = id.split(':');
-            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
-        }
-    }
-    return held;
-}
-function liveness_heldLocks() {
-    try {
-        return parseProcLocks(readFileSync('/proc/locks', 'utf8'));
-    }
-    catch {
-        return new Set();
-    }
-}
-/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
-function devId(dev, ino) {
-    const d = BigInt(dev);
-    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-    return `${major}:${minor}:${BigInt(ino)}`;
-}
-async function liveness_isHeldHint(path, held) {
-    const st = await fs.stat(path, { bigint: true }).catch(() => undefined);
-    return st ? held.has(devId(st.dev, st.ino)) : false;
-}
-/*
- * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
- *
- *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
- *                                                        reads the caches, exclusive to change them
- *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
- *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
- *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
- *                           (or a tool using cargo as a library) waits for a newer one
- *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
- *                           again for `cargo clean`
- *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
- *                           not check)
- *
- * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
- * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
- * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
- * build and exclusive while the unit compiles; it never replaces the profile locks above, which
- * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
- * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
- * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
- * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
  */
-const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
-/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
-const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
-/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
-async function liveness_cargoLockFiles(target, cargoHome) {
-    const found = [];
-    const addIfFile = async (p) => {
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (st?.isFile())
-            found.push(p);
-    };
-    if (cargoHome) {
-        for (const n of ['.package-cache', '.package-cache-mutate'])
-            await addIfFile((0,external_node_path_.join)(cargoHome, n));
-    }
-    if (target) {
-        // <target>/<profile>/ and <target>/<triple>/<profile>/
-        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
-        for (const n of PROFILE_LOCKS)
-            await addIfFile((0,external_node_path_.join)(target, n));
-        for (const d of level1) {
-            if (!d.isDirectory())
-                continue;
-            for (const n of PROFILE_LOCKS)
-                await addIfFile((0,external_node_path_.join)(target, d.name, n));
-            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
-            for (const d2 of level2) {
-                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
-                    continue;
-                for (const n of PROFILE_LOCKS)
-                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
-            }
-        }
-    }
-    return found;
-}
-
-;// CONCATENATED MODULE: ./src/os/audit.ts
-
-function audit_audit(e) {
-    const file = process.env.CARGO_ISOLATE_AUDIT;
-    if (!file)
-        return;
-    try {
-        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
-    }
-    catch {
-        /* an audit log must never break a job */
-    }
+function run_runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
-const owner_myUid = () => process.geteuid?.() ?? 0;
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function owner_handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -29018,921 +28584,43 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-    });
+    return run_runCommand('chown', args, timeoutMs).then((r) => r.error
+        ? { ok: false, detail: r.error.message }
+        : r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
 }
 
-;// CONCATENATED MODULE: ./src/os/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function disk_measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function disk_beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
-
-;// CONCATENATED MODULE: ./src/owners/foreign.ts
+;// CONCATENATED MODULE: ./src/os/proc.ts
 
 
-/*
- * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
- * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
- * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
- * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
- * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
- * matter, so the probe looks exactly there and never walks a tree:
- *
- *   entries of                     whose owners are probed
- *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
- *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
- *                                  and its parts (owners only, never their content): deps/,
- *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
- *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
- *                                  incremental/, examples/
- *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
- *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
- *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
- *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
- *
- * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
- * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
- * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
- * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
- */
-/**
- * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
- * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
- * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
- */
-const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
-/**
- * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
- * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
- * registries and git dependencies, never by the number of crates or files.
- */
-function listed(rel) {
-    const [top, a, b] = rel;
-    if (top === 'target') {
-        if (rel.length <= 2)
-            return true; // target/, target/<profile or triple>/
-        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
-        return rel.length === 3 && !PROFILE_PARTS.has(b);
-    }
-    if (top === 'cargo-home') {
-        if (rel.length === 1)
-            return true;
-        if (a !== 'registry' && a !== 'git')
-            return false;
-        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
-    }
-    return false;
-}
-/**
- * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
- * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
- * fatal as a directory: cargo opens .cargo-lock read-write).
- */
-function foreignOf(uid, seen) {
-    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
-}
-/** The probe's view of a slot: the owner of every entry of every listed directory. */
-async function probeOwners(dirs) {
-    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
-}
-/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
-async function probeTops(tops) {
-    const out = [];
-    const visit = async (top, rel) => {
-        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
-        await Promise.all(entries.map(async (e) => {
-            const r = [...rel, e.name];
-            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
-            if (!st)
-                return;
-            out.push({ rel: r.join('/'), uid: st.uid });
-            if (st.isDirectory() && listed(r))
-                await visit(top, r);
-        }));
-    };
-    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
-    return out.sort((x, y) => x.rel.localeCompare(y.rel));
-}
-/**
- * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
- * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
- */
-async function foreign_findForeignInHome(home, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
-}
-/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
-async function foreign_findForeign(dirs, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
-}
-/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
-function telling(found) {
-    const depth = (o) => o.rel.split('/').length;
-    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
-}
-/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
-function foreign_describeForeign(found, max = 3) {
-    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found).slice(0, max).map((f) => f.rel);
-    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
-}
-/** The fix at the source, named in every notice about such files. */
-const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
-
-;// CONCATENATED MODULE: ./src/owners/reclaim.ts
-
-
-
-
-
-
-
-/**
- * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
- * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
- */
-async function slotsOfAnotherUid(root, uid) {
-    if (uid === 0)
-        return [];
-    const out = [];
-    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
-        const rec = await readRecord(slotDirs(root, name).record);
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
-    }
-    return out;
-}
-/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
-function handBackMethods(uid, found, onPath) {
-    if (uid === 0 || found === 0)
-        return [];
-    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
-    // not have run the step that made the files either (another job sharing the slot's key did).
-    return ['sudo', 'docker'].filter((m) => onPath[m]);
-}
-/** Is an executable `name` in one of PATH's directories? */
-async function onPath(name, path) {
-    for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-        if (await external_node_fs_.promises.access((0,external_node_path_.join)(dir, name), external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return true;
-    }
-    return false;
-}
-/**
- * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
- * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
- * a `docker run` step just used is likely among them and has `chown`. At most `max`.
- */
-function chooseImages(listing, max = 3) {
-    const ids = [];
-    for (const line of listing.split('\n')) {
-        const id = line.trim().split(/\s+/)[0];
-        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
-            ids.push(id);
-    }
-    return ids.slice(0, max);
-}
-/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
-function dockerChownArgs(image, base, to) {
-    const at = '/cargo-isolate-slot';
-    return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
-}
-function run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, stdout, detail: e.code === 'ENOENT' ? `${cmd} not found` : e.message }));
-        child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-    });
-}
-async function bySudo(base, to, timeoutMs) {
-    return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
-}
-async function byDocker(root, base, to, timeoutMs) {
-    // --mount splits on commas; such a root is refused rather than mounted wrongly.
-    if (base.includes(','))
-        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
-    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
-    // would lead root's chown outside the root. Only the real directory is mounted.
-    // The root was made by an administrator; what lies below it is the job user's to replace.
-    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
-    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
-    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
-        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
-    if (!ls.ok)
-        return ls;
-    const images = chooseImages(ls.stdout);
-    if (images.length === 0)
-        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
-    let last = { ok: false, stdout: '', detail: '' };
-    for (const image of images) {
-        last = await run('docker', dockerChownArgs(image, expected, to), timeoutMs);
-        if (last.ok)
-            return last;
-        const timedOut = last.detail.startsWith('killed by');
-        last = { ...last, detail: `image ${image}: ${last.detail}` };
-        if (timedOut)
-            break; // a daemon that hangs once hangs again: the post step must end
-    }
-    return last;
-}
-/**
- * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
- * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
- */
-async function reclaim_markForeign(dirs, found) {
-    const rec = await record_readRecord(dirs.record);
-    if (!rec || found.length === 0)
-        return false;
-    await record_writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
-    return true;
-}
-/** Pure: the one warning a post step gives about another uid's files. */
-function foreignMessage(o) {
-    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-    const what = `A step left files of ${foreign_describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    if (o.handedBack)
-        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
-    const then = o.layout === 'job'
-        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
-}
-/**
- * Post step of a job that is not root, under its lease: finds another uid's files where cargo
- * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
- * `root` bounds the docker mount: the directory mounted must be the real one under the root.
- */
-async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
-    let found = await foreign_findForeign(dirs, uid);
-    if (found.length === 0)
-        return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
-        found = await foreign_findForeign(dirs, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
-    const marked = !handedBack && layout === 'slot' && (await reclaim_markForeign(dirs, found));
-    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
-}
-/**
- * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
- * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
- * or say that this uid's jobs use a private home in their slots until root's gc hands them back
- * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
- */
-async function settleForeignHome(root, home, timeoutMs, env = process.env) {
-    const uid = owner_myUid();
-    let found = await foreign_findForeignInHome(home, uid);
-    if (found.length === 0)
-        return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    let handedBack;
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
-        found = await foreign_findForeignInHome(home, uid);
-        if (found.length === 0) {
-            handedBack = m;
-            break;
-        }
-        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-    }
-    if (!handedBack && failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
-    const what = `A step left files of ${foreign_describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
-    return { found: first, handedBack, marked: false, failed, message };
-}
-
-;// CONCATENATED MODULE: ./src/pool/lease.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/*
- * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
- *
- *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
- *
- * The lease ends when the keeper dies, which happens when
- * - the post step kills it (normal end: success, failure, cancel);
- * - the runner kills it: after the last post step the runner kills every process that carries
- *   its RUNNER_TRACKING_ID, which the keeper inherits;
- * - the process it watches (the main step's parent: the runner's worker) is gone, checked
- *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
- *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
- * - max-lease passes: a hung worker cannot pin a slot forever;
- * - the host reboots (the kernel forgets every flock).
- * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
- * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
- * unlinked inode while the next job locks a new one.
- */
-const KEEPER_POLL_SECONDS = 2;
-const PROBE_RETRIES = 4;
-const KEEPER = (/* unused pure expression or super */ null && (`echo locked
-exec >/dev/null 2>&1 </dev/null
-watch=$1 start=$2 left=$3 poll=$4
-while [ "$left" -gt 0 ]; do
-  if [ "$watch" -gt 0 ]; then
-    read -r s < "/proc/$watch/stat" || exit 0
-    s=\${s##*) }
-    set -- $s
-    [ "\${20}" = "$start" ] || exit 0
-  fi
-  sleep "$poll"
-  left=$((left - poll))
-done`));
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-function processStart(pid) {
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function proc_procStat(pid) {
     try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
     }
     catch {
         return undefined;
     }
 }
-async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && processStart(watchPid)) || '0';
-    const opts = {
-        detached: true,
-        body: KEEPER,
-        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
-    };
-    // A probe (status, a post step checking its release, a guard renaming an idle target)
-    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
-    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
-    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
-        if (attempt > 0)
-            await sleep(10 * attempt);
-        const h = await hold([lock], opts);
-        if (h) {
-            detach(h);
-            return h;
-        }
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
     }
     return undefined;
-}
-/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-async function lease_scanSlots(root) {
-    const held = heldLocks();
-    const names = (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
-    return Promise.all(names.map(async (name) => {
-        const d = slotDirs(root, name);
-        return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
-    }));
-}
-/**
- * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
- * (say, a zombie container of a cancelled job) still runs there.
- */
-async function tryLease(dirs, req) {
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (!h)
-        return { busy: 'lease' };
-    const base = await fs.lstat(dirs.base).catch(() => undefined);
-    if (base && !base.isDirectory()) {
-        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
-        await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
-    }
-    await fs.mkdir(dirs.base, { recursive: true });
-    // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await readRecord(dirs.record);
-    const uid = myUid();
-    const owners = await slotOwners(dirs);
-    if (!canManage(uid, previous, owners)) {
-        killHolder(h.pid, dirs.lock);
-        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
-    }
-    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
-    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
-    const below = await findForeign(dirs, uid);
-    if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
-        await markForeign(dirs, below).catch(() => false);
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
-    }
-    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'cargo' };
-    }
-    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    return { lease: h, previous };
-}
-/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
-function otherViews(slots, me) {
-    return slots
-        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
-}
-/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
-function withViews(slots, req) {
-    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
-    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
-}
-async function newSlot(root, taken) {
-    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
-    for (;;) {
-        const name = slotName(i);
-        try {
-            await fs.mkdir(slotDirs(root, name).base);
-            return name;
-        }
-        catch (e) {
-            if (e.code !== 'EEXIST')
-                throw e;
-            i++;
-        }
-    }
-}
-async function lease_acquireSlot(req) {
-    const started = Date.now();
-    const deadline = started + req.leaseWaitMs;
-    const zombies = [];
-    const foreign = [];
-    let announced = false;
-    for (let scan = 0;; scan++) {
-        const views = withViews(await lease_scanSlots(req.root), req);
-        if (scan === 0)
-            for (const line of otherViews(views, req.me))
-                req.log.info(line);
-        // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
-        const plan = rankSlots(views, req.me, { room });
-        const waiting = plan.waitFor !== undefined && Date.now() < deadline;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
-        for (const c of order) {
-            const dirs = slotDirs(req.root, c.name);
-            const r = await tryLease(dirs, req);
-            if ('lease' in r) {
-                return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
-            }
-            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
-                zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
-            }
-            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
-                foreign.push(c.name);
-                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
-                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
-                else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
-                else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
-            }
-        }
-        if (waiting) {
-            if (!announced) {
-                req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
-                announced = true;
-            }
-            await sleep(500);
-            continue;
-        }
-        if (room && views.some((v) => !v.live))
-            req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
-        const name = await newSlot(req.root, views);
-        const dirs = slotDirs(req.root, name);
-        const r = await tryLease(dirs, req);
-        if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
-        }
-        // Someone took the slot we just made: scan again.
-    }
-}
-async function lease_acquireJobDir(req) {
-    const dirs = jobDirs(req.root, req.me);
-    await fs.mkdir(dirs.base, { recursive: true });
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (h)
-        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    if (!h)
-        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
-}
-/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function lease_releaseLease(keeperPid, lock, dir = '') {
-    const killed = flock_killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
-    if (killed)
-        audit_audit({ event: 'release', lock, dir, keeperPid });
-    return killed;
-}
-
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
-
-
-
-/** True when something (even a dangling symlink) is at the path. */
-const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
-/**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
- */
-async function writeAtomic(path, text, mode = 0o644) {
-    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-        await fs.writeFile(tmp, text, { mode });
-        await fs.chmod(tmp, mode); // not narrowed by the umask: node_exporter runs as its own user
-        await fs.rename(tmp, path);
-    }
-    catch (e) {
-        await fs.rm(tmp, { force: true });
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/remove.ts
-
-
-
-
-
-
-
-
-class OutsideRootError extends Error {
-}
-/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
-async function assertInsideRoot(root, path) {
-    const norm = (0,external_node_path_.normalize)(path);
-    const realRoot = await external_node_fs_.promises.realpath(root);
-    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
-    }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
-    if (parent === undefined)
-        return; // parent gone: nothing there to delete
-    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
-    if (!inside)
-        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
-    // Inside the root is not enough: a link between the root and the path (a slot's
-    // cargo-home/registry made a link into another slot) would move another slot's directory,
-    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
-    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
-    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
-    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
-    }
-}
-function remove_run(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: -1, stderr: e.message }));
-        child.on('exit', (code) => res({ code, stderr }));
-    });
-}
-let sudoChecked;
-function sudoAvailable() {
-    if (sudoChecked === undefined) {
-        sudoChecked = process.getuid?.() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-    }
-    return sudoChecked;
-}
-/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
-async function foreignEntry(dir, budget = 2000) {
-    const me = process.getuid?.() ?? 0;
-    const queue = [dir];
-    while (queue.length && budget-- > 0) {
-        const p = queue.shift();
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (!st)
-            continue;
-        if (st.uid !== me)
-            return { path: p, uid: st.uid };
-        if (st.isDirectory())
-            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
-                queue.push((0,external_node_path_.join)(p, e));
-    }
-    return undefined;
-}
-/** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1000, deadline - Date.now());
-    const rm = () => remove_run('rm', ['-rf', '--one-file-system', '--', entry], left());
-    let r = await rm();
-    if (!(await fsutil_exists(entry)))
-        return { ok: true };
-    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
-    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
-    await remove_run('chmod', ['-R', 'u+rwX', '--', entry], left());
-    r = await rm();
-    if (!(await fsutil_exists(entry)))
-        return { ok: true };
-    if (sudoAvailable()) {
-        r = await remove_run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
-        if (!(await fsutil_exists(entry)))
-            return { ok: true };
-    }
-    const foreign = await foreignEntry(entry);
-    const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
-        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
-    return { ok: false, detail: why };
-}
-/** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function remove_removeTree(root, path, o = {}) {
-    const r = await removeTreeInner(root, path, o);
-    if (r.outcome !== 'absent') {
-        audit_audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
-    }
-    return r;
-}
-async function removeTreeInner(root, path, o) {
-    await assertInsideRoot(root, path);
-    if (!(await fsutil_exists(path)))
-        return { path, outcome: 'absent' };
-    const trash = layout_rootPaths(root).trash;
-    await external_node_fs_.promises.mkdir(trash, { recursive: true });
-    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
-    if (o.locks?.length) {
-        const h = await flock_hold(o.locks);
-        if (!h)
-            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
-        try {
-            await assertInsideRoot(root, path); // re-check now that nobody can lease it
-            await external_node_fs_.promises.rename(path, entry);
-            await o.whileLocked?.();
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-        finally {
-            await flock_release(h);
-        }
-    }
-    else {
-        try {
-            await external_node_fs_.promises.rename(path, entry);
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-    }
-    const d = await deleteTrashEntry(entry, o.timeoutMs);
-    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
-}
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-async function emptyTrash(root, timeoutMs = 120_000) {
-    const trash = rootPaths(root).trash;
-    const removed = [];
-    const left = [];
-    const deadline = Date.now() + timeoutMs;
-    for (const e of await fs.readdir(trash).catch(() => [])) {
-        const entry = join(trash, e);
-        const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-        (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-    }
-    return { removed, left };
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/job/cargo-home.ts
-
-
-
-
-
-
-/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
-function homeFor(root, dirs, uid, shared) {
-    return shared ? sharedHome(root, uid) : dirs.cargoHome;
-}
-/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
-function cargo_home_chooseHome(root, dirs, o) {
-    if (o.layout === 'job')
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
-    if (o.fork)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
-    if (o.problem)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
-    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
-}
-/**
- * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
- * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
- */
-async function cargo_home_sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
-    if (theirs)
-        return theirs;
-    const foreign = await findForeignInHome(dir, uid);
-    if (foreign.length > 0)
-        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
-    return undefined;
-}
-/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
-async function rootOwnerFor(root, uid) {
-    return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
-}
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = (/* unused pure expression or super */ null && (['config.toml', 'config', 'credentials.toml', 'credentials']));
-function originalCargoHome(env, root) {
-    const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function cargo_home_linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await fs.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = join(orig, f);
-        const dst = join(cargoHome, f);
-        const st = await fs.stat(src).catch(() => undefined);
-        const cur = await fs.readlink(dst).catch(() => undefined);
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await fs.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await fs.rm(tmp, { force: true });
-            await fs.symlink(src, tmp);
-            await fs.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
-}
-
-;// CONCATENATED MODULE: ./src/job/prepare.ts
-
-
-
-
-
-
-const ago = (iso, now) => {
-    const ms = now - Date.parse(iso);
-    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
-};
-/**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
- * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
- * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
- *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
- * content, but cargo compiles everything again, and the summary must say so.
- */
-function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
-    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
-    if (!content.target && !content.cargoHome)
-        return { reset: false, reason: 'empty' };
-    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
-    const kept = (warm, why = warm) => {
-        if (content.target && !previous?.prunedAt)
-            return { reset: false, reason: warm, warm: true };
-        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
-        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
-    };
-    if (reuse === 'never')
-        return { reset: true, reason: "reuse: never" };
-    if (reuse === 'always')
-        return kept('reuse: always');
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
-    // base branch's next push wipes it (it is another trust domain's slot from then on).
-    if (fromBase(previous, me))
-        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
-}
-async function hasEntries(dir) {
-    return (await fs.readdir(dir).catch(() => [])).length > 0;
-}
-/**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
- */
-async function prepare_prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
-    const removed = [];
-    const timeoutMs = s.cleanupTimeoutMs;
-    // A build of the previous job may have replaced one of our directories by a symlink (into
-    // another slot, say): cargo would follow it. Only real directories are used; anything else
-    // is moved to trash (the link itself, never what it points to).
-    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
-        const st = await fs.lstat(d).catch(() => undefined);
-        if (st && !st.isDirectory())
-            removed.push(await removeTree(root, d, { timeoutMs }));
-    }
-    const privateHome = cargoHome === dirs.cargoHome;
-    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
-    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
-    const decision = decideReset(s.reuse, previous, content, me);
-    if (decision.reset) {
-        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
-            removed.push(await removeTree(root, d, { timeoutMs }));
-    }
-    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
-        // The slot's own private home (a version before shared homes): nothing uses it any more.
-        removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
-    }
-    if (await hasEntries(dirs.tmp))
-        removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
-    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
-    if (stuck.length) {
-        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
-        for (const r of stuck)
-            if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
-    }
-    await fs.mkdir(dirs.target, { recursive: true });
-    await fs.mkdir(join(dirs.install, 'bin'), { recursive: true });
-    await fs.mkdir(cargoHome, { recursive: true });
-    await fs.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
-    await fs.chmod(dirs.tmp, 0o700);
-    const linked = await linkRunnerConfig(cargoHome, root, env);
-    return { decision, removed, linked };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 /*
@@ -29966,7 +28654,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -30104,10 +28792,12 @@ function countUnits(units, cutOffMs) {
     return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
 }
 /** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
-const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => {
     try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name)).map((d) => d.name);
+        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+            .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+            .map((d) => d.name);
     }
     catch {
         return [];
@@ -30205,10 +28895,14 @@ function unitsSince(target, startedAt) {
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
-const startedWarm = (e) => e.fresh > e.built;
+const warmth_startedWarm = (e) => e.fresh > e.built;
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 function parseLog(text) {
     return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+}
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+function parseClosed(text) {
+    return parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
 function warmShare(entries, recent = RECENT) {
@@ -30228,7 +28922,14 @@ function warmShare(entries, recent = RECENT) {
         const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
         const built = last.reduce((s, e) => s + e.built, 0);
         const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+        rows.push({
+            repository,
+            job,
+            jobs: last.length,
+            warm: last.filter(warmth_startedWarm).length,
+            unitsFresh: fresh / (built + fresh),
+            last: last[last.length - 1].t,
+        });
     }
     return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
@@ -30242,13 +28943,18 @@ function formatWarmth(rows) {
     ];
 }
 const warmthLog = (root) => layout_rootPaths(root).warmth;
-/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
 async function appendWarmth(root, e) {
     await appendLine(root, warmthLog(root), e);
 }
 /** The history on disk, older generation first. Never throws. */
 async function readWarmth(root) {
-    return parseLog(await readLog(warmthLog(root)));
+    return (await warmth_readHistory(root)).jobs;
+}
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+async function warmth_readHistory(root) {
+    const text = await readLog(warmthLog(root));
+    return { jobs: parseLog(text), closed: parseClosed(text) };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/view.ts
@@ -30298,7 +29004,9 @@ const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps
 const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
 const view_subdirs = (d) => {
     try {
-        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name)).map((e) => (0,external_node_path_.join)(d, e.name));
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+            .map((e) => (0,external_node_path_.join)(d, e.name));
     }
     catch {
         return [];
@@ -30368,6 +29076,2660 @@ function readHead(path) {
     }
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
+
+
+/*
+ * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
+ * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
+ * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
+ * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
+ * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
+ * matter, so the probe looks exactly there and never walks a tree:
+ *
+ *   entries of                     whose owners are probed
+ *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
+ *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
+ *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
+ *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
+ *
+ * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
+ * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
+ * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
+ * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
+ */
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
+const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
+/**
+ * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
+ * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
+ * registries and git dependencies, never by the number of crates or files.
+ */
+function listed(rel) {
+    const [top, a, b] = rel;
+    if (top === 'target') {
+        if (rel.length <= 2)
+            return true; // target/, target/<profile or triple>/
+        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
+        return rel.length === 3 && !PROFILE_PARTS.has(b);
+    }
+    if (top === 'cargo-home') {
+        if (rel.length === 1)
+            return true;
+        if (a !== 'registry' && a !== 'git')
+            return false;
+        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
+    }
+    return false;
+}
+/**
+ * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
+ * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
+ * fatal as a directory: cargo opens .cargo-lock read-write).
+ */
+function foreignOf(uid, seen) {
+    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
+}
+/** The probe's view of a slot: the owner of every entry of every listed directory. */
+async function probeOwners(dirs) {
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
+}
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops) {
+    const out = [];
+    const visit = async (top, rel) => {
+        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
+        await Promise.all(entries.map(async (e) => {
+            const r = [...rel, e.name];
+            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
+            if (!st)
+                return;
+            out.push({ rel: r.join('/'), uid: st.uid });
+            if (st.isDirectory() && listed(r))
+                await visit(top, r);
+        }));
+    };
+    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
+    return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+async function foreign_findForeignInHome(home, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
+}
+/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
+async function foreign_findForeign(dirs, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
+}
+/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
+function telling(found) {
+    const depth = (o) => o.rel.split('/').length;
+    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+}
+/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
+function foreign_describeForeign(found, max = 3) {
+    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
+    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
+}
+/** The fix at the source, named in every notice about such files. */
+const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
+
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
+const LINKED = (/* unused pure expression or super */ null && (['config.toml', 'config', 'credentials.toml', 'credentials']));
+function originalCargoHome(env, root) {
+    const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + sep) ? undefined : home;
+}
+/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
+async function linkRunnerConfig(cargoHome, root, env) {
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (!orig)
+        return linked;
+    await fs.mkdir(cargoHome, { recursive: true });
+    for (const f of LINKED) {
+        const src = join(orig, f);
+        const dst = join(cargoHome, f);
+        const st = await fs.stat(src).catch(() => undefined);
+        const cur = await fs.readlink(dst).catch(() => undefined);
+        if (!st?.isFile()) {
+            if (cur !== undefined)
+                await fs.unlink(dst).catch(() => undefined); // the runner's file went away
+            continue;
+        }
+        if (cur !== src) {
+            // Another job of this uid may do the same at once: a temp link renamed into place.
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await fs.rm(tmp, { force: true });
+            await fs.symlink(src, tmp);
+            await fs.rename(tmp, dst);
+        }
+        linked.push(src);
+    }
+    return linked;
+}
+
+;// CONCATENATED MODULE: ./src/job/exports.ts
+
+
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
+/**
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
+ */
+function exportsFor(dirs, cargoHome) {
+    return {
+        CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
+        TMPDIR: dirs.tmp,
+        TMP: dirs.tmp,
+        TEMP: dirs.tmp,
+    };
+}
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
+ */
+function viewAt(vp, name, shared) {
+    const dirs = layout_slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
+    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j) {
+    const shared = j.home?.shared ?? false;
+    const buildDir = layout_slotDirs(j.root, j.slot).target;
+    const seen = builtSince(buildDir, j.startedAt);
+    if (!seen)
+        return j.view;
+    const root = rootSeen(seen.output, j.root, buildDir);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
+}
+function recordFor(lease, me, now, previous, view) {
+    return {
+        format: 1,
+        name: lease.name,
+        layout: lease.layout,
+        repository: me.repository,
+        key: me.key,
+        runnerId: me.runnerId,
+        runnerName: me.runnerName,
+        host: me.host,
+        workflow: me.workflow,
+        runId: me.runId,
+        runAttempt: me.runAttempt,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        jobUid: me.jobUid,
+        leasedAt: now,
+        lastUsed: now,
+        sizes: previous?.sizes,
+        uid: proc_myUid(),
+        view,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+const SIZE_UNITS = {
+    b: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const units_isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function units_bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+function units_parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
+        return undefined;
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * mult);
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function units_parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
+}
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function units_parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+    }
+    const bytes = units_parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
+}
+function units_formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
+}
+
+;// CONCATENATED MODULE: ./src/os/flock.ts
+
+
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
+ *
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
+ *
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
+ */
+const BUSY = 75;
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+function flockArgs(paths, o, tail) {
+    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+    const kind = o.shared ? ['-s'] : ['-x'];
+    const args = [];
+    paths.forEach((p, i) => {
+        if (i > 0)
+            args.push('flock');
+        args.push(...kind, ...mode, '-E', String(BUSY), p);
+    });
+    return [...args, ...tail];
+}
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+function flock_hold(paths, o = {}) {
+    if (paths.length === 0)
+        throw new Error('hold: no lock paths');
+    const body = o.body ?? UNTIL_STDIN_CLOSES;
+    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
+            detached: o.detached ?? false,
+            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            env: o.env ?? process.env,
+        });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const settle = (v, e) => {
+            if (settled)
+                return;
+            settled = true;
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
+        };
+        child.stdout.on('data', (d) => {
+            out += d.toString();
+            if (out.startsWith('locked'))
+                settle({ pid: child.pid, child });
+        });
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('exit', (code, signal) => {
+            if (code === BUSY)
+                return settle(undefined);
+            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+        });
+    });
+}
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+function flock_release(h) {
+    return new Promise((res) => {
+        if (h.child.exitCode !== null || h.child.signalCode !== null)
+            return res();
+        h.child.once('exit', () => res());
+        h.child.stdin?.end();
+    });
+}
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+function flock_detach(h) {
+    h.child.stdout?.destroy();
+    h.child.stderr?.destroy();
+    h.child.removeAllListeners();
+    h.child.unref();
+}
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+function flock_allFree(paths, shared = false) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return true;
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+    if (r.error)
+        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+    return r.status === 0;
+}
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
+    try {
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
+    }
+    catch {
+        return false; // already gone
+    }
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function flock_killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
+    try {
+        process.kill(-pid, 'SIGTERM');
+    }
+    catch {
+        try {
+            process.kill(pid, 'SIGTERM');
+        }
+        catch {
+            return false;
+        }
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/** True when something (even a dangling symlink) is at the path. */
+const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/**
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
+ */
+async function fsutil_linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
+        }
+    }
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them).
+ */
+function lockfile_parseLock(text) {
+    const out = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
+    ];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
+    }
+}
+async function readLock(path) {
+    return lockfile_parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function lockfile_indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function lockfile_indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function dir_names_knownDirs(dirsDir, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function learnDir(dirsDir, version, source, dir, field) {
+    const known = await dir_names_knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(layout_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function crates_mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function crates_cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        const copied = await fsutil_linkOrCopy(how.from, tmp, how.mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function crates_seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await fs.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await fs.readFile(cached).catch(() => undefined);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await fs.readFile(join(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(layout_storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await fsutil_exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = (0,external_node_path_.join)(layout_storePaths(root).index, dir, '.cache', lockfile_indexPath(match.name));
+            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
+            if (!stored || !lockfile_indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(match.name))).catch(() => undefined);
+                if (buf && lockfile_indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = (0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json');
+        const cfg = (await fsutil_exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = layout_storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function crate_cache_restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/audit.ts
+
+function audit_audit(e) {
+    const file = process.env.CARGO_ISOLATE_AUDIT;
+    if (!file)
+        return;
+    try {
+        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
+    }
+    catch {
+        /* an audit log must never break a job */
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
+
+
+
+
+
+
+
+
+class OutsideRootError extends Error {
+}
+/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
+async function assertInsideRoot(root, path) {
+    const norm = (0,external_node_path_.normalize)(path);
+    const realRoot = await external_node_fs_.promises.realpath(root);
+    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
+    }
+    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    if (parent === undefined)
+        return; // parent gone: nothing there to delete
+    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
+    if (!inside)
+        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+    // Inside the root is not enough: a link between the root and the path (a slot's
+    // cargo-home/registry made a link into another slot) would move another slot's directory,
+    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
+    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
+    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+    }
+}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd, args, timeoutMs) => run_runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
+let sudoChecked;
+function sudoAvailable() {
+    if (sudoChecked === undefined) {
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    }
+    return sudoChecked;
+}
+/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
+async function foreignEntry(dir, budget = 2000) {
+    const me = proc_myUid();
+    const queue = [dir];
+    while (queue.length && budget-- > 0) {
+        const p = queue.shift();
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        if (st.uid !== me)
+            return { path: p, uid: st.uid };
+        if (st.isDirectory())
+            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
+                queue.push((0,external_node_path_.join)(p, e));
+    }
+    return undefined;
+}
+/** Deletes one entry of the trash; what it cannot delete stays there. */
+async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
+    let r = await rm();
+    if (!(await fsutil_exists(entry)))
+        return { ok: true };
+    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
+    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
+    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
+    r = await rm();
+    if (!(await fsutil_exists(entry)))
+        return { ok: true };
+    if (sudoAvailable()) {
+        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
+        if (!(await fsutil_exists(entry)))
+            return { ok: true };
+    }
+    const foreign = await foreignEntry(entry);
+    const why = foreign
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
+        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
+    return { ok: false, detail: why };
+}
+/** Renames `path` into the root's trash under `locks`, then deletes it. */
+async function remove_removeTree(root, path, o = {}) {
+    const r = await removeTreeInner(root, path, o);
+    if (r.outcome !== 'absent') {
+        audit_audit({
+            event: 'remove',
+            path,
+            outcome: r.outcome,
+            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+        });
+    }
+    return r;
+}
+async function removeTreeInner(root, path, o) {
+    await assertInsideRoot(root, path);
+    if (!(await fsutil_exists(path)))
+        return { path, outcome: 'absent' };
+    const trash = layout_rootPaths(root).trash;
+    await external_node_fs_.promises.mkdir(trash, { recursive: true });
+    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
+    if (o.locks?.length) {
+        const h = await flock_hold(o.locks);
+        if (!h)
+            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
+        try {
+            await assertInsideRoot(root, path); // re-check now that nobody can lease it
+            await external_node_fs_.promises.rename(path, entry);
+            await o.whileLocked?.();
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+        finally {
+            await flock_release(h);
+        }
+    }
+    else {
+        try {
+            await external_node_fs_.promises.rename(path, entry);
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+    }
+    const d = await deleteTrashEntry(entry, o.timeoutMs);
+    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
+}
+
+;// CONCATENATED MODULE: ./src/store/gitstore.ts
+
+
+
+
+
+
+
+
+
+
+const SHA = /^[0-9a-f]{40}$/;
+/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
+function gitstore_parseGitLock(text) {
+    const out = [];
+    const seen = new Set();
+    for (const field of lockPackages(text)) {
+        const [name, version, source] = ['name', 'version', 'source'].map(field);
+        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
+        if (!name || !version || !m)
+            continue;
+        const key = `${m[1]}#${m[2]}`;
+        if (seen.has(key))
+            continue; // a workspace of several crates in one repository: one database
+        seen.add(key);
+        out.push({ name, version, url: m[1], commit: m[2] });
+    }
+    return out;
+}
+/** The store's directory for a URL: readable, and distinct for distinct URLs. */
+function urlKey(url) {
+    const last = url
+        .replace(/\/+$/, '')
+        .split('/')
+        .pop()
+        ?.replace(/\.git$/, '') || 'repo';
+    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+}
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
+const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
+/**
+ * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
+ * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
+ * prefix decide; a dir still ambiguous is not published.
+ */
+function assignDbDirs(dirs, locked) {
+    const assigned = new Map();
+    const ambiguous = [];
+    const norm = (u) => u
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .toLowerCase();
+    for (const d of dirs) {
+        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
+        if (urls.length > 1) {
+            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
+            if (fetched.length > 0)
+                urls = fetched;
+        }
+        if (urls.length > 1) {
+            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
+            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
+            if (named.length > 0)
+                urls = named;
+        }
+        if (urls.length === 1)
+            assigned.set(d.name, urls[0]);
+        else if (urls.length > 1)
+            ambiguous.push(d.name);
+    }
+    return { assigned, ambiguous };
+}
+/**
+ * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
+ * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
+ * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
+ */
+function gitstore_systemGit(env = process.env, timeoutMs = 600_000) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return {
+        run(args, o = {}) {
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+                env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+                input: o.input,
+                encoding: 'utf8',
+                timeout: timeoutMs,
+                maxBuffer: 64 << 20,
+            });
+            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+        },
+    };
+}
+const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
+function gitAvailable(git) {
+    return git.run(['--version']).status === 0;
+}
+/**
+ * The build runs as the store's owner and may replace a store directory by a symlink (into a
+ * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
+ * mkdir makes a real directory.
+ */
+async function plainDirs(root, ...rel) {
+    let p = root;
+    for (const c of rel) {
+        p = (0,external_node_path_.join)(p, c);
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st && !st.isDirectory())
+            return false;
+    }
+    return true;
+}
+async function learnGitDir(root, version, url, dir) {
+    if (await plainDirs(root, 'git', 'dirs'))
+        await learnDir(layout_gitStorePaths(root).dirs, version, url, dir, 'url');
+}
+async function packFiles(entry) {
+    const out = [];
+    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
+        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
+            continue;
+        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
+        if (st?.isFile())
+            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
+    }
+    return out;
+}
+/**
+ * Checks a database made by this code, by git's own hashes: the locked commit and its tree
+ * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
+ * verified) and walks from the refs, so a missing or altered object reachable from the locked
+ * commit fails it. Undefined when intact; otherwise why not.
+ */
+function verifyDb(git, gitDir, commit) {
+    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
+    if (tree.status !== 0)
+        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
+    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
+    // objects reachable should cargo ever gc this database.
+    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
+    if (ref.status !== 0)
+        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
+    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
+    if (fsck.status !== 0)
+        return `git fsck failed: ${firstLine(fsck)}`;
+    return undefined;
+}
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git, dbRoot, dirs, commit) {
+    const todo = [];
+    for (const dir of dirs) {
+        const d = join(dbRoot, dir);
+        const isDir = (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
+            todo.push(dir);
+    }
+    return todo;
+}
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry, g) {
+    let claimed = {};
+    try {
+        claimed = JSON.parse(await fs.readFile(join(entry, 'entry.json'), 'utf8'));
+    }
+    catch {
+        /* judged below */
+    }
+    return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
+    const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
+    try {
+        await fs.mkdir(dbRoot, { recursive: true });
+        const init = git.run(['init', '--quiet', '--bare', tmp]);
+        if (init.status !== 0)
+            throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+        for (const f of files)
+            if (await linkOrCopy(f.path, join(tmp, 'objects', 'pack', f.name), mode))
+                r.copiedInstead++;
+        const refused = verifyDb(git, tmp, g.commit);
+        if (refused)
+            return refused;
+        const dest = join(dbRoot, dir);
+        const st = await fs.lstat(dest).catch(() => undefined);
+        // A symlink a build left in its place (into another slot, say) is removed, never followed.
+        if (st && !st.isDirectory())
+            await fs.rm(dest, { force: true });
+        if (!st?.isDirectory())
+            await fs.rename(tmp, dest);
+        else {
+            // This slot's own database of the URL, without this commit: add the verified pack.
+            await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
+            for (const f of files)
+                await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
+            git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+        }
+        return undefined;
+    }
+    finally {
+        await fs.rm(tmp, { recursive: true, force: true });
+    }
+}
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root, dbRoot, g, version, mode, git, r) {
+    const dirs = await knownDirs(gitStorePaths(root).dirs, version, g.url);
+    const entry = entryPath(root, g.url, g.commit);
+    if (dirs.length === 0) {
+        const why = (await exists(entry))
+            ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+            : 'not in the store yet';
+        r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+        return;
+    }
+    const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+    if (todo.length === 0) {
+        r.present++; // this slot's own database (a warm slot of the same trust domain)
+        return;
+    }
+    const files = await packFiles(entry);
+    if (!files.some((f) => f.name.endsWith('.pack'))) {
+        r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+        return;
+    }
+    let refused = await claimRefusal(entry, g);
+    for (const dir of todo)
+        refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+    if (refused) {
+        r.refused.push({ url: g.url, commit: g.commit });
+        r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+        return;
+    }
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    r.seeded.push({ dep: label(g), bytes });
+    r.seededBytes += bytes;
+}
+/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
+async function gitstore_seedGit(root, cargoHome, locked, version, mode, git) {
+    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
+        return r;
+    }
+    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+    // there. prepare.ts checks only the top dirs; cargo fetches instead.
+    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+        return r;
+    }
+    for (const g of locked)
+        await seedOne(root, join(cargoHome, 'git', 'db'), g, version, mode, git, r);
+    return r;
+}
+/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
+function dbFacts(git, dbRoot, names, locked) {
+    const commits = [...new Set(locked.map((g) => g.commit))];
+    return Promise.all(names.map(async (name) => {
+        const gitDir = (0,external_node_path_.join)(dbRoot, name);
+        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
+        const present = check.status === 0
+            ? check.stdout
+                .split('\n')
+                .map((l) => l.split(' '))
+                .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+                .map(([sha]) => sha)
+            : [];
+        const head = await external_node_fs_.promises.readFile((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
+        return { name, commits: present, fetchedFrom };
+    }));
+}
+/**
+ * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
+ * Each entry is packed by git from the job's database into a temp dir under the store, then
+ * renamed into place: a reader sees no entry or a whole one.
+ */
+async function publishGit(root, cargoHome, locked, version, git, replace = []) {
+    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
+        return r;
+    }
+    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
+    const names = (await external_node_fs_.promises.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const facts = await dbFacts(git, dbRoot, names, locked);
+    const { assigned, ambiguous } = assignDbDirs(facts, locked);
+    for (const g of locked) {
+        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
+        if (dirs.length === 0) {
+            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
+            r.notPublished.push({
+                dep: label(g),
+                why: amb.length
+                    ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+                    : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+            });
+            continue;
+        }
+        for (const d of dirs) {
+            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+            await learnGitDir(root, version, g.url, d).catch((e) => {
+                if (!isPermissionError(e))
+                    throw e;
+            });
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
+        if ((await fsutil_exists(entry)) && !mustReplace) {
+            r.skipped++;
+            continue;
+        }
+        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
+            r.notPublished.push({ dep: label(g), why: `${(0,external_node_path_.dirname)(entry)} is not a directory of the store (a symlink?): not published` });
+            continue;
+        }
+        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(entry), `.tmp-${g.commit.slice(0, 12)}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        try {
+            await external_node_fs_.promises.mkdir(tmp, { recursive: true });
+            const pack = git.run(['--git-dir', (0,external_node_path_.join)(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', (0,external_node_path_.join)(tmp, 'pack')], { input: `${g.commit}\n` });
+            if (pack.status !== 0)
+                throw new Error(`git pack-objects in ${(0,external_node_path_.join)(dbRoot, dirs[0])}: ${firstLine(pack)}`);
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
+            const files = await packFiles(tmp);
+            for (const f of [...files.map((x) => x.path), (0,external_node_path_.join)(tmp, 'entry.json')])
+                await external_node_fs_.promises.chmod(f, 0o444);
+            await external_node_fs_.promises.chmod(tmp, 0o755);
+            if (mustReplace && (await fsutil_exists(entry)))
+                await remove_removeTree(root, entry, { timeoutMs: 60_000 });
+            try {
+                await external_node_fs_.promises.rename(tmp, entry);
+            }
+            catch (e) {
+                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
+                    throw e;
+                r.skipped++; // another job published it meanwhile: one intact entry either way
+                continue;
+            }
+            const bytes = files.reduce((n, f) => n + f.bytes, 0);
+            r.published.push({ dep: label(g), bytes });
+            r.publishedBytes += bytes;
+        }
+        catch (e) {
+            r.notPublished.push({
+                dep: label(g),
+                why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message,
+            });
+        }
+        finally {
+            await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        }
+    }
+    return r;
+}
+/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
+async function gitEntries(root) {
+    const out = [];
+    const db = gitStorePaths(root).db;
+    if (!(await plainDirs(root, 'git', 'db')))
+        return out;
+    for (const key of await fs.readdir(db).catch(() => [])) {
+        if (!(await fs.lstat(join(db, key)).catch(() => undefined))?.isDirectory())
+            continue;
+        for (const commit of await fs.readdir(join(db, key)).catch(() => [])) {
+            const path = join(db, key, commit);
+            const st = await fs.lstat(path).catch(() => undefined);
+            if (!st?.isDirectory())
+                continue;
+            const files = await packFiles(path);
+            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
+            out.push({
+                path,
+                bytes: files.reduce((n, f) => n + f.bytes, 0),
+                lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+                linked: files.some((f) => f.nlink > 1),
+            });
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/job/dependencies.ts
+
+
+
+
+
+
+
+
+/*
+ * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
+ * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
+ */
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = {
+        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        publish: mayPublish(s.publishCrates, me),
+        policy: s.publishCrates,
+        cache: s.cache,
+    };
+    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        return state;
+    }
+    const version = cargoVersion(dirname(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${dirname(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await fs.readFile(lockFile, 'utf8');
+    if (s.cache)
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${join(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await release(downloadLock);
+    }
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
+    try {
+        const locked = parseGitLock(lockText);
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${join(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
+}
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await lockfile_findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/model/record.ts
+const record_trustDomain = (r) => `${r.repository}#${r.key}`;
+const parsed = new Map();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+function record_lastUsedMs(r) {
+    if (!r)
+        return 0;
+    let t = parsed.get(r.lastUsed);
+    if (t === undefined) {
+        if (parsed.size > 4096)
+            parsed.clear();
+        t = Date.parse(r.lastUsed) || 0;
+        parsed.set(r.lastUsed, t);
+    }
+    return t;
+}
+
+;// CONCATENATED MODULE: ./src/pool/value.ts
+
+
+/*
+ * What an idle warm build is worth, from what this host knows. The pool is a cache whose budget
+ * is the disk; when something must go (the guard over its threshold, a job that must wipe a free
+ * slot), the build worth least goes first, and a build worth nothing goes before anything else.
+ *
+ *   value = √saving / size / time to its next use
+ *
+ * because what a slot costs is disk for a while and what it pays is a warm start when its key
+ * and job come back:
+ *
+ * - saving: what a warm start of that job saves, its cold leases' duration minus its warm ones'
+ *   (moving averages over the host's history, `<root>/warmth.jsonl`, where post writes each
+ *   job's lease time and units built and fresh). A job not seen cold yet counts as its
+ *   repository's typical job. It enters as its square root: lease times are noisy (a cancelled
+ *   build, a cold start with sccache hits, tests that dominate the lease), and every cold start
+ *   is a slow CI round whatever it costs. Measured on the fleet simulation: weighing the saving
+ *   in full keeps 10% fewer jobs warm for 2% less compile time; ignoring it keeps no compile
+ *   time, and would lose it on fleets whose jobs differ more in cost per GiB. The root keeps
+ *   both within about 1% of their best.
+ * - size: the target dir as the last post step recorded it. Targets differ 20x (0.5 to 12 GiB):
+ *   under pressure one big build of little use can hold the place of five small ones.
+ * - time to the next use: the longer of the key's mean time between runs and how long it has
+ *   been idle. Pushes come in bursts, but a key idle for longer than its usual gap is probably
+ *   done (merged, abandoned), and its value keeps falling with its idle time: idle keys age out
+ *   by themselves. A key with one run so far counts as its repository's typical key. The base
+ *   branch's builds are also the start of every first run of its repository (choose.ts, tier
+ *   `base`): its rate adds the repository's rate of first runs.
+ * - a PR the host was told has closed (a `pull_request: closed` run of the action or
+ *   `cargo-isolate forget`) is worth nothing, until it runs again (reopened).
+ * - an older build of the same key and job, when a newer one is idle too, is worth nothing: the
+ *   job comes back to the newest (the base branch's older builds excepted: first runs take them).
+ *
+ * Values within 25% of each other count as equal (valueRank); between equals the least recently
+ * used goes first. Measured sizes and times are noisy, and a near tie is better decided by age
+ * than by a few percent of jitter. docs/simulation.md measures the rule against plain LRU and a
+ * clairvoyant reference on traces it was not tuned on.
+ */
+const GiB = (/* unused pure expression or super */ null && (2 ** 30));
+const HOUR = 3_600_000;
+/** Before the host has seen any job cold: a typical CI build. */
+const DEFAULT_SAVING_MS = (/* unused pure expression or super */ null && (10 * 60_000));
+/** Before the host has seen any key run twice. */
+const DEFAULT_GAP_MS = 2 * HOUR;
+/** A slot whose post step never recorded its size (killed job). */
+const DEFAULT_BYTES = (/* unused pure expression or super */ null && (GiB));
+/** Weight of the latest lease in the moving averages: recent builds say most about the next. */
+const ALPHA = 0.3;
+/** Run ids remembered per key to count distinct runs (a run's jobs end at different times). */
+const RUNS_KEPT = 8;
+const emptyStats = () => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
+const domainOf = (repository, key) => `${repository}#${key}`;
+const jobOf = (r) => `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
+const ewma = (prev, x) => (prev === undefined ? x : prev + ALPHA * (x - prev));
+/** Adds one job's line (in time order). The accumulator is what the value rule reads. */
+function addEntry(s, e) {
+    const t = Date.parse(e.t);
+    if (!Number.isFinite(t))
+        return;
+    s.version++;
+    const id = domainOf(e.repository, e.key);
+    // Entries of older versions carry no run id: jobs ending within 10 minutes count as one run.
+    const run = e.run ?? `t${Math.floor(t / 600_000)}`;
+    let k = s.keys.get(id);
+    if (!k) {
+        k = { runs: 0, recent: [], first: t, last: t };
+        s.keys.set(id, k);
+        if (e.base) {
+            const f = s.firstRuns.get(e.repository) ?? { n: 0, since: t };
+            f.n++;
+            s.firstRuns.set(e.repository, f);
+        }
+    }
+    if (!k.recent.includes(run)) {
+        k.runs++;
+        k.recent.push(run);
+        if (k.recent.length > RUNS_KEPT)
+            k.recent.shift();
+        k.last = Math.max(k.last, t);
+    }
+    if (e.base) {
+        k.base = e.base;
+        s.bases.add(domainOf(e.repository, e.base));
+    }
+    // A run after the close: the PR was reopened.
+    if ((s.closed.get(id) ?? Infinity) < t)
+        s.closed.delete(id);
+    if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
+        const j = s.jobs.get(jobOf(e)) ?? {};
+        if (startedWarm(e))
+            j.warm = ewma(j.warm, e.ms);
+        else
+            j.cold = ewma(j.cold, e.ms);
+        s.jobs.set(jobOf(e), j);
+    }
+}
+/** A PR (or any key) said to be closed at `tMs`. */
+function addClosed(s, repository, key, tMs) {
+    s.version++;
+    s.closed.set(domainOf(repository, key), tMs);
+}
+/** The accumulator over a whole history, oldest first. */
+function value_statsOf(entries, closed = []) {
+    const s = emptyStats();
+    const all = [
+        ...entries.map((e) => ({ c: false, e })),
+        ...closed.map((e) => ({ c: true, e })),
+    ];
+    all.sort((a, b) => a.e.t.localeCompare(b.e.t));
+    for (const x of all) {
+        if (x.c)
+            addClosed(s, x.e.repository, x.e.key, Date.parse(x.e.t));
+        else
+            addEntry(s, x.e);
+    }
+    return s;
+}
+const median = (xs) => {
+    if (xs.length === 0)
+        return undefined;
+    const v = [...xs].sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)];
+};
+/** Typical gap between runs and typical saving per repository (the fallbacks), once per version of the stats. */
+function typical(s) {
+    if (s.typical?.version !== s.version)
+        s.typical = { version: s.version, of: typicalNow(s) };
+    return s.typical.of;
+}
+function typicalNow(s) {
+    const gaps = new Map();
+    const all = [];
+    for (const [id, k] of s.keys) {
+        if (k.runs < 2)
+            continue;
+        const g = (k.last - k.first) / (k.runs - 1);
+        const repo = id.slice(0, id.lastIndexOf('#'));
+        (gaps.get(repo) ?? gaps.set(repo, []).get(repo)).push(g);
+        all.push(g);
+    }
+    const savings = new Map();
+    const allSavings = [];
+    for (const [id, j] of s.jobs) {
+        if (j.cold === undefined)
+            continue;
+        const v = saving(j);
+        const repo = id.slice(0, id.indexOf('|'));
+        (savings.get(repo) ?? savings.set(repo, []).get(repo)).push(v);
+        allSavings.push(v);
+    }
+    const hostGap = median(all) ?? DEFAULT_GAP_MS;
+    const hostSaving = median(allSavings) ?? DEFAULT_SAVING_MS;
+    const repoGap = new Map([...gaps].map(([r, g]) => [r, median(g)]));
+    const repoSaving = new Map([...savings].map(([r, v]) => [r, median(v)]));
+    return { gap: (repo) => repoGap.get(repo) ?? hostGap, saving: (repo) => repoSaving.get(repo) ?? hostSaving };
+}
+/** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
+const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
+/**
+ * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
+ * the chooser and the guard never weigh them). `worthless` says which records hold nothing
+ * another job could start warm from (choose.ts); they are worth 0.
+ */
+function value_slotValues(slots, s, nowMs, worthless) {
+    const out = new Map();
+    const ty = typical(s);
+    const idle = [];
+    const newest = new Map();
+    for (const x of slots) {
+        if (x.live)
+            continue;
+        const r = x.record;
+        if (!r || worthless(r)) {
+            out.set(x.name, 0);
+            continue;
+        }
+        const d = derive(r);
+        idle.push({ name: x.name, r, d });
+        const cur = newest.get(d.entry);
+        if (!cur || d.t > cur.t || (d.t === cur.t && x.name < cur.name))
+            newest.set(d.entry, { name: x.name, t: d.t });
+    }
+    for (const { name, r, d } of idle) {
+        const isBase = s.bases.has(d.domain);
+        const closedAt = s.closed.get(d.domain);
+        if ((closedAt !== undefined && closedAt >= d.t) || (!isBase && newest.get(d.entry).name !== name)) {
+            out.set(name, 0);
+            continue;
+        }
+        const j = s.jobs.get(d.job);
+        const save = j?.cold !== undefined ? saving(j) : ty.saving(r.repository);
+        const k = s.keys.get(d.domain);
+        const gap = k && k.runs >= 2 ? (k.last - k.first) / (k.runs - 1) : ty.gap(r.repository);
+        let rate = 1 / Math.max(gap, 60_000);
+        if (isBase) {
+            const f = s.firstRuns.get(r.repository);
+            if (f)
+                rate += f.n / Math.max(nowMs - f.since, HOUR);
+        }
+        const wait = Math.max(1 / rate, nowMs - d.t, 60_000);
+        const bytes = r.sizes?.target || DEFAULT_BYTES;
+        out.set(name, Math.sqrt(save / 60_000) / (bytes / GiB) / (wait / HOUR));
+    }
+    return out;
+}
+const derived = new WeakMap();
+/** The strings a record is looked up by, made once per record object. */
+function derive(r) {
+    let d = derived.get(r);
+    if (!d) {
+        const domain = domainOf(r.repository, r.key);
+        const job = jobOf(r);
+        d = { domain, job, entry: `${domain}|${job}`, t: lastUsedMs(r) };
+        derived.set(r, d);
+    }
+    return d;
+}
+/** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
+const value_valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+
+;// CONCATENATED MODULE: ./src/pool/choose.ts
+
+
+/** What each rule means, for the log and the job summary. */
+const TIER_TEXT = {
+    'own-job': 'this PR or branch and this job used it last',
+    'own-key': 'this PR or branch, another job: the build worth least on the host',
+    base: 'a first run from the base branch: a push there, this job',
+    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    lru: 'a free slot of another job, the least valuable first',
+    new: 'a new slot',
+};
+const time = (/* unused pure expression or super */ null && (lastUsedMs));
+/** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
+const choose_sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+/** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
+const choose_fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
+/**
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host.
+ */
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from: no record (the next user wipes it), a target
+ * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
+ */
+const choose_worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/**
+ * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
+ * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
+ * destroys an entry it does not have to, nor one worth more than another it could take.
+ *
+ * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
+ * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
+ *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
+ *    job's of its own key (no wipe), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
+ *    sibling's included, and the caller makes a new slot.
+ *    Under pressure: every other free slot, the least valuable first (value.ts; values within
+ *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    least recently used; whatever job or runner used it.
+ * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
+ * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
+ * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
+ * PR's container job and its host job each keep a build of their own.
+ *
+ * A sibling's warm build (own-key) used to come second, before everything but the job's own.
+ * In the fleet simulation that rule lost warm starts wherever the disk was scarce: a job whose
+ * own build the guard had removed took a sibling's, the sibling then started cold and took the
+ * next one, and the cascade spread (docs/simulation.md). Its content is another job's build,
+ * no warmer for this job than a stranger's; it now goes by value like any other.
+ *
+ * The base branch keeps its most recent slot of each job whenever it has two or more: a first
+ * run takes over only the older ones (and only one, since it then has a slot of its own). With a
+ * single base slot, the first run takes it: its build is warm, and the base branch's next
+ * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
+ * A live slot of this trust domain and job held by an earlier run (or attempt) is a
+ * predecessor: `waitFor` names it, and `waitBudget` says how long waiting can pay. A matrix
+ * sibling (same run), a later run or another workflow is not waited for.
+ */
+function choose_rankSlots(slots, me, disk = {}) {
+    const mine = trustDomain(me);
+    const room = disk.room === true;
+    const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && choose_sameJob(s.record, me));
+    const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
+    const ranked = [];
+    for (const s of slots) {
+        if (s.live)
+            continue;
+        const r = s.record;
+        const t = time(r);
+        const runner = Number(r?.runnerId === me.runnerId);
+        const spent = Number(r !== undefined && spentQueueEntry(r));
+        const own = r !== undefined && trustDomain(r) === mine;
+        // A build made under another path view is not warm for this job: it ranks as others' content.
+        const fits = choose_warmFor(r?.view, s.view);
+        if (fits && own && choose_sameJob(r, me)) {
+            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
+            continue;
+        }
+        if (fits && r && !own && choose_fromBase(r, me) && choose_sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
+            continue;
+        }
+        const tier = own ? 'own-key' : r && r.repository === me.repository && choose_sameJob(r, me) ? 'same-job' : 'lru';
+        // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
+        const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
+        if (choose_worthless(r) || s.value === 0)
+            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
+        else if (!room)
+            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
+    }
+    const order = (x, y) => {
+        if (x.rank !== y.rank)
+            return x.rank - y.rank;
+        if (x.rank <= 1)
+            return y.runner - x.runner || y.t - x.t;
+        // A spent queue entry first: taking it also gives its bytes back.
+        if (x.rank === 2)
+            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+        // Evicting: the least valuable content goes first, whoever used it.
+        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+    };
+    const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
+    let waitFor;
+    if (!candidates.some((c) => c.tier === 'own-job')) {
+        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && choose_sameJob(s.record, me) && earlierRun(s.record, me) && choose_warmFor(s.record.view, s.view));
+        waitFor = predecessor?.name;
+    }
+    return { candidates, waitFor };
+}
+/**
+ * Pure: can a build made under `built` be warm for a job that sees `seen` in the same slot? Only
+ * when both are the same strings: cargo's fingerprints hash the absolute path of every registry
+ * source under CARGO_HOME, so a container's `/__w/_tool/...` build recompiles everything on the
+ * host and the reverse. A build whose view nobody could tell (a record of an older version, a
+ * `docker run` step mounting the slot elsewhere) counts as warm, as it always did. A job whose own
+ * view is not known (the runner's hook, before the job's first build on this host) cannot tell
+ * either: it takes no build made under a known view but its own.
+ */
+function choose_warmFor(built, seen) {
+    if (!built)
+        return true;
+    if (!seen)
+        return false;
+    return built.cargoHome === seen.cargoHome && built.target === seen.target;
+}
+/**
+ * Pure: where this job's build will see the root, when the job cannot see it from where it runs
+ * (the runner's hook runs on the host, its job perhaps in a container): the view its own last
+ * build on this host was made under, in its own trust domain first, then any (a first run's
+ * base). A job keeps its `container:` from push to push; when it changes, the first build
+ * recompiles once and records the new view.
+ */
+function choose_jobViewpoint(slots, me) {
+    const mine = trustDomain(me);
+    const history = slots
+        .map((s) => s.record)
+        .filter((r) => r?.view !== undefined && r.repository === me.repository && choose_sameJob(r, me));
+    const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
+    const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
+    return r && { root: r.view.root, uid: r.view.uid };
+}
+/**
+ * How long a cancelled earlier run takes to let go of its slot, measured (docs/simulation.md,
+ * "Waiting for a cancelled run"): the runner sends SIGINT to the step's process, SIGTERM 7.5 s
+ * later and SIGKILL 2.5 s after that (actions/runner), then runs every post step (ours
+ * releases the lease), then kills what is left of the job (a cargo its shell left running holds
+ * cargo's locks until then). With a margin for a loaded host.
+ */
+const CANCEL_RELEASE_MS = 20_000;
+/**
+ * Pure: how long to wait for the predecessor `rankSlots` named, at most `lease-wait`. Waiting
+ * pays only where the earlier run is ending: a PR's earlier run, which a new push cancels
+ * (the README's workflow cancels PR runs in progress), or an earlier attempt of the same run (a
+ * re-run starts once that attempt ended: only its post steps are left). A push to a branch, a
+ * tag or a schedule does not cancel the run before it: that run builds for minutes more, so the
+ * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
+ * start anyway).
+ */
+function choose_waitBudget(me, predecessor, leaseWaitMs) {
+    const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
+    if (predecessor && predecessor.runId === me.runId)
+        return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
+    if (/^pull_request/.test(me.eventName) && me.key.startsWith('pr-'))
+        return { ms: cap, why: 'an earlier run of this PR, cancelled by the new push' };
+    return { ms: 0, why: `an earlier run of ${me.key} is still building (${me.eventName} runs are not cancelled by a new one)` };
+}
+const numeric = (v) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);
+/** Run ids grow with time on GitHub and Forgejo: a later run is never a predecessor. */
+function earlierRun(r, me) {
+    const [a, b] = [numeric(r.runId), numeric(me.runId)];
+    if (a === undefined || b === undefined)
+        return false;
+    if (a !== b)
+        return a < b;
+    const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
+    return x !== undefined && y !== undefined && x < y;
+}
+
+;// CONCATENATED MODULE: ./src/os/liveness.ts
+
+
+/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
+function parseProcLocks(text) {
+    const held = new Set();
+    for (const line of text.split('\n')) {
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
+        const f = line.trim().split(/\s+/);
+        if (f.length < 6 || f[1] === '->')
+            continue;
+        const id = f[5];
+        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
+            const [maj, min, ino] = id.split(':');
+            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
+        }
+    }
+    return held;
+}
+function liveness_heldLocks() {
+    try {
+        return parseProcLocks(readFileSync('/proc/locks', 'utf8'));
+    }
+    catch {
+        return new Set();
+    }
+}
+/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
+function devId(dev, ino) {
+    const d = BigInt(dev);
+    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+    return `${major}:${minor}:${BigInt(ino)}`;
+}
+async function liveness_isHeldHint(path, held) {
+    const st = await fs.stat(path, { bigint: true }).catch(() => undefined);
+    return st ? held.has(devId(st.dev, st.ino)) : false;
+}
+/*
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ *
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
+ *
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ */
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
+/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
+async function liveness_cargoLockFiles(target, cargoHome) {
+    const found = [];
+    const addIfFile = async (p) => {
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (st?.isFile())
+            found.push(p);
+    };
+    if (cargoHome) {
+        for (const n of ['.package-cache', '.package-cache-mutate'])
+            await addIfFile((0,external_node_path_.join)(cargoHome, n));
+    }
+    if (target) {
+        // <target>/<profile>/ and <target>/<triple>/<profile>/
+        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
+        for (const n of PROFILE_LOCKS)
+            await addIfFile((0,external_node_path_.join)(target, n));
+        for (const d of level1) {
+            if (!d.isDirectory())
+                continue;
+            for (const n of PROFILE_LOCKS)
+                await addIfFile((0,external_node_path_.join)(target, d.name, n));
+            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
+            for (const d2 of level2) {
+                if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
+                    continue;
+                for (const n of PROFILE_LOCKS)
+                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
+            }
+        }
+    }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
+    try {
+        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return r && r.format === 1 ? r : undefined;
+    }
+    catch {
+        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+    }
+}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
+
+;// CONCATENATED MODULE: ./src/os/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function disk_measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function disk_beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
+;// CONCATENATED MODULE: ./src/owners/reclaim.ts
+
+
+
+
+
+
+
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+async function slotsOfAnotherUid(root, uid) {
+    if (uid === 0)
+        return [];
+    const out = [];
+    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+        const rec = await readRecord(slotDirs(root, name).record);
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+    }
+    return out;
+}
+/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
+function handBackMethods(uid, found, onPath) {
+    if (uid === 0 || found === 0)
+        return [];
+    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
+    // not have run the step that made the files either (another job sharing the slot's key did).
+    return ['sudo', 'docker'].filter((m) => onPath[m]);
+}
+/**
+ * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
+ * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
+ * a `docker run` step just used is likely among them and has `chown`. At most `max`.
+ */
+function chooseImages(listing, max = 3) {
+    const ids = [];
+    for (const line of listing.split('\n')) {
+        const id = line.trim().split(/\s+/)[0];
+        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
+            ids.push(id);
+    }
+    return ids.slice(0, max);
+}
+/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
+function dockerChownArgs(image, base, to) {
+    const at = '/cargo-isolate-slot';
+    return [
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        '--network',
+        'none',
+        '--user',
+        '0:0',
+        '--entrypoint',
+        'chown',
+        '--mount',
+        `type=bind,source=${base},target=${at}`,
+        image,
+        '-R',
+        '-h',
+        `${to.uid}:${to.gid}`,
+        at,
+    ];
+}
+async function reclaim_run(cmd, args, timeoutMs) {
+    const r = await run_runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return {
+        ok: r.code === 0,
+        stdout: r.stdout,
+        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+    };
+}
+async function bySudo(base, to, timeoutMs) {
+    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+}
+async function byDocker(root, base, to, timeoutMs) {
+    // --mount splits on commas; such a root is refused rather than mounted wrongly.
+    if (base.includes(','))
+        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+    // would lead root's chown outside the root. Only the real directory is mounted.
+    // The root was made by an administrator; what lies below it is the job user's to replace.
+    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
+    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
+    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
+        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    if (!ls.ok)
+        return ls;
+    const images = chooseImages(ls.stdout);
+    if (images.length === 0)
+        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
+    let last = { ok: false, stdout: '', detail: '' };
+    for (const image of images) {
+        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        if (last.ok)
+            return last;
+        const timedOut = last.detail.startsWith('killed by');
+        last = { ...last, detail: `image ${image}: ${last.detail}` };
+        if (timedOut)
+            break; // a daemon that hangs once hangs again: the post step must end
+    }
+    return last;
+}
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+async function reclaim_markForeign(dirs, found) {
+    const rec = await record_file_readRecord(dirs.record);
+    if (!rec || found.length === 0)
+        return false;
+    await writeRecord(dirs.record, {
+        ...rec,
+        uid: found[0].uid,
+        foreign: {
+            uid: found[0].uid,
+            paths: telling(found)
+                .slice(0, 5)
+                .map((f) => f.rel),
+            at: new Date().toISOString(),
+        },
+    });
+    return true;
+}
+/** Pure: the one warning a post step gives about another uid's files. */
+function foreignMessage(o) {
+    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+    const what = `A step left files of ${foreign_describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    if (o.handedBack)
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+    const then = o.layout === 'job'
+        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+}
+/**
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
+ */
+async function handBackTree(root, base, find, timeoutMs, env) {
+    const uid = proc_myUid();
+    let found = await find();
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+        found = await find();
+        if (found.length === 0)
+            return { first, found, handedBack: m, failed };
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    return { first, found, failed };
+}
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+    const uid = proc_myUid();
+    const h = await handBackTree(root, dirs.base, () => foreign_findForeign(dirs, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, found, handedBack, failed } = h;
+    const marked = !handedBack && layout === 'slot' && (await reclaim_markForeign(dirs, found));
+    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
+    const uid = proc_myUid();
+    const h = await handBackTree(root, home, () => foreign_findForeignInHome(home, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, handedBack, failed } = h;
+    const what = `A step left files of ${foreign_describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
+    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const message = handedBack
+        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
+        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    return { found: first, handedBack, marked: false, failed, message };
+}
+
+;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
+ *
+ *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
+ *
+ * The lease ends when the keeper dies, which happens when
+ * - the post step kills it (normal end: success, failure, cancel);
+ * - the runner kills it: after the last post step the runner kills every process that carries
+ *   its RUNNER_TRACKING_ID, which the keeper inherits;
+ * - the process it watches (the main step's parent: the runner's worker) is gone, checked
+ *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
+ *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
+ * - max-lease passes: a hung worker cannot pin a slot forever;
+ * - the host reboots (the kernel forgets every flock).
+ * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
+ * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
+ * unlinked inode while the next job locks a new one.
+ */
+const KEEPER_POLL_SECONDS = 2;
+const PROBE_RETRIES = 4;
+const KEEPER = (/* unused pure expression or super */ null && (`echo locked
+exec >/dev/null 2>&1 </dev/null
+watch=$1 start=$2 left=$3 poll=$4
+while [ "$left" -gt 0 ]; do
+  if [ "$watch" -gt 0 ]; then
+    read -r s < "/proc/$watch/stat" || exit 0
+    s=\${s##*) }
+    set -- $s
+    [ "\${20}" = "$start" ] || exit 0
+  fi
+  sleep "$poll"
+  left=$((left - poll))
+done`));
+async function startKeeper(lock, watchPid, maxLeaseMs) {
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
+    const opts = {
+        detached: true,
+        body: KEEPER,
+        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
+    };
+    // A probe (status, a post step checking its release, a guard renaming an idle target)
+    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
+    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
+    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
+        if (attempt > 0)
+            await sleep(10 * attempt);
+        const h = await hold([lock], opts);
+        if (h) {
+            detach(h);
+            return h;
+        }
+    }
+    return undefined;
+}
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
+ * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ */
+async function scanSlots(root, history) {
+    const held = heldLocks();
+    const names = (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const views = await Promise.all(names.map(async (name) => {
+        const d = slotDirs(root, name);
+        return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
+    }));
+    if (history) {
+        const values = slotValues(views, history, Date.now(), worthless);
+        for (const v of views)
+            v.value = values.get(v.name);
+    }
+    return views;
+}
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+async function hostHistory(root) {
+    const h = await readHistory(root);
+    return statsOf(h.jobs, h.closed);
+}
+/**
+ * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
+ * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
+ * job's paths (`view`, as the lease will see them).
+ */
+async function slotToKeep(req) {
+    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+}
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
+async function tryLease(dirs, req) {
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (!h)
+        return { busy: 'lease' };
+    const base = await fs.lstat(dirs.base).catch(() => undefined);
+    if (base && !base.isDirectory()) {
+        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
+        await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
+    }
+    await fs.mkdir(dirs.base, { recursive: true });
+    // Read under the lease: a scan's copy may predate the last holder's release.
+    const previous = await readRecord(dirs.record);
+    const uid = myUid();
+    const owners = await slotOwners(dirs);
+    if (!canManage(uid, previous, owners)) {
+        killHolder(h.pid, dirs.lock);
+        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
+        return {
+            busy: 'foreign',
+            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+            below: marked || undefined,
+            view: previous?.view,
+        };
+    }
+    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
+    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
+    const below = await findForeign(dirs, uid);
+    if (below.length > 0) {
+        // Said in the record too (still under the lease), so that gc and status report it.
+        await markForeign(dirs, below).catch(() => false);
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
+    }
+    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
+    if (!allFree(cargoLocks)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'cargo' };
+    }
+    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    return { lease: h, previous };
+}
+/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
+function otherViews(slots, me) {
+    return slots
+        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
+        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+}
+/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
+function withViews(slots, req) {
+    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
+    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
+}
+async function newSlot(root, taken) {
+    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
+    for (;;) {
+        const name = slotName(i);
+        try {
+            await fs.mkdir(slotDirs(root, name).base);
+            return name;
+        }
+        catch (e) {
+            if (e.code !== 'EEXIST')
+                throw e;
+            i++;
+        }
+    }
+}
+async function acquireSlot(req) {
+    const started = Date.now();
+    const zombies = [];
+    const foreign = [];
+    const history = await hostHistory(req.root);
+    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+    let deadline;
+    let awaited;
+    for (let scan = 0;; scan++) {
+        const views = withViews(await scanSlots(req.root, history), req);
+        if (scan === 0)
+            for (const line of otherViews(views, req.me))
+                req.log.info(line);
+        // Measured after the guard and again on every scan: a new slot is made only while it fits.
+        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
+        const plan = rankSlots(views, req.me, { room });
+        if (plan.waitFor !== undefined && deadline === undefined) {
+            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            deadline = started + b.ms;
+            awaited = plan.waitFor;
+            if (b.ms > 0)
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+            else
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+        }
+        const inWindow = deadline !== undefined && Date.now() < deadline;
+        const waiting = plan.waitFor !== undefined && inWindow;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
+        let lingering = false;
+        for (const c of order) {
+            const dirs = slotDirs(req.root, c.name);
+            const r = await tryLease(dirs, req);
+            if ('lease' in r) {
+                return {
+                    layout: 'slot',
+                    name: c.name,
+                    dirs,
+                    keeperPid: r.lease.pid,
+                    tier: c.tier,
+                    waitedMs: Date.now() - started,
+                    previous: r.previous,
+                    zombies,
+                    foreign,
+                };
+            }
+            // A cancelled run's post step has released the lease, but the cargo its shell left running
+            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+                lingering = true;
+                break;
+            }
+            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
+                zombies.push(c.name);
+                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+                foreign.push(c.name);
+                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
+                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                else if (r.below)
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                else
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+            }
+        }
+        if (waiting || lingering) {
+            await sleep(500);
+            continue;
+        }
+        if (room && views.some((v) => !v.live))
+            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
+        const name = await newSlot(req.root, views);
+        const dirs = slotDirs(req.root, name);
+        const r = await tryLease(dirs, req);
+        if ('lease' in r) {
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
+        }
+        // Someone took the slot we just made: scan again.
+    }
+}
+async function acquireJobDir(req) {
+    const dirs = jobDirs(req.root, req.me);
+    await fs.mkdir(dirs.base, { recursive: true });
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (h)
+        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    if (!h)
+        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
+}
+/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
+async function releaseLease(keeperPid, lock, dir = '') {
+    const killed = flock_killHolder(keeperPid, lock);
+    // The kernel drops the lock once every process of the keeper's group is gone.
+    for (let i = 0; killed && i < 400 && !flock_allFree([lock], true); i++)
+        await (0,promises_namespaceObject.setTimeout)(5);
+    if (killed)
+        audit_audit({ event: 'release', lock, dir, keeperPid });
+    return killed;
+}
+
 ;// CONCATENATED MODULE: ./src/model/settings.ts
 
 
@@ -30392,7 +31754,21 @@ class InputError extends Error {
     }
 }
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const RUNNER_INPUTS = (/* unused pure expression or super */ null && (['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates']));
+const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+]));
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 function variableOf(input) {
     return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
@@ -30425,11 +31801,18 @@ function parseEnvFile(text) {
     return out;
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
 function defaultTarget(threshold) {
-    return threshold.kind === 'percent'
-        ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-        : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+    return threshold;
 }
 function targetIsBelow(threshold, target) {
     if (threshold.kind === 'percent' && target.kind === 'percent')
@@ -30497,6 +31880,8 @@ function readSettings(from, env = process.env) {
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
     const label = (name, example) => {
         const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
         if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
@@ -30543,6 +31928,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -30572,7 +31958,10 @@ function refuseRoot(path, env) {
     const home = env.HOME;
     if (home && path === (0,external_node_path_.resolve)(home))
         return 'it is the home directory';
-    for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]]) {
+    for (const [name, dir] of [
+        ['RUNNER_TEMP', env.RUNNER_TEMP],
+        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+    ]) {
         if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
             return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
         }
@@ -30591,7 +31980,8 @@ const UNRELIABLE_FLOCK = {
 /** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
 function unreliableFlock(fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+    return (name &&
+        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -30666,7 +32056,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
             await external_node_fs_.promises.mkdir(d, { recursive: true });
         // Shared by every job on the host: a root job gives it back at once, not in its post step,
         // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(root));
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
         if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
             await owner_chownTree([p.marker, ...skeleton], to, false);
     }
@@ -30694,736 +32084,7 @@ function sizes_diskUsage(path, timeoutMs = 30_000) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
-
-
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
- */
-function lockfile_parseLock(text) {
-    const out = [];
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function lockfile_findLockFile(manifestPath, workingDirectory, env) {
-    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
-        return undefined;
-    const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : [])];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-function hasAbove(dir, name) {
-    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
-            return true;
-        if ((0,external_node_path_.dirname)(d) === d)
-            return false;
-    }
-}
-async function readLock(path) {
-    return lockfile_parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function lockfile_indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function lockfile_indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-const storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function crates_mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function crates_cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-const dirsRecord = (root, version, source) => (0,external_node_path_.join)(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-async function knownDirs(root, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(dirsRecord(root, version, source), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-    }
-    catch {
-        return [];
-    }
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        if ('data' in how)
-            await external_node_fs_.promises.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-        else if ('linkFrom' in how)
-            await external_node_fs_.promises.link(how.linkFrom, tmp);
-        else
-            await external_node_fs_.promises.copyFile(how.copyFrom, tmp, external_node_fs_.constants.COPYFILE_FICLONE);
-        if (mode !== undefined && !('linkFrom' in how))
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-async function learnDir(root, version, source, dir) {
-    const known = await knownDirs(root, version, source);
-    if (known.includes(dir))
-        return;
-    // Two publishers learning at once may each write their own list; either list is correct,
-    // and the next publisher adds what the other one lost.
-    await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function crates_seedCrates(root, cargoHome, locked, version, mode) {
-    const r = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(root, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => join(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await fs.stat(blob).catch(() => undefined);
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            try {
-                await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-            }
-            catch (e) {
-                const code = e.code;
-                if (code !== 'EXDEV' && code !== 'EPERM')
-                    throw e;
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                await placeAtomically(dests[i], { copyFrom: blob });
-                r.copiedInstead++;
-                r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await fs.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await fs.readFile(join(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(root, version, match.source, dir).catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await fsutil_exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', lockfile_indexPath(match.name));
-            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
-            if (!stored || !lockfile_indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(match.name))).catch(() => undefined);
-                if (buf && lockfile_indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-        const cfg = (await fsutil_exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/store/crate-cache.ts
-
-
-/*
- * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
- * The module is imported only when the input is on: it triples the bundle's start-up cost.
- * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
- */
-const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
-const cachePaths = (root) => {
-    const p = storePaths(root);
-    return [p.blobs, p.dirs, p.index];
-};
-async function crate_cache_restoreStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
-            return undefined;
-        }
-        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
-        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
-        return hit;
-    }
-    catch (e) {
-        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
-        return undefined;
-    }
-}
-async function saveStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
-            return false;
-        }
-        await cache.saveCache(cachePaths(root), cacheKey(lockText));
-        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
-        return true;
-    }
-    catch (e) {
-        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
-        return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/store/gitstore.ts
-
-
-
-
-
-
-
-const SHA = /^[0-9a-f]{40}$/;
-/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
-function gitstore_parseGitLock(text) {
-    const out = [];
-    const seen = new Set();
-    for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-        const field = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
-        const [name, version, source] = ['name', 'version', 'source'].map(field);
-        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
-        if (!name || !version || !m)
-            continue;
-        const key = `${m[1]}#${m[2]}`;
-        if (seen.has(key))
-            continue; // a workspace of several crates in one repository: one database
-        seen.add(key);
-        out.push({ name, version, url: m[1], commit: m[2] });
-    }
-    return out;
-}
-const gitstore_gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
-/** The store's directory for a URL: readable, and distinct for distinct URLs. */
-function urlKey(url) {
-    const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
-    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
-}
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).db, urlKey(url), commit);
-const gitstore_dirsRecord = (root, version, url) => (0,external_node_path_.join)(gitstore_gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
-const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
-/**
- * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
- * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
- * prefix decide; a dir still ambiguous is not published.
- */
-function assignDbDirs(dirs, locked) {
-    const assigned = new Map();
-    const ambiguous = [];
-    const norm = (u) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
-    for (const d of dirs) {
-        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
-        if (urls.length > 1) {
-            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
-            if (fetched.length > 0)
-                urls = fetched;
-        }
-        if (urls.length > 1) {
-            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
-            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
-            if (named.length > 0)
-                urls = named;
-        }
-        if (urls.length === 1)
-            assigned.set(d.name, urls[0]);
-        else if (urls.length > 1)
-            ambiguous.push(d.name);
-    }
-    return { assigned, ambiguous };
-}
-/**
- * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
- * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
- * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
- */
-function gitstore_systemGit(env = process.env, timeoutMs = 600_000) {
-    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
-    return {
-        run(args, o = {}) {
-            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
-            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
-        },
-    };
-}
-const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
-/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
-function gitAvailable(git) {
-    return git.run(['--version']).status === 0;
-}
-async function gitstore_knownDirs(root, version, url) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(gitstore_dirsRecord(root, version, url), 'utf8')).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
-    }
-    catch {
-        return [];
-    }
-}
-/**
- * The build runs as the store's owner and may replace a store directory by a symlink (into a
- * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
- * mkdir makes a real directory.
- */
-async function plainDirs(root, ...rel) {
-    let p = root;
-    for (const c of rel) {
-        p = (0,external_node_path_.join)(p, c);
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (st && !st.isDirectory())
-            return false;
-    }
-    return true;
-}
-async function writeAtomically(dest, data) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    await external_node_fs_.promises.writeFile(tmp, data);
-    await external_node_fs_.promises.rename(tmp, dest).catch(async (e) => {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    });
-}
-async function gitstore_learnDir(root, version, url, dir) {
-    const known = await gitstore_knownDirs(root, version, url);
-    if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs')))
-        return;
-    await writeAtomically(gitstore_dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
-}
-/** The pack and index files of an entry: regular files only, never a symlink planted there. */
-async function packFiles(entry) {
-    const out = [];
-    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
-        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
-            continue;
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
-        if (st?.isFile())
-            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
-    }
-    return out;
-}
-/**
- * Checks a database made by this code, by git's own hashes: the locked commit and its tree
- * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
- * verified) and walks from the refs, so a missing or altered object reachable from the locked
- * commit fails it. Undefined when intact; otherwise why not.
- */
-function verifyDb(git, gitDir, commit) {
-    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
-    if (tree.status !== 0)
-        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
-    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
-    // objects reachable should cargo ever gc this database.
-    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
-    if (ref.status !== 0)
-        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
-    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
-    if (fsck.status !== 0)
-        return `git fsck failed: ${firstLine(fsck)}`;
-    return undefined;
-}
-/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
-async function gitstore_seedGit(root, cargoHome, locked, version, mode, git) {
-    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
-        return r;
-    }
-    const dbRoot = join(cargoHome, 'git', 'db');
-    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
-    // there. prepare.ts checks only the top dirs; cargo fetches instead.
-    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
-        return r;
-    }
-    for (const g of locked) {
-        const dirs = await gitstore_knownDirs(root, version, g.url);
-        if (dirs.length === 0) {
-            const why = (await exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
-            r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-            continue;
-        }
-        const hasCommit = (d) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
-        const todo = [];
-        const isDir = async (d) => (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
-        for (const dir of dirs)
-            if (!((await isDir(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir))))
-                todo.push(dir);
-        if (todo.length === 0) {
-            r.present++; // this slot's own database (a warm slot of the same trust domain)
-            continue;
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const files = await packFiles(entry);
-        if (!files.some((f) => f.name.endsWith('.pack'))) {
-            r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-            continue;
-        }
-        let claimed = {};
-        try {
-            claimed = JSON.parse(await fs.readFile(join(entry, 'entry.json'), 'utf8'));
-        }
-        catch {
-            /* judged below */
-        }
-        let bytes = 0;
-        let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-        for (const dir of todo) {
-            if (why)
-                break;
-            const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
-            try {
-                await fs.mkdir(dbRoot, { recursive: true });
-                const init = git.run(['init', '--quiet', '--bare', tmp]);
-                if (init.status !== 0)
-                    throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-                for (const f of files) {
-                    const dest = join(tmp, 'objects', 'pack', f.name);
-                    if (mode === 'link') {
-                        try {
-                            await fs.link(f.path, dest);
-                        }
-                        catch (e) {
-                            const code = e.code;
-                            if (code !== 'EXDEV' && code !== 'EPERM')
-                                throw e;
-                            await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
-                            r.copiedInstead++;
-                        }
-                    }
-                    else
-                        await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
-                }
-                why = verifyDb(git, tmp, g.commit);
-                if (why)
-                    break;
-                const dest = join(dbRoot, dir);
-                const st = await fs.lstat(dest).catch(() => undefined);
-                // A symlink a build left in its place (into another slot, say) is removed, never followed.
-                if (st && !st.isDirectory())
-                    await fs.rm(dest, { force: true });
-                if (!st?.isDirectory())
-                    await fs.rename(tmp, dest);
-                else {
-                    // This slot's own database of the URL, without this commit: add the verified pack.
-                    await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
-                    for (const f of files)
-                        await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
-                    git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-                }
-                bytes = files.reduce((n, f) => n + f.bytes, 0);
-            }
-            finally {
-                await fs.rm(tmp, { recursive: true, force: true });
-            }
-        }
-        if (why) {
-            r.refused.push({ url: g.url, commit: g.commit });
-            r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
-            continue;
-        }
-        r.seeded.push({ dep: label(g), bytes });
-        r.seededBytes += bytes;
-    }
-    return r;
-}
-/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
-function dbFacts(git, dbRoot, names, locked) {
-    const commits = [...new Set(locked.map((g) => g.commit))];
-    return Promise.all(names.map(async (name) => {
-        const gitDir = (0,external_node_path_.join)(dbRoot, name);
-        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-        const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
-        const head = await external_node_fs_.promises.readFile((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
-        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
-        return { name, commits: present, fetchedFrom };
-    }));
-}
-/**
- * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
- * Each entry is packed by git from the job's database into a temp dir under the store, then
- * renamed into place: a reader sees no entry or a whole one.
- */
-async function publishGit(root, cargoHome, locked, version, git, replace = []) {
-    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
-        return r;
-    }
-    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
-    const names = (await external_node_fs_.promises.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
-    const facts = await dbFacts(git, dbRoot, names, locked);
-    const { assigned, ambiguous } = assignDbDirs(facts, locked);
-    for (const g of locked) {
-        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
-        if (dirs.length === 0) {
-            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-            r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
-            continue;
-        }
-        for (const d of dirs) {
-            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await gitstore_learnDir(root, version, g.url, d).catch((e) => {
-                if (!isPermissionError(e))
-                    throw e;
-            });
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
-        if ((await fsutil_exists(entry)) && !mustReplace) {
-            r.skipped++;
-            continue;
-        }
-        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
-            r.notPublished.push({ dep: label(g), why: `${(0,external_node_path_.dirname)(entry)} is not a directory of the store (a symlink?): not published` });
-            continue;
-        }
-        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(entry), `.tmp-${g.commit.slice(0, 12)}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-        try {
-            await external_node_fs_.promises.mkdir(tmp, { recursive: true });
-            const pack = git.run(['--git-dir', (0,external_node_path_.join)(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', (0,external_node_path_.join)(tmp, 'pack')], { input: `${g.commit}\n` });
-            if (pack.status !== 0)
-                throw new Error(`git pack-objects in ${(0,external_node_path_.join)(dbRoot, dirs[0])}: ${firstLine(pack)}`);
-            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
-            const files = await packFiles(tmp);
-            for (const f of [...files.map((x) => x.path), (0,external_node_path_.join)(tmp, 'entry.json')])
-                await external_node_fs_.promises.chmod(f, 0o444);
-            await external_node_fs_.promises.chmod(tmp, 0o755);
-            if (mustReplace && (await fsutil_exists(entry)))
-                await remove_removeTree(root, entry, { timeoutMs: 60_000 });
-            try {
-                await external_node_fs_.promises.rename(tmp, entry);
-            }
-            catch (e) {
-                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
-                    throw e;
-                r.skipped++; // another job published it meanwhile: one intact entry either way
-                continue;
-            }
-            const bytes = files.reduce((n, f) => n + f.bytes, 0);
-            r.published.push({ dep: label(g), bytes });
-            r.publishedBytes += bytes;
-        }
-        catch (e) {
-            r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message });
-        }
-        finally {
-            await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-        }
-    }
-    return r;
-}
-/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
-async function gitEntries(root) {
-    const out = [];
-    const db = gitstore_gitStorePaths(root).db;
-    if (!(await plainDirs(root, 'git', 'db')))
-        return out;
-    for (const key of await fs.readdir(db).catch(() => [])) {
-        if (!(await fs.lstat(join(db, key)).catch(() => undefined))?.isDirectory())
-            continue;
-        for (const commit of await fs.readdir(join(db, key)).catch(() => [])) {
-            const path = join(db, key, commit);
-            const st = await fs.lstat(path).catch(() => undefined);
-            if (!st?.isDirectory())
-                continue;
-            const files = await packFiles(path);
-            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-            out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
-        }
-    }
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
-
 
 
 
@@ -31444,9 +32105,9 @@ async function giveSlot(dirs, to, timeoutMs) {
     const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
-    const rec = await record_readRecord(dirs.record);
+    const rec = await record_file_readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
-        await record_writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
+        await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
         await owner_chownTree([dirs.record], to, false);
     }
 }
@@ -31454,7 +32115,7 @@ async function giveSlot(dirs, to, timeoutMs) {
  * Main step, layout job: jobs/<repo>/<key>/ are shared with other jobs of that key, so they are
  * given back at once (the job's own directory goes with its post step).
  */
-async function handback_handBackJobParents(root, jobDir) {
+async function handBackJobParents(root, jobDir) {
     const to = handBackTo(myUid(), await ownerOf(root));
     const key = dirname(jobDir);
     if (to)
@@ -31462,14 +32123,14 @@ async function handback_handBackJobParents(root, jobDir) {
 }
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
 async function handBackJob(j, published, gitPublished = 0) {
-    const to = owner_handBackTo(owner_myUid(), await owner_ownerOf(j.root));
+    const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(j.root));
     if (!to)
         return undefined;
     const shared = [layout_rootPaths(j.root).locks];
     if (published && (published.published > 0 || published.indexEntries > 0))
-        shared.push(storePaths(j.root).base);
+        shared.push(layout_storePaths(j.root).base);
     if (gitPublished > 0)
-        shared.push(gitstore_gitStorePaths(j.root).base);
+        shared.push(layout_gitStorePaths(j.root).base);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -31544,6 +32205,280 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
+;// CONCATENATED MODULE: ./src/job/end.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs one step; a failure becomes a warning that says what was being done and where. */
+async function attempt(r, what, fn) {
+    try {
+        await fn();
+    }
+    catch (e) {
+        r.warnings.push(`${what}: ${e.message}`);
+    }
+}
+/** Keeps a removal's outcome, and says what was left and why. */
+function noteRemoval(r, x) {
+    r.removed.push(x);
+    if (x.outcome === 'left-in-trash')
+        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
+    if (x.outcome === 'live')
+        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+}
+/** Publishes to both stores from one lock file and one cargo version, found once. */
+async function publishStores(j, c, cargoHome, r, log) {
+    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+    let lock;
+    const theLock = () => (lock ??= postLock(c, env));
+    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
+        if (!c.publish) {
+            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+            return;
+        }
+        const l = await theLock();
+        if (!l?.version)
+            return;
+        r.published = { ...(await publishCrates(j.root, cargoHome, lockfile_parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        if (c.cache && r.published.published > 0 && log)
+            await saveStore(j.root, l.text, log);
+    });
+    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
+        const l = await theLock();
+        const locked = l ? gitstore_parseGitLock(l.text) : [];
+        if (locked.length === 0)
+            return;
+        if (!c.publish) {
+            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
+            return;
+        }
+        if (!l.version)
+            return;
+        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, gitstore_systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+    });
+}
+/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
+async function removeJobDir(j, r) {
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
+        noteRemoval(r, await remove_removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs: j.cleanupTimeoutMs }));
+        // The key and repository directories go too once empty. rmdir refuses a non-empty
+        // directory atomically, and a job creating its directory meanwhile re-creates parents.
+        const key = (0,external_node_path_.dirname)(j.dirs.base);
+        await external_node_fs_.promises
+            .rmdir(key)
+            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
+            .catch(() => undefined);
+    });
+}
+/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
+async function leaveSlot(j, cargoHome, r) {
+    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+            return; // nothing to empty
+        noteRemoval(r, await remove_removeTree(j.root, j.dirs.tmp, { timeoutMs: j.cleanupTimeoutMs }));
+        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+    });
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    // After the record (which names this uid): a mark must be the last word.
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
+            if (home)
+                r.warnings.push(home.message);
+        });
+    }
+}
+/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
+async function recordSlot(j, cargoHome, r) {
+    const now = new Date().toISOString();
+    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+    const [target, home] = await Promise.all([sizes_diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? sizes_diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
+    // Who used the slot comes from this job's own state, never from the file: the build ran
+    // as this uid and could have rewritten slot.json to claim another trust domain's key.
+    if (!j.identity || !j.slot || !j.startedAt)
+        return;
+    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+    await writeRecord(j.dirs.record, {
+        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+        releasedAt: now,
+        lastUsed: now,
+        sizes: r.sizes,
+        units: r.units,
+        copiedFrom,
+    });
+}
+/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
+async function appendUnits(j, r) {
+    const me = j.identity;
+    const u = r.units;
+    if (!me || !u || u.built + u.fresh === 0)
+        return;
+    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+        t: new Date().toISOString(),
+        repository: me.repository,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        key: me.key,
+        runner: me.runnerName,
+        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+        built: u.built,
+        fresh: u.fresh,
+        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+        workflow: me.workflow,
+        run: me.runId,
+        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+        base: me.baseKey,
+    }));
+}
+/**
+ * The post step's work. Best effort throughout: each failure becomes a warning that says what
+ * was being done and where, and the lease is released whatever happened before.
+ */
+async function endJob(j, log) {
+    const t0 = performance.now();
+    const r = { removed: [], warnings: [] };
+    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    try {
+        await prepareRoot(j.root, {}, false);
+        const startedAt = j.startedAt;
+        if (startedAt) {
+            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+                r.units = unitsSince(j.dirs.target, startedAt);
+            });
+        }
+        if (j.crates)
+            await publishStores(j, j.crates, cargoHome, r, log);
+        if (j.layout === 'job')
+            await removeJobDir(j, r);
+        else
+            await leaveSlot(j, cargoHome, r);
+        await appendUnits(j, r);
+        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+        });
+    }
+    catch (e) {
+        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
+    }
+    let released = false;
+    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
+    });
+    const diskAtRelease = await disk_measure(j.root).catch(() => undefined);
+    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+}
+
+;// CONCATENATED MODULE: ./src/os/log.ts
+
+const actionLog = {
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
+};
+function consoleLog(verbose = false, quiet = false) {
+    return {
+        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+        group: async (name, fn) => {
+            if (!quiet)
+                process.stderr.write(`== ${name}\n`);
+            return fn();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/platform.ts
+/*
+ * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
+ * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
+ * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
+ * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
+ * and let the job go on with cargo's defaults rather than fail it.
+ *
+ * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
+ * this kernel's flock and /proc, whatever the runner reports.
+ */
+const NAMES = {
+    darwin: 'macOS',
+    win32: 'Windows',
+    freebsd: 'FreeBSD',
+    openbsd: 'OpenBSD',
+    sunos: 'SunOS',
+    aix: 'AIX',
+    android: 'Android',
+};
+/** The notice a step gives instead of running, or undefined where it runs. */
+function notOnLinux(platform, step) {
+    if (platform === 'linux')
+        return undefined;
+    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
+    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
+}
+
+;// CONCATENATED MODULE: ./src/job/state.ts
+
+/**
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
+ * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
+ * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
+ * lets post release it) and again, complete, at the end of main.
+ */
+const LEASE = 'lease';
+const JOB = 'job';
+const GUARD = 'guard';
+/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
+const HOOK = 'hook';
+const saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
+const saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
+const saveGuard = (g) => core.saveState(GUARD, JSON.stringify(g));
+function load(name) {
+    const raw = lib_core/* getState */.Gu(name);
+    if (!raw)
+        return undefined;
+    try {
+        return JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
+}
+const loadLease = () => load(LEASE);
+const loadJob = () => load(JOB);
+const loadGuard = () => load(GUARD);
+const saveHookJoined = () => core.saveState(HOOK, 'joined');
+const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
+
 ;// CONCATENATED MODULE: ./src/os/copy.ts
 
 
@@ -31551,13 +32486,17 @@ async function handBackIdle(root, timeoutMs) {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copy_copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
-    const r = await new Promise((res) => {
-        const child = spawn('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stderr = '';
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ ok: false, detail: e.message }));
-        child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-    });
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
     const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
@@ -31599,6 +32538,7 @@ async function removeEscapingLinks(dir) {
 
 
 
+
 const COPY_RULE_TEXT = {
     'own-key': 'this PR or branch, the same job, in another slot',
     base: 'a push to the base branch, the same job',
@@ -31610,7 +32550,7 @@ const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
  * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
  * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
  */
-function warm_copy_chooseCopySource(slots, me, o) {
+function chooseCopySource(slots, me, o) {
     if (o.reuse === 'never')
         return undefined;
     const found = [];
@@ -31690,13 +32630,23 @@ async function invalidateScripts(target, source) {
     return stale;
 }
 /** Pure: the log's line for a copy. */
-function warm_copy_describeCopy(c) {
+function describeCopy(c) {
     const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
     if (c.outcome === 'copied') {
-        const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
         return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
     }
-    const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
     return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
 }
 /**
@@ -31704,7 +32654,7 @@ function warm_copy_describeCopy(c) {
  * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
  * the target empty, and the build starts cold.
  */
-async function warm_copy_copyWarmBuild(root, src, to, o) {
+async function copyWarmBuild(root, src, to, o) {
     const from = slotDirs(root, src.name);
     const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
     const t0 = performance.now();
@@ -31732,474 +32682,6 @@ async function warm_copy_copyWarmBuild(root, src, to, o) {
         await release(h);
     }
 }
-
-;// CONCATENATED MODULE: ./src/job/job.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
-const BTRFS_MAGIC = 0x9123683e;
-/**
- * What every later step sees, and the one rule for it: anything that needs to know the paths a
- * job's build sees (a slot's CARGO_HOME string, say) computes them here.
- * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
- * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
- * shared directory outside the slot (an environment variable beats a config file). Equal to the
- * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
- * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
- * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
- */
-function exportsFor(dirs, cargoHome) {
-    return {
-        CARGO_TARGET_DIR: dirs.target,
-        CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: cargoHome,
-        CARGO_INSTALL_ROOT: dirs.install,
-        TMPDIR: dirs.tmp,
-        TMP: dirs.tmp,
-        TEMP: dirs.tmp,
-    };
-}
-/**
- * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
- * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
- * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
- */
-function viewAt(vp, name, shared) {
-    const dirs = layout_slotDirs(vp.root, name);
-    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
-    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
-}
-/**
- * The view the slot's content was built under once this job ends: the one its build showed in
- * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
- * A build under paths that are not the slot's at any root (a `docker run` step mounting it
- * elsewhere) leaves the view unknown.
- */
-function viewAfter(j) {
-    const shared = j.home?.shared ?? false;
-    const buildDir = layout_slotDirs(j.root, j.slot).target;
-    const seen = builtSince(buildDir, j.startedAt);
-    if (!seen)
-        return j.view;
-    const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
-}
-function recordFor(lease, me, now, previous, view) {
-    return {
-        format: 1,
-        name: lease.name,
-        layout: lease.layout,
-        repository: me.repository,
-        key: me.key,
-        runnerId: me.runnerId,
-        runnerName: me.runnerName,
-        host: me.host,
-        workflow: me.workflow,
-        runId: me.runId,
-        runAttempt: me.runAttempt,
-        job: me.job,
-        jobKey: me.jobKey || undefined,
-        jobUid: me.jobUid,
-        leasedAt: now,
-        lastUsed: now,
-        sizes: previous?.sizes,
-        uid: owner_myUid(),
-        view,
-    };
-}
-/**
- * The main step's work after the guard: lease a directory, make it ready, say what to export.
- * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
- * still leaves the post step enough to release it.
- */
-async function startJob(s, root, me, env, log, watchPid, onLeased, o = {}) {
-    // Which CARGO_HOME, decided before the lease: the chooser compares the paths this job would see
-    // in each slot with those a slot's build was made under, and the home is one of them.
-    const uid = myUid();
-    const fork = me.fork === true;
-    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
-    const shared = s.layout === 'slot' && !fork && problem === undefined;
-    // Where the build will see the root: here, unless this runs outside the job's steps (the
-    // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid };
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
-    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
-    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
-    try {
-        if (s.layout === 'job')
-            await handBackJobParents(root, lease.dirs.base);
-        const now = new Date().toISOString();
-        const uid = myUid();
-        const fork = me.fork === true;
-        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
-        if (problem && !o.privateHome)
-            log.warning(`CARGO_HOME: ${home.reason}.`);
-        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
-        // The record names the new key only once the old key's content is gone: a kill between
-        // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
-        // What the slot holds was built under the previous record's view, or is nothing at all.
-        let view = prep.decision.reset ? undefined : lease.previous?.view;
-        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
-        await writeRecord(lease.dirs.record, record);
-        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
-        }
-        const exports = exportsFor(lease.dirs, home.cargoHome);
-        let copy;
-        if (s.layout === 'slot' && (await fs.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
-            // A slot without its own warm build: start from a compatible one another idle slot holds.
-            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
-            if (src) {
-                const reflink = (await fs.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
-                log.info(describeCopy(copy));
-                if (copy.outcome === 'copied') {
-                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
-                    const from = src.record.view;
-                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
-                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
-                    await writeRecord(lease.dirs.record, record);
-                }
-            }
-        }
-        return {
-            root,
-            layout: s.layout,
-            slot: lease.name,
-            dirs: lease.dirs,
-            keeperPid: lease.keeperPid,
-            tier: lease.tier,
-            waitedMs: lease.waitedMs,
-            zombies: lease.zombies,
-            foreign: lease.foreign,
-            reset: prep.decision,
-            identity: me,
-            startedAt: now,
-            cleanupTimeoutMs: s.cleanupTimeoutMs,
-            exports,
-            path: join(lease.dirs.install, 'bin'),
-            view,
-            home,
-            copy,
-        };
-    }
-    catch (e) {
-        await releaseLease(lease.keeperPid, lease.dirs.lock);
-        throw e;
-    }
-}
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = { search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory }, publish: mayPublish(s.publishCrates, me), policy: s.publishCrates, cache: s.cache };
-    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
-    if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
-        return state;
-    }
-    const version = cargoVersion(dirname(lockFile), env);
-    if (!version) {
-        log.warning(`Crates: 'cargo --version' failed in ${dirname(lockFile)}; not seeding crates.`);
-        return state;
-    }
-    // One read serves the cache key, the registry crates and the git dependencies.
-    const lockText = await fs.readFile(lockFile, 'utf8');
-    if (s.cache)
-        await restoreStore(root, lockText, log);
-    const locked = parseLock(lockText);
-    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
-    // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await hold([join(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
-        log.warning(`Crates: another cargo held ${join(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
-        return { ...state, lockFile, cargoVersion: version };
-    }
-    try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-        seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
-        for (const m of seed.mismatches)
-            log.warning(`Crates: ${m.crate}: ${m.why}.`);
-        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
-    }
-    finally {
-        await release(downloadLock);
-    }
-}
-/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
-    try {
-        const locked = parseGitLock(lockText);
-        if (locked.length === 0)
-            return undefined;
-        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
-        // A refused entry is a warning (someone damaged the store); an absent one is routine.
-        for (const n of r.notSeeded) {
-            if (n.why.includes(' refused: '))
-                log.warning(`Git: ${n.dep}: ${n.why}.`);
-            else
-                log.info(`Git: ${n.dep}: ${n.why}.`);
-        }
-        return r;
-    }
-    catch (e) {
-        log.warning(`Git: seeding git dependencies into ${join(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
-        return undefined;
-    }
-}
-/**
- * Post's lock file: main's, else found again (the job's build may have made one), read once;
- * cargo's version only where something may be published (it costs a `cargo --version`).
- */
-async function postLock(c, env) {
-    const lockFile = c.lockFile ?? (await lockfile_findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-    if (!lockFile)
-        return undefined;
-    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
-}
-/**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
- */
-async function endJob(j, log) {
-    const t0 = performance.now();
-    const warnings = [];
-    let published;
-    let gitPublished;
-    const removed = [];
-    let sizes;
-    let handedBack;
-    let units;
-    let foreign;
-    let view;
-    const attempt = async (what, fn) => {
-        try {
-            await fn();
-        }
-        catch (e) {
-            warnings.push(`${what}: ${e.message}`);
-        }
-    };
-    const timeoutMs = j.cleanupTimeoutMs;
-    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
-    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    const note = (r) => {
-        removed.push(r);
-        if (r.outcome === 'left-in-trash')
-            warnings.push(`Could not fully delete ${r.path}: ${r.detail}. The remains are in ${r.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-        if (r.outcome === 'live')
-            warnings.push(`Did not delete ${r.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-    };
-    try {
-        await prepareRoot(j.root, {}, false);
-        const startedAt = j.startedAt;
-        if (startedAt) {
-            await attempt(`Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                units = unitsSince(j.dirs.target, startedAt);
-            });
-        }
-        const c = j.crates;
-        if (c) {
-            // Both stores publish from one lock file and one cargo version, found once.
-            const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-            let lock;
-            const theLock = () => (lock ??= postLock(c, env));
-            await attempt(`Publishing crates from ${cargoHome} to the store`, async () => {
-                if (!c.publish) {
-                    published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-                    return;
-                }
-                const l = await theLock();
-                if (!l?.version)
-                    return;
-                published = { ...(await publishCrates(j.root, cargoHome, lockfile_parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-                if (c.cache && published.published > 0 && log)
-                    await saveStore(j.root, l.text, log);
-            });
-            await attempt(`Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
-                const l = await theLock();
-                const locked = l ? gitstore_parseGitLock(l.text) : [];
-                if (locked.length === 0)
-                    return;
-                const none = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy };
-                if (!c.publish) {
-                    gitPublished = { ...none, allowed: false };
-                    return;
-                }
-                const version = l.version;
-                if (!version)
-                    return;
-                gitPublished = { ...(await publishGit(j.root, cargoHome, locked, version, gitstore_systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-            });
-        }
-        if (j.layout === 'job') {
-            // Root's files there (a `docker run` step) would stay in trash for root: hand them back first.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-            await attempt(`Removing the job directory ${j.dirs.base}`, async () => {
-                note(await remove_removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs }));
-                // The key and repository directories go too once empty. rmdir refuses a non-empty
-                // directory atomically, and a job creating its directory meanwhile re-creates parents.
-                const key = (0,external_node_path_.dirname)(j.dirs.base);
-                await external_node_fs_.promises.rmdir(key).then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key))).catch(() => undefined);
-            });
-        }
-        else {
-            await attempt(`Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-                if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-                    return; // nothing to empty
-                note(await remove_removeTree(j.root, j.dirs.tmp, { timeoutMs }));
-                await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-            });
-            await attempt(`Recording sizes in ${j.dirs.record}`, async () => {
-                const now = new Date().toISOString();
-                // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-                const [target, home] = await Promise.all([sizes_diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? sizes_diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-                sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-                // Who used the slot comes from this job's own state, never from the file: the build ran
-                // as this uid and could have rewritten slot.json to claim another trust domain's key.
-                if (j.identity && j.slot && j.startedAt) {
-                    view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-                    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-                    await record_writeRecord(j.dirs.record, { ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, view), releasedAt: now, lastUsed: now, sizes, units, copiedFrom });
-                }
-            });
-            // After the record (which names this uid): a mark must be the last word.
-            await attempt(`Checking ${j.dirs.base} for files of another uid`, async () => {
-                foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, timeoutMs);
-                if (foreign)
-                    warnings.push(foreign.message);
-            });
-            if (cargoHome !== j.dirs.cargoHome) {
-                await attempt(`Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-                    const home = await settleForeignHome(j.root, cargoHome, timeoutMs);
-                    if (home)
-                        warnings.push(home.message);
-                });
-            }
-        }
-        const me = j.identity;
-        if (me && units && units.built + units.fresh > 0) {
-            const u = units;
-            await attempt(`Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, { t: new Date().toISOString(), repository: me.repository, job: me.job, jobKey: me.jobKey || undefined, key: me.key, runner: me.runnerName, slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job', built: u.built, fresh: u.fresh }));
-        }
-        await attempt(`Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            handedBack = await handBackJob(j, published, gitPublished?.published.length);
-        });
-    }
-    catch (e) {
-        warnings.push(`Checking the root ${j.root}: ${e.message}`);
-    }
-    let released = false;
-    await attempt(`Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await lease_releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
-    });
-    const diskAtRelease = await disk_measure(j.root).catch(() => undefined);
-    return { released, removed, sizes, published, gitPublished, warnings, handedBack, units, foreign, releaseMs: Math.round(performance.now() - t0), diskAtRelease, view };
-}
-
-;// CONCATENATED MODULE: ./src/os/log.ts
-
-const actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
-};
-function consoleLog(verbose = false, quiet = false) {
-    return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
-        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
-        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
-        group: async (name, fn) => {
-            if (!quiet)
-                process.stderr.write(`== ${name}\n`);
-            return fn();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/model/platform.ts
-/*
- * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
- * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
- * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
- * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
- * and let the job go on with cargo's defaults rather than fail it.
- *
- * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
- * this kernel's flock and /proc, whatever the runner reports.
- */
-const NAMES = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
-/** The notice a step gives instead of running, or undefined where it runs. */
-function notOnLinux(platform, step) {
-    if (platform === 'linux')
-        return undefined;
-    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
-    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
-}
-
-;// CONCATENATED MODULE: ./src/job/state.ts
-
-/**
- * The only module that passes data from the main step to the post step. The runner hands
- * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
- * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
- * lets post release it) and again, complete, at the end of main.
- */
-const LEASE = 'lease';
-const JOB = 'job';
-const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
-const HOOK = 'hook';
-const saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
-const saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
-const saveGuard = (g) => core.saveState(GUARD, JSON.stringify(g));
-function load(name) {
-    const raw = lib_core/* getState */.Gu(name);
-    if (!raw)
-        return undefined;
-    try {
-        return JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-}
-const loadLease = () => load(LEASE);
-const loadJob = () => load(JOB);
-const loadGuard = () => load(GUARD);
-const saveHookJoined = () => core.saveState(HOOK, 'joined');
-const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
 
 ;// CONCATENATED MODULE: ./src/model/base.ts
 /*
@@ -32275,7 +32757,73 @@ function describeBase(base, tier) {
     return `${what}, not used: no free slot of this job last used by a push there`;
 }
 
-;// CONCATENATED MODULE: ./src/job/sccache.ts
+;// CONCATENATED MODULE: ./src/os/sockets.ts
+
+/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
+function parseListeners(procNetTcp) {
+    const out = [];
+    for (const line of procNetTcp.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || f[3] !== '0A')
+            continue; // 0A: LISTEN
+        const [addr, port] = f[1].split(':');
+        if (addr !== '0100007F' && addr !== '00000000')
+            continue;
+        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
+    }
+    return out;
+}
+/** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
+async function tcpListeners() {
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
+    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
+}
+/**
+ * The process holding a socket inode: `hint` (a pid seen before) first, then only processes
+ * whose command is `comm`, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode, comm, hint) {
+    const want = `socket:[${inode}]`;
+    const holds = async (p) => {
+        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
+        for (const fd of fds)
+            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+                return true;
+        return false;
+    };
+    if (hint && (await holds(String(hint))))
+        return hint;
+    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(p))
+            continue;
+        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
+        if (name.trim() === comm && (await holds(p)))
+            return Number(p);
+    }
+    return undefined;
+}
+/** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
+async function environOf(pid) {
+    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    if (raw === undefined)
+        return undefined;
+    const out = {};
+    for (const kv of raw.split('\0'))
+        if (kv.includes('='))
+            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    return out;
+}
+/** Whether `pid` sees the same files as this process (the same mount namespace). */
+async function sameMountNamespace(pid) {
+    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
+    return theirs === ours;
+}
+
+;// CONCATENATED MODULE: ./src/host/sccache.ts
+
+
+
 
 
 
@@ -32334,7 +32882,14 @@ function sccacheWrapper(env) {
     return undefined;
 }
 /** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
+const OURS = new Set([
+    'SCCACHE_SERVER_PORT',
+    'SCCACHE_IDLE_TIMEOUT',
+    'SCCACHE_START_SERVER',
+    'SCCACHE_STARTUP_NOTIFY',
+    'SCCACHE_NO_DAEMON',
+    'SCCACHE_ERROR_LOG',
+]);
 function sccacheSettings(env) {
     const out = {};
     for (const k of Object.keys(env).sort())
@@ -32349,20 +32904,6 @@ function sccacheSettings(env) {
 function candidatePorts(uid, mountNs, settings) {
     const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
     return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
-}
-/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
-function parseListeners(procNetTcp) {
-    const out = [];
-    for (const line of procNetTcp.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || f[3] !== '0A')
-            continue; // 0A: LISTEN
-        const [addr, port] = f[1].split(':');
-        if (addr !== '0100007F' && addr !== '00000000')
-            continue;
-        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
-    }
-    return out;
 }
 /** Pure: use this port (start a server or reuse the one there), or try the next. */
 function decide(o) {
@@ -32396,63 +32937,14 @@ function describeServer(r) {
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
 // ---- effects ----
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(external_node_path_.delimiter).filter(Boolean)) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
-async function listeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
-    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
-    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
-}
-/**
- * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
- * only, which keeps the scan of /proc cheap.
- */
-async function socketOwner(inode, hint) {
-    const want = `socket:[${inode}]`;
-    const holds = async (p) => {
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
-                return true;
-        return false;
-    };
-    if (hint && (await holds(String(hint))))
-        return hint;
-    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
-        if (!/^\d+$/.test(p))
-            continue;
-        const comm = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (comm.trim() === 'sccache' && (await holds(p)))
-            return Number(p);
-    }
-    return undefined;
-}
-async function environOf(pid) {
-    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-    if (raw === undefined)
-        return undefined;
-    const out = {};
-    for (const kv of raw.split('\0'))
-        if (kv.includes('='))
-            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    return out;
-}
 /** What answers on `port` (in this network namespace), read from /proc. */
 async function occupant(port, uid, hint) {
-    const l = (await listeners()).find((x) => x.port === port);
+    const l = (await tcpListeners()).find((x) => x.port === port);
     if (!l)
         return { kind: 'free' };
     if (l.uid !== uid)
         return { kind: 'other-uid', uid: l.uid };
-    const pid = await socketOwner(l.inode, hint);
+    const pid = await socketOwner(l.inode, 'sccache', hint);
     if (!pid)
         return { kind: 'unknown' };
     const env = await environOf(pid);
@@ -32461,8 +32953,7 @@ async function occupant(port, uid, hint) {
     if (env.RUNNER_TRACKING_ID)
         return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
     // Another mount namespace resolves the job's paths to other files (or none).
-    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-    if (theirs !== ours)
+    if (!(await sameMountNamespace(pid)))
         return { kind: 'unknown' };
     return { kind: 'host-server', pid };
 }
@@ -32484,7 +32975,7 @@ async function settled(port, uid, graceMs) {
 }
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root, uid, port) {
-    return owner_ownDirIn((0,external_node_path_.join)(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+    return owner_ownDirIn(layout_rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 /**
  * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
@@ -32499,7 +32990,12 @@ async function spawnServer(binary, env, dir) {
     try {
         const code = await new Promise((res, rej) => {
             // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], {
+                env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') },
+                cwd: dir,
+                detached: true,
+                stdio: ['ignore', out.fd, out.fd],
+            });
             child.on('error', rej);
             child.on('exit', (c) => res(c));
         });
@@ -32510,6 +33006,71 @@ async function spawnServer(binary, env, dir) {
     }
 }
 const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o) {
+    if (o.kind === 'other-uid')
+        return `a listener of uid ${o.uid}`;
+    if (o.kind === 'job-server')
+        return `a job's server, pid ${o.pid}`;
+    return 'a listener of another mount namespace, or one this uid cannot see';
+}
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary, env, port, uid, root, log) {
+    const { dir, theirs } = await serverDir(root, uid, port);
+    if (theirs)
+        return { kind: 'next', why: theirs };
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const seen = await occupant(port, uid, hint);
+    if (seen.kind === 'host-server') {
+        log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+        return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+    }
+    // One starter at a time per port: two jobs starting together find one server, not a race.
+    const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
+    if (!lock)
+        throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+    try {
+        return await startOnPort(binary, env, port, uid, dir, log);
+    }
+    finally {
+        await flock_release(lock);
+    }
+}
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary, env, port, uid, dir, log) {
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const errorLog = (0,external_node_path_.join)(dir, 'error.log');
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const o = await occupant(port, uid);
+        const what = decide(o);
+        if (what === 'reuse' && o.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+            return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+        }
+        if (what === 'next')
+            return { kind: 'next', why: whyNext(o) };
+        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+        await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
+        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+        if (r.code !== 0)
+            throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+        const now = await settled(port, uid, STARTUP_GRACE_MS);
+        if (now.kind === 'host-server') {
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+            log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+            return { kind: 'server', pid: now.pid, how: 'started', tmp };
+        }
+        if (now.kind === 'free')
+            throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+        // Another process bound the port first (a job's client): look again.
+    }
+    return { kind: 'next' };
+}
 /**
  * Makes sure a host server that belongs to no job answers for a job that compiles through
  * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
@@ -32523,9 +33084,18 @@ async function ensureSccacheServer(env, paths, log) {
     const binary = await findOnPath(wrapper.command, env.PATH);
     if (!binary)
         throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
     const passedOver = [];
+    const report = (port, s) => ({
+        variable: wrapper.variable,
+        port,
+        pid: s.pid,
+        how: s.how,
+        tmp: s.tmp,
+        passedOver,
+        ms: Math.round(performance.now() - t0),
+    });
     // A server the host runs itself (systemd, a login shell) on the configured port belongs to
     // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
     // start one there: that port is where jobs' own clients start theirs.
@@ -32533,59 +33103,14 @@ async function ensureSccacheServer(env, paths, log) {
     const there = await occupant(configured, uid);
     if (there.kind === 'host-server') {
         log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-        return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
+        return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
     }
     for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const { dir, theirs } = await serverDir(paths.root, uid, port);
-        if (theirs) {
-            passedOver.push(`${port} (${theirs})`);
-            continue;
-        }
-        const tmp = (0,external_node_path_.join)(dir, 'tmp');
-        const pidFile = (0,external_node_path_.join)(dir, 'server.pid');
-        const hint = Number(await external_node_fs_.promises.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
-        // Every job but the first finds the server up: no lock needed to use it.
-        const seen = await occupant(port, uid, hint);
-        if (seen.kind === 'host-server') {
-            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-            return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        // One starter at a time per port: two jobs starting together find one server, not a race.
-        const lock = await flock_hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
-        if (!lock)
-            throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-        try {
-            for (let attempt = 0; attempt < 3; attempt++) {
-                const o = await occupant(port, uid);
-                const what = decide(o);
-                if (what === 'reuse' && o.kind === 'host-server') {
-                    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-                    return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (what === 'next') {
-                    passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
-                    break;
-                }
-                // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-                await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-                await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
-                const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-                if (r.code !== 0)
-                    throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'no output'}.`);
-                const now = await settled(port, uid, STARTUP_GRACE_MS);
-                if (now.kind === 'host-server') {
-                    await external_node_fs_.promises.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
-                    log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-                    return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-                }
-                if (now.kind === 'free')
-                    throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${(0,external_node_path_.join)(dir, 'error.log')}: ${(await tail((0,external_node_path_.join)(dir, 'error.log'))) || 'empty'}).`);
-                // Another process bound the port first (a job's client): look again.
-            }
-        }
-        finally {
-            await flock_release(lock);
-        }
+        const got = await tryPort(binary, env, port, uid, paths.root, log);
+        if (got.kind === 'server')
+            return report(port, got);
+        if (got.why)
+            passedOver.push(`${port} (${got.why})`);
     }
     throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
 }
@@ -32603,7 +33128,7 @@ function sccacheExports(r) {
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
         return undefined;
-    const uid = process.geteuid?.() ?? 0;
+    const uid = proc_myUid();
     const o = await occupant(r.port, uid, r.pid);
     if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
         return undefined;
@@ -32660,17 +33185,23 @@ function summaryRows(job, ended, guard) {
     if (job) {
         const id = job.identity;
         main.push(['Key', `${id.repository} ${id.key}`]);
-        main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+        main.push([
+            job.layout === 'slot' ? 'Slot' : 'Job directory',
+            `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
+        ]);
         if (id.base && job.layout === 'slot')
             main.push(['Base', describeBase(id.base, job.tier)]);
         main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
         main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
         if (job.foreign?.length)
-            main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`]);
+            main.push([
+                'Passed over',
+                `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`,
+            ]);
         main.push(['CARGO_TARGET_DIR', job.dirs.target]);
         main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
         if (job.copy)
-            main.push(['Warm copy', warm_copy_describeCopy(job.copy)]);
+            main.push(['Warm copy', describeCopy(job.copy)]);
         main.push(['TMPDIR', job.dirs.tmp]);
         if (job.sccache)
             main.push(['sccache', describeServer(job.sccache)]);
@@ -32678,7 +33209,10 @@ function summaryRows(job, ended, guard) {
     }
     const seed = job?.crates?.seed;
     if (seed) {
-        main.push(['Crates seeded', `${seed.seeded} of ${seed.locked} locked (${units_formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`]);
+        main.push([
+            'Crates seeded',
+            `${seed.seeded} of ${seed.locked} locked (${units_formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`,
+        ]);
         if (seed.copiedInstead)
             main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
         for (const m of seed.mismatches)
@@ -32686,38 +33220,61 @@ function summaryRows(job, ended, guard) {
     }
     const gs = job?.crates?.gitSeed;
     if (gs) {
-        main.push(['Git deps seeded', `${gs.seeded.length} of ${gs.locked} locked (${units_formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`]);
+        main.push([
+            'Git deps seeded',
+            `${gs.seeded.length} of ${gs.locked} locked (${units_formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`,
+        ]);
         for (const n of gs.notSeeded)
             main.push(['Git dep not seeded', `${n.dep}: ${n.why}`]);
     }
     const gp = ended.gitPublished;
     if (gp) {
-        main.push(['Git deps published', gp.allowed ? `${gp.published.length} new (${units_formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored` : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`]);
+        main.push([
+            'Git deps published',
+            gp.allowed
+                ? `${gp.published.length} new (${units_formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored`
+                : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`,
+        ]);
         for (const n of gp.notPublished)
             main.push(['Git dep not published', `${n.dep}: ${n.why}`]);
     }
     const pub = ended.published;
     if (pub) {
-        main.push(['Crates published', pub.allowed ? `${pub.published} new (${units_formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
+        main.push([
+            'Crates published',
+            pub.allowed
+                ? `${pub.published} new (${units_formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored`
+                : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`,
+        ]);
         for (const m of pub.mismatches)
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
     }
     if (ended.units)
         main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
     if (ended.sizes)
-        main.push(['Sizes after the job', `target ${units_formatBytes(ended.sizes.target)}${ended.sizes.cargoHome ? `, private cargo-home ${units_formatBytes(ended.sizes.cargoHome)}` : ''}`]);
+        main.push([
+            'Sizes after the job',
+            `target ${units_formatBytes(ended.sizes.target)}${ended.sizes.cargoHome ? `, private cargo-home ${units_formatBytes(ended.sizes.cargoHome)}` : ''}`,
+        ]);
     for (const r of ended.removed.filter((x) => x.outcome !== 'absent'))
         main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
     if (ended.handedBack)
         main.push(['Handed back', ended.handedBack]);
     if (ended.foreign)
-        main.push(['Another uid\'s files', `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`]);
+        main.push([
+            "Another uid's files",
+            `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`,
+        ]);
     main.push(['Lease', ended.released ? 'released' : 'already ended']);
     const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
     if (times.length)
         main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);
     const disk = (d) => `${d.usedPercent.toFixed(1)}% used (${units_formatBytes(d.freeBytes)} free)`;
-    const disks = [guard && `before the guard ${disk(guard.before)}`, guard && `after it ${disk(guard.after)}`, ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`].filter(Boolean);
+    const disks = [
+        guard && `before the guard ${disk(guard.before)}`,
+        guard && `after it ${disk(guard.after)}`,
+        ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`,
+    ].filter(Boolean);
     if (disks.length)
         main.push(['Disk', disks.join('; ')]);
     for (const w of ended.warnings)
@@ -32736,7 +33293,10 @@ function summaryRows(job, ended, guard) {
 async function writeSummary(job, ended, guard) {
     const rows = summaryRows(job, ended, guard);
     const s = lib_core/* summary */.z.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
-        [{ data: 'What', header: true }, { data: 'Value', header: true }],
+        [
+            { data: 'What', header: true },
+            { data: 'Value', header: true },
+        ],
         ...rows.main,
     ]);
     if (rows.guard.length) {
@@ -32796,7 +33356,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7002);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3327);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -1,13 +1,14 @@
 // Loads the project's own decision modules for the simulator: every src/**/*.ts transpiled (no
 // type check: `npm run typecheck` does that) into .sim/src/, so the simulator calls rankSlots,
-// planPrune, decideReset and beyond themselves, never copies. Today's policy, for comparison,
-// is src/choose.ts as it was before issue 14 (commit LEGACY), read from git.
+// waitBudget, slotValues, planPrune, decideReset, chooseCopySource and beyond themselves, never
+// copies of them. The previous release's chooser and guard (its whole src/ at commit PREVIOUS,
+// read from git) are loaded beside them for comparison.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
 
-export const LEGACY = 'b5a547360d0dc5d0041234135fb9a2c694147a90';
+export const PREVIOUS = 'd6cfea6d312a60adda995414aea65c0640e94d27';
 
 const transpile = (text) => ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
 
@@ -21,17 +22,27 @@ export async function loadDecisions(repo = resolve('.')) {
     writeFileSync(dest, transpile(readFileSync(join(repo, 'src', f), 'utf8')));
     at.set(f.split('/').pop().replace(/\.ts$/, ''), dest);
   }
-  let legacy;
+  let previous;
   try {
-    // Before issue 16 src/ was flat: the old chooser's imports are re-pointed at today's modules.
-    const text = execFileSync('git', ['show', `${LEGACY}:src/choose.ts`], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-    const file = join(out, 'choose-legacy.js');
-    const code = transpile(text).replace(/from '\.\/([a-z-]+)\.js'/g, (_, m) => `from './${relative(out, at.get(m))}'`);
-    writeFileSync(file, code);
-    legacy = await import(file);
+    // The previous release's src/ whole, read from git, so that its chooser and guard import the
+    // modules they were written against (folders have moved since).
+    const dir = join(repo, '.sim', 'previous');
+    const files = execFileSync('git', ['ls-tree', '-r', '--name-only', PREVIOUS, 'src'], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .split('\n')
+      .filter((f) => f.endsWith('.ts'));
+    for (const f of files) {
+      const dest = join(dir, f.replace(/\.ts$/, '.js'));
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(dest, transpile(execFileSync('git', ['show', `${PREVIOUS}:${f}`], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] }).toString()));
+    }
+    // One at a time: jest's ESM linker trips over two concurrent imports of one graph.
+    previous = { choose: await import(join(dir, 'src', 'pool', 'choose.js')), guard: await import(join(dir, 'src', 'pool', 'guard.js')) };
   } catch {
-    legacy = undefined; // no git history (a tarball): the table goes without today's policy
+    previous = undefined; // no git history (a tarball): the tables go without the previous release
   }
-  const [choose, guard, prepare, disk, key, units] = await Promise.all(['choose', 'guard', 'prepare', 'disk', 'key', 'units'].map((m) => import(at.get(m))));
-  return { choose, guard, prepare, disk, key, units, legacy };
+  const m = { previous };
+  for (const name of ['choose', 'guard', 'prepare', 'disk', 'key', 'units', 'value', 'settings']) m[name] = await import(at.get(name));
+  m.warmCopy = await import(at.get('warm-copy'));
+  return m;
 }

@@ -3,7 +3,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
-const SHOWN = ['shipped', 'previous policy', 'clairvoyant bound (Belady)', 'incident fleet: per-run dirs', 'incident fleet: per-PR dirs', 'no disk view (always wipe first)'];
+const SHOWN = ['shipped', 'shipped + cross-slot compile-cache hits', 'previous release', 'plain LRU', 'clairvoyant reference', 'a new target dir per run at a stable path, with a host-wide sccache'];
 
 export async function renderTimeline(results) {
   const values = [];
@@ -21,14 +21,14 @@ export async function renderTimeline(results) {
       x: { field: 'hour', type: 'quantitative', title: 'hour of the simulated day', scale: { domain: [0, 24] }, axis: { tickCount: 12 } },
       y: { field: 'value', type: 'quantitative', title },
       color: { field: 'policy', type: 'nominal', sort: SHOWN, legend: { orient: 'bottom', columns: 2, title: null, labelLimit: 320 } },
-      strokeDash: { condition: { test: "datum.policy === 'clairvoyant bound (Belady)'", value: [5, 3] }, value: [1, 0] },
+      strokeDash: { condition: { test: "datum.policy === 'clairvoyant reference'", value: [5, 3] }, value: [1, 0] },
     },
     width: 640,
     height: 200,
   });
   const spec = vl.compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Fleet simulation, trace '${trace.trace}', disk: ${trace.size} of what every warm build needs`, subtitle: 'npm run simulate -- --write (docs/simulation.md)' },
+    title: { text: `Fleet simulation, trace '${trace.trace}' (seed ${trace.seed}), disk ${(trace.D / 2 ** 30).toFixed(0)} GiB: half the knee`, subtitle: 'npm run simulate -- --write (docs/simulation.md)' },
     data: { values },
     vconcat: [line('warm starts so far', 'warm starts so far'), line('disk used (% of the disk)', 'disk used (%)')],
     config: { font: 'sans-serif', background: 'white' },

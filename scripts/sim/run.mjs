@@ -1,86 +1,275 @@
-// The comparison: every policy on every trace at three disk sizes, as tables and a timeline.
+// The comparison: every policy on every trace, over several seeds, at disk sizes read from the
+// knee of each day; as tables, verdicts and a timeline.
 import { readFileSync } from 'node:fs';
-import { makeTrace, simulate } from './fleet.mjs';
+import { SIM_HOME, makeTrace, simulate, weightsOf } from './fleet.mjs';
 
 export const readTraces = (path = new URL('./traces.json', import.meta.url)) => JSON.parse(readFileSync(path, 'utf8'));
 
-/** The policies compared; the first is the one that ships. */
+const GiB = 2 ** 30;
+
+/** The guard's levels as the action has them by default: the threshold, and the shipped default target under it. */
+export function levelsOf(cfg, m, target) {
+  const threshold = m.units.parseLevel(cfg.disk.threshold);
+  return { threshold, target: target ? m.units.parseLevel(target) : m.settings.defaultTarget(threshold) };
+}
+
+/**
+ * Where a warm copy comes from: the action's own rule (warm-copy.ts chooseCopySource: an idle
+ * build of the same repository and job this job could have made, its own PR's or branch's first,
+ * then its base branch's), under the threshold as the action copies (copyFits).
+ */
+export const copyFrom = (m) => (views, me, taken) => m.warmCopy.chooseCopySource(views, me, { reuse: 'same-key', cargoHome: SIM_HOME, self: taken })?.name;
+
+/** The policies compared; the first is the one that ships. Names are what a user reads in the tables. */
 export function policiesFor(m) {
   const shipped = (s, me, disk) => m.choose.rankSlots(s, me, disk);
+  // What ships: the chooser and guard, warm copies into a slot without its own build, and
+  // compile-cache keys that are the same in every slot (one CARGO_HOME per uid, the rustc wrapper).
+  const ships = { model: 'pool', choose: shipped, scope: 'runner', crossSlot: true, copyFrom: copyFrom(m) };
   const list = [
-    { name: 'shipped', model: 'pool', choose: shipped, scope: 'runner', fallback: true },
-    { name: 'shipped, prune-scope: host', model: 'pool', choose: shipped, scope: 'host', fallback: false },
-    { name: 'shipped, ephemeral runner names', model: 'pool', choose: shipped, scope: 'runner', fallback: true, ephemeral: true },
-    { name: 'strict runner scope (no fallback)', model: 'pool', choose: shipped, scope: 'runner', fallback: false },
-    { name: 'strict runner scope, ephemeral names', model: 'pool', choose: shipped, scope: 'runner', fallback: false, ephemeral: true },
-    { name: 'no base takeover (a PR\'s first run never takes main\'s slot)', model: 'pool', choose: (s, me, disk) => { const p = m.choose.rankSlots(s, me, disk); return { ...p, candidates: p.candidates.filter((c) => c.tier !== 'base') }; }, scope: 'runner', fallback: true },
-    { name: 'no disk view (always wipe first)', model: 'pool', choose: (s, me) => m.choose.rankSlots(s, me, { room: false }), scope: 'runner', fallback: true },
+    { name: 'shipped', ...ships, shipped: true },
+    // With copies, a first run could copy its base's build instead of taking the base's slot.
+    { name: 'shipped, a first run copying its base instead of taking its slot', ...ships, choose: (s, me, disk) => { const p = m.choose.rankSlots(s, me, disk); return { ...p, candidates: p.candidates.filter((c) => c.tier !== 'base') }; }, variant: 'copies-keep-base' },
+    { name: 'shipped without warm copies', ...ships, copyFrom: undefined, variant: 'no-copies' },
+    { name: 'shipped without warm copies or compile-cache hits across slots', ...ships, copyFrom: undefined, crossSlot: false, variant: 'neither' },
+    { name: 'shipped, prune-scope: host', ...ships, scope: 'host' },
+    { name: 'shipped, no closed-PR signal (idle keys age out)', ...ships, closeSignal: false },
   ];
-  if (m.legacy) list.push({ name: "previous policy", model: 'pool', choose: (s, me) => m.legacy.rankSlots(s, me), scope: 'runner', fallback: false, today: true });
+  if (m.previous) {
+    const prev = { ...m, choose: m.previous.choose, guard: m.previous.guard, value: undefined };
+    list.push({ name: 'previous release', model: 'pool', choose: (s, me, disk) => m.previous.choose.rankSlots(s, me, disk), scope: 'runner', decisions: prev, target: '75%', previous: true });
+  }
   list.push(
-    { name: 'incident fleet: per-run dirs', model: 'per-run', baseline: true },
-    { name: 'incident fleet: per-PR dirs', model: 'per-pr', baseline: true },
-    { name: 'incident fleet: one shared target dir', model: 'shared', baseline: true },
-    { name: 'clairvoyant bound (Belady)', model: 'bound', bound: true },
+    { name: 'plain LRU', model: 'entry', rule: 'lru', lru: true },
+    { name: 'clairvoyant reference', model: 'reference', reference: true },
+    { name: 'clairvoyant reference, copying its base for every start', model: 'reference', anyBase: true, strongReference: true },
+    { name: 'a new target dir per run at a stable path, with a host-wide sccache', model: 'per-run', baseline: 'per-run' },
+    { name: 'a target dir per PR, with a host-wide sccache', model: 'per-pr', baseline: 'per-pr' },
+    { name: 'one shared target dir', model: 'shared', baseline: 'shared' },
+    { name: "rust-cache's archive, restored at the same paths", model: 'rust-cache', baseline: 'rust-cache' },
   );
   return list;
 }
 
-const GiB = 2 ** 30;
+/**
+ * The shipped policy with one of its rules put back as it was in the previous release, to say
+ * what each rule is worth (docs/simulation.md, "What each rule is worth"). `decisions` replaces
+ * the project's modules for that variant only.
+ */
+export function ablationsFor(m) {
+  const shipped = (s, me, disk) => m.choose.rankSlots(s, me, disk);
+  const base = { model: 'pool', choose: shipped, scope: 'runner', crossSlot: true, copyFrom: copyFrom(m), ablation: true };
+  // own-key first: a sibling's slot of the job's own PR, warm or not, right after its own and its base's.
+  const ownKeyFirst = (views, me, disk) => {
+    const plan = m.choose.rankSlots(views, me, disk);
+    const mine = `${me.repository}#${me.key}`;
+    const own = views.filter((v) => !v.live && v.record && `${v.record.repository}#${v.record.key}` === mine && !m.choose.sameJob(v.record, me)).map((v) => ({ name: v.name, tier: 'own-key' }));
+    const head = plan.candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base');
+    const rest = plan.candidates.filter((c) => c.tier !== 'own-job' && c.tier !== 'base' && c.tier !== 'own-key');
+    return { ...plan, candidates: [...head, ...own, ...rest] };
+  };
+  const runnerFirst = { ...m, guard: { ...m.guard, planPrune: (c, scope, runner, o) => {
+    const p = m.guard.planPrune(c, scope, runner, o);
+    const kinds = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
+    const mine = (x) => Number(x.owner === runner || x.kind === 'trash' || x.kind === 'crate' || x.kind === 'git');
+    p.ordered.sort((a, b) => mine(b) - mine(a) || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
+    return p;
+  } } };
+  const waitsAlways = { ...m, choose: { ...m.choose, waitBudget: (me, pred, leaseWaitMs) => ({ ms: leaseWaitMs, why: 'the previous rule' }) } };
+  return [
+    { ...base, name: 'a sibling\'s build of the same PR taken first (the previous rule)', choose: ownKeyFirst },
+    { ...base, name: 'eviction by age alone (no value)', values: false },
+    { ...base, name: 'runner scope frees all of this runner\'s idle data first (the previous order)', decisions: runnerFirst },
+    { ...base, name: 'disk-target 10 points under the threshold (the previous default)', target: '75%' },
+    { ...base, name: 'waits lease-wait (60 s) for any earlier run (the previous rule)', decisions: waitsAlways },
+    { ...base, name: 'the guard may remove the build its job is about to take', keep: false },
+  ];
+}
 
+/** One policy on one day: the reference is the better of two clairvoyant eviction rules, both with copies. */
+export function runOne(trace, policy, D, m, cfg, level, w) {
+  const lv = policy.target ? { threshold: level.threshold, target: m.units.parseLevel(policy.target) } : level;
+  const decisions = policy.decisions ?? m;
+  if (policy.model !== 'reference') return simulate(trace, policy, D, decisions, cfg, lv, w);
+  const runs = ['belady', 'belady-size'].map((rule) => simulate(trace, { model: 'entry', rule, copies: true, anyBase: policy.anyBase }, D, m, cfg, lv, w));
+  return runs.reduce((a, b) => (b.stats.warm > a.stats.warm ? b : a));
+}
+
+/**
+ * The knee of a day: the smallest disk (to 1%) where the reference starts as many jobs warm as
+ * on an endless disk. Below it something is lost whatever the policy; that is where policies
+ * differ.
+ */
+export function kneeOf(trace, m, cfg, level, w) {
+  const warmAt = (D) => runOne(trace, { model: 'reference' }, D, m, cfg, level, w).stats.warm;
+  const all = warmAt(2 ** 60);
+  let hi = (trace.workingSet + trace.peakLive + w.sccacheBytes) / (level.threshold.percent / 100);
+  while (warmAt(hi) < all) hi *= 1.5;
+  let lo = hi / 8;
+  while (hi - lo > hi * 0.01) {
+    const mid = (lo + hi) / 2;
+    if (warmAt(mid) >= all) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/**
+ * The floor of a day: a disk on which every runner can build the day's largest target at once
+ * next to sccache's cache, and whose room above `disk-threshold` holds one more such build (the
+ * guard runs before a job writes). Below it a layout that keeps anything can fail jobs for disk
+ * (with 16 runners and 5 GiB targets, 80 GiB of live builds), so no size below it is simulated.
+ */
+export const floorOf = (trace, w, level) => {
+  const largest = trace.peakLive / trace.runners;
+  return Math.max(trace.peakLive + w.sccacheBytes, level ? largest / (1 - level.threshold.percent / 100) : 0);
+};
+
+/**
+ * The disk sizes of one day, labelled: the knee, half and a quarter of it, each at least the
+ * floor (`clamped` says where a fraction fell below it); for `incidents` the earlier sizes too.
+ */
+export function sizesFor(name, trace, m, cfg, level, w) {
+  const knee = kneeOf(trace, m, cfg, level, w);
+  const floor = floorOf(trace, w, level);
+  const sizes = [['knee', knee, false], ['knee/2', Math.max(knee / 2, floor), knee / 2 < floor], ['knee/4', Math.max(knee / 4, floor), knee / 4 < floor]];
+  if (name === 'incidents') {
+    const full = (trace.workingSet + trace.peakLive) / 0.75;
+    sizes.push(['all fit (earlier)', full, false], ['half (earlier)', Math.max(full / 2, floor), full / 2 < floor], ['quarter (earlier)', Math.max(full / 4, floor), full / 4 < floor]);
+  }
+  return sizes;
+}
+
+export const seedsOf = (cfg, name, n = 1 + cfg.moreSeeds.length) => [cfg.traces[name].seed, ...cfg.moreSeeds].slice(0, n);
+
+/**
+ * Every policy on every trace, seed and size. `o.traces`, `o.seeds` (how many), `o.policies`
+ * (a filter) and `o.sizes` (labels) narrow it for tests; `o.extra` adds policies to try.
+ */
 export function runAll(cfg, m, o = {}) {
-  const level = { threshold: m.units.parseLevel(cfg.disk.threshold), target: m.units.parseLevel(cfg.disk.target) };
+  const level = levelsOf(cfg, m, o.target);
+  const w = weightsOf(cfg, m.units.parseSize);
   const names = o.traces ?? Object.keys(cfg.traces);
+  const policies = [...policiesFor(m), ...(o.ablations ? ablationsFor(m) : []), ...(o.extra ?? [])].filter((p) => !o.policies || o.policies(p));
   const results = [];
   for (const name of names) {
-    const trace = makeTrace({ ...cfg.traces[name], name }, cfg, m.key.contentKey);
-    const peakLive = trace.runners * Math.max(...trace.specs.map((s) => s.bytes));
-    const full = (trace.workingSet + peakLive) / (level.target.percent / 100);
-    for (const [size, D] of [['all fit', full], ['half', full / 2], ['quarter', full / 4]]) {
-      for (const policy of policiesFor(m)) {
-        const t0 = performance.now();
-        const { stats, timeline, slots } = simulate(trace, policy, D, m, cfg, level);
-        results.push({ trace: name, size, D, policy: policy.name, flags: policy, stats, timeline, slots, ms: performance.now() - t0, pushes: trace.pushes.length, workingSet: trace.workingSet });
+    for (const seed of seedsOf(cfg, name, o.seeds)) {
+      const trace = makeTrace({ ...cfg.traces[name], name }, cfg, m.key.contentKey, seed);
+      for (const [size, D, clamped] of sizesFor(name, trace, m, cfg, level, w).filter(([s]) => !o.sizes || o.sizes.includes(s))) {
+        for (const policy of policies) {
+          const t0 = performance.now();
+          const { stats, timeline, slots, guard } = runOne(trace, policy, D, m, cfg, level, w);
+          results.push({ trace: name, seed, size, D, clamped, policy: policy.name, flags: policy, stats, timeline, slots, guard, ms: performance.now() - t0, pushes: trace.pushes.length, workingSet: trace.workingSet, peakLive: trace.peakLive });
+        }
       }
     }
   }
   return results;
 }
 
-const pct = (a, b) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const range = (xs) => [Math.min(...xs), Math.max(...xs)];
 
-/** The shipped policy against the bound, the previous policy and each of the incident fleet's layouts, per disk size. */
-export function ratios(results, trace) {
-  const head = ['disk', 'warm starts vs bound', 'vs previous', 'vs per-run dirs', 'vs per-PR dirs', 'vs shared dir', 'compile hours: shipped / previous / per-run / per-PR / shared', 'failed jobs: shipped / per-PR / shared'];
-  const out = [`**${trace}**, the shipped policy against each baseline (warm starts, ratio of counts):`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const size of ['all fit', 'half', 'quarter']) {
-    const get = (pred) => results.find((r) => r.trace === trace && r.size === size && pred(r.flags))?.stats;
-    const [s, bound, today, run, pr, shared] = [get((f) => f.name === 'shipped'), get((f) => f.bound), get((f) => f.today), get((f) => f.model === 'per-run'), get((f) => f.model === 'per-pr'), get((f) => f.model === 'shared')];
-    const x = (o) => (!o ? '-' : o.warm ? `${(s.warm / o.warm).toFixed(2)}x` : 'all cold there');
-    const h = (o) => (o ? (o.minutes / 60).toFixed(0) : '-');
-    out.push(`| ${size} | ${pct(s.warm, bound.warm)} | ${x(today)} | ${x(run)} | ${x(pr)} | ${x(shared)} | ${h(s)} / ${h(today)} / ${h(run)} / ${h(pr)} / ${h(shared)} | ${s.failedDisk + s.failedRace} / ${pr.failedDisk + pr.failedRace} / ${shared.failedDisk + shared.failedRace} |`);
+/** Per trace, size and policy: means and ranges over the seeds, ratios per seed to the reference and to LRU. */
+export function summarize(results) {
+  const groups = new Map();
+  for (const r of results) {
+    const k = `${r.trace}\u0000${r.size}\u0000${r.policy}`;
+    (groups.get(k) ?? groups.set(k, []).get(k)).push(r);
+  }
+  const find = (r, pred) => results.find((x) => x.trace === r.trace && x.seed === r.seed && x.size === r.size && pred(x.flags));
+  const rows = [];
+  for (const rs of groups.values()) {
+    const f = rs[0].flags;
+    const share = rs.map((r) => r.stats.warm / Math.max(1, r.stats.jobs));
+    const ratio = (pred) =>
+      rs.map((r) => {
+        const o = find(r, pred)?.stats;
+        return o ? (o.warm ? r.stats.warm / o.warm : r.stats.warm ? Infinity : 1) : NaN;
+      });
+    const vsRef = ratio((x) => x.reference);
+    const vsStrong = ratio((x) => x.strongReference);
+    const vsLru = ratio((x) => x.lru);
+    const hours = rs.map((r) => r.stats.minutes / 60);
+    rows.push({
+      trace: rs[0].trace, size: rs[0].size, policy: rs[0].policy, flags: f, seeds: rs.length,
+      gib: mean(rs.map((r) => r.D / GiB)),
+      clamped: rs.filter((r) => r.clamped).length,
+      share: mean(share), shareRange: range(share),
+      vsRef: mean(vsRef), vsRefRange: range(vsRef),
+      vsLru: mean(vsLru), vsLruRange: range(vsLru),
+      vsStrong: mean(vsStrong),
+      hours: mean(hours), hoursRange: range(hours),
+      jobs: mean(rs.map((r) => r.stats.jobs)),
+      failedDisk: rs.reduce((a, r) => a + r.stats.failedDisk, 0),
+      failedRace: rs.reduce((a, r) => a + r.stats.failedRace, 0),
+      overMinutes: mean(rs.map((r) => r.stats.overMinutes)),
+      peak: mean(rs.map((r) => r.stats.peak / r.D)),
+      hits: mean(rs.map((r) => r.stats.hits)),
+      copies: mean(rs.map((r) => r.stats.copies)),
+      waits: mean(rs.map((r) => r.stats.waits)),
+      waitMinutes: mean(rs.map((r) => r.stats.waitMinutes)),
+      guardRuns: rs[0].guard ? mean(rs.map((r) => r.guard.runs)) : undefined,
+      freedPerRun: rs[0].guard ? mean(rs.map((r) => (r.guard.runs ? r.guard.freed / r.guard.runs / r.D : 0))) : undefined,
+      pushes: mean(rs.map((r) => r.pushes)),
+      workingSet: mean(rs.map((r) => r.workingSet)),
+      peakLive: rs[0].peakLive,
+    });
+  }
+  return rows;
+}
+
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+const pctRange = ([a, b]) => `${(100 * a).toFixed(0)}–${(100 * b).toFixed(0)}`;
+const hRange = ([a, b]) => `${a.toFixed(0)}–${b.toFixed(0)}`;
+/** A count a day, mean of the seeds: whole numbers, tenths under 10 (0.2 a day is not 0). */
+const perDay = (n) => (n === 0 ? '0' : n < 10 ? n.toFixed(1) : n.toFixed(0));
+const SIZES = ['knee', 'knee/2', 'knee/4', 'all fit (earlier)', 'half (earlier)', 'quarter (earlier)'];
+/** A size's label, saying where it was raised to the floor (on every day, or on some). */
+const sizeLabel = (r) => (r.clamped === 0 ? r.size : r.clamped === r.seeds ? `${r.size}, the floor` : `${r.size} (the floor on ${r.clamped} of ${r.seeds} days)`);
+const bySize = (a, b) => SIZES.indexOf(a) - SIZES.indexOf(b);
+
+/** The headline: compile hours a day of every layout on one trace, per disk size. */
+export function headline(rows, trace = 'incidents') {
+  const at = rows.filter((r) => r.trace === trace);
+  const sizes = [...new Set(at.map((r) => r.size))].sort(bySize);
+  const cols = [
+    ['shipped', (f) => f.shipped],
+    ['first runs copy, base kept', (f) => f.variant === 'copies-keep-base'],
+    ['without warm copies', (f) => f.variant === 'no-copies'],
+    ['without copies or cross-slot hits', (f) => f.variant === 'neither'],
+    ['new dir per run, stable path, sccache', (f) => f.baseline === 'per-run'],
+    ['dir per PR, sccache', (f) => f.baseline === 'per-pr'],
+    ["rust-cache's restore", (f) => f.baseline === 'rust-cache'],
+    ['previous release', (f) => f.previous],
+  ].filter(([, p]) => at.some((r) => p(r.flags)));
+  const head = ['disk', ...cols.map(([n]) => n)];
+  const out = [`Compile hours a day on **${trace}**, mean of ${at[0]?.seeds ?? 0} seeds (range), and jobs failed a day:`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const size of sizes) {
+    const cells = cols.map(([, p]) => {
+      const r = at.find((x) => x.size === size && p(x.flags));
+      const failed = (r.failedDisk + r.failedRace) / r.seeds;
+      return `${r.hours.toFixed(0)} (${hRange(r.hoursRange)})${failed ? `, ${perDay(failed)} failed` : ''}`;
+    });
+    const any = at.find((x) => x.size === size);
+    out.push(`| ${sizeLabel(any)} (${any.gib.toFixed(0)} GiB) | ${cells.join(' | ')} |`);
   }
   return out.join('\n') + '\n';
 }
 
-/** One markdown table per trace: every policy at each disk size, with ratios to the bound and to today. */
-export function tables(results) {
+/** One markdown table per trace: every policy at each disk size, over the seeds. */
+export function tables(rows) {
   const out = [];
-  if (results.some((r) => r.trace === 'incidents')) out.push(ratios(results, 'incidents'));
-  for (const trace of [...new Set(results.map((r) => r.trace))]) {
-    const rs = results.filter((r) => r.trace === trace);
+  for (const trace of [...new Set(rows.map((r) => r.trace))]) {
+    const rs = rows.filter((r) => r.trace === trace);
     const first = rs[0];
-    const queue = rs.some((r) => r.stats.queueJobs > 0);
-    out.push(`**${trace}**: ${first.pushes} pushes, ${rs.find((r) => r.flags.bound).stats.jobs} jobs, warm builds the day needs: ${(first.workingSet / GiB).toFixed(0)} GiB; disk sizes ${[...new Set(rs.map((r) => `${r.size} ${(r.D / GiB).toFixed(0)} GiB`))].join(', ')}.`, '');
-    const head = ['disk', 'policy', 'warm starts', 'vs bound', 'vs previous', 'cold starts', 'compile h/day', 'peak disk', 'min over threshold', 'failed: disk', 'failed: races', ...(queue ? ['queue runs warm'] : [])];
+    const sizes = [...new Set(rs.map((r) => r.size))].sort(bySize);
+    out.push(`**${trace}**: ${first.pushes.toFixed(0)} pushes and ${rs.find((r) => r.flags.reference).jobs.toFixed(0)} jobs a day, warm builds the day needs ${(first.workingSet / GiB).toFixed(0)} GiB (means of ${first.seeds} seeds); disks ${sizes.map((s) => `${sizeLabel(rs.find((r) => r.size === s))} ${rs.find((r) => r.size === s).gib.toFixed(0)} GiB`).join(', ')}.`, '');
+    const head = ['disk', 'policy', 'warm starts (range)', 'vs reference (range)', 'vs LRU', 'compile h/day (range)', 'peak disk', 'min over threshold', 'failed a day: disk / races'];
     out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
-    for (const size of ['all fit', 'half', 'quarter']) {
-      const at = rs.filter((r) => r.size === size);
-      const bound = at.find((r) => r.flags.bound).stats;
-      const today = at.find((r) => r.flags.today)?.stats;
-      for (const r of at) {
-        const s = r.stats;
-        out.push(`| ${size} | ${r.policy} | ${pct(s.warm, s.jobs)} (${s.warm}/${s.jobs}) | ${pct(s.warm, bound.warm)} | ${today ? (today.warm ? `${(s.warm / today.warm).toFixed(2)}x` : '-') : '-'} | ${s.cold} | ${(s.minutes / 60).toFixed(1)} | ${pct(s.peak, r.D)} | ${Math.round(s.overMinutes)} | ${s.failedDisk} | ${s.failedRace} |${queue ? ` ${s.queueJobs ? `${pct(s.queueWarm, s.queueJobs)} (bound ${pct(bound.queueWarm, bound.queueJobs)})` : '-'} |` : ''}`);
+    for (const size of sizes) {
+      for (const r of rs.filter((x) => x.size === size)) {
+        out.push(`| ${sizeLabel(r)} | ${r.policy} | ${pct(r.share)} (${pctRange(r.shareRange)}) | ${pct(r.vsRef)} (${pctRange(r.vsRefRange)}) | ${r.vsLru === Infinity ? '-' : `${r.vsLru.toFixed(2)}x`} | ${r.hours.toFixed(1)} (${hRange(r.hoursRange)}) | ${pct(r.peak)} | ${Math.round(r.overMinutes)} | ${perDay(r.failedDisk / r.seeds)} / ${perDay(r.failedRace / r.seeds)} |`);
       }
     }
     out.push('');
@@ -88,14 +277,93 @@ export function tables(results) {
   return out.join('\n');
 }
 
-/** The checks set for the shipped policy on the incidents trace, as rows. */
-export function verdicts(results, trace = 'incidents') {
-  const at = (size, pred) => results.find((r) => r.trace === trace && r.size === size && pred(r.flags));
-  return ['all fit', 'half', 'quarter'].map((size) => {
-    const s = at(size, (f) => f.name === 'shipped').stats;
-    const b = at(size, (f) => f.bound).stats;
-    const ratio = s.warm / b.warm;
-    const floor = size === 'all fit' ? 0.9 : size === 'half' ? 0.75 : undefined;
-    return { size, ratio, floor, failedDisk: s.failedDisk, ok: (floor === undefined || ratio >= floor) && s.failedDisk === 0 };
-  });
+/**
+ * The guard's levels: for each disk-target under an 85% threshold, how often the guard runs, what
+ * one run frees, how full the disk stays and how many jobs start warm (the shipped policy, mean of
+ * the seeds, per trace and size).
+ */
+export function levelsTable(cfg, m, o = {}) {
+  const w = weightsOf(cfg, m.units.parseSize);
+  const out = ['| trace, disk | disk-target | guard runs a day | builds removed per run | freed per run (of the disk) | disk used, mean over the day | warm starts |', '|---|---|---|---|---|---|---|'];
+  for (const name of o.traces ?? ['incidents', 'skewed']) {
+    const days = seedsOf(cfg, name, o.seeds).map((seed) => makeTrace({ ...cfg.traces[name], name }, cfg, m.key.contentKey, seed));
+    const sizes = days.map((t) => sizesFor(name, t, m, cfg, levelsOf(cfg, m), w));
+    for (const label of ['knee', 'knee/2', 'knee/4']) {
+      for (const target of o.targets ?? ['75%', '80%', '82%', '85%']) {
+        const level = levelsOf(cfg, m, target);
+        const rs = days.map((t, i) => {
+          const D = sizes[i].find(([l]) => l === label)[1];
+          const r = runOne(t, policiesFor(m)[0], D, m, cfg, level, w);
+          return { runs: r.guard.runs, removals: r.guard.removals, freed: r.guard.freed / D, used: r.timeline.reduce((a, p) => a + p.used, 0) / r.timeline.length, warm: r.stats.warm / r.stats.jobs };
+        });
+        const mean = (f) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
+        const runs = mean((r) => r.runs);
+        out.push(`| ${name}, ${label} | ${target}${target === cfg.disk.threshold ? ' (default)' : ''} | ${runs.toFixed(0)} | ${runs ? (mean((r) => r.removals) / runs).toFixed(1) : '-'} | ${runs ? pct(mean((r) => r.freed) / runs) : '-'} | ${mean((r) => r.used).toFixed(1)}% | ${pct(mean((r) => r.warm))} |`);
+      }
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The cost weights, as traces.json states them, for the docs. */
+export function weightsTable(cfg) {
+  const rows = Object.entries(cfg.weights).filter(([k]) => k !== 'about');
+  return ['| weight | value | source |', '|---|---|---|', ...rows.map(([k, v]) => `| \`${k}\` | ${v.x} | ${v.source} |`), `| \`sccache.cacheSize\` | ${cfg.sccache.cacheSize} | ${cfg.sccache.source} |`, `| \`cancel.releaseSeconds\` | ${cfg.cancel.releaseSeconds} | ${cfg.cancel.source} |`].join('\n') + '\n';
+}
+
+/** What each rule is worth: warm starts and compile hours of the shipped policy with one rule put back. */
+export function ablationTable(rows) {
+  const names = [...new Set(rows.filter((r) => r.flags.ablation).map((r) => r.policy))];
+  const out = [`| trace, disk | shipped: warm starts, compile h/day | ${names.join(' | ')} |`];
+  out.push(`|${['', '', ...names].map(() => '---').join('|')}|`);
+  for (const trace of [...new Set(rows.map((r) => r.trace))]) {
+    for (const size of [...new Set(rows.filter((r) => r.trace === trace).map((r) => r.size))].sort(bySize)) {
+      const at = rows.filter((r) => r.trace === trace && r.size === size);
+      const s = at.find((r) => r.flags.shipped);
+      if (!s) continue;
+      const cells = names.map((n) => {
+        const r = at.find((x) => x.policy === n);
+        const d = 100 * (r.share - s.share);
+        const waited = r.waitMinutes - s.waitMinutes;
+        return `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(1)} pts, ${r.hours >= s.hours ? '+' : '−'}${Math.abs(r.hours - s.hours).toFixed(0)} h${Math.abs(waited) >= 1 ? `, ${waited >= 0 ? '+' : '−'}${Math.abs(waited).toFixed(0)} min waiting` : ''}`;
+      });
+      out.push(`| ${trace}, ${sizeLabel(s)} | ${pct(s.share)}, ${s.hours.toFixed(0)} h | ${cells.join(' | ')} |`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * The checks the issues set, per trace and size: where the reference starts at most 75% of jobs
+ * warm, the shipped policy reaches 80% of its warm starts (mean over the seeds); it never falls
+ * below plain LRU; it fails no job for disk; and on `incidents` it compiles less than the incident
+ * fleet's layout with sccache.
+ */
+export function verdicts(rows) {
+  const out = [];
+  for (const trace of [...new Set(rows.map((r) => r.trace))]) {
+    for (const size of [...new Set(rows.filter((r) => r.trace === trace).map((r) => r.size))].sort(bySize)) {
+      const at = rows.filter((r) => r.trace === trace && r.size === size);
+      const s = at.find((r) => r.flags.shipped);
+      const ref = at.find((r) => r.flags.reference);
+      const lru = at.find((r) => r.flags.lru);
+      const strong = at.find((r) => r.flags.strongReference);
+      const perRun = at.find((r) => r.flags.baseline === 'per-run');
+      if (!s || !ref) continue;
+      const scarce = ref.share <= 0.75;
+      const checks = [];
+      if (scarce) checks.push({ what: 'at least 80% of the reference', ok: s.vsRef >= 0.8 });
+      if (lru) checks.push({ what: 'not below plain LRU', ok: s.share >= lru.share - 1e-9 });
+      checks.push({ what: 'no job failed for disk', ok: s.failedDisk === 0 });
+      if (perRun && trace === 'incidents') checks.push({ what: 'fewer compile hours than a new dir per run with sccache', ok: s.hours < perRun.hours });
+      out.push({ trace, size, label: sizeLabel(s), gib: s.gib, share: s.share, refShare: ref.share, vsRef: s.vsRef, vsRefRange: s.vsRefRange, lruShare: lru?.share, strongShare: strong?.share, vsStrong: strong ? s.vsStrong : undefined, failedDisk: s.failedDisk, hours: s.hours, perRunHours: perRun?.hours, scarce, checks, ok: checks.every((c) => c.ok) });
+    }
+  }
+  return out;
+}
+
+export function formatVerdicts(vs) {
+  return vs
+    .map((v) => `${v.trace}, ${v.label} (${v.gib.toFixed(0)} GiB): shipped ${pct(v.share)} warm, ${pct(v.vsRef)} of the reference (${pctRange(v.vsRefRange)}; reference ${pct(v.refShare)} warm)${v.lruShare !== undefined ? `, LRU ${pct(v.lruShare)}` : ''}${v.vsStrong !== undefined ? ` (${pct(v.vsStrong)} of a reference copying its base for every start, ${pct(v.strongShare)} warm)` : ''}, ${v.failedDisk} failed for disk${v.perRunHours !== undefined && v.trace === 'incidents' ? `, ${v.hours.toFixed(0)} vs ${v.perRunHours.toFixed(0)} compile h` : ''}: ${v.ok ? 'ok' : `NOT MET (${v.checks.filter((c) => !c.ok).map((c) => c.what).join('; ')})`}`)
+    .join('\n');
 }

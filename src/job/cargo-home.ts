@@ -48,7 +48,11 @@ export function homeFor(root: string, dirs: Pick<Dirs, 'cargoHome'>, uid: number
 }
 
 /** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
-export function chooseHome(root: string, dirs: Pick<Dirs, 'cargoHome'>, o: { uid: number; layout: 'slot' | 'job'; fork: boolean; problem?: string }): HomeChoice {
+export function chooseHome(
+  root: string,
+  dirs: Pick<Dirs, 'cargoHome'>,
+  o: { uid: number; layout: 'slot' | 'job'; fork: boolean; problem?: string },
+): HomeChoice {
   if (o.layout === 'job') return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
   if (o.fork) return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
   if (o.problem) return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
@@ -63,7 +67,8 @@ export async function sharedHomeProblem(root: string, uid: number): Promise<stri
   const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
   if (theirs) return theirs;
   const foreign = await findForeignInHome(dir, uid);
-  if (foreign.length > 0) return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+  if (foreign.length > 0)
+    return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
   return undefined;
 }
 

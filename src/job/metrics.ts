@@ -9,8 +9,9 @@ import { writeAtomic } from '../os/fsutil.js';
 import { rootPaths } from '../model/layout.js';
 import type { Level } from '../model/units.js';
 import { VERSION } from '../model/version.js';
-import { handBackTo, myUid, ownerOf } from '../owners/owner.js';
+import { handBackTo, ownerOf } from '../owners/owner.js';
 import { type RootStatus, rootStatus } from './status.js';
+import { myUid } from '../os/proc.js';
 
 /*
  * `cargo-isolate metrics`: the root in Prometheus's text format (version 0.0.4), for
@@ -96,7 +97,10 @@ export interface Snapshot {
 type Labels = Record<string, string>;
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l: Labels) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+const fmtLabels = (l: Labels) =>
+  `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
 const num = (v: number) => (Number.isFinite(v) ? String(v) : 'NaN');
 
 /** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
@@ -119,12 +123,17 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
   if (st) {
     const count = (f: (x: RootStatus['slots'][number]) => boolean) => st.slots.filter(f).length;
     lines.push(
-      ...family('cargo_isolate_slots', 'gauge', 'Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid\'s files).', [
-        [{ ...r, state: 'leased' }, count((x) => x.live)],
-        [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
-        [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
-        [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
-      ]),
+      ...family(
+        'cargo_isolate_slots',
+        'gauge',
+        "Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid's files).",
+        [
+          [{ ...r, state: 'leased' }, count((x) => x.live)],
+          [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
+          [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
+          [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
+        ],
+      ),
       ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
         [{ ...r, part: 'target' }, st.bytes.target],
         [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
@@ -134,13 +143,17 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
         [{ ...r, store: 'git' }, st.bytes.git],
       ]),
       ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]),
-      ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [[r, s.idleBytes ?? 0]]),
+      ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
+        [r, s.idleBytes ?? 0],
+      ]),
       ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]),
       ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]),
       ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]),
       ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]),
       ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]),
-      ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [[r, s.overThreshold ? 1 : 0]]),
+      ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
+        [r, s.overThreshold ? 1 : 0],
+      ]),
       ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]),
       ...family(
         'cargo_isolate_lease_age_seconds',
@@ -148,11 +161,22 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
         'How long each live lease has been held, with the job holding it.',
         st.slots
           .filter((x) => x.live)
-          .map((x) => [{ ...r, slot: x.name, repository: x.record?.repository ?? '', ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '', runner: x.record?.runnerName ?? '' }, (x.heldMs ?? 0) / 1000]),
+          .map((x) => [
+            {
+              ...r,
+              slot: x.name,
+              repository: x.record?.repository ?? '',
+              ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '',
+              runner: x.record?.runnerName ?? '',
+            },
+            (x.heldMs ?? 0) / 1000,
+          ]),
       ),
     );
   }
-  const jobs = Object.entries(c.jobs).map(([k, v]) => [JSON.parse(k) as [string, string], v] as const).sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+  const jobs = Object.entries(c.jobs)
+    .map(([k, v]) => [JSON.parse(k) as [string, string], v] as const)
+    .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
   lines.push(
     ...family(
       'cargo_isolate_guard_runs_total',
@@ -160,7 +184,12 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
       'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
       TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res): [Labels, number] => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0])),
     ),
-    ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t): [Labels, number] => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])),
+    ...family(
+      'cargo_isolate_guard_freed_bytes_total',
+      'counter',
+      'Bytes the guard removed, by trigger.',
+      TRIGGERS.map((t): [Labels, number] => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0]),
+    ),
     ...family(
       'cargo_isolate_lease_wait_seconds',
       'summary',
@@ -170,7 +199,12 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
         [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
       ]),
     ),
-    ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]),
+    ...family(
+      'cargo_isolate_hook_unisolated_jobs_total',
+      'counter',
+      "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.",
+      [[r, c.unisolated]],
+    ),
     ...family(
       'cargo_isolate_jobs_total',
       'counter',
@@ -221,7 +255,7 @@ async function updateCounters(root: string, warn: (m: string) => void): Promise<
       return after;
     }
     try {
-      await writeAtomic(p.metrics, JSON.stringify(after) + '\n');
+      await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
       const to = handBackTo(myUid(), await ownerOf(root));
       if (to) await fs.chown(p.metrics, to.uid, to.gid);
     } catch (e) {
@@ -235,7 +269,10 @@ async function updateCounters(root: string, warn: (m: string) => void): Promise<
 
 /** The metrics text for a root (or for its absence). */
 export async function collectMetrics(root: string, threshold: Level, warn: (m: string) => void = () => undefined): Promise<string> {
-  const present = await fs.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
+  const present = await fs.lstat(rootPaths(root).marker).then(
+    (st) => st.isFile(),
+    () => false,
+  );
   if (!present) return renderMetrics({ root }, emptyCounters());
   const status = await rootStatus(root);
   const plan = planPrune(await collectCandidates(root), 'host', '');

@@ -42,7 +42,7 @@ export function decideReset(reuse: Settings['reuse'], previous: DirRecord | unde
     const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
     return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
   };
-  if (reuse === 'never') return { reset: true, reason: "reuse: never" };
+  if (reuse === 'never') return { reset: true, reason: 'reuse: never' };
   if (reuse === 'always') return kept('reuse: always');
   if (!previous) return { reset: true, reason: 'no record of who used it last' };
   // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
@@ -67,7 +67,15 @@ export interface PrepareResult {
  * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
  * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
  */
-export async function prepareDirs(root: string, dirs: Dirs, previous: DirRecord | undefined, me: JobIdentity, s: Settings, env: Record<string, string | undefined>, cargoHome: string = dirs.cargoHome): Promise<PrepareResult> {
+export async function prepareDirs(
+  root: string,
+  dirs: Dirs,
+  previous: DirRecord | undefined,
+  me: JobIdentity,
+  s: Settings,
+  env: Record<string, string | undefined>,
+  cargoHome: string = dirs.cargoHome,
+): Promise<PrepareResult> {
   const removed: RemoveResult[] = [];
   const timeoutMs = s.cleanupTimeoutMs;
   // A build of the previous job may have replaced one of our directories by a symlink (into

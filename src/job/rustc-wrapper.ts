@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { rootPaths } from '../model/layout.js';
 import { ownDirIn } from '../owners/owner.js';
 import { rootOwnerFor } from './cargo-home.js';
-import { OUR_WRAPPER, WRAPPED, type Wrapper } from './sccache.js';
+import { OUR_WRAPPER, WRAPPED, type Wrapper } from '../host/sccache.js';
+import { writeAtomic } from '../os/fsutil.js';
 
 /*
  * Compile-cache keys that are the same in every slot.
@@ -53,10 +53,7 @@ export async function ensureWrapperScript(root: string, uid: number): Promise<st
   if (theirs) return undefined;
   const path = join(dir, OUR_WRAPPER);
   if ((await fs.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT) return path;
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, WRAPPER_SCRIPT, { mode: 0o755 });
-  await fs.chmod(tmp, 0o755);
-  await fs.rename(tmp, path);
+  await writeAtomic(path, WRAPPER_SCRIPT, 0o755);
   return path;
 }
 
@@ -68,7 +65,7 @@ export async function ensureWrapperScript(root: string, uid: number): Promise<st
  * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
  * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
  * settings. Its port differs from the trusted server's, since the port is a hash of the settings
- * (sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
  * shared cache anyway; they read nothing trusted jobs compiled.
  */
 const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];

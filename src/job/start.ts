@@ -1,18 +1,27 @@
 import { promises as fs } from 'node:fs';
-import { DiskFullError, type GuardReport, runGuard } from '../pool/guard.js';
-import { type Via, guardResult, recordEvent } from '../pool/events.js';
-import { currentIdentity } from '../model/identity.js';
-import { describeBase } from '../model/base.js';
-import { TIER_TEXT } from '../pool/choose.js';
-import { type StartedJob, prepareCrates, startJob } from './job.js';
-import { releaseLease } from '../pool/lease.js';
+import { join } from 'node:path';
+import { type JobIdentity, currentIdentity } from '../model/identity.js';
+import { acquireJobDir, acquireSlot, releaseLease, scanSlots, slotToKeep } from '../pool/lease.js';
 import type { Log } from '../os/log.js';
+import { prepareDirs } from './prepare.js';
+import type { Viewpoint } from '../model/record.js';
+import { writeRecord } from '../os/record-file.js';
 import { prepareRoot, unreliableFlock } from '../pool/root.js';
 import type { Settings } from '../model/settings.js';
-import { ensureSccacheServer, sccacheExports, sccacheWrapper } from './sccache.js';
+import { handBackJobParents } from '../owners/handback.js';
+import { ensureSccacheServer, sccacheExports, sccacheWrapper } from '../host/sccache.js';
+import { chooseHome, sharedHomeProblem } from './cargo-home.js';
+import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
+import { myUid } from '../os/proc.js';
+import { DiskFullError, type GuardReport, guardOptions, runGuard } from '../pool/guard.js';
+import { type Via, guardResult, recordEvent } from '../pool/events.js';
+import { describeBase } from '../model/base.js';
+import { TIER_TEXT } from '../pool/choose.js';
+import type { HomePlan, StartedJob } from './types.js';
+import { prepareCrates } from './dependencies.js';
+import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
-import { myUid } from '../owners/owner.js';
 
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
@@ -20,10 +29,28 @@ import { myUid } from '../owners/owner.js';
  * ends the lease, and where the state goes. `seenHere: false` when the job's build may see the
  * root elsewhere than this process does (the hook, on the host, before a job container starts).
  */
-export async function mainJob(s: Settings, env: Record<string, string | undefined>, log: Log, watchPid: number, save: { lease: typeof saveLease; guard: typeof saveGuard }, o: { crates?: boolean; via?: Via; seenHere?: boolean; privateHome?: string } = {}): Promise<{ job: StartedJob; guard: GuardReport }> {
+export interface JobStart {
+  settings: Settings;
+  env: Record<string, string | undefined>;
+  log: Log;
+  /** The pid whose end ends the lease: the runner's worker for the hook, the step's runner process otherwise. */
+  watchPid: number;
+  /** Where the state goes the moment it exists: the action's main-to-post channel (state.ts), no-ops elsewhere. */
+  save: { lease: typeof saveLease; guard: typeof saveGuard };
+  /** false: seed no crates now (the hook runs before checkout). */
+  crates?: boolean;
+  via?: Via;
+  seenHere?: boolean;
+  /** Why this job gets a private CARGO_HOME in its slot whatever else holds (the hook as a user that is not root). */
+  privateHome?: string;
+}
+
+/** Runs the phases of one start, as JobStart above says. */
+export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: GuardReport }> {
+  const { settings: s, env, log, watchPid, save } = o;
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
-  log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${process.geteuid?.()}.`);
+  log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
   const root = await prepareRoot(s.root, env, true, s.rootOrigin);
   const unsafe = unreliableFlock((await fs.statfs(root)).type);
   if (unsafe) log.warning(`The root ${root}: ${unsafe}.`);
@@ -39,17 +66,31 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
   };
   // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
   const noted = (what: string) => (err?: Error) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
-  const guard = await phase('guard', 'Disk guard', () =>
-    runGuard({ root, threshold: s.diskThreshold, target: s.diskTarget, scope: s.pruneScope, runnerId: me.runnerId, dryRun: s.dryRun, failBelowBytes: s.failBelowBytes, timeoutMs: s.cleanupTimeoutMs, log }),
+  // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
+  // to take while anything less valuable is idle, and the chooser compares the same views.
+  const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
+  const guard = await phase('guard', 'Disk guard', async () =>
+    runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })),
   ).catch(async (e: Error) => {
-    if (e instanceof DiskFullError) noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
+    if (e instanceof DiskFullError)
+      noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
     throw e;
   });
-  noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: guardResult(guard), freed: s.dryRun ? 0 : guard.freedBytes, removals: s.dryRun ? 0 : guard.removals.length }));
+  noted('the guard run')(
+    await recordEvent(root, {
+      event: 'guard',
+      trigger: 'job',
+      result: guardResult(guard),
+      freed: s.dryRun ? 0 : guard.freedBytes,
+      removals: s.dryRun ? 0 : guard.removals.length,
+    }),
+  );
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-    const j = await startJob(s, root, me, env, log, watchPid, save.lease, { seenHere: o.seenHere, privateHome: o.privateHome });
-    log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+    const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
+    log.info(
+      `Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`,
+    );
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
   });
@@ -85,4 +126,113 @@ export async function mainJob(s: Settings, env: Record<string, string | undefine
     else log.warning(`sccache: could not write the key-normalising wrapper under ${root}/homes; compile-cache keys stay per slot.`);
   }
   return { job, guard };
+}
+
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
+
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+export async function planHome(s: Settings, root: string, me: JobIdentity, o: { seenHere?: boolean; privateHome?: string } = {}): Promise<HomePlan> {
+  const uid = myUid();
+  const fork = me.fork === true;
+  const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e: Error) => e.message) : undefined);
+  const shared = s.layout === 'slot' && !fork && problem === undefined;
+  // Where the build will see the root: here, unless this runs outside the job's steps (the
+  // runner's hook, on the host, for a job that may run in a container).
+  const own = o.seenHere === false ? undefined : { root, uid };
+  return { problem, shared, view: { own, at: (vp: Viewpoint, name: string) => viewAt(vp, name, shared) } };
+}
+
+/**
+ * The main step's work after the guard: lease a directory, make it ready, say what to export.
+ * `onLeased` runs as soon as the lease exists, so that a cancel arriving during preparation
+ * still leaves the post step enough to release it.
+ */
+export interface SlotStart {
+  settings: Settings;
+  root: string;
+  me: JobIdentity;
+  env: Record<string, string | undefined>;
+  log: Log;
+  watchPid: number;
+  onLeased: (partial: Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>) => void;
+  seenHere?: boolean;
+  privateHome?: string;
+  /** Made before the guard (planHome); made here when absent. */
+  plan?: HomePlan;
+}
+
+/** The slot phase (see above). */
+export async function startJob(o: SlotStart): Promise<StartedJob> {
+  const { settings: s, root, me, env, log, watchPid, onLeased } = o;
+  const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+  const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+  const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+  onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+  try {
+    if (s.layout === 'job') await handBackJobParents(root, lease.dirs.base);
+    const now = new Date().toISOString();
+    const uid = myUid();
+    const fork = me.fork === true;
+    const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+    if (problem && !o.privateHome) log.warning(`CARGO_HOME: ${home.reason}.`);
+    log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
+    // The record names the new key only once the old key's content is gone: a kill between
+    // the two must never leave a record that vouches for content of another trust domain.
+    const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+    // What the slot holds was built under the previous record's view, or is nothing at all.
+    let view = prep.decision.reset ? undefined : lease.previous?.view;
+    let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+    await writeRecord(lease.dirs.record, record);
+    for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+      log.warning(
+        `Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`,
+      );
+    }
+    const exports = exportsFor(lease.dirs, home.cargoHome);
+    let copy: CopyReport | undefined;
+    if (s.layout === 'slot' && (await fs.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+      // A slot without its own warm build: start from a compatible one another idle slot holds.
+      const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+      if (src) {
+        const reflink = (await fs.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+        copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+        log.info(describeCopy(copy));
+        if (copy.outcome === 'copied') {
+          // The copy is a build made at the source's viewpoint, now in this slot's paths.
+          const from = src.record.view!;
+          view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+          record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+          await writeRecord(lease.dirs.record, record);
+        }
+      }
+    }
+    return {
+      root,
+      layout: s.layout,
+      slot: lease.name,
+      dirs: lease.dirs,
+      keeperPid: lease.keeperPid,
+      tier: lease.tier,
+      waitedMs: lease.waitedMs,
+      zombies: lease.zombies,
+      foreign: lease.foreign,
+      reset: prep.decision,
+      identity: me,
+      startedAt: now,
+      cleanupTimeoutMs: s.cleanupTimeoutMs,
+      exports,
+      path: join(lease.dirs.install, 'bin'),
+      view,
+      home,
+      copy,
+    };
+  } catch (e) {
+    await releaseLease(lease.keeperPid, lease.dirs.lock);
+    throw e;
+  }
 }

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
-import type { StartedJob } from './job.js';
+import type { StartedJob } from './types.js';
 import type { GuardReport } from '../pool/guard.js';
 
 /**
- * The only module that passes data from the main step to the post step. The runner hands
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
  * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
  * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
  * lets post release it) and again, complete, at the end of main.
@@ -11,7 +11,7 @@ import type { GuardReport } from '../pool/guard.js';
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
-/** Main joined the runner hook's lease (hooks.ts): the job-completed hook releases it, not post. */
+/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
 const HOOK = 'hook';
 
 export type LeaseState = Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>;

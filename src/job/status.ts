@@ -2,15 +2,13 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Disk, measure } from '../os/disk.js';
 import { allFree } from '../os/flock.js';
-import { rootPaths, slotDirs } from '../model/layout.js';
+import { gitStorePaths, rootPaths, slotDirs, storePaths } from '../model/layout.js';
 import { scanSlots } from '../pool/lease.js';
 import { cargoLockFiles } from '../os/liveness.js';
 import type { DirRecord } from '../model/record.js';
 import { formatBytes, formatDuration } from '../model/units.js';
 import { type WarmthRow, formatWarmth, readWarmth, warmShare } from '../pool/warmth.js';
 import { diskUsage } from '../os/sizes.js';
-import { storePaths } from '../store/crates.js';
-import { gitStorePaths } from '../store/gitstore.js';
 import { VERSION } from '../model/version.js';
 
 export interface SlotStatus {
@@ -53,11 +51,16 @@ export async function rootStatus(root: string, now = Date.now()): Promise<RootSt
   }
   let jobDirs = 0;
   for (const repo of await fs.readdir(p.jobs).catch(() => [] as string[])) {
-    for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => [] as string[])) jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
+    for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => [] as string[]))
+      jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
   }
   const trashEntries = (await fs.readdir(p.trash).catch(() => [])).length;
   // An empty trash is 0, not the directory's own block.
-  const [crates, git, trash] = await Promise.all([diskUsage(storePaths(root).base), diskUsage(gitStorePaths(root).base), trashEntries ? diskUsage(p.trash) : 0]);
+  const [crates, git, trash] = await Promise.all([
+    diskUsage(storePaths(root).base),
+    diskUsage(gitStorePaths(root).base),
+    trashEntries ? diskUsage(p.trash) : 0,
+  ]);
   const sum = (f: (s: NonNullable<DirRecord['sizes']>) => number) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
   return {
     version: VERSION,
@@ -114,7 +117,13 @@ export function formatStatus(s: RootStatus): string {
       ];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    for (const r of [header, ...rows]) lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    for (const r of [header, ...rows])
+      lines.push(
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      );
   }
   lines.push(...formatWarmth(s.warmth));
   return lines.join('\n');

@@ -1,12 +1,12 @@
 import { describeCopy } from '../pool/warm-copy.js';
 import * as core from '@actions/core';
 import type { GuardReport } from '../pool/guard.js';
-import type { EndedJob, StartedJob } from './job.js';
+import type { EndedJob, StartedJob } from './types.js';
 import { formatBytes, formatDuration } from '../model/units.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import { describeBase } from '../model/base.js';
 import { type UnitCount } from '../pool/warmth.js';
-import { describeServer } from './sccache.js';
+import { describeServer } from '../host/sccache.js';
 import { VERSION } from '../model/version.js';
 
 type Row = [string, string];
@@ -36,11 +36,18 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   if (job) {
     const id = job.identity;
     main.push(['Key', `${id.repository} ${id.key}`]);
-    main.push([job.layout === 'slot' ? 'Slot' : 'Job directory', `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`]);
+    main.push([
+      job.layout === 'slot' ? 'Slot' : 'Job directory',
+      `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
+    ]);
     if (id.base && job.layout === 'slot') main.push(['Base', describeBase(id.base, job.tier)]);
     main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
     main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
-    if (job.foreign?.length) main.push(['Passed over', `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`]);
+    if (job.foreign?.length)
+      main.push([
+        'Passed over',
+        `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`,
+      ]);
     main.push(['CARGO_TARGET_DIR', job.dirs.target]);
     main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
     if (job.copy) main.push(['Warm copy', describeCopy(job.copy)]);
@@ -50,42 +57,71 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   }
   const seed = job?.crates?.seed;
   if (seed) {
-    main.push(['Crates seeded', `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`]);
+    main.push([
+      'Crates seeded',
+      `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`,
+    ]);
     if (seed.copiedInstead) main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
     for (const m of seed.mismatches) main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
   }
   const gs = job?.crates?.gitSeed;
   if (gs) {
-    main.push(['Git deps seeded', `${gs.seeded.length} of ${gs.locked} locked (${formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`]);
+    main.push([
+      'Git deps seeded',
+      `${gs.seeded.length} of ${gs.locked} locked (${formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`,
+    ]);
     for (const n of gs.notSeeded) main.push(['Git dep not seeded', `${n.dep}: ${n.why}`]);
   }
   const gp = ended.gitPublished;
   if (gp) {
-    main.push(['Git deps published', gp.allowed ? `${gp.published.length} new (${formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored` : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`]);
+    main.push([
+      'Git deps published',
+      gp.allowed
+        ? `${gp.published.length} new (${formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored`
+        : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`,
+    ]);
     for (const n of gp.notPublished) main.push(['Git dep not published', `${n.dep}: ${n.why}`]);
   }
   const pub = ended.published;
   if (pub) {
-    main.push(['Crates published', pub.allowed ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored` : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`]);
+    main.push([
+      'Crates published',
+      pub.allowed
+        ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored`
+        : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`,
+    ]);
     for (const m of pub.mismatches) main.push(['Crate not published', `${m.crate}: ${m.why}`]);
   }
   if (ended.units) main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
-  if (ended.sizes) main.push(['Sizes after the job', `target ${formatBytes(ended.sizes.target)}${ended.sizes.cargoHome ? `, private cargo-home ${formatBytes(ended.sizes.cargoHome)}` : ''}`]);
+  if (ended.sizes)
+    main.push([
+      'Sizes after the job',
+      `target ${formatBytes(ended.sizes.target)}${ended.sizes.cargoHome ? `, private cargo-home ${formatBytes(ended.sizes.cargoHome)}` : ''}`,
+    ]);
   for (const r of ended.removed.filter((x) => x.outcome !== 'absent')) main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
   if (ended.handedBack) main.push(['Handed back', ended.handedBack]);
-  if (ended.foreign) main.push(['Another uid\'s files', `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`]);
+  if (ended.foreign)
+    main.push([
+      "Another uid's files",
+      `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`,
+    ]);
   main.push(['Lease', ended.released ? 'released' : 'already ended']);
   const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
   if (times.length) main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);
   const disk = (d: { usedPercent: number; freeBytes: number }) => `${d.usedPercent.toFixed(1)}% used (${formatBytes(d.freeBytes)} free)`;
-  const disks = [guard && `before the guard ${disk(guard.before)}`, guard && `after it ${disk(guard.after)}`, ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`].filter(Boolean);
+  const disks = [
+    guard && `before the guard ${disk(guard.before)}`,
+    guard && `after it ${disk(guard.after)}`,
+    ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`,
+  ].filter(Boolean);
   if (disks.length) main.push(['Disk', disks.join('; ')]);
   for (const w of ended.warnings) main.push(['Warning', w]);
   const g: string[][] = [];
   if (guard) {
     g.push(['Disk before', `${guard.before.usedPercent.toFixed(1)}% used, ${formatBytes(guard.before.freeBytes)} free`, '', '', '']);
     for (const r of guard.removals) g.push([r.outcome, r.path, formatBytes(r.bytes), formatDuration(r.ageMs), r.owner ?? 'unknown']);
-    if (guard.needsRoot?.count) g.push(['needs root', `${guard.needsRoot.count} entries of another uid: run 'cargo-isolate gc' as root`, formatBytes(guard.needsRoot.bytes), '', '']);
+    if (guard.needsRoot?.count)
+      g.push(['needs root', `${guard.needsRoot.count} entries of another uid: run 'cargo-isolate gc' as root`, formatBytes(guard.needsRoot.bytes), '', '']);
     g.push(['Disk after', `${guard.after.usedPercent.toFixed(1)}% used, ${formatBytes(guard.after.freeBytes)} free`, formatBytes(guard.freedBytes), '', '']);
   }
   return { main, guard: g };
@@ -94,7 +130,10 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
 export async function writeSummary(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): Promise<void> {
   const rows = summaryRows(job, ended, guard);
   const s = core.summary.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
-    [{ data: 'What', header: true }, { data: 'Value', header: true }],
+    [
+      { data: 'What', header: true },
+      { data: 'Value', header: true },
+    ],
     ...rows.main,
   ]);
   if (rows.guard.length) {

@@ -50,7 +50,12 @@ export type RunnerFrom = 'operator' | 'RUNNER_NAME' | 'host name' | 'root';
  * is its host; a container job's host name is the container's own, new every job, so there the
  * root (one per host) stands for the runner: every job on it is "this runner".
  */
-export function runnerIdentity(env: Env, explicit: string | undefined, host: string, container: boolean): { runnerId: string; runnerName: string; runnerFrom: RunnerFrom } {
+export function runnerIdentity(
+  env: Env,
+  explicit: string | undefined,
+  host: string,
+  container: boolean,
+): { runnerId: string; runnerName: string; runnerFrom: RunnerFrom } {
   const named = explicit?.trim() || env.CARGO_ISOLATE_RUNNER?.trim();
   if (named) return { runnerId: named, runnerName: named, runnerFrom: 'operator' };
   if (env.RUNNER_NAME) return { runnerId: env.RUNNER_NAME, runnerName: env.RUNNER_NAME, runnerFrom: 'RUNNER_NAME' };
@@ -90,7 +95,13 @@ function prNumber(env: Env, event: EventPayload): number | undefined {
 }
 
 /** Pure: identity from an environment and an already-parsed event payload. */
-export function identityFrom(env: Env, event: EventPayload, nonce: string, host: string, o: { container?: boolean; runnerName?: string; jobKey?: string } = {}): JobIdentity {
+export function identityFrom(
+  env: Env,
+  event: EventPayload,
+  nonce: string,
+  host: string,
+  o: { container?: boolean; runnerName?: string; jobKey?: string } = {},
+): JobIdentity {
   const pr = prNumber(env, event);
   // pull_request_target checks out the base branch's ref: without the PR's number (an
   // unreadable payload) it would be keyed, and trusted, as the base branch. Such a run gets

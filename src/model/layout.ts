@@ -15,12 +15,12 @@ import { safeComponent } from './key.js';
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/                         host-wide verified .crate store
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
  *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
  *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (sccache.ts)
- *   <root>/git/                            host-wide git dependency store (gitstore.ts)
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  */
 export const MARKER = '.cargo-isolate-root';
 
@@ -37,6 +37,17 @@ export interface Dirs {
   lock: string;
 }
 
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+export const mapDirs = (d: Dirs, at: (p: string) => string): Dirs => ({
+  base: at(d.base),
+  target: at(d.target),
+  cargoHome: at(d.cargoHome),
+  install: at(d.install),
+  tmp: at(d.tmp),
+  record: at(d.record),
+  lock: at(d.lock),
+});
+
 export const rootPaths = (root: string) => ({
   marker: join(root, MARKER),
   locks: join(root, 'locks'),
@@ -50,7 +61,23 @@ export const rootPaths = (root: string) => ({
   metrics: join(root, 'metrics.json'),
   metricsLock: join(root, 'locks', 'metrics.lock'),
   guardLock: join(root, 'locks', 'guard.lock'),
-  cratesLock: join(root, 'locks', 'crates.lock'),
+  git: join(root, 'git'),
+  sccache: join(root, 'sccache'),
+});
+
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+export const storePaths = (root: string) => ({
+  base: join(root, 'crates'),
+  blobs: join(root, 'crates', 'sha256'),
+  dirs: join(root, 'crates', 'dirs'),
+  index: join(root, 'crates', 'index'),
+});
+
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+export const gitStorePaths = (root: string) => ({
+  base: join(root, 'git'),
+  db: join(root, 'git', 'db'),
+  dirs: join(root, 'git', 'dirs'),
 });
 
 function dirsIn(base: string, record: string, lock: string): Dirs {

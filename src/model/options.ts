@@ -4,10 +4,10 @@ import { type Origin, type Source } from './settings.js';
  * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
  * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
  * timer; settings.ts validates all three with the same messages. Tested with tables in
- * __tests__/cli-options.test.ts.
+ * __tests__/cli.test.ts ("the command line") and settings.test.ts.
  */
 
-export const COMMANDS = ['status', 'gc', 'run', 'metrics', 'demo'] as const;
+export const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface FlagSpec {
@@ -33,9 +33,23 @@ export const FLAGS: FlagSpec[] = [
   { name: 'env-file', form: 'FILE', commands: 'all', help: "read CARGO_ISOLATE_* from a runner's .env (between the flags and the environment)" },
   { name: 'json', bool: true, commands: ['status', 'gc'], help: 'machine-readable output' },
   { name: 'output', form: 'FILE', commands: ['metrics'], help: "write FILE atomically (node_exporter's textfile directory) instead of stdout" },
-  { name: 'disk-threshold', input: 'disk-threshold', form: 'LEVEL', aliases: ['threshold'], commands: [...GUARD, 'metrics'], help: 'prune above this: 85% used or 20GiB free' },
+  {
+    name: 'disk-threshold',
+    input: 'disk-threshold',
+    form: 'LEVEL',
+    aliases: ['threshold'],
+    commands: [...GUARD, 'metrics'],
+    help: 'prune above this: 85% used or 20GiB free',
+  },
   { name: 'disk-target', input: 'disk-target', form: 'LEVEL', aliases: ['target'], commands: GUARD, help: 'where pruning stops' },
-  { name: 'prune-scope', input: 'prune-scope', form: 'host|runner', aliases: ['scope'], commands: GUARD, help: "runner (this runner's idle data first) or host; gc: host unless set here" },
+  {
+    name: 'prune-scope',
+    input: 'prune-scope',
+    form: 'host|runner',
+    aliases: ['scope'],
+    commands: GUARD,
+    help: "runner (this runner's idle data first) or host; gc: host unless set here",
+  },
   { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
   { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
   { name: 'dry-run', input: 'dry-run', bool: true, commands: GUARD, help: 'say what the guard would remove, remove nothing' },
@@ -49,6 +63,9 @@ export const FLAGS: FlagSpec[] = [
   { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
   { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
   { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
+  { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
+  { name: 'pr', form: 'N', commands: ['forget'], help: 'the pull request that closed' },
+  { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
   { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
   { name: 'version', bool: true, commands: 'all', help: 'print the version' },
   { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: 'this text' },
@@ -111,10 +128,13 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const command = first as Command | undefined;
   if (!command && !help) throw new UsageError('no command given');
   if (extra.length) {
-    throw new UsageError(`unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`);
+    throw new UsageError(
+      `unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`,
+    );
   }
   for (const [spec, spelled] of seen) {
-    if (!accepts(spec, command)) throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${(spec.commands as Command[]).join(', ')})`);
+    if (!accepts(spec, command))
+      throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${(spec.commands as Command[]).join(', ')})`);
   }
   if (rest.length && command !== 'run') throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`);
   return { command, flags, rest };
@@ -144,15 +164,16 @@ export function usage(): string {
     '  status              the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
     '  gc                  the disk guard for a host timer (host scope unless --prune-scope runner)',
     '  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them',
+    '  forget              a PR closed or a branch was deleted: its builds go first when the disk needs room',
     "  metrics             Prometheus text format for node_exporter's textfile collector",
-    '  demo                two jobs build a small workspace in one slot, the second from the first\'s build',
+    "  demo                two jobs build a small workspace in one slot, the second from the first's build",
     '',
     'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
-    'then the environment), else its default. Flags are named as the action\'s inputs.',
+    "then the environment), else its default. Flags are named as the action's inputs.",
     '',
     'every command:',
     ...FLAGS.filter((f) => f.commands === 'all').map(line),
-    ...(['status', 'gc', 'run', 'metrics'] as const).flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
+    ...(['status', 'gc', 'run', 'forget', 'metrics'] as const).flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
     '',
     'older names still accepted: --threshold, --target, --scope, --runner',
     '',

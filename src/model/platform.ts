@@ -9,7 +9,15 @@
  * this kernel's flock and /proc, whatever the runner reports.
  */
 
-const NAMES: Record<string, string> = { darwin: 'macOS', win32: 'Windows', freebsd: 'FreeBSD', openbsd: 'OpenBSD', sunos: 'SunOS', aix: 'AIX', android: 'Android' };
+const NAMES: Record<string, string> = {
+  darwin: 'macOS',
+  win32: 'Windows',
+  freebsd: 'FreeBSD',
+  openbsd: 'OpenBSD',
+  sunos: 'SunOS',
+  aix: 'AIX',
+  android: 'Android',
+};
 
 /** The notice a step gives instead of running, or undefined where it runs. */
 export function notOnLinux(platform: string, step: 'main' | 'post'): string | undefined {

@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-
 /**
  * Where a job's steps see the root, and the uid cargo runs as there: the host's path for a job on
  * the host, the runner's translation (`/__w/...`, `/__t/...`) for a `container:` job, the path a
@@ -73,17 +70,18 @@ export interface DirRecord {
 
 export const trustDomain = (r: Pick<DirRecord, 'repository' | 'key'>) => `${r.repository}#${r.key}`;
 
-export async function readRecord(path: string): Promise<DirRecord | undefined> {
-  try {
-    const r = JSON.parse(await fs.readFile(path, 'utf8')) as DirRecord;
-    return r && r.format === 1 ? r : undefined;
-  } catch {
-    return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+const parsed = new Map<string, number>();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+export function lastUsedMs(r?: Pick<DirRecord, 'lastUsed'>): number {
+  if (!r) return 0;
+  let t = parsed.get(r.lastUsed);
+  if (t === undefined) {
+    if (parsed.size > 4096) parsed.clear();
+    t = Date.parse(r.lastUsed) || 0;
+    parsed.set(r.lastUsed, t);
   }
-}
-
-export async function writeRecord(path: string, record: DirRecord): Promise<void> {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-  await fs.rename(tmp, path);
+  return t;
 }

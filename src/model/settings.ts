@@ -77,7 +77,21 @@ export interface Source {
 }
 
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-export const RUNNER_INPUTS = ['root', 'layout', 'reuse', 'lease-wait', 'max-lease', 'disk-threshold', 'disk-target', 'prune-scope', 'runner-name', 'dry-run', 'fail-below', 'cleanup-timeout', 'publish-crates'] as const;
+export const RUNNER_INPUTS = [
+  'root',
+  'layout',
+  'reuse',
+  'lease-wait',
+  'max-lease',
+  'disk-threshold',
+  'disk-target',
+  'prune-scope',
+  'runner-name',
+  'dry-run',
+  'fail-below',
+  'cleanup-timeout',
+  'publish-crates',
+] as const;
 
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 export function variableOf(input: string): string {
@@ -115,11 +129,18 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
 
-/** Where pruning stops when the user names only a threshold: 10 points lower, or 1.5x the floor. */
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
 export function defaultTarget(threshold: Level): Level {
-  return threshold.kind === 'percent'
-    ? { kind: 'percent', percent: Math.max(1, threshold.percent - 10) }
-    : { kind: 'free', bytes: Math.round(threshold.bytes * 1.5) };
+  return threshold;
 }
 
 function targetIsBelow(threshold: Level, target: Level): boolean {
@@ -168,7 +189,12 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     if (v === '') return dflt;
     const ms = parseDuration(v);
     if (ms === undefined || ms < min) {
-      throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+      throw refuse(
+        name,
+        v,
+        `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`,
+        isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined,
+      );
     }
     return ms;
   };
@@ -182,7 +208,10 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
   const label = (name: string, example: string): string => {
     const v = read(name);
-    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+    // Control characters are what this refuses: a label goes into file names and log lines.
+    // eslint-disable-next-line no-control-regex
+    if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+      throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
     return v;
   };
 
@@ -196,7 +225,12 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
     failBelowBytes = parseSize(failBelowRaw);
     if (failBelowBytes === undefined || failBelowBytes <= 0) {
-      throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+      throw refuse(
+        'fail-below',
+        failBelowRaw,
+        'a free-space size such as 5GiB, or empty to never fail',
+        isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined,
+      );
     }
   }
   const rootRaw = read('root');

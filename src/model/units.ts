@@ -1,10 +1,20 @@
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/units.test.ts.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
-  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
 };
 
 /**
@@ -17,7 +27,13 @@ export const isBareNumber = (text: string): boolean => /^\s*\d+(?:\.\d+)?\s*$/.t
 export function bareNumberHint(text: string, kind: 'level' | 'size' | 'duration'): string {
   const n = text.trim();
   const forms =
-    kind === 'level' ? (parseFloat(n) < 100 ? [`${n}%`, `${n}GiB`] : [`${n}GiB`]) : kind === 'size' ? [`${n}GiB`, `${n}MiB`] : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    kind === 'level'
+      ? parseFloat(n) < 100
+        ? [`${n}%`, `${n}GiB`]
+        : [`${n}GiB`]
+      : kind === 'size'
+        ? [`${n}GiB`, `${n}MiB`]
+        : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
   return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
 
@@ -40,9 +56,7 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
 }
 
-export type Level =
-  | { kind: 'percent'; percent: number }
-  | { kind: 'free'; bytes: number };
+export type Level = { kind: 'percent'; percent: number } | { kind: 'free'; bytes: number };
 
 /** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
 export function parseLevel(text: string): Level | undefined {

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { runCommand } from './run.js';
 
 /*
  * Copying a tree with its mtimes: GNU `cp -a --reflink=auto`. cargo's fingerprints compare
@@ -21,13 +21,17 @@ export interface CopyResult {
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 export async function copyTree(src: string, dst: string, timeoutMs: number): Promise<CopyResult> {
   const t0 = performance.now();
-  const r = await new Promise<{ ok: boolean; detail?: string }>((res) => {
-    const child = spawn('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (e) => res({ ok: false, detail: e.message }));
-    child.on('exit', (code, signal) => res(code === 0 ? { ok: true } : { ok: false, detail: signal ? `cp killed by ${signal} after ${Math.round(timeoutMs / 1000)} s` : stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${code}` }));
-  });
+  const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+  const r: { ok: boolean; detail?: string } = ran.error
+    ? { ok: false, detail: ran.error.message }
+    : ran.code === 0
+      ? { ok: true }
+      : {
+          ok: false,
+          detail: ran.signal
+            ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+            : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+        };
   const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
   return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }

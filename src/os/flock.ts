@@ -12,6 +12,48 @@ import { existsSync, readFileSync } from 'node:fs';
  * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
  * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
  * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
  */
 const BUSY = 75;
 
@@ -68,7 +110,8 @@ export function hold(paths: string[], o: HoldOptions = {}): Promise<Held | undef
     const settle = (v: Held | undefined, e?: Error) => {
       if (settled) return;
       settled = true;
-      e ? reject(e) : resolvePromise(v);
+      if (e) reject(e);
+      else resolvePromise(v);
     };
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -109,15 +152,19 @@ export function allFree(paths: string[], shared = false): boolean {
   return r.status === 0;
 }
 
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-export function killHolder(pid: number, lockPath: string): boolean {
-  let cmdline = '';
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+export function isHolder(pid: number, lockPath: string): boolean {
   try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
   } catch {
     return false; // already gone
   }
-  if (!cmdline.startsWith('flock\0') || !cmdline.includes(`\0${lockPath}\0`)) return false; // pid reused
+}
+
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+export function killHolder(pid: number, lockPath: string): boolean {
+  if (!isHolder(pid, lockPath)) return false; // gone, or the pid was reused
   try {
     process.kill(-pid, 'SIGTERM');
   } catch {

@@ -66,7 +66,7 @@ export async function isHeldHint(path: string, held: LockSet): Promise<boolean> 
  *                           not check)
  *
  * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job.ts).
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
  * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
  * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
  * build and exclusive while the unit compiles; it never replaces the profile locks above, which

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
@@ -6,6 +6,8 @@ import { hold, release } from './flock.js';
 import { rootPaths } from '../model/layout.js';
 import { audit } from './audit.js';
 import { exists } from './fsutil.js';
+import { runCommand } from './run.js';
+import { myUid } from './proc.js';
 
 /*
  * The one deletion routine (post step, guard, CLI). States of a tree being removed:
@@ -62,28 +64,21 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
   }
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (e) => res({ code: -1, stderr: e.message }));
-    child.on('exit', (code) => res({ code, stderr }));
-  });
-}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> =>
+  runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
 
 let sudoChecked: boolean | undefined;
 function sudoAvailable(): boolean {
   if (sudoChecked === undefined) {
-    sudoChecked = process.getuid?.() !== 0 && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    sudoChecked = myUid() !== 0 && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
   }
   return sudoChecked;
 }
 
-
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir: string, budget = 2000): Promise<{ path: string; uid: number } | undefined> {
-  const me = process.getuid?.() ?? 0;
+  const me = myUid();
   const queue = [dir];
   while (queue.length && budget-- > 0) {
     const p = queue.shift()!;
@@ -113,7 +108,7 @@ export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Prom
   }
   const foreign = await foreignEntry(entry);
   const why = foreign
-    ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${process.getuid?.()} (files written by a container running as another user?)`
+    ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${myUid()} (files written by a container running as another user?)`
     : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
   return { ok: false, detail: why };
 }
@@ -122,7 +117,12 @@ export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Prom
 export async function removeTree(root: string, path: string, o: RemoveOptions = {}): Promise<RemoveResult> {
   const r = await removeTreeInner(root, path, o);
   if (r.outcome !== 'absent') {
-    audit({ event: 'remove', path, outcome: r.outcome, evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease" });
+    audit({
+      event: 'remove',
+      path,
+      outcome: r.outcome,
+      evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+    });
   }
   return r;
 }
@@ -156,18 +156,4 @@ async function removeTreeInner(root: string, path: string, o: RemoveOptions): Pr
   }
   const d = await deleteTrashEntry(entry, o.timeoutMs);
   return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
-}
-
-/** Deletes whatever is in the trash (leftovers of interrupted or failed deletions). */
-export async function emptyTrash(root: string, timeoutMs = 120_000): Promise<{ removed: string[]; left: { path: string; detail?: string }[] }> {
-  const trash = rootPaths(root).trash;
-  const removed: string[] = [];
-  const left: { path: string; detail?: string }[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (const e of await fs.readdir(trash).catch(() => [] as string[])) {
-    const entry = join(trash, e);
-    const d = await deleteTrashEntry(entry, Math.max(1000, deadline - Date.now()));
-    (d.ok ? removed.push(entry) : left.push({ path: entry, detail: d.detail }));
-  }
-  return { removed, left };
 }

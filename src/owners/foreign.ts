@@ -112,13 +112,17 @@ export async function findForeign(dirs: Pick<Dirs, 'base'>, uid: number): Promis
 /** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
 export function telling(found: Owned[]): Owned[] {
   const depth = (o: Owned) => o.rel.split('/').length;
-  return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+  return [...found].sort(
+    (a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel),
+  );
 }
 
 /** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
 export function describeForeign(found: Owned[], max = 3): string {
   const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-  const shown = telling(found).slice(0, max).map((f) => f.rel);
+  const shown = telling(found)
+    .slice(0, max)
+    .map((f) => f.rel);
   return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 

@@ -1,13 +1,12 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import { storePaths } from '../store/crates.js';
-import { gitStorePaths } from '../store/gitstore.js';
 import { hold, release } from '../os/flock.js';
-import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
+import { type Dirs, SLOT_NAME, gitStorePaths, rootPaths, slotDirs, storePaths } from '../model/layout.js';
 import { cargoLockFiles } from '../os/liveness.js';
-import { type Owner, canManage, chownTree, handBackTo, myUid, ownerOf, slotOwners } from './owner.js';
-import { readRecord, writeRecord } from '../model/record.js';
+import { type Owner, canManage, chownTree, handBackTo, ownerOf, slotOwners } from './owner.js';
+import { readRecord, writeRecord } from '../os/record-file.js';
 import { findForeign, findForeignInHome } from './foreign.js';
+import { myUid } from '../os/proc.js';
 
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
@@ -19,7 +18,10 @@ import { findForeign, findForeignInHome } from './foreign.js';
 
 async function giveSlot(dirs: Dirs, to: Owner, timeoutMs: number): Promise<void> {
   const r = await chownTree([dirs.base], to, true, timeoutMs);
-  if (!r.ok) throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+  if (!r.ok)
+    throw new Error(
+      `chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`,
+    );
   const rec = await readRecord(dirs.record);
   if (rec && (rec.uid !== to.uid || rec.foreign)) {
     await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
@@ -38,7 +40,11 @@ export async function handBackJobParents(root: string, jobDir: string): Promise<
 }
 
 /** Post step: the job's slot, the lock files and, when it published, the crate store. */
-export async function handBackJob(j: { root: string; layout: 'slot' | 'job'; dirs: Dirs; cleanupTimeoutMs: number }, published?: { published: number; indexEntries: number }, gitPublished = 0): Promise<string | undefined> {
+export async function handBackJob(
+  j: { root: string; layout: 'slot' | 'job'; dirs: Dirs; cleanupTimeoutMs: number },
+  published?: { published: number; indexEntries: number },
+  gitPublished = 0,
+): Promise<string | undefined> {
   const to = handBackTo(myUid(), await ownerOf(j.root));
   if (!to) return undefined;
   const shared = [rootPaths(j.root).locks];
@@ -92,7 +98,17 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
     const st = await fs.lstat(home).catch(() => undefined);
     if (uid === 0 && st?.isDirectory()) {
       // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
-      if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok) given.push(`homes/${name}`);
+      if (
+        (
+          await chownTree(
+            [home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)),
+            to,
+            true,
+            timeoutMs,
+          )
+        ).ok
+      )
+        given.push(`homes/${name}`);
       continue;
     }
     if (uid === undefined || !st?.isDirectory() || st.uid !== uid) continue;

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import type { Dirs } from '../model/layout.js';
 import type { DirRecord } from '../model/record.js';
+import { runCommand } from '../os/run.js';
 
 /*
  * Several uids, one root. Container jobs run as root, host jobs as the runner's user, on the
@@ -23,8 +23,6 @@ export interface Owner {
   uid: number;
   gid: number;
 }
-
-export const myUid = (): number => process.geteuid?.() ?? 0;
 
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 export function handBackTo(uid: number, rootOwner: Owner): Owner | undefined {
@@ -69,7 +67,8 @@ export async function ownDirIn(top: string, name: string, uid: number, mode = 0o
   await fs.mkdir(dir, { recursive: true, mode });
   const own = await fs.lstat(dir);
   // Root's own directories are handed back to the root's owner like everything root makes there.
-  if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner)) return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+  if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+    return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
   return { dir };
 }
 
@@ -87,11 +86,11 @@ export async function ownersOf(paths: string[]): Promise<number[]> {
 export function chownTree(paths: string[], to: Owner, recursive: boolean, timeoutMs = 120_000): Promise<{ ok: boolean; detail?: string }> {
   if (paths.length === 0) return Promise.resolve({ ok: true });
   const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-  return new Promise((res) => {
-    const child = spawn('chown', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (e) => res({ ok: false, detail: e.message }));
-    child.on('exit', (code) => res(code === 0 ? { ok: true } : { ok: false, detail: stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${code}` }));
-  });
+  return runCommand('chown', args, timeoutMs).then((r) =>
+    r.error
+      ? { ok: false, detail: r.error.message }
+      : r.code === 0
+        ? { ok: true }
+        : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` },
+  );
 }

@@ -1,10 +1,12 @@
-import { spawn } from 'node:child_process';
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
 import { type Owned, USER_FIX, describeForeign, findForeign, findForeignInHome, telling } from './foreign.js';
-import { myUid } from './owner.js';
-import { readRecord, writeRecord } from '../model/record.js';
+import { readRecord, writeRecord } from '../os/record-file.js';
+import { runCommand } from '../os/run.js';
+import { findOnPath, myUid } from '../os/proc.js';
+
+const onPath = async (name: string, path: string): Promise<boolean> => (await findOnPath(name, path)) !== undefined;
 
 /*
  * What a job that is not root does about another uid's files in its own slot (foreign.ts),
@@ -46,14 +48,6 @@ export function handBackMethods(uid: number, found: number, onPath: Record<Metho
   return (['sudo', 'docker'] as Method[]).filter((m) => onPath[m]);
 }
 
-/** Is an executable `name` in one of PATH's directories? */
-export async function onPath(name: string, path: string): Promise<boolean> {
-  for (const dir of path.split(':').filter((d) => d.startsWith('/'))) {
-    if (await fs.access(join(dir, name), fsConstants.X_OK).then(() => true, () => false)) return true;
-  }
-  return false;
-}
-
 /**
  * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
  * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
@@ -71,7 +65,25 @@ export function chooseImages(listing: string, max = 3): string[] {
 /** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
 export function dockerChownArgs(image: string, base: string, to: { uid: number; gid: number }): string[] {
   const at = '/cargo-isolate-slot';
-  return ['run', '--rm', '--pull', 'never', '--network', 'none', '--user', '0:0', '--entrypoint', 'chown', '--mount', `type=bind,source=${base},target=${at}`, image, '-R', '-h', `${to.uid}:${to.gid}`, at];
+  return [
+    'run',
+    '--rm',
+    '--pull',
+    'never',
+    '--network',
+    'none',
+    '--user',
+    '0:0',
+    '--entrypoint',
+    'chown',
+    '--mount',
+    `type=bind,source=${base},target=${at}`,
+    image,
+    '-R',
+    '-h',
+    `${to.uid}:${to.gid}`,
+    at,
+  ];
 }
 
 interface Ran {
@@ -80,16 +92,14 @@ interface Ran {
   detail: string;
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
-  return new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (e) => res({ ok: false, stdout, detail: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${cmd} not found` : e.message }));
-    child.on('exit', (code, sig) => res({ ok: code === 0, stdout, detail: stderr.trim().split('\n').slice(-1)[0] || (sig ? `killed by ${sig}` : `exited with ${code}`) }));
-  });
+async function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
+  const r = await runCommand(cmd, args, timeoutMs);
+  if (r.error) return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+  return {
+    ok: r.code === 0,
+    stdout: r.stdout,
+    detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+  };
 }
 
 async function bySudo(base: string, to: { uid: number; gid: number }, timeoutMs: number): Promise<Ran> {
@@ -104,7 +114,8 @@ async function byDocker(root: string, base: string, to: { uid: number; gid: numb
   // The root was made by an administrator; what lies below it is the job user's to replace.
   const st = await fs.lstat(base).catch(() => undefined);
   const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
-  if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected) return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+  if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
+    return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
   const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
   if (!ls.ok) return ls;
   const images = chooseImages(ls.stdout);
@@ -127,7 +138,17 @@ async function byDocker(root: string, base: string, to: { uid: number; gid: numb
 export async function markForeign(dirs: Pick<Dirs, 'record'>, found: Owned[]): Promise<boolean> {
   const rec = await readRecord(dirs.record);
   if (!rec || found.length === 0) return false;
-  await writeRecord(dirs.record, { ...rec, uid: found[0].uid, foreign: { uid: found[0].uid, paths: telling(found).slice(0, 5).map((f) => f.rel), at: new Date().toISOString() } });
+  await writeRecord(dirs.record, {
+    ...rec,
+    uid: found[0].uid,
+    foreign: {
+      uid: found[0].uid,
+      paths: telling(found)
+        .slice(0, 5)
+        .map((f) => f.rel),
+      at: new Date().toISOString(),
+    },
+  });
   return true;
 }
 
@@ -143,7 +164,16 @@ export interface ForeignOutcome {
 }
 
 /** Pure: the one warning a post step gives about another uid's files. */
-export function foreignMessage(o: { uid: number; layout: 'slot' | 'job'; name: string; first: Owned[]; left: Owned[]; handedBack?: Method; failed: string[]; marked: boolean }): string {
+export function foreignMessage(o: {
+  uid: number;
+  layout: 'slot' | 'job';
+  name: string;
+  first: Owned[];
+  left: Owned[];
+  handedBack?: Method;
+  failed: string[];
+  marked: boolean;
+}): string {
   const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
   const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
   const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
@@ -156,29 +186,51 @@ export function foreignMessage(o: { uid: number; layout: 'slot' | 'job'; name: s
 }
 
 /**
- * Post step of a job that is not root, under its lease: finds another uid's files where cargo
- * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
- * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
  */
-export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | 'job', name: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
+async function handBackTree(
+  root: string,
+  base: string,
+  find: () => Promise<Owned[]>,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+): Promise<{ first: Owned[]; found: Owned[]; handedBack?: Method; failed: string[] } | undefined> {
   const uid = myUid();
-  let found = await findForeign(dirs, uid);
+  let found = await find();
   if (found.length === 0) return undefined;
   const first = found;
   const to = { uid, gid: process.getegid?.() ?? uid };
   const failed: string[] = [];
-  let handedBack: Method | undefined;
   const path = env.PATH ?? '';
   for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-    const r = await (m === 'sudo' ? bySudo(dirs.base, to, timeoutMs) : byDocker(root, dirs.base, to, timeoutMs));
-    found = await findForeign(dirs, uid);
-    if (found.length === 0) {
-      handedBack = m;
-      break;
-    }
-    failed.push(`${m}: ${r.ok ? 'ran, but the files are still another uid\'s' : r.detail}`);
+    const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+    found = await find();
+    if (found.length === 0) return { first, found, handedBack: m, failed };
+    failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
   }
-  if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  if (failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  return { first, found, failed };
+}
+
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+export async function settleForeign(
+  root: string,
+  dirs: Dirs,
+  layout: 'slot' | 'job',
+  name: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ForeignOutcome | undefined> {
+  const uid = myUid();
+  const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
+  if (!h) return undefined;
+  const { first, found, handedBack, failed } = h;
   const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
   return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
 }
@@ -189,25 +241,16 @@ export async function settleForeign(root: string, dirs: Dirs, layout: 'slot' | '
  * or say that this uid's jobs use a private home in their slots until root's gc hands them back
  * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
  */
-export async function settleForeignHome(root: string, home: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ForeignOutcome | undefined> {
+export async function settleForeignHome(
+  root: string,
+  home: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ForeignOutcome | undefined> {
   const uid = myUid();
-  let found = await findForeignInHome(home, uid);
-  if (found.length === 0) return undefined;
-  const first = found;
-  const to = { uid, gid: process.getegid?.() ?? uid };
-  const failed: string[] = [];
-  let handedBack: Method | undefined;
-  const path = env.PATH ?? '';
-  for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-    const r = await (m === 'sudo' ? bySudo(home, to, timeoutMs) : byDocker(root, home, to, timeoutMs));
-    found = await findForeignInHome(home, uid);
-    if (found.length === 0) {
-      handedBack = m;
-      break;
-    }
-    failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-  }
-  if (!handedBack && failed.length === 0) failed.push('neither sudo nor a docker client is on PATH');
+  const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
+  if (!h) return undefined;
+  const { first, handedBack, failed } = h;
   const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
   const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
   const message = handedBack

@@ -1,21 +1,27 @@
 import type { JobIdentity } from '../model/identity.js';
-import { type DirRecord, type PathView, type Viewpoint, trustDomain } from '../model/record.js';
+import { valueRank } from './value.js';
+import { type DirRecord, type PathView, type Viewpoint, lastUsedMs, trustDomain } from '../model/record.js';
 
-/** A slot as the chooser sees it: its record and whether its lease looked held. */
+/**
+ * A slot as the chooser sees it: its record, whether its lease looked held, and the value of its
+ * build (value.ts `slotValues`; absent: unknown, ordered by age alone).
+ */
 export interface SlotView {
   name: string;
   record?: DirRecord;
   live: boolean;
   /** The paths this job would see in the slot (its exports at the job's viewpoint); absent: not known. */
   view?: Pick<PathView, 'cargoHome' | 'target'>;
+  value?: number;
 }
 
 /**
  * Why a slot was chosen, in order of preference:
  * - own-job:  last used by this trust domain *and* this job: its own warm build;
- * - own-key:  this trust domain, another job (its crates, tmp and a build of the same code);
  * - base:     a first run (a PR, merge-queue entry, new branch, tag): a push to its base branch,
  *             same job, taken over without a wipe;
+ * - own-key:  this trust domain, another job: a sibling's build, taken only when it is worth
+ *             least (nothing to wipe: the crates and tmp stay);
  * - same-job: the same job of another trust domain: emptied, but at a path where sccache has
  *             seen these arguments;
  * - lru:      any other free slot;
@@ -26,7 +32,7 @@ export type Tier = 'own-job' | 'own-key' | 'base' | 'same-job' | 'lru' | 'new';
 /** What each rule means, for the log and the job summary. */
 export const TIER_TEXT: Record<Tier, string> = {
   'own-job': 'this PR or branch and this job used it last',
-  'own-key': 'this PR or branch, another job',
+  'own-key': 'this PR or branch, another job: the build worth least on the host',
   base: 'a first run from the base branch: a push there, this job',
   'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
   lru: 'a free slot of another job, the least valuable first',
@@ -51,7 +57,7 @@ export interface DiskView {
   room?: boolean;
 }
 
-const time = (r?: DirRecord) => (r ? Date.parse(r.lastUsed) || 0 : 0);
+const time = lastUsedMs;
 
 /** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
 export const sameJob = (r: Pick<DirRecord, 'workflow' | 'job' | 'jobKey'>, me: Pick<Me, 'workflow' | 'job' | 'jobKey'>) =>
@@ -78,68 +84,82 @@ export const worthless = (r?: DirRecord) => !r || r.prunedAt !== undefined || r.
 /**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
- * destroys an entry it does not have to.
+ * destroys an entry it does not have to, nor one worth more than another it could take.
  *
- * 1. The job's own content: own-job, then own-key, then a base slot (a first run).
- * 2. A free slot that holds nothing worth keeping (`worthless`): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then any other.
- * 3. With room (the disk under `disk-target`): nothing else. Another trust domain's warm build
- *    is left alone, and the caller makes a new slot.
- *    Under pressure: every other free slot, least valuable first: spent merge-queue entries,
- *    then least recently used, whatever job or runner used it (never the newest first).
+ * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
+ * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
+ *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
+ *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
+ *    job's of its own key (no wipe), then any other.
+ * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
+ *    sibling's included, and the caller makes a new slot.
+ *    Under pressure: every other free slot, the least valuable first (value.ts; values within
+ *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    least recently used; whatever job or runner used it.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
  * container's paths for a host job, or the reverse) is none of the job's own content in 1.: a
  * PR's container job and its host job each keep a build of their own.
+ *
+ * A sibling's warm build (own-key) used to come second, before everything but the job's own.
+ * In the fleet simulation that rule lost warm starts wherever the disk was scarce: a job whose
+ * own build the guard had removed took a sibling's, the sibling then started cold and took the
+ * next one, and the cascade spread (docs/simulation.md). Its content is another job's build,
+ * no warmer for this job than a stranger's; it now goes by value like any other.
  *
  * The base branch keeps its most recent slot of each job whenever it has two or more: a first
  * run takes over only the older ones (and only one, since it then has a slot of its own). With a
  * single base slot, the first run takes it: its build is warm, and the base branch's next
  * push starts elsewhere (docs/simulation.md weighs this trade-off on a simulated day).
  * A live slot of this trust domain and job held by an earlier run (or attempt) is a
- * predecessor, usually one being cancelled by cancel-in-progress: waiting for it beats a cold
- * build elsewhere. A matrix sibling (same run), a later run or another workflow is not waited for.
+ * predecessor: `waitFor` names it, and `waitBudget` says how long waiting can pay. A matrix
+ * sibling (same run), a later run or another workflow is not waited for.
  */
 export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotPlan {
   const mine = trustDomain(me);
   const room = disk.room === true;
   const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
   const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
-  // Rank: 0 own-job, 1 own-key, 2 base, 3 worthless, 4 warm content of others (pressure only).
-  const ranked: { s: SlotView; tier: Tier; rank: number }[] = [];
+  // Rank: 0 own-job, 1 base, 2 worth nothing, 3 warm content of others (pressure only).
+  type Ranked = { s: SlotView; tier: Tier; rank: number; t: number; v: number; pref: number; runner: number; spent: number };
+  const ranked: Ranked[] = [];
   for (const s of slots) {
     if (s.live) continue;
     const r = s.record;
-    const empty = worthless(r);
+    const t = time(r);
+    const runner = Number(r?.runnerId === me.runnerId);
+    const spent = Number(r !== undefined && spentQueueEntry(r));
+    const own = r !== undefined && trustDomain(r) === mine;
     // A build made under another path view is not warm for this job: it ranks as others' content.
     const fits = warmFor(r?.view, s.view);
-    if (fits && r && trustDomain(r) === mine) {
-      ranked.push(sameJob(r, me) ? { s, tier: 'own-job', rank: 0 } : { s, tier: 'own-key', rank: 1 });
+    if (fits && own && sameJob(r, me)) {
+      ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
       continue;
     }
-    if (fits && r && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
-      ranked.push({ s, tier: 'base', rank: 2 });
+    if (fits && r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+      ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
       continue;
     }
-    const tier: Tier = r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
-    if (empty) ranked.push({ s, tier, rank: 3 });
-    else if (!room) ranked.push({ s, tier, rank: 4 });
+    const tier: Tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
+    // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
+    const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
+    if (worthless(r) || s.value === 0) ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
+    else if (!room) ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
   }
-  const runnerFirst = (a: SlotView, b: SlotView) => Number(b.record?.runnerId === me.runnerId) - Number(a.record?.runnerId === me.runnerId);
-  const spent = (s: SlotView) => Number(s.record !== undefined && spentQueueEntry(s.record));
-  const order = (x: (typeof ranked)[number], y: (typeof ranked)[number]): number => {
+  const order = (x: Ranked, y: Ranked): number => {
     if (x.rank !== y.rank) return x.rank - y.rank;
-    const [a, b] = [x.s, y.s];
-    if (x.rank <= 2) return runnerFirst(a, b) || time(b.record) - time(a.record);
+    if (x.rank <= 1) return y.runner - x.runner || y.t - x.t;
     // A spent queue entry first: taking it also gives its bytes back.
-    if (x.rank === 3) return spent(b) - spent(a) || Number(x.tier === 'lru') - Number(y.tier === 'lru') || runnerFirst(a, b) || time(a.record) - time(b.record);
+    if (x.rank === 2) return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
     // Evicting: the least valuable content goes first, whoever used it.
-    return spent(b) - spent(a) || time(a.record) - time(b.record) || runnerFirst(a, b);
+    return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
   };
   const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
   let waitFor: string | undefined;
   if (!candidates.some((c) => c.tier === 'own-job')) {
-    const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view));
+    const predecessor = slots.find(
+      (s) => s.live && s.record && trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && warmFor(s.record.view, s.view),
+    );
     waitFor = predecessor?.name;
   }
   return { candidates, waitFor };
@@ -169,10 +189,41 @@ export function warmFor(built: Pick<PathView, 'cargoHome' | 'target'> | undefine
  */
 export function jobViewpoint(slots: Pick<SlotView, 'record'>[], me: Pick<Me, 'repository' | 'key' | 'workflow' | 'job' | 'jobKey'>): Viewpoint | undefined {
   const mine = trustDomain(me);
-  const history = slots.map((s) => s.record).filter((r): r is DirRecord & { view: PathView } => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
+  const history = slots
+    .map((s) => s.record)
+    .filter((r): r is DirRecord & { view: PathView } => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
   const latest = (rs: typeof history) => rs.reduce<(typeof history)[number] | undefined>((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
   const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
   return r && { root: r.view.root, uid: r.view.uid };
+}
+
+/**
+ * How long a cancelled earlier run takes to let go of its slot, measured (docs/simulation.md,
+ * "Waiting for a cancelled run"): the runner sends SIGINT to the step's process, SIGTERM 7.5 s
+ * later and SIGKILL 2.5 s after that (actions/runner), then runs every post step (ours
+ * releases the lease), then kills what is left of the job (a cargo its shell left running holds
+ * cargo's locks until then). With a margin for a loaded host.
+ */
+export const CANCEL_RELEASE_MS = 20_000;
+
+/**
+ * Pure: how long to wait for the predecessor `rankSlots` named, at most `lease-wait`. Waiting
+ * pays only where the earlier run is ending: a PR's earlier run, which a new push cancels
+ * (the README's workflow cancels PR runs in progress), or an earlier attempt of the same run (a
+ * re-run starts once that attempt ended: only its post steps are left). A push to a branch, a
+ * tag or a schedule does not cancel the run before it: that run builds for minutes more, so the
+ * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
+ * start anyway).
+ */
+export function waitBudget(
+  me: Pick<JobIdentity, 'key' | 'eventName' | 'runId' | 'runAttempt'>,
+  predecessor: Pick<DirRecord, 'key' | 'runId' | 'runAttempt'> | undefined,
+  leaseWaitMs: number,
+): { ms: number; why: string } {
+  const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
+  if (predecessor && predecessor.runId === me.runId) return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
+  if (/^pull_request/.test(me.eventName) && me.key.startsWith('pr-')) return { ms: cap, why: 'an earlier run of this PR, cancelled by the new push' };
+  return { ms: 0, why: `an earlier run of ${me.key} is still building (${me.eventName} runs are not cancelled by a new one)` };
 }
 
 const numeric = (v: string) => (/^\d{1,30}$/.test(v) ? BigInt(v) : undefined);

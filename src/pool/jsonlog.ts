@@ -1,5 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
-import { handBackTo, myUid, ownerOf } from '../owners/owner.js';
+import { handBackTo, ownerOf } from '../owners/owner.js';
+import { myUid } from '../os/proc.js';
 
 /*
  * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
@@ -29,7 +30,8 @@ export async function appendLine(root: string, path: string, e: { t: string }): 
   let st;
   try {
     const before = await h.stat();
-    if (!before.isFile() || before.nlink !== 1) throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+    if (!before.isFile() || before.nlink !== 1)
+      throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
     await h.write(JSON.stringify({ t, ...rest }) + '\n');
     st = await h.stat();
     // A root job on a root owned by the runner's user: the next host job must be able to append.

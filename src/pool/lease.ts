@@ -1,18 +1,22 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SlotView, type Tier, jobViewpoint, rankSlots, warmFor } from './choose.js';
+import { type SlotView, type Tier, jobViewpoint, rankSlots, waitBudget, warmFor, worthless } from './choose.js';
+import { slotValues, statsOf } from './value.js';
+import { readHistory } from './warmth.js';
 import { type Held, allFree, detach, hold, killHolder } from '../os/flock.js';
 import type { JobIdentity } from '../model/identity.js';
 import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from '../model/layout.js';
 import { cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import { audit } from '../os/audit.js';
-import { type DirRecord, type PathView, type Viewpoint, readRecord, trustDomain } from '../model/record.js';
-import { canManage, myUid, slotOwners } from '../owners/owner.js';
+import { type DirRecord, type PathView, type Viewpoint, trustDomain } from '../model/record.js';
+import { readRecord } from '../os/record-file.js';
+import { canManage, slotOwners } from '../owners/owner.js';
 import { beyond, measure } from '../os/disk.js';
 import type { Level } from '../model/units.js';
 import { describeForeign, findForeign } from '../owners/foreign.js';
 import { markForeign } from '../owners/reclaim.js';
+import { procStat, myUid } from '../os/proc.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -49,18 +53,8 @@ while [ "$left" -gt 0 ]; do
   left=$((left - poll))
 done`;
 
-/** Start time of a process (field 22 of /proc/pid/stat), which tells a pid from its reuse. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 export async function startKeeper(lock: string, watchPid: number, maxLeaseMs: number): Promise<Held | undefined> {
-  const start = (watchPid > 0 && processStart(watchPid)) || '0';
+  const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
   const opts = {
     detached: true,
     body: KEEPER,
@@ -112,16 +106,40 @@ export interface LeaseRequest {
   view?: { own?: Viewpoint; at: (vp: Viewpoint, name: string) => PathView };
 }
 
-/** Every slot with its record and a liveness hint (one read of /proc/locks for all of them). */
-export async function scanSlots(root: string): Promise<SlotView[]> {
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
+ * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ */
+export async function scanSlots(root: string, history?: ReturnType<typeof statsOf>): Promise<SlotView[]> {
   const held = heldLocks();
   const names = (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort();
-  return Promise.all(
+  const views: SlotView[] = await Promise.all(
     names.map(async (name) => {
       const d = slotDirs(root, name);
       return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }),
   );
+  if (history) {
+    const values = slotValues(views, history, Date.now(), worthless);
+    for (const v of views) v.value = values.get(v.name);
+  }
+  return views;
+}
+
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+export async function hostHistory(root: string): Promise<ReturnType<typeof statsOf>> {
+  const h = await readHistory(root);
+  return statsOf(h.jobs, h.closed);
+}
+
+/**
+ * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
+ * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
+ * job's paths (`view`, as the lease will see them).
+ */
+export async function slotToKeep(req: Pick<LeaseRequest, 'root' | 'me' | 'view'>): Promise<string[]> {
+  const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+  return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
 }
 
 type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo' } | { busy: 'foreign'; uid: number; below?: string; view?: Viewpoint };
@@ -146,7 +164,12 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   if (!canManage(uid, previous, owners)) {
     killHolder(h.pid, dirs.lock);
     const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign!.uid })));
-    return { busy: 'foreign', uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1, below: marked || undefined, view: previous?.view };
+    return {
+      busy: 'foreign',
+      uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+      below: marked || undefined,
+      view: previous?.view,
+    };
   }
   // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
   // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
@@ -170,11 +193,14 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
 function otherViews(slots: SlotView[], me: JobIdentity): string[] {
   return slots
     .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-    .map((v) => `Slot ${v.name} holds ${v.record!.key}'s build of job ${v.record!.job}, made at ${v.record!.view!.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+    .map(
+      (v) =>
+        `Slot ${v.name} holds ${v.record!.key}'s build of job ${v.record!.job}, made at ${v.record!.view!.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`,
+    );
 }
 
 /** Each slot with the paths this job would see there, when the job's viewpoint is known. */
-function withViews(slots: SlotView[], req: LeaseRequest): SlotView[] {
+function withViews(slots: SlotView[], req: Pick<LeaseRequest, 'me' | 'view'>): SlotView[] {
   const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
   return vp ? slots.map((s) => ({ ...s, view: req.view!.at(vp, s.name) })) : slots;
 }
@@ -195,23 +221,56 @@ async function newSlot(root: string, taken: SlotView[]): Promise<string> {
 
 export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
   const started = Date.now();
-  const deadline = started + req.leaseWaitMs;
   const zombies: string[] = [];
   const foreign: string[] = [];
-  let announced = false;
+  const history = await hostHistory(req.root);
+  // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+  let deadline: number | undefined;
+  let awaited: string | undefined;
   for (let scan = 0; ; scan++) {
-    const views = withViews(await scanSlots(req.root), req);
+    const views = withViews(await scanSlots(req.root, history), req);
     if (scan === 0) for (const line of otherViews(views, req.me)) req.log.info(line);
     // Measured after the guard and again on every scan: a new slot is made only while it fits.
     const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
     const plan = rankSlots(views, req.me, { room });
-    const waiting = plan.waitFor !== undefined && Date.now() < deadline;
+    if (plan.waitFor !== undefined && deadline === undefined) {
+      const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+      deadline = started + b.ms;
+      awaited = plan.waitFor;
+      if (b.ms > 0)
+        req.log.info(
+          `Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`,
+        );
+      else
+        req.log.info(
+          `Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`,
+        );
+    }
+    const inWindow = deadline !== undefined && Date.now() < deadline;
+    const waiting = plan.waitFor !== undefined && inWindow;
     const order = waiting ? [{ name: plan.waitFor!, tier: 'own-job' as Tier }] : plan.candidates;
+    let lingering = false;
     for (const c of order) {
       const dirs = slotDirs(req.root, c.name);
       const r = await tryLease(dirs, req);
       if ('lease' in r) {
-        return { layout: 'slot', name: c.name, dirs, keeperPid: r.lease.pid, tier: c.tier, waitedMs: Date.now() - started, previous: r.previous, zombies, foreign };
+        return {
+          layout: 'slot',
+          name: c.name,
+          dirs,
+          keeperPid: r.lease.pid,
+          tier: c.tier,
+          waitedMs: Date.now() - started,
+          previous: r.previous,
+          zombies,
+          foreign,
+        };
+      }
+      // A cancelled run's post step has released the lease, but the cargo its shell left running
+      // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+      if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+        lingering = true;
+        break;
       }
       if (r.busy === 'cargo' && !zombies.includes(c.name)) {
         zombies.push(c.name);
@@ -220,20 +279,26 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       if (r.busy === 'foreign' && !foreign.includes(c.name)) {
         foreign.push(c.name);
         // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
-        if (r.view && r.view.uid === r.uid && r.view.root !== req.root) req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
-        else if (r.below) req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
-        else req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+        if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
+          req.log.info(
+            `Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`,
+          );
+        else if (r.below)
+          req.log.info(
+            `Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`,
+          );
+        else
+          req.log.info(
+            `Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`,
+          );
       }
     }
-    if (waiting) {
-      if (!announced) {
-        req.log.info(`Slot ${plan.waitFor} holds this PR's warm build and is still leased by an earlier run; waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for it.`);
-        announced = true;
-      }
+    if (waiting || lingering) {
       await sleep(500);
       continue;
     }
-    if (room && views.some((v) => !v.live)) req.log.info('The disk is under disk-target: a new slot, keeping the free slots\' warm builds for the PRs and jobs that made them.');
+    if (room && views.some((v) => !v.live))
+      req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
     const name = await newSlot(req.root, views);
     const dirs = slotDirs(req.root, name);
     const r = await tryLease(dirs, req);

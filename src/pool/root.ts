@@ -2,7 +2,8 @@ import { constants, promises as fs } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { MARKER, rootPaths } from '../model/layout.js';
 import { type Origin, subjectOf } from '../model/settings.js';
-import { chownTree, handBackTo, myUid, ownerOf, ownersOf } from '../owners/owner.js';
+import { chownTree, handBackTo, ownerOf, ownersOf } from '../owners/owner.js';
+import { myUid } from '../os/proc.js';
 
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
@@ -18,7 +19,10 @@ export class RootError extends Error {
 
 /** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
 export class RootMissingError extends RootError {
-  constructor(message: string, readonly root: string) {
+  constructor(
+    message: string,
+    readonly root: string,
+  ) {
     super(message);
     this.name = 'RootMissingError';
   }
@@ -32,7 +36,10 @@ export function refuseRoot(path: string, env: Record<string, string | undefined>
   if (EXACT.includes(path) || UNDER.some((d) => within(path, d))) return 'it is a system directory';
   const home = env.HOME;
   if (home && path === resolve(home)) return 'it is the home directory';
-  for (const [name, dir] of [['RUNNER_TEMP', env.RUNNER_TEMP], ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE]] as const) {
+  for (const [name, dir] of [
+    ['RUNNER_TEMP', env.RUNNER_TEMP],
+    ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+  ] as const) {
     if (dir && within(path, resolve(dir))) {
       return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
     }
@@ -53,7 +60,10 @@ const UNRELIABLE_FLOCK: Record<number, string> = {
 /** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
 export function unreliableFlock(fsType: number): string | undefined {
   const name = UNRELIABLE_FLOCK[fsType >>> 0];
-  return name && `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`;
+  return (
+    name &&
+    `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`
+  );
 }
 
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
@@ -75,8 +85,16 @@ async function realpathLoose(path: string): Promise<string> {
 /** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
 async function blame(path: string): Promise<NodeJS.ErrnoException | undefined> {
   for (let p = path; ; p = dirname(p)) {
-    if (await fs.stat(p).then(() => true, () => false)) {
-      return fs.access(p, constants.W_OK).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    if (
+      await fs.stat(p).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      return fs.access(p, constants.W_OK).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
     }
     if (dirname(p) === p) return undefined;
   }
@@ -87,12 +105,20 @@ async function blame(path: string): Promise<NodeJS.ErrnoException | undefined> {
  * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
  * otherwise manage (and could delete) data that was never ours.
  */
-export async function prepareRoot(raw: string, env: Record<string, string | undefined>, create = true, origin: Origin = { kind: 'input', name: 'root' }): Promise<string> {
+export async function prepareRoot(
+  raw: string,
+  env: Record<string, string | undefined>,
+  create = true,
+  origin: Origin = { kind: 'input', name: 'root' },
+): Promise<string> {
   const input = `${subjectOf(origin)} is '${raw}'`;
   if (!isAbsolute(raw)) throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
   const root = await realpathLoose(resolve(raw));
   const why = refuseRoot(root, env);
-  if (why) throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+  if (why)
+    throw new RootError(
+      `${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`,
+    );
   const st = await fs.stat(root).catch(() => undefined);
   if (st && !st.isDirectory()) throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
   const p = rootPaths(root);
@@ -102,7 +128,9 @@ export async function prepareRoot(raw: string, env: Record<string, string | unde
     const entries = (await fs.readdir(root)).filter((e) => e !== 'lost+found');
     if (!entries.includes(MARKER)) {
       if (entries.length > 0) {
-        throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+        throw new RootError(
+          `${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`,
+        );
       }
     }
   } else if (!create) {
@@ -125,7 +153,9 @@ export async function prepareRoot(raw: string, env: Record<string, string | unde
     if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid)) await chownTree([p.marker, ...skeleton], to, false);
   } catch (e) {
     const err = (await blame(root)) ?? (e as NodeJS.ErrnoException);
-    throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+    throw new RootError(
+      `${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`,
+    );
   }
   return root;
 }

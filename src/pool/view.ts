@@ -47,7 +47,9 @@ const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'b
 const hasLock = (d: string) => ['.cargo-lock', '.cargo-build-lock'].some((f) => lstatSync(join(d, f), { throwIfNoEntry: false })?.isFile());
 const subdirs = (d: string) => {
   try {
-    return readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !NOT_PROFILES.has(e.name)).map((e) => join(d, e.name));
+    return readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !NOT_PROFILES.has(e.name))
+      .map((e) => join(d, e.name));
   } catch {
     return [];
   }

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Me, type SlotView, fromBase, sameJob, worthless } from './choose.js';
-import { type DirRecord, readRecord, trustDomain } from '../model/record.js';
+import { type DirRecord, trustDomain } from '../model/record.js';
+import { readRecord } from '../os/record-file.js';
 import { type Dirs, slotDirs } from '../model/layout.js';
 import { type Disk, beyond, measure } from '../os/disk.js';
 import { hold, release } from '../os/flock.js';
@@ -58,7 +59,11 @@ const time = (r: DirRecord) => Date.parse(r.lastUsed) || 0;
  * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
  * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
  */
-export function chooseCopySource(slots: SlotView[], me: Me, o: { reuse: 'same-key' | 'never' | 'always'; cargoHome: string; self: string }): CopySource | undefined {
+export function chooseCopySource(
+  slots: SlotView[],
+  me: Me,
+  o: { reuse: 'same-key' | 'never' | 'always'; cargoHome: string; self: string },
+): CopySource | undefined {
   if (o.reuse === 'never') return undefined;
   const found: CopySource[] = [];
   for (const s of slots) {
@@ -106,7 +111,8 @@ async function buildDirs(target: string): Promise<string[]> {
   const sub = async (d: string) => (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
   for (const a of await sub(target)) {
     if ((await fs.lstat(join(a, 'build')).catch(() => undefined))?.isDirectory()) out.push(join(a, 'build'));
-    for (const b of await sub(a)) if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build')) out.push(join(b, 'build'));
+    for (const b of await sub(a))
+      if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build')) out.push(join(b, 'build'));
   }
   return out;
 }
@@ -157,10 +163,20 @@ export interface CopyReport {
 export function describeCopy(c: CopyReport): string {
   const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${formatBytes(c.bytes)})`;
   if (c.outcome === 'copied') {
-    const extra = [c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '', c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : ''].filter(Boolean).join('; ');
+    const extra = [
+      c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+      c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
   }
-  const why = { busy: 'it became live (its lease or cargo\'s locks are held)', changed: 'another job used it meanwhile', 'no-room': 'the copy would take the disk over disk-threshold', failed: `the copy failed: ${c.detail}` }[c.outcome];
+  const why = {
+    busy: "it became live (its lease or cargo's locks are held)",
+    changed: 'another job used it meanwhile',
+    'no-room': 'the copy would take the disk over disk-threshold',
+    failed: `the copy failed: ${c.detail}`,
+  }[c.outcome];
   return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
 }
 
@@ -169,7 +185,12 @@ export function describeCopy(c: CopyReport): string {
  * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
  * the target empty, and the build starts cold.
  */
-export async function copyWarmBuild(root: string, src: CopySource, to: Dirs, o: { threshold: Level; timeoutMs: number; reflink?: boolean }): Promise<CopyReport> {
+export async function copyWarmBuild(
+  root: string,
+  src: CopySource,
+  to: Dirs,
+  o: { threshold: Level; timeoutMs: number; reflink?: boolean },
+): Promise<CopyReport> {
   const from = slotDirs(root, src.name);
   const base: CopyReport = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
   const t0 = performance.now();
@@ -177,7 +198,8 @@ export async function copyWarmBuild(root: string, src: CopySource, to: Dirs, o: 
   if (!h) return base;
   try {
     const now = await readRecord(from.record);
-    if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now)) return { ...base, outcome: 'changed' };
+    if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+      return { ...base, outcome: 'changed' };
     const bytes = now.sizes?.target ?? (await diskUsage(from.target));
     if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold)) return { ...base, bytes, outcome: 'no-room' };
     const c = await copyTree(from.target, to.target, o.timeoutMs);

@@ -123,7 +123,9 @@ const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'b
 
 const subdirs = (dir: string): string[] => {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name)).map((d) => d.name);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+      .map((d) => d.name);
   } catch {
     return [];
   }
@@ -238,6 +240,22 @@ export interface WarmthEntry {
   slot: string;
   built: number;
   fresh: number;
+  /** The workflow, run id, lease time (ms) and base key of the job: what the value rule (value.ts) reads. Absent in lines of older versions. */
+  workflow?: string;
+  run?: string;
+  ms?: number;
+  base?: string;
+}
+
+/**
+ * A trust domain said to be closed (a `pull_request: closed` run of the action, or
+ * `cargo-isolate forget`): its builds are worth nothing from then on (value.ts).
+ */
+export interface ClosedEntry {
+  t: string;
+  repository: string;
+  key: string;
+  closed: true;
 }
 
 /** Pure: a job started warm when most of its units were already there and left alone. */
@@ -257,7 +275,15 @@ export interface WarmthRow {
 
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 export function parseLog(text: string): WarmthEntry[] {
-  return parseLines<WarmthEntry>(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+  return parseLines<WarmthEntry>(
+    text,
+    (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh),
+  );
+}
+
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+export function parseClosed(text: string): ClosedEntry[] {
+  return parseLines<ClosedEntry>(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
 }
 
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
@@ -276,7 +302,14 @@ export function warmShare(entries: WarmthEntry[], recent = RECENT): WarmthRow[] 
     const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
     const built = last.reduce((s, e) => s + e.built, 0);
     const fresh = last.reduce((s, e) => s + e.fresh, 0);
-    rows.push({ repository, job, jobs: last.length, warm: last.filter(startedWarm).length, unitsFresh: fresh / (built + fresh), last: last[last.length - 1].t });
+    rows.push({
+      repository,
+      job,
+      jobs: last.length,
+      warm: last.filter(startedWarm).length,
+      unitsFresh: fresh / (built + fresh),
+      last: last[last.length - 1].t,
+    });
   }
   return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
 }
@@ -292,12 +325,18 @@ export function formatWarmth(rows: WarmthRow[]): string[] {
 
 export const warmthLog = (root: string): string => rootPaths(root).warmth;
 
-/** Appends one job's line (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
-export async function appendWarmth(root: string, e: WarmthEntry): Promise<void> {
+/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+export async function appendWarmth(root: string, e: WarmthEntry | ClosedEntry): Promise<void> {
   await appendLine(root, warmthLog(root), e);
 }
 
 /** The history on disk, older generation first. Never throws. */
 export async function readWarmth(root: string): Promise<WarmthEntry[]> {
-  return parseLog(await readLog(warmthLog(root)));
+  return (await readHistory(root)).jobs;
+}
+
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+export async function readHistory(root: string): Promise<{ jobs: WarmthEntry[]; closed: ClosedEntry[] }> {
+  const text = await readLog(warmthLog(root));
+  return { jobs: parseLog(text), closed: parseClosed(text) };
 }

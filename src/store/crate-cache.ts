@@ -1,4 +1,4 @@
-import { storePaths } from './crates.js';
+import { storePaths } from '../model/layout.js';
 import { sha256Hex } from '../model/key.js';
 import type { Log } from '../os/log.js';
 

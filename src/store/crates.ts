@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JobIdentity } from '../model/identity.js';
-import { exists, isPermissionError } from '../os/fsutil.js';
-import { sha256Hex } from '../model/key.js';
+import { type CopiedBecause, exists, isPermissionError, linkOrCopy, writeAtomic } from '../os/fsutil.js';
 import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from '../model/settings.js';
+import { storePaths } from '../model/layout.js';
+import { knownDirs, learnDir } from './dir-names.js';
 
 /*
  * The host-wide crate store, <root>/crates:
@@ -59,13 +60,6 @@ export interface PublishReport {
   allowed: boolean;
 }
 
-export const storePaths = (root: string) => ({
-  base: join(root, 'crates'),
-  blobs: join(root, 'crates', 'sha256'),
-  dirs: join(root, 'crates', 'dirs'),
-  index: join(root, 'crates', 'index'),
-});
-
 const blobPath = (root: string, sha: string) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c: LockedCrate) => `${c.name}-${c.version}.crate`;
 
@@ -86,48 +80,45 @@ export function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): string | unde
   return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
 }
 
-const dirsRecord = (root: string, version: string, source: string) => join(storePaths(root).dirs, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-
-async function knownDirs(root: string, version: string, source: string): Promise<string[]> {
-  try {
-    return (JSON.parse(await fs.readFile(dirsRecord(root, version, source), 'utf8')) as { dirs: string[] }).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d));
-  } catch {
-    return [];
-  }
-}
-
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest: string, how: { data: Buffer } | { copyFrom: string } | { linkFrom: string }, mode?: number): Promise<void> {
+async function placeAtomically(
+  dest: string,
+  how: { data: Buffer } | { from: string; mode: 'link' | 'copy' },
+  mode?: number,
+): Promise<CopiedBecause | undefined> {
   await fs.mkdir(dirname(dest), { recursive: true });
+  if ('data' in how) return writeAtomic(dest, how.data, mode).then(() => undefined);
   const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    if ('data' in how) await fs.writeFile(tmp, how.data, { mode: mode ?? 0o644 });
-    else if ('linkFrom' in how) await fs.link(how.linkFrom, tmp);
-    else await fs.copyFile(how.copyFrom, tmp, constants.COPYFILE_FICLONE);
-    if (mode !== undefined && !('linkFrom' in how)) await fs.chmod(tmp, mode);
+    const copied = await linkOrCopy(how.from, tmp, how.mode);
     await fs.rename(tmp, dest);
+    return copied;
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
   }
 }
 
-async function learnDir(root: string, version: string, source: string, dir: string): Promise<void> {
-  const known = await knownDirs(root, version, source);
-  if (known.includes(dir)) return;
-  // Two publishers learning at once may each write their own list; either list is correct,
-  // and the next publisher adds what the other one lost.
-  await placeAtomically(dirsRecord(root, version, source), { data: Buffer.from(JSON.stringify({ version, source, dirs: [...known, dir] }) + '\n') });
-}
-
 /** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
 export async function seedCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string, mode: 'link' | 'copy'): Promise<SeedReport> {
-  const r: SeedReport = { locked: locked.length, seeded: 0, seededBytes: 0, present: 0, missing: 0, mismatches: [], indexEntries: 0, unknownDirs: 0, dirs: 0, mode, copiedInstead: 0 };
+  const r: SeedReport = {
+    locked: locked.length,
+    seeded: 0,
+    seededBytes: 0,
+    present: 0,
+    missing: 0,
+    mismatches: [],
+    indexEntries: 0,
+    unknownDirs: 0,
+    dirs: 0,
+    mode,
+    copiedInstead: 0,
+  };
   const sources = [...new Set(locked.map((c) => c.source))];
   const dirsBySource = new Map<string, string[]>();
   const usedDirs = new Set<string>();
   for (const s of sources) {
-    const dirs = await knownDirs(root, version, s);
+    const dirs = await knownDirs(storePaths(root).dirs, version, s);
     if (dirs.length === 0) r.unknownDirs++;
     dirsBySource.set(s, dirs);
   }
@@ -148,7 +139,10 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
     }
     const actual = await fileSha256(blob);
     if (actual !== c.checksum) {
-      r.mismatches.push({ crate: `${c.name} ${c.version}`, why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it` });
+      r.mismatches.push({
+        crate: `${c.name} ${c.version}`,
+        why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+      });
       continue;
     }
     // Every index dir this host has seen for the source: the job's own cargo config (source
@@ -156,17 +150,14 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
     r.dirs = Math.max(r.dirs, dirs.length);
     for (const [i, dir] of dirs.entries()) {
       if (!absent[i]) continue;
-      try {
-        await placeAtomically(dests[i], mode === 'link' ? { linkFrom: blob } : { copyFrom: blob });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EXDEV' && code !== 'EPERM') throw e;
+      const code = await placeAtomically(dests[i], { from: blob, mode });
+      if (code) {
         // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
         // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
         // just verified is as good, and private to this slot.
-        await placeAtomically(dests[i], { copyFrom: blob });
         r.copiedInstead++;
-        r.copyReason ??= code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+        r.copyReason ??=
+          code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
       }
       usedDirs.add(dir);
       const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
@@ -190,7 +181,12 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
 }
 
 /** Adds the slot's verified new .crate files (and their index entries) to the store. */
-export async function publishCrates(root: string, cargoHome: string, locked: LockedCrate[], version: string): Promise<Omit<PublishReport, 'policy' | 'allowed'>> {
+export async function publishCrates(
+  root: string,
+  cargoHome: string,
+  locked: LockedCrate[],
+  version: string,
+): Promise<Omit<PublishReport, 'policy' | 'allowed'>> {
   const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [] as { crate: string; why: string }[], indexEntries: 0 };
   const byFile = new Map<string, LockedCrate[]>();
   for (const c of locked) byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
@@ -218,7 +214,7 @@ export async function publishCrates(root: string, cargoHome: string, locked: Loc
       }
       if (!learned.has(`${match.source}\n${dir}`)) {
         // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-        await learnDir(root, version, match.source, dir).catch((e) => {
+        await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
           if (!isPermissionError(e)) throw e;
         });
         learned.add(`${match.source}\n${dir}`);

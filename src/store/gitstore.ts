@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { exists, isPermissionError } from '../os/fsutil.js';
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { exists, isPermissionError, linkOrCopy } from '../os/fsutil.js';
 import { sha256Hex, safeComponent } from '../model/key.js';
 import { removeTree } from '../os/remove.js';
+import { gitStorePaths } from '../model/layout.js';
+import { lockPackages } from './lockfile.js';
+import { knownDirs, learnDir } from './dir-names.js';
 
 /*
  * The host-wide git store, <root>/git: the databases of git dependencies, fetched once per host.
@@ -60,8 +63,7 @@ const SHA = /^[0-9a-f]{40}$/;
 export function parseGitLock(text: string): LockedGit[] {
   const out: LockedGit[] = [];
   const seen = new Set<string>();
-  for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-    const field = (k: string) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+  for (const field of lockPackages(text)) {
     const [name, version, source] = ['name', 'version', 'source'].map(field);
     const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
     if (!name || !version || !m) continue;
@@ -73,20 +75,18 @@ export function parseGitLock(text: string): LockedGit[] {
   return out;
 }
 
-export const gitStorePaths = (root: string) => ({
-  base: join(root, 'git'),
-  db: join(root, 'git', 'db'),
-  dirs: join(root, 'git', 'dirs'),
-});
-
 /** The store's directory for a URL: readable, and distinct for distinct URLs. */
 export function urlKey(url: string): string {
-  const last = url.replace(/\/+$/, '').split('/').pop()?.replace(/\.git$/, '') || 'repo';
+  const last =
+    url
+      .replace(/\/+$/, '')
+      .split('/')
+      .pop()
+      ?.replace(/\.git$/, '') || 'repo';
   return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
 
 export const entryPath = (root: string, url: string, commit: string) => join(gitStorePaths(root).db, urlKey(url), commit);
-const dirsRecord = (root: string, version: string, url: string) => join(gitStorePaths(root).dirs, `${sha256Hex(`${version}\n${url}`).slice(0, 32)}.json`);
 const label = (g: Pick<LockedGit, 'name' | 'commit'>) => `${g.name} ${g.commit.slice(0, 8)}`;
 
 /** What a db dir in a job's CARGO_HOME holds, as publishing sees it. */
@@ -106,7 +106,11 @@ export interface DbDirFacts {
 export function assignDbDirs(dirs: DbDirFacts[], locked: Pick<LockedGit, 'url' | 'commit'>[]): { assigned: Map<string, string>; ambiguous: string[] } {
   const assigned = new Map<string, string>();
   const ambiguous: string[] = [];
-  const norm = (u: string) => u.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+  const norm = (u: string) =>
+    u
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '')
+      .toLowerCase();
   for (const d of dirs) {
     let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
     if (urls.length > 1) {
@@ -138,26 +142,27 @@ export function systemGit(env: NodeJS.ProcessEnv = process.env, timeoutMs = 600_
   const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
   return {
     run(args, o = {}) {
-      const r = spawnSync('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], { env: { ...clean, GIT_TERMINAL_PROMPT: '0' }, input: o.input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+      const r = spawnSync('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+        env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+        input: o.input,
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        maxBuffer: 64 << 20,
+      });
       return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
     },
   };
 }
 
 const firstLine = (r: { stderr: string; stdout: string; status: number | null; error?: Error }) =>
-  (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+  (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(
+    0,
+    200,
+  );
 
 /** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
 export function gitAvailable(git: Git): boolean {
   return git.run(['--version']).status === 0;
-}
-
-async function knownDirs(root: string, version: string, url: string): Promise<string[]> {
-  try {
-    return (JSON.parse(await fs.readFile(dirsRecord(root, version, url), 'utf8')) as { dirs: string[] }).dirs.filter((d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.'));
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -175,24 +180,21 @@ async function plainDirs(root: string, ...rel: string[]): Promise<boolean> {
   return true;
 }
 
-async function writeAtomically(dest: string, data: string): Promise<void> {
-  await fs.mkdir(dirname(dest), { recursive: true });
-  const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, dest).catch(async (e) => {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  });
-}
-
-async function learnDir(root: string, version: string, url: string, dir: string): Promise<void> {
-  const known = await knownDirs(root, version, url);
-  if (known.includes(dir) || !(await plainDirs(root, 'git', 'dirs'))) return;
-  await writeAtomically(dirsRecord(root, version, url), JSON.stringify({ version, url, dirs: [...known, dir] }) + '\n');
+async function learnGitDir(root: string, version: string, url: string, dir: string): Promise<void> {
+  if (await plainDirs(root, 'git', 'dirs')) await learnDir(gitStorePaths(root).dirs, version, url, dir, 'url');
 }
 
 /** The pack and index files of an entry: regular files only, never a symlink planted there. */
-async function packFiles(entry: string): Promise<{ name: string; path: string; bytes: number; nlink: number; ctimeMs: number; uid: number }[]> {
+interface PackFile {
+  name: string;
+  path: string;
+  bytes: number;
+  nlink: number;
+  ctimeMs: number;
+  uid: number;
+}
+
+async function packFiles(entry: string): Promise<PackFile[]> {
   const out = [];
   for (const name of await fs.readdir(entry).catch(() => [] as string[])) {
     if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name)) continue;
@@ -232,6 +234,100 @@ export interface GitSeedReport {
   copiedInstead: number;
 }
 
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git: Git, dbRoot: string, dirs: string[], commit: string): Promise<string[]> {
+  const todo: string[] = [];
+  for (const dir of dirs) {
+    const d = join(dbRoot, dir);
+    const isDir = (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+    if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0)) todo.push(dir);
+  }
+  return todo;
+}
+
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry: string, g: LockedGit): Promise<string | undefined> {
+  let claimed: { url?: string; commit?: string } = {};
+  try {
+    claimed = JSON.parse(await fs.readFile(join(entry, 'entry.json'), 'utf8'));
+  } catch {
+    /* judged below */
+  }
+  return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(
+  git: Git,
+  files: PackFile[],
+  dbRoot: string,
+  dir: string,
+  g: LockedGit,
+  mode: 'link' | 'copy',
+  r: GitSeedReport,
+): Promise<string | undefined> {
+  const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
+  try {
+    await fs.mkdir(dbRoot, { recursive: true });
+    const init = git.run(['init', '--quiet', '--bare', tmp]);
+    if (init.status !== 0) throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+    for (const f of files) if (await linkOrCopy(f.path, join(tmp, 'objects', 'pack', f.name), mode)) r.copiedInstead++;
+    const refused = verifyDb(git, tmp, g.commit);
+    if (refused) return refused;
+    const dest = join(dbRoot, dir);
+    const st = await fs.lstat(dest).catch(() => undefined);
+    // A symlink a build left in its place (into another slot, say) is removed, never followed.
+    if (st && !st.isDirectory()) await fs.rm(dest, { force: true });
+    if (!st?.isDirectory()) await fs.rename(tmp, dest);
+    else {
+      // This slot's own database of the URL, without this commit: add the verified pack.
+      await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
+      for (const f of files) await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
+      git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+    }
+    return undefined;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root: string, dbRoot: string, g: LockedGit, version: string, mode: 'link' | 'copy', git: Git, r: GitSeedReport): Promise<void> {
+  const dirs = await knownDirs(gitStorePaths(root).dirs, version, g.url);
+  const entry = entryPath(root, g.url, g.commit);
+  if (dirs.length === 0) {
+    const why = (await exists(entry))
+      ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+      : 'not in the store yet';
+    r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+    return;
+  }
+  const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+  if (todo.length === 0) {
+    r.present++; // this slot's own database (a warm slot of the same trust domain)
+    return;
+  }
+  const files = await packFiles(entry);
+  if (!files.some((f) => f.name.endsWith('.pack'))) {
+    r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+    return;
+  }
+  let refused = await claimRefusal(entry, g);
+  for (const dir of todo) refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+  if (refused) {
+    r.refused.push({ url: g.url, commit: g.commit });
+    r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+    return;
+  }
+  const bytes = files.reduce((n, f) => n + f.bytes, 0);
+  r.seeded.push({ dep: label(g), bytes });
+  r.seededBytes += bytes;
+}
+
 /** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
 export async function seedGit(root: string, cargoHome: string, locked: LockedGit[], version: string, mode: 'link' | 'copy', git: Git): Promise<GitSeedReport> {
   const r: GitSeedReport = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
@@ -240,88 +336,14 @@ export async function seedGit(root: string, cargoHome: string, locked: LockedGit
     for (const g of locked) r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
     return r;
   }
-  const dbRoot = join(cargoHome, 'git', 'db');
   // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
   // there. prepare.ts checks only the top dirs; cargo fetches instead.
   if (!(await plainDirs(cargoHome, 'git', 'db'))) {
-    for (const g of locked) r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+    for (const g of locked)
+      r.notSeeded.push({ dep: label(g), why: `${join(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
     return r;
   }
-  for (const g of locked) {
-    const dirs = await knownDirs(root, version, g.url);
-    if (dirs.length === 0) {
-      const why = (await exists(entryPath(root, g.url, g.commit))) ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)` : 'not in the store yet';
-      r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-      continue;
-    }
-    const hasCommit = (d: string) => git.run(['--git-dir', d, 'cat-file', '-e', `${g.commit}^{commit}`]).status === 0;
-    const todo = [];
-    const isDir = async (d: string) => (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
-    for (const dir of dirs) if (!((await isDir(join(dbRoot, dir))) && hasCommit(join(dbRoot, dir)))) todo.push(dir);
-    if (todo.length === 0) {
-      r.present++; // this slot's own database (a warm slot of the same trust domain)
-      continue;
-    }
-    const entry = entryPath(root, g.url, g.commit);
-    const files = await packFiles(entry);
-    if (!files.some((f) => f.name.endsWith('.pack'))) {
-      r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-      continue;
-    }
-    let claimed: { url?: string; commit?: string } = {};
-    try {
-      claimed = JSON.parse(await fs.readFile(join(entry, 'entry.json'), 'utf8'));
-    } catch {
-      /* judged below */
-    }
-    let bytes = 0;
-    let why = claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-    for (const dir of todo) {
-      if (why) break;
-      const tmp = join(dbRoot, `.${dir}.seed-${randomBytes(4).toString('hex')}`);
-      try {
-        await fs.mkdir(dbRoot, { recursive: true });
-        const init = git.run(['init', '--quiet', '--bare', tmp]);
-        if (init.status !== 0) throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-        for (const f of files) {
-          const dest = join(tmp, 'objects', 'pack', f.name);
-          if (mode === 'link') {
-            try {
-              await fs.link(f.path, dest);
-            } catch (e) {
-              const code = (e as NodeJS.ErrnoException).code;
-              if (code !== 'EXDEV' && code !== 'EPERM') throw e;
-              await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
-              r.copiedInstead++;
-            }
-          } else await fs.copyFile(f.path, dest, constants.COPYFILE_FICLONE);
-        }
-        why = verifyDb(git, tmp, g.commit);
-        if (why) break;
-        const dest = join(dbRoot, dir);
-        const st = await fs.lstat(dest).catch(() => undefined);
-        // A symlink a build left in its place (into another slot, say) is removed, never followed.
-        if (st && !st.isDirectory()) await fs.rm(dest, { force: true });
-        if (!st?.isDirectory()) await fs.rename(tmp, dest);
-        else {
-          // This slot's own database of the URL, without this commit: add the verified pack.
-          await fs.mkdir(join(dest, 'objects', 'pack'), { recursive: true });
-          for (const f of files) await fs.rename(join(tmp, 'objects', 'pack', f.name), join(dest, 'objects', 'pack', f.name));
-          git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-        }
-        bytes = files.reduce((n, f) => n + f.bytes, 0);
-      } finally {
-        await fs.rm(tmp, { recursive: true, force: true });
-      }
-    }
-    if (why) {
-      r.refused.push({ url: g.url, commit: g.commit });
-      r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${why}; not seeded, cargo fetches it` });
-      continue;
-    }
-    r.seeded.push({ dep: label(g), bytes });
-    r.seededBytes += bytes;
-  }
+  for (const g of locked) await seedOne(root, join(cargoHome, 'git', 'db'), g, version, mode, git, r);
   return r;
 }
 
@@ -339,7 +361,14 @@ function dbFacts(git: Git, dbRoot: string, names: string[], locked: LockedGit[])
     names.map(async (name) => {
       const gitDir = join(dbRoot, name);
       const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-      const present = check.status === 0 ? check.stdout.split('\n').map((l) => l.split(' ')).filter(([sha, type]) => SHA.test(sha) && type === 'commit').map(([sha]) => sha) : [];
+      const present =
+        check.status === 0
+          ? check.stdout
+              .split('\n')
+              .map((l) => l.split(' '))
+              .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+              .map(([sha]) => sha)
+          : [];
       const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
       const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
       return { name, commits: present, fetchedFrom };
@@ -352,7 +381,14 @@ function dbFacts(git: Git, dbRoot: string, names: string[], locked: LockedGit[])
  * Each entry is packed by git from the job's database into a temp dir under the store, then
  * renamed into place: a reader sees no entry or a whole one.
  */
-export async function publishGit(root: string, cargoHome: string, locked: LockedGit[], version: string, git: Git, replace: { url: string; commit: string }[] = []): Promise<GitPublishReport> {
+export async function publishGit(
+  root: string,
+  cargoHome: string,
+  locked: LockedGit[],
+  version: string,
+  git: Git,
+  replace: { url: string; commit: string }[] = [],
+): Promise<GitPublishReport> {
   const r: GitPublishReport = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
   if (locked.length === 0) return r;
   if (!gitAvailable(git)) {
@@ -367,12 +403,17 @@ export async function publishGit(root: string, cargoHome: string, locked: Locked
     const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
     if (dirs.length === 0) {
       const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-      r.notPublished.push({ dep: label(g), why: amb.length ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}` : `no database in ${dbRoot} holds the commit (the build did not fetch it)` });
+      r.notPublished.push({
+        dep: label(g),
+        why: amb.length
+          ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+          : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+      });
       continue;
     }
     for (const d of dirs) {
       // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-      await learnDir(root, version, g.url, d).catch((e) => {
+      await learnGitDir(root, version, g.url, d).catch((e) => {
         if (!isPermissionError(e)) throw e;
       });
     }
@@ -407,7 +448,10 @@ export async function publishGit(root: string, cargoHome: string, locked: Locked
       r.published.push({ dep: label(g), bytes });
       r.publishedBytes += bytes;
     } catch (e) {
-      r.notPublished.push({ dep: label(g), why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : (e as Error).message });
+      r.notPublished.push({
+        dep: label(g),
+        why: isPermissionError(e) ? `cannot write into ${dirname(entry)} (made by another uid): not published` : (e as Error).message,
+      });
     } finally {
       await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -436,7 +480,12 @@ export async function gitEntries(root: string): Promise<GitEntryFacts[]> {
       if (!st?.isDirectory()) continue;
       const files = await packFiles(path);
       // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-      out.push({ path, bytes: files.reduce((n, f) => n + f.bytes, 0), lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)), linked: files.some((f) => f.nlink > 1) });
+      out.push({
+        path,
+        bytes: files.reduce((n, f) => n + f.bytes, 0),
+        lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+        linked: files.some((f) => f.nlink > 1),
+      });
     }
   }
   return out;

@@ -11,14 +11,27 @@ export interface LockedCrate {
 }
 
 /**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+export function lockPackages(text: string): ((key: string) => string | undefined)[] {
+  return text
+    .split(/^\[\[package\]\]\s*$/m)
+    .slice(1)
+    .map((block) => {
+      const head = block.split(/^\[/m)[0];
+      return (k: string) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+
+/**
  * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them). Only the four keys used here are
- * read, so a line-oriented reader is enough and needs no TOML library in the bundle.
+ * [metadata] and are ignored: nothing is seeded for them).
  */
 export function parseLock(text: string): LockedCrate[] {
   const out: LockedCrate[] = [];
-  for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-    const field = (k: string) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(block.split(/^\[/m)[0])?.[1];
+  for (const field of lockPackages(text)) {
     const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
     const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
     if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum)) out.push({ name, version, source: source!, checksum });
@@ -34,7 +47,13 @@ export function parseLock(text: string): LockedCrate[] {
 export async function findLockFile(manifestPath: string | undefined, workingDirectory: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
   if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml')) return undefined;
-  const args = ['locate-project', '--workspace', '--message-format', 'plain', ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : [])];
+  const args = [
+    'locate-project',
+    '--workspace',
+    '--message-format',
+    'plain',
+    ...(manifestPath ? ['--manifest-path', resolve(workingDirectory, manifestPath)] : []),
+  ];
   const r = spawnSync('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
   if (r.status === 0 && r.stdout.trim()) {
     const lock = join(dirname(r.stdout.trim()), 'Cargo.lock');

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { basename, join } from 'node:path';
 import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { ownDirIn } from '../owners/owner.js';
+import { findOnPath, myUid } from '../os/proc.js';
+import { rootPaths } from '../model/layout.js';
+import { environOf, sameMountNamespace, socketOwner, tcpListeners } from '../os/sockets.js';
 
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
@@ -66,7 +69,14 @@ export function sccacheWrapper(env: Record<string, string | undefined>): Wrapper
 }
 
 /** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set(['SCCACHE_SERVER_PORT', 'SCCACHE_IDLE_TIMEOUT', 'SCCACHE_START_SERVER', 'SCCACHE_STARTUP_NOTIFY', 'SCCACHE_NO_DAEMON', 'SCCACHE_ERROR_LOG']);
+const OURS = new Set([
+  'SCCACHE_SERVER_PORT',
+  'SCCACHE_IDLE_TIMEOUT',
+  'SCCACHE_START_SERVER',
+  'SCCACHE_STARTUP_NOTIFY',
+  'SCCACHE_NO_DAEMON',
+  'SCCACHE_ERROR_LOG',
+]);
 export function sccacheSettings(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(env).sort()) if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined) out[k] = env[k]!;
@@ -80,25 +90,6 @@ export function sccacheSettings(env: Record<string, string | undefined>): Record
 export function candidatePorts(uid: number, mountNs: string, settings: Record<string, string>): number[] {
   const h = createHash('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
   return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
-}
-
-export interface Listener {
-  port: number;
-  uid: number;
-  inode: number;
-}
-
-/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
-export function parseListeners(procNetTcp: string): Listener[] {
-  const out: Listener[] = [];
-  for (const line of procNetTcp.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== '0A') continue; // 0A: LISTEN
-    const [addr, port] = f[1].split(':');
-    if (addr !== '0100007F' && addr !== '00000000') continue;
-    out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
-  }
-  return out;
 }
 
 /** What answers on a port, as far as the decision needs to know. */
@@ -155,62 +146,18 @@ export function describeServer(r: SccacheReport): string {
 
 // ---- effects ----
 
-async function findOnPath(command: string, path: string | undefined): Promise<string | undefined> {
-  if (command.includes('/')) return command;
-  for (const dir of (path ?? '').split(delimiter).filter(Boolean)) {
-    const p = join(dir, command);
-    if (await fs.access(p, constants.X_OK).then(() => true, () => false)) return p;
-  }
-  return undefined;
-}
-
-async function listeners(): Promise<Listener[]> {
-  const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => fs.readFile(f, 'utf8').catch(() => '')));
-  // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
-  return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
-}
-
-/**
- * The process holding a socket inode: `hint` (the pid main saw) first, then sccache processes
- * only, which keeps the scan of /proc cheap.
- */
-async function socketOwner(inode: number, hint?: number): Promise<number | undefined> {
-  const want = `socket:[${inode}]`;
-  const holds = async (p: string) => {
-    const fds = await fs.readdir(`/proc/${p}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) if ((await fs.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want) return true;
-    return false;
-  };
-  if (hint && (await holds(String(hint)))) return hint;
-  for (const p of await fs.readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(p)) continue;
-    const comm = await fs.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-    if (comm.trim() === 'sccache' && (await holds(p))) return Number(p);
-  }
-  return undefined;
-}
-
-async function environOf(pid: number): Promise<Record<string, string> | undefined> {
-  const raw = await fs.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-  if (raw === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const kv of raw.split('\0')) if (kv.includes('=')) out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-  return out;
-}
-
 /** What answers on `port` (in this network namespace), read from /proc. */
 export async function occupant(port: number, uid: number, hint?: number): Promise<Occupant> {
-  const l = (await listeners()).find((x) => x.port === port);
+  const l = (await tcpListeners()).find((x) => x.port === port);
   if (!l) return { kind: 'free' };
   if (l.uid !== uid) return { kind: 'other-uid', uid: l.uid };
-  const pid = await socketOwner(l.inode, hint);
+  const pid = await socketOwner(l.inode, 'sccache', hint);
   if (!pid) return { kind: 'unknown' };
   const env = await environOf(pid);
   if (!env) return { kind: 'unknown' };
   if (env.RUNNER_TRACKING_ID) return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
   // Another mount namespace resolves the job's paths to other files (or none).
-  const [theirs, ours] = await Promise.all([fs.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), fs.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-  if (theirs !== ours) return { kind: 'unknown' };
+  if (!(await sameMountNamespace(pid))) return { kind: 'unknown' };
   return { kind: 'host-server', pid };
 }
 
@@ -234,7 +181,7 @@ async function settled(port: number, uid: number, graceMs: number): Promise<Occu
 
 /** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
 function serverDir(root: string, uid: number, port: number): Promise<{ dir: string; theirs?: string }> {
-  return ownDirIn(join(root, 'sccache'), `u${uid}-p${port}`, uid, 0o700);
+  return ownDirIn(rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 
 /**
@@ -250,7 +197,12 @@ async function spawnServer(binary: string, env: Record<string, string>, dir: str
   try {
     const code = await new Promise<number | null>((res, rej) => {
       // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-      const child = spawn(binary, [], { env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: join(dir, 'error.log') }, cwd: dir, detached: true, stdio: ['ignore', out.fd, out.fd] });
+      const child = spawn(binary, [], {
+        env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: join(dir, 'error.log') },
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', out.fd, out.fd],
+      });
       child.on('error', rej);
       child.on('exit', (c) => res(c));
     });
@@ -267,6 +219,73 @@ export interface SccachePaths {
   root: string;
 }
 
+/** What one candidate port gave: a server to use (reused or started), or the next port, and why. */
+type PortOutcome = { kind: 'server'; pid?: number; how: SccacheReport['how']; tmp: string } | { kind: 'next'; why?: string };
+
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o: Occupant): string {
+  if (o.kind === 'other-uid') return `a listener of uid ${o.uid}`;
+  if (o.kind === 'job-server') return `a job's server, pid ${o.pid}`;
+  return 'a listener of another mount namespace, or one this uid cannot see';
+}
+
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary: string, env: Record<string, string | undefined>, port: number, uid: number, root: string, log: Log): Promise<PortOutcome> {
+  const { dir, theirs } = await serverDir(root, uid, port);
+  if (theirs) return { kind: 'next', why: theirs };
+  const tmp = join(dir, 'tmp');
+  const hint = Number(await fs.readFile(join(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+  const seen = await occupant(port, uid, hint);
+  if (seen.kind === 'host-server') {
+    log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+    return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+  }
+  // One starter at a time per port: two jobs starting together find one server, not a race.
+  const lock = await hold([join(dir, 'start.lock')], { waitSeconds: 60 });
+  if (!lock) throw new Error(`Waited 60 s for ${join(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+  try {
+    return await startOnPort(binary, env, port, uid, dir, log);
+  } finally {
+    await release(lock);
+  }
+}
+
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary: string, env: Record<string, string | undefined>, port: number, uid: number, dir: string, log: Log): Promise<PortOutcome> {
+  const tmp = join(dir, 'tmp');
+  const errorLog = join(dir, 'error.log');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const o = await occupant(port, uid);
+    const what = decide(o);
+    if (what === 'reuse' && o.kind === 'host-server') {
+      log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+      return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+    }
+    if (what === 'next') return { kind: 'next', why: whyNext(o) };
+    // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
+    const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+    if (r.code !== 0)
+      throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+    const now = await settled(port, uid, STARTUP_GRACE_MS);
+    if (now.kind === 'host-server') {
+      await fs.writeFile(join(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+      log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+      return { kind: 'server', pid: now.pid, how: 'started', tmp };
+    }
+    if (now.kind === 'free')
+      throw new Error(
+        `the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`,
+      );
+    // Another process bound the port first (a job's client): look again.
+  }
+  return { kind: 'next' };
+}
+
 /**
  * Makes sure a host server that belongs to no job answers for a job that compiles through
  * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
@@ -277,10 +296,22 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   if (!wrapper) return undefined;
   const t0 = performance.now();
   const binary = await findOnPath(wrapper.command, env.PATH);
-  if (!binary) throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-  const uid = process.geteuid?.() ?? 0;
+  if (!binary)
+    throw new Error(
+      `${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`,
+    );
+  const uid = myUid();
   const mountNs = await fs.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
   const passedOver: string[] = [];
+  const report = (port: number, s: Extract<PortOutcome, { kind: 'server' }>): SccacheReport => ({
+    variable: wrapper.variable,
+    port,
+    pid: s.pid,
+    how: s.how,
+    tmp: s.tmp,
+    passedOver,
+    ms: Math.round(performance.now() - t0),
+  });
   // A server the host runs itself (systemd, a login shell) on the configured port belongs to
   // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
   // start one there: that port is where jobs' own clients start theirs.
@@ -288,55 +319,12 @@ export async function ensureSccacheServer(env: Record<string, string | undefined
   const there = await occupant(configured, uid);
   if (there.kind === 'host-server') {
     log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-    return { variable: wrapper.variable, port: configured, pid: there.pid, how: 'reused', tmp: '', passedOver, ms: Math.round(performance.now() - t0) };
+    return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
   }
   for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-    const { dir, theirs } = await serverDir(paths.root, uid, port);
-    if (theirs) {
-      passedOver.push(`${port} (${theirs})`);
-      continue;
-    }
-    const tmp = join(dir, 'tmp');
-    const pidFile = join(dir, 'server.pid');
-    const hint = Number(await fs.readFile(pidFile, 'utf8').catch(() => '')) || undefined;
-    // Every job but the first finds the server up: no lock needed to use it.
-    const seen = await occupant(port, uid, hint);
-    if (seen.kind === 'host-server') {
-      log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-      return { variable: wrapper.variable, port, pid: seen.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-    }
-    // One starter at a time per port: two jobs starting together find one server, not a race.
-    const lock = await hold([join(dir, 'start.lock')], { waitSeconds: 60 });
-    if (!lock) throw new Error(`Waited 60 s for ${join(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-    try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const o = await occupant(port, uid);
-        const what = decide(o);
-        if (what === 'reuse' && o.kind === 'host-server') {
-          log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-          return { variable: wrapper.variable, port, pid: o.pid, how: 'reused', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        if (what === 'next') {
-          passedOver.push(`${port} (${o.kind === 'other-uid' ? `a listener of uid ${o.uid}` : o.kind === 'job-server' ? `a job's server, pid ${o.pid}` : 'a listener of another mount namespace, or one this uid cannot see'})`);
-          break;
-        }
-        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-        await fs.rm(tmp, { recursive: true, force: true });
-        await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
-        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-        if (r.code !== 0) throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(join(dir, 'error.log'))) || 'no output'}.`);
-        const now = await settled(port, uid, STARTUP_GRACE_MS);
-        if (now.kind === 'host-server') {
-          await fs.writeFile(pidFile, `${now.pid}\n`).catch(() => undefined);
-          log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-          return { variable: wrapper.variable, port, pid: now.pid, how: 'started', tmp, passedOver, ms: Math.round(performance.now() - t0) };
-        }
-        if (now.kind === 'free') throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${join(dir, 'error.log')}: ${(await tail(join(dir, 'error.log'))) || 'empty'}).`);
-        // Another process bound the port first (a job's client): look again.
-      }
-    } finally {
-      await release(lock);
-    }
+    const got = await tryPort(binary, env, port, uid, paths.root, log);
+    if (got.kind === 'server') return report(port, got);
+    if (got.why) passedOver.push(`${port} (${got.why})`);
   }
   throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
 }
@@ -353,9 +341,14 @@ export function sccacheExports(r: SccacheReport | undefined): Record<string, str
  * its temp dir still exists, and start a host server in its place for the jobs still on that
  * port. Returns what it did, for a warning; undefined when there was nothing to do.
  */
-export async function sccacheAtEnd(r: SccacheReport | undefined, env: Record<string, string | undefined>, paths: SccachePaths, log: Log): Promise<string | undefined> {
+export async function sccacheAtEnd(
+  r: SccacheReport | undefined,
+  env: Record<string, string | undefined>,
+  paths: SccachePaths,
+  log: Log,
+): Promise<string | undefined> {
   if (!r) return undefined;
-  const uid = process.geteuid?.() ?? 0;
+  const uid = myUid();
   const o = await occupant(r.port, uid, r.pid);
   if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID) return undefined;
   const wrapper = sccacheWrapper(env);

@@ -1,0 +1,134 @@
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { PREVIOUS, loadDecisions } from '../scripts/sim/load.mjs';
+import { floorOf, kneeOf, levelsOf, policiesFor, readTraces, runAll, summarize, verdicts } from '../scripts/sim/run.mjs';
+import { makeTrace, simulate, weightsOf } from '../scripts/sim/fleet.mjs';
+import { scaled } from './helpers/pace.js';
+
+/*
+ * The fleet simulator (docs/simulation.md) as a judge: it must end, price every layout from the
+ * weights table, size disks from the knee, and hold the shipped policy to the issue's bar on a
+ * CI-sized slice (the full run is `npm run simulate`, bench section 7).
+ */
+type Decisions = Awaited<ReturnType<typeof loadDecisions>>;
+let m: Decisions;
+const cfg = readTraces();
+const GiB = 2 ** 30;
+
+beforeAll(async () => {
+  m = await loadDecisions();
+}, scaled(120_000));
+
+test('the previous release is loaded from git to be compared with, whatever has moved in src/ since', () => {
+  // A checkout without that commit (a tarball) compares without it; CI's clone has it.
+  const present = spawnSync('git', ['cat-file', '-e', `${PREVIOUS}^{commit}`]).status === 0;
+  if (!present) return expect(m.previous).toBeUndefined();
+  expect(typeof m.previous?.choose.rankSlots).toBe('function');
+  expect(typeof m.previous?.guard.planPrune).toBe('function');
+});
+
+/** Three runs of main pushed a few seconds apart, one 10-minute job each, on 3 runners. */
+function overlappingMain() {
+  const GiB = 2 ** 30;
+  const spec = { repo: 'acme/widgets', job: 'build', jobKey: '', coldMinutes: 10, bytes: GiB };
+  const pushes = [0, 0.05, 0.1].map((t, i) => ({ t, kind: 'main', repo: 'acme/widgets', key: 'ref-main', event: 'push', runId: String(500 + i) }));
+  return {
+    name: 'overlap',
+    runners: 3,
+    seed: 1,
+    pushes,
+    specs: new Map([['acme/widgets', [spec]]]),
+    uses: new Map([['acme/widgets|ref-main|build|', pushes.map((p) => p.t)]]),
+    closes: [],
+    workingSet: GiB,
+    peakLive: 3 * GiB,
+    day: 60,
+    ephemeral: false,
+  };
+}
+
+describe('the simulation ends', () => {
+  test(
+    'three overlapping runs of main under a rule that waits for every earlier run: every job starts once, in a child process bounded in time and memory',
+    async () => {
+      // The previous release waited lease-wait for any earlier run. A waiter that had to wait again
+      // was re-added to the list being walked, and the walk never ended (out of memory).
+      const script = `
+      const { loadDecisions } = await import(${JSON.stringify(new URL('../scripts/sim/load.mjs', import.meta.url).href)});
+      const { simulate, weightsOf } = await import(${JSON.stringify(new URL('../scripts/sim/fleet.mjs', import.meta.url).href)});
+      const { readTraces, levelsOf } = await import(${JSON.stringify(new URL('../scripts/sim/run.mjs', import.meta.url).href)});
+      const m = await loadDecisions();
+      const waitsAlways = { ...m, choose: { ...m.choose, waitBudget: () => ({ ms: 3600000, why: 'waits out every earlier run' }) } };
+      const cfg = readTraces();
+      const trace = ${overlappingMain.toString()}
+      const t = trace();
+      for (const model of ['pool', 'entry']) {
+        const policy = model === 'pool' ? { model, choose: (s, me, d) => m.choose.rankSlots(s, me, d), scope: 'runner' } : { model, rule: 'lru' };
+        const r = simulate(t, policy, 100 * 2 ** 30, waitsAlways, cfg, levelsOf(cfg, m), weightsOf(cfg, m.units.parseSize));
+        console.log(model, r.stats.jobs, r.stats.waits);
+      }`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=256', '--input-type=module', '-e', script], {
+        timeout: scaled(60_000),
+      });
+      // Each model: 3 jobs started; the second and third waited (for the first, then the second).
+      expect(stdout.trim().split('\n')).toEqual(['pool 3 2', 'entry 3 2']);
+    },
+    scaled(90_000),
+  );
+
+  test('with the shipped wait rule, overlapping pushes to main do not wait at all', () => {
+    const r = simulate(overlappingMain(), policiesFor(m)[0], 100 * GiB, m, cfg, levelsOf(cfg, m), weightsOf(cfg, m.units.parseSize));
+    expect([r.stats.jobs, r.stats.waits, r.stats.warm]).toEqual([3, 0, 0]);
+  });
+});
+
+describe('prices and sizes', () => {
+  test('every weight comes from traces.json: a missing one is an error naming it', () => {
+    const broken = { ...cfg, weights: { ...cfg.weights, stablePathHit: undefined } };
+    expect(() => weightsOf(broken, m.units.parseSize)).toThrow('traces.json: weights.stablePathHit.x is missing');
+  });
+  test("the incident fleet's layout is priced with sccache: every job after the first of its kind hits, at the stated weight", () => {
+    const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg, m.key.contentKey);
+    const w = weightsOf(cfg, m.units.parseSize);
+    const level = levelsOf(cfg, m);
+    const perRun = (f: number) => simulate(trace, { model: 'per-run' }, 1000 * GiB, m, cfg, level, { ...w, factor: { ...w.factor, hit: f } }).stats;
+    const [a, b] = [perRun(0.41), perRun(0.82)];
+    expect(a.byHow.first).toBe(2); // test and lint, once each, at the first-run price
+    expect(a.hits).toBe(a.jobs - 2);
+    const first = (10 + 6) * w.factor.first; // cold minutes of test and lint
+    expect(b.minutes - a.minutes).toBeCloseTo(a.minutes - first, 6); // doubling the hit price doubles the rest
+  });
+  test("sizes: the knee is where the reference stops losing warm starts; the floor holds every runner's largest build next to sccache, and one more above the threshold", () => {
+    const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg, m.key.contentKey);
+    const w = weightsOf(cfg, m.units.parseSize);
+    const level = levelsOf(cfg, m);
+    const knee = kneeOf(trace, m, cfg, level, w);
+    const warm = (D: number) => simulate(trace, { model: 'entry', rule: 'belady-size', copies: true }, D, m, cfg, level, w).stats.warm;
+    expect(warm(knee)).toBe(warm(1000 * GiB));
+    expect(warm(knee * 0.9)).toBeLessThan(warm(1000 * GiB));
+    expect(floorOf(trace, w, level)).toBe(4 * 3 * GiB + w.sccacheBytes);
+    const few = { ...trace, runners: 2, peakLive: 2 * 3 * GiB }; // 2 x 3 GiB + 10 GiB < 3 GiB / 15%
+    expect(floorOf(few, w, level)).toBeCloseTo((3 * GiB) / 0.15, 0);
+  });
+});
+
+describe('the shipped policy against plain LRU and the reference, on a CI-sized slice', () => {
+  test(
+    'small and incidents, two seeds each, knee and half of it: at least 80% of the reference where it is scarce, never below LRU, no job failed for disk',
+    () => {
+      const results = runAll(cfg, m, {
+        traces: ['small', 'incidents'],
+        seeds: 2,
+        sizes: ['knee', 'knee/2'],
+        policies: (p: { shipped?: boolean; lru?: boolean; reference?: boolean }) => Boolean(p.shipped || p.lru || p.reference),
+      });
+      const vs = verdicts(summarize(results));
+      expect(vs.length).toBe(4);
+      for (const v of vs)
+        expect([v.trace, v.size, v.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { what: string }) => c.what)]).toEqual([v.trace, v.size, []]);
+      expect(vs.some((v) => v.scarce)).toBe(true);
+    },
+    scaled(300_000),
+  );
+});

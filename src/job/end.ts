@@ -1,0 +1,196 @@
+import type { CratesState, EndedJob, StartedJob } from './types.js';
+import { exportsFor, recordFor, viewAfter } from './exports.js';
+import { postLock } from './dependencies.js';
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { releaseLease } from '../pool/lease.js';
+import { cargoLockFiles } from '../os/liveness.js';
+import type { Log } from '../os/log.js';
+import { writeRecord } from '../os/record-file.js';
+import { type RemoveResult, removeTree } from '../os/remove.js';
+import { prepareRoot } from '../pool/root.js';
+import { diskUsage } from '../os/sizes.js';
+import { measure } from '../os/disk.js';
+import { publishCrates } from '../store/crates.js';
+import { saveStore } from '../store/crate-cache.js';
+import { parseLock } from '../store/lockfile.js';
+import { parseGitLock, publishGit, systemGit } from '../store/gitstore.js';
+import { handBackJob } from '../owners/handback.js';
+import { appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
+import { settleForeign, settleForeignHome } from '../owners/reclaim.js';
+
+/** What an end needs of the job: a lease saved before main finished has only the first part. */
+export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
+  Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home'>>;
+
+/** What the steps of an end gather, each its own part, and the warnings of all of them. */
+type Ending = Omit<EndedJob, 'released' | 'releaseMs' | 'diskAtRelease'>;
+
+/** Runs one step; a failure becomes a warning that says what was being done and where. */
+async function attempt(r: Ending, what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    r.warnings.push(`${what}: ${(e as Error).message}`);
+  }
+}
+
+/** Keeps a removal's outcome, and says what was left and why. */
+function noteRemoval(r: Ending, x: RemoveResult): void {
+  r.removed.push(x);
+  if (x.outcome === 'left-in-trash')
+    r.warnings.push(
+      `Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`,
+    );
+  if (x.outcome === 'live')
+    r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+}
+
+/** Publishes to both stores from one lock file and one cargo version, found once. */
+async function publishStores(j: JobToEnd, c: CratesState, cargoHome: string, r: Ending, log?: Log): Promise<void> {
+  const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+  let lock: ReturnType<typeof postLock> | undefined;
+  const theLock = () => (lock ??= postLock(c, env));
+  await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
+    if (!c.publish) {
+      r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+      return;
+    }
+    const l = await theLock();
+    if (!l?.version) return;
+    r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+    if (c.cache && r.published.published > 0 && log) await saveStore(j.root, l.text, log);
+  });
+  await attempt(r, `Publishing git dependencies from ${join(cargoHome, 'git', 'db')} to the git store`, async () => {
+    const l = await theLock();
+    const locked = l ? parseGitLock(l.text) : [];
+    if (locked.length === 0) return;
+    if (!c.publish) {
+      r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
+      return;
+    }
+    if (!l!.version) return;
+    r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l!.version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+  });
+}
+
+/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
+async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
+  await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+    r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
+    if (r.foreign) r.warnings.push(r.foreign.message);
+  });
+  // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+  await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
+    noteRemoval(r, await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs: j.cleanupTimeoutMs }));
+    // The key and repository directories go too once empty. rmdir refuses a non-empty
+    // directory atomically, and a job creating its directory meanwhile re-creates parents.
+    const key = dirname(j.dirs.base);
+    await fs
+      .rmdir(key)
+      .then(() => fs.rmdir(dirname(key)))
+      .catch(() => undefined);
+  });
+}
+
+/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
+async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
+  await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+    if ((await fs.readdir(j.dirs.tmp).catch(() => [])).length === 0) return; // nothing to empty
+    noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { timeoutMs: j.cleanupTimeoutMs }));
+    await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+  });
+  await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+  // After the record (which names this uid): a mark must be the last word.
+  await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+    r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
+    if (r.foreign) r.warnings.push(r.foreign.message);
+  });
+  if (cargoHome !== j.dirs.cargoHome) {
+    await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+      const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
+      if (home) r.warnings.push(home.message);
+    });
+  }
+}
+
+/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
+async function recordSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
+  const now = new Date().toISOString();
+  // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+  const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+  r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
+  // Who used the slot comes from this job's own state, never from the file: the build ran
+  // as this uid and could have rewritten slot.json to claim another trust domain's key.
+  if (!j.identity || !j.slot || !j.startedAt) return;
+  r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+  const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+  await writeRecord(j.dirs.record, {
+    ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+    releasedAt: now,
+    lastUsed: now,
+    sizes: r.sizes,
+    units: r.units,
+    copiedFrom,
+  });
+}
+
+/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
+async function appendUnits(j: JobToEnd, r: Ending): Promise<void> {
+  const me = j.identity;
+  const u = r.units;
+  if (!me || !u || u.built + u.fresh === 0) return;
+  await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () =>
+    appendWarmth(j.root, {
+      t: new Date().toISOString(),
+      repository: me.repository,
+      job: me.job,
+      jobKey: me.jobKey || undefined,
+      key: me.key,
+      runner: me.runnerName,
+      slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+      built: u.built,
+      fresh: u.fresh,
+      // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+      workflow: me.workflow,
+      run: me.runId,
+      ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+      base: me.baseKey,
+    }),
+  );
+}
+
+/**
+ * The post step's work. Best effort throughout: each failure becomes a warning that says what
+ * was being done and where, and the lease is released whatever happened before.
+ */
+export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
+  const t0 = performance.now();
+  const r: Ending = { removed: [], warnings: [] };
+  // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+  const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+  try {
+    await prepareRoot(j.root, {}, false);
+    const startedAt = j.startedAt;
+    if (startedAt) {
+      await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+        r.units = unitsSince(j.dirs.target, startedAt);
+      });
+    }
+    if (j.crates) await publishStores(j, j.crates, cargoHome, r, log);
+    if (j.layout === 'job') await removeJobDir(j, r);
+    else await leaveSlot(j, cargoHome, r);
+    await appendUnits(j, r);
+    await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+      r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+    });
+  } catch (e) {
+    r.warnings.push(`Checking the root ${j.root}: ${(e as Error).message}`);
+  }
+  let released = false;
+  await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+    released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
+  });
+  const diskAtRelease = await measure(j.root).catch(() => undefined);
+  return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+}

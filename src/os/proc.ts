@@ -1,0 +1,40 @@
+import { constants, promises as fs, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+export const myUid = (): number => process.geteuid?.() ?? 0;
+
+export interface ProcStat {
+  /** The command name (field 2, between the first '(' and the last ')': it may hold either). */
+  comm: string;
+  ppid: number;
+  /** Start time in clock ticks since boot (field 22), which tells a pid from its reuse. */
+  start: string;
+}
+
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+export function procStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+export async function findOnPath(command: string, path: string | undefined): Promise<string | undefined> {
+  if (command.includes('/')) return command;
+  for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+    const p = join(dir, command);
+    if (
+      await fs.access(p, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return p;
+  }
+  return undefined;
+}

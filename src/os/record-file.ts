@@ -1,0 +1,16 @@
+import { promises as fs } from 'node:fs';
+import type { DirRecord } from '../model/record.js';
+import { writeAtomic } from './fsutil.js';
+
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+export async function readRecord(path: string): Promise<DirRecord | undefined> {
+  try {
+    const r = JSON.parse(await fs.readFile(path, 'utf8')) as DirRecord;
+    return r && r.format === 1 ? r : undefined;
+  } catch {
+    return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+  }
+}
+
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+export const writeRecord = (path: string, record: DirRecord): Promise<void> => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
