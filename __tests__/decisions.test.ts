@@ -11,6 +11,7 @@ import type { DirRecord } from '../src/model/record.js';
 import { refuseRoot, unreliableFlock } from '../src/pool/root.js';
 import { type Settings, defaultRoot, readSettings } from '../src/model/settings.js';
 import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/model/units.js';
+import { slotRecord } from './helpers/records.js';
 
 describe('units', () => {
   test.each([
@@ -228,24 +229,7 @@ describe('roots', () => {
   });
 });
 
-const rec = (o: Partial<DirRecord>): DirRecord => ({
-  format: 1,
-  name: 's',
-  layout: 'slot',
-  repository: 'acme/w',
-  key: 'pr-1',
-  runnerId: 'r1',
-  runnerName: 'r1',
-  host: 'h',
-  workflow: 'ci',
-  runId: '10',
-  runAttempt: '1',
-  job: 'build',
-  jobUid: 'u',
-  leasedAt: '2026-01-01T00:00:00Z',
-  lastUsed: '2026-01-01T00:00:00Z',
-  ...o,
-});
+const rec = (o: Partial<DirRecord>): DirRecord => slotRecord(o);
 const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', job: 'build', jobKey: '', runId: '20', runAttempt: '1', baseKey: 'ref-main' };
 const free = (name: string, o: Partial<DirRecord>): SlotView => ({ name, live: false, record: rec(o) });
 

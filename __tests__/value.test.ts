@@ -4,6 +4,7 @@ import { DEFAULT_GAP_MS, type UseEntry, addClosed, emptyStats, slotValues, stats
 import { parseClosed, parseLog } from '../src/pool/warmth.js';
 import { closedPr } from '../src/job/forget.js';
 import type { DirRecord } from '../src/model/record.js';
+import { slotRecord } from './helpers/records.js';
 
 /*
  * The value rule (src/pool/value.ts), the chooser ordering by it, the wait rule and closed PRs,
@@ -16,25 +17,8 @@ const T0 = Date.parse('2026-03-01T00:00:00Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 const NOW = T0 + 24 * H;
 
-const rec = (o: Partial<DirRecord>): DirRecord => ({
-  format: 1,
-  name: 's',
-  layout: 'slot',
-  repository: 'acme/w',
-  key: 'pr-1',
-  runnerId: 'r1',
-  runnerName: 'r1',
-  host: 'h',
-  workflow: 'ci',
-  runId: '10',
-  runAttempt: '1',
-  job: 'test',
-  jobUid: 'u',
-  leasedAt: at(23 * H),
-  lastUsed: at(23.5 * H),
-  sizes: { target: 4 * GiB, cargoHome: 0, tmp: 0, measuredAt: at(23.5 * H) },
-  ...o,
-});
+const rec = (o: Partial<DirRecord>): DirRecord =>
+  slotRecord({ job: 'test', leasedAt: at(23 * H), lastUsed: at(23.5 * H), sizes: { target: 4 * GiB, cargoHome: 0, tmp: 0, measuredAt: at(23.5 * H) }, ...o });
 const idle = (name: string, o: Partial<DirRecord> = {}): SlotView => ({ name, live: false, record: rec(o) });
 /** One job's line in the history: a cold one by default. */
 const line = (o: Partial<UseEntry> & { at: number }): UseEntry => ({

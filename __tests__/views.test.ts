@@ -9,6 +9,7 @@ import { slotDirs } from '../src/model/layout.js';
 import type { DirRecord, PathView } from '../src/model/record.js';
 import { compiled, makeWorkspace } from './helpers/workspace.js';
 import { removeScratch } from './helpers/scratch.js';
+import { slotRecord } from './helpers/records.js';
 
 /*
  * Path views: a PR's container job sees its slot at the runner's translation of the root
@@ -21,24 +22,7 @@ const CONTAINER = '/__w/_tool/cargo-isolate';
 const host = (name: string, uid = 1001) => viewAt({ root: HOST, uid }, name, false);
 const inContainer = (name: string, uid = 0) => viewAt({ root: CONTAINER, uid }, name, false);
 
-const rec = (o: Partial<DirRecord>): DirRecord => ({
-  format: 1,
-  name: 's',
-  layout: 'slot',
-  repository: 'acme/w',
-  key: 'pr-1',
-  runnerId: 'r1',
-  runnerName: 'r1',
-  host: 'h',
-  workflow: 'ci',
-  runId: '10',
-  runAttempt: '1',
-  job: 'test',
-  jobUid: 'u',
-  leasedAt: '2026-01-01T00:00:00Z',
-  lastUsed: '2026-01-01T00:00:00Z',
-  ...o,
-});
+const rec = (o: Partial<DirRecord>): DirRecord => slotRecord({ job: 'test', ...o });
 const me = {
   repository: 'acme/w',
   key: 'pr-1',

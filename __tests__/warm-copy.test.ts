@@ -12,29 +12,12 @@ import { parseLevel } from '../src/model/units.js';
 import { WRAPPER_SCRIPT, untrustedEnv, wrapperExports } from '../src/job/rustc-wrapper.js';
 import { sccacheWrapper } from '../src/host/sccache.js';
 import { exportsFor } from '../src/job/exports.js';
+import { slotRecord } from './helpers/records.js';
 
 const HOME = '/r/homes/u1001';
 const built = (cargoHome: string) => ({ root: '/r', uid: 1001, cargoHome, target: '/r/slots/s0/target' });
 const warm = { sizes: { target: 3e9, cargoHome: 0, tmp: 0, measuredAt: '2026-01-02T00:00:00Z' }, view: built(HOME) };
-const rec = (o: Partial<DirRecord>): DirRecord => ({
-  format: 1,
-  name: 's',
-  layout: 'slot',
-  repository: 'acme/w',
-  key: 'pr-1',
-  runnerId: 'r1',
-  runnerName: 'r1',
-  host: 'h',
-  workflow: 'ci',
-  runId: '10',
-  runAttempt: '1',
-  job: 'build',
-  jobUid: 'u',
-  leasedAt: '2026-01-01T00:00:00Z',
-  lastUsed: '2026-01-01T00:00:00Z',
-  ...warm,
-  ...o,
-});
+const rec = (o: Partial<DirRecord>): DirRecord => slotRecord({ ...warm, ...o });
 const me = { repository: 'acme/w', key: 'pr-1', runnerId: 'r1', workflow: 'ci', job: 'build', jobKey: '', runId: '20', runAttempt: '1', baseKey: 'ref-main' };
 const free = (name: string, o: Partial<DirRecord>): SlotView => ({ name, live: false, record: rec(o) });
 const opts = { reuse: 'same-key' as const, cargoHome: HOME, self: 's9' };
