@@ -267,14 +267,14 @@ describe('deletion never leaves the root', () => {
     await fs.symlink(out.dir, join(target, 'debug', 'escape'));
     await fs.symlink(join(out.dir, 'f1'), join(target, 'file-link'));
     await fs.symlink('../../../../..', join(target, 'up'));
-    expect((await removeTree(root, target)).outcome).toBe('removed');
+    expect((await removeTree(root, target, { why: 'test' })).outcome).toBe('removed');
     await fs.symlink(out.dir, target); // a build replaced the whole target dir by a link
-    expect((await removeTree(root, target)).outcome).toBe('removed');
+    expect((await removeTree(root, target, { why: 'test' })).outcome).toBe('removed');
     expect(await out.digest()).toBe(before);
-    await expect(removeTree(root, out.dir)).rejects.toThrow(/outside the root/);
-    await expect(removeTree(root, join(root, 'slots', '..', '..'))).rejects.toThrow(/not a plain absolute path|outside the root/);
+    await expect(removeTree(root, out.dir, { why: 'test' })).rejects.toThrow(/outside the root/);
+    await expect(removeTree(root, join(root, 'slots', '..', '..'), { why: 'test' })).rejects.toThrow(/not a plain absolute path|outside the root/);
     await fs.symlink(out.dir, join(root, 'slots', 'via-link'));
-    await expect(removeTree(root, join(root, 'slots', 'via-link', 'f2'))).rejects.toThrow(/outside the root/);
+    await expect(removeTree(root, join(root, 'slots', 'via-link', 'f2'), { why: 'test' })).rejects.toThrow(/outside the root/);
     expect(await out.digest()).toBe(before);
   });
 
@@ -301,7 +301,7 @@ describe('deletion never leaves the root', () => {
       );
       procs.push(swapper);
       await sleep(100);
-      const r = await removeTree(root, target, { timeoutMs: 20_000 });
+      const r = await removeTree(root, target, { why: 'test', timeoutMs: 20_000 });
       process.kill(-swapper.pid!, 'SIGKILL');
       expect(['removed', 'left-in-trash']).toContain(r.outcome);
       expect(await out.digest()).toBe(before);

@@ -49,7 +49,8 @@ test(
     expect(counts.roundsUnderThreshold).toBe(counts.rounds);
     expect(counts.doubleOwners).toEqual([]);
     expect(counts.jobs).toBe(ROUNDS * 6);
-    expect(counts.guardRemovals).toBeGreaterThan(0); // the guards really worked under pressure
+    // Every round after the first starts over the threshold with an idle build to free.
+    expect(counts.guardRemovals).toBeGreaterThanOrEqual(ROUNDS - 1);
   },
   scaled(30 * 60_000),
 );

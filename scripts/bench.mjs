@@ -168,7 +168,7 @@ if (only(3)) {
     execFileSync('sync');
     rms.push(await time(() => run('rm', ['-rf', copy])));
     const t0 = performance.now();
-    const removing = removeTree(root, target);
+    const removing = removeTree(root, target, { why: 'bench' });
     while (existsSync(target)) await new Promise((r) => setImmediate(r));
     gones.push(performance.now() - t0);
     await removing;

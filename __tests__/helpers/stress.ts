@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { measure } from '../../src/os/disk.js';
 import { allFree } from '../../src/os/flock.js';
@@ -210,6 +210,14 @@ async function roundJobs(round: number, n: number): Promise<SimJob[]> {
   return Promise.all(specs.slice(0, n).map((s) => SimJob.create(s)));
 }
 
+/** Writes a file outside the root that takes the disk holding it to `percent` full. */
+async function fillTo(file: string, percent: number): Promise<void> {
+  const disk = await measure(dirname(file));
+  const want = Math.max(0, Math.ceil(((percent / 100) * (disk.usedBytes + disk.freeBytes) - disk.usedBytes) / 2 ** 20));
+  // Written, not truncated: a sparse file takes no room on tmpfs.
+  await fs.writeFile(file, Buffer.alloc(want * 2 ** 20, 7));
+}
+
 /** Every lease lock under the root: slots' in locks/, job directories' .lease files. */
 async function leaseLocks(root: string): Promise<string[]> {
   const slots = (await fs.readdir(join(root, 'locks')).catch(() => [] as string[])).filter((n) => n.startsWith('slot-')).map((n) => join(root, 'locks', n));
@@ -239,10 +247,19 @@ export async function stress(o: StressOptions): Promise<Counts> {
     rounds: 0,
   };
   const canaryBefore = await digest(o.canary);
+  const otherTenant = join(o.root, '..', 'other-tenant.bin');
   for (let round = 0; round < o.rounds; round++) {
     await fs.writeFile(audit, '');
+    // How full a round leaves the disk depends on how the last one's builds interleaved (a fast
+    // machine left it at 26%, under a 40% threshold, and no guard had anything to do). Another
+    // tenant's spike outside the root takes the disk just over the threshold while every round
+    // after the first starts, so the guards must free idle slots for it; it is gone before the
+    // round's closing gc, which answers for the root's own data alone.
+    if (round > 0) await fillTo(otherTenant, o.threshold + 3);
     const sims = await roundJobs(round, o.jobsPerRound);
-    const runs: JobRun[] = sims.map((job) => ({ job, plan: pick(PLANS), fault: pick(FAULTS) }));
+    // The first job of a round runs to the end: the next round's guards then always find an
+    // idle build to free (a round of cancelled starts leaves nothing to guard).
+    const runs: JobRun[] = sims.map((job, i) => ({ job, plan: i === 0 ? 'normal' : pick(PLANS), fault: pick(FAULTS) }));
     for (const r of runs) r.job.env.CARGO_ISOLATE_AUDIT = audit;
     // A host reaper at the same low threshold runs while the jobs do.
     const reaper = (async () => {
@@ -253,6 +270,7 @@ export async function stress(o: StressOptions): Promise<Counts> {
     })();
     await Promise.all(runs.map((r) => runJob(r, o)));
     await reaper;
+    await fs.rm(otherTenant, { force: true });
     // Let keepers of killed jobs notice (each within its poll, however long a busy machine
     // makes that), then bring the disk back under the threshold.
     await until('every keeper of an ended job to end', async () => allFree(await leaseLocks(o.root), true), {
@@ -268,7 +286,9 @@ export async function stress(o: StressOptions): Promise<Counts> {
     const events = (await fs.readFile(audit, 'utf8'))
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { t: number; event: string; path?: string; dir?: string; outcome?: string; lock?: string; keeperPid?: number });
+      .map(
+        (l) => JSON.parse(l) as { t: number; event: string; path?: string; dir?: string; outcome?: string; why?: string; lock?: string; keeperPid?: number },
+      );
     for (const r of runs) {
       c.jobs++;
       if (r.plan === 'kill-job') c.killed++;
@@ -290,7 +310,7 @@ export async function stress(o: StressOptions): Promise<Counts> {
     }
     for (const e of events.filter((x) => x.event === 'remove' && x.outcome !== 'live')) {
       c.removals++;
-      if (/^held /.test((e as { evidence?: string }).evidence ?? '') && /\/slots\/s\d+\/target$/.test(e.path!)) c.guardRemovals++;
+      if (e.why?.startsWith('disk guard:')) c.guardRemovals++;
       for (const r of runs) {
         if (r.dir && r.ownedFrom && r.ownedTo && e.t > r.ownedFrom && e.t < r.ownedTo && (e.path === r.dir || e.path!.startsWith(r.dir + '/'))) {
           c.liveRemovals.push(`${e.path} removed at ${e.t} while job ${r.job.env.GITHUB_RUN_ID} used it`);
@@ -321,7 +341,7 @@ export function report(c: Counts): string[] {
   return [
     `stress: ${c.rounds} rounds, ${c.jobs} jobs (${c.cancelled} cancelled, ${c.killed} killed)`,
     `invariant builds-succeeded: ${c.builtOk}/${c.buildsExpected} jobs not cancelled built with exit 0`,
-    `invariant no-live-removal: ${c.liveRemovals.length} violations in ${c.removals} removals (${c.guardRemovals} of idle slots by guards)`,
+    `invariant no-live-removal: ${c.liveRemovals.length} violations in ${c.removals} removals (${c.guardRemovals} by disk guards)`,
     `invariant outside-root-unchanged: ${c.canaryChanges} changes to the canary tree`,
     `invariant disk-under-threshold: ${c.roundsUnderThreshold}/${c.rounds} rounds`,
     `invariant single-owner: ${c.doubleOwners.length} overlapping owners in ${c.leases} leases`,

@@ -29375,13 +29375,14 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     return { ok: false, detail: why };
 }
 /** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function removeTree(root, path, o = {}) {
+async function removeTree(root, path, o) {
     const r = await removeTreeInner(root, path, o);
     if (r.outcome !== 'absent') {
         audit({
             event: 'remove',
             path,
             outcome: r.outcome,
+            why: o.why,
             evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
         });
     }
@@ -29781,7 +29782,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
                 await external_node_fs_.promises.chmod(f, 0o444);
             await external_node_fs_.promises.chmod(tmp, 0o755);
             if (mustReplace && (await exists(entry)))
-                await removeTree(root, entry, { timeoutMs: 60_000 });
+                await removeTree(root, entry, { why: 'git store: an entry being replaced', timeoutMs: 60_000 });
             try {
                 await external_node_fs_.promises.rename(tmp, entry);
             }
@@ -30964,17 +30965,19 @@ async function removeCandidateAs(root, c, timeoutMs) {
     }
     if (!(await guard_isDir(c.path)))
         return 'absent';
+    const why = `disk guard: idle ${c.kind}`;
     if (c.kind === 'git')
-        return (await removeTree(root, c.path, { timeoutMs })).outcome;
+        return (await removeTree(root, c.path, { why, timeoutMs })).outcome;
     if (c.kind === 'job-dir') {
         const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-        return (await removeTree(root, c.path, { locks, timeoutMs })).outcome;
+        return (await removeTree(root, c.path, { why, locks, timeoutMs })).outcome;
     }
     if (c.kind === 'registry-src' && c.slot === undefined)
-        return (await removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        return (await removeTree(root, c.path, { why, locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
     const d = layout_slotDirs(root, c.slot);
     const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
     const r = await removeTree(root, c.path, {
+        why,
         locks,
         timeoutMs,
         // Still under the lease: a job leasing the slot next must find a truthful record.
@@ -32666,7 +32669,11 @@ async function removeJobDir(j, r) {
     });
     // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
     await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
-        noteRemoval(r, await removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs: j.cleanupTimeoutMs }));
+        noteRemoval(r, await removeTree(j.root, j.dirs.base, {
+            why: 'job cleanup: the directories of this run',
+            locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
+            timeoutMs: j.cleanupTimeoutMs,
+        }));
         // The key and repository directories go too once empty. rmdir refuses a non-empty
         // directory atomically, and a job creating its directory meanwhile re-creates parents.
         const key = (0,external_node_path_.dirname)(j.dirs.base);
@@ -32681,7 +32688,7 @@ async function leaveSlot(j, cargoHome, r) {
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
         if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
             return; // nothing to empty
-        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { timeoutMs: j.cleanupTimeoutMs }));
+        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
         await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
     });
     await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
@@ -33430,7 +33437,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
         const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
         if (st && !st.isDirectory())
-            removed.push(await removeTree(root, d, { timeoutMs }));
+            removed.push(await removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
     }
     const privateHome = cargoHome === dirs.cargoHome;
     // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
@@ -33438,14 +33445,14 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
         for (const d of [dirs.target, dirs.install, dirs.cargoHome])
-            removed.push(await removeTree(root, d, { timeoutMs }));
+            removed.push(await removeTree(root, d, { why: `slot reset: ${decision.reason}`, timeoutMs }));
     }
     else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
         // The slot's own private home (a version before shared homes): nothing uses it any more.
-        removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
+        removed.push(await removeTree(root, dirs.cargoHome, { why: 'slot preparation: a private CARGO_HOME nothing uses any more', timeoutMs }));
     }
     if (await hasEntries(dirs.tmp))
-        removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
+        removed.push(await removeTree(root, dirs.tmp, { why: "slot preparation: the previous job's temp files", timeoutMs }));
     const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
     if (stuck.length) {
         // The tree was renamed away, so the job still starts clean; the remains wait in trash.
@@ -33654,7 +33661,7 @@ async function copyWarmBuild(root, src, to, o) {
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
             // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
             await external_node_fs_.promises.mkdir(to.target, { recursive: true });
             return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
         }

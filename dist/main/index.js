@@ -30609,13 +30609,14 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     return { ok: false, detail: why };
 }
 /** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function remove_removeTree(root, path, o = {}) {
+async function remove_removeTree(root, path, o) {
     const r = await removeTreeInner(root, path, o);
     if (r.outcome !== 'absent') {
         audit({
             event: 'remove',
             path,
             outcome: r.outcome,
+            why: o.why,
             evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
         });
     }
@@ -30797,7 +30798,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
         const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
         if (st && !st.isDirectory())
-            removed.push(await remove_removeTree(root, d, { timeoutMs }));
+            removed.push(await remove_removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
     }
     const privateHome = cargoHome === dirs.cargoHome;
     // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
@@ -30805,14 +30806,14 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     const decision = decideReset(s.reuse, previous, content, me);
     if (decision.reset) {
         for (const d of [dirs.target, dirs.install, dirs.cargoHome])
-            removed.push(await remove_removeTree(root, d, { timeoutMs }));
+            removed.push(await remove_removeTree(root, d, { why: `slot reset: ${decision.reason}`, timeoutMs }));
     }
     else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
         // The slot's own private home (a version before shared homes): nothing uses it any more.
-        removed.push(await remove_removeTree(root, dirs.cargoHome, { timeoutMs }));
+        removed.push(await remove_removeTree(root, dirs.cargoHome, { why: 'slot preparation: a private CARGO_HOME nothing uses any more', timeoutMs }));
     }
     if (await hasEntries(dirs.tmp))
-        removed.push(await remove_removeTree(root, dirs.tmp, { timeoutMs }));
+        removed.push(await remove_removeTree(root, dirs.tmp, { why: "slot preparation: the previous job's temp files", timeoutMs }));
     const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
     if (stuck.length) {
         // The tree was renamed away, so the job still starts clean; the remains wait in trash.
@@ -31979,7 +31980,7 @@ async function copyWarmBuild(root, src, to, o) {
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
             // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await remove_removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+            await remove_removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
             await external_node_fs_.promises.mkdir(to.target, { recursive: true });
             return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
         }
@@ -32469,7 +32470,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
                 await fs.chmod(f, 0o444);
             await fs.chmod(tmp, 0o755);
             if (mustReplace && (await exists(entry)))
-                await removeTree(root, entry, { timeoutMs: 60_000 });
+                await removeTree(root, entry, { why: 'git store: an entry being replaced', timeoutMs: 60_000 });
             try {
                 await fs.rename(tmp, entry);
             }
@@ -32743,17 +32744,19 @@ async function removeCandidateAs(root, c, timeoutMs) {
     }
     if (!(await guard_isDir(c.path)))
         return 'absent';
+    const why = `disk guard: idle ${c.kind}`;
     if (c.kind === 'git')
-        return (await remove_removeTree(root, c.path, { timeoutMs })).outcome;
+        return (await remove_removeTree(root, c.path, { why, timeoutMs })).outcome;
     if (c.kind === 'job-dir') {
         const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-        return (await remove_removeTree(root, c.path, { locks, timeoutMs })).outcome;
+        return (await remove_removeTree(root, c.path, { why, locks, timeoutMs })).outcome;
     }
     if (c.kind === 'registry-src' && c.slot === undefined)
-        return (await remove_removeTree(root, c.path, { locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        return (await remove_removeTree(root, c.path, { why, locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
     const d = layout_slotDirs(root, c.slot);
     const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
     const r = await remove_removeTree(root, c.path, {
+        why,
         locks,
         timeoutMs,
         // Still under the lease: a job leasing the slot next must find a truthful record.

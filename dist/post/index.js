@@ -30150,13 +30150,14 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     return { ok: false, detail: why };
 }
 /** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function remove_removeTree(root, path, o = {}) {
+async function remove_removeTree(root, path, o) {
     const r = await removeTreeInner(root, path, o);
     if (r.outcome !== 'absent') {
         audit_audit({
             event: 'remove',
             path,
             outcome: r.outcome,
+            why: o.why,
             evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
         });
     }
@@ -30539,7 +30540,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
                 await external_node_fs_.promises.chmod(f, 0o444);
             await external_node_fs_.promises.chmod(tmp, 0o755);
             if (mustReplace && (await fsutil_exists(entry)))
-                await remove_removeTree(root, entry, { timeoutMs: 60_000 });
+                await remove_removeTree(root, entry, { why: 'git store: an entry being replaced', timeoutMs: 60_000 });
             try {
                 await external_node_fs_.promises.rename(tmp, entry);
             }
@@ -32281,7 +32282,11 @@ async function removeJobDir(j, r) {
     });
     // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
     await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
-        noteRemoval(r, await remove_removeTree(j.root, j.dirs.base, { locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs: j.cleanupTimeoutMs }));
+        noteRemoval(r, await remove_removeTree(j.root, j.dirs.base, {
+            why: 'job cleanup: the directories of this run',
+            locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
+            timeoutMs: j.cleanupTimeoutMs,
+        }));
         // The key and repository directories go too once empty. rmdir refuses a non-empty
         // directory atomically, and a job creating its directory meanwhile re-creates parents.
         const key = (0,external_node_path_.dirname)(j.dirs.base);
@@ -32296,7 +32301,7 @@ async function leaveSlot(j, cargoHome, r) {
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
         if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
             return; // nothing to empty
-        noteRemoval(r, await remove_removeTree(j.root, j.dirs.tmp, { timeoutMs: j.cleanupTimeoutMs }));
+        noteRemoval(r, await remove_removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
         await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
     });
     await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
@@ -32671,7 +32676,7 @@ async function copyWarmBuild(root, src, to, o) {
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
             // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
             await fs.mkdir(to.target, { recursive: true });
             return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
         }

@@ -82,7 +82,14 @@ async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
   });
   // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
   await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
-    noteRemoval(r, await removeTree(j.root, j.dirs.base, { locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome), timeoutMs: j.cleanupTimeoutMs }));
+    noteRemoval(
+      r,
+      await removeTree(j.root, j.dirs.base, {
+        why: 'job cleanup: the directories of this run',
+        locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
+        timeoutMs: j.cleanupTimeoutMs,
+      }),
+    );
     // The key and repository directories go too once empty. rmdir refuses a non-empty
     // directory atomically, and a job creating its directory meanwhile re-creates parents.
     const key = dirname(j.dirs.base);
@@ -97,7 +104,7 @@ async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
 async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
   await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
     if ((await fs.readdir(j.dirs.tmp).catch(() => [])).length === 0) return; // nothing to empty
-    noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { timeoutMs: j.cleanupTimeoutMs }));
+    noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
     await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
   });
   await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));

@@ -83,19 +83,19 @@ export async function prepareDirs(
   // is moved to trash (the link itself, never what it points to).
   for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
     const st = await fs.lstat(d).catch(() => undefined);
-    if (st && !st.isDirectory()) removed.push(await removeTree(root, d, { timeoutMs }));
+    if (st && !st.isDirectory()) removed.push(await removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
   }
   const privateHome = cargoHome === dirs.cargoHome;
   // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
   const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
   const decision = decideReset(s.reuse, previous, content, me);
   if (decision.reset) {
-    for (const d of [dirs.target, dirs.install, dirs.cargoHome]) removed.push(await removeTree(root, d, { timeoutMs }));
+    for (const d of [dirs.target, dirs.install, dirs.cargoHome]) removed.push(await removeTree(root, d, { why: `slot reset: ${decision.reason}`, timeoutMs }));
   } else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
     // The slot's own private home (a version before shared homes): nothing uses it any more.
-    removed.push(await removeTree(root, dirs.cargoHome, { timeoutMs }));
+    removed.push(await removeTree(root, dirs.cargoHome, { why: 'slot preparation: a private CARGO_HOME nothing uses any more', timeoutMs }));
   }
-  if (await hasEntries(dirs.tmp)) removed.push(await removeTree(root, dirs.tmp, { timeoutMs }));
+  if (await hasEntries(dirs.tmp)) removed.push(await removeTree(root, dirs.tmp, { why: "slot preparation: the previous job's temp files", timeoutMs }));
   const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
   if (stuck.length) {
     // The tree was renamed away, so the job still starts clean; the remains wait in trash.

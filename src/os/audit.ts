@@ -9,7 +9,7 @@ import { appendFileSync } from 'node:fs';
 export type AuditEvent =
   | { event: 'lease'; lock: string; dir: string; keeperPid: number; jobUid?: string }
   | { event: 'release'; lock: string; dir: string; keeperPid: number }
-  | { event: 'remove'; path: string; outcome: string; evidence: string };
+  | { event: 'remove'; path: string; outcome: string; why: string; evidence: string };
 
 export function audit(e: AuditEvent): void {
   const file = process.env.CARGO_ISOLATE_AUDIT;

@@ -26,6 +26,8 @@ import { myUid } from './proc.js';
  */
 
 export interface RemoveOptions {
+  /** Who removes it and why, for the audit log ("disk guard: idle target", "slot reset: ..."). */
+  why: string;
   /** Locks that must all be free, and are held while the tree is renamed away. */
   locks?: string[];
   timeoutMs?: number;
@@ -114,13 +116,14 @@ export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Prom
 }
 
 /** Renames `path` into the root's trash under `locks`, then deletes it. */
-export async function removeTree(root: string, path: string, o: RemoveOptions = {}): Promise<RemoveResult> {
+export async function removeTree(root: string, path: string, o: RemoveOptions): Promise<RemoveResult> {
   const r = await removeTreeInner(root, path, o);
   if (r.outcome !== 'absent') {
     audit({
       event: 'remove',
       path,
       outcome: r.outcome,
+      why: o.why,
       evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
     });
   }

@@ -293,16 +293,18 @@ async function removeCandidateAs(root: string, c: Candidate, timeoutMs: number):
     );
   }
   if (!(await isDir(c.path))) return 'absent';
-  if (c.kind === 'git') return (await removeTree(root, c.path, { timeoutMs })).outcome;
+  const why = `disk guard: idle ${c.kind}`;
+  if (c.kind === 'git') return (await removeTree(root, c.path, { why, timeoutMs })).outcome;
   if (c.kind === 'job-dir') {
     const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
-    return (await removeTree(root, c.path, { locks, timeoutMs })).outcome;
+    return (await removeTree(root, c.path, { why, locks, timeoutMs })).outcome;
   }
   if (c.kind === 'registry-src' && c.slot === undefined)
-    return (await removeTree(root, c.path, { locks: mutateLocks(join(c.path, '..', '..')), timeoutMs })).outcome;
+    return (await removeTree(root, c.path, { why, locks: mutateLocks(join(c.path, '..', '..')), timeoutMs })).outcome;
   const d = slotDirs(root, c.slot!);
   const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
   const r = await removeTree(root, c.path, {
+    why,
     locks,
     timeoutMs,
     // Still under the lease: a job leasing the slot next must find a truthful record.

@@ -205,7 +205,7 @@ export async function copyWarmBuild(
     const c = await copyTree(from.target, to.target, o.timeoutMs);
     if (!c.ok) {
       // A partial copy must not pass for a warm build: the job starts from an empty target.
-      await removeTree(root, to.target, { timeoutMs: o.timeoutMs });
+      await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
       await fs.mkdir(to.target, { recursive: true });
       return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
     }

@@ -436,7 +436,7 @@ export async function publishGit(
       const files = await packFiles(tmp);
       for (const f of [...files.map((x) => x.path), join(tmp, 'entry.json')]) await fs.chmod(f, 0o444);
       await fs.chmod(tmp, 0o755);
-      if (mustReplace && (await exists(entry))) await removeTree(root, entry, { timeoutMs: 60_000 });
+      if (mustReplace && (await exists(entry))) await removeTree(root, entry, { why: 'git store: an entry being replaced', timeoutMs: 60_000 });
       try {
         await fs.rename(tmp, entry);
       } catch (e) {
