@@ -4,14 +4,14 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Candidate, planPrune, runGuard } from '../src/pool/guard.js';
+import { type Candidate, planPrune } from '../src/pool/guard.js';
 import { gitStorePaths } from '../src/model/layout.js';
 import { assignDbDirs, entryPath, gitEntries, parseGitLock, publishGit, seedGit, systemGit, urlKey } from '../src/store/gitstore.js';
 import { commitGitDep, makeGitConsumer, serveGit } from '../scripts/lib/gitdep.mjs';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { removeScratch } from './helpers/scratch.js';
-import { scaled } from './helpers/pace.js';
+import { pruneIdle } from './helpers/guard.js';
 
 // Real git repositories served by `git daemon` on 127.0.0.1, real cargo builds against them.
 let scratch: string;
@@ -347,17 +347,7 @@ describe('links planted in the git store', () => {
     await fs.symlink(other, join(db, 'away-0123456789abcdef'));
     await new Promise((res) => setTimeout(res, 1100));
     const log = { info: () => undefined, warning: () => undefined, debug: () => undefined, group: <T>(_n: string, fn: () => Promise<T>) => fn() };
-    await runGuard({
-      root: r,
-      threshold: { kind: 'percent', percent: 99 },
-      target: { kind: 'percent', percent: 98 },
-      scope: 'host',
-      runnerId: 'gc',
-      dryRun: false,
-      maxAgeMs: 1000,
-      timeoutMs: scaled(30_000),
-      log,
-    });
+    await pruneIdle(r, log);
     expect(await fs.readFile(join(target, 'artifact'), 'utf8')).toBe('live build output');
     expect(await fs.readFile(join(other, 'db', 'k', 'c', 'keep'), 'utf8')).toBe('outside the store');
     expect((await gitEntries(r)).map((e) => e.path)).toEqual([]);

@@ -11,7 +11,6 @@ import { KEEPER_POLL_SECONDS, acquireSlot, releaseLease } from '../src/pool/leas
 import { identityFrom } from '../src/model/identity.js';
 import { consoleLog } from '../src/os/log.js';
 import { removeTree } from '../src/os/remove.js';
-import { runGuard } from '../src/pool/guard.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { type TestLayout, expectLayout, layoutEnv } from './helpers/cargo-layout.js';
 import { cli } from './helpers/cli.js';
@@ -19,6 +18,7 @@ import { SimJob, jobPool } from './helpers/runner.js';
 import { scaled, until } from './helpers/pace.js';
 import { removeScratch } from './helpers/scratch.js';
 import { compiled, makeHeldWorkspace, makeWorkspace } from './helpers/workspace.js';
+import { pruneIdle } from './helpers/guard.js';
 
 let scratch: string;
 let ws: string;
@@ -435,17 +435,7 @@ test("a link a build made inside its idle slot (cargo-home/registry into a live 
   await fs.symlink(join(live.exported.CARGO_HOME, 'registry'), registry);
   expect((await idle.run('post')).code).toBe(0);
   await sleep(1100);
-  const report = await runGuard({
-    root,
-    threshold: { kind: 'percent', percent: 99 },
-    target: { kind: 'percent', percent: 98 },
-    scope: 'host',
-    runnerId: 'gc',
-    dryRun: false,
-    maxAgeMs: 1000,
-    timeoutMs: scaled(30_000),
-    log: consoleLog(false, true),
-  });
+  const report = await pruneIdle(root);
   expect(await fs.readFile(join(liveSrc, 'lib.rs'), 'utf8')).toBe('in use');
   expect(report.removals.filter((r) => r.path === join(registry, 'src')).map((r) => r.outcome)).toEqual(['refused']);
   expect((await live.run('post')).code).toBe(0);
@@ -462,33 +452,13 @@ test("a link a build made in the crate store (a blob dir into a live slot) never
   await fs.mkdir(blobs, { recursive: true });
   await fs.symlink(deps, join(blobs, 'ab'));
   await sleep(1100);
-  await runGuard({
-    root,
-    threshold: { kind: 'percent', percent: 99 },
-    target: { kind: 'percent', percent: 98 },
-    scope: 'host',
-    runnerId: 'gc',
-    dryRun: false,
-    maxAgeMs: 1000,
-    timeoutMs: scaled(30_000),
-    log: consoleLog(false, true),
-  });
+  await pruneIdle(root);
   expect(await fs.readFile(join(deps, 'libx.rlib'), 'utf8')).toBe('in use');
   // The store's own directory a link into the slot: the same.
   await fs.rm(join(root, 'crates'), { recursive: true });
   await fs.symlink(live.exported.CARGO_TARGET_DIR, join(root, 'crates'));
   await fs.rename(join(deps, '..'), join(live.exported.CARGO_TARGET_DIR, 'sha256'));
-  await runGuard({
-    root,
-    threshold: { kind: 'percent', percent: 99 },
-    target: { kind: 'percent', percent: 98 },
-    scope: 'host',
-    runnerId: 'gc',
-    dryRun: false,
-    maxAgeMs: 1000,
-    timeoutMs: scaled(30_000),
-    log: consoleLog(false, true),
-  });
+  await pruneIdle(root);
   expect(await fs.readFile(join(live.exported.CARGO_TARGET_DIR, 'sha256', 'deps', 'libx.rlib'), 'utf8')).toBe('in use');
   expect((await live.run('post')).code).toBe(0);
 });
