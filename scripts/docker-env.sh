@@ -14,21 +14,24 @@ export DOCKER_HOST="unix://$SOCK"
 log() { echo "docker-env: $*" >&2; }
 [ "$(id -u)" = 0 ] || { log "must run as root (dockerd, debootstrap)"; exit 1; }
 
+# Jest runs the container suites in parallel workers, each calling this script: without a lock two
+# of them start two daemons on one data root, or import the image twice (the second import leaves
+# an untagged copy behind), or run apt-get at once on a fresh machine, where the second one fails
+# on dpkg's lock. One caller at a time sets up; the others then find everything ready.
+mkdir -p "$(dirname "$DATA")"
+exec 9>"${DATA}.setup.lock"
+flock 9
+
 if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
   log "installing docker.io and debootstrap from Debian"
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends docker.io debootstrap >&2 || { apt-get update >&2 && apt-get install -y --no-install-recommends docker.io debootstrap >&2; }
 fi
 
-# The client first on PATH may be a newer one than the daemon; Debian's matches it.
+# The client first on PATH may be a newer one than the daemon; Debian's matches it
+# (found after the install: on a fresh machine it is not there before).
 DOCKER=/usr/bin/docker
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
-
-# Jest runs the container suites in parallel workers, each calling this script: without a lock two
-# of them start two daemons on one data root, or import the image twice (the second import leaves
-# an untagged copy behind). One caller at a time sets up; the others then find everything ready.
-exec 9>"${DATA}.setup.lock"
-flock 9
 
 if ! "$DOCKER" version >/dev/null 2>&1; then
   mkdir -p "$DATA"
