@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type SimJob, asUid, readFileCommandFiles } from './runner.js';
+import { until } from './pace.js';
 
 /*
  * The runner's job-hook protocol (actions/runner JobHookProvider, ScriptHandler,
@@ -46,6 +47,16 @@ export interface HookResult {
 }
 
 const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/** The state letter of /proc/<pid>/stat ('Z' a zombie), or 'gone'. */
+function procState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return 'gone';
+  }
+}
 
 /** Processes whose environment carries `RUNNER_TRACKING_ID=<id>` (what the runner kills). */
 export function trackedPids(id: string): number[] {
@@ -136,6 +147,9 @@ export class HookWorker {
         // already gone
       }
     }
+    // kill(2) only sends the signal: on a busy machine a keeper may not have exited (and closed its
+    // flock) yet when kill returns. Gone or a zombie, its files are closed.
+    await until('the killed processes to exit', () => killed.every((p) => ['gone', 'Z'].includes(procState(p))));
     await emptyDir(this.hostEnv.RUNNER_TEMP);
     await this.stop();
     return killed;
