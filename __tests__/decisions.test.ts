@@ -662,9 +662,9 @@ describe('several uids, one root', () => {
 });
 
 test('roots on filesystems whose flock does not exclude across hosts are named', () => {
-  expect(unreliableFlock(0x6969)).toMatch(/^it is on NFS \(statfs type 0x6969\).*Keep the root on a local filesystem$/);
-  expect(unreliableFlock(0x65735546)).toMatch(/FUSE/);
-  expect(unreliableFlock(-28095166)).toMatch(/SMB2/); // statfs reports f_type signed on some platforms
-  expect(unreliableFlock(0xef53)).toBeUndefined(); // ext4
-  expect(unreliableFlock(0x01021994)).toBeUndefined(); // tmpfs
+  expect(unreliableFlock('/r', 0x6969)).toMatch(/^The root \/r: it is on NFS \(statfs type 0x6969\).*Keep the root on a local filesystem\.$/);
+  expect(unreliableFlock('/r', 0x65735546)).toMatch(/FUSE/);
+  expect(unreliableFlock('/r', -28095166)).toMatch(/SMB2/); // statfs reports f_type signed on some platforms
+  expect(unreliableFlock('/r', 0xef53)).toBeUndefined(); // ext4
+  expect(unreliableFlock('/r', 0x01021994)).toBeUndefined(); // tmpfs
 });

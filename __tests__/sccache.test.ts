@@ -16,6 +16,7 @@ import {
   serverEnv,
 } from '../src/host/sccache.js';
 import { parseListeners } from '../src/os/sockets.js';
+import { cli } from './helpers/cli.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { removeScratch } from './helpers/scratch.js';
@@ -397,6 +398,24 @@ test("a server the job's own client started (the host server had died) is stoppe
   expect(['gone', 'Z']).toContain(await procState((own as { pid: number }).pid));
   expect((await occupant(port, UID)).kind).toBe('host-server');
   await runnerCleanup(j.env.RUNNER_TRACKING_ID);
+  expect((await occupant(port, UID)).kind).toBe('host-server');
+});
+
+test("`cargo-isolate run` in a job ends as post does: a server the command's own client started is stopped, a host server takes its port", async () => {
+  // A CI step that runs the CLI inside a runner's job: RUNNER_TRACKING_ID set, cargo through sccache.
+  // The command stops the host server on its port, then its client starts one with the job's environment.
+  const trackingId = `cli-run-${Math.random().toString(16).slice(2)}`;
+  const portFile = join(scratch, 'run-port');
+  const script = `echo "$SCCACHE_SERVER_PORT" > ${portFile}; sccache --stop-server >/dev/null; sccache --start-server >/dev/null 2>&1; true`;
+  const env = { ...process.env, ...sccacheEnv, ...clientConf, RUNNER_TRACKING_ID: trackingId, GITHUB_REPOSITORY: 'o/cli-run', GITHUB_REF_NAME: 'main' };
+  const r = await cli(['run', '--root', root, '--', 'bash', '-c', script], { env });
+  const port = Number(await fs.readFile(portFile, 'utf8'));
+  ports.add(port);
+  expect({ code: r.code, port: port > 0 }).toEqual({ code: 0, port: true });
+  expect(r.stderr).toMatch(
+    new RegExp(`this job's own client had started a server on port ${port} .*stopped it before emptying TMPDIR, and started the host server on port ${port}`),
+  );
+  // Left running, the job's server would write into the emptied TMPDIR until the runner killed it with the job.
   expect((await occupant(port, UID)).kind).toBe('host-server');
 });
 

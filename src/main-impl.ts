@@ -6,8 +6,13 @@ import { notOnLinux } from './model/platform.js';
 import { readSettings } from './model/settings.js';
 import { saveGuard, saveHookJoined, saveJob, saveLease } from './job/state.js';
 import { joinHookLease } from './job/hook-state.js';
-import { closedRun, forgetDomain } from './job/forget.js';
-import { prepareRoot } from './pool/root.js';
+import { forgetClosedRun } from './job/forget.js';
+
+/*
+ * The action's main step: what dist/main runs, and what `@github/local-action` calls. It reads
+ * the inputs, then either tells the host a PR has closed, joins the runner hook's lease, or starts
+ * the job (mainJob); then it sets the outputs and exports, and saves what the post step needs.
+ */
 
 function setDirOutputs(job: StartedJob): void {
   core.setOutput('target-dir', job.dirs.target);
@@ -17,17 +22,15 @@ function setDirOutputs(job: StartedJob): void {
   core.setOutput('key', job.identity.key);
 }
 
-/** The main step: what dist/main runs, and what `@github/local-action` calls. */
 export async function run(): Promise<void> {
   const elsewhere = notOnLinux(process.platform, 'main');
   if (elsewhere) return core.notice(elsewhere);
   try {
     const s = readSettings((n) => core.getInput(n));
     // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
-    const closed = closedRun(process.env);
-    if (closed) {
-      const f = await forgetDomain(await prepareRoot(s.root, process.env), closed.repository, closed.key);
-      core.notice(`${f.message} No slot is leased for a run on a closed PR.`);
+    const forgotten = await forgetClosedRun(s, process.env);
+    if (forgotten) {
+      core.notice(`${forgotten} No slot is leased for a run on a closed PR.`);
       return;
     }
     // The runner's job-started hook already leased this job's directories: one lease, one guard.

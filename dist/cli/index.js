@@ -28371,23 +28371,17 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4457:
+/***/ 6048:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  ak: () => (/* binding */ runCli)
+  a: () => (/* binding */ runCli)
 });
 
-// UNUSED EXPORTS: demoLine, gcText
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/os/disk.ts
@@ -28418,6 +28412,8 @@ function beyond(d, l) {
     return bytes || d.inodePercent > inodeLimit(l);
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
@@ -28916,12 +28912,32 @@ function runCommand(cmd, args, timeoutMs) {
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
     });
 }
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ */
+function runInForeground(cmd, env, onStdout) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
+        const forward = (sig) => child.kill(sig);
+        const done = (r) => {
+            process.off('SIGINT', forward).off('SIGTERM', forward);
+            res(r);
+        };
+        process.on('SIGINT', forward).on('SIGTERM', forward);
+        child.on('error', (error) => done({ code: 127, error }));
+        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/os/proc.ts
 
 
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
-const proc_myUid = () => process.geteuid?.() ?? 0;
+const myUid = () => process.geteuid?.() ?? 0;
 /** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
 function procStat(pid) {
     try {
@@ -28933,8 +28949,20 @@ function procStat(pid) {
         return undefined;
     }
 }
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+function ancestors(from) {
+    const out = [];
+    for (let pid = from; pid > 1 && out.length < 32;) {
+        const stat = procStat(pid);
+        if (!stat)
+            break;
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
+    }
+    return out;
+}
 /** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
-async function proc_findOnPath(command, path) {
+async function findOnPath(command, path) {
     if (command.includes('/'))
         return command;
     for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
@@ -28985,13 +29013,13 @@ const run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) 
 let sudoChecked;
 function sudoAvailable() {
     if (sudoChecked === undefined) {
-        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+        sudoChecked = myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
     }
     return sudoChecked;
 }
 /** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
 async function foreignEntry(dir, budget = 2000) {
-    const me = proc_myUid();
+    const me = myUid();
     const queue = [dir];
     while (queue.length && budget-- > 0) {
         const p = queue.shift();
@@ -29027,7 +29055,7 @@ async function deleteTrashEntry(entry, timeoutMs = 120_000) {
     }
     const foreign = await foreignEntry(entry);
     const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${myUid()} (files written by a container running as another user?)`
         : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
     return { ok: false, detail: why };
 }
@@ -29833,7 +29861,7 @@ async function appendLine(root, path, e) {
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = handBackTo(proc_myUid(), await ownerOf(root));
+        const to = handBackTo(myUid(), await ownerOf(root));
         if (to && st.uid !== to.uid)
             await h.chown(to.uid, to.gid);
     }
@@ -30682,7 +30710,7 @@ async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
  * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
  */
 async function sharedSources(root, slots) {
-    const me = proc_myUid();
+    const me = myUid();
     const out = [];
     const liveUids = new Set();
     for (const c of slots) {
@@ -30730,7 +30758,7 @@ const NEEDS_ROOT = 'needs root';
  * access to it, and a futile `rm -rf` over a large tree only costs time.
  */
 async function removeCandidate(root, c, timeoutMs) {
-    const uid = proc_myUid();
+    const uid = myUid();
     if (uid !== 0 && c.kind !== 'crate') {
         const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
         if (st && st.uid !== uid)
@@ -30899,7 +30927,7 @@ async function runGuard(o) {
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
     }
     finally {
@@ -30924,6 +30952,1460 @@ function checkFloor(o, r) {
         throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
     }
     return r;
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
+;// CONCATENATED MODULE: ./src/os/log.ts
+
+const actionLog = {
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
+};
+function consoleLog(verbose = false, quiet = false) {
+    return {
+        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+        group: async (name, fn) => {
+            if (!quiet)
+                process.stderr.write(`== ${name}\n`);
+            return fn();
+        },
+    };
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Error {
+    constructor(origin, value, expected, hint) {
+        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const RUNNER_INPUTS = [
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+];
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of text.split(/\r?\n/)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
+function defaultTarget(threshold) {
+    return threshold;
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return true; // mixed forms cannot be compared without the disk's size
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim();
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name, dflt) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, dflt, min = 0) => {
+        const v = read(name);
+        if (v === '')
+            return dflt;
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+        }
+    }
+    const rootRaw = read('root');
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job'], 'slot'),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
+        leaseWaitMs: duration('lease-wait', 60_000),
+        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
+        dryRun: bool('dry-run', false),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
+        cache: bool('cache', false),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+
+;// CONCATENATED MODULE: ./src/pool/root.ts
+
+
+
+
+
+
+
+/** Directories that must never be a root themselves (the whole tree would be ours to delete). */
+const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
+/** Trees that must never contain a root. */
+const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
+class RootError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RootError';
+    }
+}
+/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
+class RootMissingError extends RootError {
+    root;
+    constructor(message, root) {
+        super(message);
+        this.root = root;
+        this.name = 'RootMissingError';
+    }
+}
+const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
+/** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
+function refuseRoot(path, env) {
+    if (!(0,external_node_path_.isAbsolute)(path))
+        return 'it is not an absolute path';
+    if (EXACT.includes(path) || UNDER.some((d) => within(path, d)))
+        return 'it is a system directory';
+    const home = env.HOME;
+    if (home && path === (0,external_node_path_.resolve)(home))
+        return 'it is the home directory';
+    for (const [name, dir] of [
+        ['RUNNER_TEMP', env.RUNNER_TEMP],
+        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+    ]) {
+        if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
+            return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
+        }
+    }
+    return undefined;
+}
+/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
+const UNRELIABLE_FLOCK = {
+    0x6969: 'NFS',
+    0xff534d42: 'CIFS/SMB',
+    0xfe534d42: 'SMB2',
+    0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
+    0x47504653: 'GPFS',
+    0x0bd00bd0: 'Lustre',
+};
+/** Pure: the warning for a root on a filesystem of this type, whose leases cannot be trusted; undefined for any other. */
+function unreliableFlock(root, fsType) {
+    const name = UNRELIABLE_FLOCK[fsType >>> 0];
+    return name && unreliableFlockRoot(root, name, fsType);
+}
+/** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
+async function realpathLoose(path) {
+    let head = path;
+    const tail = [];
+    for (;;) {
+        try {
+            return (0,external_node_path_.join)(await external_node_fs_.promises.realpath(head), ...tail.reverse());
+        }
+        catch {
+            const parent = (0,external_node_path_.dirname)(head);
+            if (parent === head)
+                return path;
+            tail.push(head.slice(parent.length).replace(/^\//, ''));
+            head = parent;
+        }
+    }
+}
+/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
+async function blame(path) {
+    for (let p = path;; p = (0,external_node_path_.dirname)(p)) {
+        if (await external_node_fs_.promises.stat(p).then(() => true, () => false)) {
+            return external_node_fs_.promises.access(p, external_node_fs_.constants.W_OK).then(() => undefined, (e) => e);
+        }
+        if ((0,external_node_path_.dirname)(p) === p)
+            return undefined;
+    }
+}
+/**
+ * Validates the root and creates its skeleton. Returns the resolved root path.
+ * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
+ * otherwise manage (and could delete) data that was never ours.
+ */
+async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+    const input = `${subjectOf(origin)} is '${raw}'`;
+    if (!(0,external_node_path_.isAbsolute)(raw))
+        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+    const root = await realpathLoose((0,external_node_path_.resolve)(raw));
+    const why = refuseRoot(root, env);
+    if (why)
+        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+    const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
+    if (st && !st.isDirectory())
+        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+    const p = rootPaths(root);
+    if (st) {
+        // One readdir is one snapshot: a job making this root writes the marker before anything
+        // else, so a snapshot with any other entry but no marker is not ours.
+        const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
+        if (!entries.includes(MARKER)) {
+            if (entries.length > 0) {
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+            }
+        }
+    }
+    else if (!create) {
+        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
+    }
+    if (!create)
+        return root;
+    try {
+        await external_node_fs_.promises.mkdir(root, { recursive: true });
+        await external_node_fs_.promises.access(root, external_node_fs_.constants.W_OK);
+        // The marker comes before anything else: a second job making the same new root at the same
+        // moment then sees either an empty directory or a marked one, never an unmarked skeleton.
+        await external_node_fs_.promises.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e) => {
+            if (e.code !== 'EEXIST')
+                throw e;
+        });
+        const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
+        for (const d of skeleton)
+            await external_node_fs_.promises.mkdir(d, { recursive: true });
+        // Shared by every job on the host: a root job gives it back at once, not in its post step,
+        // or a runner-user job starting meanwhile could not create its lock file or slot.
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
+            await chownTree([p.marker, ...skeleton], to, false);
+    }
+    catch (e) {
+        const err = (await blame(root)) ?? e;
+        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+    }
+    return root;
+}
+
+;// CONCATENATED MODULE: ./src/model/options.ts
+/*
+ * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
+ * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
+ * timer; settings.ts validates all three with the same messages. Tested with tables in
+ * __tests__/cli.test.ts ("the command line") and settings.test.ts.
+ */
+const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'];
+const JOB = ['run', 'demo'];
+const GUARD = ['gc', 'run', 'demo'];
+const FLAGS = [
+    { name: 'root', input: 'root', form: 'DIR', commands: 'all', help: 'the root (default: $CARGO_ISOLATE_ROOT, else ~/.cache/cargo-isolate)' },
+    { name: 'env-file', form: 'FILE', commands: 'all', help: "read CARGO_ISOLATE_* from a runner's .env (between the flags and the environment)" },
+    { name: 'json', bool: true, commands: ['status', 'gc'], help: 'machine-readable output' },
+    { name: 'output', form: 'FILE', commands: ['metrics'], help: "write FILE atomically (node_exporter's textfile directory) instead of stdout" },
+    {
+        name: 'disk-threshold',
+        input: 'disk-threshold',
+        form: 'LEVEL',
+        aliases: ['threshold'],
+        commands: [...GUARD, 'metrics'],
+        help: 'prune above this: 85% used or 20GiB free',
+    },
+    { name: 'disk-target', input: 'disk-target', form: 'LEVEL', aliases: ['target'], commands: GUARD, help: 'where pruning stops' },
+    {
+        name: 'prune-scope',
+        input: 'prune-scope',
+        form: 'host|runner',
+        aliases: ['scope'],
+        commands: GUARD,
+        help: "runner (this runner's idle data first) or host; gc: host unless set here",
+    },
+    { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
+    { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
+    { name: 'dry-run', input: 'dry-run', bool: true, commands: GUARD, help: 'say what the guard would remove, remove nothing' },
+    { name: 'fail-below', input: 'fail-below', form: 'SIZE', commands: GUARD, help: 'exit 2 when less than this stays free, e.g. 5GiB' },
+    { name: 'cleanup-timeout', input: 'cleanup-timeout', form: 'DURATION', commands: GUARD, help: 'time bound for each deletion' },
+    { name: 'layout', input: 'layout', form: 'slot|job', commands: JOB, help: 'stable slots, or a new directory per job' },
+    { name: 'reuse', input: 'reuse', form: 'same-key|never|always', commands: JOB, help: "when a slot's content is kept" },
+    { name: 'key', input: 'key', form: 'TEXT', commands: ['run'], help: 'what the job name cannot tell apart (matrix legs)' },
+    { name: 'lease-wait', input: 'lease-wait', form: 'DURATION', commands: JOB, help: 'wait this long for an earlier run of the same job' },
+    { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
+    { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
+    { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
+    { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
+    { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
+    { name: 'pr', form: 'N', commands: ['forget'], help: 'the pull request that closed' },
+    { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
+    { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
+    { name: 'version', bool: true, commands: 'all', help: 'print the version' },
+    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: 'this text' },
+];
+class UsageError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UsageError';
+    }
+}
+const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
+const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
+/**
+ * Pure: argv (without node and the script) into a command, its flags and, for `run`, the command
+ * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag, a
+ * flag another command takes, a missing value, a flag given twice, an argument nobody reads.
+ */
+function parseCommandLine(argv) {
+    const sep = argv.indexOf('--');
+    const own = sep >= 0 ? argv.slice(0, sep) : argv;
+    const rest = sep >= 0 ? argv.slice(sep + 1) : [];
+    const flags = new Map();
+    const positionals = [];
+    const seen = [];
+    for (let i = 0; i < own.length; i++) {
+        const arg = own[i];
+        const m = /^(--?)([^=]+)(?:=(.*))?$/s.exec(arg);
+        if (!m || arg === '-') {
+            positionals.push(arg);
+            continue;
+        }
+        const spelled = `${m[1]}${m[2]}`;
+        const spec = specOf(m[2]);
+        // A single dash is only for -h; everything else is spelled --name.
+        if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
+            throw new UsageError(`unknown option '${spelled}'`);
+        if (flags.has(spec.name))
+            throw new UsageError(`option '${spelled}' is given twice`);
+        let value = '';
+        if (spec.bool) {
+            if (m[3] !== undefined)
+                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`);
+        }
+        else if (m[3] !== undefined)
+            value = m[3];
+        else if (i + 1 < own.length && !own[i + 1].startsWith('--'))
+            value = own[++i];
+        else
+            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`);
+        flags.set(spec.name, { value, spelled });
+        seen.push([spec, spelled]);
+    }
+    const [first, ...extra] = positionals;
+    const help = flags.has('help') || flags.has('version');
+    if (first !== undefined && !COMMANDS.includes(first))
+        throw new UsageError(`unknown command '${first}'`);
+    const command = first;
+    if (!command && !help)
+        throw new UsageError('no command given');
+    if (extra.length) {
+        throw new UsageError(`unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`);
+    }
+    for (const [spec, spelled] of seen) {
+        if (!accepts(spec, command))
+            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`);
+    }
+    if (rest.length && command !== 'run')
+        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`);
+    return { command, flags, rest };
+}
+/** The flags as a source of settings: each value with the flag the user typed. */
+function fromFlags(cl) {
+    const byInput = (n) => FLAGS.find((f) => f.input === n);
+    return {
+        get: (n) => {
+            const f = byInput(n);
+            const v = f && cl.flags.get(f.name);
+            return v ? (f.bool ? 'true' : v.value) : '';
+        },
+        origin: (n) => ({ kind: 'flag', name: cl.flags.get(byInput(n)?.name ?? '')?.spelled ?? `--${n}` }),
+    };
+}
+/** Pure: the usage text, from the table (so it cannot drift from what is accepted). */
+function usage() {
+    const line = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(42) + f.help;
+    const forCommand = (c) => FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c)).map(line);
+    return [
+        'usage: cargo-isolate <command> [options]',
+        '',
+        'commands:',
+        '  status              the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
+        '  gc                  the disk guard for a host timer (host scope unless --prune-scope runner)',
+        '  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them',
+        '  forget              a PR closed or a branch was deleted: its builds go first when the disk needs room',
+        "  metrics             Prometheus text format for node_exporter's textfile collector",
+        "  demo                two jobs build a small workspace in one slot, the second from the first's build",
+        '',
+        'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
+        "then the environment), else its default. Flags are named as the action's inputs.",
+        '',
+        'every command:',
+        ...FLAGS.filter((f) => f.commands === 'all').map(line),
+        ...['status', 'gc', 'run', 'forget', 'metrics'].flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
+        '',
+        'older names still accepted: --threshold, --target, --scope, --runner',
+        '',
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
+
+
+/*
+ * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
+ * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
+ * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
+ * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
+ * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
+ * matter, so the probe looks exactly there and never walks a tree:
+ *
+ *   entries of                     whose owners are probed
+ *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
+ *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
+ *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
+ *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
+ *
+ * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
+ * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
+ * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
+ * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
+ */
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
+const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
+/**
+ * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
+ * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
+ * registries and git dependencies, never by the number of crates or files.
+ */
+function listed(rel) {
+    const [top, a, b] = rel;
+    if (top === 'target') {
+        if (rel.length <= 2)
+            return true; // target/, target/<profile or triple>/
+        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
+        return rel.length === 3 && !PROFILE_PARTS.has(b);
+    }
+    if (top === 'cargo-home') {
+        if (rel.length === 1)
+            return true;
+        if (a !== 'registry' && a !== 'git')
+            return false;
+        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
+    }
+    return false;
+}
+/**
+ * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
+ * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
+ * fatal as a directory: cargo opens .cargo-lock read-write).
+ */
+function foreignOf(uid, seen) {
+    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
+}
+/** The probe's view of a slot: the owner of every entry of every listed directory. */
+async function probeOwners(dirs) {
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
+}
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops) {
+    const out = [];
+    const visit = async (top, rel) => {
+        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
+        await Promise.all(entries.map(async (e) => {
+            const r = [...rel, e.name];
+            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
+            if (!st)
+                return;
+            out.push({ rel: r.join('/'), uid: st.uid });
+            if (st.isDirectory() && listed(r))
+                await visit(top, r);
+        }));
+    };
+    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
+    return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+async function findForeignInHome(home, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
+}
+/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
+async function findForeign(dirs, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
+}
+/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
+function telling(found) {
+    const depth = (o) => o.rel.split('/').length;
+    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+}
+/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
+function describeForeign(found, max = 3) {
+    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
+    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
+}
+
+;// CONCATENATED MODULE: ./src/owners/reclaim.ts
+
+
+
+
+
+
+
+
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+async function slotsOfAnotherUid(root, uid) {
+    if (uid === 0)
+        return [];
+    const out = [];
+    for (const name of (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+        const rec = await readRecord(slotDirs(root, name).record);
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+    }
+    return out;
+}
+/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
+function handBackMethods(uid, found, onPath) {
+    if (uid === 0 || found === 0)
+        return [];
+    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
+    // not have run the step that made the files either (another job sharing the slot's key did).
+    return ['sudo', 'docker'].filter((m) => onPath[m]);
+}
+/**
+ * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
+ * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
+ * a `docker run` step just used is likely among them and has `chown`. At most `max`.
+ */
+function chooseImages(listing, max = 3) {
+    const ids = [];
+    for (const line of listing.split('\n')) {
+        const id = line.trim().split(/\s+/)[0];
+        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
+            ids.push(id);
+    }
+    return ids.slice(0, max);
+}
+/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
+function dockerChownArgs(image, base, to) {
+    const at = '/cargo-isolate-slot';
+    return [
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        '--network',
+        'none',
+        '--user',
+        '0:0',
+        '--entrypoint',
+        'chown',
+        '--mount',
+        `type=bind,source=${base},target=${at}`,
+        image,
+        '-R',
+        '-h',
+        `${to.uid}:${to.gid}`,
+        at,
+    ];
+}
+async function reclaim_run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return {
+        ok: r.code === 0,
+        stdout: r.stdout,
+        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+    };
+}
+async function bySudo(base, to, timeoutMs) {
+    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+}
+async function byDocker(root, base, to, timeoutMs) {
+    // --mount splits on commas; such a root is refused rather than mounted wrongly.
+    if (base.includes(','))
+        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+    // would lead root's chown outside the root. Only the real directory is mounted.
+    // The root was made by an administrator; what lies below it is the job user's to replace.
+    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
+    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
+    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
+        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    if (!ls.ok)
+        return ls;
+    const images = chooseImages(ls.stdout);
+    if (images.length === 0)
+        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
+    let last = { ok: false, stdout: '', detail: '' };
+    for (const image of images) {
+        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        if (last.ok)
+            return last;
+        const timedOut = last.detail.startsWith('killed by');
+        last = { ...last, detail: `image ${image}: ${last.detail}` };
+        if (timedOut)
+            break; // a daemon that hangs once hangs again: the post step must end
+    }
+    return last;
+}
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+async function markForeign(dirs, found) {
+    const rec = await readRecord(dirs.record);
+    if (!rec || found.length === 0)
+        return false;
+    await writeRecord(dirs.record, {
+        ...rec,
+        uid: found[0].uid,
+        foreign: {
+            uid: found[0].uid,
+            paths: telling(found)
+                .slice(0, 5)
+                .map((f) => f.rel),
+            at: new Date().toISOString(),
+        },
+    });
+    return true;
+}
+/** Pure: the one warning a post step gives about another uid's files. */
+function foreignMessage(o) {
+    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+    const what = stepLeftFiles(describeForeign(o.first), where, o.uid);
+    if (o.handedBack)
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${FIX_AT_THE_SOURCE}`;
+    const passedOver = o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over';
+    const then = o.layout === 'job'
+        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+        : `${passedOver} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${FIX_AT_THE_SOURCE}`;
+}
+/**
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
+ */
+async function handBackTree(root, base, find, timeoutMs, env) {
+    const uid = myUid();
+    let found = await find();
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+        found = await find();
+        if (found.length === 0)
+            return { first, found, handedBack: m, failed };
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    return { first, found, failed };
+}
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+    const uid = myUid();
+    const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, found, handedBack, failed } = h;
+    const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
+    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
+    const uid = myUid();
+    const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, handedBack, failed } = h;
+    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, ` +
+        'where their cargo must write: a `docker run` step as root?';
+    const then = handedBack
+        ? `Handed them back to uid ${uid} with ${handedBack}.`
+        : `Could not hand them back (${failed.join('; ')}); ` +
+            `jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back.`;
+    const message = `${what} ${then} ${FIX_AT_THE_SOURCE}`;
+    return { found: first, handedBack, marked: false, failed, message };
+}
+
+;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
+ *
+ *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
+ *
+ * The lease ends when the keeper dies, which happens when
+ * - the post step kills it (normal end: success, failure, cancel);
+ * - the runner kills it: after the last post step the runner kills every process that carries
+ *   its RUNNER_TRACKING_ID, which the keeper inherits;
+ * - the process it watches (the main step's parent: the runner's worker) is gone, checked
+ *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
+ *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
+ * - max-lease passes: a hung worker cannot pin a slot forever;
+ * - the host reboots (the kernel forgets every flock).
+ * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
+ * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
+ * unlinked inode while the next job locks a new one.
+ */
+const KEEPER_POLL_SECONDS = 2;
+const PROBE_RETRIES = 4;
+const KEEPER = `echo locked
+exec >/dev/null 2>&1 </dev/null
+watch=$1 start=$2 left=$3 poll=$4
+while [ "$left" -gt 0 ]; do
+  if [ "$watch" -gt 0 ]; then
+    read -r s < "/proc/$watch/stat" || exit 0
+    s=\${s##*) }
+    set -- $s
+    [ "\${20}" = "$start" ] || exit 0
+  fi
+  sleep "$poll"
+  left=$((left - poll))
+done`;
+async function startKeeper(lock, watchPid, maxLeaseMs) {
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
+    const opts = {
+        detached: true,
+        body: KEEPER,
+        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
+    };
+    // A probe (status, a post step checking its release, a guard renaming an idle target)
+    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
+    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
+    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
+        if (attempt > 0)
+            await (0,promises_namespaceObject.setTimeout)(10 * attempt);
+        const h = await hold([lock], opts);
+        if (h) {
+            detach(h);
+            return h;
+        }
+    }
+    return undefined;
+}
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
+ * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ */
+async function scanSlots(root, history) {
+    const held = heldLocks();
+    const names = (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const views = await Promise.all(names.map(async (name) => {
+        const d = slotDirs(root, name);
+        return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
+    }));
+    if (history) {
+        const values = slotValues(views, history, Date.now(), worthless);
+        for (const v of views)
+            v.value = values.get(v.name);
+    }
+    return views;
+}
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+async function hostHistory(root) {
+    const h = await readHistory(root);
+    return statsOf(h.jobs, h.closed);
+}
+/**
+ * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
+ * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
+ * job's paths (`view`, as the lease will see them).
+ */
+async function slotToKeep(req) {
+    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+}
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
+async function tryLease(dirs, req) {
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (!h)
+        return { busy: 'lease' };
+    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    if (base && !base.isDirectory()) {
+        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
+        await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Read under the lease: a scan's copy may predate the last holder's release.
+    const previous = await readRecord(dirs.record);
+    const uid = myUid();
+    const owners = await slotOwners(dirs);
+    if (!canManage(uid, previous, owners)) {
+        killHolder(h.pid, dirs.lock);
+        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
+        return {
+            busy: 'foreign',
+            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+            below: marked || undefined,
+            view: previous?.view,
+        };
+    }
+    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
+    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
+    const below = await findForeign(dirs, uid);
+    if (below.length > 0) {
+        // Said in the record too (still under the lease), so that gc and status report it.
+        await markForeign(dirs, below).catch(() => false);
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
+    }
+    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
+    if (!allFree(cargoLocks)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'cargo' };
+    }
+    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    return { lease: h, previous };
+}
+/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
+function otherViews(slots, me) {
+    return slots
+        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
+        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+}
+/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
+function withViews(slots, req) {
+    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
+    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
+}
+async function newSlot(root, taken) {
+    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
+    for (;;) {
+        const name = slotName(i);
+        try {
+            await external_node_fs_.promises.mkdir(slotDirs(root, name).base);
+            return name;
+        }
+        catch (e) {
+            if (e.code !== 'EEXIST')
+                throw e;
+            i++;
+        }
+    }
+}
+async function acquireSlot(req) {
+    const started = Date.now();
+    const zombies = [];
+    const foreign = [];
+    const history = await hostHistory(req.root);
+    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+    let deadline;
+    let awaited;
+    for (let scan = 0;; scan++) {
+        const views = withViews(await scanSlots(req.root, history), req);
+        if (scan === 0)
+            for (const line of otherViews(views, req.me))
+                req.log.info(line);
+        // Measured after the guard and again on every scan: a new slot is made only while it fits.
+        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
+        const plan = rankSlots(views, req.me, { room });
+        if (plan.waitFor !== undefined && deadline === undefined) {
+            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            deadline = started + b.ms;
+            awaited = plan.waitFor;
+            if (b.ms > 0)
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+            else
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+        }
+        const inWindow = deadline !== undefined && Date.now() < deadline;
+        const waiting = plan.waitFor !== undefined && inWindow;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
+        let lingering = false;
+        for (const c of order) {
+            const dirs = slotDirs(req.root, c.name);
+            const r = await tryLease(dirs, req);
+            if ('lease' in r) {
+                return {
+                    layout: 'slot',
+                    name: c.name,
+                    dirs,
+                    keeperPid: r.lease.pid,
+                    tier: c.tier,
+                    waitedMs: Date.now() - started,
+                    previous: r.previous,
+                    zombies,
+                    foreign,
+                };
+            }
+            // A cancelled run's post step has released the lease, but the cargo its shell left running
+            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+                lingering = true;
+                break;
+            }
+            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
+                zombies.push(c.name);
+                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+                foreign.push(c.name);
+                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
+                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                else if (r.below)
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                else
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+            }
+        }
+        if (waiting || lingering) {
+            await (0,promises_namespaceObject.setTimeout)(500);
+            continue;
+        }
+        if (room && views.some((v) => !v.live))
+            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
+        const name = await newSlot(req.root, views);
+        const dirs = slotDirs(req.root, name);
+        const r = await tryLease(dirs, req);
+        if ('lease' in r) {
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
+        }
+        // Someone took the slot we just made: scan again.
+    }
+}
+async function acquireJobDir(req) {
+    const dirs = jobDirs(req.root, req.me);
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (h)
+        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    if (!h)
+        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
+}
+/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
+async function releaseLease(keeperPid, lock, dir = '') {
+    const killed = killHolder(keeperPid, lock);
+    // The kernel drops the lock once every process of the keeper's group is gone.
+    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
+        await (0,promises_namespaceObject.setTimeout)(5);
+    if (killed)
+        audit({ event: 'release', lock, dir, keeperPid });
+    return killed;
+}
+
+;// CONCATENATED MODULE: ./src/model/version.ts
+/**
+ * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
+ * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ */
+const version_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/job/status.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
+async function rootStatus(root, now = Date.now()) {
+    const p = rootPaths(root);
+    const views = await scanSlots(root);
+    const slots = [];
+    for (const v of views) {
+        const d = slotDirs(root, v.name);
+        const live = !allFree([d.lock], true);
+        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
+        const r = v.record;
+        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
+        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
+    }
+    let jobDirs = 0;
+    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
+        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => []))
+            jobDirs += (await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])).length;
+    }
+    const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
+    // An empty trash is 0, not the directory's own block.
+    const [crates, git, trash] = await Promise.all([
+        diskUsage(storePaths(root).base),
+        diskUsage(gitStorePaths(root).base),
+        trashEntries ? diskUsage(p.trash) : 0,
+    ]);
+    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+    return {
+        version: version_VERSION,
+        root,
+        disk: await measure(root),
+        slots,
+        jobDirs,
+        trashEntries,
+        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
+        warmth: warmShare(await readWarmth(root)),
+    };
+}
+/**
+ * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
+ * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ */
+function runText(r) {
+    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
+    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
+    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
+}
+/** Pure: a slot's state column. */
+function stateText(x) {
+    if (x.live)
+        return `leased ${x.heldMs !== undefined ? units_formatDuration(x.heldMs) : ''}`.trim();
+    if (x.cargoRunning)
+        return 'cargo running';
+    if (x.record?.foreign)
+        return `uid ${x.record.foreign.uid}'s files: needs root`;
+    return `free${x.idleMs !== undefined ? `, idle ${units_formatDuration(x.idleMs)}` : ''}`;
+}
+function formatStatus(s) {
+    const leased = s.slots.filter((x) => x.live).length;
+    const lines = [
+        `cargo-isolate ${s.version}; root ${s.root}`,
+        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${units_formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
+        `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+        `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
+    ];
+    if (s.slots.length) {
+        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
+        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        const rows = s.slots.map((x) => {
+            const r = x.record;
+            return [
+                x.name,
+                stateText(x),
+                r ? `${r.repository} ${r.key}` : '-',
+                r?.runnerName ?? '-',
+                r ? runText(r) : '-',
+                r?.sizes ? units_formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
+                r?.sizes ? units_formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
+                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
+            ];
+        });
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const r of [header, ...rows])
+            lines.push(r
+                .map((c, i) => c.padEnd(widths[i]))
+                .join('  ')
+                .trimEnd());
+    }
+    lines.push(...formatWarmth(s.warmth));
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+}
+
+;// CONCATENATED MODULE: ./src/job/metrics.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
+/** Pure: the counters with these events added. */
+function addEvents(c, events) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of events) {
+        if (e.event === 'guard') {
+            const k = `${e.trigger}|${e.result}`;
+            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
+            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+        }
+        else if (e.event === 'lease') {
+            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+            w.count++;
+            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+        }
+        else if (e.event === 'unisolated')
+            out.unisolated++;
+    }
+    return out;
+}
+/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
+const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
+/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
+function addWarmth(c, entries) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue;
+        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
+        if (startedWarm(e))
+            j.warm++;
+        else
+            j.cold++;
+        j.built += e.built;
+        j.fresh += e.fresh;
+    }
+    return out;
+}
+const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const fmtLabels = (l) => `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
+const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
+/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
+function family(name, type, help, samples) {
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
+}
+const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
+const TRIGGERS = ['job', 'gc'];
+const VIAS = ['action', 'hook', 'cli'];
+/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
+function renderMetrics(s, c) {
+    const r = { root: s.root };
+    const lines = [
+        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
+        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+    ];
+    const st = s.status;
+    if (st) {
+        const count = (f) => st.slots.filter(f).length;
+        lines.push(...family('cargo_isolate_slots', 'gauge', "Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid's files).", [
+            [{ ...r, state: 'leased' }, count((x) => x.live)],
+            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
+            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
+            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
+        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
+            [{ ...r, part: 'target' }, st.bytes.target],
+            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
+        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
+            [{ ...r, store: 'crates' }, st.bytes.crates],
+            [{ ...r, store: 'git' }, st.bytes.git],
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
+            [r, s.idleBytes ?? 0],
+        ]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
+            [r, s.overThreshold ? 1 : 0],
+        ]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
+            .filter((x) => x.live)
+            .map((x) => [
+            {
+                ...r,
+                slot: x.name,
+                repository: x.record?.repository ?? '',
+                ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '',
+                runner: x.record?.runnerName ?? '',
+            },
+            (x.heldMs ?? 0) / 1000,
+        ])));
+    }
+    const jobs = Object.entries(c.jobs)
+        .map(([k, v]) => [JSON.parse(k), v])
+        .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
+        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
+        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
+    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
+        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
+    ])));
+    return lines.join('\n') + '\n';
+}
+async function readCounters(path) {
+    try {
+        const c = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
+    }
+    catch {
+        return emptyCounters(); // absent or unreadable: count from what the logs hold now
+    }
+}
+/**
+ * The counters brought up to date with what the logs gained since the last call, saved when this
+ * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
+ * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
+ */
+async function updateCounters(root, warn) {
+    const p = rootPaths(root);
+    const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
+    try {
+        const before = await readCounters(p.metrics);
+        const ev = await readSince(eventsLog(root), before.cursors.events);
+        const wa = await readSince(warmthLog(root), before.cursors.warmth);
+        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
+        after.cursors = { events: ev.cursor, warmth: wa.cursor };
+        if (!lock) {
+            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
+            return after;
+        }
+        try {
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
+            const to = handBackTo(myUid(), await ownerOf(root));
+            if (to)
+                await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
+        }
+        catch (e) {
+            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
+        }
+        return after;
+    }
+    finally {
+        if (lock)
+            await release(lock);
+    }
+}
+/** The metrics text for a root (or for its absence). */
+async function collectMetrics(root, threshold, warn = () => undefined) {
+    const present = await external_node_fs_.promises.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
+    if (!present)
+        return renderMetrics({ root }, emptyCounters());
+    const status = await rootStatus(root);
+    const plan = planPrune(await collectCandidates(root), 'host', '');
+    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
+    const counters = await updateCounters(root, warn);
+    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+}
+/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
+async function writeMetrics(path, text) {
+    await writeAtomic(path, text, 0o644);
 }
 
 ;// CONCATENATED MODULE: ./src/model/base.ts
@@ -31094,239 +32576,53 @@ function currentIdentity(env = process.env, o = {}) {
     return identityFrom(env, identity_readEventPayload(env), (0,external_node_crypto_.randomBytes)(4).toString('hex'), (0,external_node_os_.hostname)(), { ...o, container: inContainer() });
 }
 
-;// CONCATENATED MODULE: ./src/pool/view.ts
+;// CONCATENATED MODULE: ./src/job/forget.ts
+
+
+
 
 
 
 /*
- * Under which path view a slot's build was made, from what cargo itself wrote.
- *
- * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
- * its environment or files says whether the job's steps will run in a container (actions/runner:
- * the hook's script handler exports only the `github` context's allow-listed values and the
- * `runner` context; `job.container` is evaluated before the hook but never exported). The build
- * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
- * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
- * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
- * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
- * slot's content is still what the previous view built.
+ * A PR that closed (merged or not) never runs again, unless it is reopened: its builds on the
+ * host are worth nothing (value.ts). The host learns it from a run of the action on
+ * `pull_request: closed`, which leases nothing, or from `cargo-isolate forget` in a closing
+ * workflow of another CI system. Hosts that never see either still let the PR's builds go:
+ * a key idle for longer than its usual gap loses worth with its idle time.
  */
-/** How many of the newest dep-info files are read before giving up on finding an output path. */
-const READ_MAX = 8;
-const HEAD_BYTES = 4096;
-/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
-function outputOf(depInfo) {
-    const line = depInfo.split('\n', 1)[0];
-    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
-    const out = m?.[1].replace(/\\(.)/g, '$1');
-    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
-}
-/**
- * Pure: the root as the build saw it, given an output path the build wrote and where this process
- * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
- * build dir's place under the root. Undefined when the output is not under that place at all (a
- * `docker run` step mounting the target elsewhere): the view cannot be told.
- */
-function rootSeen(output, root, buildDir) {
-    const rel = (0,external_node_path_.relative)(root, buildDir);
-    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+/** Pure: the PR this run says has closed, when it is a `pull_request` (or `_target`) run for a closed PR. */
+function closedPr(env, payload) {
+    if (!/^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '') || payload.action !== 'closed')
         return undefined;
-    const at = output.lastIndexOf(`/${rel}/`);
-    if (at <= 0)
+    const n = payload.pull_request?.number ?? payload.number;
+    if (!Number.isSafeInteger(n) || n <= 0 || !env.GITHUB_REPOSITORY)
         return undefined;
-    return output.slice(0, at);
+    return { repository: env.GITHUB_REPOSITORY, key: `pr-${n}` };
 }
-/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
-const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
-const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
-            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
-            .map((e) => (0,external_node_path_.join)(d, e.name));
-    }
-    catch {
-        return [];
-    }
-};
-const list = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d);
-    }
-    catch {
-        return [];
-    }
-};
-/**
- * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
- * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
- * cargo's build-dir layouts.
- */
-function view_profileDirs(buildDir) {
-    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+function closedRun(env) {
+    return closedPr(env, readEventPayload(env));
+}
+/** The action's main step on a run for a closed PR: the host learns it; undefined for any other run. */
+async function forgetClosedRun(s, env) {
+    const closed = closedRun(env);
+    if (!closed)
+        return undefined;
+    return (await forgetDomain(await prepareRoot(s.root, env), closed.repository, closed.key)).message;
 }
 /**
- * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
- * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
+ * what its idle slots hold, which the next guard and the next jobs take first.
  */
-function depInfoDirs(profile) {
-    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
-    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
+async function forgetDomain(root, repository, key) {
+    await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
+    const mine = trustDomain({ repository, key });
+    const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
+    const bytes = slots.reduce((a, s) => a + (s.record?.sizes?.target ?? 0), 0);
+    const held = slots.length
+        ? `its builds in ${slots.map((s) => s.name).join(', ')} (${units_formatBytes(bytes)}) are now the first to go when the disk needs room`
+        : 'it holds no build on this host';
+    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
 }
-/**
- * The newest dep-info file written under `buildDir` since the lease started: its first output
- * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
- */
-function builtSince(buildDir, startedAt) {
-    const since = cutOff(startedAt);
-    const found = [];
-    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
-        for (const n of list(dir)) {
-            if (!n.endsWith('.d'))
-                continue;
-            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
-            if (st?.isFile() && st.mtimeMs >= since)
-                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
-        }
-    }
-    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const f of found.slice(0, READ_MAX)) {
-        const output = outputOf(readHead(f.path));
-        if (output)
-            return { output, uid: f.uid };
-    }
-    return undefined;
-}
-function readHead(path) {
-    let fd;
-    try {
-        fd = (0,external_node_fs_.openSync)(path, 'r');
-        const buf = Buffer.alloc(HEAD_BYTES);
-        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
-    }
-    catch {
-        return '';
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_.closeSync)(fd);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/owners/foreign.ts
-
-
-/*
- * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
- * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
- * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
- * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
- * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
- * matter, so the probe looks exactly there and never walks a tree:
- *
- *   entries of                     whose owners are probed
- *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
- *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
- *                                  and its parts (owners only, never their content): deps/,
- *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
- *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
- *                                  incremental/, examples/
- *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
- *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
- *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
- *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
- *
- * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
- * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
- * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
- * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
- */
-/**
- * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
- * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
- * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
- */
-const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
-/**
- * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
- * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
- * registries and git dependencies, never by the number of crates or files.
- */
-function listed(rel) {
-    const [top, a, b] = rel;
-    if (top === 'target') {
-        if (rel.length <= 2)
-            return true; // target/, target/<profile or triple>/
-        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
-        return rel.length === 3 && !PROFILE_PARTS.has(b);
-    }
-    if (top === 'cargo-home') {
-        if (rel.length === 1)
-            return true;
-        if (a !== 'registry' && a !== 'git')
-            return false;
-        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
-    }
-    return false;
-}
-/**
- * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
- * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
- * fatal as a directory: cargo opens .cargo-lock read-write).
- */
-function foreignOf(uid, seen) {
-    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
-}
-/** The probe's view of a slot: the owner of every entry of every listed directory. */
-async function probeOwners(dirs) {
-    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
-}
-/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
-async function probeTops(tops) {
-    const out = [];
-    const visit = async (top, rel) => {
-        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
-        await Promise.all(entries.map(async (e) => {
-            const r = [...rel, e.name];
-            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
-            if (!st)
-                return;
-            out.push({ rel: r.join('/'), uid: st.uid });
-            if (st.isDirectory() && listed(r))
-                await visit(top, r);
-        }));
-    };
-    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
-    return out.sort((x, y) => x.rel.localeCompare(y.rel));
-}
-/**
- * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
- * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
- */
-async function findForeignInHome(home, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
-}
-/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
-async function findForeign(dirs, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
-}
-/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
-function telling(found) {
-    const depth = (o) => o.rel.split('/').length;
-    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
-}
-/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
-function describeForeign(found, max = 3) {
-    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found)
-        .slice(0, max)
-        .map((f) => f.rel);
-    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
-}
-/** The fix at the source, named in every notice about such files. */
-const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
 
@@ -31402,83 +32698,855 @@ async function linkRunnerConfig(cargoHome, root, env) {
     return linked;
 }
 
-;// CONCATENATED MODULE: ./src/job/exports.ts
+;// CONCATENATED MODULE: ./src/job/prepare.ts
+
+
+
+
+
+
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
+ */
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
+        return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
+    if (reuse === 'never')
+        return { reset: true, reason: 'reuse: never' };
+    if (reuse === 'always')
+        return kept('reuse: always');
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
+    if (trustDomain(previous) !== trustDomain(me))
+        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+}
+async function hasEntries(dir) {
+    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
+}
+/**
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
+ * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
+ * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ */
+async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
+    const removed = [];
+    const timeoutMs = s.cleanupTimeoutMs;
+    // A build of the previous job may have replaced one of our directories by a symlink (into
+    // another slot, say): cargo would follow it. Only real directories are used; anything else
+    // is moved to trash (the link itself, never what it points to).
+    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
+        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
+        if (st && !st.isDirectory())
+            removed.push(await removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
+    }
+    const privateHome = cargoHome === dirs.cargoHome;
+    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
+    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
+    const decision = decideReset(s.reuse, previous, content, me);
+    if (decision.reset) {
+        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
+            removed.push(await removeTree(root, d, { why: `slot reset: ${decision.reason}`, timeoutMs }));
+    }
+    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
+        // The slot's own private home (a version before shared homes): nothing uses it any more.
+        removed.push(await removeTree(root, dirs.cargoHome, { why: 'slot preparation: a private CARGO_HOME nothing uses any more', timeoutMs }));
+    }
+    if (await hasEntries(dirs.tmp))
+        removed.push(await removeTree(root, dirs.tmp, { why: "slot preparation: the previous job's temp files", timeoutMs }));
+    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
+    if (stuck.length) {
+        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
+        for (const r of stuck)
+            if (r.outcome === 'live')
+                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
+    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
+    const linked = await linkRunnerConfig(cargoHome, root, env);
+    return { decision, removed, linked };
+}
+
+;// CONCATENATED MODULE: ./src/owners/handback.ts
+
+
+
+
+
 
 
 
 
 /*
- * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
- * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
+ * a process running as root on a root owned by another user: a job's post step gives back what
+ * that job made; `cargo-isolate gc` run as root gives back what no post step did (a container
+ * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
+ * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
  */
+async function giveSlot(dirs, to, timeoutMs) {
+    const r = await chownTree([dirs.base], to, true, timeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+    const rec = await readRecord(dirs.record);
+    if (rec && (rec.uid !== to.uid || rec.foreign)) {
+        await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
+        await chownTree([dirs.record], to, false);
+    }
+}
 /**
- * What every later step sees, and the one rule for it: anything that needs to know the paths a
- * job's build sees (a slot's CARGO_HOME string, say) computes them here.
- * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
- * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
- * shared directory outside the slot (an environment variable beats a config file). Equal to the
- * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
- * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
- * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
+ * Main step, layout job: jobs/<repo>/<key>/ are shared with other jobs of that key, so they are
+ * given back at once (the job's own directory goes with its post step).
  */
-function exportsFor(dirs, cargoHome) {
+async function handBackJobParents(root, jobDir) {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    const key = (0,external_node_path_.dirname)(jobDir);
+    if (to)
+        await chownTree([(0,external_node_path_.dirname)(key), key], to, false);
+}
+/** Post step: the job's slot, the lock files and, when it published, the crate store. */
+async function handBackJob(j, published, gitPublished = 0) {
+    const to = handBackTo(myUid(), await ownerOf(j.root));
+    if (!to)
+        return undefined;
+    const shared = [rootPaths(j.root).locks];
+    if (published && (published.published > 0 || published.indexEntries > 0))
+        shared.push(storePaths(j.root).base);
+    if (gitPublished > 0)
+        shared.push(gitStorePaths(j.root).base);
+    const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
+    if (!r.ok)
+        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
+    // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    const homes = rootPaths(j.root).homes;
+    if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
+        await chownTree([homes], to, false);
+    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    if (rootOwn.length) {
+        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        if (!r.ok)
+            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+    }
+    if (j.layout === 'slot')
+        await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
+    const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
+    return `to uid ${to.uid}: ${names.join(', ')}`;
+}
+/**
+ * gc as root: every idle slot that holds files of another uid than the root's owner, under its
+ * lease and cargo's locks (a live root job keeps its own until its post step), then the shared
+ * directories. Returns the slots given back.
+ */
+async function handBackIdle(root, timeoutMs) {
+    const to = handBackTo(myUid(), await ownerOf(root));
+    if (!to)
+        return [];
+    const given = [];
+    const p = rootPaths(root);
+    for (const name of (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+        const dirs = slotDirs(root, name);
+        const rec = await readRecord(dirs.record);
+        if (canManage(to.uid, rec, await slotOwners(dirs)) && (await findForeign(dirs, to.uid)).length === 0)
+            continue;
+        const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
+        if (!h)
+            continue; // live
+        try {
+            await giveSlot(dirs, to, timeoutMs);
+            given.push(name);
+        }
+        finally {
+            await release(h);
+        }
+    }
+    // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
+    // that mounted it) go back to the uid the home belongs to. chown changes no content a running
+    // cargo reads, so no lock is needed.
+    for (const name of await external_node_fs_.promises.readdir(p.homes).catch(() => [])) {
+        const home = `${p.homes}/${name}`;
+        const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
+        const st = await external_node_fs_.promises.lstat(home).catch(() => undefined);
+        if (uid === 0 && st?.isDirectory()) {
+            // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
+            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || (0,external_node_fs_.existsSync)(h)), to, true, timeoutMs)).ok)
+                given.push(`homes/${name}`);
+            continue;
+        }
+        if (uid === undefined || !st?.isDirectory() || st.uid !== uid)
+            continue;
+        if ((await findForeignInHome(home, uid)).length === 0)
+            continue;
+        const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
+        if (r.ok)
+            given.push(`homes/${name}`);
+    }
+    const git = gitStorePaths(root).base;
+    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
+    if (r.ok)
+        await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
+    return given;
+}
+
+;// CONCATENATED MODULE: ./src/os/sockets.ts
+
+/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
+function parseListeners(procNetTcp) {
+    const out = [];
+    for (const line of procNetTcp.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 10 || f[3] !== '0A')
+            continue; // 0A: LISTEN
+        const [addr, port] = f[1].split(':');
+        if (addr !== '0100007F' && addr !== '00000000')
+            continue;
+        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
+    }
+    return out;
+}
+/** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
+async function tcpListeners() {
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
+    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
+}
+/**
+ * The process holding a socket inode: `hint` (a pid seen before) first, then only processes
+ * whose command is `comm`, which keeps the scan of /proc cheap.
+ */
+async function socketOwner(inode, comm, hint) {
+    const want = `socket:[${inode}]`;
+    const holds = async (p) => {
+        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
+        for (const fd of fds)
+            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+                return true;
+        return false;
+    };
+    if (hint && (await holds(String(hint))))
+        return hint;
+    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+        if (!/^\d+$/.test(p))
+            continue;
+        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
+        if (name.trim() === comm && (await holds(p)))
+            return Number(p);
+    }
+    return undefined;
+}
+/** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
+async function environOf(pid) {
+    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    if (raw === undefined)
+        return undefined;
+    const out = {};
+    for (const kv of raw.split('\0'))
+        if (kv.includes('='))
+            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    return out;
+}
+/** Whether `pid` sees the same files as this process (the same mount namespace). */
+async function sameMountNamespace(pid) {
+    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
+    return theirs === ours;
+}
+
+;// CONCATENATED MODULE: ./src/host/sccache.ts
+
+
+
+
+
+
+
+
+
+/*
+ * One sccache server per host (per uid, mount namespace and sccache configuration) that
+ * belongs to no job: issue 17.
+ *
+ * sccache's client starts a server when none answers on SCCACHE_SERVER_PORT, and the server
+ * inherits that job's environment: its RUNNER_TRACKING_ID (the runner kills every process
+ * carrying it when the job ends) and its TMPDIR (the job's slot tmp/, which the post step
+ * empties while the server still writes other jobs' dep-info there). So when a job compiles
+ * through sccache, the main step makes sure a server answers on a port of our choosing first,
+ * one it started itself: detached in its own session (sccache daemonizes anyway), with a
+ * minimal environment (no RUNNER_TRACKING_ID, no job secrets), a temp dir of its own under the
+ * root, and no idle timeout (a server that exits when idle would be restarted by the next
+ * client, from inside a job, with that job's environment). The job gets SCCACHE_SERVER_PORT.
+ *
+ * Why not a server per job: sccache 0.4's disk cache keeps its index in memory, read once at
+ * start, and enforces SCCACHE_CACHE_SIZE against that index alone. Several servers on one
+ * SCCACHE_DIR each miss what the others wrote since they started and together exceed the size
+ * limit (measured: docs/sccache.md).
+ *
+ * Why the port depends on uid and mount namespace: a server writes compile outputs as its own
+ * uid (a root container job's server compiling for a host job would leave root-owned files in
+ * its target dir) and resolves paths in its own mount namespace (a container's /__w/... is not
+ * the host's). A container with its own network namespace has its own 127.0.0.1 anyway; one
+ * with the host's network must still never reach the host's server. What answers on a port is
+ * checked, not trusted: a listener of another uid, or one carrying a RUNNER_TRACKING_ID (a
+ * job's server, started by a client), is passed over for the next candidate port.
+ */
+/** How many ports a configuration may fall back to when its first ones are taken. */
+const CANDIDATES = 8;
+/** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
+const PORT_BASE = 10000;
+const PORT_SPAN = 20000;
+/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
+const OUR_WRAPPER = 'cargo-isolate-rustc';
+/** Where our wrapper finds the job's own wrapper. */
+const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
+/** Pure: whether cargo, run with `env`, compiles through sccache. */
+function sccacheWrapper(env) {
+    // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
+    for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
+        let v = env[variable];
+        if (v === undefined)
+            continue;
+        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
+        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
+            v = env[WRAPPED] ?? '';
+        const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
+        return name === 'sccache' ? { variable, command: v.trim() } : undefined;
+    }
+    return undefined;
+}
+/** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
+const OURS = new Set([
+    'SCCACHE_SERVER_PORT',
+    'SCCACHE_IDLE_TIMEOUT',
+    'SCCACHE_START_SERVER',
+    'SCCACHE_STARTUP_NOTIFY',
+    'SCCACHE_NO_DAEMON',
+    'SCCACHE_ERROR_LOG',
+]);
+function sccacheSettings(env) {
+    const out = {};
+    for (const k of Object.keys(env).sort())
+        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
+            out[k] = env[k];
+    return out;
+}
+/**
+ * Pure: the ports a server for this uid, mount namespace and configuration may use, in order.
+ * Jobs with the same three share a server; anything else gets another one.
+ */
+function candidatePorts(uid, mountNs, settings) {
+    const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
+    return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
+}
+/** Pure: use this port (start a server or reuse the one there), or try the next. */
+function decide(o) {
+    if (o.kind === 'free')
+        return 'start';
+    if (o.kind === 'host-server')
+        return 'reuse';
+    return 'next';
+}
+/** Pure: the environment the host server starts with. Nothing of the job's but what sccache needs. */
+function serverEnv(env, port, tmp) {
+    const keep = ['PATH', 'HOME', 'RUSTUP_HOME', 'LANG', 'LC_ALL', 'USER', 'LOGNAME'];
+    const out = {};
+    for (const k of keep)
+        if (env[k] !== undefined)
+            out[k] = env[k];
     return {
-        CARGO_TARGET_DIR: dirs.target,
-        CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: cargoHome,
-        CARGO_INSTALL_ROOT: dirs.install,
-        TMPDIR: dirs.tmp,
-        TMP: dirs.tmp,
-        TEMP: dirs.tmp,
+        ...out,
+        ...sccacheSettings(env),
+        SCCACHE_SERVER_PORT: String(port),
+        // 0 = never exit when idle: a server that exits would be restarted by a job's client.
+        SCCACHE_IDLE_TIMEOUT: '0',
+        TMPDIR: tmp,
+        TMP: tmp,
+        TEMP: tmp,
     };
 }
-/**
- * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
- * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
- * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
- */
-function viewAt(vp, name, shared) {
-    const dirs = slotDirs(vp.root, name);
-    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
-    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+/** Pure: the summary's line for it. */
+function sccache_describeServer(r) {
+    const who = r.how === 'started' ? 'started by this job' : 'already running';
+    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+}
+// ---- effects ----
+/** What answers on `port` (in this network namespace), read from /proc. */
+async function occupant(port, uid, hint) {
+    const l = (await tcpListeners()).find((x) => x.port === port);
+    if (!l)
+        return { kind: 'free' };
+    if (l.uid !== uid)
+        return { kind: 'other-uid', uid: l.uid };
+    const pid = await socketOwner(l.inode, 'sccache', hint);
+    if (!pid)
+        return { kind: 'unknown' };
+    const env = await environOf(pid);
+    if (!env)
+        return { kind: 'unknown' };
+    if (env.RUNNER_TRACKING_ID)
+        return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
+    // Another mount namespace resolves the job's paths to other files (or none).
+    if (!(await sameMountNamespace(pid)))
+        return { kind: 'unknown' };
+    return { kind: 'host-server', pid };
+}
+/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
+function fleetPort(env) {
+    const p = Number(env.SCCACHE_SERVER_PORT);
+    return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
+}
+const STARTUP_GRACE_MS = 30_000;
+/** What answers on `port` once anything does (or `graceMs` ran out). */
+async function settled(port, uid, graceMs) {
+    const end = Date.now() + graceMs;
+    for (;;) {
+        const o = await occupant(port, uid);
+        if (o.kind !== 'free' || Date.now() >= end)
+            return o;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
+function serverDir(root, uid, port) {
+    return ownDirIn(rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
 }
 /**
- * The view the slot's content was built under once this job ends: the one its build showed in
- * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
- * A build under paths that are not the slot's at any root (a `docker run` step mounting it
- * elsewhere) leaves the view unknown.
+ * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
+ * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
+ * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
+ * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
+ * Resolves when the spawned process exits (at once, when it daemonizes).
  */
-function viewAfter(j) {
-    const shared = j.home?.shared ?? false;
-    const buildDir = slotDirs(j.root, j.slot).target;
-    const seen = builtSince(buildDir, j.startedAt);
-    if (!seen)
-        return j.view;
-    const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
+async function spawnServer(binary, env, dir) {
+    const logPath = (0,external_node_path_.join)(dir, 'start.log');
+    const out = await external_node_fs_.promises.open(logPath, 'w');
+    try {
+        const code = await new Promise((res, rej) => {
+            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
+            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], {
+                env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') },
+                cwd: dir,
+                detached: true,
+                stdio: ['ignore', out.fd, out.fd],
+            });
+            child.on('error', rej);
+            child.on('exit', (c) => res(c));
+        });
+        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
+    }
+    finally {
+        await out.close();
+    }
 }
-function recordFor(lease, me, now, previous, view) {
-    return {
-        format: 1,
-        name: lease.name,
-        layout: lease.layout,
-        repository: me.repository,
-        key: me.key,
-        runnerId: me.runnerId,
-        runnerName: me.runnerName,
-        host: me.host,
-        workflow: me.workflow,
-        runId: me.runId,
-        runAttempt: me.runAttempt,
-        job: me.job,
-        jobKey: me.jobKey || undefined,
-        jobUid: me.jobUid,
-        leasedAt: now,
-        lastUsed: now,
-        sizes: previous?.sizes,
-        uid: proc_myUid(),
-        view,
+const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+/** Pure: why an occupant of a port makes this job try the next one. */
+function whyNext(o) {
+    if (o.kind === 'other-uid')
+        return `a listener of uid ${o.uid}`;
+    if (o.kind === 'job-server')
+        return `a job's server, pid ${o.pid}`;
+    return 'a listener of another mount namespace, or one this uid cannot see';
+}
+/**
+ * One candidate port: a host server already there is used without a lock (every job but the
+ * first finds one); else, under the port's start lock, one is started (startOnPort).
+ */
+async function tryPort(binary, env, port, uid, root, log) {
+    const { dir, theirs } = await serverDir(root, uid, port);
+    if (theirs)
+        return { kind: 'next', why: theirs };
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const seen = await occupant(port, uid, hint);
+    if (seen.kind === 'host-server') {
+        log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
+        return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
+    }
+    // One starter at a time per port: two jobs starting together find one server, not a race.
+    const lock = await hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
+    if (!lock)
+        throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
+    try {
+        return await startOnPort(binary, env, port, uid, dir, log);
+    }
+    finally {
+        await release(lock);
+    }
+}
+/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
+async function startOnPort(binary, env, port, uid, dir, log) {
+    const tmp = (0,external_node_path_.join)(dir, 'tmp');
+    const errorLog = (0,external_node_path_.join)(dir, 'error.log');
+    for (let attempt = 0; attempt < 3; attempt++) {
+        const o = await occupant(port, uid);
+        const what = decide(o);
+        if (what === 'reuse' && o.kind === 'host-server') {
+            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
+            return { kind: 'server', pid: o.pid, how: 'reused', tmp };
+        }
+        if (what === 'next')
+            return { kind: 'next', why: whyNext(o) };
+        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+        await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
+        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
+        if (r.code !== 0)
+            throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
+        const now = await settled(port, uid, STARTUP_GRACE_MS);
+        if (now.kind === 'host-server') {
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
+            log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
+            return { kind: 'server', pid: now.pid, how: 'started', tmp };
+        }
+        if (now.kind === 'free')
+            throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
+        // Another process bound the port first (a job's client): look again.
+    }
+    return { kind: 'next' };
+}
+/**
+ * Makes sure a host server that belongs to no job answers for a job that compiles through
+ * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
+ * The one entry for the main step and for the runner's job-started hook.
+ */
+async function ensureSccacheServer(env, paths, log) {
+    const wrapper = sccacheWrapper(env);
+    if (!wrapper)
+        return undefined;
+    const t0 = performance.now();
+    const binary = await findOnPath(wrapper.command, env.PATH);
+    if (!binary)
+        throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
+    const uid = myUid();
+    const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
+    const passedOver = [];
+    const report = (port, s) => ({
+        variable: wrapper.variable,
+        port,
+        pid: s.pid,
+        how: s.how,
+        tmp: s.tmp,
+        passedOver,
+        ms: Math.round(performance.now() - t0),
+    });
+    // A server the host runs itself (systemd, a login shell) on the configured port belongs to
+    // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
+    // start one there: that port is where jobs' own clients start theirs.
+    const configured = fleetPort(env);
+    const there = await occupant(configured, uid);
+    if (there.kind === 'host-server') {
+        log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
+        return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
+    }
+    for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
+        const got = await tryPort(binary, env, port, uid, paths.root, log);
+        if (got.kind === 'server')
+            return report(port, got);
+        if (got.why)
+            passedOver.push(`${port} (${got.why})`);
+    }
+    throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
+}
+/** What the job must export to compile through that server. */
+function sccacheExports(r) {
+    return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
+}
+/**
+ * The post step, before it empties the job's tmp/: a server on the job's port that carries
+ * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
+ * its temp dir still exists, and start a host server in its place for the jobs still on that
+ * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ */
+async function sccacheAtEnd(r, env, paths, log) {
+    if (!r)
+        return undefined;
+    const uid = myUid();
+    const o = await occupant(r.port, uid, r.pid);
+    if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
+        return undefined;
+    const wrapper = sccacheWrapper(env);
+    const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
+    if (!binary)
+        return undefined;
+    await new Promise((res) => {
+        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+        c.on('error', () => res());
+        c.on('exit', () => res());
+    });
+    const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
+    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
+}
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+            const p = (0,external_node_path_.join)(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
+                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
+                    removed.push((0,external_node_path_.relative)(dir, p));
+                }
+            }
+        }
     };
+    await walk(dir);
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const RULES = ['own-key', 'base', 'any'];
+const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
+ * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
+ */
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+function staleScripts(outputs, source) {
+    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target) {
+    const out = [];
+    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    for (const a of await sub(target)) {
+        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+            out.push((0,external_node_path_.join)(a, 'build'));
+        for (const b of await sub(a))
+            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+                out.push((0,external_node_path_.join)(b, 'build'));
+    }
+    return out;
+}
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target, source) {
+    const stale = [];
+    for (const build of await buildDirs(target)) {
+        const outputs = [];
+        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
+            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+            if (output === undefined)
+                continue;
+            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+        }
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
+        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
+            stale.push(unit);
+        }
+    }
+    return stale;
+}
+/** Pure: the log's line for a copy. */
+function warm_copy_describeCopy(c) {
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    if (c.outcome === 'copied') {
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
+        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+    }
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
+    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+async function copyWarmBuild(root, src, to, o) {
+    const from = slotDirs(root, src.name);
+    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+    const t0 = performance.now();
+    const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
+    if (!h)
+        return base;
+    try {
+        const now = await readRecord(from.record);
+        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+            return { ...base, outcome: 'changed' };
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+            return { ...base, bytes, outcome: 'no-room' };
+        const c = await copyTree(from.target, to.target, o.timeoutMs);
+        if (!c.ok) {
+            // A partial copy must not pass for a warm build: the job starts from an empty target.
+            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
+            await external_node_fs_.promises.mkdir(to.target, { recursive: true });
+            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        }
+        const stale = await invalidateScripts(to.target, from.base);
+        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+    }
+    finally {
+        await release(h);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/guard-run.ts
+
+
+/**
+ * Pure: the event a guard run leaves, or none. A run that fails the floor (`fail-below`) counts
+ * as failed. A dry run frees nothing: a job's guard with `dry-run: true` still ran before its
+ * lease and counts with nothing freed, but `gc --dry-run` is a person looking, not a guard run,
+ * and does not count.
+ */
+function guardEvent(trigger, dryRun, outcome) {
+    if (outcome === 'failed')
+        return { event: 'guard', trigger, result: 'failed', freed: 0, removals: 0 };
+    if (dryRun && trigger === 'gc')
+        return undefined;
+    return {
+        event: 'guard',
+        trigger,
+        result: guardResult(outcome),
+        freed: dryRun ? 0 : outcome.freedBytes,
+        removals: dryRun ? 0 : outcome.removals.length,
+    };
+}
+/** Runs the guard and records it (guardEvent); a failure to record is a debug line, never the run's failure. */
+async function guardAndRecord(o, trigger) {
+    const record = async (outcome) => {
+        const e = guardEvent(trigger, o.dryRun, outcome);
+        const err = e && (await recordEvent(o.root, e));
+        if (err)
+            o.log.debug(`Recording the guard run in ${o.root}'s events log: ${err.message}`);
+    };
+    let report;
+    try {
+        report = await runGuard(o);
+    }
+    catch (e) {
+        if (e instanceof DiskFullError)
+            await record('failed');
+        throw e;
+    }
+    await record(report);
+    return report;
 }
 
 ;// CONCATENATED MODULE: ./src/store/crates.ts
@@ -31821,827 +33889,205 @@ async function postLock(c, env) {
     return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/owners/reclaim.ts
-
-
-
-
-
-
-
-const onPath = async (name, path) => (await proc_findOnPath(name, path)) !== undefined;
-/**
- * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
- * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
- */
-async function slotsOfAnotherUid(root, uid) {
-    if (uid === 0)
-        return [];
-    const out = [];
-    for (const name of (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
-        const rec = await readRecord(slotDirs(root, name).record);
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
-    }
-    return out;
-}
-/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
-function handBackMethods(uid, found, onPath) {
-    if (uid === 0 || found === 0)
-        return [];
-    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
-    // not have run the step that made the files either (another job sharing the slot's key did).
-    return ['sudo', 'docker'].filter((m) => onPath[m]);
-}
-/**
- * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
- * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
- * a `docker run` step just used is likely among them and has `chown`. At most `max`.
- */
-function chooseImages(listing, max = 3) {
-    const ids = [];
-    for (const line of listing.split('\n')) {
-        const id = line.trim().split(/\s+/)[0];
-        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
-            ids.push(id);
-    }
-    return ids.slice(0, max);
-}
-/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
-function dockerChownArgs(image, base, to) {
-    const at = '/cargo-isolate-slot';
-    return [
-        'run',
-        '--rm',
-        '--pull',
-        'never',
-        '--network',
-        'none',
-        '--user',
-        '0:0',
-        '--entrypoint',
-        'chown',
-        '--mount',
-        `type=bind,source=${base},target=${at}`,
-        image,
-        '-R',
-        '-h',
-        `${to.uid}:${to.gid}`,
-        at,
-    ];
-}
-async function reclaim_run(cmd, args, timeoutMs) {
-    const r = await runCommand(cmd, args, timeoutMs);
-    if (r.error)
-        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
-    return {
-        ok: r.code === 0,
-        stdout: r.stdout,
-        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
-    };
-}
-async function bySudo(base, to, timeoutMs) {
-    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
-}
-async function byDocker(root, base, to, timeoutMs) {
-    // --mount splits on commas; such a root is refused rather than mounted wrongly.
-    if (base.includes(','))
-        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
-    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
-    // would lead root's chown outside the root. Only the real directory is mounted.
-    // The root was made by an administrator; what lies below it is the job user's to replace.
-    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
-    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
-    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
-        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
-    if (!ls.ok)
-        return ls;
-    const images = chooseImages(ls.stdout);
-    if (images.length === 0)
-        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
-    let last = { ok: false, stdout: '', detail: '' };
-    for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
-        if (last.ok)
-            return last;
-        const timedOut = last.detail.startsWith('killed by');
-        last = { ...last, detail: `image ${image}: ${last.detail}` };
-        if (timedOut)
-            break; // a daemon that hangs once hangs again: the post step must end
-    }
-    return last;
-}
-/**
- * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
- * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
- */
-async function markForeign(dirs, found) {
-    const rec = await readRecord(dirs.record);
-    if (!rec || found.length === 0)
-        return false;
-    await writeRecord(dirs.record, {
-        ...rec,
-        uid: found[0].uid,
-        foreign: {
-            uid: found[0].uid,
-            paths: telling(found)
-                .slice(0, 5)
-                .map((f) => f.rel),
-            at: new Date().toISOString(),
-        },
-    });
-    return true;
-}
-/** Pure: the one warning a post step gives about another uid's files. */
-function foreignMessage(o) {
-    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-    const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    if (o.handedBack)
-        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
-    const then = o.layout === 'job'
-        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
-}
-/**
- * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
- * method that works; undefined when there are none. What was found first, what is left, how it
- * went back or why each method failed.
- */
-async function handBackTree(root, base, find, timeoutMs, env) {
-    const uid = proc_myUid();
-    let found = await find();
-    if (found.length === 0)
-        return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
-        found = await find();
-        if (found.length === 0)
-            return { first, found, handedBack: m, failed };
-        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-    }
-    if (failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
-    return { first, found, failed };
-}
-/**
- * Post step of a job that is not root, under its lease: finds another uid's files where cargo
- * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
- * `root` bounds the docker mount: the directory mounted must be the real one under the root.
- */
-async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
-    const uid = proc_myUid();
-    const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
-    if (!h)
-        return undefined;
-    const { first, found, handedBack, failed } = h;
-    const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
-    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
-}
-/**
- * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
- * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
- * or say that this uid's jobs use a private home in their slots until root's gc hands them back
- * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
- */
-async function settleForeignHome(root, home, timeoutMs, env = process.env) {
-    const uid = proc_myUid();
-    const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
-    if (!h)
-        return undefined;
-    const { first, handedBack, failed } = h;
-    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
-    return { found: first, handedBack, marked: false, failed, message };
-}
-
-;// CONCATENATED MODULE: ./src/pool/lease.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/pool/view.ts
 
 
 
 /*
- * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
+ * Under which path view a slot's build was made, from what cargo itself wrote.
  *
- *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
- *
- * The lease ends when the keeper dies, which happens when
- * - the post step kills it (normal end: success, failure, cancel);
- * - the runner kills it: after the last post step the runner kills every process that carries
- *   its RUNNER_TRACKING_ID, which the keeper inherits;
- * - the process it watches (the main step's parent: the runner's worker) is gone, checked
- *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
- *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
- * - max-lease passes: a hung worker cannot pin a slot forever;
- * - the host reboots (the kernel forgets every flock).
- * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
- * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
- * unlinked inode while the next job locks a new one.
+ * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
+ * its environment or files says whether the job's steps will run in a container (actions/runner:
+ * the hook's script handler exports only the `github` context's allow-listed values and the
+ * `runner` context; `job.container` is evaluated before the hook but never exported). The build
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * slot's content is still what the previous view built.
  */
-const KEEPER_POLL_SECONDS = 2;
-const PROBE_RETRIES = 4;
-const KEEPER = `echo locked
-exec >/dev/null 2>&1 </dev/null
-watch=$1 start=$2 left=$3 poll=$4
-while [ "$left" -gt 0 ]; do
-  if [ "$watch" -gt 0 ]; then
-    read -r s < "/proc/$watch/stat" || exit 0
-    s=\${s##*) }
-    set -- $s
-    [ "\${20}" = "$start" ] || exit 0
-  fi
-  sleep "$poll"
-  left=$((left - poll))
-done`;
-async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
-    const opts = {
-        detached: true,
-        body: KEEPER,
-        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
-    };
-    // A probe (status, a post step checking its release, a guard renaming an idle target)
-    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
-    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
-    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
-        if (attempt > 0)
-            await (0,promises_namespaceObject.setTimeout)(10 * attempt);
-        const h = await hold([lock], opts);
-        if (h) {
-            detach(h);
-            return h;
-        }
-    }
-    return undefined;
+/** How many of the newest dep-info files are read before giving up on finding an output path. */
+const READ_MAX = 8;
+const HEAD_BYTES = 4096;
+/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
+function outputOf(depInfo) {
+    const line = depInfo.split('\n', 1)[0];
+    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
+    const out = m?.[1].replace(/\\(.)/g, '$1');
+    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
 }
 /**
- * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
- * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ * Pure: the root as the build saw it, given an output path the build wrote and where this process
+ * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
+ * build dir's place under the root. Undefined when the output is not under that place at all (a
+ * `docker run` step mounting the target elsewhere): the view cannot be told.
  */
-async function scanSlots(root, history) {
-    const held = heldLocks();
-    const names = (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
-    const views = await Promise.all(names.map(async (name) => {
-        const d = slotDirs(root, name);
-        return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
-    }));
-    if (history) {
-        const values = slotValues(views, history, Date.now(), worthless);
-        for (const v of views)
-            v.value = values.get(v.name);
-    }
-    return views;
+function rootSeen(output, root, buildDir) {
+    const rel = (0,external_node_path_.relative)(root, buildDir);
+    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+        return undefined;
+    const at = output.lastIndexOf(`/${rel}/`);
+    if (at <= 0)
+        return undefined;
+    return output.slice(0, at);
 }
-/** The host's history as the value rule reads it; an unreadable log is an empty history. */
-async function hostHistory(root) {
-    const h = await readHistory(root);
-    return statsOf(h.jobs, h.closed);
-}
-/**
- * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
- * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
- * job's paths (`view`, as the lease will see them).
- */
-async function slotToKeep(req) {
-    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
-    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
-}
-/**
- * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
- * (say, a zombie container of a cancelled job) still runs there.
- */
-async function tryLease(dirs, req) {
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (!h)
-        return { busy: 'lease' };
-    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
-    if (base && !base.isDirectory()) {
-        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
-        await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
-    }
-    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
-    // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await readRecord(dirs.record);
-    const uid = proc_myUid();
-    const owners = await slotOwners(dirs);
-    if (!canManage(uid, previous, owners)) {
-        killHolder(h.pid, dirs.lock);
-        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return {
-            busy: 'foreign',
-            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
-            below: marked || undefined,
-            view: previous?.view,
-        };
-    }
-    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
-    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
-    const below = await findForeign(dirs, uid);
-    if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
-        await markForeign(dirs, below).catch(() => false);
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
-    }
-    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'cargo' };
-    }
-    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    return { lease: h, previous };
-}
-/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
-function otherViews(slots, me) {
-    return slots
-        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
-}
-/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
-function withViews(slots, req) {
-    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
-    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
-}
-async function newSlot(root, taken) {
-    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
-    for (;;) {
-        const name = slotName(i);
-        try {
-            await external_node_fs_.promises.mkdir(slotDirs(root, name).base);
-            return name;
-        }
-        catch (e) {
-            if (e.code !== 'EEXIST')
-                throw e;
-            i++;
-        }
-    }
-}
-async function acquireSlot(req) {
-    const started = Date.now();
-    const zombies = [];
-    const foreign = [];
-    const history = await hostHistory(req.root);
-    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
-    let deadline;
-    let awaited;
-    for (let scan = 0;; scan++) {
-        const views = withViews(await scanSlots(req.root, history), req);
-        if (scan === 0)
-            for (const line of otherViews(views, req.me))
-                req.log.info(line);
-        // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
-        const plan = rankSlots(views, req.me, { room });
-        if (plan.waitFor !== undefined && deadline === undefined) {
-            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
-            deadline = started + b.ms;
-            awaited = plan.waitFor;
-            if (b.ms > 0)
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
-            else
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
-        }
-        const inWindow = deadline !== undefined && Date.now() < deadline;
-        const waiting = plan.waitFor !== undefined && inWindow;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
-        let lingering = false;
-        for (const c of order) {
-            const dirs = slotDirs(req.root, c.name);
-            const r = await tryLease(dirs, req);
-            if ('lease' in r) {
-                return {
-                    layout: 'slot',
-                    name: c.name,
-                    dirs,
-                    keeperPid: r.lease.pid,
-                    tier: c.tier,
-                    waitedMs: Date.now() - started,
-                    previous: r.previous,
-                    zombies,
-                    foreign,
-                };
-            }
-            // A cancelled run's post step has released the lease, but the cargo its shell left running
-            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
-            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
-                lingering = true;
-                break;
-            }
-            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
-                zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
-            }
-            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
-                foreign.push(c.name);
-                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
-                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
-                else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
-                else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
-            }
-        }
-        if (waiting || lingering) {
-            await (0,promises_namespaceObject.setTimeout)(500);
-            continue;
-        }
-        if (room && views.some((v) => !v.live))
-            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
-        const name = await newSlot(req.root, views);
-        const dirs = slotDirs(req.root, name);
-        const r = await tryLease(dirs, req);
-        if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
-        }
-        // Someone took the slot we just made: scan again.
-    }
-}
-async function acquireJobDir(req) {
-    const dirs = jobDirs(req.root, req.me);
-    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (h)
-        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    if (!h)
-        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
-}
-/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function releaseLease(keeperPid, lock, dir = '') {
-    const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
-    if (killed)
-        audit({ event: 'release', lock, dir, keeperPid });
-    return killed;
-}
-
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
-function subjectOf(o) {
-    if (o.kind === 'variable')
-        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
-    if (o.kind === 'flag')
-        return `Option '${o.name}'`;
-    if (o.kind === 'default')
-        return `The default ${o.name}`;
-    return `Input '${o.name}'`;
-}
-/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
-const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
-        this.name = 'InputError';
-    }
-}
-/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const RUNNER_INPUTS = [
-    'root',
-    'layout',
-    'reuse',
-    'lease-wait',
-    'max-lease',
-    'disk-threshold',
-    'disk-target',
-    'prune-scope',
-    'runner-name',
-    'dry-run',
-    'fail-below',
-    'cleanup-timeout',
-    'publish-crates',
-];
-/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function variableOf(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function fromVariables(env, file) {
-    const allowed = RUNNER_INPUTS;
-    return {
-        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
-    };
-}
-/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
-function firstOf(...sources) {
-    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
-    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
-}
-/**
- * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
- * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
- * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
- */
-function parseEnvFile(text) {
-    const out = {};
-    for (const line of text.split(/\r?\n/)) {
-        const at = line.indexOf('=');
-        if (at > 0)
-            out[line.slice(0, at)] = line.slice(at + 1);
-    }
-    return out;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/**
- * Where pruning stops when the user names only a threshold: just under the threshold itself.
- * The target is also the level under which a job makes a new slot rather than wipe a warm
- * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
- * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
- * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
- * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
- * points under it lost to plain LRU where everything just fits), while the guard removes the
- * same bytes a day whatever the target: only more often, about one build per run instead of two.
- */
-function defaultTarget(threshold) {
-    return threshold;
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
-const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
-/**
- * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
- * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
- * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
- * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
- */
-function readSettings(from, env = process.env) {
-    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim();
-    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed, dflt) => {
-        const v = read(name);
-        if (v === '')
-            return dflt;
-        if (allowed.includes(v))
-            return v;
-        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-    };
-    const bool = (name, dflt) => {
-        const v = read(name);
-        if (v === '')
-            return dflt;
-        if (['true', 'True', 'TRUE'].includes(v))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(v))
-            return false;
-        throw refuse(name, v, `'true' or 'false'`);
-    };
-    const duration = (name, dflt, min = 0) => {
-        const v = read(name);
-        if (v === '')
-            return dflt;
-        const ms = parseDuration(v);
-        if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
-        }
-        return ms;
-    };
-    const level = (name) => {
-        const v = read(name);
-        if (v === '')
-            return undefined;
-        const l = parseLevel(v);
-        if (!l)
-            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
-        return l;
-    };
-    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-    const label = (name, example) => {
-        const v = read(name);
-        // Control characters are what this refuses: a label goes into file names and log lines.
-        // eslint-disable-next-line no-control-regex
-        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-        return v;
-    };
-    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
-    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
-    }
-    const failBelowRaw = read('fail-below');
-    let failBelowBytes;
-    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
-        }
-    }
-    const rootRaw = read('root');
-    return {
-        root: rootRaw || defaultRoot(env),
-        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration('lease-wait', 60_000),
-        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool('dry-run', false),
-        failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool('cache', false),
-        manifestPath: read('manifest-path') || undefined,
-        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
-        runnerName: label('runner-name', 'build-host-3') || undefined,
-        jobKey: label('key', '${{ matrix.target }}'),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/pool/root.ts
-
-
-
-
-
-
-/** Directories that must never be a root themselves (the whole tree would be ours to delete). */
-const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
-/** Trees that must never contain a root. */
-const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class RootError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'RootError';
-    }
-}
-/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
-class RootMissingError extends RootError {
-    root;
-    constructor(message, root) {
-        super(message);
-        this.root = root;
-        this.name = 'RootMissingError';
-    }
-}
-const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
-/** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
-function refuseRoot(path, env) {
-    if (!(0,external_node_path_.isAbsolute)(path))
-        return 'it is not an absolute path';
-    if (EXACT.includes(path) || UNDER.some((d) => within(path, d)))
-        return 'it is a system directory';
-    const home = env.HOME;
-    if (home && path === (0,external_node_path_.resolve)(home))
-        return 'it is the home directory';
-    for (const [name, dir] of [
-        ['RUNNER_TEMP', env.RUNNER_TEMP],
-        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
-    ]) {
-        if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
-            return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
-        }
-    }
-    return undefined;
-}
-/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
-const UNRELIABLE_FLOCK = {
-    0x6969: 'NFS',
-    0xff534d42: 'CIFS/SMB',
-    0xfe534d42: 'SMB2',
-    0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
-    0x47504653: 'GPFS',
-    0x0bd00bd0: 'Lustre',
-};
-/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
-function unreliableFlock(fsType) {
-    const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return (name &&
-        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
-}
-/** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
-async function realpathLoose(path) {
-    let head = path;
-    const tail = [];
-    for (;;) {
-        try {
-            return (0,external_node_path_.join)(await external_node_fs_.promises.realpath(head), ...tail.reverse());
-        }
-        catch {
-            const parent = (0,external_node_path_.dirname)(head);
-            if (parent === head)
-                return path;
-            tail.push(head.slice(parent.length).replace(/^\//, ''));
-            head = parent;
-        }
-    }
-}
-/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
-async function blame(path) {
-    for (let p = path;; p = (0,external_node_path_.dirname)(p)) {
-        if (await external_node_fs_.promises.stat(p).then(() => true, () => false)) {
-            return external_node_fs_.promises.access(p, external_node_fs_.constants.W_OK).then(() => undefined, (e) => e);
-        }
-        if ((0,external_node_path_.dirname)(p) === p)
-            return undefined;
-    }
-}
-/**
- * Validates the root and creates its skeleton. Returns the resolved root path.
- * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
- * otherwise manage (and could delete) data that was never ours.
- */
-async function prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
-    const input = `${subjectOf(origin)} is '${raw}'`;
-    if (!(0,external_node_path_.isAbsolute)(raw))
-        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
-    const root = await realpathLoose((0,external_node_path_.resolve)(raw));
-    const why = refuseRoot(root, env);
-    if (why)
-        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
-    const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
-    if (st && !st.isDirectory())
-        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
-    const p = rootPaths(root);
-    if (st) {
-        // One readdir is one snapshot: a job making this root writes the marker before anything
-        // else, so a snapshot with any other entry but no marker is not ours.
-        const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
-        if (!entries.includes(MARKER)) {
-            if (entries.length > 0) {
-                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
-            }
-        }
-    }
-    else if (!create) {
-        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
-    }
-    if (!create)
-        return root;
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => {
     try {
-        await external_node_fs_.promises.mkdir(root, { recursive: true });
-        await external_node_fs_.promises.access(root, external_node_fs_.constants.W_OK);
-        // The marker comes before anything else: a second job making the same new root at the same
-        // moment then sees either an empty directory or a marked one, never an unmarked skeleton.
-        await external_node_fs_.promises.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e) => {
-            if (e.code !== 'EEXIST')
-                throw e;
-        });
-        const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
-        for (const d of skeleton)
-            await external_node_fs_.promises.mkdir(d, { recursive: true });
-        // Shared by every job on the host: a root job gives it back at once, not in its post step,
-        // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = handBackTo(proc_myUid(), await ownerOf(root));
-        if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
-            await chownTree([p.marker, ...skeleton], to, false);
+        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+            .map((e) => (0,external_node_path_.join)(d, e.name));
     }
-    catch (e) {
-        const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+    catch {
+        return [];
     }
-    return root;
+};
+const list = (d) => {
+    try {
+        return (0,external_node_fs_.readdirSync)(d);
+    }
+    catch {
+        return [];
+    }
+};
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function view_profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
+    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
+}
+/**
+ * The newest dep-info file written under `buildDir` since the lease started: its first output
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
+ */
+function builtSince(buildDir, startedAt) {
+    const since = cutOff(startedAt);
+    const found = [];
+    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
+            if (!n.endsWith('.d'))
+                continue;
+            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
+            if (st?.isFile() && st.mtimeMs >= since)
+                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+        }
+    }
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const f of found.slice(0, READ_MAX)) {
+        const output = outputOf(readHead(f.path));
+        if (output)
+            return { output, uid: f.uid };
+    }
+    return undefined;
+}
+function readHead(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, 'r');
+        const buf = Buffer.alloc(HEAD_BYTES);
+        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+    }
+    catch {
+        return '';
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
+    }
 }
 
-;// CONCATENATED MODULE: ./src/owners/handback.ts
+;// CONCATENATED MODULE: ./src/job/exports.ts
 
 
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
+/**
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
+ */
+function exportsFor(dirs, cargoHome) {
+    return {
+        CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
+        TMPDIR: dirs.tmp,
+        TMP: dirs.tmp,
+        TEMP: dirs.tmp,
+    };
+}
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
+ */
+function viewAt(vp, name, shared) {
+    const dirs = slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
+    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j) {
+    const shared = j.home?.shared ?? false;
+    const buildDir = slotDirs(j.root, j.slot).target;
+    const seen = builtSince(buildDir, j.startedAt);
+    if (!seen)
+        return j.view;
+    const root = rootSeen(seen.output, j.root, buildDir);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
+}
+function recordFor(lease, me, now, previous, view) {
+    return {
+        format: 1,
+        name: lease.name,
+        layout: lease.layout,
+        repository: me.repository,
+        key: me.key,
+        runnerId: me.runnerId,
+        runnerName: me.runnerName,
+        host: me.host,
+        workflow: me.workflow,
+        runId: me.runId,
+        runAttempt: me.runAttempt,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        jobUid: me.jobUid,
+        leasedAt: now,
+        lastUsed: now,
+        sizes: previous?.sizes,
+        uid: myUid(),
+        view,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
 
 
 
@@ -32650,117 +34096,271 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
 
 
 /*
- * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
- * a process running as root on a root owned by another user: a job's post step gives back what
- * that job made; `cargo-isolate gc` run as root gives back what no post step did (a container
- * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
- * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
+ * Compile-cache keys that are the same in every slot.
+ *
+ * sccache's Rust key hashes every CARGO_* variable in rustc's environment (sccache 0.4,
+ * src/compiler/rust.rs, generate_hash_key; later versions too), so CARGO_TARGET_DIR and
+ * CARGO_BUILD_BUILD_DIR, which name the job's own slot, gave every slot its own keys: a job
+ * that does not hold its build hit nothing another slot compiled (0 of 35, measured). With
+ * CARGO_HOME one string for every slot of a uid (cargo-home.ts), those are the only slot paths
+ * left in a registry crate's key.
+ *
+ * The fix is a tiny wrapper in front of the job's own (RUSTC_WRAPPER=sccache): a POSIX sh
+ * script at one path for every slot, which unsets the variables that name the slot and execs
+ * the job's wrapper, named in CARGO_ISOLATE_RUSTC_WRAPPER. rustc never reads them; cargo still
+ * gives them to build scripts, which it runs itself. What sees the difference: a proc macro that
+ * reads CARGO_TARGET_DIR at expansion time (cargo does not track that) now finds it unset, as on a
+ * developer machine that never set it, and every slot then compiles the same output, so a cache
+ * hit can never carry another slot's path. Cost: about 3 ms per rustc invocation (sh, unset,
+ * exec), measured against rustc's own in docs/warm-starts.md.
  */
-async function giveSlot(dirs, to, timeoutMs) {
-    const r = await chownTree([dirs.base], to, true, timeoutMs);
-    if (!r.ok)
-        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
-    const rec = await readRecord(dirs.record);
-    if (rec && (rec.uid !== to.uid || rec.foreign)) {
-        await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
-        await chownTree([dirs.record], to, false);
-    }
+/** Variables rustc does not need and that would make a key depend on the slot or the host's root. */
+const STRIPPED = ['CARGO_TARGET_DIR', 'CARGO_BUILD_BUILD_DIR', 'CARGO_INSTALL_ROOT', 'CARGO_ISOLATE_ROOT', WRAPPED];
+const WRAPPER_SCRIPT = `#!/bin/sh
+# cargo-isolate: runs the job's own rustc wrapper without the variables that name the job's slot,
+# so that compile-cache keys are the same in every slot (docs/warm-starts.md).
+w=$${WRAPPED}
+unset ${STRIPPED.join(' ')}
+if [ -n "$w" ]; then exec "$w" "$@"; fi
+exec "$@"
+`;
+/** Pure: the exports that put our wrapper in front of the job's own. */
+function wrapperExports(script, wrapper) {
+    return { RUSTC_WRAPPER: script, [WRAPPED]: wrapper.command };
 }
 /**
- * Main step, layout job: jobs/<repo>/<key>/ are shared with other jobs of that key, so they are
- * given back at once (the job's own directory goes with its post step).
+ * Writes the script at `<root>/homes/u<uid>/cargo-isolate-rustc` (one path for every slot of the
+ * uid), atomically and only when its text differs: other jobs may be running it right now.
+ * Undefined when that directory is not this uid's own (owner.ts, ownDirIn).
  */
-async function handBackJobParents(root, jobDir) {
-    const to = handBackTo(proc_myUid(), await ownerOf(root));
-    const key = (0,external_node_path_.dirname)(jobDir);
-    if (to)
-        await chownTree([(0,external_node_path_.dirname)(key), key], to, false);
-}
-/** Post step: the job's slot, the lock files and, when it published, the crate store. */
-async function handBackJob(j, published, gitPublished = 0) {
-    const to = handBackTo(proc_myUid(), await ownerOf(j.root));
-    if (!to)
+async function ensureWrapperScript(root, uid) {
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
         return undefined;
-    const shared = [rootPaths(j.root).locks];
-    if (published && (published.published > 0 || published.indexEntries > 0))
-        shared.push(storePaths(j.root).base);
-    if (gitPublished > 0)
-        shared.push(gitStorePaths(j.root).base);
-    const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
-    if (!r.ok)
-        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
-    // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
-    // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
-    const homes = rootPaths(j.root).homes;
-    if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
-        await chownTree([homes], to, false);
-    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
-    if (rootOwn.length) {
-        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
-        if (!r.ok)
-            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
-    }
-    if (j.layout === 'slot')
-        await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
-    const names = [...shared, ...(j.layout === 'slot' ? [j.dirs.base] : [])].map((p) => p.slice(j.root.length + 1));
-    return `to uid ${to.uid}: ${names.join(', ')}`;
+    const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
+    if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
+        return path;
+    await writeAtomic(path, WRAPPER_SCRIPT, 0o755);
+    return path;
 }
-/**
- * gc as root: every idle slot that holds files of another uid than the root's owner, under its
- * lease and cargo's locks (a live root job keeps its own until its post step), then the shared
- * directories. Returns the slots given back.
+/*
+ * Fork PRs and the compile cache. sccache keys entries by their inputs, but its cache files are
+ * plain files writable by whoever runs the server, and a build runs as that uid: an entry a fork
+ * PR's job wrote could be served to a trusted job. So a fork PR's job compiles through a server of
+ * its own configuration, on a cache directory trusted jobs never read,
+ * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
+ * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
+ * settings. Its port differs from the trusted server's, since the port is a hash of the settings
+ * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
+ * shared cache anyway; they read nothing trusted jobs compiled.
  */
-async function handBackIdle(root, timeoutMs) {
-    const to = handBackTo(proc_myUid(), await ownerOf(root));
-    if (!to)
-        return [];
-    const given = [];
-    const p = rootPaths(root);
-    for (const name of (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
-        const dirs = slotDirs(root, name);
-        const rec = await readRecord(dirs.record);
-        if (canManage(to.uid, rec, await slotOwners(dirs)) && (await findForeign(dirs, to.uid)).length === 0)
-            continue;
-        const h = await hold([dirs.lock, ...(await cargoLockFiles(dirs.target, dirs.cargoHome))]);
-        if (!h)
-            continue; // live
+const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];
+/** Pure: the environment a fork PR's sccache server starts with (and the job exports). */
+function untrustedEnv(env, cacheDir, conf) {
+    const out = {};
+    for (const [k, v] of Object.entries(env))
+        if (!k.startsWith('SCCACHE_') || KEPT_FOR_FORKS.includes(k))
+            out[k] = v;
+    return { ...out, SCCACHE_DIR: cacheDir, SCCACHE_CONF: conf };
+}
+/** The untrusted cache directory and an empty config file for it (a directory of this uid's own). */
+async function untrustedCache(root, uid) {
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700, await rootOwnerFor(root, uid));
+    if (theirs)
+        return undefined;
+    const conf = (0,external_node_path_.join)(dir, 'config.toml');
+    await external_node_fs_.promises.writeFile(conf, '');
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dir, 'cache'), { recursive: true });
+    return { dir: (0,external_node_path_.join)(dir, 'cache'), conf };
+}
+
+;// CONCATENATED MODULE: ./src/job/start.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs the phases of one start, as JobStart above says. */
+async function mainJob(o) {
+    const { settings: s, env, log, watchPid, save } = o;
+    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
+    log.debug(`Identity: ${JSON.stringify(me)}`);
+    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
+    const root = await root_prepareRoot(s.root, env, true, s.rootOrigin);
+    const unsafe = unreliableFlock(root, (await external_node_fs_.promises.statfs(root)).type);
+    if (unsafe)
+        log.warning(unsafe);
+    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
+    const phases = {};
+    const phase = async (name, title, fn) => {
+        const t0 = performance.now();
         try {
-            await giveSlot(dirs, to, timeoutMs);
-            given.push(name);
+            return await log.group(title, fn);
         }
         finally {
-            await release(h);
+            phases[name] = Math.round(performance.now() - t0);
+        }
+    };
+    // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
+    // to take while anything less valuable is idle, and the chooser compares the same views.
+    const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
+    const guard = await phase('guard', 'Disk guard', async () => guardAndRecord(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }), 'job'));
+    save.guard(guard);
+    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
+        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        if (me.base && s.layout === 'slot')
+            log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
+        return j;
+    });
+    job.phases = phases;
+    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+    const unrecorded = await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false });
+    if (unrecorded)
+        log.debug(`Recording the lease in ${root}'s events log: ${unrecorded.message}`);
+    // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
+    if (o.crates !== false) {
+        try {
+            job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
+        }
+        catch (e) {
+            await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
+            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
         }
     }
-    // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
-    // that mounted it) go back to the uid the home belongs to. chown changes no content a running
-    // cargo reads, so no lock is needed.
-    for (const name of await external_node_fs_.promises.readdir(p.homes).catch(() => [])) {
-        const home = `${p.homes}/${name}`;
-        const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
-        const st = await external_node_fs_.promises.lstat(home).catch(() => undefined);
-        if (uid === 0 && st?.isDirectory()) {
-            // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
-            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || (0,external_node_fs_.existsSync)(h)), to, true, timeoutMs)).ok)
-                given.push(`homes/${name}`);
-            continue;
+    // A job that compiles through sccache gets a server no other job's end can take down, and
+    // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
+    const wrapper = sccacheWrapper(env);
+    if (wrapper) {
+        const uid = myUid();
+        const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
+        const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
+        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
+            log.warning(noHostSccacheServer(e.message));
+            return undefined;
+        });
+        Object.assign(job.exports, sccacheExports(job.sccache));
+        if (untrusted) {
+            Object.assign(job.exports, { SCCACHE_DIR: untrusted.dir, SCCACHE_CONF: untrusted.conf });
+            log.info(`sccache: a fork PR compiles into ${untrusted.dir}, a cache trusted jobs never read.`);
         }
-        if (uid === undefined || !st?.isDirectory() || st.uid !== uid)
-            continue;
-        if ((await findForeignInHome(home, uid)).length === 0)
-            continue;
-        const r = await chownTree([home], { uid, gid: st.gid }, true, timeoutMs);
-        if (r.ok)
-            given.push(`homes/${name}`);
+        const script = await ensureWrapperScript(root, uid).catch(() => undefined);
+        if (script)
+            Object.assign(job.exports, wrapperExports(script, wrapper));
+        else
+            log.warning(`sccache: could not write the key-normalising wrapper under ${root}/homes; compile-cache keys stay per slot.`);
     }
-    const git = gitStorePaths(root).base;
-    const r = await chownTree([p.marker, p.locks, p.slots, p.jobs, p.trash, p.crates, git], to, false, timeoutMs);
-    if (r.ok)
-        await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
-    return given;
+    return { job, guard };
+}
+/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
+const BTRFS_MAGIC = 0x9123683e;
+/**
+ * Decided before the guard and the lease: the guard keeps the build the job is about to take,
+ * and the chooser compares the paths this job would see in each slot with those a slot's build
+ * was made under; the CARGO_HOME is one of them.
+ */
+async function planHome(s, root, me, o = {}) {
+    const uid = myUid();
+    const fork = me.fork === true;
+    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
+    const shared = s.layout === 'slot' && !fork && problem === undefined;
+    // Where the build will see the root: here, unless this runs outside the job's steps (the
+    // runner's hook, on the host, for a job that may run in a container).
+    const own = o.seenHere === false ? undefined : { root, uid };
+    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
+}
+/** The slot phase (see above). */
+async function startJob(o) {
+    const { settings: s, root, me, env, log, watchPid, onLeased } = o;
+    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
+    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
+    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
+    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
+    try {
+        if (s.layout === 'job')
+            await handBackJobParents(root, lease.dirs.base);
+        const now = new Date().toISOString();
+        const uid = myUid();
+        const fork = me.fork === true;
+        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
+        if (problem && !o.privateHome)
+            log.warning(`CARGO_HOME: ${home.reason}.`);
+        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
+        // The record names the new key only once the old key's content is gone: a kill between
+        // the two must never leave a record that vouches for content of another trust domain.
+        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
+        // What the slot holds was built under the previous record's view, or is nothing at all.
+        let view = prep.decision.reset ? undefined : lease.previous?.view;
+        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
+        await writeRecord(lease.dirs.record, record);
+        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+        }
+        const exports = exportsFor(lease.dirs, home.cargoHome);
+        let copy;
+        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+            // A slot without its own warm build: start from a compatible one another idle slot holds.
+            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
+            if (src) {
+                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
+                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
+                log.info(warm_copy_describeCopy(copy));
+                if (copy.outcome === 'copied') {
+                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
+                    const from = src.record.view;
+                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
+                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
+                    await writeRecord(lease.dirs.record, record);
+                }
+            }
+        }
+        return {
+            root,
+            layout: s.layout,
+            slot: lease.name,
+            dirs: lease.dirs,
+            keeperPid: lease.keeperPid,
+            tier: lease.tier,
+            waitedMs: lease.waitedMs,
+            zombies: lease.zombies,
+            foreign: lease.foreign,
+            reset: prep.decision,
+            identity: me,
+            startedAt: now,
+            cleanupTimeoutMs: s.cleanupTimeoutMs,
+            exports,
+            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
+            view,
+            home,
+            copy,
+        };
+    }
+    catch (e) {
+        await releaseLease(lease.keeperPid, lease.dirs.lock);
+        throw e;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/job/end.ts
+
+
+
 
 
 
@@ -32918,8 +34518,9 @@ async function appendUnits(j, r) {
     }));
 }
 /**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
+ * The release phase of a job's end (finishJob below). Best effort throughout: each failure becomes
+ * a warning that says what was being done and where, and the lease is released whatever happened
+ * before.
  */
 async function endJob(j, log) {
     const t0 = performance.now();
@@ -32927,7 +34528,7 @@ async function endJob(j, log) {
     // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
     const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
     try {
-        await prepareRoot(j.root, {}, false);
+        await root_prepareRoot(j.root, {}, false);
         const startedAt = j.startedAt;
         if (startedAt) {
             await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
@@ -32955,1461 +34556,66 @@ async function endJob(j, log) {
     const diskAtRelease = await measure(j.root).catch(() => undefined);
     return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
 }
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
-;// CONCATENATED MODULE: ./src/os/log.ts
-
-const actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
-};
-function consoleLog(verbose = false, quiet = false) {
-    return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
-        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
-        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
-        group: async (name, fn) => {
-            if (!quiet)
-                process.stderr.write(`== ${name}\n`);
-            return fn();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/job/prepare.ts
-
-
-
-
-
-
-const ago = (iso, now) => {
-    const ms = now - Date.parse(iso);
-    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
-};
 /**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
- * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
- * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
- *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
- * content, but cargo compiles everything again, and the summary must say so.
+ * Pure: what became of the files of the job's own container, when its build saw the root elsewhere
+ * than this process does (view.root): only the runner's job-completed hook, on the host, ends such
+ * a job. Handing another uid's files back is routine then, not a `docker run` step to fix; when it
+ * fails, the warning says what that costs the next container job and what the operator can change.
  */
-function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
-    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
-    if (!content.target && !content.cargoHome)
-        return { reset: false, reason: 'empty' };
-    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
-    const kept = (warm, why = warm) => {
-        if (content.target && !previous?.prunedAt)
-            return { reset: false, reason: warm, warm: true };
-        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
-        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
-    };
-    if (reuse === 'never')
-        return { reset: true, reason: 'reuse: never' };
-    if (reuse === 'always')
-        return kept('reuse: always');
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
-    // base branch's next push wipes it (it is another trust domain's slot from then on).
-    if (fromBase(previous, me))
-        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
-}
-async function hasEntries(dir) {
-    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
-}
-/**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
- */
-async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
-    const removed = [];
-    const timeoutMs = s.cleanupTimeoutMs;
-    // A build of the previous job may have replaced one of our directories by a symlink (into
-    // another slot, say): cargo would follow it. Only real directories are used; anything else
-    // is moved to trash (the link itself, never what it points to).
-    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
-        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
-        if (st && !st.isDirectory())
-            removed.push(await removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
-    }
-    const privateHome = cargoHome === dirs.cargoHome;
-    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
-    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
-    const decision = decideReset(s.reuse, previous, content, me);
-    if (decision.reset) {
-        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
-            removed.push(await removeTree(root, d, { why: `slot reset: ${decision.reason}`, timeoutMs }));
-    }
-    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
-        // The slot's own private home (a version before shared homes): nothing uses it any more.
-        removed.push(await removeTree(root, dirs.cargoHome, { why: 'slot preparation: a private CARGO_HOME nothing uses any more', timeoutMs }));
-    }
-    if (await hasEntries(dirs.tmp))
-        removed.push(await removeTree(root, dirs.tmp, { why: "slot preparation: the previous job's temp files", timeoutMs }));
-    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
-    if (stuck.length) {
-        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
-        for (const r of stuck)
-            if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
-    }
-    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
-    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
-    const linked = await linkRunnerConfig(cargoHome, root, env);
-    return { decision, removed, linked };
-}
-
-;// CONCATENATED MODULE: ./src/os/sockets.ts
-
-/** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
-function parseListeners(procNetTcp) {
-    const out = [];
-    for (const line of procNetTcp.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length < 10 || f[3] !== '0A')
-            continue; // 0A: LISTEN
-        const [addr, port] = f[1].split(':');
-        if (addr !== '0100007F' && addr !== '00000000')
-            continue;
-        out.push({ port: parseInt(port, 16), uid: Number(f[7]), inode: Number(f[9]) });
-    }
-    return out;
-}
-/** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
-async function tcpListeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
-    // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
-    return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
-}
-/**
- * The process holding a socket inode: `hint` (a pid seen before) first, then only processes
- * whose command is `comm`, which keeps the scan of /proc cheap.
- */
-async function socketOwner(inode, comm, hint) {
-    const want = `socket:[${inode}]`;
-    const holds = async (p) => {
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
-                return true;
-        return false;
-    };
-    if (hint && (await holds(String(hint))))
-        return hint;
-    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
-        if (!/^\d+$/.test(p))
-            continue;
-        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (name.trim() === comm && (await holds(p)))
-            return Number(p);
-    }
-    return undefined;
-}
-/** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
-async function environOf(pid) {
-    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-    if (raw === undefined)
+function containerFiles(job, ended, uid) {
+    const f = ended.foreign;
+    const seen = ended.view;
+    if (!f || !seen || seen.root === job.root)
         return undefined;
-    const out = {};
-    for (const kv of raw.split('\0'))
-        if (kv.includes('='))
-            out[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    return out;
-}
-/** Whether `pid` sees the same files as this process (the same mount namespace). */
-async function sameMountNamespace(pid) {
-    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-    return theirs === ours;
-}
-
-;// CONCATENATED MODULE: ./src/host/sccache.ts
-
-
-
-
-
-
-
-
-
-/*
- * One sccache server per host (per uid, mount namespace and sccache configuration) that
- * belongs to no job: issue 17.
- *
- * sccache's client starts a server when none answers on SCCACHE_SERVER_PORT, and the server
- * inherits that job's environment: its RUNNER_TRACKING_ID (the runner kills every process
- * carrying it when the job ends) and its TMPDIR (the job's slot tmp/, which the post step
- * empties while the server still writes other jobs' dep-info there). So when a job compiles
- * through sccache, the main step makes sure a server answers on a port of our choosing first,
- * one it started itself: detached in its own session (sccache daemonizes anyway), with a
- * minimal environment (no RUNNER_TRACKING_ID, no job secrets), a temp dir of its own under the
- * root, and no idle timeout (a server that exits when idle would be restarted by the next
- * client, from inside a job, with that job's environment). The job gets SCCACHE_SERVER_PORT.
- *
- * Why not a server per job: sccache 0.4's disk cache keeps its index in memory, read once at
- * start, and enforces SCCACHE_CACHE_SIZE against that index alone. Several servers on one
- * SCCACHE_DIR each miss what the others wrote since they started and together exceed the size
- * limit (measured: docs/sccache.md).
- *
- * Why the port depends on uid and mount namespace: a server writes compile outputs as its own
- * uid (a root container job's server compiling for a host job would leave root-owned files in
- * its target dir) and resolves paths in its own mount namespace (a container's /__w/... is not
- * the host's). A container with its own network namespace has its own 127.0.0.1 anyway; one
- * with the host's network must still never reach the host's server. What answers on a port is
- * checked, not trusted: a listener of another uid, or one carrying a RUNNER_TRACKING_ID (a
- * job's server, started by a client), is passed over for the next candidate port.
- */
-/** How many ports a configuration may fall back to when its first ones are taken. */
-const CANDIDATES = 8;
-/** Below Linux's ephemeral range (32768+): outgoing connections never occupy these. */
-const PORT_BASE = 10000;
-const PORT_SPAN = 20000;
-/** The wrapper cargo-isolate puts in front of the job's own (rustc-wrapper.ts's script). */
-const OUR_WRAPPER = 'cargo-isolate-rustc';
-/** Where our wrapper finds the job's own wrapper. */
-const WRAPPED = 'CARGO_ISOLATE_RUSTC_WRAPPER';
-/** Pure: whether cargo, run with `env`, compiles through sccache. */
-function sccacheWrapper(env) {
-    // cargo reads RUSTC_WRAPPER first; an empty one disables the wrapper.
-    for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
-        let v = env[variable];
-        if (v === undefined)
-            continue;
-        // Ours runs the job's own wrapper, named in WRAPPED (a second main step in the job, a post step).
-        if ((0,external_node_path_.basename)(v.trim()) === OUR_WRAPPER)
-            v = env[WRAPPED] ?? '';
-        const name = (0,external_node_path_.basename)(v.trim()).replace(/\.exe$/i, '');
-        return name === 'sccache' ? { variable, command: v.trim() } : undefined;
-    }
-    return undefined;
-}
-/** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set([
-    'SCCACHE_SERVER_PORT',
-    'SCCACHE_IDLE_TIMEOUT',
-    'SCCACHE_START_SERVER',
-    'SCCACHE_STARTUP_NOTIFY',
-    'SCCACHE_NO_DAEMON',
-    'SCCACHE_ERROR_LOG',
-]);
-function sccacheSettings(env) {
-    const out = {};
-    for (const k of Object.keys(env).sort())
-        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
-            out[k] = env[k];
-    return out;
-}
-/**
- * Pure: the ports a server for this uid, mount namespace and configuration may use, in order.
- * Jobs with the same three share a server; anything else gets another one.
- */
-function candidatePorts(uid, mountNs, settings) {
-    const h = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify({ uid, mountNs, settings })).digest().readUInt32BE(0);
-    return Array.from({ length: CANDIDATES }, (_, i) => PORT_BASE + ((h + i * 2503) % PORT_SPAN));
-}
-/** Pure: use this port (start a server or reuse the one there), or try the next. */
-function decide(o) {
-    if (o.kind === 'free')
-        return 'start';
-    if (o.kind === 'host-server')
-        return 'reuse';
-    return 'next';
-}
-/** Pure: the environment the host server starts with. Nothing of the job's but what sccache needs. */
-function serverEnv(env, port, tmp) {
-    const keep = ['PATH', 'HOME', 'RUSTUP_HOME', 'LANG', 'LC_ALL', 'USER', 'LOGNAME'];
-    const out = {};
-    for (const k of keep)
-        if (env[k] !== undefined)
-            out[k] = env[k];
-    return {
-        ...out,
-        ...sccacheSettings(env),
-        SCCACHE_SERVER_PORT: String(port),
-        // 0 = never exit when idle: a server that exits would be restarted by a job's client.
-        SCCACHE_IDLE_TIMEOUT: '0',
-        TMPDIR: tmp,
-        TMP: tmp,
-        TEMP: tmp,
-    };
-}
-/** Pure: the summary's line for it. */
-function sccache_describeServer(r) {
-    const who = r.how === 'started' ? 'started by this job' : 'already running';
-    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
-}
-// ---- effects ----
-/** What answers on `port` (in this network namespace), read from /proc. */
-async function occupant(port, uid, hint) {
-    const l = (await tcpListeners()).find((x) => x.port === port);
-    if (!l)
-        return { kind: 'free' };
-    if (l.uid !== uid)
-        return { kind: 'other-uid', uid: l.uid };
-    const pid = await socketOwner(l.inode, 'sccache', hint);
-    if (!pid)
-        return { kind: 'unknown' };
-    const env = await environOf(pid);
-    if (!env)
-        return { kind: 'unknown' };
-    if (env.RUNNER_TRACKING_ID)
-        return { kind: 'job-server', pid, trackingId: env.RUNNER_TRACKING_ID };
-    // Another mount namespace resolves the job's paths to other files (or none).
-    if (!(await sameMountNamespace(pid)))
-        return { kind: 'unknown' };
-    return { kind: 'host-server', pid };
-}
-/** Pure: the port the job's own settings name (or sccache's default), if the fleet runs a server there itself. */
-function fleetPort(env) {
-    const p = Number(env.SCCACHE_SERVER_PORT);
-    return Number.isInteger(p) && p > 0 && p < 65536 ? p : 4226;
-}
-const STARTUP_GRACE_MS = 30_000;
-/** What answers on `port` once anything does (or `graceMs` ran out). */
-async function settled(port, uid, graceMs) {
-    const end = Date.now() + graceMs;
-    for (;;) {
-        const o = await occupant(port, uid);
-        if (o.kind !== 'free' || Date.now() >= end)
-            return o;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
-/** `<root>/sccache/u<uid>-p<port>`: a directory of this uid's own (owner.ts, ownDirIn). */
-function serverDir(root, uid, port) {
-    return ownDirIn(rootPaths(root).sccache, `u${uid}-p${port}`, uid, 0o700);
-}
-/**
- * Starts the server the way sccache's own client does (SCCACHE_START_SERVER=1: the process
- * daemonizes and serves), but without `--start-server`'s wait on a Unix socket under TMPDIR:
- * that wait gives up after 10 s (a config-file setting only in 0.4), and a socket path under a
- * long root exceeds the 108 bytes a socket path may have. The caller watches the port instead.
- * Resolves when the spawned process exits (at once, when it daemonizes).
- */
-async function spawnServer(binary, env, dir) {
-    const logPath = (0,external_node_path_.join)(dir, 'start.log');
-    const out = await external_node_fs_.promises.open(logPath, 'w');
-    try {
-        const code = await new Promise((res, rej) => {
-            // Own session, and a log file instead of pipes: the daemon must hold nothing of ours.
-            const child = (0,external_node_child_process_namespaceObject.spawn)(binary, [], {
-                env: { ...env, SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: (0,external_node_path_.join)(dir, 'error.log') },
-                cwd: dir,
-                detached: true,
-                stdio: ['ignore', out.fd, out.fd],
-            });
-            child.on('error', rej);
-            child.on('exit', (c) => res(c));
-        });
-        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
-    }
-    finally {
-        await out.close();
-    }
-}
-const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
-/** Pure: why an occupant of a port makes this job try the next one. */
-function whyNext(o) {
-    if (o.kind === 'other-uid')
-        return `a listener of uid ${o.uid}`;
-    if (o.kind === 'job-server')
-        return `a job's server, pid ${o.pid}`;
-    return 'a listener of another mount namespace, or one this uid cannot see';
-}
-/**
- * One candidate port: a host server already there is used without a lock (every job but the
- * first finds one); else, under the port's start lock, one is started (startOnPort).
- */
-async function tryPort(binary, env, port, uid, root, log) {
-    const { dir, theirs } = await serverDir(root, uid, port);
-    if (theirs)
-        return { kind: 'next', why: theirs };
-    const tmp = (0,external_node_path_.join)(dir, 'tmp');
-    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
-    const seen = await occupant(port, uid, hint);
-    if (seen.kind === 'host-server') {
-        log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
-        return { kind: 'server', pid: seen.pid, how: 'reused', tmp };
-    }
-    // One starter at a time per port: two jobs starting together find one server, not a race.
-    const lock = await hold([(0,external_node_path_.join)(dir, 'start.lock')], { waitSeconds: 60 });
-    if (!lock)
-        throw new Error(`Waited 60 s for ${(0,external_node_path_.join)(dir, 'start.lock')}: another job is starting the sccache server on port ${port}.`);
-    try {
-        return await startOnPort(binary, env, port, uid, dir, log);
-    }
-    finally {
-        await release(lock);
-    }
-}
-/** Under the port's start lock: reuse a server another job started meanwhile, start one on a free port, or move on. */
-async function startOnPort(binary, env, port, uid, dir, log) {
-    const tmp = (0,external_node_path_.join)(dir, 'tmp');
-    const errorLog = (0,external_node_path_.join)(dir, 'error.log');
-    for (let attempt = 0; attempt < 3; attempt++) {
-        const o = await occupant(port, uid);
-        const what = decide(o);
-        if (what === 'reuse' && o.kind === 'host-server') {
-            log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${o.pid}), which belongs to no job.`);
-            return { kind: 'server', pid: o.pid, how: 'reused', tmp };
-        }
-        if (what === 'next')
-            return { kind: 'next', why: whyNext(o) };
-        // Free: nothing uses the old temp dir any more (its server is gone), so start clean.
-        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-        await external_node_fs_.promises.mkdir(tmp, { recursive: true, mode: 0o700 });
-        const r = await spawnServer(binary, serverEnv(env, port, tmp), dir);
-        if (r.code !== 0)
-            throw new Error(`'${binary}' (SCCACHE_START_SERVER=1) on port ${port} exited with ${r.code}: ${r.output || (await tail(errorLog)) || 'no output'}.`);
-        const now = await settled(port, uid, STARTUP_GRACE_MS);
-        if (now.kind === 'host-server') {
-            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'server.pid'), `${now.pid}\n`).catch(() => undefined);
-            log.info(`sccache: started a host server on 127.0.0.1:${port} (pid ${now.pid}): own session, no RUNNER_TRACKING_ID, temp dir ${tmp}, no idle timeout.`);
-            return { kind: 'server', pid: now.pid, how: 'started', tmp };
-        }
-        if (now.kind === 'free')
-            throw new Error(`the sccache server started on port ${port} did not listen within ${STARTUP_GRACE_MS / 1000} s (${errorLog}: ${(await tail(errorLog)) || 'empty'}).`);
-        // Another process bound the port first (a job's client): look again.
-    }
-    return { kind: 'next' };
-}
-/**
- * Makes sure a host server that belongs to no job answers for a job that compiles through
- * sccache, and says which (undefined for a job that does not use sccache: nothing touched).
- * The one entry for the main step and for the runner's job-started hook.
- */
-async function ensureSccacheServer(env, paths, log) {
-    const wrapper = sccacheWrapper(env);
-    if (!wrapper)
-        return undefined;
-    const t0 = performance.now();
-    const binary = await proc_findOnPath(wrapper.command, env.PATH);
-    if (!binary)
-        throw new Error(`${wrapper.variable} is '${wrapper.command}', but no executable '${wrapper.command}' is on PATH. Install sccache or unset ${wrapper.variable}.`);
-    const uid = proc_myUid();
-    const mountNs = await external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => 'unknown');
-    const passedOver = [];
-    const report = (port, s) => ({
-        variable: wrapper.variable,
-        port,
-        pid: s.pid,
-        how: s.how,
-        tmp: s.tmp,
-        passedOver,
-        ms: Math.round(performance.now() - t0),
-    });
-    // A server the host runs itself (systemd, a login shell) on the configured port belongs to
-    // no job either: use it rather than start a second server on the same SCCACHE_DIR. Never
-    // start one there: that port is where jobs' own clients start theirs.
-    const configured = fleetPort(env);
-    const there = await occupant(configured, uid);
-    if (there.kind === 'host-server') {
-        log.info(`sccache: using the host's own server on 127.0.0.1:${configured} (pid ${there.pid}), which belongs to no job.`);
-        return report(configured, { kind: 'server', pid: there.pid, how: 'reused', tmp: '' });
-    }
-    for (const port of candidatePorts(uid, mountNs, sccacheSettings(env))) {
-        const got = await tryPort(binary, env, port, uid, paths.root, log);
-        if (got.kind === 'server')
-            return report(port, got);
-        if (got.why)
-            passedOver.push(`${port} (${got.why})`);
-    }
-    throw new Error(`No port for an sccache server of uid ${uid}: every candidate was taken (${passedOver.join('; ')}).`);
-}
-/** What the job must export to compile through that server. */
-function sccacheExports(r) {
-    return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
-}
-/**
- * The post step, before it empties the job's tmp/: a server on the job's port that carries
- * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
- * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
- * its temp dir still exists, and start a host server in its place for the jobs still on that
- * port. Returns what it did, for a warning; undefined when there was nothing to do.
- */
-async function sccacheAtEnd(r, env, paths, log) {
-    if (!r)
-        return undefined;
-    const uid = myUid();
-    const o = await occupant(r.port, uid, r.pid);
-    if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID)
-        return undefined;
-    const wrapper = sccacheWrapper(env);
-    const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
-    if (!binary)
-        return undefined;
-    await new Promise((res) => {
-        const c = spawn(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
-        c.on('error', () => res());
-        c.on('exit', () => res());
-    });
-    const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
-    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
-}
-
-;// CONCATENATED MODULE: ./src/os/copy.ts
-
-
-
-/** Copies the content of `src` into the existing, empty directory `dst`. */
-async function copyTree(src, dst, timeoutMs) {
-    const t0 = performance.now();
-    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
-    const r = ran.error
-        ? { ok: false, detail: ran.error.message }
-        : ran.code === 0
-            ? { ok: true }
-            : {
-                ok: false,
-                detail: ran.signal
-                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
-                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
-            };
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
-    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
-}
-/**
- * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
- * copied from would lead this job's cargo to write into another slot.
- */
-async function removeEscapingLinks(dir) {
-    const removed = [];
-    const walk = async (d) => {
-        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
-        for (const e of entries) {
-            const p = (0,external_node_path_.join)(d, e.name);
-            if (e.isDirectory())
-                await walk(p);
-            else if (e.isSymbolicLink()) {
-                const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
-                if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
-                    await external_node_fs_.promises.unlink(p).catch(() => undefined);
-                    removed.push((0,external_node_path_.relative)(dir, p));
-                }
-            }
-        }
-    };
-    await walk(dir);
-    return removed;
-}
-
-;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-const COPY_RULE_TEXT = {
-    'own-key': 'this PR or branch, the same job, in another slot',
-    base: 'a push to the base branch, the same job',
-    any: 'the same job of another PR or branch (reuse: always)',
-};
-const RULES = ['own-key', 'base', 'any'];
-const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-function chooseCopySource(slots, me, o) {
-    if (o.reuse === 'never')
-        return undefined;
-    const found = [];
-    for (const s of slots) {
-        const r = s.record;
-        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
-            continue;
-        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-        if (r.foreign)
-            continue;
-        if (r.repository !== me.repository || !sameJob(r, me))
-            continue;
-        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
-            continue;
-        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-        if (rule)
-            found.push({ name: s.name, rule, record: r });
-    }
-    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
-    return found[0];
-}
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-function copyFits(d, bytes, level) {
-    const used = d.usedBytes + bytes;
-    const free = d.freeBytes - bytes;
-    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !beyond(after, level);
-}
-/**
- * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
- * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
- */
-function staleScripts(outputs, source) {
-    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
-}
-/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
-async function buildDirs(target) {
-    const out = [];
-    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
-    for (const a of await sub(target)) {
-        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
-            out.push((0,external_node_path_.join)(a, 'build'));
-        for (const b of await sub(a))
-            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
-                out.push((0,external_node_path_.join)(b, 'build'));
-    }
-    return out;
-}
-/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
-const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-/**
- * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
- * script again and recompiles the package (measured with cargo 1.95: with only the run's
- * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
- * What depends on the package is rebuilt by cargo itself, as after any rebuild.
- */
-async function invalidateScripts(target, source) {
-    const stale = [];
-    for (const build of await buildDirs(target)) {
-        const outputs = [];
-        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
-            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
-            if (output === undefined)
-                continue;
-            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
-        }
-        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
-        const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
-        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
-            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
-                continue;
-            await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
-            stale.push(unit);
-        }
-    }
-    return stale;
-}
-/** Pure: the log's line for a copy. */
-function warm_copy_describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
-    if (c.outcome === 'copied') {
-        const extra = [
-            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
-            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
-        ]
-            .filter(Boolean)
-            .join('; ');
-        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
-    }
-    const why = {
-        busy: "it became live (its lease or cargo's locks are held)",
-        changed: 'another job used it meanwhile',
-        'no-room': 'the copy would take the disk over disk-threshold',
-        failed: `the copy failed: ${c.detail}`,
-    }[c.outcome];
-    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
-}
-/**
- * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
- * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
- * the target empty, and the build starts cold.
- */
-async function copyWarmBuild(root, src, to, o) {
-    const from = slotDirs(root, src.name);
-    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
-    const t0 = performance.now();
-    const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
-    if (!h)
-        return base;
-    try {
-        const now = await readRecord(from.record);
-        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
-            return { ...base, outcome: 'changed' };
-        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
-            return { ...base, bytes, outcome: 'no-room' };
-        const c = await copyTree(from.target, to.target, o.timeoutMs);
-        if (!c.ok) {
-            // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
-            await external_node_fs_.promises.mkdir(to.target, { recursive: true });
-            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
-        }
-        const stale = await invalidateScripts(to.target, from.base);
-        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
-    }
-    finally {
-        await release(h);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/pool/events.ts
-
-
-/** Pure: a guard run's result from its report. */
-function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const eventsLog = (root) => rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function recordEvent(root, e) {
-    try {
-        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
-        return undefined;
-    }
-    catch (err) {
-        return err;
-    }
-}
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
-}
-
-;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
-
-
-
-
-
-
-
-/*
- * Compile-cache keys that are the same in every slot.
- *
- * sccache's Rust key hashes every CARGO_* variable in rustc's environment (sccache 0.4,
- * src/compiler/rust.rs, generate_hash_key; later versions too), so CARGO_TARGET_DIR and
- * CARGO_BUILD_BUILD_DIR, which name the job's own slot, gave every slot its own keys: a job
- * that does not hold its build hit nothing another slot compiled (0 of 35, measured). With
- * CARGO_HOME one string for every slot of a uid (cargo-home.ts), those are the only slot paths
- * left in a registry crate's key.
- *
- * The fix is a tiny wrapper in front of the job's own (RUSTC_WRAPPER=sccache): a POSIX sh
- * script at one path for every slot, which unsets the variables that name the slot and execs
- * the job's wrapper, named in CARGO_ISOLATE_RUSTC_WRAPPER. rustc never reads them; cargo still
- * gives them to build scripts, which it runs itself. What sees the difference: a proc macro that
- * reads CARGO_TARGET_DIR at expansion time (cargo does not track that) now finds it unset, as on a
- * developer machine that never set it, and every slot then compiles the same output, so a cache
- * hit can never carry another slot's path. Cost: about 3 ms per rustc invocation (sh, unset,
- * exec), measured against rustc's own in docs/warm-starts.md.
- */
-/** Variables rustc does not need and that would make a key depend on the slot or the host's root. */
-const STRIPPED = ['CARGO_TARGET_DIR', 'CARGO_BUILD_BUILD_DIR', 'CARGO_INSTALL_ROOT', 'CARGO_ISOLATE_ROOT', WRAPPED];
-const WRAPPER_SCRIPT = `#!/bin/sh
-# cargo-isolate: runs the job's own rustc wrapper without the variables that name the job's slot,
-# so that compile-cache keys are the same in every slot (docs/warm-starts.md).
-w=$${WRAPPED}
-unset ${STRIPPED.join(' ')}
-if [ -n "$w" ]; then exec "$w" "$@"; fi
-exec "$@"
-`;
-/** Pure: the exports that put our wrapper in front of the job's own. */
-function wrapperExports(script, wrapper) {
-    return { RUSTC_WRAPPER: script, [WRAPPED]: wrapper.command };
-}
-/**
- * Writes the script at `<root>/homes/u<uid>/cargo-isolate-rustc` (one path for every slot of the
- * uid), atomically and only when its text differs: other jobs may be running it right now.
- * Undefined when that directory is not this uid's own (owner.ts, ownDirIn).
- */
-async function ensureWrapperScript(root, uid) {
-    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
-    if (theirs)
-        return undefined;
-    const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
-    if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
-        return path;
-    await writeAtomic(path, WRAPPER_SCRIPT, 0o755);
-    return path;
-}
-/*
- * Fork PRs and the compile cache. sccache keys entries by their inputs, but its cache files are
- * plain files writable by whoever runs the server, and a build runs as that uid: an entry a fork
- * PR's job wrote could be served to a trusted job. So a fork PR's job compiles through a server of
- * its own configuration, on a cache directory trusted jobs never read,
- * `<root>/homes/u<uid>-untrusted-sccache` (beside the uid's CARGO_HOME, not in it), with no remote
- * backend and no config file: only SCCACHE_CACHE_SIZE and logging are kept from the job's
- * settings. Its port differs from the trusted server's, since the port is a hash of the settings
- * (host/sccache.ts). Fork PRs share that cache among themselves, which is what they would get from any
- * shared cache anyway; they read nothing trusted jobs compiled.
- */
-const KEPT_FOR_FORKS = ['SCCACHE_CACHE_SIZE', 'SCCACHE_LOG', 'SCCACHE_ERROR_LOG'];
-/** Pure: the environment a fork PR's sccache server starts with (and the job exports). */
-function untrustedEnv(env, cacheDir, conf) {
-    const out = {};
-    for (const [k, v] of Object.entries(env))
-        if (!k.startsWith('SCCACHE_') || KEPT_FOR_FORKS.includes(k))
-            out[k] = v;
-    return { ...out, SCCACHE_DIR: cacheDir, SCCACHE_CONF: conf };
-}
-/** The untrusted cache directory and an empty config file for it (a directory of this uid's own). */
-async function untrustedCache(root, uid) {
-    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}-untrusted-sccache`, uid, 0o700, await rootOwnerFor(root, uid));
-    if (theirs)
-        return undefined;
-    const conf = (0,external_node_path_.join)(dir, 'config.toml');
-    await external_node_fs_.promises.writeFile(conf, '');
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dir, 'cache'), { recursive: true });
-    return { dir: (0,external_node_path_.join)(dir, 'cache'), conf };
-}
-
-;// CONCATENATED MODULE: ./src/job/start.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Runs the phases of one start, as JobStart above says. */
-async function mainJob(o) {
-    const { settings: s, env, log, watchPid, save } = o;
-    const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
-    log.debug(`Identity: ${JSON.stringify(me)}`);
-    log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
-    const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
-    if (unsafe)
-        log.warning(`The root ${root}: ${unsafe}.`);
-    // Time per phase, for the summary: a slow step must be explainable from the summary alone.
-    const phases = {};
-    const phase = async (name, title, fn) => {
-        const t0 = performance.now();
-        try {
-            return await log.group(title, fn);
-        }
-        finally {
-            phases[name] = Math.round(performance.now() - t0);
-        }
-    };
-    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
-    const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
-    // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
-    // to take while anything less valuable is idle, and the chooser compares the same views.
-    const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
-        if (e instanceof DiskFullError)
-            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
-        throw e;
-    });
-    noted('the guard run')(await recordEvent(root, {
-        event: 'guard',
-        trigger: 'job',
-        result: guardResult(guard),
-        freed: s.dryRun ? 0 : guard.freedBytes,
-        removals: s.dryRun ? 0 : guard.removals.length,
-    }));
-    save.guard(guard);
-    const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
-        const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
-        if (me.base && s.layout === 'slot')
-            log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
-        return j;
-    });
-    job.phases = phases;
-    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
-    // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
-    if (o.crates !== false) {
-        try {
-            job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
-        }
-        catch (e) {
-            await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
-        }
-    }
-    // A job that compiles through sccache gets a server no other job's end can take down, and
-    // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
-    const wrapper = sccacheWrapper(env);
-    if (wrapper) {
-        const uid = proc_myUid();
-        const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
-        const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
-        job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
-            log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
-            return undefined;
-        });
-        Object.assign(job.exports, sccacheExports(job.sccache));
-        if (untrusted) {
-            Object.assign(job.exports, { SCCACHE_DIR: untrusted.dir, SCCACHE_CONF: untrusted.conf });
-            log.info(`sccache: a fork PR compiles into ${untrusted.dir}, a cache trusted jobs never read.`);
-        }
-        const script = await ensureWrapperScript(root, uid).catch(() => undefined);
-        if (script)
-            Object.assign(job.exports, wrapperExports(script, wrapper));
-        else
-            log.warning(`sccache: could not write the key-normalising wrapper under ${root}/homes; compile-cache keys stay per slot.`);
-    }
-    return { job, guard };
-}
-/** statfs f_type of btrfs: every copy there is a reflink, which costs no bytes up front. */
-const BTRFS_MAGIC = 0x9123683e;
-/**
- * Decided before the guard and the lease: the guard keeps the build the job is about to take,
- * and the chooser compares the paths this job would see in each slot with those a slot's build
- * was made under; the CARGO_HOME is one of them.
- */
-async function planHome(s, root, me, o = {}) {
-    const uid = proc_myUid();
-    const fork = me.fork === true;
-    const problem = o.privateHome ?? (s.layout === 'slot' && !fork ? await sharedHomeProblem(root, uid).catch((e) => e.message) : undefined);
-    const shared = s.layout === 'slot' && !fork && problem === undefined;
-    // Where the build will see the root: here, unless this runs outside the job's steps (the
-    // runner's hook, on the host, for a job that may run in a container).
-    const own = o.seenHere === false ? undefined : { root, uid };
-    return { problem, shared, view: { own, at: (vp, name) => viewAt(vp, name, shared) } };
-}
-/** The slot phase (see above). */
-async function startJob(o) {
-    const { settings: s, root, me, env, log, watchPid, onLeased } = o;
-    const { problem, shared, view } = o.plan ?? (await planHome(s, root, me, o));
-    const req = { root, me, watchPid, maxLeaseMs: s.maxLeaseMs, leaseWaitMs: s.leaseWaitMs, log, diskTarget: s.diskTarget, view };
-    const lease = await (s.layout === 'slot' ? acquireSlot(req) : acquireJobDir(req));
-    onLeased({ root, layout: s.layout, slot: lease.name, dirs: lease.dirs, keeperPid: lease.keeperPid, cleanupTimeoutMs: s.cleanupTimeoutMs });
-    try {
-        if (s.layout === 'job')
-            await handBackJobParents(root, lease.dirs.base);
-        const now = new Date().toISOString();
-        const uid = proc_myUid();
-        const fork = me.fork === true;
-        const home = chooseHome(root, lease.dirs, { uid, layout: s.layout, fork, problem });
-        if (problem && !o.privateHome)
-            log.warning(`CARGO_HOME: ${home.reason}.`);
-        log.info(`CARGO_HOME ${home.cargoHome}: ${home.reason}.`);
-        // The record names the new key only once the old key's content is gone: a kill between
-        // the two must never leave a record that vouches for content of another trust domain.
-        const prep = await prepareDirs(root, lease.dirs, lease.previous, me, s, env, home.cargoHome);
-        // What the slot holds was built under the previous record's view, or is nothing at all.
-        let view = prep.decision.reset ? undefined : lease.previous?.view;
-        let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
-        await writeRecord(lease.dirs.record, record);
-        for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
-        }
-        const exports = exportsFor(lease.dirs, home.cargoHome);
-        let copy;
-        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
-            // A slot without its own warm build: start from a compatible one another idle slot holds.
-            const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
-            if (src) {
-                const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
-                copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
-                log.info(warm_copy_describeCopy(copy));
-                if (copy.outcome === 'copied') {
-                    // The copy is a build made at the source's viewpoint, now in this slot's paths.
-                    const from = src.record.view;
-                    view = viewAt({ root: from.root, uid: from.uid }, lease.name, shared);
-                    record = { ...record, view, copiedFrom: { slot: copy.from, key: copy.key, at: new Date().toISOString() } };
-                    await writeRecord(lease.dirs.record, record);
-                }
-            }
-        }
+    const slot = job.slot ?? job.dirs.base;
+    if (f.handedBack)
         return {
-            root,
-            layout: s.layout,
-            slot: lease.name,
-            dirs: lease.dirs,
-            keeperPid: lease.keeperPid,
-            tier: lease.tier,
-            waitedMs: lease.waitedMs,
-            zombies: lease.zombies,
-            foreign: lease.foreign,
-            reset: prep.decision,
-            identity: me,
-            startedAt: now,
-            cleanupTimeoutMs: s.cleanupTimeoutMs,
-            exports,
-            path: (0,external_node_path_.join)(lease.dirs.install, 'bin'),
-            view,
-            home,
-            copy,
+            uid: seen.uid,
+            handedBack: `the job's container built as uid ${seen.uid} in slot ${slot}; its files went back to uid ${uid} with ${f.handedBack}.`,
         };
-    }
-    catch (e) {
-        await releaseLease(lease.keeperPid, lease.dirs.lock);
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/model/options.ts
-/*
- * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
- * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
- * timer; settings.ts validates all three with the same messages. Tested with tables in
- * __tests__/cli.test.ts ("the command line") and settings.test.ts.
- */
-const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'];
-const JOB = ['run', 'demo'];
-const GUARD = ['gc', 'run', 'demo'];
-const FLAGS = [
-    { name: 'root', input: 'root', form: 'DIR', commands: 'all', help: 'the root (default: $CARGO_ISOLATE_ROOT, else ~/.cache/cargo-isolate)' },
-    { name: 'env-file', form: 'FILE', commands: 'all', help: "read CARGO_ISOLATE_* from a runner's .env (between the flags and the environment)" },
-    { name: 'json', bool: true, commands: ['status', 'gc'], help: 'machine-readable output' },
-    { name: 'output', form: 'FILE', commands: ['metrics'], help: "write FILE atomically (node_exporter's textfile directory) instead of stdout" },
-    {
-        name: 'disk-threshold',
-        input: 'disk-threshold',
-        form: 'LEVEL',
-        aliases: ['threshold'],
-        commands: [...GUARD, 'metrics'],
-        help: 'prune above this: 85% used or 20GiB free',
-    },
-    { name: 'disk-target', input: 'disk-target', form: 'LEVEL', aliases: ['target'], commands: GUARD, help: 'where pruning stops' },
-    {
-        name: 'prune-scope',
-        input: 'prune-scope',
-        form: 'host|runner',
-        aliases: ['scope'],
-        commands: GUARD,
-        help: "runner (this runner's idle data first) or host; gc: host unless set here",
-    },
-    { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
-    { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
-    { name: 'dry-run', input: 'dry-run', bool: true, commands: GUARD, help: 'say what the guard would remove, remove nothing' },
-    { name: 'fail-below', input: 'fail-below', form: 'SIZE', commands: GUARD, help: 'exit 2 when less than this stays free, e.g. 5GiB' },
-    { name: 'cleanup-timeout', input: 'cleanup-timeout', form: 'DURATION', commands: GUARD, help: 'time bound for each deletion' },
-    { name: 'layout', input: 'layout', form: 'slot|job', commands: JOB, help: 'stable slots, or a new directory per job' },
-    { name: 'reuse', input: 'reuse', form: 'same-key|never|always', commands: JOB, help: "when a slot's content is kept" },
-    { name: 'key', input: 'key', form: 'TEXT', commands: ['run'], help: 'what the job name cannot tell apart (matrix legs)' },
-    { name: 'lease-wait', input: 'lease-wait', form: 'DURATION', commands: JOB, help: 'wait this long for an earlier run of the same job' },
-    { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
-    { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
-    { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
-    { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
-    { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
-    { name: 'pr', form: 'N', commands: ['forget'], help: 'the pull request that closed' },
-    { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
-    { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
-    { name: 'version', bool: true, commands: 'all', help: 'print the version' },
-    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: 'this text' },
-];
-class UsageError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'UsageError';
-    }
-}
-const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
-const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
-/**
- * Pure: argv (without node and the script) into a command, its flags and, for `run`, the command
- * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag, a
- * flag another command takes, a missing value, a flag given twice, an argument nobody reads.
- */
-function parseCommandLine(argv) {
-    const sep = argv.indexOf('--');
-    const own = sep >= 0 ? argv.slice(0, sep) : argv;
-    const rest = sep >= 0 ? argv.slice(sep + 1) : [];
-    const flags = new Map();
-    const positionals = [];
-    const seen = [];
-    for (let i = 0; i < own.length; i++) {
-        const arg = own[i];
-        const m = /^(--?)([^=]+)(?:=(.*))?$/s.exec(arg);
-        if (!m || arg === '-') {
-            positionals.push(arg);
-            continue;
-        }
-        const spelled = `${m[1]}${m[2]}`;
-        const spec = specOf(m[2]);
-        // A single dash is only for -h; everything else is spelled --name.
-        if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
-            throw new UsageError(`unknown option '${spelled}'`);
-        if (flags.has(spec.name))
-            throw new UsageError(`option '${spelled}' is given twice`);
-        let value = '';
-        if (spec.bool) {
-            if (m[3] !== undefined)
-                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`);
-        }
-        else if (m[3] !== undefined)
-            value = m[3];
-        else if (i + 1 < own.length && !own[i + 1].startsWith('--'))
-            value = own[++i];
-        else
-            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`);
-        flags.set(spec.name, { value, spelled });
-        seen.push([spec, spelled]);
-    }
-    const [first, ...extra] = positionals;
-    const help = flags.has('help') || flags.has('version');
-    if (first !== undefined && !COMMANDS.includes(first))
-        throw new UsageError(`unknown command '${first}'`);
-    const command = first;
-    if (!command && !help)
-        throw new UsageError('no command given');
-    if (extra.length) {
-        throw new UsageError(`unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`);
-    }
-    for (const [spec, spelled] of seen) {
-        if (!accepts(spec, command))
-            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`);
-    }
-    if (rest.length && command !== 'run')
-        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`);
-    return { command, flags, rest };
-}
-/** The flags as a source of settings: each value with the flag the user typed. */
-function fromFlags(cl) {
-    const byInput = (n) => FLAGS.find((f) => f.input === n);
-    return {
-        get: (n) => {
-            const f = byInput(n);
-            const v = f && cl.flags.get(f.name);
-            return v ? (f.bool ? 'true' : v.value) : '';
-        },
-        origin: (n) => ({ kind: 'flag', name: cl.flags.get(byInput(n)?.name ?? '')?.spelled ?? `--${n}` }),
-    };
-}
-/** Pure: the usage text, from the table (so it cannot drift from what is accepted). */
-function usage() {
-    const line = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(42) + f.help;
-    const forCommand = (c) => FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c)).map(line);
-    return [
-        'usage: cargo-isolate <command> [options]',
-        '',
-        'commands:',
-        '  status              the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
-        '  gc                  the disk guard for a host timer (host scope unless --prune-scope runner)',
-        '  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them',
-        '  forget              a PR closed or a branch was deleted: its builds go first when the disk needs room',
-        "  metrics             Prometheus text format for node_exporter's textfile collector",
-        "  demo                two jobs build a small workspace in one slot, the second from the first's build",
-        '',
-        'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
-        "then the environment), else its default. Flags are named as the action's inputs.",
-        '',
-        'every command:',
-        ...FLAGS.filter((f) => f.commands === 'all').map(line),
-        ...['status', 'gc', 'run', 'forget', 'metrics'].flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
-        '',
-        'older names still accepted: --threshold, --target, --scope, --runner',
-        '',
-    ].join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/model/version.ts
-/**
- * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
- * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
- * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
- */
-const version_VERSION = '0.1.0';
-
-;// CONCATENATED MODULE: ./src/job/status.ts
-
-
-
-
-
-
-
-
-
-
-
-/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function rootStatus(root, now = Date.now()) {
-    const p = rootPaths(root);
-    const views = await scanSlots(root);
-    const slots = [];
-    for (const v of views) {
-        const d = slotDirs(root, v.name);
-        const live = !allFree([d.lock], true);
-        const cargoRunning = !live && !allFree(await cargoLockFiles(d.target, d.cargoHome));
-        const r = v.record;
-        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
-        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
-    }
-    let jobDirs = 0;
-    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => []))
-            jobDirs += (await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])).length;
-    }
-    const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
-    // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([
-        diskUsage(storePaths(root).base),
-        diskUsage(gitStorePaths(root).base),
-        trashEntries ? diskUsage(p.trash) : 0,
-    ]);
-    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
-    return {
-        version: version_VERSION,
-        root,
-        disk: await measure(root),
-        slots,
-        jobDirs,
-        trashEntries,
-        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
-        warmth: warmShare(await readWarmth(root)),
-    };
+    return { uid: seen.uid, kept: containerFilesKept({ slot, seen, hookUid: uid, failed: f.failed }) };
 }
 /**
- * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
- * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ * A job's end, the mirror of mainJob (start.ts), for the action's post step, the runner's
+ * job-completed hook and `cargo-isolate run` alike: the sccache server the job's own client may
+ * have started, the release phase (endJob), then every warning. Never throws: each front end only
+ * reports what it got back (a summary, a line, an exit code).
  */
-function runText(r) {
-    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
-    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
-    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
-}
-/** Pure: a slot's state column. */
-function stateText(x) {
-    if (x.live)
-        return `leased ${x.heldMs !== undefined ? units_formatDuration(x.heldMs) : ''}`.trim();
-    if (x.cargoRunning)
-        return 'cargo running';
-    if (x.record?.foreign)
-        return `uid ${x.record.foreign.uid}'s files: needs root`;
-    return `free${x.idleMs !== undefined ? `, idle ${units_formatDuration(x.idleMs)}` : ''}`;
-}
-function formatStatus(s) {
-    const leased = s.slots.filter((x) => x.live).length;
-    const lines = [
-        `cargo-isolate ${s.version}; root ${s.root}`,
-        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${units_formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-        `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
-        `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
-    ];
-    if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
-        const rows = s.slots.map((x) => {
-            const r = x.record;
-            return [
-                x.name,
-                stateText(x),
-                r ? `${r.repository} ${r.key}` : '-',
-                r?.runnerName ?? '-',
-                r ? runText(r) : '-',
-                r?.sizes ? units_formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
-                r?.sizes ? units_formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
-                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
-            ];
-        });
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        for (const r of [header, ...rows])
-            lines.push(r
-                .map((c, i) => c.padEnd(widths[i]))
-                .join('  ')
-                .trimEnd());
+async function finishJob(o) {
+    const { job, env, log } = o;
+    // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
+    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
+    const ended = await log.group('Release', () => endJob(job, log));
+    if (sccacheNote)
+        ended.warnings.push(sccacheNote);
+    ended.container = containerFiles(job, ended, myUid());
+    if (ended.container) {
+        // Said in its own words instead of the `docker run` step's warning (reclaim.ts).
+        const kept = ended.container.kept;
+        ended.warnings = ended.warnings.flatMap((w) => (w !== ended.foreign?.message ? [w] : kept ? [kept] : []));
+        if (ended.container.handedBack)
+            log.info(`cargo-isolate: ${ended.container.handedBack}`);
     }
-    lines.push(...formatWarmth(s.warmth));
-    return lines.join('\n');
+    for (const w of ended.warnings)
+        log.warning(w);
+    return ended;
 }
 
-;// CONCATENATED MODULE: ./src/job/metrics.ts
+;// CONCATENATED MODULE: ./src/job/run.ts
 
 
 
-
-
-
-
-
-
-
-
-
-
-const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
-/** Pure: the counters with these events added. */
-function addEvents(c, events) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of events) {
-        if (e.event === 'guard') {
-            const k = `${e.trigger}|${e.result}`;
-            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-        }
-        else if (e.event === 'lease') {
-            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-            w.count++;
-            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-        }
-        else if (e.event === 'unisolated')
-            out.unisolated++;
-    }
-    return out;
-}
-/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
-const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
-/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
-function addWarmth(c, entries) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue;
-        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
-        if (startedWarm(e))
-            j.warm++;
-        else
-            j.cold++;
-        j.built += e.built;
-        j.fresh += e.fresh;
-    }
-    return out;
-}
-const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l) => `{${Object.entries(l)
-    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-    .join(',')}}`;
-const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
-/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
-function family(name, type, help, samples) {
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
-}
-const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
-const TRIGGERS = ['job', 'gc'];
-const VIAS = ['action', 'hook', 'cli'];
-/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
-function renderMetrics(s, c) {
-    const r = { root: s.root };
-    const lines = [
-        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
-        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
-    ];
-    const st = s.status;
-    if (st) {
-        const count = (f) => st.slots.filter(f).length;
-        lines.push(...family('cargo_isolate_slots', 'gauge', "Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid's files).", [
-            [{ ...r, state: 'leased' }, count((x) => x.live)],
-            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
-            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
-            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
-        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
-            [{ ...r, part: 'target' }, st.bytes.target],
-            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
-        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
-            [{ ...r, store: 'crates' }, st.bytes.crates],
-            [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
-            [r, s.idleBytes ?? 0],
-        ]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
-            [r, s.overThreshold ? 1 : 0],
-        ]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
-            .filter((x) => x.live)
-            .map((x) => [
-            {
-                ...r,
-                slot: x.name,
-                repository: x.record?.repository ?? '',
-                ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '',
-                runner: x.record?.runnerName ?? '',
-            },
-            (x.heldMs ?? 0) / 1000,
-        ])));
-    }
-    const jobs = Object.entries(c.jobs)
-        .map(([k, v]) => [JSON.parse(k), v])
-        .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
-    return lines.join('\n') + '\n';
-}
-async function readCounters(path) {
-    try {
-        const c = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
-        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
-    }
-    catch {
-        return emptyCounters(); // absent or unreadable: count from what the logs hold now
-    }
-}
-/**
- * The counters brought up to date with what the logs gained since the last call, saved when this
- * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
- * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
- */
-async function updateCounters(root, warn) {
-    const p = rootPaths(root);
-    const lock = await hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
-    try {
-        const before = await readCounters(p.metrics);
-        const ev = await readSince(eventsLog(root), before.cursors.events);
-        const wa = await readSince(warmthLog(root), before.cursors.warmth);
-        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
-        after.cursors = { events: ev.cursor, warmth: wa.cursor };
-        if (!lock) {
-            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
-            return after;
-        }
-        try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
-            const to = handBackTo(proc_myUid(), await ownerOf(root));
-            if (to)
-                await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
-        }
-        catch (e) {
-            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
-        }
-        return after;
-    }
-    finally {
-        if (lock)
-            await release(lock);
-    }
-}
-/** The metrics text for a root (or for its absence). */
-async function collectMetrics(root, threshold, warn = () => undefined) {
-    const present = await external_node_fs_.promises.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
-        return renderMetrics({ root }, emptyCounters());
-    const status = await rootStatus(root);
-    const plan = planPrune(await collectCandidates(root), 'host', '');
-    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
-    const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
-}
-/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
-async function writeMetrics(path, text) {
-    await writeAtomic(path, text, 0o644);
+async function leaseAndRun(o) {
+    const { settings, env, log } = o;
+    const noop = () => undefined;
+    const { job } = await mainJob({ settings, env, log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
+    for (const [k, v] of Object.entries(job.exports))
+        log.info(`${k}=${v}`);
+    const run = await runInForeground(o.cmd, { ...env, ...job.exports, PATH: `${job.path}:${env.PATH ?? ''}` }, o.onStdout);
+    if (run.error)
+        log.warning(`cannot run ${o.cmd[0]}: ${run.error.message}`);
+    const ended = await finishJob({ job, env, log });
+    return { code: run.code, job, ended };
 }
 
 ;// CONCATENATED MODULE: ./src/job/summary.ts
@@ -34549,6 +34755,25 @@ function summaryRows(job, ended, guard) {
     }
     return { main, guard: g };
 }
+/** Pure: the job-started hook's one line for the job log (the action's main step logs its phases instead). */
+function startedLine(job) {
+    const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
+    const paths = `CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}`;
+    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}.`;
+}
+/** Pure: the job-completed hook's one line for the job log and the job summary (the action writes a table). */
+function completedLine(job, ended) {
+    const pub = ended.published;
+    const parts = [
+        ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
+        ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
+        ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+        pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
+        `lease ${ended.released ? 'released' : 'already ended'}`,
+    ];
+    const id = job.identity;
+    return `cargo-isolate ${VERSION}: ${id.repository} ${id.key}, ${job.layout} ${job.slot} (${job.tier}); ${parts.filter(Boolean).join('; ')}.`;
+}
 async function writeSummary(job, ended, guard) {
     const rows = summaryRows(job, ended, guard);
     const s = core.summary.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
@@ -34567,44 +34792,105 @@ async function writeSummary(job, ended, guard) {
     await s.write();
 }
 
-;// CONCATENATED MODULE: ./src/job/forget.ts
+;// CONCATENATED MODULE: ./src/job/demo.ts
+
+
 
 
 
 
 
 /*
- * A PR that closed (merged or not) never runs again, unless it is reopened: its builds on the
- * host are worth nothing (value.ts). The host learns it from a run of the action on
- * `pull_request: closed`, which leases nothing, or from `cargo-isolate forget` in a closing
- * workflow of another CI system. Hosts that never see either still let the PR's builds go:
- * a key idle for longer than its usual gap loses worth with its idle time.
+ * `cargo-isolate demo`, the README's first command: a small workspace of two crates in a temp
+ * directory, built by two jobs of pushes to main (`cargo-isolate run`), the second one warm in
+ * the slot the first one left; then the root's status. The workspace is removed at the end.
  */
-/** Pure: the PR this run says has closed, when it is a `pull_request` (or `_target`) run for a closed PR. */
-function closedPr(env, payload) {
-    if (!/^pull_request(_target)?$/.test(env.GITHUB_EVENT_NAME ?? '') || payload.action !== 'closed')
-        return undefined;
-    const n = payload.pull_request?.number ?? payload.number;
-    if (!Number.isSafeInteger(n) || n <= 0 || !env.GITHUB_REPOSITORY)
-        return undefined;
-    return { repository: env.GITHUB_REPOSITORY, key: `pr-${n}` };
+/** Writes the demo's workspace into `dir`: an app and the library it depends on. */
+async function writeDemoWorkspace(dir) {
+    const pkg = (name) => `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n`;
+    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'Cargo.toml'), '[workspace]\nmembers = ["app", "util"]\nresolver = "2"\n');
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dir, 'util', 'src'), { recursive: true });
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dir, 'app', 'src'), { recursive: true });
+    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'util', 'Cargo.toml'), pkg('util'));
+    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'util', 'src', 'lib.rs'), 'pub fn greet() -> &\'static str { "hello from an isolated slot" }\n');
+    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'app', 'Cargo.toml'), `${pkg('app')}\n[dependencies]\nutil = { path = "../util" }\n`);
+    await external_node_fs_.promises.writeFile((0,external_node_path_.join)(dir, 'app', 'src', 'main.rs'), 'fn main() { println!("{}", util::greet()); }\n');
 }
-function closedRun(env) {
-    return closedPr(env, readEventPayload(env));
+/** Pure: one demo job as it happened: the slot, what its content was, what cargo did. */
+function demoLine(n, job, ended) {
+    const start = job.reset.reset ? `emptied first (${job.reset.reason})` : job.reset.reason === 'empty' ? 'nothing in it yet' : job.reset.reason;
+    const cargo = ended.units ? unitsText(ended.units, job.reset.warm) : 'no units counted';
+    return `-- job ${n}: slot ${job.slot} (${job.tier}: ${choose_TIER_TEXT[job.tier]}); ${start}; cargo: ${cargo}\n`;
 }
-/**
- * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
- * what its idle slots hold, which the next guard and the next jobs take first.
- */
-async function forgetDomain(root, repository, key) {
-    await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
-    const mine = trustDomain({ repository, key });
-    const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
-    const bytes = slots.reduce((a, s) => a + (s.record?.sizes?.target ?? 0), 0);
-    const held = slots.length
-        ? `its builds in ${slots.map((s) => s.name).join(', ')} (${units_formatBytes(bytes)}) are now the first to go when the disk needs room`
-        : 'it holds no build on this host';
-    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
+/** Runs the demo; its exit code is the first failing job's, else the second job's. */
+async function runDemo(o) {
+    const ws = await external_node_fs_.promises.mkdtemp((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'cargo-isolate-demo-'));
+    try {
+        await writeDemoWorkspace(ws);
+        o.say(`demo workspace: ${ws}\n-- job 1 of 2: a push to main builds the workspace\n`);
+        const cmd = ['cargo', 'run', '--quiet', '--manifest-path', (0,external_node_path_.join)(ws, 'Cargo.toml'), '-p', 'app'];
+        const env = { ...o.env, GITHUB_REPOSITORY: 'demo/workspace', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: 'demo-1' };
+        // The crate phase looks for the demo's own Cargo.lock, never the one of the directory the
+        // demo was started from (a Rust repository's crates have no business in the demo's slot).
+        const settings = await o.settingsFor(ws);
+        const first = await leaseAndRun({ settings, env, cmd, log: o.log, onStdout: o.show });
+        o.say(demoLine(1, first.job, first.ended));
+        if (first.code !== 0)
+            return first.code;
+        o.say('-- job 2 of 2: the next push to main, same job, same workspace\n');
+        const second = await leaseAndRun({ settings, env: { ...env, GITHUB_RUN_ID: 'demo-2' }, cmd, log: o.log, onStdout: o.show });
+        o.say(demoLine(2, second.job, second.ended));
+        o.show(formatStatus(await rootStatus(first.job.root)) + '\n');
+        return second.code;
+    }
+    finally {
+        await external_node_fs_.promises.rm(ws, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/gc.ts
+
+
+
+
+
+
+
+async function collectGarbage(s, root, o) {
+    const runner = s.runnerName ?? currentIdentity().runnerId;
+    const guard = await guardAndRecord(guardOptions(s, root, runner, o.log, { maxAgeMs: o.maxAgeMs }), 'gc');
+    // Run as root on a root owned by the runner's user: return what root jobs never handed back.
+    const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
+    const others = await slotsOfAnotherUid(root, myUid());
+    if (others.length)
+        o.log.warning(otherUidsText(others));
+    return { guard, handedBack, wouldFail: dryRunFloor(s, guard) };
+}
+/** Pure: the slots this uid passes over because another uid's files are in them. */
+function otherUidsText(others) {
+    const named = others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ');
+    return `${named}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).`;
+}
+/** Pure: a dry run exits as the real run would: the floor against what would be free afterwards. */
+function dryRunFloor(s, r) {
+    const projected = r.after.freeBytes + r.freedBytes;
+    if (!s.dryRun || s.failBelowBytes === undefined || projected >= s.failBelowBytes)
+        return undefined;
+    return `a real run would fail: about ${units_formatBytes(projected)} would be free after pruning, below 'fail-below' (${units_formatBytes(s.failBelowBytes)}).`;
+}
+/** Pure: the lines `gc` prints on stdout: each removal a dry run would make, then one total. */
+function gcText(r, handedBack) {
+    const lines = [];
+    if (r.dryRun)
+        for (const x of r.removals)
+            lines.push(`would remove ${x.kind} ${x.path} (${units_formatBytes(x.bytes)}, idle ${units_formatDuration(x.ageMs)}, last owner ${x.owner ?? 'unknown'})`);
+    const removed = r.removals.filter((x) => (r.dryRun ? x.outcome === 'would remove' : x.outcome === 'removed')).length;
+    const left = r.dryRun ? [] : r.removals.filter((x) => x.outcome !== 'removed');
+    const leftText = left.length ? `; ${left.length} left (${[...new Set(left.map((x) => x.outcome))].join(', ')})` : '';
+    const disk = `disk ${r.after.usedPercent.toFixed(1)}% used, ${units_formatBytes(r.after.freeBytes)} free`;
+    const back = handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : '';
+    lines.push(`${r.dryRun ? 'would free' : 'freed'} ${units_formatBytes(r.freedBytes)} in ${removed} removal${removed === 1 ? '' : 's'}${leftText}; ${disk}${back}`);
+    return lines.join('\n') + '\n';
 }
 
 ;// CONCATENATED MODULE: ./src/cli-impl.ts
@@ -34623,18 +34909,15 @@ async function forgetDomain(root, repository, key) {
 
 
 
-
-
-
-
-
-
-
-
-
+/*
+ * `cargo-isolate`, the command line (dist/cli, bin/cargo-isolate): it parses the command line,
+ * reads the settings as the hooks read them, dispatches to the command's sequence in job/, and
+ * prints: results on stdout, the log on stderr, an exit code that says which went wrong.
+ */
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
 const out = (text) => void process.stdout.write(text);
 const err = (text) => void process.stderr.write(text);
+const logOf = (cl) => consoleLog(cl.flags.has('verbose'));
 /**
  * A reader that went away (`cargo-isolate run -- true | head -2`, `status | head`) must not end
  * the command half-way: an EPIPE would throw out of a write in the middle of a job, leaving its
@@ -34671,79 +34954,6 @@ async function settingsOf(cl, over = {}) {
     };
     return readSettings(fixed, process.env);
 }
-function runChild(cmd, env, pipeStdout = false) {
-    return new Promise((res) => {
-        // The demo's program prints through our stdout, so a closed pipe is ours to tolerate;
-        // `run` hands the terminal to the user's command as it is.
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd[0], cmd.slice(1), { stdio: ['inherit', pipeStdout ? 'pipe' : 'inherit', 'inherit'], env });
-        child.stdout?.on('data', (d) => out(d.toString()));
-        const forward = (sig) => child.kill(sig);
-        process.on('SIGINT', forward).on('SIGTERM', forward);
-        child.on('error', (e) => {
-            err(`cargo-isolate: cannot run ${cmd[0]}: ${e.message}\n`);
-            res(127);
-        });
-        child.on('close', (code, sig) => {
-            process.off('SIGINT', forward).off('SIGTERM', forward);
-            res(code ?? (sig ? 128 + 15 : 1));
-        });
-    });
-}
-async function leaseAndRun(cl, s, cmd, o = {}) {
-    const log = consoleLog(cl.flags.has('verbose'));
-    const noop = () => undefined;
-    const { job } = await mainJob({ settings: s, env: process.env, log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
-    const env = { ...process.env, ...job.exports, PATH: `${job.path}:${process.env.PATH ?? ''}` };
-    for (const [k, val] of Object.entries(job.exports))
-        log.info(`${k}=${val}`);
-    let code = 1;
-    let ended;
-    try {
-        code = await runChild(cmd, env, o.pipeStdout);
-    }
-    finally {
-        ended = await endJob(job, log);
-        for (const w of ended.warnings)
-            log.warning(w);
-    }
-    return { code, job, ended };
-}
-/** Pure: one demo job as it happened: the slot, what its content was, what cargo did. */
-function demoLine(n, job, ended) {
-    const start = job.reset.reset ? `emptied first (${job.reset.reason})` : job.reset.reason === 'empty' ? 'nothing in it yet' : job.reset.reason;
-    return `-- job ${n}: slot ${job.slot} (${job.tier}: ${choose_TIER_TEXT[job.tier]}); ${start}; cargo: ${ended.units ? unitsText(ended.units, job.reset.warm) : 'no units counted'}\n`;
-}
-async function demo(cl) {
-    const ws = await external_node_fs_.promises.mkdtemp((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'cargo-isolate-demo-'));
-    try {
-        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'Cargo.toml'), '[workspace]\nmembers = ["app", "util"]\nresolver = "2"\n');
-        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(ws, 'util', 'src'), { recursive: true });
-        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(ws, 'app', 'src'), { recursive: true });
-        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'util', 'Cargo.toml'), '[package]\nname = "util"\nversion = "0.1.0"\nedition = "2021"\n');
-        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'util', 'src', 'lib.rs'), 'pub fn greet() -> &\'static str { "hello from an isolated slot" }\n');
-        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'app', 'Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nutil = { path = "../util" }\n');
-        await external_node_fs_.promises.writeFile((0,external_node_path_.join)(ws, 'app', 'src', 'main.rs'), 'fn main() { println!("{}", util::greet()); }\n');
-        err(`demo workspace: ${ws}\n-- job 1 of 2: a push to main builds the workspace\n`);
-        const cmd = ['cargo', 'run', '--quiet', '--manifest-path', (0,external_node_path_.join)(ws, 'Cargo.toml'), '-p', 'app'];
-        Object.assign(process.env, { GITHUB_REPOSITORY: 'demo/workspace', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: 'demo-1' });
-        // The crate phase looks for the demo's own Cargo.lock, never the one of the directory the
-        // demo was started from (a Rust repository's crates have no business in the demo's slot).
-        const s = await settingsOf(cl, { 'working-directory': ws });
-        const first = await leaseAndRun(cl, s, cmd, { pipeStdout: true });
-        err(demoLine(1, first.job, first.ended));
-        if (first.code !== 0)
-            return first.code;
-        err('-- job 2 of 2: the next push to main, same job, same workspace\n');
-        process.env.GITHUB_RUN_ID = 'demo-2';
-        const second = await leaseAndRun(cl, s, cmd, { pipeStdout: true });
-        err(demoLine(2, second.job, second.ended));
-        out(formatStatus(await rootStatus(first.job.root)) + '\n');
-        return second.code;
-    }
-    finally {
-        await external_node_fs_.promises.rm(ws, { recursive: true, force: true });
-    }
-}
 /** `status` and `gc` on a root no job has made yet: say so, which is no error. */
 function noRoot(s, json, what) {
     const from = s.rootOrigin?.kind === 'default'
@@ -34755,32 +34965,25 @@ function noRoot(s, json, what) {
         out(`cargo-isolate ${version_VERSION}: no root at ${s.root} yet (${from}): ${what}. The first job, or 'cargo-isolate run', makes it.\n`);
     return 0;
 }
-async function cli_impl_status(cl) {
-    const s = await settingsOf(cl);
-    let root;
+/** The root as it is, or undefined when no job has made it yet. */
+async function existingRoot(s) {
     try {
-        root = await prepareRoot(s.root, process.env, false, s.rootOrigin);
+        return await root_prepareRoot(s.root, process.env, false, s.rootOrigin);
     }
     catch (e) {
         if (e instanceof RootMissingError)
-            return noRoot(s, cl.flags.has('json'), 'nothing to show');
+            return undefined;
         throw e;
     }
+}
+async function cli_impl_status(cl) {
+    const s = await settingsOf(cl);
+    const root = await existingRoot(s);
+    if (!root)
+        return noRoot(s, cl.flags.has('json'), 'nothing to show');
     const st = await rootStatus(root);
     out(cl.flags.has('json') ? JSON.stringify(st, null, 2) + '\n' : formatStatus(st) + '\n');
     return 0;
-}
-/** Pure: the lines `gc` prints on stdout: each removal a dry run would make, then one total. */
-function gcText(r, handedBack) {
-    const lines = [];
-    if (r.dryRun)
-        for (const x of r.removals)
-            lines.push(`would remove ${x.kind} ${x.path} (${units_formatBytes(x.bytes)}, idle ${units_formatDuration(x.ageMs)}, last owner ${x.owner ?? 'unknown'})`);
-    const removed = r.removals.filter((x) => (r.dryRun ? x.outcome === 'would remove' : x.outcome === 'removed')).length;
-    const left = r.dryRun ? [] : r.removals.filter((x) => x.outcome !== 'removed');
-    const leftText = left.length ? `; ${left.length} left (${[...new Set(left.map((x) => x.outcome))].join(', ')})` : '';
-    lines.push(`${r.dryRun ? 'would free' : 'freed'} ${units_formatBytes(r.freedBytes)} in ${removed} removal${removed === 1 ? '' : 's'}${leftText}; disk ${r.after.usedPercent.toFixed(1)}% used, ${units_formatBytes(r.after.freeBytes)} free${handedBack.length ? `; handed ${handedBack.join(', ')} back to the root's owner` : ''}`);
-    return lines.join('\n') + '\n';
 }
 async function gc(cl) {
     // A timer guards the whole host: the runners' CARGO_ISOLATE_PRUNE_SCOPE is theirs, not its.
@@ -34793,40 +34996,15 @@ async function gc(cl) {
     if (maxAge && maxAgeMs === undefined)
         throw new InputError({ kind: 'flag', name: maxAge.spelled }, maxAge.value, 'a duration such as 7d or 12h', isBareNumber(maxAge.value) ? bareNumberHint(maxAge.value, 'duration') : undefined);
     const json = cl.flags.has('json');
-    let root;
-    try {
-        root = await prepareRoot(s.root, process.env, false, s.rootOrigin);
-    }
-    catch (e) {
-        if (e instanceof RootMissingError)
-            return noRoot(s, json, 'nothing to prune');
-        throw e;
-    }
-    const log = consoleLog(cl.flags.has('verbose'), json);
-    let r;
-    try {
-        r = await runGuard(guardOptions(s, root, s.runnerName ?? currentIdentity().runnerId, log, { maxAgeMs }));
-    }
-    catch (e) {
-        if (e instanceof DiskFullError)
-            await recordEvent(root, { event: 'guard', trigger: 'gc', result: 'failed', freed: 0, removals: 0 });
-        throw e;
-    }
-    if (!s.dryRun)
-        await recordEvent(root, { event: 'guard', trigger: 'gc', result: guardResult(r), freed: r.freedBytes, removals: r.removals.length });
-    // Run as root on a root owned by the runner's user: return what root jobs never handed back.
-    const handedBack = s.dryRun ? [] : await handBackIdle(root, s.cleanupTimeoutMs);
-    const others = await slotsOfAnotherUid(root, proc_myUid());
-    if (others.length)
-        err(`warning: ${others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ')}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).\n`);
-    out(json ? JSON.stringify({ version: version_VERSION, ...r, handedBack }, null, 2) + '\n' : gcText(r, handedBack));
-    // A dry run exits as the real run would: the floor against what would be free afterwards.
-    const projected = r.after.freeBytes + (s.dryRun ? r.freedBytes : 0);
-    if (s.dryRun && s.failBelowBytes !== undefined && projected < s.failBelowBytes) {
-        err(`cargo-isolate: a real run would fail: about ${units_formatBytes(projected)} would be free after pruning, below 'fail-below' (${units_formatBytes(s.failBelowBytes)}).\n`);
-        return 2;
-    }
-    return 0;
+    const root = await existingRoot(s);
+    if (!root)
+        return noRoot(s, json, 'nothing to prune');
+    const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json) });
+    out(json ? JSON.stringify({ version: version_VERSION, ...r.guard, handedBack: r.handedBack }, null, 2) + '\n' : gcText(r.guard, r.handedBack));
+    if (!r.wouldFail)
+        return 0;
+    err(`cargo-isolate: ${r.wouldFail}\n`);
+    return 2;
 }
 /** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
 async function forget(cl) {
@@ -34844,20 +35022,13 @@ async function forget(cl) {
         throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name such as feature/login');
     const key = pr ? contentKey(Number(pr.value.trim()), '') : contentKey(undefined, branch.value.trim());
     const s = await settingsOf(cl);
-    const root = await prepareRoot(s.root, process.env, true, s.rootOrigin);
+    const root = await root_prepareRoot(s.root, process.env, true, s.rootOrigin);
     out((await forgetDomain(root, repository, key)).message + '\n');
     return 0;
 }
 async function metrics(cl) {
     const s = await settingsOf(cl);
-    let root = s.root;
-    try {
-        root = await prepareRoot(s.root, process.env, false, s.rootOrigin);
-    }
-    catch (e) {
-        if (!(e instanceof RootMissingError))
-            throw e; // written anyway: cargo_isolate_root_present 0
-    }
+    const root = (await existingRoot(s)) ?? s.root; // written anyway: cargo_isolate_root_present 0
     const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`));
     const file = cl.flags.get('output')?.value;
     if (file)
@@ -34888,12 +35059,11 @@ async function runCli(argv) {
             case 'metrics':
                 return await metrics(cl);
             case 'demo':
-                return await demo(cl);
+                return await runDemo({ settingsFor: (ws) => settingsOf(cl, { 'working-directory': ws }), env: process.env, log: logOf(cl), say: err, show: out });
             case 'run': {
                 if (cl.rest.length === 0)
                     throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test');
-                const s = await settingsOf(cl);
-                return (await leaseAndRun(cl, s, cl.rest)).code;
+                return (await leaseAndRun({ settings: await settingsOf(cl), env: process.env, cmd: cl.rest, log: logOf(cl) })).code;
             }
         }
     }
@@ -34916,9 +35086,9 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4457);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6048);
 
-process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
+process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

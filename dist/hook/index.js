@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4662:
+/***/ 524:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28379,525 +28379,44 @@ __nccwpck_require__.d(__webpack_exports__, {
   DB: () => (/* binding */ runHook)
 });
 
-// UNUSED EXPORTS: FAIL_EXIT, HOOK_INPUTS, METRICS_VAR, completedLine, containerFilesKept, hookCompleted, hookSettings, hookStarted, hookVariable, workerPid
+// UNUSED EXPORTS: FAIL_EXIT, hookCompleted, hookStarted
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var core = __nccwpck_require__(3838);
+var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/os/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
-
-
-
-/** True when something (even a dangling symlink) is at the path. */
-const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
-/**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
- * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
- * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
- * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
- */
-async function writeAtomic(path, data, mode) {
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
-        if (mode !== undefined)
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, path);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-/**
- * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
- * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
- * link; then it says why. The one link-else-copy of the crate and git stores.
- */
-async function linkOrCopy(from, to, mode) {
-    if (mode === 'link') {
-        try {
-            await external_node_fs_.promises.link(from, to);
-            return undefined;
-        }
-        catch (e) {
-            const code = e.code;
-            if (code !== 'EXDEV' && code !== 'EPERM')
-                throw e;
-            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
-            return code;
-        }
-    }
-    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
-
-
-/**
- * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
- * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
- * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
- */
-function lockPackages(text) {
-    return text
-        .split(/^\[\[package\]\]\s*$/m)
-        .slice(1)
-        .map((block) => {
-        const head = block.split(/^\[/m)[0];
-        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
-    });
-}
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them).
- */
-function parseLock(text) {
-    const out = [];
-    for (const field of lockPackages(text)) {
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function findLockFile(manifestPath, workingDirectory, env) {
-    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
-        return undefined;
-    const args = [
-        'locate-project',
-        '--workspace',
-        '--message-format',
-        'plain',
-        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
-    ];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-function hasAbove(dir, name) {
-    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
-            return true;
-        if ((0,external_node_path_.dirname)(d) === d)
-            return false;
-    }
-}
-async function readLock(path) {
-    return parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/model/key.ts
-
-function sha256Hex(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-// Names that are already plain path components pass through unchanged (readable paths for the
-// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
-// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
-// so as to land in another branch's directory.
-const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function safeComponent(raw, max = 64) {
-    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
-        return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
-    const readable = raw
-        .normalize('NFKD')
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .replace(/\.{2,}/g, '.')
-        .replace(/^[-._]+/, '')
-        .slice(0, Math.max(0, max - hash.length - 1))
-        .replace(/[-._]+$/, '');
-    return readable ? `${readable}+${hash}` : `+${hash}`;
-}
-/**
- * The trust domain of a job: content written under one key is never reused under another.
- * Tags have a namespace of their own: a tag named `main` (which branch protection does not
- * cover) must not be keyed, and reused, as the main branch.
- */
-function contentKey(pr, branch, tag = false) {
-    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
-}
-
-;// CONCATENATED MODULE: ./src/model/layout.ts
-
-
-/**
- * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
- * CLI and older or newer versions of the action running on the same host:
- *
- *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
- *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
- *   <root>/locks/guard.lock                one disk guard at a time per host
- *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
- *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
- *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
- *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
- *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
- *   <root>/trash/                          renamed here first, deleted afterwards
- *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
- *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
- *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
- *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
- *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
- *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
- */
-const MARKER = '.cargo-isolate-root';
-/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
-const layout_mapDirs = (d, at) => ({
-    base: at(d.base),
-    target: at(d.target),
-    cargoHome: at(d.cargoHome),
-    install: at(d.install),
-    tmp: at(d.tmp),
-    record: at(d.record),
-    lock: at(d.lock),
-});
-const layout_rootPaths = (root) => ({
-    marker: (0,external_node_path_.join)(root, MARKER),
-    locks: (0,external_node_path_.join)(root, 'locks'),
-    slots: (0,external_node_path_.join)(root, 'slots'),
-    jobs: (0,external_node_path_.join)(root, 'jobs'),
-    trash: (0,external_node_path_.join)(root, 'trash'),
-    crates: (0,external_node_path_.join)(root, 'crates'),
-    homes: (0,external_node_path_.join)(root, 'homes'),
-    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
-    events: (0,external_node_path_.join)(root, 'events.jsonl'),
-    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
-    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
-    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
-    git: (0,external_node_path_.join)(root, 'git'),
-    sccache: (0,external_node_path_.join)(root, 'sccache'),
-});
-/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
-const storePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'crates'),
-    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
-    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
-    index: (0,external_node_path_.join)(root, 'crates', 'index'),
-});
-/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
-const layout_gitStorePaths = (root) => ({
-    base: (0,external_node_path_.join)(root, 'git'),
-    db: (0,external_node_path_.join)(root, 'git', 'db'),
-    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
-});
-function dirsIn(base, record, lock) {
-    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
-}
-function layout_slotDirs(root, name) {
-    const base = (0,external_node_path_.join)(root, 'slots', name);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
-}
-function jobDirs(root, id) {
-    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
-    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
-}
-/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
-const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
-const layout_SLOT_NAME = /^s\d{3,}$/;
-const slotName = (index) => `s${String(index).padStart(3, '0')}`;
-
-;// CONCATENATED MODULE: ./src/store/dir-names.ts
-
-
-
-
-/*
- * cargo's directory names, learned rather than computed. cargo names a registry's index dir
- * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
- * whose inputs change between cargo versions. So a publisher writes down the names its cargo
- * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
- * The crate store and the git store share this; each keeps its own dirs/ folder.
- */
-const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
-const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
-/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
-async function knownDirs(dirsDir, version, source) {
-    try {
-        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
-    }
-    catch {
-        return [];
-    }
-}
-/**
- * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
- * record as each store has always written it (`source` for a registry, `url` for a git repository).
- * Two publishers learning at once may each write their own list; either list is correct, and the
- * next publisher adds what the other one lost.
- */
-async function learnDir(dirsDir, version, source, dir, field) {
-    const known = await knownDirs(dirsDir, version, source);
-    if (known.includes(dir))
-        return;
-    const file = record(dirsDir, version, source);
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
-    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    if ('data' in how)
-        return writeAtomic(dest, how.data, mode).then(() => undefined);
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        const copied = await linkOrCopy(how.from, tmp, how.mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-        return copied;
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = {
-        locked: locked.length,
-        seeded: 0,
-        seededBytes: 0,
-        present: 0,
-        missing: 0,
-        mismatches: [],
-        indexEntries: 0,
-        unknownDirs: 0,
-        dirs: 0,
-        mode,
-        copiedInstead: 0,
-    };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(storePaths(root).dirs, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({
-                crate: `${c.name} ${c.version}`,
-                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
-            });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            const code = await placeAtomically(dests[i], { from: blob, mode });
-            if (code) {
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                r.copiedInstead++;
-                r.copyReason ??=
-                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-
 ;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
@@ -29064,33 +28583,119 @@ function killHolder(pid, lockPath) {
     return true;
 }
 
-;// CONCATENATED MODULE: ./src/os/disk.ts
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/model/key.ts
 
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
-async function measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+// Names that are already plain path components pass through unchanged (readable paths for the
+// common case). Anything else becomes `<readable part>+<64-bit hash of the raw name>`: '+' never
+// occurs in a passed-through name, so the mapping stays injective and a branch cannot be named
+// so as to land in another branch's directory.
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Maps any string (branch, repository, job name) to a safe, bounded path component. */
+function safeComponent(raw, max = 64) {
+    if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
+        return raw;
+    const hash = sha256Hex(raw).slice(0, 16);
+    const readable = raw
+        .normalize('NFKD')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^[-._]+/, '')
+        .slice(0, Math.max(0, max - hash.length - 1))
+        .replace(/[-._]+$/, '');
+    return readable ? `${readable}+${hash}` : `+${hash}`;
 }
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
+/**
+ * The trust domain of a job: content written under one key is never reused under another.
+ * Tags have a namespace of their own: a tag named `main` (which branch protection does not
+ * cover) must not be keyed, and reused, as the main branch.
+ */
+function contentKey(pr, branch, tag = false) {
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
 }
+
+;// CONCATENATED MODULE: ./src/model/layout.ts
+
+
+/**
+ * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
+ * CLI and older or newer versions of the action running on the same host:
+ *
+ *   <root>/.cargo-isolate-root             marker: refuse to manage a directory we did not make
+ *   <root>/locks/slot-<name>.lock          lease of a slot (never deleted: see lease.ts)
+ *   <root>/locks/guard.lock                one disk guard at a time per host
+ *   <root>/slots/<name>/slot.json          last owner, key, times, sizes (informational only)
+ *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
+ *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
+ *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
+ *   <root>/trash/                          renamed here first, deleted afterwards
+ *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
+ *   <root>/warmth.jsonl[.1]                one line per ended job: units built and fresh (warmth.ts)
+ *   <root>/events.jsonl[.1]                guard runs, lease waits, jobs the hooks left unisolated (events.ts)
+ *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
+ *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
+ *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
+ */
+const MARKER = '.cargo-isolate-root';
+/** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
+const layout_mapDirs = (d, at) => ({
+    base: at(d.base),
+    target: at(d.target),
+    cargoHome: at(d.cargoHome),
+    install: at(d.install),
+    tmp: at(d.tmp),
+    record: at(d.record),
+    lock: at(d.lock),
+});
+const layout_rootPaths = (root) => ({
+    marker: (0,external_node_path_.join)(root, MARKER),
+    locks: (0,external_node_path_.join)(root, 'locks'),
+    slots: (0,external_node_path_.join)(root, 'slots'),
+    jobs: (0,external_node_path_.join)(root, 'jobs'),
+    trash: (0,external_node_path_.join)(root, 'trash'),
+    crates: (0,external_node_path_.join)(root, 'crates'),
+    homes: (0,external_node_path_.join)(root, 'homes'),
+    warmth: (0,external_node_path_.join)(root, 'warmth.jsonl'),
+    events: (0,external_node_path_.join)(root, 'events.jsonl'),
+    metrics: (0,external_node_path_.join)(root, 'metrics.json'),
+    metricsLock: (0,external_node_path_.join)(root, 'locks', 'metrics.lock'),
+    guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
+    git: (0,external_node_path_.join)(root, 'git'),
+    sccache: (0,external_node_path_.join)(root, 'sccache'),
+});
+/** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
+const storePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'crates'),
+    blobs: (0,external_node_path_.join)(root, 'crates', 'sha256'),
+    dirs: (0,external_node_path_.join)(root, 'crates', 'dirs'),
+    index: (0,external_node_path_.join)(root, 'crates', 'index'),
+});
+/** The host-wide git dependency store (store/gitstore.ts): bare databases by URL, cargo's db dir names. */
+const layout_gitStorePaths = (root) => ({
+    base: (0,external_node_path_.join)(root, 'git'),
+    db: (0,external_node_path_.join)(root, 'git', 'db'),
+    dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
+});
+function dirsIn(base, record, lock) {
+    return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
+}
+function layout_slotDirs(root, name) {
+    const base = (0,external_node_path_.join)(root, 'slots', name);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
+}
+function jobDirs(root, id) {
+    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
+}
+/** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
+const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+const layout_SLOT_NAME = /^s\d{3,}$/;
+const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
@@ -29211,6 +28816,57 @@ function lastUsedMs(r) {
     return t;
 }
 
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/** True when something (even a dangling symlink) is at the path. */
+const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/**
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
+ */
+async function linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
+        }
+    }
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/os/record-file.ts
 
 
@@ -29259,6 +28915,26 @@ function runCommand(cmd, args, timeoutMs) {
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
     });
 }
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ */
+function runInForeground(cmd, env, onStdout) {
+    return new Promise((res) => {
+        const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
+        const forward = (sig) => child.kill(sig);
+        const done = (r) => {
+            process.off('SIGINT', forward).off('SIGTERM', forward);
+            res(r);
+        };
+        process.on('SIGINT', forward).on('SIGTERM', forward);
+        child.on('error', (error) => done({ code: 127, error }));
+        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/os/proc.ts
 
@@ -29275,6 +28951,18 @@ function procStat(pid) {
     catch {
         return undefined;
     }
+}
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+function ancestors(from) {
+    const out = [];
+    for (let pid = from; pid > 1 && out.length < 32;) {
+        const stat = procStat(pid);
+        if (!stat)
+            break;
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
+    }
+    return out;
 }
 /** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
 async function findOnPath(command, path) {
@@ -29442,6 +29130,146 @@ function diskUsage(path, timeoutMs = 30_000) {
         child.on('error', () => res(0));
         child.on('close', () => res(parseInt(out, 10) || 0));
     });
+}
+
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them).
+ */
+function parseLock(text) {
+    const out = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
+    ];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
+    }
+}
+async function readLock(path) {
+    return parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function knownDirs(dirsDir, version, source) {
+    try {
+        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function learnDir(dirsDir, version, source, dir, field) {
+    const known = await knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
 }
 
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
@@ -30565,7 +30393,7 @@ const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math
 
 
 /** What each rule means, for the log and the job summary. */
-const TIER_TEXT = {
+const choose_TIER_TEXT = {
     'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job: the build worth least on the host',
     base: 'a first run from the base branch: a push there, this job',
@@ -31362,8 +31190,6 @@ function describeForeign(found, max = 3) {
         .map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
-/** The fix at the source, named in every notice about such files. */
-const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
 
@@ -31518,6 +31344,210 @@ function recordFor(lease, me, now, previous, view) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+
 ;// CONCATENATED MODULE: ./src/store/crate-cache.ts
 
 
@@ -31656,7 +31686,35 @@ async function postLock(c, env) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
+
 
 
 
@@ -31791,14 +31849,14 @@ async function markForeign(dirs, found) {
 /** Pure: the one warning a post step gives about another uid's files. */
 function foreignMessage(o) {
     const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-    const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const what = stepLeftFiles(describeForeign(o.first), where, o.uid);
     if (o.handedBack)
-        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${FIX_AT_THE_SOURCE}`;
+    const passedOver = o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over';
     const then = o.layout === 'job'
         ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+        : `${passedOver} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${FIX_AT_THE_SOURCE}`;
 }
 /**
  * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
@@ -31851,11 +31909,13 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
     if (!h)
         return undefined;
     const { first, handedBack, failed } = h;
-    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, ` +
+        'where their cargo must write: a `docker run` step as root?';
+    const then = handedBack
+        ? `Handed them back to uid ${uid} with ${handedBack}.`
+        : `Could not hand them back (${failed.join('; ')}); ` +
+            `jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back.`;
+    const message = `${what} ${then} ${FIX_AT_THE_SOURCE}`;
     return { found: first, handedBack, marked: false, failed, message };
 }
 
@@ -32159,7 +32219,7 @@ class InputError extends Error {
     }
 }
 /** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const settings_RUNNER_INPUTS = [
+const RUNNER_INPUTS = [
     'root',
     'layout',
     'reuse',
@@ -32175,15 +32235,15 @@ const settings_RUNNER_INPUTS = [
     'publish-crates',
 ];
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function settings_variableOf(input) {
+function variableOf(input) {
     return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
 }
 /** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
 function fromVariables(env, file) {
-    const allowed = settings_RUNNER_INPUTS;
+    const allowed = RUNNER_INPUTS;
     return {
-        get: (n) => (allowed.includes(n) ? (env[settings_variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: settings_variableOf(n), file }),
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
     };
 }
 /** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
@@ -32334,6 +32394,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -32382,11 +32443,10 @@ const UNRELIABLE_FLOCK = {
     0x47504653: 'GPFS',
     0x0bd00bd0: 'Lustre',
 };
-/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
-function unreliableFlock(fsType) {
+/** Pure: the warning for a root on a filesystem of this type, whose leases cannot be trusted; undefined for any other. */
+function unreliableFlock(root, fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return (name &&
-        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
+    return name && unreliableFlockRoot(root, name, fsType);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -32593,210 +32653,6 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/job/end.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Runs one step; a failure becomes a warning that says what was being done and where. */
-async function attempt(r, what, fn) {
-    try {
-        await fn();
-    }
-    catch (e) {
-        r.warnings.push(`${what}: ${e.message}`);
-    }
-}
-/** Keeps a removal's outcome, and says what was left and why. */
-function noteRemoval(r, x) {
-    r.removed.push(x);
-    if (x.outcome === 'left-in-trash')
-        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-    if (x.outcome === 'live')
-        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-}
-/** Publishes to both stores from one lock file and one cargo version, found once. */
-async function publishStores(j, c, cargoHome, r, log) {
-    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-    let lock;
-    const theLock = () => (lock ??= postLock(c, env));
-    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
-        if (!c.publish) {
-            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-            return;
-        }
-        const l = await theLock();
-        if (!l?.version)
-            return;
-        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-        if (c.cache && r.published.published > 0 && log)
-            await saveStore(j.root, l.text, log);
-    });
-    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
-        const l = await theLock();
-        const locked = l ? parseGitLock(l.text) : [];
-        if (locked.length === 0)
-            return;
-        if (!c.publish) {
-            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
-            return;
-        }
-        if (!l.version)
-            return;
-        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-    });
-}
-/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
-async function removeJobDir(j, r) {
-    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
-        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
-        if (r.foreign)
-            r.warnings.push(r.foreign.message);
-    });
-    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
-        noteRemoval(r, await removeTree(j.root, j.dirs.base, {
-            why: 'job cleanup: the directories of this run',
-            locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
-            timeoutMs: j.cleanupTimeoutMs,
-        }));
-        // The key and repository directories go too once empty. rmdir refuses a non-empty
-        // directory atomically, and a job creating its directory meanwhile re-creates parents.
-        const key = (0,external_node_path_.dirname)(j.dirs.base);
-        await external_node_fs_.promises
-            .rmdir(key)
-            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
-            .catch(() => undefined);
-    });
-}
-/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
-async function leaveSlot(j, cargoHome, r) {
-    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-            return; // nothing to empty
-        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
-        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-    });
-    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
-    // After the record (which names this uid): a mark must be the last word.
-    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
-        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
-        if (r.foreign)
-            r.warnings.push(r.foreign.message);
-    });
-    if (cargoHome !== j.dirs.cargoHome) {
-        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
-            if (home)
-                r.warnings.push(home.message);
-        });
-    }
-}
-/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
-async function recordSlot(j, cargoHome, r) {
-    const now = new Date().toISOString();
-    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-    // Who used the slot comes from this job's own state, never from the file: the build ran
-    // as this uid and could have rewritten slot.json to claim another trust domain's key.
-    if (!j.identity || !j.slot || !j.startedAt)
-        return;
-    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-    await writeRecord(j.dirs.record, {
-        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
-        releasedAt: now,
-        lastUsed: now,
-        sizes: r.sizes,
-        units: r.units,
-        copiedFrom,
-    });
-}
-/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
-async function appendUnits(j, r) {
-    const me = j.identity;
-    const u = r.units;
-    if (!me || !u || u.built + u.fresh === 0)
-        return;
-    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
-        t: new Date().toISOString(),
-        repository: me.repository,
-        job: me.job,
-        jobKey: me.jobKey || undefined,
-        key: me.key,
-        runner: me.runnerName,
-        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
-        built: u.built,
-        fresh: u.fresh,
-        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
-        workflow: me.workflow,
-        run: me.runId,
-        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
-        base: me.baseKey,
-    }));
-}
-/**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
- */
-async function endJob(j, log) {
-    const t0 = performance.now();
-    const r = { removed: [], warnings: [] };
-    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
-    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    try {
-        await prepareRoot(j.root, {}, false);
-        const startedAt = j.startedAt;
-        if (startedAt) {
-            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                r.units = unitsSince(j.dirs.target, startedAt);
-            });
-        }
-        if (j.crates)
-            await publishStores(j, j.crates, cargoHome, r, log);
-        if (j.layout === 'job')
-            await removeJobDir(j, r);
-        else
-            await leaveSlot(j, cargoHome, r);
-        await appendUnits(j, r);
-        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
-        });
-    }
-    catch (e) {
-        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
-    }
-    let released = false;
-    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
-    });
-    const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
-}
-
-;// CONCATENATED MODULE: ./src/model/version.ts
-/**
- * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
- * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
- * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
- */
-const VERSION = '0.1.0';
-
 ;// CONCATENATED MODULE: ./src/os/sockets.ts
 
 /** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
@@ -32972,7 +32828,7 @@ function serverEnv(env, port, tmp) {
     };
 }
 /** Pure: the summary's line for it. */
-function describeServer(r) {
+function sccache_describeServer(r) {
     const who = r.how === 'started' ? 'started by this job' : 'already running';
     return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
 }
@@ -33185,13 +33041,257 @@ async function sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
+;// CONCATENATED MODULE: ./src/job/end.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs one step; a failure becomes a warning that says what was being done and where. */
+async function attempt(r, what, fn) {
+    try {
+        await fn();
+    }
+    catch (e) {
+        r.warnings.push(`${what}: ${e.message}`);
+    }
+}
+/** Keeps a removal's outcome, and says what was left and why. */
+function noteRemoval(r, x) {
+    r.removed.push(x);
+    if (x.outcome === 'left-in-trash')
+        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
+    if (x.outcome === 'live')
+        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+}
+/** Publishes to both stores from one lock file and one cargo version, found once. */
+async function publishStores(j, c, cargoHome, r, log) {
+    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+    let lock;
+    const theLock = () => (lock ??= postLock(c, env));
+    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
+        if (!c.publish) {
+            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+            return;
+        }
+        const l = await theLock();
+        if (!l?.version)
+            return;
+        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        if (c.cache && r.published.published > 0 && log)
+            await saveStore(j.root, l.text, log);
+    });
+    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
+        const l = await theLock();
+        const locked = l ? parseGitLock(l.text) : [];
+        if (locked.length === 0)
+            return;
+        if (!c.publish) {
+            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
+            return;
+        }
+        if (!l.version)
+            return;
+        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+    });
+}
+/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
+async function removeJobDir(j, r) {
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
+        noteRemoval(r, await removeTree(j.root, j.dirs.base, {
+            why: 'job cleanup: the directories of this run',
+            locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
+            timeoutMs: j.cleanupTimeoutMs,
+        }));
+        // The key and repository directories go too once empty. rmdir refuses a non-empty
+        // directory atomically, and a job creating its directory meanwhile re-creates parents.
+        const key = (0,external_node_path_.dirname)(j.dirs.base);
+        await external_node_fs_.promises
+            .rmdir(key)
+            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
+            .catch(() => undefined);
+    });
+}
+/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
+async function leaveSlot(j, cargoHome, r) {
+    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+            return; // nothing to empty
+        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
+        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+    });
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    // After the record (which names this uid): a mark must be the last word.
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
+            if (home)
+                r.warnings.push(home.message);
+        });
+    }
+}
+/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
+async function recordSlot(j, cargoHome, r) {
+    const now = new Date().toISOString();
+    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
+    // Who used the slot comes from this job's own state, never from the file: the build ran
+    // as this uid and could have rewritten slot.json to claim another trust domain's key.
+    if (!j.identity || !j.slot || !j.startedAt)
+        return;
+    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+    await writeRecord(j.dirs.record, {
+        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+        releasedAt: now,
+        lastUsed: now,
+        sizes: r.sizes,
+        units: r.units,
+        copiedFrom,
+    });
+}
+/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
+async function appendUnits(j, r) {
+    const me = j.identity;
+    const u = r.units;
+    if (!me || !u || u.built + u.fresh === 0)
+        return;
+    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+        t: new Date().toISOString(),
+        repository: me.repository,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        key: me.key,
+        runner: me.runnerName,
+        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+        built: u.built,
+        fresh: u.fresh,
+        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+        workflow: me.workflow,
+        run: me.runId,
+        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+        base: me.baseKey,
+    }));
+}
+/**
+ * The release phase of a job's end (finishJob below). Best effort throughout: each failure becomes
+ * a warning that says what was being done and where, and the lease is released whatever happened
+ * before.
+ */
+async function endJob(j, log) {
+    const t0 = performance.now();
+    const r = { removed: [], warnings: [] };
+    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    try {
+        await prepareRoot(j.root, {}, false);
+        const startedAt = j.startedAt;
+        if (startedAt) {
+            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+                r.units = unitsSince(j.dirs.target, startedAt);
+            });
+        }
+        if (j.crates)
+            await publishStores(j, j.crates, cargoHome, r, log);
+        if (j.layout === 'job')
+            await removeJobDir(j, r);
+        else
+            await leaveSlot(j, cargoHome, r);
+        await appendUnits(j, r);
+        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+        });
+    }
+    catch (e) {
+        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
+    }
+    let released = false;
+    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
+    });
+    const diskAtRelease = await measure(j.root).catch(() => undefined);
+    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+}
+/**
+ * Pure: what became of the files of the job's own container, when its build saw the root elsewhere
+ * than this process does (view.root): only the runner's job-completed hook, on the host, ends such
+ * a job. Handing another uid's files back is routine then, not a `docker run` step to fix; when it
+ * fails, the warning says what that costs the next container job and what the operator can change.
+ */
+function containerFiles(job, ended, uid) {
+    const f = ended.foreign;
+    const seen = ended.view;
+    if (!f || !seen || seen.root === job.root)
+        return undefined;
+    const slot = job.slot ?? job.dirs.base;
+    if (f.handedBack)
+        return {
+            uid: seen.uid,
+            handedBack: `the job's container built as uid ${seen.uid} in slot ${slot}; its files went back to uid ${uid} with ${f.handedBack}.`,
+        };
+    return { uid: seen.uid, kept: containerFilesKept({ slot, seen, hookUid: uid, failed: f.failed }) };
+}
+/**
+ * A job's end, the mirror of mainJob (start.ts), for the action's post step, the runner's
+ * job-completed hook and `cargo-isolate run` alike: the sccache server the job's own client may
+ * have started, the release phase (endJob), then every warning. Never throws: each front end only
+ * reports what it got back (a summary, a line, an exit code).
+ */
+async function finishJob(o) {
+    const { job, env, log } = o;
+    // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
+    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
+    const ended = await log.group('Release', () => endJob(job, log));
+    if (sccacheNote)
+        ended.warnings.push(sccacheNote);
+    ended.container = containerFiles(job, ended, proc_myUid());
+    if (ended.container) {
+        // Said in its own words instead of the `docker run` step's warning (reclaim.ts).
+        const kept = ended.container.kept;
+        ended.warnings = ended.warnings.flatMap((w) => (w !== ended.foreign?.message ? [w] : kept ? [kept] : []));
+        if (ended.container.handedBack)
+            log.info(`cargo-isolate: ${ended.container.handedBack}`);
+    }
+    for (const w of ended.warnings)
+        log.warning(w);
+    return ended;
+}
+
 ;// CONCATENATED MODULE: ./src/os/log.ts
 
 const actionLog = {
-    info: (m) => core/* info */.pq(m),
-    warning: (m) => core/* warning */.$e(m),
-    debug: (m) => core/* debug */.Yz(m),
-    group: (name, fn) => core/* group */.Os(name, fn),
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
 };
 function consoleLog(verbose = false, quiet = false) {
     return {
@@ -33204,6 +33304,437 @@ function consoleLog(verbose = false, quiet = false) {
             return fn();
         },
     };
+}
+
+;// CONCATENATED MODULE: ./src/job/hook-state.ts
+
+
+
+
+
+
+
+/*
+ * The runner hooks' state channel: how the job-started hook passes its lease to the
+ * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
+ * main-impl.ts through joinHookLease). The action's own main-to-post channel is state.ts.
+ *
+ * What the started hook writes to GITHUB_ENV reaches every later step; the completed hook gets
+ * fresh, empty files and sees none of it. So the state is a file in RUNNER_TEMP, which the
+ * runner empties before the started hook and after the completed one: it lives exactly as long
+ * as the job. The job's own steps can write it too, so nothing read from it is trusted to name
+ * paths (ownPaths) or a lease (flock.isHolder, allFree) without a check.
+ */
+const STATE_FILE = 'cargo-isolate-hook.json';
+/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
+const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
+const statePath = (env) => (env.RUNNER_TEMP ? (0,external_node_path_.join)(env.RUNNER_TEMP, STATE_FILE) : undefined);
+const writeState = (file, s) => writeAtomic(file, JSON.stringify(s));
+async function readState(file) {
+    try {
+        const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
+        return s.format === 1 && s.job?.dirs ? s : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
+ * names under its root. The keeper's command line then vouches for the lock, so a state file
+ * edited during the job cannot aim the completed hook's removals at another slot.
+ */
+function ownPaths(job) {
+    if (!(0,external_node_path_.isAbsolute)(job.root) || typeof job.slot !== 'string')
+        return false;
+    const expected = job.layout === 'slot' ? (layout_SLOT_NAME.test(job.slot) ? layout_slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
+    if (!expected || !job.dirs)
+        return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
+}
+/**
+ * Pure: the hook's job as this step sees it. In a container job the runner translated the hook's
+ * host paths (/__t/...) the same way for every path, CARGO_HOME included: the root is where this
+ * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
+ * at that place (this step sees another CARGO_HOME).
+ */
+function hookJobSeenAt(job, home) {
+    const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
+    const root = join(home, relative(hookHome, job.root));
+    if (join(root, relative(job.root, hookHome)) !== normalize(home))
+        return undefined;
+    const seen = (p) => join(root, relative(job.root, p));
+    const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
+    return { root, dirs: mapDirs(job.dirs, seen), exports };
+}
+/**
+ * What the completed hook publishes from: the lock file a joining `uses:` step found (relative to
+ * the workspace, which the completed hook sees at the same path on the host), else a search of the
+ * workspace; the runner's publish-crates, read once by the started hook.
+ */
+function cratesAtEnd(st, env) {
+    const ws = env.GITHUB_WORKSPACE || process.cwd();
+    const policy = st.publishCrates ?? 'trusted';
+    return {
+        ...(st.action?.crates ?? {}),
+        search: { workingDirectory: ws },
+        lockFile: st.action?.lockFile !== undefined ? (0,external_node_path_.join)(ws, st.action.lockFile) : undefined,
+        cargoVersion: st.action?.crates?.cargoVersion,
+        publish: mayPublish(policy, st.job.identity),
+        policy,
+        cache: false,
+    };
+}
+/** Pure: `file` relative to the workspace, when it lies inside it. */
+function insideWorkspace(ws, file) {
+    if (!ws || !file)
+        return undefined;
+    const rel = relative(ws, file);
+    return rel.startsWith('..') || isAbsolute(rel) ? undefined : rel;
+}
+/**
+ * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
+ * instead of taking a second slot (and runs no second guard). What applies is the part only
+ * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
+ * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
+ * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
+ * or when this step cannot see it (a container without the root mounted): then the action
+ * works as it does without hooks.
+ */
+async function joinHookLease(s, env, log) {
+    const file = env[STATE_VAR];
+    const st = file ? await readState(file) : undefined;
+    const home = env.CARGO_HOME;
+    if (!file || !st || !home)
+        return undefined;
+    const seen = hookJobSeenAt(st.job, home);
+    if (!seen ||
+        !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+        return undefined;
+    }
+    if (allFree([seen.dirs.lock])) {
+        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
+        return undefined;
+    }
+    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+    const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+    // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
+    await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
+    return { job: { ...st.job, ...seen, crates } };
+}
+
+;// CONCATENATED MODULE: ./src/pool/events.ts
+
+
+/** Pure: a guard run's result from its report. */
+function guardResult(r) {
+    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+}
+const eventsLog = (root) => layout_rootPaths(root).events;
+/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
+async function recordEvent(root, e) {
+    try {
+        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Pure: the events of a log's text; torn and unknown lines are skipped. */
+function parseEvents(text) {
+    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+}
+
+;// CONCATENATED MODULE: ./src/model/version.ts
+/**
+ * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
+ * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ */
+const version_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/job/status.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
+async function rootStatus(root, now = Date.now()) {
+    const p = layout_rootPaths(root);
+    const views = await scanSlots(root);
+    const slots = [];
+    for (const v of views) {
+        const d = layout_slotDirs(root, v.name);
+        const live = !flock_allFree([d.lock], true);
+        const cargoRunning = !live && !flock_allFree(await liveness_cargoLockFiles(d.target, d.cargoHome));
+        const r = v.record;
+        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
+        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
+    }
+    let jobDirs = 0;
+    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
+        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => []))
+            jobDirs += (await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])).length;
+    }
+    const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
+    // An empty trash is 0, not the directory's own block.
+    const [crates, git, trash] = await Promise.all([
+        diskUsage(storePaths(root).base),
+        diskUsage(layout_gitStorePaths(root).base),
+        trashEntries ? diskUsage(p.trash) : 0,
+    ]);
+    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
+    return {
+        version: version_VERSION,
+        root,
+        disk: await measure(root),
+        slots,
+        jobDirs,
+        trashEntries,
+        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
+        warmth: warmShare(await readWarmth(root)),
+    };
+}
+/**
+ * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
+ * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
+ */
+function runText(r) {
+    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
+    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
+    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
+}
+/** Pure: a slot's state column. */
+function stateText(x) {
+    if (x.live)
+        return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
+    if (x.cargoRunning)
+        return 'cargo running';
+    if (x.record?.foreign)
+        return `uid ${x.record.foreign.uid}'s files: needs root`;
+    return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
+}
+function formatStatus(s) {
+    const leased = s.slots.filter((x) => x.live).length;
+    const lines = [
+        `cargo-isolate ${s.version}; root ${s.root}`,
+        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
+        `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+        `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
+    ];
+    if (s.slots.length) {
+        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
+        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        const rows = s.slots.map((x) => {
+            const r = x.record;
+            return [
+                x.name,
+                stateText(x),
+                r ? `${r.repository} ${r.key}` : '-',
+                r?.runnerName ?? '-',
+                r ? runText(r) : '-',
+                r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
+                r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
+                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
+            ];
+        });
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const r of [header, ...rows])
+            lines.push(r
+                .map((c, i) => c.padEnd(widths[i]))
+                .join('  ')
+                .trimEnd());
+    }
+    lines.push(...formatWarmth(s.warmth));
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/job/metrics.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
+/** Pure: the counters with these events added. */
+function addEvents(c, events) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of events) {
+        if (e.event === 'guard') {
+            const k = `${e.trigger}|${e.result}`;
+            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
+            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+        }
+        else if (e.event === 'lease') {
+            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+            w.count++;
+            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+        }
+        else if (e.event === 'unisolated')
+            out.unisolated++;
+    }
+    return out;
+}
+/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
+const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
+/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
+function addWarmth(c, entries) {
+    const out = JSON.parse(JSON.stringify(c));
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue;
+        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
+        if (startedWarm(e))
+            j.warm++;
+        else
+            j.cold++;
+        j.built += e.built;
+        j.fresh += e.fresh;
+    }
+    return out;
+}
+const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const fmtLabels = (l) => `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
+const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
+/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
+function family(name, type, help, samples) {
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
+}
+const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
+const TRIGGERS = ['job', 'gc'];
+const VIAS = ['action', 'hook', 'cli'];
+/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
+function renderMetrics(s, c) {
+    const r = { root: s.root };
+    const lines = [
+        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
+        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+    ];
+    const st = s.status;
+    if (st) {
+        const count = (f) => st.slots.filter(f).length;
+        lines.push(...family('cargo_isolate_slots', 'gauge', "Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid's files).", [
+            [{ ...r, state: 'leased' }, count((x) => x.live)],
+            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
+            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
+            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
+        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
+            [{ ...r, part: 'target' }, st.bytes.target],
+            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
+        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
+            [{ ...r, store: 'crates' }, st.bytes.crates],
+            [{ ...r, store: 'git' }, st.bytes.git],
+        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
+            [r, s.idleBytes ?? 0],
+        ]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
+            [r, s.overThreshold ? 1 : 0],
+        ]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
+            .filter((x) => x.live)
+            .map((x) => [
+            {
+                ...r,
+                slot: x.name,
+                repository: x.record?.repository ?? '',
+                ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '',
+                runner: x.record?.runnerName ?? '',
+            },
+            (x.heldMs ?? 0) / 1000,
+        ])));
+    }
+    const jobs = Object.entries(c.jobs)
+        .map(([k, v]) => [JSON.parse(k), v])
+        .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
+        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
+        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
+    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
+        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
+        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
+    ])));
+    return lines.join('\n') + '\n';
+}
+async function readCounters(path) {
+    try {
+        const c = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
+    }
+    catch {
+        return emptyCounters(); // absent or unreadable: count from what the logs hold now
+    }
+}
+/**
+ * The counters brought up to date with what the logs gained since the last call, saved when this
+ * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
+ * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
+ */
+async function updateCounters(root, warn) {
+    const p = layout_rootPaths(root);
+    const lock = await flock_hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
+    try {
+        const before = await readCounters(p.metrics);
+        const ev = await readSince(eventsLog(root), before.cursors.events);
+        const wa = await readSince(warmthLog(root), before.cursors.warmth);
+        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
+        after.cursors = { events: ev.cursor, warmth: wa.cursor };
+        if (!lock) {
+            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
+            return after;
+        }
+        try {
+            await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
+            const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
+            if (to)
+                await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
+        }
+        catch (e) {
+            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
+        }
+        return after;
+    }
+    finally {
+        if (lock)
+            await flock_release(lock);
+    }
+}
+/** The metrics text for a root (or for its absence). */
+async function collectMetrics(root, threshold, warn = () => undefined) {
+    const present = await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false);
+    if (!present)
+        return renderMetrics({ root }, emptyCounters());
+    const status = await rootStatus(root);
+    const plan = planPrune(await collectCandidates(root), 'host', '');
+    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
+    const counters = await updateCounters(root, warn);
+    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+}
+/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
+async function writeMetrics(path, text) {
+    await writeAtomic(path, text, 0o644);
 }
 
 ;// CONCATENATED MODULE: ./src/model/base.ts
@@ -33271,7 +33802,7 @@ function baseOf(env, event, pr) {
     return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
 }
 /** What the log and the summary say about the base, given the slot rule the job got. */
-function describeBase(base, tier) {
+function base_describeBase(base, tier) {
     const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
     if (tier === 'base')
         return `a first run from ${what}`;
@@ -33620,7 +34151,7 @@ async function invalidateScripts(target, source) {
     return stale;
 }
 /** Pure: the log's line for a copy. */
-function describeCopy(c) {
+function warm_copy_describeCopy(c) {
     const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
     if (c.outcome === 'copied') {
         const extra = [
@@ -33673,28 +34204,47 @@ async function copyWarmBuild(root, src, to, o) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/pool/events.ts
+;// CONCATENATED MODULE: ./src/job/guard-run.ts
 
 
-/** Pure: a guard run's result from its report. */
-function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
-}
-const eventsLog = (root) => layout_rootPaths(root).events;
-/** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
-async function recordEvent(root, e) {
-    try {
-        await appendLine(root, eventsLog(root), { t: new Date().toISOString(), ...e });
+/**
+ * Pure: the event a guard run leaves, or none. A run that fails the floor (`fail-below`) counts
+ * as failed. A dry run frees nothing: a job's guard with `dry-run: true` still ran before its
+ * lease and counts with nothing freed, but `gc --dry-run` is a person looking, not a guard run,
+ * and does not count.
+ */
+function guardEvent(trigger, dryRun, outcome) {
+    if (outcome === 'failed')
+        return { event: 'guard', trigger, result: 'failed', freed: 0, removals: 0 };
+    if (dryRun && trigger === 'gc')
         return undefined;
-    }
-    catch (err) {
-        return err;
-    }
+    return {
+        event: 'guard',
+        trigger,
+        result: guardResult(outcome),
+        freed: dryRun ? 0 : outcome.freedBytes,
+        removals: dryRun ? 0 : outcome.removals.length,
+    };
 }
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
-/** Pure: the events of a log's text; torn and unknown lines are skipped. */
-function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+/** Runs the guard and records it (guardEvent); a failure to record is a debug line, never the run's failure. */
+async function guardAndRecord(o, trigger) {
+    const record = async (outcome) => {
+        const e = guardEvent(trigger, o.dryRun, outcome);
+        const err = e && (await recordEvent(o.root, e));
+        if (err)
+            o.log.debug(`Recording the guard run in ${o.root}'s events log: ${err.message}`);
+    };
+    let report;
+    try {
+        report = await runGuard(o);
+    }
+    catch (e) {
+        if (e instanceof DiskFullError)
+            await record('failed');
+        throw e;
+    }
+    await record(report);
+    return report;
 }
 
 ;// CONCATENATED MODULE: ./src/job/rustc-wrapper.ts
@@ -33804,6 +34354,8 @@ async function untrustedCache(root, uid) {
 
 
 
+
+
 /** Runs the phases of one start, as JobStart above says. */
 async function mainJob(o) {
     const { settings: s, env, log, watchPid, save } = o;
@@ -33811,9 +34363,9 @@ async function mainJob(o) {
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
+    const unsafe = unreliableFlock(root, (await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
-        log.warning(`The root ${root}: ${unsafe}.`);
+        log.warning(unsafe);
     // Time per phase, for the summary: a slow step must be explainable from the summary alone.
     const phases = {};
     const phase = async (name, title, fn) => {
@@ -33825,33 +34377,23 @@ async function mainJob(o) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
-    const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
-        if (e instanceof DiskFullError)
-            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
-        throw e;
-    });
-    noted('the guard run')(await recordEvent(root, {
-        event: 'guard',
-        trigger: 'job',
-        result: guardResult(guard),
-        freed: s.dryRun ? 0 : guard.freedBytes,
-        removals: s.dryRun ? 0 : guard.removals.length,
-    }));
+    const guard = await phase('guard', 'Disk guard', async () => guardAndRecord(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }), 'job'));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
-            log.info(`Base: ${describeBase(me.base, j.tier)}.`);
+            log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
         return j;
     });
     job.phases = phases;
-    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
+    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+    const unrecorded = await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false });
+    if (unrecorded)
+        log.debug(`Recording the lease in ${root}'s events log: ${unrecorded.message}`);
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
@@ -33870,7 +34412,7 @@ async function mainJob(o) {
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
-            log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
+            log.warning(noHostSccacheServer(e.message));
             return undefined;
         });
         Object.assign(job.exports, sccacheExports(job.sccache));
@@ -33938,7 +34480,7 @@ async function startJob(o) {
             if (src) {
                 const reflink = (await external_node_fs_.promises.statfs(root).catch(() => undefined))?.type === BTRFS_MAGIC;
                 copy = await copyWarmBuild(root, src, lease.dirs, { threshold: s.diskThreshold, timeoutMs: Math.max(s.cleanupTimeoutMs, 300_000), reflink });
-                log.info(describeCopy(copy));
+                log.info(warm_copy_describeCopy(copy));
                 if (copy.outcome === 'copied') {
                     // The copy is a build made at the source's viewpoint, now in this slot's paths.
                     const from = src.record.view;
@@ -33975,394 +34517,7 @@ async function startJob(o) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/job/status.ts
-
-
-
-
-
-
-
-
-
-
-
-/** Exact liveness for every slot (flock probes): the CLI can afford what the guard's decision cannot. */
-async function rootStatus(root, now = Date.now()) {
-    const p = layout_rootPaths(root);
-    const views = await scanSlots(root);
-    const slots = [];
-    for (const v of views) {
-        const d = layout_slotDirs(root, v.name);
-        const live = !flock_allFree([d.lock], true);
-        const cargoRunning = !live && !flock_allFree(await liveness_cargoLockFiles(d.target, d.cargoHome));
-        const r = v.record;
-        const since = (t) => (t && Number.isFinite(Date.parse(t)) ? Math.max(0, now - Date.parse(t)) : undefined);
-        slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
-    }
-    let jobDirs = 0;
-    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => []))
-            jobDirs += (await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])).length;
-    }
-    const trashEntries = (await external_node_fs_.promises.readdir(p.trash).catch(() => [])).length;
-    // An empty trash is 0, not the directory's own block.
-    const [crates, git, trash] = await Promise.all([
-        diskUsage(storePaths(root).base),
-        diskUsage(layout_gitStorePaths(root).base),
-        trashEntries ? diskUsage(p.trash) : 0,
-    ]);
-    const sum = (f) => slots.reduce((n, s) => n + (s.record?.sizes ? f(s.record.sizes) : 0), 0);
-    return {
-        version: VERSION,
-        root,
-        disk: await measure(root),
-        slots,
-        jobDirs,
-        trashEntries,
-        bytes: { crates, git, trash, target: sum((x) => x.target), cargoHome: sum((x) => x.cargoHome) },
-        warmth: warmShare(await readWarmth(root)),
-    };
-}
-/**
- * Pure: a run as a person reads it. GitHub's run ids are short enough; a run the CLI made up
- * (`local-<pid>-<ms>`) becomes its pid and start time, and an attempt is named only when a re-run.
- */
-function runText(r) {
-    const local = /^local-(\d+)-(\d+)$/.exec(r.runId);
-    const id = local ? `local (pid ${local[1]}, ${new Date(Number(local[2])).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : r.runId;
-    return `${id}${r.runAttempt && r.runAttempt !== '1' ? ` attempt ${r.runAttempt}` : ''}, ${r.job}${r.jobKey ? ` (${r.jobKey})` : ''}`;
-}
-/** Pure: a slot's state column. */
-function stateText(x) {
-    if (x.live)
-        return `leased ${x.heldMs !== undefined ? formatDuration(x.heldMs) : ''}`.trim();
-    if (x.cargoRunning)
-        return 'cargo running';
-    if (x.record?.foreign)
-        return `uid ${x.record.foreign.uid}'s files: needs root`;
-    return `free${x.idleMs !== undefined ? `, idle ${formatDuration(x.idleMs)}` : ''}`;
-}
-function formatStatus(s) {
-    const leased = s.slots.filter((x) => x.live).length;
-    const lines = [
-        `cargo-isolate ${s.version}; root ${s.root}`,
-        `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-        `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
-        `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
-    ];
-    if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
-        const rows = s.slots.map((x) => {
-            const r = x.record;
-            return [
-                x.name,
-                stateText(x),
-                r ? `${r.repository} ${r.key}` : '-',
-                r?.runnerName ?? '-',
-                r ? runText(r) : '-',
-                r?.sizes ? formatBytes(r.sizes.target) : x.live ? '(in use)' : '?',
-                r?.sizes ? formatBytes(r.sizes.cargoHome) : x.live ? '(in use)' : '?',
-                r?.units && !x.live ? `${r.units.built}/${r.units.fresh}` : '-',
-            ];
-        });
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        for (const r of [header, ...rows])
-            lines.push(r
-                .map((c, i) => c.padEnd(widths[i]))
-                .join('  ')
-                .trimEnd());
-    }
-    lines.push(...formatWarmth(s.warmth));
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/job/metrics.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
-/** Pure: the counters with these events added. */
-function addEvents(c, events) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of events) {
-        if (e.event === 'guard') {
-            const k = `${e.trigger}|${e.result}`;
-            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-        }
-        else if (e.event === 'lease') {
-            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-            w.count++;
-            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-        }
-        else if (e.event === 'unisolated')
-            out.unisolated++;
-    }
-    return out;
-}
-/** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
-const ciJob = (e) => (e.jobKey ? `${e.job} (${e.jobKey})` : e.job);
-/** Pure: the counters with these ended jobs added (only jobs that ran cargo say anything about warmth). */
-function addWarmth(c, entries) {
-    const out = JSON.parse(JSON.stringify(c));
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue;
-        const j = (out.jobs[JSON.stringify([e.repository, ciJob(e)])] ??= { warm: 0, cold: 0, built: 0, fresh: 0 });
-        if (startedWarm(e))
-            j.warm++;
-        else
-            j.cold++;
-        j.built += e.built;
-        j.fresh += e.fresh;
-    }
-    return out;
-}
-const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const fmtLabels = (l) => `{${Object.entries(l)
-    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-    .join(',')}}`;
-const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
-/** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
-function family(name, type, help, samples) {
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
-}
-const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
-const TRIGGERS = ['job', 'gc'];
-const VIAS = ['action', 'hook', 'cli'];
-/** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
-function renderMetrics(s, c) {
-    const r = { root: s.root };
-    const lines = [
-        ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
-        ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
-    ];
-    const st = s.status;
-    if (st) {
-        const count = (f) => st.slots.filter(f).length;
-        lines.push(...family('cargo_isolate_slots', 'gauge', "Slots by state: leased, free, cargo_running (no lease, cargo still holds its locks), needs_root (another uid's files).", [
-            [{ ...r, state: 'leased' }, count((x) => x.live)],
-            [{ ...r, state: 'free' }, count((x) => !x.live && !x.cargoRunning && !x.record?.foreign)],
-            [{ ...r, state: 'cargo_running' }, count((x) => !x.live && x.cargoRunning)],
-            [{ ...r, state: 'needs_root' }, count((x) => !x.live && !x.cargoRunning && !!x.record?.foreign)],
-        ]), ...family('cargo_isolate_slot_bytes', 'gauge', 'Bytes in slots as their last jobs recorded them, by part.', [
-            [{ ...r, part: 'target' }, st.bytes.target],
-            [{ ...r, part: 'cargo_home' }, st.bytes.cargoHome],
-        ]), ...family('cargo_isolate_store_bytes', 'gauge', 'Bytes on disk of the host-wide stores.', [
-            [{ ...r, store: 'crates' }, st.bytes.crates],
-            [{ ...r, store: 'git' }, st.bytes.git],
-        ]), ...family('cargo_isolate_trash_bytes', 'gauge', 'Bytes waiting in the trash for the next guard.', [[r, st.bytes.trash]]), ...family('cargo_isolate_idle_bytes', 'gauge', 'Bytes the guard could free in host scope (idle data as recorded, and the trash).', [
-            [r, s.idleBytes ?? 0],
-        ]), ...family('cargo_isolate_disk_size_bytes', 'gauge', "Size of the root's filesystem.", [[r, st.disk.totalBytes]]), ...family('cargo_isolate_disk_free_bytes', 'gauge', "Bytes available on the root's filesystem (as df counts them).", [[r, st.disk.freeBytes]]), ...family('cargo_isolate_disk_used_ratio', 'gauge', "Used share of the root's filesystem, 0 to 1 (as df's Use%).", [[r, st.disk.usedPercent / 100]]), ...family('cargo_isolate_inodes', 'gauge', "Inodes of the root's filesystem (0 where it has no limit).", [[r, st.disk.inodes]]), ...family('cargo_isolate_inodes_free', 'gauge', "Free inodes of the root's filesystem.", [[r, st.disk.inodesFree]]), ...family('cargo_isolate_disk_over_threshold', 'gauge', 'Whether the disk is over disk-threshold now (bytes or inodes), 1 or 0.', [
-            [r, s.overThreshold ? 1 : 0],
-        ]), ...family('cargo_isolate_leases', 'gauge', 'Leases held now.', [[r, count((x) => x.live)]]), ...family('cargo_isolate_lease_age_seconds', 'gauge', 'How long each live lease has been held, with the job holding it.', st.slots
-            .filter((x) => x.live)
-            .map((x) => [
-            {
-                ...r,
-                slot: x.name,
-                repository: x.record?.repository ?? '',
-                ci_job: x.record ? ciJob({ job: x.record.job, jobKey: x.record.jobKey }) : '',
-                runner: x.record?.runnerName ?? '',
-            },
-            (x.heldMs ?? 0) / 1000,
-        ])));
-    }
-    const jobs = Object.entries(c.jobs)
-        .map(([k, v]) => [JSON.parse(k), v])
-        .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
-    return lines.join('\n') + '\n';
-}
-async function readCounters(path) {
-    try {
-        const c = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
-        return c?.format === 1 && c.cursors && c.jobs ? { ...emptyCounters(), ...c } : emptyCounters();
-    }
-    catch {
-        return emptyCounters(); // absent or unreadable: count from what the logs hold now
-    }
-}
-/**
- * The counters brought up to date with what the logs gained since the last call, saved when this
- * uid may write the root (the timer as root, the hooks as the root's owner). When it may not,
- * the totals are still right: the saved cursor did not move, so the next call reads the same lines.
- */
-async function updateCounters(root, warn) {
-    const p = layout_rootPaths(root);
-    const lock = await flock_hold([p.metricsLock], { waitSeconds: 30 }).catch(() => undefined);
-    try {
-        const before = await readCounters(p.metrics);
-        const ev = await readSince(eventsLog(root), before.cursors.events);
-        const wa = await readSince(warmthLog(root), before.cursors.warmth);
-        const after = addWarmth(addEvents(before, parseEvents(ev.text)), parseLog(wa.text));
-        after.cursors = { events: ev.cursor, warmth: wa.cursor };
-        if (!lock) {
-            warn(`could not lock ${p.metricsLock}: the counters are right but not saved (the next run reads the same lines again)`);
-            return after;
-        }
-        try {
-            await writeAtomic(p.metrics, JSON.stringify(after) + '\n', 0o644);
-            const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
-            if (to)
-                await external_node_fs_.promises.chown(p.metrics, to.uid, to.gid);
-        }
-        catch (e) {
-            warn(`saving the counters in ${p.metrics}: ${e.message} (the next run reads the same lines again)`);
-        }
-        return after;
-    }
-    finally {
-        if (lock)
-            await flock_release(lock);
-    }
-}
-/** The metrics text for a root (or for its absence). */
-async function collectMetrics(root, threshold, warn = () => undefined) {
-    const present = await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
-        return renderMetrics({ root }, emptyCounters());
-    const status = await rootStatus(root);
-    const plan = planPrune(await collectCandidates(root), 'host', '');
-    const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
-    const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
-}
-/** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
-async function writeMetrics(path, text) {
-    await writeAtomic(path, text, 0o644);
-}
-
-;// CONCATENATED MODULE: ./src/job/hook-state.ts
-
-
-
-
-
-
-/*
- * The runner hooks' state channel: how the job-started hook passes its lease to the
- * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
- * main-impl.ts through joinHookLease). The action's own main-to-post channel is state.ts.
- *
- * What the started hook writes to GITHUB_ENV reaches every later step; the completed hook gets
- * fresh, empty files and sees none of it. So the state is a file in RUNNER_TEMP, which the
- * runner empties before the started hook and after the completed one: it lives exactly as long
- * as the job. The job's own steps can write it too, so nothing read from it is trusted to name
- * paths (ownPaths) or a lease (flock.isHolder, allFree) without a check.
- */
-const STATE_FILE = 'cargo-isolate-hook.json';
-/** Exported by the started hook: a `uses:` step of the same job joins the lease it names. */
-const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
-const statePath = (env) => (env.RUNNER_TEMP ? (0,external_node_path_.join)(env.RUNNER_TEMP, STATE_FILE) : undefined);
-const writeState = (file, s) => writeAtomic(file, JSON.stringify(s));
-async function readState(file) {
-    try {
-        const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
-        return s.format === 1 && s.job?.dirs ? s : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Pure: the state's directories are exactly what the layout gives the slot (or job directory) it
- * names under its root. The keeper's command line then vouches for the lock, so a state file
- * edited during the job cannot aim the completed hook's removals at another slot.
- */
-function ownPaths(job) {
-    if (!(0,external_node_path_.isAbsolute)(job.root) || typeof job.slot !== 'string')
-        return false;
-    const expected = job.layout === 'slot' ? (layout_SLOT_NAME.test(job.slot) ? layout_slotDirs(job.root, job.slot) : undefined) : job.identity && jobDirs(job.root, job.identity);
-    if (!expected || !job.dirs)
-        return false;
-    const keys = Object.keys(expected);
-    return keys.length === Object.keys(job.dirs).length && keys.every((k) => job.dirs[k] === expected[k]);
-}
-/**
- * Pure: the hook's job as this step sees it. In a container job the runner translated the hook's
- * host paths (/__t/...) the same way for every path, CARGO_HOME included: the root is where this
- * step's CARGO_HOME sits at the hook's CARGO_HOME's place under it. Undefined when `home` is not
- * at that place (this step sees another CARGO_HOME).
- */
-function hookJobSeenAt(job, home) {
-    const hookHome = job.exports?.CARGO_HOME ?? job.dirs.cargoHome;
-    const root = join(home, relative(hookHome, job.root));
-    if (join(root, relative(job.root, hookHome)) !== normalize(home))
-        return undefined;
-    const seen = (p) => join(root, relative(job.root, p));
-    const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
-    return { root, dirs: mapDirs(job.dirs, seen), exports };
-}
-/** Pure: `file` relative to the workspace, when it lies inside it. */
-function insideWorkspace(ws, file) {
-    if (!ws || !file)
-        return undefined;
-    const rel = relative(ws, file);
-    return rel.startsWith('..') || isAbsolute(rel) ? undefined : rel;
-}
-/**
- * The `uses:` step in a job the started hook already isolated: it joins the hook's lease
- * instead of taking a second slot (and runs no second guard). What applies is the part only
- * the action can do, seeding crates from the checked-out Cargo.lock; the slot inputs (root,
- * layout, reuse, key) were the runner's to choose. The completed hook releases the lease and
- * publishes from the lock file recorded here. Undefined when there is no hook lease to join,
- * or when this step cannot see it (a container without the root mounted): then the action
- * works as it does without hooks.
- */
-async function joinHookLease(s, env, log) {
-    const file = env[STATE_VAR];
-    const st = file ? await readState(file) : undefined;
-    const home = env.CARGO_HOME;
-    if (!file || !st || !home)
-        return undefined;
-    const seen = hookJobSeenAt(st.job, home);
-    if (!seen ||
-        !(await fs.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
-        return undefined;
-    }
-    if (allFree([seen.dirs.lock])) {
-        // Nobody holds it: the hook's keeper is gone (max-lease, or killed). Its slot is not ours.
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
-        return undefined;
-    }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
-    const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
-    // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
-    await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
-    return { job: { ...st.job, ...seen, crates } };
-}
-
-;// CONCATENATED MODULE: ./src/hook-impl.ts
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/job/hooks.ts
 
 
 
@@ -34376,27 +34531,22 @@ async function joinHookLease(s, env, log) {
 
 
 /*
- * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
- * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
+ * The runner's job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and
+ * post work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
+ * hook-impl.ts wires them and reports; this module says where their state comes from.
  *
  * The runner runs both hooks on the host as its own user, the started one before "Initialize
  * containers" and any step, the completed one after every post step and "Stop containers".
  * What the started hook writes to GITHUB_ENV / GITHUB_PATH reaches every later step; the
  * completed hook gets fresh, empty files and sees none of it. So the state passes through a
- * file in RUNNER_TEMP that lives exactly as long as the job (job/hook-state.ts).
+ * file in RUNNER_TEMP that lives exactly as long as the job (hook-state.ts).
  *
  * The lease's end where the completed hook never runs (runner shutdown, killed worker, cancel
  * during "Set up job"): the keeper carries the job's RUNNER_TRACKING_ID, which "Complete job"
  * kills; it watches the Runner.Worker process; and max-lease bounds it.
  */
-/** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
-const FAIL_EXIT = 3;
 /** Where the hooks write the metrics after each job (not an input: the CLI writes them with --output). */
 const METRICS_VAR = 'CARGO_ISOLATE_METRICS_FILE';
-/** Inputs an operator may set for every job of a runner (settings.ts owns the list and the names). */
-const HOOK_INPUTS = (/* unused pure expression or super */ null && (RUNNER_INPUTS));
-/** Pure: the runner `.env` variable for an input. */
-const hookVariable = (/* unused pure expression or super */ null && (variableOf));
 /** The action's validation over the runner's variables; a message names the variable the operator set. */
 function hookSettings(env) {
     return readSettings(fromVariables(env), env);
@@ -34410,73 +34560,75 @@ function hookSettings(env) {
 function workerPid(ancestors) {
     return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
 }
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        const stat = procStat(pid);
-        if (!stat)
-            break;
-        out.push({ pid, comm: stat.comm });
-        pid = stat.ppid;
-    }
-    return out;
-}
 /**
- * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
- * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
+ * The started hook's job: the main step's phases for the job about to run, then its state for the
+ * completed hook, then `handOver` (the job's environment files). A failure after the lease ends
+ * the job again before it throws.
  */
-async function hookStarted(env, log = actionLog) {
+async function startHookJob(env, log, handOver) {
     const file = statePath(env);
+    if (!file)
+        throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
+    const s = hookSettings(env);
+    const watch = workerPid(ancestors(process.ppid));
+    log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
+    // No crate seeding here: nothing is checked out yet, and the workspace still holds the
+    // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
+    // when it fails after taking it.
+    // Nothing here says whether the job's steps run in a container (the runner exports no
+    // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
+    // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
+    // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
+    const privateHome = proc_myUid() === 0
+        ? undefined
+        : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
+    const { job, guard } = await mainJob({
+        settings: s,
+        env,
+        log,
+        watchPid: watch,
+        save: { lease: () => undefined, guard: () => undefined },
+        crates: false,
+        via: 'hook',
+        seenHere: false,
+        privateHome,
+    });
     try {
-        if (!file)
-            throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
-        const s = hookSettings(env);
-        const watch = workerPid(ancestors(process.ppid));
-        log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
-        // No crate seeding here: nothing is checked out yet, and the workspace still holds the
-        // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
-        // when it fails after taking it.
-        // Nothing here says whether the job's steps run in a container (the runner exports no
-        // `job.container`): the job's own last build on this host tells its view (choose.ts). For the
-        // same reason a hook that is not root gives each job a private CARGO_HOME in its slot: a home
-        // shared by the runner user's jobs would get a container's root-owned files (cargo-home.ts).
-        const privateHome = proc_myUid() === 0
-            ? undefined
-            : "runner hooks of a user that is not root: the hook cannot tell whether the job's steps run as this uid or as a container's root";
-        const { job, guard } = await mainJob({
-            settings: s,
-            env,
-            log,
-            watchPid: watch,
-            save: { lease: () => undefined, guard: () => undefined },
-            crates: false,
-            via: 'hook',
-            seenHere: false,
-            privateHome,
-        });
-        try {
-            await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
-            for (const [k, v] of Object.entries(job.exports))
-                core/* exportVariable */.dN(k, v);
-            core/* exportVariable */.dN(STATE_VAR, file);
-            core/* addPath */.fM(job.path);
-        }
-        catch (e) {
-            await endJob(job).catch(() => undefined);
-            throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
-        }
-        log.info(`cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''}); CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}.`);
-        return 0;
+        await writeState(file, { format: 1, job, guard, publishCrates: s.publishCrates });
+        handOver(job, file);
     }
     catch (e) {
-        if (e instanceof DiskFullError) {
-            core/* error */.z3(e.message);
-            return FAIL_EXIT;
-        }
-        log.warning(`cargo-isolate job-started hook: ${e.message.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`);
-        await recordUnisolated(env, e, log);
-        return 0;
+        await endJob(job).catch(() => undefined);
+        throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
     }
+    return job;
+}
+/**
+ * The completed hook's job, from the started hook's state; undefined, with the reason said, when
+ * there is none or when the state cannot be trusted with a release.
+ */
+async function hookJobToEnd(env, log) {
+    const file = statePath(env);
+    const st = file && (await readState(file));
+    if (!st) {
+        log.info('cargo-isolate: the job-started hook took no lease for this job; nothing to release.');
+        return undefined;
+    }
+    const job = st.job;
+    if (!ownPaths(job)) {
+        // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
+        // the ones the layout gives the slot it names are never emptied or recorded.
+        log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} ` +
+            '(the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job\'s processes.');
+        return undefined;
+    }
+    if (!isHolder(job.keeperPid, job.dirs.lock)) {
+        // max-lease passed or the keeper was killed: another job may hold the slot by now.
+        log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did ` +
+            `(max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
+        return undefined;
+    }
+    return { ...job, crates: cratesAtEnd(st, env) };
 }
 /**
  * Counts a job the started hook let run without isolation, for the operator's alert: only in a
@@ -34521,69 +34673,233 @@ async function hookMetrics(env, root, log) {
         log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${e.message}. The job is not affected.`);
     }
 }
-/** Pure: the completed hook's one line for the job log and the job summary (the action writes a table). */
+
+;// CONCATENATED MODULE: ./src/job/summary.ts
+
+
+
+
+
+
+
+/**
+ * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
+ * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
+ * words say so instead of calling the start both warm and cold.
+ */
+function unitsText(u, kept) {
+    if (u.built + u.fresh === 0)
+        return 'none in the target dir (no cargo build in this job?)';
+    const named = u.built > 0 && u.builtCrates?.length ? ` (${u.builtCrates.join(', ')})` : '';
+    const what = u.built === 0
+        ? ': a warm start, nothing recompiled'
+        : u.fresh === 0
+            ? kept
+                ? ": everything recompiled although the slot's last build was kept (another workspace path, toolchain, profile or features)"
+                : ': a cold start'
+            : '';
+    return `${u.built} built${named}, ${u.fresh} fresh${what}`;
+}
+/** Pure: the rows of the job summary, so tests can read what a person will see. */
+function summaryRows(job, ended, guard) {
+    const main = [];
+    if (job) {
+        const id = job.identity;
+        main.push(['Key', `${id.repository} ${id.key}`]);
+        main.push([
+            job.layout === 'slot' ? 'Slot' : 'Job directory',
+            `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
+        ]);
+        if (id.base && job.layout === 'slot')
+            main.push(['Base', describeBase(id.base, job.tier)]);
+        main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
+        main.push(['Runner', `${id.runnerId} (from ${id.runnerFrom}${id.container ? ', in a container' : ''})`]);
+        if (job.foreign?.length)
+            main.push([
+                'Passed over',
+                `${job.foreign.join(', ')}: files of another uid never handed back (a root job whose post step did not run, or a \`docker run\` step as root)`,
+            ]);
+        main.push(['CARGO_TARGET_DIR', job.dirs.target]);
+        main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
+        if (job.copy)
+            main.push(['Warm copy', describeCopy(job.copy)]);
+        main.push(['TMPDIR', job.dirs.tmp]);
+        if (job.sccache)
+            main.push(['sccache', describeServer(job.sccache)]);
+        main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
+    }
+    const seed = job?.crates?.seed;
+    if (seed) {
+        main.push([
+            'Crates seeded',
+            `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`,
+        ]);
+        if (seed.copiedInstead)
+            main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
+        for (const m of seed.mismatches)
+            main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
+    }
+    const gs = job?.crates?.gitSeed;
+    if (gs) {
+        main.push([
+            'Git deps seeded',
+            `${gs.seeded.length} of ${gs.locked} locked (${formatBytes(gs.seededBytes)} not fetched, ${gs.mode}); ${gs.present} already there`,
+        ]);
+        for (const n of gs.notSeeded)
+            main.push(['Git dep not seeded', `${n.dep}: ${n.why}`]);
+    }
+    const gp = ended.gitPublished;
+    if (gp) {
+        main.push([
+            'Git deps published',
+            gp.allowed
+                ? `${gp.published.length} new (${formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored`
+                : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`,
+        ]);
+        for (const n of gp.notPublished)
+            main.push(['Git dep not published', `${n.dep}: ${n.why}`]);
+    }
+    const pub = ended.published;
+    if (pub) {
+        main.push([
+            'Crates published',
+            pub.allowed
+                ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored`
+                : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`,
+        ]);
+        for (const m of pub.mismatches)
+            main.push(['Crate not published', `${m.crate}: ${m.why}`]);
+    }
+    if (ended.units)
+        main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
+    if (ended.sizes)
+        main.push([
+            'Sizes after the job',
+            `target ${formatBytes(ended.sizes.target)}${ended.sizes.cargoHome ? `, private cargo-home ${formatBytes(ended.sizes.cargoHome)}` : ''}`,
+        ]);
+    for (const r of ended.removed.filter((x) => x.outcome !== 'absent'))
+        main.push(['Cleanup', `${r.outcome}: ${r.path}`]);
+    if (ended.handedBack)
+        main.push(['Handed back', ended.handedBack]);
+    if (ended.foreign)
+        main.push([
+            "Another uid's files",
+            `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`,
+        ]);
+    main.push(['Lease', ended.released ? 'released' : 'already ended']);
+    const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
+    if (times.length)
+        main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);
+    const disk = (d) => `${d.usedPercent.toFixed(1)}% used (${formatBytes(d.freeBytes)} free)`;
+    const disks = [
+        guard && `before the guard ${disk(guard.before)}`,
+        guard && `after it ${disk(guard.after)}`,
+        ended.diskAtRelease && `at release ${disk(ended.diskAtRelease)}`,
+    ].filter(Boolean);
+    if (disks.length)
+        main.push(['Disk', disks.join('; ')]);
+    for (const w of ended.warnings)
+        main.push(['Warning', w]);
+    const g = [];
+    if (guard) {
+        g.push(['Disk before', `${guard.before.usedPercent.toFixed(1)}% used, ${formatBytes(guard.before.freeBytes)} free`, '', '', '']);
+        for (const r of guard.removals)
+            g.push([r.outcome, r.path, formatBytes(r.bytes), formatDuration(r.ageMs), r.owner ?? 'unknown']);
+        if (guard.needsRoot?.count)
+            g.push(['needs root', `${guard.needsRoot.count} entries of another uid: run 'cargo-isolate gc' as root`, formatBytes(guard.needsRoot.bytes), '', '']);
+        g.push(['Disk after', `${guard.after.usedPercent.toFixed(1)}% used, ${formatBytes(guard.after.freeBytes)} free`, formatBytes(guard.freedBytes), '', '']);
+    }
+    return { main, guard: g };
+}
+/** Pure: the job-started hook's one line for the job log (the action's main step logs its phases instead). */
+function startedLine(job) {
+    const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
+    const paths = `CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}`;
+    return `cargo-isolate ${version_VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}.`;
+}
+/** Pure: the job-completed hook's one line for the job log and the job summary (the action writes a table). */
 function completedLine(job, ended) {
     const pub = ended.published;
-    const built = ended.view ? `built as uid ${ended.view.uid} under ${ended.view.root}; ` : '';
-    const units = ended.units && ended.units.built + ended.units.fresh > 0
-        ? `units ${ended.units.built} built, ${ended.units.fresh} fresh; `
-        : ended.units
-            ? 'no cargo build; '
-            : '';
-    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key}, ${job.layout} ${job.slot} (${job.tier}); ${ended.sizes ? `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}; ` : ''}${built}${units}${pub ? (pub.allowed ? `${pub.published} crates published; ` : 'crates not published (untrusted); ') : ''}lease ${ended.released ? 'released' : 'already ended'}.`;
+    const parts = [
+        ended.sizes && `target ${units_formatBytes(ended.sizes.target)}, cargo-home ${units_formatBytes(ended.sizes.cargoHome)}`,
+        ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
+        ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+        pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
+        `lease ${ended.released ? 'released' : 'already ended'}`,
+    ];
+    const id = job.identity;
+    return `cargo-isolate ${version_VERSION}: ${id.repository} ${id.key}, ${job.layout} ${job.slot} (${job.tier}); ${parts.filter(Boolean).join('; ')}.`;
+}
+async function writeSummary(job, ended, guard) {
+    const rows = summaryRows(job, ended, guard);
+    const s = core.summary.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
+        [
+            { data: 'What', header: true },
+            { data: 'Value', header: true },
+        ],
+        ...rows.main,
+    ]);
+    if (rows.guard.length) {
+        s.addHeading(`Disk guard (threshold ${guard.threshold}, target ${guard.target}, scope ${guard.scope}${guard.dryRun ? ', dry run' : ''})`, 4).addTable([
+            ['Action', 'Path', 'Size', 'Idle for', 'Last owner'].map((h) => ({ data: h, header: true })),
+            ...rows.guard,
+        ]);
+    }
+    await s.write();
+}
+
+;// CONCATENATED MODULE: ./src/hook-impl.ts
+
+
+
+
+
+
+
+
+
+/*
+ * What dist/hook runs for the runner's job hooks (hooks/job-*.sh): the started hook hands the job
+ * its environment, the completed hook ends it; each reports through the job log, the job summary
+ * and its exit code. The sequences, and where their state comes from, are job/hooks.ts's.
+ */
+/** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
+const FAIL_EXIT = 3;
+/**
+ * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
+ * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
+ */
+async function hookStarted(env, log = actionLog) {
+    try {
+        const job = await startHookJob(env, log, (job, stateFile) => {
+            for (const [k, v] of Object.entries(job.exports))
+                lib_core/* exportVariable */.dN(k, v);
+            lib_core/* exportVariable */.dN(STATE_VAR, stateFile);
+            lib_core/* addPath */.fM(job.path);
+        });
+        log.info(startedLine(job));
+        return 0;
+    }
+    catch (e) {
+        if (e instanceof DiskFullError) {
+            lib_core/* error */.z3(e.message);
+            return FAIL_EXIT;
+        }
+        log.warning(hookLeftUnisolated(e.message));
+        await recordUnisolated(env, e, log);
+        return 0;
+    }
 }
 /** The completed hook: the post step's work on the started hook's lease. Never fails a job. */
 async function hookCompleted(env, log = actionLog) {
     try {
-        const file = statePath(env);
-        const st = file && (await readState(file));
-        if (!st) {
-            log.info('cargo-isolate: the job-started hook took no lease for this job; nothing to release.');
+        const job = await hookJobToEnd(env, log);
+        if (!job)
             return 0;
-        }
-        const job = st.job;
-        if (!ownPaths(job)) {
-            // The file lives in RUNNER_TEMP, which the job's own steps can write: paths that are not
-            // the ones the layout gives the slot it names are never emptied or recorded.
-            log.warning(`cargo-isolate job-completed hook: ${file} names directories that are not ${job.layout} ${job.slot}'s own under ${job.root} (the file was changed during the job); releasing nothing. The lease ends at "Complete job" with the job's processes.`);
-            return 0;
-        }
-        if (!isHolder(job.keeperPid, job.dirs.lock)) {
-            // max-lease passed or the keeper was killed: another job may hold the slot by now.
-            log.warning(`cargo-isolate job-completed hook: the lease on ${job.dirs.base} ended before the job did (max-lease, or its keeper pid ${job.keeperPid} was killed); leaving the directory to whoever holds it now.`);
-            return 0;
-        }
-        const ws = env.GITHUB_WORKSPACE || process.cwd();
-        const lockFile = st.action?.lockFile !== undefined ? (0,external_node_path_.join)(ws, st.action.lockFile) : undefined;
-        const policy = st.publishCrates ?? 'trusted';
-        job.crates = {
-            ...(st.action?.crates ?? {}),
-            search: { workingDirectory: ws },
-            lockFile,
-            cargoVersion: st.action?.crates?.cargoVersion,
-            publish: mayPublish(policy, job.identity),
-            policy,
-            cache: false,
-        };
-        // Before tmp/ is emptied, as in the post step: a server this job's client started must not
-        // lose its temp dir mid-write.
-        const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
-        const ended = await endJob(job, log);
-        if (sccacheNote)
-            ended.warnings.push(sccacheNote);
-        // Another uid's files from the job's own container (the build saw the root elsewhere), not
-        // from a `docker run` step: handing them back is routine; when it fails, say what that costs
-        // the next container job and what the operator can change.
-        const f = ended.foreign;
-        const fromContainer = f && ended.view && ended.view.root !== job.root ? ended.view : undefined;
-        const kept = fromContainer && !f.handedBack ? containerFilesKept({ slot: job.slot, seen: fromContainer, hookUid: proc_myUid(), failed: f.failed }) : undefined;
-        const warnings = fromContainer ? ended.warnings.flatMap((w) => (w !== f.message ? [w] : kept ? [kept] : [])) : ended.warnings;
-        if (fromContainer && f.handedBack)
-            log.info(`cargo-isolate: the job's container built as uid ${fromContainer.uid} in slot ${job.slot}; its files went back to uid ${proc_myUid()} with ${f.handedBack}.`);
-        for (const w of warnings)
-            log.warning(w);
+        const ended = await finishJob({ job, env, log });
         const line = completedLine(job, ended);
         log.info(line);
+        const kept = ended.container?.kept;
         if (env.GITHUB_STEP_SUMMARY)
             await external_node_fs_.promises.appendFile(env.GITHUB_STEP_SUMMARY, `${line}\n${kept ? `\n> [!WARNING]\n> ${kept}\n` : ''}`).catch(() => undefined);
         await hookMetrics(env, job.root, log);
@@ -34593,16 +34909,6 @@ async function hookCompleted(env, log = actionLog) {
         log.warning(`cargo-isolate job-completed hook: ${e.message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
         return 0;
     }
-}
-/**
- * Pure: the completed hook's warning when the job's container built as another uid (root, as the
- * images of most fleets run) and this hook could not give those files back. The slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere: the
- * started hook cannot know that the next job will run as root too (nothing it sees says so), and
- * a host job given root's files would fail in cargo with "Permission denied".
- */
-function containerFilesKept(o) {
-    return `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 }
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 async function runHook(which) {
@@ -34621,7 +34927,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4662);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(524);
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4458:
+/***/ 6688:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28711,6 +28711,26 @@ function run_runCommand(cmd, args, timeoutMs) {
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
     });
 }
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ */
+function runInForeground(cmd, env, onStdout) {
+    return new Promise((res) => {
+        const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
+        const forward = (sig) => child.kill(sig);
+        const done = (r) => {
+            process.off('SIGINT', forward).off('SIGTERM', forward);
+            res(r);
+        };
+        process.on('SIGINT', forward).on('SIGTERM', forward);
+        child.on('error', (error) => done({ code: 127, error }));
+        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
@@ -28798,6 +28818,18 @@ function procStat(pid) {
     catch {
         return undefined;
     }
+}
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+function ancestors(from) {
+    const out = [];
+    for (let pid = from; pid > 1 && out.length < 32;) {
+        const stat = procStat(pid);
+        if (!stat)
+            break;
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
+    }
+    return out;
 }
 /** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
 async function proc_findOnPath(command, path) {
@@ -30040,10 +30072,9 @@ function foreign_describeForeign(found, max = 3) {
         .map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
-/** The fix at the source, named in every notice about such files. */
-const foreign_USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
+
 
 
 
@@ -30178,14 +30209,14 @@ async function markForeign(dirs, found) {
 /** Pure: the one warning a post step gives about another uid's files. */
 function foreignMessage(o) {
     const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-    const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const what = stepLeftFiles(describeForeign(o.first), where, o.uid);
     if (o.handedBack)
-        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${FIX_AT_THE_SOURCE}`;
+    const passedOver = o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over';
     const then = o.layout === 'job'
         ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+        : `${passedOver} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${FIX_AT_THE_SOURCE}`;
 }
 /**
  * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
@@ -30238,11 +30269,13 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
     if (!h)
         return undefined;
     const { first, handedBack, failed } = h;
-    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, ` +
+        'where their cargo must write: a `docker run` step as root?';
+    const then = handedBack
+        ? `Handed them back to uid ${uid} with ${handedBack}.`
+        : `Could not hand them back (${failed.join('; ')}); ` +
+            `jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back.`;
+    const message = `${what} ${then} ${FIX_AT_THE_SOURCE}`;
     return { found: first, handedBack, marked: false, failed, message };
 }
 
@@ -31117,7 +31150,35 @@ function readSettings(from, env = process.env) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const messages_stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const messages_FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+
 ;// CONCATENATED MODULE: ./src/pool/root.ts
+
 
 
 
@@ -31172,11 +31233,10 @@ const UNRELIABLE_FLOCK = {
     0x47504653: 'GPFS',
     0x0bd00bd0: 'Lustre',
 };
-/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
-function unreliableFlock(fsType) {
+/** Pure: the warning for a root on a filesystem of this type, whose leases cannot be trusted; undefined for any other. */
+function unreliableFlock(root, fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return (name &&
-        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
+    return name && unreliableFlockRoot(root, name, fsType);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -32932,6 +32992,49 @@ function parseEvents(text) {
     return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
 }
 
+;// CONCATENATED MODULE: ./src/job/guard-run.ts
+
+
+/**
+ * Pure: the event a guard run leaves, or none. A run that fails the floor (`fail-below`) counts
+ * as failed. A dry run frees nothing: a job's guard with `dry-run: true` still ran before its
+ * lease and counts with nothing freed, but `gc --dry-run` is a person looking, not a guard run,
+ * and does not count.
+ */
+function guardEvent(trigger, dryRun, outcome) {
+    if (outcome === 'failed')
+        return { event: 'guard', trigger, result: 'failed', freed: 0, removals: 0 };
+    if (dryRun && trigger === 'gc')
+        return undefined;
+    return {
+        event: 'guard',
+        trigger,
+        result: guardResult(outcome),
+        freed: dryRun ? 0 : outcome.freedBytes,
+        removals: dryRun ? 0 : outcome.removals.length,
+    };
+}
+/** Runs the guard and records it (guardEvent); a failure to record is a debug line, never the run's failure. */
+async function guardAndRecord(o, trigger) {
+    const record = async (outcome) => {
+        const e = guardEvent(trigger, o.dryRun, outcome);
+        const err = e && (await recordEvent(o.root, e));
+        if (err)
+            o.log.debug(`Recording the guard run in ${o.root}'s events log: ${err.message}`);
+    };
+    let report;
+    try {
+        report = await runGuard(o);
+    }
+    catch (e) {
+        if (e instanceof DiskFullError)
+            await record('failed');
+        throw e;
+    }
+    await record(report);
+    return report;
+}
+
 ;// CONCATENATED MODULE: ./src/store/crates.ts
 
 
@@ -32944,7 +33047,7 @@ function parseEvents(text) {
 const blobPath = (root, sha) => (0,external_node_path_.join)(layout_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c) => `${c.name}-${c.version}.crate`;
 /** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
+function crates_mayPublish(policy, id) {
     return policy === 'always' || (policy === 'trusted' && !id.fork);
 }
 async function fileSha256(path) {
@@ -33200,7 +33303,7 @@ async function saveStore(root, lockText, log) {
 async function prepareCrates(s, root, cargoHome, me, env, log) {
     const state = {
         search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
-        publish: mayPublish(s.publishCrates, me),
+        publish: crates_mayPublish(s.publishCrates, me),
         policy: s.publishCrates,
         cache: s.cache,
     };
@@ -33577,6 +33680,8 @@ async function untrustedCache(root, uid) {
 
 
 
+
+
 /** Runs the phases of one start, as JobStart above says. */
 async function mainJob(o) {
     const { settings: s, env, log, watchPid, save } = o;
@@ -33584,9 +33689,9 @@ async function mainJob(o) {
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-    const unsafe = unreliableFlock((await external_node_fs_.promises.statfs(root)).type);
+    const unsafe = unreliableFlock(root, (await external_node_fs_.promises.statfs(root)).type);
     if (unsafe)
-        log.warning(`The root ${root}: ${unsafe}.`);
+        log.warning(unsafe);
     // Time per phase, for the summary: a slow step must be explainable from the summary alone.
     const phases = {};
     const phase = async (name, title, fn) => {
@@ -33598,23 +33703,10 @@ async function mainJob(o) {
             phases[name] = Math.round(performance.now() - t0);
         }
     };
-    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
-    const noted = (what) => (err) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
     // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
     // to take while anything less valuable is idle, and the chooser compares the same views.
     const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
-    const guard = await phase('guard', 'Disk guard', async () => runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }))).catch(async (e) => {
-        if (e instanceof DiskFullError)
-            noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
-        throw e;
-    });
-    noted('the guard run')(await recordEvent(root, {
-        event: 'guard',
-        trigger: 'job',
-        result: guardResult(guard),
-        freed: s.dryRun ? 0 : guard.freedBytes,
-        removals: s.dryRun ? 0 : guard.removals.length,
-    }));
+    const guard = await phase('guard', 'Disk guard', async () => guardAndRecord(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }), 'job'));
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
@@ -33624,7 +33716,10 @@ async function mainJob(o) {
         return j;
     });
     job.phases = phases;
-    noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
+    // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+    const unrecorded = await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false });
+    if (unrecorded)
+        log.debug(`Recording the lease in ${root}'s events log: ${unrecorded.message}`);
     // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
     if (o.crates !== false) {
         try {
@@ -33643,7 +33738,7 @@ async function mainJob(o) {
         const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
         const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
         job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e) => {
-            log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
+            log.warning(noHostSccacheServer(e.message));
             return undefined;
         });
         Object.assign(job.exports, sccacheExports(job.sccache));
@@ -33770,6 +33865,7 @@ function consoleLog(verbose = false, quiet = false) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/platform.ts
+
 /*
  * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
  * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
@@ -33794,7 +33890,7 @@ function notOnLinux(platform, step) {
     if (platform === 'linux')
         return undefined;
     const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
-    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
+    return notOnLinuxNotice(NAMES[platform] ?? platform, what);
 }
 
 ;// CONCATENATED MODULE: ./src/job/state.ts
@@ -33831,6 +33927,7 @@ const saveHookJoined = () => lib_core/* saveState */.LZ(HOOK, 'joined');
 const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
 ;// CONCATENATED MODULE: ./src/job/hook-state.ts
+
 
 
 
@@ -33891,6 +33988,24 @@ function hookJobSeenAt(job, home) {
     const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
     return { root, dirs: mapDirs(job.dirs, seen), exports };
 }
+/**
+ * What the completed hook publishes from: the lock file a joining `uses:` step found (relative to
+ * the workspace, which the completed hook sees at the same path on the host), else a search of the
+ * workspace; the runner's publish-crates, read once by the started hook.
+ */
+function cratesAtEnd(st, env) {
+    const ws = env.GITHUB_WORKSPACE || process.cwd();
+    const policy = st.publishCrates ?? 'trusted';
+    return {
+        ...(st.action?.crates ?? {}),
+        search: { workingDirectory: ws },
+        lockFile: st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined,
+        cargoVersion: st.action?.crates?.cargoVersion,
+        publish: mayPublish(policy, st.job.identity),
+        policy,
+        cache: false,
+    };
+}
 /** Pure: `file` relative to the workspace, when it lies inside it. */
 function insideWorkspace(ws, file) {
     if (!ws || !file)
@@ -33937,6 +34052,7 @@ async function joinHookLease(s, env, log) {
 
 
 
+
 /*
  * A PR that closed (merged or not) never runs again, unless it is reopened: its builds on the
  * host are worth nothing (value.ts). The host learns it from a run of the action on
@@ -33955,6 +34071,13 @@ function closedPr(env, payload) {
 }
 function closedRun(env) {
     return closedPr(env, readEventPayload(env));
+}
+/** The action's main step on a run for a closed PR: the host learns it; undefined for any other run. */
+async function forgetClosedRun(s, env) {
+    const closed = closedRun(env);
+    if (!closed)
+        return undefined;
+    return (await forgetDomain(await prepareRoot(s.root, env), closed.repository, closed.key)).message;
 }
 /**
  * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
@@ -33980,7 +34103,11 @@ async function forgetDomain(root, repository, key) {
 
 
 
-
+/*
+ * The action's main step: what dist/main runs, and what `@github/local-action` calls. It reads
+ * the inputs, then either tells the host a PR has closed, joins the runner hook's lease, or starts
+ * the job (mainJob); then it sets the outputs and exports, and saves what the post step needs.
+ */
 function setDirOutputs(job) {
     lib_core/* setOutput */.uH('target-dir', job.dirs.target);
     lib_core/* setOutput */.uH('cargo-home', job.exports.CARGO_HOME ?? job.dirs.cargoHome);
@@ -33988,7 +34115,6 @@ function setDirOutputs(job) {
     lib_core/* setOutput */.uH('slot', job.slot);
     lib_core/* setOutput */.uH('key', job.identity.key);
 }
-/** The main step: what dist/main runs, and what `@github/local-action` calls. */
 async function main_impl_run() {
     const elsewhere = notOnLinux(process.platform, 'main');
     if (elsewhere)
@@ -33996,10 +34122,9 @@ async function main_impl_run() {
     try {
         const s = readSettings((n) => lib_core/* getInput */.V4(n));
         // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
-        const closed = closedRun(process.env);
-        if (closed) {
-            const f = await forgetDomain(await prepareRoot(s.root, process.env), closed.repository, closed.key);
-            lib_core/* notice */.lm(`${f.message} No slot is leased for a run on a closed PR.`);
+        const forgotten = await forgetClosedRun(s, process.env);
+        if (forgotten) {
+            lib_core/* notice */.lm(`${forgotten} No slot is leased for a run on a closed PR.`);
             return;
         }
         // The runner's job-started hook already leased this job's directories: one lease, one guard.
@@ -34041,7 +34166,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4458);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6688);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

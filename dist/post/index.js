@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3327:
+/***/ 9009:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28519,6 +28519,26 @@ function run_runCommand(cmd, args, timeoutMs) {
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
     });
 }
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ */
+function runInForeground(cmd, env, onStdout) {
+    return new Promise((res) => {
+        const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
+        const forward = (sig) => child.kill(sig);
+        const done = (r) => {
+            process.off('SIGINT', forward).off('SIGTERM', forward);
+            res(r);
+        };
+        process.on('SIGINT', forward).on('SIGTERM', forward);
+        child.on('error', (error) => done({ code: 127, error }));
+        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
@@ -28606,6 +28626,18 @@ function proc_procStat(pid) {
     catch {
         return undefined;
     }
+}
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+function ancestors(from) {
+    const out = [];
+    for (let pid = from; pid > 1 && out.length < 32;) {
+        const stat = proc_procStat(pid);
+        if (!stat)
+            break;
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
+    }
+    return out;
 }
 /** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
 async function findOnPath(command, path) {
@@ -29190,8 +29222,6 @@ function foreign_describeForeign(found, max = 3) {
         .map((f) => f.rel);
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
-/** The fix at the source, named in every notice about such files. */
-const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
 
@@ -31252,7 +31282,35 @@ function disk_beyond(d, l) {
     return bytes || d.inodePercent > inodeLimit(l);
 }
 
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const messages_unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
+
 
 
 
@@ -31387,14 +31445,14 @@ async function reclaim_markForeign(dirs, found) {
 /** Pure: the one warning a post step gives about another uid's files. */
 function foreignMessage(o) {
     const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-    const what = `A step left files of ${foreign_describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
+    const what = stepLeftFiles(foreign_describeForeign(o.first), where, o.uid);
     if (o.handedBack)
-        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${FIX_AT_THE_SOURCE}`;
+    const passedOver = o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over';
     const then = o.layout === 'job'
         ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-        : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+        : `${passedOver} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${FIX_AT_THE_SOURCE}`;
 }
 /**
  * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
@@ -31447,11 +31505,13 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
     if (!h)
         return undefined;
     const { first, handedBack, failed } = h;
-    const what = `A step left files of ${foreign_describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
-    const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-    const message = handedBack
-        ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-        : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+    const what = `A step left files of ${foreign_describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, ` +
+        'where their cargo must write: a `docker run` step as root?';
+    const then = handedBack
+        ? `Handed them back to uid ${uid} with ${handedBack}.`
+        : `Could not hand them back (${failed.join('; ')}); ` +
+            `jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back.`;
+    const message = `${what} ${then} ${FIX_AT_THE_SOURCE}`;
     return { found: first, handedBack, marked: false, failed, message };
 }
 
@@ -31930,6 +31990,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -31978,11 +32039,10 @@ const UNRELIABLE_FLOCK = {
     0x47504653: 'GPFS',
     0x0bd00bd0: 'Lustre',
 };
-/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
-function unreliableFlock(fsType) {
+/** Pure: the warning for a root on a filesystem of this type, whose leases cannot be trusted; undefined for any other. */
+function unreliableFlock(root, fsType) {
     const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return (name &&
-        `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`);
+    return name && unreliableFlockRoot(root, name, fsType);
 }
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
 async function realpathLoose(path) {
@@ -32204,562 +32264,6 @@ async function handBackIdle(root, timeoutMs) {
     if (r.ok)
         await chownTree([p.locks, p.jobs, p.crates, git], to, true, timeoutMs);
     return given;
-}
-
-;// CONCATENATED MODULE: ./src/job/end.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Runs one step; a failure becomes a warning that says what was being done and where. */
-async function attempt(r, what, fn) {
-    try {
-        await fn();
-    }
-    catch (e) {
-        r.warnings.push(`${what}: ${e.message}`);
-    }
-}
-/** Keeps a removal's outcome, and says what was left and why. */
-function noteRemoval(r, x) {
-    r.removed.push(x);
-    if (x.outcome === 'left-in-trash')
-        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-    if (x.outcome === 'live')
-        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-}
-/** Publishes to both stores from one lock file and one cargo version, found once. */
-async function publishStores(j, c, cargoHome, r, log) {
-    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-    let lock;
-    const theLock = () => (lock ??= postLock(c, env));
-    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
-        if (!c.publish) {
-            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-            return;
-        }
-        const l = await theLock();
-        if (!l?.version)
-            return;
-        r.published = { ...(await publishCrates(j.root, cargoHome, lockfile_parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-        if (c.cache && r.published.published > 0 && log)
-            await saveStore(j.root, l.text, log);
-    });
-    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
-        const l = await theLock();
-        const locked = l ? gitstore_parseGitLock(l.text) : [];
-        if (locked.length === 0)
-            return;
-        if (!c.publish) {
-            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
-            return;
-        }
-        if (!l.version)
-            return;
-        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, gitstore_systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-    });
-}
-/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
-async function removeJobDir(j, r) {
-    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
-        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
-        if (r.foreign)
-            r.warnings.push(r.foreign.message);
-    });
-    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
-        noteRemoval(r, await remove_removeTree(j.root, j.dirs.base, {
-            why: 'job cleanup: the directories of this run',
-            locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
-            timeoutMs: j.cleanupTimeoutMs,
-        }));
-        // The key and repository directories go too once empty. rmdir refuses a non-empty
-        // directory atomically, and a job creating its directory meanwhile re-creates parents.
-        const key = (0,external_node_path_.dirname)(j.dirs.base);
-        await external_node_fs_.promises
-            .rmdir(key)
-            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
-            .catch(() => undefined);
-    });
-}
-/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
-async function leaveSlot(j, cargoHome, r) {
-    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-            return; // nothing to empty
-        noteRemoval(r, await remove_removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
-        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-    });
-    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
-    // After the record (which names this uid): a mark must be the last word.
-    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
-        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
-        if (r.foreign)
-            r.warnings.push(r.foreign.message);
-    });
-    if (cargoHome !== j.dirs.cargoHome) {
-        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
-            if (home)
-                r.warnings.push(home.message);
-        });
-    }
-}
-/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
-async function recordSlot(j, cargoHome, r) {
-    const now = new Date().toISOString();
-    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-    const [target, home] = await Promise.all([sizes_diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? sizes_diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-    // Who used the slot comes from this job's own state, never from the file: the build ran
-    // as this uid and could have rewritten slot.json to claim another trust domain's key.
-    if (!j.identity || !j.slot || !j.startedAt)
-        return;
-    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-    await writeRecord(j.dirs.record, {
-        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
-        releasedAt: now,
-        lastUsed: now,
-        sizes: r.sizes,
-        units: r.units,
-        copiedFrom,
-    });
-}
-/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
-async function appendUnits(j, r) {
-    const me = j.identity;
-    const u = r.units;
-    if (!me || !u || u.built + u.fresh === 0)
-        return;
-    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
-        t: new Date().toISOString(),
-        repository: me.repository,
-        job: me.job,
-        jobKey: me.jobKey || undefined,
-        key: me.key,
-        runner: me.runnerName,
-        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
-        built: u.built,
-        fresh: u.fresh,
-        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
-        workflow: me.workflow,
-        run: me.runId,
-        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
-        base: me.baseKey,
-    }));
-}
-/**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
- */
-async function endJob(j, log) {
-    const t0 = performance.now();
-    const r = { removed: [], warnings: [] };
-    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
-    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    try {
-        await prepareRoot(j.root, {}, false);
-        const startedAt = j.startedAt;
-        if (startedAt) {
-            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                r.units = unitsSince(j.dirs.target, startedAt);
-            });
-        }
-        if (j.crates)
-            await publishStores(j, j.crates, cargoHome, r, log);
-        if (j.layout === 'job')
-            await removeJobDir(j, r);
-        else
-            await leaveSlot(j, cargoHome, r);
-        await appendUnits(j, r);
-        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
-        });
-    }
-    catch (e) {
-        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
-    }
-    let released = false;
-    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
-    });
-    const diskAtRelease = await disk_measure(j.root).catch(() => undefined);
-    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
-}
-
-;// CONCATENATED MODULE: ./src/os/log.ts
-
-const actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
-};
-function consoleLog(verbose = false, quiet = false) {
-    return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
-        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
-        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
-        group: async (name, fn) => {
-            if (!quiet)
-                process.stderr.write(`== ${name}\n`);
-            return fn();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/model/platform.ts
-/*
- * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
- * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
- * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
- * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
- * and let the job go on with cargo's defaults rather than fail it.
- *
- * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
- * this kernel's flock and /proc, whatever the runner reports.
- */
-const NAMES = {
-    darwin: 'macOS',
-    win32: 'Windows',
-    freebsd: 'FreeBSD',
-    openbsd: 'OpenBSD',
-    sunos: 'SunOS',
-    aix: 'AIX',
-    android: 'Android',
-};
-/** The notice a step gives instead of running, or undefined where it runs. */
-function notOnLinux(platform, step) {
-    if (platform === 'linux')
-        return undefined;
-    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
-    return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
-}
-
-;// CONCATENATED MODULE: ./src/job/state.ts
-
-/**
- * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
- * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
- * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
- * lets post release it) and again, complete, at the end of main.
- */
-const LEASE = 'lease';
-const JOB = 'job';
-const GUARD = 'guard';
-/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
-const HOOK = 'hook';
-const saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
-const saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
-const saveGuard = (g) => core.saveState(GUARD, JSON.stringify(g));
-function load(name) {
-    const raw = lib_core/* getState */.Gu(name);
-    if (!raw)
-        return undefined;
-    try {
-        return JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    }
-}
-const loadLease = () => load(LEASE);
-const loadJob = () => load(JOB);
-const loadGuard = () => load(GUARD);
-const saveHookJoined = () => core.saveState(HOOK, 'joined');
-const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
-
-;// CONCATENATED MODULE: ./src/os/copy.ts
-
-
-
-/** Copies the content of `src` into the existing, empty directory `dst`. */
-async function copy_copyTree(src, dst, timeoutMs) {
-    const t0 = performance.now();
-    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
-    const r = ran.error
-        ? { ok: false, detail: ran.error.message }
-        : ran.code === 0
-            ? { ok: true }
-            : {
-                ok: false,
-                detail: ran.signal
-                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
-                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
-            };
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
-    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
-}
-/**
- * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
- * copied from would lead this job's cargo to write into another slot.
- */
-async function removeEscapingLinks(dir) {
-    const removed = [];
-    const walk = async (d) => {
-        const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
-        for (const e of entries) {
-            const p = join(d, e.name);
-            if (e.isDirectory())
-                await walk(p);
-            else if (e.isSymbolicLink()) {
-                const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
-                if (to !== dir && !to.startsWith(dir + sep)) {
-                    await fs.unlink(p).catch(() => undefined);
-                    removed.push(relative(dir, p));
-                }
-            }
-        }
-    };
-    await walk(dir);
-    return removed;
-}
-
-;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-const COPY_RULE_TEXT = {
-    'own-key': 'this PR or branch, the same job, in another slot',
-    base: 'a push to the base branch, the same job',
-    any: 'the same job of another PR or branch (reuse: always)',
-};
-const RULES = (/* unused pure expression or super */ null && (['own-key', 'base', 'any']));
-const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-function chooseCopySource(slots, me, o) {
-    if (o.reuse === 'never')
-        return undefined;
-    const found = [];
-    for (const s of slots) {
-        const r = s.record;
-        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
-            continue;
-        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-        if (r.foreign)
-            continue;
-        if (r.repository !== me.repository || !sameJob(r, me))
-            continue;
-        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
-            continue;
-        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-        if (rule)
-            found.push({ name: s.name, rule, record: r });
-    }
-    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
-    return found[0];
-}
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-function copyFits(d, bytes, level) {
-    const used = d.usedBytes + bytes;
-    const free = d.freeBytes - bytes;
-    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !beyond(after, level);
-}
-/**
- * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
- * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
- */
-function staleScripts(outputs, source) {
-    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
-}
-/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
-async function buildDirs(target) {
-    const out = [];
-    const sub = async (d) => (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
-    for (const a of await sub(target)) {
-        if ((await fs.lstat(join(a, 'build')).catch(() => undefined))?.isDirectory())
-            out.push(join(a, 'build'));
-        for (const b of await sub(a))
-            if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
-                out.push(join(b, 'build'));
-    }
-    return out;
-}
-/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
-const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
-/**
- * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
- * script again and recompiles the package (measured with cargo 1.95: with only the run's
- * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
- * What depends on the package is rebuilt by cargo itself, as after any rebuild.
- */
-async function invalidateScripts(target, source) {
-    const stale = [];
-    for (const build of await buildDirs(target)) {
-        const outputs = [];
-        for (const unit of await fs.readdir(build).catch(() => [])) {
-            const output = await fs.readFile(join(build, unit, 'output'), 'utf8').catch(() => undefined);
-            if (output === undefined)
-                continue;
-            outputs.push({ unit, output, rootOutput: await fs.readFile(join(build, unit, 'root-output'), 'utf8').catch(() => '') });
-        }
-        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
-        const fingerprints = join(build, '..', '.fingerprint');
-        for (const unit of await fs.readdir(fingerprints).catch(() => [])) {
-            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
-                continue;
-            await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
-            stale.push(unit);
-        }
-    }
-    return stale;
-}
-/** Pure: the log's line for a copy. */
-function describeCopy(c) {
-    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
-    if (c.outcome === 'copied') {
-        const extra = [
-            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
-            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
-        ]
-            .filter(Boolean)
-            .join('; ');
-        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
-    }
-    const why = {
-        busy: "it became live (its lease or cargo's locks are held)",
-        changed: 'another job used it meanwhile',
-        'no-room': 'the copy would take the disk over disk-threshold',
-        failed: `the copy failed: ${c.detail}`,
-    }[c.outcome];
-    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
-}
-/**
- * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
- * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
- * the target empty, and the build starts cold.
- */
-async function copyWarmBuild(root, src, to, o) {
-    const from = slotDirs(root, src.name);
-    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
-    const t0 = performance.now();
-    const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
-    if (!h)
-        return base;
-    try {
-        const now = await readRecord(from.record);
-        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
-            return { ...base, outcome: 'changed' };
-        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
-            return { ...base, bytes, outcome: 'no-room' };
-        const c = await copyTree(from.target, to.target, o.timeoutMs);
-        if (!c.ok) {
-            // A partial copy must not pass for a warm build: the job starts from an empty target.
-            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
-            await fs.mkdir(to.target, { recursive: true });
-            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
-        }
-        const stale = await invalidateScripts(to.target, from.base);
-        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
-    }
-    finally {
-        await release(h);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/model/base.ts
-/*
- * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
- * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
- * Its base is the branch whose pushes may seed it: a slot last used by a push there, for the
- * same job, is taken over without a wipe (choose.ts, tier `base`; prepare.ts, decideReset).
- *
- * Content flows one way only: from the base into the new domain, never back. The slot's
- * record names the new domain from then on, so the base branch's next push wipes it like any
- * other domain's slot, and a base never has a base of its own (the default branch has none).
- *
- * Pure: reads the environment and the parsed event payload only.
- */
-const BASE_RULE_TEXT = {
-    'pull-request': 'pull request',
-    'pull-request-target': 'pull_request_target',
-    'merge-queue': 'merge queue',
-    'new-branch': 'new branch',
-    branch: 'branch push',
-    tag: 'tag',
-    release: 'release',
-    schedule: 'scheduled run',
-    manual: 'manual run',
-};
-const branchOf = (ref) => ref.replace(/^refs\/heads\//, '');
-const ZEROS = /^0{40}(0{24})?$/; // SHA-1 or SHA-256 object name of nothing
-/**
- * Pure: the base of this run, or none (a push to the default branch; no payload to name the
- * default branch). `pr` is the PR number when the run is one; `ref` is the full ref the run
- * checks out (GITHUB_REF).
- */
-function baseOf(env, event, pr) {
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    const def = event.repository?.default_branch || undefined;
-    const fallback = (rule) => (def ? { branch: def, rule, from: 'repository.default_branch' } : undefined);
-    if (pr !== undefined) {
-        // pull_request_target runs in the base branch's context (GITHUB_REF is the base), but
-        // its key is the PR's and its trust the head repository's (identity.ts): as pull_request.
-        const rule = eventName === 'pull_request_target' ? 'pull-request-target' : 'pull-request';
-        if (env.GITHUB_BASE_REF)
-            return { branch: env.GITHUB_BASE_REF, rule, from: 'GITHUB_BASE_REF' };
-        if (event.pull_request?.base?.ref)
-            return { branch: event.pull_request.base.ref, rule, from: 'pull_request.base.ref' };
-        return fallback(rule);
-    }
-    if (eventName === 'merge_group') {
-        const b = event.merge_group?.base_ref;
-        return b ? { branch: branchOf(b), rule: 'merge-queue', from: 'merge_group.base_ref' } : fallback('merge-queue');
-    }
-    const ref = env.GITHUB_REF ?? '';
-    if (eventName === 'release')
-        return fallback('release');
-    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
-        return fallback('tag');
-    const branch = env.GITHUB_REF_NAME || branchOf(ref);
-    if (!branch || branch === def)
-        return undefined; // the default branch is its own base
-    if (eventName === 'schedule')
-        return fallback('schedule');
-    if (eventName === 'workflow_dispatch')
-        return fallback('manual');
-    const created = event.created === true || ZEROS.test(event.before ?? '');
-    return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
-}
-/** What the log and the summary say about the base, given the slot rule the job got. */
-function describeBase(base, tier) {
-    const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
-    if (tier === 'base')
-        return `a first run from ${what}`;
-    if (tier === 'own-job' || tier === 'own-key')
-        return `${what}, not needed: a slot of its own`;
-    return `${what}, not used: no free slot of this job last used by a push there`;
 }
 
 ;// CONCATENATED MODULE: ./src/os/sockets.ts
@@ -33150,13 +32654,618 @@ async function sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
+;// CONCATENATED MODULE: ./src/job/end.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs one step; a failure becomes a warning that says what was being done and where. */
+async function attempt(r, what, fn) {
+    try {
+        await fn();
+    }
+    catch (e) {
+        r.warnings.push(`${what}: ${e.message}`);
+    }
+}
+/** Keeps a removal's outcome, and says what was left and why. */
+function noteRemoval(r, x) {
+    r.removed.push(x);
+    if (x.outcome === 'left-in-trash')
+        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
+    if (x.outcome === 'live')
+        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+}
+/** Publishes to both stores from one lock file and one cargo version, found once. */
+async function publishStores(j, c, cargoHome, r, log) {
+    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+    let lock;
+    const theLock = () => (lock ??= postLock(c, env));
+    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
+        if (!c.publish) {
+            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+            return;
+        }
+        const l = await theLock();
+        if (!l?.version)
+            return;
+        r.published = { ...(await publishCrates(j.root, cargoHome, lockfile_parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        if (c.cache && r.published.published > 0 && log)
+            await saveStore(j.root, l.text, log);
+    });
+    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
+        const l = await theLock();
+        const locked = l ? gitstore_parseGitLock(l.text) : [];
+        if (locked.length === 0)
+            return;
+        if (!c.publish) {
+            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
+            return;
+        }
+        if (!l.version)
+            return;
+        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, gitstore_systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+    });
+}
+/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
+async function removeJobDir(j, r) {
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
+        noteRemoval(r, await remove_removeTree(j.root, j.dirs.base, {
+            why: 'job cleanup: the directories of this run',
+            locks: await liveness_cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
+            timeoutMs: j.cleanupTimeoutMs,
+        }));
+        // The key and repository directories go too once empty. rmdir refuses a non-empty
+        // directory atomically, and a job creating its directory meanwhile re-creates parents.
+        const key = (0,external_node_path_.dirname)(j.dirs.base);
+        await external_node_fs_.promises
+            .rmdir(key)
+            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
+            .catch(() => undefined);
+    });
+}
+/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
+async function leaveSlot(j, cargoHome, r) {
+    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+            return; // nothing to empty
+        noteRemoval(r, await remove_removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
+        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+    });
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    // After the record (which names this uid): a mark must be the last word.
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
+            if (home)
+                r.warnings.push(home.message);
+        });
+    }
+}
+/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
+async function recordSlot(j, cargoHome, r) {
+    const now = new Date().toISOString();
+    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+    const [target, home] = await Promise.all([sizes_diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? sizes_diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
+    // Who used the slot comes from this job's own state, never from the file: the build ran
+    // as this uid and could have rewritten slot.json to claim another trust domain's key.
+    if (!j.identity || !j.slot || !j.startedAt)
+        return;
+    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+    await writeRecord(j.dirs.record, {
+        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+        releasedAt: now,
+        lastUsed: now,
+        sizes: r.sizes,
+        units: r.units,
+        copiedFrom,
+    });
+}
+/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
+async function appendUnits(j, r) {
+    const me = j.identity;
+    const u = r.units;
+    if (!me || !u || u.built + u.fresh === 0)
+        return;
+    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+        t: new Date().toISOString(),
+        repository: me.repository,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        key: me.key,
+        runner: me.runnerName,
+        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+        built: u.built,
+        fresh: u.fresh,
+        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+        workflow: me.workflow,
+        run: me.runId,
+        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+        base: me.baseKey,
+    }));
+}
+/**
+ * The release phase of a job's end (finishJob below). Best effort throughout: each failure becomes
+ * a warning that says what was being done and where, and the lease is released whatever happened
+ * before.
+ */
+async function endJob(j, log) {
+    const t0 = performance.now();
+    const r = { removed: [], warnings: [] };
+    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    try {
+        await prepareRoot(j.root, {}, false);
+        const startedAt = j.startedAt;
+        if (startedAt) {
+            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+                r.units = unitsSince(j.dirs.target, startedAt);
+            });
+        }
+        if (j.crates)
+            await publishStores(j, j.crates, cargoHome, r, log);
+        if (j.layout === 'job')
+            await removeJobDir(j, r);
+        else
+            await leaveSlot(j, cargoHome, r);
+        await appendUnits(j, r);
+        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+        });
+    }
+    catch (e) {
+        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
+    }
+    let released = false;
+    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
+    });
+    const diskAtRelease = await disk_measure(j.root).catch(() => undefined);
+    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+}
+/**
+ * Pure: what became of the files of the job's own container, when its build saw the root elsewhere
+ * than this process does (view.root): only the runner's job-completed hook, on the host, ends such
+ * a job. Handing another uid's files back is routine then, not a `docker run` step to fix; when it
+ * fails, the warning says what that costs the next container job and what the operator can change.
+ */
+function containerFiles(job, ended, uid) {
+    const f = ended.foreign;
+    const seen = ended.view;
+    if (!f || !seen || seen.root === job.root)
+        return undefined;
+    const slot = job.slot ?? job.dirs.base;
+    if (f.handedBack)
+        return {
+            uid: seen.uid,
+            handedBack: `the job's container built as uid ${seen.uid} in slot ${slot}; its files went back to uid ${uid} with ${f.handedBack}.`,
+        };
+    return { uid: seen.uid, kept: containerFilesKept({ slot, seen, hookUid: uid, failed: f.failed }) };
+}
+/**
+ * A job's end, the mirror of mainJob (start.ts), for the action's post step, the runner's
+ * job-completed hook and `cargo-isolate run` alike: the sccache server the job's own client may
+ * have started, the release phase (endJob), then every warning. Never throws: each front end only
+ * reports what it got back (a summary, a line, an exit code).
+ */
+async function finishJob(o) {
+    const { job, env, log } = o;
+    // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
+    const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
+    const ended = await log.group('Release', () => endJob(job, log));
+    if (sccacheNote)
+        ended.warnings.push(sccacheNote);
+    ended.container = containerFiles(job, ended, proc_myUid());
+    if (ended.container) {
+        // Said in its own words instead of the `docker run` step's warning (reclaim.ts).
+        const kept = ended.container.kept;
+        ended.warnings = ended.warnings.flatMap((w) => (w !== ended.foreign?.message ? [w] : kept ? [kept] : []));
+        if (ended.container.handedBack)
+            log.info(`cargo-isolate: ${ended.container.handedBack}`);
+    }
+    for (const w of ended.warnings)
+        log.warning(w);
+    return ended;
+}
+
+;// CONCATENATED MODULE: ./src/os/log.ts
+
+const actionLog = {
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
+};
+function consoleLog(verbose = false, quiet = false) {
+    return {
+        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+        group: async (name, fn) => {
+            if (!quiet)
+                process.stderr.write(`== ${name}\n`);
+            return fn();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/platform.ts
+
+/*
+ * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
+ * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
+ * none of these exist on macOS or Windows. A workflow with an OS matrix (ubuntu, macos,
+ * windows) runs the same steps on every leg, so elsewhere than Linux the steps say so once
+ * and let the job go on with cargo's defaults rather than fail it.
+ *
+ * The decision reads the node process's own platform, not RUNNER_OS: what the steps need is
+ * this kernel's flock and /proc, whatever the runner reports.
+ */
+const NAMES = {
+    darwin: 'macOS',
+    win32: 'Windows',
+    freebsd: 'FreeBSD',
+    openbsd: 'OpenBSD',
+    sunos: 'SunOS',
+    aix: 'AIX',
+    android: 'Android',
+};
+/** The notice a step gives instead of running, or undefined where it runs. */
+function notOnLinux(platform, step) {
+    if (platform === 'linux')
+        return undefined;
+    const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
+    return notOnLinuxNotice(NAMES[platform] ?? platform, what);
+}
+
+;// CONCATENATED MODULE: ./src/job/state.ts
+
+/**
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
+ * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
+ * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
+ * lets post release it) and again, complete, at the end of main.
+ */
+const LEASE = 'lease';
+const JOB = 'job';
+const GUARD = 'guard';
+/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
+const HOOK = 'hook';
+const saveLease = (l) => core.saveState(LEASE, JSON.stringify(l));
+const saveJob = (j) => core.saveState(JOB, JSON.stringify(j));
+const saveGuard = (g) => core.saveState(GUARD, JSON.stringify(g));
+function load(name) {
+    const raw = lib_core/* getState */.Gu(name);
+    if (!raw)
+        return undefined;
+    try {
+        return JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
+}
+const loadLease = () => load(LEASE);
+const loadJob = () => load(JOB);
+const loadGuard = () => load(GUARD);
+const saveHookJoined = () => core.saveState(HOOK, 'joined');
+const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
+
+;// CONCATENATED MODULE: ./src/os/copy.ts
+
+
+
+/** Copies the content of `src` into the existing, empty directory `dst`. */
+async function copy_copyTree(src, dst, timeoutMs) {
+    const t0 = performance.now();
+    const ran = await runCommand('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${dst}/`], timeoutMs);
+    const r = ran.error
+        ? { ok: false, detail: ran.error.message }
+        : ran.code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                detail: ran.signal
+                    ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
+                    : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
+            };
+    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
+}
+/**
+ * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
+ * copied from would lead this job's cargo to write into another slot.
+ */
+async function removeEscapingLinks(dir) {
+    const removed = [];
+    const walk = async (d) => {
+        const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+            const p = join(d, e.name);
+            if (e.isDirectory())
+                await walk(p);
+            else if (e.isSymbolicLink()) {
+                const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
+                if (to !== dir && !to.startsWith(dir + sep)) {
+                    await fs.unlink(p).catch(() => undefined);
+                    removed.push(relative(dir, p));
+                }
+            }
+        }
+    };
+    await walk(dir);
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/pool/warm-copy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const RULES = (/* unused pure expression or super */ null && (['own-key', 'base', 'any']));
+const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
+ * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
+ */
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/**
+ * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
+ * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
+ */
+function staleScripts(outputs, source) {
+    return outputs.filter((o) => (o.rootOutput ? o.output.split(o.rootOutput.trim()).join('') : o.output).includes(source)).map((o) => o.unit);
+}
+/** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
+async function buildDirs(target) {
+    const out = [];
+    const sub = async (d) => (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+    for (const a of await sub(target)) {
+        if ((await fs.lstat(join(a, 'build')).catch(() => undefined))?.isDirectory())
+            out.push(join(a, 'build'));
+        for (const b of await sub(a))
+            if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+                out.push(join(b, 'build'));
+    }
+    return out;
+}
+/** Pure: the package a unit dir (`<package>-<16 hex digits>`) belongs to. */
+const unitPackage = (unit) => unit.replace(/-[0-9a-f]{16}$/, '');
+/**
+ * Makes the listed build-script runs stale, with every unit of their package: cargo runs the
+ * script again and recompiles the package (measured with cargo 1.95: with only the run's
+ * fingerprint gone, the script runs again but the crate that read its rustc-env stays "fresh").
+ * What depends on the package is rebuilt by cargo itself, as after any rebuild.
+ */
+async function invalidateScripts(target, source) {
+    const stale = [];
+    for (const build of await buildDirs(target)) {
+        const outputs = [];
+        for (const unit of await fs.readdir(build).catch(() => [])) {
+            const output = await fs.readFile(join(build, unit, 'output'), 'utf8').catch(() => undefined);
+            if (output === undefined)
+                continue;
+            outputs.push({ unit, output, rootOutput: await fs.readFile(join(build, unit, 'root-output'), 'utf8').catch(() => '') });
+        }
+        const packages = new Set(staleScripts(outputs, source).map(unitPackage));
+        const fingerprints = join(build, '..', '.fingerprint');
+        for (const unit of await fs.readdir(fingerprints).catch(() => [])) {
+            if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
+                continue;
+            await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
+            stale.push(unit);
+        }
+    }
+    return stale;
+}
+/** Pure: the log's line for a copy. */
+function describeCopy(c) {
+    const what = `the warm build of slot ${c.from} (${COPY_RULE_TEXT[c.rule]}, ${c.key}, ${units_formatBytes(c.bytes)})`;
+    if (c.outcome === 'copied') {
+        const extra = [
+            c.staleScripts?.length ? `${c.staleScripts.length} units of packages whose build scripts named slot ${c.from} will build again` : '',
+            c.linksRemoved?.length ? `${c.linksRemoved.length} links out of the copy removed` : '',
+        ]
+            .filter(Boolean)
+            .join('; ');
+        return `Started from a copy of ${what} in ${(c.ms / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}.`;
+    }
+    const why = {
+        busy: "it became live (its lease or cargo's locks are held)",
+        changed: 'another job used it meanwhile',
+        'no-room': 'the copy would take the disk over disk-threshold',
+        failed: `the copy failed: ${c.detail}`,
+    }[c.outcome];
+    return `Not starting from ${what}: ${why}; building from the compile cache or from scratch.`;
+}
+/**
+ * Copies the source slot's target dir into `to.target` (empty, this job's own), under the source
+ * slot's lease and cargo's locks there. Never fails the job: a copy that cannot be made leaves
+ * the target empty, and the build starts cold.
+ */
+async function copyWarmBuild(root, src, to, o) {
+    const from = slotDirs(root, src.name);
+    const base = { from: src.name, rule: src.rule, key: src.record.key, outcome: 'busy', bytes: src.record.sizes?.target ?? 0, ms: 0 };
+    const t0 = performance.now();
+    const h = await hold([from.lock, ...(await cargoLockFiles(from.target, from.cargoHome))]);
+    if (!h)
+        return base;
+    try {
+        const now = await readRecord(from.record);
+        if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
+            return { ...base, outcome: 'changed' };
+        const bytes = now.sizes?.target ?? (await diskUsage(from.target));
+        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+            return { ...base, bytes, outcome: 'no-room' };
+        const c = await copyTree(from.target, to.target, o.timeoutMs);
+        if (!c.ok) {
+            // A partial copy must not pass for a warm build: the job starts from an empty target.
+            await removeTree(root, to.target, { why: 'warm copy: a partial copy', timeoutMs: o.timeoutMs });
+            await fs.mkdir(to.target, { recursive: true });
+            return { ...base, bytes, outcome: 'failed', detail: c.detail, ms: Math.round(performance.now() - t0) };
+        }
+        const stale = await invalidateScripts(to.target, from.base);
+        return { ...base, bytes, outcome: 'copied', ms: Math.round(performance.now() - t0), staleScripts: stale, linksRemoved: c.linksRemoved };
+    }
+    finally {
+        await release(h);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/model/base.ts
+/*
+ * Where the first run of a trust domain starts from. Every PR, merge-queue entry, new branch
+ * and tag is a trust domain of its own (key.ts), so its first run finds no slot of its own.
+ * Its base is the branch whose pushes may seed it: a slot last used by a push there, for the
+ * same job, is taken over without a wipe (choose.ts, tier `base`; prepare.ts, decideReset).
+ *
+ * Content flows one way only: from the base into the new domain, never back. The slot's
+ * record names the new domain from then on, so the base branch's next push wipes it like any
+ * other domain's slot, and a base never has a base of its own (the default branch has none).
+ *
+ * Pure: reads the environment and the parsed event payload only.
+ */
+const BASE_RULE_TEXT = {
+    'pull-request': 'pull request',
+    'pull-request-target': 'pull_request_target',
+    'merge-queue': 'merge queue',
+    'new-branch': 'new branch',
+    branch: 'branch push',
+    tag: 'tag',
+    release: 'release',
+    schedule: 'scheduled run',
+    manual: 'manual run',
+};
+const branchOf = (ref) => ref.replace(/^refs\/heads\//, '');
+const ZEROS = /^0{40}(0{24})?$/; // SHA-1 or SHA-256 object name of nothing
+/**
+ * Pure: the base of this run, or none (a push to the default branch; no payload to name the
+ * default branch). `pr` is the PR number when the run is one; `ref` is the full ref the run
+ * checks out (GITHUB_REF).
+ */
+function baseOf(env, event, pr) {
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const def = event.repository?.default_branch || undefined;
+    const fallback = (rule) => (def ? { branch: def, rule, from: 'repository.default_branch' } : undefined);
+    if (pr !== undefined) {
+        // pull_request_target runs in the base branch's context (GITHUB_REF is the base), but
+        // its key is the PR's and its trust the head repository's (identity.ts): as pull_request.
+        const rule = eventName === 'pull_request_target' ? 'pull-request-target' : 'pull-request';
+        if (env.GITHUB_BASE_REF)
+            return { branch: env.GITHUB_BASE_REF, rule, from: 'GITHUB_BASE_REF' };
+        if (event.pull_request?.base?.ref)
+            return { branch: event.pull_request.base.ref, rule, from: 'pull_request.base.ref' };
+        return fallback(rule);
+    }
+    if (eventName === 'merge_group') {
+        const b = event.merge_group?.base_ref;
+        return b ? { branch: branchOf(b), rule: 'merge-queue', from: 'merge_group.base_ref' } : fallback('merge-queue');
+    }
+    const ref = env.GITHUB_REF ?? '';
+    if (eventName === 'release')
+        return fallback('release');
+    if (ref.startsWith('refs/tags/') || env.GITHUB_REF_TYPE === 'tag')
+        return fallback('tag');
+    const branch = env.GITHUB_REF_NAME || branchOf(ref);
+    if (!branch || branch === def)
+        return undefined; // the default branch is its own base
+    if (eventName === 'schedule')
+        return fallback('schedule');
+    if (eventName === 'workflow_dispatch')
+        return fallback('manual');
+    const created = event.created === true || ZEROS.test(event.before ?? '');
+    return fallback(eventName === 'push' && created ? 'new-branch' : 'branch');
+}
+/** What the log and the summary say about the base, given the slot rule the job got. */
+function describeBase(base, tier) {
+    const what = `${base.branch} (${BASE_RULE_TEXT[base.rule]}; ${base.from})`;
+    if (tier === 'base')
+        return `a first run from ${what}`;
+    if (tier === 'own-job' || tier === 'own-key')
+        return `${what}, not needed: a slot of its own`;
+    return `${what}, not used: no free slot of this job last used by a push there`;
+}
+
 ;// CONCATENATED MODULE: ./src/model/version.ts
 /**
  * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
  * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
  * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
  */
-const VERSION = '0.1.0';
+const version_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/job/summary.ts
 
@@ -33295,9 +33404,28 @@ function summaryRows(job, ended, guard) {
     }
     return { main, guard: g };
 }
+/** Pure: the job-started hook's one line for the job log (the action's main step logs its phases instead). */
+function startedLine(job) {
+    const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
+    const paths = `CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}`;
+    return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}.`;
+}
+/** Pure: the job-completed hook's one line for the job log and the job summary (the action writes a table). */
+function completedLine(job, ended) {
+    const pub = ended.published;
+    const parts = [
+        ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
+        ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
+        ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+        pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
+        `lease ${ended.released ? 'released' : 'already ended'}`,
+    ];
+    const id = job.identity;
+    return `cargo-isolate ${VERSION}: ${id.repository} ${id.key}, ${job.layout} ${job.slot} (${job.tier}); ${parts.filter(Boolean).join('; ')}.`;
+}
 async function writeSummary(job, ended, guard) {
     const rows = summaryRows(job, ended, guard);
-    const s = lib_core/* summary */.z.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([
+    const s = lib_core/* summary */.z.addHeading(`cargo-isolate ${version_VERSION}`, 3).addTable([
         [
             { data: 'What', header: true },
             { data: 'Value', header: true },
@@ -33320,10 +33448,10 @@ async function writeSummary(job, ended, guard) {
 
 
 
-
-/**
- * The post step: what dist/post runs, and what `@github/local-action` calls. Never fails the
- * job: every problem is a warning, and the rest is left to the next guard.
+/*
+ * The action's post step: what dist/post runs, and what `@github/local-action` calls. It reads
+ * what the main step saved (state.ts), ends the job (finishJob) and writes the job summary. Never
+ * fails the job: every problem is a warning, and the rest is left to the next guard.
  */
 async function post_impl_run() {
     const elsewhere = notOnLinux(process.platform, 'post');
@@ -33340,13 +33468,7 @@ async function post_impl_run() {
             return;
         }
         const job = loadJob();
-        // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
-        const sccacheNote = await sccacheAtEnd(job?.sccache, process.env, { root: lease.root }, actionLog).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
-        const ended = await lib_core/* group */.Os('Release', () => endJob(job ?? lease, actionLog));
-        if (sccacheNote)
-            ended.warnings.push(sccacheNote);
-        for (const w of ended.warnings)
-            lib_core/* warning */.$e(w);
+        const ended = await finishJob({ job: job ?? lease, env: process.env, log: actionLog });
         await writeSummary(job, ended, loadGuard()).catch((e) => lib_core/* warning */.$e(`Writing the job summary: ${e.message}`));
     }
     catch (e) {
@@ -33361,7 +33483,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3327);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9009);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -18,6 +18,9 @@ import { parseGitLock, publishGit, systemGit } from '../store/gitstore.js';
 import { handBackJob } from '../owners/handback.js';
 import { appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
 import { settleForeign, settleForeignHome } from '../owners/reclaim.js';
+import { sccacheAtEnd } from '../host/sccache.js';
+import { myUid } from '../os/proc.js';
+import { containerFilesKept } from '../model/messages.js';
 
 /** What an end needs of the job: a lease saved before main finished has only the first part. */
 export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
@@ -168,8 +171,9 @@ async function appendUnits(j: JobToEnd, r: Ending): Promise<void> {
 }
 
 /**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
+ * The release phase of a job's end (finishJob below). Best effort throughout: each failure becomes
+ * a warning that says what was being done and where, and the lease is released whatever happened
+ * before.
  */
 export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
   const t0 = performance.now();
@@ -200,4 +204,59 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
   });
   const diskAtRelease = await measure(j.root).catch(() => undefined);
   return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+}
+
+/**
+ * Pure: what became of the files of the job's own container, when its build saw the root elsewhere
+ * than this process does (view.root): only the runner's job-completed hook, on the host, ends such
+ * a job. Handing another uid's files back is routine then, not a `docker run` step to fix; when it
+ * fails, the warning says what that costs the next container job and what the operator can change.
+ */
+export function containerFiles(
+  job: Pick<JobToEnd, 'root' | 'slot' | 'dirs'>,
+  ended: Pick<EndedJob, 'foreign' | 'view'>,
+  uid: number,
+): EndedJob['container'] | undefined {
+  const f = ended.foreign;
+  const seen = ended.view;
+  if (!f || !seen || seen.root === job.root) return undefined;
+  const slot = job.slot ?? job.dirs.base;
+  if (f.handedBack)
+    return {
+      uid: seen.uid,
+      handedBack: `the job's container built as uid ${seen.uid} in slot ${slot}; its files went back to uid ${uid} with ${f.handedBack}.`,
+    };
+  return { uid: seen.uid, kept: containerFilesKept({ slot, seen, hookUid: uid, failed: f.failed }) };
+}
+
+/** What a job's end needs: the job (a lease saved before main finished is enough), where it ran, and the log. */
+export interface JobFinish {
+  job: JobToEnd & Partial<Pick<StartedJob, 'sccache'>>;
+  env: Record<string, string | undefined>;
+  log: Log;
+}
+
+/**
+ * A job's end, the mirror of mainJob (start.ts), for the action's post step, the runner's
+ * job-completed hook and `cargo-isolate run` alike: the sccache server the job's own client may
+ * have started, the release phase (endJob), then every warning. Never throws: each front end only
+ * reports what it got back (a summary, a line, an exit code).
+ */
+export async function finishJob(o: JobFinish): Promise<EndedJob> {
+  const { job, env, log } = o;
+  // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
+  const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch(
+    (e: Error) => `sccache: checking the server on the job's port: ${e.message}`,
+  );
+  const ended = await log.group('Release', () => endJob(job, log));
+  if (sccacheNote) ended.warnings.push(sccacheNote);
+  ended.container = containerFiles(job, ended, myUid());
+  if (ended.container) {
+    // Said in its own words instead of the `docker run` step's warning (reclaim.ts).
+    const kept = ended.container.kept;
+    ended.warnings = ended.warnings.flatMap((w) => (w !== ended.foreign?.message ? [w] : kept ? [kept] : []));
+    if (ended.container.handedBack) log.info(`cargo-isolate: ${ended.container.handedBack}`);
+  }
+  for (const w of ended.warnings) log.warning(w);
+  return ended;
 }

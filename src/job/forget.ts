@@ -3,6 +3,8 @@ import { trustDomain } from '../model/record.js';
 import { formatBytes } from '../model/units.js';
 import { scanSlots } from '../pool/lease.js';
 import { appendWarmth } from '../pool/warmth.js';
+import { prepareRoot } from '../pool/root.js';
+import type { Settings } from '../model/settings.js';
 
 /*
  * A PR that closed (merged or not) never runs again, unless it is reopened: its builds on the
@@ -25,6 +27,13 @@ export function closedPr(
 
 export function closedRun(env: Record<string, string | undefined>): { repository: string; key: string } | undefined {
   return closedPr(env, readEventPayload(env) as Parameters<typeof closedPr>[1]);
+}
+
+/** The action's main step on a run for a closed PR: the host learns it; undefined for any other run. */
+export async function forgetClosedRun(s: Pick<Settings, 'root'>, env: Record<string, string | undefined>): Promise<string | undefined> {
+  const closed = closedRun(env);
+  if (!closed) return undefined;
+  return (await forgetDomain(await prepareRoot(s.root, env), closed.repository, closed.key)).message;
 }
 
 /**

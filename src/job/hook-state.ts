@@ -8,6 +8,7 @@ import { type Dirs, SLOT_NAME, jobDirs, mapDirs, slotDirs } from '../model/layou
 import type { Settings } from '../model/settings.js';
 import type { CratesState, StartedJob } from './types.js';
 import { prepareCrates } from './dependencies.js';
+import { mayPublish } from '../store/crates.js';
 
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the
@@ -77,6 +78,25 @@ export function hookJobSeenAt(
   const seen = (p: string) => join(root, relative(job.root, p));
   const exports = Object.fromEntries(Object.entries(job.exports ?? {}).map(([k, v]) => [k, v.startsWith(job.root + '/') ? seen(v) : v]));
   return { root, dirs: mapDirs(job.dirs, seen), exports };
+}
+
+/**
+ * What the completed hook publishes from: the lock file a joining `uses:` step found (relative to
+ * the workspace, which the completed hook sees at the same path on the host), else a search of the
+ * workspace; the runner's publish-crates, read once by the started hook.
+ */
+export function cratesAtEnd(st: HookState, env: Record<string, string | undefined>): CratesState {
+  const ws = env.GITHUB_WORKSPACE || process.cwd();
+  const policy = st.publishCrates ?? 'trusted';
+  return {
+    ...(st.action?.crates ?? {}),
+    search: { workingDirectory: ws },
+    lockFile: st.action?.lockFile !== undefined ? join(ws, st.action.lockFile) : undefined,
+    cargoVersion: st.action?.crates?.cargoVersion,
+    publish: mayPublish(policy, st.job.identity),
+    policy,
+    cache: false,
+  };
 }
 
 /** Pure: `file` relative to the workspace, when it lies inside it. */

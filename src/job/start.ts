@@ -13,8 +13,9 @@ import { ensureSccacheServer, sccacheExports, sccacheWrapper } from '../host/scc
 import { chooseHome, sharedHomeProblem } from './cargo-home.js';
 import { type CopyReport, chooseCopySource, copyWarmBuild, describeCopy } from '../pool/warm-copy.js';
 import { myUid } from '../os/proc.js';
-import { DiskFullError, type GuardReport, guardOptions, runGuard } from '../pool/guard.js';
-import { type Via, guardResult, recordEvent } from '../pool/events.js';
+import { type GuardReport, guardOptions } from '../pool/guard.js';
+import { type Via, recordEvent } from '../pool/events.js';
+import { guardAndRecord } from './guard-run.js';
 import { describeBase } from '../model/base.js';
 import { TIER_TEXT } from '../pool/choose.js';
 import type { HomePlan, StartedJob } from './types.js';
@@ -22,6 +23,7 @@ import { prepareCrates } from './dependencies.js';
 import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
+import { noHostSccacheServer } from '../model/messages.js';
 
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
@@ -52,8 +54,8 @@ export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: Gu
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
   const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-  const unsafe = unreliableFlock((await fs.statfs(root)).type);
-  if (unsafe) log.warning(`The root ${root}: ${unsafe}.`);
+  const unsafe = unreliableFlock(root, (await fs.statfs(root)).type);
+  if (unsafe) log.warning(unsafe);
   // Time per phase, for the summary: a slow step must be explainable from the summary alone.
   const phases: Record<string, number> = {};
   const phase = async <T>(name: string, title: string, fn: () => Promise<T>): Promise<T> => {
@@ -64,26 +66,11 @@ export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: Gu
       phases[name] = Math.round(performance.now() - t0);
     }
   };
-  // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
-  const noted = (what: string) => (err?: Error) => void (err && log.debug(`Recording ${what} in ${root}'s events log: ${err.message}`));
   // Which CARGO_HOME and which paths this job sees: the guard keeps the build this job is about
   // to take while anything less valuable is idle, and the chooser compares the same views.
   const plan = await planHome(s, root, me, { seenHere: o.seenHere, privateHome: o.privateHome });
   const guard = await phase('guard', 'Disk guard', async () =>
-    runGuard(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] })),
-  ).catch(async (e: Error) => {
-    if (e instanceof DiskFullError)
-      noted('the guard run')(await recordEvent(root, { event: 'guard', trigger: 'job', result: 'failed', freed: 0, removals: 0 }));
-    throw e;
-  });
-  noted('the guard run')(
-    await recordEvent(root, {
-      event: 'guard',
-      trigger: 'job',
-      result: guardResult(guard),
-      freed: s.dryRun ? 0 : guard.freedBytes,
-      removals: s.dryRun ? 0 : guard.removals.length,
-    }),
+    guardAndRecord(guardOptions(s, root, me.runnerId, log, { keep: s.layout === 'slot' ? await slotToKeep({ root, me, view: plan.view }) : [] }), 'job'),
   );
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
@@ -95,7 +82,9 @@ export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: Gu
     return j;
   });
   job.phases = phases;
-  noted('the lease')(await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false }));
+  // For `cargo-isolate metrics` (events.ts): a job never fails over its own bookkeeping.
+  const unrecorded = await recordEvent(root, { event: 'lease', via: o.via ?? 'action', waitedMs: job.waitedMs, warm: job.reset.warm ?? false });
+  if (unrecorded) log.debug(`Recording the lease in ${root}'s events log: ${unrecorded.message}`);
   // A runner's job-started hook runs before checkout: the workspace may hold another PR's lock.
   if (o.crates !== false) {
     try {
@@ -113,7 +102,7 @@ export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: Gu
     const untrusted = me.fork ? await untrustedCache(root, uid).catch(() => undefined) : undefined;
     const senv = untrusted ? untrustedEnv(env, untrusted.dir, untrusted.conf) : env;
     job.sccache = await phase('sccache', 'sccache server', () => ensureSccacheServer(senv, { root }, log)).catch((e: Error) => {
-      log.warning(`sccache: could not make sure a host server runs (${e.message}); the job's sccache client starts its own, which dies with this job.`);
+      log.warning(noHostSccacheServer(e.message));
       return undefined;
     });
     Object.assign(job.exports, sccacheExports(job.sccache));

@@ -127,6 +127,30 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   return { main, guard: g };
 }
 
+/** Pure: the job-started hook's one line for the job log (the action's main step logs its phases instead). */
+export function startedLine(job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier' | 'reset' | 'dirs' | 'exports'>): string {
+  const where = `${job.layout === 'slot' ? 'slot' : 'job directory'} ${job.slot} (${job.tier}${job.reset.warm ? ', warm' : ''})`;
+  const paths = `CARGO_TARGET_DIR=${job.dirs.target} CARGO_HOME=${job.exports.CARGO_HOME} TMPDIR=${job.dirs.tmp}`;
+  return `cargo-isolate ${VERSION}: ${job.identity.repository} ${job.identity.key} in ${where}; ${paths}.`;
+}
+
+/** Pure: the job-completed hook's one line for the job log and the job summary (the action writes a table). */
+export function completedLine(
+  job: Pick<StartedJob, 'identity' | 'layout' | 'slot' | 'tier'>,
+  ended: Pick<EndedJob, 'sizes' | 'published' | 'units' | 'released' | 'view'>,
+): string {
+  const pub = ended.published;
+  const parts = [
+    ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
+    ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
+    ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+    pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
+    `lease ${ended.released ? 'released' : 'already ended'}`,
+  ];
+  const id = job.identity;
+  return `cargo-isolate ${VERSION}: ${id.repository} ${id.key}, ${job.layout} ${job.slot} (${job.tier}); ${parts.filter(Boolean).join('; ')}.`;
+}
+
 export async function writeSummary(job: StartedJob | undefined, ended: EndedJob, guard: GuardReport | undefined): Promise<void> {
   const rows = summaryRows(job, ended, guard);
   const s = core.summary.addHeading(`cargo-isolate ${VERSION}`, 3).addTable([

@@ -90,4 +90,6 @@ export interface EndedJob {
   units?: UnitCount;
   /** The view the slot's build is recorded under (layout slot). */
   view?: PathView;
+  /** The job's own container built as another uid (the hooks' jobs): its files went back, or why they stay (end.ts). */
+  container?: { uid: number; handedBack?: string; kept?: string };
 }

@@ -1,3 +1,5 @@
+import { notOnLinuxNotice } from './messages.js';
+
 /*
  * Where the action can work at all. Leases are util-linux `flock` keepers whose liveness is
  * read from `/proc`, the guard reads `/proc/locks`, deletion is GNU `rm --one-file-system`:
@@ -23,5 +25,5 @@ const NAMES: Record<string, string> = {
 export function notOnLinux(platform: string, step: 'main' | 'post'): string | undefined {
   if (platform === 'linux') return undefined;
   const what = step === 'main' ? 'nothing isolated or exported; cargo uses its own defaults' : 'nothing to release';
-  return `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${NAMES[platform] ?? platform}: ${what}.`;
+  return notOnLinuxNotice(NAMES[platform] ?? platform, what);
 }

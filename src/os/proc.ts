@@ -23,6 +23,18 @@ export function procStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+export function ancestors(from: number): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  for (let pid = from; pid > 1 && out.length < 32;) {
+    const stat = procStat(pid);
+    if (!stat) break;
+    out.push({ pid, comm: stat.comm });
+    pid = stat.ppid;
+  }
+  return out;
+}
+
 /** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
 export async function findOnPath(command: string, path: string | undefined): Promise<string | undefined> {
   if (command.includes('/')) return command;

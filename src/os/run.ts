@@ -27,3 +27,24 @@ export function runCommand(cmd: string, args: string[], timeoutMs: number): Prom
     child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
   });
 }
+
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ */
+export function runInForeground(cmd: string[], env: NodeJS.ProcessEnv, onStdout?: (text: string) => void): Promise<{ code: number; error?: Error }> {
+  return new Promise((res) => {
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+    child.stdout?.on('data', (d: Buffer) => onStdout?.(d.toString()));
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    const done = (r: { code: number; error?: Error }) => {
+      process.off('SIGINT', forward).off('SIGTERM', forward);
+      res(r);
+    };
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    child.on('error', (error) => done({ code: 127, error }));
+    child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+  });
+}

@@ -125,6 +125,3 @@ export function describeForeign(found: Owned[], max = 3): string {
     .map((f) => f.rel);
   return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
-
-/** The fix at the source, named in every notice about such files. */
-export const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Dirs, SLOT_NAME, rootPaths, slotDirs } from '../model/layout.js';
-import { type Owned, USER_FIX, describeForeign, findForeign, findForeignInHome, telling } from './foreign.js';
+import { type Owned, describeForeign, findForeign, findForeignInHome, telling } from './foreign.js';
+import { FIX_AT_THE_SOURCE, stepLeftFiles } from '../model/messages.js';
 import { readRecord, writeRecord } from '../os/record-file.js';
 import { runCommand } from '../os/run.js';
 import { findOnPath, myUid } from '../os/proc.js';
@@ -175,14 +176,14 @@ export function foreignMessage(o: {
   marked: boolean;
 }): string {
   const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-  const what = `A step left files of ${describeForeign(o.first)} in ${where}, where cargo of uid ${o.uid} must write: a \`docker run\` step as root?`;
-  const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-  if (o.handedBack) return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${fix}`;
+  const what = stepLeftFiles(describeForeign(o.first), where, o.uid);
+  if (o.handedBack) return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${FIX_AT_THE_SOURCE}`;
+  const passedOver = o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over';
   const then =
     o.layout === 'job'
       ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-      : `${o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over'} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-  return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${fix}`;
+      : `${passedOver} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+  return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${FIX_AT_THE_SOURCE}`;
 }
 
 /**
@@ -251,10 +252,13 @@ export async function settleForeignHome(
   const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
   if (!h) return undefined;
   const { first, handedBack, failed } = h;
-  const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, where their cargo must write: a \`docker run\` step as root?`;
-  const fix = `Fix it at the source: ${USER_FIX} (docs/docker-run.md).`;
-  const message = handedBack
-    ? `${what} Handed them back to uid ${uid} with ${handedBack}. ${fix}`
-    : `${what} Could not hand them back (${failed.join('; ')}); jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back. ${fix}`;
+  const what =
+    `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, ` +
+    'where their cargo must write: a `docker run` step as root?';
+  const then = handedBack
+    ? `Handed them back to uid ${uid} with ${handedBack}.`
+    : `Could not hand them back (${failed.join('; ')}); ` +
+      `jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back.`;
+  const message = `${what} ${then} ${FIX_AT_THE_SOURCE}`;
   return { found: first, handedBack, marked: false, failed, message };
 }

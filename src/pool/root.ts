@@ -2,6 +2,7 @@ import { constants, promises as fs } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { MARKER, rootPaths } from '../model/layout.js';
 import { type Origin, subjectOf } from '../model/settings.js';
+import { unreliableFlockRoot } from '../model/messages.js';
 import { chownTree, handBackTo, ownerOf, ownersOf } from '../owners/owner.js';
 import { myUid } from '../os/proc.js';
 
@@ -57,13 +58,10 @@ const UNRELIABLE_FLOCK: Record<number, string> = {
   0x0bd00bd0: 'Lustre',
 };
 
-/** Pure: why leases on a filesystem of this type cannot be trusted, or undefined. */
-export function unreliableFlock(fsType: number): string | undefined {
+/** Pure: the warning for a root on a filesystem of this type, whose leases cannot be trusted; undefined for any other. */
+export function unreliableFlock(root: string, fsType: number): string | undefined {
   const name = UNRELIABLE_FLOCK[fsType >>> 0];
-  return (
-    name &&
-    `it is on ${name} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem`
-  );
+  return name && unreliableFlockRoot(root, name, fsType);
 }
 
 /** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */

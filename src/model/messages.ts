@@ -1,0 +1,38 @@
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+export const notOnLinuxNotice = (platform: string, what: string) =>
+  `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+export const unreliableFlockRoot = (root: string, fs: string, fsType: number) =>
+  `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+export const noHostSccacheServer = (why: string) =>
+  `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+export const stepLeftFiles = (files: string, where: string, uid: number) =>
+  `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+export const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+export const containerFilesKept = (o: { slot: string; seen: { root: string; uid: number }; hookUid: number; failed: string[] }) =>
+  `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+export const hookLeftUnisolated = (why: string) =>
+  `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
