@@ -13,6 +13,7 @@ import { contentKey } from './model/key.js';
 import { leaseAndRun } from './job/run.js';
 import { runDemo } from './job/demo.js';
 import { collectGarbage, gcText } from './job/gc.js';
+import { reportReadsTo } from './os/absent.js';
 
 /*
  * `cargo-isolate`, the command line (dist/cli, bin/cargo-isolate): it parses the command line,
@@ -144,8 +145,13 @@ async function metrics(cl: CommandLine): Promise<number> {
   return 0;
 }
 
-export async function runCli(argv: string[]): Promise<number> {
+/** What dist/cli runs. A read that fails other than by absence, in any command, is a warning on stderr. */
+export function runCli(argv: string[]): Promise<number> {
   tolerateClosedPipes();
+  return reportReadsTo(consoleLog(), () => command(argv));
+}
+
+async function command(argv: string[]): Promise<number> {
   try {
     const cl = parseCommandLine(argv);
     if (cl.flags.has('version')) {

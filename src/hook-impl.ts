@@ -7,6 +7,7 @@ import { STATE_VAR } from './job/hook-state.js';
 import { hookJobToEnd, hookMetrics, recordUnisolated, startHookJob } from './job/hooks.js';
 import { completedLine, startedLine } from './job/summary.js';
 import { hookLeftUnisolated } from './model/messages.js';
+import { reportReadsTo } from './os/absent.js';
 
 /*
  * What dist/hook runs for the runner's job hooks (hooks/job-*.sh): the started hook hands the job
@@ -61,8 +62,9 @@ export async function hookCompleted(env: Record<string, string | undefined>, log
 
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 export async function runHook(which: string | undefined): Promise<number> {
-  if (which === 'started') return hookStarted(process.env);
-  if (which === 'completed') return hookCompleted(process.env);
+  // A read that fails other than by absence, anywhere in either hook, is a warning in the job log.
+  if (which === 'started') return reportReadsTo(actionLog, () => hookStarted(process.env));
+  if (which === 'completed') return reportReadsTo(actionLog, () => hookCompleted(process.env));
   process.stderr.write(`cargo-isolate hook: expected 'started' or 'completed', got '${which ?? ''}'\n`);
   return 2;
 }

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6688:
+/***/ 3588:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28732,7 +28732,78 @@ function runInForeground(cmd, env, onStdout) {
     });
 }
 
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/os/absent.ts
+
+
+const reporting = new external_node_async_hooks_.AsyncLocalStorage();
+/** Where problems go outside any job or command (a module used on its own): stderr, still once each. */
+const outside = { log: { warning: (m) => void process.stderr.write(`cargo-isolate: warning: ${m}\n`) }, said: new Set() };
+/**
+ * Runs `fn` with the problems of its reads said through `log`. Inside another such run the outer
+ * one keeps them: each is said once, in the log of what began the run.
+ */
+function reportReadsTo(log, fn) {
+    return reporting.getStore() ? fn() : reporting.run({ log, said: new Set() }, fn);
+}
+/** Pure: the warning for a read that failed other than by absence. */
+function readProblem(path, e) {
+    const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
+    return `Could not read ${path}: ${what}. Carrying on as if it were not there, so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.`;
+}
+/** Whether a failed read means that nothing is there. */
+function isAbsence(e, o) {
+    return e.code === 'ENOENT' || (e.code === 'ENOTDIR' && o.notADirectory === 'absent') || (o.alsoAbsent?.includes(e.code ?? '') ?? false);
+}
+/** A read of `path` failed: nothing when that means absence, else said once (above). */
+function failed(path, e, o) {
+    const err = e;
+    if (isAbsence(err, o))
+        return undefined;
+    const r = reporting.getStore() ?? outside;
+    const key = `${path}\0${err.code ?? err.message}`;
+    if (!r.said.has(key)) {
+        r.said.add(key);
+        r.log.warning(readProblem(path, err));
+    }
+    return undefined;
+}
+/** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
+async function ifPresent(path, read, o = {}) {
+    try {
+        return await read();
+    }
+    catch (e) {
+        return failed(path, e, o);
+    }
+}
+/** The same for the synchronous reads of the units count and the view (warmth.ts, view.ts). */
+function absent_ifPresentSync(path, read, o = {}) {
+    try {
+        return read();
+    }
+    catch (e) {
+        return failed(path, e, o);
+    }
+}
+/** The names in a directory; none when it is not there. */
+const absent_listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
+/** The entries of a directory with their types; none when it is not there. */
+const listDirents = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir, { withFileTypes: true }), o)) ?? [];
+/** The same, synchronously. */
+const absent_listDirSync = (dir, o) => absent_ifPresentSync(dir, () => readdirSync(dir), o) ?? [];
+/** The same, synchronously. */
+const absent_listDirentsSync = (dir, o) => absent_ifPresentSync(dir, () => readdirSync(dir, { withFileTypes: true }), o) ?? [];
+/** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
+const absent_lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.lstat(path), { notADirectory: 'absent' });
+/** A file's text; undefined when it is not there. */
+const absent_readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
+/** A file's bytes; undefined when it is not there. */
+const absent_readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
+
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
+
 
 
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
@@ -28784,7 +28855,7 @@ async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
 }
 /** uids of the paths that exist (never following a symlink). */
 async function ownersOf(paths) {
-    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
+    const sts = await Promise.all(paths.map((p) => absent_lstatIfPresent(p)));
     return sts.filter((s) => s !== undefined).map((s) => s.uid);
 }
 /**
@@ -28847,6 +28918,7 @@ async function proc_findOnPath(command, path) {
 
 
 
+
 /*
  * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
  * by jobs that share nothing but the root, and read by `status` and `metrics`.
@@ -28887,7 +28959,7 @@ async function appendLine(root, path, e) {
     }
     if (st.size > LOG_MAX) {
         // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        const now = await absent_lstatIfPresent(path);
         if (now?.ino === st.ino)
             await external_node_fs_.promises.rename(path, `${path}.1`);
     }
@@ -28913,7 +28985,8 @@ function jsonlog_parseLines(text, accept) {
 }
 /** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
 async function readPlain(path) {
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK).catch(() => undefined);
+    // ELOOP: a link, never followed, reads as nothing.
+    const h = await ifPresent(path, () => external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK), { alsoAbsent: ['ELOOP'] });
     if (!h)
         return { buf: Buffer.alloc(0) };
     try {
@@ -28958,6 +29031,7 @@ async function readSince(path, cursor) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/warmth.ts
+
 
 
 
@@ -29017,16 +29091,9 @@ function countUnits(units, cutOffMs) {
 }
 /** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
 const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
-const subdirs = (dir) => {
-    try {
-        return readdirSync(dir, { withFileTypes: true })
-            .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
-            .map((d) => d.name);
-    }
-    catch {
-        return [];
-    }
-};
+const subdirs = (dir) => listDirentsSync(dir, { notADirectory: 'absent' })
+    .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+    .map((d) => d.name);
 const isDir = (p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 /**
  * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
@@ -29046,14 +29113,7 @@ function profileDirs(target) {
     }
     return out;
 }
-const dirEntries = (dir) => {
-    try {
-        return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
-    }
-    catch {
-        return [];
-    }
-};
+const dirEntries = (dir) => listDirentsSync(dir, { notADirectory: 'absent' }).filter((d) => d.isDirectory());
 /**
  * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
  * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
@@ -29084,13 +29144,10 @@ function readUnits(target) {
     const units = [];
     for (const profile of profileDirs(target)) {
         for (const loc of unitLocations(profile)) {
-            let entries;
-            try {
-                entries = readdirSync(loc.dir);
-            }
-            catch {
-                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
-            }
+            // Not there: not a unit (a v1 build script dir under build/), or gone meanwhile.
+            const entries = ifPresentSync(loc.dir, () => readdirSync(loc.dir), { notADirectory: 'absent' });
+            if (!entries)
+                continue;
             const files = [];
             for (const f of entries) {
                 if (f.startsWith('dep-') || f.startsWith('output-'))
@@ -29755,6 +29812,7 @@ function killHolder(pid, lockPath) {
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
 
+
 /** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
 function parseProcLocks(text) {
     const held = new Set();
@@ -29787,7 +29845,7 @@ function devId(dev, ino) {
     return `${major}:${minor}:${BigInt(ino)}`;
 }
 async function isHeldHint(path, held) {
-    const st = await external_node_fs_.promises.stat(path, { bigint: true }).catch(() => undefined);
+    const st = await ifPresent(path, () => external_node_fs_.promises.stat(path, { bigint: true }), { notADirectory: 'absent' });
     return st ? held.has(devId(st.dev, st.ino)) : false;
 }
 /*
@@ -29821,7 +29879,7 @@ const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerp
 async function liveness_cargoLockFiles(target, cargoHome) {
     const found = [];
     const addIfFile = async (p) => {
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        const st = await absent_lstatIfPresent(p);
         if (st?.isFile())
             found.push(p);
     };
@@ -29831,7 +29889,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
     }
     if (target) {
         // <target>/<profile>/ and <target>/<triple>/<profile>/
-        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
+        const level1 = await listDirents(target);
         for (const n of PROFILE_LOCKS)
             await addIfFile((0,external_node_path_.join)(target, n));
         for (const d of level1) {
@@ -29839,7 +29897,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
                 continue;
             for (const n of PROFILE_LOCKS)
                 await addIfFile((0,external_node_path_.join)(target, d.name, n));
-            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
+            const level2 = await listDirents((0,external_node_path_.join)(target, d.name));
             for (const d2 of level2) {
                 if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
                     continue;
@@ -29921,12 +29979,15 @@ async function linkOrCopy(from, to, mode) {
 
 /** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 async function record_file_readRecord(path) {
+    const text = await absent_readTextIfPresent(path, { notADirectory: 'absent' });
+    if (text === undefined)
+        return undefined;
     try {
-        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        const r = JSON.parse(text);
         return r && r.format === 1 ? r : undefined;
     }
     catch {
-        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+        return undefined; // torn by a crash of an older writer: treated as unknown
     }
 }
 /** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
@@ -30034,10 +30095,10 @@ async function probeOwners(dirs) {
 async function probeTops(tops) {
     const out = [];
     const visit = async (top, rel) => {
-        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
+        const entries = await listDirents((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { notADirectory: 'absent' });
         await Promise.all(entries.map(async (e) => {
             const r = [...rel, e.name];
-            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
+            const st = await absent_lstatIfPresent((0,external_node_path_.join)(tops[top], ...r.slice(1)));
             if (!st)
                 return;
             out.push({ rel: r.join('/'), uid: st.uid });
@@ -30082,6 +30143,7 @@ function foreign_describeForeign(found, max = 3) {
 
 
 
+
 const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
@@ -30091,7 +30153,7 @@ async function slotsOfAnotherUid(root, uid) {
     if (uid === 0)
         return [];
     const out = [];
-    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+    for (const name of (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort()) {
         const rec = await readRecord(slotDirs(root, name).record);
         if (rec?.uid !== undefined && rec.uid !== uid)
             out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
@@ -30599,7 +30661,10 @@ function sudoAvailable() {
     }
     return sudoChecked;
 }
-/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
+/**
+ * Finds one remaining entry not owned by us, to name it in the warning. Never follows links. What
+ * it cannot read is passed over in silence: a deletion just failed there, and its warning says so.
+ */
 async function foreignEntry(dir, budget = 2000) {
     const me = proc_myUid();
     const queue = [dir];
@@ -30701,6 +30766,7 @@ async function removeTreeInner(root, path, o) {
 
 
 
+
 /** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
 function homeFor(root, dirs, uid, shared) {
     return shared ? sharedHome(root, uid) : dirs.cargoHome;
@@ -30749,8 +30815,8 @@ async function linkRunnerConfig(cargoHome, root, env) {
     for (const f of LINKED) {
         const src = (0,external_node_path_.join)(orig, f);
         const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
-        const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
+        const st = await ifPresent(src, () => external_node_fs_.promises.stat(src), { notADirectory: 'absent' });
+        const cur = await ifPresent(dst, () => external_node_fs_.promises.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
         if (!st?.isFile()) {
             if (cur !== undefined)
                 await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
@@ -30769,6 +30835,7 @@ async function linkRunnerConfig(cargoHome, root, env) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/prepare.ts
+
 
 
 
@@ -30815,7 +30882,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
     return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
 }
 async function hasEntries(dir) {
-    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
+    return (await absent_listDir(dir)).length > 0;
 }
 /**
  * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
@@ -30829,7 +30896,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     // another slot, say): cargo would follow it. Only real directories are used; anything else
     // is moved to trash (the link itself, never what it points to).
     for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
-        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
+        const st = await absent_lstatIfPresent(d);
         if (st && !st.isDirectory())
             removed.push(await remove_removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
     }
@@ -31185,6 +31252,7 @@ const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.repla
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -31278,7 +31346,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     const why = refuseRoot(root, env);
     if (why)
         throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
-    const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
+    const st = await ifPresent(root, () => external_node_fs_.promises.stat(root), { notADirectory: 'absent' });
     if (st && !st.isDirectory())
         throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
@@ -31332,6 +31400,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
 
 
 
+
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -31375,9 +31444,9 @@ async function handBackJob(j, published, gitPublished = 0) {
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
     const homes = rootPaths(j.root).homes;
-    if ((await fs.lstat(homes).catch(() => undefined))?.uid === 0)
+    if ((await lstatIfPresent(homes))?.uid === 0)
         await chownTree([homes], to, false);
-    const rootOwn = (await fs.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    const rootOwn = (await listDir(homes)).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
     if (rootOwn.length) {
         const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
         if (!r.ok)
@@ -31399,7 +31468,7 @@ async function handBackIdle(root, timeoutMs) {
         return [];
     const given = [];
     const p = rootPaths(root);
-    for (const name of (await fs.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+    for (const name of (await listDir(p.slots)).filter((n) => SLOT_NAME.test(n))) {
         const dirs = slotDirs(root, name);
         const rec = await readRecord(dirs.record);
         if (canManage(to.uid, rec, await slotOwners(dirs)) && (await findForeign(dirs, to.uid)).length === 0)
@@ -31418,10 +31487,10 @@ async function handBackIdle(root, timeoutMs) {
     // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
     // that mounted it) go back to the uid the home belongs to. chown changes no content a running
     // cargo reads, so no lock is needed.
-    for (const name of await fs.readdir(p.homes).catch(() => [])) {
+    for (const name of await listDir(p.homes)) {
         const home = `${p.homes}/${name}`;
         const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
-        const st = await fs.lstat(home).catch(() => undefined);
+        const st = await lstatIfPresent(home);
         if (uid === 0 && st?.isDirectory()) {
             // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
             if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok)
@@ -31445,6 +31514,7 @@ async function handBackIdle(root, timeoutMs) {
 
 ;// CONCATENATED MODULE: ./src/os/sockets.ts
 
+
 /** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
 function parseListeners(procNetTcp) {
     const out = [];
@@ -31459,9 +31529,11 @@ function parseListeners(procNetTcp) {
     }
     return out;
 }
+/** Other processes' entries in /proc: gone (ENOENT, ESRCH) or another uid's (EACCES) is the normal case there. */
+const PROCESSES = { alsoAbsent: ['ESRCH', 'EACCES'] };
 /** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
 async function tcpListeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(async (f) => (await absent_readTextIfPresent(f)) ?? ''));
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
     return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
 }
@@ -31472,26 +31544,26 @@ async function tcpListeners() {
 async function socketOwner(inode, comm, hint) {
     const want = `socket:[${inode}]`;
     const holds = async (p) => {
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+        for (const fd of await absent_listDir(`/proc/${p}/fd`, PROCESSES)) {
+            if ((await ifPresent(`/proc/${p}/fd/${fd}`, () => external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`), PROCESSES)) === want)
                 return true;
+        }
         return false;
     };
     if (hint && (await holds(String(hint))))
         return hint;
-    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+    for (const p of await absent_listDir('/proc')) {
         if (!/^\d+$/.test(p))
             continue;
-        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (name.trim() === comm && (await holds(p)))
+        const name = await absent_readTextIfPresent(`/proc/${p}/comm`, PROCESSES);
+        if (name?.trim() === comm && (await holds(p)))
             return Number(p);
     }
     return undefined;
 }
 /** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
 async function environOf(pid) {
-    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    const raw = await absent_readTextIfPresent(`/proc/${pid}/environ`, PROCESSES);
     if (raw === undefined)
         return undefined;
     const out = {};
@@ -31502,11 +31574,13 @@ async function environOf(pid) {
 }
 /** Whether `pid` sees the same files as this process (the same mount namespace). */
 async function sameMountNamespace(pid) {
-    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-    return theirs === ours;
+    const ns = (p) => ifPresent(`/proc/${p}/ns/mnt`, () => external_node_fs_.promises.readlink(`/proc/${p}/ns/mnt`), PROCESSES);
+    const [theirs, ours] = await Promise.all([ns(String(pid)), ns('self')]);
+    return theirs !== undefined && theirs === ours;
 }
 
 ;// CONCATENATED MODULE: ./src/host/sccache.ts
+
 
 
 
@@ -31685,13 +31759,13 @@ async function spawnServer(binary, env, dir) {
             child.on('error', rej);
             child.on('exit', (c) => res(c));
         });
-        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
+        return { code, output: ((await absent_readTextIfPresent(logPath)) ?? '').trim() };
     }
     finally {
         await out.close();
     }
 }
-const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+const tail = async (path) => ((await absent_readTextIfPresent(path)) ?? '').trim().split('\n').slice(-3).join(' / ');
 /** Pure: why an occupant of a port makes this job try the next one. */
 function whyNext(o) {
     if (o.kind === 'other-uid')
@@ -31709,7 +31783,7 @@ async function tryPort(binary, env, port, uid, root, log) {
     if (theirs)
         return { kind: 'next', why: theirs };
     const tmp = (0,external_node_path_.join)(dir, 'tmp');
-    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const hint = Number(await absent_readTextIfPresent((0,external_node_path_.join)(dir, 'server.pid'))) || undefined;
     const seen = await occupant(port, uid, hint);
     if (seen.kind === 'host-server') {
         log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
@@ -31835,6 +31909,7 @@ async function sccacheAtEnd(r, env, paths, log) {
 
 
 
+
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
@@ -31859,7 +31934,7 @@ async function copyTree(src, dst, timeoutMs) {
 async function removeEscapingLinks(dir) {
     const removed = [];
     const walk = async (d) => {
-        const entries = await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => []);
+        const entries = await listDirents(d);
         for (const e of entries) {
             const p = (0,external_node_path_.join)(d, e.name);
             if (e.isDirectory())
@@ -32158,6 +32233,7 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
 
 
 
+
 /*
  * cargo's directory names, learned rather than computed. cargo names a registry's index dir
  * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
@@ -32170,11 +32246,12 @@ const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDi
 const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
 async function knownDirs(dirsDir, version, source) {
+    const text = await absent_readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
     try {
-        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+        return text === undefined ? [] : JSON.parse(text).dirs.filter(plainName);
     }
     catch {
-        return [];
+        return []; // not a record this module wrote
     }
 }
 /**
@@ -32193,6 +32270,7 @@ async function dir_names_learnDir(dirsDir, version, source, dir, field) {
 }
 
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
+
 
 
 
@@ -32298,7 +32376,7 @@ async function plainDirs(root, ...rel) {
     let p = root;
     for (const c of rel) {
         p = (0,external_node_path_.join)(p, c);
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        const st = await absent_lstatIfPresent(p);
         if (st && !st.isDirectory())
             return false;
     }
@@ -32310,10 +32388,10 @@ async function learnGitDir(root, version, url, dir) {
 }
 async function packFiles(entry) {
     const out = [];
-    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
+    for (const name of await absent_listDir(entry)) {
         if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
             continue;
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
+        const st = await absent_lstatIfPresent((0,external_node_path_.join)(entry, name));
         if (st?.isFile())
             out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
     }
@@ -32344,7 +32422,7 @@ async function dbDirsLacking(git, dbRoot, dirs, commit) {
     const todo = [];
     for (const dir of dirs) {
         const d = (0,external_node_path_.join)(dbRoot, dir);
-        const isDir = (await external_node_fs_.promises.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        const isDir = (await absent_lstatIfPresent(d))?.isDirectory() ?? false;
         if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
             todo.push(dir);
     }
@@ -32380,7 +32458,7 @@ async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
         if (refused)
             return refused;
         const dest = (0,external_node_path_.join)(dbRoot, dir);
-        const st = await external_node_fs_.promises.lstat(dest).catch(() => undefined);
+        const st = await absent_lstatIfPresent(dest);
         // A symlink a build left in its place (into another slot, say) is removed, never followed.
         if (st && !st.isDirectory())
             await external_node_fs_.promises.rm(dest, { force: true });
@@ -32466,7 +32544,7 @@ function dbFacts(git, dbRoot, names, locked) {
                 .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
                 .map(([sha]) => sha)
             : [];
-        const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+        const head = (await readTextIfPresent(join(gitDir, 'FETCH_HEAD'))) ?? '';
         const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
         return { name, commits: present, fetchedFrom };
     }));
@@ -32486,7 +32564,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
         return r;
     }
     const dbRoot = join(cargoHome, 'git', 'db');
-    const names = (await fs.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const names = (await listDir(dbRoot)).filter((n) => !n.startsWith('.'));
     const facts = await dbFacts(git, dbRoot, names, locked);
     const { assigned, ambiguous } = assignDbDirs(facts, locked);
     for (const g of locked) {
@@ -32562,12 +32640,12 @@ async function gitEntries(root) {
     const db = layout_gitStorePaths(root).db;
     if (!(await plainDirs(root, 'git', 'db')))
         return out;
-    for (const key of await external_node_fs_.promises.readdir(db).catch(() => [])) {
-        if (!(await external_node_fs_.promises.lstat((0,external_node_path_.join)(db, key)).catch(() => undefined))?.isDirectory())
+    for (const key of await absent_listDir(db)) {
+        if (!(await absent_lstatIfPresent((0,external_node_path_.join)(db, key)))?.isDirectory())
             continue;
-        for (const commit of await external_node_fs_.promises.readdir((0,external_node_path_.join)(db, key)).catch(() => [])) {
+        for (const commit of await absent_listDir((0,external_node_path_.join)(db, key))) {
             const path = (0,external_node_path_.join)(db, key, commit);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            const st = await absent_lstatIfPresent(path);
             if (!st?.isDirectory())
                 continue;
             const files = await packFiles(path);
@@ -33044,6 +33122,7 @@ async function guardAndRecord(o, trigger) {
 
 
 
+
 const blobPath = (root, sha) => (0,external_node_path_.join)(layout_storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c) => `${c.name}-${c.version}.crate`;
 /** Pure: may this job publish into the host's store? */
@@ -33112,7 +33191,7 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
             continue;
         }
         const blob = blobPath(root, c.checksum);
-        const st = await external_node_fs_.promises.stat(blob).catch(() => undefined);
+        const st = await ifPresent(blob, () => external_node_fs_.promises.stat(blob), { notADirectory: 'absent' });
         if (!st) {
             r.missing++;
             continue;
@@ -33143,7 +33222,7 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
             usedDirs.add(dir);
             const cached = (0,external_node_path_.join)(layout_storePaths(root).index, dir, '.cache', lockfile_indexPath(c.name));
             const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(c.name));
-            const buf = await external_node_fs_.promises.readFile(cached).catch(() => undefined);
+            const buf = await absent_readBytesIfPresent(cached);
             if (buf && lockfile_indexEntryMatches(buf, c.version, c.checksum) && !(await fsutil_exists(slotCached))) {
                 await placeAtomically(slotCached, { data: buf });
                 r.indexEntries++;
@@ -33155,7 +33234,7 @@ async function seedCrates(root, cargoHome, locked, version, mode) {
     // The registry's config.json, once per index dir that received crates.
     for (const dir of usedDirs) {
         const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await fsutil_exists(config)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        const cfg = (await fsutil_exists(config)) ? undefined : await absent_readBytesIfPresent((0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json'));
         if (cfg)
             await placeAtomically(config, { data: cfg });
     }
@@ -33170,17 +33249,17 @@ async function publishCrates(root, cargoHome, locked, version) {
     const cacheRoot = join(cargoHome, 'registry', 'cache');
     const learned = new Set();
     const publishedDirs = new Set();
-    for (const dir of await fs.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [])) {
+    for (const dir of await listDir(cacheRoot)) {
+        for (const f of await listDir(join(cacheRoot, dir), { notADirectory: 'absent' })) {
             const candidates = byFile.get(f);
             if (!candidates)
                 continue; // not in this Cargo.lock: nothing to verify it against
             const path = join(cacheRoot, dir, f);
-            const st = await fs.lstat(path).catch(() => undefined);
+            const st = await lstatIfPresent(path);
             if (!st?.isFile())
                 continue;
             // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
             if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
                 r.skipped++;
                 continue;
@@ -33219,9 +33298,9 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.publishedBytes += st.size;
             }
             const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await fs.readFile(storeCached).catch(() => undefined);
+            const stored = await readBytesIfPresent(storeCached);
             if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+                const buf = await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
                 if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
                     await placeAtomically(storeCached, { data: buf });
                     r.indexEntries++;
@@ -33232,7 +33311,7 @@ async function publishCrates(root, cargoHome, locked, version) {
     }
     for (const dir of publishedDirs) {
         const storeConfig = join(storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, 'config.json'));
         if (cfg)
             await placeAtomically(storeConfig, { data: cfg });
     }
@@ -33379,6 +33458,7 @@ async function postLock(c, env) {
 
 
 
+
 /*
  * Under which path view a slot's build was made, from what cargo itself wrote.
  *
@@ -33420,24 +33500,10 @@ function view_rootSeen(output, root, buildDir) {
 /** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
 const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
 const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => lstatSync(join(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => {
-    try {
-        return readdirSync(d, { withFileTypes: true })
-            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
-            .map((e) => join(d, e.name));
-    }
-    catch {
-        return [];
-    }
-};
-const list = (d) => {
-    try {
-        return readdirSync(d);
-    }
-    catch {
-        return [];
-    }
-};
+const view_subdirs = (d) => listDirentsSync(d, { notADirectory: 'absent' })
+    .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+    .map((e) => join(d, e.name));
+const list = (d) => listDirSync(d, { notADirectory: 'absent' });
 /**
  * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
  * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
@@ -33581,6 +33647,7 @@ function recordFor(lease, me, now, previous, view) {
 
 
 
+
 /*
  * Compile-cache keys that are the same in every slot.
  *
@@ -33624,7 +33691,7 @@ async function ensureWrapperScript(root, uid) {
     if (theirs)
         return undefined;
     const path = (0,external_node_path_.join)(dir, OUR_WRAPPER);
-    if ((await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT)
+    if ((await absent_readTextIfPresent(path)) === WRAPPER_SCRIPT)
         return path;
     await fsutil_writeAtomic(path, WRAPPER_SCRIPT, 0o755);
     return path;
@@ -33682,8 +33749,12 @@ async function untrustedCache(root, uid) {
 
 
 
-/** Runs the phases of one start, as JobStart above says. */
-async function mainJob(o) {
+
+/** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
+function mainJob(o) {
+    return reportReadsTo(o.log, () => startPhases(o));
+}
+async function startPhases(o) {
     const { settings: s, env, log, watchPid, save } = o;
     const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
     log.debug(`Identity: ${JSON.stringify(me)}`);
@@ -33800,7 +33871,7 @@ async function startJob(o) {
         }
         const exports = exportsFor(lease.dirs, home.cargoHome);
         let copy;
-        if (s.layout === 'slot' && (await external_node_fs_.promises.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+        if (s.layout === 'slot' && (await ifPresent(lease.dirs.target, () => external_node_fs_.promises.readdir(lease.dirs.target)))?.length === 0) {
             // A slot without its own warm build: start from a compatible one another idle slot holds.
             const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
             if (src) {
@@ -33934,6 +34005,7 @@ const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
 
 
+
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the
  * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
@@ -33951,12 +34023,15 @@ const STATE_VAR = 'CARGO_ISOLATE_HOOK_STATE';
 const statePath = (env) => (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, STATE_FILE) : undefined);
 const writeState = (file, s) => fsutil_writeAtomic(file, JSON.stringify(s));
 async function readState(file) {
+    const text = await absent_readTextIfPresent(file);
+    if (text === undefined)
+        return undefined;
     try {
-        const s = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
+        const s = JSON.parse(text);
         return s.format === 1 && s.job?.dirs ? s : undefined;
     }
     catch {
-        return undefined;
+        return undefined; // not the started hook's: a step of the job wrote it
     }
 }
 /**
@@ -34166,7 +34241,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6688);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3588);
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9009:
+/***/ 6012:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28540,7 +28540,78 @@ function runInForeground(cmd, env, onStdout) {
     });
 }
 
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/os/absent.ts
+
+
+const reporting = new external_node_async_hooks_.AsyncLocalStorage();
+/** Where problems go outside any job or command (a module used on its own): stderr, still once each. */
+const outside = { log: { warning: (m) => void process.stderr.write(`cargo-isolate: warning: ${m}\n`) }, said: new Set() };
+/**
+ * Runs `fn` with the problems of its reads said through `log`. Inside another such run the outer
+ * one keeps them: each is said once, in the log of what began the run.
+ */
+function reportReadsTo(log, fn) {
+    return reporting.getStore() ? fn() : reporting.run({ log, said: new Set() }, fn);
+}
+/** Pure: the warning for a read that failed other than by absence. */
+function readProblem(path, e) {
+    const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
+    return `Could not read ${path}: ${what}. Carrying on as if it were not there, so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.`;
+}
+/** Whether a failed read means that nothing is there. */
+function isAbsence(e, o) {
+    return e.code === 'ENOENT' || (e.code === 'ENOTDIR' && o.notADirectory === 'absent') || (o.alsoAbsent?.includes(e.code ?? '') ?? false);
+}
+/** A read of `path` failed: nothing when that means absence, else said once (above). */
+function failed(path, e, o) {
+    const err = e;
+    if (isAbsence(err, o))
+        return undefined;
+    const r = reporting.getStore() ?? outside;
+    const key = `${path}\0${err.code ?? err.message}`;
+    if (!r.said.has(key)) {
+        r.said.add(key);
+        r.log.warning(readProblem(path, err));
+    }
+    return undefined;
+}
+/** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
+async function absent_ifPresent(path, read, o = {}) {
+    try {
+        return await read();
+    }
+    catch (e) {
+        return failed(path, e, o);
+    }
+}
+/** The same for the synchronous reads of the units count and the view (warmth.ts, view.ts). */
+function ifPresentSync(path, read, o = {}) {
+    try {
+        return read();
+    }
+    catch (e) {
+        return failed(path, e, o);
+    }
+}
+/** The names in a directory; none when it is not there. */
+const absent_listDir = async (dir, o) => (await absent_ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
+/** The entries of a directory with their types; none when it is not there. */
+const absent_listDirents = async (dir, o) => (await absent_ifPresent(dir, () => external_node_fs_.promises.readdir(dir, { withFileTypes: true }), o)) ?? [];
+/** The same, synchronously. */
+const listDirSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir), o) ?? [];
+/** The same, synchronously. */
+const listDirentsSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }), o) ?? [];
+/** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
+const absent_lstatIfPresent = (path) => absent_ifPresent(path, () => external_node_fs_.promises.lstat(path), { notADirectory: 'absent' });
+/** A file's text; undefined when it is not there. */
+const readTextIfPresent = (path, o) => absent_ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
+/** A file's bytes; undefined when it is not there. */
+const absent_readBytesIfPresent = (path) => absent_ifPresent(path, () => external_node_fs_.promises.readFile(path));
+
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
+
 
 
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
@@ -28592,7 +28663,7 @@ async function owner_ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
 }
 /** uids of the paths that exist (never following a symlink). */
 async function ownersOf(paths) {
-    const sts = await Promise.all(paths.map((p) => external_node_fs_.promises.lstat(p).catch(() => undefined)));
+    const sts = await Promise.all(paths.map((p) => absent_lstatIfPresent(p)));
     return sts.filter((s) => s !== undefined).map((s) => s.uid);
 }
 /**
@@ -28655,6 +28726,7 @@ async function findOnPath(command, path) {
 
 
 
+
 /*
  * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
  * by jobs that share nothing but the root, and read by `status` and `metrics`.
@@ -28695,7 +28767,7 @@ async function appendLine(root, path, e) {
     }
     if (st.size > LOG_MAX) {
         // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+        const now = await absent_lstatIfPresent(path);
         if (now?.ino === st.ino)
             await external_node_fs_.promises.rename(path, `${path}.1`);
     }
@@ -28721,7 +28793,8 @@ function jsonlog_parseLines(text, accept) {
 }
 /** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
 async function readPlain(path) {
-    const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    // ELOOP: a link, never followed, reads as nothing.
+    const h = await ifPresent(path, () => fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK), { alsoAbsent: ['ELOOP'] });
     if (!h)
         return { buf: Buffer.alloc(0) };
     try {
@@ -28766,6 +28839,7 @@ async function readSince(path, cursor) {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/warmth.ts
+
 
 
 
@@ -28825,16 +28899,9 @@ function countUnits(units, cutOffMs) {
 }
 /** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
 const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
-const subdirs = (dir) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
-            .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
-            .map((d) => d.name);
-    }
-    catch {
-        return [];
-    }
-};
+const subdirs = (dir) => listDirentsSync(dir, { notADirectory: 'absent' })
+    .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+    .map((d) => d.name);
 const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 /**
  * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
@@ -28854,14 +28921,7 @@ function profileDirs(target) {
     }
     return out;
 }
-const dirEntries = (dir) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
-    }
-    catch {
-        return [];
-    }
-};
+const dirEntries = (dir) => listDirentsSync(dir, { notADirectory: 'absent' }).filter((d) => d.isDirectory());
 /**
  * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
  * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
@@ -28892,13 +28952,10 @@ function readUnits(target) {
     const units = [];
     for (const profile of profileDirs(target)) {
         for (const loc of unitLocations(profile)) {
-            let entries;
-            try {
-                entries = (0,external_node_fs_.readdirSync)(loc.dir);
-            }
-            catch {
-                continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
-            }
+            // Not there: not a unit (a v1 build script dir under build/), or gone meanwhile.
+            const entries = ifPresentSync(loc.dir, () => (0,external_node_fs_.readdirSync)(loc.dir), { notADirectory: 'absent' });
+            if (!entries)
+                continue;
             const files = [];
             for (const f of entries) {
                 if (f.startsWith('dep-') || f.startsWith('output-'))
@@ -28993,6 +29050,7 @@ async function warmth_readHistory(root) {
 
 
 
+
 /*
  * Under which path view a slot's build was made, from what cargo itself wrote.
  *
@@ -29034,24 +29092,10 @@ function rootSeen(output, root, buildDir) {
 /** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
 const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
 const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d, { withFileTypes: true })
-            .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
-            .map((e) => (0,external_node_path_.join)(d, e.name));
-    }
-    catch {
-        return [];
-    }
-};
-const list = (d) => {
-    try {
-        return (0,external_node_fs_.readdirSync)(d);
-    }
-    catch {
-        return [];
-    }
-};
+const view_subdirs = (d) => listDirentsSync(d, { notADirectory: 'absent' })
+    .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+    .map((e) => (0,external_node_path_.join)(d, e.name));
+const list = (d) => listDirSync(d, { notADirectory: 'absent' });
 /**
  * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
  * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
@@ -29184,10 +29228,10 @@ async function probeOwners(dirs) {
 async function probeTops(tops) {
     const out = [];
     const visit = async (top, rel) => {
-        const entries = await external_node_fs_.promises.readdir((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
+        const entries = await absent_listDirents((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { notADirectory: 'absent' });
         await Promise.all(entries.map(async (e) => {
             const r = [...rel, e.name];
-            const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(tops[top], ...r.slice(1))).catch(() => undefined);
+            const st = await absent_lstatIfPresent((0,external_node_path_.join)(tops[top], ...r.slice(1)));
             if (!st)
                 return;
             out.push({ rel: r.join('/'), uid: st.uid });
@@ -29224,6 +29268,7 @@ function foreign_describeForeign(found, max = 3) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
 
 
 
@@ -29278,8 +29323,8 @@ async function linkRunnerConfig(cargoHome, root, env) {
     for (const f of LINKED) {
         const src = join(orig, f);
         const dst = join(cargoHome, f);
-        const st = await fs.stat(src).catch(() => undefined);
-        const cur = await fs.readlink(dst).catch(() => undefined);
+        const st = await ifPresent(src, () => fs.stat(src), { notADirectory: 'absent' });
+        const cur = await ifPresent(dst, () => fs.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
         if (!st?.isFile()) {
             if (cur !== undefined)
                 await fs.unlink(dst).catch(() => undefined); // the runner's file went away
@@ -29794,6 +29839,7 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
 
 
 
+
 /*
  * cargo's directory names, learned rather than computed. cargo names a registry's index dir
  * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
@@ -29806,11 +29852,12 @@ const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDi
 const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
 async function dir_names_knownDirs(dirsDir, version, source) {
+    const text = await readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
     try {
-        return JSON.parse(await external_node_fs_.promises.readFile(record(dirsDir, version, source), 'utf8')).dirs.filter(plainName);
+        return text === undefined ? [] : JSON.parse(text).dirs.filter(plainName);
     }
     catch {
-        return [];
+        return []; // not a record this module wrote
     }
 }
 /**
@@ -29829,6 +29876,7 @@ async function learnDir(dirsDir, version, source, dir, field) {
 }
 
 ;// CONCATENATED MODULE: ./src/store/crates.ts
+
 
 
 
@@ -29905,7 +29953,7 @@ async function crates_seedCrates(root, cargoHome, locked, version, mode) {
             continue;
         }
         const blob = blobPath(root, c.checksum);
-        const st = await fs.stat(blob).catch(() => undefined);
+        const st = await ifPresent(blob, () => fs.stat(blob), { notADirectory: 'absent' });
         if (!st) {
             r.missing++;
             continue;
@@ -29936,7 +29984,7 @@ async function crates_seedCrates(root, cargoHome, locked, version, mode) {
             usedDirs.add(dir);
             const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
             const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await fs.readFile(cached).catch(() => undefined);
+            const buf = await readBytesIfPresent(cached);
             if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
                 await placeAtomically(slotCached, { data: buf });
                 r.indexEntries++;
@@ -29948,7 +29996,7 @@ async function crates_seedCrates(root, cargoHome, locked, version, mode) {
     // The registry's config.json, once per index dir that received crates.
     for (const dir of usedDirs) {
         const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await fs.readFile(join(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent(join(storePaths(root).index, dir, 'config.json'));
         if (cfg)
             await placeAtomically(config, { data: cfg });
     }
@@ -29963,17 +30011,17 @@ async function publishCrates(root, cargoHome, locked, version) {
     const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
     const learned = new Set();
     const publishedDirs = new Set();
-    for (const dir of await external_node_fs_.promises.readdir(cacheRoot).catch(() => [])) {
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(cacheRoot, dir)).catch(() => [])) {
+    for (const dir of await absent_listDir(cacheRoot)) {
+        for (const f of await absent_listDir((0,external_node_path_.join)(cacheRoot, dir), { notADirectory: 'absent' })) {
             const candidates = byFile.get(f);
             if (!candidates)
                 continue; // not in this Cargo.lock: nothing to verify it against
             const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            const st = await absent_lstatIfPresent(path);
             if (!st?.isFile())
                 continue;
             // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => external_node_fs_.promises.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+            const seeded = await Promise.all(candidates.map((c) => absent_lstatIfPresent(blobPath(root, c.checksum))));
             if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
                 r.skipped++;
                 continue;
@@ -30012,9 +30060,9 @@ async function publishCrates(root, cargoHome, locked, version) {
                 r.publishedBytes += st.size;
             }
             const storeCached = (0,external_node_path_.join)(layout_storePaths(root).index, dir, '.cache', lockfile_indexPath(match.name));
-            const stored = await external_node_fs_.promises.readFile(storeCached).catch(() => undefined);
+            const stored = await absent_readBytesIfPresent(storeCached);
             if (!stored || !lockfile_indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(match.name))).catch(() => undefined);
+                const buf = await absent_readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', lockfile_indexPath(match.name)));
                 if (buf && lockfile_indexEntryMatches(buf, match.version, match.checksum)) {
                     await placeAtomically(storeCached, { data: buf });
                     r.indexEntries++;
@@ -30025,7 +30073,7 @@ async function publishCrates(root, cargoHome, locked, version) {
     }
     for (const dir of publishedDirs) {
         const storeConfig = (0,external_node_path_.join)(layout_storePaths(root).index, dir, 'config.json');
-        const cfg = (await fsutil_exists(storeConfig)) ? undefined : await external_node_fs_.promises.readFile((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+        const cfg = (await fsutil_exists(storeConfig)) ? undefined : await absent_readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
         if (cfg)
             await placeAtomically(storeConfig, { data: cfg });
     }
@@ -30137,7 +30185,10 @@ function sudoAvailable() {
     }
     return sudoChecked;
 }
-/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
+/**
+ * Finds one remaining entry not owned by us, to name it in the warning. Never follows links. What
+ * it cannot read is passed over in silence: a deletion just failed there, and its warning says so.
+ */
 async function foreignEntry(dir, budget = 2000) {
     const me = proc_myUid();
     const queue = [dir];
@@ -30243,6 +30294,7 @@ async function removeTreeInner(root, path, o) {
 
 
 
+
 const SHA = /^[0-9a-f]{40}$/;
 /** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
 function gitstore_parseGitLock(text) {
@@ -30338,7 +30390,7 @@ async function plainDirs(root, ...rel) {
     let p = root;
     for (const c of rel) {
         p = (0,external_node_path_.join)(p, c);
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        const st = await absent_lstatIfPresent(p);
         if (st && !st.isDirectory())
             return false;
     }
@@ -30350,10 +30402,10 @@ async function learnGitDir(root, version, url, dir) {
 }
 async function packFiles(entry) {
     const out = [];
-    for (const name of await external_node_fs_.promises.readdir(entry).catch(() => [])) {
+    for (const name of await absent_listDir(entry)) {
         if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
             continue;
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(entry, name)).catch(() => undefined);
+        const st = await absent_lstatIfPresent((0,external_node_path_.join)(entry, name));
         if (st?.isFile())
             out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
     }
@@ -30384,7 +30436,7 @@ async function dbDirsLacking(git, dbRoot, dirs, commit) {
     const todo = [];
     for (const dir of dirs) {
         const d = join(dbRoot, dir);
-        const isDir = (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+        const isDir = (await lstatIfPresent(d))?.isDirectory() ?? false;
         if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
             todo.push(dir);
     }
@@ -30420,7 +30472,7 @@ async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
         if (refused)
             return refused;
         const dest = join(dbRoot, dir);
-        const st = await fs.lstat(dest).catch(() => undefined);
+        const st = await lstatIfPresent(dest);
         // A symlink a build left in its place (into another slot, say) is removed, never followed.
         if (st && !st.isDirectory())
             await fs.rm(dest, { force: true });
@@ -30506,7 +30558,7 @@ function dbFacts(git, dbRoot, names, locked) {
                 .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
                 .map(([sha]) => sha)
             : [];
-        const head = await external_node_fs_.promises.readFile((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+        const head = (await readTextIfPresent((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'))) ?? '';
         const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
         return { name, commits: present, fetchedFrom };
     }));
@@ -30526,7 +30578,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
         return r;
     }
     const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
-    const names = (await external_node_fs_.promises.readdir(dbRoot).catch(() => [])).filter((n) => !n.startsWith('.'));
+    const names = (await absent_listDir(dbRoot)).filter((n) => !n.startsWith('.'));
     const facts = await dbFacts(git, dbRoot, names, locked);
     const { assigned, ambiguous } = assignDbDirs(facts, locked);
     for (const g of locked) {
@@ -30602,12 +30654,12 @@ async function gitEntries(root) {
     const db = gitStorePaths(root).db;
     if (!(await plainDirs(root, 'git', 'db')))
         return out;
-    for (const key of await fs.readdir(db).catch(() => [])) {
-        if (!(await fs.lstat(join(db, key)).catch(() => undefined))?.isDirectory())
+    for (const key of await listDir(db)) {
+        if (!(await lstatIfPresent(join(db, key)))?.isDirectory())
             continue;
-        for (const commit of await fs.readdir(join(db, key)).catch(() => [])) {
+        for (const commit of await listDir(join(db, key))) {
             const path = join(db, key, commit);
-            const st = await fs.lstat(path).catch(() => undefined);
+            const st = await lstatIfPresent(path);
             if (!st?.isDirectory())
                 continue;
             const files = await packFiles(path);
@@ -31142,6 +31194,7 @@ function earlierRun(r, me) {
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
 
+
 /** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
 function parseProcLocks(text) {
     const held = new Set();
@@ -31174,7 +31227,7 @@ function devId(dev, ino) {
     return `${major}:${minor}:${BigInt(ino)}`;
 }
 async function liveness_isHeldHint(path, held) {
-    const st = await fs.stat(path, { bigint: true }).catch(() => undefined);
+    const st = await ifPresent(path, () => fs.stat(path, { bigint: true }), { notADirectory: 'absent' });
     return st ? held.has(devId(st.dev, st.ino)) : false;
 }
 /*
@@ -31208,7 +31261,7 @@ const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerp
 async function liveness_cargoLockFiles(target, cargoHome) {
     const found = [];
     const addIfFile = async (p) => {
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        const st = await absent_lstatIfPresent(p);
         if (st?.isFile())
             found.push(p);
     };
@@ -31218,7 +31271,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
     }
     if (target) {
         // <target>/<profile>/ and <target>/<triple>/<profile>/
-        const level1 = await external_node_fs_.promises.readdir(target, { withFileTypes: true }).catch(() => []);
+        const level1 = await absent_listDirents(target);
         for (const n of PROFILE_LOCKS)
             await addIfFile((0,external_node_path_.join)(target, n));
         for (const d of level1) {
@@ -31226,7 +31279,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
                 continue;
             for (const n of PROFILE_LOCKS)
                 await addIfFile((0,external_node_path_.join)(target, d.name, n));
-            const level2 = await external_node_fs_.promises.readdir((0,external_node_path_.join)(target, d.name), { withFileTypes: true }).catch(() => []);
+            const level2 = await absent_listDirents((0,external_node_path_.join)(target, d.name));
             for (const d2 of level2) {
                 if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
                     continue;
@@ -31243,12 +31296,15 @@ async function liveness_cargoLockFiles(target, cargoHome) {
 
 /** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 async function record_file_readRecord(path) {
+    const text = await readTextIfPresent(path, { notADirectory: 'absent' });
+    if (text === undefined)
+        return undefined;
     try {
-        const r = JSON.parse(await external_node_fs_.promises.readFile(path, 'utf8'));
+        const r = JSON.parse(text);
         return r && r.format === 1 ? r : undefined;
     }
     catch {
-        return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+        return undefined; // torn by a crash of an older writer: treated as unknown
     }
 }
 /** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
@@ -31318,6 +31374,7 @@ const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.repla
 
 
 
+
 const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
@@ -31327,7 +31384,7 @@ async function slotsOfAnotherUid(root, uid) {
     if (uid === 0)
         return [];
     const out = [];
-    for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort()) {
+    for (const name of (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort()) {
         const rec = await readRecord(slotDirs(root, name).record);
         if (rec?.uid !== undefined && rec.uid !== uid)
             out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
@@ -31991,6 +32048,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -32084,7 +32142,7 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     const why = refuseRoot(root, env);
     if (why)
         throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
-    const st = await external_node_fs_.promises.stat(root).catch(() => undefined);
+    const st = await absent_ifPresent(root, () => external_node_fs_.promises.stat(root), { notADirectory: 'absent' });
     if (st && !st.isDirectory())
         throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
     const p = layout_rootPaths(root);
@@ -32155,6 +32213,7 @@ function sizes_diskUsage(path, timeoutMs = 30_000) {
 
 
 
+
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -32198,9 +32257,9 @@ async function handBackJob(j, published, gitPublished = 0) {
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
     const homes = layout_rootPaths(j.root).homes;
-    if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
+    if ((await absent_lstatIfPresent(homes))?.uid === 0)
         await owner_chownTree([homes], to, false);
-    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    const rootOwn = (await absent_listDir(homes)).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
     if (rootOwn.length) {
         const r = await owner_chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
         if (!r.ok)
@@ -32222,7 +32281,7 @@ async function handBackIdle(root, timeoutMs) {
         return [];
     const given = [];
     const p = rootPaths(root);
-    for (const name of (await fs.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+    for (const name of (await listDir(p.slots)).filter((n) => SLOT_NAME.test(n))) {
         const dirs = slotDirs(root, name);
         const rec = await readRecord(dirs.record);
         if (canManage(to.uid, rec, await slotOwners(dirs)) && (await findForeign(dirs, to.uid)).length === 0)
@@ -32241,10 +32300,10 @@ async function handBackIdle(root, timeoutMs) {
     // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
     // that mounted it) go back to the uid the home belongs to. chown changes no content a running
     // cargo reads, so no lock is needed.
-    for (const name of await fs.readdir(p.homes).catch(() => [])) {
+    for (const name of await listDir(p.homes)) {
         const home = `${p.homes}/${name}`;
         const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
-        const st = await fs.lstat(home).catch(() => undefined);
+        const st = await lstatIfPresent(home);
         if (uid === 0 && st?.isDirectory()) {
             // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
             if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok)
@@ -32268,6 +32327,7 @@ async function handBackIdle(root, timeoutMs) {
 
 ;// CONCATENATED MODULE: ./src/os/sockets.ts
 
+
 /** Pure: the TCP listeners on 127.0.0.1 (or any address) in /proc/net/tcp's format. */
 function parseListeners(procNetTcp) {
     const out = [];
@@ -32282,9 +32342,11 @@ function parseListeners(procNetTcp) {
     }
     return out;
 }
+/** Other processes' entries in /proc: gone (ENOENT, ESRCH) or another uid's (EACCES) is the normal case there. */
+const PROCESSES = { alsoAbsent: ['ESRCH', 'EACCES'] };
 /** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
 async function tcpListeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => external_node_fs_.promises.readFile(f, 'utf8').catch(() => '')));
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(async (f) => (await readTextIfPresent(f)) ?? ''));
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
     return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
 }
@@ -32295,26 +32357,26 @@ async function tcpListeners() {
 async function socketOwner(inode, comm, hint) {
     const want = `socket:[${inode}]`;
     const holds = async (p) => {
-        const fds = await external_node_fs_.promises.readdir(`/proc/${p}/fd`).catch(() => []);
-        for (const fd of fds)
-            if ((await external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`).catch(() => '')) === want)
+        for (const fd of await absent_listDir(`/proc/${p}/fd`, PROCESSES)) {
+            if ((await absent_ifPresent(`/proc/${p}/fd/${fd}`, () => external_node_fs_.promises.readlink(`/proc/${p}/fd/${fd}`), PROCESSES)) === want)
                 return true;
+        }
         return false;
     };
     if (hint && (await holds(String(hint))))
         return hint;
-    for (const p of await external_node_fs_.promises.readdir('/proc').catch(() => [])) {
+    for (const p of await absent_listDir('/proc')) {
         if (!/^\d+$/.test(p))
             continue;
-        const name = await external_node_fs_.promises.readFile(`/proc/${p}/comm`, 'utf8').catch(() => '');
-        if (name.trim() === comm && (await holds(p)))
+        const name = await readTextIfPresent(`/proc/${p}/comm`, PROCESSES);
+        if (name?.trim() === comm && (await holds(p)))
             return Number(p);
     }
     return undefined;
 }
 /** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
 async function environOf(pid) {
-    const raw = await external_node_fs_.promises.readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
+    const raw = await readTextIfPresent(`/proc/${pid}/environ`, PROCESSES);
     if (raw === undefined)
         return undefined;
     const out = {};
@@ -32325,11 +32387,13 @@ async function environOf(pid) {
 }
 /** Whether `pid` sees the same files as this process (the same mount namespace). */
 async function sameMountNamespace(pid) {
-    const [theirs, ours] = await Promise.all([external_node_fs_.promises.readlink(`/proc/${pid}/ns/mnt`).catch(() => '?'), external_node_fs_.promises.readlink('/proc/self/ns/mnt').catch(() => '!')]);
-    return theirs === ours;
+    const ns = (p) => absent_ifPresent(`/proc/${p}/ns/mnt`, () => external_node_fs_.promises.readlink(`/proc/${p}/ns/mnt`), PROCESSES);
+    const [theirs, ours] = await Promise.all([ns(String(pid)), ns('self')]);
+    return theirs !== undefined && theirs === ours;
 }
 
 ;// CONCATENATED MODULE: ./src/host/sccache.ts
+
 
 
 
@@ -32508,13 +32572,13 @@ async function spawnServer(binary, env, dir) {
             child.on('error', rej);
             child.on('exit', (c) => res(c));
         });
-        return { code, output: (await external_node_fs_.promises.readFile(logPath, 'utf8').catch(() => '')).trim() };
+        return { code, output: ((await readTextIfPresent(logPath)) ?? '').trim() };
     }
     finally {
         await out.close();
     }
 }
-const tail = async (path) => (await external_node_fs_.promises.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+const tail = async (path) => ((await readTextIfPresent(path)) ?? '').trim().split('\n').slice(-3).join(' / ');
 /** Pure: why an occupant of a port makes this job try the next one. */
 function whyNext(o) {
     if (o.kind === 'other-uid')
@@ -32532,7 +32596,7 @@ async function tryPort(binary, env, port, uid, root, log) {
     if (theirs)
         return { kind: 'next', why: theirs };
     const tmp = (0,external_node_path_.join)(dir, 'tmp');
-    const hint = Number(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+    const hint = Number(await readTextIfPresent((0,external_node_path_.join)(dir, 'server.pid'))) || undefined;
     const seen = await occupant(port, uid, hint);
     if (seen.kind === 'host-server') {
         log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
@@ -32676,6 +32740,8 @@ async function sccacheAtEnd(r, env, paths, log) {
 
 
 
+
+
 /** Runs one step; a failure becomes a warning that says what was being done and where. */
 async function attempt(r, what, fn) {
     try {
@@ -32750,7 +32816,7 @@ async function removeJobDir(j, r) {
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
 async function leaveSlot(j, cargoHome, r) {
     await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+        if ((await absent_listDir(j.dirs.tmp)).length === 0)
             return; // nothing to empty
         noteRemoval(r, await remove_removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
         await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
@@ -32875,10 +32941,14 @@ function containerFiles(job, ended, uid) {
 /**
  * A job's end, the mirror of mainJob (start.ts), for the action's post step, the runner's
  * job-completed hook and `cargo-isolate run` alike: the sccache server the job's own client may
- * have started, the release phase (endJob), then every warning. Never throws: each front end only
- * reports what it got back (a summary, a line, an exit code).
+ * have started, the release phase (endJob), then every warning; a read that fails other than by
+ * absence is said as it happens. Never throws: each front end only reports what it got back (a
+ * summary, a line, an exit code).
  */
-async function finishJob(o) {
+function finishJob(o) {
+    return reportReadsTo(o.log, () => endPhases(o));
+}
+async function endPhases(o) {
     const { job, env, log } = o;
     // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
     const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch((e) => `sccache: checking the server on the job's port: ${e.message}`);
@@ -32985,6 +33055,7 @@ const loadHookJoined = () => lib_core/* getState */.Gu(HOOK) === 'joined';
 
 
 
+
 /** Copies the content of `src` into the existing, empty directory `dst`. */
 async function copy_copyTree(src, dst, timeoutMs) {
     const t0 = performance.now();
@@ -33009,7 +33080,7 @@ async function copy_copyTree(src, dst, timeoutMs) {
 async function removeEscapingLinks(dir) {
     const removed = [];
     const walk = async (d) => {
-        const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+        const entries = await listDirents(d);
         for (const e of entries) {
             const p = join(d, e.name);
             if (e.isDirectory())
@@ -33483,7 +33554,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9009);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6012);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

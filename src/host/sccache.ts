@@ -8,6 +8,7 @@ import { ownDirIn } from '../owners/owner.js';
 import { findOnPath, myUid } from '../os/proc.js';
 import { rootPaths } from '../model/layout.js';
 import { environOf, sameMountNamespace, socketOwner, tcpListeners } from '../os/sockets.js';
+import { readTextIfPresent } from '../os/absent.js';
 
 /*
  * One sccache server per host (per uid, mount namespace and sccache configuration) that
@@ -206,13 +207,13 @@ async function spawnServer(binary: string, env: Record<string, string>, dir: str
       child.on('error', rej);
       child.on('exit', (c) => res(c));
     });
-    return { code, output: (await fs.readFile(logPath, 'utf8').catch(() => '')).trim() };
+    return { code, output: ((await readTextIfPresent(logPath)) ?? '').trim() };
   } finally {
     await out.close();
   }
 }
 
-const tail = async (path: string) => (await fs.readFile(path, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' / ');
+const tail = async (path: string) => ((await readTextIfPresent(path)) ?? '').trim().split('\n').slice(-3).join(' / ');
 
 export interface SccachePaths {
   /** The action's root: the server's temp dir and start lock live under it. */
@@ -237,7 +238,7 @@ async function tryPort(binary: string, env: Record<string, string | undefined>, 
   const { dir, theirs } = await serverDir(root, uid, port);
   if (theirs) return { kind: 'next', why: theirs };
   const tmp = join(dir, 'tmp');
-  const hint = Number(await fs.readFile(join(dir, 'server.pid'), 'utf8').catch(() => '')) || undefined;
+  const hint = Number(await readTextIfPresent(join(dir, 'server.pid'))) || undefined;
   const seen = await occupant(port, uid, hint);
   if (seen.kind === 'host-server') {
     log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);

@@ -4,6 +4,7 @@ import { join, resolve, sep } from 'node:path';
 import { type Dirs, rootPaths, sharedHome } from '../model/layout.js';
 import { ownDirIn, ownerOf } from '../owners/owner.js';
 import { describeForeign, findForeignInHome } from '../owners/foreign.js';
+import { ifPresent } from '../os/absent.js';
 
 /*
  * Which CARGO_HOME a job gets: one per uid under the root, shared by every trusted job of that
@@ -95,8 +96,8 @@ export async function linkRunnerConfig(cargoHome: string, root: string, env: Rec
   for (const f of LINKED) {
     const src = join(orig, f);
     const dst = join(cargoHome, f);
-    const st = await fs.stat(src).catch(() => undefined);
-    const cur = await fs.readlink(dst).catch(() => undefined);
+    const st = await ifPresent(src, () => fs.stat(src), { notADirectory: 'absent' });
+    const cur = await ifPresent(dst, () => fs.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
     if (!st?.isFile()) {
       if (cur !== undefined) await fs.unlink(dst).catch(() => undefined); // the runner's file went away
       continue;

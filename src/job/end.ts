@@ -21,6 +21,8 @@ import { settleForeign, settleForeignHome } from '../owners/reclaim.js';
 import { sccacheAtEnd } from '../host/sccache.js';
 import { myUid } from '../os/proc.js';
 import { containerFilesKept } from '../model/messages.js';
+import { reportReadsTo } from '../os/absent.js';
+import { listDir } from '../os/absent.js';
 
 /** What an end needs of the job: a lease saved before main finished has only the first part. */
 export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
@@ -106,7 +108,7 @@ async function removeJobDir(j: JobToEnd, r: Ending): Promise<void> {
 /** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
 async function leaveSlot(j: JobToEnd, cargoHome: string, r: Ending): Promise<void> {
   await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-    if ((await fs.readdir(j.dirs.tmp).catch(() => [])).length === 0) return; // nothing to empty
+    if ((await listDir(j.dirs.tmp)).length === 0) return; // nothing to empty
     noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
     await fs.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
   });
@@ -239,10 +241,15 @@ export interface JobFinish {
 /**
  * A job's end, the mirror of mainJob (start.ts), for the action's post step, the runner's
  * job-completed hook and `cargo-isolate run` alike: the sccache server the job's own client may
- * have started, the release phase (endJob), then every warning. Never throws: each front end only
- * reports what it got back (a summary, a line, an exit code).
+ * have started, the release phase (endJob), then every warning; a read that fails other than by
+ * absence is said as it happens. Never throws: each front end only reports what it got back (a
+ * summary, a line, an exit code).
  */
-export async function finishJob(o: JobFinish): Promise<EndedJob> {
+export function finishJob(o: JobFinish): Promise<EndedJob> {
+  return reportReadsTo(o.log, () => endPhases(o));
+}
+
+async function endPhases(o: JobFinish): Promise<EndedJob> {
   const { job, env, log } = o;
   // Before tmp/ is emptied: a server this job's client started must not lose its temp dir mid-write.
   const sccacheNote = await sccacheAtEnd(job.sccache, env, { root: job.root }, log).catch(

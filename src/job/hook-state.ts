@@ -9,6 +9,7 @@ import type { Settings } from '../model/settings.js';
 import type { CratesState, StartedJob } from './types.js';
 import { prepareCrates } from './dependencies.js';
 import { mayPublish } from '../store/crates.js';
+import { readTextIfPresent } from '../os/absent.js';
 
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the
@@ -40,11 +41,13 @@ export const statePath = (env: Record<string, string | undefined>) => (env.RUNNE
 export const writeState = (file: string, s: HookState): Promise<void> => writeAtomic(file, JSON.stringify(s));
 
 export async function readState(file: string): Promise<HookState | undefined> {
+  const text = await readTextIfPresent(file);
+  if (text === undefined) return undefined;
   try {
-    const s = JSON.parse(await fs.readFile(file, 'utf8')) as HookState;
+    const s = JSON.parse(text) as HookState;
     return s.format === 1 && s.job?.dirs ? s : undefined;
   } catch {
-    return undefined;
+    return undefined; // not the started hook's: a step of the job wrote it
   }
 }
 

@@ -7,6 +7,7 @@ import { fromBase } from '../pool/choose.js';
 import { type RemoveResult, removeTree } from '../os/remove.js';
 import type { Settings } from '../model/settings.js';
 import { linkRunnerConfig } from './cargo-home.js';
+import { listDir, lstatIfPresent } from '../os/absent.js';
 
 export interface ResetDecision {
   reset: boolean;
@@ -53,7 +54,7 @@ export function decideReset(reuse: Settings['reuse'], previous: DirRecord | unde
 }
 
 async function hasEntries(dir: string): Promise<boolean> {
-  return (await fs.readdir(dir).catch(() => [])).length > 0;
+  return (await listDir(dir)).length > 0;
 }
 
 export interface PrepareResult {
@@ -82,7 +83,7 @@ export async function prepareDirs(
   // another slot, say): cargo would follow it. Only real directories are used; anything else
   // is moved to trash (the link itself, never what it points to).
   for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
-    const st = await fs.lstat(d).catch(() => undefined);
+    const st = await lstatIfPresent(d);
     if (st && !st.isDirectory()) removed.push(await removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
   }
   const privateHome = cargoHome === dirs.cargoHome;

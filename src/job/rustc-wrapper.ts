@@ -5,6 +5,7 @@ import { ownDirIn } from '../owners/owner.js';
 import { rootOwnerFor } from './cargo-home.js';
 import { OUR_WRAPPER, WRAPPED, type Wrapper } from '../host/sccache.js';
 import { writeAtomic } from '../os/fsutil.js';
+import { readTextIfPresent } from '../os/absent.js';
 
 /*
  * Compile-cache keys that are the same in every slot.
@@ -52,7 +53,7 @@ export async function ensureWrapperScript(root: string, uid: number): Promise<st
   const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
   if (theirs) return undefined;
   const path = join(dir, OUR_WRAPPER);
-  if ((await fs.readFile(path, 'utf8').catch(() => '')) === WRAPPER_SCRIPT) return path;
+  if ((await readTextIfPresent(path)) === WRAPPER_SCRIPT) return path;
   await writeAtomic(path, WRAPPER_SCRIPT, 0o755);
   return path;
 }

@@ -24,6 +24,7 @@ import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
 import { noHostSccacheServer } from '../model/messages.js';
+import { ifPresent, reportReadsTo } from '../os/absent.js';
 
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
@@ -47,8 +48,12 @@ export interface JobStart {
   privateHome?: string;
 }
 
-/** Runs the phases of one start, as JobStart above says. */
-export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: GuardReport }> {
+/** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
+export function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: GuardReport }> {
+  return reportReadsTo(o.log, () => startPhases(o));
+}
+
+async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: GuardReport }> {
   const { settings: s, env, log, watchPid, save } = o;
   const me = currentIdentity(env, { runnerName: s.runnerName, jobKey: s.jobKey });
   log.debug(`Identity: ${JSON.stringify(me)}`);
@@ -184,7 +189,7 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
     }
     const exports = exportsFor(lease.dirs, home.cargoHome);
     let copy: CopyReport | undefined;
-    if (s.layout === 'slot' && (await fs.readdir(lease.dirs.target).catch(() => ['?'])).length === 0) {
+    if (s.layout === 'slot' && (await ifPresent(lease.dirs.target, () => fs.readdir(lease.dirs.target)))?.length === 0) {
       // A slot without its own warm build: start from a compatible one another idle slot holds.
       const src = chooseCopySource(await scanSlots(root), me, { reuse: s.reuse, cargoHome: exports.CARGO_HOME, self: lease.name });
       if (src) {

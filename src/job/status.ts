@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Disk, measure } from '../os/disk.js';
 import { allFree } from '../os/flock.js';
@@ -10,6 +9,7 @@ import { formatBytes, formatDuration } from '../model/units.js';
 import { type WarmthRow, formatWarmth, readWarmth, warmShare } from '../pool/warmth.js';
 import { diskUsage } from '../os/sizes.js';
 import { VERSION } from '../model/version.js';
+import { listDir } from '../os/absent.js';
 
 export interface SlotStatus {
   name: string;
@@ -50,11 +50,11 @@ export async function rootStatus(root: string, now = Date.now()): Promise<RootSt
     slots.push({ name: v.name, live, cargoRunning, record: r, ...(live ? { heldMs: since(r?.leasedAt) } : { idleMs: since(r?.lastUsed) }) });
   }
   let jobDirs = 0;
-  for (const repo of await fs.readdir(p.jobs).catch(() => [] as string[])) {
-    for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => [] as string[]))
-      jobDirs += (await fs.readdir(join(p.jobs, repo, key)).catch(() => [])).length;
+  for (const repo of await listDir(p.jobs)) {
+    for (const key of await listDir(join(p.jobs, repo), { notADirectory: 'absent' }))
+      jobDirs += (await listDir(join(p.jobs, repo, key), { notADirectory: 'absent' })).length;
   }
-  const trashEntries = (await fs.readdir(p.trash).catch(() => [])).length;
+  const trashEntries = (await listDir(p.trash)).length;
   // An empty trash is 0, not the directory's own block.
   const [crates, git, trash] = await Promise.all([
     diskUsage(storePaths(root).base),

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { runCommand } from './run.js';
+import { listDirents } from './absent.js';
 
 /*
  * Copying a tree with its mtimes: GNU `cp -a --reflink=auto`. cargo's fingerprints compare
@@ -43,7 +44,7 @@ export async function copyTree(src: string, dst: string, timeoutMs: number): Pro
 async function removeEscapingLinks(dir: string): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (d: string): Promise<void> => {
-    const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+    const entries = await listDirents(d);
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);

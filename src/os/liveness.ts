@@ -1,5 +1,6 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ifPresent, listDirents, lstatIfPresent } from './absent.js';
 
 /*
  * "Is this directory in use?" has two answers here, with different jobs:
@@ -47,7 +48,7 @@ export function devId(dev: number | bigint, ino: number | bigint): string {
 }
 
 export async function isHeldHint(path: string, held: LockSet): Promise<boolean> {
-  const st = await fs.stat(path, { bigint: true }).catch(() => undefined);
+  const st = await ifPresent(path, () => fs.stat(path, { bigint: true }), { notADirectory: 'absent' });
   return st ? held.has(devId(st.dev, st.ino)) : false;
 }
 
@@ -83,7 +84,7 @@ const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'e
 export async function cargoLockFiles(target: string | undefined, cargoHome: string | undefined): Promise<string[]> {
   const found: string[] = [];
   const addIfFile = async (p: string) => {
-    const st = await fs.lstat(p).catch(() => undefined);
+    const st = await lstatIfPresent(p);
     if (st?.isFile()) found.push(p);
   };
   if (cargoHome) {
@@ -91,12 +92,12 @@ export async function cargoLockFiles(target: string | undefined, cargoHome: stri
   }
   if (target) {
     // <target>/<profile>/ and <target>/<triple>/<profile>/
-    const level1 = await fs.readdir(target, { withFileTypes: true }).catch(() => []);
+    const level1 = await listDirents(target);
     for (const n of PROFILE_LOCKS) await addIfFile(join(target, n));
     for (const d of level1) {
       if (!d.isDirectory()) continue;
       for (const n of PROFILE_LOCKS) await addIfFile(join(target, d.name, n));
-      const level2 = await fs.readdir(join(target, d.name), { withFileTypes: true }).catch(() => []);
+      const level2 = await listDirents(join(target, d.name));
       for (const d2 of level2) {
         if (!d2.isDirectory() || NOT_PROFILES.has(d2.name)) continue;
         for (const n of PROFILE_LOCKS) await addIfFile(join(target, d.name, d2.name, n));

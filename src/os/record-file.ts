@@ -1,14 +1,16 @@
-import { promises as fs } from 'node:fs';
 import type { DirRecord } from '../model/record.js';
 import { writeAtomic } from './fsutil.js';
+import { readTextIfPresent } from './absent.js';
 
 /** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 export async function readRecord(path: string): Promise<DirRecord | undefined> {
+  const text = await readTextIfPresent(path, { notADirectory: 'absent' });
+  if (text === undefined) return undefined;
   try {
-    const r = JSON.parse(await fs.readFile(path, 'utf8')) as DirRecord;
+    const r = JSON.parse(text) as DirRecord;
     return r && r.format === 1 ? r : undefined;
   } catch {
-    return undefined; // absent, or torn by a crash of an older writer: treated as unknown
+    return undefined; // torn by a crash of an older writer: treated as unknown
   }
 }
 

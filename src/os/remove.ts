@@ -78,7 +78,10 @@ function sudoAvailable(): boolean {
   return sudoChecked;
 }
 
-/** Finds one remaining entry not owned by us, to name it in the warning. Never follows links. */
+/**
+ * Finds one remaining entry not owned by us, to name it in the warning. Never follows links. What
+ * it cannot read is passed over in silence: a deletion just failed there, and its warning says so.
+ */
 async function foreignEntry(dir: string, budget = 2000): Promise<{ path: string; uid: number } | undefined> {
   const me = myUid();
   const queue = [dir];

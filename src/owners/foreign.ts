@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Dirs } from '../model/layout.js';
+import { listDirents, lstatIfPresent } from '../os/absent.js';
 
 /*
  * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
@@ -81,11 +81,11 @@ export async function probeOwners(dirs: Pick<Dirs, 'base'>): Promise<Owned[]> {
 async function probeTops(tops: Record<string, string>): Promise<Owned[]> {
   const out: Owned[] = [];
   const visit = async (top: string, rel: string[]): Promise<void> => {
-    const entries = await fs.readdir(join(tops[top], ...rel.slice(1)), { withFileTypes: true }).catch(() => []);
+    const entries = await listDirents(join(tops[top], ...rel.slice(1)), { notADirectory: 'absent' });
     await Promise.all(
       entries.map(async (e) => {
         const r = [...rel, e.name];
-        const st = await fs.lstat(join(tops[top], ...r.slice(1))).catch(() => undefined);
+        const st = await lstatIfPresent(join(tops[top], ...r.slice(1)));
         if (!st) return;
         out.push({ rel: r.join('/'), uid: st.uid });
         if (st.isDirectory() && listed(r)) await visit(top, r);

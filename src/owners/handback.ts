@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hold, release } from '../os/flock.js';
 import { type Dirs, SLOT_NAME, gitStorePaths, rootPaths, slotDirs, storePaths } from '../model/layout.js';
@@ -7,6 +7,7 @@ import { type Owner, canManage, chownTree, handBackTo, ownerOf, slotOwners } fro
 import { readRecord, writeRecord } from '../os/record-file.js';
 import { findForeign, findForeignInHome } from './foreign.js';
 import { myUid } from '../os/proc.js';
+import { listDir, lstatIfPresent } from '../os/absent.js';
 
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
@@ -55,8 +56,8 @@ export async function handBackJob(
   // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
   // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
   const homes = rootPaths(j.root).homes;
-  if ((await fs.lstat(homes).catch(() => undefined))?.uid === 0) await chownTree([homes], to, false);
-  const rootOwn = (await fs.readdir(homes).catch(() => [] as string[])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+  if ((await lstatIfPresent(homes))?.uid === 0) await chownTree([homes], to, false);
+  const rootOwn = (await listDir(homes)).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
   if (rootOwn.length) {
     const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
     if (!r.ok) throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
@@ -76,7 +77,7 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
   if (!to) return [];
   const given: string[] = [];
   const p = rootPaths(root);
-  for (const name of (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n))) {
+  for (const name of (await listDir(p.slots)).filter((n) => SLOT_NAME.test(n))) {
     const dirs = slotDirs(root, name);
     const rec = await readRecord(dirs.record);
     if (canManage(to.uid, rec, await slotOwners(dirs)) && (await findForeign(dirs, to.uid)).length === 0) continue;
@@ -92,10 +93,10 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
   // The CARGO_HOME each uid's jobs share: another uid's files there (a `docker run` step as root
   // that mounted it) go back to the uid the home belongs to. chown changes no content a running
   // cargo reads, so no lock is needed.
-  for (const name of await fs.readdir(p.homes).catch(() => [] as string[])) {
+  for (const name of await listDir(p.homes)) {
     const home = `${p.homes}/${name}`;
     const uid = /^u(\d+)$/.test(name) ? Number(name.slice(1)) : undefined;
-    const st = await fs.lstat(home).catch(() => undefined);
+    const st = await lstatIfPresent(home);
     if (uid === 0 && st?.isDirectory()) {
       // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
       if (

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { Dirs } from '../model/layout.js';
 import type { DirRecord } from '../model/record.js';
 import { runCommand } from '../os/run.js';
+import { lstatIfPresent } from '../os/absent.js';
 
 /*
  * Several uids, one root. Container jobs run as root, host jobs as the runner's user, on the
@@ -74,7 +75,7 @@ export async function ownDirIn(top: string, name: string, uid: number, mode = 0o
 
 /** uids of the paths that exist (never following a symlink). */
 export async function ownersOf(paths: string[]): Promise<number[]> {
-  const sts = await Promise.all(paths.map((p) => fs.lstat(p).catch(() => undefined)));
+  const sts = await Promise.all(paths.map((p) => lstatIfPresent(p)));
   return sts.filter((s) => s !== undefined).map((s) => s!.uid);
 }
 

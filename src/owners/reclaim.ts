@@ -6,6 +6,7 @@ import { FIX_AT_THE_SOURCE, stepLeftFiles } from '../model/messages.js';
 import { readRecord, writeRecord } from '../os/record-file.js';
 import { runCommand } from '../os/run.js';
 import { findOnPath, myUid } from '../os/proc.js';
+import { listDir } from '../os/absent.js';
 
 const onPath = async (name: string, path: string): Promise<boolean> => (await findOnPath(name, path)) !== undefined;
 
@@ -34,7 +35,7 @@ export type Method = 'sudo' | 'docker';
 export async function slotsOfAnotherUid(root: string, uid: number): Promise<{ name: string; uid: number; paths: string[] }[]> {
   if (uid === 0) return [];
   const out: { name: string; uid: number; paths: string[] }[] = [];
-  for (const name of (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort()) {
+  for (const name of (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort()) {
     const rec = await readRecord(slotDirs(root, name).record);
     if (rec?.uid !== undefined && rec.uid !== uid) out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
   }

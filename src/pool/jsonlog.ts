@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { handBackTo, ownerOf } from '../owners/owner.js';
 import { myUid } from '../os/proc.js';
+import { ifPresent, lstatIfPresent } from '../os/absent.js';
 
 /*
  * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
@@ -42,7 +43,7 @@ export async function appendLine(root: string, path: string, e: { t: string }): 
   }
   if (st.size > LOG_MAX) {
     // Rotate only the file this job wrote to: another writer may have rotated it already.
-    const now = await fs.lstat(path).catch(() => undefined);
+    const now = await lstatIfPresent(path);
     if (now?.ino === st.ino) await fs.rename(path, `${path}.1`);
   }
 }
@@ -66,7 +67,8 @@ export function parseLines<T>(text: string, accept: (o: Record<string, unknown>)
 
 /** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
 async function readPlain(path: string): Promise<{ buf: Buffer; ino?: number }> {
-  const h = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  // ELOOP: a link, never followed, reads as nothing.
+  const h = await ifPresent(path, () => fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK), { alsoAbsent: ['ELOOP'] });
   if (!h) return { buf: Buffer.alloc(0) };
   try {
     const st = await h.stat();

@@ -5,6 +5,7 @@ import { type Origin, subjectOf } from '../model/settings.js';
 import { unreliableFlockRoot } from '../model/messages.js';
 import { chownTree, handBackTo, ownerOf, ownersOf } from '../owners/owner.js';
 import { myUid } from '../os/proc.js';
+import { ifPresent } from '../os/absent.js';
 
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
@@ -117,7 +118,7 @@ export async function prepareRoot(
     throw new RootError(
       `${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`,
     );
-  const st = await fs.stat(root).catch(() => undefined);
+  const st = await ifPresent(root, () => fs.stat(root), { notADirectory: 'absent' });
   if (st && !st.isDirectory()) throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
   const p = rootPaths(root);
   if (st) {

@@ -1,6 +1,7 @@
-import { closeSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { cutOff } from './warmth.js';
+import { listDirSync, listDirentsSync } from '../os/absent.js';
 
 /*
  * Under which path view a slot's build was made, from what cargo itself wrote.
@@ -45,22 +46,11 @@ export function rootSeen(output: string, root: string, buildDir: string): string
 /** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
 const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
 const hasLock = (d: string) => ['.cargo-lock', '.cargo-build-lock'].some((f) => lstatSync(join(d, f), { throwIfNoEntry: false })?.isFile());
-const subdirs = (d: string) => {
-  try {
-    return readdirSync(d, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !NOT_PROFILES.has(e.name))
-      .map((e) => join(d, e.name));
-  } catch {
-    return [];
-  }
-};
-const list = (d: string) => {
-  try {
-    return readdirSync(d);
-  } catch {
-    return [];
-  }
-};
+const subdirs = (d: string) =>
+  listDirentsSync(d, { notADirectory: 'absent' })
+    .filter((e) => e.isDirectory() && !NOT_PROFILES.has(e.name))
+    .map((e) => join(d, e.name));
+const list = (d: string) => listDirSync(d, { notADirectory: 'absent' });
 
 /**
  * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootPaths } from '../model/layout.js';
 import { LOG_MAX, appendLine, parseLines, readLog } from './jsonlog.js';
+import { ifPresentSync, listDirentsSync } from '../os/absent.js';
 
 /*
  * How warm a job started, measured from what cargo itself leaves behind, and a short history of
@@ -121,15 +122,10 @@ export function countUnits(units: UnitDir[], cutOffMs: number): UnitCount {
 /** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
 const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 
-const subdirs = (dir: string): string[] => {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
-};
+const subdirs = (dir: string): string[] =>
+  listDirentsSync(dir, { notADirectory: 'absent' })
+    .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+    .map((d) => d.name);
 
 const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
@@ -155,13 +151,7 @@ export interface UnitLocation {
   layout: CargoLayout;
 }
 
-const dirEntries = (dir: string) => {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
-  } catch {
-    return [];
-  }
-};
+const dirEntries = (dir: string) => listDirentsSync(dir, { notADirectory: 'absent' }).filter((d) => d.isDirectory());
 
 /**
  * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
@@ -193,12 +183,9 @@ export function readUnits(target: string): UnitDir[] {
   const units: UnitDir[] = [];
   for (const profile of profileDirs(target)) {
     for (const loc of unitLocations(profile)) {
-      let entries: string[];
-      try {
-        entries = readdirSync(loc.dir);
-      } catch {
-        continue; // not a unit (a v1 build script dir under build/), or gone meanwhile
-      }
+      // Not there: not a unit (a v1 build script dir under build/), or gone meanwhile.
+      const entries = ifPresentSync(loc.dir, () => readdirSync(loc.dir), { notADirectory: 'absent' });
+      if (!entries) continue;
       const files: UnitFile[] = [];
       for (const f of entries) {
         if (f.startsWith('dep-') || f.startsWith('output-')) continue;

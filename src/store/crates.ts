@@ -8,6 +8,7 @@ import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from '../model/settings.js';
 import { storePaths } from '../model/layout.js';
 import { knownDirs, learnDir } from './dir-names.js';
+import { ifPresent, listDir, lstatIfPresent, readBytesIfPresent } from '../os/absent.js';
 
 /*
  * The host-wide crate store, <root>/crates:
@@ -132,7 +133,7 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
       continue;
     }
     const blob = blobPath(root, c.checksum);
-    const st = await fs.stat(blob).catch(() => undefined);
+    const st = await ifPresent(blob, () => fs.stat(blob), { notADirectory: 'absent' });
     if (!st) {
       r.missing++;
       continue;
@@ -162,7 +163,7 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
       usedDirs.add(dir);
       const cached = join(storePaths(root).index, dir, '.cache', indexPath(c.name));
       const slotCached = join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-      const buf = await fs.readFile(cached).catch(() => undefined);
+      const buf = await readBytesIfPresent(cached);
       if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
         await placeAtomically(slotCached, { data: buf });
         r.indexEntries++;
@@ -174,7 +175,7 @@ export async function seedCrates(root: string, cargoHome: string, locked: Locked
   // The registry's config.json, once per index dir that received crates.
   for (const dir of usedDirs) {
     const config = join(cargoHome, 'registry', 'index', dir, 'config.json');
-    const cfg = (await exists(config)) ? undefined : await fs.readFile(join(storePaths(root).index, dir, 'config.json')).catch(() => undefined);
+    const cfg = (await exists(config)) ? undefined : await readBytesIfPresent(join(storePaths(root).index, dir, 'config.json'));
     if (cfg) await placeAtomically(config, { data: cfg });
   }
   return r;
@@ -193,15 +194,15 @@ export async function publishCrates(
   const cacheRoot = join(cargoHome, 'registry', 'cache');
   const learned = new Set<string>();
   const publishedDirs = new Set<string>();
-  for (const dir of await fs.readdir(cacheRoot).catch(() => [] as string[])) {
-    for (const f of await fs.readdir(join(cacheRoot, dir)).catch(() => [] as string[])) {
+  for (const dir of await listDir(cacheRoot)) {
+    for (const f of await listDir(join(cacheRoot, dir), { notADirectory: 'absent' })) {
       const candidates = byFile.get(f);
       if (!candidates) continue; // not in this Cargo.lock: nothing to verify it against
       const path = join(cacheRoot, dir, f);
-      const st = await fs.lstat(path).catch(() => undefined);
+      const st = await lstatIfPresent(path);
       if (!st?.isFile()) continue;
       // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-      const seeded = await Promise.all(candidates.map((c) => fs.lstat(blobPath(root, c.checksum)).catch(() => undefined)));
+      const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
       if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
         r.skipped++;
         continue;
@@ -236,9 +237,9 @@ export async function publishCrates(
         r.publishedBytes += st.size;
       }
       const storeCached = join(storePaths(root).index, dir, '.cache', indexPath(match.name));
-      const stored = await fs.readFile(storeCached).catch(() => undefined);
+      const stored = await readBytesIfPresent(storeCached);
       if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-        const buf = await fs.readFile(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name))).catch(() => undefined);
+        const buf = await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
         if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
           await placeAtomically(storeCached, { data: buf });
           r.indexEntries++;
@@ -249,7 +250,7 @@ export async function publishCrates(
   }
   for (const dir of publishedDirs) {
     const storeConfig = join(storePaths(root).index, dir, 'config.json');
-    const cfg = (await exists(storeConfig)) ? undefined : await fs.readFile(join(cargoHome, 'registry', 'index', dir, 'config.json')).catch(() => undefined);
+    const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent(join(cargoHome, 'registry', 'index', dir, 'config.json'));
     if (cfg) await placeAtomically(storeConfig, { data: cfg });
   }
   return r;

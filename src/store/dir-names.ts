@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sha256Hex } from '../model/key.js';
 import { writeAtomic } from '../os/fsutil.js';
+import { readTextIfPresent } from '../os/absent.js';
 
 /*
  * cargo's directory names, learned rather than computed. cargo names a registry's index dir
@@ -18,10 +19,11 @@ const plainName = (d: string) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.
 
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
 export async function knownDirs(dirsDir: string, version: string, source: string): Promise<string[]> {
+  const text = await readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
   try {
-    return (JSON.parse(await fs.readFile(record(dirsDir, version, source), 'utf8')) as { dirs: string[] }).dirs.filter(plainName);
+    return text === undefined ? [] : (JSON.parse(text) as { dirs: string[] }).dirs.filter(plainName);
   } catch {
-    return [];
+    return []; // not a record this module wrote
   }
 }
 

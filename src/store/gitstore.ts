@@ -8,6 +8,7 @@ import { removeTree } from '../os/remove.js';
 import { gitStorePaths } from '../model/layout.js';
 import { lockPackages } from './lockfile.js';
 import { knownDirs, learnDir } from './dir-names.js';
+import { listDir, lstatIfPresent, readTextIfPresent } from '../os/absent.js';
 
 /*
  * The host-wide git store, <root>/git: the databases of git dependencies, fetched once per host.
@@ -174,7 +175,7 @@ async function plainDirs(root: string, ...rel: string[]): Promise<boolean> {
   let p = root;
   for (const c of rel) {
     p = join(p, c);
-    const st = await fs.lstat(p).catch(() => undefined);
+    const st = await lstatIfPresent(p);
     if (st && !st.isDirectory()) return false;
   }
   return true;
@@ -196,9 +197,9 @@ interface PackFile {
 
 async function packFiles(entry: string): Promise<PackFile[]> {
   const out = [];
-  for (const name of await fs.readdir(entry).catch(() => [] as string[])) {
+  for (const name of await listDir(entry)) {
     if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name)) continue;
-    const st = await fs.lstat(join(entry, name)).catch(() => undefined);
+    const st = await lstatIfPresent(join(entry, name));
     if (st?.isFile()) out.push({ name, path: join(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
   }
   return out;
@@ -239,7 +240,7 @@ async function dbDirsLacking(git: Git, dbRoot: string, dirs: string[], commit: s
   const todo: string[] = [];
   for (const dir of dirs) {
     const d = join(dbRoot, dir);
-    const isDir = (await fs.lstat(d).catch(() => undefined))?.isDirectory() ?? false;
+    const isDir = (await lstatIfPresent(d))?.isDirectory() ?? false;
     if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0)) todo.push(dir);
   }
   return todo;
@@ -279,7 +280,7 @@ async function seedDbDir(
     const refused = verifyDb(git, tmp, g.commit);
     if (refused) return refused;
     const dest = join(dbRoot, dir);
-    const st = await fs.lstat(dest).catch(() => undefined);
+    const st = await lstatIfPresent(dest);
     // A symlink a build left in its place (into another slot, say) is removed, never followed.
     if (st && !st.isDirectory()) await fs.rm(dest, { force: true });
     if (!st?.isDirectory()) await fs.rename(tmp, dest);
@@ -369,7 +370,7 @@ function dbFacts(git: Git, dbRoot: string, names: string[], locked: LockedGit[])
               .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
               .map(([sha]) => sha)
           : [];
-      const head = await fs.readFile(join(gitDir, 'FETCH_HEAD'), 'utf8').catch(() => '');
+      const head = (await readTextIfPresent(join(gitDir, 'FETCH_HEAD'))) ?? '';
       const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
       return { name, commits: present, fetchedFrom };
     }),
@@ -396,7 +397,7 @@ export async function publishGit(
     return r;
   }
   const dbRoot = join(cargoHome, 'git', 'db');
-  const names = (await fs.readdir(dbRoot).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+  const names = (await listDir(dbRoot)).filter((n) => !n.startsWith('.'));
   const facts = await dbFacts(git, dbRoot, names, locked);
   const { assigned, ambiguous } = assignDbDirs(facts, locked);
   for (const g of locked) {
@@ -472,11 +473,11 @@ export async function gitEntries(root: string): Promise<GitEntryFacts[]> {
   const out: GitEntryFacts[] = [];
   const db = gitStorePaths(root).db;
   if (!(await plainDirs(root, 'git', 'db'))) return out;
-  for (const key of await fs.readdir(db).catch(() => [] as string[])) {
-    if (!(await fs.lstat(join(db, key)).catch(() => undefined))?.isDirectory()) continue;
-    for (const commit of await fs.readdir(join(db, key)).catch(() => [] as string[])) {
+  for (const key of await listDir(db)) {
+    if (!(await lstatIfPresent(join(db, key)))?.isDirectory()) continue;
+    for (const commit of await listDir(join(db, key))) {
       const path = join(db, key, commit);
-      const st = await fs.lstat(path).catch(() => undefined);
+      const st = await lstatIfPresent(path);
       if (!st?.isDirectory()) continue;
       const files = await packFiles(path);
       // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
