@@ -28584,6 +28584,11 @@ function killHolder(pid, lockPath) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/model/key.ts
 
+/*
+ * Names made safe: any string (a branch, a repository, a job name) as a bounded, injective path
+ * component, and a job's trust domain, `pr-<n>`, `ref-<branch>` or `tag-<tag>`, the key that says
+ * whose content a slot may hand on to whom.
+ */
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
@@ -28618,6 +28623,11 @@ function contentKey(pr, branch, tag = false) {
 ;// CONCATENATED MODULE: ./src/model/layout.ts
 
 
+/*
+ * Every path under a root, in one place: the slots, the job directories, the locks, the trash, the
+ * stores, the logs, the shared CARGO_HOMEs and the sccache servers' dirs (the on-disk contract
+ * below). What the job exports is built from these in job/exports.ts.
+ */
 /**
  * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
  * CLI and older or newer versions of the action running on the same host:
@@ -28712,7 +28722,8 @@ function reportReadsTo(log, fn) {
 /** Pure: the warning for a read that failed other than by absence. */
 function readProblem(path, e) {
     const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
-    return `Could not read ${path}: ${what}. Carrying on as if it were not there, so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.`;
+    return (`Could not read ${path}: ${what}. Carrying on as if it were not there, ` +
+        'so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.');
 }
 /** Whether a failed read means that nothing is there. */
 function isAbsence(e, o) {
@@ -28865,6 +28876,11 @@ async function cargoLockFiles(target, cargoHome) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/record.ts
+/*
+ * What a slot remembers in its slot.json: who used it last (trust domain, job, runner, uid), when,
+ * what it holds and how big, under which paths its build was made (the view), and where a warm copy
+ * came from. Plain data with the pure reads other modules decide on.
+ */
 const trustDomain = (r) => `${r.repository}#${r.key}`;
 const parsed = new Map();
 /**
@@ -28888,6 +28904,10 @@ function lastUsedMs(r) {
 
 
 
+/*
+ * Small file effects every store and record shares: whether something is at a path, the one atomic
+ * write (a temp file renamed into place), and the one link-else-copy.
+ */
 /** True when something (even a dangling symlink) is at the path. */
 const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
@@ -28938,6 +28958,7 @@ async function linkOrCopy(from, to, mode) {
 ;// CONCATENATED MODULE: ./src/os/record-file.ts
 
 
+// A slot's record (model/record.ts) on disk: read when it can be, written whole.
 /** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 async function readRecord(path) {
     const text = await readTextIfPresent(path, { notADirectory: 'absent' });
@@ -29010,6 +29031,10 @@ function runInForeground(cmd, env, onStdout) {
 ;// CONCATENATED MODULE: ./src/os/proc.ts
 
 
+/*
+ * What /proc and the process itself say: this process's uid, a process's stat line and its
+ * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ */
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
 const myUid = () => process.geteuid?.() ?? 0;
 /** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
@@ -29191,6 +29216,7 @@ async function removeTreeInner(root, path, o) {
 
 ;// CONCATENATED MODULE: ./src/os/sizes.ts
 
+// How many bytes a tree takes on disk, as pruning it would free them.
 /**
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
  * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
@@ -31274,6 +31300,11 @@ const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.repla
 
 
 
+/*
+ * The root every slot, store and lock lives under: which paths are refused as roots (system
+ * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
+ * flock cannot be trusted, and making a root ready with its marker and skeleton.
+ */
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -31377,7 +31408,8 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
         const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
         if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
-                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate ` +
+                    `(no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
         }
     }
@@ -31406,7 +31438,8 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
+            'Give the runner user write access or choose another path.');
     }
     return root;
 }
@@ -31519,7 +31552,8 @@ function parseCommandLine(argv) {
     if (!command && !help)
         throw new UsageError('no command given');
     if (extra.length) {
-        throw new UsageError(`unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`);
+        throw new UsageError(`unexpected argument '${extra[0]}'` +
+            (command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${extra.join(' ')}` : `: ${command} takes no arguments`));
     }
     for (const [spec, spelled] of seen) {
         if (!accepts(spec, command))
@@ -32167,6 +32201,7 @@ async function releaseLease(keeperPid, lock, dir = '') {
 }
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
+// The version of this release, in one place.
 /**
  * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
  * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
@@ -32247,7 +32282,8 @@ function formatStatus(s) {
     const lines = [
         `cargo-isolate ${s.version}; root ${s.root}`,
         `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${units_formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-        `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+        `slots: ${s.slots.length} (${leased} leased), target dirs ${units_formatBytes(s.bytes.target)}, ` +
+            `cargo homes ${units_formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
         `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
     ];
     if (s.slots.length) {
@@ -32725,7 +32761,8 @@ async function sharedHomeProblem(root, uid) {
         return theirs;
     const foreign = await findForeignInHome(dir, uid);
     if (foreign.length > 0)
-        return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+        return (`${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
+            "Root's 'cargo-isolate gc' hands them back");
     return undefined;
 }
 /** For root: the root's owner, who gets back what root's jobs make (its home among them). */
@@ -32885,7 +32922,8 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
+            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it");
     const rec = await readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
@@ -33168,7 +33206,9 @@ function serverEnv(env, port, tmp) {
 /** Pure: the summary's line for it. */
 function sccache_describeServer(r) {
     const who = r.how === 'started' ? 'started by this job' : 'already running';
-    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+    const tmp = r.tmp ? `; its temp dir ${r.tmp}` : '';
+    const passedOver = r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : '';
+    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${tmp}${passedOver}`;
 }
 // ---- effects ----
 /** What answers on `port` (in this network namespace), read from /proc. */
@@ -33376,7 +33416,13 @@ async function sccacheAtEnd(r, env, paths, log) {
         c.on('exit', () => res());
     });
     const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
-    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
+    const then = again instanceof Error
+        ? `; starting a host server again failed: ${again.message}`
+        : again
+            ? `, and ${again.how} the host server on port ${again.port}`
+            : '';
+    const started = `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone)`;
+    return `${started}; stopped it before emptying TMPDIR${then}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/os/copy.ts
@@ -33902,7 +33948,8 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     };
     const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
     if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
+            "nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).");
         return state;
     }
     const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
@@ -33925,7 +33972,15 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     try {
         const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
         seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${units_formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        const how = [
+            units_formatBytes(seed.seededBytes),
+            seed.mode,
+            seed.copiedInstead && `${seed.copiedInstead} copied because ${seed.copyReason}`,
+            seed.dirs > 1 && `into ${seed.dirs} index dirs`,
+        ].filter(Boolean);
+        const unknown = seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : '';
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${how.join(', ')}), ` +
+            `${seed.present} already there, ${seed.missing} not in the store yet${unknown}.`);
         for (const m of seed.mismatches)
             log.warning(`Crates: ${m.crate}: ${m.why}.`);
         const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
@@ -33942,7 +33997,8 @@ async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
         if (locked.length === 0)
             return undefined;
         const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} ` +
+            `(${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
         // A refused entry is a warning (someone damaged the store); an absent one is routine.
         for (const n of r.notSeeded) {
             if (n.why.includes(' refused: '))
@@ -34295,7 +34351,8 @@ async function startPhases(o) {
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
+        log.info(`Key ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
         return j;
@@ -34381,7 +34438,8 @@ async function startJob(o) {
         let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
         await writeRecord(lease.dirs.record, record);
         for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, ` +
+                "and a later guard or 'cargo-isolate gc' run as that user or root removes them.");
         }
         const exports = exportsFor(lease.dirs, home.cargoHome);
         let copy;
@@ -34729,7 +34787,8 @@ function summaryRows(job, ended, guard) {
         main.push(['Key', `${id.repository} ${id.key}`]);
         main.push([
             job.layout === 'slot' ? 'Slot' : 'Job directory',
-            `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
+            `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}` +
+                `${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
         ]);
         if (id.base && job.layout === 'slot')
             main.push(['Base', describeBase(id.base, job.tier)]);
@@ -34753,7 +34812,8 @@ function summaryRows(job, ended, guard) {
     if (seed) {
         main.push([
             'Crates seeded',
-            `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`,
+            `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ` +
+                `${seed.present} already there, ${seed.missing} not in the store`,
         ]);
         if (seed.copiedInstead)
             main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
@@ -34805,7 +34865,12 @@ function summaryRows(job, ended, guard) {
     if (ended.foreign)
         main.push([
             "Another uid's files",
-            `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`,
+            `${ended.foreign.found.length} entries: ` +
+                (ended.foreign.handedBack
+                    ? `handed back with ${ended.foreign.handedBack}`
+                    : ended.foreign.marked
+                        ? 'could not hand back; slot marked, passed over by this uid'
+                        : 'could not hand back'),
         ]);
     main.push(['Lease', ended.released ? 'released' : 'already ended']);
     const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
@@ -34946,7 +35011,7 @@ async function collectGarbage(s, root, o) {
 /** Pure: the slots this uid passes over because another uid's files are in them. */
 function otherUidsText(others) {
     const named = others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ');
-    return `${named}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).`;
+    return (`${named}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. ` + "Run 'cargo-isolate gc' as root (docs/docker-run.md).");
 }
 /** Pure: a dry run exits as the real run would: the floor against what would be free afterwards. */
 function dryRunFloor(s, r) {
@@ -35169,6 +35234,7 @@ async function command(argv) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5277);
+// The command line, `cargo-isolate` (bin/cargo-isolate), bundled into dist/cli.
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 

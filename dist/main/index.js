@@ -28465,6 +28465,11 @@ function describeBase(base, tier) {
 
 ;// CONCATENATED MODULE: ./src/model/key.ts
 
+/*
+ * Names made safe: any string (a branch, a repository, a job name) as a bounded, injective path
+ * component, and a job's trust domain, `pr-<n>`, `ref-<branch>` or `tag-<tag>`, the key that says
+ * whose content a slot may hand on to whom.
+ */
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
@@ -28593,6 +28598,11 @@ function currentIdentity(env = process.env, o = {}) {
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/model/record.ts
+/*
+ * What a slot remembers in its slot.json: who used it last (trust domain, job, runner, uid), when,
+ * what it holds and how big, under which paths its build was made (the view), and where a warm copy
+ * came from. Plain data with the pure reads other modules decide on.
+ */
 const trustDomain = (r) => `${r.repository}#${r.key}`;
 const parsed = new Map();
 /**
@@ -28615,6 +28625,11 @@ function lastUsedMs(r) {
 ;// CONCATENATED MODULE: ./src/model/layout.ts
 
 
+/*
+ * Every path under a root, in one place: the slots, the job directories, the locks, the trash, the
+ * stores, the logs, the shared CARGO_HOMEs and the sccache servers' dirs (the on-disk contract
+ * below). What the job exports is built from these in job/exports.ts.
+ */
 /**
  * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
  * CLI and older or newer versions of the action running on the same host:
@@ -28750,7 +28765,8 @@ function reportReadsTo(log, fn) {
 /** Pure: the warning for a read that failed other than by absence. */
 function readProblem(path, e) {
     const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
-    return `Could not read ${path}: ${what}. Carrying on as if it were not there, so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.`;
+    return (`Could not read ${path}: ${what}. Carrying on as if it were not there, ` +
+        'so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.');
 }
 /** Whether a failed read means that nothing is there. */
 function isAbsence(e, o) {
@@ -28877,6 +28893,10 @@ function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
 ;// CONCATENATED MODULE: ./src/os/proc.ts
 
 
+/*
+ * What /proc and the process itself say: this process's uid, a process's stat line and its
+ * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ */
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
 const proc_myUid = () => process.geteuid?.() ?? 0;
 /** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
@@ -29927,6 +29947,10 @@ function audit(e) {
 
 
 
+/*
+ * Small file effects every store and record shares: whether something is at a path, the one atomic
+ * write (a temp file renamed into place), and the one link-else-copy.
+ */
 /** True when something (even a dangling symlink) is at the path. */
 const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
@@ -29977,6 +30001,7 @@ async function linkOrCopy(from, to, mode) {
 ;// CONCATENATED MODULE: ./src/os/record-file.ts
 
 
+// A slot's record (model/record.ts) on disk: read when it can be, written whole.
 /** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 async function record_file_readRecord(path) {
     const text = await absent_readTextIfPresent(path, { notADirectory: 'absent' });
@@ -30791,7 +30816,8 @@ async function sharedHomeProblem(root, uid) {
         return theirs;
     const foreign = await foreign_findForeignInHome(dir, uid);
     if (foreign.length > 0)
-        return `${dir} holds files of ${foreign_describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+        return (`${dir} holds files of ${foreign_describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
+            "Root's 'cargo-isolate gc' hands them back");
     return undefined;
 }
 /** For root: the root's owner, who gets back what root's jobs make (its home among them). */
@@ -31253,6 +31279,11 @@ const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.repla
 
 
 
+/*
+ * The root every slot, store and lock lives under: which paths are refused as roots (system
+ * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
+ * flock cannot be trusted, and making a root ready with its marker and skeleton.
+ */
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -31356,7 +31387,8 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
         const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
         if (!entries.includes(MARKER)) {
             if (entries.length > 0) {
-                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate ` +
+                    `(no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
             }
         }
     }
@@ -31385,7 +31417,8 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`);
+        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
+            'Give the runner user write access or choose another path.');
     }
     return root;
 }
@@ -31411,7 +31444,8 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`);
+        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
+            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it");
     const rec = await readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
@@ -31694,7 +31728,9 @@ function serverEnv(env, port, tmp) {
 /** Pure: the summary's line for it. */
 function describeServer(r) {
     const who = r.how === 'started' ? 'started by this job' : 'already running';
-    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+    const tmp = r.tmp ? `; its temp dir ${r.tmp}` : '';
+    const passedOver = r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : '';
+    return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${tmp}${passedOver}`;
 }
 // ---- effects ----
 /** What answers on `port` (in this network namespace), read from /proc. */
@@ -31902,7 +31938,13 @@ async function sccacheAtEnd(r, env, paths, log) {
         c.on('exit', () => res());
     });
     const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
-    return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
+    const then = again instanceof Error
+        ? `; starting a host server again failed: ${again.message}`
+        : again
+            ? `, and ${again.how} the host server on port ${again.port}`
+            : '';
+    const started = `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone)`;
+    return `${started}; stopped it before emptying TMPDIR${then}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/os/copy.ts
@@ -31954,6 +31996,7 @@ async function removeEscapingLinks(dir) {
 
 ;// CONCATENATED MODULE: ./src/os/sizes.ts
 
+// How many bytes a tree takes on disk, as pruning it would free them.
 /**
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
  * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
@@ -33388,7 +33431,8 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     };
     const lockFile = await lockfile_findLockFile(s.manifestPath, s.workingDirectory, env);
     if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`);
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
+            "nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).");
         return state;
     }
     const version = crates_cargoVersion((0,external_node_path_.dirname)(lockFile), env);
@@ -33411,7 +33455,15 @@ async function prepareCrates(s, root, cargoHome, me, env, log) {
     try {
         const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
         seed.lockFile = lockFile;
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`);
+        const how = [
+            formatBytes(seed.seededBytes),
+            seed.mode,
+            seed.copiedInstead && `${seed.copiedInstead} copied because ${seed.copyReason}`,
+            seed.dirs > 1 && `into ${seed.dirs} index dirs`,
+        ].filter(Boolean);
+        const unknown = seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : '';
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${how.join(', ')}), ` +
+            `${seed.present} already there, ${seed.missing} not in the store yet${unknown}.`);
         for (const m of seed.mismatches)
             log.warning(`Crates: ${m.crate}: ${m.why}.`);
         const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
@@ -33428,7 +33480,8 @@ async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
         if (locked.length === 0)
             return undefined;
         const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} ` +
+            `(${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
         // A refused entry is a warning (someone damaged the store); an absent one is routine.
         for (const n of r.notSeeded) {
             if (n.why.includes(' refused: '))
@@ -33781,7 +33834,8 @@ async function startPhases(o) {
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
+        log.info(`Key ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
         return j;
@@ -33867,7 +33921,8 @@ async function startJob(o) {
         let record = recordFor(lease, me, now, prep.decision.reset ? undefined : lease.previous, view);
         await record_file_writeRecord(lease.dirs.record, record);
         for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
-            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`);
+            log.warning(`Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, ` +
+                "and a later guard or 'cargo-isolate gc' run as that user or root removes them.");
         }
         const exports = exportsFor(lease.dirs, home.cargoHome);
         let copy;
@@ -33966,16 +34021,16 @@ function notOnLinux(platform, step) {
 
 ;// CONCATENATED MODULE: ./src/job/state.ts
 
-/**
- * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
- * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
- * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
- * lets post release it) and again, complete, at the end of main.
+/*
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts).
+ * The runner hands GITHUB_STATE entries to the post step as STATE_<name>; a name written twice
+ * keeps the last value, so `lease` is saved the moment the lease exists (a cancel during
+ * preparation still lets post release it) and again, complete, at the end of main.
  */
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
-/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
+/** Main joined the runner hook's lease (hook-state.ts): the job-completed hook releases it, not post. */
 const HOOK = 'hook';
 const saveLease = (l) => lib_core/* saveState */.LZ(LEASE, JSON.stringify(l));
 const saveJob = (j) => lib_core/* saveState */.LZ(JOB, JSON.stringify(j));
@@ -34106,7 +34161,8 @@ async function joinHookLease(s, env, log) {
     const seen = hookJobSeenAt(st.job, home);
     if (!seen ||
         !(await external_node_fs_.promises.stat(home).then((x) => x.isDirectory(), () => false))) {
-        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`);
+        log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; ` +
+            "mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).");
         return undefined;
     }
     if (allFree([seen.dirs.lock])) {
@@ -34114,7 +34170,8 @@ async function joinHookLease(s, env, log) {
         log.warning(`The runner's job-started hook leased ${st.job.dirs.base}, but that lease has ended (${seen.dirs.lock} is free). Taking a lease of this step's own.`);
         return undefined;
     }
-    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`);
+    log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's ` +
+        "(the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).");
     const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
     // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
     await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
@@ -34242,6 +34299,7 @@ async function main_impl_run() {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3588);
+// The action's main step (action.yml: runs.main), bundled into dist/main.
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -142,7 +142,9 @@ export interface SccacheReport {
 /** Pure: the summary's line for it. */
 export function describeServer(r: SccacheReport): string {
   const who = r.how === 'started' ? 'started by this job' : 'already running';
-  return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${r.tmp ? `; its temp dir ${r.tmp}` : ''}${r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : ''}`;
+  const tmp = r.tmp ? `; its temp dir ${r.tmp}` : '';
+  const passedOver = r.passedOver.length ? `; passed over ${r.passedOver.join(', ')}` : '';
+  return `host server on 127.0.0.1:${r.port}${r.pid ? ` (pid ${r.pid})` : ''}, ${who}, belonging to no job${tmp}${passedOver}`;
 }
 
 // ---- effects ----
@@ -361,5 +363,12 @@ export async function sccacheAtEnd(
     c.on('exit', () => res());
   });
   const again = await ensureSccacheServer(env, paths, log).catch((e: Error) => e);
-  return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
+  const then =
+    again instanceof Error
+      ? `; starting a host server again failed: ${again.message}`
+      : again
+        ? `, and ${again.how} the host server on port ${again.port}`
+        : '';
+  const started = `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone)`;
+  return `${started}; stopped it before emptying TMPDIR${then}.`;
 }

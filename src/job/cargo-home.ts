@@ -69,7 +69,10 @@ export async function sharedHomeProblem(root: string, uid: number): Promise<stri
   if (theirs) return theirs;
   const foreign = await findForeignInHome(dir, uid);
   if (foreign.length > 0)
-    return `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? Root's 'cargo-isolate gc' hands them back`;
+    return (
+      `${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
+      "Root's 'cargo-isolate gc' hands them back"
+    );
   return undefined;
 }
 

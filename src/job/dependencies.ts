@@ -27,7 +27,8 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
   const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
   if (!lockFile) {
     log.info(
-      `Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).`,
+      `Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
+        "nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).",
     );
     return state;
   }
@@ -50,8 +51,16 @@ export async function prepareCrates(s: Settings, root: string, cargoHome: string
   try {
     const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
     seed.lockFile = lockFile;
+    const how = [
+      formatBytes(seed.seededBytes),
+      seed.mode,
+      seed.copiedInstead && `${seed.copiedInstead} copied because ${seed.copyReason}`,
+      seed.dirs > 1 && `into ${seed.dirs} index dirs`,
+    ].filter(Boolean);
+    const unknown = seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : '';
     log.info(
-      `Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${formatBytes(seed.seededBytes)}, ${seed.mode}${seed.copiedInstead ? `, ${seed.copiedInstead} copied because ${seed.copyReason}` : ''}${seed.dirs > 1 ? `, into ${seed.dirs} index dirs` : ''}), ${seed.present} already there, ${seed.missing} not in the store yet${seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : ''}.`,
+      `Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${how.join(', ')}), ` +
+        `${seed.present} already there, ${seed.missing} not in the store yet${unknown}.`,
     );
     for (const m of seed.mismatches) log.warning(`Crates: ${m.crate}: ${m.why}.`);
     const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
@@ -76,7 +85,8 @@ async function prepareGit(
     if (locked.length === 0) return undefined;
     const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
     log.info(
-      `Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} (${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`,
+      `Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} ` +
+        `(${formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`,
     );
     // A refused entry is a warning (someone damaged the store); an absent one is routine.
     for (const n of r.notSeeded) {

@@ -24,6 +24,13 @@ import { containerFilesKept } from '../model/messages.js';
 import { reportReadsTo } from '../os/absent.js';
 import { listDir } from '../os/absent.js';
 
+/*
+ * A job's end: finishJob, the mirror of mainJob (start.ts), shared by the action's post step, the
+ * runner's job-completed hook and `cargo-isolate run`; endJob, its release phase (publish to the
+ * stores, empty tmp/ or remove the job directory, record sizes and units, hand back, release the
+ * lease), best effort throughout; and what became of a hook container's files.
+ */
+
 /** What an end needs of the job: a lease saved before main finished has only the first part. */
 export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
   Partial<Pick<StartedJob, 'identity' | 'slot' | 'startedAt' | 'exports' | 'copy' | 'view' | 'home'>>;

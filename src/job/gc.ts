@@ -36,7 +36,9 @@ export async function collectGarbage(s: Settings, root: string, o: { maxAgeMs?: 
 /** Pure: the slots this uid passes over because another uid's files are in them. */
 export function otherUidsText(others: { name: string; uid: number; paths: string[] }[]): string {
   const named = others.map((o) => `${o.name} (uid ${o.uid}${o.paths.length ? `: ${o.paths.slice(0, 2).join(', ')}` : ''})`).join(', ');
-  return `${named}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. Run 'cargo-isolate gc' as root (docs/docker-run.md).`;
+  return (
+    `${named}: slots holding files of another uid, which this uid cannot reuse or remove: needs root. ` + "Run 'cargo-isolate gc' as root (docs/docker-run.md)."
+  );
 }
 
 /** Pure: a dry run exits as the real run would: the floor against what would be free afterwards. */

@@ -132,7 +132,8 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
     ))
   ) {
     log.warning(
-      `The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).`,
+      `The runner's job-started hook leased ${st.job.dirs.base}, which this step does not see at ${home}. Taking a lease of this step's own; ` +
+        "mount the hook's root at the same path, or put it under the runner's tool cache (docs/runner-hooks.md).",
     );
     return undefined;
   }
@@ -144,7 +145,8 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
     return undefined;
   }
   log.info(
-    `Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's (the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).`,
+    `Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's ` +
+      "(the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).",
   );
   const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
   // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.

@@ -9,6 +9,13 @@ import type { Settings } from '../model/settings.js';
 import { linkRunnerConfig } from './cargo-home.js';
 import { listDir, lstatIfPresent } from '../os/absent.js';
 
+/*
+ * Making a leased directory ready for its job: whether its content is kept or emptied first
+ * (decideReset, pure: by the `reuse` input, and by trust domain, so that only the same domain or a
+ * push to a PR's base branch hands a build on), then target/, install/, tmp/ and the job's CARGO_HOME made, anything that is not a
+ * real directory moved to trash, and the runner's cargo config linked in.
+ */
+
 export interface ResetDecision {
   reset: boolean;
   reason: string;

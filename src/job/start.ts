@@ -26,6 +26,13 @@ import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } fro
 import { noHostSccacheServer } from '../model/messages.js';
 import { ifPresent, reportReadsTo } from '../os/absent.js';
 
+/*
+ * A job's start: mainJob, the main step's phases (guard, slot, crates, sccache server) for the
+ * action, the runner's job-started hook and `cargo-isolate run`; startJob, the slot phase (lease,
+ * prepare, record, a warm copy for a slot without its own build); planHome, which CARGO_HOME and
+ * paths the job will see, decided before the guard so that it keeps the build the job will take.
+ */
+
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
  * the runner's job-started hook and the CLI's `run`: each passes its own log, the pid whose end
@@ -80,9 +87,8 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   save.guard(guard);
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-    log.info(
-      `Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`,
-    );
+    const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
+    log.info(`Key ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
   });
@@ -184,7 +190,8 @@ export async function startJob(o: SlotStart): Promise<StartedJob> {
     await writeRecord(lease.dirs.record, record);
     for (const r of prep.removed.filter((x) => x.outcome === 'left-in-trash')) {
       log.warning(
-        `Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, and a later guard or 'cargo-isolate gc' run as that user or root removes them.`,
+        `Could not fully delete the old ${r.path}: ${r.detail}. The remains are in ${r.trashPath}; the job continues with a fresh directory, ` +
+          "and a later guard or 'cargo-isolate gc' run as that user or root removes them.",
       );
     }
     const exports = exportsFor(lease.dirs, home.cargoHome);

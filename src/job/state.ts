@@ -2,16 +2,17 @@ import * as core from '@actions/core';
 import type { StartedJob } from './types.js';
 import type { GuardReport } from '../pool/guard.js';
 
-/**
- * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts). The runner hands
- * GITHUB_STATE entries to the post step as STATE_<name>; a name written twice keeps the last
- * value, so `lease` is saved the moment the lease exists (a cancel during preparation still
- * lets post release it) and again, complete, at the end of main.
+/*
+ * The action's channel from the main step to the post step (the runner hooks' is hook-state.ts).
+ * The runner hands GITHUB_STATE entries to the post step as STATE_<name>; a name written twice
+ * keeps the last value, so `lease` is saved the moment the lease exists (a cancel during
+ * preparation still lets post release it) and again, complete, at the end of main.
  */
+
 const LEASE = 'lease';
 const JOB = 'job';
 const GUARD = 'guard';
-/** Main joined the runner hook's lease (hook-impl.ts): the job-completed hook releases it, not post. */
+/** Main joined the runner hook's lease (hook-state.ts): the job-completed hook releases it, not post. */
 const HOOK = 'hook';
 
 export type LeaseState = Pick<StartedJob, 'root' | 'layout' | 'slot' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs'>;

@@ -11,6 +11,12 @@ import { diskUsage } from '../os/sizes.js';
 import { VERSION } from '../model/version.js';
 import { listDir } from '../os/absent.js';
 
+/*
+ * What `cargo-isolate status` shows: every slot with its lease, its record and whether cargo still
+ * runs in it (exact flock probes, which a status can afford), job directories, trash, the stores'
+ * sizes and how warm each job started lately; as text or as JSON.
+ */
+
 export interface SlotStatus {
   name: string;
   live: boolean;
@@ -97,7 +103,8 @@ export function formatStatus(s: RootStatus): string {
   const lines = [
     `cargo-isolate ${s.version}; root ${s.root}`,
     `disk: ${s.disk.usedPercent.toFixed(1)}% used, ${formatBytes(s.disk.freeBytes)} free, ${s.disk.inodePercent.toFixed(1)}% inodes`,
-    `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
+    `slots: ${s.slots.length} (${leased} leased), target dirs ${formatBytes(s.bytes.target)}, ` +
+      `cargo homes ${formatBytes(s.bytes.cargoHome)} (as last recorded); ${s.jobDirs} job dirs`,
     `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
   ];
   if (s.slots.length) {

@@ -9,6 +9,12 @@ import { type UnitCount } from '../pool/warmth.js';
 import { describeServer } from '../host/sccache.js';
 import { VERSION } from '../model/version.js';
 
+/*
+ * What a person reads about one job: the action's job summary (one table of what the job got and
+ * what its end did, then the guard's removals), the lines the runner's hooks write instead, and
+ * the words for units built and fresh. Pure but for writeSummary.
+ */
+
 type Row = [string, string];
 
 /**
@@ -38,7 +44,8 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['Key', `${id.repository} ${id.key}`]);
     main.push([
       job.layout === 'slot' ? 'Slot' : 'Job directory',
-      `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
+      `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}` +
+        `${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
     ]);
     if (id.base && job.layout === 'slot') main.push(['Base', describeBase(id.base, job.tier)]);
     main.push(['Start', job.reset.reset ? `fresh: ${job.reset.reason}` : job.reset.reason]);
@@ -59,7 +66,8 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   if (seed) {
     main.push([
       'Crates seeded',
-      `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ${seed.present} already there, ${seed.missing} not in the store`,
+      `${seed.seeded} of ${seed.locked} locked (${formatBytes(seed.seededBytes)} not downloaded, ${seed.mode}); ` +
+        `${seed.present} already there, ${seed.missing} not in the store`,
     ]);
     if (seed.copiedInstead) main.push(['Crates copied', `${seed.copiedInstead} copied instead of linked: ${seed.copyReason}`]);
     for (const m of seed.mismatches) main.push(['Crate not seeded', `${m.crate}: ${m.why}`]);
@@ -103,7 +111,12 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   if (ended.foreign)
     main.push([
       "Another uid's files",
-      `${ended.foreign.found.length} entries: ${ended.foreign.handedBack ? `handed back with ${ended.foreign.handedBack}` : ended.foreign.marked ? 'could not hand back; slot marked, passed over by this uid' : 'could not hand back'}`,
+      `${ended.foreign.found.length} entries: ` +
+        (ended.foreign.handedBack
+          ? `handed back with ${ended.foreign.handedBack}`
+          : ended.foreign.marked
+            ? 'could not hand back; slot marked, passed over by this uid'
+            : 'could not hand back'),
     ]);
   main.push(['Lease', ended.released ? 'released' : 'already ended']);
   const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });

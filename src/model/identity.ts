@@ -4,6 +4,13 @@ import { hostname } from 'node:os';
 import { type Base, type BasePayload, baseOf } from './base.js';
 import { contentKey, safeComponent } from './key.js';
 
+/*
+ * Who a job is, from the runner's environment (GitHub's, or Forgejo's and act's): repository,
+ * event, PR or branch, its trust domain (key.ts), fork or not, workflow, job and run, the base a
+ * first run may start from, and which runner it runs on (RUNNER_NAME, or the root for a
+ * container without one).
+ */
+
 /** Who is asking for directories: derived from the runner's environment (GitHub or Forgejo/act). */
 export interface JobIdentity {
   repository: string;

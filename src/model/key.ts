@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
 
+/*
+ * Names made safe: any string (a branch, a repository, a job name) as a bounded, injective path
+ * component, and a job's trust domain, `pr-<n>`, `ref-<branch>` or `tag-<tag>`, the key that says
+ * whose content a slot may hand on to whom.
+ */
+
 export function sha256Hex(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }

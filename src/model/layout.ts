@@ -2,6 +2,12 @@ import { join } from 'node:path';
 import type { JobIdentity } from './identity.js';
 import { safeComponent } from './key.js';
 
+/*
+ * Every path under a root, in one place: the slots, the job directories, the locks, the trash, the
+ * stores, the logs, the shared CARGO_HOMEs and the sccache servers' dirs (the on-disk contract
+ * below). What the job exports is built from these in job/exports.ts.
+ */
+
 /**
  * Every path under the root. The shape is the on-disk contract between jobs, the guard, the
  * CLI and older or newer versions of the action running on the same host:

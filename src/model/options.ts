@@ -129,7 +129,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
   if (!command && !help) throw new UsageError('no command given');
   if (extra.length) {
     throw new UsageError(
-      `unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`,
+      `unexpected argument '${extra[0]}'` +
+        (command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${extra.join(' ')}` : `: ${command} takes no arguments`),
     );
   }
   for (const [spec, spelled] of seen) {

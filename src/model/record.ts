@@ -1,3 +1,9 @@
+/*
+ * What a slot remembers in its slot.json: who used it last (trust domain, job, runner, uid), when,
+ * what it holds and how big, under which paths its build was made (the view), and where a warm copy
+ * came from. Plain data with the pure reads other modules decide on.
+ */
+
 /**
  * Where a job's steps see the root, and the uid cargo runs as there: the host's path for a job on
  * the host, the runner's translation (`/__w/...`, `/__t/...`) for a `container:` job, the path a

@@ -2,6 +2,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Level, bareNumberHint, isBareNumber, parseDuration, parseLevel, parseSize } from './units.js';
 
+/*
+ * Every input, read and validated once, from wherever it is set: the action's inputs, the runner's
+ * CARGO_ISOLATE_* variables (the hooks), the CLI's flags and --env-file; each message names what
+ * the user set, the value and the accepted form.
+ */
+
 /**
  * Every input of action.yml, read once, validated and normalised. Nothing else reads inputs.
  * The README's input table is checked against action.yml by __tests__/docs.test.ts.

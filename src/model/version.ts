@@ -1,3 +1,5 @@
+// The version of this release, in one place.
+
 /**
  * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
  * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.

@@ -38,7 +38,10 @@ export function reportReadsTo<T>(log: Pick<Log, 'warning'>, fn: () => Promise<T>
 /** Pure: the warning for a read that failed other than by absence. */
 export function readProblem(path: string, e: NodeJS.ErrnoException): string {
   const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
-  return `Could not read ${path}: ${what}. Carrying on as if it were not there, so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.`;
+  return (
+    `Could not read ${path}: ${what}. Carrying on as if it were not there, ` +
+    'so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.'
+  );
 }
 
 /** Whether a failed read means that nothing is there. */

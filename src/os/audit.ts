@@ -1,5 +1,10 @@
 import { appendFileSync } from 'node:fs';
 
+/*
+ * The audit log (CARGO_ISOLATE_AUDIT): one line per lease, release and removal, with the liveness
+ * evidence each rested on.
+ */
+
 /**
  * An optional append-only log of leases and removals (env CARGO_ISOLATE_AUDIT=<file>), with
  * the liveness evidence each decision rested on. The stress suite checks its invariants

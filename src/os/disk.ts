@@ -1,6 +1,11 @@
 import { promises as fs } from 'node:fs';
 import type { Level } from '../model/units.js';
 
+/*
+ * How full a filesystem is: one statfs(2) as df counts it, bytes and inodes, and whether it is
+ * beyond a level (a used share or a free-space floor, model/units.ts).
+ */
+
 /** One statfs(2) of the filesystem holding a path: bytes the way df counts them, and inodes. */
 export interface Disk {
   totalBytes: number;

@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/*
+ * Small file effects every store and record shares: whether something is at a path, the one atomic
+ * write (a temp file renamed into place), and the one link-else-copy.
+ */
+
 /** True when something (even a dangling symlink) is at the path. */
 export const exists = (p: string): Promise<boolean> =>
   fs.lstat(p).then(

@@ -1,5 +1,10 @@
 import * as core from '@actions/core';
 
+/*
+ * How the code talks to a person: the Log interface that every phase is handed, mapped to
+ * @actions/core for the action and the hooks (groups, annotations) and to stderr for the CLI.
+ */
+
 /** The few ways this code talks to a person: the action maps them to @actions/core, the CLI to stderr. */
 export interface Log {
   info(message: string): void;

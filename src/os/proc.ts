@@ -1,6 +1,11 @@
 import { constants, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/*
+ * What /proc and the process itself say: this process's uid, a process's stat line and its
+ * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ */
+
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
 export const myUid = (): number => process.geteuid?.() ?? 0;
 

@@ -2,6 +2,8 @@ import type { DirRecord } from '../model/record.js';
 import { writeAtomic } from './fsutil.js';
 import { readTextIfPresent } from './absent.js';
 
+// A slot's record (model/record.ts) on disk: read when it can be, written whole.
+
 /** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 export async function readRecord(path: string): Promise<DirRecord | undefined> {
   const text = await readTextIfPresent(path, { notADirectory: 'absent' });

@@ -1,5 +1,11 @@
 import { spawn } from 'node:child_process';
 
+/*
+ * Running other programs: runCommand, the one way rm, chmod, chown, cp, sudo and docker are run
+ * (bounded in time, output captured), and runInForeground, the command a person gave
+ * `cargo-isolate run`.
+ */
+
 export interface RunResult {
   /** Exit code; null when killed by a signal or never started. */
   code: number | null;

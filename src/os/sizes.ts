@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 
+// How many bytes a tree takes on disk, as pruning it would free them.
+
 /**
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
  * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one

@@ -21,7 +21,8 @@ async function giveSlot(dirs: Dirs, to: Owner, timeoutMs: number): Promise<void>
   const r = await chownTree([dirs.base], to, true, timeoutMs);
   if (!r.ok)
     throw new Error(
-      `chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it`,
+      `chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
+        "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it",
     );
   const rec = await readRecord(dirs.record);
   if (rec && (rec.uid !== to.uid || rec.foreign)) {

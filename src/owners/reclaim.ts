@@ -8,8 +8,6 @@ import { runCommand } from '../os/run.js';
 import { findOnPath, myUid } from '../os/proc.js';
 import { listDir } from '../os/absent.js';
 
-const onPath = async (name: string, path: string): Promise<boolean> => (await findOnPath(name, path)) !== undefined;
-
 /*
  * What a job that is not root does about another uid's files in its own slot (foreign.ts),
  * from its post step, while it still holds the lease:
@@ -27,6 +25,8 @@ const onPath = async (name: string, path: string): Promise<boolean> => (await fi
  */
 
 export type Method = 'sudo' | 'docker';
+
+const onPath = async (name: string, path: string): Promise<boolean> => (await findOnPath(name, path)) !== undefined;
 
 /**
  * Slots whose record names another uid than `uid` (marked here, or a root job's never handed

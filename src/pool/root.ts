@@ -7,6 +7,12 @@ import { chownTree, handBackTo, ownerOf, ownersOf } from '../owners/owner.js';
 import { myUid } from '../os/proc.js';
 import { ifPresent } from '../os/absent.js';
 
+/*
+ * The root every slot, store and lock lives under: which paths are refused as roots (system
+ * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
+ * flock cannot be trusted, and making a root ready with its marker and skeleton.
+ */
+
 /** Directories that must never be a root themselves (the whole tree would be ours to delete). */
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
@@ -128,7 +134,8 @@ export async function prepareRoot(
     if (!entries.includes(MARKER)) {
       if (entries.length > 0) {
         throw new RootError(
-          `${input}: the directory is not empty and was not created by cargo-isolate (no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`,
+          `${input}: the directory is not empty and was not created by cargo-isolate ` +
+            `(no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`,
         );
       }
     }
@@ -153,7 +160,8 @@ export async function prepareRoot(
   } catch (e) {
     const err = (await blame(root)) ?? (e as NodeJS.ErrnoException);
     throw new RootError(
-      `${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). Give the runner user write access or choose another path.`,
+      `${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
+        'Give the runner user write access or choose another path.',
     );
   }
   return root;

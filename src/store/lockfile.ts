@@ -2,6 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
+/*
+ * The one reader of Cargo.lock: the registry packages it locks with their checksums, where the
+ * workspace's lock file is, and what cargo's index cache says of a locked version.
+ */
+
 /** A package of Cargo.lock that came from a registry: the only kind with a checksum. */
 export interface LockedCrate {
   name: string;
