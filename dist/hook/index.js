@@ -34890,25 +34890,19 @@ function summaryRows(job, ended, guard) {
         for (const n of gs.notSeeded)
             main.push(['Git dep not seeded', `${n.dep}: ${n.why}`]);
     }
+    // What went into a store, or why nothing did.
+    const published = (p, count) => p.allowed
+        ? `${count} new (${formatBytes(p.publishedBytes)}), ${p.skipped} already stored`
+        : `none: publish-crates is '${p.policy}' and this job is not trusted (fork PR)`;
     const gp = ended.gitPublished;
     if (gp) {
-        main.push([
-            'Git deps published',
-            gp.allowed
-                ? `${gp.published.length} new (${formatBytes(gp.publishedBytes)}), ${gp.skipped} already stored`
-                : `none: publish-crates is '${gp.policy}' and this job is not trusted (fork PR)`,
-        ]);
+        main.push(['Git deps published', published(gp, gp.published.length)]);
         for (const n of gp.notPublished)
             main.push(['Git dep not published', `${n.dep}: ${n.why}`]);
     }
     const pub = ended.published;
     if (pub) {
-        main.push([
-            'Crates published',
-            pub.allowed
-                ? `${pub.published} new (${formatBytes(pub.publishedBytes)}), ${pub.skipped} already stored`
-                : `none: publish-crates is '${pub.policy}' and this job is not trusted (fork PR)`,
-        ]);
+        main.push(['Crates published', published(pub, pub.published)]);
         for (const m of pub.mismatches)
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
     }
