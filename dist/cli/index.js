@@ -34509,7 +34509,6 @@ async function startJob(o) {
 
 
 
-
 /** Runs one step; a failure becomes a warning that says what was being done and where. */
 async function attempt(r, what, fn) {
     try {

@@ -33181,7 +33181,6 @@ async function sccacheAtEnd(r, env, paths, log) {
 
 
 
-
 /** Runs one step; a failure becomes a warning that says what was being done and where. */
 async function attempt(r, what, fn) {
     try {

@@ -32794,7 +32794,6 @@ async function sccacheAtEnd(r, env, paths, log) {
 
 
 
-
 /** Runs one step; a failure becomes a warning that says what was being done and where. */
 async function attempt(r, what, fn) {
     try {

@@ -21,8 +21,7 @@ import { settleForeign, settleForeignHome } from '../owners/reclaim.js';
 import { sccacheAtEnd } from '../host/sccache.js';
 import { myUid } from '../os/proc.js';
 import { containerFilesKept } from '../model/messages.js';
-import { reportReadsTo } from '../os/absent.js';
-import { listDir } from '../os/absent.js';
+import { listDir, reportReadsTo } from '../os/absent.js';
 
 /*
  * A job's end: finishJob, the mirror of mainJob (start.ts), shared by the action's post step, the
