@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { forAnyUid } from './anyuid.js';
 import { type SimJob, asUid, readFileCommandFiles } from './runner.js';
 
 /*
@@ -99,8 +100,11 @@ export class HookWorker {
     return this.worker.pid!;
   }
 
-  /** Runs hooks/job-<which>.sh the way the worker does. */
-  async hook(which: 'started' | 'completed', script = join(HOOKS, `job-${which}.sh`)): Promise<HookResult> {
+  /**
+   * Runs hooks/job-<which>.sh the way the worker does. A worker of another uid runs the copy of
+   * hooks/ that uid can read: the checkout may sit under a directory only root can enter.
+   */
+  async hook(which: 'started' | 'completed', script = join(this.as ? forAnyUid().hooks : HOOKS, `job-${which}.sh`)): Promise<HookResult> {
     const j = this.job;
     if (which === 'started') await emptyDir(this.hostEnv.RUNNER_TEMP);
     const files: Record<string, string> = {};
