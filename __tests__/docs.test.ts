@@ -43,10 +43,13 @@ describe('README and action.yml agree', () => {
     const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level|label|read)\('([a-z-]+)'/g)].map((m) => m[1]);
     expect([...new Set(read)].sort()).toEqual(keys('inputs').sort());
   });
-  test('the README opens with the demo and the test command, and CI runs that test command', () => {
+  test('the README opens with the demo and the test command, says what the suite needs, and CI runs that test command', () => {
     const first = readme.split('\n').slice(0, 6).join('\n');
-    expect(first).toContain('node dist/cli/index.js demo');
+    expect(first).toContain('bin/cargo-isolate demo');
     expect(first).toContain('npm ci && npm test');
+    const intro = readme.split('\n## ')[0].replace(/\s+/g, ' ');
+    for (const what of ['as root', 'nightly', '`docker.io`', '`debootstrap`', 'Docker daemon', 'Node 24', 'npm test -- __tests__/'])
+      expect([what, intro.includes(what)]).toEqual([what, true]);
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/^\{ npm ci && npm test; \} 2>&1 \| tee/m);
   });
   test('runs on node24 with a post step that always runs', () => {
@@ -185,6 +188,43 @@ describe('user-facing text has no internal shorthand', () => {
     for (const ok of ['main seeds the new CARGO_HOME', 'seeded by the base branch', 'a fork PR seeds by copy', 'over 5 seeds, 1019 to 1023']) {
       expect([ok, SHORTHAND.some(([re]) => re.test(ok))]).toEqual([ok, false]);
     }
+  });
+});
+
+/*
+ * Node reads `--env-file FILE` as its own option wherever it stands, even after the script (Node 20
+ * and 24 alike: `node dist/cli/index.js status --env-file x` ends in `node: x: not found`, exit 9).
+ * So the CLI is taught as `cargo-isolate` (the installed symlink), `bin/cargo-isolate` in a checkout,
+ * or `node -- dist/cli/index.js`, whose `--` ends Node's own options.
+ */
+describe('the CLI is taught in a form Node cannot swallow', () => {
+  const walkText = (dir: string) => walk(dir).filter((f) => /\.(md|ya?ml|sh)$/.test(f));
+  const files = [
+    'README.md',
+    ...walkText('docs'),
+    ...walkText('examples'),
+    ...walkText('.github'),
+    ...walkText('.ci'),
+    ...walkText('scripts'),
+    'bin/cargo-isolate',
+  ];
+  const SWALLOWED = /\bnode\s+(?!--\s)(?:[^\s]*|"[^"]*")dist\/cli\/index\.js["']?\s+(?![#|&;)]|$)/;
+  test.each(files)('%s', (f) => {
+    const bad = readFileSync(f, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (SWALLOWED.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : []));
+    expect(bad).toEqual([]);
+  });
+  test('the check finds what it looks for', () => {
+    for (const bad of ['node dist/cli/index.js status --env-file x', 'node "$repo/dist/cli/index.js" --version', '  - run: node dist/cli/index.js demo'])
+      expect([bad, SWALLOWED.test(bad)]).toEqual([bad, true]);
+    for (const ok of [
+      'node -- dist/cli/index.js status --env-file x',
+      'bin/cargo-isolate demo',
+      'dist/cli/index.js',
+      'exec "$node" -- "$here/../dist/cli/index.js" "$@"',
+    ])
+      expect([ok, SWALLOWED.test(ok)]).toEqual([ok, false]);
   });
 });
 

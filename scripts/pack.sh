@@ -15,7 +15,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(cd "$out" && pwd)
 version=$(node -p 'require(process.argv[1]).version' "$repo/package.json")
 # The bundles must be the version package.json names (a stale dist/ would install an older CLI).
-said=$(node "$repo/dist/cli/index.js" --version)
+said=$(node -- "$repo/dist/cli/index.js" --version)
 if [ "$said" != "cargo-isolate $version" ]; then
   echo "pack.sh: dist/cli says '$said' but package.json is $version: run 'npm run bundle' first" >&2
   exit 1
