@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FLAGS, parseCommandLine, usage } from '../src/model/options.js';
+import { COMMANDS, FLAGS, commandUsage, parseCommandLine, usage } from '../src/model/options.js';
 import { DiskFullError, runGuard } from '../src/pool/guard.js';
 import { consoleLog } from '../src/os/log.js';
 import { prepareRoot } from '../src/pool/root.js';
@@ -56,9 +56,59 @@ describe('the command line (pure)', () => {
       'runner-name': { value: 'r1', spelled: '--runner' },
       'dry-run': { value: '', spelled: '--dry-run' },
     });
-    const text = usage();
+    const text = COMMANDS.map(commandUsage).join('\n');
     for (const f of FLAGS) expect([f.name, text.includes(`--${f.name}`)]).toEqual([f.name, true]);
     expect(parseCommandLine(['run', '--key', 'x86', '--', 'cargo', 'test', '--', '--nocapture']).rest).toEqual(['cargo', 'test', '--', '--nocapture']);
+  });
+
+  test('each command has its own help, with only the options it takes; help CMD is CMD --help', () => {
+    for (const c of COMMANDS) {
+      const own = commandUsage(c);
+      expect(own.split('\n')[0]).toMatch(new RegExp(`^usage: cargo-isolate ${c} `));
+      for (const f of FLAGS) {
+        const takes = f.commands === 'all' || f.commands.includes(c);
+        expect([c, f.name, own.includes(`--${f.name} `) || own.includes(`--${f.name}\n`)]).toEqual([c, f.name, takes]);
+      }
+      expect(own).toMatch(/\nexamples:\n {2}cargo-isolate /);
+      expect(parseCommandLine(['help', c])).toEqual(parseCommandLine([c, '--help']));
+    }
+    const global = usage();
+    for (const c of COMMANDS) expect(global).toMatch(new RegExp(`^ {2}${c} +\\S`, 'm'));
+    expect(global).toContain("'cargo-isolate help <command>'");
+    expect(global.split('\n').length).toBeLessThan(30);
+  });
+
+  test.each([
+    [['stauts'], "unknown command 'stauts': did you mean 'status'?"],
+    [['help', 'gcc'], "unknown command 'gcc': did you mean 'gc'?"],
+    [['gc', '--dry-runn'], "unknown option '--dry-runn': did you mean '--dry-run'?"],
+    [['status', '--root', ''], "option '--root' is empty (a variable that is not set?): give DIR, or leave the option out for its default"],
+    [
+      ['gc', '--disk-threshold=', '--dry-run'],
+      "option '--disk-threshold' is empty (a variable that is not set?): give LEVEL, or leave the option out for its default",
+    ],
+    [['run', '--key', ' ', '--', 'true'], "option '--key' is empty (a variable that is not set?): give TEXT, or leave the option out for its default"],
+    [['help', 'gc', 'run'], "unexpected argument 'run': gc takes no arguments"],
+  ])('refused: %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
+
+describe('help', () => {
+  test('cargo-isolate gc --help and cargo-isolate help gc print the same short page; a usage error points to it', async () => {
+    const [a, b] = [await run(['gc', '--help']), await run(['help', 'gc'])];
+    expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, '', 0, '']);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).toBe(commandUsage('gc'));
+    expect((await run(['help'])).stdout).toBe(usage());
+    expect((await run(['--help'])).stdout).toBe(usage());
+    const bad = await run(['gc', '--key', 'x']);
+    expect([bad.code, bad.stderr]).toEqual([2, "cargo-isolate: option '--key' does not apply to gc (it is for run). See 'cargo-isolate help gc'.\n"]);
+    const root = await run(['status', '--root', '']);
+    expect([root.code, root.stdout]).toEqual([2, '']);
+    expect(root.stderr).toBe(
+      "cargo-isolate: option '--root' is empty (a variable that is not set?): give DIR, or leave the option out for its default. See 'cargo-isolate help'.\n",
+    );
   });
 });
 

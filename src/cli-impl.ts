@@ -12,7 +12,7 @@ import { consoleLog } from './os/log.js';
 import { mainJob } from './job/start.js';
 import { RootError, RootMissingError, prepareRoot } from './pool/root.js';
 import { type Settings, type Source, InputError, fromVariables, firstOf, parseEnvFile, readSettings, subjectOf } from './model/settings.js';
-import { type CommandLine, UsageError, fromFlags, parseCommandLine, usage } from './model/options.js';
+import { type CommandLine, UsageError, commandUsage, forgetTarget, fromFlags, parseCommandLine, usage } from './model/options.js';
 import { formatStatus, rootStatus } from './job/status.js';
 import { bareNumberHint, formatBytes, formatDuration, isBareNumber, parseDuration } from './model/units.js';
 import { guardResult, recordEvent } from './pool/events.js';
@@ -53,7 +53,7 @@ async function settingsOf(cl: CommandLine, over: Record<string, string> = {}): P
   let fileVars: Source | undefined;
   if (file) {
     const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`);
+      throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
     });
     fileVars = fromVariables(parseEnvFile(text), file);
   }
@@ -238,18 +238,12 @@ async function gc(cl: CommandLine): Promise<number> {
 
 /** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
 async function forget(cl: CommandLine): Promise<number> {
-  const flag = (n: string) => cl.flags.get(n);
-  const repository = flag('repository')?.value.trim() || process.env.GITHUB_REPOSITORY;
-  if (!repository) throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository whose PR closed');
-  const pr = flag('pr');
-  const branch = flag('branch');
-  if (!pr === !branch) throw new UsageError('forget needs either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
-  if (pr && !/^[1-9]\d{0,9}$/.test(pr.value.trim())) throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12');
-  if (branch && !branch.value.trim()) throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name such as feature/login');
-  const key = pr ? contentKey(Number(pr.value.trim()), '') : contentKey(undefined, branch!.value.trim());
+  const t = forgetTarget(cl, process.env);
+  const key = t.pr !== undefined ? contentKey(t.pr, '') : contentKey(undefined, t.branch!);
   const s = await settingsOf(cl);
   const root = await prepareRoot(s.root, process.env, true, s.rootOrigin);
-  out((await forgetDomain(root, repository, key)).message + '\n');
+  if (t.note) err(`warning: ${t.note}.\n`);
+  out((await forgetDomain(root, t.repository, key, t.branch)).message + '\n');
   return 0;
 }
 
@@ -277,7 +271,7 @@ export async function runCli(argv: string[]): Promise<number> {
       return 0;
     }
     if (cl.flags.has('help') || !cl.command) {
-      out(usage());
+      out(cl.command ? commandUsage(cl.command) : usage());
       return 0;
     }
     switch (cl.command) {
@@ -292,7 +286,7 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'demo':
         return await demo(cl);
       case 'run': {
-        if (cl.rest.length === 0) throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test');
+        if (cl.rest.length === 0) throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test', 'run');
         const s = await settingsOf(cl);
         return (await leaseAndRun(cl, s, cl.rest)).code;
       }
@@ -300,7 +294,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     const x = e as Error;
     if (x instanceof UsageError) {
-      err(`cargo-isolate: ${x.message}. See 'cargo-isolate --help'.\n`);
+      err(`cargo-isolate: ${x.message}. See 'cargo-isolate help${x.command ? ` ${x.command}` : ''}'.\n`);
       return 2;
     }
     const known = x instanceof InputError || x instanceof RootError || x instanceof DiskFullError;

@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4457:
+/***/ 9900:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33968,7 +33968,43 @@ async function startJob(o) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/model/spelling.ts
+/*
+ * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
+ * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
+ */
+/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
+function editDistance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+/**
+ * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
+ * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
+ */
+function nearest(word, known) {
+    let best;
+    for (const w of known) {
+        const d = editDistance(word, w);
+        if (!best || d < best.d)
+            best = { w, d };
+    }
+    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/model/options.ts
+
+
 /*
  * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
  * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
@@ -33976,6 +34012,68 @@ async function startJob(o) {
  * __tests__/cli.test.ts ("the command line") and settings.test.ts.
  */
 const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'];
+/** What each command is for, in the words of its help: one line for the command list, then its own page. */
+const COMMAND_HELP = {
+    status: {
+        usage: 'cargo-isolate status [options]',
+        summary: 'the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
+        about: [
+            'Prints what the root holds: the disk, every slot with its lease (age and holder) or how long it',
+            'has been idle, its trust domain and job, the crate and git stores, the trash, and the share of',
+            'recent jobs that started warm per repository and job. A root that does not exist yet is no error.',
+        ],
+        examples: ['cargo-isolate status --env-file /home/runner/actions-runner/.env', 'cargo-isolate status --root /srv/ci/cargo-isolate --json'],
+    },
+    gc: {
+        usage: 'cargo-isolate gc [options]',
+        summary: 'the disk guard for a host timer (host scope unless --prune-scope runner)',
+        about: [
+            'Removes idle data (never a leased slot or a running build) until the disk is under --disk-target,',
+            'and with --max-age every idle slot unused for that long. A timer guards the whole host: host scope',
+            "whatever the runners' CARGO_ISOLATE_PRUNE_SCOPE. Run as root, it also removes and hands back what",
+            'container jobs left as root. --dry-run lists each removal and exits as the real run would.',
+        ],
+        examples: ['cargo-isolate gc --env-file /home/runner/actions-runner/.env --max-age 7d', 'cargo-isolate gc --dry-run --disk-threshold 80%'],
+    },
+    run: {
+        usage: 'cargo-isolate run [options] -- CMD [ARG...]',
+        summary: 'lease directories, run CMD with them exported, release them',
+        about: [
+            "A job as the action runs one, for CI systems without GitHub's runner: the disk guard, a slot",
+            'leased for this job, CMD run with CARGO_TARGET_DIR, CARGO_HOME, TMPDIR and the rest exported, then',
+            "the slot released. The exit code is CMD's.",
+        ],
+        examples: ['cargo-isolate run -- cargo test --locked', 'cargo-isolate run --key aarch64 -- cargo build --target aarch64-unknown-linux-gnu'],
+    },
+    forget: {
+        usage: 'cargo-isolate forget (--pr N | --branch NAME) [--repository OWNER/NAME]',
+        summary: 'a PR closed or a branch was deleted: its builds go first when the disk needs room',
+        about: [
+            'Records on the host that a pull request closed or a branch was deleted: from then on its builds',
+            'are worth nothing, and the guard removes them before anything else when the disk needs room. On',
+            "GitHub, the action's run on 'pull_request: closed' does this; forget is for other CI systems.",
+        ],
+        examples: ['cargo-isolate forget --repository acme/widgets --pr 12', 'cargo-isolate forget --repository acme/widgets --branch feature/login'],
+    },
+    metrics: {
+        usage: 'cargo-isolate metrics [options]',
+        summary: "Prometheus text format for node_exporter's textfile collector",
+        about: [
+            "The root in Prometheus's text format: slots by state, bytes, the disk, leases, guard runs, warm",
+            'starts. With --output, written atomically for node_exporter (docs/metrics.md).',
+        ],
+        examples: ['cargo-isolate metrics --env-file /home/runner/actions-runner/.env --output /var/lib/prometheus/node-exporter/cargo-isolate.prom'],
+    },
+    demo: {
+        usage: 'cargo-isolate demo [options]',
+        summary: "two jobs build a small workspace in one slot, the second from the first's build",
+        about: [
+            'Two jobs of a push to main build a two-crate workspace, the second in the slot the first warmed:',
+            'what each job got and what cargo did, then the status of the root. Needs cargo.',
+        ],
+        examples: ['cargo-isolate demo', 'cargo-isolate demo --root /tmp/cargo-isolate-demo'],
+    },
+};
 const JOB = ['run', 'demo'];
 const GUARD = ['gc', 'run', 'demo'];
 const FLAGS = [
@@ -33998,7 +34096,7 @@ const FLAGS = [
         form: 'host|runner',
         aliases: ['scope'],
         commands: GUARD,
-        help: "runner (this runner's idle data first) or host; gc: host unless set here",
+        help: "runner: least worth first, this runner's first among equals; host: whoever's (gc: host unless set)",
     },
     { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
     { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
@@ -34018,20 +34116,28 @@ const FLAGS = [
     { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
     { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
     { name: 'version', bool: true, commands: 'all', help: 'print the version' },
-    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: 'this text' },
+    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: "this text, or a command's own ('cargo-isolate help gc')" },
 ];
 class UsageError extends Error {
-    constructor(message) {
+    command;
+    /** The command whose help the message points to, when it is known. */
+    constructor(message, command) {
         super(message);
+        this.command = command;
         this.name = 'UsageError';
     }
 }
 const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
 const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
+const didYouMean = (word, known, prefix = '') => {
+    const n = nearest(word, known);
+    return n ? `: did you mean '${prefix}${n}'?` : '';
+};
 /**
  * Pure: argv (without node and the script) into a command, its flags and, for `run`, the command
- * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag, a
- * flag another command takes, a missing value, a flag given twice, an argument nobody reads.
+ * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag (with
+ * the nearest known one), a flag another command takes, a missing or empty value, a flag given
+ * twice, an argument nobody reads. `help CMD` is `CMD --help`.
  */
 function parseCommandLine(argv) {
     const sep = argv.indexOf('--');
@@ -34051,7 +34157,7 @@ function parseCommandLine(argv) {
         const spec = specOf(m[2]);
         // A single dash is only for -h; everything else is spelled --name.
         if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
-            throw new UsageError(`unknown option '${spelled}'`);
+            throw new UsageError(`unknown option '${spelled}'${didYouMean(m[2], FLAGS.map((f) => f.name), '--')}`);
         if (flags.has(spec.name))
             throw new UsageError(`option '${spelled}' is given twice`);
         let value = '';
@@ -34065,25 +34171,34 @@ function parseCommandLine(argv) {
             value = own[++i];
         else
             throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`);
+        // An empty value is most often a variable of a script that was not set (--root "$ROOT"):
+        // taking it as "not given" would quietly use the default, another root or level.
+        if (!spec.bool && value.trim() === '')
+            throw new UsageError(`option '${spelled}' is empty (a variable that is not set?): give ${spec.form ?? 'a value'}, or leave the option out for its default`);
         flags.set(spec.name, { value, spelled });
         seen.push([spec, spelled]);
     }
-    const [first, ...extra] = positionals;
+    let [first, ...extra] = positionals;
+    if (first === 'help') {
+        // `help` and `help CMD`: the same as `--help` and `CMD --help`.
+        flags.set('help', { value: '', spelled: '--help' });
+        [first, ...extra] = extra;
+    }
     const help = flags.has('help') || flags.has('version');
     if (first !== undefined && !COMMANDS.includes(first))
-        throw new UsageError(`unknown command '${first}'`);
+        throw new UsageError(`unknown command '${first}'${didYouMean(first, COMMANDS)}`);
     const command = first;
     if (!command && !help)
         throw new UsageError('no command given');
     if (extra.length) {
-        throw new UsageError(`unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command} takes no arguments`}`);
+        throw new UsageError(`unexpected argument '${extra[0]}'${command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${[extra[0], ...extra.slice(1)].join(' ')}` : `: ${command ?? 'help'} takes no arguments`}`, command);
     }
     for (const [spec, spelled] of seen) {
         if (!accepts(spec, command))
-            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`);
+            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`, command);
     }
     if (rest.length && command !== 'run')
-        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`);
+        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`, command);
     return { command, flags, rest };
 }
 /** The flags as a source of settings: each value with the flag the user typed. */
@@ -34098,31 +34213,93 @@ function fromFlags(cl) {
         origin: (n) => ({ kind: 'flag', name: cl.flags.get(byInput(n)?.name ?? '')?.spelled ?? `--${n}` }),
     };
 }
-/** Pure: the usage text, from the table (so it cannot drift from what is accepted). */
+const flagLine = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(30) + f.help;
+const EVERY = () => FLAGS.filter((f) => f.commands === 'all');
+/** Pure: the global usage text: the commands, the flags every command takes, where each command's own help is. */
 function usage() {
-    const line = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(42) + f.help;
-    const forCommand = (c) => FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c)).map(line);
     return [
         'usage: cargo-isolate <command> [options]',
         '',
         'commands:',
-        '  status              the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
-        '  gc                  the disk guard for a host timer (host scope unless --prune-scope runner)',
-        '  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them',
-        '  forget              a PR closed or a branch was deleted: its builds go first when the disk needs room',
-        "  metrics             Prometheus text format for node_exporter's textfile collector",
-        "  demo                two jobs build a small workspace in one slot, the second from the first's build",
+        ...COMMANDS.map((c) => `  ${c.padEnd(10)}${COMMAND_HELP[c].summary}`),
         '',
         'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
         "then the environment), else its default. Flags are named as the action's inputs.",
         '',
         'every command:',
-        ...FLAGS.filter((f) => f.commands === 'all').map(line),
-        ...['status', 'gc', 'run', 'forget', 'metrics'].flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
+        ...EVERY().map(flagLine),
         '',
-        'older names still accepted: --threshold, --target, --scope, --runner',
+        "A command's own options and examples: 'cargo-isolate help <command>' or 'cargo-isolate <command> --help'.",
         '',
     ].join('\n');
+}
+/** Pure: one command's help, from the tables (so it cannot drift from what the command accepts). */
+function commandUsage(c) {
+    const h = COMMAND_HELP[c];
+    const own = FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c));
+    const older = own.flatMap((f) => (f.aliases ?? []).map((a) => `--${a}`));
+    return [
+        `usage: ${h.usage}`,
+        '',
+        ...h.about,
+        '',
+        ...(own.length ? ['options:', ...own.map(flagLine), ''] : []),
+        'every command:',
+        ...EVERY().map(flagLine),
+        '',
+        'examples:',
+        ...h.examples.map((e) => `  ${e}`),
+        '',
+        ...(older.length ? [`older names still accepted: ${older.join(', ')}`, ''] : []),
+    ].join('\n');
+}
+/** `OWNER/NAME` as GitHub and Forgejo allow them: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
+const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9._-]*\/(?!\.\.?$)[A-Za-z0-9._-]+$/;
+/** What git refuses in a branch name (git check-ref-format), and what no branch name holds. */
+// eslint-disable-next-line no-control-regex
+const NOT_A_BRANCH = /[\s~^:?*[\\\u0000-\u001f\u007f]|\.\.|@\{|^[-/.]|[/.]$|\/\/|\.lock$|^@$/;
+/** Branches that are usually the base every first run of a repository starts from. */
+const USUAL_BASES = ['main', 'master', 'develop', 'trunk'];
+/**
+ * Pure: what `forget` forgets, from its flags and the environment: the repository, the trust
+ * domain (a PR's or a branch's) and a note when the branch is usually a base. Refuses with the
+ * flag's name what cannot be meant: neither or both of --pr and --branch, a PR number that is not
+ * one, a repository or branch name GitHub would not allow.
+ */
+function forgetTarget(cl, env) {
+    const flag = (n) => cl.flags.get(n);
+    const pr = flag('pr');
+    const branch = flag('branch');
+    if (!pr && !branch)
+        throw new UsageError('forget needs --pr N (a pull request that closed) or --branch NAME (a branch that was deleted)', 'forget');
+    if (pr && branch)
+        throw new UsageError(`forget takes --pr or --branch, not both (got ${pr.spelled} ${pr.value} and ${branch.spelled} ${branch.value})`, 'forget');
+    const repo = flag('repository');
+    const repository = repo?.value.trim() || env.GITHUB_REPOSITORY?.trim() || '';
+    const repoOrigin = repo ? { kind: 'flag', name: repo.spelled } : { kind: 'variable', name: 'GITHUB_REPOSITORY' };
+    if (!repository)
+        throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository of the PR or branch', 'forget');
+    if (!REPOSITORY.test(repository)) {
+        const hint = /github\.com[/:]([^/\s]+\/[^/\s]+?)(?:\.git)?\/?$/.exec(repository)?.[1];
+        throw new InputError(repoOrigin, repository, 'a repository as OWNER/NAME (e.g. acme/widgets)', hint ? `did you mean ${hint}?` : undefined);
+    }
+    if (pr) {
+        const v = pr.value.trim();
+        if (!/^[1-9]\d{0,9}$/.test(v)) {
+            const hint = /^#?0*([1-9]\d{0,9})$/.exec(v)?.[1];
+            throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12', hint ? `did you mean ${hint}?` : undefined);
+        }
+        return { repository, pr: Number(v) };
+    }
+    const name = branch.value.trim();
+    if (NOT_A_BRANCH.test(name) || /^refs\//.test(name)) {
+        const hint = /^refs\/heads\/(.+)$/.exec(name)?.[1];
+        throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name as git allows it (e.g. feature/login)', hint ? `did you mean ${hint}?` : undefined);
+    }
+    const note = USUAL_BASES.includes(name)
+        ? `${name} is usually the base branch every first run of ${repository} starts from; if it was not deleted, its next run makes its builds count again`
+        : undefined;
+    return { repository, branch: name, note };
 }
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
@@ -34596,7 +34773,7 @@ function closedRun(env) {
  * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
  * what its idle slots hold, which the next guard and the next jobs take first.
  */
-async function forgetDomain(root, repository, key) {
+async function forgetDomain(root, repository, key, branch) {
     await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
     const mine = trustDomain({ repository, key });
     const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
@@ -34604,7 +34781,10 @@ async function forgetDomain(root, repository, key) {
     const held = slots.length
         ? `its builds in ${slots.map((s) => s.name).join(', ')} (${units_formatBytes(bytes)}) are now the first to go when the disk needs room`
         : 'it holds no build on this host';
-    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
+    const what = key.startsWith('pr-')
+        ? `pull request #${key.slice(3)} of ${repository} (${key}) has closed`
+        : `branch ${branch ?? key} of ${repository} (${key}) was deleted`;
+    return { slots: slots.map((s) => s.name), bytes, message: `${what}: ${held}.` };
 }
 
 ;// CONCATENATED MODULE: ./src/cli-impl.ts
@@ -34660,7 +34840,7 @@ async function settingsOf(cl, over = {}) {
     let fileVars;
     if (file) {
         const text = await external_node_fs_.promises.readFile(file, 'utf8').catch((e) => {
-            throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`);
+            throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
         });
         fileVars = fromVariables(parseEnvFile(text), file);
     }
@@ -34830,22 +35010,13 @@ async function gc(cl) {
 }
 /** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
 async function forget(cl) {
-    const flag = (n) => cl.flags.get(n);
-    const repository = flag('repository')?.value.trim() || process.env.GITHUB_REPOSITORY;
-    if (!repository)
-        throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository whose PR closed');
-    const pr = flag('pr');
-    const branch = flag('branch');
-    if (!pr === !branch)
-        throw new UsageError('forget needs either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
-    if (pr && !/^[1-9]\d{0,9}$/.test(pr.value.trim()))
-        throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12');
-    if (branch && !branch.value.trim())
-        throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name such as feature/login');
-    const key = pr ? contentKey(Number(pr.value.trim()), '') : contentKey(undefined, branch.value.trim());
+    const t = forgetTarget(cl, process.env);
+    const key = t.pr !== undefined ? contentKey(t.pr, '') : contentKey(undefined, t.branch);
     const s = await settingsOf(cl);
     const root = await prepareRoot(s.root, process.env, true, s.rootOrigin);
-    out((await forgetDomain(root, repository, key)).message + '\n');
+    if (t.note)
+        err(`warning: ${t.note}.\n`);
+    out((await forgetDomain(root, t.repository, key, t.branch)).message + '\n');
     return 0;
 }
 async function metrics(cl) {
@@ -34875,7 +35046,7 @@ async function runCli(argv) {
             return 0;
         }
         if (cl.flags.has('help') || !cl.command) {
-            out(usage());
+            out(cl.command ? commandUsage(cl.command) : usage());
             return 0;
         }
         switch (cl.command) {
@@ -34891,7 +35062,7 @@ async function runCli(argv) {
                 return await demo(cl);
             case 'run': {
                 if (cl.rest.length === 0)
-                    throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test');
+                    throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test', 'run');
                 const s = await settingsOf(cl);
                 return (await leaseAndRun(cl, s, cl.rest)).code;
             }
@@ -34900,7 +35071,7 @@ async function runCli(argv) {
     catch (e) {
         const x = e;
         if (x instanceof UsageError) {
-            err(`cargo-isolate: ${x.message}. See 'cargo-isolate --help'.\n`);
+            err(`cargo-isolate: ${x.message}. See 'cargo-isolate help${x.command ? ` ${x.command}` : ''}'.\n`);
             return 2;
         }
         const known = x instanceof InputError || x instanceof RootError || x instanceof DiskFullError;
@@ -34916,7 +35087,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4457);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9900);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 

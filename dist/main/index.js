@@ -33960,7 +33960,7 @@ function closedRun(env) {
  * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
  * what its idle slots hold, which the next guard and the next jobs take first.
  */
-async function forgetDomain(root, repository, key) {
+async function forgetDomain(root, repository, key, branch) {
     await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
     const mine = trustDomain({ repository, key });
     const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
@@ -33968,7 +33968,10 @@ async function forgetDomain(root, repository, key) {
     const held = slots.length
         ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room`
         : 'it holds no build on this host';
-    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
+    const what = key.startsWith('pr-')
+        ? `pull request #${key.slice(3)} of ${repository} (${key}) has closed`
+        : `branch ${branch ?? key} of ${repository} (${key}) was deleted`;
+    return { slots: slots.map((s) => s.name), bytes, message: `${what}: ${held}.` };
 }
 
 ;// CONCATENATED MODULE: ./src/main-impl.ts
