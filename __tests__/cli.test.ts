@@ -7,6 +7,7 @@ import { COMMANDS, FLAGS, commandUsage, parseCommandLine, usage } from '../src/m
 import { DiskFullError, runGuard } from '../src/pool/guard.js';
 import { consoleLog } from '../src/os/log.js';
 import { prepareRoot } from '../src/pool/root.js';
+import { formatBytes } from '../src/model/units.js';
 import { cli } from './helpers/cli.js';
 import { makeWorkspace } from './helpers/workspace.js';
 import { removeScratch } from './helpers/scratch.js';
@@ -190,10 +191,14 @@ describe('gc', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(new RegExp(`^would remove target ${root}/slots/s000/target \\(\\d`, 'm'));
     expect(dry.stdout).toMatch(/^would free \S+ \S+ in \d+ removals?; disk /m);
-    const huge = ['--fail-below', '1000TiB'];
+    // A floor just under the whole disk (one at or beyond it is refused as no disk can meet it).
+    const st = await fs.statfs(root);
+    const floorMiB = Math.floor((st.blocks * st.bsize) / 2 ** 20) - 1;
+    const huge = ['--fail-below', `${floorMiB}MiB`];
     const [dryFail, realFail] = [await run(['gc', '--root', root, '--dry-run', ...huge]), await run(['gc', '--root', root, ...huge])];
     expect([dryFail.code, realFail.code]).toEqual([2, 2]);
-    expect(dryFail.stderr).toMatch(/a real run would fail: about .* would be free after pruning, below 'fail-below' \(1000\.0 TiB\)/);
+    expect(dryFail.stderr).toContain(`below 'fail-below' (${formatBytes(floorMiB * 2 ** 20)})`);
+    expect(dryFail.stderr).toMatch(/a real run would fail: about .* would be free after pruning, below 'fail-below'/);
     expect((await run(['gc', '--root', root, '--dry-run', '--fail-below', '1KiB'])).code).toBe(0);
     expect(existsSync(join(root, 'slots', 's000', 'target', 'debug'))).toBe(true); // nothing removed
   });

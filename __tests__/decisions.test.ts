@@ -17,7 +17,9 @@ describe('units', () => {
   test.each([
     ['20GiB', 20 * 2 ** 30],
     ['512MB', 512e6],
-    ['1.5g', 1.5e9],
+    ['1.5gb', 1.5e9],
+    ['1.5g', undefined], // G is GiB to df -h and 10^9 to others: refused with both readings (settings.ts)
+    ['20T', undefined],
     ['1048576b', 1048576],
     ['10 kib', 10240],
     ['0', 0],

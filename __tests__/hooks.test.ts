@@ -361,10 +361,13 @@ describe('a hook that cannot isolate warns, exports nothing, and the job still r
   });
 
   test("fail-below set by the operator is the one failure: the hook exits non-zero with the guard's message", async () => {
-    const { w } = await hookedJob({ runId: 'fail-below', env: { CARGO_ISOLATE_ROOT: join(scratch, 'fb'), CARGO_ISOLATE_FAIL_BELOW: '100000TiB' } });
+    // A floor just under the whole disk: more than will ever be free, yet one a disk of this size could meet.
+    const st = await fs.statfs(scratch);
+    const floor = `${Math.floor((st.blocks * st.bsize) / 2 ** 20) - 1}MiB`;
+    const { w } = await hookedJob({ runId: 'fail-below', env: { CARGO_ISOLATE_ROOT: join(scratch, 'fb'), CARGO_ISOLATE_FAIL_BELOW: floor } });
     const s = await w.hook('started');
     expect(s.code).not.toBe(0);
-    expect(s.errors).toEqual([expect.stringMatching(/free on .*fb after pruning, below 'fail-below' \(100000(\.0)? TiB\)/)]);
+    expect(s.errors).toEqual([expect.stringMatching(/free on .*fb after pruning, below 'fail-below' \([\d.]+ [GT]iB\)/)]);
     expect(s.env).toEqual({});
     await w.completeJob();
   });

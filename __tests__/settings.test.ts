@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromFlags, parseCommandLine } from '../src/model/options.js';
-import { firstOf, fromVariables, parseEnvFile, readSettings, variableOf } from '../src/model/settings.js';
+import { beyondDisk, firstOf, fromVariables, parseEnvFile, readSettings, variableOf } from '../src/model/settings.js';
+import { formatBytes } from '../src/model/units.js';
 import { cli } from './helpers/cli.js';
 import { SimJob } from './helpers/runner.js';
 import { removeScratch } from './helpers/scratch.js';
@@ -32,6 +33,12 @@ const CASES: [string, string, (e: Entry) => string][] = [
   ['disk-target', '90%', (e) => `is '90%'. Expected a level at or below ${unsetRef(e, 'disk-threshold')} (85%).`],
   ['max-lease', '10s', () => "is '10s'. Expected a duration such as 30s, 5m or 2h of at least 60s."],
   ['layout', 'pool', () => "is 'pool'. Expected one of 'slot', 'job'."],
+  ['disk-threshold', '85G', () => `is '85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)? ${LEVEL}`],
+  [
+    'fail-below',
+    '5t',
+    () => "is '5t': did you mean 5TiB (5x2^40 bytes, as df -h counts) or 5TB (5x10^12 bytes)? Expected a free-space size such as 5GiB, or empty to never fail.",
+  ],
   ['prune-scope', 'all', () => "is 'all'. Expected one of 'runner', 'host'."],
 ];
 const expected = (e: Entry, input: string, tail: (e: Entry) => string) => `${subject(e, input)} ${tail(e)}`;
@@ -71,6 +78,45 @@ describe('one parser, one set of messages (in process)', () => {
     ['A=1\nB==2\n=3\nno equals\nC=\n# D=4', { A: '1', B: '=2', C: '', '# D': '4' }],
     ['CARGO_ISOLATE_ROOT= /srv/x \r\nX=y\r\n', { CARGO_ISOLATE_ROOT: ' /srv/x ', X: 'y' }],
   ])('a runner .env as the runner reads it: %j', (text, vars) => expect(parseEnvFile(text)).toEqual(vars));
+
+  test.each(['input', 'variable', 'flag'] as Entry[])('%s: a threshold and a target of two kinds are refused, naming both', (e) => {
+    const pair = (threshold: string, target: string) =>
+      e === 'input'
+        ? (n: string) => ({ 'disk-threshold': threshold, 'disk-target': target })[n] ?? ''
+        : e === 'variable'
+          ? fromVariables({ CARGO_ISOLATE_DISK_THRESHOLD: threshold, CARGO_ISOLATE_DISK_TARGET: target })
+          : firstOf(fromFlags(parseCommandLine(['gc', '--disk-threshold', threshold, '--disk-target', target])), fromVariables({}));
+    const ref = e === 'input' ? "'disk-threshold'" : e === 'variable' ? 'CARGO_ISOLATE_DISK_THRESHOLD' : '--disk-threshold';
+    expect(() => readSettings(pair('20GiB', '85%'), {})).toThrow(
+      `${subject(e, 'disk-target')} is '85%': ${ref} is a free-space floor (20GiB), and a target of another kind cannot be compared with it. ` +
+        `Expected a free-space floor as ${ref} is (e.g. 25GiB), or none: it then stops at the threshold.`,
+    );
+    expect(() => readSettings(pair('85%', '30GiB'), {})).toThrow(
+      `${subject(e, 'disk-target')} is '30GiB': ${ref} is a percentage (85%), and a target of another kind cannot be compared with it.`,
+    );
+    expect(readSettings(pair('20GiB', '25GiB'), {}).diskTarget).toEqual({ kind: 'free', bytes: 25 * 2 ** 30 });
+  });
+
+  test('a level no disk of this size can meet is refused once the disk is measured, naming the filesystem', () => {
+    const GiB = 2 ** 30;
+    const s = readSettings(fromVariables({ CARGO_ISOLATE_DISK_THRESHOLD: '999999TiB', CARGO_ISOLATE_FAIL_BELOW: '200GiB' }, '/srv/r1/.env'), {});
+    expect(beyondDisk(s, 100 * GiB, '/srv/ci')?.message).toBe(
+      "Variable CARGO_ISOLATE_DISK_THRESHOLD (in /srv/r1/.env) is '999999TiB': the filesystem of /srv/ci holds 100.0 GiB in all, so every job would find " +
+        'the disk over it and prune everything idle. Expected a size under 100.0 GiB, e.g. 20GiB, or a percentage such as 85%.',
+    );
+    const floor = readSettings((n) => ({ 'fail-below': '200GiB' })[n] ?? '', {});
+    expect(beyondDisk(floor, 100 * GiB, '/srv/ci')?.message).toBe(
+      "Input 'fail-below' is '200GiB': the filesystem of /srv/ci holds 100.0 GiB in all, so every job would fail. Expected a size under 100.0 GiB (e.g. 5GiB).",
+    );
+    expect(beyondDisk(floor, 300 * GiB, '/srv/ci')).toBeUndefined();
+    expect(
+      beyondDisk(
+        readSettings(() => '', {}),
+        1 * GiB,
+        '/srv/ci',
+      ),
+    ).toBeUndefined(); // the defaults fit any disk
+  });
 
   test('0 stays a number that needs no unit; other bare numbers never pass', () => {
     const s = readSettings((n) => ({ 'lease-wait': '0', 'fail-below': '0' })[n] ?? '', {});
@@ -134,5 +180,33 @@ describe('the same cases through the action, the hook and the CLI as users run t
     );
     expect([cmd.code, cmd.stderr]).toEqual([2, `cargo-isolate: ${expected('flag', input, tail)}\n`]);
     await expect(fs.access(root)).rejects.toThrow(); // refused before anything was made
+  });
+
+  test('a free-space floor beyond the whole disk: refused by each, naming the filesystem; nothing leased', async () => {
+    const root = join(scratch, 'root-beyond');
+    await fs.mkdir(root);
+    const total = (await fs.statfs(root)).blocks * (await fs.statfs(root)).bsize;
+    const [action, hooked, cmd, gc] = await Promise.all([
+      j.run('main', { root, 'disk-threshold': '999999TiB' }),
+      hook('CARGO_ISOLATE_DISK_THRESHOLD', '999999TiB', root),
+      cli(['run', '--root', root, '--disk-threshold', '999999TiB', '--', 'true'], { env: { ...process.env, CARGO_ISOLATE_ROOT: '' } }),
+      cli(['gc', '--root', root, '--disk-threshold', '999999TiB', '--dry-run'], { env: { ...process.env, CARGO_ISOLATE_ROOT: '' } }),
+    ]);
+    const why = (subject: string) =>
+      `${subject} is '999999TiB': the filesystem of ${root} holds ${formatBytes(total)} in all, so every job would find the disk over it and prune everything idle. ` +
+      `Expected a size under ${formatBytes(total)}, e.g. 20GiB, or a percentage such as 85%.`;
+    expect([action.code, decode(action.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '')]).toEqual([
+      1,
+      `::error::${why("Input 'disk-threshold'")}`,
+    ]);
+    expect([hooked.code, hooked.env, hooked.warning]).toEqual([
+      0,
+      '',
+      `::warning::cargo-isolate job-started hook: ${why('Variable CARGO_ISOLATE_DISK_THRESHOLD').replace(/\.$/, '')}. This job runs without isolation (nothing exported).`,
+    ]);
+    // run logs who the runner is before it measures the root's disk; gc says nothing else.
+    expect([cmd.code, cmd.stderr.split('\n').slice(-2)]).toEqual([2, [`cargo-isolate: ${why("Option '--disk-threshold'")}`, '']]);
+    expect([gc.code, gc.stderr]).toEqual([2, `cargo-isolate: ${why("Option '--disk-threshold'")}\n`]);
+    expect(await fs.readdir(join(root, 'slots'))).toEqual([]);
   });
 });

@@ -11,10 +11,10 @@ import { slotsOfAnotherUid } from './owners/reclaim.js';
 import { consoleLog } from './os/log.js';
 import { mainJob } from './job/start.js';
 import { RootError, RootMissingError, prepareRoot } from './pool/root.js';
-import { type Settings, type Source, InputError, fromVariables, firstOf, parseEnvFile, readSettings, subjectOf } from './model/settings.js';
+import { type Settings, type Source, InputError, beyondDisk, fromVariables, firstOf, parseEnvFile, readSettings, subjectOf } from './model/settings.js';
 import { type CommandLine, UsageError, commandUsage, forgetTarget, fromFlags, parseCommandLine, usage } from './model/options.js';
 import { formatStatus, rootStatus } from './job/status.js';
-import { bareNumberHint, formatBytes, formatDuration, isBareNumber, parseDuration } from './model/units.js';
+import { formatBytes, formatDuration, parseDuration, unitHint } from './model/units.js';
 import { guardResult, recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { unitsText } from './job/summary.js';
@@ -194,12 +194,7 @@ async function gc(cl: CommandLine): Promise<number> {
   const maxAge = cl.flags.get('max-age');
   const maxAgeMs = maxAge ? parseDuration(maxAge.value) : undefined;
   if (maxAge && maxAgeMs === undefined)
-    throw new InputError(
-      { kind: 'flag', name: maxAge.spelled },
-      maxAge.value,
-      'a duration such as 7d or 12h',
-      isBareNumber(maxAge.value) ? bareNumberHint(maxAge.value, 'duration') : undefined,
-    );
+    throw new InputError({ kind: 'flag', name: maxAge.spelled }, maxAge.value, 'a duration such as 7d or 12h', unitHint(maxAge.value, 'duration'));
   const json = cl.flags.has('json');
   let root: string;
   try {
@@ -208,6 +203,9 @@ async function gc(cl: CommandLine): Promise<number> {
     if (e instanceof RootMissingError) return noRoot(s, json, 'nothing to prune');
     throw e;
   }
+  const filesystem = await fs.statfs(root);
+  const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+  if (unmeetable) throw unmeetable;
   const log = consoleLog(cl.flags.has('verbose'), json);
   let r: GuardReport;
   try {

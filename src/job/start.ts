@@ -7,7 +7,7 @@ import { prepareDirs } from './prepare.js';
 import type { Viewpoint } from '../model/record.js';
 import { writeRecord } from '../os/record-file.js';
 import { prepareRoot, unreliableFlock } from '../pool/root.js';
-import type { Settings } from '../model/settings.js';
+import { type Settings, beyondDisk } from '../model/settings.js';
 import { handBackJobParents } from '../owners/handback.js';
 import { ensureSccacheServer, sccacheExports, sccacheWrapper } from '../host/sccache.js';
 import { chooseHome, sharedHomeProblem } from './cargo-home.js';
@@ -52,8 +52,11 @@ export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: Gu
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
   const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-  const unsafe = unreliableFlock((await fs.statfs(root)).type);
+  const filesystem = await fs.statfs(root);
+  const unsafe = unreliableFlock(filesystem.type);
   if (unsafe) log.warning(`The root ${root}: ${unsafe}.`);
+  const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+  if (unmeetable) throw unmeetable;
   // Time per phase, for the summary: a slow step must be explainable from the summary alone.
   const phases: Record<string, number> = {};
   const phase = async <T>(name: string, title: string, fn: () => Promise<T>): Promise<T> => {
