@@ -141,6 +141,31 @@ describe('one configuration', () => {
     expect([gc.code, JSON.parse(gc.stdout).scope]).toEqual([0, 'host']);
   });
 
+  test('misspelled CARGO_ISOLATE_* names and .env lines the runner reads otherwise: a warning each; a file that is not text is refused', async () => {
+    const root = join(scratch, 'names-root');
+    const file = join(scratch, 'names.env');
+    await fs.writeFile(file, `CARGO_ISOLATE_ROOT=${root}\nexport CARGO_ISOLATE_DISK_THRESHOLD=50%\nCARGO_ISOLATE_REUSE never\n`);
+    const r = await run(['status', '--env-file', file], { CARGO_ISOLATE_DISK_THRESOLD: '50%' });
+    expect([r.code, r.stderr.split('\n')]).toEqual([
+      0,
+      [
+        `warning: 'export CARGO_ISOLATE_DISK_THRESHOLD' (line 2 of ${file}) is one name to the runner, 'export ' included, so CARGO_ISOLATE_DISK_THRESHOLD is not set: write CARGO_ISOLATE_DISK_THRESHOLD=value, with nothing before the name and no space before '='.`,
+        `warning: 'CARGO_ISOLATE_REUSE never' (line 3 of ${file}) is not NAME=value, so the runner skips it.`,
+        'warning: CARGO_ISOLATE_DISK_THRESOLD (in the environment) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_DISK_THRESHOLD?',
+        '',
+      ],
+    ]);
+    expect(r.stdout).toContain(`no root at ${root} yet`); // the lines it could read still apply
+    const binary = join(scratch, 'binary.env');
+    await fs.writeFile(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00]));
+    const b = await run(['gc', '--env-file', binary]);
+    expect([b.code, b.stdout, b.stderr]).toEqual([
+      2,
+      '',
+      `cargo-isolate: Option '--env-file' is '${binary}': not a text file (a NUL byte at offset 7). Expected a runner's .env file: lines of NAME=value.\n`,
+    ]);
+  });
+
   test('run --key: matrix legs at once get a slot each, and each leg comes back to its own', async () => {
     const root = join(scratch, 'key-root');
     const marks = await fs.mkdtemp(join(scratch, 'marks-'));

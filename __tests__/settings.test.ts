@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromFlags, parseCommandLine } from '../src/model/options.js';
-import { beyondDisk, firstOf, fromVariables, parseEnvFile, readSettings, variableOf } from '../src/model/settings.js';
+import { RUNNER_INPUTS, beyondDisk, firstOf, fromVariables, parseEnvFile, readSettings, variableOf } from '../src/model/settings.js';
+import { KNOWN_VARIABLES, envFileProblems, notText, variableProblem } from '../src/model/variables.js';
+import { nearest } from '../src/model/spelling.js';
 import { formatBytes } from '../src/model/units.js';
 import { cli } from './helpers/cli.js';
 import { SimJob } from './helpers/runner.js';
@@ -122,6 +124,82 @@ describe('one parser, one set of messages (in process)', () => {
     const s = readSettings((n) => ({ 'lease-wait': '0', 'fail-below': '0' })[n] ?? '', {});
     expect([s.leaseWaitMs, s.failBelowBytes]).toEqual([0, undefined]);
   });
+});
+
+describe('CARGO_ISOLATE_* names as the runner set them (pure)', () => {
+  const walkFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  test('every name cargo-isolate reads (src/, hooks/, bin/, scripts/, the test setup) is known, and no other', () => {
+    const files = [...walkFiles('src'), ...walkFiles('hooks'), ...walkFiles('bin'), ...walkFiles('scripts'), 'jest.config.js'].filter((f) =>
+      /\.(ts|mjs|js|sh)$|\/cargo-isolate$/.test(f),
+    );
+    const read = new Set(files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\bCARGO_ISOLATE_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0])));
+    expect(read.size).toBeGreaterThan(8);
+    expect([...read].filter((n) => KNOWN_VARIABLES[n] === undefined)).toEqual([]);
+    const runnerVariables = RUNNER_INPUTS.map(variableOf);
+    expect(Object.keys(KNOWN_VARIABLES).filter((n) => !read.has(n) && !runnerVariables.includes(n))).toEqual([]);
+  });
+
+  const ENV = '/home/runner/actions-runner/.env';
+  test.each([
+    ['CARGO_ISOLATE_ROOT', '/srv/ci', undefined],
+    ['PATH', '/usr/bin', undefined],
+    [
+      'CARGO_ISOLATE_DISK_THRESOLD',
+      '50%',
+      'CARGO_ISOLATE_DISK_THRESOLD (in the environment) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_DISK_THRESHOLD?',
+    ],
+    ['cargo_isolate_root', '/srv/ci', 'cargo_isolate_root (in the environment) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_ROOT?'],
+    ['CARGO_ISOLATE_FROBNICATE', '1', 'CARGO_ISOLATE_FROBNICATE (in the environment) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)'],
+    [
+      'export CARGO_ISOLATE_ROOT',
+      '/srv/ci',
+      "'export CARGO_ISOLATE_ROOT' (in the environment) is one name to the runner, 'export ' included, so CARGO_ISOLATE_ROOT is not set: write CARGO_ISOLATE_ROOT=value, with nothing before the name and no space before '='",
+    ],
+    [
+      'CARGO_ISOLATE_ROOT ',
+      ' /srv/ci',
+      "'CARGO_ISOLATE_ROOT ' (in the environment) is one name to the runner, the spaces included, so CARGO_ISOLATE_ROOT is not set: write CARGO_ISOLATE_ROOT=value, with nothing before the name and no space before '='",
+    ],
+    [
+      'CARGO_ISOLATE_ROOT',
+      '"/srv/ci"',
+      'CARGO_ISOLATE_ROOT (in the environment) is "/srv/ci", quotes included (the runner keeps them): write CARGO_ISOLATE_ROOT=/srv/ci',
+    ],
+    ['CARGO_ISOLATE_KEY', 'x86', "CARGO_ISOLATE_KEY (in the environment) is not read: 'key' is set per job: the action's input, or 'cargo-isolate run --key'"],
+    [
+      'CARGO_ISOLATE_CACHE',
+      'true',
+      "CARGO_ISOLATE_CACHE (in the environment) is not read: 'cache' is the action's input: it needs the job's token, which the hooks do not get",
+    ],
+  ])('%s=%s', (name, value, problem) => expect(variableProblem(name, value, 'in the environment')).toBe(problem));
+
+  test("a .env file's lines: what the runner skips or reads otherwise, each with its line; comments and other variables left alone", () => {
+    const text =
+      '\uFEFFCARGO_ISOLATE_ROOT=/srv/ci\r\n# CARGO_ISOLATE_LAYOUT=job\r\nCARGO_ISOLATE_REUSE never\n=CARGO_ISOLATE_X\rLANG C\nexport CARGO_ISOLATE_LAYOUT=job\n';
+    expect(envFileProblems(text, ENV)).toEqual([
+      `'CARGO_ISOLATE_REUSE never' (line 3 of ${ENV}) is not NAME=value, so the runner skips it`,
+      `'=CARGO_ISOLATE_X' (line 4 of ${ENV}) is not NAME=value, so the runner skips it`,
+      `'export CARGO_ISOLATE_LAYOUT' (line 6 of ${ENV}) is one name to the runner, 'export ' included, so CARGO_ISOLATE_LAYOUT is not set: write CARGO_ISOLATE_LAYOUT=value, with nothing before the name and no space before '='`,
+    ]);
+    expect(parseEnvFile(text)).toEqual({ CARGO_ISOLATE_ROOT: '/srv/ci', '# CARGO_ISOLATE_LAYOUT': 'job', 'export CARGO_ISOLATE_LAYOUT': 'job' });
+  });
+
+  test.each([
+    ['text', Buffer.from('CARGO_ISOLATE_ROOT=/srv/ci\tx\n'), undefined],
+    ['a NUL', Buffer.from('A=1\n\0B=2'), 'a NUL byte at offset 4'],
+    ['not UTF-8', Buffer.from([0x41, 0x3d, 0xff, 0xfe, 0x0a]), 'bytes that are not UTF-8'],
+    ['a control character', Buffer.from('A=1\nB=\u0007\n'), 'a control character (0x07) on line 2'],
+    ['random bytes', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)), 'a NUL byte at offset 61'],
+  ])('notText: %s', (_what, bytes, why) => expect(notText(bytes)).toBe(why));
+
+  test.each([
+    ['stauts', ['status', 'gc', 'run'], 'status'],
+    ['CARGO_ISOLATE_DISK_TRESHOLD', ['CARGO_ISOLATE_DISK_THRESHOLD', 'CARGO_ISOLATE_DISK_TARGET'], 'CARGO_ISOLATE_DISK_THRESHOLD'],
+    ['gcc', ['status', 'gc'], 'gc'],
+    ['frobnicate', ['status', 'gc'], undefined],
+    ['x', ['gc'], undefined],
+  ])('nearest(%p)', (word, known, found) => expect(nearest(word, known)).toBe(found));
 });
 
 describe('the same cases through the action, the hook and the CLI as users run them', () => {

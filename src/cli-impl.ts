@@ -15,6 +15,7 @@ import { type Settings, type Source, InputError, beyondDisk, fromVariables, firs
 import { type CommandLine, UsageError, commandUsage, forgetTarget, fromFlags, parseCommandLine, usage } from './model/options.js';
 import { formatStatus, rootStatus } from './job/status.js';
 import { formatBytes, formatDuration, parseDuration, unitHint } from './model/units.js';
+import { asSentence, envFileProblems, environmentProblems, notText } from './model/variables.js';
 import { guardResult, recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { unitsText } from './job/summary.js';
@@ -49,14 +50,20 @@ function tolerateClosedPipes(): void {
  * `over` replaces a source for single inputs (gc's scope is the timer's own, never a runner's).
  */
 async function settingsOf(cl: CommandLine, over: Record<string, string> = {}): Promise<Settings> {
-  const file = cl.flags.get('env-file')?.value;
+  const flag = cl.flags.get('env-file');
   let fileVars: Source | undefined;
-  if (file) {
-    const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+  if (flag) {
+    const file = flag.value;
+    const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
     });
+    const why = notText(bytes);
+    if (why) throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${why}).`);
+    const text = new TextDecoder().decode(bytes);
+    for (const w of envFileProblems(text, file)) err(`warning: ${asSentence(w)}\n`);
     fileVars = fromVariables(parseEnvFile(text), file);
   }
+  for (const w of environmentProblems(process.env, 'in the environment')) err(`warning: ${asSentence(w)}\n`);
   const src = firstOf(fromFlags(cl), ...(fileVars ? [fileVars] : []), fromVariables(process.env));
   const fixed: Source = {
     get: (n) => (n in over ? over[n] : src.get(n)),

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
-import { promises as fs } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { promises as fs, readlinkSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { mayPublish } from './store/crates.js';
 import { isHolder } from './os/flock.js';
 import { DiskFullError } from './pool/guard.js';
@@ -10,7 +10,8 @@ import { VERSION } from './model/version.js';
 import { sccacheAtEnd } from './host/sccache.js';
 import { type Log, actionLog } from './os/log.js';
 import { mainJob } from './job/start.js';
-import { type Settings, InputError, RUNNER_INPUTS, defaultRoot, fromVariables, readSettings, variableOf } from './model/settings.js';
+import { type Settings, InputError, RUNNER_INPUTS, defaultRoot, fromVariables, parseEnvFile, readSettings, variableOf } from './model/settings.js';
+import { asSentence, envFileProblems, environmentProblems, notText } from './model/variables.js';
 import { RootError } from './pool/root.js';
 import { recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
@@ -59,6 +60,41 @@ export function workerPid(ancestors: { pid: number; comm: string }[]): number {
   return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
 }
 
+/**
+ * The runner's .env, which it read at start (Runner.Listener's LoadAndSetEnv: the parent of the
+ * directory its binaries run from), found from the Runner.Worker that runs this hook.
+ */
+function runnerEnvFile(parents: { pid: number; comm: string }[]): string | undefined {
+  const worker = parents.find((a) => a.comm === 'Runner.Worker');
+  if (!worker) return undefined;
+  try {
+    return join(dirname(dirname(readlinkSync(`/proc/${worker.pid}/exe`))), '.env');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The operator's CARGO_ISOLATE_* settings as the runner set them: a name nobody reads, a line the
+ * runner reads otherwise than it looks, each a warning (the job goes on, isolated); a .env that is
+ * not text refused like a bad variable. Names the .env file sets are reported with its line.
+ */
+async function checkVariables(env: Record<string, string | undefined>, envFile: string | undefined, log: Log): Promise<void> {
+  const fromFile = new Set<string>();
+  const bytes = envFile ? await fs.readFile(envFile).catch(() => undefined) : undefined; // none, or not ours to read
+  if (envFile && bytes) {
+    const why = notText(bytes);
+    if (why)
+      throw new InputError({
+        message: `The runner's .env file ${envFile} is not a text file (${why}): the runner took its variables from whatever lines it found. Fix the file, then restart the runner`,
+      });
+    const text = new TextDecoder().decode(bytes);
+    for (const w of envFileProblems(text, envFile)) log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+    for (const k of Object.keys(parseEnvFile(text))) fromFile.add(k);
+  }
+  for (const w of environmentProblems(env, "in the runner's environment", fromFile)) log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+}
+
 function ancestors(from: number): { pid: number; comm: string }[] {
   const out: { pid: number; comm: string }[] = [];
   for (let pid = from; pid > 1 && out.length < 32;) {
@@ -78,8 +114,10 @@ export async function hookStarted(env: Record<string, string | undefined>, log: 
   const file = statePath(env);
   try {
     if (!file) throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
+    const parents = ancestors(process.ppid);
+    await checkVariables(env, runnerEnvFile(parents), log);
     const s = hookSettings(env);
-    const watch = workerPid(ancestors(process.ppid));
+    const watch = workerPid(parents);
     log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
     // No crate seeding here: nothing is checked out yet, and the workspace still holds the
     // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease

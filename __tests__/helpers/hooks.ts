@@ -116,7 +116,7 @@ export class HookWorker {
     const env = { ...this.hostEnv, ...files };
     const call = join(j.dir, `hook-call-${this.seq++}.sh`);
     const assigns = Object.entries(env)
-      .map(([k, v]) => `${k}=${quote(v)}`)
+      .map(([k, v]) => quote(`${k}=${v}`)) // one argument each: the runner passes names with spaces too
       .join(' ');
     await fs.writeFile(call, `cd ${quote(env.GITHUB_WORKSPACE ?? j.dir)} || exit 1\nexec env -i ${assigns} bash -e ${quote(script)}\n`);
     const code = await new Promise<number>((res) => {

@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9900:
+/***/ 686:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32335,9 +32335,14 @@ function subjectOf(o) {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
         this.name = 'InputError';
     }
 }
@@ -32374,14 +32379,17 @@ function firstOf(...sources) {
     const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
     return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 function parseEnvFile(text) {
     const out = {};
-    for (const line of text.split(/\r?\n/)) {
+    for (const line of envLines(text)) {
         const at = line.indexOf('=');
         if (at > 0)
             out[line.slice(0, at)] = line.slice(at + 1);
@@ -34465,6 +34473,113 @@ function formatStatus(s) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/model/variables.ts
+
+
+/*
+ * The CARGO_ISOLATE_* names, checked where an operator sets them: a runner's environment (the
+ * hooks), a runner's .env file (the hooks find their runner's; the CLI reads one with --env-file).
+ * A name nobody reads is a setting that silently does not apply, the default instead; a line the
+ * runner reads otherwise than it looks (`export NAME=...`, `NAME = value`, a quoted value) is the
+ * same. Pure; table-tested in __tests__/settings.test.ts, which also greps src/, hooks/, bin/ and
+ * scripts/ for every name read and checks that KNOWN_VARIABLES has each, and no other.
+ */
+/** Every CARGO_ISOLATE_* name cargo-isolate reads, documented or internal, with what it is. */
+const KNOWN_VARIABLES = {
+    ...Object.fromEntries(RUNNER_INPUTS.map((i) => [variableOf(i), `the input '${i}' for every job of a runner`])),
+    CARGO_ISOLATE_NODE: 'the node that runs the hooks and the CLI',
+    CARGO_ISOLATE_METRICS_FILE: "the hooks' metrics file for node_exporter",
+    CARGO_ISOLATE_AUDIT: 'the audit log of leases and removals',
+    CARGO_ISOLATE_HOOK_STATE: "set by the job-started hook for the job's steps",
+    CARGO_ISOLATE_RUSTC_WRAPPER: "set by a job for sccache's key-normalising wrapper",
+    CARGO_ISOLATE_TEST_PACE: "the test suite's measure of how busy the machine is",
+    CARGO_ISOLATE_TEST_RUN_DIR: "the test suite's directory for one run",
+    CARGO_ISOLATE_DOCKER_DATA: "the test suite's Docker data root",
+    CARGO_ISOLATE_DOCKER_SOCK: "the test suite's Docker socket",
+};
+/** Inputs that are per job, or need the job's token: no runner variable sets them. */
+const PER_JOB = {
+    key: "set per job: the action's input, or 'cargo-isolate run --key'",
+    'working-directory': "set per job: the action's input, or 'cargo-isolate run --working-directory'",
+    'manifest-path': "set per job: the action's input, or 'cargo-isolate run --manifest-path'",
+    cache: "the action's input: it needs the job's token, which the hooks do not get",
+};
+const variables_OURS = /CARGO_ISOLATE_/i;
+/**
+ * Pure: what is wrong with one variable as the runner set it (name and value verbatim), naming
+ * where it was set (`line 3 of /home/runner/actions-runner/.env`, `in the environment`); undefined
+ * when nothing is, or the name is not cargo-isolate's.
+ */
+function variableProblem(name, value, where) {
+    if (KNOWN_VARIABLES[name] !== undefined) {
+        const q = /^(["'])(.*)\1$/s.exec(value.trim());
+        return q ? `${name} (${where}) is ${value.trim()}, quotes included (the runner keeps them): write ${name}=${q[2]}` : undefined;
+    }
+    if (!variables_OURS.test(name))
+        return undefined;
+    const bare = name.trim().replace(/^export\s+/, '');
+    if (bare !== name && KNOWN_VARIABLES[bare] !== undefined) {
+        const what = /^\s*export\s/.test(name) ? "'export '" : 'the spaces';
+        return `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+    }
+    const input = Object.keys(PER_JOB).find((i) => variableOf(i) === bare.toUpperCase());
+    if (input)
+        return `${bare} (${where}) is not read: '${input}' is ${PER_JOB[input]}`;
+    // Compared without the common prefix, which would make any two names look alike.
+    const tail = (n) => n.replace(/^.*?CARGO_ISOLATE_/i, '');
+    const near = nearest(tail(bare), Object.keys(KNOWN_VARIABLES).map(tail));
+    return near
+        ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+        : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+}
+/** Pure: the problems of the CARGO_ISOLATE_* names of an environment (the runner's, as the hooks see it). */
+function environmentProblems(env, where, skip = new Set()) {
+    return Object.entries(env).flatMap(([k, v]) => (skip.has(k) ? [] : (variableProblem(k, v ?? '', where) ?? [])));
+}
+/**
+ * Pure: why bytes are not a text file (a NUL, bytes that are not UTF-8, a control character other
+ * than tab, CR, LF and form feed); undefined for text. A runner's .env is text: anything else is a
+ * wrong path (a binary, an archive) or a damaged file, whose "variables" nobody meant.
+ */
+function notText(bytes) {
+    const nul = bytes.indexOf(0);
+    if (nul >= 0)
+        return `a NUL byte at offset ${nul}`;
+    let text;
+    try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        return 'bytes that are not UTF-8';
+    }
+    // eslint-disable-next-line no-control-regex
+    const c = /[\u0001-\u0008\u000b\u000e-\u001f\u007f]/.exec(text);
+    if (c)
+        return `a control character (0x${c[0].charCodeAt(0).toString(16).padStart(2, '0')}) on line ${text.slice(0, c.index).split(/\r\n|\n|\r/).length}`;
+    return undefined;
+}
+/**
+ * Pure: the problems of a runner's .env file, line by line: lines about cargo-isolate or the job
+ * hooks that the runner skips (no NAME= before the value), and every variable problem above. A
+ * comment (`#`) is the operator's, and left alone.
+ */
+function envFileProblems(text, file) {
+    return envLines(text).flatMap((line, i) => {
+        const where = `line ${i + 1} of ${file}`;
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return [];
+        const at = line.indexOf('=');
+        if (at <= 0) {
+            return variables_OURS.test(line) || /ACTIONS_RUNNER_HOOK_/.test(line)
+                ? [`'${line.length > 80 ? `${line.slice(0, 80)}...` : line}' (${where}) is not NAME=value, so the runner skips it`]
+                : [];
+        }
+        return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
+    });
+}
+/** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
+const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
+
 ;// CONCATENATED MODULE: ./src/job/metrics.ts
 
 
@@ -34864,6 +34979,7 @@ async function forgetDomain(root, repository, key, branch) {
 
 
 
+
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
 const out = (text) => void process.stdout.write(text);
 const err = (text) => void process.stderr.write(text);
@@ -34888,14 +35004,23 @@ function tolerateClosedPipes() {
  * `over` replaces a source for single inputs (gc's scope is the timer's own, never a runner's).
  */
 async function settingsOf(cl, over = {}) {
-    const file = cl.flags.get('env-file')?.value;
+    const flag = cl.flags.get('env-file');
     let fileVars;
-    if (file) {
-        const text = await external_node_fs_.promises.readFile(file, 'utf8').catch((e) => {
+    if (flag) {
+        const file = flag.value;
+        const bytes = await external_node_fs_.promises.readFile(file).catch((e) => {
             throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
         });
+        const why = notText(bytes);
+        if (why)
+            throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${why}).`);
+        const text = new TextDecoder().decode(bytes);
+        for (const w of envFileProblems(text, file))
+            err(`warning: ${asSentence(w)}\n`);
         fileVars = fromVariables(parseEnvFile(text), file);
     }
+    for (const w of environmentProblems(process.env, 'in the environment'))
+        err(`warning: ${asSentence(w)}\n`);
     const src = firstOf(fromFlags(cl), ...(fileVars ? [fileVars] : []), fromVariables(process.env));
     const fixed = {
         get: (n) => (n in over ? over[n] : src.get(n)),
@@ -35143,7 +35268,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9900);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(686);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4662:
+/***/ 8118:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32168,9 +32168,14 @@ function subjectOf(o) {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
         this.name = 'InputError';
     }
 }
@@ -32207,14 +32212,17 @@ function firstOf(...sources) {
     const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
     return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 function parseEnvFile(text) {
     const out = {};
-    for (const line of text.split(/\r?\n/)) {
+    for (const line of envLines(text)) {
         const at = line.indexOf('=');
         if (at > 0)
             out[line.slice(0, at)] = line.slice(at + 1);
@@ -34027,6 +34035,147 @@ async function startJob(o) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/model/spelling.ts
+/*
+ * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
+ * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
+ */
+/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
+function editDistance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+/**
+ * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
+ * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
+ */
+function nearest(word, known) {
+    let best;
+    for (const w of known) {
+        const d = editDistance(word, w);
+        if (!best || d < best.d)
+            best = { w, d };
+    }
+    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/variables.ts
+
+
+/*
+ * The CARGO_ISOLATE_* names, checked where an operator sets them: a runner's environment (the
+ * hooks), a runner's .env file (the hooks find their runner's; the CLI reads one with --env-file).
+ * A name nobody reads is a setting that silently does not apply, the default instead; a line the
+ * runner reads otherwise than it looks (`export NAME=...`, `NAME = value`, a quoted value) is the
+ * same. Pure; table-tested in __tests__/settings.test.ts, which also greps src/, hooks/, bin/ and
+ * scripts/ for every name read and checks that KNOWN_VARIABLES has each, and no other.
+ */
+/** Every CARGO_ISOLATE_* name cargo-isolate reads, documented or internal, with what it is. */
+const KNOWN_VARIABLES = {
+    ...Object.fromEntries(settings_RUNNER_INPUTS.map((i) => [settings_variableOf(i), `the input '${i}' for every job of a runner`])),
+    CARGO_ISOLATE_NODE: 'the node that runs the hooks and the CLI',
+    CARGO_ISOLATE_METRICS_FILE: "the hooks' metrics file for node_exporter",
+    CARGO_ISOLATE_AUDIT: 'the audit log of leases and removals',
+    CARGO_ISOLATE_HOOK_STATE: "set by the job-started hook for the job's steps",
+    CARGO_ISOLATE_RUSTC_WRAPPER: "set by a job for sccache's key-normalising wrapper",
+    CARGO_ISOLATE_TEST_PACE: "the test suite's measure of how busy the machine is",
+    CARGO_ISOLATE_TEST_RUN_DIR: "the test suite's directory for one run",
+    CARGO_ISOLATE_DOCKER_DATA: "the test suite's Docker data root",
+    CARGO_ISOLATE_DOCKER_SOCK: "the test suite's Docker socket",
+};
+/** Inputs that are per job, or need the job's token: no runner variable sets them. */
+const PER_JOB = {
+    key: "set per job: the action's input, or 'cargo-isolate run --key'",
+    'working-directory': "set per job: the action's input, or 'cargo-isolate run --working-directory'",
+    'manifest-path': "set per job: the action's input, or 'cargo-isolate run --manifest-path'",
+    cache: "the action's input: it needs the job's token, which the hooks do not get",
+};
+const variables_OURS = /CARGO_ISOLATE_/i;
+/**
+ * Pure: what is wrong with one variable as the runner set it (name and value verbatim), naming
+ * where it was set (`line 3 of /home/runner/actions-runner/.env`, `in the environment`); undefined
+ * when nothing is, or the name is not cargo-isolate's.
+ */
+function variableProblem(name, value, where) {
+    if (KNOWN_VARIABLES[name] !== undefined) {
+        const q = /^(["'])(.*)\1$/s.exec(value.trim());
+        return q ? `${name} (${where}) is ${value.trim()}, quotes included (the runner keeps them): write ${name}=${q[2]}` : undefined;
+    }
+    if (!variables_OURS.test(name))
+        return undefined;
+    const bare = name.trim().replace(/^export\s+/, '');
+    if (bare !== name && KNOWN_VARIABLES[bare] !== undefined) {
+        const what = /^\s*export\s/.test(name) ? "'export '" : 'the spaces';
+        return `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+    }
+    const input = Object.keys(PER_JOB).find((i) => settings_variableOf(i) === bare.toUpperCase());
+    if (input)
+        return `${bare} (${where}) is not read: '${input}' is ${PER_JOB[input]}`;
+    // Compared without the common prefix, which would make any two names look alike.
+    const tail = (n) => n.replace(/^.*?CARGO_ISOLATE_/i, '');
+    const near = nearest(tail(bare), Object.keys(KNOWN_VARIABLES).map(tail));
+    return near
+        ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+        : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+}
+/** Pure: the problems of the CARGO_ISOLATE_* names of an environment (the runner's, as the hooks see it). */
+function environmentProblems(env, where, skip = new Set()) {
+    return Object.entries(env).flatMap(([k, v]) => (skip.has(k) ? [] : (variableProblem(k, v ?? '', where) ?? [])));
+}
+/**
+ * Pure: why bytes are not a text file (a NUL, bytes that are not UTF-8, a control character other
+ * than tab, CR, LF and form feed); undefined for text. A runner's .env is text: anything else is a
+ * wrong path (a binary, an archive) or a damaged file, whose "variables" nobody meant.
+ */
+function notText(bytes) {
+    const nul = bytes.indexOf(0);
+    if (nul >= 0)
+        return `a NUL byte at offset ${nul}`;
+    let text;
+    try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        return 'bytes that are not UTF-8';
+    }
+    // eslint-disable-next-line no-control-regex
+    const c = /[\u0001-\u0008\u000b\u000e-\u001f\u007f]/.exec(text);
+    if (c)
+        return `a control character (0x${c[0].charCodeAt(0).toString(16).padStart(2, '0')}) on line ${text.slice(0, c.index).split(/\r\n|\n|\r/).length}`;
+    return undefined;
+}
+/**
+ * Pure: the problems of a runner's .env file, line by line: lines about cargo-isolate or the job
+ * hooks that the runner skips (no NAME= before the value), and every variable problem above. A
+ * comment (`#`) is the operator's, and left alone.
+ */
+function envFileProblems(text, file) {
+    return envLines(text).flatMap((line, i) => {
+        const where = `line ${i + 1} of ${file}`;
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return [];
+        const at = line.indexOf('=');
+        if (at <= 0) {
+            return variables_OURS.test(line) || /ACTIONS_RUNNER_HOOK_/.test(line)
+                ? [`'${line.length > 80 ? `${line.slice(0, 80)}...` : line}' (${where}) is not NAME=value, so the runner skips it`]
+                : [];
+        }
+        return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
+    });
+}
+/** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
+const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
+
 ;// CONCATENATED MODULE: ./src/job/status.ts
 
 
@@ -34427,6 +34576,7 @@ async function joinHookLease(s, env, log) {
 
 
 
+
 /*
  * Runner job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and post
  * work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -34462,6 +34612,44 @@ function hookSettings(env) {
 function workerPid(ancestors) {
     return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
 }
+/**
+ * The runner's .env, which it read at start (Runner.Listener's LoadAndSetEnv: the parent of the
+ * directory its binaries run from), found from the Runner.Worker that runs this hook.
+ */
+function runnerEnvFile(parents) {
+    const worker = parents.find((a) => a.comm === 'Runner.Worker');
+    if (!worker)
+        return undefined;
+    try {
+        return (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_path_.dirname)((0,external_node_fs_.readlinkSync)(`/proc/${worker.pid}/exe`))), '.env');
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The operator's CARGO_ISOLATE_* settings as the runner set them: a name nobody reads, a line the
+ * runner reads otherwise than it looks, each a warning (the job goes on, isolated); a .env that is
+ * not text refused like a bad variable. Names the .env file sets are reported with its line.
+ */
+async function checkVariables(env, envFile, log) {
+    const fromFile = new Set();
+    const bytes = envFile ? await external_node_fs_.promises.readFile(envFile).catch(() => undefined) : undefined; // none, or not ours to read
+    if (envFile && bytes) {
+        const why = notText(bytes);
+        if (why)
+            throw new InputError({
+                message: `The runner's .env file ${envFile} is not a text file (${why}): the runner took its variables from whatever lines it found. Fix the file, then restart the runner`,
+            });
+        const text = new TextDecoder().decode(bytes);
+        for (const w of envFileProblems(text, envFile))
+            log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+        for (const k of Object.keys(parseEnvFile(text)))
+            fromFile.add(k);
+    }
+    for (const w of environmentProblems(env, "in the runner's environment", fromFile))
+        log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+}
 function ancestors(from) {
     const out = [];
     for (let pid = from; pid > 1 && out.length < 32;) {
@@ -34482,8 +34670,10 @@ async function hookStarted(env, log = actionLog) {
     try {
         if (!file)
             throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
+        const parents = ancestors(process.ppid);
+        await checkVariables(env, runnerEnvFile(parents), log);
         const s = hookSettings(env);
-        const watch = workerPid(ancestors(process.ppid));
+        const watch = workerPid(parents);
         log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
         // No crate seeding here: nothing is checked out yet, and the workspace still holds the
         // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
@@ -34673,7 +34863,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4662);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);
 

@@ -31764,9 +31764,14 @@ function subjectOf(o) {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
         this.name = 'InputError';
     }
 }
@@ -31803,14 +31808,17 @@ function firstOf(...sources) {
     const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
     return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 function parseEnvFile(text) {
     const out = {};
-    for (const line of text.split(/\r?\n/)) {
+    for (const line of envLines(text)) {
         const at = line.indexOf('=');
         if (at > 0)
             out[line.slice(0, at)] = line.slice(at + 1);

@@ -62,9 +62,13 @@ export function subjectOf(o: Origin): string {
 export const refOf = (o: Origin): string => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 
 export class InputError extends Error {
-  constructor(origin: Origin | string, value: string, expected: string, hint?: string) {
-    const o: Origin = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-    super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+  /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+  constructor(origin: Origin | string | { message: string }, value = '', expected = '', hint?: string) {
+    if (typeof origin === 'object' && 'message' in origin) super(origin.message);
+    else {
+      const o: Origin = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+      super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    }
     this.name = 'InputError';
   }
 }
@@ -115,14 +119,18 @@ export function firstOf(...sources: Source[]): Source {
   return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
 
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+export const envLines = (text: string): string[] => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of envLines(text)) {
     const at = line.indexOf('=');
     if (at > 0) out[line.slice(0, at)] = line.slice(at + 1);
   }
