@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -115,8 +115,10 @@ describe('help', () => {
 
 describe('one configuration', () => {
   test('--version; the same version in status, in the summary line of the hooks, in the metrics', async () => {
+    // A build between releases (1.0.0-dev) adds the commit it came from, read from the checkout's .git.
     const v = await run(['--version']);
-    expect([v.code, v.stdout]).toEqual([0, `cargo-isolate ${VERSION}\n`]);
+    const commit = execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect([v.code, v.stdout]).toEqual([0, `cargo-isolate ${/-/.test(VERSION) ? `${VERSION}+${commit}` : VERSION}\n`]);
     const root = join(scratch, 'version-root');
     expect((await run(['run', '--root', root, '--', 'true'])).code).toBe(0);
     expect((await run(['status', '--root', root])).stdout.split('\n')[0]).toBe(`cargo-isolate ${VERSION}; root ${root}`);

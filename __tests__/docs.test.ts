@@ -4,7 +4,8 @@ import { dirname, join, normalize } from 'node:path';
 import { parse } from 'yaml';
 import { FLAGS } from '../src/model/options.js';
 import { RUNNER_INPUTS, variableOf } from '../src/model/settings.js';
-import { VERSION } from '../src/model/version.js';
+import { VERSION, describeVersion, isRelease } from '../src/model/version.js';
+import { execFileSync } from 'node:child_process';
 import { emptyCounters, renderMetrics } from '../src/job/metrics.js';
 
 // The README's tables are checked against action.yml, so they never drift apart.
@@ -229,8 +230,41 @@ describe('the CLI is taught in a form Node cannot swallow', () => {
 });
 
 describe('the operator pages say what the code does', () => {
-  test("the version is package.json's", () => {
+  test("the version is package.json's; the changelog says whether it is released; --version says which build", () => {
     expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    expect(VERSION).toBe(JSON.parse(readFileSync('package-lock.json', 'utf8')).version);
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+(-dev)?$/);
+    const changelog = readFileSync('CHANGELOG.md', 'utf8');
+    const headings = [...changelog.matchAll(/^## \[([^\]]+)\](.*)$/gm)].map((m) => [m[1], m[2]]);
+    const released = headings.filter(([v]) => v !== 'Unreleased');
+    for (const [v, rest] of released) expect([v, rest]).toEqual([v, expect.stringMatching(/^ - \d{4}-\d\d-\d\d$/)]);
+    if (isRelease(VERSION)) {
+      // A release: its own heading first; nothing left under Unreleased.
+      expect(released[0][0]).toBe(VERSION);
+      const unreleased = /^## \[Unreleased\]\n([\s\S]*?)^## \[/m.exec(changelog)?.[1] ?? '';
+      expect(unreleased.trim()).toBe('');
+    } else {
+      // Between releases: the entries wait under Unreleased, and no heading claims the coming number yet.
+      expect(headings[0][0]).toBe('Unreleased');
+      expect(released.map(([v]) => v)).not.toContain(VERSION.replace(/-dev$/, ''));
+      expect(changelog).toMatch(new RegExp(`^\\[Unreleased\\]: \\S+/compare/v${released[0][0].replace(/\./g, '\\.')}\\.\\.\\.HEAD$`, 'm'));
+    }
+    for (const [v] of released) expect([v, changelog.includes(`\n[${v}]: `)]).toEqual([v, true]);
+    // What the bundled CLI says: the version, and for a build between releases the commit (the checkout's HEAD).
+    const said = execFileSync(process.execPath, ['--', 'dist/cli/index.js', '--version'], { encoding: 'utf8' });
+    const head = execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect(said).toBe(`cargo-isolate ${describeVersion(VERSION, head)}\n`);
+  });
+
+  test('README, the docs and the examples use the action by a ref that exists: the newest release major tag, main before the first', () => {
+    const changelog = readFileSync('CHANGELOG.md', 'utf8');
+    const newest = /^## \[(\d+)\.\d+\.\d+\] - /m.exec(changelog)?.[1];
+    // The release workflow makes v<major> at a major's first release; before 1.0.0 no major tag exists.
+    const ref = newest !== undefined && Number(newest) >= 1 ? `v${newest}` : 'main';
+    const texts = ['README.md', ...docs, ...walk('examples').filter((f) => /\.(md|ya?ml)$/.test(f))];
+    const refs = texts.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/cargo-isolate@([^\s`)'"]+)/g)].map((m) => `${f}: @${m[1]}`));
+    expect(refs.length).toBeGreaterThan(10);
+    expect(refs.filter((r) => !r.endsWith(`: @${ref}`))).toEqual([]);
   });
   test('the hooks page lists every runner variable, and the operations page every CLI flag', () => {
     const hooks = readFileSync('docs/runner-hooks.md', 'utf8');

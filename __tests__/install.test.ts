@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isRelease } from '../src/model/version.js';
 import { removeScratch } from './helpers/scratch.js';
 
 /*
@@ -12,6 +13,9 @@ import { removeScratch } from './helpers/scratch.js';
  * symlink. The page's command blocks are the ones run here, with only the prefix changed.
  */
 const VERSION = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
+const COMMIT = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+/** What --version says of a version: a release alone, a build between releases with the commit the tarball records. */
+const shown = (v: string) => `cargo-isolate ${isRelease(v) ? v : `${v}+${COMMIT.slice(0, 7)}`}\n`;
 let scratch: string;
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-install-'));
@@ -50,6 +54,7 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
     'docs/monitoring/grafana-dashboard.json',
     'docs/monitoring/alerts.yml',
     'package.json',
+    'COMMIT',
   ]) {
     expect([f, listing.includes(`cargo-isolate-${VERSION}/${f}`)]).toEqual([f, true]);
   }
@@ -67,7 +72,7 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
   const env = { PATH: `${prefix}/usr/local/bin:${process.env.PATH}`, HOME: join(scratch, 'home'), CARGO_ISOLATE_NODE: process.execPath };
   const install = block('docs/install.md', 'tested: install');
   const first = sh(onHost(install, VERSION), env, scratch);
-  expect(first).toEqual({ code: 0, out: `cargo-isolate ${VERSION}\n` });
+  expect(first).toEqual({ code: 0, out: shown(VERSION) });
   expect(realpathSync(join(prefix, 'usr', 'local', 'bin', 'cargo-isolate'))).toBe(join(prefix, 'opt', `cargo-isolate-${VERSION}`, 'bin', 'cargo-isolate'));
 
   // What a timer runs, from the install: a dry run on a root that does not exist yet, then on one that does.
@@ -117,7 +122,7 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
     await fs.writeFile(p, text.replace(`VERSION = '${VERSION}';`, `VERSION = '${next}';`));
   }
   expect(spawnSync('tar', ['-czf', join(scratch, `cargo-isolate-${next}.tar.gz`), '-C', stage, `cargo-isolate-${next}`]).status).toBe(0);
-  expect(sh(onHost(install, next), env, scratch)).toEqual({ code: 0, out: `cargo-isolate ${next}\n` });
+  expect(sh(onHost(install, next), env, scratch)).toEqual({ code: 0, out: shown(next) });
   await hook(next);
   // The old release stays on disk until removed: a job that started with it ends with the new hooks.
   expect((await fs.readdir(join(prefix, 'opt'))).sort()).toEqual(['cargo-isolate', `cargo-isolate-${VERSION}`, `cargo-isolate-${next}`].sort());
@@ -135,5 +140,5 @@ test('the CLI refuses a node older than 20 with a message that says what to set'
     env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: process.execPath },
     encoding: 'utf8',
   });
-  expect([ok.status, ok.stdout]).toEqual([0, `cargo-isolate ${VERSION}\n`]);
+  expect([ok.status, ok.stdout]).toEqual([0, shown(VERSION)]);
 });

@@ -20,7 +20,8 @@ import { guardResult, recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
 import { unitsText } from './job/summary.js';
 import { TIER_TEXT } from './pool/choose.js';
-import { VERSION } from './model/version.js';
+import { VERSION, describeVersion, isRelease } from './model/version.js';
+import { buildCommit } from './os/build-commit.js';
 import { forgetDomain } from './job/forget.js';
 import { contentKey } from './model/key.js';
 import { myUid } from './os/proc.js';
@@ -272,7 +273,7 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     const cl = parseCommandLine(argv);
     if (cl.flags.has('version')) {
-      out(`cargo-isolate ${VERSION}\n`);
+      out(`cargo-isolate ${describeVersion(VERSION, isRelease(VERSION) ? undefined : buildCommit())}\n`);
       return 0;
     }
     if (cl.flags.has('help') || !cl.command) {

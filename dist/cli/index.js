@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 686:
+/***/ 843:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34366,9 +34366,20 @@ function forgetTarget(cl, env) {
 /**
  * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
  * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
- * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts, with CHANGELOG.md). Between
+ * releases it is the next release's number with `-dev` (docs/releasing.md): a build of main never
+ * passes for a release, and `--version` adds the commit it was built from.
  */
-const version_VERSION = '0.1.0';
+const version_VERSION = '1.0.0-dev';
+/** Pure: a release (`1.2.3`), as opposed to a build between releases (`1.3.0-dev`). */
+const isRelease = (version) => /^\d+\.\d+\.\d+$/.test(version);
+/**
+ * Pure: what `--version` says: a release's number alone; a build between releases with the commit
+ * it came from, as semver build metadata (`1.0.0-dev+d04863a`), when the commit is known.
+ */
+function describeVersion(version, commit) {
+    return isRelease(version) || !commit ? version : `${version}+${commit.slice(0, 7)}`;
+}
 
 ;// CONCATENATED MODULE: ./src/job/status.ts
 
@@ -34911,6 +34922,72 @@ async function writeSummary(job, ended, guard) {
     await s.write();
 }
 
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/os/build-commit.ts
+
+
+
+/*
+ * The commit a build of cargo-isolate came from, for `--version` of a build that is not a release
+ * (model/version.ts). Read from files, never by running git (a host may have none): the COMMIT
+ * file scripts/pack.sh writes into a release tarball, else the checkout's .git (HEAD, then the ref
+ * it names: loose, in a linked worktree's common directory, or packed). Undefined when neither
+ * says (the action as GitHub downloads it: a tarball without either).
+ */
+const read = (p) => {
+    try {
+        return (0,external_node_fs_.readFileSync)(p, 'utf8').trim();
+    }
+    catch {
+        return undefined;
+    }
+};
+const build_commit_SHA = /^[0-9a-f]{40}$/;
+/** The commit HEAD of the checkout at `top` names, from .git's files alone. */
+function gitHead(top) {
+    let gitDir = (0,external_node_path_.join)(top, '.git');
+    try {
+        if ((0,external_node_fs_.statSync)(gitDir).isFile())
+            gitDir = (0,external_node_path_.resolve)(top, /^gitdir: (.+)$/m.exec(read(gitDir) ?? '')?.[1] ?? '');
+    }
+    catch {
+        return undefined;
+    }
+    const head = read((0,external_node_path_.join)(gitDir, 'HEAD'));
+    if (!head)
+        return undefined;
+    if (build_commit_SHA.test(head))
+        return head;
+    const ref = /^ref: (\S+)$/.exec(head)?.[1];
+    if (!ref)
+        return undefined;
+    const common = (0,external_node_path_.resolve)(gitDir, read((0,external_node_path_.join)(gitDir, 'commondir')) ?? '.');
+    for (const dir of [gitDir, common]) {
+        const loose = read((0,external_node_path_.join)(dir, ref));
+        if (loose && build_commit_SHA.test(loose))
+            return loose;
+    }
+    const packed = (read((0,external_node_path_.join)(common, 'packed-refs')) ?? '').split('\n').find((l) => l.endsWith(` ${ref}`));
+    const sha = packed?.split(' ')[0];
+    return sha && build_commit_SHA.test(sha) ? sha : undefined;
+}
+/** The top of the tree this code runs from: the nearest directory above it with cargo-isolate's package.json (ncc puts one of its own next to each bundle). */
+function treeTop(from) {
+    for (let dir = from, i = 0; i < 6; dir = (0,external_node_path_.dirname)(dir), i++)
+        if (/"name":\s*"cargo-isolate"/.test(read((0,external_node_path_.join)(dir, 'package.json')) ?? ''))
+            return dir;
+    return undefined;
+}
+/** The full commit this build came from, when its tree says; `from` is where to start looking (this module's directory). */
+function buildCommit(from = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url))) {
+    const top = treeTop(from);
+    if (!top)
+        return undefined;
+    const packed = read((0,external_node_path_.join)(top, 'COMMIT'));
+    return packed && build_commit_SHA.test(packed) ? packed : gitHead(top);
+}
+
 ;// CONCATENATED MODULE: ./src/job/forget.ts
 
 
@@ -34955,6 +35032,7 @@ async function forgetDomain(root, repository, key, branch) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli-impl.ts
+
 
 
 
@@ -35223,7 +35301,7 @@ async function runCli(argv) {
     try {
         const cl = parseCommandLine(argv);
         if (cl.flags.has('version')) {
-            out(`cargo-isolate ${version_VERSION}\n`);
+            out(`cargo-isolate ${describeVersion(version_VERSION, isRelease(version_VERSION) ? undefined : buildCommit())}\n`);
             return 0;
         }
         if (cl.flags.has('help') || !cl.command) {
@@ -35268,7 +35346,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(686);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(843);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 
