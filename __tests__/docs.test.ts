@@ -266,6 +266,22 @@ describe('the operator pages say what the code does', () => {
     expect(refs.length).toBeGreaterThan(10);
     expect(refs.filter((r) => !r.endsWith(`: @${ref}`))).toEqual([]);
   });
+  test('one Node version everywhere: 24 for the action, the CLI and the hooks, and the timer example', () => {
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).engines).toEqual({ node: '>=24' });
+    expect(actionYml).toMatch(/^ {2}using: node24$/m);
+    expect(readFileSync('docs/install.md', 'utf8')).toMatch(/^- \*\*Node 24\*\* for the CLI and the hooks, as for the action/m);
+    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^NODE24_VERSION=24\.\d+\.\d+$/m);
+    const bin = readFileSync('bin/cargo-isolate', 'utf8');
+    expect(bin).toContain('Node 24');
+    const texts = ['README.md', ...docs, ...walk('examples'), 'bin/cargo-isolate', ...walk('hooks')];
+    const stale = texts.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (/externals\/node20|Node 20 or later|Node >= 20|node20\/bin|node:2[02]-/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(stale).toEqual([]);
+  });
+
   test('the hooks page lists every runner variable, and the operations page every CLI flag', () => {
     const hooks = readFileSync('docs/runner-hooks.md', 'utf8');
     for (const input of RUNNER_INPUTS) expect([input, hooks.includes(`| \`${variableOf(input)}\` | \`${input}\``)]).toEqual([input, true]);

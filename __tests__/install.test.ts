@@ -128,17 +128,24 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
   expect((await fs.readdir(join(prefix, 'opt'))).sort()).toEqual(['cargo-isolate', `cargo-isolate-${VERSION}`, `cargo-isolate-${next}`].sort());
 });
 
-test('the CLI refuses a node older than 20 with a message that says what to set', async () => {
+test('the CLI refuses a node older than 20 with a message that says what to set; options reach the CLI, not node', async () => {
   const old = join(scratch, 'node18');
   await fs.writeFile(old, '#!/bin/sh\necho 18\n', { mode: 0o755 });
   const r = spawnSync(resolve('bin', 'cargo-isolate'), ['--version'], { env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: old }, encoding: 'utf8' });
   expect([r.status, r.stderr]).toEqual([
     1,
-    `cargo-isolate: ${old} is Node 18, and Node 20 or later is needed: set CARGO_ISOLATE_NODE (a runner has one in externals/node20/bin/node)\n`,
+    `cargo-isolate: ${old} is Node 18; cargo-isolate runs on Node 24: set CARGO_ISOLATE_NODE to one (a runner has externals/node24/bin/node)\n`,
   ]);
   const ok = spawnSync(resolve('bin', 'cargo-isolate'), ['--version'], {
     env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: process.execPath },
     encoding: 'utf8',
   });
   expect([ok.status, ok.stdout]).toEqual([0, shown(VERSION)]);
+  // Node reads `--env-file FILE` after a script as its own option (`node: x: not found`, exit 9); bin/ passes `--`.
+  const missing = join(scratch, 'no-such.env');
+  const env = spawnSync(resolve('bin', 'cargo-isolate'), ['status', '--env-file', missing], {
+    env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: process.execPath },
+    encoding: 'utf8',
+  });
+  expect([env.status, env.stderr]).toEqual([2, `cargo-isolate: cannot read --env-file ${missing} (ENOENT). See 'cargo-isolate help status'.\n`]);
 });
