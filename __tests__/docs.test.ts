@@ -301,6 +301,7 @@ describe('the operator pages say what the code does', () => {
     const text = renderMetrics(
       {
         root: '/r',
+        written: { at: 0, by: 'cli' },
         status: {
           version: VERSION,
           root: '/r',

@@ -204,7 +204,7 @@ async function hookMetrics(env: Record<string, string | undefined>, root: string
     } catch {
       threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
     }
-    await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
+    await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m), 'hook'));
   } catch (e) {
     log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${(e as Error).message}. The job is not affected.`);
   }

@@ -34661,6 +34661,11 @@ function renderMetrics(s, c) {
     const lines = [
         ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
         ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+        ...(s.written
+            ? family('cargo_isolate_metrics_written_timestamp_seconds', 'gauge', 'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).', [
+                [{ ...r, writer: s.written.by }, s.written.at / 1000],
+            ])
+            : []),
     ];
     const st = s.status;
     if (st) {
@@ -34752,15 +34757,16 @@ async function updateCounters(root, warn) {
     }
 }
 /** The metrics text for a root (or for its absence). */
-async function collectMetrics(root, threshold, warn = () => undefined) {
+async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli') {
+    const written = { at: Date.now(), by };
     const present = await external_node_fs_.promises.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
     if (!present)
-        return renderMetrics({ root }, emptyCounters());
+        return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
     const plan = planPrune(await collectCandidates(root), 'host', '');
     const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
     const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+    return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
 }
 /** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
 async function writeMetrics(path, text) {
