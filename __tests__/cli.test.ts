@@ -325,7 +325,7 @@ describe('closed pipes', () => {
     expect(ws).toBeDefined();
     expect(existsSync(ws!)).toBe(false);
     expect(said).toMatch(
-      /^-- job 2: slot s000 \(own-job: .*\); warm: last used by the same key \(ref-main\); cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m,
+      /^-- job 2: slot s000 \(own-job: .*\); warm: last used by the same trust domain \(ref-main\); cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m,
     );
   });
 });
@@ -339,7 +339,7 @@ test("the README's first command: demo says what happened, job by job, from the 
   // so cargo rebuilds it: the words say exactly that, never "warm" and "cold" at once.
   const again = await run(['demo', '--root', root]);
   expect(again.stderr).toMatch(
-    /^-- job 1: slot s000 \(own-job: [^)]*\); warm: last used by the same key \(ref-main\); cargo: 2 built \(app, util\), 0 fresh: everything recompiled although the slot's last build was kept/m,
+    /^-- job 1: slot s000 \(own-job: [^)]*\); warm: last used by the same trust domain \(ref-main\); cargo: 2 built \(app, util\), 0 fresh: everything recompiled although the slot's last build was kept/m,
   );
   expect(again.stderr).toMatch(/^-- job 2: .*cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m);
 });

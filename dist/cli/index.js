@@ -33051,7 +33051,7 @@ const ago = (iso, now) => {
  * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
  * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
  * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
  * content, but cargo compiles everything again, and the summary must say so.
  */
@@ -33078,7 +33078,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 async function hasEntries(dir) {
     return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
@@ -33898,7 +33898,7 @@ async function mainJob(o) {
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Trust domain ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
         return j;
@@ -34458,8 +34458,9 @@ function formatStatus(s) {
         `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
     ];
     if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        // A leased slot's record was written when its lease began: trust domain, runner and run are its
+        // holder's. The job's `key` input (matrix legs) is shown with the job, in parentheses.
+        const header = ['slot', 'state', 'trust domain', 'runner', 'run, job (key)', 'target', 'cargo-home', 'units built/fresh'];
         const rows = s.slots.map((x) => {
             const r = x.record;
             return [
@@ -34662,9 +34663,7 @@ function renderMetrics(s, c) {
         ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
         ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
         ...(s.written
-            ? family('cargo_isolate_metrics_written_timestamp_seconds', 'gauge', 'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).', [
-                [{ ...r, writer: s.written.by }, s.written.at / 1000],
-            ])
+            ? family('cargo_isolate_metrics_written_timestamp_seconds', 'gauge', 'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).', [[{ ...r, writer: s.written.by }, s.written.at / 1000]])
             : []),
     ];
     const st = s.status;
@@ -34804,7 +34803,7 @@ function summaryRows(job, ended, guard) {
     const main = [];
     if (job) {
         const id = job.identity;
-        main.push(['Key', `${id.repository} ${id.key}`]);
+        main.push(['Trust domain', `${id.repository} ${id.key}`]);
         main.push([
             job.layout === 'slot' ? 'Slot' : 'Job directory',
             `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,

@@ -33457,7 +33457,7 @@ const ago = (iso, now) => {
  * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
  * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
  * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
  * content, but cargo compiles everything again, and the summary must say so.
  */
@@ -33484,7 +33484,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 async function hasEntries(dir) {
     return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
@@ -33916,7 +33916,7 @@ async function mainJob(o) {
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Trust domain ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
         return j;
@@ -34264,8 +34264,9 @@ function formatStatus(s) {
         `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
     ];
     if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        // A leased slot's record was written when its lease began: trust domain, runner and run are its
+        // holder's. The job's `key` input (matrix legs) is shown with the job, in parentheses.
+        const header = ['slot', 'state', 'trust domain', 'runner', 'run, job (key)', 'target', 'cargo-home', 'units built/fresh'];
         const rows = s.slots.map((x) => {
             const r = x.record;
             return [
@@ -34361,9 +34362,7 @@ function renderMetrics(s, c) {
         ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
         ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
         ...(s.written
-            ? family('cargo_isolate_metrics_written_timestamp_seconds', 'gauge', 'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).', [
-                [{ ...r, writer: s.written.by }, s.written.at / 1000],
-            ])
+            ? family('cargo_isolate_metrics_written_timestamp_seconds', 'gauge', 'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).', [[{ ...r, writer: s.written.by }, s.written.at / 1000]])
             : []),
     ];
     const st = s.status;

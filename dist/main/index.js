@@ -30752,7 +30752,7 @@ const ago = (iso, now) => {
  * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
  * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
  * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
  * content, but cargo compiles everything again, and the summary must say so.
  */
@@ -30779,7 +30779,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 async function hasEntries(dir) {
     return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
@@ -33678,7 +33678,7 @@ async function mainJob(o) {
     save.guard(guard);
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
-        log.info(`Key ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Trust domain ${me.repository} ${me.key}; ${s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
         return j;
@@ -34049,7 +34049,8 @@ function setDirOutputs(job) {
     lib_core/* setOutput */.uH('cargo-home', job.exports.CARGO_HOME ?? job.dirs.cargoHome);
     lib_core/* setOutput */.uH('tmpdir', job.dirs.tmp);
     lib_core/* setOutput */.uH('slot', job.slot);
-    lib_core/* setOutput */.uH('key', job.identity.key);
+    lib_core/* setOutput */.uH('trust-domain', job.identity.key);
+    lib_core/* setOutput */.uH('key', job.identity.key); // the older name of trust-domain
 }
 /** The main step: what dist/main runs, and what `@github/local-action` calls. */
 async function main_impl_run() {

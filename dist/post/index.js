@@ -33255,7 +33255,7 @@ function summaryRows(job, ended, guard) {
     const main = [];
     if (job) {
         const id = job.identity;
-        main.push(['Key', `${id.repository} ${id.key}`]);
+        main.push(['Trust domain', `${id.repository} ${id.key}`]);
         main.push([
             job.layout === 'slot' ? 'Slot' : 'Job directory',
             `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
