@@ -2,7 +2,11 @@ import { describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { parse } from 'yaml';
-import { FLAGS } from '../src/model/options.js';
+import { FLAGS, parseCommandLine } from '../src/model/options.js';
+import { KNOWN_VARIABLES } from '../src/model/variables.js';
+import { slotDirs } from '../src/model/layout.js';
+import { TIER_TEXT } from '../src/pool/choose.js';
+import { type Candidate, planPrune } from '../src/pool/guard.js';
 import { RUNNER_INPUTS, variableOf } from '../src/model/settings.js';
 import { VERSION, describeVersion, isRelease } from '../src/model/version.js';
 import { execFileSync } from 'node:child_process';
@@ -97,6 +101,8 @@ const PENDING_GUIDES = [
   'docs/warmth.md',
   'docs/first-runs.md',
 ];
+/** Pages another session is rewriting now (the shared home, the simulator): the wording checks below skip them. */
+const OTHERS_PAGES = ['docs/security.md', 'docs/warm-starts.md', 'docs/simulation.md'];
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 const slug = (heading: string) =>
   heading
@@ -282,6 +288,27 @@ describe('the operator pages say what the code does', () => {
     expect(stale).toEqual([]);
   });
 
+  test('`key` means one thing, the input: the PR or branch a slot belongs to is its trust domain, in the pages and the CLI', () => {
+    // Prose only: code spans and blocks (identifiers such as `reuse: same-key`) are the code's words.
+    const prose = (text: string) => text.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+    const SAME_WORD_OTHER_THING = /\b(?:same|its|their|another|new|previous|whose|each|this|that|a|the|one|own) keys?\b(?!\s+(?:input|wrapper))|\bkeys are\b/i;
+    const pages = ['README.md', ...docs.filter((d) => !OTHERS_PAGES.includes(d)), ...walk('examples')];
+    const found = pages.flatMap((f) =>
+      prose(readFileSync(f, 'utf8'))
+        .split('\n')
+        .flatMap((line, i) => (SAME_WORD_OTHER_THING.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(found).toEqual([]);
+    for (const bad of ['last used by the same key (pr-1)', 'Keys are trust domains', 'until its key is expected back'])
+      expect([bad, SAME_WORD_OTHER_THING.test(bad)]).toEqual([bad, true]);
+    expect(SAME_WORD_OTHER_THING.test('the same workflow, job and key')).toBe(false);
+    // status: the trust domain under its own column; the key input with the job it tells apart.
+    const header = readFileSync('src/job/status.ts', 'utf8').match(/const header = \[([^\]]*)\]/)?.[1];
+    expect(header).toContain("'trust domain'");
+    expect(header).toContain("'run, job (key)'");
+    expect(header).not.toMatch(/'key'/);
+  });
+
   test('the hooks page lists every runner variable, and the operations page every CLI flag', () => {
     const hooks = readFileSync('docs/runner-hooks.md', 'utf8');
     for (const input of RUNNER_INPUTS) expect([input, hooks.includes(`| \`${variableOf(input)}\` | \`${input}\``)]).toEqual([input, true]);
@@ -319,5 +346,182 @@ describe('the operator pages say what the code does', () => {
     const page = readFileSync('docs/metrics.md', 'utf8');
     const documented = [...page.matchAll(/^\| `(cargo_isolate_[a-z_]+)`/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(written);
+  });
+});
+
+/*
+ * The rules the operator pages state and the code decides: each page checked against the code,
+ * so a change to either without the other fails here.
+ */
+describe('the pages state the rules the code decides', () => {
+  const glossary = readFileSync('docs/glossary.md', 'utf8');
+  const glossaryHeadings = [...glossary.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+  const flat = (text: string) => text.replace(/\s+/g, ' ');
+
+  test('the glossary has every term the pages use, the README links it, and every slot rule the log prints is in it', () => {
+    for (const term of [
+      'The incident reports',
+      'Base',
+      'Cold start, warm start',
+      'First run',
+      'Floor',
+      'Guard',
+      'Hand back',
+      'Idle, live',
+      'Keeper',
+      'Key',
+      'Knee',
+      'Lease',
+      'Prune scope',
+      'Reference',
+      'Root',
+      'Slot',
+      'Trust domain',
+      'View',
+      'Warm copy',
+      'Worth',
+    ])
+      expect([term, glossaryHeadings.includes(term)]).toEqual([term, true]);
+    const rules = glossaryHeadings.find((h) => h.startsWith('Slot rules: '))!;
+    expect(rules.replace('Slot rules: ', '').split(', ').sort()).toEqual(Object.keys(TIER_TEXT).sort());
+    for (const tier of Object.keys(TIER_TEXT)) expect([tier, glossary.includes(`- **${tier}**: `)]).toEqual([tier, true]);
+    expect(readme).toContain('](docs/glossary.md)');
+  });
+
+  test('"the incident reports" is defined once, in the glossary, and linked wherever a page first uses it', () => {
+    const uses = /incident (?:reports|fleet)/i;
+    const pages = ['README.md', ...docs.filter((d) => d !== 'docs/glossary.md' && !OTHERS_PAGES.includes(d))];
+    const unlinked = pages.flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      const first = text.search(uses);
+      if (first < 0) return [];
+      const link = text.indexOf('glossary.md#the-incident-reports)');
+      return link >= 0 && link - first < 200 ? [] : [f];
+    });
+    expect(unlinked).toEqual([]);
+    expect(glossary).toMatch(/^## The incident reports\n\n[\s\S]*No such file or directory \(os error 2\)[\s\S]*Permission denied \(os error 13\)/m);
+  });
+
+  test("a slot's layout: the directories the pages list are the ones the code makes", () => {
+    const d = slotDirs('/r', 's000');
+    const shared = [d.target, d.install, d.tmp].map((p) => `\`${p.slice('/r/slots/s000/'.length)}/\``);
+    expect(d.record).toBe('/r/slots/s000/slot.json');
+    expect(d.cargoHome).toBe('/r/slots/s000/cargo-home');
+    // Each sentence that says what a slot holds names exactly these, and the private home only as a fork PR's.
+    const sentences = ['README.md', 'docs/how-it-works.md', 'docs/glossary.md'].flatMap((f) =>
+      flat(readFileSync(f, 'utf8'))
+        .split(/(?<=\.) /)
+        .filter((s) => /`<root>\/slots\/sNNN\/`[^.]* hold/.test(s))
+        .map((s) => [f, s] as const),
+    );
+    expect(sentences.length).toBeGreaterThanOrEqual(3);
+    for (const [f, s] of sentences) {
+      const named = [...s.matchAll(/`([a-z-]+\/)`/g)].map((m) => `\`${m[1]}\``);
+      expect([f, named.filter((n) => n !== '`cargo-home/`').sort()]).toEqual([f, [...shared].sort()]);
+      if (named.includes('`cargo-home/`')) expect([f, /fork PR's[^;.]*`cargo-home\/`/.test(s)]).toEqual([f, true]);
+    }
+    // No page puts a cargo-home/ in a slot for every job any more.
+    const stale = [...docs.filter((x) => !OTHERS_PAGES.includes(x)), 'README.md'].filter((f) =>
+      /slots\/sNNN\/` holding[^.]*`cargo-home\/`, `tmp\/`/.test(flat(readFileSync(f, 'utf8'))),
+    );
+    expect(stale).toEqual([]);
+  });
+
+  test('the removal order how-it-works states is the order the guard plans, in runner and in host scope', () => {
+    const text = flat(readFileSync('docs/how-it-works.md', 'utf8'));
+    const stated =
+      /removes idle data in this order until under `disk-target`, re-measuring after each removal: (.*?)\. The build the job is about to take/.exec(text)?.[1];
+    expect(stated).toBeDefined();
+    const KINDS: [RegExp, string][] = [
+      [/^trash$/, 'trash'],
+      [/^idle job directories$/, 'job-dir'],
+      [/^idle slots' `target\/`/, 'target'],
+      [/^idle slots' `registry\/src`/, 'registry-src'],
+      [/^crate-store files/, 'crate'],
+      [/^git-store entries/, 'git'],
+    ];
+    const order = stated!.split('; ').map((part) => KINDS.find(([re]) => re.test(part))?.[1] ?? `unknown: ${part}`);
+    // One candidate of each kind, and three idle builds: a spent merge-queue entry worth a lot,
+    // a cheap build of another runner and an equally cheap one of this runner.
+    const t = 1_000_000;
+    const c = (kind: string, extra: object = {}) => ({ kind, path: `/r/${kind}`, bytes: 1, lastUsedMs: t, live: false, owner: 'other', ...extra }) as Candidate;
+    const cands = [
+      c('git'),
+      c('crate'),
+      c('registry-src', { slot: 's009' }),
+      c('target', { path: '/r/slots/s001/target', slot: 's001', value: 1, owner: 'other', lastUsedMs: t - 10 }),
+      c('target', { path: '/r/slots/s002/target', slot: 's002', value: 1, owner: 'me' }),
+      c('target', { path: '/r/slots/s003/target', slot: 's003', value: 100, key: 'ref-gh-readonly-queue-main+abc' }),
+      c('job-dir'),
+      c('trash'),
+    ];
+    const runner = planPrune(cands, 'runner', 'me').ordered;
+    const kinds = [...new Set(runner.map((x) => x.kind))];
+    expect(kinds).toEqual(order);
+    // "spent merge-queue entries first, then the build worth least first"; this runner's first among equals.
+    expect(stated).toMatch(/`target\/`, spent merge-queue entries first, then the build worth least first/);
+    expect(runner.filter((x) => x.kind === 'target').map((x) => x.slot)).toEqual(['s003', 's002', 's001']);
+    expect(text).toContain("In `prune-scope: runner` (default) this runner's idle data goes first among data of equal worth");
+    // Host scope: the same, whoever used it (the older of the two equal builds first).
+    expect(
+      planPrune(cands, 'host', 'me')
+        .ordered.filter((x) => x.kind === 'target')
+        .map((x) => x.slot),
+    ).toEqual(['s003', 's001', 's002']);
+    expect(text).toContain('`host` ignores the runner');
+  });
+
+  test('every CLI command line the pages show is one the CLI accepts', () => {
+    // Command lines in code blocks (prose names a flag without its value); `slot|job` is a choice.
+    const blocks = (f: string) => [...readFileSync(f, 'utf8').matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const lines = ['README.md', ...docs, ...walk('examples')].flatMap((f) =>
+      (f.endsWith('.md') ? blocks(f) : [readFileSync(f, 'utf8')])
+        .join('\n')
+        .split('\n')
+        .flatMap((line) => {
+          const m = /(?:^|[\s=`(])(?:\/usr\/local\/bin\/|bin\/)?cargo-isolate ((?:status|gc|run|forget|metrics|demo|help|--)[^`#;)&]*)/.exec(
+            line.replace(/\b([\w-]+)(?:\|[\w-]+)+/g, '$1'),
+          );
+          return m ? [[f, m[1].trim().replace(/\s+\\$/, '')] as const] : [];
+        }),
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    const refused = lines.flatMap(([f, args]) => {
+      // Placeholders as the pages write them: [--x ...] options, ADAPT values, FILE and NAME.
+      const argv = args
+        .replace(/\[([^\]]*)\]/g, '$1')
+        .split(/\s+/)
+        .filter(Boolean);
+      try {
+        parseCommandLine(argv);
+        return [];
+      } catch (e) {
+        return [`${f}: cargo-isolate ${args}: ${(e as Error).message}`];
+      }
+    });
+    expect(refused).toEqual([]);
+  });
+
+  test("every input a page's workflow gives this action is one action.yml declares, and every CARGO_ISOLATE_* name a page names is read", () => {
+    const inputs = keys('inputs');
+    const pages = ['README.md', ...docs];
+    const unknownInputs = pages.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/```ya?ml\n([\s\S]*?)```/g)].flatMap((b) => {
+        const steps = b[1].split(/\n\s*- (?=uses:|name:|run:|id:)/);
+        return steps
+          .filter((s) => /uses: \S*cargo-isolate@/.test(s))
+          .flatMap((s) => [...(/\n\s+with:\n((?:\s{8,}.*\n?)*)/.exec(s)?.[1] ?? '').matchAll(/^\s+([a-z-]+):/gm)].map((m) => m[1]))
+          .filter((k) => !inputs.includes(k))
+          .map((k) => `${f}: ${k}`);
+      }),
+    );
+    expect(unknownInputs).toEqual([]);
+    const unknownNames = pages.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/\bCARGO_ISOLATE_[A-Z0-9_]*[A-Z0-9]\b/g)]
+        .map((m) => m[0])
+        .filter((n) => KNOWN_VARIABLES[n] === undefined && !/DISK_THRESOLD|LAYOT|_KEY$|_CACHE$/.test(n))
+        .map((n) => `${f}: ${n}`),
+    );
+    expect(unknownNames).toEqual([]);
   });
 });
