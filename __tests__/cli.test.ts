@@ -113,6 +113,37 @@ describe('help', () => {
   });
 });
 
+describe('bad input: one line that names what was given and what to write, exit 2, never a stack trace', () => {
+  const random = () => join(scratch, 'random.bin');
+  beforeAll(async () => {
+    await fs.writeFile(random(), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)));
+  });
+  test.each([
+    [['status', '--root', ''], "option '--root' is empty"],
+    [
+      ['gc', '--root', '/tmp/x', '--disk-threshold', '20GiB', '--disk-target', '85%'],
+      "Option '--disk-target' is '85%': --disk-threshold is a free-space floor",
+    ],
+    [['gc', '--root', '/tmp', '--disk-threshold', '85G'], "Option '--disk-threshold' is '85G': did you mean 85GiB"],
+    [['forget', '--repository', 'nota repo', '--pr', '1'], "Option '--repository' is 'nota repo'"],
+    [['forget', '--repository', 'acme/widgets'], 'forget needs --pr N'],
+    [['stauts'], "unknown command 'stauts': did you mean 'status'?"],
+    [['help', 'gcc'], "unknown command 'gcc': did you mean 'gc'?"],
+    [['gc', '--dry-runn'], "did you mean '--dry-run'?"],
+    [['run', '--key', '', '--', 'true'], "option '--key' is empty"],
+    [['status', '--env-file', '/nonexistent/.env'], 'cannot read --env-file /nonexistent/.env (ENOENT)'],
+    [['status', '--env-file', 'RANDOM'], "Option '--env-file' is 'RANDOM': not a text file"],
+  ])('%j', async (argv, says) => {
+    const args = argv.map((a) => (a === 'RANDOM' ? random() : a));
+    const r = await run(args);
+    const message = says.replace('RANDOM', random());
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^cargo-isolate: /)]);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
 describe('one configuration', () => {
   test('--version; the same version in status, in the summary line of the hooks, in the metrics', async () => {
     // A build between releases (1.0.0-dev) adds the commit it came from, read from the checkout's .git.
