@@ -108,7 +108,7 @@ describe('help', () => {
     const root = await run(['status', '--root', '']);
     expect([root.code, root.stdout]).toEqual([2, '']);
     expect(root.stderr).toBe(
-      "cargo-isolate: option '--root' is empty (a variable that is not set?): give DIR, or leave the option out for its default. See 'cargo-isolate help'.\n",
+      "cargo-isolate: option '--root' is empty (a variable that is not set?): give DIR, or leave the option out for its default. See 'cargo-isolate help status'.\n",
     );
   });
 });

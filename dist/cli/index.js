@@ -34188,6 +34188,7 @@ class UsageError extends Error {
     }
 }
 const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
+const FLAG_NAMES = FLAGS.map((f) => f.name);
 const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
 const didYouMean = (word, known, prefix = '') => {
     const n = nearest(word, known);
@@ -34206,6 +34207,8 @@ function parseCommandLine(argv) {
     const flags = new Map();
     const positionals = [];
     const seen = [];
+    // Which command's help a refusal points to, before the command line is read whole.
+    const guess = own.find((a) => COMMANDS.includes(a));
     for (let i = 0; i < own.length; i++) {
         const arg = own[i];
         const m = /^(--?)([^=]+)(?:=(.*))?$/s.exec(arg);
@@ -34217,24 +34220,24 @@ function parseCommandLine(argv) {
         const spec = specOf(m[2]);
         // A single dash is only for -h; everything else is spelled --name.
         if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
-            throw new UsageError(`unknown option '${spelled}'${didYouMean(m[2], FLAGS.map((f) => f.name), '--')}`);
+            throw new UsageError(`unknown option '${spelled}'${didYouMean(m[2], FLAG_NAMES, '--')}`, guess);
         if (flags.has(spec.name))
-            throw new UsageError(`option '${spelled}' is given twice`);
+            throw new UsageError(`option '${spelled}' is given twice`, guess);
         let value = '';
         if (spec.bool) {
             if (m[3] !== undefined)
-                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`);
+                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`, guess);
         }
         else if (m[3] !== undefined)
             value = m[3];
         else if (i + 1 < own.length && !own[i + 1].startsWith('--'))
             value = own[++i];
         else
-            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`);
+            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`, guess);
         // An empty value is most often a variable of a script that was not set (--root "$ROOT"):
         // taking it as "not given" would quietly use the default, another root or level.
         if (!spec.bool && value.trim() === '')
-            throw new UsageError(`option '${spelled}' is empty (a variable that is not set?): give ${spec.form ?? 'a value'}, or leave the option out for its default`);
+            throw new UsageError(`option '${spelled}' is empty (a variable that is not set?): give ${spec.form ?? 'a value'}, or leave the option out for its default`, guess);
         flags.set(spec.name, { value, spelled });
         seen.push([spec, spelled]);
     }
