@@ -22,7 +22,7 @@ eval "$(node -e '
 ' "$work/state")"
 node dist/post/index.js
 grep -q "cargo-isolate" "$work/summary"
-node dist/cli/index.js status --root "$work/root"
+bin/cargo-isolate status --root "$work/root"
 # The runner job hooks on the same node, with fresh file-command files and their own RUNNER_TEMP.
 mkdir -p "$work/hook-temp" && for f in env path summary; do : > "$work/hook-$f"; done
 GITHUB_ENV="$work/hook-env" GITHUB_PATH="$work/hook-path" RUNNER_TEMP="$work/hook-temp" CARGO_ISOLATE_ROOT="$work/hook-root" bash -e hooks/job-started.sh

@@ -45,7 +45,7 @@ describe('slot layout', () => {
     expect(ma.env.CARGO_HOME).toBe(join(root(), 'homes', `u${process.getuid!()}`));
     expect(ma.env.CARGO_INSTALL_ROOT).toBe(join(ma.env.CARGO_TARGET_DIR, '..', 'install'));
     expect(ma.path[0]).toBe(join(ma.env.CARGO_INSTALL_ROOT, 'bin'));
-    expect(ma.outputs.key).toBe('pr-7');
+    expect([ma.outputs['trust-domain'], ma.outputs.key]).toEqual(['pr-7', 'pr-7']); // key: the older name
     expect((await fs.stat(ma.env.TMPDIR)).mode & 0o777).toBe(0o700);
     const [ba, bb] = await Promise.all([build(a), build(b)]);
     expect(ba.code).toBe(0);

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FLAGS, parseCommandLine, usage } from '../src/model/options.js';
+import { COMMANDS, FLAGS, commandUsage, parseCommandLine, usage } from '../src/model/options.js';
 import { DiskFullError, runGuard } from '../src/pool/guard.js';
 import { consoleLog } from '../src/os/log.js';
 import { prepareRoot } from '../src/pool/root.js';
+import { formatBytes } from '../src/model/units.js';
 import { cli } from './helpers/cli.js';
 import { makeWorkspace } from './helpers/workspace.js';
 import { removeScratch } from './helpers/scratch.js';
@@ -56,16 +57,99 @@ describe('the command line (pure)', () => {
       'runner-name': { value: 'r1', spelled: '--runner' },
       'dry-run': { value: '', spelled: '--dry-run' },
     });
-    const text = usage();
+    const text = COMMANDS.map(commandUsage).join('\n');
     for (const f of FLAGS) expect([f.name, text.includes(`--${f.name}`)]).toEqual([f.name, true]);
     expect(parseCommandLine(['run', '--key', 'x86', '--', 'cargo', 'test', '--', '--nocapture']).rest).toEqual(['cargo', 'test', '--', '--nocapture']);
+  });
+
+  test('each command has its own help, with only the options it takes; help CMD is CMD --help', () => {
+    for (const c of COMMANDS) {
+      const own = commandUsage(c);
+      expect(own.split('\n')[0]).toMatch(new RegExp(`^usage: cargo-isolate ${c} `));
+      for (const f of FLAGS) {
+        const takes = f.commands === 'all' || f.commands.includes(c);
+        expect([c, f.name, own.includes(`--${f.name} `) || own.includes(`--${f.name}\n`)]).toEqual([c, f.name, takes]);
+      }
+      expect(own).toMatch(/\nexamples:\n {2}cargo-isolate /);
+      expect(parseCommandLine(['help', c])).toEqual(parseCommandLine([c, '--help']));
+    }
+    const global = usage();
+    for (const c of COMMANDS) expect(global).toMatch(new RegExp(`^ {2}${c} +\\S`, 'm'));
+    expect(global).toContain("'cargo-isolate help <command>'");
+    expect(global.split('\n').length).toBeLessThan(30);
+  });
+
+  test.each([
+    [['stauts'], "unknown command 'stauts': did you mean 'status'?"],
+    [['help', 'gcc'], "unknown command 'gcc': did you mean 'gc'?"],
+    [['gc', '--dry-runn'], "unknown option '--dry-runn': did you mean '--dry-run'?"],
+    [['status', '--root', ''], "option '--root' is empty (a variable that is not set?): give DIR, or leave the option out for its default"],
+    [
+      ['gc', '--disk-threshold=', '--dry-run'],
+      "option '--disk-threshold' is empty (a variable that is not set?): give LEVEL, or leave the option out for its default",
+    ],
+    [['run', '--key', ' ', '--', 'true'], "option '--key' is empty (a variable that is not set?): give TEXT, or leave the option out for its default"],
+    [['help', 'gc', 'run'], "unexpected argument 'run': gc takes no arguments"],
+  ])('refused: %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
+
+describe('help', () => {
+  test('cargo-isolate gc --help and cargo-isolate help gc print the same short page; a usage error points to it', async () => {
+    const [a, b] = [await run(['gc', '--help']), await run(['help', 'gc'])];
+    expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, '', 0, '']);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).toBe(commandUsage('gc'));
+    expect((await run(['help'])).stdout).toBe(usage());
+    expect((await run(['--help'])).stdout).toBe(usage());
+    const bad = await run(['gc', '--key', 'x']);
+    expect([bad.code, bad.stderr]).toEqual([2, "cargo-isolate: option '--key' does not apply to gc (it is for run). See 'cargo-isolate help gc'.\n"]);
+    const root = await run(['status', '--root', '']);
+    expect([root.code, root.stdout]).toEqual([2, '']);
+    expect(root.stderr).toBe(
+      "cargo-isolate: option '--root' is empty (a variable that is not set?): give DIR, or leave the option out for its default. See 'cargo-isolate help status'.\n",
+    );
+  });
+});
+
+describe('bad input: one line that names what was given and what to write, exit 2, never a stack trace', () => {
+  const random = () => join(scratch, 'random.bin');
+  beforeAll(async () => {
+    await fs.writeFile(random(), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)));
+  });
+  test.each([
+    [['status', '--root', ''], "option '--root' is empty"],
+    [
+      ['gc', '--root', '/tmp/x', '--disk-threshold', '20GiB', '--disk-target', '85%'],
+      "Option '--disk-target' is '85%': --disk-threshold is a free-space floor",
+    ],
+    [['gc', '--root', '/tmp', '--disk-threshold', '85G'], "Option '--disk-threshold' is '85G': did you mean 85GiB"],
+    [['forget', '--repository', 'nota repo', '--pr', '1'], "Option '--repository' is 'nota repo'"],
+    [['forget', '--repository', 'acme/widgets'], 'forget needs --pr N'],
+    [['stauts'], "unknown command 'stauts': did you mean 'status'?"],
+    [['help', 'gcc'], "unknown command 'gcc': did you mean 'gc'?"],
+    [['gc', '--dry-runn'], "did you mean '--dry-run'?"],
+    [['run', '--key', '', '--', 'true'], "option '--key' is empty"],
+    [['status', '--env-file', '/nonexistent/.env'], 'cannot read --env-file /nonexistent/.env (ENOENT)'],
+    [['status', '--env-file', 'RANDOM'], "Option '--env-file' is 'RANDOM': not a text file"],
+  ])('%j', async (argv, says) => {
+    const args = argv.map((a) => (a === 'RANDOM' ? random() : a));
+    const r = await run(args);
+    const message = says.replace('RANDOM', random());
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^cargo-isolate: /)]);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });
 
 describe('one configuration', () => {
   test('--version; the same version in status, in the summary line of the hooks, in the metrics', async () => {
+    // A build between releases (1.0.0-dev) adds the commit it came from, read from the checkout's .git.
     const v = await run(['--version']);
-    expect([v.code, v.stdout]).toEqual([0, `cargo-isolate ${VERSION}\n`]);
+    const commit = execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect([v.code, v.stdout]).toEqual([0, `cargo-isolate ${/-/.test(VERSION) ? `${VERSION}+${commit}` : VERSION}\n`]);
     const root = join(scratch, 'version-root');
     expect((await run(['run', '--root', root, '--', 'true'])).code).toBe(0);
     expect((await run(['status', '--root', root])).stdout.split('\n')[0]).toBe(`cargo-isolate ${VERSION}; root ${root}`);
@@ -88,6 +172,31 @@ describe('one configuration', () => {
     await fs.appendFile(join(scratch, 'runner.env'), 'CARGO_ISOLATE_PRUNE_SCOPE=runner\n');
     const gc = await run(['gc', '--env-file', join(scratch, 'runner.env'), '--dry-run', '--json']);
     expect([gc.code, JSON.parse(gc.stdout).scope]).toEqual([0, 'host']);
+  });
+
+  test('misspelled CARGO_ISOLATE_* names and .env lines the runner reads otherwise: a warning each; a file that is not text is refused', async () => {
+    const root = join(scratch, 'names-root');
+    const file = join(scratch, 'names.env');
+    await fs.writeFile(file, `CARGO_ISOLATE_ROOT=${root}\nexport CARGO_ISOLATE_DISK_THRESHOLD=50%\nCARGO_ISOLATE_REUSE never\n`);
+    const r = await run(['status', '--env-file', file], { CARGO_ISOLATE_DISK_THRESOLD: '50%' });
+    expect([r.code, r.stderr.split('\n')]).toEqual([
+      0,
+      [
+        `warning: 'export CARGO_ISOLATE_DISK_THRESHOLD' (line 2 of ${file}) is one name to the runner, 'export ' included, so CARGO_ISOLATE_DISK_THRESHOLD is not set: write CARGO_ISOLATE_DISK_THRESHOLD=value, with nothing before the name and no space before '='.`,
+        `warning: 'CARGO_ISOLATE_REUSE never' (line 3 of ${file}) is not NAME=value, so the runner skips it.`,
+        'warning: CARGO_ISOLATE_DISK_THRESOLD (in the environment) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_DISK_THRESHOLD?',
+        '',
+      ],
+    ]);
+    expect(r.stdout).toContain(`no root at ${root} yet`); // the lines it could read still apply
+    const binary = join(scratch, 'binary.env');
+    await fs.writeFile(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00]));
+    const b = await run(['gc', '--env-file', binary]);
+    expect([b.code, b.stdout, b.stderr]).toEqual([
+      2,
+      '',
+      `cargo-isolate: Option '--env-file' is '${binary}': not a text file (a NUL byte at offset 7). Expected a runner's .env file: lines of NAME=value.\n`,
+    ]);
   });
 
   test('run --key: matrix legs at once get a slot each, and each leg comes back to its own', async () => {
@@ -140,10 +249,14 @@ describe('gc', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(new RegExp(`^would remove target ${root}/slots/s000/target \\(\\d`, 'm'));
     expect(dry.stdout).toMatch(/^would free \S+ \S+ in \d+ removals?; disk /m);
-    const huge = ['--fail-below', '1000TiB'];
+    // A floor just under the whole disk (one at or beyond it is refused as no disk can meet it).
+    const st = await fs.statfs(root);
+    const floorMiB = Math.floor((st.blocks * st.bsize) / 2 ** 20) - 1;
+    const huge = ['--fail-below', `${floorMiB}MiB`];
     const [dryFail, realFail] = [await run(['gc', '--root', root, '--dry-run', ...huge]), await run(['gc', '--root', root, ...huge])];
     expect([dryFail.code, realFail.code]).toEqual([2, 2]);
-    expect(dryFail.stderr).toMatch(/a real run would fail: about .* would be free after pruning, below 'fail-below' \(1000\.0 TiB\)/);
+    expect(dryFail.stderr).toContain(`below 'fail-below' (${formatBytes(floorMiB * 2 ** 20)})`);
+    expect(dryFail.stderr).toMatch(/a real run would fail: about .* would be free after pruning, below 'fail-below'/);
     expect((await run(['gc', '--root', root, '--dry-run', '--fail-below', '1KiB'])).code).toBe(0);
     expect(existsSync(join(root, 'slots', 's000', 'target', 'debug'))).toBe(true); // nothing removed
   });
@@ -243,7 +356,7 @@ describe('closed pipes', () => {
     expect(ws).toBeDefined();
     expect(existsSync(ws!)).toBe(false);
     expect(said).toMatch(
-      /^-- job 2: slot s000 \(own-job: .*\); warm: last used by the same key \(ref-main\); cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m,
+      /^-- job 2: slot s000 \(own-job: .*\); warm: last used by the same trust domain \(ref-main\); cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m,
     );
   });
 });
@@ -257,7 +370,7 @@ test("the README's first command: demo says what happened, job by job, from the 
   // so cargo rebuilds it: the words say exactly that, never "warm" and "cold" at once.
   const again = await run(['demo', '--root', root]);
   expect(again.stderr).toMatch(
-    /^-- job 1: slot s000 \(own-job: [^)]*\); warm: last used by the same key \(ref-main\); cargo: 2 built \(app, util\), 0 fresh: everything recompiled although the slot's last build was kept/m,
+    /^-- job 1: slot s000 \(own-job: [^)]*\); warm: last used by the same trust domain \(ref-main\); cargo: 2 built \(app, util\), 0 fresh: everything recompiled although the slot's last build was kept/m,
   );
   expect(again.stderr).toMatch(/^-- job 2: .*cargo: 0 built, 2 fresh: a warm start, nothing recompiled$/m);
 });

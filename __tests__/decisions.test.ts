@@ -17,7 +17,9 @@ describe('units', () => {
   test.each([
     ['20GiB', 20 * 2 ** 30],
     ['512MB', 512e6],
-    ['1.5g', 1.5e9],
+    ['1.5gb', 1.5e9],
+    ['1.5g', undefined], // G is GiB to df -h and 10^9 to others: refused with both readings (settings.ts)
+    ['20T', undefined],
     ['1048576b', 1048576],
     ['10 kib', 10240],
     ['0', 0],
@@ -462,7 +464,7 @@ describe('reset decisions', () => {
   const now = Date.parse('2026-01-01T01:00:00Z');
   const both = { target: true, cargoHome: true };
   test.each([
-    ['same key, build there', rec({}), both, { reset: false, warm: true, reason: 'warm: last used by the same key (pr-1)' }],
+    ['same key, build there', rec({}), both, { reset: false, warm: true, reason: 'warm: last used by the same trust domain (pr-1)' }],
     [
       'same key, pruned by the guard',
       rec({ prunedAt: '2026-01-01T00:48:00Z' }),
@@ -471,7 +473,7 @@ describe('reset decisions', () => {
         reset: false,
         warm: false,
         reason:
-          "kept (last used by the same key (pr-1)), but the disk guard removed its target dir 12 min ago: cargo builds everything again; CARGO_HOME's crates are kept",
+          "kept (last used by the same trust domain (pr-1)), but the disk guard removed its target dir 12 min ago: cargo builds everything again; CARGO_HOME's crates are kept",
       },
     ],
     [
@@ -481,7 +483,7 @@ describe('reset decisions', () => {
       {
         reset: false,
         warm: false,
-        reason: "kept (last used by the same key (pr-1)), but its target dir is empty: cargo builds everything again; CARGO_HOME's crates are kept",
+        reason: "kept (last used by the same trust domain (pr-1)), but its target dir is empty: cargo builds everything again; CARGO_HOME's crates are kept",
       },
     ],
     [

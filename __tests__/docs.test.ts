@@ -2,9 +2,14 @@ import { describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { parse } from 'yaml';
-import { FLAGS } from '../src/model/options.js';
+import { FLAGS, parseCommandLine } from '../src/model/options.js';
+import { KNOWN_VARIABLES } from '../src/model/variables.js';
+import { slotDirs } from '../src/model/layout.js';
+import { TIER_TEXT } from '../src/pool/choose.js';
+import { type Candidate, planPrune } from '../src/pool/guard.js';
 import { RUNNER_INPUTS, variableOf } from '../src/model/settings.js';
-import { VERSION } from '../src/model/version.js';
+import { VERSION, describeVersion, isRelease } from '../src/model/version.js';
+import { execFileSync } from 'node:child_process';
 import { emptyCounters, renderMetrics } from '../src/job/metrics.js';
 
 // The README's tables are checked against action.yml, so they never drift apart.
@@ -43,10 +48,13 @@ describe('README and action.yml agree', () => {
     const read = [...src.matchAll(/\b(?:oneOf|bool|duration|level|label|read)\('([a-z-]+)'/g)].map((m) => m[1]);
     expect([...new Set(read)].sort()).toEqual(keys('inputs').sort());
   });
-  test('the README opens with the demo and the test command, and CI runs that test command', () => {
+  test('the README opens with the demo and the test command, says what the suite needs, and CI runs that test command', () => {
     const first = readme.split('\n').slice(0, 6).join('\n');
-    expect(first).toContain('node dist/cli/index.js demo');
+    expect(first).toContain('bin/cargo-isolate demo');
     expect(first).toContain('npm ci && npm test');
+    const intro = readme.split('\n## ')[0].replace(/\s+/g, ' ');
+    for (const what of ['as root', 'nightly', '`docker.io`', '`debootstrap`', 'Docker daemon', 'Node 24', 'npm test -- __tests__/'])
+      expect([what, intro.includes(what)]).toEqual([what, true]);
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/^\{ npm ci && npm test; \} 2>&1 \| tee/m);
   });
   test('runs on node24 with a post step that always runs', () => {
@@ -93,6 +101,8 @@ const PENDING_GUIDES = [
   'docs/warmth.md',
   'docs/first-runs.md',
 ];
+/** Pages another session is rewriting now (the shared home, the simulator): the wording checks below skip them. */
+const OTHERS_PAGES = ['docs/security.md', 'docs/warm-starts.md', 'docs/simulation.md'];
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 const slug = (heading: string) =>
   heading
@@ -188,10 +198,117 @@ describe('user-facing text has no internal shorthand', () => {
   });
 });
 
-describe('the operator pages say what the code does', () => {
-  test("the version is package.json's", () => {
-    expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+/*
+ * Node reads `--env-file FILE` as its own option wherever it stands, even after the script (Node 20
+ * and 24 alike: `node dist/cli/index.js status --env-file x` ends in `node: x: not found`, exit 9).
+ * So the CLI is taught as `cargo-isolate` (the installed symlink), `bin/cargo-isolate` in a checkout,
+ * or `node -- dist/cli/index.js`, whose `--` ends Node's own options.
+ */
+describe('the CLI is taught in a form Node cannot swallow', () => {
+  const walkText = (dir: string) => walk(dir).filter((f) => /\.(md|ya?ml|sh)$/.test(f));
+  const files = [
+    'README.md',
+    ...walkText('docs'),
+    ...walkText('examples'),
+    ...walkText('.github'),
+    ...walkText('.ci'),
+    ...walkText('scripts'),
+    'bin/cargo-isolate',
+  ];
+  const SWALLOWED = /\bnode\s+(?!--\s)(?:[^\s]*|"[^"]*")dist\/cli\/index\.js["']?\s+(?![#|&;)]|$)/;
+  test.each(files)('%s', (f) => {
+    const bad = readFileSync(f, 'utf8')
+      .split('\n')
+      .flatMap((line, i) => (SWALLOWED.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : []));
+    expect(bad).toEqual([]);
   });
+  test('the check finds what it looks for', () => {
+    for (const bad of ['node dist/cli/index.js status --env-file x', 'node "$repo/dist/cli/index.js" --version', '  - run: node dist/cli/index.js demo'])
+      expect([bad, SWALLOWED.test(bad)]).toEqual([bad, true]);
+    for (const ok of [
+      'node -- dist/cli/index.js status --env-file x',
+      'bin/cargo-isolate demo',
+      'dist/cli/index.js',
+      'exec "$node" -- "$here/../dist/cli/index.js" "$@"',
+    ])
+      expect([ok, SWALLOWED.test(ok)]).toEqual([ok, false]);
+  });
+});
+
+describe('the operator pages say what the code does', () => {
+  test("the version is package.json's; the changelog says whether it is released; --version says which build", () => {
+    expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    expect(VERSION).toBe(JSON.parse(readFileSync('package-lock.json', 'utf8')).version);
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+(-dev)?$/);
+    const changelog = readFileSync('CHANGELOG.md', 'utf8');
+    const headings = [...changelog.matchAll(/^## \[([^\]]+)\](.*)$/gm)].map((m) => [m[1], m[2]]);
+    const released = headings.filter(([v]) => v !== 'Unreleased');
+    for (const [v, rest] of released) expect([v, rest]).toEqual([v, expect.stringMatching(/^ - \d{4}-\d\d-\d\d$/)]);
+    if (isRelease(VERSION)) {
+      // A release: its own heading first; nothing left under Unreleased.
+      expect(released[0][0]).toBe(VERSION);
+      const unreleased = /^## \[Unreleased\]\n([\s\S]*?)^## \[/m.exec(changelog)?.[1] ?? '';
+      expect(unreleased.trim()).toBe('');
+    } else {
+      // Between releases: the entries wait under Unreleased, and no heading claims the coming number yet.
+      expect(headings[0][0]).toBe('Unreleased');
+      expect(released.map(([v]) => v)).not.toContain(VERSION.replace(/-dev$/, ''));
+      expect(changelog).toMatch(new RegExp(`^\\[Unreleased\\]: \\S+/compare/v${released[0][0].replace(/\./g, '\\.')}\\.\\.\\.HEAD$`, 'm'));
+    }
+    for (const [v] of released) expect([v, changelog.includes(`\n[${v}]: `)]).toEqual([v, true]);
+    // What the bundled CLI says: the version, and for a build between releases the commit (the checkout's HEAD).
+    const said = execFileSync(process.execPath, ['--', 'dist/cli/index.js', '--version'], { encoding: 'utf8' });
+    const head = execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect(said).toBe(`cargo-isolate ${describeVersion(VERSION, head)}\n`);
+  });
+
+  test('README, the docs and the examples use the action by a ref that exists: the newest release major tag, main before the first', () => {
+    const changelog = readFileSync('CHANGELOG.md', 'utf8');
+    const newest = /^## \[(\d+)\.\d+\.\d+\] - /m.exec(changelog)?.[1];
+    // The release workflow makes v<major> at a major's first release; before 1.0.0 no major tag exists.
+    const ref = newest !== undefined && Number(newest) >= 1 ? `v${newest}` : 'main';
+    const texts = ['README.md', ...docs, ...walk('examples').filter((f) => /\.(md|ya?ml)$/.test(f))];
+    const refs = texts.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/cargo-isolate@([^\s`)'"]+)/g)].map((m) => `${f}: @${m[1]}`));
+    expect(refs.length).toBeGreaterThan(10);
+    expect(refs.filter((r) => !r.endsWith(`: @${ref}`))).toEqual([]);
+  });
+  test('one Node version everywhere: 24 for the action, the CLI and the hooks, and the timer example', () => {
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).engines).toEqual({ node: '>=24' });
+    expect(actionYml).toMatch(/^ {2}using: node24$/m);
+    expect(readFileSync('docs/install.md', 'utf8')).toMatch(/^- \*\*Node 24\*\* for the CLI and the hooks, as for the action/m);
+    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^NODE24_VERSION=24\.\d+\.\d+$/m);
+    const bin = readFileSync('bin/cargo-isolate', 'utf8');
+    expect(bin).toContain('Node 24');
+    const texts = ['README.md', ...docs, ...walk('examples'), 'bin/cargo-isolate', ...walk('hooks')];
+    const stale = texts.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (/externals\/node20|Node 20 or later|Node >= 20|node20\/bin|node:2[02]-/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(stale).toEqual([]);
+  });
+
+  test('`key` means one thing, the input: the PR or branch a slot belongs to is its trust domain, in the pages and the CLI', () => {
+    // Prose only: code spans and blocks (identifiers such as `reuse: same-key`) are the code's words.
+    const prose = (text: string) => text.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+    const SAME_WORD_OTHER_THING = /\b(?:same|its|their|another|new|previous|whose|each|this|that|a|the|one|own) keys?\b(?!\s+(?:input|wrapper))|\bkeys are\b/i;
+    const pages = ['README.md', ...docs.filter((d) => !OTHERS_PAGES.includes(d)), ...walk('examples')];
+    const found = pages.flatMap((f) =>
+      prose(readFileSync(f, 'utf8'))
+        .split('\n')
+        .flatMap((line, i) => (SAME_WORD_OTHER_THING.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(found).toEqual([]);
+    for (const bad of ['last used by the same key (pr-1)', 'Keys are trust domains', 'until its key is expected back'])
+      expect([bad, SAME_WORD_OTHER_THING.test(bad)]).toEqual([bad, true]);
+    expect(SAME_WORD_OTHER_THING.test('the same workflow, job and key')).toBe(false);
+    // status: the trust domain under its own column; the key input with the job it tells apart.
+    const header = readFileSync('src/job/status.ts', 'utf8').match(/const header = \[([^\]]*)\]/)?.[1];
+    expect(header).toContain("'trust domain'");
+    expect(header).toContain("'run, job (key)'");
+    expect(header).not.toMatch(/'key'/);
+  });
+
   test('the hooks page lists every runner variable, and the operations page every CLI flag', () => {
     const hooks = readFileSync('docs/runner-hooks.md', 'utf8');
     for (const input of RUNNER_INPUTS) expect([input, hooks.includes(`| \`${variableOf(input)}\` | \`${input}\``)]).toEqual([input, true]);
@@ -211,6 +328,7 @@ describe('the operator pages say what the code does', () => {
     const text = renderMetrics(
       {
         root: '/r',
+        written: { at: 0, by: 'cli' },
         status: {
           version: VERSION,
           root: '/r',
@@ -228,5 +346,182 @@ describe('the operator pages say what the code does', () => {
     const page = readFileSync('docs/metrics.md', 'utf8');
     const documented = [...page.matchAll(/^\| `(cargo_isolate_[a-z_]+)`/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(written);
+  });
+});
+
+/*
+ * The rules the operator pages state and the code decides: each page checked against the code,
+ * so a change to either without the other fails here.
+ */
+describe('the pages state the rules the code decides', () => {
+  const glossary = readFileSync('docs/glossary.md', 'utf8');
+  const glossaryHeadings = [...glossary.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+  const flat = (text: string) => text.replace(/\s+/g, ' ');
+
+  test('the glossary has every term the pages use, the README links it, and every slot rule the log prints is in it', () => {
+    for (const term of [
+      'The incident reports',
+      'Base',
+      'Cold start, warm start',
+      'First run',
+      'Floor',
+      'Guard',
+      'Hand back',
+      'Idle, live',
+      'Keeper',
+      'Key',
+      'Knee',
+      'Lease',
+      'Prune scope',
+      'Reference',
+      'Root',
+      'Slot',
+      'Trust domain',
+      'View',
+      'Warm copy',
+      'Worth',
+    ])
+      expect([term, glossaryHeadings.includes(term)]).toEqual([term, true]);
+    const rules = glossaryHeadings.find((h) => h.startsWith('Slot rules: '))!;
+    expect(rules.replace('Slot rules: ', '').split(', ').sort()).toEqual(Object.keys(TIER_TEXT).sort());
+    for (const tier of Object.keys(TIER_TEXT)) expect([tier, glossary.includes(`- **${tier}**: `)]).toEqual([tier, true]);
+    expect(readme).toContain('](docs/glossary.md)');
+  });
+
+  test('"the incident reports" is defined once, in the glossary, and linked wherever a page first uses it', () => {
+    const uses = /incident (?:reports|fleet)/i;
+    const pages = ['README.md', ...docs.filter((d) => d !== 'docs/glossary.md' && !OTHERS_PAGES.includes(d))];
+    const unlinked = pages.flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      const first = text.search(uses);
+      if (first < 0) return [];
+      const link = text.indexOf('glossary.md#the-incident-reports)');
+      return link >= 0 && link - first < 200 ? [] : [f];
+    });
+    expect(unlinked).toEqual([]);
+    expect(glossary).toMatch(/^## The incident reports\n\n[\s\S]*No such file or directory \(os error 2\)[\s\S]*Permission denied \(os error 13\)/m);
+  });
+
+  test("a slot's layout: the directories the pages list are the ones the code makes", () => {
+    const d = slotDirs('/r', 's000');
+    const shared = [d.target, d.install, d.tmp].map((p) => `\`${p.slice('/r/slots/s000/'.length)}/\``);
+    expect(d.record).toBe('/r/slots/s000/slot.json');
+    expect(d.cargoHome).toBe('/r/slots/s000/cargo-home');
+    // Each sentence that says what a slot holds names exactly these, and the private home only as a fork PR's.
+    const sentences = ['README.md', 'docs/how-it-works.md', 'docs/glossary.md'].flatMap((f) =>
+      flat(readFileSync(f, 'utf8'))
+        .split(/(?<=\.) /)
+        .filter((s) => /`<root>\/slots\/sNNN\/`[^.]* hold/.test(s))
+        .map((s) => [f, s] as const),
+    );
+    expect(sentences.length).toBeGreaterThanOrEqual(3);
+    for (const [f, s] of sentences) {
+      const named = [...s.matchAll(/`([a-z-]+\/)`/g)].map((m) => `\`${m[1]}\``);
+      expect([f, named.filter((n) => n !== '`cargo-home/`').sort()]).toEqual([f, [...shared].sort()]);
+      if (named.includes('`cargo-home/`')) expect([f, /fork PR's[^;.]*`cargo-home\/`/.test(s)]).toEqual([f, true]);
+    }
+    // No page puts a cargo-home/ in a slot for every job any more.
+    const stale = [...docs.filter((x) => !OTHERS_PAGES.includes(x)), 'README.md'].filter((f) =>
+      /slots\/sNNN\/` holding[^.]*`cargo-home\/`, `tmp\/`/.test(flat(readFileSync(f, 'utf8'))),
+    );
+    expect(stale).toEqual([]);
+  });
+
+  test('the removal order how-it-works states is the order the guard plans, in runner and in host scope', () => {
+    const text = flat(readFileSync('docs/how-it-works.md', 'utf8'));
+    const stated =
+      /removes idle data in this order until under `disk-target`, re-measuring after each removal: (.*?)\. The build the job is about to take/.exec(text)?.[1];
+    expect(stated).toBeDefined();
+    const KINDS: [RegExp, string][] = [
+      [/^trash$/, 'trash'],
+      [/^idle job directories$/, 'job-dir'],
+      [/^idle slots' `target\/`/, 'target'],
+      [/^idle slots' `registry\/src`/, 'registry-src'],
+      [/^crate-store files/, 'crate'],
+      [/^git-store entries/, 'git'],
+    ];
+    const order = stated!.split('; ').map((part) => KINDS.find(([re]) => re.test(part))?.[1] ?? `unknown: ${part}`);
+    // One candidate of each kind, and three idle builds: a spent merge-queue entry worth a lot,
+    // a cheap build of another runner and an equally cheap one of this runner.
+    const t = 1_000_000;
+    const c = (kind: string, extra: object = {}) => ({ kind, path: `/r/${kind}`, bytes: 1, lastUsedMs: t, live: false, owner: 'other', ...extra }) as Candidate;
+    const cands = [
+      c('git'),
+      c('crate'),
+      c('registry-src', { slot: 's009' }),
+      c('target', { path: '/r/slots/s001/target', slot: 's001', value: 1, owner: 'other', lastUsedMs: t - 10 }),
+      c('target', { path: '/r/slots/s002/target', slot: 's002', value: 1, owner: 'me' }),
+      c('target', { path: '/r/slots/s003/target', slot: 's003', value: 100, key: 'ref-gh-readonly-queue-main+abc' }),
+      c('job-dir'),
+      c('trash'),
+    ];
+    const runner = planPrune(cands, 'runner', 'me').ordered;
+    const kinds = [...new Set(runner.map((x) => x.kind))];
+    expect(kinds).toEqual(order);
+    // "spent merge-queue entries first, then the build worth least first"; this runner's first among equals.
+    expect(stated).toMatch(/`target\/`, spent merge-queue entries first, then the build worth least first/);
+    expect(runner.filter((x) => x.kind === 'target').map((x) => x.slot)).toEqual(['s003', 's002', 's001']);
+    expect(text).toContain("In `prune-scope: runner` (default) this runner's idle data goes first among data of equal worth");
+    // Host scope: the same, whoever used it (the older of the two equal builds first).
+    expect(
+      planPrune(cands, 'host', 'me')
+        .ordered.filter((x) => x.kind === 'target')
+        .map((x) => x.slot),
+    ).toEqual(['s003', 's001', 's002']);
+    expect(text).toContain('`host` ignores the runner');
+  });
+
+  test('every CLI command line the pages show is one the CLI accepts', () => {
+    // Command lines in code blocks (prose names a flag without its value); `slot|job` is a choice.
+    const blocks = (f: string) => [...readFileSync(f, 'utf8').matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const lines = ['README.md', ...docs, ...walk('examples')].flatMap((f) =>
+      (f.endsWith('.md') ? blocks(f) : [readFileSync(f, 'utf8')])
+        .join('\n')
+        .split('\n')
+        .flatMap((line) => {
+          const m = /(?:^|[\s=`(])(?:\/usr\/local\/bin\/|bin\/)?cargo-isolate ((?:status|gc|run|forget|metrics|demo|help|--)[^`#;)&]*)/.exec(
+            line.replace(/\b([\w-]+)(?:\|[\w-]+)+/g, '$1'),
+          );
+          return m ? [[f, m[1].trim().replace(/\s+\\$/, '')] as const] : [];
+        }),
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    const refused = lines.flatMap(([f, args]) => {
+      // Placeholders as the pages write them: [--x ...] options, ADAPT values, FILE and NAME.
+      const argv = args
+        .replace(/\[([^\]]*)\]/g, '$1')
+        .split(/\s+/)
+        .filter(Boolean);
+      try {
+        parseCommandLine(argv);
+        return [];
+      } catch (e) {
+        return [`${f}: cargo-isolate ${args}: ${(e as Error).message}`];
+      }
+    });
+    expect(refused).toEqual([]);
+  });
+
+  test("every input a page's workflow gives this action is one action.yml declares, and every CARGO_ISOLATE_* name a page names is read", () => {
+    const inputs = keys('inputs');
+    const pages = ['README.md', ...docs];
+    const unknownInputs = pages.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/```ya?ml\n([\s\S]*?)```/g)].flatMap((b) => {
+        const steps = b[1].split(/\n\s*- (?=uses:|name:|run:|id:)/);
+        return steps
+          .filter((s) => /uses: \S*cargo-isolate@/.test(s))
+          .flatMap((s) => [...(/\n\s+with:\n((?:\s{8,}.*\n?)*)/.exec(s)?.[1] ?? '').matchAll(/^\s+([a-z-]+):/gm)].map((m) => m[1]))
+          .filter((k) => !inputs.includes(k))
+          .map((k) => `${f}: ${k}`);
+      }),
+    );
+    expect(unknownInputs).toEqual([]);
+    const unknownNames = pages.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/\bCARGO_ISOLATE_[A-Z0-9_]*[A-Z0-9]\b/g)]
+        .map((m) => m[0])
+        .filter((n) => KNOWN_VARIABLES[n] === undefined && !/DISK_THRESOLD|LAYOT|_KEY$|_CACHE$/.test(n))
+        .map((n) => `${f}: ${n}`),
+    );
+    expect(unknownNames).toEqual([]);
   });
 });

@@ -48,8 +48,8 @@ const closedEvent = (pr: number) => ({
     },
   },
 });
-const cli = (args: string[]) =>
-  promisify(execFile)(process.execPath, [join(DIST, 'cli', 'index.js'), ...args]).then(
+const cli = (args: string[], o: { env?: NodeJS.ProcessEnv } = {}) =>
+  promisify(execFile)(process.execPath, ['--', join(DIST, 'cli', 'index.js'), ...args], { env: o.env }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
@@ -64,7 +64,7 @@ describe('a PR that closed', () => {
     expect(m.code).toBe(0);
     expect(m.outputs.slot).toBeUndefined();
     expect(m.stdout).toContain(
-      `acme/widgets pr-2 has closed: its builds in ${closing} (2.00 MiB) are now the first to go when the disk needs room. No slot is leased for a run on a closed PR.`,
+      `pull request #2 of acme/widgets (pr-2) has closed: its builds in ${closing} (2.00 MiB) are now the first to go when the disk needs room. No slot is leased for a run on a closed PR.`,
     );
     expect((await run.run('post')).stdout).toContain('took no lease');
     const log = await fs.readFile(join(root, 'warmth.jsonl'), 'utf8');
@@ -86,13 +86,66 @@ describe('a PR that closed', () => {
     const slot = await built(root, 7, 'r1');
     const r = await cli(['forget', '--root', root, '--repository', 'acme/widgets', '--pr', '7']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`acme/widgets pr-7 has closed: its builds in ${slot} (2.00 MiB) are now the first to go when the disk needs room.`);
+    expect(r.stdout).toContain(
+      `pull request #7 of acme/widgets (pr-7) has closed: its builds in ${slot} (2.00 MiB) are now the first to go when the disk needs room.`,
+    );
     const none = await cli(['forget', '--root', root, '--repository', 'acme/widgets', '--branch', 'feature/gone']);
-    expect(none.stdout).toMatch(/^acme\/widgets ref-feature-gone\+[0-9a-f]+ has closed: it holds no build on this host\.$/m); // keyed as its pushes were
-    const bad = await cli(['forget', '--root', root, '--repository', 'acme/widgets', '--pr', 'seven']);
-    expect([bad.code, bad.stderr.trim()]).toEqual([2, "cargo-isolate: Option '--pr' is 'seven'. Expected a PR number such as 12."]);
-    const both = await cli(['forget', '--root', root, '--repository', 'acme/widgets']);
-    expect(both.code).toBe(2);
-    expect(both.stderr).toContain('either --pr N (a pull request) or --branch NAME (a deleted branch)');
+    // Keyed as its pushes were.
+    expect(none.stdout).toMatch(/^branch feature\/gone of acme\/widgets \(ref-feature-gone\+[0-9a-f]+\) was deleted: it holds no build on this host\.$/m);
+    expect(none.stderr).toBe('');
+    // Each refusal names the option and says what to write instead; nothing is recorded.
+    const before = await fs.readFile(join(root, 'warmth.jsonl'), 'utf8');
+    const refused = async (args: string[]) => {
+      const x = await cli(['forget', '--root', root, ...args]);
+      return [x.code, x.stdout, x.stderr.trim()];
+    };
+    expect(await refused(['--repository', 'acme/widgets', '--pr', 'seven'])).toEqual([
+      2,
+      '',
+      "cargo-isolate: Option '--pr' is 'seven'. Expected a PR number such as 12.",
+    ]);
+    expect(await refused(['--repository', 'acme/widgets', '--pr', '#12'])).toEqual([
+      2,
+      '',
+      "cargo-isolate: Option '--pr' is '#12': did you mean 12? Expected a PR number such as 12.",
+    ]);
+    expect(await refused(['--repository', 'acme/widgets'])).toEqual([
+      2,
+      '',
+      "cargo-isolate: forget needs --pr N (a pull request that closed) or --branch NAME (a branch that was deleted). See 'cargo-isolate help forget'.",
+    ]);
+    expect(await refused(['--repository', 'acme/widgets', '--pr', '3', '--branch', 'x'])).toEqual([
+      2,
+      '',
+      "cargo-isolate: forget takes --pr or --branch, not both (got --pr 3 and --branch x). See 'cargo-isolate help forget'.",
+    ]);
+    expect(await refused(['--repository', 'nota repo', '--pr', '3'])).toEqual([
+      2,
+      '',
+      "cargo-isolate: Option '--repository' is 'nota repo'. Expected a repository as OWNER/NAME (e.g. acme/widgets).",
+    ]);
+    expect(await refused(['--repository', 'https://github.com/acme/widgets.git', '--pr', '3'])).toEqual([
+      2,
+      '',
+      "cargo-isolate: Option '--repository' is 'https://github.com/acme/widgets.git': did you mean acme/widgets? Expected a repository as OWNER/NAME (e.g. acme/widgets).",
+    ]);
+    const fromEnv = await cli(['forget', '--root', root, '--pr', '3'], { env: { ...process.env, GITHUB_REPOSITORY: 'acme' } });
+    expect([fromEnv.code, fromEnv.stderr.trim()]).toEqual([
+      2,
+      "cargo-isolate: Variable GITHUB_REPOSITORY is 'acme'. Expected a repository as OWNER/NAME (e.g. acme/widgets).",
+    ]);
+    expect(await refused(['--repository', 'acme/widgets', '--branch', 'refs/heads/main'])).toEqual([
+      2,
+      '',
+      "cargo-isolate: Option '--branch' is 'refs/heads/main': did you mean main? Expected a branch name as git allows it (e.g. feature/login).",
+    ]);
+    expect(await fs.readFile(join(root, 'warmth.jsonl'), 'utf8')).toBe(before);
+    // A branch that is usually the base of every first run: done, with a warning that says what it costs.
+    const main = await cli(['forget', '--root', root, '--repository', 'acme/widgets', '--branch', 'main']);
+    expect([main.code, main.stderr]).toEqual([
+      0,
+      'warning: main is usually the base branch every first run of acme/widgets starts from; if it was not deleted, its next run makes its builds count again.\n',
+    ]);
+    expect(main.stdout).toBe('branch main of acme/widgets (ref-main) was deleted: it holds no build on this host.\n');
   });
 });

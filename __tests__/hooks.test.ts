@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookSettings, workerPid } from '../src/job/hooks.js';
@@ -362,11 +363,70 @@ describe('a hook that cannot isolate warns, exports nothing, and the job still r
   });
 
   test("fail-below set by the operator is the one failure: the hook exits non-zero with the guard's message", async () => {
-    const { w } = await hookedJob({ runId: 'fail-below', env: { CARGO_ISOLATE_ROOT: join(scratch, 'fb'), CARGO_ISOLATE_FAIL_BELOW: '100000TiB' } });
+    // A floor just under the whole disk: more than will ever be free, yet one a disk of this size could meet.
+    const st = await fs.statfs(scratch);
+    const floor = `${Math.floor((st.blocks * st.bsize) / 2 ** 20) - 1}MiB`;
+    const { w } = await hookedJob({ runId: 'fail-below', env: { CARGO_ISOLATE_ROOT: join(scratch, 'fb'), CARGO_ISOLATE_FAIL_BELOW: floor } });
     const s = await w.hook('started');
     expect(s.code).not.toBe(0);
-    expect(s.errors).toEqual([expect.stringMatching(/free on .*fb after pruning, below 'fail-below' \(100000(\.0)? TiB\)/)]);
+    expect(s.errors).toEqual([expect.stringMatching(/free on .*fb after pruning, below 'fail-below' \([\d.]+ [GT]iB\)/)]);
     expect(s.env).toEqual({});
+    await w.completeJob();
+  });
+});
+
+describe("the runner's variables as the runner read them", () => {
+  test("a misspelled name, an 'export' line, a line without '=': a warning each, naming the line; the job is isolated", async () => {
+    const dir = await fakeRunner(join(scratch, 'runner-env'));
+    const root = join(scratch, 'env-root');
+    const dotenv = join(dir, '.env');
+    await fs.writeFile(
+      dotenv,
+      [
+        `CARGO_ISOLATE_ROOT=${root}`,
+        'CARGO_ISOLATE_DISK_THRESOLD=50%',
+        'export CARGO_ISOLATE_PRUNE_SCOPE=host',
+        'CARGO_ISOLATE_REUSE never',
+        '# CARGO_ISOLATE_LAYOUT=job, switched off',
+        'LANG=C.UTF-8',
+        '',
+      ].join('\n'),
+    );
+    // What the runner made of that file (actions/runner's LoadAndSetEnv), plus one from elsewhere (a systemd unit).
+    const env = {
+      CARGO_ISOLATE_ROOT: root,
+      CARGO_ISOLATE_DISK_THRESOLD: '50%',
+      'export CARGO_ISOLATE_PRUNE_SCOPE': 'host',
+      '# CARGO_ISOLATE_LAYOUT': 'job, switched off',
+      CARGO_ISOLATE_LAYOT: 'job',
+    };
+    const { w } = await hookedJob({ runId: 'env-lines', env, runnerDir: dir });
+    const s = await w.hook('started');
+    expect({ code: s.code, isolated: slotOf(s.env) !== '' }).toEqual({ code: 0, isolated: true });
+    expect(s.warnings).toEqual([
+      `cargo-isolate job-started hook: CARGO_ISOLATE_DISK_THRESOLD (line 2 of ${dotenv}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_DISK_THRESHOLD?`,
+      `cargo-isolate job-started hook: 'export CARGO_ISOLATE_PRUNE_SCOPE' (line 3 of ${dotenv}) is one name to the runner, 'export ' included, so CARGO_ISOLATE_PRUNE_SCOPE is not set: write CARGO_ISOLATE_PRUNE_SCOPE=value, with nothing before the name and no space before '='.`,
+      `cargo-isolate job-started hook: 'CARGO_ISOLATE_REUSE never' (line 4 of ${dotenv}) is not NAME=value, so the runner skips it.`,
+      "cargo-isolate job-started hook: CARGO_ISOLATE_LAYOT (in the runner's environment) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_LAYOUT?",
+    ]);
+    expect((await w.hook('completed')).code).toBe(0);
+    await w.completeJob();
+  });
+
+  test('a .env that is not text is refused like a bad variable: the job runs without isolation, and says why', async () => {
+    const dir = await fakeRunner(join(scratch, 'runner-binary-env'));
+    await fs.writeFile(join(dir, '.env'), randomBytes(4096));
+    const { w } = await hookedJob({ runId: 'env-binary', env: { CARGO_ISOLATE_ROOT: join(scratch, 'binary-env-root') }, runnerDir: dir });
+    const s = await w.hook('started');
+    expect({ code: s.code, env: s.env }).toEqual({ code: 0, env: {} });
+    expect(s.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^cargo-isolate job-started hook: The runner's \\.env file ${join(dir, '.env')} is not a text file \\((a NUL byte at offset \\d+|bytes that are not UTF-8)\\): ` +
+            'the runner took its variables from whatever lines it found\\. Fix the file, then restart the runner\\. This job runs without isolation \\(nothing exported\\)\\.$',
+        ),
+      ),
+    ]);
     await w.completeJob();
   });
 });

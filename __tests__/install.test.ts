@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isRelease } from '../src/model/version.js';
 import { removeScratch } from './helpers/scratch.js';
 
 /*
@@ -12,6 +13,9 @@ import { removeScratch } from './helpers/scratch.js';
  * symlink. The page's command blocks are the ones run here, with only the prefix changed.
  */
 const VERSION = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
+const COMMIT = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+/** What --version says of a version: a release alone, a build between releases with the commit the tarball records. */
+const shown = (v: string) => `cargo-isolate ${isRelease(v) ? v : `${v}+${COMMIT.slice(0, 7)}`}\n`;
 let scratch: string;
 beforeAll(async () => {
   scratch = await fs.mkdtemp(join(tmpdir(), 'ci-install-'));
@@ -50,6 +54,7 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
     'docs/monitoring/grafana-dashboard.json',
     'docs/monitoring/alerts.yml',
     'package.json',
+    'COMMIT',
   ]) {
     expect([f, listing.includes(`cargo-isolate-${VERSION}/${f}`)]).toEqual([f, true]);
   }
@@ -67,7 +72,7 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
   const env = { PATH: `${prefix}/usr/local/bin:${process.env.PATH}`, HOME: join(scratch, 'home'), CARGO_ISOLATE_NODE: process.execPath };
   const install = block('docs/install.md', 'tested: install');
   const first = sh(onHost(install, VERSION), env, scratch);
-  expect(first).toEqual({ code: 0, out: `cargo-isolate ${VERSION}\n` });
+  expect(first).toEqual({ code: 0, out: shown(VERSION) });
   expect(realpathSync(join(prefix, 'usr', 'local', 'bin', 'cargo-isolate'))).toBe(join(prefix, 'opt', `cargo-isolate-${VERSION}`, 'bin', 'cargo-isolate'));
 
   // What a timer runs, from the install: a dry run on a root that does not exist yet, then on one that does.
@@ -117,23 +122,30 @@ test('pack, install on a fresh host, run the CLI and the hooks from the install,
     await fs.writeFile(p, text.replace(`VERSION = '${VERSION}';`, `VERSION = '${next}';`));
   }
   expect(spawnSync('tar', ['-czf', join(scratch, `cargo-isolate-${next}.tar.gz`), '-C', stage, `cargo-isolate-${next}`]).status).toBe(0);
-  expect(sh(onHost(install, next), env, scratch)).toEqual({ code: 0, out: `cargo-isolate ${next}\n` });
+  expect(sh(onHost(install, next), env, scratch)).toEqual({ code: 0, out: shown(next) });
   await hook(next);
   // The old release stays on disk until removed: a job that started with it ends with the new hooks.
   expect((await fs.readdir(join(prefix, 'opt'))).sort()).toEqual(['cargo-isolate', `cargo-isolate-${VERSION}`, `cargo-isolate-${next}`].sort());
 });
 
-test('the CLI refuses a node older than 20 with a message that says what to set', async () => {
+test('the CLI refuses a node older than 20 with a message that says what to set; options reach the CLI, not node', async () => {
   const old = join(scratch, 'node18');
   await fs.writeFile(old, '#!/bin/sh\necho 18\n', { mode: 0o755 });
   const r = spawnSync(resolve('bin', 'cargo-isolate'), ['--version'], { env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: old }, encoding: 'utf8' });
   expect([r.status, r.stderr]).toEqual([
     1,
-    `cargo-isolate: ${old} is Node 18, and Node 20 or later is needed: set CARGO_ISOLATE_NODE (a runner has one in externals/node20/bin/node)\n`,
+    `cargo-isolate: ${old} is Node 18; cargo-isolate runs on Node 24: set CARGO_ISOLATE_NODE to one (a runner has externals/node24/bin/node)\n`,
   ]);
   const ok = spawnSync(resolve('bin', 'cargo-isolate'), ['--version'], {
     env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: process.execPath },
     encoding: 'utf8',
   });
-  expect([ok.status, ok.stdout]).toEqual([0, `cargo-isolate ${VERSION}\n`]);
+  expect([ok.status, ok.stdout]).toEqual([0, shown(VERSION)]);
+  // Node reads `--env-file FILE` after a script as its own option (`node: x: not found`, exit 9); bin/ passes `--`.
+  const missing = join(scratch, 'no-such.env');
+  const env = spawnSync(resolve('bin', 'cargo-isolate'), ['status', '--env-file', missing], {
+    env: { PATH: process.env.PATH, CARGO_ISOLATE_NODE: process.execPath },
+    encoding: 'utf8',
+  });
+  expect([env.status, env.stderr]).toEqual([2, `cargo-isolate: cannot read --env-file ${missing} (ENOENT). See 'cargo-isolate help status'.\n`]);
 });

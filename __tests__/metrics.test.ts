@@ -248,6 +248,10 @@ describe('Prometheus scrapes the metrics of real jobs through node_exporter', ()
         'did you mean 85% or 85GiB? Expected a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB). This job runs without isolation',
       );
       expect(await fs.readFile(file, 'utf8')).toContain(`cargo_isolate_hook_unisolated_jobs_total{root="${root}"} 1`);
+      // Written by a hook, and said so: the stale alert leaves a file only the hooks write alone.
+      expect(await fs.readFile(file, 'utf8')).toMatch(
+        new RegExp(`^cargo_isolate_metrics_written_timestamp_seconds\\{root="${root}",writer="hook"\\} \\d`, 'm'),
+      );
       // The timer's gc, and a job still running when the metrics are written.
       expect((await cli(['gc', '--root', root])).code).toBe(0);
       const running = await job({ pr: 9, runId: '30', job: 'test', runner: 'r3' });
@@ -258,6 +262,8 @@ describe('Prometheus scrapes the metrics of real jobs through node_exporter', ()
         const check = promtool(['check', 'metrics'], text);
         expect([check.status, check.stdout + check.stderr]).toEqual([0, '']);
         const inFile = (name: string) => Number(new RegExp(`^${name}\\{root="${root}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+        const written = Number(new RegExp(`^cargo_isolate_metrics_written_timestamp_seconds\\{root="${root}",writer="cli"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+        expect(Math.abs(written - Date.now() / 1000)).toBeLessThan(scaled(600));
         const slots = (await fs.readdir(join(root, 'slots'))).length;
 
         await until('Prometheus to scrape the last file', async () =>

@@ -65,7 +65,7 @@ async function realRun(root: string, steps: ReplayStep[], inputs: Record<string,
     for (const j of js) expect((await j.run('post')).code).toBe(0);
     out.push(
       step.map((s, i) => {
-        const line = /Key \S+ \S+; slot (\S+) \((own-job|own-key|base|same-job|lru|new): .*?\); (?:starting fresh: )?(.*)\.$/m.exec(mains[i].stdout);
+        const line = /Trust domain \S+ \S+; slot (\S+) \((own-job|own-key|base|same-job|lru|new): .*?\); (?:starting fresh: )?(.*)\.$/m.exec(mains[i].stdout);
         const who = `${s.pr ?? s.branch ?? 'main'}/${s.job}`;
         const previousSlot = lastSlot.get(who);
         lastSlot.set(who, line?.[1] ?? '?');
@@ -211,7 +211,7 @@ test(
     ).toEqual([
       'base | seeded by the base branch: last used by a push to main | deps none',
       'same-job | last used by acme/widgets#pr-1 | deps some', // the oldest: PR 1's, not PR 3's newer one
-      'own-job | warm: last used by the same key (pr-2) | deps none',
+      'own-job | warm: last used by the same trust domain (pr-2) | deps none',
       'same-job | last used by acme/widgets#pr-3 | deps some',
     ]);
   },
@@ -242,8 +242,8 @@ test(
         .map((s) => s[0]),
     ).toEqual([
       'same-job | last used by acme/widgets#pr-3 | deps some',
-      'own-job | warm: last used by the same key (pr-1) | deps none',
-      'own-job | warm: last used by the same key (pr-2) | deps none',
+      'own-job | warm: last used by the same trust domain (pr-1) | deps none',
+      'own-job | warm: last used by the same trust domain (pr-2) | deps none',
     ]);
   },
   scaled(900_000),

@@ -8,7 +8,8 @@ cargo_isolate_hook() {
     node=$CARGO_ISOLATE_NODE
   else
     # The runner's own node: <runner>/bin/Runner.Worker (bin.<version>/ after an update) is an
-    # ancestor, and its node lives in <runner>/externals/node*/bin/node.
+    # ancestor, and its Node 24 lives in <runner>/externals/node24/bin/node (a runner too old to
+    # have one has node20, which still runs the hooks, untested: docs/install.md).
     pid=$PPID
     while [ -z "$node" ] && [ "$pid" -gt 1 ] 2>/dev/null; do
       exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || break

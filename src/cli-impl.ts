@@ -2,12 +2,14 @@ import { promises as fs } from 'node:fs';
 import { DiskFullError } from './pool/guard.js';
 import { consoleLog } from './os/log.js';
 import { RootError, RootMissingError, prepareRoot } from './pool/root.js';
-import { type Settings, type Source, InputError, fromVariables, firstOf, parseEnvFile, readSettings, subjectOf } from './model/settings.js';
-import { type CommandLine, UsageError, fromFlags, parseCommandLine, usage } from './model/options.js';
+import { type Settings, type Source, InputError, beyondDisk, fromVariables, firstOf, parseEnvFile, readSettings, subjectOf } from './model/settings.js';
+import { type CommandLine, UsageError, commandUsage, forgetTarget, fromFlags, parseCommandLine, usage } from './model/options.js';
 import { formatStatus, rootStatus } from './job/status.js';
-import { bareNumberHint, isBareNumber, parseDuration } from './model/units.js';
+import { parseDuration, unitHint } from './model/units.js';
+import { asSentence, envFileProblems, environmentProblems, notText } from './model/variables.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
-import { VERSION } from './model/version.js';
+import { VERSION, describeVersion, isRelease } from './model/version.js';
+import { buildCommit } from './os/build-commit.js';
 import { forgetDomain } from './job/forget.js';
 import { contentKey } from './model/key.js';
 import { leaseAndRun } from './job/run.js';
@@ -47,14 +49,20 @@ function tolerateClosedPipes(): void {
  * `over` replaces a source for single inputs (gc's scope is the timer's own, never a runner's).
  */
 async function settingsOf(cl: CommandLine, over: Record<string, string> = {}): Promise<Settings> {
-  const file = cl.flags.get('env-file')?.value;
+  const flag = cl.flags.get('env-file');
   let fileVars: Source | undefined;
-  if (file) {
-    const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`);
+  if (flag) {
+    const file = flag.value;
+    const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
     });
+    const why = notText(bytes);
+    if (why) throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${why}).`);
+    const text = new TextDecoder().decode(bytes);
+    for (const w of envFileProblems(text, file)) err(`warning: ${asSentence(w)}\n`);
     fileVars = fromVariables(parseEnvFile(text), file);
   }
+  for (const w of environmentProblems(process.env, 'in the environment')) err(`warning: ${asSentence(w)}\n`);
   const src = firstOf(fromFlags(cl), ...(fileVars ? [fileVars] : []), fromVariables(process.env));
   const fixed: Source = {
     get: (n) => (n in over ? over[n] : src.get(n)),
@@ -102,15 +110,13 @@ async function gc(cl: CommandLine): Promise<number> {
   const maxAge = cl.flags.get('max-age');
   const maxAgeMs = maxAge ? parseDuration(maxAge.value) : undefined;
   if (maxAge && maxAgeMs === undefined)
-    throw new InputError(
-      { kind: 'flag', name: maxAge.spelled },
-      maxAge.value,
-      'a duration such as 7d or 12h',
-      isBareNumber(maxAge.value) ? bareNumberHint(maxAge.value, 'duration') : undefined,
-    );
+    throw new InputError({ kind: 'flag', name: maxAge.spelled }, maxAge.value, 'a duration such as 7d or 12h', unitHint(maxAge.value, 'duration'));
   const json = cl.flags.has('json');
   const root = await existingRoot(s);
   if (!root) return noRoot(s, json, 'nothing to prune');
+  const filesystem = await fs.statfs(root);
+  const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+  if (unmeetable) throw unmeetable;
   const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json) });
   out(json ? JSON.stringify({ version: VERSION, ...r.guard, handedBack: r.handedBack }, null, 2) + '\n' : gcText(r.guard, r.handedBack));
   if (!r.wouldFail) return 0;
@@ -120,18 +126,12 @@ async function gc(cl: CommandLine): Promise<number> {
 
 /** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
 async function forget(cl: CommandLine): Promise<number> {
-  const flag = (n: string) => cl.flags.get(n);
-  const repository = flag('repository')?.value.trim() || process.env.GITHUB_REPOSITORY;
-  if (!repository) throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository whose PR closed');
-  const pr = flag('pr');
-  const branch = flag('branch');
-  if (!pr === !branch) throw new UsageError('forget needs either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
-  if (pr && !/^[1-9]\d{0,9}$/.test(pr.value.trim())) throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12');
-  if (branch && !branch.value.trim()) throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name such as feature/login');
-  const key = pr ? contentKey(Number(pr.value.trim()), '') : contentKey(undefined, branch!.value.trim());
+  const t = forgetTarget(cl, process.env);
+  const key = t.pr !== undefined ? contentKey(t.pr, '') : contentKey(undefined, t.branch!);
   const s = await settingsOf(cl);
   const root = await prepareRoot(s.root, process.env, true, s.rootOrigin);
-  out((await forgetDomain(root, repository, key)).message + '\n');
+  if (t.note) err(`warning: ${t.note}.\n`);
+  out((await forgetDomain(root, t.repository, key, t.branch)).message + '\n');
   return 0;
 }
 
@@ -155,11 +155,11 @@ async function command(argv: string[]): Promise<number> {
   try {
     const cl = parseCommandLine(argv);
     if (cl.flags.has('version')) {
-      out(`cargo-isolate ${VERSION}\n`);
+      out(`cargo-isolate ${describeVersion(VERSION, isRelease(VERSION) ? undefined : buildCommit())}\n`);
       return 0;
     }
     if (cl.flags.has('help') || !cl.command) {
-      out(usage());
+      out(cl.command ? commandUsage(cl.command) : usage());
       return 0;
     }
     switch (cl.command) {
@@ -174,14 +174,14 @@ async function command(argv: string[]): Promise<number> {
       case 'demo':
         return await runDemo({ settingsFor: (ws) => settingsOf(cl, { 'working-directory': ws }), env: process.env, log: logOf(cl), say: err, show: out });
       case 'run': {
-        if (cl.rest.length === 0) throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test');
+        if (cl.rest.length === 0) throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test', 'run');
         return (await leaseAndRun({ settings: await settingsOf(cl), env: process.env, cmd: cl.rest, log: logOf(cl) })).code;
       }
     }
   } catch (e) {
     const x = e as Error;
     if (x instanceof UsageError) {
-      err(`cargo-isolate: ${x.message}. See 'cargo-isolate --help'.\n`);
+      err(`cargo-isolate: ${x.message}. See 'cargo-isolate help${x.command ? ` ${x.command}` : ''}'.\n`);
       return 2;
     }
     const known = x instanceof InputError || x instanceof RootError || x instanceof DiskFullError;

@@ -19,7 +19,8 @@ function setDirOutputs(job: StartedJob): void {
   core.setOutput('cargo-home', job.exports.CARGO_HOME ?? job.dirs.cargoHome);
   core.setOutput('tmpdir', job.dirs.tmp);
   core.setOutput('slot', job.slot);
-  core.setOutput('key', job.identity.key);
+  core.setOutput('trust-domain', job.identity.key);
+  core.setOutput('key', job.identity.key); // the older name of trust-domain
 }
 
 export async function run(): Promise<void> {

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { forAnyUid } from './anyuid.js';
 import { type SimJob, asUid, readFileCommandFiles } from './runner.js';
 import { until } from './pace.js';
 
@@ -110,8 +111,11 @@ export class HookWorker {
     return this.worker.pid!;
   }
 
-  /** Runs hooks/job-<which>.sh the way the worker does. */
-  async hook(which: 'started' | 'completed', script = join(HOOKS, `job-${which}.sh`)): Promise<HookResult> {
+  /**
+   * Runs hooks/job-<which>.sh the way the worker does. A worker of another uid runs the copy of
+   * hooks/ that uid can read: the checkout may sit under a directory only root can enter.
+   */
+  async hook(which: 'started' | 'completed', script = join(this.as ? forAnyUid().hooks : HOOKS, `job-${which}.sh`)): Promise<HookResult> {
     const j = this.job;
     if (which === 'started') await emptyDir(this.hostEnv.RUNNER_TEMP);
     const files: Record<string, string> = {};
@@ -123,7 +127,7 @@ export class HookWorker {
     const env = { ...this.hostEnv, ...files };
     const call = join(j.dir, `hook-call-${this.seq++}.sh`);
     const assigns = Object.entries(env)
-      .map(([k, v]) => `${k}=${quote(v)}`)
+      .map(([k, v]) => quote(`${k}=${v}`)) // one argument each: the runner passes names with spaces too
       .join(' ');
     await fs.writeFile(call, `cd ${quote(env.GITHUB_WORKSPACE ?? j.dir)} || exit 1\nexec env -i ${assigns} bash -e ${quote(script)}\n`);
     const code = await new Promise<number>((res) => {

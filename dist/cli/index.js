@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5277:
+/***/ 8360:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29769,15 +29769,13 @@ async function gitEntries(root) {
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
 const SIZE_UNITS = {
     b: 1,
-    k: 1e3,
     kb: 1e3,
-    m: 1e6,
     mb: 1e6,
-    g: 1e9,
     gb: 1e9,
-    t: 1e12,
     tb: 1e12,
     kib: 2 ** 10,
     mib: 2 ** 20,
@@ -29801,7 +29799,25 @@ function bareNumberHint(text, kind) {
             : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
     return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
 function parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
     if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
@@ -31089,9 +31105,14 @@ function subjectOf(o) {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
         this.name = 'InputError';
     }
 }
@@ -31128,14 +31149,17 @@ function firstOf(...sources) {
     const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
     return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 function parseEnvFile(text) {
     const out = {};
-    for (const line of text.split(/\r?\n/)) {
+    for (const line of envLines(text)) {
         const at = line.indexOf('=');
         if (at > 0)
             out[line.slice(0, at)] = line.slice(at + 1);
@@ -31161,7 +31185,27 @@ function targetIsBelow(threshold, target) {
         return target.percent <= threshold.percent;
     if (threshold.kind === 'free' && target.kind === 'free')
         return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
 }
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
@@ -31206,7 +31250,7 @@ function readSettings(from, env = process.env) {
             return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
         }
         return ms;
     };
@@ -31216,7 +31260,7 @@ function readSettings(from, env = process.env) {
             return undefined;
         const l = parseLevel(v);
         if (!l)
-            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
         return l;
     };
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
@@ -31230,6 +31274,13 @@ function readSettings(from, env = process.env) {
     };
     const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold') || '85%';
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
     }
@@ -31238,10 +31289,14 @@ function readSettings(from, env = process.env) {
     if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
         failBelowBytes = parseSize(failBelowRaw);
         if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
         }
     }
     const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
@@ -31261,6 +31316,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
     };
 }
 
@@ -31290,6 +31346,14 @@ const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(i
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
 
 ;// CONCATENATED MODULE: ./src/pool/root.ts
 
@@ -31444,7 +31508,43 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
     return root;
 }
 
+;// CONCATENATED MODULE: ./src/model/spelling.ts
+/*
+ * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
+ * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
+ */
+/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
+function editDistance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+/**
+ * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
+ * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
+ */
+function nearest(word, known) {
+    let best;
+    for (const w of known) {
+        const d = editDistance(word, w);
+        if (!best || d < best.d)
+            best = { w, d };
+    }
+    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/model/options.ts
+
+
 /*
  * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
  * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
@@ -31452,6 +31552,68 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
  * __tests__/cli.test.ts ("the command line") and settings.test.ts.
  */
 const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'];
+/** What each command is for, in the words of its help: one line for the command list, then its own page. */
+const COMMAND_HELP = {
+    status: {
+        usage: 'cargo-isolate status [options]',
+        summary: 'the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
+        about: [
+            'Prints what the root holds: the disk, every slot with its lease (age and holder) or how long it',
+            'has been idle, its trust domain and job, the crate and git stores, the trash, and the share of',
+            'recent jobs that started warm per repository and job. A root that does not exist yet is no error.',
+        ],
+        examples: ['cargo-isolate status --env-file /home/runner/actions-runner/.env', 'cargo-isolate status --root /srv/ci/cargo-isolate --json'],
+    },
+    gc: {
+        usage: 'cargo-isolate gc [options]',
+        summary: 'the disk guard for a host timer (host scope unless --prune-scope runner)',
+        about: [
+            'Removes idle data (never a leased slot or a running build) until the disk is under --disk-target,',
+            'and with --max-age every idle slot unused for that long. A timer guards the whole host: host scope',
+            "whatever the runners' CARGO_ISOLATE_PRUNE_SCOPE. Run as root, it also removes and hands back what",
+            'container jobs left as root. --dry-run lists each removal and exits as the real run would.',
+        ],
+        examples: ['cargo-isolate gc --env-file /home/runner/actions-runner/.env --max-age 7d', 'cargo-isolate gc --dry-run --disk-threshold 80%'],
+    },
+    run: {
+        usage: 'cargo-isolate run [options] -- CMD [ARG...]',
+        summary: 'lease directories, run CMD with them exported, release them',
+        about: [
+            "A job as the action runs one, for CI systems without GitHub's runner: the disk guard, a slot",
+            'leased for this job, CMD run with CARGO_TARGET_DIR, CARGO_HOME, TMPDIR and the rest exported, then',
+            "the slot released. The exit code is CMD's.",
+        ],
+        examples: ['cargo-isolate run -- cargo test --locked', 'cargo-isolate run --key aarch64 -- cargo build --target aarch64-unknown-linux-gnu'],
+    },
+    forget: {
+        usage: 'cargo-isolate forget (--pr N | --branch NAME) [--repository OWNER/NAME]',
+        summary: 'a PR closed or a branch was deleted: its builds go first when the disk needs room',
+        about: [
+            'Records on the host that a pull request closed or a branch was deleted: from then on its builds',
+            'are worth nothing, and the guard removes them before anything else when the disk needs room. On',
+            "GitHub, the action's run on 'pull_request: closed' does this; forget is for other CI systems.",
+        ],
+        examples: ['cargo-isolate forget --repository acme/widgets --pr 12', 'cargo-isolate forget --repository acme/widgets --branch feature/login'],
+    },
+    metrics: {
+        usage: 'cargo-isolate metrics [options]',
+        summary: "Prometheus text format for node_exporter's textfile collector",
+        about: [
+            "The root in Prometheus's text format: slots by state, bytes, the disk, leases, guard runs, warm",
+            'starts. With --output, written atomically for node_exporter (docs/metrics.md).',
+        ],
+        examples: ['cargo-isolate metrics --env-file /home/runner/actions-runner/.env --output /var/lib/prometheus/node-exporter/cargo-isolate.prom'],
+    },
+    demo: {
+        usage: 'cargo-isolate demo [options]',
+        summary: "two jobs build a small workspace in one slot, the second from the first's build",
+        about: [
+            'Two jobs of a push to main build a two-crate workspace, the second in the slot the first warmed:',
+            'what each job got and what cargo did, then the status of the root. Needs cargo.',
+        ],
+        examples: ['cargo-isolate demo', 'cargo-isolate demo --root /tmp/cargo-isolate-demo'],
+    },
+};
 const JOB = ['run', 'demo'];
 const GUARD = ['gc', 'run', 'demo'];
 const FLAGS = [
@@ -31474,7 +31636,7 @@ const FLAGS = [
         form: 'host|runner',
         aliases: ['scope'],
         commands: GUARD,
-        help: "runner (this runner's idle data first) or host; gc: host unless set here",
+        help: "runner: least worth first, this runner's first among equals; host: whoever's (gc: host unless set)",
     },
     { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
     { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
@@ -31494,20 +31656,29 @@ const FLAGS = [
     { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
     { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
     { name: 'version', bool: true, commands: 'all', help: 'print the version' },
-    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: 'this text' },
+    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: "this text, or a command's own ('cargo-isolate help gc')" },
 ];
 class UsageError extends Error {
-    constructor(message) {
+    command;
+    /** The command whose help the message points to, when it is known. */
+    constructor(message, command) {
         super(message);
+        this.command = command;
         this.name = 'UsageError';
     }
 }
 const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
+const FLAG_NAMES = FLAGS.map((f) => f.name);
 const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
+const didYouMean = (word, known, prefix = '') => {
+    const n = nearest(word, known);
+    return n ? `: did you mean '${prefix}${n}'?` : '';
+};
 /**
  * Pure: argv (without node and the script) into a command, its flags and, for `run`, the command
- * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag, a
- * flag another command takes, a missing value, a flag given twice, an argument nobody reads.
+ * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag (with
+ * the nearest known one), a flag another command takes, a missing or empty value, a flag given
+ * twice, an argument nobody reads. `help CMD` is `CMD --help`.
  */
 function parseCommandLine(argv) {
     const sep = argv.indexOf('--');
@@ -31516,6 +31687,8 @@ function parseCommandLine(argv) {
     const flags = new Map();
     const positionals = [];
     const seen = [];
+    // Which command's help a refusal points to, before the command line is read whole.
+    const guess = own.find((a) => COMMANDS.includes(a));
     for (let i = 0; i < own.length; i++) {
         const arg = own[i];
         const m = /^(--?)([^=]+)(?:=(.*))?$/s.exec(arg);
@@ -31527,40 +31700,49 @@ function parseCommandLine(argv) {
         const spec = specOf(m[2]);
         // A single dash is only for -h; everything else is spelled --name.
         if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
-            throw new UsageError(`unknown option '${spelled}'`);
+            throw new UsageError(`unknown option '${spelled}'${didYouMean(m[2], FLAG_NAMES, '--')}`, guess);
         if (flags.has(spec.name))
-            throw new UsageError(`option '${spelled}' is given twice`);
+            throw new UsageError(`option '${spelled}' is given twice`, guess);
         let value = '';
         if (spec.bool) {
             if (m[3] !== undefined)
-                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`);
+                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`, guess);
         }
         else if (m[3] !== undefined)
             value = m[3];
         else if (i + 1 < own.length && !own[i + 1].startsWith('--'))
             value = own[++i];
         else
-            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`);
+            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`, guess);
+        // An empty value is most often a variable of a script that was not set (--root "$ROOT"):
+        // taking it as "not given" would quietly use the default, another root or level.
+        if (!spec.bool && value.trim() === '')
+            throw new UsageError(`option '${spelled}' is empty (a variable that is not set?): give ${spec.form ?? 'a value'}, or leave the option out for its default`, guess);
         flags.set(spec.name, { value, spelled });
         seen.push([spec, spelled]);
     }
-    const [first, ...extra] = positionals;
+    let [first, ...extra] = positionals;
+    if (first === 'help') {
+        // `help` and `help CMD`: the same as `--help` and `CMD --help`.
+        flags.set('help', { value: '', spelled: '--help' });
+        [first, ...extra] = extra;
+    }
     const help = flags.has('help') || flags.has('version');
     if (first !== undefined && !COMMANDS.includes(first))
-        throw new UsageError(`unknown command '${first}'`);
+        throw new UsageError(`unknown command '${first}'${didYouMean(first, COMMANDS)}`);
     const command = first;
     if (!command && !help)
         throw new UsageError('no command given');
     if (extra.length) {
         throw new UsageError(`unexpected argument '${extra[0]}'` +
-            (command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${extra.join(' ')}` : `: ${command} takes no arguments`));
+            (command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${extra.join(' ')}` : `: ${command ?? 'help'} takes no arguments`), command);
     }
     for (const [spec, spelled] of seen) {
         if (!accepts(spec, command))
-            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`);
+            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`, command);
     }
     if (rest.length && command !== 'run')
-        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`);
+        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`, command);
     return { command, flags, rest };
 }
 /** The flags as a source of settings: each value with the flag the user typed. */
@@ -31575,31 +31757,93 @@ function fromFlags(cl) {
         origin: (n) => ({ kind: 'flag', name: cl.flags.get(byInput(n)?.name ?? '')?.spelled ?? `--${n}` }),
     };
 }
-/** Pure: the usage text, from the table (so it cannot drift from what is accepted). */
+const flagLine = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(30) + f.help;
+const EVERY = () => FLAGS.filter((f) => f.commands === 'all');
+/** Pure: the global usage text: the commands, the flags every command takes, where each command's own help is. */
 function usage() {
-    const line = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(42) + f.help;
-    const forCommand = (c) => FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c)).map(line);
     return [
         'usage: cargo-isolate <command> [options]',
         '',
         'commands:',
-        '  status              the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
-        '  gc                  the disk guard for a host timer (host scope unless --prune-scope runner)',
-        '  run -- CMD [ARG..]  lease directories, run CMD with them exported, release them',
-        '  forget              a PR closed or a branch was deleted: its builds go first when the disk needs room',
-        "  metrics             Prometheus text format for node_exporter's textfile collector",
-        "  demo                two jobs build a small workspace in one slot, the second from the first's build",
+        ...COMMANDS.map((c) => `  ${c.padEnd(10)}${COMMAND_HELP[c].summary}`),
         '',
         'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
         "then the environment), else its default. Flags are named as the action's inputs.",
         '',
         'every command:',
-        ...FLAGS.filter((f) => f.commands === 'all').map(line),
-        ...['status', 'gc', 'run', 'forget', 'metrics'].flatMap((c) => ['', `${c}:`, ...forCommand(c)]),
+        ...EVERY().map(flagLine),
         '',
-        'older names still accepted: --threshold, --target, --scope, --runner',
+        "A command's own options and examples: 'cargo-isolate help <command>' or 'cargo-isolate <command> --help'.",
         '',
     ].join('\n');
+}
+/** Pure: one command's help, from the tables (so it cannot drift from what the command accepts). */
+function commandUsage(c) {
+    const h = COMMAND_HELP[c];
+    const own = FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c));
+    const older = own.flatMap((f) => (f.aliases ?? []).map((a) => `--${a}`));
+    return [
+        `usage: ${h.usage}`,
+        '',
+        ...h.about,
+        '',
+        ...(own.length ? ['options:', ...own.map(flagLine), ''] : []),
+        'every command:',
+        ...EVERY().map(flagLine),
+        '',
+        'examples:',
+        ...h.examples.map((e) => `  ${e}`),
+        '',
+        ...(older.length ? [`older names still accepted: ${older.join(', ')}`, ''] : []),
+    ].join('\n');
+}
+/** `OWNER/NAME` as GitHub and Forgejo allow them: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
+const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9._-]*\/(?!\.\.?$)[A-Za-z0-9._-]+$/;
+/** What git refuses in a branch name (git check-ref-format), and what no branch name holds. */
+// eslint-disable-next-line no-control-regex
+const NOT_A_BRANCH = /[\s~^:?*[\\\u0000-\u001f\u007f]|\.\.|@\{|^[-/.]|[/.]$|\/\/|\.lock$|^@$/;
+/** Branches that are usually the base every first run of a repository starts from. */
+const USUAL_BASES = ['main', 'master', 'develop', 'trunk'];
+/**
+ * Pure: what `forget` forgets, from its flags and the environment: the repository, the trust
+ * domain (a PR's or a branch's) and a note when the branch is usually a base. Refuses with the
+ * flag's name what cannot be meant: neither or both of --pr and --branch, a PR number that is not
+ * one, a repository or branch name GitHub would not allow.
+ */
+function forgetTarget(cl, env) {
+    const flag = (n) => cl.flags.get(n);
+    const pr = flag('pr');
+    const branch = flag('branch');
+    if (!pr && !branch)
+        throw new UsageError('forget needs --pr N (a pull request that closed) or --branch NAME (a branch that was deleted)', 'forget');
+    if (pr && branch)
+        throw new UsageError(`forget takes --pr or --branch, not both (got ${pr.spelled} ${pr.value} and ${branch.spelled} ${branch.value})`, 'forget');
+    const repo = flag('repository');
+    const repository = repo?.value.trim() || env.GITHUB_REPOSITORY?.trim() || '';
+    const repoOrigin = repo ? { kind: 'flag', name: repo.spelled } : { kind: 'variable', name: 'GITHUB_REPOSITORY' };
+    if (!repository)
+        throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository of the PR or branch', 'forget');
+    if (!REPOSITORY.test(repository)) {
+        const hint = /github\.com[/:]([^/\s]+\/[^/\s]+?)(?:\.git)?\/?$/.exec(repository)?.[1];
+        throw new InputError(repoOrigin, repository, 'a repository as OWNER/NAME (e.g. acme/widgets)', hint ? `did you mean ${hint}?` : undefined);
+    }
+    if (pr) {
+        const v = pr.value.trim();
+        if (!/^[1-9]\d{0,9}$/.test(v)) {
+            const hint = /^#?0*([1-9]\d{0,9})$/.exec(v)?.[1];
+            throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12', hint ? `did you mean ${hint}?` : undefined);
+        }
+        return { repository, pr: Number(v) };
+    }
+    const name = branch.value.trim();
+    if (NOT_A_BRANCH.test(name) || /^refs\//.test(name)) {
+        const hint = /^refs\/heads\/(.+)$/.exec(name)?.[1];
+        throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name as git allows it (e.g. feature/login)', hint ? `did you mean ${hint}?` : undefined);
+    }
+    const note = USUAL_BASES.includes(name)
+        ? `${name} is usually the base branch every first run of ${repository} starts from; if it was not deleted, its next run makes its builds count again`
+        : undefined;
+    return { repository, branch: name, note };
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
@@ -32205,9 +32449,20 @@ async function releaseLease(keeperPid, lock, dir = '') {
 /**
  * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
  * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
- * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts, with CHANGELOG.md). Between
+ * releases it is the next release's number with `-dev` (docs/releasing.md): a build of main never
+ * passes for a release, and `--version` adds the commit it was built from.
  */
-const version_VERSION = '0.1.0';
+const version_VERSION = '1.0.0-dev';
+/** Pure: a release (`1.2.3`), as opposed to a build between releases (`1.3.0-dev`). */
+const isRelease = (version) => /^\d+\.\d+\.\d+$/.test(version);
+/**
+ * Pure: what `--version` says: a release's number alone; a build between releases with the commit
+ * it came from, as semver build metadata (`1.0.0-dev+d04863a`), when the commit is known.
+ */
+function describeVersion(version, commit) {
+    return isRelease(version) || !commit ? version : `${version}+${commit.slice(0, 7)}`;
+}
 
 ;// CONCATENATED MODULE: ./src/job/status.ts
 
@@ -32287,8 +32542,9 @@ function formatStatus(s) {
         `stores: crates ${units_formatBytes(s.bytes.crates)}, git ${units_formatBytes(s.bytes.git)}; trash ${units_formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
     ];
     if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        // A leased slot's record was written when its lease began: trust domain, runner and run are its
+        // holder's. The job's `key` input (matrix legs) is shown with the job, in parentheses.
+        const header = ['slot', 'state', 'trust domain', 'runner', 'run, job (key)', 'target', 'cargo-home', 'units built/fresh'];
         const rows = s.slots.map((x) => {
             const r = x.record;
             return [
@@ -32312,6 +32568,110 @@ function formatStatus(s) {
     lines.push(...formatWarmth(s.warmth));
     return lines.join('\n');
 }
+
+;// CONCATENATED MODULE: ./src/model/variables.ts
+
+
+
+/*
+ * The CARGO_ISOLATE_* names, checked where an operator sets them: a runner's environment (the
+ * hooks), a runner's .env file (the hooks find their runner's; the CLI reads one with --env-file).
+ * A name nobody reads is a setting that silently does not apply, the default instead; a line the
+ * runner reads otherwise than it looks (`export NAME=...`, `NAME = value`, a quoted value) is the
+ * same. Pure; table-tested in __tests__/settings.test.ts, which also greps src/, hooks/, bin/ and
+ * scripts/ for every name read and checks that KNOWN_VARIABLES has each, and no other.
+ */
+/** Every CARGO_ISOLATE_* name cargo-isolate reads, documented or internal, with what it is. */
+const KNOWN_VARIABLES = {
+    ...Object.fromEntries(RUNNER_INPUTS.map((i) => [variableOf(i), `the input '${i}' for every job of a runner`])),
+    CARGO_ISOLATE_NODE: 'the node that runs the hooks and the CLI',
+    CARGO_ISOLATE_METRICS_FILE: "the hooks' metrics file for node_exporter",
+    CARGO_ISOLATE_AUDIT: 'the audit log of leases and removals',
+    CARGO_ISOLATE_HOOK_STATE: "set by the job-started hook for the job's steps",
+    CARGO_ISOLATE_RUSTC_WRAPPER: "set by a job for sccache's key-normalising wrapper",
+    CARGO_ISOLATE_TEST_PACE: "the test suite's measure of how busy the machine is",
+    CARGO_ISOLATE_TEST_RUN_DIR: "the test suite's directory for one run",
+    CARGO_ISOLATE_DOCKER_DATA: "the test suite's Docker data root",
+    CARGO_ISOLATE_DOCKER_SOCK: "the test suite's Docker socket",
+};
+/** Inputs that are per job, or need the job's token: no runner variable sets them. */
+const PER_JOB = {
+    key: "set per job: the action's input, or 'cargo-isolate run --key'",
+    'working-directory': "set per job: the action's input, or 'cargo-isolate run --working-directory'",
+    'manifest-path': "set per job: the action's input, or 'cargo-isolate run --manifest-path'",
+    cache: "the action's input: it needs the job's token, which the hooks do not get",
+};
+const OURS = /CARGO_ISOLATE_/i;
+/**
+ * Pure: what is wrong with one variable as the runner set it (name and value verbatim), naming
+ * where it was set (`line 3 of /home/runner/actions-runner/.env`, `in the environment`); undefined
+ * when nothing is, or the name is not cargo-isolate's.
+ */
+function variableProblem(name, value, where) {
+    if (KNOWN_VARIABLES[name] !== undefined) {
+        const q = /^(["'])(.*)\1$/s.exec(value.trim());
+        return q ? `${name} (${where}) is ${value.trim()}, quotes included (the runner keeps them): write ${name}=${q[2]}` : undefined;
+    }
+    if (!OURS.test(name))
+        return undefined;
+    const bare = name.trim().replace(/^export\s+/, '');
+    if (bare !== name && KNOWN_VARIABLES[bare] !== undefined) {
+        const what = /^\s*export\s/.test(name) ? "'export '" : 'the spaces';
+        return oneNameToTheRunner(name, where, what, bare);
+    }
+    const input = Object.keys(PER_JOB).find((i) => variableOf(i) === bare.toUpperCase());
+    if (input)
+        return `${bare} (${where}) is not read: '${input}' is ${PER_JOB[input]}`;
+    // Compared without the common prefix, which would make any two names look alike.
+    const tail = (n) => n.replace(/^.*?CARGO_ISOLATE_/i, '');
+    const near = nearest(tail(bare), Object.keys(KNOWN_VARIABLES).map(tail));
+    return near ? notOurVariable(name, where, near) : notOurVariable(name, where, undefined);
+}
+/** Pure: the problems of the CARGO_ISOLATE_* names of an environment (the runner's, as the hooks see it). */
+function environmentProblems(env, where, skip = new Set()) {
+    return Object.entries(env).flatMap(([k, v]) => (skip.has(k) ? [] : (variableProblem(k, v ?? '', where) ?? [])));
+}
+/**
+ * Pure: why bytes are not a text file (a NUL, bytes that are not UTF-8, a control character other
+ * than tab, CR, LF and form feed); undefined for text. A runner's .env is text: anything else is a
+ * wrong path (a binary, an archive) or a damaged file, whose "variables" nobody meant.
+ */
+function notText(bytes) {
+    const nul = bytes.indexOf(0);
+    if (nul >= 0)
+        return `a NUL byte at offset ${nul}`;
+    let text;
+    try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        return 'bytes that are not UTF-8';
+    }
+    // eslint-disable-next-line no-control-regex
+    const c = /[\u0001-\u0008\u000b\u000e-\u001f\u007f]/.exec(text);
+    if (c)
+        return `a control character (0x${c[0].charCodeAt(0).toString(16).padStart(2, '0')}) on line ${text.slice(0, c.index).split(/\r\n|\n|\r/).length}`;
+    return undefined;
+}
+/**
+ * Pure: the problems of a runner's .env file, line by line: lines about cargo-isolate or the job
+ * hooks that the runner skips (no NAME= before the value), and every variable problem above. A
+ * comment (`#`) is the operator's, and left alone.
+ */
+function envFileProblems(text, file) {
+    return envLines(text).flatMap((line, i) => {
+        const where = `line ${i + 1} of ${file}`;
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return [];
+        const at = line.indexOf('=');
+        if (at <= 0) {
+            return OURS.test(line) || /ACTIONS_RUNNER_HOOK_/.test(line) ? [notNameValue(line.length > 80 ? `${line.slice(0, 80)}...` : line, where)] : [];
+        }
+        return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
+    });
+}
+/** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
+const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
 
 ;// CONCATENATED MODULE: ./src/pool/events.ts
 
@@ -32407,6 +32767,9 @@ function renderMetrics(s, c) {
     const lines = [
         ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
         ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+        ...(s.written
+            ? family('cargo_isolate_metrics_written_timestamp_seconds', 'gauge', 'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).', [[{ ...r, writer: s.written.by }, s.written.at / 1000]])
+            : []),
     ];
     const st = s.status;
     if (st) {
@@ -32498,19 +32861,86 @@ async function updateCounters(root, warn) {
     }
 }
 /** The metrics text for a root (or for its absence). */
-async function collectMetrics(root, threshold, warn = () => undefined) {
+async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli') {
+    const written = { at: Date.now(), by };
     const present = await external_node_fs_.promises.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
     if (!present)
-        return renderMetrics({ root }, emptyCounters());
+        return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
     const plan = planPrune(await collectCandidates(root), 'host', '');
     const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
     const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+    return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
 }
 /** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
 async function writeMetrics(path, text) {
     await writeAtomic(path, text, 0o644);
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/os/build-commit.ts
+
+
+
+/*
+ * The commit a build of cargo-isolate came from, for `--version` of a build that is not a release
+ * (model/version.ts). Read from files, never by running git (a host may have none): the COMMIT
+ * file scripts/pack.sh writes into a release tarball, else the checkout's .git (HEAD, then the ref
+ * it names: loose, in a linked worktree's common directory, or packed). Undefined when neither
+ * says (the action as GitHub downloads it: a tarball without either).
+ */
+const read = (p) => {
+    try {
+        return (0,external_node_fs_.readFileSync)(p, 'utf8').trim();
+    }
+    catch {
+        return undefined;
+    }
+};
+const build_commit_SHA = /^[0-9a-f]{40}$/;
+/** The commit HEAD of the checkout at `top` names, from .git's files alone. */
+function gitHead(top) {
+    let gitDir = (0,external_node_path_.join)(top, '.git');
+    try {
+        if ((0,external_node_fs_.statSync)(gitDir).isFile())
+            gitDir = (0,external_node_path_.resolve)(top, /^gitdir: (.+)$/m.exec(read(gitDir) ?? '')?.[1] ?? '');
+    }
+    catch {
+        return undefined;
+    }
+    const head = read((0,external_node_path_.join)(gitDir, 'HEAD'));
+    if (!head)
+        return undefined;
+    if (build_commit_SHA.test(head))
+        return head;
+    const ref = /^ref: (\S+)$/.exec(head)?.[1];
+    if (!ref)
+        return undefined;
+    const common = (0,external_node_path_.resolve)(gitDir, read((0,external_node_path_.join)(gitDir, 'commondir')) ?? '.');
+    for (const dir of [gitDir, common]) {
+        const loose = read((0,external_node_path_.join)(dir, ref));
+        if (loose && build_commit_SHA.test(loose))
+            return loose;
+    }
+    const packed = (read((0,external_node_path_.join)(common, 'packed-refs')) ?? '').split('\n').find((l) => l.endsWith(` ${ref}`));
+    const sha = packed?.split(' ')[0];
+    return sha && build_commit_SHA.test(sha) ? sha : undefined;
+}
+/** The top of the tree this code runs from: the nearest directory above it with cargo-isolate's package.json (ncc puts one of its own next to each bundle). */
+function treeTop(from) {
+    for (let dir = from, i = 0; i < 6; dir = (0,external_node_path_.dirname)(dir), i++)
+        if (/"name":\s*"cargo-isolate"/.test(read((0,external_node_path_.join)(dir, 'package.json')) ?? ''))
+            return dir;
+    return undefined;
+}
+/** The full commit this build came from, when its tree says; `from` is where to start looking (this module's directory). */
+function buildCommit(from = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url))) {
+    const top = treeTop(from);
+    if (!top)
+        return undefined;
+    const packed = read((0,external_node_path_.join)(top, 'COMMIT'));
+    return packed && build_commit_SHA.test(packed) ? packed : gitHead(top);
 }
 
 ;// CONCATENATED MODULE: ./src/model/base.ts
@@ -32718,7 +33148,7 @@ async function forgetClosedRun(s, env) {
  * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
  * what its idle slots hold, which the next guard and the next jobs take first.
  */
-async function forgetDomain(root, repository, key) {
+async function forgetDomain(root, repository, key, branch) {
     await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
     const mine = trustDomain({ repository, key });
     const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
@@ -32726,7 +33156,10 @@ async function forgetDomain(root, repository, key) {
     const held = slots.length
         ? `its builds in ${slots.map((s) => s.name).join(', ')} (${units_formatBytes(bytes)}) are now the first to go when the disk needs room`
         : 'it holds no build on this host';
-    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
+    const what = key.startsWith('pr-')
+        ? `pull request #${key.slice(3)} of ${repository} (${key}) has closed`
+        : `branch ${branch ?? key} of ${repository} (${key}) was deleted`;
+    return { slots: slots.map((s) => s.name), bytes, message: `${what}: ${held}.` };
 }
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
@@ -32823,7 +33256,7 @@ const ago = (iso, now) => {
  * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
  * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
  * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
  * content, but cargo compiles everything again, and the summary must say so.
  */
@@ -32850,7 +33283,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 async function hasEntries(dir) {
     return (await listDir(dir)).length > 0;
@@ -33154,7 +33587,7 @@ function sccacheWrapper(env) {
     return undefined;
 }
 /** The server's settings: every SCCACHE_* variable but the ones this module sets itself. */
-const OURS = new Set([
+const sccache_OURS = new Set([
     'SCCACHE_SERVER_PORT',
     'SCCACHE_IDLE_TIMEOUT',
     'SCCACHE_START_SERVER',
@@ -33165,7 +33598,7 @@ const OURS = new Set([
 function sccacheSettings(env) {
     const out = {};
     for (const k of Object.keys(env).sort())
-        if (k.startsWith('SCCACHE_') && !OURS.has(k) && env[k] !== undefined)
+        if (k.startsWith('SCCACHE_') && !sccache_OURS.has(k) && env[k] !== undefined)
             out[k] = env[k];
     return out;
 }
@@ -34320,6 +34753,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -34330,9 +34764,13 @@ async function startPhases(o) {
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
     const root = await root_prepareRoot(s.root, env, true, s.rootOrigin);
-    const unsafe = unreliableFlock(root, (await external_node_fs_.promises.statfs(root)).type);
+    const filesystem = await external_node_fs_.promises.statfs(root);
+    const unsafe = unreliableFlock(root, filesystem.type);
     if (unsafe)
         log.warning(unsafe);
+    const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+    if (unmeetable)
+        throw unmeetable;
     // Time per phase, for the summary: a slow step must be explainable from the summary alone.
     const phases = {};
     const phase = async (name, title, fn) => {
@@ -34352,7 +34790,7 @@ async function startPhases(o) {
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
         const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
-        log.info(`Key ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
         return j;
@@ -34783,7 +35221,7 @@ function summaryRows(job, ended, guard) {
     const main = [];
     if (job) {
         const id = job.identity;
-        main.push(['Key', `${id.repository} ${id.key}`]);
+        main.push(['Trust domain', `${id.repository} ${id.key}`]);
         main.push([
             job.layout === 'slot' ? 'Slot' : 'Job directory',
             `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}` +
@@ -35045,6 +35483,8 @@ function gcText(r, handedBack) {
 
 
 
+
+
 /*
  * `cargo-isolate`, the command line (dist/cli, bin/cargo-isolate): it parses the command line,
  * reads the settings as the hooks read them, dispatches to the command's sequence in job/, and
@@ -35075,14 +35515,23 @@ function tolerateClosedPipes() {
  * `over` replaces a source for single inputs (gc's scope is the timer's own, never a runner's).
  */
 async function settingsOf(cl, over = {}) {
-    const file = cl.flags.get('env-file')?.value;
+    const flag = cl.flags.get('env-file');
     let fileVars;
-    if (file) {
-        const text = await external_node_fs_.promises.readFile(file, 'utf8').catch((e) => {
-            throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`);
+    if (flag) {
+        const file = flag.value;
+        const bytes = await external_node_fs_.promises.readFile(file).catch((e) => {
+            throw new UsageError(`cannot read --env-file ${file} (${e.code ?? e.message})`, cl.command);
         });
+        const why = notText(bytes);
+        if (why)
+            throw new InputError({ kind: 'flag', name: flag.spelled }, file, "a runner's .env file: lines of NAME=value", `not a text file (${why}).`);
+        const text = new TextDecoder().decode(bytes);
+        for (const w of envFileProblems(text, file))
+            err(`warning: ${asSentence(w)}\n`);
         fileVars = fromVariables(parseEnvFile(text), file);
     }
+    for (const w of environmentProblems(process.env, 'in the environment'))
+        err(`warning: ${asSentence(w)}\n`);
     const src = firstOf(fromFlags(cl), ...(fileVars ? [fileVars] : []), fromVariables(process.env));
     const fixed = {
         get: (n) => (n in over ? over[n] : src.get(n)),
@@ -35130,11 +35579,15 @@ async function gc(cl) {
     const maxAge = cl.flags.get('max-age');
     const maxAgeMs = maxAge ? parseDuration(maxAge.value) : undefined;
     if (maxAge && maxAgeMs === undefined)
-        throw new InputError({ kind: 'flag', name: maxAge.spelled }, maxAge.value, 'a duration such as 7d or 12h', isBareNumber(maxAge.value) ? bareNumberHint(maxAge.value, 'duration') : undefined);
+        throw new InputError({ kind: 'flag', name: maxAge.spelled }, maxAge.value, 'a duration such as 7d or 12h', unitHint(maxAge.value, 'duration'));
     const json = cl.flags.has('json');
     const root = await existingRoot(s);
     if (!root)
         return noRoot(s, json, 'nothing to prune');
+    const filesystem = await external_node_fs_.promises.statfs(root);
+    const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+    if (unmeetable)
+        throw unmeetable;
     const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json) });
     out(json ? JSON.stringify({ version: version_VERSION, ...r.guard, handedBack: r.handedBack }, null, 2) + '\n' : gcText(r.guard, r.handedBack));
     if (!r.wouldFail)
@@ -35144,22 +35597,13 @@ async function gc(cl) {
 }
 /** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
 async function forget(cl) {
-    const flag = (n) => cl.flags.get(n);
-    const repository = flag('repository')?.value.trim() || process.env.GITHUB_REPOSITORY;
-    if (!repository)
-        throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository whose PR closed');
-    const pr = flag('pr');
-    const branch = flag('branch');
-    if (!pr === !branch)
-        throw new UsageError('forget needs either --pr N (a pull request) or --branch NAME (a deleted branch), not both');
-    if (pr && !/^[1-9]\d{0,9}$/.test(pr.value.trim()))
-        throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12');
-    if (branch && !branch.value.trim())
-        throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name such as feature/login');
-    const key = pr ? contentKey(Number(pr.value.trim()), '') : contentKey(undefined, branch.value.trim());
+    const t = forgetTarget(cl, process.env);
+    const key = t.pr !== undefined ? contentKey(t.pr, '') : contentKey(undefined, t.branch);
     const s = await settingsOf(cl);
     const root = await root_prepareRoot(s.root, process.env, true, s.rootOrigin);
-    out((await forgetDomain(root, repository, key)).message + '\n');
+    if (t.note)
+        err(`warning: ${t.note}.\n`);
+    out((await forgetDomain(root, t.repository, key, t.branch)).message + '\n');
     return 0;
 }
 async function metrics(cl) {
@@ -35182,11 +35626,11 @@ async function command(argv) {
     try {
         const cl = parseCommandLine(argv);
         if (cl.flags.has('version')) {
-            out(`cargo-isolate ${version_VERSION}\n`);
+            out(`cargo-isolate ${describeVersion(version_VERSION, isRelease(version_VERSION) ? undefined : buildCommit())}\n`);
             return 0;
         }
         if (cl.flags.has('help') || !cl.command) {
-            out(usage());
+            out(cl.command ? commandUsage(cl.command) : usage());
             return 0;
         }
         switch (cl.command) {
@@ -35202,7 +35646,7 @@ async function command(argv) {
                 return await runDemo({ settingsFor: (ws) => settingsOf(cl, { 'working-directory': ws }), env: process.env, log: logOf(cl), say: err, show: out });
             case 'run': {
                 if (cl.rest.length === 0)
-                    throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test');
+                    throw new UsageError('run needs a command after --, e.g. cargo-isolate run -- cargo test', 'run');
                 return (await leaseAndRun({ settings: await settingsOf(cl), env: process.env, cmd: cl.rest, log: logOf(cl) })).code;
             }
         }
@@ -35210,7 +35654,7 @@ async function command(argv) {
     catch (e) {
         const x = e;
         if (x instanceof UsageError) {
-            err(`cargo-isolate: ${x.message}. See 'cargo-isolate --help'.\n`);
+            err(`cargo-isolate: ${x.message}. See 'cargo-isolate help${x.command ? ` ${x.command}` : ''}'.\n`);
             return 2;
         }
         const known = x instanceof InputError || x instanceof RootError || x instanceof DiskFullError;
@@ -35226,7 +35670,7 @@ async function command(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5277);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8360);
 // The command line, `cargo-isolate` (bin/cargo-isolate), bundled into dist/cli.
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));

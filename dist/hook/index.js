@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2169:
+/***/ 2643:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29772,15 +29772,13 @@ async function gitEntries(root) {
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
 const SIZE_UNITS = {
     b: 1,
-    k: 1e3,
     kb: 1e3,
-    m: 1e6,
     mb: 1e6,
-    g: 1e9,
     gb: 1e9,
-    t: 1e12,
     tb: 1e12,
     kib: 2 ** 10,
     mib: 2 ** 20,
@@ -29804,7 +29802,25 @@ function bareNumberHint(text, kind) {
             : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
     return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
 function parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
     if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
@@ -31805,6 +31821,14 @@ const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(i
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
 
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
@@ -32306,9 +32330,14 @@ function subjectOf(o) {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
         this.name = 'InputError';
     }
 }
@@ -32345,14 +32374,17 @@ function firstOf(...sources) {
     const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
     return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 function parseEnvFile(text) {
     const out = {};
-    for (const line of text.split(/\r?\n/)) {
+    for (const line of envLines(text)) {
         const at = line.indexOf('=');
         if (at > 0)
             out[line.slice(0, at)] = line.slice(at + 1);
@@ -32378,7 +32410,27 @@ function targetIsBelow(threshold, target) {
         return target.percent <= threshold.percent;
     if (threshold.kind === 'free' && target.kind === 'free')
         return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
 }
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
@@ -32423,7 +32475,7 @@ function readSettings(from, env = process.env) {
             return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
         }
         return ms;
     };
@@ -32433,7 +32485,7 @@ function readSettings(from, env = process.env) {
             return undefined;
         const l = parseLevel(v);
         if (!l)
-            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
         return l;
     };
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
@@ -32447,6 +32499,13 @@ function readSettings(from, env = process.env) {
     };
     const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold') || '85%';
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
     }
@@ -32455,10 +32514,14 @@ function readSettings(from, env = process.env) {
     if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
         failBelowBytes = parseSize(failBelowRaw);
         if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
         }
     }
     const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
@@ -32478,6 +32541,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
     };
 }
 
@@ -33554,6 +33618,144 @@ async function joinHookLease(s, env, log) {
     return { job: { ...st.job, ...seen, crates } };
 }
 
+;// CONCATENATED MODULE: ./src/model/spelling.ts
+/*
+ * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
+ * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
+ */
+/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
+function editDistance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+/**
+ * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
+ * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
+ */
+function nearest(word, known) {
+    let best;
+    for (const w of known) {
+        const d = editDistance(word, w);
+        if (!best || d < best.d)
+            best = { w, d };
+    }
+    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/variables.ts
+
+
+
+/*
+ * The CARGO_ISOLATE_* names, checked where an operator sets them: a runner's environment (the
+ * hooks), a runner's .env file (the hooks find their runner's; the CLI reads one with --env-file).
+ * A name nobody reads is a setting that silently does not apply, the default instead; a line the
+ * runner reads otherwise than it looks (`export NAME=...`, `NAME = value`, a quoted value) is the
+ * same. Pure; table-tested in __tests__/settings.test.ts, which also greps src/, hooks/, bin/ and
+ * scripts/ for every name read and checks that KNOWN_VARIABLES has each, and no other.
+ */
+/** Every CARGO_ISOLATE_* name cargo-isolate reads, documented or internal, with what it is. */
+const KNOWN_VARIABLES = {
+    ...Object.fromEntries(RUNNER_INPUTS.map((i) => [variableOf(i), `the input '${i}' for every job of a runner`])),
+    CARGO_ISOLATE_NODE: 'the node that runs the hooks and the CLI',
+    CARGO_ISOLATE_METRICS_FILE: "the hooks' metrics file for node_exporter",
+    CARGO_ISOLATE_AUDIT: 'the audit log of leases and removals',
+    CARGO_ISOLATE_HOOK_STATE: "set by the job-started hook for the job's steps",
+    CARGO_ISOLATE_RUSTC_WRAPPER: "set by a job for sccache's key-normalising wrapper",
+    CARGO_ISOLATE_TEST_PACE: "the test suite's measure of how busy the machine is",
+    CARGO_ISOLATE_TEST_RUN_DIR: "the test suite's directory for one run",
+    CARGO_ISOLATE_DOCKER_DATA: "the test suite's Docker data root",
+    CARGO_ISOLATE_DOCKER_SOCK: "the test suite's Docker socket",
+};
+/** Inputs that are per job, or need the job's token: no runner variable sets them. */
+const PER_JOB = {
+    key: "set per job: the action's input, or 'cargo-isolate run --key'",
+    'working-directory': "set per job: the action's input, or 'cargo-isolate run --working-directory'",
+    'manifest-path': "set per job: the action's input, or 'cargo-isolate run --manifest-path'",
+    cache: "the action's input: it needs the job's token, which the hooks do not get",
+};
+const variables_OURS = /CARGO_ISOLATE_/i;
+/**
+ * Pure: what is wrong with one variable as the runner set it (name and value verbatim), naming
+ * where it was set (`line 3 of /home/runner/actions-runner/.env`, `in the environment`); undefined
+ * when nothing is, or the name is not cargo-isolate's.
+ */
+function variableProblem(name, value, where) {
+    if (KNOWN_VARIABLES[name] !== undefined) {
+        const q = /^(["'])(.*)\1$/s.exec(value.trim());
+        return q ? `${name} (${where}) is ${value.trim()}, quotes included (the runner keeps them): write ${name}=${q[2]}` : undefined;
+    }
+    if (!variables_OURS.test(name))
+        return undefined;
+    const bare = name.trim().replace(/^export\s+/, '');
+    if (bare !== name && KNOWN_VARIABLES[bare] !== undefined) {
+        const what = /^\s*export\s/.test(name) ? "'export '" : 'the spaces';
+        return oneNameToTheRunner(name, where, what, bare);
+    }
+    const input = Object.keys(PER_JOB).find((i) => variableOf(i) === bare.toUpperCase());
+    if (input)
+        return `${bare} (${where}) is not read: '${input}' is ${PER_JOB[input]}`;
+    // Compared without the common prefix, which would make any two names look alike.
+    const tail = (n) => n.replace(/^.*?CARGO_ISOLATE_/i, '');
+    const near = nearest(tail(bare), Object.keys(KNOWN_VARIABLES).map(tail));
+    return near ? notOurVariable(name, where, near) : notOurVariable(name, where, undefined);
+}
+/** Pure: the problems of the CARGO_ISOLATE_* names of an environment (the runner's, as the hooks see it). */
+function environmentProblems(env, where, skip = new Set()) {
+    return Object.entries(env).flatMap(([k, v]) => (skip.has(k) ? [] : (variableProblem(k, v ?? '', where) ?? [])));
+}
+/**
+ * Pure: why bytes are not a text file (a NUL, bytes that are not UTF-8, a control character other
+ * than tab, CR, LF and form feed); undefined for text. A runner's .env is text: anything else is a
+ * wrong path (a binary, an archive) or a damaged file, whose "variables" nobody meant.
+ */
+function notText(bytes) {
+    const nul = bytes.indexOf(0);
+    if (nul >= 0)
+        return `a NUL byte at offset ${nul}`;
+    let text;
+    try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        return 'bytes that are not UTF-8';
+    }
+    // eslint-disable-next-line no-control-regex
+    const c = /[\u0001-\u0008\u000b\u000e-\u001f\u007f]/.exec(text);
+    if (c)
+        return `a control character (0x${c[0].charCodeAt(0).toString(16).padStart(2, '0')}) on line ${text.slice(0, c.index).split(/\r\n|\n|\r/).length}`;
+    return undefined;
+}
+/**
+ * Pure: the problems of a runner's .env file, line by line: lines about cargo-isolate or the job
+ * hooks that the runner skips (no NAME= before the value), and every variable problem above. A
+ * comment (`#`) is the operator's, and left alone.
+ */
+function envFileProblems(text, file) {
+    return envLines(text).flatMap((line, i) => {
+        const where = `line ${i + 1} of ${file}`;
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return [];
+        const at = line.indexOf('=');
+        if (at <= 0) {
+            return variables_OURS.test(line) || /ACTIONS_RUNNER_HOOK_/.test(line) ? [notNameValue(line.length > 80 ? `${line.slice(0, 80)}...` : line, where)] : [];
+        }
+        return variableProblem(line.slice(0, at), line.slice(at + 1), where) ?? [];
+    });
+}
+/** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
+const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
+
 ;// CONCATENATED MODULE: ./src/pool/events.ts
 
 
@@ -33583,9 +33785,20 @@ function parseEvents(text) {
 /**
  * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
  * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
- * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts, with CHANGELOG.md). Between
+ * releases it is the next release's number with `-dev` (docs/releasing.md): a build of main never
+ * passes for a release, and `--version` adds the commit it was built from.
  */
-const version_VERSION = '0.1.0';
+const version_VERSION = '1.0.0-dev';
+/** Pure: a release (`1.2.3`), as opposed to a build between releases (`1.3.0-dev`). */
+const isRelease = (version) => /^\d+\.\d+\.\d+$/.test(version);
+/**
+ * Pure: what `--version` says: a release's number alone; a build between releases with the commit
+ * it came from, as semver build metadata (`1.0.0-dev+d04863a`), when the commit is known.
+ */
+function describeVersion(version, commit) {
+    return isRelease(version) || !commit ? version : `${version}+${commit.slice(0, 7)}`;
+}
 
 ;// CONCATENATED MODULE: ./src/job/status.ts
 
@@ -33665,8 +33878,9 @@ function formatStatus(s) {
         `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
     ];
     if (s.slots.length) {
-        // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-        const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+        // A leased slot's record was written when its lease began: trust domain, runner and run are its
+        // holder's. The job's `key` input (matrix legs) is shown with the job, in parentheses.
+        const header = ['slot', 'state', 'trust domain', 'runner', 'run, job (key)', 'target', 'cargo-home', 'units built/fresh'];
         const rows = s.slots.map((x) => {
             const r = x.record;
             return [
@@ -33761,6 +33975,9 @@ function renderMetrics(s, c) {
     const lines = [
         ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: version_VERSION }, 1]]),
         ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+        ...(s.written
+            ? family('cargo_isolate_metrics_written_timestamp_seconds', 'gauge', 'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).', [[{ ...r, writer: s.written.by }, s.written.at / 1000]])
+            : []),
     ];
     const st = s.status;
     if (st) {
@@ -33852,15 +34069,16 @@ async function updateCounters(root, warn) {
     }
 }
 /** The metrics text for a root (or for its absence). */
-async function collectMetrics(root, threshold, warn = () => undefined) {
+async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli') {
+    const written = { at: Date.now(), by };
     const present = await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false);
     if (!present)
-        return renderMetrics({ root }, emptyCounters());
+        return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
     const plan = planPrune(await collectCandidates(root), 'host', '');
     const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
     const counters = await updateCounters(root, warn);
-    return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+    return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
 }
 /** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */
 async function writeMetrics(path, text) {
@@ -34053,7 +34271,7 @@ const ago = (iso, now) => {
  * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
  * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
  * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
  * content, but cargo compiles everything again, and the summary must say so.
  */
@@ -34080,7 +34298,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 async function hasEntries(dir) {
     return (await absent_listDir(dir)).length > 0;
@@ -34490,6 +34708,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -34500,9 +34719,13 @@ async function startPhases(o) {
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-    const unsafe = unreliableFlock(root, (await external_node_fs_.promises.statfs(root)).type);
+    const filesystem = await external_node_fs_.promises.statfs(root);
+    const unsafe = unreliableFlock(root, filesystem.type);
     if (unsafe)
         log.warning(unsafe);
+    const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+    if (unmeetable)
+        throw unmeetable;
     // Time per phase, for the summary: a slow step must be explainable from the summary alone.
     const phases = {};
     const phase = async (name, title, fn) => {
@@ -34522,7 +34745,7 @@ async function startPhases(o) {
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
         const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${choose_TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
-        log.info(`Key ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${base_describeBase(me.base, j.tier)}.`);
         return j;
@@ -34669,6 +34892,7 @@ async function startJob(o) {
 
 
 
+
 /*
  * The runner's job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and
  * post work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -34700,6 +34924,45 @@ function workerPid(ancestors) {
     return (ancestors.find((a) => a.comm === 'Runner.Worker') ?? ancestors[1] ?? ancestors[0])?.pid ?? 0;
 }
 /**
+ * The runner's .env, which it read at start (Runner.Listener's LoadAndSetEnv: the parent of the
+ * directory its binaries run from), found from the Runner.Worker that runs this hook.
+ */
+function runnerEnvFile(parents) {
+    const worker = parents.find((a) => a.comm === 'Runner.Worker');
+    if (!worker)
+        return undefined;
+    try {
+        return (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_path_.dirname)((0,external_node_fs_.readlinkSync)(`/proc/${worker.pid}/exe`))), '.env');
+    }
+    catch {
+        return undefined; // the worker is gone, or runs as another uid: nothing to check
+    }
+}
+/**
+ * The operator's CARGO_ISOLATE_* settings as the runner set them: a name nobody reads, a line the
+ * runner reads otherwise than it looks, each a warning (the job goes on, isolated); a .env that is
+ * not text refused like a bad variable. Names the .env file sets are reported with its line.
+ */
+async function checkVariables(env, envFile, log) {
+    const fromFile = new Set();
+    const bytes = envFile ? await external_node_fs_.promises.readFile(envFile).catch(() => undefined) : undefined; // none, or not ours to read
+    if (envFile && bytes) {
+        const why = notText(bytes);
+        if (why)
+            throw new InputError({
+                message: `The runner's .env file ${envFile} is not a text file (${why}): ` +
+                    'the runner took its variables from whatever lines it found. Fix the file, then restart the runner',
+            });
+        const text = new TextDecoder().decode(bytes);
+        for (const w of envFileProblems(text, envFile))
+            log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+        for (const k of Object.keys(parseEnvFile(text)))
+            fromFile.add(k);
+    }
+    for (const w of environmentProblems(env, "in the runner's environment", fromFile))
+        log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+}
+/**
  * The started hook's job: the main step's phases for the job about to run, then its state for the
  * completed hook, then `handOver` (the job's environment files). A failure after the lease ends
  * the job again before it throws.
@@ -34708,8 +34971,10 @@ async function startHookJob(env, log, handOver) {
     const file = statePath(env);
     if (!file)
         throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
+    const parents = ancestors(process.ppid);
+    await checkVariables(env, runnerEnvFile(parents), log);
     const s = hookSettings(env);
-    const watch = workerPid(ancestors(process.ppid));
+    const watch = workerPid(parents);
     log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
     // No crate seeding here: nothing is checked out yet, and the workspace still holds the
     // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
@@ -34806,7 +35071,7 @@ async function hookMetrics(env, root, log) {
         catch {
             threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
         }
-        await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
+        await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m), 'hook'));
     }
     catch (e) {
         log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${e.message}. The job is not affected.`);
@@ -34844,7 +35109,7 @@ function summaryRows(job, ended, guard) {
     const main = [];
     if (job) {
         const id = job.identity;
-        main.push(['Key', `${id.repository} ${id.key}`]);
+        main.push(['Trust domain', `${id.repository} ${id.key}`]);
         main.push([
             job.layout === 'slot' ? 'Slot' : 'Job directory',
             `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}` +
@@ -35069,7 +35334,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2169);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2643);
 // The runner's job hooks (hooks/job-started.sh, hooks/job-completed.sh), bundled into dist/hook.
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);

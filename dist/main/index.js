@@ -30878,7 +30878,7 @@ const ago = (iso, now) => {
  * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
  * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
  * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
  * content, but cargo compiles everything again, and the summary must say so.
  */
@@ -30905,7 +30905,7 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
         return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
     if (trustDomain(previous) !== trustDomain(me))
         return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 async function hasEntries(dir) {
     return (await absent_listDir(dir)).length > 0;
@@ -30959,15 +30959,13 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
 const SIZE_UNITS = {
     b: 1,
-    k: 1e3,
     kb: 1e3,
-    m: 1e6,
     mb: 1e6,
-    g: 1e9,
     gb: 1e9,
-    t: 1e12,
     tb: 1e12,
     kib: 2 ** 10,
     mib: 2 ** 20,
@@ -30991,7 +30989,25 @@ function bareNumberHint(text, kind) {
             : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
     return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
 function parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
     if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
@@ -31068,9 +31084,14 @@ function subjectOf(o) {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
         this.name = 'InputError';
     }
 }
@@ -31107,14 +31128,17 @@ function firstOf(...sources) {
     const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
     return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 function parseEnvFile(text) {
     const out = {};
-    for (const line of text.split(/\r?\n/)) {
+    for (const line of envLines(text)) {
         const at = line.indexOf('=');
         if (at > 0)
             out[line.slice(0, at)] = line.slice(at + 1);
@@ -31140,7 +31164,27 @@ function targetIsBelow(threshold, target) {
         return target.percent <= threshold.percent;
     if (threshold.kind === 'free' && target.kind === 'free')
         return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
 }
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
@@ -31185,7 +31229,7 @@ function readSettings(from, env = process.env) {
             return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
         }
         return ms;
     };
@@ -31195,7 +31239,7 @@ function readSettings(from, env = process.env) {
             return undefined;
         const l = parseLevel(v);
         if (!l)
-            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
         return l;
     };
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
@@ -31209,6 +31253,13 @@ function readSettings(from, env = process.env) {
     };
     const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold') || '85%';
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
     }
@@ -31217,10 +31268,14 @@ function readSettings(from, env = process.env) {
     if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
         failBelowBytes = parseSize(failBelowRaw);
         if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
         }
     }
     const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
@@ -31240,6 +31295,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
     };
 }
 
@@ -31269,6 +31325,14 @@ const messages_FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(i
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
 
 ;// CONCATENATED MODULE: ./src/pool/root.ts
 
@@ -33803,6 +33867,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -33813,9 +33878,13 @@ async function startPhases(o) {
     log.debug(`Identity: ${JSON.stringify(me)}`);
     log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${proc_myUid()}.`);
     const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-    const unsafe = unreliableFlock(root, (await external_node_fs_.promises.statfs(root)).type);
+    const filesystem = await external_node_fs_.promises.statfs(root);
+    const unsafe = unreliableFlock(root, filesystem.type);
     if (unsafe)
         log.warning(unsafe);
+    const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+    if (unmeetable)
+        throw unmeetable;
     // Time per phase, for the summary: a slow step must be explainable from the summary alone.
     const phases = {};
     const phase = async (name, title, fn) => {
@@ -33835,7 +33904,7 @@ async function startPhases(o) {
     const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
         const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
         const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
-        log.info(`Key ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+        log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
         if (me.base && s.layout === 'slot')
             log.info(`Base: ${describeBase(me.base, j.tier)}.`);
         return j;
@@ -34215,7 +34284,7 @@ async function forgetClosedRun(s, env) {
  * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
  * what its idle slots hold, which the next guard and the next jobs take first.
  */
-async function forgetDomain(root, repository, key) {
+async function forgetDomain(root, repository, key, branch) {
     await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
     const mine = trustDomain({ repository, key });
     const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
@@ -34223,7 +34292,10 @@ async function forgetDomain(root, repository, key) {
     const held = slots.length
         ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room`
         : 'it holds no build on this host';
-    return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
+    const what = key.startsWith('pr-')
+        ? `pull request #${key.slice(3)} of ${repository} (${key}) has closed`
+        : `branch ${branch ?? key} of ${repository} (${key}) was deleted`;
+    return { slots: slots.map((s) => s.name), bytes, message: `${what}: ${held}.` };
 }
 
 ;// CONCATENATED MODULE: ./src/main-impl.ts
@@ -34245,7 +34317,8 @@ function setDirOutputs(job) {
     lib_core/* setOutput */.uH('cargo-home', job.exports.CARGO_HOME ?? job.dirs.cargoHome);
     lib_core/* setOutput */.uH('tmpdir', job.dirs.tmp);
     lib_core/* setOutput */.uH('slot', job.slot);
-    lib_core/* setOutput */.uH('key', job.identity.key);
+    lib_core/* setOutput */.uH('trust-domain', job.identity.key);
+    lib_core/* setOutput */.uH('key', job.identity.key); // the older name of trust-domain
 }
 async function main_impl_run() {
     const elsewhere = notOnLinux(process.platform, 'main');

@@ -29440,15 +29440,13 @@ function recordFor(lease, me, now, previous, view) {
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
 const SIZE_UNITS = {
     b: 1,
-    k: 1e3,
     kb: 1e3,
-    m: 1e6,
     mb: 1e6,
-    g: 1e9,
     gb: 1e9,
-    t: 1e12,
     tb: 1e12,
     kib: 2 ** 10,
     mib: 2 ** 20,
@@ -29459,9 +29457,9 @@ const SIZE_UNITS = {
  * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
  * never ran. Sizes, levels and durations other than 0 must say their unit.
  */
-const units_isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
 /** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function units_bareNumberHint(text, kind) {
+function bareNumberHint(text, kind) {
     const n = text.trim();
     const forms = kind === 'level'
         ? parseFloat(n) < 100
@@ -29472,7 +29470,25 @@ function units_bareNumberHint(text, kind) {
             : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
     return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function units_unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
 function units_parseSize(text) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
     if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
@@ -31400,6 +31416,14 @@ const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(i
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
 
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
@@ -31901,9 +31925,14 @@ function subjectOf(o) {
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 class InputError extends Error {
-    constructor(origin, value, expected, hint) {
-        const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-        super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
         this.name = 'InputError';
     }
 }
@@ -31940,14 +31969,17 @@ function firstOf(...sources) {
     const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
     return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 function parseEnvFile(text) {
     const out = {};
-    for (const line of text.split(/\r?\n/)) {
+    for (const line of envLines(text)) {
         const at = line.indexOf('=');
         if (at > 0)
             out[line.slice(0, at)] = line.slice(at + 1);
@@ -31973,7 +32005,27 @@ function targetIsBelow(threshold, target) {
         return target.percent <= threshold.percent;
     if (threshold.kind === 'free' && target.kind === 'free')
         return target.bytes >= threshold.bytes;
-    return true; // mixed forms cannot be compared without the disk's size
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
 }
 function defaultRoot(env) {
     if (env.CARGO_ISOLATE_ROOT)
@@ -32018,7 +32070,7 @@ function readSettings(from, env = process.env) {
             return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
         }
         return ms;
     };
@@ -32028,7 +32080,7 @@ function readSettings(from, env = process.env) {
             return undefined;
         const l = parseLevel(v);
         if (!l)
-            throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
         return l;
     };
     /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
@@ -32042,6 +32094,13 @@ function readSettings(from, env = process.env) {
     };
     const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold') || '85%';
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
     }
@@ -32050,10 +32109,14 @@ function readSettings(from, env = process.env) {
     if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
         failBelowBytes = parseSize(failBelowRaw);
         if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined);
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
         }
     }
     const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
@@ -32073,6 +32136,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
     };
 }
 
@@ -33387,9 +33451,20 @@ function describeBase(base, tier) {
 /**
  * The release this code is, shown by `cargo-isolate --version`, `status`, the job summary, the
  * hooks' log and the metrics (`cargo_isolate_info`), so an operator sees which host runs which.
- * Equal to package.json's version (checked by __tests__/docs.test.ts); bump both when releasing.
+ * Equal to package.json's version (checked by __tests__/docs.test.ts, with CHANGELOG.md). Between
+ * releases it is the next release's number with `-dev` (docs/releasing.md): a build of main never
+ * passes for a release, and `--version` adds the commit it was built from.
  */
-const version_VERSION = '0.1.0';
+const version_VERSION = '1.0.0-dev';
+/** Pure: a release (`1.2.3`), as opposed to a build between releases (`1.3.0-dev`). */
+const isRelease = (version) => /^\d+\.\d+\.\d+$/.test(version);
+/**
+ * Pure: what `--version` says: a release's number alone; a build between releases with the commit
+ * it came from, as semver build metadata (`1.0.0-dev+d04863a`), when the commit is known.
+ */
+function describeVersion(version, commit) {
+    return isRelease(version) || !commit ? version : `${version}+${commit.slice(0, 7)}`;
+}
 
 ;// CONCATENATED MODULE: ./src/job/summary.ts
 
@@ -33422,7 +33497,7 @@ function summaryRows(job, ended, guard) {
     const main = [];
     if (job) {
         const id = job.identity;
-        main.push(['Key', `${id.repository} ${id.key}`]);
+        main.push(['Trust domain', `${id.repository} ${id.key}`]);
         main.push([
             job.layout === 'slot' ? 'Slot' : 'Job directory',
             `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}` +

@@ -40,7 +40,12 @@ export async function forgetClosedRun(s: Pick<Settings, 'root'>, env: Record<str
  * Records that `repository`'s trust domain `key` has closed, in the host's history; returns
  * what its idle slots hold, which the next guard and the next jobs take first.
  */
-export async function forgetDomain(root: string, repository: string, key: string): Promise<{ slots: string[]; bytes: number; message: string }> {
+export async function forgetDomain(
+  root: string,
+  repository: string,
+  key: string,
+  branch?: string,
+): Promise<{ slots: string[]; bytes: number; message: string }> {
   await appendWarmth(root, { t: new Date().toISOString(), repository, key, closed: true });
   const mine = trustDomain({ repository, key });
   const slots = (await scanSlots(root)).filter((s) => s.record && trustDomain(s.record) === mine && (s.record.sizes?.target ?? 0) > 0);
@@ -48,5 +53,8 @@ export async function forgetDomain(root: string, repository: string, key: string
   const held = slots.length
     ? `its builds in ${slots.map((s) => s.name).join(', ')} (${formatBytes(bytes)}) are now the first to go when the disk needs room`
     : 'it holds no build on this host';
-  return { slots: slots.map((s) => s.name), bytes, message: `${repository} ${key} has closed: ${held}.` };
+  const what = key.startsWith('pr-')
+    ? `pull request #${key.slice(3)} of ${repository} (${key}) has closed`
+    : `branch ${branch ?? key} of ${repository} (${key}) was deleted`;
+  return { slots: slots.map((s) => s.name), bytes, message: `${what}: ${held}.` };
 }

@@ -1,10 +1,11 @@
-import { promises as fs } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { promises as fs, readlinkSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { isHolder } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { ancestors, myUid } from '../os/proc.js';
 import { rootPaths } from '../model/layout.js';
-import { type Settings, InputError, defaultRoot, fromVariables, readSettings } from '../model/settings.js';
+import { type Settings, InputError, defaultRoot, fromVariables, parseEnvFile, readSettings } from '../model/settings.js';
+import { asSentence, envFileProblems, environmentProblems, notText } from '../model/variables.js';
 import { RootError } from '../pool/root.js';
 import { recordEvent } from '../pool/events.js';
 import { collectMetrics, writeMetrics } from './metrics.js';
@@ -48,6 +49,43 @@ export function workerPid(ancestors: { pid: number; comm: string }[]): number {
 }
 
 /**
+ * The runner's .env, which it read at start (Runner.Listener's LoadAndSetEnv: the parent of the
+ * directory its binaries run from), found from the Runner.Worker that runs this hook.
+ */
+function runnerEnvFile(parents: { pid: number; comm: string }[]): string | undefined {
+  const worker = parents.find((a) => a.comm === 'Runner.Worker');
+  if (!worker) return undefined;
+  try {
+    return join(dirname(dirname(readlinkSync(`/proc/${worker.pid}/exe`))), '.env');
+  } catch {
+    return undefined; // the worker is gone, or runs as another uid: nothing to check
+  }
+}
+
+/**
+ * The operator's CARGO_ISOLATE_* settings as the runner set them: a name nobody reads, a line the
+ * runner reads otherwise than it looks, each a warning (the job goes on, isolated); a .env that is
+ * not text refused like a bad variable. Names the .env file sets are reported with its line.
+ */
+async function checkVariables(env: Record<string, string | undefined>, envFile: string | undefined, log: Log): Promise<void> {
+  const fromFile = new Set<string>();
+  const bytes = envFile ? await fs.readFile(envFile).catch(() => undefined) : undefined; // none, or not ours to read
+  if (envFile && bytes) {
+    const why = notText(bytes);
+    if (why)
+      throw new InputError({
+        message:
+          `The runner's .env file ${envFile} is not a text file (${why}): ` +
+          'the runner took its variables from whatever lines it found. Fix the file, then restart the runner',
+      });
+    const text = new TextDecoder().decode(bytes);
+    for (const w of envFileProblems(text, envFile)) log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+    for (const k of Object.keys(parseEnvFile(text))) fromFile.add(k);
+  }
+  for (const w of environmentProblems(env, "in the runner's environment", fromFile)) log.warning(`cargo-isolate job-started hook: ${asSentence(w)}`);
+}
+
+/**
  * The started hook's job: the main step's phases for the job about to run, then its state for the
  * completed hook, then `handOver` (the job's environment files). A failure after the lease ends
  * the job again before it throws.
@@ -59,8 +97,10 @@ export async function startHookJob(
 ): Promise<StartedJob> {
   const file = statePath(env);
   if (!file) throw new Error("RUNNER_TEMP is not set: this runs only as the runner's job-started hook");
+  const parents = ancestors(process.ppid);
+  await checkVariables(env, runnerEnvFile(parents), log);
   const s = hookSettings(env);
-  const watch = workerPid(ancestors(process.ppid));
+  const watch = workerPid(parents);
   log.debug(`Watching pid ${watch} (the runner's worker) for the lease.`);
   // No crate seeding here: nothing is checked out yet, and the workspace still holds the
   // previous job's checkout, perhaps another PR's lock file. startJob releases its own lease
@@ -165,7 +205,7 @@ export async function hookMetrics(env: Record<string, string | undefined>, root:
     } catch {
       threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
     }
-    await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
+    await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m), 'hook'));
   } catch (e) {
     log.warning(`cargo-isolate: writing the metrics to ${file} (${METRICS_VAR}): ${(e as Error).message}. The job is not affected.`);
   }

@@ -84,9 +84,14 @@ export function addWarmth(c: Counters, entries: WarmthEntry[]): Counters {
   return out;
 }
 
+/** Who rewrites the file: the CLI (`cargo-isolate metrics`, from the timer) or the hooks after a job. */
+export type MetricsWriter = 'cli' | 'hook';
+
 /** What one look at the root found; `status` is absent when the root does not exist (yet). */
 export interface Snapshot {
   root: string;
+  /** When (ms) and by whom the file is written: a file only the hooks write ages on an idle host, and the stale alert knows it. */
+  written?: { at: number; by: MetricsWriter };
   status?: RootStatus;
   /** Bytes the guard could free in host scope: idle targets and job dirs as recorded, store entries no slot links, trash. */
   idleBytes?: number;
@@ -118,6 +123,14 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
   const lines: string[] = [
     ...family('cargo_isolate_info', 'gauge', 'The cargo-isolate version that wrote this file (1).', [[{ ...r, version: VERSION }, 1]]),
     ...family('cargo_isolate_root_present', 'gauge', 'Whether the root exists (0 before its first job).', [[r, s.status ? 1 : 0]]),
+    ...(s.written
+      ? family(
+          'cargo_isolate_metrics_written_timestamp_seconds',
+          'gauge',
+          'When this file was written (Unix time), by the CLI (a timer) or a hook (after a job).',
+          [[{ ...r, writer: s.written.by }, s.written.at / 1000]],
+        )
+      : []),
   ];
   const st = s.status;
   if (st) {
@@ -268,17 +281,18 @@ async function updateCounters(root: string, warn: (m: string) => void): Promise<
 }
 
 /** The metrics text for a root (or for its absence). */
-export async function collectMetrics(root: string, threshold: Level, warn: (m: string) => void = () => undefined): Promise<string> {
+export async function collectMetrics(root: string, threshold: Level, warn: (m: string) => void = () => undefined, by: MetricsWriter = 'cli'): Promise<string> {
+  const written = { at: Date.now(), by };
   const present = await fs.lstat(rootPaths(root).marker).then(
     (st) => st.isFile(),
     () => false,
   );
-  if (!present) return renderMetrics({ root }, emptyCounters());
+  if (!present) return renderMetrics({ root, written }, emptyCounters());
   const status = await rootStatus(root);
   const plan = planPrune(await collectCandidates(root), 'host', '');
   const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
   const counters = await updateCounters(root, warn);
-  return renderMetrics({ root, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
+  return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
 }
 
 /** Writes the text where node_exporter reads it: whole or not at all (a temp file, then rename). */

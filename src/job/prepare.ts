@@ -37,7 +37,7 @@ const ago = (iso: string, now: number) => {
  * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
  * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
  * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
  * content, but cargo compiles everything again, and the summary must say so.
  */
@@ -57,7 +57,7 @@ export function decideReset(reuse: Settings['reuse'], previous: DirRecord | unde
   // base branch's next push wipes it (it is another trust domain's slot from then on).
   if (fromBase(previous, me)) return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
   if (trustDomain(previous) !== trustDomain(me)) return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-  return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+  return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 
 async function hasEntries(dir: string): Promise<boolean> {

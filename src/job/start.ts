@@ -7,7 +7,7 @@ import { prepareDirs } from './prepare.js';
 import type { Viewpoint } from '../model/record.js';
 import { writeRecord } from '../os/record-file.js';
 import { prepareRoot, unreliableFlock } from '../pool/root.js';
-import type { Settings } from '../model/settings.js';
+import { type Settings, beyondDisk } from '../model/settings.js';
 import { handBackJobParents } from '../owners/handback.js';
 import { ensureSccacheServer, sccacheExports, sccacheWrapper } from '../host/sccache.js';
 import { chooseHome, sharedHomeProblem } from './cargo-home.js';
@@ -66,8 +66,11 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   log.debug(`Identity: ${JSON.stringify(me)}`);
   log.info(`Runner ${me.runnerId} (from ${me.runnerFrom}${me.container ? ', in a container' : ''}), uid ${myUid()}.`);
   const root = await prepareRoot(s.root, env, true, s.rootOrigin);
-  const unsafe = unreliableFlock(root, (await fs.statfs(root)).type);
+  const filesystem = await fs.statfs(root);
+  const unsafe = unreliableFlock(root, filesystem.type);
   if (unsafe) log.warning(unsafe);
+  const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
+  if (unmeetable) throw unmeetable;
   // Time per phase, for the summary: a slow step must be explainable from the summary alone.
   const phases: Record<string, number> = {};
   const phase = async <T>(name: string, title: string, fn: () => Promise<T>): Promise<T> => {
@@ -88,7 +91,7 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
   const job = await phase('slot', s.layout === 'slot' ? 'Slot' : 'Job directory', async () => {
     const j = await startJob({ settings: s, root, me, env, log, watchPid, onLeased: save.lease, privateHome: o.privateHome, plan });
     const where = s.layout === 'slot' ? `slot ${j.slot} (${j.tier}: ${TIER_TEXT[j.tier]})` : `job directory ${j.slot}`;
-    log.info(`Key ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
+    log.info(`Trust domain ${me.repository} ${me.key}; ${where}; ${j.reset.reset ? `starting fresh: ${j.reset.reason}` : j.reset.reason}.`);
     if (me.base && s.layout === 'slot') log.info(`Base: ${describeBase(me.base, j.tier)}.`);
     return j;
   });

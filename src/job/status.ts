@@ -108,8 +108,9 @@ export function formatStatus(s: RootStatus): string {
     `stores: crates ${formatBytes(s.bytes.crates)}, git ${formatBytes(s.bytes.git)}; trash ${formatBytes(s.bytes.trash)} in ${s.trashEntries} entries`,
   ];
   if (s.slots.length) {
-    // A leased slot's record was written when its lease began: key, runner and run are its holder's.
-    const header = ['slot', 'state', 'key', 'runner', 'run', 'target', 'cargo-home', 'units built/fresh'];
+    // A leased slot's record was written when its lease began: trust domain, runner and run are its
+    // holder's. The job's `key` input (matrix legs) is shown with the job, in parentheses.
+    const header = ['slot', 'state', 'trust domain', 'runner', 'run, job (key)', 'target', 'cargo-home', 'units built/fresh'];
     const rows = s.slots.map((x) => {
       const r = x.record;
       return [

@@ -41,7 +41,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   const main: Row[] = [];
   if (job) {
     const id = job.identity;
-    main.push(['Key', `${id.repository} ${id.key}`]);
+    main.push(['Trust domain', `${id.repository} ${id.key}`]);
     main.push([
       job.layout === 'slot' ? 'Slot' : 'Job directory',
       `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}` +

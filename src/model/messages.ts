@@ -36,3 +36,16 @@ export const containerFilesKept = (o: { slot: string; seen: { root: string; uid:
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 export const hookLeftUnisolated = (why: string) =>
   `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+export const notOurVariable = (name: string, where: string, near: string | undefined) =>
+  near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+export const oneNameToTheRunner = (name: string, where: string, what: string, bare: string) =>
+  `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+
+/** A line of a runner's .env without '=' (variables.ts). */
+export const notNameValue = (line: string, where: string) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;

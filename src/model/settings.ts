@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Level, bareNumberHint, isBareNumber, parseDuration, parseLevel, parseSize } from './units.js';
+import { type Level, formatBytes, parseDuration, parseLevel, parseSize, unitHint } from './units.js';
 
 /*
  * Every input, read and validated once, from wherever it is set: the action's inputs, the runner's
@@ -39,6 +39,8 @@ export interface Settings {
   runnerName?: string;
   /** What the job name cannot tell apart (matrix legs), as rust-cache's `key`. */
   jobKey: string;
+  /** The levels and the floor as the user set them, with their origin: for a message once the disk is measured. */
+  setLevels?: Partial<Record<'disk-threshold' | 'disk-target' | 'fail-below', { text: string; origin: Origin }>>;
 }
 
 /**
@@ -66,9 +68,13 @@ export function subjectOf(o: Origin): string {
 export const refOf = (o: Origin): string => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
 
 export class InputError extends Error {
-  constructor(origin: Origin | string, value: string, expected: string, hint?: string) {
-    const o: Origin = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-    super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+  /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+  constructor(origin: Origin | string | { message: string }, value = '', expected = '', hint?: string) {
+    if (typeof origin === 'object' && 'message' in origin) super(origin.message);
+    else {
+      const o: Origin = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+      super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+    }
     this.name = 'InputError';
   }
 }
@@ -119,14 +125,18 @@ export function firstOf(...sources: Source[]): Source {
   return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
 }
 
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+export const envLines = (text: string): string[] => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+
 /**
  * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
  * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
  * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
  */
 export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of envLines(text)) {
     const at = line.indexOf('=');
     if (at > 0) out[line.slice(0, at)] = line.slice(at + 1);
   }
@@ -152,7 +162,37 @@ export function defaultTarget(threshold: Level): Level {
 function targetIsBelow(threshold: Level, target: Level): boolean {
   if (threshold.kind === 'percent' && target.kind === 'percent') return target.percent <= threshold.percent;
   if (threshold.kind === 'free' && target.kind === 'free') return target.bytes >= threshold.bytes;
-  return true; // mixed forms cannot be compared without the disk's size
+  return false; // mixed forms: refused before this is asked
+}
+
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' } as const;
+
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+export function beyondDisk(
+  s: Pick<Settings, 'diskThreshold' | 'diskTarget' | 'failBelowBytes' | 'setLevels'>,
+  totalBytes: number,
+  where: string,
+): InputError | undefined {
+  const checks: ['disk-threshold' | 'disk-target' | 'fail-below', number | undefined, string][] = [
+    ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+    ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+    ['fail-below', s.failBelowBytes, 'every job would fail'],
+  ];
+  for (const [name, bytes, cost] of checks) {
+    const set = s.setLevels?.[name];
+    if (bytes === undefined || bytes < totalBytes || !set) continue;
+    return new InputError(
+      set.origin,
+      set.text,
+      `a size under ${formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`,
+      `the filesystem of ${where} holds ${formatBytes(totalBytes)} in all, so ${cost}.`,
+    );
+  }
+  return undefined;
 }
 
 export function defaultRoot(env: Record<string, string | undefined>): string {
@@ -195,12 +235,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     if (v === '') return dflt;
     const ms = parseDuration(v);
     if (ms === undefined || ms < min) {
-      throw refuse(
-        name,
-        v,
-        `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`,
-        isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined,
-      );
+      throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
     }
     return ms;
   };
@@ -208,7 +243,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     const v = read(name);
     if (v === '') return undefined;
     const l = parseLevel(v);
-    if (!l) throw refuse(name, v, LEVEL_FORM, isBareNumber(v) ? bareNumberHint(v, 'level') : undefined);
+    if (!l) throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
     return l;
   };
   /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
@@ -223,6 +258,18 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
 
   const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
   const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+  if (diskTarget.kind !== diskThreshold.kind) {
+    // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+    // guard stops at would then depend on the disk: one kind for both, or no target at all.
+    const t = read('disk-threshold') || '85%';
+    throw refuse(
+      'disk-target',
+      read('disk-target'),
+      `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+        `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`,
+      `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`,
+    );
+  }
   if (!targetIsBelow(diskThreshold, diskTarget)) {
     throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
   }
@@ -231,15 +278,12 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
     failBelowBytes = parseSize(failBelowRaw);
     if (failBelowBytes === undefined || failBelowBytes <= 0) {
-      throw refuse(
-        'fail-below',
-        failBelowRaw,
-        'a free-space size such as 5GiB, or empty to never fail',
-        isBareNumber(failBelowRaw) ? bareNumberHint(failBelowRaw, 'size') : undefined,
-      );
+      throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
     }
   }
   const rootRaw = read('root');
+  const setLevels: Settings['setLevels'] = {};
+  for (const n of ['disk-threshold', 'disk-target', 'fail-below'] as const) if (read(n)) setLevels[n] = { text: read(n), origin: src.origin(n) };
   return {
     root: rootRaw || defaultRoot(env),
     rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
@@ -259,5 +303,6 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
     runnerName: label('runner-name', 'build-host-3') || undefined,
     jobKey: label('key', '${{ matrix.target }}'),
+    setLevels,
   };
 }

@@ -1,15 +1,13 @@
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
 // Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
 
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
-  k: 1e3,
   kb: 1e3,
-  m: 1e6,
   mb: 1e6,
-  g: 1e9,
   gb: 1e9,
-  t: 1e12,
   tb: 1e12,
   kib: 2 ** 10,
   mib: 2 ** 20,
@@ -37,7 +35,25 @@ export function bareNumberHint(text: string, kind: 'level' | 'size' | 'duration'
   return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
 }
 
-/** `20GiB`, `512MB`, `1.5g`, `100b` → bytes; undefined when the text is not a size (a bare number is not). */
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+export function ambiguousUnitHint(text: string): string | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+  if (!m) return undefined;
+  const u = m[2].toUpperCase();
+  const power = 'KMGT'.indexOf(u) + 1;
+  return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+export function unitHint(text: string, kind: 'level' | 'size' | 'duration'): string | undefined {
+  if (isBareNumber(text)) return bareNumberHint(text, kind);
+  return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
 export function parseSize(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   if (!m || (m[2] === '' && parseFloat(m[1]) !== 0)) return undefined;
