@@ -54,9 +54,15 @@ async function time(fn) {
 note('compiling src/ into .bench/ ...');
 // A stale copy of a module that has since moved must not shadow it.
 await fs.rm(join(here, '.bench'), { recursive: true, force: true });
-execFileSync('npx', ['--no-install', 'tsc', '--outDir', '.bench', '--noEmit', 'false', '--rootDir', '.', '--declaration', 'false', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+execFileSync('npx', ['--no-install', 'tsc', '--outDir', '.bench', '--noEmit', 'false', '--rootDir', '.', '--declaration', 'false', '-p', 'tsconfig.json'], {
+  stdio: 'inherit',
+});
 // Modules by name: src/ is grouped in folders (src/README.md), tsc keeps them.
-const benchModules = new Map(readdirSync(join(here, '.bench', 'src'), { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => [f.split('/').pop().slice(0, -3), join(here, '.bench', 'src', f)]));
+const benchModules = new Map(
+  readdirSync(join(here, '.bench', 'src'), { recursive: true })
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => [f.split('/').pop().slice(0, -3), join(here, '.bench', 'src', f)]),
+);
 const mod = (m) => import(benchModules.get(m));
 const [{ prepareRoot }, { removeTree }, { collectCandidates, planPrune }, crates, { readLock }] = await Promise.all(
   ['root', 'remove', 'guard', 'crates', 'lockfile'].map(mod),
@@ -99,8 +105,20 @@ if (only(1)) {
   note('1. main/post overhead ...');
   const dir = join(scratch, 'overhead');
   mkdirSync(dir, { recursive: true });
-  const base = { PATH: process.env.PATH, HOME: dir, GITHUB_REPOSITORY: 'b/b', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: '1', INPUT_ROOT: join(dir, 'root'), 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': dir };
-  const mains = [], posts = [], nodes = [];
+  const base = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    GITHUB_REPOSITORY: 'b/b',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
+    GITHUB_RUN_ID: '1',
+    INPUT_ROOT: join(dir, 'root'),
+    'INPUT_DISK-THRESHOLD': '99%',
+    'INPUT_WORKING-DIRECTORY': dir,
+  };
+  const mains = [],
+    posts = [],
+    nodes = [];
   for (let i = 0; i < REPS + 1; i++) {
     const files = runnerFiles(dir);
     const env = { ...base, ...files };
@@ -139,10 +157,22 @@ if (only(2)) {
     seeds.push(await time(async () => (report = await crates.seedCrates(root, target, locked, version, 'link'))));
   }
   const mb = (report.seededBytes / 1e6).toFixed(1);
-  rows.push(['2', `seed ${report.seeded} crates (${mb} MB) from the store`, spread(seeds), `cargo fetch, 50 MB/s + 20 ms/request: ${spread(downloads)}`, `${(download / median(seeds)).toFixed(1)}x faster`]);
+  rows.push([
+    '2',
+    `seed ${report.seeded} crates (${mb} MB) from the store`,
+    spread(seeds),
+    `cargo fetch, 50 MB/s + 20 ms/request: ${spread(downloads)}`,
+    `${(download / median(seeds)).toFixed(1)}x faster`,
+  ]);
   // Offline proof: the seeded home builds with the registry stopped.
   await server.close();
-  const offline = await run('cargo', ['build', '--locked'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(scratch, 'seed-home-0'), CARGO_TARGET_DIR: join(scratch, 'seed-target') } }).then(() => 'builds with the registry stopped', (e) => `FAILED offline: ${e.stderr?.slice(-200)}`);
+  const offline = await run('cargo', ['build', '--locked'], {
+    cwd: ws,
+    env: { ...process.env, CARGO_HOME: join(scratch, 'seed-home-0'), CARGO_TARGET_DIR: join(scratch, 'seed-target') },
+  }).then(
+    () => 'builds with the registry stopped',
+    (e) => `FAILED offline: ${e.stderr?.slice(-200)}`,
+  );
   rows.push(['2', 'seeded CARGO_HOME, registry stopped', offline, '', '']);
 }
 
@@ -160,7 +190,9 @@ if (only(3)) {
   };
   const target = join(root, 'slots', 's000', 'target');
   const copy = join(scratch, 'rm-copy');
-  const rms = [], totals = [], gones = [];
+  const rms = [],
+    totals = [],
+    gones = [];
   let files = 0;
   for (let i = 0; i < (quick ? 2 : 3); i++) {
     files = await make(target);
@@ -188,7 +220,27 @@ if (only(4)) {
     mkdirSync(join(d, 'target', 'debug'), { recursive: true });
     writeFileSync(join(root, 'locks', `slot-${name}.lock`), '');
     const t = new Date(Date.now() - i * 60_000).toISOString();
-    writeFileSync(join(d, 'slot.json'), JSON.stringify({ format: 1, name, layout: 'slot', repository: 'a/b', key: `pr-${i}`, runnerId: `r${i % 16}`, runnerName: `r${i % 16}`, host: 'h', workflow: 'ci', runId: String(i), runAttempt: '1', job: 'build', jobUid: 'u', leasedAt: t, lastUsed: t, sizes: { target: 1e9, cargoHome: 1e8, tmp: 0, measuredAt: t } }));
+    writeFileSync(
+      join(d, 'slot.json'),
+      JSON.stringify({
+        format: 1,
+        name,
+        layout: 'slot',
+        repository: 'a/b',
+        key: `pr-${i}`,
+        runnerId: `r${i % 16}`,
+        runnerName: `r${i % 16}`,
+        host: 'h',
+        workflow: 'ci',
+        runId: String(i),
+        runAttempt: '1',
+        job: 'build',
+        jobUid: 'u',
+        leasedAt: t,
+        lastUsed: t,
+        sizes: { target: 1e9, cargoHome: 1e8, tmp: 0, measuredAt: t },
+      }),
+    );
   }
   const decisions = [];
   for (let i = 0; i < 5; i++) decisions.push(await time(async () => planPrune(await collectCandidates(root), 'runner', 'r3')));
@@ -204,17 +256,31 @@ if (only(5)) {
   const members = Array.from({ length: 12 }, (_, i) => `m${i}`);
   mkdirSync(ws, { recursive: true });
   writeFileSync(join(ws, 'Cargo.toml'), `[workspace]\nmembers = [${[...members, 'app'].map((m) => `"${m}"`).join(',')}]\nresolver = "2"\n`);
-  const body = (i) => Array.from({ length: 40 }, (_, f) => `pub fn f${f}(x: u64) -> u64 { let mut v = x; for k in 0..${f + 3} { v = v.wrapping_mul(${i + 7}).rotate_left(k as u32) ^ ${f}; } v }`).join('\n');
+  const body = (i) =>
+    Array.from(
+      { length: 40 },
+      (_, f) => `pub fn f${f}(x: u64) -> u64 { let mut v = x; for k in 0..${f + 3} { v = v.wrapping_mul(${i + 7}).rotate_left(k as u32) ^ ${f}; } v }`,
+    ).join('\n');
   for (const [i, m] of members.entries()) {
     mkdirSync(join(ws, m, 'src'), { recursive: true });
-    writeFileSync(join(ws, m, 'Cargo.toml'), `[package]\nname = "${m}"\nversion = "0.1.0"\nedition = "2021"\n${i ? `[dependencies]\nm${i - 1} = { path = "../m${i - 1}" }\n` : ''}`);
+    writeFileSync(
+      join(ws, m, 'Cargo.toml'),
+      `[package]\nname = "${m}"\nversion = "0.1.0"\nedition = "2021"\n${i ? `[dependencies]\nm${i - 1} = { path = "../m${i - 1}" }\n` : ''}`,
+    );
     writeFileSync(join(ws, m, 'src', 'lib.rs'), body(i) + '\n');
   }
   mkdirSync(join(ws, 'app', 'src'), { recursive: true });
   writeFileSync(join(ws, 'app', 'Cargo.toml'), `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nm11 = { path = "../m11" }\n`);
   const main = (n) => `fn main() { println!("{}", m11::f3(${n})); }\n`;
   writeFileSync(join(ws, 'app', 'src', 'main.rs'), main(1));
-  const sccache = (() => { try { execFileSync('sccache', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+  const sccache = (() => {
+    try {
+      execFileSync('sccache', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
   const layouts = {
     shared: () => ({ CARGO_TARGET_DIR: join(scratch, 'shared-target'), CARGO_HOME: join(scratch, 'shared-home') }),
     slot: () => ({ CARGO_TARGET_DIR: join(scratch, 'slot', 'target'), CARGO_HOME: join(scratch, 'slot', 'cargo-home') }),
@@ -222,7 +288,17 @@ if (only(5)) {
     never: () => ({ CARGO_TARGET_DIR: join(scratch, 'never', 'target'), CARGO_HOME: join(scratch, 'never', 'cargo-home'), fresh: true }),
   };
   // sccache does not cache incremental compilations: CI sets CARGO_INCREMENTAL=0 with it.
-  const build = async (env, wrapper) => time(() => run('cargo', ['build', '--quiet'], { cwd: ws, env: { ...process.env, ...env, ...(wrapper ? { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'sccache'), SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' } : {}) } }));
+  const build = async (env, wrapper) =>
+    time(() =>
+      run('cargo', ['build', '--quiet'], {
+        cwd: ws,
+        env: {
+          ...process.env,
+          ...env,
+          ...(wrapper ? { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'sccache'), SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' } : {}),
+        },
+      }),
+    );
   const results = {};
   let n = 1;
   for (const [name, paths] of Object.entries(layouts)) {
@@ -239,10 +315,19 @@ if (only(5)) {
   }
   for (const name of ['shared', 'slot', 'job', 'never']) {
     const label = { shared: '(a) one shared target dir (unsafe baseline)', slot: '(b) slot layout', job: '(c) job layout', never: '(d) reuse: never' }[name];
-    rows.push(['5', `rebuild after a one-line change: ${label}`, spread(results[name]), `shared ${spread(results.shared)}`, ratio(median(results[name]), median(results.shared))]);
+    rows.push([
+      '5',
+      `rebuild after a one-line change: ${label}`,
+      spread(results[name]),
+      `shared ${spread(results.shared)}`,
+      ratio(median(results[name]), median(results.shared)),
+    ]);
   }
   if (sccache) {
-    const stats = () => JSON.parse(execFileSync('sccache', ['--show-stats', '--stats-format', 'json'], { env: { ...process.env, SCCACHE_DIR: join(scratch, 'sccache') } }).toString()).stats;
+    const stats = () =>
+      JSON.parse(
+        execFileSync('sccache', ['--show-stats', '--stats-format', 'json'], { env: { ...process.env, SCCACHE_DIR: join(scratch, 'sccache') } }).toString(),
+      ).stats;
     const hitRate = async (name, a, b) => {
       try {
         execFileSync('sccache', ['--stop-server'], { stdio: 'ignore', env: { ...process.env, SCCACHE_DIR: join(scratch, 'sccache') } });
@@ -295,10 +380,13 @@ if (only(6)) {
     }
   };
   const depsIn = (stderr) => [...stderr.matchAll(/^\s*(?:Compiling|Checking) (dep\d+) v/gm)].length;
-  const cargo = (args, cwd, env) => new Promise((res, rej) => {
-    const t0 = performance.now();
-    execFile('cargo', [...args, '--locked'], { cwd, env: { ...process.env, ...env } }, (e, _out, stderr) => (e ? rej(new Error(stderr)) : res({ ms: performance.now() - t0, deps: depsIn(stderr) })));
-  });
+  const cargo = (args, cwd, env) =>
+    new Promise((res, rej) => {
+      const t0 = performance.now();
+      execFile('cargo', [...args, '--locked'], { cwd, env: { ...process.env, ...env } }, (e, _out, stderr) =>
+        e ? rej(new Error(stderr)) : res({ ms: performance.now() - t0, deps: depsIn(stderr) }),
+      );
+    });
   const root = join(scratch, 'warm-root');
   let runId = 7000;
   /** One job through the bundled action: main, the build, post. */
@@ -308,9 +396,21 @@ if (only(6)) {
     const event = join(dir, 'event.json');
     writeFileSync(event, '{}');
     const env = {
-      PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_REPOSITORY: 'b/b', GITHUB_RUN_ID: String(runId++), GITHUB_JOB: o.job, GITHUB_WORKFLOW: 'ci', RUNNER_NAME: o.runner, GITHUB_EVENT_PATH: event,
-      ...(o.pr ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: 'main', GITHUB_HEAD_REF: `f${o.pr}` } : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
-      INPUT_ROOT: root, 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': await checkout(o.runner), ...files,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_REPOSITORY: 'b/b',
+      GITHUB_RUN_ID: String(runId++),
+      GITHUB_JOB: o.job,
+      GITHUB_WORKFLOW: 'ci',
+      RUNNER_NAME: o.runner,
+      GITHUB_EVENT_PATH: event,
+      ...(o.pr
+        ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: 'main', GITHUB_HEAD_REF: `f${o.pr}` }
+        : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
+      INPUT_ROOT: root,
+      'INPUT_DISK-THRESHOLD': '99%',
+      'INPUT_WORKING-DIRECTORY': await checkout(o.runner),
+      ...files,
     };
     await spawnTimed(process.execPath, ['dist/main/index.js'], env);
     const exported = Object.fromEntries(Object.entries(await stateOf(files.GITHUB_ENV)).map(([k, v]) => [k.slice(6), v]));
@@ -320,8 +420,17 @@ if (only(6)) {
   };
   const sharedEnv = { CARGO_TARGET_DIR: join(scratch, 'warm-shared', 'target'), CARGO_HOME: join(scratch, 'warm-shared', 'home') };
   const shared = (o, extraEnv = {}) => cargo(o.cmd, checkouts[o.runner], { ...sharedEnv, ...extraEnv });
-  const jobs = [['test', ['build']], ['lint', ['check']], ['bench', ['build', '--release']]];
-  const orders = [['r1', 'r2', 'r3'], ['r3', 'r1', 'r2'], ['r2', 'r3', 'r1'], ['r1', 'r3', 'r2']];
+  const jobs = [
+    ['test', ['build']],
+    ['lint', ['check']],
+    ['bench', ['build', '--release']],
+  ];
+  const orders = [
+    ['r1', 'r2', 'r3'],
+    ['r3', 'r1', 'r2'],
+    ['r2', 'r3', 'r1'],
+    ['r1', 'r3', 'r2'],
+  ];
   const pushOf = (pr, order) => jobs.map(([job, cmd], i) => ({ pr, job, cmd, runner: order[i] }));
   const sum = (rs) => ({ ms: rs.reduce((a, r) => a + r.ms, 0), deps: rs.reduce((a, r) => a + r.deps, 0) });
   // (a) the first push is cold everywhere; each later push lands its jobs on other runners.
@@ -335,8 +444,20 @@ if (only(6)) {
     if (i > 0) (a.iso.push(sum(iso)), a.shared.push(sum(sh)));
   }
   const med = (rs) => median(rs.map((r) => r.ms));
-  rows.push(['6', `(a) next push of a 3-job PR on shuffled runners (${orders.length - 1} pushes): wall time`, spread(a.iso.map((r) => r.ms)), `shared target dir ${spread(a.shared.map((r) => r.ms))}`, ratio(med(a.iso), med(a.shared))]);
-  rows.push(['6', '(a) dependencies recompiled per push', `${median(a.iso.map((r) => r.deps))} of ${list.length * 3}`, `shared: ${median(a.shared.map((r) => r.deps))}`, '']);
+  rows.push([
+    '6',
+    `(a) next push of a 3-job PR on shuffled runners (${orders.length - 1} pushes): wall time`,
+    spread(a.iso.map((r) => r.ms)),
+    `shared target dir ${spread(a.shared.map((r) => r.ms))}`,
+    ratio(med(a.iso), med(a.shared)),
+  ]);
+  rows.push([
+    '6',
+    '(a) dependencies recompiled per push',
+    `${median(a.iso.map((r) => r.deps))} of ${list.length * 3}`,
+    `shared: ${median(a.shared.map((r) => r.deps))}`,
+    '',
+  ]);
   // (b) a push to main, then a new PR's first run of the same job on the same runner.
   const b = { iso: [], shared: [], deps: [] };
   for (let i = 0; i < 3; i++) {
@@ -351,11 +472,24 @@ if (only(6)) {
     b.deps.push(pr.deps);
     b.shared.push(sh.ms);
   }
-  rows.push(['6', '(b) a new PR\'s first run after a push to main: wall time', spread(b.iso), `shared target dir ${spread(b.shared)}`, ratio(median(b.iso), median(b.shared))]);
+  rows.push([
+    '6',
+    "(b) a new PR's first run after a push to main: wall time",
+    spread(b.iso),
+    `shared target dir ${spread(b.shared)}`,
+    ratio(median(b.iso), median(b.shared)),
+  ]);
   rows.push(['6', '(b) dependencies recompiled', `${median(b.deps)} of ${list.length}`, '', '']);
   // sccache: (a)'s next push after the guard pruned every target dir (a clean rebuild in the
   // chosen slots). Hits need the same CARGO_HOME and CARGO_TARGET_DIR as a cached build.
-  const sccacheOk = (() => { try { execFileSync('sccache', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+  const sccacheOk = (() => {
+    try {
+      execFileSync('sccache', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
   if (sccacheOk) {
     const scDir = join(scratch, 'warm-sccache');
     const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: scDir, SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' };
@@ -370,7 +504,11 @@ if (only(6)) {
       await fs.rm(sharedEnv.CARGO_TARGET_DIR, { recursive: true, force: true });
     };
     const rate = async (go) => {
-      try { sc(['--stop-server']); } catch { /* none running */ }
+      try {
+        sc(['--stop-server']);
+      } catch {
+        /* none running */
+      }
       await fs.rm(scDir, { recursive: true, force: true });
       for (const j of pushOf(8, orders[0])) await go(j); // populate
       await pruneTargets();
@@ -382,7 +520,13 @@ if (only(6)) {
     };
     const hi = await rate((j) => isolated(j, wrap));
     const hs = await rate((j) => shared(j, wrap));
-    rows.push(['6', '(a) sccache, next push after the guard pruned the targets (CARGO_INCREMENTAL=0)', `${hi.hits}/${hi.all} hits`, `shared target dir ${hs.hits}/${hs.all}`, `${Math.round((100 * hi.hits) / Math.max(1, hi.all))}%`]);
+    rows.push([
+      '6',
+      '(a) sccache, next push after the guard pruned the targets (CARGO_INCREMENTAL=0)',
+      `${hi.hits}/${hi.all} hits`,
+      `shared target dir ${hs.hits}/${hs.all}`,
+      `${Math.round((100 * hi.hits) / Math.max(1, hi.all))}%`,
+    ]);
   }
   await server.close();
 }
@@ -392,7 +536,13 @@ if (only('7u')) {
   note('7u. compile units built and fresh over 3,000 units, build-dir layouts v1 and v2 ...');
   for (const layout of ['v1', 'v2']) {
     const w = await (await import('./bench/warmth.mjs')).benchWarmth({ scratch, mod, time, reps: REPS, layout });
-    rows.push(['7u', `post: units built/fresh, ${w.units.toLocaleString('en')} units, layout ${layout}`, spread(w.count), `du of the same target ${spread(w.du)}`, ratio(median(w.count), median(w.du))]);
+    rows.push([
+      '7u',
+      `post: units built/fresh, ${w.units.toLocaleString('en')} units, layout ${layout}`,
+      spread(w.count),
+      `du of the same target ${spread(w.du)}`,
+      ratio(median(w.count), median(w.du)),
+    ]);
   }
 }
 if (only(8)) await benchSccache({ scratch, reps: REPS, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median });

@@ -11,7 +11,9 @@ function build(entry) {
   const child = spawn('npx', [...args, '--license', 'licenses.txt', '--transpile-only'], { stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`bundling src/${entry}.ts: ncc ended with ${signal ?? `exit code ${code}`}`))));
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`bundling src/${entry}.ts: ncc ended with ${signal ?? `exit code ${code}`}`)),
+    );
   });
 }
 

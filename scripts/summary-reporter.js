@@ -4,6 +4,8 @@ import { currentPace } from './lib/pace.mjs';
 
 export default class SummaryReporter {
   onRunComplete(_contexts, r) {
-    process.stderr.write(`\npace: ${currentPace()} (measured at the start; hang guards scaled by it)\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`);
+    process.stderr.write(
+      `\npace: ${currentPace()} (measured at the start; hang guards scaled by it)\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`,
+    );
   }
 }

@@ -20,7 +20,9 @@ import { LineCounter, parseDocument } from 'yaml';
 // import attribute for those, which this hook adds.
 register(
   'data:text/javascript,' +
-    encodeURIComponent("export async function load(url, context, next) { return next(url, url.endsWith('.json') ? { ...context, importAttributes: { type: 'json' } } : context); }"),
+    encodeURIComponent(
+      "export async function load(url, context, next) { return next(url, url.endsWith('.json') ? { ...context, importAttributes: { type: 'json' } } : context); }",
+    ),
 );
 const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import('@actions/workflow-parser');
 const { ErrorPolicy } = await import('@actions/workflow-parser/model/convert');
@@ -75,7 +77,12 @@ function thisActionUse(content, meta) {
         const name = String(pair.key?.value ?? pair.key);
         if (!meta.inputs.includes(name)) {
           const { line, col } = at(pair.key);
-          found.push({ line, column: col, message: `input '${name}' is not one of this action's (action.yml): ${meta.inputs.join(', ')}`, by: 'cargo-isolate' });
+          found.push({
+            line,
+            column: col,
+            message: `input '${name}' is not one of this action's (action.yml): ${meta.inputs.join(', ')}`,
+            by: 'cargo-isolate',
+          });
         }
       }
     }
@@ -83,7 +90,12 @@ function thisActionUse(content, meta) {
   for (const m of content.matchAll(/steps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
     if (!ids.has(m[1]) || meta.outputs.includes(m[2])) continue;
     const { line, col } = lines.linePos(m.index);
-    found.push({ line, column: col, message: `output '${m[2]}' of step '${m[1]}' is not one of this action's (action.yml): ${meta.outputs.join(', ')}`, by: 'cargo-isolate' });
+    found.push({
+      line,
+      column: col,
+      message: `output '${m[2]}' of step '${m[1]}' is not one of this action's (action.yml): ${meta.outputs.join(', ')}`,
+      by: 'cargo-isolate',
+    });
   }
   return found;
 }
@@ -119,7 +131,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(JSON.stringify(results, null, 2));
   } else {
     for (const [f, findings] of bad) for (const x of findings) console.log(`${f}:${x.line}:${x.column}: ${x.message} (${x.by})`);
-    console.log(`validated ${files.length} files (action.yml against GitHub's action schema; workflows against GitHub's workflow schema and actionlint): ${bad.length ? `${bad.length} with findings` : 'all valid'}`);
+    console.log(
+      `validated ${files.length} files (action.yml against GitHub's action schema; workflows against GitHub's workflow schema and actionlint): ${bad.length ? `${bad.length} with findings` : 'all valid'}`,
+    );
   }
   process.exitCode = bad.length ? 1 : 0;
 }

@@ -17,10 +17,34 @@ export async function fleetSection(rows, note) {
     for (const size of ['knee', 'knee/2', 'knee/4']) {
       const at = sum.filter((r) => r.trace === trace && r.size === size);
       const get = (pred) => at.find((r) => pred(r.flags));
-      const [s, ref, lru, perRun, hits] = [get((f) => f.shipped), get((f) => f.reference), get((f) => f.lru), get((f) => f.baseline === 'per-run'), get((f) => f.variant === 'neither')];
-      rows.push(['7', `${trace}, disk ${size} (${s.gib.toFixed(0)} GiB): warm starts, shipped policy`, `${pct(s.share)}, ${s.failedDisk} failed for disk`, `reference ${pct(ref.share)}, plain LRU ${pct(lru.share)}`, `${pct(s.vsRef)} of the reference (${range(s.vsRefRange)})`]);
-      rows.push(['7', `${trace}, disk ${size}: compile hours a day`, `shipped ${s.hours.toFixed(1)} h (without copies or cross-slot hits ${hits.hours.toFixed(1)} h)`, `a new target dir per run with sccache ${perRun.hours.toFixed(1)} h`, `${(s.hours / perRun.hours).toFixed(2)}x`]);
+      const [s, ref, lru, perRun, hits] = [
+        get((f) => f.shipped),
+        get((f) => f.reference),
+        get((f) => f.lru),
+        get((f) => f.baseline === 'per-run'),
+        get((f) => f.variant === 'neither'),
+      ];
+      rows.push([
+        '7',
+        `${trace}, disk ${size} (${s.gib.toFixed(0)} GiB): warm starts, shipped policy`,
+        `${pct(s.share)}, ${s.failedDisk} failed for disk`,
+        `reference ${pct(ref.share)}, plain LRU ${pct(lru.share)}`,
+        `${pct(s.vsRef)} of the reference (${range(s.vsRefRange)})`,
+      ]);
+      rows.push([
+        '7',
+        `${trace}, disk ${size}: compile hours a day`,
+        `shipped ${s.hours.toFixed(1)} h (without copies or cross-slot hits ${hits.hours.toFixed(1)} h)`,
+        `a new target dir per run with sccache ${perRun.hours.toFixed(1)} h`,
+        `${(s.hours / perRun.hours).toFixed(2)}x`,
+      ]);
     }
   }
-  rows.push(['7', 'fleet simulation run time', `${results.length} simulated days (2 traces x ${new Set(results.map((r) => r.seed)).size} seeds x 3 disks x ${new Set(results.map((r) => r.policy)).size} policies, and the knees)`, '', `${seconds.toFixed(1)} s`]);
+  rows.push([
+    '7',
+    'fleet simulation run time',
+    `${results.length} simulated days (2 traces x ${new Set(results.map((r) => r.seed)).size} seeds x 3 disks x ${new Set(results.map((r) => r.policy)).size} policies, and the knees)`,
+    '',
+    `${seconds.toFixed(1)} s`,
+  ]);
 }

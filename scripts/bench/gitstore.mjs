@@ -50,7 +50,13 @@ export async function benchGitStore({ scratch, mod, rows, spread, median, time, 
     }
     const mb = (report.seededBytes / 1e6).toFixed(0);
     const clone = `cargo clone from git daemon: ${spread(clones)}`;
-    rows.push(['9', `seed a ${mb} MB git dependency (link, fsck-verified)`, spread(seeds.link), clone, `${(median(clones) / median(seeds.link)).toFixed(1)}x faster`]);
+    rows.push([
+      '9',
+      `seed a ${mb} MB git dependency (link, fsck-verified)`,
+      spread(seeds.link),
+      clone,
+      `${(median(clones) / median(seeds.link)).toFixed(1)}x faster`,
+    ]);
     rows.push(['9', `seed it by copy (fork PRs)`, spread(seeds.copy), clone, `${(median(clones) / median(seeds.copy)).toFixed(1)}x faster`]);
     rows.push(['9', 'seed + cargo fetch --locked, server stopped (checkout)', spread(ready), clone, `${(median(clones) / median(ready)).toFixed(1)}x faster`]);
   } finally {

@@ -76,7 +76,17 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   const home = join(dir, 'home');
   mkdirSync(root);
   mkdirSync(home);
-  const base = { PATH: process.env.PATH, HOME: home, GITHUB_REPOSITORY: 'b/b', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: '1', INPUT_ROOT: root, 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': home };
+  const base = {
+    PATH: process.env.PATH,
+    HOME: home,
+    GITHUB_REPOSITORY: 'b/b',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
+    GITHUB_RUN_ID: '1',
+    INPUT_ROOT: root,
+    'INPUT_DISK-THRESHOLD': '99%',
+    'INPUT_WORKING-DIRECTORY': home,
+  };
   if (asRoot) execFileSync('chown', ['-R', `${uid}:${uid}`, dir]);
   const files = () => {
     const f = {};
@@ -90,7 +100,10 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   const step = async () => {
     const env = { ...base, ...files() };
     const main = await timed(as[0] ?? node, [...as.slice(1), ...(as.length ? [node] : []), join(dist, 'main', 'index.js')], env);
-    const post = await timed(as[0] ?? node, [...as.slice(1), ...(as.length ? [node] : []), join(dist, 'post', 'index.js')], { ...env, ...(await stateOf(env.GITHUB_STATE)) });
+    const post = await timed(as[0] ?? node, [...as.slice(1), ...(as.length ? [node] : []), join(dist, 'post', 'index.js')], {
+      ...env,
+      ...(await stateOf(env.GITHUB_STATE)),
+    });
     return { main, post };
   };
   // The first job makes the slot; then its target gets the files, owned by that uid.
@@ -100,7 +113,11 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   if (asRoot) execFileSync('chown', ['-R', `${uid}:${uid}`, join(slot, 'target')]);
   const clean = (await findForeign({ base: slot }, uid)).length === 0;
 
-  const probes = [], walks = [], nodes = [], mains = [], posts = [];
+  const probes = [],
+    walks = [],
+    nodes = [],
+    mains = [],
+    posts = [];
   let seen = 0;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -114,8 +131,32 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   }
   const still = (await findForeign({ base: slot }, uid)).length === 0 && (await fs.readdir(join(slot, 'target', 'debug', 'incremental'))).length > 0;
   const p = median(probes);
-  rows.push(['10', `foreign-owner probe, slot with ${made.toLocaleString('en')} files in target (${seen} entries probed${clean ? '' : ', NOT CLEAN'})`, spread(probes), `node -e '' ${spread(nodes)}`, `${(p / median(nodes)).toFixed(3)}x`]);
-  rows.push(['10', 'the same question by a full walk (find ! -uid -print -quit)', spread(walks), `probe ${spread(probes)}`, `probe is ${(median(walks) / p).toFixed(0)}x cheaper`]);
-  rows.push(['10', `main step as uid ${uid} on that slot (includes the probe)`, spread(mains), `probe ${spread(probes)}`, `probe = ${((100 * p) / median(mains)).toFixed(1)}% of main`]);
-  rows.push(['10', `post step as uid ${uid} on that slot (includes the probe)${still ? '' : ' (the slot lost its files!)'}`, spread(posts), `probe ${spread(probes)}`, `probe = ${((100 * p) / median(posts)).toFixed(1)}% of post`]);
+  rows.push([
+    '10',
+    `foreign-owner probe, slot with ${made.toLocaleString('en')} files in target (${seen} entries probed${clean ? '' : ', NOT CLEAN'})`,
+    spread(probes),
+    `node -e '' ${spread(nodes)}`,
+    `${(p / median(nodes)).toFixed(3)}x`,
+  ]);
+  rows.push([
+    '10',
+    'the same question by a full walk (find ! -uid -print -quit)',
+    spread(walks),
+    `probe ${spread(probes)}`,
+    `probe is ${(median(walks) / p).toFixed(0)}x cheaper`,
+  ]);
+  rows.push([
+    '10',
+    `main step as uid ${uid} on that slot (includes the probe)`,
+    spread(mains),
+    `probe ${spread(probes)}`,
+    `probe = ${((100 * p) / median(mains)).toFixed(1)}% of main`,
+  ]);
+  rows.push([
+    '10',
+    `post step as uid ${uid} on that slot (includes the probe)${still ? '' : ' (the slot lost its files!)'}`,
+    spread(posts),
+    `probe ${spread(probes)}`,
+    `probe = ${((100 * p) / median(posts)).toFixed(1)}% of post`,
+  ]);
 }

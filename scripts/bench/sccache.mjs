@@ -23,12 +23,24 @@ function workspace(dir, tag) {
   }
   return dir;
 }
-const bytesUnder = (d) => readdirSync(d, { recursive: true }).map((f) => statSync(join(d, f))).filter((s) => s.isFile()).reduce((a, s) => a + s.size, 0);
+const bytesUnder = (d) =>
+  readdirSync(d, { recursive: true })
+    .map((f) => statSync(join(d, f)))
+    .filter((s) => s.isFile())
+    .reduce((a, s) => a + s.size, 0);
 
 async function serversOnOneDir(dir, nServers) {
   const cache = join(dir, `cache-${nServers}`);
   const ports = Array.from({ length: nServers }, () => String(30000 + Math.floor(Math.random() * 2000)));
-  const env = (p) => ({ ...process.env, RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: cache, SCCACHE_CACHE_SIZE: '300K', SCCACHE_SERVER_PORT: p, SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' });
+  const env = (p) => ({
+    ...process.env,
+    RUSTC_WRAPPER: 'sccache',
+    SCCACHE_DIR: cache,
+    SCCACHE_CACHE_SIZE: '300K',
+    SCCACHE_SERVER_PORT: p,
+    SCCACHE_IDLE_TIMEOUT: '0',
+    CARGO_INCREMENTAL: '0',
+  });
   const sc = (p, args) => execFileSync('sccache', args, { env: env(p), stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   for (const p of ports) sc(p, ['--start-server']);
   const build = (ws, p, target) => execFileSync('cargo', ['build', '-q'], { cwd: ws, env: { ...env(p), CARGO_TARGET_DIR: target }, stdio: 'ignore' });
@@ -58,7 +70,18 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
   note('8. sccache host server: main/post step time ...');
   const dir = join(scratch, 'sccache-steps');
   mkdirSync(dir, { recursive: true });
-  const base = { PATH: process.env.PATH, HOME: dir, GITHUB_REPOSITORY: 'b/b', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: '1', RUNNER_TRACKING_ID: 'github_bench', INPUT_ROOT: join(dir, 'root'), 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': dir };
+  const base = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    GITHUB_REPOSITORY: 'b/b',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
+    GITHUB_RUN_ID: '1',
+    RUNNER_TRACKING_ID: 'github_bench',
+    INPUT_ROOT: join(dir, 'root'),
+    'INPUT_DISK-THRESHOLD': '99%',
+    'INPUT_WORKING-DIRECTORY': dir,
+  };
   const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(dir, 'cache') };
   let port;
   const stop = () => {
@@ -71,16 +94,17 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
   };
   // main with its output kept: a start that fell back to a warning must show in the table.
   const warned = [];
-  const timedMain = (env) => new Promise((res) => {
-    const t0 = performance.now();
-    let out = '';
-    const c = spawn(process.execPath, ['dist/main/index.js'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    c.stdout.on('data', (d) => (out += d));
-    c.on('exit', () => {
-      for (const w of out.match(/^::warning::.*sccache.*$/gm) ?? []) warned.push(w);
-      res(performance.now() - t0);
+  const timedMain = (env) =>
+    new Promise((res) => {
+      const t0 = performance.now();
+      let out = '';
+      const c = spawn(process.execPath, ['dist/main/index.js'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      c.stdout.on('data', (d) => (out += d));
+      c.on('exit', () => {
+        for (const w of out.match(/^::warning::.*sccache.*$/gm) ?? []) warned.push(w);
+        res(performance.now() - t0);
+      });
     });
-  });
   const step = async (extra) => {
     const files = runnerFiles(dir);
     const env = { ...base, ...extra, ...files };
@@ -101,13 +125,43 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
   stop();
   for (const w of warned) note(`8. a main step warned: ${w.slice(0, 400)}`);
   const m = (k, s) => t[k].map((x) => x[s]);
-  rows.push(['8', 'main step, RUSTC_WRAPPER=sccache, host server running', spread(m('reuse', 'main')), `no sccache ${spread(m('plain', 'main'))}`, ratio(median(m('reuse', 'main')), median(m('plain', 'main')))]);
-  rows.push(['8', `main step, RUSTC_WRAPPER=sccache, this job starts the server${warned.length ? ` (${warned.length} fell back with a warning)` : ''}`, spread(m('start', 'main')), `no sccache ${spread(m('plain', 'main'))}`, ratio(median(m('start', 'main')), median(m('plain', 'main')))]);
-  rows.push(['8', 'post step, RUSTC_WRAPPER=sccache', spread(m('reuse', 'post')), `no sccache ${spread(m('plain', 'post'))}`, ratio(median(m('reuse', 'post')), median(m('plain', 'post')))]);
+  rows.push([
+    '8',
+    'main step, RUSTC_WRAPPER=sccache, host server running',
+    spread(m('reuse', 'main')),
+    `no sccache ${spread(m('plain', 'main'))}`,
+    ratio(median(m('reuse', 'main')), median(m('plain', 'main'))),
+  ]);
+  rows.push([
+    '8',
+    `main step, RUSTC_WRAPPER=sccache, this job starts the server${warned.length ? ` (${warned.length} fell back with a warning)` : ''}`,
+    spread(m('start', 'main')),
+    `no sccache ${spread(m('plain', 'main'))}`,
+    ratio(median(m('start', 'main')), median(m('plain', 'main'))),
+  ]);
+  rows.push([
+    '8',
+    'post step, RUSTC_WRAPPER=sccache',
+    spread(m('reuse', 'post')),
+    `no sccache ${spread(m('plain', 'post'))}`,
+    ratio(median(m('reuse', 'post')), median(m('plain', 'post'))),
+  ]);
   note('8. one SCCACHE_DIR, one server vs two ...');
   const one = await serversOnOneDir(dir, 1);
   const two = await serversOnOneDir(dir, 2);
   const kb = (b) => `${Math.round(b / 1024)} KiB`;
-  rows.push(['8', 'two servers on one SCCACHE_DIR (per-job servers), SCCACHE_CACHE_SIZE=300K: bytes on disk', kb(two.onDisk), `one server ${kb(one.onDisk)}`, ratio(two.onDisk, one.onDisk)]);
-  rows.push(['8', "two servers on one SCCACHE_DIR: clean rebuild's hits on entries the other server wrote", `${two.hits}/12 hits`, `one server ${one.hits}/12`, '']);
+  rows.push([
+    '8',
+    'two servers on one SCCACHE_DIR (per-job servers), SCCACHE_CACHE_SIZE=300K: bytes on disk',
+    kb(two.onDisk),
+    `one server ${kb(one.onDisk)}`,
+    ratio(two.onDisk, one.onDisk),
+  ]);
+  rows.push([
+    '8',
+    "two servers on one SCCACHE_DIR: clean rebuild's hits on entries the other server wrote",
+    `${two.hits}/12 hits`,
+    `one server ${one.hits}/12`,
+    '',
+  ]);
 }

@@ -28,7 +28,9 @@ function timed(cmd, args, o) {
     let err = '';
     c.stderr.on('data', (d) => (err += d));
     c.stdout.on('data', () => undefined);
-    c.on('exit', (code) => (code === 0 ? res({ ms: performance.now() - t0, stderr: err }) : rej(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err.slice(-2000)}`))));
+    c.on('exit', (code) =>
+      code === 0 ? res({ ms: performance.now() - t0, stderr: err }) : rej(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err.slice(-2000)}`)),
+    );
   });
 }
 
@@ -39,20 +41,58 @@ function prunedSlot(root, pr, cargoHome) {
   mkdirSync(join(slot, 'target'), { recursive: true });
   mkdirSync(join(root, 'locks'), { recursive: true });
   const t = new Date(Date.now() - 60_000).toISOString();
-  writeFileSync(join(slot, 'slot.json'), JSON.stringify({ format: 1, name, layout: 'slot', repository: 'b/b', key: `pr-${pr}`, runnerId: 'r1', runnerName: 'r1', host: 'h', workflow: 'ci', runId: '1', runAttempt: '1', job: 'test', jobUid: 'x', leasedAt: t, lastUsed: t, prunedAt: t, sizes: { target: 0, cargoHome: 0, tmp: 0, measuredAt: t }, cargoHome }));
+  writeFileSync(
+    join(slot, 'slot.json'),
+    JSON.stringify({
+      format: 1,
+      name,
+      layout: 'slot',
+      repository: 'b/b',
+      key: `pr-${pr}`,
+      runnerId: 'r1',
+      runnerName: 'r1',
+      host: 'h',
+      workflow: 'ci',
+      runId: '1',
+      runAttempt: '1',
+      job: 'test',
+      jobUid: 'x',
+      leasedAt: t,
+      lastUsed: t,
+      prunedAt: t,
+      sizes: { target: 0, cargoHome: 0, tmp: 0, measuredAt: t },
+      cargoHome,
+    }),
+  );
   writeFileSync(join(root, 'locks', `slot-${name}.lock`), '');
 }
 
 /** What the runner passes to a job's steps: the identity of a push to main or a PR. */
 function identityEnv(o, event) {
   return {
-    GITHUB_REPOSITORY: 'b/b', GITHUB_RUN_ID: String(o.runId), GITHUB_JOB: 'test', GITHUB_WORKFLOW: 'ci', RUNNER_NAME: o.runner ?? 'r1', GITHUB_EVENT_PATH: event,
+    GITHUB_REPOSITORY: 'b/b',
+    GITHUB_RUN_ID: String(o.runId),
+    GITHUB_JOB: 'test',
+    GITHUB_WORKFLOW: 'ci',
+    RUNNER_NAME: o.runner ?? 'r1',
+    GITHUB_EVENT_PATH: event,
     GITHUB_EVENT_NAME: o.pr ? 'pull_request' : 'push',
-    ...(o.pr ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: o.base ?? 'main', GITHUB_HEAD_REF: `f${o.pr}` } : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
+    ...(o.pr
+      ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: o.base ?? 'main', GITHUB_HEAD_REF: `f${o.pr}` }
+      : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
   };
 }
 // A PR from a branch of the same repository (head and base repository named: otherwise a fork).
-const eventPayload = (o) => JSON.stringify(o.pr ? { number: o.pr, pull_request: { number: o.pr, head: { ref: `f${o.pr}`, repo: { full_name: 'b/b' } }, base: { ref: o.base ?? 'main', repo: { full_name: 'b/b' } } }, repository: { default_branch: 'main' } } : { repository: { default_branch: 'main' } });
+const eventPayload = (o) =>
+  JSON.stringify(
+    o.pr
+      ? {
+          number: o.pr,
+          pull_request: { number: o.pr, head: { ref: `f${o.pr}`, repo: { full_name: 'b/b' } }, base: { ref: o.base ?? 'main', repo: { full_name: 'b/b' } } },
+          repository: { default_branch: 'main' },
+        }
+      : { repository: { default_branch: 'main' } },
+  );
 
 /**
  * Runs a job (main, build, post) in a fresh job container, or undefined without Docker. Every
@@ -63,7 +103,12 @@ async function containerRunner(dir, ws, sccacheStats) {
   let d;
   try {
     const out = execFileSync('bash', ['scripts/docker-env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 900_000 });
-    d = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    d = Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   } catch {
     return undefined;
   }
@@ -77,18 +122,54 @@ async function containerRunner(dir, ws, sccacheStats) {
     const jdir = await fs.mkdtemp(join(dir, 'cjob-'));
     const name = `cargo-isolate-bench-${process.pid}-${o.runId}`;
     made.push(name);
-    const mounts = [[toolCache, '/__t'], [ws, '/__w/ws/ws'], [jdir, '/__w/_temp'], [process.execPath, '/__e/node24/bin/node', 'ro'], [join(process.cwd(), 'dist'), '/__a/dist', 'ro'], [sysroot, '/opt/rust', 'ro'], ['/usr/bin/sccache', '/usr/local/bin/sccache', 'ro']];
-    execFileSync(d.DOCKER, dockerArgs(['run', '-d', '--init', '--network', 'host', '--name', name, ...mounts.flatMap(([h, c, ro]) => ['-v', `${h}:${c}${ro ? ':ro' : ''}`]), d.IMAGE, 'sh', '-c', 'mkdir -p /github/home && exec sleep infinity']), { stdio: 'ignore' });
+    const mounts = [
+      [toolCache, '/__t'],
+      [ws, '/__w/ws/ws'],
+      [jdir, '/__w/_temp'],
+      [process.execPath, '/__e/node24/bin/node', 'ro'],
+      [join(process.cwd(), 'dist'), '/__a/dist', 'ro'],
+      [sysroot, '/opt/rust', 'ro'],
+      ['/usr/bin/sccache', '/usr/local/bin/sccache', 'ro'],
+    ];
+    execFileSync(
+      d.DOCKER,
+      dockerArgs([
+        'run',
+        '-d',
+        '--init',
+        '--network',
+        'host',
+        '--name',
+        name,
+        ...mounts.flatMap(([h, c, ro]) => ['-v', `${h}:${c}${ro ? ':ro' : ''}`]),
+        d.IMAGE,
+        'sh',
+        '-c',
+        'mkdir -p /github/home && exec sleep infinity',
+      ]),
+      { stdio: 'ignore' },
+    );
     const files = {};
     for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) writeFileSync(join(jdir, n), '');
     for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) files[n] = `/__w/_temp/${n}`;
     writeFileSync(join(jdir, 'event.json'), eventPayload(o));
     const base = {
-      ...identityEnv(o, '/__w/_temp/event.json'), ...files, RUNNER_TEMP: '/__w/_temp', GITHUB_WORKSPACE: '/__w/ws/ws', HOME: '/github/home', PATH: '/opt/rust/bin:/usr/local/bin:/usr/bin:/bin',
-      RUNNER_TRACKING_ID: `github_bench_${o.runId}`, INPUT_ROOT: '/__t/cargo-isolate', 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': '/__w/ws/ws',
-      RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: '/__t/sccache', CARGO_INCREMENTAL: '0',
+      ...identityEnv(o, '/__w/_temp/event.json'),
+      ...files,
+      RUNNER_TEMP: '/__w/_temp',
+      GITHUB_WORKSPACE: '/__w/ws/ws',
+      HOME: '/github/home',
+      PATH: '/opt/rust/bin:/usr/local/bin:/usr/bin:/bin',
+      RUNNER_TRACKING_ID: `github_bench_${o.runId}`,
+      INPUT_ROOT: '/__t/cargo-isolate',
+      'INPUT_DISK-THRESHOLD': '99%',
+      'INPUT_WORKING-DIRECTORY': '/__w/ws/ws',
+      RUSTC_WRAPPER: 'sccache',
+      SCCACHE_DIR: '/__t/sccache',
+      CARGO_INCREMENTAL: '0',
     };
-    const exec = (env, argv, cwd = '/') => timed(d.DOCKER, dockerArgs(['exec', '-w', cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), name, ...argv]), {});
+    const exec = (env, argv, cwd = '/') =>
+      timed(d.DOCKER, dockerArgs(['exec', '-w', cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), name, ...argv]), {});
     try {
       const t0 = performance.now();
       const main = await exec(base, ['/__e/node24/bin/node', '/__a/dist/main/index.js']).catch((e) => ({ stdout: '', err: e }));
@@ -111,13 +192,27 @@ async function containerRunner(dir, ws, sccacheStats) {
       const port = { SCCACHE_SERVER_PORT: exported.SCCACHE_SERVER_PORT };
       await exec({ ...base, ...port }, ['sccache', '--zero-stats']);
       const b = await exec({ ...base, ...exported, PATH: `${exported.CARGO_INSTALL_ROOT}/bin:${base.PATH}` }, ['cargo', 'build', '--locked'], '/__w/ws/ws');
-      const statsOut = execFileSync(d.DOCKER, dockerArgs(['exec', '-e', `SCCACHE_SERVER_PORT=${port.SCCACHE_SERVER_PORT}`, name, 'sccache', '--show-stats', '--stats-format', 'json']), { encoding: 'utf8' });
+      const statsOut = execFileSync(
+        d.DOCKER,
+        dockerArgs(['exec', '-e', `SCCACHE_SERVER_PORT=${port.SCCACHE_SERVER_PORT}`, name, 'sccache', '--show-stats', '--stats-format', 'json']),
+        { encoding: 'utf8' },
+      );
       const st = JSON.parse(statsOut).stats;
       const cnt = (x) => Object.values(x.counts ?? {}).reduce((a, y) => a + y, 0);
       const state = await parse('GITHUB_STATE');
-      await exec({ ...base, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) }, ['/__e/node24/bin/node', '/__a/dist/post/index.js']);
+      await exec({ ...base, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) }, [
+        '/__e/node24/bin/node',
+        '/__a/dist/post/index.js',
+      ]);
       const log = (await fs.readFile(join(jdir, 'GITHUB_STEP_SUMMARY'), 'utf8').catch(() => '')) + stdout;
-      return { ms: mainMs + b.ms, units: [...b.stderr.matchAll(/^\s*Compiling \S+ v/gm)].length, hits: cnt(st.cache_hits), misses: cnt(st.cache_misses), exported, stdout: log };
+      return {
+        ms: mainMs + b.ms,
+        units: [...b.stderr.matchAll(/^\s*Compiling \S+ v/gm)].length,
+        hits: cnt(st.cache_hits),
+        misses: cnt(st.cache_misses),
+        exported,
+        stdout: log,
+      };
     } finally {
       execFileSync(d.DOCKER, dockerArgs(['rm', '-f', name]), { stdio: 'ignore' });
     }
@@ -187,8 +282,15 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   const cold = median(out.cold.ms);
 
   // The seeds' layout: CARGO_HOME kept, a new target dir per run at one path, sccache warm.
-  note('11. the incident fleet\'s layout ...');
-  const seedsEnv = { CARGO_HOME: join(dir, 'seeds-home'), CARGO_TARGET_DIR: join(dir, 'seeds-target'), RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(dir, 'seeds-sccache'), SCCACHE_SERVER_PORT: '31971', SCCACHE_IDLE_TIMEOUT: '0' };
+  note("11. the incident fleet's layout ...");
+  const seedsEnv = {
+    CARGO_HOME: join(dir, 'seeds-home'),
+    CARGO_TARGET_DIR: join(dir, 'seeds-target'),
+    RUSTC_WRAPPER: 'sccache',
+    SCCACHE_DIR: join(dir, 'seeds-sccache'),
+    SCCACHE_SERVER_PORT: '31971',
+    SCCACHE_IDLE_TIMEOUT: '0',
+  };
   stopServer(seedsEnv);
   await build(seedsEnv); // populates the cache (the first run at a path)
   for (const change of [false, true]) {
@@ -203,7 +305,7 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   stopServer(seedsEnv);
 
   // rust-cache's way on one host: archive, wipe, restore at the same paths, build.
-  note('11. rust-cache\'s way ...');
+  note("11. rust-cache's way ...");
   const rc = { CARGO_HOME: join(dir, 'rc-home'), CARGO_TARGET_DIR: join(dir, 'rc-target') };
   await build(rc);
   const archive = join(dir, 'rc.tar.zst');
@@ -233,10 +335,23 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
     const event = join(jdir, 'event.json');
     writeFileSync(event, eventPayload(o));
     const env = {
-      PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_REPOSITORY: 'b/b', GITHUB_RUN_ID: String(runId++), GITHUB_JOB: 'test', GITHUB_WORKFLOW: 'ci', RUNNER_NAME: o.runner ?? 'r1', GITHUB_EVENT_PATH: event,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_REPOSITORY: 'b/b',
+      GITHUB_RUN_ID: String(runId++),
+      GITHUB_JOB: 'test',
+      GITHUB_WORKFLOW: 'ci',
+      RUNNER_NAME: o.runner ?? 'r1',
+      GITHUB_EVENT_PATH: event,
       GITHUB_EVENT_NAME: o.pr ? 'pull_request' : 'push',
-      ...(o.pr ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: o.base ?? 'main', GITHUB_HEAD_REF: `f${o.pr}` } : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
-      INPUT_ROOT: root, 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': ws, ...sccacheEnv, ...files,
+      ...(o.pr
+        ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: o.base ?? 'main', GITHUB_HEAD_REF: `f${o.pr}` }
+        : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
+      INPUT_ROOT: root,
+      'INPUT_DISK-THRESHOLD': '99%',
+      'INPUT_WORKING-DIRECTORY': ws,
+      ...sccacheEnv,
+      ...files,
     };
     const t0 = performance.now();
     await timed(process.execPath, ['dist/main/index.js'], { env });
@@ -271,7 +386,8 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
       const p = pr++;
       prunedSlot(root, p, mainRun.exported.CARGO_HOME);
       const r = await isolated({ pr: p, base: 'main', runner: 'r1' });
-      if (!JSON.parse(await fs.readFile(join(root, 'slots', `s9${String(p).padStart(3, '0')}`, 'slot.json'), 'utf8')).copiedFrom) throw new Error(`bench 11: PR ${p} did not start from a copy`);
+      if (!JSON.parse(await fs.readFile(join(root, 'slots', `s9${String(p).padStart(3, '0')}`, 'slot.json'), 'utf8')).copiedFrom)
+        throw new Error(`bench 11: PR ${p} did not start from a copy`);
       add(`isolate-copy${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
     }
   }
@@ -349,23 +465,55 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   label['container-cold-slot'] = 'cargo-isolate, container job, a slot that does not hold the build, no warm build to copy';
   label['container-copy'] = 'cargo-isolate, container job, a compatible warm build on the host (copied)';
   label['container-warm-slot'] = 'cargo-isolate, container job, a warm slot';
-  for (const k of ['cold', 'seeds', 'rust-cache', 'isolate-cold-slot', 'isolate-copy', 'warm-slot', 'container-cold-slot', 'container-copy', 'container-warm-slot'].filter((x) => out[x])) {
+  for (const k of [
+    'cold',
+    'seeds',
+    'rust-cache',
+    'isolate-cold-slot',
+    'isolate-copy',
+    'warm-slot',
+    'container-cold-slot',
+    'container-copy',
+    'container-warm-slot',
+  ].filter((x) => out[x])) {
     for (const edited of k === 'cold' ? [''] : ['', '-edit']) {
       const key = k + edited;
       const h = hitsOf(key);
-      rows.push(['11', `${label[k]}${edited ? ', one-line change' : k === 'cold' ? '' : ', no change'}${h ? `; sccache ${h} hits` : ''}`, spread(out[key].ms), `cold ${spread(out.cold.ms)}`, `${ratio(key)}x`]);
+      rows.push([
+        '11',
+        `${label[k]}${edited ? ', one-line change' : k === 'cold' ? '' : ', no change'}${h ? `; sccache ${h} hits` : ''}`,
+        spread(out[key].ms),
+        `cold ${spread(out.cold.ms)}`,
+        `${ratio(key)}x`,
+      ]);
     }
   }
-  rows.push(['11', 'rust-cache\'s way: the restore alone', spread(out['rust-cache'].restore), `cold ${spread(out.cold.ms)}`, `${(median(out['rust-cache'].restore) / cold).toFixed(3)}x`]);
-  rows.push(['11', 'rust-cache\'s way: saving the archive (once)', `${Math.round(save.ms)} ms`, '', `${(save.ms / cold).toFixed(3)}x`]);
-  rows.push(['11', 'the key wrapper in front of a rustc call (`rustc -vV`)', `${wrapped.toFixed(1)} ms`, `rustc alone ${direct.toFixed(1)} ms`, `+${(wrapped - direct).toFixed(1)} ms`]);
+  rows.push([
+    '11',
+    "rust-cache's way: the restore alone",
+    spread(out['rust-cache'].restore),
+    `cold ${spread(out.cold.ms)}`,
+    `${(median(out['rust-cache'].restore) / cold).toFixed(3)}x`,
+  ]);
+  rows.push(['11', "rust-cache's way: saving the archive (once)", `${Math.round(save.ms)} ms`, '', `${(save.ms / cold).toFixed(3)}x`]);
+  rows.push([
+    '11',
+    'the key wrapper in front of a rustc call (`rustc -vV`)',
+    `${wrapped.toFixed(1)} ms`,
+    `rustc alone ${direct.toFixed(1)} ms`,
+    `+${(wrapped - direct).toFixed(1)} ms`,
+  ]);
   const weights = {
     measured: new Date().toISOString().slice(0, 10),
     workspace: `${locked} locked real crates, ${out.cold.units} units compiled`,
     coldMs: Math.round(cold),
     reps,
     ratiosToCold: Object.fromEntries(Object.keys(out).map((k) => [k, Number(ratio(k))])),
-    sccacheHits: Object.fromEntries(Object.keys(out).filter((k) => out[k].hits !== undefined).map((k) => [k, { hits: out[k].hits, of: out[k].hits + out[k].misses }])),
+    sccacheHits: Object.fromEntries(
+      Object.keys(out)
+        .filter((k) => out[k].hits !== undefined)
+        .map((k) => [k, { hits: out[k].hits, of: out[k].hits + out[k].misses }]),
+    ),
     rustCacheArchiveBytes: archiveBytes,
     copyBytesPerWarmBuild: Number(sh('du', ['-sb', mainRun.exported.CARGO_TARGET_DIR]).split('\t')[0]) || undefined,
     wrapperMsPerRustcCall: Number((wrapped - direct).toFixed(2)),

@@ -33,7 +33,11 @@ export async function benchWarmth({ scratch, mod, time, reps, units = 3000, layo
   const count = [];
   const du = [];
   for (let i = 0; i < reps; i++) {
-    count.push(await time(async () => { last = unitsSince(target, startedAt); }));
+    count.push(
+      await time(async () => {
+        last = unitsSince(target, startedAt);
+      }),
+    );
     du.push(await time(() => diskUsage(target)));
   }
   if (last.built !== units / 10 || last.fresh !== units - units / 10) throw new Error(`bench 7u (${layout}): counted ${JSON.stringify(last)}`);

@@ -9,7 +9,12 @@ import { freePort } from './free-port.mjs';
 import { currentPace } from './pace.mjs';
 
 const git = (cwd, args, input) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, input, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } }).trim();
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], {
+    cwd,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd },
+  }).trim();
 
 /**
  * Makes (or adds a commit to) a repository at `dir` with crate `name`: `answer()` returns
@@ -34,7 +39,10 @@ export function commitGitDep(dir, o) {
 /** A workspace whose one dependency is the git repository at `url`, branch `branch`. */
 export function makeGitConsumer(dir, name, url, branch = 'main') {
   mkdirSync(join(dir, 'src'), { recursive: true });
-  writeFileSync(join(dir, 'Cargo.toml'), `[package]\nname = "consumer"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${name} = { git = "${url}", branch = "${branch}" }\n`);
+  writeFileSync(
+    join(dir, 'Cargo.toml'),
+    `[package]\nname = "consumer"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${name} = { git = "${url}", branch = "${branch}" }\n`,
+  );
   writeFileSync(join(dir, 'src', 'main.rs'), `fn main() { println!("{}", ${name.replace(/-/g, '_')}::answer()); }\n`);
   return dir;
 }
@@ -43,7 +51,11 @@ export function makeGitConsumer(dir, name, url, branch = 'main') {
 export async function serveGit(base) {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'git',
+      ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     // Ready once it accepts a connection; an exit first means the port was taken meanwhile.
     // On a busy machine that can take a while: the wait ends on the outcome, with a guard
     // against a hang that grows with the run's pace (pace.mjs).
@@ -61,7 +73,8 @@ export async function serveGit(base) {
     if (ready) {
       return {
         url: (name) => `git://127.0.0.1:${port}/${name}`,
-        close: () => new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : (child.once('exit', () => res()), child.kill('SIGTERM')))),
+        close: () =>
+          new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : (child.once('exit', () => res()), child.kill('SIGTERM')))),
       };
     }
     if (attempt > 5) throw new Error(`git daemon did not start on 127.0.0.1 (port ${port})`);

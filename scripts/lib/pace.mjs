@@ -13,7 +13,8 @@ export const PACE_VARIABLE = 'CARGO_ISOLATE_TEST_PACE';
 /** Beyond this the machine is too busy for any limit to mean much; a hang still ends. */
 export const MAX_PACE = 8;
 
-const WORK = 'let x = 0; for (let i = 0; i < 3e6; i++) x = (x * 31 + i) >>> 0; const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));';
+const WORK =
+  'let x = 0; for (let i = 0; i < 3e6; i++) x = (x * 31 + i) >>> 0; const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));';
 
 /** Runs the measurement: `{ pace, samples }`, samples as [wall ms, cpu ms]. */
 export function measurePace(runs = 5) {

@@ -19,7 +19,16 @@ const run = promisify(execFile);
 export const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
 
 /** Debian packages whose crates (with their dependencies) make the real-crates workspace. */
-export const REAL_CRATE_PACKAGES = ['librust-serde-json-dev', 'librust-regex-dev', 'librust-clap-dev', 'librust-tokio-dev', 'librust-chrono-dev', 'librust-anyhow-dev', 'librust-thiserror-dev', 'librust-serde-derive-dev'];
+export const REAL_CRATE_PACKAGES = [
+  'librust-serde-json-dev',
+  'librust-regex-dev',
+  'librust-clap-dev',
+  'librust-tokio-dev',
+  'librust-chrono-dev',
+  'librust-anyhow-dev',
+  'librust-thiserror-dev',
+  'librust-serde-derive-dev',
+];
 
 /** The workspace's direct dependencies: a typical service's (48 crates once resolved). */
 export const REAL_DEPS = `serde = { version = "1", features = ["derive"] }
@@ -80,7 +89,9 @@ function indexEntry(pkg, cksum) {
  * Idempotent: a `dir/packed.json` listing the same source dirs means nothing to do.
  */
 export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
-  const srcs = readdirSafe(from).filter((d) => /^[A-Za-z0-9_-]+-\d+\.\d+\.\d+/.test(d)).sort();
+  const srcs = readdirSafe(from)
+    .filter((d) => /^[A-Za-z0-9_-]+-\d+\.\d+\.\d+/.test(d))
+    .sort();
   if (srcs.length === 0) throw new Error(`No crates under ${from}: install ${REAL_CRATE_PACKAGES.join(' ')} (apt-get), or call ensurePackages().`);
   const stamp = join(dir, 'packed.json');
   const want = JSON.stringify(srcs);
@@ -93,14 +104,30 @@ export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
   mkdirSync(home, { recursive: true });
   const entries = new Map();
   const one = async (d) => {
-    const { stdout } = await run('cargo', ['metadata', '--no-deps', '--offline', '--format-version', '1', '--manifest-path', join(from, d, 'Cargo.toml')], { env: { ...process.env, CARGO_HOME: home }, maxBuffer: 64 << 20 }).catch(() => ({ stdout: '' }));
+    const { stdout } = await run('cargo', ['metadata', '--no-deps', '--offline', '--format-version', '1', '--manifest-path', join(from, d, 'Cargo.toml')], {
+      env: { ...process.env, CARGO_HOME: home },
+      maxBuffer: 64 << 20,
+    }).catch(() => ({ stdout: '' }));
     if (!stdout) return; // a manifest cargo cannot read (a crate Debian patched for itself): left out
     const pkg = JSON.parse(stdout).packages[0];
     const top = `${pkg.name}-${pkg.version}`;
     const crate = join(dir, 'crates', `${top}.crate`);
     // A .crate is a gzipped tar of <name>-<version>/; fixed owner and mtime, so packing twice
     // gives the same checksums. Debian's checksum file is for vendored sources, not registries.
-    await run('tar', ['czf', crate, '--owner=0', '--group=0', '--numeric-owner', '--mtime=2020-01-01', '--sort=name', '--exclude=.cargo-checksum.json', `--transform=s,^${d.replace(/[.]/g, '\\.')},${top},`, '-C', from, d]);
+    await run('tar', [
+      'czf',
+      crate,
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--mtime=2020-01-01',
+      '--sort=name',
+      '--exclude=.cargo-checksum.json',
+      `--transform=s,^${d.replace(/[.]/g, '\\.')},${top},`,
+      '-C',
+      from,
+      d,
+    ]);
     const cksum = createHash('sha256').update(readFileSync(crate)).digest('hex');
     const list = entries.get(pkg.name) ?? [];
     list.push(indexEntry(pkg, cksum));
@@ -108,9 +135,11 @@ export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
   };
   // Two at a time: the machine has two cores and other work.
   const queue = [...srcs];
-  await Promise.all([0, 1].map(async () => {
-    for (let d = queue.shift(); d; d = queue.shift()) await one(d);
-  }));
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) await one(d);
+    }),
+  );
   for (const [name, list] of entries) {
     const p = join(dir, 'index', indexPath(name));
     mkdirSync(join(p, '..'), { recursive: true });

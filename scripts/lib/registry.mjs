@@ -69,7 +69,11 @@ export async function serveRegistry(dir, { bytesPerSecond = 0, latencyMs = 0 } =
     port,
     url: `sparse+http://127.0.0.1:${port}/index/`,
     stats,
-    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r(undefined)); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r(undefined));
+      }),
   };
 }
 

@@ -52,14 +52,16 @@ export function makeTrace(p, cfg, contentKey, seed = p.seed) {
     const prs = [];
     const mine = [];
     let number = 1030;
-    for (let i = 0; i < q.openAtStart; i++) prs.push({ n: ++number, open: r.uniform(0, 60), close: r.uniform(q.lifetimeHours[0], q.lifetimeHours[1]) * 60, every: q.pushEveryMinutes });
+    for (let i = 0; i < q.openAtStart; i++)
+      prs.push({ n: ++number, open: r.uniform(0, 60), close: r.uniform(q.lifetimeHours[0], q.lifetimeHours[1]) * 60, every: q.pushEveryMinutes });
     for (let i = 0; i < q.openedDuringDay; i++) {
       const open = r.uniform(60, day * 0.85);
       prs.push({ n: ++number, open, close: open + r.uniform(q.lifetimeHours[0], q.lifetimeHours[1]) * 60, every: q.pushEveryMinutes });
     }
     const main = (t) => mine.push({ t, kind: 'main', repo, key: 'ref-main', event: 'push' });
     const prPushes = (pr) => {
-      for (let t = pr.open; t < Math.min(pr.close, day); t += r.exp(pr.every)) mine.push({ t, kind: 'pr', repo, key: `pr-${pr.n}`, pr: pr.n, baseKey: 'ref-main', event: 'pull_request' });
+      for (let t = pr.open; t < Math.min(pr.close, day); t += r.exp(pr.every))
+        mine.push({ t, kind: 'pr', repo, key: `pr-${pr.n}`, pr: pr.n, baseKey: 'ref-main', event: 'pull_request' });
       if (pr.close >= day) return;
       closes.push({ t: pr.close, repo, key: `pr-${pr.n}` });
       if (q.mergeQueue) {
@@ -76,7 +78,13 @@ export function makeTrace(p, cfg, contentKey, seed = p.seed) {
       const at = r.uniform(60, day * 0.85);
       for (let i = 0; i < q.bursts.prs; i++) {
         const open = at + r.uniform(0, q.bursts.spreadMinutes ?? 15);
-        const pr = { n: ++number, open, close: open + r.uniform(q.bursts.lifetimeHours[0], q.bursts.lifetimeHours[1]) * 60, every: q.bursts.pushEveryMinutes, abandoned: r.next() < (q.bursts.abandonedShare ?? 0) };
+        const pr = {
+          n: ++number,
+          open,
+          close: open + r.uniform(q.bursts.lifetimeHours[0], q.bursts.lifetimeHours[1]) * 60,
+          every: q.bursts.pushEveryMinutes,
+          abandoned: r.next() < (q.bursts.abandonedShare ?? 0),
+        };
         prs.push(pr);
         prPushes(pr);
       }
@@ -84,11 +92,14 @@ export function makeTrace(p, cfg, contentKey, seed = p.seed) {
     // Release branches: their own trust domains, pushing every few hours.
     for (let b = 0; b < (q.releaseBranches?.count ?? 0); b++) {
       const key = contentKey(undefined, `release/${b + 1}.x`);
-      for (let t = r.uniform(0, q.releaseBranches.everyHours * 60); t < day; t += r.exp(q.releaseBranches.everyHours * 60)) mine.push({ t, kind: 'branch', repo, key, event: 'push' });
+      for (let t = r.uniform(0, q.releaseBranches.everyHours * 60); t < day; t += r.exp(q.releaseBranches.everyHours * 60))
+        mine.push({ t, kind: 'branch', repo, key, event: 'push' });
     }
     // update-branch: open PRs follow main within minutes.
     for (const m of mine.filter((x) => x.kind === 'main')) {
-      for (const pr of prs) if (pr.open < m.t && m.t < pr.close && r.next() < q.updateBranchShare) mine.push({ t: m.t + r.uniform(1, 10), kind: 'pr', repo, key: `pr-${pr.n}`, pr: pr.n, baseKey: 'ref-main', event: 'pull_request' });
+      for (const pr of prs)
+        if (pr.open < m.t && m.t < pr.close && r.next() < q.updateBranchShare)
+          mine.push({ t: m.t + r.uniform(1, 10), kind: 'pr', repo, key: `pr-${pr.n}`, pr: pr.n, baseKey: 'ref-main', event: 'pull_request' });
     }
     pushes.push(...mine);
   });
@@ -112,7 +123,19 @@ export function makeTrace(p, cfg, contentKey, seed = p.seed) {
   const workingSet = [...uses.keys()].reduce((a, e) => a + (bytesOf.get(e) ?? 0), 0);
   const allSpecs = [...specs.values()].flat();
   const peakLive = p.runners * Math.max(...allSpecs.map((s) => s.bytes));
-  return { name: p.name, runners: p.runners, seed, pushes: inDay, specs, uses, closes: closes.filter((c) => c.t < day), workingSet, peakLive, day, ephemeral: Boolean(p.ephemeral) };
+  return {
+    name: p.name,
+    runners: p.runners,
+    seed,
+    pushes: inDay,
+    specs,
+    uses,
+    closes: closes.filter((c) => c.t < day),
+    workingSet,
+    peakLive,
+    day,
+    ephemeral: Boolean(p.ephemeral),
+  };
 }
 
 /** A binary heap of events ordered by time, then by insertion. */
@@ -123,7 +146,7 @@ class Events {
     e.seq = this.#seq++;
     const h = this.#h;
     h.push(e);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (Events.less(h[p], h[i])) break;
       [h[p], h[i]] = [h[i], h[p]];
@@ -136,7 +159,7 @@ class Events {
     const last = h.pop();
     if (h.length) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const [l, r] = [2 * i + 1, 2 * i + 2];
         let m = i;
         if (l < h.length && Events.less(h[l], h[m])) m = l;
@@ -204,7 +227,16 @@ export function weightsOf(cfg, parseSize) {
   const sccacheBytes = parseSize(cfg.sccache.cacheSize);
   if (sccacheBytes === undefined) throw new Error(`traces.json: sccache.cacheSize '${cfg.sccache.cacheSize}' is not a size`);
   return {
-    factor: { warm: x('warmSlotChange'), copy: x('warmSlotChange'), hit: x('stablePathHit'), cold: x('newPathCold'), first: x('firstCacheRun'), restore: x('rustCacheRestore'), coldSave: x('noCompileCache') + x('rustCacheSave'), none: x('noCompileCache') },
+    factor: {
+      warm: x('warmSlotChange'),
+      copy: x('warmSlotChange'),
+      hit: x('stablePathHit'),
+      cold: x('newPathCold'),
+      first: x('firstCacheRun'),
+      restore: x('rustCacheRestore'),
+      coldSave: x('noCompileCache') + x('rustCacheSave'),
+      none: x('noCompileCache'),
+    },
     copySecondsPerGiB: x('copySecondsPerGiB'),
     copyDiskFraction: x('copyDiskFraction'),
     sccacheFraction: x('sccacheBytesPerTarget'),
@@ -218,7 +250,15 @@ export function weightsOf(cfg, parseSize) {
 export const SIM_HOME = '/r/homes/u1001';
 const simView = (slot) => ({ root: '/r', uid: 1001, cargoHome: SIM_HOME, target: `/r/slots/${slot}/target` });
 
-const diskOf = (D, u) => ({ totalBytes: D, usedBytes: u, freeBytes: Math.max(0, D - u), usedPercent: (100 * u) / D, inodes: 0, inodesFree: 0, inodePercent: 0 });
+const diskOf = (D, u) => ({
+  totalBytes: D,
+  usedBytes: u,
+  freeBytes: Math.max(0, D - u),
+  usedPercent: (100 * u) / D,
+  inodes: 0,
+  inodesFree: 0,
+  inodePercent: 0,
+});
 
 /**
  * The action's slot pool, driven by the project's decisions. `policy.choose` is rankSlots,
@@ -251,11 +291,28 @@ export function poolModel(m, policy, D, level, w, o = {}) {
   const guard = (runnerId, now, vs, me) => {
     if (!beyond(level.threshold)) return false;
     g.runs++;
-    const keep = policy.keep === false ? [] : m.choose.rankSlots(vs, me, { room: false }).candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base').slice(0, 1).map((c) => c.name);
+    const keep =
+      policy.keep === false
+        ? []
+        : m.choose
+            .rankSlots(vs, me, { room: false })
+            .candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base')
+            .slice(0, 1)
+            .map((c) => c.name);
     const valueOf = new Map(vs.map((v) => [v.name, v.value]));
     const cands = slots
       .filter((s) => s.bytes > 0 || s.live)
-      .map((s) => ({ kind: 'target', path: s.name, bytes: s.bytes, lastUsedMs: s.lastMs, owner: s.record?.runnerId, live: s.live, slot: s.name, key: s.record?.key, value: valueOf.get(s.name) }));
+      .map((s) => ({
+        kind: 'target',
+        path: s.name,
+        bytes: s.bytes,
+        lastUsedMs: s.lastMs,
+        owner: s.record?.runnerId,
+        live: s.live,
+        slot: s.name,
+        key: s.record?.key,
+        value: valueOf.get(s.name),
+      }));
     const plan = m.guard.planPrune(cands, policy.scope, runnerId, { keep });
     let any = false;
     for (const c of [...plan.ordered, ...(plan.fallback ?? []), ...(plan.kept ?? [])]) {
@@ -277,7 +334,18 @@ export function poolModel(m, policy, D, level, w, o = {}) {
     slots: () => slots.length,
     start(job, runnerId, now, { noWait, retry }) {
       const spec = job.spec;
-      const me = { repository: job.repo, key: job.key, runnerId, workflow: 'ci', job: spec.job, jobKey: spec.jobKey, runId: job.runId, runAttempt: '1', baseKey: job.baseKey, eventName: job.event };
+      const me = {
+        repository: job.repo,
+        key: job.key,
+        runnerId,
+        workflow: 'ci',
+        job: spec.job,
+        jobKey: spec.jobKey,
+        runId: job.runId,
+        runAttempt: '1',
+        baseKey: job.baseKey,
+        eventName: job.event,
+      };
       let vs = views(now);
       // The guard runs first (the main step's order) and keeps the build this job is about to
       // take while anything less valuable is idle.
@@ -324,9 +392,24 @@ export function poolModel(m, policy, D, level, w, o = {}) {
       slot.live = true;
       slot.lastMs = msOf(now);
       slot.record = {
-        format: 1, name: slot.name, layout: 'slot', repository: job.repo, key: job.key, runnerId, runnerName: runnerId, host: 'h', workflow: 'ci',
-        runId: job.runId, runAttempt: '1', job: spec.job, jobKey: spec.jobKey || undefined, jobUid: `${job.runId}-${job.id}`,
-        leasedAt: iso(now), lastUsed: iso(now), sizes: decision.reset ? undefined : slot.record?.sizes, view: simView(slot.name),
+        format: 1,
+        name: slot.name,
+        layout: 'slot',
+        repository: job.repo,
+        key: job.key,
+        runnerId,
+        runnerName: runnerId,
+        host: 'h',
+        workflow: 'ci',
+        runId: job.runId,
+        runAttempt: '1',
+        job: spec.job,
+        jobKey: spec.jobKey || undefined,
+        jobUid: `${job.runId}-${job.id}`,
+        leasedAt: iso(now),
+        lastUsed: iso(now),
+        sizes: decision.reset ? undefined : slot.record?.sizes,
+        view: simView(slot.name),
       };
       job.slot = slot;
       job.startT = now;
@@ -341,7 +424,18 @@ export function poolModel(m, policy, D, level, w, o = {}) {
       const units = job.warm ? { built: 1, fresh: 99 } : { built: 99, fresh: 0 };
       s.record = { ...s.record, releasedAt: iso(now), lastUsed: iso(now), sizes: { target: s.bytes, cargoHome: 0, tmp: 0, measuredAt: iso(now) }, units };
       if (stats && !job.failed) {
-        value.addEntry(stats, { t: iso(now), repository: job.repo, workflow: 'ci', job: job.spec.job, jobKey: job.spec.jobKey || undefined, key: job.key, run: job.runId, ms: (now - job.startT) * 60_000, ...units, base: job.baseKey });
+        value.addEntry(stats, {
+          t: iso(now),
+          repository: job.repo,
+          workflow: 'ci',
+          job: job.spec.job,
+          jobKey: job.spec.jobKey || undefined,
+          key: job.key,
+          run: job.runId,
+          ms: (now - job.startT) * 60_000,
+          ...units,
+          base: job.baseKey,
+        });
       }
       return s.name;
     },
@@ -542,7 +636,13 @@ const entryWait = (m, leaseWaitMs) => (job) => {
 
 export function modelFor(trace, policy, D, m, cfg, level, w) {
   if (policy.model === 'pool') return poolModel(m, { leaseWaitMs: cfg.leaseWaitSeconds * 1000, ...policy }, D, level, w);
-  if (policy.model === 'entry') return entryModel(trace, D, level, w, { rule: policy.rule, copies: policy.copies, anyBase: policy.anyBase, waitMinutes: entryWait(m, cfg.leaseWaitSeconds * 1000) });
+  if (policy.model === 'entry')
+    return entryModel(trace, D, level, w, {
+      rule: policy.rule,
+      copies: policy.copies,
+      anyBase: policy.anyBase,
+      waitMinutes: entryWait(m, cfg.leaseWaitSeconds * 1000),
+    });
   return layoutModel(policy.model, trace, D, w);
 }
 
@@ -560,7 +660,24 @@ export function simulate(trace, policy, D, m, cfg, level, w = weightsOf(cfg, m.u
   let qHead = 0;
   const runs = new Map();
   const waiters = new Map();
-  const stats = { jobs: 0, warm: 0, cold: 0, hits: 0, copies: 0, failedDisk: 0, failedRace: 0, minutes: 0, queueJobs: 0, queueWarm: 0, peak: 0, overMinutes: 0, cancelled: 0, waits: 0, waitMinutes: 0, byHow: {} };
+  const stats = {
+    jobs: 0,
+    warm: 0,
+    cold: 0,
+    hits: 0,
+    copies: 0,
+    failedDisk: 0,
+    failedRace: 0,
+    minutes: 0,
+    queueJobs: 0,
+    queueWarm: 0,
+    peak: 0,
+    overMinutes: 0,
+    cancelled: 0,
+    waits: 0,
+    waitMinutes: 0,
+    byHow: {},
+  };
   const timeline = [];
   let jobSeq = 0;
   let lastT = 0;
@@ -594,14 +711,15 @@ export function simulate(trace, policy, D, m, cfg, level, w = weightsOf(cfg, m.u
     }
     stats.byHow[res.how] = (stats.byHow[res.how] ?? 0) + 1;
     // A per-job record, for analyses that compare two policies job by job.
-    if (policy.jobLog) policy.jobLog.push({ t: now, id: `${job.repo}|${job.key}|${job.spec.job}|${job.runId}`, how: res.how, tier: res.tier, kind: job.kind, first: job.first });
+    if (policy.jobLog)
+      policy.jobLog.push({ t: now, id: `${job.repo}|${job.key}|${job.spec.job}|${job.runId}`, how: res.how, tier: res.tier, kind: job.kind, first: job.first });
     if (res.warm) {
       stats.warm++;
       if (job.kind === 'queue') stats.queueWarm++;
     } else stats.cold++;
     if (res.how === 'hit') stats.hits++;
     if (res.how === 'copy') stats.copies++;
-    const compile = job.spec.coldMinutes * w.factor[res.how] + (res.copiedBytes ? (res.copiedBytes / GiB) * w.copySecondsPerGiB / 60 : 0);
+    const compile = job.spec.coldMinutes * w.factor[res.how] + (res.copiedBytes ? ((res.copiedBytes / GiB) * w.copySecondsPerGiB) / 60 : 0);
     stats.minutes += compile;
     finish(job, now + (job.failed ? 1 : w.overheadMinutes + compile));
   };
@@ -654,7 +772,17 @@ export function simulate(trace, policy, D, m, cfg, level, w = weightsOf(cfg, m.u
         }
       }
       const specs = trace.specs.get(p.repo);
-      const jobs = specs.map((spec) => ({ id: ++jobSeq, spec, repo: p.repo, key: p.key, pr: p.pr, baseKey: p.baseKey, runId: p.runId, kind: p.kind, event: p.event }));
+      const jobs = specs.map((spec) => ({
+        id: ++jobSeq,
+        spec,
+        repo: p.repo,
+        key: p.key,
+        pr: p.pr,
+        baseKey: p.baseKey,
+        runId: p.runId,
+        kind: p.kind,
+        event: p.event,
+      }));
       runs.set(id, jobs);
       queue.push(...jobs);
     } else if (e.type === 'end') {
@@ -694,7 +822,16 @@ export function replay(m, steps, o) {
       for (const pr of step.close ?? []) pool.close(DEFAULT_REPO, `pr-${pr}`, i * 10);
       return [];
     }
-    const jobs = step.map((j) => ({ id: ++id, spec: { job: j.job, jobKey: '', bytes: GiB, coldMinutes: 1 }, repo: DEFAULT_REPO, key: j.pr ? `pr-${j.pr}` : `ref-${j.branch ?? 'main'}`, pr: j.pr, baseKey: j.pr ? 'ref-main' : undefined, runId: String(j.runId), event: j.pr ? 'pull_request' : 'push' }));
+    const jobs = step.map((j) => ({
+      id: ++id,
+      spec: { job: j.job, jobKey: '', bytes: GiB, coldMinutes: 1 },
+      repo: DEFAULT_REPO,
+      key: j.pr ? `pr-${j.pr}` : `ref-${j.branch ?? 'main'}`,
+      pr: j.pr,
+      baseKey: j.pr ? 'ref-main' : undefined,
+      runId: String(j.runId),
+      event: j.pr ? 'pull_request' : 'push',
+    }));
     const out = jobs.map((job, k) => {
       const r = pool.start(job, step[k].runner, i * 10, { noWait: true });
       return { tier: r.tier, reason: r.reason, deps: r.warm ? 'none' : 'some', slot: job.slot.name };

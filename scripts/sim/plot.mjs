@@ -3,7 +3,14 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
-const SHOWN = ['shipped', 'shipped + cross-slot compile-cache hits', 'previous release', 'plain LRU', 'clairvoyant reference', 'a new target dir per run at a stable path, with a host-wide sccache'];
+const SHOWN = [
+  'shipped',
+  'shipped + cross-slot compile-cache hits',
+  'previous release',
+  'plain LRU',
+  'clairvoyant reference',
+  'a new target dir per run at a stable path, with a host-wide sccache',
+];
 
 export async function renderTimeline(results) {
   const values = [];
@@ -28,7 +35,10 @@ export async function renderTimeline(results) {
   });
   const spec = vl.compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Fleet simulation, trace '${trace.trace}' (seed ${trace.seed}), disk ${(trace.D / 2 ** 30).toFixed(0)} GiB: half the knee`, subtitle: 'npm run simulate -- --write (docs/simulation.md)' },
+    title: {
+      text: `Fleet simulation, trace '${trace.trace}' (seed ${trace.seed}), disk ${(trace.D / 2 ** 30).toFixed(0)} GiB: half the knee`,
+      subtitle: 'npm run simulate -- --write (docs/simulation.md)',
+    },
     data: { values },
     vconcat: [line('warm starts so far', 'warm starts so far'), line('disk used (% of the disk)', 'disk used (%)')],
     config: { font: 'sans-serif', background: 'white' },

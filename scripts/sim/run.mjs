@@ -29,7 +29,15 @@ export function policiesFor(m) {
   const list = [
     { name: 'shipped', ...ships, shipped: true },
     // With copies, a first run could copy its base's build instead of taking the base's slot.
-    { name: 'shipped, a first run copying its base instead of taking its slot', ...ships, choose: (s, me, disk) => { const p = m.choose.rankSlots(s, me, disk); return { ...p, candidates: p.candidates.filter((c) => c.tier !== 'base') }; }, variant: 'copies-keep-base' },
+    {
+      name: 'shipped, a first run copying its base instead of taking its slot',
+      ...ships,
+      choose: (s, me, disk) => {
+        const p = m.choose.rankSlots(s, me, disk);
+        return { ...p, candidates: p.candidates.filter((c) => c.tier !== 'base') };
+      },
+      variant: 'copies-keep-base',
+    },
     { name: 'shipped without warm copies', ...ships, copyFrom: undefined, variant: 'no-copies' },
     { name: 'shipped without warm copies or compile-cache hits across slots', ...ships, copyFrom: undefined, crossSlot: false, variant: 'neither' },
     { name: 'shipped, prune-scope: host', ...ships, scope: 'host' },
@@ -37,7 +45,15 @@ export function policiesFor(m) {
   ];
   if (m.previous) {
     const prev = { ...m, choose: m.previous.choose, guard: m.previous.guard, value: undefined };
-    list.push({ name: 'previous release', model: 'pool', choose: (s, me, disk) => m.previous.choose.rankSlots(s, me, disk), scope: 'runner', decisions: prev, target: '75%', previous: true });
+    list.push({
+      name: 'previous release',
+      model: 'pool',
+      choose: (s, me, disk) => m.previous.choose.rankSlots(s, me, disk),
+      scope: 'runner',
+      decisions: prev,
+      target: '75%',
+      previous: true,
+    });
   }
   list.push(
     { name: 'plain LRU', model: 'entry', rule: 'lru', lru: true },
@@ -63,23 +79,31 @@ export function ablationsFor(m) {
   const ownKeyFirst = (views, me, disk) => {
     const plan = m.choose.rankSlots(views, me, disk);
     const mine = `${me.repository}#${me.key}`;
-    const own = views.filter((v) => !v.live && v.record && `${v.record.repository}#${v.record.key}` === mine && !m.choose.sameJob(v.record, me)).map((v) => ({ name: v.name, tier: 'own-key' }));
+    const own = views
+      .filter((v) => !v.live && v.record && `${v.record.repository}#${v.record.key}` === mine && !m.choose.sameJob(v.record, me))
+      .map((v) => ({ name: v.name, tier: 'own-key' }));
     const head = plan.candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base');
     const rest = plan.candidates.filter((c) => c.tier !== 'own-job' && c.tier !== 'base' && c.tier !== 'own-key');
     return { ...plan, candidates: [...head, ...own, ...rest] };
   };
-  const runnerFirst = { ...m, guard: { ...m.guard, planPrune: (c, scope, runner, o) => {
-    const p = m.guard.planPrune(c, scope, runner, o);
-    const kinds = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
-    const mine = (x) => Number(x.owner === runner || x.kind === 'trash' || x.kind === 'crate' || x.kind === 'git');
-    p.ordered.sort((a, b) => mine(b) - mine(a) || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
-    return p;
-  } } };
+  const runnerFirst = {
+    ...m,
+    guard: {
+      ...m.guard,
+      planPrune: (c, scope, runner, o) => {
+        const p = m.guard.planPrune(c, scope, runner, o);
+        const kinds = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
+        const mine = (x) => Number(x.owner === runner || x.kind === 'trash' || x.kind === 'crate' || x.kind === 'git');
+        p.ordered.sort((a, b) => mine(b) - mine(a) || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
+        return p;
+      },
+    },
+  };
   const waitsAlways = { ...m, choose: { ...m.choose, waitBudget: (me, pred, leaseWaitMs) => ({ ms: leaseWaitMs, why: 'the previous rule' }) } };
   return [
-    { ...base, name: 'a sibling\'s build of the same PR taken first (the previous rule)', choose: ownKeyFirst },
+    { ...base, name: "a sibling's build of the same PR taken first (the previous rule)", choose: ownKeyFirst },
     { ...base, name: 'eviction by age alone (no value)', values: false },
-    { ...base, name: 'runner scope frees all of this runner\'s idle data first (the previous order)', decisions: runnerFirst },
+    { ...base, name: "runner scope frees all of this runner's idle data first (the previous order)", decisions: runnerFirst },
     { ...base, name: 'disk-target 10 points under the threshold (the previous default)', target: '75%' },
     { ...base, name: 'waits lease-wait (60 s) for any earlier run (the previous rule)', decisions: waitsAlways },
     { ...base, name: 'the guard may remove the build its job is about to take', keep: false },
@@ -132,10 +156,18 @@ export const floorOf = (trace, w, level) => {
 export function sizesFor(name, trace, m, cfg, level, w) {
   const knee = kneeOf(trace, m, cfg, level, w);
   const floor = floorOf(trace, w, level);
-  const sizes = [['knee', knee, false], ['knee/2', Math.max(knee / 2, floor), knee / 2 < floor], ['knee/4', Math.max(knee / 4, floor), knee / 4 < floor]];
+  const sizes = [
+    ['knee', knee, false],
+    ['knee/2', Math.max(knee / 2, floor), knee / 2 < floor],
+    ['knee/4', Math.max(knee / 4, floor), knee / 4 < floor],
+  ];
   if (name === 'incidents') {
     const full = (trace.workingSet + trace.peakLive) / 0.75;
-    sizes.push(['all fit (earlier)', full, false], ['half (earlier)', Math.max(full / 2, floor), full / 2 < floor], ['quarter (earlier)', Math.max(full / 4, floor), full / 4 < floor]);
+    sizes.push(
+      ['all fit (earlier)', full, false],
+      ['half (earlier)', Math.max(full / 2, floor), full / 2 < floor],
+      ['quarter (earlier)', Math.max(full / 4, floor), full / 4 < floor],
+    );
   }
   return sizes;
 }
@@ -159,7 +191,23 @@ export function runAll(cfg, m, o = {}) {
         for (const policy of policies) {
           const t0 = performance.now();
           const { stats, timeline, slots, guard } = runOne(trace, policy, D, m, cfg, level, w);
-          results.push({ trace: name, seed, size, D, clamped, policy: policy.name, flags: policy, stats, timeline, slots, guard, ms: performance.now() - t0, pushes: trace.pushes.length, workingSet: trace.workingSet, peakLive: trace.peakLive });
+          results.push({
+            trace: name,
+            seed,
+            size,
+            D,
+            clamped,
+            policy: policy.name,
+            flags: policy,
+            stats,
+            timeline,
+            slots,
+            guard,
+            ms: performance.now() - t0,
+            pushes: trace.pushes.length,
+            workingSet: trace.workingSet,
+            peakLive: trace.peakLive,
+          });
         }
       }
     }
@@ -192,14 +240,22 @@ export function summarize(results) {
     const vsLru = ratio((x) => x.lru);
     const hours = rs.map((r) => r.stats.minutes / 60);
     rows.push({
-      trace: rs[0].trace, size: rs[0].size, policy: rs[0].policy, flags: f, seeds: rs.length,
+      trace: rs[0].trace,
+      size: rs[0].size,
+      policy: rs[0].policy,
+      flags: f,
+      seeds: rs.length,
       gib: mean(rs.map((r) => r.D / GiB)),
       clamped: rs.filter((r) => r.clamped).length,
-      share: mean(share), shareRange: range(share),
-      vsRef: mean(vsRef), vsRefRange: range(vsRef),
-      vsLru: mean(vsLru), vsLruRange: range(vsLru),
+      share: mean(share),
+      shareRange: range(share),
+      vsRef: mean(vsRef),
+      vsRefRange: range(vsRef),
+      vsLru: mean(vsLru),
+      vsLruRange: range(vsLru),
       vsStrong: mean(vsStrong),
-      hours: mean(hours), hoursRange: range(hours),
+      hours: mean(hours),
+      hoursRange: range(hours),
       jobs: mean(rs.map((r) => r.stats.jobs)),
       failedDisk: rs.reduce((a, r) => a + r.stats.failedDisk, 0),
       failedRace: rs.reduce((a, r) => a + r.stats.failedRace, 0),
@@ -226,7 +282,8 @@ const hRange = ([a, b]) => `${a.toFixed(0)}–${b.toFixed(0)}`;
 const perDay = (n) => (n === 0 ? '0' : n < 10 ? n.toFixed(1) : n.toFixed(0));
 const SIZES = ['knee', 'knee/2', 'knee/4', 'all fit (earlier)', 'half (earlier)', 'quarter (earlier)'];
 /** A size's label, saying where it was raised to the floor (on every day, or on some). */
-const sizeLabel = (r) => (r.clamped === 0 ? r.size : r.clamped === r.seeds ? `${r.size}, the floor` : `${r.size} (the floor on ${r.clamped} of ${r.seeds} days)`);
+const sizeLabel = (r) =>
+  r.clamped === 0 ? r.size : r.clamped === r.seeds ? `${r.size}, the floor` : `${r.size} (the floor on ${r.clamped} of ${r.seeds} days)`;
 const bySize = (a, b) => SIZES.indexOf(a) - SIZES.indexOf(b);
 
 /** The headline: compile hours a day of every layout on one trace, per disk size. */
@@ -244,7 +301,12 @@ export function headline(rows, trace = 'incidents') {
     ['previous release', (f) => f.previous],
   ].filter(([, p]) => at.some((r) => p(r.flags)));
   const head = ['disk', ...cols.map(([n]) => n)];
-  const out = [`Compile hours a day on **${trace}**, mean of ${at[0]?.seeds ?? 0} seeds (range), and jobs failed a day:`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  const out = [
+    `Compile hours a day on **${trace}**, mean of ${at[0]?.seeds ?? 0} seeds (range), and jobs failed a day:`,
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+  ];
   for (const size of sizes) {
     const cells = cols.map(([, p]) => {
       const r = at.find((x) => x.size === size && p(x.flags));
@@ -264,12 +326,27 @@ export function tables(rows) {
     const rs = rows.filter((r) => r.trace === trace);
     const first = rs[0];
     const sizes = [...new Set(rs.map((r) => r.size))].sort(bySize);
-    out.push(`**${trace}**: ${first.pushes.toFixed(0)} pushes and ${rs.find((r) => r.flags.reference).jobs.toFixed(0)} jobs a day, warm builds the day needs ${(first.workingSet / GiB).toFixed(0)} GiB (means of ${first.seeds} seeds); disks ${sizes.map((s) => `${sizeLabel(rs.find((r) => r.size === s))} ${rs.find((r) => r.size === s).gib.toFixed(0)} GiB`).join(', ')}.`, '');
-    const head = ['disk', 'policy', 'warm starts (range)', 'vs reference (range)', 'vs LRU', 'compile h/day (range)', 'peak disk', 'min over threshold', 'failed a day: disk / races'];
+    out.push(
+      `**${trace}**: ${first.pushes.toFixed(0)} pushes and ${rs.find((r) => r.flags.reference).jobs.toFixed(0)} jobs a day, warm builds the day needs ${(first.workingSet / GiB).toFixed(0)} GiB (means of ${first.seeds} seeds); disks ${sizes.map((s) => `${sizeLabel(rs.find((r) => r.size === s))} ${rs.find((r) => r.size === s).gib.toFixed(0)} GiB`).join(', ')}.`,
+      '',
+    );
+    const head = [
+      'disk',
+      'policy',
+      'warm starts (range)',
+      'vs reference (range)',
+      'vs LRU',
+      'compile h/day (range)',
+      'peak disk',
+      'min over threshold',
+      'failed a day: disk / races',
+    ];
     out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
     for (const size of sizes) {
       for (const r of rs.filter((x) => x.size === size)) {
-        out.push(`| ${sizeLabel(r)} | ${r.policy} | ${pct(r.share)} (${pctRange(r.shareRange)}) | ${pct(r.vsRef)} (${pctRange(r.vsRefRange)}) | ${r.vsLru === Infinity ? '-' : `${r.vsLru.toFixed(2)}x`} | ${r.hours.toFixed(1)} (${hRange(r.hoursRange)}) | ${pct(r.peak)} | ${Math.round(r.overMinutes)} | ${perDay(r.failedDisk / r.seeds)} / ${perDay(r.failedRace / r.seeds)} |`);
+        out.push(
+          `| ${sizeLabel(r)} | ${r.policy} | ${pct(r.share)} (${pctRange(r.shareRange)}) | ${pct(r.vsRef)} (${pctRange(r.vsRefRange)}) | ${r.vsLru === Infinity ? '-' : `${r.vsLru.toFixed(2)}x`} | ${r.hours.toFixed(1)} (${hRange(r.hoursRange)}) | ${pct(r.peak)} | ${Math.round(r.overMinutes)} | ${perDay(r.failedDisk / r.seeds)} / ${perDay(r.failedRace / r.seeds)} |`,
+        );
       }
     }
     out.push('');
@@ -284,7 +361,10 @@ export function tables(rows) {
  */
 export function levelsTable(cfg, m, o = {}) {
   const w = weightsOf(cfg, m.units.parseSize);
-  const out = ['| trace, disk | disk-target | guard runs a day | builds removed per run | freed per run (of the disk) | disk used, mean over the day | warm starts |', '|---|---|---|---|---|---|---|'];
+  const out = [
+    '| trace, disk | disk-target | guard runs a day | builds removed per run | freed per run (of the disk) | disk used, mean over the day | warm starts |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const name of o.traces ?? ['incidents', 'skewed']) {
     const days = seedsOf(cfg, name, o.seeds).map((seed) => makeTrace({ ...cfg.traces[name], name }, cfg, m.key.contentKey, seed));
     const sizes = days.map((t) => sizesFor(name, t, m, cfg, levelsOf(cfg, m), w));
@@ -294,11 +374,19 @@ export function levelsTable(cfg, m, o = {}) {
         const rs = days.map((t, i) => {
           const D = sizes[i].find(([l]) => l === label)[1];
           const r = runOne(t, policiesFor(m)[0], D, m, cfg, level, w);
-          return { runs: r.guard.runs, removals: r.guard.removals, freed: r.guard.freed / D, used: r.timeline.reduce((a, p) => a + p.used, 0) / r.timeline.length, warm: r.stats.warm / r.stats.jobs };
+          return {
+            runs: r.guard.runs,
+            removals: r.guard.removals,
+            freed: r.guard.freed / D,
+            used: r.timeline.reduce((a, p) => a + p.used, 0) / r.timeline.length,
+            warm: r.stats.warm / r.stats.jobs,
+          };
         });
         const mean = (f) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
         const runs = mean((r) => r.runs);
-        out.push(`| ${name}, ${label} | ${target}${target === cfg.disk.threshold ? ' (default)' : ''} | ${runs.toFixed(0)} | ${runs ? (mean((r) => r.removals) / runs).toFixed(1) : '-'} | ${runs ? pct(mean((r) => r.freed) / runs) : '-'} | ${mean((r) => r.used).toFixed(1)}% | ${pct(mean((r) => r.warm))} |`);
+        out.push(
+          `| ${name}, ${label} | ${target}${target === cfg.disk.threshold ? ' (default)' : ''} | ${runs.toFixed(0)} | ${runs ? (mean((r) => r.removals) / runs).toFixed(1) : '-'} | ${runs ? pct(mean((r) => r.freed) / runs) : '-'} | ${mean((r) => r.used).toFixed(1)}% | ${pct(mean((r) => r.warm))} |`,
+        );
       }
     }
   }
@@ -308,7 +396,15 @@ export function levelsTable(cfg, m, o = {}) {
 /** The cost weights, as traces.json states them, for the docs. */
 export function weightsTable(cfg) {
   const rows = Object.entries(cfg.weights).filter(([k]) => k !== 'about');
-  return ['| weight | value | source |', '|---|---|---|', ...rows.map(([k, v]) => `| \`${k}\` | ${v.x} | ${v.source} |`), `| \`sccache.cacheSize\` | ${cfg.sccache.cacheSize} | ${cfg.sccache.source} |`, `| \`cancel.releaseSeconds\` | ${cfg.cancel.releaseSeconds} | ${cfg.cancel.source} |`].join('\n') + '\n';
+  return (
+    [
+      '| weight | value | source |',
+      '|---|---|---|',
+      ...rows.map(([k, v]) => `| \`${k}\` | ${v.x} | ${v.source} |`),
+      `| \`sccache.cacheSize\` | ${cfg.sccache.cacheSize} | ${cfg.sccache.source} |`,
+      `| \`cancel.releaseSeconds\` | ${cfg.cancel.releaseSeconds} | ${cfg.cancel.source} |`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** What each rule is worth: warm starts and compile hours of the shipped policy with one rule put back. */
@@ -356,7 +452,25 @@ export function verdicts(rows) {
       if (lru) checks.push({ what: 'not below plain LRU', ok: s.share >= lru.share - 1e-9 });
       checks.push({ what: 'no job failed for disk', ok: s.failedDisk === 0 });
       if (perRun && trace === 'incidents') checks.push({ what: 'fewer compile hours than a new dir per run with sccache', ok: s.hours < perRun.hours });
-      out.push({ trace, size, label: sizeLabel(s), gib: s.gib, share: s.share, refShare: ref.share, vsRef: s.vsRef, vsRefRange: s.vsRefRange, lruShare: lru?.share, strongShare: strong?.share, vsStrong: strong ? s.vsStrong : undefined, failedDisk: s.failedDisk, hours: s.hours, perRunHours: perRun?.hours, scarce, checks, ok: checks.every((c) => c.ok) });
+      out.push({
+        trace,
+        size,
+        label: sizeLabel(s),
+        gib: s.gib,
+        share: s.share,
+        refShare: ref.share,
+        vsRef: s.vsRef,
+        vsRefRange: s.vsRefRange,
+        lruShare: lru?.share,
+        strongShare: strong?.share,
+        vsStrong: strong ? s.vsStrong : undefined,
+        failedDisk: s.failedDisk,
+        hours: s.hours,
+        perRunHours: perRun?.hours,
+        scarce,
+        checks,
+        ok: checks.every((c) => c.ok),
+      });
     }
   }
   return out;
@@ -364,6 +478,16 @@ export function verdicts(rows) {
 
 export function formatVerdicts(vs) {
   return vs
-    .map((v) => `${v.trace}, ${v.label} (${v.gib.toFixed(0)} GiB): shipped ${pct(v.share)} warm, ${pct(v.vsRef)} of the reference (${pctRange(v.vsRefRange)}; reference ${pct(v.refShare)} warm)${v.lruShare !== undefined ? `, LRU ${pct(v.lruShare)}` : ''}${v.vsStrong !== undefined ? ` (${pct(v.vsStrong)} of a reference copying its base for every start, ${pct(v.strongShare)} warm)` : ''}, ${v.failedDisk} failed for disk${v.perRunHours !== undefined && v.trace === 'incidents' ? `, ${v.hours.toFixed(0)} vs ${v.perRunHours.toFixed(0)} compile h` : ''}: ${v.ok ? 'ok' : `NOT MET (${v.checks.filter((c) => !c.ok).map((c) => c.what).join('; ')})`}`)
+    .map(
+      (v) =>
+        `${v.trace}, ${v.label} (${v.gib.toFixed(0)} GiB): shipped ${pct(v.share)} warm, ${pct(v.vsRef)} of the reference (${pctRange(v.vsRefRange)}; reference ${pct(v.refShare)} warm)${v.lruShare !== undefined ? `, LRU ${pct(v.lruShare)}` : ''}${v.vsStrong !== undefined ? ` (${pct(v.vsStrong)} of a reference copying its base for every start, ${pct(v.strongShare)} warm)` : ''}, ${v.failedDisk} failed for disk${v.perRunHours !== undefined && v.trace === 'incidents' ? `, ${v.hours.toFixed(0)} vs ${v.perRunHours.toFixed(0)} compile h` : ''}: ${
+          v.ok
+            ? 'ok'
+            : `NOT MET (${v.checks
+                .filter((c) => !c.ok)
+                .map((c) => c.what)
+                .join('; ')})`
+        }`,
+    )
     .join('\n');
 }

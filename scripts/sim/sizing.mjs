@@ -50,10 +50,15 @@ export function fleetFrom(args, cfg, m) {
     if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} '${v}': expected a number`);
     return n;
   };
-  if (value('--fleet')) return { trace: { name: 'your fleet', ...JSON.parse(readFileSync(value('--fleet'), 'utf8')) }, disks: value('--disk'), seeds: num('--seeds', 5) };
+  if (value('--fleet'))
+    return { trace: { name: 'your fleet', ...JSON.parse(readFileSync(value('--fleet'), 'utf8')) }, disks: value('--disk'), seeds: num('--seeds', 5) };
   const runners = num('--runners', undefined);
   if (!runners) throw new UsageError('--runners N is required');
-  const jobs = value('--jobs-file') ? JSON.parse(readFileSync(value('--jobs-file'), 'utf8')) : value('--jobs') ? parseJobs(value('--jobs'), m.units) : undefined;
+  const jobs = value('--jobs-file')
+    ? JSON.parse(readFileSync(value('--jobs-file'), 'utf8'))
+    : value('--jobs')
+      ? parseJobs(value('--jobs'), m.units)
+      : undefined;
   if (!jobs?.length) throw new UsageError('--jobs (or --jobs-file) is required');
   const every = value('--push-every') ? m.units.parseDuration(value('--push-every')) : 2 * 3_600_000;
   if (!every) throw new UsageError(`--push-every '${value('--push-every')}': expected a duration such as 90m or 2h`);
@@ -61,7 +66,17 @@ export function fleetFrom(args, cfg, m) {
   if (life.length !== 2 || !life.every((x) => x > 0)) throw new UsageError('--pr-lifetime: expected hours as A-B, e.g. 3-30');
   const base = cfg.traces.incidents;
   return {
-    trace: { ...base, name: 'your fleet', about: 'from the command line', runners, jobs, openAtStart: num('--prs', 11), openedDuringDay: num('--new-prs', 6), pushEveryMinutes: every / 60_000, lifetimeHours: life },
+    trace: {
+      ...base,
+      name: 'your fleet',
+      about: 'from the command line',
+      runners,
+      jobs,
+      openAtStart: num('--prs', 11),
+      openedDuringDay: num('--new-prs', 6),
+      pushEveryMinutes: every / 60_000,
+      lifetimeHours: life,
+    },
     disks: value('--disk'),
     seeds: num('--seeds', 5),
   };
@@ -77,11 +92,14 @@ export async function sizing(args, cfg, m) {
     process.stderr.write(`simulate: ${e.message}\n${SIZING_USAGE}\n`);
     return 2;
   }
-  const extra = (fleet.disks ?? '').split(',').filter(Boolean).map((d) => {
-    const b = m.units.parseSize(d);
-    if (!b) throw new UsageError(`--disk '${d}': expected a size such as 500GiB`);
-    return b;
-  });
+  const extra = (fleet.disks ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((d) => {
+      const b = m.units.parseSize(d);
+      if (!b) throw new UsageError(`--disk '${d}': expected a size such as 500GiB`);
+      return b;
+    });
   const level = levelsOf(cfg, m);
   const w = weightsOf(cfg, m.units.parseSize);
   const policies = policiesFor(m).filter((p) => p.shipped || p.reference || p.baseline === 'per-run');
@@ -89,7 +107,9 @@ export async function sizing(args, cfg, m) {
   const days = seeds.map((seed) => makeTrace({ ...fleet.trace, jobs: fleet.trace.jobs }, { ...cfg, jobSets: { ...cfg.jobSets } }, m.key.contentKey, seed));
   const knee = Math.max(...days.map((t) => kneeOf(t, m, cfg, level, w)));
   const floor = floorOf(days[0], w, level);
-  const sizes = [...new Set([floor, Math.max(floor, knee / 4), Math.max(floor, knee / 2), knee, ...extra].map((b) => Math.round(b / GiB)))].sort((a, b) => a - b);
+  const sizes = [...new Set([floor, Math.max(floor, knee / 4), Math.max(floor, knee / 2), knee, ...extra].map((b) => Math.round(b / GiB)))].sort(
+    (a, b) => a - b,
+  );
   const rows = [];
   for (const gib of sizes) {
     const at = policies.map((p) => {
@@ -108,7 +128,10 @@ export async function sizing(args, cfg, m) {
     '',
     '| disk | warm starts (shipped) | a clairvoyant policy (reference) | compile h/day (shipped) | compile h/day, a new target dir per run with sccache | jobs failed for disk |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.gib} GiB${r.gib === Math.round(floor / GiB) ? ' (floor)' : ''}${r.gib === Math.round(knee / GiB) ? ' (knee)' : ''} | ${pct(r.shipped.warm)} | ${pct(r.reference.warm)} | ${r.shipped.hours.toFixed(0)} | ${r.perRun.hours.toFixed(0)} | ${r.shipped.failed} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.gib} GiB${r.gib === Math.round(floor / GiB) ? ' (floor)' : ''}${r.gib === Math.round(knee / GiB) ? ' (knee)' : ''} | ${pct(r.shipped.warm)} | ${pct(r.reference.warm)} | ${r.shipped.hours.toFixed(0)} | ${r.perRun.hours.toFixed(0)} | ${r.shipped.failed} |`,
+    ),
   ];
   process.stdout.write(out.join('\n') + '\n');
   return 0;
