@@ -10,11 +10,11 @@ import { VERSION } from './model/version.js';
 import { sccacheAtEnd } from './host/sccache.js';
 import { type Log, actionLog } from './os/log.js';
 import { mainJob } from './job/start.js';
-import { type Settings, InputError, RUNNER_INPUTS, defaultRoot, fromVariables, readSettings, variableOf } from './model/settings.js';
+import { DEFAULTS, type Settings, InputError, RUNNER_INPUTS, defaultRoot, fromVariables, readSettings, variableOf } from './model/settings.js';
 import { RootError } from './pool/root.js';
 import { recordEvent } from './pool/events.js';
 import { collectMetrics, writeMetrics } from './job/metrics.js';
-import { formatBytes } from './model/units.js';
+import { formatBytes, parseLevel } from './model/units.js';
 import { rootPaths } from './model/layout.js';
 import { STATE_VAR, ownPaths, readState, statePath, writeState } from './job/hook-state.js';
 import { procStat, myUid } from './os/proc.js';
@@ -164,7 +164,7 @@ async function hookMetrics(env: Record<string, string | undefined>, root: string
     try {
       threshold = hookSettings(env).diskThreshold;
     } catch {
-      threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
+      threshold = parseLevel(DEFAULTS['disk-threshold'])!; // the variable's own warning was given already
     }
     await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m)));
   } catch (e) {

@@ -32374,6 +32374,24 @@ function parseEnvFile(text) {
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
 /**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => DEFAULTS[name] ?? '';
+/**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
  * The target is also the level under which a job makes a new slot rather than wipe a warm
  * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
@@ -32410,30 +32428,24 @@ const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', 
  */
 function readSettings(from, env = process.env) {
     const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim();
+    const read = (name) => src.get(name).trim() || defaultOf(name);
     const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed, dflt) => {
+    const oneOf = (name, allowed) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (allowed.includes(v))
             return v;
         throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
     };
-    const bool = (name, dflt) => {
+    const bool = (name) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (['true', 'True', 'TRUE'].includes(v))
             return true;
         if (['false', 'False', 'FALSE'].includes(v))
             return false;
         throw refuse(name, v, `'true' or 'false'`);
     };
-    const duration = (name, dflt, min = 0) => {
+    const duration = (name, min = 0) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
             throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, isBareNumber(v) ? bareNumberHint(v, 'duration') : undefined);
@@ -32458,10 +32470,10 @@ function readSettings(from, env = process.env) {
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
     };
-    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskThreshold = level('disk-threshold'); // it has a default
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
     if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
     const failBelowRaw = read('fail-below');
     let failBelowBytes;
@@ -32475,20 +32487,20 @@ function readSettings(from, env = process.env) {
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration('lease-wait', 60_000),
-        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
         diskThreshold,
         diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool('dry-run', false),
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
         failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool('cache', false),
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
         manifestPath: read('manifest-path') || undefined,
         workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
     };
