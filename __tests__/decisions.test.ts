@@ -1,12 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
-import { earlierRun, rankSlots, spentQueueEntry, type SlotView, type Tier, worthless } from '../src/pool/choose.js';
+import { earlierRun, rankSlots, type SlotView, type Tier } from '../src/pool/choose.js';
+import { spentQueueEntry, worthless } from '../src/pool/value.js';
 import { beyond, diskFromStatfs } from '../src/os/disk.js';
 import { type Candidate, planPrune } from '../src/pool/guard.js';
 import { identityFrom } from '../src/model/identity.js';
 import { canManage, handBackTo } from '../src/owners/owner.js';
 import { contentKey, safeComponent } from '../src/model/key.js';
 import { devId, parseProcLocks } from '../src/os/liveness.js';
-import { decideReset } from '../src/job/prepare.js';
+import { decideReset } from '../src/pool/reset.js';
 import type { DirRecord } from '../src/model/record.js';
 import { refuseRoot, unreliableFlock } from '../src/pool/root.js';
 import { DEFAULTS, type Settings, defaultRoot, readSettings } from '../src/model/settings.js';

@@ -1,8 +1,9 @@
 // Bench section 7: the fleet simulation (docs/simulation.md). Every ratio is against the
 // clairvoyant reference, plain LRU and the layouts simulated in the same run, on the same days
-// and disks; means over the seeds traces.json names, with their range.
-import { loadDecisions } from '../sim/load.mjs';
-import { readTraces, runAll, summarize } from '../sim/run.mjs';
+// and disks; means over the seeds traces.json names, with their range. The simulator is
+// TypeScript: npm run bench runs under scripts/lib/typescript.mjs.
+import { loadPrevious } from '../sim/previous.js';
+import { readTraces, runAll, summarize } from '../sim/run.js';
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const range = ([a, b]) => `${(100 * a).toFixed(0)}–${(100 * b).toFixed(0)}%`;
@@ -10,7 +11,7 @@ const range = ([a, b]) => `${(100 * a).toFixed(0)}–${(100 * b).toFixed(0)}%`;
 export async function fleetSection(rows, note) {
   note('7. fleet simulation ...');
   const t0 = performance.now();
-  const results = runAll(readTraces(), await loadDecisions(), { traces: ['incidents', 'merge-queue'], sizes: ['knee', 'knee/2', 'knee/4'] });
+  const results = runAll(readTraces(), { traces: ['incidents', 'merge-queue'], sizes: ['knee', 'knee/2', 'knee/4'], previous: await loadPrevious() });
   const seconds = (performance.now() - t0) / 1000;
   const sum = summarize(results);
   for (const trace of ['incidents', 'merge-queue']) {
