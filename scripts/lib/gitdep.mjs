@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { freePort } from './free-port.mjs';
 import { currentPace } from './pace.mjs';
 
+/** @type {(cwd: string, args: string[], input?: string) => string} */
 const git = (cwd, args, input) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], {
     cwd,
@@ -20,6 +21,11 @@ const git = (cwd, args, input) =>
  * Makes (or adds a commit to) a repository at `dir` with crate `name`: `answer()` returns
  * `answer`, and `padMiB` of incompressible data (random bytes) sit beside it. `orphan` starts
  * a history that shares nothing with the existing one. Returns the new commit's sha.
+ */
+/**
+ * @param {string} dir
+ * @param {{ name: string, answer: number, init?: boolean, orphan?: boolean, padMiB?: number }} o
+ * @returns {string}
  */
 export function commitGitDep(dir, o) {
   mkdirSync(join(dir, 'src'), { recursive: true });
@@ -36,7 +42,13 @@ export function commitGitDep(dir, o) {
   return git(dir, ['rev-parse', 'HEAD']);
 }
 
-/** A workspace whose one dependency is the git repository at `url`, branch `branch`. */
+/**
+ * A workspace whose one dependency is the git repository at `url`, branch `branch`.
+ * @param {string} dir
+ * @param {string} name
+ * @param {string} url
+ * @returns {string}
+ */
 export function makeGitConsumer(dir, name, url, branch = 'main') {
   mkdirSync(join(dir, 'src'), { recursive: true });
   writeFileSync(
@@ -47,7 +59,11 @@ export function makeGitConsumer(dir, name, url, branch = 'main') {
   return dir;
 }
 
-/** `git daemon` serving every repository under `base` at git://127.0.0.1:<port>/<name>. */
+/**
+ * `git daemon` serving every repository under `base` at git://127.0.0.1:<port>/<name>.
+ * @param {string} base
+ * @returns {Promise<{ url(name: string): string, close(): Promise<void> }>}
+ */
 export async function serveGit(base) {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
@@ -64,7 +80,7 @@ export async function serveGit(base) {
     let ready = false;
     const end = Date.now() + 30_000 * currentPace();
     while (!exited && !ready && Date.now() < end) {
-      ready = await new Promise((res) => {
+      ready = await new Promise((/** @type {(ok: boolean) => void} */ res) => {
         const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
         c.on('error', () => setTimeout(() => res(false), 25));
       });
@@ -72,9 +88,14 @@ export async function serveGit(base) {
     if (!ready && !exited) child.kill('SIGKILL');
     if (ready) {
       return {
-        url: (name) => `git://127.0.0.1:${port}/${name}`,
+        url: (/** @type {string} */ name) => `git://127.0.0.1:${port}/${name}`,
+        /** @returns {Promise<void>} */
         close: () =>
-          new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : (child.once('exit', () => res()), child.kill('SIGTERM')))),
+          new Promise((res) => {
+            if (child.exitCode !== null || child.signalCode !== null) return res();
+            child.once('exit', () => res());
+            child.kill('SIGTERM');
+          }),
       };
     }
     if (attempt > 5) throw new Error(`git daemon did not start on 127.0.0.1 (port ${port})`);

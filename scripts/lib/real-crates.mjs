@@ -41,6 +41,7 @@ anyhow = "1"
 thiserror = "1"
 `;
 
+/** @param {string} name */
 const indexPath = (name) => {
   const n = name.toLowerCase();
   if (n.length <= 2) return `${n.length}/${n}`;
@@ -61,6 +62,10 @@ export function ensurePackages() {
   }
 }
 
+/**
+ * @param {string} d
+ * @returns {string[]}
+ */
 function readdirSafe(d) {
   try {
     return readdirSync(d);
@@ -69,9 +74,13 @@ function readdirSafe(d) {
   }
 }
 
-/** One index line from `cargo metadata` of a crate's manifest (the registry's JSON format). */
+/**
+ * One index line from `cargo metadata` of a crate's manifest (the registry's JSON format).
+ * @param {any} pkg a package of `cargo metadata`'s output
+ * @param {string} cksum
+ */
 function indexEntry(pkg, cksum) {
-  const deps = pkg.dependencies.map((d) => ({
+  const deps = pkg.dependencies.map((/** @type {any} */ d) => ({
     name: d.rename ?? d.name,
     req: d.req,
     features: d.features,
@@ -88,6 +97,11 @@ function indexEntry(pkg, cksum) {
  * Packs every crate under `from` into `dir` (index/ and crates/, makeRegistry's shape).
  * Idempotent: a `dir/packed.json` listing the same source dirs means nothing to do.
  */
+/**
+ * @param {string} dir
+ * @param {{ from?: string }} o
+ * @returns {Promise<number>}
+ */
 export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
   const srcs = readdirSafe(from)
     .filter((d) => /^[A-Za-z0-9_-]+-\d+\.\d+\.\d+/.test(d))
@@ -102,7 +116,9 @@ export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
   // Manifests are read with an empty CARGO_HOME of our own: no config of the machine applies.
   const home = join(dir, '.meta-home');
   mkdirSync(home, { recursive: true });
+  /** @type {Map<string, ReturnType<typeof indexEntry>[]>} */
   const entries = new Map();
+  /** @param {string} d */
   const one = async (d) => {
     const { stdout } = await run('cargo', ['metadata', '--no-deps', '--offline', '--format-version', '1', '--manifest-path', join(from, d, 'Cargo.toml')], {
       env: { ...process.env, CARGO_HOME: home },
@@ -155,6 +171,12 @@ export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
  * A workspace depending on REAL_DEPS (or `deps`), resolved against `registryUrl`: a binary
  * `app` using them, so every dependency is compiled. `extraFiles` adds files (path -> text).
  */
+/**
+ * @param {string} dir
+ * @param {string} registryUrl
+ * @param {{ deps?: string, main?: string, extraFiles?: Record<string, string> }} o
+ * @returns {string}
+ */
 export function makeRealWorkspace(dir, registryUrl, { deps = REAL_DEPS, main, extraFiles = {} } = {}) {
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, '.cargo'), { recursive: true });
@@ -169,7 +191,7 @@ export function makeRealWorkspace(dir, registryUrl, { deps = REAL_DEPS, main, ex
 }
 
 /** main.rs using every direct dependency; `n` is the one-line change. */
-export const REAL_MAIN = (n) => `use clap::Parser;
+export const REAL_MAIN = (/** @type {number} */ n) => `use clap::Parser;
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser, Debug)]

@@ -10,9 +10,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Row, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf } from './kit.js';
 
 /** 12 small crates, unique content (3 KB of random text each): 12 cache entries. */
-function workspace(dir, tag) {
+function workspace(dir: string, tag: string): string {
   const members = Array.from({ length: 12 }, (_, i) => `k${i}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'Cargo.toml'), `[workspace]\nmembers = [${members.map((m) => `"${m}"`).join(', ')}]\nresolver = "2"\n`);
@@ -23,16 +24,16 @@ function workspace(dir, tag) {
   }
   return dir;
 }
-const bytesUnder = (d) =>
-  readdirSync(d, { recursive: true })
+const bytesUnder = (d: string) =>
+  readdirSync(d, { recursive: true, encoding: 'utf8' })
     .map((f) => statSync(join(d, f)))
     .filter((s) => s.isFile())
     .reduce((a, s) => a + s.size, 0);
 
-async function serversOnOneDir(dir, nServers) {
+async function serversOnOneDir(dir: string, nServers: number) {
   const cache = join(dir, `cache-${nServers}`);
   const ports = Array.from({ length: nServers }, () => String(30000 + Math.floor(Math.random() * 2000)));
-  const env = (p) => ({
+  const env = (p: string) => ({
     ...process.env,
     RUSTC_WRAPPER: 'sccache',
     SCCACHE_DIR: cache,
@@ -41,9 +42,10 @@ async function serversOnOneDir(dir, nServers) {
     SCCACHE_IDLE_TIMEOUT: '0',
     CARGO_INCREMENTAL: '0',
   });
-  const sc = (p, args) => execFileSync('sccache', args, { env: env(p), stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const sc = (p: string, args: string[]) => execFileSync('sccache', args, { env: env(p), stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   for (const p of ports) sc(p, ['--start-server']);
-  const build = (ws, p, target) => execFileSync('cargo', ['build', '-q'], { cwd: ws, env: { ...env(p), CARGO_TARGET_DIR: target }, stdio: 'ignore' });
+  const build = (ws: string, p: string, target: string) =>
+    execFileSync('cargo', ['build', '-q'], { cwd: ws, env: { ...env(p), CARGO_TARGET_DIR: target }, stdio: 'ignore' });
   // Six workspaces, alternately through each server (one server: all through it).
   const wss = ['a', 'b', 'c', 'd', 'e', 'f'].map((t) => workspace(join(dir, `ws-${nServers}-${t}`), `${nServers}${t}`));
   wss.forEach((ws, i) => build(ws, ports[i % nServers], join(dir, `t-${nServers}-${i}`)));
@@ -59,7 +61,7 @@ async function serversOnOneDir(dir, nServers) {
   return { onDisk, hits };
 }
 
-export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median }) {
+export async function benchSccache({ scratch, reps, rows }: { scratch: string; reps: number; rows: Row[] }) {
   try {
     execFileSync('sccache', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -83,7 +85,7 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
     'INPUT_WORKING-DIRECTORY': dir,
   };
   const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(dir, 'cache') };
-  let port;
+  let port: string | undefined;
   const stop = () => {
     if (!port) return;
     try {
@@ -93,9 +95,9 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
     }
   };
   // main with its output kept: a start that fell back to a warning must show in the table.
-  const warned = [];
-  const timedMain = (env) =>
-    new Promise((res) => {
+  const warned: string[] = [];
+  const timedMain = (env: NodeJS.ProcessEnv) =>
+    new Promise<number>((res) => {
       const t0 = performance.now();
       let out = '';
       const c = spawn(process.execPath, ['dist/main/index.js'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -105,7 +107,8 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
         res(performance.now() - t0);
       });
     });
-  const step = async (extra) => {
+  type Step = { main: number; post: number };
+  const step = async (extra: Record<string, string>): Promise<Step> => {
     const files = runnerFiles(dir);
     const env = { ...base, ...extra, ...files };
     const main = await timedMain(env);
@@ -114,17 +117,20 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
     const post = await spawnTimed(process.execPath, ['dist/post/index.js'], { ...env, ...(await stateOf(files.GITHUB_STATE)) });
     return { main, post };
   };
-  const t = { plain: [], reuse: [], start: [] };
+  const t: Record<'plain' | 'reuse' | 'start', Step[]> = { plain: [], reuse: [], start: [] };
   for (let i = 0; i < reps + 1; i++) {
     const plain = await step({});
     const reuse = await step(wrap); // the first round starts the server: not counted
     stop();
     const start = await step(wrap);
-    if (i > 0) (t.plain.push(plain), t.reuse.push(reuse), t.start.push(start));
+    if (i === 0) continue;
+    t.plain.push(plain);
+    t.reuse.push(reuse);
+    t.start.push(start);
   }
   stop();
   for (const w of warned) note(`8. a main step warned: ${w.slice(0, 400)}`);
-  const m = (k, s) => t[k].map((x) => x[s]);
+  const m = (k: keyof typeof t, s: keyof Step) => t[k].map((x) => x[s]);
   rows.push([
     '8',
     'main step, RUSTC_WRAPPER=sccache, host server running',
@@ -149,7 +155,7 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
   note('8. one SCCACHE_DIR, one server vs two ...');
   const one = await serversOnOneDir(dir, 1);
   const two = await serversOnOneDir(dir, 2);
-  const kb = (b) => `${Math.round(b / 1024)} KiB`;
+  const kb = (b: number) => `${Math.round(b / 1024)} KiB`;
   rows.push([
     '8',
     'two servers on one SCCACHE_DIR (per-job servers), SCCACHE_CACHE_SIZE=300K: bytes on disk',

@@ -1,14 +1,15 @@
 // Bench section 7: the fleet simulation (docs/simulation.md). Every ratio is against the
 // clairvoyant reference, plain LRU and the layouts simulated in the same run, on the same days
-// and disks; means over the seeds traces.json names, with their range. The simulator is
-// TypeScript: npm run bench runs under scripts/lib/typescript.mjs.
+// and disks; means over the seeds traces.json names, with their range.
+import type { SimPolicy } from '../sim/fleet.js';
 import { loadPrevious } from '../sim/previous.js';
 import { readTraces, runAll, summarize } from '../sim/run.js';
+import { type Row, note } from './kit.js';
 
-const pct = (x) => `${(100 * x).toFixed(1)}%`;
-const range = ([a, b]) => `${(100 * a).toFixed(0)}–${(100 * b).toFixed(0)}%`;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const range = ([a, b]: [number, number]) => `${(100 * a).toFixed(0)}–${(100 * b).toFixed(0)}%`;
 
-export async function fleetSection(rows, note) {
+export async function fleetSection(rows: Row[]): Promise<void> {
   note('7. fleet simulation ...');
   const t0 = performance.now();
   const results = runAll(readTraces(), { traces: ['incidents', 'merge-queue'], sizes: ['knee', 'knee/2', 'knee/4'], previous: await loadPrevious() });
@@ -17,14 +18,13 @@ export async function fleetSection(rows, note) {
   for (const trace of ['incidents', 'merge-queue']) {
     for (const size of ['knee', 'knee/2', 'knee/4']) {
       const at = sum.filter((r) => r.trace === trace && r.size === size);
-      const get = (pred) => at.find((r) => pred(r.flags));
-      const [s, ref, lru, perRun, hits] = [
-        get((f) => f.shipped),
-        get((f) => f.reference),
-        get((f) => f.lru),
-        get((f) => f.baseline === 'per-run'),
-        get((f) => f.variant === 'neither'),
-      ];
+      const get = (pred: (f: SimPolicy) => unknown) => {
+        const row = at.find((r) => pred(r.flags));
+        if (!row) throw new Error(`bench 7: no row for ${trace}, ${size}`);
+        return row;
+      };
+      const [s, ref, lru] = [get((f) => f.shipped), get((f) => f.reference), get((f) => f.lru)];
+      const [perRun, hits] = [get((f) => f.baseline === 'per-run'), get((f) => f.variant === 'neither')];
       rows.push([
         '7',
         `${trace}, disk ${size} (${s.gib.toFixed(0)} GiB): warm starts, shipped policy`,
@@ -41,11 +41,8 @@ export async function fleetSection(rows, note) {
       ]);
     }
   }
-  rows.push([
-    '7',
-    'fleet simulation run time',
-    `${results.length} simulated days (2 traces x ${new Set(results.map((r) => r.seed)).size} seeds x 3 disks x ${new Set(results.map((r) => r.policy)).size} policies, and the knees)`,
-    '',
-    `${seconds.toFixed(1)} s`,
-  ]);
+  const policies = new Set(results.map((r) => r.policy)).size;
+  const seeds = new Set(results.map((r) => r.seed)).size;
+  const days = `${results.length} simulated days (2 traces x ${seeds} seeds x 3 disks x ${policies} policies, and the knees)`;
+  rows.push(['7', 'fleet simulation run time', days, '', `${seconds.toFixed(1)} s`]);
 }

@@ -18,10 +18,13 @@ import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveRegistry } from '../lib/registry.mjs';
 import { REAL_MAIN, ensurePackages, makeRealWorkspace, packRegistry } from '../lib/real-crates.mjs';
+import { type Row, median, note, runnerFiles, spread, stateOf } from './kit.js';
 
-const sh = (cmd, args, o = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...o }).toString();
+type Env = Record<string, string | undefined>;
+const sh = (cmd: string, args: string[], o: { env?: Env } = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...o }).toString();
 
-function timed(cmd, args, o) {
+/** A command to its end; its wall time and stderr (a failure rejects with the stderr's end). */
+function timed(cmd: string, args: string[], o: { cwd?: string; env?: Env }): Promise<{ ms: number; stderr: string }> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
     const c = spawn(cmd, args, { ...o, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -35,7 +38,7 @@ function timed(cmd, args, o) {
 }
 
 /** A PR's slot as the guard leaves it after pruning its target: the PR's next run comes back cold. */
-function prunedSlot(root, pr, cargoHome) {
+function prunedSlot(root: string, pr: number, cargoHome: string) {
   const name = `s9${String(pr).padStart(3, '0')}`;
   const slot = join(root, 'slots', name);
   mkdirSync(join(slot, 'target'), { recursive: true });
@@ -67,8 +70,17 @@ function prunedSlot(root, pr, cargoHome) {
   writeFileSync(join(root, 'locks', `slot-${name}.lock`), '');
 }
 
+/** A job of the section: a push to main, or a PR (to `base`, main by default), on a runner. */
+interface JobOf {
+  pr?: number;
+  base?: string;
+  runner?: string;
+  runId?: number;
+  before?: (exported: Record<string, string>) => Promise<void>;
+}
+
 /** What the runner passes to a job's steps: the identity of a push to main or a PR. */
-function identityEnv(o, event) {
+function identityEnv(o: JobOf, event: string) {
   return {
     GITHUB_REPOSITORY: 'b/b',
     GITHUB_RUN_ID: String(o.runId),
@@ -83,7 +95,7 @@ function identityEnv(o, event) {
   };
 }
 // A PR from a branch of the same repository (head and base repository named: otherwise a fork).
-const eventPayload = (o) =>
+const eventPayload = (o: JobOf) =>
   JSON.stringify(
     o.pr
       ? {
@@ -99,8 +111,14 @@ const eventPayload = (o) =>
  * container job of the fleet sees the same paths: the root at /__t/cargo-isolate, the checkout at
  * /__w/ws/ws, the host-wide sccache directory at /__t/sccache.
  */
-async function containerRunner(dir, ws, sccacheStats) {
-  let d;
+interface ContainerJob {
+  (o: JobOf): Promise<{ ms: number; units: number; hits: number; misses: number; exported: Record<string, string>; stdout: string }>;
+  prunedSlot(pr: number, cargoHome: string): void;
+  close(): void;
+}
+
+async function containerRunner(dir: string, ws: string): Promise<ContainerJob | undefined> {
+  let d: Record<string, string>;
   try {
     const out = execFileSync('bash', ['scripts/docker-env.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 900_000 });
     d = Object.fromEntries(
@@ -115,14 +133,14 @@ async function containerRunner(dir, ws, sccacheStats) {
   const toolCache = join(dir, 'tool-cache');
   mkdirSync(join(toolCache, 'cargo-isolate'), { recursive: true });
   mkdirSync(join(toolCache, 'sccache'), { recursive: true });
-  const dockerArgs = (args) => ['-H', d.DOCKER_HOST, ...args];
+  const dockerArgs = (args: string[]) => ['-H', d.DOCKER_HOST, ...args];
   const sysroot = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
-  const made = [];
-  const fn = async (o) => {
+  const made: string[] = [];
+  const fn = async (o: JobOf) => {
     const jdir = await fs.mkdtemp(join(dir, 'cjob-'));
     const name = `cargo-isolate-bench-${process.pid}-${o.runId}`;
     made.push(name);
-    const mounts = [
+    const mounts: [string, string, string?][] = [
       [toolCache, '/__t'],
       [ws, '/__w/ws/ws'],
       [jdir, '/__w/_temp'],
@@ -149,7 +167,7 @@ async function containerRunner(dir, ws, sccacheStats) {
       ]),
       { stdio: 'ignore' },
     );
-    const files = {};
+    const files: Record<string, string> = {};
     for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) writeFileSync(join(jdir, n), '');
     for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) files[n] = `/__w/_temp/${n}`;
     writeFileSync(join(jdir, 'event.json'), eventPayload(o));
@@ -168,27 +186,27 @@ async function containerRunner(dir, ws, sccacheStats) {
       SCCACHE_DIR: '/__t/sccache',
       CARGO_INCREMENTAL: '0',
     };
-    const exec = (env, argv, cwd = '/') =>
+    const exec = (env: Env, argv: string[], cwd = '/') =>
       timed(d.DOCKER, dockerArgs(['exec', '-w', cwd, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), name, ...argv]), {});
     try {
       const t0 = performance.now();
-      const main = await exec(base, ['/__e/node24/bin/node', '/__a/dist/main/index.js']).catch((e) => ({ stdout: '', err: e }));
+      const main = await exec(base, ['/__e/node24/bin/node', '/__a/dist/main/index.js']).catch((e: Error) => ({ err: e }));
       const mainMs = performance.now() - t0;
       const stdout = await fs.readFile(join(jdir, 'GITHUB_STEP_SUMMARY'), 'utf8').catch(() => '');
-      const parse = async (f) => {
+      const parse = async (f: string) => {
         const t = (await fs.readFile(join(jdir, f), 'utf8')).split('\n');
-        const v = {};
+        const v: Record<string, string> = {};
         for (let i = 0; i < t.length; i++) {
           const m = /^([^<]+)<<(.+)$/.exec(t[i]);
           if (!m) continue;
-          const val = [];
+          const val: string[] = [];
           for (i++; t[i] !== m[2]; i++) val.push(t[i]);
           v[m[1]] = val.join('\n');
         }
         return v;
       };
       const exported = await parse('GITHUB_ENV');
-      if (!exported.CARGO_TARGET_DIR) throw new Error(`the container job's main step exported nothing: ${main.err?.message ?? ''}`);
+      if (!exported.CARGO_TARGET_DIR) throw new Error(`the container job's main step exported nothing: ${'err' in main ? main.err.message : ''}`);
       const port = { SCCACHE_SERVER_PORT: exported.SCCACHE_SERVER_PORT };
       await exec({ ...base, ...port }, ['sccache', '--zero-stats']);
       const b = await exec({ ...base, ...exported, PATH: `${exported.CARGO_INSTALL_ROOT}/bin:${base.PATH}` }, ['cargo', 'build', '--locked'], '/__w/ws/ws');
@@ -198,7 +216,7 @@ async function containerRunner(dir, ws, sccacheStats) {
         { encoding: 'utf8' },
       );
       const st = JSON.parse(statsOut).stats;
-      const cnt = (x) => Object.values(x.counts ?? {}).reduce((a, y) => a + y, 0);
+      const cnt = (x: { counts?: Record<string, number> }) => Object.values(x.counts ?? {}).reduce((a, y) => a + y, 0);
       const state = await parse('GITHUB_STATE');
       await exec({ ...base, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])) }, [
         '/__e/node24/bin/node',
@@ -217,8 +235,7 @@ async function containerRunner(dir, ws, sccacheStats) {
       execFileSync(d.DOCKER, dockerArgs(['rm', '-f', name]), { stdio: 'ignore' });
     }
   };
-  fn.prunedSlot = (pr, cargoHome) => prunedSlot(join(toolCache, 'cargo-isolate'), pr, cargoHome);
-  fn.close = () => {
+  const close = () => {
     for (const n of made) {
       try {
         execFileSync(d.DOCKER, dockerArgs(['rm', '-f', n]), { stdio: 'ignore' });
@@ -227,11 +244,10 @@ async function containerRunner(dir, ws, sccacheStats) {
       }
     }
   };
-  void sccacheStats;
-  return fn;
+  return Object.assign(fn, { prunedSlot: (pr: number, cargoHome: string) => prunedSlot(join(toolCache, 'cargo-isolate'), pr, cargoHome), close });
 }
 
-export async function warmStartsSection({ scratch, rows, note, spread, median, runnerFiles, stateOf, quick }) {
+export async function warmStartsSection({ scratch, rows, quick }: { scratch: string; rows: Row[]; quick: boolean }) {
   try {
     execFileSync('sccache', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -249,28 +265,29 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   const ws = makeRealWorkspace(join(dir, 'ws'), server.url);
   // Not execFileSync: the registry is served by this very process.
   await timed('cargo', ['generate-lockfile'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(dir, 'lock-home') } });
-  const locked = (await fs.readFile(join(ws, 'Cargo.lock'), 'utf8')).match(/^name = /gm).length - 1;
+  const locked = ((await fs.readFile(join(ws, 'Cargo.lock'), 'utf8')).match(/^name = /gm)?.length ?? 0) - 1;
   let n = 0;
   const edit = () => writeFileSync(join(ws, 'src', 'main.rs'), REAL_MAIN(++n)); // a one-line change
-  const units = (stderr) => [...stderr.matchAll(/^\s*Compiling \S+ v/gm)].length;
-  const sccacheStats = (env) => {
+  const units = (stderr: string) => [...stderr.matchAll(/^\s*Compiling \S+ v/gm)].length;
+  const sccacheStats = (env: Env) => {
     const s = JSON.parse(sh('sccache', ['--show-stats', '--stats-format', 'json'], { env: { ...process.env, ...env } })).stats;
-    const c = (o) => Object.values(o.counts ?? {}).reduce((a, b) => a + b, 0);
+    const c = (o: { counts?: Record<string, number> }) => Object.values(o.counts ?? {}).reduce((a, b) => a + b, 0);
     return { hits: c(s.cache_hits), misses: c(s.cache_misses) };
   };
-  const stopServer = (env) => {
+  const stopServer = (env: Env) => {
     try {
       sh('sccache', ['--stop-server'], { env: { ...process.env, ...env } });
     } catch {
       // not running
     }
   };
-  const build = async (env) => {
+  const build = async (env: Env) => {
     const r = await timed('cargo', ['build', '--locked'], { cwd: ws, env: { ...process.env, CARGO_INCREMENTAL: '0', ...env } });
     return { ms: r.ms, units: units(r.stderr) };
   };
-  const out = {};
-  const add = (key, ms, extra = {}) => (out[key] ??= { ms: [], ...extra }).ms.push(ms);
+  type Figures = { ms: number[]; units?: number; hits?: number; misses?: number; restore?: number[] };
+  const out: Record<string, Figures> = {};
+  const add = (key: string, ms: number, extra: Omit<Figures, 'ms'> = {}) => (out[key] ??= { ms: [], ...extra }).ms.push(ms);
 
   // cold: nothing on disk, no compile cache.
   note('11. cold builds ...');
@@ -320,7 +337,7 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
       const restore = await timed('tar', ['--zstd', '-xf', archive, '-C', dir], {});
       const r = await build(rc);
       add(`rust-cache${change ? '-edit' : ''}`, restore.ms + r.ms, { restore: [] });
-      out[`rust-cache${change ? '-edit' : ''}`].restore.push(restore.ms);
+      out[`rust-cache${change ? '-edit' : ''}`].restore!.push(restore.ms);
     }
   }
 
@@ -329,7 +346,7 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   const root = join(dir, 'root');
   const sccacheEnv = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(dir, 'isolate-sccache'), CARGO_INCREMENTAL: '0' };
   let runId = 800000;
-  const isolated = async (o) => {
+  const isolated = async (o: JobOf) => {
     const jdir = await fs.mkdtemp(join(dir, 'job-'));
     const files = runnerFiles(jdir);
     const event = join(jdir, 'event.json');
@@ -405,10 +422,10 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   // it (docker exec as root, node at /__e/node24, file commands in /__w/_temp), the root under the
   // tool cache at /__t, the checkout at /__w/<repo>/<repo>, the host's network (the registry is on
   // 127.0.0.1). A root of its own: container jobs see other paths than host jobs.
-  const containerJob = await containerRunner(dir, ws, sccacheStats);
+  const containerJob = await containerRunner(dir, ws);
   if (containerJob) {
     note('11. container jobs ...');
-    const c = (o) => containerJob({ ...o, runId: runId++ });
+    const c = (o: JobOf) => containerJob({ ...o, runId: runId++ });
     const cMain = await c({});
     for (const change of [false, true]) {
       for (let i = 0; i < reps; i++) {
@@ -443,18 +460,18 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
   // The wrapper's cost per rustc invocation, against rustc's own (`rustc -vV`, cargo's cheapest call).
   const script = join(mainRun.exported.CARGO_HOME, 'cargo-isolate-rustc');
   const rustc = sh('rustup', ['which', 'rustc']).trim();
-  const per = async (cmd, args, env, k = 40) => {
-    const xs = [];
+  const per = async (cmd: string, args: string[], env: Env, k = 40) => {
+    const xs: number[] = [];
     for (let i = 0; i < k; i++) xs.push((await timed(cmd, args, { env })).ms);
     return median(xs);
   };
   const direct = await per(rustc, ['-vV'], process.env);
   const wrapped = await per(script, [rustc, '-vV'], { ...process.env, CARGO_ISOLATE_RUSTC_WRAPPER: '' });
 
-  const med = (k) => median(out[k].ms);
-  const ratio = (k) => (med(k) / cold).toFixed(3);
-  const hitsOf = (k) => (out[k].hits !== undefined ? `${out[k].hits}/${out[k].hits + out[k].misses}` : '');
-  const label = {
+  const med = (k: string) => median(out[k].ms);
+  const ratio = (k: string) => (med(k) / cold).toFixed(3);
+  const hitsOf = (k: string) => (out[k].hits !== undefined ? `${out[k].hits}/${out[k].hits + out[k].misses!}` : '');
+  const label: Record<string, string> = {
     cold: `cold build, ${out.cold.units} units, ${locked} locked crates (baseline)`,
     seeds: "the incident fleet's layout: new target at a stable path, CARGO_HOME kept, sccache warm",
     'rust-cache': `rust-cache's way: restore ${Math.round(archiveBytes / 2 ** 20)} MiB tar+zstd at the same paths, build`,
@@ -488,13 +505,8 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
       ]);
     }
   }
-  rows.push([
-    '11',
-    "rust-cache's way: the restore alone",
-    spread(out['rust-cache'].restore),
-    `cold ${spread(out.cold.ms)}`,
-    `${(median(out['rust-cache'].restore) / cold).toFixed(3)}x`,
-  ]);
+  const restores = out['rust-cache'].restore!;
+  rows.push(['11', "rust-cache's way: the restore alone", spread(restores), `cold ${spread(out.cold.ms)}`, `${(median(restores) / cold).toFixed(3)}x`]);
   rows.push(['11', "rust-cache's way: saving the archive (once)", `${Math.round(save.ms)} ms`, '', `${(save.ms / cold).toFixed(3)}x`]);
   rows.push([
     '11',
@@ -510,9 +522,9 @@ export async function warmStartsSection({ scratch, rows, note, spread, median, r
     reps,
     ratiosToCold: Object.fromEntries(Object.keys(out).map((k) => [k, Number(ratio(k))])),
     sccacheHits: Object.fromEntries(
-      Object.keys(out)
-        .filter((k) => out[k].hits !== undefined)
-        .map((k) => [k, { hits: out[k].hits, of: out[k].hits + out[k].misses }]),
+      Object.entries(out)
+        .filter(([, f]) => f.hits !== undefined)
+        .map(([k, f]) => [k, { hits: f.hits, of: f.hits! + f.misses! }]),
     ),
     rustCacheArchiveBytes: archiveBytes,
     copyBytesPerWarmBuild: Number(sh('du', ['-sb', mainRun.exported.CARGO_TARGET_DIR]).split('\t')[0]) || undefined,
