@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeConsumer, makeRegistry, serveRegistry } from './lib/registry.mjs';
 import { benchSccache } from './bench/sccache.js';
-import { type Row, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf, time } from './bench/kit.js';
+import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf, time } from './bench/kit.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { removeTree } from '../src/os/remove.js';
 import { collectCandidates, planPrune } from '../src/pool/guard.js';
@@ -53,17 +53,7 @@ if (only(1)) {
   note('1. main/post overhead ...');
   const dir = join(scratch, 'overhead');
   mkdirSync(dir, { recursive: true });
-  const base = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    GITHUB_REPOSITORY: 'b/b',
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_REF_NAME: 'main',
-    GITHUB_RUN_ID: '1',
-    INPUT_ROOT: join(dir, 'root'),
-    'INPUT_DISK-THRESHOLD': '99%',
-    'INPUT_WORKING-DIRECTORY': dir,
-  };
+  const base = mainPushEnv({ home: dir, root: join(dir, 'root'), workspace: dir });
   const mains: number[] = [];
   const posts: number[] = [];
   const nodes: number[] = [];
@@ -371,7 +361,7 @@ if (only(6)) {
       ...files,
     };
     await spawnTimed(process.execPath, ['dist/main/index.js'], env);
-    const exported = Object.fromEntries(Object.entries(await stateOf(files.GITHUB_ENV)).map(([k, v]) => [k.slice(6), v]));
+    const exported = await fileValues(files.GITHUB_ENV);
     const r = await cargo(o.cmd, await checkout(o.runner), { ...exported, ...extraEnv });
     await spawnTimed(process.execPath, ['dist/post/index.js'], { ...env, ...(await stateOf(files.GITHUB_STATE)) });
     return r;

@@ -22,6 +22,19 @@ export async function time(fn: () => unknown): Promise<number> {
   return performance.now() - t0;
 }
 
+/** What the runner gives a step of a job on a push to main, with the action's root and workspace. */
+export const mainPushEnv = (o: { home: string; root: string; workspace: string }) => ({
+  PATH: process.env.PATH,
+  HOME: o.home,
+  GITHUB_REPOSITORY: 'b/b',
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_REF_NAME: 'main',
+  GITHUB_RUN_ID: '1',
+  INPUT_ROOT: o.root,
+  'INPUT_DISK-THRESHOLD': '99%',
+  'INPUT_WORKING-DIRECTORY': o.workspace,
+});
+
 export type RunnerFiles = Record<'GITHUB_ENV' | 'GITHUB_OUTPUT' | 'GITHUB_STATE' | 'GITHUB_PATH' | 'GITHUB_STEP_SUMMARY', string>;
 
 /** The runner's file commands for one step, empty, under `dir`. */
@@ -43,8 +56,8 @@ export function spawnTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv):
   });
 }
 
-/** A step's GITHUB_STATE (or GITHUB_ENV) file as the runner hands it to the next step: `STATE_<name>` variables. */
-export async function stateOf(file: string): Promise<Record<string, string>> {
+/** The values a step wrote to a file command (GITHUB_ENV, GITHUB_STATE: `NAME<<DELIMITER` blocks), by name. */
+export async function fileValues(file: string): Promise<Record<string, string>> {
   const t = (await fs.readFile(file, 'utf8')).split('\n');
   const s: Record<string, string> = {};
   for (let i = 0; i < t.length; i++) {
@@ -52,7 +65,11 @@ export async function stateOf(file: string): Promise<Record<string, string>> {
     if (!m) continue;
     const v: string[] = [];
     for (i++; t[i] !== m[2]; i++) v.push(t[i]);
-    s[`STATE_${m[1]}`] = v.join('\n');
+    s[m[1]] = v.join('\n');
   }
   return s;
 }
+
+/** A step's GITHUB_STATE file as the runner hands it to the post step: `STATE_<name>` variables. */
+export const stateOf = async (file: string): Promise<Record<string, string>> =>
+  Object.fromEntries(Object.entries(await fileValues(file)).map(([k, v]) => [`STATE_${k}`, v]));

@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findForeign, probeOwners } from '../../src/owners/foreign.js';
-import { type Row, median, note, spread, stateOf } from './kit.js';
+import { type Row, mainPushEnv, median, note, spread, stateOf } from './kit.js';
 
 const FILES = Number(process.env.BENCH_OWNERSHIP_FILES ?? 100_000);
 
@@ -77,17 +77,7 @@ export async function ownershipBench({ scratch, rows, reps }: { scratch: string;
   const home = join(dir, 'home');
   mkdirSync(root);
   mkdirSync(home);
-  const base = {
-    PATH: process.env.PATH,
-    HOME: home,
-    GITHUB_REPOSITORY: 'b/b',
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_REF_NAME: 'main',
-    GITHUB_RUN_ID: '1',
-    INPUT_ROOT: root,
-    'INPUT_DISK-THRESHOLD': '99%',
-    'INPUT_WORKING-DIRECTORY': home,
-  };
+  const base = mainPushEnv({ home, root, workspace: home });
   if (asRoot) execFileSync('chown', ['-R', `${uid}:${uid}`, dir]);
   const files = () => {
     const f: Record<string, string> = {};

@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Row, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf } from './kit.js';
+import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf } from './kit.js';
 
 /** 12 small crates, unique content (3 KB of random text each): 12 cache entries. */
 function workspace(dir: string, tag: string): string {
@@ -72,18 +72,7 @@ export async function benchSccache({ scratch, reps, rows }: { scratch: string; r
   note('8. sccache host server: main/post step time ...');
   const dir = join(scratch, 'sccache-steps');
   mkdirSync(dir, { recursive: true });
-  const base = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    GITHUB_REPOSITORY: 'b/b',
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_REF_NAME: 'main',
-    GITHUB_RUN_ID: '1',
-    RUNNER_TRACKING_ID: 'github_bench',
-    INPUT_ROOT: join(dir, 'root'),
-    'INPUT_DISK-THRESHOLD': '99%',
-    'INPUT_WORKING-DIRECTORY': dir,
-  };
+  const base = { ...mainPushEnv({ home: dir, root: join(dir, 'root'), workspace: dir }), RUNNER_TRACKING_ID: 'github_bench' };
   const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(dir, 'cache') };
   let port: string | undefined;
   const stop = () => {
@@ -112,8 +101,8 @@ export async function benchSccache({ scratch, reps, rows }: { scratch: string; r
     const files = runnerFiles(dir);
     const env = { ...base, ...extra, ...files };
     const main = await timedMain(env);
-    const exported = await stateOf(files.GITHUB_ENV);
-    port ??= exported.STATE_SCCACHE_SERVER_PORT;
+    const exported = await fileValues(files.GITHUB_ENV);
+    port ??= exported.SCCACHE_SERVER_PORT;
     const post = await spawnTimed(process.execPath, ['dist/post/index.js'], { ...env, ...(await stateOf(files.GITHUB_STATE)) });
     return { main, post };
   };

@@ -18,7 +18,7 @@ import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveRegistry } from '../lib/registry.mjs';
 import { REAL_MAIN, ensurePackages, makeRealWorkspace, packRegistry } from '../lib/real-crates.mjs';
-import { type Row, median, note, runnerFiles, spread, stateOf } from './kit.js';
+import { type Row, fileValues, median, note, runnerFiles, spread, stateOf } from './kit.js';
 
 type Env = Record<string, string | undefined>;
 const sh = (cmd: string, args: string[], o: { env?: Env } = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...o }).toString();
@@ -193,18 +193,7 @@ async function containerRunner(dir: string, ws: string): Promise<ContainerJob | 
       const main = await exec(base, ['/__e/node24/bin/node', '/__a/dist/main/index.js']).catch((e: Error) => ({ err: e }));
       const mainMs = performance.now() - t0;
       const stdout = await fs.readFile(join(jdir, 'GITHUB_STEP_SUMMARY'), 'utf8').catch(() => '');
-      const parse = async (f: string) => {
-        const t = (await fs.readFile(join(jdir, f), 'utf8')).split('\n');
-        const v: Record<string, string> = {};
-        for (let i = 0; i < t.length; i++) {
-          const m = /^([^<]+)<<(.+)$/.exec(t[i]);
-          if (!m) continue;
-          const val: string[] = [];
-          for (i++; t[i] !== m[2]; i++) val.push(t[i]);
-          v[m[1]] = val.join('\n');
-        }
-        return v;
-      };
+      const parse = (f: string) => fileValues(join(jdir, f));
       const exported = await parse('GITHUB_ENV');
       if (!exported.CARGO_TARGET_DIR) throw new Error(`the container job's main step exported nothing: ${'err' in main ? main.err.message : ''}`);
       const port = { SCCACHE_SERVER_PORT: exported.SCCACHE_SERVER_PORT };
@@ -268,6 +257,15 @@ export async function warmStartsSection({ scratch, rows, quick }: { scratch: str
   const locked = ((await fs.readFile(join(ws, 'Cargo.lock'), 'utf8')).match(/^name = /gm)?.length ?? 0) - 1;
   let n = 0;
   const edit = () => writeFileSync(join(ws, 'src', 'main.rs'), REAL_MAIN(++n)); // a one-line change
+  /** Each kind of start `reps` times with no change, then `reps` times after a one-line change (`edited`: '-edit'). */
+  const eachStart = async (start: (edited: string, i: number) => Promise<void>) => {
+    for (const change of [false, true]) {
+      for (let i = 0; i < reps; i++) {
+        if (change) edit();
+        await start(change ? '-edit' : '', i);
+      }
+    }
+  };
   const units = (stderr: string) => [...stderr.matchAll(/^\s*Compiling \S+ v/gm)].length;
   const sccacheStats = (env: Env) => {
     const s = JSON.parse(sh('sccache', ['--show-stats', '--stats-format', 'json'], { env: { ...process.env, ...env } })).stats;
@@ -310,15 +308,12 @@ export async function warmStartsSection({ scratch, rows, quick }: { scratch: str
   };
   stopServer(seedsEnv);
   await build(seedsEnv); // populates the cache (the first run at a path)
-  for (const change of [false, true]) {
-    for (let i = 0; i < reps; i++) {
-      if (change) edit();
-      await fs.rm(seedsEnv.CARGO_TARGET_DIR, { recursive: true, force: true });
-      sh('sccache', ['--zero-stats'], { env: { ...process.env, ...seedsEnv } });
-      const r = await build(seedsEnv);
-      add(`seeds${change ? '-edit' : ''}`, r.ms, sccacheStats(seedsEnv));
-    }
-  }
+  await eachStart(async (edited) => {
+    await fs.rm(seedsEnv.CARGO_TARGET_DIR, { recursive: true, force: true });
+    sh('sccache', ['--zero-stats'], { env: { ...process.env, ...seedsEnv } });
+    const r = await build(seedsEnv);
+    add(`seeds${edited}`, r.ms, sccacheStats(seedsEnv));
+  });
   stopServer(seedsEnv);
 
   // rust-cache's way on one host: archive, wipe, restore at the same paths, build.
@@ -329,17 +324,14 @@ export async function warmStartsSection({ scratch, rows, quick }: { scratch: str
   await fs.rm(join(rc.CARGO_TARGET_DIR, 'debug', 'incremental'), { recursive: true, force: true });
   const save = await timed('tar', ['--zstd', '-cf', archive, '-C', dir, 'rc-target', 'rc-home/registry/index', 'rc-home/registry/cache'], {});
   const archiveBytes = (await fs.stat(archive)).size;
-  for (const change of [false, true]) {
-    for (let i = 0; i < reps; i++) {
-      if (change) edit();
-      await fs.rm(rc.CARGO_TARGET_DIR, { recursive: true, force: true });
-      await fs.rm(rc.CARGO_HOME, { recursive: true, force: true });
-      const restore = await timed('tar', ['--zstd', '-xf', archive, '-C', dir], {});
-      const r = await build(rc);
-      add(`rust-cache${change ? '-edit' : ''}`, restore.ms + r.ms, { restore: [] });
-      out[`rust-cache${change ? '-edit' : ''}`].restore!.push(restore.ms);
-    }
-  }
+  await eachStart(async (edited) => {
+    await fs.rm(rc.CARGO_TARGET_DIR, { recursive: true, force: true });
+    await fs.rm(rc.CARGO_HOME, { recursive: true, force: true });
+    const restore = await timed('tar', ['--zstd', '-xf', archive, '-C', dir], {});
+    const r = await build(rc);
+    add(`rust-cache${edited}`, restore.ms + r.ms, { restore: [] });
+    out[`rust-cache${edited}`].restore!.push(restore.ms);
+  });
 
   // cargo-isolate, through the bundled action.
   note('11. cargo-isolate starts ...');
@@ -354,16 +346,7 @@ export async function warmStartsSection({ scratch, rows, quick }: { scratch: str
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      GITHUB_REPOSITORY: 'b/b',
-      GITHUB_RUN_ID: String(runId++),
-      GITHUB_JOB: 'test',
-      GITHUB_WORKFLOW: 'ci',
-      RUNNER_NAME: o.runner ?? 'r1',
-      GITHUB_EVENT_PATH: event,
-      GITHUB_EVENT_NAME: o.pr ? 'pull_request' : 'push',
-      ...(o.pr
-        ? { GITHUB_REF: `refs/pull/${o.pr}/merge`, GITHUB_BASE_REF: o.base ?? 'main', GITHUB_HEAD_REF: `f${o.pr}` }
-        : { GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' }),
+      ...identityEnv({ ...o, runId: runId++ }, event),
       INPUT_ROOT: root,
       'INPUT_DISK-THRESHOLD': '99%',
       'INPUT_WORKING-DIRECTORY': ws,
@@ -373,7 +356,7 @@ export async function warmStartsSection({ scratch, rows, quick }: { scratch: str
     const t0 = performance.now();
     await timed(process.execPath, ['dist/main/index.js'], { env });
     const mainMs = performance.now() - t0;
-    const exported = Object.fromEntries(Object.entries(await stateOf(files.GITHUB_ENV)).map(([k, v]) => [k.slice(6), v]));
+    const exported = await fileValues(files.GITHUB_ENV);
     const port = { SCCACHE_SERVER_PORT: exported.SCCACHE_SERVER_PORT };
     sh('sccache', ['--zero-stats'], { env: { ...process.env, ...port } });
     if (o.before) await o.before(exported);
@@ -388,34 +371,25 @@ export async function warmStartsSection({ scratch, rows, quick }: { scratch: str
   const mainRun = await isolated({});
   // A slot that does not hold the build, nothing to copy: another PR with another base, a new slot.
   let pr = 100;
-  for (const change of [false, true]) {
-    for (let i = 0; i < reps; i++) {
-      if (change) edit();
-      const r = await isolated({ pr: pr++, base: 'develop', runner: `r${i + 2}` });
-      add(`isolate-cold-slot${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
-    }
-  }
+  await eachStart(async (edited, i) => {
+    const r = await isolated({ pr: pr++, base: 'develop', runner: `r${i + 2}` });
+    add(`isolate-cold-slot${edited}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
+  });
   // With a compatible warm build on the host: a PR whose own slot the guard pruned (as the
   // guard leaves it), its base branch's build idle in another slot: the job copies it.
-  for (const change of [false, true]) {
-    for (let i = 0; i < reps; i++) {
-      if (change) edit();
-      const p = pr++;
-      prunedSlot(root, p, mainRun.exported.CARGO_HOME);
-      const r = await isolated({ pr: p, base: 'main', runner: 'r1' });
-      if (!JSON.parse(await fs.readFile(join(root, 'slots', `s9${String(p).padStart(3, '0')}`, 'slot.json'), 'utf8')).copiedFrom)
-        throw new Error(`bench 11: PR ${p} did not start from a copy`);
-      add(`isolate-copy${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
-    }
-  }
+  await eachStart(async (edited) => {
+    const p = pr++;
+    prunedSlot(root, p, mainRun.exported.CARGO_HOME);
+    const r = await isolated({ pr: p, base: 'main', runner: 'r1' });
+    if (!JSON.parse(await fs.readFile(join(root, 'slots', `s9${String(p).padStart(3, '0')}`, 'slot.json'), 'utf8')).copiedFrom)
+      throw new Error(`bench 11: PR ${p} did not start from a copy`);
+    add(`isolate-copy${edited}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
+  });
   // A warm slot: main's next pushes come back to their own slot.
-  for (const change of [false, true]) {
-    for (let i = 0; i < reps; i++) {
-      if (change) edit();
-      const r = await isolated({});
-      add(`warm-slot${change ? '-edit' : ''}`, r.ms, { units: r.units });
-    }
-  }
+  await eachStart(async (edited) => {
+    const r = await isolated({});
+    add(`warm-slot${edited}`, r.ms, { units: r.units });
+  });
   stopServer(mainRun.port);
 
   // The same starts for `container:` jobs: real Docker, the job container run as the runner runs
@@ -427,30 +401,21 @@ export async function warmStartsSection({ scratch, rows, quick }: { scratch: str
     note('11. container jobs ...');
     const c = (o: JobOf) => containerJob({ ...o, runId: runId++ });
     const cMain = await c({});
-    for (const change of [false, true]) {
-      for (let i = 0; i < reps; i++) {
-        if (change) edit();
-        const r = await c({ pr: pr++, base: 'develop', runner: `r${i + 2}` });
-        add(`container-cold-slot${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
-      }
-    }
-    for (const change of [false, true]) {
-      for (let i = 0; i < reps; i++) {
-        if (change) edit();
-        const p = pr++;
-        containerJob.prunedSlot(p, cMain.exported.CARGO_HOME);
-        const r = await c({ pr: p, base: 'main', runner: 'r1' });
-        if (!/Started from a copy/.test(r.stdout)) note(`11. a container job did not start from a copy: ${r.stdout.slice(-600)}`);
-        add(`container-copy${change ? '-edit' : ''}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
-      }
-    }
-    for (const change of [false, true]) {
-      for (let i = 0; i < reps; i++) {
-        if (change) edit();
-        const r = await c({});
-        add(`container-warm-slot${change ? '-edit' : ''}`, r.ms, { units: r.units });
-      }
-    }
+    await eachStart(async (edited, i) => {
+      const r = await c({ pr: pr++, base: 'develop', runner: `r${i + 2}` });
+      add(`container-cold-slot${edited}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
+    });
+    await eachStart(async (edited) => {
+      const p = pr++;
+      containerJob.prunedSlot(p, cMain.exported.CARGO_HOME);
+      const r = await c({ pr: p, base: 'main', runner: 'r1' });
+      if (!/Started from a copy/.test(r.stdout)) note(`11. a container job did not start from a copy: ${r.stdout.slice(-600)}`);
+      add(`container-copy${edited}`, r.ms, { hits: r.hits, misses: r.misses, units: r.units });
+    });
+    await eachStart(async (edited) => {
+      const r = await c({});
+      add(`container-warm-slot${edited}`, r.ms, { units: r.units });
+    });
     containerJob.close();
   } else {
     rows.push(['11', 'container jobs', 'not measured: no Docker engine (scripts/docker-env.sh failed)', '', '']);
