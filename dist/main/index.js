@@ -29324,14 +29324,14 @@ const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.k
 const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
 /** Pure: nothing another job could start warm from: its record says so, or its value is 0 (a closed PR's, an older copy). */
 const worthNothing = (s) => worthless(s.record) || s.value === 0;
-const spent = (w) => Number(w.key !== undefined && spentQueueEntry({ key: w.key }));
+const worthKey = (w) => ({ spent: Number(w.key !== undefined && spentQueueEntry({ key: w.key })), rank: valueRank(w.value) });
 /**
  * Pure: the one order of worth, least first, which the chooser (a free slot to wipe) and the guard
  * (an idle build to remove) both follow: a spent merge-queue entry before anything (its bytes come
  * back and no run asks for it again), then by value, values within 25% as equal (valueRank), the
  * unknown last. 0 for equals: the caller's tie-breaks follow.
  */
-const byWorth = (a, b) => spent(b) - spent(a) || valueRank(a.value) - valueRank(b.value) || 0;
+const byWorth = (a, b) => b.spent - a.spent || a.rank - b.rank || 0;
 /**
  * Pure: the value of every idle slot's build (live slots get none: the chooser and the guard never
  * weigh them). A build `worthless` by its record is worth 0.
@@ -29471,11 +29471,10 @@ function rankSlots(slots, me, disk = {}) {
         // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
         const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
         if (worthNothing(s))
-            ranked.push({ s, tier, rank: 2, t, pref, runner });
+            ranked.push({ s, tier, rank: 2, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
         else if (!room)
-            ranked.push({ s, tier, rank: 3, t, pref, runner });
+            ranked.push({ s, tier, rank: 3, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
     }
-    const worth = (x) => ({ key: x.s.record?.key, value: x.s.value });
     const order = (x, y) => {
         if (x.rank !== y.rank)
             return x.rank - y.rank;
@@ -29483,9 +29482,9 @@ function rankSlots(slots, me, disk = {}) {
             return y.runner - x.runner || y.t - x.t;
         // Nothing worth keeping: a spent queue entry first (taking it also gives its bytes back).
         if (x.rank === 2)
-            return byWorth(worth(x), worth(y)) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+            return byWorth(x.w, y.w) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
         // Evicting: the least valuable content goes first, whoever used it.
-        return byWorth(worth(x), worth(y)) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+        return byWorth(x.w, y.w) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
     };
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
@@ -29685,7 +29684,8 @@ function planPrune(cands, scope, runnerId, o = {}) {
     // Runner scope: this runner's data first among equals (same kind, same worth); never a
     // valuable build of its own before a worthless one of another runner.
     const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
-    const order = (a, b) => a.order - b.order || byWorth(a, b) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+    const worth = new Map(cands.map((c) => [c, worthKey(c)]));
+    const order = (a, b) => a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
     ordered.sort(order);
     kept.sort(order);
     return { ordered, liveBytes, othersBytes, live, kept };
@@ -29795,12 +29795,7 @@ function makePolicy(o = {}) {
             if (o.closedPrs !== false)
                 addClosed(s, repository, key, tMs);
         },
-        value: (slots, history, nowMs) => {
-            if (o.values === false || !history)
-                return slots;
-            const values = slotValues(slots, history, nowMs);
-            return slots.map((s) => ({ ...s, value: values.get(s.name) }));
-        },
+        values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
         keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
         prune: (cands, scope, runnerId, keep) => {
             const plan = planPrune(cands, scope, runnerId, { keep });
@@ -30571,7 +30566,11 @@ async function scanSlots(root, history, o = {}) {
         const d = layout_slotDirs(root, name);
         return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    return SHIPPED.value(views, history, o.nowMs ?? Date.now());
+    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    if (values)
+        for (const v of views)
+            v.value = values.get(v.name);
+    return views;
 }
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */
 async function hostHistory(root) {
@@ -32988,7 +32987,7 @@ const KINDS = {
         order: 2,
         shared: false,
         anyOwner: false,
-        collect: async ({ root, slots }) => targetsOf(root, slots),
+        collect: async ({ root, slots }) => slotCandidates(root, slots),
         remove: removeFromSlot,
     },
     'registry-src': {
@@ -33043,20 +33042,43 @@ const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind]
 /**
  * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
  * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
- * candidates with this too.
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
  */
 function slotCandidates(root, slots) {
-    return targetsOf(root, slots).map(ranked);
-}
-function targetsOf(root, slots) {
+    const { order, shared } = KINDS.target;
     const out = [];
     for (const { name, record: rec, live, value } of slots) {
         if (rec?.sizes && rec.sizes.target <= 0 && !live)
             continue;
-        const path = layout_slotDirs(root, name).target;
-        out.push({ kind: 'target', path, bytes: rec?.sizes?.target, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key, value });
+        const path = targetPath(root, name);
+        out.push({
+            kind: 'target',
+            order,
+            shared,
+            path,
+            bytes: rec?.sizes?.target,
+            lastUsedMs: lastUsedMs(rec),
+            owner: rec?.runnerId,
+            live,
+            slot: name,
+            key: rec?.key,
+            value,
+        });
     }
     return out;
+}
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map();
+function targetPath(root, name) {
+    const k = `${root}\0${name}`;
+    let p = targets.get(k);
+    if (p === undefined) {
+        if (targets.size > 4096)
+            targets.clear();
+        p = layout_slotDirs(root, name).target;
+        targets.set(k, p);
+    }
+    return p;
 }
 /**
  * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and

@@ -24,7 +24,7 @@ export async function load(url, context, next) {
   const path = fileURLToPath(url);
   const out = ts.transpileModule(readFileSync(path, 'utf8'), {
     fileName: path,
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023, sourceMap: false, inlineSourceMap: true },
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
   });
   return { format: 'module', source: out.outputText, shortCircuit: true };
 }

@@ -107,8 +107,10 @@ export class SimPool implements Model {
 
   /** scan -> value: what the action's scan reads (records, leases), at the job's own paths. */
   views(nowMs: number): SlotView[] {
-    const vs = this.all.map((s) => ({ name: s.name, record: s.record, live: s.live, view: simView(s.name) }));
-    return this.policy.value(vs, this.stats, nowMs);
+    const vs: SlotView[] = this.all.map((s) => ({ name: s.name, record: s.record, live: s.live, view: simView(s.name) }));
+    const values = this.policy.values(vs, this.stats, nowMs);
+    if (values) for (const v of vs) v.value = values.get(v.name);
+    return vs;
   }
 
   /** The main step's guard: keep, prune, remove until the policy says stop; undefined when under the threshold. */

@@ -63,7 +63,7 @@ export async function loadPrevious(repo = resolve('.')): Promise<Policy | undefi
   return {
     ...SHIPPED,
     // No values: idle builds went by age.
-    value: (slots) => slots,
+    values: () => undefined,
     keep: (slots, me) =>
       choose
         .rankSlots(slots, me, { room: false })

@@ -1,5 +1,5 @@
 import type { JobIdentity } from '../model/identity.js';
-import { byWorth, worthNothing } from './value.js';
+import { type WorthKey, byWorth, worthKey, worthNothing } from './value.js';
 import { type DirRecord, type PathView, type Viewpoint, lastUsedMs, trustDomain } from '../model/record.js';
 
 /**
@@ -107,7 +107,7 @@ export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotP
   const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
   const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
   // Rank: 0 own-job, 1 base, 2 worth nothing, 3 warm content of others (pressure only).
-  type Ranked = { s: SlotView; tier: Tier; rank: number; t: number; pref: number; runner: number };
+  type Ranked = { s: SlotView; tier: Tier; rank: number; t: number; pref: number; runner: number; w?: WorthKey };
   const ranked: Ranked[] = [];
   for (const s of slots) {
     if (s.live) continue;
@@ -128,17 +128,16 @@ export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotP
     const tier: Tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
     // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
     const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
-    if (worthNothing(s)) ranked.push({ s, tier, rank: 2, t, pref, runner });
-    else if (!room) ranked.push({ s, tier, rank: 3, t, pref, runner });
+    if (worthNothing(s)) ranked.push({ s, tier, rank: 2, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
+    else if (!room) ranked.push({ s, tier, rank: 3, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
   }
-  const worth = (x: Ranked) => ({ key: x.s.record?.key, value: x.s.value });
   const order = (x: Ranked, y: Ranked): number => {
     if (x.rank !== y.rank) return x.rank - y.rank;
     if (x.rank <= 1) return y.runner - x.runner || y.t - x.t;
     // Nothing worth keeping: a spent queue entry first (taking it also gives its bytes back).
-    if (x.rank === 2) return byWorth(worth(x), worth(y)) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+    if (x.rank === 2) return byWorth(x.w!, y.w!) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
     // Evicting: the least valuable content goes first, whoever used it.
-    return byWorth(worth(x), worth(y)) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+    return byWorth(x.w!, y.w!) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
   };
   const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
   let waitFor: string | undefined;

@@ -114,7 +114,7 @@ const KINDS: Record<Kind, KindRow> = {
     order: 2,
     shared: false,
     anyOwner: false,
-    collect: async ({ root, slots }) => targetsOf(root, slots),
+    collect: async ({ root, slots }) => slotCandidates(root, slots),
     remove: removeFromSlot,
   },
   'registry-src': {
@@ -174,20 +174,42 @@ export const ranked = <C extends Candidate>(c: C): C & Ranked => ({ ...c, order:
 /**
  * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
  * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
- * candidates with this too.
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
  */
 export function slotCandidates(root: string, slots: SlotView[]): Ranked[] {
-  return targetsOf(root, slots).map(ranked);
-}
-
-function targetsOf(root: string, slots: SlotView[]): Candidate[] {
-  const out: Candidate[] = [];
+  const { order, shared } = KINDS.target;
+  const out: Ranked[] = [];
   for (const { name, record: rec, live, value } of slots) {
     if (rec?.sizes && rec.sizes.target <= 0 && !live) continue;
-    const path = slotDirs(root, name).target;
-    out.push({ kind: 'target', path, bytes: rec?.sizes?.target, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key, value });
+    const path = targetPath(root, name);
+    out.push({
+      kind: 'target',
+      order,
+      shared,
+      path,
+      bytes: rec?.sizes?.target,
+      lastUsedMs: lastUsedMs(rec),
+      owner: rec?.runnerId,
+      live,
+      slot: name,
+      key: rec?.key,
+      value,
+    });
   }
   return out;
+}
+
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map<string, string>();
+function targetPath(root: string, name: string): string {
+  const k = `${root}\0${name}`;
+  let p = targets.get(k);
+  if (p === undefined) {
+    if (targets.size > 4096) targets.clear();
+    p = slotDirs(root, name).target;
+    targets.set(k, p);
+  }
+  return p;
 }
 
 /**

@@ -123,7 +123,9 @@ export async function scanSlots(root: string, history?: HostStats, o: { held?: L
       return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }),
   );
-  return SHIPPED.value(views, history, o.nowMs ?? Date.now());
+  const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+  if (values) for (const v of views) v.value = values.get(v.name);
+  return views;
 }
 
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */

@@ -5,7 +5,7 @@ import { type DiskView, type Me, type SlotPlan, type SlotView, fromBase, rankSlo
 
 /** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history. */
 export type { DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
-import { type HostStats, type UseEntry, addClosed, addEntry, byWorth, slotValues, statsOf, worthless } from './value.js';
+import { type HostStats, type UseEntry, type WorthKey, addClosed, addEntry, byWorth, slotValues, statsOf, worthKey, worthless } from './value.js';
 import { decideReset } from './reset.js';
 
 /*
@@ -110,7 +110,9 @@ export function planPrune<C extends Candidate>(cands: C[], scope: Scope, runnerI
   // Runner scope: this runner's data first among equals (same kind, same worth); never a
   // valuable build of its own before a worthless one of another runner.
   const mineFirst = (a: C, b: C) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
-  const order = (a: C, b: C) => a.order - b.order || byWorth(a, b) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+  const worth = new Map<C, WorthKey>(cands.map((c) => [c, worthKey(c)]));
+  const order = (a: C, b: C) =>
+    a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
   ordered.sort(order);
   kept.sort(order);
   return { ordered, liveBytes, othersBytes, live, kept };
@@ -263,8 +265,11 @@ export interface Policy {
   /** A history as it grows (the simulator's day); the product reads it whole. */
   addJob(s: HostStats, e: UseEntry): void;
   addClosed(s: HostStats, repository: string, key: string, tMs: number): void;
-  /** scan -> value: each slot with what its build is worth (none: by age alone). */
-  value(slots: SlotView[], history: HostStats | undefined, nowMs: number): SlotView[];
+  /**
+   * scan -> value: what each scanned slot's build is worth, by name (undefined: no values, idle
+   * builds go by age alone). The scan sets them on its views (lease.ts scanSlots).
+   */
+  values(slots: SlotView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
   /** What to keep: the slots whose build this job is about to start from. */
   keep(slots: SlotView[], me: Me): string[];
   /** What to prune, in which order (the candidates carry their kind's order). */
@@ -281,6 +286,9 @@ export interface Policy {
   /** copy source: the idle build a start without its own copies (undefined: none). */
   copySource(slots: SlotView[], me: Me, o: Parameters<typeof chooseCopySource>[2]): CopySource | undefined;
   copyFits(d: Disk, bytes: number, level: Level): boolean;
+  // The archive tier's two steps join here (see the head of this file): what an archive is worth
+  // per byte, weighed with `values` in the guard's one order, and which archive a start with
+  // nothing to copy restores, after `copySource`. The previous release's adapter gives none.
   /** The compile cache's key for a job's units built in a slot (the simulator prices starts with it). */
   compileCacheKey(slot: string, job: string): string;
 }
@@ -308,11 +316,7 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     addClosed: (s, repository, key, tMs) => {
       if (o.closedPrs !== false) addClosed(s, repository, key, tMs);
     },
-    value: (slots, history, nowMs) => {
-      if (o.values === false || !history) return slots;
-      const values = slotValues(slots, history, nowMs);
-      return slots.map((s) => ({ ...s, value: values.get(s.name) }));
-    },
+    values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
     keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
     prune: (cands, scope, runnerId, keep) => {
       const plan = planPrune(cands, scope, runnerId, { keep });

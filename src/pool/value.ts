@@ -219,7 +219,12 @@ export interface Worth {
 /** Pure: nothing another job could start warm from: its record says so, or its value is 0 (a closed PR's, an older copy). */
 export const worthNothing = (s: { record?: DirRecord; value?: number }) => worthless(s.record) || s.value === 0;
 
-const spent = (w: Worth) => Number(w.key !== undefined && spentQueueEntry({ key: w.key }));
+/** An idle build's place in the order of worth (byWorth), made once per build: sorts compare it many times. */
+export interface WorthKey {
+  spent: number;
+  rank: number;
+}
+export const worthKey = (w: Worth): WorthKey => ({ spent: Number(w.key !== undefined && spentQueueEntry({ key: w.key })), rank: valueRank(w.value) });
 
 /**
  * Pure: the one order of worth, least first, which the chooser (a free slot to wipe) and the guard
@@ -227,7 +232,7 @@ const spent = (w: Worth) => Number(w.key !== undefined && spentQueueEntry({ key:
  * back and no run asks for it again), then by value, values within 25% as equal (valueRank), the
  * unknown last. 0 for equals: the caller's tie-breaks follow.
  */
-export const byWorth = (a: Worth, b: Worth): number => spent(b) - spent(a) || valueRank(a.value) - valueRank(b.value) || 0;
+export const byWorth = (a: WorthKey, b: WorthKey): number => b.spent - a.spent || a.rank - b.rank || 0;
 
 export interface Valued {
   name: string;
