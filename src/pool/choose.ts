@@ -2,6 +2,12 @@ import type { JobIdentity } from '../model/identity.js';
 import { type WorthKey, byWorth, worthKey, worthNothing } from './value.js';
 import { type DirRecord, type PathView, type Viewpoint, lastUsedMs, trustDomain } from '../model/record.js';
 
+/*
+ * Which slot a job takes (rankSlots) and how long it waits for an earlier run of its own
+ * (waitBudget): pure rules over the slots' records, which the pool's policy (policy.ts) applies at
+ * its rank and wait steps. Also the vocabulary of slots and jobs the other rules share.
+ */
+
 /**
  * A slot as the chooser sees it: its record, whether its lease looked held, and the value of its
  * build (value.ts `slotValues`; absent: unknown, ordered by age alone).

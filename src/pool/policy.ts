@@ -2,9 +2,6 @@ import { type Disk, beyond } from '../os/disk.js';
 import type { Level } from '../model/units.js';
 import { type DirRecord, trustDomain } from '../model/record.js';
 import { type DiskView, type Me, type SlotPlan, type SlotView, fromBase, rankSlots, sameJob, waitBudget } from './choose.js';
-
-/** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history. */
-export type { DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
 import { type HostStats, type UseEntry, type WorthKey, addClosed, addEntry, byWorth, slotValues, statsOf, worthKey, worthless } from './value.js';
 import { decideReset } from './reset.js';
 
@@ -30,6 +27,9 @@ import { decideReset } from './reset.js';
  * `archive` kind in guard.ts's table) and which archive a start restores (after `copySource`, for
  * a start with nothing to copy).
  */
+
+/** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history. */
+export type { DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
 
 /**
  * Something the guard could delete, as its decision sees it: no tree is walked to make one.
