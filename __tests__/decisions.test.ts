@@ -1,15 +1,18 @@
 import { describe, expect, test } from '@jest/globals';
-import { earlierRun, rankSlots, spentQueueEntry, type SlotView, type Tier, worthless } from '../src/pool/choose.js';
+import { earlierRun, rankSlots, type SlotView, type Tier } from '../src/pool/choose.js';
+import { spentQueueEntry, worthless } from '../src/pool/value.js';
 import { beyond, diskFromStatfs } from '../src/os/disk.js';
 import { type Candidate, planPrune } from '../src/pool/guard.js';
 import { identityFrom } from '../src/model/identity.js';
 import { canManage, handBackTo } from '../src/owners/owner.js';
 import { contentKey, safeComponent } from '../src/model/key.js';
 import { devId, parseProcLocks } from '../src/os/liveness.js';
-import { decideReset } from '../src/job/prepare.js';
+import { decideReset } from '../src/pool/reset.js';
 import type { DirRecord } from '../src/model/record.js';
 import { refuseRoot, unreliableFlock } from '../src/pool/root.js';
-import { type Settings, defaultRoot, readSettings } from '../src/model/settings.js';
+import { DEFAULTS, type Settings, defaultRoot, readSettings } from '../src/model/settings.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/model/units.js';
 import { slotRecord } from './helpers/records.js';
 
@@ -191,6 +194,17 @@ describe('settings', () => {
     expect(s.diskThreshold).toEqual({ kind: 'percent', percent: 85 });
     expect(s.diskTarget).toEqual({ kind: 'percent', percent: 85 }); // the threshold itself: prune just under it
     expect(defaultRoot({ CARGO_ISOLATE_ROOT: '/mnt/x' })).toBe('/mnt/x');
+  });
+  test('every default has one home (settings.ts DEFAULTS), and action.yml states the same', () => {
+    const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> };
+    const stated = Object.fromEntries(
+      Object.entries(action.inputs)
+        .filter(([, i]) => i.default !== undefined && i.default !== '')
+        .map(([n, i]) => [n, String(i.default)]),
+    );
+    expect(stated).toEqual(DEFAULTS);
+    // Unset is the default, as the action's runner passes it: the same settings either way.
+    expect(readSettings(get({}), { HOME: '/h' })).toEqual(readSettings(get(DEFAULTS), { HOME: '/h' }));
   });
   test('the target defaults to the threshold itself, in either form; a lower one can be set', () => {
     expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 20 * 2 ** 30 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerFiles, finishJob } from '../src/job/end.js';
 import { type GuardTrigger, guardEvent } from '../src/job/guard-run.js';
+import type { Outcome } from '../src/pool/guard.js';
 import { dryRunFloor, gcText } from '../src/job/gc.js';
 import { mainJob } from '../src/job/start.js';
 import { completedLine, startedLine } from '../src/job/summary.js';
@@ -22,7 +23,7 @@ import { removeScratch } from './helpers/scratch.js';
  */
 
 const disk = { totalBytes: 100, usedBytes: 50, freeBytes: 50, usedPercent: 50, inodes: 10, inodesFree: 5, inodePercent: 50 };
-const removal = (outcome: string) => ({ kind: 'target' as const, path: '/r/slots/s000/target', bytes: 7, ageMs: 60_000, owner: 'r1', outcome });
+const removal = (outcome: Outcome) => ({ kind: 'target' as const, path: '/r/slots/s000/target', bytes: 7, ageMs: 60_000, owner: 'r1', outcome });
 
 describe("the guard's event: one rule for a job's start and for gc", () => {
   const freed = { over: false, removals: [removal('removed')], freedBytes: 7 };

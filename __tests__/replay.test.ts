@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import * as choose from '../src/pool/choose.js';
-import * as disk from '../src/os/disk.js';
-import * as guard from '../src/pool/guard.js';
-import * as prepare from '../src/job/prepare.js';
 import { type LocalRegistry, localRegistry } from './helpers/registry.js';
-import { type ReplayJob, type ReplayResult, type ReplayStep, replay } from '../scripts/sim/fleet.mjs';
-import * as value from '../src/pool/value.js';
+import { type ReplayJob, type ReplayResult, type ReplayStep, replay } from '../scripts/sim/pool.js';
 import { jobPool } from './helpers/runner.js';
 import { registryDeps } from './helpers/workspace.js';
 import { scaled } from './helpers/pace.js';
@@ -14,7 +9,7 @@ import { scaled } from './helpers/pace.js';
 /*
  * Issue 14, part 3: the fleet simulator checked against real cargo. Each trace runs through the
  * bundled action with real cargo builds against a sparse registry on 127.0.0.1 (each runner
- * with its own checkout), and through the simulator's pool model (scripts/sim/fleet.mjs, the
+ * with its own checkout), and through the simulator's pool model (scripts/sim/pool.ts, the
  * same code `npm run simulate` runs, over the same decision functions). Job by job, the slot
  * rule, the reset decision and "dependencies recompiled: none / some" must agree.
  */
@@ -82,7 +77,6 @@ async function realRun(root: string, steps: ReplayStep[], inputs: Record<string,
   return out;
 }
 
-const decisions = { choose, guard, prepare, disk, value };
 /**
  * What to compare: the rule, the reset decision's reason and whether dependencies were rebuilt.
  * An empty slot counts as new: jobs starting at once may take the slot another one just made
@@ -113,7 +107,7 @@ test(
       [undefined, 'r2'],
     ];
     const steps: ReplayJob[][] = order.map(([pr, runner], i) => [{ pr, job: 'test', runner, runId: 600 + i }]);
-    const predicted = replay(decisions, steps, { room: true });
+    const predicted = replay(steps, { room: true });
     const real = await realRun(join(scratch, 'root-rotation'), steps, ROOM);
     expect(view(real)).toEqual(view(predicted));
     expect(predicted.map((s) => s[0].tier)).toEqual(['new', 'base', 'new', 'new', 'own-job', 'own-job', 'own-job', 'own-job', 'own-job', 'own-job', 'new']);
@@ -176,7 +170,7 @@ test(
         ]),
       ],
     ];
-    const predicted = replay(decisions, steps, { room: true });
+    const predicted = replay(steps, { room: true });
     const real = await realRun(join(scratch, 'root-two-jobs'), steps, ROOM);
     expect(view(real)).toEqual(view(predicted));
     // From each PR's second push on, every job is back in its own slot with nothing recompiled.
@@ -201,7 +195,7 @@ test(
       [{ pr: 2, job: 'test', runner: 'r3', runId: 805 }],
       [{ pr: 1, job: 'test', runner: 'r1', runId: 806 }],
     ];
-    const predicted = replay(decisions, steps, { room: false });
+    const predicted = replay(steps, { room: false });
     const real = await realRun(join(scratch, 'root-pressure'), steps, PRESSURE);
     expect(view(real)).toEqual(view(predicted));
     expect(
@@ -233,7 +227,7 @@ test(
       [{ pr: 1, job: 'test', runner: 'r3', runId: 905 }],
       [{ pr: 2, job: 'test', runner: 'r1', runId: 906 }],
     ];
-    const predicted = replay(decisions, steps, { room: false });
+    const predicted = replay(steps, { room: false });
     const real = await realRun(join(scratch, 'root-closed'), steps, PRESSURE);
     expect(view(real)).toEqual(view(predicted));
     expect(

@@ -1,9 +1,12 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { PREVIOUS, loadDecisions } from '../scripts/sim/load.mjs';
-import { floorOf, kneeOf, levelsOf, policiesFor, readTraces, runAll, summarize, verdicts } from '../scripts/sim/run.mjs';
-import { makeTrace, simulate, weightsOf } from '../scripts/sim/fleet.mjs';
+import type { Policy } from '../src/pool/policy.js';
+import { PREVIOUS, loadPrevious } from '../scripts/sim/previous.js';
+import { floorOf, kneeOf, levelsOf, policiesFor, readTraces, runAll, summarize, verdicts } from '../scripts/sim/run.js';
+import { simulate } from '../scripts/sim/fleet.js';
+import { weightsOf } from '../scripts/sim/costs.js';
+import { type Trace, makeTrace } from '../scripts/sim/trace.js';
 import { scaled } from './helpers/pace.js';
 
 /*
@@ -11,28 +14,30 @@ import { scaled } from './helpers/pace.js';
  * weights table, size disks from the knee, and hold the shipped policy to the issue's bar on a
  * CI-sized slice (the full run is `npm run simulate`, bench section 7).
  */
-type Decisions = Awaited<ReturnType<typeof loadDecisions>>;
-let m: Decisions;
+let previous: Policy | undefined;
 const cfg = readTraces();
 const GiB = 2 ** 30;
 
 beforeAll(async () => {
-  m = await loadDecisions();
+  previous = await loadPrevious();
 }, scaled(120_000));
 
 test('the previous release is loaded from git to be compared with, whatever has moved in src/ since', () => {
   // A checkout without that commit (a tarball) compares without it; CI's clone has it.
   const present = spawnSync('git', ['cat-file', '-e', `${PREVIOUS}^{commit}`]).status === 0;
-  if (!present) return expect(m.previous).toBeUndefined();
-  expect(typeof m.previous?.choose.rankSlots).toBe('function');
-  expect(typeof m.previous?.guard.planPrune).toBe('function');
+  if (!present) return expect(previous).toBeUndefined();
+  // Its column runs its own chooser: a first run takes the base's only slot, which it still did.
+  const slot = { name: 's000', live: false, record: undefined };
+  const me = { repository: 'a/b', key: 'pr-1', runnerId: 'r', workflow: 'ci', job: 'j', jobKey: '', runId: '2', runAttempt: '1', baseKey: 'ref-main' };
+  expect(previous!.rank([slot], me, { room: false }).candidates).toEqual([{ name: 's000', tier: 'lru' }]);
+  expect(previous!.copySource([slot], me, { reuse: 'same-key', cargoHome: '/h', self: 's001' })).toBeUndefined();
 });
 
 /** Three runs of main pushed a few seconds apart, one 10-minute job each, on 3 runners. */
-function overlappingMain() {
+function overlappingMain(): Trace {
   const GiB = 2 ** 30;
   const spec = { repo: 'acme/widgets', job: 'build', jobKey: '', coldMinutes: 10, bytes: GiB };
-  const pushes = [0, 0.05, 0.1].map((t, i) => ({ t, kind: 'main', repo: 'acme/widgets', key: 'ref-main', event: 'push', runId: String(500 + i) }));
+  const pushes = [0, 0.05, 0.1].map((t, i) => ({ t, kind: 'main' as const, repo: 'acme/widgets', key: 'ref-main', event: 'push', runId: String(500 + i) }));
   return {
     name: 'overlap',
     runners: 3,
@@ -54,21 +59,22 @@ describe('the simulation ends', () => {
     async () => {
       // The previous release waited lease-wait for any earlier run. A waiter that had to wait again
       // was re-added to the list being walked, and the walk never ended (out of memory).
+      const at = (f: string) => JSON.stringify(new URL(f, import.meta.url).href);
       const script = `
-      const { loadDecisions } = await import(${JSON.stringify(new URL('../scripts/sim/load.mjs', import.meta.url).href)});
-      const { simulate, weightsOf } = await import(${JSON.stringify(new URL('../scripts/sim/fleet.mjs', import.meta.url).href)});
-      const { readTraces, levelsOf } = await import(${JSON.stringify(new URL('../scripts/sim/run.mjs', import.meta.url).href)});
-      const m = await loadDecisions();
-      const waitsAlways = { ...m, choose: { ...m.choose, waitBudget: () => ({ ms: 3600000, why: 'waits out every earlier run' }) } };
+      const { makePolicy } = await import(${at('../src/pool/policy.ts')});
+      const { simulate } = await import(${at('../scripts/sim/fleet.ts')});
+      const { readTraces, levelsOf } = await import(${at('../scripts/sim/run.ts')});
+      const policy = makePolicy({ waitForAnyEarlierRun: true });
       const cfg = readTraces();
       const trace = ${overlappingMain.toString()}
       const t = trace();
       for (const model of ['pool', 'entry']) {
-        const policy = model === 'pool' ? { model, choose: (s, me, d) => m.choose.rankSlots(s, me, d), scope: 'runner' } : { model, rule: 'lru' };
-        const r = simulate(t, policy, 100 * 2 ** 30, waitsAlways, cfg, levelsOf(cfg, m), weightsOf(cfg, m.units.parseSize));
+        const r = simulate(t, { model, policy, rule: 'lru', leaseWaitMs: 3600000 }, 100 * 2 ** 30, cfg, levelsOf());
         console.log(model, r.stats.jobs, r.stats.waits);
       }`;
-      const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=256', '--input-type=module', '-e', script], {
+      // The simulator as npm run simulate runs it: under the TypeScript loader.
+      const loader = new URL('../scripts/lib/typescript.mjs', import.meta.url).href;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=256', '--import', loader, '--input-type=module', '-e', script], {
         timeout: scaled(60_000),
       });
       // Each model: 3 jobs started; the second and third waited (for the first, then the second).
@@ -78,21 +84,23 @@ describe('the simulation ends', () => {
   );
 
   test('with the shipped wait rule, overlapping pushes to main do not wait at all', () => {
-    const r = simulate(overlappingMain(), policiesFor(m)[0], 100 * GiB, m, cfg, levelsOf(cfg, m), weightsOf(cfg, m.units.parseSize));
+    const r = simulate(overlappingMain(), policiesFor()[0], 100 * GiB, cfg, levelsOf(), weightsOf(cfg));
     expect([r.stats.jobs, r.stats.waits, r.stats.warm]).toEqual([3, 0, 0]);
   });
 });
 
 describe('prices and sizes', () => {
   test('every weight comes from traces.json: a missing one is an error naming it', () => {
-    const broken = { ...cfg, weights: { ...cfg.weights, stablePathHit: undefined } };
-    expect(() => weightsOf(broken, m.units.parseSize)).toThrow('traces.json: weights.stablePathHit.x is missing');
+    const weights = { ...cfg.weights };
+    delete weights.stablePathHit;
+    const broken = { ...cfg, weights };
+    expect(() => weightsOf(broken)).toThrow('traces.json: weights.stablePathHit.x is missing');
   });
   test("the incident fleet's layout is priced with sccache: every job after the first of its kind hits, at the stated weight", () => {
-    const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg, m.key.contentKey);
-    const w = weightsOf(cfg, m.units.parseSize);
-    const level = levelsOf(cfg, m);
-    const perRun = (f: number) => simulate(trace, { model: 'per-run' }, 1000 * GiB, m, cfg, level, { ...w, factor: { ...w.factor, hit: f } }).stats;
+    const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg);
+    const w = weightsOf(cfg);
+    const level = levelsOf();
+    const perRun = (f: number) => simulate(trace, { model: 'per-run' }, 1000 * GiB, cfg, level, { ...w, factor: { ...w.factor, hit: f } }).stats;
     const [a, b] = [perRun(0.41), perRun(0.82)];
     expect(a.byHow.first).toBe(2); // test and lint, once each, at the first-run price
     expect(a.hits).toBe(a.jobs - 2);
@@ -100,11 +108,11 @@ describe('prices and sizes', () => {
     expect(b.minutes - a.minutes).toBeCloseTo(a.minutes - first, 6); // doubling the hit price doubles the rest
   });
   test("sizes: the knee is where the reference stops losing warm starts; the floor holds every runner's largest build next to sccache, and one more above the threshold", () => {
-    const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg, m.key.contentKey);
-    const w = weightsOf(cfg, m.units.parseSize);
-    const level = levelsOf(cfg, m);
-    const knee = kneeOf(trace, m, cfg, level, w);
-    const warm = (D: number) => simulate(trace, { model: 'entry', rule: 'belady-size', copies: true }, D, m, cfg, level, w).stats.warm;
+    const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg);
+    const w = weightsOf(cfg);
+    const level = levelsOf();
+    const knee = kneeOf(trace, cfg, level, w);
+    const warm = (D: number) => simulate(trace, { model: 'entry', rule: 'belady-size', copies: true }, D, cfg, level, w).stats.warm;
     expect(warm(knee)).toBe(warm(1000 * GiB));
     expect(warm(knee * 0.9)).toBeLessThan(warm(1000 * GiB));
     expect(floorOf(trace, w, level)).toBe(4 * 3 * GiB + w.sccacheBytes);
@@ -117,16 +125,15 @@ describe('the shipped policy against plain LRU and the reference, on a CI-sized 
   test(
     'small and incidents, two seeds each, knee and half of it: at least 80% of the reference where it is scarce, never below LRU, no job failed for disk',
     () => {
-      const results = runAll(cfg, m, {
+      const results = runAll(cfg, {
         traces: ['small', 'incidents'],
         seeds: 2,
         sizes: ['knee', 'knee/2'],
-        policies: (p: { shipped?: boolean; lru?: boolean; reference?: boolean }) => Boolean(p.shipped || p.lru || p.reference),
+        policies: (p) => Boolean(p.shipped || p.lru || p.reference),
       });
       const vs = verdicts(summarize(results));
       expect(vs.length).toBe(4);
-      for (const v of vs)
-        expect([v.trace, v.size, v.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { what: string }) => c.what)]).toEqual([v.trace, v.size, []]);
+      for (const v of vs) expect([v.trace, v.size, v.checks.filter((c) => !c.ok).map((c) => c.what)]).toEqual([v.trace, v.size, []]);
       expect(vs.some((v) => v.scarce)).toBe(true);
     },
     scaled(300_000),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { CANCEL_RELEASE_MS, rankSlots, type SlotView, waitBudget, worthless } from '../src/pool/choose.js';
+import { CANCEL_RELEASE_MS, rankSlots, type SlotView, waitBudget } from '../src/pool/choose.js';
 import { DEFAULT_GAP_MS, type UseEntry, addClosed, emptyStats, slotValues, statsOf, valueRank } from '../src/pool/value.js';
 import { parseClosed, parseLog } from '../src/pool/warmth.js';
 import { closedPr } from '../src/job/forget.js';
@@ -82,7 +82,7 @@ describe('what an idle build is worth', () => {
       line({ at: 20 * H, run: 'c' }),
       line({ at: 22 * H, run: 'd' }),
     ]);
-  const value = (slots: SlotView[], s = history(), now = NOW) => slotValues(slots, s, now, worthless);
+  const value = (slots: SlotView[], s = history(), now = NOW) => slotValues(slots, s, now);
   // √(20 - 4 minutes saved) / 4 GiB / 2 h between runs = 4 / 4 / 2.
   const BASE = 0.5;
   const cases: [string, Partial<DirRecord>, number][] = [

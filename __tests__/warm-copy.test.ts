@@ -3,7 +3,8 @@
 // build-script runs a copy must make stale, and the compile-cache settings of fork PRs.
 import { describe, expect, test } from '@jest/globals';
 import type { SlotView } from '../src/pool/choose.js';
-import { chooseCopySource, copyFits, staleScripts } from '../src/pool/warm-copy.js';
+import { staleScripts } from '../src/pool/warm-copy.js';
+import { chooseCopySource, copyFits } from '../src/pool/policy.js';
 import type { DirRecord } from '../src/model/record.js';
 import { chooseHome } from '../src/job/cargo-home.js';
 import { slotDirs } from '../src/model/layout.js';

@@ -5,13 +5,16 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
+/** @param {string} entry */
 function build(entry) {
   rmSync(`dist/${entry}`, { recursive: true, force: true });
   const args = ['--no-install', 'ncc', 'build', `src/${entry}.ts`, '-o', `dist/${entry}`, '--target', 'es2023', '--no-source-map-register'];
   const child = spawn('npx', [...args, '--license', 'licenses.txt', '--transpile-only'], { stdio: 'inherit' });
-  return new Promise((resolve, reject) => {
+  return new Promise((/** @type {(v?: unknown) => void} */ resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`bundling src/${entry}.ts: ncc ended with ${signal ?? `exit code ${code}`}`))));
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`bundling src/${entry}.ts: ncc ended with ${signal ?? `exit code ${code}`}`)),
+    );
   });
 }
 

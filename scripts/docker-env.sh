@@ -25,7 +25,8 @@ flock 9
 if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
   log "installing docker.io and debootstrap from Debian"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends docker.io debootstrap >&2 || { apt-get update >&2 && apt-get install -y --no-install-recommends docker.io debootstrap >&2; }
+  apt_install=(apt-get install -y --no-install-recommends docker.io debootstrap)
+  "${apt_install[@]}" >&2 || { apt-get update >&2 && "${apt_install[@]}" >&2; }
 fi
 
 # The client first on PATH may be a newer one than the daemon; Debian's matches it
@@ -48,7 +49,8 @@ if ! "$DOCKER" version >/dev/null 2>&1; then
 fi
 
 if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
-  mirror=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v security | head -n1 | awk '{print $2}' || true)
+  mirror=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+    grep -v security | head -n1 | awk '{print $2}' || true)
   mirror=${mirror:-http://deb.debian.org/debian}
   rootfs=$(mktemp -d /var/tmp/cargo-isolate-rootfs.XXXXXX)
   trap 'rm -rf "$rootfs"' EXIT

@@ -3,7 +3,13 @@
 import { currentPace } from './lib/pace.mjs';
 
 export default class SummaryReporter {
+  /**
+   * @param {unknown} _contexts
+   * @param {import('@jest/reporters').AggregatedResult} r
+   */
   onRunComplete(_contexts, r) {
-    process.stderr.write(`\npace: ${currentPace()} (measured at the start; hang guards scaled by it)\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`);
+    const skipped = r.numPendingTests + r.numTodoTests;
+    process.stderr.write(`\npace: ${currentPace()} (measured at the start; hang guards scaled by it)\n`);
+    process.stderr.write(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped\n`);
   }
 }

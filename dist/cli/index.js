@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8360:
+/***/ 4382:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29372,6 +29372,233 @@ async function learnDir(dirsDir, version, source, dir, field) {
     const file = record(dirsDir, version, source);
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
     await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await ifPresent(blob, () => external_node_fs_.promises.stat(blob), { notADirectory: 'absent' });
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await readBytesIfPresent(cached);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await listDir(cacheRoot)) {
+        for (const f of await listDir((0,external_node_path_.join)(cacheRoot, dir), { notADirectory: 'absent' })) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
+            const st = await lstatIfPresent(path);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await readBytesIfPresent(storeCached);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+/**
+ * Every blob of the store. Only through real directories: a store dir a build replaced by a link
+ * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
+ */
+async function crateBlobs(root) {
+    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+    const { base, blobs } = storePaths(root);
+    const out = [];
+    if (!(await isDir(base)) || !(await isDir(blobs)))
+        return out;
+    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
+        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+            continue;
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(blobs, sub, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (st?.isFile())
+                out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
+        }
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
@@ -30434,11 +30661,33 @@ function typicalNow(s) {
 /** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
 const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
 /**
- * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
- * the chooser and the guard never weigh them). `worthless` says which records hold nothing
- * another job could start warm from (choose.ts); they are worth 0.
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host, and the first to go.
  */
-function slotValues(slots, s, nowMs, worthless) {
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from, as its record says: no record (the next user
+ * wipes it), a target the guard pruned (or that a job left empty), or a merge-queue entry whose
+ * run has ended. Worth 0 (slotValues), like a closed PR's build and an older copy.
+ */
+const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/** Pure: nothing another job could start warm from: its record says so, or its value is 0 (a closed PR's, an older copy). */
+const worthNothing = (s) => worthless(s.record) || s.value === 0;
+const worthKey = (w) => ({ spent: Number(w.key !== undefined && spentQueueEntry({ key: w.key })), rank: valueRank(w.value) });
+/**
+ * Pure: the one order of worth, least first, which the chooser (a free slot to wipe) and the guard
+ * (an idle build to remove) both follow: a spent merge-queue entry before anything (its bytes come
+ * back and no run asks for it again), then by value, values within 25% as equal (valueRank), the
+ * unknown last. 0 for equals: the caller's tie-breaks follow.
+ */
+const byWorth = (a, b) => b.spent - a.spent || a.rank - b.rank || 0;
+/**
+ * Pure: the value of every idle slot's build (live slots get none: the chooser and the guard never
+ * weigh them). A build `worthless` by its record is worth 0.
+ */
+function slotValues(slots, s, nowMs) {
     const out = new Map();
     const ty = typical(s);
     const idle = [];
@@ -30513,31 +30762,19 @@ const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.
 /** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
 const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
- * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
- * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
- * own that no later run uses again: once its run has ended, it is the least valuable content on
- * the host.
- */
-const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
-/**
- * Holds nothing another job could start warm from: no record (the next user wipes it), a target
- * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
- */
-const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
-/**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
  * destroys an entry it does not have to, nor one worth more than another it could take.
  *
  * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
- * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
- *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
- *    job's of its own key (no wipe), then any other.
+ * 2. A free slot that holds nothing worth keeping (value.ts `worthNothing`: a pruned or empty
+ *    target, a spent merge-queue entry, a closed PR's build, an older copy of a build whose newer
+ *    copy is idle too), in the order of worth (value.ts `byWorth`: a spent merge-queue entry first,
+ *    its bytes come back), then the same job's path (sccache hits there), then a sibling job's of
+ *    its own key (no wipe), then any other.
  * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
  *    sibling's included, and the caller makes a new slot.
- *    Under pressure: every other free slot, the least valuable first (value.ts; values within
- *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    Under pressure: every other free slot, the least valuable first (`byWorth`), then among equals this job's path, a sibling's of its own key, the
  *    least recently used; whatever job or runner used it.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
@@ -30570,36 +30807,35 @@ function rankSlots(slots, me, disk = {}) {
         const r = s.record;
         const t = time(r);
         const runner = Number(r?.runnerId === me.runnerId);
-        const spent = Number(r !== undefined && spentQueueEntry(r));
         const own = r !== undefined && trustDomain(r) === mine;
         // A build made under another path view is not warm for this job: it ranks as others' content.
         const fits = warmFor(r?.view, s.view);
         if (fits && own && sameJob(r, me)) {
-            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
+            ranked.push({ s, tier: 'own-job', rank: 0, t, pref: 0, runner });
             continue;
         }
         if (fits && r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
+            ranked.push({ s, tier: 'base', rank: 1, t, pref: 0, runner });
             continue;
         }
         const tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
         // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
         const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
-        if (worthless(r) || s.value === 0)
-            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
+        if (worthNothing(s))
+            ranked.push({ s, tier, rank: 2, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
         else if (!room)
-            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
+            ranked.push({ s, tier, rank: 3, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
     }
     const order = (x, y) => {
         if (x.rank !== y.rank)
             return x.rank - y.rank;
         if (x.rank <= 1)
             return y.runner - x.runner || y.t - x.t;
-        // A spent queue entry first: taking it also gives its bytes back.
+        // Nothing worth keeping: a spent queue entry first (taking it also gives its bytes back).
         if (x.rank === 2)
-            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+            return byWorth(x.w, y.w) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
         // Evicting: the least valuable content goes first, whoever used it.
-        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+        return byWorth(x.w, y.w) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
     };
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
@@ -30678,37 +30914,67 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
-;// CONCATENATED MODULE: ./src/pool/guard.ts
+;// CONCATENATED MODULE: ./src/pool/reset.ts
+
+
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
+ */
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
+        return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
+    if (reuse === 'never')
+        return { reset: true, reason: 'reuse: never' };
+    if (reuse === 'always')
+        return kept('reuse: always');
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
+    if (trustDomain(previous) !== trustDomain(me))
+        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
+}
+
+;// CONCATENATED MODULE: ./src/pool/policy.ts
 
 
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
-const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
+/** Another runner's idle data, in runner scope: what the guard's final warning counts. */
+const othersIdle = (c, scope, runnerId) => scope === 'runner' && !c.shared && c.owner !== runnerId;
 /**
  * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
- * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
- * `registry/src` trees and the stores, which the next job refills cheaply.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts `byWorth`: a closed
+ * PR's and a spent merge-queue entry's before anything; values within 25% of each other by age),
+ * then `registry/src` trees and the stores, which the next job refills cheaply.
  *
  * `keep` names the slots whose build the job running this guard is about to take (its own
- * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
- * everything else idle, so the guard and the chooser never disagree about the one build this
- * job will use. Removed anyway only when nothing else is left to free.
+ * warm build, or its base's for a first run: `keepFor`): they go last, after everything else
+ * idle, so the guard and the chooser never disagree about the one build this job will use.
+ * Removed anyway only when nothing else is left to free.
  *
  * Runner scope (the default) frees this runner's idle data first among data of equal worth.
  * It used to free all of this runner's idle data, its most valuable builds included, before any
@@ -30733,7 +30999,7 @@ function planPrune(cands, scope, runnerId, o = {}) {
         else if (c.slot !== undefined && o.keep?.includes(c.slot))
             kept.push(c);
         else {
-            if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git')
+            if (othersIdle(c, scope, runnerId))
                 othersBytes += c.bytes ?? 0;
             ordered.push(c);
         }
@@ -30741,74 +31007,951 @@ function planPrune(cands, scope, runnerId, o = {}) {
     // Runner scope: this runner's data first among equals (same kind, same worth); never a
     // valuable build of its own before a worthless one of another runner.
     const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
-    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
-        spent(b) - spent(a) ||
-        valueRank(a.value) - valueRank(b.value) ||
-        mineFirst(a, b) ||
-        a.lastUsedMs - b.lastUsedMs ||
-        a.path.localeCompare(b.path);
+    const worth = new Map(cands.map((c) => [c, worthKey(c)]));
+    const order = (a, b) => a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
     ordered.sort(order);
     kept.sort(order);
     return { ordered, liveBytes, othersBytes, live, kept };
 }
-async function guard_isDir(p) {
-    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+/**
+ * Pure: whether the guard runs at all: over its threshold, or `gc --max-age` (which removes
+ * what is idle for too long whatever the disk says).
+ */
+const guardRuns = (disk, threshold, maxAgeMs) => beyond(disk, threshold) || maxAgeMs !== undefined;
+/**
+ * Pure: what the guard does with the i-th entry of its plan (`ordered`, then `kept`; `kept`
+ * starts at `keptFrom`): remove it while the disk, over its threshold when the guard started, is
+ * not yet under its target; with `gc --max-age`, also trash and anything idle for longer (never a
+ * kept build). `stop`: nothing after it will be removed either.
+ */
+function guardStep(c, i, keptFrom, p) {
+    const used = p.disk.usedBytes - p.pendingBytes;
+    const free = p.disk.freeBytes + p.pendingBytes;
+    const after = { ...p.disk, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 0 };
+    if (p.overAtStart && beyond(after, p.target))
+        return 'remove';
+    if (p.maxAgeMs === undefined)
+        return 'stop';
+    return i < keptFrom && (c.kind === 'trash' || p.nowMs - c.lastUsedMs > p.maxAgeMs) ? 'remove' : 'skip';
 }
-/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    const p = rootPaths(root);
-    const out = [];
-    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
-        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+/** Pure: room for a new slot: the disk under `disk-target`, so a new slot costs nothing anyone needs (choose.ts DiskView). */
+const roomFor = (disk, target) => !beyond(disk, target);
+/**
+ * Pure: the slot whose build this job is about to take, for the guard to keep (planPrune's
+ * `keep`): rankSlots' first choice, as under pressure, when it is the job's own warm build or its
+ * base's. The slots carry the job's paths (`view`), as the lease will see them.
+ */
+function keepFor(slots, me) {
+    const c = rankSlots(slots, me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+}
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const COPY_RULES = ['own-key', 'base', 'any'];
+const policy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none (warm-copy.ts says why
+ * a copy works). `cargoHome` is the CARGO_HOME this job's exports give it (exportsFor); `self` is
+ * the slot it leased. The same repository and job (workflow, job, `key`), built with the same
+ * CARGO_HOME string, not worthless, idle, and one this job may read under the reuse rules:
+ *   own-key  its own trust domain's build in another slot (its earlier run took another slot);
+ *   base     a push to its base branch (a first run: trusted content may seed it);
+ *   any      `reuse: always` only: any trust domain's.
+ * Content of another trust domain never flows into a trusted one: a PR's build never seeds its
+ * base branch or another PR. `reuse: never` copies nothing.
+ */
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
     }
-    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
-            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
-                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
-                const rec = await readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                out.push({
-                    kind: 'job-dir',
-                    path: dir,
-                    lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
-                    owner: rec?.runnerId,
-                    live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
-                });
+    found.sort((a, b) => COPY_RULES.indexOf(a.rule) - COPY_RULES.indexOf(b.rule) || policy_time(b.record) - policy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/** Pure: the policy with these rules; every default is what ships. */
+function makePolicy(o = {}) {
+    const rank = (slots, me, disk) => {
+        const plan = rankSlots(slots, me, disk);
+        let candidates = plan.candidates;
+        if (o.firstRunTakesBase === false)
+            candidates = candidates.filter((c) => c.tier !== 'base');
+        if (o.siblingFirst) {
+            // Its own PR's or branch's slots of another job, warm or not, right after its own and its base's.
+            const mine = trustDomain(me);
+            const own = slots
+                .filter((v) => !v.live && v.record && trustDomain(v.record) === mine && !sameJob(v.record, me))
+                .map((v) => ({ name: v.name, tier: 'own-key' }));
+            const head = candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base');
+            candidates = [...head, ...own, ...candidates.filter((c) => c.tier !== 'own-job' && c.tier !== 'base' && c.tier !== 'own-key')];
+        }
+        return candidates === plan.candidates ? plan : { ...plan, candidates };
+    };
+    return {
+        history: (jobs, closed) => statsOf(jobs, o.closedPrs === false ? [] : closed),
+        addJob: addEntry,
+        addClosed: (s, repository, key, tMs) => {
+            if (o.closedPrs !== false)
+                addClosed(s, repository, key, tMs);
+        },
+        values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
+        keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
+        prune: (cands, scope, runnerId, keep) => {
+            const plan = planPrune(cands, scope, runnerId, { keep });
+            if (o.runnerDataFirst) {
+                const mine = (c) => Number(c.owner === runnerId || c.shared);
+                plan.ordered.sort((a, b) => mine(b) - mine(a) || a.order - b.order);
+            }
+            return plan;
+        },
+        guardRuns,
+        guardStep,
+        room: roomFor,
+        rank,
+        wait: (me, predecessor, leaseWaitMs) => (o.waitForAnyEarlierRun ? { ms: leaseWaitMs, why: 'the previous rule' } : waitBudget(me, predecessor, leaseWaitMs)),
+        reset: decideReset,
+        copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
+        copyFits,
+        compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
+    };
+}
+/** The policy that ships: what the action, the hooks and the CLI run. */
+const SHIPPED = makePolicy();
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
+
+
+/*
+ * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
+ * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
+ * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
+ * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
+ * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
+ * matter, so the probe looks exactly there and never walks a tree:
+ *
+ *   entries of                     whose owners are probed
+ *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
+ *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
+ *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
+ *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
+ *
+ * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
+ * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
+ * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
+ * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
+ */
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
+const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
+/**
+ * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
+ * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
+ * registries and git dependencies, never by the number of crates or files.
+ */
+function listed(rel) {
+    const [top, a, b] = rel;
+    if (top === 'target') {
+        if (rel.length <= 2)
+            return true; // target/, target/<profile or triple>/
+        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
+        return rel.length === 3 && !PROFILE_PARTS.has(b);
+    }
+    if (top === 'cargo-home') {
+        if (rel.length === 1)
+            return true;
+        if (a !== 'registry' && a !== 'git')
+            return false;
+        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
+    }
+    return false;
+}
+/**
+ * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
+ * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
+ * fatal as a directory: cargo opens .cargo-lock read-write).
+ */
+function foreignOf(uid, seen) {
+    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
+}
+/** The probe's view of a slot: the owner of every entry of every listed directory. */
+async function probeOwners(dirs) {
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
+}
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops) {
+    const out = [];
+    const visit = async (top, rel) => {
+        const entries = await listDirents((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { notADirectory: 'absent' });
+        await Promise.all(entries.map(async (e) => {
+            const r = [...rel, e.name];
+            const st = await lstatIfPresent((0,external_node_path_.join)(tops[top], ...r.slice(1)));
+            if (!st)
+                return;
+            out.push({ rel: r.join('/'), uid: st.uid });
+            if (st.isDirectory() && listed(r))
+                await visit(top, r);
+        }));
+    };
+    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
+    return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+async function findForeignInHome(home, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
+}
+/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
+async function findForeign(dirs, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
+}
+/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
+function telling(found) {
+    const depth = (o) => o.rel.split('/').length;
+    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+}
+/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
+function describeForeign(found, max = 3) {
+    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
+    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
+}
+
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+
+;// CONCATENATED MODULE: ./src/owners/reclaim.ts
+
+
+
+
+
+
+
+
+
+const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
+/**
+ * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
+ * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
+ */
+async function slotsOfAnotherUid(root, uid) {
+    if (uid === 0)
+        return [];
+    const out = [];
+    for (const name of (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort()) {
+        const rec = await readRecord(slotDirs(root, name).record);
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
+    }
+    return out;
+}
+/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
+function handBackMethods(uid, found, onPath) {
+    if (uid === 0 || found === 0)
+        return [];
+    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
+    // not have run the step that made the files either (another job sharing the slot's key did).
+    return ['sudo', 'docker'].filter((m) => onPath[m]);
+}
+/**
+ * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
+ * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
+ * a `docker run` step just used is likely among them and has `chown`. At most `max`.
+ */
+function chooseImages(listing, max = 3) {
+    const ids = [];
+    for (const line of listing.split('\n')) {
+        const id = line.trim().split(/\s+/)[0];
+        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
+            ids.push(id);
+    }
+    return ids.slice(0, max);
+}
+/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
+function dockerChownArgs(image, base, to) {
+    const at = '/cargo-isolate-slot';
+    return [
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        '--network',
+        'none',
+        '--user',
+        '0:0',
+        '--entrypoint',
+        'chown',
+        '--mount',
+        `type=bind,source=${base},target=${at}`,
+        image,
+        '-R',
+        '-h',
+        `${to.uid}:${to.gid}`,
+        at,
+    ];
+}
+async function reclaim_run(cmd, args, timeoutMs) {
+    const r = await runCommand(cmd, args, timeoutMs);
+    if (r.error)
+        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
+    return {
+        ok: r.code === 0,
+        stdout: r.stdout,
+        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
+    };
+}
+async function bySudo(base, to, timeoutMs) {
+    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+}
+async function byDocker(root, base, to, timeoutMs) {
+    // --mount splits on commas; such a root is refused rather than mounted wrongly.
+    if (base.includes(','))
+        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
+    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
+    // would lead root's chown outside the root. Only the real directory is mounted.
+    // The root was made by an administrator; what lies below it is the job user's to replace.
+    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
+    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
+    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
+        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
+    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    if (!ls.ok)
+        return ls;
+    const images = chooseImages(ls.stdout);
+    if (images.length === 0)
+        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
+    let last = { ok: false, stdout: '', detail: '' };
+    for (const image of images) {
+        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        if (last.ok)
+            return last;
+        const timedOut = last.detail.startsWith('killed by');
+        last = { ...last, detail: `image ${image}: ${last.detail}` };
+        if (timedOut)
+            break; // a daemon that hangs once hangs again: the post step must end
+    }
+    return last;
+}
+/**
+ * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
+ * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
+ */
+async function markForeign(dirs, found) {
+    const rec = await readRecord(dirs.record);
+    if (!rec || found.length === 0)
+        return false;
+    await writeRecord(dirs.record, {
+        ...rec,
+        uid: found[0].uid,
+        foreign: {
+            uid: found[0].uid,
+            paths: telling(found)
+                .slice(0, 5)
+                .map((f) => f.rel),
+            at: new Date().toISOString(),
+        },
+    });
+    return true;
+}
+/** Pure: the one warning a post step gives about another uid's files. */
+function foreignMessage(o) {
+    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
+    const what = stepLeftFiles(describeForeign(o.first), where, o.uid);
+    if (o.handedBack)
+        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${FIX_AT_THE_SOURCE}`;
+    const passedOver = o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over';
+    const then = o.layout === 'job'
+        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
+        : `${passedOver} until a root job or 'cargo-isolate gc' run as root hands it back.`;
+    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${FIX_AT_THE_SOURCE}`;
+}
+/**
+ * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
+ * method that works; undefined when there are none. What was found first, what is left, how it
+ * went back or why each method failed.
+ */
+async function handBackTree(root, base, find, timeoutMs, env) {
+    const uid = myUid();
+    let found = await find();
+    if (found.length === 0)
+        return undefined;
+    const first = found;
+    const to = { uid, gid: process.getegid?.() ?? uid };
+    const failed = [];
+    const path = env.PATH ?? '';
+    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
+        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
+        found = await find();
+        if (found.length === 0)
+            return { first, found, handedBack: m, failed };
+        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
+    }
+    if (failed.length === 0)
+        failed.push('neither sudo nor a docker client is on PATH');
+    return { first, found, failed };
+}
+/**
+ * Post step of a job that is not root, under its lease: finds another uid's files where cargo
+ * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
+ * `root` bounds the docker mount: the directory mounted must be the real one under the root.
+ */
+async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
+    const uid = myUid();
+    const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, found, handedBack, failed } = h;
+    const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
+    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
+}
+/**
+ * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
+ * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
+ * or say that this uid's jobs use a private home in their slots until root's gc hands them back
+ * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
+ */
+async function settleForeignHome(root, home, timeoutMs, env = process.env) {
+    const uid = myUid();
+    const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
+    if (!h)
+        return undefined;
+    const { first, handedBack, failed } = h;
+    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, ` +
+        'where their cargo must write: a `docker run` step as root?';
+    const then = handedBack
+        ? `Handed them back to uid ${uid} with ${handedBack}.`
+        : `Could not hand them back (${failed.join('; ')}); ` +
+            `jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back.`;
+    const message = `${what} ${then} ${FIX_AT_THE_SOURCE}`;
+    return { found: first, handedBack, marked: false, failed, message };
+}
+
+;// CONCATENATED MODULE: ./src/pool/lease.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
+ *
+ *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
+ *
+ * The lease ends when the keeper dies, which happens when
+ * - the post step kills it (normal end: success, failure, cancel);
+ * - the runner kills it: after the last post step the runner kills every process that carries
+ *   its RUNNER_TRACKING_ID, which the keeper inherits;
+ * - the process it watches (the main step's parent: the runner's worker) is gone, checked
+ *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
+ *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
+ * - max-lease passes: a hung worker cannot pin a slot forever;
+ * - the host reboots (the kernel forgets every flock).
+ * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
+ * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
+ * unlinked inode while the next job locks a new one.
+ */
+const KEEPER_POLL_SECONDS = 2;
+const PROBE_RETRIES = 4;
+const KEEPER = `echo locked
+exec >/dev/null 2>&1 </dev/null
+watch=$1 start=$2 left=$3 poll=$4
+while [ "$left" -gt 0 ]; do
+  if [ "$watch" -gt 0 ]; then
+    read -r s < "/proc/$watch/stat" || exit 0
+    s=\${s##*) }
+    set -- $s
+    [ "\${20}" = "$start" ] || exit 0
+  fi
+  sleep "$poll"
+  left=$((left - poll))
+done`;
+async function startKeeper(lock, watchPid, maxLeaseMs) {
+    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
+    const opts = {
+        detached: true,
+        body: KEEPER,
+        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
+    };
+    // A probe (status, a post step checking its release, a guard renaming an idle target)
+    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
+    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
+    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
+        if (attempt > 0)
+            await (0,promises_namespaceObject.setTimeout)(10 * attempt);
+        const h = await hold([lock], opts);
+        if (h) {
+            detach(h);
+            return h;
+        }
+    }
+    return undefined;
+}
+/**
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them, or
+ * `held`), and with `history` (the host's warmth log, value.ts) the value of each idle slot's
+ * build (the policy's scan -> value).
+ */
+async function scanSlots(root, history, o = {}) {
+    const held = o.held ?? heldLocks();
+    const names = (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const views = await Promise.all(names.map(async (name) => {
+        const d = slotDirs(root, name);
+        return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
+    }));
+    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    if (values)
+        for (const v of views)
+            v.value = values.get(v.name);
+    return views;
+}
+/** The host's history as the value rule reads it; an unreadable log is an empty history. */
+async function hostHistory(root) {
+    const h = await readHistory(root);
+    return SHIPPED.history(h.jobs, h.closed);
+}
+/**
+ * The slot whose build this job is about to take, for the guard to keep (policy.ts keepFor),
+ * seen with the job's paths (`view`, as the lease will see them).
+ */
+async function slotToKeep(req) {
+    return SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
+}
+/**
+ * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
+ * (say, a zombie container of a cancelled job) still runs there.
+ */
+async function tryLease(dirs, req) {
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (!h)
+        return { busy: 'lease' };
+    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    if (base && !base.isDirectory()) {
+        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
+        await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    // Read under the lease: a scan's copy may predate the last holder's release.
+    const previous = await readRecord(dirs.record);
+    const uid = myUid();
+    const owners = await slotOwners(dirs);
+    if (!canManage(uid, previous, owners)) {
+        killHolder(h.pid, dirs.lock);
+        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
+        return {
+            busy: 'foreign',
+            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
+            below: marked || undefined,
+            view: previous?.view,
+        };
+    }
+    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
+    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
+    const below = await findForeign(dirs, uid);
+    if (below.length > 0) {
+        // Said in the record too (still under the lease), so that gc and status report it.
+        await markForeign(dirs, below).catch(() => false);
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
+    }
+    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
+    if (!allFree(cargoLocks)) {
+        killHolder(h.pid, dirs.lock);
+        return { busy: 'cargo' };
+    }
+    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    return { lease: h, previous };
+}
+/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
+function otherViews(slots, me) {
+    return slots
+        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
+        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+}
+/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
+function withViews(slots, req) {
+    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
+    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
+}
+async function newSlot(root, taken) {
+    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
+    for (;;) {
+        const name = slotName(i);
+        try {
+            await external_node_fs_.promises.mkdir(slotDirs(root, name).base);
+            return name;
+        }
+        catch (e) {
+            if (e.code !== 'EEXIST')
+                throw e;
+            i++;
+        }
+    }
+}
+async function acquireSlot(req) {
+    const started = Date.now();
+    const zombies = [];
+    const foreign = [];
+    const history = await hostHistory(req.root);
+    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
+    let deadline;
+    let awaited;
+    for (let scan = 0;; scan++) {
+        const views = withViews(await scanSlots(req.root, history, { nowMs: req.nowMs }), req);
+        if (scan === 0)
+            for (const line of otherViews(views, req.me))
+                req.log.info(line);
+        // Measured after the guard and again on every scan: a new slot is made only while it fits.
+        const room = req.diskTarget !== undefined && SHIPPED.room(await measure(req.root), req.diskTarget);
+        const plan = SHIPPED.rank(views, req.me, { room });
+        if (plan.waitFor !== undefined && deadline === undefined) {
+            const b = SHIPPED.wait(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            deadline = started + b.ms;
+            awaited = plan.waitFor;
+            if (b.ms > 0)
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+            else
+                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+        }
+        const inWindow = deadline !== undefined && Date.now() < deadline;
+        const waiting = plan.waitFor !== undefined && inWindow;
+        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
+        let lingering = false;
+        for (const c of order) {
+            const dirs = slotDirs(req.root, c.name);
+            const r = await tryLease(dirs, req);
+            if ('lease' in r) {
+                return {
+                    layout: 'slot',
+                    name: c.name,
+                    dirs,
+                    keeperPid: r.lease.pid,
+                    tier: c.tier,
+                    waitedMs: Date.now() - started,
+                    previous: r.previous,
+                    zombies,
+                    foreign,
+                };
+            }
+            // A cancelled run's post step has released the lease, but the cargo its shell left running
+            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
+            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
+                lingering = true;
+                break;
+            }
+            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
+                zombies.push(c.name);
+                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+            }
+            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
+                foreign.push(c.name);
+                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
+                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                else if (r.below)
+                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                else
+                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
             }
         }
-    }
-    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
-    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
-    const blobs = storePaths(root).blobs;
-    const plain = (await guard_isDir(storePaths(root).base)) && (await guard_isDir(blobs));
-    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
-        if (!(await guard_isDir((0,external_node_path_.join)(blobs, sub))))
+        if (waiting || lingering) {
+            await (0,promises_namespaceObject.setTimeout)(500);
             continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(storePaths(root).blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(storePaths(root).blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (st?.isFile() && st.nlink === 1)
-                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
         }
+        if (room && views.some((v) => !v.live))
+            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
+        const name = await newSlot(req.root, views);
+        const dirs = slotDirs(req.root, name);
+        const r = await tryLease(dirs, req);
+        if ('lease' in r) {
+            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
+        }
+        // Someone took the slot we just made: scan again.
     }
-    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-    for (const e of await gitEntries(root))
-        if (!e.linked)
-            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
-    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => SLOT_NAME.test(n));
-    const slots = await Promise.all(names.map(async (name) => ({ name, record: await readRecord(slotDirs(root, name).record), live: await isHeldHint(slotDirs(root, name).lock, held) })));
-    const history = await readHistory(root);
-    const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
-    for (const { name, record: rec, live } of slots) {
-        const d = slotDirs(root, name);
-        const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
-        if (!rec?.sizes || rec.sizes.target > 0 || live)
-            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
-        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
+}
+async function acquireJobDir(req) {
+    const dirs = jobDirs(req.root, req.me);
+    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
+    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
+    if (h)
+        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
+    if (!h)
+        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
+    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
+}
+/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
+async function releaseLease(keeperPid, lock, dir = '') {
+    const killed = killHolder(keeperPid, lock);
+    // The kernel drops the lock once every process of the keeper's group is gone.
+    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
+        await (0,promises_namespaceObject.setTimeout)(5);
+    if (killed)
+        audit({ event: 'release', lock, dir, keeperPid });
+    return killed;
+}
+
+;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+const why = (c) => `disk guard: idle ${c.kind}`;
+const KINDS = {
+    trash: {
+        order: 0,
+        shared: true,
+        anyOwner: false,
+        async collect({ root }) {
+            const trash = rootPaths(root).trash;
+            const out = [];
+            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
+                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+            }
+            return out;
+        },
+        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
+    },
+    'job-dir': {
+        order: 1,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, held }) {
+            const jobs = rootPaths(root).jobs;
+            const out = [];
+            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
+                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
+                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
+                        const rec = await readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        out.push({
+                            kind: 'job-dir',
+                            path: dir,
+                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                            owner: rec?.runnerId,
+                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                        });
+                    }
+                }
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
+        },
+    },
+    target: {
+        order: 2,
+        shared: false,
+        anyOwner: false,
+        collect: async ({ root, slots }) => slotCandidates(root, slots),
+        remove: removeFromSlot,
+    },
+    'registry-src': {
+        order: 3,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, slots }) {
+            const perSlot = slots.map(({ name, record: rec, live }) => ({
+                kind: 'registry-src',
+                path: (0,external_node_path_.join)(slotDirs(root, name).cargoHome, 'registry', 'src'),
+                lastUsedMs: lastUsedMs(rec),
+                owner: rec?.runnerId,
+                live,
+                slot: name,
+            }));
+            return [...perSlot, ...(await sharedSources(root, slots))];
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        },
+    },
+    crate: {
+        order: 4,
+        shared: true,
+        anyOwner: true,
+        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
+        // least recently linked first.
+        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
+    },
+    git: {
+        order: 5,
+        shared: true,
+        anyOwner: false,
+        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
+        },
+    },
+};
+/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
+const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+/**
+ * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
+ * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ */
+function slotCandidates(root, slots) {
+    const { order, shared } = KINDS.target;
+    const out = [];
+    for (const { name, record: rec, live, value } of slots) {
+        if (rec?.sizes && rec.sizes.target <= 0 && !live)
+            continue;
+        const path = targetPath(root, name);
+        out.push({
+            kind: 'target',
+            order,
+            shared,
+            path,
+            bytes: rec?.sizes?.target,
+            lastUsedMs: lastUsedMs(rec),
+            owner: rec?.runnerId,
+            live,
+            slot: name,
+            key: rec?.key,
+            value,
+        });
     }
-    out.push(...(await sharedSources(root, out)));
+    return out;
+}
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map();
+function targetPath(root, name) {
+    const k = `${root}\0${name}`;
+    let p = targets.get(k);
+    if (p === undefined) {
+        if (targets.size > 4096)
+            targets.clear();
+        p = slotDirs(root, name).target;
+        targets.set(k, p);
+    }
+    return p;
+}
+/**
+ * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
+ * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
+ * to take (lease.ts slotToKeep), removed last.
+ */
+function guard_planPrune(cands, scope, runnerId, o = {}) {
+    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
+}
+/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    const scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
+    const out = [];
+    for (const row of Object.values(KINDS))
+        out.push(...(await row.collect(scan)).map(ranked));
     return out;
 }
 /**
@@ -30821,12 +31964,7 @@ async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
 async function sharedSources(root, slots) {
     const me = myUid();
     const out = [];
-    const liveUids = new Set();
-    for (const c of slots) {
-        if (c.kind !== 'target' || !c.live || !c.slot)
-            continue;
-        liveUids.add((await readRecord(slotDirs(root, c.slot).record))?.uid);
-    }
+    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
     for (const name of await external_node_fs_.promises.readdir(rootPaths(root).homes).catch(() => [])) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
         // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
@@ -30843,6 +31981,27 @@ async function sharedSources(root, slots) {
 }
 /** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
+async function removeFromSlot(root, c, timeoutMs) {
+    if (!(await guard_isDir(c.path)))
+        return 'absent';
+    const d = slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
+    const r = await removeTree(root, c.path, {
+        why: why(c),
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
 /** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
 function guardOptions(s, root, runnerId, log, extra = {}) {
     return {
@@ -30860,7 +32019,6 @@ function guardOptions(s, root, runnerId, log, extra = {}) {
 }
 class DiskFullError extends Error {
 }
-const NEEDS_ROOT = 'needs root';
 /**
  * Removes one candidate; its outcome. What another uid holds (a root container job's files
  * never handed back) is not attempted by anyone but root: renaming a directory needs write
@@ -30868,72 +32026,37 @@ const NEEDS_ROOT = 'needs root';
  */
 async function removeCandidate(root, c, timeoutMs) {
     const uid = myUid();
-    if (uid !== 0 && c.kind !== 'crate') {
+    if (uid !== 0 && !KINDS[c.kind].anyOwner) {
         const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
         if (st && st.uid !== uid)
-            return NEEDS_ROOT;
+            return 'needs root';
         // Another uid's files below a directory of ours (reclaim.ts marked the slot).
         const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
         if (rec?.uid !== undefined && rec.uid !== uid)
-            return NEEDS_ROOT;
+            return 'needs root';
     }
     try {
-        return await removeCandidateAs(root, c, timeoutMs);
+        return await KINDS[c.kind].remove(root, c, timeoutMs);
     }
     catch (e) {
         if (isPermissionError(e))
-            return NEEDS_ROOT;
+            return 'needs root';
         // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
         if (e instanceof OutsideRootError)
             return 'refused';
         throw e;
     }
 }
-async function removeCandidateAs(root, c, timeoutMs) {
-    if (c.kind === 'trash')
-        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
-    if (c.kind === 'crate') {
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? NEEDS_ROOT : 'absent'));
-    }
-    if (!(await guard_isDir(c.path)))
-        return 'absent';
-    const why = `disk guard: idle ${c.kind}`;
-    if (c.kind === 'git')
-        return (await removeTree(root, c.path, { why, timeoutMs })).outcome;
-    if (c.kind === 'job-dir') {
-        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-        return (await removeTree(root, c.path, { why, locks, timeoutMs })).outcome;
-    }
-    if (c.kind === 'registry-src' && c.slot === undefined)
-        return (await removeTree(root, c.path, { why, locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-    const d = slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
-    const r = await removeTree(root, c.path, {
-        why,
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
-/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
+/** How the guard's log line opens for each outcome of a removal (`absent` and a dry run's are not logged). */
 const OUTCOME_TEXT = {
     removed: 'Removed',
     live: 'Skipped (became live)',
     refused: 'Refused (a symlink on its path)',
-    [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+    'needs root': "Left (another uid's files: needs root)",
+    'left-in-trash': 'Partly removed',
+    absent: 'Gone already',
+    'would remove': 'Would remove',
 };
-/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
-const isOthersIdle = (o, c) => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
 /**
  * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
  * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
@@ -30960,7 +32083,7 @@ async function runGuard(o) {
     };
     const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
         log.info('Under the threshold: nothing to prune.');
         return checkFloor(o, report);
     }
@@ -30978,36 +32101,37 @@ async function runGuard(o) {
         let now = await measure(o.root);
         if (report.lockWaitMs > 100)
             log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
+        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
             log.info('No longer over the threshold (another guard freed space): nothing to prune.');
         const t0 = performance.now();
-        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
+        const plan = guard_planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
         report.decisionMs = performance.now() - t0;
         report.liveBytes = plan.liveBytes;
         report.othersBytes = plan.othersBytes;
         livePlan = plan.live;
         let simulatedFree = 0;
-        const reached = () => {
-            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
-            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !beyond(sim, o.target);
-        };
         const overAtStart = beyond(now, o.threshold);
-        const kept = plan.ordered.length;
-        // gc --max-age: trash and anything idle for longer go whatever the disk says.
-        const tooOld = (i, c) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-        // Over the threshold when the guard started, and the target not reached yet.
-        const stillNeeded = () => overAtStart && !reached();
+        const keptFrom = plan.ordered.length;
         for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            if (!tooOld(i, c) && !stillNeeded())
+            const step = SHIPPED.guardStep(c, i, keptFrom, {
+                overAtStart,
+                disk: now,
+                pendingBytes: simulatedFree,
+                target: o.target,
+                maxAgeMs: o.maxAgeMs,
+                nowMs: Date.now(),
+            });
+            if (step === 'stop')
+                break;
+            if (step === 'skip')
                 continue;
-            if (i === kept)
+            if (i === keptFrom)
                 log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
             const ageMs = Date.now() - c.lastUsedMs;
             const bytes = c.bytes ?? (await diskUsage(c.path));
             // What is left of other runners' idle data is what the final warning reports.
             const freedOthers = () => {
-                if (isOthersIdle(o, c))
+                if (othersIdle(c, o.scope, o.runnerId))
                     report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
             };
             if (o.dryRun) {
@@ -31023,7 +32147,7 @@ async function runGuard(o) {
                 continue;
             if (outcome === 'removed')
                 freedOthers();
-            if (outcome === NEEDS_ROOT) {
+            if (outcome === 'needs root') {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
             }
@@ -31031,7 +32155,7 @@ async function runGuard(o) {
             // what the filesystem did meanwhile (other jobs write while it runs).
             const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
             report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
@@ -31168,6 +32292,24 @@ function parseEnvFile(text) {
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
 /**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => DEFAULTS[name] ?? '';
+/**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
  * The target is also the level under which a job makes a new slot rather than wipe a warm
  * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
@@ -31224,30 +32366,24 @@ const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', 
  */
 function readSettings(from, env = process.env) {
     const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim();
+    const read = (name) => src.get(name).trim() || defaultOf(name);
     const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed, dflt) => {
+    const oneOf = (name, allowed) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (allowed.includes(v))
             return v;
         throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
     };
-    const bool = (name, dflt) => {
+    const bool = (name) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (['true', 'True', 'TRUE'].includes(v))
             return true;
         if (['false', 'False', 'FALSE'].includes(v))
             return false;
         throw refuse(name, v, `'true' or 'false'`);
     };
-    const duration = (name, dflt, min = 0) => {
+    const duration = (name, min = 0) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
             throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
@@ -31272,7 +32408,7 @@ function readSettings(from, env = process.env) {
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
     };
-    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskThreshold = level('disk-threshold'); // it has a default
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
     if (diskTarget.kind !== diskThreshold.kind) {
         // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
@@ -31282,7 +32418,7 @@ function readSettings(from, env = process.env) {
             `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
     }
     if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
     const failBelowRaw = read('fail-below');
     let failBelowBytes;
@@ -31300,60 +32436,25 @@ function readSettings(from, env = process.env) {
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration('lease-wait', 60_000),
-        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
         diskThreshold,
         diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool('dry-run', false),
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
         failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool('cache', false),
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
         manifestPath: read('manifest-path') || undefined,
         workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
         setLevels,
     };
 }
-
-;// CONCATENATED MODULE: ./src/model/messages.ts
-/*
- * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
- * the code for the words in the log finds them here, and the page's quotes are checked against
- * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
- * stands here. The only file of src/ whose lines may run past 160 characters.
- *
- * Each message is a function of what varies in it; the module that says it decides when.
- */
-/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
-const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
-/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
-const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
-/** The job's sccache client would start a server that dies with the job (start.ts). */
-const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
-/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
-const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
-const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
-/**
- * The job-completed hook could not give a container job's files back (end.ts): the slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
- */
-const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-/** The job-started hook let the job run as it would without it (hook-impl.ts). */
-const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
-/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
-const notOurVariable = (name, where, near) => near
-    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
-    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
-/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
-const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
-/** A line of a runner's .env without '=' (variables.ts). */
-const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
 
 ;// CONCATENATED MODULE: ./src/pool/root.ts
 
@@ -31846,604 +32947,6 @@ function forgetTarget(cl, env) {
     return { repository, branch: name, note };
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/owners/foreign.ts
-
-
-/*
- * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
- * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
- * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
- * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
- * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
- * matter, so the probe looks exactly there and never walks a tree:
- *
- *   entries of                     whose owners are probed
- *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
- *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
- *                                  and its parts (owners only, never their content): deps/,
- *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
- *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
- *                                  incremental/, examples/
- *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
- *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
- *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
- *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
- *
- * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
- * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
- * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
- * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
- */
-/**
- * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
- * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
- * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
- */
-const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
-/**
- * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
- * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
- * registries and git dependencies, never by the number of crates or files.
- */
-function listed(rel) {
-    const [top, a, b] = rel;
-    if (top === 'target') {
-        if (rel.length <= 2)
-            return true; // target/, target/<profile or triple>/
-        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
-        return rel.length === 3 && !PROFILE_PARTS.has(b);
-    }
-    if (top === 'cargo-home') {
-        if (rel.length === 1)
-            return true;
-        if (a !== 'registry' && a !== 'git')
-            return false;
-        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
-    }
-    return false;
-}
-/**
- * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
- * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
- * fatal as a directory: cargo opens .cargo-lock read-write).
- */
-function foreignOf(uid, seen) {
-    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
-}
-/** The probe's view of a slot: the owner of every entry of every listed directory. */
-async function probeOwners(dirs) {
-    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
-}
-/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
-async function probeTops(tops) {
-    const out = [];
-    const visit = async (top, rel) => {
-        const entries = await listDirents((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { notADirectory: 'absent' });
-        await Promise.all(entries.map(async (e) => {
-            const r = [...rel, e.name];
-            const st = await lstatIfPresent((0,external_node_path_.join)(tops[top], ...r.slice(1)));
-            if (!st)
-                return;
-            out.push({ rel: r.join('/'), uid: st.uid });
-            if (st.isDirectory() && listed(r))
-                await visit(top, r);
-        }));
-    };
-    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
-    return out.sort((x, y) => x.rel.localeCompare(y.rel));
-}
-/**
- * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
- * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
- */
-async function findForeignInHome(home, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
-}
-/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
-async function findForeign(dirs, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
-}
-/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
-function telling(found) {
-    const depth = (o) => o.rel.split('/').length;
-    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
-}
-/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
-function describeForeign(found, max = 3) {
-    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found)
-        .slice(0, max)
-        .map((f) => f.rel);
-    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
-}
-
-;// CONCATENATED MODULE: ./src/owners/reclaim.ts
-
-
-
-
-
-
-
-
-
-const onPath = async (name, path) => (await findOnPath(name, path)) !== undefined;
-/**
- * Slots whose record names another uid than `uid` (marked here, or a root job's never handed
- * back): what only root can return. Records only: `gc` says it even when it prunes nothing.
- */
-async function slotsOfAnotherUid(root, uid) {
-    if (uid === 0)
-        return [];
-    const out = [];
-    for (const name of (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort()) {
-        const rec = await readRecord(slotDirs(root, name).record);
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            out.push({ name, uid: rec.uid, paths: rec.foreign?.paths ?? [] });
-    }
-    return out;
-}
-/** Pure: which hand-backs to try, in order. sudo first: no daemon, no image, no mount. */
-function handBackMethods(uid, found, onPath) {
-    if (uid === 0 || found === 0)
-        return [];
-    // A tool that is not on PATH is not worth a spawn: without a docker client, this job could
-    // not have run the step that made the files either (another job sharing the slot's key did).
-    return ['sudo', 'docker'].filter((m) => onPath[m]);
-}
-/**
- * Pure: images to try from `docker image ls --format '{{.ID}} {{.Repository}}:{{.Tag}}'`, by
- * ID (nothing to resolve, nothing to pull), most recent first as Docker lists them: the image
- * a `docker run` step just used is likely among them and has `chown`. At most `max`.
- */
-function chooseImages(listing, max = 3) {
-    const ids = [];
-    for (const line of listing.split('\n')) {
-        const id = line.trim().split(/\s+/)[0];
-        if (id && /^[0-9a-f]{12,64}$/i.test(id.replace(/^sha256:/, '')) && !ids.includes(id))
-            ids.push(id);
-    }
-    return ids.slice(0, max);
-}
-/** Pure: the docker arguments that chown the slot mounted at a fixed path, as root, offline. */
-function dockerChownArgs(image, base, to) {
-    const at = '/cargo-isolate-slot';
-    return [
-        'run',
-        '--rm',
-        '--pull',
-        'never',
-        '--network',
-        'none',
-        '--user',
-        '0:0',
-        '--entrypoint',
-        'chown',
-        '--mount',
-        `type=bind,source=${base},target=${at}`,
-        image,
-        '-R',
-        '-h',
-        `${to.uid}:${to.gid}`,
-        at,
-    ];
-}
-async function reclaim_run(cmd, args, timeoutMs) {
-    const r = await runCommand(cmd, args, timeoutMs);
-    if (r.error)
-        return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
-    return {
-        ok: r.code === 0,
-        stdout: r.stdout,
-        detail: r.stderr.trim().split('\n').slice(-1)[0] || (r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`),
-    };
-}
-async function bySudo(base, to, timeoutMs) {
-    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
-}
-async function byDocker(root, base, to, timeoutMs) {
-    // --mount splits on commas; such a root is refused rather than mounted wrongly.
-    if (base.includes(','))
-        return { ok: false, stdout: '', detail: `the path ${base} has a comma, which docker --mount cannot take` };
-    // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
-    // would lead root's chown outside the root. Only the real directory is mounted.
-    // The root was made by an administrator; what lies below it is the job user's to replace.
-    const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
-    const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
-    if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
-        return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
-    if (!ls.ok)
-        return ls;
-    const images = chooseImages(ls.stdout);
-    if (images.length === 0)
-        return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
-    let last = { ok: false, stdout: '', detail: '' };
-    for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
-        if (last.ok)
-            return last;
-        const timedOut = last.detail.startsWith('killed by');
-        last = { ...last, detail: `image ${image}: ${last.detail}` };
-        if (timedOut)
-            break; // a daemon that hangs once hangs again: the post step must end
-    }
-    return last;
-}
-/**
- * Marks the slot's record as holding `found`'s uid, under the caller's lease: jobs of other uids
- * pass it over (owner.ts canManage), the guard and gc report it. False when there is no record.
- */
-async function markForeign(dirs, found) {
-    const rec = await readRecord(dirs.record);
-    if (!rec || found.length === 0)
-        return false;
-    await writeRecord(dirs.record, {
-        ...rec,
-        uid: found[0].uid,
-        foreign: {
-            uid: found[0].uid,
-            paths: telling(found)
-                .slice(0, 5)
-                .map((f) => f.rel),
-            at: new Date().toISOString(),
-        },
-    });
-    return true;
-}
-/** Pure: the one warning a post step gives about another uid's files. */
-function foreignMessage(o) {
-    const where = o.layout === 'slot' ? `slot ${o.name}` : `the job directory ${o.name}`;
-    const what = stepLeftFiles(describeForeign(o.first), where, o.uid);
-    if (o.handedBack)
-        return `${what} Handed them back to uid ${o.uid} with ${o.handedBack}. ${FIX_AT_THE_SOURCE}`;
-    const passedOver = o.marked ? `the slot is marked as uid ${o.left[0].uid}'s, and jobs of uid ${o.uid} pass it over` : 'jobs of this uid pass the slot over';
-    const then = o.layout === 'job'
-        ? "removing the directory leaves them in trash for 'cargo-isolate gc' run as root."
-        : `${passedOver} until a root job or 'cargo-isolate gc' run as root hands it back.`;
-    return `${what} Could not hand them back (${o.failed.join('; ')}); ${then} ${FIX_AT_THE_SOURCE}`;
-}
-/**
- * Another uid's files under `base` (as `find` sees them), handed back to this uid by the first
- * method that works; undefined when there are none. What was found first, what is left, how it
- * went back or why each method failed.
- */
-async function handBackTree(root, base, find, timeoutMs, env) {
-    const uid = myUid();
-    let found = await find();
-    if (found.length === 0)
-        return undefined;
-    const first = found;
-    const to = { uid, gid: process.getegid?.() ?? uid };
-    const failed = [];
-    const path = env.PATH ?? '';
-    for (const m of handBackMethods(uid, found.length, { sudo: await onPath('sudo', path), docker: await onPath('docker', path) })) {
-        const r = await (m === 'sudo' ? bySudo(base, to, timeoutMs) : byDocker(root, base, to, timeoutMs));
-        found = await find();
-        if (found.length === 0)
-            return { first, found, handedBack: m, failed };
-        failed.push(`${m}: ${r.ok ? "ran, but the files are still another uid's" : r.detail}`);
-    }
-    if (failed.length === 0)
-        failed.push('neither sudo nor a docker client is on PATH');
-    return { first, found, failed };
-}
-/**
- * Post step of a job that is not root, under its lease: finds another uid's files where cargo
- * writes, hands them back, or (layout slot) marks the slot. Undefined when there are none.
- * `root` bounds the docker mount: the directory mounted must be the real one under the root.
- */
-async function settleForeign(root, dirs, layout, name, timeoutMs, env = process.env) {
-    const uid = myUid();
-    const h = await handBackTree(root, dirs.base, () => findForeign(dirs, uid), timeoutMs, env);
-    if (!h)
-        return undefined;
-    const { first, found, handedBack, failed } = h;
-    const marked = !handedBack && layout === 'slot' && (await markForeign(dirs, found));
-    return { found: first, handedBack, marked, failed, message: foreignMessage({ uid, layout, name, first, left: found, handedBack, failed, marked }) };
-}
-/**
- * The same for the CARGO_HOME a uid's trusted jobs share (cargo-home.ts), which a `docker run`
- * step as root can reach when it mounts the `cargo-home` output: hand another uid's files back,
- * or say that this uid's jobs use a private home in their slots until root's gc hands them back
- * (the next job finds them and does so by itself: cargo-home.ts, sharedHomeProblem).
- */
-async function settleForeignHome(root, home, timeoutMs, env = process.env) {
-    const uid = myUid();
-    const h = await handBackTree(root, home, () => findForeignInHome(home, uid), timeoutMs, env);
-    if (!h)
-        return undefined;
-    const { first, handedBack, failed } = h;
-    const what = `A step left files of ${describeForeign(first)} in ${home}, the CARGO_HOME the trusted jobs of uid ${uid} share, ` +
-        'where their cargo must write: a `docker run` step as root?';
-    const then = handedBack
-        ? `Handed them back to uid ${uid} with ${handedBack}.`
-        : `Could not hand them back (${failed.join('; ')}); ` +
-            `jobs of uid ${uid} use a private CARGO_HOME in their slots until 'cargo-isolate gc' run as root hands them back.`;
-    const message = `${what} ${then} ${FIX_AT_THE_SOURCE}`;
-    return { found: first, handedBack, marked: false, failed, message };
-}
-
-;// CONCATENATED MODULE: ./src/pool/lease.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/*
- * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
- *
- *   flock -x -n <lock> sh -c KEEPER <watch-pid> <watch-start> <max-seconds> <poll>
- *
- * The lease ends when the keeper dies, which happens when
- * - the post step kills it (normal end: success, failure, cancel);
- * - the runner kills it: after the last post step the runner kills every process that carries
- *   its RUNNER_TRACKING_ID, which the keeper inherits;
- * - the process it watches (the main step's parent: the runner's worker) is gone, checked
- *   every POLL seconds by pid *and* start time (a reused pid is not the worker): covers a
- *   runner killed with SIGKILL and runners without orphan cleanup (Forgejo, act);
- * - max-lease passes: a hung worker cannot pin a slot forever;
- * - the host reboots (the kernel forgets every flock).
- * Anyone on the host, in any container sharing the root on this kernel, sees the lease with
- * flock. Lock files live in <root>/locks and are never deleted, so a waiter can never lock an
- * unlinked inode while the next job locks a new one.
- */
-const KEEPER_POLL_SECONDS = 2;
-const PROBE_RETRIES = 4;
-const KEEPER = `echo locked
-exec >/dev/null 2>&1 </dev/null
-watch=$1 start=$2 left=$3 poll=$4
-while [ "$left" -gt 0 ]; do
-  if [ "$watch" -gt 0 ]; then
-    read -r s < "/proc/$watch/stat" || exit 0
-    s=\${s##*) }
-    set -- $s
-    [ "\${20}" = "$start" ] || exit 0
-  fi
-  sleep "$poll"
-  left=$((left - poll))
-done`;
-async function startKeeper(lock, watchPid, maxLeaseMs) {
-    const start = (watchPid > 0 && procStat(watchPid)?.start) || '0';
-    const opts = {
-        detached: true,
-        body: KEEPER,
-        args: [String(start === '0' ? 0 : watchPid), start, String(Math.ceil(maxLeaseMs / 1000)), String(KEEPER_POLL_SECONDS)],
-    };
-    // A probe (status, a post step checking its release, a guard renaming an idle target)
-    // holds a lock for a few milliseconds; a lease holds it for the whole job. A few quick
-    // retries tell the two apart, so a passing probe never sends a job to a colder slot.
-    for (let attempt = 0; attempt < PROBE_RETRIES; attempt++) {
-        if (attempt > 0)
-            await (0,promises_namespaceObject.setTimeout)(10 * attempt);
-        const h = await hold([lock], opts);
-        if (h) {
-            detach(h);
-            return h;
-        }
-    }
-    return undefined;
-}
-/**
- * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
- * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
- */
-async function scanSlots(root, history) {
-    const held = heldLocks();
-    const names = (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
-    const views = await Promise.all(names.map(async (name) => {
-        const d = slotDirs(root, name);
-        return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
-    }));
-    if (history) {
-        const values = slotValues(views, history, Date.now(), worthless);
-        for (const v of views)
-            v.value = values.get(v.name);
-    }
-    return views;
-}
-/** The host's history as the value rule reads it; an unreadable log is an empty history. */
-async function hostHistory(root) {
-    const h = await readHistory(root);
-    return statsOf(h.jobs, h.closed);
-}
-/**
- * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
- * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
- * job's paths (`view`, as the lease will see them).
- */
-async function slotToKeep(req) {
-    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
-    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
-}
-/**
- * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
- * (say, a zombie container of a cancelled job) still runs there.
- */
-async function tryLease(dirs, req) {
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (!h)
-        return { busy: 'lease' };
-    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
-    if (base && !base.isDirectory()) {
-        // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
-        await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
-    }
-    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
-    // Read under the lease: a scan's copy may predate the last holder's release.
-    const previous = await readRecord(dirs.record);
-    const uid = myUid();
-    const owners = await slotOwners(dirs);
-    if (!canManage(uid, previous, owners)) {
-        killHolder(h.pid, dirs.lock);
-        const marked = previous?.foreign && describeForeign(previous.foreign.paths.map((rel) => ({ rel, uid: previous.foreign.uid })));
-        return {
-            busy: 'foreign',
-            uid: [previous?.uid, ...owners].find((o) => o !== undefined && o !== uid) ?? -1,
-            below: marked || undefined,
-            view: previous?.view,
-        };
-    }
-    // Below the top entries (foreign.ts): a `docker run` step as root leaves target/debug/ and
-    // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
-    const below = await findForeign(dirs, uid);
-    if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
-        await markForeign(dirs, below).catch(() => false);
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
-    }
-    const cargoLocks = await cargoLockFiles(dirs.target, dirs.cargoHome);
-    if (!allFree(cargoLocks)) {
-        killHolder(h.pid, dirs.lock);
-        return { busy: 'cargo' };
-    }
-    audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    return { lease: h, previous };
-}
-/** Free slots of this trust domain whose build was made under paths this job does not see: said once. */
-function otherViews(slots, me) {
-    return slots
-        .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
-}
-/** Each slot with the paths this job would see there, when the job's viewpoint is known. */
-function withViews(slots, req) {
-    const vp = req.view && (req.view.own ?? jobViewpoint(slots, req.me));
-    return vp ? slots.map((s) => ({ ...s, view: req.view.at(vp, s.name) })) : slots;
-}
-async function newSlot(root, taken) {
-    let i = taken.reduce((m, s) => Math.max(m, Number(s.name.slice(1)) + 1), 0);
-    for (;;) {
-        const name = slotName(i);
-        try {
-            await external_node_fs_.promises.mkdir(slotDirs(root, name).base);
-            return name;
-        }
-        catch (e) {
-            if (e.code !== 'EEXIST')
-                throw e;
-            i++;
-        }
-    }
-}
-async function acquireSlot(req) {
-    const started = Date.now();
-    const zombies = [];
-    const foreign = [];
-    const history = await hostHistory(req.root);
-    // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
-    let deadline;
-    let awaited;
-    for (let scan = 0;; scan++) {
-        const views = withViews(await scanSlots(req.root, history), req);
-        if (scan === 0)
-            for (const line of otherViews(views, req.me))
-                req.log.info(line);
-        // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
-        const plan = rankSlots(views, req.me, { room });
-        if (plan.waitFor !== undefined && deadline === undefined) {
-            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
-            deadline = started + b.ms;
-            awaited = plan.waitFor;
-            if (b.ms > 0)
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
-            else
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
-        }
-        const inWindow = deadline !== undefined && Date.now() < deadline;
-        const waiting = plan.waitFor !== undefined && inWindow;
-        const order = waiting ? [{ name: plan.waitFor, tier: 'own-job' }] : plan.candidates;
-        let lingering = false;
-        for (const c of order) {
-            const dirs = slotDirs(req.root, c.name);
-            const r = await tryLease(dirs, req);
-            if ('lease' in r) {
-                return {
-                    layout: 'slot',
-                    name: c.name,
-                    dirs,
-                    keeperPid: r.lease.pid,
-                    tier: c.tier,
-                    waitedMs: Date.now() - started,
-                    previous: r.previous,
-                    zombies,
-                    foreign,
-                };
-            }
-            // A cancelled run's post step has released the lease, but the cargo its shell left running
-            // holds cargo's locks until the runner's cleanup after the post steps: part of the wait.
-            if (r.busy === 'cargo' && c.name === awaited && inWindow) {
-                lingering = true;
-                break;
-            }
-            if (r.busy === 'cargo' && !zombies.includes(c.name)) {
-                zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
-            }
-            if (r.busy === 'foreign' && !foreign.includes(c.name)) {
-                foreign.push(c.name);
-                // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
-                if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
-                else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
-                else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
-            }
-        }
-        if (waiting || lingering) {
-            await (0,promises_namespaceObject.setTimeout)(500);
-            continue;
-        }
-        if (room && views.some((v) => !v.live))
-            req.log.info("The disk is under disk-target: a new slot, keeping the free slots' warm builds for the PRs and jobs that made them.");
-        const name = await newSlot(req.root, views);
-        const dirs = slotDirs(req.root, name);
-        const r = await tryLease(dirs, req);
-        if ('lease' in r) {
-            return { layout: 'slot', name, dirs, keeperPid: r.lease.pid, tier: 'new', waitedMs: Date.now() - started, zombies, foreign };
-        }
-        // Someone took the slot we just made: scan again.
-    }
-}
-async function acquireJobDir(req) {
-    const dirs = jobDirs(req.root, req.me);
-    await external_node_fs_.promises.mkdir(dirs.base, { recursive: true });
-    const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
-    if (h)
-        audit({ event: 'lease', lock: dirs.lock, dir: dirs.base, keeperPid: h.pid, jobUid: req.me.jobUid });
-    if (!h)
-        throw new Error(`The new job directory ${dirs.base} is already leased: job uids are meant to be unique (nonce ${req.me.nonce}).`);
-    return { layout: 'job', name: dirs.base.split('/').slice(-1)[0], dirs, keeperPid: h.pid, tier: 'new', waitedMs: 0, zombies: [], foreign: [] };
-}
-/** Ends a lease taken by startKeeper; true when the keeper was still there to stop. */
-async function releaseLease(keeperPid, lock, dir = '') {
-    const killed = killHolder(keeperPid, lock);
-    // The kernel drops the lock once every process of the keeper's group is gone.
-    for (let i = 0; killed && i < 400 && !allFree([lock], true); i++)
-        await (0,promises_namespaceObject.setTimeout)(5);
-    if (killed)
-        audit({ event: 'release', lock, dir, keeperPid });
-    return killed;
-}
-
 ;// CONCATENATED MODULE: ./src/model/version.ts
 // The version of this release, in one place.
 /**
@@ -32691,10 +33194,11 @@ async function recordEvent(root, e) {
         return err;
     }
 }
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
+const KNOWN = { guard: true, lease: true, unisolated: true };
 /** Pure: the events of a log's text; torn and unknown lines are skipped. */
 function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+    return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
 }
 
 ;// CONCATENATED MODULE: ./src/job/metrics.ts
@@ -32712,23 +33216,11 @@ function parseEvents(text) {
 
 
 const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
-/** Pure: the counters with these events added. */
+/** Pure: the counters with these events added (each by its row of EVENT_METRICS). */
 function addEvents(c, events) {
     const out = JSON.parse(JSON.stringify(c));
-    for (const e of events) {
-        if (e.event === 'guard') {
-            const k = `${e.trigger}|${e.result}`;
-            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-        }
-        else if (e.event === 'lease') {
-            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-            w.count++;
-            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-        }
-        else if (e.event === 'unisolated')
-            out.unisolated++;
-    }
+    for (const e of events)
+        EVENT_METRICS[e.event].count(out, e);
     return out;
 }
 /** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
@@ -32761,6 +33253,41 @@ function family(name, type, help, samples) {
 const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
 const TRIGGERS = ['job', 'gc'];
 const VIAS = ['action', 'hook', 'cli'];
+/**
+ * Each event of events.ts with the counters it adds to and the metric families it renders
+ * (always, at 0 before anything happened, so queries see them). An event added there without
+ * its row here does not compile.
+ */
+const EVENT_METRICS = {
+    guard: {
+        count(c, e) {
+            const k = `${e.trigger}|${e.result}`;
+            c.guardRuns[k] = (c.guardRuns[k] ?? 0) + 1;
+            c.guardFreed[e.trigger] = (c.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+        },
+        families: (c, r) => [
+            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
+            ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])),
+        ],
+    },
+    lease: {
+        count(c, e) {
+            const w = (c.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+            w.count++;
+            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+        },
+        families: (c, r) => family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
+            [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+            [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+        ])),
+    },
+    unisolated: {
+        count(c) {
+            c.unisolated++;
+        },
+        families: (c, r) => family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]),
+    },
+};
 /** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
 function renderMetrics(s, c) {
     const r = { root: s.root };
@@ -32805,10 +33332,7 @@ function renderMetrics(s, c) {
     const jobs = Object.entries(c.jobs)
         .map(([k, v]) => [JSON.parse(k), v])
         .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
+    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
         [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
         [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
     ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
@@ -32867,7 +33391,7 @@ async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli
     if (!present)
         return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
-    const plan = planPrune(await collectCandidates(root), 'host', '');
+    const plan = guard_planPrune(await collectCandidates(root), 'host', '');
     const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
     const counters = await updateCounters(root, warn);
     return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
@@ -33245,46 +33769,12 @@ async function linkRunnerConfig(cargoHome, root, env) {
 
 
 
-
-const ago = (iso, now) => {
-    const ms = now - Date.parse(iso);
-    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
-};
-/**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
- * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
- * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
- *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
- * content, but cargo compiles everything again, and the summary must say so.
+/*
+ * Making a leased directory ready for its job: its content kept or emptied first as the pool's
+ * policy decides (pool/reset.ts, decideReset: by the `reuse` input and by trust domain), then
+ * target/, install/, tmp/ and the job's CARGO_HOME made, anything that is not a real directory
+ * moved to trash, and the runner's cargo config linked in.
  */
-function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
-    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
-    if (!content.target && !content.cargoHome)
-        return { reset: false, reason: 'empty' };
-    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
-    const kept = (warm, why = warm) => {
-        if (content.target && !previous?.prunedAt)
-            return { reset: false, reason: warm, warm: true };
-        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
-        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
-    };
-    if (reuse === 'never')
-        return { reset: true, reason: 'reuse: never' };
-    if (reuse === 'always')
-        return kept('reuse: always');
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
-    // base branch's next push wipes it (it is another trust domain's slot from then on).
-    if (fromBase(previous, me))
-        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
-}
 async function hasEntries(dir) {
     return (await listDir(dir)).length > 0;
 }
@@ -33919,47 +34409,6 @@ async function removeEscapingLinks(dir) {
 
 
 
-const COPY_RULE_TEXT = {
-    'own-key': 'this PR or branch, the same job, in another slot',
-    base: 'a push to the base branch, the same job',
-    any: 'the same job of another PR or branch (reuse: always)',
-};
-const RULES = ['own-key', 'base', 'any'];
-const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-function chooseCopySource(slots, me, o) {
-    if (o.reuse === 'never')
-        return undefined;
-    const found = [];
-    for (const s of slots) {
-        const r = s.record;
-        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
-            continue;
-        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-        if (r.foreign)
-            continue;
-        if (r.repository !== me.repository || !sameJob(r, me))
-            continue;
-        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
-            continue;
-        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-        if (rule)
-            found.push({ name: s.name, rule, record: r });
-    }
-    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
-    return found[0];
-}
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-function copyFits(d, bytes, level) {
-    const used = d.usedBytes + bytes;
-    const free = d.freeBytes - bytes;
-    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !beyond(after, level);
-}
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -34046,7 +34495,7 @@ async function copyWarmBuild(root, src, to, o) {
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
         const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+        if (!o.reflink && !SHIPPED.copyFits(await measure(root), bytes, o.threshold))
             return { ...base, bytes, outcome: 'no-room' };
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
@@ -34104,211 +34553,6 @@ async function guardAndRecord(o, trigger) {
     }
     await record(report);
     return report;
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-
-
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    if ('data' in how)
-        return writeAtomic(dest, how.data, mode).then(() => undefined);
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        const copied = await linkOrCopy(how.from, tmp, how.mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-        return copied;
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = {
-        locked: locked.length,
-        seeded: 0,
-        seededBytes: 0,
-        present: 0,
-        missing: 0,
-        mismatches: [],
-        indexEntries: 0,
-        unknownDirs: 0,
-        dirs: 0,
-        mode,
-        copiedInstead: 0,
-    };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(storePaths(root).dirs, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await ifPresent(blob, () => external_node_fs_.promises.stat(blob), { notADirectory: 'absent' });
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({
-                crate: `${c.name} ${c.version}`,
-                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
-            });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            const code = await placeAtomically(dests[i], { from: blob, mode });
-            if (code) {
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                r.copiedInstead++;
-                r.copyReason ??=
-                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await readBytesIfPresent(cached);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await listDir(cacheRoot)) {
-        for (const f of await listDir((0,external_node_path_.join)(cacheRoot, dir), { notADirectory: 'absent' })) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await lstatIfPresent(path);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await readBytesIfPresent(storeCached);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
 }
 
 ;// CONCATENATED MODULE: ./src/store/crate-cache.ts
@@ -34731,6 +34975,7 @@ async function untrustedCache(root, uid) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/start.ts
+
 
 
 
@@ -35670,7 +35915,7 @@ async function command(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8360);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4382);
 // The command line, `cargo-isolate` (bin/cargo-isolate), bundled into dist/cli.
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));

@@ -25273,7 +25273,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 954:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25387,7 +25387,7 @@ const {
   kAborted,
   kLastProgressEventFired
 } = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
+const { ProgressEvent } = __nccwpck_require__(954)
 const { getEncoding } = __nccwpck_require__(2607)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2643:
+/***/ 8573:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29375,6 +29375,233 @@ async function learnDir(dirsDir, version, source, dir, field) {
     const file = record(dirsDir, version, source);
     await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
     await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await ifPresent(blob, () => external_node_fs_.promises.stat(blob), { notADirectory: 'absent' });
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await readBytesIfPresent(cached);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await absent_listDir(cacheRoot)) {
+        for (const f of await absent_listDir((0,external_node_path_.join)(cacheRoot, dir), { notADirectory: 'absent' })) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
+            const st = await absent_lstatIfPresent(path);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => absent_lstatIfPresent(blobPath(root, c.checksum))));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await readBytesIfPresent(storeCached);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+/**
+ * Every blob of the store. Only through real directories: a store dir a build replaced by a link
+ * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
+ */
+async function crateBlobs(root) {
+    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+    const { base, blobs } = storePaths(root);
+    const out = [];
+    if (!(await isDir(base)) || !(await isDir(blobs)))
+        return out;
+    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
+        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+            continue;
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(blobs, sub, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (st?.isFile())
+                out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
+        }
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
@@ -30437,11 +30664,33 @@ function typicalNow(s) {
 /** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
 const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
 /**
- * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
- * the chooser and the guard never weigh them). `worthless` says which records hold nothing
- * another job could start warm from (choose.ts); they are worth 0.
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host, and the first to go.
  */
-function slotValues(slots, s, nowMs, worthless) {
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from, as its record says: no record (the next user
+ * wipes it), a target the guard pruned (or that a job left empty), or a merge-queue entry whose
+ * run has ended. Worth 0 (slotValues), like a closed PR's build and an older copy.
+ */
+const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/** Pure: nothing another job could start warm from: its record says so, or its value is 0 (a closed PR's, an older copy). */
+const worthNothing = (s) => worthless(s.record) || s.value === 0;
+const worthKey = (w) => ({ spent: Number(w.key !== undefined && spentQueueEntry({ key: w.key })), rank: valueRank(w.value) });
+/**
+ * Pure: the one order of worth, least first, which the chooser (a free slot to wipe) and the guard
+ * (an idle build to remove) both follow: a spent merge-queue entry before anything (its bytes come
+ * back and no run asks for it again), then by value, values within 25% as equal (valueRank), the
+ * unknown last. 0 for equals: the caller's tie-breaks follow.
+ */
+const byWorth = (a, b) => b.spent - a.spent || a.rank - b.rank || 0;
+/**
+ * Pure: the value of every idle slot's build (live slots get none: the chooser and the guard never
+ * weigh them). A build `worthless` by its record is worth 0.
+ */
+function slotValues(slots, s, nowMs) {
     const out = new Map();
     const ty = typical(s);
     const idle = [];
@@ -30516,31 +30765,19 @@ const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.
 /** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
 const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
- * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
- * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
- * own that no later run uses again: once its run has ended, it is the least valuable content on
- * the host.
- */
-const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
-/**
- * Holds nothing another job could start warm from: no record (the next user wipes it), a target
- * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
- */
-const worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
-/**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
  * destroys an entry it does not have to, nor one worth more than another it could take.
  *
  * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
- * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
- *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
- *    job's of its own key (no wipe), then any other.
+ * 2. A free slot that holds nothing worth keeping (value.ts `worthNothing`: a pruned or empty
+ *    target, a spent merge-queue entry, a closed PR's build, an older copy of a build whose newer
+ *    copy is idle too), in the order of worth (value.ts `byWorth`: a spent merge-queue entry first,
+ *    its bytes come back), then the same job's path (sccache hits there), then a sibling job's of
+ *    its own key (no wipe), then any other.
  * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
  *    sibling's included, and the caller makes a new slot.
- *    Under pressure: every other free slot, the least valuable first (value.ts; values within
- *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    Under pressure: every other free slot, the least valuable first (`byWorth`), then among equals this job's path, a sibling's of its own key, the
  *    least recently used; whatever job or runner used it.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
@@ -30573,36 +30810,35 @@ function rankSlots(slots, me, disk = {}) {
         const r = s.record;
         const t = time(r);
         const runner = Number(r?.runnerId === me.runnerId);
-        const spent = Number(r !== undefined && spentQueueEntry(r));
         const own = r !== undefined && trustDomain(r) === mine;
         // A build made under another path view is not warm for this job: it ranks as others' content.
         const fits = warmFor(r?.view, s.view);
         if (fits && own && sameJob(r, me)) {
-            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
+            ranked.push({ s, tier: 'own-job', rank: 0, t, pref: 0, runner });
             continue;
         }
         if (fits && r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
+            ranked.push({ s, tier: 'base', rank: 1, t, pref: 0, runner });
             continue;
         }
         const tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
         // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
         const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
-        if (worthless(r) || s.value === 0)
-            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
+        if (worthNothing(s))
+            ranked.push({ s, tier, rank: 2, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
         else if (!room)
-            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
+            ranked.push({ s, tier, rank: 3, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
     }
     const order = (x, y) => {
         if (x.rank !== y.rank)
             return x.rank - y.rank;
         if (x.rank <= 1)
             return y.runner - x.runner || y.t - x.t;
-        // A spent queue entry first: taking it also gives its bytes back.
+        // Nothing worth keeping: a spent queue entry first (taking it also gives its bytes back).
         if (x.rank === 2)
-            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+            return byWorth(x.w, y.w) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
         // Evicting: the least valuable content goes first, whoever used it.
-        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+        return byWorth(x.w, y.w) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
     };
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
@@ -30681,37 +30917,67 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
-;// CONCATENATED MODULE: ./src/pool/guard.ts
+;// CONCATENATED MODULE: ./src/pool/reset.ts
+
+
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
+ */
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
+        return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
+    if (reuse === 'never')
+        return { reset: true, reason: 'reuse: never' };
+    if (reuse === 'always')
+        return kept('reuse: always');
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
+    if (trustDomain(previous) !== trustDomain(me))
+        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
+}
+
+;// CONCATENATED MODULE: ./src/pool/policy.ts
 
 
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
-const spent = (c) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
+/** Another runner's idle data, in runner scope: what the guard's final warning counts. */
+const othersIdle = (c, scope, runnerId) => scope === 'runner' && !c.shared && c.owner !== runnerId;
 /**
  * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
- * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
- * `registry/src` trees and the stores, which the next job refills cheaply.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts `byWorth`: a closed
+ * PR's and a spent merge-queue entry's before anything; values within 25% of each other by age),
+ * then `registry/src` trees and the stores, which the next job refills cheaply.
  *
  * `keep` names the slots whose build the job running this guard is about to take (its own
- * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
- * everything else idle, so the guard and the chooser never disagree about the one build this
- * job will use. Removed anyway only when nothing else is left to free.
+ * warm build, or its base's for a first run: `keepFor`): they go last, after everything else
+ * idle, so the guard and the chooser never disagree about the one build this job will use.
+ * Removed anyway only when nothing else is left to free.
  *
  * Runner scope (the default) frees this runner's idle data first among data of equal worth.
  * It used to free all of this runner's idle data, its most valuable builds included, before any
@@ -30736,7 +31002,7 @@ function planPrune(cands, scope, runnerId, o = {}) {
         else if (c.slot !== undefined && o.keep?.includes(c.slot))
             kept.push(c);
         else {
-            if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git')
+            if (othersIdle(c, scope, runnerId))
                 othersBytes += c.bytes ?? 0;
             ordered.push(c);
         }
@@ -30744,436 +31010,143 @@ function planPrune(cands, scope, runnerId, o = {}) {
     // Runner scope: this runner's data first among equals (same kind, same worth); never a
     // valuable build of its own before a worthless one of another runner.
     const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
-    const order = (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
-        spent(b) - spent(a) ||
-        valueRank(a.value) - valueRank(b.value) ||
-        mineFirst(a, b) ||
-        a.lastUsedMs - b.lastUsedMs ||
-        a.path.localeCompare(b.path);
+    const worth = new Map(cands.map((c) => [c, worthKey(c)]));
+    const order = (a, b) => a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
     ordered.sort(order);
     kept.sort(order);
     return { ordered, liveBytes, othersBytes, live, kept };
 }
-async function guard_isDir(p) {
-    return (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
-/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    const p = layout_rootPaths(root);
-    const out = [];
-    for (const e of await external_node_fs_.promises.readdir(p.trash).catch(() => [])) {
-        const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(p.trash, e)).catch(() => undefined);
-        out.push({ kind: 'trash', path: (0,external_node_path_.join)(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-    }
-    for (const repo of await external_node_fs_.promises.readdir(p.jobs).catch(() => [])) {
-        for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo)).catch(() => [])) {
-            for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(p.jobs, repo, key)).catch(() => [])) {
-                const dir = (0,external_node_path_.join)(p.jobs, repo, key, run);
-                const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                out.push({
-                    kind: 'job-dir',
-                    path: dir,
-                    lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
-                    owner: rec?.runnerId,
-                    live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
-                });
-            }
-        }
-    }
-    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-    // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
-    // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
-    const blobs = storePaths(root).blobs;
-    const plain = (await guard_isDir(storePaths(root).base)) && (await guard_isDir(blobs));
-    for (const sub of plain ? await external_node_fs_.promises.readdir(blobs).catch(() => []) : []) {
-        if (!(await guard_isDir((0,external_node_path_.join)(blobs, sub))))
-            continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(storePaths(root).blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(storePaths(root).blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (st?.isFile() && st.nlink === 1)
-                out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
-        }
-    }
-    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-    for (const e of await gitEntries(root))
-        if (!e.linked)
-            out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
-    const names = (await external_node_fs_.promises.readdir(p.slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n));
-    const slots = await Promise.all(names.map(async (name) => ({ name, record: await record_file_readRecord(layout_slotDirs(root, name).record), live: await isHeldHint(layout_slotDirs(root, name).lock, held) })));
-    const history = await readHistory(root);
-    const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
-    for (const { name, record: rec, live } of slots) {
-        const d = layout_slotDirs(root, name);
-        const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
-        if (!rec?.sizes || rec.sizes.target > 0 || live)
-            out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
-        out.push({ ...base, kind: 'registry-src', path: (0,external_node_path_.join)(d.cargoHome, 'registry', 'src') });
-    }
-    out.push(...(await sharedSources(root, out)));
-    return out;
-}
 /**
- * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
- * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
- * sources from the start of its build to the end, and between resolving and compiling it holds
- * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
- * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ * Pure: whether the guard runs at all: over its threshold, or `gc --max-age` (which removes
+ * what is idle for too long whatever the disk says).
  */
-async function sharedSources(root, slots) {
-    const me = proc_myUid();
-    const out = [];
-    const liveUids = new Set();
-    for (const c of slots) {
-        if (c.kind !== 'target' || !c.live || !c.slot)
-            continue;
-        liveUids.add((await record_file_readRecord(layout_slotDirs(root, c.slot).record))?.uid);
-    }
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
-        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
-        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
-            continue;
-        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
-        if (!st?.isDirectory())
-            continue;
-        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
-    }
-    return out;
-}
-/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
-const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
-function guardOptions(s, root, runnerId, log, extra = {}) {
-    return {
-        root,
-        threshold: s.diskThreshold,
-        target: s.diskTarget,
-        scope: s.pruneScope,
-        runnerId,
-        dryRun: s.dryRun,
-        failBelowBytes: s.failBelowBytes,
-        timeoutMs: s.cleanupTimeoutMs,
-        log,
-        ...extra,
-    };
-}
-class DiskFullError extends Error {
-}
-const NEEDS_ROOT = 'needs root';
+const guardRuns = (disk, threshold, maxAgeMs) => beyond(disk, threshold) || maxAgeMs !== undefined;
 /**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
+ * Pure: what the guard does with the i-th entry of its plan (`ordered`, then `kept`; `kept`
+ * starts at `keptFrom`): remove it while the disk, over its threshold when the guard started, is
+ * not yet under its target; with `gc --max-age`, also trash and anything idle for longer (never a
+ * kept build). `stop`: nothing after it will be removed either.
  */
-async function removeCandidate(root, c, timeoutMs) {
-    const uid = proc_myUid();
-    if (uid !== 0 && c.kind !== 'crate') {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
-        if (st && st.uid !== uid)
-            return NEEDS_ROOT;
-        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            return NEEDS_ROOT;
-    }
-    try {
-        return await removeCandidateAs(root, c, timeoutMs);
-    }
-    catch (e) {
-        if (isPermissionError(e))
-            return NEEDS_ROOT;
-        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
-        if (e instanceof OutsideRootError)
-            return 'refused';
-        throw e;
-    }
+function guardStep(c, i, keptFrom, p) {
+    const used = p.disk.usedBytes - p.pendingBytes;
+    const free = p.disk.freeBytes + p.pendingBytes;
+    const after = { ...p.disk, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 0 };
+    if (p.overAtStart && beyond(after, p.target))
+        return 'remove';
+    if (p.maxAgeMs === undefined)
+        return 'stop';
+    return i < keptFrom && (c.kind === 'trash' || p.nowMs - c.lastUsedMs > p.maxAgeMs) ? 'remove' : 'skip';
 }
-async function removeCandidateAs(root, c, timeoutMs) {
-    if (c.kind === 'trash')
-        return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
-    if (c.kind === 'crate') {
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        return external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? NEEDS_ROOT : 'absent'));
-    }
-    if (!(await guard_isDir(c.path)))
-        return 'absent';
-    const why = `disk guard: idle ${c.kind}`;
-    if (c.kind === 'git')
-        return (await removeTree(root, c.path, { why, timeoutMs })).outcome;
-    if (c.kind === 'job-dir') {
-        const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-        return (await removeTree(root, c.path, { why, locks, timeoutMs })).outcome;
-    }
-    if (c.kind === 'registry-src' && c.slot === undefined)
-        return (await removeTree(root, c.path, { why, locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-    const d = layout_slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
-    const r = await removeTree(root, c.path, {
-        why,
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await record_file_readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
+/** Pure: room for a new slot: the disk under `disk-target`, so a new slot costs nothing anyone needs (choose.ts DiskView). */
+const roomFor = (disk, target) => !beyond(disk, target);
+/**
+ * Pure: the slot whose build this job is about to take, for the guard to keep (planPrune's
+ * `keep`): rankSlots' first choice, as under pressure, when it is the job's own warm build or its
+ * base's. The slots carry the job's paths (`view`), as the lease will see them.
+ */
+function keepFor(slots, me) {
+    const c = rankSlots(slots, me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
 }
-/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
-const OUTCOME_TEXT = {
-    removed: 'Removed',
-    live: 'Skipped (became live)',
-    refused: 'Refused (a symlink on its path)',
-    [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
 };
-/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
-const isOthersIdle = (o, c) => o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
+const COPY_RULES = ['own-key', 'base', 'any'];
+const policy_time = (r) => Date.parse(r.lastUsed) || 0;
 /**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
+ * Pure: the idle slot whose warm build this job should start from, or none (warm-copy.ts says why
+ * a copy works). `cargoHome` is the CARGO_HOME this job's exports give it (exportsFor); `self` is
+ * the slot it leased. The same repository and job (workflow, job, `key`), built with the same
+ * CARGO_HOME string, not worthless, idle, and one this job may read under the reuse rules:
+ *   own-key  its own trust domain's build in another slot (its earlier run took another slot);
+ *   base     a push to its base branch (a first run: trusted content may seed it);
+ *   any      `reuse: always` only: any trust domain's.
+ * Content of another trust domain never flows into a trusted one: a PR's build never seeds its
+ * base branch or another PR. `reuse: never` copies nothing.
  */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold),
-        target: formatLevel(o.target),
-        before,
-        after: before,
-        over: false,
-        removals: [],
-        freedBytes: 0,
-        liveBytes: 0,
-        othersBytes: 0,
-        dryRun: o.dryRun,
-        scope: o.scope,
-        lockWaitMs: 0,
-        decisionMs: 0,
-        needsRoot: { count: 0, bytes: 0 },
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
-    const waitStart = Date.now();
-    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!beyond(now, o.threshold) && o.maxAgeMs === undefined)
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        let simulatedFree = 0;
-        const reached = () => {
-            const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
-            sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-            return !beyond(sim, o.target);
-        };
-        const overAtStart = beyond(now, o.threshold);
-        const kept = plan.ordered.length;
-        // gc --max-age: trash and anything idle for longer go whatever the disk says.
-        const tooOld = (i, c) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-        // Over the threshold when the guard started, and the target not reached yet.
-        const stillNeeded = () => overAtStart && !reached();
-        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            if (!tooOld(i, c) && !stillNeeded())
-                continue;
-            if (i === kept)
-                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
-            const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = c.bytes ?? (await diskUsage(c.path));
-            // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => {
-                if (isOthersIdle(o, c))
-                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
-            };
-            if (o.dryRun) {
-                freedOthers();
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await measure(o.root);
-            if (outcome === 'absent')
-                continue;
-            if (outcome === 'removed')
-                freedOthers();
-            if (outcome === NEEDS_ROOT) {
-                report.needsRoot.count++;
-                report.needsRoot.bytes += bytes;
-            }
-            // One number per removal, logged and summed alike: the guard reports what it freed, not
-            // what the filesystem did meanwhile (other jobs write while it runs).
-            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
-            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
-        }
-        report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
-        if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
-        }
-    }
-    finally {
-        await flock_release(guardLock);
-    }
-    report.over = beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun)
-        await sayStillOver(o, report, livePlan, describe);
-    return checkFloor(o, report);
-}
-/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
-async function sayStillOver(o, report, livePlan, describe) {
-    // Only on this failure path is it worth measuring them.
-    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-    for (const c of unknown)
-        report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
-    o.log.warning(report.message);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/pool/view.ts
-
-
-
-
-/*
- * Under which path view a slot's build was made, from what cargo itself wrote.
- *
- * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
- * its environment or files says whether the job's steps will run in a container (actions/runner:
- * the hook's script handler exports only the `github` context's allow-listed values and the
- * `runner` context; `job.container` is evaluated before the hook but never exported). The build
- * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
- * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
- * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
- * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
- * slot's content is still what the previous view built.
- */
-/** How many of the newest dep-info files are read before giving up on finding an output path. */
-const READ_MAX = 8;
-const HEAD_BYTES = 4096;
-/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
-function outputOf(depInfo) {
-    const line = depInfo.split('\n', 1)[0];
-    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
-    const out = m?.[1].replace(/\\(.)/g, '$1');
-    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
-}
-/**
- * Pure: the root as the build saw it, given an output path the build wrote and where this process
- * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
- * build dir's place under the root. Undefined when the output is not under that place at all (a
- * `docker run` step mounting the target elsewhere): the view cannot be told.
- */
-function rootSeen(output, root, buildDir) {
-    const rel = (0,external_node_path_.relative)(root, buildDir);
-    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
         return undefined;
-    const at = output.lastIndexOf(`/${rel}/`);
-    if (at <= 0)
-        return undefined;
-    return output.slice(0, at);
-}
-/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
-const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
-const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => listDirentsSync(d, { notADirectory: 'absent' })
-    .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
-    .map((e) => (0,external_node_path_.join)(d, e.name));
-const list = (d) => listDirSync(d, { notADirectory: 'absent' });
-/**
- * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
- * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
- * cargo's build-dir layouts.
- */
-function view_profileDirs(buildDir) {
-    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
-}
-/**
- * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
- * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
- */
-function depInfoDirs(profile) {
-    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
-    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
-}
-/**
- * The newest dep-info file written under `buildDir` since the lease started: its first output
- * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
- */
-function builtSince(buildDir, startedAt) {
-    const since = cutOff(startedAt);
     const found = [];
-    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
-        for (const n of list(dir)) {
-            if (!n.endsWith('.d'))
-                continue;
-            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
-            if (st?.isFile() && st.mtimeMs >= since)
-                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => COPY_RULES.indexOf(a.rule) - COPY_RULES.indexOf(b.rule) || policy_time(b.record) - policy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/** Pure: the policy with these rules; every default is what ships. */
+function makePolicy(o = {}) {
+    const rank = (slots, me, disk) => {
+        const plan = rankSlots(slots, me, disk);
+        let candidates = plan.candidates;
+        if (o.firstRunTakesBase === false)
+            candidates = candidates.filter((c) => c.tier !== 'base');
+        if (o.siblingFirst) {
+            // Its own PR's or branch's slots of another job, warm or not, right after its own and its base's.
+            const mine = trustDomain(me);
+            const own = slots
+                .filter((v) => !v.live && v.record && trustDomain(v.record) === mine && !sameJob(v.record, me))
+                .map((v) => ({ name: v.name, tier: 'own-key' }));
+            const head = candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base');
+            candidates = [...head, ...own, ...candidates.filter((c) => c.tier !== 'own-job' && c.tier !== 'base' && c.tier !== 'own-key')];
         }
-    }
-    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const f of found.slice(0, READ_MAX)) {
-        const output = outputOf(readHead(f.path));
-        if (output)
-            return { output, uid: f.uid };
-    }
-    return undefined;
+        return candidates === plan.candidates ? plan : { ...plan, candidates };
+    };
+    return {
+        history: (jobs, closed) => statsOf(jobs, o.closedPrs === false ? [] : closed),
+        addJob: addEntry,
+        addClosed: (s, repository, key, tMs) => {
+            if (o.closedPrs !== false)
+                addClosed(s, repository, key, tMs);
+        },
+        values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
+        keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
+        prune: (cands, scope, runnerId, keep) => {
+            const plan = planPrune(cands, scope, runnerId, { keep });
+            if (o.runnerDataFirst) {
+                const mine = (c) => Number(c.owner === runnerId || c.shared);
+                plan.ordered.sort((a, b) => mine(b) - mine(a) || a.order - b.order);
+            }
+            return plan;
+        },
+        guardRuns,
+        guardStep,
+        room: roomFor,
+        rank,
+        wait: (me, predecessor, leaseWaitMs) => (o.waitForAnyEarlierRun ? { ms: leaseWaitMs, why: 'the previous rule' } : waitBudget(me, predecessor, leaseWaitMs)),
+        reset: decideReset,
+        copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
+        copyFits,
+        compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
+    };
 }
-function readHead(path) {
-    let fd;
-    try {
-        fd = (0,external_node_fs_.openSync)(path, 'r');
-        const buf = Buffer.alloc(HEAD_BYTES);
-        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
-    }
-    catch {
-        return '';
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_.closeSync)(fd);
-    }
-}
+/** The policy that ships: what the action, the hooks and the CLI run. */
+const SHIPPED = makePolicy();
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
@@ -31287,514 +31260,6 @@ function describeForeign(found, max = 3) {
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 
-;// CONCATENATED MODULE: ./src/job/cargo-home.ts
-
-
-
-
-
-
-
-/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
-function homeFor(root, dirs, uid, shared) {
-    return shared ? sharedHome(root, uid) : dirs.cargoHome;
-}
-/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
-function chooseHome(root, dirs, o) {
-    if (o.layout === 'job')
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
-    if (o.fork)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
-    if (o.problem)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
-    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
-}
-/**
- * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
- * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
- */
-async function sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
-    if (theirs)
-        return theirs;
-    const foreign = await foreign_findForeignInHome(dir, uid);
-    if (foreign.length > 0)
-        return (`${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
-            "Root's 'cargo-isolate gc' hands them back");
-    return undefined;
-}
-/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
-async function rootOwnerFor(root, uid) {
-    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
-}
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-function originalCargoHome(env, root) {
-    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = (0,external_node_path_.join)(orig, f);
-        const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await ifPresent(src, () => external_node_fs_.promises.stat(src), { notADirectory: 'absent' });
-        const cur = await ifPresent(dst, () => external_node_fs_.promises.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await external_node_fs_.promises.rm(tmp, { force: true });
-            await external_node_fs_.promises.symlink(src, tmp);
-            await external_node_fs_.promises.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
-}
-
-;// CONCATENATED MODULE: ./src/job/exports.ts
-
-
-
-
-/*
- * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
- * and at its end (end.ts), so that a view recorded and a view expected compare equal.
- */
-/**
- * What every later step sees, and the one rule for it: anything that needs to know the paths a
- * job's build sees (a slot's CARGO_HOME string, say) computes them here.
- * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
- * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
- * shared directory outside the slot (an environment variable beats a config file). Equal to the
- * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
- * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
- * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
- */
-function exportsFor(dirs, cargoHome) {
-    return {
-        CARGO_TARGET_DIR: dirs.target,
-        CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: cargoHome,
-        CARGO_INSTALL_ROOT: dirs.install,
-        TMPDIR: dirs.tmp,
-        TMP: dirs.tmp,
-        TEMP: dirs.tmp,
-    };
-}
-/**
- * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
- * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
- * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
- */
-function viewAt(vp, name, shared) {
-    const dirs = layout_slotDirs(vp.root, name);
-    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
-    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
-}
-/**
- * The view the slot's content was built under once this job ends: the one its build showed in
- * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
- * A build under paths that are not the slot's at any root (a `docker run` step mounting it
- * elsewhere) leaves the view unknown.
- */
-function viewAfter(j) {
-    const shared = j.home?.shared ?? false;
-    const buildDir = layout_slotDirs(j.root, j.slot).target;
-    const seen = builtSince(buildDir, j.startedAt);
-    if (!seen)
-        return j.view;
-    const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
-}
-function recordFor(lease, me, now, previous, view) {
-    return {
-        format: 1,
-        name: lease.name,
-        layout: lease.layout,
-        repository: me.repository,
-        key: me.key,
-        runnerId: me.runnerId,
-        runnerName: me.runnerName,
-        host: me.host,
-        workflow: me.workflow,
-        runId: me.runId,
-        runAttempt: me.runAttempt,
-        job: me.job,
-        jobKey: me.jobKey || undefined,
-        jobUid: me.jobUid,
-        leasedAt: now,
-        lastUsed: now,
-        sizes: previous?.sizes,
-        uid: proc_myUid(),
-        view,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-
-
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    if ('data' in how)
-        return writeAtomic(dest, how.data, mode).then(() => undefined);
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        const copied = await linkOrCopy(how.from, tmp, how.mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-        return copied;
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = {
-        locked: locked.length,
-        seeded: 0,
-        seededBytes: 0,
-        present: 0,
-        missing: 0,
-        mismatches: [],
-        indexEntries: 0,
-        unknownDirs: 0,
-        dirs: 0,
-        mode,
-        copiedInstead: 0,
-    };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(storePaths(root).dirs, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await ifPresent(blob, () => external_node_fs_.promises.stat(blob), { notADirectory: 'absent' });
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({
-                crate: `${c.name} ${c.version}`,
-                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
-            });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            const code = await placeAtomically(dests[i], { from: blob, mode });
-            if (code) {
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                r.copiedInstead++;
-                r.copyReason ??=
-                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await readBytesIfPresent(cached);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await absent_listDir(cacheRoot)) {
-        for (const f of await absent_listDir((0,external_node_path_.join)(cacheRoot, dir), { notADirectory: 'absent' })) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await absent_lstatIfPresent(path);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => absent_lstatIfPresent(blobPath(root, c.checksum))));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await readBytesIfPresent(storeCached);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/store/crate-cache.ts
-
-
-/*
- * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
- * The module is imported only when the input is on: it triples the bundle's start-up cost.
- * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
- */
-const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
-const cachePaths = (root) => {
-    const p = storePaths(root);
-    return [p.blobs, p.dirs, p.index];
-};
-async function restoreStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
-            return undefined;
-        }
-        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
-        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
-        return hit;
-    }
-    catch (e) {
-        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
-        return undefined;
-    }
-}
-async function saveStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
-            return false;
-        }
-        await cache.saveCache(cachePaths(root), cacheKey(lockText));
-        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
-        return true;
-    }
-    catch (e) {
-        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
-        return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/job/dependencies.ts
-
-
-
-
-
-
-
-
-/*
- * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
- * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
- */
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function dependencies_prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = {
-        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
-        publish: mayPublish(s.publishCrates, me),
-        policy: s.publishCrates,
-        cache: s.cache,
-    };
-    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
-    if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
-            "nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).");
-        return state;
-    }
-    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
-    if (!version) {
-        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
-        return state;
-    }
-    // One read serves the cache key, the registry crates and the git dependencies.
-    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
-    if (s.cache)
-        await restoreStore(root, lockText, log);
-    const locked = parseLock(lockText);
-    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
-    // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
-        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
-        return { ...state, lockFile, cargoVersion: version };
-    }
-    try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-        seed.lockFile = lockFile;
-        const how = [
-            units_formatBytes(seed.seededBytes),
-            seed.mode,
-            seed.copiedInstead && `${seed.copiedInstead} copied because ${seed.copyReason}`,
-            seed.dirs > 1 && `into ${seed.dirs} index dirs`,
-        ].filter(Boolean);
-        const unknown = seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : '';
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${how.join(', ')}), ` +
-            `${seed.present} already there, ${seed.missing} not in the store yet${unknown}.`);
-        for (const m of seed.mismatches)
-            log.warning(`Crates: ${m.crate}: ${m.why}.`);
-        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
-    }
-    finally {
-        await flock_release(downloadLock);
-    }
-}
-/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
-    try {
-        const locked = parseGitLock(lockText);
-        if (locked.length === 0)
-            return undefined;
-        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} ` +
-            `(${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
-        // A refused entry is a warning (someone damaged the store); an absent one is routine.
-        for (const n of r.notSeeded) {
-            if (n.why.includes(' refused: '))
-                log.warning(`Git: ${n.dep}: ${n.why}.`);
-            else
-                log.info(`Git: ${n.dep}: ${n.why}.`);
-        }
-        return r;
-    }
-    catch (e) {
-        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
-        return undefined;
-    }
-}
-/**
- * Post's lock file: main's, else found again (the job's build may have made one), read once;
- * cargo's version only where something may be published (it costs a `cargo --version`).
- */
-async function postLock(c, env) {
-    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-    if (!lockFile)
-        return undefined;
-    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
-}
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/model/messages.ts
 /*
  * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
@@ -32109,36 +31574,34 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     return undefined;
 }
 /**
- * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
- * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them, or
+ * `held`), and with `history` (the host's warmth log, value.ts) the value of each idle slot's
+ * build (the policy's scan -> value).
  */
-async function scanSlots(root, history) {
-    const held = heldLocks();
+async function scanSlots(root, history, o = {}) {
+    const held = o.held ?? heldLocks();
     const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
         return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    if (history) {
-        const values = slotValues(views, history, Date.now(), worthless);
+    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    if (values)
         for (const v of views)
             v.value = values.get(v.name);
-    }
     return views;
 }
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */
 async function hostHistory(root) {
     const h = await readHistory(root);
-    return statsOf(h.jobs, h.closed);
+    return SHIPPED.history(h.jobs, h.closed);
 }
 /**
- * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
- * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
- * job's paths (`view`, as the lease will see them).
+ * The slot whose build this job is about to take, for the guard to keep (policy.ts keepFor),
+ * seen with the job's paths (`view`, as the lease will see them).
  */
 async function slotToKeep(req) {
-    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
-    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+    return SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -32220,15 +31683,15 @@ async function acquireSlot(req) {
     let deadline;
     let awaited;
     for (let scan = 0;; scan++) {
-        const views = withViews(await scanSlots(req.root, history), req);
+        const views = withViews(await scanSlots(req.root, history, { nowMs: req.nowMs }), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
-        const plan = rankSlots(views, req.me, { room });
+        const room = req.diskTarget !== undefined && SHIPPED.room(await measure(req.root), req.diskTarget);
+        const plan = SHIPPED.rank(views, req.me, { room });
         if (plan.waitFor !== undefined && deadline === undefined) {
-            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            const b = SHIPPED.wait(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
             deadline = started + b.ms;
             awaited = plan.waitFor;
             if (b.ms > 0)
@@ -32313,6 +31776,829 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
+;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+const why = (c) => `disk guard: idle ${c.kind}`;
+const KINDS = {
+    trash: {
+        order: 0,
+        shared: true,
+        anyOwner: false,
+        async collect({ root }) {
+            const trash = layout_rootPaths(root).trash;
+            const out = [];
+            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
+                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+            }
+            return out;
+        },
+        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
+    },
+    'job-dir': {
+        order: 1,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, held }) {
+            const jobs = layout_rootPaths(root).jobs;
+            const out = [];
+            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
+                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
+                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
+                        const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        out.push({
+                            kind: 'job-dir',
+                            path: dir,
+                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                            owner: rec?.runnerId,
+                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                        });
+                    }
+                }
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
+        },
+    },
+    target: {
+        order: 2,
+        shared: false,
+        anyOwner: false,
+        collect: async ({ root, slots }) => slotCandidates(root, slots),
+        remove: removeFromSlot,
+    },
+    'registry-src': {
+        order: 3,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, slots }) {
+            const perSlot = slots.map(({ name, record: rec, live }) => ({
+                kind: 'registry-src',
+                path: (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src'),
+                lastUsedMs: lastUsedMs(rec),
+                owner: rec?.runnerId,
+                live,
+                slot: name,
+            }));
+            return [...perSlot, ...(await sharedSources(root, slots))];
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        },
+    },
+    crate: {
+        order: 4,
+        shared: true,
+        anyOwner: true,
+        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
+        // least recently linked first.
+        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
+    },
+    git: {
+        order: 5,
+        shared: true,
+        anyOwner: false,
+        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
+        },
+    },
+};
+/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
+const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+/**
+ * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
+ * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ */
+function slotCandidates(root, slots) {
+    const { order, shared } = KINDS.target;
+    const out = [];
+    for (const { name, record: rec, live, value } of slots) {
+        if (rec?.sizes && rec.sizes.target <= 0 && !live)
+            continue;
+        const path = targetPath(root, name);
+        out.push({
+            kind: 'target',
+            order,
+            shared,
+            path,
+            bytes: rec?.sizes?.target,
+            lastUsedMs: lastUsedMs(rec),
+            owner: rec?.runnerId,
+            live,
+            slot: name,
+            key: rec?.key,
+            value,
+        });
+    }
+    return out;
+}
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map();
+function targetPath(root, name) {
+    const k = `${root}\0${name}`;
+    let p = targets.get(k);
+    if (p === undefined) {
+        if (targets.size > 4096)
+            targets.clear();
+        p = layout_slotDirs(root, name).target;
+        targets.set(k, p);
+    }
+    return p;
+}
+/**
+ * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
+ * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
+ * to take (lease.ts slotToKeep), removed last.
+ */
+function guard_planPrune(cands, scope, runnerId, o = {}) {
+    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
+}
+/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    const scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
+    const out = [];
+    for (const row of Object.values(KINDS))
+        out.push(...(await row.collect(scan)).map(ranked));
+    return out;
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = proc_myUid();
+    const out = [];
+    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
+    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
+async function removeFromSlot(root, c, timeoutMs) {
+    if (!(await guard_isDir(c.path)))
+        return 'absent';
+    const d = layout_slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await removeTree(root, c.path, {
+        why: why(c),
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_file_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+class DiskFullError extends Error {
+}
+/**
+ * Removes one candidate; its outcome. What another uid holds (a root container job's files
+ * never handed back) is not attempted by anyone but root: renaming a directory needs write
+ * access to it, and a futile `rm -rf` over a large tree only costs time.
+ */
+async function removeCandidate(root, c, timeoutMs) {
+    const uid = proc_myUid();
+    if (uid !== 0 && !KINDS[c.kind].anyOwner) {
+        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        if (st && st.uid !== uid)
+            return 'needs root';
+        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+        if (rec?.uid !== undefined && rec.uid !== uid)
+            return 'needs root';
+    }
+    try {
+        return await KINDS[c.kind].remove(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (isPermissionError(e))
+            return 'needs root';
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw e;
+    }
+}
+/** How the guard's log line opens for each outcome of a removal (`absent` and a dry run's are not logged). */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    'needs root': "Left (another uid's files: needs root)",
+    'left-in-trash': 'Partly removed',
+    absent: 'Gone already',
+    'would remove': 'Would remove',
+};
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+    const waitStart = Date.now();
+    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const plan = guard_planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        let simulatedFree = 0;
+        const overAtStart = beyond(now, o.threshold);
+        const keptFrom = plan.ordered.length;
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            const step = SHIPPED.guardStep(c, i, keptFrom, {
+                overAtStart,
+                disk: now,
+                pendingBytes: simulatedFree,
+                target: o.target,
+                maxAgeMs: o.maxAgeMs,
+                nowMs: Date.now(),
+            });
+            if (step === 'stop')
+                break;
+            if (step === 'skip')
+                continue;
+            if (i === keptFrom)
+                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = c.bytes ?? (await diskUsage(c.path));
+            // What is left of other runners' idle data is what the final warning reports.
+            const freedOthers = () => {
+                if (othersIdle(c, o.scope, o.runnerId))
+                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+            };
+            if (o.dryRun) {
+                freedOthers();
+                simulatedFree += bytes;
+                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
+                continue;
+            }
+            const prev = now;
+            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
+            now = await measure(o.root);
+            if (outcome === 'absent')
+                continue;
+            if (outcome === 'removed')
+                freedOthers();
+            if (outcome === 'needs root') {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike: the guard reports what it freed, not
+            // what the filesystem did meanwhile (other jobs write while it runs).
+            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
+    }
+    finally {
+        await flock_release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+    }
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/pool/view.ts
+
+
+
+
+/*
+ * Under which path view a slot's build was made, from what cargo itself wrote.
+ *
+ * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
+ * its environment or files says whether the job's steps will run in a container (actions/runner:
+ * the hook's script handler exports only the `github` context's allow-listed values and the
+ * `runner` context; `job.container` is evaluated before the hook but never exported). The build
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * slot's content is still what the previous view built.
+ */
+/** How many of the newest dep-info files are read before giving up on finding an output path. */
+const READ_MAX = 8;
+const HEAD_BYTES = 4096;
+/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
+function outputOf(depInfo) {
+    const line = depInfo.split('\n', 1)[0];
+    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
+    const out = m?.[1].replace(/\\(.)/g, '$1');
+    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
+}
+/**
+ * Pure: the root as the build saw it, given an output path the build wrote and where this process
+ * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
+ * build dir's place under the root. Undefined when the output is not under that place at all (a
+ * `docker run` step mounting the target elsewhere): the view cannot be told.
+ */
+function rootSeen(output, root, buildDir) {
+    const rel = (0,external_node_path_.relative)(root, buildDir);
+    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+        return undefined;
+    const at = output.lastIndexOf(`/${rel}/`);
+    if (at <= 0)
+        return undefined;
+    return output.slice(0, at);
+}
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => listDirentsSync(d, { notADirectory: 'absent' })
+    .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+    .map((e) => (0,external_node_path_.join)(d, e.name));
+const list = (d) => listDirSync(d, { notADirectory: 'absent' });
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function view_profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
+    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
+}
+/**
+ * The newest dep-info file written under `buildDir` since the lease started: its first output
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
+ */
+function builtSince(buildDir, startedAt) {
+    const since = cutOff(startedAt);
+    const found = [];
+    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
+            if (!n.endsWith('.d'))
+                continue;
+            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
+            if (st?.isFile() && st.mtimeMs >= since)
+                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+        }
+    }
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const f of found.slice(0, READ_MAX)) {
+        const output = outputOf(readHead(f.path));
+        if (output)
+            return { output, uid: f.uid };
+    }
+    return undefined;
+}
+function readHead(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, 'r');
+        const buf = Buffer.alloc(HEAD_BYTES);
+        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
+    }
+    catch {
+        return '';
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
+    }
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await foreign_findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return (`${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
+            "Root's 'cargo-isolate gc' hands them back");
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
+const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+function originalCargoHome(env, root) {
+    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
+}
+/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
+async function linkRunnerConfig(cargoHome, root, env) {
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (!orig)
+        return linked;
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    for (const f of LINKED) {
+        const src = (0,external_node_path_.join)(orig, f);
+        const dst = (0,external_node_path_.join)(cargoHome, f);
+        const st = await ifPresent(src, () => external_node_fs_.promises.stat(src), { notADirectory: 'absent' });
+        const cur = await ifPresent(dst, () => external_node_fs_.promises.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
+        if (!st?.isFile()) {
+            if (cur !== undefined)
+                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
+            continue;
+        }
+        if (cur !== src) {
+            // Another job of this uid may do the same at once: a temp link renamed into place.
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await external_node_fs_.promises.rm(tmp, { force: true });
+            await external_node_fs_.promises.symlink(src, tmp);
+            await external_node_fs_.promises.rename(tmp, dst);
+        }
+        linked.push(src);
+    }
+    return linked;
+}
+
+;// CONCATENATED MODULE: ./src/job/exports.ts
+
+
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
+/**
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
+ */
+function exportsFor(dirs, cargoHome) {
+    return {
+        CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
+        TMPDIR: dirs.tmp,
+        TMP: dirs.tmp,
+        TEMP: dirs.tmp,
+    };
+}
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
+ */
+function viewAt(vp, name, shared) {
+    const dirs = layout_slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
+    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j) {
+    const shared = j.home?.shared ?? false;
+    const buildDir = layout_slotDirs(j.root, j.slot).target;
+    const seen = builtSince(buildDir, j.startedAt);
+    if (!seen)
+        return j.view;
+    const root = rootSeen(seen.output, j.root, buildDir);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
+}
+function recordFor(lease, me, now, previous, view) {
+    return {
+        format: 1,
+        name: lease.name,
+        layout: lease.layout,
+        repository: me.repository,
+        key: me.key,
+        runnerId: me.runnerId,
+        runnerName: me.runnerName,
+        host: me.host,
+        workflow: me.workflow,
+        runId: me.runId,
+        runAttempt: me.runAttempt,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        jobUid: me.jobUid,
+        leasedAt: now,
+        lastUsed: now,
+        sizes: previous?.sizes,
+        uid: proc_myUid(),
+        view,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job/dependencies.ts
+
+
+
+
+
+
+
+
+/*
+ * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
+ * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
+ */
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function dependencies_prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = {
+        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        publish: mayPublish(s.publishCrates, me),
+        policy: s.publishCrates,
+        cache: s.cache,
+    };
+    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
+            "nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).");
+        return state;
+    }
+    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    if (s.cache)
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
+    try {
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        const how = [
+            units_formatBytes(seed.seededBytes),
+            seed.mode,
+            seed.copiedInstead && `${seed.copiedInstead} copied because ${seed.copyReason}`,
+            seed.dirs > 1 && `into ${seed.dirs} index dirs`,
+        ].filter(Boolean);
+        const unknown = seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : '';
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${how.join(', ')}), ` +
+            `${seed.present} already there, ${seed.missing} not in the store yet${unknown}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
+    }
+    finally {
+        await flock_release(downloadLock);
+    }
+}
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
+    try {
+        const locked = parseGitLock(lockText);
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} ` +
+            `(${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
+        }
+        return r;
+    }
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
+    }
+}
+/**
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
+ */
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
+}
+
 ;// CONCATENATED MODULE: ./src/model/settings.ts
 
 
@@ -32393,6 +32679,24 @@ function parseEnvFile(text) {
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
 /**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => DEFAULTS[name] ?? '';
+/**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
  * The target is also the level under which a job makes a new slot rather than wipe a warm
  * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
@@ -32449,30 +32753,24 @@ const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', 
  */
 function readSettings(from, env = process.env) {
     const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim();
+    const read = (name) => src.get(name).trim() || defaultOf(name);
     const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed, dflt) => {
+    const oneOf = (name, allowed) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (allowed.includes(v))
             return v;
         throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
     };
-    const bool = (name, dflt) => {
+    const bool = (name) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (['true', 'True', 'TRUE'].includes(v))
             return true;
         if (['false', 'False', 'FALSE'].includes(v))
             return false;
         throw refuse(name, v, `'true' or 'false'`);
     };
-    const duration = (name, dflt, min = 0) => {
+    const duration = (name, min = 0) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
             throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
@@ -32497,7 +32795,7 @@ function readSettings(from, env = process.env) {
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
     };
-    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskThreshold = level('disk-threshold'); // it has a default
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
     if (diskTarget.kind !== diskThreshold.kind) {
         // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
@@ -32507,7 +32805,7 @@ function readSettings(from, env = process.env) {
             `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
     }
     if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
     const failBelowRaw = read('fail-below');
     let failBelowBytes;
@@ -32525,20 +32823,20 @@ function readSettings(from, env = process.env) {
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration('lease-wait', 60_000),
-        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
         diskThreshold,
         diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool('dry-run', false),
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
         failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool('cache', false),
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
         manifestPath: read('manifest-path') || undefined,
         workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
         setLevels,
@@ -33774,10 +34072,11 @@ async function recordEvent(root, e) {
         return err;
     }
 }
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
+const KNOWN = { guard: true, lease: true, unisolated: true };
 /** Pure: the events of a log's text; torn and unknown lines are skipped. */
 function parseEvents(text) {
-    return parseLines(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+    return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
 }
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
@@ -33920,23 +34219,11 @@ function formatStatus(s) {
 
 
 const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
-/** Pure: the counters with these events added. */
+/** Pure: the counters with these events added (each by its row of EVENT_METRICS). */
 function addEvents(c, events) {
     const out = JSON.parse(JSON.stringify(c));
-    for (const e of events) {
-        if (e.event === 'guard') {
-            const k = `${e.trigger}|${e.result}`;
-            out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-            out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-        }
-        else if (e.event === 'lease') {
-            const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-            w.count++;
-            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-        }
-        else if (e.event === 'unisolated')
-            out.unisolated++;
-    }
+    for (const e of events)
+        EVENT_METRICS[e.event].count(out, e);
     return out;
 }
 /** Pure: a job's name as status shows it: with its `key` input when it has one (matrix legs). */
@@ -33969,6 +34256,41 @@ function family(name, type, help, samples) {
 const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
 const TRIGGERS = ['job', 'gc'];
 const VIAS = ['action', 'hook', 'cli'];
+/**
+ * Each event of events.ts with the counters it adds to and the metric families it renders
+ * (always, at 0 before anything happened, so queries see them). An event added there without
+ * its row here does not compile.
+ */
+const EVENT_METRICS = {
+    guard: {
+        count(c, e) {
+            const k = `${e.trigger}|${e.result}`;
+            c.guardRuns[k] = (c.guardRuns[k] ?? 0) + 1;
+            c.guardFreed[e.trigger] = (c.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+        },
+        families: (c, r) => [
+            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
+            ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])),
+        ],
+    },
+    lease: {
+        count(c, e) {
+            const w = (c.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+            w.count++;
+            w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+        },
+        families: (c, r) => family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
+            [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+            [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+        ])),
+    },
+    unisolated: {
+        count(c) {
+            c.unisolated++;
+        },
+        families: (c, r) => family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]),
+    },
+};
 /** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
 function renderMetrics(s, c) {
     const r = { root: s.root };
@@ -34013,10 +34335,7 @@ function renderMetrics(s, c) {
     const jobs = Object.entries(c.jobs)
         .map(([k, v]) => [JSON.parse(k), v])
         .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))), ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])), ...family('cargo_isolate_lease_wait_seconds', 'summary', 'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.', VIAS.flatMap((v) => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-    ])), ...family('cargo_isolate_hook_unisolated_jobs_total', 'counter', "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.", [[r, c.unisolated]]), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
+    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
         [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
         [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
     ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
@@ -34075,7 +34394,7 @@ async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli
     if (!present)
         return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
-    const plan = planPrune(await collectCandidates(root), 'host', '');
+    const plan = guard_planPrune(await collectCandidates(root), 'host', '');
     const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;
     const counters = await updateCounters(root, warn);
     return renderMetrics({ root, written, status, idleBytes, overThreshold: beyond(status.disk, threshold) }, counters);
@@ -34260,46 +34579,12 @@ function currentIdentity(env = process.env, o = {}) {
 
 
 
-
-const ago = (iso, now) => {
-    const ms = now - Date.parse(iso);
-    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
-};
-/**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
- * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
- * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
- *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
- * content, but cargo compiles everything again, and the summary must say so.
+/*
+ * Making a leased directory ready for its job: its content kept or emptied first as the pool's
+ * policy decides (pool/reset.ts, decideReset: by the `reuse` input and by trust domain), then
+ * target/, install/, tmp/ and the job's CARGO_HOME made, anything that is not a real directory
+ * moved to trash, and the runner's cargo config linked in.
  */
-function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
-    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
-    if (!content.target && !content.cargoHome)
-        return { reset: false, reason: 'empty' };
-    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
-    const kept = (warm, why = warm) => {
-        if (content.target && !previous?.prunedAt)
-            return { reset: false, reason: warm, warm: true };
-        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
-        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
-    };
-    if (reuse === 'never')
-        return { reset: true, reason: 'reuse: never' };
-    if (reuse === 'always')
-        return kept('reuse: always');
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
-    // base branch's next push wipes it (it is another trust domain's slot from then on).
-    if (fromBase(previous, me))
-        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
-}
 async function hasEntries(dir) {
     return (await absent_listDir(dir)).length > 0;
 }
@@ -34410,47 +34695,6 @@ async function removeEscapingLinks(dir) {
 
 
 
-const COPY_RULE_TEXT = {
-    'own-key': 'this PR or branch, the same job, in another slot',
-    base: 'a push to the base branch, the same job',
-    any: 'the same job of another PR or branch (reuse: always)',
-};
-const RULES = ['own-key', 'base', 'any'];
-const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-function chooseCopySource(slots, me, o) {
-    if (o.reuse === 'never')
-        return undefined;
-    const found = [];
-    for (const s of slots) {
-        const r = s.record;
-        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
-            continue;
-        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-        if (r.foreign)
-            continue;
-        if (r.repository !== me.repository || !sameJob(r, me))
-            continue;
-        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
-            continue;
-        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-        if (rule)
-            found.push({ name: s.name, rule, record: r });
-    }
-    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
-    return found[0];
-}
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-function copyFits(d, bytes, level) {
-    const used = d.usedBytes + bytes;
-    const free = d.freeBytes - bytes;
-    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !beyond(after, level);
-}
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -34537,7 +34781,7 @@ async function copyWarmBuild(root, src, to, o) {
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
         const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+        if (!o.reflink && !SHIPPED.copyFits(await measure(root), bytes, o.threshold))
             return { ...base, bytes, outcome: 'no-room' };
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
@@ -34686,6 +34930,7 @@ async function untrustedCache(root, uid) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/start.ts
+
 
 
 
@@ -34893,6 +35138,7 @@ async function startJob(o) {
 
 
 
+
 /*
  * The runner's job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and
  * post work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -35069,7 +35315,7 @@ async function hookMetrics(env, root, log) {
             threshold = hookSettings(env).diskThreshold;
         }
         catch {
-            threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
+            threshold = parseLevel(DEFAULTS['disk-threshold']); // the variable's own warning was given already
         }
         await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m), 'hook'));
     }
@@ -35334,7 +35580,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2643);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8573);
 // The runner's job hooks (hooks/job-started.sh, hooks/job-completed.sh), bundled into dist/hook.
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);

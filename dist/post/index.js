@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6012:
+/***/ 6127:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28999,7 +28999,7 @@ function unitsSince(target, startedAt) {
 /** How many of the latest jobs of a repository's job `status` considers. */
 const RECENT = 20;
 /** Pure: a job started warm when most of its units were already there and left alone. */
-const warmth_startedWarm = (e) => e.fresh > e.built;
+const startedWarm = (e) => e.fresh > e.built;
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 function parseLog(text) {
     return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
@@ -29030,7 +29030,7 @@ function warmShare(entries, recent = RECENT) {
             repository,
             job,
             jobs: last.length,
-            warm: last.filter(warmth_startedWarm).length,
+            warm: last.filter(startedWarm).length,
             unitsFresh: fresh / (built + fresh),
             last: last[last.length - 1].t,
         });
@@ -30115,6 +30115,28 @@ async function publishCrates(root, cargoHome, locked, version) {
     }
     return r;
 }
+/**
+ * Every blob of the store. Only through real directories: a store dir a build replaced by a link
+ * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
+ */
+async function crateBlobs(root) {
+    const isDir = async (p) => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+    const { base, blobs } = storePaths(root);
+    const out = [];
+    if (!(await isDir(base)) || !(await isDir(blobs)))
+        return out;
+    for (const sub of await fs.readdir(blobs).catch(() => [])) {
+        if (!(await isDir(join(blobs, sub))))
+            continue;
+        for (const f of await fs.readdir(join(blobs, sub)).catch(() => [])) {
+            const path = join(blobs, sub, f);
+            const st = await fs.lstat(path).catch(() => undefined);
+            if (st?.isFile())
+                out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
+        }
+    }
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/store/crate-cache.ts
 
@@ -30824,7 +30846,7 @@ const parsed = new Map();
  * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
  * and the guard compare it many times per decision, and the fleet simulation makes thousands.
  */
-function record_lastUsedMs(r) {
+function lastUsedMs(r) {
     if (!r)
         return 0;
     let t = parsed.get(r.lastUsed);
@@ -30877,14 +30899,14 @@ function record_lastUsedMs(r) {
  * than by a few percent of jitter. docs/simulation.md measures the rule against plain LRU and a
  * clairvoyant reference on traces it was not tuned on.
  */
-const GiB = (/* unused pure expression or super */ null && (2 ** 30));
+const GiB = 2 ** 30;
 const HOUR = 3_600_000;
 /** Before the host has seen any job cold: a typical CI build. */
-const DEFAULT_SAVING_MS = (/* unused pure expression or super */ null && (10 * 60_000));
+const DEFAULT_SAVING_MS = 10 * 60_000;
 /** Before the host has seen any key run twice. */
 const DEFAULT_GAP_MS = 2 * HOUR;
 /** A slot whose post step never recorded its size (killed job). */
-const DEFAULT_BYTES = (/* unused pure expression or super */ null && (GiB));
+const DEFAULT_BYTES = GiB;
 /** Weight of the latest lease in the moving averages: recent builds say most about the next. */
 const ALPHA = 0.3;
 /** Run ids remembered per key to count distinct runs (a run's jobs end at different times). */
@@ -30941,7 +30963,7 @@ function addClosed(s, repository, key, tMs) {
     s.closed.set(domainOf(repository, key), tMs);
 }
 /** The accumulator over a whole history, oldest first. */
-function value_statsOf(entries, closed = []) {
+function statsOf(entries, closed = []) {
     const s = emptyStats();
     const all = [
         ...entries.map((e) => ({ c: false, e })),
@@ -30998,11 +31020,33 @@ function typicalNow(s) {
 /** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
 const saving = (j) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
 /**
- * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
- * the chooser and the guard never weigh them). `worthless` says which records hold nothing
- * another job could start warm from (choose.ts); they are worth 0.
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host, and the first to go.
  */
-function value_slotValues(slots, s, nowMs, worthless) {
+const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+/**
+ * Holds nothing another job could start warm from, as its record says: no record (the next user
+ * wipes it), a target the guard pruned (or that a job left empty), or a merge-queue entry whose
+ * run has ended. Worth 0 (slotValues), like a closed PR's build and an older copy.
+ */
+const value_worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+/** Pure: nothing another job could start warm from: its record says so, or its value is 0 (a closed PR's, an older copy). */
+const worthNothing = (s) => value_worthless(s.record) || s.value === 0;
+const worthKey = (w) => ({ spent: Number(w.key !== undefined && spentQueueEntry({ key: w.key })), rank: valueRank(w.value) });
+/**
+ * Pure: the one order of worth, least first, which the chooser (a free slot to wipe) and the guard
+ * (an idle build to remove) both follow: a spent merge-queue entry before anything (its bytes come
+ * back and no run asks for it again), then by value, values within 25% as equal (valueRank), the
+ * unknown last. 0 for equals: the caller's tie-breaks follow.
+ */
+const byWorth = (a, b) => b.spent - a.spent || a.rank - b.rank || 0;
+/**
+ * Pure: the value of every idle slot's build (live slots get none: the chooser and the guard never
+ * weigh them). A build `worthless` by its record is worth 0.
+ */
+function slotValues(slots, s, nowMs) {
     const out = new Map();
     const ty = typical(s);
     const idle = [];
@@ -31011,7 +31055,7 @@ function value_slotValues(slots, s, nowMs, worthless) {
         if (x.live)
             continue;
         const r = x.record;
-        if (!r || worthless(r)) {
+        if (!r || value_worthless(r)) {
             out.set(x.name, 0);
             continue;
         }
@@ -31057,7 +31101,7 @@ function derive(r) {
     return d;
 }
 /** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
-const value_valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
 
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
 
@@ -31071,37 +31115,25 @@ const TIER_TEXT = {
     lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
-const time = (/* unused pure expression or super */ null && (lastUsedMs));
+const time = lastUsedMs;
 /** The job as rust-cache keys its caches: workflow, job id and the user's `key` (matrix legs). */
-const choose_sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
+const sameJob = (r, me) => r.workflow === me.workflow && r.job === me.job && (r.jobKey ?? '') === me.jobKey;
 /** Content of a push to the job's base branch in the same repository: trusted, may seed a first run. */
-const choose_fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
-/**
- * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
- * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
- * own that no later run uses again: once its run has ended, it is the least valuable content on
- * the host.
- */
-const spentQueueEntry = (r) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
-/**
- * Holds nothing another job could start warm from: no record (the next user wipes it), a target
- * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
- */
-const choose_worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+const fromBase = (r, me) => me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 /**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
  * destroys an entry it does not have to, nor one worth more than another it could take.
  *
  * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
- * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
- *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
- *    job's of its own key (no wipe), then any other.
+ * 2. A free slot that holds nothing worth keeping (value.ts `worthNothing`: a pruned or empty
+ *    target, a spent merge-queue entry, a closed PR's build, an older copy of a build whose newer
+ *    copy is idle too), in the order of worth (value.ts `byWorth`: a spent merge-queue entry first,
+ *    its bytes come back), then the same job's path (sccache hits there), then a sibling job's of
+ *    its own key (no wipe), then any other.
  * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
  *    sibling's included, and the caller makes a new slot.
- *    Under pressure: every other free slot, the least valuable first (value.ts; values within
- *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    Under pressure: every other free slot, the least valuable first (`byWorth`), then among equals this job's path, a sibling's of its own key, the
  *    least recently used; whatever job or runner used it.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
@@ -31122,10 +31154,10 @@ const choose_worthless = (r) => !r || r.prunedAt !== undefined || r.sizes?.targe
  * predecessor: `waitFor` names it, and `waitBudget` says how long waiting can pay. A matrix
  * sibling (same run), a later run or another workflow is not waited for.
  */
-function choose_rankSlots(slots, me, disk = {}) {
-    const mine = trustDomain(me);
+function rankSlots(slots, me, disk = {}) {
+    const mine = record_trustDomain(me);
     const room = disk.room === true;
-    const baseOfJob = slots.filter((s) => s.record && choose_fromBase(s.record, me) && choose_sameJob(s.record, me));
+    const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
     const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
     const ranked = [];
     for (const s of slots) {
@@ -31134,41 +31166,40 @@ function choose_rankSlots(slots, me, disk = {}) {
         const r = s.record;
         const t = time(r);
         const runner = Number(r?.runnerId === me.runnerId);
-        const spent = Number(r !== undefined && spentQueueEntry(r));
-        const own = r !== undefined && trustDomain(r) === mine;
+        const own = r !== undefined && record_trustDomain(r) === mine;
         // A build made under another path view is not warm for this job: it ranks as others' content.
         const fits = choose_warmFor(r?.view, s.view);
-        if (fits && own && choose_sameJob(r, me)) {
-            ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
+        if (fits && own && sameJob(r, me)) {
+            ranked.push({ s, tier: 'own-job', rank: 0, t, pref: 0, runner });
             continue;
         }
-        if (fits && r && !own && choose_fromBase(r, me) && choose_sameJob(r, me) && s !== newestBase) {
-            ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
+        if (fits && r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
+            ranked.push({ s, tier: 'base', rank: 1, t, pref: 0, runner });
             continue;
         }
-        const tier = own ? 'own-key' : r && r.repository === me.repository && choose_sameJob(r, me) ? 'same-job' : 'lru';
+        const tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
         // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
         const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
-        if (choose_worthless(r) || s.value === 0)
-            ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
+        if (worthNothing(s))
+            ranked.push({ s, tier, rank: 2, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
         else if (!room)
-            ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
+            ranked.push({ s, tier, rank: 3, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
     }
     const order = (x, y) => {
         if (x.rank !== y.rank)
             return x.rank - y.rank;
         if (x.rank <= 1)
             return y.runner - x.runner || y.t - x.t;
-        // A spent queue entry first: taking it also gives its bytes back.
+        // Nothing worth keeping: a spent queue entry first (taking it also gives its bytes back).
         if (x.rank === 2)
-            return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+            return byWorth(x.w, y.w) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
         // Evicting: the least valuable content goes first, whoever used it.
-        return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+        return byWorth(x.w, y.w) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
     };
     const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
     let waitFor;
     if (!candidates.some((c) => c.tier === 'own-job')) {
-        const predecessor = slots.find((s) => s.live && s.record && trustDomain(s.record) === mine && choose_sameJob(s.record, me) && earlierRun(s.record, me) && choose_warmFor(s.record.view, s.view));
+        const predecessor = slots.find((s) => s.live && s.record && record_trustDomain(s.record) === mine && sameJob(s.record, me) && earlierRun(s.record, me) && choose_warmFor(s.record.view, s.view));
         waitFor = predecessor?.name;
     }
     return { candidates, waitFor };
@@ -31200,7 +31231,7 @@ function choose_jobViewpoint(slots, me) {
     const mine = trustDomain(me);
     const history = slots
         .map((s) => s.record)
-        .filter((r) => r?.view !== undefined && r.repository === me.repository && choose_sameJob(r, me));
+        .filter((r) => r?.view !== undefined && r.repository === me.repository && sameJob(r, me));
     const latest = (rs) => rs.reduce((a, b) => (!a || time(b) > time(a) ? b : a), undefined);
     const r = latest(history.filter((h) => trustDomain(h) === mine)) ?? latest(history);
     return r && { root: r.view.root, uid: r.view.uid };
@@ -31222,7 +31253,7 @@ const CANCEL_RELEASE_MS = 20_000;
  * job starts at once in its next-best slot instead (a wait there once cost 65 s, then a cold
  * start anyway).
  */
-function choose_waitBudget(me, predecessor, leaseWaitMs) {
+function waitBudget(me, predecessor, leaseWaitMs) {
     const cap = Math.min(leaseWaitMs, CANCEL_RELEASE_MS);
     if (predecessor && predecessor.runId === me.runId)
         return { ms: cap, why: `attempt ${predecessor.runAttempt} of this run is ending` };
@@ -31241,6 +31272,262 @@ function earlierRun(r, me) {
     const [x, y] = [numeric(r.runAttempt), numeric(me.runAttempt)];
     return x !== undefined && y !== undefined && x < y;
 }
+
+;// CONCATENATED MODULE: ./src/os/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function disk_measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
+;// CONCATENATED MODULE: ./src/pool/reset.ts
+
+
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same trust domain
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
+ */
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
+        return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
+    if (reuse === 'never')
+        return { reset: true, reason: 'reuse: never' };
+    if (reuse === 'always')
+        return kept('reuse: always');
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
+    if (record_trustDomain(previous) !== record_trustDomain(me))
+        return { reset: true, reason: `last used by ${record_trustDomain(previous)}` };
+    return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
+}
+
+;// CONCATENATED MODULE: ./src/pool/policy.ts
+
+
+
+
+
+/** Another runner's idle data, in runner scope: what the guard's final warning counts. */
+const othersIdle = (c, scope, runnerId) => scope === 'runner' && !c.shared && c.owner !== runnerId;
+/**
+ * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts `byWorth`: a closed
+ * PR's and a spent merge-queue entry's before anything; values within 25% of each other by age),
+ * then `registry/src` trees and the stores, which the next job refills cheaply.
+ *
+ * `keep` names the slots whose build the job running this guard is about to take (its own
+ * warm build, or its base's for a first run: `keepFor`): they go last, after everything else
+ * idle, so the guard and the chooser never disagree about the one build this job will use.
+ * Removed anyway only when nothing else is left to free.
+ *
+ * Runner scope (the default) frees this runner's idle data first among data of equal worth.
+ * It used to free all of this runner's idle data, its most valuable builds included, before any
+ * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
+ * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
+ * directory out of reach, which is what the scope was first for (a guard deleting other
+ * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
+ * leave data no later job counts as its own; it is freed by its worth like anything else. Live
+ * data is never a candidate in any scope.
+ */
+function planPrune(cands, scope, runnerId, o = {}) {
+    let liveBytes = 0;
+    let othersBytes = 0;
+    const ordered = [];
+    const live = [];
+    const kept = [];
+    for (const c of cands) {
+        if (c.live) {
+            liveBytes += c.bytes ?? 0;
+            live.push(c);
+        }
+        else if (c.slot !== undefined && o.keep?.includes(c.slot))
+            kept.push(c);
+        else {
+            if (othersIdle(c, scope, runnerId))
+                othersBytes += c.bytes ?? 0;
+            ordered.push(c);
+        }
+    }
+    // Runner scope: this runner's data first among equals (same kind, same worth); never a
+    // valuable build of its own before a worthless one of another runner.
+    const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
+    const worth = new Map(cands.map((c) => [c, worthKey(c)]));
+    const order = (a, b) => a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+    ordered.sort(order);
+    kept.sort(order);
+    return { ordered, liveBytes, othersBytes, live, kept };
+}
+/**
+ * Pure: whether the guard runs at all: over its threshold, or `gc --max-age` (which removes
+ * what is idle for too long whatever the disk says).
+ */
+const guardRuns = (disk, threshold, maxAgeMs) => beyond(disk, threshold) || maxAgeMs !== undefined;
+/**
+ * Pure: what the guard does with the i-th entry of its plan (`ordered`, then `kept`; `kept`
+ * starts at `keptFrom`): remove it while the disk, over its threshold when the guard started, is
+ * not yet under its target; with `gc --max-age`, also trash and anything idle for longer (never a
+ * kept build). `stop`: nothing after it will be removed either.
+ */
+function guardStep(c, i, keptFrom, p) {
+    const used = p.disk.usedBytes - p.pendingBytes;
+    const free = p.disk.freeBytes + p.pendingBytes;
+    const after = { ...p.disk, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 0 };
+    if (p.overAtStart && beyond(after, p.target))
+        return 'remove';
+    if (p.maxAgeMs === undefined)
+        return 'stop';
+    return i < keptFrom && (c.kind === 'trash' || p.nowMs - c.lastUsedMs > p.maxAgeMs) ? 'remove' : 'skip';
+}
+/** Pure: room for a new slot: the disk under `disk-target`, so a new slot costs nothing anyone needs (choose.ts DiskView). */
+const roomFor = (disk, target) => !beyond(disk, target);
+/**
+ * Pure: the slot whose build this job is about to take, for the guard to keep (planPrune's
+ * `keep`): rankSlots' first choice, as under pressure, when it is the job's own warm build or its
+ * base's. The slots carry the job's paths (`view`), as the lease will see them.
+ */
+function keepFor(slots, me) {
+    const c = rankSlots(slots, me, { room: false }).candidates[0];
+    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+}
+const COPY_RULE_TEXT = {
+    'own-key': 'this PR or branch, the same job, in another slot',
+    base: 'a push to the base branch, the same job',
+    any: 'the same job of another PR or branch (reuse: always)',
+};
+const COPY_RULES = ['own-key', 'base', 'any'];
+const policy_time = (r) => Date.parse(r.lastUsed) || 0;
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none (warm-copy.ts says why
+ * a copy works). `cargoHome` is the CARGO_HOME this job's exports give it (exportsFor); `self` is
+ * the slot it leased. The same repository and job (workflow, job, `key`), built with the same
+ * CARGO_HOME string, not worthless, idle, and one this job may read under the reuse rules:
+ *   own-key  its own trust domain's build in another slot (its earlier run took another slot);
+ *   base     a push to its base branch (a first run: trusted content may seed it);
+ *   any      `reuse: always` only: any trust domain's.
+ * Content of another trust domain never flows into a trusted one: a PR's build never seeds its
+ * base branch or another PR. `reuse: never` copies nothing.
+ */
+function chooseCopySource(slots, me, o) {
+    if (o.reuse === 'never')
+        return undefined;
+    const found = [];
+    for (const s of slots) {
+        const r = s.record;
+        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || value_worthless(r))
+            continue;
+        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+        if (r.foreign)
+            continue;
+        if (r.repository !== me.repository || !sameJob(r, me))
+            continue;
+        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
+            continue;
+        const rule = record_trustDomain(r) === record_trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+        if (rule)
+            found.push({ name: s.name, rule, record: r });
+    }
+    found.sort((a, b) => COPY_RULES.indexOf(a.rule) - COPY_RULES.indexOf(b.rule) || policy_time(b.record) - policy_time(a.record) || a.name.localeCompare(b.name));
+    return found[0];
+}
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+function copyFits(d, bytes, level) {
+    const used = d.usedBytes + bytes;
+    const free = d.freeBytes - bytes;
+    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+    return free > 0 && !beyond(after, level);
+}
+/** Pure: the policy with these rules; every default is what ships. */
+function makePolicy(o = {}) {
+    const rank = (slots, me, disk) => {
+        const plan = rankSlots(slots, me, disk);
+        let candidates = plan.candidates;
+        if (o.firstRunTakesBase === false)
+            candidates = candidates.filter((c) => c.tier !== 'base');
+        if (o.siblingFirst) {
+            // Its own PR's or branch's slots of another job, warm or not, right after its own and its base's.
+            const mine = record_trustDomain(me);
+            const own = slots
+                .filter((v) => !v.live && v.record && record_trustDomain(v.record) === mine && !sameJob(v.record, me))
+                .map((v) => ({ name: v.name, tier: 'own-key' }));
+            const head = candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base');
+            candidates = [...head, ...own, ...candidates.filter((c) => c.tier !== 'own-job' && c.tier !== 'base' && c.tier !== 'own-key')];
+        }
+        return candidates === plan.candidates ? plan : { ...plan, candidates };
+    };
+    return {
+        history: (jobs, closed) => statsOf(jobs, o.closedPrs === false ? [] : closed),
+        addJob: addEntry,
+        addClosed: (s, repository, key, tMs) => {
+            if (o.closedPrs !== false)
+                addClosed(s, repository, key, tMs);
+        },
+        values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
+        keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
+        prune: (cands, scope, runnerId, keep) => {
+            const plan = planPrune(cands, scope, runnerId, { keep });
+            if (o.runnerDataFirst) {
+                const mine = (c) => Number(c.owner === runnerId || c.shared);
+                plan.ordered.sort((a, b) => mine(b) - mine(a) || a.order - b.order);
+            }
+            return plan;
+        },
+        guardRuns,
+        guardStep,
+        room: roomFor,
+        rank,
+        wait: (me, predecessor, leaseWaitMs) => (o.waitForAnyEarlierRun ? { ms: leaseWaitMs, why: 'the previous rule' } : waitBudget(me, predecessor, leaseWaitMs)),
+        reset: decideReset,
+        copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
+        copyFits,
+        compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
+    };
+}
+/** The policy that ships: what the action, the hooks and the CLI run. */
+const policy_SHIPPED = makePolicy();
 
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
@@ -31361,34 +31648,6 @@ async function record_file_readRecord(path) {
 }
 /** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
 const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
-
-;// CONCATENATED MODULE: ./src/os/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function disk_measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function disk_beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
 
 ;// CONCATENATED MODULE: ./src/model/messages.ts
 /*
@@ -31704,36 +31963,34 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
     return undefined;
 }
 /**
- * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
- * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them, or
+ * `held`), and with `history` (the host's warmth log, value.ts) the value of each idle slot's
+ * build (the policy's scan -> value).
  */
-async function scanSlots(root, history) {
-    const held = heldLocks();
+async function scanSlots(root, history, o = {}) {
+    const held = o.held ?? heldLocks();
     const names = (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    if (history) {
-        const values = slotValues(views, history, Date.now(), worthless);
+    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    if (values)
         for (const v of views)
             v.value = values.get(v.name);
-    }
     return views;
 }
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */
 async function hostHistory(root) {
     const h = await readHistory(root);
-    return statsOf(h.jobs, h.closed);
+    return SHIPPED.history(h.jobs, h.closed);
 }
 /**
- * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
- * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
- * job's paths (`view`, as the lease will see them).
+ * The slot whose build this job is about to take, for the guard to keep (policy.ts keepFor),
+ * seen with the job's paths (`view`, as the lease will see them).
  */
 async function slotToKeep(req) {
-    const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
-    return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+    return SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -31815,15 +32072,15 @@ async function acquireSlot(req) {
     let deadline;
     let awaited;
     for (let scan = 0;; scan++) {
-        const views = withViews(await scanSlots(req.root, history), req);
+        const views = withViews(await scanSlots(req.root, history, { nowMs: req.nowMs }), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
-        const plan = rankSlots(views, req.me, { room });
+        const room = req.diskTarget !== undefined && SHIPPED.room(await measure(req.root), req.diskTarget);
+        const plan = SHIPPED.rank(views, req.me, { room });
         if (plan.waitFor !== undefined && deadline === undefined) {
-            const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            const b = SHIPPED.wait(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
             deadline = started + b.ms;
             awaited = plan.waitFor;
             if (b.ms > 0)
@@ -31988,6 +32245,24 @@ function parseEnvFile(text) {
 }
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
 /**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => DEFAULTS[name] ?? '';
+/**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
  * The target is also the level under which a job makes a new slot rather than wipe a warm
  * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
@@ -32044,30 +32319,24 @@ const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', 
  */
 function readSettings(from, env = process.env) {
     const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim();
+    const read = (name) => src.get(name).trim() || defaultOf(name);
     const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed, dflt) => {
+    const oneOf = (name, allowed) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (allowed.includes(v))
             return v;
         throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
     };
-    const bool = (name, dflt) => {
+    const bool = (name) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         if (['true', 'True', 'TRUE'].includes(v))
             return true;
         if (['false', 'False', 'FALSE'].includes(v))
             return false;
         throw refuse(name, v, `'true' or 'false'`);
     };
-    const duration = (name, dflt, min = 0) => {
+    const duration = (name, min = 0) => {
         const v = read(name);
-        if (v === '')
-            return dflt;
         const ms = parseDuration(v);
         if (ms === undefined || ms < min) {
             throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
@@ -32092,7 +32361,7 @@ function readSettings(from, env = process.env) {
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
     };
-    const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+    const diskThreshold = level('disk-threshold'); // it has a default
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
     if (diskTarget.kind !== diskThreshold.kind) {
         // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
@@ -32102,7 +32371,7 @@ function readSettings(from, env = process.env) {
             `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
     }
     if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
     const failBelowRaw = read('fail-below');
     let failBelowBytes;
@@ -32120,20 +32389,20 @@ function readSettings(from, env = process.env) {
     return {
         root: rootRaw || defaultRoot(env),
         rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job'], 'slot'),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always'], 'same-key'),
-        leaseWaitMs: duration('lease-wait', 60_000),
-        maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
         diskThreshold,
         diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host'], 'runner'),
-        dryRun: bool('dry-run', false),
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
         failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'], 'trusted'),
-        cache: bool('cache', false),
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
         manifestPath: read('manifest-path') || undefined,
         workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
         setLevels,
@@ -33228,47 +33497,6 @@ async function removeEscapingLinks(dir) {
 
 
 
-const COPY_RULE_TEXT = {
-    'own-key': 'this PR or branch, the same job, in another slot',
-    base: 'a push to the base branch, the same job',
-    any: 'the same job of another PR or branch (reuse: always)',
-};
-const RULES = (/* unused pure expression or super */ null && (['own-key', 'base', 'any']));
-const warm_copy_time = (r) => Date.parse(r.lastUsed) || 0;
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-function chooseCopySource(slots, me, o) {
-    if (o.reuse === 'never')
-        return undefined;
-    const found = [];
-    for (const s of slots) {
-        const r = s.record;
-        if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r))
-            continue;
-        // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-        if (r.foreign)
-            continue;
-        if (r.repository !== me.repository || !sameJob(r, me))
-            continue;
-        // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-        if (r.view === undefined || r.view.cargoHome !== o.cargoHome)
-            continue;
-        const rule = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-        if (rule)
-            found.push({ name: s.name, rule, record: r });
-    }
-    found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || warm_copy_time(b.record) - warm_copy_time(a.record) || a.name.localeCompare(b.name));
-    return found[0];
-}
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-function copyFits(d, bytes, level) {
-    const used = d.usedBytes + bytes;
-    const free = d.freeBytes - bytes;
-    const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-    return free > 0 && !beyond(after, level);
-}
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -33355,7 +33583,7 @@ async function copyWarmBuild(root, src, to, o) {
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
         const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold))
+        if (!o.reflink && !SHIPPED.copyFits(await measure(root), bytes, o.threshold))
             return { ...base, bytes, outcome: 'no-room' };
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
@@ -33683,7 +33911,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6012);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6127);
 // The action's post step (action.yml: runs.post), bundled into dist/post.
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();

@@ -8,13 +8,24 @@ import { join } from 'node:path';
 import { freePort } from './free-port.mjs';
 import { currentPace } from './pace.mjs';
 
+/** @type {(cwd: string, args: string[], input?: string) => string} */
 const git = (cwd, args, input) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, input, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } }).trim();
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], {
+    cwd,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd },
+  }).trim();
 
 /**
  * Makes (or adds a commit to) a repository at `dir` with crate `name`: `answer()` returns
  * `answer`, and `padMiB` of incompressible data (random bytes) sit beside it. `orphan` starts
  * a history that shares nothing with the existing one. Returns the new commit's sha.
+ */
+/**
+ * @param {string} dir
+ * @param {{ name: string, answer: number, init?: boolean, orphan?: boolean, padMiB?: number }} o
+ * @returns {string}
  */
 export function commitGitDep(dir, o) {
   mkdirSync(join(dir, 'src'), { recursive: true });
@@ -31,19 +42,36 @@ export function commitGitDep(dir, o) {
   return git(dir, ['rev-parse', 'HEAD']);
 }
 
-/** A workspace whose one dependency is the git repository at `url`, branch `branch`. */
+/**
+ * A workspace whose one dependency is the git repository at `url`, branch `branch`.
+ * @param {string} dir
+ * @param {string} name
+ * @param {string} url
+ * @returns {string}
+ */
 export function makeGitConsumer(dir, name, url, branch = 'main') {
   mkdirSync(join(dir, 'src'), { recursive: true });
-  writeFileSync(join(dir, 'Cargo.toml'), `[package]\nname = "consumer"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${name} = { git = "${url}", branch = "${branch}" }\n`);
+  writeFileSync(
+    join(dir, 'Cargo.toml'),
+    `[package]\nname = "consumer"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${name} = { git = "${url}", branch = "${branch}" }\n`,
+  );
   writeFileSync(join(dir, 'src', 'main.rs'), `fn main() { println!("{}", ${name.replace(/-/g, '_')}::answer()); }\n`);
   return dir;
 }
 
-/** `git daemon` serving every repository under `base` at git://127.0.0.1:<port>/<name>. */
+/**
+ * `git daemon` serving every repository under `base` at git://127.0.0.1:<port>/<name>.
+ * @param {string} base
+ * @returns {Promise<{ url(name: string): string, close(): Promise<void> }>}
+ */
 export async function serveGit(base) {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'git',
+      ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     // Ready once it accepts a connection; an exit first means the port was taken meanwhile.
     // On a busy machine that can take a while: the wait ends on the outcome, with a guard
     // against a hang that grows with the run's pace (pace.mjs).
@@ -52,7 +80,7 @@ export async function serveGit(base) {
     let ready = false;
     const end = Date.now() + 30_000 * currentPace();
     while (!exited && !ready && Date.now() < end) {
-      ready = await new Promise((res) => {
+      ready = await new Promise((/** @type {(ok: boolean) => void} */ res) => {
         const c = connect(port, '127.0.0.1', () => (c.end(), res(true)));
         c.on('error', () => setTimeout(() => res(false), 25));
       });
@@ -60,8 +88,14 @@ export async function serveGit(base) {
     if (!ready && !exited) child.kill('SIGKILL');
     if (ready) {
       return {
-        url: (name) => `git://127.0.0.1:${port}/${name}`,
-        close: () => new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : (child.once('exit', () => res()), child.kill('SIGTERM')))),
+        url: (/** @type {string} */ name) => `git://127.0.0.1:${port}/${name}`,
+        /** @returns {Promise<void>} */
+        close: () =>
+          new Promise((res) => {
+            if (child.exitCode !== null || child.signalCode !== null) return res();
+            child.once('exit', () => res());
+            child.kill('SIGTERM');
+          }),
       };
     }
     if (attempt > 5) throw new Error(`git daemon did not start on 127.0.0.1 (port ${port})`);

@@ -13,10 +13,15 @@ export const PACE_VARIABLE = 'CARGO_ISOLATE_TEST_PACE';
 /** Beyond this the machine is too busy for any limit to mean much; a hang still ends. */
 export const MAX_PACE = 8;
 
-const WORK = 'let x = 0; for (let i = 0; i < 3e6; i++) x = (x * 31 + i) >>> 0; const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));';
+const WORK =
+  'let x = 0; for (let i = 0; i < 3e6; i++) x = (x * 31 + i) >>> 0; const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000));';
 
-/** Runs the measurement: `{ pace, samples }`, samples as [wall ms, cpu ms]. */
+/**
+ * Runs the measurement: `{ pace, samples }`, samples as [wall ms, cpu ms].
+ * @returns {{ pace: number, samples: [number, number][] }}
+ */
 export function measurePace(runs = 5) {
+  /** @type {[number, number][]} */
   const samples = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -30,11 +35,15 @@ export function measurePace(runs = 5) {
   return { pace: clampPace(median), samples };
 }
 
+/** @param {number} x */
 export function clampPace(x) {
   return Math.round(Math.min(MAX_PACE, Math.max(1, Number.isFinite(x) ? x : 1)) * 10) / 10;
 }
 
-/** The pace of this run: what jest.config.js measured (or the user set), else 1. */
+/**
+ * The pace of this run: what jest.config.js measured (or the user set), else 1.
+ * @param {Record<string, string | undefined>} env
+ */
 export function currentPace(env = process.env) {
   const v = Number(env[PACE_VARIABLE]);
   return v >= 1 ? clampPace(v) : 1;

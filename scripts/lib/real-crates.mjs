@@ -19,7 +19,16 @@ const run = promisify(execFile);
 export const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
 
 /** Debian packages whose crates (with their dependencies) make the real-crates workspace. */
-export const REAL_CRATE_PACKAGES = ['librust-serde-json-dev', 'librust-regex-dev', 'librust-clap-dev', 'librust-tokio-dev', 'librust-chrono-dev', 'librust-anyhow-dev', 'librust-thiserror-dev', 'librust-serde-derive-dev'];
+export const REAL_CRATE_PACKAGES = [
+  'librust-serde-json-dev',
+  'librust-regex-dev',
+  'librust-clap-dev',
+  'librust-tokio-dev',
+  'librust-chrono-dev',
+  'librust-anyhow-dev',
+  'librust-thiserror-dev',
+  'librust-serde-derive-dev',
+];
 
 /** The workspace's direct dependencies: a typical service's (48 crates once resolved). */
 export const REAL_DEPS = `serde = { version = "1", features = ["derive"] }
@@ -32,6 +41,7 @@ anyhow = "1"
 thiserror = "1"
 `;
 
+/** @param {string} name */
 const indexPath = (name) => {
   const n = name.toLowerCase();
   if (n.length <= 2) return `${n.length}/${n}`;
@@ -52,6 +62,10 @@ export function ensurePackages() {
   }
 }
 
+/**
+ * @param {string} d
+ * @returns {string[]}
+ */
 function readdirSafe(d) {
   try {
     return readdirSync(d);
@@ -60,9 +74,13 @@ function readdirSafe(d) {
   }
 }
 
-/** One index line from `cargo metadata` of a crate's manifest (the registry's JSON format). */
+/**
+ * One index line from `cargo metadata` of a crate's manifest (the registry's JSON format).
+ * @param {any} pkg a package of `cargo metadata`'s output
+ * @param {string} cksum
+ */
 function indexEntry(pkg, cksum) {
-  const deps = pkg.dependencies.map((d) => ({
+  const deps = pkg.dependencies.map((/** @type {any} */ d) => ({
     name: d.rename ?? d.name,
     req: d.req,
     features: d.features,
@@ -79,8 +97,15 @@ function indexEntry(pkg, cksum) {
  * Packs every crate under `from` into `dir` (index/ and crates/, makeRegistry's shape).
  * Idempotent: a `dir/packed.json` listing the same source dirs means nothing to do.
  */
+/**
+ * @param {string} dir
+ * @param {{ from?: string }} o
+ * @returns {Promise<number>}
+ */
 export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
-  const srcs = readdirSafe(from).filter((d) => /^[A-Za-z0-9_-]+-\d+\.\d+\.\d+/.test(d)).sort();
+  const srcs = readdirSafe(from)
+    .filter((d) => /^[A-Za-z0-9_-]+-\d+\.\d+\.\d+/.test(d))
+    .sort();
   if (srcs.length === 0) throw new Error(`No crates under ${from}: install ${REAL_CRATE_PACKAGES.join(' ')} (apt-get), or call ensurePackages().`);
   const stamp = join(dir, 'packed.json');
   const want = JSON.stringify(srcs);
@@ -91,16 +116,34 @@ export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
   // Manifests are read with an empty CARGO_HOME of our own: no config of the machine applies.
   const home = join(dir, '.meta-home');
   mkdirSync(home, { recursive: true });
+  /** @type {Map<string, ReturnType<typeof indexEntry>[]>} */
   const entries = new Map();
+  /** @param {string} d */
   const one = async (d) => {
-    const { stdout } = await run('cargo', ['metadata', '--no-deps', '--offline', '--format-version', '1', '--manifest-path', join(from, d, 'Cargo.toml')], { env: { ...process.env, CARGO_HOME: home }, maxBuffer: 64 << 20 }).catch(() => ({ stdout: '' }));
+    const { stdout } = await run('cargo', ['metadata', '--no-deps', '--offline', '--format-version', '1', '--manifest-path', join(from, d, 'Cargo.toml')], {
+      env: { ...process.env, CARGO_HOME: home },
+      maxBuffer: 64 << 20,
+    }).catch(() => ({ stdout: '' }));
     if (!stdout) return; // a manifest cargo cannot read (a crate Debian patched for itself): left out
     const pkg = JSON.parse(stdout).packages[0];
     const top = `${pkg.name}-${pkg.version}`;
     const crate = join(dir, 'crates', `${top}.crate`);
     // A .crate is a gzipped tar of <name>-<version>/; fixed owner and mtime, so packing twice
     // gives the same checksums. Debian's checksum file is for vendored sources, not registries.
-    await run('tar', ['czf', crate, '--owner=0', '--group=0', '--numeric-owner', '--mtime=2020-01-01', '--sort=name', '--exclude=.cargo-checksum.json', `--transform=s,^${d.replace(/[.]/g, '\\.')},${top},`, '-C', from, d]);
+    await run('tar', [
+      'czf',
+      crate,
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--mtime=2020-01-01',
+      '--sort=name',
+      '--exclude=.cargo-checksum.json',
+      `--transform=s,^${d.replace(/[.]/g, '\\.')},${top},`,
+      '-C',
+      from,
+      d,
+    ]);
     const cksum = createHash('sha256').update(readFileSync(crate)).digest('hex');
     const list = entries.get(pkg.name) ?? [];
     list.push(indexEntry(pkg, cksum));
@@ -108,9 +151,11 @@ export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
   };
   // Two at a time: the machine has two cores and other work.
   const queue = [...srcs];
-  await Promise.all([0, 1].map(async () => {
-    for (let d = queue.shift(); d; d = queue.shift()) await one(d);
-  }));
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) await one(d);
+    }),
+  );
   for (const [name, list] of entries) {
     const p = join(dir, 'index', indexPath(name));
     mkdirSync(join(p, '..'), { recursive: true });
@@ -126,6 +171,12 @@ export async function packRegistry(dir, { from = DEBIAN_REGISTRY } = {}) {
  * A workspace depending on REAL_DEPS (or `deps`), resolved against `registryUrl`: a binary
  * `app` using them, so every dependency is compiled. `extraFiles` adds files (path -> text).
  */
+/**
+ * @param {string} dir
+ * @param {string} registryUrl
+ * @param {{ deps?: string, main?: string, extraFiles?: Record<string, string> }} o
+ * @returns {string}
+ */
 export function makeRealWorkspace(dir, registryUrl, { deps = REAL_DEPS, main, extraFiles = {} } = {}) {
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, '.cargo'), { recursive: true });
@@ -140,7 +191,7 @@ export function makeRealWorkspace(dir, registryUrl, { deps = REAL_DEPS, main, ex
 }
 
 /** main.rs using every direct dependency; `n` is the one-line change. */
-export const REAL_MAIN = (n) => `use clap::Parser;
+export const REAL_MAIN = (/** @type {number} */ n) => `use clap::Parser;
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser, Debug)]

@@ -1,6 +1,6 @@
 // A cargo sparse registry on 127.0.0.1 for tests and the benchmark: an index and .crate
 // files generated here, served by a small HTTP server that can be throttled to a realistic
-// link. Shared by __tests__ and scripts/bench.mjs.
+// link. Shared by __tests__ and scripts/bench.ts.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 
+/** @param {string} name */
 const indexPath = (name) => {
   const n = name.toLowerCase();
   if (n.length <= 2) return `${n.length}/${n}`;
@@ -15,10 +16,18 @@ const indexPath = (name) => {
   return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
 };
 
-/** Writes `count` crates named `<prefix><i>` 1.0.0 (each `padBytes` of incompressible data). */
+/** @typedef {{ name: string, vers: string, cksum: string }} Crate */
+
+/**
+ * Writes `count` crates named `<prefix><i>` 1.0.0 (each `padBytes` of incompressible data).
+ * @param {string} dir
+ * @param {{ count: number, prefix?: string, padBytes?: number }} o
+ * @returns {Crate[]}
+ */
 export function makeRegistry(dir, { count, prefix = 'dep', padBytes = 0 }) {
   mkdirSync(join(dir, 'index'), { recursive: true });
   mkdirSync(join(dir, 'crates'), { recursive: true });
+  /** @type {Crate[]} */
   const crates = [];
   for (let i = 0; i < count; i++) {
     const name = `${prefix}${i}`;
@@ -43,6 +52,9 @@ export function makeRegistry(dir, { count, prefix = 'dep', padBytes = 0 }) {
 /**
  * Serves a registry made by makeRegistry. `bytesPerSecond` and `latencyMs` throttle every
  * response like a real link; counts requests so tests can prove nothing was downloaded.
+ * @param {string} dir
+ * @param {{ bytesPerSecond?: number, latencyMs?: number }} o
+ * @returns {Promise<{ port: number, url: string, stats: { requests: number, downloads: number }, close(): Promise<void> }>}
  */
 export async function serveRegistry(dir, { bytesPerSecond = 0, latencyMs = 0 } = {}) {
   const stats = { requests: 0, downloads: 0 };
@@ -51,6 +63,7 @@ export async function serveRegistry(dir, { bytesPerSecond = 0, latencyMs = 0 } =
     stats.requests++;
     const url = (req.url ?? '').split('?')[0];
     if (latencyMs) await new Promise((r) => setTimeout(r, latencyMs));
+    /** @type {Buffer | undefined} */
     let body;
     if (url === '/index/config.json') body = Buffer.from(JSON.stringify({ dl: `http://127.0.0.1:${port}/crates/{crate}-{version}.crate` }));
     else if (url.startsWith('/index/') || url.startsWith('/crates/')) body = await readFile(join(dir, url.slice(1))).catch(() => undefined);
@@ -60,20 +73,32 @@ export async function serveRegistry(dir, { bytesPerSecond = 0, latencyMs = 0 } =
       return;
     }
     if (url.startsWith('/crates/')) stats.downloads++;
-    if (bytesPerSecond) await new Promise((r) => setTimeout(r, (body.length / bytesPerSecond) * 1000));
+    const bytes = body.length;
+    if (bytesPerSecond) await new Promise((r) => setTimeout(r, (bytes / bytesPerSecond) * 1000));
     res.end(body);
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  port = server.address().port;
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   return {
     port,
     url: `sparse+http://127.0.0.1:${port}/index/`,
     stats,
-    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r(undefined)); }),
+    /** @returns {Promise<void>} */
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r(undefined));
+      }),
   };
 }
 
-/** A workspace whose crates.io dependencies are replaced by the local registry. */
+/**
+ * A workspace whose crates.io dependencies are replaced by the local registry.
+ * @param {string} dir
+ * @param {string} registryUrl
+ * @param {Crate[]} crates
+ * @returns {string}
+ */
 export function makeConsumer(dir, registryUrl, crates) {
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, '.cargo'), { recursive: true });

@@ -9,6 +9,7 @@ import { PACE_VARIABLE, measurePace } from './pace.mjs';
 
 export const RUN_DIR_VARIABLE = 'CARGO_ISOLATE_TEST_RUN_DIR';
 
+/** @param {Record<string, string | undefined>} env */
 export function prepareTestRun(env = process.env) {
   if (!env[PACE_VARIABLE]) {
     const { pace, samples } = measurePace();

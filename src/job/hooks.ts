@@ -4,7 +4,8 @@ import { isHolder } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { ancestors, myUid } from '../os/proc.js';
 import { rootPaths } from '../model/layout.js';
-import { type Settings, InputError, defaultRoot, fromVariables, parseEnvFile, readSettings } from '../model/settings.js';
+import { DEFAULTS, type Settings, InputError, defaultRoot, fromVariables, parseEnvFile, readSettings } from '../model/settings.js';
+import { parseLevel } from '../model/units.js';
 import { asSentence, envFileProblems, environmentProblems, notText } from '../model/variables.js';
 import { RootError } from '../pool/root.js';
 import { recordEvent } from '../pool/events.js';
@@ -203,7 +204,7 @@ export async function hookMetrics(env: Record<string, string | undefined>, root:
     try {
       threshold = hookSettings(env).diskThreshold;
     } catch {
-      threshold = { kind: 'percent', percent: 85 }; // the variable's own warning was given already
+      threshold = parseLevel(DEFAULTS['disk-threshold'])!; // the variable's own warning was given already
     }
     await writeMetrics(file, await collectMetrics(root, threshold, (m) => log.debug(m), 'hook'));
   } catch (e) {

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { collectCandidates, planPrune } from '../pool/guard.js';
-import { type FleetEvent, type Via, eventsLog, parseEvents } from '../pool/events.js';
+import { type EventName, type FleetEvent, type Via, eventsLog, parseEvents } from '../pool/events.js';
 import { type Cursor, readSince } from '../pool/jsonlog.js';
 import { type WarmthEntry, parseLog, startedWarm, warmthLog } from '../pool/warmth.js';
 import { beyond } from '../os/disk.js';
@@ -50,20 +50,10 @@ export interface Counters {
 
 export const emptyCounters = (): Counters => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
 
-/** Pure: the counters with these events added. */
+/** Pure: the counters with these events added (each by its row of EVENT_METRICS). */
 export function addEvents(c: Counters, events: FleetEvent[]): Counters {
   const out: Counters = JSON.parse(JSON.stringify(c));
-  for (const e of events) {
-    if (e.event === 'guard') {
-      const k = `${e.trigger}|${e.result}`;
-      out.guardRuns[k] = (out.guardRuns[k] ?? 0) + 1;
-      out.guardFreed[e.trigger] = (out.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
-    } else if (e.event === 'lease') {
-      const w = (out.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
-      w.count++;
-      w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
-    } else if (e.event === 'unisolated') out.unisolated++;
-  }
+  for (const e of events) (EVENT_METRICS[e.event].count as (c: Counters, e: FleetEvent) => void)(out, e);
   return out;
 }
 
@@ -116,6 +106,66 @@ function family(name: string, type: 'gauge' | 'counter' | 'summary', help: strin
 const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'] as const;
 const TRIGGERS = ['job', 'gc'] as const;
 const VIAS: Via[] = ['action', 'hook', 'cli'];
+
+type EventOf<E extends EventName> = Extract<FleetEvent, { event: E }>;
+
+/**
+ * Each event of events.ts with the counters it adds to and the metric families it renders
+ * (always, at 0 before anything happened, so queries see them). An event added there without
+ * its row here does not compile.
+ */
+const EVENT_METRICS: { [E in EventName]: { count(c: Counters, e: EventOf<E>): void; families(c: Counters, r: Labels): string[] } } = {
+  guard: {
+    count(c, e) {
+      const k = `${e.trigger}|${e.result}`;
+      c.guardRuns[k] = (c.guardRuns[k] ?? 0) + 1;
+      c.guardFreed[e.trigger] = (c.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
+    },
+    families: (c, r) => [
+      ...family(
+        'cargo_isolate_guard_runs_total',
+        'counter',
+        'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
+        TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res): [Labels, number] => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0])),
+      ),
+      ...family(
+        'cargo_isolate_guard_freed_bytes_total',
+        'counter',
+        'Bytes the guard removed, by trigger.',
+        TRIGGERS.map((t): [Labels, number] => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0]),
+      ),
+    ],
+  },
+  lease: {
+    count(c, e) {
+      const w = (c.leaseWaits[e.via] ??= { count: 0, seconds: 0 });
+      w.count++;
+      w.seconds += Number.isFinite(e.waitedMs) ? e.waitedMs / 1000 : 0;
+    },
+    families: (c, r) =>
+      family(
+        'cargo_isolate_lease_wait_seconds',
+        'summary',
+        'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.',
+        VIAS.flatMap((v): [Labels, number, string][] => [
+          [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
+          [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
+        ]),
+      ),
+  },
+  unisolated: {
+    count(c) {
+      c.unisolated++;
+    },
+    families: (c, r) =>
+      family(
+        'cargo_isolate_hook_unisolated_jobs_total',
+        'counter',
+        "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.",
+        [[r, c.unisolated]],
+      ),
+  },
+};
 
 /** Pure: the text node_exporter serves. Counters are always written, at 0 before anything happened, so queries see them. */
 export function renderMetrics(s: Snapshot, c: Counters): string {
@@ -191,33 +241,7 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
     .map(([k, v]) => [JSON.parse(k) as [string, string], v] as const)
     .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
   lines.push(
-    ...family(
-      'cargo_isolate_guard_runs_total',
-      'counter',
-      'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
-      TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res): [Labels, number] => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0])),
-    ),
-    ...family(
-      'cargo_isolate_guard_freed_bytes_total',
-      'counter',
-      'Bytes the guard removed, by trigger.',
-      TRIGGERS.map((t): [Labels, number] => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0]),
-    ),
-    ...family(
-      'cargo_isolate_lease_wait_seconds',
-      'summary',
-      'Leases taken (count) and the seconds jobs waited for them (sum), by what took them: the action, the runner hook or the CLI.',
-      VIAS.flatMap((v): [Labels, number, string][] => [
-        [{ ...r, via: v }, c.leaseWaits[v]?.seconds ?? 0, '_sum'],
-        [{ ...r, via: v }, c.leaseWaits[v]?.count ?? 0, '_count'],
-      ]),
-    ),
-    ...family(
-      'cargo_isolate_hook_unisolated_jobs_total',
-      'counter',
-      "Jobs the runner's job-started hook let run without isolation (a bad variable, a refused root); the hook's warning says why.",
-      [[r, c.unisolated]],
-    ),
+    ...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)),
     ...family(
       'cargo_isolate_jobs_total',
       'counter',

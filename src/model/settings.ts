@@ -146,6 +146,25 @@ export function parseEnvFile(text: string): Record<string, string> {
 const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
 
 /**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+export const DEFAULTS = {
+  layout: 'slot',
+  reuse: 'same-key',
+  'lease-wait': '60s',
+  'max-lease': '24h',
+  'disk-threshold': '85%',
+  'prune-scope': 'runner',
+  'dry-run': 'false',
+  'publish-crates': 'trusted',
+  cache: 'false',
+  'cleanup-timeout': '120s',
+} as const;
+const defaultOf = (name: string): string => (DEFAULTS as Record<string, string>)[name] ?? '';
+
+/**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
  * The target is also the level under which a job makes a new slot rather than wipe a warm
  * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
@@ -214,25 +233,22 @@ export const defaultRootOrigin = (env: Record<string, string | undefined>): Orig
  */
 export function readSettings(from: Get | Source, env: Record<string, string | undefined> = process.env): Settings {
   const src: Source = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-  const read = (name: string) => src.get(name).trim();
+  const read = (name: string) => src.get(name).trim() || defaultOf(name);
   const refuse = (name: string, value: string, expected: string, hint?: string) => new InputError(src.origin(name), value, expected, hint);
 
-  const oneOf = <T extends string>(name: string, allowed: readonly T[], dflt: T): T => {
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
     const v = read(name);
-    if (v === '') return dflt;
     if ((allowed as readonly string[]).includes(v)) return v as T;
     throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
   };
-  const bool = (name: string, dflt: boolean): boolean => {
+  const bool = (name: string): boolean => {
     const v = read(name);
-    if (v === '') return dflt;
     if (['true', 'True', 'TRUE'].includes(v)) return true;
     if (['false', 'False', 'FALSE'].includes(v)) return false;
     throw refuse(name, v, `'true' or 'false'`);
   };
-  const duration = (name: string, dflt: number, min = 0): number => {
+  const duration = (name: string, min = 0): number => {
     const v = read(name);
-    if (v === '') return dflt;
     const ms = parseDuration(v);
     if (ms === undefined || ms < min) {
       throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
@@ -256,7 +272,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     return v;
   };
 
-  const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
+  const diskThreshold = level('disk-threshold')!; // it has a default
   const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
   if (diskTarget.kind !== diskThreshold.kind) {
     // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
@@ -271,7 +287,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     );
   }
   if (!targetIsBelow(diskThreshold, diskTarget)) {
-    throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold') || '85%'})`);
+    throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
   }
   const failBelowRaw = read('fail-below');
   let failBelowBytes: number | undefined;
@@ -287,20 +303,20 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   return {
     root: rootRaw || defaultRoot(env),
     rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-    layout: oneOf('layout', ['slot', 'job'] as const, 'slot'),
-    reuse: oneOf('reuse', ['same-key', 'never', 'always'] as const, 'same-key'),
-    leaseWaitMs: duration('lease-wait', 60_000),
-    maxLeaseMs: duration('max-lease', 24 * 3_600_000, 60_000),
+    layout: oneOf('layout', ['slot', 'job'] as const),
+    reuse: oneOf('reuse', ['same-key', 'never', 'always'] as const),
+    leaseWaitMs: duration('lease-wait'),
+    maxLeaseMs: duration('max-lease', 60_000),
     diskThreshold,
     diskTarget,
-    pruneScope: oneOf('prune-scope', ['runner', 'host'] as const, 'runner'),
-    dryRun: bool('dry-run', false),
+    pruneScope: oneOf('prune-scope', ['runner', 'host'] as const),
+    dryRun: bool('dry-run'),
     failBelowBytes,
-    publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'] as const, 'trusted'),
-    cache: bool('cache', false),
+    publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never'] as const),
+    cache: bool('cache'),
     manifestPath: read('manifest-path') || undefined,
     workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-    cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
+    cleanupTimeoutMs: duration('cleanup-timeout', 1000),
     runnerName: label('runner-name', 'build-host-3') || undefined,
     jobKey: label('key', '${{ matrix.target }}'),
     setLevels,

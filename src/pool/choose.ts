@@ -1,6 +1,12 @@
 import type { JobIdentity } from '../model/identity.js';
-import { valueRank } from './value.js';
+import { type WorthKey, byWorth, worthKey, worthNothing } from './value.js';
 import { type DirRecord, type PathView, type Viewpoint, lastUsedMs, trustDomain } from '../model/record.js';
+
+/*
+ * Which slot a job takes (rankSlots) and how long it waits for an earlier run of its own
+ * (waitBudget): pure rules over the slots' records, which the pool's policy (policy.ts) applies at
+ * its rank and wait steps. Also the vocabulary of slots and jobs the other rules share.
+ */
 
 /**
  * A slot as the chooser sees it: its record, whether its lease looked held, and the value of its
@@ -68,33 +74,19 @@ export const fromBase = (r: Pick<DirRecord, 'repository' | 'key'>, me: Pick<Me, 
   me.baseKey !== undefined && r.repository === me.repository && r.key === me.baseKey;
 
 /**
- * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
- * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
- * own that no later run uses again: once its run has ended, it is the least valuable content on
- * the host.
- */
-export const spentQueueEntry = (r: Pick<DirRecord, 'key'>) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
-
-/**
- * Holds nothing another job could start warm from: no record (the next user wipes it), a target
- * the guard pruned (or that a job left empty), or a merge-queue entry whose run has ended.
- */
-export const worthless = (r?: DirRecord) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
-
-/**
  * Pure: which free slot a job should take, best first. The pool is a cache whose budget is the
  * disk: a warm build is an entry, the guard is the eviction mechanism, and the chooser never
  * destroys an entry it does not have to, nor one worth more than another it could take.
  *
  * 1. The job's own warm build (own-job), then, for a first run, its base branch's (base).
- * 2. A free slot that holds nothing worth keeping (`worthless`, or worth 0 by value.ts: a closed
- *    PR's, an older copy of a build whose newer copy is idle too): a spent merge-queue entry
- *    first (its bytes come back), then the same job's path (sccache hits there), then a sibling
- *    job's of its own key (no wipe), then any other.
+ * 2. A free slot that holds nothing worth keeping (value.ts `worthNothing`: a pruned or empty
+ *    target, a spent merge-queue entry, a closed PR's build, an older copy of a build whose newer
+ *    copy is idle too), in the order of worth (value.ts `byWorth`: a spent merge-queue entry first,
+ *    its bytes come back), then the same job's path (sccache hits there), then a sibling job's of
+ *    its own key (no wipe), then any other.
  * 3. With room (the disk under `disk-target`): nothing else. Every warm build is left alone, a
  *    sibling's included, and the caller makes a new slot.
- *    Under pressure: every other free slot, the least valuable first (value.ts; values within
- *    25% count as equal), then among equals this job's path, a sibling's of its own key, the
+ *    Under pressure: every other free slot, the least valuable first (`byWorth`), then among equals this job's path, a sibling's of its own key, the
  *    least recently used; whatever job or runner used it.
  * Within a tier the slot this runner used last only breaks ties: GitHub assigns jobs to runners
  * at random. A slot whose build was made under another path view than this job's (`warmFor`: a
@@ -121,38 +113,37 @@ export function rankSlots(slots: SlotView[], me: Me, disk: DiskView = {}): SlotP
   const baseOfJob = slots.filter((s) => s.record && fromBase(s.record, me) && sameJob(s.record, me));
   const newestBase = baseOfJob.length >= 2 ? baseOfJob.reduce((a, b) => (time(b.record) > time(a.record) ? b : a)) : undefined;
   // Rank: 0 own-job, 1 base, 2 worth nothing, 3 warm content of others (pressure only).
-  type Ranked = { s: SlotView; tier: Tier; rank: number; t: number; v: number; pref: number; runner: number; spent: number };
+  type Ranked = { s: SlotView; tier: Tier; rank: number; t: number; pref: number; runner: number; w?: WorthKey };
   const ranked: Ranked[] = [];
   for (const s of slots) {
     if (s.live) continue;
     const r = s.record;
     const t = time(r);
     const runner = Number(r?.runnerId === me.runnerId);
-    const spent = Number(r !== undefined && spentQueueEntry(r));
     const own = r !== undefined && trustDomain(r) === mine;
     // A build made under another path view is not warm for this job: it ranks as others' content.
     const fits = warmFor(r?.view, s.view);
     if (fits && own && sameJob(r, me)) {
-      ranked.push({ s, tier: 'own-job', rank: 0, t, v: 0, pref: 0, runner, spent });
+      ranked.push({ s, tier: 'own-job', rank: 0, t, pref: 0, runner });
       continue;
     }
     if (fits && r && !own && fromBase(r, me) && sameJob(r, me) && s !== newestBase) {
-      ranked.push({ s, tier: 'base', rank: 1, t, v: 0, pref: 0, runner, spent });
+      ranked.push({ s, tier: 'base', rank: 1, t, pref: 0, runner });
       continue;
     }
     const tier: Tier = own ? 'own-key' : r && r.repository === me.repository && sameJob(r, me) ? 'same-job' : 'lru';
     // Among equals: this job's path (sccache), then a sibling's (nothing to wipe), then any.
     const pref = tier === 'same-job' ? 0 : tier === 'own-key' ? 1 : 2;
-    if (worthless(r) || s.value === 0) ranked.push({ s, tier, rank: 2, t, v: 0, pref, runner, spent });
-    else if (!room) ranked.push({ s, tier, rank: 3, t, v: valueRank(s.value), pref, runner, spent });
+    if (worthNothing(s)) ranked.push({ s, tier, rank: 2, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
+    else if (!room) ranked.push({ s, tier, rank: 3, t, pref, runner, w: worthKey({ key: r?.key, value: s.value }) });
   }
   const order = (x: Ranked, y: Ranked): number => {
     if (x.rank !== y.rank) return x.rank - y.rank;
     if (x.rank <= 1) return y.runner - x.runner || y.t - x.t;
-    // A spent queue entry first: taking it also gives its bytes back.
-    if (x.rank === 2) return y.spent - x.spent || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
+    // Nothing worth keeping: a spent queue entry first (taking it also gives its bytes back).
+    if (x.rank === 2) return byWorth(x.w!, y.w!) || x.pref - y.pref || y.runner - x.runner || x.t - y.t;
     // Evicting: the least valuable content goes first, whoever used it.
-    return y.spent - x.spent || x.v - y.v || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
+    return byWorth(x.w!, y.w!) || x.pref - y.pref || x.t - y.t || y.runner - x.runner;
   };
   const candidates = ranked.sort((x, y) => order(x, y) || x.s.name.localeCompare(y.s.name)).map(({ s, tier }) => ({ name: s.name, tier }));
   let waitFor: string | undefined;

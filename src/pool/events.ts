@@ -1,11 +1,13 @@
 import { rootPaths } from '../model/layout.js';
+import type { Outcome } from './guard.js';
 import { appendLine, parseLines } from './jsonlog.js';
 
 /*
  * What jobs tell the metrics besides their units (warmth.ts): each guard run, each lease and how
  * long it waited, each job the runner's hooks left without isolation. One line per event in
  * <root>/events.jsonl (jsonlog.ts: O_APPEND, rotation, torn lines skipped); `cargo-isolate
- * metrics` turns the lines into counters. Appending never fails a job.
+ * metrics` turns the lines into counters (job/metrics.ts EVENT_METRICS, one row per event: an
+ * event added here without its metrics does not compile). Appending never fails a job.
  */
 
 /** Who ran the job's main work: the action's main step, the runner's job-started hook, or `cargo-isolate run`. */
@@ -19,11 +21,13 @@ export type FleetEvent =
   /** The job-started hook let a job run without isolation (a bad variable, a refused root, ...). */
   | { t: string; event: 'unisolated'; reason: string };
 
+export type EventName = FleetEvent['event'];
+
 /** under: nothing to do; freed: removed something and ended under the threshold; over: still over it; failed: fail-below. */
 export type GuardResult = 'under' | 'freed' | 'over' | 'failed';
 
 /** Pure: a guard run's result from its report. */
-export function guardResult(r: { over: boolean; removals: { outcome: string }[] }): GuardResult {
+export function guardResult(r: { over: boolean; removals: { outcome: Outcome }[] }): GuardResult {
   return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
 }
 
@@ -41,9 +45,10 @@ export async function recordEvent(root: string, e: NewEvent): Promise<Error | un
   }
 }
 
-const KNOWN = new Set(['guard', 'lease', 'unisolated']);
+/** Every event the log may hold: one entry per member of FleetEvent, or this does not compile. */
+const KNOWN: Record<EventName, true> = { guard: true, lease: true, unisolated: true };
 
 /** Pure: the events of a log's text; torn and unknown lines are skipped. */
 export function parseEvents(text: string): FleetEvent[] {
-  return parseLines<FleetEvent>(text, (o) => typeof o.event === 'string' && KNOWN.has(o.event));
+  return parseLines<FleetEvent>(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
 }

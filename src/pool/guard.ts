@@ -2,163 +2,230 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Disk, beyond, measure } from '../os/disk.js';
 import { hold, release } from '../os/flock.js';
-import { SLOT_NAME, rootPaths, slotDirs, storePaths } from '../model/layout.js';
-import { cargoLockFiles, heldLocks, isHeldHint, type LockSet } from '../os/liveness.js';
+import { rootPaths, slotDirs } from '../model/layout.js';
+import { type LockSet, cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import type { Settings } from '../model/settings.js';
 import { lastUsedMs } from '../model/record.js';
 import { readRecord, writeRecord } from '../os/record-file.js';
-import { OutsideRootError, deleteTrashEntry, removeTree } from '../os/remove.js';
+import { OutsideRootError, type RemoveResult, deleteTrashEntry, removeTree } from '../os/remove.js';
 import { diskUsage } from '../os/sizes.js';
+import { crateBlobs } from '../store/crates.js';
 import { gitEntries } from '../store/gitstore.js';
 import { type Level, formatBytes, formatLevel } from '../model/units.js';
 import { isPermissionError } from '../os/fsutil.js';
-import { spentQueueEntry, worthless } from './choose.js';
-import { slotValues, statsOf, valueRank } from './value.js';
-import { readHistory } from './warmth.js';
+import type { SlotView } from './choose.js';
+import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, othersIdle } from './policy.js';
+import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
+
+/*
+ * The disk guard, the pool's one eviction mechanism: what it may remove (candidates of the kinds
+ * below, each found by its collector), in which order and down to which level (policy.ts), then
+ * the removals under locks (its remover).
+ */
 
 export type Kind = 'trash' | 'job-dir' | 'target' | 'registry-src' | 'crate' | 'git';
 
-/** Something the guard could delete, as its decision sees it: no tree is walked to make one. */
-export interface Candidate {
-  kind: Kind;
-  path: string;
-  /** From the owner's post step (slot.json); undefined when never recorded. */
-  bytes?: number;
-  lastUsedMs: number;
-  owner?: string;
-  live: boolean;
-  slot?: string;
-  /** The trust domain that used it last (slots): a spent merge-queue entry goes first. */
-  key?: string;
-  /** What its build is worth (value.ts; targets only): the least valuable goes first. */
-  value?: number;
+/** Something the guard could delete, as a collector finds it; its kind's row gives its place in the order. */
+export type Candidate = Omit<Weighed, 'kind' | 'order' | 'shared'> & { kind: Kind };
+/** A candidate as the policy weighs it: with its kind's order and owner test. */
+export type Ranked = Candidate & Weighed;
+
+/** How a removal ended: removeTree's outcomes, and the guard's own. */
+export type Outcome = RemoveResult['outcome'] | 'needs root' | 'refused' | 'would remove';
+
+/** What every collector may read: one scan of the slots (valued) and one read of /proc/locks. */
+interface Scan {
+  root: string;
+  held: LockSet;
+  slots: SlotView[];
 }
-
-/** Removal order: cheapest loss first. Trash is already garbage; a job dir belongs to a dead job. */
-const ORDER: Kind[] = ['trash', 'job-dir', 'target', 'registry-src', 'crate', 'git'];
-
-export interface PrunePlan {
-  ordered: Candidate[];
-  /** Bytes in directories of live jobs (as last recorded): never touched. */
-  liveBytes: number;
-  live: Candidate[];
-  /** Other runners' idle bytes (as last recorded), in runner scope. */
-  othersBytes: number;
-  /** The build the job running this guard is about to take: removed last, after everything else. */
-  kept: Candidate[];
-}
-
-const spent = (c: Candidate) => Number(c.kind === 'target' && c.key !== undefined && spentQueueEntry({ key: c.key }));
 
 /**
- * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- * Then job dirs of dead jobs, then targets, the least valuable first (value.ts: a closed PR's
- * and a spent merge-queue entry's before anything; values within 25% of each other by age), then
- * `registry/src` trees and the stores, which the next job refills cheaply.
- *
- * `keep` names the slots whose build the job running this guard is about to take (its own
- * warm build, or its base's for a first run: rankSlots' first candidate): they go last, after
- * everything else idle, so the guard and the chooser never disagree about the one build this
- * job will use. Removed anyway only when nothing else is left to free.
- *
- * Runner scope (the default) frees this runner's idle data first among data of equal worth.
- * It used to free all of this runner's idle data, its most valuable builds included, before any
- * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
- * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
- * directory out of reach, which is what the scope was first for (a guard deleting other
- * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
- * leave data no later job counts as its own; it is freed by its worth like anything else. Live
- * data is never a candidate in any scope.
+ * One row per kind of candidate, everything the guard knows of it. A kind added without its row,
+ * or a row without one of these, does not compile.
  */
-export function planPrune(cands: Candidate[], scope: 'runner' | 'host', runnerId: string, o: { keep?: string[] } = {}): PrunePlan {
-  let liveBytes = 0;
-  let othersBytes = 0;
-  const ordered: Candidate[] = [];
-  const live: Candidate[] = [];
-  const kept: Candidate[] = [];
-  for (const c of cands) {
-    if (c.live) {
-      liveBytes += c.bytes ?? 0;
-      live.push(c);
-    } else if (c.slot !== undefined && o.keep?.includes(c.slot)) kept.push(c);
-    else {
-      if (scope === 'runner' && c.owner !== runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git') othersBytes += c.bytes ?? 0;
-      ordered.push(c);
-    }
-  }
-  // Runner scope: this runner's data first among equals (same kind, same worth); never a
-  // valuable build of its own before a worthless one of another runner.
-  const mineFirst = (a: Candidate, b: Candidate) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
-  const order = (a: Candidate, b: Candidate) =>
-    ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
-    spent(b) - spent(a) ||
-    valueRank(a.value) - valueRank(b.value) ||
-    mineFirst(a, b) ||
-    a.lastUsedMs - b.lastUsedMs ||
-    a.path.localeCompare(b.path);
-  ordered.sort(order);
-  kept.sort(order);
-  return { ordered, liveBytes, othersBytes, live, kept };
+interface KindRow {
+  /** Removal order, cheapest loss first: trash is already garbage, a job dir belongs to a dead job. */
+  order: number;
+  /**
+   * Nobody's data (trash) or everybody's (the stores): never "another runner's idle data", which
+   * runner scope frees after this runner's among equals and the final warning counts.
+   */
+  shared: boolean;
+  /** Removing it needs no ownership of its files (a store blob is unlinked from the store's directory). */
+  anyOwner: boolean;
+  collect(s: Scan): Promise<Candidate[]>;
+  remove(root: string, c: Candidate, timeoutMs: number): Promise<Outcome>;
 }
 
-async function isDir(p: string): Promise<boolean> {
-  return (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
+const isDir = async (p: string): Promise<boolean> => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+const why = (c: Candidate) => `disk guard: idle ${c.kind}`;
 
-/** Gathers candidates from records and one read of /proc/locks (the hint; removal re-checks). */
-export async function collectCandidates(root: string, held: LockSet = heldLocks(), nowMs = Date.now()): Promise<Candidate[]> {
-  const p = rootPaths(root);
-  const out: Candidate[] = [];
-  for (const e of await fs.readdir(p.trash).catch(() => [] as string[])) {
-    const st = await fs.lstat(join(p.trash, e)).catch(() => undefined);
-    out.push({ kind: 'trash', path: join(p.trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-  }
-  for (const repo of await fs.readdir(p.jobs).catch(() => [] as string[])) {
-    for (const key of await fs.readdir(join(p.jobs, repo)).catch(() => [] as string[])) {
-      for (const run of await fs.readdir(join(p.jobs, repo, key)).catch(() => [] as string[])) {
-        const dir = join(p.jobs, repo, key, run);
-        const rec = await readRecord(join(dir, 'job.json'));
-        const st = await fs.lstat(dir).catch(() => undefined);
-        out.push({
-          kind: 'job-dir',
-          path: dir,
-          lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
-          owner: rec?.runnerId,
-          live: await isHeldHint(join(dir, '.lease'), held),
-        });
+const KINDS: Record<Kind, KindRow> = {
+  trash: {
+    order: 0,
+    shared: true,
+    anyOwner: false,
+    async collect({ root }) {
+      const trash = rootPaths(root).trash;
+      const out: Candidate[] = [];
+      for (const e of await fs.readdir(trash).catch(() => [] as string[])) {
+        const st = await fs.lstat(join(trash, e)).catch(() => undefined);
+        out.push({ kind: 'trash', path: join(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
       }
-    }
+      return out;
+    },
+    remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
+  },
+  'job-dir': {
+    order: 1,
+    shared: false,
+    anyOwner: false,
+    async collect({ root, held }) {
+      const jobs = rootPaths(root).jobs;
+      const out: Candidate[] = [];
+      for (const repo of await fs.readdir(jobs).catch(() => [] as string[])) {
+        for (const key of await fs.readdir(join(jobs, repo)).catch(() => [] as string[])) {
+          for (const run of await fs.readdir(join(jobs, repo, key)).catch(() => [] as string[])) {
+            const dir = join(jobs, repo, key, run);
+            const rec = await readRecord(join(dir, 'job.json'));
+            const st = await fs.lstat(dir).catch(() => undefined);
+            out.push({
+              kind: 'job-dir',
+              path: dir,
+              lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+              owner: rec?.runnerId,
+              live: await isHeldHint(join(dir, '.lease'), held),
+            });
+          }
+        }
+      }
+      return out;
+    },
+    async remove(root, c, timeoutMs) {
+      if (!(await isDir(c.path))) return 'absent';
+      const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
+      return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
+    },
+  },
+  target: {
+    order: 2,
+    shared: false,
+    anyOwner: false,
+    collect: async ({ root, slots }) => slotCandidates(root, slots),
+    remove: removeFromSlot,
+  },
+  'registry-src': {
+    order: 3,
+    shared: false,
+    anyOwner: false,
+    async collect({ root, slots }) {
+      const perSlot: Candidate[] = slots.map(({ name, record: rec, live }) => ({
+        kind: 'registry-src',
+        path: join(slotDirs(root, name).cargoHome, 'registry', 'src'),
+        lastUsedMs: lastUsedMs(rec),
+        owner: rec?.runnerId,
+        live,
+        slot: name,
+      }));
+      return [...perSlot, ...(await sharedSources(root, slots))];
+    },
+    async remove(root, c, timeoutMs) {
+      if (c.slot !== undefined) return removeFromSlot(root, c, timeoutMs);
+      if (!(await isDir(c.path))) return 'absent';
+      return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks(join(c.path, '..', '..')), timeoutMs })).outcome;
+    },
+  },
+  crate: {
+    order: 4,
+    shared: true,
+    anyOwner: true,
+    // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
+    // least recently linked first.
+    collect: async ({ root }) =>
+      (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+    // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+    // race, finds it missing and lets cargo download: neither is wrong.
+    remove: (_root, c) =>
+      fs.unlink(c.path).then(
+        () => 'removed',
+        (e) => (isPermissionError(e) ? 'needs root' : 'absent'),
+      ),
+  },
+  git: {
+    order: 5,
+    shared: true,
+    anyOwner: false,
+    // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+    collect: async ({ root }) =>
+      (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+    async remove(root, c, timeoutMs) {
+      if (!(await isDir(c.path))) return 'absent';
+      return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
+    },
+  },
+};
+
+/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
+export const ranked = <C extends Candidate>(c: C): C & Ranked => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+
+/**
+ * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
+ * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ */
+export function slotCandidates(root: string, slots: SlotView[]): Ranked[] {
+  const { order, shared } = KINDS.target;
+  const out: Ranked[] = [];
+  for (const { name, record: rec, live, value } of slots) {
+    if (rec?.sizes && rec.sizes.target <= 0 && !live) continue;
+    const path = targetPath(root, name);
+    out.push({
+      kind: 'target',
+      order,
+      shared,
+      path,
+      bytes: rec?.sizes?.target,
+      lastUsedMs: lastUsedMs(rec),
+      owner: rec?.runnerId,
+      live,
+      slot: name,
+      key: rec?.key,
+      value,
+    });
   }
-  // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway). Linking
-  // and unlinking change ctime, so ctime orders them by last use. Only through real directories:
-  // a store dir a build replaced by a link (into a slot) is not the store, and unlink follows it.
-  const blobs = storePaths(root).blobs;
-  const plain = (await isDir(storePaths(root).base)) && (await isDir(blobs));
-  for (const sub of plain ? await fs.readdir(blobs).catch(() => [] as string[]) : []) {
-    if (!(await isDir(join(blobs, sub)))) continue;
-    for (const f of await fs.readdir(join(storePaths(root).blobs, sub)).catch(() => [] as string[])) {
-      const path = join(storePaths(root).blobs, sub, f);
-      const st = await fs.lstat(path).catch(() => undefined);
-      if (st?.isFile() && st.nlink === 1) out.push({ kind: 'crate', path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, live: false });
-    }
+  return out;
+}
+
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map<string, string>();
+function targetPath(root: string, name: string): string {
+  const k = `${root}\0${name}`;
+  let p = targets.get(k);
+  if (p === undefined) {
+    if (targets.size > 4096) targets.clear();
+    p = slotDirs(root, name).target;
+    targets.set(k, p);
   }
-  // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-  for (const e of await gitEntries(root)) if (!e.linked) out.push({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false });
-  const names = (await fs.readdir(p.slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n));
-  const slots = await Promise.all(
-    names.map(async (name) => ({ name, record: await readRecord(slotDirs(root, name).record), live: await isHeldHint(slotDirs(root, name).lock, held) })),
-  );
-  const history = await readHistory(root);
-  const values = slotValues(slots, statsOf(history.jobs, history.closed), nowMs, worthless);
-  for (const { name, record: rec, live } of slots) {
-    const d = slotDirs(root, name);
-    const base = { lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name, key: rec?.key };
-    if (!rec?.sizes || rec.sizes.target > 0 || live) out.push({ ...base, kind: 'target', path: d.target, bytes: rec?.sizes?.target, value: values.get(name) });
-    out.push({ ...base, kind: 'registry-src', path: join(d.cargoHome, 'registry', 'src') });
-  }
-  out.push(...(await sharedSources(root, out)));
+  return p;
+}
+
+/**
+ * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
+ * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
+ * to take (lease.ts slotToKeep), removed last.
+ */
+export function planPrune(cands: Candidate[], scope: Scope, runnerId: string, o: { keep?: string[]; policy?: Policy } = {}): PrunePlan<Ranked> {
+  return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
+}
+
+/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+export async function collectCandidates(root: string, held: LockSet = heldLocks(), nowMs: number = Date.now()): Promise<Ranked[]> {
+  const scan: Scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
+  const out: Ranked[] = [];
+  for (const row of Object.values(KINDS)) out.push(...(await row.collect(scan)).map(ranked));
   return out;
 }
 
@@ -169,14 +236,10 @@ export async function collectCandidates(root: string, held: LockSet = heldLocks(
  * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
  * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
  */
-async function sharedSources(root: string, slots: Candidate[]): Promise<Candidate[]> {
+async function sharedSources(root: string, slots: SlotView[]): Promise<Candidate[]> {
   const me = myUid();
   const out: Candidate[] = [];
-  const liveUids = new Set<number | undefined>();
-  for (const c of slots) {
-    if (c.kind !== 'target' || !c.live || !c.slot) continue;
-    liveUids.add((await readRecord(slotDirs(root, c.slot).record))?.uid);
-  }
+  const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
   for (const name of await fs.readdir(rootPaths(root).homes).catch(() => [] as string[])) {
     const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
     // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
@@ -193,13 +256,33 @@ async function sharedSources(root: string, slots: Candidate[]): Promise<Candidat
 /** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
 const mutateLocks = (home: string) => [join(home, '.package-cache-mutate'), join(home, '.package-cache')];
 
+/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
+async function removeFromSlot(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
+  if (!(await isDir(c.path))) return 'absent';
+  const d = slotDirs(root, c.slot!);
+  const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
+  const r = await removeTree(root, c.path, {
+    why: why(c),
+    locks,
+    timeoutMs,
+    // Still under the lease: a job leasing the slot next must find a truthful record.
+    whileLocked: async () => {
+      const rec = await readRecord(d.record);
+      if (rec && c.kind === 'target')
+        await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+    },
+  });
+  if (c.kind === 'target' && r.outcome !== 'live') await fs.mkdir(d.target).catch(() => undefined);
+  return r.outcome;
+}
+
 export interface Removal {
   kind: Kind;
   path: string;
   bytes: number;
   ageMs: number;
   owner?: string;
-  outcome: string;
+  outcome: Outcome;
 }
 
 export interface GuardReport {
@@ -213,7 +296,7 @@ export interface GuardReport {
   liveBytes: number;
   othersBytes: number;
   dryRun: boolean;
-  scope: 'runner' | 'host';
+  scope: Scope;
   lockWaitMs: number;
   decisionMs: number;
   /** Idle data this uid may not remove (another uid's files): only root's gc can. */
@@ -225,7 +308,7 @@ export interface GuardOptions {
   root: string;
   threshold: Level;
   target: Level;
-  scope: 'runner' | 'host';
+  scope: Scope;
   runnerId: string;
   dryRun: boolean;
   failBelowBytes?: number;
@@ -234,6 +317,8 @@ export interface GuardOptions {
   maxAgeMs?: number;
   /** Slots whose build this job is about to take (planPrune's `keep`). */
   keep?: string[];
+  /** The time builds are weighed at (value.ts): now, unless a test fixes it. */
+  nowMs?: number;
   timeoutMs: number;
   log: Log;
 }
@@ -256,79 +341,40 @@ export function guardOptions(s: Settings, root: string, runnerId: string, log: L
 
 export class DiskFullError extends Error {}
 
-const NEEDS_ROOT = 'needs root';
-
 /**
  * Removes one candidate; its outcome. What another uid holds (a root container job's files
  * never handed back) is not attempted by anyone but root: renaming a directory needs write
  * access to it, and a futile `rm -rf` over a large tree only costs time.
  */
-async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<string> {
+async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
   const uid = myUid();
-  if (uid !== 0 && c.kind !== 'crate') {
+  if (uid !== 0 && !KINDS[c.kind].anyOwner) {
     const st = await fs.lstat(c.path).catch(() => undefined);
-    if (st && st.uid !== uid) return NEEDS_ROOT;
+    if (st && st.uid !== uid) return 'needs root';
     // Another uid's files below a directory of ours (reclaim.ts marked the slot).
     const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
-    if (rec?.uid !== undefined && rec.uid !== uid) return NEEDS_ROOT;
+    if (rec?.uid !== undefined && rec.uid !== uid) return 'needs root';
   }
   try {
-    return await removeCandidateAs(root, c, timeoutMs);
+    return await KINDS[c.kind].remove(root, c, timeoutMs);
   } catch (e) {
-    if (isPermissionError(e)) return NEEDS_ROOT;
+    if (isPermissionError(e)) return 'needs root';
     // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
     if (e instanceof OutsideRootError) return 'refused';
     throw e;
   }
 }
 
-async function removeCandidateAs(root: string, c: Candidate, timeoutMs: number): Promise<string> {
-  if (c.kind === 'trash') return (await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash';
-  if (c.kind === 'crate') {
-    // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-    // race, finds it missing and lets cargo download: neither is wrong.
-    return fs.unlink(c.path).then(
-      () => 'removed',
-      (e) => (isPermissionError(e) ? NEEDS_ROOT : 'absent'),
-    );
-  }
-  if (!(await isDir(c.path))) return 'absent';
-  const why = `disk guard: idle ${c.kind}`;
-  if (c.kind === 'git') return (await removeTree(root, c.path, { why, timeoutMs })).outcome;
-  if (c.kind === 'job-dir') {
-    const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
-    return (await removeTree(root, c.path, { why, locks, timeoutMs })).outcome;
-  }
-  if (c.kind === 'registry-src' && c.slot === undefined)
-    return (await removeTree(root, c.path, { why, locks: mutateLocks(join(c.path, '..', '..')), timeoutMs })).outcome;
-  const d = slotDirs(root, c.slot!);
-  const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
-  const r = await removeTree(root, c.path, {
-    why,
-    locks,
-    timeoutMs,
-    // Still under the lease: a job leasing the slot next must find a truthful record.
-    whileLocked: async () => {
-      const rec = await readRecord(d.record);
-      if (rec && c.kind === 'target')
-        await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-    },
-  });
-  if (c.kind === 'target' && r.outcome !== 'live') await fs.mkdir(d.target).catch(() => undefined);
-  return r.outcome;
-}
-
-/** How the guard's log line opens for each outcome of a removal; any other is a partial one. */
-const OUTCOME_TEXT: Record<string, string> = {
+/** How the guard's log line opens for each outcome of a removal (`absent` and a dry run's are not logged). */
+const OUTCOME_TEXT: Record<Outcome, string> = {
   removed: 'Removed',
   live: 'Skipped (became live)',
   refused: 'Refused (a symlink on its path)',
-  [NEEDS_ROOT]: "Left (another uid's files: needs root)",
+  'needs root': "Left (another uid's files: needs root)",
+  'left-in-trash': 'Partly removed',
+  absent: 'Gone already',
+  'would remove': 'Would remove',
 };
-
-/** Idle data of another runner in runner scope, which the final warning counts: not the host-wide stores. */
-const isOthersIdle = (o: GuardOptions, c: Candidate): boolean =>
-  o.scope === 'runner' && c.owner !== o.runnerId && c.kind !== 'trash' && c.kind !== 'crate' && c.kind !== 'git';
 
 /**
  * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
@@ -356,7 +402,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
   };
   const describe = (d: Disk) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
   log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-  if (!beyond(before, o.threshold) && o.maxAgeMs === undefined) {
+  if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
     log.info('Under the threshold: nothing to prune.');
     return checkFloor(o, report);
   }
@@ -373,34 +419,34 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
   try {
     let now = await measure(o.root);
     if (report.lockWaitMs > 100) log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-    if (!beyond(now, o.threshold) && o.maxAgeMs === undefined) log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+    if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs)) log.info('No longer over the threshold (another guard freed space): nothing to prune.');
     const t0 = performance.now();
-    const plan = planPrune(await collectCandidates(o.root), o.scope, o.runnerId, { keep: o.keep });
+    const plan = planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
     report.decisionMs = performance.now() - t0;
     report.liveBytes = plan.liveBytes;
     report.othersBytes = plan.othersBytes;
     livePlan = plan.live;
     let simulatedFree = 0;
-    const reached = () => {
-      const sim = { ...now, freeBytes: now.freeBytes + simulatedFree, usedBytes: now.usedBytes - simulatedFree };
-      sim.usedPercent = sim.usedBytes + sim.freeBytes > 0 ? (sim.usedBytes * 100) / (sim.usedBytes + sim.freeBytes) : 0;
-      return !beyond(sim, o.target);
-    };
     const overAtStart = beyond(now, o.threshold);
-    const kept = plan.ordered.length;
-    // gc --max-age: trash and anything idle for longer go whatever the disk says.
-    const tooOld = (i: number, c: Candidate) => i < kept && o.maxAgeMs !== undefined && (c.kind === 'trash' || Date.now() - c.lastUsedMs > o.maxAgeMs);
-    // Over the threshold when the guard started, and the target not reached yet.
-    const stillNeeded = () => overAtStart && !reached();
+    const keptFrom = plan.ordered.length;
     for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-      if (!tooOld(i, c) && !stillNeeded()) continue;
-      if (i === kept)
+      const step = SHIPPED.guardStep(c, i, keptFrom, {
+        overAtStart,
+        disk: now,
+        pendingBytes: simulatedFree,
+        target: o.target,
+        maxAgeMs: o.maxAgeMs,
+        nowMs: Date.now(),
+      });
+      if (step === 'stop') break;
+      if (step === 'skip') continue;
+      if (i === keptFrom)
         log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
       const ageMs = Date.now() - c.lastUsedMs;
       const bytes = c.bytes ?? (await diskUsage(c.path));
       // What is left of other runners' idle data is what the final warning reports.
       const freedOthers = () => {
-        if (isOthersIdle(o, c)) report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+        if (othersIdle(c, o.scope, o.runnerId)) report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
       };
       if (o.dryRun) {
         freedOthers();
@@ -413,7 +459,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       now = await measure(o.root);
       if (outcome === 'absent') continue;
       if (outcome === 'removed') freedOthers();
-      if (outcome === NEEDS_ROOT) {
+      if (outcome === 'needs root') {
         report.needsRoot.count++;
         report.needsRoot.bytes += bytes;
       }
@@ -422,7 +468,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
       report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
       log.info(
-        `${OUTCOME_TEXT[outcome] ?? 'Partly removed'} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`,
+        `${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`,
       );
     }
     report.after = now;

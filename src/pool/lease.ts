@@ -1,18 +1,19 @@
 import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SlotView, type Tier, jobViewpoint, rankSlots, waitBudget, warmFor, worthless } from './choose.js';
-import { slotValues, statsOf } from './value.js';
+import { type SlotView, type Tier, jobViewpoint, warmFor } from './choose.js';
+import type { HostStats } from './value.js';
+import { SHIPPED } from './policy.js';
 import { readHistory } from './warmth.js';
 import { type Held, allFree, detach, hold, killHolder } from '../os/flock.js';
 import type { JobIdentity } from '../model/identity.js';
 import { type Dirs, SLOT_NAME, jobDirs, rootPaths, slotDirs, slotName } from '../model/layout.js';
-import { cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
+import { type LockSet, cargoLockFiles, heldLocks, isHeldHint } from '../os/liveness.js';
 import type { Log } from '../os/log.js';
 import { audit } from '../os/audit.js';
 import { type DirRecord, type PathView, type Viewpoint, trustDomain } from '../model/record.js';
 import { readRecord } from '../os/record-file.js';
 import { canManage, slotOwners } from '../owners/owner.js';
-import { beyond, measure } from '../os/disk.js';
+import { measure } from '../os/disk.js';
 import type { Level } from '../model/units.js';
 import { describeForeign, findForeign } from '../owners/foreign.js';
 import { markForeign } from '../owners/reclaim.js';
@@ -104,14 +105,17 @@ export interface LeaseRequest {
    * runner's hook) the job's last build on the host tells (choose.ts jobViewpoint).
    */
   view?: { own?: Viewpoint; at: (vp: Viewpoint, name: string) => PathView };
+  /** The time builds are weighed at (value.ts): now, unless a test fixes it. */
+  nowMs?: number;
 }
 
 /**
- * Every slot with its record and a liveness hint (one read of /proc/locks for all of them), and
- * with `history` (the host's warmth log, value.ts) the value of each idle slot's build.
+ * Every slot with its record and a liveness hint (one read of /proc/locks for all of them, or
+ * `held`), and with `history` (the host's warmth log, value.ts) the value of each idle slot's
+ * build (the policy's scan -> value).
  */
-export async function scanSlots(root: string, history?: ReturnType<typeof statsOf>): Promise<SlotView[]> {
-  const held = heldLocks();
+export async function scanSlots(root: string, history?: HostStats, o: { held?: LockSet; nowMs?: number } = {}): Promise<SlotView[]> {
+  const held = o.held ?? heldLocks();
   const names = (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort();
   const views: SlotView[] = await Promise.all(
     names.map(async (name) => {
@@ -119,27 +123,23 @@ export async function scanSlots(root: string, history?: ReturnType<typeof statsO
       return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }),
   );
-  if (history) {
-    const values = slotValues(views, history, Date.now(), worthless);
-    for (const v of views) v.value = values.get(v.name);
-  }
+  const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+  if (values) for (const v of views) v.value = values.get(v.name);
   return views;
 }
 
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */
-export async function hostHistory(root: string): Promise<ReturnType<typeof statsOf>> {
+export async function hostHistory(root: string): Promise<HostStats> {
   const h = await readHistory(root);
-  return statsOf(h.jobs, h.closed);
+  return SHIPPED.history(h.jobs, h.closed);
 }
 
 /**
- * The slot whose build this job is about to take, for the guard to keep (planPrune's `keep`):
- * rankSlots' first choice when it is the job's own warm build or its base's, seen with the
- * job's paths (`view`, as the lease will see them).
+ * The slot whose build this job is about to take, for the guard to keep (policy.ts keepFor),
+ * seen with the job's paths (`view`, as the lease will see them).
  */
-export async function slotToKeep(req: Pick<LeaseRequest, 'root' | 'me' | 'view'>): Promise<string[]> {
-  const c = rankSlots(withViews(await scanSlots(req.root, await hostHistory(req.root)), req), req.me, { room: false }).candidates[0];
-  return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+export async function slotToKeep(req: Pick<LeaseRequest, 'root' | 'me' | 'view' | 'nowMs'>): Promise<string[]> {
+  return SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
 }
 
 type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo' } | { busy: 'foreign'; uid: number; below?: string; view?: Viewpoint };
@@ -228,13 +228,13 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
   let deadline: number | undefined;
   let awaited: string | undefined;
   for (let scan = 0; ; scan++) {
-    const views = withViews(await scanSlots(req.root, history), req);
+    const views = withViews(await scanSlots(req.root, history, { nowMs: req.nowMs }), req);
     if (scan === 0) for (const line of otherViews(views, req.me)) req.log.info(line);
     // Measured after the guard and again on every scan: a new slot is made only while it fits.
-    const room = req.diskTarget !== undefined && !beyond(await measure(req.root), req.diskTarget);
-    const plan = rankSlots(views, req.me, { room });
+    const room = req.diskTarget !== undefined && SHIPPED.room(await measure(req.root), req.diskTarget);
+    const plan = SHIPPED.rank(views, req.me, { room });
     if (plan.waitFor !== undefined && deadline === undefined) {
-      const b = waitBudget(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+      const b = SHIPPED.wait(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
       deadline = started + b.ms;
       awaited = plan.waitFor;
       if (b.ms > 0)

@@ -195,6 +195,45 @@ function typicalNow(s: HostStats): Typical {
 /** What a warm start saves: cold minus warm, never less than a tenth of a cold start (noise). */
 const saving = (j: JobStats) => Math.max((j.cold ?? 0) - (j.warm ?? 0), (j.cold ?? 0) / 10);
 
+/**
+ * A merge-queue entry's content (GitHub names its branch `gh-readonly-queue/<base>/pr-<n>-<sha>`,
+ * so its key is `ref-gh-readonly-queue-...+<hash>`, see key.ts). Every entry is a branch of its
+ * own that no later run uses again: once its run has ended, it is the least valuable content on
+ * the host, and the first to go.
+ */
+export const spentQueueEntry = (r: Pick<DirRecord, 'key'>) => r.key.startsWith('ref-gh-readonly-queue-') && r.key.includes('+');
+
+/**
+ * Holds nothing another job could start warm from, as its record says: no record (the next user
+ * wipes it), a target the guard pruned (or that a job left empty), or a merge-queue entry whose
+ * run has ended. Worth 0 (slotValues), like a closed PR's build and an older copy.
+ */
+export const worthless = (r?: DirRecord) => !r || r.prunedAt !== undefined || r.sizes?.target === 0 || spentQueueEntry(r);
+
+/** An idle build as the worth rule compares it: its key (slots only) and its value (undefined: not known). */
+export interface Worth {
+  key?: string;
+  value?: number;
+}
+
+/** Pure: nothing another job could start warm from: its record says so, or its value is 0 (a closed PR's, an older copy). */
+export const worthNothing = (s: { record?: DirRecord; value?: number }) => worthless(s.record) || s.value === 0;
+
+/** An idle build's place in the order of worth (byWorth), made once per build: sorts compare it many times. */
+export interface WorthKey {
+  spent: number;
+  rank: number;
+}
+export const worthKey = (w: Worth): WorthKey => ({ spent: Number(w.key !== undefined && spentQueueEntry({ key: w.key })), rank: valueRank(w.value) });
+
+/**
+ * Pure: the one order of worth, least first, which the chooser (a free slot to wipe) and the guard
+ * (an idle build to remove) both follow: a spent merge-queue entry before anything (its bytes come
+ * back and no run asks for it again), then by value, values within 25% as equal (valueRank), the
+ * unknown last. 0 for equals: the caller's tie-breaks follow.
+ */
+export const byWorth = (a: WorthKey, b: WorthKey): number => b.spent - a.spent || a.rank - b.rank || 0;
+
 export interface Valued {
   name: string;
   record?: DirRecord;
@@ -202,11 +241,10 @@ export interface Valued {
 }
 
 /**
- * Pure: the value of every idle slot's build (live slots and slots holding nothing get none:
- * the chooser and the guard never weigh them). `worthless` says which records hold nothing
- * another job could start warm from (choose.ts); they are worth 0.
+ * Pure: the value of every idle slot's build (live slots get none: the chooser and the guard never
+ * weigh them). A build `worthless` by its record is worth 0.
  */
-export function slotValues(slots: Valued[], s: HostStats, nowMs: number, worthless: (r?: DirRecord) => boolean): Map<string, number> {
+export function slotValues(slots: Valued[], s: HostStats, nowMs: number): Map<string, number> {
   const out = new Map<string, number>();
   const ty = typical(s);
   const idle: { name: string; r: DirRecord; d: Derived }[] = [];

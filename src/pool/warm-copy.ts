@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { type Me, type SlotView, fromBase, sameJob, worthless } from './choose.js';
-import { type DirRecord, trustDomain } from '../model/record.js';
+import { COPY_RULE_TEXT, type CopyRule, type CopySource, SHIPPED } from './policy.js';
+import { worthless } from './value.js';
 import { readRecord } from '../os/record-file.js';
 import { type Dirs, slotDirs } from '../model/layout.js';
-import { type Disk, beyond, measure } from '../os/disk.js';
+import { measure } from '../os/disk.js';
 import { hold, release } from '../os/flock.js';
 import { cargoLockFiles } from '../os/liveness.js';
 import { copyTree } from '../os/copy.js';
@@ -20,14 +20,9 @@ import { formatBytes } from '../model/units.js';
  * of a uid and path view sees the same CARGO_HOME (cargo-home.ts): cargo's fingerprints then
  * hold in the copy, whose mtimes `cp -a` keeps (measured: docs/warm-starts.md).
  *
- * Which build (chooseCopySource, pure): the same repository and job (workflow, job, `key`),
- * built with the same CARGO_HOME string this job gets, not worthless, idle, and one this job may
- * read under the reuse rules:
- *   own-key  its own trust domain's build in another slot (its earlier run took another slot);
- *   base     a push to its base branch (a first run: trusted content may seed it);
- *   any      `reuse: always` only: any trust domain's.
- * Content of another trust domain never flows into a trusted one: a PR's build never seeds its
- * base branch or another PR. `reuse: never` copies nothing.
+ * Which build is the policy's copy-source step (policy.ts chooseCopySource): the same repository
+ * and job, built with the same CARGO_HOME string, idle, and one this job may read under the reuse
+ * rules; never another trust domain's content into a trusted one.
  *
  * The copy (copyWarmBuild) takes the source slot's lease and cargo's locks there for as long as
  * it reads, so no job starts in it mid-copy (its owner's next run waits for it as for a
@@ -37,57 +32,6 @@ import { formatBytes } from '../model/units.js';
  * are made stale, so cargo runs those scripts again for this slot: nothing in the copy leads
  * this job to write into another slot.
  */
-
-export type CopyRule = 'own-key' | 'base' | 'any';
-
-export const COPY_RULE_TEXT: Record<CopyRule, string> = {
-  'own-key': 'this PR or branch, the same job, in another slot',
-  base: 'a push to the base branch, the same job',
-  any: 'the same job of another PR or branch (reuse: always)',
-};
-
-export interface CopySource {
-  name: string;
-  rule: CopyRule;
-  record: DirRecord;
-}
-
-const RULES: CopyRule[] = ['own-key', 'base', 'any'];
-const time = (r: DirRecord) => Date.parse(r.lastUsed) || 0;
-
-/**
- * Pure: the idle slot whose warm build this job should start from, or none. `cargoHome` is the
- * CARGO_HOME this job's exports give it (exportsFor); `self` is the slot it leased.
- */
-export function chooseCopySource(
-  slots: SlotView[],
-  me: Me,
-  o: { reuse: 'same-key' | 'never' | 'always'; cargoHome: string; self: string },
-): CopySource | undefined {
-  if (o.reuse === 'never') return undefined;
-  const found: CopySource[] = [];
-  for (const s of slots) {
-    const r = s.record;
-    if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r)) continue;
-    // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
-    if (r.foreign) continue;
-    if (r.repository !== me.repository || !sameJob(r, me)) continue;
-    // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
-    if (r.view === undefined || r.view.cargoHome !== o.cargoHome) continue;
-    const rule: CopyRule | undefined = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
-    if (rule) found.push({ name: s.name, rule, record: r });
-  }
-  found.sort((a, b) => RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || time(b.record) - time(a.record) || a.name.localeCompare(b.name));
-  return found[0];
-}
-
-/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
-export function copyFits(d: Disk, bytes: number, level: Level): boolean {
-  const used = d.usedBytes + bytes;
-  const free = d.freeBytes - bytes;
-  const after: Disk = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
-  return free > 0 && !beyond(after, level);
-}
 
 /** A build-script run's recorded output, as cargo leaves it in `<profile>/build/<unit>/`. */
 export interface ScriptOutput {
@@ -201,7 +145,7 @@ export async function copyWarmBuild(
     if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
       return { ...base, outcome: 'changed' };
     const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-    if (!o.reflink && !copyFits(await measure(root), bytes, o.threshold)) return { ...base, bytes, outcome: 'no-room' };
+    if (!o.reflink && !SHIPPED.copyFits(await measure(root), bytes, o.threshold)) return { ...base, bytes, outcome: 'no-room' };
     const c = await copyTree(from.target, to.target, o.timeoutMs);
     if (!c.ok) {
       // A partial copy must not pass for a warm build: the job starts from an empty target.

@@ -255,3 +255,34 @@ export async function publishCrates(
   }
   return r;
 }
+
+/** A blob of the store as the guard weighs it (gitstore.ts gitEntries says the same of git entries). */
+export interface CrateBlob {
+  path: string;
+  /** Allocated bytes. */
+  bytes: number;
+  /** Linking and unlinking change ctime, so ctime is the blob's last use. */
+  lastUsedMs: number;
+  /** Linked into a CARGO_HOME (a link elsewhere keeps the bytes allocated anyway). */
+  linked: boolean;
+}
+
+/**
+ * Every blob of the store. Only through real directories: a store dir a build replaced by a link
+ * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
+ */
+export async function crateBlobs(root: string): Promise<CrateBlob[]> {
+  const isDir = async (p: string) => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+  const { base, blobs } = storePaths(root);
+  const out: CrateBlob[] = [];
+  if (!(await isDir(base)) || !(await isDir(blobs))) return out;
+  for (const sub of await fs.readdir(blobs).catch(() => [] as string[])) {
+    if (!(await isDir(join(blobs, sub)))) continue;
+    for (const f of await fs.readdir(join(blobs, sub)).catch(() => [] as string[])) {
+      const path = join(blobs, sub, f);
+      const st = await fs.lstat(path).catch(() => undefined);
+      if (st?.isFile()) out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
+    }
+  }
+  return out;
+}

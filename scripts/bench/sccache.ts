@@ -10,9 +10,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf } from './kit.js';
 
 /** 12 small crates, unique content (3 KB of random text each): 12 cache entries. */
-function workspace(dir, tag) {
+function workspace(dir: string, tag: string): string {
   const members = Array.from({ length: 12 }, (_, i) => `k${i}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'Cargo.toml'), `[workspace]\nmembers = [${members.map((m) => `"${m}"`).join(', ')}]\nresolver = "2"\n`);
@@ -23,15 +24,28 @@ function workspace(dir, tag) {
   }
   return dir;
 }
-const bytesUnder = (d) => readdirSync(d, { recursive: true }).map((f) => statSync(join(d, f))).filter((s) => s.isFile()).reduce((a, s) => a + s.size, 0);
+const bytesUnder = (d: string) =>
+  readdirSync(d, { recursive: true, encoding: 'utf8' })
+    .map((f) => statSync(join(d, f)))
+    .filter((s) => s.isFile())
+    .reduce((a, s) => a + s.size, 0);
 
-async function serversOnOneDir(dir, nServers) {
+async function serversOnOneDir(dir: string, nServers: number) {
   const cache = join(dir, `cache-${nServers}`);
   const ports = Array.from({ length: nServers }, () => String(30000 + Math.floor(Math.random() * 2000)));
-  const env = (p) => ({ ...process.env, RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: cache, SCCACHE_CACHE_SIZE: '300K', SCCACHE_SERVER_PORT: p, SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' });
-  const sc = (p, args) => execFileSync('sccache', args, { env: env(p), stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const env = (p: string) => ({
+    ...process.env,
+    RUSTC_WRAPPER: 'sccache',
+    SCCACHE_DIR: cache,
+    SCCACHE_CACHE_SIZE: '300K',
+    SCCACHE_SERVER_PORT: p,
+    SCCACHE_IDLE_TIMEOUT: '0',
+    CARGO_INCREMENTAL: '0',
+  });
+  const sc = (p: string, args: string[]) => execFileSync('sccache', args, { env: env(p), stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   for (const p of ports) sc(p, ['--start-server']);
-  const build = (ws, p, target) => execFileSync('cargo', ['build', '-q'], { cwd: ws, env: { ...env(p), CARGO_TARGET_DIR: target }, stdio: 'ignore' });
+  const build = (ws: string, p: string, target: string) =>
+    execFileSync('cargo', ['build', '-q'], { cwd: ws, env: { ...env(p), CARGO_TARGET_DIR: target }, stdio: 'ignore' });
   // Six workspaces, alternately through each server (one server: all through it).
   const wss = ['a', 'b', 'c', 'd', 'e', 'f'].map((t) => workspace(join(dir, `ws-${nServers}-${t}`), `${nServers}${t}`));
   wss.forEach((ws, i) => build(ws, ports[i % nServers], join(dir, `t-${nServers}-${i}`)));
@@ -47,7 +61,7 @@ async function serversOnOneDir(dir, nServers) {
   return { onDisk, hits };
 }
 
-export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spawnTimed, stateOf, spread, ratio, median }) {
+export async function benchSccache({ scratch, reps, rows }: { scratch: string; reps: number; rows: Row[] }) {
   try {
     execFileSync('sccache', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -58,9 +72,9 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
   note('8. sccache host server: main/post step time ...');
   const dir = join(scratch, 'sccache-steps');
   mkdirSync(dir, { recursive: true });
-  const base = { PATH: process.env.PATH, HOME: dir, GITHUB_REPOSITORY: 'b/b', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: '1', RUNNER_TRACKING_ID: 'github_bench', INPUT_ROOT: join(dir, 'root'), 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': dir };
+  const base = { ...mainPushEnv({ home: dir, root: join(dir, 'root'), workspace: dir }), RUNNER_TRACKING_ID: 'github_bench' };
   const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(dir, 'cache') };
-  let port;
+  let port: string | undefined;
   const stop = () => {
     if (!port) return;
     try {
@@ -70,44 +84,79 @@ export async function benchSccache({ scratch, reps, rows, note, runnerFiles, spa
     }
   };
   // main with its output kept: a start that fell back to a warning must show in the table.
-  const warned = [];
-  const timedMain = (env) => new Promise((res) => {
-    const t0 = performance.now();
-    let out = '';
-    const c = spawn(process.execPath, ['dist/main/index.js'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    c.stdout.on('data', (d) => (out += d));
-    c.on('exit', () => {
-      for (const w of out.match(/^::warning::.*sccache.*$/gm) ?? []) warned.push(w);
-      res(performance.now() - t0);
+  const warned: string[] = [];
+  const timedMain = (env: NodeJS.ProcessEnv) =>
+    new Promise<number>((res) => {
+      const t0 = performance.now();
+      let out = '';
+      const c = spawn(process.execPath, ['dist/main/index.js'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      c.stdout.on('data', (d) => (out += d));
+      c.on('exit', () => {
+        for (const w of out.match(/^::warning::.*sccache.*$/gm) ?? []) warned.push(w);
+        res(performance.now() - t0);
+      });
     });
-  });
-  const step = async (extra) => {
+  type Step = { main: number; post: number };
+  const step = async (extra: Record<string, string>): Promise<Step> => {
     const files = runnerFiles(dir);
     const env = { ...base, ...extra, ...files };
     const main = await timedMain(env);
-    const exported = await stateOf(files.GITHUB_ENV);
-    port ??= exported.STATE_SCCACHE_SERVER_PORT;
+    const exported = await fileValues(files.GITHUB_ENV);
+    port ??= exported.SCCACHE_SERVER_PORT;
     const post = await spawnTimed(process.execPath, ['dist/post/index.js'], { ...env, ...(await stateOf(files.GITHUB_STATE)) });
     return { main, post };
   };
-  const t = { plain: [], reuse: [], start: [] };
+  const t: Record<'plain' | 'reuse' | 'start', Step[]> = { plain: [], reuse: [], start: [] };
   for (let i = 0; i < reps + 1; i++) {
     const plain = await step({});
     const reuse = await step(wrap); // the first round starts the server: not counted
     stop();
     const start = await step(wrap);
-    if (i > 0) (t.plain.push(plain), t.reuse.push(reuse), t.start.push(start));
+    if (i === 0) continue;
+    t.plain.push(plain);
+    t.reuse.push(reuse);
+    t.start.push(start);
   }
   stop();
   for (const w of warned) note(`8. a main step warned: ${w.slice(0, 400)}`);
-  const m = (k, s) => t[k].map((x) => x[s]);
-  rows.push(['8', 'main step, RUSTC_WRAPPER=sccache, host server running', spread(m('reuse', 'main')), `no sccache ${spread(m('plain', 'main'))}`, ratio(median(m('reuse', 'main')), median(m('plain', 'main')))]);
-  rows.push(['8', `main step, RUSTC_WRAPPER=sccache, this job starts the server${warned.length ? ` (${warned.length} fell back with a warning)` : ''}`, spread(m('start', 'main')), `no sccache ${spread(m('plain', 'main'))}`, ratio(median(m('start', 'main')), median(m('plain', 'main')))]);
-  rows.push(['8', 'post step, RUSTC_WRAPPER=sccache', spread(m('reuse', 'post')), `no sccache ${spread(m('plain', 'post'))}`, ratio(median(m('reuse', 'post')), median(m('plain', 'post')))]);
+  const m = (k: keyof typeof t, s: keyof Step) => t[k].map((x) => x[s]);
+  rows.push([
+    '8',
+    'main step, RUSTC_WRAPPER=sccache, host server running',
+    spread(m('reuse', 'main')),
+    `no sccache ${spread(m('plain', 'main'))}`,
+    ratio(median(m('reuse', 'main')), median(m('plain', 'main'))),
+  ]);
+  rows.push([
+    '8',
+    `main step, RUSTC_WRAPPER=sccache, this job starts the server${warned.length ? ` (${warned.length} fell back with a warning)` : ''}`,
+    spread(m('start', 'main')),
+    `no sccache ${spread(m('plain', 'main'))}`,
+    ratio(median(m('start', 'main')), median(m('plain', 'main'))),
+  ]);
+  rows.push([
+    '8',
+    'post step, RUSTC_WRAPPER=sccache',
+    spread(m('reuse', 'post')),
+    `no sccache ${spread(m('plain', 'post'))}`,
+    ratio(median(m('reuse', 'post')), median(m('plain', 'post'))),
+  ]);
   note('8. one SCCACHE_DIR, one server vs two ...');
   const one = await serversOnOneDir(dir, 1);
   const two = await serversOnOneDir(dir, 2);
-  const kb = (b) => `${Math.round(b / 1024)} KiB`;
-  rows.push(['8', 'two servers on one SCCACHE_DIR (per-job servers), SCCACHE_CACHE_SIZE=300K: bytes on disk', kb(two.onDisk), `one server ${kb(one.onDisk)}`, ratio(two.onDisk, one.onDisk)]);
-  rows.push(['8', "two servers on one SCCACHE_DIR: clean rebuild's hits on entries the other server wrote", `${two.hits}/12 hits`, `one server ${one.hits}/12`, '']);
+  const kb = (b: number) => `${Math.round(b / 1024)} KiB`;
+  rows.push([
+    '8',
+    'two servers on one SCCACHE_DIR (per-job servers), SCCACHE_CACHE_SIZE=300K: bytes on disk',
+    kb(two.onDisk),
+    `one server ${kb(one.onDisk)}`,
+    ratio(two.onDisk, one.onDisk),
+  ]);
+  rows.push([
+    '8',
+    "two servers on one SCCACHE_DIR: clean rebuild's hits on entries the other server wrote",
+    `${two.hits}/12 hits`,
+    `one server ${one.hits}/12`,
+    '',
+  ]);
 }

@@ -10,13 +10,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findForeign, probeOwners } from '../../src/owners/foreign.js';
+import { type Row, mainPushEnv, median, note, spread, stateOf } from './kit.js';
 
 const FILES = Number(process.env.BENCH_OWNERSHIP_FILES ?? 100_000);
 
 /** A target dir of `files` empty files in cargo's layout; returns the number made. */
-function makeTarget(target, files) {
+function makeTarget(target: string, files: number): number {
   let n = 0;
-  const file = (p) => {
+  const file = (p: string) => {
     writeFileSync(p, '');
     n++;
   };
@@ -46,7 +48,7 @@ function makeTarget(target, files) {
   return n;
 }
 
-function timed(cmd, args, env) {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
     const c = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -56,11 +58,10 @@ function timed(cmd, args, env) {
   });
 }
 
-export async function ownershipBench({ mod, scratch, rows, reps, note, spread, median, ratio, stateOf }) {
+export async function ownershipBench({ scratch, rows, reps }: { scratch: string; rows: Row[]; reps: number }) {
   note(`10. foreign-owner check on a slot with a ${FILES.toLocaleString('en')}-file target dir ...`);
-  const [{ probeOwners, findForeign }] = await Promise.all([mod('foreign')]);
-  const asRoot = process.getuid() === 0;
-  const uid = asRoot ? 1001 : process.getuid();
+  const asRoot = process.getuid!() === 0;
+  const uid = asRoot ? 1001 : process.getuid!();
   const as = asRoot ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'] : [];
   const dir = join(scratch, 'ownership');
   mkdirSync(dir, { recursive: true });
@@ -76,10 +77,10 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   const home = join(dir, 'home');
   mkdirSync(root);
   mkdirSync(home);
-  const base = { PATH: process.env.PATH, HOME: home, GITHUB_REPOSITORY: 'b/b', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_RUN_ID: '1', INPUT_ROOT: root, 'INPUT_DISK-THRESHOLD': '99%', 'INPUT_WORKING-DIRECTORY': home };
+  const base = mainPushEnv({ home, root, workspace: home });
   if (asRoot) execFileSync('chown', ['-R', `${uid}:${uid}`, dir]);
   const files = () => {
-    const f = {};
+    const f: Record<string, string> = {};
     for (const n of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) {
       f[n] = join(dir, `${n}-${Math.random().toString(36).slice(2)}`);
       writeFileSync(f[n], '');
@@ -88,9 +89,13 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
     return f;
   };
   const step = async () => {
-    const env = { ...base, ...files() };
+    const f = files();
+    const env = { ...base, ...f };
     const main = await timed(as[0] ?? node, [...as.slice(1), ...(as.length ? [node] : []), join(dist, 'main', 'index.js')], env);
-    const post = await timed(as[0] ?? node, [...as.slice(1), ...(as.length ? [node] : []), join(dist, 'post', 'index.js')], { ...env, ...(await stateOf(env.GITHUB_STATE)) });
+    const post = await timed(as[0] ?? node, [...as.slice(1), ...(as.length ? [node] : []), join(dist, 'post', 'index.js')], {
+      ...env,
+      ...(await stateOf(f.GITHUB_STATE)),
+    });
     return { main, post };
   };
   // The first job makes the slot; then its target gets the files, owned by that uid.
@@ -100,7 +105,7 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   if (asRoot) execFileSync('chown', ['-R', `${uid}:${uid}`, join(slot, 'target')]);
   const clean = (await findForeign({ base: slot }, uid)).length === 0;
 
-  const probes = [], walks = [], nodes = [], mains = [], posts = [];
+  const [probes, walks, nodes, mains, posts]: number[][] = [[], [], [], [], []];
   let seen = 0;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -114,8 +119,32 @@ export async function ownershipBench({ mod, scratch, rows, reps, note, spread, m
   }
   const still = (await findForeign({ base: slot }, uid)).length === 0 && (await fs.readdir(join(slot, 'target', 'debug', 'incremental'))).length > 0;
   const p = median(probes);
-  rows.push(['10', `foreign-owner probe, slot with ${made.toLocaleString('en')} files in target (${seen} entries probed${clean ? '' : ', NOT CLEAN'})`, spread(probes), `node -e '' ${spread(nodes)}`, `${(p / median(nodes)).toFixed(3)}x`]);
-  rows.push(['10', 'the same question by a full walk (find ! -uid -print -quit)', spread(walks), `probe ${spread(probes)}`, `probe is ${(median(walks) / p).toFixed(0)}x cheaper`]);
-  rows.push(['10', `main step as uid ${uid} on that slot (includes the probe)`, spread(mains), `probe ${spread(probes)}`, `probe = ${((100 * p) / median(mains)).toFixed(1)}% of main`]);
-  rows.push(['10', `post step as uid ${uid} on that slot (includes the probe)${still ? '' : ' (the slot lost its files!)'}`, spread(posts), `probe ${spread(probes)}`, `probe = ${((100 * p) / median(posts)).toFixed(1)}% of post`]);
+  rows.push([
+    '10',
+    `foreign-owner probe, slot with ${made.toLocaleString('en')} files in target (${seen} entries probed${clean ? '' : ', NOT CLEAN'})`,
+    spread(probes),
+    `node -e '' ${spread(nodes)}`,
+    `${(p / median(nodes)).toFixed(3)}x`,
+  ]);
+  rows.push([
+    '10',
+    'the same question by a full walk (find ! -uid -print -quit)',
+    spread(walks),
+    `probe ${spread(probes)}`,
+    `probe is ${(median(walks) / p).toFixed(0)}x cheaper`,
+  ]);
+  rows.push([
+    '10',
+    `main step as uid ${uid} on that slot (includes the probe)`,
+    spread(mains),
+    `probe ${spread(probes)}`,
+    `probe = ${((100 * p) / median(mains)).toFixed(1)}% of main`,
+  ]);
+  rows.push([
+    '10',
+    `post step as uid ${uid} on that slot (includes the probe)${still ? '' : ' (the slot lost its files!)'}`,
+    spread(posts),
+    `probe ${spread(probes)}`,
+    `probe = ${((100 * p) / median(posts)).toFixed(1)}% of post`,
+  ]);
 }

@@ -6,13 +6,14 @@
 //   --target 80%       the shipped policy with another disk-target (the default is the settings' own)
 //   --ablations        what each rule is worth: the shipped policy with one rule put back at a time
 //   --levels           the guard's levels: disk-targets under the threshold, what each guard run frees
-//   --runners N ...    size a host instead: see scripts/sim/sizing.mjs and docs/sizing.md
+//   --runners N ...    size a host instead: see scripts/sim/sizing.ts and docs/sizing.md
+// Runs under scripts/lib/typescript.mjs (package.json), which says why.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadDecisions } from './sim/load.mjs';
-import { ablationTable, formatVerdicts, headline, levelsTable, readTraces, runAll, summarize, tables, verdicts, weightsTable } from './sim/run.mjs';
+import { loadPrevious } from './sim/previous.js';
+import { ablationTable, formatVerdicts, headline, levelsTable, readTraces, runAll, summarize, tables, verdicts, weightsTable } from './sim/run.js';
 
 /** Rewrites the marked sections of docs/simulation.md. */
-function writeDoc(parts) {
+function writeDoc(parts: Record<string, string>) {
   const doc = 'docs/simulation.md';
   let md = readFileSync(doc, 'utf8');
   for (const [name, body] of Object.entries(parts)) {
@@ -25,41 +26,50 @@ function writeDoc(parts) {
 
 const args = process.argv.slice(2);
 const t0 = performance.now();
-const m = await loadDecisions();
+const seconds = () => ((performance.now() - t0) / 1000).toFixed(1);
 const cfg = readTraces();
 if (args.some((a) => ['--runners', '--fleet', '--jobs', '--disk'].includes(a))) {
-  const { sizing } = await import('./sim/sizing.mjs');
-  process.exitCode = await sizing(args, cfg, m);
+  const { sizing } = await import('./sim/sizing.js');
+  process.exitCode = await sizing(args, cfg);
 } else {
-  const value = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
   const pick = value('--trace')?.split(',');
   const seeds = value('--seeds') ? Number(value('--seeds')) : undefined;
   if (args.includes('--levels')) {
-    const text = levelsTable(cfg, m, { traces: pick, seeds });
-    process.stdout.write(text + `in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const text = levelsTable(cfg, { traces: pick, seeds });
+    process.stdout.write(text + `in ${seconds()} s\n`);
     if (args.includes('--write')) writeDoc({ levels: text });
     process.exit(0);
   }
+  const previous = await loadPrevious();
   if (args.includes('--ablations')) {
     // What each rule is worth: the shipped policy with one rule put back, where the disk is scarce.
-    const results = runAll(cfg, m, { traces: pick, seeds, ablations: true, sizes: ['knee', 'knee/2', 'knee/4'], policies: (p) => p.shipped || p.ablation });
+    const results = runAll(cfg, {
+      traces: pick,
+      seeds,
+      ablations: true,
+      sizes: ['knee', 'knee/2', 'knee/4'],
+      policies: (p) => Boolean(p.shipped || p.ablation),
+      previous,
+    });
     const text = ablationTable(summarize(results));
-    process.stdout.write(text + `${results.length} simulated days in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(text + `${results.length} simulated days in ${seconds()} s\n`);
     if (args.includes('--write')) writeDoc({ ablations: text });
     process.exit(0);
   }
-  const results = runAll(cfg, m, { traces: pick, seeds, target: value('--target') });
+  const results = runAll(cfg, { traces: pick, seeds, target: value('--target'), previous });
   const rows = summarize(results);
   const text = [rows.some((r) => r.trace === 'incidents') ? headline(rows) : '', tables(rows)].join('\n');
   process.stdout.write(text + '\n');
   const vs = verdicts(rows);
   process.stdout.write(formatVerdicts(vs) + '\n');
-  process.stdout.write(`${results.length} simulated days in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`${results.length} simulated days in ${seconds()} s\n`);
   if (args.includes('--write')) {
     writeDoc({ headline: headline(rows), verdicts: '```\n' + formatVerdicts(vs) + '\n```', table: tables(rows), weights: weightsTable(cfg) });
-    const { renderTimeline } = await import('./sim/plot.mjs');
+    const { renderTimeline } = await import('./sim/plot.js');
     const seed = cfg.traces.incidents.seed;
-    writeFileSync('docs/simulation.svg', await renderTimeline(results.filter((r) => r.trace === 'incidents' && r.size === 'knee/2' && r.seed === seed)));
+    const shown = results.filter((r) => r.trace === 'incidents' && r.size === 'knee/2' && r.seed === seed);
+    writeFileSync('docs/simulation.svg', await renderTimeline(shown));
     process.stdout.write('wrote docs/simulation.md and docs/simulation.svg\n');
   }
 }

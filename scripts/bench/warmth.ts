@@ -6,9 +6,12 @@
 // them together in `build/<pkg>/<hash>/{fingerprint,out}/`, a package having one to three units.
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { unitsSince } from '../../src/pool/warmth.js';
+import { diskUsage } from '../../src/os/sizes.js';
+import { time } from './kit.js';
 
-export async function benchWarmth({ scratch, mod, time, reps, units = 3000, layout = 'v1' }) {
-  const [{ unitsSince }, { diskUsage }] = await Promise.all([mod('warmth'), mod('sizes')]);
+export async function benchWarmth(o: { scratch: string; reps: number; units?: number; layout?: 'v1' | 'v2' }) {
+  const { scratch, reps, units = 3000, layout = 'v1' } = o;
   const target = join(scratch, `warmth-target-${layout}`);
   const profile = join(target, 'debug');
   const old = new Date(Date.now() - 3_600_000);
@@ -29,11 +32,11 @@ export async function benchWarmth({ scratch, mod, time, reps, units = 3000, layo
     writeFileSync(join(out, `lib${pkg}-${hash}.rlib`), 'x');
     writeFileSync(join(out, `lib${pkg}-${hash}.rmeta`), 'x');
   }
-  let last;
-  const count = [];
-  const du = [];
+  let last = { built: -1, fresh: -1 };
+  const count: number[] = [];
+  const du: number[] = [];
   for (let i = 0; i < reps; i++) {
-    count.push(await time(async () => { last = unitsSince(target, startedAt); }));
+    count.push(await time(async () => (last = unitsSince(target, startedAt))));
     du.push(await time(() => diskUsage(target)));
   }
   if (last.built !== units / 10 || last.fresh !== units - units / 10) throw new Error(`bench 7u (${layout}): counted ${JSON.stringify(last)}`);

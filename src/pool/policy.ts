@@ -1,0 +1,342 @@
+import { type Disk, beyond } from '../os/disk.js';
+import type { Level } from '../model/units.js';
+import { type DirRecord, trustDomain } from '../model/record.js';
+import { type DiskView, type Me, type SlotPlan, type SlotView, fromBase, rankSlots, sameJob, waitBudget } from './choose.js';
+import { type HostStats, type UseEntry, type WorthKey, addClosed, addEntry, byWorth, slotValues, statsOf, worthKey, worthless } from './value.js';
+import { decideReset } from './reset.js';
+
+/*
+ * The pool's policy: every choice the pool makes, as plain data in and decisions out, in the order
+ * a job meets them.
+ *
+ *   the guard, before a job:  scan -> value -> what to keep -> what to prune, and where to stop
+ *   the job's start:          rank (and how long to wait) -> reset -> copy source
+ *
+ * The effects call it: lease.ts (scanSlots values what it scanned, slotToKeep, acquireSlot),
+ * guard.ts (runGuard), warm-copy.ts and job/start.ts (the copy); and so does the fleet
+ * simulator (scripts/sim/), which has no decision of its own. What the simulator compares are
+ * this policy with one rule changed (`PolicyOptions`: the rules the simulation measured, each
+ * still a choice here) and, beside it, the previous release behind one adapter that implements
+ * `Policy` (scripts/sim/previous.ts). The rules themselves live in the module named for each
+ * concept: choose.ts (which slot, how long to wait), value.ts (what a build is worth, and the one
+ * "worth nothing" rule), reset.ts (what of a slot a job keeps); the order of the guard's candidate
+ * kinds lives in guard.ts's table of kinds, whose collector stamps it on each candidate.
+ *
+ * The archive tier's choices come next, as two more steps of `Policy`: what an archive is worth
+ * per byte (beside `value`: the guard then weighs archives and warm builds in one order, an
+ * `archive` kind in guard.ts's table) and which archive a start restores (after `copySource`, for
+ * a start with nothing to copy).
+ */
+
+/** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history. */
+export type { DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
+
+/**
+ * Something the guard could delete, as its decision sees it: no tree is walked to make one.
+ * `order` and `shared` come from the kind's row in guard.ts's table.
+ */
+export interface Candidate {
+  kind: string;
+  /** The kind's place in the removal order: cheapest loss first (guard.ts KINDS). */
+  order: number;
+  /** Nobody's data (trash) or everybody's (the stores): never another runner's idle data. */
+  shared: boolean;
+  path: string;
+  /** From the owner's post step (slot.json); undefined when never recorded. */
+  bytes?: number;
+  lastUsedMs: number;
+  owner?: string;
+  live: boolean;
+  slot?: string;
+  /** The trust domain that used it last (targets): a spent merge-queue entry goes first. */
+  key?: string;
+  /** What its build is worth (value.ts; targets only): the least valuable goes first. */
+  value?: number;
+}
+
+export interface PrunePlan<C extends Candidate = Candidate> {
+  ordered: C[];
+  /** Bytes in directories of live jobs (as last recorded): never touched. */
+  liveBytes: number;
+  live: C[];
+  /** Other runners' idle bytes (as last recorded), in runner scope. */
+  othersBytes: number;
+  /** The build the job running this guard is about to take: removed last, after everything else. */
+  kept: C[];
+}
+
+export type Scope = 'runner' | 'host';
+
+/** Another runner's idle data, in runner scope: what the guard's final warning counts. */
+export const othersIdle = (c: Pick<Candidate, 'shared' | 'owner'>, scope: Scope, runnerId: string): boolean =>
+  scope === 'runner' && !c.shared && c.owner !== runnerId;
+
+/**
+ * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
+ * Then job dirs of dead jobs, then targets, the least valuable first (value.ts `byWorth`: a closed
+ * PR's and a spent merge-queue entry's before anything; values within 25% of each other by age),
+ * then `registry/src` trees and the stores, which the next job refills cheaply.
+ *
+ * `keep` names the slots whose build the job running this guard is about to take (its own
+ * warm build, or its base's for a first run: `keepFor`): they go last, after everything else
+ * idle, so the guard and the chooser never disagree about the one build this job will use.
+ * Removed anyway only when nothing else is left to free.
+ *
+ * Runner scope (the default) frees this runner's idle data first among data of equal worth.
+ * It used to free all of this runner's idle data, its most valuable builds included, before any
+ * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
+ * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
+ * directory out of reach, which is what the scope was first for (a guard deleting other
+ * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
+ * leave data no later job counts as its own; it is freed by its worth like anything else. Live
+ * data is never a candidate in any scope.
+ */
+export function planPrune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, o: { keep?: string[] } = {}): PrunePlan<C> {
+  let liveBytes = 0;
+  let othersBytes = 0;
+  const ordered: C[] = [];
+  const live: C[] = [];
+  const kept: C[] = [];
+  for (const c of cands) {
+    if (c.live) {
+      liveBytes += c.bytes ?? 0;
+      live.push(c);
+    } else if (c.slot !== undefined && o.keep?.includes(c.slot)) kept.push(c);
+    else {
+      if (othersIdle(c, scope, runnerId)) othersBytes += c.bytes ?? 0;
+      ordered.push(c);
+    }
+  }
+  // Runner scope: this runner's data first among equals (same kind, same worth); never a
+  // valuable build of its own before a worthless one of another runner.
+  const mineFirst = (a: C, b: C) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
+  const worth = new Map<C, WorthKey>(cands.map((c) => [c, worthKey(c)]));
+  const order = (a: C, b: C) =>
+    a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+  ordered.sort(order);
+  kept.sort(order);
+  return { ordered, liveBytes, othersBytes, live, kept };
+}
+
+/**
+ * Pure: whether the guard runs at all: over its threshold, or `gc --max-age` (which removes
+ * what is idle for too long whatever the disk says).
+ */
+export const guardRuns = (disk: Disk, threshold: Level, maxAgeMs?: number): boolean => beyond(disk, threshold) || maxAgeMs !== undefined;
+
+/** Where the guard is in its plan: the disk as last measured, and what it freed since that the measure does not show. */
+export interface GuardProgress {
+  /** The disk was over the threshold when the guard took its lock. */
+  overAtStart: boolean;
+  disk: Disk;
+  /** Bytes freed but not in `disk` (a dry run frees nothing). */
+  pendingBytes: number;
+  target: Level;
+  /** `gc --max-age`. */
+  maxAgeMs?: number;
+  nowMs: number;
+}
+
+/**
+ * Pure: what the guard does with the i-th entry of its plan (`ordered`, then `kept`; `kept`
+ * starts at `keptFrom`): remove it while the disk, over its threshold when the guard started, is
+ * not yet under its target; with `gc --max-age`, also trash and anything idle for longer (never a
+ * kept build). `stop`: nothing after it will be removed either.
+ */
+export function guardStep(c: Pick<Candidate, 'kind' | 'lastUsedMs'>, i: number, keptFrom: number, p: GuardProgress): 'remove' | 'skip' | 'stop' {
+  const used = p.disk.usedBytes - p.pendingBytes;
+  const free = p.disk.freeBytes + p.pendingBytes;
+  const after = { ...p.disk, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 0 };
+  if (p.overAtStart && beyond(after, p.target)) return 'remove';
+  if (p.maxAgeMs === undefined) return 'stop';
+  return i < keptFrom && (c.kind === 'trash' || p.nowMs - c.lastUsedMs > p.maxAgeMs) ? 'remove' : 'skip';
+}
+
+/** Pure: room for a new slot: the disk under `disk-target`, so a new slot costs nothing anyone needs (choose.ts DiskView). */
+export const roomFor = (disk: Disk, target: Level): boolean => !beyond(disk, target);
+
+/**
+ * Pure: the slot whose build this job is about to take, for the guard to keep (planPrune's
+ * `keep`): rankSlots' first choice, as under pressure, when it is the job's own warm build or its
+ * base's. The slots carry the job's paths (`view`), as the lease will see them.
+ */
+export function keepFor(slots: SlotView[], me: Me): string[] {
+  const c = rankSlots(slots, me, { room: false }).candidates[0];
+  return c && (c.tier === 'own-job' || c.tier === 'base') ? [c.name] : [];
+}
+
+export type CopyRule = 'own-key' | 'base' | 'any';
+
+export const COPY_RULE_TEXT: Record<CopyRule, string> = {
+  'own-key': 'this PR or branch, the same job, in another slot',
+  base: 'a push to the base branch, the same job',
+  any: 'the same job of another PR or branch (reuse: always)',
+};
+
+export interface CopySource {
+  name: string;
+  rule: CopyRule;
+  record: DirRecord;
+}
+
+const COPY_RULES: CopyRule[] = ['own-key', 'base', 'any'];
+const time = (r: DirRecord) => Date.parse(r.lastUsed) || 0;
+
+/**
+ * Pure: the idle slot whose warm build this job should start from, or none (warm-copy.ts says why
+ * a copy works). `cargoHome` is the CARGO_HOME this job's exports give it (exportsFor); `self` is
+ * the slot it leased. The same repository and job (workflow, job, `key`), built with the same
+ * CARGO_HOME string, not worthless, idle, and one this job may read under the reuse rules:
+ *   own-key  its own trust domain's build in another slot (its earlier run took another slot);
+ *   base     a push to its base branch (a first run: trusted content may seed it);
+ *   any      `reuse: always` only: any trust domain's.
+ * Content of another trust domain never flows into a trusted one: a PR's build never seeds its
+ * base branch or another PR. `reuse: never` copies nothing.
+ */
+export function chooseCopySource(
+  slots: SlotView[],
+  me: Me,
+  o: { reuse: 'same-key' | 'never' | 'always'; cargoHome: string; self: string },
+): CopySource | undefined {
+  if (o.reuse === 'never') return undefined;
+  const found: CopySource[] = [];
+  for (const s of slots) {
+    const r = s.record;
+    if (s.name === o.self || s.live || !r || r.layout !== 'slot' || worthless(r)) continue;
+    // Another uid's files never handed back (reclaim.ts): not a build this job can trust to read.
+    if (r.foreign) continue;
+    if (r.repository !== me.repository || !sameJob(r, me)) continue;
+    // Built under another CARGO_HOME (another uid, path view or a private home): not warm here.
+    if (r.view === undefined || r.view.cargoHome !== o.cargoHome) continue;
+    const rule: CopyRule | undefined = trustDomain(r) === trustDomain(me) ? 'own-key' : fromBase(r, me) ? 'base' : o.reuse === 'always' ? 'any' : undefined;
+    if (rule) found.push({ name: s.name, rule, record: r });
+  }
+  found.sort((a, b) => COPY_RULES.indexOf(a.rule) - COPY_RULES.indexOf(b.rule) || time(b.record) - time(a.record) || a.name.localeCompare(b.name));
+  return found[0];
+}
+
+/** Pure: does adding `bytes` keep the disk under `level`? Reflinks cost no bytes up front. */
+export function copyFits(d: Disk, bytes: number, level: Level): boolean {
+  const used = d.usedBytes + bytes;
+  const free = d.freeBytes - bytes;
+  const after: Disk = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
+  return free > 0 && !beyond(after, level);
+}
+
+/** A PR the host was told has closed (warmth.ts closed entries, forget.ts). */
+export interface Closed {
+  t: string;
+  repository: string;
+  key: string;
+}
+
+/**
+ * The rules of the shipped policy that the fleet simulation measured, each a choice (docs/simulation.md,
+ * "What each rule is worth"). The default of every option is what ships; the product runs `SHIPPED`.
+ */
+export interface PolicyOptions {
+  /** Weigh idle builds by value (value.ts); false: by age alone. */
+  values?: boolean;
+  /** A closed PR's builds are worth nothing; false: they age out like any idle key. */
+  closedPrs?: boolean;
+  /** The guard keeps the build its job is about to take for last; false: by its worth like any other. */
+  keepOwnBuild?: boolean;
+  /** Runner scope frees this runner's idle data first among equals; true: all of it first, the order of kinds after (the previous order). */
+  runnerDataFirst?: boolean;
+  /** A sibling's build of the job's own PR or branch is taken right after its own and its base's (the previous rule); false: by worth. */
+  siblingFirst?: boolean;
+  /** A first run takes its base's slot; false: only copies it (the base keeps its slot). */
+  firstRunTakesBase?: boolean;
+  /** Wait for an earlier run only where it is ending (choose.ts waitBudget); true: for any earlier run, up to lease-wait (the previous rule). */
+  waitForAnyEarlierRun?: boolean;
+  /** A start without its own build copies a compatible idle one (warm-copy.ts). */
+  copies?: boolean;
+  /**
+   * Compile-cache keys are the same in every slot (one CARGO_HOME per uid, job/rustc-wrapper.ts),
+   * so a start hits what any slot compiled; false: each slot has keys of its own.
+   */
+  crossSlotHits?: boolean;
+}
+
+/** Every step of the policy, in the order a job meets them. The previous release implements the same (scripts/sim/previous.ts). */
+export interface Policy {
+  /** The host's history as the value rule reads it: ended jobs and closed PRs (warmth.ts). */
+  history(jobs: UseEntry[], closed: Closed[]): HostStats;
+  /** A history as it grows (the simulator's day); the product reads it whole. */
+  addJob(s: HostStats, e: UseEntry): void;
+  addClosed(s: HostStats, repository: string, key: string, tMs: number): void;
+  /**
+   * scan -> value: what each scanned slot's build is worth, by name (undefined: no values, idle
+   * builds go by age alone). The scan sets them on its views (lease.ts scanSlots).
+   */
+  values(slots: SlotView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
+  /** What to keep: the slots whose build this job is about to start from. */
+  keep(slots: SlotView[], me: Me): string[];
+  /** What to prune, in which order (the candidates carry their kind's order). */
+  prune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, keep: string[]): PrunePlan<C>;
+  guardRuns(disk: Disk, threshold: Level, maxAgeMs?: number): boolean;
+  /** Where the guard stops: what it does with the i-th entry of its plan. */
+  guardStep(c: Pick<Candidate, 'kind' | 'lastUsedMs'>, i: number, keptFrom: number, p: GuardProgress): 'remove' | 'skip' | 'stop';
+  room(disk: Disk, target: Level): boolean;
+  /** rank: the free slots to try, best first, and the predecessor worth waiting for. */
+  rank(slots: SlotView[], me: Me, disk: DiskView): SlotPlan;
+  wait(me: Parameters<typeof waitBudget>[0], predecessor: Parameters<typeof waitBudget>[1], leaseWaitMs: number): { ms: number; why: string };
+  /** reset: what of the leased slot the job keeps. */
+  reset: typeof decideReset;
+  /** copy source: the idle build a start without its own copies (undefined: none). */
+  copySource(slots: SlotView[], me: Me, o: Parameters<typeof chooseCopySource>[2]): CopySource | undefined;
+  copyFits(d: Disk, bytes: number, level: Level): boolean;
+  // The archive tier's two steps join here (see the head of this file): what an archive is worth
+  // per byte, weighed with `values` in the guard's one order, and which archive a start with
+  // nothing to copy restores, after `copySource`. The previous release's adapter gives none.
+  /** The compile cache's key for a job's units built in a slot (the simulator prices starts with it). */
+  compileCacheKey(slot: string, job: string): string;
+}
+
+/** Pure: the policy with these rules; every default is what ships. */
+export function makePolicy(o: PolicyOptions = {}): Policy {
+  const rank = (slots: SlotView[], me: Me, disk: DiskView): SlotPlan => {
+    const plan = rankSlots(slots, me, disk);
+    let candidates = plan.candidates;
+    if (o.firstRunTakesBase === false) candidates = candidates.filter((c) => c.tier !== 'base');
+    if (o.siblingFirst) {
+      // Its own PR's or branch's slots of another job, warm or not, right after its own and its base's.
+      const mine = trustDomain(me);
+      const own = slots
+        .filter((v) => !v.live && v.record && trustDomain(v.record) === mine && !sameJob(v.record, me))
+        .map((v) => ({ name: v.name, tier: 'own-key' as const }));
+      const head = candidates.filter((c) => c.tier === 'own-job' || c.tier === 'base');
+      candidates = [...head, ...own, ...candidates.filter((c) => c.tier !== 'own-job' && c.tier !== 'base' && c.tier !== 'own-key')];
+    }
+    return candidates === plan.candidates ? plan : { ...plan, candidates };
+  };
+  return {
+    history: (jobs, closed) => statsOf(jobs, o.closedPrs === false ? [] : closed),
+    addJob: addEntry,
+    addClosed: (s, repository, key, tMs) => {
+      if (o.closedPrs !== false) addClosed(s, repository, key, tMs);
+    },
+    values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
+    keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
+    prune: (cands, scope, runnerId, keep) => {
+      const plan = planPrune(cands, scope, runnerId, { keep });
+      if (o.runnerDataFirst) {
+        const mine = (c: Candidate) => Number(c.owner === runnerId || c.shared);
+        plan.ordered.sort((a, b) => mine(b) - mine(a) || a.order - b.order);
+      }
+      return plan;
+    },
+    guardRuns,
+    guardStep,
+    room: roomFor,
+    rank,
+    wait: (me, predecessor, leaseWaitMs) => (o.waitForAnyEarlierRun ? { ms: leaseWaitMs, why: 'the previous rule' } : waitBudget(me, predecessor, leaseWaitMs)),
+    reset: decideReset,
+    copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
+    copyFits,
+    compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
+  };
+}
+
+/** The policy that ships: what the action, the hooks and the CLI run. */
+export const SHIPPED: Policy = makePolicy();
