@@ -9,9 +9,9 @@ import { removeScratch } from './helpers/scratch.js';
 import { compiled } from './helpers/workspace.js';
 import { serveRegistry } from '../scripts/lib/registry.mjs';
 import { ensurePackages, makeRealWorkspace, packRegistry } from '../scripts/lib/real-crates.mjs';
-import { archiveKey } from '../src/model/archive-key.js';
+import { type ArchiveKeyInput, archiveKey } from '../src/model/archive-key.js';
 import { archiveDir, slotDirs } from '../src/model/layout.js';
-import { DATA, META, buildDirOf, hostFacts, listArchives, restoreArchive, saveArchive } from '../src/store/archive.js';
+import { DATA, META, buildDirOf, findArchive, hostFacts, listArchives, restoreArchive, saveArchive } from '../src/store/archive.js';
 import { lockDependencies } from '../src/store/lockfile.js';
 import { unitsSince } from '../src/pool/warmth.js';
 
@@ -73,19 +73,19 @@ async function build(env: Record<string, string>, edit = false): Promise<{ compi
   return { compiled: compiled(r.stderr), startedAt };
 }
 
-const keyOf = (env: Record<string, string>) =>
-  archiveKey({
-    repository: 'acme/w',
-    workflow: 'ci',
-    job: 'test',
-    jobKey: '',
-    rustc: 'rustc 1.95.0 (test)',
-    lockedDependencies: lockDependencies(lock).external,
-    env,
-    host: hostFacts(),
-    cargoHome: home,
-    view: 'host',
-  });
+const keyInput = (env: Record<string, string>): ArchiveKeyInput => ({
+  repository: 'acme/w',
+  workflow: 'ci',
+  job: 'test',
+  jobKey: '',
+  rustc: 'rustc 1.95.0 (test)',
+  lockedDependencies: lockDependencies(lock).external,
+  env,
+  host: hostFacts(),
+  cargoHome: home,
+  view: 'host',
+});
+const keyOf = (env: Record<string, string>) => archiveKey(keyInput(env));
 
 /** The paths a saved archive holds (tar's listing through zstd). */
 async function listing(dir: string): Promise<string[]> {
@@ -169,7 +169,7 @@ describe('what a restore refuses, on the v1 archive', () => {
       },
     ],
     [
-      'its checksum changed beside it (tar reads it whole first)',
+      'its checksum changed beside it (extracted into the temp dir, then refused)',
       'altered',
       async (d: string) => {
         const m = JSON.parse(await fs.readFile(join(d, META), 'utf8'));
@@ -194,6 +194,19 @@ describe('what a restore refuses, on the v1 archive', () => {
     expect(r.restored ? 'restored' : r.reason).toBe('not-empty');
     expect(await entries(target)).toEqual(['debug']);
     expect(await entries(join(target, 'debug'))).toEqual(['mine']);
+  });
+
+  test('which archive a start finds: its exact key, a near one under its fallback, or why none', async () => {
+    const root = join(scratch, 'root-refused');
+    const found = findArchive(root, 'acme/w', ['pr-7', 'ref-main'], key);
+    expect(found.found && [found.how, found.domain, found.dir]).toEqual(['exact', 'ref-main', good]);
+    const nearLock = archiveKey({ ...keyInput({}), lockedDependencies: ['serde 1.0.999 registry+x y'] });
+    const near = findArchive(root, 'acme/w', ['pr-7', 'ref-main'], nearLock);
+    expect(near.found && near.how).toBe('fallback');
+    const otherToolchain = findArchive(root, 'acme/w', ['ref-main'], archiveKey({ ...keyInput({}), rustc: 'rustc 1.96.0 (test)' }));
+    expect(otherToolchain.found ? '' : otherToolchain.why).toMatch(/built with another rustc$/);
+    const otherDomain = findArchive(root, 'acme/w', ['pr-8'], key);
+    expect(otherDomain.found ? '' : otherDomain.why).toMatch(/no dependency archive of acme\/w for pr-8/);
   });
 
   test('three jobs saving one key at once leave one whole archive, and no temp dir', async () => {

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey } from '../model/archive-key.js';
+import { ARCHIVE_FORMAT, type ArchiveCandidate, type ArchiveKey, chooseArchive, keyDifferences } from '../model/archive-key.js';
+import { archiveDir } from '../model/layout.js';
 import { NOT_PROFILE, planArchive, type ProfileListing } from '../model/archive-content.js';
 import { writeAtomic } from '../os/fsutil.js';
 import { removeEscapingLinks } from '../os/copy.js';
@@ -155,6 +156,35 @@ export function listArchives(fallbackDir: string): (ArchiveCandidate & { dir: st
     });
 }
 
+export type Found = { found: true; dir: string; how: 'exact' | 'fallback'; domain: string; meta: ArchiveMeta } | { found: false; why: string };
+
+/**
+ * The archive a start restores, among the trust domains it may read (its own and its base's:
+ * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
+ * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ */
+export function findArchive(root: string, repository: string, domains: string[], key: ArchiveKey): Found {
+  const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
+  const r = chooseArchive(under, key);
+  const meta = r && readArchiveMeta((r.pick as (typeof under)[number]).dir);
+  if (r && meta) {
+    const c = r.pick as (typeof under)[number];
+    return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+  }
+  const others = domains.flatMap((domain) => {
+    const domainDir = dirname(archiveDir(root, repository, domain, key.fallback));
+    return dirsIn(domainDir).flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
+  });
+  const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+  const newestMeta = newest && readArchiveMeta(newest.dir);
+  if (!newestMeta) return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+  const parts = keyDifferences(newestMeta.key, key.parts);
+  return {
+    found: false,
+    why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+  };
+}
+
 const compressorHere = (wanted?: Compressor): Compressor | undefined =>
   chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
 
@@ -179,12 +209,12 @@ export async function saveArchive(o: SaveOptions): Promise<SaveOutcome> {
   if (readArchiveMeta(o.dir)) return not('exists', `${o.dir} is already saved`);
   const compressor = compressorHere(o.compressor);
   if (!compressor) return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
-  const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
-  const { files, bytes } = filesOf(o.buildDir, plan.include);
-  if (plan.include.length === 0) return not('nothing', `no dependency artifacts in ${o.buildDir}`);
-  await fs.mkdir(dirname(o.dir), { recursive: true });
   const tmp = join(dirname(o.dir), `.${basename(o.dir)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
+    const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+    const { files, bytes } = filesOf(o.buildDir, plan.include);
+    if (plan.include.length === 0) return not('nothing', `no dependency artifacts in ${o.buildDir}`);
+    await fs.mkdir(dirname(o.dir), { recursive: true });
     await fs.mkdir(tmp);
     const written = await packTar(o.buildDir, files, join(tmp, DATA), compressor, o.timeoutMs);
     const meta: ArchiveMeta = {
@@ -245,10 +275,10 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreOutcome>
   if (size !== meta.bytes) return not('truncated', `${data} has ${size} bytes, ${meta.bytes} were saved: refused`);
   const compressor = compressorHere(meta.compressor);
   if (!compressor) return not('failed', "neither a 'zstd' on PATH nor a Node with zstd in zlib: cannot read the archive");
-  await fs.mkdir(o.buildDir, { recursive: true });
   const tmp = join(o.buildDir, `${RESTORE_PREFIX}${randomBytes(4).toString('hex')}`);
   const moved: string[] = [];
   try {
+    await fs.mkdir(o.buildDir, { recursive: true });
     await fs.mkdir(tmp);
     let read;
     try {
