@@ -106,7 +106,9 @@ export async function packTar(dir: string, files: string[], out: string, compres
  * with the step that failed (a truncated file fails in zstd or tar).
  */
 export async function unpackTar(file: string, into: string, compressor: Compressor, timeoutMs: number): Promise<Written> {
-  const tar = spawnPiped('tar', ['--extract', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
+  // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
+  // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
+  const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
   const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
   const hash = hashing();
   try {
