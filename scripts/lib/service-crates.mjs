@@ -1,9 +1,9 @@
 // The bench's big workspace: what a real service or CLI depends on (async runtime, HTTP client
 // and server, TLS, serde in three formats, clap, tracing, regex, a PostgreSQL client, rayon,
 // hashing, compression), from Debian's librust-*-dev packages packed into the loopback registry
-// by real-crates.mjs (one registry for both workspaces). 186 crates once resolved; a cold build
-// takes minutes here (2 cores), where the 48-crate workspace's 15 s leave fixed costs deciding
-// every ratio. Build scripts (ring compiles C and assembly with cc, serde, proc-macro2, libc,
+// by real-crates.mjs (one registry for both workspaces). 186 crates once resolved, 174 units; a
+// cold build takes 44 s on this 2-core machine when idle and 2 to 6 minutes at its usual load
+// (bench 11a), against the 48-crate workspace's 15 s, where fixed costs decide every ratio. Build scripts (ring compiles C and assembly with cc, serde, proc-macro2, libc,
 // ...) and proc macros (serde_derive, clap_derive, tokio-macros, thiserror-impl, async-trait,
 // tracing-attributes, pin-project-internal, prost-derive, postgres-derive, futures-macro).
 //

@@ -13,10 +13,10 @@ import { type Piped, spawnPiped } from '../os/pipe.js';
  * Two zstd engines make the same format:
  *   zstd   the system's `zstd` (Debian and Ubuntu runner images ship it), on every Node, with a
  *          thread per core (-T0). The default: on the bench's 186-crate workspace (bench 11a,
- *          170 MiB archives) it restored in 2.7 s against Node's 7.1 s (layout v2; 9.5 s against
- *          10.9 s on v1 at a load of 20), saved in 3.2 s against 6.7 s (v2; v1's 13 s against
- *          11 s ran at load 22 on 2 cores, where a second thread has no core to run on), made the
- *          same bytes within 2%, and it is there where the runner hooks run on Node 20.
+ *          165 MiB archives, load 2-7 on 2 cores) it saved in 2.7 s against Node's 3.9 s (layout
+ *          v1) and 1.7 s against 3.3 s (v2), restored in 2.1 s against 3.5 s (v1) and 3.6 s
+ *          against 3.1 s (v2), made the same bytes within 2%, and it is there where the runner
+ *          hooks run on Node 20.
  *   node   Node's own zlib (22.15+/23.8+, so Node 24 runs it and Node 20 does not): no process,
  *          one thread (nodeCompressor says why), and where no `zstd` is installed, the way left.
  * The tar is GNU tar's either way: its mtimes, hardlinks and path checks are what a restore needs.
