@@ -18,6 +18,8 @@
 //  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.ts
 //  11. a start without its own warm build, beside the incident fleet's layout and rust-cache's way,
 //      on a workspace of real crates: scripts/bench/warm-starts.ts (writes scripts/bench/warm-starts.json)
+//  11a. dependency archives (the host tier) on a 186-crate service workspace, layouts v1 and v2, beside
+//      rust-cache's way: scripts/bench/archives.mjs (writes scripts/bench/archives.json)
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -25,7 +27,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promises as fs, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { makeConsumer, makeRegistry, serveRegistry } from './lib/registry.mjs';
 import { benchSccache } from './bench/sccache.js';
@@ -506,6 +508,18 @@ if (only(9)) {
 if (only(10)) await (await import('./bench/ownership.js')).ownershipBench({ scratch, rows, reps: REPS });
 
 if (only(11)) await (await import('./bench/warm-starts.js')).warmStartsSection({ scratch, rows, quick });
+if (only(11) || only('11a')) {
+  // The section runs the engine in its own process too (Node's zstd), so it names modules by path.
+  const where: Record<string, string> = {
+    archive: 'store/archive.ts',
+    'archive-key': 'model/archive-key.ts',
+    layout: 'model/layout.ts',
+    lockfile: 'store/lockfile.ts',
+    warmth: 'pool/warmth.ts',
+  };
+  const modulePath = (m: string) => resolve('src', where[m]);
+  await (await import('./bench/archives.js')).archivesSection({ scratch, rows, quick, modulePath });
+}
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

@@ -28601,7 +28601,7 @@ function sha256Hex(text) {
 // so as to land in another branch's directory.
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Maps any string (branch, repository, job name) to a safe, bounded path component. */
-function safeComponent(raw, max = 64) {
+function key_safeComponent(raw, max = 64) {
     if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
         return raw;
     const hash = sha256Hex(raw).slice(0, 16);
@@ -28620,7 +28620,7 @@ function safeComponent(raw, max = 64) {
  * cover) must not be keyed, and reused, as the main branch.
  */
 function contentKey(pr, branch, tag = false) {
-    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${safeComponent(branch, 80)}`;
+    return pr !== undefined ? `pr-${pr}` : `${tag ? 'tag' : 'ref'}-${key_safeComponent(branch, 80)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/model/layout.ts
@@ -28650,6 +28650,8 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
+ *   <root>/archives/<repo>/<domain>/<fallback key>/<exact key>/{archive.tar.zst,archive.json}
+ *                                          dependency archives (archiveDir, store/archive.ts)
  */
 const MARKER = '.cargo-isolate-root';
 /** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
@@ -28677,6 +28679,7 @@ const layout_rootPaths = (root) => ({
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
     git: (0,external_node_path_.join)(root, 'git'),
     sccache: (0,external_node_path_.join)(root, 'sccache'),
+    archives: (0,external_node_path_.join)(root, 'archives'),
 });
 /** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
 const storePaths = (root) => ({
@@ -28691,6 +28694,15 @@ const layout_gitStorePaths = (root) => ({
     db: (0,external_node_path_.join)(root, 'git', 'db'),
     dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
+/**
+ * One dependency archive's directory (store/archive.ts), under its repository, the trust domain
+ * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
+ * directory, which lists the archives a near start may restore.
+ */
+function archiveDir(root, repository, domain, fallback, exact) {
+    const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
+    return exact === undefined ? base : join(base, safeComponent(exact));
+}
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
@@ -28699,7 +28711,7 @@ function layout_slotDirs(root, name) {
     return dirsIn(base, (0,external_node_path_.join)(base, 'slot.json'), (0,external_node_path_.join)(root, 'locks', `slot-${name}.lock`));
 }
 function jobDirs(root, id) {
-    const base = (0,external_node_path_.join)(root, 'jobs', safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
+    const base = (0,external_node_path_.join)(root, 'jobs', key_safeComponent(id.repository.replace('/', '__')), id.key, `run-${id.jobUid}`);
     return dirsIn(base, (0,external_node_path_.join)(base, 'job.json'), (0,external_node_path_.join)(base, '.lease'));
 }
 /** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
@@ -29268,6 +29280,26 @@ function parseLock(text) {
     return out;
 }
 /**
+ * Pure: a Cargo.lock's packages split in two: `local`, the names of those without a `source`
+ * (the workspace's members and path dependencies, which cargo fingerprints by mtime), and
+ * `external`, one `name version source checksum` line per other package (what a dependency
+ * archive's key hashes).
+ */
+function lockDependencies(text) {
+    const local = [];
+    const external = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        if (!name)
+            continue;
+        if (source === undefined)
+            local.push(name);
+        else
+            external.push([name, version, source, checksum ?? ''].join(' '));
+    }
+    return { local, external };
+}
+/**
  * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
  * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
  * nearest Cargo.lock above the directory.
@@ -29641,7 +29673,7 @@ function urlKey(url) {
         .split('/')
         .pop()
         ?.replace(/\.git$/, '') || 'repo';
-    return `${safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
@@ -34565,7 +34597,7 @@ function identityFrom(env, event, nonce, host, o = {}) {
         host,
         container,
         nonce,
-        jobUid: `${safeComponent(runId, 32)}-${safeComponent(runAttempt, 8)}-${safeComponent(job, 40)}-${nonce}`,
+        jobUid: `${key_safeComponent(runId, 32)}-${key_safeComponent(runAttempt, 8)}-${key_safeComponent(job, 40)}-${nonce}`,
     };
 }
 function currentIdentity(env = process.env, o = {}) {

@@ -28450,6 +28450,8 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
+ *   <root>/archives/<repo>/<domain>/<fallback key>/<exact key>/{archive.tar.zst,archive.json}
+ *                                          dependency archives (archiveDir, store/archive.ts)
  */
 const MARKER = '.cargo-isolate-root';
 /** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
@@ -28477,6 +28479,7 @@ const layout_rootPaths = (root) => ({
     guardLock: (0,external_node_path_.join)(root, 'locks', 'guard.lock'),
     git: (0,external_node_path_.join)(root, 'git'),
     sccache: (0,external_node_path_.join)(root, 'sccache'),
+    archives: (0,external_node_path_.join)(root, 'archives'),
 });
 /** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
 const layout_storePaths = (root) => ({
@@ -28491,6 +28494,15 @@ const layout_gitStorePaths = (root) => ({
     db: (0,external_node_path_.join)(root, 'git', 'db'),
     dirs: (0,external_node_path_.join)(root, 'git', 'dirs'),
 });
+/**
+ * One dependency archive's directory (store/archive.ts), under its repository, the trust domain
+ * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
+ * directory, which lists the archives a near start may restore.
+ */
+function archiveDir(root, repository, domain, fallback, exact) {
+    const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
+    return exact === undefined ? base : join(base, safeComponent(exact));
+}
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
@@ -29800,6 +29812,26 @@ function lockfile_parseLock(text) {
             out.push({ name, version, source: source, checksum });
     }
     return out;
+}
+/**
+ * Pure: a Cargo.lock's packages split in two: `local`, the names of those without a `source`
+ * (the workspace's members and path dependencies, which cargo fingerprints by mtime), and
+ * `external`, one `name version source checksum` line per other package (what a dependency
+ * archive's key hashes).
+ */
+function lockDependencies(text) {
+    const local = [];
+    const external = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        if (!name)
+            continue;
+        if (source === undefined)
+            local.push(name);
+        else
+            external.push([name, version, source, checksum ?? ''].join(' '));
+    }
+    return { local, external };
 }
 /**
  * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project

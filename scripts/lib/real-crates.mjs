@@ -49,11 +49,18 @@ const indexPath = (name) => {
   return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
 };
 
-/** Installs the packages with apt when their crates are not there yet (root, Debian). */
-export function ensurePackages() {
-  if (existsSync(join(DEBIAN_REGISTRY, 'serde_json-1.0.87')) || readdirSafe(DEBIAN_REGISTRY).some((d) => d.startsWith('clap-4'))) return;
+/** Installs the packages (REAL_CRATE_PACKAGES, or `packages`) with apt when some are missing (root, Debian). */
+export function ensurePackages(packages = REAL_CRATE_PACKAGES) {
+  const status = (() => {
+    try {
+      return execFileSync('dpkg-query', ['-W', '-f', '${Status}\\n', ...packages], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return ''; // some package dpkg does not know
+    }
+  })();
+  if (status.split('\n').filter((l) => l.endsWith(' installed')).length === packages.length) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...REAL_CRATE_PACKAGES], { env, stdio: 'ignore' });
+  const install = () => execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, stdio: 'ignore' });
   try {
     install();
   } catch {

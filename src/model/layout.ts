@@ -27,6 +27,8 @@ import { safeComponent } from './key.js';
  *   <root>/metrics.json                    where `cargo-isolate metrics` stopped reading the logs, its counters
  *   <root>/sccache/u<uid>-p<port>/tmp/     the host sccache server's temp dir (host/sccache.ts)
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
+ *   <root>/archives/<repo>/<domain>/<fallback key>/<exact key>/{archive.tar.zst,archive.json}
+ *                                          dependency archives (archiveDir, store/archive.ts)
  */
 export const MARKER = '.cargo-isolate-root';
 
@@ -69,6 +71,7 @@ export const rootPaths = (root: string) => ({
   guardLock: join(root, 'locks', 'guard.lock'),
   git: join(root, 'git'),
   sccache: join(root, 'sccache'),
+  archives: join(root, 'archives'),
 });
 
 /** The host-wide crate store (store/crates.ts): .crate files by sha256, cargo's index dir names, index entries. */
@@ -85,6 +88,16 @@ export const gitStorePaths = (root: string) => ({
   db: join(root, 'git', 'db'),
   dirs: join(root, 'git', 'dirs'),
 });
+
+/**
+ * One dependency archive's directory (store/archive.ts), under its repository, the trust domain
+ * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
+ * directory, which lists the archives a near start may restore.
+ */
+export function archiveDir(root: string, repository: string, domain: string, fallback: string, exact?: string): string {
+  const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
+  return exact === undefined ? base : join(base, safeComponent(exact));
+}
 
 function dirsIn(base: string, record: string, lock: string): Dirs {
   return { base, target: join(base, 'target'), cargoHome: join(base, 'cargo-home'), install: join(base, 'install'), tmp: join(base, 'tmp'), record, lock };

@@ -41,7 +41,7 @@ export async function copyTree(src: string, dst: string, timeoutMs: number): Pro
  * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
  * copied from would lead this job's cargo to write into another slot.
  */
-async function removeEscapingLinks(dir: string): Promise<string[]> {
+export async function removeEscapingLinks(dir: string): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (d: string): Promise<void> => {
     const entries = await listDirents(d);

@@ -45,6 +45,24 @@ export function parseLock(text: string): LockedCrate[] {
 }
 
 /**
+ * Pure: a Cargo.lock's packages split in two: `local`, the names of those without a `source`
+ * (the workspace's members and path dependencies, which cargo fingerprints by mtime), and
+ * `external`, one `name version source checksum` line per other package (what a dependency
+ * archive's key hashes).
+ */
+export function lockDependencies(text: string): { local: string[]; external: string[] } {
+  const local: string[] = [];
+  const external: string[] = [];
+  for (const field of lockPackages(text)) {
+    const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+    if (!name) continue;
+    if (source === undefined) local.push(name);
+    else external.push([name, version, source, checksum ?? ''].join(' '));
+  }
+  return { local, external };
+}
+
+/**
  * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
  * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
  * nearest Cargo.lock above the directory.
