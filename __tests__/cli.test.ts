@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -323,6 +323,22 @@ describe('status', () => {
       await new Promise((r) => holder.once('exit', r));
     }
     expect((await run(['status', '--root', root])).stdout).not.toMatch(/leased \d/);
+  });
+});
+
+describe('run exits as a shell does', () => {
+  // An out-of-memory kill (SIGKILL) must not look like a normal termination (SIGTERM).
+  test.each([
+    ['KILL', 137],
+    ['SEGV', 139],
+    ['INT', 130],
+    ['TERM', 143],
+  ])('a command ended by SIG%s: exit %i, and the job ends whole', async (sig, code) => {
+    const root = join(scratch, `signal-root-${sig}`);
+    const r = await run(['run', '--root', root, '--', 'sh', '-c', `kill -${sig} $$`]);
+    expect(r.code).toBe(code);
+    expect(spawnSync('sh', ['-c', `kill -${sig} $$`]).signal).toBe(`SIG${sig}`); // what the shell saw
+    expect(JSON.parse(await fs.readFile(join(root, 'slots', 's000', 'slot.json'), 'utf8')).releasedAt).toBeDefined();
   });
 });
 
