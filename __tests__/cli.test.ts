@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { COMMANDS, FLAGS, commandUsage, parseCommandLine, usage } from '../src/model/options.js';
@@ -9,6 +9,7 @@ import { consoleLog } from '../src/os/log.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { formatBytes } from '../src/model/units.js';
 import { cli } from './helpers/cli.js';
+import { explain } from '../src/model/failure.js';
 import { makeWorkspace } from './helpers/workspace.js';
 import { removeScratch } from './helpers/scratch.js';
 
@@ -136,11 +137,141 @@ describe('bad input: one line that names what was given and what to write, exit 
   ])('%j', async (argv, says) => {
     const args = argv.map((a) => (a === 'RANDOM' ? random() : a));
     const r = await run(args);
-    const message = says.replace('RANDOM', random());
-    expect([r.code, r.stdout]).toEqual([2, '']);
-    expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^cargo-isolate: /)]);
-    expect(r.stderr).toContain(message);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stdout).toBe('');
+    saidOnce(r, 2, says.replace('RANDOM', random()));
+  });
+});
+
+/** A failure as every command reports it: its exit code, one line that says it, never a stack trace. */
+function saidOnce(r: { code: number | null; stdout: string; stderr: string }, code: number, message: string | RegExp): void {
+  expect(r.code).toBe(code);
+  const says = typeof message === 'string' ? expect.stringContaining(message) : expect.stringMatching(message);
+  expect(r.stderr.split('\n').filter((l) => l.startsWith('cargo-isolate: '))).toEqual([says]);
+  expect(r.stdout + r.stderr).not.toMatch(/^\s+at /m);
+}
+
+describe('a host that is not as it must be: one line naming the path and what to do, exit 3, never a stack trace', () => {
+  let ro: string;
+  let roRoot: string;
+  let root: string;
+  beforeAll(async () => {
+    // A root made by a job, then its filesystem remounted read-only (a disk the kernel found faulty does that).
+    ro = join(scratch, 'ro');
+    await fs.mkdir(ro);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', ro]);
+    roRoot = join(ro, 'root');
+    expect((await run(['run', '--root', roRoot, '--', 'true'])).code).toBe(0);
+    await fs.writeFile(join(ro, 'filler'), Buffer.alloc(4 * 2 ** 20, 1)); // over any threshold of 1%
+    execFileSync('mount', ['-o', 'remount,ro', ro]);
+    root = join(scratch, 'host-root');
+    expect((await run(['run', '--root', root, '--', 'true'])).code).toBe(0);
+  });
+  afterAll(() => {
+    spawnSync('umount', ['-l', ro]);
+  });
+  const EROFS = (path: string) =>
+    `could not open ${path}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`;
+  test.each([
+    [
+      'metrics into a directory that does not exist',
+      () => ['metrics', '--root', root, '--output', '/nonexistent/textfile/cargo-isolate.prom'],
+      () =>
+        "Writing the metrics to /nonexistent/textfile/cargo-isolate.prom: could not write into /nonexistent/textfile: it does not exist (ENOENT). Create the directory (node_exporter's --collector.textfile.directory), or choose another --output.",
+    ],
+    [
+      'metrics into a read-only directory',
+      () => ['metrics', '--root', root, '--output', join(ro, 'cargo-isolate.prom')],
+      () =>
+        `Writing the metrics to ${join(ro, 'cargo-isolate.prom')}: could not write into ${ro}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`,
+    ],
+    [
+      'gc over its threshold on a read-only root',
+      () => ['gc', '--root', roRoot, '--disk-threshold', '1%'],
+      () => `The disk guard of ${roRoot} cannot take its lock: ${EROFS(join(roRoot, 'locks', 'guard.lock'))}`,
+    ],
+    [
+      'gc --dry-run over its threshold on a read-only root',
+      () => ['gc', '--root', roRoot, '--disk-threshold', '1%', '--dry-run'],
+      () => `The disk guard of ${roRoot} cannot take its lock: ${EROFS(join(roRoot, 'locks', 'guard.lock'))}`,
+    ],
+    [
+      'forget on a read-only root',
+      () => ['forget', '--root', roRoot, '--repository', 'acme/widgets', '--pr', '7'],
+      () =>
+        `Option '--root' is '${roRoot}': cannot create or write it: could not write to ${roRoot}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`,
+    ],
+    [
+      'run on a read-only root',
+      () => ['run', '--root', roRoot, '--', 'true'],
+      () =>
+        `Option '--root' is '${roRoot}': cannot create or write it: could not write to ${roRoot}: the filesystem is read-only (EROFS). Remount it read-write, or choose a path on a writable filesystem.`,
+    ],
+  ])('%s', async (_what, argv, message) => {
+    saidOnce(await run(argv()), 3, `cargo-isolate: ${message()}`);
+  });
+
+  test("the timer's unit (docs/operations.md): gc runs when writing the metrics fails; a failing gc fails the unit, after the metrics were written", async () => {
+    const ini = /```ini\n([\s\S]*?)```/.exec(readFileSync('docs/operations.md', 'utf8'))![1];
+    const units = join(scratch, 'units');
+    await fs.mkdir(units, { recursive: true });
+    const files = ini.split(/\n(?=# \/etc\/systemd\/system\/)/).map((text) => {
+      const file = join(units, /^# \/etc\/systemd\/system\/(\S+)/.exec(text)![1]);
+      writeFileSync(file, text.replaceAll('/usr/local/bin/cargo-isolate', resolve('bin', 'cargo-isolate')));
+      return file;
+    });
+    // systemd's own reading of the service and its timer.
+    const verify = spawnSync('systemd-analyze', ['verify', ...files], { encoding: 'utf8' });
+    expect([verify.status, verify.stderr]).toEqual([0, '']);
+    // systemd.service(5): a oneshot service runs its ExecStart lines in order; the first that fails
+    // ends the run, and the unit fails, unless the line starts with '-' (its failure is logged only).
+    const lines = [...ini.matchAll(/^ExecStart=(-?)\/usr\/local\/bin\/cargo-isolate (.*)$/gm)].map((m) => ({
+      ignoreFailure: m[1] === '-',
+      args: m[2].split(' '),
+    }));
+    expect(lines.map((l) => l.args[0])).toEqual(['metrics', 'gc']);
+    const activate = async (envFile: string, output: string) => {
+      const ran: { command: string; code: number | null; stdout: string }[] = [];
+      for (const l of lines) {
+        const args = l.args.map((a) => (a === '/home/runner/actions-runner/.env' ? envFile : a.endsWith('.prom') ? output : a));
+        const r = await run(args);
+        ran.push({ command: args[0], code: r.code, stdout: r.stdout });
+        if (r.code !== 0 && !l.ignoreFailure) return { failed: true, ran };
+      }
+      return { failed: false, ran };
+    };
+    const runnerEnv = async (name: string, text: string) => {
+      await fs.writeFile(join(scratch, name), text);
+      return join(scratch, name);
+    };
+    // The textfile directory is missing: metrics fails, gc does its work, the unit succeeds.
+    const good = await runnerEnv('timer-good.env', `CARGO_ISOLATE_ROOT=${root}\n`);
+    const a = await activate(good, '/nonexistent/textfile/cargo-isolate.prom');
+    expect(a.ran.map((x) => [x.command, x.code])).toEqual([
+      ['metrics', 3],
+      ['gc', 0],
+    ]);
+    expect(a.ran[1].stdout).toMatch(/^freed .* in \d+ removals?; disk /m);
+    expect(a.failed).toBe(false);
+    // gc fails (its root became read-only): the metrics were written first, and the unit fails.
+    const broken = await runnerEnv('timer-broken.env', `CARGO_ISOLATE_ROOT=${roRoot}\nCARGO_ISOLATE_DISK_THRESHOLD=1%\n`);
+    const prom = join(scratch, 'timer.prom');
+    const b = await activate(broken, prom);
+    expect(b.ran.map((x) => [x.command, x.code])).toEqual([
+      ['metrics', 0],
+      ['gc', 3],
+    ]);
+    expect(b.failed).toBe(true);
+    expect(readFileSync(prom, 'utf8')).toContain(`cargo_isolate_root_present{root="${roRoot}"} 1`);
+  });
+
+  test('a failure the product did not foresee is one sentence too: what, and how to see where (the trace only with --verbose)', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'slot')");
+    const quiet = explain(bug, { more: 'run it again with --verbose to see where' });
+    expect(quiet).toMatchObject({ kind: 'unexpected', exitCode: 1 });
+    expect(quiet.message).toBe(
+      "an unexpected failure: Cannot read properties of undefined (reading 'slot'). This is a defect of cargo-isolate: run it again with --verbose to see where, and report it.",
+    );
+    expect(quiet.stack).toMatch(/^TypeError: .*\n\s+at /);
   });
 });
 
@@ -254,7 +385,7 @@ describe('gc', () => {
     const floorMiB = Math.floor((st.blocks * st.bsize) / 2 ** 20) - 1;
     const huge = ['--fail-below', `${floorMiB}MiB`];
     const [dryFail, realFail] = [await run(['gc', '--root', root, '--dry-run', ...huge]), await run(['gc', '--root', root, ...huge])];
-    expect([dryFail.code, realFail.code]).toEqual([2, 2]);
+    expect([dryFail.code, realFail.code]).toEqual([4, 4]); // below fail-below: its own exit code
     expect(dryFail.stderr).toContain(`below 'fail-below' (${formatBytes(floorMiB * 2 ** 20)})`);
     expect(dryFail.stderr).toMatch(/a real run would fail: about .* would be free after pruning, below 'fail-below'/);
     expect((await run(['gc', '--root', root, '--dry-run', '--fail-below', '1KiB'])).code).toBe(0);

@@ -26,6 +26,7 @@ import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
 import { noHostSccacheServer } from '../model/messages.js';
 import { ifPresent, reportReadsTo } from '../os/absent.js';
+import { failed } from '../model/failure.js';
 
 /*
  * A job's start: mainJob, the main step's phases (guard, slot, crates, sccache server) for the
@@ -106,7 +107,7 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
       job.crates = await phase('crates', 'Crates', () => prepareCrates(s, root, job.exports.CARGO_HOME, me, { ...env, ...job.exports }, log));
     } catch (e) {
       await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-      throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
+      throw failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
     }
   }
   // A job that compiles through sccache gets a server no other job's end can take down, and

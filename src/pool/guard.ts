@@ -18,6 +18,7 @@ import type { SlotView } from './choose.js';
 import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, othersIdle } from './policy.js';
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
+import { Failure, failed } from '../model/failure.js';
 
 /*
  * The disk guard, the pool's one eviction mechanism: what it may remove (candidates of the kinds
@@ -339,7 +340,13 @@ export function guardOptions(s: Settings, root: string, runnerId: string, log: L
   };
 }
 
-export class DiskFullError extends Error {}
+/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
+export class DiskFullError extends Failure {
+  constructor(message: string) {
+    super(message, 'floor');
+    this.name = 'DiskFullError';
+  }
+}
 
 /**
  * Removes one candidate; its outcome. What another uid holds (a root container job's files
@@ -361,7 +368,7 @@ async function removeCandidate(root: string, c: Candidate, timeoutMs: number): P
     if (isPermissionError(e)) return 'needs root';
     // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
     if (e instanceof OutsideRootError) return 'refused';
-    throw e;
+    throw failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
   }
 }
 
@@ -407,9 +414,14 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     return checkFloor(o, report);
   }
   let livePlan: Candidate[] = [];
-  await fs.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
   const waitStart = Date.now();
-  const guardLock = await hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+  const guardLock = await (async () => {
+    await fs.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+    return hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+  })().catch((e) => {
+    // A read-only root, or one this user may not write: nothing could be removed there anyway.
+    throw failed(`The disk guard of ${o.root} cannot take its lock`, e);
+  });
   report.lockWaitMs = Date.now() - waitStart;
   if (!guardLock) {
     log.warning(`Another disk guard on this host held ${rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
