@@ -119,7 +119,8 @@ async function gc(cl: CommandLine): Promise<number> {
   const filesystem = await fs.statfs(root);
   const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
   if (unmeetable) throw unmeetable;
-  const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json) });
+  // Its report on stdout: the disk, each removal (the dry run's as the real run's), then the total.
+  const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json, process.stdout) });
   out(json ? JSON.stringify({ version: VERSION, ...r.guard, handedBack: r.handedBack }, null, 2) + '\n' : gcText(r.guard, r.handedBack));
   if (!r.wouldFail) return 0;
   err(`cargo-isolate: ${r.wouldFail}\n`);

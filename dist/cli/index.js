@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4382:
+/***/ 5475:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28382,204 +28382,35 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/os/disk.ts
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
+;// CONCATENATED MODULE: ./src/os/log.ts
 
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
+const actionLog = {
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
+};
+/**
+ * The CLI's log: warnings and debug lines on stderr; the rest on stderr too, or on stdout where
+ * it is the command's report (`gc`: each removal, then its total), or nowhere (`quiet`: --json).
+ */
+function consoleLog(verbose = false, quiet = false, report = process.stderr) {
     return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+        info: (m) => void (quiet || report.write(`${m}\n`)),
+        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+        group: async (name, fn) => {
+            if (!quiet)
+                report.write(`== ${name}\n`);
+            return fn();
+        },
     };
 }
-async function measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/os/flock.ts
-
-
-/*
- * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
- *
- * Invariant: a lock is held exactly while some process holding its file descriptor lives.
- * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
- * state on disk can claim a lock that nobody holds. Locks work across containers that share
- * the files on one kernel (bind mounts); they are not reliable on NFS.
- *
- * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
- * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
- * Exit code 75 means some lock was busy (or, with a wait, timed out).
- *
- * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
- *
- *   lock file                           taken by                                mode       waits
- *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
- *                                       (pool/lease.ts startKeeper), for the               is retried by polling
- *                                       whole job, by a detached process                   (a few quick retries,
- *                                                                                          then 500 ms scans)
- *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
- *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
- *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
- *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
- *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
- *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
- *   .cargo-artifact-lock,               a free slot (probe: is cargo still
- *   .package-cache[-mutate])            running there?), status (probes)
- *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
- *   .package-cache                      registry sources (cargo's MutateExclusive)
- *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/dependencies.ts)
- *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
- *                                       host
- *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
- *     start.lock                        server (host/sccache.ts)
- *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
- *
- * The crate store and the git store take no lock: entries appear whole by rename and are never
- * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
- * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
- * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
- * kernel to drop a keeper's lock).
- *
- * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
- * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
- * one ever waits for. And every holder of a lock that is waited for takes any further lock
- * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
- * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
- * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
- * busy one gives up the others at once. So no process ever waits while holding a lock another
- * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
- * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
- * that anyone waits for.
- */
-const BUSY = 75;
-/** Holds the body until its stdin closes: our own process dying releases the locks too. */
-const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
-function flockArgs(paths, o, tail) {
-    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
-    const kind = o.shared ? ['-s'] : ['-x'];
-    const args = [];
-    paths.forEach((p, i) => {
-        if (i > 0)
-            args.push('flock');
-        args.push(...kind, ...mode, '-E', String(BUSY), p);
-    });
-    return [...args, ...tail];
-}
-/**
- * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
- * Resolves to undefined when one of them is busy.
- */
-function hold(paths, o = {}) {
-    if (paths.length === 0)
-        throw new Error('hold: no lock paths');
-    const body = o.body ?? UNTIL_STDIN_CLOSES;
-    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
-            detached: o.detached ?? false,
-            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            env: o.env ?? process.env,
-        });
-        let out = '';
-        let err = '';
-        let settled = false;
-        const settle = (v, e) => {
-            if (settled)
-                return;
-            settled = true;
-            if (e)
-                reject(e);
-            else
-                resolvePromise(v);
-        };
-        child.stdout.on('data', (d) => {
-            out += d.toString();
-            if (out.startsWith('locked'))
-                settle({ pid: child.pid, child });
-        });
-        child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
-        child.on('exit', (code, signal) => {
-            if (code === BUSY)
-                return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
-        });
-    });
-}
-/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function release(h) {
-    return new Promise((res) => {
-        if (h.child.exitCode !== null || h.child.signalCode !== null)
-            return res();
-        h.child.once('exit', () => res());
-        h.child.stdin?.end();
-    });
-}
-/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
-function detach(h) {
-    h.child.stdout?.destroy();
-    h.child.stderr?.destroy();
-    h.child.removeAllListeners();
-    h.child.unref();
-}
-/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function allFree(paths, shared = false) {
-    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
-    if (paths.length === 0)
-        return true;
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
-    if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
-    return r.status === 0;
-}
-/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
-function isHolder(pid, lockPath) {
-    try {
-        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
-    }
-    catch {
-        return false; // already gone
-    }
-}
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    if (!isHolder(pid, lockPath))
-        return false; // gone, or the pid was reused
-    try {
-        process.kill(-pid, 'SIGTERM');
-    }
-    catch {
-        try {
-            process.kill(pid, 'SIGTERM');
-        }
-        catch {
-            return false;
-        }
-    }
-    return true;
-}
-
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/model/key.ts
@@ -28716,1314 +28547,143 @@ const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u
 const SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
-// EXTERNAL MODULE: external "node:async_hooks"
-var external_node_async_hooks_ = __nccwpck_require__(6698);
-;// CONCATENATED MODULE: ./src/os/absent.ts
-
-
-const reporting = new external_node_async_hooks_.AsyncLocalStorage();
-/** Where problems go outside any job or command (a module used on its own): stderr, still once each. */
-const outside = { log: { warning: (m) => void process.stderr.write(`cargo-isolate: warning: ${m}\n`) }, said: new Set() };
-/**
- * Runs `fn` with the problems of its reads said through `log`. Inside another such run the outer
- * one keeps them: each is said once, in the log of what began the run.
- */
-function reportReadsTo(log, fn) {
-    return reporting.getStore() ? fn() : reporting.run({ log, said: new Set() }, fn);
-}
-/** Pure: the warning for a read that failed other than by absence. */
-function readProblem(path, e) {
-    const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
-    return (`Could not read ${path}: ${what}. Carrying on as if it were not there, ` +
-        'so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.');
-}
-/** Whether a failed read means that nothing is there. */
-function isAbsence(e, o) {
-    return e.code === 'ENOENT' || (e.code === 'ENOTDIR' && o.notADirectory === 'absent') || (o.alsoAbsent?.includes(e.code ?? '') ?? false);
-}
-/** A read of `path` failed: nothing when that means absence, else said once (above). */
-function failed(path, e, o) {
-    const err = e;
-    if (isAbsence(err, o))
-        return undefined;
-    const r = reporting.getStore() ?? outside;
-    const key = `${path}\0${err.code ?? err.message}`;
-    if (!r.said.has(key)) {
-        r.said.add(key);
-        r.log.warning(readProblem(path, err));
-    }
-    return undefined;
-}
-/** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
-async function ifPresent(path, read, o = {}) {
-    try {
-        return await read();
-    }
-    catch (e) {
-        return failed(path, e, o);
-    }
-}
-/** The same for the synchronous reads of the units count and the view (warmth.ts, view.ts). */
-function ifPresentSync(path, read, o = {}) {
-    try {
-        return read();
-    }
-    catch (e) {
-        return failed(path, e, o);
-    }
-}
-/** The names in a directory; none when it is not there. */
-const listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
-/** The entries of a directory with their types; none when it is not there. */
-const listDirents = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir, { withFileTypes: true }), o)) ?? [];
-/** The same, synchronously. */
-const listDirSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir), o) ?? [];
-/** The same, synchronously. */
-const listDirentsSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }), o) ?? [];
-/** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
-const lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.lstat(path), { notADirectory: 'absent' });
-/** A file's text; undefined when it is not there. */
-const readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
-/** A file's bytes; undefined when it is not there. */
-const readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
-
-;// CONCATENATED MODULE: ./src/os/liveness.ts
-
-
-
-/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
-function parseProcLocks(text) {
-    const held = new Set();
-    for (const line of text.split('\n')) {
-        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
-        const f = line.trim().split(/\s+/);
-        if (f.length < 6 || f[1] === '->')
-            continue;
-        const id = f[5];
-        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
-            const [maj, min, ino] = id.split(':');
-            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
-        }
-    }
-    return held;
-}
-function heldLocks() {
-    try {
-        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
-    }
-    catch {
-        return new Set();
-    }
-}
-/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
-function devId(dev, ino) {
-    const d = BigInt(dev);
-    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-    return `${major}:${minor}:${BigInt(ino)}`;
-}
-async function isHeldHint(path, held) {
-    const st = await ifPresent(path, () => external_node_fs_.promises.stat(path, { bigint: true }), { notADirectory: 'absent' });
-    return st ? held.has(devId(st.dev, st.ino)) : false;
-}
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/model/failure.ts
 /*
- * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ * What went wrong, said one way by every entry point (the action's steps, the runner's hooks, the
+ * CLI): one sentence that says what failed, on which path or input, and what to do, and a kind
+ * that decides what a front end makes of it: a failed step or a warning, an exit code. A stack
+ * trace is never part of it; the front ends show one only when asked (--verbose, RUNNER_DEBUG).
  *
- *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
- *                                                        reads the caches, exclusive to change them
- *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
- *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
- *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
- *                           (or a tool using cargo as a library) waits for a newer one
- *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
- *                           again for `cargo clean`
- *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
- *                           not check)
- *
- * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
- * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
- * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
- * build and exclusive while the unit compiles; it never replaces the profile locks above, which
- * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
- * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
- * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
- * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ * The kinds, and why they differ:
+ * - input: a value the user set cannot be meant (InputError, UsageError, a refused root). It is
+ *   refused at once: the action fails its step, the CLI exits 2. The hooks warn instead: the
+ *   operator's variables apply to every job, and a runner should not fail them all.
+ * - environment: the host is not as it must be (a path that cannot be read or written, a
+ *   read-only filesystem, a full disk). Housekeeping never fails a job: the action and the hooks
+ *   warn and the job runs as it would without them; the CLI exits 3.
+ * - floor: the disk is below `fail-below` after pruning, which the operator asked to fail on: the
+ *   action and the hooks fail the job, the CLI exits 4.
+ * - unexpected: anything else, a defect of cargo-isolate. Said with what was being done and how to
+ *   see more; the action and the hooks warn, the CLI exits 1 (what Node exits with for a crash).
  */
-const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
-/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
-const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
-/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
-async function cargoLockFiles(target, cargoHome) {
-    const found = [];
-    const addIfFile = async (p) => {
-        const st = await lstatIfPresent(p);
-        if (st?.isFile())
-            found.push(p);
-    };
-    if (cargoHome) {
-        for (const n of ['.package-cache', '.package-cache-mutate'])
-            await addIfFile((0,external_node_path_.join)(cargoHome, n));
+/** The CLI's exit code for each kind (docs/operations.md lists them); 0 is success. */
+const EXIT_CODES = { unexpected: 1, input: 2, environment: 3, floor: 4 };
+/** A failure whose message is already the sentence an operator reads, and whose kind is known. */
+class Failure extends Error {
+    kind;
+    constructor(message, kind, options) {
+        super(message, options);
+        this.kind = kind;
+        this.name = 'Failure';
     }
-    if (target) {
-        // <target>/<profile>/ and <target>/<triple>/<profile>/
-        const level1 = await listDirents(target);
-        for (const n of PROFILE_LOCKS)
-            await addIfFile((0,external_node_path_.join)(target, n));
-        for (const d of level1) {
-            if (!d.isDirectory())
-                continue;
-            for (const n of PROFILE_LOCKS)
-                await addIfFile((0,external_node_path_.join)(target, d.name, n));
-            const level2 = await listDirents((0,external_node_path_.join)(target, d.name));
-            for (const d2 of level2) {
-                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
-                    continue;
-                for (const n of PROFILE_LOCKS)
-                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
-            }
-        }
-    }
-    return found;
 }
-
-;// CONCATENATED MODULE: ./src/model/record.ts
-/*
- * What a slot remembers in its slot.json: who used it last (trust domain, job, runner, uid), when,
- * what it holds and how big, under which paths its build was made (the view), and where a warm copy
- * came from. Plain data with the pure reads other modules decide on.
- */
-const trustDomain = (r) => `${r.repository}#${r.key}`;
-const parsed = new Map();
+const isErrno = (e) => {
+    const code = e instanceof Error ? e.code : undefined;
+    return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+};
+/** What a call was doing, in words: `could not <verb> <path>`. Calls not listed are named as they are. */
+const VERB = {
+    open: 'open',
+    read: 'read',
+    write: 'write',
+    'write into': 'write into',
+    rename: 'rename',
+    replace: 'replace',
+    mkdir: 'create the directory',
+    rmdir: 'remove the directory',
+    unlink: 'remove',
+    rm: 'remove',
+    scandir: 'list',
+    opendir: 'list',
+    stat: 'read',
+    lstat: 'read',
+    statfs: 'measure the filesystem of',
+    access: 'write to',
+    chmod: 'change the mode of',
+    chown: 'change the owner of',
+    lchown: 'change the owner of',
+    link: 'link',
+    symlink: 'link',
+    copyfile: 'copy',
+    utime: 'touch',
+    realpath: 'resolve',
+    readlink: 'read the link',
+};
+/** What each error code means, and what the operator can do about it. */
+const CODES = {
+    ENOENT: { says: 'it does not exist', fix: 'Create it, or choose another path' },
+    ENOTDIR: { says: 'a file is in the way where a directory should be', fix: 'Move the file away, or choose another path' },
+    EISDIR: { says: 'it is a directory', fix: 'Name a file' },
+    EACCES: { says: 'permission denied', fix: 'Run as its owner (or root), or give this user access to it' },
+    EPERM: { says: 'operation not permitted', fix: 'Run as its owner (or root), or give this user access to it' },
+    EROFS: { says: 'the filesystem is read-only', fix: 'Remount it read-write, or choose a path on a writable filesystem' },
+    ENOSPC: { says: 'the filesystem is full', fix: "Free space ('cargo-isolate gc' removes idle data), or choose another filesystem" },
+    EDQUOT: { says: "this user's disk quota is used up", fix: 'Raise the quota, or free space' },
+    EIO: { says: 'an input/output error', fix: 'Check the disk (dmesg)' },
+    EMFILE: { says: 'too many open files', fix: 'Raise the limit of open files (ulimit -n)' },
+    ENFILE: { says: 'too many open files on the host', fix: 'Raise fs.file-max, or end what holds them' },
+    ELOOP: { says: 'too many symbolic links on the way', fix: 'Look for a link that points back at itself' },
+    ENAMETOOLONG: { says: 'the path is too long', fix: 'Choose a shorter path' },
+    EEXIST: { says: 'something is there already', fix: 'Move it away, or choose another path' },
+    EBUSY: { says: 'it is busy (a mount point, or in use)', fix: 'Choose a path that is not a mount point' },
+    EXDEV: { says: 'it is on another filesystem', fix: 'Keep the root on one filesystem' },
+};
 /**
- * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
- * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ * Pure: the sentence for a failed system call: `could not <verb> <path>: <what it means> (<CODE>).
+ * <What to do>.`, with `fix` instead of the code's own advice where the caller knows better.
  */
-function lastUsedMs(r) {
-    if (!r)
-        return 0;
-    let t = parsed.get(r.lastUsed);
-    if (t === undefined) {
-        if (parsed.size > 4096)
-            parsed.clear();
-        t = Date.parse(r.lastUsed) || 0;
-        parsed.set(r.lastUsed, t);
-    }
-    return t;
-}
-
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
-
-
-
-/*
- * Small file effects every store and record shares: whether something is at a path, the one atomic
- * write (a temp file renamed into place), and the one link-else-copy.
- */
-/** True when something (even a dangling symlink) is at the path. */
-const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
-/**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
- * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
- * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
- * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
- */
-async function writeAtomic(path, data, mode) {
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
-        if (mode !== undefined)
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, path);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
+function errnoText(e, fix) {
+    const known = CODES[e.code];
+    const verb = e.syscall === undefined ? undefined : (VERB[e.syscall] ?? (e.syscall.startsWith('spawn') ? 'run' : e.syscall));
+    const what = verb && e.path ? `could not ${verb} ${e.path}${e.dest ? ` to ${e.dest}` : ''}: ` : e.path ? `${e.path}: ` : '';
+    return `${what}${known?.says ?? 'it failed'} (${e.code}). ${fix ?? known?.fix ?? 'Check the path and its permissions'}.`;
 }
 /**
- * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
- * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
- * link; then it says why. The one link-else-copy of the crate and git stores.
+ * A failure of the host, with what was being done: `Writing the metrics to F: could not write
+ * into D: it does not exist (ENOENT). Create the directory, or choose another --output.` (`fixes`:
+ * the caller's own advice for some codes, where it knows better than the code's). Its
+ * message is whole wherever it is printed; `cause` keeps the original error for a debug log.
+ * Anything not a failed system call is unexpected (or keeps the kind it had) and is said with
+ * the doing in front.
  */
-async function linkOrCopy(from, to, mode) {
-    if (mode === 'link') {
-        try {
-            await external_node_fs_.promises.link(from, to);
-            return undefined;
-        }
-        catch (e) {
-            const code = e.code;
-            if (code !== 'EXDEV' && code !== 'EPERM')
-                throw e;
-            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
-            return code;
-        }
-    }
-    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/os/record-file.ts
-
-
-// A slot's record (model/record.ts) on disk: read when it can be, written whole.
-/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
-async function readRecord(path) {
-    const text = await readTextIfPresent(path, { notADirectory: 'absent' });
-    if (text === undefined)
-        return undefined;
-    try {
-        const r = JSON.parse(text);
-        return r && r.format === 1 ? r : undefined;
-    }
-    catch {
-        return undefined; // torn by a crash of an older writer: treated as unknown
-    }
-}
-/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
-const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
-
-;// CONCATENATED MODULE: ./src/os/audit.ts
-
-function audit(e) {
-    const file = process.env.CARGO_ISOLATE_AUDIT;
-    if (!file)
-        return;
-    try {
-        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
-    }
-    catch {
-        /* an audit log must never break a job */
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/run.ts
-
-/**
- * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
- * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
- * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
- */
-function runCommand(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
-        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
-    });
+function failed(doing, e, o = {}) {
+    if (isErrno(e))
+        return new Failure(`${doing}: ${errnoText(e, o.fixes?.[e.code])}`, 'environment', { cause: e });
+    if (e instanceof Failure)
+        return new Failure(`${doing}: ${e.message}`, e.kind, { cause: e });
+    return new Failure(`${doing}: ${e instanceof Error ? e.message : String(e)}`, 'unexpected', { cause: e });
 }
 /**
- * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
- * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
- * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
- * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ * Pure: any thrown value as a front end reports it, after the front end's own words (`cargo-isolate:`,
+ * `cargo-isolate job-started hook:`). `more` says how to see more of an unexpected failure in
+ * this front end (`run it again with --verbose`).
  */
-function runInForeground(cmd, env, onStdout) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
-        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
-        const forward = (sig) => child.kill(sig);
-        const done = (r) => {
-            process.off('SIGINT', forward).off('SIGTERM', forward);
-            res(r);
-        };
-        process.on('SIGINT', forward).on('SIGTERM', forward);
-        child.on('error', (error) => done({ code: 127, error }));
-        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/os/proc.ts
-
-
-/*
- * What /proc and the process itself say: this process's uid, a process's stat line and its
- * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
- */
-/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
-const myUid = () => process.geteuid?.() ?? 0;
-/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
-function procStat(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        const stat = procStat(pid);
-        if (!stat)
-            break;
-        out.push({ pid, comm: stat.comm });
-        pid = stat.ppid;
-    }
-    return out;
-}
-/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/os/remove.ts
-
-
-
-
-
-
-
-
-
-
-class OutsideRootError extends Error {
-}
-/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
-async function assertInsideRoot(root, path) {
-    const norm = (0,external_node_path_.normalize)(path);
-    const realRoot = await external_node_fs_.promises.realpath(root);
-    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
-    }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
-    if (parent === undefined)
-        return; // parent gone: nothing there to delete
-    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
-    if (!inside)
-        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
-    // Inside the root is not enough: a link between the root and the path (a slot's
-    // cargo-home/registry made a link into another slot) would move another slot's directory,
-    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
-    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
-    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
-    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
-    }
-}
-/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
-const run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
-let sudoChecked;
-function sudoAvailable() {
-    if (sudoChecked === undefined) {
-        sudoChecked = myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-    }
-    return sudoChecked;
-}
-/**
- * Finds one remaining entry not owned by us, to name it in the warning. Never follows links. What
- * it cannot read is passed over in silence: a deletion just failed there, and its warning says so.
- */
-async function foreignEntry(dir, budget = 2000) {
-    const me = myUid();
-    const queue = [dir];
-    while (queue.length && budget-- > 0) {
-        const p = queue.shift();
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (!st)
-            continue;
-        if (st.uid !== me)
-            return { path: p, uid: st.uid };
-        if (st.isDirectory())
-            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
-                queue.push((0,external_node_path_.join)(p, e));
-    }
-    return undefined;
-}
-/** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1000, deadline - Date.now());
-    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
-    let r = await rm();
-    if (!(await exists(entry)))
-        return { ok: true };
-    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
-    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
-    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
-    r = await rm();
-    if (!(await exists(entry)))
-        return { ok: true };
-    if (sudoAvailable()) {
-        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
-        if (!(await exists(entry)))
-            return { ok: true };
-    }
-    const foreign = await foreignEntry(entry);
-    const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${myUid()} (files written by a container running as another user?)`
-        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
-    return { ok: false, detail: why };
-}
-/** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function removeTree(root, path, o) {
-    const r = await removeTreeInner(root, path, o);
-    if (r.outcome !== 'absent') {
-        audit({
-            event: 'remove',
-            path,
-            outcome: r.outcome,
-            why: o.why,
-            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
-        });
-    }
-    return r;
-}
-async function removeTreeInner(root, path, o) {
-    await assertInsideRoot(root, path);
-    if (!(await exists(path)))
-        return { path, outcome: 'absent' };
-    const trash = rootPaths(root).trash;
-    await external_node_fs_.promises.mkdir(trash, { recursive: true });
-    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
-    if (o.locks?.length) {
-        const h = await hold(o.locks);
-        if (!h)
-            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
-        try {
-            await assertInsideRoot(root, path); // re-check now that nobody can lease it
-            await external_node_fs_.promises.rename(path, entry);
-            await o.whileLocked?.();
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-        finally {
-            await release(h);
-        }
-    }
-    else {
-        try {
-            await external_node_fs_.promises.rename(path, entry);
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-    }
-    const d = await deleteTrashEntry(entry, o.timeoutMs);
-    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
-}
-
-;// CONCATENATED MODULE: ./src/os/sizes.ts
-
-// How many bytes a tree takes on disk, as pruning it would free them.
-/**
- * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
- * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
- * filesystem. 0 for a missing tree.
- */
-function diskUsage(path, timeoutMs = 30_000) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d.toString()));
-        child.on('error', () => res(0));
-        child.on('close', () => res(parseInt(out, 10) || 0));
-    });
-}
-
-;// CONCATENATED MODULE: ./src/store/lockfile.ts
-
-
-
-/**
- * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
- * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
- * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
- */
-function lockPackages(text) {
-    return text
-        .split(/^\[\[package\]\]\s*$/m)
-        .slice(1)
-        .map((block) => {
-        const head = block.split(/^\[/m)[0];
-        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
-    });
-}
-/**
- * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
- * [metadata] and are ignored: nothing is seeded for them).
- */
-function parseLock(text) {
-    const out = [];
-    for (const field of lockPackages(text)) {
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
-        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
-            out.push({ name, version, source: source, checksum });
-    }
-    return out;
-}
-/**
- * Pure: a Cargo.lock's packages split in two: `local`, the names of those without a `source`
- * (the workspace's members and path dependencies, which cargo fingerprints by mtime), and
- * `external`, one `name version source checksum` line per other package (what a dependency
- * archive's key hashes).
- */
-function lockDependencies(text) {
-    const local = [];
-    const external = [];
-    for (const field of lockPackages(text)) {
-        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
-        if (!name)
-            continue;
-        if (source === undefined)
-            local.push(name);
-        else
-            external.push([name, version, source, checksum ?? ''].join(' '));
-    }
-    return { local, external };
-}
-/**
- * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
- * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
- * nearest Cargo.lock above the directory.
- */
-async function findLockFile(manifestPath, workingDirectory, env) {
-    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
-    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
-        return undefined;
-    const args = [
-        'locate-project',
-        '--workspace',
-        '--message-format',
-        'plain',
-        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
-    ];
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
-    if (r.status === 0 && r.stdout.trim()) {
-        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
-        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
-    }
-    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
-            return (0,external_node_path_.join)(d, 'Cargo.lock');
-        if ((0,external_node_path_.dirname)(d) === d)
-            return undefined;
-    }
-}
-function hasAbove(dir, name) {
-    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
-            return true;
-        if ((0,external_node_path_.dirname)(d) === d)
-            return false;
-    }
-}
-async function readLock(path) {
-    return parseLock(await fs.readFile(path, 'utf8'));
-}
-/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
-function indexPath(name) {
-    const n = name.toLowerCase();
-    if (n.length <= 2)
-        return `${n.length}/${n}`;
-    if (n.length === 3)
-        return `3/${n[0]}/${n}`;
-    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-/**
- * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
- * NUL-terminated version and JSON line) carry this version with this checksum?
- */
-function indexEntryMatches(buf, version, checksum) {
-    const parts = buf.toString('latin1').split('\0');
-    for (let i = 1; i + 1 < parts.length; i++) {
-        if (parts[i] !== version)
-            continue;
-        try {
-            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
-        }
-        catch {
-            /* not a JSON line: keep looking */
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/store/dir-names.ts
-
-
-
-
-
-/*
- * cargo's directory names, learned rather than computed. cargo names a registry's index dir
- * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
- * whose inputs change between cargo versions. So a publisher writes down the names its cargo
- * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
- * The crate store and the git store share this; each keeps its own dirs/ folder.
- */
-const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
-/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
-const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
-/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
-async function knownDirs(dirsDir, version, source) {
-    const text = await readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
-    try {
-        return text === undefined ? [] : JSON.parse(text).dirs.filter(plainName);
-    }
-    catch {
-        return []; // not a record this module wrote
-    }
-}
-/**
- * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
- * record as each store has always written it (`source` for a registry, `url` for a git repository).
- * Two publishers learning at once may each write their own list; either list is correct, and the
- * next publisher adds what the other one lost.
- */
-async function learnDir(dirsDir, version, source, dir, field) {
-    const known = await knownDirs(dirsDir, version, source);
-    if (known.includes(dir))
-        return;
-    const file = record(dirsDir, version, source);
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
-    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
-}
-
-;// CONCATENATED MODULE: ./src/store/crates.ts
-
-
-
-
-
-
-
-
-
-const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
-const crateFile = (c) => `${c.name}-${c.version}.crate`;
-/** Pure: may this job publish into the host's store? */
-function mayPublish(policy, id) {
-    return policy === 'always' || (policy === 'trusted' && !id.fork);
-}
-async function fileSha256(path) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        h.update(chunk);
-    return h.digest('hex');
-}
-/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
-function cargoVersion(cwd, env) {
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
-}
-/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(dest, how, mode) {
-    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
-    if ('data' in how)
-        return writeAtomic(dest, how.data, mode).then(() => undefined);
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        const copied = await linkOrCopy(how.from, tmp, how.mode);
-        await external_node_fs_.promises.rename(tmp, dest);
-        return copied;
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
-}
-/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
-async function seedCrates(root, cargoHome, locked, version, mode) {
-    const r = {
-        locked: locked.length,
-        seeded: 0,
-        seededBytes: 0,
-        present: 0,
-        missing: 0,
-        mismatches: [],
-        indexEntries: 0,
-        unknownDirs: 0,
-        dirs: 0,
-        mode,
-        copiedInstead: 0,
-    };
-    const sources = [...new Set(locked.map((c) => c.source))];
-    const dirsBySource = new Map();
-    const usedDirs = new Set();
-    for (const s of sources) {
-        const dirs = await knownDirs(storePaths(root).dirs, version, s);
-        if (dirs.length === 0)
-            r.unknownDirs++;
-        dirsBySource.set(s, dirs);
-    }
-    for (const c of locked) {
-        const dirs = dirsBySource.get(c.source) ?? [];
-        if (dirs.length === 0)
-            continue;
-        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
-        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
-        if (!absent.includes(true)) {
-            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
-            continue;
-        }
-        const blob = blobPath(root, c.checksum);
-        const st = await ifPresent(blob, () => external_node_fs_.promises.stat(blob), { notADirectory: 'absent' });
-        if (!st) {
-            r.missing++;
-            continue;
-        }
-        const actual = await fileSha256(blob);
-        if (actual !== c.checksum) {
-            r.mismatches.push({
-                crate: `${c.name} ${c.version}`,
-                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
-            });
-            continue;
-        }
-        // Every index dir this host has seen for the source: the job's own cargo config (source
-        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
-        r.dirs = Math.max(r.dirs, dirs.length);
-        for (const [i, dir] of dirs.entries()) {
-            if (!absent[i])
-                continue;
-            const code = await placeAtomically(dests[i], { from: blob, mode });
-            if (code) {
-                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
-                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
-                // just verified is as good, and private to this slot.
-                r.copiedInstead++;
-                r.copyReason ??=
-                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
-            }
-            usedDirs.add(dir);
-            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
-            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
-            const buf = await readBytesIfPresent(cached);
-            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
-                await placeAtomically(slotCached, { data: buf });
-                r.indexEntries++;
-            }
-        }
-        r.seeded++;
-        r.seededBytes += st.size;
-    }
-    // The registry's config.json, once per index dir that received crates.
-    for (const dir of usedDirs) {
-        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
-        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(config, { data: cfg });
-    }
-    return r;
-}
-/** Adds the slot's verified new .crate files (and their index entries) to the store. */
-async function publishCrates(root, cargoHome, locked, version) {
-    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
-    const byFile = new Map();
-    for (const c of locked)
-        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
-    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
-    const learned = new Set();
-    const publishedDirs = new Set();
-    for (const dir of await listDir(cacheRoot)) {
-        for (const f of await listDir((0,external_node_path_.join)(cacheRoot, dir), { notADirectory: 'absent' })) {
-            const candidates = byFile.get(f);
-            if (!candidates)
-                continue; // not in this Cargo.lock: nothing to verify it against
-            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
-            const st = await lstatIfPresent(path);
-            if (!st?.isFile())
-                continue;
-            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
-            const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
-            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
-                r.skipped++;
-                continue;
-            }
-            const sha = await fileSha256(path);
-            const match = candidates.find((c) => c.checksum === sha);
-            if (!match) {
-                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
-                continue;
-            }
-            if (!learned.has(`${match.source}\n${dir}`)) {
-                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
-                    if (!isPermissionError(e))
-                        throw e;
-                });
-                learned.add(`${match.source}\n${dir}`);
-            }
-            const blob = blobPath(root, sha);
-            // A store file of that name that does not hash to it was damaged or replaced: repair it.
-            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
-                r.skipped++;
-            }
-            else {
-                try {
-                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
-                }
-                catch (e) {
-                    if (!isPermissionError(e))
-                        throw e;
-                    // A store directory made by a root job that never handed it back: root's gc fixes it.
-                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
-                    continue;
-                }
-                r.published++;
-                r.publishedBytes += st.size;
-            }
-            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
-            const stored = await readBytesIfPresent(storeCached);
-            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
-                const buf = await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
-                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
-                    await placeAtomically(storeCached, { data: buf });
-                    r.indexEntries++;
-                }
-            }
-            publishedDirs.add(dir);
-        }
-    }
-    for (const dir of publishedDirs) {
-        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
-        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
-        if (cfg)
-            await placeAtomically(storeConfig, { data: cfg });
-    }
-    return r;
-}
-/**
- * Every blob of the store. Only through real directories: a store dir a build replaced by a link
- * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
- */
-async function crateBlobs(root) {
-    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-    const { base, blobs } = storePaths(root);
-    const out = [];
-    if (!(await isDir(base)) || !(await isDir(blobs)))
-        return out;
-    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
-        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
-            continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
-            const path = (0,external_node_path_.join)(blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
-            if (st?.isFile())
-                out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
-        }
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/store/gitstore.ts
-
-
-
-
-
-
-
-
-
-
-
-const SHA = /^[0-9a-f]{40}$/;
-/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
-function parseGitLock(text) {
-    const out = [];
-    const seen = new Set();
-    for (const field of lockPackages(text)) {
-        const [name, version, source] = ['name', 'version', 'source'].map(field);
-        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
-        if (!name || !version || !m)
-            continue;
-        const key = `${m[1]}#${m[2]}`;
-        if (seen.has(key))
-            continue; // a workspace of several crates in one repository: one database
-        seen.add(key);
-        out.push({ name, version, url: m[1], commit: m[2] });
-    }
-    return out;
-}
-/** The store's directory for a URL: readable, and distinct for distinct URLs. */
-function urlKey(url) {
-    const last = url
-        .replace(/\/+$/, '')
-        .split('/')
-        .pop()
-        ?.replace(/\.git$/, '') || 'repo';
-    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
-}
-const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitStorePaths(root).db, urlKey(url), commit);
-const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
-/**
- * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
- * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
- * prefix decide; a dir still ambiguous is not published.
- */
-function assignDbDirs(dirs, locked) {
-    const assigned = new Map();
-    const ambiguous = [];
-    const norm = (u) => u
-        .replace(/\/+$/, '')
-        .replace(/\.git$/, '')
-        .toLowerCase();
-    for (const d of dirs) {
-        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
-        if (urls.length > 1) {
-            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
-            if (fetched.length > 0)
-                urls = fetched;
-        }
-        if (urls.length > 1) {
-            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
-            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
-            if (named.length > 0)
-                urls = named;
-        }
-        if (urls.length === 1)
-            assigned.set(d.name, urls[0]);
-        else if (urls.length > 1)
-            ambiguous.push(d.name);
-    }
-    return { assigned, ambiguous };
-}
-/**
- * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
- * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
- * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
- */
-function systemGit(env = process.env, timeoutMs = 600_000) {
-    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+function explain(e, o) {
+    const stack = stackOf(e);
+    // A Failure's message is written whole by the code that throws it (a value with a newline in it included).
+    if (e instanceof Failure)
+        return { kind: e.kind, message: e.message, exitCode: EXIT_CODES[e.kind], stack };
+    if (isErrno(e))
+        return { kind: 'environment', message: errnoText(e), exitCode: EXIT_CODES.environment, stack };
+    const what = e instanceof Error ? e.message : String(e);
     return {
-        run(args, o = {}) {
-            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
-                env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
-                input: o.input,
-                encoding: 'utf8',
-                timeout: timeoutMs,
-                maxBuffer: 64 << 20,
-            });
-            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
-        },
+        kind: 'unexpected',
+        message: oneLine(`an unexpected failure: ${what.replace(/\.$/, '')}. This is a defect of cargo-isolate: ${o.more}, and report it`) + '.',
+        exitCode: EXIT_CODES.unexpected,
+        stack,
     };
 }
-const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
-/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
-function gitAvailable(git) {
-    return git.run(['--version']).status === 0;
+/** Every stack along the chain of causes: the debug log's whole story. */
+function stackOf(e) {
+    const parts = [];
+    for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++)
+        parts.push(x.stack ?? String(x));
+    return parts.length ? parts.join('\ncaused by: ') : undefined;
 }
-/**
- * The build runs as the store's owner and may replace a store directory by a symlink (into a
- * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
- * mkdir makes a real directory.
- */
-async function plainDirs(root, ...rel) {
-    let p = root;
-    for (const c of rel) {
-        p = (0,external_node_path_.join)(p, c);
-        const st = await lstatIfPresent(p);
-        if (st && !st.isDirectory())
-            return false;
-    }
-    return true;
-}
-async function learnGitDir(root, version, url, dir) {
-    if (await plainDirs(root, 'git', 'dirs'))
-        await learnDir(gitStorePaths(root).dirs, version, url, dir, 'url');
-}
-async function packFiles(entry) {
-    const out = [];
-    for (const name of await listDir(entry)) {
-        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
-            continue;
-        const st = await lstatIfPresent((0,external_node_path_.join)(entry, name));
-        if (st?.isFile())
-            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
-    }
-    return out;
-}
-/**
- * Checks a database made by this code, by git's own hashes: the locked commit and its tree
- * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
- * verified) and walks from the refs, so a missing or altered object reachable from the locked
- * commit fails it. Undefined when intact; otherwise why not.
- */
-function verifyDb(git, gitDir, commit) {
-    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
-    if (tree.status !== 0)
-        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
-    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
-    // objects reachable should cargo ever gc this database.
-    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
-    if (ref.status !== 0)
-        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
-    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
-    if (fsck.status !== 0)
-        return `git fsck failed: ${firstLine(fsck)}`;
-    return undefined;
-}
-/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
-async function dbDirsLacking(git, dbRoot, dirs, commit) {
-    const todo = [];
-    for (const dir of dirs) {
-        const d = (0,external_node_path_.join)(dbRoot, dir);
-        const isDir = (await lstatIfPresent(d))?.isDirectory() ?? false;
-        if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
-            todo.push(dir);
-    }
-    return todo;
-}
-/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
-async function claimRefusal(entry, g) {
-    let claimed = {};
-    try {
-        claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
-    }
-    catch {
-        /* judged below */
-    }
-    return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
-}
-/**
- * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
- * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
- * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
- */
-async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
-    const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-    try {
-        await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
-        const init = git.run(['init', '--quiet', '--bare', tmp]);
-        if (init.status !== 0)
-            throw new Error(`git init ${tmp}: ${firstLine(init)}`);
-        for (const f of files)
-            if (await linkOrCopy(f.path, (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), mode))
-                r.copiedInstead++;
-        const refused = verifyDb(git, tmp, g.commit);
-        if (refused)
-            return refused;
-        const dest = (0,external_node_path_.join)(dbRoot, dir);
-        const st = await lstatIfPresent(dest);
-        // A symlink a build left in its place (into another slot, say) is removed, never followed.
-        if (st && !st.isDirectory())
-            await external_node_fs_.promises.rm(dest, { force: true });
-        if (!st?.isDirectory())
-            await external_node_fs_.promises.rename(tmp, dest);
-        else {
-            // This slot's own database of the URL, without this commit: add the verified pack.
-            await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
-            for (const f of files)
-                await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
-            git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
-        }
-        return undefined;
-    }
-    finally {
-        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
-    }
-}
-/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
-async function seedOne(root, dbRoot, g, version, mode, git, r) {
-    const dirs = await knownDirs(gitStorePaths(root).dirs, version, g.url);
-    const entry = entryPath(root, g.url, g.commit);
-    if (dirs.length === 0) {
-        const why = (await exists(entry))
-            ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
-            : 'not in the store yet';
-        r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
-        return;
-    }
-    const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
-    if (todo.length === 0) {
-        r.present++; // this slot's own database (a warm slot of the same trust domain)
-        return;
-    }
-    const files = await packFiles(entry);
-    if (!files.some((f) => f.name.endsWith('.pack'))) {
-        r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
-        return;
-    }
-    let refused = await claimRefusal(entry, g);
-    for (const dir of todo)
-        refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
-    if (refused) {
-        r.refused.push({ url: g.url, commit: g.commit });
-        r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
-        return;
-    }
-    const bytes = files.reduce((n, f) => n + f.bytes, 0);
-    r.seeded.push({ dep: label(g), bytes });
-    r.seededBytes += bytes;
-}
-/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
-async function seedGit(root, cargoHome, locked, version, mode, git) {
-    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
-        return r;
-    }
-    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
-    // there. prepare.ts checks only the top dirs; cargo fetches instead.
-    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
-        for (const g of locked)
-            r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
-        return r;
-    }
-    for (const g of locked)
-        await seedOne(root, (0,external_node_path_.join)(cargoHome, 'git', 'db'), g, version, mode, git, r);
-    return r;
-}
-/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
-function dbFacts(git, dbRoot, names, locked) {
-    const commits = [...new Set(locked.map((g) => g.commit))];
-    return Promise.all(names.map(async (name) => {
-        const gitDir = (0,external_node_path_.join)(dbRoot, name);
-        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
-        const present = check.status === 0
-            ? check.stdout
-                .split('\n')
-                .map((l) => l.split(' '))
-                .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
-                .map(([sha]) => sha)
-            : [];
-        const head = (await readTextIfPresent((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'))) ?? '';
-        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
-        return { name, commits: present, fetchedFrom };
-    }));
-}
-/**
- * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
- * Each entry is packed by git from the job's database into a temp dir under the store, then
- * renamed into place: a reader sees no entry or a whole one.
- */
-async function publishGit(root, cargoHome, locked, version, git, replace = []) {
-    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
-    if (locked.length === 0)
-        return r;
-    if (!gitAvailable(git)) {
-        for (const g of locked)
-            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
-        return r;
-    }
-    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
-    const names = (await listDir(dbRoot)).filter((n) => !n.startsWith('.'));
-    const facts = await dbFacts(git, dbRoot, names, locked);
-    const { assigned, ambiguous } = assignDbDirs(facts, locked);
-    for (const g of locked) {
-        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
-        if (dirs.length === 0) {
-            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
-            r.notPublished.push({
-                dep: label(g),
-                why: amb.length
-                    ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
-                    : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
-            });
-            continue;
-        }
-        for (const d of dirs) {
-            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
-            await learnGitDir(root, version, g.url, d).catch((e) => {
-                if (!isPermissionError(e))
-                    throw e;
-            });
-        }
-        const entry = entryPath(root, g.url, g.commit);
-        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
-        if ((await exists(entry)) && !mustReplace) {
-            r.skipped++;
-            continue;
-        }
-        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
-            r.notPublished.push({ dep: label(g), why: `${(0,external_node_path_.dirname)(entry)} is not a directory of the store (a symlink?): not published` });
-            continue;
-        }
-        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(entry), `.tmp-${g.commit.slice(0, 12)}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-        try {
-            await external_node_fs_.promises.mkdir(tmp, { recursive: true });
-            const pack = git.run(['--git-dir', (0,external_node_path_.join)(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', (0,external_node_path_.join)(tmp, 'pack')], { input: `${g.commit}\n` });
-            if (pack.status !== 0)
-                throw new Error(`git pack-objects in ${(0,external_node_path_.join)(dbRoot, dirs[0])}: ${firstLine(pack)}`);
-            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
-            const files = await packFiles(tmp);
-            for (const f of [...files.map((x) => x.path), (0,external_node_path_.join)(tmp, 'entry.json')])
-                await external_node_fs_.promises.chmod(f, 0o444);
-            await external_node_fs_.promises.chmod(tmp, 0o755);
-            if (mustReplace && (await exists(entry)))
-                await removeTree(root, entry, { why: 'git store: an entry being replaced', timeoutMs: 60_000 });
-            try {
-                await external_node_fs_.promises.rename(tmp, entry);
-            }
-            catch (e) {
-                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
-                    throw e;
-                r.skipped++; // another job published it meanwhile: one intact entry either way
-                continue;
-            }
-            const bytes = files.reduce((n, f) => n + f.bytes, 0);
-            r.published.push({ dep: label(g), bytes });
-            r.publishedBytes += bytes;
-        }
-        catch (e) {
-            r.notPublished.push({
-                dep: label(g),
-                why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message,
-            });
-        }
-        finally {
-            await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-        }
-    }
-    return r;
-}
-/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
-async function gitEntries(root) {
-    const out = [];
-    const db = gitStorePaths(root).db;
-    if (!(await plainDirs(root, 'git', 'db')))
-        return out;
-    for (const key of await listDir(db)) {
-        if (!(await lstatIfPresent((0,external_node_path_.join)(db, key)))?.isDirectory())
-            continue;
-        for (const commit of await listDir((0,external_node_path_.join)(db, key))) {
-            const path = (0,external_node_path_.join)(db, key, commit);
-            const st = await lstatIfPresent(path);
-            if (!st?.isDirectory())
-                continue;
-            const files = await packFiles(path);
-            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
-            out.push({
-                path,
-                bytes: files.reduce((n, f) => n + f.bytes, 0),
-                lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
-                linked: files.some((f) => f.nlink > 1),
-            });
-        }
-    }
-    return out;
-}
+/** Another module's message is made one line (a workflow command, a log line): a second line would read like a second message. */
+const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
 
 ;// CONCATENATED MODULE: ./src/model/units.ts
 // Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
@@ -30136,6 +28796,408 @@ function units_formatDuration(ms) {
     return `${(h / 24).toFixed(1)} d`;
 }
 
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Failure {
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message, 'input');
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`, 'input');
+        }
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const RUNNER_INPUTS = [
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+];
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of envLines(text)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => DEFAULTS[name] ?? '';
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
+function defaultTarget(threshold) {
+    return threshold;
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim() || defaultOf(name);
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed) => {
+        const v = read(name);
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name) => {
+        const v = read(name);
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, min = 0) => {
+        const v = read(name);
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    const diskThreshold = level('disk-threshold'); // it has a default
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold') || '85%';
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
+        }
+    }
+    const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
+const actionLeftUnisolated = (why) => `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/os/run.ts
+
+
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ */
+function runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
+function signalExit(sig) {
+    const n = sig ? external_node_os_.constants.signals[sig] : undefined;
+    return n === undefined ? 1 : 128 + n;
+}
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
+ * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
+ * could not start.
+ */
+function runInForeground(cmd, env, onStdout) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
+        const forward = (sig) => child.kill(sig);
+        const done = (r) => {
+            process.off('SIGINT', forward).off('SIGTERM', forward);
+            res(r);
+        };
+        process.on('SIGINT', forward).on('SIGTERM', forward);
+        child.on('error', (error) => done({ code: 127, error }));
+        child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
+    });
+}
+
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/os/absent.ts
+
+
+const reporting = new external_node_async_hooks_.AsyncLocalStorage();
+/** Where problems go outside any job or command (a module used on its own): stderr, still once each. */
+const outside = { log: { warning: (m) => void process.stderr.write(`cargo-isolate: warning: ${m}\n`) }, said: new Set() };
+/**
+ * Runs `fn` with the problems of its reads said through `log`. Inside another such run the outer
+ * one keeps them: each is said once, in the log of what began the run.
+ */
+function reportReadsTo(log, fn) {
+    return reporting.getStore() ? fn() : reporting.run({ log, said: new Set() }, fn);
+}
+/** Pure: the warning for a read that failed other than by absence. */
+function readProblem(path, e) {
+    const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
+    return (`Could not read ${path}: ${what}. Carrying on as if it were not there, ` +
+        'so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.');
+}
+/** Whether a failed read means that nothing is there. */
+function isAbsence(e, o) {
+    return e.code === 'ENOENT' || (e.code === 'ENOTDIR' && o.notADirectory === 'absent') || (o.alsoAbsent?.includes(e.code ?? '') ?? false);
+}
+/** A read of `path` failed: nothing when that means absence, else said once (above). */
+function absent_failed(path, e, o) {
+    const err = e;
+    if (isAbsence(err, o))
+        return undefined;
+    const r = reporting.getStore() ?? outside;
+    const key = `${path}\0${err.code ?? err.message}`;
+    if (!r.said.has(key)) {
+        r.said.add(key);
+        r.log.warning(readProblem(path, err));
+    }
+    return undefined;
+}
+/** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
+async function ifPresent(path, read, o = {}) {
+    try {
+        return await read();
+    }
+    catch (e) {
+        return absent_failed(path, e, o);
+    }
+}
+/** The same for the synchronous reads of the units count and the view (warmth.ts, view.ts). */
+function ifPresentSync(path, read, o = {}) {
+    try {
+        return read();
+    }
+    catch (e) {
+        return absent_failed(path, e, o);
+    }
+}
+/** The names in a directory; none when it is not there. */
+const listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
+/** The entries of a directory with their types; none when it is not there. */
+const listDirents = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir, { withFileTypes: true }), o)) ?? [];
+/** The same, synchronously. */
+const listDirSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir), o) ?? [];
+/** The same, synchronously. */
+const listDirentsSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }), o) ?? [];
+/** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
+const lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.lstat(path), { notADirectory: 'absent' });
+/** A file's text; undefined when it is not there. */
+const readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
+/** A file's bytes; undefined when it is not there. */
+const readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
+
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
@@ -30208,7 +29270,788 @@ function chownTree(paths, to, recursive, timeoutMs = 120_000) {
             : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
 }
 
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/*
+ * What /proc and the process itself say: this process's uid, a process's stat line and its
+ * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ */
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+function ancestors(from) {
+    const out = [];
+    for (let pid = from; pid > 1 && out.length < 32;) {
+        const stat = procStat(pid);
+        if (!stat)
+            break;
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
+    }
+    return out;
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/pool/root.ts
+
+
+
+
+
+
+
+
+
+/*
+ * The root every slot, store and lock lives under: which paths are refused as roots (system
+ * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
+ * flock cannot be trusted, and making a root ready with its marker and skeleton.
+ */
+/** Directories that must never be a root themselves (the whole tree would be ours to delete). */
+const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
+/** Trees that must never contain a root. */
+const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
+/** A root refused (kind 'input': the path cannot be meant) or that cannot be used here (kind 'environment': not writable). */
+class RootError extends Failure {
+    constructor(message, kind = 'input') {
+        super(message, kind);
+        this.name = 'RootError';
+    }
+}
+/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
+class RootMissingError extends RootError {
+    root;
+    constructor(message, root) {
+        super(message);
+        this.root = root;
+        this.name = 'RootMissingError';
+    }
+}
+const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
+/** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
+function refuseRoot(path, env) {
+    if (!(0,external_node_path_.isAbsolute)(path))
+        return 'it is not an absolute path';
+    if (EXACT.includes(path) || UNDER.some((d) => within(path, d)))
+        return 'it is a system directory';
+    const home = env.HOME;
+    if (home && path === (0,external_node_path_.resolve)(home))
+        return 'it is the home directory';
+    for (const [name, dir] of [
+        ['RUNNER_TEMP', env.RUNNER_TEMP],
+        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
+    ]) {
+        if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
+            return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
+        }
+    }
+    return undefined;
+}
+/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
+const UNRELIABLE_FLOCK = {
+    0x6969: 'NFS',
+    0xff534d42: 'CIFS/SMB',
+    0xfe534d42: 'SMB2',
+    0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
+    0x47504653: 'GPFS',
+    0x0bd00bd0: 'Lustre',
+};
+/** Pure: the warning for a root on a filesystem of this type, whose leases cannot be trusted; undefined for any other. */
+function unreliableFlock(root, fsType) {
+    const name = UNRELIABLE_FLOCK[fsType >>> 0];
+    return name && unreliableFlockRoot(root, name, fsType);
+}
+/** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
+async function realpathLoose(path) {
+    let head = path;
+    const tail = [];
+    for (;;) {
+        try {
+            return (0,external_node_path_.join)(await external_node_fs_.promises.realpath(head), ...tail.reverse());
+        }
+        catch {
+            const parent = (0,external_node_path_.dirname)(head);
+            if (parent === head)
+                return path;
+            tail.push(head.slice(parent.length).replace(/^\//, ''));
+            head = parent;
+        }
+    }
+}
+/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
+async function blame(path) {
+    for (let p = path;; p = (0,external_node_path_.dirname)(p)) {
+        if (await external_node_fs_.promises.stat(p).then(() => true, () => false)) {
+            return external_node_fs_.promises.access(p, external_node_fs_.constants.W_OK).then(() => undefined, (e) => e);
+        }
+        if ((0,external_node_path_.dirname)(p) === p)
+            return undefined;
+    }
+}
+/**
+ * Validates the root and creates its skeleton. Returns the resolved root path.
+ * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
+ * otherwise manage (and could delete) data that was never ours.
+ */
+async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
+    const input = `${subjectOf(origin)} is '${raw}'`;
+    if (!(0,external_node_path_.isAbsolute)(raw))
+        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
+    const root = await realpathLoose((0,external_node_path_.resolve)(raw));
+    const why = refuseRoot(root, env);
+    if (why)
+        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
+    const st = await ifPresent(root, () => external_node_fs_.promises.stat(root), { notADirectory: 'absent' });
+    if (st && !st.isDirectory())
+        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
+    const p = rootPaths(root);
+    if (st) {
+        // One readdir is one snapshot: a job making this root writes the marker before anything
+        // else, so a snapshot with any other entry but no marker is not ours.
+        const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
+        if (!entries.includes(MARKER)) {
+            if (entries.length > 0) {
+                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate ` +
+                    `(no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
+            }
+        }
+    }
+    else if (!create) {
+        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
+    }
+    if (!create)
+        return root;
+    try {
+        await external_node_fs_.promises.mkdir(root, { recursive: true });
+        await external_node_fs_.promises.access(root, external_node_fs_.constants.W_OK);
+        // The marker comes before anything else: a second job making the same new root at the same
+        // moment then sees either an empty directory or a marked one, never an unmarked skeleton.
+        await external_node_fs_.promises.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e) => {
+            if (e.code !== 'EEXIST')
+                throw e;
+        });
+        const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
+        for (const d of skeleton)
+            await external_node_fs_.promises.mkdir(d, { recursive: true });
+        // Shared by every job on the host: a root job gives it back at once, not in its post step,
+        // or a runner-user job starting meanwhile could not create its lock file or slot.
+        const to = handBackTo(myUid(), await ownerOf(root));
+        if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
+            await chownTree([p.marker, ...skeleton], to, false);
+    }
+    catch (e) {
+        const err = (await blame(root)) ?? e;
+        // The host's doing, not the value's: the path may be right, and this user or mount wrong.
+        const fix = err.code === 'EACCES' || err.code === 'EPERM' ? 'Give the runner user write access, or choose another path' : undefined;
+        if (!err.code)
+            throw e;
+        throw new RootError(`${input}: cannot create or write it: ${errnoText({ code: err.code, syscall: err.syscall, path: err.path ?? root }, fix)}`, 'environment');
+    }
+    return root;
+}
+
+;// CONCATENATED MODULE: ./src/model/spelling.ts
+/*
+ * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
+ * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
+ */
+/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
+function editDistance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+/**
+ * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
+ * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
+ */
+function nearest(word, known) {
+    let best;
+    for (const w of known) {
+        const d = editDistance(word, w);
+        if (!best || d < best.d)
+            best = { w, d };
+    }
+    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/options.ts
+
+
+
+/*
+ * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
+ * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
+ * timer; settings.ts validates all three with the same messages. Tested with tables in
+ * __tests__/cli.test.ts ("the command line") and settings.test.ts.
+ */
+const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'];
+/** What each command is for, in the words of its help: one line for the command list, then its own page. */
+const COMMAND_HELP = {
+    status: {
+        usage: 'cargo-isolate status [options]',
+        summary: 'the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
+        about: [
+            'Prints what the root holds: the disk, every slot with its lease (age and holder) or how long it',
+            'has been idle, its trust domain and job, the crate and git stores, the trash, and the share of',
+            'recent jobs that started warm per repository and job. A root that does not exist yet is no error.',
+        ],
+        examples: ['cargo-isolate status --env-file /home/runner/actions-runner/.env', 'cargo-isolate status --root /srv/ci/cargo-isolate --json'],
+    },
+    gc: {
+        usage: 'cargo-isolate gc [options]',
+        summary: 'the disk guard for a host timer (host scope unless --prune-scope runner)',
+        about: [
+            'Removes idle data (never a leased slot or a running build) until the disk is under --disk-target,',
+            'and with --max-age every idle slot unused for that long. A timer guards the whole host: host scope',
+            "whatever the runners' CARGO_ISOLATE_PRUNE_SCOPE. Run as root, it also removes and hands back what",
+            'container jobs left as root. --dry-run lists each removal and exits as the real run would.',
+        ],
+        examples: ['cargo-isolate gc --env-file /home/runner/actions-runner/.env --max-age 7d', 'cargo-isolate gc --dry-run --disk-threshold 80%'],
+    },
+    run: {
+        usage: 'cargo-isolate run [options] -- CMD [ARG...]',
+        summary: 'lease directories, run CMD with them exported, release them',
+        about: [
+            "A job as the action runs one, for CI systems without GitHub's runner: the disk guard, a slot",
+            'leased for this job, CMD run with CARGO_TARGET_DIR, CARGO_HOME, TMPDIR and the rest exported, then',
+            "the slot released. The exit code is CMD's.",
+        ],
+        examples: ['cargo-isolate run -- cargo test --locked', 'cargo-isolate run --key aarch64 -- cargo build --target aarch64-unknown-linux-gnu'],
+    },
+    forget: {
+        usage: 'cargo-isolate forget (--pr N | --branch NAME) [--repository OWNER/NAME]',
+        summary: 'a PR closed or a branch was deleted: its builds go first when the disk needs room',
+        about: [
+            'Records on the host that a pull request closed or a branch was deleted: from then on its builds',
+            'are worth nothing, and the guard removes them before anything else when the disk needs room. On',
+            "GitHub, the action's run on 'pull_request: closed' does this; forget is for other CI systems.",
+        ],
+        examples: ['cargo-isolate forget --repository acme/widgets --pr 12', 'cargo-isolate forget --repository acme/widgets --branch feature/login'],
+    },
+    metrics: {
+        usage: 'cargo-isolate metrics [options]',
+        summary: "Prometheus text format for node_exporter's textfile collector",
+        about: [
+            "The root in Prometheus's text format: slots by state, bytes, the disk, leases, guard runs, warm",
+            'starts. With --output, written atomically for node_exporter (docs/metrics.md).',
+        ],
+        examples: ['cargo-isolate metrics --env-file /home/runner/actions-runner/.env --output /var/lib/prometheus/node-exporter/cargo-isolate.prom'],
+    },
+    demo: {
+        usage: 'cargo-isolate demo [options]',
+        summary: "two jobs build a small workspace in one slot, the second from the first's build",
+        about: [
+            'Two jobs of a push to main build a two-crate workspace, the second in the slot the first warmed:',
+            'what each job got and what cargo did, then the status of the root. Needs cargo.',
+        ],
+        examples: ['cargo-isolate demo', 'cargo-isolate demo --root /tmp/cargo-isolate-demo'],
+    },
+};
+const JOB = ['run', 'demo'];
+const GUARD = ['gc', 'run', 'demo'];
+const FLAGS = [
+    { name: 'root', input: 'root', form: 'DIR', commands: 'all', help: 'the root (default: $CARGO_ISOLATE_ROOT, else ~/.cache/cargo-isolate)' },
+    { name: 'env-file', form: 'FILE', commands: 'all', help: "read CARGO_ISOLATE_* from a runner's .env (between the flags and the environment)" },
+    { name: 'json', bool: true, commands: ['status', 'gc'], help: 'machine-readable output' },
+    { name: 'output', form: 'FILE', commands: ['metrics'], help: "write FILE atomically (node_exporter's textfile directory) instead of stdout" },
+    {
+        name: 'disk-threshold',
+        input: 'disk-threshold',
+        form: 'LEVEL',
+        aliases: ['threshold'],
+        commands: [...GUARD, 'metrics'],
+        help: 'prune above this: 85% used or 20GiB free',
+    },
+    { name: 'disk-target', input: 'disk-target', form: 'LEVEL', aliases: ['target'], commands: GUARD, help: 'where pruning stops' },
+    {
+        name: 'prune-scope',
+        input: 'prune-scope',
+        form: 'host|runner',
+        aliases: ['scope'],
+        commands: GUARD,
+        help: "runner: least worth first, this runner's first among equals; host: whoever's (gc: host unless set)",
+    },
+    { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
+    { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
+    { name: 'dry-run', input: 'dry-run', bool: true, commands: GUARD, help: 'say what the guard would remove, remove nothing' },
+    { name: 'fail-below', input: 'fail-below', form: 'SIZE', commands: GUARD, help: 'exit 2 when less than this stays free, e.g. 5GiB' },
+    { name: 'cleanup-timeout', input: 'cleanup-timeout', form: 'DURATION', commands: GUARD, help: 'time bound for each deletion' },
+    { name: 'layout', input: 'layout', form: 'slot|job', commands: JOB, help: 'stable slots, or a new directory per job' },
+    { name: 'reuse', input: 'reuse', form: 'same-key|never|always', commands: JOB, help: "when a slot's content is kept" },
+    { name: 'key', input: 'key', form: 'TEXT', commands: ['run'], help: 'what the job name cannot tell apart (matrix legs)' },
+    { name: 'lease-wait', input: 'lease-wait', form: 'DURATION', commands: JOB, help: 'wait this long for an earlier run of the same job' },
+    { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
+    { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
+    { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
+    { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
+    { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
+    { name: 'pr', form: 'N', commands: ['forget'], help: 'the pull request that closed' },
+    { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
+    { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
+    { name: 'version', bool: true, commands: 'all', help: 'print the version' },
+    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: "this text, or a command's own ('cargo-isolate help gc')" },
+];
+class UsageError extends Failure {
+    command;
+    /** The command whose help the message points to, when it is known. */
+    constructor(message, command) {
+        super(message, 'input');
+        this.command = command;
+        this.name = 'UsageError';
+    }
+}
+const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
+const FLAG_NAMES = FLAGS.map((f) => f.name);
+const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
+const didYouMean = (word, known, prefix = '') => {
+    const n = nearest(word, known);
+    return n ? `: did you mean '${prefix}${n}'?` : '';
+};
+/**
+ * Pure: argv (without node and the script) into a command, its flags and, for `run`, the command
+ * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag (with
+ * the nearest known one), a flag another command takes, a missing or empty value, a flag given
+ * twice, an argument nobody reads. `help CMD` is `CMD --help`.
+ */
+function parseCommandLine(argv) {
+    const sep = argv.indexOf('--');
+    const own = sep >= 0 ? argv.slice(0, sep) : argv;
+    const rest = sep >= 0 ? argv.slice(sep + 1) : [];
+    const flags = new Map();
+    const positionals = [];
+    const seen = [];
+    // Which command's help a refusal points to, before the command line is read whole.
+    const guess = own.find((a) => COMMANDS.includes(a));
+    for (let i = 0; i < own.length; i++) {
+        const arg = own[i];
+        const m = /^(--?)([^=]+)(?:=(.*))?$/s.exec(arg);
+        if (!m || arg === '-') {
+            positionals.push(arg);
+            continue;
+        }
+        const spelled = `${m[1]}${m[2]}`;
+        const spec = specOf(m[2]);
+        // A single dash is only for -h; everything else is spelled --name.
+        if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
+            throw new UsageError(`unknown option '${spelled}'${didYouMean(m[2], FLAG_NAMES, '--')}`, guess);
+        if (flags.has(spec.name))
+            throw new UsageError(`option '${spelled}' is given twice`, guess);
+        let value = '';
+        if (spec.bool) {
+            if (m[3] !== undefined)
+                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`, guess);
+        }
+        else if (m[3] !== undefined)
+            value = m[3];
+        else if (i + 1 < own.length && !own[i + 1].startsWith('--'))
+            value = own[++i];
+        else
+            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`, guess);
+        // An empty value is most often a variable of a script that was not set (--root "$ROOT"):
+        // taking it as "not given" would quietly use the default, another root or level.
+        if (!spec.bool && value.trim() === '')
+            throw new UsageError(`option '${spelled}' is empty (a variable that is not set?): give ${spec.form ?? 'a value'}, or leave the option out for its default`, guess);
+        flags.set(spec.name, { value, spelled });
+        seen.push([spec, spelled]);
+    }
+    let [first, ...extra] = positionals;
+    if (first === 'help') {
+        // `help` and `help CMD`: the same as `--help` and `CMD --help`.
+        flags.set('help', { value: '', spelled: '--help' });
+        [first, ...extra] = extra;
+    }
+    const help = flags.has('help') || flags.has('version');
+    if (first !== undefined && !COMMANDS.includes(first))
+        throw new UsageError(`unknown command '${first}'${didYouMean(first, COMMANDS)}`);
+    const command = first;
+    if (!command && !help)
+        throw new UsageError('no command given');
+    if (extra.length) {
+        throw new UsageError(`unexpected argument '${extra[0]}'` +
+            (command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${extra.join(' ')}` : `: ${command ?? 'help'} takes no arguments`), command);
+    }
+    for (const [spec, spelled] of seen) {
+        if (!accepts(spec, command))
+            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`, command);
+    }
+    if (rest.length && command !== 'run')
+        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`, command);
+    return { command, flags, rest };
+}
+/** The flags as a source of settings: each value with the flag the user typed. */
+function fromFlags(cl) {
+    const byInput = (n) => FLAGS.find((f) => f.input === n);
+    return {
+        get: (n) => {
+            const f = byInput(n);
+            const v = f && cl.flags.get(f.name);
+            return v ? (f.bool ? 'true' : v.value) : '';
+        },
+        origin: (n) => ({ kind: 'flag', name: cl.flags.get(byInput(n)?.name ?? '')?.spelled ?? `--${n}` }),
+    };
+}
+const flagLine = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(30) + f.help;
+const EVERY = () => FLAGS.filter((f) => f.commands === 'all');
+/** Pure: the global usage text: the commands, the flags every command takes, where each command's own help is. */
+function usage() {
+    return [
+        'usage: cargo-isolate <command> [options]',
+        '',
+        'commands:',
+        ...COMMANDS.map((c) => `  ${c.padEnd(10)}${COMMAND_HELP[c].summary}`),
+        '',
+        'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
+        "then the environment), else its default. Flags are named as the action's inputs.",
+        '',
+        'every command:',
+        ...EVERY().map(flagLine),
+        '',
+        "A command's own options and examples: 'cargo-isolate help <command>' or 'cargo-isolate <command> --help'.",
+        '',
+    ].join('\n');
+}
+/** Pure: one command's help, from the tables (so it cannot drift from what the command accepts). */
+function commandUsage(c) {
+    const h = COMMAND_HELP[c];
+    const own = FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c));
+    const older = own.flatMap((f) => (f.aliases ?? []).map((a) => `--${a}`));
+    return [
+        `usage: ${h.usage}`,
+        '',
+        ...h.about,
+        '',
+        ...(own.length ? ['options:', ...own.map(flagLine), ''] : []),
+        'every command:',
+        ...EVERY().map(flagLine),
+        '',
+        'examples:',
+        ...h.examples.map((e) => `  ${e}`),
+        '',
+        ...(older.length ? [`older names still accepted: ${older.join(', ')}`, ''] : []),
+    ].join('\n');
+}
+/** `OWNER/NAME` as GitHub and Forgejo allow them: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
+const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9._-]*\/(?!\.\.?$)[A-Za-z0-9._-]+$/;
+/** What git refuses in a branch name (git check-ref-format), and what no branch name holds. */
+// eslint-disable-next-line no-control-regex
+const NOT_A_BRANCH = /[\s~^:?*[\\\u0000-\u001f\u007f]|\.\.|@\{|^[-/.]|[/.]$|\/\/|\.lock$|^@$/;
+/** Branches that are usually the base every first run of a repository starts from. */
+const USUAL_BASES = ['main', 'master', 'develop', 'trunk'];
+/**
+ * Pure: what `forget` forgets, from its flags and the environment: the repository, the trust
+ * domain (a PR's or a branch's) and a note when the branch is usually a base. Refuses with the
+ * flag's name what cannot be meant: neither or both of --pr and --branch, a PR number that is not
+ * one, a repository or branch name GitHub would not allow.
+ */
+function forgetTarget(cl, env) {
+    const flag = (n) => cl.flags.get(n);
+    const pr = flag('pr');
+    const branch = flag('branch');
+    if (!pr && !branch)
+        throw new UsageError('forget needs --pr N (a pull request that closed) or --branch NAME (a branch that was deleted)', 'forget');
+    if (pr && branch)
+        throw new UsageError(`forget takes --pr or --branch, not both (got ${pr.spelled} ${pr.value} and ${branch.spelled} ${branch.value})`, 'forget');
+    const repo = flag('repository');
+    const repository = repo?.value.trim() || env.GITHUB_REPOSITORY?.trim() || '';
+    const repoOrigin = repo ? { kind: 'flag', name: repo.spelled } : { kind: 'variable', name: 'GITHUB_REPOSITORY' };
+    if (!repository)
+        throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository of the PR or branch', 'forget');
+    if (!REPOSITORY.test(repository)) {
+        const hint = /github\.com[/:]([^/\s]+\/[^/\s]+?)(?:\.git)?\/?$/.exec(repository)?.[1];
+        throw new InputError(repoOrigin, repository, 'a repository as OWNER/NAME (e.g. acme/widgets)', hint ? `did you mean ${hint}?` : undefined);
+    }
+    if (pr) {
+        const v = pr.value.trim();
+        if (!/^[1-9]\d{0,9}$/.test(v)) {
+            const hint = /^#?0*([1-9]\d{0,9})$/.exec(v)?.[1];
+            throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12', hint ? `did you mean ${hint}?` : undefined);
+        }
+        return { repository, pr: Number(v) };
+    }
+    const name = branch.value.trim();
+    if (NOT_A_BRANCH.test(name) || /^refs\//.test(name)) {
+        const hint = /^refs\/heads\/(.+)$/.exec(name)?.[1];
+        throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name as git allows it (e.g. feature/login)', hint ? `did you mean ${hint}?` : undefined);
+    }
+    const note = USUAL_BASES.includes(name)
+        ? `${name} is usually the base branch every first run of ${repository} starts from; if it was not deleted, its next run makes its builds count again`
+        : undefined;
+    return { repository, branch: name, note };
+}
+
+;// CONCATENATED MODULE: ./src/os/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
+;// CONCATENATED MODULE: ./src/os/flock.ts
+
+
+
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
+ *
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
+ *
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
+ */
+const BUSY = 75;
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+function flockArgs(paths, o, tail) {
+    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+    const kind = o.shared ? ['-s'] : ['-x'];
+    const args = [];
+    paths.forEach((p, i) => {
+        if (i > 0)
+            args.push('flock');
+        args.push(...kind, ...mode, '-E', String(BUSY), p);
+    });
+    return [...args, ...tail];
+}
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+function hold(paths, o = {}) {
+    if (paths.length === 0)
+        throw new Error('hold: no lock paths');
+    const body = o.body ?? UNTIL_STDIN_CLOSES;
+    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
+            detached: o.detached ?? false,
+            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            env: o.env ?? process.env,
+        });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const settle = (v, e) => {
+            if (settled)
+                return;
+            settled = true;
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
+        };
+        child.stdout.on('data', (d) => {
+            out += d.toString();
+            if (out.startsWith('locked'))
+                settle({ pid: child.pid, child });
+        });
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => settle(undefined, new Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('exit', (code, signal) => {
+            if (code === BUSY)
+                return settle(undefined);
+            settle(undefined, whyNotOpened(paths) ?? new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+        });
+    });
+}
+/**
+ * Why flock could not open one of its lock files (a read-only filesystem, a directory of another
+ * uid): the same open(2) flock makes (read-only, created when missing), so that the error names
+ * the file, the call and the code as every other failed system call does (model/failure.ts).
+ * Only on flock's failure: a lock taken costs no extra call.
+ */
+function whyNotOpened(paths) {
+    for (const p of paths) {
+        try {
+            (0,external_node_fs_.closeSync)((0,external_node_fs_.openSync)(p, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOCTTY, 0o666));
+        }
+        catch (e) {
+            return e;
+        }
+    }
+    return undefined;
+}
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+function release(h) {
+    return new Promise((res) => {
+        if (h.child.exitCode !== null || h.child.signalCode !== null)
+            return res();
+        h.child.once('exit', () => res());
+        h.child.stdin?.end();
+    });
+}
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+function detach(h) {
+    h.child.stdout?.destroy();
+    h.child.stderr?.destroy();
+    h.child.removeAllListeners();
+    h.child.unref();
+}
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+function allFree(paths, shared = false) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return true;
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+    if (r.error)
+        throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
+    return r.status === 0;
+}
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
+    try {
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
+    }
+    catch {
+        return false; // already gone
+    }
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
+    try {
+        process.kill(-pid, 'SIGTERM');
+    }
+    catch {
+        try {
+            process.kill(pid, 'SIGTERM');
+        }
+        catch {
+            return false;
+        }
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/model/record.ts
+/*
+ * What a slot remembers in its slot.json: who used it last (trust domain, job, runner, uid), when,
+ * what it holds and how big, under which paths its build was made (the view), and where a warm copy
+ * came from. Plain data with the pure reads other modules decide on.
+ */
+const trustDomain = (r) => `${r.repository}#${r.key}`;
+const parsed = new Map();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+function lastUsedMs(r) {
+    if (!r)
+        return 0;
+    let t = parsed.get(r.lastUsed);
+    if (t === undefined) {
+        if (parsed.size > 4096)
+            parsed.clear();
+        t = Date.parse(r.lastUsed) || 0;
+        parsed.set(r.lastUsed, t);
+    }
+    return t;
+}
+
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 
@@ -30240,7 +30083,7 @@ async function appendLine(root, path, e) {
     try {
         const before = await h.stat();
         if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+            throw new Failure(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`, 'environment');
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
@@ -30384,9 +30227,9 @@ function countUnits(units, cutOffMs) {
     return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
 }
 /** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
-const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
 const subdirs = (dir) => listDirentsSync(dir, { notADirectory: 'absent' })
-    .filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name))
+    .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
     .map((d) => d.name);
 const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 /**
@@ -31174,8 +31017,202 @@ function makePolicy(o = {}) {
 /** The policy that ships: what the action, the hooks and the CLI run. */
 const SHIPPED = makePolicy();
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/os/liveness.ts
+
+
+
+/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
+function parseProcLocks(text) {
+    const held = new Set();
+    for (const line of text.split('\n')) {
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
+        const f = line.trim().split(/\s+/);
+        if (f.length < 6 || f[1] === '->')
+            continue;
+        const id = f[5];
+        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
+            const [maj, min, ino] = id.split(':');
+            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
+        }
+    }
+    return held;
+}
+function heldLocks() {
+    try {
+        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
+    }
+    catch {
+        return new Set();
+    }
+}
+/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
+function devId(dev, ino) {
+    const d = BigInt(dev);
+    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+    return `${major}:${minor}:${BigInt(ino)}`;
+}
+async function isHeldHint(path, held) {
+    const st = await ifPresent(path, () => external_node_fs_.promises.stat(path, { bigint: true }), { notADirectory: 'absent' });
+    return st ? held.has(devId(st.dev, st.ino)) : false;
+}
+/*
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
+ *
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
+ *
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
+ */
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
+/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
+async function cargoLockFiles(target, cargoHome) {
+    const found = [];
+    const addIfFile = async (p) => {
+        const st = await lstatIfPresent(p);
+        if (st?.isFile())
+            found.push(p);
+    };
+    if (cargoHome) {
+        for (const n of ['.package-cache', '.package-cache-mutate'])
+            await addIfFile((0,external_node_path_.join)(cargoHome, n));
+    }
+    if (target) {
+        // <target>/<profile>/ and <target>/<triple>/<profile>/
+        const level1 = await listDirents(target);
+        for (const n of PROFILE_LOCKS)
+            await addIfFile((0,external_node_path_.join)(target, n));
+        for (const d of level1) {
+            if (!d.isDirectory())
+                continue;
+            for (const n of PROFILE_LOCKS)
+                await addIfFile((0,external_node_path_.join)(target, d.name, n));
+            const level2 = await listDirents((0,external_node_path_.join)(target, d.name));
+            for (const d2 of level2) {
+                if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
+                    continue;
+                for (const n of PROFILE_LOCKS)
+                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
+            }
+        }
+    }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/os/audit.ts
+
+function audit(e) {
+    const file = process.env.CARGO_ISOLATE_AUDIT;
+    if (!file)
+        return;
+    try {
+        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
+    }
+    catch {
+        /* an audit log must never break a job */
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/*
+ * Small file effects every store and record shares: whether something is at a path, the one atomic
+ * write (a temp file renamed into place), and the one link-else-copy.
+ */
+/** True when something (even a dangling symlink) is at the path. */
+const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let step = 'write into';
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        step = 'rename';
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true }).catch(() => undefined);
+        // Said of what the caller named: the directory that refused the temp file, or the path it
+        // could not replace. The temp file's name would only puzzle whoever reads the message.
+        const err = e;
+        if (err.code)
+            Object.assign(err, step === 'write into' ? { syscall: 'write into', path: (0,external_node_path_.dirname)(path) } : { syscall: 'replace', path });
+        throw err;
+    }
+}
+/**
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
+ */
+async function linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
+        }
+    }
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+// A slot's record (model/record.ts) on disk: read when it can be, written whole.
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function readRecord(path) {
+    const text = await readTextIfPresent(path, { notADirectory: 'absent' });
+    if (text === undefined)
+        return undefined;
+    try {
+        const r = JSON.parse(text);
+        return r && r.format === 1 ? r : undefined;
+    }
+    catch {
+        return undefined; // torn by a crash of an older writer: treated as unknown
+    }
+}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
+
 ;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
@@ -31289,41 +31326,6 @@ function describeForeign(found, max = 3) {
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 
-;// CONCATENATED MODULE: ./src/model/messages.ts
-/*
- * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
- * the code for the words in the log finds them here, and the page's quotes are checked against
- * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
- * stands here. The only file of src/ whose lines may run past 160 characters.
- *
- * Each message is a function of what varies in it; the module that says it decides when.
- */
-/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
-const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
-/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
-const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
-/** The job's sccache client would start a server that dies with the job (start.ts). */
-const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
-/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
-const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
-const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
-/**
- * The job-completed hook could not give a container job's files back (end.ts): the slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
- */
-const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-/** The job-started hook let the job run as it would without it (hook-impl.ts). */
-const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
-/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
-const notOurVariable = (name, where, near) => near
-    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
-    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
-/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
-const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
-/** A line of a runner's .env without '=' (variables.ts). */
-const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
-
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
@@ -31395,7 +31397,7 @@ function dockerChownArgs(image, base, to) {
         at,
     ];
 }
-async function reclaim_run(cmd, args, timeoutMs) {
+async function run(cmd, args, timeoutMs) {
     const r = await runCommand(cmd, args, timeoutMs);
     if (r.error)
         return { ok: false, stdout: r.stdout, detail: r.error.code === 'ENOENT' ? `${cmd} not found` : r.error.message };
@@ -31406,7 +31408,7 @@ async function reclaim_run(cmd, args, timeoutMs) {
     };
 }
 async function bySudo(base, to, timeoutMs) {
-    return reclaim_run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
+    return run('sudo', ['-n', 'chown', '-R', '-h', `${to.uid}:${to.gid}`, '--', base], timeoutMs);
 }
 async function byDocker(root, base, to, timeoutMs) {
     // --mount splits on commas; such a root is refused rather than mounted wrongly.
@@ -31419,7 +31421,7 @@ async function byDocker(root, base, to, timeoutMs) {
     const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
     if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
         return { ok: false, stdout: '', detail: `${base} is not a plain directory (a symlink?); not mounting it` };
-    const ls = await reclaim_run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
+    const ls = await run('docker', ['image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'], Math.min(timeoutMs, 15_000));
     if (!ls.ok)
         return ls;
     const images = chooseImages(ls.stdout);
@@ -31427,7 +31429,7 @@ async function byDocker(root, base, to, timeoutMs) {
         return { ok: false, stdout: '', detail: 'no image on this host (never pulled)' };
     let last = { ok: false, stdout: '', detail: '' };
     for (const image of images) {
-        last = await reclaim_run('docker', dockerChownArgs(image, expected, to), timeoutMs);
+        last = await run('docker', dockerChownArgs(image, expected, to), timeoutMs);
         if (last.ok)
             return last;
         const timedOut = last.detail.startsWith('killed by');
@@ -31805,1178 +31807,31 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-;// CONCATENATED MODULE: ./src/pool/guard.ts
+;// CONCATENATED MODULE: ./src/os/sizes.ts
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-const why = (c) => `disk guard: idle ${c.kind}`;
-const KINDS = {
-    trash: {
-        order: 0,
-        shared: true,
-        anyOwner: false,
-        async collect({ root }) {
-            const trash = rootPaths(root).trash;
-            const out = [];
-            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
-                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
-                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-            }
-            return out;
-        },
-        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
-    },
-    'job-dir': {
-        order: 1,
-        shared: false,
-        anyOwner: false,
-        async collect({ root, held }) {
-            const jobs = rootPaths(root).jobs;
-            const out = [];
-            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
-                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
-                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
-                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
-                        const rec = await readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                        out.push({
-                            kind: 'job-dir',
-                            path: dir,
-                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
-                            owner: rec?.runnerId,
-                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
-                        });
-                    }
-                }
-            }
-            return out;
-        },
-        async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
-                return 'absent';
-            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
-        },
-    },
-    target: {
-        order: 2,
-        shared: false,
-        anyOwner: false,
-        collect: async ({ root, slots }) => slotCandidates(root, slots),
-        remove: removeFromSlot,
-    },
-    'registry-src': {
-        order: 3,
-        shared: false,
-        anyOwner: false,
-        async collect({ root, slots }) {
-            const perSlot = slots.map(({ name, record: rec, live }) => ({
-                kind: 'registry-src',
-                path: (0,external_node_path_.join)(slotDirs(root, name).cargoHome, 'registry', 'src'),
-                lastUsedMs: lastUsedMs(rec),
-                owner: rec?.runnerId,
-                live,
-                slot: name,
-            }));
-            return [...perSlot, ...(await sharedSources(root, slots))];
-        },
-        async remove(root, c, timeoutMs) {
-            if (c.slot !== undefined)
-                return removeFromSlot(root, c, timeoutMs);
-            if (!(await guard_isDir(c.path)))
-                return 'absent';
-            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-        },
-    },
-    crate: {
-        order: 4,
-        shared: true,
-        anyOwner: true,
-        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
-        // least recently linked first.
-        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
-    },
-    git: {
-        order: 5,
-        shared: true,
-        anyOwner: false,
-        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
-        async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
-                return 'absent';
-            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
-        },
-    },
-};
-/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
-const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+// How many bytes a tree takes on disk, as pruning it would free them.
 /**
- * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
- * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
- * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
+ * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
+ * filesystem. 0 for a missing tree.
+ *
+ * `countedFirst`: trees whose files count there and not in `path`. du counts a file with several
+ * hard links once, where it meets it first, so a file the crate or git store links into a job's
+ * directory counts in the store: removing the directory frees nothing of it, and the guard's
+ * totals count it once (pool/guard.ts).
  */
-function slotCandidates(root, slots) {
-    const { order, shared } = KINDS.target;
-    const out = [];
-    for (const { name, record: rec, live, value } of slots) {
-        if (rec?.sizes && rec.sizes.target <= 0 && !live)
-            continue;
-        const path = targetPath(root, name);
-        out.push({
-            kind: 'target',
-            order,
-            shared,
-            path,
-            bytes: rec?.sizes?.target,
-            lastUsedMs: lastUsedMs(rec),
-            owner: rec?.runnerId,
-            live,
-            slot: name,
-            key: rec?.key,
-            value,
+function diskUsage(path, timeoutMs = 30_000, countedFirst = []) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', ...countedFirst, path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d.toString()));
+        child.on('error', () => res(0));
+        child.on('close', () => {
+            // One line per argument that exists, `BYTES<TAB>PATH`, in the order given.
+            const line = out.split('\n').find((l) => l.slice(l.indexOf('\t') + 1) === path);
+            res(parseInt(line ?? '', 10) || 0);
         });
-    }
-    return out;
-}
-/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
-const targets = new Map();
-function targetPath(root, name) {
-    const k = `${root}\0${name}`;
-    let p = targets.get(k);
-    if (p === undefined) {
-        if (targets.size > 4096)
-            targets.clear();
-        p = slotDirs(root, name).target;
-        targets.set(k, p);
-    }
-    return p;
-}
-/**
- * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
- * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
- * to take (lease.ts slotToKeep), removed last.
- */
-function guard_planPrune(cands, scope, runnerId, o = {}) {
-    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
-}
-/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    const scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
-    const out = [];
-    for (const row of Object.values(KINDS))
-        out.push(...(await row.collect(scan)).map(ranked));
-    return out;
-}
-/**
- * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
- * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
- * sources from the start of its build to the end, and between resolving and compiling it holds
- * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
- * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
- */
-async function sharedSources(root, slots) {
-    const me = myUid();
-    const out = [];
-    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-    for (const name of await external_node_fs_.promises.readdir(rootPaths(root).homes).catch(() => [])) {
-        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
-        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
-            continue;
-        const src = (0,external_node_path_.join)(rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
-        if (!st?.isDirectory())
-            continue;
-        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
-    }
-    return out;
-}
-/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
-const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
-async function removeFromSlot(root, c, timeoutMs) {
-    if (!(await guard_isDir(c.path)))
-        return 'absent';
-    const d = slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
-    const r = await removeTree(root, c.path, {
-        why: why(c),
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
     });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
-/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
-function guardOptions(s, root, runnerId, log, extra = {}) {
-    return {
-        root,
-        threshold: s.diskThreshold,
-        target: s.diskTarget,
-        scope: s.pruneScope,
-        runnerId,
-        dryRun: s.dryRun,
-        failBelowBytes: s.failBelowBytes,
-        timeoutMs: s.cleanupTimeoutMs,
-        log,
-        ...extra,
-    };
-}
-class DiskFullError extends Error {
-}
-/**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
- */
-async function removeCandidate(root, c, timeoutMs) {
-    const uid = myUid();
-    if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
-        if (st && st.uid !== uid)
-            return 'needs root';
-        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            return 'needs root';
-    }
-    try {
-        return await KINDS[c.kind].remove(root, c, timeoutMs);
-    }
-    catch (e) {
-        if (isPermissionError(e))
-            return 'needs root';
-        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
-        if (e instanceof OutsideRootError)
-            return 'refused';
-        throw e;
-    }
-}
-/** How the guard's log line opens for each outcome of a removal (`absent` and a dry run's are not logged). */
-const OUTCOME_TEXT = {
-    removed: 'Removed',
-    live: 'Skipped (became live)',
-    refused: 'Refused (a symlink on its path)',
-    'needs root': "Left (another uid's files: needs root)",
-    'left-in-trash': 'Partly removed',
-    absent: 'Gone already',
-    'would remove': 'Would remove',
-};
-/**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
- */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold),
-        target: formatLevel(o.target),
-        before,
-        after: before,
-        over: false,
-        removals: [],
-        freedBytes: 0,
-        liveBytes: 0,
-        othersBytes: 0,
-        dryRun: o.dryRun,
-        scope: o.scope,
-        lockWaitMs: 0,
-        decisionMs: 0,
-        needsRoot: { count: 0, bytes: 0 },
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    await external_node_fs_.promises.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
-    const waitStart = Date.now();
-    const guardLock = await hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const plan = guard_planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        let simulatedFree = 0;
-        const overAtStart = beyond(now, o.threshold);
-        const keptFrom = plan.ordered.length;
-        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            const step = SHIPPED.guardStep(c, i, keptFrom, {
-                overAtStart,
-                disk: now,
-                pendingBytes: simulatedFree,
-                target: o.target,
-                maxAgeMs: o.maxAgeMs,
-                nowMs: Date.now(),
-            });
-            if (step === 'stop')
-                break;
-            if (step === 'skip')
-                continue;
-            if (i === keptFrom)
-                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
-            const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = c.bytes ?? (await diskUsage(c.path));
-            // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => {
-                if (othersIdle(c, o.scope, o.runnerId))
-                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
-            };
-            if (o.dryRun) {
-                freedOthers();
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await measure(o.root);
-            if (outcome === 'absent')
-                continue;
-            if (outcome === 'removed')
-                freedOthers();
-            if (outcome === 'needs root') {
-                report.needsRoot.count++;
-                report.needsRoot.bytes += bytes;
-            }
-            // One number per removal, logged and summed alike: the guard reports what it freed, not
-            // what the filesystem did meanwhile (other jobs write while it runs).
-            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
-            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
-        }
-        report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
-        if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
-        }
-    }
-    finally {
-        await release(guardLock);
-    }
-    report.over = beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun)
-        await sayStillOver(o, report, livePlan, describe);
-    return checkFloor(o, report);
-}
-/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
-async function sayStillOver(o, report, livePlan, describe) {
-    // Only on this failure path is it worth measuring them.
-    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-    for (const c of unknown)
-        report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
-    o.log.warning(report.message);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
-    }
-    return r;
-}
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
-;// CONCATENATED MODULE: ./src/os/log.ts
-
-const actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
-};
-function consoleLog(verbose = false, quiet = false) {
-    return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
-        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
-        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
-        group: async (name, fn) => {
-            if (!quiet)
-                process.stderr.write(`== ${name}\n`);
-            return fn();
-        },
-    };
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
-function subjectOf(o) {
-    if (o.kind === 'variable')
-        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
-    if (o.kind === 'flag')
-        return `Option '${o.name}'`;
-    if (o.kind === 'default')
-        return `The default ${o.name}`;
-    return `Input '${o.name}'`;
-}
-/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
-const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Error {
-    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
-    constructor(origin, value = '', expected = '', hint) {
-        if (typeof origin === 'object' && 'message' in origin)
-            super(origin.message);
-        else {
-            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
-        }
-        this.name = 'InputError';
-    }
-}
-/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const RUNNER_INPUTS = [
-    'root',
-    'layout',
-    'reuse',
-    'lease-wait',
-    'max-lease',
-    'disk-threshold',
-    'disk-target',
-    'prune-scope',
-    'runner-name',
-    'dry-run',
-    'fail-below',
-    'cleanup-timeout',
-    'publish-crates',
-];
-/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function variableOf(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function fromVariables(env, file) {
-    const allowed = RUNNER_INPUTS;
-    return {
-        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
-    };
-}
-/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
-function firstOf(...sources) {
-    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
-    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
-}
-/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
-const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-/**
- * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
- * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
- * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
- * model/variables.ts says what in such a file is not what its writer meant.
- */
-function parseEnvFile(text) {
-    const out = {};
-    for (const line of envLines(text)) {
-        const at = line.indexOf('=');
-        if (at > 0)
-            out[line.slice(0, at)] = line.slice(at + 1);
-    }
-    return out;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/**
- * The default of every input that has one, in one place and in the form action.yml states it
- * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
- * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
- */
-const DEFAULTS = {
-    layout: 'slot',
-    reuse: 'same-key',
-    'lease-wait': '60s',
-    'max-lease': '24h',
-    'disk-threshold': '85%',
-    'prune-scope': 'runner',
-    'dry-run': 'false',
-    'publish-crates': 'trusted',
-    cache: 'false',
-    'cleanup-timeout': '120s',
-};
-const defaultOf = (name) => DEFAULTS[name] ?? '';
-/**
- * Where pruning stops when the user names only a threshold: just under the threshold itself.
- * The target is also the level under which a job makes a new slot rather than wipe a warm
- * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
- * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
- * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
- * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
- * points under it lost to plain LRU where everything just fits), while the guard removes the
- * same bytes a day whatever the target: only more often, about one build per run instead of two.
- */
-function defaultTarget(threshold) {
-    return threshold;
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return false; // mixed forms: refused before this is asked
-}
-const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
-/**
- * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
- * meet (a free-space floor at or above the filesystem's whole size: every job would prune
- * everything idle, or fail), as the refusal to give; undefined when every one can be met.
- */
-function beyondDisk(s, totalBytes, where) {
-    const checks = [
-        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
-        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
-        ['fail-below', s.failBelowBytes, 'every job would fail'],
-    ];
-    for (const [name, bytes, cost] of checks) {
-        const set = s.setLevels?.[name];
-        if (bytes === undefined || bytes < totalBytes || !set)
-            continue;
-        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
-    }
-    return undefined;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
-const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
-/**
- * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
- * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
- * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
- * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
- */
-function readSettings(from, env = process.env) {
-    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim() || defaultOf(name);
-    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed) => {
-        const v = read(name);
-        if (allowed.includes(v))
-            return v;
-        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-    };
-    const bool = (name) => {
-        const v = read(name);
-        if (['true', 'True', 'TRUE'].includes(v))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(v))
-            return false;
-        throw refuse(name, v, `'true' or 'false'`);
-    };
-    const duration = (name, min = 0) => {
-        const v = read(name);
-        const ms = parseDuration(v);
-        if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
-        }
-        return ms;
-    };
-    const level = (name) => {
-        const v = read(name);
-        if (v === '')
-            return undefined;
-        const l = parseLevel(v);
-        if (!l)
-            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
-        return l;
-    };
-    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-    const label = (name, example) => {
-        const v = read(name);
-        // Control characters are what this refuses: a label goes into file names and log lines.
-        // eslint-disable-next-line no-control-regex
-        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-        return v;
-    };
-    const diskThreshold = level('disk-threshold'); // it has a default
-    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (diskTarget.kind !== diskThreshold.kind) {
-        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-        // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold') || '85%';
-        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
-    }
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
-    }
-    const failBelowRaw = read('fail-below');
-    let failBelowBytes;
-    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
-        }
-    }
-    const rootRaw = read('root');
-    const setLevels = {};
-    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
-        if (read(n))
-            setLevels[n] = { text: read(n), origin: src.origin(n) };
-    return {
-        root: rootRaw || defaultRoot(env),
-        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job']),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
-        leaseWaitMs: duration('lease-wait'),
-        maxLeaseMs: duration('max-lease', 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host']),
-        dryRun: bool('dry-run'),
-        failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
-        cache: bool('cache'),
-        manifestPath: read('manifest-path') || undefined,
-        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
-        runnerName: label('runner-name', 'build-host-3') || undefined,
-        jobKey: label('key', '${{ matrix.target }}'),
-        setLevels,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/pool/root.ts
-
-
-
-
-
-
-
-
-/*
- * The root every slot, store and lock lives under: which paths are refused as roots (system
- * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
- * flock cannot be trusted, and making a root ready with its marker and skeleton.
- */
-/** Directories that must never be a root themselves (the whole tree would be ours to delete). */
-const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
-/** Trees that must never contain a root. */
-const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class RootError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'RootError';
-    }
-}
-/** The root does not exist yet: nothing to show or prune, which is no error for `status` or `gc`. */
-class RootMissingError extends RootError {
-    root;
-    constructor(message, root) {
-        super(message);
-        this.root = root;
-        this.name = 'RootMissingError';
-    }
-}
-const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
-/** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
-function refuseRoot(path, env) {
-    if (!(0,external_node_path_.isAbsolute)(path))
-        return 'it is not an absolute path';
-    if (EXACT.includes(path) || UNDER.some((d) => within(path, d)))
-        return 'it is a system directory';
-    const home = env.HOME;
-    if (home && path === (0,external_node_path_.resolve)(home))
-        return 'it is the home directory';
-    for (const [name, dir] of [
-        ['RUNNER_TEMP', env.RUNNER_TEMP],
-        ['GITHUB_WORKSPACE', env.GITHUB_WORKSPACE],
-    ]) {
-        if (dir && within(path, (0,external_node_path_.resolve)(dir))) {
-            return `it is inside ${name} (${dir}), which the runner or actions/checkout empties`;
-        }
-    }
-    return undefined;
-}
-/** statfs(2) f_type of filesystems where flock(2) does not exclude across hosts or VMs. */
-const UNRELIABLE_FLOCK = {
-    0x6969: 'NFS',
-    0xff534d42: 'CIFS/SMB',
-    0xfe534d42: 'SMB2',
-    0x65735546: 'FUSE (e.g. Docker Desktop file sharing)',
-    0x47504653: 'GPFS',
-    0x0bd00bd0: 'Lustre',
-};
-/** Pure: the warning for a root on a filesystem of this type, whose leases cannot be trusted; undefined for any other. */
-function unreliableFlock(root, fsType) {
-    const name = UNRELIABLE_FLOCK[fsType >>> 0];
-    return name && unreliableFlockRoot(root, name, fsType);
-}
-/** Resolves symlinks in the part of the path that exists, so `/data -> /` is seen as `/`. */
-async function realpathLoose(path) {
-    let head = path;
-    const tail = [];
-    for (;;) {
-        try {
-            return (0,external_node_path_.join)(await external_node_fs_.promises.realpath(head), ...tail.reverse());
-        }
-        catch {
-            const parent = (0,external_node_path_.dirname)(head);
-            if (parent === head)
-                return path;
-            tail.push(head.slice(parent.length).replace(/^\//, ''));
-            head = parent;
-        }
-    }
-}
-/** The real reason a path cannot be made: recursive mkdir reports ENOENT even on a read-only fs. */
-async function blame(path) {
-    for (let p = path;; p = (0,external_node_path_.dirname)(p)) {
-        if (await external_node_fs_.promises.stat(p).then(() => true, () => false)) {
-            return external_node_fs_.promises.access(p, external_node_fs_.constants.W_OK).then(() => undefined, (e) => e);
-        }
-        if ((0,external_node_path_.dirname)(p) === p)
-            return undefined;
-    }
-}
-/**
- * Validates the root and creates its skeleton. Returns the resolved root path.
- * Refuses a directory that holds other files and was not made by cargo-isolate: gc would
- * otherwise manage (and could delete) data that was never ours.
- */
-async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input', name: 'root' }) {
-    const input = `${subjectOf(origin)} is '${raw}'`;
-    if (!(0,external_node_path_.isAbsolute)(raw))
-        throw new RootError(`${input}. Expected an absolute path (e.g. /mnt/ci-cache/cargo-isolate).`);
-    const root = await realpathLoose((0,external_node_path_.resolve)(raw));
-    const why = refuseRoot(root, env);
-    if (why)
-        throw new RootError(`${input}${root !== raw ? ` (resolves to ${root})` : ''}: refused because ${why}. Choose a dedicated directory such as /mnt/ci-cache/cargo-isolate.`);
-    const st = await ifPresent(root, () => external_node_fs_.promises.stat(root), { notADirectory: 'absent' });
-    if (st && !st.isDirectory())
-        throw new RootError(`${input}: it exists and is not a directory. Remove it or choose another path.`);
-    const p = rootPaths(root);
-    if (st) {
-        // One readdir is one snapshot: a job making this root writes the marker before anything
-        // else, so a snapshot with any other entry but no marker is not ours.
-        const entries = (await external_node_fs_.promises.readdir(root)).filter((e) => e !== 'lost+found');
-        if (!entries.includes(MARKER)) {
-            if (entries.length > 0) {
-                throw new RootError(`${input}: the directory is not empty and was not created by cargo-isolate ` +
-                    `(no ${MARKER}; found ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}). Use an empty or new directory.`);
-            }
-        }
-    }
-    else if (!create) {
-        throw new RootMissingError(`${input}: it does not exist (nothing to manage yet).`, root);
-    }
-    if (!create)
-        return root;
-    try {
-        await external_node_fs_.promises.mkdir(root, { recursive: true });
-        await external_node_fs_.promises.access(root, external_node_fs_.constants.W_OK);
-        // The marker comes before anything else: a second job making the same new root at the same
-        // moment then sees either an empty directory or a marked one, never an unmarked skeleton.
-        await external_node_fs_.promises.writeFile(p.marker, JSON.stringify({ format: 1 }) + '\n', { flag: 'wx' }).catch((e) => {
-            if (e.code !== 'EEXIST')
-                throw e;
-        });
-        const skeleton = [p.locks, p.slots, p.jobs, p.trash, p.crates];
-        for (const d of skeleton)
-            await external_node_fs_.promises.mkdir(d, { recursive: true });
-        // Shared by every job on the host: a root job gives it back at once, not in its post step,
-        // or a runner-user job starting meanwhile could not create its lock file or slot.
-        const to = handBackTo(myUid(), await ownerOf(root));
-        if (to && (await ownersOf([p.marker, ...skeleton])).some((u) => u !== to.uid))
-            await chownTree([p.marker, ...skeleton], to, false);
-    }
-    catch (e) {
-        const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
-            'Give the runner user write access or choose another path.');
-    }
-    return root;
-}
-
-;// CONCATENATED MODULE: ./src/model/spelling.ts
-/*
- * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
- * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
- */
-/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
-function editDistance(a, b) {
-    const x = a.toLowerCase();
-    const y = b.toLowerCase();
-    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= x.length; i++) {
-        for (let j = 1; j <= y.length; j++) {
-            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
-                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    }
-    return d[x.length][y.length];
-}
-/**
- * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
- * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
- */
-function nearest(word, known) {
-    let best;
-    for (const w of known) {
-        const d = editDistance(word, w);
-        if (!best || d < best.d)
-            best = { w, d };
-    }
-    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/model/options.ts
-
-
-/*
- * The CLI's command line, pure. Flags are named as the action's inputs (`--disk-threshold`), so
- * one name serves the workflow, the runner's variables (CARGO_ISOLATE_DISK_THRESHOLD) and the
- * timer; settings.ts validates all three with the same messages. Tested with tables in
- * __tests__/cli.test.ts ("the command line") and settings.test.ts.
- */
-const COMMANDS = ['status', 'gc', 'run', 'forget', 'metrics', 'demo'];
-/** What each command is for, in the words of its help: one line for the command list, then its own page. */
-const COMMAND_HELP = {
-    status: {
-        usage: 'cargo-isolate status [options]',
-        summary: 'the root: slots, leases (age, holder), sizes, stores, trash; warm starts',
-        about: [
-            'Prints what the root holds: the disk, every slot with its lease (age and holder) or how long it',
-            'has been idle, its trust domain and job, the crate and git stores, the trash, and the share of',
-            'recent jobs that started warm per repository and job. A root that does not exist yet is no error.',
-        ],
-        examples: ['cargo-isolate status --env-file /home/runner/actions-runner/.env', 'cargo-isolate status --root /srv/ci/cargo-isolate --json'],
-    },
-    gc: {
-        usage: 'cargo-isolate gc [options]',
-        summary: 'the disk guard for a host timer (host scope unless --prune-scope runner)',
-        about: [
-            'Removes idle data (never a leased slot or a running build) until the disk is under --disk-target,',
-            'and with --max-age every idle slot unused for that long. A timer guards the whole host: host scope',
-            "whatever the runners' CARGO_ISOLATE_PRUNE_SCOPE. Run as root, it also removes and hands back what",
-            'container jobs left as root. --dry-run lists each removal and exits as the real run would.',
-        ],
-        examples: ['cargo-isolate gc --env-file /home/runner/actions-runner/.env --max-age 7d', 'cargo-isolate gc --dry-run --disk-threshold 80%'],
-    },
-    run: {
-        usage: 'cargo-isolate run [options] -- CMD [ARG...]',
-        summary: 'lease directories, run CMD with them exported, release them',
-        about: [
-            "A job as the action runs one, for CI systems without GitHub's runner: the disk guard, a slot",
-            'leased for this job, CMD run with CARGO_TARGET_DIR, CARGO_HOME, TMPDIR and the rest exported, then',
-            "the slot released. The exit code is CMD's.",
-        ],
-        examples: ['cargo-isolate run -- cargo test --locked', 'cargo-isolate run --key aarch64 -- cargo build --target aarch64-unknown-linux-gnu'],
-    },
-    forget: {
-        usage: 'cargo-isolate forget (--pr N | --branch NAME) [--repository OWNER/NAME]',
-        summary: 'a PR closed or a branch was deleted: its builds go first when the disk needs room',
-        about: [
-            'Records on the host that a pull request closed or a branch was deleted: from then on its builds',
-            'are worth nothing, and the guard removes them before anything else when the disk needs room. On',
-            "GitHub, the action's run on 'pull_request: closed' does this; forget is for other CI systems.",
-        ],
-        examples: ['cargo-isolate forget --repository acme/widgets --pr 12', 'cargo-isolate forget --repository acme/widgets --branch feature/login'],
-    },
-    metrics: {
-        usage: 'cargo-isolate metrics [options]',
-        summary: "Prometheus text format for node_exporter's textfile collector",
-        about: [
-            "The root in Prometheus's text format: slots by state, bytes, the disk, leases, guard runs, warm",
-            'starts. With --output, written atomically for node_exporter (docs/metrics.md).',
-        ],
-        examples: ['cargo-isolate metrics --env-file /home/runner/actions-runner/.env --output /var/lib/prometheus/node-exporter/cargo-isolate.prom'],
-    },
-    demo: {
-        usage: 'cargo-isolate demo [options]',
-        summary: "two jobs build a small workspace in one slot, the second from the first's build",
-        about: [
-            'Two jobs of a push to main build a two-crate workspace, the second in the slot the first warmed:',
-            'what each job got and what cargo did, then the status of the root. Needs cargo.',
-        ],
-        examples: ['cargo-isolate demo', 'cargo-isolate demo --root /tmp/cargo-isolate-demo'],
-    },
-};
-const JOB = ['run', 'demo'];
-const GUARD = ['gc', 'run', 'demo'];
-const FLAGS = [
-    { name: 'root', input: 'root', form: 'DIR', commands: 'all', help: 'the root (default: $CARGO_ISOLATE_ROOT, else ~/.cache/cargo-isolate)' },
-    { name: 'env-file', form: 'FILE', commands: 'all', help: "read CARGO_ISOLATE_* from a runner's .env (between the flags and the environment)" },
-    { name: 'json', bool: true, commands: ['status', 'gc'], help: 'machine-readable output' },
-    { name: 'output', form: 'FILE', commands: ['metrics'], help: "write FILE atomically (node_exporter's textfile directory) instead of stdout" },
-    {
-        name: 'disk-threshold',
-        input: 'disk-threshold',
-        form: 'LEVEL',
-        aliases: ['threshold'],
-        commands: [...GUARD, 'metrics'],
-        help: 'prune above this: 85% used or 20GiB free',
-    },
-    { name: 'disk-target', input: 'disk-target', form: 'LEVEL', aliases: ['target'], commands: GUARD, help: 'where pruning stops' },
-    {
-        name: 'prune-scope',
-        input: 'prune-scope',
-        form: 'host|runner',
-        aliases: ['scope'],
-        commands: GUARD,
-        help: "runner: least worth first, this runner's first among equals; host: whoever's (gc: host unless set)",
-    },
-    { name: 'runner-name', input: 'runner-name', form: 'NAME', aliases: ['runner'], commands: GUARD, help: 'who "this runner" is for prune-scope runner' },
-    { name: 'max-age', form: 'DURATION', commands: ['gc'], help: 'also remove idle slots unused for this long, e.g. 7d' },
-    { name: 'dry-run', input: 'dry-run', bool: true, commands: GUARD, help: 'say what the guard would remove, remove nothing' },
-    { name: 'fail-below', input: 'fail-below', form: 'SIZE', commands: GUARD, help: 'exit 2 when less than this stays free, e.g. 5GiB' },
-    { name: 'cleanup-timeout', input: 'cleanup-timeout', form: 'DURATION', commands: GUARD, help: 'time bound for each deletion' },
-    { name: 'layout', input: 'layout', form: 'slot|job', commands: JOB, help: 'stable slots, or a new directory per job' },
-    { name: 'reuse', input: 'reuse', form: 'same-key|never|always', commands: JOB, help: "when a slot's content is kept" },
-    { name: 'key', input: 'key', form: 'TEXT', commands: ['run'], help: 'what the job name cannot tell apart (matrix legs)' },
-    { name: 'lease-wait', input: 'lease-wait', form: 'DURATION', commands: JOB, help: 'wait this long for an earlier run of the same job' },
-    { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
-    { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
-    { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
-    { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
-    { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
-    { name: 'pr', form: 'N', commands: ['forget'], help: 'the pull request that closed' },
-    { name: 'branch', form: 'NAME', commands: ['forget'], help: 'the branch that was deleted' },
-    { name: 'verbose', bool: true, commands: 'all', help: 'debug messages' },
-    { name: 'version', bool: true, commands: 'all', help: 'print the version' },
-    { name: 'help', bool: true, aliases: ['h'], commands: 'all', help: "this text, or a command's own ('cargo-isolate help gc')" },
-];
-class UsageError extends Error {
-    command;
-    /** The command whose help the message points to, when it is known. */
-    constructor(message, command) {
-        super(message);
-        this.command = command;
-        this.name = 'UsageError';
-    }
-}
-const specOf = (name) => FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
-const FLAG_NAMES = FLAGS.map((f) => f.name);
-const accepts = (f, c) => f.commands === 'all' || (c !== undefined && f.commands.includes(c));
-const didYouMean = (word, known, prefix = '') => {
-    const n = nearest(word, known);
-    return n ? `: did you mean '${prefix}${n}'?` : '';
-};
-/**
- * Pure: argv (without node and the script) into a command, its flags and, for `run`, the command
- * after `--`. Refuses with a plain sentence what it cannot mean: an unknown command or flag (with
- * the nearest known one), a flag another command takes, a missing or empty value, a flag given
- * twice, an argument nobody reads. `help CMD` is `CMD --help`.
- */
-function parseCommandLine(argv) {
-    const sep = argv.indexOf('--');
-    const own = sep >= 0 ? argv.slice(0, sep) : argv;
-    const rest = sep >= 0 ? argv.slice(sep + 1) : [];
-    const flags = new Map();
-    const positionals = [];
-    const seen = [];
-    // Which command's help a refusal points to, before the command line is read whole.
-    const guess = own.find((a) => COMMANDS.includes(a));
-    for (let i = 0; i < own.length; i++) {
-        const arg = own[i];
-        const m = /^(--?)([^=]+)(?:=(.*))?$/s.exec(arg);
-        if (!m || arg === '-') {
-            positionals.push(arg);
-            continue;
-        }
-        const spelled = `${m[1]}${m[2]}`;
-        const spec = specOf(m[2]);
-        // A single dash is only for -h; everything else is spelled --name.
-        if (!spec || (m[1] === '-' && m[2] !== 'h') || (m[1] === '--' && m[2] === 'h'))
-            throw new UsageError(`unknown option '${spelled}'${didYouMean(m[2], FLAG_NAMES, '--')}`, guess);
-        if (flags.has(spec.name))
-            throw new UsageError(`option '${spelled}' is given twice`, guess);
-        let value = '';
-        if (spec.bool) {
-            if (m[3] !== undefined)
-                throw new UsageError(`option '${spelled}' takes no value (got '${m[3]}')`, guess);
-        }
-        else if (m[3] !== undefined)
-            value = m[3];
-        else if (i + 1 < own.length && !own[i + 1].startsWith('--'))
-            value = own[++i];
-        else
-            throw new UsageError(`option '${spelled}' needs a value${spec.form ? ` (${spec.form})` : ''}`, guess);
-        // An empty value is most often a variable of a script that was not set (--root "$ROOT"):
-        // taking it as "not given" would quietly use the default, another root or level.
-        if (!spec.bool && value.trim() === '')
-            throw new UsageError(`option '${spelled}' is empty (a variable that is not set?): give ${spec.form ?? 'a value'}, or leave the option out for its default`, guess);
-        flags.set(spec.name, { value, spelled });
-        seen.push([spec, spelled]);
-    }
-    let [first, ...extra] = positionals;
-    if (first === 'help') {
-        // `help` and `help CMD`: the same as `--help` and `CMD --help`.
-        flags.set('help', { value: '', spelled: '--help' });
-        [first, ...extra] = extra;
-    }
-    const help = flags.has('help') || flags.has('version');
-    if (first !== undefined && !COMMANDS.includes(first))
-        throw new UsageError(`unknown command '${first}'${didYouMean(first, COMMANDS)}`);
-    const command = first;
-    if (!command && !help)
-        throw new UsageError('no command given');
-    if (extra.length) {
-        throw new UsageError(`unexpected argument '${extra[0]}'` +
-            (command === 'run' ? `: the command to run goes after --, e.g. cargo-isolate run -- ${extra.join(' ')}` : `: ${command ?? 'help'} takes no arguments`), command);
-    }
-    for (const [spec, spelled] of seen) {
-        if (!accepts(spec, command))
-            throw new UsageError(`option '${spelled}' does not apply to ${command ?? 'this command'} (it is for ${spec.commands.join(', ')})`, command);
-    }
-    if (rest.length && command !== 'run')
-        throw new UsageError(`unexpected argument '${rest[0]}' after --: only run takes a command`, command);
-    return { command, flags, rest };
-}
-/** The flags as a source of settings: each value with the flag the user typed. */
-function fromFlags(cl) {
-    const byInput = (n) => FLAGS.find((f) => f.input === n);
-    return {
-        get: (n) => {
-            const f = byInput(n);
-            const v = f && cl.flags.get(f.name);
-            return v ? (f.bool ? 'true' : v.value) : '';
-        },
-        origin: (n) => ({ kind: 'flag', name: cl.flags.get(byInput(n)?.name ?? '')?.spelled ?? `--${n}` }),
-    };
-}
-const flagLine = (f) => `  --${f.name}${f.form ? ` ${f.form}` : ''}`.padEnd(30) + f.help;
-const EVERY = () => FLAGS.filter((f) => f.commands === 'all');
-/** Pure: the global usage text: the commands, the flags every command takes, where each command's own help is. */
-function usage() {
-    return [
-        'usage: cargo-isolate <command> [options]',
-        '',
-        'commands:',
-        ...COMMANDS.map((c) => `  ${c.padEnd(10)}${COMMAND_HELP[c].summary}`),
-        '',
-        'Each setting comes from its flag, else the runner variable CARGO_ISOLATE_<INPUT> (from --env-file,',
-        "then the environment), else its default. Flags are named as the action's inputs.",
-        '',
-        'every command:',
-        ...EVERY().map(flagLine),
-        '',
-        "A command's own options and examples: 'cargo-isolate help <command>' or 'cargo-isolate <command> --help'.",
-        '',
-    ].join('\n');
-}
-/** Pure: one command's help, from the tables (so it cannot drift from what the command accepts). */
-function commandUsage(c) {
-    const h = COMMAND_HELP[c];
-    const own = FLAGS.filter((f) => f.commands !== 'all' && f.commands.includes(c));
-    const older = own.flatMap((f) => (f.aliases ?? []).map((a) => `--${a}`));
-    return [
-        `usage: ${h.usage}`,
-        '',
-        ...h.about,
-        '',
-        ...(own.length ? ['options:', ...own.map(flagLine), ''] : []),
-        'every command:',
-        ...EVERY().map(flagLine),
-        '',
-        'examples:',
-        ...h.examples.map((e) => `  ${e}`),
-        '',
-        ...(older.length ? [`older names still accepted: ${older.join(', ')}`, ''] : []),
-    ].join('\n');
-}
-/** `OWNER/NAME` as GitHub and Forgejo allow them: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
-const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9._-]*\/(?!\.\.?$)[A-Za-z0-9._-]+$/;
-/** What git refuses in a branch name (git check-ref-format), and what no branch name holds. */
-// eslint-disable-next-line no-control-regex
-const NOT_A_BRANCH = /[\s~^:?*[\\\u0000-\u001f\u007f]|\.\.|@\{|^[-/.]|[/.]$|\/\/|\.lock$|^@$/;
-/** Branches that are usually the base every first run of a repository starts from. */
-const USUAL_BASES = ['main', 'master', 'develop', 'trunk'];
-/**
- * Pure: what `forget` forgets, from its flags and the environment: the repository, the trust
- * domain (a PR's or a branch's) and a note when the branch is usually a base. Refuses with the
- * flag's name what cannot be meant: neither or both of --pr and --branch, a PR number that is not
- * one, a repository or branch name GitHub would not allow.
- */
-function forgetTarget(cl, env) {
-    const flag = (n) => cl.flags.get(n);
-    const pr = flag('pr');
-    const branch = flag('branch');
-    if (!pr && !branch)
-        throw new UsageError('forget needs --pr N (a pull request that closed) or --branch NAME (a branch that was deleted)', 'forget');
-    if (pr && branch)
-        throw new UsageError(`forget takes --pr or --branch, not both (got ${pr.spelled} ${pr.value} and ${branch.spelled} ${branch.value})`, 'forget');
-    const repo = flag('repository');
-    const repository = repo?.value.trim() || env.GITHUB_REPOSITORY?.trim() || '';
-    const repoOrigin = repo ? { kind: 'flag', name: repo.spelled } : { kind: 'variable', name: 'GITHUB_REPOSITORY' };
-    if (!repository)
-        throw new UsageError('forget needs --repository OWNER/NAME (or GITHUB_REPOSITORY): the repository of the PR or branch', 'forget');
-    if (!REPOSITORY.test(repository)) {
-        const hint = /github\.com[/:]([^/\s]+\/[^/\s]+?)(?:\.git)?\/?$/.exec(repository)?.[1];
-        throw new InputError(repoOrigin, repository, 'a repository as OWNER/NAME (e.g. acme/widgets)', hint ? `did you mean ${hint}?` : undefined);
-    }
-    if (pr) {
-        const v = pr.value.trim();
-        if (!/^[1-9]\d{0,9}$/.test(v)) {
-            const hint = /^#?0*([1-9]\d{0,9})$/.exec(v)?.[1];
-            throw new InputError({ kind: 'flag', name: pr.spelled }, pr.value, 'a PR number such as 12', hint ? `did you mean ${hint}?` : undefined);
-        }
-        return { repository, pr: Number(v) };
-    }
-    const name = branch.value.trim();
-    if (NOT_A_BRANCH.test(name) || /^refs\//.test(name)) {
-        const hint = /^refs\/heads\/(.+)$/.exec(name)?.[1];
-        throw new InputError({ kind: 'flag', name: branch.spelled }, branch.value, 'a branch name as git allows it (e.g. feature/login)', hint ? `did you mean ${hint}?` : undefined);
-    }
-    const note = USUAL_BASES.includes(name)
-        ? `${name} is usually the base branch every first run of ${repository} starts from; if it was not deleted, its next run makes its builds count again`
-        : undefined;
-    return { repository, branch: name, note };
 }
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
@@ -33207,6 +32062,1377 @@ function envFileProblems(text, file) {
 }
 /** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
 const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
+
+;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
+
+
+
+
+
+
+
+
+class OutsideRootError extends Error {
+}
+/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
+async function assertInsideRoot(root, path) {
+    const norm = (0,external_node_path_.normalize)(path);
+    const realRoot = await external_node_fs_.promises.realpath(root);
+    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
+    }
+    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    if (parent === undefined)
+        return; // parent gone: nothing there to delete
+    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
+    if (!inside)
+        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+    // Inside the root is not enough: a link between the root and the path (a slot's
+    // cargo-home/registry made a link into another slot) would move another slot's directory,
+    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
+    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
+    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+    }
+}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const remove_run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
+let sudoChecked;
+function sudoAvailable() {
+    if (sudoChecked === undefined) {
+        sudoChecked = myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    }
+    return sudoChecked;
+}
+/**
+ * Finds one remaining entry not owned by us, to name it in the warning. Never follows links. What
+ * it cannot read is passed over in silence: a deletion just failed there, and its warning says so.
+ */
+async function foreignEntry(dir, budget = 2000) {
+    const me = myUid();
+    const queue = [dir];
+    while (queue.length && budget-- > 0) {
+        const p = queue.shift();
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        if (st.uid !== me)
+            return { path: p, uid: st.uid };
+        if (st.isDirectory())
+            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
+                queue.push((0,external_node_path_.join)(p, e));
+    }
+    return undefined;
+}
+/** Deletes one entry of the trash; what it cannot delete stays there. */
+async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    const rm = () => remove_run('rm', ['-rf', '--one-file-system', '--', entry], left());
+    let r = await rm();
+    if (!(await exists(entry)))
+        return { ok: true };
+    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
+    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
+    await remove_run('chmod', ['-R', 'u+rwX', '--', entry], left());
+    r = await rm();
+    if (!(await exists(entry)))
+        return { ok: true };
+    if (sudoAvailable()) {
+        r = await remove_run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
+        if (!(await exists(entry)))
+            return { ok: true };
+    }
+    const foreign = await foreignEntry(entry);
+    const why = foreign
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${myUid()} (files written by a container running as another user?)`
+        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
+    return { ok: false, detail: why };
+}
+/** Renames `path` into the root's trash under `locks`, then deletes it. */
+async function removeTree(root, path, o) {
+    const r = await removeTreeInner(root, path, o);
+    if (r.outcome !== 'absent') {
+        audit({
+            event: 'remove',
+            path,
+            outcome: r.outcome,
+            why: o.why,
+            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+        });
+    }
+    return r;
+}
+async function removeTreeInner(root, path, o) {
+    await assertInsideRoot(root, path);
+    if (!(await exists(path)))
+        return { path, outcome: 'absent' };
+    const trash = rootPaths(root).trash;
+    await external_node_fs_.promises.mkdir(trash, { recursive: true });
+    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
+    if (o.locks?.length) {
+        const h = await hold(o.locks);
+        if (!h)
+            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
+        try {
+            await assertInsideRoot(root, path); // re-check now that nobody can lease it
+            await external_node_fs_.promises.rename(path, entry);
+            await o.whileLocked?.();
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+        finally {
+            await release(h);
+        }
+    }
+    else {
+        try {
+            await external_node_fs_.promises.rename(path, entry);
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+    }
+    const d = await deleteTrashEntry(entry, o.timeoutMs);
+    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
+}
+
+;// CONCATENATED MODULE: ./src/store/lockfile.ts
+
+
+
+/**
+ * Pure: the string keys of every `[[package]]` of a Cargo.lock, each package a lookup of its own.
+ * Only plain `key = "value"` lines before a package's first sub-table are read: the few keys
+ * used here need no TOML library in the bundle. The one Cargo.lock reader of both stores.
+ */
+function lockPackages(text) {
+    return text
+        .split(/^\[\[package\]\]\s*$/m)
+        .slice(1)
+        .map((block) => {
+        const head = block.split(/^\[/m)[0];
+        return (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"\\s*$`, 'm').exec(head)?.[1];
+    });
+}
+/**
+ * Pure: the registry packages of a Cargo.lock (format v3 and v4; v1/v2 keep checksums in
+ * [metadata] and are ignored: nothing is seeded for them).
+ */
+function parseLock(text) {
+    const out = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        const fromRegistry = source !== undefined && (source.startsWith('registry+') || source.startsWith('sparse+'));
+        if (name && version && fromRegistry && checksum && /^[0-9a-f]{64}$/.test(checksum))
+            out.push({ name, version, source: source, checksum });
+    }
+    return out;
+}
+/**
+ * Pure: a Cargo.lock's packages split in two: `local`, the names of those without a `source`
+ * (the workspace's members and path dependencies, which cargo fingerprints by mtime), and
+ * `external`, one `name version source checksum` line per other package (what a dependency
+ * archive's key hashes).
+ */
+function lockDependencies(text) {
+    const local = [];
+    const external = [];
+    for (const field of lockPackages(text)) {
+        const [name, version, source, checksum] = ['name', 'version', 'source', 'checksum'].map(field);
+        if (!name)
+            continue;
+        if (source === undefined)
+            local.push(name);
+        else
+            external.push([name, version, source, checksum ?? ''].join(' '));
+    }
+    return { local, external };
+}
+/**
+ * The workspace's Cargo.lock, found the way cargo finds the workspace: `cargo locate-project
+ * --workspace` run where the build will run; when cargo cannot say (no Cargo.toml there), the
+ * nearest Cargo.lock above the directory.
+ */
+async function findLockFile(manifestPath, workingDirectory, env) {
+    // Asking cargo costs a process (and rustup's proxy): only worth it where a manifest exists.
+    if (!manifestPath && !hasAbove(workingDirectory, 'Cargo.toml'))
+        return undefined;
+    const args = [
+        'locate-project',
+        '--workspace',
+        '--message-format',
+        'plain',
+        ...(manifestPath ? ['--manifest-path', (0,external_node_path_.resolve)(workingDirectory, manifestPath)] : []),
+    ];
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', args, { cwd: workingDirectory, env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status === 0 && r.stdout.trim()) {
+        const lock = (0,external_node_path_.join)((0,external_node_path_.dirname)(r.stdout.trim()), 'Cargo.lock');
+        return (0,external_node_fs_.existsSync)(lock) ? lock : undefined;
+    }
+    for (let d = (0,external_node_path_.resolve)(workingDirectory);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, 'Cargo.lock')))
+            return (0,external_node_path_.join)(d, 'Cargo.lock');
+        if ((0,external_node_path_.dirname)(d) === d)
+            return undefined;
+    }
+}
+function hasAbove(dir, name) {
+    for (let d = (0,external_node_path_.resolve)(dir);; d = (0,external_node_path_.dirname)(d)) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(d, name)))
+            return true;
+        if ((0,external_node_path_.dirname)(d) === d)
+            return false;
+    }
+}
+async function readLock(path) {
+    return parseLock(await fs.readFile(path, 'utf8'));
+}
+/** cargo's sparse-index path of a crate name (also the layout of registry/index/<dir>/.cache). */
+function indexPath(name) {
+    const n = name.toLowerCase();
+    if (n.length <= 2)
+        return `${n.length}/${n}`;
+    if (n.length === 3)
+        return `3/${n[0]}/${n}`;
+    return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
+}
+/**
+ * Pure: does a cached index file (cargo's binary .cache format: a header, then pairs of
+ * NUL-terminated version and JSON line) carry this version with this checksum?
+ */
+function indexEntryMatches(buf, version, checksum) {
+    const parts = buf.toString('latin1').split('\0');
+    for (let i = 1; i + 1 < parts.length; i++) {
+        if (parts[i] !== version)
+            continue;
+        try {
+            const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
+            if (entry.vers === version && entry.cksum === checksum)
+                return true;
+        }
+        catch {
+            /* not a JSON line: keep looking */
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/store/dir-names.ts
+
+
+
+
+
+/*
+ * cargo's directory names, learned rather than computed. cargo names a registry's index dir
+ * (registry/index/<name>) and a git dependency's database (git/db/<name>) by a hash of the source
+ * whose inputs change between cargo versions. So a publisher writes down the names its cargo
+ * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
+ * The crate store and the git store share this; each keeps its own dirs/ folder.
+ */
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+/** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
+const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
+/** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
+async function knownDirs(dirsDir, version, source) {
+    const text = await readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
+    try {
+        return text === undefined ? [] : JSON.parse(text).dirs.filter(plainName);
+    }
+    catch {
+        return []; // not a record this module wrote
+    }
+}
+/**
+ * Adds `dir` to what is known for `source` and cargo `version`. `field` names the source in the
+ * record as each store has always written it (`source` for a registry, `url` for a git repository).
+ * Two publishers learning at once may each write their own list; either list is correct, and the
+ * next publisher adds what the other one lost.
+ */
+async function learnDir(dirsDir, version, source, dir, field) {
+    const known = await knownDirs(dirsDir, version, source);
+    if (known.includes(dir))
+        return;
+    const file = record(dirsDir, version, source);
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(file), { recursive: true });
+    await writeAtomic(file, JSON.stringify({ version, [field]: source, dirs: [...known, dir] }) + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/store/crates.ts
+
+
+
+
+
+
+
+
+
+const blobPath = (root, sha) => (0,external_node_path_.join)(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+const crateFile = (c) => `${c.name}-${c.version}.crate`;
+/** Pure: may this job publish into the host's store? */
+function mayPublish(policy, id) {
+    return policy === 'always' || (policy === 'trusted' && !id.fork);
+}
+async function fileSha256(path) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** The version cargo reports where the build will run (rust-toolchain.toml may pick another). */
+function cargoVersion(cwd, env) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('cargo', ['--version'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 ? /cargo (\S+)/.exec(r.stdout)?.[1] : undefined;
+}
+/** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
+async function placeAtomically(dest, how, mode) {
+    await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(dest), { recursive: true });
+    if ('data' in how)
+        return writeAtomic(dest, how.data, mode).then(() => undefined);
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(dest), `.${(0,external_node_path_.basename)(dest)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        const copied = await linkOrCopy(how.from, tmp, how.mode);
+        await external_node_fs_.promises.rename(tmp, dest);
+        return copied;
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw e;
+    }
+}
+/** Seeds the slot's CARGO_HOME from the store with every locked crate whose bytes check out. */
+async function seedCrates(root, cargoHome, locked, version, mode) {
+    const r = {
+        locked: locked.length,
+        seeded: 0,
+        seededBytes: 0,
+        present: 0,
+        missing: 0,
+        mismatches: [],
+        indexEntries: 0,
+        unknownDirs: 0,
+        dirs: 0,
+        mode,
+        copiedInstead: 0,
+    };
+    const sources = [...new Set(locked.map((c) => c.source))];
+    const dirsBySource = new Map();
+    const usedDirs = new Set();
+    for (const s of sources) {
+        const dirs = await knownDirs(storePaths(root).dirs, version, s);
+        if (dirs.length === 0)
+            r.unknownDirs++;
+        dirsBySource.set(s, dirs);
+    }
+    for (const c of locked) {
+        const dirs = dirsBySource.get(c.source) ?? [];
+        if (dirs.length === 0)
+            continue;
+        const dests = dirs.map((dir) => (0,external_node_path_.join)(cargoHome, 'registry', 'cache', dir, crateFile(c)));
+        const absent = (await Promise.all(dests.map(exists))).map((e) => !e);
+        if (!absent.includes(true)) {
+            r.present++; // a warm slot of the same key: nothing to place, nothing to hash
+            continue;
+        }
+        const blob = blobPath(root, c.checksum);
+        const st = await ifPresent(blob, () => external_node_fs_.promises.stat(blob), { notADirectory: 'absent' });
+        if (!st) {
+            r.missing++;
+            continue;
+        }
+        const actual = await fileSha256(blob);
+        if (actual !== c.checksum) {
+            r.mismatches.push({
+                crate: `${c.name} ${c.version}`,
+                why: `store file ${blob} has sha256 ${actual.slice(0, 16)}..., Cargo.lock says ${c.checksum.slice(0, 16)}...: not seeded, cargo downloads it`,
+            });
+            continue;
+        }
+        // Every index dir this host has seen for the source: the job's own cargo config (source
+        // replacement, a mirror) decides which one it reads; links to the others cost nothing.
+        r.dirs = Math.max(r.dirs, dirs.length);
+        for (const [i, dir] of dirs.entries()) {
+            if (!absent[i])
+                continue;
+            const code = await placeAtomically(dests[i], { from: blob, mode });
+            if (code) {
+                // EXDEV: store and slot on different filesystems. EPERM: a store file of another uid
+                // (published by a root container job) under fs.protected_hardlinks. A copy of bytes
+                // just verified is as good, and private to this slot.
+                r.copiedInstead++;
+                r.copyReason ??=
+                    code === 'EXDEV' ? 'the store is on another filesystem' : `the kernel refused hardlinks to store files of uid ${st.uid} (fs.protected_hardlinks)`;
+            }
+            usedDirs.add(dir);
+            const cached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(c.name));
+            const slotCached = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(c.name));
+            const buf = await readBytesIfPresent(cached);
+            if (buf && indexEntryMatches(buf, c.version, c.checksum) && !(await exists(slotCached))) {
+                await placeAtomically(slotCached, { data: buf });
+                r.indexEntries++;
+            }
+        }
+        r.seeded++;
+        r.seededBytes += st.size;
+    }
+    // The registry's config.json, once per index dir that received crates.
+    for (const dir of usedDirs) {
+        const config = (0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json');
+        const cfg = (await exists(config)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(storePaths(root).index, dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(config, { data: cfg });
+    }
+    return r;
+}
+/** Adds the slot's verified new .crate files (and their index entries) to the store. */
+async function publishCrates(root, cargoHome, locked, version) {
+    const r = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0 };
+    const byFile = new Map();
+    for (const c of locked)
+        byFile.set(crateFile(c), [...(byFile.get(crateFile(c)) ?? []), c]);
+    const cacheRoot = (0,external_node_path_.join)(cargoHome, 'registry', 'cache');
+    const learned = new Set();
+    const publishedDirs = new Set();
+    for (const dir of await listDir(cacheRoot)) {
+        for (const f of await listDir((0,external_node_path_.join)(cacheRoot, dir), { notADirectory: 'absent' })) {
+            const candidates = byFile.get(f);
+            if (!candidates)
+                continue; // not in this Cargo.lock: nothing to verify it against
+            const path = (0,external_node_path_.join)(cacheRoot, dir, f);
+            const st = await lstatIfPresent(path);
+            if (!st?.isFile())
+                continue;
+            // Seeded by hardlink: the slot's file *is* a store file, verified when it was seeded.
+            const seeded = await Promise.all(candidates.map((c) => lstatIfPresent(blobPath(root, c.checksum))));
+            if (seeded.some((b) => b && b.ino === st.ino && b.dev === st.dev)) {
+                r.skipped++;
+                continue;
+            }
+            const sha = await fileSha256(path);
+            const match = candidates.find((c) => c.checksum === sha);
+            if (!match) {
+                r.mismatches.push({ crate: f, why: `sha256 ${sha.slice(0, 16)}... is not the Cargo.lock checksum: not published` });
+                continue;
+            }
+            if (!learned.has(`${match.source}\n${dir}`)) {
+                // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+                await learnDir(storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
+                    if (!isPermissionError(e))
+                        throw e;
+                });
+                learned.add(`${match.source}\n${dir}`);
+            }
+            const blob = blobPath(root, sha);
+            // A store file of that name that does not hash to it was damaged or replaced: repair it.
+            if ((await exists(blob)) && (await fileSha256(blob)) === sha) {
+                r.skipped++;
+            }
+            else {
+                try {
+                    await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
+                }
+                catch (e) {
+                    if (!isPermissionError(e))
+                        throw e;
+                    // A store directory made by a root job that never handed it back: root's gc fixes it.
+                    r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
+                    continue;
+                }
+                r.published++;
+                r.publishedBytes += st.size;
+            }
+            const storeCached = (0,external_node_path_.join)(storePaths(root).index, dir, '.cache', indexPath(match.name));
+            const stored = await readBytesIfPresent(storeCached);
+            if (!stored || !indexEntryMatches(stored, match.version, match.checksum)) {
+                const buf = await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, '.cache', indexPath(match.name)));
+                if (buf && indexEntryMatches(buf, match.version, match.checksum)) {
+                    await placeAtomically(storeCached, { data: buf });
+                    r.indexEntries++;
+                }
+            }
+            publishedDirs.add(dir);
+        }
+    }
+    for (const dir of publishedDirs) {
+        const storeConfig = (0,external_node_path_.join)(storePaths(root).index, dir, 'config.json');
+        const cfg = (await exists(storeConfig)) ? undefined : await readBytesIfPresent((0,external_node_path_.join)(cargoHome, 'registry', 'index', dir, 'config.json'));
+        if (cfg)
+            await placeAtomically(storeConfig, { data: cfg });
+    }
+    return r;
+}
+/**
+ * Every blob of the store. Only through real directories: a store dir a build replaced by a link
+ * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
+ */
+async function crateBlobs(root) {
+    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+    const { base, blobs } = storePaths(root);
+    const out = [];
+    if (!(await isDir(base)) || !(await isDir(blobs)))
+        return out;
+    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
+        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+            continue;
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
+            const path = (0,external_node_path_.join)(blobs, sub, f);
+            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            if (st?.isFile())
+                out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/store/gitstore.ts
+
+
+
+
+
+
+
+
+
+
+
+const SHA = /^[0-9a-f]{40}$/;
+/** Pure: the git packages of a Cargo.lock, one per (URL, commit). */
+function parseGitLock(text) {
+    const out = [];
+    const seen = new Set();
+    for (const field of lockPackages(text)) {
+        const [name, version, source] = ['name', 'version', 'source'].map(field);
+        const m = source ? /^git\+([^?#]+)(?:\?[^#]*)?#([0-9a-f]{40})$/.exec(source) : null;
+        if (!name || !version || !m)
+            continue;
+        const key = `${m[1]}#${m[2]}`;
+        if (seen.has(key))
+            continue; // a workspace of several crates in one repository: one database
+        seen.add(key);
+        out.push({ name, version, url: m[1], commit: m[2] });
+    }
+    return out;
+}
+/** The store's directory for a URL: readable, and distinct for distinct URLs. */
+function urlKey(url) {
+    const last = url
+        .replace(/\/+$/, '')
+        .split('/')
+        .pop()
+        ?.replace(/\.git$/, '') || 'repo';
+    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+}
+const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitStorePaths(root).db, urlKey(url), commit);
+const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
+/**
+ * Pure: which locked URL each db dir belongs to. A commit alone can be ambiguous (a fork pinned
+ * at a commit of its upstream, both locked): then FETCH_HEAD, then cargo's `<last segment>-`
+ * prefix decide; a dir still ambiguous is not published.
+ */
+function assignDbDirs(dirs, locked) {
+    const assigned = new Map();
+    const ambiguous = [];
+    const norm = (u) => u
+        .replace(/\/+$/, '')
+        .replace(/\.git$/, '')
+        .toLowerCase();
+    for (const d of dirs) {
+        let urls = [...new Set(locked.filter((g) => d.commits.includes(g.commit)).map((g) => g.url))];
+        if (urls.length > 1) {
+            const fetched = urls.filter((u) => d.fetchedFrom.some((f) => norm(f) === norm(u)));
+            if (fetched.length > 0)
+                urls = fetched;
+        }
+        if (urls.length > 1) {
+            const prefix = d.name.replace(/-[0-9a-f]{16}(-shallow)?$/, '').toLowerCase();
+            const named = urls.filter((u) => norm(u).split('/').pop() === prefix);
+            if (named.length > 0)
+                urls = named;
+        }
+        if (urls.length === 1)
+            assigned.set(d.name, urls[0]);
+        else if (urls.length > 1)
+            ambiguous.push(d.name);
+    }
+    return { assigned, ambiguous };
+}
+/**
+ * git as a child process with no GIT_* variable of the job's environment: GIT_DIR,
+ * GIT_OBJECT_DIRECTORY or GIT_ALTERNATE_OBJECT_DIRECTORIES would make a check read other
+ * objects than the ones placed. `safe.directory=*`: store files may belong to another uid.
+ */
+function systemGit(env = process.env, timeoutMs = 600_000) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return {
+        run(args, o = {}) {
+            const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'safe.directory=*', '-c', 'init.defaultBranch=main', ...args], {
+                env: { ...clean, GIT_TERMINAL_PROMPT: '0' },
+                input: o.input,
+                encoding: 'utf8',
+                timeout: timeoutMs,
+                maxBuffer: 64 << 20,
+            });
+            return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+        },
+    };
+}
+const firstLine = (r) => (r.error?.message ?? (r.stderr.trim() || r.stdout.trim()).split('\n').filter((l) => !/^(hint|Checking|notice)/.test(l))[0] ?? `exit ${r.status}`).slice(0, 200);
+/** True when git answers at all (hosts without git still build: cargo has libgit2 built in). */
+function gitAvailable(git) {
+    return git.run(['--version']).status === 0;
+}
+/**
+ * The build runs as the store's owner and may replace a store directory by a symlink (into a
+ * slot, out of the root): nothing is listed, written or removed through one. Absent is fine:
+ * mkdir makes a real directory.
+ */
+async function plainDirs(root, ...rel) {
+    let p = root;
+    for (const c of rel) {
+        p = (0,external_node_path_.join)(p, c);
+        const st = await lstatIfPresent(p);
+        if (st && !st.isDirectory())
+            return false;
+    }
+    return true;
+}
+async function learnGitDir(root, version, url, dir) {
+    if (await plainDirs(root, 'git', 'dirs'))
+        await learnDir(gitStorePaths(root).dirs, version, url, dir, 'url');
+}
+async function packFiles(entry) {
+    const out = [];
+    for (const name of await listDir(entry)) {
+        if (!/^pack-[0-9a-f]{40,64}\.(pack|idx)$/.test(name))
+            continue;
+        const st = await lstatIfPresent((0,external_node_path_.join)(entry, name));
+        if (st?.isFile())
+            out.push({ name, path: (0,external_node_path_.join)(entry, name), bytes: st.size, nlink: st.nlink, ctimeMs: st.ctimeMs, uid: st.uid });
+    }
+    return out;
+}
+/**
+ * Checks a database made by this code, by git's own hashes: the locked commit and its tree
+ * resolve, then fsck reads every object (packed ones re-hashed, the pack's trailing checksum
+ * verified) and walks from the refs, so a missing or altered object reachable from the locked
+ * commit fails it. Undefined when intact; otherwise why not.
+ */
+function verifyDb(git, gitDir, commit) {
+    const tree = git.run(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${commit}^{tree}`]);
+    if (tree.status !== 0)
+        return `the locked commit ${commit.slice(0, 12)} or its tree is not in it`;
+    // A ref of our own, from the consumer's Cargo.lock: the root of fsck's walk, and it keeps the
+    // objects reachable should cargo ever gc this database.
+    const ref = git.run(['--git-dir', gitDir, 'update-ref', `refs/cargo-isolate/${commit}`, commit]);
+    if (ref.status !== 0)
+        return `cannot point a ref at the locked commit ${commit.slice(0, 12)}: ${firstLine(ref)}`;
+    const fsck = git.run(['--git-dir', gitDir, 'fsck', '--full', '--no-dangling', '--no-progress']);
+    if (fsck.status !== 0)
+        return `git fsck failed: ${firstLine(fsck)}`;
+    return undefined;
+}
+/** The db dirs (cargo's names for the URL) this CARGO_HOME lacks, or holds without the locked commit. */
+async function dbDirsLacking(git, dbRoot, dirs, commit) {
+    const todo = [];
+    for (const dir of dirs) {
+        const d = (0,external_node_path_.join)(dbRoot, dir);
+        const isDir = (await lstatIfPresent(d))?.isDirectory() ?? false;
+        if (!(isDir && git.run(['--git-dir', d, 'cat-file', '-e', `${commit}^{commit}`]).status === 0))
+            todo.push(dir);
+    }
+    return todo;
+}
+/** Why a store entry does not claim to be this dependency (its entry.json); undefined when it does. */
+async function claimRefusal(entry, g) {
+    let claimed = {};
+    try {
+        claimed = JSON.parse(await external_node_fs_.promises.readFile((0,external_node_path_.join)(entry, 'entry.json'), 'utf8'));
+    }
+    catch {
+        /* judged below */
+    }
+    return claimed.url === g.url && claimed.commit === g.commit ? undefined : `${entry}/entry.json does not name ${g.url} at ${g.commit.slice(0, 12)}`;
+}
+/**
+ * One db dir from the entry's packs: a fresh bare repository beside it, the packs linked or
+ * copied in, verified by git (verifyDb), then renamed into place or its packs added to this
+ * CARGO_HOME's own database of the URL. Why it was refused, or undefined once seeded.
+ */
+async function seedDbDir(git, files, dbRoot, dir, g, mode, r) {
+    const tmp = (0,external_node_path_.join)(dbRoot, `.${dir}.seed-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    try {
+        await external_node_fs_.promises.mkdir(dbRoot, { recursive: true });
+        const init = git.run(['init', '--quiet', '--bare', tmp]);
+        if (init.status !== 0)
+            throw new Error(`git init ${tmp}: ${firstLine(init)}`);
+        for (const f of files)
+            if (await linkOrCopy(f.path, (0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), mode))
+                r.copiedInstead++;
+        const refused = verifyDb(git, tmp, g.commit);
+        if (refused)
+            return refused;
+        const dest = (0,external_node_path_.join)(dbRoot, dir);
+        const st = await lstatIfPresent(dest);
+        // A symlink a build left in its place (into another slot, say) is removed, never followed.
+        if (st && !st.isDirectory())
+            await external_node_fs_.promises.rm(dest, { force: true });
+        if (!st?.isDirectory())
+            await external_node_fs_.promises.rename(tmp, dest);
+        else {
+            // This slot's own database of the URL, without this commit: add the verified pack.
+            await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dest, 'objects', 'pack'), { recursive: true });
+            for (const f of files)
+                await external_node_fs_.promises.rename((0,external_node_path_.join)(tmp, 'objects', 'pack', f.name), (0,external_node_path_.join)(dest, 'objects', 'pack', f.name));
+            git.run(['--git-dir', dest, 'update-ref', `refs/cargo-isolate/${g.commit}`, g.commit]);
+        }
+        return undefined;
+    }
+    finally {
+        await external_node_fs_.promises.rm(tmp, { recursive: true, force: true });
+    }
+}
+/** Seeds one locked dependency into every db dir that lacks it; what became of it goes into `r`. */
+async function seedOne(root, dbRoot, g, version, mode, git, r) {
+    const dirs = await knownDirs(gitStorePaths(root).dirs, version, g.url);
+    const entry = entryPath(root, g.url, g.commit);
+    if (dirs.length === 0) {
+        const why = (await exists(entry))
+            ? `no job on this host has published ${g.url} with cargo ${version} yet (the db dir name is learned per version)`
+            : 'not in the store yet';
+        r.notSeeded.push({ dep: label(g), why: `${why}: cargo fetches it` });
+        return;
+    }
+    const todo = await dbDirsLacking(git, dbRoot, dirs, g.commit);
+    if (todo.length === 0) {
+        r.present++; // this slot's own database (a warm slot of the same trust domain)
+        return;
+    }
+    const files = await packFiles(entry);
+    if (!files.some((f) => f.name.endsWith('.pack'))) {
+        r.notSeeded.push({ dep: label(g), why: 'not in the store yet: cargo fetches it' });
+        return;
+    }
+    let refused = await claimRefusal(entry, g);
+    for (const dir of todo)
+        refused ??= await seedDbDir(git, files, dbRoot, dir, g, mode, r);
+    if (refused) {
+        r.refused.push({ url: g.url, commit: g.commit });
+        r.notSeeded.push({ dep: label(g), why: `store entry ${entry} refused: ${refused}; not seeded, cargo fetches it` });
+        return;
+    }
+    const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    r.seeded.push({ dep: label(g), bytes });
+    r.seededBytes += bytes;
+}
+/** Seeds the slot's CARGO_HOME/git/db with every locked commit the store holds intact. */
+async function seedGit(root, cargoHome, locked, version, mode, git) {
+    const r = { locked: locked.length, seeded: [], seededBytes: 0, present: 0, notSeeded: [], refused: [], mode, copiedInstead: 0 };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: "no 'git' program on PATH to verify the store with: cargo fetches it" });
+        return r;
+    }
+    // A link a build left in place of git/ or git/db (into another slot, say): seeding would write
+    // there. prepare.ts checks only the top dirs; cargo fetches instead.
+    if (!(await plainDirs(cargoHome, 'git', 'db'))) {
+        for (const g of locked)
+            r.notSeeded.push({ dep: label(g), why: `${(0,external_node_path_.join)(cargoHome, 'git')} or its db/ is not a directory of this CARGO_HOME (a symlink?): cargo fetches it` });
+        return r;
+    }
+    for (const g of locked)
+        await seedOne(root, (0,external_node_path_.join)(cargoHome, 'git', 'db'), g, version, mode, git, r);
+    return r;
+}
+/** The locked commits each of the job's db dirs holds, and the URLs its FETCH_HEAD names. */
+function dbFacts(git, dbRoot, names, locked) {
+    const commits = [...new Set(locked.map((g) => g.commit))];
+    return Promise.all(names.map(async (name) => {
+        const gitDir = (0,external_node_path_.join)(dbRoot, name);
+        const check = git.run(['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: commits.join('\n') + '\n' });
+        const present = check.status === 0
+            ? check.stdout
+                .split('\n')
+                .map((l) => l.split(' '))
+                .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
+                .map(([sha]) => sha)
+            : [];
+        const head = (await readTextIfPresent((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'))) ?? '';
+        const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
+        return { name, commits: present, fetchedFrom };
+    }));
+}
+/**
+ * Adds the job's databases of locked commits the store lacks (or holds damaged: `replace`).
+ * Each entry is packed by git from the job's database into a temp dir under the store, then
+ * renamed into place: a reader sees no entry or a whole one.
+ */
+async function publishGit(root, cargoHome, locked, version, git, replace = []) {
+    const r = { published: [], publishedBytes: 0, skipped: 0, notPublished: [] };
+    if (locked.length === 0)
+        return r;
+    if (!gitAvailable(git)) {
+        for (const g of locked)
+            r.notPublished.push({ dep: label(g), why: "no 'git' program on PATH" });
+        return r;
+    }
+    const dbRoot = (0,external_node_path_.join)(cargoHome, 'git', 'db');
+    const names = (await listDir(dbRoot)).filter((n) => !n.startsWith('.'));
+    const facts = await dbFacts(git, dbRoot, names, locked);
+    const { assigned, ambiguous } = assignDbDirs(facts, locked);
+    for (const g of locked) {
+        const dirs = facts.filter((d) => assigned.get(d.name) === g.url && d.commits.includes(g.commit)).map((d) => d.name);
+        if (dirs.length === 0) {
+            const amb = facts.filter((d) => ambiguous.includes(d.name) && d.commits.includes(g.commit)).map((d) => d.name);
+            r.notPublished.push({
+                dep: label(g),
+                why: amb.length
+                    ? `the databases ${amb.join(', ')} hold the commit for several locked URLs: cannot tell which is ${g.url}`
+                    : `no database in ${dbRoot} holds the commit (the build did not fetch it)`,
+            });
+            continue;
+        }
+        for (const d of dirs) {
+            // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
+            await learnGitDir(root, version, g.url, d).catch((e) => {
+                if (!isPermissionError(e))
+                    throw e;
+            });
+        }
+        const entry = entryPath(root, g.url, g.commit);
+        const mustReplace = replace.some((x) => x.url === g.url && x.commit === g.commit);
+        if ((await exists(entry)) && !mustReplace) {
+            r.skipped++;
+            continue;
+        }
+        if (!(await plainDirs(root, 'git', 'db', urlKey(g.url)))) {
+            r.notPublished.push({ dep: label(g), why: `${(0,external_node_path_.dirname)(entry)} is not a directory of the store (a symlink?): not published` });
+            continue;
+        }
+        const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(entry), `.tmp-${g.commit.slice(0, 12)}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        try {
+            await external_node_fs_.promises.mkdir(tmp, { recursive: true });
+            const pack = git.run(['--git-dir', (0,external_node_path_.join)(dbRoot, dirs[0]), 'pack-objects', '--quiet', '--revs', (0,external_node_path_.join)(tmp, 'pack')], { input: `${g.commit}\n` });
+            if (pack.status !== 0)
+                throw new Error(`git pack-objects in ${(0,external_node_path_.join)(dbRoot, dirs[0])}: ${firstLine(pack)}`);
+            await external_node_fs_.promises.writeFile((0,external_node_path_.join)(tmp, 'entry.json'), JSON.stringify({ url: g.url, commit: g.commit, version, publishedAt: new Date().toISOString() }) + '\n');
+            const files = await packFiles(tmp);
+            for (const f of [...files.map((x) => x.path), (0,external_node_path_.join)(tmp, 'entry.json')])
+                await external_node_fs_.promises.chmod(f, 0o444);
+            await external_node_fs_.promises.chmod(tmp, 0o755);
+            if (mustReplace && (await exists(entry)))
+                await removeTree(root, entry, { why: 'git store: an entry being replaced', timeoutMs: 60_000 });
+            try {
+                await external_node_fs_.promises.rename(tmp, entry);
+            }
+            catch (e) {
+                if (!['ENOTEMPTY', 'EEXIST'].includes(e.code ?? ''))
+                    throw e;
+                r.skipped++; // another job published it meanwhile: one intact entry either way
+                continue;
+            }
+            const bytes = files.reduce((n, f) => n + f.bytes, 0);
+            r.published.push({ dep: label(g), bytes });
+            r.publishedBytes += bytes;
+        }
+        catch (e) {
+            r.notPublished.push({
+                dep: label(g),
+                why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message,
+            });
+        }
+        finally {
+            await external_node_fs_.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        }
+    }
+    return r;
+}
+/** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
+async function gitEntries(root) {
+    const out = [];
+    const db = gitStorePaths(root).db;
+    if (!(await plainDirs(root, 'git', 'db')))
+        return out;
+    for (const key of await listDir(db)) {
+        if (!(await lstatIfPresent((0,external_node_path_.join)(db, key)))?.isDirectory())
+            continue;
+        for (const commit of await listDir((0,external_node_path_.join)(db, key))) {
+            const path = (0,external_node_path_.join)(db, key, commit);
+            const st = await lstatIfPresent(path);
+            if (!st?.isDirectory())
+                continue;
+            const files = await packFiles(path);
+            // Linking and unlinking change a file's ctime: the newest ctime is the last seeding.
+            out.push({
+                path,
+                bytes: files.reduce((n, f) => n + f.bytes, 0),
+                lastUsedMs: Math.max(st.ctimeMs, ...files.map((f) => f.ctimeMs)),
+                linked: files.some((f) => f.nlink > 1),
+            });
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+const why = (c) => `disk guard: idle ${c.kind}`;
+const KINDS = {
+    trash: {
+        order: 0,
+        shared: true,
+        anyOwner: false,
+        async collect({ root }) {
+            const trash = rootPaths(root).trash;
+            const out = [];
+            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
+                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+            }
+            return out;
+        },
+        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
+    },
+    'job-dir': {
+        order: 1,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, held }) {
+            const jobs = rootPaths(root).jobs;
+            const out = [];
+            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
+                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
+                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
+                        const rec = await readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        out.push({
+                            kind: 'job-dir',
+                            path: dir,
+                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                            owner: rec?.runnerId,
+                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                        });
+                    }
+                }
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
+        },
+    },
+    target: {
+        order: 2,
+        shared: false,
+        anyOwner: false,
+        collect: async ({ root, slots }) => slotCandidates(root, slots),
+        remove: removeFromSlot,
+    },
+    'registry-src': {
+        order: 3,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, slots }) {
+            // Only a slot with a CARGO_HOME of its own has sources in it (a fork PR's: cargo-home.ts);
+            // a trusted job's are in its uid's shared home (sharedSources). A path that is not there is
+            // not a candidate: the guard never lists, or warns about, what does not exist.
+            const perSlot = [];
+            for (const { name, record: rec, live } of slots) {
+                const path = (0,external_node_path_.join)(slotDirs(root, name).cargoHome, 'registry', 'src');
+                if (await guard_isDir(path))
+                    perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
+            }
+            return [...perSlot, ...(await sharedSources(root, slots))];
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        },
+    },
+    crate: {
+        order: 4,
+        shared: true,
+        anyOwner: true,
+        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
+        // least recently linked first.
+        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
+    },
+    git: {
+        order: 5,
+        shared: true,
+        anyOwner: false,
+        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
+        },
+    },
+};
+/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
+const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+/**
+ * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
+ * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ */
+function slotCandidates(root, slots) {
+    const { order, shared } = KINDS.target;
+    const out = [];
+    for (const { name, record: rec, live, value } of slots) {
+        if (rec?.sizes && rec.sizes.target <= 0 && !live)
+            continue;
+        const path = targetPath(root, name);
+        out.push({
+            kind: 'target',
+            order,
+            shared,
+            path,
+            bytes: rec?.sizes?.target,
+            // ISO times of one clock compare as strings: no parse for each slot of each simulated scan.
+            bytesStale: rec?.sizes ? rec.sizes.measuredAt < rec.leasedAt : undefined,
+            lastUsedMs: lastUsedMs(rec),
+            owner: rec?.runnerId,
+            live,
+            slot: name,
+            key: rec?.key,
+            value,
+        });
+    }
+    return out;
+}
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map();
+function targetPath(root, name) {
+    const k = `${root}\0${name}`;
+    let p = targets.get(k);
+    if (p === undefined) {
+        if (targets.size > 4096)
+            targets.clear();
+        p = slotDirs(root, name).target;
+        targets.set(k, p);
+    }
+    return p;
+}
+/**
+ * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
+ * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
+ * to take (lease.ts slotToKeep), removed last.
+ */
+function guard_planPrune(cands, scope, runnerId, o = {}) {
+    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
+}
+/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    const scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
+    const out = [];
+    for (const row of Object.values(KINDS))
+        out.push(...(await row.collect(scan)).map(ranked));
+    return out;
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = myUid();
+    const out = [];
+    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
+    for (const name of await external_node_fs_.promises.readdir(rootPaths(root).homes).catch(() => [])) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(rootPaths(root).homes, name, 'registry', 'src');
+        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
+async function removeFromSlot(root, c, timeoutMs) {
+    if (!(await guard_isDir(c.path)))
+        return 'absent';
+    const d = slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
+    const r = await removeTree(root, c.path, {
+        why: why(c),
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
+class DiskFullError extends Failure {
+    constructor(message) {
+        super(message, 'floor');
+        this.name = 'DiskFullError';
+    }
+}
+/**
+ * The one byte model of the guard, for its log, its totals, its dry run and where a dry run stops:
+ * what removing a candidate frees. A slot's build as its job's end measured it (slot.json), unless
+ * a lease came after that measure (a job that ended without its post step); anything else as `du`
+ * counts it now, each file once, where a file hard-linked from the crate or git store (a job
+ * directory's seeded crates) counts in the store: removing the directory frees nothing of it.
+ */
+async function bytesFreed(root, c) {
+    if (c.bytes !== undefined && !c.bytesStale)
+        return c.bytes;
+    const stores = c.kind === 'job-dir' || c.kind === 'trash' ? [storePaths(root).blobs, gitStorePaths(root).base] : [];
+    return diskUsage(c.path, 30_000, stores);
+}
+/**
+ * What another uid holds (a root container job's files never handed back) is not attempted by
+ * anyone but root: renaming a directory needs write access to it, and a futile `rm -rf` over a
+ * large tree only costs time. The same test for a dry run and a real one.
+ */
+async function needsRoot(root, c) {
+    const uid = myUid();
+    if (uid === 0 || KINDS[c.kind].anyOwner)
+        return false;
+    const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+    if (!st)
+        return false; // nothing there to remove: its remover says so (absent)
+    if (st.uid !== uid)
+        return true;
+    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+    const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
+    return rec?.uid !== undefined && rec.uid !== uid;
+}
+/** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
+async function wouldRemove(root, c) {
+    if (!(await external_node_fs_.promises.lstat(c.path).catch(() => undefined)))
+        return 'absent';
+    return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
+}
+/** Removes one candidate; its outcome. */
+async function removeCandidate(root, c, timeoutMs) {
+    if (await needsRoot(root, c))
+        return 'needs root';
+    try {
+        return await KINDS[c.kind].remove(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (isPermissionError(e))
+            return 'needs root';
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
+    }
+}
+/** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    'needs root': "Left (another uid's files: needs root)",
+    'left-in-trash': 'Partly removed',
+    absent: 'Gone already',
+    'would remove': 'Would remove',
+};
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    const waitStart = Date.now();
+    const guardLock = await (async () => {
+        await external_node_fs_.promises.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+        return hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    })().catch((e) => {
+        // A read-only root, or one this user may not write: nothing could be removed there anyway.
+        throw failed(`The disk guard of ${o.root} cannot take its lock`, e);
+    });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const plan = guard_planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        // A dry run walks the same plan with the same steps and the same byte model (bytesFreed), and
+        // only its removal is pretended: what it lists is what the real run removes, in that order, as
+        // long as nothing else changes the disk meanwhile (the real run re-measures the disk after
+        // each removal; the dry run adds what it would have freed).
+        let pretendedFree = 0;
+        const overAtStart = beyond(now, o.threshold);
+        const keptFrom = plan.ordered.length;
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            const step = SHIPPED.guardStep(c, i, keptFrom, {
+                overAtStart,
+                disk: now,
+                pendingBytes: pretendedFree,
+                target: o.target,
+                maxAgeMs: o.maxAgeMs,
+                nowMs: Date.now(),
+            });
+            if (step === 'stop')
+                break;
+            if (step === 'skip')
+                continue;
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = await bytesFreed(o.root, c);
+            const outcome = o.dryRun ? await wouldRemove(o.root, c) : await removeCandidate(o.root, c, o.timeoutMs);
+            if (!o.dryRun)
+                now = await measure(o.root);
+            if (outcome === 'absent')
+                continue; // gone since the scan: nothing to say
+            if (i >= keptFrom && c.kind === 'target')
+                log.warning(`Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, the build this job was about to start from; it starts cold.`);
+            const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
+            if (o.dryRun)
+                pretendedFree += freed;
+            // What is left of other runners' idle data is what the final warning reports.
+            if (freed > 0 && othersIdle(c, o.scope, o.runnerId))
+                report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+            if (outcome === 'needs root') {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike, in a dry run and a real one.
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(freed || bytes)}, idle ${units_formatDuration(ageMs)}, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
+    }
+    finally {
+        await release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+    }
+    return r;
+}
 
 ;// CONCATENATED MODULE: ./src/pool/events.ts
 
@@ -33801,6 +34027,7 @@ async function linkRunnerConfig(cargoHome, root, env) {
 
 
 
+
 /*
  * Making a leased directory ready for its job: its content kept or emptied first as the pool's
  * policy decides (pool/reset.ts, decideReset: by the `reuse` input and by trust domain), then
@@ -33845,7 +34072,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
         // The tree was renamed away, so the job still starts clean; the remains wait in trash.
         for (const r of stuck)
             if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+                throw new Failure(`Cannot empty ${r.path}: ${r.detail}.`, 'environment');
     }
     await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
     await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
@@ -33867,6 +34094,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
 
 
 
+
 /*
  * The effects of owner.ts's rule, "everything under a root belongs to the root's owner", for
  * a process running as root on a root owned by another user: a job's post step gives back what
@@ -33877,8 +34105,8 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
-            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it");
+        throw new Failure(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
+            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it", 'environment');
     const rec = await readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
@@ -33907,7 +34135,7 @@ async function handBackJob(j, published, gitPublished = 0) {
         shared.push(gitStorePaths(j.root).base);
     const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+        throw new Failure(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
     const homes = rootPaths(j.root).homes;
@@ -33917,7 +34145,7 @@ async function handBackJob(j, published, gitPublished = 0) {
     if (rootOwn.length) {
         const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
         if (!r.ok)
-            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+            throw new Failure(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
@@ -35031,6 +35259,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -35084,7 +35313,7 @@ async function startPhases(o) {
         }
         catch (e) {
             await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
+            throw failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
         }
     }
     // A job that compiles through sccache gets a server no other job's end can take down, and
@@ -35728,12 +35957,9 @@ function dryRunFloor(s, r) {
         return undefined;
     return `a real run would fail: about ${units_formatBytes(projected)} would be free after pruning, below 'fail-below' (${units_formatBytes(s.failBelowBytes)}).`;
 }
-/** Pure: the lines `gc` prints on stdout: each removal a dry run would make, then one total. */
+/** Pure: the line `gc` ends its report with (the guard's log has each removal): one total. */
 function gcText(r, handedBack) {
     const lines = [];
-    if (r.dryRun)
-        for (const x of r.removals)
-            lines.push(`would remove ${x.kind} ${x.path} (${units_formatBytes(x.bytes)}, idle ${units_formatDuration(x.ageMs)}, last owner ${x.owner ?? 'unknown'})`);
     const removed = r.removals.filter((x) => (r.dryRun ? x.outcome === 'would remove' : x.outcome === 'removed')).length;
     const left = r.dryRun ? [] : r.removals.filter((x) => x.outcome !== 'removed');
     const leftText = left.length ? `; ${left.length} left (${[...new Set(left.map((x) => x.outcome))].join(', ')})` : '';
@@ -35765,7 +35991,9 @@ function gcText(r, handedBack) {
 /*
  * `cargo-isolate`, the command line (dist/cli, bin/cargo-isolate): it parses the command line,
  * reads the settings as the hooks read them, dispatches to the command's sequence in job/, and
- * prints: results on stdout, the log on stderr, an exit code that says which went wrong.
+ * prints: results on stdout, the log on stderr, an exit code that says which went wrong: every
+ * failure one line (model/failure.ts), 2 for what the user gave, 3 for the host, 4 below
+ * fail-below, 1 for a defect; its stack only with --verbose.
  */
 /** What every output of the CLI goes through: stdout for results, stderr (consoleLog) for the log. */
 const out = (text) => void process.stdout.write(text);
@@ -35865,12 +36093,13 @@ async function gc(cl) {
     const unmeetable = beyondDisk(s, filesystem.blocks * filesystem.bsize, root);
     if (unmeetable)
         throw unmeetable;
-    const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json) });
+    // Its report on stdout: the disk, each removal (the dry run's as the real run's), then the total.
+    const r = await collectGarbage(s, root, { maxAgeMs, log: consoleLog(cl.flags.has('verbose'), json, process.stdout) });
     out(json ? JSON.stringify({ version: version_VERSION, ...r.guard, handedBack: r.handedBack }, null, 2) + '\n' : gcText(r.guard, r.handedBack));
     if (!r.wouldFail)
         return 0;
     err(`cargo-isolate: ${r.wouldFail}\n`);
-    return 2;
+    return EXIT_CODES.floor; // as the real run would exit
 }
 /** `forget`: a closing workflow tells the host that a PR closed or a branch was deleted. */
 async function forget(cl) {
@@ -35888,16 +36117,34 @@ async function metrics(cl) {
     const root = (await existingRoot(s)) ?? s.root; // written anyway: cargo_isolate_root_present 0
     const text = await collectMetrics(root, s.diskThreshold, (m) => err(`warning: metrics: ${m}\n`));
     const file = cl.flags.get('output')?.value;
-    if (file)
-        await writeMetrics(file, text);
-    else
+    if (!file)
         out(text);
+    else
+        await writeMetrics(file, text).catch((e) => {
+            throw failed(`Writing the metrics to ${file}`, e, {
+                fixes: { ENOENT: "Create the directory (node_exporter's --collector.textfile.directory), or choose another --output" },
+            });
+        });
     return 0;
 }
 /** What dist/cli runs. A read that fails other than by absence, in any command, is a warning on stderr. */
 function runCli(argv) {
     tolerateClosedPipes();
+    // What escapes every await (an error event nobody listens to) is said like the rest, then ends the command.
+    const stray = (e) => process.exit(report(e, argv));
+    if (process.listenerCount('uncaughtException') === 0)
+        process.on('uncaughtException', stray).on('unhandledRejection', stray);
     return reportReadsTo(consoleLog(), () => command(argv));
+}
+/** A failure of a command: one line on stderr (the stack too with --verbose); its exit code. */
+function report(e, argv) {
+    const verbose = argv.includes('--verbose');
+    const f = explain(e, { more: verbose ? 'the trace is below' : 'run it again with --verbose to see where' });
+    const help = e instanceof UsageError ? `. See 'cargo-isolate help${e.command ? ` ${e.command}` : ''}'.` : '';
+    err(`cargo-isolate: ${f.message}${help}\n`);
+    if (verbose && f.stack)
+        err(`${f.stack}\n`);
+    return f.exitCode;
 }
 async function command(argv) {
     try {
@@ -35929,14 +36176,7 @@ async function command(argv) {
         }
     }
     catch (e) {
-        const x = e;
-        if (x instanceof UsageError) {
-            err(`cargo-isolate: ${x.message}. See 'cargo-isolate help${x.command ? ` ${x.command}` : ''}'.\n`);
-            return 2;
-        }
-        const known = x instanceof InputError || x instanceof RootError || x instanceof DiskFullError;
-        err(`cargo-isolate: ${known ? x.message : x.stack}\n`);
-        return known ? 2 : 1;
+        return report(e, argv);
     }
 }
 
@@ -35947,7 +36187,7 @@ async function command(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4382);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5475);
 // The command line, `cargo-isolate` (bin/cargo-isolate), bundled into dist/cli.
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));

@@ -25273,7 +25273,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 954:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25387,7 +25387,7 @@ const {
   kAborted,
   kLastProgressEventFired
 } = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(954)
+const { ProgressEvent } = __nccwpck_require__(8573)
 const { getEncoding } = __nccwpck_require__(2607)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 4740:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28387,202 +28387,6 @@ var lib_core = __nccwpck_require__(3838);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/os/disk.ts
-
-function diskFromStatfs(s) {
-    const used = (s.blocks - s.bfree) * s.bsize;
-    const avail = s.bavail * s.bsize;
-    const inodesUsed = s.files - s.ffree;
-    return {
-        totalBytes: s.blocks * s.bsize,
-        usedBytes: used,
-        freeBytes: avail,
-        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
-        inodes: s.files,
-        inodesFree: s.ffree,
-        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
-        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
-    };
-}
-async function measure(path) {
-    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
-}
-/** Inodes have no free-space form: a free-space level watches them at 90%. */
-const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
-/** Pure: is the disk beyond this level (bytes or inodes)? */
-function beyond(d, l) {
-    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
-    return bytes || d.inodePercent > inodeLimit(l);
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/os/flock.ts
-
-
-/*
- * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
- *
- * Invariant: a lock is held exactly while some process holding its file descriptor lives.
- * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
- * state on disk can claim a lock that nobody holds. Locks work across containers that share
- * the files on one kernel (bind mounts); they are not reliable on NFS.
- *
- * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
- * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
- * Exit code 75 means some lock was busy (or, with a wait, timed out).
- *
- * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
- *
- *   lock file                           taken by                                mode       waits
- *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
- *                                       (pool/lease.ts startKeeper), for the               is retried by polling
- *                                       whole job, by a detached process                   (a few quick retries,
- *                                                                                          then 500 ms scans)
- *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
- *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
- *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
- *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
- *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
- *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
- *   .cargo-artifact-lock,               a free slot (probe: is cargo still
- *   .package-cache[-mutate])            running there?), status (probes)
- *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
- *   .package-cache                      registry sources (cargo's MutateExclusive)
- *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/dependencies.ts)
- *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
- *                                       host
- *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
- *     start.lock                        server (host/sccache.ts)
- *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
- *
- * The crate store and the git store take no lock: entries appear whole by rename and are never
- * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
- * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
- * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
- * kernel to drop a keeper's lock).
- *
- * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
- * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
- * one ever waits for. And every holder of a lock that is waited for takes any further lock
- * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
- * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
- * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
- * busy one gives up the others at once. So no process ever waits while holding a lock another
- * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
- * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
- * that anyone waits for.
- */
-const BUSY = 75;
-/** Holds the body until its stdin closes: our own process dying releases the locks too. */
-const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
-function flockArgs(paths, o, tail) {
-    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
-    const kind = o.shared ? ['-s'] : ['-x'];
-    const args = [];
-    paths.forEach((p, i) => {
-        if (i > 0)
-            args.push('flock');
-        args.push(...kind, ...mode, '-E', String(BUSY), p);
-    });
-    return [...args, ...tail];
-}
-/**
- * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
- * Resolves to undefined when one of them is busy.
- */
-function flock_hold(paths, o = {}) {
-    if (paths.length === 0)
-        throw new Error('hold: no lock paths');
-    const body = o.body ?? UNTIL_STDIN_CLOSES;
-    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
-            detached: o.detached ?? false,
-            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-            env: o.env ?? process.env,
-        });
-        let out = '';
-        let err = '';
-        let settled = false;
-        const settle = (v, e) => {
-            if (settled)
-                return;
-            settled = true;
-            if (e)
-                reject(e);
-            else
-                resolvePromise(v);
-        };
-        child.stdout.on('data', (d) => {
-            out += d.toString();
-            if (out.startsWith('locked'))
-                settle({ pid: child.pid, child });
-        });
-        child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
-        child.on('exit', (code, signal) => {
-            if (code === BUSY)
-                return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
-        });
-    });
-}
-/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
-function flock_release(h) {
-    return new Promise((res) => {
-        if (h.child.exitCode !== null || h.child.signalCode !== null)
-            return res();
-        h.child.once('exit', () => res());
-        h.child.stdin?.end();
-    });
-}
-/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
-function detach(h) {
-    h.child.stdout?.destroy();
-    h.child.stderr?.destroy();
-    h.child.removeAllListeners();
-    h.child.unref();
-}
-/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
-function flock_allFree(paths, shared = false) {
-    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
-    if (paths.length === 0)
-        return true;
-    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
-    if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
-    return r.status === 0;
-}
-/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
-function isHolder(pid, lockPath) {
-    try {
-        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
-    }
-    catch {
-        return false; // already gone
-    }
-}
-/** Kills a detached holder's process group, after checking the pid still is that holder. */
-function killHolder(pid, lockPath) {
-    if (!isHolder(pid, lockPath))
-        return false; // gone, or the pid was reused
-    try {
-        process.kill(-pid, 'SIGTERM');
-    }
-    catch {
-        try {
-            process.kill(pid, 'SIGTERM');
-        }
-        catch {
-            return false;
-        }
-    }
-    return true;
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/model/key.ts
@@ -28719,6 +28523,57 @@ const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/os/run.ts
+
+
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ */
+function runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
+function signalExit(sig) {
+    const n = sig ? constants.signals[sig] : undefined;
+    return n === undefined ? 1 : 128 + n;
+}
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
+ * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
+ * could not start.
+ */
+function runInForeground(cmd, env, onStdout) {
+    return new Promise((res) => {
+        const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
+        const forward = (sig) => child.kill(sig);
+        const done = (r) => {
+            process.off('SIGINT', forward).off('SIGTERM', forward);
+            res(r);
+        };
+        process.on('SIGINT', forward).on('SIGTERM', forward);
+        child.on('error', (error) => done({ code: 127, error }));
+        child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
+    });
+}
+
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __nccwpck_require__(6698);
 ;// CONCATENATED MODULE: ./src/os/absent.ts
@@ -28790,257 +28645,76 @@ const readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.p
 /** A file's bytes; undefined when it is not there. */
 const readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
 
-;// CONCATENATED MODULE: ./src/os/liveness.ts
+;// CONCATENATED MODULE: ./src/owners/owner.ts
 
 
 
-/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
-function parseProcLocks(text) {
-    const held = new Set();
-    for (const line of text.split('\n')) {
-        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
-        const f = line.trim().split(/\s+/);
-        if (f.length < 6 || f[1] === '->')
-            continue;
-        const id = f[5];
-        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
-            const [maj, min, ino] = id.split(':');
-            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
-        }
-    }
-    return held;
-}
-function heldLocks() {
-    try {
-        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
-    }
-    catch {
-        return new Set();
-    }
-}
-/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
-function devId(dev, ino) {
-    const d = BigInt(dev);
-    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-    return `${major}:${minor}:${BigInt(ino)}`;
-}
-async function isHeldHint(path, held) {
-    const st = await ifPresent(path, () => external_node_fs_.promises.stat(path, { bigint: true }), { notADirectory: 'absent' });
-    return st ? held.has(devId(st.dev, st.ino)) : false;
-}
-/*
- * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
- *
- *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
- *                                                        reads the caches, exclusive to change them
- *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
- *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
- *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
- *                           (or a tool using cargo as a library) waits for a newer one
- *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
- *                           again for `cargo clean`
- *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
- *                           not check)
- *
- * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
- * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
- * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
- * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
- * build and exclusive while the unit compiles; it never replaces the profile locks above, which
- * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
- * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
- * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
- * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
- */
-const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
-/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
-const NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
-/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
-async function liveness_cargoLockFiles(target, cargoHome) {
-    const found = [];
-    const addIfFile = async (p) => {
-        const st = await absent_lstatIfPresent(p);
-        if (st?.isFile())
-            found.push(p);
-    };
-    if (cargoHome) {
-        for (const n of ['.package-cache', '.package-cache-mutate'])
-            await addIfFile((0,external_node_path_.join)(cargoHome, n));
-    }
-    if (target) {
-        // <target>/<profile>/ and <target>/<triple>/<profile>/
-        const level1 = await listDirents(target);
-        for (const n of PROFILE_LOCKS)
-            await addIfFile((0,external_node_path_.join)(target, n));
-        for (const d of level1) {
-            if (!d.isDirectory())
-                continue;
-            for (const n of PROFILE_LOCKS)
-                await addIfFile((0,external_node_path_.join)(target, d.name, n));
-            const level2 = await listDirents((0,external_node_path_.join)(target, d.name));
-            for (const d2 of level2) {
-                if (!d2.isDirectory() || NOT_PROFILES.has(d2.name))
-                    continue;
-                for (const n of PROFILE_LOCKS)
-                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
-            }
-        }
-    }
-    return found;
-}
-
-;// CONCATENATED MODULE: ./src/model/record.ts
-/*
- * What a slot remembers in its slot.json: who used it last (trust domain, job, runner, uid), when,
- * what it holds and how big, under which paths its build was made (the view), and where a warm copy
- * came from. Plain data with the pure reads other modules decide on.
- */
-const trustDomain = (r) => `${r.repository}#${r.key}`;
-const parsed = new Map();
-/**
- * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
- * and the guard compare it many times per decision, and the fleet simulation makes thousands.
- */
-function lastUsedMs(r) {
-    if (!r)
-        return 0;
-    let t = parsed.get(r.lastUsed);
-    if (t === undefined) {
-        if (parsed.size > 4096)
-            parsed.clear();
-        t = Date.parse(r.lastUsed) || 0;
-        parsed.set(r.lastUsed, t);
-    }
-    return t;
-}
-
-;// CONCATENATED MODULE: ./src/os/fsutil.ts
-
-
-
-/*
- * Small file effects every store and record shares: whether something is at a path, the one atomic
- * write (a temp file renamed into place), and the one link-else-copy.
- */
-/** True when something (even a dangling symlink) is at the path. */
-const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
-/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
-/**
- * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
- * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
- * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
- * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
- * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
- */
-async function writeAtomic(path, data, mode) {
-    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    try {
-        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
-        if (mode !== undefined)
-            await external_node_fs_.promises.chmod(tmp, mode);
-        await external_node_fs_.promises.rename(tmp, path);
-    }
-    catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
-    }
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+function owner_handBackTo(uid, rootOwner) {
+    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
 }
 /**
- * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
- * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
- * link; then it says why. The one link-else-copy of the crate and git stores.
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
  */
-async function linkOrCopy(from, to, mode) {
-    if (mode === 'link') {
-        try {
-            await external_node_fs_.promises.link(from, to);
-            return undefined;
-        }
-        catch (e) {
-            const code = e.code;
-            if (code !== 'EXDEV' && code !== 'EPERM')
-                throw e;
-            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
-            return code;
-        }
-    }
-    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
-    return undefined;
+function owner_canManage(uid, record, owners) {
+    if (uid === 0)
+        return true;
+    if (record?.uid !== undefined && record.uid !== uid)
+        return false;
+    return owners.every((o) => o === uid);
 }
-
-;// CONCATENATED MODULE: ./src/os/record-file.ts
-
-
-// A slot's record (model/record.ts) on disk: read when it can be, written whole.
-/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
-async function record_file_readRecord(path) {
-    const text = await readTextIfPresent(path, { notADirectory: 'absent' });
-    if (text === undefined)
-        return undefined;
-    try {
-        const r = JSON.parse(text);
-        return r && r.format === 1 ? r : undefined;
-    }
-    catch {
-        return undefined; // torn by a crash of an older writer: treated as unknown
-    }
+async function owner_ownerOf(path) {
+    const st = await external_node_fs_.promises.stat(path);
+    return { uid: st.uid, gid: st.gid };
 }
-/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
-const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
-
-;// CONCATENATED MODULE: ./src/os/audit.ts
-
-function audit(e) {
-    const file = process.env.CARGO_ISOLATE_AUDIT;
-    if (!file)
-        return;
-    try {
-        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
-    }
-    catch {
-        /* an audit log must never break a job */
-    }
-}
-
-;// CONCATENATED MODULE: ./src/os/run.ts
-
-/**
- * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
- * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
- * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
- */
-function runCommand(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
-        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
-    });
+/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
+async function owner_slotOwners(dirs) {
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
 }
 /**
- * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
- * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
- * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
- * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
+ * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
+ * directory, so what is found there is used only when it is a real directory of `uid`: a dir
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
+ * `theirs` says why the directory cannot be used.
  */
-function runInForeground(cmd, env, onStdout) {
-    return new Promise((res) => {
-        const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
-        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
-        const forward = (sig) => child.kill(sig);
-        const done = (r) => {
-            process.off('SIGINT', forward).off('SIGTERM', forward);
-            res(r);
-        };
-        process.on('SIGINT', forward).on('SIGTERM', forward);
-        child.on('error', (error) => done({ code: 127, error }));
-        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
-    });
+async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
+    await external_node_fs_.promises.mkdir(top, { recursive: true });
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = `${top}/${name}`;
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
+    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
+        await external_node_fs_.promises.chmod(top, 0o1777);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
+    const own = await external_node_fs_.promises.lstat(dir);
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
+}
+/** uids of the paths that exist (never following a symlink). */
+async function ownersOf(paths) {
+    const sts = await Promise.all(paths.map((p) => absent_lstatIfPresent(p)));
+    return sts.filter((s) => s !== undefined).map((s) => s.uid);
+}
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
+    if (paths.length === 0)
+        return Promise.resolve({ ok: true });
+    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    return runCommand('chown', args, timeoutMs).then((r) => r.error
+        ? { ok: false, detail: r.error.message }
+        : r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
 }
 
 ;// CONCATENATED MODULE: ./src/os/proc.ts
@@ -29087,164 +28761,1196 @@ async function findOnPath(command, path) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/os/remove.ts
-
-
-
-
-
-
-
-
-
-
-class OutsideRootError extends Error {
-}
-/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
-async function assertInsideRoot(root, path) {
-    const norm = (0,external_node_path_.normalize)(path);
-    const realRoot = await external_node_fs_.promises.realpath(root);
-    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
-    }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
-    if (parent === undefined)
-        return; // parent gone: nothing there to delete
-    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
-    if (!inside)
-        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
-    // Inside the root is not enough: a link between the root and the path (a slot's
-    // cargo-home/registry made a link into another slot) would move another slot's directory,
-    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
-    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
-    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
-    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+;// CONCATENATED MODULE: ./src/model/failure.ts
+/*
+ * What went wrong, said one way by every entry point (the action's steps, the runner's hooks, the
+ * CLI): one sentence that says what failed, on which path or input, and what to do, and a kind
+ * that decides what a front end makes of it: a failed step or a warning, an exit code. A stack
+ * trace is never part of it; the front ends show one only when asked (--verbose, RUNNER_DEBUG).
+ *
+ * The kinds, and why they differ:
+ * - input: a value the user set cannot be meant (InputError, UsageError, a refused root). It is
+ *   refused at once: the action fails its step, the CLI exits 2. The hooks warn instead: the
+ *   operator's variables apply to every job, and a runner should not fail them all.
+ * - environment: the host is not as it must be (a path that cannot be read or written, a
+ *   read-only filesystem, a full disk). Housekeeping never fails a job: the action and the hooks
+ *   warn and the job runs as it would without them; the CLI exits 3.
+ * - floor: the disk is below `fail-below` after pruning, which the operator asked to fail on: the
+ *   action and the hooks fail the job, the CLI exits 4.
+ * - unexpected: anything else, a defect of cargo-isolate. Said with what was being done and how to
+ *   see more; the action and the hooks warn, the CLI exits 1 (what Node exits with for a crash).
+ */
+/** The CLI's exit code for each kind (docs/operations.md lists them); 0 is success. */
+const EXIT_CODES = { unexpected: 1, input: 2, environment: 3, floor: 4 };
+/** A failure whose message is already the sentence an operator reads, and whose kind is known. */
+class Failure extends Error {
+    kind;
+    constructor(message, kind, options) {
+        super(message, options);
+        this.kind = kind;
+        this.name = 'Failure';
     }
 }
-/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
-const run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
-let sudoChecked;
-function sudoAvailable() {
-    if (sudoChecked === undefined) {
-        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-    }
-    return sudoChecked;
+const isErrno = (e) => {
+    const code = e instanceof Error ? e.code : undefined;
+    return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+};
+/** What a call was doing, in words: `could not <verb> <path>`. Calls not listed are named as they are. */
+const VERB = {
+    open: 'open',
+    read: 'read',
+    write: 'write',
+    'write into': 'write into',
+    rename: 'rename',
+    replace: 'replace',
+    mkdir: 'create the directory',
+    rmdir: 'remove the directory',
+    unlink: 'remove',
+    rm: 'remove',
+    scandir: 'list',
+    opendir: 'list',
+    stat: 'read',
+    lstat: 'read',
+    statfs: 'measure the filesystem of',
+    access: 'write to',
+    chmod: 'change the mode of',
+    chown: 'change the owner of',
+    lchown: 'change the owner of',
+    link: 'link',
+    symlink: 'link',
+    copyfile: 'copy',
+    utime: 'touch',
+    realpath: 'resolve',
+    readlink: 'read the link',
+};
+/** What each error code means, and what the operator can do about it. */
+const CODES = {
+    ENOENT: { says: 'it does not exist', fix: 'Create it, or choose another path' },
+    ENOTDIR: { says: 'a file is in the way where a directory should be', fix: 'Move the file away, or choose another path' },
+    EISDIR: { says: 'it is a directory', fix: 'Name a file' },
+    EACCES: { says: 'permission denied', fix: 'Run as its owner (or root), or give this user access to it' },
+    EPERM: { says: 'operation not permitted', fix: 'Run as its owner (or root), or give this user access to it' },
+    EROFS: { says: 'the filesystem is read-only', fix: 'Remount it read-write, or choose a path on a writable filesystem' },
+    ENOSPC: { says: 'the filesystem is full', fix: "Free space ('cargo-isolate gc' removes idle data), or choose another filesystem" },
+    EDQUOT: { says: "this user's disk quota is used up", fix: 'Raise the quota, or free space' },
+    EIO: { says: 'an input/output error', fix: 'Check the disk (dmesg)' },
+    EMFILE: { says: 'too many open files', fix: 'Raise the limit of open files (ulimit -n)' },
+    ENFILE: { says: 'too many open files on the host', fix: 'Raise fs.file-max, or end what holds them' },
+    ELOOP: { says: 'too many symbolic links on the way', fix: 'Look for a link that points back at itself' },
+    ENAMETOOLONG: { says: 'the path is too long', fix: 'Choose a shorter path' },
+    EEXIST: { says: 'something is there already', fix: 'Move it away, or choose another path' },
+    EBUSY: { says: 'it is busy (a mount point, or in use)', fix: 'Choose a path that is not a mount point' },
+    EXDEV: { says: 'it is on another filesystem', fix: 'Keep the root on one filesystem' },
+};
+/**
+ * Pure: the sentence for a failed system call: `could not <verb> <path>: <what it means> (<CODE>).
+ * <What to do>.`, with `fix` instead of the code's own advice where the caller knows better.
+ */
+function errnoText(e, fix) {
+    const known = CODES[e.code];
+    const verb = e.syscall === undefined ? undefined : (VERB[e.syscall] ?? (e.syscall.startsWith('spawn') ? 'run' : e.syscall));
+    const what = verb && e.path ? `could not ${verb} ${e.path}${e.dest ? ` to ${e.dest}` : ''}: ` : e.path ? `${e.path}: ` : '';
+    return `${what}${known?.says ?? 'it failed'} (${e.code}). ${fix ?? known?.fix ?? 'Check the path and its permissions'}.`;
 }
 /**
- * Finds one remaining entry not owned by us, to name it in the warning. Never follows links. What
- * it cannot read is passed over in silence: a deletion just failed there, and its warning says so.
+ * A failure of the host, with what was being done: `Writing the metrics to F: could not write
+ * into D: it does not exist (ENOENT). Create the directory, or choose another --output.` (`fixes`:
+ * the caller's own advice for some codes, where it knows better than the code's). Its
+ * message is whole wherever it is printed; `cause` keeps the original error for a debug log.
+ * Anything not a failed system call is unexpected (or keeps the kind it had) and is said with
+ * the doing in front.
  */
-async function foreignEntry(dir, budget = 2000) {
-    const me = proc_myUid();
-    const queue = [dir];
-    while (queue.length && budget-- > 0) {
-        const p = queue.shift();
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
-        if (!st)
+function failure_failed(doing, e, o = {}) {
+    if (isErrno(e))
+        return new Failure(`${doing}: ${errnoText(e, o.fixes?.[e.code])}`, 'environment', { cause: e });
+    if (e instanceof Failure)
+        return new Failure(`${doing}: ${e.message}`, e.kind, { cause: e });
+    return new Failure(`${doing}: ${e instanceof Error ? e.message : String(e)}`, 'unexpected', { cause: e });
+}
+/**
+ * Pure: any thrown value as a front end reports it, after the front end's own words (`cargo-isolate:`,
+ * `cargo-isolate job-started hook:`). `more` says how to see more of an unexpected failure in
+ * this front end (`run it again with --verbose`).
+ */
+function explain(e, o) {
+    const stack = stackOf(e);
+    // A Failure's message is written whole by the code that throws it (a value with a newline in it included).
+    if (e instanceof Failure)
+        return { kind: e.kind, message: e.message, exitCode: EXIT_CODES[e.kind], stack };
+    if (isErrno(e))
+        return { kind: 'environment', message: errnoText(e), exitCode: EXIT_CODES.environment, stack };
+    const what = e instanceof Error ? e.message : String(e);
+    return {
+        kind: 'unexpected',
+        message: oneLine(`an unexpected failure: ${what.replace(/\.$/, '')}. This is a defect of cargo-isolate: ${o.more}, and report it`) + '.',
+        exitCode: EXIT_CODES.unexpected,
+        stack,
+    };
+}
+/** Every stack along the chain of causes: the debug log's whole story. */
+function stackOf(e) {
+    const parts = [];
+    for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++)
+        parts.push(x.stack ?? String(x));
+    return parts.length ? parts.join('\ncaused by: ') : undefined;
+}
+/** Another module's message is made one line (a workflow command, a log line): a second line would read like a second message. */
+const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
+
+;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
+
+
+
+
+/*
+ * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
+ * by jobs that share nothing but the root, and read by `status` and `metrics`.
+ *
+ * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
+ * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
+ * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
+ * that noticed renames it to `.1` (replacing the older generation), so a log stays within
+ * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
+ * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
+ * a reader finds the start of a whole line after a torn one.
+ */
+const LOG_MAX = 256 * 1024;
+const LINE_START = '{"t":"';
+/**
+ * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
+ * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
+ * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
+ * so a root job never writes or chowns anything but this root's own log.
+ */
+async function appendLine(root, path, e) {
+    const { t, ...rest } = e;
+    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
+    let st;
+    try {
+        const before = await h.stat();
+        if (!before.isFile() || before.nlink !== 1)
+            throw new Failure(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`, 'environment');
+        await h.write(JSON.stringify({ t, ...rest }) + '\n');
+        st = await h.stat();
+        // A root job on a root owned by the runner's user: the next host job must be able to append.
+        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
+        if (to && st.uid !== to.uid)
+            await h.chown(to.uid, to.gid);
+    }
+    finally {
+        await h.close();
+    }
+    if (st.size > LOG_MAX) {
+        // Rotate only the file this job wrote to: another writer may have rotated it already.
+        const now = await absent_lstatIfPresent(path);
+        if (now?.ino === st.ino)
+            await external_node_fs_.promises.rename(path, `${path}.1`);
+    }
+}
+/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
+function parseLines(text, accept) {
+    const out = [];
+    for (const line of text.split('\n')) {
+        // A torn line followed by a whole one on the same line: the whole one starts last.
+        const at = line.lastIndexOf(LINE_START);
+        if (at < 0)
             continue;
-        if (st.uid !== me)
-            return { path: p, uid: st.uid };
-        if (st.isDirectory())
-            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
-                queue.push((0,external_node_path_.join)(p, e));
+        try {
+            const o = JSON.parse(line.slice(at));
+            if (o && typeof o === 'object' && accept(o))
+                out.push(o);
+        }
+        catch {
+            /* torn */
+        }
+    }
+    return out;
+}
+/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
+async function readPlain(path) {
+    // ELOOP: a link, never followed, reads as nothing.
+    const h = await ifPresent(path, () => external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK), { alsoAbsent: ['ELOOP'] });
+    if (!h)
+        return { buf: Buffer.alloc(0) };
+    try {
+        const st = await h.stat();
+        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
+    }
+    catch {
+        return { buf: Buffer.alloc(0) };
+    }
+    finally {
+        await h.close();
+    }
+}
+/** Both generations' text, older first. Never throws. */
+async function readLog(path) {
+    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
+    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
+}
+/**
+ * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
+ * uses to turn a rotating log into counters that only grow. The current file is read up to its
+ * last newline only, so a line being written is read whole next time. Without a cursor, or after
+ * more than one rotation since, it reads both generations (old lines may count again once, a
+ * counter reset to Prometheus; new lines are never missed). Never throws.
+ */
+async function readSince(path, cursor) {
+    // The current file first: if it is rotated between the two reads, `.1` is that same file.
+    const current = await readPlain(path);
+    const older = await readPlain(`${path}.1`);
+    const parts = [];
+    const same = cursor !== undefined && current.ino === cursor.ino;
+    if (!same)
+        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
+    if (current.ino === undefined) {
+        // No current file (nothing written since a rotation): the older one was read to its end.
+        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
+    }
+    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
+    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
+    parts.push(current.buf.subarray(from, to));
+    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
+}
+
+;// CONCATENATED MODULE: ./src/pool/warmth.ts
+
+
+
+
+
+const NAMED_MAX = 20;
+/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
+const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
+/**
+ * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
+ * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
+ * write, its post step and this job's main step easily fit in one second, and that previous
+ * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
+ * from a clock a few ms coarse; the first cargo write comes much later than that after the
+ * main step, and the previous lease's last one much earlier.
+ */
+const cutOff = (startedAt) => Date.parse(startedAt);
+const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
+/**
+ * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
+ * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
+ * the older layout's units are leftovers that no cargo of this job reads, and counting them as
+ * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
+ */
+function inUse(units) {
+    const last = new Map();
+    for (const u of units) {
+        if (u.profile === undefined || u.layout === undefined)
+            continue;
+        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
+        l[u.layout] = Math.max(l[u.layout], newest(u));
+        last.set(u.profile, l);
+    }
+    return units.filter((u) => {
+        const l = u.profile === undefined ? undefined : last.get(u.profile);
+        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
+            return true; // one layout here
+        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
+    });
+}
+/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
+function countUnits(units, cutOffMs) {
+    let built = 0;
+    let fresh = 0;
+    const crates = new Set();
+    for (const u of inUse(units)) {
+        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
+            built++;
+            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
+        }
+        else if (u.files.some((f) => f.name.endsWith('.json'))) {
+            fresh++;
+        }
+        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
+        // lease) that this job did not touch: neither work done nor work saved.
+    }
+    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
+}
+/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
+const NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
+const subdirs = (dir) => listDirentsSync(dir, { notADirectory: 'absent' })
+    .filter((d) => d.isDirectory() && !NOT_PROFILES.has(d.name))
+    .map((d) => d.name);
+const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+/**
+ * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
+ * (v1) or `build/` (both layouts); nothing deeper.
+ */
+function profileDirs(target) {
+    const out = [];
+    const isProfile = (d) => isDir((0,external_node_path_.join)(d, '.fingerprint')) || isDir((0,external_node_path_.join)(d, 'build'));
+    for (const a of subdirs(target)) {
+        const p = (0,external_node_path_.join)(target, a);
+        if (isProfile(p))
+            out.push(p);
+        else
+            for (const b of subdirs(p))
+                if (isProfile((0,external_node_path_.join)(p, b)))
+                    out.push((0,external_node_path_.join)(p, b));
+    }
+    return out;
+}
+const dirEntries = (dir) => listDirentsSync(dir, { notADirectory: 'absent' }).filter((d) => d.isDirectory());
+/**
+ * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
+ * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
+ * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
+ * instead: each costs a readdir or two and yields nothing.
+ */
+function unitLocations(profile) {
+    const out = [];
+    const v1 = (0,external_node_path_.join)(profile, '.fingerprint');
+    for (const u of dirEntries(v1))
+        out.push({ name: u.name, dir: (0,external_node_path_.join)(v1, u.name), layout: 'v1' });
+    const build = (0,external_node_path_.join)(profile, 'build');
+    for (const pkg of dirEntries(build)) {
+        for (const hash of dirEntries((0,external_node_path_.join)(build, pkg.name))) {
+            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
+            out.push({ name: `${pkg.name}-${hash.name}`, dir: (0,external_node_path_.join)(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
+        }
+    }
+    return out;
+}
+/**
+ * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
+ * writes those only together with `invoked.timestamp`, so they would add nothing but stat
+ * calls. Synchronous on purpose: a few thousand units mean ~10k small
+ * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
+ */
+function readUnits(target) {
+    const units = [];
+    for (const profile of profileDirs(target)) {
+        for (const loc of unitLocations(profile)) {
+            // Not there: not a unit (a v1 build script dir under build/), or gone meanwhile.
+            const entries = ifPresentSync(loc.dir, () => (0,external_node_fs_.readdirSync)(loc.dir), { notADirectory: 'absent' });
+            if (!entries)
+                continue;
+            const files = [];
+            for (const f of entries) {
+                if (f.startsWith('dep-') || f.startsWith('output-'))
+                    continue;
+                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(loc.dir, f), { throwIfNoEntry: false });
+                if (st?.isFile())
+                    files.push({ name: f, mtimeMs: st.mtimeMs });
+            }
+            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
+        }
+    }
+    return units;
+}
+/** Units built and found fresh in `target` since the lease started. */
+function unitsSince(target, startedAt) {
+    return countUnits(readUnits(target), cutOff(startedAt));
+}
+// ---------------------------------------------------------------------------------------------
+// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
+//
+// Slot records hold only their last job, and the audit log is opt-in, so the history has its
+// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
+// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
+// ---------------------------------------------------------------------------------------------
+
+/** How many of the latest jobs of a repository's job `status` considers. */
+const RECENT = 20;
+/** Pure: a job started warm when most of its units were already there and left alone. */
+const startedWarm = (e) => e.fresh > e.built;
+/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
+function parseLog(text) {
+    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+}
+/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
+function parseClosed(text) {
+    return parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
+}
+/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
+function warmShare(entries, recent = RECENT) {
+    const groups = new Map();
+    for (const e of entries) {
+        if (e.built + e.fresh === 0)
+            continue; // ran no cargo build: says nothing about warmth
+        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
+        const k = JSON.stringify([e.repository, job]);
+        if (!groups.has(k))
+            groups.set(k, []);
+        groups.get(k).push(e);
+    }
+    const rows = [];
+    for (const [k, all] of groups) {
+        const [repository, job] = JSON.parse(k);
+        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
+        const built = last.reduce((s, e) => s + e.built, 0);
+        const fresh = last.reduce((s, e) => s + e.fresh, 0);
+        rows.push({
+            repository,
+            job,
+            jobs: last.length,
+            warm: last.filter(startedWarm).length,
+            unitsFresh: fresh / (built + fresh),
+            last: last[last.length - 1].t,
+        });
+    }
+    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
+}
+function warmth_formatWarmth(rows) {
+    if (rows.length === 0)
+        return ['warm starts: no job with a cargo build recorded yet'];
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    return [
+        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
+        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
+    ];
+}
+const warmthLog = (root) => layout_rootPaths(root).warmth;
+/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
+async function appendWarmth(root, e) {
+    await appendLine(root, warmthLog(root), e);
+}
+/** The history on disk, older generation first. Never throws. */
+async function readWarmth(root) {
+    return (await readHistory(root)).jobs;
+}
+/** Jobs and closed domains, older generation first, in one read. Never throws. */
+async function readHistory(root) {
+    const text = await readLog(warmthLog(root));
+    return { jobs: parseLog(text), closed: parseClosed(text) };
+}
+
+;// CONCATENATED MODULE: ./src/pool/view.ts
+
+
+
+
+/*
+ * Under which path view a slot's build was made, from what cargo itself wrote.
+ *
+ * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
+ * its environment or files says whether the job's steps will run in a container (actions/runner:
+ * the hook's script handler exports only the `github` context's allow-listed values and the
+ * `runner` context; `job.container` is evaluated before the hook but never exported). The build
+ * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
+ * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
+ * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
+ * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
+ * slot's content is still what the previous view built.
+ */
+/** How many of the newest dep-info files are read before giving up on finding an output path. */
+const READ_MAX = 8;
+const HEAD_BYTES = 4096;
+/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
+function outputOf(depInfo) {
+    const line = depInfo.split('\n', 1)[0];
+    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
+    const out = m?.[1].replace(/\\(.)/g, '$1');
+    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
+}
+/**
+ * Pure: the root as the build saw it, given an output path the build wrote and where this process
+ * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
+ * build dir's place under the root. Undefined when the output is not under that place at all (a
+ * `docker run` step mounting the target elsewhere): the view cannot be told.
+ */
+function rootSeen(output, root, buildDir) {
+    const rel = (0,external_node_path_.relative)(root, buildDir);
+    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+        return undefined;
+    const at = output.lastIndexOf(`/${rel}/`);
+    if (at <= 0)
+        return undefined;
+    return output.slice(0, at);
+}
+/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
+const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
+const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
+const view_subdirs = (d) => listDirentsSync(d, { notADirectory: 'absent' })
+    .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
+    .map((e) => (0,external_node_path_.join)(d, e.name));
+const list = (d) => listDirSync(d, { notADirectory: 'absent' });
+/**
+ * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
+ * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
+ * cargo's build-dir layouts.
+ */
+function view_profileDirs(buildDir) {
+    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
+}
+/**
+ * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
+ * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
+ */
+function depInfoDirs(profile) {
+    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
+    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
+}
+/**
+ * The newest dep-info file written under `buildDir` since the lease started: its first output
+ * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
+ */
+function builtSince(buildDir, startedAt) {
+    const since = cutOff(startedAt);
+    const found = [];
+    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
+        for (const n of list(dir)) {
+            if (!n.endsWith('.d'))
+                continue;
+            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
+            if (st?.isFile() && st.mtimeMs >= since)
+                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
+        }
+    }
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const f of found.slice(0, READ_MAX)) {
+        const output = outputOf(readHead(f.path));
+        if (output)
+            return { output, uid: f.uid };
     }
     return undefined;
 }
-/** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1000, deadline - Date.now());
-    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
-    let r = await rm();
-    if (!(await exists(entry)))
-        return { ok: true };
-    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
-    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
-    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
-    r = await rm();
-    if (!(await exists(entry)))
-        return { ok: true };
-    if (sudoAvailable()) {
-        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
-        if (!(await exists(entry)))
-            return { ok: true };
+function readHead(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, 'r');
+        const buf = Buffer.alloc(HEAD_BYTES);
+        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
     }
-    const foreign = await foreignEntry(entry);
-    const why = foreign
-        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
-        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
-    return { ok: false, detail: why };
-}
-/** Renames `path` into the root's trash under `locks`, then deletes it. */
-async function removeTree(root, path, o) {
-    const r = await removeTreeInner(root, path, o);
-    if (r.outcome !== 'absent') {
-        audit({
-            event: 'remove',
-            path,
-            outcome: r.outcome,
-            why: o.why,
-            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
-        });
+    catch {
+        return '';
     }
-    return r;
-}
-async function removeTreeInner(root, path, o) {
-    await assertInsideRoot(root, path);
-    if (!(await exists(path)))
-        return { path, outcome: 'absent' };
-    const trash = layout_rootPaths(root).trash;
-    await external_node_fs_.promises.mkdir(trash, { recursive: true });
-    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
-    if (o.locks?.length) {
-        const h = await flock_hold(o.locks);
-        if (!h)
-            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
-        try {
-            await assertInsideRoot(root, path); // re-check now that nobody can lease it
-            await external_node_fs_.promises.rename(path, entry);
-            await o.whileLocked?.();
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-        finally {
-            await flock_release(h);
-        }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
     }
-    else {
-        try {
-            await external_node_fs_.promises.rename(path, entry);
-        }
-        catch (e) {
-            if (e.code === 'ENOENT')
-                return { path, outcome: 'absent' };
-            throw e;
-        }
-    }
-    const d = await deleteTrashEntry(entry, o.timeoutMs);
-    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
 
-;// CONCATENATED MODULE: ./src/os/sizes.ts
+;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
-// How many bytes a tree takes on disk, as pruning it would free them.
-/**
- * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
- * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
- * filesystem. 0 for a missing tree.
+
+/*
+ * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
+ * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
+ * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
+ * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
+ * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
+ * matter, so the probe looks exactly there and never walks a tree:
+ *
+ *   entries of                     whose owners are probed
+ *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
+ *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
+ *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
+ *                                  and its parts (owners only, never their content): deps/,
+ *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
+ *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
+ *                                  incremental/, examples/
+ *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
+ *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
+ *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
+ *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
+ *
+ * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
+ * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
+ * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
+ * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
  */
-function diskUsage(path, timeoutMs = 30_000) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
-        let out = '';
-        child.stdout.on('data', (d) => (out += d.toString()));
-        child.on('error', () => res(0));
-        child.on('close', () => res(parseInt(out, 10) || 0));
+/**
+ * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
+ * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
+ * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
+ */
+const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
+/**
+ * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
+ * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
+ * registries and git dependencies, never by the number of crates or files.
+ */
+function listed(rel) {
+    const [top, a, b] = rel;
+    if (top === 'target') {
+        if (rel.length <= 2)
+            return true; // target/, target/<profile or triple>/
+        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
+        return rel.length === 3 && !PROFILE_PARTS.has(b);
+    }
+    if (top === 'cargo-home') {
+        if (rel.length === 1)
+            return true;
+        if (a !== 'registry' && a !== 'git')
+            return false;
+        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
+    }
+    return false;
+}
+/**
+ * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
+ * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
+ * fatal as a directory: cargo opens .cargo-lock read-write).
+ */
+function foreignOf(uid, seen) {
+    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
+}
+/** The probe's view of a slot: the owner of every entry of every listed directory. */
+async function probeOwners(dirs) {
+    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
+    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
+}
+/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
+async function probeTops(tops) {
+    const out = [];
+    const visit = async (top, rel) => {
+        const entries = await listDirents((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { notADirectory: 'absent' });
+        await Promise.all(entries.map(async (e) => {
+            const r = [...rel, e.name];
+            const st = await absent_lstatIfPresent((0,external_node_path_.join)(tops[top], ...r.slice(1)));
+            if (!st)
+                return;
+            out.push({ rel: r.join('/'), uid: st.uid });
+            if (st.isDirectory() && listed(r))
+                await visit(top, r);
+        }));
+    };
+    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
+    return out.sort((x, y) => x.rel.localeCompare(y.rel));
+}
+/**
+ * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
+ * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
+ */
+async function foreign_findForeignInHome(home, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
+}
+/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
+async function foreign_findForeign(dirs, uid) {
+    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
+}
+/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
+function telling(found) {
+    const depth = (o) => o.rel.split('/').length;
+    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
+}
+/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
+function describeForeign(found, max = 3) {
+    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
+    const shown = telling(found)
+        .slice(0, max)
+        .map((f) => f.rel);
+    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
+}
+
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await foreign_findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return (`${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
+            "Root's 'cargo-isolate gc' hands them back");
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
+const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+function originalCargoHome(env, root) {
+    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
+    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
+    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
+}
+/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
+async function linkRunnerConfig(cargoHome, root, env) {
+    const linked = [];
+    const orig = originalCargoHome(env, root);
+    if (!orig)
+        return linked;
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    for (const f of LINKED) {
+        const src = (0,external_node_path_.join)(orig, f);
+        const dst = (0,external_node_path_.join)(cargoHome, f);
+        const st = await ifPresent(src, () => external_node_fs_.promises.stat(src), { notADirectory: 'absent' });
+        const cur = await ifPresent(dst, () => external_node_fs_.promises.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
+        if (!st?.isFile()) {
+            if (cur !== undefined)
+                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
+            continue;
+        }
+        if (cur !== src) {
+            // Another job of this uid may do the same at once: a temp link renamed into place.
+            const tmp = `${dst}.${process.pid}.tmp`;
+            await external_node_fs_.promises.rm(tmp, { force: true });
+            await external_node_fs_.promises.symlink(src, tmp);
+            await external_node_fs_.promises.rename(tmp, dst);
+        }
+        linked.push(src);
+    }
+    return linked;
+}
+
+;// CONCATENATED MODULE: ./src/job/exports.ts
+
+
+
+
+/*
+ * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
+ * and at its end (end.ts), so that a view recorded and a view expected compare equal.
+ */
+/**
+ * What every later step sees, and the one rule for it: anything that needs to know the paths a
+ * job's build sees (a slot's CARGO_HOME string, say) computes them here.
+ * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
+ * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
+ * shared directory outside the slot (an environment variable beats a config file). Equal to the
+ * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
+ * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
+ * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
+ */
+function exportsFor(dirs, cargoHome) {
+    return {
+        CARGO_TARGET_DIR: dirs.target,
+        CARGO_BUILD_BUILD_DIR: dirs.target,
+        CARGO_HOME: cargoHome,
+        CARGO_INSTALL_ROOT: dirs.install,
+        TMPDIR: dirs.tmp,
+        TMP: dirs.tmp,
+        TEMP: dirs.tmp,
+    };
+}
+/**
+ * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
+ * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
+ * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
+ */
+function viewAt(vp, name, shared) {
+    const dirs = layout_slotDirs(vp.root, name);
+    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
+    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
+}
+/**
+ * The view the slot's content was built under once this job ends: the one its build showed in
+ * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
+ * A build under paths that are not the slot's at any root (a `docker run` step mounting it
+ * elsewhere) leaves the view unknown.
+ */
+function viewAfter(j) {
+    const shared = j.home?.shared ?? false;
+    const buildDir = layout_slotDirs(j.root, j.slot).target;
+    const seen = builtSince(buildDir, j.startedAt);
+    if (!seen)
+        return j.view;
+    const root = rootSeen(seen.output, j.root, buildDir);
+    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
+}
+function recordFor(lease, me, now, previous, view) {
+    return {
+        format: 1,
+        name: lease.name,
+        layout: lease.layout,
+        repository: me.repository,
+        key: me.key,
+        runnerId: me.runnerId,
+        runnerName: me.runnerName,
+        host: me.host,
+        workflow: me.workflow,
+        runId: me.runId,
+        runAttempt: me.runAttempt,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        jobUid: me.jobUid,
+        leasedAt: now,
+        lastUsed: now,
+        sizes: previous?.sizes,
+        uid: proc_myUid(),
+        view,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
+const SIZE_UNITS = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
+function parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
+        return undefined;
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * mult);
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
+}
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+    }
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
+}
+function units_formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function units_formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
+}
+
+;// CONCATENATED MODULE: ./src/os/flock.ts
+
+
+
+/*
+ * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
+ *
+ * Invariant: a lock is held exactly while some process holding its file descriptor lives.
+ * The kernel drops it when the last holder dies, by any means (exit, SIGKILL, reboot), so no
+ * state on disk can claim a lock that nobody holds. Locks work across containers that share
+ * the files on one kernel (bind mounts); they are not reliable on NFS.
+ *
+ * `flock -n -E 75 A flock -n -E 75 B sh -c BODY` takes A, then B, then runs BODY while both
+ * are held; BODY prints `locked` once it runs, which is how the caller learns it won.
+ * Exit code 75 means some lock was busy (or, with a wait, timed out).
+ *
+ * The lock rule (as cargo writes its own in util/cache_lock.rs). Every lock cargo-isolate takes:
+ *
+ *   lock file                           taken by                                mode       waits
+ *   <root>/locks/slot-<name>.lock       the lease keeper of the job on the slot  exclusive  never: a busy slot
+ *                                       (pool/lease.ts startKeeper), for the               is retried by polling
+ *                                       whole job, by a detached process                   (a few quick retries,
+ *                                                                                          then 500 ms scans)
+ *   <jobs dir>/.lease                   the same, for the `job` layout           exclusive  never
+ *   the two above, with cargo's own     the guard removing an idle slot or job   exclusive  never (-n): a busy one
+ *   locks in that slot's target and     dir (os/remove.ts), the warm copy from             is live, and is
+ *   CARGO_HOME (os/liveness.ts          an idle slot (pool/warm-copy.ts), the              skipped
+ *   cargoLockFiles: .cargo-lock,        hand-back of an idle slot
+ *   .cargo-build-lock,                  (owners/handback.ts), the lease taking
+ *   .cargo-artifact-lock,               a free slot (probe: is cargo still
+ *   .package-cache[-mutate])            running there?), status (probes)
+ *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
+ *   .package-cache                      registry sources (cargo's MutateExclusive)
+ *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
+ *                                       and git deps (job/dependencies.ts)
+ *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
+ *                                       host
+ *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
+ *     start.lock                        server (host/sccache.ts)
+ *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *
+ * The crate store and the git store take no lock: entries appear whole by rename and are never
+ * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
+ * git entry into trash (store/crates.ts, store/gitstore.ts, pool/guard.ts). Shared mode
+ * (`shared: true`) is only used to probe, never to hold (status; releaseLease waiting for the
+ * kernel to drop a keeper's lock).
+ *
+ * Why nothing can deadlock: a lock is waited for (the "up to" rows) only by a process that holds
+ * no other lock of ours except, for .package-cache and start.lock, its own slot's lease, which no
+ * one ever waits for. And every holder of a lock that is waited for takes any further lock
+ * non-blocking: the guard holding guard.lock, the seeder holding .package-cache, the sccache
+ * starter holding start.lock never block on a second lock. Several locks held at once (a slot and
+ * its cargo locks, taken in one `flock -n ... flock -n ...` chain) are all taken with -n, so a
+ * busy one gives up the others at once. So no process ever waits while holding a lock another
+ * process waits for: no cycle of waits can form, whatever the order. Every wait is also bounded.
+ * A new lock keeps this only if it is taken non-blocking, or waited for while holding nothing
+ * that anyone waits for.
+ */
+const BUSY = 75;
+/** Holds the body until its stdin closes: our own process dying releases the locks too. */
+const UNTIL_STDIN_CLOSES = 'echo locked; exec cat >/dev/null';
+function flockArgs(paths, o, tail) {
+    const mode = o.waitSeconds ? ['-w', String(o.waitSeconds)] : ['-n'];
+    const kind = o.shared ? ['-s'] : ['-x'];
+    const args = [];
+    paths.forEach((p, i) => {
+        if (i > 0)
+            args.push('flock');
+        args.push(...kind, ...mode, '-E', String(BUSY), p);
     });
+    return [...args, ...tail];
+}
+/**
+ * Takes every lock in `paths` (creating missing lock files) and keeps them until released.
+ * Resolves to undefined when one of them is busy.
+ */
+function flock_hold(paths, o = {}) {
+    if (paths.length === 0)
+        throw new Error('hold: no lock paths');
+    const body = o.body ?? UNTIL_STDIN_CLOSES;
+    const args = flockArgs(paths, o, ['sh', '-c', body, 'sh', ...(o.args ?? [])]);
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('flock', args, {
+            detached: o.detached ?? false,
+            stdio: [o.body ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            env: o.env ?? process.env,
+        });
+        let out = '';
+        let err = '';
+        let settled = false;
+        const settle = (v, e) => {
+            if (settled)
+                return;
+            settled = true;
+            if (e)
+                reject(e);
+            else
+                resolvePromise(v);
+        };
+        child.stdout.on('data', (d) => {
+            out += d.toString();
+            if (out.startsWith('locked'))
+                settle({ pid: child.pid, child });
+        });
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => settle(undefined, new Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
+        child.on('exit', (code, signal) => {
+            if (code === BUSY)
+                return settle(undefined);
+            settle(undefined, whyNotOpened(paths) ?? new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+        });
+    });
+}
+/**
+ * Why flock could not open one of its lock files (a read-only filesystem, a directory of another
+ * uid): the same open(2) flock makes (read-only, created when missing), so that the error names
+ * the file, the call and the code as every other failed system call does (model/failure.ts).
+ * Only on flock's failure: a lock taken costs no extra call.
+ */
+function whyNotOpened(paths) {
+    for (const p of paths) {
+        try {
+            (0,external_node_fs_.closeSync)((0,external_node_fs_.openSync)(p, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOCTTY, 0o666));
+        }
+        catch (e) {
+            return e;
+        }
+    }
+    return undefined;
+}
+/** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
+function flock_release(h) {
+    return new Promise((res) => {
+        if (h.child.exitCode !== null || h.child.signalCode !== null)
+            return res();
+        h.child.once('exit', () => res());
+        h.child.stdin?.end();
+    });
+}
+/** Lets a detached holder outlive this process: drop every handle that would keep us waiting. */
+function detach(h) {
+    h.child.stdout?.destroy();
+    h.child.stderr?.destroy();
+    h.child.removeAllListeners();
+    h.child.unref();
+}
+/** True when none of `paths` is locked right now (it takes and drops them: a probe, not a hold). */
+function flock_allFree(paths, shared = false) {
+    paths = paths.filter((p) => (0,external_node_fs_.existsSync)(p)); // a lock file that does not exist is held by nobody
+    if (paths.length === 0)
+        return true;
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
+    if (r.error)
+        throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
+    return r.status === 0;
+}
+/** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
+function isHolder(pid, lockPath) {
+    try {
+        const cmdline = (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.startsWith('flock\0') && cmdline.includes(`\0${lockPath}\0`);
+    }
+    catch {
+        return false; // already gone
+    }
+}
+/** Kills a detached holder's process group, after checking the pid still is that holder. */
+function killHolder(pid, lockPath) {
+    if (!isHolder(pid, lockPath))
+        return false; // gone, or the pid was reused
+    try {
+        process.kill(-pid, 'SIGTERM');
+    }
+    catch {
+        try {
+            process.kill(pid, 'SIGTERM');
+        }
+        catch {
+            return false;
+        }
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/os/fsutil.ts
+
+
+
+/*
+ * Small file effects every store and record shares: whether something is at a path, the one atomic
+ * write (a temp file renamed into place), and the one link-else-copy.
+ */
+/** True when something (even a dangling symlink) is at the path. */
+const exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
+/** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
+const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+/**
+ * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
+ * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
+ * The one atomic write: records, the hooks' state, the store's lists, scripts, metrics.
+ * With `mode`, the file gets exactly that mode, not narrowed by the umask (node_exporter runs as
+ * its own user, a wrapper script must stay executable); without it, 0644 narrowed by the umask.
+ */
+async function writeAtomic(path, data, mode) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let step = 'write into';
+    try {
+        await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
+        if (mode !== undefined)
+            await external_node_fs_.promises.chmod(tmp, mode);
+        step = 'rename';
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (e) {
+        await external_node_fs_.promises.rm(tmp, { force: true }).catch(() => undefined);
+        // Said of what the caller named: the directory that refused the temp file, or the path it
+        // could not replace. The temp file's name would only puzzle whoever reads the message.
+        const err = e;
+        if (err.code)
+            Object.assign(err, step === 'write into' ? { syscall: 'write into', path: (0,external_node_path_.dirname)(path) } : { syscall: 'replace', path });
+        throw err;
+    }
+}
+/**
+ * Puts `from`'s bytes at `to`, which must not exist: a hard link for 'link' (no bytes written), a
+ * copy for 'copy' (a reflink where the filesystem can), and a copy too when the kernel refuses the
+ * link; then it says why. The one link-else-copy of the crate and git stores.
+ */
+async function linkOrCopy(from, to, mode) {
+    if (mode === 'link') {
+        try {
+            await external_node_fs_.promises.link(from, to);
+            return undefined;
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EXDEV' && code !== 'EPERM')
+                throw e;
+            await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+            return code;
+        }
+    }
+    await external_node_fs_.promises.copyFile(from, to, external_node_fs_.constants.COPYFILE_FICLONE);
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/store/lockfile.ts
@@ -29634,6 +30340,209 @@ async function crateBlobs(root) {
         }
     }
     return out;
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-cache.ts
+
+
+/*
+ * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
+ * The module is imported only when the input is on: it triples the bundle's start-up cost.
+ * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
+ */
+const PREFIX = 'cargo-isolate-crates-v1-';
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cachePaths = (root) => {
+    const p = storePaths(root);
+    return [p.blobs, p.dirs, p.index];
+};
+async function restoreStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
+            return undefined;
+        }
+        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
+        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
+        return hit;
+    }
+    catch (e) {
+        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
+        return undefined;
+    }
+}
+async function saveStore(root, lockText, log) {
+    try {
+        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
+        if (!cache.isFeatureAvailable()) {
+            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
+            return false;
+        }
+        await cache.saveCache(cachePaths(root), cacheKey(lockText));
+        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
+        return true;
+    }
+    catch (e) {
+        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/audit.ts
+
+function audit(e) {
+    const file = process.env.CARGO_ISOLATE_AUDIT;
+    if (!file)
+        return;
+    try {
+        (0,external_node_fs_.appendFileSync)(file, JSON.stringify({ t: Date.now(), pid: process.pid, ...e }) + '\n');
+    }
+    catch {
+        /* an audit log must never break a job */
+    }
+}
+
+;// CONCATENATED MODULE: ./src/os/remove.ts
+
+
+
+
+
+
+
+
+
+
+class OutsideRootError extends Error {
+}
+/** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
+async function assertInsideRoot(root, path) {
+    const norm = (0,external_node_path_.normalize)(path);
+    const realRoot = await external_node_fs_.promises.realpath(root);
+    if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
+    }
+    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    if (parent === undefined)
+        return; // parent gone: nothing there to delete
+    const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
+    if (!inside)
+        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+    // Inside the root is not enough: a link between the root and the path (a slot's
+    // cargo-home/registry made a link into another slot) would move another slot's directory,
+    // which the caller's locks do not cover. The root itself may be a link (an administrator's).
+    const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
+    const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
+    if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
+        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+    }
+}
+/** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
+const run = (cmd, args, timeoutMs) => runCommand(cmd, args, timeoutMs).then((r) => (r.error ? { code: -1, stderr: r.error.message } : { code: r.code, stderr: r.stderr }));
+let sudoChecked;
+function sudoAvailable() {
+    if (sudoChecked === undefined) {
+        sudoChecked = proc_myUid() !== 0 && (0,external_node_child_process_namespaceObject.spawnSync)('sudo', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    }
+    return sudoChecked;
+}
+/**
+ * Finds one remaining entry not owned by us, to name it in the warning. Never follows links. What
+ * it cannot read is passed over in silence: a deletion just failed there, and its warning says so.
+ */
+async function foreignEntry(dir, budget = 2000) {
+    const me = proc_myUid();
+    const queue = [dir];
+    while (queue.length && budget-- > 0) {
+        const p = queue.shift();
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        if (st.uid !== me)
+            return { path: p, uid: st.uid };
+        if (st.isDirectory())
+            for (const e of await external_node_fs_.promises.readdir(p).catch(() => []))
+                queue.push((0,external_node_path_.join)(p, e));
+    }
+    return undefined;
+}
+/** Deletes one entry of the trash; what it cannot delete stays there. */
+async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1000, deadline - Date.now());
+    const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
+    let r = await rm();
+    if (!(await exists(entry)))
+        return { ok: true };
+    // A build (or a crate's tests) left read-only directories: their entries cannot be unlinked
+    // until the directory is writable. chmod -R does not follow symlinks met in the walk.
+    await run('chmod', ['-R', 'u+rwX', '--', entry], left());
+    r = await rm();
+    if (!(await exists(entry)))
+        return { ok: true };
+    if (sudoAvailable()) {
+        r = await run('sudo', ['-n', 'rm', '-rf', '--one-file-system', '--', entry], left());
+        if (!(await exists(entry)))
+            return { ok: true };
+    }
+    const foreign = await foreignEntry(entry);
+    const why = foreign
+        ? `${foreign.path} is owned by uid ${foreign.uid}, not by uid ${proc_myUid()} (files written by a container running as another user?)`
+        : r.stderr.trim().split('\n').slice(-1)[0] || 'rm did not finish in time';
+    return { ok: false, detail: why };
+}
+/** Renames `path` into the root's trash under `locks`, then deletes it. */
+async function removeTree(root, path, o) {
+    const r = await removeTreeInner(root, path, o);
+    if (r.outcome !== 'absent') {
+        audit({
+            event: 'remove',
+            path,
+            outcome: r.outcome,
+            why: o.why,
+            evidence: o.locks?.length ? `held ${o.locks.length} lock(s) free of other holders during the rename: ${o.locks.join(', ')}` : "caller's own lease",
+        });
+    }
+    return r;
+}
+async function removeTreeInner(root, path, o) {
+    await assertInsideRoot(root, path);
+    if (!(await exists(path)))
+        return { path, outcome: 'absent' };
+    const trash = layout_rootPaths(root).trash;
+    await external_node_fs_.promises.mkdir(trash, { recursive: true });
+    const entry = (0,external_node_path_.join)(trash, `${Date.now()}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${(0,external_node_path_.basename)(path).slice(0, 60)}`);
+    if (o.locks?.length) {
+        const h = await flock_hold(o.locks);
+        if (!h)
+            return { path, outcome: 'live', detail: 'a lease or cargo lock is held' };
+        try {
+            await assertInsideRoot(root, path); // re-check now that nobody can lease it
+            await external_node_fs_.promises.rename(path, entry);
+            await o.whileLocked?.();
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+        finally {
+            await flock_release(h);
+        }
+    }
+    else {
+        try {
+            await external_node_fs_.promises.rename(path, entry);
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return { path, outcome: 'absent' };
+            throw e;
+        }
+    }
+    const d = await deleteTrashEntry(entry, o.timeoutMs);
+    return d.ok ? { path, outcome: 'removed' } : { path, outcome: 'left-in-trash', trashPath: entry, detail: d.detail };
 }
 
 ;// CONCATENATED MODULE: ./src/store/gitstore.ts
@@ -30028,511 +30937,130 @@ async function gitEntries(root) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/model/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
-// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
-// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
-const SIZE_UNITS = {
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/**
- * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
- * never ran. Sizes, levels and durations other than 0 must say their unit.
- */
-const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
-/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function bareNumberHint(text, kind) {
-    const n = text.trim();
-    const forms = kind === 'level'
-        ? parseFloat(n) < 100
-            ? [`${n}%`, `${n}GiB`]
-            : [`${n}GiB`]
-        : kind === 'size'
-            ? [`${n}GiB`, `${n}MiB`]
-            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
-    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
-}
-/**
- * Pure: what a size with a one-letter unit meant, for the message that refuses it:
- * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
- */
-function ambiguousUnitHint(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
-    if (!m)
-        return undefined;
-    const u = m[2].toUpperCase();
-    const power = 'KMGT'.indexOf(u) + 1;
-    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
-}
-/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
-function unitHint(text, kind) {
-    if (isBareNumber(text))
-        return bareNumberHint(text, kind);
-    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
-}
-/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
-function parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
-function parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
-}
-function units_formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function units_formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
-}
-
-;// CONCATENATED MODULE: ./src/owners/owner.ts
+;// CONCATENATED MODULE: ./src/job/dependencies.ts
 
 
 
-/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
-function owner_handBackTo(uid, rootOwner) {
-    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
-}
-/**
- * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
- * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
- * evidence, beside the record, which a root job marks until it has handed everything back.
- */
-function owner_canManage(uid, record, owners) {
-    if (uid === 0)
-        return true;
-    if (record?.uid !== undefined && record.uid !== uid)
-        return false;
-    return owners.every((o) => o === uid);
-}
-async function owner_ownerOf(path) {
-    const st = await external_node_fs_.promises.stat(path);
-    return { uid: st.uid, gid: st.gid };
-}
-/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
-async function owner_slotOwners(dirs) {
-    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
-}
-/**
- * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
- * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
- * directory, so what is found there is used only when it is a real directory of `uid`: a dir
- * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
- * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
- * `theirs` says why the directory cannot be used.
- */
-async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
-    await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.lstat(top);
-    const dir = `${top}/${name}`;
-    if (!st.isDirectory())
-        return { dir, theirs: `${top} is not a directory (a symlink?)` };
-    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
-        await external_node_fs_.promises.chmod(top, 0o1777);
-    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
-    const own = await external_node_fs_.promises.lstat(dir);
-    // Root's own directories are handed back to the root's owner like everything root makes there.
-    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
-        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
-    return { dir };
-}
-/** uids of the paths that exist (never following a symlink). */
-async function ownersOf(paths) {
-    const sts = await Promise.all(paths.map((p) => absent_lstatIfPresent(p)));
-    return sts.filter((s) => s !== undefined).map((s) => s.uid);
-}
-/**
- * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
- * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
- * a build planted cannot lead the chown outside the root.
- */
-function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
-    if (paths.length === 0)
-        return Promise.resolve({ ok: true });
-    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return runCommand('chown', args, timeoutMs).then((r) => r.error
-        ? { ok: false, detail: r.error.message }
-        : r.code === 0
-            ? { ok: true }
-            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
-}
 
-;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
 
 
 
 
 /*
- * The root's small append-only logs (warmth.jsonl, events.jsonl), one line per event, written
- * by jobs that share nothing but the root, and read by `status` and `metrics`.
- *
- * Each line is one write(2) on an O_APPEND descriptor, so concurrent writers never interleave
- * within a line. A line torn by a full disk or a kill is skipped by the reader, and the next line
- * is recovered even when glued to the torn one. When the file passes LOG_MAX bytes, the writer
- * that noticed renames it to `.1` (replacing the older generation), so a log stays within
- * 2 x LOG_MAX. Two writers rotating at once can drop one generation early: a statistic may lose
- * old lines, never gain wrong ones. Every line starts with `{"t":"` (its ISO time), which is how
- * a reader finds the start of a whole line after a torn one.
+ * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
+ * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
  */
-const LOG_MAX = 256 * 1024;
-const LINE_START = '{"t":"';
-/**
- * Appends one line; rotates past LOG_MAX. Throws: the caller turns it into a warning. A build
- * runs as this uid and can replace the file: with a symlink (O_NOFOLLOW refuses it), a FIFO
- * (O_NONBLOCK: no hang) or a hard link to a file outside the root (refused by its link count),
- * so a root job never writes or chowns anything but this root's own log.
- */
-async function appendLine(root, path, e) {
-    const { t, ...rest } = e;
-    const h = await external_node_fs_.promises.open(path, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_APPEND | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK, 0o644);
-    let st;
+/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
+async function dependencies_prepareCrates(s, root, cargoHome, me, env, log) {
+    const state = {
+        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
+        publish: mayPublish(s.publishCrates, me),
+        policy: s.publishCrates,
+        cache: s.cache,
+    };
+    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
+    if (!lockFile) {
+        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
+            "nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).");
+        return state;
+    }
+    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
+    if (!version) {
+        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
+        return state;
+    }
+    // One read serves the cache key, the registry crates and the git dependencies.
+    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
+    if (s.cache)
+        await restoreStore(root, lockText, log);
+    const locked = parseLock(lockText);
+    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
+    // second cargo would (another job of this uid may be resolving in the shared home right now).
+    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
+    if (!downloadLock) {
+        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
+        return { ...state, lockFile, cargoVersion: version };
+    }
     try {
-        const before = await h.stat();
-        if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
-        await h.write(JSON.stringify({ t, ...rest }) + '\n');
-        st = await h.stat();
-        // A root job on a root owned by the runner's user: the next host job must be able to append.
-        const to = owner_handBackTo(proc_myUid(), await owner_ownerOf(root));
-        if (to && st.uid !== to.uid)
-            await h.chown(to.uid, to.gid);
+        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
+        seed.lockFile = lockFile;
+        const how = [
+            units_formatBytes(seed.seededBytes),
+            seed.mode,
+            seed.copiedInstead && `${seed.copiedInstead} copied because ${seed.copyReason}`,
+            seed.dirs > 1 && `into ${seed.dirs} index dirs`,
+        ].filter(Boolean);
+        const unknown = seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : '';
+        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${how.join(', ')}), ` +
+            `${seed.present} already there, ${seed.missing} not in the store yet${unknown}.`);
+        for (const m of seed.mismatches)
+            log.warning(`Crates: ${m.crate}: ${m.why}.`);
+        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
+        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
     }
     finally {
-        await h.close();
-    }
-    if (st.size > LOG_MAX) {
-        // Rotate only the file this job wrote to: another writer may have rotated it already.
-        const now = await absent_lstatIfPresent(path);
-        if (now?.ino === st.ino)
-            await external_node_fs_.promises.rename(path, `${path}.1`);
+        await flock_release(downloadLock);
     }
 }
-/** Pure: the objects of a log's text that `accept` recognises; torn and foreign lines are skipped. */
-function parseLines(text, accept) {
-    const out = [];
-    for (const line of text.split('\n')) {
-        // A torn line followed by a whole one on the same line: the whole one starts last.
-        const at = line.lastIndexOf(LINE_START);
-        if (at < 0)
-            continue;
-        try {
-            const o = JSON.parse(line.slice(at));
-            if (o && typeof o === 'object' && accept(o))
-                out.push(o);
-        }
-        catch {
-            /* torn */
-        }
-    }
-    return out;
-}
-/** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
-async function readPlain(path) {
-    // ELOOP: a link, never followed, reads as nothing.
-    const h = await ifPresent(path, () => external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK), { alsoAbsent: ['ELOOP'] });
-    if (!h)
-        return { buf: Buffer.alloc(0) };
+/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
+async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
     try {
-        const st = await h.stat();
-        return st.isFile() ? { buf: await h.readFile(), ino: st.ino } : { buf: Buffer.alloc(0) };
-    }
-    catch {
-        return { buf: Buffer.alloc(0) };
-    }
-    finally {
-        await h.close();
-    }
-}
-/** Both generations' text, older first. Never throws. */
-async function readLog(path) {
-    const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
-    return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
-}
-/**
- * The text appended since `cursor`, across one rotation, and the cursor to keep: what `metrics`
- * uses to turn a rotating log into counters that only grow. The current file is read up to its
- * last newline only, so a line being written is read whole next time. Without a cursor, or after
- * more than one rotation since, it reads both generations (old lines may count again once, a
- * counter reset to Prometheus; new lines are never missed). Never throws.
- */
-async function readSince(path, cursor) {
-    // The current file first: if it is rotated between the two reads, `.1` is that same file.
-    const current = await readPlain(path);
-    const older = await readPlain(`${path}.1`);
-    const parts = [];
-    const same = cursor !== undefined && current.ino === cursor.ino;
-    if (!same)
-        parts.push(cursor !== undefined && older.ino === cursor.ino ? older.buf.subarray(Math.min(cursor.offset, older.buf.length)) : older.buf);
-    if (current.ino === undefined) {
-        // No current file (nothing written since a rotation): the older one was read to its end.
-        return { text: Buffer.concat(parts).toString('utf8'), cursor: older.ino !== undefined ? { ino: older.ino, offset: older.buf.length } : cursor };
-    }
-    const from = same ? Math.min(cursor.offset, current.buf.length) : 0;
-    const to = Math.max(from, current.buf.lastIndexOf(0x0a) + 1);
-    parts.push(current.buf.subarray(from, to));
-    return { text: Buffer.concat(parts).toString('utf8'), cursor: { ino: current.ino, offset: to } };
-}
-
-;// CONCATENATED MODULE: ./src/pool/warmth.ts
-
-
-
-
-
-const NAMED_MAX = 20;
-/** `<crate>-<16 hex digits>`: cargo's unit directory name. */
-const UNIT_NAME = /^(.+)-[0-9a-f]{16}$/;
-/**
- * The cut-off for "written during the lease": the lease's start, to the millisecond. Not rounded
- * down to whole seconds for filesystems with one-second mtimes: the previous lease's last cargo
- * write, its post step and this job's main step easily fit in one second, and that previous
- * build would then count as this job's (seen in the real-cargo test). The kernel stamps files
- * from a clock a few ms coarse; the first cargo write comes much later than that after the
- * main step, and the previous lease's last one much earlier.
- */
-const cutOff = (startedAt) => Date.parse(startedAt);
-const newest = (u) => u.files.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
-/**
- * Pure: the units of the layout cargo wrote last in each profile dir. A profile holding both
- * layouts was built by a cargo before 1.100 and one after (a toolchain upgrade on a warm slot);
- * the older layout's units are leftovers that no cargo of this job reads, and counting them as
- * fresh would make a cold build look half warm. Ties go to v2, the newer cargo's.
- */
-function inUse(units) {
-    const last = new Map();
-    for (const u of units) {
-        if (u.profile === undefined || u.layout === undefined)
-            continue;
-        const l = last.get(u.profile) ?? { v1: -Infinity, v2: -Infinity };
-        l[u.layout] = Math.max(l[u.layout], newest(u));
-        last.set(u.profile, l);
-    }
-    return units.filter((u) => {
-        const l = u.profile === undefined ? undefined : last.get(u.profile);
-        if (!l || l.v1 === -Infinity || l.v2 === -Infinity)
-            return true; // one layout here
-        return u.layout === (l.v1 > l.v2 ? 'v1' : 'v2');
-    });
-}
-/** Pure: built and fresh units among `units`, given the cut-off (ms since the epoch). */
-function countUnits(units, cutOffMs) {
-    let built = 0;
-    let fresh = 0;
-    const crates = new Set();
-    for (const u of inUse(units)) {
-        if (u.files.some((f) => f.mtimeMs >= cutOffMs)) {
-            built++;
-            crates.add(UNIT_NAME.exec(u.name)?.[1] ?? u.name);
+        const locked = parseGitLock(lockText);
+        if (locked.length === 0)
+            return undefined;
+        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
+        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} ` +
+            `(${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
+        // A refused entry is a warning (someone damaged the store); an absent one is routine.
+        for (const n of r.notSeeded) {
+            if (n.why.includes(' refused: '))
+                log.warning(`Git: ${n.dep}: ${n.why}.`);
+            else
+                log.info(`Git: ${n.dep}: ${n.why}.`);
         }
-        else if (u.files.some((f) => f.name.endsWith('.json'))) {
-            fresh++;
-        }
-        // Else an old, incomplete fingerprint (a compile that failed or was killed before this
-        // lease) that this job did not touch: neither work done nor work saved.
+        return r;
     }
-    return { built, fresh, ...(built <= NAMED_MAX ? { builtCrates: [...crates].sort() } : {}) };
-}
-/** Entries of the target dir that are never a profile dir (rustdoc output, `cargo package`, ...). */
-const warmth_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build']);
-const subdirs = (dir) => listDirentsSync(dir, { notADirectory: 'absent' })
-    .filter((d) => d.isDirectory() && !warmth_NOT_PROFILES.has(d.name))
-    .map((d) => d.name);
-const isDir = (p) => (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-/**
- * `<target>/<profile>` and `<target>/<triple>/<profile>`: a directory holding `.fingerprint/`
- * (v1) or `build/` (both layouts); nothing deeper.
- */
-function profileDirs(target) {
-    const out = [];
-    const isProfile = (d) => isDir((0,external_node_path_.join)(d, '.fingerprint')) || isDir((0,external_node_path_.join)(d, 'build'));
-    for (const a of subdirs(target)) {
-        const p = (0,external_node_path_.join)(target, a);
-        if (isProfile(p))
-            out.push(p);
-        else
-            for (const b of subdirs(p))
-                if (isProfile((0,external_node_path_.join)(p, b)))
-                    out.push((0,external_node_path_.join)(p, b));
+    catch (e) {
+        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
+        return undefined;
     }
-    return out;
-}
-const dirEntries = (dir) => listDirentsSync(dir, { notADirectory: 'absent' }).filter((d) => d.isDirectory());
-/**
- * Where the fingerprint directories of one profile dir may be, in both layouts; readUnits skips
- * those that are not there. v2 costs one more readdir per package than v1 (build/<pkg>/ lists
- * the package's unit hashes). In a v1 profile, build/ holds `<pkg>-<hash>/` build script dirs
- * instead: each costs a readdir or two and yields nothing.
- */
-function unitLocations(profile) {
-    const out = [];
-    const v1 = (0,external_node_path_.join)(profile, '.fingerprint');
-    for (const u of dirEntries(v1))
-        out.push({ name: u.name, dir: (0,external_node_path_.join)(v1, u.name), layout: 'v1' });
-    const build = (0,external_node_path_.join)(profile, 'build');
-    for (const pkg of dirEntries(build)) {
-        for (const hash of dirEntries((0,external_node_path_.join)(build, pkg.name))) {
-            // Not stat'ed here: readUnits' readdir fails on a v1 build script dir's `out/fingerprint`.
-            out.push({ name: `${pkg.name}-${hash.name}`, dir: (0,external_node_path_.join)(build, pkg.name, hash.name, 'fingerprint'), layout: 'v2' });
-        }
-    }
-    return out;
 }
 /**
- * Reads every unit directory with the mtimes of its files but `dep-*` and `output-*`: cargo
- * writes those only together with `invoked.timestamp`, so they would add nothing but stat
- * calls. Synchronous on purpose: a few thousand units mean ~10k small
- * syscalls, which the thread pool would only add latency to; post does nothing else meanwhile.
+ * Post's lock file: main's, else found again (the job's build may have made one), read once;
+ * cargo's version only where something may be published (it costs a `cargo --version`).
  */
-function readUnits(target) {
-    const units = [];
-    for (const profile of profileDirs(target)) {
-        for (const loc of unitLocations(profile)) {
-            // Not there: not a unit (a v1 build script dir under build/), or gone meanwhile.
-            const entries = ifPresentSync(loc.dir, () => (0,external_node_fs_.readdirSync)(loc.dir), { notADirectory: 'absent' });
-            if (!entries)
-                continue;
-            const files = [];
-            for (const f of entries) {
-                if (f.startsWith('dep-') || f.startsWith('output-'))
-                    continue;
-                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(loc.dir, f), { throwIfNoEntry: false });
-                if (st?.isFile())
-                    files.push({ name: f, mtimeMs: st.mtimeMs });
-            }
-            units.push({ name: loc.name, files, profile: profile.slice(target.length + 1), layout: loc.layout });
-        }
-    }
-    return units;
+async function postLock(c, env) {
+    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
+    if (!lockFile)
+        return undefined;
+    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
 }
-/** Units built and found fresh in `target` since the lease started. */
-function unitsSince(target, startedAt) {
-    return countUnits(readUnits(target), cutOff(startedAt));
-}
-// ---------------------------------------------------------------------------------------------
-// History: <root>/warmth.jsonl (+ .1), one line per job, written by post.
-//
-// Slot records hold only their last job, and the audit log is opt-in, so the history has its
-// own file: an append-only log of jsonlog.ts (one O_APPEND write per line, rotation at LOG_MAX,
-// torn lines skipped), read by `status` (the share of warm starts) and `metrics` (counters).
-// ---------------------------------------------------------------------------------------------
 
-/** How many of the latest jobs of a repository's job `status` considers. */
-const RECENT = 20;
-/** Pure: a job started warm when most of its units were already there and left alone. */
-const startedWarm = (e) => e.fresh > e.built;
-/** Pure: the entries of a log's text; torn and foreign lines are skipped. */
-function parseLog(text) {
-    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
-}
-/** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
-function parseClosed(text) {
-    return parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
-}
-/** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
-function warmShare(entries, recent = RECENT) {
-    const groups = new Map();
-    for (const e of entries) {
-        if (e.built + e.fresh === 0)
-            continue; // ran no cargo build: says nothing about warmth
-        const job = e.jobKey ? `${e.job} (${e.jobKey})` : e.job;
-        const k = JSON.stringify([e.repository, job]);
-        if (!groups.has(k))
-            groups.set(k, []);
-        groups.get(k).push(e);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/model/record.ts
+/*
+ * What a slot remembers in its slot.json: who used it last (trust domain, job, runner, uid), when,
+ * what it holds and how big, under which paths its build was made (the view), and where a warm copy
+ * came from. Plain data with the pure reads other modules decide on.
+ */
+const trustDomain = (r) => `${r.repository}#${r.key}`;
+const parsed = new Map();
+/**
+ * A record's `lastUsed` in ms since the epoch, 0 when absent or unreadable. Memoised: the chooser
+ * and the guard compare it many times per decision, and the fleet simulation makes thousands.
+ */
+function lastUsedMs(r) {
+    if (!r)
+        return 0;
+    let t = parsed.get(r.lastUsed);
+    if (t === undefined) {
+        if (parsed.size > 4096)
+            parsed.clear();
+        t = Date.parse(r.lastUsed) || 0;
+        parsed.set(r.lastUsed, t);
     }
-    const rows = [];
-    for (const [k, all] of groups) {
-        const [repository, job] = JSON.parse(k);
-        const last = [...all].sort((a, b) => a.t.localeCompare(b.t)).slice(-recent);
-        const built = last.reduce((s, e) => s + e.built, 0);
-        const fresh = last.reduce((s, e) => s + e.fresh, 0);
-        rows.push({
-            repository,
-            job,
-            jobs: last.length,
-            warm: last.filter(startedWarm).length,
-            unitsFresh: fresh / (built + fresh),
-            last: last[last.length - 1].t,
-        });
-    }
-    return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.job.localeCompare(b.job));
-}
-function warmth_formatWarmth(rows) {
-    if (rows.length === 0)
-        return ['warm starts: no job with a cargo build recorded yet'];
-    const pct = (x) => `${Math.round(100 * x)}%`;
-    return [
-        `warm starts (latest ${RECENT} jobs each; warm: most compile units found fresh):`,
-        ...rows.map((r) => `  ${r.repository} ${r.job}: ${r.warm}/${r.jobs} warm (${pct(r.warm / r.jobs)}), ${pct(r.unitsFresh)} of units fresh`),
-    ];
-}
-const warmthLog = (root) => layout_rootPaths(root).warmth;
-/** Appends one line, a job's or a closed PR's (jsonlog.ts: O_APPEND, rotation, refused links). Throws: post turns it into a warning. */
-async function appendWarmth(root, e) {
-    await appendLine(root, warmthLog(root), e);
-}
-/** The history on disk, older generation first. Never throws. */
-async function readWarmth(root) {
-    return (await readHistory(root)).jobs;
-}
-/** Jobs and closed domains, older generation first, in one read. Never throws. */
-async function readHistory(root) {
-    const text = await readLog(warmthLog(root));
-    return { jobs: parseLog(text), closed: parseClosed(text) };
+    return t;
 }
 
 ;// CONCATENATED MODULE: ./src/pool/value.ts
@@ -30949,6 +31477,34 @@ function earlierRun(r, me) {
     return x !== undefined && y !== undefined && x < y;
 }
 
+;// CONCATENATED MODULE: ./src/os/disk.ts
+
+function diskFromStatfs(s) {
+    const used = (s.blocks - s.bfree) * s.bsize;
+    const avail = s.bavail * s.bsize;
+    const inodesUsed = s.files - s.ffree;
+    return {
+        totalBytes: s.blocks * s.bsize,
+        usedBytes: used,
+        freeBytes: avail,
+        usedPercent: used + avail > 0 ? (used * 100) / (used + avail) : 0,
+        inodes: s.files,
+        inodesFree: s.ffree,
+        // Filesystems without an inode limit (btrfs, some overlays) report 0 files.
+        inodePercent: s.files > 0 ? (inodesUsed * 100) / s.files : 0,
+    };
+}
+async function measure(path) {
+    return diskFromStatfs(await external_node_fs_.promises.statfs(path));
+}
+/** Inodes have no free-space form: a free-space level watches them at 90%. */
+const inodeLimit = (l) => (l.kind === 'percent' ? l.percent : 90);
+/** Pure: is the disk beyond this level (bytes or inodes)? */
+function beyond(d, l) {
+    const bytes = l.kind === 'percent' ? d.usedPercent > l.percent : d.freeBytes < l.bytes;
+    return bytes || d.inodePercent > inodeLimit(l);
+}
+
 ;// CONCATENATED MODULE: ./src/pool/reset.ts
 
 
@@ -31177,120 +31733,125 @@ function makePolicy(o = {}) {
 /** The policy that ships: what the action, the hooks and the CLI run. */
 const SHIPPED = makePolicy();
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/owners/foreign.ts
+;// CONCATENATED MODULE: ./src/os/liveness.ts
 
 
+
+/** Parses /proc/locks into `major:minor:inode` ids (hex major/minor, as the kernel prints). */
+function parseProcLocks(text) {
+    const held = new Set();
+    for (const line of text.split('\n')) {
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF"; waiters are printed as "1: -> FLOCK ..."
+        const f = line.trim().split(/\s+/);
+        if (f.length < 6 || f[1] === '->')
+            continue;
+        const id = f[5];
+        if (/^[0-9a-f]+:[0-9a-f]+:\d+$/i.test(id)) {
+            const [maj, min, ino] = id.split(':');
+            held.add(`${parseInt(maj, 16)}:${parseInt(min, 16)}:${ino}`);
+        }
+    }
+    return held;
+}
+function heldLocks() {
+    try {
+        return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
+    }
+    catch {
+        return new Set();
+    }
+}
+/** glibc's major()/minor() of a userspace dev_t, so stat(2) results match /proc/locks. */
+function devId(dev, ino) {
+    const d = BigInt(dev);
+    const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+    const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+    return `${major}:${minor}:${BigInt(ino)}`;
+}
+async function isHeldHint(path, held) {
+    const st = await ifPresent(path, () => external_node_fs_.promises.stat(path, { bigint: true }), { notADirectory: 'absent' });
+    return st ? held.has(devId(st.dev, st.ino)) : false;
+}
 /*
- * Files of another uid *below* a slot's top entries. A `docker run` step (root inside) that
- * mounts the job's target dir and CARGO_HOME creates `target/debug/`, its `.cargo-lock`,
- * `cargo-home/registry/...` as root, while `target/` and `cargo-home/` stay the runner user's:
- * owner.ts's O(1) check sees nothing, and the next job of that user fails with EACCES on
- * `target/debug/.cargo-lock`. Only root's files in the places cargo writes to on every build
- * matter, so the probe looks exactly there and never walks a tree:
+ * cargo's own locks: what a running cargo always holds (rust-lang/cargo, by version).
  *
- *   entries of                     whose owners are probed
- *   target/                        profile dirs, triple dirs, .rustc_info.json, CACHEDIR.TAG
- *   target/<dir>/                  a profile's lock files (.cargo-lock; .cargo-build-lock and
- *                                  .cargo-artifact-lock from cargo 1.96), its final artifacts,
- *                                  and its parts (owners only, never their content): deps/,
- *                                  .fingerprint/ (layout v1, cargo up to 1.99), build/ (both
- *                                  layouts; every unit's dir on layout v2, cargo 1.100+),
- *                                  incremental/, examples/
- *   target/<triple>/<profile>/     the same for cross builds (cargo's src/compiler/layout.rs)
- *   cargo-home/                    .package-cache, .package-cache-mutate, .global-cache, registry/, git/, bin/
- *   cargo-home/registry/<kind>/    index/<dir>, cache/<dir>, src/<dir>: one per registry
- *   cargo-home/git/<kind>/         db/<repo>, checkouts/<repo>: one per git dependency
+ *   $CARGO_HOME/.package-cache, .package-cache-mutate   util/cache_lock.rs: shared while a build
+ *                                                        reads the caches, exclusive to change them
+ *   <target>/[<triple>/]<profile>/ (compiler/layout.rs, `Layout::new`, held until the build ends):
+ *     .cargo-lock           <= 1.95: the only one, exclusive (shared for `cargo check` with
+ *                           -Zfine-grain-locking); 1.96+: always shared, so that an older cargo
+ *                           (or a tool using cargo as a library) waits for a newer one
+ *     .cargo-build-lock     1.96+: exclusive; shared with -Zfine-grain-locking (nightly), exclusive
+ *                           again for `cargo clean`
+ *     .cargo-artifact-lock  1.96+: exclusive while final artifacts are uplifted (build, test, doc;
+ *                           not check)
  *
- * That is a few dozen lstat calls, whatever the size of the build: the directories listed hold
- * one entry per profile, triple, registry or git dependency, and a profile's own entries (its
- * final artifacts among them). What it cannot see: another uid's files deep inside a tree the
- * runner's user made first (see docs/docker-run.md); the fix at the source covers both.
+ * The build-dir layout (v1 `.fingerprint/`, or v2 `build/<pkg>/<hash>/` in 1.100+) does not move
+ * them: they stay at the profile dir (the action sets the build-dir to the target dir, job/exports.ts).
+ * -Zfine-grain-locking (nightly since 1.94) adds a `.lock` in every unit dir,
+ * `<profile>/build/<pkg>/<hash>/.lock` (compiler/locking.rs), held shared from the start of the
+ * build and exclusive while the unit compiles; it never replaces the profile locks above, which
+ * are taken first and held to the end. So one exclusive, non-blocking flock on each profile lock
+ * file (flock.allFree) finds any running cargo, whatever its version, layout or locking mode, in
+ * a few calls: the thousands of per-unit locks need no probe. Measured with cargo 1.95 and
+ * nightly 1.97 (whose layout.rs and locking.rs are 1.100's), see docs/how-it-works.md.
  */
-/**
- * Sub-directories of a profile dir: their owners are probed, their entries never listed. Layout v2
- * (cargo 1.100+) keeps every unit under build/<pkg>/<hash>/ and has no deps/ or .fingerprint/;
- * a build as root in a slot it found empty makes target/<profile>/ itself root's, which is seen.
- */
-const PROFILE_PARTS = new Set(['deps', 'build', '.fingerprint', 'incremental', 'examples', 'native']);
-/**
- * Pure: is the directory at `rel` (components below the slot dir) listed, so that the owners
- * of its entries are probed? Everything listed is bounded by the number of profiles, targets,
- * registries and git dependencies, never by the number of crates or files.
- */
-function listed(rel) {
-    const [top, a, b] = rel;
-    if (top === 'target') {
-        if (rel.length <= 2)
-            return true; // target/, target/<profile or triple>/
-        // target/<triple>/<profile>/: not a part of a profile (deps, build, ...)
-        return rel.length === 3 && !PROFILE_PARTS.has(b);
-    }
-    if (top === 'cargo-home') {
-        if (rel.length === 1)
-            return true;
-        if (a !== 'registry' && a !== 'git')
-            return false;
-        return rel.length === 2 || (rel.length === 3 && ['index', 'cache', 'src', 'db', 'checkouts'].includes(b));
-    }
-    return false;
-}
-/**
- * Pure: what a job running as `uid` cannot rely on. Root can write anything; every other uid
- * needs its own files where cargo opens, creates or locks (a file of root's mode 0644 is as
- * fatal as a directory: cargo opens .cargo-lock read-write).
- */
-function foreignOf(uid, seen) {
-    return uid === 0 ? [] : seen.filter((s) => s.uid !== uid);
-}
-/** The probe's view of a slot: the owner of every entry of every listed directory. */
-async function probeOwners(dirs) {
-    // target/ and cargo-home/ themselves are owner.ts's top entries; their content starts here.
-    return probeTops({ target: (0,external_node_path_.join)(dirs.base, 'target'), 'cargo-home': (0,external_node_path_.join)(dirs.base, 'cargo-home') });
-}
-/** The same probe over directories named as the slot names them (`target`, `cargo-home`). */
-async function probeTops(tops) {
-    const out = [];
-    const visit = async (top, rel) => {
-        const entries = await listDirents((0,external_node_path_.join)(tops[top], ...rel.slice(1)), { notADirectory: 'absent' });
-        await Promise.all(entries.map(async (e) => {
-            const r = [...rel, e.name];
-            const st = await absent_lstatIfPresent((0,external_node_path_.join)(tops[top], ...r.slice(1)));
-            if (!st)
-                return;
-            out.push({ rel: r.join('/'), uid: st.uid });
-            if (st.isDirectory() && listed(r))
-                await visit(top, r);
-        }));
+const PROFILE_LOCKS = ['.cargo-lock', '.cargo-build-lock', '.cargo-artifact-lock'];
+/** Profile dir entries that hold no profile (v1's deps/, .fingerprint/; both layouts' build/, incremental/). */
+const liveness_NOT_PROFILES = new Set(['deps', 'build', 'incremental', '.fingerprint', 'examples']);
+/** Lock files of cargo's own that exist now in a target dir and a CARGO_HOME. */
+async function liveness_cargoLockFiles(target, cargoHome) {
+    const found = [];
+    const addIfFile = async (p) => {
+        const st = await absent_lstatIfPresent(p);
+        if (st?.isFile())
+            found.push(p);
     };
-    await Promise.all(Object.keys(tops).map((t) => visit(t, [t])));
-    return out.sort((x, y) => x.rel.localeCompare(y.rel));
+    if (cargoHome) {
+        for (const n of ['.package-cache', '.package-cache-mutate'])
+            await addIfFile((0,external_node_path_.join)(cargoHome, n));
+    }
+    if (target) {
+        // <target>/<profile>/ and <target>/<triple>/<profile>/
+        const level1 = await listDirents(target);
+        for (const n of PROFILE_LOCKS)
+            await addIfFile((0,external_node_path_.join)(target, n));
+        for (const d of level1) {
+            if (!d.isDirectory())
+                continue;
+            for (const n of PROFILE_LOCKS)
+                await addIfFile((0,external_node_path_.join)(target, d.name, n));
+            const level2 = await listDirents((0,external_node_path_.join)(target, d.name));
+            for (const d2 of level2) {
+                if (!d2.isDirectory() || liveness_NOT_PROFILES.has(d2.name))
+                    continue;
+                for (const n of PROFILE_LOCKS)
+                    await addIfFile((0,external_node_path_.join)(target, d.name, d2.name, n));
+            }
+        }
+    }
+    return found;
 }
-/**
- * Another uid's entries where cargo writes in a CARGO_HOME shared by the jobs of `uid`
- * (cargo-home.ts), probed as a slot's cargo-home/ is: the same few dozen lstat calls.
- */
-async function foreign_findForeignInHome(home, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeTops({ 'cargo-home': home }));
+
+;// CONCATENATED MODULE: ./src/os/record-file.ts
+
+
+// A slot's record (model/record.ts) on disk: read when it can be, written whole.
+/** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
+async function record_file_readRecord(path) {
+    const text = await readTextIfPresent(path, { notADirectory: 'absent' });
+    if (text === undefined)
+        return undefined;
+    try {
+        const r = JSON.parse(text);
+        return r && r.format === 1 ? r : undefined;
+    }
+    catch {
+        return undefined; // torn by a crash of an older writer: treated as unknown
+    }
 }
-/** Entries of another uid than `uid` in the places cargo writes to (empty for root). */
-async function foreign_findForeign(dirs, uid) {
-    return uid === 0 ? [] : foreignOf(uid, await probeOwners(dirs));
-}
-/** Pure: the entries that say most first: the build's own (target/), shallow before deep. */
-function telling(found) {
-    const depth = (o) => o.rel.split('/').length;
-    return [...found].sort((a, b) => Number(b.rel.startsWith('target/')) - Number(a.rel.startsWith('target/')) || depth(a) - depth(b) || a.rel.localeCompare(b.rel));
-}
-/** Pure: the uids and a few of the paths, for a message: `uid 0 (target/debug, ...)`. */
-function describeForeign(found, max = 3) {
-    const uids = [...new Set(found.map((f) => f.uid))].sort((a, b) => a - b);
-    const shown = telling(found)
-        .slice(0, max)
-        .map((f) => f.rel);
-    return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
-}
+/** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
+const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
 ;// CONCATENATED MODULE: ./src/model/messages.ts
 /*
@@ -31316,6 +31877,8 @@ const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(i
  * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
  */
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
+const actionLeftUnisolated = (why) => `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
 /** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
@@ -31808,830 +32371,8 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-;// CONCATENATED MODULE: ./src/pool/guard.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
-const why = (c) => `disk guard: idle ${c.kind}`;
-const KINDS = {
-    trash: {
-        order: 0,
-        shared: true,
-        anyOwner: false,
-        async collect({ root }) {
-            const trash = layout_rootPaths(root).trash;
-            const out = [];
-            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
-                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
-                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-            }
-            return out;
-        },
-        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
-    },
-    'job-dir': {
-        order: 1,
-        shared: false,
-        anyOwner: false,
-        async collect({ root, held }) {
-            const jobs = layout_rootPaths(root).jobs;
-            const out = [];
-            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
-                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
-                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
-                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
-                        const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
-                        out.push({
-                            kind: 'job-dir',
-                            path: dir,
-                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
-                            owner: rec?.runnerId,
-                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
-                        });
-                    }
-                }
-            }
-            return out;
-        },
-        async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
-                return 'absent';
-            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
-        },
-    },
-    target: {
-        order: 2,
-        shared: false,
-        anyOwner: false,
-        collect: async ({ root, slots }) => slotCandidates(root, slots),
-        remove: removeFromSlot,
-    },
-    'registry-src': {
-        order: 3,
-        shared: false,
-        anyOwner: false,
-        async collect({ root, slots }) {
-            const perSlot = slots.map(({ name, record: rec, live }) => ({
-                kind: 'registry-src',
-                path: (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src'),
-                lastUsedMs: lastUsedMs(rec),
-                owner: rec?.runnerId,
-                live,
-                slot: name,
-            }));
-            return [...perSlot, ...(await sharedSources(root, slots))];
-        },
-        async remove(root, c, timeoutMs) {
-            if (c.slot !== undefined)
-                return removeFromSlot(root, c, timeoutMs);
-            if (!(await guard_isDir(c.path)))
-                return 'absent';
-            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-        },
-    },
-    crate: {
-        order: 4,
-        shared: true,
-        anyOwner: true,
-        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
-        // least recently linked first.
-        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
-    },
-    git: {
-        order: 5,
-        shared: true,
-        anyOwner: false,
-        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
-        async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
-                return 'absent';
-            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
-        },
-    },
-};
-/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
-const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
-/**
- * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
- * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
- * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
- */
-function slotCandidates(root, slots) {
-    const { order, shared } = KINDS.target;
-    const out = [];
-    for (const { name, record: rec, live, value } of slots) {
-        if (rec?.sizes && rec.sizes.target <= 0 && !live)
-            continue;
-        const path = targetPath(root, name);
-        out.push({
-            kind: 'target',
-            order,
-            shared,
-            path,
-            bytes: rec?.sizes?.target,
-            lastUsedMs: lastUsedMs(rec),
-            owner: rec?.runnerId,
-            live,
-            slot: name,
-            key: rec?.key,
-            value,
-        });
-    }
-    return out;
-}
-/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
-const targets = new Map();
-function targetPath(root, name) {
-    const k = `${root}\0${name}`;
-    let p = targets.get(k);
-    if (p === undefined) {
-        if (targets.size > 4096)
-            targets.clear();
-        p = layout_slotDirs(root, name).target;
-        targets.set(k, p);
-    }
-    return p;
-}
-/**
- * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
- * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
- * to take (lease.ts slotToKeep), removed last.
- */
-function guard_planPrune(cands, scope, runnerId, o = {}) {
-    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
-}
-/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    const scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
-    const out = [];
-    for (const row of Object.values(KINDS))
-        out.push(...(await row.collect(scan)).map(ranked));
-    return out;
-}
-/**
- * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
- * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
- * sources from the start of its build to the end, and between resolving and compiling it holds
- * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
- * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
- */
-async function sharedSources(root, slots) {
-    const me = proc_myUid();
-    const out = [];
-    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
-        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
-        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
-            continue;
-        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
-        if (!st?.isDirectory())
-            continue;
-        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
-    }
-    return out;
-}
-/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
-const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
-async function removeFromSlot(root, c, timeoutMs) {
-    if (!(await guard_isDir(c.path)))
-        return 'absent';
-    const d = layout_slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
-    const r = await removeTree(root, c.path, {
-        why: why(c),
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await record_file_readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
-/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
-function guardOptions(s, root, runnerId, log, extra = {}) {
-    return {
-        root,
-        threshold: s.diskThreshold,
-        target: s.diskTarget,
-        scope: s.pruneScope,
-        runnerId,
-        dryRun: s.dryRun,
-        failBelowBytes: s.failBelowBytes,
-        timeoutMs: s.cleanupTimeoutMs,
-        log,
-        ...extra,
-    };
-}
-class DiskFullError extends Error {
-}
-/**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
- */
-async function removeCandidate(root, c, timeoutMs) {
-    const uid = proc_myUid();
-    if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
-        if (st && st.uid !== uid)
-            return 'needs root';
-        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            return 'needs root';
-    }
-    try {
-        return await KINDS[c.kind].remove(root, c, timeoutMs);
-    }
-    catch (e) {
-        if (isPermissionError(e))
-            return 'needs root';
-        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
-        if (e instanceof OutsideRootError)
-            return 'refused';
-        throw e;
-    }
-}
-/** How the guard's log line opens for each outcome of a removal (`absent` and a dry run's are not logged). */
-const OUTCOME_TEXT = {
-    removed: 'Removed',
-    live: 'Skipped (became live)',
-    refused: 'Refused (a symlink on its path)',
-    'needs root': "Left (another uid's files: needs root)",
-    'left-in-trash': 'Partly removed',
-    absent: 'Gone already',
-    'would remove': 'Would remove',
-};
-/**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
- */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold),
-        target: formatLevel(o.target),
-        before,
-        after: before,
-        over: false,
-        removals: [],
-        freedBytes: 0,
-        liveBytes: 0,
-        othersBytes: 0,
-        dryRun: o.dryRun,
-        scope: o.scope,
-        lockWaitMs: 0,
-        decisionMs: 0,
-        needsRoot: { count: 0, bytes: 0 },
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
-    const waitStart = Date.now();
-    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const plan = guard_planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        let simulatedFree = 0;
-        const overAtStart = beyond(now, o.threshold);
-        const keptFrom = plan.ordered.length;
-        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            const step = SHIPPED.guardStep(c, i, keptFrom, {
-                overAtStart,
-                disk: now,
-                pendingBytes: simulatedFree,
-                target: o.target,
-                maxAgeMs: o.maxAgeMs,
-                nowMs: Date.now(),
-            });
-            if (step === 'stop')
-                break;
-            if (step === 'skip')
-                continue;
-            if (i === keptFrom)
-                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
-            const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = c.bytes ?? (await diskUsage(c.path));
-            // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => {
-                if (othersIdle(c, o.scope, o.runnerId))
-                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
-            };
-            if (o.dryRun) {
-                freedOthers();
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await measure(o.root);
-            if (outcome === 'absent')
-                continue;
-            if (outcome === 'removed')
-                freedOthers();
-            if (outcome === 'needs root') {
-                report.needsRoot.count++;
-                report.needsRoot.bytes += bytes;
-            }
-            // One number per removal, logged and summed alike: the guard reports what it freed, not
-            // what the filesystem did meanwhile (other jobs write while it runs).
-            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
-            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
-        }
-        report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
-        if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
-        }
-    }
-    finally {
-        await flock_release(guardLock);
-    }
-    report.over = beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun)
-        await sayStillOver(o, report, livePlan, describe);
-    return checkFloor(o, report);
-}
-/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
-async function sayStillOver(o, report, livePlan, describe) {
-    // Only on this failure path is it worth measuring them.
-    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-    for (const c of unknown)
-        report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
-    o.log.warning(report.message);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
-    }
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/pool/view.ts
-
-
-
-
-/*
- * Under which path view a slot's build was made, from what cargo itself wrote.
- *
- * The runner's job-started hook runs on the host before "Initialize containers", and nothing in
- * its environment or files says whether the job's steps will run in a container (actions/runner:
- * the hook's script handler exports only the `github` context's allow-listed values and the
- * `runner` context; `job.container` is evaluated before the hook but never exported). The build
- * itself tells: rustc's dep-info files (`<build dir>/<profile>/deps/<crate>-<hash>.d`, or in each
- * unit's `out/` in cargo's build-dir layout v2) name every output by the absolute path cargo gave
- * it, which starts with CARGO_BUILD_BUILD_DIR exactly as the build saw it (`/__w/_tool/...` in a
- * job container, the host's path on the host), and the file is owned by the uid cargo ran as. A build that compiled nothing writes none: then the
- * slot's content is still what the previous view built.
- */
-/** How many of the newest dep-info files are read before giving up on finding an output path. */
-const READ_MAX = 8;
-const HEAD_BYTES = 4096;
-/** Pure: the first output a dep-info file names (`<output>: <sources>`), spaces unescaped. */
-function outputOf(depInfo) {
-    const line = depInfo.split('\n', 1)[0];
-    const m = /^((?:[^:\\]|\\.)+):(?:\s|$)/.exec(line);
-    const out = m?.[1].replace(/\\(.)/g, '$1');
-    return out && (0,external_node_path_.isAbsolute)(out) ? out : undefined;
-}
-/**
- * Pure: the root as the build saw it, given an output path the build wrote and where this process
- * sees the root and the build dir (`<root>/slots/<name>/target`): the output's prefix before the
- * build dir's place under the root. Undefined when the output is not under that place at all (a
- * `docker run` step mounting the target elsewhere): the view cannot be told.
- */
-function rootSeen(output, root, buildDir) {
-    const rel = (0,external_node_path_.relative)(root, buildDir);
-    if (!rel || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
-        return undefined;
-    const at = output.lastIndexOf(`/${rel}/`);
-    if (at <= 0)
-        return undefined;
-    return output.slice(0, at);
-}
-/** Entries of a build dir that are never a profile (rustdoc output, `cargo package`, ...). */
-const view_NOT_PROFILES = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', 'examples', '.fingerprint']);
-const hasLock = (d) => ['.cargo-lock', '.cargo-build-lock'].some((f) => (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(d, f), { throwIfNoEntry: false })?.isFile());
-const view_subdirs = (d) => listDirentsSync(d, { notADirectory: 'absent' })
-    .filter((e) => e.isDirectory() && !view_NOT_PROFILES.has(e.name))
-    .map((e) => (0,external_node_path_.join)(d, e.name));
-const list = (d) => listDirSync(d, { notADirectory: 'absent' });
-/**
- * Profile dirs of a build dir, `<profile>` and `<triple>/<profile>`: those holding cargo's build
- * lock (`.cargo-lock`, `.cargo-build-lock` from 1.96), which stays at the profile in both of
- * cargo's build-dir layouts.
- */
-function view_profileDirs(buildDir) {
-    return view_subdirs(buildDir).flatMap((p) => (hasLock(p) ? [p] : view_subdirs(p).filter(hasLock)));
-}
-/**
- * Where a profile's dep-info files are: `deps/` (cargo's layout up to 1.99) and each unit's
- * `build/<pkg>/<hash>/out/` (layout v2, stable in 1.100). As many entries as units.
- */
-function depInfoDirs(profile) {
-    const v2 = list((0,external_node_path_.join)(profile, 'build')).flatMap((pkg) => list((0,external_node_path_.join)(profile, 'build', pkg)).map((h) => (0,external_node_path_.join)(profile, 'build', pkg, h, 'out')));
-    return [(0,external_node_path_.join)(profile, 'deps'), ...v2];
-}
-/**
- * The newest dep-info file written under `buildDir` since the lease started: its first output
- * path and its owner. One lstat per dep-info file (as many as units); at most READ_MAX are read.
- */
-function builtSince(buildDir, startedAt) {
-    const since = cutOff(startedAt);
-    const found = [];
-    for (const dir of view_profileDirs(buildDir).flatMap(depInfoDirs)) {
-        for (const n of list(dir)) {
-            if (!n.endsWith('.d'))
-                continue;
-            const st = (0,external_node_fs_.lstatSync)((0,external_node_path_.join)(dir, n), { throwIfNoEntry: false });
-            if (st?.isFile() && st.mtimeMs >= since)
-                found.push({ path: (0,external_node_path_.join)(dir, n), mtimeMs: st.mtimeMs, uid: st.uid });
-        }
-    }
-    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const f of found.slice(0, READ_MAX)) {
-        const output = outputOf(readHead(f.path));
-        if (output)
-            return { output, uid: f.uid };
-    }
-    return undefined;
-}
-function readHead(path) {
-    let fd;
-    try {
-        fd = (0,external_node_fs_.openSync)(path, 'r');
-        const buf = Buffer.alloc(HEAD_BYTES);
-        return buf.subarray(0, (0,external_node_fs_.readSync)(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
-    }
-    catch {
-        return '';
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_.closeSync)(fd);
-    }
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/job/cargo-home.ts
-
-
-
-
-
-
-
-/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
-function homeFor(root, dirs, uid, shared) {
-    return shared ? sharedHome(root, uid) : dirs.cargoHome;
-}
-/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
-function chooseHome(root, dirs, o) {
-    if (o.layout === 'job')
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
-    if (o.fork)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
-    if (o.problem)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
-    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
-}
-/**
- * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
- * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
- */
-async function sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
-    if (theirs)
-        return theirs;
-    const foreign = await foreign_findForeignInHome(dir, uid);
-    if (foreign.length > 0)
-        return (`${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
-            "Root's 'cargo-isolate gc' hands them back");
-    return undefined;
-}
-/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
-async function rootOwnerFor(root, uid) {
-    return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
-}
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-function originalCargoHome(env, root) {
-    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = (0,external_node_path_.join)(orig, f);
-        const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await ifPresent(src, () => external_node_fs_.promises.stat(src), { notADirectory: 'absent' });
-        const cur = await ifPresent(dst, () => external_node_fs_.promises.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await external_node_fs_.promises.rm(tmp, { force: true });
-            await external_node_fs_.promises.symlink(src, tmp);
-            await external_node_fs_.promises.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
-}
-
-;// CONCATENATED MODULE: ./src/job/exports.ts
-
-
-
-
-/*
- * What a job exports and what its slot's record says, made alike at the job's start (start.ts)
- * and at its end (end.ts), so that a view recorded and a view expected compare equal.
- */
-/**
- * What every later step sees, and the one rule for it: anything that needs to know the paths a
- * job's build sees (a slot's CARGO_HOME string, say) computes them here.
- * CARGO_BUILD_BUILD_DIR (Rust 1.91+) is set to the target dir, which is cargo's own default: a
- * repository's `build.build-dir` would otherwise send every job's intermediate artifacts to one
- * shared directory outside the slot (an environment variable beats a config file). Equal to the
- * target dir, cargo's locks, the guard's sizes and every removal already cover it, in cargo <=
- * 1.95 and in 1.96+'s split build-dir locks, on build-dir layout v1 and v2 (1.100+). CARGO_HOME is the uid's shared home or a private
- * one (cargo-home.ts); CARGO_INSTALL_ROOT keeps `cargo install` in the slot.
- */
-function exportsFor(dirs, cargoHome) {
-    return {
-        CARGO_TARGET_DIR: dirs.target,
-        CARGO_BUILD_BUILD_DIR: dirs.target,
-        CARGO_HOME: cargoHome,
-        CARGO_INSTALL_ROOT: dirs.install,
-        TMPDIR: dirs.tmp,
-        TMP: dirs.tmp,
-        TEMP: dirs.tmp,
-    };
-}
-/**
- * The paths a job whose steps see the root at `vp` sees in slot `name`: its exports there, through
- * exportsFor and nothing else, so that a view recorded and a view expected are made alike.
- * `shared`: the job gets its uid's shared CARGO_HOME, else the slot's private one (cargo-home.ts).
- */
-function viewAt(vp, name, shared) {
-    const dirs = layout_slotDirs(vp.root, name);
-    const e = exportsFor(dirs, homeFor(vp.root, dirs, vp.uid, shared));
-    return { root: vp.root, uid: vp.uid, cargoHome: e.CARGO_HOME, target: e.CARGO_TARGET_DIR };
-}
-/**
- * The view the slot's content was built under once this job ends: the one its build showed in
- * cargo's dep-info (pool/view.ts) when it compiled anything, else the content's view at the lease.
- * A build under paths that are not the slot's at any root (a `docker run` step mounting it
- * elsewhere) leaves the view unknown.
- */
-function viewAfter(j) {
-    const shared = j.home?.shared ?? false;
-    const buildDir = layout_slotDirs(j.root, j.slot).target;
-    const seen = builtSince(buildDir, j.startedAt);
-    if (!seen)
-        return j.view;
-    const root = rootSeen(seen.output, j.root, buildDir);
-    return root === undefined ? undefined : viewAt({ root, uid: seen.uid }, j.slot, shared);
-}
-function recordFor(lease, me, now, previous, view) {
-    return {
-        format: 1,
-        name: lease.name,
-        layout: lease.layout,
-        repository: me.repository,
-        key: me.key,
-        runnerId: me.runnerId,
-        runnerName: me.runnerName,
-        host: me.host,
-        workflow: me.workflow,
-        runId: me.runId,
-        runAttempt: me.runAttempt,
-        job: me.job,
-        jobKey: me.jobKey || undefined,
-        jobUid: me.jobUid,
-        leasedAt: now,
-        lastUsed: now,
-        sizes: previous?.sizes,
-        uid: proc_myUid(),
-        view,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/store/crate-cache.ts
-
-
-/*
- * Persists the crate store across ephemeral runners with @actions/cache (input `cache`).
- * The module is imported only when the input is on: it triples the bundle's start-up cost.
- * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
- */
-const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
-const cachePaths = (root) => {
-    const p = storePaths(root);
-    return [p.blobs, p.dirs, p.index];
-};
-async function restoreStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not restoring the crate store.');
-            return undefined;
-        }
-        const hit = await cache.restoreCache(cachePaths(root), cacheKey(lockText), [PREFIX]);
-        log.info(hit ? `cache: restored the crate store from ${hit}.` : 'cache: no saved crate store yet.');
-        return hit;
-    }
-    catch (e) {
-        log.warning(`cache: restoring the crate store failed (${e.message}); continuing without it.`);
-        return undefined;
-    }
-}
-async function saveStore(root, lockText, log) {
-    try {
-        const cache = await __nccwpck_require__.e(/* import() */ 691).then(__nccwpck_require__.bind(__nccwpck_require__, 1691));
-        if (!cache.isFeatureAvailable()) {
-            log.info('cache: the GitHub cache service is not available to this runner; not saving the crate store.');
-            return false;
-        }
-        await cache.saveCache(cachePaths(root), cacheKey(lockText));
-        log.info(`cache: saved the crate store as ${cacheKey(lockText)}.`);
-        return true;
-    }
-    catch (e) {
-        log.warning(`cache: saving the crate store failed (${e.message}); the next job downloads what is missing.`);
-        return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/job/dependencies.ts
-
-
-
-
-
-
-
-
-/*
- * Crates and git dependencies: seeded from the host's stores at the start (the main step, or a
- * `uses:` step joining a runner hook's lease), the lock file read again at the end to publish.
- */
-/** Finds the workspace's Cargo.lock and seeds the new CARGO_HOME from the host's store. */
-async function dependencies_prepareCrates(s, root, cargoHome, me, env, log) {
-    const state = {
-        search: { manifestPath: s.manifestPath, workingDirectory: s.workingDirectory },
-        publish: mayPublish(s.publishCrates, me),
-        policy: s.publishCrates,
-        cache: s.cache,
-    };
-    const lockFile = await findLockFile(s.manifestPath, s.workingDirectory, env);
-    if (!lockFile) {
-        log.info(`Crates: no Cargo.lock found from ${s.manifestPath ?? s.workingDirectory}; ` +
-            "nothing to seed (set 'working-directory' or 'manifest-path' if the workspace is elsewhere).");
-        return state;
-    }
-    const version = cargoVersion((0,external_node_path_.dirname)(lockFile), env);
-    if (!version) {
-        log.warning(`Crates: 'cargo --version' failed in ${(0,external_node_path_.dirname)(lockFile)}; not seeding crates.`);
-        return state;
-    }
-    // One read serves the cache key, the registry crates and the git dependencies.
-    const lockText = await external_node_fs_.promises.readFile(lockFile, 'utf8');
-    if (s.cache)
-        await restoreStore(root, lockText, log);
-    const locked = parseLock(lockText);
-    // Seeding writes where cargo downloads: under cargo's own download lock of that home, as a
-    // second cargo would (another job of this uid may be resolving in the shared home right now).
-    const downloadLock = await flock_hold([(0,external_node_path_.join)(cargoHome, '.package-cache')], { waitSeconds: 120 });
-    if (!downloadLock) {
-        log.warning(`Crates: another cargo held ${(0,external_node_path_.join)(cargoHome, '.package-cache')} for 120 s; not seeding (cargo downloads what it needs).`);
-        return { ...state, lockFile, cargoVersion: version };
-    }
-    try {
-        const seed = await seedCrates(root, cargoHome, locked, version, me.fork ? 'copy' : 'link');
-        seed.lockFile = lockFile;
-        const how = [
-            units_formatBytes(seed.seededBytes),
-            seed.mode,
-            seed.copiedInstead && `${seed.copiedInstead} copied because ${seed.copyReason}`,
-            seed.dirs > 1 && `into ${seed.dirs} index dirs`,
-        ].filter(Boolean);
-        const unknown = seed.unknownDirs ? `, ${seed.unknownDirs} registries this host has not published for cargo ${version} yet` : '';
-        log.info(`Crates: ${lockFile} locks ${seed.locked} registry crates; seeded ${seed.seeded} (${how.join(', ')}), ` +
-            `${seed.present} already there, ${seed.missing} not in the store yet${unknown}.`);
-        for (const m of seed.mismatches)
-            log.warning(`Crates: ${m.crate}: ${m.why}.`);
-        const gitSeed = await prepareGit(root, cargoHome, lockText, version, me, env, log);
-        return { ...state, lockFile, cargoVersion: version, seed, gitSeed };
-    }
-    finally {
-        await flock_release(downloadLock);
-    }
-}
-/** Seeds the locked git dependencies; a failure is a warning: cargo then fetches them itself. */
-async function prepareGit(root, cargoHome, lockText, version, me, env, log) {
-    try {
-        const locked = parseGitLock(lockText);
-        if (locked.length === 0)
-            return undefined;
-        const r = await seedGit(root, cargoHome, locked, version, me.fork ? 'copy' : 'link', systemGit(env));
-        log.info(`Git: ${locked.length} locked git dependencies; seeded ${r.seeded.length} ` +
-            `(${units_formatBytes(r.seededBytes)}, ${r.mode}${r.copiedInstead ? `, ${r.copiedInstead} files copied instead` : ''}), ${r.present} already there.`);
-        // A refused entry is a warning (someone damaged the store); an absent one is routine.
-        for (const n of r.notSeeded) {
-            if (n.why.includes(' refused: '))
-                log.warning(`Git: ${n.dep}: ${n.why}.`);
-            else
-                log.info(`Git: ${n.dep}: ${n.why}.`);
-        }
-        return r;
-    }
-    catch (e) {
-        log.warning(`Git: seeding git dependencies into ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} failed (${e.message}); cargo fetches them.`);
-        return undefined;
-    }
-}
-/**
- * Post's lock file: main's, else found again (the job's build may have made one), read once;
- * cargo's version only where something may be published (it costs a `cargo --version`).
- */
-async function postLock(c, env) {
-    const lockFile = c.lockFile ?? (await findLockFile(c.search.manifestPath, c.search.workingDirectory, env));
-    if (!lockFile)
-        return undefined;
-    return { text: await external_node_fs_.promises.readFile(lockFile, 'utf8'), version: c.publish ? (c.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(lockFile), env)) : undefined };
-}
-
 ;// CONCATENATED MODULE: ./src/model/settings.ts
+
 
 
 
@@ -32647,14 +32388,14 @@ function subjectOf(o) {
 }
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Error {
+class InputError extends Failure {
     /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
     constructor(origin, value = '', expected = '', hint) {
         if (typeof origin === 'object' && 'message' in origin)
-            super(origin.message);
+            super(origin.message, 'input');
         else {
             const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`, 'input');
         }
         this.name = 'InputError';
     }
@@ -32884,6 +32625,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /*
  * The root every slot, store and lock lives under: which paths are refused as roots (system
  * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
@@ -32893,9 +32635,10 @@ function readSettings(from, env = process.env) {
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class RootError extends Error {
-    constructor(message) {
-        super(message);
+/** A root refused (kind 'input': the path cannot be meant) or that cannot be used here (kind 'environment': not writable). */
+class RootError extends Failure {
+    constructor(message, kind = 'input') {
+        super(message, kind);
         this.name = 'RootError';
     }
 }
@@ -33022,13 +32765,44 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
-            'Give the runner user write access or choose another path.');
+        // The host's doing, not the value's: the path may be right, and this user or mount wrong.
+        const fix = err.code === 'EACCES' || err.code === 'EPERM' ? 'Give the runner user write access, or choose another path' : undefined;
+        if (!err.code)
+            throw e;
+        throw new RootError(`${input}: cannot create or write it: ${errnoText({ code: err.code, syscall: err.syscall, path: err.path ?? root }, fix)}`, 'environment');
     }
     return root;
 }
 
+;// CONCATENATED MODULE: ./src/os/sizes.ts
+
+// How many bytes a tree takes on disk, as pruning it would free them.
+/**
+ * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
+ * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
+ * filesystem. 0 for a missing tree.
+ *
+ * `countedFirst`: trees whose files count there and not in `path`. du counts a file with several
+ * hard links once, where it meets it first, so a file the crate or git store links into a job's
+ * directory counts in the store: removing the directory frees nothing of it, and the guard's
+ * totals count it once (pool/guard.ts).
+ */
+function diskUsage(path, timeoutMs = 30_000, countedFirst = []) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', ...countedFirst, path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d.toString()));
+        child.on('error', () => res(0));
+        child.on('close', () => {
+            // One line per argument that exists, `BYTES<TAB>PATH`, in the order given.
+            const line = out.split('\n').find((l) => l.slice(l.indexOf('\t') + 1) === path);
+            res(parseInt(line ?? '', 10) || 0);
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
+
 
 
 
@@ -33049,8 +32823,8 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
-            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it");
+        throw new Failure(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
+            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it", 'environment');
     const rec = await record_file_readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
@@ -33079,7 +32853,7 @@ async function handBackJob(j, published, gitPublished = 0) {
         shared.push(layout_gitStorePaths(j.root).base);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+        throw new Failure(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
     const homes = layout_rootPaths(j.root).homes;
@@ -33089,7 +32863,7 @@ async function handBackJob(j, published, gitPublished = 0) {
     if (rootOwn.length) {
         const r = await owner_chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
         if (!r.ok)
-            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+            throw new Failure(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
@@ -33809,14 +33583,18 @@ const actionLog = {
     debug: (m) => lib_core/* debug */.Yz(m),
     group: (name, fn) => lib_core/* group */.Os(name, fn),
 };
-function consoleLog(verbose = false, quiet = false) {
+/**
+ * The CLI's log: warnings and debug lines on stderr; the rest on stderr too, or on stdout where
+ * it is the command's report (`gc`: each removal, then its total), or nowhere (`quiet`: --json).
+ */
+function consoleLog(verbose = false, quiet = false, report = process.stderr) {
     return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        info: (m) => void (quiet || report.write(`${m}\n`)),
         warning: (m) => void process.stderr.write(`warning: ${m}\n`),
         debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
         group: async (name, fn) => {
             if (!quiet)
-                process.stderr.write(`== ${name}\n`);
+                report.write(`== ${name}\n`);
             return fn();
         },
     };
@@ -34109,6 +33887,454 @@ const KNOWN = { guard: true, lease: true, unisolated: true };
 /** Pure: the events of a log's text; torn and unknown lines are skipped. */
 function parseEvents(text) {
     return parseLines(text, (o) => typeof o.event === 'string' && Object.hasOwn(KNOWN, o.event));
+}
+
+;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+const why = (c) => `disk guard: idle ${c.kind}`;
+const KINDS = {
+    trash: {
+        order: 0,
+        shared: true,
+        anyOwner: false,
+        async collect({ root }) {
+            const trash = layout_rootPaths(root).trash;
+            const out = [];
+            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
+                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+            }
+            return out;
+        },
+        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
+    },
+    'job-dir': {
+        order: 1,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, held }) {
+            const jobs = layout_rootPaths(root).jobs;
+            const out = [];
+            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
+                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
+                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
+                        const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        out.push({
+                            kind: 'job-dir',
+                            path: dir,
+                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                            owner: rec?.runnerId,
+                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                        });
+                    }
+                }
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
+        },
+    },
+    target: {
+        order: 2,
+        shared: false,
+        anyOwner: false,
+        collect: async ({ root, slots }) => slotCandidates(root, slots),
+        remove: removeFromSlot,
+    },
+    'registry-src': {
+        order: 3,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, slots }) {
+            // Only a slot with a CARGO_HOME of its own has sources in it (a fork PR's: cargo-home.ts);
+            // a trusted job's are in its uid's shared home (sharedSources). A path that is not there is
+            // not a candidate: the guard never lists, or warns about, what does not exist.
+            const perSlot = [];
+            for (const { name, record: rec, live } of slots) {
+                const path = (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src');
+                if (await guard_isDir(path))
+                    perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
+            }
+            return [...perSlot, ...(await sharedSources(root, slots))];
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        },
+    },
+    crate: {
+        order: 4,
+        shared: true,
+        anyOwner: true,
+        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
+        // least recently linked first.
+        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
+    },
+    git: {
+        order: 5,
+        shared: true,
+        anyOwner: false,
+        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        async remove(root, c, timeoutMs) {
+            if (!(await guard_isDir(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
+        },
+    },
+};
+/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
+const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+/**
+ * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
+ * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ */
+function slotCandidates(root, slots) {
+    const { order, shared } = KINDS.target;
+    const out = [];
+    for (const { name, record: rec, live, value } of slots) {
+        if (rec?.sizes && rec.sizes.target <= 0 && !live)
+            continue;
+        const path = targetPath(root, name);
+        out.push({
+            kind: 'target',
+            order,
+            shared,
+            path,
+            bytes: rec?.sizes?.target,
+            // ISO times of one clock compare as strings: no parse for each slot of each simulated scan.
+            bytesStale: rec?.sizes ? rec.sizes.measuredAt < rec.leasedAt : undefined,
+            lastUsedMs: lastUsedMs(rec),
+            owner: rec?.runnerId,
+            live,
+            slot: name,
+            key: rec?.key,
+            value,
+        });
+    }
+    return out;
+}
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map();
+function targetPath(root, name) {
+    const k = `${root}\0${name}`;
+    let p = targets.get(k);
+    if (p === undefined) {
+        if (targets.size > 4096)
+            targets.clear();
+        p = layout_slotDirs(root, name).target;
+        targets.set(k, p);
+    }
+    return p;
+}
+/**
+ * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
+ * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
+ * to take (lease.ts slotToKeep), removed last.
+ */
+function guard_planPrune(cands, scope, runnerId, o = {}) {
+    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
+}
+/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    const scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
+    const out = [];
+    for (const row of Object.values(KINDS))
+        out.push(...(await row.collect(scan)).map(ranked));
+    return out;
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = proc_myUid();
+    const out = [];
+    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
+    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
+async function removeFromSlot(root, c, timeoutMs) {
+    if (!(await guard_isDir(c.path)))
+        return 'absent';
+    const d = layout_slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await removeTree(root, c.path, {
+        why: why(c),
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_file_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
+class DiskFullError extends Failure {
+    constructor(message) {
+        super(message, 'floor');
+        this.name = 'DiskFullError';
+    }
+}
+/**
+ * The one byte model of the guard, for its log, its totals, its dry run and where a dry run stops:
+ * what removing a candidate frees. A slot's build as its job's end measured it (slot.json), unless
+ * a lease came after that measure (a job that ended without its post step); anything else as `du`
+ * counts it now, each file once, where a file hard-linked from the crate or git store (a job
+ * directory's seeded crates) counts in the store: removing the directory frees nothing of it.
+ */
+async function bytesFreed(root, c) {
+    if (c.bytes !== undefined && !c.bytesStale)
+        return c.bytes;
+    const stores = c.kind === 'job-dir' || c.kind === 'trash' ? [storePaths(root).blobs, layout_gitStorePaths(root).base] : [];
+    return diskUsage(c.path, 30_000, stores);
+}
+/**
+ * What another uid holds (a root container job's files never handed back) is not attempted by
+ * anyone but root: renaming a directory needs write access to it, and a futile `rm -rf` over a
+ * large tree only costs time. The same test for a dry run and a real one.
+ */
+async function needsRoot(root, c) {
+    const uid = proc_myUid();
+    if (uid === 0 || KINDS[c.kind].anyOwner)
+        return false;
+    const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+    if (!st)
+        return false; // nothing there to remove: its remover says so (absent)
+    if (st.uid !== uid)
+        return true;
+    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+    const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+    return rec?.uid !== undefined && rec.uid !== uid;
+}
+/** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
+async function wouldRemove(root, c) {
+    if (!(await external_node_fs_.promises.lstat(c.path).catch(() => undefined)))
+        return 'absent';
+    return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
+}
+/** Removes one candidate; its outcome. */
+async function removeCandidate(root, c, timeoutMs) {
+    if (await needsRoot(root, c))
+        return 'needs root';
+    try {
+        return await KINDS[c.kind].remove(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (isPermissionError(e))
+            return 'needs root';
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw failure_failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
+    }
+}
+/** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    'needs root': "Left (another uid's files: needs root)",
+    'left-in-trash': 'Partly removed',
+    absent: 'Gone already',
+    'would remove': 'Would remove',
+};
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    const waitStart = Date.now();
+    const guardLock = await (async () => {
+        await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+        return flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    })().catch((e) => {
+        // A read-only root, or one this user may not write: nothing could be removed there anyway.
+        throw failure_failed(`The disk guard of ${o.root} cannot take its lock`, e);
+    });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const plan = guard_planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        // A dry run walks the same plan with the same steps and the same byte model (bytesFreed), and
+        // only its removal is pretended: what it lists is what the real run removes, in that order, as
+        // long as nothing else changes the disk meanwhile (the real run re-measures the disk after
+        // each removal; the dry run adds what it would have freed).
+        let pretendedFree = 0;
+        const overAtStart = beyond(now, o.threshold);
+        const keptFrom = plan.ordered.length;
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            const step = SHIPPED.guardStep(c, i, keptFrom, {
+                overAtStart,
+                disk: now,
+                pendingBytes: pretendedFree,
+                target: o.target,
+                maxAgeMs: o.maxAgeMs,
+                nowMs: Date.now(),
+            });
+            if (step === 'stop')
+                break;
+            if (step === 'skip')
+                continue;
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = await bytesFreed(o.root, c);
+            const outcome = o.dryRun ? await wouldRemove(o.root, c) : await removeCandidate(o.root, c, o.timeoutMs);
+            if (!o.dryRun)
+                now = await measure(o.root);
+            if (outcome === 'absent')
+                continue; // gone since the scan: nothing to say
+            if (i >= keptFrom && c.kind === 'target')
+                log.warning(`Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, the build this job was about to start from; it starts cold.`);
+            const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
+            if (o.dryRun)
+                pretendedFree += freed;
+            // What is left of other runners' idle data is what the final warning reports.
+            if (freed > 0 && othersIdle(c, o.scope, o.runnerId))
+                report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
+            if (outcome === 'needs root') {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike, in a dry run and a real one.
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(freed || bytes)}, idle ${units_formatDuration(ageMs)}, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+        }
+    }
+    finally {
+        await flock_release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+    }
+    return r;
 }
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
@@ -34611,6 +34837,7 @@ function currentIdentity(env = process.env, o = {}) {
 
 
 
+
 /*
  * Making a leased directory ready for its job: its content kept or emptied first as the pool's
  * policy decides (pool/reset.ts, decideReset: by the `reuse` input and by trust domain), then
@@ -34655,7 +34882,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
         // The tree was renamed away, so the job still starts clean; the remains wait in trash.
         for (const r of stuck)
             if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+                throw new Failure(`Cannot empty ${r.path}: ${r.detail}.`, 'environment');
     }
     await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
     await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
@@ -34986,6 +35213,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -35039,7 +35267,7 @@ async function startPhases(o) {
         }
         catch (e) {
             await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
+            throw failure_failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
         }
     }
     // A job that compiles through sccache gets a server no other job's end can take down, and
@@ -35171,6 +35399,7 @@ async function startJob(o) {
 
 
 
+
 /*
  * The runner's job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED): the action's main and
  * post work, run by the runner around every job, with no workflow change (docs/runner-hooks.md).
@@ -35281,7 +35510,7 @@ async function startHookJob(env, log, handOver) {
     }
     catch (e) {
         await endJob(job).catch(() => undefined);
-        throw new Error(`Writing ${file} and the job's environment files: ${e.message}`);
+        throw failure_failed(`Writing ${file} and the job's environment files`, e);
     }
     return job;
 }
@@ -35549,6 +35778,13 @@ async function writeSummary(job, ended, guard) {
  */
 /** The hook script's exit code that means "fail the job" (only fail-below asks for it). */
 const FAIL_EXIT = 3;
+/** A failure of a hook, said once (model/failure.ts); its stack only in the debug log (RUNNER_DEBUG). */
+function explained(e, log) {
+    const f = explain(e, { more: 're-run the job with debug logging for the trace (RUNNER_DEBUG)' });
+    if (f.stack && process.env.RUNNER_DEBUG === '1')
+        log.debug(f.stack);
+    return f;
+}
 /**
  * The started hook. Exit code 0 whatever goes wrong inside (a warning, nothing exported: the
  * job runs as it would without the hook), FAIL_EXIT only for the operator's fail-below.
@@ -35565,12 +35801,14 @@ async function hookStarted(env, log = actionLog) {
         return 0;
     }
     catch (e) {
-        if (e instanceof DiskFullError) {
-            lib_core/* error */.z3(e.message);
+        const f = explained(e, log);
+        if (f.kind === 'floor') {
+            lib_core/* error */.z3(f.message);
             return FAIL_EXIT;
         }
-        log.warning(hookLeftUnisolated(e.message));
-        await recordUnisolated(env, e, log);
+        // A bad variable too: the operator's settings apply to every job of the runner, which should not all fail.
+        log.warning(hookLeftUnisolated(f.message));
+        await recordUnisolated(env, e, log).catch((x) => log.warning(`counting this job as left without isolation: ${explained(x, log).message}`));
         return 0;
     }
 }
@@ -35590,12 +35828,20 @@ async function hookCompleted(env, log = actionLog) {
         return 0;
     }
     catch (e) {
-        log.warning(`cargo-isolate job-completed hook: ${e.message}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
+        const f = explained(e, log);
+        log.warning(`cargo-isolate job-completed hook: ${f.message.replace(/\.$/, '')}. A later guard or 'cargo-isolate gc' cleans up what is left.`);
         return 0;
     }
 }
 /** What dist/hook runs: `started` or `completed`, from hooks/job-*.sh. */
 async function runHook(which) {
+    // What escapes every await is a warning like the rest: the hook script must not print a trace, nor fail the job.
+    const stray = (e) => {
+        actionLog.warning(`cargo-isolate job-${which} hook: ${explained(e, actionLog).message}`);
+        process.exit(0);
+    };
+    if (process.listenerCount('uncaughtException') === 0)
+        process.on('uncaughtException', stray).on('unhandledRejection', stray);
     // A read that fails other than by absence, anywhere in either hook, is a warning in the job log.
     if (which === 'started')
         return reportReadsTo(actionLog, () => hookStarted(process.env));
@@ -35612,7 +35858,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8573);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4740);
 // The runner's job hooks (hooks/job-started.sh, hooks/job-completed.sh), bundled into dist/hook.
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4572:
+/***/ 212:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28722,6 +28722,7 @@ const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/os/run.ts
 
+
 /**
  * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
  * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
@@ -28738,11 +28739,18 @@ function run_runCommand(cmd, args, timeoutMs) {
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
     });
 }
+/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
+function signalExit(sig) {
+    const n = sig ? constants.signals[sig] : undefined;
+    return n === undefined ? 1 : 128 + n;
+}
 /**
  * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
  * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
  * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
- * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
+ * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
+ * could not start.
  */
 function runInForeground(cmd, env, onStdout) {
     return new Promise((res) => {
@@ -28755,7 +28763,7 @@ function runInForeground(cmd, env, onStdout) {
         };
         process.on('SIGINT', forward).on('SIGTERM', forward);
         child.on('error', (error) => done({ code: 127, error }));
-        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+        child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
     });
 }
 
@@ -28946,7 +28954,144 @@ async function proc_findOnPath(command, path) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/model/failure.ts
+/*
+ * What went wrong, said one way by every entry point (the action's steps, the runner's hooks, the
+ * CLI): one sentence that says what failed, on which path or input, and what to do, and a kind
+ * that decides what a front end makes of it: a failed step or a warning, an exit code. A stack
+ * trace is never part of it; the front ends show one only when asked (--verbose, RUNNER_DEBUG).
+ *
+ * The kinds, and why they differ:
+ * - input: a value the user set cannot be meant (InputError, UsageError, a refused root). It is
+ *   refused at once: the action fails its step, the CLI exits 2. The hooks warn instead: the
+ *   operator's variables apply to every job, and a runner should not fail them all.
+ * - environment: the host is not as it must be (a path that cannot be read or written, a
+ *   read-only filesystem, a full disk). Housekeeping never fails a job: the action and the hooks
+ *   warn and the job runs as it would without them; the CLI exits 3.
+ * - floor: the disk is below `fail-below` after pruning, which the operator asked to fail on: the
+ *   action and the hooks fail the job, the CLI exits 4.
+ * - unexpected: anything else, a defect of cargo-isolate. Said with what was being done and how to
+ *   see more; the action and the hooks warn, the CLI exits 1 (what Node exits with for a crash).
+ */
+/** The CLI's exit code for each kind (docs/operations.md lists them); 0 is success. */
+const EXIT_CODES = { unexpected: 1, input: 2, environment: 3, floor: 4 };
+/** A failure whose message is already the sentence an operator reads, and whose kind is known. */
+class failure_Failure extends Error {
+    kind;
+    constructor(message, kind, options) {
+        super(message, options);
+        this.kind = kind;
+        this.name = 'Failure';
+    }
+}
+const isErrno = (e) => {
+    const code = e instanceof Error ? e.code : undefined;
+    return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+};
+/** What a call was doing, in words: `could not <verb> <path>`. Calls not listed are named as they are. */
+const VERB = {
+    open: 'open',
+    read: 'read',
+    write: 'write',
+    'write into': 'write into',
+    rename: 'rename',
+    replace: 'replace',
+    mkdir: 'create the directory',
+    rmdir: 'remove the directory',
+    unlink: 'remove',
+    rm: 'remove',
+    scandir: 'list',
+    opendir: 'list',
+    stat: 'read',
+    lstat: 'read',
+    statfs: 'measure the filesystem of',
+    access: 'write to',
+    chmod: 'change the mode of',
+    chown: 'change the owner of',
+    lchown: 'change the owner of',
+    link: 'link',
+    symlink: 'link',
+    copyfile: 'copy',
+    utime: 'touch',
+    realpath: 'resolve',
+    readlink: 'read the link',
+};
+/** What each error code means, and what the operator can do about it. */
+const CODES = {
+    ENOENT: { says: 'it does not exist', fix: 'Create it, or choose another path' },
+    ENOTDIR: { says: 'a file is in the way where a directory should be', fix: 'Move the file away, or choose another path' },
+    EISDIR: { says: 'it is a directory', fix: 'Name a file' },
+    EACCES: { says: 'permission denied', fix: 'Run as its owner (or root), or give this user access to it' },
+    EPERM: { says: 'operation not permitted', fix: 'Run as its owner (or root), or give this user access to it' },
+    EROFS: { says: 'the filesystem is read-only', fix: 'Remount it read-write, or choose a path on a writable filesystem' },
+    ENOSPC: { says: 'the filesystem is full', fix: "Free space ('cargo-isolate gc' removes idle data), or choose another filesystem" },
+    EDQUOT: { says: "this user's disk quota is used up", fix: 'Raise the quota, or free space' },
+    EIO: { says: 'an input/output error', fix: 'Check the disk (dmesg)' },
+    EMFILE: { says: 'too many open files', fix: 'Raise the limit of open files (ulimit -n)' },
+    ENFILE: { says: 'too many open files on the host', fix: 'Raise fs.file-max, or end what holds them' },
+    ELOOP: { says: 'too many symbolic links on the way', fix: 'Look for a link that points back at itself' },
+    ENAMETOOLONG: { says: 'the path is too long', fix: 'Choose a shorter path' },
+    EEXIST: { says: 'something is there already', fix: 'Move it away, or choose another path' },
+    EBUSY: { says: 'it is busy (a mount point, or in use)', fix: 'Choose a path that is not a mount point' },
+    EXDEV: { says: 'it is on another filesystem', fix: 'Keep the root on one filesystem' },
+};
+/**
+ * Pure: the sentence for a failed system call: `could not <verb> <path>: <what it means> (<CODE>).
+ * <What to do>.`, with `fix` instead of the code's own advice where the caller knows better.
+ */
+function errnoText(e, fix) {
+    const known = CODES[e.code];
+    const verb = e.syscall === undefined ? undefined : (VERB[e.syscall] ?? (e.syscall.startsWith('spawn') ? 'run' : e.syscall));
+    const what = verb && e.path ? `could not ${verb} ${e.path}${e.dest ? ` to ${e.dest}` : ''}: ` : e.path ? `${e.path}: ` : '';
+    return `${what}${known?.says ?? 'it failed'} (${e.code}). ${fix ?? known?.fix ?? 'Check the path and its permissions'}.`;
+}
+/**
+ * A failure of the host, with what was being done: `Writing the metrics to F: could not write
+ * into D: it does not exist (ENOENT). Create the directory, or choose another --output.` (`fixes`:
+ * the caller's own advice for some codes, where it knows better than the code's). Its
+ * message is whole wherever it is printed; `cause` keeps the original error for a debug log.
+ * Anything not a failed system call is unexpected (or keeps the kind it had) and is said with
+ * the doing in front.
+ */
+function failure_failed(doing, e, o = {}) {
+    if (isErrno(e))
+        return new failure_Failure(`${doing}: ${errnoText(e, o.fixes?.[e.code])}`, 'environment', { cause: e });
+    if (e instanceof failure_Failure)
+        return new failure_Failure(`${doing}: ${e.message}`, e.kind, { cause: e });
+    return new failure_Failure(`${doing}: ${e instanceof Error ? e.message : String(e)}`, 'unexpected', { cause: e });
+}
+/**
+ * Pure: any thrown value as a front end reports it, after the front end's own words (`cargo-isolate:`,
+ * `cargo-isolate job-started hook:`). `more` says how to see more of an unexpected failure in
+ * this front end (`run it again with --verbose`).
+ */
+function explain(e, o) {
+    const stack = stackOf(e);
+    // A Failure's message is written whole by the code that throws it (a value with a newline in it included).
+    if (e instanceof failure_Failure)
+        return { kind: e.kind, message: e.message, exitCode: EXIT_CODES[e.kind], stack };
+    if (isErrno(e))
+        return { kind: 'environment', message: errnoText(e), exitCode: EXIT_CODES.environment, stack };
+    const what = e instanceof Error ? e.message : String(e);
+    return {
+        kind: 'unexpected',
+        message: oneLine(`an unexpected failure: ${what.replace(/\.$/, '')}. This is a defect of cargo-isolate: ${o.more}, and report it`) + '.',
+        exitCode: EXIT_CODES.unexpected,
+        stack,
+    };
+}
+/** Every stack along the chain of causes: the debug log's whole story. */
+function stackOf(e) {
+    const parts = [];
+    for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++)
+        parts.push(x.stack ?? String(x));
+    return parts.length ? parts.join('\ncaused by: ') : undefined;
+}
+/** Another module's message is made one line (a workflow command, a log line): a second line would read like a second message. */
+const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
+
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 
@@ -28978,7 +29123,7 @@ async function appendLine(root, path, e) {
     try {
         const before = await h.stat();
         if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+            throw new failure_Failure(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`, 'environment');
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
@@ -29943,6 +30088,7 @@ const SHIPPED = makePolicy();
 ;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
+
 /*
  * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
  *
@@ -30044,13 +30190,30 @@ function flock_hold(paths, o = {}) {
                 settle({ pid: child.pid, child });
         });
         child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('error', (e) => settle(undefined, new failure_Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
         child.on('exit', (code, signal) => {
             if (code === BUSY)
                 return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+            settle(undefined, whyNotOpened(paths) ?? new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
         });
     });
+}
+/**
+ * Why flock could not open one of its lock files (a read-only filesystem, a directory of another
+ * uid): the same open(2) flock makes (read-only, created when missing), so that the error names
+ * the file, the call and the code as every other failed system call does (model/failure.ts).
+ * Only on flock's failure: a lock taken costs no extra call.
+ */
+function whyNotOpened(paths) {
+    for (const p of paths) {
+        try {
+            (0,external_node_fs_.closeSync)((0,external_node_fs_.openSync)(p, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOCTTY, 0o666));
+        }
+        catch (e) {
+            return e;
+        }
+    }
+    return undefined;
 }
 /** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
 function flock_release(h) {
@@ -30075,7 +30238,7 @@ function allFree(paths, shared = false) {
         return true;
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
     if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+        throw new failure_Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
@@ -30241,15 +30404,22 @@ const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? 
  */
 async function fsutil_writeAtomic(path, data, mode) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let step = 'write into';
     try {
         await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
         if (mode !== undefined)
             await external_node_fs_.promises.chmod(tmp, mode);
+        step = 'rename';
         await external_node_fs_.promises.rename(tmp, path);
     }
     catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
+        await external_node_fs_.promises.rm(tmp, { force: true }).catch(() => undefined);
+        // Said of what the caller named: the directory that refused the temp file, or the path it
+        // could not replace. The temp file's name would only puzzle whoever reads the message.
+        const err = e;
+        if (err.code)
+            Object.assign(err, step === 'write into' ? { syscall: 'write into', path: (0,external_node_path_.dirname)(path) } : { syscall: 'replace', path });
+        throw err;
     }
 }
 /**
@@ -31114,6 +31284,7 @@ async function linkRunnerConfig(cargoHome, root, env) {
 
 
 
+
 /*
  * Making a leased directory ready for its job: its content kept or emptied first as the pool's
  * policy decides (pool/reset.ts, decideReset: by the `reuse` input and by trust domain), then
@@ -31158,7 +31329,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
         // The tree was renamed away, so the job still starts clean; the remains wait in trash.
         for (const r of stuck)
             if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+                throw new failure_Failure(`Cannot empty ${r.path}: ${r.detail}.`, 'environment');
     }
     await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
     await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
@@ -31284,6 +31455,7 @@ function formatDuration(ms) {
 
 
 
+
 /** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
 function subjectOf(o) {
     if (o.kind === 'variable')
@@ -31296,14 +31468,14 @@ function subjectOf(o) {
 }
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Error {
+class InputError extends failure_Failure {
     /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
     constructor(origin, value = '', expected = '', hint) {
         if (typeof origin === 'object' && 'message' in origin)
-            super(origin.message);
+            super(origin.message, 'input');
         else {
             const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`, 'input');
         }
         this.name = 'InputError';
     }
@@ -31548,6 +31720,8 @@ const messages_FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(i
  * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
  */
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
+const actionLeftUnisolated = (why) => `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
 /** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
@@ -31568,6 +31742,7 @@ const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, s
 
 
 
+
 /*
  * The root every slot, store and lock lives under: which paths are refused as roots (system
  * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
@@ -31577,9 +31752,10 @@ const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, s
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class RootError extends Error {
-    constructor(message) {
-        super(message);
+/** A root refused (kind 'input': the path cannot be meant) or that cannot be used here (kind 'environment': not writable). */
+class RootError extends failure_Failure {
+    constructor(message, kind = 'input') {
+        super(message, kind);
         this.name = 'RootError';
     }
 }
@@ -31706,13 +31882,17 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
-            'Give the runner user write access or choose another path.');
+        // The host's doing, not the value's: the path may be right, and this user or mount wrong.
+        const fix = err.code === 'EACCES' || err.code === 'EPERM' ? 'Give the runner user write access, or choose another path' : undefined;
+        if (!err.code)
+            throw e;
+        throw new RootError(`${input}: cannot create or write it: ${errnoText({ code: err.code, syscall: err.syscall, path: err.path ?? root }, fix)}`, 'environment');
     }
     return root;
 }
 
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
+
 
 
 
@@ -31733,8 +31913,8 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
-            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it");
+        throw new Failure(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
+            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it", 'environment');
     const rec = await readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
@@ -31763,7 +31943,7 @@ async function handBackJob(j, published, gitPublished = 0) {
         shared.push(gitStorePaths(j.root).base);
     const r = await chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+        throw new Failure(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
     const homes = rootPaths(j.root).homes;
@@ -31773,7 +31953,7 @@ async function handBackJob(j, published, gitPublished = 0) {
     if (rootOwn.length) {
         const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
         if (!r.ok)
-            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+            throw new Failure(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
@@ -32290,14 +32470,23 @@ async function removeEscapingLinks(dir) {
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
  * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
  * filesystem. 0 for a missing tree.
+ *
+ * `countedFirst`: trees whose files count there and not in `path`. du counts a file with several
+ * hard links once, where it meets it first, so a file the crate or git store links into a job's
+ * directory counts in the store: removing the directory frees nothing of it, and the guard's
+ * totals count it once (pool/guard.ts).
  */
-function diskUsage(path, timeoutMs = 30_000) {
+function diskUsage(path, timeoutMs = 30_000, countedFirst = []) {
     return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
+        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', ...countedFirst, path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
         let out = '';
         child.stdout.on('data', (d) => (out += d.toString()));
         child.on('error', () => res(0));
-        child.on('close', () => res(parseInt(out, 10) || 0));
+        child.on('close', () => {
+            // One line per argument that exists, `BYTES<TAB>PATH`, in the order given.
+            const line = out.split('\n').find((l) => l.slice(l.indexOf('\t') + 1) === path);
+            res(parseInt(line ?? '', 10) || 0);
+        });
     });
 }
 
@@ -33217,6 +33406,7 @@ async function gitEntries(root) {
 
 
 
+
 const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
 const why = (c) => `disk guard: idle ${c.kind}`;
 const KINDS = {
@@ -33279,14 +33469,15 @@ const KINDS = {
         shared: false,
         anyOwner: false,
         async collect({ root, slots }) {
-            const perSlot = slots.map(({ name, record: rec, live }) => ({
-                kind: 'registry-src',
-                path: (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src'),
-                lastUsedMs: lastUsedMs(rec),
-                owner: rec?.runnerId,
-                live,
-                slot: name,
-            }));
+            // Only a slot with a CARGO_HOME of its own has sources in it (a fork PR's: cargo-home.ts);
+            // a trusted job's are in its uid's shared home (sharedSources). A path that is not there is
+            // not a candidate: the guard never lists, or warns about, what does not exist.
+            const perSlot = [];
+            for (const { name, record: rec, live } of slots) {
+                const path = (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src');
+                if (await guard_isDir(path))
+                    perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
+            }
             return [...perSlot, ...(await sharedSources(root, slots))];
         },
         async remove(root, c, timeoutMs) {
@@ -33341,6 +33532,8 @@ function slotCandidates(root, slots) {
             shared,
             path,
             bytes: rec?.sizes?.target,
+            // ISO times of one clock compare as strings: no parse for each slot of each simulated scan.
+            bytesStale: rec?.sizes ? rec.sizes.measuredAt < rec.leasedAt : undefined,
             lastUsedMs: lastUsedMs(rec),
             owner: rec?.runnerId,
             live,
@@ -33443,24 +33636,54 @@ function guardOptions(s, root, runnerId, log, extra = {}) {
         ...extra,
     };
 }
-class DiskFullError extends Error {
+/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
+class DiskFullError extends failure_Failure {
+    constructor(message) {
+        super(message, 'floor');
+        this.name = 'DiskFullError';
+    }
 }
 /**
- * Removes one candidate; its outcome. What another uid holds (a root container job's files
- * never handed back) is not attempted by anyone but root: renaming a directory needs write
- * access to it, and a futile `rm -rf` over a large tree only costs time.
+ * The one byte model of the guard, for its log, its totals, its dry run and where a dry run stops:
+ * what removing a candidate frees. A slot's build as its job's end measured it (slot.json), unless
+ * a lease came after that measure (a job that ended without its post step); anything else as `du`
+ * counts it now, each file once, where a file hard-linked from the crate or git store (a job
+ * directory's seeded crates) counts in the store: removing the directory frees nothing of it.
  */
-async function removeCandidate(root, c, timeoutMs) {
+async function bytesFreed(root, c) {
+    if (c.bytes !== undefined && !c.bytesStale)
+        return c.bytes;
+    const stores = c.kind === 'job-dir' || c.kind === 'trash' ? [layout_storePaths(root).blobs, layout_gitStorePaths(root).base] : [];
+    return diskUsage(c.path, 30_000, stores);
+}
+/**
+ * What another uid holds (a root container job's files never handed back) is not attempted by
+ * anyone but root: renaming a directory needs write access to it, and a futile `rm -rf` over a
+ * large tree only costs time. The same test for a dry run and a real one.
+ */
+async function needsRoot(root, c) {
     const uid = proc_myUid();
-    if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
-        if (st && st.uid !== uid)
-            return 'needs root';
-        // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-        const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
-        if (rec?.uid !== undefined && rec.uid !== uid)
-            return 'needs root';
-    }
+    if (uid === 0 || KINDS[c.kind].anyOwner)
+        return false;
+    const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+    if (!st)
+        return false; // nothing there to remove: its remover says so (absent)
+    if (st.uid !== uid)
+        return true;
+    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+    const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+    return rec?.uid !== undefined && rec.uid !== uid;
+}
+/** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
+async function wouldRemove(root, c) {
+    if (!(await external_node_fs_.promises.lstat(c.path).catch(() => undefined)))
+        return 'absent';
+    return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
+}
+/** Removes one candidate; its outcome. */
+async function removeCandidate(root, c, timeoutMs) {
+    if (await needsRoot(root, c))
+        return 'needs root';
     try {
         return await KINDS[c.kind].remove(root, c, timeoutMs);
     }
@@ -33470,10 +33693,10 @@ async function removeCandidate(root, c, timeoutMs) {
         // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
         if (e instanceof OutsideRootError)
             return 'refused';
-        throw e;
+        throw failure_failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
     }
 }
-/** How the guard's log line opens for each outcome of a removal (`absent` and a dry run's are not logged). */
+/** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
 const OUTCOME_TEXT = {
     removed: 'Removed',
     live: 'Skipped (became live)',
@@ -33514,9 +33737,14 @@ async function runGuard(o) {
         return checkFloor(o, report);
     }
     let livePlan = [];
-    await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
     const waitStart = Date.now();
-    const guardLock = await flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    const guardLock = await (async () => {
+        await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+        return flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    })().catch((e) => {
+        // A read-only root, or one this user may not write: nothing could be removed there anyway.
+        throw failure_failed(`The disk guard of ${o.root} cannot take its lock`, e);
+    });
     report.lockWaitMs = Date.now() - waitStart;
     if (!guardLock) {
         log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
@@ -33535,14 +33763,18 @@ async function runGuard(o) {
         report.liveBytes = plan.liveBytes;
         report.othersBytes = plan.othersBytes;
         livePlan = plan.live;
-        let simulatedFree = 0;
+        // A dry run walks the same plan with the same steps and the same byte model (bytesFreed), and
+        // only its removal is pretended: what it lists is what the real run removes, in that order, as
+        // long as nothing else changes the disk meanwhile (the real run re-measures the disk after
+        // each removal; the dry run adds what it would have freed).
+        let pretendedFree = 0;
         const overAtStart = beyond(now, o.threshold);
         const keptFrom = plan.ordered.length;
         for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
             const step = SHIPPED.guardStep(c, i, keptFrom, {
                 overAtStart,
                 disk: now,
-                pendingBytes: simulatedFree,
+                pendingBytes: pretendedFree,
                 target: o.target,
                 maxAgeMs: o.maxAgeMs,
                 nowMs: Date.now(),
@@ -33551,40 +33783,31 @@ async function runGuard(o) {
                 break;
             if (step === 'skip')
                 continue;
-            if (i === keptFrom)
-                log.warning(`Nothing else idle is left to reach ${report.target}: removing ${c.path}, the build this job was about to start from; it starts cold.`);
             const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = c.bytes ?? (await diskUsage(c.path));
-            // What is left of other runners' idle data is what the final warning reports.
-            const freedOthers = () => {
-                if (othersIdle(c, o.scope, o.runnerId))
-                    report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
-            };
-            if (o.dryRun) {
-                freedOthers();
-                simulatedFree += bytes;
-                report.removals.push({ kind: c.kind, path: c.path, bytes, ageMs, owner: c.owner, outcome: 'would remove' });
-                continue;
-            }
-            const prev = now;
-            const outcome = await removeCandidate(o.root, c, o.timeoutMs);
-            now = await measure(o.root);
+            const bytes = await bytesFreed(o.root, c);
+            const outcome = o.dryRun ? await wouldRemove(o.root, c) : await removeCandidate(o.root, c, o.timeoutMs);
+            if (!o.dryRun)
+                now = await measure(o.root);
             if (outcome === 'absent')
-                continue;
-            if (outcome === 'removed')
-                freedOthers();
+                continue; // gone since the scan: nothing to say
+            if (i >= keptFrom && c.kind === 'target')
+                log.warning(`Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, the build this job was about to start from; it starts cold.`);
+            const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
+            if (o.dryRun)
+                pretendedFree += freed;
+            // What is left of other runners' idle data is what the final warning reports.
+            if (freed > 0 && othersIdle(c, o.scope, o.runnerId))
+                report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
             if (outcome === 'needs root') {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
             }
-            // One number per removal, logged and summed alike: the guard reports what it freed, not
-            // what the filesystem did meanwhile (other jobs write while it runs).
-            const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
+            // One number per removal, logged and summed alike, in a dry run and a real one.
             report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${formatBytes(freed || bytes)}, idle ${formatDuration(ageMs)}, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
-        report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
+        report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
             log.warning(`${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
         }
@@ -34125,6 +34348,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -34178,7 +34402,7 @@ async function startPhases(o) {
         }
         catch (e) {
             await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-            throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
+            throw failure_failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
         }
     }
     // A job that compiles through sccache gets a server no other job's end can take down, and
@@ -34303,14 +34527,18 @@ const actionLog = {
     debug: (m) => lib_core/* debug */.Yz(m),
     group: (name, fn) => lib_core/* group */.Os(name, fn),
 };
-function consoleLog(verbose = false, quiet = false) {
+/**
+ * The CLI's log: warnings and debug lines on stderr; the rest on stderr too, or on stdout where
+ * it is the command's report (`gc`: each removal, then its total), or nowhere (`quiet`: --json).
+ */
+function consoleLog(verbose = false, quiet = false, report = process.stderr) {
     return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        info: (m) => void (quiet || report.write(`${m}\n`)),
         warning: (m) => void process.stderr.write(`warning: ${m}\n`),
         debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
         group: async (name, fn) => {
             if (!quiet)
-                process.stderr.write(`== ${name}\n`);
+                report.write(`== ${name}\n`);
             return fn();
         },
     };
@@ -34564,11 +34792,25 @@ async function forgetDomain(root, repository, key, branch) {
 
 
 
+
+
 /*
  * The action's main step: what dist/main runs, and what `@github/local-action` calls. It reads
  * the inputs, then either tells the host a PR has closed, joins the runner hook's lease, or starts
  * the job (mainJob); then it sets the outputs and exports, and saves what the post step needs.
+ * A bad input and `fail-below` fail the step; a host that is not as it must be (a root it cannot
+ * write, a full disk) is a warning, and the job runs as it would without the action.
  */
+/** One failure of the main step, said once (model/failure.ts), its stack only in the debug log. */
+function report(e) {
+    const f = explain(e, { more: 're-run the job with debug logging for the trace (RUNNER_DEBUG)' });
+    if (f.stack && process.env.RUNNER_DEBUG === '1')
+        lib_core/* debug */.Yz(f.stack);
+    if (f.kind === 'input' || f.kind === 'floor')
+        lib_core/* setFailed */.C1(f.message);
+    else
+        lib_core/* warning */.$e(actionLeftUnisolated(f.message));
+}
 function setDirOutputs(job) {
     lib_core/* setOutput */.uH('target-dir', job.dirs.target);
     lib_core/* setOutput */.uH('cargo-home', job.exports.CARGO_HOME ?? job.dirs.cargoHome);
@@ -34581,6 +34823,9 @@ async function main_impl_run() {
     const elsewhere = notOnLinux(process.platform, 'main');
     if (elsewhere)
         return lib_core/* notice */.lm(elsewhere);
+    // What escapes every await is said the same way, then ends the step as its kind says.
+    if (process.listenerCount('uncaughtException') === 0)
+        process.on('uncaughtException', stray).on('unhandledRejection', stray);
     try {
         const s = readSettings((n) => lib_core/* getInput */.V4(n));
         // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
@@ -34617,8 +34862,12 @@ async function main_impl_run() {
         saveJob(job);
     }
     catch (e) {
-        lib_core/* setFailed */.C1(e.message);
+        report(e);
     }
+}
+function stray(e) {
+    report(e);
+    process.exit();
 }
 
 
@@ -34628,7 +34877,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4572);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(212);
 // The action's main step (action.yml: runs.main), bundled into dist/main.
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();

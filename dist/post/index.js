@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6127:
+/***/ 9556:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28523,7 +28523,10 @@ const layout_slotName = (index) => `s${String(index).padStart(3, '0')}`;
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/os/run.ts
+
 
 /**
  * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
@@ -28541,11 +28544,18 @@ function run_runCommand(cmd, args, timeoutMs) {
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
     });
 }
+/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
+function signalExit(sig) {
+    const n = sig ? constants.signals[sig] : undefined;
+    return n === undefined ? 1 : 128 + n;
+}
 /**
  * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
  * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
  * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
- * Never rejects: its exit code (128 + 15 when a signal ended it), or 127 and why it could not start.
+ * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
+ * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
+ * could not start.
  */
 function runInForeground(cmd, env, onStdout) {
     return new Promise((res) => {
@@ -28558,7 +28568,7 @@ function runInForeground(cmd, env, onStdout) {
         };
         process.on('SIGINT', forward).on('SIGTERM', forward);
         child.on('error', (error) => done({ code: 127, error }));
-        child.on('close', (code, sig) => done({ code: code ?? (sig ? 128 + 15 : 1) }));
+        child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
     });
 }
 
@@ -28749,7 +28759,144 @@ async function findOnPath(command, path) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/model/failure.ts
+/*
+ * What went wrong, said one way by every entry point (the action's steps, the runner's hooks, the
+ * CLI): one sentence that says what failed, on which path or input, and what to do, and a kind
+ * that decides what a front end makes of it: a failed step or a warning, an exit code. A stack
+ * trace is never part of it; the front ends show one only when asked (--verbose, RUNNER_DEBUG).
+ *
+ * The kinds, and why they differ:
+ * - input: a value the user set cannot be meant (InputError, UsageError, a refused root). It is
+ *   refused at once: the action fails its step, the CLI exits 2. The hooks warn instead: the
+ *   operator's variables apply to every job, and a runner should not fail them all.
+ * - environment: the host is not as it must be (a path that cannot be read or written, a
+ *   read-only filesystem, a full disk). Housekeeping never fails a job: the action and the hooks
+ *   warn and the job runs as it would without them; the CLI exits 3.
+ * - floor: the disk is below `fail-below` after pruning, which the operator asked to fail on: the
+ *   action and the hooks fail the job, the CLI exits 4.
+ * - unexpected: anything else, a defect of cargo-isolate. Said with what was being done and how to
+ *   see more; the action and the hooks warn, the CLI exits 1 (what Node exits with for a crash).
+ */
+/** The CLI's exit code for each kind (docs/operations.md lists them); 0 is success. */
+const EXIT_CODES = { unexpected: 1, input: 2, environment: 3, floor: 4 };
+/** A failure whose message is already the sentence an operator reads, and whose kind is known. */
+class Failure extends Error {
+    kind;
+    constructor(message, kind, options) {
+        super(message, options);
+        this.kind = kind;
+        this.name = 'Failure';
+    }
+}
+const isErrno = (e) => {
+    const code = e instanceof Error ? e.code : undefined;
+    return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+};
+/** What a call was doing, in words: `could not <verb> <path>`. Calls not listed are named as they are. */
+const VERB = {
+    open: 'open',
+    read: 'read',
+    write: 'write',
+    'write into': 'write into',
+    rename: 'rename',
+    replace: 'replace',
+    mkdir: 'create the directory',
+    rmdir: 'remove the directory',
+    unlink: 'remove',
+    rm: 'remove',
+    scandir: 'list',
+    opendir: 'list',
+    stat: 'read',
+    lstat: 'read',
+    statfs: 'measure the filesystem of',
+    access: 'write to',
+    chmod: 'change the mode of',
+    chown: 'change the owner of',
+    lchown: 'change the owner of',
+    link: 'link',
+    symlink: 'link',
+    copyfile: 'copy',
+    utime: 'touch',
+    realpath: 'resolve',
+    readlink: 'read the link',
+};
+/** What each error code means, and what the operator can do about it. */
+const CODES = {
+    ENOENT: { says: 'it does not exist', fix: 'Create it, or choose another path' },
+    ENOTDIR: { says: 'a file is in the way where a directory should be', fix: 'Move the file away, or choose another path' },
+    EISDIR: { says: 'it is a directory', fix: 'Name a file' },
+    EACCES: { says: 'permission denied', fix: 'Run as its owner (or root), or give this user access to it' },
+    EPERM: { says: 'operation not permitted', fix: 'Run as its owner (or root), or give this user access to it' },
+    EROFS: { says: 'the filesystem is read-only', fix: 'Remount it read-write, or choose a path on a writable filesystem' },
+    ENOSPC: { says: 'the filesystem is full', fix: "Free space ('cargo-isolate gc' removes idle data), or choose another filesystem" },
+    EDQUOT: { says: "this user's disk quota is used up", fix: 'Raise the quota, or free space' },
+    EIO: { says: 'an input/output error', fix: 'Check the disk (dmesg)' },
+    EMFILE: { says: 'too many open files', fix: 'Raise the limit of open files (ulimit -n)' },
+    ENFILE: { says: 'too many open files on the host', fix: 'Raise fs.file-max, or end what holds them' },
+    ELOOP: { says: 'too many symbolic links on the way', fix: 'Look for a link that points back at itself' },
+    ENAMETOOLONG: { says: 'the path is too long', fix: 'Choose a shorter path' },
+    EEXIST: { says: 'something is there already', fix: 'Move it away, or choose another path' },
+    EBUSY: { says: 'it is busy (a mount point, or in use)', fix: 'Choose a path that is not a mount point' },
+    EXDEV: { says: 'it is on another filesystem', fix: 'Keep the root on one filesystem' },
+};
+/**
+ * Pure: the sentence for a failed system call: `could not <verb> <path>: <what it means> (<CODE>).
+ * <What to do>.`, with `fix` instead of the code's own advice where the caller knows better.
+ */
+function errnoText(e, fix) {
+    const known = CODES[e.code];
+    const verb = e.syscall === undefined ? undefined : (VERB[e.syscall] ?? (e.syscall.startsWith('spawn') ? 'run' : e.syscall));
+    const what = verb && e.path ? `could not ${verb} ${e.path}${e.dest ? ` to ${e.dest}` : ''}: ` : e.path ? `${e.path}: ` : '';
+    return `${what}${known?.says ?? 'it failed'} (${e.code}). ${fix ?? known?.fix ?? 'Check the path and its permissions'}.`;
+}
+/**
+ * A failure of the host, with what was being done: `Writing the metrics to F: could not write
+ * into D: it does not exist (ENOENT). Create the directory, or choose another --output.` (`fixes`:
+ * the caller's own advice for some codes, where it knows better than the code's). Its
+ * message is whole wherever it is printed; `cause` keeps the original error for a debug log.
+ * Anything not a failed system call is unexpected (or keeps the kind it had) and is said with
+ * the doing in front.
+ */
+function failure_failed(doing, e, o = {}) {
+    if (isErrno(e))
+        return new Failure(`${doing}: ${errnoText(e, o.fixes?.[e.code])}`, 'environment', { cause: e });
+    if (e instanceof Failure)
+        return new Failure(`${doing}: ${e.message}`, e.kind, { cause: e });
+    return new Failure(`${doing}: ${e instanceof Error ? e.message : String(e)}`, 'unexpected', { cause: e });
+}
+/**
+ * Pure: any thrown value as a front end reports it, after the front end's own words (`cargo-isolate:`,
+ * `cargo-isolate job-started hook:`). `more` says how to see more of an unexpected failure in
+ * this front end (`run it again with --verbose`).
+ */
+function explain(e, o) {
+    const stack = stackOf(e);
+    // A Failure's message is written whole by the code that throws it (a value with a newline in it included).
+    if (e instanceof Failure)
+        return { kind: e.kind, message: e.message, exitCode: EXIT_CODES[e.kind], stack };
+    if (isErrno(e))
+        return { kind: 'environment', message: errnoText(e), exitCode: EXIT_CODES.environment, stack };
+    const what = e instanceof Error ? e.message : String(e);
+    return {
+        kind: 'unexpected',
+        message: oneLine(`an unexpected failure: ${what.replace(/\.$/, '')}. This is a defect of cargo-isolate: ${o.more}, and report it`) + '.',
+        exitCode: EXIT_CODES.unexpected,
+        stack,
+    };
+}
+/** Every stack along the chain of causes: the debug log's whole story. */
+function stackOf(e) {
+    const parts = [];
+    for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++)
+        parts.push(x.stack ?? String(x));
+    return parts.length ? parts.join('\ncaused by: ') : undefined;
+}
+/** Another module's message is made one line (a workflow command, a log line): a second line would read like a second message. */
+const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
+
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
+
 
 
 
@@ -28781,7 +28928,7 @@ async function appendLine(root, path, e) {
     try {
         const before = await h.stat();
         if (!before.isFile() || before.nlink !== 1)
-            throw new Error(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`);
+            throw new Failure(`${path} is not a plain file of its own (${before.nlink} links); remove it, the next job starts a new history`, 'environment');
         await h.write(JSON.stringify({ t, ...rest }) + '\n');
         st = await h.stat();
         // A root job on a root owned by the runner's user: the next host job must be able to append.
@@ -29179,8 +29326,6 @@ function readHead(path) {
     }
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/owners/foreign.ts
 
 
@@ -29563,6 +29708,7 @@ function formatDuration(ms) {
 ;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
+
 /*
  * Locks are kernel flock(2) locks taken by util-linux `flock`, because Node has no flock.
  *
@@ -29664,13 +29810,30 @@ function flock_hold(paths, o = {}) {
                 settle({ pid: child.pid, child });
         });
         child.stderr.on('data', (d) => (err += d.toString()));
-        child.on('error', (e) => settle(undefined, new Error(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`)));
+        child.on('error', (e) => settle(undefined, new Failure(`Cannot run 'flock' (util-linux) to take ${paths[0]}: ${e.message}. Install util-linux.`, 'environment')));
         child.on('exit', (code, signal) => {
             if (code === BUSY)
                 return settle(undefined);
-            settle(undefined, new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
+            settle(undefined, whyNotOpened(paths) ?? new Error(`flock on ${paths.join(', ')} ended before locking (code ${code}, signal ${signal}): ${err.trim() || out.trim()}`));
         });
     });
+}
+/**
+ * Why flock could not open one of its lock files (a read-only filesystem, a directory of another
+ * uid): the same open(2) flock makes (read-only, created when missing), so that the error names
+ * the file, the call and the code as every other failed system call does (model/failure.ts).
+ * Only on flock's failure: a lock taken costs no extra call.
+ */
+function whyNotOpened(paths) {
+    for (const p of paths) {
+        try {
+            (0,external_node_fs_.closeSync)((0,external_node_fs_.openSync)(p, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_NOCTTY, 0o666));
+        }
+        catch (e) {
+            return e;
+        }
+    }
+    return undefined;
 }
 /** Ends an in-process hold taken without `detached`: closing stdin ends the body. */
 function flock_release(h) {
@@ -29695,7 +29858,7 @@ function flock_allFree(paths, shared = false) {
         return true;
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('flock', flockArgs(paths, { shared }, ['true']), { stdio: 'ignore' });
     if (r.error)
-        throw new Error(`Cannot run 'flock' (util-linux): ${r.error.message}`);
+        throw new Failure(`Cannot run 'flock' (util-linux): ${r.error.message}. Install util-linux.`, 'environment');
     return r.status === 0;
 }
 /** `pid` runs and is a `flock` holding `lockPath` (its command line says so): not gone, not a reused pid. */
@@ -29747,15 +29910,22 @@ const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
  */
 async function writeAtomic(path, data, mode) {
     const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.${(0,external_node_path_.basename)(path)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    let step = 'write into';
     try {
         await external_node_fs_.promises.writeFile(tmp, data, { mode: mode ?? 0o644 });
         if (mode !== undefined)
             await external_node_fs_.promises.chmod(tmp, mode);
+        step = 'rename';
         await external_node_fs_.promises.rename(tmp, path);
     }
     catch (e) {
-        await external_node_fs_.promises.rm(tmp, { force: true });
-        throw e;
+        await external_node_fs_.promises.rm(tmp, { force: true }).catch(() => undefined);
+        // Said of what the caller named: the directory that refused the temp file, or the path it
+        // could not replace. The temp file's name would only puzzle whoever reads the message.
+        const err = e;
+        if (err.code)
+            Object.assign(err, step === 'write into' ? { syscall: 'write into', path: (0,external_node_path_.dirname)(path) } : { syscall: 'replace', path });
+        throw err;
     }
 }
 /**
@@ -31705,6 +31875,8 @@ const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(i
  * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
  */
 const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
+const actionLeftUnisolated = (why) => `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
 /** The job-started hook let the job run as it would without it (hook-impl.ts). */
 const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
 /** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
@@ -32201,6 +32373,7 @@ async function releaseLease(keeperPid, lock, dir = '') {
 
 
 
+
 /** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
 function subjectOf(o) {
     if (o.kind === 'variable')
@@ -32213,14 +32386,14 @@ function subjectOf(o) {
 }
 /** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
 const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Error {
+class InputError extends Failure {
     /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
     constructor(origin, value = '', expected = '', hint) {
         if (typeof origin === 'object' && 'message' in origin)
-            super(origin.message);
+            super(origin.message, 'input');
         else {
             const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`, 'input');
         }
         this.name = 'InputError';
     }
@@ -32450,6 +32623,7 @@ function readSettings(from, env = process.env) {
 
 
 
+
 /*
  * The root every slot, store and lock lives under: which paths are refused as roots (system
  * directories, $HOME, the workspace, a directory cargo-isolate did not make), which filesystems'
@@ -32459,9 +32633,10 @@ function readSettings(from, env = process.env) {
 const EXACT = ['/', '/home', '/root', '/tmp', '/var', '/var/tmp', '/var/lib', '/opt', '/mnt', '/media', '/srv', '/run', '/usr/local'];
 /** Trees that must never contain a root. */
 const UNDER = ['/proc', '/sys', '/dev', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];
-class RootError extends Error {
-    constructor(message) {
-        super(message);
+/** A root refused (kind 'input': the path cannot be meant) or that cannot be used here (kind 'environment': not writable). */
+class RootError extends Failure {
+    constructor(message, kind = 'input') {
+        super(message, kind);
         this.name = 'RootError';
     }
 }
@@ -32588,8 +32763,11 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
     }
     catch (e) {
         const err = (await blame(root)) ?? e;
-        throw new RootError(`${input}: cannot create or write it (${err.code ?? err.message}${err.path ? ` at ${err.path}` : ''}). ` +
-            'Give the runner user write access or choose another path.');
+        // The host's doing, not the value's: the path may be right, and this user or mount wrong.
+        const fix = err.code === 'EACCES' || err.code === 'EPERM' ? 'Give the runner user write access, or choose another path' : undefined;
+        if (!err.code)
+            throw e;
+        throw new RootError(`${input}: cannot create or write it: ${errnoText({ code: err.code, syscall: err.syscall, path: err.path ?? root }, fix)}`, 'environment');
     }
     return root;
 }
@@ -32601,18 +32779,28 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
  * Bytes a tree takes on disk (allocated blocks, what pruning would free), via `du`, which is
  * an order of magnitude faster than a walk in JavaScript. Never follows symlinks, stays on one
  * filesystem. 0 for a missing tree.
+ *
+ * `countedFirst`: trees whose files count there and not in `path`. du counts a file with several
+ * hard links once, where it meets it first, so a file the crate or git store links into a job's
+ * directory counts in the store: removing the directory frees nothing of it, and the guard's
+ * totals count it once (pool/guard.ts).
  */
-function sizes_diskUsage(path, timeoutMs = 30_000) {
+function sizes_diskUsage(path, timeoutMs = 30_000, countedFirst = []) {
     return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
+        const child = (0,external_node_child_process_namespaceObject.spawn)('du', ['-s', '-x', '-B1', '--', ...countedFirst, path], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
         let out = '';
         child.stdout.on('data', (d) => (out += d.toString()));
         child.on('error', () => res(0));
-        child.on('close', () => res(parseInt(out, 10) || 0));
+        child.on('close', () => {
+            // One line per argument that exists, `BYTES<TAB>PATH`, in the order given.
+            const line = out.split('\n').find((l) => l.slice(l.indexOf('\t') + 1) === path);
+            res(parseInt(line ?? '', 10) || 0);
+        });
     });
 }
 
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
+
 
 
 
@@ -32633,8 +32821,8 @@ function sizes_diskUsage(path, timeoutMs = 30_000) {
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
-            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it");
+        throw new Failure(`chown -R ${dirs.base} to uid ${to.uid} failed (${r.detail}); the slot stays marked as uid 0's, ` +
+            "and other users' jobs pass it over until a root job or 'cargo-isolate gc' run as root cleans it", 'environment');
     const rec = await record_file_readRecord(dirs.record);
     if (rec && (rec.uid !== to.uid || rec.foreign)) {
         await writeRecord(dirs.record, { ...rec, uid: to.uid, foreign: undefined });
@@ -32663,7 +32851,7 @@ async function handBackJob(j, published, gitPublished = 0) {
         shared.push(layout_gitStorePaths(j.root).base);
     const r = await owner_chownTree(shared, to, true, j.cleanupTimeoutMs);
     if (!r.ok)
-        throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+        throw new Failure(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
     const homes = layout_rootPaths(j.root).homes;
@@ -32673,7 +32861,7 @@ async function handBackJob(j, published, gitPublished = 0) {
     if (rootOwn.length) {
         const r = await owner_chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
         if (!r.ok)
-            throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
+            throw new Failure(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     }
     if (j.layout === 'slot')
         await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
@@ -33393,14 +33581,18 @@ const actionLog = {
     debug: (m) => lib_core/* debug */.Yz(m),
     group: (name, fn) => lib_core/* group */.Os(name, fn),
 };
-function consoleLog(verbose = false, quiet = false) {
+/**
+ * The CLI's log: warnings and debug lines on stderr; the rest on stderr too, or on stdout where
+ * it is the command's report (`gc`: each removal, then its total), or nowhere (`quiet`: --json).
+ */
+function consoleLog(verbose = false, quiet = false, report = process.stderr) {
     return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        info: (m) => void (quiet || report.write(`${m}\n`)),
         warning: (m) => void process.stderr.write(`warning: ${m}\n`),
         debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
         group: async (name, fn) => {
             if (!quiet)
-                process.stderr.write(`== ${name}\n`);
+                report.write(`== ${name}\n`);
             return fn();
         },
     };
@@ -33908,6 +34100,7 @@ async function writeSummary(job, ended, guard) {
 
 
 
+
 /*
  * The action's post step: what dist/post runs, and what `@github/local-action` calls. It reads
  * what the main step saved (state.ts), ends the job (finishJob) and writes the job summary. Never
@@ -33917,6 +34110,8 @@ async function post_impl_run() {
     const elsewhere = notOnLinux(process.platform, 'post');
     if (elsewhere)
         return lib_core/* notice */.lm(elsewhere);
+    if (process.listenerCount('uncaughtException') === 0)
+        process.on('uncaughtException', stray).on('unhandledRejection', stray);
     try {
         if (loadHookJoined()) {
             lib_core/* info */.pq("The main step joined the runner's job-started hook: its job-completed hook releases the lease and publishes crates.");
@@ -33929,11 +34124,22 @@ async function post_impl_run() {
         }
         const job = loadJob();
         const ended = await finishJob({ job: job ?? lease, env: process.env, log: actionLog });
-        await writeSummary(job, ended, loadGuard()).catch((e) => lib_core/* warning */.$e(`Writing the job summary: ${e.message}`));
+        await writeSummary(job, ended, loadGuard()).catch((e) => report(e, `Writing the job summary to ${process.env.GITHUB_STEP_SUMMARY}`));
     }
     catch (e) {
-        lib_core/* warning */.$e(`cargo-isolate post step: ${e.message}`);
+        report(e, 'cargo-isolate post step');
     }
+}
+/** One failure of the post step: a warning (model/failure.ts), its stack only in the debug log; the next guard cleans up. */
+function report(e, doing) {
+    const f = explain(e, { more: 're-run the job with debug logging for the trace (RUNNER_DEBUG)' });
+    if (f.stack && process.env.RUNNER_DEBUG === '1')
+        lib_core/* debug */.Yz(f.stack);
+    lib_core/* warning */.$e(`${f.message.startsWith(doing) ? '' : `${doing}: `}${f.message} A later guard or 'cargo-isolate gc' cleans up what is left.`);
+}
+function stray(e) {
+    report(e, 'cargo-isolate post step');
+    process.exit(0);
 }
 
 
@@ -33943,7 +34149,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6127);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9556);
 // The action's post step (action.yml: runs.post), bundled into dist/post.
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
