@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4457:
+/***/ 8471:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28633,6 +28633,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
@@ -28695,6 +28696,9 @@ function jobDirs(root, id) {
 }
 /** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
 const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+/** Beside that home, not in it: the record of its verified sources (store/home-sources.ts). */
+const verifiedName = (uid) => `u${uid}-verified`;
+const sourcesRecord = (root, uid) => join(root, 'homes', verifiedName(uid), 'sources.json');
 const SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
@@ -29186,20 +29190,25 @@ function indexPath(name) {
  * NUL-terminated version and JSON line) carry this version with this checksum?
  */
 function indexEntryMatches(buf, version, checksum) {
+    return indexChecksums(buf, version).includes(checksum);
+}
+/** Pure: the checksums a cached index file (the format above) gives for one version. */
+function indexChecksums(buf, version) {
     const parts = buf.toString('latin1').split('\0');
+    const out = [];
     for (let i = 1; i + 1 < parts.length; i++) {
         if (parts[i] !== version)
             continue;
         try {
             const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
+            if (entry.vers === version && typeof entry.cksum === 'string')
+                out.push(entry.cksum);
         }
         catch {
             /* not a JSON line: keep looking */
         }
     }
-    return false;
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/store/dir-names.ts
@@ -29787,10 +29796,13 @@ async function ownersOf(paths) {
  * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
  * a build planted cannot lead the chown outside the root.
  */
-function chownTree(paths, to, recursive, timeoutMs = 120_000) {
+function chownTree(paths, to, recursive, timeoutMs = 120_000, o = {}) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
-    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    // `--from`: only what that uid owns is given (chown stamps every file it is asked to change with
+    // a new ctime, even to the owner it has, which would make a verified tree look changed).
+    const from = o.from !== undefined ? [`--from=${o.from}`] : [];
+    const args = [...(recursive ? ['-R'] : []), ...from, '-h', `${to.uid}:${to.gid}`, '--', ...paths];
     return runCommand('chown', args, timeoutMs).then((r) => r.error
         ? { ok: false, detail: r.error.message }
         : r.code === 0
@@ -31334,7 +31346,6 @@ const USER_FIX = 'docker run --user "$(id -u):$(id -g)"';
 
 
 
-
 /** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
 function homeFor(root, dirs, uid, shared) {
     return shared ? sharedHome(root, uid) : dirs.cargoHome;
@@ -31366,40 +31377,13 @@ async function sharedHomeProblem(root, uid) {
 async function rootOwnerFor(root, uid) {
     return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
 }
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+/**
+ * The runner's own CARGO_HOME, whose config and credentials its jobs get a copy of (home-top.ts).
+ * A nested run (the action used twice in one job) must find the runner's home, not ours.
+ */
 function originalCargoHome(env, root) {
     const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
     return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = (0,external_node_path_.join)(orig, f);
-        const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await external_node_fs_.promises.stat(src).catch(() => undefined);
-        const cur = await external_node_fs_.promises.readlink(dst).catch(() => undefined);
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await external_node_fs_.promises.rm(tmp, { force: true });
-            await external_node_fs_.promises.symlink(src, tmp);
-            await external_node_fs_.promises.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
 }
 
 ;// CONCATENATED MODULE: ./src/job/exports.ts
@@ -32340,6 +32324,7 @@ const RUNNER_INPUTS = [
     'fail-below',
     'cleanup-timeout',
     'publish-crates',
+    'writable-sources',
 ];
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 function variableOf(input) {
@@ -32458,6 +32443,16 @@ function readSettings(from, env = process.env) {
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
     };
+    /** Crate names, separated by commas, spaces or new lines (a YAML block). */
+    const crateNames = (name) => {
+        const names = read(name)
+            .split(/[\s,]+/)
+            .filter(Boolean);
+        const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
+        if (bad !== undefined)
+            throw refuse(name, read(name), 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+        return names;
+    };
     const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
     if (!targetIsBelow(diskThreshold, diskTarget)) {
@@ -32491,6 +32486,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        writableSources: crateNames('writable-sources'),
     };
 }
 
@@ -32656,6 +32652,8 @@ async function prepareRoot(raw, env, create = true, origin = { kind: 'input', na
  * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
  * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
  */
+/** Root's own directories under homes/: its CARGO_HOME, its record of verified sources, its fork PRs' compile cache. */
+const ROOT_OWN = /^u0(-untrusted-sccache|-verified)?$/;
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
@@ -32691,12 +32689,13 @@ async function handBackJob(j, published, gitPublished = 0) {
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    // Only what root made there since: the rest keeps its change time (home-sources.ts reads it).
     const homes = rootPaths(j.root).homes;
     if ((await external_node_fs_.promises.lstat(homes).catch(() => undefined))?.uid === 0)
         await chownTree([homes], to, false);
-    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    const rootOwn = (await external_node_fs_.promises.readdir(homes).catch(() => [])).filter((n) => ROOT_OWN.test(n)).map((n) => `${homes}/${n}`);
     if (rootOwn.length) {
-        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs, { from: 0 });
         if (!r.ok)
             throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
     }
@@ -32741,7 +32740,7 @@ async function handBackIdle(root, timeoutMs) {
         const st = await external_node_fs_.promises.lstat(home).catch(() => undefined);
         if (uid === 0 && st?.isDirectory()) {
             // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
-            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || (0,external_node_fs_.existsSync)(h)), to, true, timeoutMs)).ok)
+            if ((await chownTree([home, `${home}-untrusted-sccache`, `${home}-verified`].filter((h) => h === home || (0,external_node_fs_.existsSync)(h)), to, true, timeoutMs, { from: 0 })).ok)
                 given.push(`homes/${name}`);
             continue;
         }
@@ -32760,318 +32759,798 @@ async function handBackIdle(root, timeoutMs) {
     return given;
 }
 
-;// CONCATENATED MODULE: ./src/job/end.ts
+;// CONCATENATED MODULE: ./src/os/changes.ts
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Runs one step; a failure becomes a warning that says what was being done and where. */
-async function attempt(r, what, fn) {
-    try {
-        await fn();
-    }
-    catch (e) {
-        r.warnings.push(`${what}: ${e.message}`);
-    }
-}
-/** Keeps a removal's outcome, and says what was left and why. */
-function noteRemoval(r, x) {
-    r.removed.push(x);
-    if (x.outcome === 'left-in-trash')
-        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
-    if (x.outcome === 'live')
-        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
-}
-/** Publishes to both stores from one lock file and one cargo version, found once. */
-async function publishStores(j, c, cargoHome, r, log) {
-    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
-    let lock;
-    const theLock = () => (lock ??= postLock(c, env));
-    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
-        if (!c.publish) {
-            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
-            return;
-        }
-        const l = await theLock();
-        if (!l?.version)
-            return;
-        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
-        if (c.cache && r.published.published > 0 && log)
-            await saveStore(j.root, l.text, log);
-    });
-    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
-        const l = await theLock();
-        const locked = l ? parseGitLock(l.text) : [];
-        if (locked.length === 0)
-            return;
-        if (!c.publish) {
-            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
-            return;
-        }
-        if (!l.version)
-            return;
-        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
-    });
-}
-/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
-async function removeJobDir(j, r) {
-    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
-        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
-        if (r.foreign)
-            r.warnings.push(r.foreign.message);
-    });
-    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
-    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
-        noteRemoval(r, await removeTree(j.root, j.dirs.base, {
-            why: 'job cleanup: the directories of this run',
-            locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
-            timeoutMs: j.cleanupTimeoutMs,
-        }));
-        // The key and repository directories go too once empty. rmdir refuses a non-empty
-        // directory atomically, and a job creating its directory meanwhile re-creates parents.
-        const key = (0,external_node_path_.dirname)(j.dirs.base);
-        await external_node_fs_.promises
-            .rmdir(key)
-            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
-            .catch(() => undefined);
-    });
-}
-/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
-async function leaveSlot(j, cargoHome, r) {
-    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
-        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
-            return; // nothing to empty
-        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
-        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
-    });
-    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
-    // After the record (which names this uid): a mark must be the last word.
-    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
-        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
-        if (r.foreign)
-            r.warnings.push(r.foreign.message);
-    });
-    if (cargoHome !== j.dirs.cargoHome) {
-        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
-            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
-            if (home)
-                r.warnings.push(home.message);
-        });
-    }
-}
-/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
-async function recordSlot(j, cargoHome, r) {
-    const now = new Date().toISOString();
-    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
-    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
-    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
-    // Who used the slot comes from this job's own state, never from the file: the build ran
-    // as this uid and could have rewritten slot.json to claim another trust domain's key.
-    if (!j.identity || !j.slot || !j.startedAt)
-        return;
-    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
-    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
-    await writeRecord(j.dirs.record, {
-        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
-        releasedAt: now,
-        lastUsed: now,
-        sizes: r.sizes,
-        units: r.units,
-        copiedFrom,
-    });
-}
-/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
-async function appendUnits(j, r) {
-    const me = j.identity;
-    const u = r.units;
-    if (!me || !u || u.built + u.fresh === 0)
-        return;
-    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
-        t: new Date().toISOString(),
-        repository: me.repository,
-        job: me.job,
-        jobKey: me.jobKey || undefined,
-        key: me.key,
-        runner: me.runnerName,
-        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
-        built: u.built,
-        fresh: u.fresh,
-        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
-        workflow: me.workflow,
-        run: me.runId,
-        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
-        base: me.baseKey,
-    }));
-}
-/**
- * The post step's work. Best effort throughout: each failure becomes a warning that says what
- * was being done and where, and the lease is released whatever happened before.
- */
-async function endJob(j, log) {
-    const t0 = performance.now();
-    const r = { removed: [], warnings: [] };
-    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
-    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
-    try {
-        await prepareRoot(j.root, {}, false);
-        const startedAt = j.startedAt;
-        if (startedAt) {
-            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
-                r.units = unitsSince(j.dirs.target, startedAt);
-            });
-        }
-        if (j.crates)
-            await publishStores(j, j.crates, cargoHome, r, log);
-        if (j.layout === 'job')
-            await removeJobDir(j, r);
-        else
-            await leaveSlot(j, cargoHome, r);
-        await appendUnits(j, r);
-        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
-            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
-        });
-    }
-    catch (e) {
-        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
-    }
-    let released = false;
-    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
-        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
-    });
-    const diskAtRelease = await measure(j.root).catch(() => undefined);
-    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
-}
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(3838);
-;// CONCATENATED MODULE: ./src/os/log.ts
-
-const actionLog = {
-    info: (m) => lib_core/* info */.pq(m),
-    warning: (m) => lib_core/* warning */.$e(m),
-    debug: (m) => lib_core/* debug */.Yz(m),
-    group: (name, fn) => lib_core/* group */.Os(name, fn),
-};
-function consoleLog(verbose = false, quiet = false) {
-    return {
-        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
-        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
-        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
-        group: async (name, fn) => {
-            if (!quiet)
-                process.stderr.write(`== ${name}\n`);
-            return fn();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/job/prepare.ts
-
-
-
-
-
-
-const ago = (iso, now) => {
-    const ms = now - Date.parse(iso);
-    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
-};
-/**
- * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
- * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
- * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
- * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+/*
+ * What changed in trees since a moment, by the one timestamp no process can set: the inode's
+ * change time (ctime). A write, a truncate, a chmod, a rename into place, a new link, and
+ * `touch -r` putting an mtime back all set it to the current time; nothing sets it to another.
  *
- * The reason says "warm" only when a build is really there to reuse: a slot of the same key
- * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
- * content, but cargo compiles everything again, and the summary must say so.
+ * Granularity: many filesystems stamp ctime from a coarse clock (one scheduler tick, up to 10 ms,
+ * behind the precise one), so a change made just after a moment T can carry a ctime a little
+ * before T. Callers therefore record a moment only after SETTLE_MS have passed since their own
+ * last write, and ask for changes after that moment (settle.ts of a caller's pass): a later change
+ * is then always stamped after it (settle below). A system clock stepped backwards (ctime earlier than a record)
+ * is the caller's to detect: a record from the future is not trusted.
+ *
+ * One `find` over every tree (GNU findutils: -newerct, -printf; it stats each entry without
+ * following links); where no `find` runs (a minimal container image), the same walk in-process.
  */
-function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
-    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
-    if (!content.target && !content.cargoHome)
-        return { reset: false, reason: 'empty' };
-    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
-    const kept = (warm, why = warm) => {
-        if (content.target && !previous?.prunedAt)
-            return { reset: false, reason: warm, warm: true };
-        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
-        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
-    };
-    if (reuse === 'never')
-        return { reset: true, reason: 'reuse: never' };
-    if (reuse === 'always')
-        return kept('reuse: always');
-    if (!previous)
-        return { reset: true, reason: 'no record of who used it last' };
-    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
-    // base branch's next push wipes it (it is another trust domain's slot from then on).
-    if (fromBase(previous, me))
-        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
-    if (trustDomain(previous) !== trustDomain(me))
-        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
-    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+/** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
+const SETTLE_MS = 30;
+/** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
+async function settle(at) {
+    const left = at + SETTLE_MS + 1 - Date.now();
+    if (left > 0)
+        await new Promise((r) => setTimeout(r, left));
 }
-async function hasEntries(dir) {
-    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
+/** The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in ms. */
+async function changedSince(paths, sinceMs) {
+    const out = new Map();
+    if (paths.length === 0)
+        return out;
+    // Arguments in batches, so that no list of thousands of trees meets the kernel's limit.
+    for (let i = 0; i < paths.length;) {
+        const batch = [];
+        for (let size = 0; i < paths.length && size < 100_000; i++) {
+            batch.push(paths[i]);
+            size += paths[i].length + 1;
+        }
+        const found = await findNewer(batch, sinceMs);
+        if (found === undefined) {
+            walkNewer(batch, sinceMs, out);
+            continue;
+        }
+        for (const [p, t] of found)
+            out.set(p, t);
+    }
+    return out;
+}
+/** `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are skipped. */
+function findNewer(paths, sinceMs) {
+    return new Promise((res) => {
+        const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
+        const child = (0,external_node_child_process_namespaceObject.spawn)('find', [...paths, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const chunks = [];
+        child.stdout.on('data', (d) => chunks.push(d));
+        child.on('error', () => res(undefined));
+        child.on('close', (code) => {
+            // 1: some start point did not exist (told on stderr); the others were still searched.
+            if (code !== 0 && code !== 1)
+                return res(undefined);
+            const m = new Map();
+            for (const rec of Buffer.concat(chunks).toString('utf8').split('\0')) {
+                const tab = rec.indexOf('\t');
+                if (tab > 0)
+                    m.set(rec.slice(tab + 1), parseFloat(rec.slice(0, tab)) * 1000);
+            }
+            res(m);
+        });
+    });
+}
+function walkNewer(paths, sinceMs, out) {
+    const visit = (p) => {
+        let st;
+        try {
+            st = (0,external_node_fs_.lstatSync)(p);
+        }
+        catch {
+            return;
+        }
+        if (st.ctimeMs > sinceMs)
+            out.set(p, st.ctimeMs);
+        if (st.isDirectory())
+            for (const n of readdirSafe(p))
+                visit((0,external_node_path_.join)(p, n));
+    };
+    for (const p of paths)
+        visit(p);
+}
+function readdirSafe(p) {
+    try {
+        return (0,external_node_fs_.readdirSync)(p);
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-tree.ts
+
+
+
+const sealedMode = (e) => (e.kind === 'dir' ? 0o555 : e.mode & 0o111 ? 0o555 : 0o444);
+const writableMode = (e) => (e.kind === 'dir' ? 0o755 : e.mode & 0o111 ? 0o755 : 0o644);
+const kindOf = (st) => st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
+/** Pure: the children each directory of the tree must have ('' is the crate directory). */
+function childrenOf(tree) {
+    const out = new Map([['', new Set()]]);
+    for (const [p, e] of tree) {
+        const at = p.lastIndexOf('/');
+        const parent = at < 0 ? '' : p.slice(0, at);
+        if (!out.has(parent))
+            out.set(parent, new Set());
+        out.get(parent).add(p.slice(at + 1));
+        if (e.kind === 'dir' && !out.has(p))
+            out.set(p, new Set());
+    }
+    return out;
+}
+/** One path against what the tree says of it; undefined when it is right. */
+async function compareOne(dir, rel, want, sealed) {
+    const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(dir, rel)).catch(() => undefined);
+    if (!want)
+        return st ? 'extra' : undefined;
+    if (!st)
+        return 'missing';
+    if (kindOf(st) !== want.kind)
+        return 'kind';
+    if (want.kind === 'file') {
+        if (st.size !== want.data.length || !(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, rel))).equals(want.data))
+            return 'content';
+    }
+    else if (want.kind === 'symlink') {
+        if ((await external_node_fs_.promises.readlink((0,external_node_path_.join)(dir, rel))) !== want.target)
+            return 'content';
+    }
+    if (want.kind === 'symlink')
+        return undefined;
+    const mode = st.mode & 0o777;
+    return mode === (sealed ? sealedMode(want) : writableMode(want)) ? undefined : 'mode';
+}
+/** What differs between `dir` and `tree`, one difference per path. */
+async function compareTree(dir, tree, o) {
+    const diffs = new Map();
+    const kids = childrenOf(tree);
+    const seen = new Set();
+    const note = (path, why) => {
+        if (why === 'extra' && o.keepExtra)
+            return;
+        if (!diffs.has(path))
+            diffs.set(path, why);
+    };
+    const visit = async (rel, deep) => {
+        if (seen.has(rel))
+            return;
+        seen.add(rel);
+        if (rel !== '') {
+            const why = await compareOne(dir, rel, tree.get(rel), o.sealed);
+            if (why && !(why === 'mode' && o.keepExtra))
+                note(rel, why);
+            if (why === 'extra' || why === 'missing' || why === 'kind')
+                return;
+        }
+        else {
+            const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+            if (!st?.isDirectory())
+                return void note('', st ? 'kind' : 'missing');
+            if (!o.keepExtra && (st.mode & 0o777) !== (o.sealed ? 0o555 : 0o755))
+                note('', 'mode');
+        }
+        if (!kids.has(rel))
+            return; // not a directory of the tree
+        const names = await external_node_fs_.promises.readdir((0,external_node_path_.join)(dir, rel)).catch(() => []);
+        const want = kids.get(rel);
+        for (const n of names)
+            if (!want.has(n))
+                note(rel ? `${rel}/${n}` : n, 'extra');
+        for (const n of want) {
+            const child = rel ? `${rel}/${n}` : n;
+            if (deep)
+                await visit(child, true);
+            else if (!names.includes(n))
+                note(child, 'missing');
+        }
+    };
+    if (!o.only)
+        await visit('', true);
+    else
+        for (const rel of [...o.only].sort())
+            await visit(rel, false);
+    return [...diffs].map(([path, why]) => ({ path, why }));
+}
+/** Makes `dir` writable while `fn` runs, then gives it `mode` back (0o555 sealed). */
+async function writableWhile(dir, mode, fn) {
+    await external_node_fs_.promises.chmod(dir, 0o755);
+    try {
+        return await fn();
+    }
+    finally {
+        await external_node_fs_.promises.chmod(dir, mode).catch(() => undefined);
+    }
+}
+/** Puts `e` at `path` whole: a temp name in the same directory, then rename(2) over whatever is there. */
+async function place(path, e, sealed) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        if (e.kind === 'symlink')
+            await external_node_fs_.promises.symlink(e.target, tmp);
+        else {
+            await external_node_fs_.promises.writeFile(tmp, e.data, { mode: 0o600 });
+            if (e.mtime)
+                await external_node_fs_.promises.utimes(tmp, e.mtime, e.mtime);
+            await external_node_fs_.promises.chmod(tmp, sealed ? sealedMode(e) : writableMode(e));
+        }
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (err) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw err;
+    }
+}
+/** Removes a file, a link or a whole directory below the crate directory (made writable first). */
+async function removeEntry(path) {
+    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    if (!st)
+        return;
+    if (st.isDirectory()) {
+        await chmodTree(path, () => 0o755, () => 0o755);
+        await external_node_fs_.promises.rm(path, { recursive: true, force: true });
+    }
+    else
+        await external_node_fs_.promises.unlink(path);
+}
+/** Makes a directory of the tree (and its files, later) with the tree's modes. */
+async function makeDir(path) {
+    await external_node_fs_.promises.mkdir(path, { mode: 0o755 });
 }
 /**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ * Brings `dir` to `tree` by the differences `diffs` (compareTree's): each wrong or missing file
+ * renamed into place whole, each extra entry unlinked, modes set. Parents are made writable only
+ * while their entries change.
  */
-async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
-    const removed = [];
-    const timeoutMs = s.cleanupTimeoutMs;
-    // A build of the previous job may have replaced one of our directories by a symlink (into
-    // another slot, say): cargo would follow it. Only real directories are used; anything else
-    // is moved to trash (the link itself, never what it points to).
-    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
-        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
-        if (st && !st.isDirectory())
-            removed.push(await removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
+async function repairTree(dir, tree, diffs, sealed) {
+    const dirMode = sealed ? 0o555 : 0o755;
+    // Parents before children; a missing directory is made before the files below it.
+    for (const d of [...diffs].sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path))) {
+        const path = d.path === '' ? dir : (0,external_node_path_.join)(dir, d.path);
+        const want = tree.get(d.path);
+        if (d.why === 'mode') {
+            await external_node_fs_.promises.chmod(path, d.path === '' || !want ? dirMode : sealed ? sealedMode(want) : writableMode(want));
+            continue;
+        }
+        await writableWhile((0,external_node_path_.dirname)(path), dirMode, async () => {
+            if (d.why === 'extra' || d.why === 'kind')
+                await removeEntry(path);
+            if (d.why === 'extra' || !want)
+                return;
+            if (want.kind === 'dir') {
+                await makeDir(path).catch((e) => {
+                    if (e.code !== 'EEXIST')
+                        throw e;
+                });
+                // Its entries: every one is missing (the directory was not there) or compared below.
+                const inner = await compareTree(path, subtree(tree, d.path), { sealed });
+                await external_node_fs_.promises.chmod(path, 0o755);
+                await repairTree(path, subtree(tree, d.path), inner, sealed);
+                await external_node_fs_.promises.chmod(path, dirMode);
+            }
+            else
+                await place(path, want, sealed);
+        });
     }
-    const privateHome = cargoHome === dirs.cargoHome;
-    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
-    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
-    const decision = decideReset(s.reuse, previous, content, me);
-    if (decision.reset) {
-        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
-            removed.push(await removeTree(root, d, { why: `slot reset: ${decision.reason}`, timeoutMs }));
+}
+/** Pure: the part of `tree` below `rel`, relative to it. */
+function subtree(tree, rel) {
+    const out = new Map();
+    for (const [p, e] of tree)
+        if (p.startsWith(`${rel}/`))
+            out.set(p.slice(rel.length + 1), { ...e, path: p.slice(rel.length + 1) });
+    return out;
+}
+/** chmod over a tree without following links: directories by `dirMode`, files by `fileMode` (their current mode in). */
+async function chmodTree(top, dirMode, fileMode) {
+    const st = await external_node_fs_.promises.lstat(top).catch(() => undefined);
+    if (!st || st.isSymbolicLink())
+        return;
+    if (!st.isDirectory()) {
+        if ((st.mode & 0o777) !== fileMode(st.mode & 0o777))
+            await external_node_fs_.promises.chmod(top, fileMode(st.mode & 0o777));
+        return;
     }
-    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
-        // The slot's own private home (a version before shared homes): nothing uses it any more.
-        removed.push(await removeTree(root, dirs.cargoHome, { why: 'slot preparation: a private CARGO_HOME nothing uses any more', timeoutMs }));
+    // Writable first, so that entries can be listed and changed; its final mode last.
+    if ((st.mode & 0o700) !== 0o700)
+        await external_node_fs_.promises.chmod(top, 0o755);
+    for (const n of await external_node_fs_.promises.readdir(top))
+        await chmodTree((0,external_node_path_.join)(top, n), dirMode, fileMode);
+    if ((st.mode & 0o777) !== dirMode(st.mode & 0o777) || (st.mode & 0o700) !== 0o700)
+        await external_node_fs_.promises.chmod(top, dirMode(st.mode & 0o777));
+}
+/** Seals a crate directory as the tree says (modes only: the content is checked elsewhere). */
+const sealTree = (dir) => chmodTree(dir, () => 0o555, (m) => (m & 0o111 ? 0o555 : 0o444));
+/** Makes a sealed crate directory writable again (for cargo's own clean-up of what nobody used for long). */
+const unsealTree = (dir) => chmodTree(dir, () => 0o755, (m) => (m & 0o111 ? 0o755 : 0o644));
+/**
+ * Extracts `tree` as `<parent>/<name>`: made whole in a hidden directory beside it, with cargo's
+ * marker, modes and mtimes, then renamed into place. 'exists' when a directory of that name
+ * appeared meanwhile (it is then compared like any other).
+ */
+async function extractTree(parent, name, tree, sealed) {
+    const tmp = (0,external_node_path_.join)(parent, `.cargo-isolate-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}-${name}`);
+    await external_node_fs_.promises.mkdir(tmp, { mode: 0o755 });
+    try {
+        const paths = [...tree.keys()].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+        for (const p of paths) {
+            const e = tree.get(p);
+            if (e.kind === 'dir')
+                await makeDir((0,external_node_path_.join)(tmp, p));
+            else
+                await place((0,external_node_path_.join)(tmp, p), e, sealed);
+        }
+        // Directories last, deepest first: their entries are all there.
+        if (sealed)
+            for (const p of paths.filter((q) => tree.get(q).kind === 'dir').reverse())
+                await external_node_fs_.promises.chmod((0,external_node_path_.join)(tmp, p), 0o555);
+        await external_node_fs_.promises.chmod(tmp, sealed ? 0o555 : 0o755);
+        try {
+            await external_node_fs_.promises.rename(tmp, (0,external_node_path_.join)(parent, name));
+            return 'made';
+        }
+        catch (e) {
+            if (!['EEXIST', 'ENOTEMPTY'].includes(e.code ?? ''))
+                throw e;
+            await removeEntry(tmp);
+            return 'exists';
+        }
     }
-    if (await hasEntries(dirs.tmp))
-        removed.push(await removeTree(root, dirs.tmp, { why: "slot preparation: the previous job's temp files", timeoutMs }));
-    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
-    if (stuck.length) {
-        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
-        for (const r of stuck)
-            if (r.outcome === 'live')
-                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+    catch (e) {
+        await removeEntry(tmp).catch(() => undefined);
+        throw e;
     }
-    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
-    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
-    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
-    const linked = await linkRunnerConfig(cargoHome, root, env);
-    return { decision, removed, linked };
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/store/tar.ts
+
+/** Files cargo writes into a `.crate` itself; cargo 1.93+ stamps them with this mtime after unpacking. */
+const GENERATED = ['Cargo.lock', 'Cargo.toml', '.cargo_vcs_info.json'];
+const GENERATED_MTIME = 1153704088;
+/** cargo's marker of a complete extraction (the `.cargo-ok` file's content since cargo 1.71). */
+const CARGO_OK = '.cargo-ok';
+const CARGO_OK_TEXT = '{"v":1}';
+class CrateFormatError extends Error {
+}
+const tar_text = (b, from, len) => {
+    const s = b.subarray(from, from + len);
+    const nul = s.indexOf(0);
+    return (nul < 0 ? s : s.subarray(0, nul)).toString('utf8');
+};
+/** A numeric header field: octal text, or base-256 when its high bit is set (GNU, for large values). */
+function num(b, from, len) {
+    if (b[from] & 0x80) {
+        let v = b[from] & 0x7f;
+        for (let i = 1; i < len; i++)
+            v = v * 256 + b[from + i];
+        return v;
+    }
+    const t = tar_text(b, from, len).trim();
+    return t === '' ? 0 : parseInt(t, 8);
+}
+/** pax records: `<len> <key>=<value>\n`, repeated. */
+function paxRecords(data) {
+    const out = {};
+    let at = 0;
+    while (at < data.length) {
+        const space = data.indexOf(0x20, at);
+        if (space < 0)
+            break;
+        const len = parseInt(data.subarray(at, space).toString('ascii'), 10);
+        if (!(len > 0))
+            break;
+        const rec = data.subarray(space + 1, at + len - 1).toString('utf8');
+        const eq = rec.indexOf('=');
+        if (eq > 0)
+            out[rec.slice(0, eq)] = rec.slice(eq + 1);
+        at += len;
+    }
+    return out;
+}
+/** Pure: a path as the tar crate places it under the unpack directory, or undefined when it is skipped. */
+function cleanPath(raw) {
+    const parts = [];
+    for (const p of raw.split('/')) {
+        if (p === '' || p === '.')
+            continue;
+        if (p === '..')
+            return undefined;
+        parts.push(p);
+    }
+    return parts;
+}
+/**
+ * Pure: the entries of a `.crate` (gzipped) for the crate directory `top` (`<name>-<version>`),
+ * relative to it. Throws CrateFormatError for what cargo would refuse to unpack.
+ */
+function readCrate(gz, top) {
+    let tar;
+    try {
+        tar = (0,external_node_zlib_.gunzipSync)(gz);
+    }
+    catch (e) {
+        throw new CrateFormatError(`not a gzip stream (${e.message})`);
+    }
+    const out = [];
+    const files = new Map();
+    let longName;
+    let longLink;
+    let pax = {};
+    for (let at = 0; at + 512 <= tar.length;) {
+        const h = tar.subarray(at, at + 512);
+        if (h.every((x) => x === 0))
+            break; // the end: two zero blocks (one is enough to stop)
+        const type = String.fromCharCode(h[156] || 0x30);
+        const size = pax.size !== undefined ? Number(pax.size) : num(h, 124, 12);
+        const data = tar.subarray(at + 512, at + 512 + size);
+        if (data.length < size)
+            throw new CrateFormatError(`truncated archive (an entry of ${size} bytes at offset ${at})`);
+        at += 512 + Math.ceil(size / 512) * 512;
+        if (type === 'L')
+            longName = tar_text(data, 0, data.length);
+        else if (type === 'K')
+            longLink = tar_text(data, 0, data.length);
+        else if (type === 'x')
+            pax = { ...pax, ...paxRecords(data) };
+        else if (type === 'g')
+            continue;
+        else {
+            const ustar = tar_text(h, 257, 6) === 'ustar' && h[262] === 0; // POSIX ustar: a prefix field; GNU's "ustar  " has none
+            const name = pax.path ?? longName ?? (ustar && tar_text(h, 345, 155) ? `${tar_text(h, 345, 155)}/${tar_text(h, 0, 100)}` : tar_text(h, 0, 100));
+            const link = pax.linkpath ?? longLink ?? tar_text(h, 157, 100);
+            longName = longLink = undefined;
+            pax = {};
+            if (name !== top && !name.startsWith(`${top}/`)) {
+                throw new CrateFormatError(`the archive holds ${JSON.stringify(name)}, which is not under ${top}/`);
+            }
+            const parts = cleanPath(name);
+            if (!parts || parts.length === 0 || parts[0] !== top)
+                continue;
+            const rel = parts.slice(1).join('/');
+            if (rel === '' || parts[parts.length - 1] === CARGO_OK)
+                continue; // the top itself; cargo's own marker
+            const mode = num(h, 100, 8) & 0o777;
+            const mtime = GENERATED.includes(rel) ? GENERATED_MTIME : num(h, 136, 12) || 1;
+            if (type === '5')
+                out.push({ path: rel, kind: 'dir', mode, mtime });
+            else if (type === '2')
+                out.push({ path: rel, kind: 'symlink', mode, mtime, target: link });
+            else if (type === '1') {
+                const linked = cleanPath(link);
+                const bytes = linked && files.get(linked.slice(1).join('/'));
+                if (!bytes)
+                    throw new CrateFormatError(`the hard link ${rel} names ${link}, which is not a file before it in the archive`);
+                files.set(rel, bytes);
+                out.push({ path: rel, kind: 'file', mode, mtime, data: bytes });
+            }
+            else if (type === '0' || type === '7' || h[156] === 0) {
+                files.set(rel, data);
+                out.push({ path: rel, kind: 'file', mode, mtime, data });
+            }
+            // Devices, FIFOs and the like: the tar crate would make them; a crate never ships one.
+        }
+    }
+    return out;
+}
+/**
+ * Pure: every path of the extracted tree with what must be there: the entries, the directories
+ * they imply (the tar crate makes missing parents), and cargo's marker. The last entry for a
+ * path wins, as unpacking over it would.
+ */
+function expectedTree(entries) {
+    const tree = new Map();
+    for (const e of entries) {
+        const parts = e.path.split('/');
+        for (let i = 1; i < parts.length; i++) {
+            const dir = parts.slice(0, i).join('/');
+            if (!tree.has(dir))
+                tree.set(dir, { path: dir, kind: 'dir', mode: 0o755, mtime: 0 });
+        }
+        tree.set(e.path, e);
+    }
+    tree.set(CARGO_OK, { path: CARGO_OK, kind: 'file', mode: 0o644, mtime: 0, data: Buffer.from(CARGO_OK_TEXT) });
+    return tree;
+}
+
+;// CONCATENATED MODULE: ./src/store/home-sources.ts
+
+
+
+
+
+
+
+
+
+
+/** cargo cleans sources nobody used for a month: sealed ones it cannot, so they are unsealed after this. */
+const UNSEAL_AFTER_MS = 21 * 86_400_000;
+/** A name declared writable stays so this long after the last job that declared it. */
+const WRITABLE_FOR_MS = 30 * 86_400_000;
+/** `used` is written at most this often per crate: a start that changes nothing writes nothing. */
+const USED_EVERY_MS = 86_400_000;
+const emptyRecord = () => ({ format: 1, crates: {}, writable: {} });
+async function readSources(file) {
+    try {
+        const r = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
+        if (r.format !== 1 || typeof r.crates !== 'object' || r.crates === null)
+            return emptyRecord();
+        return { format: 1, crates: r.crates, writable: r.writable ?? {} };
+    }
+    catch {
+        return emptyRecord();
+    }
+}
+/**
+ * Pure: what one target needs. `changed`: paths below its sources that changed after its record
+ * ('' for the directory itself); `crateChanged`: its `.crate` did; `sealed`: whether it must be
+ * read-only now.
+ */
+function planTarget(t, rec, on, changed, crateChanged, sealed) {
+    if (!on.src && !on.crateFile)
+        return rec ? { action: 'drop' } : { action: 'skip', why: 'not in this CARGO_HOME' };
+    const stale = !rec || (t.lockSha !== undefined && rec.sha256 !== t.lockSha) || rec.sealed !== sealed;
+    if (!on.src) {
+        // cargo extracts a missing tree from the `.crate` when it needs it: the job's locked crates
+        // are extracted now, from a verified one; for the others, only the `.crate` must be right.
+        if (t.lockSha !== undefined && on.crateFile)
+            return { action: 'extract' };
+        return stale || crateChanged ? { action: 'verify', crate: true } : { action: 'ok' };
+    }
+    // Never verified, verified against another checksum, or sealed the other way: the whole tree.
+    if (stale)
+        return { action: 'verify', crate: true };
+    // The directory itself changed (an entry added or removed at its top, its mode, a rename of
+    // it): the whole tree, as for a new one. Else the paths that changed, and the `.crate` if it did.
+    if (changed.includes(''))
+        return { action: 'verify', crate: crateChanged };
+    if (crateChanged || changed.length > 0)
+        return { action: 'verify', crate: crateChanged, only: changed };
+    return { action: 'ok' };
+}
+/** Pure: `name-version` split at the dash before the version (a name may hold dashes, a version too). */
+function splitCrate(crate) {
+    const out = [];
+    for (let i = crate.indexOf('-'); i > 0; i = crate.indexOf('-', i + 1)) {
+        const version = crate.slice(i + 1);
+        if (/^\d+\.\d+\.\d+/.test(version))
+            out.push({ name: crate.slice(0, i), version });
+    }
+    return out;
+}
+const home_sources_isDir = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isDirectory(), () => false);
+const isFile = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isFile(), () => false);
+const listDirs = async (p) => (await external_node_fs_.promises.readdir(p, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+/** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
+async function indexSha(home, dir, crate) {
+    for (const { name, version } of splitCrate(crate)) {
+        const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(home, 'registry', 'index', dir, '.cache', indexPath(name))).catch(() => undefined);
+        const sums = buf ? [...new Set(indexChecksums(buf, version))] : [];
+        if (sums.length === 1)
+            return sums[0];
+    }
+    return undefined;
+}
+/** The crates to look at: the lock's (in the index dirs known for its sources), or everything the home holds. */
+async function targetsOf(c) {
+    const reg = (0,external_node_path_.join)(c.home, 'registry');
+    const out = new Map();
+    if (c.locked) {
+        const present = new Set([...(await listDirs((0,external_node_path_.join)(reg, 'src'))), ...(await listDirs((0,external_node_path_.join)(reg, 'cache')))]);
+        const bySource = new Map();
+        for (const s of new Set(c.locked.map((x) => x.source)))
+            bySource.set(s, ((await c.dirsOf?.(s)) ?? []).filter((d) => present.has(d)));
+        for (const x of c.locked) {
+            const crate = `${x.name}-${x.version}`;
+            let dirs = bySource.get(x.source);
+            // A registry no publisher has named yet: the dir whose index cache gives this very checksum.
+            if (dirs.length === 0) {
+                dirs = [];
+                for (const d of present)
+                    if ((await indexSha(c.home, d, crate)) === x.checksum)
+                        dirs.push(d);
+            }
+            for (const d of dirs)
+                out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate, lockSha: x.checksum });
+        }
+        return [...out.values()];
+    }
+    for (const d of await listDirs((0,external_node_path_.join)(reg, 'src')))
+        for (const crate of await listDirs((0,external_node_path_.join)(reg, 'src', d)))
+            out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate });
+    for (const d of await listDirs((0,external_node_path_.join)(reg, 'cache')))
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(reg, 'cache', d)).catch(() => []))
+            if (f.endsWith('.crate') && !f.startsWith('.'))
+                out.set(`${d}/${f.slice(0, -6)}`, { key: `${d}/${f.slice(0, -6)}`, dir: d, crate: f.slice(0, -6) });
+    return [...out.values()];
+}
+/** The check (see above). Never throws for one crate's trouble: it is reported, and the crate is left unrecorded. */
+async function checkSources(c) {
+    const t0 = performance.now();
+    const now = c.now ?? Date.now();
+    const r = { checked: 0, verified: 0, repaired: [], extracted: 0, replaced: [], unchecked: [], unsealed: 0, ms: 0 };
+    const done = () => ((r.ms = Math.round(performance.now() - t0)), r);
+    // A record from the future: the clock was set back, and ctimes after it prove nothing.
+    const trusted = (x) => (Object.values(x.crates).some((y) => y.at > now + 60_000) ? { ...emptyRecord(), writable: x.writable } : x);
+    let rec = trusted(await readSources(c.recordFile));
+    const writable = new Set([...c.writable, ...Object.entries(rec.writable).flatMap(([n, at]) => (now - at < WRITABLE_FOR_MS ? [n] : []))]);
+    const targets = await targetsOf(c);
+    r.checked = targets.length;
+    const paths = (t) => ({
+        src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate),
+        crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`),
+    });
+    const plan = async (ts, record) => {
+        const recorded = ts.filter((t) => record.crates[t.key]);
+        const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
+        const changed = recorded.length ? await changedSince(recorded.flatMap((t) => [paths(t).src, paths(t).crateFile]), Math.floor(since)) : new Map();
+        const out = [];
+        for (const t of ts) {
+            const p = paths(t);
+            const at = record.crates[t.key]?.at ?? Infinity;
+            const inside = [...changed].filter(([f, ct]) => ct > at && (f === p.src || f.startsWith(p.src + external_node_path_.sep))).map(([f]) => (0,external_node_path_.relative)(p.src, f));
+            const crateChanged = (changed.get(p.crateFile) ?? 0) > at;
+            const name = splitCrate(t.crate)[0]?.name ?? t.crate;
+            const sealed = !writable.has(name);
+            const pl = planTarget(t, record.crates[t.key], { src: await home_sources_isDir(p.src), crateFile: await isFile(p.crateFile) }, inside, crateChanged, sealed);
+            out.push({ t, plan: pl, ...p, sealed });
+        }
+        return out;
+    };
+    let work = await plan(targets, rec);
+    const oldSealed = Object.entries(rec.crates).filter(([k, x]) => x.sealed && now - x.used > UNSEAL_AFTER_MS && !targets.some((t) => t.key === k));
+    const stale = (w) => w.t.lockSha !== undefined && now - (rec.crates[w.t.key]?.used ?? 0) > USED_EVERY_MS;
+    const declared = c.writable.filter((n) => now - (rec.writable[n] ?? 0) > USED_EVERY_MS);
+    const needs = (ws) => ws.filter((w) => w.plan.action !== 'ok' && w.plan.action !== 'skip');
+    for (const w of work)
+        if (w.plan.action === 'skip')
+            r.unchecked.push({ crate: w.t.key, why: w.plan.why });
+    if (needs(work).length === 0 && oldSealed.length === 0 && !work.some(stale) && declared.length === 0)
+        return done();
+    const lock = await hold([(0,external_node_path_.join)(c.home, '.package-cache')], { waitSeconds: c.lockWaitSeconds });
+    if (!lock) {
+        r.skipped = `another cargo held ${(0,external_node_path_.join)(c.home, '.package-cache')} for ${c.lockWaitSeconds} s`;
+        return done();
+    }
+    try {
+        // Another job may have verified some of these while this one waited for the lock.
+        const fresh = trusted(await readSources(c.recordFile));
+        if (fresh.crates !== rec.crates && JSON.stringify(fresh.crates) !== JSON.stringify(rec.crates)) {
+            rec = fresh;
+            work = await plan(targets, rec);
+        }
+        for (const n of c.writable)
+            rec.writable[n] = now;
+        const todo = needs(work);
+        for (const w of todo) {
+            try {
+                await prepare(c, w, r, rec);
+            }
+            catch (e) {
+                r.unchecked.push({ crate: w.t.key, why: `${w.src}: ${e.message}` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const [key] of oldSealed) {
+            const [dir, crate] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+            await unsealTree((0,external_node_path_.join)(c.home, 'registry', 'src', dir, crate)).then(() => ((rec.crates[key].sealed = false), r.unsealed++), () => undefined);
+        }
+        // Everything this check wrote so far is stamped before `at`; what changes after it is not.
+        const at = Date.now();
+        await settle(at);
+        for (const w of todo.filter((x) => x.tree && !x.crateOnly)) {
+            try {
+                w.diffs = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only });
+                if (w.diffs.length === 0)
+                    continue;
+                await repairTree(w.src, w.tree, w.diffs, w.sealed);
+                r.repaired.push({ crate: w.t.key, paths: w.diffs.map((d) => `${d.path || '.'} (${d.why})`) });
+            }
+            catch (e) {
+                r.unchecked.push({ crate: w.t.key, why: `comparing ${w.src}: ${e.message}` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        // A repaired crate is recorded only once a second look finds it whole.
+        const repaired = todo.filter((w) => w.tree && w.diffs?.length);
+        const at2 = Date.now();
+        if (repaired.length)
+            await settle(at2);
+        for (const w of repaired) {
+            const again = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: [...new Set(w.diffs.map((d) => d.path))] });
+            if (again.length) {
+                r.unchecked.push({ crate: w.t.key, why: `${again.map((d) => d.path).join(', ')} changed again while it was repaired` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const w of work) {
+            const old = rec.crates[w.t.key];
+            if (w.plan.action === 'drop')
+                delete rec.crates[w.t.key];
+            else if (w.tree && w.sha)
+                rec.crates[w.t.key] = { sha256: w.sha, from: w.from, at: w.diffs?.length ? at2 : at, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
+            else if (old && stale(w))
+                old.used = now;
+        }
+        await writeAtomic(c.recordFile, JSON.stringify(rec));
+    }
+    finally {
+        await release(lock);
+    }
+    return done();
+}
+/**
+ * Before the comparison: the `.crate` hashed and, when wrong, replaced or moved away; the tree
+ * read from it; a missing locked tree extracted; a tree never sealed sealed. Leaves `w.tree`
+ * unset when nothing can be verified.
+ */
+async function prepare(c, w, r, rec) {
+    const old = rec.crates[w.t.key];
+    const want = w.t.lockSha ?? old?.sha256 ?? (await indexSha(c.home, w.t.dir, w.t.crate));
+    w.from = w.t.lockSha ? 'lock' : old ? old.from : 'index';
+    if (!want) {
+        r.unchecked.push({ crate: w.t.key, why: 'no lock file, record or index entry gives its checksum' });
+        return;
+    }
+    r.verified++;
+    const pl = w.plan;
+    // The `.crate` is hashed unless it is the one recorded and has not changed since.
+    const rehash = pl.action === 'extract' || (pl.action === 'verify' && pl.crate);
+    w.only = pl.action === 'verify' ? pl.only : undefined;
+    const hashed = !rehash ? want : (await isFile(w.crateFile)) ? await fileSha256(w.crateFile) : undefined;
+    if (hashed !== want) {
+        const blob = blobPath(c.root, want);
+        if ((await isFile(blob)) && (await fileSha256(blob)) === want) {
+            await placeAtomically(w.crateFile, { from: blob, mode: 'link' });
+            r.replaced.push({ crate: w.t.key, how: hashed ? 'replaced from the crate store' : 'restored from the crate store' });
+            w.only = undefined; // another `.crate`: the whole tree against it
+        }
+        else {
+            // Nothing verified to put there: cargo downloads the `.crate` again (and checks it against
+            // the index), and extracts it afresh, once the sources it would trust are gone too.
+            if (hashed)
+                await removeTree(c.root, w.crateFile, { why: 'shared CARGO_HOME: a .crate that is not what its checksum says' });
+            if (await home_sources_isDir(w.src)) {
+                await external_node_fs_.promises.chmod(w.src, 0o755).catch(() => undefined);
+                await removeTree(c.root, w.src, { why: 'shared CARGO_HOME: sources of a .crate that is not what its checksum says' });
+            }
+            delete rec.crates[w.t.key];
+            r.replaced.push({ crate: w.t.key, how: hashed ? 'moved away with its sources (not in the crate store): cargo downloads it again' : 'absent, sources moved away' });
+            return;
+        }
+    }
+    w.sha = want;
+    if ((await external_node_fs_.promises.lstat(w.crateFile)).mode & 0o222)
+        await external_node_fs_.promises.chmod(w.crateFile, 0o444).catch(() => undefined);
+    try {
+        w.tree = expectedTree(readCrate(await external_node_fs_.promises.readFile(w.crateFile), w.t.crate));
+    }
+    catch (e) {
+        if (!(e instanceof CrateFormatError))
+            throw e;
+        r.unchecked.push({ crate: w.t.key, why: `${w.crateFile}: ${e.message}` });
+        return;
+    }
+    if (!(await home_sources_isDir(w.src))) {
+        if (pl.action !== 'extract')
+            return void (w.crateOnly = true); // cargo extracts it from this `.crate` when it needs it
+        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(c.home, 'registry', 'src', w.t.dir), { recursive: true });
+        if ((await extractTree((0,external_node_path_.join)(c.home, 'registry', 'src', w.t.dir), w.t.crate, w.tree, w.sealed)) === 'made')
+            r.extracted++;
+        w.only = undefined; // compared whole below, like any other new tree
+        return;
+    }
+    // Compared whole: sealed first (modes only), so that the moment recorded comes after these writes.
+    if (w.sealed && w.only === undefined)
+        await sealTree(w.src);
+    if (!w.sealed && old?.sealed) {
+        await unsealTree(w.src);
+        r.unsealed++;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/os/sockets.ts
@@ -33462,6 +33941,655 @@ async function sccacheAtEnd(r, env, paths, log) {
     return `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone); stopped it before emptying TMPDIR${again instanceof Error ? `; starting a host server again failed: ${again.message}` : again ? `, and ${again.how} the host server on port ${again.port}` : ''}.`;
 }
 
+;// CONCATENATED MODULE: ./src/job/home-top.ts
+
+
+
+
+
+
+
+
+
+
+/*
+ * The top of a CARGO_HOME: what cargo shares there, and what a job writes there for itself.
+ *
+ * Shared (SHARED_TOP): cargo's caches (`registry/`, `git/`), its locks (`.package-cache`,
+ * `.package-cache-mutate`) and its tracking database (`.global-cache`, with SQLite's journal),
+ * and this action's key wrapper. Everything else is the job's own: `config.toml` and
+ * `credentials.toml` (`cargo login`), their legacy names `config` and `credentials`, a `bin/` of
+ * `cargo install --root $CARGO_HOME`, anything a step writes there.
+ *
+ * One path serves every job of the uid at once (16 runners overlap all the time), so a file at
+ * the top cannot be told to be one job's: `cargo login` in two jobs writes one credentials.toml.
+ * The rule, from what can be known (the entry's change time, which jobs ran then):
+ *
+ *   an entry is removed by the first job start or end that finds that no other job still
+ *   running was running when it was last changed.
+ *
+ * So a job's own entries go at its end when nobody overlapped its writes, and otherwise with
+ * the last job that did; a job that ends never removes what a job still running may have just
+ * written (its fresh credentials); and an entry of a job that died without its end goes at the
+ * next start. While a job runs, the jobs of its uid that run beside it can read what it wrote
+ * there, as on a runner without this action, where every runner of one user shares ~/.cargo (and
+ * each can read the others' environment in /proc/<pid>/environ).
+ *
+ * The runner's own `~/.cargo` config and credentials are copied to the top (never linked: a
+ * `cargo login` would write through the link into the runner's own home), and a copy identical
+ * to its original counts as the runner's, not a job's.
+ */
+/** Names at the top of a CARGO_HOME that every job of the uid shares. */
+const SHARED_TOP = ['registry', 'git', '.package-cache', '.package-cache-mutate', '.global-cache', OUR_WRAPPER];
+const sharedName = (n) => SHARED_TOP.includes(n) || /^\.global-cache-(journal|wal|shm)$/.test(n) || n.startsWith(`.${OUR_WRAPPER}.`) || /^\.cargo-isolate-top\..*\.tmp$/.test(n);
+/** Files of the runner's own CARGO_HOME that jobs get a copy of. */
+const RUNNER_FILES = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+/** Change times are stamped from a clock up to a tick behind; a lease's start is written a little after it began. */
+const MARGIN_MS = 1000;
+/** Pure: is `e` possibly the job `j`'s own (it ran when `e` last changed)? */
+const mayOwn = (j, e) => j.startedMs <= e.changedMs + MARGIN_MS;
+/** Pure: what becomes of an entry at a start or an end of job `me`, while `live` jobs of the uid run. */
+function topFate(e, me, live) {
+    if (e.runnerCopy)
+        return 'keep';
+    return live.some((j) => j.slot !== me && mayOwn(j, e)) ? 'keep' : 'remove';
+}
+/** The latest ctime of a path and, for a directory, of its entries (not following links; a bounded walk). */
+async function latestChange(path, budget = { n: 20_000 }) {
+    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    if (!st)
+        return 0;
+    let t = st.ctimeMs;
+    if (st.isDirectory() && budget.n-- > 0)
+        for (const n of await external_node_fs_.promises.readdir(path).catch(() => []))
+            t = Math.max(t, await latestChange((0,external_node_path_.join)(path, n), budget));
+    return t;
+}
+/** The runner's own files as they are now: name to content (regular files only). */
+async function runnerFiles(orig) {
+    const out = new Map();
+    if (!orig)
+        return out;
+    for (const f of RUNNER_FILES) {
+        const st = await external_node_fs_.promises.stat((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+        if (st?.isFile()) {
+            const b = await external_node_fs_.promises.readFile((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+            if (b)
+                out.set(f, b);
+        }
+    }
+    return out;
+}
+/** The job's own entries at the top of `home`, as topFate sees them. */
+async function topEntries(home, runner) {
+    const out = [];
+    for (const name of await external_node_fs_.promises.readdir(home).catch(() => [])) {
+        if (sharedName(name))
+            continue;
+        const p = (0,external_node_path_.join)(home, name);
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        const orig = runner.get(name);
+        const runnerCopy = !!orig && st.isFile() && st.size === orig.length && (await external_node_fs_.promises.readFile(p).catch(() => Buffer.alloc(0))).equals(orig);
+        out.push({ name, changedMs: await latestChange(p), runnerCopy });
+    }
+    return out;
+}
+/**
+ * Jobs of this uid whose lease is held now, other than `me`, that began before `before`: read
+ * from the slots' records (when each began) and confirmed by a probe of each one's lease lock
+ * (a record alone says nothing of liveness). Only records that could matter are probed.
+ */
+async function liveJobs(root, me, before) {
+    const uid = proc_myUid();
+    const out = [];
+    for (const name of (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+        if (name === me)
+            continue;
+        const d = slotDirs(root, name);
+        const rec = await readRecord(d.record);
+        if (!rec?.leasedAt || (rec.uid !== undefined && rec.uid !== uid))
+            continue;
+        const started = Date.parse(rec.leasedAt);
+        const released = rec.releasedAt ? Date.parse(rec.releasedAt) : 0;
+        if (!(started <= before + MARGIN_MS) || released >= started)
+            continue; // began later, or its end ran
+        if (!allFree([d.lock]))
+            out.push({ slot: name, startedMs: started });
+    }
+    return out;
+}
+/**
+ * Settles the top of `home` at a start or an end of job `me` (its slot's name): removes what no
+ * running job may own (topFate), replaces a link to one of the runner's files with a copy, and,
+ * at a start, copies the runner's files that are not there. `shared`: other jobs use the home
+ * (else everything a job wrote is the job's: removed at its end, and at the next start).
+ */
+async function settleTop(o) {
+    const runnerHome = o.runnerHome ?? (o.env ? originalCargoHome(o.env, o.root) : undefined);
+    const r = { removed: [], kept: [], copied: [], runnerHome };
+    if (!(await external_node_fs_.promises.lstat(o.home).then((s) => s.isDirectory(), () => false)))
+        return r;
+    const runner = await runnerFiles(runnerHome);
+    // A link among the runner's names (an earlier version linked them): a `cargo login` would
+    // write through it, outside the root. A copy of the same bytes serves whoever reads it.
+    for (const f of RUNNER_FILES) {
+        const p = (0,external_node_path_.join)(o.home, f);
+        if (!(await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isSymbolicLink())
+            continue;
+        const b = runner.get(f);
+        if (b)
+            await replaceWith(p, b);
+        else
+            await external_node_fs_.promises.unlink(p).catch(() => undefined);
+    }
+    const entries = await topEntries(o.home, runner);
+    const latest = Math.max(0, ...entries.map((e) => e.changedMs));
+    const live = o.shared && entries.some((e) => !e.runnerCopy) ? await liveJobs(o.root, o.me, latest) : [];
+    for (const e of entries) {
+        const fate = o.shared ? topFate(e, o.me, live) : o.at === 'end' || !e.runnerCopy ? 'remove' : 'keep';
+        if (fate === 'keep') {
+            if (!e.runnerCopy)
+                r.kept.push(e.name);
+            continue;
+        }
+        const res = await removeTree(o.root, (0,external_node_path_.join)(o.home, e.name), { why: `CARGO_HOME ${o.at === 'end' ? 'at the end of' : 'at the start of'} a job: another job's own entry` });
+        if (res.outcome === 'removed' || res.outcome === 'left-in-trash')
+            r.removed.push(e.name);
+    }
+    if (o.at === 'start') {
+        for (const [f, b] of runner)
+            if (await createIfAbsent((0,external_node_path_.join)(o.home, f), b))
+                r.copied.push(f);
+    }
+    return r;
+}
+/** Writes `data` at `path` only if nothing is there: a temp file linked to the name (link(2) never replaces). */
+async function createIfAbsent(path, data) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600 });
+    try {
+        await external_node_fs_.promises.link(tmp, path);
+        return true;
+    }
+    catch (e) {
+        if (e.code !== 'EEXIST')
+            throw e;
+        return false;
+    }
+    finally {
+        await external_node_fs_.promises.unlink(tmp).catch(() => undefined);
+    }
+}
+/** Replaces whatever is at `path` (a link) by a file of `data`, in one rename. */
+async function replaceWith(path, data) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600, flag: external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | external_node_fs_.constants.O_WRONLY });
+    await external_node_fs_.promises.rename(tmp, path);
+}
+
+;// CONCATENATED MODULE: ./src/job/shared-home.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** How long a check waits for cargo's download lock of the home, as seeding does. */
+const LOCK_WAIT_SECONDS = 120;
+async function recordFile(root) {
+    const uid = proc_myUid();
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, verifiedName(uid), uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        throw new Error(`the record of verified sources cannot be kept: ${theirs}`);
+    return (0,external_node_path_.join)(dir, 'sources.json');
+}
+/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
+async function lockOf(root, crates, env) {
+    const file = crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+    if (!file)
+        return undefined;
+    const text = await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined)
+        return undefined;
+    const version = crates?.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(file), env);
+    return {
+        file,
+        locked: parseLock(text),
+        dirsOf: async (source) => (version ? knownDirs(storePaths(root).dirs, version, source) : []),
+    };
+}
+/** One line for the log: what was checked and what was found. */
+function describeSources(s) {
+    const parts = [`${s.checked} crates checked in ${s.ms} ms`];
+    if (s.verified)
+        parts.push(`${s.verified} verified against their .crate`);
+    if (s.extracted)
+        parts.push(`${s.extracted} extracted from their verified .crate`);
+    if (s.repaired.length)
+        parts.push(`${s.repaired.length} repaired`);
+    if (s.replaced.length)
+        parts.push(`${s.replaced.length} .crate files not what their checksum says`);
+    if (s.unsealed)
+        parts.push(`${s.unsealed} unsealed (unused for weeks, or writable-sources)`);
+    if (s.unchecked.length)
+        parts.push(`${s.unchecked.length} not checked`);
+    return parts.join('; ');
+}
+/** Warnings for what another job changed: a person should know that something wrote there. */
+function warn(s, home, log) {
+    for (const x of s.repaired)
+        log.warning(`CARGO_HOME ${home}: the sources of ${x.crate} were changed since they were verified (${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}); repaired from the verified .crate. A build script writing next to its own sources? See writable-sources.`);
+    for (const x of s.replaced)
+        log.warning(`CARGO_HOME ${home}: ${x.crate}.crate was not what its checksum says: ${x.how}.`);
+}
+/**
+ * The start: the shared home's sources checked, the top settled. Changes `job` when it falls
+ * back to a private home (its exports and its home choice); `joined`: a `uses:` step in a job a
+ * runner hook started, whose CARGO_HOME the hook exported already (it only says what it found).
+ */
+async function secureHome(job, s, env, log, o = {}) {
+    const r = {};
+    if (job.home?.shared) {
+        const home = job.exports.CARGO_HOME;
+        try {
+            const lock = await lockOf(job.root, job.crates, { ...env, ...job.exports });
+            r.sources = await checkSources({
+                root: job.root,
+                home,
+                recordFile: await recordFile(job.root),
+                locked: lock?.locked,
+                dirsOf: lock?.dirsOf,
+                writable: s.writableSources,
+                lockWaitSeconds: LOCK_WAIT_SECONDS,
+            });
+            log.info(`CARGO_HOME ${home}: ${describeSources(r.sources)}${lock ? ` (against ${lock.file})` : ' (no Cargo.lock yet: against what each crate was verified as)'}.`);
+            warn(r.sources, home, log);
+            for (const u of r.sources.unchecked)
+                log.info(`CARGO_HOME: ${u.crate} not checked: ${u.why}.`);
+            const locked = new Set(lock?.locked.map((c) => `${c.name}-${c.version}`));
+            const blind = r.sources.unchecked.filter((u) => locked.has(u.crate.slice(u.crate.indexOf('/') + 1)));
+            if (r.sources.skipped)
+                r.fallback = `its sources could not be checked: ${r.sources.skipped}`;
+            else if (blind.length)
+                r.fallback = `${blind.map((u) => u.crate).join(', ')} could not be verified`;
+        }
+        catch (e) {
+            r.fallback = `checking its sources failed: ${e.message}`;
+        }
+        if (r.fallback && o.joined)
+            log.warning(`CARGO_HOME ${home}: ${r.fallback}; the next job start checks it again.`);
+        else if (r.fallback)
+            await privateHomeInstead(job, s, env, log, `the shared CARGO_HOME ${home}: ${r.fallback}`);
+    }
+    if (o.joined)
+        return r; // the top is the hook's to settle, at the job's start and end
+    r.top = await settleTop({ root: job.root, home: job.exports.CARGO_HOME, me: job.slot, shared: job.home?.shared === true, at: 'start', env });
+    if (r.top.removed.length)
+        log.info(`CARGO_HOME: removed what ended jobs left at its top: ${r.top.removed.join(', ')}.`);
+    if (r.top.kept.length)
+        log.info(`CARGO_HOME: left at its top for jobs still running that may have written them: ${r.top.kept.join(', ')}.`);
+    return r;
+}
+/** The job builds with a private CARGO_HOME in its slot after all, seeded like any new one. */
+async function privateHomeInstead(job, s, env, log, why) {
+    job.home = chooseHome(job.root, job.dirs, { uid: proc_myUid(), layout: job.layout, fork: job.identity.fork === true, problem: why });
+    job.exports.CARGO_HOME = job.dirs.cargoHome;
+    await external_node_fs_.promises.mkdir(job.dirs.cargoHome, { recursive: true });
+    log.warning(`CARGO_HOME: ${job.home.reason}; this job builds with ${job.dirs.cargoHome} (registry crates compile again here, and compile-cache keys differ).`);
+    if (job.crates)
+        job.crates = await prepareCrates(s, job.root, job.dirs.cargoHome, job.identity, { ...env, CARGO_HOME: job.dirs.cargoHome }, log);
+}
+/**
+ * The end: what the job's cargo extracted, checked against the lock as the build left it and
+ * sealed; the top settled. Best effort, like every step of an end: the caller makes a failure a
+ * warning, and the next start checks again.
+ */
+async function settleHome(j, env) {
+    const r = {};
+    const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    if (j.home?.shared) {
+        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+        if (lock)
+            r.sources = await checkSources({
+                root: j.root,
+                home,
+                recordFile: await recordFile(j.root),
+                locked: lock.locked,
+                dirsOf: lock.dirsOf,
+                writable: [],
+                lockWaitSeconds: 30,
+            });
+    }
+    if (j.slot)
+        r.top = await settleTop({ root: j.root, home, me: j.slot, shared: j.home?.shared === true, at: 'end', runnerHome: j.homeCheck?.top?.runnerHome });
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/job/end.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs one step; a failure becomes a warning that says what was being done and where. */
+async function attempt(r, what, fn) {
+    try {
+        await fn();
+    }
+    catch (e) {
+        r.warnings.push(`${what}: ${e.message}`);
+    }
+}
+/** Keeps a removal's outcome, and says what was left and why. */
+function noteRemoval(r, x) {
+    r.removed.push(x);
+    if (x.outcome === 'left-in-trash')
+        r.warnings.push(`Could not fully delete ${x.path}: ${x.detail}. The remains are in ${x.trashPath} for a later guard or 'cargo-isolate gc' run as that user or root.`);
+    if (x.outcome === 'live')
+        r.warnings.push(`Did not delete ${x.path}: cargo still holds its locks (a build still running, e.g. in a container). The next guard removes it once idle.`);
+}
+/** Publishes to both stores from one lock file and one cargo version, found once. */
+async function publishStores(j, c, cargoHome, r, log) {
+    const env = { ...process.env, ...exportsFor(j.dirs, cargoHome) };
+    let lock;
+    const theLock = () => (lock ??= postLock(c, env));
+    await attempt(r, `Publishing crates from ${cargoHome} to the store`, async () => {
+        if (!c.publish) {
+            r.published = { published: 0, publishedBytes: 0, skipped: 0, mismatches: [], indexEntries: 0, policy: c.policy, allowed: false };
+            return;
+        }
+        const l = await theLock();
+        if (!l?.version)
+            return;
+        r.published = { ...(await publishCrates(j.root, cargoHome, parseLock(l.text), l.version)), policy: c.policy, allowed: true };
+        if (c.cache && r.published.published > 0 && log)
+            await saveStore(j.root, l.text, log);
+    });
+    await attempt(r, `Publishing git dependencies from ${(0,external_node_path_.join)(cargoHome, 'git', 'db')} to the git store`, async () => {
+        const l = await theLock();
+        const locked = l ? parseGitLock(l.text) : [];
+        if (locked.length === 0)
+            return;
+        if (!c.publish) {
+            r.gitPublished = { published: [], publishedBytes: 0, skipped: 0, notPublished: [], policy: c.policy, allowed: false };
+            return;
+        }
+        if (!l.version)
+            return;
+        r.gitPublished = { ...(await publishGit(j.root, cargoHome, locked, l.version, systemGit(env), c.gitSeed?.refused)), allowed: true, policy: c.policy };
+    });
+}
+/** The job layout: another uid's files handed back first (else they stay in trash for root), then the whole directory. */
+async function removeJobDir(j, r) {
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'job', j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    // Our own keeper holds the lease; cargo's locks decide whether a build still runs there.
+    await attempt(r, `Removing the job directory ${j.dirs.base}`, async () => {
+        noteRemoval(r, await removeTree(j.root, j.dirs.base, {
+            why: 'job cleanup: the directories of this run',
+            locks: await cargoLockFiles(j.dirs.target, j.dirs.cargoHome),
+            timeoutMs: j.cleanupTimeoutMs,
+        }));
+        // The key and repository directories go too once empty. rmdir refuses a non-empty
+        // directory atomically, and a job creating its directory meanwhile re-creates parents.
+        const key = (0,external_node_path_.dirname)(j.dirs.base);
+        await external_node_fs_.promises
+            .rmdir(key)
+            .then(() => external_node_fs_.promises.rmdir((0,external_node_path_.dirname)(key)))
+            .catch(() => undefined);
+    });
+}
+/** The slot layout: empty tmp/, record what the slot now holds, then settle another uid's files. */
+async function leaveSlot(j, cargoHome, r) {
+    await attempt(r, `Emptying TMPDIR ${j.dirs.tmp}`, async () => {
+        if ((await external_node_fs_.promises.readdir(j.dirs.tmp).catch(() => [])).length === 0)
+            return; // nothing to empty
+        noteRemoval(r, await removeTree(j.root, j.dirs.tmp, { why: 'job cleanup: the temp dir of this job', timeoutMs: j.cleanupTimeoutMs }));
+        await external_node_fs_.promises.mkdir(j.dirs.tmp, { mode: 0o700 }).catch(() => undefined);
+    });
+    await attempt(r, `Recording sizes in ${j.dirs.record}`, () => recordSlot(j, cargoHome, r));
+    // After the record (which names this uid): a mark must be the last word.
+    await attempt(r, `Checking ${j.dirs.base} for files of another uid`, async () => {
+        r.foreign = await settleForeign(j.root, j.dirs, 'slot', j.slot ?? j.dirs.base, j.cleanupTimeoutMs);
+        if (r.foreign)
+            r.warnings.push(r.foreign.message);
+    });
+    if (cargoHome !== j.dirs.cargoHome) {
+        await attempt(r, `Checking the shared CARGO_HOME ${cargoHome} for files of another uid`, async () => {
+            const home = await settleForeignHome(j.root, cargoHome, j.cleanupTimeoutMs);
+            if (home)
+                r.warnings.push(home.message);
+        });
+    }
+}
+/** The slot's record: its sizes, and who used it and under which view, from this job's own state. */
+async function recordSlot(j, cargoHome, r) {
+    const now = new Date().toISOString();
+    // The slot's own bytes: a shared CARGO_HOME is the uid's, not the slot's (counted 0 here).
+    const [target, home] = await Promise.all([diskUsage(j.dirs.target), cargoHome === j.dirs.cargoHome ? diskUsage(j.dirs.cargoHome) : Promise.resolve(0)]);
+    r.sizes = { target, cargoHome: home, tmp: 0, measuredAt: now };
+    // Who used the slot comes from this job's own state, never from the file: the build ran
+    // as this uid and could have rewritten slot.json to claim another trust domain's key.
+    if (!j.identity || !j.slot || !j.startedAt)
+        return;
+    r.view = viewAfter({ root: j.root, slot: j.slot, startedAt: j.startedAt, view: j.view, home: j.home });
+    const copiedFrom = j.copy?.outcome === 'copied' ? { slot: j.copy.from, key: j.copy.key, at: j.startedAt } : undefined;
+    await writeRecord(j.dirs.record, {
+        ...recordFor({ name: j.slot, layout: 'slot' }, j.identity, j.startedAt, undefined, r.view),
+        releasedAt: now,
+        lastUsed: now,
+        sizes: r.sizes,
+        units: r.units,
+        copiedFrom,
+    });
+}
+/** One line in the warmth log for a job that ran cargo (what the value rule and status read). */
+async function appendUnits(j, r) {
+    const me = j.identity;
+    const u = r.units;
+    if (!me || !u || u.built + u.fresh === 0)
+        return;
+    await attempt(r, `Appending this job's units to ${warmthLog(j.root)}`, () => appendWarmth(j.root, {
+        t: new Date().toISOString(),
+        repository: me.repository,
+        job: me.job,
+        jobKey: me.jobKey || undefined,
+        key: me.key,
+        runner: me.runnerName,
+        slot: j.layout === 'slot' ? (j.slot ?? '?') : 'job',
+        built: u.built,
+        fresh: u.fresh,
+        // What the value rule reads (value.ts): the job's run, how long its lease took, its base.
+        workflow: me.workflow,
+        run: me.runId,
+        ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
+        base: me.baseKey,
+    }));
+}
+/**
+ * The post step's work. Best effort throughout: each failure becomes a warning that says what
+ * was being done and where, and the lease is released whatever happened before.
+ */
+async function endJob(j, log) {
+    const t0 = performance.now();
+    const r = { removed: [], warnings: [] };
+    // The CARGO_HOME the job's steps saw: main's exports (a lease saved before them: the slot's own).
+    const cargoHome = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    try {
+        await prepareRoot(j.root, {}, false);
+        const startedAt = j.startedAt;
+        if (startedAt) {
+            await attempt(r, `Counting compile units (cargo's fingerprint directories) under ${j.dirs.target}`, async () => {
+                r.units = unitsSince(j.dirs.target, startedAt);
+            });
+        }
+        if (j.crates)
+            await publishStores(j, j.crates, cargoHome, r, log);
+        if (j.layout === 'job')
+            await removeJobDir(j, r);
+        else
+            await leaveSlot(j, cargoHome, r);
+        await appendUnits(j, r);
+        await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
+            r.homeCheck = await settleHome(j, process.env);
+        });
+        await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
+            r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
+        });
+    }
+    catch (e) {
+        r.warnings.push(`Checking the root ${j.root}: ${e.message}`);
+    }
+    let released = false;
+    await attempt(r, `Releasing the lease ${j.dirs.lock} (keeper pid ${j.keeperPid})`, async () => {
+        released = await releaseLease(j.keeperPid, j.dirs.lock, j.dirs.base);
+    });
+    const diskAtRelease = await measure(j.root).catch(() => undefined);
+    return { ...r, released, releaseMs: Math.round(performance.now() - t0), diskAtRelease };
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
+;// CONCATENATED MODULE: ./src/os/log.ts
+
+const actionLog = {
+    info: (m) => lib_core/* info */.pq(m),
+    warning: (m) => lib_core/* warning */.$e(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
+    group: (name, fn) => lib_core/* group */.Os(name, fn),
+};
+function consoleLog(verbose = false, quiet = false) {
+    return {
+        info: (m) => void (quiet || process.stderr.write(`${m}\n`)),
+        warning: (m) => void process.stderr.write(`warning: ${m}\n`),
+        debug: (m) => void (verbose && process.stderr.write(`debug: ${m}\n`)),
+        group: async (name, fn) => {
+            if (!quiet)
+                process.stderr.write(`== ${name}\n`);
+            return fn();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/job/prepare.ts
+
+
+
+
+
+const ago = (iso, now) => {
+    const ms = now - Date.parse(iso);
+    return Number.isFinite(ms) ? ` ${Math.max(0, Math.round(ms / 60_000))} min ago` : '';
+};
+/**
+ * Pure: must the leased directory start empty? Content written under one trust domain (a PR,
+ * possibly a fork) is never handed to another: target/, install/ (its bin/ is put on PATH), tmp/
+ * and a private CARGO_HOME (a fork's: its registry/cache holds .crate files cargo uses
+ * unchecked). The CARGO_HOME shared by a uid's trusted jobs is not the slot's (cargo-home.ts).
+ *
+ * The reason says "warm" only when a build is really there to reuse: a slot of the same key
+ * whose target dir the disk guard removed (`prunedAt`) or that is empty keeps the rest of its
+ * content, but cargo compiles everything again, and the summary must say so.
+ */
+function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
+    const content = typeof hasContent === 'boolean' ? { target: hasContent, cargoHome: hasContent } : hasContent;
+    if (!content.target && !content.cargoHome)
+        return { reset: false, reason: 'empty' };
+    // `warm` is what the reason says when the build is there; `why` names the rule when it is not.
+    const kept = (warm, why = warm) => {
+        if (content.target && !previous?.prunedAt)
+            return { reset: false, reason: warm, warm: true };
+        const gone = previous?.prunedAt ? `the disk guard removed its target dir${ago(previous.prunedAt, now)}` : 'its target dir is empty';
+        return { reset: false, reason: `kept (${why}), but ${gone}: cargo builds everything again; CARGO_HOME's crates are kept`, warm: false };
+    };
+    if (reuse === 'never')
+        return { reset: true, reason: 'reuse: never' };
+    if (reuse === 'always')
+        return kept('reuse: always');
+    if (!previous)
+        return { reset: true, reason: 'no record of who used it last' };
+    // Trusted content may seed a PR, never the reverse: the record then names the PR, so the
+    // base branch's next push wipes it (it is another trust domain's slot from then on).
+    if (fromBase(previous, me))
+        return kept(`seeded by the base branch: last used by a push to ${previous.key.slice(4)}`);
+    if (trustDomain(previous) !== trustDomain(me))
+        return { reset: true, reason: `last used by ${trustDomain(previous)}` };
+    return kept(`warm: last used by the same key (${previous.key})`, `last used by the same key (${previous.key})`);
+}
+async function hasEntries(dir) {
+    return (await external_node_fs_.promises.readdir(dir).catch(() => [])).length > 0;
+}
+/**
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME (whose top,
+ * with the runner's config copied in, is home-top.ts's). A private cargo-home/ left in the slot
+ * by an earlier job is kept only when this job uses it (a fork PR's next run); otherwise it goes
+ * with the wipe, or now.
+ */
+async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
+    const removed = [];
+    const timeoutMs = s.cleanupTimeoutMs;
+    // A build of the previous job may have replaced one of our directories by a symlink (into
+    // another slot, say): cargo would follow it. Only real directories are used; anything else
+    // is moved to trash (the link itself, never what it points to).
+    for (const d of [dirs.target, dirs.cargoHome, dirs.install, dirs.tmp]) {
+        const st = await external_node_fs_.promises.lstat(d).catch(() => undefined);
+        if (st && !st.isDirectory())
+            removed.push(await removeTree(root, d, { why: 'slot preparation: not a directory', timeoutMs }));
+    }
+    const privateHome = cargoHome === dirs.cargoHome;
+    // "cargoHome" here is everything of the slot's but its target: install/ and a private home.
+    const content = { target: await hasEntries(dirs.target), cargoHome: (await hasEntries(dirs.install)) || (privateHome && (await hasEntries(dirs.cargoHome))) };
+    const decision = decideReset(s.reuse, previous, content, me);
+    if (decision.reset) {
+        for (const d of [dirs.target, dirs.install, dirs.cargoHome])
+            removed.push(await removeTree(root, d, { why: `slot reset: ${decision.reason}`, timeoutMs }));
+    }
+    else if (!privateHome && (await hasEntries(dirs.cargoHome))) {
+        // The slot's own private home (a version before shared homes): nothing uses it any more.
+        removed.push(await removeTree(root, dirs.cargoHome, { why: 'slot preparation: a private CARGO_HOME nothing uses any more', timeoutMs }));
+    }
+    if (await hasEntries(dirs.tmp))
+        removed.push(await removeTree(root, dirs.tmp, { why: "slot preparation: the previous job's temp files", timeoutMs }));
+    const stuck = removed.filter((r) => r.outcome === 'left-in-trash' || r.outcome === 'live');
+    if (stuck.length) {
+        // The tree was renamed away, so the job still starts clean; the remains wait in trash.
+        for (const r of stuck)
+            if (r.outcome === 'live')
+                throw new Error(`Cannot empty ${r.path}: ${r.detail}.`);
+    }
+    await external_node_fs_.promises.mkdir(dirs.target, { recursive: true });
+    await external_node_fs_.promises.mkdir((0,external_node_path_.join)(dirs.install, 'bin'), { recursive: true });
+    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
+    await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
+    await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
+    return { decision, removed };
+}
+
 ;// CONCATENATED MODULE: ./src/os/copy.ts
 
 
@@ -33797,6 +34925,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says. */
 async function mainJob(o) {
     const { settings: s, env, log, watchPid, save } = o;
@@ -33855,6 +34984,9 @@ async function mainJob(o) {
             throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
         }
     }
+    // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job
+    // writes at its top is its own (shared-home.ts); a job whose home cannot be made so gets a private one.
+    job.homeCheck = await phase('home', 'CARGO_HOME', () => secureHome(job, s, env, log));
     // A job that compiles through sccache gets a server no other job's end can take down, and
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
@@ -34292,10 +35424,10 @@ const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace
 const fmtLabels = (l) => `{${Object.entries(l)
     .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(',')}}`;
-const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
+const metrics_num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
 /** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
 function family(name, type, help, samples) {
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${metrics_num(v)}`)];
 }
 const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
 const TRIGGERS = ['job', 'gc'];
@@ -34916,7 +36048,7 @@ async function runCli(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4457);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8471);
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)(process.argv.slice(2));
 

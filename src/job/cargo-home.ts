@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { type Dirs, rootPaths, sharedHome } from '../model/layout.js';
@@ -77,38 +76,11 @@ export async function rootOwnerFor(root: string, uid: number): Promise<number | 
   return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
 }
 
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-
+/**
+ * The runner's own CARGO_HOME, whose config and credentials its jobs get a copy of (home-top.ts).
+ * A nested run (the action used twice in one job) must find the runner's home, not ours.
+ */
 export function originalCargoHome(env: Record<string, string | undefined>, root: string): string | undefined {
   const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
-  // A nested run (the action used twice in one job) must link to the runner's home, not ours.
   return home === root || home.startsWith(root + sep) ? undefined : home;
-}
-
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-export async function linkRunnerConfig(cargoHome: string, root: string, env: Record<string, string | undefined>): Promise<string[]> {
-  const linked: string[] = [];
-  const orig = originalCargoHome(env, root);
-  if (!orig) return linked;
-  await fs.mkdir(cargoHome, { recursive: true });
-  for (const f of LINKED) {
-    const src = join(orig, f);
-    const dst = join(cargoHome, f);
-    const st = await fs.stat(src).catch(() => undefined);
-    const cur = await fs.readlink(dst).catch(() => undefined);
-    if (!st?.isFile()) {
-      if (cur !== undefined) await fs.unlink(dst).catch(() => undefined); // the runner's file went away
-      continue;
-    }
-    if (cur !== src) {
-      // Another job of this uid may do the same at once: a temp link renamed into place.
-      const tmp = `${dst}.${process.pid}.tmp`;
-      await fs.rm(tmp, { force: true });
-      await fs.symlink(src, tmp);
-      await fs.rename(tmp, dst);
-    }
-    linked.push(src);
-  }
-  return linked;
 }

@@ -18,6 +18,7 @@ import { parseGitLock, publishGit, systemGit } from '../store/gitstore.js';
 import { handBackJob } from '../owners/handback.js';
 import { appendWarmth, unitsSince, warmthLog } from '../pool/warmth.js';
 import { settleForeign, settleForeignHome } from '../owners/reclaim.js';
+import { settleHome } from './shared-home.js';
 
 /** What an end needs of the job: a lease saved before main finished has only the first part. */
 export type JobToEnd = Pick<StartedJob, 'root' | 'layout' | 'dirs' | 'keeperPid' | 'cleanupTimeoutMs' | 'crates'> &
@@ -188,6 +189,9 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
     if (j.layout === 'job') await removeJobDir(j, r);
     else await leaveSlot(j, cargoHome, r);
     await appendUnits(j, r);
+    await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
+      r.homeCheck = await settleHome(j, process.env);
+    });
     await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
       r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
     });

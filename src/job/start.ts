@@ -22,6 +22,7 @@ import { prepareCrates } from './dependencies.js';
 import { exportsFor, recordFor, viewAt } from './exports.js';
 import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
+import { secureHome } from './shared-home.js';
 
 /**
  * The main step's phases (guard, slot, crates, sccache server), shared by the action's main step,
@@ -105,6 +106,9 @@ export async function mainJob(o: JobStart): Promise<{ job: StartedJob; guard: Gu
       throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
     }
   }
+  // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job
+  // writes at its top is its own (shared-home.ts); a job whose home cannot be made so gets a private one.
+  job.homeCheck = await phase('home', 'CARGO_HOME', () => secureHome(job, s, env, log));
   // A job that compiles through sccache gets a server no other job's end can take down, and
   // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
   const wrapper = sccacheWrapper(env);

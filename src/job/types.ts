@@ -12,6 +12,7 @@ import type { ForeignOutcome } from '../owners/reclaim.js';
 import type { SccacheReport } from '../host/sccache.js';
 import type { HomeChoice } from './cargo-home.js';
 import type { CopyReport } from '../pool/warm-copy.js';
+import type { HomeCheck } from './shared-home.js';
 
 /*
  * What a job is, as its steps pass it on: the main step to the post step (state.ts) and to the
@@ -48,6 +49,8 @@ export interface StartedJob {
   home?: HomeChoice;
   /** The warm build this job's empty target started from, or why not (warm-copy.ts). */
   copy?: CopyReport;
+  /** What its CARGO_HOME's sources and top were found to be at the start (shared-home.ts). */
+  homeCheck?: HomeCheck;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
@@ -90,4 +93,6 @@ export interface EndedJob {
   units?: UnitCount;
   /** The view the slot's build is recorded under (layout slot). */
   view?: PathView;
+  /** What its CARGO_HOME's sources and top were found to be at the end (shared-home.ts). */
+  homeCheck?: HomeCheck;
 }

@@ -33,6 +33,11 @@ export interface Settings {
   runnerName?: string;
   /** What the job name cannot tell apart (matrix legs), as rust-cache's `key`. */
   jobKey: string;
+  /**
+   * Registry crates whose build scripts write next to their own sources: their extracted sources
+   * in the shared CARGO_HOME are left writable (still verified at every job start).
+   */
+  writableSources: string[];
 }
 
 /**
@@ -91,6 +96,7 @@ export const RUNNER_INPUTS = [
   'fail-below',
   'cleanup-timeout',
   'publish-crates',
+  'writable-sources',
 ] as const;
 
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
@@ -215,6 +221,17 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     return v;
   };
 
+  /** Crate names, separated by commas, spaces or new lines (a YAML block). */
+  const crateNames = (name: string): string[] => {
+    const names = read(name)
+      .split(/[\s,]+/)
+      .filter(Boolean);
+    const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
+    if (bad !== undefined)
+      throw refuse(name, read(name), 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+    return names;
+  };
+
   const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
   const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
   if (!targetIsBelow(diskThreshold, diskTarget)) {
@@ -253,5 +270,6 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
     runnerName: label('runner-name', 'build-host-3') || undefined,
     jobKey: label('key', '${{ matrix.target }}'),
+    writableSources: crateNames('writable-sources'),
   };
 }
