@@ -32733,14 +32733,14 @@ async function readSources(file) {
  * ('' for the directory itself); `crateChanged`: its `.crate` did; `sealed`: whether it must be
  * read-only now.
  */
-function planTarget(t, rec, on, changed, crateChanged, sealed) {
+function planTarget(t, rec, on, changed, crateChanged, sealed, extract = true) {
     if (!on.src && !on.crateFile)
         return rec ? { action: 'drop' } : { action: 'skip', why: 'not in this CARGO_HOME' };
     const stale = !rec || (t.lockSha !== undefined && rec.sha256 !== t.lockSha) || rec.sealed !== sealed;
     if (!on.src) {
-        // cargo extracts a missing tree from the `.crate` when it needs it: the job's locked crates
-        // are extracted now, from a verified one; for the others, only the `.crate` must be right.
-        if (t.lockSha !== undefined && on.crateFile)
+        // cargo extracts a missing tree from the `.crate` when it needs it: a starting job's locked
+        // crates are extracted now, from a verified one; otherwise only the `.crate` must be right.
+        if (extract && t.lockSha !== undefined && on.crateFile)
             return { action: 'extract' };
         return stale || crateChanged ? { action: 'verify', crate: true } : { action: 'ok' };
     }
@@ -32830,7 +32830,9 @@ async function home_sources_checkSources(c) {
     const plan = async (ts, record) => {
         const recorded = ts.filter((t) => record.crates[t.key]);
         const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
-        const changed = recorded.length ? await changedSince(recorded.flatMap((t) => [paths(t).src, paths(t).crateFile]), Math.floor(since)) : new Map();
+        const changed = recorded.length
+            ? await changedSince(recorded.flatMap((t) => [paths(t).src, paths(t).crateFile]), Math.floor(since))
+            : new Map();
         const out = [];
         for (const t of ts) {
             const p = paths(t);
@@ -32839,7 +32841,8 @@ async function home_sources_checkSources(c) {
             const crateChanged = (changed.get(p.crateFile) ?? 0) > at;
             const name = splitCrate(t.crate)[0]?.name ?? t.crate;
             const sealed = !writable.has(name);
-            const pl = planTarget(t, record.crates[t.key], { src: await home_sources_isDir(p.src), crateFile: await isFile(p.crateFile) }, inside, crateChanged, sealed);
+            const on = { src: await home_sources_isDir(p.src), crateFile: await isFile(p.crateFile) };
+            const pl = planTarget(t, record.crates[t.key], on, inside, crateChanged, sealed, c.extract !== false);
             out.push({ t, plan: pl, ...p, sealed });
         }
         return out;
@@ -32965,7 +32968,10 @@ async function prepare(c, w, r, rec) {
                 await remove_removeTree(c.root, w.src, { why: 'shared CARGO_HOME: sources of a .crate that is not what its checksum says' });
             }
             delete rec.crates[w.t.key];
-            r.replaced.push({ crate: w.t.key, how: hashed ? 'moved away with its sources (not in the crate store): cargo downloads it again' : 'absent, sources moved away' });
+            r.replaced.push({
+                crate: w.t.key,
+                how: hashed ? 'moved away with its sources (not in the crate store): cargo downloads it again' : 'absent, sources moved away',
+            });
             return;
         }
     }
@@ -33540,7 +33546,9 @@ async function home_top_settleTop(o) {
                 r.kept.push(e.name);
             continue;
         }
-        const res = await remove_removeTree(o.root, (0,external_node_path_.join)(o.home, e.name), { why: `CARGO_HOME ${o.at === 'end' ? 'at the end of' : 'at the start of'} a job: another job's own entry` });
+        const res = await remove_removeTree(o.root, (0,external_node_path_.join)(o.home, e.name), {
+            why: `CARGO_HOME ${o.at === 'end' ? 'at the end of' : 'at the start of'} a job: another job's own entry`,
+        });
         if (res.outcome === 'removed' || res.outcome === 'left-in-trash')
             r.removed.push(e.name);
     }
@@ -33712,6 +33720,7 @@ async function settleHome(j, env) {
                 dirsOf: lock.dirsOf,
                 writable: [],
                 lockWaitSeconds: 30,
+                extract: false,
             });
     }
     if (j.slot)

@@ -164,6 +164,7 @@ export async function settleHome(
         dirsOf: lock.dirsOf,
         writable: [],
         lockWaitSeconds: 30,
+        extract: false,
       });
   }
   if (j.slot) r.top = await settleTop({ root: j.root, home, me: j.slot, shared: j.home?.shared === true, at: 'end', runnerHome: j.homeCheck?.top?.runnerHome });

@@ -109,13 +109,14 @@ export function planTarget(
   changed: string[],
   crateChanged: boolean,
   sealed: boolean,
+  extract = true,
 ): Plan {
   if (!on.src && !on.crateFile) return rec ? { action: 'drop' } : { action: 'skip', why: 'not in this CARGO_HOME' };
   const stale = !rec || (t.lockSha !== undefined && rec.sha256 !== t.lockSha) || rec.sealed !== sealed;
   if (!on.src) {
-    // cargo extracts a missing tree from the `.crate` when it needs it: the job's locked crates
-    // are extracted now, from a verified one; for the others, only the `.crate` must be right.
-    if (t.lockSha !== undefined && on.crateFile) return { action: 'extract' };
+    // cargo extracts a missing tree from the `.crate` when it needs it: a starting job's locked
+    // crates are extracted now, from a verified one; otherwise only the `.crate` must be right.
+    if (extract && t.lockSha !== undefined && on.crateFile) return { action: 'extract' };
     return stale || crateChanged ? { action: 'verify', crate: true } : { action: 'ok' };
   }
   // Never verified, verified against another checksum, or sealed the other way: the whole tree.
@@ -150,6 +151,8 @@ export interface SourcesCheck {
   writable: string[];
   /** How long to wait for cargo's download lock of the home. */
   lockWaitSeconds: number;
+  /** Extract the locked crates whose sources are missing (a start: the build is about to read them). */
+  extract?: boolean;
   now?: number;
 }
 
@@ -275,7 +278,8 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
       const crateChanged = (changed.get(p.crateFile) ?? 0) > at;
       const name = splitCrate(t.crate)[0]?.name ?? t.crate;
       const sealed = !writable.has(name);
-      const pl = planTarget(t, record.crates[t.key], { src: await isDir(p.src), crateFile: await isFile(p.crateFile) }, inside, crateChanged, sealed);
+      const on = { src: await isDir(p.src), crateFile: await isFile(p.crateFile) };
+      const pl = planTarget(t, record.crates[t.key], on, inside, crateChanged, sealed, c.extract !== false);
       out.push({ t, plan: pl, ...p, sealed });
     }
     return out;
