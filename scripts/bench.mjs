@@ -18,6 +18,7 @@
 //  10. the foreign-owner check (issue 19) on a slot with a 100,000-file target: scripts/bench/ownership.mjs
 //  11. a start without its own warm build, beside the incident fleet's layout and rust-cache's way,
 //      on a workspace of real crates: scripts/bench/warm-starts.mjs (writes scripts/bench/warm-starts.json)
+//  12. the check of a shared CARGO_HOME's sources at a job's start, 200 real crates: scripts/bench/sources.mjs
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -405,6 +406,7 @@ if (only(9)) {
 if (only(10)) await (await import('./bench/ownership.mjs')).ownershipBench({ mod, scratch, rows, reps: REPS, note, spread, median, ratio, stateOf });
 
 if (only(11)) await (await import('./bench/warm-starts.mjs')).warmStartsSection({ scratch, rows, note, spread, median, runnerFiles, stateOf, quick });
+if (only(12)) await (await import('./bench/sources.mjs')).sourcesSection({ scratch, mod, rows, note, spread, median, ratio, reps: REPS });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

@@ -32619,25 +32619,32 @@ async function settle(at) {
     if (left > 0)
         await new Promise((r) => setTimeout(r, left));
 }
-/** The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in ms. */
+/**
+ * The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in
+ * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
+ * mostly system calls), each list in batches no kernel's argument limit refuses.
+ */
 async function changedSince(paths, sinceMs) {
     const out = new Map();
-    if (paths.length === 0)
-        return out;
-    // Arguments in batches, so that no list of thousands of trees meets the kernel's limit.
+    const batches = [];
+    const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
     for (let i = 0; i < paths.length;) {
         const batch = [];
-        for (let size = 0; i < paths.length && size < 100_000; i++) {
+        for (let size = 0; i < paths.length && size < 100_000 && batch.length < half; i++) {
             batch.push(paths[i]);
             size += paths[i].length + 1;
         }
-        const found = await findNewer(batch, sinceMs);
-        if (found === undefined) {
-            walkNewer(batch, sinceMs, out);
-            continue;
+        batches.push(batch);
+    }
+    for (let i = 0; i < batches.length; i += 2) {
+        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs)));
+        for (const [k, f] of found.entries()) {
+            if (f === undefined)
+                walkNewer(batches[i + k], sinceMs, out);
+            else
+                for (const [p, t] of f)
+                    out.set(p, t);
         }
-        for (const [p, t] of found)
-            out.set(p, t);
     }
     return out;
 }
@@ -33214,12 +33221,20 @@ async function checkSources(c) {
         src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate),
         crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`),
     });
+    // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
+    const listing = async (sub, dir, want) => new Set((await external_node_fs_.promises.readdir((0,external_node_path_.join)(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
+    const present = async (ts) => {
+        const dirs = [...new Set(ts.map((t) => t.dir))];
+        const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())])));
+        const cache = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('cache', d, (e) => e.isFile())])));
+        return (t) => ({ src: src.get(t.dir).has(t.crate), crateFile: cache.get(t.dir).has(`${t.crate}.crate`) });
+    };
     const plan = async (ts, record) => {
+        const on = await present(ts);
         const recorded = ts.filter((t) => record.crates[t.key]);
         const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
-        const changed = recorded.length
-            ? await changedSince(recorded.flatMap((t) => [paths(t).src, paths(t).crateFile]), Math.floor(since))
-            : new Map();
+        const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile ? [paths(t).crateFile] : [])]);
+        const changed = watched.length ? await changedSince(watched, Math.floor(since)) : new Map();
         const out = [];
         for (const t of ts) {
             const p = paths(t);
@@ -33228,8 +33243,7 @@ async function checkSources(c) {
             const crateChanged = (changed.get(p.crateFile) ?? 0) > at;
             const name = splitCrate(t.crate)[0]?.name ?? t.crate;
             const sealed = !writable.has(name);
-            const on = { src: await home_sources_isDir(p.src), crateFile: await isFile(p.crateFile) };
-            const pl = planTarget(t, record.crates[t.key], on, inside, crateChanged, sealed, c.extract !== false);
+            const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false);
             out.push({ t, plan: pl, ...p, sealed });
         }
         return out;

@@ -27,23 +27,29 @@ export async function settle(at: number): Promise<void> {
   if (left > 0) await new Promise((r) => setTimeout(r, left));
 }
 
-/** The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in ms. */
+/**
+ * The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in
+ * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
+ * mostly system calls), each list in batches no kernel's argument limit refuses.
+ */
 export async function changedSince(paths: string[], sinceMs: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  if (paths.length === 0) return out;
-  // Arguments in batches, so that no list of thousands of trees meets the kernel's limit.
+  const batches: string[][] = [];
+  const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
   for (let i = 0; i < paths.length;) {
     const batch: string[] = [];
-    for (let size = 0; i < paths.length && size < 100_000; i++) {
+    for (let size = 0; i < paths.length && size < 100_000 && batch.length < half; i++) {
       batch.push(paths[i]);
       size += paths[i].length + 1;
     }
-    const found = await findNewer(batch, sinceMs);
-    if (found === undefined) {
-      walkNewer(batch, sinceMs, out);
-      continue;
+    batches.push(batch);
+  }
+  for (let i = 0; i < batches.length; i += 2) {
+    const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs)));
+    for (const [k, f] of found.entries()) {
+      if (f === undefined) walkNewer(batches[i + k], sinceMs, out);
+      else for (const [p, t] of f) out.set(p, t);
     }
-    for (const [p, t] of found) out.set(p, t);
   }
   return out;
 }

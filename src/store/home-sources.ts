@@ -261,15 +261,21 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     src: join(c.home, 'registry', 'src', t.dir, t.crate),
     crateFile: join(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`),
   });
+  // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
+  const listing = async (sub: 'src' | 'cache', dir: string, want: (e: { isDirectory(): boolean; isFile(): boolean }) => boolean) =>
+    new Set((await fs.readdir(join(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
+  const present = async (ts: Target[]) => {
+    const dirs = [...new Set(ts.map((t) => t.dir))];
+    const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())] as const)));
+    const cache = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('cache', d, (e) => e.isFile())] as const)));
+    return (t: Target) => ({ src: src.get(t.dir)!.has(t.crate), crateFile: cache.get(t.dir)!.has(`${t.crate}.crate`) });
+  };
   const plan = async (ts: Target[], record: SourcesRecord): Promise<Work[]> => {
+    const on = await present(ts);
     const recorded = ts.filter((t) => record.crates[t.key]);
     const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
-    const changed = recorded.length
-      ? await changedSince(
-          recorded.flatMap((t) => [paths(t).src, paths(t).crateFile]),
-          Math.floor(since),
-        )
-      : new Map();
+    const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile ? [paths(t).crateFile] : [])]);
+    const changed = watched.length ? await changedSince(watched, Math.floor(since)) : new Map<string, number>();
     const out: Work[] = [];
     for (const t of ts) {
       const p = paths(t);
@@ -278,8 +284,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
       const crateChanged = (changed.get(p.crateFile) ?? 0) > at;
       const name = splitCrate(t.crate)[0]?.name ?? t.crate;
       const sealed = !writable.has(name);
-      const on = { src: await isDir(p.src), crateFile: await isFile(p.crateFile) };
-      const pl = planTarget(t, record.crates[t.key], on, inside, crateChanged, sealed, c.extract !== false);
+      const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false);
       out.push({ t, plan: pl, ...p, sealed });
     }
     return out;
