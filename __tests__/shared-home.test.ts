@@ -21,6 +21,7 @@ import { type CrateRegistry, crateRegistry } from './helpers/crate-registry.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { until } from './helpers/pace.js';
 import { removeScratch } from './helpers/scratch.js';
+import { commitGitDep, makeGitConsumer } from '../scripts/lib/gitdep.mjs';
 import { compiled } from './helpers/workspace.js';
 
 const RUNNER = 1001;
@@ -239,6 +240,48 @@ describe('what one job changes in the shared sources never reaches another trust
     expect(await output(building)).toBe('v=1 held=held data from_pr=false');
     await end(pr);
     await end(building);
+  });
+});
+
+describe('git checkouts', () => {
+  test("an edit of a locked git dependency's checkout is repaired, from its commit's objects, before another domain compiles it", async () => {
+    const repo = join(scratch, 'forked');
+    const commit = commitGitDep(repo, { init: true, name: 'forked', answer: 42 });
+    const wsGit = makeGitConsumer(join(scratch, 'ws-git'), 'forked', `file://${repo}`);
+    await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: wsGit, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
+    execFileSync('chown', ['-R', `${RUNNER}:${RUNNER}`, wsGit]);
+    execFileSync('chmod', ['-R', 'a+rX', repo]);
+    const run = (j: SimJob) => j.exec([join(j.exported.CARGO_TARGET_DIR, 'debug', 'consumer')], wsGit, { uid: RUNNER });
+    const first = await hostJob({ branch: 'main', runner: 'rgit' });
+    await start(first, wsGit);
+    await build(first, wsGit);
+    await end(first);
+    const co = execFileSync('sh', ['-c', `ls -d "$H"/git/checkouts/forked-*/${commit.slice(0, 7)}*`], { env: { H: first.exported.CARGO_HOME } })
+      .toString()
+      .trim();
+    const lib = join(co, 'src', 'lib.rs');
+    expect((await fs.stat(lib)).mode & 0o777).toBe(0o444); // sealed at the end of the job whose cargo made it
+    const pr = await hostJob({ pr: 60 });
+    await start(pr, wsGit);
+    const ref = join(held, 'ref-git');
+    expect(
+      (
+        await sh(
+          pr,
+          `cp -p "${lib}" "${ref}" && chmod u+w "${lib}" && printf 'pub fn answer() -> u32 { 99 }\\n' > "${lib}" && touch -r "${ref}" "${lib}"`,
+          wsGit,
+        )
+      ).stderr,
+    ).toBe('');
+    const other = await coldDomain(61);
+    const om = await start(other, wsGit);
+    expect(om.warnings.join('\n')).toMatch(
+      /the sources of git\/forked-[0-9a-f]+\/[0-9a-f]+ were changed since they were verified \(src\/lib\.rs \(content\)\); repaired/,
+    );
+    await build(other, wsGit);
+    expect((await run(other)).stdout.trim()).toBe('42');
+    await end(other);
+    await end(pr);
   });
 });
 

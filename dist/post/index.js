@@ -289,7 +289,7 @@ var __webpack_unused_export__;
 
 const Client = __nccwpck_require__(3701)
 const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(8247)
+const Pool = __nccwpck_require__(628)
 const BalancedPool = __nccwpck_require__(837)
 const Agent = __nccwpck_require__(7405)
 const ProxyAgent = __nccwpck_require__(6672)
@@ -4433,7 +4433,7 @@ module.exports = {
 const { InvalidArgumentError } = __nccwpck_require__(8707)
 const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(8247)
+const Pool = __nccwpck_require__(628)
 const Client = __nccwpck_require__(3701)
 const util = __nccwpck_require__(3440)
 const createRedirectInterceptor = __nccwpck_require__(5092)
@@ -4582,7 +4582,7 @@ const {
   kRemoveClient,
   kGetDispatcher
 } = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(8247)
+const Pool = __nccwpck_require__(628)
 const { kUrl, kInterceptors } = __nccwpck_require__(6443)
 const { parseOrigin } = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
@@ -8551,7 +8551,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 8247:
+/***/ 628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8673,7 +8673,7 @@ module.exports = Pool
 const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const { URL } = __nccwpck_require__(3136)
 const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(8247)
+const Pool = __nccwpck_require__(628)
 const DispatcherBase = __nccwpck_require__(1841)
 const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
 const buildConnector = __nccwpck_require__(9136)
@@ -11175,7 +11175,7 @@ module.exports.MockScope = MockScope
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(8247)
+const Pool = __nccwpck_require__(628)
 const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 628:
+/***/ 1067:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32237,7 +32237,7 @@ async function settle(at) {
  * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
  * mostly system calls), each list in batches no kernel's argument limit refuses.
  */
-async function changedSince(paths, sinceMs) {
+async function changedSince(paths, sinceMs, o = {}) {
     const out = new Map();
     const batches = [];
     const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
@@ -32250,10 +32250,10 @@ async function changedSince(paths, sinceMs) {
         batches.push(batch);
     }
     for (let i = 0; i < batches.length; i += 2) {
-        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs)));
+        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs, o.skip)));
         for (const [k, f] of found.entries()) {
             if (f === undefined)
-                walkNewer(batches[i + k], sinceMs, out);
+                walkNewer(batches[i + k], sinceMs, out, o.skip);
             else
                 for (const [p, t] of f)
                     out.set(p, t);
@@ -32261,11 +32261,15 @@ async function changedSince(paths, sinceMs) {
     }
     return out;
 }
-/** `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are skipped. */
-function findNewer(paths, sinceMs) {
+/**
+ * `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are
+ * skipped; entries named `skip` are not entered (a git checkout's own `.git`).
+ */
+function findNewer(paths, sinceMs, skip) {
     return new Promise((res) => {
         const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
-        const child = (0,external_node_child_process_namespaceObject.spawn)('find', [...paths, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const pruned = skip ? ['-name', skip, '-prune', '-o'] : [];
+        const child = (0,external_node_child_process_namespaceObject.spawn)('find', [...paths, ...pruned, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
         const chunks = [];
         child.stdout.on('data', (d) => chunks.push(d));
         child.on('error', () => res(undefined));
@@ -32283,8 +32287,10 @@ function findNewer(paths, sinceMs) {
         });
     });
 }
-function walkNewer(paths, sinceMs, out) {
+function walkNewer(paths, sinceMs, out, skip) {
     const visit = (p) => {
+        if (skip && p.endsWith(`/${skip}`))
+            return;
         let st;
         try {
             st = (0,external_node_fs_.lstatSync)(p);
@@ -32358,14 +32364,15 @@ async function compareTree(dir, tree, o) {
     const diffs = new Map();
     const kids = childrenOf(tree);
     const seen = new Set();
+    const ignored = (path) => o.ignore?.some((i) => path === i || path.startsWith(`${i}/`)) ?? false;
     const note = (path, why) => {
-        if (why === 'extra' && o.keepExtra)
+        if ((why === 'extra' && o.keepExtra) || ignored(path))
             return;
         if (!diffs.has(path))
             diffs.set(path, why);
     };
     const visit = async (rel, deep) => {
-        if (seen.has(rel))
+        if (seen.has(rel) || ignored(rel))
             return;
         seen.add(rel);
         if (rel !== '') {
@@ -32493,8 +32500,13 @@ function subtree(tree, rel) {
             out.set(p.slice(rel.length + 1), { ...e, path: p.slice(rel.length + 1) });
     return out;
 }
-/** chmod over a tree without following links: directories by `dirMode`, files by `fileMode` (their current mode in). */
-async function chmodTree(top, dirMode, fileMode) {
+/**
+ * chmod over a tree without following links: directories by `dirMode`, files by `fileMode` (their
+ * current mode in); `skip`: paths below `top` left alone with their subtrees.
+ */
+async function chmodTree(top, dirMode, fileMode, skip = [], rel = '') {
+    if (rel && skip.some((x) => rel === x || rel.startsWith(`${x}/`)))
+        return;
     const st = await external_node_fs_.promises.lstat(top).catch(() => undefined);
     if (!st || st.isSymbolicLink())
         return;
@@ -32507,14 +32519,14 @@ async function chmodTree(top, dirMode, fileMode) {
     if ((st.mode & 0o700) !== 0o700)
         await external_node_fs_.promises.chmod(top, 0o755);
     for (const n of await external_node_fs_.promises.readdir(top))
-        await chmodTree((0,external_node_path_.join)(top, n), dirMode, fileMode);
+        await chmodTree((0,external_node_path_.join)(top, n), dirMode, fileMode, skip, rel ? `${rel}/${n}` : n);
     if ((st.mode & 0o777) !== dirMode(st.mode & 0o777) || (st.mode & 0o700) !== 0o700)
         await external_node_fs_.promises.chmod(top, dirMode(st.mode & 0o777));
 }
 /** Seals a crate directory as the tree says (modes only: the content is checked elsewhere). */
-const sealTree = (dir) => chmodTree(dir, () => 0o555, (m) => (m & 0o111 ? 0o555 : 0o444));
+const sealTree = (dir, skip = []) => chmodTree(dir, () => 0o555, (m) => (m & 0o111 ? 0o555 : 0o444), skip);
 /** Makes a sealed crate directory writable again (for cargo's own clean-up of what nobody used for long). */
-const unsealTree = (dir) => chmodTree(dir, () => 0o755, (m) => (m & 0o111 ? 0o755 : 0o644));
+const unsealTree = (dir, skip = []) => chmodTree(dir, () => 0o755, (m) => (m & 0o111 ? 0o755 : 0o644), skip);
 /**
  * Extracts `tree` as `<parent>/<name>`: made whole in a hidden directory beside it, with cargo's
  * marker, modes and mtimes, then renamed into place. 'exists' when a directory of that name
@@ -32706,7 +32718,124 @@ function expectedTree(entries) {
     return tree;
 }
 
+;// CONCATENATED MODULE: ./src/store/git-tree.ts
+
+
+class GitObjectError extends Error {
+}
+const git_tree_SHA = /^[0-9a-f]{40}$/;
+/** git as a child process without the job's GIT_* variables (they could point it at other objects). */
+function catFile(db, shas, env) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return new Promise((res, rej) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['-c', 'safe.directory=*', '--git-dir', db, 'cat-file', '--batch'], { env: clean, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out = [];
+        let err = '';
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => rej(new GitObjectError(`git cat-file in ${db}: ${e.message}`)));
+        child.on('close', (code) => code === 0 ? res(Buffer.concat(out)) : rej(new GitObjectError(`git cat-file in ${db} exited ${code}: ${err.trim().slice(0, 200)}`)));
+        child.stdin.end(shas.join('\n') + '\n');
+    });
+}
+/** Pure: the objects of a `cat-file --batch` answer, each checked against its name. */
+function parseBatch(buf) {
+    const out = new Map();
+    for (let at = 0; at < buf.length;) {
+        const nl = buf.indexOf(0x0a, at);
+        if (nl < 0)
+            break;
+        const [sha, type, size] = buf.subarray(at, nl).toString('latin1').split(' ');
+        if (type === 'missing' || size === undefined)
+            throw new GitObjectError(`object ${sha} is missing`);
+        const data = buf.subarray(nl + 1, nl + 1 + Number(size));
+        const actual = (0,external_node_crypto_.createHash)('sha1').update(`${type} ${data.length}\0`).update(data).digest('hex');
+        if (actual !== sha)
+            throw new GitObjectError(`object ${sha} holds content whose hash is ${actual}`);
+        out.set(sha, { type, data });
+        at = nl + 1 + Number(size) + 1;
+    }
+    return out;
+}
+/** Pure: the entries of a tree object: mode, name, object name. */
+function treeEntries(data) {
+    const out = [];
+    for (let at = 0; at < data.length;) {
+        const sp = data.indexOf(0x20, at);
+        const nul = data.indexOf(0, sp);
+        out.push({
+            mode: data.subarray(at, sp).toString('latin1'),
+            name: data.subarray(sp + 1, nul).toString('utf8'),
+            sha: data.subarray(nul + 1, nul + 21).toString('hex'),
+        });
+        at = nul + 21;
+    }
+    return out;
+}
+async function objects(db, shas, env) {
+    return shas.length ? parseBatch(await catFile(db, [...new Set(shas)], env)) : new Map();
+}
+/** Every path of `commit`'s tree, level by level (one `cat-file` per level), every object checked. */
+async function commitTree(db, commit, env = process.env) {
+    if (!git_tree_SHA.test(commit))
+        throw new GitObjectError(`${commit} is not a SHA-1 commit name`);
+    const c = (await objects(db, [commit], env)).get(commit);
+    const tree = /^tree ([0-9a-f]{40})$/m.exec(c.data.toString('latin1'))?.[1];
+    if (c.type !== 'commit' || !tree)
+        throw new GitObjectError(`${commit} is not a commit`);
+    const out = new Map();
+    let level = [{ path: '', sha: tree }];
+    while (level.length) {
+        const got = await objects(db, level.map((l) => l.sha), env);
+        const next = [];
+        for (const l of level) {
+            const t = got.get(l.sha);
+            if (t.type !== 'tree')
+                throw new GitObjectError(`${l.sha} (${l.path || 'the top'}) is not a tree`);
+            for (const e of treeEntries(t.data)) {
+                const path = l.path ? `${l.path}/${e.name}` : e.name;
+                if (e.mode === '40000') {
+                    out.set(path, { kind: 'dir', mode: 0o755, sha: e.sha });
+                    next.push({ path, sha: e.sha });
+                }
+                else if (e.mode === '160000')
+                    out.set(path, { kind: 'submodule', mode: 0o755, sha: e.sha });
+                else if (e.mode === '120000')
+                    out.set(path, { kind: 'symlink', mode: 0o777, sha: e.sha });
+                else
+                    out.set(path, { kind: 'file', mode: e.mode === '100755' ? 0o755 : 0o644, sha: e.sha });
+            }
+        }
+        level = next;
+    }
+    return out;
+}
+/**
+ * Pure and effect: the tree as crate-tree.ts compares it, with the bytes of `paths` (all files and
+ * links when undefined) read from `db` and checked. Submodules are left out (their checkouts are
+ * other repositories); cargo's marker is an empty `.cargo-ok`.
+ */
+async function checkoutTree(db, tree, paths, env = process.env) {
+    const wanted = (p) => paths === undefined || paths.includes(p);
+    const blobs = await objects(db, [...tree].filter(([p, e]) => (e.kind === 'file' || e.kind === 'symlink') && wanted(p)).map(([, e]) => e.sha), env);
+    const out = new Map();
+    for (const [p, e] of tree) {
+        if (e.kind === 'submodule')
+            continue;
+        const data = blobs.get(e.sha)?.data;
+        if (e.kind === 'dir')
+            out.set(p, { path: p, kind: 'dir', mode: 0o755, mtime: 0 });
+        else if (e.kind === 'symlink')
+            out.set(p, { path: p, kind: 'symlink', mode: 0o777, mtime: 0, target: data?.toString('utf8') });
+        else
+            out.set(p, { path: p, kind: 'file', mode: e.mode, mtime: 0, data });
+    }
+    out.set('.cargo-ok', { path: '.cargo-ok', kind: 'file', mode: 0o644, mtime: 0, data: Buffer.alloc(0) });
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/store/home-sources.ts
+
 
 
 
@@ -32785,8 +32914,38 @@ async function indexSha(home, dir, crate) {
     }
     return undefined;
 }
+/**
+ * The git checkouts to look at: the locked commits' (under the database names known for their
+ * URLs, else any database holding a checkout of that commit), or every checkout the home holds.
+ */
+async function checkoutsOf(c) {
+    const co = (0,external_node_path_.join)(c.home, 'git', 'checkouts');
+    const out = new Map();
+    const add = (dir, short, commit, names = []) => {
+        const key = `git/${dir}/${short}`;
+        const t = out.get(key);
+        out.set(key, { key, dir, crate: short, lockSha: commit, git: { names: [...(t?.git?.names ?? []), ...names] } });
+    };
+    if (c.locked) {
+        for (const g of c.gitLocked ?? []) {
+            const known = (await c.gitDirsOf?.(g.url)) ?? [];
+            for (const dir of known.length ? known : await listDirs(co))
+                for (const short of await listDirs((0,external_node_path_.join)(co, dir)))
+                    if (short.length >= 7 && g.commit.startsWith(short))
+                        add(dir, short, g.commit, [g.name]);
+        }
+        return [...out.values()];
+    }
+    for (const dir of await listDirs(co))
+        for (const short of await listDirs((0,external_node_path_.join)(co, dir)))
+            add(dir, short);
+    return [...out.values()];
+}
 /** The crates to look at: the lock's (in the index dirs known for its sources), or everything the home holds. */
 async function targetsOf(c) {
+    return [...(await registryTargets(c)), ...(await checkoutsOf(c))];
+}
+async function registryTargets(c) {
     const reg = (0,external_node_path_.join)(c.home, 'registry');
     const out = new Map();
     if (c.locked) {
@@ -32830,33 +32989,35 @@ async function home_sources_checkSources(c) {
     const writable = new Set([...c.writable, ...Object.entries(rec.writable).flatMap(([n, at]) => (now - at < WRITABLE_FOR_MS ? [n] : []))]);
     const targets = await targetsOf(c);
     r.checked = targets.length;
-    const paths = (t) => ({
-        src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate),
-        crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`),
-    });
+    const paths = (t) => t.git
+        ? { src: (0,external_node_path_.join)(c.home, 'git', 'checkouts', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'git', 'db', t.dir) }
+        : { src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`) };
     // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
     const listing = async (sub, dir, want) => new Set((await external_node_fs_.promises.readdir((0,external_node_path_.join)(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
     const present = async (ts) => {
-        const dirs = [...new Set(ts.map((t) => t.dir))];
+        const dirs = [...new Set(ts.filter((t) => !t.git).map((t) => t.dir))];
         const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())])));
         const cache = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('cache', d, (e) => e.isFile())])));
-        return (t) => ({ src: src.get(t.dir).has(t.crate), crateFile: cache.get(t.dir).has(`${t.crate}.crate`) });
+        const checkouts = new Map(await Promise.all(ts.filter((t) => t.git).map(async (t) => [t.key, { src: await home_sources_isDir(paths(t).src), crateFile: await home_sources_isDir(paths(t).crateFile) }])));
+        return (t) => checkouts.get(t.key) ?? { src: src.get(t.dir).has(t.crate), crateFile: cache.get(t.dir).has(`${t.crate}.crate`) };
     };
     const plan = async (ts, record) => {
         const on = await present(ts);
         const recorded = ts.filter((t) => record.crates[t.key]);
         const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
-        const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile ? [paths(t).crateFile] : [])]);
-        const changed = watched.length ? await changedSince(watched, Math.floor(since)) : new Map();
+        // A checkout's database is not watched: every object read from it is checked by its hash.
+        const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile && !t.git ? [paths(t).crateFile] : [])]);
+        const changed = watched.length ? await changedSince(watched, Math.floor(since), { skip: '.git' }) : new Map();
         const out = [];
         for (const t of ts) {
             const p = paths(t);
             const at = record.crates[t.key]?.at ?? Infinity;
             const inside = [...changed].filter(([f, ct]) => ct > at && (f === p.src || f.startsWith(p.src + external_node_path_.sep))).map(([f]) => (0,external_node_path_.relative)(p.src, f));
-            const crateChanged = (changed.get(p.crateFile) ?? 0) > at;
-            const name = splitCrate(t.crate)[0]?.name ?? t.crate;
-            const sealed = !writable.has(name);
-            const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false);
+            const crateChanged = !t.git && (changed.get(p.crateFile) ?? 0) > at;
+            const names = t.git ? t.git.names : [splitCrate(t.crate)[0]?.name ?? t.crate];
+            const sealed = !names.some((n) => writable.has(n));
+            // cargo makes a missing checkout itself, from the database, when it needs one.
+            const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false && !t.git);
             out.push({ t, plan: pl, ...p, sealed });
         }
         return out;
@@ -32897,17 +33058,20 @@ async function home_sources_checkSources(c) {
             }
         }
         for (const [key] of oldSealed) {
-            const [dir, crate] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-            await unsealTree((0,external_node_path_.join)(c.home, 'registry', 'src', dir, crate)).then(() => ((rec.crates[key].sealed = false), r.unsealed++), () => undefined);
+            const git = key.startsWith('git/');
+            const [dir, crate] = git ? key.slice(4).split('/') : [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+            await unsealTree(git ? (0,external_node_path_.join)(c.home, 'git', 'checkouts', dir, crate) : (0,external_node_path_.join)(c.home, 'registry', 'src', dir, crate), git ? ['.git'] : []).then(() => ((rec.crates[key].sealed = false), r.unsealed++), () => undefined);
         }
         // Everything this check wrote so far is stamped before `at`; what changes after it is not.
         const at = Date.now();
         await settle(at);
         for (const w of todo.filter((x) => x.tree && !x.crateOnly)) {
             try {
-                w.diffs = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only });
+                w.diffs = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only, ignore: w.ignore });
                 if (w.diffs.length === 0)
                     continue;
+                if (w.gitTree)
+                    await loadForRepair(w);
                 await repairTree(w.src, w.tree, w.diffs, w.sealed);
                 r.repaired.push({ crate: w.t.key, paths: w.diffs.map((d) => `${d.path || '.'} (${d.why})`) });
             }
@@ -32923,7 +33087,12 @@ async function home_sources_checkSources(c) {
         if (repaired.length)
             await settle(at2);
         for (const w of repaired) {
-            const again = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: [...new Set(w.diffs.map((d) => d.path))] });
+            const again = await compareTree(w.src, w.tree, {
+                sealed: w.sealed,
+                keepExtra: !w.sealed,
+                only: [...new Set(w.diffs.map((d) => d.path))],
+                ignore: w.ignore,
+            });
             if (again.length) {
                 r.unchecked.push({ crate: w.t.key, why: `${again.map((d) => d.path).join(', ')} changed again while it was repaired` });
                 w.tree = undefined;
@@ -32952,6 +33121,8 @@ async function home_sources_checkSources(c) {
  * unset when nothing can be verified.
  */
 async function prepare(c, w, r, rec) {
+    if (w.t.git)
+        return prepareCheckout(w, r, rec);
     const old = rec.crates[w.t.key];
     const want = w.t.lockSha ?? old?.sha256 ?? (await indexSha(c.home, w.t.dir, w.t.crate));
     w.from = w.t.lockSha ? 'lock' : old ? old.from : 'index';
@@ -33017,6 +33188,55 @@ async function prepare(c, w, r, rec) {
         await unsealTree(w.src);
         r.unsealed++;
     }
+}
+/**
+ * A git checkout: compared with the tree of its commit (the lock's; else the one it was verified
+ * as; else its own HEAD, which must be the commit its directory is named after), read from its
+ * database with every object checked. Its own `.git` and its submodules are left alone.
+ */
+async function prepareCheckout(w, r, rec) {
+    const old = rec.crates[w.t.key];
+    const head = async () => {
+        const h = (await external_node_fs_.promises.readFile((0,external_node_path_.join)(w.src, '.git', 'HEAD'), 'utf8').catch(() => '')).trim();
+        return /^[0-9a-f]{40}$/.test(h) && h.startsWith(w.t.crate) ? h : undefined;
+    };
+    const commit = w.t.lockSha ?? old?.sha256 ?? (await head());
+    w.from = w.t.lockSha ? 'lock' : old ? old.from : 'checkout';
+    if (!commit)
+        return void r.unchecked.push({ crate: w.t.key, why: 'no lock file or record names its commit, and its HEAD is not the one its directory is named after' });
+    if (!(await home_sources_isDir(w.src)))
+        return;
+    r.verified++;
+    w.only = w.plan.action === 'verify' ? w.plan.only : undefined;
+    try {
+        w.gitTree = await commitTree(w.crateFile, commit);
+        w.tree = await checkoutTree(w.crateFile, w.gitTree, w.only ?? undefined);
+    }
+    catch (e) {
+        if (!(e instanceof GitObjectError))
+            throw e;
+        r.unchecked.push({ crate: w.t.key, why: `its database ${w.crateFile}: ${e.message}` });
+        w.tree = undefined;
+        return;
+    }
+    w.sha = commit;
+    w.ignore = ['.git', ...[...w.gitTree].filter(([, e]) => e.kind === 'submodule').map(([p]) => p)];
+    if (w.sealed && w.only === undefined)
+        await sealTree(w.src, w.ignore);
+    if (!w.sealed && old?.sealed) {
+        await unsealTree(w.src, w.ignore);
+        r.unsealed++;
+    }
+}
+/** The bytes a checkout's repair needs that the comparison did not read. */
+async function loadForRepair(w) {
+    const need = w.diffs.filter((d) => d.why !== 'extra' && d.why !== 'mode').map((d) => d.path);
+    const missing = [...w.tree].filter(([p, e]) => (e.kind === 'file' ? !e.data : e.kind === 'symlink' && e.target === undefined) && need.some((n) => p === n || p.startsWith(`${n}/`)));
+    if (missing.length === 0)
+        return;
+    const more = await checkoutTree(w.crateFile, w.gitTree, missing.map(([p]) => p));
+    for (const [p] of missing)
+        w.tree.set(p, more.get(p));
 }
 
 ;// CONCATENATED MODULE: ./src/os/sockets.ts
@@ -33610,6 +33830,7 @@ async function replaceWith(path, data) {
 
 
 
+
 /** How long a check waits for cargo's download lock of the home, as seeding does. */
 const LOCK_WAIT_SECONDS = 120;
 async function recordFile(root) {
@@ -33632,6 +33853,8 @@ async function lockOf(root, crates, env) {
         file,
         locked: lockfile_parseLock(text),
         dirsOf: async (source) => (version ? dir_names_knownDirs(layout_storePaths(root).dirs, version, source) : []),
+        gitLocked: gitstore_parseGitLock(text),
+        gitDirsOf: async (url) => (version ? dir_names_knownDirs(layout_gitStorePaths(root).dirs, version, url) : []),
     };
 }
 /** One line for the log: what was checked and what was found. */
@@ -33675,6 +33898,8 @@ async function secureHome(job, s, env, log, o = {}) {
                 recordFile: await recordFile(job.root),
                 locked: lock?.locked,
                 dirsOf: lock?.dirsOf,
+                gitLocked: lock?.gitLocked,
+                gitDirsOf: lock?.gitDirsOf,
                 writable: s.writableSources,
                 lockWaitSeconds: LOCK_WAIT_SECONDS,
             });
@@ -33732,6 +33957,8 @@ async function settleHome(j, env) {
                 recordFile: await recordFile(j.root),
                 locked: lock.locked,
                 dirsOf: lock.dirsOf,
+                gitLocked: lock.gitLocked,
+                gitDirsOf: lock.gitDirsOf,
                 writable: [],
                 lockWaitSeconds: 30,
                 extract: false,
@@ -34513,7 +34740,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(628);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1067);
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { rootPaths, storePaths, verifiedName } from '../model/layout.js';
+import { gitStorePaths, rootPaths, storePaths, verifiedName } from '../model/layout.js';
 import type { Settings } from '../model/settings.js';
 import type { Log } from '../os/log.js';
 import { myUid } from '../os/proc.js';
@@ -8,6 +8,7 @@ import { ownDirIn } from '../owners/owner.js';
 import { knownDirs } from '../store/dir-names.js';
 import { type SourcesReport, checkSources } from '../store/home-sources.js';
 import { findLockFile, parseLock } from '../store/lockfile.js';
+import { parseGitLock } from '../store/gitstore.js';
 import { cargoVersion } from '../store/crates.js';
 import { chooseHome, rootOwnerFor } from './cargo-home.js';
 import { prepareCrates } from './dependencies.js';
@@ -59,6 +60,8 @@ async function lockOf(root: string, crates: CratesState | undefined, env: Record
     file,
     locked: parseLock(text),
     dirsOf: async (source: string) => (version ? knownDirs(storePaths(root).dirs, version, source) : []),
+    gitLocked: parseGitLock(text),
+    gitDirsOf: async (url: string) => (version ? knownDirs(gitStorePaths(root).dirs, version, url) : []),
   };
 }
 
@@ -106,6 +109,8 @@ export async function secureHome(
         recordFile: await recordFile(job.root),
         locked: lock?.locked,
         dirsOf: lock?.dirsOf,
+        gitLocked: lock?.gitLocked,
+        gitDirsOf: lock?.gitDirsOf,
         writable: s.writableSources,
         lockWaitSeconds: LOCK_WAIT_SECONDS,
       });
@@ -162,6 +167,8 @@ export async function settleHome(
         recordFile: await recordFile(j.root),
         locked: lock.locked,
         dirsOf: lock.dirsOf,
+        gitLocked: lock.gitLocked,
+        gitDirsOf: lock.gitDirsOf,
         writable: [],
         lockWaitSeconds: 30,
         extract: false,

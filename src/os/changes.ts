@@ -32,7 +32,7 @@ export async function settle(at: number): Promise<void> {
  * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
  * mostly system calls), each list in batches no kernel's argument limit refuses.
  */
-export async function changedSince(paths: string[], sinceMs: number): Promise<Map<string, number>> {
+export async function changedSince(paths: string[], sinceMs: number, o: { skip?: string } = {}): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const batches: string[][] = [];
   const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
@@ -45,20 +45,24 @@ export async function changedSince(paths: string[], sinceMs: number): Promise<Ma
     batches.push(batch);
   }
   for (let i = 0; i < batches.length; i += 2) {
-    const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs)));
+    const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs, o.skip)));
     for (const [k, f] of found.entries()) {
-      if (f === undefined) walkNewer(batches[i + k], sinceMs, out);
+      if (f === undefined) walkNewer(batches[i + k], sinceMs, out, o.skip);
       else for (const [p, t] of f) out.set(p, t);
     }
   }
   return out;
 }
 
-/** `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are skipped. */
-function findNewer(paths: string[], sinceMs: number): Promise<Map<string, number> | undefined> {
+/**
+ * `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are
+ * skipped; entries named `skip` are not entered (a git checkout's own `.git`).
+ */
+function findNewer(paths: string[], sinceMs: number, skip?: string): Promise<Map<string, number> | undefined> {
   return new Promise((res) => {
     const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
-    const child = spawn('find', [...paths, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pruned = skip ? ['-name', skip, '-prune', '-o'] : [];
+    const child = spawn('find', [...paths, ...pruned, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => chunks.push(d));
     child.on('error', () => res(undefined));
@@ -75,8 +79,9 @@ function findNewer(paths: string[], sinceMs: number): Promise<Map<string, number
   });
 }
 
-function walkNewer(paths: string[], sinceMs: number, out: Map<string, number>): void {
+function walkNewer(paths: string[], sinceMs: number, out: Map<string, number>, skip?: string): void {
   const visit = (p: string) => {
+    if (skip && p.endsWith(`/${skip}`)) return;
     let st;
     try {
       st = lstatSync(p);

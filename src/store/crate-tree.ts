@@ -68,6 +68,8 @@ export interface CompareOptions {
    * everything else is known unchanged. Without it, the whole tree is walked and every file read.
    */
   only?: string[];
+  /** Paths left alone with everything below them (a git checkout's own `.git`, its submodules). */
+  ignore?: string[];
 }
 
 /** What differs between `dir` and `tree`, one difference per path. */
@@ -75,12 +77,13 @@ export async function compareTree(dir: string, tree: Map<string, CrateEntry>, o:
   const diffs = new Map<string, Diff['why']>();
   const kids = childrenOf(tree);
   const seen = new Set<string>();
+  const ignored = (path: string) => o.ignore?.some((i) => path === i || path.startsWith(`${i}/`)) ?? false;
   const note = (path: string, why: Diff['why']) => {
-    if (why === 'extra' && o.keepExtra) return;
+    if ((why === 'extra' && o.keepExtra) || ignored(path)) return;
     if (!diffs.has(path)) diffs.set(path, why);
   };
   const visit = async (rel: string, deep: boolean) => {
-    if (seen.has(rel)) return;
+    if (seen.has(rel) || ignored(rel)) return;
     seen.add(rel);
     if (rel !== '') {
       const why = await compareOne(dir, rel, tree.get(rel), o.sealed);
@@ -191,8 +194,12 @@ function subtree(tree: Map<string, CrateEntry>, rel: string): Map<string, CrateE
   return out;
 }
 
-/** chmod over a tree without following links: directories by `dirMode`, files by `fileMode` (their current mode in). */
-export async function chmodTree(top: string, dirMode: (m: number) => number, fileMode: (m: number) => number): Promise<void> {
+/**
+ * chmod over a tree without following links: directories by `dirMode`, files by `fileMode` (their
+ * current mode in); `skip`: paths below `top` left alone with their subtrees.
+ */
+export async function chmodTree(top: string, dirMode: (m: number) => number, fileMode: (m: number) => number, skip: string[] = [], rel = ''): Promise<void> {
+  if (rel && skip.some((x) => rel === x || rel.startsWith(`${x}/`))) return;
   const st = await fs.lstat(top).catch(() => undefined);
   if (!st || st.isSymbolicLink()) return;
   if (!st.isDirectory()) {
@@ -201,24 +208,26 @@ export async function chmodTree(top: string, dirMode: (m: number) => number, fil
   }
   // Writable first, so that entries can be listed and changed; its final mode last.
   if ((st.mode & 0o700) !== 0o700) await fs.chmod(top, 0o755);
-  for (const n of await fs.readdir(top)) await chmodTree(join(top, n), dirMode, fileMode);
+  for (const n of await fs.readdir(top)) await chmodTree(join(top, n), dirMode, fileMode, skip, rel ? `${rel}/${n}` : n);
   if ((st.mode & 0o777) !== dirMode(st.mode & 0o777) || (st.mode & 0o700) !== 0o700) await fs.chmod(top, dirMode(st.mode & 0o777));
 }
 
 /** Seals a crate directory as the tree says (modes only: the content is checked elsewhere). */
-export const sealTree = (dir: string) =>
+export const sealTree = (dir: string, skip: string[] = []) =>
   chmodTree(
     dir,
     () => 0o555,
     (m) => (m & 0o111 ? 0o555 : 0o444),
+    skip,
   );
 
 /** Makes a sealed crate directory writable again (for cargo's own clean-up of what nobody used for long). */
-export const unsealTree = (dir: string) =>
+export const unsealTree = (dir: string, skip: string[] = []) =>
   chmodTree(
     dir,
     () => 0o755,
     (m) => (m & 0o111 ? 0o755 : 0o644),
+    skip,
   );
 
 /**

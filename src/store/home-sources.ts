@@ -8,6 +8,7 @@ import { blobPath, fileSha256, placeAtomically } from './crates.js';
 import { type Diff, compareTree, extractTree, repairTree, sealTree, unsealTree } from './crate-tree.js';
 import { type LockedCrate, indexChecksums, indexPath } from './lockfile.js';
 import { CrateFormatError, expectedTree, readCrate } from './tar.js';
+import { type GitEntry, GitObjectError, checkoutTree, commitTree } from './git-tree.js';
 
 /*
  * The registry sources of a CARGO_HOME that several trust domains read (job/cargo-home.ts): every
@@ -41,8 +42,11 @@ import { CrateFormatError, expectedTree, readCrate } from './tar.js';
 export interface SourceRecord {
   /** sha256 of the `.crate` the tree was verified against. */
   sha256: string;
-  /** Whose checksum that is: a Cargo.lock's, or cargo's index cache's (no lock named the crate). */
-  from: 'lock' | 'index';
+  /**
+   * Whose checksum (a git checkout: whose commit) that is: a Cargo.lock's, cargo's index cache's
+   * (no lock named the crate), or the checkout's own HEAD (no lock named it).
+   */
+  from: 'lock' | 'index' | 'checkout';
   /** Nothing below the tree, nor its `.crate`, changed after this moment (ms). */
   at: number;
   /** When a job last needed it (its lock named it), for giving cargo's clean-up its old sources back. */
@@ -80,12 +84,16 @@ export async function readSources(file: string): Promise<SourcesRecord> {
 
 /** A crate the check looks at. */
 export interface Target {
-  /** `<index dir>/<name>-<version>`. */
+  /** `<index dir>/<name>-<version>`, or `git/<db name>/<short commit>` for a git checkout. */
   key: string;
+  /** The index dir (a checkout: the database's name). */
   dir: string;
+  /** `<name>-<version>` (a checkout: its directory, the commit's short name). */
   crate: string;
-  /** The job's Cargo.lock names it, with this checksum. */
+  /** The job's Cargo.lock names it, with this checksum (a checkout: this commit). */
   lockSha?: string;
+  /** A git checkout: the packages the lock takes from it (for writable-sources). */
+  git?: { names: string[] };
 }
 
 export type Plan =
@@ -147,6 +155,9 @@ export interface SourcesCheck {
   locked?: LockedCrate[];
   /** The index dirs cargo names each locked source with, as publishers learned them (dir-names.ts). */
   dirsOf?: (source: string) => Promise<string[]>;
+  /** The job's locked git dependencies (gitstore.ts parseGitLock), and the database names cargo gives their URLs. */
+  gitLocked?: { name: string; url: string; commit: string }[];
+  gitDirsOf?: (url: string) => Promise<string[]>;
   /** Crate names whose sources stay writable (the job's `writable-sources`). */
   writable: string[];
   /** How long to wait for cargo's download lock of the home. */
@@ -197,8 +208,36 @@ async function indexSha(home: string, dir: string, crate: string): Promise<strin
   return undefined;
 }
 
+/**
+ * The git checkouts to look at: the locked commits' (under the database names known for their
+ * URLs, else any database holding a checkout of that commit), or every checkout the home holds.
+ */
+async function checkoutsOf(c: SourcesCheck): Promise<Target[]> {
+  const co = join(c.home, 'git', 'checkouts');
+  const out = new Map<string, Target>();
+  const add = (dir: string, short: string, commit?: string, names: string[] = []) => {
+    const key = `git/${dir}/${short}`;
+    const t = out.get(key);
+    out.set(key, { key, dir, crate: short, lockSha: commit, git: { names: [...(t?.git?.names ?? []), ...names] } });
+  };
+  if (c.locked) {
+    for (const g of c.gitLocked ?? []) {
+      const known = (await c.gitDirsOf?.(g.url)) ?? [];
+      for (const dir of known.length ? known : await listDirs(co))
+        for (const short of await listDirs(join(co, dir))) if (short.length >= 7 && g.commit.startsWith(short)) add(dir, short, g.commit, [g.name]);
+    }
+    return [...out.values()];
+  }
+  for (const dir of await listDirs(co)) for (const short of await listDirs(join(co, dir))) add(dir, short);
+  return [...out.values()];
+}
+
 /** The crates to look at: the lock's (in the index dirs known for its sources), or everything the home holds. */
 async function targetsOf(c: SourcesCheck): Promise<Target[]> {
+  return [...(await registryTargets(c)), ...(await checkoutsOf(c))];
+}
+
+async function registryTargets(c: SourcesCheck): Promise<Target[]> {
   const reg = join(c.home, 'registry');
   const out = new Map<string, Target>();
   if (c.locked) {
@@ -242,6 +281,10 @@ interface Work {
   crateOnly?: boolean;
   /** The paths to compare (changed since the record); undefined: all of them. */
   only?: string[];
+  /** Paths left alone: a checkout's own `.git` and its submodules. */
+  ignore?: string[];
+  /** A checkout: its commit's tree, whose bytes are read when a repair needs them. */
+  gitTree?: Map<string, GitEntry>;
   diffs?: Diff[];
 }
 
@@ -257,34 +300,41 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
   const writable = new Set([...c.writable, ...Object.entries(rec.writable).flatMap(([n, at]) => (now - at < WRITABLE_FOR_MS ? [n] : []))]);
   const targets = await targetsOf(c);
   r.checked = targets.length;
-  const paths = (t: Target) => ({
-    src: join(c.home, 'registry', 'src', t.dir, t.crate),
-    crateFile: join(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`),
-  });
+  const paths = (t: Target) =>
+    t.git
+      ? { src: join(c.home, 'git', 'checkouts', t.dir, t.crate), crateFile: join(c.home, 'git', 'db', t.dir) }
+      : { src: join(c.home, 'registry', 'src', t.dir, t.crate), crateFile: join(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`) };
   // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
   const listing = async (sub: 'src' | 'cache', dir: string, want: (e: { isDirectory(): boolean; isFile(): boolean }) => boolean) =>
     new Set((await fs.readdir(join(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
   const present = async (ts: Target[]) => {
-    const dirs = [...new Set(ts.map((t) => t.dir))];
+    const dirs = [...new Set(ts.filter((t) => !t.git).map((t) => t.dir))];
     const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())] as const)));
     const cache = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('cache', d, (e) => e.isFile())] as const)));
-    return (t: Target) => ({ src: src.get(t.dir)!.has(t.crate), crateFile: cache.get(t.dir)!.has(`${t.crate}.crate`) });
+    const checkouts = new Map(
+      await Promise.all(
+        ts.filter((t) => t.git).map(async (t) => [t.key, { src: await isDir(paths(t).src), crateFile: await isDir(paths(t).crateFile) }] as const),
+      ),
+    );
+    return (t: Target) => checkouts.get(t.key) ?? { src: src.get(t.dir)!.has(t.crate), crateFile: cache.get(t.dir)!.has(`${t.crate}.crate`) };
   };
   const plan = async (ts: Target[], record: SourcesRecord): Promise<Work[]> => {
     const on = await present(ts);
     const recorded = ts.filter((t) => record.crates[t.key]);
     const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
-    const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile ? [paths(t).crateFile] : [])]);
-    const changed = watched.length ? await changedSince(watched, Math.floor(since)) : new Map<string, number>();
+    // A checkout's database is not watched: every object read from it is checked by its hash.
+    const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile && !t.git ? [paths(t).crateFile] : [])]);
+    const changed = watched.length ? await changedSince(watched, Math.floor(since), { skip: '.git' }) : new Map<string, number>();
     const out: Work[] = [];
     for (const t of ts) {
       const p = paths(t);
       const at = record.crates[t.key]?.at ?? Infinity;
       const inside = [...changed].filter(([f, ct]) => ct > at && (f === p.src || f.startsWith(p.src + sep))).map(([f]) => relative(p.src, f));
-      const crateChanged = (changed.get(p.crateFile) ?? 0) > at;
-      const name = splitCrate(t.crate)[0]?.name ?? t.crate;
-      const sealed = !writable.has(name);
-      const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false);
+      const crateChanged = !t.git && (changed.get(p.crateFile) ?? 0) > at;
+      const names = t.git ? t.git.names : [splitCrate(t.crate)[0]?.name ?? t.crate];
+      const sealed = !names.some((n) => writable.has(n));
+      // cargo makes a missing checkout itself, from the database, when it needs one.
+      const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false && !t.git);
       out.push({ t, plan: pl, ...p, sealed });
     }
     return out;
@@ -321,8 +371,9 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
       }
     }
     for (const [key] of oldSealed) {
-      const [dir, crate] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-      await unsealTree(join(c.home, 'registry', 'src', dir, crate)).then(
+      const git = key.startsWith('git/');
+      const [dir, crate] = git ? key.slice(4).split('/') : [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      await unsealTree(git ? join(c.home, 'git', 'checkouts', dir, crate) : join(c.home, 'registry', 'src', dir, crate), git ? ['.git'] : []).then(
         () => ((rec.crates[key].sealed = false), r.unsealed++),
         () => undefined,
       );
@@ -332,8 +383,9 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     await settle(at);
     for (const w of todo.filter((x) => x.tree && !x.crateOnly)) {
       try {
-        w.diffs = await compareTree(w.src, w.tree!, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only });
+        w.diffs = await compareTree(w.src, w.tree!, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only, ignore: w.ignore });
         if (w.diffs.length === 0) continue;
+        if (w.gitTree) await loadForRepair(w);
         await repairTree(w.src, w.tree!, w.diffs, w.sealed);
         r.repaired.push({ crate: w.t.key, paths: w.diffs.map((d) => `${d.path || '.'} (${d.why})`) });
       } catch (e) {
@@ -347,7 +399,12 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     const at2 = Date.now();
     if (repaired.length) await settle(at2);
     for (const w of repaired) {
-      const again = await compareTree(w.src, w.tree!, { sealed: w.sealed, keepExtra: !w.sealed, only: [...new Set(w.diffs!.map((d) => d.path))] });
+      const again = await compareTree(w.src, w.tree!, {
+        sealed: w.sealed,
+        keepExtra: !w.sealed,
+        only: [...new Set(w.diffs!.map((d) => d.path))],
+        ignore: w.ignore,
+      });
       if (again.length) {
         r.unchecked.push({ crate: w.t.key, why: `${again.map((d) => d.path).join(', ')} changed again while it was repaired` });
         w.tree = undefined;
@@ -374,6 +431,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
  * unset when nothing can be verified.
  */
 async function prepare(c: SourcesCheck, w: Work, r: SourcesReport, rec: SourcesRecord): Promise<void> {
+  if (w.t.git) return prepareCheckout(w, r, rec);
   const old = rec.crates[w.t.key];
   const want = w.t.lockSha ?? old?.sha256 ?? (await indexSha(c.home, w.t.dir, w.t.crate));
   w.from = w.t.lockSha ? 'lock' : old ? old.from : 'index';
@@ -431,4 +489,55 @@ async function prepare(c: SourcesCheck, w: Work, r: SourcesReport, rec: SourcesR
     await unsealTree(w.src);
     r.unsealed++;
   }
+}
+
+/**
+ * A git checkout: compared with the tree of its commit (the lock's; else the one it was verified
+ * as; else its own HEAD, which must be the commit its directory is named after), read from its
+ * database with every object checked. Its own `.git` and its submodules are left alone.
+ */
+async function prepareCheckout(w: Work, r: SourcesReport, rec: SourcesRecord): Promise<void> {
+  const old = rec.crates[w.t.key];
+  const head = async () => {
+    const h = (await fs.readFile(join(w.src, '.git', 'HEAD'), 'utf8').catch(() => '')).trim();
+    return /^[0-9a-f]{40}$/.test(h) && h.startsWith(w.t.crate) ? h : undefined;
+  };
+  const commit = w.t.lockSha ?? old?.sha256 ?? (await head());
+  w.from = w.t.lockSha ? 'lock' : old ? old.from : 'checkout';
+  if (!commit)
+    return void r.unchecked.push({ crate: w.t.key, why: 'no lock file or record names its commit, and its HEAD is not the one its directory is named after' });
+  if (!(await isDir(w.src))) return;
+  r.verified++;
+  w.only = w.plan.action === 'verify' ? w.plan.only : undefined;
+  try {
+    w.gitTree = await commitTree(w.crateFile, commit);
+    w.tree = await checkoutTree(w.crateFile, w.gitTree, w.only ?? undefined);
+  } catch (e) {
+    if (!(e instanceof GitObjectError)) throw e;
+    r.unchecked.push({ crate: w.t.key, why: `its database ${w.crateFile}: ${e.message}` });
+    w.tree = undefined;
+    return;
+  }
+  w.sha = commit;
+  w.ignore = ['.git', ...[...w.gitTree].filter(([, e]) => e.kind === 'submodule').map(([p]) => p)];
+  if (w.sealed && w.only === undefined) await sealTree(w.src, w.ignore);
+  if (!w.sealed && old?.sealed) {
+    await unsealTree(w.src, w.ignore);
+    r.unsealed++;
+  }
+}
+
+/** The bytes a checkout's repair needs that the comparison did not read. */
+async function loadForRepair(w: Work): Promise<void> {
+  const need = w.diffs!.filter((d) => d.why !== 'extra' && d.why !== 'mode').map((d) => d.path);
+  const missing = [...w.tree!].filter(
+    ([p, e]) => (e.kind === 'file' ? !e.data : e.kind === 'symlink' && e.target === undefined) && need.some((n) => p === n || p.startsWith(`${n}/`)),
+  );
+  if (missing.length === 0) return;
+  const more = await checkoutTree(
+    w.crateFile,
+    w.gitTree!,
+    missing.map(([p]) => p),
+  );
+  for (const [p] of missing) w.tree!.set(p, more.get(p)!);
 }
