@@ -19,8 +19,9 @@ import { describeForeign, findForeignInHome } from '../owners/foreign.js';
  * What stays per slot, because it is what a job writes for itself: target/, tmp/ and install/
  * (CARGO_INSTALL_ROOT: `cargo install` puts its binaries there, and that bin/ is on PATH, so a
  * PR's installed tool never reaches another trust domain's PATH). The registry and git caches in
- * the shared home are coordinated by cargo's own locks exactly as on a developer machine, and the
- * crate store still verifies every `.crate` against the consumer's Cargo.lock before seeding.
+ * the shared home are coordinated by cargo's own locks exactly as on a developer machine; what
+ * every domain reads there is checked and kept read-only at each job's start and end, and what a
+ * job writes at its top goes with the job (shared-home.ts).
  *
  * Per uid, so that a root container job never writes root-owned files where the runner user's
  * cargo writes (the "Permission denied (os error 13)" on registry/src of the incident reports).

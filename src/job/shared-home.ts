@@ -81,7 +81,7 @@ export function describeSources(s: SourcesReport): string {
 function warn(s: SourcesReport, home: string, log: Log): void {
   for (const x of s.repaired)
     log.warning(
-      `CARGO_HOME ${home}: the sources of ${x.crate} were changed since they were verified (${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}); repaired from the verified .crate. A build script writing next to its own sources? See writable-sources.`,
+      `CARGO_HOME ${home}: the sources of ${x.crate} were changed since they were verified (${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`,
     );
   for (const x of s.replaced) log.warning(`CARGO_HOME ${home}: ${x.crate}.crate was not what its checksum says: ${x.how}.`);
 }
