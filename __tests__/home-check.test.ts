@@ -12,6 +12,7 @@ import { CARGO_OK, CARGO_OK_TEXT, CrateFormatError, GENERATED_MTIME, expectedTre
 import { type SourceRecord, checkSources, planTarget, readSources, splitCrate } from '../src/store/home-sources.js';
 import { topFate } from '../src/job/home-top.js';
 import { blobPath } from '../src/store/crates.js';
+import { readSettings } from '../src/model/settings.js';
 import { removeScratch } from './helpers/scratch.js';
 
 let scratch: string;
@@ -128,6 +129,15 @@ describe('decisions', () => {
   ];
   test.each(fates)('top of the home: %s', (_, e, live, want) => {
     expect(topFate(e, 's001', live)).toBe(want);
+  });
+
+  test('writable-sources: names separated by commas, spaces or lines; anything else is refused, naming the input', () => {
+    const read = (v: string) => readSettings((n) => (n === 'writable-sources' ? v : ''), { HOME: '/home/r' });
+    expect(read('').writableSources).toEqual([]);
+    expect(read('maili-registry, jemalloc-sys\nfoo_bar').writableSources).toEqual(['maili-registry', 'jemalloc-sys', 'foo_bar']);
+    expect(() => read('ok ../etc')).toThrow(
+      "Input 'writable-sources' is 'ok ../etc': '../etc' is not a crate name. Expected crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys).",
+    );
   });
 });
 

@@ -28451,7 +28451,10 @@ function beyond(d, l) {
  *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
  *   .package-cache                      registry sources (cargo's MutateExclusive)
  *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/dependencies.ts)
+ *                                       and git deps (job/dependencies.ts), and  (30 s at a
+ *                                       while it repairs, extracts or records    job's end)
+ *                                       the shared home's sources
+ *                                       (store/home-sources.ts)
  *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
  *                                       host
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
@@ -32444,13 +32447,11 @@ function readSettings(from, env = process.env) {
         return v;
     };
     /** Crate names, separated by commas, spaces or new lines (a YAML block). */
-    const crateNames = (name) => {
-        const names = read(name)
-            .split(/[\s,]+/)
-            .filter(Boolean);
+    const crateNames = (name, raw) => {
+        const names = raw.split(/[\s,]+/).filter(Boolean);
         const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
         if (bad !== undefined)
-            throw refuse(name, read(name), 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+            throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
         return names;
     };
     const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
@@ -32486,7 +32487,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
-        writableSources: crateNames('writable-sources'),
+        writableSources: crateNames('writable-sources', read('writable-sources')),
     };
 }
 
@@ -34412,7 +34413,7 @@ async function lockOf(root, crates, env) {
     };
 }
 /** One line for the log: what was checked and what was found. */
-function describeSources(s) {
+function shared_home_describeSources(s) {
     const parts = [`${s.checked} crates checked in ${s.ms} ms`];
     if (s.verified)
         parts.push(`${s.verified} verified against their .crate`);
@@ -34431,7 +34432,7 @@ function describeSources(s) {
 /** Warnings for what another job changed: a person should know that something wrote there. */
 function warn(s, home, log) {
     for (const x of s.repaired)
-        log.warning(`CARGO_HOME ${home}: the sources of ${x.crate} were changed since they were verified (${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}); repaired from the verified .crate. A build script writing next to its own sources? See writable-sources.`);
+        log.warning(`CARGO_HOME ${home}: the sources of ${x.crate} were changed since they were verified (${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`);
     for (const x of s.replaced)
         log.warning(`CARGO_HOME ${home}: ${x.crate}.crate was not what its checksum says: ${x.how}.`);
 }
@@ -34457,7 +34458,7 @@ async function secureHome(job, s, env, log, o = {}) {
                 writable: s.writableSources,
                 lockWaitSeconds: LOCK_WAIT_SECONDS,
             });
-            log.info(`CARGO_HOME ${home}: ${describeSources(r.sources)}${lock ? ` (against ${lock.file})` : ' (no Cargo.lock yet: against what each crate was verified as)'}.`);
+            log.info(`CARGO_HOME ${home}: ${shared_home_describeSources(r.sources)}${lock ? ` (against ${lock.file})` : ' (no Cargo.lock yet: against what each crate was verified as)'}.`);
             warn(r.sources, home, log);
             for (const u of r.sources.unchecked)
                 log.info(`CARGO_HOME: ${u.crate} not checked: ${u.why}.`);
@@ -35809,6 +35810,7 @@ async function writeMetrics(path, text) {
 
 
 
+
 /**
  * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
  * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
@@ -35896,6 +35898,18 @@ function summaryRows(job, ended, guard) {
         ]);
         for (const m of pub.mismatches)
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
+    }
+    for (const [when, h] of [
+        ['at the start', job?.homeCheck],
+        ['at the end', ended.homeCheck],
+    ]) {
+        if (h?.sources)
+            main.push([`CARGO_HOME sources ${when}`, describeSources(h.sources)]);
+        if (h?.top?.removed.length)
+            main.push([
+                `CARGO_HOME top ${when}`,
+                `removed ${h.top.removed.join(', ')} (${h === ended.homeCheck ? 'written while this job ran, by it or by jobs that ended' : 'left by jobs that ended'})`,
+            ]);
     }
     if (ended.units)
         main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);

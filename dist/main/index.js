@@ -29594,7 +29594,10 @@ function earlierRun(r, me) {
  *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
  *   .package-cache                      registry sources (cargo's MutateExclusive)
  *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/dependencies.ts)
+ *                                       and git deps (job/dependencies.ts), and  (30 s at a
+ *                                       while it repairs, extracts or records    job's end)
+ *                                       the shared home's sources
+ *                                       (store/home-sources.ts)
  *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
  *                                       host
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
@@ -31015,13 +31018,11 @@ function readSettings(from, env = process.env) {
         return v;
     };
     /** Crate names, separated by commas, spaces or new lines (a YAML block). */
-    const crateNames = (name) => {
-        const names = read(name)
-            .split(/[\s,]+/)
-            .filter(Boolean);
+    const crateNames = (name, raw) => {
+        const names = raw.split(/[\s,]+/).filter(Boolean);
         const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
         if (bad !== undefined)
-            throw refuse(name, read(name), 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+            throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
         return names;
     };
     const diskThreshold = level('disk-threshold') ?? { kind: 'percent', percent: 85 };
@@ -31057,7 +31058,7 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
-        writableSources: crateNames('writable-sources'),
+        writableSources: crateNames('writable-sources', read('writable-sources')),
     };
 }
 
@@ -34839,7 +34840,7 @@ function describeSources(s) {
 /** Warnings for what another job changed: a person should know that something wrote there. */
 function warn(s, home, log) {
     for (const x of s.repaired)
-        log.warning(`CARGO_HOME ${home}: the sources of ${x.crate} were changed since they were verified (${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}); repaired from the verified .crate. A build script writing next to its own sources? See writable-sources.`);
+        log.warning(`CARGO_HOME ${home}: the sources of ${x.crate} were changed since they were verified (${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`);
     for (const x of s.replaced)
         log.warning(`CARGO_HOME ${home}: ${x.crate}.crate was not what its checksum says: ${x.how}.`);
 }

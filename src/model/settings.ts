@@ -222,13 +222,11 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   };
 
   /** Crate names, separated by commas, spaces or new lines (a YAML block). */
-  const crateNames = (name: string): string[] => {
-    const names = read(name)
-      .split(/[\s,]+/)
-      .filter(Boolean);
+  const crateNames = (name: string, raw: string): string[] => {
+    const names = raw.split(/[\s,]+/).filter(Boolean);
     const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
     if (bad !== undefined)
-      throw refuse(name, read(name), 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+      throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
     return names;
   };
 
@@ -270,6 +268,6 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     cleanupTimeoutMs: duration('cleanup-timeout', 120_000, 1000),
     runnerName: label('runner-name', 'build-host-3') || undefined,
     jobKey: label('key', '${{ matrix.target }}'),
-    writableSources: crateNames('writable-sources'),
+    writableSources: crateNames('writable-sources', read('writable-sources')),
   };
 }
