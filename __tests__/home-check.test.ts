@@ -283,4 +283,24 @@ describe('checking the sources of a home', () => {
     const r = await check();
     expect(r.repaired[0].paths).toContain('src/lib.rs (content)');
   });
+
+  test("sources no job needed for three weeks are made writable for cargo's own clean-up; used again, sealed again", async () => {
+    const day = 86_400_000;
+    await check({ now: Date.now() + 31 * day }); // writable-sources above has expired: sealed, used then
+    const later = Date.now() + (31 + 22) * day;
+    const none = await checkSources({
+      root,
+      home,
+      recordFile: join(root, 'homes', 'u0-verified', 'sources.json'),
+      locked: [],
+      writable: [],
+      lockWaitSeconds: 5,
+      now: later,
+    });
+    expect(none.unsealed).toBe(1);
+    expect((await fs.stat(join(src(), 'src'))).mode & 0o777).toBe(0o755);
+    const used = await check({ now: later });
+    expect(used.verified).toBe(1);
+    expect((await fs.stat(join(src(), 'src'))).mode & 0o777).toBe(0o555);
+  });
 });

@@ -12,7 +12,7 @@ import { type CrateRegistry, crateRegistry } from './helpers/crate-registry.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { HookWorker, fakeRunner } from './helpers/hooks.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
-import { scaled } from './helpers/pace.js';
+import { scaled, until } from './helpers/pace.js';
 import { removeScratch } from './helpers/scratch.js';
 import { compiled } from './helpers/workspace.js';
 
@@ -27,15 +27,32 @@ let scratch: string;
 let rust: string;
 let reg: CrateRegistry;
 let ws: string;
+let wsHeld: string; // depends on a crate whose build script waits for the test
 const MAIN = 'fn main() { println!("v={}", numfmt::v()); }\n';
+const HELD_BUILD = `fn main() {
+    println!("cargo:rerun-if-env-changed=HELD_DIR");
+    let Ok(dir) = std::env::var("HELD_DIR") else { return };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::write(dir.join("started"), "").unwrap();
+    let t0 = std::time::Instant::now();
+    while !dir.join("release").exists() && t0.elapsed() < std::time::Duration::from_secs(900) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+`;
 
 beforeAll(async () => {
   rust = toolchainForAnyUid();
   scratch = await fs.mkdtemp('/var/tmp/ci-shared-home-mixed-');
   await fs.chmod(scratch, 0o755);
-  reg = await crateRegistry(join(scratch, 'registry'), [{ name: 'numfmt', files: { 'src/lib.rs': 'pub fn v() -> u64 { 1 }\n' } }]);
+  reg = await crateRegistry(join(scratch, 'registry'), [
+    { name: 'numfmt', files: { 'src/lib.rs': 'pub fn v() -> u64 { 1 }\n' } },
+    { name: 'held', files: { 'build.rs': HELD_BUILD, 'src/lib.rs': 'pub fn h() -> u8 { 1 }\n' } },
+  ]);
   ws = await reg.consumer(join(scratch, 'ws'), ['numfmt'], MAIN);
-  await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: ws, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
+  wsHeld = await reg.consumer(join(scratch, 'ws-held'), ['held'], 'fn main() { println!("{}", held::h()); }\n');
+  for (const w of [ws, wsHeld])
+    await promisify(execFile)('cargo', ['generate-lockfile'], { cwd: w, env: { ...process.env, CARGO_HOME: join(scratch, 'lockgen-home') } });
   execFileSync('chown', ['-R', `${RUNNER}:${RUNNER}`, ws]);
 }, scaled(900_000));
 
@@ -162,6 +179,49 @@ describe('runner hooks as root: the started hook checks what was verified, befor
     expect((await two.j.exec(['cargo', 'build', '--locked'], two.hws)).code).toBe(0);
     expect((await two.w.hook('completed')).code).toBe(0);
     await two.w.completeJob();
+  });
+});
+
+describe("cargo's own clean-up (1.88+) in the shared home", () => {
+  const sqlite = (db: string, sql: string) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, sql]);
+  const makeOld = (home: string, crate: string) =>
+    sqlite(
+      join(home, '.global-cache'),
+      `update registry_src set timestamp = timestamp - 40*86400 where name = '${crate}'; update global_data set last_auto_gc = 0;`,
+    );
+
+  test("never removes sources under another job's build (every build holds cargo's mutate lock shared); once no build runs, it removes what nobody used for a month", async () => {
+    const root = join(scratch, 'gcroot');
+    const held = join(scratch, 'gc-held');
+    await fs.mkdir(held);
+    const a = await job({ pr: 100, base: 'develop', runner: 'g1' });
+    const am = await a.run('main', { root, 'working-directory': wsHeld });
+    expect(am.code).toBe(0);
+    const home = am.env.CARGO_HOME;
+    const building = a.exec(['cargo', 'build', '--locked'], wsHeld, { env: { HELD_DIR: held } });
+    await until('the held build script to start', () => existsSync(join(held, 'started')), { ms: 300_000, unless: building });
+    const src = execFileSync('sh', ['-c', 'ls -d "$H"/registry/src/*/held-1.0.0'], { env: { H: home } })
+      .toString()
+      .trim();
+    // held's sources look unused for 40 days, and cargo is due to clean: every run cleans.
+    makeOld(home, 'held-1.0.0');
+    const b = await job({ pr: 101, base: 'develop', runner: 'g2' });
+    expect((await b.run('main', { root, 'working-directory': ws })).code).toBe(0);
+    const clean = { CARGO_CACHE_AUTO_CLEAN_FREQUENCY: 'always' };
+    const other = await b.exec(['cargo', 'build', '--locked'], ws, { env: { ...clean, CARGO_LOG: 'gc=debug' } });
+    expect({ code: other.code, stderr: other.code ? other.stderr : '' }).toEqual({ code: 0, stderr: '' });
+    expect(other.stderr).toMatch(/unable to acquire mutate lock, auto gc disabled/); // cargo's own words (core/gc.rs)
+    expect(existsSync(join(src, 'src', 'lib.rs'))).toBe(true);
+    await fs.writeFile(join(held, 'release'), '');
+    const done = await building;
+    expect({ code: done.code, stderr: done.code ? done.stderr : '' }).toEqual({ code: 0, stderr: '' });
+    expect((await a.run('post')).code).toBe(0);
+    // No build runs now: the same clean-up removes what nobody used for a month (root ignores the
+    // read-only modes; for the runner's user, sealed sources unused for three weeks are unsealed first).
+    makeOld(home, 'held-1.0.0');
+    expect((await b.exec(['cargo', 'build', '--locked'], ws, { env: clean })).code).toBe(0);
+    expect(existsSync(src)).toBe(false);
+    expect((await b.run('post')).code).toBe(0);
   });
 });
 
