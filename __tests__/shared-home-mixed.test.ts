@@ -8,7 +8,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { forAnyUid, toolchainForAnyUid } from './helpers/anyuid.js';
-import { type CrateRegistry, crateRegistry } from './helpers/crate-registry.js';
+import { type CrateRegistry, HELD_BUILD, crateRegistry } from './helpers/crate-registry.js';
 import { type Docker, WORKSPACE, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { HookWorker, fakeRunner } from './helpers/hooks.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
@@ -29,17 +29,6 @@ let reg: CrateRegistry;
 let ws: string;
 let wsHeld: string; // depends on a crate whose build script waits for the test
 const MAIN = 'fn main() { println!("v={}", numfmt::v()); }\n';
-const HELD_BUILD = `fn main() {
-    println!("cargo:rerun-if-env-changed=HELD_DIR");
-    let Ok(dir) = std::env::var("HELD_DIR") else { return };
-    let dir = std::path::PathBuf::from(dir);
-    std::fs::write(dir.join("started"), "").unwrap();
-    let t0 = std::time::Instant::now();
-    while !dir.join("release").exists() && t0.elapsed() < std::time::Duration::from_secs(900) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-`;
 
 beforeAll(async () => {
   rust = toolchainForAnyUid();

@@ -17,7 +17,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { toolchainForAnyUid } from './helpers/anyuid.js';
-import { type CrateRegistry, crateRegistry } from './helpers/crate-registry.js';
+import { type CrateRegistry, HELD_BUILD, crateRegistry } from './helpers/crate-registry.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
 import { until } from './helpers/pace.js';
 import { removeScratch } from './helpers/scratch.js';
@@ -36,18 +36,6 @@ let pub: string; // a crate to publish
 let pub2: string; // and its next version
 let held: string; // where the held build script says it started, and waits for its release
 
-const HELD_BUILD = `use std::{env, fs, path::PathBuf, thread, time::{Duration, Instant}};
-fn main() {
-    println!("cargo:rerun-if-env-changed=HELD_DIR");
-    let Ok(dir) = env::var("HELD_DIR") else { return };
-    let dir = PathBuf::from(dir);
-    fs::write(dir.join("started"), "").unwrap();
-    let t0 = Instant::now();
-    while !dir.join("release").exists() && t0.elapsed() < Duration::from_secs(900) {
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-`;
 // As maili-registry's build script did before it learned about read-only sources (op-rs/maili#212):
 // it regenerates a file shipped in the crate, next to its sources, which the library then includes.
 const GEN_BUILD = `fn main() {

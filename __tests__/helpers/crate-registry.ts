@@ -12,6 +12,24 @@ import { join } from 'node:path';
  * has no API.)
  */
 
+/**
+ * A registry crate's build script that holds its build until the test lets it go (as
+ * workspace.ts's makeHeldWorkspace does for a workspace crate): with HELD_DIR set, it writes
+ * `started` there and waits for a `release` file; without it, it ends at once. Its library is
+ * compiled after it, so its sources are read only once the test has done what it must meanwhile.
+ */
+export const HELD_BUILD = `fn main() {
+    println!("cargo:rerun-if-env-changed=HELD_DIR");
+    let Ok(dir) = std::env::var("HELD_DIR") else { return };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::write(dir.join("started"), "").unwrap();
+    let t0 = std::time::Instant::now();
+    while !dir.join("release").exists() && t0.elapsed() < std::time::Duration::from_secs(900) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+`;
+
 export interface TestCrate {
   name: string;
   version?: string;

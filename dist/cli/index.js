@@ -33560,6 +33560,9 @@ async function checkSources(c) {
         const on = await present(ts);
         const recorded = ts.filter((t) => record.crates[t.key]);
         const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
+        // A change after this moment may not be in the listing: a crate compared only where the
+        // listing says it changed is recorded as verified up to here, no later (see below).
+        const scanAt = Date.now() - SETTLE_MS;
         // A checkout's database is not watched: every object read from it is checked by its hash.
         const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile && !t.git ? [paths(t).crateFile] : [])]);
         const changed = watched.length ? await changedSince(watched, Math.floor(since), { skip: '.git' }) : new Map();
@@ -33573,7 +33576,7 @@ async function checkSources(c) {
             const sealed = !names.some((n) => writable.has(n));
             // cargo makes a missing checkout itself, from the database, when it needs one.
             const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false && !t.git);
-            out.push({ t, plan: pl, ...p, sealed });
+            out.push({ t, plan: pl, ...p, sealed, scanAt });
         }
         return out;
     };
@@ -33618,8 +33621,16 @@ async function checkSources(c) {
             await unsealTree(git ? (0,external_node_path_.join)(c.home, 'git', 'checkouts', dir, crate) : (0,external_node_path_.join)(c.home, 'registry', 'src', dir, crate), git ? ['.git'] : []).then(() => ((rec.crates[key].sealed = false), r.unsealed++), () => undefined);
         }
         // Everything this check wrote so far is stamped before `at`; what changes after it is not.
+        // So everything recorded as verified is read after it: each `.crate` is hashed once more.
         const at = Date.now();
         await settle(at);
+        for (const w of todo.filter((x) => x.tree)) {
+            if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
+                r.unchecked.push({ crate: w.t.key, why: `${w.crateFile} changed while it was checked` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
         for (const w of todo.filter((x) => x.tree && !x.crateOnly)) {
             try {
                 w.diffs = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only, ignore: w.ignore });
@@ -33658,8 +33669,11 @@ async function checkSources(c) {
             const old = rec.crates[w.t.key];
             if (w.plan.action === 'drop')
                 delete rec.crates[w.t.key];
-            else if (w.tree && w.sha)
-                rec.crates[w.t.key] = { sha256: w.sha, from: w.from, at: w.diffs?.length ? at2 : at, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
+            else if (w.tree && w.sha) {
+                // Every path read after `at` (or `at2`): that moment. Only the changed ones: the listing's.
+                const verified = w.only !== undefined && !w.crateOnly ? w.scanAt : w.diffs?.length ? at2 : at;
+                rec.crates[w.t.key] = { sha256: w.sha, from: w.from, at: verified, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
+            }
             else if (old && stale(w))
                 old.used = now;
         }

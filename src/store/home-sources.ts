@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { changedSince, settle } from '../os/changes.js';
+import { SETTLE_MS, changedSince, settle } from '../os/changes.js';
 import { hold, release } from '../os/flock.js';
 import { writeAtomic } from '../os/fsutil.js';
 import { removeTree } from '../os/remove.js';
@@ -11,9 +11,10 @@ import { CrateFormatError, expectedTree, readCrate } from './tar.js';
 import { type GitEntry, GitObjectError, checkoutTree, commitTree } from './git-tree.js';
 
 /*
- * The registry sources of a CARGO_HOME that several trust domains read (job/cargo-home.ts): every
- * extracted crate is exactly its verified `.crate`, checked again whenever anything below it
- * changed, and sealed read-only.
+ * The sources of a CARGO_HOME that several trust domains read (job/cargo-home.ts): every
+ * extracted registry crate is exactly its verified `.crate`, every git checkout exactly its locked
+ * commit's tree (git-tree.ts), checked again whenever anything below it changed, and sealed
+ * read-only.
  *
  * The record (`<root>/homes/u<uid>-verified/sources.json`, beside the home, not in it) says for
  * each crate directory which `.crate` checksum it was verified against and the moment `at` after
@@ -34,13 +35,16 @@ import { type GitEntry, GitObjectError, checkoutTree, commitTree } from './git-t
  *    a crate never recorded) are compared with the `.crate`'s tree and repaired file by file
  *    (crate-tree.ts); a locked crate whose sources are missing is extracted from its verified
  *    `.crate` before the build needs it.
- * 4. The moment recorded is taken after this check's own writes (seals, extractions) and
- *    SETTLE_MS before anything is read, so that a change racing the comparison is seen next time;
- *    a repaired crate is compared once more before it is recorded.
+ * 4. What is recorded is only what was read after the moment recorded, so that a change racing
+ *    the check is seen by the next one: a crate compared whole, at a moment after this check's
+ *    own writes (seals, extractions) and SETTLE_MS before anything is read; a crate compared only
+ *    where the listing said it changed, at the listing's moment; every `.crate` hashed after it. A
+ *    repaired crate is compared once more before it is recorded, and (its repair being a change
+ *    after the listing) once more at the next check.
  */
 
 export interface SourceRecord {
-  /** sha256 of the `.crate` the tree was verified against. */
+  /** sha256 of the `.crate` the tree was verified against (a git checkout: its commit). */
   sha256: string;
   /**
    * Whose checksum (a git checkout: whose commit) that is: a Cargo.lock's, cargo's index cache's
@@ -57,7 +61,7 @@ export interface SourceRecord {
 
 export interface SourcesRecord {
   format: 1;
-  /** By `<index dir>/<name>-<version>`. */
+  /** By `<index dir>/<name>-<version>`, and `git/<database>/<short commit>` for checkouts. */
   crates: Record<string, SourceRecord>;
   /** Crate names some job declared writable (`writable-sources`), with when it last did. */
   writable: Record<string, number>;
@@ -286,6 +290,8 @@ interface Work {
   /** A checkout: its commit's tree, whose bytes are read when a repair needs them. */
   gitTree?: Map<string, GitEntry>;
   diffs?: Diff[];
+  /** Before the listing of what changed: what the record may say of a crate compared only in part. */
+  scanAt: number;
 }
 
 /** The check (see above). Never throws for one crate's trouble: it is reported, and the crate is left unrecorded. */
@@ -322,6 +328,9 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     const on = await present(ts);
     const recorded = ts.filter((t) => record.crates[t.key]);
     const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
+    // A change after this moment may not be in the listing: a crate compared only where the
+    // listing says it changed is recorded as verified up to here, no later (see below).
+    const scanAt = Date.now() - SETTLE_MS;
     // A checkout's database is not watched: every object read from it is checked by its hash.
     const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile && !t.git ? [paths(t).crateFile] : [])]);
     const changed = watched.length ? await changedSince(watched, Math.floor(since), { skip: '.git' }) : new Map<string, number>();
@@ -335,7 +344,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
       const sealed = !names.some((n) => writable.has(n));
       // cargo makes a missing checkout itself, from the database, when it needs one.
       const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false && !t.git);
-      out.push({ t, plan: pl, ...p, sealed });
+      out.push({ t, plan: pl, ...p, sealed, scanAt });
     }
     return out;
   };
@@ -379,8 +388,16 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
       );
     }
     // Everything this check wrote so far is stamped before `at`; what changes after it is not.
+    // So everything recorded as verified is read after it: each `.crate` is hashed once more.
     const at = Date.now();
     await settle(at);
+    for (const w of todo.filter((x) => x.tree)) {
+      if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
+        r.unchecked.push({ crate: w.t.key, why: `${w.crateFile} changed while it was checked` });
+        w.tree = undefined;
+        delete rec.crates[w.t.key];
+      }
+    }
     for (const w of todo.filter((x) => x.tree && !x.crateOnly)) {
       try {
         w.diffs = await compareTree(w.src, w.tree!, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only, ignore: w.ignore });
@@ -414,9 +431,11 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     for (const w of work) {
       const old = rec.crates[w.t.key];
       if (w.plan.action === 'drop') delete rec.crates[w.t.key];
-      else if (w.tree && w.sha)
-        rec.crates[w.t.key] = { sha256: w.sha, from: w.from!, at: w.diffs?.length ? at2 : at, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
-      else if (old && stale(w)) old.used = now;
+      else if (w.tree && w.sha) {
+        // Every path read after `at` (or `at2`): that moment. Only the changed ones: the listing's.
+        const verified = w.only !== undefined && !w.crateOnly ? w.scanAt : w.diffs?.length ? at2 : at;
+        rec.crates[w.t.key] = { sha256: w.sha, from: w.from!, at: verified, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
+      } else if (old && stale(w)) old.used = now;
     }
     await writeAtomic(c.recordFile, JSON.stringify(rec));
   } finally {
