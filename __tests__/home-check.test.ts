@@ -182,6 +182,17 @@ describe('checking the sources of a home', () => {
   });
 
   test('a tree cargo extracted is verified and sealed once; after that a check finds nothing to do, without a lock', async () => {
+    // A locked crate cargo never fetched (another platform's dependency) is nobody's trouble.
+    const absent = await checkSources({
+      root,
+      home,
+      recordFile: join(root, 'homes', 'u0-verified', 'other.json'),
+      locked: [{ name: 'winapi', version: '0.3.9', source: 'sparse+http://127.0.0.1:1/index/', checksum: 'f'.repeat(64) }],
+      dirsOf: async () => [D],
+      writable: [],
+      lockWaitSeconds: 5,
+    });
+    expect(absent).toMatchObject({ checked: 0, verified: 0, unchecked: [] });
     const first = await check();
     expect(first).toMatchObject({ checked: 1, verified: 1, repaired: [], unchecked: [] });
     expect((await fs.stat(join(src(), 'src', 'lib.rs'))).mode & 0o777).toBe(0o444);

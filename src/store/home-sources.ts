@@ -305,7 +305,6 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
   let rec = trusted(await readSources(c.recordFile));
   const writable = new Set([...c.writable, ...Object.entries(rec.writable).flatMap(([n, at]) => (now - at < WRITABLE_FOR_MS ? [n] : []))]);
   const targets = await targetsOf(c);
-  r.checked = targets.length;
   const paths = (t: Target) =>
     t.git
       ? { src: join(c.home, 'git', 'checkouts', t.dir, t.crate), crateFile: join(c.home, 'git', 'db', t.dir) }
@@ -349,11 +348,12 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     return out;
   };
   let work = await plan(targets, rec);
+  r.checked = work.filter((w) => w.plan.action !== 'skip').length;
   const oldSealed = Object.entries(rec.crates).filter(([k, x]) => x.sealed && now - x.used > UNSEAL_AFTER_MS && !targets.some((t) => t.key === k));
   const stale = (w: Work) => w.t.lockSha !== undefined && now - (rec.crates[w.t.key]?.used ?? 0) > USED_EVERY_MS;
   const declared = c.writable.filter((n) => now - (rec.writable[n] ?? 0) > USED_EVERY_MS);
   const needs = (ws: Work[]) => ws.filter((w) => w.plan.action !== 'ok' && w.plan.action !== 'skip');
-  for (const w of work) if (w.plan.action === 'skip') r.unchecked.push({ crate: w.t.key, why: w.plan.why });
+  // A locked crate cargo never fetched (a dependency of another platform's) is read by nobody: no trouble.
   if (needs(work).length === 0 && oldSealed.length === 0 && !work.some(stale) && declared.length === 0) return done();
 
   const lock = await hold([join(c.home, '.package-cache')], { waitSeconds: c.lockWaitSeconds });
