@@ -19,7 +19,8 @@
 //  11. a start without its own warm build, beside the incident fleet's layout and rust-cache's way,
 //      on a workspace of real crates: scripts/bench/warm-starts.ts (writes scripts/bench/warm-starts.json)
 //  11a. dependency archives (the host tier) on a 186-crate service workspace, layouts v1 and v2, beside
-//      rust-cache's way: scripts/bench/archives.mjs (writes scripts/bench/archives.json)
+//      rust-cache's way: scripts/bench/archives.ts (writes scripts/bench/archives.json)
+//  12. the check of a shared CARGO_HOME's sources at a job's start, 200 real crates: scripts/bench/sources.ts
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -520,6 +521,7 @@ if (only(11) || only('11a')) {
   const modulePath = (m: string) => resolve('src', where[m]);
   await (await import('./bench/archives.js')).archivesSection({ scratch, rows, quick, modulePath });
 }
+if (only(12)) await (await import('./bench/sources.js')).sourcesSection({ scratch, rows, reps: REPS });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

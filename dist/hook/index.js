@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4740:
+/***/ 3040:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28446,6 +28446,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
@@ -28520,6 +28521,9 @@ function jobDirs(root, id) {
 }
 /** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
 const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+/** Beside that home, not in it: the record of its verified sources (store/home-sources.ts). */
+const verifiedName = (uid) => `u${uid}-verified`;
+const sourcesRecord = (root, uid) => join(root, 'homes', verifiedName(uid), 'sources.json');
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
@@ -28706,10 +28710,13 @@ async function ownersOf(paths) {
  * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
  * a build planted cannot lead the chown outside the root.
  */
-function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
+function owner_chownTree(paths, to, recursive, timeoutMs = 120_000, o = {}) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
-    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    // `--from`: only what that uid owns is given (chown stamps every file it is asked to change with
+    // a new ctime, even to the owner it has, which would make a verified tree look changed).
+    const from = o.from !== undefined ? [`--from=${o.from}`] : [];
+    const args = [...(recursive ? ['-R'] : []), ...from, '-h', `${to.uid}:${to.gid}`, '--', ...paths];
     return runCommand('chown', args, timeoutMs).then((r) => r.error
         ? { ok: false, detail: r.error.message }
         : r.code === 0
@@ -29447,8 +29454,6 @@ function describeForeign(found, max = 3) {
 
 
 
-
-
 /** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
 function homeFor(root, dirs, uid, shared) {
     return shared ? sharedHome(root, uid) : dirs.cargoHome;
@@ -29481,40 +29486,13 @@ async function sharedHomeProblem(root, uid) {
 async function rootOwnerFor(root, uid) {
     return uid === 0 ? (await owner_ownerOf(root).catch(() => undefined))?.uid : undefined;
 }
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+/**
+ * The runner's own CARGO_HOME, whose config and credentials its jobs get a copy of (home-top.ts).
+ * A nested run (the action used twice in one job) must find the runner's home, not ours.
+ */
 function originalCargoHome(env, root) {
     const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
     return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = (0,external_node_path_.join)(orig, f);
-        const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await ifPresent(src, () => external_node_fs_.promises.stat(src), { notADirectory: 'absent' });
-        const cur = await ifPresent(dst, () => external_node_fs_.promises.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await external_node_fs_.promises.rm(tmp, { force: true });
-            await external_node_fs_.promises.symlink(src, tmp);
-            await external_node_fs_.promises.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
 }
 
 ;// CONCATENATED MODULE: ./src/job/exports.ts
@@ -29741,7 +29719,10 @@ function units_formatDuration(ms) {
  *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
  *   .package-cache                      registry sources (cargo's MutateExclusive)
  *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/dependencies.ts)
+ *                                       and git deps (job/dependencies.ts), and  (30 s at a
+ *                                       while it repairs, extracts or records    job's end)
+ *                                       the shared home's sources
+ *                                       (store/home-sources.ts)
  *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
  *                                       host
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
@@ -30058,20 +30039,25 @@ function indexPath(name) {
  * NUL-terminated version and JSON line) carry this version with this checksum?
  */
 function indexEntryMatches(buf, version, checksum) {
+    return indexChecksums(buf, version).includes(checksum);
+}
+/** Pure: the checksums a cached index file (the format above) gives for one version. */
+function indexChecksums(buf, version) {
     const parts = buf.toString('latin1').split('\0');
+    const out = [];
     for (let i = 1; i + 1 < parts.length; i++) {
         if (parts[i] !== version)
             continue;
         try {
             const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
+            if (entry.vers === version && typeof entry.cksum === 'string')
+                out.push(entry.cksum);
         }
         catch {
             /* not a JSON line: keep looking */
         }
     }
-    return false;
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/store/dir-names.ts
@@ -31889,6 +31875,10 @@ const notOurVariable = (name, where, near) => near
 const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
 /** A line of a runner's .env without '=' (variables.ts). */
 const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+/** A shared CARGO_HOME's sources changed since they were verified: repaired at a start or an end (job/shared-home.ts). */
+const sourcesRepaired = (home, crate, paths) => `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
+/** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
+const privateHomeAfterAll = (reason, home) => `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;
 
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
@@ -32415,6 +32405,7 @@ const RUNNER_INPUTS = [
     'fail-below',
     'cleanup-timeout',
     'publish-crates',
+    'writable-sources',
 ];
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 function variableOf(input) {
@@ -32568,6 +32559,14 @@ function readSettings(from, env = process.env) {
             throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
         return v;
     };
+    /** Crate names, separated by commas, spaces or new lines (a YAML block). */
+    const crateNames = (name, raw) => {
+        const names = raw.split(/[\s,]+/).filter(Boolean);
+        const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
+        if (bad !== undefined)
+            throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+        return names;
+    };
     const diskThreshold = level('disk-threshold'); // it has a default
     const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
     if (diskTarget.kind !== diskThreshold.kind) {
@@ -32613,6 +32612,7 @@ function readSettings(from, env = process.env) {
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
         setLevels,
+        writableSources: crateNames('writable-sources', read('writable-sources')),
     };
 }
 
@@ -32820,6 +32820,8 @@ function diskUsage(path, timeoutMs = 30_000, countedFirst = []) {
  * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
  * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
  */
+/** Root's own directories under homes/: its CARGO_HOME, its record of verified sources, its fork PRs' compile cache. */
+const ROOT_OWN = /^u0(-untrusted-sccache|-verified)?$/;
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await owner_chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
@@ -32856,12 +32858,13 @@ async function handBackJob(j, published, gitPublished = 0) {
         throw new Failure(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    // Only what root made there since: the rest keeps its change time (home-sources.ts reads it).
     const homes = layout_rootPaths(j.root).homes;
     if ((await absent_lstatIfPresent(homes))?.uid === 0)
         await owner_chownTree([homes], to, false);
-    const rootOwn = (await absent_listDir(homes)).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    const rootOwn = (await absent_listDir(homes)).filter((n) => ROOT_OWN.test(n)).map((n) => `${homes}/${n}`);
     if (rootOwn.length) {
-        const r = await owner_chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        const r = await owner_chownTree(rootOwn, to, true, j.cleanupTimeoutMs, { from: 0 });
         if (!r.ok)
             throw new Failure(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`, 'environment');
     }
@@ -32906,7 +32909,7 @@ async function handBackIdle(root, timeoutMs) {
         const st = await lstatIfPresent(home);
         if (uid === 0 && st?.isDirectory()) {
             // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
-            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs)).ok)
+            if ((await chownTree([home, `${home}-untrusted-sccache`, `${home}-verified`].filter((h) => h === home || existsSync(h)), to, true, timeoutMs, { from: 0 })).ok)
                 given.push(`homes/${name}`);
             continue;
         }
@@ -33326,7 +33329,1414 @@ async function sccacheAtEnd(r, env, paths, log) {
     return `${started}; stopped it before emptying TMPDIR${then}.`;
 }
 
+;// CONCATENATED MODULE: ./src/os/changes.ts
+
+
+
+/*
+ * What changed in trees since a moment, by the one timestamp no process can set: the inode's
+ * change time (ctime). A write, a truncate, a chmod, a rename into place, a new link, and
+ * `touch -r` putting an mtime back all set it to the current time; nothing sets it to another.
+ *
+ * Granularity: many filesystems stamp ctime from a coarse clock (one scheduler tick, up to 10 ms,
+ * behind the precise one), so a change made just after a moment T can carry a ctime a little
+ * before T. Callers therefore record a moment only after SETTLE_MS have passed since their own
+ * last write, and ask for changes after that moment (settle.ts of a caller's pass): a later change
+ * is then always stamped after it (settle below). A system clock stepped backwards (ctime earlier than a record)
+ * is the caller's to detect: a record from the future is not trusted.
+ *
+ * One `find` over every tree (GNU findutils: -newerct, -printf; it stats each entry without
+ * following links); where no `find` runs (a minimal container image), the same walk in-process.
+ */
+/** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
+const SETTLE_MS = 30;
+/** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
+async function settle(at) {
+    const left = at + SETTLE_MS + 1 - Date.now();
+    if (left > 0)
+        await new Promise((r) => setTimeout(r, left));
+}
+/**
+ * The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in
+ * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
+ * mostly system calls), each list in batches no kernel's argument limit refuses.
+ */
+async function changedSince(paths, sinceMs, o = {}) {
+    const out = new Map();
+    const batches = [];
+    const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
+    for (let i = 0; i < paths.length;) {
+        const batch = [];
+        for (let size = 0; i < paths.length && size < 100_000 && batch.length < half; i++) {
+            batch.push(paths[i]);
+            size += paths[i].length + 1;
+        }
+        batches.push(batch);
+    }
+    for (let i = 0; i < batches.length; i += 2) {
+        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs, o.skip)));
+        for (const [k, f] of found.entries()) {
+            if (f === undefined)
+                walkNewer(batches[i + k], sinceMs, out, o.skip);
+            else
+                for (const [p, t] of f)
+                    out.set(p, t);
+        }
+    }
+    return out;
+}
+/**
+ * `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are
+ * skipped; entries named `skip` are not entered (a git checkout's own `.git`).
+ */
+function findNewer(paths, sinceMs, skip) {
+    return new Promise((res) => {
+        const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
+        const pruned = skip ? ['-name', skip, '-prune', '-o'] : [];
+        const child = (0,external_node_child_process_namespaceObject.spawn)('find', [...paths, ...pruned, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const chunks = [];
+        child.stdout.on('data', (d) => chunks.push(d));
+        child.on('error', () => res(undefined));
+        child.on('close', (code) => {
+            // 1: some start point did not exist (told on stderr); the others were still searched.
+            if (code !== 0 && code !== 1)
+                return res(undefined);
+            const m = new Map();
+            for (const rec of Buffer.concat(chunks).toString('utf8').split('\0')) {
+                const tab = rec.indexOf('\t');
+                if (tab > 0)
+                    m.set(rec.slice(tab + 1), parseFloat(rec.slice(0, tab)) * 1000);
+            }
+            res(m);
+        });
+    });
+}
+function walkNewer(paths, sinceMs, out, skip) {
+    const visit = (p) => {
+        if (skip && p.endsWith(`/${skip}`))
+            return;
+        let st;
+        try {
+            st = (0,external_node_fs_.lstatSync)(p);
+        }
+        catch {
+            return;
+        }
+        if (st.ctimeMs > sinceMs)
+            out.set(p, st.ctimeMs);
+        if (st.isDirectory())
+            for (const n of readdirSafe(p))
+                visit((0,external_node_path_.join)(p, n));
+    };
+    for (const p of paths)
+        visit(p);
+}
+function readdirSafe(p) {
+    try {
+        return (0,external_node_fs_.readdirSync)(p);
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-tree.ts
+
+
+
+const sealedMode = (e) => (e.kind === 'dir' ? 0o555 : e.mode & 0o111 ? 0o555 : 0o444);
+const writableMode = (e) => (e.kind === 'dir' ? 0o755 : e.mode & 0o111 ? 0o755 : 0o644);
+const kindOf = (st) => st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
+/** Pure: the children each directory of the tree must have ('' is the crate directory). */
+function childrenOf(tree) {
+    const out = new Map([['', new Set()]]);
+    for (const [p, e] of tree) {
+        const at = p.lastIndexOf('/');
+        const parent = at < 0 ? '' : p.slice(0, at);
+        if (!out.has(parent))
+            out.set(parent, new Set());
+        out.get(parent).add(p.slice(at + 1));
+        if (e.kind === 'dir' && !out.has(p))
+            out.set(p, new Set());
+    }
+    return out;
+}
+/** One path against what the tree says of it; undefined when it is right. */
+async function compareOne(dir, rel, want, sealed) {
+    const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(dir, rel)).catch(() => undefined);
+    if (!want)
+        return st ? 'extra' : undefined;
+    if (!st)
+        return 'missing';
+    if (kindOf(st) !== want.kind)
+        return 'kind';
+    if (want.kind === 'file') {
+        if (st.size !== want.data.length || !(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, rel))).equals(want.data))
+            return 'content';
+    }
+    else if (want.kind === 'symlink') {
+        if ((await external_node_fs_.promises.readlink((0,external_node_path_.join)(dir, rel))) !== want.target)
+            return 'content';
+    }
+    if (want.kind === 'symlink')
+        return undefined;
+    const mode = st.mode & 0o777;
+    return mode === (sealed ? sealedMode(want) : writableMode(want)) ? undefined : 'mode';
+}
+/** What differs between `dir` and `tree`, one difference per path. */
+async function compareTree(dir, tree, o) {
+    const diffs = new Map();
+    const kids = childrenOf(tree);
+    const seen = new Set();
+    const ignored = (path) => o.ignore?.some((i) => path === i || path.startsWith(`${i}/`)) ?? false;
+    const note = (path, why) => {
+        if ((why === 'extra' && o.keepExtra) || ignored(path))
+            return;
+        if (!diffs.has(path))
+            diffs.set(path, why);
+    };
+    const visit = async (rel, deep) => {
+        if (seen.has(rel) || ignored(rel))
+            return;
+        seen.add(rel);
+        if (rel !== '') {
+            const why = await compareOne(dir, rel, tree.get(rel), o.sealed);
+            if (why && !(why === 'mode' && o.keepExtra))
+                note(rel, why);
+            if (why === 'extra' || why === 'missing' || why === 'kind')
+                return;
+        }
+        else {
+            const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+            if (!st?.isDirectory())
+                return void note('', st ? 'kind' : 'missing');
+            if (!o.keepExtra && (st.mode & 0o777) !== (o.sealed ? 0o555 : 0o755))
+                note('', 'mode');
+        }
+        if (!kids.has(rel))
+            return; // not a directory of the tree
+        const names = await external_node_fs_.promises.readdir((0,external_node_path_.join)(dir, rel)).catch(() => []);
+        const want = kids.get(rel);
+        for (const n of names)
+            if (!want.has(n))
+                note(rel ? `${rel}/${n}` : n, 'extra');
+        for (const n of want) {
+            const child = rel ? `${rel}/${n}` : n;
+            if (deep)
+                await visit(child, true);
+            else if (!names.includes(n))
+                note(child, 'missing');
+        }
+    };
+    if (!o.only)
+        await visit('', true);
+    else
+        for (const rel of [...o.only].sort())
+            await visit(rel, false);
+    return [...diffs].map(([path, why]) => ({ path, why }));
+}
+/** Makes `dir` writable while `fn` runs, then gives it `mode` back (0o555 sealed). */
+async function writableWhile(dir, mode, fn) {
+    await external_node_fs_.promises.chmod(dir, 0o755);
+    try {
+        return await fn();
+    }
+    finally {
+        await external_node_fs_.promises.chmod(dir, mode).catch(() => undefined);
+    }
+}
+/** Puts `e` at `path` whole: a temp name in the same directory, then rename(2) over whatever is there. */
+async function place(path, e, sealed) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        if (e.kind === 'symlink')
+            await external_node_fs_.promises.symlink(e.target, tmp);
+        else {
+            await external_node_fs_.promises.writeFile(tmp, e.data, { mode: 0o600 });
+            if (e.mtime)
+                await external_node_fs_.promises.utimes(tmp, e.mtime, e.mtime);
+            await external_node_fs_.promises.chmod(tmp, sealed ? sealedMode(e) : writableMode(e));
+        }
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (err) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw err;
+    }
+}
+/** Removes a file, a link or a whole directory below the crate directory (made writable first). */
+async function removeEntry(path) {
+    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    if (!st)
+        return;
+    if (st.isDirectory()) {
+        await chmodTree(path, () => 0o755, () => 0o755);
+        await external_node_fs_.promises.rm(path, { recursive: true, force: true });
+    }
+    else
+        await external_node_fs_.promises.unlink(path);
+}
+/** Makes a directory of the tree (and its files, later) with the tree's modes. */
+async function makeDir(path) {
+    await external_node_fs_.promises.mkdir(path, { mode: 0o755 });
+}
+/**
+ * Brings `dir` to `tree` by the differences `diffs` (compareTree's): each wrong or missing file
+ * renamed into place whole, each extra entry unlinked, modes set. Parents are made writable only
+ * while their entries change.
+ */
+async function repairTree(dir, tree, diffs, sealed) {
+    const dirMode = sealed ? 0o555 : 0o755;
+    // Parents before children; a missing directory is made before the files below it.
+    for (const d of [...diffs].sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path))) {
+        const path = d.path === '' ? dir : (0,external_node_path_.join)(dir, d.path);
+        const want = tree.get(d.path);
+        if (d.why === 'mode') {
+            await external_node_fs_.promises.chmod(path, d.path === '' || !want ? dirMode : sealed ? sealedMode(want) : writableMode(want));
+            continue;
+        }
+        await writableWhile((0,external_node_path_.dirname)(path), dirMode, async () => {
+            if (d.why === 'extra' || d.why === 'kind')
+                await removeEntry(path);
+            if (d.why === 'extra' || !want)
+                return;
+            if (want.kind === 'dir') {
+                await makeDir(path).catch((e) => {
+                    if (e.code !== 'EEXIST')
+                        throw e;
+                });
+                // Its entries: every one is missing (the directory was not there) or compared below.
+                const inner = await compareTree(path, subtree(tree, d.path), { sealed });
+                await external_node_fs_.promises.chmod(path, 0o755);
+                await repairTree(path, subtree(tree, d.path), inner, sealed);
+                await external_node_fs_.promises.chmod(path, dirMode);
+            }
+            else
+                await place(path, want, sealed);
+        });
+    }
+}
+/** Pure: the part of `tree` below `rel`, relative to it. */
+function subtree(tree, rel) {
+    const out = new Map();
+    for (const [p, e] of tree)
+        if (p.startsWith(`${rel}/`))
+            out.set(p.slice(rel.length + 1), { ...e, path: p.slice(rel.length + 1) });
+    return out;
+}
+/**
+ * chmod over a tree without following links: directories by `dirMode`, files by `fileMode` (their
+ * current mode in); `skip`: paths below `top` left alone with their subtrees.
+ */
+async function chmodTree(top, dirMode, fileMode, skip = [], rel = '') {
+    if (rel && skip.some((x) => rel === x || rel.startsWith(`${x}/`)))
+        return;
+    const st = await external_node_fs_.promises.lstat(top).catch(() => undefined);
+    if (!st || st.isSymbolicLink())
+        return;
+    if (!st.isDirectory()) {
+        if ((st.mode & 0o777) !== fileMode(st.mode & 0o777))
+            await external_node_fs_.promises.chmod(top, fileMode(st.mode & 0o777));
+        return;
+    }
+    // Writable first, so that entries can be listed and changed; its final mode last.
+    if ((st.mode & 0o700) !== 0o700)
+        await external_node_fs_.promises.chmod(top, 0o755);
+    for (const n of await external_node_fs_.promises.readdir(top))
+        await chmodTree((0,external_node_path_.join)(top, n), dirMode, fileMode, skip, rel ? `${rel}/${n}` : n);
+    if ((st.mode & 0o777) !== dirMode(st.mode & 0o777) || (st.mode & 0o700) !== 0o700)
+        await external_node_fs_.promises.chmod(top, dirMode(st.mode & 0o777));
+}
+/** Seals a crate directory as the tree says (modes only: the content is checked elsewhere). */
+const sealTree = (dir, skip = []) => chmodTree(dir, () => 0o555, (m) => (m & 0o111 ? 0o555 : 0o444), skip);
+/** Makes a sealed crate directory writable again (for cargo's own clean-up of what nobody used for long). */
+const unsealTree = (dir, skip = []) => chmodTree(dir, () => 0o755, (m) => (m & 0o111 ? 0o755 : 0o644), skip);
+/**
+ * Extracts `tree` as `<parent>/<name>`: made whole in a hidden directory beside it, with cargo's
+ * marker, modes and mtimes, then renamed into place. 'exists' when a directory of that name
+ * appeared meanwhile (it is then compared like any other).
+ */
+async function extractTree(parent, name, tree, sealed) {
+    const tmp = (0,external_node_path_.join)(parent, `.cargo-isolate-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}-${name}`);
+    await external_node_fs_.promises.mkdir(tmp, { mode: 0o755 });
+    try {
+        const paths = [...tree.keys()].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+        for (const p of paths) {
+            const e = tree.get(p);
+            if (e.kind === 'dir')
+                await makeDir((0,external_node_path_.join)(tmp, p));
+            else
+                await place((0,external_node_path_.join)(tmp, p), e, sealed);
+        }
+        // Directories last, deepest first: their entries are all there.
+        if (sealed)
+            for (const p of paths.filter((q) => tree.get(q).kind === 'dir').reverse())
+                await external_node_fs_.promises.chmod((0,external_node_path_.join)(tmp, p), 0o555);
+        await external_node_fs_.promises.chmod(tmp, sealed ? 0o555 : 0o755);
+        try {
+            await external_node_fs_.promises.rename(tmp, (0,external_node_path_.join)(parent, name));
+            return 'made';
+        }
+        catch (e) {
+            if (!['EEXIST', 'ENOTEMPTY'].includes(e.code ?? ''))
+                throw e;
+            await removeEntry(tmp);
+            return 'exists';
+        }
+    }
+    catch (e) {
+        await removeEntry(tmp).catch(() => undefined);
+        throw e;
+    }
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/store/tar.ts
+
+/** Files cargo writes into a `.crate` itself; cargo 1.93+ stamps them with this mtime after unpacking. */
+const GENERATED = ['Cargo.lock', 'Cargo.toml', '.cargo_vcs_info.json'];
+const GENERATED_MTIME = 1153704088;
+/** cargo's marker of a complete extraction (the `.cargo-ok` file's content since cargo 1.71). */
+const CARGO_OK = '.cargo-ok';
+const CARGO_OK_TEXT = '{"v":1}';
+class CrateFormatError extends Error {
+}
+const tar_text = (b, from, len) => {
+    const s = b.subarray(from, from + len);
+    const nul = s.indexOf(0);
+    return (nul < 0 ? s : s.subarray(0, nul)).toString('utf8');
+};
+/** A numeric header field: octal text, or base-256 when its high bit is set (GNU, for large values). */
+function num(b, from, len) {
+    if (b[from] & 0x80) {
+        let v = b[from] & 0x7f;
+        for (let i = 1; i < len; i++)
+            v = v * 256 + b[from + i];
+        return v;
+    }
+    const t = tar_text(b, from, len).trim();
+    return t === '' ? 0 : parseInt(t, 8);
+}
+/** pax records: `<len> <key>=<value>\n`, repeated. */
+function paxRecords(data) {
+    const out = {};
+    let at = 0;
+    while (at < data.length) {
+        const space = data.indexOf(0x20, at);
+        if (space < 0)
+            break;
+        const len = parseInt(data.subarray(at, space).toString('ascii'), 10);
+        if (!(len > 0))
+            break;
+        const rec = data.subarray(space + 1, at + len - 1).toString('utf8');
+        const eq = rec.indexOf('=');
+        if (eq > 0)
+            out[rec.slice(0, eq)] = rec.slice(eq + 1);
+        at += len;
+    }
+    return out;
+}
+/** Pure: a path as the tar crate places it under the unpack directory, or undefined when it is skipped. */
+function cleanPath(raw) {
+    const parts = [];
+    for (const p of raw.split('/')) {
+        if (p === '' || p === '.')
+            continue;
+        if (p === '..')
+            return undefined;
+        parts.push(p);
+    }
+    return parts;
+}
+/**
+ * Pure: the entries of a `.crate` (gzipped) for the crate directory `top` (`<name>-<version>`),
+ * relative to it. Throws CrateFormatError for what cargo would refuse to unpack.
+ */
+function readCrate(gz, top) {
+    let tar;
+    try {
+        tar = (0,external_node_zlib_.gunzipSync)(gz);
+    }
+    catch (e) {
+        throw new CrateFormatError(`not a gzip stream (${e.message})`);
+    }
+    const out = [];
+    const files = new Map();
+    let longName;
+    let longLink;
+    let pax = {};
+    for (let at = 0; at + 512 <= tar.length;) {
+        const h = tar.subarray(at, at + 512);
+        if (h.every((x) => x === 0))
+            break; // the end: two zero blocks (one is enough to stop)
+        const type = String.fromCharCode(h[156] || 0x30);
+        const size = pax.size !== undefined ? Number(pax.size) : num(h, 124, 12);
+        const data = tar.subarray(at + 512, at + 512 + size);
+        if (data.length < size)
+            throw new CrateFormatError(`truncated archive (an entry of ${size} bytes at offset ${at})`);
+        at += 512 + Math.ceil(size / 512) * 512;
+        if (type === 'L')
+            longName = tar_text(data, 0, data.length);
+        else if (type === 'K')
+            longLink = tar_text(data, 0, data.length);
+        else if (type === 'x')
+            pax = { ...pax, ...paxRecords(data) };
+        else if (type === 'g')
+            continue;
+        else {
+            const ustar = tar_text(h, 257, 6) === 'ustar' && h[262] === 0; // POSIX ustar: a prefix field; GNU's "ustar  " has none
+            const name = pax.path ?? longName ?? (ustar && tar_text(h, 345, 155) ? `${tar_text(h, 345, 155)}/${tar_text(h, 0, 100)}` : tar_text(h, 0, 100));
+            const link = pax.linkpath ?? longLink ?? tar_text(h, 157, 100);
+            longName = longLink = undefined;
+            pax = {};
+            if (name !== top && !name.startsWith(`${top}/`)) {
+                throw new CrateFormatError(`the archive holds ${JSON.stringify(name)}, which is not under ${top}/`);
+            }
+            const parts = cleanPath(name);
+            if (!parts || parts.length === 0 || parts[0] !== top)
+                continue;
+            const rel = parts.slice(1).join('/');
+            if (rel === '' || parts[parts.length - 1] === CARGO_OK)
+                continue; // the top itself; cargo's own marker
+            const mode = num(h, 100, 8) & 0o777;
+            const mtime = GENERATED.includes(rel) ? GENERATED_MTIME : num(h, 136, 12) || 1;
+            if (type === '5')
+                out.push({ path: rel, kind: 'dir', mode, mtime });
+            else if (type === '2')
+                out.push({ path: rel, kind: 'symlink', mode, mtime, target: link });
+            else if (type === '1') {
+                const linked = cleanPath(link);
+                const bytes = linked && files.get(linked.slice(1).join('/'));
+                if (!bytes)
+                    throw new CrateFormatError(`the hard link ${rel} names ${link}, which is not a file before it in the archive`);
+                files.set(rel, bytes);
+                out.push({ path: rel, kind: 'file', mode, mtime, data: bytes });
+            }
+            else if (type === '0' || type === '7' || h[156] === 0) {
+                files.set(rel, data);
+                out.push({ path: rel, kind: 'file', mode, mtime, data });
+            }
+            // Devices, FIFOs and the like: the tar crate would make them; a crate never ships one.
+        }
+    }
+    return out;
+}
+/**
+ * Pure: every path of the extracted tree with what must be there: the entries, the directories
+ * they imply (the tar crate makes missing parents), and cargo's marker. The last entry for a
+ * path wins, as unpacking over it would.
+ */
+function expectedTree(entries) {
+    const tree = new Map();
+    for (const e of entries) {
+        const parts = e.path.split('/');
+        for (let i = 1; i < parts.length; i++) {
+            const dir = parts.slice(0, i).join('/');
+            if (!tree.has(dir))
+                tree.set(dir, { path: dir, kind: 'dir', mode: 0o755, mtime: 0 });
+        }
+        tree.set(e.path, e);
+    }
+    tree.set(CARGO_OK, { path: CARGO_OK, kind: 'file', mode: 0o644, mtime: 0, data: Buffer.from(CARGO_OK_TEXT) });
+    return tree;
+}
+
+;// CONCATENATED MODULE: ./src/store/git-tree.ts
+
+
+class GitObjectError extends Error {
+}
+const git_tree_SHA = /^[0-9a-f]{40}$/;
+/** git as a child process without the job's GIT_* variables (they could point it at other objects). */
+function catFile(db, shas, env) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return new Promise((res, rej) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['-c', 'safe.directory=*', '--git-dir', db, 'cat-file', '--batch'], { env: clean, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out = [];
+        let err = '';
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => rej(new GitObjectError(`git cat-file in ${db}: ${e.message}`)));
+        child.on('close', (code) => code === 0 ? res(Buffer.concat(out)) : rej(new GitObjectError(`git cat-file in ${db} exited ${code}: ${err.trim().slice(0, 200)}`)));
+        child.stdin.end(shas.join('\n') + '\n');
+    });
+}
+/** Pure: the objects of a `cat-file --batch` answer, each checked against its name. */
+function parseBatch(buf) {
+    const out = new Map();
+    for (let at = 0; at < buf.length;) {
+        const nl = buf.indexOf(0x0a, at);
+        if (nl < 0)
+            break;
+        const [sha, type, size] = buf.subarray(at, nl).toString('latin1').split(' ');
+        if (type === 'missing' || size === undefined)
+            throw new GitObjectError(`object ${sha} is missing`);
+        const data = buf.subarray(nl + 1, nl + 1 + Number(size));
+        const actual = (0,external_node_crypto_.createHash)('sha1').update(`${type} ${data.length}\0`).update(data).digest('hex');
+        if (actual !== sha)
+            throw new GitObjectError(`object ${sha} holds content whose hash is ${actual}`);
+        out.set(sha, { type, data });
+        at = nl + 1 + Number(size) + 1;
+    }
+    return out;
+}
+/** Pure: the entries of a tree object: mode, name, object name. */
+function treeEntries(data) {
+    const out = [];
+    for (let at = 0; at < data.length;) {
+        const sp = data.indexOf(0x20, at);
+        const nul = data.indexOf(0, sp);
+        out.push({
+            mode: data.subarray(at, sp).toString('latin1'),
+            name: data.subarray(sp + 1, nul).toString('utf8'),
+            sha: data.subarray(nul + 1, nul + 21).toString('hex'),
+        });
+        at = nul + 21;
+    }
+    return out;
+}
+async function objects(db, shas, env) {
+    return shas.length ? parseBatch(await catFile(db, [...new Set(shas)], env)) : new Map();
+}
+/** Every path of `commit`'s tree, level by level (one `cat-file` per level), every object checked. */
+async function commitTree(db, commit, env = process.env) {
+    if (!git_tree_SHA.test(commit))
+        throw new GitObjectError(`${commit} is not a SHA-1 commit name`);
+    const c = (await objects(db, [commit], env)).get(commit);
+    const tree = /^tree ([0-9a-f]{40})$/m.exec(c.data.toString('latin1'))?.[1];
+    if (c.type !== 'commit' || !tree)
+        throw new GitObjectError(`${commit} is not a commit`);
+    const out = new Map();
+    let level = [{ path: '', sha: tree }];
+    while (level.length) {
+        const got = await objects(db, level.map((l) => l.sha), env);
+        const next = [];
+        for (const l of level) {
+            const t = got.get(l.sha);
+            if (t.type !== 'tree')
+                throw new GitObjectError(`${l.sha} (${l.path || 'the top'}) is not a tree`);
+            for (const e of treeEntries(t.data)) {
+                const path = l.path ? `${l.path}/${e.name}` : e.name;
+                if (e.mode === '40000') {
+                    out.set(path, { kind: 'dir', mode: 0o755, sha: e.sha });
+                    next.push({ path, sha: e.sha });
+                }
+                else if (e.mode === '160000')
+                    out.set(path, { kind: 'submodule', mode: 0o755, sha: e.sha });
+                else if (e.mode === '120000')
+                    out.set(path, { kind: 'symlink', mode: 0o777, sha: e.sha });
+                else
+                    out.set(path, { kind: 'file', mode: e.mode === '100755' ? 0o755 : 0o644, sha: e.sha });
+            }
+        }
+        level = next;
+    }
+    return out;
+}
+/**
+ * Pure and effect: the tree as crate-tree.ts compares it, with the bytes of `paths` (all files and
+ * links when undefined) read from `db` and checked. Submodules are left out (their checkouts are
+ * other repositories); cargo's marker is an empty `.cargo-ok`.
+ */
+async function checkoutTree(db, tree, paths, env = process.env) {
+    const wanted = (p) => paths === undefined || paths.includes(p);
+    const blobs = await objects(db, [...tree].filter(([p, e]) => (e.kind === 'file' || e.kind === 'symlink') && wanted(p)).map(([, e]) => e.sha), env);
+    const out = new Map();
+    for (const [p, e] of tree) {
+        if (e.kind === 'submodule')
+            continue;
+        const data = blobs.get(e.sha)?.data;
+        if (e.kind === 'dir')
+            out.set(p, { path: p, kind: 'dir', mode: 0o755, mtime: 0 });
+        else if (e.kind === 'symlink')
+            out.set(p, { path: p, kind: 'symlink', mode: 0o777, mtime: 0, target: data?.toString('utf8') });
+        else
+            out.set(p, { path: p, kind: 'file', mode: e.mode, mtime: 0, data });
+    }
+    out.set('.cargo-ok', { path: '.cargo-ok', kind: 'file', mode: 0o644, mtime: 0, data: Buffer.alloc(0) });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/store/home-sources.ts
+
+
+
+
+
+
+
+
+
+
+
+/** cargo cleans sources nobody used for a month: sealed ones it cannot, so they are unsealed after this. */
+const UNSEAL_AFTER_MS = 21 * 86_400_000;
+/** A name declared writable stays so this long after the last job that declared it. */
+const WRITABLE_FOR_MS = 30 * 86_400_000;
+/** `used` is written at most this often per crate: a start that changes nothing writes nothing. */
+const USED_EVERY_MS = 86_400_000;
+const emptyRecord = () => ({ format: 1, crates: {}, writable: {} });
+async function readSources(file) {
+    try {
+        const r = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
+        if (r.format !== 1 || typeof r.crates !== 'object' || r.crates === null)
+            return emptyRecord();
+        return { format: 1, crates: r.crates, writable: r.writable ?? {} };
+    }
+    catch {
+        return emptyRecord();
+    }
+}
+/**
+ * Pure: what one target needs. `changed`: paths below its sources that changed after its record
+ * ('' for the directory itself); `crateChanged`: its `.crate` did; `sealed`: whether it must be
+ * read-only now.
+ */
+function planTarget(t, rec, on, changed, crateChanged, sealed, extract = true) {
+    if (!on.src && !on.crateFile)
+        return rec ? { action: 'drop' } : { action: 'skip', why: 'not in this CARGO_HOME' };
+    const stale = !rec || (t.lockSha !== undefined && rec.sha256 !== t.lockSha) || rec.sealed !== sealed;
+    if (!on.src) {
+        // cargo extracts a missing tree from the `.crate` when it needs it: a starting job's locked
+        // crates are extracted now, from a verified one; otherwise only the `.crate` must be right.
+        if (extract && t.lockSha !== undefined && on.crateFile)
+            return { action: 'extract' };
+        return stale || crateChanged ? { action: 'verify', crate: true } : { action: 'ok' };
+    }
+    // Never verified, verified against another checksum, or sealed the other way: the whole tree.
+    if (stale)
+        return { action: 'verify', crate: true };
+    // The directory itself changed (an entry added or removed at its top, its mode, a rename of
+    // it): the whole tree, as for a new one. Else the paths that changed, and the `.crate` if it did.
+    if (changed.includes(''))
+        return { action: 'verify', crate: crateChanged };
+    if (crateChanged || changed.length > 0)
+        return { action: 'verify', crate: crateChanged, only: changed };
+    return { action: 'ok' };
+}
+/** Pure: `name-version` split at the dash before the version (a name may hold dashes, a version too). */
+function splitCrate(crate) {
+    const out = [];
+    for (let i = crate.indexOf('-'); i > 0; i = crate.indexOf('-', i + 1)) {
+        const version = crate.slice(i + 1);
+        if (/^\d+\.\d+\.\d+/.test(version))
+            out.push({ name: crate.slice(0, i), version });
+    }
+    return out;
+}
+const home_sources_isDir = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isDirectory(), () => false);
+const isFile = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isFile(), () => false);
+const listDirs = async (p) => (await external_node_fs_.promises.readdir(p, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+/** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
+async function indexSha(home, dir, crate) {
+    for (const { name, version } of splitCrate(crate)) {
+        const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(home, 'registry', 'index', dir, '.cache', indexPath(name))).catch(() => undefined);
+        const sums = buf ? [...new Set(indexChecksums(buf, version))] : [];
+        if (sums.length === 1)
+            return sums[0];
+    }
+    return undefined;
+}
+/**
+ * The git checkouts to look at: the locked commits' (under the database names known for their
+ * URLs, else any database holding a checkout of that commit), or every checkout the home holds.
+ */
+async function checkoutsOf(c) {
+    const co = (0,external_node_path_.join)(c.home, 'git', 'checkouts');
+    const out = new Map();
+    const add = (dir, short, commit, names = []) => {
+        const key = `git/${dir}/${short}`;
+        const t = out.get(key);
+        out.set(key, { key, dir, crate: short, lockSha: commit, git: { names: [...(t?.git?.names ?? []), ...names] } });
+    };
+    if (c.locked) {
+        for (const g of c.gitLocked ?? []) {
+            const known = (await c.gitDirsOf?.(g.url)) ?? [];
+            for (const dir of known.length ? known : await listDirs(co))
+                for (const short of await listDirs((0,external_node_path_.join)(co, dir)))
+                    if (short.length >= 7 && g.commit.startsWith(short))
+                        add(dir, short, g.commit, [g.name]);
+        }
+        return [...out.values()];
+    }
+    for (const dir of await listDirs(co))
+        for (const short of await listDirs((0,external_node_path_.join)(co, dir)))
+            add(dir, short);
+    return [...out.values()];
+}
+/** The crates to look at: the lock's (in the index dirs known for its sources), or everything the home holds. */
+async function targetsOf(c) {
+    return [...(await registryTargets(c)), ...(await checkoutsOf(c))];
+}
+async function registryTargets(c) {
+    const reg = (0,external_node_path_.join)(c.home, 'registry');
+    const out = new Map();
+    if (c.locked) {
+        const present = new Set([...(await listDirs((0,external_node_path_.join)(reg, 'src'))), ...(await listDirs((0,external_node_path_.join)(reg, 'cache')))]);
+        const bySource = new Map();
+        for (const s of new Set(c.locked.map((x) => x.source)))
+            bySource.set(s, ((await c.dirsOf?.(s)) ?? []).filter((d) => present.has(d)));
+        for (const x of c.locked) {
+            const crate = `${x.name}-${x.version}`;
+            let dirs = bySource.get(x.source);
+            // A registry no publisher has named yet: the dir whose index cache gives this very checksum.
+            if (dirs.length === 0) {
+                dirs = [];
+                for (const d of present)
+                    if ((await indexSha(c.home, d, crate)) === x.checksum)
+                        dirs.push(d);
+            }
+            for (const d of dirs)
+                out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate, lockSha: x.checksum });
+        }
+        return [...out.values()];
+    }
+    for (const d of await listDirs((0,external_node_path_.join)(reg, 'src')))
+        for (const crate of await listDirs((0,external_node_path_.join)(reg, 'src', d)))
+            out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate });
+    for (const d of await listDirs((0,external_node_path_.join)(reg, 'cache')))
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(reg, 'cache', d)).catch(() => []))
+            if (f.endsWith('.crate') && !f.startsWith('.'))
+                out.set(`${d}/${f.slice(0, -6)}`, { key: `${d}/${f.slice(0, -6)}`, dir: d, crate: f.slice(0, -6) });
+    return [...out.values()];
+}
+/** The check (see above). Never throws for one crate's trouble: it is reported, and the crate is left unrecorded. */
+async function checkSources(c) {
+    const t0 = performance.now();
+    const now = c.now ?? Date.now();
+    const r = { checked: 0, verified: 0, repaired: [], extracted: 0, replaced: [], unchecked: [], unsealed: 0, ms: 0 };
+    const done = () => ((r.ms = Math.round(performance.now() - t0)), r);
+    // A record from the future: the clock was set back, and ctimes after it prove nothing.
+    const trusted = (x) => (Object.values(x.crates).some((y) => y.at > now + 60_000) ? { ...emptyRecord(), writable: x.writable } : x);
+    let rec = trusted(await readSources(c.recordFile));
+    const writable = new Set([...c.writable, ...Object.entries(rec.writable).flatMap(([n, at]) => (now - at < WRITABLE_FOR_MS ? [n] : []))]);
+    const targets = await targetsOf(c);
+    const paths = (t) => t.git
+        ? { src: (0,external_node_path_.join)(c.home, 'git', 'checkouts', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'git', 'db', t.dir) }
+        : { src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`) };
+    // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
+    const listing = async (sub, dir, want) => new Set((await external_node_fs_.promises.readdir((0,external_node_path_.join)(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
+    const present = async (ts) => {
+        const dirs = [...new Set(ts.filter((t) => !t.git).map((t) => t.dir))];
+        const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())])));
+        const cache = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('cache', d, (e) => e.isFile())])));
+        const checkouts = new Map(await Promise.all(ts.filter((t) => t.git).map(async (t) => [t.key, { src: await home_sources_isDir(paths(t).src), crateFile: await home_sources_isDir(paths(t).crateFile) }])));
+        return (t) => checkouts.get(t.key) ?? { src: src.get(t.dir).has(t.crate), crateFile: cache.get(t.dir).has(`${t.crate}.crate`) };
+    };
+    const plan = async (ts, record) => {
+        const on = await present(ts);
+        const recorded = ts.filter((t) => record.crates[t.key]);
+        const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
+        // A change after this moment may not be in the listing: a crate compared only where the
+        // listing says it changed is recorded as verified up to here, no later (see below).
+        const scanAt = Date.now() - SETTLE_MS;
+        // A checkout's database is not watched: every object read from it is checked by its hash.
+        const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile && !t.git ? [paths(t).crateFile] : [])]);
+        const changed = watched.length ? await changedSince(watched, Math.floor(since), { skip: '.git' }) : new Map();
+        const out = [];
+        for (const t of ts) {
+            const p = paths(t);
+            const at = record.crates[t.key]?.at ?? Infinity;
+            const inside = [...changed].filter(([f, ct]) => ct > at && (f === p.src || f.startsWith(p.src + external_node_path_.sep))).map(([f]) => (0,external_node_path_.relative)(p.src, f));
+            const crateChanged = !t.git && (changed.get(p.crateFile) ?? 0) > at;
+            const names = t.git ? t.git.names : [splitCrate(t.crate)[0]?.name ?? t.crate];
+            const sealed = !names.some((n) => writable.has(n));
+            // cargo makes a missing checkout itself, from the database, when it needs one.
+            const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false && !t.git);
+            out.push({ t, plan: pl, ...p, sealed, scanAt });
+        }
+        return out;
+    };
+    let work = await plan(targets, rec);
+    r.checked = work.filter((w) => w.plan.action !== 'skip').length;
+    const oldSealed = Object.entries(rec.crates).filter(([k, x]) => x.sealed && now - x.used > UNSEAL_AFTER_MS && !targets.some((t) => t.key === k));
+    const stale = (w) => w.t.lockSha !== undefined && now - (rec.crates[w.t.key]?.used ?? 0) > USED_EVERY_MS;
+    const declared = c.writable.filter((n) => now - (rec.writable[n] ?? 0) > USED_EVERY_MS);
+    const needs = (ws) => ws.filter((w) => w.plan.action !== 'ok' && w.plan.action !== 'skip');
+    // A locked crate cargo never fetched (a dependency of another platform's) is read by nobody: no trouble.
+    if (needs(work).length === 0 && oldSealed.length === 0 && !work.some(stale) && declared.length === 0)
+        return done();
+    const lock = await flock_hold([(0,external_node_path_.join)(c.home, '.package-cache')], { waitSeconds: c.lockWaitSeconds });
+    if (!lock) {
+        r.skipped = `another cargo held ${(0,external_node_path_.join)(c.home, '.package-cache')} for ${c.lockWaitSeconds} s`;
+        return done();
+    }
+    try {
+        // Another job may have verified some of these while this one waited for the lock.
+        const fresh = trusted(await readSources(c.recordFile));
+        if (fresh.crates !== rec.crates && JSON.stringify(fresh.crates) !== JSON.stringify(rec.crates)) {
+            rec = fresh;
+            work = await plan(targets, rec);
+        }
+        for (const n of c.writable)
+            rec.writable[n] = now;
+        const todo = needs(work);
+        for (const w of todo) {
+            try {
+                await prepare(c, w, r, rec);
+            }
+            catch (e) {
+                r.unchecked.push({ crate: w.t.key, why: `${w.src}: ${e.message}` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const [key] of oldSealed) {
+            const git = key.startsWith('git/');
+            const [dir, crate] = git ? key.slice(4).split('/') : [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+            await unsealTree(git ? (0,external_node_path_.join)(c.home, 'git', 'checkouts', dir, crate) : (0,external_node_path_.join)(c.home, 'registry', 'src', dir, crate), git ? ['.git'] : []).then(() => ((rec.crates[key].sealed = false), r.unsealed++), () => undefined);
+        }
+        // Everything this check wrote so far is stamped before `at`; what changes after it is not.
+        // So everything recorded as verified is read after it: each `.crate` is hashed once more.
+        const at = Date.now();
+        await settle(at);
+        for (const w of todo.filter((x) => x.tree)) {
+            if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
+                r.unchecked.push({ crate: w.t.key, why: `${w.crateFile} changed while it was checked` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const w of todo.filter((x) => x.tree && !x.crateOnly)) {
+            try {
+                w.diffs = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only, ignore: w.ignore });
+                if (w.diffs.length === 0)
+                    continue;
+                if (w.gitTree)
+                    await loadForRepair(w);
+                await repairTree(w.src, w.tree, w.diffs, w.sealed);
+                r.repaired.push({ crate: w.t.key, paths: w.diffs.map((d) => `${d.path || '.'} (${d.why})`) });
+            }
+            catch (e) {
+                r.unchecked.push({ crate: w.t.key, why: `comparing ${w.src}: ${e.message}` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        // A repaired crate is recorded only once a second look finds it whole.
+        const repaired = todo.filter((w) => w.tree && w.diffs?.length);
+        const at2 = Date.now();
+        if (repaired.length)
+            await settle(at2);
+        for (const w of repaired) {
+            const again = await compareTree(w.src, w.tree, {
+                sealed: w.sealed,
+                keepExtra: !w.sealed,
+                only: [...new Set(w.diffs.map((d) => d.path))],
+                ignore: w.ignore,
+            });
+            if (again.length) {
+                r.unchecked.push({ crate: w.t.key, why: `${again.map((d) => d.path).join(', ')} changed again while it was repaired` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const w of work) {
+            const old = rec.crates[w.t.key];
+            if (w.plan.action === 'drop')
+                delete rec.crates[w.t.key];
+            else if (w.tree && w.sha) {
+                // Every path read after `at` (or `at2`): that moment. Only the changed ones: the listing's.
+                const verified = w.only !== undefined && !w.crateOnly ? w.scanAt : w.diffs?.length ? at2 : at;
+                rec.crates[w.t.key] = { sha256: w.sha, from: w.from, at: verified, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
+            }
+            else if (old && stale(w))
+                old.used = now;
+        }
+        await writeAtomic(c.recordFile, JSON.stringify(rec));
+    }
+    finally {
+        await flock_release(lock);
+    }
+    return done();
+}
+/**
+ * Before the comparison: the `.crate` hashed and, when wrong, replaced or moved away; the tree
+ * read from it; a missing locked tree extracted; a tree never sealed sealed. Leaves `w.tree`
+ * unset when nothing can be verified.
+ */
+async function prepare(c, w, r, rec) {
+    if (w.t.git)
+        return prepareCheckout(w, r, rec);
+    const old = rec.crates[w.t.key];
+    const want = w.t.lockSha ?? old?.sha256 ?? (await indexSha(c.home, w.t.dir, w.t.crate));
+    w.from = w.t.lockSha ? 'lock' : old ? old.from : 'index';
+    if (!want) {
+        r.unchecked.push({ crate: w.t.key, why: 'no lock file, record or index entry gives its checksum' });
+        return;
+    }
+    r.verified++;
+    const pl = w.plan;
+    // The `.crate` is hashed unless it is the one recorded and has not changed since.
+    const rehash = pl.action === 'extract' || (pl.action === 'verify' && pl.crate);
+    w.only = pl.action === 'verify' ? pl.only : undefined;
+    const hashed = !rehash ? want : (await isFile(w.crateFile)) ? await fileSha256(w.crateFile) : undefined;
+    if (hashed !== want) {
+        const blob = blobPath(c.root, want);
+        if ((await isFile(blob)) && (await fileSha256(blob)) === want) {
+            await placeAtomically(w.crateFile, { from: blob, mode: 'link' });
+            r.replaced.push({ crate: w.t.key, how: hashed ? 'replaced from the crate store' : 'restored from the crate store' });
+            w.only = undefined; // another `.crate`: the whole tree against it
+        }
+        else {
+            // Nothing verified to put there: cargo downloads the `.crate` again (and checks it against
+            // the index), and extracts it afresh, once the sources it would trust are gone too.
+            if (hashed)
+                await removeTree(c.root, w.crateFile, { why: 'shared CARGO_HOME: a .crate that is not what its checksum says' });
+            if (await home_sources_isDir(w.src)) {
+                await external_node_fs_.promises.chmod(w.src, 0o755).catch(() => undefined);
+                await removeTree(c.root, w.src, { why: 'shared CARGO_HOME: sources of a .crate that is not what its checksum says' });
+            }
+            delete rec.crates[w.t.key];
+            r.replaced.push({
+                crate: w.t.key,
+                how: hashed ? 'moved away with its sources (not in the crate store): cargo downloads it again' : 'absent, sources moved away',
+            });
+            return;
+        }
+    }
+    w.sha = want;
+    if ((await external_node_fs_.promises.lstat(w.crateFile)).mode & 0o222)
+        await external_node_fs_.promises.chmod(w.crateFile, 0o444).catch(() => undefined);
+    try {
+        w.tree = expectedTree(readCrate(await external_node_fs_.promises.readFile(w.crateFile), w.t.crate));
+    }
+    catch (e) {
+        if (!(e instanceof CrateFormatError))
+            throw e;
+        r.unchecked.push({ crate: w.t.key, why: `${w.crateFile}: ${e.message}` });
+        return;
+    }
+    if (!(await home_sources_isDir(w.src))) {
+        if (pl.action !== 'extract')
+            return void (w.crateOnly = true); // cargo extracts it from this `.crate` when it needs it
+        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(c.home, 'registry', 'src', w.t.dir), { recursive: true });
+        if ((await extractTree((0,external_node_path_.join)(c.home, 'registry', 'src', w.t.dir), w.t.crate, w.tree, w.sealed)) === 'made')
+            r.extracted++;
+        w.only = undefined; // compared whole below, like any other new tree
+        return;
+    }
+    // Compared whole: sealed first (modes only), so that the moment recorded comes after these writes.
+    if (w.sealed && w.only === undefined)
+        await sealTree(w.src);
+    if (!w.sealed && old?.sealed) {
+        await unsealTree(w.src);
+        r.unsealed++;
+    }
+}
+/**
+ * A git checkout: compared with the tree of its commit (the lock's; else the one it was verified
+ * as; else its own HEAD, which must be the commit its directory is named after), read from its
+ * database with every object checked. Its own `.git` and its submodules are left alone.
+ */
+async function prepareCheckout(w, r, rec) {
+    const old = rec.crates[w.t.key];
+    const head = async () => {
+        const h = (await external_node_fs_.promises.readFile((0,external_node_path_.join)(w.src, '.git', 'HEAD'), 'utf8').catch(() => '')).trim();
+        return /^[0-9a-f]{40}$/.test(h) && h.startsWith(w.t.crate) ? h : undefined;
+    };
+    const commit = w.t.lockSha ?? old?.sha256 ?? (await head());
+    w.from = w.t.lockSha ? 'lock' : old ? old.from : 'checkout';
+    if (!commit)
+        return void r.unchecked.push({ crate: w.t.key, why: 'no lock file or record names its commit, and its HEAD is not the one its directory is named after' });
+    if (!(await home_sources_isDir(w.src)))
+        return;
+    r.verified++;
+    w.only = w.plan.action === 'verify' ? w.plan.only : undefined;
+    try {
+        w.gitTree = await commitTree(w.crateFile, commit);
+        w.tree = await checkoutTree(w.crateFile, w.gitTree, w.only ?? undefined);
+    }
+    catch (e) {
+        if (!(e instanceof GitObjectError))
+            throw e;
+        r.unchecked.push({ crate: w.t.key, why: `its database ${w.crateFile}: ${e.message}` });
+        w.tree = undefined;
+        return;
+    }
+    w.sha = commit;
+    w.ignore = ['.git', ...[...w.gitTree].filter(([, e]) => e.kind === 'submodule').map(([p]) => p)];
+    if (w.sealed && w.only === undefined)
+        await sealTree(w.src, w.ignore);
+    if (!w.sealed && old?.sealed) {
+        await unsealTree(w.src, w.ignore);
+        r.unsealed++;
+    }
+}
+/** The bytes a checkout's repair needs that the comparison did not read. */
+async function loadForRepair(w) {
+    const need = w.diffs.filter((d) => d.why !== 'extra' && d.why !== 'mode').map((d) => d.path);
+    const missing = [...w.tree].filter(([p, e]) => (e.kind === 'file' ? !e.data : e.kind === 'symlink' && e.target === undefined) && need.some((n) => p === n || p.startsWith(`${n}/`)));
+    if (missing.length === 0)
+        return;
+    const more = await checkoutTree(w.crateFile, w.gitTree, missing.map(([p]) => p));
+    for (const [p] of missing)
+        w.tree.set(p, more.get(p));
+}
+
+;// CONCATENATED MODULE: ./src/job/home-top.ts
+
+
+
+
+
+
+
+
+
+
+/*
+ * The top of a CARGO_HOME: what cargo shares there, and what a job writes there for itself.
+ *
+ * Shared (SHARED_TOP): cargo's caches (`registry/`, `git/`), its locks (`.package-cache`,
+ * `.package-cache-mutate`) and its tracking database (`.global-cache`, with SQLite's journal),
+ * and this action's key wrapper. Everything else is the job's own: `config.toml` and
+ * `credentials.toml` (`cargo login`), their legacy names `config` and `credentials`, a `bin/` of
+ * `cargo install --root $CARGO_HOME`, anything a step writes there.
+ *
+ * One path serves every job of the uid at once (16 runners overlap all the time), so a file at
+ * the top cannot be told to be one job's: `cargo login` in two jobs writes one credentials.toml.
+ * The rule, from what can be known (the entry's change time, which jobs ran then):
+ *
+ *   an entry is removed by the first job start or end that finds that no other job still
+ *   running was running when it was last changed.
+ *
+ * So a job's own entries go at its end when nobody overlapped its writes, and otherwise with
+ * the last job that did; a job that ends never removes what a job still running may have just
+ * written (its fresh credentials); and an entry of a job that died without its end goes at the
+ * next start. While a job runs, the jobs of its uid that run beside it can read what it wrote
+ * there, as on a runner without this action, where every runner of one user shares ~/.cargo (and
+ * each can read the others' environment in /proc/<pid>/environ).
+ *
+ * The runner's own `~/.cargo` config and credentials are copied to the top (never linked: a
+ * `cargo login` would write through the link into the runner's own home), and a copy identical
+ * to its original counts as the runner's, not a job's.
+ */
+/** Names at the top of a CARGO_HOME that every job of the uid shares. */
+const SHARED_TOP = ['registry', 'git', '.package-cache', '.package-cache-mutate', '.global-cache', OUR_WRAPPER];
+const sharedName = (n) => SHARED_TOP.includes(n) || /^\.global-cache-(journal|wal|shm)$/.test(n) || n.startsWith(`.${OUR_WRAPPER}.`) || /^\.cargo-isolate-top\..*\.tmp$/.test(n);
+/** Files of the runner's own CARGO_HOME that jobs get a copy of. */
+const RUNNER_FILES = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+/** Change times are stamped from a clock up to a tick behind; a lease's start is written a little after it began. */
+const MARGIN_MS = 1000;
+/** Pure: is `e` possibly the job `j`'s own (it ran when `e` last changed)? */
+const mayOwn = (j, e) => j.startedMs <= e.changedMs + MARGIN_MS;
+/** Pure: what becomes of an entry at a start or an end of job `me`, while `live` jobs of the uid run. */
+function topFate(e, me, live) {
+    if (e.runnerCopy)
+        return 'keep';
+    return live.some((j) => j.slot !== me && mayOwn(j, e)) ? 'keep' : 'remove';
+}
+/** The latest ctime of a path and, for a directory, of its entries (not following links; a bounded walk). */
+async function latestChange(path, budget = { n: 20_000 }) {
+    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    if (!st)
+        return 0;
+    let t = st.ctimeMs;
+    if (st.isDirectory() && budget.n-- > 0)
+        for (const n of await external_node_fs_.promises.readdir(path).catch(() => []))
+            t = Math.max(t, await latestChange((0,external_node_path_.join)(path, n), budget));
+    return t;
+}
+/** The runner's own files as they are now: name to content (regular files only). */
+async function runnerFiles(orig) {
+    const out = new Map();
+    if (!orig)
+        return out;
+    for (const f of RUNNER_FILES) {
+        const st = await external_node_fs_.promises.stat((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+        if (st?.isFile()) {
+            const b = await external_node_fs_.promises.readFile((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+            if (b)
+                out.set(f, b);
+        }
+    }
+    return out;
+}
+/** The job's own entries at the top of `home`, as topFate sees them. */
+async function topEntries(home, runner) {
+    const out = [];
+    for (const name of await external_node_fs_.promises.readdir(home).catch(() => [])) {
+        if (sharedName(name))
+            continue;
+        const p = (0,external_node_path_.join)(home, name);
+        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        if (!st)
+            continue;
+        const orig = runner.get(name);
+        const runnerCopy = !!orig && st.isFile() && st.size === orig.length && (await external_node_fs_.promises.readFile(p).catch(() => Buffer.alloc(0))).equals(orig);
+        out.push({ name, changedMs: await latestChange(p), runnerCopy });
+    }
+    return out;
+}
+/**
+ * Jobs of this uid whose lease is held now, other than `me`, that began before `before`: read
+ * from the slots' records (when each began) and confirmed by a probe of each one's lease lock
+ * (a record alone says nothing of liveness). Only records that could matter are probed.
+ */
+async function liveJobs(root, me, before) {
+    const uid = proc_myUid();
+    const out = [];
+    for (const name of (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n))) {
+        if (name === me)
+            continue;
+        const d = layout_slotDirs(root, name);
+        const rec = await record_file_readRecord(d.record);
+        if (!rec?.leasedAt || (rec.uid !== undefined && rec.uid !== uid))
+            continue;
+        const started = Date.parse(rec.leasedAt);
+        const released = rec.releasedAt ? Date.parse(rec.releasedAt) : 0;
+        if (!(started <= before + MARGIN_MS) || released >= started)
+            continue; // began later, or its end ran
+        if (!flock_allFree([d.lock]))
+            out.push({ slot: name, startedMs: started });
+    }
+    return out;
+}
+/**
+ * Settles the top of `home` at a start or an end of job `me` (its slot's name): removes what no
+ * running job may own (topFate), replaces a link to one of the runner's files with a copy, and,
+ * at a start, copies the runner's files that are not there. `shared`: other jobs use the home
+ * (else everything a job wrote is the job's: removed at its end, and at the next start).
+ */
+async function settleTop(o) {
+    const runnerHome = o.runnerHome ?? (o.env ? originalCargoHome(o.env, o.root) : undefined);
+    const r = { removed: [], kept: [], copied: [], runnerHome };
+    if (!(await external_node_fs_.promises.lstat(o.home).then((s) => s.isDirectory(), () => false)))
+        return r;
+    const runner = await runnerFiles(runnerHome);
+    // A link among the runner's names (an earlier version linked them): a `cargo login` would
+    // write through it, outside the root. A copy of the same bytes serves whoever reads it.
+    for (const f of RUNNER_FILES) {
+        const p = (0,external_node_path_.join)(o.home, f);
+        if (!(await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isSymbolicLink())
+            continue;
+        const b = runner.get(f);
+        if (b)
+            await replaceWith(p, b);
+        else
+            await external_node_fs_.promises.unlink(p).catch(() => undefined);
+    }
+    const entries = await topEntries(o.home, runner);
+    const latest = Math.max(0, ...entries.map((e) => e.changedMs));
+    const live = o.shared && entries.some((e) => !e.runnerCopy) ? await liveJobs(o.root, o.me, latest) : [];
+    for (const e of entries) {
+        const fate = o.shared ? topFate(e, o.me, live) : o.at === 'end' || !e.runnerCopy ? 'remove' : 'keep';
+        if (fate === 'keep') {
+            if (!e.runnerCopy)
+                r.kept.push(e.name);
+            continue;
+        }
+        const res = await removeTree(o.root, (0,external_node_path_.join)(o.home, e.name), {
+            why: `CARGO_HOME ${o.at === 'end' ? 'at the end of' : 'at the start of'} a job: another job's own entry`,
+        });
+        if (res.outcome === 'removed' || res.outcome === 'left-in-trash')
+            r.removed.push(e.name);
+    }
+    if (o.at === 'start') {
+        for (const [f, b] of runner)
+            if (await createIfAbsent((0,external_node_path_.join)(o.home, f), b))
+                r.copied.push(f);
+    }
+    return r;
+}
+/** Writes `data` at `path` only if nothing is there: a temp file linked to the name (link(2) never replaces). */
+async function createIfAbsent(path, data) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600 });
+    try {
+        await external_node_fs_.promises.link(tmp, path);
+        return true;
+    }
+    catch (e) {
+        if (e.code !== 'EEXIST')
+            throw e;
+        return false;
+    }
+    finally {
+        await external_node_fs_.promises.unlink(tmp).catch(() => undefined);
+    }
+}
+/** Replaces whatever is at `path` (a link) by a file of `data`, in one rename. */
+async function replaceWith(path, data) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600, flag: external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | external_node_fs_.constants.O_WRONLY });
+    await external_node_fs_.promises.rename(tmp, path);
+}
+
+;// CONCATENATED MODULE: ./src/job/shared-home.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * A job's CARGO_HOME at its start and at its end, one call each (mainJob, endJob):
+ *
+ * - the registry sources of the uid's shared home, checked and sealed (store/home-sources.ts):
+ *   at a start against the job's Cargo.lock where it is known (the action's main step, `run`,
+ *   a `uses:` step joining a runner hook), else against what each crate was verified as (a runner
+ *   hook, before checkout; a repository without a lock); at the end against the lock as the build
+ *   left it (post, the job-completed hook, the end of `run`), so what the job's cargo downloaded
+ *   is sealed before the next job reads it;
+ * - the top of the home (home-top.ts): what the job wrote there for itself goes, the runner's
+ *   config is there as a copy.
+ *
+ * A start whose check cannot be completed (cargo's lock held for minutes by another job, a
+ * locked crate that cannot be verified) does not build from the shared home: the job gets a
+ * private one in its slot, seeded from the crate store, and says why.
+ */
+/** How long a check waits for cargo's download lock of the home, as seeding does. */
+const LOCK_WAIT_SECONDS = 120;
+async function recordFile(root) {
+    const uid = proc_myUid();
+    const { dir, theirs } = await ownDirIn(layout_rootPaths(root).homes, verifiedName(uid), uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        throw new Error(`the record of verified sources cannot be kept: ${theirs}`);
+    return (0,external_node_path_.join)(dir, 'sources.json');
+}
+/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
+async function lockOf(root, crates, env) {
+    const file = crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+    if (!file)
+        return undefined;
+    const text = await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined)
+        return undefined;
+    const version = crates?.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(file), env);
+    return {
+        file,
+        locked: parseLock(text),
+        dirsOf: async (source) => (version ? knownDirs(storePaths(root).dirs, version, source) : []),
+        gitLocked: parseGitLock(text),
+        gitDirsOf: async (url) => (version ? knownDirs(layout_gitStorePaths(root).dirs, version, url) : []),
+    };
+}
+/** One line for the log: what was checked and what was found. */
+function shared_home_describeSources(s) {
+    const parts = [`${s.checked} crates checked in ${s.ms} ms`];
+    if (s.verified)
+        parts.push(`${s.verified} verified against their .crate`);
+    if (s.extracted)
+        parts.push(`${s.extracted} extracted from their verified .crate`);
+    if (s.repaired.length)
+        parts.push(`${s.repaired.length} repaired`);
+    if (s.replaced.length)
+        parts.push(`${s.replaced.length} .crate files not what their checksum says`);
+    if (s.unsealed)
+        parts.push(`${s.unsealed} unsealed (unused for weeks, or writable-sources)`);
+    if (s.unchecked.length)
+        parts.push(`${s.unchecked.length} not checked`);
+    return parts.join('; ');
+}
+/** Warnings for what another job changed: a person should know that something wrote there. */
+function warn(s, home, log) {
+    for (const x of s.repaired)
+        log.warning(sourcesRepaired(home, x.crate, `${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}`));
+    for (const x of s.replaced)
+        log.warning(`CARGO_HOME ${home}: ${x.crate}.crate was not what its checksum says: ${x.how}.`);
+}
+/**
+ * The start: the shared home's sources checked, the top settled. Changes `job` when it falls
+ * back to a private home (its exports and its home choice); `joined`: a `uses:` step in a job a
+ * runner hook started, whose CARGO_HOME the hook exported already (it only says what it found).
+ */
+async function shared_home_secureHome(job, s, env, log, o = {}) {
+    const r = {};
+    if (job.home?.shared) {
+        const home = job.exports.CARGO_HOME;
+        try {
+            const lock = await lockOf(job.root, job.crates, { ...env, ...job.exports });
+            r.sources = await checkSources({
+                root: job.root,
+                home,
+                recordFile: await recordFile(job.root),
+                locked: lock?.locked,
+                dirsOf: lock?.dirsOf,
+                gitLocked: lock?.gitLocked,
+                gitDirsOf: lock?.gitDirsOf,
+                writable: s.writableSources,
+                lockWaitSeconds: LOCK_WAIT_SECONDS,
+            });
+            const against = lock ? ` (against ${lock.file})` : ' (no Cargo.lock yet: against what each crate was verified as)';
+            log.info(`CARGO_HOME ${home}: ${shared_home_describeSources(r.sources)}${against}.`);
+            warn(r.sources, home, log);
+            for (const u of r.sources.unchecked)
+                log.info(`CARGO_HOME: ${u.crate} not checked: ${u.why}.`);
+            const locked = new Set(lock?.locked.map((c) => `${c.name}-${c.version}`));
+            const blind = r.sources.unchecked.filter((u) => locked.has(u.crate.slice(u.crate.indexOf('/') + 1)));
+            if (r.sources.skipped)
+                r.fallback = `its sources could not be checked: ${r.sources.skipped}`;
+            else if (blind.length)
+                r.fallback = `${blind.map((u) => u.crate).join(', ')} could not be verified`;
+        }
+        catch (e) {
+            r.fallback = `checking its sources failed: ${e.message}`;
+        }
+        if (r.fallback && o.joined)
+            log.warning(`CARGO_HOME ${home}: ${r.fallback}; the next job start checks it again.`);
+        else if (r.fallback)
+            await privateHomeInstead(job, s, env, log, `the shared CARGO_HOME ${home}: ${r.fallback}`);
+    }
+    if (o.joined)
+        return r; // the top is the hook's to settle, at the job's start and end
+    r.top = await settleTop({ root: job.root, home: job.exports.CARGO_HOME, me: job.slot, shared: job.home?.shared === true, at: 'start', env });
+    if (r.top.removed.length)
+        log.info(`CARGO_HOME: removed what ended jobs left at its top: ${r.top.removed.join(', ')}.`);
+    if (r.top.kept.length)
+        log.info(`CARGO_HOME: left at its top for jobs still running that may have written them: ${r.top.kept.join(', ')}.`);
+    return r;
+}
+/** The job builds with a private CARGO_HOME in its slot after all, seeded like any new one. */
+async function privateHomeInstead(job, s, env, log, why) {
+    job.home = chooseHome(job.root, job.dirs, { uid: proc_myUid(), layout: job.layout, fork: job.identity.fork === true, problem: why });
+    job.exports.CARGO_HOME = job.dirs.cargoHome;
+    await external_node_fs_.promises.mkdir(job.dirs.cargoHome, { recursive: true });
+    log.warning(privateHomeAfterAll(job.home.reason, job.dirs.cargoHome));
+    if (job.crates)
+        job.crates = await dependencies_prepareCrates(s, job.root, job.dirs.cargoHome, job.identity, { ...env, CARGO_HOME: job.dirs.cargoHome }, log);
+}
+/**
+ * The end: what the job's cargo extracted, checked against the lock as the build left it and
+ * sealed; the top settled. Best effort, like every step of an end: the caller makes a failure a
+ * warning, and the next start checks again.
+ */
+async function settleHome(j, env) {
+    const r = {};
+    const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    if (j.home?.shared) {
+        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+        if (lock)
+            r.sources = await checkSources({
+                root: j.root,
+                home,
+                recordFile: await recordFile(j.root),
+                locked: lock.locked,
+                dirsOf: lock.dirsOf,
+                gitLocked: lock.gitLocked,
+                gitDirsOf: lock.gitDirsOf,
+                writable: [],
+                lockWaitSeconds: 30,
+                extract: false,
+            });
+    }
+    if (j.slot)
+        r.top = await settleTop({ root: j.root, home, me: j.slot, shared: j.home?.shared === true, at: 'end', runnerHome: j.homeCheck?.top?.runnerHome });
+    return r;
+}
+
 ;// CONCATENATED MODULE: ./src/job/end.ts
+
 
 
 
@@ -33512,6 +34922,9 @@ async function endJob(j, log) {
         else
             await leaveSlot(j, cargoHome, r);
         await appendUnits(j, r);
+        await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
+            r.homeCheck = await settleHome(j, process.env);
+        });
         await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
             r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
         });
@@ -33601,6 +35014,7 @@ function consoleLog(verbose = false, quiet = false, report = process.stderr) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/hook-state.ts
+
 
 
 
@@ -33721,6 +35135,8 @@ async function joinHookLease(s, env, log) {
     log.info(`Joining the runner's job-started hook: ${st.job.layout} ${st.job.slot} is this job's ` +
         "(the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).");
     const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+    // The hook checked the shared home's sources before checkout; now the lock file is here.
+    await log.group('CARGO_HOME', () => secureHome({ ...st.job, ...seen, crates }, s, env, log, { joined: true }));
     // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
     await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
     return { job: { ...st.job, ...seen, crates } };
@@ -34506,10 +35922,10 @@ const escapeLabel = (v) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace
 const fmtLabels = (l) => `{${Object.entries(l)
     .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(',')}}`;
-const num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
+const metrics_num = (v) => (Number.isFinite(v) ? String(v) : 'NaN');
 /** One metric family: HELP, TYPE and its samples (a summary's are `_sum` and `_count`). */
 function family(name, type, help, samples) {
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${metrics_num(v)}`)];
 }
 const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'];
 const TRIGGERS = ['job', 'gc'];
@@ -34837,7 +36253,6 @@ function currentIdentity(env = process.env, o = {}) {
 
 
 
-
 /*
  * Making a leased directory ready for its job: its content kept or emptied first as the pool's
  * policy decides (pool/reset.ts, decideReset: by the `reuse` input and by trust domain), then
@@ -34848,9 +36263,10 @@ async function hasEntries(dir) {
     return (await absent_listDir(dir)).length > 0;
 }
 /**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME (whose top,
+ * with the runner's config copied in, is home-top.ts's). A private cargo-home/ left in the slot
+ * by an earlier job is kept only when this job uses it (a fork PR's next run); otherwise it goes
+ * with the wipe, or now.
  */
 async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
     const removed = [];
@@ -34889,8 +36305,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
     await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
     await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
-    const linked = await linkRunnerConfig(cargoHome, root, env);
-    return { decision, removed, linked };
+    return { decision, removed };
 }
 
 ;// CONCATENATED MODULE: ./src/os/copy.ts
@@ -35214,6 +36629,7 @@ async function untrustedCache(root, uid) {
 
 
 
+
 /** Runs the phases of one start, as JobStart above says; a read that fails other than by absence is said in its log. */
 function mainJob(o) {
     return reportReadsTo(o.log, () => startPhases(o));
@@ -35270,6 +36686,9 @@ async function startPhases(o) {
             throw failure_failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
         }
     }
+    // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job
+    // writes at its top is its own (shared-home.ts); a job whose home cannot be made so gets a private one.
+    job.homeCheck = await phase('home', 'CARGO_HOME', () => shared_home_secureHome(job, s, env, log));
     // A job that compiles through sccache gets a server no other job's end can take down, and
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
@@ -35593,6 +37012,7 @@ async function hookMetrics(env, root, log) {
 
 
 
+
 /**
  * Pure: what cargo built and found fresh, e.g. `2 built (app, util), 48 fresh`. `kept` says the
  * slot's previous build was there (decideReset's `warm`): if cargo still rebuilt everything, the
@@ -35676,6 +37096,19 @@ function summaryRows(job, ended, guard) {
         main.push(['Crates published', published(pub, pub.published)]);
         for (const m of pub.mismatches)
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
+    }
+    for (const [when, h] of [
+        ['at the start', job?.homeCheck],
+        ['at the end', ended.homeCheck],
+    ]) {
+        if (h?.sources)
+            main.push([`CARGO_HOME sources ${when}`, describeSources(h.sources)]);
+        if (h?.top?.removed.length)
+            main.push([
+                `CARGO_HOME top ${when}`,
+                `removed ${h.top.removed.join(', ')} ` +
+                    `(${h === ended.homeCheck ? 'written while this job ran, by it or by jobs that ended' : 'left by jobs that ended'})`,
+            ]);
     }
     if (ended.units)
         main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
@@ -35858,7 +37291,7 @@ async function runHook(which) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4740);
+/* harmony import */ var _hook_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3040);
 // The runner's job hooks (hooks/job-started.sh, hooks/job-completed.sh), bundled into dist/hook.
 
 process.exitCode = await (0,_hook_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runHook */ .DB)(process.argv[2]);

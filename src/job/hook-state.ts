@@ -10,6 +10,7 @@ import type { CratesState, StartedJob } from './types.js';
 import { prepareCrates } from './dependencies.js';
 import { mayPublish } from '../store/crates.js';
 import { readTextIfPresent } from '../os/absent.js';
+import { secureHome } from './shared-home.js';
 
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the
@@ -149,6 +150,8 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
       "(the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).",
   );
   const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+  // The hook checked the shared home's sources before checkout; now the lock file is here.
+  await log.group('CARGO_HOME', () => secureHome({ ...st.job, ...seen, crates }, s, env, log, { joined: true }));
   // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
   await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
   return { job: { ...st.job, ...seen, crates } };

@@ -27,6 +27,7 @@ import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } fro
 import { noHostSccacheServer } from '../model/messages.js';
 import { ifPresent, reportReadsTo } from '../os/absent.js';
 import { failed } from '../model/failure.js';
+import { secureHome } from './shared-home.js';
 
 /*
  * A job's start: mainJob, the main step's phases (guard, slot, crates, sccache server) for the
@@ -110,6 +111,9 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
       throw failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
     }
   }
+  // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job
+  // writes at its top is its own (shared-home.ts); a job whose home cannot be made so gets a private one.
+  job.homeCheck = await phase('home', 'CARGO_HOME', () => secureHome(job, s, env, log));
   // A job that compiles through sccache gets a server no other job's end can take down, and
   // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
   const wrapper = sccacheWrapper(env);

@@ -53,3 +53,11 @@ export const oneNameToTheRunner = (name: string, where: string, what: string, ba
 
 /** A line of a runner's .env without '=' (variables.ts). */
 export const notNameValue = (line: string, where: string) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+
+/** A shared CARGO_HOME's sources changed since they were verified: repaired at a start or an end (job/shared-home.ts). */
+export const sourcesRepaired = (home: string, crate: string, paths: string) =>
+  `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
+
+/** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
+export const privateHomeAfterAll = (reason: string, home: string) =>
+  `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;

@@ -61,7 +61,7 @@ export interface PublishReport {
   allowed: boolean;
 }
 
-const blobPath = (root: string, sha: string) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+export const blobPath = (root: string, sha: string) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c: LockedCrate) => `${c.name}-${c.version}.crate`;
 
 /** Pure: may this job publish into the host's store? */
@@ -82,7 +82,7 @@ export function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): string | unde
 }
 
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(
+export async function placeAtomically(
   dest: string,
   how: { data: Buffer } | { from: string; mode: 'link' | 'copy' },
   mode?: number,
