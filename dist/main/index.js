@@ -28817,6 +28817,8 @@ const absent_lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.
 const absent_readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
 /** A file's bytes; undefined when it is not there. */
 const absent_readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
+/** Whether a real directory is at a path (a link to one is not); false when nothing is. */
+const isDirAt = async (path) => (await absent_lstatIfPresent(path))?.isDirectory() ?? false;
 
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
@@ -30487,6 +30489,8 @@ async function byDocker(root, base, to, timeoutMs) {
     // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
     // would lead root's chown outside the root. Only the real directory is mounted.
     // The root was made by an administrator; what lies below it is the job user's to replace.
+    // Not reads that may find nothing: whatever cannot be resolved ('?' and '' match no real
+    // path) refuses the mount, and the refusal is the detail the caller reports.
     const st = await fs.lstat(base).catch(() => undefined);
     const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
     if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)
@@ -30620,6 +30624,7 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 
 
 
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -30681,7 +30686,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  */
 async function scanSlots(root, history, o = {}) {
     const held = o.held ?? heldLocks();
-    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
+    const names = (await absent_listDir(layout_rootPaths(root).slots)).filter((n) => layout_SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
         return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
@@ -30712,7 +30717,7 @@ async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
         return { busy: 'lease' };
-    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    const base = await absent_lstatIfPresent(dirs.base);
     if (base && !base.isDirectory()) {
         // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
         await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
@@ -30736,7 +30741,8 @@ async function tryLease(dirs, req) {
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
     const below = await foreign_findForeign(dirs, uid);
     if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
+        // Said in the record too (still under the lease), so that gc and status report it; a record
+        // that cannot be written changes nothing here: the slot is passed over all the same.
         await markForeign(dirs, below).catch(() => false);
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: foreign_describeForeign(below), view: previous?.view };
@@ -30888,6 +30894,7 @@ async function releaseLease(keeperPid, lock, dir = '') {
 
 
 
+
 class OutsideRootError extends Error {
 }
 /** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
@@ -30897,9 +30904,9 @@ async function assertInsideRoot(root, path) {
     if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
         throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
     }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    const parent = await ifPresent((0,external_node_path_.dirname)(norm), () => external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)), { notADirectory: 'absent' });
     if (parent === undefined)
-        return; // parent gone: nothing there to delete
+        return; // parent gone (or unreadable, said once): nothing there to delete
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
@@ -31580,6 +31587,8 @@ class RootMissingError extends RootError {
         this.name = 'RootMissingError';
     }
 }
+/** Whether a root cargo-isolate made is at this path: its marker file is there. */
+const isMadeRoot = async (root) => (await lstatIfPresent(rootPaths(root).marker))?.isFile() ?? false;
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
 /** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
 function refuseRoot(path, env) {
@@ -32259,6 +32268,7 @@ async function removeEscapingLinks(dir) {
             if (e.isDirectory())
                 await walk(p);
             else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
                 const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
                 if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
                     await external_node_fs_.promises.unlink(p).catch(() => undefined);
@@ -32303,6 +32313,7 @@ function diskUsage(path, timeoutMs = 30_000) {
 
 
 
+
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -32313,12 +32324,12 @@ function staleScripts(outputs, source) {
 /** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
 async function buildDirs(target) {
     const out = [];
-    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    const sub = async (d) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
     for (const a of await sub(target)) {
-        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+        if (await isDirAt((0,external_node_path_.join)(a, 'build')))
             out.push((0,external_node_path_.join)(a, 'build'));
         for (const b of await sub(a))
-            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+            if (!b.endsWith('/build') && (await isDirAt((0,external_node_path_.join)(b, 'build'))))
                 out.push((0,external_node_path_.join)(b, 'build'));
     }
     return out;
@@ -32335,15 +32346,17 @@ async function invalidateScripts(target, source) {
     const stale = [];
     for (const build of await buildDirs(target)) {
         const outputs = [];
-        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
-            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+        // A unit that never ran its script has no output; a file among the units is no unit.
+        const unitFile = (unit, name) => absent_readTextIfPresent((0,external_node_path_.join)(build, unit, name), { notADirectory: 'absent' });
+        for (const unit of await absent_listDir(build)) {
+            const output = await unitFile(unit, 'output');
             if (output === undefined)
                 continue;
-            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+            outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
         }
         const packages = new Set(staleScripts(outputs, source).map(unitPackage));
         const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
-        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+        for (const unit of await absent_listDir(fingerprints)) {
             if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
                 continue;
             await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
@@ -32757,17 +32770,16 @@ async function publishCrates(root, cargoHome, locked, version) {
  * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
  */
 async function crateBlobs(root) {
-    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
     const { base, blobs } = layout_storePaths(root);
     const out = [];
-    if (!(await isDir(base)) || !(await isDir(blobs)))
+    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
         return out;
-    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
-        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+    for (const sub of await absent_listDir(blobs)) {
+        if (!(await isDirAt((0,external_node_path_.join)(blobs, sub))))
             continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
+        for (const f of await absent_listDir((0,external_node_path_.join)(blobs, sub))) {
             const path = (0,external_node_path_.join)(blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            const st = await absent_lstatIfPresent(path);
             if (st?.isFile())
                 out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
         }
@@ -33185,7 +33197,7 @@ async function gitEntries(root) {
 
 
 
-const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+
 const why = (c) => `disk guard: idle ${c.kind}`;
 const KINDS = {
     trash: {
@@ -33195,8 +33207,8 @@ const KINDS = {
         async collect({ root }) {
             const trash = layout_rootPaths(root).trash;
             const out = [];
-            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
-                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+            for (const e of await absent_listDir(trash)) {
+                const st = await absent_lstatIfPresent((0,external_node_path_.join)(trash, e));
                 out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
             }
             return out;
@@ -33210,12 +33222,14 @@ const KINDS = {
         async collect({ root, held }) {
             const jobs = layout_rootPaths(root).jobs;
             const out = [];
-            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
-                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
-                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+            // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+            const dirsIn = (d) => absent_listDir(d, { notADirectory: 'absent' });
+            for (const repo of await absent_listDir(jobs)) {
+                for (const key of await dirsIn((0,external_node_path_.join)(jobs, repo))) {
+                    for (const run of await dirsIn((0,external_node_path_.join)(jobs, repo, key))) {
                         const dir = (0,external_node_path_.join)(jobs, repo, key, run);
                         const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        const st = await absent_lstatIfPresent(dir);
                         out.push({
                             kind: 'job-dir',
                             path: dir,
@@ -33229,7 +33243,7 @@ const KINDS = {
             return out;
         },
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
             return (await remove_removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
@@ -33260,7 +33274,7 @@ const KINDS = {
         async remove(root, c, timeoutMs) {
             if (c.slot !== undefined)
                 return removeFromSlot(root, c, timeoutMs);
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await remove_removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
         },
@@ -33283,7 +33297,7 @@ const KINDS = {
         // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
         collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await remove_removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
         },
@@ -33359,14 +33373,14 @@ async function sharedSources(root, slots) {
     const me = proc_myUid();
     const out = [];
     const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+    for (const name of await absent_listDir(layout_rootPaths(root).homes)) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
         // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        const owner = (await absent_lstatIfPresent((0,external_node_path_.join)(layout_rootPaths(root).homes, name)))?.uid;
         if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
             continue;
         const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        const st = await absent_lstatIfPresent(src);
         if (!st?.isDirectory())
             continue;
         out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
@@ -33377,7 +33391,7 @@ async function sharedSources(root, slots) {
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
 /** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
 async function removeFromSlot(root, c, timeoutMs) {
-    if (!(await guard_isDir(c.path)))
+    if (!(await isDirAt(c.path)))
         return 'absent';
     const d = layout_slotDirs(root, c.slot);
     const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
@@ -33392,6 +33406,8 @@ async function removeFromSlot(root, c, timeoutMs) {
                 await record_file_writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
         },
     });
+    // An empty target dir where the build was: not a read, and one already made again (by a job that
+    // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
     if (c.kind === 'target' && r.outcome !== 'live')
         await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
     return r.outcome;
@@ -33421,7 +33437,7 @@ class DiskFullError extends Error {
 async function removeCandidate(root, c, timeoutMs) {
     const uid = proc_myUid();
     if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        const st = await absent_lstatIfPresent(c.path);
         if (st && st.uid !== uid)
             return 'needs root';
         // Another uid's files below a directory of ours (reclaim.ts marked the slot).

@@ -28617,9 +28617,11 @@ const listDirentsSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs
 /** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
 const absent_lstatIfPresent = (path) => absent_ifPresent(path, () => external_node_fs_.promises.lstat(path), { notADirectory: 'absent' });
 /** A file's text; undefined when it is not there. */
-const readTextIfPresent = (path, o) => absent_ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
+const absent_readTextIfPresent = (path, o) => absent_ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
 /** A file's bytes; undefined when it is not there. */
 const absent_readBytesIfPresent = (path) => absent_ifPresent(path, () => external_node_fs_.promises.readFile(path));
+/** Whether a real directory is at a path (a link to one is not); false when nothing is. */
+const absent_isDirAt = async (path) => (await absent_lstatIfPresent(path))?.isDirectory() ?? false;
 
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
 
@@ -29888,7 +29890,7 @@ const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDi
 const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
 async function dir_names_knownDirs(dirsDir, version, source) {
-    const text = await readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
+    const text = await absent_readTextIfPresent(record(dirsDir, version, source), { notADirectory: 'absent' });
     try {
         return text === undefined ? [] : JSON.parse(text).dirs.filter(plainName);
     }
@@ -30120,17 +30122,16 @@ async function publishCrates(root, cargoHome, locked, version) {
  * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
  */
 async function crateBlobs(root) {
-    const isDir = async (p) => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
     const { base, blobs } = storePaths(root);
     const out = [];
-    if (!(await isDir(base)) || !(await isDir(blobs)))
+    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
         return out;
-    for (const sub of await fs.readdir(blobs).catch(() => [])) {
-        if (!(await isDir(join(blobs, sub))))
+    for (const sub of await listDir(blobs)) {
+        if (!(await isDirAt(join(blobs, sub))))
             continue;
-        for (const f of await fs.readdir(join(blobs, sub)).catch(() => [])) {
+        for (const f of await listDir(join(blobs, sub))) {
             const path = join(blobs, sub, f);
-            const st = await fs.lstat(path).catch(() => undefined);
+            const st = await lstatIfPresent(path);
             if (st?.isFile())
                 out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
         }
@@ -30210,6 +30211,7 @@ function audit_audit(e) {
 
 
 
+
 class OutsideRootError extends Error {
 }
 /** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
@@ -30219,9 +30221,9 @@ async function assertInsideRoot(root, path) {
     if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
         throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
     }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    const parent = await absent_ifPresent((0,external_node_path_.dirname)(norm), () => external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)), { notADirectory: 'absent' });
     if (parent === undefined)
-        return; // parent gone: nothing there to delete
+        return; // parent gone (or unreadable, said once): nothing there to delete
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
@@ -30616,7 +30618,7 @@ function dbFacts(git, dbRoot, names, locked) {
                 .filter(([sha, type]) => SHA.test(sha) && type === 'commit')
                 .map(([sha]) => sha)
             : [];
-        const head = (await readTextIfPresent((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'))) ?? '';
+        const head = (await absent_readTextIfPresent((0,external_node_path_.join)(gitDir, 'FETCH_HEAD'))) ?? '';
         const fetchedFrom = [...head.matchAll(/ of (\S+)\s*$/gm)].map((m) => m[1]);
         return { name, commits: present, fetchedFrom };
     }));
@@ -31635,7 +31637,7 @@ async function liveness_cargoLockFiles(target, cargoHome) {
 // A slot's record (model/record.ts) on disk: read when it can be, written whole.
 /** A slot's or job directory's record (model/record.ts) on disk; unknown when absent or unreadable. */
 async function record_file_readRecord(path) {
-    const text = await readTextIfPresent(path, { notADirectory: 'absent' });
+    const text = await absent_readTextIfPresent(path, { notADirectory: 'absent' });
     if (text === undefined)
         return undefined;
     try {
@@ -31775,6 +31777,8 @@ async function byDocker(root, base, to, timeoutMs) {
     // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
     // would lead root's chown outside the root. Only the real directory is mounted.
     // The root was made by an administrator; what lies below it is the job user's to replace.
+    // Not reads that may find nothing: whatever cannot be resolved ('?' and '' match no real
+    // path) refuses the mount, and the refusal is the detail the caller reports.
     const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
     const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
     if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
@@ -31908,6 +31912,7 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 
 
 
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -31969,7 +31974,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  */
 async function scanSlots(root, history, o = {}) {
     const held = o.held ?? heldLocks();
-    const names = (await fs.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const names = (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
@@ -32000,7 +32005,7 @@ async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
         return { busy: 'lease' };
-    const base = await fs.lstat(dirs.base).catch(() => undefined);
+    const base = await lstatIfPresent(dirs.base);
     if (base && !base.isDirectory()) {
         // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
         await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
@@ -32024,7 +32029,8 @@ async function tryLease(dirs, req) {
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
     const below = await findForeign(dirs, uid);
     if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
+        // Said in the record too (still under the lease), so that gc and status report it; a record
+        // that cannot be written changes nothing here: the slot is passed over all the same.
         await markForeign(dirs, below).catch(() => false);
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
@@ -32442,6 +32448,8 @@ class RootMissingError extends RootError {
         this.name = 'RootMissingError';
     }
 }
+/** Whether a root cargo-isolate made is at this path: its marker file is there. */
+const isMadeRoot = async (root) => (await lstatIfPresent(rootPaths(root).marker))?.isFile() ?? false;
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
 /** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
 function refuseRoot(path, env) {
@@ -32724,7 +32732,7 @@ function parseListeners(procNetTcp) {
 const PROCESSES = { alsoAbsent: ['ESRCH', 'EACCES'] };
 /** The TCP listeners on 127.0.0.1 or any address, v4 and v6, in this network namespace. */
 async function tcpListeners() {
-    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(async (f) => (await readTextIfPresent(f)) ?? ''));
+    const [v4, v6] = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(async (f) => (await absent_readTextIfPresent(f)) ?? ''));
     // tcp6 addresses are longer; only ::ffff:127.0.0.1 and :: could matter, and sccache 0.4 binds v4.
     return [...parseListeners(v4), ...parseListeners(v6.replace(/ 0{24}0100007F:/g, ' 0100007F:').replace(/ 0{32}:/g, ' 00000000:'))];
 }
@@ -32746,7 +32754,7 @@ async function socketOwner(inode, comm, hint) {
     for (const p of await absent_listDir('/proc')) {
         if (!/^\d+$/.test(p))
             continue;
-        const name = await readTextIfPresent(`/proc/${p}/comm`, PROCESSES);
+        const name = await absent_readTextIfPresent(`/proc/${p}/comm`, PROCESSES);
         if (name?.trim() === comm && (await holds(p)))
             return Number(p);
     }
@@ -32754,7 +32762,7 @@ async function socketOwner(inode, comm, hint) {
 }
 /** A process's environment (/proc/<pid>/environ); undefined when it is gone or not ours to read. */
 async function environOf(pid) {
-    const raw = await readTextIfPresent(`/proc/${pid}/environ`, PROCESSES);
+    const raw = await absent_readTextIfPresent(`/proc/${pid}/environ`, PROCESSES);
     if (raw === undefined)
         return undefined;
     const out = {};
@@ -32952,13 +32960,13 @@ async function spawnServer(binary, env, dir) {
             child.on('error', rej);
             child.on('exit', (c) => res(c));
         });
-        return { code, output: ((await readTextIfPresent(logPath)) ?? '').trim() };
+        return { code, output: ((await absent_readTextIfPresent(logPath)) ?? '').trim() };
     }
     finally {
         await out.close();
     }
 }
-const tail = async (path) => ((await readTextIfPresent(path)) ?? '').trim().split('\n').slice(-3).join(' / ');
+const tail = async (path) => ((await absent_readTextIfPresent(path)) ?? '').trim().split('\n').slice(-3).join(' / ');
 /** Pure: why an occupant of a port makes this job try the next one. */
 function whyNext(o) {
     if (o.kind === 'other-uid')
@@ -32976,7 +32984,7 @@ async function tryPort(binary, env, port, uid, root, log) {
     if (theirs)
         return { kind: 'next', why: theirs };
     const tmp = (0,external_node_path_.join)(dir, 'tmp');
-    const hint = Number(await readTextIfPresent((0,external_node_path_.join)(dir, 'server.pid'))) || undefined;
+    const hint = Number(await absent_readTextIfPresent((0,external_node_path_.join)(dir, 'server.pid'))) || undefined;
     const seen = await occupant(port, uid, hint);
     if (seen.kind === 'host-server') {
         log.info(`sccache: using the host server on 127.0.0.1:${port} (pid ${seen.pid}), which belongs to no job.`);
@@ -33471,6 +33479,7 @@ async function removeEscapingLinks(dir) {
             if (e.isDirectory())
                 await walk(p);
             else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
                 const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
                 if (to !== dir && !to.startsWith(dir + sep)) {
                     await fs.unlink(p).catch(() => undefined);
@@ -33497,6 +33506,7 @@ async function removeEscapingLinks(dir) {
 
 
 
+
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -33507,12 +33517,12 @@ function staleScripts(outputs, source) {
 /** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
 async function buildDirs(target) {
     const out = [];
-    const sub = async (d) => (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+    const sub = async (d) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
     for (const a of await sub(target)) {
-        if ((await fs.lstat(join(a, 'build')).catch(() => undefined))?.isDirectory())
+        if (await isDirAt(join(a, 'build')))
             out.push(join(a, 'build'));
         for (const b of await sub(a))
-            if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+            if (!b.endsWith('/build') && (await isDirAt(join(b, 'build'))))
                 out.push(join(b, 'build'));
     }
     return out;
@@ -33529,15 +33539,17 @@ async function invalidateScripts(target, source) {
     const stale = [];
     for (const build of await buildDirs(target)) {
         const outputs = [];
-        for (const unit of await fs.readdir(build).catch(() => [])) {
-            const output = await fs.readFile(join(build, unit, 'output'), 'utf8').catch(() => undefined);
+        // A unit that never ran its script has no output; a file among the units is no unit.
+        const unitFile = (unit, name) => readTextIfPresent(join(build, unit, name), { notADirectory: 'absent' });
+        for (const unit of await listDir(build)) {
+            const output = await unitFile(unit, 'output');
             if (output === undefined)
                 continue;
-            outputs.push({ unit, output, rootOutput: await fs.readFile(join(build, unit, 'root-output'), 'utf8').catch(() => '') });
+            outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
         }
         const packages = new Set(staleScripts(outputs, source).map(unitPackage));
         const fingerprints = join(build, '..', '.fingerprint');
-        for (const unit of await fs.readdir(fingerprints).catch(() => [])) {
+        for (const unit of await listDir(fingerprints)) {
             if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
                 continue;
             await fs.rm(join(fingerprints, unit), { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { VERSION } from '../model/version.js';
 import { handBackTo, ownerOf } from '../owners/owner.js';
 import { type RootStatus, rootStatus } from './status.js';
 import { myUid } from '../os/proc.js';
+import { isMadeRoot } from '../pool/root.js';
 
 /*
  * `cargo-isolate metrics`: the root in Prometheus's text format (version 0.0.4), for
@@ -307,11 +308,7 @@ async function updateCounters(root: string, warn: (m: string) => void): Promise<
 /** The metrics text for a root (or for its absence). */
 export async function collectMetrics(root: string, threshold: Level, warn: (m: string) => void = () => undefined, by: MetricsWriter = 'cli'): Promise<string> {
   const written = { at: Date.now(), by };
-  const present = await fs.lstat(rootPaths(root).marker).then(
-    (st) => st.isFile(),
-    () => false,
-  );
-  if (!present) return renderMetrics({ root, written }, emptyCounters());
+  if (!(await isMadeRoot(root))) return renderMetrics({ root, written }, emptyCounters());
   const status = await rootStatus(root);
   const plan = planPrune(await collectCandidates(root), 'host', '');
   const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;

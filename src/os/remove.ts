@@ -8,6 +8,7 @@ import { audit } from './audit.js';
 import { exists } from './fsutil.js';
 import { runCommand } from './run.js';
 import { myUid } from './proc.js';
+import { ifPresent } from './absent.js';
 
 /*
  * The one deletion routine (post step, guard, CLI). States of a tree being removed:
@@ -52,8 +53,8 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
   if (!isAbsolute(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes(basename(norm))) {
     throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
   }
-  const parent = await fs.realpath(dirname(norm)).catch(() => undefined);
-  if (parent === undefined) return; // parent gone: nothing there to delete
+  const parent = await ifPresent(dirname(norm), () => fs.realpath(dirname(norm)), { notADirectory: 'absent' });
+  if (parent === undefined) return; // parent gone (or unreadable, said once): nothing there to delete
   const inside = parent === realRoot || parent.startsWith(realRoot + sep);
   if (!inside) throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
   // Inside the root is not enough: a link between the root and the path (a slot's

@@ -18,6 +18,7 @@ import type { SlotView } from './choose.js';
 import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, othersIdle } from './policy.js';
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
+import { isDirAt, listDir, lstatIfPresent } from '../os/absent.js';
 
 /*
  * The disk guard, the pool's one eviction mechanism: what it may remove (candidates of the kinds
@@ -60,7 +61,6 @@ interface KindRow {
   remove(root: string, c: Candidate, timeoutMs: number): Promise<Outcome>;
 }
 
-const isDir = async (p: string): Promise<boolean> => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
 const why = (c: Candidate) => `disk guard: idle ${c.kind}`;
 
 const KINDS: Record<Kind, KindRow> = {
@@ -71,8 +71,8 @@ const KINDS: Record<Kind, KindRow> = {
     async collect({ root }) {
       const trash = rootPaths(root).trash;
       const out: Candidate[] = [];
-      for (const e of await fs.readdir(trash).catch(() => [] as string[])) {
-        const st = await fs.lstat(join(trash, e)).catch(() => undefined);
+      for (const e of await listDir(trash)) {
+        const st = await lstatIfPresent(join(trash, e));
         out.push({ kind: 'trash', path: join(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
       }
       return out;
@@ -86,12 +86,14 @@ const KINDS: Record<Kind, KindRow> = {
     async collect({ root, held }) {
       const jobs = rootPaths(root).jobs;
       const out: Candidate[] = [];
-      for (const repo of await fs.readdir(jobs).catch(() => [] as string[])) {
-        for (const key of await fs.readdir(join(jobs, repo)).catch(() => [] as string[])) {
-          for (const run of await fs.readdir(join(jobs, repo, key)).catch(() => [] as string[])) {
+      // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+      const dirsIn = (d: string) => listDir(d, { notADirectory: 'absent' });
+      for (const repo of await listDir(jobs)) {
+        for (const key of await dirsIn(join(jobs, repo))) {
+          for (const run of await dirsIn(join(jobs, repo, key))) {
             const dir = join(jobs, repo, key, run);
             const rec = await readRecord(join(dir, 'job.json'));
-            const st = await fs.lstat(dir).catch(() => undefined);
+            const st = await lstatIfPresent(dir);
             out.push({
               kind: 'job-dir',
               path: dir,
@@ -105,7 +107,7 @@ const KINDS: Record<Kind, KindRow> = {
       return out;
     },
     async remove(root, c, timeoutMs) {
-      if (!(await isDir(c.path))) return 'absent';
+      if (!(await isDirAt(c.path))) return 'absent';
       const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
       return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
     },
@@ -134,7 +136,7 @@ const KINDS: Record<Kind, KindRow> = {
     },
     async remove(root, c, timeoutMs) {
       if (c.slot !== undefined) return removeFromSlot(root, c, timeoutMs);
-      if (!(await isDir(c.path))) return 'absent';
+      if (!(await isDirAt(c.path))) return 'absent';
       return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks(join(c.path, '..', '..')), timeoutMs })).outcome;
     },
   },
@@ -162,7 +164,7 @@ const KINDS: Record<Kind, KindRow> = {
     collect: async ({ root }) =>
       (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
     async remove(root, c, timeoutMs) {
-      if (!(await isDir(c.path))) return 'absent';
+      if (!(await isDirAt(c.path))) return 'absent';
       return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
     },
   },
@@ -240,13 +242,13 @@ async function sharedSources(root: string, slots: SlotView[]): Promise<Candidate
   const me = myUid();
   const out: Candidate[] = [];
   const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-  for (const name of await fs.readdir(rootPaths(root).homes).catch(() => [] as string[])) {
+  for (const name of await listDir(rootPaths(root).homes)) {
     const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
     // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-    const owner = (await fs.lstat(join(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+    const owner = (await lstatIfPresent(join(rootPaths(root).homes, name)))?.uid;
     if (uid === undefined || (me !== 0 && uid !== me && owner !== me)) continue;
     const src = join(rootPaths(root).homes, name, 'registry', 'src');
-    const st = await fs.lstat(src).catch(() => undefined);
+    const st = await lstatIfPresent(src);
     if (!st?.isDirectory()) continue;
     out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
   }
@@ -258,7 +260,7 @@ const mutateLocks = (home: string) => [join(home, '.package-cache-mutate'), join
 
 /** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
 async function removeFromSlot(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
-  if (!(await isDir(c.path))) return 'absent';
+  if (!(await isDirAt(c.path))) return 'absent';
   const d = slotDirs(root, c.slot!);
   const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
   const r = await removeTree(root, c.path, {
@@ -272,6 +274,8 @@ async function removeFromSlot(root: string, c: Candidate, timeoutMs: number): Pr
         await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
     },
   });
+  // An empty target dir where the build was: not a read, and one already made again (by a job that
+  // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
   if (c.kind === 'target' && r.outcome !== 'live') await fs.mkdir(d.target).catch(() => undefined);
   return r.outcome;
 }
@@ -349,7 +353,7 @@ export class DiskFullError extends Error {}
 async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
   const uid = myUid();
   if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-    const st = await fs.lstat(c.path).catch(() => undefined);
+    const st = await lstatIfPresent(c.path);
     if (st && st.uid !== uid) return 'needs root';
     // Another uid's files below a directory of ours (reclaim.ts marked the slot).
     const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;

@@ -18,6 +18,7 @@ import type { Level } from '../model/units.js';
 import { describeForeign, findForeign } from '../owners/foreign.js';
 import { markForeign } from '../owners/reclaim.js';
 import { procStat, myUid } from '../os/proc.js';
+import { listDir, lstatIfPresent } from '../os/absent.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -116,7 +117,7 @@ export interface LeaseRequest {
  */
 export async function scanSlots(root: string, history?: HostStats, o: { held?: LockSet; nowMs?: number } = {}): Promise<SlotView[]> {
   const held = o.held ?? heldLocks();
-  const names = (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort();
+  const names = (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort();
   const views: SlotView[] = await Promise.all(
     names.map(async (name) => {
       const d = slotDirs(root, name);
@@ -151,7 +152,7 @@ type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo'
 async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
   if (!h) return { busy: 'lease' };
-  const base = await fs.lstat(dirs.base).catch(() => undefined);
+  const base = await lstatIfPresent(dirs.base);
   if (base && !base.isDirectory()) {
     // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
     await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
@@ -175,7 +176,8 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
   const below = await findForeign(dirs, uid);
   if (below.length > 0) {
-    // Said in the record too (still under the lease), so that gc and status report it.
+    // Said in the record too (still under the lease), so that gc and status report it; a record
+    // that cannot be written changes nothing here: the slot is passed over all the same.
     await markForeign(dirs, below).catch(() => false);
     killHolder(h.pid, dirs.lock);
     return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
