@@ -30749,7 +30749,63 @@ function derive(r) {
 /** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
 const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
 
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+/** What a `same-job` slot is, in the log's and the summary's slot line (choose.ts TIER_TEXT). */
+const SAME_JOB_TIER = 'this job under another PR or branch (emptied; a path sccache knows)';
+/** The slot holding this job's warm build is leased by an earlier run worth waiting for (lease.ts). */
+const waitingForOwnBuild = (slot, why, seconds) => `Slot ${slot} holds this job's warm build and is still leased by an earlier run (${why}); waiting up to ${seconds} s for it.`;
+/** The same, when waiting cannot pay (lease.ts). */
+const notWaitingForOwnBuild = (slot, why) => `Slot ${slot} holds this job's warm build but is leased by an earlier run: ${why}, so waiting cannot pay; taking the next-best slot now.`;
+/** A slot without a lease where cargo still holds its locks: passed over (lease.ts). */
+const cargoStillInSlot = (slot) => `Slot ${slot} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`;
+/** A slot holding a container job's files the completed hook could not give back: passed over (lease.ts). */
+const containerFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} from a container job's build (seen at ${o.seenAt}) that were never handed back to uid ${o.me} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`;
+/** A slot holding another uid's files below its directories, from a `docker run` step: passed over (lease.ts). */
+const stepFilesInSlot = (o) => `Slot ${o.slot} holds files of ${o.files} where cargo of uid ${o.me} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`;
+/** A slot holding a root container job's files, its post step never run: passed over (lease.ts). */
+const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} that were never handed back to uid ${o.me} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`;
+/** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
+const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
+/** The guard removed all it may and the disk is still over its threshold (guard.ts). */
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+/** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
+const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
+
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
+
 
 
 /** What each rule means, for the log and the job summary. */
@@ -30757,7 +30813,8 @@ const choose_TIER_TEXT = {
     'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job: the build worth least on the host',
     base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    // The troubleshooting page quotes it (low sccache hit rates): it lives in the catalog.
+    'same-job': SAME_JOB_TIER,
     lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
@@ -31262,41 +31319,6 @@ function describeForeign(found, max = 3) {
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 
-;// CONCATENATED MODULE: ./src/model/messages.ts
-/*
- * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
- * the code for the words in the log finds them here, and the page's quotes are checked against
- * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
- * stands here. The only file of src/ whose lines may run past 160 characters.
- *
- * Each message is a function of what varies in it; the module that says it decides when.
- */
-/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
-const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
-/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
-const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
-/** The job's sccache client would start a server that dies with the job (start.ts). */
-const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
-/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
-const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
-const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
-/**
- * The job-completed hook could not give a container job's files back (end.ts): the slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
- */
-const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-/** The job-started hook let the job run as it would without it (hook-impl.ts). */
-const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
-/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
-const notOurVariable = (name, where, near) => near
-    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
-    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
-/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
-const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
-/** A line of a runner's .env without '=' (variables.ts). */
-const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
-
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
@@ -31524,6 +31546,7 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 
 
 
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -31658,7 +31681,12 @@ async function tryLease(dirs, req) {
 function otherViews(slots, me) {
     return slots
         .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+        .map((v) => {
+        const sees = v.view
+            ? `this job sees ${v.view.target}`
+            : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)";
+        return `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${sees}: not warm for it.`;
+    });
 }
 /** Each slot with the paths this job would see there, when the job's viewpoint is known. */
 function withViews(slots, req) {
@@ -31701,9 +31729,9 @@ async function acquireSlot(req) {
             deadline = started + b.ms;
             awaited = plan.waitFor;
             if (b.ms > 0)
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+                req.log.info(waitingForOwnBuild(plan.waitFor, b.why, Math.round(b.ms / 1000)));
             else
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+                req.log.info(notWaitingForOwnBuild(plan.waitFor, b.why));
         }
         const inWindow = deadline !== undefined && Date.now() < deadline;
         const waiting = plan.waitFor !== undefined && inWindow;
@@ -31733,17 +31761,18 @@ async function acquireSlot(req) {
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+                req.log.warning(cargoStillInSlot(c.name));
             }
             if (r.busy === 'foreign' && !foreign.includes(c.name)) {
                 foreign.push(c.name);
+                const me = proc_myUid();
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(containerFilesInSlot({ slot: c.name, uid: r.uid, seenAt: r.view.root, me }));
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(stepFilesInSlot({ slot: c.name, files: r.below, me }));
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(rootJobFilesInSlot({ slot: c.name, uid: r.uid, me }));
             }
         }
         if (waiting || lingering) {
@@ -31783,6 +31812,7 @@ async function releaseLease(keeperPid, lock, dir = '') {
 }
 
 ;// CONCATENATED MODULE: ./src/pool/guard.ts
+
 
 
 
@@ -32168,12 +32198,13 @@ async function runGuard(o) {
             // what the filesystem did meanwhile (other jobs write while it runs).
             const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
             report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            const size = units_formatBytes(outcome === 'removed' ? freed : bytes);
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${size}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(idleNeedsRoot(report.needsRoot.count, units_formatBytes(report.needsRoot.bytes), proc_myUid()));
         }
     }
     finally {
@@ -32190,12 +32221,24 @@ async function sayStillOver(o, report, livePlan, describe) {
     const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
     for (const c of unknown)
         report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    report.message = stillOverThreshold({
+        root: o.root,
+        threshold: report.threshold,
+        disk: describe(report.after),
+        live: units_formatBytes(report.liveBytes),
+        others: units_formatBytes(report.othersBytes),
+    });
     o.log.warning(report.message);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+        throw new DiskFullError(belowFailBelow({
+            root: o.root,
+            free: units_formatBytes(r.after.freeBytes),
+            floor: units_formatBytes(o.failBelowBytes),
+            live: units_formatBytes(r.liveBytes),
+            others: units_formatBytes(r.othersBytes),
+        }));
     }
     return r;
 }
@@ -34282,7 +34325,8 @@ const EVENT_METRICS = {
             c.guardFreed[e.trigger] = (c.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
         },
         families: (c, r) => [
-            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
+            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
+                'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
             ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])),
         ],
     },

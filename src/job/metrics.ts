@@ -126,7 +126,8 @@ const EVENT_METRICS: { [E in EventName]: { count(c: Counters, e: EventOf<E>): vo
       ...family(
         'cargo_isolate_guard_runs_total',
         'counter',
-        'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
+        'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
+          'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
         TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res): [Labels, number] => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0])),
       ),
       ...family(

@@ -19,6 +19,7 @@ import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHI
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
 import { isDirAt, listDir, lstatIfPresent } from '../os/absent.js';
+import { belowFailBelow, idleNeedsRoot, stillOverThreshold } from '../model/messages.js';
 
 /*
  * The disk guard, the pool's one eviction mechanism: what it may remove (candidates of the kinds
@@ -471,16 +472,13 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       // what the filesystem did meanwhile (other jobs write while it runs).
       const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
       report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-      log.info(
-        `${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`,
-      );
+      const size = formatBytes(outcome === 'removed' ? freed : bytes);
+      log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${size}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
     }
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
     if (report.needsRoot.count > 0) {
-      log.warning(
-        `${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`,
-      );
+      log.warning(idleNeedsRoot(report.needsRoot.count, formatBytes(report.needsRoot.bytes), myUid()));
     }
   } finally {
     await release(guardLock);
@@ -495,14 +493,26 @@ async function sayStillOver(o: GuardOptions, report: GuardReport, livePlan: Cand
   // Only on this failure path is it worth measuring them.
   const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
   for (const c of unknown) report.liveBytes += await diskUsage(c.path, 10_000);
-  report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
+  report.message = stillOverThreshold({
+    root: o.root,
+    threshold: report.threshold,
+    disk: describe(report.after),
+    live: formatBytes(report.liveBytes),
+    others: formatBytes(report.othersBytes),
+  });
   o.log.warning(report.message);
 }
 
 function checkFloor(o: GuardOptions, r: GuardReport): GuardReport {
   if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
     throw new DiskFullError(
-      `Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}.`,
+      belowFailBelow({
+        root: o.root,
+        free: formatBytes(r.after.freeBytes),
+        floor: formatBytes(o.failBelowBytes),
+        live: formatBytes(r.liveBytes),
+        others: formatBytes(r.othersBytes),
+      }),
     );
   }
   return r;
