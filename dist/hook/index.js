@@ -31832,6 +31832,8 @@ async function releaseLease(keeperPid, lock, dir = '') {
 
 
 const why = (c) => `disk guard: idle ${c.kind}`;
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
 const KINDS = {
     trash: {
         order: 0,
@@ -31918,7 +31920,7 @@ const KINDS = {
         anyOwner: true,
         // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
         // least recently linked first.
-        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
         remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
@@ -31928,7 +31930,7 @@ const KINDS = {
         shared: true,
         anyOwner: false,
         // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
         async remove(root, c, timeoutMs) {
             if (!(await isDirAt(c.path)))
                 return 'absent';
@@ -34392,13 +34394,9 @@ function renderMetrics(s, c) {
     const jobs = Object.entries(c.jobs)
         .map(([k, v]) => [JSON.parse(k), v])
         .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
+    /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
+    const perJob = (name, label, counts, help) => family(name, 'counter', help, jobs.flatMap(([[repository, job], v]) => counts.map((k) => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])));
+    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...perJob('cargo_isolate_jobs_total', 'start', ['warm', 'cold'], 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.'), ...perJob('cargo_isolate_units_total', 'state', ['built', 'fresh'], 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).'));
     return lines.join('\n') + '\n';
 }
 async function readCounters(path) {

@@ -33229,6 +33229,8 @@ async function gitEntries(root) {
 
 
 const why = (c) => `disk guard: idle ${c.kind}`;
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
 const KINDS = {
     trash: {
         order: 0,
@@ -33315,7 +33317,7 @@ const KINDS = {
         anyOwner: true,
         // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
         // least recently linked first.
-        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
         remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (fsutil_isPermissionError(e) ? 'needs root' : 'absent')),
@@ -33325,7 +33327,7 @@ const KINDS = {
         shared: true,
         anyOwner: false,
         // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
         async remove(root, c, timeoutMs) {
             if (!(await isDirAt(c.path)))
                 return 'absent';

@@ -242,25 +242,27 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
   const jobs = Object.entries(c.jobs)
     .map(([k, v]) => [JSON.parse(k) as [string, string], v] as const)
     .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+  /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
+  const perJob = (name: string, label: string, counts: (keyof JobCounts)[], help: string) =>
+    family(
+      name,
+      'counter',
+      help,
+      jobs.flatMap(([[repository, job], v]) => counts.map((k): [Labels, number] => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])),
+    );
   lines.push(
     ...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)),
-    ...family(
+    ...perJob(
       'cargo_isolate_jobs_total',
-      'counter',
+      'start',
+      ['warm', 'cold'],
       'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.',
-      jobs.flatMap(([[repo, job], v]): [Labels, number][] => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-      ]),
     ),
-    ...family(
+    ...perJob(
       'cargo_isolate_units_total',
-      'counter',
+      'state',
+      ['built', 'fresh'],
       'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).',
-      jobs.flatMap(([[repo, job], v]): [Labels, number][] => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-      ]),
     ),
   );
   return lines.join('\n') + '\n';

@@ -64,6 +64,10 @@ interface KindRow {
 
 const why = (c: Candidate) => `disk guard: idle ${c.kind}`;
 
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind: Kind, entries: { path: string; bytes: number; lastUsedMs: number; linked: boolean }[]): Candidate[] =>
+  entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
+
 const KINDS: Record<Kind, KindRow> = {
   trash: {
     order: 0,
@@ -147,8 +151,7 @@ const KINDS: Record<Kind, KindRow> = {
     anyOwner: true,
     // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
     // least recently linked first.
-    collect: async ({ root }) =>
-      (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+    collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
     // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
     // race, finds it missing and lets cargo download: neither is wrong.
     remove: (_root, c) =>
@@ -162,8 +165,7 @@ const KINDS: Record<Kind, KindRow> = {
     shared: true,
     anyOwner: false,
     // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-    collect: async ({ root }) =>
-      (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+    collect: async ({ root }) => unlinked('git', await gitEntries(root)),
     async remove(root, c, timeoutMs) {
       if (!(await isDirAt(c.path))) return 'absent';
       return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
