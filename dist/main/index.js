@@ -28706,6 +28706,363 @@ const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
+;// CONCATENATED MODULE: ./src/model/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
+const SIZE_UNITS = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
+function parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
+        return undefined;
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * mult);
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
+}
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+    }
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
+}
+function formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
+}
+
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Error {
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+]));
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of envLines(text)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const settings_DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => settings_DEFAULTS[name] ?? '';
+/** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
+const DEFAULT_CLEANUP_TIMEOUT_MS = parseDuration(settings_DEFAULTS['cleanup-timeout']);
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
+function defaultTarget(threshold) {
+    return threshold;
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim() || defaultOf(name);
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed) => {
+        const v = read(name);
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name) => {
+        const v = read(name);
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, min = 0) => {
+        const v = read(name);
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    const diskThreshold = level('disk-threshold'); // it has a default
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold');
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
+        }
+    }
+    const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/os/run.ts
@@ -28824,6 +29181,7 @@ const isDirAt = async (path) => (await absent_lstatIfPresent(path))?.isDirectory
 
 
 
+
 /** Pure: to whom this process must give back what it creates, or undefined when nobody. */
 function owner_handBackTo(uid, rootOwner) {
     return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
@@ -28881,7 +29239,7 @@ async function ownersOf(paths) {
  * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
  * a build planted cannot lead the chown outside the root.
  */
-function owner_chownTree(paths, to, recursive, timeoutMs = 120_000) {
+function owner_chownTree(paths, to, recursive, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
@@ -30959,6 +31317,7 @@ async function releaseLease(keeperPid, lock, dir = '') {
 
 
 
+
 class OutsideRootError extends Error {
 }
 /** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
@@ -31013,7 +31372,7 @@ async function foreignEntry(dir, budget = 2000) {
     return undefined;
 }
 /** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+async function deleteTrashEntry(entry, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS) {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
     const rm = () => remove_run('rm', ['-rf', '--one-file-system', '--', entry], left());
@@ -31226,361 +31585,6 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
     const linked = await linkRunnerConfig(cargoHome, root, env);
     return { decision, removed, linked };
-}
-
-;// CONCATENATED MODULE: ./src/model/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
-// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
-// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
-const SIZE_UNITS = {
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/**
- * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
- * never ran. Sizes, levels and durations other than 0 must say their unit.
- */
-const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
-/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function bareNumberHint(text, kind) {
-    const n = text.trim();
-    const forms = kind === 'level'
-        ? parseFloat(n) < 100
-            ? [`${n}%`, `${n}GiB`]
-            : [`${n}GiB`]
-        : kind === 'size'
-            ? [`${n}GiB`, `${n}MiB`]
-            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
-    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
-}
-/**
- * Pure: what a size with a one-letter unit meant, for the message that refuses it:
- * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
- */
-function ambiguousUnitHint(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
-    if (!m)
-        return undefined;
-    const u = m[2].toUpperCase();
-    const power = 'KMGT'.indexOf(u) + 1;
-    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
-}
-/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
-function unitHint(text, kind) {
-    if (isBareNumber(text))
-        return bareNumberHint(text, kind);
-    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
-}
-/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
-function parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
-function parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${formatBytes(level.bytes)} free`;
-}
-function formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
-}
-
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
-function subjectOf(o) {
-    if (o.kind === 'variable')
-        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
-    if (o.kind === 'flag')
-        return `Option '${o.name}'`;
-    if (o.kind === 'default')
-        return `The default ${o.name}`;
-    return `Input '${o.name}'`;
-}
-/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
-const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Error {
-    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
-    constructor(origin, value = '', expected = '', hint) {
-        if (typeof origin === 'object' && 'message' in origin)
-            super(origin.message);
-        else {
-            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
-        }
-        this.name = 'InputError';
-    }
-}
-/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
-    'root',
-    'layout',
-    'reuse',
-    'lease-wait',
-    'max-lease',
-    'disk-threshold',
-    'disk-target',
-    'prune-scope',
-    'runner-name',
-    'dry-run',
-    'fail-below',
-    'cleanup-timeout',
-    'publish-crates',
-]));
-/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function variableOf(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function fromVariables(env, file) {
-    const allowed = RUNNER_INPUTS;
-    return {
-        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
-    };
-}
-/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
-function firstOf(...sources) {
-    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
-    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
-}
-/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
-const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-/**
- * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
- * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
- * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
- * model/variables.ts says what in such a file is not what its writer meant.
- */
-function parseEnvFile(text) {
-    const out = {};
-    for (const line of envLines(text)) {
-        const at = line.indexOf('=');
-        if (at > 0)
-            out[line.slice(0, at)] = line.slice(at + 1);
-    }
-    return out;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/**
- * The default of every input that has one, in one place and in the form action.yml states it
- * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
- * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
- */
-const DEFAULTS = {
-    layout: 'slot',
-    reuse: 'same-key',
-    'lease-wait': '60s',
-    'max-lease': '24h',
-    'disk-threshold': '85%',
-    'prune-scope': 'runner',
-    'dry-run': 'false',
-    'publish-crates': 'trusted',
-    cache: 'false',
-    'cleanup-timeout': '120s',
-};
-const defaultOf = (name) => DEFAULTS[name] ?? '';
-/**
- * Where pruning stops when the user names only a threshold: just under the threshold itself.
- * The target is also the level under which a job makes a new slot rather than wipe a warm
- * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
- * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
- * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
- * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
- * points under it lost to plain LRU where everything just fits), while the guard removes the
- * same bytes a day whatever the target: only more often, about one build per run instead of two.
- */
-function defaultTarget(threshold) {
-    return threshold;
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return false; // mixed forms: refused before this is asked
-}
-const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
-/**
- * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
- * meet (a free-space floor at or above the filesystem's whole size: every job would prune
- * everything idle, or fail), as the refusal to give; undefined when every one can be met.
- */
-function beyondDisk(s, totalBytes, where) {
-    const checks = [
-        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
-        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
-        ['fail-below', s.failBelowBytes, 'every job would fail'],
-    ];
-    for (const [name, bytes, cost] of checks) {
-        const set = s.setLevels?.[name];
-        if (bytes === undefined || bytes < totalBytes || !set)
-            continue;
-        return new InputError(set.origin, set.text, `a size under ${formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${formatBytes(totalBytes)} in all, so ${cost}.`);
-    }
-    return undefined;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
-const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
-/**
- * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
- * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
- * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
- * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
- */
-function readSettings(from, env = process.env) {
-    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim() || defaultOf(name);
-    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed) => {
-        const v = read(name);
-        if (allowed.includes(v))
-            return v;
-        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-    };
-    const bool = (name) => {
-        const v = read(name);
-        if (['true', 'True', 'TRUE'].includes(v))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(v))
-            return false;
-        throw refuse(name, v, `'true' or 'false'`);
-    };
-    const duration = (name, min = 0) => {
-        const v = read(name);
-        const ms = parseDuration(v);
-        if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
-        }
-        return ms;
-    };
-    const level = (name) => {
-        const v = read(name);
-        if (v === '')
-            return undefined;
-        const l = parseLevel(v);
-        if (!l)
-            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
-        return l;
-    };
-    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-    const label = (name, example) => {
-        const v = read(name);
-        // Control characters are what this refuses: a label goes into file names and log lines.
-        // eslint-disable-next-line no-control-regex
-        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-        return v;
-    };
-    const diskThreshold = level('disk-threshold'); // it has a default
-    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (diskTarget.kind !== diskThreshold.kind) {
-        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-        // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold') || '85%';
-        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
-    }
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
-    }
-    const failBelowRaw = read('fail-below');
-    let failBelowBytes;
-    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
-        }
-    }
-    const rootRaw = read('root');
-    const setLevels = {};
-    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
-        if (read(n))
-            setLevels[n] = { text: read(n), origin: src.origin(n) };
-    return {
-        root: rootRaw || defaultRoot(env),
-        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job']),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
-        leaseWaitMs: duration('lease-wait'),
-        maxLeaseMs: duration('max-lease', 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host']),
-        dryRun: bool('dry-run'),
-        failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
-        cache: bool('cache'),
-        manifestPath: read('manifest-path') || undefined,
-        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
-        runnerName: label('runner-name', 'build-host-3') || undefined,
-        jobKey: label('key', '${{ matrix.target }}'),
-        setLevels,
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/pool/root.ts
@@ -34416,6 +34420,7 @@ const loadHookJoined = () => core.getState(HOOK) === 'joined';
 
 
 
+
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the
  * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
@@ -34480,7 +34485,7 @@ function hookJobSeenAt(job, home) {
  */
 function cratesAtEnd(st, env) {
     const ws = env.GITHUB_WORKSPACE || process.cwd();
-    const policy = st.publishCrates ?? 'trusted';
+    const policy = st.publishCrates ?? DEFAULTS['publish-crates']; // a state file without it: the default
     return {
         ...(st.action?.crates ?? {}),
         search: { workingDirectory: ws },

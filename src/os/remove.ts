@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { hold, release } from './flock.js';
 import { rootPaths } from '../model/layout.js';
+import { DEFAULT_CLEANUP_TIMEOUT_MS } from '../model/settings.js';
 import { audit } from './audit.js';
 import { exists } from './fsutil.js';
 import { runCommand } from './run.js';
@@ -97,7 +98,7 @@ async function foreignEntry(dir: string, budget = 2000): Promise<{ path: string;
 }
 
 /** Deletes one entry of the trash; what it cannot delete stays there. */
-export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Promise<{ ok: boolean; detail?: string }> {
+export async function deleteTrashEntry(entry: string, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS): Promise<{ ok: boolean; detail?: string }> {
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(1000, deadline - Date.now());
   const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
