@@ -32,7 +32,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { makeConsumer, makeRegistry, serveRegistry } from './lib/registry.mjs';
 import { benchSccache } from './bench/sccache.js';
-import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf, time } from './bench/kit.js';
+import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, sccacheInstalled, spawnTimed, spread, stateOf, time } from './bench/kit.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { removeTree } from '../src/os/remove.js';
 import { collectCandidates, planPrune } from '../src/pool/guard.js';
@@ -219,14 +219,7 @@ if (only(5)) {
   writeFileSync(join(ws, 'app', 'Cargo.toml'), `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nm11 = { path = "../m11" }\n`);
   const main = (n: number) => `fn main() { println!("{}", m11::f3(${n})); }\n`;
   writeFileSync(join(ws, 'app', 'src', 'main.rs'), main(1));
-  const sccache = (() => {
-    try {
-      execFileSync('sccache', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const sccache = sccacheInstalled();
   type Paths = { CARGO_TARGET_DIR: string; CARGO_HOME: string; fresh?: boolean };
   const layouts: Record<'shared' | 'slot' | 'job' | 'never', (n: number) => Paths> = {
     shared: () => ({ CARGO_TARGET_DIR: join(scratch, 'shared-target'), CARGO_HOME: join(scratch, 'shared-home') }),
@@ -435,15 +428,7 @@ if (only(6)) {
   rows.push(['6', '(b) dependencies recompiled', `${median(b.deps)} of ${list.length}`, '', '']);
   // sccache: (a)'s next push after the guard pruned every target dir (a clean rebuild in the
   // chosen slots). Hits need the same CARGO_HOME and CARGO_TARGET_DIR as a cached build.
-  const sccacheOk = (() => {
-    try {
-      execFileSync('sccache', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (sccacheOk) {
+  if (sccacheInstalled()) {
     const scDir = join(scratch, 'warm-sccache');
     const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: scDir, SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' };
     const sc = (args: string[]) =>

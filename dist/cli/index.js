@@ -28899,6 +28899,8 @@ const DEFAULTS = {
     'cleanup-timeout': '120s',
 };
 const defaultOf = (name) => DEFAULTS[name] ?? '';
+/** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
+const DEFAULT_CLEANUP_TIMEOUT_MS = parseDuration(DEFAULTS['cleanup-timeout']);
 /**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
  * The target is also the level under which a job makes a new slot rather than wipe a warm
@@ -29011,7 +29013,7 @@ function readSettings(from, env = process.env) {
     if (diskTarget.kind !== diskThreshold.kind) {
         // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
         // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold') || '85%';
+        const t = read('disk-threshold');
         throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
             `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
     }
@@ -29095,6 +29097,26 @@ const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, s
 const sourcesRepaired = (home, crate, paths) => `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
 /** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
 const privateHomeAfterAll = (reason, home) => `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;
+/** What a `same-job` slot is, in the log's and the summary's slot line (choose.ts TIER_TEXT). */
+const SAME_JOB_TIER = 'this job under another PR or branch (emptied; a path sccache knows)';
+/** The slot holding this job's warm build is leased by an earlier run worth waiting for (lease.ts). */
+const waitingForOwnBuild = (slot, why, seconds) => `Slot ${slot} holds this job's warm build and is still leased by an earlier run (${why}); waiting up to ${seconds} s for it.`;
+/** The same, when waiting cannot pay (lease.ts). */
+const notWaitingForOwnBuild = (slot, why) => `Slot ${slot} holds this job's warm build but is leased by an earlier run: ${why}, so waiting cannot pay; taking the next-best slot now.`;
+/** A slot without a lease where cargo still holds its locks: passed over (lease.ts). */
+const cargoStillInSlot = (slot) => `Slot ${slot} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`;
+/** A slot holding a container job's files the completed hook could not give back: passed over (lease.ts). */
+const containerFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} from a container job's build (seen at ${o.seenAt}) that were never handed back to uid ${o.me} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`;
+/** A slot holding another uid's files below its directories, from a `docker run` step: passed over (lease.ts). */
+const stepFilesInSlot = (o) => `Slot ${o.slot} holds files of ${o.files} where cargo of uid ${o.me} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`;
+/** A slot holding a root container job's files, its post step never run: passed over (lease.ts). */
+const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} that were never handed back to uid ${o.me} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`;
+/** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
+const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
+/** The guard removed all it may and the disk is still over its threshold (guard.ts). */
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+/** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
+const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -29215,8 +29237,11 @@ const lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.promise
 const readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
 /** A file's bytes; undefined when it is not there. */
 const readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
+/** Whether a real directory is at a path (a link to one is not); false when nothing is. */
+const isDirAt = async (path) => (await lstatIfPresent(path))?.isDirectory() ?? false;
 
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
+
 
 
 
@@ -29277,7 +29302,7 @@ async function ownersOf(paths) {
  * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
  * a build planted cannot lead the chown outside the root.
  */
-function chownTree(paths, to, recursive, timeoutMs = 120_000, o = {}) {
+function chownTree(paths, to, recursive, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS, o = {}) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
     // `--from`: only what that uid owns is given (chown stamps every file it is asked to change with
@@ -29370,6 +29395,8 @@ class RootMissingError extends RootError {
         this.name = 'RootMissingError';
     }
 }
+/** Whether a root cargo-isolate made is at this path: its marker file is there. */
+const isMadeRoot = async (root) => (await lstatIfPresent(rootPaths(root).marker))?.isFile() ?? false;
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
 /** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
 function refuseRoot(path, env) {
@@ -30653,12 +30680,14 @@ const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
 
 
+
 /** What each rule means, for the log and the job summary. */
 const choose_TIER_TEXT = {
     'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job: the build worth least on the host',
     base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    // The troubleshooting page quotes it (low sccache hit rates): it lives in the catalog.
+    'same-job': SAME_JOB_TIER,
     lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
@@ -31448,6 +31477,8 @@ async function byDocker(root, base, to, timeoutMs) {
     // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
     // would lead root's chown outside the root. Only the real directory is mounted.
     // The root was made by an administrator; what lies below it is the job user's to replace.
+    // Not reads that may find nothing: whatever cannot be resolved ('?' and '' match no real
+    // path) refuses the mount, and the refusal is the detail the caller reports.
     const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
     const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
     if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
@@ -31581,6 +31612,8 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 
 
 
+
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -31642,7 +31675,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  */
 async function scanSlots(root, history, o = {}) {
     const held = o.held ?? heldLocks();
-    const names = (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const names = (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
@@ -31673,7 +31706,7 @@ async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
         return { busy: 'lease' };
-    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    const base = await lstatIfPresent(dirs.base);
     if (base && !base.isDirectory()) {
         // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
         await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
@@ -31697,7 +31730,8 @@ async function tryLease(dirs, req) {
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
     const below = await findForeign(dirs, uid);
     if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
+        // Said in the record too (still under the lease), so that gc and status report it; a record
+        // that cannot be written changes nothing here: the slot is passed over all the same.
         await markForeign(dirs, below).catch(() => false);
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
@@ -31714,7 +31748,12 @@ async function tryLease(dirs, req) {
 function otherViews(slots, me) {
     return slots
         .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+        .map((v) => {
+        const sees = v.view
+            ? `this job sees ${v.view.target}`
+            : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)";
+        return `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${sees}: not warm for it.`;
+    });
 }
 /** Each slot with the paths this job would see there, when the job's viewpoint is known. */
 function withViews(slots, req) {
@@ -31757,9 +31796,9 @@ async function acquireSlot(req) {
             deadline = started + b.ms;
             awaited = plan.waitFor;
             if (b.ms > 0)
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+                req.log.info(waitingForOwnBuild(plan.waitFor, b.why, Math.round(b.ms / 1000)));
             else
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+                req.log.info(notWaitingForOwnBuild(plan.waitFor, b.why));
         }
         const inWindow = deadline !== undefined && Date.now() < deadline;
         const waiting = plan.waitFor !== undefined && inWindow;
@@ -31789,17 +31828,18 @@ async function acquireSlot(req) {
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+                req.log.warning(cargoStillInSlot(c.name));
             }
             if (r.busy === 'foreign' && !foreign.includes(c.name)) {
                 foreign.push(c.name);
+                const me = myUid();
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(containerFilesInSlot({ slot: c.name, uid: r.uid, seenAt: r.view.root, me }));
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(stepFilesInSlot({ slot: c.name, files: r.below, me }));
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(rootJobFilesInSlot({ slot: c.name, uid: r.uid, me }));
             }
         }
         if (waiting || lingering) {
@@ -32105,6 +32145,8 @@ const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`
 
 
 
+
+
 class OutsideRootError extends Error {
 }
 /** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
@@ -32114,9 +32156,9 @@ async function assertInsideRoot(root, path) {
     if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
         throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
     }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    const parent = await ifPresent((0,external_node_path_.dirname)(norm), () => external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)), { notADirectory: 'absent' });
     if (parent === undefined)
-        return; // parent gone: nothing there to delete
+        return; // parent gone (or unreadable, said once): nothing there to delete
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
@@ -32159,7 +32201,7 @@ async function foreignEntry(dir, budget = 2000) {
     return undefined;
 }
 /** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+async function deleteTrashEntry(entry, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS) {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
     const rm = () => remove_run('rm', ['-rf', '--one-file-system', '--', entry], left());
@@ -32612,17 +32654,16 @@ async function publishCrates(root, cargoHome, locked, version) {
  * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
  */
 async function crateBlobs(root) {
-    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
     const { base, blobs } = storePaths(root);
     const out = [];
-    if (!(await isDir(base)) || !(await isDir(blobs)))
+    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
         return out;
-    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
-        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+    for (const sub of await listDir(blobs)) {
+        if (!(await isDirAt((0,external_node_path_.join)(blobs, sub))))
             continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
+        for (const f of await listDir((0,external_node_path_.join)(blobs, sub))) {
             const path = (0,external_node_path_.join)(blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            const st = await lstatIfPresent(path);
             if (st?.isFile())
                 out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
         }
@@ -33041,8 +33082,11 @@ async function gitEntries(root) {
 
 
 
-const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+
+
 const why = (c) => `disk guard: idle ${c.kind}`;
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
 const KINDS = {
     trash: {
         order: 0,
@@ -33051,8 +33095,8 @@ const KINDS = {
         async collect({ root }) {
             const trash = rootPaths(root).trash;
             const out = [];
-            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
-                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+            for (const e of await listDir(trash)) {
+                const st = await lstatIfPresent((0,external_node_path_.join)(trash, e));
                 out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
             }
             return out;
@@ -33066,12 +33110,14 @@ const KINDS = {
         async collect({ root, held }) {
             const jobs = rootPaths(root).jobs;
             const out = [];
-            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
-                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
-                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+            // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+            const dirsIn = (d) => listDir(d, { notADirectory: 'absent' });
+            for (const repo of await listDir(jobs)) {
+                for (const key of await dirsIn((0,external_node_path_.join)(jobs, repo))) {
+                    for (const run of await dirsIn((0,external_node_path_.join)(jobs, repo, key))) {
                         const dir = (0,external_node_path_.join)(jobs, repo, key, run);
                         const rec = await readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        const st = await lstatIfPresent(dir);
                         out.push({
                             kind: 'job-dir',
                             path: dir,
@@ -33085,7 +33131,7 @@ const KINDS = {
             return out;
         },
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
             return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
@@ -33109,7 +33155,7 @@ const KINDS = {
             const perSlot = [];
             for (const { name, record: rec, live } of slots) {
                 const path = (0,external_node_path_.join)(slotDirs(root, name).cargoHome, 'registry', 'src');
-                if (await guard_isDir(path))
+                if (await isDirAt(path))
                     perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
             }
             return [...perSlot, ...(await sharedSources(root, slots))];
@@ -33117,7 +33163,7 @@ const KINDS = {
         async remove(root, c, timeoutMs) {
             if (c.slot !== undefined)
                 return removeFromSlot(root, c, timeoutMs);
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
         },
@@ -33128,7 +33174,7 @@ const KINDS = {
         anyOwner: true,
         // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
         // least recently linked first.
-        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
         remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
@@ -33138,9 +33184,9 @@ const KINDS = {
         shared: true,
         anyOwner: false,
         // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
         },
@@ -33218,14 +33264,14 @@ async function sharedSources(root, slots) {
     const me = myUid();
     const out = [];
     const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-    for (const name of await external_node_fs_.promises.readdir(rootPaths(root).homes).catch(() => [])) {
+    for (const name of await listDir(rootPaths(root).homes)) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
         // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        const owner = (await lstatIfPresent((0,external_node_path_.join)(rootPaths(root).homes, name)))?.uid;
         if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
             continue;
         const src = (0,external_node_path_.join)(rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        const st = await lstatIfPresent(src);
         if (!st?.isDirectory())
             continue;
         out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
@@ -33236,7 +33282,7 @@ async function sharedSources(root, slots) {
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
 /** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
 async function removeFromSlot(root, c, timeoutMs) {
-    if (!(await guard_isDir(c.path)))
+    if (!(await isDirAt(c.path)))
         return 'absent';
     const d = slotDirs(root, c.slot);
     const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
@@ -33251,6 +33297,8 @@ async function removeFromSlot(root, c, timeoutMs) {
                 await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
         },
     });
+    // An empty target dir where the build was: not a read, and one already made again (by a job that
+    // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
     if (c.kind === 'target' && r.outcome !== 'live')
         await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
     return r.outcome;
@@ -33299,7 +33347,7 @@ async function needsRoot(root, c) {
     const uid = myUid();
     if (uid === 0 || KINDS[c.kind].anyOwner)
         return false;
-    const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+    const st = await lstatIfPresent(c.path);
     if (!st)
         return false; // nothing there to remove: its remover says so (absent)
     if (st.uid !== uid)
@@ -33310,7 +33358,7 @@ async function needsRoot(root, c) {
 }
 /** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
 async function wouldRemove(root, c) {
-    if (!(await external_node_fs_.promises.lstat(c.path).catch(() => undefined)))
+    if (!(await lstatIfPresent(c.path)))
         return 'absent';
     return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
 }
@@ -33443,7 +33491,7 @@ async function runGuard(o) {
         report.after = now;
         report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(idleNeedsRoot(report.needsRoot.count, units_formatBytes(report.needsRoot.bytes), myUid()));
         }
     }
     finally {
@@ -33460,12 +33508,24 @@ async function sayStillOver(o, report, livePlan, describe) {
     const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
     for (const c of unknown)
         report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    report.message = stillOverThreshold({
+        root: o.root,
+        threshold: report.threshold,
+        disk: describe(report.after),
+        live: units_formatBytes(report.liveBytes),
+        others: units_formatBytes(report.othersBytes),
+    });
     o.log.warning(report.message);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+        throw new DiskFullError(belowFailBelow({
+            root: o.root,
+            free: units_formatBytes(r.after.freeBytes),
+            floor: units_formatBytes(o.failBelowBytes),
+            live: units_formatBytes(r.liveBytes),
+            others: units_formatBytes(r.othersBytes),
+        }));
     }
     return r;
 }
@@ -33496,6 +33556,7 @@ function parseEvents(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/metrics.ts
+
 
 
 
@@ -33560,7 +33621,8 @@ const EVENT_METRICS = {
             c.guardFreed[e.trigger] = (c.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
         },
         families: (c, r) => [
-            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
+            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
+                'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
             ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])),
         ],
     },
@@ -33626,13 +33688,9 @@ function renderMetrics(s, c) {
     const jobs = Object.entries(c.jobs)
         .map(([k, v]) => [JSON.parse(k), v])
         .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
+    /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
+    const perJob = (name, label, counts, help) => family(name, 'counter', help, jobs.flatMap(([[repository, job], v]) => counts.map((k) => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])));
+    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...perJob('cargo_isolate_jobs_total', 'start', ['warm', 'cold'], 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.'), ...perJob('cargo_isolate_units_total', 'state', ['built', 'fresh'], 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).'));
     return lines.join('\n') + '\n';
 }
 async function readCounters(path) {
@@ -33681,8 +33739,7 @@ async function updateCounters(root, warn) {
 /** The metrics text for a root (or for its absence). */
 async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli') {
     const written = { at: Date.now(), by };
-    const present = await external_node_fs_.promises.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
+    if (!(await isMadeRoot(root)))
         return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
     const plan = guard_planPrune(await collectCandidates(root), 'host', '');
@@ -34652,6 +34709,7 @@ async function removeEscapingLinks(dir) {
             if (e.isDirectory())
                 await walk(p);
             else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
                 const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
                 if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
                     await external_node_fs_.promises.unlink(p).catch(() => undefined);
@@ -34678,6 +34736,7 @@ async function removeEscapingLinks(dir) {
 
 
 
+
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -34688,12 +34747,12 @@ function staleScripts(outputs, source) {
 /** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
 async function buildDirs(target) {
     const out = [];
-    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    const sub = async (d) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
     for (const a of await sub(target)) {
-        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+        if (await isDirAt((0,external_node_path_.join)(a, 'build')))
             out.push((0,external_node_path_.join)(a, 'build'));
         for (const b of await sub(a))
-            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+            if (!b.endsWith('/build') && (await isDirAt((0,external_node_path_.join)(b, 'build'))))
                 out.push((0,external_node_path_.join)(b, 'build'));
     }
     return out;
@@ -34710,15 +34769,17 @@ async function invalidateScripts(target, source) {
     const stale = [];
     for (const build of await buildDirs(target)) {
         const outputs = [];
-        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
-            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+        // A unit that never ran its script has no output; a file among the units is no unit.
+        const unitFile = (unit, name) => readTextIfPresent((0,external_node_path_.join)(build, unit, name), { notADirectory: 'absent' });
+        for (const unit of await listDir(build)) {
+            const output = await unitFile(unit, 'output');
             if (output === undefined)
                 continue;
-            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+            outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
         }
         const packages = new Set(staleScripts(outputs, source).map(unitPackage));
         const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
-        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+        for (const unit of await listDir(fingerprints)) {
             if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
                 continue;
             await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });

@@ -28527,247 +28527,8 @@ const sourcesRecord = (root, uid) => join(root, 'homes', verifiedName(uid), 'sou
 const layout_SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/os/run.ts
-
-
-/**
- * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
- * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
- * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
- */
-function runCommand(cmd, args, timeoutMs) {
-    return new Promise((res) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
-        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
-    });
-}
-/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
-function signalExit(sig) {
-    const n = sig ? constants.signals[sig] : undefined;
-    return n === undefined ? 1 : 128 + n;
-}
-/**
- * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
- * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
- * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
- * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
- * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
- * could not start.
- */
-function runInForeground(cmd, env, onStdout) {
-    return new Promise((res) => {
-        const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
-        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
-        const forward = (sig) => child.kill(sig);
-        const done = (r) => {
-            process.off('SIGINT', forward).off('SIGTERM', forward);
-            res(r);
-        };
-        process.on('SIGINT', forward).on('SIGTERM', forward);
-        child.on('error', (error) => done({ code: 127, error }));
-        child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
-    });
-}
-
-// EXTERNAL MODULE: external "node:async_hooks"
-var external_node_async_hooks_ = __nccwpck_require__(6698);
-;// CONCATENATED MODULE: ./src/os/absent.ts
-
-
-const reporting = new external_node_async_hooks_.AsyncLocalStorage();
-/** Where problems go outside any job or command (a module used on its own): stderr, still once each. */
-const outside = { log: { warning: (m) => void process.stderr.write(`cargo-isolate: warning: ${m}\n`) }, said: new Set() };
-/**
- * Runs `fn` with the problems of its reads said through `log`. Inside another such run the outer
- * one keeps them: each is said once, in the log of what began the run.
- */
-function reportReadsTo(log, fn) {
-    return reporting.getStore() ? fn() : reporting.run({ log, said: new Set() }, fn);
-}
-/** Pure: the warning for a read that failed other than by absence. */
-function readProblem(path, e) {
-    const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
-    return (`Could not read ${path}: ${what}. Carrying on as if it were not there, ` +
-        'so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.');
-}
-/** Whether a failed read means that nothing is there. */
-function isAbsence(e, o) {
-    return e.code === 'ENOENT' || (e.code === 'ENOTDIR' && o.notADirectory === 'absent') || (o.alsoAbsent?.includes(e.code ?? '') ?? false);
-}
-/** A read of `path` failed: nothing when that means absence, else said once (above). */
-function failed(path, e, o) {
-    const err = e;
-    if (isAbsence(err, o))
-        return undefined;
-    const r = reporting.getStore() ?? outside;
-    const key = `${path}\0${err.code ?? err.message}`;
-    if (!r.said.has(key)) {
-        r.said.add(key);
-        r.log.warning(readProblem(path, err));
-    }
-    return undefined;
-}
-/** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
-async function ifPresent(path, read, o = {}) {
-    try {
-        return await read();
-    }
-    catch (e) {
-        return failed(path, e, o);
-    }
-}
-/** The same for the synchronous reads of the units count and the view (warmth.ts, view.ts). */
-function ifPresentSync(path, read, o = {}) {
-    try {
-        return read();
-    }
-    catch (e) {
-        return failed(path, e, o);
-    }
-}
-/** The names in a directory; none when it is not there. */
-const absent_listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
-/** The entries of a directory with their types; none when it is not there. */
-const listDirents = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir, { withFileTypes: true }), o)) ?? [];
-/** The same, synchronously. */
-const listDirSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir), o) ?? [];
-/** The same, synchronously. */
-const listDirentsSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }), o) ?? [];
-/** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
-const absent_lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.lstat(path), { notADirectory: 'absent' });
-/** A file's text; undefined when it is not there. */
-const readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
-/** A file's bytes; undefined when it is not there. */
-const readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
-
-;// CONCATENATED MODULE: ./src/owners/owner.ts
-
-
-
-/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
-function owner_handBackTo(uid, rootOwner) {
-    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
-}
-/**
- * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
- * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
- * evidence, beside the record, which a root job marks until it has handed everything back.
- */
-function owner_canManage(uid, record, owners) {
-    if (uid === 0)
-        return true;
-    if (record?.uid !== undefined && record.uid !== uid)
-        return false;
-    return owners.every((o) => o === uid);
-}
-async function owner_ownerOf(path) {
-    const st = await external_node_fs_.promises.stat(path);
-    return { uid: st.uid, gid: st.gid };
-}
-/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
-async function owner_slotOwners(dirs) {
-    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
-}
-/**
- * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
- * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
- * directory, so what is found there is used only when it is a real directory of `uid`: a dir
- * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
- * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
- * `theirs` says why the directory cannot be used.
- */
-async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
-    await external_node_fs_.promises.mkdir(top, { recursive: true });
-    const st = await external_node_fs_.promises.lstat(top);
-    const dir = `${top}/${name}`;
-    if (!st.isDirectory())
-        return { dir, theirs: `${top} is not a directory (a symlink?)` };
-    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
-        await external_node_fs_.promises.chmod(top, 0o1777);
-    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
-    const own = await external_node_fs_.promises.lstat(dir);
-    // Root's own directories are handed back to the root's owner like everything root makes there.
-    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
-        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
-    return { dir };
-}
-/** uids of the paths that exist (never following a symlink). */
-async function ownersOf(paths) {
-    const sts = await Promise.all(paths.map((p) => absent_lstatIfPresent(p)));
-    return sts.filter((s) => s !== undefined).map((s) => s.uid);
-}
-/**
- * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
- * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
- * a build planted cannot lead the chown outside the root.
- */
-function owner_chownTree(paths, to, recursive, timeoutMs = 120_000, o = {}) {
-    if (paths.length === 0)
-        return Promise.resolve({ ok: true });
-    // `--from`: only what that uid owns is given (chown stamps every file it is asked to change with
-    // a new ctime, even to the owner it has, which would make a verified tree look changed).
-    const from = o.from !== undefined ? [`--from=${o.from}`] : [];
-    const args = [...(recursive ? ['-R'] : []), ...from, '-h', `${to.uid}:${to.gid}`, '--', ...paths];
-    return runCommand('chown', args, timeoutMs).then((r) => r.error
-        ? { ok: false, detail: r.error.message }
-        : r.code === 0
-            ? { ok: true }
-            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
-}
-
-;// CONCATENATED MODULE: ./src/os/proc.ts
-
-
-/*
- * What /proc and the process itself say: this process's uid, a process's stat line and its
- * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
- */
-/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
-const proc_myUid = () => process.geteuid?.() ?? 0;
-/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
-function procStat(pid) {
-    try {
-        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
-        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
-function ancestors(from) {
-    const out = [];
-    for (let pid = from; pid > 1 && out.length < 32;) {
-        const stat = procStat(pid);
-        if (!stat)
-            break;
-        out.push({ pid, comm: stat.comm });
-        pid = stat.ppid;
-    }
-    return out;
-}
-/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
-async function findOnPath(command, path) {
-    if (command.includes('/'))
-        return command;
-    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
-        const p = (0,external_node_path_.join)(dir, command);
-        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
-            return p;
-    }
-    return undefined;
-}
-
 ;// CONCATENATED MODULE: ./src/model/failure.ts
 /*
  * What went wrong, said one way by every entry point (the action's steps, the runner's hooks, the
@@ -28867,7 +28628,7 @@ function errnoText(e, fix) {
  * Anything not a failed system call is unexpected (or keeps the kind it had) and is said with
  * the doing in front.
  */
-function failure_failed(doing, e, o = {}) {
+function failed(doing, e, o = {}) {
     if (isErrno(e))
         return new Failure(`${doing}: ${errnoText(e, o.fixes?.[e.code])}`, 'environment', { cause: e });
     if (e instanceof Failure)
@@ -28903,6 +28664,616 @@ function stackOf(e) {
 }
 /** Another module's message is made one line (a workflow command, a log line): a second line would read like a second message. */
 const oneLine = (s) => s.replace(/\s*\n\s*/g, ' ').trim();
+
+;// CONCATENATED MODULE: ./src/model/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
+const SIZE_UNITS = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
+function parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
+        return undefined;
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * mult);
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
+}
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+    }
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
+}
+function units_formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function units_formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
+}
+
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Failure {
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message, 'input');
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`, 'input');
+        }
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const RUNNER_INPUTS = [
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+    'writable-sources',
+];
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of envLines(text)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => DEFAULTS[name] ?? '';
+/** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
+const DEFAULT_CLEANUP_TIMEOUT_MS = parseDuration(DEFAULTS['cleanup-timeout']);
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
+function defaultTarget(threshold) {
+    return threshold;
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim() || defaultOf(name);
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed) => {
+        const v = read(name);
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name) => {
+        const v = read(name);
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, min = 0) => {
+        const v = read(name);
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    /** Crate names, separated by commas, spaces or new lines (a YAML block). */
+    const crateNames = (name, raw) => {
+        const names = raw.split(/[\s,]+/).filter(Boolean);
+        const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
+        if (bad !== undefined)
+            throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+        return names;
+    };
+    const diskThreshold = level('disk-threshold'); // it has a default
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold');
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
+        }
+    }
+    const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
+        writableSources: crateNames('writable-sources', read('writable-sources')),
+    };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/os/run.ts
+
+
+/**
+ * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
+ * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
+ * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ */
+function runCommand(cmd, args, timeoutMs) {
+    return new Promise((res) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-20_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
+        child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+/** Pure: the exit code a shell reports for a process a signal ended (bash: 128 + the signal's number). */
+function signalExit(sig) {
+    const n = sig ? constants.signals[sig] : undefined;
+    return n === undefined ? 1 : 128 + n;
+}
+/**
+ * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
+ * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
+ * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
+ * Never rejects: its exit code, as a shell gives it (128 + the signal's number when a signal ended
+ * it: 137 for SIGKILL, an out-of-memory kill; 139 for SIGSEGV; 130 for SIGINT), or 127 and why it
+ * could not start.
+ */
+function runInForeground(cmd, env, onStdout) {
+    return new Promise((res) => {
+        const child = spawn(cmd[0], cmd.slice(1), { stdio: ['inherit', onStdout ? 'pipe' : 'inherit', 'inherit'], env });
+        child.stdout?.on('data', (d) => onStdout?.(d.toString()));
+        const forward = (sig) => child.kill(sig);
+        const done = (r) => {
+            process.off('SIGINT', forward).off('SIGTERM', forward);
+            res(r);
+        };
+        process.on('SIGINT', forward).on('SIGTERM', forward);
+        child.on('error', (error) => done({ code: 127, error }));
+        child.on('close', (code, sig) => done({ code: code ?? signalExit(sig) }));
+    });
+}
+
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/os/absent.ts
+
+
+const reporting = new external_node_async_hooks_.AsyncLocalStorage();
+/** Where problems go outside any job or command (a module used on its own): stderr, still once each. */
+const outside = { log: { warning: (m) => void process.stderr.write(`cargo-isolate: warning: ${m}\n`) }, said: new Set() };
+/**
+ * Runs `fn` with the problems of its reads said through `log`. Inside another such run the outer
+ * one keeps them: each is said once, in the log of what began the run.
+ */
+function reportReadsTo(log, fn) {
+    return reporting.getStore() ? fn() : reporting.run({ log, said: new Set() }, fn);
+}
+/** Pure: the warning for a read that failed other than by absence. */
+function readProblem(path, e) {
+    const what = e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : e.message;
+    return (`Could not read ${path}: ${what}. Carrying on as if it were not there, ` +
+        'so nothing in it is used or freed until it can be read: check its owner and mode, or the disk.');
+}
+/** Whether a failed read means that nothing is there. */
+function isAbsence(e, o) {
+    return e.code === 'ENOENT' || (e.code === 'ENOTDIR' && o.notADirectory === 'absent') || (o.alsoAbsent?.includes(e.code ?? '') ?? false);
+}
+/** A read of `path` failed: nothing when that means absence, else said once (above). */
+function absent_failed(path, e, o) {
+    const err = e;
+    if (isAbsence(err, o))
+        return undefined;
+    const r = reporting.getStore() ?? outside;
+    const key = `${path}\0${err.code ?? err.message}`;
+    if (!r.said.has(key)) {
+        r.said.add(key);
+        r.log.warning(readProblem(path, err));
+    }
+    return undefined;
+}
+/** The result of `read`, or undefined when `path` is not there (or could not be read: said once, above). */
+async function ifPresent(path, read, o = {}) {
+    try {
+        return await read();
+    }
+    catch (e) {
+        return absent_failed(path, e, o);
+    }
+}
+/** The same for the synchronous reads of the units count and the view (warmth.ts, view.ts). */
+function ifPresentSync(path, read, o = {}) {
+    try {
+        return read();
+    }
+    catch (e) {
+        return absent_failed(path, e, o);
+    }
+}
+/** The names in a directory; none when it is not there. */
+const absent_listDir = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir), o)) ?? [];
+/** The entries of a directory with their types; none when it is not there. */
+const listDirents = async (dir, o) => (await ifPresent(dir, () => external_node_fs_.promises.readdir(dir, { withFileTypes: true }), o)) ?? [];
+/** The same, synchronously. */
+const listDirSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir), o) ?? [];
+/** The same, synchronously. */
+const listDirentsSync = (dir, o) => ifPresentSync(dir, () => (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }), o) ?? [];
+/** What is at a path, links not followed; undefined when nothing is (a file on the way counts as nothing). */
+const absent_lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.lstat(path), { notADirectory: 'absent' });
+/** A file's text; undefined when it is not there. */
+const readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
+/** A file's bytes; undefined when it is not there. */
+const readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
+/** Whether a real directory is at a path (a link to one is not); false when nothing is. */
+const isDirAt = async (path) => (await absent_lstatIfPresent(path))?.isDirectory() ?? false;
+
+;// CONCATENATED MODULE: ./src/owners/owner.ts
+
+
+
+
+/** Pure: to whom this process must give back what it creates, or undefined when nobody. */
+function owner_handBackTo(uid, rootOwner) {
+    return uid === 0 && rootOwner.uid !== 0 ? rootOwner : undefined;
+}
+/**
+ * Pure: may a job running as `uid` reuse, wipe and chmod a slot? `owners` are the uids of the
+ * slot directory and its top entries (target/, cargo-home/, tmp/, slot.json) that exist: O(1)
+ * evidence, beside the record, which a root job marks until it has handed everything back.
+ */
+function owner_canManage(uid, record, owners) {
+    if (uid === 0)
+        return true;
+    if (record?.uid !== undefined && record.uid !== uid)
+        return false;
+    return owners.every((o) => o === uid);
+}
+async function owner_ownerOf(path) {
+    const st = await external_node_fs_.promises.stat(path);
+    return { uid: st.uid, gid: st.gid };
+}
+/** canManage() over a slot as it is on disk: its directory and top entries, and its record. */
+async function owner_slotOwners(dirs) {
+    return ownersOf([dirs.base, dirs.target, dirs.cargoHome, dirs.install, dirs.tmp, dirs.record]);
+}
+/**
+ * A directory of `uid`'s own under `top`, which every uid may create entries in (mode 1777, like
+ * /tmp): the per-uid CARGO_HOMEs and sccache servers. Any uid may make any name in such a
+ * directory, so what is found there is used only when it is a real directory of `uid`: a dir
+ * (or link) of another uid would have this uid (root, say) write where that uid chose. `alsoOwner`:
+ * for root, the root's owner, to whom root's jobs hand back what they make (handback.ts).
+ * `theirs` says why the directory cannot be used.
+ */
+async function ownDirIn(top, name, uid, mode = 0o755, alsoOwner) {
+    await external_node_fs_.promises.mkdir(top, { recursive: true });
+    const st = await external_node_fs_.promises.lstat(top);
+    const dir = `${top}/${name}`;
+    if (!st.isDirectory())
+        return { dir, theirs: `${top} is not a directory (a symlink?)` };
+    if ((st.mode & 0o1777) !== 0o1777 && st.uid === uid)
+        await external_node_fs_.promises.chmod(top, 0o1777);
+    await external_node_fs_.promises.mkdir(dir, { recursive: true, mode });
+    const own = await external_node_fs_.promises.lstat(dir);
+    // Root's own directories are handed back to the root's owner like everything root makes there.
+    if (!own.isDirectory() || (own.uid !== uid && own.uid !== alsoOwner))
+        return { dir, theirs: `${dir} is not a directory of uid ${uid} (owner ${own.uid}${own.isSymbolicLink() ? ', a symlink' : ''})` };
+    return { dir };
+}
+/** uids of the paths that exist (never following a symlink). */
+async function ownersOf(paths) {
+    const sts = await Promise.all(paths.map((p) => absent_lstatIfPresent(p)));
+    return sts.filter((s) => s !== undefined).map((s) => s.uid);
+}
+/**
+ * Gives `paths` to `to`. Recursive walks are GNU chown's: -R with -P (the default) never
+ * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
+ * a build planted cannot lead the chown outside the root.
+ */
+function owner_chownTree(paths, to, recursive, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS, o = {}) {
+    if (paths.length === 0)
+        return Promise.resolve({ ok: true });
+    // `--from`: only what that uid owns is given (chown stamps every file it is asked to change with
+    // a new ctime, even to the owner it has, which would make a verified tree look changed).
+    const from = o.from !== undefined ? [`--from=${o.from}`] : [];
+    const args = [...(recursive ? ['-R'] : []), ...from, '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    return runCommand('chown', args, timeoutMs).then((r) => r.error
+        ? { ok: false, detail: r.error.message }
+        : r.code === 0
+            ? { ok: true }
+            : { ok: false, detail: r.stderr.trim().split('\n').slice(-1)[0] || `chown exited with ${r.code}` });
+}
+
+;// CONCATENATED MODULE: ./src/os/proc.ts
+
+
+/*
+ * What /proc and the process itself say: this process's uid, a process's stat line and its
+ * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ */
+/** The uid this process acts as (effective: what the kernel checks on every file it touches). */
+const proc_myUid = () => process.geteuid?.() ?? 0;
+/** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
+function procStat(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
+function ancestors(from) {
+    const out = [];
+    for (let pid = from; pid > 1 && out.length < 32;) {
+        const stat = procStat(pid);
+        if (!stat)
+            break;
+        out.push({ pid, comm: stat.comm });
+        pid = stat.ppid;
+    }
+    return out;
+}
+/** The executable `command` names on `path` (absolute PATH entries only), as a shell would run it. */
+async function findOnPath(command, path) {
+    if (command.includes('/'))
+        return command;
+    for (const dir of (path ?? '').split(':').filter((d) => d.startsWith('/'))) {
+        const p = (0,external_node_path_.join)(dir, command);
+        if (await external_node_fs_.promises.access(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            return p;
+    }
+    return undefined;
+}
 
 ;// CONCATENATED MODULE: ./src/pool/jsonlog.ts
 
@@ -29574,117 +29945,6 @@ function recordFor(lease, me, now, previous, view) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/model/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
-// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
-// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
-const SIZE_UNITS = {
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/**
- * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
- * never ran. Sizes, levels and durations other than 0 must say their unit.
- */
-const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
-/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function bareNumberHint(text, kind) {
-    const n = text.trim();
-    const forms = kind === 'level'
-        ? parseFloat(n) < 100
-            ? [`${n}%`, `${n}GiB`]
-            : [`${n}GiB`]
-        : kind === 'size'
-            ? [`${n}GiB`, `${n}MiB`]
-            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
-    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
-}
-/**
- * Pure: what a size with a one-letter unit meant, for the message that refuses it:
- * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
- */
-function ambiguousUnitHint(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
-    if (!m)
-        return undefined;
-    const u = m[2].toUpperCase();
-    const power = 'KMGT'.indexOf(u) + 1;
-    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
-}
-/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
-function unitHint(text, kind) {
-    if (isBareNumber(text))
-        return bareNumberHint(text, kind);
-    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
-}
-/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
-function parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
-function parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
-}
-function units_formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function units_formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
-}
-
 ;// CONCATENATED MODULE: ./src/os/flock.ts
 
 
@@ -30310,17 +30570,16 @@ async function publishCrates(root, cargoHome, locked, version) {
  * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
  */
 async function crateBlobs(root) {
-    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
     const { base, blobs } = storePaths(root);
     const out = [];
-    if (!(await isDir(base)) || !(await isDir(blobs)))
+    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
         return out;
-    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
-        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+    for (const sub of await absent_listDir(blobs)) {
+        if (!(await isDirAt((0,external_node_path_.join)(blobs, sub))))
             continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
+        for (const f of await absent_listDir((0,external_node_path_.join)(blobs, sub))) {
             const path = (0,external_node_path_.join)(blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            const st = await absent_lstatIfPresent(path);
             if (st?.isFile())
                 out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
         }
@@ -30400,6 +30659,8 @@ function audit(e) {
 
 
 
+
+
 class OutsideRootError extends Error {
 }
 /** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
@@ -30409,9 +30670,9 @@ async function assertInsideRoot(root, path) {
     if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
         throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
     }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    const parent = await ifPresent((0,external_node_path_.dirname)(norm), () => external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)), { notADirectory: 'absent' });
     if (parent === undefined)
-        return; // parent gone: nothing there to delete
+        return; // parent gone (or unreadable, said once): nothing there to delete
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
@@ -30454,7 +30715,7 @@ async function foreignEntry(dir, budget = 2000) {
     return undefined;
 }
 /** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+async function deleteTrashEntry(entry, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS) {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
     const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
@@ -31293,7 +31554,69 @@ function derive(r) {
 /** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
 const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
 
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
+const actionLeftUnisolated = (why) => `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+/** A shared CARGO_HOME's sources changed since they were verified: repaired at a start or an end (job/shared-home.ts). */
+const sourcesRepaired = (home, crate, paths) => `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
+/** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
+const privateHomeAfterAll = (reason, home) => `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;
+/** What a `same-job` slot is, in the log's and the summary's slot line (choose.ts TIER_TEXT). */
+const SAME_JOB_TIER = 'this job under another PR or branch (emptied; a path sccache knows)';
+/** The slot holding this job's warm build is leased by an earlier run worth waiting for (lease.ts). */
+const waitingForOwnBuild = (slot, why, seconds) => `Slot ${slot} holds this job's warm build and is still leased by an earlier run (${why}); waiting up to ${seconds} s for it.`;
+/** The same, when waiting cannot pay (lease.ts). */
+const notWaitingForOwnBuild = (slot, why) => `Slot ${slot} holds this job's warm build but is leased by an earlier run: ${why}, so waiting cannot pay; taking the next-best slot now.`;
+/** A slot without a lease where cargo still holds its locks: passed over (lease.ts). */
+const cargoStillInSlot = (slot) => `Slot ${slot} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`;
+/** A slot holding a container job's files the completed hook could not give back: passed over (lease.ts). */
+const containerFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} from a container job's build (seen at ${o.seenAt}) that were never handed back to uid ${o.me} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`;
+/** A slot holding another uid's files below its directories, from a `docker run` step: passed over (lease.ts). */
+const stepFilesInSlot = (o) => `Slot ${o.slot} holds files of ${o.files} where cargo of uid ${o.me} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`;
+/** A slot holding a root container job's files, its post step never run: passed over (lease.ts). */
+const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} that were never handed back to uid ${o.me} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`;
+/** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
+const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
+/** The guard removed all it may and the disk is still over its threshold (guard.ts). */
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+/** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
+const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
+
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
+
 
 
 /** What each rule means, for the log and the job summary. */
@@ -31301,7 +31624,8 @@ const choose_TIER_TEXT = {
     'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job: the build worth least on the host',
     base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    // The troubleshooting page quotes it (low sccache hit rates): it lives in the catalog.
+    'same-job': SAME_JOB_TIER,
     lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
@@ -31839,47 +32163,6 @@ async function record_file_readRecord(path) {
 /** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
 const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
-;// CONCATENATED MODULE: ./src/model/messages.ts
-/*
- * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
- * the code for the words in the log finds them here, and the page's quotes are checked against
- * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
- * stands here. The only file of src/ whose lines may run past 160 characters.
- *
- * Each message is a function of what varies in it; the module that says it decides when.
- */
-/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
-const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
-/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
-const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
-/** The job's sccache client would start a server that dies with the job (start.ts). */
-const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
-/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
-const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
-const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
-/**
- * The job-completed hook could not give a container job's files back (end.ts): the slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
- */
-const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-/** The action's main step let the job run as it would without it: the host, not the workflow, is at fault (main-impl.ts). */
-const actionLeftUnisolated = (why) => `cargo-isolate: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported): cargo uses its own directories.`;
-/** The job-started hook let the job run as it would without it (hook-impl.ts). */
-const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
-/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
-const notOurVariable = (name, where, near) => near
-    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
-    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
-/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
-const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
-/** A line of a runner's .env without '=' (variables.ts). */
-const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
-/** A shared CARGO_HOME's sources changed since they were verified: repaired at a start or an end (job/shared-home.ts). */
-const sourcesRepaired = (home, crate, paths) => `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
-/** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
-const privateHomeAfterAll = (reason, home) => `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;
-
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
@@ -31971,6 +32254,8 @@ async function byDocker(root, base, to, timeoutMs) {
     // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
     // would lead root's chown outside the root. Only the real directory is mounted.
     // The root was made by an administrator; what lies below it is the job user's to replace.
+    // Not reads that may find nothing: whatever cannot be resolved ('?' and '' match no real
+    // path) refuses the mount, and the refusal is the detail the caller reports.
     const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
     const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
     if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
@@ -32104,6 +32389,8 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 
 
 
+
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -32165,7 +32452,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  */
 async function scanSlots(root, history, o = {}) {
     const held = o.held ?? heldLocks();
-    const names = (await external_node_fs_.promises.readdir(layout_rootPaths(root).slots).catch(() => [])).filter((n) => layout_SLOT_NAME.test(n)).sort();
+    const names = (await absent_listDir(layout_rootPaths(root).slots)).filter((n) => layout_SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
         return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
@@ -32196,7 +32483,7 @@ async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
         return { busy: 'lease' };
-    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    const base = await absent_lstatIfPresent(dirs.base);
     if (base && !base.isDirectory()) {
         // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
         await external_node_fs_.promises.rename(dirs.base, `${layout_rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
@@ -32220,7 +32507,8 @@ async function tryLease(dirs, req) {
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
     const below = await foreign_findForeign(dirs, uid);
     if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
+        // Said in the record too (still under the lease), so that gc and status report it; a record
+        // that cannot be written changes nothing here: the slot is passed over all the same.
         await markForeign(dirs, below).catch(() => false);
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
@@ -32237,7 +32525,12 @@ async function tryLease(dirs, req) {
 function otherViews(slots, me) {
     return slots
         .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+        .map((v) => {
+        const sees = v.view
+            ? `this job sees ${v.view.target}`
+            : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)";
+        return `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${sees}: not warm for it.`;
+    });
 }
 /** Each slot with the paths this job would see there, when the job's viewpoint is known. */
 function withViews(slots, req) {
@@ -32280,9 +32573,9 @@ async function acquireSlot(req) {
             deadline = started + b.ms;
             awaited = plan.waitFor;
             if (b.ms > 0)
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+                req.log.info(waitingForOwnBuild(plan.waitFor, b.why, Math.round(b.ms / 1000)));
             else
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+                req.log.info(notWaitingForOwnBuild(plan.waitFor, b.why));
         }
         const inWindow = deadline !== undefined && Date.now() < deadline;
         const waiting = plan.waitFor !== undefined && inWindow;
@@ -32312,17 +32605,18 @@ async function acquireSlot(req) {
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+                req.log.warning(cargoStillInSlot(c.name));
             }
             if (r.busy === 'foreign' && !foreign.includes(c.name)) {
                 foreign.push(c.name);
+                const me = proc_myUid();
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${proc_myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(containerFilesInSlot({ slot: c.name, uid: r.uid, seenAt: r.view.root, me }));
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${proc_myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(stepFilesInSlot({ slot: c.name, files: r.below, me }));
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${proc_myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(rootJobFilesInSlot({ slot: c.name, uid: r.uid, me }));
             }
         }
         if (waiting || lingering) {
@@ -32361,261 +32655,6 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-
-/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
-function subjectOf(o) {
-    if (o.kind === 'variable')
-        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
-    if (o.kind === 'flag')
-        return `Option '${o.name}'`;
-    if (o.kind === 'default')
-        return `The default ${o.name}`;
-    return `Input '${o.name}'`;
-}
-/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
-const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Failure {
-    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
-    constructor(origin, value = '', expected = '', hint) {
-        if (typeof origin === 'object' && 'message' in origin)
-            super(origin.message, 'input');
-        else {
-            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`, 'input');
-        }
-        this.name = 'InputError';
-    }
-}
-/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const RUNNER_INPUTS = [
-    'root',
-    'layout',
-    'reuse',
-    'lease-wait',
-    'max-lease',
-    'disk-threshold',
-    'disk-target',
-    'prune-scope',
-    'runner-name',
-    'dry-run',
-    'fail-below',
-    'cleanup-timeout',
-    'publish-crates',
-    'writable-sources',
-];
-/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function variableOf(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function fromVariables(env, file) {
-    const allowed = RUNNER_INPUTS;
-    return {
-        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
-    };
-}
-/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
-function firstOf(...sources) {
-    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
-    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
-}
-/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
-const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-/**
- * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
- * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
- * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
- * model/variables.ts says what in such a file is not what its writer meant.
- */
-function parseEnvFile(text) {
-    const out = {};
-    for (const line of envLines(text)) {
-        const at = line.indexOf('=');
-        if (at > 0)
-            out[line.slice(0, at)] = line.slice(at + 1);
-    }
-    return out;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/**
- * The default of every input that has one, in one place and in the form action.yml states it
- * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
- * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
- */
-const DEFAULTS = {
-    layout: 'slot',
-    reuse: 'same-key',
-    'lease-wait': '60s',
-    'max-lease': '24h',
-    'disk-threshold': '85%',
-    'prune-scope': 'runner',
-    'dry-run': 'false',
-    'publish-crates': 'trusted',
-    cache: 'false',
-    'cleanup-timeout': '120s',
-};
-const defaultOf = (name) => DEFAULTS[name] ?? '';
-/**
- * Where pruning stops when the user names only a threshold: just under the threshold itself.
- * The target is also the level under which a job makes a new slot rather than wipe a warm
- * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
- * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
- * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
- * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
- * points under it lost to plain LRU where everything just fits), while the guard removes the
- * same bytes a day whatever the target: only more often, about one build per run instead of two.
- */
-function defaultTarget(threshold) {
-    return threshold;
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return false; // mixed forms: refused before this is asked
-}
-const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
-/**
- * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
- * meet (a free-space floor at or above the filesystem's whole size: every job would prune
- * everything idle, or fail), as the refusal to give; undefined when every one can be met.
- */
-function beyondDisk(s, totalBytes, where) {
-    const checks = [
-        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
-        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
-        ['fail-below', s.failBelowBytes, 'every job would fail'],
-    ];
-    for (const [name, bytes, cost] of checks) {
-        const set = s.setLevels?.[name];
-        if (bytes === undefined || bytes < totalBytes || !set)
-            continue;
-        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
-    }
-    return undefined;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
-const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
-/**
- * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
- * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
- * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
- * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
- */
-function readSettings(from, env = process.env) {
-    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim() || defaultOf(name);
-    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed) => {
-        const v = read(name);
-        if (allowed.includes(v))
-            return v;
-        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-    };
-    const bool = (name) => {
-        const v = read(name);
-        if (['true', 'True', 'TRUE'].includes(v))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(v))
-            return false;
-        throw refuse(name, v, `'true' or 'false'`);
-    };
-    const duration = (name, min = 0) => {
-        const v = read(name);
-        const ms = parseDuration(v);
-        if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
-        }
-        return ms;
-    };
-    const level = (name) => {
-        const v = read(name);
-        if (v === '')
-            return undefined;
-        const l = parseLevel(v);
-        if (!l)
-            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
-        return l;
-    };
-    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-    const label = (name, example) => {
-        const v = read(name);
-        // Control characters are what this refuses: a label goes into file names and log lines.
-        // eslint-disable-next-line no-control-regex
-        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-        return v;
-    };
-    /** Crate names, separated by commas, spaces or new lines (a YAML block). */
-    const crateNames = (name, raw) => {
-        const names = raw.split(/[\s,]+/).filter(Boolean);
-        const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
-        if (bad !== undefined)
-            throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
-        return names;
-    };
-    const diskThreshold = level('disk-threshold'); // it has a default
-    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (diskTarget.kind !== diskThreshold.kind) {
-        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-        // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold') || '85%';
-        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
-    }
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
-    }
-    const failBelowRaw = read('fail-below');
-    let failBelowBytes;
-    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
-        }
-    }
-    const rootRaw = read('root');
-    const setLevels = {};
-    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
-        if (read(n))
-            setLevels[n] = { text: read(n), origin: src.origin(n) };
-    return {
-        root: rootRaw || defaultRoot(env),
-        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job']),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
-        leaseWaitMs: duration('lease-wait'),
-        maxLeaseMs: duration('max-lease', 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host']),
-        dryRun: bool('dry-run'),
-        failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
-        cache: bool('cache'),
-        manifestPath: read('manifest-path') || undefined,
-        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
-        runnerName: label('runner-name', 'build-host-3') || undefined,
-        jobKey: label('key', '${{ matrix.target }}'),
-        setLevels,
-        writableSources: crateNames('writable-sources', read('writable-sources')),
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/pool/root.ts
 
 
@@ -32651,6 +32690,8 @@ class RootMissingError extends RootError {
         this.name = 'RootMissingError';
     }
 }
+/** Whether a root cargo-isolate made is at this path: its marker file is there. */
+const isMadeRoot = async (root) => (await absent_lstatIfPresent(layout_rootPaths(root).marker))?.isFile() ?? false;
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
 /** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
 function refuseRoot(path, env) {
@@ -35023,6 +35064,7 @@ function consoleLog(verbose = false, quiet = false, report = process.stderr) {
 
 
 
+
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the
  * job-completed hook, and to a `uses:` step of the same job that joins it (hook-impl.ts, and
@@ -35087,7 +35129,7 @@ function hookJobSeenAt(job, home) {
  */
 function cratesAtEnd(st, env) {
     const ws = env.GITHUB_WORKSPACE || process.cwd();
-    const policy = st.publishCrates ?? 'trusted';
+    const policy = st.publishCrates ?? DEFAULTS['publish-crates']; // a state file without it: the default
     return {
         ...(st.action?.crates ?? {}),
         search: { workingDirectory: ws },
@@ -35324,8 +35366,11 @@ function parseEvents(text) {
 
 
 
-const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+
+
 const why = (c) => `disk guard: idle ${c.kind}`;
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
 const KINDS = {
     trash: {
         order: 0,
@@ -35334,8 +35379,8 @@ const KINDS = {
         async collect({ root }) {
             const trash = layout_rootPaths(root).trash;
             const out = [];
-            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
-                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+            for (const e of await absent_listDir(trash)) {
+                const st = await absent_lstatIfPresent((0,external_node_path_.join)(trash, e));
                 out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
             }
             return out;
@@ -35349,12 +35394,14 @@ const KINDS = {
         async collect({ root, held }) {
             const jobs = layout_rootPaths(root).jobs;
             const out = [];
-            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
-                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
-                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+            // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+            const dirsIn = (d) => absent_listDir(d, { notADirectory: 'absent' });
+            for (const repo of await absent_listDir(jobs)) {
+                for (const key of await dirsIn((0,external_node_path_.join)(jobs, repo))) {
+                    for (const run of await dirsIn((0,external_node_path_.join)(jobs, repo, key))) {
                         const dir = (0,external_node_path_.join)(jobs, repo, key, run);
                         const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        const st = await absent_lstatIfPresent(dir);
                         out.push({
                             kind: 'job-dir',
                             path: dir,
@@ -35368,7 +35415,7 @@ const KINDS = {
             return out;
         },
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
             return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
@@ -35392,7 +35439,7 @@ const KINDS = {
             const perSlot = [];
             for (const { name, record: rec, live } of slots) {
                 const path = (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src');
-                if (await guard_isDir(path))
+                if (await isDirAt(path))
                     perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
             }
             return [...perSlot, ...(await sharedSources(root, slots))];
@@ -35400,7 +35447,7 @@ const KINDS = {
         async remove(root, c, timeoutMs) {
             if (c.slot !== undefined)
                 return removeFromSlot(root, c, timeoutMs);
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
         },
@@ -35411,7 +35458,7 @@ const KINDS = {
         anyOwner: true,
         // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
         // least recently linked first.
-        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
         remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
@@ -35421,9 +35468,9 @@ const KINDS = {
         shared: true,
         anyOwner: false,
         // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
         },
@@ -35501,14 +35548,14 @@ async function sharedSources(root, slots) {
     const me = proc_myUid();
     const out = [];
     const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-    for (const name of await external_node_fs_.promises.readdir(layout_rootPaths(root).homes).catch(() => [])) {
+    for (const name of await absent_listDir(layout_rootPaths(root).homes)) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
         // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(layout_rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        const owner = (await absent_lstatIfPresent((0,external_node_path_.join)(layout_rootPaths(root).homes, name)))?.uid;
         if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
             continue;
         const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        const st = await absent_lstatIfPresent(src);
         if (!st?.isDirectory())
             continue;
         out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
@@ -35519,7 +35566,7 @@ async function sharedSources(root, slots) {
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
 /** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
 async function removeFromSlot(root, c, timeoutMs) {
-    if (!(await guard_isDir(c.path)))
+    if (!(await isDirAt(c.path)))
         return 'absent';
     const d = layout_slotDirs(root, c.slot);
     const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
@@ -35534,6 +35581,8 @@ async function removeFromSlot(root, c, timeoutMs) {
                 await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
         },
     });
+    // An empty target dir where the build was: not a read, and one already made again (by a job that
+    // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
     if (c.kind === 'target' && r.outcome !== 'live')
         await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
     return r.outcome;
@@ -35582,7 +35631,7 @@ async function needsRoot(root, c) {
     const uid = proc_myUid();
     if (uid === 0 || KINDS[c.kind].anyOwner)
         return false;
-    const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+    const st = await absent_lstatIfPresent(c.path);
     if (!st)
         return false; // nothing there to remove: its remover says so (absent)
     if (st.uid !== uid)
@@ -35593,7 +35642,7 @@ async function needsRoot(root, c) {
 }
 /** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
 async function wouldRemove(root, c) {
-    if (!(await external_node_fs_.promises.lstat(c.path).catch(() => undefined)))
+    if (!(await absent_lstatIfPresent(c.path)))
         return 'absent';
     return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
 }
@@ -35610,7 +35659,7 @@ async function removeCandidate(root, c, timeoutMs) {
         // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
         if (e instanceof OutsideRootError)
             return 'refused';
-        throw failure_failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
+        throw failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
     }
 }
 /** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
@@ -35660,7 +35709,7 @@ async function runGuard(o) {
         return flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
     })().catch((e) => {
         // A read-only root, or one this user may not write: nothing could be removed there anyway.
-        throw failure_failed(`The disk guard of ${o.root} cannot take its lock`, e);
+        throw failed(`The disk guard of ${o.root} cannot take its lock`, e);
     });
     report.lockWaitMs = Date.now() - waitStart;
     if (!guardLock) {
@@ -35726,7 +35775,7 @@ async function runGuard(o) {
         report.after = now;
         report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${proc_myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(idleNeedsRoot(report.needsRoot.count, units_formatBytes(report.needsRoot.bytes), proc_myUid()));
         }
     }
     finally {
@@ -35743,12 +35792,24 @@ async function sayStillOver(o, report, livePlan, describe) {
     const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
     for (const c of unknown)
         report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    report.message = stillOverThreshold({
+        root: o.root,
+        threshold: report.threshold,
+        disk: describe(report.after),
+        live: units_formatBytes(report.liveBytes),
+        others: units_formatBytes(report.othersBytes),
+    });
     o.log.warning(report.message);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+        throw new DiskFullError(belowFailBelow({
+            root: o.root,
+            free: units_formatBytes(r.after.freeBytes),
+            floor: units_formatBytes(o.failBelowBytes),
+            live: units_formatBytes(r.liveBytes),
+            others: units_formatBytes(r.othersBytes),
+        }));
     }
     return r;
 }
@@ -35892,6 +35953,7 @@ function formatStatus(s) {
 
 
 
+
 const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
 /** Pure: the counters with these events added (each by its row of EVENT_METRICS). */
 function addEvents(c, events) {
@@ -35943,7 +36005,8 @@ const EVENT_METRICS = {
             c.guardFreed[e.trigger] = (c.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
         },
         families: (c, r) => [
-            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
+            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
+                'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
             ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])),
         ],
     },
@@ -36009,13 +36072,9 @@ function renderMetrics(s, c) {
     const jobs = Object.entries(c.jobs)
         .map(([k, v]) => [JSON.parse(k), v])
         .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
+    /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
+    const perJob = (name, label, counts, help) => family(name, 'counter', help, jobs.flatMap(([[repository, job], v]) => counts.map((k) => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])));
+    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...perJob('cargo_isolate_jobs_total', 'start', ['warm', 'cold'], 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.'), ...perJob('cargo_isolate_units_total', 'state', ['built', 'fresh'], 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).'));
     return lines.join('\n') + '\n';
 }
 async function readCounters(path) {
@@ -36064,8 +36123,7 @@ async function updateCounters(root, warn) {
 /** The metrics text for a root (or for its absence). */
 async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli') {
     const written = { at: Date.now(), by };
-    const present = await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
+    if (!(await isMadeRoot(root)))
         return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
     const plan = guard_planPrune(await collectCandidates(root), 'host', '');
@@ -36343,6 +36401,7 @@ async function removeEscapingLinks(dir) {
             if (e.isDirectory())
                 await walk(p);
             else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
                 const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
                 if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
                     await external_node_fs_.promises.unlink(p).catch(() => undefined);
@@ -36369,6 +36428,7 @@ async function removeEscapingLinks(dir) {
 
 
 
+
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -36379,12 +36439,12 @@ function staleScripts(outputs, source) {
 /** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
 async function buildDirs(target) {
     const out = [];
-    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    const sub = async (d) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
     for (const a of await sub(target)) {
-        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+        if (await isDirAt((0,external_node_path_.join)(a, 'build')))
             out.push((0,external_node_path_.join)(a, 'build'));
         for (const b of await sub(a))
-            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+            if (!b.endsWith('/build') && (await isDirAt((0,external_node_path_.join)(b, 'build'))))
                 out.push((0,external_node_path_.join)(b, 'build'));
     }
     return out;
@@ -36401,15 +36461,17 @@ async function invalidateScripts(target, source) {
     const stale = [];
     for (const build of await buildDirs(target)) {
         const outputs = [];
-        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
-            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+        // A unit that never ran its script has no output; a file among the units is no unit.
+        const unitFile = (unit, name) => readTextIfPresent((0,external_node_path_.join)(build, unit, name), { notADirectory: 'absent' });
+        for (const unit of await absent_listDir(build)) {
+            const output = await unitFile(unit, 'output');
             if (output === undefined)
                 continue;
-            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+            outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
         }
         const packages = new Set(staleScripts(outputs, source).map(unitPackage));
         const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
-        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+        for (const unit of await absent_listDir(fingerprints)) {
             if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
                 continue;
             await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
@@ -36683,7 +36745,7 @@ async function startPhases(o) {
         }
         catch (e) {
             await releaseLease(job.keeperPid, job.dirs.lock, job.dirs.base);
-            throw failure_failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
+            throw failed(`Seeding crates into ${job.dirs.cargoHome}`, e);
         }
     }
     // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job
@@ -36871,7 +36933,7 @@ function runnerEnvFile(parents) {
  */
 async function checkVariables(env, envFile, log) {
     const fromFile = new Set();
-    const bytes = envFile ? await external_node_fs_.promises.readFile(envFile).catch(() => undefined) : undefined; // none, or not ours to read
+    const bytes = envFile ? await readBytesIfPresent(envFile) : undefined; // none: nothing to check (unreadable: said once)
     if (envFile && bytes) {
         const why = notText(bytes);
         if (why)
@@ -36929,7 +36991,7 @@ async function startHookJob(env, log, handOver) {
     }
     catch (e) {
         await endJob(job).catch(() => undefined);
-        throw failure_failed(`Writing ${file} and the job's environment files`, e);
+        throw failed(`Writing ${file} and the job's environment files`, e);
     }
     return job;
 }
@@ -36972,8 +37034,7 @@ async function recordUnisolated(env, e, log) {
     catch {
         root = defaultRoot(env); // the variable that was refused may be another one
     }
-    if (!(0,external_node_path_.isAbsolute)(root) ||
-        !(await external_node_fs_.promises.lstat(layout_rootPaths(root).marker).then((st) => st.isFile(), () => false)))
+    if (!(0,external_node_path_.isAbsolute)(root) || !(await isMadeRoot(root)))
         return;
     const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
     const err = await recordEvent(root, { event: 'unisolated', reason });

@@ -5,7 +5,7 @@ import { writeAtomic } from '../os/fsutil.js';
 import type { Log } from '../os/log.js';
 import type { GuardReport } from '../pool/guard.js';
 import { type Dirs, SLOT_NAME, jobDirs, mapDirs, slotDirs } from '../model/layout.js';
-import type { Settings } from '../model/settings.js';
+import { DEFAULTS, type Settings } from '../model/settings.js';
 import type { CratesState, StartedJob } from './types.js';
 import { prepareCrates } from './dependencies.js';
 import { mayPublish } from '../store/crates.js';
@@ -91,7 +91,7 @@ export function hookJobSeenAt(
  */
 export function cratesAtEnd(st: HookState, env: Record<string, string | undefined>): CratesState {
   const ws = env.GITHUB_WORKSPACE || process.cwd();
-  const policy = st.publishCrates ?? 'trusted';
+  const policy = st.publishCrates ?? DEFAULTS['publish-crates']; // a state file without it: the default
   return {
     ...(st.action?.crates ?? {}),
     search: { workingDirectory: ws },

@@ -171,6 +171,9 @@ export const DEFAULTS = {
 } as const;
 const defaultOf = (name: string): string => (DEFAULTS as Record<string, string>)[name] ?? '';
 
+/** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
+export const DEFAULT_CLEANUP_TIMEOUT_MS = parseDuration(DEFAULTS['cleanup-timeout'])!;
+
 /**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
  * The target is also the level under which a job makes a new slot rather than wipe a warm
@@ -293,7 +296,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   if (diskTarget.kind !== diskThreshold.kind) {
     // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
     // guard stops at would then depend on the disk: one kind for both, or no target at all.
-    const t = read('disk-threshold') || '85%';
+    const t = read('disk-threshold');
     throw refuse(
       'disk-target',
       read('disk-target'),

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { Dirs } from '../model/layout.js';
 import type { DirRecord } from '../model/record.js';
+import { DEFAULT_CLEANUP_TIMEOUT_MS } from '../model/settings.js';
 import { runCommand } from '../os/run.js';
 import { lstatIfPresent } from '../os/absent.js';
 
@@ -88,7 +89,7 @@ export function chownTree(
   paths: string[],
   to: Owner,
   recursive: boolean,
-  timeoutMs = 120_000,
+  timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS,
   o: { from?: number } = {},
 ): Promise<{ ok: boolean; detail?: string }> {
   if (paths.length === 0) return Promise.resolve({ ok: true });
