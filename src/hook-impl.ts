@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './os/runner-io.js';
 import { promises as fs } from 'node:fs';
 import { finishJob } from './job/end.js';
 import { type Log, actionLog } from './os/log.js';

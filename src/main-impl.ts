@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './os/runner-io.js';
 import type { StartedJob } from './job/types.js';
 import { mainJob } from './job/start.js';
 import { actionLog } from './os/log.js';
@@ -9,6 +9,7 @@ import { joinHookLease } from './job/hook-state.js';
 import { forgetClosedRun } from './job/forget.js';
 import { explain } from './model/failure.js';
 import { actionLeftUnisolated } from './model/messages.js';
+import { timingsLine, withRest } from './job/summary.js';
 
 /*
  * The action's main step: what dist/main runs, and what `@github/local-action` calls. It reads
@@ -36,12 +37,20 @@ function setDirOutputs(job: StartedJob): void {
 }
 
 export async function run(): Promise<void> {
+  const startUp = performance.now(); // since the process started: Node's own start and this bundle's loading
   const elsewhere = notOnLinux(process.platform, 'main');
   if (elsewhere) return core.notice(elsewhere);
   // What escapes every await is said the same way, then ends the step as its kind says.
   if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
   try {
+    let t = performance.now();
+    const times: [string, number][] = [['start-up', startUp]];
+    const lap = (name: string) => {
+      times.push([name, performance.now() - t]);
+      t = performance.now();
+    };
     const s = readSettings((n) => core.getInput(n));
+    lap('settings');
     // A run for a closed PR builds nothing: it tells the host the PR's builds are worth nothing.
     const forgotten = await forgetClosedRun(s, process.env);
     if (forgotten) {
@@ -62,6 +71,8 @@ export async function run(): Promise<void> {
       watchPid: process.ppid,
       save: { lease: saveLease, guard: saveGuard },
     });
+    times.push(...withRest(job.phases, performance.now() - t, 'root and plan'));
+    t = performance.now();
     await actionLog.group('Exports', async () => {
       core.setOutput('disk-used-before', guard.before.usedPercent.toFixed(1));
       core.setOutput('disk-used-after', guard.after.usedPercent.toFixed(1));
@@ -74,6 +85,8 @@ export async function run(): Promise<void> {
       setDirOutputs(job);
     });
     saveJob(job);
+    lap('exports and state');
+    core.debug(timingsLine('main', times, performance.now()));
   } catch (e) {
     report(e);
   }

@@ -1,10 +1,10 @@
-import * as core from '@actions/core';
+import * as core from './os/runner-io.js';
 import { finishJob } from './job/end.js';
 import { actionLog } from './os/log.js';
 import { notOnLinux } from './model/platform.js';
 import { loadGuard, loadHookJoined, loadJob, loadLease } from './job/state.js';
-import { writeSummary } from './job/summary.js';
 import { explain } from './model/failure.js';
+import { timingsLine, withRest, writeSummary } from './job/summary.js';
 
 /*
  * The action's post step: what dist/post runs, and what `@github/local-action` calls. It reads
@@ -13,6 +13,7 @@ import { explain } from './model/failure.js';
  */
 
 export async function run(): Promise<void> {
+  const startUp = performance.now(); // since the process started: Node's own start and this bundle's loading
   const elsewhere = notOnLinux(process.platform, 'post');
   if (elsewhere) return core.notice(elsewhere);
   if (process.listenerCount('uncaughtException') === 0) process.on('uncaughtException', stray).on('unhandledRejection', stray);
@@ -27,8 +28,20 @@ export async function run(): Promise<void> {
       return;
     }
     const job = loadJob();
+    const t0 = performance.now();
     const ended = await finishJob({ job: job ?? lease, env: process.env, log: actionLog });
+    const t1 = performance.now();
     await writeSummary(job, ended, loadGuard()).catch((e) => report(e, `Writing the job summary to ${process.env.GITHUB_STEP_SUMMARY}`));
+    const t2 = performance.now();
+    const release = withRest(ended.releaseSteps, ended.releaseMs ?? 0, 'the rest of the release');
+    const times: [string, number][] = [
+      ['start-up', startUp],
+      ['state', t0 - startUp],
+      ...release,
+      ['sccache and warnings', t1 - t0 - (ended.releaseMs ?? 0)],
+      ['summary', t2 - t1],
+    ];
+    core.debug(timingsLine('post', times, performance.now()));
   } catch (e) {
     report(e, 'cargo-isolate post step');
   }

@@ -1,11 +1,11 @@
-import * as core from '@actions/core';
+import * as core from './runner-io.js';
 
 /*
- * How the code talks to a person: the Log interface that every phase is handed, mapped to
- * @actions/core for the action and the hooks (groups, annotations) and to stderr for the CLI.
+ * How the code talks to a person: the Log interface that every phase is handed, mapped to the
+ * runner's log for the action and the hooks (groups, annotations: runner-io.ts) and to stderr for the CLI.
  */
 
-/** The few ways this code talks to a person: the action maps them to @actions/core, the CLI to stderr. */
+/** The few ways this code talks to a person: the action maps them to the runner's log, the CLI to stderr. */
 export interface Log {
   info(message: string): void;
   warning(message: string): void;

@@ -21,11 +21,11 @@ export interface RunResult {
 /**
  * Runs a command to its end, capturing the tails of its output; never rejects. After `timeoutMs`
  * it gets SIGKILL: a stuck rm, chown or cp must not hold a job or a guard forever. The one place
- * `rm`, `chmod`, `chown`, `cp`, `sudo` and `docker` are run from.
+ * `rm`, `chmod`, `chown`, `cp`, `sudo`, `docker` and the questions put to `cargo` are run from.
  */
-export function runCommand(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+export function runCommand(cmd: string, args: string[], timeoutMs: number, o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd: o.cwd, env: o.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));

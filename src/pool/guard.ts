@@ -329,8 +329,12 @@ export interface GuardOptions {
   lockWaitSeconds?: number;
   /** CLI gc: also idle slots unused for this long are removed whole, whatever the disk says. */
   maxAgeMs?: number;
-  /** Slots whose build this job is about to take (planPrune's `keep`). */
-  keep?: string[];
+  /**
+   * Slots whose build this job is about to take (planPrune's `keep`): asked only when the guard
+   * prunes, under its lock (finding them scans every slot and the host's history: a cost a job
+   * under the threshold, nearly every job, does not pay).
+   */
+  keep?: () => Promise<string[]>;
   /** The time builds are weighed at (value.ts): now, unless a test fixes it. */
   nowMs?: number;
   timeoutMs: number;
@@ -470,7 +474,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     if (report.lockWaitMs > 100) log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
     if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs)) log.info('No longer over the threshold (another guard freed space): nothing to prune.');
     const t0 = performance.now();
-    const plan = planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: o.keep });
+    const plan = planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: await o.keep?.() });
     report.decisionMs = performance.now() - t0;
     report.liveBytes = plan.liveBytes;
     report.othersBytes = plan.othersBytes;
@@ -500,7 +504,8 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       if (outcome === 'absent') continue; // gone since the scan: nothing to say
       if (i >= keptFrom && c.kind === 'target')
         log.warning(
-          `Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, the build this job was about to start from; it starts cold.`,
+          `Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, ` +
+            'the build this job was about to start from; it starts cold.',
         );
       const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
       if (o.dryRun) pretendedFree += freed;
