@@ -411,15 +411,20 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
         delete rec.crates[w.t.key];
       }
     }
-    // A repaired crate is recorded only once a second look finds it whole.
+    // A repaired crate is recorded at `at2` only once a second look, after it, finds whole every
+    // path that changed since the first look began (the repair's own writes, and anything another
+    // process wrote meanwhile): a path compared before `at2` and changed after that comparison
+    // would otherwise carry a ctime older than its record.
     const repaired = todo.filter((w) => w.tree && w.diffs?.length);
     const at2 = Date.now();
     if (repaired.length) await settle(at2);
     for (const w of repaired) {
+      const base = w.only !== undefined && !w.crateOnly ? w.scanAt : at;
+      const since = [...(await changedSince([w.src], Math.floor(base), { skip: w.t.git ? '.git' : undefined })).keys()].map((f) => relative(w.src, f));
       const again = await compareTree(w.src, w.tree!, {
         sealed: w.sealed,
         keepExtra: !w.sealed,
-        only: [...new Set(w.diffs!.map((d) => d.path))],
+        only: since.includes('') ? undefined : [...new Set([...w.diffs!.map((d) => d.path), ...since])],
         ignore: w.ignore,
       });
       if (again.length) {
@@ -433,7 +438,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
       if (w.plan.action === 'drop') delete rec.crates[w.t.key];
       else if (w.tree && w.sha) {
         // Every path read after `at` (or `at2`): that moment. Only the changed ones: the listing's.
-        const verified = w.only !== undefined && !w.crateOnly ? w.scanAt : w.diffs?.length ? at2 : at;
+        const verified = w.diffs?.length ? at2 : w.only !== undefined && !w.crateOnly ? w.scanAt : at;
         rec.crates[w.t.key] = { sha256: w.sha, from: w.from!, at: verified, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
       } else if (old && stale(w)) old.used = now;
     }
