@@ -29423,7 +29423,8 @@ function runInForeground(cmd, env, onStdout) {
 
 /*
  * What /proc and the process itself say: this process's uid, a process's stat line and its
- * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ * ancestors (whose Runner.Worker a hook's lease watches), whether a process has exited (and a
+ * wait for it), and the PATH search a shell would do.
  */
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
 const myUid = () => process.geteuid?.() ?? 0;
@@ -29432,11 +29433,26 @@ function procStat(pid) {
     try {
         const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
         const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
     }
     catch {
         return undefined;
     }
+}
+/** Whether the process `pid` that started at `start` has exited: gone, a zombie, or the pid reused. */
+function exited(pid, start) {
+    const now = procStat(pid);
+    return !now || now.state === 'Z' || now.start !== start;
+}
+/** Waits (polling /proc) until the process `pid` that started at `start` has exited; false if it still runs after `ms`. */
+async function waitExited(pid, start, ms) {
+    const end = Date.now() + ms;
+    while (!exited(pid, start)) {
+        if (Date.now() >= end)
+            return false;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
 }
 /** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
 function ancestors(from) {
@@ -34368,11 +34384,19 @@ function sccacheExports(r) {
     return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
 }
 /**
+ * How long a server told to stop may take to exit: sccache 0.4 answers `--stop-server` before it
+ * closes its port, then waits up to 10 s for the compiles in flight (server.rs, SHUTDOWN_TIMEOUT);
+ * a busy machine adds to both.
+ */
+const STOP_GRACE_MS = 30_000;
+/**
  * The post step, before it empties the job's tmp/: a server on the job's port that carries
  * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
- * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
- * its temp dir still exists, and start a host server in its place for the jobs still on that
- * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, and wait
+ * until it has exited: `--stop-server` returns while the server may still hold the port and run
+ * compiles in that TMPDIR. One that has not exited after STOP_GRACE_MS gets SIGKILL, as the
+ * runner would give it. Then start a host server in its place for the jobs still on that port.
+ * Returns what it did, for a warning; undefined when there was nothing to do.
  */
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
@@ -34383,13 +34407,31 @@ async function sccacheAtEnd(r, env, paths, log) {
         return undefined;
     const wrapper = sccacheWrapper(env);
     const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
-    if (!binary)
+    const start = procStat(o.pid)?.start;
+    if (!binary || !start)
         return undefined;
     await new Promise((res) => {
-        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], {
+            env: { ...env, SCCACHE_SERVER_PORT: String(r.port) },
+            stdio: 'ignore',
+            timeout: STOP_GRACE_MS,
+            killSignal: 'SIGKILL',
+        });
         c.on('error', () => res());
         c.on('exit', () => res());
     });
+    let how = 'stopped it before emptying TMPDIR';
+    if (!(await waitExited(o.pid, start, STOP_GRACE_MS))) {
+        try {
+            process.kill(o.pid, 'SIGKILL');
+        }
+        catch {
+            // exited just now
+        }
+        how = (await waitExited(o.pid, start, STOP_GRACE_MS))
+            ? `killed it before emptying TMPDIR (it had not exited ${STOP_GRACE_MS / 1000} s after --stop-server)`
+            : `could not end it before emptying TMPDIR (it still ran after SIGKILL)`;
+    }
     const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
     const then = again instanceof Error
         ? `; starting a host server again failed: ${again.message}`
@@ -34397,7 +34439,7 @@ async function sccacheAtEnd(r, env, paths, log) {
             ? `, and ${again.how} the host server on port ${again.port}`
             : '';
     const started = `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone)`;
-    return `${started}; stopped it before emptying TMPDIR${then}.`;
+    return `${started}; ${how}${then}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/job/cargo-home.ts
@@ -35962,16 +36004,21 @@ async function checkSources(c) {
                 delete rec.crates[w.t.key];
             }
         }
-        // A repaired crate is recorded only once a second look finds it whole.
+        // A repaired crate is recorded at `at2` only once a second look, after it, finds whole every
+        // path that changed since the first look began (the repair's own writes, and anything another
+        // process wrote meanwhile): a path compared before `at2` and changed after that comparison
+        // would otherwise carry a ctime older than its record.
         const repaired = todo.filter((w) => w.tree && w.diffs?.length);
         const at2 = Date.now();
         if (repaired.length)
             await settle(at2);
         for (const w of repaired) {
+            const base = w.only !== undefined && !w.crateOnly ? w.scanAt : at;
+            const since = [...(await changedSince([w.src], Math.floor(base), { skip: w.t.git ? '.git' : undefined })).keys()].map((f) => (0,external_node_path_.relative)(w.src, f));
             const again = await compareTree(w.src, w.tree, {
                 sealed: w.sealed,
                 keepExtra: !w.sealed,
-                only: [...new Set(w.diffs.map((d) => d.path))],
+                only: since.includes('') ? undefined : [...new Set([...w.diffs.map((d) => d.path), ...since])],
                 ignore: w.ignore,
             });
             if (again.length) {
@@ -35986,7 +36033,7 @@ async function checkSources(c) {
                 delete rec.crates[w.t.key];
             else if (w.tree && w.sha) {
                 // Every path read after `at` (or `at2`): that moment. Only the changed ones: the listing's.
-                const verified = w.only !== undefined && !w.crateOnly ? w.scanAt : w.diffs?.length ? at2 : at;
+                const verified = w.diffs?.length ? at2 : w.only !== undefined && !w.crateOnly ? w.scanAt : at;
                 rec.crates[w.t.key] = { sha256: w.sha, from: w.from, at: verified, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
             }
             else if (old && stale(w))
