@@ -33337,6 +33337,7 @@ function readdirSafe(p) {
 
 
 
+
 const sealedMode = (e) => (e.kind === 'dir' ? 0o555 : e.mode & 0o111 ? 0o555 : 0o444);
 const writableMode = (e) => (e.kind === 'dir' ? 0o755 : e.mode & 0o111 ? 0o755 : 0o644);
 const kindOf = (st) => st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
@@ -33356,7 +33357,7 @@ function childrenOf(tree) {
 }
 /** One path against what the tree says of it; undefined when it is right. */
 async function compareOne(dir, rel, want, sealed) {
-    const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(dir, rel)).catch(() => undefined);
+    const st = await absent_lstatIfPresent((0,external_node_path_.join)(dir, rel));
     if (!want)
         return st ? 'extra' : undefined;
     if (!st)
@@ -33400,7 +33401,7 @@ async function compareTree(dir, tree, o) {
                 return;
         }
         else {
-            const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+            const st = await absent_lstatIfPresent(dir);
             if (!st?.isDirectory())
                 return void note('', st ? 'kind' : 'missing');
             if (!o.keepExtra && (st.mode & 0o777) !== (o.sealed ? 0o555 : 0o755))
@@ -33459,7 +33460,7 @@ async function place(path, e, sealed) {
 }
 /** Removes a file, a link or a whole directory below the crate directory (made writable first). */
 async function removeEntry(path) {
-    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    const st = await absent_lstatIfPresent(path);
     if (!st)
         return;
     if (st.isDirectory()) {
@@ -33524,7 +33525,7 @@ function subtree(tree, rel) {
 async function chmodTree(top, dirMode, fileMode, skip = [], rel = '') {
     if (rel && skip.some((x) => rel === x || rel.startsWith(`${x}/`)))
         return;
-    const st = await external_node_fs_.promises.lstat(top).catch(() => undefined);
+    const st = await absent_lstatIfPresent(top);
     if (!st || st.isSymbolicLink())
         return;
     if (!st.isDirectory()) {
@@ -33863,6 +33864,7 @@ async function checkoutTree(db, tree, paths, env = process.env) {
 
 
 
+
 /** cargo cleans sources nobody used for a month: sealed ones it cannot, so they are unsealed after this. */
 const UNSEAL_AFTER_MS = 21 * 86_400_000;
 /** A name declared writable stays so this long after the last job that declared it. */
@@ -33920,11 +33922,11 @@ function splitCrate(crate) {
 }
 const home_sources_isDir = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isDirectory(), () => false);
 const isFile = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isFile(), () => false);
-const listDirs = async (p) => (await external_node_fs_.promises.readdir(p, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+const listDirs = async (p) => (await absent_listDirents(p)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 /** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
 async function indexSha(home, dir, crate) {
     for (const { name, version } of splitCrate(crate)) {
-        const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(home, 'registry', 'index', dir, '.cache', lockfile_indexPath(name))).catch(() => undefined);
+        const buf = await absent_readBytesIfPresent((0,external_node_path_.join)(home, 'registry', 'index', dir, '.cache', lockfile_indexPath(name)));
         const sums = buf ? [...new Set(indexChecksums(buf, version))] : [];
         if (sums.length === 1)
             return sums[0];
@@ -34009,7 +34011,7 @@ async function home_sources_checkSources(c) {
         ? { src: (0,external_node_path_.join)(c.home, 'git', 'checkouts', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'git', 'db', t.dir) }
         : { src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`) };
     // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
-    const listing = async (sub, dir, want) => new Set((await external_node_fs_.promises.readdir((0,external_node_path_.join)(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
+    const listing = async (sub, dir, want) => new Set((await absent_listDirents((0,external_node_path_.join)(c.home, 'registry', sub, dir))).filter(want).map((e) => e.name));
     const present = async (ts) => {
         const dirs = [...new Set(ts.filter((t) => !t.git).map((t) => t.dir))];
         const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())])));
@@ -34231,7 +34233,7 @@ async function prepare(c, w, r, rec) {
 async function prepareCheckout(w, r, rec) {
     const old = rec.crates[w.t.key];
     const head = async () => {
-        const h = (await external_node_fs_.promises.readFile((0,external_node_path_.join)(w.src, '.git', 'HEAD'), 'utf8').catch(() => '')).trim();
+        const h = ((await absent_readTextIfPresent((0,external_node_path_.join)(w.src, '.git', 'HEAD'), { notADirectory: 'absent' })) ?? '').trim();
         return /^[0-9a-f]{40}$/.test(h) && h.startsWith(w.t.crate) ? h : undefined;
     };
     const commit = w.t.lockSha ?? old?.sha256 ?? (await head());
@@ -34274,6 +34276,7 @@ async function loadForRepair(w) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/home-top.ts
+
 
 
 
@@ -34328,12 +34331,12 @@ function topFate(e, me, live) {
 }
 /** The latest ctime of a path and, for a directory, of its entries (not following links; a bounded walk). */
 async function latestChange(path, budget = { n: 20_000 }) {
-    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    const st = await absent_lstatIfPresent(path);
     if (!st)
         return 0;
     let t = st.ctimeMs;
     if (st.isDirectory() && budget.n-- > 0)
-        for (const n of await external_node_fs_.promises.readdir(path).catch(() => []))
+        for (const n of await absent_listDir(path))
             t = Math.max(t, await latestChange((0,external_node_path_.join)(path, n), budget));
     return t;
 }
@@ -34343,9 +34346,9 @@ async function runnerFiles(orig) {
     if (!orig)
         return out;
     for (const f of RUNNER_FILES) {
-        const st = await external_node_fs_.promises.stat((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+        const st = await absent_ifPresent((0,external_node_path_.join)(orig, f), () => external_node_fs_.promises.stat((0,external_node_path_.join)(orig, f)), { notADirectory: 'absent' });
         if (st?.isFile()) {
-            const b = await external_node_fs_.promises.readFile((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+            const b = await absent_readBytesIfPresent((0,external_node_path_.join)(orig, f));
             if (b)
                 out.set(f, b);
         }
@@ -34355,11 +34358,11 @@ async function runnerFiles(orig) {
 /** The job's own entries at the top of `home`, as topFate sees them. */
 async function topEntries(home, runner) {
     const out = [];
-    for (const name of await external_node_fs_.promises.readdir(home).catch(() => [])) {
+    for (const name of await absent_listDir(home)) {
         if (sharedName(name))
             continue;
         const p = (0,external_node_path_.join)(home, name);
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        const st = await absent_lstatIfPresent(p);
         if (!st)
             continue;
         const orig = runner.get(name);
@@ -34408,7 +34411,7 @@ async function home_top_settleTop(o) {
     // write through it, outside the root. A copy of the same bytes serves whoever reads it.
     for (const f of RUNNER_FILES) {
         const p = (0,external_node_path_.join)(o.home, f);
-        if (!(await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isSymbolicLink())
+        if (!(await absent_lstatIfPresent(p))?.isSymbolicLink())
             continue;
         const b = runner.get(f);
         if (b)
