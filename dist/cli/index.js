@@ -35140,6 +35140,13 @@ async function untrustedCache(root, uid) {
  */
 /** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
 const SETTLE_MS = 30;
+/**
+ * The moment to record once one's own writes are done: the next millisecond. Date.now() is the
+ * current millisecond rounded down, and a write made earlier in that same millisecond carries a
+ * ctime with its fraction (a file changed at .86 of millisecond T is newer than T), so T itself
+ * would make one's own last write look like a later change.
+ */
+const afterOwnWrites = () => Date.now() + 1;
 /** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
 async function settle(at) {
     const left = at + SETTLE_MS + 1 - Date.now();
@@ -35981,7 +35988,7 @@ async function checkSources(c) {
         }
         // Everything this check wrote so far is stamped before `at`; what changes after it is not.
         // So everything recorded as verified is read after it: each `.crate` is hashed once more.
-        const at = Date.now();
+        const at = afterOwnWrites();
         await settle(at);
         for (const w of todo.filter((x) => x.tree)) {
             if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
@@ -36011,7 +36018,7 @@ async function checkSources(c) {
         // process wrote meanwhile): a path compared before `at2` and changed after that comparison
         // would otherwise carry a ctime older than its record.
         const repaired = todo.filter((w) => w.tree && w.diffs?.length);
-        const at2 = Date.now();
+        const at2 = afterOwnWrites();
         if (repaired.length)
             await settle(at2);
         for (const w of repaired) {
