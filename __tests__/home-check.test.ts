@@ -211,9 +211,8 @@ describe('checking the sources of a home', () => {
     expect(r.repaired).toEqual([{ crate: `${D}/${top}`, paths: ['src/lib.rs (content)'] }]);
     expect(await fs.readFile(join(src(), 'src', 'lib.rs'), 'utf8')).toBe(files['src/lib.rs']);
     expect((await fs.stat(join(src(), 'src', 'lib.rs'))).mtimeMs).toBe(Date.parse('2020-01-01T00:00:00Z'));
-    // The repair changed the file after the listing it was found in: the next check compares it
-    // once more (a change racing the repair would be seen there), and the one after finds nothing.
-    expect(await check()).toMatchObject({ verified: 1, repaired: [] });
+    // The repair's own writes were looked at again after it (a change racing the repair would be
+    // seen there): the next check finds nothing to compare.
     expect(await check()).toMatchObject({ verified: 0, repaired: [] });
   });
 
@@ -225,7 +224,6 @@ describe('checking the sources of a home', () => {
     expect(r.repaired[0].paths.sort()).toEqual(['src/evil.rs (extra)', 'src/lib.rs (mode)', 'src/more/deep.rs (missing)']);
     expect(existsSync(join(src(), 'src', 'evil.rs'))).toBe(false);
     expect(await fs.readFile(join(src(), 'src', 'more', 'deep.rs'), 'utf8')).toBe('x\n');
-    expect(await check()).toMatchObject({ verified: 1, repaired: [] });
     expect(await check()).toMatchObject({ verified: 0, repaired: [] });
   });
 

@@ -968,20 +968,36 @@ function owner_chownTree(paths, to, recursive, timeoutMs = DEFAULT_CLEANUP_TIMEO
 
 /*
  * What /proc and the process itself say: this process's uid, a process's stat line and its
- * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ * ancestors (whose Runner.Worker a hook's lease watches), whether a process has exited (and a
+ * wait for it), and the PATH search a shell would do.
  */
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
 const proc_myUid = () => process.geteuid?.() ?? 0;
 /** /proc/<pid>/stat, parsed; undefined when the process is gone or not visible here. */
 function proc_procStat(pid) {
     try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
         const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
     }
     catch {
         return undefined;
     }
+}
+/** Whether the process `pid` that started at `start` has exited: gone, a zombie, or the pid reused. */
+function exited(pid, start) {
+    const now = proc_procStat(pid);
+    return !now || now.state === 'Z' || now.start !== start;
+}
+/** Waits (polling /proc) until the process `pid` that started at `start` has exited; false if it still runs after `ms`. */
+async function waitExited(pid, start, ms) {
+    const end = Date.now() + ms;
+    while (!exited(pid, start)) {
+        if (Date.now() >= end)
+            return false;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
 }
 /** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
 function ancestors(from) {
@@ -5098,11 +5114,19 @@ function sccacheExports(r) {
     return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
 }
 /**
+ * How long a server told to stop may take to exit: sccache 0.4 answers `--stop-server` before it
+ * closes its port, then waits up to 10 s for the compiles in flight (server.rs, SHUTDOWN_TIMEOUT);
+ * a busy machine adds to both.
+ */
+const STOP_GRACE_MS = 30_000;
+/**
  * The post step, before it empties the job's tmp/: a server on the job's port that carries
  * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
- * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
- * its temp dir still exists, and start a host server in its place for the jobs still on that
- * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, and wait
+ * until it has exited: `--stop-server` returns while the server may still hold the port and run
+ * compiles in that TMPDIR. One that has not exited after STOP_GRACE_MS gets SIGKILL, as the
+ * runner would give it. Then start a host server in its place for the jobs still on that port.
+ * Returns what it did, for a warning; undefined when there was nothing to do.
  */
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
@@ -5113,13 +5137,31 @@ async function sccacheAtEnd(r, env, paths, log) {
         return undefined;
     const wrapper = sccacheWrapper(env);
     const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
-    if (!binary)
+    const start = proc_procStat(o.pid)?.start;
+    if (!binary || !start)
         return undefined;
     await new Promise((res) => {
-        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], {
+            env: { ...env, SCCACHE_SERVER_PORT: String(r.port) },
+            stdio: 'ignore',
+            timeout: STOP_GRACE_MS,
+            killSignal: 'SIGKILL',
+        });
         c.on('error', () => res());
         c.on('exit', () => res());
     });
+    let how = 'stopped it before emptying TMPDIR';
+    if (!(await waitExited(o.pid, start, STOP_GRACE_MS))) {
+        try {
+            process.kill(o.pid, 'SIGKILL');
+        }
+        catch {
+            // exited just now
+        }
+        how = (await waitExited(o.pid, start, STOP_GRACE_MS))
+            ? `killed it before emptying TMPDIR (it had not exited ${STOP_GRACE_MS / 1000} s after --stop-server)`
+            : `could not end it before emptying TMPDIR (it still ran after SIGKILL)`;
+    }
     const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
     const then = again instanceof Error
         ? `; starting a host server again failed: ${again.message}`
@@ -5127,7 +5169,7 @@ async function sccacheAtEnd(r, env, paths, log) {
             ? `, and ${again.how} the host server on port ${again.port}`
             : '';
     const started = `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone)`;
-    return `${started}; stopped it before emptying TMPDIR${then}.`;
+    return `${started}; ${how}${then}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/os/changes.ts
@@ -5151,6 +5193,13 @@ async function sccacheAtEnd(r, env, paths, log) {
  */
 /** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
 const SETTLE_MS = 30;
+/**
+ * The moment to record once one's own writes are done: the next millisecond. Date.now() is the
+ * current millisecond rounded down, and a write made earlier in that same millisecond carries a
+ * ctime with its fraction (a file changed at .86 of millisecond T is newer than T), so T itself
+ * would make one's own last write look like a later change.
+ */
+const afterOwnWrites = () => Date.now() + 1;
 /** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
 async function settle(at) {
     const left = at + SETTLE_MS + 1 - Date.now();
@@ -5245,6 +5294,7 @@ function readdirSafe(p) {
 
 
 
+
 const sealedMode = (e) => (e.kind === 'dir' ? 0o555 : e.mode & 0o111 ? 0o555 : 0o444);
 const writableMode = (e) => (e.kind === 'dir' ? 0o755 : e.mode & 0o111 ? 0o755 : 0o644);
 const kindOf = (st) => st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
@@ -5264,7 +5314,7 @@ function childrenOf(tree) {
 }
 /** One path against what the tree says of it; undefined when it is right. */
 async function compareOne(dir, rel, want, sealed) {
-    const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(dir, rel)).catch(() => undefined);
+    const st = await absent_lstatIfPresent((0,external_node_path_.join)(dir, rel));
     if (!want)
         return st ? 'extra' : undefined;
     if (!st)
@@ -5308,7 +5358,7 @@ async function compareTree(dir, tree, o) {
                 return;
         }
         else {
-            const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+            const st = await absent_lstatIfPresent(dir);
             if (!st?.isDirectory())
                 return void note('', st ? 'kind' : 'missing');
             if (!o.keepExtra && (st.mode & 0o777) !== (o.sealed ? 0o555 : 0o755))
@@ -5367,7 +5417,7 @@ async function place(path, e, sealed) {
 }
 /** Removes a file, a link or a whole directory below the crate directory (made writable first). */
 async function removeEntry(path) {
-    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    const st = await absent_lstatIfPresent(path);
     if (!st)
         return;
     if (st.isDirectory()) {
@@ -5432,7 +5482,7 @@ function subtree(tree, rel) {
 async function chmodTree(top, dirMode, fileMode, skip = [], rel = '') {
     if (rel && skip.some((x) => rel === x || rel.startsWith(`${x}/`)))
         return;
-    const st = await external_node_fs_.promises.lstat(top).catch(() => undefined);
+    const st = await absent_lstatIfPresent(top);
     if (!st || st.isSymbolicLink())
         return;
     if (!st.isDirectory()) {
@@ -5771,6 +5821,7 @@ async function checkoutTree(db, tree, paths, env = process.env) {
 
 
 
+
 /** cargo cleans sources nobody used for a month: sealed ones it cannot, so they are unsealed after this. */
 const UNSEAL_AFTER_MS = 21 * 86_400_000;
 /** A name declared writable stays so this long after the last job that declared it. */
@@ -5828,11 +5879,11 @@ function splitCrate(crate) {
 }
 const home_sources_isDir = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isDirectory(), () => false);
 const isFile = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isFile(), () => false);
-const listDirs = async (p) => (await external_node_fs_.promises.readdir(p, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+const listDirs = async (p) => (await absent_listDirents(p)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 /** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
 async function indexSha(home, dir, crate) {
     for (const { name, version } of splitCrate(crate)) {
-        const buf = await external_node_fs_.promises.readFile((0,external_node_path_.join)(home, 'registry', 'index', dir, '.cache', lockfile_indexPath(name))).catch(() => undefined);
+        const buf = await absent_readBytesIfPresent((0,external_node_path_.join)(home, 'registry', 'index', dir, '.cache', lockfile_indexPath(name)));
         const sums = buf ? [...new Set(indexChecksums(buf, version))] : [];
         if (sums.length === 1)
             return sums[0];
@@ -5917,7 +5968,7 @@ async function home_sources_checkSources(c) {
         ? { src: (0,external_node_path_.join)(c.home, 'git', 'checkouts', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'git', 'db', t.dir) }
         : { src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`) };
     // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
-    const listing = async (sub, dir, want) => new Set((await external_node_fs_.promises.readdir((0,external_node_path_.join)(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
+    const listing = async (sub, dir, want) => new Set((await absent_listDirents((0,external_node_path_.join)(c.home, 'registry', sub, dir))).filter(want).map((e) => e.name));
     const present = async (ts) => {
         const dirs = [...new Set(ts.filter((t) => !t.git).map((t) => t.dir))];
         const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())])));
@@ -5990,7 +6041,7 @@ async function home_sources_checkSources(c) {
         }
         // Everything this check wrote so far is stamped before `at`; what changes after it is not.
         // So everything recorded as verified is read after it: each `.crate` is hashed once more.
-        const at = Date.now();
+        const at = afterOwnWrites();
         await settle(at);
         for (const w of todo.filter((x) => x.tree)) {
             if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
@@ -6015,16 +6066,21 @@ async function home_sources_checkSources(c) {
                 delete rec.crates[w.t.key];
             }
         }
-        // A repaired crate is recorded only once a second look finds it whole.
+        // A repaired crate is recorded at `at2` only once a second look, after it, finds whole every
+        // path that changed since the first look began (the repair's own writes, and anything another
+        // process wrote meanwhile): a path compared before `at2` and changed after that comparison
+        // would otherwise carry a ctime older than its record.
         const repaired = todo.filter((w) => w.tree && w.diffs?.length);
-        const at2 = Date.now();
+        const at2 = afterOwnWrites();
         if (repaired.length)
             await settle(at2);
         for (const w of repaired) {
+            const base = w.only !== undefined && !w.crateOnly ? w.scanAt : at;
+            const since = [...(await changedSince([w.src], Math.floor(base), { skip: w.t.git ? '.git' : undefined })).keys()].map((f) => (0,external_node_path_.relative)(w.src, f));
             const again = await compareTree(w.src, w.tree, {
                 sealed: w.sealed,
                 keepExtra: !w.sealed,
-                only: [...new Set(w.diffs.map((d) => d.path))],
+                only: since.includes('') ? undefined : [...new Set([...w.diffs.map((d) => d.path), ...since])],
                 ignore: w.ignore,
             });
             if (again.length) {
@@ -6039,7 +6095,7 @@ async function home_sources_checkSources(c) {
                 delete rec.crates[w.t.key];
             else if (w.tree && w.sha) {
                 // Every path read after `at` (or `at2`): that moment. Only the changed ones: the listing's.
-                const verified = w.only !== undefined && !w.crateOnly ? w.scanAt : w.diffs?.length ? at2 : at;
+                const verified = w.diffs?.length ? at2 : w.only !== undefined && !w.crateOnly ? w.scanAt : at;
                 rec.crates[w.t.key] = { sha256: w.sha, from: w.from, at: verified, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
             }
             else if (old && stale(w))
@@ -6134,7 +6190,7 @@ async function prepare(c, w, r, rec) {
 async function prepareCheckout(w, r, rec) {
     const old = rec.crates[w.t.key];
     const head = async () => {
-        const h = (await external_node_fs_.promises.readFile((0,external_node_path_.join)(w.src, '.git', 'HEAD'), 'utf8').catch(() => '')).trim();
+        const h = ((await absent_readTextIfPresent((0,external_node_path_.join)(w.src, '.git', 'HEAD'), { notADirectory: 'absent' })) ?? '').trim();
         return /^[0-9a-f]{40}$/.test(h) && h.startsWith(w.t.crate) ? h : undefined;
     };
     const commit = w.t.lockSha ?? old?.sha256 ?? (await head());
@@ -6177,6 +6233,7 @@ async function loadForRepair(w) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/home-top.ts
+
 
 
 
@@ -6231,12 +6288,12 @@ function topFate(e, me, live) {
 }
 /** The latest ctime of a path and, for a directory, of its entries (not following links; a bounded walk). */
 async function latestChange(path, budget = { n: 20_000 }) {
-    const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+    const st = await absent_lstatIfPresent(path);
     if (!st)
         return 0;
     let t = st.ctimeMs;
     if (st.isDirectory() && budget.n-- > 0)
-        for (const n of await external_node_fs_.promises.readdir(path).catch(() => []))
+        for (const n of await absent_listDir(path))
             t = Math.max(t, await latestChange((0,external_node_path_.join)(path, n), budget));
     return t;
 }
@@ -6246,9 +6303,9 @@ async function runnerFiles(orig) {
     if (!orig)
         return out;
     for (const f of RUNNER_FILES) {
-        const st = await external_node_fs_.promises.stat((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+        const st = await absent_ifPresent((0,external_node_path_.join)(orig, f), () => external_node_fs_.promises.stat((0,external_node_path_.join)(orig, f)), { notADirectory: 'absent' });
         if (st?.isFile()) {
-            const b = await external_node_fs_.promises.readFile((0,external_node_path_.join)(orig, f)).catch(() => undefined);
+            const b = await absent_readBytesIfPresent((0,external_node_path_.join)(orig, f));
             if (b)
                 out.set(f, b);
         }
@@ -6258,11 +6315,11 @@ async function runnerFiles(orig) {
 /** The job's own entries at the top of `home`, as topFate sees them. */
 async function topEntries(home, runner) {
     const out = [];
-    for (const name of await external_node_fs_.promises.readdir(home).catch(() => [])) {
+    for (const name of await absent_listDir(home)) {
         if (sharedName(name))
             continue;
         const p = (0,external_node_path_.join)(home, name);
-        const st = await external_node_fs_.promises.lstat(p).catch(() => undefined);
+        const st = await absent_lstatIfPresent(p);
         if (!st)
             continue;
         const orig = runner.get(name);
@@ -6311,7 +6368,7 @@ async function home_top_settleTop(o) {
     // write through it, outside the root. A copy of the same bytes serves whoever reads it.
     for (const f of RUNNER_FILES) {
         const p = (0,external_node_path_.join)(o.home, f);
-        if (!(await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isSymbolicLink())
+        if (!(await absent_lstatIfPresent(p))?.isSymbolicLink())
             continue;
         const b = runner.get(f);
         if (b)
