@@ -77,8 +77,10 @@ export async function loadPrevious(repo = resolve('.')): Promise<Policy | undefi
     rank: (slots, me, disk) => choose.rankSlots(slots, me, disk),
     // It waited lease-wait for any earlier run of the job.
     wait: (_me, _predecessor, leaseWaitMs) => ({ ms: leaseWaitMs, why: 'an earlier run of this job' }),
-    // No warm copies, and compile-cache keys of its own in every slot.
+    // No warm copies, no archives, and compile-cache keys of its own in every slot.
     copySource: () => undefined,
+    restoreSource: () => undefined,
+    saveArchive: () => ({ save: false, why: 'the previous release had no archives' }),
     compileCacheKey: (slot, job) => `${slot}|${job}`,
   };
 }

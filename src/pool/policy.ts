@@ -2,8 +2,22 @@ import { type Disk, beyond } from '../os/disk.js';
 import type { Level } from '../model/units.js';
 import { type DirRecord, trustDomain } from '../model/record.js';
 import { type DiskView, type Me, type SlotPlan, type SlotView, fromBase, rankSlots, sameJob, waitBudget } from './choose.js';
-import { type HostStats, type UseEntry, type WorthKey, addClosed, addEntry, byWorth, slotValues, statsOf, worthKey, worthless } from './value.js';
+import {
+  type ArchiveView,
+  type HostStats,
+  type UseEntry,
+  type WorthKey,
+  addClosed,
+  addEntry,
+  archiveValues,
+  byWorth,
+  slotValues,
+  statsOf,
+  worthKey,
+  worthless,
+} from './value.js';
 import { decideReset } from './reset.js';
+import { type ArchiveKey, chooseArchive } from '../model/archive-key.js';
 
 /*
  * The pool's policy: every choice the pool makes, as plain data in and decisions out, in the order
@@ -22,14 +36,14 @@ import { decideReset } from './reset.js';
  * "worth nothing" rule), reset.ts (what of a slot a job keeps); the order of the guard's candidate
  * kinds lives in guard.ts's table of kinds, whose collector stamps it on each candidate.
  *
- * The archive tier's choices come next, as two more steps of `Policy`: what an archive is worth
- * per byte (beside `value`: the guard then weighs archives and warm builds in one order, an
- * `archive` kind in guard.ts's table) and which archive a start restores (after `copySource`, for
- * a start with nothing to copy).
+ * The archive tier's choices are steps of `Policy` too (the section "Dependency archives" below):
+ * what an archive is worth per byte (value.ts `archiveValues`, in the unit of a build's worth, so
+ * the guard weighs both in one order), which archive a start with nothing to copy restores, whether
+ * a job's end saves one, and the host tier's cap.
  */
 
-/** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history. */
-export type { DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
+/** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history, an archive. */
+export type { ArchiveView, DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
 
 /**
  * Something the guard could delete, as its decision sees it: no tree is walked to make one.
@@ -223,6 +237,126 @@ export function copyFits(d: Disk, bytes: number, level: Level): boolean {
   return free > 0 && !beyond(after, level);
 }
 
+/*
+ * Dependency archives (store/archive.ts): the host tier, and the same decisions for the fleet tier.
+ *
+ *   the guard:      an archive is a candidate like an idle build, weighed by the same order of
+ *                   worth (archiveValues; guard.ts gives the archive row the targets' place in the
+ *                   order of kinds): after trash and dead jobs' dirs, before registry sources and
+ *                   the stores. It is nobody's runner's data (`shared`): it serves every PR of its
+ *                   job, so every runner's guard may free it, in any scope. Never while a restore
+ *                   reads it (`live`).
+ *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
+ *                   names, from the trust domains archiveDomains allows.
+ *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
+ *                   that the tier stays under its cap (archiveCapBytes).
+ */
+
+/** A share of the disk, or a size: the most the host tier's archives may hold together. */
+export type ArchiveCap = { kind: 'percent'; percent: number } | { kind: 'bytes'; bytes: number };
+
+/** Pure: the cap in bytes on a disk of `totalBytes`. */
+export const archiveCapBytes = (totalBytes: number, cap: ArchiveCap): number =>
+  cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
+
+/**
+ * Pure: the trust domains whose archives a start may restore, as for warm copies
+ * (chooseCopySource): its own and its base branch's (a first run's, or any later start of a PR
+ * whose own archive is not there); any domain with `reuse: always`; none with `reuse: never`.
+ * A PR's archive never reaches its base or another PR, since no job has a PR as its base.
+ */
+export function archiveDomains(me: Pick<Me, 'key' | 'baseKey'>, reuse: 'same-key' | 'never' | 'always'): string[] | 'any' {
+  if (reuse === 'never') return [];
+  if (reuse === 'always') return 'any';
+  return me.baseKey !== undefined && me.baseKey !== me.key ? [me.key, me.baseKey] : [me.key];
+}
+
+/** An archive as a start may find it: model/archive-key.ts's candidate, with its domain and fallback key. */
+export interface RestoreCandidate {
+  exact: string;
+  fallback: string;
+  savedAt: string;
+  domain: string;
+  repository: string;
+}
+
+/**
+ * Pure: which archive a start restores, among those of its repository in the domains it may read
+ * (archiveDomains): its exact key, else the newest of its fallback key (model/archive-key.ts
+ * `chooseArchive`: cargo rebuilds only what the lock changed). Undefined: none, and the start
+ * builds as it would have.
+ */
+export function restoreSource<A extends RestoreCandidate>(
+  archives: A[],
+  want: ArchiveKey,
+  me: Pick<Me, 'repository' | 'key' | 'baseKey'>,
+  reuse: 'same-key' | 'never' | 'always',
+): { pick: A; how: 'exact' | 'fallback' } | undefined {
+  const domains = archiveDomains(me, reuse);
+  const readable = archives.filter(
+    (a) => a.repository === me.repository && (domains === 'any' || domains.includes(a.domain)) && (a.exact === want.exact || a.fallback === want.fallback),
+  );
+  const r = chooseArchive(readable, want);
+  return r && { pick: r.pick as A, how: r.how };
+}
+
+/** What a job's end knows when it decides whether to save an archive. */
+export interface SaveInput {
+  /** A fork PR's job: never writes what another job reads. */
+  fork: boolean;
+  layout: 'slot' | 'job';
+  /** The job's exact key (model/archive-key.ts): undefined without a Cargo.lock. */
+  exact?: string;
+  /** Dependency units (packages not the workspace's own) the job compiled. */
+  builtDependencies: number;
+  /** An archive of its exact key is already in a domain it reads (its own, its base's). */
+  found: boolean;
+  /** The host tier is on (its cap above 0). */
+  enabled: boolean;
+}
+
+/**
+ * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
+ * for its log. Only after a job that compiled dependencies and found no archive of its exact key:
+ * a job that restored its exact key, or kept every dependency fresh in its own warm build, has
+ * nothing another job lacks. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME
+ * is its own (a registry unit's fingerprint hashes its path: no other job could restore it).
+ */
+export function saveArchive(i: SaveInput): { save: boolean; why: string } {
+  if (!i.enabled) return { save: false, why: 'the host tier is off' };
+  if (i.fork) return { save: false, why: 'a fork PR never writes what another job reads' };
+  if (i.layout === 'job') return { save: false, why: 'layout: job builds with a CARGO_HOME of its own, which no later job shares' };
+  if (i.exact === undefined) return { save: false, why: 'no Cargo.lock: an archive is saved only under an exact key' };
+  if (i.found) return { save: false, why: 'an archive of this exact key is there already' };
+  if (i.builtDependencies <= 0) return { save: false, why: 'no dependency was compiled: nothing a later start would lack' };
+  return { save: true, why: `${i.builtDependencies} dependency units compiled and no archive of this key` };
+}
+
+/**
+ * Pure: the archives to remove so that the tier holds at most `capBytes`, least worth first (the
+ * guard's order of worth, then the oldest), never one a restore reads nor `keep` (the archive
+ * just saved: its job was just seen without one). Values as archiveValues gives them.
+ */
+export function trimArchives<A extends Pick<ArchiveView, 'path' | 'bytes' | 'live' | 'savedMs' | 'domain'> & { value?: number }>(
+  archives: A[],
+  capBytes: number,
+  keep?: string,
+): A[] {
+  let held = archives.reduce((n, a) => n + a.bytes, 0);
+  if (held <= capBytes) return [];
+  const w = new Map(archives.map((a) => [a, worthKey({ key: a.domain, value: a.value })]));
+  const order = [...archives]
+    .filter((a) => !a.live && a.path !== keep)
+    .sort((a, b) => byWorth(w.get(a)!, w.get(b)!) || a.savedMs - b.savedMs || a.path.localeCompare(b.path));
+  const out: A[] = [];
+  for (const a of order) {
+    if (held <= capBytes) break;
+    out.push(a);
+    held -= a.bytes;
+  }
+  return out;
+}
+
 /** A PR the host was told has closed (warmth.ts closed entries, forget.ts). */
 export interface Closed {
   t: string;
@@ -256,6 +390,8 @@ export interface PolicyOptions {
    * so a start hits what any slot compiled; false: each slot has keys of its own.
    */
   crossSlotHits?: boolean;
+  /** Dependency archives on the host (the host tier): restored by a start with nothing to copy, saved by a job's end; false: none. */
+  archives?: boolean;
 }
 
 /** Every step of the policy, in the order a job meets them. The previous release implements the same (scripts/sim/previous.ts). */
@@ -286,9 +422,14 @@ export interface Policy {
   /** copy source: the idle build a start without its own copies (undefined: none). */
   copySource(slots: SlotView[], me: Me, o: Parameters<typeof chooseCopySource>[2]): CopySource | undefined;
   copyFits(d: Disk, bytes: number, level: Level): boolean;
-  // The archive tier's two steps join here (see the head of this file): what an archive is worth
-  // per byte, weighed with `values` in the guard's one order, and which archive a start with
-  // nothing to copy restores, after `copySource`. The previous release's adapter gives none.
+  /** What each idle archive is worth, by path, in the unit of `values` (undefined: no history, by age alone). */
+  archiveValues(archives: ArchiveView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
+  /** restore: the archive a start with nothing to copy restores (undefined: none, or the tier is off). */
+  restoreSource: typeof restoreSource;
+  /** A job's end: whether it saves an archive. */
+  saveArchive: typeof saveArchive;
+  /** The archives that go so that the host tier stays under its cap. */
+  trimArchives: typeof trimArchives;
   /** The compile cache's key for a job's units built in a slot (the simulator prices starts with it). */
   compileCacheKey(slot: string, job: string): string;
 }
@@ -334,6 +475,10 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     reset: decideReset,
     copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
     copyFits,
+    archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
+    restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
+    saveArchive: (i) => saveArchive(o.archives === false ? { ...i, enabled: false } : i),
+    trimArchives,
     compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
   };
 }
