@@ -14,6 +14,7 @@ import {
   makePolicy,
   planPrune,
   restoreSource,
+  restoreTier,
   saveArchive,
   trimArchives,
 } from '../src/pool/policy.js';
@@ -119,6 +120,15 @@ describe('what an archive is worth', () => {
     ]);
     expect([v.get('old'), v.get('other-toolchain'), v.get('lint')! > 0]).toEqual([0, 0, true]);
     expect(v.get('new')).toBeCloseTo(BASE, 6);
+  });
+
+  test("worth nothing: a PR's archive of an exact key its base branch has too (every start that reads it reads the base's)", () => {
+    const s = statsOf([line({ at: 20 * H, run: 'm', key: 'ref-main' }), line({ at: 22 * H, run: 'p', key: 'pr-1', base: 'ref-main' })]);
+    const both = archiveValues([archive({ path: 'pr' }), archive({ path: 'main', domain: 'ref-main' })], s, NOW);
+    expect(both.get('pr')).toBe(0);
+    expect(both.get('main')! > 0).toBe(true);
+    // Its own lock: worth its PR's rate.
+    expect(archiveValues([archive({ path: 'pr', exact: 'e9' }), archive({ path: 'main', domain: 'ref-main' })], s, NOW).get('pr')! > 0).toBe(true);
   });
 
   test('an archive a restore reads gets no value: it is never weighed', () => {
@@ -230,16 +240,48 @@ describe('which archive a start restores', () => {
   });
 });
 
+describe('which tier a start restores from', () => {
+  type R = { pick: string; how: 'exact' | 'fallback' } | undefined;
+  const cases: [string, R, R, string | undefined][] = [
+    ["the host's exact key: the fleet is not asked", { pick: 'h', how: 'exact' }, { pick: 'f', how: 'exact' }, 'host:h:exact'],
+    [
+      "no exact key on the host: the fleet's exact key before the host's near one",
+      { pick: 'h', how: 'fallback' },
+      { pick: 'f', how: 'exact' },
+      'fleet:f:exact',
+    ],
+    ["near archives on both: the host's (no transfer)", { pick: 'h', how: 'fallback' }, { pick: 'f', how: 'fallback' }, 'host:h:fallback'],
+    ["nothing on the host: the fleet's near archive", undefined, { pick: 'f', how: 'fallback' }, 'fleet:f:fallback'],
+    ['nothing anywhere', undefined, undefined, undefined],
+  ];
+  test.each(cases)('%s', (_, host, fleet, want) => {
+    let asked = 0;
+    const r = restoreTier(host, () => (asked++, fleet));
+    expect(r && `${r.tier}:${r.pick}:${r.how}`).toBe(want);
+    expect(asked).toBe(host?.how === 'exact' ? 0 : 1);
+  });
+  test('no fleet tier configured: the host alone', () => {
+    expect(restoreTier({ pick: 'h', how: 'fallback' }, undefined)).toEqual({ pick: 'h', how: 'fallback', tier: 'host' });
+  });
+});
+
 describe("whether a job's end saves an archive", () => {
   const base: SaveInput = { fork: false, layout: 'slot', exact: 'E', builtDependencies: 40, found: false, enabled: true };
   const cases: [string, Partial<SaveInput>, boolean, RegExp][] = [
-    ['it compiled dependencies and no archive of its key is there', {}, true, /40 dependency units compiled/],
+    ['it compiled dependencies and no archive of its key is there', {}, true, /40 dependency units in its build \(40 compiled\)/],
     ['an archive of its exact key is there (it restored it, or another job saved it)', { found: true }, false, /there already/],
-    ['every dependency was fresh (its own warm build, or a restore)', { builtDependencies: 0 }, false, /no dependency was compiled/],
+    [
+      'every dependency fresh in its own warm build, and no archive of its key (a base branch whose pushes start warm)',
+      { builtDependencies: 0, freshDependencies: 170 },
+      true,
+      /170 dependency units in its build \(0 compiled\)/,
+    ],
+    ['a build without dependency units', { builtDependencies: 0, freshDependencies: 0 }, false, /no dependency units/],
     ['a fork PR never writes what another job reads', { fork: true }, false, /fork/],
     ['layout: job has a CARGO_HOME of its own', { layout: 'job' }, false, /layout: job/],
     ['no Cargo.lock: no exact key', { exact: undefined }, false, /Cargo.lock/],
     ['the host tier is off', { enabled: false }, false, /off/],
+    ['it would take the disk over its hard level', { fits: false }, false, /over its hard level/],
   ];
   test.each(cases)('%s', (_, o, save, why) => {
     const r = saveArchive({ ...base, ...o });

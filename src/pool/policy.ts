@@ -255,6 +255,13 @@ export function copyFits(d: Disk, bytes: number, level: Level): boolean {
 /** A share of the disk, or a size: the most the host tier's archives may hold together. */
 export type ArchiveCap = { kind: 'percent'; percent: number } | { kind: 'bytes'; bytes: number };
 
+/**
+ * The host tier's cap where nothing sets another: a share of the root's disk. Measured on the fleet
+ * simulation (docs/simulation.md, "The archive tier"): the share that keeps the archives a day
+ * restores from without taking the room of the warm builds the same day comes back to.
+ */
+export const DEFAULT_ARCHIVE_CAP: ArchiveCap = { kind: 'percent', percent: 20 };
+
 /** Pure: the cap in bytes on a disk of `totalBytes`. */
 export const archiveCapBytes = (totalBytes: number, cap: ArchiveCap): number =>
   cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
@@ -300,6 +307,23 @@ export function restoreSource<A extends RestoreCandidate>(
   return r && { pick: r.pick as A, how: r.how };
 }
 
+/**
+ * Pure: which tier a start restores from, given what each would give (restoreSource on the host's
+ * archives and on the fleet store's): the host's exact key; else the fleet's exact key (a
+ * transfer costs seconds, a near archive a rebuild of what the lock changed: minutes); else the
+ * host's near archive, else the fleet's. The fleet is asked only where the host has no exact key;
+ * a restore from it then fills the host tier (where it fits, as a save).
+ */
+export function restoreTier<A>(
+  host: { pick: A; how: 'exact' | 'fallback' } | undefined,
+  fleet: (() => { pick: A; how: 'exact' | 'fallback' } | undefined) | undefined,
+): { pick: A; how: 'exact' | 'fallback'; tier: 'host' | 'fleet' } | undefined {
+  if (host?.how === 'exact') return { ...host, tier: 'host' };
+  const f = fleet?.();
+  if (f?.how === 'exact' || (f && !host)) return { ...f, tier: 'fleet' };
+  return host && { ...host, tier: 'host' };
+}
+
 /** What a job's end knows when it decides whether to save an archive. */
 export interface SaveInput {
   /** A fork PR's job: never writes what another job reads. */
@@ -309,18 +333,30 @@ export interface SaveInput {
   exact?: string;
   /** Dependency units (packages not the workspace's own) the job compiled. */
   builtDependencies: number;
+  /** Dependency units its build held fresh (a warm build, a copy): an archive of them serves the starts that lack them too. */
+  freshDependencies?: number;
   /** An archive of its exact key is already in a domain it reads (its own, its base's). */
   found: boolean;
   /** The host tier is on (its cap above 0). */
   enabled: boolean;
+  /**
+   * The archive fits under the hard level (copyFits at `disk-hard-threshold`): the room above it is
+   * for the builds about to start. Not the threshold, as for a warm copy: in runner scope the disk
+   * may stay over the threshold until the gc timer runs, and a base branch that could not save
+   * there would leave every PR without its archive. Absent: not measured, it fits.
+   */
+  fits?: boolean;
 }
 
 /**
  * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
- * for its log. Only after a job that compiled dependencies and found no archive of its exact key:
- * a job that restored its exact key, or kept every dependency fresh in its own warm build, has
- * nothing another job lacks. Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME
- * is its own (a registry unit's fingerprint hashes its path: no other job could restore it).
+ * for its log: when its build holds dependency units and no archive of its exact key is in a
+ * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
+ * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
+ * would otherwise never save one, and every PR based on it that lacks its own build would start
+ * without (measured on the fleet simulation: that cost more compile hours than every save of the
+ * day, docs/simulation.md). Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
+ * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
  */
 export function saveArchive(i: SaveInput): { save: boolean; why: string } {
   if (!i.enabled) return { save: false, why: 'the host tier is off' };
@@ -328,8 +364,11 @@ export function saveArchive(i: SaveInput): { save: boolean; why: string } {
   if (i.layout === 'job') return { save: false, why: 'layout: job builds with a CARGO_HOME of its own, which no later job shares' };
   if (i.exact === undefined) return { save: false, why: 'no Cargo.lock: an archive is saved only under an exact key' };
   if (i.found) return { save: false, why: 'an archive of this exact key is there already' };
-  if (i.builtDependencies <= 0) return { save: false, why: 'no dependency was compiled: nothing a later start would lack' };
-  return { save: true, why: `${i.builtDependencies} dependency units compiled and no archive of this key` };
+  const held = i.builtDependencies + (i.freshDependencies ?? 0);
+  if (held <= 0) return { save: false, why: 'its build holds no dependency units' };
+  // Room that builds about to start need is not the tier's to take.
+  if (i.fits === false) return { save: false, why: 'it would take the disk over its hard level' };
+  return { save: true, why: `no archive of this key, and ${held} dependency units in its build (${i.builtDependencies} compiled)` };
 }
 
 /**

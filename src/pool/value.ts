@@ -360,9 +360,10 @@ export interface ArchiveView {
  *   not restore; the rate counts it anyway, since the host cannot tell which starts will lack
  *   theirs: it says how much an archive is asked for relative to another, and the host tier's cap
  *   (policy.ts `trimArchives`) bounds what the archives of a busy repository may take.
- * - worth nothing: an archive of a closed PR, and one whose domain and job have a newer archive
- *   (a start restores its exact key, else the newest of its fallback key; a newer fallback key is a
- *   job that moved on: another toolchain or settings).
+ * - worth nothing: an archive of a closed PR; one whose domain and job have a newer archive (a
+ *   start restores its exact key, else the newest of its fallback key; a newer fallback key is a
+ *   job that moved on: another toolchain or settings); and a PR's archive of an exact key its base
+ *   branch has too (saved before the base's was: every start that reads it reads the base's).
  */
 export function archiveValues(archives: ArchiveView[], s: HostStats, nowMs: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -387,11 +388,15 @@ export function archiveValues(archives: ArchiveView[], s: HostStats, nowMs: numb
     const base = domainOf(repository, k.base);
     based.set(base, (based.get(base) ?? 0) + rateOf(id, k, repository, k.last));
   }
+  // Exact keys by domain: a PR's archive of its base's exact key adds nothing to the base's.
+  const exactIn = new Set(archives.map((a) => `${domainOf(a.repository, a.domain)}|${a.exact}`));
   for (const a of archives) {
     if (a.live) continue;
     const id = domainOf(a.repository, a.domain);
     const closedAt = s.closed.get(id);
-    if ((closedAt !== undefined && closedAt >= a.savedMs) || newest.get(sameJob(a)) !== a) {
+    const base = s.keys.get(id)?.base;
+    const copyOfBase = base !== undefined && exactIn.has(`${domainOf(a.repository, base)}|${a.exact}`);
+    if ((closedAt !== undefined && closedAt >= a.savedMs) || newest.get(sameJob(a)) !== a || copyOfBase) {
       out.set(a.path, 0);
       continue;
     }
