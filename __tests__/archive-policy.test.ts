@@ -164,14 +164,15 @@ describe('the guard weighs archives among idle builds and trash', () => {
       ['queue-archive', 'target'],
     ],
     ["an archive worth nothing (a closed PR's, an older one) before any warm build", [c({ path: 'target', value: 0.1 }), a('closed', 0)], ['closed', 'target']],
-    [
-      "equals by age, archives as builds; in runner scope an archive is nobody's, never another runner's",
-      [c({ path: 'theirs', value: 2, owner: 'other', lastUsedMs: T0 + 2 }), a('archive', 2.1, { lastUsedMs: T0 + 1 })],
-      ['archive', 'theirs'],
-    ],
   ];
   test.each(cases)('%s', (_, cands, order) => {
     for (const scope of ['runner', 'host'] as const) expect(planPrune(cands, scope, 'me').ordered.map((x) => x.path)).toEqual(order);
+  });
+  test("equals by age, archives as builds; in runner scope an archive is nobody's, another runner's build is left to the gc timer", () => {
+    const cands = [c({ path: 'theirs', value: 2, owner: 'other', lastUsedMs: T0 + 2 }), a('archive', 2.1, { lastUsedMs: T0 + 1 })];
+    expect(planPrune(cands, 'host', 'me').ordered.map((x) => x.path)).toEqual(['archive', 'theirs']);
+    const runner = planPrune(cands, 'runner', 'me');
+    expect([runner.ordered.map((x) => x.path), runner.others.map((x) => x.path)]).toEqual([['archive'], ['theirs']]);
   });
   test("a live archive (a restore reads it) is never planned; an archive's bytes are never other runners' bytes", () => {
     const plan = planPrune([a('live', 1, { live: true, bytes: 5 }), a('idle', 1, { bytes: 7, owner: 'other' })], 'runner', 'me');

@@ -7,12 +7,13 @@ import type { JobIdentity } from '../src/model/identity.js';
 import { contentKey } from '../src/model/key.js';
 import { slotDirs } from '../src/model/layout.js';
 import type { DirRecord, PathView } from '../src/model/record.js';
+import type { Level } from '../src/model/units.js';
 import { measure } from '../src/os/disk.js';
 import { type Held, hold, release } from '../src/os/flock.js';
 import { heldLocks } from '../src/os/liveness.js';
 import type { Log } from '../src/os/log.js';
 import { writeRecord } from '../src/os/record-file.js';
-import { collectCandidates, planPrune, runGuard } from '../src/pool/guard.js';
+import { planGuard, runGuard, scanRoot } from '../src/pool/guard.js';
 import { acquireSlot, releaseLease, slotToKeep } from '../src/pool/lease.js';
 import { SHIPPED, type Scope, type UseEntry } from '../src/pool/policy.js';
 import { prepareRoot } from '../src/pool/root.js';
@@ -75,6 +76,8 @@ interface Host {
   room: boolean;
   /** Bytes the guard must free to reach its target. */
   toFree: number;
+  /** The disk is over disk-hard-threshold: runner scope gives way to host scope. */
+  overHard: boolean;
 }
 
 /** A host as a day of CI leaves it: slots of several PRs, branches and jobs, some leased, some pruned, and the history behind them. */
@@ -180,8 +183,12 @@ function hostOf(seed: number): Host {
     scope: r.next() < 0.7 ? 'runner' : 'host',
     room: r.next() < 0.5,
     toFree: Math.round(r.uniform(0.1, 1.3) * idle) + 1,
+    overHard: r.next() < 0.2,
   };
 }
+
+/** disk-hard-threshold on a disk with `free` bytes free: over it or not, as the host says. */
+const hardOf = (h: Host, free: number): Level => ({ kind: 'free', bytes: h.overHard ? free + 2 ** 50 : 0 });
 
 /** What the action decides on that host, from the files it reads. */
 async function product(h: Host, root: string) {
@@ -200,13 +207,23 @@ async function product(h: Host, root: string) {
   }
   try {
     const keep = await slotToKeep({ root, me: h.me, view: VIEW, nowMs: h.nowMs });
-    const plan = planPrune(await collectCandidates(root, heldLocks(), h.nowMs), h.scope, h.me.runnerId, { keep });
     const free = (await measure(root)).freeBytes;
+    const threshold: Level = { kind: 'free', bytes: free + 2 ** 50 };
+    const hard = hardOf(h, free);
+    const { plan } = planGuard(await scanRoot(root, heldLocks(), h.nowMs), await measure(root), {
+      scope: h.scope,
+      runnerId: h.me.runnerId,
+      keep,
+      threshold,
+      hard,
+      nowMs: h.nowMs,
+    });
     const guard = await runGuard({
       root,
-      threshold: { kind: 'free', bytes: free + 2 ** 50 },
+      threshold,
       target: { kind: 'free', bytes: free + h.toFree },
       scope: h.scope,
+      hard,
       runnerId: h.me.runnerId,
       dryRun: true,
       keep,
@@ -246,7 +263,8 @@ function simulator(h: Host) {
   const free = diskOf(D, used).freeBytes;
   const w = { sccacheBytes: 0, sccacheFraction: 0, copyDiskFraction: 1 };
   const history = h.history.map((e) => ('job' in e ? { job: e.job } : e));
-  const guarded = new SimPool(SHIPPED, D, { threshold: { kind: 'free', bytes: free + 2 ** 50 }, target: { kind: 'free', bytes: free + h.toFree } }, w, {
+  const levels = { threshold: { kind: 'free', bytes: free + 2 ** 50 }, target: { kind: 'free', bytes: free + h.toFree }, hard: hardOf(h, free) } as const;
+  const guarded = new SimPool(SHIPPED, D, levels, w, {
     scope: h.scope,
     leaseWaitMs: 0,
   });

@@ -20,7 +20,7 @@ const text = (f: string) => readFileSync(join('src', f), 'utf8');
  * move once it lands. Each entry fails the test as soon as it is no longer needed.
  */
 const NOT_YET = {
-  longLines: ['job/metrics.ts', 'pool/guard.ts', 'pool/lease.ts'],
+  longLines: ['pool/guard.ts', 'pool/lease.ts'],
   quotedIn: ['pool/choose.ts', 'pool/guard.ts', 'pool/lease.ts'],
 };
 

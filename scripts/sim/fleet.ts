@@ -24,6 +24,8 @@ export interface SimPolicy {
   policy?: Policy;
   /** prune-scope (default: the settings' default). */
   scope?: Scope;
+  /** The pool: the host's gc timer (host scope, every traces.json `gc.everyMinutes`); default on, as docs/operations.md sets it up. */
+  gc?: boolean;
   /** disk-target, when not the settings' default. */
   target?: string;
   /** lease-wait in ms, when not the settings' default. */
@@ -39,6 +41,8 @@ export interface SimPolicy {
   lru?: boolean;
   reference?: boolean;
   strongReference?: boolean;
+  /** The shipped policy in host scope: what the verdicts weigh against LRU and the reference, which free any runner's data too. */
+  hostScope?: boolean;
   baseline?: Layout;
   /** A per-job record, for analyses that compare two policies job by job. */
   jobLog?: { t: number; id: string; how: How; tier?: string; kind?: string; first?: boolean }[];
@@ -73,7 +77,12 @@ export interface TimelinePoint {
 export type SimResult = { stats: Stats; timeline: TimelinePoint[]; slots?: number; guard?: Model['guardStats'] };
 
 type Event = { t: number; seq?: number } & (
-  { type: 'push'; push: Push } | { type: 'close'; close: Close } | { type: 'sample' } | { type: 'end'; job: Job } | { type: 'timeout'; job: Job }
+  | { type: 'push'; push: Push }
+  | { type: 'close'; close: Close }
+  | { type: 'sample' }
+  | { type: 'end'; job: Job }
+  | { type: 'timeout'; job: Job }
+  | { type: 'gc' }
 );
 
 /** A binary heap of events ordered by time, then by insertion. */
@@ -145,6 +154,8 @@ export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, le
   for (const p of trace.pushes) events.push({ t: p.t, type: 'push', push: p });
   for (const c of trace.closes) events.push({ t: c.t, type: 'close', close: c });
   for (let t = 0; t <= trace.day; t += cfg.day.sampleMinutes) events.push({ t, type: 'sample' });
+  // The host's gc timer, where the model has one (the pool; sp.gc false: a host without it).
+  if (model.gc && sp.gc !== false) for (let t = w.gcEveryMinutes; t <= trace.day; t += w.gcEveryMinutes) events.push({ t, type: 'gc' });
   const runners = Array.from({ length: trace.runners }, (_, i) => ({ id: `runner-${i + 1}` }));
   const idle = [...runners];
   const queue: Job[] = [];
@@ -235,6 +246,10 @@ export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, le
     lastT = e.t;
     if (e.type === 'sample') {
       timeline.push({ minute: e.t, used: (100 * u) / D, warm: stats.warm, jobs: stats.jobs });
+      continue;
+    }
+    if (e.type === 'gc') {
+      model.gc?.(e.t);
       continue;
     }
     if (e.type === 'close') {

@@ -72,7 +72,7 @@ export async function loadPrevious(repo = resolve('.')): Promise<Policy | undefi
         .map((c) => c.name),
     prune: (cands, scope, runnerId) => {
       const p = guard.planPrune(cands, scope, runnerId);
-      return { ordered: [...p.ordered, ...p.fallback], live: p.live, liveBytes: p.liveBytes, othersBytes: p.othersBytes, kept: [] };
+      return { ordered: [...p.ordered, ...p.fallback], live: p.live, liveBytes: p.liveBytes, others: [], othersBytes: p.othersBytes, kept: [] };
     },
     rank: (slots, me, disk) => choose.rankSlots(slots, me, disk),
     // It waited lease-wait for any earlier run of the job.

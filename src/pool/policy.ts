@@ -1,6 +1,6 @@
 import { type Disk, beyond } from '../os/disk.js';
 import type { Level } from '../model/units.js';
-import { type DirRecord, trustDomain } from '../model/record.js';
+import { type DirRecord, lastUsedMs, trustDomain } from '../model/record.js';
 import { type DiskView, type Me, type SlotPlan, type SlotView, fromBase, rankSlots, sameJob, waitBudget } from './choose.js';
 import {
   type ArchiveView,
@@ -69,11 +69,17 @@ export interface Candidate {
 }
 
 export interface PrunePlan<C extends Candidate = Candidate> {
+  /** What the guard may remove, in order. */
   ordered: C[];
   /** Bytes in directories of live jobs (as last recorded): never touched. */
   liveBytes: number;
   live: C[];
-  /** Other runners' idle bytes (as last recorded), in runner scope. */
+  /**
+   * Runner scope: other runners' idle data, least worth first: what this job's guard leaves to the
+   * host's gc timer (host scope) unless the disk is over its hard level (scopeOf).
+   */
+  others: C[];
+  /** Their bytes (as last recorded): what the guard's final line says it left. */
   othersBytes: number;
   /** The build the job running this guard is about to take: removed last, after everything else. */
   kept: C[];
@@ -81,55 +87,119 @@ export interface PrunePlan<C extends Candidate = Candidate> {
 
 export type Scope = 'runner' | 'host';
 
-/** Another runner's idle data, in runner scope: what the guard's final warning counts. */
-export const othersIdle = (c: Pick<Candidate, 'shared' | 'owner'>, scope: Scope, runnerId: string): boolean =>
-  scope === 'runner' && !c.shared && c.owner !== runnerId;
+/**
+ * How long after its last job a runner still counts as one that exists, for the runner scope: one
+ * period of the host's gc timer (docs/operations.md, every 15 minutes). Ephemeral runners (a new
+ * name for every job: Kubernetes, autoscaled VMs) end one job and are gone: their data is no
+ * runner's once this has passed, and any job's guard frees it by its worth. A persistent runner
+ * idle for longer loses only the scope's hold on its idle builds (leases keep live data safe in
+ * every scope). Measured on the fleet simulation (ephemeral trace, knee/2, 2 seeds): an hour kept
+ * gone runners' builds out of every job's reach and left 38% of jobs warm against host scope's
+ * 60%; 15 minutes, 52%; 5 minutes, 56%, where the scope no longer holds back a runner between two
+ * of its jobs.
+ */
+export const RUNNER_GONE_MS = 15 * 60_000;
+
+/**
+ * Pure: the runners that still exist, as the host tells: seen ending a job within RUNNER_GONE_MS
+ * (its history, value.ts HostStats.runners; and the slots' records, which name who used each last
+ * and when), or holding a lease now.
+ */
+export function presentRunners(history: Pick<HostStats, 'runners'> | undefined, slots: Pick<SlotView, 'record' | 'live'>[], nowMs: number): Set<string> {
+  const out = new Set<string>();
+  for (const [runner, t] of history?.runners ?? []) if (nowMs - t <= RUNNER_GONE_MS) out.add(runner);
+  for (const s of slots) {
+    const r = s.record;
+    if (r && (s.live || nowMs - lastUsedMs(r) <= RUNNER_GONE_MS)) out.add(r.runnerId);
+  }
+  return out;
+}
+
+/**
+ * Another runner's idle data, in runner scope: a runner that still exists (`present`; all of them
+ * when the caller cannot tell) left it, and it is not nobody's (trash) or everybody's (the stores,
+ * archives). What the scope leaves to the host's gc timer.
+ */
+export const othersIdle = (c: Pick<Candidate, 'shared' | 'owner'>, scope: Scope, runnerId: string, present?: ReadonlySet<string>): boolean =>
+  scope === 'runner' && !c.shared && c.owner !== undefined && c.owner !== runnerId && (present === undefined || present.has(c.owner));
+
+/**
+ * Pure: the level over which a guard in runner scope gives way (scopeOf): the one the operator set
+ * (`disk-hard-threshold`), else room for the largest build this host has seen, as a free-space
+ * floor: the largest target dir a job's end recorded in the host's history (value.ts
+ * `HostStats.largest`), or a slot's record holds. Runner scope leaves other runners' idle data to
+ * the host's gc timer, so the disk may stay over the threshold until the timer runs; what a job
+ * must still find is room for its build. A fixed level above the threshold could not promise it
+ * on every disk: measured on the fleet simulation, 92.5% failed jobs for disk wherever a build is
+ * more than 7.5% of the disk (a fleet spread over small hosts), and this floor failed none
+ * (docs/simulation.md, "What each scope costs"). Nothing seen yet: the threshold itself.
+ */
+export function hardLevel(set: Level | undefined, history: Pick<HostStats, 'largest'> | undefined, slots: Pick<SlotView, 'record'>[], threshold: Level): Level {
+  if (set) return set;
+  let largest = history?.largest ?? 0;
+  for (const s of slots) largest = Math.max(largest, s.record?.sizes?.target ?? 0);
+  return largest > 0 ? { kind: 'free', bytes: largest } : threshold;
+}
+
+/**
+ * Pure: the scope a guard run works in. `prune-scope: runner` frees only what this runner left and
+ * what no runner owns; over the hard level (hardLevel) that may not leave room for the build about
+ * to start, so the run frees any runner's idle data, as host scope does: the scope is never why a
+ * job fails for disk.
+ */
+export const scopeOf = (scope: Scope, disk: Disk, hard?: Level): Scope => (scope === 'runner' && hard !== undefined && beyond(disk, hard) ? 'host' : scope);
 
 /**
  * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- * Then job dirs of dead jobs, then targets, the least valuable first (value.ts `byWorth`: a closed
- * PR's and a spent merge-queue entry's before anything; values within 25% of each other by age),
- * then `registry/src` trees and the stores, which the next job refills cheaply.
+ * Then job dirs of dead jobs, then targets and archives, the least valuable first (value.ts
+ * `byWorth`: a closed PR's and a spent merge-queue entry's before anything; values within 25% of
+ * each other by age), then `registry/src` trees and the stores, which the next job refills cheaply.
  *
  * `keep` names the slots whose build the job running this guard is about to take (its own
  * warm build, or its base's for a first run: `keepFor`): they go last, after everything else
  * idle, so the guard and the chooser never disagree about the one build this job will use.
  * Removed anyway only when nothing else is left to free.
  *
- * Runner scope (the default) frees this runner's idle data first among data of equal worth.
- * It used to free all of this runner's idle data, its most valuable builds included, before any
- * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
- * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
- * directory out of reach, which is what the scope was first for (a guard deleting other
- * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
- * leave data no later job counts as its own; it is freed by its worth like anything else. Live
- * data is never a candidate in any scope.
+ * Runner scope (the default) is the scope the incident fleet asked for first ("only prune
+ * actions-runner-N's own target dir, never a sibling's"): this runner's idle data and data no
+ * runner owns (trash, the stores, archives, and what runners that no longer exist left:
+ * `present`, presentRunners), least worth first; other runners' idle data is set apart (`others`)
+ * for the host's gc timer, which runs in host scope. Over the hard level the guard runs in host
+ * scope (scopeOf). Host scope orders everything idle by worth, whoever used it. Live data is never
+ * a candidate in any scope.
  */
-export function planPrune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, o: { keep?: string[] } = {}): PrunePlan<C> {
+export function planPrune<C extends Candidate>(
+  cands: C[],
+  scope: Scope,
+  runnerId: string,
+  o: { keep?: string[]; present?: ReadonlySet<string> } = {},
+): PrunePlan<C> {
   let liveBytes = 0;
   let othersBytes = 0;
   const ordered: C[] = [];
   const live: C[] = [];
   const kept: C[] = [];
+  const others: C[] = [];
   for (const c of cands) {
     if (c.live) {
       liveBytes += c.bytes ?? 0;
       live.push(c);
     } else if (c.slot !== undefined && o.keep?.includes(c.slot)) kept.push(c);
-    else {
-      if (othersIdle(c, scope, runnerId)) othersBytes += c.bytes ?? 0;
-      ordered.push(c);
-    }
+    else if (othersIdle(c, scope, runnerId, o.present)) {
+      othersBytes += c.bytes ?? 0;
+      others.push(c);
+    } else ordered.push(c);
   }
-  // Runner scope: this runner's data first among equals (same kind, same worth); never a
-  // valuable build of its own before a worthless one of another runner.
-  const mineFirst = (a: C, b: C) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
   const worth = new Map<C, WorthKey>(cands.map((c) => [c, worthKey(c)]));
-  const order = (a: C, b: C) =>
-    a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+  const order = (a: C, b: C) => a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
   ordered.sort(order);
+  others.sort(order);
   kept.sort(order);
-  return { ordered, liveBytes, othersBytes, live, kept };
+  // Not held back where another runner's data is worth less (host scope's order would take that
+  // first): measured on the fleet simulation, holding this runner's data back for the gc timer
+  // left the disk over its threshold longer and cost warm starts (incidents, knee/2: 29% warm
+  // against 45%).
+  return { ordered, liveBytes, live, others, othersBytes, kept };
 }
 
 /**
@@ -414,8 +484,13 @@ export interface PolicyOptions {
   closedPrs?: boolean;
   /** The guard keeps the build its job is about to take for last; false: by its worth like any other. */
   keepOwnBuild?: boolean;
-  /** Runner scope frees this runner's idle data first among equals; true: all of it first, the order of kinds after (the previous order). */
-  runnerDataFirst?: boolean;
+  /**
+   * What runner scope frees: `own` (what ships) only this runner's idle data and what no runner
+   * owns, other runners' left to the gc timer and the hard level; `equals` (the previous rule) any
+   * runner's, this runner's first among equals; `first` (the rule before that) all of this runner's
+   * idle data first, then the rest in the order of kinds.
+   */
+  runnerScope?: 'own' | 'equals' | 'first';
   /** A sibling's build of the job's own PR or branch is taken right after its own and its base's (the previous rule); false: by worth. */
   siblingFirst?: boolean;
   /** A first run takes its base's slot; false: only copies it (the base keeps its slot). */
@@ -447,8 +522,8 @@ export interface Policy {
   values(slots: SlotView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
   /** What to keep: the slots whose build this job is about to start from. */
   keep(slots: SlotView[], me: Me): string[];
-  /** What to prune, in which order (the candidates carry their kind's order). */
-  prune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, keep: string[]): PrunePlan<C>;
+  /** What to prune, in which order (the candidates carry their kind's order); `present`: the runners that still exist (presentRunners). */
+  prune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, keep: string[], present?: ReadonlySet<string>): PrunePlan<C>;
   guardRuns(disk: Disk, threshold: Level, maxAgeMs?: number): boolean;
   /** Where the guard stops: what it does with the i-th entry of its plan. */
   guardStep(c: Pick<Candidate, 'kind' | 'lastUsedMs'>, i: number, keptFrom: number, p: GuardProgress): 'remove' | 'skip' | 'stop';
@@ -498,12 +573,18 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     },
     values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
     keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
-    prune: (cands, scope, runnerId, keep) => {
-      const plan = planPrune(cands, scope, runnerId, { keep });
-      if (o.runnerDataFirst) {
-        const mine = (c: Candidate) => Number(c.owner === runnerId || c.shared);
-        plan.ordered.sort((a, b) => mine(b) - mine(a) || a.order - b.order);
-      }
+    prune: (cands, scope, runnerId, keep, present) => {
+      if (scope === 'host' || (o.runnerScope ?? 'own') === 'own') return planPrune(cands, scope, runnerId, { keep, present });
+      // The earlier runner scopes: host scope's order, this runner's data moved up.
+      const plan = planPrune(cands, 'host', runnerId, { keep });
+      const mine = (c: Candidate) => Number(c.owner === runnerId || (o.runnerScope === 'first' && c.shared));
+      const worth = new Map(plan.ordered.map((c) => [c, worthKey(c)]));
+      plan.ordered.sort((a, b) =>
+        o.runnerScope === 'first'
+          ? mine(b) - mine(a) || a.order - b.order
+          : a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path),
+      );
+      for (const c of plan.ordered) if (othersIdle(c, scope, runnerId)) plan.othersBytes += c.bytes ?? 0;
       return plan;
     },
     guardRuns,

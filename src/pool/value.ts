@@ -77,6 +77,8 @@ export interface HostStats {
   firstRuns: Map<string, { n: number; since: number }>;
   /** Runner → when it last ended a job here (ms): who still exists, for prune-scope: runner (policy.ts `presentRunners`). */
   runners: Map<string, number>;
+  /** The largest target dir a job's end recorded (bytes): the room a build may need (policy.ts `hardLevel`). */
+  largest: number;
   /** Bumped by every change: `typical` is computed once per version. */
   version: number;
   typical?: { version: number; of: Typical };
@@ -84,7 +86,7 @@ export interface HostStats {
 
 /** One line of the host's history as the value rule reads it (warmth.ts writes it). */
 export type UseEntry = Pick<WarmthEntry, 't' | 'repository' | 'job' | 'jobKey' | 'key' | 'built' | 'fresh' | 'workflow' | 'run' | 'ms' | 'base'> &
-  Partial<Pick<WarmthEntry, 'runner'>>;
+  Partial<Pick<WarmthEntry, 'runner' | 'target'>>;
 
 export const emptyStats = (): HostStats => ({
   keys: new Map(),
@@ -93,6 +95,7 @@ export const emptyStats = (): HostStats => ({
   bases: new Set(),
   firstRuns: new Map(),
   runners: new Map(),
+  largest: 0,
   version: 0,
 });
 
@@ -130,6 +133,7 @@ export function addEntry(s: HostStats, e: UseEntry): void {
     s.bases.add(domainOf(e.repository, e.base));
   }
   if (e.runner !== undefined) s.runners.set(e.runner, Math.max(s.runners.get(e.runner) ?? t, t));
+  if (e.target !== undefined && e.target > s.largest) s.largest = e.target;
   // A run after the close: the PR was reopened.
   if ((s.closed.get(id) ?? Infinity) < t) s.closed.delete(id);
   if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
