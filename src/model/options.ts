@@ -133,6 +133,13 @@ export const FLAGS: FlagSpec[] = [
   { name: 'lease-wait', input: 'lease-wait', form: 'DURATION', commands: JOB, help: 'wait this long for an earlier run of the same job' },
   { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
   { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
+  {
+    name: 'writable-sources',
+    input: 'writable-sources',
+    form: 'CRATES',
+    commands: JOB,
+    help: 'crates whose build scripts write next to their sources: left writable',
+  },
   { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
   { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
   { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
