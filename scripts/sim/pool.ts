@@ -58,11 +58,12 @@ export interface Slot {
   record?: DirRecord;
 }
 
-/** What a guard run did: the slots it kept for last, its plan (in order), what it removed (in order). */
+/** What a guard run did: the slots it kept for last, its plan (in order), what it removed (in order), what runner scope left to the gc timer. */
 export interface GuardRun {
   keep: string[];
   plan: string[];
   removed: string[];
+  others: string[];
 }
 
 /**
@@ -162,7 +163,7 @@ export class SimPool implements Model {
       removed.push(s.name);
       if (s.record) s.record = { ...s.record, prunedAt: iso(now), sizes: { ...s.record.sizes!, target: 0 } };
     }
-    return { keep, plan: plan.ordered.map((c) => c.slot!), removed };
+    return { keep, plan: plan.ordered.map((c) => c.slot!), removed, others: plan.others.map((c) => c.slot!) };
   }
 
   /** The host's gc timer: `cargo-isolate gc`, host scope, the action's levels. */
