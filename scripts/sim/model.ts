@@ -15,7 +15,7 @@ export interface Job {
   kind?: PushKind;
   event: string;
   first?: boolean;
-  runner?: { id: string };
+  runner?: { id: string; host?: number };
   started?: boolean;
   done?: boolean;
   cancelled?: boolean;

@@ -585,3 +585,68 @@ export function formatVerdicts(vs: Verdict[]): string {
     })
     .join('\n');
 }
+
+/** One cell of the hosts table: compile hours a day of each seed, and jobs failed for disk. */
+interface HostsCell {
+  hours: number[];
+  failed: number;
+}
+
+/**
+ * The fleet on several hosts (docs/simulation.md, "On several hosts"): one trace's runners spread
+ * over 1, 2, 4 and 8 hosts, compile hours a day for the shipped policy (in runner and in host
+ * scope), rust-cache's restore and a new dir per run with an sccache whose backend every host
+ * shares. Each host's disk is the one host's size divided by the hosts (the same disk for the
+ * fleet in all), and never under the floor of its own runners (every one of them building the
+ * day's largest target at once next to sccache's cache, with room above the threshold for one more).
+ */
+export function hostsTable(cfg: Config, o: { trace?: string; seeds?: number; hosts?: number[] } = {}): { text: string; cells: Map<string, HostsCell> } {
+  const name = o.trace ?? 'incidents';
+  const lv = levelsOf();
+  const w = weightsOf(cfg);
+  const hostsList = o.hosts ?? [1, 2, 4, 8];
+  const all = policiesFor();
+  const cols: [string, SimPolicy][] = [
+    ['shipped', all.find((p) => p.shipped)!],
+    ['shipped, prune-scope: host', all.find((p) => p.hostScope)!],
+    ["rust-cache's restore", all.find((p) => p.baseline === 'rust-cache')!],
+    ['new dir per run, sccache (one backend for all hosts)', all.find((p) => p.baseline === 'per-run')!],
+  ];
+  const cells = new Map<string, HostsCell>();
+  const gib = new Map<string, number[]>();
+  const rows: string[] = [];
+  for (const seed of seedsOf(cfg, name, o.seeds)) {
+    const trace = makeTrace({ ...cfg.traces[name], name }, cfg, seed);
+    for (const [size, D] of sizesFor(name, trace, cfg, lv, w).filter(([s]) => s.startsWith('knee'))) {
+      for (const h of hostsList) {
+        const per = Math.ceil(trace.runners / h);
+        const perHost = Math.max(D / h, floorOf({ peakLive: (trace.peakLive * per) / trace.runners, runners: per }, w, lv));
+        const row = `${size}|${h}`;
+        if (!rows.includes(row)) rows.push(row);
+        (gib.get(row) ?? gib.set(row, []).get(row)!).push(perHost / GiB);
+        for (const [col, sp] of cols) {
+          const r = simulate(trace, sp, perHost, cfg, lv, w, { hosts: h });
+          const c = cells.get(`${row}|${col}`) ?? cells.set(`${row}|${col}`, { hours: [], failed: 0 }).get(`${row}|${col}`)!;
+          c.hours.push(r.stats.minutes / 60);
+          c.failed += r.stats.failedDisk;
+        }
+      }
+    }
+  }
+  const seeds = seedsOf(cfg, name, o.seeds).length;
+  const out = [
+    `Compile hours a day on **${name}**, its runners spread over several hosts, mean of ${seeds} seeds (range), and jobs failed a day for disk:`,
+    '',
+    `| disk (one host's) | hosts | each host's disk | ${cols.map(([c]) => c).join(' | ')} |`,
+    `|---|---|---|${cols.map(() => '---|').join('')}`,
+  ];
+  for (const row of rows) {
+    const [size, h] = row.split('|');
+    const cell = (col: string) => {
+      const c = cells.get(`${row}|${col}`)!;
+      return `${mean(c.hours).toFixed(0)} (${hRange(range(c.hours))})${c.failed ? `, ${perDay(c.failed / seeds)} failed` : ''}`;
+    };
+    out.push(`| ${size} | ${h} | ${mean(gib.get(row)!).toFixed(0)} GiB | ${cols.map(([c]) => cell(c)).join(' | ')} |`);
+  }
+  return { text: out.join('\n') + '\n', cells };
+}
