@@ -30480,9 +30480,9 @@ const othersIdle = (c, scope, runnerId, present) => scope === 'runner' && !c.sha
  * floor: the largest target dir a job's end recorded in the host's history (value.ts
  * `HostStats.largest`), or a slot's record holds. Runner scope leaves other runners' idle data to
  * the host's gc timer, so the disk may stay over the threshold until the timer runs; what a job
- * must still find is room for its build. A fixed level above the threshold could not promise it
- * on every disk: measured on the fleet simulation, 92.5% failed jobs for disk wherever a build is
- * more than 7.5% of the disk (a fleet spread over small hosts), and this floor failed none
+ * must still find is room for its build. A fixed share above the threshold could not promise it
+ * on every disk (halfway to full, 92.5%, leaves 7.5%: less than one build on a small host). On the
+ * fleet simulation this floor failed no job for disk on any trace, on one host or several
  * (docs/simulation.md, "What each scope costs"). Nothing seen yet: the threshold itself.
  */
 function hardLevel(set, history, slots, threshold) {
@@ -30632,9 +30632,9 @@ function copyFits(d, bytes, level) {
     return free > 0 && !beyond(after, level);
 }
 /**
- * The host tier's cap where nothing sets another: a share of the root's disk. Measured on the fleet
- * simulation (docs/simulation.md, "The archive tier"): the share that keeps the archives a day
- * restores from without taking the room of the warm builds the same day comes back to.
+ * The host tier's cap where nothing sets another: a share of the root's disk, meant to keep the
+ * archives a day restores from without taking the room of the warm builds the same day comes back
+ * to. An assumption until the simulator models the archive tier (it does not yet).
  */
 const DEFAULT_ARCHIVE_CAP = { kind: 'percent', percent: 20 };
 /** Pure: the cap in bytes on a disk of `totalBytes`. */
@@ -30685,8 +30685,7 @@ function restoreTier(host, fleet) {
  * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
  * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
  * would otherwise never save one, and every PR based on it that lacks its own build would start
- * without (measured on the fleet simulation: that cost more compile hours than every save of the
- * day, docs/simulation.md). Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
+ * without (the simulator does not model archives yet: an argument, not a measurement). Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
  * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
  */
 function saveArchive(i) {
