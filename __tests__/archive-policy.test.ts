@@ -18,9 +18,9 @@ import {
   saveArchive,
   trimArchives,
 } from '../src/pool/policy.js';
-import { type UseEntry, archiveValues, slotValues, statsOf } from '../src/pool/value.js';
+import { archiveValues, slotValues, statsOf } from '../src/pool/value.js';
 import type { SlotView } from '../src/pool/choose.js';
-import { slotRecord } from './helpers/records.js';
+import { historyLine, slotRecord } from './helpers/records.js';
 
 const GiB = 2 ** 30;
 const H = 3_600_000;
@@ -29,18 +29,7 @@ const at = (ms: number) => new Date(T0 + ms).toISOString();
 const NOW = T0 + 24 * H;
 
 /** One job's line in the history: a cold `test` of pr-1 by default. */
-const line = (o: Partial<UseEntry> & { at: number }): UseEntry => ({
-  t: at(o.at),
-  repository: 'acme/w',
-  workflow: 'ci',
-  job: 'test',
-  key: 'pr-1',
-  run: String(o.at),
-  built: 90,
-  fresh: 0,
-  ms: 20 * 60_000,
-  ...o,
-});
+const line = historyLine(at);
 
 const archive = (o: Partial<ArchiveView> = {}): ArchiveView => ({
   path: '/r/archives/a',
