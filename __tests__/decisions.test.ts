@@ -580,7 +580,8 @@ describe('guard plan', () => {
       c({ kind: 'trash', path: 't', owner: undefined }),
     ];
     const runner = planPrune(cands, 'runner', 'me');
-    expect(runner.ordered.map((x) => x.path)).toEqual(['t', 'mine', 'other']);
+    expect(runner.ordered.map((x) => x.path)).toEqual(['t', 'mine']);
+    expect(runner.others.map((x) => x.path)).toEqual(['other']);
     expect(runner.liveBytes).toBe(100);
     expect(runner.othersBytes).toBe(7);
     expect(runner.live.map((x) => x.path)).toEqual(['live']);
@@ -612,16 +613,16 @@ describe('guard plan: by value', () => {
       ['older', 'newer'],
     ],
     [
-      "runner scope: this runner's first among equals",
-      [c({ path: 'theirs-old', owner: 'them', value: 2, lastUsedMs: 1 }), c({ path: 'mine-new', value: 2, lastUsedMs: 50 })],
+      "runner scope: another runner's idle build is not this guard's to free, however old",
+      [c({ path: 'theirs-old', owner: 'them', value: 2, lastUsedMs: 1 }), c({ path: 'mine-new', value: 2, lastUsedMs: 50 }), c({ path: 'mine-old', value: 2 })],
       'runner',
-      ['mine-new', 'theirs-old'],
+      ['mine-old', 'mine-new'],
     ],
     [
-      'runner scope: never a valuable build of its own before a less valuable one of another runner',
-      [c({ path: 'mine-valuable', value: 9 }), c({ path: 'theirs-closed', owner: 'eph-7', value: 0 }), c({ path: 'theirs-cheap', owner: 'eph-2', value: 1 })],
+      "runner scope: its own data least worth first, a valuable build too, while another runner's cheaper one is left to the gc timer",
+      [c({ path: 'mine-valuable', value: 9 }), c({ path: 'mine-closed', value: 0 }), c({ path: 'theirs-cheap', owner: 'them', value: 1 })],
       'runner',
-      ['theirs-closed', 'theirs-cheap', 'mine-valuable'],
+      ['mine-closed', 'mine-valuable'],
     ],
     [
       'host scope: the runner does not matter',
@@ -645,6 +646,17 @@ describe('guard plan: by value', () => {
   test.each(cases)('%s', (_, cands, scope, order) => {
     expect(planPrune(cands, scope, 'me').ordered.map((x) => x.path)).toEqual(order);
   });
+  test("runner scope: what runners that no longer exist left (ephemeral names) is no runner's, freed by its worth", () => {
+    const cands = [
+      c({ path: 'mine-valuable', value: 9 }),
+      c({ path: 'gone-closed', owner: 'eph-7', value: 0 }),
+      c({ path: 'here-cheap', owner: 'r2', value: 1 }),
+    ];
+    const plan = planPrune(cands, 'runner', 'me', { present: new Set(['me', 'r2']) });
+    expect(plan.ordered.map((x) => x.path)).toEqual(['gone-closed', 'mine-valuable']);
+    expect(plan.others.map((x) => x.path)).toEqual(['here-cheap']);
+    expect(planPrune(cands, 'runner', 'me', { present: new Set(['me']) }).ordered.map((x) => x.path)).toEqual(['gone-closed', 'here-cheap', 'mine-valuable']);
+  });
   test('the build the job is about to take goes last, after every other idle build, and is never live data', () => {
     const cands = [
       c({ path: 'own', slot: 's1', value: 0.1, lastUsedMs: 1 }),
@@ -652,7 +664,7 @@ describe('guard plan: by value', () => {
       c({ path: 'theirs', slot: 's3', owner: 'them', value: 90 }),
       c({ kind: 'registry-src', path: 'src', slot: 's1' }),
     ];
-    const plan = planPrune(cands, 'runner', 'me', { keep: ['s1'] });
+    const plan = planPrune(cands, 'host', 'me', { keep: ['s1'] });
     expect(plan.ordered.map((x) => x.path)).toEqual(['other', 'theirs']);
     expect(plan.kept.map((x) => x.path)).toEqual(['own', 'src']);
     expect(planPrune([c({ path: 'own', slot: 's1', live: true })], 'runner', 'me', { keep: ['s1'] }).kept).toEqual([]);

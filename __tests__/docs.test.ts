@@ -441,16 +441,16 @@ describe('the pages state the rules the code decides', () => {
       [/^git-store entries/, 'git'],
     ];
     const order = stated!.split('; ').map((part) => KINDS.find(([re]) => re.test(part))?.[1] ?? `unknown: ${part}`);
-    // One candidate of each kind, and three idle builds: a spent merge-queue entry worth a lot,
-    // a cheap build of another runner and an equally cheap one of this runner.
+    // One candidate of each kind, this runner's, and three idle builds: a spent merge-queue entry
+    // worth a lot, a cheap build of another runner and an equally cheap one of this runner.
     const t = 1_000_000;
-    const c = (kind: string, extra: object = {}) => ({ kind, path: `/r/${kind}`, bytes: 1, lastUsedMs: t, live: false, owner: 'other', ...extra }) as Candidate;
+    const c = (kind: string, extra: object = {}) => ({ kind, path: `/r/${kind}`, bytes: 1, lastUsedMs: t, live: false, owner: 'me', ...extra }) as Candidate;
     const cands = [
       c('git'),
       c('crate'),
       c('registry-src', { slot: 's009' }),
       c('target', { path: '/r/slots/s001/target', slot: 's001', value: 1, owner: 'other', lastUsedMs: t - 10 }),
-      c('target', { path: '/r/slots/s002/target', slot: 's002', value: 1, owner: 'me' }),
+      c('target', { path: '/r/slots/s002/target', slot: 's002', value: 1 }),
       c('target', { path: '/r/slots/s003/target', slot: 's003', value: 100, key: 'ref-gh-readonly-queue-main+abc' }),
       c('job-dir'),
       c('trash'),
@@ -458,10 +458,10 @@ describe('the pages state the rules the code decides', () => {
     const runner = planPrune(cands, 'runner', 'me').ordered;
     const kinds = [...new Set(runner.map((x) => x.kind))];
     expect(kinds).toEqual(order);
-    // "spent merge-queue entries first, then the build worth least first"; this runner's first among equals.
+    // "spent merge-queue entries first, then the build worth least first"; another runner's build is not this guard's.
     expect(stated).toMatch(/`target\/`, spent merge-queue entries first, then the build worth least first/);
-    expect(runner.filter((x) => x.kind === 'target').map((x) => x.slot)).toEqual(['s003', 's002', 's001']);
-    expect(text).toContain("In `prune-scope: runner` (default) this runner's idle data goes first among data of equal worth");
+    expect(runner.filter((x) => x.kind === 'target').map((x) => x.slot)).toEqual(['s003', 's002']);
+    expect(text).toContain("In `prune-scope: runner` (default) a job's guard frees only what its own runner left and data no runner owns");
     // Host scope: the same, whoever used it (the older of the two equal builds first).
     expect(
       planPrune(cands, 'host', 'me')

@@ -138,8 +138,8 @@ describe('pure decisions', () => {
     const c = (kind: Candidate['kind'], path: string, lastUsedMs: number, owner?: string): Candidate => ({ kind, path, lastUsedMs, owner, live: false });
     const cands = [c('git', 'g-new', 30), c('git', 'g-old', 10), c('crate', 'c', 40), c('target', 't', 50, 'other'), c('target', 'mine', 60, 'me')];
     expect(planPrune(cands, 'host', 'me').ordered.map((x) => x.path)).toEqual(['t', 'mine', 'c', 'g-old', 'g-new']);
-    // Runner scope: this runner's data first among equals, another runner's idle data as readily after it.
-    expect(planPrune(cands, 'runner', 'me').ordered.map((x) => x.path)).toEqual(['mine', 't', 'c', 'g-old', 'g-new']);
+    // Runner scope: the stores are no runner's; another runner's idle build is left to the gc timer.
+    expect(planPrune(cands, 'runner', 'me').ordered.map((x) => x.path)).toEqual(['mine', 'c', 'g-old', 'g-new']);
   });
 });
 

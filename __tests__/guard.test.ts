@@ -4,7 +4,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rootPaths, slotDirs } from '../src/model/layout.js';
 import { measure } from '../src/os/disk.js';
+import { readRecord, writeRecord } from '../src/os/record-file.js';
 import { cli } from './helpers/cli.js';
 import { SimJob, jobPool } from './helpers/runner.js';
 import { type LocalRegistry, localRegistry } from './helpers/registry.js';
@@ -70,6 +72,37 @@ const has = (dir: string) =>
   );
 const used = async (root: string) => (await measure(root)).usedPercent;
 
+/**
+ * Moves what a root remembers of `runners` back by `ms`: their slots' records and their lines in
+ * the host's history, as if they had last run a job that long ago (an ephemeral runner's name is
+ * never seen again).
+ */
+async function age(root: string, runners: string[], ms: number): Promise<void> {
+  const back = (iso?: string) => iso && new Date(Date.parse(iso) - ms).toISOString();
+  for (const name of await fs.readdir(rootPaths(root).slots)) {
+    const rec = await readRecord(slotDirs(root, name).record);
+    if (!rec || !runners.includes(rec.runnerId)) continue;
+    await writeRecord(slotDirs(root, name).record, { ...rec, leasedAt: back(rec.leasedAt)!, lastUsed: back(rec.lastUsed)!, releasedAt: back(rec.releasedAt) });
+  }
+  const log = rootPaths(root).warmth;
+  // Only jobs that built something leave a line there.
+  const lines = (await fs.readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  const moved = lines.map((l) => {
+    const e = JSON.parse(l);
+    return JSON.stringify(runners.includes(e.runner) ? { ...e, t: back(e.t) } : e);
+  });
+  if (moved.length) await fs.writeFile(log, moved.join('\n') + '\n');
+}
+
+/** The result of the last guard run in the root's events log (what cargo_isolate_guard_runs_total counts). */
+const lastGuardResult = async (root: string) =>
+  (await fs.readFile(rootPaths(root).events, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.event === 'guard')
+    .pop()?.result;
+
 describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', () => {
   let root: string;
   let mineOld: string, mineNew: string, theirs: string;
@@ -97,7 +130,7 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
     await slow.started(build);
   });
 
-  test("runner scope frees this runner's idle data first among builds of equal worth, oldest first, and stops at the target", async () => {
+  test("runner scope frees only this runner's idle data, oldest first among equals, and stops at the target", async () => {
     const u = await used(root);
     expect(u).toBeGreaterThan(50);
     const g = await job({ pr: 9, runner: 'r-me' });
@@ -131,7 +164,73 @@ describe('on a 96 MiB tmpfs with idle slots of two runners and a live build', ()
   });
 });
 
-test("ephemeral runners (a new name every job): runner scope frees other runners' idle data by its worth, the oldest first among equals; never live data", async () => {
+describe('prune-scope: runner (the default) on a 64 MiB tmpfs: two idle slots of runner r1, one of r2', () => {
+  /** r2's build is the oldest: host scope's order (and the previous runner scope's, first among equals only) takes it. */
+  const setUp = async (name: string, size = 'size=64m') => {
+    const root = await tmpfs(name, size);
+    const [theirs, mineA, mineB] = await idleSlots(root, [
+      { runner: 'r2', pr: 1, mib: 8 },
+      { runner: 'r1', pr: 2, mib: 8 },
+      { runner: 'r1', pr: 3, mib: 8 },
+    ]);
+    return { root, theirs, mineA, mineB };
+  };
+
+  test("a job of r1 over the threshold frees r1's builds and leaves r2's; still over, it says so in one line and in the metrics", async () => {
+    const { root, theirs, mineA, mineB } = await setUp('fs-scope');
+    const u = await used(root);
+    const g = await job({ pr: 9, runner: 'r1' });
+    // 8 MiB of 64 MiB is 12.5 points: r1's two builds free 25, and the disk stays over a threshold 31 points down.
+    const levels = { 'disk-threshold': `${Math.floor(u - 31)}%`, 'disk-target': '5%' };
+    const m = await g.run('main', { root, layout: 'job', ...levels });
+    expect(m.code).toBe(0);
+    expect([await has(theirs), await has(mineA), await has(mineB)]).toEqual([true, false, false]);
+    const still = m.warnings.filter((w) => /still over the threshold/.test(w));
+    expect(still).toHaveLength(1);
+    expect(still[0]).toMatch(/idle data of other runners holds 8\.\d+ MiB, left to the host's gc timer \(prune-scope: runner\)/);
+    expect(await lastGuardResult(root)).toBe('scoped');
+    await g.run('post');
+    // The host's gc timer (host scope) does the rest.
+    expect((await cli(['gc', '--root', root, '--disk-threshold', levels['disk-threshold'], '--disk-target', '5%'])).code).toBe(0);
+    expect(await has(theirs)).toBe(false);
+  });
+
+  test("over disk-hard-threshold a job's guard frees any runner's idle data: the scope is never why a job fails for disk", async () => {
+    const { root, theirs, mineA, mineB } = await setUp('fs-hard');
+    const u = await used(root);
+    const g = await job({ pr: 9, runner: 'r1' });
+    const inputs = { root, layout: 'job', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': '5%' };
+    const m = await g.run('main', { ...inputs, 'disk-hard-threshold': `${Math.floor(u - 1)}%` });
+    expect(m.code).toBe(0);
+    expect(m.stdout).toMatch(/Over the hard level \d+%: freeing idle data of any runner, as prune-scope: host does\./);
+    expect([await has(theirs), await has(mineA), await has(mineB)]).toEqual([false, false, false]);
+    expect(await lastGuardResult(root)).not.toBe('scoped');
+    await g.run('post');
+    // A hard level of another kind than the threshold, or under it, is refused naming the input.
+    const bad = await job({ pr: 10, runner: 'r1' });
+    const k = await bad.run('main', { ...inputs, 'disk-hard-threshold': '5GiB' });
+    expect(k.code).not.toBe(0);
+    expect(k.stdout).toMatch(/Input 'disk-hard-threshold' is '5GiB': 'disk-threshold' is a percentage/);
+    const low = await job({ pr: 11, runner: 'r1' });
+    const l = await low.run('main', { ...inputs, 'disk-hard-threshold': '1%' });
+    expect(l.code).not.toBe(0);
+    expect(l.stdout).toMatch(/Input 'disk-hard-threshold' is '1%(25)?'\. Expected a level at or above 'disk-threshold'/);
+  });
+
+  test("unset, the hard level is room for the largest build the host has seen: with less free than that, r2's build goes too", async () => {
+    // 24 MiB of builds on 32 MiB: under 8 MiB free, the largest build recorded.
+    const { root, theirs } = await setUp('fs-hard-default', 'size=32m');
+    expect((await measure(root)).freeBytes).toBeLessThan(8 * MiB);
+    const g = await job({ pr: 9, runner: 'r1' });
+    const m = await g.run('main', { root, layout: 'job', 'disk-threshold': '50%', 'disk-target': '5%' });
+    expect(m.code).toBe(0);
+    expect(m.stdout).toMatch(/Over the hard level [\d.]+ MiB free: freeing idle data of any runner/);
+    expect(await has(theirs)).toBe(false);
+    await g.run('post');
+  });
+});
+
+test("ephemeral runners (a new name every job): what runners that ended no job for 15 minutes left is no runner's, freed by its worth, the oldest first among equals; never live data", async () => {
   const root = await tmpfs('fs-ephemeral', 'size=64m');
   const live = await job({ pr: 20, runner: 'eph-live' });
   expect((await live.run('main', { root, 'disk-threshold': '99%' })).code).toBe(0);
@@ -141,6 +240,13 @@ test("ephemeral runners (a new name every job): runner scope frees other runners
     [1, 2, 3].map((i) => ({ runner: `eph-${i}`, pr: 20 + i, mib: 8 })),
   );
   const u = await used(root);
+  // Seen minutes ago, they are runners that may come back: a new runner's guard leaves their builds.
+  const early = await job({ pr: 29, runner: 'eph-early' });
+  const e = await early.run('main', { root, layout: 'job', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 20)}%` });
+  expect(e.code).toBe(0);
+  expect([await has(a), await has(b), await has(c)]).toEqual([true, true, true]);
+  await early.run('post');
+  await age(root, ['eph-1', 'eph-2', 'eph-3', 'eph-early'], 16 * 60_000);
   const g = await job({ pr: 30, runner: 'eph-new' });
   // 8 MiB on 64 MiB is 12.5 points: two removals reach 20 points down, one does not.
   const m = await g.run('main', { root, layout: 'job', 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 20)}%` });
@@ -161,8 +267,14 @@ test('the guard keeps the build the job is about to take while anything else idl
   const u = await used(root);
   const again = await job({ pr: 60, runner: 'r1' });
   // 8 MiB of 64 MiB is 12.5 points: one removal reaches 10 points down. Of equal worth, this
-  // runner's own build would go first: it is the one this job is about to take, so the other goes.
-  const m = await again.run('main', { root, 'disk-threshold': `${Math.floor(u - 3)}%`, 'disk-target': `${Math.floor(u - 10)}%` });
+  // runner's own build would go first: it is the one this job is about to take, so the other goes
+  // (host scope: in runner scope the other runner's is not this guard's to free).
+  const m = await again.run('main', {
+    root,
+    'prune-scope': 'host',
+    'disk-threshold': `${Math.floor(u - 3)}%`,
+    'disk-target': `${Math.floor(u - 10)}%`,
+  });
   expect(m.code).toBe(0);
   expect([await has(other), await has(own)]).toEqual([false, true]);
   expect(m.stdout).toMatch(/\(own-job: /);
@@ -170,7 +282,12 @@ test('the guard keeps the build the job is about to take while anything else idl
   expect((await again.run('post')).code).toBe(0);
   const u2 = await used(root);
   const last = await job({ pr: 60, runner: 'r1' });
-  const m2 = await last.run('main', { root, 'disk-threshold': `${Math.floor(u2 - 3)}%`, 'disk-target': `${Math.floor(u2 - 10)}%` });
+  const m2 = await last.run('main', {
+    root,
+    'prune-scope': 'host',
+    'disk-threshold': `${Math.floor(u2 - 3)}%`,
+    'disk-target': `${Math.floor(u2 - 10)}%`,
+  });
   expect(m2.code).toBe(0);
   expect(m2.warnings.join('\n')).toMatch(
     /Nothing else idle is left to reach .*: removing .*\/target, the build this job was about to start from; it starts cold/,

@@ -42,6 +42,14 @@ const CASES: [string, string, (e: Entry) => string][] = [
     () => "is '5t': did you mean 5TiB (5x2^40 bytes, as df -h counts) or 5TB (5x10^12 bytes)? Expected a free-space size such as 5GiB, or empty to never fail.",
   ],
   ['prune-scope', 'all', () => "is 'all'. Expected one of 'runner', 'host'."],
+  ['disk-hard-threshold', '80%', (e) => `is '80%'. Expected a level at or above ${unsetRef(e, 'disk-threshold')} (85%).`],
+  [
+    'disk-hard-threshold',
+    '5GiB',
+    (e) =>
+      `is '5GiB': ${unsetRef(e, 'disk-threshold')} is a percentage (85%), and a hard level of another kind cannot be compared with it. ` +
+      `Expected a percentage as ${unsetRef(e, 'disk-threshold')} is (e.g. 95%).`,
+  ],
 ];
 const expected = (e: Entry, input: string, tail: (e: Entry) => string) => `${subject(e, input)} ${tail(e)}`;
 

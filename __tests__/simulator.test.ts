@@ -89,6 +89,26 @@ describe('the simulation ends', () => {
   });
 });
 
+describe('several hosts', () => {
+  test("a runner's jobs find only its own host's builds; rust-cache's archives and a remote sccache backend serve every host", () => {
+    const trace = makeTrace({ ...cfg.traces.small, name: 'small' }, cfg);
+    const w = weightsOf(cfg);
+    const level = levelsOf();
+    const on = (sp: Parameters<typeof simulate>[1], hosts: number) => simulate(trace, sp, 1000 * GiB, cfg, level, w, { hosts }).stats;
+    const shipped = policiesFor().find((p) => p.shipped)!;
+    const [one, two] = [on(shipped, 1), on(shipped, 2)];
+    expect(two.jobs).toBe(one.jobs);
+    // A PR's next job may land on the other host: its warm build is not there.
+    expect(two.warm).toBeLessThan(one.warm);
+    expect(two.failedDisk + one.failedDisk).toBe(0);
+    const rustCache = { model: 'rust-cache' as const };
+    expect(on(rustCache, 2).minutes).toBeCloseTo(on(rustCache, 1).minutes, 6);
+    const perRun = { model: 'per-run' as const };
+    expect(on(perRun, 2).hits).toBe(on(perRun, 1).hits);
+    expect(() => on({ model: 'shared' }, 2)).toThrow('the shared model runs on one host only');
+  });
+});
+
 describe('prices and sizes', () => {
   test('every weight comes from traces.json: a missing one is an error naming it', () => {
     const weights = { ...cfg.weights };
@@ -123,13 +143,13 @@ describe('prices and sizes', () => {
 
 describe('the shipped policy against plain LRU and the reference, on a CI-sized slice', () => {
   test(
-    'small and incidents, two seeds each, knee and half of it: at least 80% of the reference where it is scarce, never below LRU, no job failed for disk',
+    'small and incidents, two seeds each, knee and half of it: in host scope at least 80% of the reference where it is scarce and never below LRU; no job failed for disk in either scope',
     () => {
       const results = runAll(cfg, {
         traces: ['small', 'incidents'],
         seeds: 2,
         sizes: ['knee', 'knee/2'],
-        policies: (p) => Boolean(p.shipped || p.lru || p.reference),
+        policies: (p) => Boolean(p.shipped || p.hostScope || p.lru || p.reference),
       });
       const vs = verdicts(summarize(results));
       expect(vs.length).toBe(4);

@@ -1,10 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import { CANCEL_RELEASE_MS, rankSlots, type SlotView, waitBudget } from '../src/pool/choose.js';
-import { DEFAULT_GAP_MS, type UseEntry, addClosed, emptyStats, slotValues, statsOf, valueRank } from '../src/pool/value.js';
+import { DEFAULT_GAP_MS, addClosed, emptyStats, slotValues, statsOf, valueRank } from '../src/pool/value.js';
 import { parseClosed, parseLog } from '../src/pool/warmth.js';
 import { closedPr } from '../src/job/forget.js';
 import type { DirRecord } from '../src/model/record.js';
-import { slotRecord } from './helpers/records.js';
+import { historyLine, slotRecord } from './helpers/records.js';
 
 /*
  * The value rule (src/pool/value.ts), the chooser ordering by it, the wait rule and closed PRs,
@@ -20,19 +20,8 @@ const NOW = T0 + 24 * H;
 const rec = (o: Partial<DirRecord>): DirRecord =>
   slotRecord({ job: 'test', leasedAt: at(23 * H), lastUsed: at(23.5 * H), sizes: { target: 4 * GiB, cargoHome: 0, tmp: 0, measuredAt: at(23.5 * H) }, ...o });
 const idle = (name: string, o: Partial<DirRecord> = {}): SlotView => ({ name, live: false, record: rec(o) });
-/** One job's line in the history: a cold one by default. */
-const line = (o: Partial<UseEntry> & { at: number }): UseEntry => ({
-  t: at(o.at),
-  repository: 'acme/w',
-  workflow: 'ci',
-  job: 'test',
-  key: 'pr-1',
-  run: String(o.at),
-  built: 90,
-  fresh: 0,
-  ms: 20 * 60_000,
-  ...o,
-});
+/** One job's line in the history: a cold `test` of pr-1 by default. */
+const line = historyLine(at);
 
 describe('the history the value rule reads', () => {
   test('runs are counted once per run id, whatever the number of its jobs; gaps, savings and bases follow', () => {

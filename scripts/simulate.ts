@@ -6,11 +6,12 @@
 //   --target 80%       the shipped policy with another disk-target (the default is the settings' own)
 //   --ablations        what each rule is worth: the shipped policy with one rule put back at a time
 //   --levels           the guard's levels: disk-targets under the threshold, what each guard run frees
+//   --hosts [1,2,4,8]  the fleet on several hosts: compile hours a day per disk and host count (incidents unless --trace)
 //   --runners N ...    size a host instead: see scripts/sim/sizing.ts and docs/sizing.md
 // Runs under scripts/lib/typescript.mjs (package.json), which says why.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadPrevious } from './sim/previous.js';
-import { ablationTable, formatVerdicts, headline, levelsTable, readTraces, runAll, summarize, tables, verdicts, weightsTable } from './sim/run.js';
+import { ablationTable, formatVerdicts, headline, hostsTable, levelsTable, readTraces, runAll, summarize, tables, verdicts, weightsTable } from './sim/run.js';
 
 /** Rewrites the marked sections of docs/simulation.md. */
 function writeDoc(parts: Record<string, string>) {
@@ -35,6 +36,13 @@ if (args.some((a) => ['--runners', '--fleet', '--jobs', '--disk'].includes(a))) 
   const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
   const pick = value('--trace')?.split(',');
   const seeds = value('--seeds') ? Number(value('--seeds')) : undefined;
+  if (args.includes('--hosts')) {
+    const list = value('--hosts')?.startsWith('-') === false ? value('--hosts')!.split(',').map(Number) : undefined;
+    const { text } = hostsTable(cfg, { trace: pick?.[0], seeds, hosts: list });
+    process.stdout.write(text + `in ${seconds()} s\n`);
+    if (args.includes('--write')) writeDoc({ hosts: text });
+    process.exit(0);
+  }
   if (args.includes('--levels')) {
     const text = levelsTable(cfg, { traces: pick, seeds });
     process.stdout.write(text + `in ${seconds()} s\n`);

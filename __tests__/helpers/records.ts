@@ -1,4 +1,5 @@
 import type { DirRecord } from '../../src/model/record.js';
+import type { UseEntry } from '../../src/pool/value.js';
 
 /** A slot record for the pure decisions' tables: a PR's build job on runner r1, then `o`. */
 export const slotRecord = (o: Partial<DirRecord> = {}): DirRecord => ({
@@ -19,3 +20,22 @@ export const slotRecord = (o: Partial<DirRecord> = {}): DirRecord => ({
   lastUsed: '2026-01-01T00:00:00Z',
   ...o,
 });
+
+/**
+ * One job's line in the host's history for the value tables: a cold `test` of pr-1 (90 units
+ * built, 20 minutes), `at` ms after the table's epoch (`iso` says when that is), then `o`.
+ */
+export const historyLine =
+  (iso: (ms: number) => string) =>
+  (o: Partial<UseEntry> & { at: number }): UseEntry => ({
+    t: iso(o.at),
+    repository: 'acme/w',
+    workflow: 'ci',
+    job: 'test',
+    key: 'pr-1',
+    run: String(o.at),
+    built: 90,
+    fresh: 0,
+    ms: 20 * 60_000,
+    ...o,
+  });

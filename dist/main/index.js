@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 1966:
+/***/ 1353:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -204,7 +204,7 @@ function base_describeBase(base, tier) {
  * component, and a job's trust domain, `pr-<n>`, `ref-<branch>` or `tag-<tag>`, the key that says
  * whose content a slot may hand on to whom.
  */
-function sha256Hex(text) {
+function key_sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
 // Names that are already plain path components pass through unchanged (readable paths for the
@@ -216,7 +216,7 @@ const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function key_safeComponent(raw, max = 64) {
     if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
         return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
+    const hash = key_sha256Hex(raw).slice(0, 16);
     const readable = raw
         .normalize('NFKD')
         .replace(/[^A-Za-z0-9._-]+/g, '-')
@@ -741,6 +741,7 @@ const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
     'max-lease',
     'disk-threshold',
     'disk-target',
+    'disk-hard-threshold',
     'prune-scope',
     'runner-name',
     'dry-run',
@@ -923,6 +924,14 @@ function readSettings(from, env = process.env) {
     if (!targetIsBelow(diskThreshold, diskTarget)) {
         throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
     }
+    const diskHardThreshold = level('disk-hard-threshold');
+    if (diskHardThreshold && diskHardThreshold.kind !== diskThreshold.kind) {
+        throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is (e.g. ${diskThreshold.kind === 'percent' ? '95%' : '5GiB'})`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
+            'and a hard level of another kind cannot be compared with it.');
+    }
+    if (diskHardThreshold && !targetIsBelow(diskHardThreshold, diskThreshold)) {
+        throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `a level at or above ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
+    }
     const failBelowRaw = read('fail-below');
     let failBelowBytes;
     if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
@@ -933,7 +942,7 @@ function readSettings(from, env = process.env) {
     }
     const rootRaw = read('root');
     const setLevels = {};
-    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+    for (const n of ['disk-threshold', 'disk-target', 'disk-hard-threshold', 'fail-below'])
         if (read(n))
             setLevels[n] = { text: read(n), origin: src.origin(n) };
     return {
@@ -945,6 +954,7 @@ function readSettings(from, env = process.env) {
         maxLeaseMs: duration('max-lease', 60_000),
         diskThreshold,
         diskTarget,
+        diskHardThreshold,
         pruneScope: oneOf('prune-scope', ['runner', 'host']),
         dryRun: bool('dry-run'),
         failBelowBytes,
@@ -1595,7 +1605,16 @@ const DEFAULT_BYTES = GiB;
 const ALPHA = 0.3;
 /** Run ids remembered per key to count distinct runs (a run's jobs end at different times). */
 const RUNS_KEPT = 8;
-const emptyStats = () => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
+const emptyStats = () => ({
+    keys: new Map(),
+    jobs: new Map(),
+    closed: new Map(),
+    bases: new Set(),
+    firstRuns: new Map(),
+    runners: new Map(),
+    largest: 0,
+    version: 0,
+});
 const domainOf = (repository, key) => `${repository}#${key}`;
 const jobOf = (r) => `${r.repository}|${r.workflow ?? ''}|${r.job}|${r.jobKey ?? ''}`;
 const ewma = (prev, x) => (prev === undefined ? x : prev + ALPHA * (x - prev));
@@ -1629,6 +1648,10 @@ function addEntry(s, e) {
         k.base = e.base;
         s.bases.add(domainOf(e.repository, e.base));
     }
+    if (e.runner !== undefined)
+        s.runners.set(e.runner, Math.max(s.runners.get(e.runner) ?? t, t));
+    if (e.target !== undefined && e.target > s.largest)
+        s.largest = e.target;
     // A run after the close: the PR was reopened.
     if ((s.closed.get(id) ?? Infinity) < t)
         s.closed.delete(id);
@@ -1786,6 +1809,84 @@ function derive(r) {
 }
 /** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
 const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+/**
+ * Pure: what each idle archive is worth, by path, in the unit of a build's worth (slotValues), so
+ * that the guard weighs both in one order:
+ *
+ *   value = √saving / size / time to its next restore
+ *
+ * - saving: what a restore saves against the start its job would make without one: the job's
+ *   cold leases as the host saw them (a start at a path its compile cache knows, or truly cold)
+ *   less its warm ones. A restored start is a warm start plus the restore itself (bench 11a: 2 to
+ *   4 s for 170 MB, every dependency unit fresh), so it saves what a warm build saves.
+ * - size: the archive's bytes, about a fifth of the target dir it came from (bench 11a): per byte
+ *   an archive holds about five times a build's warm starts.
+ * - time to its next restore: an archive serves every start of its job in the trust domains that
+ *   read it, its own and, for a base branch's, every PR and first run based on it (trust flows from
+ *   a base to its PRs, as for warm copies): the sum of their rates, each the inverse of the longer
+ *   of its mean gap between runs and its idle time (an idle key ages out, as for builds), plus the
+ *   repository's rate of first runs for a base branch. A start that holds its own warm build does
+ *   not restore; the rate counts it anyway, since the host cannot tell which starts will lack
+ *   theirs: it says how much an archive is asked for relative to another, and the host tier's cap
+ *   (policy.ts `trimArchives`) bounds what the archives of a busy repository may take.
+ * - worth nothing: an archive of a closed PR; one whose domain and job have a newer archive (a
+ *   start restores its exact key, else the newest of its fallback key; a newer fallback key is a
+ *   job that moved on: another toolchain or settings); and a PR's archive of an exact key its base
+ *   branch has too (saved before the base's was: every start that reads it reads the base's).
+ */
+function archiveValues(archives, s, nowMs) {
+    const out = new Map();
+    const ty = typical(s);
+    const sameJob = (a) => `${domainOf(a.repository, a.domain)}|${jobOf(a)}`;
+    const newest = new Map();
+    for (const a of archives) {
+        const cur = newest.get(sameJob(a));
+        if (!cur || a.savedMs > cur.savedMs || (a.savedMs === cur.savedMs && a.path < cur.path))
+            newest.set(sameJob(a), a);
+    }
+    // Every key's rate of runs now, and the sum of those based on each base branch.
+    const rateOf = (id, k, repository, sinceMs) => {
+        // A closed PR runs no more (a run after its close reopened it: addEntry forgot the close).
+        if (s.closed.has(id))
+            return 0;
+        const gap = k && k.runs >= 2 ? (k.last - k.first) / (k.runs - 1) : ty.gap(repository);
+        return 1 / Math.max(gap, nowMs - (k?.last ?? sinceMs), 60_000);
+    };
+    const based = new Map();
+    for (const [id, k] of s.keys) {
+        if (k.base === undefined)
+            continue;
+        const repository = id.slice(0, id.lastIndexOf('#'));
+        const base = domainOf(repository, k.base);
+        based.set(base, (based.get(base) ?? 0) + rateOf(id, k, repository, k.last));
+    }
+    // Exact keys by domain: a PR's archive of its base's exact key adds nothing to the base's.
+    const exactIn = new Set(archives.map((a) => `${domainOf(a.repository, a.domain)}|${a.exact}`));
+    for (const a of archives) {
+        if (a.live)
+            continue;
+        const id = domainOf(a.repository, a.domain);
+        const closedAt = s.closed.get(id);
+        const base = s.keys.get(id)?.base;
+        const copyOfBase = base !== undefined && exactIn.has(`${domainOf(a.repository, base)}|${a.exact}`);
+        if ((closedAt !== undefined && closedAt >= a.savedMs) || newest.get(sameJob(a)) !== a || copyOfBase) {
+            out.set(a.path, 0);
+            continue;
+        }
+        const j = s.jobs.get(jobOf(a));
+        const save = j?.cold !== undefined ? saving(j) : ty.saving(a.repository);
+        let rate = rateOf(id, s.keys.get(id), a.repository, a.savedMs);
+        if (s.bases.has(id)) {
+            rate += based.get(id) ?? 0;
+            const f = s.firstRuns.get(a.repository);
+            if (f)
+                rate += f.n / Math.max(nowMs - f.since, HOUR);
+        }
+        const wait = rate > 0 ? Math.max(1 / rate, 60_000) : Infinity;
+        out.set(a.path, wait === Infinity ? 0 : Math.sqrt(save / 60_000) / (Math.max(a.bytes, 1) / GiB) / (wait / HOUR));
+    }
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/model/messages.ts
 /*
@@ -1844,7 +1945,8 @@ const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} th
 /** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
 const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
 /** The guard removed all it may and the disk is still over its threshold (guard.ts). */
-const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}` +
+    (o.scoped ? ", left to the host's gc timer (prune-scope: runner)." : '.');
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
 const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
 
@@ -2091,33 +2193,213 @@ function decideReset(reuse, previous, hasContent, me, now = Date.now()) {
     return kept(`warm: last used by the same trust domain (${previous.key})`, `last used by the same trust domain (${previous.key})`);
 }
 
+;// CONCATENATED MODULE: ./src/model/archive-key.ts
+
+/*
+ * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
+ * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
+ * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
+ * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
+ * key is there to find the archive cargo will find fresh, and to say why none was found.
+ *
+ *   exact     every part below and the locked dependencies: a start with the same key finds
+ *             every dependency unit fresh.
+ *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
+ *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
+ *
+ * Parts that cargo does not see, or sees only through the build scripts' own checks:
+ *   - the host's architecture, OS release and libc: a build script links a system library it
+ *     found there and says nothing when the host is upgraded;
+ *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
+ *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
+ *     but an archive whose build scripts all rerun is worth little;
+ *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
+ *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
+ * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
+ * workspace (a `clippy` job, a `test` job) compile other units with other features.
+ */
+/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
+const ARCHIVE_FORMAT = 1;
+/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
+const NAMED = new Set([
+    'RUSTFLAGS',
+    'CARGO_ENCODED_RUSTFLAGS',
+    'CARGO_BUILD_RUSTFLAGS',
+    'RUSTC',
+    'CARGO_BUILD_RUSTC',
+    'CARGO_BUILD_TARGET',
+    'CARGO_INCREMENTAL',
+    'CARGO_BUILD_DEP_INFO_BASEDIR',
+    'CARGO_TARGET_APPLIES_TO_HOST',
+    'RUSTC_BOOTSTRAP',
+    '__CARGO_DEFAULT_LIB_METADATA',
+    'CC',
+    'CXX',
+    'AR',
+    'RANLIB',
+    'CFLAGS',
+    'CXXFLAGS',
+    'CPPFLAGS',
+    'LDFLAGS',
+    'ARFLAGS',
+    'CRATE_CC_NO_DEFAULTS',
+]);
+/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
+const PATTERNS = (/* unused pure expression or super */ null && ([
+    /^CARGO_PROFILE_/,
+    /^CARGO_UNSTABLE_/,
+    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
+    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
+    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
+    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
+    /^PKG_CONFIG/,
+    /^CMAKE_/,
+]));
+/**
+ * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
+ * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
+ * the build dir are not here: the path view and the home are parts of their own, and a target
+ * dir's path does not reach a registry unit's fingerprint.
+ */
+function artifactEnv(env) {
+    return Object.entries(env)
+        .filter((e) => e[1] !== undefined && e[1] !== '')
+        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
+/** Pure: the exact and the fallback key of a build. */
+function archiveKey(i) {
+    const parts = {
+        format: String(ARCHIVE_FORMAT),
+        repository: i.repository,
+        workflow: i.workflow,
+        job: i.job,
+        key: i.jobKey,
+        rustc: i.rustc.trim(),
+        arch: i.host.arch,
+        os: i.host.os,
+        libc: i.host.libc,
+        cargoHome: i.cargoHome,
+        view: i.view,
+    };
+    if (i.cargo !== undefined)
+        parts.cargo = i.cargo.trim();
+    for (const [k, v] of artifactEnv(i.env))
+        parts[`env.${k}`] = v;
+    const fallback = digest(parts);
+    if (i.lockedDependencies === undefined)
+        return { fallback, parts };
+    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
+    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
+}
+/**
+ * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
+ * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched.
+ */
+function keyDifferences(saved, wanted) {
+    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
+    return [...names].filter((n) => saved[n] !== wanted[n]).sort();
+}
+/**
+ * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
+ * same fallback key (the most recent lock is the nearest to the next one); none when the start
+ * has no fallback candidates. `how` says which.
+ */
+function chooseArchive(candidates, want) {
+    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
+    if (exact)
+        return { pick: exact, how: 'exact' };
+    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+    return newest ? { pick: newest, how: 'fallback' } : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/pool/policy.ts
 
 
 
 
 
-/** Another runner's idle data, in runner scope: what the guard's final warning counts. */
-const othersIdle = (c, scope, runnerId) => scope === 'runner' && !c.shared && c.owner !== runnerId;
+
+/**
+ * How long after its last job a runner still counts as one that exists, for the runner scope: one
+ * period of the host's gc timer (docs/operations.md, every 15 minutes). Ephemeral runners (a new
+ * name for every job: Kubernetes, autoscaled VMs) end one job and are gone: their data is no
+ * runner's once this has passed, and any job's guard frees it by its worth. A persistent runner
+ * idle for longer loses only the scope's hold on its idle builds (leases keep live data safe in
+ * every scope). Measured on the fleet simulation (ephemeral trace, knee/2, 2 seeds): an hour kept
+ * gone runners' builds out of every job's reach and left 38% of jobs warm against host scope's
+ * 60%; 15 minutes, 52%; 5 minutes, 56%, where the scope no longer holds back a runner between two
+ * of its jobs.
+ */
+const RUNNER_GONE_MS = 15 * 60_000;
+/**
+ * Pure: the runners that still exist, as the host tells: seen ending a job within RUNNER_GONE_MS
+ * (its history, value.ts HostStats.runners; and the slots' records, which name who used each last
+ * and when), or holding a lease now.
+ */
+function presentRunners(history, slots, nowMs) {
+    const out = new Set();
+    for (const [runner, t] of history?.runners ?? [])
+        if (nowMs - t <= RUNNER_GONE_MS)
+            out.add(runner);
+    for (const s of slots) {
+        const r = s.record;
+        if (r && (s.live || nowMs - lastUsedMs(r) <= RUNNER_GONE_MS))
+            out.add(r.runnerId);
+    }
+    return out;
+}
+/**
+ * Another runner's idle data, in runner scope: a runner that still exists (`present`; all of them
+ * when the caller cannot tell) left it, and it is not nobody's (trash) or everybody's (the stores,
+ * archives). What the scope leaves to the host's gc timer.
+ */
+const othersIdle = (c, scope, runnerId, present) => scope === 'runner' && !c.shared && c.owner !== undefined && c.owner !== runnerId && (present === undefined || present.has(c.owner));
+/**
+ * Pure: the level over which a guard in runner scope gives way (scopeOf): the one the operator set
+ * (`disk-hard-threshold`), else room for the largest build this host has seen, as a free-space
+ * floor: the largest target dir a job's end recorded in the host's history (value.ts
+ * `HostStats.largest`), or a slot's record holds. Runner scope leaves other runners' idle data to
+ * the host's gc timer, so the disk may stay over the threshold until the timer runs; what a job
+ * must still find is room for its build. A fixed share above the threshold could not promise it
+ * on every disk (halfway to full, 92.5%, leaves 7.5%: less than one build on a small host). On the
+ * fleet simulation this floor failed no job for disk on any trace, on one host or several
+ * (docs/simulation.md, "What each scope costs"). Nothing seen yet: the threshold itself.
+ */
+function hardLevel(set, history, slots, threshold) {
+    if (set)
+        return set;
+    let largest = history?.largest ?? 0;
+    for (const s of slots)
+        largest = Math.max(largest, s.record?.sizes?.target ?? 0);
+    return largest > 0 ? { kind: 'free', bytes: largest } : threshold;
+}
+/**
+ * Pure: the scope a guard run works in. `prune-scope: runner` frees only what this runner left and
+ * what no runner owns; over the hard level (hardLevel) that may not leave room for the build about
+ * to start, so the run frees any runner's idle data, as host scope does: the scope is never why a
+ * job fails for disk.
+ */
+const scopeOf = (scope, disk, hard) => (scope === 'runner' && hard !== undefined && beyond(disk, hard) ? 'host' : scope);
 /**
  * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- * Then job dirs of dead jobs, then targets, the least valuable first (value.ts `byWorth`: a closed
- * PR's and a spent merge-queue entry's before anything; values within 25% of each other by age),
- * then `registry/src` trees and the stores, which the next job refills cheaply.
+ * Then job dirs of dead jobs, then targets and archives, the least valuable first (value.ts
+ * `byWorth`: a closed PR's and a spent merge-queue entry's before anything; values within 25% of
+ * each other by age), then `registry/src` trees and the stores, which the next job refills cheaply.
  *
  * `keep` names the slots whose build the job running this guard is about to take (its own
  * warm build, or its base's for a first run: `keepFor`): they go last, after everything else
  * idle, so the guard and the chooser never disagree about the one build this job will use.
  * Removed anyway only when nothing else is left to free.
  *
- * Runner scope (the default) frees this runner's idle data first among data of equal worth.
- * It used to free all of this runner's idle data, its most valuable builds included, before any
- * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
- * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
- * directory out of reach, which is what the scope was first for (a guard deleting other
- * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
- * leave data no later job counts as its own; it is freed by its worth like anything else. Live
- * data is never a candidate in any scope.
+ * Runner scope (the default) is the scope the incident fleet asked for first ("only prune
+ * actions-runner-N's own target dir, never a sibling's"): this runner's idle data and data no
+ * runner owns (trash, the stores, archives, and what runners that no longer exist left:
+ * `present`, presentRunners), least worth first; other runners' idle data is set apart (`others`)
+ * for the host's gc timer, which runs in host scope. Over the hard level the guard runs in host
+ * scope (scopeOf). Host scope orders everything idle by worth, whoever used it. Live data is never
+ * a candidate in any scope.
  */
 function planPrune(cands, scope, runnerId, o = {}) {
     let liveBytes = 0;
@@ -2125,6 +2407,7 @@ function planPrune(cands, scope, runnerId, o = {}) {
     const ordered = [];
     const live = [];
     const kept = [];
+    const others = [];
     for (const c of cands) {
         if (c.live) {
             liveBytes += c.bytes ?? 0;
@@ -2132,20 +2415,23 @@ function planPrune(cands, scope, runnerId, o = {}) {
         }
         else if (c.slot !== undefined && o.keep?.includes(c.slot))
             kept.push(c);
-        else {
-            if (othersIdle(c, scope, runnerId))
-                othersBytes += c.bytes ?? 0;
-            ordered.push(c);
+        else if (othersIdle(c, scope, runnerId, o.present)) {
+            othersBytes += c.bytes ?? 0;
+            others.push(c);
         }
+        else
+            ordered.push(c);
     }
-    // Runner scope: this runner's data first among equals (same kind, same worth); never a
-    // valuable build of its own before a worthless one of another runner.
-    const mineFirst = (a, b) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
     const worth = new Map(cands.map((c) => [c, worthKey(c)]));
-    const order = (a, b) => a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+    const order = (a, b) => a.order - b.order || byWorth(worth.get(a), worth.get(b)) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
     ordered.sort(order);
+    others.sort(order);
     kept.sort(order);
-    return { ordered, liveBytes, othersBytes, live, kept };
+    // Not held back where another runner's data is worth less (host scope's order would take that
+    // first): measured on the fleet simulation, holding this runner's data back for the gc timer
+    // left the disk over its threshold longer and cost warm starts (incidents, knee/2: 29% warm
+    // against 45%).
+    return { ordered, liveBytes, live, others, othersBytes, kept };
 }
 /**
  * Pure: whether the guard runs at all: over its threshold, or `gc --max-age` (which removes
@@ -2227,6 +2513,104 @@ function copyFits(d, bytes, level) {
     const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
     return free > 0 && !beyond(after, level);
 }
+/**
+ * The host tier's cap where nothing sets another: a share of the root's disk, meant to keep the
+ * archives a day restores from without taking the room of the warm builds the same day comes back
+ * to. An assumption until the simulator models the archive tier (it does not yet).
+ */
+const DEFAULT_ARCHIVE_CAP = { kind: 'percent', percent: 20 };
+/** Pure: the cap in bytes on a disk of `totalBytes`. */
+const archiveCapBytes = (totalBytes, cap) => cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
+/**
+ * Pure: the trust domains whose archives a start may restore, as for warm copies
+ * (chooseCopySource): its own and its base branch's (a first run's, or any later start of a PR
+ * whose own archive is not there); any domain with `reuse: always`; none with `reuse: never`.
+ * A PR's archive never reaches its base or another PR, since no job has a PR as its base.
+ */
+function archiveDomains(me, reuse) {
+    if (reuse === 'never')
+        return [];
+    if (reuse === 'always')
+        return 'any';
+    return me.baseKey !== undefined && me.baseKey !== me.key ? [me.key, me.baseKey] : [me.key];
+}
+/**
+ * Pure: which archive a start restores, among those of its repository in the domains it may read
+ * (archiveDomains): its exact key, else the newest of its fallback key (model/archive-key.ts
+ * `chooseArchive`: cargo rebuilds only what the lock changed). Undefined: none, and the start
+ * builds as it would have.
+ */
+function restoreSource(archives, want, me, reuse) {
+    const domains = archiveDomains(me, reuse);
+    const readable = archives.filter((a) => a.repository === me.repository && (domains === 'any' || domains.includes(a.domain)) && (a.exact === want.exact || a.fallback === want.fallback));
+    const r = chooseArchive(readable, want);
+    return r && { pick: r.pick, how: r.how };
+}
+/**
+ * Pure: which tier a start restores from, given what each would give (restoreSource on the host's
+ * archives and on the fleet store's): the host's exact key; else the fleet's exact key (a
+ * transfer costs seconds, a near archive a rebuild of what the lock changed: minutes); else the
+ * host's near archive, else the fleet's. The fleet is asked only where the host has no exact key;
+ * a restore from it then fills the host tier (where it fits, as a save).
+ */
+function restoreTier(host, fleet) {
+    if (host?.how === 'exact')
+        return { ...host, tier: 'host' };
+    const f = fleet?.();
+    if (f?.how === 'exact' || (f && !host))
+        return { ...f, tier: 'fleet' };
+    return host && { ...host, tier: 'host' };
+}
+/**
+ * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
+ * for its log: when its build holds dependency units and no archive of its exact key is in a
+ * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
+ * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
+ * would otherwise never save one, and every PR based on it that lacks its own build would start
+ * without (the simulator does not model archives yet: an argument, not a measurement). Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
+ * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
+ */
+function saveArchive(i) {
+    if (!i.enabled)
+        return { save: false, why: 'the host tier is off' };
+    if (i.fork)
+        return { save: false, why: 'a fork PR never writes what another job reads' };
+    if (i.layout === 'job')
+        return { save: false, why: 'layout: job builds with a CARGO_HOME of its own, which no later job shares' };
+    if (i.exact === undefined)
+        return { save: false, why: 'no Cargo.lock: an archive is saved only under an exact key' };
+    if (i.found)
+        return { save: false, why: 'an archive of this exact key is there already' };
+    const held = i.builtDependencies + (i.freshDependencies ?? 0);
+    if (held <= 0)
+        return { save: false, why: 'its build holds no dependency units' };
+    // Room that builds about to start need is not the tier's to take.
+    if (i.fits === false)
+        return { save: false, why: 'it would take the disk over its hard level' };
+    return { save: true, why: `no archive of this key, and ${held} dependency units in its build (${i.builtDependencies} compiled)` };
+}
+/**
+ * Pure: the archives to remove so that the tier holds at most `capBytes`, least worth first (the
+ * guard's order of worth, then the oldest), never one a restore reads nor `keep` (the archive
+ * just saved: its job was just seen without one). Values as archiveValues gives them.
+ */
+function trimArchives(archives, capBytes, keep) {
+    let held = archives.reduce((n, a) => n + a.bytes, 0);
+    if (held <= capBytes)
+        return [];
+    const w = new Map(archives.map((a) => [a, worthKey({ key: a.domain, value: a.value })]));
+    const order = [...archives]
+        .filter((a) => !a.live && a.path !== keep)
+        .sort((a, b) => byWorth(w.get(a), w.get(b)) || a.savedMs - b.savedMs || a.path.localeCompare(b.path));
+    const out = [];
+    for (const a of order) {
+        if (held <= capBytes)
+            break;
+        out.push(a);
+        held -= a.bytes;
+    }
+    return out;
+}
 /** Pure: the policy with these rules; every default is what ships. */
 function makePolicy(o = {}) {
     const rank = (slots, me, disk) => {
@@ -2254,12 +2638,19 @@ function makePolicy(o = {}) {
         },
         values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
         keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
-        prune: (cands, scope, runnerId, keep) => {
-            const plan = planPrune(cands, scope, runnerId, { keep });
-            if (o.runnerDataFirst) {
-                const mine = (c) => Number(c.owner === runnerId || c.shared);
-                plan.ordered.sort((a, b) => mine(b) - mine(a) || a.order - b.order);
-            }
+        prune: (cands, scope, runnerId, keep, present) => {
+            if (scope === 'host' || (o.runnerScope ?? 'own') === 'own')
+                return planPrune(cands, scope, runnerId, { keep, present });
+            // The earlier runner scopes: host scope's order, this runner's data moved up.
+            const plan = planPrune(cands, 'host', runnerId, { keep });
+            const mine = (c) => Number(c.owner === runnerId || (o.runnerScope === 'first' && c.shared));
+            const worth = new Map(plan.ordered.map((c) => [c, worthKey(c)]));
+            plan.ordered.sort((a, b) => o.runnerScope === 'first'
+                ? mine(b) - mine(a) || a.order - b.order
+                : a.order - b.order || byWorth(worth.get(a), worth.get(b)) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path));
+            for (const c of plan.ordered)
+                if (othersIdle(c, scope, runnerId))
+                    plan.othersBytes += c.bytes ?? 0;
             return plan;
         },
         guardRuns,
@@ -2270,11 +2661,15 @@ function makePolicy(o = {}) {
         reset: decideReset,
         copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
         copyFits,
+        archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
+        restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
+        saveArchive: (i) => saveArchive(o.archives === false ? { ...i, enabled: false } : i),
+        trimArchives,
         compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
     };
 }
 /** The policy that ships: what the action, the hooks and the CLI run. */
-const SHIPPED = makePolicy();
+const policy_SHIPPED = makePolicy();
 
 ;// CONCATENATED MODULE: ./src/os/flock.ts
 
@@ -2483,7 +2878,7 @@ function parseProcLocks(text) {
     }
     return held;
 }
-function heldLocks() {
+function liveness_heldLocks() {
     try {
         return parseProcLocks((0,external_node_fs_.readFileSync)('/proc/locks', 'utf8'));
     }
@@ -3060,13 +3455,13 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  * build (the policy's scan -> value).
  */
 async function scanSlots(root, history, o = {}) {
-    const held = o.held ?? heldLocks();
+    const held = o.held ?? liveness_heldLocks();
     const names = (await absent_listDir(layout_rootPaths(root).slots)).filter((n) => layout_SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = layout_slotDirs(root, name);
         return { name, record: await record_file_readRecord(d.record), live: await isHeldHint(d.lock, held) };
     }));
-    const values = SHIPPED.values(views, history, o.nowMs ?? Date.now());
+    const values = policy_SHIPPED.values(views, history, o.nowMs ?? Date.now());
     if (values)
         for (const v of views)
             v.value = values.get(v.name);
@@ -3075,14 +3470,14 @@ async function scanSlots(root, history, o = {}) {
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */
 async function hostHistory(root) {
     const h = await readHistory(root);
-    return SHIPPED.history(h.jobs, h.closed);
+    return policy_SHIPPED.history(h.jobs, h.closed);
 }
 /**
  * The slot whose build this job is about to take, for the guard to keep (policy.ts keepFor),
  * seen with the job's paths (`view`, as the lease will see them).
  */
 async function slotToKeep(req) {
-    return SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
+    return policy_SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -3175,10 +3570,10 @@ async function acquireSlot(req) {
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
         // Measured after the guard and again on every scan: a new slot is made only while it fits.
-        const room = req.diskTarget !== undefined && SHIPPED.room(await measure(req.root), req.diskTarget);
-        const plan = SHIPPED.rank(views, req.me, { room });
+        const room = req.diskTarget !== undefined && policy_SHIPPED.room(await measure(req.root), req.diskTarget);
+        const plan = policy_SHIPPED.rank(views, req.me, { room });
         if (plan.waitFor !== undefined && deadline === undefined) {
-            const b = SHIPPED.wait(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
+            const b = policy_SHIPPED.wait(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
             deadline = started + b.ms;
             awaited = plan.waitFor;
             if (b.ms > 0)
@@ -4409,7 +4804,7 @@ async function copyWarmBuild(root, src, to, o) {
         if (!now || now.lastUsed !== src.record.lastUsed || now.key !== src.record.key || now.view?.cargoHome !== src.record.view?.cargoHome || worthless(now))
             return { ...base, outcome: 'changed' };
         const bytes = now.sizes?.target ?? (await diskUsage(from.target));
-        if (!o.reflink && !SHIPPED.copyFits(await measure(root), bytes, o.threshold))
+        if (!o.reflink && !policy_SHIPPED.copyFits(await measure(root), bytes, o.threshold))
             return { ...base, bytes, outcome: 'no-room' };
         const c = await copyTree(from.target, to.target, o.timeoutMs);
         if (!c.ok) {
@@ -4586,7 +4981,7 @@ function indexChecksums(buf, version) {
  * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
  * The crate store and the git store share this; each keeps its own dirs/ folder.
  */
-const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${key_sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
 /** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
 const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
@@ -4880,7 +5275,7 @@ function urlKey(url) {
         .split('/')
         .pop()
         ?.replace(/\.git$/, '') || 'repo';
-    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+    return `${key_safeComponent(last, 40)}-${key_sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
@@ -5364,6 +5759,8 @@ const KINDS = {
         },
     },
 };
+/** A kind's place in the removal order (KINDS): the simulator weighs archives in the targets' place, as the archive row does. */
+const kindOrder = (kind) => KINDS[kind].order;
 /** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
 const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
 /**
@@ -5412,18 +5809,35 @@ function targetPath(root, name) {
 /**
  * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
  * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
- * to take (lease.ts slotToKeep), removed last.
+ * to take (lease.ts slotToKeep), removed last. `present`: the runners that still exist, in runner
+ * scope (policy.ts presentRunners; absent: every owner does).
  */
 function guard_planPrune(cands, scope, runnerId, o = {}) {
-    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
+    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? [], o.present);
 }
 /** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
-async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    const scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
-    const out = [];
+async function scanRoot(root, held = liveness_heldLocks(), nowMs = Date.now()) {
+    const history = await hostHistory(root);
+    const scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }) };
+    const cands = [];
     for (const row of Object.values(KINDS))
-        out.push(...(await row.collect(scan)).map(ranked));
-    return out;
+        cands.push(...(await row.collect(scan)).map(ranked));
+    return { cands, slots: scan.slots, history };
+}
+/** The candidates alone (scanRoot). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    return (await scanRoot(root, held, nowMs)).cands;
+}
+/**
+ * Pure: a guard run's plan on the root as scanned, in the scope it acts in: runner scope gives way
+ * to host scope over the hard level (policy.ts scopeOf, hardLevel), and counts the data of runners
+ * that no longer exist as no runner's (presentRunners).
+ */
+function planGuard(s, disk, o) {
+    const hard = hardLevel(o.hard, s.history, s.slots, o.threshold);
+    const scope = scopeOf(o.scope, disk, hard);
+    const present = scope === 'runner' ? presentRunners(s.history, s.slots, o.nowMs) : undefined;
+    return { plan: policy_SHIPPED.prune(s.cands, scope, o.runnerId, o.keep ?? [], present), scope, hard };
 }
 /**
  * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
@@ -5482,6 +5896,7 @@ function guardOptions(s, root, runnerId, log, extra = {}) {
         threshold: s.diskThreshold,
         target: s.diskTarget,
         scope: s.pruneScope,
+        hard: s.diskHardThreshold,
         runnerId,
         dryRun: s.dryRun,
         failBelowBytes: s.failBelowBytes,
@@ -5580,13 +5995,14 @@ async function runGuard(o) {
         othersBytes: 0,
         dryRun: o.dryRun,
         scope: o.scope,
+        acting: o.scope,
         lockWaitMs: 0,
         decisionMs: 0,
         needsRoot: { count: 0, bytes: 0 },
     };
     const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
     log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
+    if (!policy_SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
         log.info('Under the threshold: nothing to prune.');
         return checkFloor(o, report);
     }
@@ -5609,10 +6025,14 @@ async function runGuard(o) {
         let now = await measure(o.root);
         if (report.lockWaitMs > 100)
             log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
+        if (!policy_SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
             log.info('No longer over the threshold (another guard freed space): nothing to prune.');
         const t0 = performance.now();
-        const plan = guard_planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: await o.keep?.() });
+        const nowMs = o.nowMs ?? Date.now();
+        const { plan, scope, hard } = planGuard(await scanRoot(o.root, liveness_heldLocks(), nowMs), now, { ...o, nowMs, keep: await o.keep?.() });
+        report.acting = scope;
+        if (scope !== o.scope)
+            log.info(`Over the hard level ${formatLevel(hard)}: freeing idle data of any runner, as prune-scope: host does.`);
         report.decisionMs = performance.now() - t0;
         report.liveBytes = plan.liveBytes;
         report.othersBytes = plan.othersBytes;
@@ -5625,7 +6045,7 @@ async function runGuard(o) {
         const overAtStart = beyond(now, o.threshold);
         const keptFrom = plan.ordered.length;
         for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            const step = SHIPPED.guardStep(c, i, keptFrom, {
+            const step = policy_SHIPPED.guardStep(c, i, keptFrom, {
                 overAtStart,
                 disk: now,
                 pendingBytes: pretendedFree,
@@ -5650,9 +6070,6 @@ async function runGuard(o) {
             const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
             if (o.dryRun)
                 pretendedFree += freed;
-            // What is left of other runners' idle data is what the final warning reports.
-            if (freed > 0 && othersIdle(c, o.scope, o.runnerId))
-                report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
             if (outcome === 'needs root') {
                 report.needsRoot.count++;
                 report.needsRoot.bytes += bytes;
@@ -5687,6 +6104,8 @@ async function sayStillOver(o, report, livePlan, describe) {
         disk: describe(report.after),
         live: units_formatBytes(report.liveBytes),
         others: units_formatBytes(report.othersBytes),
+        // Runner scope: what it left is the host's gc timer's to free, unless the disk reaches the hard level.
+        scoped: report.acting === 'runner' && report.othersBytes > 0,
     });
     o.log.warning(report.message);
 }
@@ -5706,9 +6125,11 @@ function checkFloor(o, r) {
 ;// CONCATENATED MODULE: ./src/pool/events.ts
 
 
-/** Pure: a guard run's result from its report. */
+/** Pure: a guard run's result from its report (`acting`, `othersBytes`: what the scope left, guard.ts GuardReport). */
 function guardResult(r) {
-    return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+    if (r.over)
+        return r.acting === 'runner' && (r.othersBytes ?? 0) > 0 ? 'scoped' : 'over';
+    return r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
 }
 const eventsLog = (root) => layout_rootPaths(root).events;
 /** Appends one event; returns the error instead of throwing (a job never fails over its metrics). */
@@ -5780,7 +6201,7 @@ async function guardAndRecord(o, trigger) {
  * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
  */
 const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cacheKey = (lockText) => `${PREFIX}${key_sha256Hex(lockText).slice(0, 32)}`;
 const cachePaths = (root) => {
     const p = layout_storePaths(root);
     return [p.blobs, p.dirs, p.index];
@@ -8397,7 +8818,7 @@ function stray(e) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1966);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1353);
 // The action's main step (action.yml: runs.main), bundled into dist/main.
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();

@@ -157,12 +157,22 @@ interface Dir {
  * - `rust-cache`: the target dir (without incremental output) and the registry archived after a
  *   job that found no archive, restored by the next job of that job name on the branch or its base.
  */
-export function layoutModel(kind: Layout, D: number, w: Weights): Model {
+/**
+ * What the hosts of a fleet share, off every host's disk: rust-cache's archives in the cache
+ * service, and a remote sccache backend (`remote`) for the per-run layout.
+ */
+export interface Shared {
+  archives: Set<string>;
+  remote?: CompileCache;
+}
+
+export function layoutModel(kind: Layout, D: number, w: Weights, shared?: Shared): Model {
   const dirs = new Map<string, Dir>();
-  const cc = new CompileCache(kind === 'rust-cache' ? 0 : w.sccacheBytes);
-  const archives = new Set<string>();
+  const cc = shared?.remote ?? new CompileCache(kind === 'rust-cache' ? 0 : w.sccacheBytes);
+  const archives = shared?.archives ?? new Set<string>();
   let bytes = 0;
-  const used = () => bytes + cc.disk;
+  // A remote backend's cache is not on the host's disk.
+  const used = () => bytes + (shared?.remote ? 0 : cc.disk);
   const dirOf = (job: Job) => (kind === 'shared' ? job.repo : kind === 'per-pr' ? `${job.repo}#${job.key}` : `run-${job.id}`);
   const cached = (job: Job): How => {
     const key = `${job.repo}|${job.spec.job}|${job.spec.jobKey}`;

@@ -16,6 +16,8 @@ export interface Weights {
   overheadMinutes: number;
   sccacheBytes: number;
   cancelMinutes: number;
+  /** The host's gc timer's period (traces.json `gc`). */
+  gcEveryMinutes: number;
 }
 
 export function weightsOf(cfg: Config): Weights {
@@ -44,6 +46,7 @@ export function weightsOf(cfg: Config): Weights {
     overheadMinutes: x('jobOverheadMinutes'),
     sccacheBytes,
     cancelMinutes: cfg.cancel.releaseSeconds / 60,
+    gcEveryMinutes: cfg.gc.everyMinutes,
   };
 }
 

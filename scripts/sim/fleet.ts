@@ -6,8 +6,8 @@
 import { DEFAULTS } from '../../src/model/settings.js';
 import { parseDuration } from '../../src/model/units.js';
 import { type Policy, SHIPPED, type Scope } from '../../src/pool/policy.js';
-import { type EntryRule, type Layout, entryModel, layoutModel, percentOf } from './baselines.js';
-import { type How, type Weights, weightsOf } from './costs.js';
+import { type EntryRule, type Layout, type Shared, entryModel, layoutModel, percentOf } from './baselines.js';
+import { CompileCache, type How, type Weights, weightsOf } from './costs.js';
 import type { Job, Model } from './model.js';
 import { type Levels, SimPool } from './pool.js';
 import { type Close, type Config, GiB, type Push, type Trace, rng } from './trace.js';
@@ -24,6 +24,8 @@ export interface SimPolicy {
   policy?: Policy;
   /** prune-scope (default: the settings' default). */
   scope?: Scope;
+  /** The pool: the host's gc timer (host scope, every traces.json `gc.everyMinutes`); default on, as docs/operations.md sets it up. */
+  gc?: boolean;
   /** disk-target, when not the settings' default. */
   target?: string;
   /** lease-wait in ms, when not the settings' default. */
@@ -39,6 +41,8 @@ export interface SimPolicy {
   lru?: boolean;
   reference?: boolean;
   strongReference?: boolean;
+  /** The shipped policy in host scope: what the verdicts weigh against LRU and the reference, which free any runner's data too. */
+  hostScope?: boolean;
   baseline?: Layout;
   /** A per-job record, for analyses that compare two policies job by job. */
   jobLog?: { t: number; id: string; how: How; tier?: string; kind?: string; first?: boolean }[];
@@ -73,7 +77,12 @@ export interface TimelinePoint {
 export type SimResult = { stats: Stats; timeline: TimelinePoint[]; slots?: number; guard?: Model['guardStats'] };
 
 type Event = { t: number; seq?: number } & (
-  { type: 'push'; push: Push } | { type: 'close'; close: Close } | { type: 'sample' } | { type: 'end'; job: Job } | { type: 'timeout'; job: Job }
+  | { type: 'push'; push: Push }
+  | { type: 'close'; close: Close }
+  | { type: 'sample' }
+  | { type: 'end'; job: Job }
+  | { type: 'timeout'; job: Job }
+  | { type: 'gc'; host: number }
 );
 
 /** A binary heap of events ordered by time, then by insertion. */
@@ -126,7 +135,7 @@ const entryWait = (policy: Policy, leaseWaitMs: number) => (job: Job) => {
   return policy.wait(me, { key: job.key, runId: String(Number(job.runId) - 1), runAttempt: '1' }, leaseWaitMs).ms / 60_000;
 };
 
-export function modelFor(trace: Trace, sp: SimPolicy, D: number, level: Levels, w: Weights): Model {
+export function modelFor(trace: Trace, sp: SimPolicy, D: number, level: Levels, w: Weights, shared?: Shared): Model {
   const leaseWaitMs = sp.leaseWaitMs ?? LEASE_WAIT_MS;
   if (sp.model === 'pool') return new SimPool(sp.policy ?? SHIPPED, D, level, w, { scope: sp.scope ?? DEFAULTS['prune-scope'], leaseWaitMs });
   if (sp.model === 'entry') {
@@ -134,18 +143,42 @@ export function modelFor(trace: Trace, sp: SimPolicy, D: number, level: Levels, 
     return entryModel(trace, D, level, w, { rule: sp.rule ?? 'lru', copies: sp.copies, anyBase: sp.anyBase, waitMinutes });
   }
   if (sp.model === 'reference') throw new Error('the reference is two entry models (run.ts runOne)');
-  return layoutModel(sp.model, D, w);
+  return layoutModel(sp.model, D, w, shared);
 }
 
-/** Runs one policy over one trace on a disk of D bytes; metrics and a timeline. */
-export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, level: Levels, w: Weights = weightsOf(cfg)): SimResult {
+/**
+ * Runs one policy over one trace on a disk of D bytes; metrics and a timeline. `hosts`: the
+ * trace's runners spread over that many hosts (runner i on host i mod hosts), each with a disk of
+ * D bytes and its own pool, gc timer and local caches; a job goes to a random idle runner of the
+ * fleet, as GitHub assigns them. What hosts share is off their disks: rust-cache's archives (the
+ * cache service) and, for the per-run layout on several hosts, a remote sccache backend.
+ */
+export function simulate(
+  trace: Trace,
+  sp: SimPolicy,
+  D: number,
+  cfg: Config,
+  level: Levels,
+  w: Weights = weightsOf(cfg),
+  o: { hosts?: number } = {},
+): SimResult {
   const r = rng(trace.seed * 7919 + 17);
-  const model = modelFor(trace, sp, D, level, w);
+  const hosts = o.hosts ?? 1;
+  if (hosts > 1 && sp.model !== 'pool' && sp.model !== 'per-run' && sp.model !== 'rust-cache') throw new Error(`the ${sp.model} model runs on one host only`);
+  const shared: Shared = { archives: new Set(), remote: hosts > 1 && sp.model === 'per-run' ? new CompileCache(w.sccacheBytes * hosts) : undefined };
+  const models = Array.from({ length: hosts }, () => modelFor(trace, sp, D, level, w, shared));
+  const model = models[0];
   const events = new Events();
   for (const p of trace.pushes) events.push({ t: p.t, type: 'push', push: p });
   for (const c of trace.closes) events.push({ t: c.t, type: 'close', close: c });
   for (let t = 0; t <= trace.day; t += cfg.day.sampleMinutes) events.push({ t, type: 'sample' });
-  const runners = Array.from({ length: trace.runners }, (_, i) => ({ id: `runner-${i + 1}` }));
+  // The host's gc timer, where the model has one (the pool; sp.gc false: a host without it).
+  if (model.gc && sp.gc !== false)
+    for (let t = w.gcEveryMinutes; t <= trace.day; t += w.gcEveryMinutes) for (let h = 0; h < hosts; h++) events.push({ t, type: 'gc', host: h });
+  const runners: { id: string; host?: number }[] = Array.from({ length: trace.runners }, (_, i) => ({ id: `runner-${i + 1}`, host: i % hosts }));
+  const modelOf = (job: Job) => models[job.runner!.host ?? 0];
+  // What a job waits for is a slot of its runner's host.
+  const onHost = (job: Job, slot: string) => `${job.runner!.host ?? 0}|${slot}`;
   const idle = [...runners];
   const queue: Job[] = [];
   let qHead = 0;
@@ -177,13 +210,13 @@ export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, le
     job.endT = t;
     events.push({ t, type: 'end', job });
   };
-  const free = (runner: { id: string }) => idle.push(runner);
+  const free = (runner: { id: string; host?: number }) => idle.push(runner);
   const tryStart = (job: Job, now: number, noWait: boolean) => {
     const runnerId = trace.ephemeral ? `${job.runner!.id}-job-${job.id}` : job.runner!.id;
-    const res = model.start(job, runnerId, now, { noWait, retry: job.waitedSince !== undefined });
+    const res = modelOf(job).start(job, runnerId, now, { noWait, retry: job.waitedSince !== undefined });
     if ('wait' in res) {
-      job.waiting = res.wait;
-      (waiters.get(res.wait) ?? waiters.set(res.wait, []).get(res.wait)!).push(job);
+      job.waiting = onHost(job, res.wait);
+      (waiters.get(job.waiting) ?? waiters.set(job.waiting, []).get(job.waiting)!).push(job);
       if (job.waitedSince === undefined) {
         job.waitedSince = now;
         stats.waits++;
@@ -229,7 +262,9 @@ export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, le
   };
   while (events.size) {
     const e = events.pop();
-    const u = model.used();
+    // The fullest host: each has its own disk and threshold.
+    let u = 0;
+    for (const m of models) u = Math.max(u, m.used());
     if (u > thresholdBytes) stats.overMinutes += e.t - lastT;
     if (u > stats.peak) stats.peak = u;
     lastT = e.t;
@@ -237,8 +272,12 @@ export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, le
       timeline.push({ minute: e.t, used: (100 * u) / D, warm: stats.warm, jobs: stats.jobs });
       continue;
     }
+    if (e.type === 'gc') {
+      models[e.host].gc?.(e.t);
+      continue;
+    }
     if (e.type === 'close') {
-      model.close?.(e.close.repo, e.close.key, e.t);
+      for (const m of models) m.close?.(e.close.repo, e.close.key, e.t);
       continue;
     }
     if (e.type === 'push') {
@@ -278,7 +317,8 @@ export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, le
       const job = e.job;
       if (job.endT !== e.t || job.done) continue; // rescheduled by a cancel
       job.done = true;
-      const released = model.end(job, e.t);
+      const ended = modelOf(job).end(job, e.t);
+      const released = ended === undefined ? undefined : onHost(job, ended);
       free(job.runner!);
       // Taken out before the walk: a waiter that must wait again joins a new list, never this one.
       const ws = released === undefined ? undefined : waiters.get(released);
@@ -292,5 +332,5 @@ export function simulate(trace: Trace, sp: SimPolicy, D: number, cfg: Config, le
     }
     dispatch(e.t);
   }
-  return { stats, timeline, slots: model.slots?.(), guard: model.guardStats };
+  return { stats, timeline, slots: models.reduce((n, m) => n + (m.slots?.() ?? 0), 0) || undefined, guard: model.guardStats };
 }

@@ -15,7 +15,7 @@ export interface Job {
   kind?: PushKind;
   event: string;
   first?: boolean;
-  runner?: { id: string };
+  runner?: { id: string; host?: number };
   started?: boolean;
   done?: boolean;
   cancelled?: boolean;
@@ -51,6 +51,11 @@ export interface GuardStats {
   freed: number;
   removals: number;
   keptOwn: number;
+  /** Runs of the host's gc timer that found the disk over its threshold, and what they freed. */
+  gcRuns: number;
+  gcFreed: number;
+  /** Job guards that found the disk over its hard level: runner scope gave way to host scope. */
+  hard: number;
 }
 
 export interface Model {
@@ -59,6 +64,8 @@ export interface Model {
   /** Ends a job; what it released, for the jobs waiting for it. */
   end(job: Job, now: number): string | undefined;
   close?(repo: string, key: string, now: number): void;
+  /** The host's gc timer: `cargo-isolate gc`, host scope (the pool only). */
+  gc?(now: number): void;
   slots?(): number;
   guardStats?: GuardStats;
 }

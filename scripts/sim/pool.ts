@@ -7,7 +7,18 @@ import { DEFAULTS } from '../../src/model/settings.js';
 import type { Level } from '../../src/model/units.js';
 import type { Disk } from '../../src/os/disk.js';
 import { slotCandidates } from '../../src/pool/guard.js';
-import { type HostStats, type Me, type Policy, type Scope, type SlotView, type UseEntry, makePolicy } from '../../src/pool/policy.js';
+import {
+  type HostStats,
+  type Me,
+  type Policy,
+  type Scope,
+  type SlotView,
+  type UseEntry,
+  hardLevel,
+  makePolicy,
+  presentRunners,
+  scopeOf,
+} from '../../src/pool/policy.js';
 import { CompileCache, type How, type Weights } from './costs.js';
 import type { GuardStats, Job, Model, StartResult } from './model.js';
 import { DEFAULT_REPO, GiB } from './trace.js';
@@ -31,10 +42,12 @@ export const diskOf = (D: number, u: number): Disk => ({
   inodePercent: 0,
 });
 
-/** The guard's levels: over `threshold` it removes idle builds until under `target`. */
+/** The guard's levels: over `threshold` it removes idle builds until under `target`; over `hard`, runner scope gives way (policy.ts scopeOf). */
 export interface Levels {
   threshold: Level;
   target: Level;
+  /** disk-hard-threshold as set; undefined: room for the largest build seen (policy.ts hardLevel). */
+  hard?: Level;
 }
 
 /** A slot of the simulated host: its record as the action writes it, its bytes on the disk, its lease. */
@@ -45,11 +58,12 @@ export interface Slot {
   record?: DirRecord;
 }
 
-/** What a guard run did: the slots it kept for last, its plan (in order), what it removed (in order). */
+/** What a guard run did: the slots it kept for last, its plan (in order), what it removed (in order), what runner scope left to the gc timer. */
 export interface GuardRun {
   keep: string[];
   plan: string[];
   removed: string[];
+  others: string[];
 }
 
 /**
@@ -57,7 +71,7 @@ export interface GuardRun {
  * the chooser's view of the disk (the replay test sets disk-target to match).
  */
 export class SimPool implements Model {
-  readonly guardStats: GuardStats = { runs: 0, freed: 0, removals: 0, keptOwn: 0 };
+  readonly guardStats: GuardStats = { runs: 0, freed: 0, removals: 0, keptOwn: 0, gcRuns: 0, gcFreed: 0, hard: 0 };
   private readonly all: Slot[] = [];
   private readonly byName = new Map<string, Slot>();
   private slotBytes = 0;
@@ -114,14 +128,24 @@ export class SimPool implements Model {
     return vs;
   }
 
-  /** The main step's guard: keep, prune, remove until the policy says stop; undefined when under the threshold. */
-  guard(runnerId: string, now: number, vs: SlotView[], me: Me): GuardRun | undefined {
+  /**
+   * A guard run: keep, prune, remove until the policy says stop; undefined when under the
+   * threshold. `me`: the job whose main step runs it (undefined: the host's gc timer, which keeps
+   * nothing for anyone); `scope`: the gc timer's.
+   */
+  guard(runnerId: string, now: number, vs: SlotView[], me?: Me, scope: Scope = this.o.scope): GuardRun | undefined {
     const policy = this.policy;
     if (!policy.guardRuns(this.disk(), this.level.threshold)) return undefined;
     const g = this.guardStats;
-    g.runs++;
-    const keep = policy.keep(vs, me);
-    const plan = policy.prune(slotCandidates(SIM_ROOT, vs), this.o.scope, runnerId, keep);
+    if (me) g.runs++;
+    else g.gcRuns++;
+    const keep = me ? policy.keep(vs, me) : [];
+    // The product's guard.ts planGuard, on the simulated host's history and slots.
+    const acting = scopeOf(scope, this.disk(), hardLevel(this.level.hard, this.stats, vs, this.level.threshold));
+    if (me && acting !== scope) g.hard++;
+    scope = acting;
+    const present = scope === 'runner' ? presentRunners(this.stats, vs, msOf(now)) : undefined;
+    const plan = policy.prune(slotCandidates(SIM_ROOT, vs), scope, runnerId, keep, present);
     const removed: string[] = [];
     for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
       // Over its threshold when it started: the guard runs for nothing else here (no --max-age).
@@ -132,13 +156,19 @@ export class SimPool implements Model {
       const s = this.byName.get(c.slot!)!;
       if (s.bytes === 0) continue;
       if (keep.includes(s.name)) g.keptOwn++;
-      g.freed += s.bytes;
+      if (me) g.freed += s.bytes;
+      else g.gcFreed += s.bytes;
       g.removals++;
       this.setBytes(s, 0);
       removed.push(s.name);
       if (s.record) s.record = { ...s.record, prunedAt: iso(now), sizes: { ...s.record.sizes!, target: 0 } };
     }
-    return { keep, plan: plan.ordered.map((c) => c.slot!), removed };
+    return { keep, plan: plan.ordered.map((c) => c.slot!), removed, others: plan.others.map((c) => c.slot!) };
+  }
+
+  /** The host's gc timer: `cargo-isolate gc`, host scope, the action's levels. */
+  gc(now: number): void {
+    this.guard('gc', now, this.views(msOf(now)), undefined, 'host');
   }
 
   start(job: Job, runnerId: string, now: number, { noWait, retry }: { noWait: boolean; retry?: boolean }): StartResult {
@@ -242,6 +272,8 @@ export class SimPool implements Model {
         key: job.key,
         run: job.runId,
         ms,
+        runner: s.record!.runnerId,
+        target: s.bytes,
         ...units,
       };
       this.policy.addJob(this.stats, { ...e, base: job.baseKey });

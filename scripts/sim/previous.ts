@@ -72,13 +72,15 @@ export async function loadPrevious(repo = resolve('.')): Promise<Policy | undefi
         .map((c) => c.name),
     prune: (cands, scope, runnerId) => {
       const p = guard.planPrune(cands, scope, runnerId);
-      return { ordered: [...p.ordered, ...p.fallback], live: p.live, liveBytes: p.liveBytes, othersBytes: p.othersBytes, kept: [] };
+      return { ordered: [...p.ordered, ...p.fallback], live: p.live, liveBytes: p.liveBytes, others: [], othersBytes: p.othersBytes, kept: [] };
     },
     rank: (slots, me, disk) => choose.rankSlots(slots, me, disk),
     // It waited lease-wait for any earlier run of the job.
     wait: (_me, _predecessor, leaseWaitMs) => ({ ms: leaseWaitMs, why: 'an earlier run of this job' }),
-    // No warm copies, and compile-cache keys of its own in every slot.
+    // No warm copies, no archives, and compile-cache keys of its own in every slot.
     copySource: () => undefined,
+    restoreSource: () => undefined,
+    saveArchive: () => ({ save: false, why: 'the previous release had no archives' }),
     compileCacheKey: (slot, job) => `${slot}|${job}`,
   };
 }

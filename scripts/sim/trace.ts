@@ -79,6 +79,7 @@ export interface Config {
   weights: Record<string, Weight | string>;
   sccache: { cacheSize: string; source: string };
   cancel: { releaseSeconds: number; source: string };
+  gc: { everyMinutes: number; source: string };
   queueMinutes: number;
   jobSets: Record<string, JobDef[]>;
   traces: Record<string, TraceParams>;

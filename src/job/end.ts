@@ -175,6 +175,7 @@ async function appendUnits(j: JobToEnd, r: Ending): Promise<void> {
       run: me.runId,
       ms: j.startedAt ? Math.max(0, Date.now() - Date.parse(j.startedAt)) : undefined,
       base: me.baseKey,
+      target: r.sizes?.target,
     }),
   );
 }

@@ -21,7 +21,7 @@ type GuardEvent = Parameters<typeof recordEvent>[1];
 export function guardEvent(
   trigger: GuardTrigger,
   dryRun: boolean,
-  outcome: Pick<GuardReport, 'over' | 'removals' | 'freedBytes'> | 'failed',
+  outcome: (Pick<GuardReport, 'over' | 'removals' | 'freedBytes'> & Partial<Pick<GuardReport, 'acting' | 'othersBytes'>>) | 'failed',
 ): GuardEvent | undefined {
   if (outcome === 'failed') return { event: 'guard', trigger, result: 'failed', freed: 0, removals: 0 };
   if (dryRun && trigger === 'gc') return undefined;

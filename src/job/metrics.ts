@@ -104,7 +104,7 @@ function family(name: string, type: 'gauge' | 'counter' | 'summary', help: strin
   return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([l, v, suffix]) => `${name}${suffix ?? ''}${fmtLabels(l)} ${num(v)}`)];
 }
 
-const GUARD_RESULTS = ['under', 'freed', 'over', 'failed'] as const;
+const GUARD_RESULTS = ['under', 'freed', 'over', 'scoped', 'failed'] as const;
 const TRIGGERS = ['job', 'gc'] as const;
 const VIAS: Via[] = ['action', 'hook', 'cli'];
 
@@ -127,7 +127,8 @@ const EVENT_METRICS: { [E in EventName]: { count(c: Counters, e: EventOf<E>): vo
         'cargo_isolate_guard_runs_total',
         'counter',
         'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
-          'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
+          'and result (under: nothing to do; freed; over: still over the threshold; ' +
+          "scoped: still over it, other runners' idle data left to the gc timer by prune-scope: runner; failed: below fail-below).",
         TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res): [Labels, number] => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0])),
       ),
       ...family(

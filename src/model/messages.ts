@@ -93,8 +93,9 @@ export const idleNeedsRoot = (count: number, bytes: string, me: number) =>
   `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
 
 /** The guard removed all it may and the disk is still over its threshold (guard.ts). */
-export const stillOverThreshold = (o: { root: string; threshold: string; disk: string; live: string; others: string }) =>
-  `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+export const stillOverThreshold = (o: { root: string; threshold: string; disk: string; live: string; others: string; scoped?: boolean }) =>
+  `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}` +
+  (o.scoped ? ", left to the host's gc timer (prune-scope: runner)." : '.');
 
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
 export const belowFailBelow = (o: { root: string; free: string; floor: string; live: string; others: string }) =>

@@ -26,6 +26,12 @@ export interface Settings {
   maxLeaseMs: number;
   diskThreshold: Level;
   diskTarget: Level;
+  /**
+   * Over this, a guard in runner scope frees any runner's idle data (policy.ts scopeOf): the scope
+   * is never why a job fails for disk. Undefined: room for the largest build the host has seen
+   * (policy.ts hardLevel).
+   */
+  diskHardThreshold?: Level;
   pruneScope: 'runner' | 'host';
   dryRun: boolean;
   /** Fail the job when free space stays below this after pruning; undefined = never fail. */
@@ -41,7 +47,7 @@ export interface Settings {
   /** What the job name cannot tell apart (matrix legs), as rust-cache's `key`. */
   jobKey: string;
   /** The levels and the floor as the user set them, with their origin: for a message once the disk is measured. */
-  setLevels?: Partial<Record<'disk-threshold' | 'disk-target' | 'fail-below', { text: string; origin: Origin }>>;
+  setLevels?: Partial<Record<'disk-threshold' | 'disk-target' | 'disk-hard-threshold' | 'fail-below', { text: string; origin: Origin }>>;
   /**
    * Registry crates whose build scripts write next to their own sources: their extracted sources
    * in the shared CARGO_HOME are left writable (still verified at every job start).
@@ -103,6 +109,7 @@ export const RUNNER_INPUTS = [
   'max-lease',
   'disk-threshold',
   'disk-target',
+  'disk-hard-threshold',
   'prune-scope',
   'runner-name',
   'dry-run',
@@ -308,6 +315,19 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   if (!targetIsBelow(diskThreshold, diskTarget)) {
     throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
   }
+  const diskHardThreshold = level('disk-hard-threshold');
+  if (diskHardThreshold && diskHardThreshold.kind !== diskThreshold.kind) {
+    throw refuse(
+      'disk-hard-threshold',
+      read('disk-hard-threshold'),
+      `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is (e.g. ${diskThreshold.kind === 'percent' ? '95%' : '5GiB'})`,
+      `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${read('disk-threshold')}), ` +
+        'and a hard level of another kind cannot be compared with it.',
+    );
+  }
+  if (diskHardThreshold && !targetIsBelow(diskHardThreshold, diskThreshold)) {
+    throw refuse('disk-hard-threshold', read('disk-hard-threshold'), `a level at or above ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
+  }
   const failBelowRaw = read('fail-below');
   let failBelowBytes: number | undefined;
   if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
@@ -318,7 +338,8 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
   }
   const rootRaw = read('root');
   const setLevels: Settings['setLevels'] = {};
-  for (const n of ['disk-threshold', 'disk-target', 'fail-below'] as const) if (read(n)) setLevels[n] = { text: read(n), origin: src.origin(n) };
+  for (const n of ['disk-threshold', 'disk-target', 'disk-hard-threshold', 'fail-below'] as const)
+    if (read(n)) setLevels[n] = { text: read(n), origin: src.origin(n) };
   return {
     root: rootRaw || defaultRoot(env),
     rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
@@ -328,6 +349,7 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     maxLeaseMs: duration('max-lease', 60_000),
     diskThreshold,
     diskTarget,
+    diskHardThreshold,
     pruneScope: oneOf('prune-scope', ['runner', 'host'] as const),
     dryRun: bool('dry-run'),
     failBelowBytes,

@@ -23,12 +23,17 @@ export type FleetEvent =
 
 export type EventName = FleetEvent['event'];
 
-/** under: nothing to do; freed: removed something and ended under the threshold; over: still over it; failed: fail-below. */
-export type GuardResult = 'under' | 'freed' | 'over' | 'failed';
+/**
+ * under: nothing to do; freed: removed something and ended under the threshold; over: still over
+ * it; scoped: still over it, with idle data of other runners that prune-scope: runner left to the
+ * host's gc timer; failed: fail-below.
+ */
+export type GuardResult = 'under' | 'freed' | 'over' | 'scoped' | 'failed';
 
-/** Pure: a guard run's result from its report. */
-export function guardResult(r: { over: boolean; removals: { outcome: Outcome }[] }): GuardResult {
-  return r.over ? 'over' : r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
+/** Pure: a guard run's result from its report (`acting`, `othersBytes`: what the scope left, guard.ts GuardReport). */
+export function guardResult(r: { over: boolean; removals: { outcome: Outcome }[]; acting?: 'runner' | 'host'; othersBytes?: number }): GuardResult {
+  if (r.over) return r.acting === 'runner' && (r.othersBytes ?? 0) > 0 ? 'scoped' : 'over';
+  return r.removals.some((x) => x.outcome === 'removed') ? 'freed' : 'under';
 }
 
 export const eventsLog = (root: string): string => rootPaths(root).events;

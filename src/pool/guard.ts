@@ -15,7 +15,8 @@ import { gitEntries } from '../store/gitstore.js';
 import { type Level, formatBytes, formatDuration, formatLevel } from '../model/units.js';
 import { isPermissionError } from '../os/fsutil.js';
 import type { SlotView } from './choose.js';
-import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, othersIdle } from './policy.js';
+import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, hardLevel, presentRunners, scopeOf } from './policy.js';
+import type { HostStats } from './value.js';
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
 import { Failure, failed } from '../model/failure.js';
@@ -178,6 +179,9 @@ const KINDS: Record<Kind, KindRow> = {
   },
 };
 
+/** A kind's place in the removal order (KINDS): the simulator weighs archives in the targets' place, as the archive row does. */
+export const kindOrder = (kind: Kind): number => KINDS[kind].order;
+
 /** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
 export const ranked = <C extends Candidate>(c: C): C & Ranked => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
 
@@ -227,18 +231,53 @@ function targetPath(root: string, name: string): string {
 /**
  * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
  * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
- * to take (lease.ts slotToKeep), removed last.
+ * to take (lease.ts slotToKeep), removed last. `present`: the runners that still exist, in runner
+ * scope (policy.ts presentRunners; absent: every owner does).
  */
-export function planPrune(cands: Candidate[], scope: Scope, runnerId: string, o: { keep?: string[]; policy?: Policy } = {}): PrunePlan<Ranked> {
-  return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? []);
+export function planPrune(
+  cands: Candidate[],
+  scope: Scope,
+  runnerId: string,
+  o: { keep?: string[]; policy?: Policy; present?: ReadonlySet<string> } = {},
+): PrunePlan<Ranked> {
+  return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? [], o.present);
+}
+
+/** The root as a guard reads it: its candidates, and what the scope turns on (the slots as scanned, the host's history). */
+export interface GuardScan {
+  cands: Ranked[];
+  slots: SlotView[];
+  history: HostStats;
 }
 
 /** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+export async function scanRoot(root: string, held: LockSet = heldLocks(), nowMs: number = Date.now()): Promise<GuardScan> {
+  const history = await hostHistory(root);
+  const scan: Scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }) };
+  const cands: Ranked[] = [];
+  for (const row of Object.values(KINDS)) cands.push(...(await row.collect(scan)).map(ranked));
+  return { cands, slots: scan.slots, history };
+}
+
+/** The candidates alone (scanRoot). */
 export async function collectCandidates(root: string, held: LockSet = heldLocks(), nowMs: number = Date.now()): Promise<Ranked[]> {
-  const scan: Scan = { root, held, slots: await scanSlots(root, await hostHistory(root), { held, nowMs }) };
-  const out: Ranked[] = [];
-  for (const row of Object.values(KINDS)) out.push(...(await row.collect(scan)).map(ranked));
-  return out;
+  return (await scanRoot(root, held, nowMs)).cands;
+}
+
+/**
+ * Pure: a guard run's plan on the root as scanned, in the scope it acts in: runner scope gives way
+ * to host scope over the hard level (policy.ts scopeOf, hardLevel), and counts the data of runners
+ * that no longer exist as no runner's (presentRunners).
+ */
+export function planGuard(
+  s: GuardScan,
+  disk: Disk,
+  o: Pick<GuardOptions, 'scope' | 'runnerId' | 'hard' | 'threshold'> & { nowMs: number; keep?: string[] },
+): { plan: PrunePlan<Ranked>; scope: Scope; hard: Level } {
+  const hard = hardLevel(o.hard, s.history, s.slots, o.threshold);
+  const scope = scopeOf(o.scope, disk, hard);
+  const present = scope === 'runner' ? presentRunners(s.history, s.slots, o.nowMs) : undefined;
+  return { plan: SHIPPED.prune(s.cands, scope, o.runnerId, o.keep ?? [], present), scope, hard };
 }
 
 /**
@@ -311,6 +350,8 @@ export interface GuardReport {
   othersBytes: number;
   dryRun: boolean;
   scope: Scope;
+  /** The scope the run acted in: host where runner scope gave way over the hard level (planGuard). */
+  acting: Scope;
   lockWaitMs: number;
   decisionMs: number;
   /** Idle data this uid may not remove (another uid's files): only root's gc can. */
@@ -323,6 +364,8 @@ export interface GuardOptions {
   threshold: Level;
   target: Level;
   scope: Scope;
+  /** Over this, runner scope gives way (policy.ts scopeOf); undefined: room for the largest build seen (hardLevel). */
+  hard?: Level;
   runnerId: string;
   dryRun: boolean;
   failBelowBytes?: number;
@@ -348,6 +391,7 @@ export function guardOptions(s: Settings, root: string, runnerId: string, log: L
     threshold: s.diskThreshold,
     target: s.diskTarget,
     scope: s.pruneScope,
+    hard: s.diskHardThreshold,
     runnerId,
     dryRun: s.dryRun,
     failBelowBytes: s.failBelowBytes,
@@ -444,6 +488,7 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     othersBytes: 0,
     dryRun: o.dryRun,
     scope: o.scope,
+    acting: o.scope,
     lockWaitMs: 0,
     decisionMs: 0,
     needsRoot: { count: 0, bytes: 0 },
@@ -474,7 +519,10 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
     if (report.lockWaitMs > 100) log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
     if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs)) log.info('No longer over the threshold (another guard freed space): nothing to prune.');
     const t0 = performance.now();
-    const plan = planPrune(await collectCandidates(o.root, heldLocks(), o.nowMs), o.scope, o.runnerId, { keep: await o.keep?.() });
+    const nowMs = o.nowMs ?? Date.now();
+    const { plan, scope, hard } = planGuard(await scanRoot(o.root, heldLocks(), nowMs), now, { ...o, nowMs, keep: await o.keep?.() });
+    report.acting = scope;
+    if (scope !== o.scope) log.info(`Over the hard level ${formatLevel(hard)}: freeing idle data of any runner, as prune-scope: host does.`);
     report.decisionMs = performance.now() - t0;
     report.liveBytes = plan.liveBytes;
     report.othersBytes = plan.othersBytes;
@@ -509,8 +557,6 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
         );
       const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
       if (o.dryRun) pretendedFree += freed;
-      // What is left of other runners' idle data is what the final warning reports.
-      if (freed > 0 && othersIdle(c, o.scope, o.runnerId)) report.othersBytes = Math.max(0, report.othersBytes - (c.bytes ?? 0));
       if (outcome === 'needs root') {
         report.needsRoot.count++;
         report.needsRoot.bytes += bytes;
@@ -545,6 +591,8 @@ async function sayStillOver(o: GuardOptions, report: GuardReport, livePlan: Cand
     disk: describe(report.after),
     live: formatBytes(report.liveBytes),
     others: formatBytes(report.othersBytes),
+    // Runner scope: what it left is the host's gc timer's to free, unless the disk reaches the hard level.
+    scoped: report.acting === 'runner' && report.othersBytes > 0,
   });
   o.log.warning(report.message);
 }

@@ -1,9 +1,23 @@
 import { type Disk, beyond } from '../os/disk.js';
 import type { Level } from '../model/units.js';
-import { type DirRecord, trustDomain } from '../model/record.js';
+import { type DirRecord, lastUsedMs, trustDomain } from '../model/record.js';
 import { type DiskView, type Me, type SlotPlan, type SlotView, fromBase, rankSlots, sameJob, waitBudget } from './choose.js';
-import { type HostStats, type UseEntry, type WorthKey, addClosed, addEntry, byWorth, slotValues, statsOf, worthKey, worthless } from './value.js';
+import {
+  type ArchiveView,
+  type HostStats,
+  type UseEntry,
+  type WorthKey,
+  addClosed,
+  addEntry,
+  archiveValues,
+  byWorth,
+  slotValues,
+  statsOf,
+  worthKey,
+  worthless,
+} from './value.js';
 import { decideReset } from './reset.js';
+import { type ArchiveKey, chooseArchive } from '../model/archive-key.js';
 
 /*
  * The pool's policy: every choice the pool makes, as plain data in and decisions out, in the order
@@ -22,14 +36,14 @@ import { decideReset } from './reset.js';
  * "worth nothing" rule), reset.ts (what of a slot a job keeps); the order of the guard's candidate
  * kinds lives in guard.ts's table of kinds, whose collector stamps it on each candidate.
  *
- * The archive tier's choices come next, as two more steps of `Policy`: what an archive is worth
- * per byte (beside `value`: the guard then weighs archives and warm builds in one order, an
- * `archive` kind in guard.ts's table) and which archive a start restores (after `copySource`, for
- * a start with nothing to copy).
+ * The archive tier's choices are steps of `Policy` too (the section "Dependency archives" below):
+ * what an archive is worth per byte (value.ts `archiveValues`, in the unit of a build's worth, so
+ * the guard weighs both in one order), which archive a start with nothing to copy restores, whether
+ * a job's end saves one, and the host tier's cap.
  */
 
-/** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history. */
-export type { DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
+/** The data the policy takes and gives: a slot as scanned, a job, the disk as the chooser sees it, a ranking, the host's history, an archive. */
+export type { ArchiveView, DiskView, HostStats, Me, SlotPlan, SlotView, UseEntry };
 
 /**
  * Something the guard could delete, as its decision sees it: no tree is walked to make one.
@@ -55,11 +69,17 @@ export interface Candidate {
 }
 
 export interface PrunePlan<C extends Candidate = Candidate> {
+  /** What the guard may remove, in order. */
   ordered: C[];
   /** Bytes in directories of live jobs (as last recorded): never touched. */
   liveBytes: number;
   live: C[];
-  /** Other runners' idle bytes (as last recorded), in runner scope. */
+  /**
+   * Runner scope: other runners' idle data, least worth first: what this job's guard leaves to the
+   * host's gc timer (host scope) unless the disk is over its hard level (scopeOf).
+   */
+  others: C[];
+  /** Their bytes (as last recorded): what the guard's final line says it left. */
   othersBytes: number;
   /** The build the job running this guard is about to take: removed last, after everything else. */
   kept: C[];
@@ -67,55 +87,119 @@ export interface PrunePlan<C extends Candidate = Candidate> {
 
 export type Scope = 'runner' | 'host';
 
-/** Another runner's idle data, in runner scope: what the guard's final warning counts. */
-export const othersIdle = (c: Pick<Candidate, 'shared' | 'owner'>, scope: Scope, runnerId: string): boolean =>
-  scope === 'runner' && !c.shared && c.owner !== runnerId;
+/**
+ * How long after its last job a runner still counts as one that exists, for the runner scope: one
+ * period of the host's gc timer (docs/operations.md, every 15 minutes). Ephemeral runners (a new
+ * name for every job: Kubernetes, autoscaled VMs) end one job and are gone: their data is no
+ * runner's once this has passed, and any job's guard frees it by its worth. A persistent runner
+ * idle for longer loses only the scope's hold on its idle builds (leases keep live data safe in
+ * every scope). Measured on the fleet simulation (ephemeral trace, knee/2, 2 seeds): an hour kept
+ * gone runners' builds out of every job's reach and left 38% of jobs warm against host scope's
+ * 60%; 15 minutes, 52%; 5 minutes, 56%, where the scope no longer holds back a runner between two
+ * of its jobs.
+ */
+export const RUNNER_GONE_MS = 15 * 60_000;
+
+/**
+ * Pure: the runners that still exist, as the host tells: seen ending a job within RUNNER_GONE_MS
+ * (its history, value.ts HostStats.runners; and the slots' records, which name who used each last
+ * and when), or holding a lease now.
+ */
+export function presentRunners(history: Pick<HostStats, 'runners'> | undefined, slots: Pick<SlotView, 'record' | 'live'>[], nowMs: number): Set<string> {
+  const out = new Set<string>();
+  for (const [runner, t] of history?.runners ?? []) if (nowMs - t <= RUNNER_GONE_MS) out.add(runner);
+  for (const s of slots) {
+    const r = s.record;
+    if (r && (s.live || nowMs - lastUsedMs(r) <= RUNNER_GONE_MS)) out.add(r.runnerId);
+  }
+  return out;
+}
+
+/**
+ * Another runner's idle data, in runner scope: a runner that still exists (`present`; all of them
+ * when the caller cannot tell) left it, and it is not nobody's (trash) or everybody's (the stores,
+ * archives). What the scope leaves to the host's gc timer.
+ */
+export const othersIdle = (c: Pick<Candidate, 'shared' | 'owner'>, scope: Scope, runnerId: string, present?: ReadonlySet<string>): boolean =>
+  scope === 'runner' && !c.shared && c.owner !== undefined && c.owner !== runnerId && (present === undefined || present.has(c.owner));
+
+/**
+ * Pure: the level over which a guard in runner scope gives way (scopeOf): the one the operator set
+ * (`disk-hard-threshold`), else room for the largest build this host has seen, as a free-space
+ * floor: the largest target dir a job's end recorded in the host's history (value.ts
+ * `HostStats.largest`), or a slot's record holds. Runner scope leaves other runners' idle data to
+ * the host's gc timer, so the disk may stay over the threshold until the timer runs; what a job
+ * must still find is room for its build. A fixed share above the threshold could not promise it
+ * on every disk (halfway to full, 92.5%, leaves 7.5%: less than one build on a small host). On the
+ * fleet simulation this floor failed no job for disk on any trace, on one host or several
+ * (docs/simulation.md, "What each scope costs"). Nothing seen yet: the threshold itself.
+ */
+export function hardLevel(set: Level | undefined, history: Pick<HostStats, 'largest'> | undefined, slots: Pick<SlotView, 'record'>[], threshold: Level): Level {
+  if (set) return set;
+  let largest = history?.largest ?? 0;
+  for (const s of slots) largest = Math.max(largest, s.record?.sizes?.target ?? 0);
+  return largest > 0 ? { kind: 'free', bytes: largest } : threshold;
+}
+
+/**
+ * Pure: the scope a guard run works in. `prune-scope: runner` frees only what this runner left and
+ * what no runner owns; over the hard level (hardLevel) that may not leave room for the build about
+ * to start, so the run frees any runner's idle data, as host scope does: the scope is never why a
+ * job fails for disk.
+ */
+export const scopeOf = (scope: Scope, disk: Disk, hard?: Level): Scope => (scope === 'runner' && hard !== undefined && beyond(disk, hard) ? 'host' : scope);
 
 /**
  * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
- * Then job dirs of dead jobs, then targets, the least valuable first (value.ts `byWorth`: a closed
- * PR's and a spent merge-queue entry's before anything; values within 25% of each other by age),
- * then `registry/src` trees and the stores, which the next job refills cheaply.
+ * Then job dirs of dead jobs, then targets and archives, the least valuable first (value.ts
+ * `byWorth`: a closed PR's and a spent merge-queue entry's before anything; values within 25% of
+ * each other by age), then `registry/src` trees and the stores, which the next job refills cheaply.
  *
  * `keep` names the slots whose build the job running this guard is about to take (its own
  * warm build, or its base's for a first run: `keepFor`): they go last, after everything else
  * idle, so the guard and the chooser never disagree about the one build this job will use.
  * Removed anyway only when nothing else is left to free.
  *
- * Runner scope (the default) frees this runner's idle data first among data of equal worth.
- * It used to free all of this runner's idle data, its most valuable builds included, before any
- * of another runner's: on the fleet simulation that cost 4 to 14 points of the reference's warm
- * starts wherever the guard ran often (docs/simulation.md), and leases already keep every live
- * directory out of reach, which is what the scope was first for (a guard deleting other
- * runners' builds mid-build). Ephemeral runners, which register under a new name for every job,
- * leave data no later job counts as its own; it is freed by its worth like anything else. Live
- * data is never a candidate in any scope.
+ * Runner scope (the default) is the scope the incident fleet asked for first ("only prune
+ * actions-runner-N's own target dir, never a sibling's"): this runner's idle data and data no
+ * runner owns (trash, the stores, archives, and what runners that no longer exist left:
+ * `present`, presentRunners), least worth first; other runners' idle data is set apart (`others`)
+ * for the host's gc timer, which runs in host scope. Over the hard level the guard runs in host
+ * scope (scopeOf). Host scope orders everything idle by worth, whoever used it. Live data is never
+ * a candidate in any scope.
  */
-export function planPrune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, o: { keep?: string[] } = {}): PrunePlan<C> {
+export function planPrune<C extends Candidate>(
+  cands: C[],
+  scope: Scope,
+  runnerId: string,
+  o: { keep?: string[]; present?: ReadonlySet<string> } = {},
+): PrunePlan<C> {
   let liveBytes = 0;
   let othersBytes = 0;
   const ordered: C[] = [];
   const live: C[] = [];
   const kept: C[] = [];
+  const others: C[] = [];
   for (const c of cands) {
     if (c.live) {
       liveBytes += c.bytes ?? 0;
       live.push(c);
     } else if (c.slot !== undefined && o.keep?.includes(c.slot)) kept.push(c);
-    else {
-      if (othersIdle(c, scope, runnerId)) othersBytes += c.bytes ?? 0;
-      ordered.push(c);
-    }
+    else if (othersIdle(c, scope, runnerId, o.present)) {
+      othersBytes += c.bytes ?? 0;
+      others.push(c);
+    } else ordered.push(c);
   }
-  // Runner scope: this runner's data first among equals (same kind, same worth); never a
-  // valuable build of its own before a worthless one of another runner.
-  const mineFirst = (a: C, b: C) => (scope === 'runner' ? Number(b.owner === runnerId) - Number(a.owner === runnerId) : 0);
   const worth = new Map<C, WorthKey>(cands.map((c) => [c, worthKey(c)]));
-  const order = (a: C, b: C) =>
-    a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mineFirst(a, b) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
+  const order = (a: C, b: C) => a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path);
   ordered.sort(order);
+  others.sort(order);
   kept.sort(order);
-  return { ordered, liveBytes, othersBytes, live, kept };
+  // Not held back where another runner's data is worth less (host scope's order would take that
+  // first): measured on the fleet simulation, holding this runner's data back for the gc timer
+  // left the disk over its threshold longer and cost warm starts (incidents, knee/2: 29% warm
+  // against 45%).
+  return { ordered, liveBytes, live, others, othersBytes, kept };
 }
 
 /**
@@ -223,6 +307,164 @@ export function copyFits(d: Disk, bytes: number, level: Level): boolean {
   return free > 0 && !beyond(after, level);
 }
 
+/*
+ * Dependency archives (store/archive.ts): the host tier, and the same decisions for the fleet tier.
+ *
+ *   the guard:      an archive is a candidate like an idle build, weighed by the same order of
+ *                   worth (archiveValues; guard.ts gives the archive row the targets' place in the
+ *                   order of kinds): after trash and dead jobs' dirs, before registry sources and
+ *                   the stores. It is nobody's runner's data (`shared`): it serves every PR of its
+ *                   job, so every runner's guard may free it, in any scope. Never while a restore
+ *                   reads it (`live`).
+ *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
+ *                   names, from the trust domains archiveDomains allows.
+ *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
+ *                   that the tier stays under its cap (archiveCapBytes).
+ */
+
+/** A share of the disk, or a size: the most the host tier's archives may hold together. */
+export type ArchiveCap = { kind: 'percent'; percent: number } | { kind: 'bytes'; bytes: number };
+
+/**
+ * The host tier's cap where nothing sets another: a share of the root's disk, meant to keep the
+ * archives a day restores from without taking the room of the warm builds the same day comes back
+ * to. An assumption until the simulator models the archive tier (it does not yet).
+ */
+export const DEFAULT_ARCHIVE_CAP: ArchiveCap = { kind: 'percent', percent: 20 };
+
+/** Pure: the cap in bytes on a disk of `totalBytes`. */
+export const archiveCapBytes = (totalBytes: number, cap: ArchiveCap): number =>
+  cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
+
+/**
+ * Pure: the trust domains whose archives a start may restore, as for warm copies
+ * (chooseCopySource): its own and its base branch's (a first run's, or any later start of a PR
+ * whose own archive is not there); any domain with `reuse: always`; none with `reuse: never`.
+ * A PR's archive never reaches its base or another PR, since no job has a PR as its base.
+ */
+export function archiveDomains(me: Pick<Me, 'key' | 'baseKey'>, reuse: 'same-key' | 'never' | 'always'): string[] | 'any' {
+  if (reuse === 'never') return [];
+  if (reuse === 'always') return 'any';
+  return me.baseKey !== undefined && me.baseKey !== me.key ? [me.key, me.baseKey] : [me.key];
+}
+
+/** An archive as a start may find it: model/archive-key.ts's candidate, with its domain and fallback key. */
+export interface RestoreCandidate {
+  exact: string;
+  fallback: string;
+  savedAt: string;
+  domain: string;
+  repository: string;
+}
+
+/**
+ * Pure: which archive a start restores, among those of its repository in the domains it may read
+ * (archiveDomains): its exact key, else the newest of its fallback key (model/archive-key.ts
+ * `chooseArchive`: cargo rebuilds only what the lock changed). Undefined: none, and the start
+ * builds as it would have.
+ */
+export function restoreSource<A extends RestoreCandidate>(
+  archives: A[],
+  want: ArchiveKey,
+  me: Pick<Me, 'repository' | 'key' | 'baseKey'>,
+  reuse: 'same-key' | 'never' | 'always',
+): { pick: A; how: 'exact' | 'fallback' } | undefined {
+  const domains = archiveDomains(me, reuse);
+  const readable = archives.filter(
+    (a) => a.repository === me.repository && (domains === 'any' || domains.includes(a.domain)) && (a.exact === want.exact || a.fallback === want.fallback),
+  );
+  const r = chooseArchive(readable, want);
+  return r && { pick: r.pick as A, how: r.how };
+}
+
+/**
+ * Pure: which tier a start restores from, given what each would give (restoreSource on the host's
+ * archives and on the fleet store's): the host's exact key; else the fleet's exact key (a
+ * transfer costs seconds, a near archive a rebuild of what the lock changed: minutes); else the
+ * host's near archive, else the fleet's. The fleet is asked only where the host has no exact key;
+ * a restore from it then fills the host tier (where it fits, as a save).
+ */
+export function restoreTier<A>(
+  host: { pick: A; how: 'exact' | 'fallback' } | undefined,
+  fleet: (() => { pick: A; how: 'exact' | 'fallback' } | undefined) | undefined,
+): { pick: A; how: 'exact' | 'fallback'; tier: 'host' | 'fleet' } | undefined {
+  if (host?.how === 'exact') return { ...host, tier: 'host' };
+  const f = fleet?.();
+  if (f?.how === 'exact' || (f && !host)) return { ...f, tier: 'fleet' };
+  return host && { ...host, tier: 'host' };
+}
+
+/** What a job's end knows when it decides whether to save an archive. */
+export interface SaveInput {
+  /** A fork PR's job: never writes what another job reads. */
+  fork: boolean;
+  layout: 'slot' | 'job';
+  /** The job's exact key (model/archive-key.ts): undefined without a Cargo.lock. */
+  exact?: string;
+  /** Dependency units (packages not the workspace's own) the job compiled. */
+  builtDependencies: number;
+  /** Dependency units its build held fresh (a warm build, a copy): an archive of them serves the starts that lack them too. */
+  freshDependencies?: number;
+  /** An archive of its exact key is already in a domain it reads (its own, its base's). */
+  found: boolean;
+  /** The host tier is on (its cap above 0). */
+  enabled: boolean;
+  /**
+   * The archive fits under the hard level (copyFits at `disk-hard-threshold`): the room above it is
+   * for the builds about to start. Not the threshold, as for a warm copy: in runner scope the disk
+   * may stay over the threshold until the gc timer runs, and a base branch that could not save
+   * there would leave every PR without its archive. Absent: not measured, it fits.
+   */
+  fits?: boolean;
+}
+
+/**
+ * Pure: whether a job's end saves an archive of its dependencies, and why (or why not), in words
+ * for its log: when its build holds dependency units and no archive of its exact key is in a
+ * domain it reads. A job that restored its exact key has nothing to add. One whose warm build kept
+ * every dependency fresh saves too when there is none: a base branch whose pushes all start warm
+ * would otherwise never save one, and every PR based on it that lacks its own build would start
+ * without (the simulator does not model archives yet: an argument, not a measurement). Fork PRs never write one; nor does `layout: job`, whose CARGO_HOME is
+ * its own (a registry unit's fingerprint hashes its path: no other job could restore it).
+ */
+export function saveArchive(i: SaveInput): { save: boolean; why: string } {
+  if (!i.enabled) return { save: false, why: 'the host tier is off' };
+  if (i.fork) return { save: false, why: 'a fork PR never writes what another job reads' };
+  if (i.layout === 'job') return { save: false, why: 'layout: job builds with a CARGO_HOME of its own, which no later job shares' };
+  if (i.exact === undefined) return { save: false, why: 'no Cargo.lock: an archive is saved only under an exact key' };
+  if (i.found) return { save: false, why: 'an archive of this exact key is there already' };
+  const held = i.builtDependencies + (i.freshDependencies ?? 0);
+  if (held <= 0) return { save: false, why: 'its build holds no dependency units' };
+  // Room that builds about to start need is not the tier's to take.
+  if (i.fits === false) return { save: false, why: 'it would take the disk over its hard level' };
+  return { save: true, why: `no archive of this key, and ${held} dependency units in its build (${i.builtDependencies} compiled)` };
+}
+
+/**
+ * Pure: the archives to remove so that the tier holds at most `capBytes`, least worth first (the
+ * guard's order of worth, then the oldest), never one a restore reads nor `keep` (the archive
+ * just saved: its job was just seen without one). Values as archiveValues gives them.
+ */
+export function trimArchives<A extends Pick<ArchiveView, 'path' | 'bytes' | 'live' | 'savedMs' | 'domain'> & { value?: number }>(
+  archives: A[],
+  capBytes: number,
+  keep?: string,
+): A[] {
+  let held = archives.reduce((n, a) => n + a.bytes, 0);
+  if (held <= capBytes) return [];
+  const w = new Map(archives.map((a) => [a, worthKey({ key: a.domain, value: a.value })]));
+  const order = [...archives]
+    .filter((a) => !a.live && a.path !== keep)
+    .sort((a, b) => byWorth(w.get(a)!, w.get(b)!) || a.savedMs - b.savedMs || a.path.localeCompare(b.path));
+  const out: A[] = [];
+  for (const a of order) {
+    if (held <= capBytes) break;
+    out.push(a);
+    held -= a.bytes;
+  }
+  return out;
+}
+
 /** A PR the host was told has closed (warmth.ts closed entries, forget.ts). */
 export interface Closed {
   t: string;
@@ -241,8 +483,13 @@ export interface PolicyOptions {
   closedPrs?: boolean;
   /** The guard keeps the build its job is about to take for last; false: by its worth like any other. */
   keepOwnBuild?: boolean;
-  /** Runner scope frees this runner's idle data first among equals; true: all of it first, the order of kinds after (the previous order). */
-  runnerDataFirst?: boolean;
+  /**
+   * What runner scope frees: `own` (what ships) only this runner's idle data and what no runner
+   * owns, other runners' left to the gc timer and the hard level; `equals` (the previous rule) any
+   * runner's, this runner's first among equals; `first` (the rule before that) all of this runner's
+   * idle data first, then the rest in the order of kinds.
+   */
+  runnerScope?: 'own' | 'equals' | 'first';
   /** A sibling's build of the job's own PR or branch is taken right after its own and its base's (the previous rule); false: by worth. */
   siblingFirst?: boolean;
   /** A first run takes its base's slot; false: only copies it (the base keeps its slot). */
@@ -256,6 +503,8 @@ export interface PolicyOptions {
    * so a start hits what any slot compiled; false: each slot has keys of its own.
    */
   crossSlotHits?: boolean;
+  /** Dependency archives on the host (the host tier): restored by a start with nothing to copy, saved by a job's end; false: none. */
+  archives?: boolean;
 }
 
 /** Every step of the policy, in the order a job meets them. The previous release implements the same (scripts/sim/previous.ts). */
@@ -272,8 +521,8 @@ export interface Policy {
   values(slots: SlotView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
   /** What to keep: the slots whose build this job is about to start from. */
   keep(slots: SlotView[], me: Me): string[];
-  /** What to prune, in which order (the candidates carry their kind's order). */
-  prune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, keep: string[]): PrunePlan<C>;
+  /** What to prune, in which order (the candidates carry their kind's order); `present`: the runners that still exist (presentRunners). */
+  prune<C extends Candidate>(cands: C[], scope: Scope, runnerId: string, keep: string[], present?: ReadonlySet<string>): PrunePlan<C>;
   guardRuns(disk: Disk, threshold: Level, maxAgeMs?: number): boolean;
   /** Where the guard stops: what it does with the i-th entry of its plan. */
   guardStep(c: Pick<Candidate, 'kind' | 'lastUsedMs'>, i: number, keptFrom: number, p: GuardProgress): 'remove' | 'skip' | 'stop';
@@ -286,9 +535,14 @@ export interface Policy {
   /** copy source: the idle build a start without its own copies (undefined: none). */
   copySource(slots: SlotView[], me: Me, o: Parameters<typeof chooseCopySource>[2]): CopySource | undefined;
   copyFits(d: Disk, bytes: number, level: Level): boolean;
-  // The archive tier's two steps join here (see the head of this file): what an archive is worth
-  // per byte, weighed with `values` in the guard's one order, and which archive a start with
-  // nothing to copy restores, after `copySource`. The previous release's adapter gives none.
+  /** What each idle archive is worth, by path, in the unit of `values` (undefined: no history, by age alone). */
+  archiveValues(archives: ArchiveView[], history: HostStats | undefined, nowMs: number): Map<string, number> | undefined;
+  /** restore: the archive a start with nothing to copy restores (undefined: none, or the tier is off). */
+  restoreSource: typeof restoreSource;
+  /** A job's end: whether it saves an archive. */
+  saveArchive: typeof saveArchive;
+  /** The archives that go so that the host tier stays under its cap. */
+  trimArchives: typeof trimArchives;
   /** The compile cache's key for a job's units built in a slot (the simulator prices starts with it). */
   compileCacheKey(slot: string, job: string): string;
 }
@@ -318,12 +572,18 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     },
     values: (slots, history, nowMs) => (o.values === false || !history ? undefined : slotValues(slots, history, nowMs)),
     keep: (slots, me) => (o.keepOwnBuild === false ? [] : keepFor(slots, me)),
-    prune: (cands, scope, runnerId, keep) => {
-      const plan = planPrune(cands, scope, runnerId, { keep });
-      if (o.runnerDataFirst) {
-        const mine = (c: Candidate) => Number(c.owner === runnerId || c.shared);
-        plan.ordered.sort((a, b) => mine(b) - mine(a) || a.order - b.order);
-      }
+    prune: (cands, scope, runnerId, keep, present) => {
+      if (scope === 'host' || (o.runnerScope ?? 'own') === 'own') return planPrune(cands, scope, runnerId, { keep, present });
+      // The earlier runner scopes: host scope's order, this runner's data moved up.
+      const plan = planPrune(cands, 'host', runnerId, { keep });
+      const mine = (c: Candidate) => Number(c.owner === runnerId || (o.runnerScope === 'first' && c.shared));
+      const worth = new Map(plan.ordered.map((c) => [c, worthKey(c)]));
+      plan.ordered.sort((a, b) =>
+        o.runnerScope === 'first'
+          ? mine(b) - mine(a) || a.order - b.order
+          : a.order - b.order || byWorth(worth.get(a)!, worth.get(b)!) || mine(b) - mine(a) || a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path),
+      );
+      for (const c of plan.ordered) if (othersIdle(c, scope, runnerId)) plan.othersBytes += c.bytes ?? 0;
       return plan;
     },
     guardRuns,
@@ -334,6 +594,10 @@ export function makePolicy(o: PolicyOptions = {}): Policy {
     reset: decideReset,
     copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
     copyFits,
+    archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
+    restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
+    saveArchive: (i) => saveArchive(o.archives === false ? { ...i, enabled: false } : i),
+    trimArchives,
     compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
   };
 }

@@ -75,15 +75,29 @@ export interface HostStats {
   bases: Set<string>;
   /** Per repository: domains seen with a base (first runs), and since when. */
   firstRuns: Map<string, { n: number; since: number }>;
+  /** Runner → when it last ended a job here (ms): who still exists, for prune-scope: runner (policy.ts `presentRunners`). */
+  runners: Map<string, number>;
+  /** The largest target dir a job's end recorded (bytes): the room a build may need (policy.ts `hardLevel`). */
+  largest: number;
   /** Bumped by every change: `typical` is computed once per version. */
   version: number;
   typical?: { version: number; of: Typical };
 }
 
 /** One line of the host's history as the value rule reads it (warmth.ts writes it). */
-export type UseEntry = Pick<WarmthEntry, 't' | 'repository' | 'job' | 'jobKey' | 'key' | 'built' | 'fresh' | 'workflow' | 'run' | 'ms' | 'base'>;
+export type UseEntry = Pick<WarmthEntry, 't' | 'repository' | 'job' | 'jobKey' | 'key' | 'built' | 'fresh' | 'workflow' | 'run' | 'ms' | 'base'> &
+  Partial<Pick<WarmthEntry, 'runner' | 'target'>>;
 
-export const emptyStats = (): HostStats => ({ keys: new Map(), jobs: new Map(), closed: new Map(), bases: new Set(), firstRuns: new Map(), version: 0 });
+export const emptyStats = (): HostStats => ({
+  keys: new Map(),
+  jobs: new Map(),
+  closed: new Map(),
+  bases: new Set(),
+  firstRuns: new Map(),
+  runners: new Map(),
+  largest: 0,
+  version: 0,
+});
 
 export const domainOf = (repository: string, key: string) => `${repository}#${key}`;
 export const jobOf = (r: { repository: string; workflow?: string; job: string; jobKey?: string }) =>
@@ -118,6 +132,8 @@ export function addEntry(s: HostStats, e: UseEntry): void {
     k.base = e.base;
     s.bases.add(domainOf(e.repository, e.base));
   }
+  if (e.runner !== undefined) s.runners.set(e.runner, Math.max(s.runners.get(e.runner) ?? t, t));
+  if (e.target !== undefined && e.target > s.largest) s.largest = e.target;
   // A run after the close: the PR was reopened.
   if ((s.closed.get(id) ?? Infinity) < t) s.closed.delete(id);
   if (e.ms !== undefined && e.ms > 0 && e.built + e.fresh > 0) {
@@ -305,3 +321,99 @@ function derive(r: DirRecord): Derived {
 
 /** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
 export const valueRank = (v: number | undefined): number => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
+
+/**
+ * A dependency archive on the host as the worth rule reads it: its archive.json (store/archive.ts)
+ * and whether a restore reads it now. Its path is the directory the guard would remove.
+ */
+export interface ArchiveView {
+  path: string;
+  repository: string;
+  workflow: string;
+  job: string;
+  jobKey?: string;
+  /** The trust domain of the job that saved it. */
+  domain: string;
+  /** Its keys (model/archive-key.ts): a start restores its exact key, else the newest of its fallback. */
+  fallback: string;
+  exact: string;
+  bytes: number;
+  /** When its save finished (ms). */
+  savedMs: number;
+  /** A restore reads it: never weighed, never removed. */
+  live: boolean;
+}
+
+/**
+ * Pure: what each idle archive is worth, by path, in the unit of a build's worth (slotValues), so
+ * that the guard weighs both in one order:
+ *
+ *   value = √saving / size / time to its next restore
+ *
+ * - saving: what a restore saves against the start its job would make without one: the job's
+ *   cold leases as the host saw them (a start at a path its compile cache knows, or truly cold)
+ *   less its warm ones. A restored start is a warm start plus the restore itself (bench 11a: 2 to
+ *   4 s for 170 MB, every dependency unit fresh), so it saves what a warm build saves.
+ * - size: the archive's bytes, about a fifth of the target dir it came from (bench 11a): per byte
+ *   an archive holds about five times a build's warm starts.
+ * - time to its next restore: an archive serves every start of its job in the trust domains that
+ *   read it, its own and, for a base branch's, every PR and first run based on it (trust flows from
+ *   a base to its PRs, as for warm copies): the sum of their rates, each the inverse of the longer
+ *   of its mean gap between runs and its idle time (an idle key ages out, as for builds), plus the
+ *   repository's rate of first runs for a base branch. A start that holds its own warm build does
+ *   not restore; the rate counts it anyway, since the host cannot tell which starts will lack
+ *   theirs: it says how much an archive is asked for relative to another, and the host tier's cap
+ *   (policy.ts `trimArchives`) bounds what the archives of a busy repository may take.
+ * - worth nothing: an archive of a closed PR; one whose domain and job have a newer archive (a
+ *   start restores its exact key, else the newest of its fallback key; a newer fallback key is a
+ *   job that moved on: another toolchain or settings); and a PR's archive of an exact key its base
+ *   branch has too (saved before the base's was: every start that reads it reads the base's).
+ */
+export function archiveValues(archives: ArchiveView[], s: HostStats, nowMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const ty = typical(s);
+  const sameJob = (a: ArchiveView) => `${domainOf(a.repository, a.domain)}|${jobOf(a)}`;
+  const newest = new Map<string, ArchiveView>();
+  for (const a of archives) {
+    const cur = newest.get(sameJob(a));
+    if (!cur || a.savedMs > cur.savedMs || (a.savedMs === cur.savedMs && a.path < cur.path)) newest.set(sameJob(a), a);
+  }
+  // Every key's rate of runs now, and the sum of those based on each base branch.
+  const rateOf = (id: string, k: KeyStats | undefined, repository: string, sinceMs: number): number => {
+    // A closed PR runs no more (a run after its close reopened it: addEntry forgot the close).
+    if (s.closed.has(id)) return 0;
+    const gap = k && k.runs >= 2 ? (k.last - k.first) / (k.runs - 1) : ty.gap(repository);
+    return 1 / Math.max(gap, nowMs - (k?.last ?? sinceMs), 60_000);
+  };
+  const based = new Map<string, number>();
+  for (const [id, k] of s.keys) {
+    if (k.base === undefined) continue;
+    const repository = id.slice(0, id.lastIndexOf('#'));
+    const base = domainOf(repository, k.base);
+    based.set(base, (based.get(base) ?? 0) + rateOf(id, k, repository, k.last));
+  }
+  // Exact keys by domain: a PR's archive of its base's exact key adds nothing to the base's.
+  const exactIn = new Set(archives.map((a) => `${domainOf(a.repository, a.domain)}|${a.exact}`));
+  for (const a of archives) {
+    if (a.live) continue;
+    const id = domainOf(a.repository, a.domain);
+    const closedAt = s.closed.get(id);
+    const base = s.keys.get(id)?.base;
+    const copyOfBase = base !== undefined && exactIn.has(`${domainOf(a.repository, base)}|${a.exact}`);
+    if ((closedAt !== undefined && closedAt >= a.savedMs) || newest.get(sameJob(a)) !== a || copyOfBase) {
+      out.set(a.path, 0);
+      continue;
+    }
+    const j = s.jobs.get(jobOf(a));
+    const save = j?.cold !== undefined ? saving(j) : ty.saving(a.repository);
+    let rate = rateOf(id, s.keys.get(id), a.repository, a.savedMs);
+    if (s.bases.has(id)) {
+      rate += based.get(id) ?? 0;
+      const f = s.firstRuns.get(a.repository);
+      if (f) rate += f.n / Math.max(nowMs - f.since, HOUR);
+    }
+    const wait = rate > 0 ? Math.max(1 / rate, 60_000) : Infinity;
+    out.set(a.path, wait === Infinity ? 0 : Math.sqrt(save / 60_000) / (Math.max(a.bytes, 1) / GiB) / (wait / HOUR));
+  }
+  return out;
+}

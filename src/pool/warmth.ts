@@ -232,6 +232,8 @@ export interface WarmthEntry {
   run?: string;
   ms?: number;
   base?: string;
+  /** The target dir's bytes as the post step measured them: the builds this host must find room for (policy.ts hardLevel). */
+  target?: number;
 }
 
 /**
