@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4572:
+/***/ 7730:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28470,7 +28470,7 @@ function describeBase(base, tier) {
  * component, and a job's trust domain, `pr-<n>`, `ref-<branch>` or `tag-<tag>`, the key that says
  * whose content a slot may hand on to whom.
  */
-function sha256Hex(text) {
+function key_sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
 // Names that are already plain path components pass through unchanged (readable paths for the
@@ -28482,7 +28482,7 @@ const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function key_safeComponent(raw, max = 64) {
     if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
         return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
+    const hash = key_sha256Hex(raw).slice(0, 16);
     const readable = raw
         .normalize('NFKD')
         .replace(/[^A-Za-z0-9._-]+/g, '-')
@@ -28698,7 +28698,7 @@ const layout_gitStorePaths = (root) => ({
  * that wrote it (`ref-main`, `pr-7`) and its fallback key; without `exact`, the fallback key's
  * directory, which lists the archives a near start may restore.
  */
-function archiveDir(root, repository, domain, fallback, exact) {
+function layout_archiveDir(root, repository, domain, fallback, exact) {
     const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
     return exact === undefined ? base : join(base, safeComponent(exact));
 }
@@ -29979,6 +29979,21 @@ const SHIPPED = makePolicy();
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
  *     start.lock                        server (host/sccache.ts)
  *   <root>/locks/metrics.lock           `cargo-isolate metrics` saving counters  exclusive  up to 30 s
+ *   <archive>/archive.tar.zst           a restore of that dependency archive     shared     never: held
+ *     (store/archive.ts)                while it reads (store/archive.ts)                  exclusively, it is
+ *                                                                                          being removed: a miss
+ *   the same, in a save's temp          the save writing it, until its rename    exclusive  never (a new file)
+ *     directory (`.<exact>.<rand>.tmp`)
+ *   <archive>/archive.tar.zst           whatever removes an archive: the guard,  exclusive  never (-n): a busy
+ *                                       the host tier's cap, a closed PR                   one is being read
+ *                                       (store/archive-host.ts), and the probe              (or written) and is
+ *                                       telling a save in progress from what a             skipped
+ *                                       killed save left
+ *
+ * An archive's lock is its own data file, not a file under locks/: it lives and goes with the
+ * archive, so none accumulate. Its remover holds it while it renames the archive into the trash;
+ * a restore that opened the file before that rename and locks it after finds the path gone, and
+ * restores nothing (store/archive.ts checks the path again under its lock). Neither side waits.
  *
  * The crate store and the git store take no lock: entries appear whole by rename and are never
  * changed; the guard unlinks an idle .crate (a seeder's hard link keeps the bytes) and renames a
@@ -32255,14 +32270,14 @@ async function copyTree(src, dst, timeoutMs) {
                     ? `cp killed by ${ran.signal} after ${Math.round(timeoutMs / 1000)} s`
                     : ran.stderr.trim().split('\n').slice(-1)[0] || `cp exited with ${ran.code}`,
             };
-    const linksRemoved = r.ok ? await removeEscapingLinks(dst) : [];
+    const linksRemoved = r.ok ? await copy_removeEscapingLinks(dst) : [];
     return { ...r, ms: Math.round(performance.now() - t0), linksRemoved };
 }
 /**
  * Removes every symlink under `dir` whose target lies outside `dir`: a link into the slot it was
  * copied from would lead this job's cargo to write into another slot.
  */
-async function removeEscapingLinks(dir) {
+async function copy_removeEscapingLinks(dir) {
     const removed = [];
     const walk = async (d) => {
         const entries = await listDirents(d);
@@ -32552,7 +32567,7 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
  * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
  * The crate store and the git store share this; each keeps its own dirs/ folder.
  */
-const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${key_sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
 /** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
 const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
@@ -32844,7 +32859,7 @@ function urlKey(url) {
         .split('/')
         .pop()
         ?.replace(/\.git$/, '') || 'repo';
-    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+    return `${key_safeComponent(last, 40)}-${key_sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
@@ -33199,7 +33214,821 @@ async function gitEntries(root) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/model/archive-key.ts
+
+/*
+ * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
+ * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
+ * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
+ * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
+ * key is there to find the archive cargo will find fresh, and to say why none was found.
+ *
+ *   exact     every part below and the locked dependencies: a start with the same key finds
+ *             every dependency unit fresh.
+ *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
+ *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
+ *
+ * Parts that cargo does not see, or sees only through the build scripts' own checks:
+ *   - the host's architecture, OS release and libc: a build script links a system library it
+ *     found there and says nothing when the host is upgraded;
+ *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
+ *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
+ *     but an archive whose build scripts all rerun is worth little;
+ *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
+ *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
+ * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
+ * workspace (a `clippy` job, a `test` job) compile other units with other features.
+ */
+/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
+const archive_key_ARCHIVE_FORMAT = 1;
+/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
+const NAMED = new Set([
+    'RUSTFLAGS',
+    'CARGO_ENCODED_RUSTFLAGS',
+    'CARGO_BUILD_RUSTFLAGS',
+    'RUSTC',
+    'CARGO_BUILD_RUSTC',
+    'CARGO_BUILD_TARGET',
+    'CARGO_INCREMENTAL',
+    'CARGO_BUILD_DEP_INFO_BASEDIR',
+    'CARGO_TARGET_APPLIES_TO_HOST',
+    'RUSTC_BOOTSTRAP',
+    '__CARGO_DEFAULT_LIB_METADATA',
+    'CC',
+    'CXX',
+    'AR',
+    'RANLIB',
+    'CFLAGS',
+    'CXXFLAGS',
+    'CPPFLAGS',
+    'LDFLAGS',
+    'ARFLAGS',
+    'CRATE_CC_NO_DEFAULTS',
+]);
+/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
+const PATTERNS = (/* unused pure expression or super */ null && ([
+    /^CARGO_PROFILE_/,
+    /^CARGO_UNSTABLE_/,
+    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
+    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
+    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
+    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
+    /^PKG_CONFIG/,
+    /^CMAKE_/,
+]));
+/**
+ * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
+ * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
+ * the build dir are not here: the path view and the home are parts of their own, and a target
+ * dir's path does not reach a registry unit's fingerprint.
+ */
+function artifactEnv(env) {
+    return Object.entries(env)
+        .filter((e) => e[1] !== undefined && e[1] !== '')
+        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
+/** Pure: the exact and the fallback key of a build. */
+function archiveKey(i) {
+    const parts = {
+        format: String(archive_key_ARCHIVE_FORMAT),
+        repository: i.repository,
+        workflow: i.workflow,
+        job: i.job,
+        key: i.jobKey,
+        rustc: i.rustc.trim(),
+        arch: i.host.arch,
+        os: i.host.os,
+        libc: i.host.libc,
+        cargoHome: i.cargoHome,
+        view: i.view,
+    };
+    if (i.cargo !== undefined)
+        parts.cargo = i.cargo.trim();
+    for (const [k, v] of artifactEnv(i.env))
+        parts[`env.${k}`] = v;
+    const fallback = digest(parts);
+    if (i.lockedDependencies === undefined)
+        return { fallback, parts };
+    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
+    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
+}
+/**
+ * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
+ * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched.
+ */
+function archive_key_keyDifferences(saved, wanted) {
+    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
+    return [...names].filter((n) => saved[n] !== wanted[n]).sort();
+}
+/**
+ * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
+ * same fallback key (the most recent lock is the nearest to the next one); none when the start
+ * has no fallback candidates. `how` says which.
+ */
+function archive_key_chooseArchive(candidates, want) {
+    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
+    if (exact)
+        return { pick: exact, how: 'exact' };
+    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+    return newest ? { pick: newest, how: 'fallback' } : undefined;
+}
+/** The parts of a key a start knows before its checkout and toolchain step (the runner's hook). */
+const IDENTITY_PARTS = (/* unused pure expression or super */ null && (['format', 'repository', 'workflow', 'job', 'key', 'arch', 'cargoHome']));
+/**
+ * Pure: which archive a start restores when its key cannot be known yet (the runner's job-started
+ * hook runs before checkout and before a toolchain step: no Cargo.lock, perhaps another rustc):
+ * the newest archive of the job itself, the same repository, workflow, job and `key`, made for the
+ * same CARGO_HOME string on this architecture, in the first of `domains` (its own trust domain,
+ * then its base's) that has one. Cargo checks every unit it restores, so an archive of an older
+ * lock or toolchain costs its restore and the units cargo rebuilds, never a wrong build.
+ */
+function archive_key_chooseByIdentity(candidates, want, domains) {
+    for (const d of domains) {
+        const mine = candidates.filter((c) => c.domain === d && IDENTITY_PARTS.every((p) => c.parts[p] === want[p]));
+        const newest = mine.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+        if (newest)
+            return newest;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/archive-content.ts
+/*
+ * What a dependency archive holds: what a later build needs to find every unit of a package that
+ * is not the workspace's own fresh, and nothing else. Read from a listing of the build dir (the
+ * effects in store/archive-content-list.ts), decided here as plain data.
+ *
+ * A build dir holds profile dirs, `<profile>/` and `<triple>/<profile>/`. In each:
+ *
+ *   layout v1 (cargo up to 1.99)            kept for a dependency's unit
+ *     .fingerprint/<pkg>-<hash>/            yes: cargo's record of the unit (hashes, dep-info, mtimes)
+ *     build/<pkg>-<hash>/                   yes: a build script, compiled (`build-script-build`) or run
+ *                                           (`out/` = OUT_DIR, `output` it printed, `root-output`)
+ *     deps/<crate>-<hash>.{rlib,rmeta,so,d} yes: the artifacts other units link
+ *   layout v2 (cargo 1.100+)
+ *     build/<pkg>/<hash>/{fingerprint,out,run}/   yes, the package's whole dir: all of the above
+ *   both
+ *     incremental/                          no: only the workspace's own units compile incrementally,
+ *                                           and it is the largest part of a dev build
+ *     examples/, <bin>, <bin>.d, lib*.rlib  no: uplifted copies of the workspace's own artifacts
+ *     .cargo-lock, .cargo-build-lock, ...   no: cargo's locks, made by the next build
+ *   at the build dir's top: .rustc_info.json, CACHEDIR.TAG, doc/, package/, tmp/: no.
+ *
+ * The workspace's own packages (and path dependencies: every package without a `source` in
+ * Cargo.lock) are left out: their fingerprints compare the checkout's mtimes, which another
+ * checkout never matches, so they rebuild anyway. A v1 unit is told by its directory name's
+ * package; its files in `deps/` by the unit hash in their name (`-<hash>` is the unit's
+ * `-C extra-filename`, the same as its fingerprint dir's on every cargo read here). A package
+ * of the workspace with a dependency's name leaves that dependency out too: it rebuilds, never
+ * more than that (cargo checks every unit it restores).
+ */
+/** `<pkg>-<16 hex digits>`: a v1 unit dir name. */
+const V1_UNIT = /^(.+)-([0-9a-f]{16})$/;
+/** `<crate>-<16 hex digits>` before an optional extension: a v1 `deps/` file. */
+const DEPS_FILE = /-([0-9a-f]{16})(\.[A-Za-z0-9.]+)?$/;
+/** Pure: what to archive of `profiles`, leaving out the packages named in `local`. */
+function archive_content_planArchive(profiles, local) {
+    const include = [];
+    const packages = new Set();
+    let workspaceEntries = 0;
+    for (const p of profiles) {
+        const localHashes = new Set();
+        const keep = (dir, name, pkg, hash) => {
+            if (local.has(pkg)) {
+                workspaceEntries++;
+                if (hash)
+                    localHashes.add(hash);
+                return;
+            }
+            packages.add(pkg);
+            include.push(`${p.path}/${dir}/${name}`);
+        };
+        for (const name of p.fingerprints) {
+            const m = V1_UNIT.exec(name);
+            if (m)
+                keep('.fingerprint', name, m[1], m[2]);
+        }
+        for (const name of p.build) {
+            const m = V1_UNIT.exec(name);
+            keep('build', name, m ? m[1] : name, m?.[2]);
+        }
+        for (const name of p.deps) {
+            const hash = DEPS_FILE.exec(name)?.[1];
+            // A file without a unit hash is not cargo's (or is an uplifted copy): left out.
+            if (!hash)
+                continue;
+            if (localHashes.has(hash))
+                workspaceEntries++;
+            else
+                include.push(`${p.path}/deps/${name}`);
+        }
+    }
+    return { include: include.sort(), packages: packages.size, workspaceEntries };
+}
+/** Entries of a build dir's top level that are never profile dirs. */
+const archive_content_NOT_PROFILE = new Set(['doc', 'package', 'tmp', 'incremental', 'deps', 'build', '.fingerprint', 'examples']);
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/os/pipe.ts
+
+/**
+ * Starts a command for streaming bytes through it; never rejects. After `timeoutMs` it gets
+ * SIGKILL, as runCommand's commands do. The one place a command's stdin or stdout is a stream
+ * (run.ts captures output; this moves it).
+ */
+function pipe_spawnPiped(cmd, args, timeoutMs, cwd) {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', cwd });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+    // A reader that stops early (a failed decompressor) must not crash the process with EPIPE.
+    child.stdin.on('error', () => undefined);
+    const done = new Promise((res) => {
+        child.on('error', (e) => res({ code: null, signal: null, stderr, error: e }));
+        child.on('close', (code, signal) => res({ code, signal, stderr }));
+    });
+    return { stdin: child.stdin, stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-stream.ts
+
+
+
+
+
+
+/** True when this Node's zlib speaks zstd. */
+const archive_stream_nodeHasZstd = () => typeof zlib.createZstdCompress === 'function';
+/** Pure: which engine compresses, given what the host has; undefined: neither (no archive then). */
+function archive_stream_chooseCompressor(has, wanted) {
+    if (wanted === 'zstd' && has.zstdOnPath)
+        return 'zstd';
+    if (wanted === 'node' && has.nodeZstd)
+        return 'node';
+    return has.zstdOnPath ? 'zstd' : has.nodeZstd ? 'node' : undefined;
+}
+function hashing() {
+    const h = createHash('sha256');
+    let bytes = 0;
+    const t = new Transform({
+        transform(chunk, _enc, cb) {
+            h.update(chunk);
+            bytes += chunk.length;
+            cb(null, chunk);
+        },
+    });
+    return { t, result: () => ({ sha256: h.digest('hex'), bytes }) };
+}
+/**
+ * Node's zstd on one thread: with ZSTD_c_nbWorkers set, Node 24.9's stream fails midway
+ * ("stream.push() after EOF") once its input comes in many chunks (measured with a tar of a
+ * build dir), so the system's `zstd -T0` is the only one that uses every core.
+ */
+const nodeCompressor = () => zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } });
+/** The first line that says what went wrong (tar ends with a line that says only that it failed). */
+const firstError = (stderr) => stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l && !/Exiting with failure status/.test(l))
+    .slice(0, 2)
+    .join('; ');
+const archive_stream_failed = (step, r) => r.error
+    ? `${step} could not start: ${r.error.message}`
+    : r.code !== 0
+        ? `${step} ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.code}`}: ${firstError(r.stderr)}`
+        : undefined;
+/**
+ * Writes a tar of `files` (paths relative to `dir`, directories not recursed) compressed into
+ * `out`, and says its checksum and size. Throws with the step that failed (tar, zstd, the write).
+ */
+async function archive_stream_packTar(dir, files, out, compressor, timeoutMs) {
+    // --directory before --files-from: GNU tar applies it to the names that follow it only.
+    const tarArgs = ['--create', '--file=-', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', `--directory=${dir}`];
+    const tar = spawnPiped('tar', [...tarArgs, '--no-recursion', '--null', '--files-from=-'], timeoutMs);
+    tar.stdin.end(files.map((f) => `${f}\0`).join(''));
+    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-3', '-T0', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    const write = createWriteStream(out, { mode: 0o644 });
+    try {
+        if (z)
+            await Promise.all([pipeline(tar.stdout, z.stdin), pipeline(z.stdout, hash.t, write)]);
+        else
+            await pipeline(tar.stdout, nodeCompressor(), hash.t, write);
+    }
+    catch (e) {
+        // The first failure says why; the commands stopped after it say only that they were stopped.
+        const first = e.message;
+        const [t, zd] = [await Promise.race([tar.done, Promise.resolve(undefined)]), z && (await Promise.race([z.done, Promise.resolve(undefined)]))];
+        tar.kill();
+        z?.kill();
+        const why = (t && archive_stream_failed('tar', t)) ?? (zd && archive_stream_failed('zstd', zd));
+        throw new Error(`writing ${out}: ${why ?? first}`);
+    }
+    const why = archive_stream_failed('tar', await tar.done) ?? (z && archive_stream_failed('zstd', await z.done));
+    if (why)
+        throw new Error(`writing ${out}: ${why}`);
+    return hash.result();
+}
+/**
+ * Streams `file` through zstd and `tar --extract` into the directory `into`, and says the
+ * checksum of the bytes it read: the caller compares it before anything leaves `into`. Throws
+ * with the step that failed (a truncated file fails in zstd or tar).
+ */
+async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
+    // --ignore-zeros: tar reads to the end of its input instead of leaving at the end-of-archive
+    // blocks, so the last bytes are hashed too and the writer never meets a closed pipe.
+    const tar = spawnPiped('tar', ['--extract', '--ignore-zeros', '--file=-', '--no-same-owner', `--directory=${into}`], timeoutMs);
+    const z = compressor === 'zstd' ? spawnPiped('zstd', ['-d', '-q', '-c'], timeoutMs) : undefined;
+    const hash = hashing();
+    try {
+        if (z)
+            await Promise.all([pipeline(createReadStream(file), hash.t, z.stdin), pipeline(z.stdout, tar.stdin)]);
+        else
+            await pipeline(createReadStream(file), hash.t, zlib.createZstdDecompress(), tar.stdin);
+    }
+    catch (e) {
+        tar.kill();
+        z?.kill();
+        const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+        throw new Error(`reading ${file}: ${why ?? e.message}`);
+    }
+    const why = (z && archive_stream_failed('zstd', await z.done)) ?? archive_stream_failed('tar', await tar.done);
+    if (why)
+        throw new Error(`reading ${file}: ${why}`);
+    return hash.result();
+}
+
+;// CONCATENATED MODULE: ./src/store/archive.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * Dependency archives on the host: save one from a build dir, restore one into an empty build dir.
+ * What goes in is decided by model/archive-content.ts, under which key by model/archive-key.ts,
+ * where it lives by model/layout.ts (`archiveDir`). Each archive is a directory:
+ *
+ *   <exact key>/archive.tar.zst   the tar, zstd-compressed (archive-stream.ts)
+ *   <exact key>/archive.json      its sha256 and size, its key's parts, when and from where
+ *
+ * Save, and two jobs saving one key at once: each writes both files into a temp directory of its
+ * own beside the final one (`.<exact>.<random>.tmp`), then rename(2)s it to the final name. A
+ * directory cannot be renamed over a non-empty one, so the first rename wins whole and the
+ * second job removes its temp directory: a reader sees no archive or one whole archive, never a
+ * data file of one save with the checksum of another.
+ *
+ * Restore: the data is streamed once, through sha256 and zstd into `tar --extract` in a temp
+ * directory inside the build dir (`.cargo-isolate-restore-<random>`, same filesystem). Only when
+ * tar succeeded and the checksum and size match archive.json are its top entries (the profile
+ * dirs) renamed into place; a truncated or altered archive, or a build dir already holding one of
+ * those entries, leaves the build dir as it was. The mtimes are the archive's (tar keeps them to
+ * the nanosecond): cargo's fingerprints compare them.
+ *
+ * Its data file is its lock (os/flock.ts has the rule): a restore holds it shared while it reads
+ * (never waiting: an archive being removed is one that is not there), a save holds its temp
+ * directory's exclusively until the rename, and whatever removes an archive (the guard, the cap,
+ * a closed PR: store/archive-host.ts) takes it exclusively without waiting, so no archive goes
+ * while a restore reads it and no save in progress passes for a leftover. A restore also sets
+ * the directory's mtime: when the archive was last used.
+ *
+ * An archive restores at any build dir path: cargo keeps dep-info relative to the build dir and
+ * rewrites build-script output paths (FIELD-NOTES; __tests__/archive.test.ts restores one slot's
+ * archive into another slot's target and finds every dependency unit fresh). What must match is
+ * the CARGO_HOME string, which is part of the key.
+ */
+const DATA = 'archive.tar.zst';
+const META = 'archive.json';
+const RESTORE_PREFIX = '.cargo-isolate-restore-';
+const archive_dirsIn = (d) => {
+    try {
+        return readdirSync(d, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name);
+    }
+    catch {
+        return [];
+    }
+};
+const namesIn = (d) => {
+    try {
+        return readdirSync(d);
+    }
+    catch {
+        return [];
+    }
+};
+const isProfile = (d) => ['.fingerprint', 'build', 'deps'].some((x) => existsSync(join(d, x)));
+/** The profile dirs of a build dir (`<profile>`, `<triple>/<profile>`), as model/archive-content reads them. */
+function listBuildDir(buildDir) {
+    const out = [];
+    const add = (rel) => {
+        const p = join(buildDir, rel);
+        out.push({ path: rel, fingerprints: archive_dirsIn(join(p, '.fingerprint')), build: archive_dirsIn(join(p, 'build')), deps: namesIn(join(p, 'deps')) });
+    };
+    for (const a of archive_dirsIn(buildDir).filter((n) => !NOT_PROFILE.has(n) && !n.startsWith('.'))) {
+        if (isProfile(join(buildDir, a)))
+            add(a);
+        else
+            for (const b of archive_dirsIn(join(buildDir, a)).filter((n) => !NOT_PROFILE.has(n)))
+                if (isProfile(join(buildDir, a, b)))
+                    add(`${a}/${b}`);
+    }
+    return out;
+}
+/**
+ * Every directory and regular file under the planned paths, relative to the build dir, parents
+ * first. Symlinks are left out: cargo makes none in a build dir, and one planted by a build
+ * must not travel to another job.
+ */
+function filesOf(buildDir, include) {
+    const files = [];
+    let bytes = 0;
+    const seenDirs = new Set();
+    const parents = (rel) => {
+        const up = [];
+        for (let d = dirname(rel); d !== '.' && !seenDirs.has(d); d = dirname(d))
+            up.unshift(d);
+        for (const d of up) {
+            seenDirs.add(d);
+            files.push(d);
+        }
+    };
+    const walk = (rel) => {
+        const st = lstatSync(join(buildDir, rel), { throwIfNoEntry: false });
+        if (!st)
+            return;
+        if (st.isDirectory()) {
+            seenDirs.add(rel);
+            files.push(rel);
+            for (const n of namesIn(join(buildDir, rel)).sort())
+                walk(`${rel}/${n}`);
+        }
+        else if (st.isFile()) {
+            files.push(rel);
+            bytes += st.size;
+        }
+    };
+    for (const rel of include) {
+        parents(rel);
+        walk(rel);
+    }
+    return { files, bytes };
+}
+/** Reads archive.json; undefined when missing or not one of this format. */
+function readArchiveMeta(dir) {
+    try {
+        const m = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, META), 'utf8'));
+        return m.format === archive_key_ARCHIVE_FORMAT && typeof m.sha256 === 'string' && typeof m.bytes === 'number' ? m : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The archives saved under one fallback key's directory (archiveDir without `exact`). */
+function listArchives(fallbackDir) {
+    return archive_dirsIn(fallbackDir)
+        .filter((n) => !n.startsWith('.'))
+        .flatMap((n) => {
+        const meta = readArchiveMeta(join(fallbackDir, n));
+        return meta ? [{ exact: meta.exact, savedAt: meta.savedAt, dir: join(fallbackDir, n) }] : [];
+    });
+}
+/**
+ * The archive a start restores, among the trust domains it may read (its own and its base's:
+ * the caller says which, as for warm copies), under `key` (chooseArchive); else why none: that
+ * there is none, or the parts in which the newest archive of those domains differs from `key`.
+ */
+function findArchive(root, repository, domains, key) {
+    const under = domains.flatMap((domain) => listArchives(archiveDir(root, repository, domain, key.fallback)).map((c) => ({ ...c, domain })));
+    const r = chooseArchive(under, key);
+    const meta = r && readArchiveMeta(r.pick.dir);
+    if (r && meta) {
+        const c = r.pick;
+        return { found: true, dir: c.dir, how: r.how, domain: c.domain, meta };
+    }
+    const others = domains.flatMap((domain) => domainCandidates(root, repository, domain));
+    const newest = others.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const newestMeta = newest && readArchiveMeta(newest.dir);
+    if (!newestMeta)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const parts = keyDifferences(newestMeta.key, key.parts);
+    return {
+        found: false,
+        why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newestMeta.savedAt}) was built with another ${parts.join(', ')}`,
+    };
+}
+/** The archives of a trust domain, under every fallback key, each with its domain. */
+const domainCandidates = (root, repository, domain) => {
+    const domainDir = dirname(archiveDir(root, repository, domain, 'any'));
+    return archive_dirsIn(domainDir).flatMap((f) => listArchives(join(domainDir, f)).map((c) => ({ ...c, domain })));
+};
+/**
+ * The archive a start restores when it knows only who it is (chooseByIdentity: the runner's
+ * hook), among `domains` (its own, then its base's); else why none.
+ */
+function findArchiveByIdentity(root, repository, domains, want) {
+    const all = domains.flatMap((d) => domainCandidates(root, repository, d).flatMap((c) => {
+        const meta = readArchiveMeta(c.dir);
+        return meta ? [{ ...c, parts: meta.key, meta }] : [];
+    }));
+    const pick = chooseByIdentity(all, want, domains);
+    if (pick)
+        return { found: true, dir: pick.dir, domain: pick.domain, meta: pick.meta };
+    if (all.length === 0)
+        return { found: false, why: `no dependency archive of ${repository} for ${domains.join(' or ')}` };
+    const newest = all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1))[0];
+    const parts = keyDifferences(Object.fromEntries(Object.keys(want).map((k) => [k, newest.parts[k]])), want);
+    return { found: false, why: `the newest dependency archive of ${repository} (${newest.domain}, saved ${newest.savedAt}) is of another ${parts.join(', ')}` };
+}
+/**
+ * `rustc -vV` of the toolchain that built `buildDir`, as cargo recorded it there
+ * (`.rustc_info.json`, its cache of rustc's answers, rewritten when the rustc changes), else as
+ * `rustc` answers in `cwd` with `env` (a rust-toolchain file there picks the toolchain, as it does
+ * for the build). Undefined when neither says.
+ */
+function rustcOf(buildDir, cwd, env) {
+    if (buildDir) {
+        try {
+            const info = JSON.parse(readFileSync(join(buildDir, '.rustc_info.json'), 'utf8'));
+            const vv = Object.values(info.outputs ?? {}).find((o) => /^rustc \S+/.test(o.stdout ?? '') && /\nbinary: rustc\n/.test(o.stdout ?? ''));
+            if (vv?.stdout)
+                return vv.stdout;
+        }
+        catch {
+            // no record (an empty target) or not cargo's: ask rustc
+        }
+    }
+    const r = spawnSync('rustc', ['-vV'], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 && r.stdout.startsWith('rustc ') ? r.stdout : undefined;
+}
+const compressorHere = (wanted) => chooseCompressor({ zstdOnPath: (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'zstd'))), nodeZstd: nodeHasZstd() }, wanted);
+/** Saves the dependency artifacts of `buildDir` as the archive `dir`, unless one is there. Never throws. */
+async function saveArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({ saved: false, reason, detail, ms: ms() });
+    if (o.key.exact === undefined)
+        return not('no-lock', 'no Cargo.lock: an archive is saved only under an exact key');
+    if (readArchiveMeta(o.dir))
+        return not('exists', `${o.dir} is already saved`);
+    const compressor = compressorHere(o.compressor);
+    if (!compressor)
+        return not('no-zstd', "neither a 'zstd' on PATH nor a Node with zstd in zlib (Node 22.15+)");
+    const tmp = join(dirname(o.dir), `.${basename(o.dir)}.${randomBytes(4).toString('hex')}.tmp`);
+    let writing;
+    try {
+        const plan = planArchive(listBuildDir(o.buildDir), new Set(o.local));
+        const { files, bytes } = filesOf(o.buildDir, plan.include);
+        if (plan.include.length === 0)
+            return not('nothing', `no dependency artifacts in ${o.buildDir}`);
+        await fs.mkdir(dirname(o.dir), { recursive: true });
+        await fs.mkdir(tmp);
+        // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
+        writing = await hold([join(tmp, DATA)]);
+        const written = await packTar(o.buildDir, files, join(tmp, DATA), compressor, o.timeoutMs);
+        const meta = {
+            format: ARCHIVE_FORMAT,
+            exact: o.key.exact,
+            fallback: o.key.fallback,
+            key: o.key.parts,
+            ...written,
+            compressor,
+            savedAt: new Date().toISOString(),
+            buildDir: o.buildDir,
+            packages: plan.packages,
+            files: files.length,
+            sourceBytes: bytes,
+        };
+        await writeAtomic(join(tmp, META), JSON.stringify(meta, null, 1) + '\n');
+        try {
+            await fs.rename(tmp, o.dir);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+                await fs.rm(tmp, { recursive: true, force: true });
+                return not('raced', `another job saved ${o.dir} first`);
+            }
+            throw e;
+        }
+        return { saved: true, meta, ms: ms() };
+    }
+    catch (e) {
+        await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        return not('failed', `saving the dependency archive of ${o.buildDir} into ${o.dir}: ${e.message}`);
+    }
+    finally {
+        if (writing)
+            await release(writing);
+    }
+}
+/** Restores the archive `dir` into `buildDir`, all or nothing. Never throws. */
+async function restoreArchive(o) {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const not = (reason, detail) => ({
+        restored: false,
+        reason,
+        detail,
+        ms: ms(),
+    });
+    const data = join(o.dir, DATA);
+    if (!existsSync(data))
+        return not('missing', `no ${DATA} in ${o.dir}`);
+    // Shared, never waited for: held exclusively, the archive is being removed (or still written).
+    const reading = await hold([data], { shared: true }).catch(() => undefined);
+    if (!reading)
+        return not('missing', `${o.dir} is being removed or written by another process`);
+    try {
+        await o.whileHeld?.();
+        return await restoreHeld(o, data, not, ms);
+    }
+    finally {
+        await release(reading);
+    }
+}
+/** The restore under the archive's read lock. */
+async function restoreHeld(o, data, not, ms) {
+    // Removed between the look and the lock: the lock is then on a file in the trash.
+    const size = (await fs.stat(data).catch(() => undefined))?.size;
+    if (size === undefined)
+        return not('missing', `no ${DATA} in ${o.dir}`);
+    const meta = readArchiveMeta(o.dir);
+    if (!meta)
+        return not('unreadable', `${join(o.dir, META)} is missing or not an archive description of format ${ARCHIVE_FORMAT}: the archive cannot be verified`);
+    if (size !== meta.bytes)
+        return not('truncated', `${data} has ${size} bytes, ${meta.bytes} were saved: refused`);
+    const compressor = compressorHere(meta.compressor);
+    if (!compressor)
+        return not('failed', "neither a 'zstd' on PATH nor a Node with zstd in zlib: cannot read the archive");
+    const tmp = join(o.buildDir, `${RESTORE_PREFIX}${randomBytes(4).toString('hex')}`);
+    const moved = [];
+    try {
+        await fs.mkdir(o.buildDir, { recursive: true });
+        await fs.mkdir(tmp);
+        let read;
+        try {
+            read = await unpackTar(data, tmp, compressor, o.timeoutMs);
+        }
+        catch (e) {
+            // zstd's own frame checksum often trips before ours: say which it was, altered or not.
+            const sum = await sha256Of(data).catch(() => '');
+            return not(sum === meta.sha256 ? 'failed' : 'altered', `${e.message}: refused, nothing restored`);
+        }
+        if (read.sha256 !== meta.sha256 || read.bytes !== meta.bytes) {
+            return not('altered', `${data} does not match the sha256 saved beside it (${meta.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): refused, nothing restored`);
+        }
+        await removeEscapingLinks(tmp);
+        const entries = namesIn(tmp).sort();
+        const taken = entries.filter((e) => existsSync(join(o.buildDir, e)));
+        if (taken.length > 0)
+            return not('not-empty', `${o.buildDir} already holds ${taken.join(', ')}: an archive is restored only into an empty build dir`);
+        for (const e of entries) {
+            await fs.rename(join(tmp, e), join(o.buildDir, e));
+            moved.push(e);
+        }
+        // When it was last used, for whoever weighs it (store/archive-host.ts); not ours to set: no matter.
+        const now = new Date();
+        await fs.utimes(o.dir, now, now).catch(() => undefined);
+        return { restored: true, meta, entries, ms: ms() };
+    }
+    catch (e) {
+        // Put back what had moved: the build dir holds all of the archive or none of it.
+        for (const m of moved.reverse())
+            await fs.rename(join(o.buildDir, m), join(tmp, m)).catch(() => undefined);
+        return not('failed', `restoring ${o.dir} into ${o.buildDir}: ${e.message}`);
+    }
+    finally {
+        await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+async function sha256Of(file) {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(file))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/** Pure: true for the temp directory a restore leaves behind when it is killed (for the guard). */
+const isRestoreLeftover = (name) => name.startsWith(RESTORE_PREFIX);
+/**
+ * The host facts of an archive's key: architecture, OS release (`/etc/os-release`'s ID and
+ * VERSION_ID) and libc (glibc's version from Node's report; `musl or other` without one).
+ */
+function hostFacts() {
+    let os = 'unknown';
+    try {
+        const rel = readFileSync('/etc/os-release', 'utf8');
+        const v = (k) => new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm').exec(rel)?.[1] ?? '';
+        os = `${v('ID')} ${v('VERSION_ID')}`.trim() || 'unknown';
+    }
+    catch {
+        // no os-release: keep 'unknown'
+    }
+    const glibc = process.report?.getReport()?.header?.glibcVersionRuntime;
+    return { arch: arch(), os, libc: glibc ? `glibc ${glibc}` : 'musl or other' };
+}
+/** Pure: the build dir cargo writes intermediate artifacts to, as a job's environment says. */
+function buildDirOf(env, targetDir, cwd) {
+    const b = env.CARGO_BUILD_BUILD_DIR;
+    if (b === undefined || b === '')
+        return resolve(cwd, targetDir);
+    // Templates ({workspace-root}, {cargo-cache-home}, {workspace-path-hash}) are cargo's to expand.
+    if (b.includes('{'))
+        return undefined;
+    return resolve(cwd, b);
+}
+
+;// CONCATENATED MODULE: ./src/store/archive-host.ts
+
+
+
+
+
+
+
+/** Pure: a save's temp directory name (`.<exact>.<random>.tmp`, archive.ts saveArchive). */
+const isSaveTemp = (name) => /^\..+\.[0-9a-f]{8}\.tmp$/.test(name);
+const sizeOf = async (p) => (await absent_lstatIfPresent(p))?.size ?? 0;
+const archive_host_dirsIn = (d) => absent_listDir(d, { notADirectory: 'absent' });
+/** The archives of one trust domain's directory (`<root>/archives/<repo>/<domain>`). */
+async function listDomain(domainDir, repoDir, domain) {
+    const out = [];
+    for (const fallback of await archive_host_dirsIn(domainDir)) {
+        const fdir = (0,external_node_path_.join)(domainDir, fallback);
+        for (const name of await archive_host_dirsIn(fdir)) {
+            const dir = (0,external_node_path_.join)(fdir, name);
+            const st = await absent_lstatIfPresent(dir);
+            if (!st?.isDirectory())
+                continue;
+            const temp = isSaveTemp(name);
+            const meta = temp ? undefined : readArchiveMeta(dir);
+            const bytes = (await sizeOf((0,external_node_path_.join)(dir, DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
+            const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
+            out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
+        }
+    }
+    return out;
+}
+/** Every archive and save temp directory under the root, in no particular order. Never throws. */
+async function listHostArchives(root) {
+    const top = layout_rootPaths(root).archives;
+    const out = [];
+    for (const repoDir of await archive_host_dirsIn(top)) {
+        for (const domain of await archive_host_dirsIn((0,external_node_path_.join)(top, repoDir)))
+            out.push(...(await listDomain((0,external_node_path_.join)(top, repoDir, domain), repoDir, domain)));
+    }
+    return out;
+}
+/**
+ * Pure: what the host tier holds that no job could ever restore: a save's temp directory whose
+ * save has died (its lock is free: `locked` false; and older than a minute, so a save between its
+ * mkdir and its lock is never taken for one), and an archive whose archive.json does not read.
+ */
+function isDeadArchive(a, locked, nowMs) {
+    if (a.temp)
+        return !locked && nowMs - a.lastUsedMs > 60_000;
+    return a.meta === undefined;
+}
+/** Whether a save is still writing `a` (its temp directory's data file is locked). */
+const saveInProgress = (a) => !allFree([(0,external_node_path_.join)(a.dir, DATA)]);
+/**
+ * Removes one archive (or a save's leftover) into the trash, under its lock taken exclusively and
+ * without waiting: `live` when a restore reads it or a save writes it. Its emptied parents go too.
+ */
+async function removeHostArchive(root, dir, why, timeoutMs) {
+    const r = await remove_removeTree(root, dir, { why, locks: [(0,external_node_path_.join)(dir, DATA)], timeoutMs });
+    if (r.outcome === 'removed' || r.outcome === 'left-in-trash') {
+        // rmdir refuses a directory that is not empty: a save making one meanwhile keeps its parents.
+        const top = layout_rootPaths(root).archives;
+        for (let d = (0,external_node_path_.dirname)(dir); d.startsWith(top + '/'); d = (0,external_node_path_.dirname)(d))
+            if (!(await external_node_fs_.promises.rmdir(d).then(() => true, () => false)))
+                break;
+    }
+    return r;
+}
+/** A trust domain's archives and save temp directories (`forget`: a closed PR's). */
+async function domainArchives(root, repository, domain) {
+    const domainDir = dirname(archiveDir(root, repository, domain, 'any'));
+    return listDomain(domainDir, basename(dirname(domainDir)), basename(domainDir));
+}
+
 ;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
 
 
 
@@ -33274,6 +34103,39 @@ const KINDS = {
         collect: async ({ root, slots }) => slotCandidates(root, slots),
         remove: removeFromSlot,
     },
+    archive: {
+        // Beside the targets, in one order of worth: an archive is a build's dependencies, smaller
+        // and serving every PR of its job.
+        order: 2,
+        // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
+        shared: true,
+        anyOwner: false,
+        async collect({ root, held, slots }) {
+            const now = Date.now();
+            const out = [];
+            for (const a of await listHostArchives(root)) {
+                const live = await isHeldHint((0,external_node_path_.join)(a.dir, DATA), held);
+                const dead = isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
+                if (a.temp && !dead)
+                    continue; // a save in progress
+                out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : archiveWorth() });
+            }
+            // What a killed restore left in an idle slot's target (its record says a restore began there).
+            for (const { name, record: rec, live } of slots) {
+                if (live || !rec?.restoring)
+                    continue;
+                const target = layout_slotDirs(root, name).target;
+                for (const e of (await external_node_fs_.promises.readdir(target).catch(() => [])).filter(isRestoreLeftover))
+                    out.push({ kind: 'archive', path: (0,external_node_path_.join)(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            return (await removeHostArchive(root, c.path, why(c), timeoutMs)).outcome;
+        },
+    },
     'registry-src': {
         order: 3,
         shared: false,
@@ -33321,6 +34183,14 @@ const KINDS = {
         },
     },
 };
+/**
+ * PLACEHOLDER for the policy's worth of an archive per byte (policy.ts and value.ts, being
+ * written on branch i34b): until it lands, an archive's worth is unknown, so the guard removes
+ * archives after every idle build whose worth it knows and, among archives, the least recently
+ * used first; a dead one (a save's leftover, an unreadable archive.json) is worth 0 and goes
+ * before any build.
+ */
+const archiveWorth = () => undefined;
 /** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
 const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
 /**
@@ -33690,7 +34560,7 @@ async function guardAndRecord(o, trigger) {
  * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
  */
 const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cacheKey = (lockText) => `${PREFIX}${key_sha256Hex(lockText).slice(0, 32)}`;
 const cachePaths = (root) => {
     const p = layout_storePaths(root);
     return [p.blobs, p.dirs, p.index];
@@ -34628,7 +35498,7 @@ async function main_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4572);
+/* harmony import */ var _main_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7730);
 // The action's main step (action.yml: runs.main), bundled into dist/main.
 
 await (0,_main_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
