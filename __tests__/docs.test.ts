@@ -338,6 +338,7 @@ describe('the operator pages say what the code does', () => {
           trashEntries: 0,
           bytes: { crates: 0, git: 0, trash: 0, target: 0, cargoHome: 0 },
           warmth: [],
+          archives: { count: 0, bytes: 0, capBytes: 0, cap: 'off', events: {} },
         },
       },
       emptyCounters(),

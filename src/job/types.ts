@@ -12,6 +12,7 @@ import type { ForeignOutcome } from '../owners/reclaim.js';
 import type { SccacheReport } from '../host/sccache.js';
 import type { HomeChoice } from './cargo-home.js';
 import type { CopyReport } from '../pool/warm-copy.js';
+import type { StartTier, TierRestore, TierSave } from './tiers.js';
 
 /*
  * What a job is, as its steps pass it on: the main step to the post step (state.ts) and to the
@@ -48,6 +49,10 @@ export interface StartedJob {
   home?: HomeChoice;
   /** The warm build this job's empty target started from, or why not (warm-copy.ts). */
   copy?: CopyReport;
+  /** The dependency archive restored into a target still empty after the copy, or why none (tiers.ts). */
+  restore?: TierRestore;
+  /** The host tier's cap, for the end's save (settings `host-archives`). */
+  hostArchives?: Settings['hostArchives'];
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
@@ -90,6 +95,11 @@ export interface EndedJob {
   units?: UnitCount;
   /** The view the slot's build is recorded under (layout slot). */
   view?: PathView;
+  /** The dependency archive this job's end saved, or why none (tiers.ts). */
+  archive?: TierSave;
+  /** Which tier the start came from, and for a start from none, why each missed (tiers.ts). */
+  from?: StartTier;
+  misses?: { tier: StartTier; why: string }[];
   /** The job's own container built as another uid (the hooks' jobs): its files went back, or why they stay (end.ts). */
   container?: { uid: number; handedBack?: string; kept?: string };
 }
