@@ -83,7 +83,7 @@ describe('through the bundled action', () => {
     const first = await fullJob(main);
     expect(first.built).toEqual(['consumer', ...DEPS]);
     expect(first.p.stdout).toMatch(/Saved a dependency archive to the host's tier \(3 dependency packages, 3 compiled by this job/);
-    expect(first.p.summary).toMatch(/Archive saved/);
+    expect(first.p.summary).toMatch(/Archive save<\/td><td>Saved a dependency archive/);
     const saved = await archivesOf(root());
     expect(saved.map((a) => a.domain)).toEqual(['ref-main']);
     expect(saved[0].meta?.key.cargoHome).toBe(join(root(), 'homes', `u${process.getuid!()}`));
@@ -366,7 +366,7 @@ describe('through the runner hooks', () => {
     expect(pr.s.output).toMatch(/Restored a dependency archive from the host's tier \(the job's newest, saved by ref-main/);
     expect(pr.target).toEqual(['debug']);
     expect(pr.built).toEqual(['consumer']);
-    expect(pr.c.output).toMatch(/started from host-archive; units 1 built/);
+    expect(pr.c.output).toMatch(/units 1 built, \d+ fresh; started from host-archive;/);
     expect((await lastWarmth(r)).from).toBe('host-archive');
   });
 });

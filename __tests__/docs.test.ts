@@ -364,6 +364,7 @@ describe('the pages state the rules the code decides', () => {
       'The incident reports',
       'Base',
       'Cold start, warm start',
+      'Dependency archive, host tier',
       'First run',
       'Floor',
       'Guard',

@@ -35051,7 +35051,7 @@ function summaryRows(job, ended, guard) {
         if (job.copy)
             main.push(['Warm copy', describeCopy(job.copy)]);
         if (job.restore)
-            main.push(['Dependency archive', tiers_describeRestore(job.restore)]);
+            main.push(['Archive restore', tiers_describeRestore(job.restore)]);
         main.push(['TMPDIR', job.dirs.tmp]);
         if (job.sccache)
             main.push(['sccache', describeServer(job.sccache)]);
@@ -35099,7 +35099,7 @@ function summaryRows(job, ended, guard) {
     if (ended.units)
         main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied' || job?.restore?.outcome === 'restored')]);
     if (ended.archive)
-        main.push(['Archive saved', describeSave(ended.archive)]);
+        main.push(['Archive save', describeSave(ended.archive)]);
     if (ended.sizes)
         main.push([
             'Sizes after the job',
@@ -35157,8 +35157,8 @@ function completedLine(job, ended) {
     const parts = [
         ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
         ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
-        ended.from && `started from ${ended.from}`,
         ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+        ended.from && `started from ${ended.from}`,
         ended.archive?.outcome === 'saved' && `dependency archive saved (${formatBytes(ended.archive.bytes ?? 0)})`,
         pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
         `lease ${ended.released ? 'released' : 'already ended'}`,

@@ -65,7 +65,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
     main.push(['CARGO_TARGET_DIR', job.dirs.target]);
     main.push(['CARGO_HOME', `${job.exports?.CARGO_HOME ?? job.dirs.cargoHome}${job.home ? ` (${job.home.reason})` : ''}`]);
     if (job.copy) main.push(['Warm copy', describeCopy(job.copy)]);
-    if (job.restore) main.push(['Dependency archive', describeRestore(job.restore)]);
+    if (job.restore) main.push(['Archive restore', describeRestore(job.restore)]);
     main.push(['TMPDIR', job.dirs.tmp]);
     if (job.sccache) main.push(['sccache', describeServer(job.sccache)]);
     main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
@@ -106,7 +106,7 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   if (ended.from) main.push(['Started from', startedFromText(ended.from, ended.misses)]);
   if (ended.units)
     main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied' || job?.restore?.outcome === 'restored')]);
-  if (ended.archive) main.push(['Archive saved', describeSave(ended.archive)]);
+  if (ended.archive) main.push(['Archive save', describeSave(ended.archive)]);
   if (ended.sizes)
     main.push([
       'Sizes after the job',
@@ -163,8 +163,8 @@ export function completedLine(
   const parts = [
     ended.sizes && `target ${formatBytes(ended.sizes.target)}, cargo-home ${formatBytes(ended.sizes.cargoHome)}`,
     ended.view && `built as uid ${ended.view.uid} under ${ended.view.root}`,
-    ended.from && `started from ${ended.from}`,
     ended.units && (ended.units.built + ended.units.fresh > 0 ? `units ${ended.units.built} built, ${ended.units.fresh} fresh` : 'no cargo build'),
+    ended.from && `started from ${ended.from}`,
     ended.archive?.outcome === 'saved' && `dependency archive saved (${formatBytes(ended.archive.bytes ?? 0)})`,
     pub && (pub.allowed ? `${pub.published} crates published` : 'crates not published (untrusted)'),
     `lease ${ended.released ? 'released' : 'already ended'}`,
