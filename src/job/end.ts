@@ -24,6 +24,7 @@ import { containerFilesKept } from '../model/messages.js';
 import { listDir, reportReadsTo } from '../os/absent.js';
 import { clearRestoreLeftovers, describeSave, saveTier, startTier, tierMisses, viewPart } from './tiers.js';
 import { describeCopy } from '../pool/warm-copy.js';
+import { settleHome } from './shared-home.js';
 
 /*
  * A job's end: finishJob, the mirror of mainJob (start.ts), shared by the action's post step, the
@@ -260,6 +261,9 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
       await saveArchive(j, cargoHome, r, log);
     }
     await appendUnits(j, r);
+    await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
+      r.homeCheck = await settleHome(j, process.env);
+    });
     await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
       r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length, r.archive?.outcome === 'saved');
     });

@@ -15,6 +15,7 @@ import { type RootStatus, rootStatus } from './status.js';
 import { myUid } from '../os/proc.js';
 import type { ArchiveTier, RestoreResult, SaveResult } from '../pool/events.js';
 import type { StartTier } from './tiers.js';
+import { isMadeRoot } from '../pool/root.js';
 
 /*
  * `cargo-isolate metrics`: the root in Prometheus's text format (version 0.0.4), for
@@ -149,7 +150,8 @@ const EVENT_METRICS: { [E in EventName]: { count(c: Counters, e: EventOf<E>): vo
       ...family(
         'cargo_isolate_guard_runs_total',
         'counter',
-        'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
+        'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
+          'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
         TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res): [Labels, number] => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0])),
       ),
       ...family(
@@ -186,7 +188,8 @@ const EVENT_METRICS: { [E in EventName]: { count(c: Counters, e: EventOf<E>): vo
       ...family(
         'cargo_isolate_archive_restores_total',
         'counter',
-        'Starts that looked for a dependency archive, by tier (host, fleet) and result (restored; missed: none fitted; refused: corrupt, removed; failed: unreadable here).',
+        'Starts that looked for a dependency archive, by tier (host, fleet) and result ' +
+          '(restored; missed: none fitted; refused: corrupt, removed; failed: unreadable here).',
         ARCHIVE_TIERS.flatMap((t) => RESTORE_RESULTS.map((x): [Labels, number] => [{ ...r, tier: t, result: x }, c.archives[`${t}|restore|${x}`] ?? 0])),
       ),
       ...family(
@@ -291,16 +294,21 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
   const jobs = Object.entries(c.jobs)
     .map(([k, v]) => [JSON.parse(k) as [string, string], v] as const)
     .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+  /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
+  const perJob = (name: string, label: string, counts: (keyof JobCounts)[], help: string) =>
+    family(
+      name,
+      'counter',
+      help,
+      jobs.flatMap(([[repository, job], v]) => counts.map((k): [Labels, number] => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])),
+    );
   lines.push(
     ...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)),
-    ...family(
+    ...perJob(
       'cargo_isolate_jobs_total',
-      'counter',
+      'start',
+      ['warm', 'cold'],
       'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.',
-      jobs.flatMap(([[repo, job], v]): [Labels, number][] => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-      ]),
     ),
     ...family(
       'cargo_isolate_starts_total',
@@ -308,14 +316,11 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
       'Ended jobs that ran cargo, by the tier their start came from: slot, copy, host_archive, fleet_archive, compile_cache, cold.',
       START_TIERS.map((t): [Labels, number] => [{ ...r, tier: t.replace('-', '_') }, c.starts[t] ?? 0]),
     ),
-    ...family(
+    ...perJob(
       'cargo_isolate_units_total',
-      'counter',
+      'state',
+      ['built', 'fresh'],
       'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).',
-      jobs.flatMap(([[repo, job], v]): [Labels, number][] => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-      ]),
     ),
   );
   return lines.join('\n') + '\n';
@@ -370,11 +375,7 @@ export async function collectMetrics(
   cap: ArchiveCap = DEFAULT_ARCHIVE_CAP,
 ): Promise<string> {
   const written = { at: Date.now(), by };
-  const present = await fs.lstat(rootPaths(root).marker).then(
-    (st) => st.isFile(),
-    () => false,
-  );
-  if (!present) return renderMetrics({ root, written }, emptyCounters());
+  if (!(await isMadeRoot(root))) return renderMetrics({ root, written }, emptyCounters());
   const status = await rootStatus(root, Date.now(), cap);
   const plan = planPrune(await collectCandidates(root), 'host', '');
   const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;

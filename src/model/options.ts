@@ -132,6 +132,13 @@ export const FLAGS: FlagSpec[] = [
     commands: [...JOB, 'status', 'metrics'],
     help: "disk the host's dependency archives may take: 10% of the root's filesystem, 20GiB, or off",
   },
+  {
+    name: 'writable-sources',
+    input: 'writable-sources',
+    form: 'CRATES',
+    commands: JOB,
+    help: 'crates whose build scripts write next to their sources: left writable',
+  },
   { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
   { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
   { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },
