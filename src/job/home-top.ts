@@ -8,6 +8,7 @@ import { removeTree } from '../os/remove.js';
 import { myUid } from '../os/proc.js';
 import { OUR_WRAPPER } from '../host/sccache.js';
 import { originalCargoHome } from './cargo-home.js';
+import { ifPresent, listDir, lstatIfPresent, readBytesIfPresent } from '../os/absent.js';
 
 /*
  * The top of a CARGO_HOME: what cargo shares there, and what a job writes there for itself.
@@ -72,11 +73,10 @@ export function topFate(e: TopEntry, me: string, live: LiveJob[]): 'keep' | 'rem
 
 /** The latest ctime of a path and, for a directory, of its entries (not following links; a bounded walk). */
 async function latestChange(path: string, budget = { n: 20_000 }): Promise<number> {
-  const st = await fs.lstat(path).catch(() => undefined);
+  const st = await lstatIfPresent(path);
   if (!st) return 0;
   let t = st.ctimeMs;
-  if (st.isDirectory() && budget.n-- > 0)
-    for (const n of await fs.readdir(path).catch(() => [] as string[])) t = Math.max(t, await latestChange(join(path, n), budget));
+  if (st.isDirectory() && budget.n-- > 0) for (const n of await listDir(path)) t = Math.max(t, await latestChange(join(path, n), budget));
   return t;
 }
 
@@ -85,9 +85,9 @@ async function runnerFiles(orig: string | undefined): Promise<Map<string, Buffer
   const out = new Map<string, Buffer>();
   if (!orig) return out;
   for (const f of RUNNER_FILES) {
-    const st = await fs.stat(join(orig, f)).catch(() => undefined);
+    const st = await ifPresent(join(orig, f), () => fs.stat(join(orig, f)), { notADirectory: 'absent' });
     if (st?.isFile()) {
-      const b = await fs.readFile(join(orig, f)).catch(() => undefined);
+      const b = await readBytesIfPresent(join(orig, f));
       if (b) out.set(f, b);
     }
   }
@@ -97,10 +97,10 @@ async function runnerFiles(orig: string | undefined): Promise<Map<string, Buffer
 /** The job's own entries at the top of `home`, as topFate sees them. */
 async function topEntries(home: string, runner: Map<string, Buffer>): Promise<TopEntry[]> {
   const out: TopEntry[] = [];
-  for (const name of await fs.readdir(home).catch(() => [] as string[])) {
+  for (const name of await listDir(home)) {
     if (sharedName(name)) continue;
     const p = join(home, name);
-    const st = await fs.lstat(p).catch(() => undefined);
+    const st = await lstatIfPresent(p);
     if (!st) continue;
     const orig = runner.get(name);
     const runnerCopy = !!orig && st.isFile() && st.size === orig.length && (await fs.readFile(p).catch(() => Buffer.alloc(0))).equals(orig);
@@ -170,7 +170,7 @@ export async function settleTop(o: {
   // write through it, outside the root. A copy of the same bytes serves whoever reads it.
   for (const f of RUNNER_FILES) {
     const p = join(o.home, f);
-    if (!(await fs.lstat(p).catch(() => undefined))?.isSymbolicLink()) continue;
+    if (!(await lstatIfPresent(p))?.isSymbolicLink()) continue;
     const b = runner.get(f);
     if (b) await replaceWith(p, b);
     else await fs.unlink(p).catch(() => undefined);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type CrateEntry } from './tar.js';
+import { lstatIfPresent } from '../os/absent.js';
 
 /*
  * One extracted crate directory (`registry/src/<index>/<name>-<version>/`) against the tree its
@@ -44,7 +45,7 @@ export function childrenOf(tree: Map<string, CrateEntry>): Map<string, Set<strin
 
 /** One path against what the tree says of it; undefined when it is right. */
 async function compareOne(dir: string, rel: string, want: CrateEntry | undefined, sealed: boolean): Promise<Diff['why'] | undefined> {
-  const st = await fs.lstat(join(dir, rel)).catch(() => undefined);
+  const st = await lstatIfPresent(join(dir, rel));
   if (!want) return st ? 'extra' : undefined;
   if (!st) return 'missing';
   if (kindOf(st) !== want.kind) return 'kind';
@@ -90,7 +91,7 @@ export async function compareTree(dir: string, tree: Map<string, CrateEntry>, o:
       if (why && !(why === 'mode' && o.keepExtra)) note(rel, why);
       if (why === 'extra' || why === 'missing' || why === 'kind') return;
     } else {
-      const st = await fs.lstat(dir).catch(() => undefined);
+      const st = await lstatIfPresent(dir);
       if (!st?.isDirectory()) return void note('', st ? 'kind' : 'missing');
       if (!o.keepExtra && (st.mode & 0o777) !== (o.sealed ? 0o555 : 0o755)) note('', 'mode');
     }
@@ -138,7 +139,7 @@ async function place(path: string, e: CrateEntry, sealed: boolean): Promise<void
 
 /** Removes a file, a link or a whole directory below the crate directory (made writable first). */
 async function removeEntry(path: string): Promise<void> {
-  const st = await fs.lstat(path).catch(() => undefined);
+  const st = await lstatIfPresent(path);
   if (!st) return;
   if (st.isDirectory()) {
     await chmodTree(
@@ -200,7 +201,7 @@ function subtree(tree: Map<string, CrateEntry>, rel: string): Map<string, CrateE
  */
 export async function chmodTree(top: string, dirMode: (m: number) => number, fileMode: (m: number) => number, skip: string[] = [], rel = ''): Promise<void> {
   if (rel && skip.some((x) => rel === x || rel.startsWith(`${x}/`))) return;
-  const st = await fs.lstat(top).catch(() => undefined);
+  const st = await lstatIfPresent(top);
   if (!st || st.isSymbolicLink()) return;
   if (!st.isDirectory()) {
     if ((st.mode & 0o777) !== fileMode(st.mode & 0o777)) await fs.chmod(top, fileMode(st.mode & 0o777));

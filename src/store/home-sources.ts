@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { SETTLE_MS, changedSince, settle } from '../os/changes.js';
+import { SETTLE_MS, afterOwnWrites, changedSince, settle } from '../os/changes.js';
 import { hold, release } from '../os/flock.js';
 import { writeAtomic } from '../os/fsutil.js';
 import { removeTree } from '../os/remove.js';
@@ -9,6 +9,7 @@ import { type Diff, compareTree, extractTree, repairTree, sealTree, unsealTree }
 import { type LockedCrate, indexChecksums, indexPath } from './lockfile.js';
 import { CrateFormatError, expectedTree, readCrate } from './tar.js';
 import { type GitEntry, GitObjectError, checkoutTree, commitTree } from './git-tree.js';
+import { listDirents, readBytesIfPresent, readTextIfPresent } from '../os/absent.js';
 
 /*
  * The sources of a CARGO_HOME that several trust domains read (job/cargo-home.ts): every
@@ -199,13 +200,12 @@ const isFile = (p: string) =>
     (s) => s.isFile(),
     () => false,
   );
-const listDirs = async (p: string) =>
-  (await fs.readdir(p, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+const listDirs = async (p: string) => (await listDirents(p)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 
 /** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
 async function indexSha(home: string, dir: string, crate: string): Promise<string | undefined> {
   for (const { name, version } of splitCrate(crate)) {
-    const buf = await fs.readFile(join(home, 'registry', 'index', dir, '.cache', indexPath(name))).catch(() => undefined);
+    const buf = await readBytesIfPresent(join(home, 'registry', 'index', dir, '.cache', indexPath(name)));
     const sums = buf ? [...new Set(indexChecksums(buf, version))] : [];
     if (sums.length === 1) return sums[0];
   }
@@ -311,7 +311,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
       : { src: join(c.home, 'registry', 'src', t.dir, t.crate), crateFile: join(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`) };
   // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
   const listing = async (sub: 'src' | 'cache', dir: string, want: (e: { isDirectory(): boolean; isFile(): boolean }) => boolean) =>
-    new Set((await fs.readdir(join(c.home, 'registry', sub, dir), { withFileTypes: true }).catch(() => [])).filter(want).map((e) => e.name));
+    new Set((await listDirents(join(c.home, 'registry', sub, dir))).filter(want).map((e) => e.name));
   const present = async (ts: Target[]) => {
     const dirs = [...new Set(ts.filter((t) => !t.git).map((t) => t.dir))];
     const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())] as const)));
@@ -389,7 +389,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     }
     // Everything this check wrote so far is stamped before `at`; what changes after it is not.
     // So everything recorded as verified is read after it: each `.crate` is hashed once more.
-    const at = Date.now();
+    const at = afterOwnWrites();
     await settle(at);
     for (const w of todo.filter((x) => x.tree)) {
       if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
@@ -416,7 +416,7 @@ export async function checkSources(c: SourcesCheck): Promise<SourcesReport> {
     // process wrote meanwhile): a path compared before `at2` and changed after that comparison
     // would otherwise carry a ctime older than its record.
     const repaired = todo.filter((w) => w.tree && w.diffs?.length);
-    const at2 = Date.now();
+    const at2 = afterOwnWrites();
     if (repaired.length) await settle(at2);
     for (const w of repaired) {
       const base = w.only !== undefined && !w.crateOnly ? w.scanAt : at;
@@ -523,7 +523,7 @@ async function prepare(c: SourcesCheck, w: Work, r: SourcesReport, rec: SourcesR
 async function prepareCheckout(w: Work, r: SourcesReport, rec: SourcesRecord): Promise<void> {
   const old = rec.crates[w.t.key];
   const head = async () => {
-    const h = (await fs.readFile(join(w.src, '.git', 'HEAD'), 'utf8').catch(() => '')).trim();
+    const h = ((await readTextIfPresent(join(w.src, '.git', 'HEAD'), { notADirectory: 'absent' })) ?? '').trim();
     return /^[0-9a-f]{40}$/.test(h) && h.startsWith(w.t.crate) ? h : undefined;
   };
   const commit = w.t.lockSha ?? old?.sha256 ?? (await head());
