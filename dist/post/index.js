@@ -6357,6 +6357,9 @@ async function saveTier(o) {
         if (!saved.saved) {
             if (saved.reason === 'exists' || saved.reason === 'raced' || saved.reason === 'nothing' || saved.reason === 'no-lock')
                 return skip(saved.detail);
+            // A host without zstd has no host tier: said in the log and the summary, not warned at every job's end.
+            if (saved.reason === 'no-zstd')
+                return skip(`${saved.detail}: install zstd on the host for its dependency archives`);
             const r = { tier: 'host', outcome: 'failed', why: saved.detail, ms: ms() };
             await events_recordEvent(o.root, { event: 'archive', tier: 'host', op: 'save', result: 'failed', ms: r.ms });
             return r;
