@@ -6427,7 +6427,7 @@ function tierMisses(f) {
     if (f.restore)
         out.push({ tier: f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive', why: f.restore.why ?? f.restore.outcome });
     if (!f.compileCache)
-        out.push({ tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' });
+        out.push({ tier: 'compile-cache', why: 'no RUSTC_WRAPPER: the job compiles through no compile cache' });
     return out;
 }
 

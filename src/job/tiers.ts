@@ -454,6 +454,6 @@ export function tierMisses(f: StartFacts): { tier: StartTier; why: string }[] {
   if (f.layout === 'job') return [...out, { tier: 'copy', why: 'layout: job starts every job empty' }];
   out.push({ tier: 'copy', why: f.copy ? f.copy.text : 'no idle slot holds a compatible warm build of this job' });
   if (f.restore) out.push({ tier: f.restore.tier === 'host' ? 'host-archive' : 'fleet-archive', why: f.restore.why ?? f.restore.outcome });
-  if (!f.compileCache) out.push({ tier: 'compile-cache', why: 'the job does not compile through sccache (RUSTC_WRAPPER)' });
+  if (!f.compileCache) out.push({ tier: 'compile-cache', why: 'no RUSTC_WRAPPER: the job compiles through no compile cache' });
   return out;
 }
