@@ -234,6 +234,8 @@ export interface WarmthEntry {
   base?: string;
   /** The target dir's bytes as the post step measured them: the builds this host must find room for (policy.ts hardLevel). */
   target?: number;
+  /** Which tier the job's start came from (job/tiers.ts StartTier: slot, copy, host-archive, ...). Absent in lines of older versions. */
+  from?: string;
 }
 
 /**
