@@ -7,7 +7,7 @@
 // the cap removes, and the cap itself.
 import { describe, expect, test } from '@jest/globals';
 import { type ArchiveKeyInput, artifactEnv, archiveKey, chooseArchive, chooseByIdentity, keyDifferences } from '../src/model/archive-key.js';
-import { type SaveFacts, type StartFacts, decideSave, placeholderOverCap, readableDomains, startTier, tierMisses } from '../src/job/tiers.js';
+import { type SaveFacts, type StartFacts, archivesOverCap, decideSave, readableDomains, startTier, tierMisses } from '../src/job/tiers.js';
 import { isDeadArchive, isSaveTemp } from '../src/store/archive-host.js';
 import { archiveCap, archiveCapBytes } from '../src/model/settings.js';
 import { type ProfileListing, planArchive } from '../src/model/archive-content.js';
@@ -365,14 +365,21 @@ describe('the host tier: what is dead, what the cap removes, the cap', () => {
     expect(isSaveTemp('.0123abcd.deadbeef.tmp')).toBe(true);
     expect(isSaveTemp('0123abcd')).toBe(false);
   });
-  const a = (dir: string, bytes: number, lastUsedMs: number, o: object = {}) => ({ dir, bytes, lastUsedMs, meta: {} as never, ...o });
+  const a = (dir: string, bytes: number, lastUsedMs: number, o: object = {}) => ({ dir, bytes, lastUsedMs, domain: 'main', meta: {} as never, ...o });
   test.each([
     ['under the cap: nothing', [a('x', 10, 1), a('y', 10, 2)], 30, 'y', []],
     ['over it: the least recently used first, until under', [a('x', 10, 3), a('y', 10, 1), a('z', 10, 2), a('new', 10, 9)], 25, 'new', ['y', 'z']],
     ['dead ones before any other', [a('x', 10, 1), a('dead', 10, 8, { meta: undefined })], 15, 'x', ['dead']],
     ['the new one last, only when it alone is over the cap', [a('x', 10, 1), a('new', 50, 9)], 20, 'new', ['x', 'new']],
     ['a save in progress is never counted for removal', [a('t', 10, now - 1000, { meta: undefined, temp: true }), a('x', 10, 1)], 5, 'none', ['x']],
-  ])('%s', (_, archives, cap, keep, removed) => expect(placeholderOverCap(archives, cap, keep, now)).toEqual(removed));
+  ])('%s', (_, archives, cap, keep, removed) => expect(archivesOverCap(archives, new Map(), cap, keep, now)).toEqual(removed));
+  test('over the cap, the least worth goes first whatever its age', () => {
+    const worth = new Map([
+      ['old', 5],
+      ['young', 1],
+    ]);
+    expect(archivesOverCap([a('old', 10, 1), a('young', 10, 9), a('new', 10, 10)], worth, 25, 'new', now)).toEqual(['young']);
+  });
   test.each([
     ['10%', { kind: 'share', percent: 10 }, 100 * 2 ** 30, 10 * 2 ** 30],
     ['20GiB', { kind: 'size', bytes: 20 * 2 ** 30 }, 100 * 2 ** 30, 20 * 2 ** 30],

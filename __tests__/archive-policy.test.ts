@@ -9,7 +9,6 @@ import {
   type RestoreCandidate,
   type SaveInput,
   SHIPPED,
-  archiveCapBytes,
   archiveDomains,
   makePolicy,
   planPrune,
@@ -285,10 +284,6 @@ describe("whether a job's end saves an archive", () => {
 });
 
 describe("the host tier's cap", () => {
-  test('a share of the disk, or a size', () => {
-    expect(archiveCapBytes(100 * GiB, { kind: 'percent', percent: 15 })).toBe(15 * GiB);
-    expect(archiveCapBytes(100 * GiB, { kind: 'bytes', bytes: 8 * GiB })).toBe(8 * GiB);
-  });
   const v = (path: string, gib: number, value: number, o: Partial<ArchiveView> = {}) => ({ ...archive({ path, bytes: gib * GiB, ...o }), value });
   const cases: [string, ReturnType<typeof v>[], number, string | undefined, string[]][] = [
     ['under the cap: nothing goes', [v('a', 1, 1), v('b', 1, 2)], 3, undefined, []],

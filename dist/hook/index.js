@@ -4119,14 +4119,20 @@ function copyFits(d, bytes, level) {
     const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
     return free > 0 && !beyond(after, level);
 }
-/**
- * The host tier's cap where nothing sets another: a share of the root's disk, meant to keep the
- * archives a day restores from without taking the room of the warm builds the same day comes back
- * to. An assumption until the simulator models the archive tier (it does not yet).
+/*
+ * Dependency archives (store/archive.ts): the host tier, and the same decisions for the fleet tier.
+ *
+ *   the guard:      an archive is a candidate like an idle build, weighed by the same order of
+ *                   worth (archiveValues; guard.ts gives the archive row the targets' place in the
+ *                   order of kinds): after trash and dead jobs' dirs, before registry sources and
+ *                   the stores. It is nobody's runner's data (`shared`): it serves every PR of its
+ *                   job, so every runner's guard may free it, in any scope. Never while a restore
+ *                   reads it (`live`).
+ *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
+ *                   names, from the trust domains archiveDomains allows.
+ *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
+ *                   that the tier stays under its cap (model/settings.ts archiveCapBytes).
  */
-const policy_DEFAULT_ARCHIVE_CAP = { kind: 'percent', percent: 20 };
-/** Pure: the cap in bytes on a disk of `totalBytes`. */
-const policy_archiveCapBytes = (totalBytes, cap) => cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
 /**
  * Pure: the trust domains whose archives a start may restore, as for warm copies
  * (chooseCopySource): its own and its base branch's (a first run's, or any later start of a PR
@@ -6380,7 +6386,562 @@ async function domainArchives(root, repository, domain) {
     return listDomain(domainDir, basename(dirname(domainDir)), basename(domainDir));
 }
 
+;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const why = (c) => `disk guard: idle ${c.kind}`;
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
+const KINDS = {
+    trash: {
+        order: 0,
+        shared: true,
+        anyOwner: false,
+        async collect({ root }) {
+            const trash = layout_rootPaths(root).trash;
+            const out = [];
+            for (const e of await absent_listDir(trash)) {
+                const st = await absent_lstatIfPresent((0,external_node_path_.join)(trash, e));
+                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+            }
+            return out;
+        },
+        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
+    },
+    'job-dir': {
+        order: 1,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, held }) {
+            const jobs = layout_rootPaths(root).jobs;
+            const out = [];
+            // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+            const dirsIn = (d) => absent_listDir(d, { notADirectory: 'absent' });
+            for (const repo of await absent_listDir(jobs)) {
+                for (const key of await dirsIn((0,external_node_path_.join)(jobs, repo))) {
+                    for (const run of await dirsIn((0,external_node_path_.join)(jobs, repo, key))) {
+                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
+                        const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                        const st = await absent_lstatIfPresent(dir);
+                        out.push({
+                            kind: 'job-dir',
+                            path: dir,
+                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                            owner: rec?.runnerId,
+                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                        });
+                    }
+                }
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (!(await isDirAt(c.path)))
+                return 'absent';
+            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
+        },
+    },
+    target: {
+        order: 2,
+        shared: false,
+        anyOwner: false,
+        collect: async ({ root, slots }) => slotCandidates(root, slots),
+        remove: removeFromSlot,
+    },
+    archive: {
+        // Beside the targets, in one order of worth: an archive is a build's dependencies, smaller
+        // and serving every PR of its job.
+        order: 2,
+        // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
+        shared: true,
+        anyOwner: false,
+        async collect({ root, held, slots, history }) {
+            const now = Date.now();
+            const out = [];
+            const found = [];
+            for (const a of await listHostArchives(root)) {
+                const live = await isHeldHint((0,external_node_path_.join)(a.dir, DATA), held);
+                const dead = isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
+                if (a.temp && !dead)
+                    continue; // a save in progress
+                found.push({ a, live, dead });
+            }
+            // Per byte like builds, in one order with them: an archive serves every start of its job in
+            // the domains that read it (value.ts archiveValues).
+            const worth = archiveValues(found.flatMap(({ a, live, dead }) => (dead || !a.meta ? [] : [archiveView({ ...a, meta: a.meta }, live)])), history, now);
+            for (const { a, live, dead } of found)
+                out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : worth.get(a.dir) });
+            // What a killed restore left in an idle slot's target (its record says a restore began there).
+            for (const { name, record: rec, live } of slots) {
+                if (live || !rec?.restoring)
+                    continue;
+                const target = layout_slotDirs(root, name).target;
+                for (const e of (await external_node_fs_.promises.readdir(target).catch(() => [])).filter(isRestoreLeftover))
+                    out.push({ kind: 'archive', path: (0,external_node_path_.join)(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            return (await removeHostArchive(root, c.path, why(c), timeoutMs)).outcome;
+        },
+    },
+    'registry-src': {
+        order: 3,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, slots }) {
+            // Only a slot with a CARGO_HOME of its own has sources in it (a fork PR's: cargo-home.ts);
+            // a trusted job's are in its uid's shared home (sharedSources). A path that is not there is
+            // not a candidate: the guard never lists, or warns about, what does not exist.
+            const perSlot = [];
+            for (const { name, record: rec, live } of slots) {
+                const path = (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src');
+                if (await isDirAt(path))
+                    perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
+            }
+            return [...perSlot, ...(await sharedSources(root, slots))];
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            if (!(await isDirAt(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        },
+    },
+    crate: {
+        order: 4,
+        shared: true,
+        anyOwner: true,
+        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
+        // least recently linked first.
+        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
+    },
+    git: {
+        order: 5,
+        shared: true,
+        anyOwner: false,
+        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
+        async remove(root, c, timeoutMs) {
+            if (!(await isDirAt(c.path)))
+                return 'absent';
+            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
+        },
+    },
+};
+/** A kind's place in the removal order (KINDS): the simulator weighs archives in the targets' place, as the archive row does. */
+const kindOrder = (kind) => KINDS[kind].order;
+/** Pure: an archive as the policy weighs it, from what its archive.json says. */
+function archiveView(a, live) {
+    const k = a.meta.key;
+    return {
+        path: a.dir,
+        repository: k.repository ?? '',
+        workflow: k.workflow ?? '',
+        job: k.job ?? '',
+        jobKey: k.key || undefined,
+        domain: a.domain,
+        fallback: a.meta.fallback,
+        exact: a.meta.exact,
+        bytes: a.bytes,
+        savedMs: Date.parse(a.meta.savedAt) || a.lastUsedMs,
+        live,
+    };
+}
+/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
+const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+/**
+ * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
+ * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ */
+function slotCandidates(root, slots) {
+    const { order, shared } = KINDS.target;
+    const out = [];
+    for (const { name, record: rec, live, value } of slots) {
+        if (rec?.sizes && rec.sizes.target <= 0 && !live)
+            continue;
+        const path = targetPath(root, name);
+        out.push({
+            kind: 'target',
+            order,
+            shared,
+            path,
+            bytes: rec?.sizes?.target,
+            // ISO times of one clock compare as strings: no parse for each slot of each simulated scan.
+            bytesStale: rec?.sizes ? rec.sizes.measuredAt < rec.leasedAt : undefined,
+            lastUsedMs: lastUsedMs(rec),
+            owner: rec?.runnerId,
+            live,
+            slot: name,
+            key: rec?.key,
+            value,
+        });
+    }
+    return out;
+}
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map();
+function targetPath(root, name) {
+    const k = `${root}\0${name}`;
+    let p = targets.get(k);
+    if (p === undefined) {
+        if (targets.size > 4096)
+            targets.clear();
+        p = layout_slotDirs(root, name).target;
+        targets.set(k, p);
+    }
+    return p;
+}
+/**
+ * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
+ * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
+ * to take (lease.ts slotToKeep), removed last. `present`: the runners that still exist, in runner
+ * scope (policy.ts presentRunners; absent: every owner does).
+ */
+function guard_planPrune(cands, scope, runnerId, o = {}) {
+    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? [], o.present);
+}
+/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+async function scanRoot(root, held = heldLocks(), nowMs = Date.now()) {
+    const history = await hostHistory(root);
+    const scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }), history };
+    const cands = [];
+    for (const row of Object.values(KINDS))
+        cands.push(...(await row.collect(scan)).map(ranked));
+    return { cands, slots: scan.slots, history };
+}
+/** The candidates alone (scanRoot). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    return (await scanRoot(root, held, nowMs)).cands;
+}
+/**
+ * Pure: a guard run's plan on the root as scanned, in the scope it acts in: runner scope gives way
+ * to host scope over the hard level (policy.ts scopeOf, hardLevel), and counts the data of runners
+ * that no longer exist as no runner's (presentRunners).
+ */
+function planGuard(s, disk, o) {
+    const hard = hardLevel(o.hard, s.history, s.slots, o.threshold);
+    const scope = scopeOf(o.scope, disk, hard);
+    const present = scope === 'runner' ? presentRunners(s.history, s.slots, o.nowMs) : undefined;
+    return { plan: SHIPPED.prune(s.cands, scope, o.runnerId, o.keep ?? [], present), scope, hard };
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = proc_myUid();
+    const out = [];
+    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
+    for (const name of await absent_listDir(layout_rootPaths(root).homes)) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await absent_lstatIfPresent((0,external_node_path_.join)(layout_rootPaths(root).homes, name)))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await absent_lstatIfPresent(src);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
+async function removeFromSlot(root, c, timeoutMs) {
+    if (!(await isDirAt(c.path)))
+        return 'absent';
+    const d = layout_slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await removeTree(root, c.path, {
+        why: why(c),
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_file_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    // An empty target dir where the build was: not a read, and one already made again (by a job that
+    // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        hard: s.diskHardThreshold,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
+class DiskFullError extends Failure {
+    constructor(message) {
+        super(message, 'floor');
+        this.name = 'DiskFullError';
+    }
+}
+/**
+ * The one byte model of the guard, for its log, its totals, its dry run and where a dry run stops:
+ * what removing a candidate frees. A slot's build as its job's end measured it (slot.json), unless
+ * a lease came after that measure (a job that ended without its post step); anything else as `du`
+ * counts it now, each file once, where a file hard-linked from the crate or git store (a job
+ * directory's seeded crates) counts in the store: removing the directory frees nothing of it.
+ */
+async function bytesFreed(root, c) {
+    if (c.bytes !== undefined && !c.bytesStale)
+        return c.bytes;
+    const stores = c.kind === 'job-dir' || c.kind === 'trash' ? [storePaths(root).blobs, layout_gitStorePaths(root).base] : [];
+    return diskUsage(c.path, 30_000, stores);
+}
+/**
+ * What another uid holds (a root container job's files never handed back) is not attempted by
+ * anyone but root: renaming a directory needs write access to it, and a futile `rm -rf` over a
+ * large tree only costs time. The same test for a dry run and a real one.
+ */
+async function needsRoot(root, c) {
+    const uid = proc_myUid();
+    if (uid === 0 || KINDS[c.kind].anyOwner)
+        return false;
+    const st = await absent_lstatIfPresent(c.path);
+    if (!st)
+        return false; // nothing there to remove: its remover says so (absent)
+    if (st.uid !== uid)
+        return true;
+    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+    const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
+    return rec?.uid !== undefined && rec.uid !== uid;
+}
+/** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
+async function wouldRemove(root, c) {
+    if (!(await absent_lstatIfPresent(c.path)))
+        return 'absent';
+    return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
+}
+/** Removes one candidate; its outcome. */
+async function removeCandidate(root, c, timeoutMs) {
+    if (await needsRoot(root, c))
+        return 'needs root';
+    try {
+        return await KINDS[c.kind].remove(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (isPermissionError(e))
+            return 'needs root';
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
+    }
+}
+/** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    'needs root': "Left (another uid's files: needs root)",
+    'left-in-trash': 'Partly removed',
+    absent: 'Gone already',
+    'would remove': 'Would remove',
+};
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        acting: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    const waitStart = Date.now();
+    const guardLock = await (async () => {
+        await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+        return flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    })().catch((e) => {
+        // A read-only root, or one this user may not write: nothing could be removed there anyway.
+        throw failed(`The disk guard of ${o.root} cannot take its lock`, e);
+    });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const nowMs = o.nowMs ?? Date.now();
+        const { plan, scope, hard } = planGuard(await scanRoot(o.root, heldLocks(), nowMs), now, { ...o, nowMs, keep: await o.keep?.() });
+        report.acting = scope;
+        if (scope !== o.scope)
+            log.info(`Over the hard level ${formatLevel(hard)}: freeing idle data of any runner, as prune-scope: host does.`);
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        // A dry run walks the same plan with the same steps and the same byte model (bytesFreed), and
+        // only its removal is pretended: what it lists is what the real run removes, in that order, as
+        // long as nothing else changes the disk meanwhile (the real run re-measures the disk after
+        // each removal; the dry run adds what it would have freed).
+        let pretendedFree = 0;
+        const overAtStart = beyond(now, o.threshold);
+        const keptFrom = plan.ordered.length;
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            const step = SHIPPED.guardStep(c, i, keptFrom, {
+                overAtStart,
+                disk: now,
+                pendingBytes: pretendedFree,
+                target: o.target,
+                maxAgeMs: o.maxAgeMs,
+                nowMs: Date.now(),
+            });
+            if (step === 'stop')
+                break;
+            if (step === 'skip')
+                continue;
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = await bytesFreed(o.root, c);
+            const outcome = o.dryRun ? await wouldRemove(o.root, c) : await removeCandidate(o.root, c, o.timeoutMs);
+            if (!o.dryRun)
+                now = await measure(o.root);
+            if (outcome === 'absent')
+                continue; // gone since the scan: nothing to say
+            if (i >= keptFrom && c.kind === 'target')
+                log.warning(`Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, ` +
+                    'the build this job was about to start from; it starts cold.');
+            const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
+            if (o.dryRun)
+                pretendedFree += freed;
+            if (outcome === 'needs root') {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike, in a dry run and a real one.
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(freed || bytes)}, idle ${units_formatDuration(ageMs)}, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(idleNeedsRoot(report.needsRoot.count, units_formatBytes(report.needsRoot.bytes), proc_myUid()));
+        }
+    }
+    finally {
+        await flock_release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = stillOverThreshold({
+        root: o.root,
+        threshold: report.threshold,
+        disk: describe(report.after),
+        live: units_formatBytes(report.liveBytes),
+        others: units_formatBytes(report.othersBytes),
+        // Runner scope: what it left is the host's gc timer's to free, unless the disk reaches the hard level.
+        scoped: report.acting === 'runner' && report.othersBytes > 0,
+    });
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(belowFailBelow({
+            root: o.root,
+            free: units_formatBytes(r.after.freeBytes),
+            floor: units_formatBytes(o.failBelowBytes),
+            live: units_formatBytes(r.liveBytes),
+            others: units_formatBytes(r.othersBytes),
+        }));
+    }
+    return r;
+}
+
 ;// CONCATENATED MODULE: ./src/job/tiers.ts
+
+
+
+
 
 
 
@@ -6558,23 +7119,24 @@ function decideSave(f) {
     return { save: true, replace: false };
 }
 /**
- * PLACEHOLDER for the host tier's cap as the policy decides it (policy.ts, being written on
- * branch i34b): the archives to remove, in order, to bring the tier under `capBytes`: dead ones
- * first (isDeadArchive), then the least recently used; `keep` (the one just saved) last, and only
- * when it alone is over the cap.
+ * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
+ * (isDeadArchive), then the least worth first as the guard weighs them (policy.ts trimArchives,
+ * `worth` from value.ts archiveValues), the oldest first among equals; `keep` (the one just saved)
+ * last, and only when it alone is over the cap.
  */
-function placeholderOverCap(archives, capBytes, keep, nowMs) {
+function archivesOverCap(archives, worth, capBytes, keep, nowMs) {
     let total = archives.reduce((n, a) => n + a.bytes, 0);
-    const dead = (a) => Number(isDeadArchive(a, false, nowMs));
-    const order = archives
-        .filter((a) => a.dir !== keep && !(a.temp && !dead(a)))
-        .sort((a, b) => dead(b) - dead(a) || a.lastUsedMs - b.lastUsedMs || a.dir.localeCompare(b.dir));
+    const others = archives.filter((a) => a.dir !== keep);
+    const dead = others.filter((a) => isDeadArchive(a, false, nowMs));
+    const alive = others.filter((a) => !a.temp && !isDeadArchive(a, false, nowMs));
+    // trimArchives under a cap of 0 gives every archive, in its order.
+    const ranked = trimArchives(alive.map((a) => ({ path: a.dir, bytes: a.bytes, live: false, savedMs: a.lastUsedMs, domain: a.domain, value: worth.get(a.dir) })), 0);
     const out = [];
-    for (const a of [...order, ...archives.filter((x) => x.dir === keep)]) {
+    for (const dir of [...dead.map((a) => a.dir), ...ranked.map((a) => a.path), ...archives.filter((x) => x.dir === keep).map((a) => a.dir)]) {
         if (total <= capBytes)
             break;
-        out.push(a.dir);
-        total -= a.bytes;
+        out.push(dir);
+        total -= archives.find((a) => a.dir === dir).bytes;
     }
     return out;
 }
@@ -6661,10 +7223,15 @@ async function saveTier(o) {
         return { tier: 'host', outcome: 'failed', why: `saving a dependency archive of ${o.buildDir}: ${e.message}`, ms: ms() };
     }
 }
-/** Removes archives until the tier is under its cap (placeholderOverCap); the ones removed. */
+/** Removes archives until the tier is under its cap (archivesOverCap); the ones removed. */
 async function trimToCap(root, cap, keep, timeoutMs) {
     const disk = await measure(root);
-    const order = placeholderOverCap(await listHostArchives(root), archiveCapBytes(cap, disk.totalBytes), keep, Date.now());
+    const now = Date.now();
+    const archives = await listHostArchives(root);
+    // A restore holds its archive's lock: removeHostArchive refuses it, so none is weighed as live here.
+    const views = archives.flatMap((a) => (a.meta && !a.temp ? [archiveView({ ...a, meta: a.meta }, false)] : []));
+    const worth = archiveValues(views, await hostHistory(root), now);
+    const order = archivesOverCap(archives, worth, archiveCapBytes(cap, disk.totalBytes), keep, now);
     const removed = [];
     for (const dir of order) {
         const r = await removeHostArchive(root, dir, `the host tier over host-archives (${formatArchiveCap(cap)})`, timeoutMs);
@@ -8865,541 +9432,6 @@ function envFileProblems(text, file) {
 }
 /** Pure: a problem above as a sentence of a log: a full stop, unless it ends in a question. */
 const asSentence = (problem) => (/[?.]$/.test(problem) ? problem : `${problem}.`);
-
-;// CONCATENATED MODULE: ./src/pool/guard.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const why = (c) => `disk guard: idle ${c.kind}`;
-/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
-const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
-const KINDS = {
-    trash: {
-        order: 0,
-        shared: true,
-        anyOwner: false,
-        async collect({ root }) {
-            const trash = layout_rootPaths(root).trash;
-            const out = [];
-            for (const e of await absent_listDir(trash)) {
-                const st = await absent_lstatIfPresent((0,external_node_path_.join)(trash, e));
-                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
-            }
-            return out;
-        },
-        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
-    },
-    'job-dir': {
-        order: 1,
-        shared: false,
-        anyOwner: false,
-        async collect({ root, held }) {
-            const jobs = layout_rootPaths(root).jobs;
-            const out = [];
-            // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
-            const dirsIn = (d) => absent_listDir(d, { notADirectory: 'absent' });
-            for (const repo of await absent_listDir(jobs)) {
-                for (const key of await dirsIn((0,external_node_path_.join)(jobs, repo))) {
-                    for (const run of await dirsIn((0,external_node_path_.join)(jobs, repo, key))) {
-                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
-                        const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                        const st = await absent_lstatIfPresent(dir);
-                        out.push({
-                            kind: 'job-dir',
-                            path: dir,
-                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
-                            owner: rec?.runnerId,
-                            live: await isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
-                        });
-                    }
-                }
-            }
-            return out;
-        },
-        async remove(root, c, timeoutMs) {
-            if (!(await isDirAt(c.path)))
-                return 'absent';
-            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
-            return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
-        },
-    },
-    target: {
-        order: 2,
-        shared: false,
-        anyOwner: false,
-        collect: async ({ root, slots }) => slotCandidates(root, slots),
-        remove: removeFromSlot,
-    },
-    archive: {
-        // Beside the targets, in one order of worth: an archive is a build's dependencies, smaller
-        // and serving every PR of its job.
-        order: 2,
-        // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
-        shared: true,
-        anyOwner: false,
-        async collect({ root, held, slots }) {
-            const now = Date.now();
-            const out = [];
-            for (const a of await listHostArchives(root)) {
-                const live = await isHeldHint((0,external_node_path_.join)(a.dir, DATA), held);
-                const dead = isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
-                if (a.temp && !dead)
-                    continue; // a save in progress
-                out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : archiveWorth() });
-            }
-            // What a killed restore left in an idle slot's target (its record says a restore began there).
-            for (const { name, record: rec, live } of slots) {
-                if (live || !rec?.restoring)
-                    continue;
-                const target = layout_slotDirs(root, name).target;
-                for (const e of (await external_node_fs_.promises.readdir(target).catch(() => [])).filter(isRestoreLeftover))
-                    out.push({ kind: 'archive', path: (0,external_node_path_.join)(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
-            }
-            return out;
-        },
-        async remove(root, c, timeoutMs) {
-            if (c.slot !== undefined)
-                return removeFromSlot(root, c, timeoutMs);
-            return (await removeHostArchive(root, c.path, why(c), timeoutMs)).outcome;
-        },
-    },
-    'registry-src': {
-        order: 3,
-        shared: false,
-        anyOwner: false,
-        async collect({ root, slots }) {
-            // Only a slot with a CARGO_HOME of its own has sources in it (a fork PR's: cargo-home.ts);
-            // a trusted job's are in its uid's shared home (sharedSources). A path that is not there is
-            // not a candidate: the guard never lists, or warns about, what does not exist.
-            const perSlot = [];
-            for (const { name, record: rec, live } of slots) {
-                const path = (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src');
-                if (await isDirAt(path))
-                    perSlot.push({ kind: 'registry-src', path, lastUsedMs: lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
-            }
-            return [...perSlot, ...(await sharedSources(root, slots))];
-        },
-        async remove(root, c, timeoutMs) {
-            if (c.slot !== undefined)
-                return removeFromSlot(root, c, timeoutMs);
-            if (!(await isDirAt(c.path)))
-                return 'absent';
-            return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
-        },
-    },
-    crate: {
-        order: 4,
-        shared: true,
-        anyOwner: true,
-        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
-        // least recently linked first.
-        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
-        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
-        // race, finds it missing and lets cargo download: neither is wrong.
-        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
-    },
-    git: {
-        order: 5,
-        shared: true,
-        anyOwner: false,
-        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
-        async remove(root, c, timeoutMs) {
-            if (!(await isDirAt(c.path)))
-                return 'absent';
-            return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
-        },
-    },
-};
-/** A kind's place in the removal order (KINDS): the simulator weighs archives in the targets' place, as the archive row does. */
-const kindOrder = (kind) => KINDS[kind].order;
-/**
- * PLACEHOLDER for the policy's worth of an archive per byte (policy.ts and value.ts, being
- * written on branch i34b): until it lands, an archive's worth is unknown, so the guard removes
- * archives after every idle build whose worth it knows and, among archives, the least recently
- * used first; a dead one (a save's leftover, an unreadable archive.json) is worth 0 and goes
- * before any build.
- */
-const archiveWorth = () => undefined;
-/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
-const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
-/**
- * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
- * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
- * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
- */
-function slotCandidates(root, slots) {
-    const { order, shared } = KINDS.target;
-    const out = [];
-    for (const { name, record: rec, live, value } of slots) {
-        if (rec?.sizes && rec.sizes.target <= 0 && !live)
-            continue;
-        const path = targetPath(root, name);
-        out.push({
-            kind: 'target',
-            order,
-            shared,
-            path,
-            bytes: rec?.sizes?.target,
-            // ISO times of one clock compare as strings: no parse for each slot of each simulated scan.
-            bytesStale: rec?.sizes ? rec.sizes.measuredAt < rec.leasedAt : undefined,
-            lastUsedMs: lastUsedMs(rec),
-            owner: rec?.runnerId,
-            live,
-            slot: name,
-            key: rec?.key,
-            value,
-        });
-    }
-    return out;
-}
-/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
-const targets = new Map();
-function targetPath(root, name) {
-    const k = `${root}\0${name}`;
-    let p = targets.get(k);
-    if (p === undefined) {
-        if (targets.size > 4096)
-            targets.clear();
-        p = layout_slotDirs(root, name).target;
-        targets.set(k, p);
-    }
-    return p;
-}
-/**
- * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
- * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
- * to take (lease.ts slotToKeep), removed last. `present`: the runners that still exist, in runner
- * scope (policy.ts presentRunners; absent: every owner does).
- */
-function guard_planPrune(cands, scope, runnerId, o = {}) {
-    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? [], o.present);
-}
-/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
-async function scanRoot(root, held = heldLocks(), nowMs = Date.now()) {
-    const history = await hostHistory(root);
-    const scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }) };
-    const cands = [];
-    for (const row of Object.values(KINDS))
-        cands.push(...(await row.collect(scan)).map(ranked));
-    return { cands, slots: scan.slots, history };
-}
-/** The candidates alone (scanRoot). */
-async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
-    return (await scanRoot(root, held, nowMs)).cands;
-}
-/**
- * Pure: a guard run's plan on the root as scanned, in the scope it acts in: runner scope gives way
- * to host scope over the hard level (policy.ts scopeOf, hardLevel), and counts the data of runners
- * that no longer exist as no runner's (presentRunners).
- */
-function planGuard(s, disk, o) {
-    const hard = hardLevel(o.hard, s.history, s.slots, o.threshold);
-    const scope = scopeOf(o.scope, disk, hard);
-    const present = scope === 'runner' ? presentRunners(s.history, s.slots, o.nowMs) : undefined;
-    return { plan: SHIPPED.prune(s.cands, scope, o.runnerId, o.keep ?? [], present), scope, hard };
-}
-/**
- * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
- * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
- * sources from the start of its build to the end, and between resolving and compiling it holds
- * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
- * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
- */
-async function sharedSources(root, slots) {
-    const me = proc_myUid();
-    const out = [];
-    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-    for (const name of await absent_listDir(layout_rootPaths(root).homes)) {
-        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
-        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await absent_lstatIfPresent((0,external_node_path_.join)(layout_rootPaths(root).homes, name)))?.uid;
-        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
-            continue;
-        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
-        const st = await absent_lstatIfPresent(src);
-        if (!st?.isDirectory())
-            continue;
-        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
-    }
-    return out;
-}
-/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
-const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
-/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
-async function removeFromSlot(root, c, timeoutMs) {
-    if (!(await isDirAt(c.path)))
-        return 'absent';
-    const d = layout_slotDirs(root, c.slot);
-    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
-    const r = await removeTree(root, c.path, {
-        why: why(c),
-        locks,
-        timeoutMs,
-        // Still under the lease: a job leasing the slot next must find a truthful record.
-        whileLocked: async () => {
-            const rec = await record_file_readRecord(d.record);
-            if (rec && c.kind === 'target')
-                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
-        },
-    });
-    // An empty target dir where the build was: not a read, and one already made again (by a job that
-    // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
-    if (c.kind === 'target' && r.outcome !== 'live')
-        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
-    return r.outcome;
-}
-/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
-function guardOptions(s, root, runnerId, log, extra = {}) {
-    return {
-        root,
-        threshold: s.diskThreshold,
-        target: s.diskTarget,
-        scope: s.pruneScope,
-        hard: s.diskHardThreshold,
-        runnerId,
-        dryRun: s.dryRun,
-        failBelowBytes: s.failBelowBytes,
-        timeoutMs: s.cleanupTimeoutMs,
-        log,
-        ...extra,
-    };
-}
-/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
-class DiskFullError extends Failure {
-    constructor(message) {
-        super(message, 'floor');
-        this.name = 'DiskFullError';
-    }
-}
-/**
- * The one byte model of the guard, for its log, its totals, its dry run and where a dry run stops:
- * what removing a candidate frees. A slot's build as its job's end measured it (slot.json), unless
- * a lease came after that measure (a job that ended without its post step); anything else as `du`
- * counts it now, each file once, where a file hard-linked from the crate or git store (a job
- * directory's seeded crates) counts in the store: removing the directory frees nothing of it.
- */
-async function bytesFreed(root, c) {
-    if (c.bytes !== undefined && !c.bytesStale)
-        return c.bytes;
-    const stores = c.kind === 'job-dir' || c.kind === 'trash' ? [storePaths(root).blobs, layout_gitStorePaths(root).base] : [];
-    return diskUsage(c.path, 30_000, stores);
-}
-/**
- * What another uid holds (a root container job's files never handed back) is not attempted by
- * anyone but root: renaming a directory needs write access to it, and a futile `rm -rf` over a
- * large tree only costs time. The same test for a dry run and a real one.
- */
-async function needsRoot(root, c) {
-    const uid = proc_myUid();
-    if (uid === 0 || KINDS[c.kind].anyOwner)
-        return false;
-    const st = await absent_lstatIfPresent(c.path);
-    if (!st)
-        return false; // nothing there to remove: its remover says so (absent)
-    if (st.uid !== uid)
-        return true;
-    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
-    const rec = c.slot ? await record_file_readRecord(layout_slotDirs(root, c.slot).record) : undefined;
-    return rec?.uid !== undefined && rec.uid !== uid;
-}
-/** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
-async function wouldRemove(root, c) {
-    if (!(await absent_lstatIfPresent(c.path)))
-        return 'absent';
-    return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
-}
-/** Removes one candidate; its outcome. */
-async function removeCandidate(root, c, timeoutMs) {
-    if (await needsRoot(root, c))
-        return 'needs root';
-    try {
-        return await KINDS[c.kind].remove(root, c, timeoutMs);
-    }
-    catch (e) {
-        if (isPermissionError(e))
-            return 'needs root';
-        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
-        if (e instanceof OutsideRootError)
-            return 'refused';
-        throw failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
-    }
-}
-/** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
-const OUTCOME_TEXT = {
-    removed: 'Removed',
-    live: 'Skipped (became live)',
-    refused: 'Refused (a symlink on its path)',
-    'needs root': "Left (another uid's files: needs root)",
-    'left-in-trash': 'Partly removed',
-    absent: 'Gone already',
-    'would remove': 'Would remove',
-};
-/**
- * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
- * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
- * guard waits, then re-measures, and usually finds the first one's work done.
- */
-async function runGuard(o) {
-    const log = o.log;
-    const before = await measure(o.root);
-    const report = {
-        threshold: formatLevel(o.threshold),
-        target: formatLevel(o.target),
-        before,
-        after: before,
-        over: false,
-        removals: [],
-        freedBytes: 0,
-        liveBytes: 0,
-        othersBytes: 0,
-        dryRun: o.dryRun,
-        scope: o.scope,
-        acting: o.scope,
-        lockWaitMs: 0,
-        decisionMs: 0,
-        needsRoot: { count: 0, bytes: 0 },
-    };
-    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${units_formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
-    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
-    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
-        log.info('Under the threshold: nothing to prune.');
-        return checkFloor(o, report);
-    }
-    let livePlan = [];
-    const waitStart = Date.now();
-    const guardLock = await (async () => {
-        await external_node_fs_.promises.mkdir(layout_rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
-        return flock_hold([layout_rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
-    })().catch((e) => {
-        // A read-only root, or one this user may not write: nothing could be removed there anyway.
-        throw failed(`The disk guard of ${o.root} cannot take its lock`, e);
-    });
-    report.lockWaitMs = Date.now() - waitStart;
-    if (!guardLock) {
-        log.warning(`Another disk guard on this host held ${layout_rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
-        report.after = await measure(o.root);
-        return checkFloor(o, report);
-    }
-    try {
-        let now = await measure(o.root);
-        if (report.lockWaitMs > 100)
-            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
-        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
-            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
-        const t0 = performance.now();
-        const nowMs = o.nowMs ?? Date.now();
-        const { plan, scope, hard } = planGuard(await scanRoot(o.root, heldLocks(), nowMs), now, { ...o, nowMs, keep: await o.keep?.() });
-        report.acting = scope;
-        if (scope !== o.scope)
-            log.info(`Over the hard level ${formatLevel(hard)}: freeing idle data of any runner, as prune-scope: host does.`);
-        report.decisionMs = performance.now() - t0;
-        report.liveBytes = plan.liveBytes;
-        report.othersBytes = plan.othersBytes;
-        livePlan = plan.live;
-        // A dry run walks the same plan with the same steps and the same byte model (bytesFreed), and
-        // only its removal is pretended: what it lists is what the real run removes, in that order, as
-        // long as nothing else changes the disk meanwhile (the real run re-measures the disk after
-        // each removal; the dry run adds what it would have freed).
-        let pretendedFree = 0;
-        const overAtStart = beyond(now, o.threshold);
-        const keptFrom = plan.ordered.length;
-        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
-            const step = SHIPPED.guardStep(c, i, keptFrom, {
-                overAtStart,
-                disk: now,
-                pendingBytes: pretendedFree,
-                target: o.target,
-                maxAgeMs: o.maxAgeMs,
-                nowMs: Date.now(),
-            });
-            if (step === 'stop')
-                break;
-            if (step === 'skip')
-                continue;
-            const ageMs = Date.now() - c.lastUsedMs;
-            const bytes = await bytesFreed(o.root, c);
-            const outcome = o.dryRun ? await wouldRemove(o.root, c) : await removeCandidate(o.root, c, o.timeoutMs);
-            if (!o.dryRun)
-                now = await measure(o.root);
-            if (outcome === 'absent')
-                continue; // gone since the scan: nothing to say
-            if (i >= keptFrom && c.kind === 'target')
-                log.warning(`Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, ` +
-                    'the build this job was about to start from; it starts cold.');
-            const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
-            if (o.dryRun)
-                pretendedFree += freed;
-            if (outcome === 'needs root') {
-                report.needsRoot.count++;
-                report.needsRoot.bytes += bytes;
-            }
-            // One number per removal, logged and summed alike, in a dry run and a real one.
-            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(freed || bytes)}, idle ${units_formatDuration(ageMs)}, last owner ${c.owner ?? 'unknown'}).`);
-        }
-        report.after = now;
-        report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
-        if (report.needsRoot.count > 0) {
-            log.warning(idleNeedsRoot(report.needsRoot.count, units_formatBytes(report.needsRoot.bytes), proc_myUid()));
-        }
-    }
-    finally {
-        await flock_release(guardLock);
-    }
-    report.over = beyond(report.after, o.threshold);
-    if (report.over && !o.dryRun)
-        await sayStillOver(o, report, livePlan, describe);
-    return checkFloor(o, report);
-}
-/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
-async function sayStillOver(o, report, livePlan, describe) {
-    // Only on this failure path is it worth measuring them.
-    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
-    for (const c of unknown)
-        report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = stillOverThreshold({
-        root: o.root,
-        threshold: report.threshold,
-        disk: describe(report.after),
-        live: units_formatBytes(report.liveBytes),
-        others: units_formatBytes(report.othersBytes),
-        // Runner scope: what it left is the host's gc timer's to free, unless the disk reaches the hard level.
-        scoped: report.acting === 'runner' && report.othersBytes > 0,
-    });
-    o.log.warning(report.message);
-}
-function checkFloor(o, r) {
-    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(belowFailBelow({
-            root: o.root,
-            free: units_formatBytes(r.after.freeBytes),
-            floor: units_formatBytes(o.failBelowBytes),
-            live: units_formatBytes(r.liveBytes),
-            others: units_formatBytes(r.othersBytes),
-        }));
-    }
-    return r;
-}
 
 ;// CONCATENATED MODULE: ./src/model/version.ts
 // The version of this release, in one place.

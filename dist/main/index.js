@@ -1861,7 +1861,7 @@ const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math
  *   job that moved on: another toolchain or settings); and a PR's archive of an exact key its base
  *   branch has too (saved before the base's was: every start that reads it reads the base's).
  */
-function archiveValues(archives, s, nowMs) {
+function value_archiveValues(archives, s, nowMs) {
     const out = new Map();
     const ty = typical(s);
     const sameJob = (a) => `${domainOf(a.repository, a.domain)}|${jobOf(a)}`;
@@ -2559,14 +2559,20 @@ function copyFits(d, bytes, level) {
     const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
     return free > 0 && !beyond(after, level);
 }
-/**
- * The host tier's cap where nothing sets another: a share of the root's disk, meant to keep the
- * archives a day restores from without taking the room of the warm builds the same day comes back
- * to. An assumption until the simulator models the archive tier (it does not yet).
+/*
+ * Dependency archives (store/archive.ts): the host tier, and the same decisions for the fleet tier.
+ *
+ *   the guard:      an archive is a candidate like an idle build, weighed by the same order of
+ *                   worth (archiveValues; guard.ts gives the archive row the targets' place in the
+ *                   order of kinds): after trash and dead jobs' dirs, before registry sources and
+ *                   the stores. It is nobody's runner's data (`shared`): it serves every PR of its
+ *                   job, so every runner's guard may free it, in any scope. Never while a restore
+ *                   reads it (`live`).
+ *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
+ *                   names, from the trust domains archiveDomains allows.
+ *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
+ *                   that the tier stays under its cap (model/settings.ts archiveCapBytes).
  */
-const policy_DEFAULT_ARCHIVE_CAP = { kind: 'percent', percent: 20 };
-/** Pure: the cap in bytes on a disk of `totalBytes`. */
-const policy_archiveCapBytes = (totalBytes, cap) => cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
 /**
  * Pure: the trust domains whose archives a start may restore, as for warm copies
  * (chooseCopySource): its own and its base branch's (a first run's, or any later start of a PR
@@ -2640,7 +2646,7 @@ function policy_saveArchive(i) {
  * guard's order of worth, then the oldest), never one a restore reads nor `keep` (the archive
  * just saved: its job was just seen without one). Values as archiveValues gives them.
  */
-function trimArchives(archives, capBytes, keep) {
+function policy_trimArchives(archives, capBytes, keep) {
     let held = archives.reduce((n, a) => n + a.bytes, 0);
     if (held <= capBytes)
         return [];
@@ -2707,10 +2713,10 @@ function makePolicy(o = {}) {
         reset: decideReset,
         copySource: (slots, me, c) => (o.copies === false ? undefined : chooseCopySource(slots, me, c)),
         copyFits,
-        archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : archiveValues(archives, history, nowMs)),
+        archiveValues: (archives, history, nowMs) => (o.values === false || !history ? undefined : value_archiveValues(archives, history, nowMs)),
         restoreSource: (archives, want, me, reuse) => (o.archives === false ? undefined : restoreSource(archives, want, me, reuse)),
         saveArchive: (i) => policy_saveArchive(o.archives === false ? { ...i, enabled: false } : i),
-        trimArchives,
+        trimArchives: policy_trimArchives,
         compileCacheKey: (slot, job) => (o.crossSlotHits === false ? `${slot}|${job}` : job),
     };
 }
@@ -3529,7 +3535,7 @@ async function scanSlots(root, history, o = {}) {
     return views;
 }
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */
-async function hostHistory(root) {
+async function lease_hostHistory(root) {
     const h = await readHistory(root);
     return policy_SHIPPED.history(h.jobs, h.closed);
 }
@@ -3538,7 +3544,7 @@ async function hostHistory(root) {
  * seen with the job's paths (`view`, as the lease will see them).
  */
 async function slotToKeep(req) {
-    return policy_SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
+    return policy_SHIPPED.keep(withViews(await scanSlots(req.root, await lease_hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -3621,7 +3627,7 @@ async function acquireSlot(req) {
     const started = Date.now();
     const zombies = [];
     const foreign = [];
-    const history = await hostHistory(req.root);
+    const history = await lease_hostHistory(req.root);
     // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
     let deadline;
     let awaited;
@@ -6389,6 +6395,7 @@ async function domainArchives(root, repository, domain) {
 
 
 
+
 const why = (c) => `disk guard: idle ${c.kind}`;
 /** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
 const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
@@ -6456,16 +6463,22 @@ const KINDS = {
         // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
         shared: true,
         anyOwner: false,
-        async collect({ root, held, slots }) {
+        async collect({ root, held, slots, history }) {
             const now = Date.now();
             const out = [];
+            const found = [];
             for (const a of await archive_host_listHostArchives(root)) {
                 const live = await isHeldHint((0,external_node_path_.join)(a.dir, DATA), held);
                 const dead = archive_host_isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
                 if (a.temp && !dead)
                     continue; // a save in progress
-                out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : archiveWorth() });
+                found.push({ a, live, dead });
             }
+            // Per byte like builds, in one order with them: an archive serves every start of its job in
+            // the domains that read it (value.ts archiveValues).
+            const worth = value_archiveValues(found.flatMap(({ a, live, dead }) => (dead || !a.meta ? [] : [guard_archiveView({ ...a, meta: a.meta }, live)])), history, now);
+            for (const { a, live, dead } of found)
+                out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : worth.get(a.dir) });
             // What a killed restore left in an idle slot's target (its record says a restore began there).
             for (const { name, record: rec, live } of slots) {
                 if (live || !rec?.restoring)
@@ -6532,14 +6545,23 @@ const KINDS = {
 };
 /** A kind's place in the removal order (KINDS): the simulator weighs archives in the targets' place, as the archive row does. */
 const kindOrder = (kind) => KINDS[kind].order;
-/**
- * PLACEHOLDER for the policy's worth of an archive per byte (policy.ts and value.ts, being
- * written on branch i34b): until it lands, an archive's worth is unknown, so the guard removes
- * archives after every idle build whose worth it knows and, among archives, the least recently
- * used first; a dead one (a save's leftover, an unreadable archive.json) is worth 0 and goes
- * before any build.
- */
-const archiveWorth = () => undefined;
+/** Pure: an archive as the policy weighs it, from what its archive.json says. */
+function guard_archiveView(a, live) {
+    const k = a.meta.key;
+    return {
+        path: a.dir,
+        repository: k.repository ?? '',
+        workflow: k.workflow ?? '',
+        job: k.job ?? '',
+        jobKey: k.key || undefined,
+        domain: a.domain,
+        fallback: a.meta.fallback,
+        exact: a.meta.exact,
+        bytes: a.bytes,
+        savedMs: Date.parse(a.meta.savedAt) || a.lastUsedMs,
+        live,
+    };
+}
 /** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
 const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
 /**
@@ -6596,8 +6618,8 @@ function guard_planPrune(cands, scope, runnerId, o = {}) {
 }
 /** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
 async function scanRoot(root, held = liveness_heldLocks(), nowMs = Date.now()) {
-    const history = await hostHistory(root);
-    const scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }) };
+    const history = await lease_hostHistory(root);
+    const scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }), history };
     const cands = [];
     for (const row of Object.values(KINDS))
         cands.push(...(await row.collect(scan)).map(ranked));
@@ -7410,6 +7432,10 @@ async function untrustedCache(root, uid) {
 
 
 
+
+
+
+
 const tiers_START_TIER_TEXT = {
     slot: "the slot's own warm build",
     copy: 'a copy of the warm build of another idle slot',
@@ -7572,23 +7598,24 @@ function decideSave(f) {
     return { save: true, replace: false };
 }
 /**
- * PLACEHOLDER for the host tier's cap as the policy decides it (policy.ts, being written on
- * branch i34b): the archives to remove, in order, to bring the tier under `capBytes`: dead ones
- * first (isDeadArchive), then the least recently used; `keep` (the one just saved) last, and only
- * when it alone is over the cap.
+ * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
+ * (isDeadArchive), then the least worth first as the guard weighs them (policy.ts trimArchives,
+ * `worth` from value.ts archiveValues), the oldest first among equals; `keep` (the one just saved)
+ * last, and only when it alone is over the cap.
  */
-function placeholderOverCap(archives, capBytes, keep, nowMs) {
+function archivesOverCap(archives, worth, capBytes, keep, nowMs) {
     let total = archives.reduce((n, a) => n + a.bytes, 0);
-    const dead = (a) => Number(isDeadArchive(a, false, nowMs));
-    const order = archives
-        .filter((a) => a.dir !== keep && !(a.temp && !dead(a)))
-        .sort((a, b) => dead(b) - dead(a) || a.lastUsedMs - b.lastUsedMs || a.dir.localeCompare(b.dir));
+    const others = archives.filter((a) => a.dir !== keep);
+    const dead = others.filter((a) => isDeadArchive(a, false, nowMs));
+    const alive = others.filter((a) => !a.temp && !isDeadArchive(a, false, nowMs));
+    // trimArchives under a cap of 0 gives every archive, in its order.
+    const ranked = trimArchives(alive.map((a) => ({ path: a.dir, bytes: a.bytes, live: false, savedMs: a.lastUsedMs, domain: a.domain, value: worth.get(a.dir) })), 0);
     const out = [];
-    for (const a of [...order, ...archives.filter((x) => x.dir === keep)]) {
+    for (const dir of [...dead.map((a) => a.dir), ...ranked.map((a) => a.path), ...archives.filter((x) => x.dir === keep).map((a) => a.dir)]) {
         if (total <= capBytes)
             break;
-        out.push(a.dir);
-        total -= a.bytes;
+        out.push(dir);
+        total -= archives.find((a) => a.dir === dir).bytes;
     }
     return out;
 }
@@ -7675,10 +7702,15 @@ async function saveTier(o) {
         return { tier: 'host', outcome: 'failed', why: `saving a dependency archive of ${o.buildDir}: ${e.message}`, ms: ms() };
     }
 }
-/** Removes archives until the tier is under its cap (placeholderOverCap); the ones removed. */
+/** Removes archives until the tier is under its cap (archivesOverCap); the ones removed. */
 async function trimToCap(root, cap, keep, timeoutMs) {
     const disk = await measure(root);
-    const order = placeholderOverCap(await listHostArchives(root), archiveCapBytes(cap, disk.totalBytes), keep, Date.now());
+    const now = Date.now();
+    const archives = await listHostArchives(root);
+    // A restore holds its archive's lock: removeHostArchive refuses it, so none is weighed as live here.
+    const views = archives.flatMap((a) => (a.meta && !a.temp ? [archiveView({ ...a, meta: a.meta }, false)] : []));
+    const worth = archiveValues(views, await hostHistory(root), now);
+    const order = archivesOverCap(archives, worth, archiveCapBytes(cap, disk.totalBytes), keep, now);
     const removed = [];
     for (const dir of order) {
         const r = await removeHostArchive(root, dir, `the host tier over host-archives (${formatArchiveCap(cap)})`, timeoutMs);

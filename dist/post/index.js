@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 5424:
+/***/ 5002:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -360,7 +360,7 @@ function errnoText(e, fix) {
  * Anything not a failed system call is unexpected (or keeps the kind it had) and is said with
  * the doing in front.
  */
-function failed(doing, e, o = {}) {
+function failure_failed(doing, e, o = {}) {
     if (isErrno(e))
         return new Failure(`${doing}: ${errnoText(e, o.fixes?.[e.code])}`, 'environment', { cause: e });
     if (e instanceof Failure)
@@ -477,7 +477,7 @@ function units_parseLevel(text) {
     const bytes = units_parseSize(text);
     return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
 }
-function formatLevel(level) {
+function units_formatLevel(level) {
     return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
 }
 function units_formatBytes(bytes) {
@@ -493,7 +493,7 @@ function units_formatBytes(bytes) {
     }
     return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
-function formatDuration(ms) {
+function units_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)} ms`;
     const s = ms / 1000;
@@ -1133,7 +1133,7 @@ function jsonlog_parseLines(text, accept) {
 /** A plain file's bytes ('' for anything else: a link, a FIFO, a missing file) and its inode. Never throws. */
 async function readPlain(path) {
     // ELOOP: a link, never followed, reads as nothing.
-    const h = await ifPresent(path, () => fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK), { alsoAbsent: ['ELOOP'] });
+    const h = await absent_ifPresent(path, () => external_node_fs_.promises.open(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK), { alsoAbsent: ['ELOOP'] });
     if (!h)
         return { buf: Buffer.alloc(0) };
     try {
@@ -1148,7 +1148,7 @@ async function readPlain(path) {
     }
 }
 /** Both generations' text, older first. Never throws. */
-async function jsonlog_readLog(path) {
+async function readLog(path) {
     const [older, current] = await Promise.all([readPlain(`${path}.1`), readPlain(path)]);
     return `${older.buf.toString('utf8')}\n${current.buf.toString('utf8')}`;
 }
@@ -1326,11 +1326,11 @@ const RECENT = 20;
 const startedWarm = (e) => e.fresh > e.built;
 /** Pure: the entries of a log's text; torn and foreign lines are skipped. */
 function parseLog(text) {
-    return parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
+    return jsonlog_parseLines(text, (e) => typeof e.repository === 'string' && typeof e.job === 'string' && Number.isInteger(e.built) && Number.isInteger(e.fresh));
 }
 /** Pure: the closed-domain lines of a log's text (parseLog skips them: they are no job). */
 function parseClosed(text) {
-    return parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
+    return jsonlog_parseLines(text, (e) => e.closed === true && typeof e.repository === 'string' && typeof e.key === 'string');
 }
 /** Pure: per repository and job, the share of its latest `recent` jobs that started warm. */
 function warmShare(entries, recent = RECENT) {
@@ -1377,10 +1377,10 @@ async function appendWarmth(root, e) {
 }
 /** The history on disk, older generation first. Never throws. */
 async function readWarmth(root) {
-    return (await warmth_readHistory(root)).jobs;
+    return (await readHistory(root)).jobs;
 }
 /** Jobs and closed domains, older generation first, in one read. Never throws. */
-async function warmth_readHistory(root) {
+async function readHistory(root) {
     const text = await readLog(warmthLog(root));
     return { jobs: parseLog(text), closed: parseClosed(text) };
 }
@@ -1943,7 +1943,7 @@ function flock_killHolder(pid, lockPath) {
 /** True when something (even a dangling symlink) is at the path. */
 const fsutil_exists = (p) => external_node_fs_.promises.lstat(p).then(() => true, () => false);
 /** The error a uid gets for another uid's files: the cue to leave them to root (owner.ts). */
-const isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
+const fsutil_isPermissionError = (e) => ['EACCES', 'EPERM'].includes(e?.code ?? '');
 /**
  * Writes a whole file or nothing: a temp file in the same directory (named so that no glob for
  * the real name, such as node_exporter's `*.prom`, matches it), then rename(2) over the path.
@@ -2345,7 +2345,7 @@ async function publishCrates(root, cargoHome, locked, version) {
             if (!learned.has(`${match.source}\n${dir}`)) {
                 // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
                 await learnDir(layout_storePaths(root).dirs, version, match.source, dir, 'source').catch((e) => {
-                    if (!isPermissionError(e))
+                    if (!fsutil_isPermissionError(e))
                         throw e;
                 });
                 learned.add(`${match.source}\n${dir}`);
@@ -2360,7 +2360,7 @@ async function publishCrates(root, cargoHome, locked, version) {
                     await placeAtomically(blob, { data: await external_node_fs_.promises.readFile(path) }, 0o444);
                 }
                 catch (e) {
-                    if (!isPermissionError(e))
+                    if (!fsutil_isPermissionError(e))
                         throw e;
                     // A store directory made by a root job that never handed it back: root's gc fixes it.
                     r.mismatches.push({ crate: f, why: `cannot write into ${(0,external_node_path_.dirname)(blob)} (${e.code}; made by another uid): not published` });
@@ -2394,16 +2394,16 @@ async function publishCrates(root, cargoHome, locked, version) {
  * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
  */
 async function crateBlobs(root) {
-    const { base, blobs } = storePaths(root);
+    const { base, blobs } = layout_storePaths(root);
     const out = [];
-    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
+    if (!(await absent_isDirAt(base)) || !(await absent_isDirAt(blobs)))
         return out;
-    for (const sub of await listDir(blobs)) {
-        if (!(await isDirAt(join(blobs, sub))))
+    for (const sub of await absent_listDir(blobs)) {
+        if (!(await absent_isDirAt((0,external_node_path_.join)(blobs, sub))))
             continue;
-        for (const f of await listDir(join(blobs, sub))) {
-            const path = join(blobs, sub, f);
-            const st = await lstatIfPresent(path);
+        for (const f of await absent_listDir((0,external_node_path_.join)(blobs, sub))) {
+            const path = (0,external_node_path_.join)(blobs, sub, f);
+            const st = await absent_lstatIfPresent(path);
             if (st?.isFile())
                 out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
         }
@@ -2485,28 +2485,28 @@ function audit_audit(e) {
 
 
 
-class OutsideRootError extends Error {
+class remove_OutsideRootError extends Error {
 }
 /** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
 async function assertInsideRoot(root, path) {
     const norm = (0,external_node_path_.normalize)(path);
     const realRoot = await external_node_fs_.promises.realpath(root);
     if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
+        throw new remove_OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
     }
     const parent = await absent_ifPresent((0,external_node_path_.dirname)(norm), () => external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)), { notADirectory: 'absent' });
     if (parent === undefined)
         return; // parent gone (or unreadable, said once): nothing there to delete
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
-        throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
+        throw new remove_OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
     // Inside the root is not enough: a link between the root and the path (a slot's
     // cargo-home/registry made a link into another slot) would move another slot's directory,
     // which the caller's locks do not cover. The root itself may be a link (an administrator's).
     const r = (0,external_node_path_.normalize)(root).replace(/(.)\/+$/, '$1');
     const from = norm.startsWith(r + external_node_path_.sep) ? r : norm.startsWith(realRoot + external_node_path_.sep) ? realRoot : undefined;
     if (from !== undefined && parent !== (0,external_node_path_.join)(realRoot, (0,external_node_path_.relative)(from, (0,external_node_path_.dirname)(norm)))) {
-        throw new OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
+        throw new remove_OutsideRootError(`Refusing to delete '${path}': a symlink below the root leads it to ${parent}.`);
     }
 }
 /** rm, chmod, sudo: the exit code (-1 when it could not start) and what it said. */
@@ -2929,7 +2929,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
         for (const d of dirs) {
             // Unwritable (a root job's, not handed back): seeding just does not learn this dir yet.
             await learnGitDir(root, version, g.url, d).catch((e) => {
-                if (!isPermissionError(e))
+                if (!fsutil_isPermissionError(e))
                     throw e;
             });
         }
@@ -2972,7 +2972,7 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
         catch (e) {
             r.notPublished.push({
                 dep: label(g),
-                why: isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message,
+                why: fsutil_isPermissionError(e) ? `cannot write into ${(0,external_node_path_.dirname)(entry)} (made by another uid): not published` : e.message,
             });
         }
         finally {
@@ -2984,15 +2984,15 @@ async function publishGit(root, cargoHome, locked, version, git, replace = []) {
 /** Every entry of the store (and the temp dirs of publishers that died, as old as their ctime). */
 async function gitEntries(root) {
     const out = [];
-    const db = gitStorePaths(root).db;
+    const db = layout_gitStorePaths(root).db;
     if (!(await plainDirs(root, 'git', 'db')))
         return out;
-    for (const key of await listDir(db)) {
-        if (!(await lstatIfPresent(join(db, key)))?.isDirectory())
+    for (const key of await absent_listDir(db)) {
+        if (!(await absent_lstatIfPresent((0,external_node_path_.join)(db, key)))?.isDirectory())
             continue;
-        for (const commit of await listDir(join(db, key))) {
-            const path = join(db, key, commit);
-            const st = await lstatIfPresent(path);
+        for (const commit of await absent_listDir((0,external_node_path_.join)(db, key))) {
+            const path = (0,external_node_path_.join)(db, key, commit);
+            const st = await absent_lstatIfPresent(path);
             if (!st?.isDirectory())
                 continue;
             const files = await packFiles(path);
@@ -3528,12 +3528,12 @@ const messages_stepFilesInSlot = (o) => `Slot ${o.slot} holds files of ${o.files
 /** A slot holding a root container job's files, its post step never run: passed over (lease.ts). */
 const messages_rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} that were never handed back to uid ${o.me} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`;
 /** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
-const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
+const messages_idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
 /** The guard removed all it may and the disk is still over its threshold (guard.ts). */
-const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}` +
+const messages_stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}` +
     (o.scoped ? ", left to the host's gc timer (prune-scope: runner)." : '.');
 /** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
-const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
+const messages_belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
 
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
 
@@ -3942,7 +3942,7 @@ const RUNNER_GONE_MS = (/* unused pure expression or super */ null && (15 * 60_0
  * (its history, value.ts HostStats.runners; and the slots' records, which name who used each last
  * and when), or holding a lease now.
  */
-function presentRunners(history, slots, nowMs) {
+function policy_presentRunners(history, slots, nowMs) {
     const out = new Set();
     for (const [runner, t] of history?.runners ?? [])
         if (nowMs - t <= RUNNER_GONE_MS)
@@ -3971,7 +3971,7 @@ const othersIdle = (c, scope, runnerId, present) => scope === 'runner' && !c.sha
  * fleet simulation this floor failed no job for disk on any trace, on one host or several
  * (docs/simulation.md, "What each scope costs"). Nothing seen yet: the threshold itself.
  */
-function hardLevel(set, history, slots, threshold) {
+function policy_hardLevel(set, history, slots, threshold) {
     if (set)
         return set;
     let largest = history?.largest ?? 0;
@@ -3985,7 +3985,7 @@ function hardLevel(set, history, slots, threshold) {
  * to start, so the run frees any runner's idle data, as host scope does: the scope is never why a
  * job fails for disk.
  */
-const scopeOf = (scope, disk, hard) => (scope === 'runner' && hard !== undefined && beyond(disk, hard) ? 'host' : scope);
+const policy_scopeOf = (scope, disk, hard) => (scope === 'runner' && hard !== undefined && beyond(disk, hard) ? 'host' : scope);
 /**
  * Pure: what may be removed, in which order. Trash counts in any scope: it is nobody's data.
  * Then job dirs of dead jobs, then targets and archives, the least valuable first (value.ts
@@ -4117,14 +4117,20 @@ function copyFits(d, bytes, level) {
     const after = { ...d, usedBytes: used, freeBytes: free, usedPercent: used + free > 0 ? (used * 100) / (used + free) : 100 };
     return free > 0 && !disk_beyond(after, level);
 }
-/**
- * The host tier's cap where nothing sets another: a share of the root's disk, meant to keep the
- * archives a day restores from without taking the room of the warm builds the same day comes back
- * to. An assumption until the simulator models the archive tier (it does not yet).
+/*
+ * Dependency archives (store/archive.ts): the host tier, and the same decisions for the fleet tier.
+ *
+ *   the guard:      an archive is a candidate like an idle build, weighed by the same order of
+ *                   worth (archiveValues; guard.ts gives the archive row the targets' place in the
+ *                   order of kinds): after trash and dead jobs' dirs, before registry sources and
+ *                   the stores. It is nobody's runner's data (`shared`): it serves every PR of its
+ *                   job, so every runner's guard may free it, in any scope. Never while a restore
+ *                   reads it (`live`).
+ *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
+ *                   names, from the trust domains archiveDomains allows.
+ *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
+ *                   that the tier stays under its cap (model/settings.ts archiveCapBytes).
  */
-const policy_DEFAULT_ARCHIVE_CAP = { kind: 'percent', percent: 20 };
-/** Pure: the cap in bytes on a disk of `totalBytes`. */
-const policy_archiveCapBytes = (totalBytes, cap) => cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
 /**
  * Pure: the trust domains whose archives a start may restore, as for warm copies
  * (chooseCopySource): its own and its base branch's (a first run's, or any later start of a PR
@@ -4311,7 +4317,7 @@ function devId(dev, ino) {
     return `${major}:${minor}:${BigInt(ino)}`;
 }
 async function liveness_isHeldHint(path, held) {
-    const st = await ifPresent(path, () => fs.stat(path, { bigint: true }), { notADirectory: 'absent' });
+    const st = await absent_ifPresent(path, () => external_node_fs_.promises.stat(path, { bigint: true }), { notADirectory: 'absent' });
     return st ? held.has(devId(st.dev, st.ino)) : false;
 }
 /*
@@ -4682,7 +4688,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  * `held`), and with `history` (the host's warmth log, value.ts) the value of each idle slot's
  * build (the policy's scan -> value).
  */
-async function scanSlots(root, history, o = {}) {
+async function lease_scanSlots(root, history, o = {}) {
     const held = o.held ?? heldLocks();
     const names = (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
@@ -4696,16 +4702,16 @@ async function scanSlots(root, history, o = {}) {
     return views;
 }
 /** The host's history as the value rule reads it; an unreadable log is an empty history. */
-async function hostHistory(root) {
+async function lease_hostHistory(root) {
     const h = await readHistory(root);
-    return SHIPPED.history(h.jobs, h.closed);
+    return policy_SHIPPED.history(h.jobs, h.closed);
 }
 /**
  * The slot whose build this job is about to take, for the guard to keep (policy.ts keepFor),
  * seen with the job's paths (`view`, as the lease will see them).
  */
 async function slotToKeep(req) {
-    return SHIPPED.keep(withViews(await scanSlots(req.root, await hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
+    return SHIPPED.keep(withViews(await lease_scanSlots(req.root, await lease_hostHistory(req.root), { nowMs: req.nowMs }), req), req.me);
 }
 /**
  * Takes the lease, then makes sure this uid may manage the slot (owner.ts) and that no cargo
@@ -4788,12 +4794,12 @@ async function acquireSlot(req) {
     const started = Date.now();
     const zombies = [];
     const foreign = [];
-    const history = await hostHistory(req.root);
+    const history = await lease_hostHistory(req.root);
     // Set once a predecessor is named: how long waiting for it can pay (waitBudget).
     let deadline;
     let awaited;
     for (let scan = 0;; scan++) {
-        const views = withViews(await scanSlots(req.root, history, { nowMs: req.nowMs }), req);
+        const views = withViews(await lease_scanSlots(req.root, history, { nowMs: req.nowMs }), req);
         if (scan === 0)
             for (const line of otherViews(views, req.me))
                 req.log.info(line);
@@ -5962,7 +5968,7 @@ async function archive_stream_unpackTar(file, into, compressor, timeoutMs) {
  * archive into another slot's target and finds every dependency unit fresh). What must match is
  * the CARGO_HOME string, which is part of the key.
  */
-const archive_DATA = 'archive.tar.zst';
+const DATA = 'archive.tar.zst';
 const META = 'archive.json';
 const RESTORE_PREFIX = '.cargo-isolate-restore-';
 const archive_dirsIn = (d) => {
@@ -6150,8 +6156,8 @@ async function archive_saveArchive(o) {
         await external_node_fs_.promises.mkdir((0,external_node_path_.dirname)(o.dir), { recursive: true });
         await external_node_fs_.promises.mkdir(tmp);
         // Until the rename: a guard meeting this temp directory sees a save in progress, not a leftover.
-        writing = await flock_hold([(0,external_node_path_.join)(tmp, archive_DATA)]);
-        const written = await packTar(o.buildDir, files, (0,external_node_path_.join)(tmp, archive_DATA), compressor, o.timeoutMs);
+        writing = await flock_hold([(0,external_node_path_.join)(tmp, DATA)]);
+        const written = await packTar(o.buildDir, files, (0,external_node_path_.join)(tmp, DATA), compressor, o.timeoutMs);
         const meta = {
             format: archive_key_ARCHIVE_FORMAT,
             exact: o.key.exact,
@@ -6198,9 +6204,9 @@ async function archive_restoreArchive(o) {
         detail,
         ms: ms(),
     });
-    const data = join(o.dir, archive_DATA);
+    const data = join(o.dir, DATA);
     if (!existsSync(data))
-        return not('missing', `no ${archive_DATA} in ${o.dir}`);
+        return not('missing', `no ${DATA} in ${o.dir}`);
     // Shared, never waited for: held exclusively, the archive is being removed (or still written).
     const reading = await hold([data], { shared: true }).catch(() => undefined);
     if (!reading)
@@ -6218,7 +6224,7 @@ async function restoreHeld(o, data, not, ms) {
     // Removed between the look and the lock: the lock is then on a file in the trash.
     const size = (await fs.stat(data).catch(() => undefined))?.size;
     if (size === undefined)
-        return not('missing', `no ${archive_DATA} in ${o.dir}`);
+        return not('missing', `no ${DATA} in ${o.dir}`);
     const meta = readArchiveMeta(o.dir);
     if (!meta)
         return not('unreadable', `${join(o.dir, META)} is missing or not an archive description of format ${ARCHIVE_FORMAT}: the archive cannot be verified`);
@@ -6328,7 +6334,7 @@ async function listDomain(domainDir, repoDir, domain) {
                 continue;
             const temp = isSaveTemp(name);
             const meta = temp ? undefined : readArchiveMeta(dir);
-            const bytes = (await sizeOf((0,external_node_path_.join)(dir, archive_DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
+            const bytes = (await sizeOf((0,external_node_path_.join)(dir, DATA))) + (await sizeOf((0,external_node_path_.join)(dir, META)));
             const saved = meta ? Date.parse(meta.savedAt) || 0 : 0;
             out.push({ dir, repoDir, domain, bytes, lastUsedMs: Math.max(saved, st.mtimeMs), meta, ...(temp ? { temp } : {}) });
         }
@@ -6356,13 +6362,13 @@ function isDeadArchive(a, locked, nowMs) {
     return a.meta === undefined;
 }
 /** Whether a save is still writing `a` (its temp directory's data file is locked). */
-const saveInProgress = (a) => !allFree([join(a.dir, DATA)]);
+const saveInProgress = (a) => !flock_allFree([(0,external_node_path_.join)(a.dir, DATA)]);
 /**
  * Removes one archive (or a save's leftover) into the trash, under its lock taken exclusively and
  * without waiting: `live` when a restore reads it or a save writes it. Its emptied parents go too.
  */
 async function archive_host_removeHostArchive(root, dir, why, timeoutMs) {
-    const r = await remove_removeTree(root, dir, { why, locks: [(0,external_node_path_.join)(dir, archive_DATA)], timeoutMs });
+    const r = await remove_removeTree(root, dir, { why, locks: [(0,external_node_path_.join)(dir, DATA)], timeoutMs });
     if (r.outcome === 'removed' || r.outcome === 'left-in-trash') {
         // rmdir refuses a directory that is not empty: a save making one meanwhile keeps its parents.
         const top = layout_rootPaths(root).archives;
@@ -6378,7 +6384,562 @@ async function domainArchives(root, repository, domain) {
     return listDomain(domainDir, basename(dirname(domainDir)), basename(domainDir));
 }
 
+;// CONCATENATED MODULE: ./src/pool/guard.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const why = (c) => `disk guard: idle ${c.kind}`;
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
+const KINDS = {
+    trash: {
+        order: 0,
+        shared: true,
+        anyOwner: false,
+        async collect({ root }) {
+            const trash = layout_rootPaths(root).trash;
+            const out = [];
+            for (const e of await absent_listDir(trash)) {
+                const st = await absent_lstatIfPresent((0,external_node_path_.join)(trash, e));
+                out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
+            }
+            return out;
+        },
+        remove: async (_root, c, timeoutMs) => ((await deleteTrashEntry(c.path, timeoutMs)).ok ? 'removed' : 'left-in-trash'),
+    },
+    'job-dir': {
+        order: 1,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, held }) {
+            const jobs = layout_rootPaths(root).jobs;
+            const out = [];
+            // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+            const dirsIn = (d) => absent_listDir(d, { notADirectory: 'absent' });
+            for (const repo of await absent_listDir(jobs)) {
+                for (const key of await dirsIn((0,external_node_path_.join)(jobs, repo))) {
+                    for (const run of await dirsIn((0,external_node_path_.join)(jobs, repo, key))) {
+                        const dir = (0,external_node_path_.join)(jobs, repo, key, run);
+                        const rec = await record_file_readRecord((0,external_node_path_.join)(dir, 'job.json'));
+                        const st = await absent_lstatIfPresent(dir);
+                        out.push({
+                            kind: 'job-dir',
+                            path: dir,
+                            lastUsedMs: rec ? Date.parse(rec.lastUsed) : (st?.mtimeMs ?? 0),
+                            owner: rec?.runnerId,
+                            live: await liveness_isHeldHint((0,external_node_path_.join)(dir, '.lease'), held),
+                        });
+                    }
+                }
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (!(await absent_isDirAt(c.path)))
+                return 'absent';
+            const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await liveness_cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
+            return (await remove_removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
+        },
+    },
+    target: {
+        order: 2,
+        shared: false,
+        anyOwner: false,
+        collect: async ({ root, slots }) => slotCandidates(root, slots),
+        remove: removeFromSlot,
+    },
+    archive: {
+        // Beside the targets, in one order of worth: an archive is a build's dependencies, smaller
+        // and serving every PR of its job.
+        order: 2,
+        // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
+        shared: true,
+        anyOwner: false,
+        async collect({ root, held, slots, history }) {
+            const now = Date.now();
+            const out = [];
+            const found = [];
+            for (const a of await listHostArchives(root)) {
+                const live = await liveness_isHeldHint((0,external_node_path_.join)(a.dir, DATA), held);
+                const dead = isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
+                if (a.temp && !dead)
+                    continue; // a save in progress
+                found.push({ a, live, dead });
+            }
+            // Per byte like builds, in one order with them: an archive serves every start of its job in
+            // the domains that read it (value.ts archiveValues).
+            const worth = archiveValues(found.flatMap(({ a, live, dead }) => (dead || !a.meta ? [] : [archiveView({ ...a, meta: a.meta }, live)])), history, now);
+            for (const { a, live, dead } of found)
+                out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : worth.get(a.dir) });
+            // What a killed restore left in an idle slot's target (its record says a restore began there).
+            for (const { name, record: rec, live } of slots) {
+                if (live || !rec?.restoring)
+                    continue;
+                const target = layout_slotDirs(root, name).target;
+                for (const e of (await external_node_fs_.promises.readdir(target).catch(() => [])).filter(isRestoreLeftover))
+                    out.push({ kind: 'archive', path: (0,external_node_path_.join)(target, e), lastUsedMs: Date.parse(rec.restoring) || 0, live: false, slot: name, value: 0 });
+            }
+            return out;
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            return (await archive_host_removeHostArchive(root, c.path, why(c), timeoutMs)).outcome;
+        },
+    },
+    'registry-src': {
+        order: 3,
+        shared: false,
+        anyOwner: false,
+        async collect({ root, slots }) {
+            // Only a slot with a CARGO_HOME of its own has sources in it (a fork PR's: cargo-home.ts);
+            // a trusted job's are in its uid's shared home (sharedSources). A path that is not there is
+            // not a candidate: the guard never lists, or warns about, what does not exist.
+            const perSlot = [];
+            for (const { name, record: rec, live } of slots) {
+                const path = (0,external_node_path_.join)(layout_slotDirs(root, name).cargoHome, 'registry', 'src');
+                if (await absent_isDirAt(path))
+                    perSlot.push({ kind: 'registry-src', path, lastUsedMs: record_lastUsedMs(rec), owner: rec?.runnerId, live, slot: name });
+            }
+            return [...perSlot, ...(await sharedSources(root, slots))];
+        },
+        async remove(root, c, timeoutMs) {
+            if (c.slot !== undefined)
+                return removeFromSlot(root, c, timeoutMs);
+            if (!(await absent_isDirAt(c.path)))
+                return 'absent';
+            return (await remove_removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
+        },
+    },
+    crate: {
+        order: 4,
+        shared: true,
+        anyOwner: true,
+        // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
+        // least recently linked first.
+        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
+        // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
+        // race, finds it missing and lets cargo download: neither is wrong.
+        remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (fsutil_isPermissionError(e) ? 'needs root' : 'absent')),
+    },
+    git: {
+        order: 5,
+        shared: true,
+        anyOwner: false,
+        // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
+        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
+        async remove(root, c, timeoutMs) {
+            if (!(await absent_isDirAt(c.path)))
+                return 'absent';
+            return (await remove_removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
+        },
+    },
+};
+/** A kind's place in the removal order (KINDS): the simulator weighs archives in the targets' place, as the archive row does. */
+const kindOrder = (kind) => KINDS[kind].order;
+/** Pure: an archive as the policy weighs it, from what its archive.json says. */
+function archiveView(a, live) {
+    const k = a.meta.key;
+    return {
+        path: a.dir,
+        repository: k.repository ?? '',
+        workflow: k.workflow ?? '',
+        job: k.job ?? '',
+        jobKey: k.key || undefined,
+        domain: a.domain,
+        fallback: a.meta.fallback,
+        exact: a.meta.exact,
+        bytes: a.bytes,
+        savedMs: Date.parse(a.meta.savedAt) || a.lastUsedMs,
+        live,
+    };
+}
+/** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
+const ranked = (c) => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
+/**
+ * Pure: the target dirs of the scanned slots as candidates: every slot whose last job recorded a
+ * build, or whose size nobody recorded, or that is live. The simulator makes its guard's
+ * candidates with this too, a few times a simulated minute: made as ranked candidates at once.
+ */
+function slotCandidates(root, slots) {
+    const { order, shared } = KINDS.target;
+    const out = [];
+    for (const { name, record: rec, live, value } of slots) {
+        if (rec?.sizes && rec.sizes.target <= 0 && !live)
+            continue;
+        const path = targetPath(root, name);
+        out.push({
+            kind: 'target',
+            order,
+            shared,
+            path,
+            bytes: rec?.sizes?.target,
+            // ISO times of one clock compare as strings: no parse for each slot of each simulated scan.
+            bytesStale: rec?.sizes ? rec.sizes.measuredAt < rec.leasedAt : undefined,
+            lastUsedMs: record_lastUsedMs(rec),
+            owner: rec?.runnerId,
+            live,
+            slot: name,
+            key: rec?.key,
+            value,
+        });
+    }
+    return out;
+}
+/** A slot's target dir (layout.ts), remembered: a scan asks for every slot's, and a simulated day for the same few again and again. */
+const targets = new Map();
+function targetPath(root, name) {
+    const k = `${root}\0${name}`;
+    let p = targets.get(k);
+    if (p === undefined) {
+        if (targets.size > 4096)
+            targets.clear();
+        p = layout_slotDirs(root, name).target;
+        targets.set(k, p);
+    }
+    return p;
+}
+/**
+ * Pure: what may be removed, in which order (policy.ts pruneOrder), each candidate ordered and
+ * owned as its kind's row says. `keep`: the slots whose build the job running this guard is about
+ * to take (lease.ts slotToKeep), removed last. `present`: the runners that still exist, in runner
+ * scope (policy.ts presentRunners; absent: every owner does).
+ */
+function guard_planPrune(cands, scope, runnerId, o = {}) {
+    return (o.policy ?? SHIPPED).prune(cands.map(ranked), scope, runnerId, o.keep ?? [], o.present);
+}
+/** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
+async function scanRoot(root, held = heldLocks(), nowMs = Date.now()) {
+    const history = await hostHistory(root);
+    const scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }), history };
+    const cands = [];
+    for (const row of Object.values(KINDS))
+        cands.push(...(await row.collect(scan)).map(ranked));
+    return { cands, slots: scan.slots, history };
+}
+/** The candidates alone (scanRoot). */
+async function collectCandidates(root, held = heldLocks(), nowMs = Date.now()) {
+    return (await scanRoot(root, held, nowMs)).cands;
+}
+/**
+ * Pure: a guard run's plan on the root as scanned, in the scope it acts in: runner scope gives way
+ * to host scope over the hard level (policy.ts scopeOf, hardLevel), and counts the data of runners
+ * that no longer exist as no runner's (presentRunners).
+ */
+function planGuard(s, disk, o) {
+    const hard = hardLevel(o.hard, s.history, s.slots, o.threshold);
+    const scope = scopeOf(o.scope, disk, hard);
+    const present = scope === 'runner' ? presentRunners(s.history, s.slots, o.nowMs) : undefined;
+    return { plan: SHIPPED.prune(s.cands, scope, o.runnerId, o.keep ?? [], present), scope, hard };
+}
+/**
+ * registry/src of the CARGO_HOMEs shared by a uid's jobs (cargo-home.ts), for the uids this
+ * process may remove files of. Live while any slot of that uid is leased: a job's cargo reads its
+ * sources from the start of its build to the end, and between resolving and compiling it holds
+ * none of cargo's locks. Removal also takes cargo's own exclusive locks of that home (as its gc
+ * does), so no cargo started elsewhere is reading it; cargo extracts again what it needs.
+ */
+async function sharedSources(root, slots) {
+    const me = proc_myUid();
+    const out = [];
+    const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
+    for (const name of await absent_listDir(layout_rootPaths(root).homes)) {
+        const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
+        // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
+        const owner = (await absent_lstatIfPresent((0,external_node_path_.join)(layout_rootPaths(root).homes, name)))?.uid;
+        if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
+            continue;
+        const src = (0,external_node_path_.join)(layout_rootPaths(root).homes, name, 'registry', 'src');
+        const st = await absent_lstatIfPresent(src);
+        if (!st?.isDirectory())
+            continue;
+        out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
+    }
+    return out;
+}
+/** cargo's MutateExclusive on a CARGO_HOME (cache_lock.rs): both of its lock files, exclusively. */
+const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
+/** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
+async function removeFromSlot(root, c, timeoutMs) {
+    if (!(await absent_isDirAt(c.path)))
+        return 'absent';
+    const d = layout_slotDirs(root, c.slot);
+    const locks = [d.lock, ...(await liveness_cargoLockFiles(d.target, d.cargoHome))];
+    const r = await remove_removeTree(root, c.path, {
+        why: why(c),
+        locks,
+        timeoutMs,
+        // Still under the lease: a job leasing the slot next must find a truthful record.
+        whileLocked: async () => {
+            const rec = await record_file_readRecord(d.record);
+            if (rec && c.kind === 'target')
+                await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
+        },
+    });
+    // An empty target dir where the build was: not a read, and one already made again (by a job that
+    // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
+    if (c.kind === 'target' && r.outcome !== 'live')
+        await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
+    return r.outcome;
+}
+/** The guard's options as the settings give them: one reading for a job's start and `cargo-isolate gc`. */
+function guardOptions(s, root, runnerId, log, extra = {}) {
+    return {
+        root,
+        threshold: s.diskThreshold,
+        target: s.diskTarget,
+        scope: s.pruneScope,
+        hard: s.diskHardThreshold,
+        runnerId,
+        dryRun: s.dryRun,
+        failBelowBytes: s.failBelowBytes,
+        timeoutMs: s.cleanupTimeoutMs,
+        log,
+        ...extra,
+    };
+}
+/** The disk is below `fail-below` after pruning: the one failure the operator asks the guard for. */
+class DiskFullError extends Failure {
+    constructor(message) {
+        super(message, 'floor');
+        this.name = 'DiskFullError';
+    }
+}
+/**
+ * The one byte model of the guard, for its log, its totals, its dry run and where a dry run stops:
+ * what removing a candidate frees. A slot's build as its job's end measured it (slot.json), unless
+ * a lease came after that measure (a job that ended without its post step); anything else as `du`
+ * counts it now, each file once, where a file hard-linked from the crate or git store (a job
+ * directory's seeded crates) counts in the store: removing the directory frees nothing of it.
+ */
+async function bytesFreed(root, c) {
+    if (c.bytes !== undefined && !c.bytesStale)
+        return c.bytes;
+    const stores = c.kind === 'job-dir' || c.kind === 'trash' ? [storePaths(root).blobs, gitStorePaths(root).base] : [];
+    return diskUsage(c.path, 30_000, stores);
+}
+/**
+ * What another uid holds (a root container job's files never handed back) is not attempted by
+ * anyone but root: renaming a directory needs write access to it, and a futile `rm -rf` over a
+ * large tree only costs time. The same test for a dry run and a real one.
+ */
+async function needsRoot(root, c) {
+    const uid = myUid();
+    if (uid === 0 || KINDS[c.kind].anyOwner)
+        return false;
+    const st = await lstatIfPresent(c.path);
+    if (!st)
+        return false; // nothing there to remove: its remover says so (absent)
+    if (st.uid !== uid)
+        return true;
+    // Another uid's files below a directory of ours (reclaim.ts marked the slot).
+    const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
+    return rec?.uid !== undefined && rec.uid !== uid;
+}
+/** A dry run's outcome for a candidate: what removeCandidate would find before it removes anything. */
+async function wouldRemove(root, c) {
+    if (!(await lstatIfPresent(c.path)))
+        return 'absent';
+    return (await needsRoot(root, c)) ? 'needs root' : 'would remove';
+}
+/** Removes one candidate; its outcome. */
+async function removeCandidate(root, c, timeoutMs) {
+    if (await needsRoot(root, c))
+        return 'needs root';
+    try {
+        return await KINDS[c.kind].remove(root, c, timeoutMs);
+    }
+    catch (e) {
+        if (isPermissionError(e))
+            return 'needs root';
+        // A link a build planted on the way: not this candidate's directory, and no reason to fail the job.
+        if (e instanceof OutsideRootError)
+            return 'refused';
+        throw failed(`The disk guard, removing ${c.kind} ${c.path}`, e);
+    }
+}
+/** How the guard's log line opens for each outcome of a removal (`absent` is not logged). */
+const OUTCOME_TEXT = {
+    removed: 'Removed',
+    live: 'Skipped (became live)',
+    refused: 'Refused (a symlink on its path)',
+    'needs root': "Left (another uid's files: needs root)",
+    'left-in-trash': 'Partly removed',
+    absent: 'Gone already',
+    'would remove': 'Would remove',
+};
+/**
+ * Brings the root's filesystem back under its threshold by removing idle data, oldest first,
+ * re-measuring after each removal. One guard at a time per host (locks/guard.lock): a second
+ * guard waits, then re-measures, and usually finds the first one's work done.
+ */
+async function runGuard(o) {
+    const log = o.log;
+    const before = await measure(o.root);
+    const report = {
+        threshold: formatLevel(o.threshold),
+        target: formatLevel(o.target),
+        before,
+        after: before,
+        over: false,
+        removals: [],
+        freedBytes: 0,
+        liveBytes: 0,
+        othersBytes: 0,
+        dryRun: o.dryRun,
+        scope: o.scope,
+        acting: o.scope,
+        lockWaitMs: 0,
+        decisionMs: 0,
+        needsRoot: { count: 0, bytes: 0 },
+    };
+    const describe = (d) => `${d.usedPercent.toFixed(1)}% used, ${formatBytes(d.freeBytes)} free, ${d.inodePercent.toFixed(1)}% inodes`;
+    log.info(`Disk of ${o.root}: ${describe(before)}; threshold ${report.threshold}, target ${report.target}.`);
+    if (!SHIPPED.guardRuns(before, o.threshold, o.maxAgeMs)) {
+        log.info('Under the threshold: nothing to prune.');
+        return checkFloor(o, report);
+    }
+    let livePlan = [];
+    const waitStart = Date.now();
+    const guardLock = await (async () => {
+        await fs.mkdir(rootPaths(o.root).locks, { recursive: true }); // a root made by an interrupted first job
+        return hold([rootPaths(o.root).guardLock], { waitSeconds: o.lockWaitSeconds ?? 300 });
+    })().catch((e) => {
+        // A read-only root, or one this user may not write: nothing could be removed there anyway.
+        throw failed(`The disk guard of ${o.root} cannot take its lock`, e);
+    });
+    report.lockWaitMs = Date.now() - waitStart;
+    if (!guardLock) {
+        log.warning(`Another disk guard on this host held ${rootPaths(o.root).guardLock} for ${Math.round(report.lockWaitMs / 1000)} s; not pruning this time.`);
+        report.after = await measure(o.root);
+        return checkFloor(o, report);
+    }
+    try {
+        let now = await measure(o.root);
+        if (report.lockWaitMs > 100)
+            log.info(`Waited ${(report.lockWaitMs / 1000).toFixed(1)} s for another guard; disk now ${describe(now)}.`);
+        if (!SHIPPED.guardRuns(now, o.threshold, o.maxAgeMs))
+            log.info('No longer over the threshold (another guard freed space): nothing to prune.');
+        const t0 = performance.now();
+        const nowMs = o.nowMs ?? Date.now();
+        const { plan, scope, hard } = planGuard(await scanRoot(o.root, heldLocks(), nowMs), now, { ...o, nowMs, keep: await o.keep?.() });
+        report.acting = scope;
+        if (scope !== o.scope)
+            log.info(`Over the hard level ${formatLevel(hard)}: freeing idle data of any runner, as prune-scope: host does.`);
+        report.decisionMs = performance.now() - t0;
+        report.liveBytes = plan.liveBytes;
+        report.othersBytes = plan.othersBytes;
+        livePlan = plan.live;
+        // A dry run walks the same plan with the same steps and the same byte model (bytesFreed), and
+        // only its removal is pretended: what it lists is what the real run removes, in that order, as
+        // long as nothing else changes the disk meanwhile (the real run re-measures the disk after
+        // each removal; the dry run adds what it would have freed).
+        let pretendedFree = 0;
+        const overAtStart = beyond(now, o.threshold);
+        const keptFrom = plan.ordered.length;
+        for (const [i, c] of [...plan.ordered, ...plan.kept].entries()) {
+            const step = SHIPPED.guardStep(c, i, keptFrom, {
+                overAtStart,
+                disk: now,
+                pendingBytes: pretendedFree,
+                target: o.target,
+                maxAgeMs: o.maxAgeMs,
+                nowMs: Date.now(),
+            });
+            if (step === 'stop')
+                break;
+            if (step === 'skip')
+                continue;
+            const ageMs = Date.now() - c.lastUsedMs;
+            const bytes = await bytesFreed(o.root, c);
+            const outcome = o.dryRun ? await wouldRemove(o.root, c) : await removeCandidate(o.root, c, o.timeoutMs);
+            if (!o.dryRun)
+                now = await measure(o.root);
+            if (outcome === 'absent')
+                continue; // gone since the scan: nothing to say
+            if (i >= keptFrom && c.kind === 'target')
+                log.warning(`Nothing else idle is left to reach ${report.target}: ${o.dryRun ? 'would remove' : 'removing'} ${c.path}, ` +
+                    'the build this job was about to start from; it starts cold.');
+            const freed = outcome === 'removed' || outcome === 'would remove' ? bytes : 0;
+            if (o.dryRun)
+                pretendedFree += freed;
+            if (outcome === 'needs root') {
+                report.needsRoot.count++;
+                report.needsRoot.bytes += bytes;
+            }
+            // One number per removal, logged and summed alike, in a dry run and a real one.
+            report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${formatBytes(freed || bytes)}, idle ${formatDuration(ageMs)}, last owner ${c.owner ?? 'unknown'}).`);
+        }
+        report.after = now;
+        report.freedBytes = report.removals.reduce((n, r) => n + r.bytes, 0);
+        if (report.needsRoot.count > 0) {
+            log.warning(idleNeedsRoot(report.needsRoot.count, formatBytes(report.needsRoot.bytes), myUid()));
+        }
+    }
+    finally {
+        await release(guardLock);
+    }
+    report.over = beyond(report.after, o.threshold);
+    if (report.over && !o.dryRun)
+        await sayStillOver(o, report, livePlan, describe);
+    return checkFloor(o, report);
+}
+/** Still over the threshold after pruning: what holds the disk, measuring live trees whose size was never recorded. */
+async function sayStillOver(o, report, livePlan, describe) {
+    // Only on this failure path is it worth measuring them.
+    const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
+    for (const c of unknown)
+        report.liveBytes += await diskUsage(c.path, 10_000);
+    report.message = stillOverThreshold({
+        root: o.root,
+        threshold: report.threshold,
+        disk: describe(report.after),
+        live: formatBytes(report.liveBytes),
+        others: formatBytes(report.othersBytes),
+        // Runner scope: what it left is the host's gc timer's to free, unless the disk reaches the hard level.
+        scoped: report.acting === 'runner' && report.othersBytes > 0,
+    });
+    o.log.warning(report.message);
+}
+function checkFloor(o, r) {
+    if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
+        throw new DiskFullError(belowFailBelow({
+            root: o.root,
+            free: formatBytes(r.after.freeBytes),
+            floor: formatBytes(o.failBelowBytes),
+            live: formatBytes(r.liveBytes),
+            others: formatBytes(r.othersBytes),
+        }));
+    }
+    return r;
+}
+
 ;// CONCATENATED MODULE: ./src/job/tiers.ts
+
+
+
+
 
 
 
@@ -6516,7 +7077,7 @@ function tiers_describeRestore(r) {
     const where = r.tier === 'host' ? "the host's tier" : 'the fleet store';
     if (r.outcome === 'restored') {
         const which = r.how === 'exact' ? 'its exact key' : r.how === 'fallback' ? 'an older Cargo.lock' : "the job's newest";
-        return `Restored a dependency archive from ${where} (${which}, saved by ${r.domain}, ${units_formatBytes(r.bytes ?? 0)}) in ${formatDuration(r.ms)}`;
+        return `Restored a dependency archive from ${where} (${which}, saved by ${r.domain}, ${units_formatBytes(r.bytes ?? 0)}) in ${units_formatDuration(r.ms)}`;
     }
     if (r.outcome === 'off')
         return `No restore from ${where}: ${r.why}`;
@@ -6556,23 +7117,24 @@ function decideSave(f) {
     return { save: true, replace: false };
 }
 /**
- * PLACEHOLDER for the host tier's cap as the policy decides it (policy.ts, being written on
- * branch i34b): the archives to remove, in order, to bring the tier under `capBytes`: dead ones
- * first (isDeadArchive), then the least recently used; `keep` (the one just saved) last, and only
- * when it alone is over the cap.
+ * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
+ * (isDeadArchive), then the least worth first as the guard weighs them (policy.ts trimArchives,
+ * `worth` from value.ts archiveValues), the oldest first among equals; `keep` (the one just saved)
+ * last, and only when it alone is over the cap.
  */
-function placeholderOverCap(archives, capBytes, keep, nowMs) {
+function archivesOverCap(archives, worth, capBytes, keep, nowMs) {
     let total = archives.reduce((n, a) => n + a.bytes, 0);
-    const dead = (a) => Number(isDeadArchive(a, false, nowMs));
-    const order = archives
-        .filter((a) => a.dir !== keep && !(a.temp && !dead(a)))
-        .sort((a, b) => dead(b) - dead(a) || a.lastUsedMs - b.lastUsedMs || a.dir.localeCompare(b.dir));
+    const others = archives.filter((a) => a.dir !== keep);
+    const dead = others.filter((a) => isDeadArchive(a, false, nowMs));
+    const alive = others.filter((a) => !a.temp && !isDeadArchive(a, false, nowMs));
+    // trimArchives under a cap of 0 gives every archive, in its order.
+    const ranked = trimArchives(alive.map((a) => ({ path: a.dir, bytes: a.bytes, live: false, savedMs: a.lastUsedMs, domain: a.domain, value: worth.get(a.dir) })), 0);
     const out = [];
-    for (const a of [...order, ...archives.filter((x) => x.dir === keep)]) {
+    for (const dir of [...dead.map((a) => a.dir), ...ranked.map((a) => a.path), ...archives.filter((x) => x.dir === keep).map((a) => a.dir)]) {
         if (total <= capBytes)
             break;
-        out.push(a.dir);
-        total -= a.bytes;
+        out.push(dir);
+        total -= archives.find((a) => a.dir === dir).bytes;
     }
     return out;
 }
@@ -6659,10 +7221,15 @@ async function saveTier(o) {
         return { tier: 'host', outcome: 'failed', why: `saving a dependency archive of ${o.buildDir}: ${e.message}`, ms: ms() };
     }
 }
-/** Removes archives until the tier is under its cap (placeholderOverCap); the ones removed. */
+/** Removes archives until the tier is under its cap (archivesOverCap); the ones removed. */
 async function trimToCap(root, cap, keep, timeoutMs) {
     const disk = await disk_measure(root);
-    const order = placeholderOverCap(await listHostArchives(root), archiveCapBytes(cap, disk.totalBytes), keep, Date.now());
+    const now = Date.now();
+    const archives = await listHostArchives(root);
+    // A restore holds its archive's lock: removeHostArchive refuses it, so none is weighed as live here.
+    const views = archives.flatMap((a) => (a.meta && !a.temp ? [archiveView({ ...a, meta: a.meta }, false)] : []));
+    const worth = archiveValues(views, await lease_hostHistory(root), now);
+    const order = archivesOverCap(archives, worth, archiveCapBytes(cap, disk.totalBytes), keep, now);
     const removed = [];
     for (const dir of order) {
         const r = await archive_host_removeHostArchive(root, dir, `the host tier over host-archives (${formatArchiveCap(cap)})`, timeoutMs);
@@ -6675,7 +7242,7 @@ async function trimToCap(root, cap, keep, timeoutMs) {
 function describeSave(s) {
     if (s.outcome === 'saved') {
         const trimmed = s.trimmed ? `; ${s.trimmed} older archives removed for host-archives` : '';
-        return `Saved a dependency archive to the host's tier (${s.why}; ${units_formatBytes(s.bytes ?? 0)} in ${formatDuration(s.ms ?? 0)}${trimmed})`;
+        return `Saved a dependency archive to the host's tier (${s.why}; ${units_formatBytes(s.bytes ?? 0)} in ${units_formatDuration(s.ms ?? 0)}${trimmed})`;
     }
     if (s.outcome === 'failed')
         return `Saving a dependency archive failed: ${s.why}`;
@@ -8794,7 +9361,7 @@ function summaryRows(job, ended, guard) {
         main.push([
             job.layout === 'slot' ? 'Slot' : 'Job directory',
             `${job.slot} (${job.layout === 'slot' ? `${job.tier}: ${TIER_TEXT[job.tier]}` : 'new'}` +
-                `${job.waitedMs > 1000 ? `, waited ${formatDuration(job.waitedMs)}` : ''})`,
+                `${job.waitedMs > 1000 ? `, waited ${units_formatDuration(job.waitedMs)}` : ''})`,
         ]);
         if (id.base && job.layout === 'slot')
             main.push(['Base', describeBase(id.base, job.tier)]);
@@ -8814,7 +9381,7 @@ function summaryRows(job, ended, guard) {
         main.push(['TMPDIR', job.dirs.tmp]);
         if (job.sccache)
             main.push(['sccache', describeServer(job.sccache)]);
-        main.push(['Held for', formatDuration(Date.now() - Date.parse(job.startedAt))]);
+        main.push(['Held for', units_formatDuration(Date.now() - Date.parse(job.startedAt))]);
     }
     const seed = job?.crates?.seed;
     if (seed) {
@@ -8894,7 +9461,7 @@ function summaryRows(job, ended, guard) {
     main.push(['Lease', ended.released ? 'released' : 'already ended']);
     const times = Object.entries({ ...job?.phases, ...(ended.releaseMs !== undefined ? { release: ended.releaseMs } : {}) });
     if (times.length)
-        main.push(['Time per phase', times.map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')]);
+        main.push(['Time per phase', times.map(([k, v]) => `${k} ${units_formatDuration(v)}`).join(', ')]);
     const disk = (d) => `${d.usedPercent.toFixed(1)}% used (${units_formatBytes(d.freeBytes)} free)`;
     const disks = [
         guard && `before the guard ${disk(guard.before)}`,
@@ -8909,7 +9476,7 @@ function summaryRows(job, ended, guard) {
     if (guard) {
         g.push(['Disk before', `${guard.before.usedPercent.toFixed(1)}% used, ${units_formatBytes(guard.before.freeBytes)} free`, '', '', '']);
         for (const r of guard.removals)
-            g.push([r.outcome, r.path, units_formatBytes(r.bytes), formatDuration(r.ageMs), r.owner ?? 'unknown']);
+            g.push([r.outcome, r.path, units_formatBytes(r.bytes), units_formatDuration(r.ageMs), r.owner ?? 'unknown']);
         if (guard.needsRoot?.count)
             g.push(['needs root', `${guard.needsRoot.count} entries of another uid: run 'cargo-isolate gc' as root`, units_formatBytes(guard.needsRoot.bytes), '', '']);
         g.push(['Disk after', `${guard.after.usedPercent.toFixed(1)}% used, ${units_formatBytes(guard.after.freeBytes)} free`, units_formatBytes(guard.freedBytes), '', '']);
@@ -9036,7 +9603,7 @@ function stray(e) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5424);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5002);
 // The action's post step (action.yml: runs.post), bundled into dist/post.
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();

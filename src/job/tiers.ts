@@ -25,6 +25,10 @@ import { type HostArchive, isDeadArchive, listHostArchives, removeHostArchive } 
 import { planArchive } from '../model/archive-content.js';
 import { findLockFile, lockDependencies } from '../store/lockfile.js';
 import { listDir } from '../os/absent.js';
+import { archiveView } from '../pool/guard.js';
+import { trimArchives } from '../pool/policy.js';
+import { archiveValues } from '../pool/value.js';
+import { hostHistory } from '../pool/lease.js';
 
 /*
  * The tiers a start comes from, and the archives a job's end leaves for later starts.
@@ -284,27 +288,32 @@ export function decideSave(f: SaveFacts): { save: true; replace: boolean } | { s
 }
 
 /**
- * PLACEHOLDER for the host tier's cap as the policy decides it (policy.ts, being written on
- * branch i34b): the archives to remove, in order, to bring the tier under `capBytes`: dead ones
- * first (isDeadArchive), then the least recently used; `keep` (the one just saved) last, and only
- * when it alone is over the cap.
+ * Pure: the archives to remove, in order, to bring the tier under `capBytes`: dead ones first
+ * (isDeadArchive), then the least worth first as the guard weighs them (policy.ts trimArchives,
+ * `worth` from value.ts archiveValues), the oldest first among equals; `keep` (the one just saved)
+ * last, and only when it alone is over the cap.
  */
-export function placeholderOverCap(
-  archives: Pick<HostArchive, 'dir' | 'bytes' | 'lastUsedMs' | 'meta' | 'temp'>[],
+export function archivesOverCap(
+  archives: Pick<HostArchive, 'dir' | 'bytes' | 'lastUsedMs' | 'meta' | 'temp' | 'domain'>[],
+  worth: ReadonlyMap<string, number>,
   capBytes: number,
   keep: string,
   nowMs: number,
 ): string[] {
   let total = archives.reduce((n, a) => n + a.bytes, 0);
-  const dead = (a: (typeof archives)[number]) => Number(isDeadArchive(a, false, nowMs));
-  const order = archives
-    .filter((a) => a.dir !== keep && !(a.temp && !dead(a)))
-    .sort((a, b) => dead(b) - dead(a) || a.lastUsedMs - b.lastUsedMs || a.dir.localeCompare(b.dir));
+  const others = archives.filter((a) => a.dir !== keep);
+  const dead = others.filter((a) => isDeadArchive(a, false, nowMs));
+  const alive = others.filter((a) => !a.temp && !isDeadArchive(a, false, nowMs));
+  // trimArchives under a cap of 0 gives every archive, in its order.
+  const ranked = trimArchives(
+    alive.map((a) => ({ path: a.dir, bytes: a.bytes, live: false, savedMs: a.lastUsedMs, domain: a.domain, value: worth.get(a.dir) })),
+    0,
+  );
   const out: string[] = [];
-  for (const a of [...order, ...archives.filter((x) => x.dir === keep)]) {
+  for (const dir of [...dead.map((a) => a.dir), ...ranked.map((a) => a.path), ...archives.filter((x) => x.dir === keep).map((a) => a.dir)]) {
     if (total <= capBytes) break;
-    out.push(a.dir);
-    total -= a.bytes;
+    out.push(dir);
+    total -= archives.find((a) => a.dir === dir)!.bytes;
   }
   return out;
 }
@@ -404,10 +413,15 @@ export async function saveTier(o: SaveRequest): Promise<TierSave> {
   }
 }
 
-/** Removes archives until the tier is under its cap (placeholderOverCap); the ones removed. */
+/** Removes archives until the tier is under its cap (archivesOverCap); the ones removed. */
 async function trimToCap(root: string, cap: ArchiveCap, keep: string, timeoutMs: number): Promise<string[]> {
   const disk = await measure(root);
-  const order = placeholderOverCap(await listHostArchives(root), archiveCapBytes(cap, disk.totalBytes), keep, Date.now());
+  const now = Date.now();
+  const archives = await listHostArchives(root);
+  // A restore holds its archive's lock: removeHostArchive refuses it, so none is weighed as live here.
+  const views = archives.flatMap((a) => (a.meta && !a.temp ? [archiveView({ ...a, meta: a.meta }, false)] : []));
+  const worth = archiveValues(views, await hostHistory(root), now);
+  const order = archivesOverCap(archives, worth, archiveCapBytes(cap, disk.totalBytes), keep, now);
   const removed: string[] = [];
   for (const dir of order) {
     const r = await removeHostArchive(root, dir, `the host tier over host-archives (${formatArchiveCap(cap)})`, timeoutMs);

@@ -16,11 +16,11 @@ import { type Level, formatBytes, formatDuration, formatLevel } from '../model/u
 import { isPermissionError } from '../os/fsutil.js';
 import type { SlotView } from './choose.js';
 import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, hardLevel, presentRunners, scopeOf } from './policy.js';
-import type { HostStats } from './value.js';
+import { type ArchiveView, type HostStats, archiveValues } from './value.js';
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
-import { isDeadArchive, listHostArchives, removeHostArchive, saveInProgress } from '../store/archive-host.js';
-import { DATA, isRestoreLeftover } from '../store/archive.js';
+import { type HostArchive, isDeadArchive, listHostArchives, removeHostArchive, saveInProgress } from '../store/archive-host.js';
+import { type ArchiveMeta, DATA, isRestoreLeftover } from '../store/archive.js';
 import { Failure, failed } from '../model/failure.js';
 import { isDirAt, listDir, lstatIfPresent } from '../os/absent.js';
 import { belowFailBelow, idleNeedsRoot, stillOverThreshold } from '../model/messages.js';
@@ -50,6 +50,8 @@ interface Scan {
   root: string;
   held: LockSet;
   slots: SlotView[];
+  /** The host's history: what archives are worth (value.ts archiveValues) reads it. */
+  history: HostStats;
 }
 
 /**
@@ -139,15 +141,25 @@ const KINDS: Record<Kind, KindRow> = {
     // Nobody's runner's data: it serves every PR of its job, whichever runner saved it.
     shared: true,
     anyOwner: false,
-    async collect({ root, held, slots }) {
+    async collect({ root, held, slots, history }) {
       const now = Date.now();
       const out: Candidate[] = [];
+      const found = [];
       for (const a of await listHostArchives(root)) {
         const live = await isHeldHint(join(a.dir, DATA), held);
         const dead = isDeadArchive(a, a.temp ? live || saveInProgress(a) : live, now);
         if (a.temp && !dead) continue; // a save in progress
-        out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : archiveWorth() });
+        found.push({ a, live, dead });
       }
+      // Per byte like builds, in one order with them: an archive serves every start of its job in
+      // the domains that read it (value.ts archiveValues).
+      const worth = archiveValues(
+        found.flatMap(({ a, live, dead }) => (dead || !a.meta ? [] : [archiveView({ ...a, meta: a.meta }, live)])),
+        history,
+        now,
+      );
+      for (const { a, live, dead } of found)
+        out.push({ kind: 'archive', path: a.dir, bytes: a.bytes, lastUsedMs: a.lastUsedMs, live: live && !dead, value: dead ? 0 : worth.get(a.dir) });
       // What a killed restore left in an idle slot's target (its record says a restore began there).
       for (const { name, record: rec, live } of slots) {
         if (live || !rec?.restoring) continue;
@@ -213,14 +225,23 @@ const KINDS: Record<Kind, KindRow> = {
 
 /** A kind's place in the removal order (KINDS): the simulator weighs archives in the targets' place, as the archive row does. */
 export const kindOrder = (kind: Kind): number => KINDS[kind].order;
-/**
- * PLACEHOLDER for the policy's worth of an archive per byte (policy.ts and value.ts, being
- * written on branch i34b): until it lands, an archive's worth is unknown, so the guard removes
- * archives after every idle build whose worth it knows and, among archives, the least recently
- * used first; a dead one (a save's leftover, an unreadable archive.json) is worth 0 and goes
- * before any build.
- */
-const archiveWorth = (): number | undefined => undefined;
+/** Pure: an archive as the policy weighs it, from what its archive.json says. */
+export function archiveView(a: HostArchive & { meta: ArchiveMeta }, live: boolean): ArchiveView {
+  const k = a.meta.key;
+  return {
+    path: a.dir,
+    repository: k.repository ?? '',
+    workflow: k.workflow ?? '',
+    job: k.job ?? '',
+    jobKey: k.key || undefined,
+    domain: a.domain,
+    fallback: a.meta.fallback,
+    exact: a.meta.exact,
+    bytes: a.bytes,
+    savedMs: Date.parse(a.meta.savedAt) || a.lastUsedMs,
+    live,
+  };
+}
 
 /** Pure: a candidate with its kind's place in the order and its owner test (KINDS). */
 export const ranked = <C extends Candidate>(c: C): C & Ranked => ({ ...c, order: KINDS[c.kind].order, shared: KINDS[c.kind].shared });
@@ -293,7 +314,7 @@ export interface GuardScan {
 /** Gathers candidates of every kind from records and one read of /proc/locks (the hint; removal re-checks). */
 export async function scanRoot(root: string, held: LockSet = heldLocks(), nowMs: number = Date.now()): Promise<GuardScan> {
   const history = await hostHistory(root);
-  const scan: Scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }) };
+  const scan: Scan = { root, held, slots: await scanSlots(root, history, { held, nowMs }), history };
   const cands: Ranked[] = [];
   for (const row of Object.values(KINDS)) cands.push(...(await row.collect(scan)).map(ranked));
   return { cands, slots: scan.slots, history };

@@ -319,22 +319,8 @@ export function copyFits(d: Disk, bytes: number, level: Level): boolean {
  *   a job's start:  with no warm build of its own and nothing to copy, the archive restoreSource
  *                   names, from the trust domains archiveDomains allows.
  *   a job's end:    saveArchive says whether it saves one, and trimArchives which archives go so
- *                   that the tier stays under its cap (archiveCapBytes).
+ *                   that the tier stays under its cap (model/settings.ts archiveCapBytes).
  */
-
-/** A share of the disk, or a size: the most the host tier's archives may hold together. */
-export type ArchiveCap = { kind: 'percent'; percent: number } | { kind: 'bytes'; bytes: number };
-
-/**
- * The host tier's cap where nothing sets another: a share of the root's disk, meant to keep the
- * archives a day restores from without taking the room of the warm builds the same day comes back
- * to. An assumption until the simulator models the archive tier (it does not yet).
- */
-export const DEFAULT_ARCHIVE_CAP: ArchiveCap = { kind: 'percent', percent: 20 };
-
-/** Pure: the cap in bytes on a disk of `totalBytes`. */
-export const archiveCapBytes = (totalBytes: number, cap: ArchiveCap): number =>
-  cap.kind === 'bytes' ? cap.bytes : Math.floor((totalBytes * cap.percent) / 100);
 
 /**
  * Pure: the trust domains whose archives a start may restore, as for warm copies
