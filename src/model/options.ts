@@ -125,6 +125,13 @@ export const FLAGS: FlagSpec[] = [
   { name: 'lease-wait', input: 'lease-wait', form: 'DURATION', commands: JOB, help: 'wait this long for an earlier run of the same job' },
   { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
   { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
+  {
+    name: 'archive-store',
+    input: 'archive-store',
+    form: 'DIR',
+    commands: ['run'],
+    help: 'a directory every host mounts, where hosts share dependency archives (none unless set)',
+  },
   { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
   { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
   { name: 'repository', form: 'OWNER/NAME', commands: ['forget'], help: 'the repository of the PR or branch (default: $GITHUB_REPOSITORY)' },

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Level, formatBytes, parseDuration, parseLevel, parseSize, unitHint } from './units.js';
+import { ARCHIVE_STORE_FORM, type ArchiveStore, parseArchiveStore } from './archive-store.js';
 
 /*
  * Every input, read and validated once, from wherever it is set: the action's inputs, the runner's
@@ -39,6 +40,10 @@ export interface Settings {
   runnerName?: string;
   /** What the job name cannot tell apart (matrix legs), as rust-cache's `key`. */
   jobKey: string;
+  /** Where the hosts of a fleet share dependency archives (model/archive-store.ts): none unless set. */
+  archiveStore: ArchiveStore;
+  /** Who set it, for the line a job logs when it cannot use it. */
+  archiveStoreOrigin?: Origin;
   /** The levels and the floor as the user set them, with their origin: for a message once the disk is measured. */
   setLevels?: Partial<Record<'disk-threshold' | 'disk-target' | 'fail-below', { text: string; origin: Origin }>>;
 }
@@ -103,6 +108,7 @@ export const RUNNER_INPUTS = [
   'fail-below',
   'cleanup-timeout',
   'publish-crates',
+  'archive-store',
 ] as const;
 
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
@@ -298,6 +304,18 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     }
   }
   const rootRaw = read('root');
+  // As the root: an operator sets the store once for a runner (its .env), and the action's input defaults to it.
+  const storeRaw = read('archive-store') || (env.CARGO_ISOLATE_ARCHIVE_STORE ?? '').trim();
+  const storeOrigin: Origin = read('archive-store') ? src.origin('archive-store') : { kind: 'variable', name: 'CARGO_ISOLATE_ARCHIVE_STORE' };
+  const archiveStore = parseArchiveStore(storeRaw);
+  if ('hint' in archiveStore) throw new InputError(storeOrigin, storeRaw, ARCHIVE_STORE_FORM, archiveStore.hint);
+  if (archiveStore.kind === 'actions-cache' && storeOrigin.kind === 'flag')
+    throw new InputError(
+      storeOrigin,
+      storeRaw,
+      'the absolute path of a directory every host mounts (e.g. /mnt/ci-archives)',
+      "the Actions cache service needs the runtime token that only a workflow's action steps get, which a command on the host never has.",
+    );
   const setLevels: Settings['setLevels'] = {};
   for (const n of ['disk-threshold', 'disk-target', 'fail-below'] as const) if (read(n)) setLevels[n] = { text: read(n), origin: src.origin(n) };
   return {
@@ -319,6 +337,8 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     cleanupTimeoutMs: duration('cleanup-timeout', 1000),
     runnerName: label('runner-name', 'build-host-3') || undefined,
     jobKey: label('key', '${{ matrix.target }}'),
+    archiveStore,
+    archiveStoreOrigin: storeRaw ? storeOrigin : undefined,
     setLevels,
   };
 }
