@@ -18,6 +18,6 @@ function build(entry) {
   });
 }
 
-const failed = (await Promise.allSettled(['main', 'post', 'cli', 'hook'].map(build))).filter((r) => r.status === 'rejected');
+const failed = (await Promise.allSettled(['main', 'post', 'cli', 'hook', 'fleet-worker'].map(build))).filter((r) => r.status === 'rejected');
 for (const f of failed) console.error(f.reason.message);
 if (failed.length) process.exitCode = 1;

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6127:
+/***/ 8187:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28392,7 +28392,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
  * component, and a job's trust domain, `pr-<n>`, `ref-<branch>` or `tag-<tag>`, the key that says
  * whose content a slot may hand on to whom.
  */
-function sha256Hex(text) {
+function key_sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
 // Names that are already plain path components pass through unchanged (readable paths for the
@@ -28404,7 +28404,7 @@ const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function key_safeComponent(raw, max = 64) {
     if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
         return raw;
-    const hash = sha256Hex(raw).slice(0, 16);
+    const hash = key_sha256Hex(raw).slice(0, 16);
     const readable = raw
         .normalize('NFKD')
         .replace(/[^A-Za-z0-9._-]+/g, '-')
@@ -28452,6 +28452,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  *   <root>/archives/<repo>/<domain>/<fallback key>/<exact key>/{archive.tar.zst,archive.json}
  *                                          dependency archives (archiveDir, store/archive.ts)
+ *   <root>/archives/.fleet-<nonce>.tmp/    an archive on its way between the Actions cache service and the host tier (fleetStaging)
  */
 const MARKER = '.cargo-isolate-root';
 /** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
@@ -28503,6 +28504,12 @@ function archiveDir(root, repository, domain, fallback, exact) {
     const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
     return exact === undefined ? base : join(base, safeComponent(exact));
 }
+/**
+ * Where an archive on its way between the Actions cache service and the host tier is staged
+ * (store/fleet-store.ts): on the host tier's filesystem, so it is linked in rather than copied,
+ * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it.
+ */
+const fleetStaging = (root, nonce) => join(root, 'archives', `.fleet-${nonce}.tmp`);
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
@@ -28539,6 +28546,48 @@ function run_runCommand(cmd, args, timeoutMs) {
         child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
         child.on('error', (e) => res({ code: null, signal: null, stdout, stderr, error: e }));
         child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+}
+/**
+ * Runs a command in a process group of its own, `input` on its stdin, and resolves with its
+ * output when it exits or when `timeoutMs` passes, whichever comes first; never rejects. At the
+ * bound the whole group gets SIGKILL (the command and what it started: tar, zstd) and is left
+ * behind with its pipes closed and unreferenced: a process blocked in the kernel (a read from an
+ * NFS server that is down, on a hard mount) ignores even SIGKILL until the server answers, and
+ * waiting for its exit, or keeping its pipes open, would hold this process (a post step) with it.
+ */
+function runBounded(cmd, args, o) {
+    return new Promise((res) => {
+        const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: o.cwd, env: o.env, detached: true });
+        let stdout = '';
+        let stderr = '';
+        let settled = false;
+        const done = (r) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            res({ ...r, stdout, stderr });
+        };
+        const timer = setTimeout(() => {
+            try {
+                if (child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGKILL');
+            }
+            catch {
+                // already gone
+            }
+            for (const s of [child.stdin, child.stdout, child.stderr])
+                s.destroy();
+            child.unref();
+            done({ code: null, signal: 'SIGKILL', timedOut: true });
+        }, o.timeoutMs);
+        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-200_000)));
+        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(o.input ?? '');
+        child.on('error', (e) => done({ code: null, signal: null, error: e, timedOut: false }));
+        child.on('close', (code, signal) => done({ code, signal, timedOut: false }));
     });
 }
 /**
@@ -29915,7 +29964,7 @@ function lockfile_indexEntryMatches(buf, version, checksum) {
  * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
  * The crate store and the git store share this; each keeps its own dirs/ folder.
  */
-const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${key_sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
 /** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
 const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
@@ -30179,7 +30228,7 @@ async function crateBlobs(root) {
  * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
  */
 const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
+const cacheKey = (lockText) => `${PREFIX}${key_sha256Hex(lockText).slice(0, 32)}`;
 const cachePaths = (root) => {
     const p = layout_storePaths(root);
     return [p.blobs, p.dirs, p.index];
@@ -30410,7 +30459,7 @@ function urlKey(url) {
         .split('/')
         .pop()
         ?.replace(/\.git$/, '') || 'repo';
-    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
+    return `${key_safeComponent(last, 40)}-${key_sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(layout_gitStorePaths(root).db, urlKey(url), commit);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
@@ -31715,6 +31764,12 @@ const notOurVariable = (name, where, near) => near
 const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
 /** A line of a runner's .env without '=' (variables.ts). */
 const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+/** The shared directory of `archive-store` is not there: never created, so an unmounted mount point does not fill the host's disk (fleet-dir.ts). */
+const fleetStoreNotMounted = (store, why) => `${store} cannot be read (${why}): is the shared filesystem mounted? A missing store is never created, so that an unmounted mount point does not fill this host's disk`;
+/** The share maps this job's uid to another (NFS's root squashing): what it wrote there, its jobs would refuse (fleet-dir.ts). */
+const fleetStoreMapsUid = (dir, owner, uid) => `${dir} belongs to uid ${owner}, not this job's uid ${uid} (a share that maps this uid to another, such as NFS's root squashing): what this job wrote there, its jobs would refuse`;
+/** `archive-store: actions-cache` where no action step runs: the runner hooks, `cargo-isolate run` (fleet-store.ts). */
+const actionsCacheNeedsToken = (who) => `the Actions cache service needs the runtime token that only a workflow's action steps get, which ${who}: the host tier only here (a shared directory works everywhere)`;
 
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
@@ -32197,7 +32252,238 @@ async function releaseLease(keeperPid, lock, dir = '') {
     return killed;
 }
 
+;// CONCATENATED MODULE: ./src/model/archive-key.ts
+
+/*
+ * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
+ * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
+ * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
+ * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
+ * key is there to find the archive cargo will find fresh, and to say why none was found.
+ *
+ *   exact     every part below and the locked dependencies: a start with the same key finds
+ *             every dependency unit fresh.
+ *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
+ *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
+ *
+ * Parts that cargo does not see, or sees only through the build scripts' own checks:
+ *   - the host's architecture, OS release and libc: a build script links a system library it
+ *     found there and says nothing when the host is upgraded;
+ *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
+ *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
+ *     but an archive whose build scripts all rerun is worth little;
+ *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
+ *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
+ * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
+ * workspace (a `clippy` job, a `test` job) compile other units with other features.
+ */
+/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
+const archive_key_ARCHIVE_FORMAT = 1;
+/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
+const NAMED = new Set([
+    'RUSTFLAGS',
+    'CARGO_ENCODED_RUSTFLAGS',
+    'CARGO_BUILD_RUSTFLAGS',
+    'RUSTC',
+    'CARGO_BUILD_RUSTC',
+    'CARGO_BUILD_TARGET',
+    'CARGO_INCREMENTAL',
+    'CARGO_BUILD_DEP_INFO_BASEDIR',
+    'CARGO_TARGET_APPLIES_TO_HOST',
+    'RUSTC_BOOTSTRAP',
+    '__CARGO_DEFAULT_LIB_METADATA',
+    'CC',
+    'CXX',
+    'AR',
+    'RANLIB',
+    'CFLAGS',
+    'CXXFLAGS',
+    'CPPFLAGS',
+    'LDFLAGS',
+    'ARFLAGS',
+    'CRATE_CC_NO_DEFAULTS',
+]);
+/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
+const PATTERNS = (/* unused pure expression or super */ null && ([
+    /^CARGO_PROFILE_/,
+    /^CARGO_UNSTABLE_/,
+    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
+    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
+    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
+    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
+    /^PKG_CONFIG/,
+    /^CMAKE_/,
+]));
+/**
+ * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
+ * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
+ * the build dir are not here: the path view and the home are parts of their own, and a target
+ * dir's path does not reach a registry unit's fingerprint.
+ */
+function artifactEnv(env) {
+    return Object.entries(env)
+        .filter((e) => e[1] !== undefined && e[1] !== '')
+        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
+/** Pure: the exact and the fallback key of a build. */
+function archiveKey(i) {
+    const parts = {
+        format: String(archive_key_ARCHIVE_FORMAT),
+        repository: i.repository,
+        workflow: i.workflow,
+        job: i.job,
+        key: i.jobKey,
+        rustc: i.rustc.trim(),
+        arch: i.host.arch,
+        os: i.host.os,
+        libc: i.host.libc,
+        cargoHome: i.cargoHome,
+        view: i.view,
+    };
+    if (i.cargo !== undefined)
+        parts.cargo = i.cargo.trim();
+    for (const [k, v] of artifactEnv(i.env))
+        parts[`env.${k}`] = v;
+    const fallback = digest(parts);
+    if (i.lockedDependencies === undefined)
+        return { fallback, parts };
+    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
+    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
+}
+/**
+ * Pure: a part's value as an archive sent to a fleet store keeps it: a digest. The values of the
+ * variables (`env.RUSTFLAGS`, `env.CFLAGS`, ...) may hold what should not leave the host, and a
+ * digest still says whether two keys differ there.
+ */
+const archive_key_redactedValue = (v) => `sha256:${sha256Hex(v).slice(0, 16)}`;
+/**
+ * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
+ * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched. A value an archive
+ * keeps as a digest (one that came through a fleet store) is the same as the value it digests.
+ */
+function keyDifferences(saved, wanted) {
+    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
+    const same = (s, w) => s === w || (s !== undefined && w !== undefined && s === archive_key_redactedValue(w));
+    return [...names].filter((n) => !same(saved[n], wanted[n])).sort();
+}
+/**
+ * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
+ * same fallback key (the most recent lock is the nearest to the next one); none when the start
+ * has no fallback candidates. `how` says which.
+ */
+function chooseArchive(candidates, want) {
+    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
+    if (exact)
+        return { pick: exact, how: 'exact' };
+    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
+    return newest ? { pick: newest, how: 'fallback' } : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/model/archive-store.ts
+
+
+
+const ACTIONS_CACHE = 'actions-cache';
+/** The accepted forms, for refusals. */
+const archive_store_ARCHIVE_STORE_FORM = (/* unused pure expression or super */ null && (`'${ACTIONS_CACHE}', or the absolute path of a directory every host mounts (e.g. /mnt/ci-archives), or empty for none`));
+/**
+ * Pure: the store a setting names, or why it names none: a hint for the refusal (the words of
+ * settings.ts's InputError). Paths are normalised (`/mnt/x/` is `/mnt/x`); `/` itself is refused,
+ * as a relative path is (where it leads would depend on each job's directory).
+ */
+function archive_store_parseArchiveStore(text) {
+    const t = text.trim();
+    if (t === '' || t === 'none')
+        return { kind: 'none' };
+    if (t === ACTIONS_CACHE)
+        return { kind: 'actions-cache' };
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(t))
+        return { hint: 'it holds a control character.' };
+    if (isAbsolute(t)) {
+        const path = normalize(t).replace(/(.)\/+$/, '$1');
+        if (path === '/')
+            return { hint: "'/' is the whole filesystem, not a directory of archives." };
+        return { kind: 'directory', path };
+    }
+    const near = nearest(t, [ACTIONS_CACHE, 'none']);
+    if (near)
+        return { hint: `did you mean '${near}'?` };
+    if (/^(github|gha|cache|true|yes|on)$/i.test(t))
+        return { hint: `the Actions cache service is spelled '${ACTIONS_CACHE}'.` };
+    return { hint: "a relative path: where it leads would depend on each job's working directory." };
+}
+/** Pure: what a store is called in a job's log: `the Actions cache service`, `the shared directory /mnt/ci-archives`. */
+const storeName = (s) => s.kind === 'actions-cache' ? 'the Actions cache service' : s.kind === 'directory' ? `the shared directory ${s.path}` : 'no fleet store';
+const CACHE_PREFIX = (/* unused pure expression or super */ null && (`cargo-isolate-deps/v${ARCHIVE_FORMAT}`));
+/**
+ * Pure: an archive's key in the Actions cache service: `cargo-isolate-deps/v1/<domain>/<fallback>/<exact>`.
+ * Trust domains (`pr-7`, `ref-main`, model/key.ts) never hold a `/` or a comma, so the prefix of
+ * one domain's fallback key never matches another domain's entries.
+ */
+const cacheKeyOf = (domain, fallback, exact) => `${CACHE_PREFIX}/${domain}/${fallback}/${exact}`;
+/**
+ * Pure: what a start asks the Actions cache service for, in the order it prefers: its exact key
+ * in each domain it may read (its own first, then its base's), then the newest entry under its
+ * fallback key in each (the service matches restore keys as prefixes, newest first). Without an
+ * exact key (no Cargo.lock), only the fallbacks. At most 10 keys: the service's limit.
+ */
+function cacheKeysFor(domains, key) {
+    const exact = key.exact === undefined ? [] : domains.map((d) => cacheKeyOf(d, key.fallback, key.exact));
+    const near = domains.map((d) => `${CACHE_PREFIX}/${d}/${key.fallback}/`);
+    const [primary, ...restoreKeys] = [...exact, ...near].slice(0, 10);
+    return { primary, restoreKeys };
+}
+/**
+ * Pure: the domain and keys of an entry the service matched, when it is one a start asking with
+ * `domains` and `key` may restore: one of its domains, its fallback key. Anything else (an entry
+ * of another domain, a name of another form) is undefined: never restored.
+ */
+function parseCacheKey(matched, domains, key) {
+    const parts = matched.split('/');
+    if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== CACHE_PREFIX)
+        return undefined;
+    const [domain, fallback, exact] = parts.slice(2);
+    if (!domains.includes(domain) || fallback !== key.fallback || !/^[0-9a-f]{32}$/.test(exact))
+        return undefined;
+    return { domain, fallback, exact, how: exact === key.exact ? 'exact' : 'fallback' };
+}
+/**
+ * Pure: an archive's key parts as they leave the host for a fleet store: the values of the
+ * variables as digests (model/archive-key.ts `redactedValue`), the rest (repository, job, rustc,
+ * OS, the CARGO_HOME path) as they are: names a store's reader sees anyway in the entry's paths.
+ */
+function partsForFleet(parts) {
+    return Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, k.startsWith('env.') && !v.startsWith('sha256:') ? redactedValue(v) : v]));
+}
+/**
+ * Pure: why an entry of a shared directory cannot be trusted by a job of `uid`, or undefined when
+ * it can: every directory from the uid's own part of the store down to the archive, and its two
+ * files, must be plain directories and files owned by that uid and writable by nobody else. A
+ * directory every host mounts is writable by every job of the uid on every host (the security
+ * page says what that means); this is what the store's own permissions let a job trust: nothing
+ * another uid wrote, or could have replaced.
+ */
+function untrustedEntry(entries, uid) {
+    for (const e of entries) {
+        if (e.kind === 'other')
+            return `${e.path} is not a plain file or directory (a symbolic link, say)`;
+        if (e.uid !== uid)
+            return `${e.path} belongs to uid ${e.uid}, not to this job's uid ${uid}`;
+        if (e.mode & 0o002)
+            return `${e.path} is writable by every user (mode ${(e.mode & 0o7777).toString(8)})`;
+        if (e.mode & 0o020)
+            return `${e.path} is writable by its group (mode ${(e.mode & 0o7777).toString(8)})`;
+    }
+    return undefined;
+}
+/** Pure: whether an outcome is a fault worth a warning (an annotation), or a line of the log. */
+const isFleetFault = (r) => r === 'refused' || r === 'error' || r === 'timeout';
+
 ;// CONCATENATED MODULE: ./src/model/settings.ts
+
 
 
 
@@ -32240,6 +32526,7 @@ const RUNNER_INPUTS = (/* unused pure expression or super */ null && ([
     'fail-below',
     'cleanup-timeout',
     'publish-crates',
+    'archive-store',
 ]));
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
 function variableOf(input) {
@@ -32414,6 +32701,14 @@ function readSettings(from, env = process.env) {
         }
     }
     const rootRaw = read('root');
+    // As the root: an operator sets the store once for a runner (its .env), and the action's input defaults to it.
+    const storeRaw = read('archive-store') || (env.CARGO_ISOLATE_ARCHIVE_STORE ?? '').trim();
+    const storeOrigin = read('archive-store') ? src.origin('archive-store') : { kind: 'variable', name: 'CARGO_ISOLATE_ARCHIVE_STORE' };
+    const archiveStore = parseArchiveStore(storeRaw);
+    if ('hint' in archiveStore)
+        throw new InputError(storeOrigin, storeRaw, ARCHIVE_STORE_FORM, archiveStore.hint);
+    if (archiveStore.kind === 'actions-cache' && storeOrigin.kind === 'flag')
+        throw new InputError(storeOrigin, storeRaw, 'the absolute path of a directory every host mounts (e.g. /mnt/ci-archives)', "the Actions cache service needs the runtime token that only a workflow's action steps get, which a command on the host never has.");
     const setLevels = {};
     for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
         if (read(n))
@@ -32437,6 +32732,8 @@ function readSettings(from, env = process.env) {
         cleanupTimeoutMs: duration('cleanup-timeout', 1000),
         runnerName: label('runner-name', 'build-host-3') || undefined,
         jobKey: label('key', '${{ matrix.target }}'),
+        archiveStore,
+        archiveStoreOrigin: storeRaw ? storeOrigin : undefined,
         setLevels,
     };
 }
@@ -33943,7 +34240,7 @@ async function post_impl_run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6127);
+/* harmony import */ var _post_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8187);
 // The action's post step (action.yml: runs.post), bundled into dist/post.
 
 await (0,_post_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
