@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ifPresent, listDir, listDirSync, lstatIfPresent, readTextIfPresent, reportReadsTo } from '../src/os/absent.js';
+import { collectCandidates } from '../src/pool/guard.js';
 import { cli } from './helpers/cli.js';
 import { removeScratch } from './helpers/scratch.js';
 
@@ -72,6 +73,19 @@ describe('absence is silent; anything else is read as absence and said once, wit
     const [a, b] = await Promise.all([said(() => listDir(loop)), said(() => listDir(loop))]);
     expect([a.warnings.length, b.warnings.length]).toEqual([1, 1]);
   });
+});
+
+test("the guard's candidates: a directory it cannot list is said once; a stray file among the job dirs is no job", async () => {
+  const root = join(scratch, 'guard-root');
+  await fs.mkdir(join(root, 'jobs', 'acme', 'key', 'run-1'), { recursive: true });
+  await fs.writeFile(join(root, 'jobs', 'stray'), 'x');
+  await fs.writeFile(join(root, 'jobs', 'acme', 'stray'), 'x');
+  // The shared homes' directory, unlistable (a link loop: what root cannot read either).
+  await fs.symlink('homes-b', join(root, 'homes'));
+  await fs.symlink('homes', join(root, 'homes-b'));
+  const r = await said(() => collectCandidates(root));
+  expect(r.value.map((c) => [c.kind, c.path])).toEqual([['job-dir', join(root, 'jobs', 'acme', 'key', 'run-1')]]);
+  expect(r.warnings.map((w) => w.slice(0, w.indexOf('. Carrying on')))).toEqual([`Could not read ${join(root, 'homes')}: ELOOP (scandir)`]);
 });
 
 test('a directory uid 65534 cannot read: status says so on stderr, once, and goes on', async () => {

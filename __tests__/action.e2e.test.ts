@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ describe('slot layout', () => {
     expect(pa.summary).toContain('cargo-isolate');
     expect(pa.summary).toContain(ma.env.CARGO_TARGET_DIR);
     // A slow step is explained by the summary alone: time per phase and the disk.
-    expect(pa.summary).toMatch(/<td>Time per phase<\/td><td>guard \d+ ms, slot \d+ ms, crates \d+ ms, release \d+ ms<\/td>/);
+    expect(pa.summary).toMatch(/<td>Time per phase<\/td><td>guard \d+ ms, slot \d+ ms, crates \d+ ms, home \d+ ms, release \d+ ms<\/td>/);
     expect(pa.summary).toMatch(/<td>Disk<\/td><td>before the guard [\d.]+% used \([^)]+ free\); after it [\d.]+% used \([^)]+ free\); at release [\d.]+% used/);
     const record = JSON.parse(await fs.readFile(join(root(), 'slots', ma.outputs.slot, 'slot.json'), 'utf8'));
     expect(record.key).toBe('pr-7');
@@ -109,21 +109,34 @@ describe('slot layout', () => {
     await j.run('post');
   });
 
-  test("the runner's config.toml and credentials.toml are linked into the new CARGO_HOME", async () => {
+  test("the runner's config.toml and credentials.toml are copied into the CARGO_HOME, never linked: a job's writes never reach the runner's", async () => {
     const j = await job({ branch: 'main', runner: 'r9' });
-    await fs.mkdir(join(j.env.HOME, '.cargo'), { recursive: true });
-    await fs.writeFile(join(j.env.HOME, '.cargo', 'config.toml'), '[alias]\nisolated-hello = "version"\n');
-    await fs.writeFile(join(j.env.HOME, '.cargo', 'credentials.toml'), '[registry]\ntoken = "x"\n');
+    const own = join(j.env.HOME, '.cargo');
+    await fs.mkdir(own, { recursive: true });
+    await fs.writeFile(join(own, 'config.toml'), '[alias]\nisolated-hello = "version"\n');
+    await fs.writeFile(join(own, 'credentials.toml'), '[registry]\ntoken = "x"\n');
     const m = await j.run('main', { root: root() });
     expect(m.code).toBe(0);
-    expect(await fs.readlink(join(m.env.CARGO_HOME, 'config.toml'))).toBe(join(j.env.HOME, '.cargo', 'config.toml'));
-    expect(await fs.readlink(join(m.env.CARGO_HOME, 'credentials.toml'))).toBe(join(j.env.HOME, '.cargo', 'credentials.toml'));
+    for (const f of ['config.toml', 'credentials.toml']) {
+      expect((await fs.lstat(join(m.env.CARGO_HOME, f))).isSymbolicLink()).toBe(false);
+      expect(await fs.readFile(join(m.env.CARGO_HOME, f), 'utf8')).toBe(await fs.readFile(join(own, f), 'utf8'));
+    }
     expect(m.outputs.key).toBe('ref-main');
-    // The alias exists only in the runner's config.toml: cargo finds it through the link.
+    // The alias exists only in the runner's config.toml: cargo finds it in the copy.
     const alias = await j.exec(['cargo', 'isolated-hello'], scratch);
     expect(alias.stderr).toBe('');
     expect(alias.stdout).toMatch(/^cargo \d/);
-    await j.run('post');
+    // What the job writes there (as `cargo login` would) changes its copy, never the runner's file.
+    await fs.appendFile(join(m.env.CARGO_HOME, 'credentials.toml'), '[registries.mine]\ntoken = "job-token"\n');
+    expect(await fs.readFile(join(own, 'credentials.toml'), 'utf8')).toBe('[registry]\ntoken = "x"\n');
+    expect((await j.run('post')).code).toBe(0);
+    const next = await job({ branch: 'main', runner: 'r9' });
+    await fs.mkdir(join(next.env.HOME, '.cargo'), { recursive: true });
+    await fs.copyFile(join(own, 'credentials.toml'), join(next.env.HOME, '.cargo', 'credentials.toml'));
+    const n = await next.run('main', { root: root() });
+    expect(await fs.readFile(join(n.env.CARGO_HOME, 'credentials.toml'), 'utf8')).toBe('[registry]\ntoken = "x"\n');
+    expect(existsSync(join(n.env.CARGO_HOME, 'config.toml'))).toBe(false); // this runner has none
+    await next.run('post');
   });
 });
 

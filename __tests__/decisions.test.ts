@@ -11,7 +11,7 @@ import { decideReset } from '../src/pool/reset.js';
 import type { DirRecord } from '../src/model/record.js';
 import { refuseRoot, unreliableFlock } from '../src/pool/root.js';
 import { DEFAULTS, type Settings, defaultRoot, readSettings } from '../src/model/settings.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
 import { formatBytes, parseDuration, parseLevel, parseSize } from '../src/model/units.js';
 import { slotRecord } from './helpers/records.js';
@@ -205,6 +205,18 @@ describe('settings', () => {
     expect(stated).toEqual(DEFAULTS);
     // Unset is the default, as the action's runner passes it: the same settings either way.
     expect(readSettings(get({}), { HOME: '/h' })).toEqual(readSettings(get(DEFAULTS), { HOME: '/h' }));
+  });
+  test('and no other file of src/ writes a default again (a level or a duration, as text)', () => {
+    const spelled = Object.values(DEFAULTS)
+      .filter((v) => /\d/.test(v))
+      .map((v) => `'${v}'`);
+    const count = (text: string, s: string) => text.split(s).length - 1;
+    const files = readdirSync('src', { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.ts'));
+    const copies = files.flatMap((f) => spelled.map((s) => [f, s, count(readFileSync(`src/${f}`, 'utf8'), s)] as const));
+    expect(spelled.length).toBeGreaterThan(3);
+    expect(copies.filter(([f, , n]) => n > (f === 'model/settings.ts' ? 1 : 0))).toEqual([]);
   });
   test('the target defaults to the threshold itself, in either form; a lower one can be set', () => {
     expect(readSettings(get({ 'disk-threshold': '20GiB' }), {}).diskTarget).toEqual({ kind: 'free', bytes: 20 * 2 ** 30 });

@@ -160,7 +160,7 @@ describe('finishJob on a real root, after a real start', () => {
     const start = recording();
     const noop = () => undefined;
     const { job } = await mainJob({ settings, env, log: start.log, watchPid: process.pid, save: { lease: noop, guard: noop }, via: 'cli' });
-    expect(start.lines.filter((l) => l.startsWith('group: '))).toEqual(['group: Disk guard', 'group: Slot', 'group: Crates']);
+    expect(start.lines.filter((l) => l.startsWith('group: '))).toEqual(['group: Disk guard', 'group: Slot', 'group: Crates', 'group: CARGO_HOME']);
     expect(allFree([job.dirs.lock])).toBe(false);
     // Something the end cannot do, to see a warning go through: a file where the record goes.
     await fs.rm(job.dirs.record);

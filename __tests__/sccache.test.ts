@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import {
   sccacheWrapper,
   serverEnv,
 } from '../src/host/sccache.js';
-import { parseListeners } from '../src/os/sockets.js';
+import { environOf, parseListeners } from '../src/os/sockets.js';
 import { cli } from './helpers/cli.js';
 import { type Docker, containerize, removeContainer, setupDocker } from './helpers/docker.js';
 import { type SimJob, jobPool } from './helpers/runner.js';
@@ -126,11 +126,6 @@ const { job, cleanup } = jobPool();
 let scratch: string;
 let root: string;
 let sccacheEnv: Record<string, string>;
-/**
- * For the tests' own `sccache --start-server`: its client waits 10 s for the server by default
- * (sccache 0.4, commands.rs SERVER_STARTUP_TIMEOUT), less than a busy machine may take.
- */
-let clientConf: Record<string, string>;
 /** The fleet's own port setting: without the fix, a job's client starts its server here. */
 let fleetPort: number;
 const ports = new Set<number>();
@@ -142,8 +137,6 @@ beforeAll(async () => {
   // Host-wide, as fleets set it: one SCCACHE_DIR, sccache as the wrapper. Incremental builds
   // are not cacheable, and sccache then runs no rustc of its own: off, as on cached CI.
   sccacheEnv = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: join(scratch, 'cache'), SCCACHE_SERVER_PORT: String(fleetPort), CARGO_INCREMENTAL: '0' };
-  clientConf = { SCCACHE_CONF: join(scratch, 'client.conf') };
-  await fs.writeFile(clientConf.SCCACHE_CONF, `server_startup_timeout_ms = ${scaled(60_000)}\n`);
 });
 afterAll(async () => {
   for (const p of ports) {
@@ -242,6 +235,49 @@ async function endJob(j: SimJob): Promise<void> {
   await runnerCleanup(j.env.RUNNER_TRACKING_ID);
 }
 
+type ClientStart = { pid: number } | { error: string };
+let clientStarts = 0;
+
+/**
+ * Starts a server the way sccache 0.4's client does when none answers (`--start-server`, or a
+ * compile; commands.rs, run_server_process): the same binary again with SCCACHE_START_SERVER=1 in
+ * the caller's environment (so with a job's RUNNER_TRACKING_ID and TMPDIR), which daemonizes and
+ * serves. `run` runs it where that client would run (a job's step, the host's shell).
+ *
+ * Not through the client itself: 0.4's client spawns the server and only then binds the socket
+ * the server reports its start to. On a busy machine the server gets there first, its connect
+ * fails (ENOENT), it exits, and the client waits out its whole startup timeout for nothing
+ * ("Timed out waiting for server startup"; mozilla/sccache#2076, fixed in 0.7.7; 3 starts in 90
+ * at load 13-20 here). So this waits for the outcome where it shows: on the port (a listener whose
+ * environment names this start's error log) or in that log (what the server said as it exited).
+ */
+async function startAsClient(run: (env: Record<string, string>) => Promise<unknown>, port: number): Promise<ClientStart> {
+  const errorLog = join(scratch, `client-start-${++clientStarts}.log`);
+  await run({ SCCACHE_START_SERVER: '1', SCCACHE_ERROR_LOG: errorLog, RUST_BACKTRACE: '1' });
+  let answer: ClientStart | undefined;
+  await until(
+    `the sccache server started on port ${port} (${errorLog}) to listen or fail`,
+    async () => {
+      const error = /error: .*/.exec((await fs.readFile(errorLog, 'utf8').catch(() => '')) || '')?.[0];
+      const o = await occupant(port, UID);
+      if ((o.kind === 'host-server' || o.kind === 'job-server') && (await environOf(o.pid))?.SCCACHE_ERROR_LOG === errorLog) answer = { pid: o.pid };
+      else if (error) answer = { error };
+      return answer !== undefined;
+    },
+    { ms: 60_000 },
+  );
+  return answer!;
+}
+
+/** Runs `sccache` with `env` (it daemonizes at once when it starts a server) and resolves when it exits. */
+function sccacheWith(env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((res, rej) => {
+    const c = spawn('sccache', [], { env, stdio: 'ignore' });
+    c.on('error', rej);
+    c.on('exit', () => res());
+  });
+}
+
 async function stopServer(port: number): Promise<void> {
   const o = await occupant(port, UID);
   if (o.kind === 'host-server' || o.kind === 'job-server') {
@@ -255,8 +291,9 @@ async function startA(pr: number): Promise<SimJob> {
   const a = await job({ pr, extraEnv: sccacheEnv });
   const m = await a.run('main', { root });
   expect({ code: m.code, errors: m.errors }).toEqual({ code: 0, errors: [] });
-  // Its answer does not matter: with a server already up, 0.4 reports "Address in use".
-  await a.exec(['sccache', '--start-server'], undefined, { env: clientConf });
+  // The host server holds A's port: the server A's client starts cannot take it.
+  const answer = await startAsClient((env) => a.exec(['sccache'], undefined, { env }), portOf(a));
+  expect(answer).toEqual({ error: expect.stringMatching(/Address already in use/) });
   ports.add(portOf(a));
   return a;
 }
@@ -387,7 +424,7 @@ test("a server the job's own client started (the host server had died) is stoppe
   const port = portOf(j);
   await stopServer(port);
   // The job's client finds nothing on its port and starts a server with the job's environment.
-  await j.exec(['sccache', '--start-server'], undefined, { env: clientConf });
+  expect(await startAsClient((env) => j.exec(['sccache'], undefined, { env }), port)).toHaveProperty('pid');
   const own = await occupant(port, UID);
   expect(own).toMatchObject({ kind: 'job-server', trackingId: j.env.RUNNER_TRACKING_ID });
   const post = await j.run('post');
@@ -403,19 +440,36 @@ test("a server the job's own client started (the host server had died) is stoppe
 
 test("`cargo-isolate run` in a job ends as post does: a server the command's own client started is stopped, a host server takes its port", async () => {
   // A CI step that runs the CLI inside a runner's job: RUNNER_TRACKING_ID set, cargo through sccache.
-  // The command stops the host server on its port, then its client starts one with the job's environment.
+  // While its command runs, the host server on its port dies and the command's client starts one
+  // with the command's environment; then the command ends.
   const trackingId = `cli-run-${Math.random().toString(16).slice(2)}`;
-  const portFile = join(scratch, 'run-port');
-  const script = `echo "$SCCACHE_SERVER_PORT" > ${portFile}; sccache --stop-server >/dev/null; sccache --start-server >/dev/null 2>&1; true`;
-  const env = { ...process.env, ...sccacheEnv, ...clientConf, RUNNER_TRACKING_ID: trackingId, GITHUB_REPOSITORY: 'o/cli-run', GITHUB_REF_NAME: 'main' };
-  const r = await cli(['run', '--root', root, '--', 'bash', '-c', script], { env });
+  const [portFile, envFile, release] = ['run-port', 'run-env', 'run-release'].map((f) => join(scratch, f));
+  const script = `echo "$SCCACHE_SERVER_PORT" > ${portFile}; env -0 > ${envFile}.tmp && mv ${envFile}.tmp ${envFile}
+    for _ in $(seq 18000); do [ -e ${release} ] && exit 0; sleep 0.05; done; exit 1`;
+  const env = { ...process.env, ...sccacheEnv, RUNNER_TRACKING_ID: trackingId, GITHUB_REPOSITORY: 'o/cli-run', GITHUB_REF_NAME: 'main' };
+  const run = cli(['run', '--root', root, '--', 'bash', '-c', script], { env });
+  await until('the command to write its environment', () => existsSync(envFile), { unless: run, ms: 120_000 });
   const port = Number(await fs.readFile(portFile, 'utf8'));
   ports.add(port);
-  expect({ code: r.code, port: port > 0 }).toEqual({ code: 0, port: true });
+  expect(port).toBeGreaterThan(0);
+  const commandEnv = Object.fromEntries(
+    (await fs.readFile(envFile, 'utf8'))
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  await stopServer(port);
+  const own = await startAsClient((extra) => sccacheWith({ ...commandEnv, ...extra }), port);
+  expect(own).toHaveProperty('pid');
+  expect(await occupant(port, UID)).toMatchObject({ kind: 'job-server', trackingId });
+  await fs.writeFile(release, '');
+  const r = await run;
+  expect(r.code).toBe(0);
   expect(r.stderr).toMatch(
     new RegExp(`this job's own client had started a server on port ${port} .*stopped it before emptying TMPDIR, and started the host server on port ${port}`),
   );
   // Left running, the job's server would write into the emptied TMPDIR until the runner killed it with the job.
+  expect(['gone', 'Z']).toContain(await procState((own as { pid: number }).pid));
   expect((await occupant(port, UID)).kind).toBe('host-server');
 });
 
@@ -426,11 +480,12 @@ test("a server the host runs itself on the configured port (no job's tracking id
     SCCACHE_DIR: sccacheEnv.SCCACHE_DIR,
     SCCACHE_SERVER_PORT: String(fleetPort),
     SCCACHE_IDLE_TIMEOUT: '0',
-    ...clientConf,
   };
-  await new Promise<void>((res, rej) => execFile('sccache', ['--start-server'], { env }, (e) => (e ? rej(e) : res())));
   ports.add(fleetPort);
+  const started = await startAsClient((extra) => sccacheWith({ ...env, ...extra }), fleetPort);
+  expect(started).toHaveProperty('pid');
   const own = await serverPid(fleetPort);
+  expect(own).toBe((started as { pid: number }).pid);
   try {
     const j = await startB(1000);
     expect(portOf(j)).toBe(fleetPort);

@@ -19,7 +19,8 @@
 //  11. a start without its own warm build, beside the incident fleet's layout and rust-cache's way,
 //      on a workspace of real crates: scripts/bench/warm-starts.ts (writes scripts/bench/warm-starts.json)
 //  11a. dependency archives (the host tier) on a 186-crate service workspace, layouts v1 and v2, beside
-//      rust-cache's way: scripts/bench/archives.mjs (writes scripts/bench/archives.json)
+//      rust-cache's way: scripts/bench/archives.ts (writes scripts/bench/archives.json)
+//  12. the check of a shared CARGO_HOME's sources at a job's start, 200 real crates: scripts/bench/sources.ts
 // Every timing is repeated and printed as median (min-max, n), so a busy machine shows as
 // spread, not as a slower action.
 // Options (env): BENCH_CRATES=200 BENCH_DELETE_MB=1024 BENCH_QUICK=1 (smaller sizes),
@@ -31,7 +32,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { makeConsumer, makeRegistry, serveRegistry } from './lib/registry.mjs';
 import { benchSccache } from './bench/sccache.js';
-import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf, time } from './bench/kit.js';
+import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, sccacheInstalled, spawnTimed, spread, stateOf, time } from './bench/kit.js';
 import { prepareRoot } from '../src/pool/root.js';
 import { removeTree } from '../src/os/remove.js';
 import { collectCandidates, planPrune } from '../src/pool/guard.js';
@@ -218,14 +219,7 @@ if (only(5)) {
   writeFileSync(join(ws, 'app', 'Cargo.toml'), `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nm11 = { path = "../m11" }\n`);
   const main = (n: number) => `fn main() { println!("{}", m11::f3(${n})); }\n`;
   writeFileSync(join(ws, 'app', 'src', 'main.rs'), main(1));
-  const sccache = (() => {
-    try {
-      execFileSync('sccache', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const sccache = sccacheInstalled();
   type Paths = { CARGO_TARGET_DIR: string; CARGO_HOME: string; fresh?: boolean };
   const layouts: Record<'shared' | 'slot' | 'job' | 'never', (n: number) => Paths> = {
     shared: () => ({ CARGO_TARGET_DIR: join(scratch, 'shared-target'), CARGO_HOME: join(scratch, 'shared-home') }),
@@ -434,15 +428,7 @@ if (only(6)) {
   rows.push(['6', '(b) dependencies recompiled', `${median(b.deps)} of ${list.length}`, '', '']);
   // sccache: (a)'s next push after the guard pruned every target dir (a clean rebuild in the
   // chosen slots). Hits need the same CARGO_HOME and CARGO_TARGET_DIR as a cached build.
-  const sccacheOk = (() => {
-    try {
-      execFileSync('sccache', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (sccacheOk) {
+  if (sccacheInstalled()) {
     const scDir = join(scratch, 'warm-sccache');
     const wrap = { RUSTC_WRAPPER: 'sccache', SCCACHE_DIR: scDir, SCCACHE_IDLE_TIMEOUT: '0', CARGO_INCREMENTAL: '0' };
     const sc = (args: string[]) =>
@@ -520,6 +506,7 @@ if (only(11) || only('11a')) {
   const modulePath = (m: string) => resolve('src', where[m]);
   await (await import('./bench/archives.js')).archivesSection({ scratch, rows, quick, modulePath });
 }
+if (only(12)) await (await import('./bench/sources.js')).sourcesSection({ scratch, rows, reps: REPS });
 
 await cleanup();
 const head = ['#', 'what', 'measured', 'baseline (same run)', 'ratio'];

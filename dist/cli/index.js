@@ -28371,7 +28371,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 366:
+/***/ 7385:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28447,7 +28447,10 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
  *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
  *   .package-cache                      registry sources (cargo's MutateExclusive)
  *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/dependencies.ts)
+ *                                       and git deps (job/dependencies.ts), and  (30 s at a
+ *                                       while it repairs, extracts or records    job's end)
+ *                                       the shared home's sources
+ *                                       (store/home-sources.ts)
  *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
  *                                       host
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s
@@ -28589,7 +28592,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
  * component, and a job's trust domain, `pr-<n>`, `ref-<branch>` or `tag-<tag>`, the key that says
  * whose content a slot may hand on to whom.
  */
-function key_sha256Hex(text) {
+function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
 // Names that are already plain path components pass through unchanged (readable paths for the
@@ -28601,7 +28604,7 @@ const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function key_safeComponent(raw, max = 64) {
     if (PLAIN.test(raw) && raw.length <= max && !raw.includes('..'))
         return raw;
-    const hash = key_sha256Hex(raw).slice(0, 16);
+    const hash = sha256Hex(raw).slice(0, 16);
     const readable = raw
         .normalize('NFKD')
         .replace(/[^A-Za-z0-9._-]+/g, '-')
@@ -28639,6 +28642,7 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
@@ -28649,7 +28653,6 @@ function contentKey(pr, branch, tag = false) {
  *   <root>/git/{db,dirs}/                  host-wide git dependency store (gitStorePaths)
  *   <root>/archives/<repo>/<domain>/<fallback key>/<exact key>/{archive.tar.zst,archive.json}
  *                                          dependency archives (archiveDir, store/archive.ts)
- *   <root>/archives/.fleet-<nonce>.tmp/    an archive on its way between the Actions cache service and the host tier (fleetStaging)
  */
 const MARKER = '.cargo-isolate-root';
 /** The same directories seen elsewhere (a container's view of the root): every one through `at`. */
@@ -28701,12 +28704,6 @@ function archiveDir(root, repository, domain, fallback, exact) {
     const base = join(root, 'archives', safeComponent(repository.replace('/', '__')), safeComponent(domain, 100), safeComponent(fallback));
     return exact === undefined ? base : join(base, safeComponent(exact));
 }
-/**
- * Where an archive on its way between the Actions cache service and the host tier is staged
- * (store/fleet-store.ts): on the host tier's filesystem, so it is linked in rather than copied,
- * under a dot-name no reader lists. A killed job leaves it behind; the guard removes it.
- */
-const fleetStaging = (root, nonce) => join(root, 'archives', `.fleet-${nonce}.tmp`);
 function dirsIn(base, record, lock) {
     return { base, target: (0,external_node_path_.join)(base, 'target'), cargoHome: (0,external_node_path_.join)(base, 'cargo-home'), install: (0,external_node_path_.join)(base, 'install'), tmp: (0,external_node_path_.join)(base, 'tmp'), record, lock };
 }
@@ -28720,6 +28717,9 @@ function jobDirs(root, id) {
 }
 /** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
 const sharedHome = (root, uid) => (0,external_node_path_.join)(root, 'homes', `u${uid}`);
+/** Beside that home, not in it: the record of its verified sources (store/home-sources.ts). */
+const verifiedName = (uid) => `u${uid}-verified`;
+const sourcesRecord = (root, uid) => join(root, 'homes', verifiedName(uid), 'sources.json');
 const SLOT_NAME = /^s\d{3,}$/;
 const slotName = (index) => `s${String(index).padStart(3, '0')}`;
 
@@ -28793,6 +28793,8 @@ const lstatIfPresent = (path) => ifPresent(path, () => external_node_fs_.promise
 const readTextIfPresent = (path, o) => ifPresent(path, () => external_node_fs_.promises.readFile(path, 'utf8'), o);
 /** A file's bytes; undefined when it is not there. */
 const readBytesIfPresent = (path) => ifPresent(path, () => external_node_fs_.promises.readFile(path));
+/** Whether a real directory is at a path (a link to one is not); false when nothing is. */
+const isDirAt = async (path) => (await lstatIfPresent(path))?.isDirectory() ?? false;
 
 ;// CONCATENATED MODULE: ./src/os/liveness.ts
 
@@ -28994,6 +28996,375 @@ async function readRecord(path) {
 /** Written whole or not at all: a reader (the guard, status, the next lease) never sees half a record. */
 const writeRecord = (path, record) => writeAtomic(path, JSON.stringify(record, null, 2) + '\n');
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: ./src/model/units.ts
+// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
+// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
+// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
+// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
+const SIZE_UNITS = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
+ * never ran. Sizes, levels and durations other than 0 must say their unit.
+ */
+const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
+/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
+function bareNumberHint(text, kind) {
+    const n = text.trim();
+    const forms = kind === 'level'
+        ? parseFloat(n) < 100
+            ? [`${n}%`, `${n}GiB`]
+            : [`${n}GiB`]
+        : kind === 'size'
+            ? [`${n}GiB`, `${n}MiB`]
+            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
+    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
+}
+/**
+ * Pure: what a size with a one-letter unit meant, for the message that refuses it:
+ * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
+ */
+function ambiguousUnitHint(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const u = m[2].toUpperCase();
+    const power = 'KMGT'.indexOf(u) + 1;
+    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
+}
+/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
+function unitHint(text, kind) {
+    if (isBareNumber(text))
+        return bareNumberHint(text, kind);
+    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
+}
+/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
+function parseSize(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
+        return undefined;
+    const unit = (m[2] || 'b').toLowerCase();
+    const mult = SIZE_UNITS[unit];
+    if (mult === undefined)
+        return undefined;
+    return Math.round(parseFloat(m[1]) * mult);
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
+function parseDuration(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
+        return undefined;
+    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
+}
+/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
+function parseLevel(text) {
+    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (p) {
+        const percent = parseFloat(p[1]);
+        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
+    }
+    const bytes = parseSize(text);
+    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
+}
+function formatLevel(level) {
+    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
+}
+function units_formatBytes(bytes) {
+    const abs = Math.abs(bytes);
+    if (abs < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = abs / 1024;
+    let i = 0;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+function units_formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 120)
+        return `${s.toFixed(1)} s`;
+    const m = s / 60;
+    if (m < 120)
+        return `${m.toFixed(0)} min`;
+    const h = m / 60;
+    if (h < 48)
+        return `${h.toFixed(1)} h`;
+    return `${(h / 24).toFixed(1)} d`;
+}
+
+;// CONCATENATED MODULE: ./src/model/settings.ts
+
+
+
+/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
+function subjectOf(o) {
+    if (o.kind === 'variable')
+        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
+    if (o.kind === 'flag')
+        return `Option '${o.name}'`;
+    if (o.kind === 'default')
+        return `The default ${o.name}`;
+    return `Input '${o.name}'`;
+}
+/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
+const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
+class InputError extends Error {
+    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
+    constructor(origin, value = '', expected = '', hint) {
+        if (typeof origin === 'object' && 'message' in origin)
+            super(origin.message);
+        else {
+            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
+            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
+        }
+        this.name = 'InputError';
+    }
+}
+/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
+const RUNNER_INPUTS = [
+    'root',
+    'layout',
+    'reuse',
+    'lease-wait',
+    'max-lease',
+    'disk-threshold',
+    'disk-target',
+    'prune-scope',
+    'runner-name',
+    'dry-run',
+    'fail-below',
+    'cleanup-timeout',
+    'publish-crates',
+    'writable-sources',
+];
+/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
+function variableOf(input) {
+    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
+function fromVariables(env, file) {
+    const allowed = RUNNER_INPUTS;
+    return {
+        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
+        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
+    };
+}
+/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
+function firstOf(...sources) {
+    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
+    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
+}
+/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
+const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+/**
+ * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
+ * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
+ * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
+ * model/variables.ts says what in such a file is not what its writer meant.
+ */
+function parseEnvFile(text) {
+    const out = {};
+    for (const line of envLines(text)) {
+        const at = line.indexOf('=');
+        if (at > 0)
+            out[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return out;
+}
+const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
+/**
+ * The default of every input that has one, in one place and in the form action.yml states it
+ * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
+ * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
+ */
+const DEFAULTS = {
+    layout: 'slot',
+    reuse: 'same-key',
+    'lease-wait': '60s',
+    'max-lease': '24h',
+    'disk-threshold': '85%',
+    'prune-scope': 'runner',
+    'dry-run': 'false',
+    'publish-crates': 'trusted',
+    cache: 'false',
+    'cleanup-timeout': '120s',
+};
+const defaultOf = (name) => DEFAULTS[name] ?? '';
+/** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
+const DEFAULT_CLEANUP_TIMEOUT_MS = parseDuration(DEFAULTS['cleanup-timeout']);
+/**
+ * Where pruning stops when the user names only a threshold: just under the threshold itself.
+ * The target is also the level under which a job makes a new slot rather than wipe a warm
+ * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
+ * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
+ * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
+ * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
+ * points under it lost to plain LRU where everything just fits), while the guard removes the
+ * same bytes a day whatever the target: only more often, about one build per run instead of two.
+ */
+function defaultTarget(threshold) {
+    return threshold;
+}
+function targetIsBelow(threshold, target) {
+    if (threshold.kind === 'percent' && target.kind === 'percent')
+        return target.percent <= threshold.percent;
+    if (threshold.kind === 'free' && target.kind === 'free')
+        return target.bytes >= threshold.bytes;
+    return false; // mixed forms: refused before this is asked
+}
+const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
+/**
+ * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
+ * meet (a free-space floor at or above the filesystem's whole size: every job would prune
+ * everything idle, or fail), as the refusal to give; undefined when every one can be met.
+ */
+function beyondDisk(s, totalBytes, where) {
+    const checks = [
+        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
+        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
+        ['fail-below', s.failBelowBytes, 'every job would fail'],
+    ];
+    for (const [name, bytes, cost] of checks) {
+        const set = s.setLevels?.[name];
+        if (bytes === undefined || bytes < totalBytes || !set)
+            continue;
+        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
+    }
+    return undefined;
+}
+function defaultRoot(env) {
+    if (env.CARGO_ISOLATE_ROOT)
+        return env.CARGO_ISOLATE_ROOT;
+    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
+    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
+    return (0,external_node_path_.join)(cache, 'cargo-isolate');
+}
+/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
+const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
+/**
+ * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
+ * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
+ * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
+ * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
+ */
+function readSettings(from, env = process.env) {
+    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
+    const read = (name) => src.get(name).trim() || defaultOf(name);
+    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
+    const oneOf = (name, allowed) => {
+        const v = read(name);
+        if (allowed.includes(v))
+            return v;
+        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+    };
+    const bool = (name) => {
+        const v = read(name);
+        if (['true', 'True', 'TRUE'].includes(v))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(v))
+            return false;
+        throw refuse(name, v, `'true' or 'false'`);
+    };
+    const duration = (name, min = 0) => {
+        const v = read(name);
+        const ms = parseDuration(v);
+        if (ms === undefined || ms < min) {
+            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
+        }
+        return ms;
+    };
+    const level = (name) => {
+        const v = read(name);
+        if (v === '')
+            return undefined;
+        const l = parseLevel(v);
+        if (!l)
+            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
+        return l;
+    };
+    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
+    const label = (name, example) => {
+        const v = read(name);
+        // Control characters are what this refuses: a label goes into file names and log lines.
+        // eslint-disable-next-line no-control-regex
+        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
+            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
+        return v;
+    };
+    /** Crate names, separated by commas, spaces or new lines (a YAML block). */
+    const crateNames = (name, raw) => {
+        const names = raw.split(/[\s,]+/).filter(Boolean);
+        const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
+        if (bad !== undefined)
+            throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+        return names;
+    };
+    const diskThreshold = level('disk-threshold'); // it has a default
+    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
+    if (diskTarget.kind !== diskThreshold.kind) {
+        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
+        // guard stops at would then depend on the disk: one kind for both, or no target at all.
+        const t = read('disk-threshold');
+        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
+            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
+    }
+    if (!targetIsBelow(diskThreshold, diskTarget)) {
+        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
+    }
+    const failBelowRaw = read('fail-below');
+    let failBelowBytes;
+    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
+        failBelowBytes = parseSize(failBelowRaw);
+        if (failBelowBytes === undefined || failBelowBytes <= 0) {
+            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
+        }
+    }
+    const rootRaw = read('root');
+    const setLevels = {};
+    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
+        if (read(n))
+            setLevels[n] = { text: read(n), origin: src.origin(n) };
+    return {
+        root: rootRaw || defaultRoot(env),
+        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
+        layout: oneOf('layout', ['slot', 'job']),
+        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
+        leaseWaitMs: duration('lease-wait'),
+        maxLeaseMs: duration('max-lease', 60_000),
+        diskThreshold,
+        diskTarget,
+        pruneScope: oneOf('prune-scope', ['runner', 'host']),
+        dryRun: bool('dry-run'),
+        failBelowBytes,
+        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
+        cache: bool('cache'),
+        manifestPath: read('manifest-path') || undefined,
+        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
+        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
+        runnerName: label('runner-name', 'build-host-3') || undefined,
+        jobKey: label('key', '${{ matrix.target }}'),
+        setLevels,
+        writableSources: crateNames('writable-sources', read('writable-sources')),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/os/audit.ts
 
 function audit(e) {
@@ -29027,48 +29398,6 @@ function runCommand(cmd, args, timeoutMs) {
     });
 }
 /**
- * Runs a command in a process group of its own, `input` on its stdin, and resolves with its
- * output when it exits or when `timeoutMs` passes, whichever comes first; never rejects. At the
- * bound the whole group gets SIGKILL (the command and what it started: tar, zstd) and is left
- * behind with its pipes closed and unreferenced: a process blocked in the kernel (a read from an
- * NFS server that is down, on a hard mount) ignores even SIGKILL until the server answers, and
- * waiting for its exit, or keeping its pipes open, would hold this process (a post step) with it.
- */
-function runBounded(cmd, args, o) {
-    return new Promise((res) => {
-        const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: o.cwd, env: o.env, detached: true });
-        let stdout = '';
-        let stderr = '';
-        let settled = false;
-        const done = (r) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            res({ ...r, stdout, stderr });
-        };
-        const timer = setTimeout(() => {
-            try {
-                if (child.pid !== undefined)
-                    process.kill(-child.pid, 'SIGKILL');
-            }
-            catch {
-                // already gone
-            }
-            for (const s of [child.stdin, child.stdout, child.stderr])
-                s.destroy();
-            child.unref();
-            done({ code: null, signal: 'SIGKILL', timedOut: true });
-        }, o.timeoutMs);
-        child.stdout.on('data', (d) => (stdout = (stdout + d.toString()).slice(-200_000)));
-        child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(o.input ?? '');
-        child.on('error', (e) => done({ code: null, signal: null, error: e, timedOut: false }));
-        child.on('close', (code, signal) => done({ code, signal, timedOut: false }));
-    });
-}
-/**
  * A command a person asked for (`cargo-isolate run -- CMD`), in the foreground: it gets this
  * process's stdin and stderr, and its stdout too unless `onStdout` takes it (the demo prints it
  * through a stdout that tolerates a closed pipe); SIGINT and SIGTERM are passed on while it runs.
@@ -29094,7 +29423,8 @@ function runInForeground(cmd, env, onStdout) {
 
 /*
  * What /proc and the process itself say: this process's uid, a process's stat line and its
- * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ * ancestors (whose Runner.Worker a hook's lease watches), whether a process has exited (and a
+ * wait for it), and the PATH search a shell would do.
  */
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
 const myUid = () => process.geteuid?.() ?? 0;
@@ -29103,11 +29433,26 @@ function procStat(pid) {
     try {
         const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
         const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+        return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
     }
     catch {
         return undefined;
     }
+}
+/** Whether the process `pid` that started at `start` has exited: gone, a zombie, or the pid reused. */
+function exited(pid, start) {
+    const now = procStat(pid);
+    return !now || now.state === 'Z' || now.start !== start;
+}
+/** Waits (polling /proc) until the process `pid` that started at `start` has exited; false if it still runs after `ms`. */
+async function waitExited(pid, start, ms) {
+    const end = Date.now() + ms;
+    while (!exited(pid, start)) {
+        if (Date.now() >= end)
+            return false;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
 }
 /** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */
 function ancestors(from) {
@@ -29144,6 +29489,8 @@ async function findOnPath(command, path) {
 
 
 
+
+
 class OutsideRootError extends Error {
 }
 /** Refuses anything that is not strictly inside the root, after resolving the parent's symlinks. */
@@ -29153,9 +29500,9 @@ async function assertInsideRoot(root, path) {
     if (!(0,external_node_path_.isAbsolute)(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes((0,external_node_path_.basename)(norm))) {
         throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
     }
-    const parent = await external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)).catch(() => undefined);
+    const parent = await ifPresent((0,external_node_path_.dirname)(norm), () => external_node_fs_.promises.realpath((0,external_node_path_.dirname)(norm)), { notADirectory: 'absent' });
     if (parent === undefined)
-        return; // parent gone: nothing there to delete
+        return; // parent gone (or unreadable, said once): nothing there to delete
     const inside = parent === realRoot || parent.startsWith(realRoot + external_node_path_.sep);
     if (!inside)
         throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
@@ -29198,7 +29545,7 @@ async function foreignEntry(dir, budget = 2000) {
     return undefined;
 }
 /** Deletes one entry of the trash; what it cannot delete stays there. */
-async function deleteTrashEntry(entry, timeoutMs = 120_000) {
+async function deleteTrashEntry(entry, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS) {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
     const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());
@@ -29398,20 +29745,25 @@ function indexPath(name) {
  * NUL-terminated version and JSON line) carry this version with this checksum?
  */
 function indexEntryMatches(buf, version, checksum) {
+    return indexChecksums(buf, version).includes(checksum);
+}
+/** Pure: the checksums a cached index file (the format above) gives for one version. */
+function indexChecksums(buf, version) {
     const parts = buf.toString('latin1').split('\0');
+    const out = [];
     for (let i = 1; i + 1 < parts.length; i++) {
         if (parts[i] !== version)
             continue;
         try {
             const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8'));
-            if (entry.vers === version && entry.cksum === checksum)
-                return true;
+            if (entry.vers === version && typeof entry.cksum === 'string')
+                out.push(entry.cksum);
         }
         catch {
             /* not a JSON line: keep looking */
         }
     }
-    return false;
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/store/dir-names.ts
@@ -29427,7 +29779,7 @@ function indexEntryMatches(buf, version, checksum) {
  * used, per cargo version and source, in <store>/dirs/, and a seeder seeds only under those.
  * The crate store and the git store share this; each keeps its own dirs/ folder.
  */
-const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${key_sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
+const record = (dirsDir, version, source) => (0,external_node_path_.join)(dirsDir, `${sha256Hex(`${version}\n${source}`).slice(0, 32)}.json`);
 /** A name that stays one directory: no separator, never `.`, `..` or a hidden name. */
 const plainName = (d) => /^[A-Za-z0-9._-]+$/.test(d) && !d.startsWith('.');
 /** The names publishers of `source` with cargo `version` saw; none when nobody has published. */
@@ -29664,17 +30016,16 @@ async function publishCrates(root, cargoHome, locked, version) {
  * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
  */
 async function crateBlobs(root) {
-    const isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
     const { base, blobs } = storePaths(root);
     const out = [];
-    if (!(await isDir(base)) || !(await isDir(blobs)))
+    if (!(await isDirAt(base)) || !(await isDirAt(blobs)))
         return out;
-    for (const sub of await external_node_fs_.promises.readdir(blobs).catch(() => [])) {
-        if (!(await isDir((0,external_node_path_.join)(blobs, sub))))
+    for (const sub of await listDir(blobs)) {
+        if (!(await isDirAt((0,external_node_path_.join)(blobs, sub))))
             continue;
-        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(blobs, sub)).catch(() => [])) {
+        for (const f of await listDir((0,external_node_path_.join)(blobs, sub))) {
             const path = (0,external_node_path_.join)(blobs, sub, f);
-            const st = await external_node_fs_.promises.lstat(path).catch(() => undefined);
+            const st = await lstatIfPresent(path);
             if (st?.isFile())
                 out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
         }
@@ -29719,7 +30070,7 @@ function urlKey(url) {
         .split('/')
         .pop()
         ?.replace(/\.git$/, '') || 'repo';
-    return `${key_safeComponent(last, 40)}-${key_sha256Hex(url).slice(0, 16)}`;
+    return `${key_safeComponent(last, 40)}-${sha256Hex(url).slice(0, 16)}`;
 }
 const entryPath = (root, url, commit) => (0,external_node_path_.join)(gitStorePaths(root).db, urlKey(url), commit);
 const label = (g) => `${g.name} ${g.commit.slice(0, 8)}`;
@@ -30074,118 +30425,8 @@ async function gitEntries(root) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/model/units.ts
-// Parsing and printing of the sizes, percentages and durations that inputs and the CLI accept.
-// Pure: every function here is tested with tables in __tests__/decisions.test.ts ("units").
-// A bare K, M, G or T is refused: `df -h`, `du -h` and sccache read `85G` as 85 GiB, Kubernetes as
-// 85x10^9 bytes; a floor 7% off is a guard that runs when it should not, or not when it should.
-const SIZE_UNITS = {
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/**
- * A number without its unit (`85`): `disk-threshold: 85` once meant 85 bytes free, a guard that
- * never ran. Sizes, levels and durations other than 0 must say their unit.
- */
-const isBareNumber = (text) => /^\s*\d+(?:\.\d+)?\s*$/.test(text) && parseFloat(text) !== 0;
-/** Pure: what a bare number probably meant, for the message that refuses it: `did you mean 85% or 85GiB?` */
-function bareNumberHint(text, kind) {
-    const n = text.trim();
-    const forms = kind === 'level'
-        ? parseFloat(n) < 100
-            ? [`${n}%`, `${n}GiB`]
-            : [`${n}GiB`]
-        : kind === 'size'
-            ? [`${n}GiB`, `${n}MiB`]
-            : [`${n}s`, `${n}m`, `${n}h`, `${n}d`];
-    return `did you mean ${forms.length > 1 ? `${forms.slice(0, -1).join(', ')} or ` : ''}${forms[forms.length - 1]}?`;
-}
-/**
- * Pure: what a size with a one-letter unit meant, for the message that refuses it:
- * `'85G': did you mean 85GiB (85x2^30 bytes, as df -h counts) or 85GB (85x10^9 bytes)?`
- */
-function ambiguousUnitHint(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])\s*$/i.exec(text);
-    if (!m)
-        return undefined;
-    const u = m[2].toUpperCase();
-    const power = 'KMGT'.indexOf(u) + 1;
-    return `did you mean ${m[1]}${u}iB (${m[1]}x2^${10 * power} bytes, as df -h counts) or ${m[1]}${u}B (${m[1]}x10^${3 * power} bytes)?`;
-}
-/** Pure: the hint for a value that is not a size, level or duration: a bare number, or a unit of one letter. */
-function unitHint(text, kind) {
-    if (isBareNumber(text))
-        return bareNumberHint(text, kind);
-    return kind === 'duration' ? undefined : ambiguousUnitHint(text);
-}
-/** `20GiB`, `512MB`, `1.5gb`, `100b` → bytes; undefined when the text is not a size (a bare number, `20G`, are not). */
-function parseSize(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-    if (!m || (m[2] === '' && parseFloat(m[1]) !== 0))
-        return undefined;
-    const unit = (m[2] || 'b').toLowerCase();
-    const mult = SIZE_UNITS[unit];
-    if (mult === undefined)
-        return undefined;
-    return Math.round(parseFloat(m[1]) * mult);
-}
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** `30s`, `2m`, `1h`, `7d`, `0` → milliseconds; undefined when not a duration (a bare number but 0 is not). */
-function parseDuration(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-    if (!m || (m[2] === undefined && parseFloat(m[1]) !== 0))
-        return undefined;
-    return Math.round(parseFloat(m[1]) * DURATION_UNITS[m[2] ?? 's']);
-}
-/** `85%` (used share of the filesystem) or `20GiB` (free-space floor). */
-function parseLevel(text) {
-    const p = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-    if (p) {
-        const percent = parseFloat(p[1]);
-        return percent > 0 && percent < 100 ? { kind: 'percent', percent } : undefined;
-    }
-    const bytes = parseSize(text);
-    return bytes !== undefined && bytes > 0 ? { kind: 'free', bytes } : undefined;
-}
-function formatLevel(level) {
-    return level.kind === 'percent' ? `${level.percent}%` : `${units_formatBytes(level.bytes)} free`;
-}
-function units_formatBytes(bytes) {
-    const abs = Math.abs(bytes);
-    if (abs < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let v = abs / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${bytes < 0 ? '-' : ''}${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-function units_formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 120)
-        return `${s.toFixed(1)} s`;
-    const m = s / 60;
-    if (m < 120)
-        return `${m.toFixed(0)} min`;
-    const h = m / 60;
-    if (h < 48)
-        return `${h.toFixed(1)} h`;
-    return `${(h / 24).toFixed(1)} d`;
-}
-
 ;// CONCATENATED MODULE: ./src/owners/owner.ts
+
 
 
 
@@ -30246,10 +30487,13 @@ async function ownersOf(paths) {
  * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
  * a build planted cannot lead the chown outside the root.
  */
-function chownTree(paths, to, recursive, timeoutMs = 120_000) {
+function chownTree(paths, to, recursive, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS, o = {}) {
     if (paths.length === 0)
         return Promise.resolve({ ok: true });
-    const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+    // `--from`: only what that uid owns is given (chown stamps every file it is asked to change with
+    // a new ctime, even to the owner it has, which would make a verified tree look changed).
+    const from = o.from !== undefined ? [`--from=${o.from}`] : [];
+    const args = [...(recursive ? ['-R'] : []), ...from, '-h', `${to.uid}:${to.gid}`, '--', ...paths];
     return runCommand('chown', args, timeoutMs).then((r) => r.error
         ? { ok: false, detail: r.error.message }
         : r.code === 0
@@ -30825,7 +31069,67 @@ function derive(r) {
 /** Values within 25% of each other share a rank: near ties are decided by age, not by noise. */
 const valueRank = (v) => (v === undefined ? Infinity : v <= 0 ? -Infinity : Math.floor(Math.log(v) / Math.log(1.25)));
 
+;// CONCATENATED MODULE: ./src/model/messages.ts
+/*
+ * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
+ * the code for the words in the log finds them here, and the page's quotes are checked against
+ * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
+ * stands here. The only file of src/ whose lines may run past 160 characters.
+ *
+ * Each message is a function of what varies in it; the module that says it decides when.
+ */
+/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
+const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
+/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
+const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
+/** The job's sccache client would start a server that dies with the job (start.ts). */
+const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
+/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
+const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
+/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
+const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
+/**
+ * The job-completed hook could not give a container job's files back (end.ts): the slot is then
+ * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
+ */
+const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
+/** The job-started hook let the job run as it would without it (hook-impl.ts). */
+const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
+/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
+const notOurVariable = (name, where, near) => near
+    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
+    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
+/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
+const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
+/** A line of a runner's .env without '=' (variables.ts). */
+const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
+/** A shared CARGO_HOME's sources changed since they were verified: repaired at a start or an end (job/shared-home.ts). */
+const sourcesRepaired = (home, crate, paths) => `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
+/** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
+const privateHomeAfterAll = (reason, home) => `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;
+/** What a `same-job` slot is, in the log's and the summary's slot line (choose.ts TIER_TEXT). */
+const SAME_JOB_TIER = 'this job under another PR or branch (emptied; a path sccache knows)';
+/** The slot holding this job's warm build is leased by an earlier run worth waiting for (lease.ts). */
+const waitingForOwnBuild = (slot, why, seconds) => `Slot ${slot} holds this job's warm build and is still leased by an earlier run (${why}); waiting up to ${seconds} s for it.`;
+/** The same, when waiting cannot pay (lease.ts). */
+const notWaitingForOwnBuild = (slot, why) => `Slot ${slot} holds this job's warm build but is leased by an earlier run: ${why}, so waiting cannot pay; taking the next-best slot now.`;
+/** A slot without a lease where cargo still holds its locks: passed over (lease.ts). */
+const cargoStillInSlot = (slot) => `Slot ${slot} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`;
+/** A slot holding a container job's files the completed hook could not give back: passed over (lease.ts). */
+const containerFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} from a container job's build (seen at ${o.seenAt}) that were never handed back to uid ${o.me} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`;
+/** A slot holding another uid's files below its directories, from a `docker run` step: passed over (lease.ts). */
+const stepFilesInSlot = (o) => `Slot ${o.slot} holds files of ${o.files} where cargo of uid ${o.me} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`;
+/** A slot holding a root container job's files, its post step never run: passed over (lease.ts). */
+const rootJobFilesInSlot = (o) => `Slot ${o.slot} holds files of uid ${o.uid} that were never handed back to uid ${o.me} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`;
+/** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
+const idleNeedsRoot = (count, bytes, me) => `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
+/** The guard removed all it may and the disk is still over its threshold (guard.ts). */
+const stillOverThreshold = (o) => `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+/** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
+const belowFailBelow = (o) => `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
+
 ;// CONCATENATED MODULE: ./src/pool/choose.ts
+
 
 
 /** What each rule means, for the log and the job summary. */
@@ -30833,7 +31137,8 @@ const choose_TIER_TEXT = {
     'own-job': 'this PR or branch and this job used it last',
     'own-key': 'this PR or branch, another job: the build worth least on the host',
     base: 'a first run from the base branch: a push there, this job',
-    'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+    // The troubleshooting page quotes it (low sccache hit rates): it lives in the catalog.
+    'same-job': SAME_JOB_TIER,
     lru: 'a free slot of another job, the least valuable first',
     new: 'a new slot',
 };
@@ -31338,47 +31643,6 @@ function describeForeign(found, max = 3) {
     return `uid ${uids.join(', ')} (${shown.join(', ')}${found.length > max ? ` and ${found.length - max} more` : ''})`;
 }
 
-;// CONCATENATED MODULE: ./src/model/messages.ts
-/*
- * The messages docs/troubleshooting.md quotes, each whole on one line: an operator who searches
- * the code for the words in the log finds them here, and the page's quotes are checked against
- * this file (__tests__/source-text.test.ts): every message here is quoted there, every quote there
- * stands here. The only file of src/ whose lines may run past 160 characters.
- *
- * Each message is a function of what varies in it; the module that says it decides when.
- */
-/** A step on a platform without flock and /proc: the notice instead of isolation (platform.ts). */
-const notOnLinuxNotice = (platform, what) => `cargo-isolate: isolation needs a Linux runner (flock, /proc), and this one runs ${platform}: ${what}.`;
-/** A root on a filesystem whose flock may not exclude other machines (root.ts). */
-const unreliableFlockRoot = (root, fs, fsType) => `The root ${root}: it is on ${fs} (statfs type 0x${(fsType >>> 0).toString(16)}), where flock may not exclude processes on other hosts or VMs: two jobs could lease one slot. Keep the root on a local filesystem.`;
-/** The job's sccache client would start a server that dies with the job (start.ts). */
-const noHostSccacheServer = (why) => `sccache: could not make sure a host server runs (${why}); the job's sccache client starts its own, which dies with this job.`;
-/** A step (a `docker run` as root) left another uid's files where this uid's cargo writes (reclaim.ts). */
-const stepLeftFiles = (files, where, uid) => `A step left files of ${files} in ${where}, where cargo of uid ${uid} must write: a \`docker run\` step as root?`;
-/** The fix at the source, named in every notice about another uid's files from a step (reclaim.ts). */
-const FIX_AT_THE_SOURCE = 'Fix it at the source: docker run --user "$(id -u):$(id -g)" (docs/docker-run.md).';
-/**
- * The job-completed hook could not give a container job's files back (end.ts): the slot is then
- * passed over by the runner's user, so the PR's next container job starts cold elsewhere.
- */
-const containerFilesKept = (o) => `This job's container built as uid ${o.seen.uid} in slot ${o.slot} (seen at ${o.seen.root}), and this hook, running as uid ${o.hookUid}, could not give those files back (${o.failed.join('; ')}). Jobs of uid ${o.hookUid} pass the slot over until a root job or 'cargo-isolate gc' run as root hands it back, so this PR's next container job starts cold in another slot. To keep container jobs warm, let the runner's user hand the files back: add it to the docker group, or allow it 'sudo -n chown', or run 'cargo-isolate gc' as root from a timer (docs/runner-hooks.md).`;
-/** The job-started hook let the job run as it would without it (hook-impl.ts). */
-const hookLeftUnisolated = (why) => `cargo-isolate job-started hook: ${why.replace(/\.$/, '')}. This job runs without isolation (nothing exported).`;
-/** A CARGO_ISOLATE_* name nobody reads, in the environment or a runner's .env (variables.ts). */
-const notOurVariable = (name, where, near) => near
-    ? `${name} (${where}) is not a variable cargo-isolate reads: did you mean CARGO_ISOLATE_${near}?`
-    : `${name} (${where}) is not a variable cargo-isolate reads (docs/runner-hooks.md lists them)`;
-/** An `export NAME=` or `NAME =` line of a runner's .env: the runner takes the whole left side as the name (variables.ts). */
-const oneNameToTheRunner = (name, where, what, bare) => `'${name}' (${where}) is one name to the runner, ${what} included, so ${bare} is not set: write ${bare}=value, with nothing before the name and no space before '='`;
-/** A line of a runner's .env without '=' (variables.ts). */
-const notNameValue = (line, where) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
-/** The shared directory of `archive-store` is not there: never created, so an unmounted mount point does not fill the host's disk (fleet-dir.ts). */
-const fleetStoreNotMounted = (store, why) => `${store} cannot be read (${why}): is the shared filesystem mounted? A missing store is never created, so that an unmounted mount point does not fill this host's disk`;
-/** The share maps this job's uid to another (NFS's root squashing): what it wrote there, its jobs would refuse (fleet-dir.ts). */
-const fleetStoreMapsUid = (dir, owner, uid) => `${dir} belongs to uid ${owner}, not this job's uid ${uid} (a share that maps this uid to another, such as NFS's root squashing): what this job wrote there, its jobs would refuse`;
-/** `archive-store: actions-cache` where no action step runs: the runner hooks, `cargo-isolate run` (fleet-store.ts). */
-const actionsCacheNeedsToken = (who) => `the Actions cache service needs the runtime token that only a workflow's action steps get, which ${who}: the host tier only here (a shared directory works everywhere)`;
-
 ;// CONCATENATED MODULE: ./src/owners/reclaim.ts
 
 
@@ -31470,6 +31734,8 @@ async function byDocker(root, base, to, timeoutMs) {
     // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
     // would lead root's chown outside the root. Only the real directory is mounted.
     // The root was made by an administrator; what lies below it is the job user's to replace.
+    // Not reads that may find nothing: whatever cannot be resolved ('?' and '' match no real
+    // path) refuses the mount, and the refusal is the detail the caller reports.
     const st = await external_node_fs_.promises.lstat(base).catch(() => undefined);
     const expected = (0,external_node_path_.join)(await external_node_fs_.promises.realpath(root).catch(() => '?'), (0,external_node_path_.relative)(root, base));
     if (!st?.isDirectory() || (await external_node_fs_.promises.realpath(base).catch(() => '')) !== expected)
@@ -31603,6 +31869,8 @@ async function settleForeignHome(root, home, timeoutMs, env = process.env) {
 
 
 
+
+
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
  *
@@ -31664,7 +31932,7 @@ async function startKeeper(lock, watchPid, maxLeaseMs) {
  */
 async function scanSlots(root, history, o = {}) {
     const held = o.held ?? heldLocks();
-    const names = (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n)).sort();
+    const names = (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort();
     const views = await Promise.all(names.map(async (name) => {
         const d = slotDirs(root, name);
         return { name, record: await readRecord(d.record), live: await isHeldHint(d.lock, held) };
@@ -31695,7 +31963,7 @@ async function tryLease(dirs, req) {
     const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
     if (!h)
         return { busy: 'lease' };
-    const base = await external_node_fs_.promises.lstat(dirs.base).catch(() => undefined);
+    const base = await lstatIfPresent(dirs.base);
     if (base && !base.isDirectory()) {
         // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
         await external_node_fs_.promises.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
@@ -31719,7 +31987,8 @@ async function tryLease(dirs, req) {
     // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
     const below = await findForeign(dirs, uid);
     if (below.length > 0) {
-        // Said in the record too (still under the lease), so that gc and status report it.
+        // Said in the record too (still under the lease), so that gc and status report it; a record
+        // that cannot be written changes nothing here: the slot is passed over all the same.
         await markForeign(dirs, below).catch(() => false);
         killHolder(h.pid, dirs.lock);
         return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
@@ -31736,7 +32005,12 @@ async function tryLease(dirs, req) {
 function otherViews(slots, me) {
     return slots
         .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-        .map((v) => `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`);
+        .map((v) => {
+        const sees = v.view
+            ? `this job sees ${v.view.target}`
+            : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)";
+        return `Slot ${v.name} holds ${v.record.key}'s build of job ${v.record.job}, made at ${v.record.view.target}; ${sees}: not warm for it.`;
+    });
 }
 /** Each slot with the paths this job would see there, when the job's viewpoint is known. */
 function withViews(slots, req) {
@@ -31779,9 +32053,9 @@ async function acquireSlot(req) {
             deadline = started + b.ms;
             awaited = plan.waitFor;
             if (b.ms > 0)
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`);
+                req.log.info(waitingForOwnBuild(plan.waitFor, b.why, Math.round(b.ms / 1000)));
             else
-                req.log.info(`Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`);
+                req.log.info(notWaitingForOwnBuild(plan.waitFor, b.why));
         }
         const inWindow = deadline !== undefined && Date.now() < deadline;
         const waiting = plan.waitFor !== undefined && inWindow;
@@ -31811,17 +32085,18 @@ async function acquireSlot(req) {
             }
             if (r.busy === 'cargo' && !zombies.includes(c.name)) {
                 zombies.push(c.name);
-                req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+                req.log.warning(cargoStillInSlot(c.name));
             }
             if (r.busy === 'foreign' && !foreign.includes(c.name)) {
                 foreign.push(c.name);
+                const me = myUid();
                 // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
                 if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`);
+                    req.log.info(containerFilesInSlot({ slot: c.name, uid: r.uid, seenAt: r.view.root, me }));
                 else if (r.below)
-                    req.log.info(`Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`);
+                    req.log.info(stepFilesInSlot({ slot: c.name, files: r.below, me }));
                 else
-                    req.log.info(`Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`);
+                    req.log.info(rootJobFilesInSlot({ slot: c.name, uid: r.uid, me }));
             }
         }
         if (waiting || lingering) {
@@ -31878,8 +32153,11 @@ async function releaseLease(keeperPid, lock, dir = '') {
 
 
 
-const guard_isDir = async (p) => (await external_node_fs_.promises.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+
+
 const why = (c) => `disk guard: idle ${c.kind}`;
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind, entries) => entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
 const KINDS = {
     trash: {
         order: 0,
@@ -31888,8 +32166,8 @@ const KINDS = {
         async collect({ root }) {
             const trash = rootPaths(root).trash;
             const out = [];
-            for (const e of await external_node_fs_.promises.readdir(trash).catch(() => [])) {
-                const st = await external_node_fs_.promises.lstat((0,external_node_path_.join)(trash, e)).catch(() => undefined);
+            for (const e of await listDir(trash)) {
+                const st = await lstatIfPresent((0,external_node_path_.join)(trash, e));
                 out.push({ kind: 'trash', path: (0,external_node_path_.join)(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
             }
             return out;
@@ -31903,12 +32181,14 @@ const KINDS = {
         async collect({ root, held }) {
             const jobs = rootPaths(root).jobs;
             const out = [];
-            for (const repo of await external_node_fs_.promises.readdir(jobs).catch(() => [])) {
-                for (const key of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo)).catch(() => [])) {
-                    for (const run of await external_node_fs_.promises.readdir((0,external_node_path_.join)(jobs, repo, key)).catch(() => [])) {
+            // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+            const dirsIn = (d) => listDir(d, { notADirectory: 'absent' });
+            for (const repo of await listDir(jobs)) {
+                for (const key of await dirsIn((0,external_node_path_.join)(jobs, repo))) {
+                    for (const run of await dirsIn((0,external_node_path_.join)(jobs, repo, key))) {
                         const dir = (0,external_node_path_.join)(jobs, repo, key, run);
                         const rec = await readRecord((0,external_node_path_.join)(dir, 'job.json'));
-                        const st = await external_node_fs_.promises.lstat(dir).catch(() => undefined);
+                        const st = await lstatIfPresent(dir);
                         out.push({
                             kind: 'job-dir',
                             path: dir,
@@ -31922,7 +32202,7 @@ const KINDS = {
             return out;
         },
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             const locks = [(0,external_node_path_.join)(c.path, '.lease'), ...(await cargoLockFiles((0,external_node_path_.join)(c.path, 'target'), (0,external_node_path_.join)(c.path, 'cargo-home')))];
             return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
@@ -31953,7 +32233,7 @@ const KINDS = {
         async remove(root, c, timeoutMs) {
             if (c.slot !== undefined)
                 return removeFromSlot(root, c, timeoutMs);
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks((0,external_node_path_.join)(c.path, '..', '..')), timeoutMs })).outcome;
         },
@@ -31964,7 +32244,7 @@ const KINDS = {
         anyOwner: true,
         // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
         // least recently linked first.
-        collect: async ({ root }) => (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
         // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
         // race, finds it missing and lets cargo download: neither is wrong.
         remove: (_root, c) => external_node_fs_.promises.unlink(c.path).then(() => 'removed', (e) => (isPermissionError(e) ? 'needs root' : 'absent')),
@@ -31974,9 +32254,9 @@ const KINDS = {
         shared: true,
         anyOwner: false,
         // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-        collect: async ({ root }) => (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+        collect: async ({ root }) => unlinked('git', await gitEntries(root)),
         async remove(root, c, timeoutMs) {
-            if (!(await guard_isDir(c.path)))
+            if (!(await isDirAt(c.path)))
                 return 'absent';
             return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
         },
@@ -32052,14 +32332,14 @@ async function sharedSources(root, slots) {
     const me = myUid();
     const out = [];
     const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-    for (const name of await external_node_fs_.promises.readdir(rootPaths(root).homes).catch(() => [])) {
+    for (const name of await listDir(rootPaths(root).homes)) {
         const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
         // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-        const owner = (await external_node_fs_.promises.lstat((0,external_node_path_.join)(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+        const owner = (await lstatIfPresent((0,external_node_path_.join)(rootPaths(root).homes, name)))?.uid;
         if (uid === undefined || (me !== 0 && uid !== me && owner !== me))
             continue;
         const src = (0,external_node_path_.join)(rootPaths(root).homes, name, 'registry', 'src');
-        const st = await external_node_fs_.promises.lstat(src).catch(() => undefined);
+        const st = await lstatIfPresent(src);
         if (!st?.isDirectory())
             continue;
         out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
@@ -32070,7 +32350,7 @@ async function sharedSources(root, slots) {
 const mutateLocks = (home) => [(0,external_node_path_.join)(home, '.package-cache-mutate'), (0,external_node_path_.join)(home, '.package-cache')];
 /** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
 async function removeFromSlot(root, c, timeoutMs) {
-    if (!(await guard_isDir(c.path)))
+    if (!(await isDirAt(c.path)))
         return 'absent';
     const d = slotDirs(root, c.slot);
     const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
@@ -32085,6 +32365,8 @@ async function removeFromSlot(root, c, timeoutMs) {
                 await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
         },
     });
+    // An empty target dir where the build was: not a read, and one already made again (by a job that
+    // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
     if (c.kind === 'target' && r.outcome !== 'live')
         await external_node_fs_.promises.mkdir(d.target).catch(() => undefined);
     return r.outcome;
@@ -32114,7 +32396,7 @@ class DiskFullError extends Error {
 async function removeCandidate(root, c, timeoutMs) {
     const uid = myUid();
     if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-        const st = await external_node_fs_.promises.lstat(c.path).catch(() => undefined);
+        const st = await lstatIfPresent(c.path);
         if (st && st.uid !== uid)
             return 'needs root';
         // Another uid's files below a directory of ours (reclaim.ts marked the slot).
@@ -32242,12 +32524,13 @@ async function runGuard(o) {
             // what the filesystem did meanwhile (other jobs write while it runs).
             const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
             report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${units_formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
+            const size = units_formatBytes(outcome === 'removed' ? freed : bytes);
+            log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${size}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
         }
         report.after = now;
         report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
         if (report.needsRoot.count > 0) {
-            log.warning(`${report.needsRoot.count} idle entries (${units_formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`);
+            log.warning(idleNeedsRoot(report.needsRoot.count, units_formatBytes(report.needsRoot.bytes), myUid()));
         }
     }
     finally {
@@ -32264,12 +32547,24 @@ async function sayStillOver(o, report, livePlan, describe) {
     const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
     for (const c of unknown)
         report.liveBytes += await diskUsage(c.path, 10_000);
-    report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${units_formatBytes(report.liveBytes)}; idle data of other runners holds ${units_formatBytes(report.othersBytes)}.`;
+    report.message = stillOverThreshold({
+        root: o.root,
+        threshold: report.threshold,
+        disk: describe(report.after),
+        live: units_formatBytes(report.liveBytes),
+        others: units_formatBytes(report.othersBytes),
+    });
     o.log.warning(report.message);
 }
 function checkFloor(o, r) {
     if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
-        throw new DiskFullError(`Only ${units_formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${units_formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${units_formatBytes(r.liveBytes)}; other runners' idle data holds ${units_formatBytes(r.othersBytes)}.`);
+        throw new DiskFullError(belowFailBelow({
+            root: o.root,
+            free: units_formatBytes(r.after.freeBytes),
+            floor: units_formatBytes(o.failBelowBytes),
+            live: units_formatBytes(r.liveBytes),
+            others: units_formatBytes(r.othersBytes),
+        }));
     }
     return r;
 }
@@ -32294,528 +32589,6 @@ function consoleLog(verbose = false, quiet = false) {
                 process.stderr.write(`== ${name}\n`);
             return fn();
         },
-    };
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/model/archive-key.ts
-
-/*
- * What decides whether a dependency archive's artifacts are fresh for another job, as plain data
- * in and two keys out. Cargo itself re-checks every unit after a restore (its fingerprints hash
- * the toolchain, the flags, the source paths), so a wrong key never builds a wrong binary: it
- * restores an archive whose units cargo then rebuilds, which costs the restore for nothing. The
- * key is there to find the archive cargo will find fresh, and to say why none was found.
- *
- *   exact     every part below and the locked dependencies: a start with the same key finds
- *             every dependency unit fresh.
- *   fallback  the same without the lock: the newest archive of an older Cargo.lock is near,
- *             and cargo rebuilds only what changed (a bumped crate and what depends on it).
- *
- * Parts that cargo does not see, or sees only through the build scripts' own checks:
- *   - the host's architecture, OS release and libc: a build script links a system library it
- *     found there and says nothing when the host is upgraded;
- *   - the C toolchain variables build scripts read (CC, CFLAGS, AR, PKG_CONFIG_*, CMAKE_*, ...):
- *     most build scripts declare them with `rerun-if-env-changed`, so a mismatch reruns them,
- *     but an archive whose build scripts all rerun is worth little;
- *   - the CARGO_HOME string and the path view (the host's or a container's `/__t`): a registry
- *     crate's fingerprint hashes the absolute path of its source, so another home rebuilds all.
- * Repository, workflow, job and the `key` input say which commands built it: two jobs of one
- * workspace (a `clippy` job, a `test` job) compile other units with other features.
- */
-/** Bumped when what an archive holds changes (store/archive-content): older archives never match. */
-const archive_key_ARCHIVE_FORMAT = 1;
-/** Variables read by name: cargo's own that change artifacts, and the C toolchain's. */
-const NAMED = new Set([
-    'RUSTFLAGS',
-    'CARGO_ENCODED_RUSTFLAGS',
-    'CARGO_BUILD_RUSTFLAGS',
-    'RUSTC',
-    'CARGO_BUILD_RUSTC',
-    'CARGO_BUILD_TARGET',
-    'CARGO_INCREMENTAL',
-    'CARGO_BUILD_DEP_INFO_BASEDIR',
-    'CARGO_TARGET_APPLIES_TO_HOST',
-    'RUSTC_BOOTSTRAP',
-    '__CARGO_DEFAULT_LIB_METADATA',
-    'CC',
-    'CXX',
-    'AR',
-    'RANLIB',
-    'CFLAGS',
-    'CXXFLAGS',
-    'CPPFLAGS',
-    'LDFLAGS',
-    'ARFLAGS',
-    'CRATE_CC_NO_DEFAULTS',
-]);
-/** Variables read by form: profiles, unstable flags, per-target settings, pkg-config, CMake. */
-const PATTERNS = (/* unused pure expression or super */ null && ([
-    /^CARGO_PROFILE_/,
-    /^CARGO_UNSTABLE_/,
-    /^CARGO_HOST_(RUSTFLAGS|LINKER)$/,
-    /^CARGO_TARGET_[A-Z0-9_]+_(RUSTFLAGS|LINKER|AR)$/,
-    /^(HOST|TARGET)_(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)$/,
-    /^(CC|CXX|AR|RANLIB|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)_[A-Za-z0-9_]+$/,
-    /^PKG_CONFIG/,
-    /^CMAKE_/,
-]));
-/**
- * Pure: the variables of `env` that change what cargo or a build script writes, sorted. Empty
- * values count as unset (cargo and the cc crate read them so). The target dir, CARGO_HOME and
- * the build dir are not here: the path view and the home are parts of their own, and a target
- * dir's path does not reach a registry unit's fingerprint.
- */
-function artifactEnv(env) {
-    return Object.entries(env)
-        .filter((e) => e[1] !== undefined && e[1] !== '')
-        .filter(([k]) => k !== 'CARGO_TARGET_DIR' && (NAMED.has(k) || PATTERNS.some((p) => p.test(k))))
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-const digest = (parts) => sha256Hex(JSON.stringify(Object.entries(parts).sort(([a], [b]) => (a < b ? -1 : 1)))).slice(0, 32);
-/** Pure: the exact and the fallback key of a build. */
-function archiveKey(i) {
-    const parts = {
-        format: String(archive_key_ARCHIVE_FORMAT),
-        repository: i.repository,
-        workflow: i.workflow,
-        job: i.job,
-        key: i.jobKey,
-        rustc: i.rustc.trim(),
-        arch: i.host.arch,
-        os: i.host.os,
-        libc: i.host.libc,
-        cargoHome: i.cargoHome,
-        view: i.view,
-    };
-    if (i.cargo !== undefined)
-        parts.cargo = i.cargo.trim();
-    for (const [k, v] of artifactEnv(i.env))
-        parts[`env.${k}`] = v;
-    const fallback = digest(parts);
-    if (i.lockedDependencies === undefined)
-        return { fallback, parts };
-    const lock = sha256Hex([...i.lockedDependencies].sort().join('\n'));
-    return { exact: digest({ ...parts, lock }), fallback, parts: { ...parts, lock } };
-}
-/**
- * Pure: a part's value as an archive sent to a fleet store keeps it: a digest. The values of the
- * variables (`env.RUSTFLAGS`, `env.CFLAGS`, ...) may hold what should not leave the host, and a
- * digest still says whether two keys differ there.
- */
-const archive_key_redactedValue = (v) => `sha256:${sha256Hex(v).slice(0, 16)}`;
-/**
- * Pure: the parts that differ between an archive's key and the wanted one, by name (`rustc`,
- * `env.RUSTFLAGS`, `lock`): what a job's summary says when no archive matched. A value an archive
- * keeps as a digest (one that came through a fleet store) is the same as the value it digests.
- */
-function keyDifferences(saved, wanted) {
-    const names = new Set([...Object.keys(saved), ...Object.keys(wanted)]);
-    const same = (s, w) => s === w || (s !== undefined && w !== undefined && s === archive_key_redactedValue(w));
-    return [...names].filter((n) => !same(saved[n], wanted[n])).sort();
-}
-/**
- * Pure: which archive a start restores. Its exact key if there is one; else the newest of the
- * same fallback key (the most recent lock is the nearest to the next one); none when the start
- * has no fallback candidates. `how` says which.
- */
-function chooseArchive(candidates, want) {
-    const exact = want.exact === undefined ? undefined : candidates.find((c) => c.exact === want.exact);
-    if (exact)
-        return { pick: exact, how: 'exact' };
-    const newest = [...candidates].sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : a.exact < b.exact ? -1 : 1))[0];
-    return newest ? { pick: newest, how: 'fallback' } : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/model/spelling.ts
-/*
- * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
- * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
- */
-/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
-function editDistance(a, b) {
-    const x = a.toLowerCase();
-    const y = b.toLowerCase();
-    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= x.length; i++) {
-        for (let j = 1; j <= y.length; j++) {
-            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
-                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    }
-    return d[x.length][y.length];
-}
-/**
- * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
- * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
- */
-function nearest(word, known) {
-    let best;
-    for (const w of known) {
-        const d = editDistance(word, w);
-        if (!best || d < best.d)
-            best = { w, d };
-    }
-    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/model/archive-store.ts
-
-
-
-const ACTIONS_CACHE = 'actions-cache';
-/** The accepted forms, for refusals. */
-const ARCHIVE_STORE_FORM = `'${ACTIONS_CACHE}', or the absolute path of a directory every host mounts (e.g. /mnt/ci-archives), or empty for none`;
-/**
- * Pure: the store a setting names, or why it names none: a hint for the refusal (the words of
- * settings.ts's InputError). Paths are normalised (`/mnt/x/` is `/mnt/x`); `/` itself is refused,
- * as a relative path is (where it leads would depend on each job's directory).
- */
-function parseArchiveStore(text) {
-    const t = text.trim();
-    if (t === '' || t === 'none')
-        return { kind: 'none' };
-    if (t === ACTIONS_CACHE)
-        return { kind: 'actions-cache' };
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(t))
-        return { hint: 'it holds a control character.' };
-    if ((0,external_node_path_.isAbsolute)(t)) {
-        const path = (0,external_node_path_.normalize)(t).replace(/(.)\/+$/, '$1');
-        if (path === '/')
-            return { hint: "'/' is the whole filesystem, not a directory of archives." };
-        return { kind: 'directory', path };
-    }
-    const near = nearest(t, [ACTIONS_CACHE, 'none']);
-    if (near)
-        return { hint: `did you mean '${near}'?` };
-    if (/^(github|gha|cache|true|yes|on)$/i.test(t))
-        return { hint: `the Actions cache service is spelled '${ACTIONS_CACHE}'.` };
-    return { hint: "a relative path: where it leads would depend on each job's working directory." };
-}
-/** Pure: what a store is called in a job's log: `the Actions cache service`, `the shared directory /mnt/ci-archives`. */
-const storeName = (s) => s.kind === 'actions-cache' ? 'the Actions cache service' : s.kind === 'directory' ? `the shared directory ${s.path}` : 'no fleet store';
-const CACHE_PREFIX = (/* unused pure expression or super */ null && (`cargo-isolate-deps/v${ARCHIVE_FORMAT}`));
-/**
- * Pure: an archive's key in the Actions cache service: `cargo-isolate-deps/v1/<domain>/<fallback>/<exact>`.
- * Trust domains (`pr-7`, `ref-main`, model/key.ts) never hold a `/` or a comma, so the prefix of
- * one domain's fallback key never matches another domain's entries.
- */
-const cacheKeyOf = (domain, fallback, exact) => `${CACHE_PREFIX}/${domain}/${fallback}/${exact}`;
-/**
- * Pure: what a start asks the Actions cache service for, in the order it prefers: its exact key
- * in each domain it may read (its own first, then its base's), then the newest entry under its
- * fallback key in each (the service matches restore keys as prefixes, newest first). Without an
- * exact key (no Cargo.lock), only the fallbacks. At most 10 keys: the service's limit.
- */
-function cacheKeysFor(domains, key) {
-    const exact = key.exact === undefined ? [] : domains.map((d) => cacheKeyOf(d, key.fallback, key.exact));
-    const near = domains.map((d) => `${CACHE_PREFIX}/${d}/${key.fallback}/`);
-    const [primary, ...restoreKeys] = [...exact, ...near].slice(0, 10);
-    return { primary, restoreKeys };
-}
-/**
- * Pure: the domain and keys of an entry the service matched, when it is one a start asking with
- * `domains` and `key` may restore: one of its domains, its fallback key. Anything else (an entry
- * of another domain, a name of another form) is undefined: never restored.
- */
-function parseCacheKey(matched, domains, key) {
-    const parts = matched.split('/');
-    if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== CACHE_PREFIX)
-        return undefined;
-    const [domain, fallback, exact] = parts.slice(2);
-    if (!domains.includes(domain) || fallback !== key.fallback || !/^[0-9a-f]{32}$/.test(exact))
-        return undefined;
-    return { domain, fallback, exact, how: exact === key.exact ? 'exact' : 'fallback' };
-}
-/**
- * Pure: an archive's key parts as they leave the host for a fleet store: the values of the
- * variables as digests (model/archive-key.ts `redactedValue`), the rest (repository, job, rustc,
- * OS, the CARGO_HOME path) as they are: names a store's reader sees anyway in the entry's paths.
- */
-function partsForFleet(parts) {
-    return Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, k.startsWith('env.') && !v.startsWith('sha256:') ? redactedValue(v) : v]));
-}
-/**
- * Pure: why an entry of a shared directory cannot be trusted by a job of `uid`, or undefined when
- * it can: every directory from the uid's own part of the store down to the archive, and its two
- * files, must be plain directories and files owned by that uid and writable by nobody else. A
- * directory every host mounts is writable by every job of the uid on every host (the security
- * page says what that means); this is what the store's own permissions let a job trust: nothing
- * another uid wrote, or could have replaced.
- */
-function untrustedEntry(entries, uid) {
-    for (const e of entries) {
-        if (e.kind === 'other')
-            return `${e.path} is not a plain file or directory (a symbolic link, say)`;
-        if (e.uid !== uid)
-            return `${e.path} belongs to uid ${e.uid}, not to this job's uid ${uid}`;
-        if (e.mode & 0o002)
-            return `${e.path} is writable by every user (mode ${(e.mode & 0o7777).toString(8)})`;
-        if (e.mode & 0o020)
-            return `${e.path} is writable by its group (mode ${(e.mode & 0o7777).toString(8)})`;
-    }
-    return undefined;
-}
-/** Pure: whether an outcome is a fault worth a warning (an annotation), or a line of the log. */
-const isFleetFault = (r) => r === 'refused' || r === 'error' || r === 'timeout';
-
-;// CONCATENATED MODULE: ./src/model/settings.ts
-
-
-
-
-/** Pure: the subject of a message: `Input 'disk-threshold'`, `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`. */
-function subjectOf(o) {
-    if (o.kind === 'variable')
-        return `Variable ${o.name}${o.file ? ` (in ${o.file})` : ''}`;
-    if (o.kind === 'flag')
-        return `Option '${o.name}'`;
-    if (o.kind === 'default')
-        return `The default ${o.name}`;
-    return `Input '${o.name}'`;
-}
-/** Pure: how a message refers to another setting: `'disk-threshold'`, `CARGO_ISOLATE_DISK_THRESHOLD`, `--disk-threshold`. */
-const refOf = (o) => (o.kind === 'input' ? `'${o.name}'` : o.kind === 'default' ? `the default ${o.name}` : o.name);
-class InputError extends Error {
-    /** A setting's refusal (`Input 'x' is 'v': hint. Expected form.`), or `{ message }` for one that is not about a single value. */
-    constructor(origin, value = '', expected = '', hint) {
-        if (typeof origin === 'object' && 'message' in origin)
-            super(origin.message);
-        else {
-            const o = typeof origin === 'string' ? { kind: 'input', name: origin } : origin;
-            super(`${subjectOf(o)} is '${value}'${hint ? `: ${hint} ` : '. '}Expected ${expected}.`);
-        }
-        this.name = 'InputError';
-    }
-}
-/** Inputs an operator may set for every job of a runner or host; the rest are per job (key, paths) or need a token (cache). */
-const RUNNER_INPUTS = [
-    'root',
-    'layout',
-    'reuse',
-    'lease-wait',
-    'max-lease',
-    'disk-threshold',
-    'disk-target',
-    'prune-scope',
-    'runner-name',
-    'dry-run',
-    'fail-below',
-    'cleanup-timeout',
-    'publish-crates',
-    'archive-store',
-];
-/** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
-function variableOf(input) {
-    return input === 'runner-name' ? 'CARGO_ISOLATE_RUNNER' : `CARGO_ISOLATE_${input.toUpperCase().replace(/-/g, '_')}`;
-}
-/** The runner's `CARGO_ISOLATE_*` variables as settings (runner hooks, the CLI), from an environment or a .env file. */
-function fromVariables(env, file) {
-    const allowed = RUNNER_INPUTS;
-    return {
-        get: (n) => (allowed.includes(n) ? (env[variableOf(n)] ?? '') : ''),
-        origin: (n) => ({ kind: 'variable', name: variableOf(n), file }),
-    };
-}
-/** The first source that sets an input wins (the CLI: flag, then variable); none: the default. */
-function firstOf(...sources) {
-    const pick = (n) => sources.find((src) => src.get(n).trim() !== '');
-    return { get: (n) => pick(n)?.get(n) ?? '', origin: (n) => pick(n)?.origin(n) ?? { kind: 'default', name: n } };
-}
-/** Pure: a .env file's lines as the runner splits them (.NET's ReadAllLines: CRLF, LF or CR; a BOM dropped). */
-const envLines = (text) => text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-/**
- * Pure: the runner's .env file as the runner reads it (actions/runner, Runner.Listener's
- * LoadAndSetEnv): one NAME=value per line, split at the first '=', the value verbatim; no
- * comments, quotes or trimming. A line without '=' (or starting with it) sets nothing.
- * model/variables.ts says what in such a file is not what its writer meant.
- */
-function parseEnvFile(text) {
-    const out = {};
-    for (const line of envLines(text)) {
-        const at = line.indexOf('=');
-        if (at > 0)
-            out[line.slice(0, at)] = line.slice(at + 1);
-    }
-    return out;
-}
-const LEVEL_FORM = 'a percentage below 100% (e.g. 85%) or a free-space floor (e.g. 20GiB)';
-/**
- * The default of every input that has one, in one place and in the form action.yml states it
- * (__tests__/decisions.test.ts checks that the two agree): readSettings reads an unset input as
- * its default, and whatever else needs one (the hooks, the fleet simulator) reads it here.
- */
-const DEFAULTS = {
-    layout: 'slot',
-    reuse: 'same-key',
-    'lease-wait': '60s',
-    'max-lease': '24h',
-    'disk-threshold': '85%',
-    'prune-scope': 'runner',
-    'dry-run': 'false',
-    'publish-crates': 'trusted',
-    cache: 'false',
-    'cleanup-timeout': '120s',
-};
-const defaultOf = (name) => DEFAULTS[name] ?? '';
-/**
- * Where pruning stops when the user names only a threshold: just under the threshold itself.
- * The target is also the level under which a job makes a new slot rather than wipe a warm
- * build (choose.ts), so it is how much of the disk the pool keeps builds on. Measured on the
- * fleet simulation (docs/simulation.md, "The guard's levels"): every point of target under the
- * threshold leaves a point of the disk unused and loses warm starts (10 points under it lost 3
- * to 7 points of the clairvoyant reference's warm starts where the disk is scarce, and even 3
- * points under it lost to plain LRU where everything just fits), while the guard removes the
- * same bytes a day whatever the target: only more often, about one build per run instead of two.
- */
-function defaultTarget(threshold) {
-    return threshold;
-}
-function targetIsBelow(threshold, target) {
-    if (threshold.kind === 'percent' && target.kind === 'percent')
-        return target.percent <= threshold.percent;
-    if (threshold.kind === 'free' && target.kind === 'free')
-        return target.bytes >= threshold.bytes;
-    return false; // mixed forms: refused before this is asked
-}
-const KIND_TEXT = { percent: 'a percentage', free: 'a free-space floor' };
-/**
- * Pure, once the disk is measured: a level or floor the user set that no disk of this size can
- * meet (a free-space floor at or above the filesystem's whole size: every job would prune
- * everything idle, or fail), as the refusal to give; undefined when every one can be met.
- */
-function beyondDisk(s, totalBytes, where) {
-    const checks = [
-        ['disk-threshold', s.diskThreshold.kind === 'free' ? s.diskThreshold.bytes : undefined, 'every job would find the disk over it and prune everything idle'],
-        ['disk-target', s.diskTarget.kind === 'free' ? s.diskTarget.bytes : undefined, 'every guard run would prune everything idle'],
-        ['fail-below', s.failBelowBytes, 'every job would fail'],
-    ];
-    for (const [name, bytes, cost] of checks) {
-        const set = s.setLevels?.[name];
-        if (bytes === undefined || bytes < totalBytes || !set)
-            continue;
-        return new InputError(set.origin, set.text, `a size under ${units_formatBytes(totalBytes)}${name === 'fail-below' ? ' (e.g. 5GiB)' : ', e.g. 20GiB, or a percentage such as 85%'}`, `the filesystem of ${where} holds ${units_formatBytes(totalBytes)} in all, so ${cost}.`);
-    }
-    return undefined;
-}
-function defaultRoot(env) {
-    if (env.CARGO_ISOLATE_ROOT)
-        return env.CARGO_ISOLATE_ROOT;
-    // Outside RUNNER_TEMP (emptied every job) and outside the workspace (cleaned by checkout).
-    const cache = env.XDG_CACHE_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cache');
-    return (0,external_node_path_.join)(cache, 'cargo-isolate');
-}
-/** Pure: where the root came from when nothing set it: CARGO_ISOLATE_ROOT, else the default path. */
-const defaultRootOrigin = (env) => env.CARGO_ISOLATE_ROOT ? { kind: 'variable', name: 'CARGO_ISOLATE_ROOT' } : { kind: 'default', name: 'root' };
-/**
- * Reads every setting once, from the action's inputs (`get`) or another source (the runner's
- * variables, the CLI's flags); every refusal names the value's origin (`Input 'disk-threshold'`,
- * `Variable CARGO_ISOLATE_DISK_THRESHOLD`, `Option '--disk-threshold'`). A bare number is refused
- * wherever a unit is needed, with a hint (`'85': did you mean 85% or 85GiB?`).
- */
-function readSettings(from, env = process.env) {
-    const src = typeof from === 'function' ? { get: from, origin: (n) => ({ kind: 'input', name: n }) } : from;
-    const read = (name) => src.get(name).trim() || defaultOf(name);
-    const refuse = (name, value, expected, hint) => new InputError(src.origin(name), value, expected, hint);
-    const oneOf = (name, allowed) => {
-        const v = read(name);
-        if (allowed.includes(v))
-            return v;
-        throw refuse(name, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-    };
-    const bool = (name) => {
-        const v = read(name);
-        if (['true', 'True', 'TRUE'].includes(v))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(v))
-            return false;
-        throw refuse(name, v, `'true' or 'false'`);
-    };
-    const duration = (name, min = 0) => {
-        const v = read(name);
-        const ms = parseDuration(v);
-        if (ms === undefined || ms < min) {
-            throw refuse(name, v, `a duration such as 30s, 5m or 2h${min ? ` of at least ${min / 1000}s` : ''}`, unitHint(v, 'duration'));
-        }
-        return ms;
-    };
-    const level = (name) => {
-        const v = read(name);
-        if (v === '')
-            return undefined;
-        const l = parseLevel(v);
-        if (!l)
-            throw refuse(name, v, LEVEL_FORM, unitHint(v, 'level'));
-        return l;
-    };
-    /** A short single-line label: it is recorded in slot.json and compared, never used as a path. */
-    const label = (name, example) => {
-        const v = read(name);
-        // Control characters are what this refuses: a label goes into file names and log lines.
-        // eslint-disable-next-line no-control-regex
-        if (v.length > 200 || /[\u0000-\u001f\u007f]/.test(v))
-            throw refuse(name, v.length > 60 ? `${v.slice(0, 60)}...` : v, `one line of at most 200 characters (e.g. ${example})`);
-        return v;
-    };
-    const diskThreshold = level('disk-threshold'); // it has a default
-    const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
-    if (diskTarget.kind !== diskThreshold.kind) {
-        // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
-        // guard stops at would then depend on the disk: one kind for both, or no target at all.
-        const t = read('disk-threshold') || '85%';
-        throw refuse('disk-target', read('disk-target'), `${KIND_TEXT[diskThreshold.kind]} as ${refOf(src.origin('disk-threshold'))} is ` +
-            `(e.g. ${diskThreshold.kind === 'percent' ? '80%' : '25GiB'}), or none: it then stops at the threshold`, `${refOf(src.origin('disk-threshold'))} is ${KIND_TEXT[diskThreshold.kind]} (${t}), and a target of another kind cannot be compared with it.`);
-    }
-    if (!targetIsBelow(diskThreshold, diskTarget)) {
-        throw refuse('disk-target', read('disk-target'), `a level at or below ${refOf(src.origin('disk-threshold'))} (${read('disk-threshold')})`);
-    }
-    const failBelowRaw = read('fail-below');
-    let failBelowBytes;
-    if (failBelowRaw !== '' && parseFloat(failBelowRaw) !== 0) {
-        failBelowBytes = parseSize(failBelowRaw);
-        if (failBelowBytes === undefined || failBelowBytes <= 0) {
-            throw refuse('fail-below', failBelowRaw, 'a free-space size such as 5GiB, or empty to never fail', unitHint(failBelowRaw, 'size'));
-        }
-    }
-    const rootRaw = read('root');
-    // As the root: an operator sets the store once for a runner (its .env), and the action's input defaults to it.
-    const storeRaw = read('archive-store') || (env.CARGO_ISOLATE_ARCHIVE_STORE ?? '').trim();
-    const storeOrigin = read('archive-store') ? src.origin('archive-store') : { kind: 'variable', name: 'CARGO_ISOLATE_ARCHIVE_STORE' };
-    const archiveStore = parseArchiveStore(storeRaw);
-    if ('hint' in archiveStore)
-        throw new InputError(storeOrigin, storeRaw, ARCHIVE_STORE_FORM, archiveStore.hint);
-    if (archiveStore.kind === 'actions-cache' && storeOrigin.kind === 'flag')
-        throw new InputError(storeOrigin, storeRaw, 'the absolute path of a directory every host mounts (e.g. /mnt/ci-archives)', "the Actions cache service needs the runtime token that only a workflow's action steps get, which a command on the host never has.");
-    const setLevels = {};
-    for (const n of ['disk-threshold', 'disk-target', 'fail-below'])
-        if (read(n))
-            setLevels[n] = { text: read(n), origin: src.origin(n) };
-    return {
-        root: rootRaw || defaultRoot(env),
-        rootOrigin: rootRaw ? src.origin('root') : defaultRootOrigin(env),
-        layout: oneOf('layout', ['slot', 'job']),
-        reuse: oneOf('reuse', ['same-key', 'never', 'always']),
-        leaseWaitMs: duration('lease-wait'),
-        maxLeaseMs: duration('max-lease', 60_000),
-        diskThreshold,
-        diskTarget,
-        pruneScope: oneOf('prune-scope', ['runner', 'host']),
-        dryRun: bool('dry-run'),
-        failBelowBytes,
-        publishCrates: oneOf('publish-crates', ['always', 'trusted', 'never']),
-        cache: bool('cache'),
-        manifestPath: read('manifest-path') || undefined,
-        workingDirectory: read('working-directory') || env.GITHUB_WORKSPACE || process.cwd(),
-        cleanupTimeoutMs: duration('cleanup-timeout', 1000),
-        runnerName: label('runner-name', 'build-host-3') || undefined,
-        jobKey: label('key', '${{ matrix.target }}'),
-        archiveStore,
-        archiveStoreOrigin: storeRaw ? storeOrigin : undefined,
-        setLevels,
     };
 }
 
@@ -32852,6 +32625,8 @@ class RootMissingError extends RootError {
         this.name = 'RootMissingError';
     }
 }
+/** Whether a root cargo-isolate made is at this path: its marker file is there. */
+const isMadeRoot = async (root) => (await lstatIfPresent(rootPaths(root).marker))?.isFile() ?? false;
 const within = (path, dir) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
 /** Pure: why this (already resolved) path may not be a root, or undefined when it may. */
 function refuseRoot(path, env) {
@@ -32972,6 +32747,40 @@ async function root_prepareRoot(raw, env, create = true, origin = { kind: 'input
     return root;
 }
 
+;// CONCATENATED MODULE: ./src/model/spelling.ts
+/*
+ * "Did you mean": the known word nearest to one the user typed, for messages about a misspelled
+ * variable, command or flag. Pure; table-tested in __tests__/settings.test.ts.
+ */
+/** Pure: edit distance (insert, delete, substitute, swap of two neighbours), case-insensitive. */
+function editDistance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+/**
+ * Pure: the known word nearest to `word`, when it is near enough to be a slip (at most a third of
+ * its letters changed, and at least one); undefined when nothing is. Ties go to the first known.
+ */
+function nearest(word, known) {
+    let best;
+    for (const w of known) {
+        const d = editDistance(word, w);
+        if (!best || d < best.d)
+            best = { w, d };
+    }
+    return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/model/options.ts
 
 
@@ -33080,11 +32889,11 @@ const FLAGS = [
     { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
     { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
     {
-        name: 'archive-store',
-        input: 'archive-store',
-        form: 'DIR',
-        commands: ['run'],
-        help: 'a directory every host mounts, where hosts share dependency archives (none unless set)',
+        name: 'writable-sources',
+        input: 'writable-sources',
+        form: 'CRATES',
+        commands: JOB,
+        help: 'crates whose build scripts write next to their sources: left writable',
     },
     { name: 'working-directory', input: 'working-directory', form: 'DIR', commands: ['run'], help: "where to look for the workspace's Cargo.lock" },
     { name: 'manifest-path', input: 'manifest-path', form: 'FILE', commands: ['run'], help: "the workspace's Cargo.toml" },
@@ -33551,6 +33360,7 @@ function parseEvents(text) {
 
 
 
+
 const emptyCounters = () => ({ format: 1, cursors: {}, guardRuns: {}, guardFreed: {}, leaseWaits: {}, unisolated: 0, jobs: {} });
 /** Pure: the counters with these events added (each by its row of EVENT_METRICS). */
 function addEvents(c, events) {
@@ -33602,7 +33412,8 @@ const EVENT_METRICS = {
             c.guardFreed[e.trigger] = (c.guardFreed[e.trigger] ?? 0) + (Number.isFinite(e.freed) ? e.freed : 0);
         },
         families: (c, r) => [
-            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
+            ...family('cargo_isolate_guard_runs_total', 'counter', 'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
+                'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).', TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res) => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0]))),
             ...family('cargo_isolate_guard_freed_bytes_total', 'counter', 'Bytes the guard removed, by trigger.', TRIGGERS.map((t) => [{ ...r, trigger: t }, c.guardFreed[t] ?? 0])),
         ],
     },
@@ -33668,13 +33479,9 @@ function renderMetrics(s, c) {
     const jobs = Object.entries(c.jobs)
         .map(([k, v]) => [JSON.parse(k), v])
         .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
-    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...family('cargo_isolate_jobs_total', 'counter', 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-    ])), ...family('cargo_isolate_units_total', 'counter', 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).', jobs.flatMap(([[repo, job], v]) => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-    ])));
+    /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
+    const perJob = (name, label, counts, help) => family(name, 'counter', help, jobs.flatMap(([[repository, job], v]) => counts.map((k) => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])));
+    lines.push(...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)), ...perJob('cargo_isolate_jobs_total', 'start', ['warm', 'cold'], 'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.'), ...perJob('cargo_isolate_units_total', 'state', ['built', 'fresh'], 'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).'));
     return lines.join('\n') + '\n';
 }
 async function readCounters(path) {
@@ -33723,8 +33530,7 @@ async function updateCounters(root, warn) {
 /** The metrics text for a root (or for its absence). */
 async function collectMetrics(root, threshold, warn = () => undefined, by = 'cli') {
     const written = { at: Date.now(), by };
-    const present = await external_node_fs_.promises.lstat(rootPaths(root).marker).then((st) => st.isFile(), () => false);
-    if (!present)
+    if (!(await isMadeRoot(root)))
         return renderMetrics({ root, written }, emptyCounters());
     const status = await rootStatus(root);
     const plan = guard_planPrune(await collectCandidates(root), 'host', '');
@@ -34022,84 +33828,7 @@ async function forgetDomain(root, repository, key, branch) {
     return { slots: slots.map((s) => s.name), bytes, message: `${what}: ${held}.` };
 }
 
-;// CONCATENATED MODULE: ./src/job/cargo-home.ts
-
-
-
-
-
-
-
-/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
-function homeFor(root, dirs, uid, shared) {
-    return shared ? sharedHome(root, uid) : dirs.cargoHome;
-}
-/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
-function chooseHome(root, dirs, o) {
-    if (o.layout === 'job')
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
-    if (o.fork)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
-    if (o.problem)
-        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
-    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
-}
-/**
- * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
- * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
- */
-async function sharedHomeProblem(root, uid) {
-    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
-    if (theirs)
-        return theirs;
-    const foreign = await findForeignInHome(dir, uid);
-    if (foreign.length > 0)
-        return (`${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
-            "Root's 'cargo-isolate gc' hands them back");
-    return undefined;
-}
-/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
-async function rootOwnerFor(root, uid) {
-    return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
-}
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-function originalCargoHome(env, root) {
-    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
-    // A nested run (the action used twice in one job) must link to the runner's home, not ours.
-    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
-}
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-async function linkRunnerConfig(cargoHome, root, env) {
-    const linked = [];
-    const orig = originalCargoHome(env, root);
-    if (!orig)
-        return linked;
-    await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
-    for (const f of LINKED) {
-        const src = (0,external_node_path_.join)(orig, f);
-        const dst = (0,external_node_path_.join)(cargoHome, f);
-        const st = await ifPresent(src, () => external_node_fs_.promises.stat(src), { notADirectory: 'absent' });
-        const cur = await ifPresent(dst, () => external_node_fs_.promises.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
-        if (!st?.isFile()) {
-            if (cur !== undefined)
-                await external_node_fs_.promises.unlink(dst).catch(() => undefined); // the runner's file went away
-            continue;
-        }
-        if (cur !== src) {
-            // Another job of this uid may do the same at once: a temp link renamed into place.
-            const tmp = `${dst}.${process.pid}.tmp`;
-            await external_node_fs_.promises.rm(tmp, { force: true });
-            await external_node_fs_.promises.symlink(src, tmp);
-            await external_node_fs_.promises.rename(tmp, dst);
-        }
-        linked.push(src);
-    }
-    return linked;
-}
-
 ;// CONCATENATED MODULE: ./src/job/prepare.ts
-
 
 
 
@@ -34115,9 +33844,10 @@ async function hasEntries(dir) {
     return (await listDir(dir)).length > 0;
 }
 /**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME (whose top,
+ * with the runner's config copied in, is home-top.ts's). A private cargo-home/ left in the slot
+ * by an earlier job is kept only when this job uses it (a fork PR's next run); otherwise it goes
+ * with the wipe, or now.
  */
 async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.cargoHome) {
     const removed = [];
@@ -34156,8 +33886,7 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
     await external_node_fs_.promises.mkdir(cargoHome, { recursive: true });
     await external_node_fs_.promises.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
     await external_node_fs_.promises.chmod(dirs.tmp, 0o700);
-    const linked = await linkRunnerConfig(cargoHome, root, env);
-    return { decision, removed, linked };
+    return { decision, removed };
 }
 
 ;// CONCATENATED MODULE: ./src/owners/handback.ts
@@ -34178,6 +33907,8 @@ async function prepareDirs(root, dirs, previous, me, s, env, cargoHome = dirs.ca
  * removed before post). A slot's record stops saying uid 0 only after its chown succeeded, so
  * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
  */
+/** Root's own directories under homes/: its CARGO_HOME, its record of verified sources, its fork PRs' compile cache. */
+const ROOT_OWN = /^u0(-untrusted-sccache|-verified)?$/;
 async function giveSlot(dirs, to, timeoutMs) {
     const r = await chownTree([dirs.base], to, true, timeoutMs);
     if (!r.ok)
@@ -34214,12 +33945,13 @@ async function handBackJob(j, published, gitPublished = 0) {
         throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
     // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
     // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+    // Only what root made there since: the rest keeps its change time (home-sources.ts reads it).
     const homes = rootPaths(j.root).homes;
     if ((await lstatIfPresent(homes))?.uid === 0)
         await chownTree([homes], to, false);
-    const rootOwn = (await listDir(homes)).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+    const rootOwn = (await listDir(homes)).filter((n) => ROOT_OWN.test(n)).map((n) => `${homes}/${n}`);
     if (rootOwn.length) {
-        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+        const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs, { from: 0 });
         if (!r.ok)
             throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
     }
@@ -34264,7 +33996,7 @@ async function handBackIdle(root, timeoutMs) {
         const st = await lstatIfPresent(home);
         if (uid === 0 && st?.isDirectory()) {
             // Root's own home goes to the root's owner, as a root job's post step does (handBackJob).
-            if ((await chownTree([home, `${home}-untrusted-sccache`].filter((h) => h === home || (0,external_node_fs_.existsSync)(h)), to, true, timeoutMs)).ok)
+            if ((await chownTree([home, `${home}-untrusted-sccache`, `${home}-verified`].filter((h) => h === home || (0,external_node_fs_.existsSync)(h)), to, true, timeoutMs, { from: 0 })).ok)
                 given.push(`homes/${name}`);
             continue;
         }
@@ -34652,11 +34384,19 @@ function sccacheExports(r) {
     return r ? { SCCACHE_SERVER_PORT: String(r.port) } : {};
 }
 /**
+ * How long a server told to stop may take to exit: sccache 0.4 answers `--stop-server` before it
+ * closes its port, then waits up to 10 s for the compiles in flight (server.rs, SHUTDOWN_TIMEOUT);
+ * a busy machine adds to both.
+ */
+const STOP_GRACE_MS = 30_000;
+/**
  * The post step, before it empties the job's tmp/: a server on the job's port that carries
  * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
- * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
- * its temp dir still exists, and start a host server in its place for the jobs still on that
- * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, and wait
+ * until it has exited: `--stop-server` returns while the server may still hold the port and run
+ * compiles in that TMPDIR. One that has not exited after STOP_GRACE_MS gets SIGKILL, as the
+ * runner would give it. Then start a host server in its place for the jobs still on that port.
+ * Returns what it did, for a warning; undefined when there was nothing to do.
  */
 async function sccacheAtEnd(r, env, paths, log) {
     if (!r)
@@ -34667,13 +34407,31 @@ async function sccacheAtEnd(r, env, paths, log) {
         return undefined;
     const wrapper = sccacheWrapper(env);
     const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
-    if (!binary)
+    const start = procStat(o.pid)?.start;
+    if (!binary || !start)
         return undefined;
     await new Promise((res) => {
-        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+        const c = (0,external_node_child_process_namespaceObject.spawn)(binary, ['--stop-server'], {
+            env: { ...env, SCCACHE_SERVER_PORT: String(r.port) },
+            stdio: 'ignore',
+            timeout: STOP_GRACE_MS,
+            killSignal: 'SIGKILL',
+        });
         c.on('error', () => res());
         c.on('exit', () => res());
     });
+    let how = 'stopped it before emptying TMPDIR';
+    if (!(await waitExited(o.pid, start, STOP_GRACE_MS))) {
+        try {
+            process.kill(o.pid, 'SIGKILL');
+        }
+        catch {
+            // exited just now
+        }
+        how = (await waitExited(o.pid, start, STOP_GRACE_MS))
+            ? `killed it before emptying TMPDIR (it had not exited ${STOP_GRACE_MS / 1000} s after --stop-server)`
+            : `could not end it before emptying TMPDIR (it still ran after SIGKILL)`;
+    }
     const again = await ensureSccacheServer(env, paths, log).catch((e) => e);
     const then = again instanceof Error
         ? `; starting a host server again failed: ${again.message}`
@@ -34681,7 +34439,54 @@ async function sccacheAtEnd(r, env, paths, log) {
             ? `, and ${again.how} the host server on port ${again.port}`
             : '';
     const started = `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone)`;
-    return `${started}; stopped it before emptying TMPDIR${then}.`;
+    return `${started}; ${how}${then}.`;
+}
+
+;// CONCATENATED MODULE: ./src/job/cargo-home.ts
+
+
+
+
+
+/** Pure: the CARGO_HOME a job of `uid` sees in `dirs` under `root`: its uid's shared one or the slot's own. */
+function homeFor(root, dirs, uid, shared) {
+    return shared ? sharedHome(root, uid) : dirs.cargoHome;
+}
+/** Pure: the job's CARGO_HOME. `problem`: why the shared home cannot be used, when it cannot. */
+function chooseHome(root, dirs, o) {
+    if (o.layout === 'job')
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'layout: job keeps all of a job in its own directory' };
+    if (o.fork)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: 'a fork PR gets a private CARGO_HOME in its slot, wiped with it' };
+    if (o.problem)
+        return { cargoHome: dirs.cargoHome, shared: false, reason: `a private CARGO_HOME in the slot: the shared one cannot be used (${o.problem})` };
+    return { cargoHome: homeFor(root, dirs, o.uid, true), shared: true, reason: `shared by the trusted jobs of uid ${o.uid} on this root` };
+}
+/**
+ * Makes `<root>/homes/u<uid>` ready, or says why it cannot be used: not a directory of this
+ * uid's own, or another uid's files where cargo writes in it (root cannot be harmed by those).
+ */
+async function sharedHomeProblem(root, uid) {
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, `u${uid}`, uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        return theirs;
+    const foreign = await findForeignInHome(dir, uid);
+    if (foreign.length > 0)
+        return (`${dir} holds files of ${describeForeign(foreign)} where cargo writes: a \`docker run\` step as root mounted it? ` +
+            "Root's 'cargo-isolate gc' hands them back");
+    return undefined;
+}
+/** For root: the root's owner, who gets back what root's jobs make (its home among them). */
+async function rootOwnerFor(root, uid) {
+    return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
+}
+/**
+ * The runner's own CARGO_HOME, whose config and credentials its jobs get a copy of (home-top.ts).
+ * A nested run (the action used twice in one job) must find the runner's home, not ours.
+ */
+function originalCargoHome(env, root) {
+    const home = (0,external_node_path_.resolve)(env.CARGO_HOME || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.cargo'));
+    return home === root || home.startsWith(root + external_node_path_.sep) ? undefined : home;
 }
 
 ;// CONCATENATED MODULE: ./src/os/copy.ts
@@ -34719,6 +34524,7 @@ async function removeEscapingLinks(dir) {
             if (e.isDirectory())
                 await walk(p);
             else if (e.isSymbolicLink()) {
+                // A link that cannot be read is taken as leading out ('/'): removed, never followed.
                 const to = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), await external_node_fs_.promises.readlink(p).catch(() => '/'));
                 if (to !== dir && !to.startsWith(dir + external_node_path_.sep)) {
                     await external_node_fs_.promises.unlink(p).catch(() => undefined);
@@ -34745,6 +34551,7 @@ async function removeEscapingLinks(dir) {
 
 
 
+
 /**
  * Pure: build-script runs whose output names `source` (the slot copied from) anywhere but in the
  * script's own OUT_DIR, which cargo rewrites to the new path when it reads the output back.
@@ -34755,12 +34562,12 @@ function staleScripts(outputs, source) {
 /** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
 async function buildDirs(target) {
     const out = [];
-    const sub = async (d) => (await external_node_fs_.promises.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
+    const sub = async (d) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => (0,external_node_path_.join)(d, e.name));
     for (const a of await sub(target)) {
-        if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(a, 'build')).catch(() => undefined))?.isDirectory())
+        if (await isDirAt((0,external_node_path_.join)(a, 'build')))
             out.push((0,external_node_path_.join)(a, 'build'));
         for (const b of await sub(a))
-            if ((await external_node_fs_.promises.lstat((0,external_node_path_.join)(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build'))
+            if (!b.endsWith('/build') && (await isDirAt((0,external_node_path_.join)(b, 'build'))))
                 out.push((0,external_node_path_.join)(b, 'build'));
     }
     return out;
@@ -34777,15 +34584,17 @@ async function invalidateScripts(target, source) {
     const stale = [];
     for (const build of await buildDirs(target)) {
         const outputs = [];
-        for (const unit of await external_node_fs_.promises.readdir(build).catch(() => [])) {
-            const output = await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'output'), 'utf8').catch(() => undefined);
+        // A unit that never ran its script has no output; a file among the units is no unit.
+        const unitFile = (unit, name) => readTextIfPresent((0,external_node_path_.join)(build, unit, name), { notADirectory: 'absent' });
+        for (const unit of await listDir(build)) {
+            const output = await unitFile(unit, 'output');
             if (output === undefined)
                 continue;
-            outputs.push({ unit, output, rootOutput: await external_node_fs_.promises.readFile((0,external_node_path_.join)(build, unit, 'root-output'), 'utf8').catch(() => '') });
+            outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
         }
         const packages = new Set(staleScripts(outputs, source).map(unitPackage));
         const fingerprints = (0,external_node_path_.join)(build, '..', '.fingerprint');
-        for (const unit of await external_node_fs_.promises.readdir(fingerprints).catch(() => [])) {
+        for (const unit of await listDir(fingerprints)) {
             if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit)
                 continue;
             await external_node_fs_.promises.rm((0,external_node_path_.join)(fingerprints, unit), { recursive: true, force: true });
@@ -34900,7 +34709,7 @@ async function guardAndRecord(o, trigger) {
  * Every failure is a warning: a cache is an optimisation, never a reason to fail a job.
  */
 const PREFIX = 'cargo-isolate-crates-v1-';
-const cacheKey = (lockText) => `${PREFIX}${key_sha256Hex(lockText).slice(0, 32)}`;
+const cacheKey = (lockText) => `${PREFIX}${sha256Hex(lockText).slice(0, 32)}`;
 const cachePaths = (root) => {
     const p = storePaths(root);
     return [p.blobs, p.dirs, p.index];
@@ -35310,7 +35119,1422 @@ async function untrustedCache(root, uid) {
     return { dir: (0,external_node_path_.join)(dir, 'cache'), conf };
 }
 
+;// CONCATENATED MODULE: ./src/os/changes.ts
+
+
+
+/*
+ * What changed in trees since a moment, by the one timestamp no process can set: the inode's
+ * change time (ctime). A write, a truncate, a chmod, a rename into place, a new link, and
+ * `touch -r` putting an mtime back all set it to the current time; nothing sets it to another.
+ *
+ * Granularity: many filesystems stamp ctime from a coarse clock (one scheduler tick, up to 10 ms,
+ * behind the precise one), so a change made just after a moment T can carry a ctime a little
+ * before T. Callers therefore record a moment only after SETTLE_MS have passed since their own
+ * last write, and ask for changes after that moment (settle.ts of a caller's pass): a later change
+ * is then always stamped after it (settle below). A system clock stepped backwards (ctime earlier than a record)
+ * is the caller's to detect: a record from the future is not trusted.
+ *
+ * One `find` over every tree (GNU findutils: -newerct, -printf; it stats each entry without
+ * following links); where no `find` runs (a minimal container image), the same walk in-process.
+ */
+/** Longer than a scheduler tick at HZ=100 (10 ms), the coarsest clock filesystems stamp ctime with. */
+const SETTLE_MS = 30;
+/** Waits until the clock is past `at + SETTLE_MS`: every change after that is stamped after `at`. */
+async function settle(at) {
+    const left = at + SETTLE_MS + 1 - Date.now();
+    if (left > 0)
+        await new Promise((r) => setTimeout(r, left));
+}
+/**
+ * The paths (as given, and every entry below them) changed after `sinceMs`, with their ctime in
+ * ms. Two `find`s at once over halves of the list (a host has at least two cores; the walk is
+ * mostly system calls), each list in batches no kernel's argument limit refuses.
+ */
+async function changedSince(paths, sinceMs, o = {}) {
+    const out = new Map();
+    const batches = [];
+    const half = Math.ceil(paths.length / (paths.length > 40 ? 2 : 1));
+    for (let i = 0; i < paths.length;) {
+        const batch = [];
+        for (let size = 0; i < paths.length && size < 100_000 && batch.length < half; i++) {
+            batch.push(paths[i]);
+            size += paths[i].length + 1;
+        }
+        batches.push(batch);
+    }
+    for (let i = 0; i < batches.length; i += 2) {
+        const found = await Promise.all(batches.slice(i, i + 2).map((b) => findNewer(b, sinceMs, o.skip)));
+        for (const [k, f] of found.entries()) {
+            if (f === undefined)
+                walkNewer(batches[i + k], sinceMs, out, o.skip);
+            else
+                for (const [p, t] of f)
+                    out.set(p, t);
+        }
+    }
+    return out;
+}
+/**
+ * `find PATHS -newerct @T -printf`; undefined when find cannot run here. Missing paths are
+ * skipped; entries named `skip` are not entered (a git checkout's own `.git`).
+ */
+function findNewer(paths, sinceMs, skip) {
+    return new Promise((res) => {
+        const at = `@${Math.floor(sinceMs / 1000)}.${String(sinceMs % 1000).padStart(3, '0')}`;
+        const pruned = skip ? ['-name', skip, '-prune', '-o'] : [];
+        const child = (0,external_node_child_process_namespaceObject.spawn)('find', [...paths, ...pruned, '-newerct', at, '-printf', '%C@\\t%p\\0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const chunks = [];
+        child.stdout.on('data', (d) => chunks.push(d));
+        child.on('error', () => res(undefined));
+        child.on('close', (code) => {
+            // 1: some start point did not exist (told on stderr); the others were still searched.
+            if (code !== 0 && code !== 1)
+                return res(undefined);
+            const m = new Map();
+            for (const rec of Buffer.concat(chunks).toString('utf8').split('\0')) {
+                const tab = rec.indexOf('\t');
+                if (tab > 0)
+                    m.set(rec.slice(tab + 1), parseFloat(rec.slice(0, tab)) * 1000);
+            }
+            res(m);
+        });
+    });
+}
+function walkNewer(paths, sinceMs, out, skip) {
+    const visit = (p) => {
+        if (skip && p.endsWith(`/${skip}`))
+            return;
+        let st;
+        try {
+            st = (0,external_node_fs_.lstatSync)(p);
+        }
+        catch {
+            return;
+        }
+        if (st.ctimeMs > sinceMs)
+            out.set(p, st.ctimeMs);
+        if (st.isDirectory())
+            for (const n of readdirSafe(p))
+                visit((0,external_node_path_.join)(p, n));
+    };
+    for (const p of paths)
+        visit(p);
+}
+function readdirSafe(p) {
+    try {
+        return (0,external_node_fs_.readdirSync)(p);
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./src/store/crate-tree.ts
+
+
+
+
+const sealedMode = (e) => (e.kind === 'dir' ? 0o555 : e.mode & 0o111 ? 0o555 : 0o444);
+const writableMode = (e) => (e.kind === 'dir' ? 0o755 : e.mode & 0o111 ? 0o755 : 0o644);
+const kindOf = (st) => st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
+/** Pure: the children each directory of the tree must have ('' is the crate directory). */
+function childrenOf(tree) {
+    const out = new Map([['', new Set()]]);
+    for (const [p, e] of tree) {
+        const at = p.lastIndexOf('/');
+        const parent = at < 0 ? '' : p.slice(0, at);
+        if (!out.has(parent))
+            out.set(parent, new Set());
+        out.get(parent).add(p.slice(at + 1));
+        if (e.kind === 'dir' && !out.has(p))
+            out.set(p, new Set());
+    }
+    return out;
+}
+/** One path against what the tree says of it; undefined when it is right. */
+async function compareOne(dir, rel, want, sealed) {
+    const st = await lstatIfPresent((0,external_node_path_.join)(dir, rel));
+    if (!want)
+        return st ? 'extra' : undefined;
+    if (!st)
+        return 'missing';
+    if (kindOf(st) !== want.kind)
+        return 'kind';
+    if (want.kind === 'file') {
+        if (st.size !== want.data.length || !(await external_node_fs_.promises.readFile((0,external_node_path_.join)(dir, rel))).equals(want.data))
+            return 'content';
+    }
+    else if (want.kind === 'symlink') {
+        if ((await external_node_fs_.promises.readlink((0,external_node_path_.join)(dir, rel))) !== want.target)
+            return 'content';
+    }
+    if (want.kind === 'symlink')
+        return undefined;
+    const mode = st.mode & 0o777;
+    return mode === (sealed ? sealedMode(want) : writableMode(want)) ? undefined : 'mode';
+}
+/** What differs between `dir` and `tree`, one difference per path. */
+async function compareTree(dir, tree, o) {
+    const diffs = new Map();
+    const kids = childrenOf(tree);
+    const seen = new Set();
+    const ignored = (path) => o.ignore?.some((i) => path === i || path.startsWith(`${i}/`)) ?? false;
+    const note = (path, why) => {
+        if ((why === 'extra' && o.keepExtra) || ignored(path))
+            return;
+        if (!diffs.has(path))
+            diffs.set(path, why);
+    };
+    const visit = async (rel, deep) => {
+        if (seen.has(rel) || ignored(rel))
+            return;
+        seen.add(rel);
+        if (rel !== '') {
+            const why = await compareOne(dir, rel, tree.get(rel), o.sealed);
+            if (why && !(why === 'mode' && o.keepExtra))
+                note(rel, why);
+            if (why === 'extra' || why === 'missing' || why === 'kind')
+                return;
+        }
+        else {
+            const st = await lstatIfPresent(dir);
+            if (!st?.isDirectory())
+                return void note('', st ? 'kind' : 'missing');
+            if (!o.keepExtra && (st.mode & 0o777) !== (o.sealed ? 0o555 : 0o755))
+                note('', 'mode');
+        }
+        if (!kids.has(rel))
+            return; // not a directory of the tree
+        const names = await external_node_fs_.promises.readdir((0,external_node_path_.join)(dir, rel)).catch(() => []);
+        const want = kids.get(rel);
+        for (const n of names)
+            if (!want.has(n))
+                note(rel ? `${rel}/${n}` : n, 'extra');
+        for (const n of want) {
+            const child = rel ? `${rel}/${n}` : n;
+            if (deep)
+                await visit(child, true);
+            else if (!names.includes(n))
+                note(child, 'missing');
+        }
+    };
+    if (!o.only)
+        await visit('', true);
+    else
+        for (const rel of [...o.only].sort())
+            await visit(rel, false);
+    return [...diffs].map(([path, why]) => ({ path, why }));
+}
+/** Makes `dir` writable while `fn` runs, then gives it `mode` back (0o555 sealed). */
+async function writableWhile(dir, mode, fn) {
+    await external_node_fs_.promises.chmod(dir, 0o755);
+    try {
+        return await fn();
+    }
+    finally {
+        await external_node_fs_.promises.chmod(dir, mode).catch(() => undefined);
+    }
+}
+/** Puts `e` at `path` whole: a temp name in the same directory, then rename(2) over whatever is there. */
+async function place(path, e, sealed) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        if (e.kind === 'symlink')
+            await external_node_fs_.promises.symlink(e.target, tmp);
+        else {
+            await external_node_fs_.promises.writeFile(tmp, e.data, { mode: 0o600 });
+            if (e.mtime)
+                await external_node_fs_.promises.utimes(tmp, e.mtime, e.mtime);
+            await external_node_fs_.promises.chmod(tmp, sealed ? sealedMode(e) : writableMode(e));
+        }
+        await external_node_fs_.promises.rename(tmp, path);
+    }
+    catch (err) {
+        await external_node_fs_.promises.rm(tmp, { force: true });
+        throw err;
+    }
+}
+/** Removes a file, a link or a whole directory below the crate directory (made writable first). */
+async function removeEntry(path) {
+    const st = await lstatIfPresent(path);
+    if (!st)
+        return;
+    if (st.isDirectory()) {
+        await chmodTree(path, () => 0o755, () => 0o755);
+        await external_node_fs_.promises.rm(path, { recursive: true, force: true });
+    }
+    else
+        await external_node_fs_.promises.unlink(path);
+}
+/** Makes a directory of the tree (and its files, later) with the tree's modes. */
+async function makeDir(path) {
+    await external_node_fs_.promises.mkdir(path, { mode: 0o755 });
+}
+/**
+ * Brings `dir` to `tree` by the differences `diffs` (compareTree's): each wrong or missing file
+ * renamed into place whole, each extra entry unlinked, modes set. Parents are made writable only
+ * while their entries change.
+ */
+async function repairTree(dir, tree, diffs, sealed) {
+    const dirMode = sealed ? 0o555 : 0o755;
+    // Parents before children; a missing directory is made before the files below it.
+    for (const d of [...diffs].sort((a, b) => a.path.split('/').length - b.path.split('/').length || a.path.localeCompare(b.path))) {
+        const path = d.path === '' ? dir : (0,external_node_path_.join)(dir, d.path);
+        const want = tree.get(d.path);
+        if (d.why === 'mode') {
+            await external_node_fs_.promises.chmod(path, d.path === '' || !want ? dirMode : sealed ? sealedMode(want) : writableMode(want));
+            continue;
+        }
+        await writableWhile((0,external_node_path_.dirname)(path), dirMode, async () => {
+            if (d.why === 'extra' || d.why === 'kind')
+                await removeEntry(path);
+            if (d.why === 'extra' || !want)
+                return;
+            if (want.kind === 'dir') {
+                await makeDir(path).catch((e) => {
+                    if (e.code !== 'EEXIST')
+                        throw e;
+                });
+                // Its entries: every one is missing (the directory was not there) or compared below.
+                const inner = await compareTree(path, subtree(tree, d.path), { sealed });
+                await external_node_fs_.promises.chmod(path, 0o755);
+                await repairTree(path, subtree(tree, d.path), inner, sealed);
+                await external_node_fs_.promises.chmod(path, dirMode);
+            }
+            else
+                await place(path, want, sealed);
+        });
+    }
+}
+/** Pure: the part of `tree` below `rel`, relative to it. */
+function subtree(tree, rel) {
+    const out = new Map();
+    for (const [p, e] of tree)
+        if (p.startsWith(`${rel}/`))
+            out.set(p.slice(rel.length + 1), { ...e, path: p.slice(rel.length + 1) });
+    return out;
+}
+/**
+ * chmod over a tree without following links: directories by `dirMode`, files by `fileMode` (their
+ * current mode in); `skip`: paths below `top` left alone with their subtrees.
+ */
+async function chmodTree(top, dirMode, fileMode, skip = [], rel = '') {
+    if (rel && skip.some((x) => rel === x || rel.startsWith(`${x}/`)))
+        return;
+    const st = await lstatIfPresent(top);
+    if (!st || st.isSymbolicLink())
+        return;
+    if (!st.isDirectory()) {
+        if ((st.mode & 0o777) !== fileMode(st.mode & 0o777))
+            await external_node_fs_.promises.chmod(top, fileMode(st.mode & 0o777));
+        return;
+    }
+    // Writable first, so that entries can be listed and changed; its final mode last.
+    if ((st.mode & 0o700) !== 0o700)
+        await external_node_fs_.promises.chmod(top, 0o755);
+    for (const n of await external_node_fs_.promises.readdir(top))
+        await chmodTree((0,external_node_path_.join)(top, n), dirMode, fileMode, skip, rel ? `${rel}/${n}` : n);
+    if ((st.mode & 0o777) !== dirMode(st.mode & 0o777) || (st.mode & 0o700) !== 0o700)
+        await external_node_fs_.promises.chmod(top, dirMode(st.mode & 0o777));
+}
+/** Seals a crate directory as the tree says (modes only: the content is checked elsewhere). */
+const sealTree = (dir, skip = []) => chmodTree(dir, () => 0o555, (m) => (m & 0o111 ? 0o555 : 0o444), skip);
+/** Makes a sealed crate directory writable again (for cargo's own clean-up of what nobody used for long). */
+const unsealTree = (dir, skip = []) => chmodTree(dir, () => 0o755, (m) => (m & 0o111 ? 0o755 : 0o644), skip);
+/**
+ * Extracts `tree` as `<parent>/<name>`: made whole in a hidden directory beside it, with cargo's
+ * marker, modes and mtimes, then renamed into place. 'exists' when a directory of that name
+ * appeared meanwhile (it is then compared like any other).
+ */
+async function extractTree(parent, name, tree, sealed) {
+    const tmp = (0,external_node_path_.join)(parent, `.cargo-isolate-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}-${name}`);
+    await external_node_fs_.promises.mkdir(tmp, { mode: 0o755 });
+    try {
+        const paths = [...tree.keys()].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+        for (const p of paths) {
+            const e = tree.get(p);
+            if (e.kind === 'dir')
+                await makeDir((0,external_node_path_.join)(tmp, p));
+            else
+                await place((0,external_node_path_.join)(tmp, p), e, sealed);
+        }
+        // Directories last, deepest first: their entries are all there.
+        if (sealed)
+            for (const p of paths.filter((q) => tree.get(q).kind === 'dir').reverse())
+                await external_node_fs_.promises.chmod((0,external_node_path_.join)(tmp, p), 0o555);
+        await external_node_fs_.promises.chmod(tmp, sealed ? 0o555 : 0o755);
+        try {
+            await external_node_fs_.promises.rename(tmp, (0,external_node_path_.join)(parent, name));
+            return 'made';
+        }
+        catch (e) {
+            if (!['EEXIST', 'ENOTEMPTY'].includes(e.code ?? ''))
+                throw e;
+            await removeEntry(tmp);
+            return 'exists';
+        }
+    }
+    catch (e) {
+        await removeEntry(tmp).catch(() => undefined);
+        throw e;
+    }
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/store/tar.ts
+
+/** Files cargo writes into a `.crate` itself; cargo 1.93+ stamps them with this mtime after unpacking. */
+const GENERATED = ['Cargo.lock', 'Cargo.toml', '.cargo_vcs_info.json'];
+const GENERATED_MTIME = 1153704088;
+/** cargo's marker of a complete extraction (the `.cargo-ok` file's content since cargo 1.71). */
+const CARGO_OK = '.cargo-ok';
+const CARGO_OK_TEXT = '{"v":1}';
+class CrateFormatError extends Error {
+}
+const tar_text = (b, from, len) => {
+    const s = b.subarray(from, from + len);
+    const nul = s.indexOf(0);
+    return (nul < 0 ? s : s.subarray(0, nul)).toString('utf8');
+};
+/** A numeric header field: octal text, or base-256 when its high bit is set (GNU, for large values). */
+function tar_num(b, from, len) {
+    if (b[from] & 0x80) {
+        let v = b[from] & 0x7f;
+        for (let i = 1; i < len; i++)
+            v = v * 256 + b[from + i];
+        return v;
+    }
+    const t = tar_text(b, from, len).trim();
+    return t === '' ? 0 : parseInt(t, 8);
+}
+/** pax records: `<len> <key>=<value>\n`, repeated. */
+function paxRecords(data) {
+    const out = {};
+    let at = 0;
+    while (at < data.length) {
+        const space = data.indexOf(0x20, at);
+        if (space < 0)
+            break;
+        const len = parseInt(data.subarray(at, space).toString('ascii'), 10);
+        if (!(len > 0))
+            break;
+        const rec = data.subarray(space + 1, at + len - 1).toString('utf8');
+        const eq = rec.indexOf('=');
+        if (eq > 0)
+            out[rec.slice(0, eq)] = rec.slice(eq + 1);
+        at += len;
+    }
+    return out;
+}
+/** Pure: a path as the tar crate places it under the unpack directory, or undefined when it is skipped. */
+function cleanPath(raw) {
+    const parts = [];
+    for (const p of raw.split('/')) {
+        if (p === '' || p === '.')
+            continue;
+        if (p === '..')
+            return undefined;
+        parts.push(p);
+    }
+    return parts;
+}
+/**
+ * Pure: the entries of a `.crate` (gzipped) for the crate directory `top` (`<name>-<version>`),
+ * relative to it. Throws CrateFormatError for what cargo would refuse to unpack.
+ */
+function readCrate(gz, top) {
+    let tar;
+    try {
+        tar = (0,external_node_zlib_.gunzipSync)(gz);
+    }
+    catch (e) {
+        throw new CrateFormatError(`not a gzip stream (${e.message})`);
+    }
+    const out = [];
+    const files = new Map();
+    let longName;
+    let longLink;
+    let pax = {};
+    for (let at = 0; at + 512 <= tar.length;) {
+        const h = tar.subarray(at, at + 512);
+        if (h.every((x) => x === 0))
+            break; // the end: two zero blocks (one is enough to stop)
+        const type = String.fromCharCode(h[156] || 0x30);
+        const size = pax.size !== undefined ? Number(pax.size) : tar_num(h, 124, 12);
+        const data = tar.subarray(at + 512, at + 512 + size);
+        if (data.length < size)
+            throw new CrateFormatError(`truncated archive (an entry of ${size} bytes at offset ${at})`);
+        at += 512 + Math.ceil(size / 512) * 512;
+        if (type === 'L')
+            longName = tar_text(data, 0, data.length);
+        else if (type === 'K')
+            longLink = tar_text(data, 0, data.length);
+        else if (type === 'x')
+            pax = { ...pax, ...paxRecords(data) };
+        else if (type === 'g')
+            continue;
+        else {
+            const ustar = tar_text(h, 257, 6) === 'ustar' && h[262] === 0; // POSIX ustar: a prefix field; GNU's "ustar  " has none
+            const name = pax.path ?? longName ?? (ustar && tar_text(h, 345, 155) ? `${tar_text(h, 345, 155)}/${tar_text(h, 0, 100)}` : tar_text(h, 0, 100));
+            const link = pax.linkpath ?? longLink ?? tar_text(h, 157, 100);
+            longName = longLink = undefined;
+            pax = {};
+            if (name !== top && !name.startsWith(`${top}/`)) {
+                throw new CrateFormatError(`the archive holds ${JSON.stringify(name)}, which is not under ${top}/`);
+            }
+            const parts = cleanPath(name);
+            if (!parts || parts.length === 0 || parts[0] !== top)
+                continue;
+            const rel = parts.slice(1).join('/');
+            if (rel === '' || parts[parts.length - 1] === CARGO_OK)
+                continue; // the top itself; cargo's own marker
+            const mode = tar_num(h, 100, 8) & 0o777;
+            const mtime = GENERATED.includes(rel) ? GENERATED_MTIME : tar_num(h, 136, 12) || 1;
+            if (type === '5')
+                out.push({ path: rel, kind: 'dir', mode, mtime });
+            else if (type === '2')
+                out.push({ path: rel, kind: 'symlink', mode, mtime, target: link });
+            else if (type === '1') {
+                const linked = cleanPath(link);
+                const bytes = linked && files.get(linked.slice(1).join('/'));
+                if (!bytes)
+                    throw new CrateFormatError(`the hard link ${rel} names ${link}, which is not a file before it in the archive`);
+                files.set(rel, bytes);
+                out.push({ path: rel, kind: 'file', mode, mtime, data: bytes });
+            }
+            else if (type === '0' || type === '7' || h[156] === 0) {
+                files.set(rel, data);
+                out.push({ path: rel, kind: 'file', mode, mtime, data });
+            }
+            // Devices, FIFOs and the like: the tar crate would make them; a crate never ships one.
+        }
+    }
+    return out;
+}
+/**
+ * Pure: every path of the extracted tree with what must be there: the entries, the directories
+ * they imply (the tar crate makes missing parents), and cargo's marker. The last entry for a
+ * path wins, as unpacking over it would.
+ */
+function expectedTree(entries) {
+    const tree = new Map();
+    for (const e of entries) {
+        const parts = e.path.split('/');
+        for (let i = 1; i < parts.length; i++) {
+            const dir = parts.slice(0, i).join('/');
+            if (!tree.has(dir))
+                tree.set(dir, { path: dir, kind: 'dir', mode: 0o755, mtime: 0 });
+        }
+        tree.set(e.path, e);
+    }
+    tree.set(CARGO_OK, { path: CARGO_OK, kind: 'file', mode: 0o644, mtime: 0, data: Buffer.from(CARGO_OK_TEXT) });
+    return tree;
+}
+
+;// CONCATENATED MODULE: ./src/store/git-tree.ts
+
+
+class GitObjectError extends Error {
+}
+const git_tree_SHA = /^[0-9a-f]{40}$/;
+/** git as a child process without the job's GIT_* variables (they could point it at other objects). */
+function catFile(db, shas, env) {
+    const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_')));
+    return new Promise((res, rej) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['-c', 'safe.directory=*', '--git-dir', db, 'cat-file', '--batch'], { env: clean, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out = [];
+        let err = '';
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => (err += d.toString()));
+        child.on('error', (e) => rej(new GitObjectError(`git cat-file in ${db}: ${e.message}`)));
+        child.on('close', (code) => code === 0 ? res(Buffer.concat(out)) : rej(new GitObjectError(`git cat-file in ${db} exited ${code}: ${err.trim().slice(0, 200)}`)));
+        child.stdin.end(shas.join('\n') + '\n');
+    });
+}
+/** Pure: the objects of a `cat-file --batch` answer, each checked against its name. */
+function parseBatch(buf) {
+    const out = new Map();
+    for (let at = 0; at < buf.length;) {
+        const nl = buf.indexOf(0x0a, at);
+        if (nl < 0)
+            break;
+        const [sha, type, size] = buf.subarray(at, nl).toString('latin1').split(' ');
+        if (type === 'missing' || size === undefined)
+            throw new GitObjectError(`object ${sha} is missing`);
+        const data = buf.subarray(nl + 1, nl + 1 + Number(size));
+        const actual = (0,external_node_crypto_.createHash)('sha1').update(`${type} ${data.length}\0`).update(data).digest('hex');
+        if (actual !== sha)
+            throw new GitObjectError(`object ${sha} holds content whose hash is ${actual}`);
+        out.set(sha, { type, data });
+        at = nl + 1 + Number(size) + 1;
+    }
+    return out;
+}
+/** Pure: the entries of a tree object: mode, name, object name. */
+function treeEntries(data) {
+    const out = [];
+    for (let at = 0; at < data.length;) {
+        const sp = data.indexOf(0x20, at);
+        const nul = data.indexOf(0, sp);
+        out.push({
+            mode: data.subarray(at, sp).toString('latin1'),
+            name: data.subarray(sp + 1, nul).toString('utf8'),
+            sha: data.subarray(nul + 1, nul + 21).toString('hex'),
+        });
+        at = nul + 21;
+    }
+    return out;
+}
+async function objects(db, shas, env) {
+    return shas.length ? parseBatch(await catFile(db, [...new Set(shas)], env)) : new Map();
+}
+/** Every path of `commit`'s tree, level by level (one `cat-file` per level), every object checked. */
+async function commitTree(db, commit, env = process.env) {
+    if (!git_tree_SHA.test(commit))
+        throw new GitObjectError(`${commit} is not a SHA-1 commit name`);
+    const c = (await objects(db, [commit], env)).get(commit);
+    const tree = /^tree ([0-9a-f]{40})$/m.exec(c.data.toString('latin1'))?.[1];
+    if (c.type !== 'commit' || !tree)
+        throw new GitObjectError(`${commit} is not a commit`);
+    const out = new Map();
+    let level = [{ path: '', sha: tree }];
+    while (level.length) {
+        const got = await objects(db, level.map((l) => l.sha), env);
+        const next = [];
+        for (const l of level) {
+            const t = got.get(l.sha);
+            if (t.type !== 'tree')
+                throw new GitObjectError(`${l.sha} (${l.path || 'the top'}) is not a tree`);
+            for (const e of treeEntries(t.data)) {
+                const path = l.path ? `${l.path}/${e.name}` : e.name;
+                if (e.mode === '40000') {
+                    out.set(path, { kind: 'dir', mode: 0o755, sha: e.sha });
+                    next.push({ path, sha: e.sha });
+                }
+                else if (e.mode === '160000')
+                    out.set(path, { kind: 'submodule', mode: 0o755, sha: e.sha });
+                else if (e.mode === '120000')
+                    out.set(path, { kind: 'symlink', mode: 0o777, sha: e.sha });
+                else
+                    out.set(path, { kind: 'file', mode: e.mode === '100755' ? 0o755 : 0o644, sha: e.sha });
+            }
+        }
+        level = next;
+    }
+    return out;
+}
+/**
+ * Pure and effect: the tree as crate-tree.ts compares it, with the bytes of `paths` (all files and
+ * links when undefined) read from `db` and checked. Submodules are left out (their checkouts are
+ * other repositories); cargo's marker is an empty `.cargo-ok`.
+ */
+async function checkoutTree(db, tree, paths, env = process.env) {
+    const wanted = (p) => paths === undefined || paths.includes(p);
+    const blobs = await objects(db, [...tree].filter(([p, e]) => (e.kind === 'file' || e.kind === 'symlink') && wanted(p)).map(([, e]) => e.sha), env);
+    const out = new Map();
+    for (const [p, e] of tree) {
+        if (e.kind === 'submodule')
+            continue;
+        const data = blobs.get(e.sha)?.data;
+        if (e.kind === 'dir')
+            out.set(p, { path: p, kind: 'dir', mode: 0o755, mtime: 0 });
+        else if (e.kind === 'symlink')
+            out.set(p, { path: p, kind: 'symlink', mode: 0o777, mtime: 0, target: data?.toString('utf8') });
+        else
+            out.set(p, { path: p, kind: 'file', mode: e.mode, mtime: 0, data });
+    }
+    out.set('.cargo-ok', { path: '.cargo-ok', kind: 'file', mode: 0o644, mtime: 0, data: Buffer.alloc(0) });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/store/home-sources.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** cargo cleans sources nobody used for a month: sealed ones it cannot, so they are unsealed after this. */
+const UNSEAL_AFTER_MS = 21 * 86_400_000;
+/** A name declared writable stays so this long after the last job that declared it. */
+const WRITABLE_FOR_MS = 30 * 86_400_000;
+/** `used` is written at most this often per crate: a start that changes nothing writes nothing. */
+const USED_EVERY_MS = 86_400_000;
+const emptyRecord = () => ({ format: 1, crates: {}, writable: {} });
+async function readSources(file) {
+    try {
+        const r = JSON.parse(await external_node_fs_.promises.readFile(file, 'utf8'));
+        if (r.format !== 1 || typeof r.crates !== 'object' || r.crates === null)
+            return emptyRecord();
+        return { format: 1, crates: r.crates, writable: r.writable ?? {} };
+    }
+    catch {
+        return emptyRecord();
+    }
+}
+/**
+ * Pure: what one target needs. `changed`: paths below its sources that changed after its record
+ * ('' for the directory itself); `crateChanged`: its `.crate` did; `sealed`: whether it must be
+ * read-only now.
+ */
+function planTarget(t, rec, on, changed, crateChanged, sealed, extract = true) {
+    if (!on.src && !on.crateFile)
+        return rec ? { action: 'drop' } : { action: 'skip', why: 'not in this CARGO_HOME' };
+    const stale = !rec || (t.lockSha !== undefined && rec.sha256 !== t.lockSha) || rec.sealed !== sealed;
+    if (!on.src) {
+        // cargo extracts a missing tree from the `.crate` when it needs it: a starting job's locked
+        // crates are extracted now, from a verified one; otherwise only the `.crate` must be right.
+        if (extract && t.lockSha !== undefined && on.crateFile)
+            return { action: 'extract' };
+        return stale || crateChanged ? { action: 'verify', crate: true } : { action: 'ok' };
+    }
+    // Never verified, verified against another checksum, or sealed the other way: the whole tree.
+    if (stale)
+        return { action: 'verify', crate: true };
+    // The directory itself changed (an entry added or removed at its top, its mode, a rename of
+    // it): the whole tree, as for a new one. Else the paths that changed, and the `.crate` if it did.
+    if (changed.includes(''))
+        return { action: 'verify', crate: crateChanged };
+    if (crateChanged || changed.length > 0)
+        return { action: 'verify', crate: crateChanged, only: changed };
+    return { action: 'ok' };
+}
+/** Pure: `name-version` split at the dash before the version (a name may hold dashes, a version too). */
+function splitCrate(crate) {
+    const out = [];
+    for (let i = crate.indexOf('-'); i > 0; i = crate.indexOf('-', i + 1)) {
+        const version = crate.slice(i + 1);
+        if (/^\d+\.\d+\.\d+/.test(version))
+            out.push({ name: crate.slice(0, i), version });
+    }
+    return out;
+}
+const home_sources_isDir = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isDirectory(), () => false);
+const isFile = (p) => external_node_fs_.promises.lstat(p).then((s) => s.isFile(), () => false);
+const listDirs = async (p) => (await listDirents(p)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+/** The checksum cargo's index cache gives for `crate` in index dir `dir`, when exactly one does. */
+async function indexSha(home, dir, crate) {
+    for (const { name, version } of splitCrate(crate)) {
+        const buf = await readBytesIfPresent((0,external_node_path_.join)(home, 'registry', 'index', dir, '.cache', indexPath(name)));
+        const sums = buf ? [...new Set(indexChecksums(buf, version))] : [];
+        if (sums.length === 1)
+            return sums[0];
+    }
+    return undefined;
+}
+/**
+ * The git checkouts to look at: the locked commits' (under the database names known for their
+ * URLs, else any database holding a checkout of that commit), or every checkout the home holds.
+ */
+async function checkoutsOf(c) {
+    const co = (0,external_node_path_.join)(c.home, 'git', 'checkouts');
+    const out = new Map();
+    const add = (dir, short, commit, names = []) => {
+        const key = `git/${dir}/${short}`;
+        const t = out.get(key);
+        out.set(key, { key, dir, crate: short, lockSha: commit, git: { names: [...(t?.git?.names ?? []), ...names] } });
+    };
+    if (c.locked) {
+        for (const g of c.gitLocked ?? []) {
+            const known = (await c.gitDirsOf?.(g.url)) ?? [];
+            for (const dir of known.length ? known : await listDirs(co))
+                for (const short of await listDirs((0,external_node_path_.join)(co, dir)))
+                    if (short.length >= 7 && g.commit.startsWith(short))
+                        add(dir, short, g.commit, [g.name]);
+        }
+        return [...out.values()];
+    }
+    for (const dir of await listDirs(co))
+        for (const short of await listDirs((0,external_node_path_.join)(co, dir)))
+            add(dir, short);
+    return [...out.values()];
+}
+/** The crates to look at: the lock's (in the index dirs known for its sources), or everything the home holds. */
+async function targetsOf(c) {
+    return [...(await registryTargets(c)), ...(await checkoutsOf(c))];
+}
+async function registryTargets(c) {
+    const reg = (0,external_node_path_.join)(c.home, 'registry');
+    const out = new Map();
+    if (c.locked) {
+        const present = new Set([...(await listDirs((0,external_node_path_.join)(reg, 'src'))), ...(await listDirs((0,external_node_path_.join)(reg, 'cache')))]);
+        const bySource = new Map();
+        for (const s of new Set(c.locked.map((x) => x.source)))
+            bySource.set(s, ((await c.dirsOf?.(s)) ?? []).filter((d) => present.has(d)));
+        for (const x of c.locked) {
+            const crate = `${x.name}-${x.version}`;
+            let dirs = bySource.get(x.source);
+            // A registry no publisher has named yet: the dir whose index cache gives this very checksum.
+            if (dirs.length === 0) {
+                dirs = [];
+                for (const d of present)
+                    if ((await indexSha(c.home, d, crate)) === x.checksum)
+                        dirs.push(d);
+            }
+            for (const d of dirs)
+                out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate, lockSha: x.checksum });
+        }
+        return [...out.values()];
+    }
+    for (const d of await listDirs((0,external_node_path_.join)(reg, 'src')))
+        for (const crate of await listDirs((0,external_node_path_.join)(reg, 'src', d)))
+            out.set(`${d}/${crate}`, { key: `${d}/${crate}`, dir: d, crate });
+    for (const d of await listDirs((0,external_node_path_.join)(reg, 'cache')))
+        for (const f of await external_node_fs_.promises.readdir((0,external_node_path_.join)(reg, 'cache', d)).catch(() => []))
+            if (f.endsWith('.crate') && !f.startsWith('.'))
+                out.set(`${d}/${f.slice(0, -6)}`, { key: `${d}/${f.slice(0, -6)}`, dir: d, crate: f.slice(0, -6) });
+    return [...out.values()];
+}
+/** The check (see above). Never throws for one crate's trouble: it is reported, and the crate is left unrecorded. */
+async function checkSources(c) {
+    const t0 = performance.now();
+    const now = c.now ?? Date.now();
+    const r = { checked: 0, verified: 0, repaired: [], extracted: 0, replaced: [], unchecked: [], unsealed: 0, ms: 0 };
+    const done = () => ((r.ms = Math.round(performance.now() - t0)), r);
+    // A record from the future: the clock was set back, and ctimes after it prove nothing.
+    const trusted = (x) => (Object.values(x.crates).some((y) => y.at > now + 60_000) ? { ...emptyRecord(), writable: x.writable } : x);
+    let rec = trusted(await readSources(c.recordFile));
+    const writable = new Set([...c.writable, ...Object.entries(rec.writable).flatMap(([n, at]) => (now - at < WRITABLE_FOR_MS ? [n] : []))]);
+    const targets = await targetsOf(c);
+    const paths = (t) => t.git
+        ? { src: (0,external_node_path_.join)(c.home, 'git', 'checkouts', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'git', 'db', t.dir) }
+        : { src: (0,external_node_path_.join)(c.home, 'registry', 'src', t.dir, t.crate), crateFile: (0,external_node_path_.join)(c.home, 'registry', 'cache', t.dir, `${t.crate}.crate`) };
+    // Which sources and `.crate` files are there: one listing per index dir, not a stat per crate.
+    const listing = async (sub, dir, want) => new Set((await listDirents((0,external_node_path_.join)(c.home, 'registry', sub, dir))).filter(want).map((e) => e.name));
+    const present = async (ts) => {
+        const dirs = [...new Set(ts.filter((t) => !t.git).map((t) => t.dir))];
+        const src = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('src', d, (e) => e.isDirectory())])));
+        const cache = new Map(await Promise.all(dirs.map(async (d) => [d, await listing('cache', d, (e) => e.isFile())])));
+        const checkouts = new Map(await Promise.all(ts.filter((t) => t.git).map(async (t) => [t.key, { src: await home_sources_isDir(paths(t).src), crateFile: await home_sources_isDir(paths(t).crateFile) }])));
+        return (t) => checkouts.get(t.key) ?? { src: src.get(t.dir).has(t.crate), crateFile: cache.get(t.dir).has(`${t.crate}.crate`) };
+    };
+    const plan = async (ts, record) => {
+        const on = await present(ts);
+        const recorded = ts.filter((t) => record.crates[t.key]);
+        const since = Math.min(...recorded.map((t) => record.crates[t.key].at));
+        // A change after this moment may not be in the listing: a crate compared only where the
+        // listing says it changed is recorded as verified up to here, no later (see below).
+        const scanAt = Date.now() - SETTLE_MS;
+        // A checkout's database is not watched: every object read from it is checked by its hash.
+        const watched = recorded.flatMap((t) => [...(on(t).src ? [paths(t).src] : []), ...(on(t).crateFile && !t.git ? [paths(t).crateFile] : [])]);
+        const changed = watched.length ? await changedSince(watched, Math.floor(since), { skip: '.git' }) : new Map();
+        const out = [];
+        for (const t of ts) {
+            const p = paths(t);
+            const at = record.crates[t.key]?.at ?? Infinity;
+            const inside = [...changed].filter(([f, ct]) => ct > at && (f === p.src || f.startsWith(p.src + external_node_path_.sep))).map(([f]) => (0,external_node_path_.relative)(p.src, f));
+            const crateChanged = !t.git && (changed.get(p.crateFile) ?? 0) > at;
+            const names = t.git ? t.git.names : [splitCrate(t.crate)[0]?.name ?? t.crate];
+            const sealed = !names.some((n) => writable.has(n));
+            // cargo makes a missing checkout itself, from the database, when it needs one.
+            const pl = planTarget(t, record.crates[t.key], on(t), inside, crateChanged, sealed, c.extract !== false && !t.git);
+            out.push({ t, plan: pl, ...p, sealed, scanAt });
+        }
+        return out;
+    };
+    let work = await plan(targets, rec);
+    r.checked = work.filter((w) => w.plan.action !== 'skip').length;
+    const oldSealed = Object.entries(rec.crates).filter(([k, x]) => x.sealed && now - x.used > UNSEAL_AFTER_MS && !targets.some((t) => t.key === k));
+    const stale = (w) => w.t.lockSha !== undefined && now - (rec.crates[w.t.key]?.used ?? 0) > USED_EVERY_MS;
+    const declared = c.writable.filter((n) => now - (rec.writable[n] ?? 0) > USED_EVERY_MS);
+    const needs = (ws) => ws.filter((w) => w.plan.action !== 'ok' && w.plan.action !== 'skip');
+    // A locked crate cargo never fetched (a dependency of another platform's) is read by nobody: no trouble.
+    if (needs(work).length === 0 && oldSealed.length === 0 && !work.some(stale) && declared.length === 0)
+        return done();
+    const lock = await hold([(0,external_node_path_.join)(c.home, '.package-cache')], { waitSeconds: c.lockWaitSeconds });
+    if (!lock) {
+        r.skipped = `another cargo held ${(0,external_node_path_.join)(c.home, '.package-cache')} for ${c.lockWaitSeconds} s`;
+        return done();
+    }
+    try {
+        // Another job may have verified some of these while this one waited for the lock.
+        const fresh = trusted(await readSources(c.recordFile));
+        if (fresh.crates !== rec.crates && JSON.stringify(fresh.crates) !== JSON.stringify(rec.crates)) {
+            rec = fresh;
+            work = await plan(targets, rec);
+        }
+        for (const n of c.writable)
+            rec.writable[n] = now;
+        const todo = needs(work);
+        for (const w of todo) {
+            try {
+                await prepare(c, w, r, rec);
+            }
+            catch (e) {
+                r.unchecked.push({ crate: w.t.key, why: `${w.src}: ${e.message}` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const [key] of oldSealed) {
+            const git = key.startsWith('git/');
+            const [dir, crate] = git ? key.slice(4).split('/') : [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+            await unsealTree(git ? (0,external_node_path_.join)(c.home, 'git', 'checkouts', dir, crate) : (0,external_node_path_.join)(c.home, 'registry', 'src', dir, crate), git ? ['.git'] : []).then(() => ((rec.crates[key].sealed = false), r.unsealed++), () => undefined);
+        }
+        // Everything this check wrote so far is stamped before `at`; what changes after it is not.
+        // So everything recorded as verified is read after it: each `.crate` is hashed once more.
+        const at = Date.now();
+        await settle(at);
+        for (const w of todo.filter((x) => x.tree)) {
+            if (!w.t.git && w.sha && (await fileSha256(w.crateFile).catch(() => '')) !== w.sha) {
+                r.unchecked.push({ crate: w.t.key, why: `${w.crateFile} changed while it was checked` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const w of todo.filter((x) => x.tree && !x.crateOnly)) {
+            try {
+                w.diffs = await compareTree(w.src, w.tree, { sealed: w.sealed, keepExtra: !w.sealed, only: w.only, ignore: w.ignore });
+                if (w.diffs.length === 0)
+                    continue;
+                if (w.gitTree)
+                    await loadForRepair(w);
+                await repairTree(w.src, w.tree, w.diffs, w.sealed);
+                r.repaired.push({ crate: w.t.key, paths: w.diffs.map((d) => `${d.path || '.'} (${d.why})`) });
+            }
+            catch (e) {
+                r.unchecked.push({ crate: w.t.key, why: `comparing ${w.src}: ${e.message}` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        // A repaired crate is recorded at `at2` only once a second look, after it, finds whole every
+        // path that changed since the first look began (the repair's own writes, and anything another
+        // process wrote meanwhile): a path compared before `at2` and changed after that comparison
+        // would otherwise carry a ctime older than its record.
+        const repaired = todo.filter((w) => w.tree && w.diffs?.length);
+        const at2 = Date.now();
+        if (repaired.length)
+            await settle(at2);
+        for (const w of repaired) {
+            const base = w.only !== undefined && !w.crateOnly ? w.scanAt : at;
+            const since = [...(await changedSince([w.src], Math.floor(base), { skip: w.t.git ? '.git' : undefined })).keys()].map((f) => (0,external_node_path_.relative)(w.src, f));
+            const again = await compareTree(w.src, w.tree, {
+                sealed: w.sealed,
+                keepExtra: !w.sealed,
+                only: since.includes('') ? undefined : [...new Set([...w.diffs.map((d) => d.path), ...since])],
+                ignore: w.ignore,
+            });
+            if (again.length) {
+                r.unchecked.push({ crate: w.t.key, why: `${again.map((d) => d.path).join(', ')} changed again while it was repaired` });
+                w.tree = undefined;
+                delete rec.crates[w.t.key];
+            }
+        }
+        for (const w of work) {
+            const old = rec.crates[w.t.key];
+            if (w.plan.action === 'drop')
+                delete rec.crates[w.t.key];
+            else if (w.tree && w.sha) {
+                // Every path read after `at` (or `at2`): that moment. Only the changed ones: the listing's.
+                const verified = w.diffs?.length ? at2 : w.only !== undefined && !w.crateOnly ? w.scanAt : at;
+                rec.crates[w.t.key] = { sha256: w.sha, from: w.from, at: verified, used: w.t.lockSha ? now : (old?.used ?? now), sealed: w.sealed };
+            }
+            else if (old && stale(w))
+                old.used = now;
+        }
+        await writeAtomic(c.recordFile, JSON.stringify(rec));
+    }
+    finally {
+        await release(lock);
+    }
+    return done();
+}
+/**
+ * Before the comparison: the `.crate` hashed and, when wrong, replaced or moved away; the tree
+ * read from it; a missing locked tree extracted; a tree never sealed sealed. Leaves `w.tree`
+ * unset when nothing can be verified.
+ */
+async function prepare(c, w, r, rec) {
+    if (w.t.git)
+        return prepareCheckout(w, r, rec);
+    const old = rec.crates[w.t.key];
+    const want = w.t.lockSha ?? old?.sha256 ?? (await indexSha(c.home, w.t.dir, w.t.crate));
+    w.from = w.t.lockSha ? 'lock' : old ? old.from : 'index';
+    if (!want) {
+        r.unchecked.push({ crate: w.t.key, why: 'no lock file, record or index entry gives its checksum' });
+        return;
+    }
+    r.verified++;
+    const pl = w.plan;
+    // The `.crate` is hashed unless it is the one recorded and has not changed since.
+    const rehash = pl.action === 'extract' || (pl.action === 'verify' && pl.crate);
+    w.only = pl.action === 'verify' ? pl.only : undefined;
+    const hashed = !rehash ? want : (await isFile(w.crateFile)) ? await fileSha256(w.crateFile) : undefined;
+    if (hashed !== want) {
+        const blob = blobPath(c.root, want);
+        if ((await isFile(blob)) && (await fileSha256(blob)) === want) {
+            await placeAtomically(w.crateFile, { from: blob, mode: 'link' });
+            r.replaced.push({ crate: w.t.key, how: hashed ? 'replaced from the crate store' : 'restored from the crate store' });
+            w.only = undefined; // another `.crate`: the whole tree against it
+        }
+        else {
+            // Nothing verified to put there: cargo downloads the `.crate` again (and checks it against
+            // the index), and extracts it afresh, once the sources it would trust are gone too.
+            if (hashed)
+                await removeTree(c.root, w.crateFile, { why: 'shared CARGO_HOME: a .crate that is not what its checksum says' });
+            if (await home_sources_isDir(w.src)) {
+                await external_node_fs_.promises.chmod(w.src, 0o755).catch(() => undefined);
+                await removeTree(c.root, w.src, { why: 'shared CARGO_HOME: sources of a .crate that is not what its checksum says' });
+            }
+            delete rec.crates[w.t.key];
+            r.replaced.push({
+                crate: w.t.key,
+                how: hashed ? 'moved away with its sources (not in the crate store): cargo downloads it again' : 'absent, sources moved away',
+            });
+            return;
+        }
+    }
+    w.sha = want;
+    if ((await external_node_fs_.promises.lstat(w.crateFile)).mode & 0o222)
+        await external_node_fs_.promises.chmod(w.crateFile, 0o444).catch(() => undefined);
+    try {
+        w.tree = expectedTree(readCrate(await external_node_fs_.promises.readFile(w.crateFile), w.t.crate));
+    }
+    catch (e) {
+        if (!(e instanceof CrateFormatError))
+            throw e;
+        r.unchecked.push({ crate: w.t.key, why: `${w.crateFile}: ${e.message}` });
+        return;
+    }
+    if (!(await home_sources_isDir(w.src))) {
+        if (pl.action !== 'extract')
+            return void (w.crateOnly = true); // cargo extracts it from this `.crate` when it needs it
+        await external_node_fs_.promises.mkdir((0,external_node_path_.join)(c.home, 'registry', 'src', w.t.dir), { recursive: true });
+        if ((await extractTree((0,external_node_path_.join)(c.home, 'registry', 'src', w.t.dir), w.t.crate, w.tree, w.sealed)) === 'made')
+            r.extracted++;
+        w.only = undefined; // compared whole below, like any other new tree
+        return;
+    }
+    // Compared whole: sealed first (modes only), so that the moment recorded comes after these writes.
+    if (w.sealed && w.only === undefined)
+        await sealTree(w.src);
+    if (!w.sealed && old?.sealed) {
+        await unsealTree(w.src);
+        r.unsealed++;
+    }
+}
+/**
+ * A git checkout: compared with the tree of its commit (the lock's; else the one it was verified
+ * as; else its own HEAD, which must be the commit its directory is named after), read from its
+ * database with every object checked. Its own `.git` and its submodules are left alone.
+ */
+async function prepareCheckout(w, r, rec) {
+    const old = rec.crates[w.t.key];
+    const head = async () => {
+        const h = ((await readTextIfPresent((0,external_node_path_.join)(w.src, '.git', 'HEAD'), { notADirectory: 'absent' })) ?? '').trim();
+        return /^[0-9a-f]{40}$/.test(h) && h.startsWith(w.t.crate) ? h : undefined;
+    };
+    const commit = w.t.lockSha ?? old?.sha256 ?? (await head());
+    w.from = w.t.lockSha ? 'lock' : old ? old.from : 'checkout';
+    if (!commit)
+        return void r.unchecked.push({ crate: w.t.key, why: 'no lock file or record names its commit, and its HEAD is not the one its directory is named after' });
+    if (!(await home_sources_isDir(w.src)))
+        return;
+    r.verified++;
+    w.only = w.plan.action === 'verify' ? w.plan.only : undefined;
+    try {
+        w.gitTree = await commitTree(w.crateFile, commit);
+        w.tree = await checkoutTree(w.crateFile, w.gitTree, w.only ?? undefined);
+    }
+    catch (e) {
+        if (!(e instanceof GitObjectError))
+            throw e;
+        r.unchecked.push({ crate: w.t.key, why: `its database ${w.crateFile}: ${e.message}` });
+        w.tree = undefined;
+        return;
+    }
+    w.sha = commit;
+    w.ignore = ['.git', ...[...w.gitTree].filter(([, e]) => e.kind === 'submodule').map(([p]) => p)];
+    if (w.sealed && w.only === undefined)
+        await sealTree(w.src, w.ignore);
+    if (!w.sealed && old?.sealed) {
+        await unsealTree(w.src, w.ignore);
+        r.unsealed++;
+    }
+}
+/** The bytes a checkout's repair needs that the comparison did not read. */
+async function loadForRepair(w) {
+    const need = w.diffs.filter((d) => d.why !== 'extra' && d.why !== 'mode').map((d) => d.path);
+    const missing = [...w.tree].filter(([p, e]) => (e.kind === 'file' ? !e.data : e.kind === 'symlink' && e.target === undefined) && need.some((n) => p === n || p.startsWith(`${n}/`)));
+    if (missing.length === 0)
+        return;
+    const more = await checkoutTree(w.crateFile, w.gitTree, missing.map(([p]) => p));
+    for (const [p] of missing)
+        w.tree.set(p, more.get(p));
+}
+
+;// CONCATENATED MODULE: ./src/job/home-top.ts
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * The top of a CARGO_HOME: what cargo shares there, and what a job writes there for itself.
+ *
+ * Shared (SHARED_TOP): cargo's caches (`registry/`, `git/`), its locks (`.package-cache`,
+ * `.package-cache-mutate`) and its tracking database (`.global-cache`, with SQLite's journal),
+ * and this action's key wrapper. Everything else is the job's own: `config.toml` and
+ * `credentials.toml` (`cargo login`), their legacy names `config` and `credentials`, a `bin/` of
+ * `cargo install --root $CARGO_HOME`, anything a step writes there.
+ *
+ * One path serves every job of the uid at once (16 runners overlap all the time), so a file at
+ * the top cannot be told to be one job's: `cargo login` in two jobs writes one credentials.toml.
+ * The rule, from what can be known (the entry's change time, which jobs ran then):
+ *
+ *   an entry is removed by the first job start or end that finds that no other job still
+ *   running was running when it was last changed.
+ *
+ * So a job's own entries go at its end when nobody overlapped its writes, and otherwise with
+ * the last job that did; a job that ends never removes what a job still running may have just
+ * written (its fresh credentials); and an entry of a job that died without its end goes at the
+ * next start. While a job runs, the jobs of its uid that run beside it can read what it wrote
+ * there, as on a runner without this action, where every runner of one user shares ~/.cargo (and
+ * each can read the others' environment in /proc/<pid>/environ).
+ *
+ * The runner's own `~/.cargo` config and credentials are copied to the top (never linked: a
+ * `cargo login` would write through the link into the runner's own home), and a copy identical
+ * to its original counts as the runner's, not a job's.
+ */
+/** Names at the top of a CARGO_HOME that every job of the uid shares. */
+const SHARED_TOP = ['registry', 'git', '.package-cache', '.package-cache-mutate', '.global-cache', OUR_WRAPPER];
+const sharedName = (n) => SHARED_TOP.includes(n) || /^\.global-cache-(journal|wal|shm)$/.test(n) || n.startsWith(`.${OUR_WRAPPER}.`) || /^\.cargo-isolate-top\..*\.tmp$/.test(n);
+/** Files of the runner's own CARGO_HOME that jobs get a copy of. */
+const RUNNER_FILES = ['config.toml', 'config', 'credentials.toml', 'credentials'];
+/** Change times are stamped from a clock up to a tick behind; a lease's start is written a little after it began. */
+const MARGIN_MS = 1000;
+/** Pure: is `e` possibly the job `j`'s own (it ran when `e` last changed)? */
+const mayOwn = (j, e) => j.startedMs <= e.changedMs + MARGIN_MS;
+/** Pure: what becomes of an entry at a start or an end of job `me`, while `live` jobs of the uid run. */
+function topFate(e, me, live) {
+    if (e.runnerCopy)
+        return 'keep';
+    return live.some((j) => j.slot !== me && mayOwn(j, e)) ? 'keep' : 'remove';
+}
+/** The latest ctime of a path and, for a directory, of its entries (not following links; a bounded walk). */
+async function latestChange(path, budget = { n: 20_000 }) {
+    const st = await lstatIfPresent(path);
+    if (!st)
+        return 0;
+    let t = st.ctimeMs;
+    if (st.isDirectory() && budget.n-- > 0)
+        for (const n of await listDir(path))
+            t = Math.max(t, await latestChange((0,external_node_path_.join)(path, n), budget));
+    return t;
+}
+/** The runner's own files as they are now: name to content (regular files only). */
+async function runnerFiles(orig) {
+    const out = new Map();
+    if (!orig)
+        return out;
+    for (const f of RUNNER_FILES) {
+        const st = await ifPresent((0,external_node_path_.join)(orig, f), () => external_node_fs_.promises.stat((0,external_node_path_.join)(orig, f)), { notADirectory: 'absent' });
+        if (st?.isFile()) {
+            const b = await readBytesIfPresent((0,external_node_path_.join)(orig, f));
+            if (b)
+                out.set(f, b);
+        }
+    }
+    return out;
+}
+/** The job's own entries at the top of `home`, as topFate sees them. */
+async function topEntries(home, runner) {
+    const out = [];
+    for (const name of await listDir(home)) {
+        if (sharedName(name))
+            continue;
+        const p = (0,external_node_path_.join)(home, name);
+        const st = await lstatIfPresent(p);
+        if (!st)
+            continue;
+        const orig = runner.get(name);
+        const runnerCopy = !!orig && st.isFile() && st.size === orig.length && (await external_node_fs_.promises.readFile(p).catch(() => Buffer.alloc(0))).equals(orig);
+        out.push({ name, changedMs: await latestChange(p), runnerCopy });
+    }
+    return out;
+}
+/**
+ * Jobs of this uid whose lease is held now, other than `me`, that began before `before`: read
+ * from the slots' records (when each began) and confirmed by a probe of each one's lease lock
+ * (a record alone says nothing of liveness). Only records that could matter are probed.
+ */
+async function liveJobs(root, me, before) {
+    const uid = myUid();
+    const out = [];
+    for (const name of (await external_node_fs_.promises.readdir(rootPaths(root).slots).catch(() => [])).filter((n) => SLOT_NAME.test(n))) {
+        if (name === me)
+            continue;
+        const d = slotDirs(root, name);
+        const rec = await readRecord(d.record);
+        if (!rec?.leasedAt || (rec.uid !== undefined && rec.uid !== uid))
+            continue;
+        const started = Date.parse(rec.leasedAt);
+        const released = rec.releasedAt ? Date.parse(rec.releasedAt) : 0;
+        if (!(started <= before + MARGIN_MS) || released >= started)
+            continue; // began later, or its end ran
+        if (!allFree([d.lock]))
+            out.push({ slot: name, startedMs: started });
+    }
+    return out;
+}
+/**
+ * Settles the top of `home` at a start or an end of job `me` (its slot's name): removes what no
+ * running job may own (topFate), replaces a link to one of the runner's files with a copy, and,
+ * at a start, copies the runner's files that are not there. `shared`: other jobs use the home
+ * (else everything a job wrote is the job's: removed at its end, and at the next start).
+ */
+async function settleTop(o) {
+    const runnerHome = o.runnerHome ?? (o.env ? originalCargoHome(o.env, o.root) : undefined);
+    const r = { removed: [], kept: [], copied: [], runnerHome };
+    if (!(await external_node_fs_.promises.lstat(o.home).then((s) => s.isDirectory(), () => false)))
+        return r;
+    const runner = await runnerFiles(runnerHome);
+    // A link among the runner's names (an earlier version linked them): a `cargo login` would
+    // write through it, outside the root. A copy of the same bytes serves whoever reads it.
+    for (const f of RUNNER_FILES) {
+        const p = (0,external_node_path_.join)(o.home, f);
+        if (!(await lstatIfPresent(p))?.isSymbolicLink())
+            continue;
+        const b = runner.get(f);
+        if (b)
+            await replaceWith(p, b);
+        else
+            await external_node_fs_.promises.unlink(p).catch(() => undefined);
+    }
+    const entries = await topEntries(o.home, runner);
+    const latest = Math.max(0, ...entries.map((e) => e.changedMs));
+    const live = o.shared && entries.some((e) => !e.runnerCopy) ? await liveJobs(o.root, o.me, latest) : [];
+    for (const e of entries) {
+        const fate = o.shared ? topFate(e, o.me, live) : o.at === 'end' || !e.runnerCopy ? 'remove' : 'keep';
+        if (fate === 'keep') {
+            if (!e.runnerCopy)
+                r.kept.push(e.name);
+            continue;
+        }
+        const res = await removeTree(o.root, (0,external_node_path_.join)(o.home, e.name), {
+            why: `CARGO_HOME ${o.at === 'end' ? 'at the end of' : 'at the start of'} a job: another job's own entry`,
+        });
+        if (res.outcome === 'removed' || res.outcome === 'left-in-trash')
+            r.removed.push(e.name);
+    }
+    if (o.at === 'start') {
+        for (const [f, b] of runner)
+            if (await createIfAbsent((0,external_node_path_.join)(o.home, f), b))
+                r.copied.push(f);
+    }
+    return r;
+}
+/** Writes `data` at `path` only if nothing is there: a temp file linked to the name (link(2) never replaces). */
+async function createIfAbsent(path, data) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600 });
+    try {
+        await external_node_fs_.promises.link(tmp, path);
+        return true;
+    }
+    catch (e) {
+        if (e.code !== 'EEXIST')
+            throw e;
+        return false;
+    }
+    finally {
+        await external_node_fs_.promises.unlink(tmp).catch(() => undefined);
+    }
+}
+/** Replaces whatever is at `path` (a link) by a file of `data`, in one rename. */
+async function replaceWith(path, data) {
+    const tmp = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), `.cargo-isolate-top.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    await external_node_fs_.promises.writeFile(tmp, data, { mode: 0o600, flag: external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | external_node_fs_.constants.O_WRONLY });
+    await external_node_fs_.promises.rename(tmp, path);
+}
+
+;// CONCATENATED MODULE: ./src/job/shared-home.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * A job's CARGO_HOME at its start and at its end, one call each (mainJob, endJob):
+ *
+ * - the registry sources of the uid's shared home, checked and sealed (store/home-sources.ts):
+ *   at a start against the job's Cargo.lock where it is known (the action's main step, `run`,
+ *   a `uses:` step joining a runner hook), else against what each crate was verified as (a runner
+ *   hook, before checkout; a repository without a lock); at the end against the lock as the build
+ *   left it (post, the job-completed hook, the end of `run`), so what the job's cargo downloaded
+ *   is sealed before the next job reads it;
+ * - the top of the home (home-top.ts): what the job wrote there for itself goes, the runner's
+ *   config is there as a copy.
+ *
+ * A start whose check cannot be completed (cargo's lock held for minutes by another job, a
+ * locked crate that cannot be verified) does not build from the shared home: the job gets a
+ * private one in its slot, seeded from the crate store, and says why.
+ */
+/** How long a check waits for cargo's download lock of the home, as seeding does. */
+const LOCK_WAIT_SECONDS = 120;
+async function recordFile(root) {
+    const uid = myUid();
+    const { dir, theirs } = await ownDirIn(rootPaths(root).homes, verifiedName(uid), uid, 0o755, await rootOwnerFor(root, uid));
+    if (theirs)
+        throw new Error(`the record of verified sources cannot be kept: ${theirs}`);
+    return (0,external_node_path_.join)(dir, 'sources.json');
+}
+/** The lock file's registry crates and how to find the index dirs cargo names their sources with. */
+async function lockOf(root, crates, env) {
+    const file = crates?.lockFile ?? (crates ? await findLockFile(crates.search.manifestPath, crates.search.workingDirectory, env) : undefined);
+    if (!file)
+        return undefined;
+    const text = await external_node_fs_.promises.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined)
+        return undefined;
+    const version = crates?.cargoVersion ?? cargoVersion((0,external_node_path_.dirname)(file), env);
+    return {
+        file,
+        locked: parseLock(text),
+        dirsOf: async (source) => (version ? knownDirs(storePaths(root).dirs, version, source) : []),
+        gitLocked: parseGitLock(text),
+        gitDirsOf: async (url) => (version ? knownDirs(gitStorePaths(root).dirs, version, url) : []),
+    };
+}
+/** One line for the log: what was checked and what was found. */
+function shared_home_describeSources(s) {
+    const parts = [`${s.checked} crates checked in ${s.ms} ms`];
+    if (s.verified)
+        parts.push(`${s.verified} verified against their .crate`);
+    if (s.extracted)
+        parts.push(`${s.extracted} extracted from their verified .crate`);
+    if (s.repaired.length)
+        parts.push(`${s.repaired.length} repaired`);
+    if (s.replaced.length)
+        parts.push(`${s.replaced.length} .crate files not what their checksum says`);
+    if (s.unsealed)
+        parts.push(`${s.unsealed} unsealed (unused for weeks, or writable-sources)`);
+    if (s.unchecked.length)
+        parts.push(`${s.unchecked.length} not checked`);
+    return parts.join('; ');
+}
+/** Warnings for what another job changed: a person should know that something wrote there. */
+function warn(s, home, log) {
+    for (const x of s.repaired)
+        log.warning(sourcesRepaired(home, x.crate, `${x.paths.slice(0, 5).join(', ')}${x.paths.length > 5 ? ', ...' : ''}`));
+    for (const x of s.replaced)
+        log.warning(`CARGO_HOME ${home}: ${x.crate}.crate was not what its checksum says: ${x.how}.`);
+}
+/**
+ * The start: the shared home's sources checked, the top settled. Changes `job` when it falls
+ * back to a private home (its exports and its home choice); `joined`: a `uses:` step in a job a
+ * runner hook started, whose CARGO_HOME the hook exported already (it only says what it found).
+ */
+async function secureHome(job, s, env, log, o = {}) {
+    const r = {};
+    if (job.home?.shared) {
+        const home = job.exports.CARGO_HOME;
+        try {
+            const lock = await lockOf(job.root, job.crates, { ...env, ...job.exports });
+            r.sources = await checkSources({
+                root: job.root,
+                home,
+                recordFile: await recordFile(job.root),
+                locked: lock?.locked,
+                dirsOf: lock?.dirsOf,
+                gitLocked: lock?.gitLocked,
+                gitDirsOf: lock?.gitDirsOf,
+                writable: s.writableSources,
+                lockWaitSeconds: LOCK_WAIT_SECONDS,
+            });
+            const against = lock ? ` (against ${lock.file})` : ' (no Cargo.lock yet: against what each crate was verified as)';
+            log.info(`CARGO_HOME ${home}: ${shared_home_describeSources(r.sources)}${against}.`);
+            warn(r.sources, home, log);
+            for (const u of r.sources.unchecked)
+                log.info(`CARGO_HOME: ${u.crate} not checked: ${u.why}.`);
+            const locked = new Set(lock?.locked.map((c) => `${c.name}-${c.version}`));
+            const blind = r.sources.unchecked.filter((u) => locked.has(u.crate.slice(u.crate.indexOf('/') + 1)));
+            if (r.sources.skipped)
+                r.fallback = `its sources could not be checked: ${r.sources.skipped}`;
+            else if (blind.length)
+                r.fallback = `${blind.map((u) => u.crate).join(', ')} could not be verified`;
+        }
+        catch (e) {
+            r.fallback = `checking its sources failed: ${e.message}`;
+        }
+        if (r.fallback && o.joined)
+            log.warning(`CARGO_HOME ${home}: ${r.fallback}; the next job start checks it again.`);
+        else if (r.fallback)
+            await privateHomeInstead(job, s, env, log, `the shared CARGO_HOME ${home}: ${r.fallback}`);
+    }
+    if (o.joined)
+        return r; // the top is the hook's to settle, at the job's start and end
+    r.top = await settleTop({ root: job.root, home: job.exports.CARGO_HOME, me: job.slot, shared: job.home?.shared === true, at: 'start', env });
+    if (r.top.removed.length)
+        log.info(`CARGO_HOME: removed what ended jobs left at its top: ${r.top.removed.join(', ')}.`);
+    if (r.top.kept.length)
+        log.info(`CARGO_HOME: left at its top for jobs still running that may have written them: ${r.top.kept.join(', ')}.`);
+    return r;
+}
+/** The job builds with a private CARGO_HOME in its slot after all, seeded like any new one. */
+async function privateHomeInstead(job, s, env, log, why) {
+    job.home = chooseHome(job.root, job.dirs, { uid: myUid(), layout: job.layout, fork: job.identity.fork === true, problem: why });
+    job.exports.CARGO_HOME = job.dirs.cargoHome;
+    await external_node_fs_.promises.mkdir(job.dirs.cargoHome, { recursive: true });
+    log.warning(privateHomeAfterAll(job.home.reason, job.dirs.cargoHome));
+    if (job.crates)
+        job.crates = await prepareCrates(s, job.root, job.dirs.cargoHome, job.identity, { ...env, CARGO_HOME: job.dirs.cargoHome }, log);
+}
+/**
+ * The end: what the job's cargo extracted, checked against the lock as the build left it and
+ * sealed; the top settled. Best effort, like every step of an end: the caller makes a failure a
+ * warning, and the next start checks again.
+ */
+async function settleHome(j, env) {
+    const r = {};
+    const home = j.exports?.CARGO_HOME ?? j.dirs.cargoHome;
+    if (j.home?.shared) {
+        const lock = await lockOf(j.root, j.crates, { ...env, CARGO_HOME: home });
+        if (lock)
+            r.sources = await checkSources({
+                root: j.root,
+                home,
+                recordFile: await recordFile(j.root),
+                locked: lock.locked,
+                dirsOf: lock.dirsOf,
+                gitLocked: lock.gitLocked,
+                gitDirsOf: lock.gitDirsOf,
+                writable: [],
+                lockWaitSeconds: 30,
+                extract: false,
+            });
+    }
+    if (j.slot)
+        r.top = await settleTop({ root: j.root, home, me: j.slot, shared: j.home?.shared === true, at: 'end', runnerHome: j.homeCheck?.top?.runnerHome });
+    return r;
+}
+
 ;// CONCATENATED MODULE: ./src/job/start.ts
+
 
 
 
@@ -35391,6 +36615,9 @@ async function startPhases(o) {
             throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${e.message}`);
         }
     }
+    // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job
+    // writes at its top is its own (shared-home.ts); a job whose home cannot be made so gets a private one.
+    job.homeCheck = await phase('home', 'CARGO_HOME', () => secureHome(job, s, env, log));
     // A job that compiles through sccache gets a server no other job's end can take down, and
     // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
     const wrapper = sccacheWrapper(env);
@@ -35506,6 +36733,7 @@ async function startJob(o) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/end.ts
+
 
 
 
@@ -35691,6 +36919,9 @@ async function endJob(j, log) {
         else
             await leaveSlot(j, cargoHome, r);
         await appendUnits(j, r);
+        await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
+            r.homeCheck = await settleHome(j, process.env);
+        });
         await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
             r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
         });
@@ -35772,6 +37003,7 @@ async function leaseAndRun(o) {
 }
 
 ;// CONCATENATED MODULE: ./src/job/summary.ts
+
 
 
 
@@ -35862,6 +37094,19 @@ function summaryRows(job, ended, guard) {
         main.push(['Crates published', published(pub, pub.published)]);
         for (const m of pub.mismatches)
             main.push(['Crate not published', `${m.crate}: ${m.why}`]);
+    }
+    for (const [when, h] of [
+        ['at the start', job?.homeCheck],
+        ['at the end', ended.homeCheck],
+    ]) {
+        if (h?.sources)
+            main.push([`CARGO_HOME sources ${when}`, describeSources(h.sources)]);
+        if (h?.top?.removed.length)
+            main.push([
+                `CARGO_HOME top ${when}`,
+                `removed ${h.top.removed.join(', ')} ` +
+                    `(${h === ended.homeCheck ? 'written while this job ran, by it or by jobs that ended' : 'left by jobs that ended'})`,
+            ]);
     }
     if (ended.units)
         main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
@@ -36251,7 +37496,7 @@ async function command(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(366);
+/* harmony import */ var _cli_impl_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7385);
 // The command line, `cargo-isolate` (bin/cargo-isolate), bundled into dist/cli.
 
 process.exitCode = await (0,_cli_impl_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));

@@ -1,7 +1,7 @@
 // What every section of `npm run bench` measures with: timings as medians with their spread (a
 // busy machine shows as spread, not as a slower action), ratios, and the runner's file protocol
 // for running the bundled steps.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +14,16 @@ export const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 /** Median with the spread: a busy machine shows as spread, not as a slower action. */
 export const spread = (xs: number[]) => `${ms(median(xs))} (${ms(Math.min(...xs))}-${ms(Math.max(...xs))}, n=${xs.length})`;
+
+/** Whether sccache runs on this machine: a section that needs it says so in its row when it does not. */
+export function sccacheInstalled(): boolean {
+  try {
+    execFileSync('sccache', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** How long `fn` takes, in ms. */
 export async function time(fn: () => unknown): Promise<number> {

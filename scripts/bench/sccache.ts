@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, spawnTimed, spread, stateOf } from './kit.js';
+import { type Row, fileValues, mainPushEnv, median, note, ratio, runnerFiles, sccacheInstalled, spawnTimed, spread, stateOf } from './kit.js';
 
 /** 12 small crates, unique content (3 KB of random text each): 12 cache entries. */
 function workspace(dir: string, tag: string): string {
@@ -62,9 +62,7 @@ async function serversOnOneDir(dir: string, nServers: number) {
 }
 
 export async function benchSccache({ scratch, reps, rows }: { scratch: string; reps: number; rows: Row[] }) {
-  try {
-    execFileSync('sccache', ['--version'], { stdio: 'ignore' });
-  } catch {
+  if (!sccacheInstalled()) {
     note('8. skipped: no sccache on PATH');
     rows.push(['8', 'sccache host server', 'not measured: no sccache on PATH', '', '']);
     return;
@@ -120,27 +118,20 @@ export async function benchSccache({ scratch, reps, rows }: { scratch: string; r
   stop();
   for (const w of warned) note(`8. a main step warned: ${w.slice(0, 400)}`);
   const m = (k: keyof typeof t, s: keyof Step) => t[k].map((x) => x[s]);
-  rows.push([
+  /** A row of one step's times with sccache (`k`) against the same step without it. */
+  const against = (what: string, k: 'reuse' | 'start', s: keyof Step): Row => [
     '8',
-    'main step, RUSTC_WRAPPER=sccache, host server running',
-    spread(m('reuse', 'main')),
-    `no sccache ${spread(m('plain', 'main'))}`,
-    ratio(median(m('reuse', 'main')), median(m('plain', 'main'))),
-  ]);
-  rows.push([
-    '8',
-    `main step, RUSTC_WRAPPER=sccache, this job starts the server${warned.length ? ` (${warned.length} fell back with a warning)` : ''}`,
-    spread(m('start', 'main')),
-    `no sccache ${spread(m('plain', 'main'))}`,
-    ratio(median(m('start', 'main')), median(m('plain', 'main'))),
-  ]);
-  rows.push([
-    '8',
-    'post step, RUSTC_WRAPPER=sccache',
-    spread(m('reuse', 'post')),
-    `no sccache ${spread(m('plain', 'post'))}`,
-    ratio(median(m('reuse', 'post')), median(m('plain', 'post'))),
-  ]);
+    what,
+    spread(m(k, s)),
+    `no sccache ${spread(m('plain', s))}`,
+    ratio(median(m(k, s)), median(m('plain', s))),
+  ];
+  const fellBack = warned.length ? ` (${warned.length} fell back with a warning)` : '';
+  rows.push(
+    against('main step, RUSTC_WRAPPER=sccache, host server running', 'reuse', 'main'),
+    against(`main step, RUSTC_WRAPPER=sccache, this job starts the server${fellBack}`, 'start', 'main'),
+    against('post step, RUSTC_WRAPPER=sccache', 'reuse', 'post'),
+  );
   note('8. one SCCACHE_DIR, one server vs two ...');
   const one = await serversOnOneDir(dir, 1);
   const two = await serversOnOneDir(dir, 2);

@@ -18,7 +18,7 @@ import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveRegistry } from '../lib/registry.mjs';
 import { REAL_MAIN, ensurePackages, makeRealWorkspace, packRegistry } from '../lib/real-crates.mjs';
-import { type Row, fileValues, median, note, runnerFiles, spread, stateOf } from './kit.js';
+import { type Row, fileValues, median, note, runnerFiles, sccacheInstalled, spread, stateOf } from './kit.js';
 
 type Env = Record<string, string | undefined>;
 const sh = (cmd: string, args: string[], o: { env?: Env } = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...o }).toString();
@@ -237,9 +237,7 @@ async function containerRunner(dir: string, ws: string): Promise<ContainerJob | 
 }
 
 export async function warmStartsSection({ scratch, rows, quick }: { scratch: string; rows: Row[]; quick: boolean }) {
-  try {
-    execFileSync('sccache', ['--version'], { stdio: 'ignore' });
-  } catch {
+  if (!sccacheInstalled()) {
     rows.push(['11', 'a start without its own warm build', 'not measured: no sccache on PATH', '', '']);
     return;
   }

@@ -3,6 +3,7 @@
 // over slot records like the ones the action writes; only the effects are modelled here: which
 // slot holds how many bytes, which is leased, what sccache's cache holds, how long a start takes.
 import type { DirRecord } from '../../src/model/record.js';
+import { DEFAULTS } from '../../src/model/settings.js';
 import type { Level } from '../../src/model/units.js';
 import type { Disk } from '../../src/os/disk.js';
 import { slotCandidates } from '../../src/pool/guard.js';
@@ -173,13 +174,13 @@ export class SimPool implements Model {
       this.byName.set(slot.name, slot);
     }
     const tier = c ? c.tier : 'new';
-    const decision = policy.reset('same-key', slot.record, slot.bytes > 0, me);
+    const decision = policy.reset(DEFAULTS.reuse, slot.record, slot.bytes > 0, me);
     if (decision.reset) this.setBytes(slot, 0);
     // Priced warm: the job's own build or its base's, still there.
     let how: How | undefined = slot.bytes > 0 && (tier === 'own-job' || tier === 'base') ? 'warm' : undefined;
     let copied = 0;
     if (!how) {
-      const src = policy.copySource(vs, me, { reuse: 'same-key', cargoHome: SIM_HOME, self: slot.name });
+      const src = policy.copySource(vs, me, { reuse: DEFAULTS.reuse, cargoHome: SIM_HOME, self: slot.name });
       const from = src && this.byName.get(src.name);
       // The action copies only while the copy keeps the disk under the threshold (copyFits).
       if (from && from.bytes > 0 && !from.live && policy.copyFits(this.disk(), from.bytes * w.copyDiskFraction, level.threshold)) {

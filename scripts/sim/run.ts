@@ -28,7 +28,7 @@ const level = (text: string) => {
 export function policiesFor(previous?: Policy): SimPolicy[] {
   // What ships: the chooser and guard, warm copies into a slot without its own build, and
   // compile-cache keys that are the same in every slot (one CARGO_HOME per uid, the rustc wrapper).
-  const pool = { model: 'pool' as const, scope: 'runner' as const };
+  const pool = { model: 'pool' as const, scope: DEFAULTS['prune-scope'] };
   const list: SimPolicy[] = [
     { name: 'shipped', ...pool, policy: SHIPPED, shipped: true },
     // With copies, a first run could copy its base's build instead of taking the base's slot.
@@ -67,7 +67,7 @@ export function policiesFor(previous?: Policy): SimPolicy[] {
  * policy (policy.ts PolicyOptions), or a setting.
  */
 export function ablationsFor(): SimPolicy[] {
-  const base = { model: 'pool' as const, scope: 'runner' as const, ablation: true };
+  const base = { model: 'pool' as const, scope: DEFAULTS['prune-scope'], ablation: true };
   return [
     { ...base, name: "a sibling's build of the same PR taken first (the previous rule)", policy: makePolicy({ siblingFirst: true }) },
     { ...base, name: 'eviction by age alone (no value)', policy: makePolicy({ values: false }) },

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { hold, release } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { ownDirIn } from '../owners/owner.js';
-import { findOnPath, myUid } from '../os/proc.js';
+import { findOnPath, myUid, procStat, waitExited } from '../os/proc.js';
 import { rootPaths } from '../model/layout.js';
 import { environOf, sameMountNamespace, socketOwner, tcpListeners } from '../os/sockets.js';
 import { readTextIfPresent } from '../os/absent.js';
@@ -338,11 +338,20 @@ export function sccacheExports(r: SccacheReport | undefined): Record<string, str
 }
 
 /**
+ * How long a server told to stop may take to exit: sccache 0.4 answers `--stop-server` before it
+ * closes its port, then waits up to 10 s for the compiles in flight (server.rs, SHUTDOWN_TIMEOUT);
+ * a busy machine adds to both.
+ */
+const STOP_GRACE_MS = 30_000;
+
+/**
  * The post step, before it empties the job's tmp/: a server on the job's port that carries
  * this job's RUNNER_TRACKING_ID was started by the job's own client (the host server had died)
- * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, while
- * its temp dir still exists, and start a host server in its place for the jobs still on that
- * port. Returns what it did, for a warning; undefined when there was nothing to do.
+ * and writes into the job's TMPDIR; the runner kills it in a moment anyway. Stop it now, and wait
+ * until it has exited: `--stop-server` returns while the server may still hold the port and run
+ * compiles in that TMPDIR. One that has not exited after STOP_GRACE_MS gets SIGKILL, as the
+ * runner would give it. Then start a host server in its place for the jobs still on that port.
+ * Returns what it did, for a warning; undefined when there was nothing to do.
  */
 export async function sccacheAtEnd(
   r: SccacheReport | undefined,
@@ -356,12 +365,29 @@ export async function sccacheAtEnd(
   if (o.kind !== 'job-server' || o.trackingId !== env.RUNNER_TRACKING_ID) return undefined;
   const wrapper = sccacheWrapper(env);
   const binary = wrapper && (await findOnPath(wrapper.command, env.PATH));
-  if (!binary) return undefined;
+  const start = procStat(o.pid)?.start;
+  if (!binary || !start) return undefined;
   await new Promise<void>((res) => {
-    const c = spawn(binary, ['--stop-server'], { env: { ...env, SCCACHE_SERVER_PORT: String(r.port) }, stdio: 'ignore' });
+    const c = spawn(binary, ['--stop-server'], {
+      env: { ...env, SCCACHE_SERVER_PORT: String(r.port) },
+      stdio: 'ignore',
+      timeout: STOP_GRACE_MS,
+      killSignal: 'SIGKILL',
+    });
     c.on('error', () => res());
     c.on('exit', () => res());
   });
+  let how = 'stopped it before emptying TMPDIR';
+  if (!(await waitExited(o.pid, start, STOP_GRACE_MS))) {
+    try {
+      process.kill(o.pid, 'SIGKILL');
+    } catch {
+      // exited just now
+    }
+    how = (await waitExited(o.pid, start, STOP_GRACE_MS))
+      ? `killed it before emptying TMPDIR (it had not exited ${STOP_GRACE_MS / 1000} s after --stop-server)`
+      : `could not end it before emptying TMPDIR (it still ran after SIGKILL)`;
+  }
   const again = await ensureSccacheServer(env, paths, log).catch((e: Error) => e);
   const then =
     again instanceof Error
@@ -370,5 +396,5 @@ export async function sccacheAtEnd(
         ? `, and ${again.how} the host server on port ${again.port}`
         : '';
   const started = `sccache: this job's own client had started a server on port ${r.port} (pid ${o.pid}, the host server was gone)`;
-  return `${started}; stopped it before emptying TMPDIR${then}.`;
+  return `${started}; ${how}${then}.`;
 }

@@ -1,10 +1,8 @@
-import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { type Dirs, rootPaths, sharedHome } from '../model/layout.js';
 import { ownDirIn, ownerOf } from '../owners/owner.js';
 import { describeForeign, findForeignInHome } from '../owners/foreign.js';
-import { ifPresent } from '../os/absent.js';
 
 /*
  * Which CARGO_HOME a job gets: one per uid under the root, shared by every trusted job of that
@@ -21,8 +19,9 @@ import { ifPresent } from '../os/absent.js';
  * What stays per slot, because it is what a job writes for itself: target/, tmp/ and install/
  * (CARGO_INSTALL_ROOT: `cargo install` puts its binaries there, and that bin/ is on PATH, so a
  * PR's installed tool never reaches another trust domain's PATH). The registry and git caches in
- * the shared home are coordinated by cargo's own locks exactly as on a developer machine, and the
- * crate store still verifies every `.crate` against the consumer's Cargo.lock before seeding.
+ * the shared home are coordinated by cargo's own locks exactly as on a developer machine; what
+ * every domain reads there is checked and kept read-only at each job's start and end, and what a
+ * job writes at its top goes with the job (shared-home.ts).
  *
  * Per uid, so that a root container job never writes root-owned files where the runner user's
  * cargo writes (the "Permission denied (os error 13)" on registry/src of the incident reports).
@@ -81,38 +80,11 @@ export async function rootOwnerFor(root: string, uid: number): Promise<number | 
   return uid === 0 ? (await ownerOf(root).catch(() => undefined))?.uid : undefined;
 }
 
-/** Files of the runner's own CARGO_HOME that keep working when linked into the job's. */
-const LINKED = ['config.toml', 'config', 'credentials.toml', 'credentials'];
-
+/**
+ * The runner's own CARGO_HOME, whose config and credentials its jobs get a copy of (home-top.ts).
+ * A nested run (the action used twice in one job) must find the runner's home, not ours.
+ */
 export function originalCargoHome(env: Record<string, string | undefined>, root: string): string | undefined {
   const home = resolve(env.CARGO_HOME || join(env.HOME || homedir(), '.cargo'));
-  // A nested run (the action used twice in one job) must link to the runner's home, not ours.
   return home === root || home.startsWith(root + sep) ? undefined : home;
-}
-
-/** Links the runner's config and credentials into `cargoHome` (never copies: they stay the runner's). */
-export async function linkRunnerConfig(cargoHome: string, root: string, env: Record<string, string | undefined>): Promise<string[]> {
-  const linked: string[] = [];
-  const orig = originalCargoHome(env, root);
-  if (!orig) return linked;
-  await fs.mkdir(cargoHome, { recursive: true });
-  for (const f of LINKED) {
-    const src = join(orig, f);
-    const dst = join(cargoHome, f);
-    const st = await ifPresent(src, () => fs.stat(src), { notADirectory: 'absent' });
-    const cur = await ifPresent(dst, () => fs.readlink(dst), { alsoAbsent: ['EINVAL'] }); // EINVAL: a file, not our link
-    if (!st?.isFile()) {
-      if (cur !== undefined) await fs.unlink(dst).catch(() => undefined); // the runner's file went away
-      continue;
-    }
-    if (cur !== src) {
-      // Another job of this uid may do the same at once: a temp link renamed into place.
-      const tmp = `${dst}.${process.pid}.tmp`;
-      await fs.rm(tmp, { force: true });
-      await fs.symlink(src, tmp);
-      await fs.rename(tmp, dst);
-    }
-    linked.push(src);
-  }
-  return linked;
 }

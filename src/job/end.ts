@@ -22,6 +22,7 @@ import { sccacheAtEnd } from '../host/sccache.js';
 import { myUid } from '../os/proc.js';
 import { containerFilesKept } from '../model/messages.js';
 import { listDir, reportReadsTo } from '../os/absent.js';
+import { settleHome } from './shared-home.js';
 
 /*
  * A job's end: finishJob, the mirror of mainJob (start.ts), shared by the action's post step, the
@@ -200,6 +201,9 @@ export async function endJob(j: JobToEnd, log?: Log): Promise<EndedJob> {
     if (j.layout === 'job') await removeJobDir(j, r);
     else await leaveSlot(j, cargoHome, r);
     await appendUnits(j, r);
+    await attempt(r, `Checking the sources and the top of ${cargoHome}`, async () => {
+      r.homeCheck = await settleHome(j, process.env);
+    });
     await attempt(r, `Handing what this job made under ${j.root} back to the root's owner`, async () => {
       r.handedBack = await handBackJob(j, r.published, r.gitPublished?.published.length);
     });

@@ -5,11 +5,12 @@ import { writeAtomic } from '../os/fsutil.js';
 import type { Log } from '../os/log.js';
 import type { GuardReport } from '../pool/guard.js';
 import { type Dirs, SLOT_NAME, jobDirs, mapDirs, slotDirs } from '../model/layout.js';
-import type { Settings } from '../model/settings.js';
+import { DEFAULTS, type Settings } from '../model/settings.js';
 import type { CratesState, StartedJob } from './types.js';
 import { prepareCrates } from './dependencies.js';
 import { mayPublish } from '../store/crates.js';
 import { readTextIfPresent } from '../os/absent.js';
+import { secureHome } from './shared-home.js';
 
 /*
  * The runner hooks' state channel: how the job-started hook passes its lease to the
@@ -90,7 +91,7 @@ export function hookJobSeenAt(
  */
 export function cratesAtEnd(st: HookState, env: Record<string, string | undefined>): CratesState {
   const ws = env.GITHUB_WORKSPACE || process.cwd();
-  const policy = st.publishCrates ?? 'trusted';
+  const policy = st.publishCrates ?? DEFAULTS['publish-crates']; // a state file without it: the default
   return {
     ...(st.action?.crates ?? {}),
     search: { workingDirectory: ws },
@@ -149,6 +150,8 @@ export async function joinHookLease(s: Settings, env: Record<string, string | un
       "(the runner's settings chose it and ran the guard; this step's root, layout, reuse, key and guard inputs do not apply).",
   );
   const crates = await log.group('Crates', () => prepareCrates(s, seen.root, seen.exports.CARGO_HOME ?? seen.dirs.cargoHome, st.job.identity, env, log));
+  // The hook checked the shared home's sources before checkout; now the lock file is here.
+  await log.group('CARGO_HOME', () => secureHome({ ...st.job, ...seen, crates }, s, env, log, { joined: true }));
   // For the completed hook, which runs on the host: where the lock file is, relative to the workspace.
   await writeState(file, { ...st, action: { lockFile: insideWorkspace(env.GITHUB_WORKSPACE, crates.lockFile), crates: { ...crates, lockFile: undefined } } });
   return { job: { ...st.job, ...seen, crates } };

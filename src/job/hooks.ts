@@ -1,13 +1,13 @@
-import { promises as fs, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { isHolder } from '../os/flock.js';
 import type { Log } from '../os/log.js';
 import { ancestors, myUid } from '../os/proc.js';
-import { rootPaths } from '../model/layout.js';
 import { DEFAULTS, type Settings, InputError, defaultRoot, fromVariables, parseEnvFile, readSettings } from '../model/settings.js';
 import { parseLevel } from '../model/units.js';
 import { asSentence, envFileProblems, environmentProblems, notText } from '../model/variables.js';
-import { RootError } from '../pool/root.js';
+import { RootError, isMadeRoot } from '../pool/root.js';
+import { readBytesIfPresent } from '../os/absent.js';
 import { recordEvent } from '../pool/events.js';
 import { collectMetrics, writeMetrics } from './metrics.js';
 import { mainJob } from './start.js';
@@ -70,7 +70,7 @@ function runnerEnvFile(parents: { pid: number; comm: string }[]): string | undef
  */
 async function checkVariables(env: Record<string, string | undefined>, envFile: string | undefined, log: Log): Promise<void> {
   const fromFile = new Set<string>();
-  const bytes = envFile ? await fs.readFile(envFile).catch(() => undefined) : undefined; // none, or not ours to read
+  const bytes = envFile ? await readBytesIfPresent(envFile) : undefined; // none: nothing to check (unreadable: said once)
   if (envFile && bytes) {
     const why = notText(bytes);
     if (why)
@@ -178,14 +178,7 @@ export async function recordUnisolated(env: Record<string, string | undefined>, 
   } catch {
     root = defaultRoot(env); // the variable that was refused may be another one
   }
-  if (
-    !isAbsolute(root) ||
-    !(await fs.lstat(rootPaths(root).marker).then(
-      (st) => st.isFile(),
-      () => false,
-    ))
-  )
-    return;
+  if (!isAbsolute(root) || !(await isMadeRoot(root))) return;
   const reason = e instanceof InputError ? 'settings' : e instanceof RootError ? 'root' : 'other';
   const err = await recordEvent(root, { event: 'unisolated', reason });
   if (err) log.debug(`Recording the unisolated job in ${root}: ${err.message}`);

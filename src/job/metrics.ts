@@ -12,6 +12,7 @@ import { VERSION } from '../model/version.js';
 import { handBackTo, ownerOf } from '../owners/owner.js';
 import { type RootStatus, rootStatus } from './status.js';
 import { myUid } from '../os/proc.js';
+import { isMadeRoot } from '../pool/root.js';
 
 /*
  * `cargo-isolate metrics`: the root in Prometheus's text format (version 0.0.4), for
@@ -125,7 +126,8 @@ const EVENT_METRICS: { [E in EventName]: { count(c: Counters, e: EventOf<E>): vo
       ...family(
         'cargo_isolate_guard_runs_total',
         'counter',
-        'Guard runs, by trigger (job: before a lease; gc: the timer) and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
+        'Guard runs, by trigger (job: before a lease; gc: the timer) ' +
+          'and result (under: nothing to do; freed; over: still over the threshold; failed: below fail-below).',
         TRIGGERS.flatMap((t) => GUARD_RESULTS.map((res): [Labels, number] => [{ ...r, trigger: t, result: res }, c.guardRuns[`${t}|${res}`] ?? 0])),
       ),
       ...family(
@@ -240,25 +242,27 @@ export function renderMetrics(s: Snapshot, c: Counters): string {
   const jobs = Object.entries(c.jobs)
     .map(([k, v]) => [JSON.parse(k) as [string, string], v] as const)
     .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+  /** A counter of the ended jobs: per repository and job, one sample for each count, which `label` names. */
+  const perJob = (name: string, label: string, counts: (keyof JobCounts)[], help: string) =>
+    family(
+      name,
+      'counter',
+      help,
+      jobs.flatMap(([[repository, job], v]) => counts.map((k): [Labels, number] => [{ ...r, repository, ci_job: job, [label]: k }, v[k]])),
+    );
   lines.push(
     ...Object.values(EVENT_METRICS).flatMap((m) => m.families(c, r)),
-    ...family(
+    ...perJob(
       'cargo_isolate_jobs_total',
-      'counter',
+      'start',
+      ['warm', 'cold'],
       'Ended jobs that ran cargo, by repository, job and start: warm when most compile units were found fresh.',
-      jobs.flatMap(([[repo, job], v]): [Labels, number][] => [
-        [{ ...r, repository: repo, ci_job: job, start: 'warm' }, v.warm],
-        [{ ...r, repository: repo, ci_job: job, start: 'cold' }, v.cold],
-      ]),
     ),
-    ...family(
+    ...perJob(
       'cargo_isolate_units_total',
-      'counter',
+      'state',
+      ['built', 'fresh'],
       'Compile units of ended jobs, by repository, job and state: built (compiled) or fresh (reused).',
-      jobs.flatMap(([[repo, job], v]): [Labels, number][] => [
-        [{ ...r, repository: repo, ci_job: job, state: 'built' }, v.built],
-        [{ ...r, repository: repo, ci_job: job, state: 'fresh' }, v.fresh],
-      ]),
     ),
   );
   return lines.join('\n') + '\n';
@@ -307,11 +311,7 @@ async function updateCounters(root: string, warn: (m: string) => void): Promise<
 /** The metrics text for a root (or for its absence). */
 export async function collectMetrics(root: string, threshold: Level, warn: (m: string) => void = () => undefined, by: MetricsWriter = 'cli'): Promise<string> {
   const written = { at: Date.now(), by };
-  const present = await fs.lstat(rootPaths(root).marker).then(
-    (st) => st.isFile(),
-    () => false,
-  );
-  if (!present) return renderMetrics({ root, written }, emptyCounters());
+  if (!(await isMadeRoot(root))) return renderMetrics({ root, written }, emptyCounters());
   const status = await rootStatus(root);
   const plan = planPrune(await collectCandidates(root), 'host', '');
   const idleBytes = plan.ordered.reduce((n, c) => n + (c.kind === 'trash' ? 0 : (c.bytes ?? 0)), 0) + status.bytes.trash;

@@ -6,7 +6,6 @@ import type { DirRecord } from '../model/record.js';
 import { type ResetDecision, decideReset } from '../pool/reset.js';
 import { type RemoveResult, removeTree } from '../os/remove.js';
 import type { Settings } from '../model/settings.js';
-import { linkRunnerConfig } from './cargo-home.js';
 import { listDir, lstatIfPresent } from '../os/absent.js';
 
 /*
@@ -23,13 +22,13 @@ async function hasEntries(dir: string): Promise<boolean> {
 export interface PrepareResult {
   decision: ResetDecision;
   removed: RemoveResult[];
-  linked: string[];
 }
 
 /**
- * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME with the
- * runner's config linked in. A private cargo-home/ left in the slot by an earlier job is kept
- * only when this job uses it (a fork PR's next run); otherwise it goes with the wipe, or now.
+ * Makes target/, install/bin/ and an empty tmp/ (0700), and the job's CARGO_HOME (whose top,
+ * with the runner's config copied in, is home-top.ts's). A private cargo-home/ left in the slot
+ * by an earlier job is kept only when this job uses it (a fork PR's next run); otherwise it goes
+ * with the wipe, or now.
  */
 export async function prepareDirs(
   root: string,
@@ -70,6 +69,5 @@ export async function prepareDirs(
   await fs.mkdir(cargoHome, { recursive: true });
   await fs.mkdir(dirs.tmp, { recursive: true, mode: 0o700 });
   await fs.chmod(dirs.tmp, 0o700);
-  const linked = await linkRunnerConfig(cargoHome, root, env);
-  return { decision, removed, linked };
+  return { decision, removed };
 }

@@ -26,6 +26,7 @@ import type { saveGuard, saveLease } from './state.js';
 import { ensureWrapperScript, untrustedCache, untrustedEnv, wrapperExports } from './rustc-wrapper.js';
 import { noHostSccacheServer } from '../model/messages.js';
 import { ifPresent, reportReadsTo } from '../os/absent.js';
+import { secureHome } from './shared-home.js';
 
 /*
  * A job's start: mainJob, the main step's phases (guard, slot, crates, sccache server) for the
@@ -109,6 +110,9 @@ async function startPhases(o: JobStart): Promise<{ job: StartedJob; guard: Guard
       throw new Error(`Seeding crates into ${job.dirs.cargoHome}: ${(e as Error).message}`);
     }
   }
+  // What every trust domain reads in a shared CARGO_HOME is verified content, and what a job
+  // writes at its top is its own (shared-home.ts); a job whose home cannot be made so gets a private one.
+  job.homeCheck = await phase('home', 'CARGO_HOME', () => secureHome(job, s, env, log));
   // A job that compiles through sccache gets a server no other job's end can take down, and
   // keys that are the same in every slot (rustc-wrapper.ts); a fork PR a cache of its own.
   const wrapper = sccacheWrapper(env);

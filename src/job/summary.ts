@@ -8,6 +8,7 @@ import { describeBase } from '../model/base.js';
 import { type UnitCount } from '../pool/warmth.js';
 import { describeServer } from '../host/sccache.js';
 import { VERSION } from '../model/version.js';
+import { describeSources } from './shared-home.js';
 
 /*
  * What a person reads about one job: the action's job summary (one table of what the job got and
@@ -94,6 +95,18 @@ export function summaryRows(job: StartedJob | undefined, ended: EndedJob, guard:
   if (pub) {
     main.push(['Crates published', published(pub, pub.published)]);
     for (const m of pub.mismatches) main.push(['Crate not published', `${m.crate}: ${m.why}`]);
+  }
+  for (const [when, h] of [
+    ['at the start', job?.homeCheck],
+    ['at the end', ended.homeCheck],
+  ] as const) {
+    if (h?.sources) main.push([`CARGO_HOME sources ${when}`, describeSources(h.sources)]);
+    if (h?.top?.removed.length)
+      main.push([
+        `CARGO_HOME top ${when}`,
+        `removed ${h.top.removed.join(', ')} ` +
+          `(${h === ended.homeCheck ? 'written while this job ran, by it or by jobs that ended' : 'left by jobs that ended'})`,
+      ]);
   }
   if (ended.units) main.push(['Compile units', unitsText(ended.units, job?.reset.warm || job?.copy?.outcome === 'copied')]);
   if (ended.sizes)

@@ -12,6 +12,8 @@ import type { ForeignOutcome } from '../owners/reclaim.js';
 import type { SccacheReport } from '../host/sccache.js';
 import type { HomeChoice } from './cargo-home.js';
 import type { CopyReport } from '../pool/warm-copy.js';
+import type { SourcesReport } from '../store/home-sources.js';
+import type { TopReport } from './home-top.js';
 
 /*
  * What a job is, as its steps pass it on: the main step to the post step (state.ts) and to the
@@ -48,6 +50,8 @@ export interface StartedJob {
   home?: HomeChoice;
   /** The warm build this job's empty target started from, or why not (warm-copy.ts). */
   copy?: CopyReport;
+  /** What its CARGO_HOME's sources and top were found to be at the start (shared-home.ts). */
+  homeCheck?: HomeCheck;
 }
 
 /** What post needs to publish: the lock file read in main and the policy's answer. */
@@ -92,4 +96,14 @@ export interface EndedJob {
   view?: PathView;
   /** The job's own container built as another uid (the hooks' jobs): its files went back, or why they stay (end.ts). */
   container?: { uid: number; handedBack?: string; kept?: string };
+  /** What its CARGO_HOME's sources and top were found to be at the end (shared-home.ts). */
+  homeCheck?: HomeCheck;
+}
+
+/** What a job found its shared CARGO_HOME to be, at its start or its end (shared-home.ts). */
+export interface HomeCheck {
+  sources?: SourcesReport;
+  top?: TopReport;
+  /** Why this job builds with a private CARGO_HOME after all. */
+  fallback?: string;
 }

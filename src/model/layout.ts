@@ -19,6 +19,7 @@ import { safeComponent } from './key.js';
  *   <root>/slots/<name>/{target,install,tmp}/  the job's own: its build, `cargo install`, temp files
  *   <root>/slots/<name>/cargo-home/        a private CARGO_HOME: fork PRs only (cargo-home.ts)
  *   <root>/homes/u<uid>/                   CARGO_HOME of every trusted job of that uid (cargo-home.ts)
+ *   <root>/homes/u<uid>-verified/          what of that home was verified, and when (store/home-sources.ts)
  *   <root>/jobs/<repo>/<key>/run-<uid>/    layout: job, with its lease in .lease
  *   <root>/trash/                          renamed here first, deleted afterwards
  *   <root>/crates/{sha256,dirs,index}/     host-wide verified .crate store (storePaths)
@@ -123,6 +124,10 @@ export function jobDirs(root: string, id: JobIdentity): Dirs {
 
 /** The CARGO_HOME every trusted job of `uid` shares under this root (cargo-home.ts says why). */
 export const sharedHome = (root: string, uid: number) => join(root, 'homes', `u${uid}`);
+
+/** Beside that home, not in it: the record of its verified sources (store/home-sources.ts). */
+export const verifiedName = (uid: number) => `u${uid}-verified`;
+export const sourcesRecord = (root: string, uid: number) => join(root, 'homes', verifiedName(uid), 'sources.json');
 
 export const SLOT_NAME = /^s\d{3,}$/;
 export const slotName = (index: number) => `s${String(index).padStart(3, '0')}`;

@@ -50,6 +50,52 @@ export const oneNameToTheRunner = (name: string, where: string, what: string, ba
 /** A line of a runner's .env without '=' (variables.ts). */
 export const notNameValue = (line: string, where: string) => `'${line}' (${where}) is not NAME=value, so the runner skips it`;
 
+/** A shared CARGO_HOME's sources changed since they were verified: repaired at a start or an end (job/shared-home.ts). */
+export const sourcesRepaired = (home: string, crate: string, paths: string) =>
+  `CARGO_HOME ${home}: the sources of ${crate} were changed since they were verified (${paths}); repaired from what was verified. A build script writing next to its own sources? See writable-sources.`;
+
+/** The start could not check the shared CARGO_HOME: the job builds with a private one in its slot (job/shared-home.ts). */
+export const privateHomeAfterAll = (reason: string, home: string) =>
+  `CARGO_HOME: ${reason}; this job builds with ${home} (registry crates compile again here, and compile-cache keys differ).`;
+/** What a `same-job` slot is, in the log's and the summary's slot line (choose.ts TIER_TEXT). */
+export const SAME_JOB_TIER = 'this job under another PR or branch (emptied; a path sccache knows)';
+
+/** The slot holding this job's warm build is leased by an earlier run worth waiting for (lease.ts). */
+export const waitingForOwnBuild = (slot: string, why: string, seconds: number) =>
+  `Slot ${slot} holds this job's warm build and is still leased by an earlier run (${why}); waiting up to ${seconds} s for it.`;
+
+/** The same, when waiting cannot pay (lease.ts). */
+export const notWaitingForOwnBuild = (slot: string, why: string) =>
+  `Slot ${slot} holds this job's warm build but is leased by an earlier run: ${why}, so waiting cannot pay; taking the next-best slot now.`;
+
+/** A slot without a lease where cargo still holds its locks: passed over (lease.ts). */
+export const cargoStillInSlot = (slot: string) =>
+  `Slot ${slot} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`;
+
+/** A slot holding a container job's files the completed hook could not give back: passed over (lease.ts). */
+export const containerFilesInSlot = (o: { slot: string; uid: number; seenAt: string; me: number }) =>
+  `Slot ${o.slot} holds files of uid ${o.uid} from a container job's build (seen at ${o.seenAt}) that were never handed back to uid ${o.me} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`;
+
+/** A slot holding another uid's files below its directories, from a `docker run` step: passed over (lease.ts). */
+export const stepFilesInSlot = (o: { slot: string; files: string; me: number }) =>
+  `Slot ${o.slot} holds files of ${o.files} where cargo of uid ${o.me} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`;
+
+/** A slot holding a root container job's files, its post step never run: passed over (lease.ts). */
+export const rootJobFilesInSlot = (o: { slot: string; uid: number; me: number }) =>
+  `Slot ${o.slot} holds files of uid ${o.uid} that were never handed back to uid ${o.me} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`;
+
+/** Idle data the guard could not remove because another uid's files are in it (guard.ts). */
+export const idleNeedsRoot = (count: number, bytes: string, me: number) =>
+  `${count} idle entries (${bytes}) hold files of another uid that uid ${me} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`;
+
+/** The guard removed all it may and the disk is still over its threshold (guard.ts). */
+export const stillOverThreshold = (o: { root: string; threshold: string; disk: string; live: string; others: string }) =>
+  `The disk of ${o.root} is still over the threshold ${o.threshold} after pruning (${o.disk}). Live jobs hold ${o.live}; idle data of other runners holds ${o.others}.`;
+
+/** Less free than `fail-below` after pruning: the job fails now (guard.ts). */
+export const belowFailBelow = (o: { root: string; free: string; floor: string; live: string; others: string }) =>
+  `Only ${o.free} free on ${o.root} after pruning, below 'fail-below' (${o.floor}): failing now rather than inside rustc later. Live jobs hold ${o.live}; other runners' idle data holds ${o.others}.`;
+
 /** The shared directory of `archive-store` is not there: never created, so an unmounted mount point does not fill the host's disk (fleet-dir.ts). */
 export const fleetStoreNotMounted = (store: string, why: string) =>
   `${store} cannot be read (${why}): is the shared filesystem mounted? A missing store is never created, so that an unmounted mount point does not fill this host's disk`;

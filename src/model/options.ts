@@ -126,6 +126,13 @@ export const FLAGS: FlagSpec[] = [
   { name: 'max-lease', input: 'max-lease', form: 'DURATION', commands: JOB, help: 'longest lease' },
   { name: 'publish-crates', input: 'publish-crates', form: 'trusted|always|never', commands: JOB, help: "add new crates to the host's store" },
   {
+    name: 'writable-sources',
+    input: 'writable-sources',
+    form: 'CRATES',
+    commands: JOB,
+    help: 'crates whose build scripts write next to their sources: left writable',
+  },
+  {
     name: 'archive-store',
     input: 'archive-store',
     form: 'DIR',

@@ -46,6 +46,11 @@ export interface Settings {
   archiveStoreOrigin?: Origin;
   /** The levels and the floor as the user set them, with their origin: for a message once the disk is measured. */
   setLevels?: Partial<Record<'disk-threshold' | 'disk-target' | 'fail-below', { text: string; origin: Origin }>>;
+  /**
+   * Registry crates whose build scripts write next to their own sources: their extracted sources
+   * in the shared CARGO_HOME are left writable (still verified at every job start).
+   */
+  writableSources: string[];
 }
 
 /**
@@ -109,6 +114,7 @@ export const RUNNER_INPUTS = [
   'cleanup-timeout',
   'publish-crates',
   'archive-store',
+  'writable-sources',
 ] as const;
 
 /** Pure: the runner variable for an input. runner-name keeps the name identity.ts already reads. */
@@ -169,6 +175,9 @@ export const DEFAULTS = {
   'cleanup-timeout': '120s',
 } as const;
 const defaultOf = (name: string): string => (DEFAULTS as Record<string, string>)[name] ?? '';
+
+/** The default cleanup-timeout in ms: the limit of a removal or hand-back whose caller names none. */
+export const DEFAULT_CLEANUP_TIMEOUT_MS = parseDuration(DEFAULTS['cleanup-timeout'])!;
 
 /**
  * Where pruning stops when the user names only a threshold: just under the threshold itself.
@@ -278,12 +287,21 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     return v;
   };
 
+  /** Crate names, separated by commas, spaces or new lines (a YAML block). */
+  const crateNames = (name: string, raw: string): string[] => {
+    const names = raw.split(/[\s,]+/).filter(Boolean);
+    const bad = names.find((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n));
+    if (bad !== undefined)
+      throw refuse(name, raw, 'crate names separated by commas or spaces (e.g. maili-registry, jemalloc-sys)', `'${bad}' is not a crate name.`);
+    return names;
+  };
+
   const diskThreshold = level('disk-threshold')!; // it has a default
   const diskTarget = level('disk-target') ?? defaultTarget(diskThreshold);
   if (diskTarget.kind !== diskThreshold.kind) {
     // 85% used and 20GiB free can only be compared on a disk of known size, and which one the
     // guard stops at would then depend on the disk: one kind for both, or no target at all.
-    const t = read('disk-threshold') || '85%';
+    const t = read('disk-threshold');
     throw refuse(
       'disk-target',
       read('disk-target'),
@@ -340,5 +358,6 @@ export function readSettings(from: Get | Source, env: Record<string, string | un
     archiveStore,
     archiveStoreOrigin: storeRaw ? storeOrigin : undefined,
     setLevels,
+    writableSources: crateNames('writable-sources', read('writable-sources')),
   };
 }

@@ -108,3 +108,6 @@ export const readTextIfPresent = (path: string, o?: ReadOptions): Promise<string
 
 /** A file's bytes; undefined when it is not there. */
 export const readBytesIfPresent = (path: string): Promise<Buffer | undefined> => ifPresent(path, () => fs.readFile(path));
+
+/** Whether a real directory is at a path (a link to one is not); false when nothing is. */
+export const isDirAt = async (path: string): Promise<boolean> => (await lstatIfPresent(path))?.isDirectory() ?? false;

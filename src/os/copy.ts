@@ -49,6 +49,7 @@ export async function removeEscapingLinks(dir: string): Promise<string[]> {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
       else if (e.isSymbolicLink()) {
+        // A link that cannot be read is taken as leading out ('/'): removed, never followed.
         const to = resolve(dirname(p), await fs.readlink(p).catch(() => '/'));
         if (to !== dir && !to.startsWith(dir + sep)) {
           await fs.unlink(p).catch(() => undefined);

@@ -31,7 +31,10 @@ import { existsSync, readFileSync } from 'node:fs';
  *   <home>/.package-cache-mutate and    the guard removing a shared CARGO_HOME's  exclusive  never
  *   .package-cache                      registry sources (cargo's MutateExclusive)
  *   <CARGO_HOME>/.package-cache         the job's start while it seeds crates    exclusive  up to 120 s
- *                                       and git deps (job/dependencies.ts)
+ *                                       and git deps (job/dependencies.ts), and  (30 s at a
+ *                                       while it repairs, extracts or records    job's end)
+ *                                       the shared home's sources
+ *                                       (store/home-sources.ts)
  *   <root>/locks/guard.lock             the disk guard (pool/guard.ts), one per  exclusive  up to 300 s
  *                                       host
  *   <root>/sccache/u<uid>-p<port>/      the job starting the host sccache        exclusive  up to 60 s

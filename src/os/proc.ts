@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 /*
  * What /proc and the process itself say: this process's uid, a process's stat line and its
- * ancestors (whose Runner.Worker a hook's lease watches), and the PATH search a shell would do.
+ * ancestors (whose Runner.Worker a hook's lease watches), whether a process has exited (and a
+ * wait for it), and the PATH search a shell would do.
  */
 
 /** The uid this process acts as (effective: what the kernel checks on every file it touches). */
@@ -12,6 +13,8 @@ export const myUid = (): number => process.geteuid?.() ?? 0;
 export interface ProcStat {
   /** The command name (field 2, between the first '(' and the last ')': it may hold either). */
   comm: string;
+  /** The state letter (field 3): R, S, D, Z (a zombie: exited, not yet reaped), ... */
+  state: string;
   ppid: number;
   /** Start time in clock ticks since boot (field 22), which tells a pid from its reuse. */
   start: string;
@@ -22,10 +25,26 @@ export function procStat(pid: number): ProcStat | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(rest[1]), start: rest[19] };
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
   } catch {
     return undefined;
   }
+}
+
+/** Whether the process `pid` that started at `start` has exited: gone, a zombie, or the pid reused. */
+export function exited(pid: number, start: string): boolean {
+  const now = procStat(pid);
+  return !now || now.state === 'Z' || now.start !== start;
+}
+
+/** Waits (polling /proc) until the process `pid` that started at `start` has exited; false if it still runs after `ms`. */
+export async function waitExited(pid: number, start: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!exited(pid, start)) {
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
 }
 
 /** A process and its ancestors, nearest first (at most 32), as far as /proc shows them. */

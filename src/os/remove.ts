@@ -4,10 +4,12 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { hold, release } from './flock.js';
 import { rootPaths } from '../model/layout.js';
+import { DEFAULT_CLEANUP_TIMEOUT_MS } from '../model/settings.js';
 import { audit } from './audit.js';
 import { exists } from './fsutil.js';
 import { runCommand } from './run.js';
 import { myUid } from './proc.js';
+import { ifPresent } from './absent.js';
 
 /*
  * The one deletion routine (post step, guard, CLI). States of a tree being removed:
@@ -52,8 +54,8 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
   if (!isAbsolute(path) || norm !== path.replace(/\/+$/, '') || ['.', '..', ''].includes(basename(norm))) {
     throw new OutsideRootError(`Refusing to delete '${path}': not a plain absolute path.`);
   }
-  const parent = await fs.realpath(dirname(norm)).catch(() => undefined);
-  if (parent === undefined) return; // parent gone: nothing there to delete
+  const parent = await ifPresent(dirname(norm), () => fs.realpath(dirname(norm)), { notADirectory: 'absent' });
+  if (parent === undefined) return; // parent gone (or unreadable, said once): nothing there to delete
   const inside = parent === realRoot || parent.startsWith(realRoot + sep);
   if (!inside) throw new OutsideRootError(`Refusing to delete '${path}': it resolves outside the root ${realRoot}.`);
   // Inside the root is not enough: a link between the root and the path (a slot's
@@ -96,7 +98,7 @@ async function foreignEntry(dir: string, budget = 2000): Promise<{ path: string;
 }
 
 /** Deletes one entry of the trash; what it cannot delete stays there. */
-export async function deleteTrashEntry(entry: string, timeoutMs = 120_000): Promise<{ ok: boolean; detail?: string }> {
+export async function deleteTrashEntry(entry: string, timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS): Promise<{ ok: boolean; detail?: string }> {
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(1000, deadline - Date.now());
   const rm = () => run('rm', ['-rf', '--one-file-system', '--', entry], left());

@@ -17,6 +17,9 @@ import { listDir, lstatIfPresent } from '../os/absent.js';
  * an interrupted hand-back leaves a slot other uids pass over, never one they trip on.
  */
 
+/** Root's own directories under homes/: its CARGO_HOME, its record of verified sources, its fork PRs' compile cache. */
+const ROOT_OWN = /^u0(-untrusted-sccache|-verified)?$/;
+
 async function giveSlot(dirs: Dirs, to: Owner, timeoutMs: number): Promise<void> {
   const r = await chownTree([dirs.base], to, true, timeoutMs);
   if (!r.ok)
@@ -56,11 +59,12 @@ export async function handBackJob(
   if (!r.ok) throw new Error(`chown -R ${shared.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
   // homes/ itself (mode 1777) and root's own CARGO_HOME and caches below it (cargo-home.ts) go back
   // like the rest: the runner user's guard and gc can then free them; root's jobs keep using them.
+  // Only what root made there since: the rest keeps its change time (home-sources.ts reads it).
   const homes = rootPaths(j.root).homes;
   if ((await lstatIfPresent(homes))?.uid === 0) await chownTree([homes], to, false);
-  const rootOwn = (await listDir(homes)).filter((n) => /^u0(-untrusted-sccache)?$/.test(n)).map((n) => `${homes}/${n}`);
+  const rootOwn = (await listDir(homes)).filter((n) => ROOT_OWN.test(n)).map((n) => `${homes}/${n}`);
   if (rootOwn.length) {
-    const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs);
+    const r = await chownTree(rootOwn, to, true, j.cleanupTimeoutMs, { from: 0 });
     if (!r.ok) throw new Error(`chown -R ${rootOwn.join(' ')} to uid ${to.uid} failed: ${r.detail}`);
   }
   if (j.layout === 'slot') await giveSlot(j.dirs, to, j.cleanupTimeoutMs);
@@ -103,10 +107,11 @@ export async function handBackIdle(root: string, timeoutMs: number): Promise<str
       if (
         (
           await chownTree(
-            [home, `${home}-untrusted-sccache`].filter((h) => h === home || existsSync(h)),
+            [home, `${home}-untrusted-sccache`, `${home}-verified`].filter((h) => h === home || existsSync(h)),
             to,
             true,
             timeoutMs,
+            { from: 0 },
           )
         ).ok
       )

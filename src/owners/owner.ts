@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { Dirs } from '../model/layout.js';
 import type { DirRecord } from '../model/record.js';
+import { DEFAULT_CLEANUP_TIMEOUT_MS } from '../model/settings.js';
 import { runCommand } from '../os/run.js';
 import { lstatIfPresent } from '../os/absent.js';
 
@@ -84,9 +85,18 @@ export async function ownersOf(paths: string[]): Promise<number[]> {
  * follows a symlink it meets, and -h changes a link itself, not what it points to, so a link
  * a build planted cannot lead the chown outside the root.
  */
-export function chownTree(paths: string[], to: Owner, recursive: boolean, timeoutMs = 120_000): Promise<{ ok: boolean; detail?: string }> {
+export function chownTree(
+  paths: string[],
+  to: Owner,
+  recursive: boolean,
+  timeoutMs = DEFAULT_CLEANUP_TIMEOUT_MS,
+  o: { from?: number } = {},
+): Promise<{ ok: boolean; detail?: string }> {
   if (paths.length === 0) return Promise.resolve({ ok: true });
-  const args = [...(recursive ? ['-R'] : []), '-h', `${to.uid}:${to.gid}`, '--', ...paths];
+  // `--from`: only what that uid owns is given (chown stamps every file it is asked to change with
+  // a new ctime, even to the owner it has, which would make a verified tree look changed).
+  const from = o.from !== undefined ? [`--from=${o.from}`] : [];
+  const args = [...(recursive ? ['-R'] : []), ...from, '-h', `${to.uid}:${to.gid}`, '--', ...paths];
   return runCommand('chown', args, timeoutMs).then((r) =>
     r.error
       ? { ok: false, detail: r.error.message }

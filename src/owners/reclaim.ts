@@ -114,6 +114,8 @@ async function byDocker(root: string, base: string, to: { uid: number; gid: numb
   // Docker resolves a bind mount's source: a slot directory a build replaced by a symlink
   // would lead root's chown outside the root. Only the real directory is mounted.
   // The root was made by an administrator; what lies below it is the job user's to replace.
+  // Not reads that may find nothing: whatever cannot be resolved ('?' and '' match no real
+  // path) refuses the mount, and the refusal is the detail the caller reports.
   const st = await fs.lstat(base).catch(() => undefined);
   const expected = join(await fs.realpath(root).catch(() => '?'), relative(root, base));
   if (!st?.isDirectory() || (await fs.realpath(base).catch(() => '')) !== expected)

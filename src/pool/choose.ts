@@ -1,6 +1,7 @@
 import type { JobIdentity } from '../model/identity.js';
 import { type WorthKey, byWorth, worthKey, worthNothing } from './value.js';
 import { type DirRecord, type PathView, type Viewpoint, lastUsedMs, trustDomain } from '../model/record.js';
+import { SAME_JOB_TIER } from '../model/messages.js';
 
 /*
  * Which slot a job takes (rankSlots) and how long it waits for an earlier run of its own
@@ -40,7 +41,8 @@ export const TIER_TEXT: Record<Tier, string> = {
   'own-job': 'this PR or branch and this job used it last',
   'own-key': 'this PR or branch, another job: the build worth least on the host',
   base: 'a first run from the base branch: a push there, this job',
-  'same-job': 'this job under another PR or branch (emptied; a path sccache knows)',
+  // The troubleshooting page quotes it (low sccache hit rates): it lives in the catalog.
+  'same-job': SAME_JOB_TIER,
   lru: 'a free slot of another job, the least valuable first',
   new: 'a new slot',
 };

@@ -18,6 +18,8 @@ import type { SlotView } from './choose.js';
 import { type Candidate as Weighed, type Policy, type PrunePlan, type Scope, SHIPPED, othersIdle } from './policy.js';
 import { hostHistory, scanSlots } from './lease.js';
 import { myUid } from '../os/proc.js';
+import { isDirAt, listDir, lstatIfPresent } from '../os/absent.js';
+import { belowFailBelow, idleNeedsRoot, stillOverThreshold } from '../model/messages.js';
 
 /*
  * The disk guard, the pool's one eviction mechanism: what it may remove (candidates of the kinds
@@ -60,8 +62,11 @@ interface KindRow {
   remove(root: string, c: Candidate, timeoutMs: number): Promise<Outcome>;
 }
 
-const isDir = async (p: string): Promise<boolean> => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
 const why = (c: Candidate) => `disk guard: idle ${c.kind}`;
+
+/** A store's entries that no slot links, as candidates: never live (a job holds what it uses by its links). */
+const unlinked = (kind: Kind, entries: { path: string; bytes: number; lastUsedMs: number; linked: boolean }[]): Candidate[] =>
+  entries.filter((e) => !e.linked).map((e) => ({ kind, path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false }));
 
 const KINDS: Record<Kind, KindRow> = {
   trash: {
@@ -71,8 +76,8 @@ const KINDS: Record<Kind, KindRow> = {
     async collect({ root }) {
       const trash = rootPaths(root).trash;
       const out: Candidate[] = [];
-      for (const e of await fs.readdir(trash).catch(() => [] as string[])) {
-        const st = await fs.lstat(join(trash, e)).catch(() => undefined);
+      for (const e of await listDir(trash)) {
+        const st = await lstatIfPresent(join(trash, e));
         out.push({ kind: 'trash', path: join(trash, e), lastUsedMs: st ? st.ctimeMs : 0, live: false });
       }
       return out;
@@ -86,12 +91,14 @@ const KINDS: Record<Kind, KindRow> = {
     async collect({ root, held }) {
       const jobs = rootPaths(root).jobs;
       const out: Candidate[] = [];
-      for (const repo of await fs.readdir(jobs).catch(() => [] as string[])) {
-        for (const key of await fs.readdir(join(jobs, repo)).catch(() => [] as string[])) {
-          for (const run of await fs.readdir(join(jobs, repo, key)).catch(() => [] as string[])) {
+      // A file among the directories (not one cargo-isolate makes) holds no job: nothing to list.
+      const dirsIn = (d: string) => listDir(d, { notADirectory: 'absent' });
+      for (const repo of await listDir(jobs)) {
+        for (const key of await dirsIn(join(jobs, repo))) {
+          for (const run of await dirsIn(join(jobs, repo, key))) {
             const dir = join(jobs, repo, key, run);
             const rec = await readRecord(join(dir, 'job.json'));
-            const st = await fs.lstat(dir).catch(() => undefined);
+            const st = await lstatIfPresent(dir);
             out.push({
               kind: 'job-dir',
               path: dir,
@@ -105,7 +112,7 @@ const KINDS: Record<Kind, KindRow> = {
       return out;
     },
     async remove(root, c, timeoutMs) {
-      if (!(await isDir(c.path))) return 'absent';
+      if (!(await isDirAt(c.path))) return 'absent';
       const locks = [join(c.path, '.lease'), ...(await cargoLockFiles(join(c.path, 'target'), join(c.path, 'cargo-home')))];
       return (await removeTree(root, c.path, { why: why(c), locks, timeoutMs })).outcome;
     },
@@ -134,7 +141,7 @@ const KINDS: Record<Kind, KindRow> = {
     },
     async remove(root, c, timeoutMs) {
       if (c.slot !== undefined) return removeFromSlot(root, c, timeoutMs);
-      if (!(await isDir(c.path))) return 'absent';
+      if (!(await isDirAt(c.path))) return 'absent';
       return (await removeTree(root, c.path, { why: why(c), locks: mutateLocks(join(c.path, '..', '..')), timeoutMs })).outcome;
     },
   },
@@ -144,8 +151,7 @@ const KINDS: Record<Kind, KindRow> = {
     anyOwner: true,
     // Store files linked into no slot (a link elsewhere keeps the bytes allocated anyway),
     // least recently linked first.
-    collect: async ({ root }) =>
-      (await crateBlobs(root)).filter((b) => !b.linked).map((b) => ({ kind: 'crate', path: b.path, bytes: b.bytes, lastUsedMs: b.lastUsedMs, live: false })),
+    collect: async ({ root }) => unlinked('crate', await crateBlobs(root)),
     // A seeder that links it right now still gets the bytes (the link holds them) or, losing the
     // race, finds it missing and lets cargo download: neither is wrong.
     remove: (_root, c) =>
@@ -159,10 +165,9 @@ const KINDS: Record<Kind, KindRow> = {
     shared: true,
     anyOwner: false,
     // Git store entries whose packs no slot links (gitstore.ts), least recently seeded first.
-    collect: async ({ root }) =>
-      (await gitEntries(root)).filter((e) => !e.linked).map((e) => ({ kind: 'git', path: e.path, bytes: e.bytes, lastUsedMs: e.lastUsedMs, live: false })),
+    collect: async ({ root }) => unlinked('git', await gitEntries(root)),
     async remove(root, c, timeoutMs) {
-      if (!(await isDir(c.path))) return 'absent';
+      if (!(await isDirAt(c.path))) return 'absent';
       return (await removeTree(root, c.path, { why: why(c), timeoutMs })).outcome;
     },
   },
@@ -240,13 +245,13 @@ async function sharedSources(root: string, slots: SlotView[]): Promise<Candidate
   const me = myUid();
   const out: Candidate[] = [];
   const liveUids = new Set(slots.filter((s) => s.live).map((s) => s.record?.uid));
-  for (const name of await fs.readdir(rootPaths(root).homes).catch(() => [] as string[])) {
+  for (const name of await listDir(rootPaths(root).homes)) {
     const uid = /^u(\d+)$/.exec(name) ? Number(name.slice(1)) : undefined;
     // Root's home is handed back to the root's owner (handback.ts): that user may free it too.
-    const owner = (await fs.lstat(join(rootPaths(root).homes, name)).catch(() => undefined))?.uid;
+    const owner = (await lstatIfPresent(join(rootPaths(root).homes, name)))?.uid;
     if (uid === undefined || (me !== 0 && uid !== me && owner !== me)) continue;
     const src = join(rootPaths(root).homes, name, 'registry', 'src');
-    const st = await fs.lstat(src).catch(() => undefined);
+    const st = await lstatIfPresent(src);
     if (!st?.isDirectory()) continue;
     out.push({ kind: 'registry-src', path: src, lastUsedMs: st.mtimeMs, live: liveUids.has(uid) || liveUids.has(undefined) });
   }
@@ -258,7 +263,7 @@ const mutateLocks = (home: string) => [join(home, '.package-cache-mutate'), join
 
 /** A slot's target dir or registry/src, under the slot's lease and cargo's locks there. */
 async function removeFromSlot(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
-  if (!(await isDir(c.path))) return 'absent';
+  if (!(await isDirAt(c.path))) return 'absent';
   const d = slotDirs(root, c.slot!);
   const locks = [d.lock, ...(await cargoLockFiles(d.target, d.cargoHome))];
   const r = await removeTree(root, c.path, {
@@ -272,6 +277,8 @@ async function removeFromSlot(root: string, c: Candidate, timeoutMs: number): Pr
         await writeRecord(d.record, { ...rec, prunedAt: new Date().toISOString(), sizes: rec.sizes && { ...rec.sizes, target: 0 } });
     },
   });
+  // An empty target dir where the build was: not a read, and one already made again (by a job that
+  // leased the slot meanwhile) serves as well, so any failure is left to that job's own mkdir.
   if (c.kind === 'target' && r.outcome !== 'live') await fs.mkdir(d.target).catch(() => undefined);
   return r.outcome;
 }
@@ -349,7 +356,7 @@ export class DiskFullError extends Error {}
 async function removeCandidate(root: string, c: Candidate, timeoutMs: number): Promise<Outcome> {
   const uid = myUid();
   if (uid !== 0 && !KINDS[c.kind].anyOwner) {
-    const st = await fs.lstat(c.path).catch(() => undefined);
+    const st = await lstatIfPresent(c.path);
     if (st && st.uid !== uid) return 'needs root';
     // Another uid's files below a directory of ours (reclaim.ts marked the slot).
     const rec = c.slot ? await readRecord(slotDirs(root, c.slot).record) : undefined;
@@ -467,16 +474,13 @@ export async function runGuard(o: GuardOptions): Promise<GuardReport> {
       // what the filesystem did meanwhile (other jobs write while it runs).
       const freed = outcome === 'removed' ? Math.max(bytes, prev.usedBytes - now.usedBytes) : 0;
       report.removals.push({ kind: c.kind, path: c.path, bytes: freed, ageMs, owner: c.owner, outcome });
-      log.info(
-        `${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${formatBytes(outcome === 'removed' ? freed : bytes)}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`,
-      );
+      const size = formatBytes(outcome === 'removed' ? freed : bytes);
+      log.info(`${OUTCOME_TEXT[outcome]} ${c.kind} ${c.path} (${size}, idle ${Math.round(ageMs / 60000)} min, last owner ${c.owner ?? 'unknown'}).`);
     }
     report.after = now;
     report.freedBytes = o.dryRun ? simulatedFree : report.removals.reduce((n, r) => n + r.bytes, 0);
     if (report.needsRoot.count > 0) {
-      log.warning(
-        `${report.needsRoot.count} idle entries (${formatBytes(report.needsRoot.bytes)}) hold files of another uid that uid ${myUid()} cannot remove: root container jobs whose post step did not hand them back, or \`docker run\` steps as root (docs/docker-run.md). Run 'cargo-isolate gc' as root (the systemd timer in the README) to remove them.`,
-      );
+      log.warning(idleNeedsRoot(report.needsRoot.count, formatBytes(report.needsRoot.bytes), myUid()));
     }
   } finally {
     await release(guardLock);
@@ -491,14 +495,26 @@ async function sayStillOver(o: GuardOptions, report: GuardReport, livePlan: Cand
   // Only on this failure path is it worth measuring them.
   const unknown = livePlan.filter((c) => c.bytes === undefined && c.kind === 'target');
   for (const c of unknown) report.liveBytes += await diskUsage(c.path, 10_000);
-  report.message = `The disk of ${o.root} is still over the threshold ${report.threshold} after pruning (${describe(report.after)}). Live jobs hold ${formatBytes(report.liveBytes)}; idle data of other runners holds ${formatBytes(report.othersBytes)}.`;
+  report.message = stillOverThreshold({
+    root: o.root,
+    threshold: report.threshold,
+    disk: describe(report.after),
+    live: formatBytes(report.liveBytes),
+    others: formatBytes(report.othersBytes),
+  });
   o.log.warning(report.message);
 }
 
 function checkFloor(o: GuardOptions, r: GuardReport): GuardReport {
   if (o.failBelowBytes !== undefined && r.after.freeBytes < o.failBelowBytes && !o.dryRun) {
     throw new DiskFullError(
-      `Only ${formatBytes(r.after.freeBytes)} free on ${o.root} after pruning, below 'fail-below' (${formatBytes(o.failBelowBytes)}): failing now rather than inside rustc later. Live jobs hold ${formatBytes(r.liveBytes)}; other runners' idle data holds ${formatBytes(r.othersBytes)}.`,
+      belowFailBelow({
+        root: o.root,
+        free: formatBytes(r.after.freeBytes),
+        floor: formatBytes(o.failBelowBytes),
+        live: formatBytes(r.liveBytes),
+        others: formatBytes(r.othersBytes),
+      }),
     );
   }
   return r;

@@ -18,6 +18,8 @@ import type { Level } from '../model/units.js';
 import { describeForeign, findForeign } from '../owners/foreign.js';
 import { markForeign } from '../owners/reclaim.js';
 import { procStat, myUid } from '../os/proc.js';
+import { listDir, lstatIfPresent } from '../os/absent.js';
+import { cargoStillInSlot, containerFilesInSlot, notWaitingForOwnBuild, rootJobFilesInSlot, stepFilesInSlot, waitingForOwnBuild } from '../model/messages.js';
 
 /*
  * A lease is an exclusive flock on the directory's lock file, held by a detached keeper:
@@ -116,7 +118,7 @@ export interface LeaseRequest {
  */
 export async function scanSlots(root: string, history?: HostStats, o: { held?: LockSet; nowMs?: number } = {}): Promise<SlotView[]> {
   const held = o.held ?? heldLocks();
-  const names = (await fs.readdir(rootPaths(root).slots).catch(() => [] as string[])).filter((n) => SLOT_NAME.test(n)).sort();
+  const names = (await listDir(rootPaths(root).slots)).filter((n) => SLOT_NAME.test(n)).sort();
   const views: SlotView[] = await Promise.all(
     names.map(async (name) => {
       const d = slotDirs(root, name);
@@ -151,7 +153,7 @@ type Attempt = { lease: Held; previous?: DirRecord } | { busy: 'lease' | 'cargo'
 async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   const h = await startKeeper(dirs.lock, req.watchPid, req.maxLeaseMs);
   if (!h) return { busy: 'lease' };
-  const base = await fs.lstat(dirs.base).catch(() => undefined);
+  const base = await lstatIfPresent(dirs.base);
   if (base && !base.isDirectory()) {
     // The slot directory itself was replaced (by a symlink, say): move it aside under the lease.
     await fs.rename(dirs.base, `${rootPaths(req.root).trash}/${Date.now()}-${process.pid}-slot-${dirs.base.split('/').pop()}`);
@@ -175,7 +177,8 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
   // its .cargo-lock root's while target/ stays ours. Such a slot would fail the build.
   const below = await findForeign(dirs, uid);
   if (below.length > 0) {
-    // Said in the record too (still under the lease), so that gc and status report it.
+    // Said in the record too (still under the lease), so that gc and status report it; a record
+    // that cannot be written changes nothing here: the slot is passed over all the same.
     await markForeign(dirs, below).catch(() => false);
     killHolder(h.pid, dirs.lock);
     return { busy: 'foreign', uid: below[0].uid, below: describeForeign(below), view: previous?.view };
@@ -193,10 +196,12 @@ async function tryLease(dirs: Dirs, req: LeaseRequest): Promise<Attempt> {
 function otherViews(slots: SlotView[], me: JobIdentity): string[] {
   return slots
     .filter((v) => !v.live && v.record?.view && trustDomain(v.record) === trustDomain(me) && !warmFor(v.record.view, v.view))
-    .map(
-      (v) =>
-        `Slot ${v.name} holds ${v.record!.key}'s build of job ${v.record!.job}, made at ${v.record!.view!.target}; ${v.view ? `this job sees ${v.view.target}` : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)"}: not warm for it.`,
-    );
+    .map((v) => {
+      const sees = v.view
+        ? `this job sees ${v.view.target}`
+        : "this job's paths are not known before its first build on this host (the runner's hook cannot tell a container job)";
+      return `Slot ${v.name} holds ${v.record!.key}'s build of job ${v.record!.job}, made at ${v.record!.view!.target}; ${sees}: not warm for it.`;
+    });
 }
 
 /** Each slot with the paths this job would see there, when the job's viewpoint is known. */
@@ -237,14 +242,8 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       const b = SHIPPED.wait(req.me, views.find((v) => v.name === plan.waitFor)?.record, req.leaseWaitMs);
       deadline = started + b.ms;
       awaited = plan.waitFor;
-      if (b.ms > 0)
-        req.log.info(
-          `Slot ${plan.waitFor} holds this job's warm build and is still leased by an earlier run (${b.why}); waiting up to ${Math.round(b.ms / 1000)} s for it.`,
-        );
-      else
-        req.log.info(
-          `Slot ${plan.waitFor} holds this job's warm build but is leased by an earlier run: ${b.why}, so waiting cannot pay; taking the next-best slot now.`,
-        );
+      if (b.ms > 0) req.log.info(waitingForOwnBuild(plan.waitFor, b.why, Math.round(b.ms / 1000)));
+      else req.log.info(notWaitingForOwnBuild(plan.waitFor, b.why));
     }
     const inWindow = deadline !== undefined && Date.now() < deadline;
     const waiting = plan.waitFor !== undefined && inWindow;
@@ -274,23 +273,16 @@ export async function acquireSlot(req: LeaseRequest): Promise<Lease> {
       }
       if (r.busy === 'cargo' && !zombies.includes(c.name)) {
         zombies.push(c.name);
-        req.log.warning(`Slot ${c.name} has no lease but cargo still holds its locks (a build left running by a cancelled job?); not using it.`);
+        req.log.warning(cargoStillInSlot(c.name));
       }
       if (r.busy === 'foreign' && !foreign.includes(c.name)) {
         foreign.push(c.name);
+        const me = myUid();
         // Built by a job container as that uid (its view is not this root's path): not a `docker run` step.
         if (r.view && r.view.uid === r.uid && r.view.root !== req.root)
-          req.log.info(
-            `Slot ${c.name} holds files of uid ${r.uid} from a container job's build (seen at ${r.view.root}) that were never handed back to uid ${myUid()} (the completed hook could use neither docker nor sudo?); passing it over, so this job does not start from that build. A root job or 'cargo-isolate gc' run as root hands them back; see docs/runner-hooks.md.`,
-          );
-        else if (r.below)
-          req.log.info(
-            `Slot ${c.name} holds files of ${r.below} where cargo of uid ${myUid()} must write (a \`docker run\` step as root, without --user?); passing it over. A root job or 'cargo-isolate gc' run as root hands them back; see docs/docker-run.md.`,
-          );
-        else
-          req.log.info(
-            `Slot ${c.name} holds files of uid ${r.uid} that were never handed back to uid ${myUid()} (a root container job whose post step did not run); passing it over. A root job or 'cargo-isolate gc' run as root cleans it.`,
-          );
+          req.log.info(containerFilesInSlot({ slot: c.name, uid: r.uid, seenAt: r.view.root, me }));
+        else if (r.below) req.log.info(stepFilesInSlot({ slot: c.name, files: r.below, me }));
+        else req.log.info(rootJobFilesInSlot({ slot: c.name, uid: r.uid, me }));
       }
     }
     if (waiting || lingering) {

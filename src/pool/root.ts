@@ -5,7 +5,7 @@ import { type Origin, subjectOf } from '../model/settings.js';
 import { unreliableFlockRoot } from '../model/messages.js';
 import { chownTree, handBackTo, ownerOf, ownersOf } from '../owners/owner.js';
 import { myUid } from '../os/proc.js';
-import { ifPresent } from '../os/absent.js';
+import { ifPresent, lstatIfPresent } from '../os/absent.js';
 
 /*
  * The root every slot, store and lock lives under: which paths are refused as roots (system
@@ -35,6 +35,9 @@ export class RootMissingError extends RootError {
     this.name = 'RootMissingError';
   }
 }
+
+/** Whether a root cargo-isolate made is at this path: its marker file is there. */
+export const isMadeRoot = async (root: string): Promise<boolean> => (await lstatIfPresent(rootPaths(root).marker))?.isFile() ?? false;
 
 const within = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 

@@ -12,6 +12,7 @@ import { diskUsage } from '../os/sizes.js';
 import { removeTree } from '../os/remove.js';
 import type { Level } from '../model/units.js';
 import { formatBytes } from '../model/units.js';
+import { isDirAt, listDir, listDirents, readTextIfPresent } from '../os/absent.js';
 
 /*
  * A job that got a slot without its own warm build (a new slot, one reset for another trust
@@ -52,11 +53,10 @@ export function staleScripts(outputs: ScriptOutput[], source: string): string[] 
 /** `<profile>/build` and `<triple>/<profile>/build` dirs of a target dir (cargo's layout.rs). */
 async function buildDirs(target: string): Promise<string[]> {
   const out: string[] = [];
-  const sub = async (d: string) => (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+  const sub = async (d: string) => (await listDirents(d)).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
   for (const a of await sub(target)) {
-    if ((await fs.lstat(join(a, 'build')).catch(() => undefined))?.isDirectory()) out.push(join(a, 'build'));
-    for (const b of await sub(a))
-      if ((await fs.lstat(join(b, 'build')).catch(() => undefined))?.isDirectory() && !b.endsWith('/build')) out.push(join(b, 'build'));
+    if (await isDirAt(join(a, 'build'))) out.push(join(a, 'build'));
+    for (const b of await sub(a)) if (!b.endsWith('/build') && (await isDirAt(join(b, 'build')))) out.push(join(b, 'build'));
   }
   return out;
 }
@@ -74,14 +74,16 @@ async function invalidateScripts(target: string, source: string): Promise<string
   const stale: string[] = [];
   for (const build of await buildDirs(target)) {
     const outputs: ScriptOutput[] = [];
-    for (const unit of await fs.readdir(build).catch(() => [] as string[])) {
-      const output = await fs.readFile(join(build, unit, 'output'), 'utf8').catch(() => undefined);
+    // A unit that never ran its script has no output; a file among the units is no unit.
+    const unitFile = (unit: string, name: string) => readTextIfPresent(join(build, unit, name), { notADirectory: 'absent' });
+    for (const unit of await listDir(build)) {
+      const output = await unitFile(unit, 'output');
       if (output === undefined) continue;
-      outputs.push({ unit, output, rootOutput: await fs.readFile(join(build, unit, 'root-output'), 'utf8').catch(() => '') });
+      outputs.push({ unit, output, rootOutput: (await unitFile(unit, 'root-output')) ?? '' });
     }
     const packages = new Set(staleScripts(outputs, source).map(unitPackage));
     const fingerprints = join(build, '..', '.fingerprint');
-    for (const unit of await fs.readdir(fingerprints).catch(() => [] as string[])) {
+    for (const unit of await listDir(fingerprints)) {
       if (!packages.has(unitPackage(unit)) || unitPackage(unit) === unit) continue;
       await fs.rm(join(fingerprints, unit), { recursive: true, force: true });
       stale.push(unit);

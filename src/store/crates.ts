@@ -8,7 +8,7 @@ import { type LockedCrate, indexEntryMatches, indexPath } from './lockfile.js';
 import type { Settings } from '../model/settings.js';
 import { storePaths } from '../model/layout.js';
 import { knownDirs, learnDir } from './dir-names.js';
-import { ifPresent, listDir, lstatIfPresent, readBytesIfPresent } from '../os/absent.js';
+import { ifPresent, isDirAt, listDir, lstatIfPresent, readBytesIfPresent } from '../os/absent.js';
 
 /*
  * The host-wide crate store, <root>/crates:
@@ -61,7 +61,7 @@ export interface PublishReport {
   allowed: boolean;
 }
 
-const blobPath = (root: string, sha: string) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
+export const blobPath = (root: string, sha: string) => join(storePaths(root).blobs, sha.slice(0, 2), `${sha}.crate`);
 const crateFile = (c: LockedCrate) => `${c.name}-${c.version}.crate`;
 
 /** Pure: may this job publish into the host's store? */
@@ -82,7 +82,7 @@ export function cargoVersion(cwd: string, env: NodeJS.ProcessEnv): string | unde
 }
 
 /** Writes `data` (or links/copies `from`) at `dest` atomically: a temp name, then rename. */
-async function placeAtomically(
+export async function placeAtomically(
   dest: string,
   how: { data: Buffer } | { from: string; mode: 'link' | 'copy' },
   mode?: number,
@@ -272,15 +272,14 @@ export interface CrateBlob {
  * (into a slot) is not the store, and an unlink through it would remove a file elsewhere.
  */
 export async function crateBlobs(root: string): Promise<CrateBlob[]> {
-  const isDir = async (p: string) => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
   const { base, blobs } = storePaths(root);
   const out: CrateBlob[] = [];
-  if (!(await isDir(base)) || !(await isDir(blobs))) return out;
-  for (const sub of await fs.readdir(blobs).catch(() => [] as string[])) {
-    if (!(await isDir(join(blobs, sub)))) continue;
-    for (const f of await fs.readdir(join(blobs, sub)).catch(() => [] as string[])) {
+  if (!(await isDirAt(base)) || !(await isDirAt(blobs))) return out;
+  for (const sub of await listDir(blobs)) {
+    if (!(await isDirAt(join(blobs, sub)))) continue;
+    for (const f of await listDir(join(blobs, sub))) {
       const path = join(blobs, sub, f);
-      const st = await fs.lstat(path).catch(() => undefined);
+      const st = await lstatIfPresent(path);
       if (st?.isFile()) out.push({ path, bytes: st.blocks * 512, lastUsedMs: st.ctimeMs, linked: st.nlink > 1 });
     }
   }

@@ -112,15 +112,21 @@ export function indexPath(name: string): string {
  * NUL-terminated version and JSON line) carry this version with this checksum?
  */
 export function indexEntryMatches(buf: Buffer, version: string, checksum: string): boolean {
+  return indexChecksums(buf, version).includes(checksum);
+}
+
+/** Pure: the checksums a cached index file (the format above) gives for one version. */
+export function indexChecksums(buf: Buffer, version: string): string[] {
   const parts = buf.toString('latin1').split('\0');
+  const out: string[] = [];
   for (let i = 1; i + 1 < parts.length; i++) {
     if (parts[i] !== version) continue;
     try {
       const entry = JSON.parse(Buffer.from(parts[i + 1], 'latin1').toString('utf8')) as { vers?: string; cksum?: string };
-      if (entry.vers === version && entry.cksum === checksum) return true;
+      if (entry.vers === version && typeof entry.cksum === 'string') out.push(entry.cksum);
     } catch {
       /* not a JSON line: keep looking */
     }
   }
-  return false;
+  return out;
 }
